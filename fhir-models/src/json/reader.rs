@@ -1,0 +1,741 @@
+//! A non-generic, zero-copy JSON reader that generated `read_json` functions drive.
+//!
+//! It reads straight from the input text (no intermediate `serde_json::Value`), keeps number text as written,
+//! tracks the FHIR path of what it is reading, and in lenient mode records problems instead of stopping.
+
+use super::error::{Issue, IssueKind, ParseError};
+use super::FhirJson;
+use crate::primitives::{Primitive, PrimitiveValue};
+use std::borrow::Cow;
+
+/// Deeper nesting than this is refused as malformed (protects the stack; real FHIR is far shallower).
+const MAX_DEPTH: usize = 256;
+
+#[derive(Debug, Clone)]
+enum Seg {
+    Name(&'static str),
+    Owned(String),
+    Index(usize),
+}
+
+/// Reading state: the input, the position, the FHIR path and (in lenient mode) the problems found so far.
+pub struct Reader<'a> {
+    src: &'a str,
+    pos: usize,
+    depth: usize,
+    strict: bool,
+    path: Vec<Seg>,
+    issues: Vec<Issue>,
+}
+
+/// Choice elements (`value[x]`): one generated enum per element implements this.
+pub trait Choice: Sized {
+    /// Reads the value of key `{name}{type_suffix}` (or `_{name}{type_suffix}` when `extension_part`).
+    fn read_variant(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+        type_suffix: &str,
+        extension_part: bool,
+    ) -> Result<(), ParseError>;
+    /// Writes `{name}{Type}` (and `_{name}{Type}` for primitives with extensions).
+    fn write_variant(&self, w: &mut super::Writer, name: &str);
+}
+
+pub(crate) fn read_document<T: FhirJson>(src: &str, strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
+    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
+    let mut r = Reader { src, pos: 0, depth: 0, strict, path: vec![Seg::Name(T::TYPE_NAME)], issues: Vec::new() };
+    let value = T::read_json(&mut r)?;
+    r.skip_ws();
+    if r.pos < r.src.len() {
+        return Err(r.syntax("unexpected text after the end of the JSON value"));
+    }
+    match value {
+        Some(v) => Ok((v, r.issues)),
+        None => Err(ParseError { issue: r.issues.into_iter().next().unwrap_or_else(|| Issue {
+            kind: IssueKind::WrongType,
+            path: T::TYPE_NAME.to_owned(),
+            message: "the document holds no usable value".to_owned(),
+            line: 1,
+            column: 1,
+            dropped: None,
+        }) }),
+    }
+}
+
+impl<'a> Reader<'a> {
+    // ----- position, path and problems -------------------------------------------------------------------------
+
+    fn skip_ws(&mut self) {
+        let b = self.src.as_bytes();
+        while self.pos < b.len() && matches!(b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.src.as_bytes().get(self.pos).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn line_col(&self, pos: usize) -> (usize, usize) {
+        let before = &self.src.as_bytes()[..pos.min(self.src.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        (line, col)
+    }
+
+    /// The FHIR path of what is being read, e.g. `Observation.component[2].value[x]`.
+    pub fn path(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.path {
+            match seg {
+                Seg::Name(n) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(n)
+                }
+                Seg::Owned(n) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(n)
+                }
+                Seg::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']')
+                }
+            }
+        }
+        out
+    }
+
+    fn issue_at(&self, kind: IssueKind, pos: usize, message: String, dropped: Option<&str>) -> Issue {
+        let (line, column) = self.line_col(pos);
+        Issue { kind, path: self.path(), message, line, column, dropped: dropped.map(str::to_owned) }
+    }
+
+    fn syntax(&self, message: &str) -> ParseError {
+        ParseError { issue: self.issue_at(IssueKind::Syntax, self.pos, message.to_owned(), None) }
+    }
+
+    /// Records a problem found at byte `pos`: an error in strict mode, an entry of the issue list in lenient mode.
+    fn report(&mut self, kind: IssueKind, pos: usize, message: String, dropped: Option<&str>) -> Result<(), ParseError> {
+        let issue = self.issue_at(kind, pos, message, dropped);
+        if self.strict {
+            Err(ParseError { issue })
+        } else {
+            self.issues.push(issue);
+            Ok(())
+        }
+    }
+
+    /// Skips the value at the position and reports it as unusable (its JSON text goes into the issue).
+    fn drop_value(&mut self, kind: IssueKind, message: String) -> Result<(), ParseError> {
+        self.skip_ws();
+        let start = self.pos;
+        if self.strict {
+            return self.report(kind, start, message, None);
+        }
+        let text = self.skip_value()?;
+        self.report(kind, start, message, Some(text))
+    }
+
+    fn wrong_type(&mut self, expected: &str) -> Result<(), ParseError> {
+        let found = match self.peek() {
+            Some(b'{') => "an object",
+            Some(b'[') => "an array",
+            Some(b'"') => "a string",
+            Some(b't' | b'f') => "a boolean",
+            Some(b'n') => "null",
+            Some(b'-' | b'0'..=b'9') => "a number",
+            _ => return Err(self.syntax("expected a JSON value")),
+        };
+        self.drop_value(IssueKind::WrongType, format!("expected {expected}, found {found}"))
+    }
+
+    /// Reports a primitive whose text is not valid for its type (kept in lenient mode by the caller).
+    pub fn invalid_value(&mut self, start: usize, message: String) -> Result<(), ParseError> {
+        self.report(IssueKind::InvalidValue, start, message, None)
+    }
+
+    /// Reports a code that is not in the element's required value set (the caller keeps it as unrecognized).
+    pub fn unknown_code(&mut self, start: usize, code: &str, value_set: &str) -> Result<(), ParseError> {
+        self.report(IssueKind::UnknownCode, start, format!("code `{code}` is not in the value set {value_set}"), None)
+    }
+
+    fn with_name<T>(
+        &mut self,
+        name: &'static str,
+        f: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        self.path.push(Seg::Name(name));
+        let out = f(self);
+        self.path.pop();
+        out
+    }
+
+    fn duplicate(&mut self) -> Result<(), ParseError> {
+        self.drop_value(IssueKind::Duplicate, "the element is given more than once".to_owned())
+    }
+
+    // ----- tokens ------------------------------------------------------------------------------------------------
+
+    /// Position of the next token (after white space): where a value starts, for issues about it.
+    pub fn value_start(&mut self) -> usize {
+        self.skip_ws();
+        self.pos
+    }
+
+    fn enter(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.syntax("JSON nested too deeply"));
+        }
+        Ok(())
+    }
+
+    fn string_token(&mut self) -> Result<Cow<'a, str>, ParseError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.syntax("expected a string"));
+        }
+        let src: &'a str = self.src;
+        let bytes = src.as_bytes();
+        self.pos += 1;
+        let start = self.pos;
+        while self.pos < bytes.len() {
+            match bytes[self.pos] {
+                b'"' => {
+                    let s = &src[start..self.pos];
+                    self.pos += 1;
+                    return Ok(Cow::Borrowed(s));
+                }
+                b'\\' => return self.string_with_escapes(start).map(Cow::Owned),
+                0..=0x1f => return Err(self.syntax("control character in a string")),
+                _ => self.pos += 1,
+            }
+        }
+        Err(self.syntax("unterminated string"))
+    }
+
+    fn string_with_escapes(&mut self, start: usize) -> Result<String, ParseError> {
+        let src = self.src;
+        let bytes = src.as_bytes();
+        let mut out = String::with_capacity(self.pos - start + 16);
+        let mut run = start;
+        while self.pos < bytes.len() {
+            match bytes[self.pos] {
+                b'"' => {
+                    out.push_str(&src[run..self.pos]);
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                b'\\' => {
+                    out.push_str(&src[run..self.pos]);
+                    self.pos += 1;
+                    let esc = *bytes.get(self.pos).ok_or_else(|| self.syntax("unterminated string"))?;
+                    self.pos += 1;
+                    match esc {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let c = if (0xD800..0xDC00).contains(&hi) {
+                                if bytes.get(self.pos) == Some(&b'\\') && bytes.get(self.pos + 1) == Some(&b'u') {
+                                    self.pos += 2;
+                                    let lo = self.hex4()?;
+                                    if !(0xDC00..0xE000).contains(&lo) {
+                                        return Err(self.syntax("invalid low surrogate in \\u escape"));
+                                    }
+                                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                                } else {
+                                    None
+                                }
+                            } else {
+                                char::from_u32(hi)
+                            };
+                            out.push(c.ok_or_else(|| self.syntax("unpaired surrogate in \\u escape"))?);
+                        }
+                        _ => return Err(self.syntax("invalid escape in a string")),
+                    }
+                    run = self.pos;
+                }
+                0..=0x1f => return Err(self.syntax("control character in a string")),
+                _ => self.pos += 1,
+            }
+        }
+        Err(self.syntax("unterminated string"))
+    }
+
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let digits = self.src.get(self.pos..self.pos + 4).ok_or_else(|| self.syntax("short \\u escape"))?;
+        let v = u32::from_str_radix(digits, 16).map_err(|_| self.syntax("invalid \\u escape"))?;
+        self.pos += 4;
+        Ok(v)
+    }
+
+    fn number_token(&mut self) -> Result<&'a str, ParseError> {
+        self.skip_ws();
+        let src: &'a str = self.src;
+        let b = src.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while *i < b.len() && b[*i].is_ascii_digit() {
+                *i += 1;
+            }
+            *i > s
+        };
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'0') {
+            i += 1;
+        } else if !digits(&mut i) {
+            return Err(self.syntax("invalid number"));
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return Err(self.syntax("invalid number: digits must follow the decimal point"));
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return Err(self.syntax("invalid number: digits must follow the exponent"));
+            }
+        }
+        self.pos = i;
+        Ok(&src[start..i])
+    }
+
+    fn literal(&mut self, word: &str) -> Result<(), ParseError> {
+        self.skip_ws();
+        if self.src[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.syntax("invalid literal"))
+        }
+    }
+
+    /// Skips one JSON value (validating it) and returns its text.
+    fn skip_value(&mut self) -> Result<&'a str, ParseError> {
+        self.skip_ws();
+        let start = self.pos;
+        match self.peek() {
+            Some(b'{') => {
+                self.enter()?;
+                self.pos += 1;
+                if !self.eat(b'}') {
+                    loop {
+                        self.string_token()?;
+                        if !self.eat(b':') {
+                            return Err(self.syntax("expected `:` after an object key"));
+                        }
+                        self.skip_value()?;
+                        if self.eat(b',') {
+                            continue;
+                        }
+                        if self.eat(b'}') {
+                            break;
+                        }
+                        return Err(self.syntax("expected `,` or `}` in an object"));
+                    }
+                }
+                self.depth -= 1;
+            }
+            Some(b'[') => {
+                self.enter()?;
+                self.pos += 1;
+                if !self.eat(b']') {
+                    loop {
+                        self.skip_value()?;
+                        if self.eat(b',') {
+                            continue;
+                        }
+                        if self.eat(b']') {
+                            break;
+                        }
+                        return Err(self.syntax("expected `,` or `]` in an array"));
+                    }
+                }
+                self.depth -= 1;
+            }
+            Some(b'"') => {
+                self.string_token()?;
+            }
+            Some(b't') => self.literal("true")?,
+            Some(b'f') => self.literal("false")?,
+            Some(b'n') => self.literal("null")?,
+            Some(b'-' | b'0'..=b'9') => {
+                self.number_token()?;
+            }
+            Some(_) => return Err(self.syntax("expected a JSON value")),
+            None => return Err(self.syntax("unexpected end of input")),
+        }
+        Ok(&self.src[start..self.pos])
+    }
+
+    // ----- values for primitive types ----------------------------------------------------------------------------
+
+    /// Reads a JSON string; `None` when it was something else (reported).
+    pub fn read_string(&mut self, expected: &str) -> Result<Option<Cow<'a, str>>, ParseError> {
+        if self.peek() == Some(b'"') {
+            self.string_token().map(Some)
+        } else {
+            self.wrong_type(expected).map(|_| None)
+        }
+    }
+
+    /// Reads a JSON number's text as written; `None` when it was something else (reported).
+    pub fn read_number(&mut self, expected: &str) -> Result<Option<&'a str>, ParseError> {
+        if matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
+            self.number_token().map(Some)
+        } else {
+            self.wrong_type(expected).map(|_| None)
+        }
+    }
+
+    /// Reads `true` or `false`; `None` when it was something else (reported).
+    pub fn read_bool(&mut self) -> Result<Option<bool>, ParseError> {
+        match self.peek() {
+            Some(b't') => self.literal("true").map(|_| Some(true)),
+            Some(b'f') => self.literal("false").map(|_| Some(false)),
+            _ => self.wrong_type("a boolean").map(|_| None),
+        }
+    }
+
+    // ----- objects -----------------------------------------------------------------------------------------------
+
+    /// Reads a JSON object, handing each key to `visit`, which reads the value and answers whether it knew the
+    /// key. Unknown keys are an error (strict) or a reported, dropped element (lenient). Returns `false` when the
+    /// value was not an object at all (reported and skipped).
+    pub fn read_object(
+        &mut self,
+        visit: &mut dyn FnMut(&mut Reader<'a>, &str) -> Result<bool, ParseError>,
+    ) -> Result<bool, ParseError> {
+        if self.peek() != Some(b'{') {
+            self.wrong_type("an object")?;
+            return Ok(false);
+        }
+        self.enter()?;
+        self.pos += 1;
+        if !self.eat(b'}') {
+            loop {
+                let key = self.string_token()?;
+                if !self.eat(b':') {
+                    return Err(self.syntax("expected `:` after an object key"));
+                }
+                if !visit(self, &key)? {
+                    self.path.push(Seg::Owned(key.into_owned()));
+                    let res = self.drop_value(IssueKind::UnknownElement, "this element is not defined here".to_owned());
+                    self.path.pop();
+                    res?;
+                }
+                if self.eat(b',') {
+                    continue;
+                }
+                if self.eat(b'}') {
+                    break;
+                }
+                return Err(self.syntax("expected `,` or `}` in an object"));
+            }
+        }
+        self.depth -= 1;
+        Ok(true)
+    }
+
+    /// Reads an array, calling `item` with each index. Returns `false` when the value was not an array.
+    fn read_array(&mut self, item: &mut dyn FnMut(&mut Reader<'a>, usize) -> Result<(), ParseError>) -> Result<bool, ParseError> {
+        if self.peek() != Some(b'[') {
+            self.wrong_type("an array")?;
+            return Ok(false);
+        }
+        self.enter()?;
+        self.pos += 1;
+        if !self.eat(b']') {
+            let mut i = 0;
+            loop {
+                self.path.push(Seg::Index(i));
+                let res = item(self, i);
+                self.path.pop();
+                res?;
+                i += 1;
+                if self.eat(b',') {
+                    continue;
+                }
+                if self.eat(b']') {
+                    break;
+                }
+                return Err(self.syntax("expected `,` or `]` in an array"));
+            }
+        }
+        self.depth -= 1;
+        Ok(true)
+    }
+
+    fn is_null(&mut self) -> Result<bool, ParseError> {
+        if self.peek() == Some(b'n') {
+            self.literal("null")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    // ----- element readers used by generated code ----------------------------------------------------------------
+
+    /// `"resourceType": "X"` inside a resource object: checks it names `expected`.
+    pub fn resource_type(&mut self, expected: &'static str) -> Result<(), ParseError> {
+        let start = self.value_start();
+        self.with_name("resourceType", |r| {
+            if let Some(found) = r.read_string("a resource type name")? {
+                if found != expected {
+                    r.report(
+                        IssueKind::UnknownResourceType,
+                        start,
+                        format!("resourceType is `{found}`, expected `{expected}`"),
+                        None,
+                    )?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Finds the `resourceType` of the object at the position without consuming it (it is usually the first
+    /// key, so this reads a few bytes; otherwise it scans the object's keys). `None` when there is none or the
+    /// value is not an object (both reported, the value skipped).
+    pub fn peek_resource_type(&mut self) -> Result<Option<Cow<'a, str>>, ParseError> {
+        if self.peek() != Some(b'{') {
+            self.wrong_type("a resource object")?;
+            return Ok(None);
+        }
+        let start = self.pos;
+        self.pos += 1;
+        let mut found = None;
+        if !self.eat(b'}') {
+            loop {
+                let key = self.string_token()?;
+                if !self.eat(b':') {
+                    return Err(self.syntax("expected `:` after an object key"));
+                }
+                if key == "resourceType" && self.peek() == Some(b'"') {
+                    found = Some(self.string_token()?);
+                    break;
+                }
+                self.skip_value()?;
+                if self.eat(b',') {
+                    continue;
+                }
+                if self.eat(b'}') {
+                    break;
+                }
+                return Err(self.syntax("expected `,` or `}` in an object"));
+            }
+        }
+        self.pos = start;
+        if found.is_none() {
+            self.drop_value(IssueKind::UnknownResourceType, "the resource has no `resourceType`".to_owned())?;
+        }
+        Ok(found)
+    }
+
+    /// A `resourceType` that is not compiled in: reported, the object skipped.
+    pub fn unknown_resource_type(&mut self, name: &str) -> Result<(), ParseError> {
+        self.drop_value(
+            IssueKind::UnknownResourceType,
+            format!("resource type `{name}` is unknown in this FHIR version, or its cargo feature is not enabled"),
+        )
+    }
+
+    /// Names the root of the path after the resource type (for `Resource` read at the top level).
+    pub fn enter_resource(&mut self, type_name: &'static str) {
+        if self.path.len() == 1 {
+            self.path[0] = Seg::Name(type_name);
+        }
+    }
+
+    /// A plain string element without extensions (`Element.id`, `Extension.url`).
+    pub fn plain_string(&mut self, slot: &mut Option<String>, name: &'static str) -> Result<(), ParseError> {
+        self.with_name(name, |r| {
+            if slot.is_some() {
+                return r.duplicate();
+            }
+            *slot = r.read_string("a string")?.map(Cow::into_owned);
+            Ok(())
+        })
+    }
+
+    /// A complex element (`"code": {...}`).
+    pub fn complex<T: FhirJson>(&mut self, slot: &mut Option<T>, name: &'static str) -> Result<(), ParseError> {
+        self.with_name(name, |r| {
+            if slot.is_some() {
+                return r.duplicate();
+            }
+            *slot = T::read_json(r)?;
+            Ok(())
+        })
+    }
+
+    /// A complex element stored in a `Box` (types that contain themselves).
+    pub fn boxed<T: FhirJson>(&mut self, slot: &mut Option<Box<T>>, name: &'static str) -> Result<(), ParseError> {
+        self.with_name(name, |r| {
+            if slot.is_some() {
+                return r.duplicate();
+            }
+            *slot = T::read_json(r)?.map(Box::new);
+            Ok(())
+        })
+    }
+
+    /// A list of complex elements (`"coding": [...]`).
+    pub fn complex_list<T: FhirJson>(&mut self, slot: &mut Vec<T>, name: &'static str) -> Result<(), ParseError> {
+        self.with_name(name, |r| {
+            if !slot.is_empty() {
+                return r.duplicate();
+            }
+            r.read_array(&mut |r, _| {
+                if r.peek() == Some(b'n') {
+                    return r.wrong_type("an object");
+                }
+                if let Some(v) = T::read_json(r)? {
+                    slot.push(v);
+                }
+                Ok(())
+            })?;
+            Ok(())
+        })
+    }
+
+    /// A choice element: key `{name}{type_suffix}` (or its `_` extension part).
+    pub fn choice<C: Choice>(
+        &mut self,
+        slot: &mut Option<C>,
+        name: &'static str,
+        type_suffix: &str,
+        extension_part: bool,
+    ) -> Result<(), ParseError> {
+        self.with_name(name, |r| C::read_variant(r, slot, type_suffix, extension_part))
+    }
+
+    /// In a choice enum: a second type for the same choice element.
+    pub fn choice_conflict(&mut self) -> Result<(), ParseError> {
+        self.drop_value(IssueKind::Duplicate, "the choice element is given with more than one type".to_owned())
+    }
+
+    /// A primitive element's value (`"birthDate": "1970"`).
+    pub fn primitive<T: PrimitiveValue, E: FhirJson>(
+        &mut self,
+        slot: &mut Option<Primitive<T, E>>,
+        name: &'static str,
+    ) -> Result<(), ParseError> {
+        self.with_name(name, |r| {
+            r.primitive_value(slot.get_or_insert_with(Primitive::default))?;
+            if slot.as_ref().is_some_and(Primitive::is_empty) {
+                *slot = None;
+            }
+            Ok(())
+        })
+    }
+
+    /// A primitive element's id and extensions (`"_birthDate": {...}`).
+    pub fn primitive_ext<T, E: FhirJson>(
+        &mut self,
+        slot: &mut Option<Primitive<T, E>>,
+        name: &'static str,
+    ) -> Result<(), ParseError> {
+        self.with_name(name, |r| {
+            let p = slot.get_or_insert_with(Primitive::default);
+            r.element_ext(&mut p.id, &mut p.extension)
+        })
+    }
+
+    /// Value part of a primitive (used for plain fields and choice variants).
+    pub fn primitive_value<T: PrimitiveValue, E>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
+        if p.value.is_some() {
+            return self.duplicate();
+        }
+        p.value = T::read_value(self)?;
+        Ok(())
+    }
+
+    /// Extension part of a primitive (`{"id": ..., "extension": [...]}`).
+    pub fn element_ext<E: FhirJson>(&mut self, id: &mut Option<String>, ext: &mut Vec<E>) -> Result<(), ParseError> {
+        if id.is_some() || !ext.is_empty() {
+            return self.duplicate();
+        }
+        self.read_object(&mut |r, key| {
+            match key {
+                "id" => r.plain_string(id, "id")?,
+                "extension" => r.complex_list(ext, "extension")?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(())
+    }
+
+    /// A list of primitives (`"given": ["A", null]`); `null` entries stand for values carried only by extensions.
+    pub fn primitive_list<T: PrimitiveValue, E>(
+        &mut self,
+        slot: &mut Vec<Primitive<T, E>>,
+        name: &'static str,
+    ) -> Result<(), ParseError> {
+        self.with_name(name, |r| {
+            r.read_array(&mut |r, i| {
+                if slot.len() <= i {
+                    slot.resize_with(i + 1, Primitive::default);
+                }
+                if r.is_null()? {
+                    return Ok(());
+                }
+                r.primitive_value(&mut slot[i])
+            })?;
+            Ok(())
+        })
+    }
+
+    /// The extension list of a list of primitives (`"_given": [null, {...}]`), aligned by index.
+    pub fn primitive_list_ext<T, E: FhirJson>(
+        &mut self,
+        slot: &mut Vec<Primitive<T, E>>,
+        name: &'static str,
+    ) -> Result<(), ParseError> {
+        self.with_name(name, |r| {
+            r.read_array(&mut |r, i| {
+                if slot.len() <= i {
+                    slot.resize_with(i + 1, Primitive::default);
+                }
+                if r.is_null()? {
+                    return Ok(());
+                }
+                let p = &mut slot[i];
+                r.element_ext(&mut p.id, &mut p.extension)
+            })?;
+            Ok(())
+        })
+    }
+}

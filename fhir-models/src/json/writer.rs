@@ -1,0 +1,232 @@
+//! The JSON writer generated `write_json` functions drive: compact or pretty, FHIR's `_field` layout for
+//! primitives, and number text written exactly as it was read.
+
+use super::reader::Choice;
+use super::FhirJson;
+use crate::primitives::{Primitive, PrimitiveValue};
+
+/// Output buffer plus layout state.
+pub struct Writer {
+    out: String,
+    indent: Option<usize>,
+    depth: usize,
+    first: bool,
+}
+
+impl Writer {
+    /// A writer of compact JSON.
+    pub fn compact() -> Self {
+        Writer { out: String::with_capacity(1024), indent: None, depth: 0, first: true }
+    }
+
+    /// A writer of JSON indented by `indent` spaces.
+    pub fn pretty(indent: usize) -> Self {
+        Writer { indent: Some(indent), ..Writer::compact() }
+    }
+
+    /// The text written.
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn newline(&mut self) {
+        if let Some(n) = self.indent {
+            self.out.push('\n');
+            for _ in 0..n * self.depth {
+                self.out.push(' ');
+            }
+        }
+    }
+
+    /// Separator before an object member or array item.
+    fn sep(&mut self) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        self.newline();
+    }
+
+    /// `{`
+    pub fn begin_object(&mut self) {
+        self.out.push('{');
+        self.depth += 1;
+        self.first = true;
+    }
+
+    /// `}`
+    pub fn end_object(&mut self) {
+        self.depth -= 1;
+        if !self.first {
+            self.newline();
+        }
+        self.out.push('}');
+        self.first = false;
+    }
+
+    fn begin_array(&mut self) {
+        self.out.push('[');
+        self.depth += 1;
+        self.first = true;
+    }
+
+    fn end_array(&mut self) {
+        self.depth -= 1;
+        if !self.first {
+            self.newline();
+        }
+        self.out.push(']');
+        self.first = false;
+    }
+
+    /// An object key made of up to three parts (`_` + `value` + `String`); FHIR names need no escaping.
+    pub fn key(&mut self, a: &str, b: &str, c: &str) {
+        self.sep();
+        self.out.push('"');
+        self.out.push_str(a);
+        self.out.push_str(b);
+        self.out.push_str(c);
+        self.out.push_str(if self.indent.is_some() { "\": " } else { "\":" });
+    }
+
+    /// A string value, escaped.
+    pub fn string(&mut self, s: &str) {
+        let out = &mut self.out;
+        out.reserve(s.len() + 2);
+        out.push('"');
+        let mut run = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let esc: &str = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            out.push_str(&s[run..i]);
+            if esc.is_empty() {
+                out.push_str(&format!("\\u{b:04x}"));
+            } else {
+                out.push_str(esc);
+            }
+            run = i + 1;
+        }
+        out.push_str(&s[run..]);
+        out.push('"');
+    }
+
+    /// A value written as is (numbers, `true`, `false`, `null`).
+    pub fn raw(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
+    // ----- element writers used by generated code ----------------------------------------------------------------
+
+    /// `"resourceType": "X"`
+    pub fn resource_type(&mut self, name: &str) {
+        self.key("resourceType", "", "");
+        self.string(name);
+    }
+
+    /// A plain string element without extensions.
+    pub fn plain_string(&mut self, name: &str, value: &Option<String>) {
+        if let Some(v) = value {
+            self.key(name, "", "");
+            self.string(v);
+        }
+    }
+
+    /// A complex element.
+    pub fn complex<T: FhirJson>(&mut self, name: &str, value: &Option<T>) {
+        if let Some(v) = value {
+            self.key(name, "", "");
+            v.write_json(self);
+        }
+    }
+
+    /// A boxed complex element.
+    pub fn boxed<T: FhirJson>(&mut self, name: &str, value: &Option<Box<T>>) {
+        if let Some(v) = value {
+            self.key(name, "", "");
+            v.write_json(self);
+        }
+    }
+
+    /// A list of complex elements (nothing when empty).
+    pub fn complex_list<T: FhirJson>(&mut self, name: &str, values: &[T]) {
+        if values.is_empty() {
+            return;
+        }
+        self.key(name, "", "");
+        self.begin_array();
+        for v in values {
+            self.sep();
+            v.write_json(self);
+        }
+        self.end_array();
+    }
+
+    /// A choice element (`valueQuantity`, `valueString` + `_valueString`...).
+    pub fn choice<C: Choice>(&mut self, name: &str, value: &Option<C>) {
+        if let Some(v) = value {
+            v.write_variant(self, name);
+        }
+    }
+
+    /// A primitive element: `"name": value` and, when it has an id or extensions, `"_name": {...}`.
+    pub fn primitive<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, value: &Option<Primitive<T, E>>) {
+        if let Some(p) = value {
+            self.primitive_parts(name, "", p);
+        }
+    }
+
+    /// A primitive under the key `{name}{suffix}` (choice variants pass the type as suffix).
+    pub fn primitive_parts<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, suffix: &str, p: &Primitive<T, E>) {
+        if let Some(v) = &p.value {
+            self.key(name, suffix, "");
+            v.write_value(self);
+        }
+        if p.id.is_some() || !p.extension.is_empty() {
+            self.key("_", name, suffix);
+            self.element_ext(&p.id, &p.extension);
+        }
+    }
+
+    fn element_ext<E: FhirJson>(&mut self, id: &Option<String>, extension: &[E]) {
+        self.begin_object();
+        self.plain_string("id", id);
+        self.complex_list("extension", extension);
+        self.end_object();
+    }
+
+    /// A list of primitives, with `null` where an item has only extensions, and the aligned `_name` list.
+    pub fn primitive_list<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, values: &[Primitive<T, E>]) {
+        if values.iter().any(|p| p.value.is_some()) {
+            self.key(name, "", "");
+            self.begin_array();
+            for p in values {
+                self.sep();
+                match &p.value {
+                    Some(v) => v.write_value(self),
+                    None => self.raw("null"),
+                }
+            }
+            self.end_array();
+        }
+        if values.iter().any(|p| p.id.is_some() || !p.extension.is_empty()) {
+            self.key("_", name, "");
+            self.begin_array();
+            for p in values {
+                self.sep();
+                if p.id.is_some() || !p.extension.is_empty() {
+                    self.element_ext(&p.id, &p.extension);
+                } else {
+                    self.raw("null");
+                }
+            }
+            self.end_array();
+        }
+    }
+}

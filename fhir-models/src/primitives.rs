@@ -1,0 +1,477 @@
+//! FHIR primitive values: the element wrapper [`Primitive`], exact [`Decimal`]s, dates and times that keep
+//! their precision, and the trait behind required-binding code enums.
+
+use crate::json::{ParseError, Reader, Writer};
+use std::fmt;
+
+/// A primitive element: its value, plus the `id` and `extension` FHIR JSON carries in the `_name` sibling.
+///
+/// A primitive may have extensions and no value (for example a `data-absent-reason`), so `value` is optional.
+/// Each version module names this with its own extension type, e.g. `fhir_models::r4::Primitive<T>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Primitive<T, E> {
+    /// The value, when there is one.
+    pub value: Option<T>,
+    /// `Element.id`, from the `_name` object.
+    pub id: Option<String>,
+    /// Extensions, from the `_name` object.
+    pub extension: Vec<E>,
+}
+
+impl<T, E> Default for Primitive<T, E> {
+    fn default() -> Self {
+        Primitive { value: None, id: None, extension: Vec::new() }
+    }
+}
+
+impl<T, E> Primitive<T, E> {
+    /// A primitive holding just a value.
+    pub fn new(value: T) -> Self {
+        Primitive { value: Some(value), id: None, extension: Vec::new() }
+    }
+    /// The value, when there is one.
+    pub fn value(&self) -> Option<&T> {
+        self.value.as_ref()
+    }
+    /// True when there is neither a value nor an id nor an extension.
+    pub fn is_empty(&self) -> bool {
+        self.value.is_none() && self.id.is_none() && self.extension.is_empty()
+    }
+}
+
+impl<T, E> From<T> for Primitive<T, E> {
+    fn from(value: T) -> Self {
+        Primitive::new(value)
+    }
+}
+
+impl<E> From<&str> for Primitive<String, E> {
+    fn from(value: &str) -> Self {
+        Primitive::new(value.to_owned())
+    }
+}
+
+impl<E> Primitive<String, E> {
+    /// The string value, when there is one.
+    pub fn as_str(&self) -> Option<&str> {
+        self.value.as_deref()
+    }
+}
+
+/// A Rust type that holds the value of a FHIR primitive.
+pub trait PrimitiveValue: Sized {
+    /// Reads the JSON value at the reader's position. `Ok(None)` when lenient reading reported it as unusable.
+    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError>;
+    /// Writes the JSON value.
+    fn write_value(&self, w: &mut Writer);
+}
+
+impl PrimitiveValue for bool {
+    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+        r.read_bool()
+    }
+    fn write_value(&self, w: &mut Writer) {
+        w.raw(if *self { "true" } else { "false" })
+    }
+}
+
+impl PrimitiveValue for String {
+    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+        Ok(r.read_string("a string")?.map(|s| s.into_owned()))
+    }
+    fn write_value(&self, w: &mut Writer) {
+        w.string(self)
+    }
+}
+
+fn read_integer<T: std::str::FromStr>(r: &mut Reader<'_>, what: &str) -> Result<Option<T>, ParseError> {
+    let start = r.value_start();
+    let Some(text) = r.read_number(what)? else { return Ok(None) };
+    match text.parse::<T>() {
+        Ok(v) => Ok(Some(v)),
+        Err(_) => {
+            r.invalid_value(start, format!("`{text}` is not {what}"))?;
+            Ok(None)
+        }
+    }
+}
+
+/// FHIR `integer` (32-bit signed).
+impl PrimitiveValue for i32 {
+    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+        read_integer(r, "a 32-bit integer")
+    }
+    fn write_value(&self, w: &mut Writer) {
+        w.raw(&self.to_string())
+    }
+}
+
+/// FHIR `unsignedInt` and `positiveInt`.
+impl PrimitiveValue for u32 {
+    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+        read_integer(r, "a non-negative 32-bit integer")
+    }
+    fn write_value(&self, w: &mut Writer) {
+        w.raw(&self.to_string())
+    }
+}
+
+/// FHIR `integer64` (R5) and any 64-bit integer.
+impl PrimitiveValue for i64 {
+    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+        read_integer(r, "a 64-bit integer")
+    }
+    fn write_value(&self, w: &mut Writer) {
+        w.raw(&self.to_string())
+    }
+}
+
+/// An exact FHIR `decimal`: the number's text as written, so `1.50` stays `1.50` and `1e2` stays `1e2`.
+///
+/// Equality compares the text (FHIR gives `1.50` a precision `1.5` does not have); use [`Decimal::to_f64`] for
+/// arithmetic.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Decimal(String);
+
+/// The text is not a JSON number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a decimal number")]
+pub struct InvalidDecimal(pub String);
+
+impl Decimal {
+    /// A decimal from its text; the text must be a JSON number.
+    pub fn new(text: impl Into<String>) -> Result<Self, InvalidDecimal> {
+        let text = text.into();
+        if is_json_number(&text) {
+            Ok(Decimal(text))
+        } else {
+            Err(InvalidDecimal(text))
+        }
+    }
+    /// The number's text, exactly as read or given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The nearest `f64`.
+    pub fn to_f64(&self) -> f64 {
+        // The text is a validated JSON number, which Rust's float parser accepts.
+        self.0.parse().unwrap_or(f64::NAN)
+    }
+}
+
+fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > s
+    };
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    if b.get(i) == Some(&b'0') {
+        i += 1;
+    } else if !digits(&mut i) {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Decimal {
+    type Err = InvalidDecimal;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Decimal::new(s)
+    }
+}
+
+impl From<i64> for Decimal {
+    fn from(v: i64) -> Self {
+        Decimal(v.to_string())
+    }
+}
+
+impl PrimitiveValue for Decimal {
+    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+        Ok(r.read_number("a decimal number")?.map(|t| Decimal(t.to_owned())))
+    }
+    fn write_value(&self, w: &mut Writer) {
+        w.raw(&self.0)
+    }
+}
+
+/// How much of a date or time was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Precision {
+    /// `2024`
+    Year,
+    /// `2024-03`
+    Month,
+    /// `2024-03-15`
+    Day,
+    /// `2024-03-15T10:30:00+01:00`, or a time `10:30:00`
+    Second,
+    /// With a fraction of a second.
+    Fraction,
+}
+
+/// The text is not a valid FHIR date, dateTime, instant or time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a valid FHIR {kind}: {reason}")]
+pub struct InvalidDate {
+    /// The text.
+    pub text: String,
+    /// `date`, `dateTime`, `instant` or `time`.
+    pub kind: &'static str,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum DateKind {
+    Date,
+    DateTime,
+    Instant,
+    Time,
+}
+
+impl DateKind {
+    fn name(self) -> &'static str {
+        match self {
+            DateKind::Date => "date",
+            DateKind::DateTime => "dateTime",
+            DateKind::Instant => "instant",
+            DateKind::Time => "time",
+        }
+    }
+}
+
+fn num(b: &[u8], at: usize, len: usize) -> Option<u32> {
+    let part = b.get(at..at + len)?;
+    part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `hh:mm:ss(.f+)?` at `at`; returns the end and whether a fraction was present.
+fn check_time(b: &[u8], at: usize) -> Result<(usize, bool), &'static str> {
+    let h = num(b, at, 2).ok_or("hours must be two digits")?;
+    let m = (b.get(at + 2) == Some(&b':')).then(|| num(b, at + 3, 2)).flatten().ok_or("minutes must be `:mm`")?;
+    let s = (b.get(at + 5) == Some(&b':')).then(|| num(b, at + 6, 2)).flatten().ok_or("seconds must be `:ss`")?;
+    if h > 23 || m > 59 || s > 60 {
+        return Err("time out of range");
+    }
+    let mut i = at + 8;
+    let mut fraction = false;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let s = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == s {
+            return Err("digits must follow the decimal point of the seconds");
+        }
+        fraction = true;
+    }
+    Ok((i, fraction))
+}
+
+fn check(text: &str, kind: DateKind) -> Result<Precision, InvalidDate> {
+    let err = |reason| InvalidDate { text: text.to_owned(), kind: kind.name(), reason };
+    let b = text.as_bytes();
+    if kind == DateKind::Time {
+        let (end, fraction) = check_time(b, 0).map_err(err)?;
+        if end != b.len() {
+            return Err(err("unexpected text after the time"));
+        }
+        return Ok(if fraction { Precision::Fraction } else { Precision::Second });
+    }
+    let year = num(b, 0, 4).ok_or_else(|| err("the year must be four digits"))?;
+    let mut precision = Precision::Year;
+    let mut i = 4;
+    if b.get(i) == Some(&b'-') {
+        let month = num(b, 5, 2).filter(|m| (1..=12).contains(m)).ok_or_else(|| err("the month must be 01 to 12"))?;
+        precision = Precision::Month;
+        i = 7;
+        if b.get(i) == Some(&b'-') {
+            let day = num(b, 8, 2)
+                .filter(|d| *d >= 1 && *d <= days_in_month(year, month))
+                .ok_or_else(|| err("the day is not in the month"))?;
+            let _ = day;
+            precision = Precision::Day;
+            i = 10;
+        }
+    }
+    if b.get(i) == Some(&b'T') && kind != DateKind::Date && precision == Precision::Day {
+        let (end, fraction) = check_time(b, i + 1).map_err(err)?;
+        precision = if fraction { Precision::Fraction } else { Precision::Second };
+        i = end;
+        match b.get(i) {
+            Some(b'Z') => i += 1,
+            Some(b'+' | b'-') => {
+                let h = num(b, i + 1, 2);
+                let m = (b.get(i + 3) == Some(&b':')).then(|| num(b, i + 4, 2)).flatten();
+                match (h, m) {
+                    (Some(h), Some(m)) if h <= 14 && m <= 59 => i += 6,
+                    _ => return Err(err("the time zone must be `Z` or `+hh:mm`")),
+                }
+            }
+            _ => return Err(err("a time of day needs a time zone")),
+        }
+    }
+    if i != b.len() {
+        return Err(err("unexpected text"));
+    }
+    if kind == DateKind::Instant && precision < Precision::Second {
+        return Err(err("an instant needs a time of day and a time zone"));
+    }
+    Ok(precision)
+}
+
+macro_rules! date_type {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
+        $(#[$doc])*
+        ///
+        /// Holds the text as written (precision and time zone kept); validated when read or built with `new`.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates `text`.
+            pub fn new(text: impl Into<String>) -> Result<Self, InvalidDate> {
+                let text = text.into();
+                check(&text, $kind)?;
+                Ok($name(text))
+            }
+            /// The text, exactly as read or given.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            /// How much was given. `None` for a value kept by lenient reading although invalid.
+            pub fn precision(&self) -> Option<Precision> {
+                check(&self.0, $kind).ok()
+            }
+            /// The year (`None` for a time, or an invalid value).
+            pub fn year(&self) -> Option<u32> {
+                if $kind == DateKind::Time { None } else { num(self.0.as_bytes(), 0, 4) }
+            }
+            /// The month, when given.
+            pub fn month(&self) -> Option<u32> {
+                if $kind == DateKind::Time || self.0.as_bytes().get(4) != Some(&b'-') { None } else { num(self.0.as_bytes(), 5, 2) }
+            }
+            /// The day of the month, when given.
+            pub fn day(&self) -> Option<u32> {
+                if $kind == DateKind::Time || self.0.as_bytes().get(7) != Some(&b'-') { None } else { num(self.0.as_bytes(), 8, 2) }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidDate;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::new(s)
+            }
+        }
+
+        impl PrimitiveValue for $name {
+            fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+                read_date(r, $kind).map(|o| o.map($name))
+            }
+            fn write_value(&self, w: &mut Writer) {
+                w.string(&self.0)
+            }
+        }
+    };
+}
+
+/// Reads a date-like string; an invalid one is reported and, in lenient mode, kept as written.
+fn read_date(r: &mut Reader<'_>, kind: DateKind) -> Result<Option<String>, ParseError> {
+    let start = r.value_start();
+    let Some(text) = r.read_string(kind.name())? else { return Ok(None) };
+    if let Err(e) = check(&text, kind) {
+        r.invalid_value(start, e.to_string())?;
+    }
+    Ok(Some(text.into_owned()))
+}
+
+date_type!(
+    /// A FHIR `date`: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    Date, DateKind::Date
+);
+date_type!(
+    /// A FHIR `dateTime`: a date, or a date and time of day with time zone.
+    DateTime, DateKind::DateTime
+);
+date_type!(
+    /// A FHIR `instant`: a date and time to the second at least, with time zone.
+    Instant, DateKind::Instant
+);
+date_type!(
+    /// A FHIR `time`: `hh:mm:ss` with optional fraction.
+    Time, DateKind::Time
+);
+
+/// A code enum generated for a `required` binding. Unknown codes are kept (wire-compatible) and reported.
+pub trait CodeEnum: Sized {
+    /// Canonical URL of the value set.
+    const VALUE_SET: &'static str;
+    /// The variant for a code of the value set.
+    fn from_code(code: &str) -> Option<Self>;
+    /// A code outside the value set (the enum's `Unrecognized` variant).
+    fn unrecognized(code: String) -> Self;
+    /// The code, as on the wire.
+    fn code(&self) -> &str;
+}
+
+impl<C: CodeEnum> PrimitiveValue for C {
+    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+        let start = r.value_start();
+        let Some(text) = r.read_string("a code")? else { return Ok(None) };
+        Ok(Some(match C::from_code(&text) {
+            Some(c) => c,
+            None => {
+                r.unknown_code(start, &text, C::VALUE_SET)?;
+                C::unrecognized(text.into_owned())
+            }
+        }))
+    }
+    fn write_value(&self, w: &mut Writer) {
+        w.string(self.code())
+    }
+}

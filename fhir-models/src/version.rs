@@ -1,0 +1,41 @@
+//! What the client (and any generic code) needs to know about a FHIR version and its resources.
+
+use crate::json::FhirJson;
+use std::fmt::Debug;
+
+/// A FHIR version whose models are compiled in: `fhir_models::r4::R4`, `fhir_models::dstu2::Dstu2`.
+pub trait FhirVersion: Send + Sync + 'static {
+    /// The lower-case path segment 1upHealth uses for this version (`"r4"`, `"dstu2"`).
+    const NAME: &'static str;
+    /// The `Resource` enum of this version: any resource, dispatched on `resourceType`.
+    type Resource: FhirJson + Debug + Clone + Send + Sync + 'static;
+    /// This version's `Bundle`.
+    type Bundle: FhirJson + Debug + Clone + Send + Sync + 'static;
+    /// This version's `OperationOutcome`.
+    type OperationOutcome: FhirJson + Debug + Clone + Send + Sync + 'static;
+
+    /// The `url` of the bundle's link whose `relation` is `next`.
+    fn next_link(bundle: &Self::Bundle) -> Option<&str>;
+    /// `Bundle.total`, when the server sent it.
+    fn total(bundle: &Self::Bundle) -> Option<u64>;
+    /// The `resource` of every entry, in order (entries without a resource are skipped).
+    fn into_resources(bundle: Self::Bundle) -> Vec<Self::Resource>;
+    /// A one-line human summary of an OperationOutcome (severity, code and diagnostics of each issue).
+    fn outcome_summary(outcome: &Self::OperationOutcome) -> String;
+}
+
+/// A concrete resource type of one FHIR version (`r4::Patient`, `dstu2::Observation`, ...).
+pub trait FhirResource: FhirJson + Debug + Clone + Send + Sync + 'static {
+    /// The version this resource belongs to.
+    type Version: FhirVersion;
+    /// The `resourceType` value, e.g. `"Patient"`.
+    const RESOURCE_TYPE: &'static str;
+    /// The logical id (`Resource.id`), if set.
+    fn resource_id(&self) -> Option<&str>;
+    /// Wrap into the version's `Resource` enum.
+    fn into_resource(self) -> <Self::Version as FhirVersion>::Resource;
+    /// Take this type out of the version's `Resource` enum; other resource types are handed back unchanged.
+    fn from_resource(
+        resource: <Self::Version as FhirVersion>::Resource,
+    ) -> Result<Self, <Self::Version as FhirVersion>::Resource>;
+}

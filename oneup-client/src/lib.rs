@@ -1,0 +1,1 @@
+//! Async client for the 1upHealth API (under construction).

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs the real servers the oneup-client integration tests start on 127.0.0.1:
+#   - SEKMET FHIR R4 server (PyPI sekmet-fhir==0.1.1) into ./.venv
+#   - oauth2-mock-server (npm 9.3.0) into ./.test-servers
+# Idempotent: when the pinned versions are already installed it only checks them and exits (well under a second).
+# Needs python3 (3.11+, with venv) and node + npm; only the PyPI and npm registries are contacted.
+set -euo pipefail
+
+SEKMET_VERSION="0.1.1"
+OAUTH2_MOCK_VERSION="9.3.0"
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/.venv"
+servers="$root/.test-servers"
+
+say() { printf 'install-test-servers: %s\n' "$*"; }
+
+# ---- SEKMET (FHIR server) ------------------------------------------------------------------------------------------
+sekmet_installed() {
+  [ -x "$venv/bin/python" ] || return 1
+  local v
+  v="$("$venv/bin/python" - <<'PY' 2>/dev/null
+from importlib.metadata import version
+print(version("sekmet-fhir"))
+PY
+)" || return 1
+  [ "$v" = "$SEKMET_VERSION" ]
+}
+
+if sekmet_installed; then
+  say "sekmet-fhir $SEKMET_VERSION already in $venv"
+else
+  command -v python3 >/dev/null || { say "python3 is required"; exit 1; }
+  if [ ! -x "$venv/bin/python" ]; then
+    say "creating virtualenv $venv"
+    python3 -m venv "$venv"
+  fi
+  say "installing sekmet-fhir==$SEKMET_VERSION into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "sekmet-fhir==$SEKMET_VERSION"
+  sekmet_installed || { say "sekmet-fhir $SEKMET_VERSION did not install"; exit 1; }
+fi
+
+# ---- oauth2-mock-server (OAuth2 authorization server) --------------------------------------------------------------
+oauth2_installed() {
+  local pj="$servers/node_modules/oauth2-mock-server/package.json"
+  [ -f "$pj" ] || return 1
+  grep -q "\"version\": \"$OAUTH2_MOCK_VERSION\"" "$pj"
+}
+
+if oauth2_installed; then
+  say "oauth2-mock-server $OAUTH2_MOCK_VERSION already in $servers"
+else
+  command -v npm >/dev/null || { say "node and npm are required"; exit 1; }
+  mkdir -p "$servers"
+  [ -f "$servers/package.json" ] || printf '{ "name": "oneup-client-test-servers", "private": true }\n' >"$servers/package.json"
+  say "installing oauth2-mock-server@$OAUTH2_MOCK_VERSION into $servers"
+  # The package declares node ^22.12; its code runs on the node 20 these machines ship, so the engine check is
+  # left as a warning.
+  npm install --prefix "$servers" --no-audit --no-fund --loglevel=error --save-exact \
+    "oauth2-mock-server@$OAUTH2_MOCK_VERSION"
+  oauth2_installed || { say "oauth2-mock-server $OAUTH2_MOCK_VERSION did not install"; exit 1; }
+fi
+
+say "ready"
