@@ -1,1 +1,52 @@
-//! Async client for the 1upHealth API (under construction).
+//! Async client for the [1upHealth](https://1up.health) API, typed with [`fhir_models`].
+//!
+//! - [`OneUpClient`]: the app's keys ([`AppCredentials`]), the hosts (all configurable; production by default)
+//!   and the HTTP settings; user management ([`OneUpClient::create_user`], [`OneUpClient::list_users`], …) and the
+//!   OAuth2 grants ([`OneUpClient::exchange_code`], [`OneUpClient::refresh_tokens`]).
+//! - [`Session`]: one user's [`Tokens`], refreshed before expiry and once after a 401, with a hook that hands
+//!   rotated tokens to the app.
+//! - [`Fhir`]: read, create, update, delete, search, `$everything` and permissions, generic over the FHIR version;
+//!   paginated reads are lazy, bounded [`Stream`](futures_core::Stream)s ([`Pages`], [`Resources`]).
+//!
+//! Transport hygiene: timeouts on by default; only idempotent requests are retried, on 429/502/503/504 and
+//! connection failures, honoring `Retry-After`, a bounded number of times; answers are capped in size; ids are
+//! percent-encoded; secrets never appear in `Debug`, errors or `tracing` events.
+//!
+//! ```no_run
+//! use oneup_client::{AppCredentials, CreatedUser, OneUpClient, Session};
+//! # async fn demo() -> oneup_client::Result<()> {
+//! let client = OneUpClient::new(AppCredentials::new("clientid", "clientsecret"))?;
+//! let code = match client.create_user("myappsuserid").await? {
+//!     CreatedUser::Created(user) => user.code,
+//!     CreatedUser::AlreadyExists { .. } => client.new_auth_code("myappsuserid").await?.code,
+//!     _ => unreachable!("no other outcome today"),
+//! };
+//! let tokens = client.exchange_code(&code).await?;
+//! let session = Session::new(client, tokens);
+//! # let _ = session; Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+mod fhir;
+mod paging;
+mod search;
+mod secret;
+mod session;
+mod tokens;
+mod transport;
+mod users;
+
+pub use client::{ClientBuilder, OneUpClient};
+pub use config::{defaults, AppChosenId, Config, RetryPolicy};
+pub use error::{Error, Outcome, PagingStop, Problem, Result};
+pub use fhir::Fhir;
+pub use paging::{Pages, Resources};
+pub use search::SearchParams;
+pub use secret::{AppCredentials, Secret};
+pub use session::Session;
+pub use tokens::Tokens;
+pub use users::{Confirmation, CreatedUser, IssuedCode, OneUpUserId, User, UserFilter};

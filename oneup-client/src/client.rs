@@ -1,0 +1,269 @@
+//! The app-level client: configuration, hosts and the app's keys.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::config::{defaults, AppChosenId, Config, RetryPolicy};
+use crate::error::{Error, Result};
+use crate::secret::AppCredentials;
+use crate::tokens::GrantClient;
+use crate::transport::Transport;
+
+/// The client of one 1upHealth app: its keys, the hosts it talks to and the HTTP settings.
+///
+/// Cheap to clone (the connection pool is shared). User management and token calls are methods of this type;
+/// FHIR calls go through a [`Session`](crate::Session) (a user's tokens) and [`Fhir`](crate::Fhir).
+///
+/// ```
+/// use oneup_client::{AppCredentials, OneUpClient};
+/// # fn main() -> Result<(), oneup_client::Error> {
+/// let client = OneUpClient::builder(AppCredentials::new("clientid", "clientsecret"))
+///     .api_base("http://127.0.0.1:8080")
+///     .token_url("http://127.0.0.1:8081/token")
+///     .fhir_path("/fhir")
+///     .build()?;
+/// assert_eq!(client.config().api_base().as_str(), "http://127.0.0.1:8080/");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct OneUpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    credentials: AppCredentials,
+    grants: GrantClient,
+}
+
+impl std::fmt::Debug for OneUpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneUpClient")
+            .field("credentials", &self.inner.credentials)
+            .field("config", self.config())
+            .finish()
+    }
+}
+
+impl OneUpClient {
+    /// A client for the production 1upHealth hosts.
+    pub fn new(credentials: AppCredentials) -> Result<Self> {
+        Self::builder(credentials).build()
+    }
+
+    /// Starts configuring a client; every host defaults to production.
+    pub fn builder(credentials: AppCredentials) -> ClientBuilder {
+        ClientBuilder::new(credentials)
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &Config {
+        self.inner.transport.config()
+    }
+
+    /// The app's keys.
+    pub fn credentials(&self) -> &AppCredentials {
+        &self.inner.credentials
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    pub(crate) fn grants(&self) -> &GrantClient {
+        &self.inner.grants
+    }
+
+    /// `api_base` plus path segments (each percent-encoded).
+    pub(crate) fn api_url(&self, segments: &[&str]) -> Url {
+        join(&self.config().api_base, segments)
+    }
+}
+
+/// `base` with `segments` appended (each percent-encoded as one path segment).
+pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
+/// Builds a [`OneUpClient`]. Hosts are checked in [`ClientBuilder::build`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    credentials: AppCredentials,
+    api_base: String,
+    token_url: String,
+    analytics_base: String,
+    system_search_base: String,
+    fhir_path: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_response_bytes: u64,
+    retry: RetryPolicy,
+    max_pages: usize,
+    max_count: u32,
+    refresh_margin: Duration,
+    app_chosen_id: AppChosenId,
+    user_agent: String,
+}
+
+impl ClientBuilder {
+    fn new(credentials: AppCredentials) -> Self {
+        ClientBuilder {
+            credentials,
+            api_base: defaults::API_BASE.into(),
+            token_url: defaults::TOKEN_URL.into(),
+            analytics_base: defaults::ANALYTICS_BASE.into(),
+            system_search_base: defaults::SYSTEM_SEARCH_BASE.into(),
+            fhir_path: defaults::FHIR_PATH.into(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_response_bytes: 32 * 1024 * 1024,
+            retry: RetryPolicy::default(),
+            max_pages: 1000,
+            max_count: 100,
+            refresh_margin: Duration::from_secs(60),
+            app_chosen_id: AppChosenId::default(),
+            user_agent: concat!("oneup-client/", env!("CARGO_PKG_VERSION")).into(),
+        }
+    }
+
+    /// The API host: FHIR, user management, connect (default `https://api.1up.health`). For a payer, `https://api.{base}`.
+    pub fn api_base(mut self, url: impl Into<String>) -> Self {
+        self.api_base = url.into();
+        self
+    }
+    /// The OAuth2 token endpoint (default `https://auth.1up.health/oauth2/token`).
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = url.into();
+        self
+    }
+    /// The bulk-data host (default `https://analytics.1up.health`).
+    pub fn analytics_base(mut self, url: impl Into<String>) -> Self {
+        self.analytics_base = url.into();
+        self
+    }
+    /// The health-system search host (default `https://system-search.1up.health`).
+    pub fn system_search_base(mut self, url: impl Into<String>) -> Self {
+        self.system_search_base = url.into();
+        self
+    }
+    /// The FHIR base path below the API host; `{version}` stands for the version's name. Default `/{version}`
+    /// (`/r4`, `/dstu2`); the API reference also uses `/fhir/{version}`; a single-version server may be `/fhir`.
+    pub fn fhir_path(mut self, path: impl Into<String>) -> Self {
+        self.fhir_path = path.into();
+        self
+    }
+    /// Time allowed for one attempt of a request, body included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// Time allowed to connect (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+    /// The largest answer read, in bytes (default 32 MiB).
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+    /// Retries of idempotent requests (default: 3, backoff from 250 ms, `Retry-After` up to 60 s).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+    /// The most pages one paginated read fetches (default 1000).
+    pub fn max_pages(mut self, pages: usize) -> Self {
+        self.max_pages = pages;
+        self
+    }
+    /// The largest `_count` sent; larger values are lowered to it (default 100, the 1upHealth maximum).
+    pub fn max_count(mut self, count: u32) -> Self {
+        self.max_count = count;
+        self
+    }
+    /// How long before its expiry an access token is refreshed (default 60 s).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+    /// How resources with an app-chosen id are created (default: POST with the id, as 1upHealth does).
+    pub fn app_chosen_id(mut self, how: AppChosenId) -> Self {
+        self.app_chosen_id = how;
+        self
+    }
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<OneUpClient> {
+        let url = |what: &str, value: &str| -> Result<Url> {
+            let url = Url::parse(value).map_err(|e| Error::Config(format!("{what} `{value}` is not a URL: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() || url.host().is_none() {
+                return Err(Error::Config(format!("{what} `{value}` is not an http(s) URL")));
+            }
+            Ok(url)
+        };
+        if !self.fhir_path.starts_with('/') || self.fhir_path.contains(['?', '#']) {
+            return Err(Error::Config(format!("the FHIR path `{}` must be a path starting with `/`", self.fhir_path)));
+        }
+        if self.max_count == 0 || self.max_pages == 0 || self.max_response_bytes == 0 {
+            return Err(Error::Config("max_count, max_pages and max_response_bytes must be above 0".into()));
+        }
+        let config = Config {
+            api_base: url("the API base", &self.api_base)?,
+            token_url: url("the token URL", &self.token_url)?,
+            analytics_base: url("the analytics base", &self.analytics_base)?,
+            system_search_base: url("the system-search base", &self.system_search_base)?,
+            fhir_path: self.fhir_path,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            max_response_bytes: self.max_response_bytes,
+            retry: self.retry,
+            max_pages: self.max_pages,
+            max_count: self.max_count,
+            refresh_margin: self.refresh_margin,
+            app_chosen_id: self.app_chosen_id,
+            user_agent: self.user_agent,
+        };
+        let grants = crate::tokens::grant_client(&self.credentials, &config.token_url);
+        let transport = Transport::new(Arc::new(config))?;
+        Ok(OneUpClient { inner: Arc::new(Inner { transport, credentials: self.credentials, grants }) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_encodes_each_segment() {
+        let base = Url::parse("http://h:1/fhir/").unwrap();
+        assert_eq!(join(&base, &["Patient", "a/b c?"]).as_str(), "http://h:1/fhir/Patient/a%2Fb%20c%3F");
+        let base = Url::parse("http://h:1").unwrap();
+        assert_eq!(join(&base, &["r4", "Patient", "$everything"]).as_str(), "http://h:1/r4/Patient/$everything");
+    }
+
+    #[test]
+    fn bad_hosts_are_config_errors() {
+        let keys = AppCredentials::new("a", "b");
+        let err = OneUpClient::builder(keys.clone()).api_base("not a url").build().unwrap_err();
+        assert!(err.to_string().contains("the API base `not a url` is not a URL"), "{err}");
+        let err = OneUpClient::builder(keys.clone()).token_url("mailto:x@y").build().unwrap_err();
+        assert!(matches!(err, Error::Config(_)));
+        let err = OneUpClient::builder(keys).fhir_path("r4").build().unwrap_err();
+        assert!(err.to_string().contains("must be a path"), "{err}");
+    }
+}

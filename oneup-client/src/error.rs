@@ -1,0 +1,249 @@
+//! Typed errors. Every error names the request it belongs to (`read Patient/p1 (GET http://…/r4/Patient/p1)`),
+//! carries what the server said when it said something (an `OperationOutcome`, a 1upHealth `{"error": …}` body, an
+//! OAuth2 error), and never contains a secret: no token, key or authorization code, and no URL query string.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fhir_models::FhirVersion;
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An `OperationOutcome` the server sent with an error, kept typed.
+///
+/// The outcome's type depends on the FHIR version; [`Outcome::get`] hands it back as that version's type, and
+/// [`Outcome::summary`] gives a one-line text of its issues for any version.
+#[derive(Clone)]
+pub struct Outcome {
+    summary: String,
+    typed: Arc<dyn Any + Send + Sync>,
+}
+
+impl Outcome {
+    pub(crate) fn new<V: FhirVersion>(outcome: V::OperationOutcome) -> Self {
+        Outcome { summary: V::outcome_summary(&outcome), typed: Arc::new(outcome) }
+    }
+
+    /// Severity, code and diagnostics of each issue, on one line.
+    pub fn summary(&self) -> &str {
+        &self.summary
+    }
+
+    /// The outcome as version `V`'s `OperationOutcome`; `None` when it was read as another version.
+    pub fn get<V: FhirVersion>(&self) -> Option<&V::OperationOutcome> {
+        self.typed.downcast_ref()
+    }
+}
+
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Outcome").field(&self.summary).finish()
+    }
+}
+
+/// What the server said was wrong, in the forms the 1upHealth API uses.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A FHIR `OperationOutcome`.
+    OperationOutcome(Outcome),
+    /// A 1upHealth JSON error: `{"success": false, "error": "…"}` or `{"error": "…"}`.
+    OneUp {
+        /// The `error` text.
+        message: String,
+    },
+    /// An OAuth2 error answer (RFC 6749 §5.2).
+    OAuth {
+        /// The error code, e.g. `invalid_grant`.
+        error: String,
+        /// `error_description`, when sent.
+        description: Option<String>,
+    },
+    /// Any other body: its first 200 characters.
+    Text(String),
+    /// No body.
+    Empty,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::OperationOutcome(o) => write!(f, ": OperationOutcome: {}", o.summary()),
+            Problem::OneUp { message } => write!(f, ": {message}"),
+            Problem::OAuth { error, description: Some(d) } => write!(f, ": {error}: {d}"),
+            Problem::OAuth { error, description: None } => write!(f, ": {error}"),
+            Problem::Text(text) => write!(f, ": {text}"),
+            Problem::Empty => Ok(()),
+        }
+    }
+}
+
+/// Why a paginated read stopped before the server said it was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagingStop {
+    /// The `next` link pointed to a page already read: following it would loop forever.
+    RepeatedLink,
+    /// The `next` link pointed to another origin (scheme, host, port) than the FHIR server; the bearer token is
+    /// never sent there. The origin is given, without path or query.
+    ForeignOrigin(String),
+    /// The `next` link is not a URL.
+    InvalidLink,
+}
+
+impl fmt::Display for PagingStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PagingStop::RepeatedLink => f.write_str("the `next` link repeats a page already read"),
+            PagingStop::ForeignOrigin(o) => {
+                write!(f, "the `next` link leads to another origin ({o}); the token is only sent to the FHIR server")
+            }
+            PagingStop::InvalidLink => f.write_str("the `next` link is not a valid URL"),
+        }
+    }
+}
+
+/// Everything that can go wrong. `request` names the call, e.g. `create user (POST http://…/user-management/v1/user)`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client was configured with something unusable (a host that is not a URL, …).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// An argument cannot be sent (an empty resource id, a resource without the id the call needs, …).
+    #[error("{request}: {message}")]
+    InvalidArgument {
+        /// The call.
+        request: String,
+        /// What is wrong with the argument.
+        message: String,
+    },
+    /// No complete answer within the configured timeout.
+    #[error("{request}: no complete answer within {timeout:?}")]
+    Timeout {
+        /// The call.
+        request: String,
+        /// The timeout that ran out.
+        timeout: Duration,
+    },
+    /// The server could not be reached (after the retries allowed for this request).
+    #[error("{request}: could not connect after {attempts} attempt(s): {source}")]
+    Connect {
+        /// The call.
+        request: String,
+        /// How many times the request was tried.
+        attempts: u32,
+        /// The underlying error (without the URL).
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The exchange failed half-way: the connection closed early, the body was cut short, ….
+    #[error("{request}: {what}: {source}")]
+    Transport {
+        /// The call.
+        request: String,
+        /// What was going on.
+        what: &'static str,
+        /// The underlying error (without the URL).
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The answer was larger than the configured cap; it was not read further.
+    #[error("{request}: the answer is larger than the {limit}-byte cap")]
+    ResponseTooLarge {
+        /// The call.
+        request: String,
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// The server answered with an error status.
+    #[error("{request}: HTTP {status}{problem}")]
+    Status {
+        /// The call.
+        request: String,
+        /// The HTTP status.
+        status: u16,
+        /// What the body said.
+        problem: Problem,
+        /// The server's `Retry-After`, when it sent one (after the retries allowed were spent).
+        retry_after: Option<Duration>,
+    },
+    /// The OAuth2 token endpoint refused the grant (a used or expired code, a revoked refresh token, bad keys).
+    #[error("{request}: the token endpoint refused the grant: {error}{}", .description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    GrantRefused {
+        /// The call.
+        request: String,
+        /// The OAuth2 error code, e.g. `invalid_grant`.
+        error: String,
+        /// `error_description`, when sent.
+        description: Option<String>,
+    },
+    /// The answer arrived but is not what the call expects (malformed JSON, a wrong FHIR resource, …).
+    #[error("{request}: unreadable answer: {message}")]
+    Decode {
+        /// The call.
+        request: String,
+        /// What is wrong, with the FHIR path or JSON position when known.
+        message: String,
+    },
+    /// The access token was refused or has expired and there is no refresh token to renew it.
+    #[error("{request}: the access token is no longer valid and there is no refresh token to renew it")]
+    NoRefreshToken {
+        /// The call.
+        request: String,
+    },
+    /// A paginated read stopped because following the server's `next` link would be unsafe or endless.
+    #[error("{request}: paging stopped: {reason}")]
+    Paging {
+        /// The call that returned the page with the link.
+        request: String,
+        /// Why.
+        reason: PagingStop,
+    },
+}
+
+impl Error {
+    /// The HTTP status, for [`Error::Status`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// What the server said, for [`Error::Status`].
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            Error::Status { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+
+    /// The server's `OperationOutcome` as version `V`'s type, when the error carries one.
+    pub fn operation_outcome<V: FhirVersion>(&self) -> Option<&V::OperationOutcome> {
+        match self.problem() {
+            Some(Problem::OperationOutcome(o)) => o.get::<V>(),
+            _ => None,
+        }
+    }
+
+    /// The request this error belongs to, when there is one.
+    pub fn request(&self) -> Option<&str> {
+        match self {
+            Error::Config(_) => None,
+            Error::InvalidArgument { request, .. }
+            | Error::Timeout { request, .. }
+            | Error::Connect { request, .. }
+            | Error::Transport { request, .. }
+            | Error::ResponseTooLarge { request, .. }
+            | Error::Status { request, .. }
+            | Error::GrantRefused { request, .. }
+            | Error::Decode { request, .. }
+            | Error::NoRefreshToken { request }
+            | Error::Paging { request, .. } => Some(request),
+        }
+    }
+}

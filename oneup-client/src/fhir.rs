@@ -1,0 +1,317 @@
+//! FHIR operations for one user, typed with `fhir-models` and generic over the FHIR version.
+
+use std::marker::PhantomData;
+
+use fhir_models::{FhirJson, FhirResource, FhirVersion, IssueKind};
+use http::header::HeaderName;
+use http::Method;
+use url::Url;
+
+use crate::client::join;
+use crate::config::AppChosenId;
+use crate::error::{Error, Outcome, Problem, Result};
+use crate::paging::{Pages, Resources};
+use crate::search::SearchParams;
+use crate::session::Session;
+use crate::transport::{Call, Reply};
+use crate::users::{confirmation, Confirmation, OneUpUserId};
+
+/// FHIR calls of version `V` for the user of a [`Session`]; get one with [`Session::fhir`].
+///
+/// The base URL is the client's API host plus its FHIR path with `{version}` replaced by `V::NAME`
+/// (`https://api.1up.health/r4`). Each request asks the session for the bearer token; a 401 makes the session
+/// refresh once and the request go again. Answers are read leniently (problems are logged with their FHIR path,
+/// never with values); an error answer becomes [`Error::Status`] carrying the server's `OperationOutcome`.
+///
+/// ```no_run
+/// # async fn demo<V: fhir_models::FhirVersion, P: fhir_models::FhirResource<Version = V>>(
+/// #     session: oneup_client::Session) -> oneup_client::Result<()> {
+/// use futures_util::TryStreamExt;
+/// let fhir = session.fhir::<V>();
+/// let patient: P = fhir.read("helloiamatestpatient").await?;
+/// // every Observation with LOINC 66334-4 (steps), 100 a page, fetched lazily page after page
+/// let steps: Vec<V::Resource> = fhir
+///     .search_pages::<P>(&[("code", "http://loinc.org|66334-4"), ("_count", "100")])
+///     .resources()
+///     .try_collect()
+///     .await?;
+/// # let _ = (patient, steps); Ok(()) }
+/// ```
+pub struct Fhir<V: FhirVersion> {
+    session: Session,
+    base: Url,
+    max_pages: usize,
+    _version: PhantomData<fn() -> V>,
+}
+
+impl<V: FhirVersion> Clone for Fhir<V> {
+    fn clone(&self) -> Self {
+        Fhir { session: self.session.clone(), base: self.base.clone(), max_pages: self.max_pages, _version: PhantomData }
+    }
+}
+
+impl<V: FhirVersion> std::fmt::Debug for Fhir<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fhir").field("version", &V::NAME).field("base", &self.base.as_str()).finish()
+    }
+}
+
+const PREFER: HeaderName = HeaderName::from_static("prefer");
+
+impl<V: FhirVersion> Fhir<V> {
+    pub(crate) fn new(session: Session) -> Self {
+        let config = session.client().config();
+        let path = config.fhir_path.replace("{version}", V::NAME);
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let base = join(&config.api_base, &segments);
+        let max_pages = config.max_pages;
+        Fhir { session, base, max_pages, _version: PhantomData }
+    }
+
+    /// The FHIR base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// The session whose token is sent.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The same calls with another bound on the pages one paginated read fetches.
+    #[must_use]
+    pub fn with_max_pages(mut self, pages: usize) -> Self {
+        self.max_pages = pages.max(1);
+        self
+    }
+
+    pub(crate) fn max_pages(&self) -> usize {
+        self.max_pages
+    }
+
+    /// `{base}/{segments…}`; ids are checked and percent-encoded.
+    fn url(&self, label: &str, segments: &[&str]) -> Result<Url> {
+        if let Some(bad) = segments.iter().find(|s| s.is_empty() || **s == "." || **s == "..") {
+            return Err(Error::InvalidArgument {
+                request: format!("{label} ({})", self.base),
+                message: format!("`{bad}` is not a usable id"),
+            });
+        }
+        Ok(join(&self.base, segments))
+    }
+
+    /// Sends `call` with the bearer token; on 401, renews the token once and sends it again.
+    pub(crate) async fn send(&self, call: Call) -> Result<Reply> {
+        let transport = self.session.client().transport();
+        let token = self.session.access_token().await?;
+        let reply = transport.send(&call.clone().bearer(&token)?).await?;
+        if reply.status != 401 {
+            return Ok(reply);
+        }
+        let token = self.session.renew_after_rejection(&token, &call.name).await?;
+        transport.send(&call.bearer(&token)?).await
+    }
+
+    /// Sends and reads a `T` from a successful answer.
+    async fn exchange<T: FhirJson>(&self, call: Call) -> Result<T> {
+        let reply = self.send(call).await?;
+        if !reply.is_success() {
+            return Err(self.status_error(&reply));
+        }
+        read_fhir(&reply)
+    }
+
+    /// An error answer as [`Error::Status`], with its `OperationOutcome` when the body is one.
+    pub(crate) fn status_error(&self, reply: &Reply) -> Error {
+        let problem = match outcome_in::<V>(reply) {
+            Some(outcome) => Problem::OperationOutcome(Outcome::new::<V>(outcome)),
+            None => reply.plain_problem(),
+        };
+        reply.status_error(problem)
+    }
+
+    /// `GET {base}/{type}/{id}`.
+    pub async fn read<T: FhirResource<Version = V>>(&self, id: &str) -> Result<T> {
+        let label = format!("read {}/{id}", T::RESOURCE_TYPE);
+        let url = self.url(&label, &[T::RESOURCE_TYPE, id])?;
+        self.exchange(Call::new(label, Method::GET, url).fhir_accept()).await
+    }
+
+    /// `POST {base}/{type}`: creates the resource; the server's copy (with `id` and `meta`) comes back.
+    /// 1upHealth keeps an `id` set by the app; standard servers assign their own (see
+    /// [`create_with_id`](Fhir::create_with_id)). Not retried (POST is not idempotent).
+    pub async fn create<T: FhirResource<Version = V>>(&self, resource: &T) -> Result<T> {
+        let label = format!("create {}", T::RESOURCE_TYPE);
+        let url = self.url(&label, &[T::RESOURCE_TYPE])?;
+        let call = Call::new(label, Method::POST, url).fhir_accept().fhir_body(resource.to_json());
+        self.exchange(call.header(PREFER, "return=representation")).await
+    }
+
+    /// Creates a resource under the id the app chose (`resource.id`), as the client's
+    /// [`AppChosenId`] setting says: POST with the id (1upHealth), or PUT to `{type}/{id}` (standard FHIR).
+    pub async fn create_with_id<T: FhirResource<Version = V>>(&self, resource: &T) -> Result<T> {
+        match self.session.client().config().app_chosen_id {
+            AppChosenId::PostWithId => {
+                if resource.resource_id().map_or(true, str::is_empty) {
+                    let label = format!("create {} with an app-chosen id", T::RESOURCE_TYPE);
+                    return Err(Error::InvalidArgument { request: label, message: "the resource has no id".into() });
+                }
+                self.create(resource).await
+            }
+            AppChosenId::Put => self.update(resource).await,
+        }
+    }
+
+    /// `PUT {base}/{type}/{id}` with `resource.id`: updates (or, on servers that allow it, creates) the resource.
+    pub async fn update<T: FhirResource<Version = V>>(&self, resource: &T) -> Result<T> {
+        let id = resource.resource_id().unwrap_or_default();
+        let label = format!("update {}/{id}", T::RESOURCE_TYPE);
+        let url = self.url(&label, &[T::RESOURCE_TYPE, id])?;
+        let call = Call::new(label, Method::PUT, url).fhir_accept().fhir_body(resource.to_json());
+        self.exchange(call.header(PREFER, "return=representation")).await
+    }
+
+    /// `DELETE {base}/{type}/{id}`; the `OperationOutcome` when the server sent one.
+    pub async fn delete<T: FhirResource<Version = V>>(&self, id: &str) -> Result<Option<V::OperationOutcome>> {
+        let label = format!("delete {}/{id}", T::RESOURCE_TYPE);
+        let url = self.url(&label, &[T::RESOURCE_TYPE, id])?;
+        let reply = self.send(Call::new(label, Method::DELETE, url).fhir_accept()).await?;
+        if !reply.is_success() {
+            return Err(self.status_error(&reply));
+        }
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        read_fhir(&reply).map(Some)
+    }
+
+    /// `POST {base}` with a `transaction` (or `batch`) Bundle; the response Bundle comes back.
+    pub async fn transaction(&self, bundle: &V::Bundle) -> Result<V::Bundle> {
+        let url = self.url("transaction", &[])?;
+        let call = Call::new("transaction", Method::POST, url).fhir_accept().fhir_body(bundle.to_json());
+        self.exchange(call).await
+    }
+
+    /// `GET {base}/{type}?params`: the first page of the search, as a Bundle. Follow its `next` link with
+    /// [`pages_after`](Fhir::pages_after), or page from the start with [`search_pages`](Fhir::search_pages).
+    /// A `_count` above the client's maximum (100) is lowered to it.
+    pub async fn search<T: FhirResource<Version = V>>(&self, params: impl SearchParams) -> Result<V::Bundle> {
+        let label = format!("search {}", T::RESOURCE_TYPE);
+        let url = self.search_url(&label, T::RESOURCE_TYPE, &params)?;
+        self.exchange(Call::new(label, Method::GET, url).fhir_accept()).await
+    }
+
+    /// The pages of a search, fetched lazily as the stream is polled (see [`Pages`] for the bounds).
+    pub fn search_pages<T: FhirResource<Version = V>>(&self, params: impl SearchParams) -> Pages<V> {
+        let label = format!("search {}", T::RESOURCE_TYPE);
+        match self.search_url(&label, T::RESOURCE_TYPE, &params) {
+            Ok(url) => Pages::start(self.clone(), label, url),
+            Err(e) => Pages::failed(e),
+        }
+    }
+
+    /// The `T` resources of a search across all its pages, lazily. Entries of other types (from `_include`) are
+    /// skipped: use `search_pages(..).resources()` to get them too.
+    pub fn search_resources<T: FhirResource<Version = V>>(&self, params: impl SearchParams) -> Resources<T> {
+        self.search_pages::<T>(params).resources_of::<T>()
+    }
+
+    /// The pages after `page`, following its `next` link (nothing when it has none).
+    pub fn pages_after(&self, page: &V::Bundle) -> Pages<V> {
+        Pages::after(self.clone(), "next page".into(), page)
+    }
+
+    /// `GET {base}/Patient/{id}/$everything`: every resource of the patient, page by page, lazily.
+    pub fn everything(&self, patient_id: &str) -> Pages<V> {
+        let label = format!("Patient/{patient_id}/$everything");
+        match self.url(&label, &["Patient", patient_id, "$everything"]) {
+            Ok(url) => Pages::start(self.clone(), label, url),
+            Err(e) => Pages::failed(e),
+        }
+    }
+
+    /// The resources of [`everything`](Fhir::everything), one by one.
+    pub fn everything_resources(&self, patient_id: &str) -> Resources<V::Resource> {
+        self.everything(patient_id).resources()
+    }
+
+    /// `DELETE {base}/Patient/{id}/$everything`: deletes all of the patient's data; the server's
+    /// `OperationOutcome` comes back.
+    pub async fn delete_everything(&self, patient_id: &str) -> Result<V::OperationOutcome> {
+        let label = format!("delete Patient/{patient_id}/$everything");
+        let url = self.url(&label, &["Patient", patient_id, "$everything"])?;
+        self.exchange(Call::new(label, Method::DELETE, url).fhir_accept()).await
+    }
+
+    /// `PUT {base}/Patient/{id}/_permission/{user}` (the app's keys as form data): lets another 1upHealth user
+    /// see this patient's resources.
+    pub async fn grant_permission(&self, patient_id: &str, user: &OneUpUserId) -> Result<Confirmation> {
+        self.permission(Method::PUT, "grant", patient_id, user).await
+    }
+
+    /// `DELETE {base}/Patient/{id}/_permission/{user}`: takes that access back.
+    pub async fn revoke_permission(&self, patient_id: &str, user: &OneUpUserId) -> Result<Confirmation> {
+        self.permission(Method::DELETE, "revoke", patient_id, user).await
+    }
+
+    async fn permission(&self, method: Method, verb: &str, patient_id: &str, user: &OneUpUserId) -> Result<Confirmation> {
+        let label = format!("{verb} permission on Patient/{patient_id} to user {user}");
+        let url = self.url(&label, &["Patient", patient_id, "_permission", user.as_str()])?;
+        let keys = self.session.client().credentials().form_fields();
+        let call = Call::new(label, method, url).json_accept().form(&keys);
+        let reply = self.send(call).await?;
+        confirmation(&reply)
+    }
+
+    fn search_url(&self, label: &str, resource_type: &str, params: &dyn SearchParams) -> Result<Url> {
+        let mut url = self.url(label, &[resource_type])?;
+        let pairs = params.query_pairs();
+        if !pairs.is_empty() {
+            let max = self.session.client().config().max_count;
+            let mut query = url.query_pairs_mut();
+            for (name, value) in &pairs {
+                match value.trim().parse::<u64>() {
+                    Ok(count) if name == "_count" && count > u64::from(max) => {
+                        tracing::debug!(asked = count, sent = max, "_count lowered to the server's maximum");
+                        query.append_pair(name, &max.to_string());
+                    }
+                    _ => {
+                        query.append_pair(name, value);
+                    }
+                }
+            }
+        }
+        Ok(url)
+    }
+}
+
+/// Reads a FHIR answer leniently. Problems are logged by kind and path (no values); a resource of another type
+/// than expected, or text that is not FHIR JSON, is an error.
+pub(crate) fn read_fhir<T: FhirJson>(reply: &Reply) -> Result<T> {
+    let text = reply.text()?;
+    if text.trim().is_empty() {
+        return Err(reply.decode_error(format!("the answer has no body; a {} was expected", T::TYPE_NAME)));
+    }
+    let read = T::from_json_lenient(text).map_err(|e| reply.decode_error(e.to_string()))?;
+    if let Some(wrong) = read
+        .issues
+        .iter()
+        .find(|i| i.kind == IssueKind::UnknownResourceType && !i.path.contains(['.', '[']))
+    {
+        return Err(reply.decode_error(wrong.to_string()));
+    }
+    if !read.issues.is_empty() {
+        let paths: Vec<&str> = read.issues.iter().take(5).map(|i| i.path.as_str()).collect();
+        tracing::warn!(count = read.issues.len(), paths = ?paths, "the answer has elements this model could not take as they are");
+    }
+    Ok(read.value)
+}
+
+/// The body's `OperationOutcome`, when it is one.
+fn outcome_in<V: FhirVersion>(reply: &Reply) -> Option<V::OperationOutcome> {
+    let value = reply.json().ok()?;
+    if value.get("resourceType")?.as_str()? != "OperationOutcome" {
+        return None;
+    }
+    read_fhir::<V::OperationOutcome>(reply).ok()
+}

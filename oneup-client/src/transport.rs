@@ -1,0 +1,315 @@
+//! One HTTP exchange with timeouts, bounded retries of idempotent requests, `Retry-After`, a body-size cap and
+//! `tracing` events that carry no secret (no header, no body, no query string).
+
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use http::{Method, StatusCode};
+use tracing::Instrument;
+use url::Url;
+
+use crate::config::Config;
+use crate::error::{Error, Problem, Result};
+use crate::secret::Secret;
+
+pub(crate) const FHIR_JSON: &str = "application/fhir+json";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// One request, described before it is sent (and re-sent on retries).
+#[derive(Clone)]
+pub(crate) struct Call {
+    /// `label (METHOD origin+path)`: what errors and logs call this request. No query string: it may hold
+    /// search values or keys.
+    pub name: String,
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Vec<u8>>,
+    pub idempotent: bool,
+}
+
+impl Call {
+    pub fn new(label: impl fmt::Display, method: Method, url: Url) -> Self {
+        let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS);
+        let name = format!("{label} ({method} {})", display_url(&url));
+        Call { name, method, url, headers: HeaderMap::new(), body: None, idempotent }
+    }
+
+    pub fn header(mut self, name: HeaderName, value: &'static str) -> Self {
+        self.headers.insert(name, HeaderValue::from_static(value));
+        self
+    }
+
+    pub fn bearer(mut self, token: &Secret) -> Result<Self> {
+        let mut value = HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| Error::InvalidArgument {
+            request: self.name.clone(),
+            message: "the access token contains characters that cannot be sent in a header".into(),
+        })?;
+        value.set_sensitive(true);
+        self.headers.insert(AUTHORIZATION, value);
+        Ok(self)
+    }
+
+    pub fn form(mut self, fields: &[(&str, &str)]) -> Self {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM));
+        self.body = Some(body.into_bytes());
+        self
+    }
+
+    pub fn fhir_body(mut self, json: String) -> Self {
+        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+        self.body = Some(json.into_bytes());
+        self
+    }
+
+    pub fn json_accept(self) -> Self {
+        self.header(ACCEPT, "application/json")
+    }
+
+    pub fn fhir_accept(self) -> Self {
+        self.header(ACCEPT, FHIR_JSON)
+    }
+}
+
+/// Origin and path of a URL: what may appear in errors and logs.
+pub(crate) fn display_url(url: &Url) -> String {
+    format!("{}{}", url.origin().ascii_serialization(), url.path())
+}
+
+/// A complete answer.
+pub(crate) struct Reply {
+    pub request: String,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        parse_retry_after(self.headers.get(RETRY_AFTER)?.to_str().ok()?)
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> Result<&str> {
+        std::str::from_utf8(&self.body).map_err(|e| self.decode_error(format!("the body is not UTF-8: {e}")))
+    }
+
+    pub fn json(&self) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(format!("malformed JSON: {e}")))
+    }
+
+    pub fn decode_error(&self, message: impl Into<String>) -> Error {
+        Error::Decode { request: self.request.clone(), message: message.into() }
+    }
+
+    /// An [`Error::Status`] for this answer, with `problem` read from the body.
+    pub fn status_error(&self, problem: Problem) -> Error {
+        Error::Status {
+            request: self.request.clone(),
+            status: self.status.as_u16(),
+            problem,
+            retry_after: self.retry_after(),
+        }
+    }
+
+    /// What a non-FHIR error body says: an OAuth2 error, a 1upHealth `{"error": …}`, or text.
+    pub fn plain_problem(&self) -> Problem {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Problem::Empty;
+        }
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(&self.body) {
+            let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+            if let Some(error) = text("error") {
+                return match text("error_description") {
+                    Some(description) => Problem::OAuth { error, description: Some(description) },
+                    None => Problem::OneUp { message: error },
+                };
+            }
+            if let Some(message) = text("message") {
+                return Problem::OneUp { message };
+            }
+        }
+        Problem::Text(String::from_utf8_lossy(&self.body).chars().take(200).collect())
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP-date.
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+fn retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// How one attempt ended, before retry decisions.
+enum Attempt {
+    Answered(Reply),
+    ConnectFailed(reqwest::Error),
+    Failed(Error),
+}
+
+/// The HTTP client shared by every call of a [`OneUpClient`](crate::OneUpClient).
+#[derive(Clone)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    cfg: std::sync::Arc<Config>,
+}
+
+impl Transport {
+    pub fn new(cfg: std::sync::Arc<Config>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .user_agent(cfg.user_agent.clone())
+            // A redirect could carry the bearer token elsewhere; the 1upHealth API does not redirect API calls.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", e.without_url())))?;
+        Ok(Transport { http, cfg })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Sends `call`, retrying as the policy allows, and reads the whole answer (any status).
+    pub async fn send(&self, call: &Call) -> Result<Reply> {
+        let span = tracing::debug_span!("oneup_request", request = %call.name);
+        self.send_inner(call).instrument(span).await
+    }
+
+    async fn send_inner(&self, call: &Call) -> Result<Reply> {
+        let policy = &self.cfg.retry;
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let started = Instant::now();
+            let attempt = self.attempt(call).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let may_retry = call.idempotent && attempts <= policy.max_retries;
+            let backoff = policy
+                .initial_backoff
+                .saturating_mul(1u32 << (attempts - 1).min(16))
+                .min(policy.max_backoff);
+            match attempt {
+                Attempt::Answered(reply) => {
+                    tracing::debug!(status = reply.status.as_u16(), bytes = reply.body.len(), elapsed_ms, attempts, "answered");
+                    if !(may_retry && retryable_status(reply.status)) {
+                        return Ok(reply);
+                    }
+                    let wait = match reply.retry_after() {
+                        Some(wait) if wait > policy.max_retry_after => {
+                            tracing::warn!(status = reply.status.as_u16(), retry_after_s = wait.as_secs(), "Retry-After is longer than allowed; not retrying");
+                            return Ok(reply);
+                        }
+                        Some(wait) => wait,
+                        None => backoff,
+                    };
+                    tracing::warn!(status = reply.status.as_u16(), wait_ms = wait.as_millis() as u64, attempts, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Attempt::ConnectFailed(source) => {
+                    if !may_retry {
+                        return Err(Error::Connect { request: call.name.clone(), attempts, source });
+                    }
+                    tracing::warn!(error = %source, wait_ms = backoff.as_millis() as u64, attempts, "could not connect; retrying");
+                    tokio::time::sleep(backoff).await;
+                }
+                Attempt::Failed(error) => {
+                    tracing::debug!(error = %error, elapsed_ms, "failed");
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, call: &Call) -> Attempt {
+        let mut request = self.http.request(call.method.clone(), call.url.clone()).headers(call.headers.clone());
+        if let Some(body) = &call.body {
+            request = request.body(body.clone());
+        }
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return Attempt::from_send_error(call, e.without_url(), self.cfg.timeout),
+        };
+        let limit = self.cfg.max_response_bytes;
+        let too_large = || Error::ResponseTooLarge { request: call.name.clone(), limit };
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Attempt::Failed(too_large());
+        }
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (body.len() + chunk.len()) as u64 > limit {
+                        return Attempt::Failed(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => {
+                    return Attempt::Failed(Error::Timeout { request: call.name.clone(), timeout: self.cfg.timeout })
+                }
+                Err(e) => {
+                    return Attempt::Failed(Error::Transport {
+                        request: call.name.clone(),
+                        what: "the answer's body was cut short",
+                        source: e.without_url(),
+                    })
+                }
+            }
+        }
+        Attempt::Answered(Reply { request: call.name.clone(), status, headers, body })
+    }
+}
+
+impl Attempt {
+    fn from_send_error(call: &Call, e: reqwest::Error, timeout: Duration) -> Attempt {
+        if e.is_timeout() {
+            Attempt::Failed(Error::Timeout { request: call.name.clone(), timeout })
+        } else if e.is_connect() {
+            Attempt::ConnectFailed(e)
+        } else {
+            Attempt::Failed(Error::Transport { request: call.name.clone(), what: "the request failed", source: e })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        let wait = parse_retry_after(&later).unwrap();
+        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120), "{wait:?}");
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn names_hide_the_query() {
+        let url = Url::parse("https://api.1up.health/user-management/v1/user?client_secret=s3cr3t").unwrap();
+        let call = Call::new("list users", Method::GET, url);
+        assert_eq!(call.name, "list users (GET https://api.1up.health/user-management/v1/user)");
+        assert!(call.idempotent);
+        assert!(!Call::new("x", Method::POST, Url::parse("http://h/").unwrap()).idempotent);
+    }
+}
