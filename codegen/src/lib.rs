@@ -1,1 +1,113 @@
+//! `fhir-codegen`: generates the `fhir-models` crate from FHIR packages.
+//!
+//! The pipeline has four separate stages, one module each:
+//! [`packages`] finds and reads package files, [`load`] turns StructureDefinitions and terminology into the
+//! version-agnostic [`model`], [`emit`] turns the model into formatted Rust, and [`generate`] ties them together
+//! and writes (or checks) the files.
 
+pub mod emit;
+pub mod load;
+pub mod manifest;
+pub mod model;
+pub mod naming;
+pub mod packages;
+
+use std::path::{Path, PathBuf};
+
+/// Errors of a whole generation run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The manifest is missing or invalid.
+    #[error(transparent)]
+    Manifest(#[from] manifest::ManifestError),
+    /// Packages could not be read or understood.
+    #[error(transparent)]
+    Load(#[from] load::LoadError),
+    /// Code could not be emitted.
+    #[error(transparent)]
+    Emit(#[from] emit::EmitError),
+    /// Writing output failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Everything one run produces: files relative to the model crate, `Cargo.toml` included.
+pub fn generate(workspace: &Path, packages_dir: &Path) -> Result<Vec<emit::GeneratedFile>, Error> {
+    let manifest = manifest::Manifest::read(&workspace.join("spec/manifest.json"))?;
+    let mut models = Vec::new();
+    let mut files = Vec::new();
+    for v in &manifest.versions {
+        let model = load::load_version(packages_dir, v)?;
+        files.extend(emit::emit_version(&model)?);
+        models.push(model);
+    }
+    let cargo_path = workspace.join("fhir-models/Cargo.toml");
+    let cargo = std::fs::read_to_string(&cargo_path).map_err(|source| Error::Io { path: cargo_path, source })?;
+    files.push(emit::GeneratedFile {
+        path: "Cargo.toml".to_owned(),
+        content: emit::splice_features(&cargo, &emit::features(&models)),
+    });
+    Ok(files)
+}
+
+/// Generated files whose content differs from what is on disk (or that are missing), and generated-looking
+/// files on disk that a fresh run would not produce.
+pub fn drift(workspace: &Path, files: &[emit::GeneratedFile]) -> Vec<String> {
+    let crate_dir = workspace.join("fhir-models");
+    let mut out = Vec::new();
+    for f in files {
+        match std::fs::read_to_string(crate_dir.join(&f.path)) {
+            Ok(on_disk) if on_disk == f.content => {}
+            Ok(_) => out.push(format!("{} differs from a fresh generation", f.path)),
+            Err(_) => out.push(format!("{} is missing", f.path)),
+        }
+    }
+    for dir in generated_dirs(files) {
+        let Ok(entries) = std::fs::read_dir(crate_dir.join(&dir)) else { continue };
+        for e in entries.flatten() {
+            let rel = format!("{dir}/{}", e.file_name().to_string_lossy());
+            if !files.iter().any(|f| f.path == rel) {
+                out.push(format!("{rel} is not produced by the generator any more"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn generated_dirs(files: &[emit::GeneratedFile]) -> Vec<String> {
+    let mut dirs: Vec<String> = files.iter().filter_map(|f| f.path.rsplit_once('/').map(|(d, _)| d.to_owned())).collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// Writes the files into the model crate, removing stale files in the generated directories.
+pub fn write(workspace: &Path, files: &[emit::GeneratedFile]) -> Result<(), Error> {
+    let crate_dir = workspace.join("fhir-models");
+    for dir in generated_dirs(files) {
+        if let Ok(entries) = std::fs::read_dir(crate_dir.join(&dir)) {
+            for e in entries.flatten() {
+                let rel = format!("{dir}/{}", e.file_name().to_string_lossy());
+                if !files.iter().any(|f| f.path == rel) {
+                    std::fs::remove_file(e.path()).map_err(|source| Error::Io { path: e.path(), source })?;
+                }
+            }
+        }
+    }
+    for f in files {
+        let path = crate_dir.join(&f.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Io { path: parent.to_path_buf(), source })?;
+        }
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(f.content.as_str()) {
+            std::fs::write(&path, &f.content).map_err(|source| Error::Io { path, source })?;
+        }
+    }
+    Ok(())
+}

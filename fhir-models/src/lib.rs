@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 
 pub mod json;
+#[cfg(feature = "r4-base")]
+pub mod r4;
 pub mod primitives;
 mod version;
 

@@ -39,3 +39,51 @@ pub trait FhirResource: FhirJson + Debug + Clone + Send + Sync + 'static {
         resource: <Self::Version as FhirVersion>::Resource,
     ) -> Result<Self, <Self::Version as FhirVersion>::Resource>;
 }
+
+/// Implements [`FhirVersion`] for a generated version module's marker type. Every FHIR version names the
+/// elements it reads the same way (`Bundle.link.relation`, `Bundle.entry.resource`, `OperationOutcome.issue`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_fhir_version {
+    ($marker:ident, $name:literal) => {
+        impl $crate::FhirVersion for $marker {
+            const NAME: &'static str = $name;
+            type Resource = Resource;
+            type Bundle = Bundle;
+            type OperationOutcome = OperationOutcome;
+
+            fn next_link(bundle: &Bundle) -> Option<&str> {
+                bundle
+                    .link
+                    .iter()
+                    .find(|l| l.relation.as_ref().and_then(|r| r.value.as_deref()) == Some("next"))
+                    .and_then(|l| l.url.as_ref()?.value.as_deref())
+            }
+            fn total(bundle: &Bundle) -> Option<u64> {
+                bundle.total.as_ref()?.value.map(u64::from)
+            }
+            fn into_resources(bundle: Bundle) -> Vec<Resource> {
+                bundle.entry.into_iter().filter_map(|e| e.resource).collect()
+            }
+            fn outcome_summary(outcome: &OperationOutcome) -> String {
+                use $crate::CodeEnum;
+                let parts: Vec<String> = outcome
+                    .issue
+                    .iter()
+                    .map(|i| {
+                        let severity = i.severity.as_ref().and_then(|s| s.value.as_ref()).map_or("?", |s| s.code());
+                        let code = i.code.as_ref().and_then(|s| s.value.as_ref()).map_or("?", |s| s.code());
+                        let text = i.diagnostics.as_ref().and_then(|d| d.value.as_deref()).or_else(|| {
+                            i.details.as_ref().and_then(|d| d.text.as_ref()).and_then(|t| t.value.as_deref())
+                        });
+                        match text {
+                            Some(t) => format!("{severity} {code}: {t}"),
+                            None => format!("{severity} {code}"),
+                        }
+                    })
+                    .collect();
+                if parts.is_empty() { "OperationOutcome without issues".to_owned() } else { parts.join("; ") }
+            }
+        }
+    };
+}

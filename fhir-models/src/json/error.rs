@@ -72,11 +72,16 @@ impl fmt::Display for Issue {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{issue}")]
 pub struct ParseError {
-    /// The problem.
-    pub issue: Issue,
+    /// The problem. (Boxed: keeps `Result<_, ParseError>` one pointer wide, which keeps the stack frames of
+    /// generated readers small even in debug builds.)
+    pub issue: Box<Issue>,
 }
 
 impl ParseError {
+    pub(crate) fn new(issue: Issue) -> Self {
+        ParseError { issue: Box::new(issue) }
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> IssueKind {
         self.issue.kind

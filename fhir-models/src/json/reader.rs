@@ -10,6 +10,9 @@ use std::borrow::Cow;
 
 /// Deeper nesting than this is refused as malformed (protects the stack; real FHIR is far shallower).
 const MAX_DEPTH: usize = 256;
+/// When less stack than this is left, reading continues on a new segment of [`STACK_SEGMENT`] bytes.
+const STACK_RED_ZONE: usize = 256 * 1024;
+const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 enum Seg {
@@ -51,14 +54,14 @@ pub(crate) fn read_document<T: FhirJson>(src: &str, strict: bool) -> Result<(T, 
     }
     match value {
         Some(v) => Ok((v, r.issues)),
-        None => Err(ParseError { issue: r.issues.into_iter().next().unwrap_or_else(|| Issue {
+        None => Err(ParseError::new(r.issues.into_iter().next().unwrap_or_else(|| Issue {
             kind: IssueKind::WrongType,
             path: T::TYPE_NAME.to_owned(),
             message: "the document holds no usable value".to_owned(),
             line: 1,
             column: 1,
             dropped: None,
-        }) }),
+        }))),
     }
 }
 
@@ -126,14 +129,14 @@ impl<'a> Reader<'a> {
     }
 
     fn syntax(&self, message: &str) -> ParseError {
-        ParseError { issue: self.issue_at(IssueKind::Syntax, self.pos, message.to_owned(), None) }
+        ParseError::new(self.issue_at(IssueKind::Syntax, self.pos, message.to_owned(), None))
     }
 
     /// Records a problem found at byte `pos`: an error in strict mode, an entry of the issue list in lenient mode.
     fn report(&mut self, kind: IssueKind, pos: usize, message: String, dropped: Option<&str>) -> Result<(), ParseError> {
         let issue = self.issue_at(kind, pos, message, dropped);
         if self.strict {
-            Err(ParseError { issue })
+            Err(ParseError::new(issue))
         } else {
             self.issues.push(issue);
             Ok(())
@@ -436,6 +439,16 @@ impl<'a> Reader<'a> {
         &mut self,
         visit: &mut dyn FnMut(&mut Reader<'a>, &str) -> Result<bool, ParseError>,
     ) -> Result<bool, ParseError> {
+        // Generated readers recurse once per nesting level, with large frames in debug builds; on small thread
+        // stacks (test threads, async runtimes) a deep resource would overflow. Grow the stack on the heap when
+        // it runs low instead.
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.read_object_here(visit))
+    }
+
+    fn read_object_here(
+        &mut self,
+        visit: &mut dyn FnMut(&mut Reader<'a>, &str) -> Result<bool, ParseError>,
+    ) -> Result<bool, ParseError> {
         if self.peek() != Some(b'{') {
             self.wrong_type("an object")?;
             return Ok(false);
@@ -571,6 +584,12 @@ impl<'a> Reader<'a> {
         )
     }
 
+    /// Reads one value straight into a `Box` (used for the variants of `Resource`, so that the enum's reader
+    /// does not hold a stack slot for every resource struct).
+    pub fn read_boxed<T: FhirJson>(&mut self) -> Result<Option<Box<T>>, ParseError> {
+        Ok(T::read_json(self)?.map(Box::new))
+    }
+
     /// Names the root of the path after the resource type (for `Resource` read at the top level).
     pub fn enter_resource(&mut self, type_name: &'static str) {
         if self.path.len() == 1 {
@@ -639,6 +658,38 @@ impl<'a> Reader<'a> {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         self.with_name(name, |r| C::read_variant(r, slot, type_suffix, extension_part))
+    }
+
+    /// In a choice enum: reads a complex-typed variant.
+    pub fn choice_complex<C, T: FhirJson>(&mut self, slot: &mut Option<C>, make: fn(T) -> C) -> Result<(), ParseError> {
+        if slot.is_some() {
+            return self.choice_conflict();
+        }
+        if let Some(x) = T::read_json(self)? {
+            *slot = Some(make(x));
+        }
+        Ok(())
+    }
+
+    /// In a choice enum: reads the value or the extension part of a primitive-typed variant.
+    pub fn choice_primitive<C, T: PrimitiveValue, E: FhirJson>(
+        &mut self,
+        slot: &mut Option<C>,
+        extension_part: bool,
+        get: fn(&mut C) -> Option<&mut Primitive<T, E>>,
+        make: fn(Primitive<T, E>) -> C,
+    ) -> Result<(), ParseError> {
+        let choice = slot.get_or_insert_with(|| make(Primitive::default()));
+        match get(choice) {
+            None => self.choice_conflict(),
+            Some(p) if extension_part => self.element_ext(&mut p.id, &mut p.extension),
+            Some(p) => self.primitive_value(p),
+        }
+    }
+
+    /// In a choice enum: a type suffix the element does not allow (generated code only passes known ones).
+    pub fn unknown_choice_type(&mut self, type_suffix: &str) -> Result<(), ParseError> {
+        self.drop_value(IssueKind::UnknownElement, format!("type `{type_suffix}` is not allowed for this choice element"))
     }
 
     /// In a choice enum: a second type for the same choice element.

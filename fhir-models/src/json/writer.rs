@@ -175,6 +175,12 @@ impl Writer {
         }
     }
 
+    /// A complex value under the key `{name}{suffix}` (choice variants).
+    pub fn complex_parts<T: FhirJson>(&mut self, name: &str, suffix: &str, value: &T) {
+        self.key(name, suffix, "");
+        value.write_json(self);
+    }
+
     /// A primitive element: `"name": value` and, when it has an id or extensions, `"_name": {...}`.
     pub fn primitive<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, value: &Option<Primitive<T, E>>) {
         if let Some(p) = value {

@@ -1,0 +1,418 @@
+//! Tokens for structs, choice enums, code enums, the `Resource` enum and the module root.
+
+use super::{doc, ident};
+use crate::model::*;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+fn prim_value(p: Prim) -> TokenStream {
+    match p {
+        Prim::Bool => quote!(bool),
+        Prim::Integer => quote!(i32),
+        Prim::Unsigned => quote!(u32),
+        Prim::Integer64 => quote!(i64),
+        Prim::Decimal => quote!(Decimal),
+        Prim::String => quote!(String),
+        Prim::Date => quote!(Date),
+        Prim::DateTime => quote!(DateTime),
+        Prim::Instant => quote!(Instant),
+        Prim::Time => quote!(Time),
+    }
+}
+
+/// The Rust type of one value of the field (before `Option`/`Vec`).
+fn value_type(ty: &FieldType) -> TokenStream {
+    match ty {
+        FieldType::PlainString => quote!(String),
+        FieldType::Primitive(p) => {
+            let v = prim_value(*p);
+            quote!(Primitive<#v>)
+        }
+        FieldType::Code(name) => {
+            let n = ident(name);
+            quote!(Primitive<#n>)
+        }
+        FieldType::Complex(name) | FieldType::Choice(name) => {
+            let n = ident(name);
+            quote!(#n)
+        }
+        FieldType::Resource => quote!(Resource),
+    }
+}
+
+fn is_primitive(ty: &FieldType) -> bool {
+    matches!(ty, FieldType::Primitive(_) | FieldType::Code(_))
+}
+
+fn field_decl(f: &Field) -> TokenStream {
+    let name = ident(&f.rust);
+    let v = value_type(&f.ty);
+    let ty = if f.many {
+        quote!(Vec<#v>)
+    } else if f.boxed {
+        quote!(Option<Box<#v>>)
+    } else {
+        quote!(Option<#v>)
+    };
+    let text = if f.required { format!("{}\n\nRequired by FHIR (min 1).", f.doc) } else { f.doc.clone() };
+    let d = doc(&text);
+    quote! { #d pub #name: #ty, }
+}
+
+/// Match arms of `read_json` for one field.
+fn read_arms(f: &Field, choices: &[ChoiceDef]) -> TokenStream {
+    let name = ident(&f.rust);
+    let json = &f.json;
+    let path = &f.path_name;
+    let ext = format!("_{json}");
+    match (&f.ty, f.many) {
+        (FieldType::Choice(enum_name), _) => {
+            let Some(c) = choices.iter().find(|c| &c.name == enum_name) else { return TokenStream::new() };
+            let arms = c.variants.iter().map(|v| {
+                let key = format!("{json}{}", v.suffix);
+                let suffix = &v.suffix;
+                let main = quote! { #key => r.choice(&mut v.#name, #path, #suffix, false)?, };
+                if is_primitive(&v.ty) {
+                    let ext_key = format!("_{key}");
+                    quote! { #main #ext_key => r.choice(&mut v.#name, #path, #suffix, true)?, }
+                } else {
+                    main
+                }
+            });
+            quote! { #(#arms)* }
+        }
+        (FieldType::PlainString, false) => quote! { #json => r.plain_string(&mut v.#name, #path)?, },
+        (FieldType::PlainString, true) => quote! { #json => r.complex_list(&mut v.#name, #path)?, },
+        (t, false) if is_primitive(t) => quote! {
+            #json => r.primitive(&mut v.#name, #path)?,
+            #ext => r.primitive_ext(&mut v.#name, #path)?,
+        },
+        (t, true) if is_primitive(t) => quote! {
+            #json => r.primitive_list(&mut v.#name, #path)?,
+            #ext => r.primitive_list_ext(&mut v.#name, #path)?,
+        },
+        (_, true) => quote! { #json => r.complex_list(&mut v.#name, #path)?, },
+        (_, false) if f.boxed => quote! { #json => r.boxed(&mut v.#name, #path)?, },
+        (_, false) => quote! { #json => r.complex(&mut v.#name, #path)?, },
+    }
+}
+
+fn write_stmt(f: &Field) -> TokenStream {
+    let name = ident(&f.rust);
+    let json = &f.json;
+    match (&f.ty, f.many) {
+        (FieldType::Choice(_), _) => quote! { w.choice(#json, &self.#name); },
+        (FieldType::PlainString, false) => quote! { w.plain_string(#json, &self.#name); },
+        (t, false) if is_primitive(t) => quote! { w.primitive(#json, &self.#name); },
+        (t, true) if is_primitive(t) => quote! { w.primitive_list(#json, &self.#name); },
+        (_, true) => quote! { w.complex_list(#json, &self.#name); },
+        (_, false) if f.boxed => quote! { w.boxed(#json, &self.#name); },
+        (_, false) => quote! { w.complex(#json, &self.#name); },
+    }
+}
+
+fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &str) -> TokenStream {
+    let name = ident(&s.name);
+    let fhir_name = &s.path;
+    let mut text = format!("{}\n\nFHIR `{}`", s.doc, s.path);
+    if s.resource_type.is_some() || s.path == s.name {
+        text.push_str(&format!(" ({url}, FHIR {})", model.fhir_version));
+    }
+    text.push('.');
+    let d = doc(&text);
+    let fields = s.fields.iter().map(field_decl);
+    let arms = s.fields.iter().map(|f| read_arms(f, choices));
+    let writes = s.fields.iter().map(write_stmt);
+    let (rt_arm, rt_write) = match &s.resource_type {
+        Some(rt) => (quote! { "resourceType" => r.resource_type(#rt)?, }, quote! { w.resource_type(#rt); }),
+        None => (TokenStream::new(), TokenStream::new()),
+    };
+    quote! {
+        #d
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct #name { #(#fields)* }
+
+        impl FhirJson for #name {
+            const TYPE_NAME: &'static str = #fhir_name;
+            fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+                let mut v = Self::default();
+                let ok = r.read_object(&mut |r, key| {
+                    match key {
+                        #rt_arm
+                        #(#arms)*
+                        _ => return Ok(false),
+                    }
+                    Ok(true)
+                })?;
+                Ok(ok.then_some(v))
+            }
+            fn write_json(&self, w: &mut Writer) {
+                w.begin_object();
+                #rt_write
+                #(#writes)*
+                w.end_object();
+            }
+        }
+    }
+}
+
+fn choice_def(c: &ChoiceDef) -> TokenStream {
+    let name = ident(&c.name);
+    let d = doc(&format!("{}\n\nFHIR `{}`: one of its types.", c.doc, c.path));
+    let variants = c.variants.iter().map(|v| {
+        let vn = ident(&v.suffix);
+        let t = value_type(&v.ty);
+        if is_primitive(&v.ty) {
+            quote! { #vn(#t), }
+        } else {
+            quote! { #vn(Box<#t>), }
+        }
+    });
+    let reads = c.variants.iter().map(|v| {
+        let vn = ident(&v.suffix);
+        let suffix = &v.suffix;
+        if is_primitive(&v.ty) {
+            quote! {
+                #suffix => r.choice_primitive(slot, extension_part, |c| match c { Self::#vn(p) => Some(p), _ => None }, Self::#vn),
+            }
+        } else {
+            quote! { #suffix => r.choice_complex(slot, |x| Self::#vn(Box::new(x))), }
+        }
+    });
+    let writes = c.variants.iter().map(|v| {
+        let vn = ident(&v.suffix);
+        let suffix = &v.suffix;
+        if is_primitive(&v.ty) {
+            quote! { Self::#vn(p) => w.primitive_parts(name, #suffix, p), }
+        } else {
+            quote! { Self::#vn(x) => w.complex_parts(name, #suffix, x.as_ref()), }
+        }
+    });
+    let ext_param = if c.variants.iter().any(|v| is_primitive(&v.ty)) { ident("extension_part") } else { ident("_extension_part") };
+    quote! {
+        #d
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name { #(#variants)* }
+
+        impl Choice for #name {
+            fn read_variant(r: &mut Reader<'_>, slot: &mut Option<Self>, type_suffix: &str, #ext_param: bool) -> Result<(), ParseError> {
+                match type_suffix {
+                    #(#reads)*
+                    _ => r.unknown_choice_type(type_suffix),
+                }
+            }
+            fn write_variant(&self, w: &mut Writer, name: &str) {
+                match self { #(#writes)* }
+            }
+        }
+    }
+}
+
+fn resource_impl(model: &VersionModel, t: &TypeDef) -> TokenStream {
+    let name = ident(&t.name);
+    let rt = &t.name;
+    let marker = ident(&model.marker);
+    let id_field = t.structs[0].fields.iter().find(|f| f.json == "id");
+    let id_expr = match id_field.map(|f| &f.ty) {
+        Some(FieldType::PlainString) => quote!(self.id.as_deref()),
+        Some(_) => quote!(self.id.as_ref().and_then(|p| p.value.as_deref())),
+        None => quote!(None),
+    };
+    quote! {
+        impl crate::FhirResource for #name {
+            type Version = #marker;
+            const RESOURCE_TYPE: &'static str = #rt;
+            fn resource_id(&self) -> Option<&str> { #id_expr }
+            fn into_resource(self) -> Resource { Resource::#name(Box::new(self)) }
+            fn from_resource(resource: Resource) -> Result<Self, Resource> {
+                match resource { Resource::#name(x) => Ok(*x), other => Err(other) }
+            }
+        }
+    }
+}
+
+/// All items of one resource or datatype.
+pub fn type_def(model: &VersionModel, t: &TypeDef) -> TokenStream {
+    let structs = t.structs.iter().map(|s| struct_def(model, s, &t.choices, &t.url));
+    let choices = t.choices.iter().map(choice_def);
+    let res = if t.is_resource { resource_impl(model, t) } else { TokenStream::new() };
+    quote! { #(#structs)* #(#choices)* #res }
+}
+
+fn cfg_any(features: impl Iterator<Item = String>) -> TokenStream {
+    let fs: Vec<String> = features.collect();
+    match fs.len() {
+        0 => TokenStream::new(),
+        1 => {
+            let f = &fs[0];
+            quote! { #[cfg(feature = #f)] }
+        }
+        _ => quote! { #[cfg(any(#(feature = #fs),*))] },
+    }
+}
+
+/// A code enum and its `CodeEnum` impl.
+pub fn code_enum(model: &VersionModel, e: &CodeEnum) -> TokenStream {
+    let name = ident(&e.name);
+    let cfg = if e.used_by_datatype {
+        TokenStream::new()
+    } else {
+        cfg_any(e.used_by_resources.iter().filter_map(|r| model.resources.iter().find(|t| &t.name == r)?.feature.clone()))
+    };
+    let d = doc(&format!("{}\n\nCodes of the value set `{}` (a required binding).", e.doc, e.value_set));
+    let fallback = ident(&e.fallback);
+    let variants = e.codes.iter().map(|c| {
+        let v = ident(&c.variant);
+        let d = doc(&format!("`{}`: {}", c.code, c.doc));
+        quote! { #d #v, }
+    });
+    let from = e.codes.iter().map(|c| {
+        let v = ident(&c.variant);
+        let code = &c.code;
+        quote! { #code => Self::#v, }
+    });
+    let to = e.codes.iter().map(|c| {
+        let v = ident(&c.variant);
+        let code = &c.code;
+        quote! { Self::#v => #code, }
+    });
+    let vs = &e.value_set;
+    quote! {
+        #d
+        #cfg
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum #name {
+            #(#variants)*
+            /// A code outside the value set, kept as read so that nothing is lost.
+            #fallback(String),
+        }
+        #cfg
+        impl CodeEnum for #name {
+            const VALUE_SET: &'static str = #vs;
+            fn from_code(code: &str) -> Option<Self> {
+                Some(match code { #(#from)* _ => return None })
+            }
+            fn unrecognized(code: String) -> Self { Self::#fallback(code) }
+            fn code(&self) -> &str {
+                match self { #(#to)* Self::#fallback(c) => c }
+            }
+        }
+    }
+}
+
+/// `mod.rs`: module declarations, the `Primitive` alias, the version marker and the `Resource` enum.
+pub fn module_root(model: &VersionModel) -> TokenStream {
+    let title = format!(
+        " FHIR {} ({}) models, generated from {}.\n\n Datatypes and code enums are always compiled; each resource has its own cargo feature \
+         (`{}-patient`, ...), `{}` enables them all.",
+        model.marker,
+        model.fhir_version,
+        model.sources.join(", "),
+        model.module,
+        model.module
+    );
+    let marker = ident(&model.marker);
+    let marker_doc = format!("The FHIR {} version marker, for code generic over versions.", model.marker);
+    let name = &model.module;
+    let mods = model.resources.iter().map(|t| {
+        let m = ident(&t.file);
+        let cfg = if model.base_resources.contains(&t.name) {
+            TokenStream::new()
+        } else {
+            let f = t.feature.clone().unwrap_or_default();
+            quote! { #[cfg(feature = #f)] }
+        };
+        quote! { #cfg mod #m; #cfg pub use #m::*; }
+    });
+    let cfg_of = |t: &TypeDef| {
+        if model.base_resources.contains(&t.name) {
+            TokenStream::new()
+        } else {
+            let f = t.feature.clone().unwrap_or_default();
+            quote! { #[cfg(feature = #f)] }
+        }
+    };
+    let variants = model.resources.iter().map(|t| {
+        let cfg = cfg_of(t);
+        let n = ident(&t.name);
+        let d = doc(&format!("A `{}` resource.", t.name));
+        quote! { #cfg #d #n(Box<#n>), }
+    });
+    let reads = model.resources.iter().map(|t| {
+        let cfg = cfg_of(t);
+        let n = ident(&t.name);
+        let rt = &t.name;
+        quote! { #cfg #rt => { r.enter_resource(#rt); r.read_boxed::<#n>()?.map(Self::#n) } }
+    });
+    let writes = model.resources.iter().map(|t| {
+        let cfg = cfg_of(t);
+        let n = ident(&t.name);
+        quote! { #cfg Self::#n(x) => x.write_json(w), }
+    });
+    let types = model.resources.iter().map(|t| {
+        let cfg = cfg_of(t);
+        let n = ident(&t.name);
+        let rt = &t.name;
+        quote! { #cfg Self::#n(_) => #rt, }
+    });
+    let ids = model.resources.iter().map(|t| {
+        let cfg = cfg_of(t);
+        let n = ident(&t.name);
+        quote! { #cfg Self::#n(x) => crate::FhirResource::resource_id(x.as_ref()), }
+    });
+    quote! {
+        #![doc = #title]
+        #![allow(clippy::all)]
+
+        use crate::json::{FhirJson, ParseError, Reader, Writer};
+
+        mod codes;
+        pub use codes::*;
+        mod datatypes;
+        pub use datatypes::*;
+        #(#mods)*
+
+        /// A primitive element of this version: value, id and extensions.
+        pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;
+
+        #[doc = #marker_doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct #marker;
+
+        crate::impl_fhir_version!(#marker, #name);
+
+        /// Any resource of this version, read by its `resourceType` (without buffering the object when
+        /// `resourceType` comes first). Resources whose feature is off are reported as unknown.
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum Resource { #(#variants)* }
+
+        impl FhirJson for Resource {
+            const TYPE_NAME: &'static str = "Resource";
+            fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+                let Some(resource_type) = r.peek_resource_type()? else { return Ok(None) };
+                Ok(match resource_type.as_ref() {
+                    #(#reads)*
+                    other => {
+                        r.unknown_resource_type(other)?;
+                        None
+                    }
+                })
+            }
+            fn write_json(&self, w: &mut Writer) {
+                match self { #(#writes)* }
+            }
+        }
+
+        impl Resource {
+            /// The `resourceType` of the resource.
+            pub fn resource_type(&self) -> &'static str {
+                match self { #(#types)* }
+            }
+            /// The logical id, if set.
+            pub fn id(&self) -> Option<&str> {
+                match self { #(#ids)* }
+            }
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! Loading: FHIR packages → the intermediate model. The only place that reads FHIR JSON; it builds no tokens.
+//!
+//! StructureDefinition snapshots of all FHIR versions go through the same path; where DSTU2 differs in shape
+//! (`nameReference` instead of `contentReference`, open types written `*`, bindings by `valueSetReference`,
+//! code systems inside ValueSet) the differences are read here, so the model and emitter stay version-agnostic.
+
+pub mod terminology;
+
+use crate::manifest::VersionSpec;
+use crate::model::*;
+use crate::naming;
+use crate::packages::{self, PackageError};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use terminology::{strip_version, Terminology};
+
+/// Errors while turning packages into the model.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Reading packages failed.
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    /// A definition has a shape the loader does not understand.
+    #[error("{sd}: element `{path}`: {message}")]
+    Shape {
+        /// The StructureDefinition.
+        sd: String,
+        /// The element path.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Two generated items would get the same Rust name.
+    #[error("name clash: `{0}` would be generated twice")]
+    NameClash(String),
+}
+
+const TYPES_READ: &[&str] = &["StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter"];
+
+/// DSTU2's open type (`*`): every type an element of any type may take.
+const DSTU2_OPEN_TYPES: &[&str] = &[
+    "boolean", "integer", "decimal", "base64Binary", "instant", "string", "uri", "date", "dateTime", "time", "code",
+    "oid", "id", "unsignedInt", "positiveInt", "markdown", "Annotation", "Attachment", "Identifier",
+    "CodeableConcept", "Coding", "Quantity", "Range", "Period", "Ratio", "SampledData", "Signature", "HumanName",
+    "Address", "ContactPoint", "Timing", "Reference", "Meta",
+];
+
+fn prim_of(code: &str) -> Option<Prim> {
+    Some(match code {
+        "boolean" => Prim::Bool,
+        "integer" => Prim::Integer,
+        "unsignedInt" | "positiveInt" => Prim::Unsigned,
+        "integer64" => Prim::Integer64,
+        "decimal" => Prim::Decimal,
+        "date" => Prim::Date,
+        "dateTime" => Prim::DateTime,
+        "instant" => Prim::Instant,
+        "time" => Prim::Time,
+        "string" | "code" | "id" | "uri" | "url" | "canonical" | "oid" | "uuid" | "markdown" | "base64Binary"
+        | "xhtml" => Prim::String,
+        _ => return None,
+    })
+}
+
+/// Types that are the abstract bases of others; their elements are repeated in each snapshot.
+const ABSTRACT_BASES: &[&str] = &["Element", "BackboneElement", "Resource", "DomainResource"];
+
+/// Reads the packages of one version and builds its model.
+pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
+    let (core_id, core_ver) = split_package(&spec.core);
+    let core = packages::load(dir, core_id, core_ver, TYPES_READ)?;
+    let expansions = match &spec.expansions {
+        Some(e) => {
+            let (id, ver) = split_package(e);
+            Some(packages::load(dir, id, ver, &["ValueSet"])?)
+        }
+        None => None,
+    };
+    let mut term = Terminology::default();
+    term.add_value_sets(core.of_type("ValueSet"));
+    term.add_code_systems(core.of_type("CodeSystem"));
+    if let Some(exp) = &expansions {
+        term.add_expansions(exp.of_type("ValueSet"));
+    }
+
+    // Which definitions become types.
+    let mut datatype_sds = Vec::new();
+    let mut resource_sds = Vec::new();
+    for sd in core.of_type("StructureDefinition") {
+        let Some(root) = sd["snapshot"]["element"][0]["path"].as_str() else { continue };
+        let is_specialization = match sd["derivation"].as_str() {
+            Some(d) => d == "specialization",
+            // DSTU2 has no `derivation`: profiles are the definitions with a `constrainedType`.
+            None => sd["constrainedType"].is_null(),
+        };
+        if !is_specialization || sd["abstract"].as_bool() == Some(true) || ABSTRACT_BASES.contains(&root) {
+            continue;
+        }
+        match sd["kind"].as_str() {
+            Some("resource") => resource_sds.push((root.to_owned(), sd)),
+            Some("complex-type") => datatype_sds.push((root.to_owned(), sd)),
+            Some("datatype") if root.starts_with(|c: char| c.is_ascii_uppercase()) => datatype_sds.push((root.to_owned(), sd)),
+            _ => {}
+        }
+    }
+    datatype_sds.sort_by(|a, b| a.0.cmp(&b.0));
+    resource_sds.sort_by(|a, b| a.0.cmp(&b.0));
+    datatype_sds.dedup_by(|a, b| a.0 == b.0);
+    resource_sds.dedup_by(|a, b| a.0 == b.0);
+
+    let complex: HashSet<String> = datatype_sds.iter().map(|(n, _)| n.clone()).collect();
+    let mut b = Builder { term: &term, complex, bound: BTreeMap::new(), names: HashMap::new(), module: spec.module.clone() };
+    for n in ["Resource", "Primitive", spec.marker.as_str()] {
+        b.names.insert(n.to_owned(), "reserved".to_owned());
+    }
+    for (n, _) in datatype_sds.iter().chain(&resource_sds) {
+        b.claim(n, n)?;
+    }
+    let mut datatypes = Vec::new();
+    for (name, sd) in &datatype_sds {
+        datatypes.push(b.build_type(name, sd, false)?);
+    }
+    let mut resources = Vec::new();
+    for (name, sd) in &resource_sds {
+        resources.push(b.build_type(name, sd, true)?);
+    }
+    let code_enums = b.finish_enums(&mut datatypes, &mut resources, &spec.base_resources)?;
+    mark_boxes(&mut datatypes, &mut resources);
+
+    let mut sources = vec![spec.core.clone()];
+    sources.extend(spec.expansions.clone());
+    Ok(VersionModel {
+        module: spec.module.clone(),
+        marker: spec.marker.clone(),
+        fhir_version: spec.fhir_version.clone(),
+        sources,
+        datatypes,
+        resources,
+        code_enums,
+        base_resources: spec.base_resources.clone(),
+    })
+}
+
+fn split_package(p: &str) -> (&str, &str) {
+    p.split_once('#').unwrap_or((p, ""))
+}
+
+struct Builder<'t> {
+    term: &'t Terminology<'t>,
+    complex: HashSet<String>,
+    /// Required bindings seen, by value-set URL: the listed codes and who uses them.
+    bound: BTreeMap<String, (terminology::ListedValueSet, BTreeSet<String>, bool)>,
+    /// Rust names taken, with what took them.
+    names: HashMap<String, String>,
+    module: String,
+}
+
+impl Builder<'_> {
+    fn claim(&mut self, name: &str, by: &str) -> Result<(), LoadError> {
+        if let Some(prev) = self.names.insert(name.to_owned(), by.to_owned()) {
+            if prev != by {
+                return Err(LoadError::NameClash(format!("{name} ({prev} and {by})")));
+            }
+        }
+        Ok(())
+    }
+
+    fn build_type(&mut self, name: &str, sd: &Value, is_resource: bool) -> Result<TypeDef, LoadError> {
+        let sd_name = sd["url"].as_str().unwrap_or(name).to_owned();
+        let shape = |path: &str, message: String| LoadError::Shape { sd: sd_name.clone(), path: path.to_owned(), message };
+        let elements = sd["snapshot"]["element"].as_array().ok_or_else(|| shape(name, "no snapshot".into()))?;
+        let root = &elements[0];
+        let mut structs = vec![StructDef {
+            name: name.to_owned(),
+            path: name.to_owned(),
+            doc: doc_of(root, sd),
+            resource_type: is_resource.then(|| name.to_owned()),
+            fields: Vec::new(),
+        }];
+        let mut choices = Vec::new();
+        let mut struct_of_path: HashMap<String, usize> = HashMap::from([(name.to_owned(), 0)]);
+        // DSTU2 `nameReference` points at an element by its `name`.
+        let mut path_of_name: HashMap<String, String> = HashMap::new();
+
+        for e in &elements[1..] {
+            let path = e["path"].as_str().ok_or_else(|| shape(name, "element without path".into()))?;
+            if e["sliceName"].is_string() || path.contains(':') {
+                continue;
+            }
+            if let Some(n) = e["name"].as_str() {
+                path_of_name.insert(n.to_owned(), path.to_owned());
+            }
+            let Some((parent, elem)) = path.rsplit_once('.') else { continue };
+            let Some(&owner) = struct_of_path.get(parent) else {
+                // Children of an element that is not a struct (e.g. a re-profiled child of a datatype).
+                continue;
+            };
+            let max = e["max"].as_str().unwrap_or("1");
+            let many = max == "*" || max.parse::<u32>().is_ok_and(|m| m > 1);
+            if max == "0" {
+                continue;
+            }
+            let required = e["min"].as_u64().unwrap_or(0) > 0;
+            let doc = e["short"].as_str().unwrap_or_default().to_owned();
+            let mut codes: Vec<String> = e["type"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["code"].as_str().map(str::to_owned))
+                .collect();
+            if codes.iter().any(|c| c == "*") {
+                codes = DSTU2_OPEN_TYPES.iter().map(|s| s.to_string()).collect();
+            }
+            codes.dedup();
+            let owner_name = structs[owner].name.clone();
+
+            let (json, path_name, ty) = if let Some(choice_base) = elem.strip_suffix("[x]") {
+                let enum_name = format!("{owner_name}{}", naming::upper_camel(choice_base));
+                self.claim(&enum_name, path)?;
+                let mut variants = Vec::new();
+                for code in &codes {
+                    let ty = self.simple_type(code).ok_or_else(|| shape(path, format!("choice of unknown type `{code}`")))?;
+                    variants.push(ChoiceVariant { suffix: naming::upper_camel(code), ty });
+                }
+                choices.push(ChoiceDef { name: enum_name.clone(), path: path.to_owned(), doc: doc.clone(), variants });
+                (choice_base.to_owned(), elem.to_owned(), FieldType::Choice(enum_name))
+            } else {
+                let reference = e["contentReference"].as_str().map(|r| r.trim_start_matches('#').to_owned()).or_else(|| {
+                    e["nameReference"].as_str().and_then(|n| path_of_name.get(n).cloned())
+                });
+                let ty = if let Some(target) = reference {
+                    // R4 writes `#Questionnaire.item`; some packages write `url#Questionnaire.item`.
+                    let target = target.rsplit('#').next().unwrap_or(&target).to_owned();
+                    let idx = struct_of_path.get(&target).ok_or_else(|| shape(path, format!("contentReference to unknown `{target}`")))?;
+                    FieldType::Complex(structs[*idx].name.clone())
+                } else if codes.len() != 1 {
+                    return Err(shape(path, format!("expected one type, found {codes:?}")));
+                } else if codes[0] == "BackboneElement" || codes[0] == "Element" {
+                    let struct_name = naming::backbone(path);
+                    self.claim(&struct_name, path)?;
+                    struct_of_path.insert(path.to_owned(), structs.len());
+                    structs.push(StructDef {
+                        name: struct_name.clone(),
+                        path: path.to_owned(),
+                        doc: doc.clone(),
+                        resource_type: None,
+                        fields: Vec::new(),
+                    });
+                    FieldType::Complex(struct_name)
+                } else if codes[0] == "code" {
+                    match self.required_binding(e) {
+                        Some(url) => {
+                            let user = if is_resource { Some(name) } else { None };
+                            self.note_binding_use(&url, user);
+                            FieldType::Code(url)
+                        }
+                        None => FieldType::Primitive(Prim::String),
+                    }
+                } else {
+                    self.simple_type(&codes[0]).ok_or_else(|| shape(path, format!("unknown type `{}`", codes[0])))?
+                };
+                (elem.to_owned(), elem.to_owned(), ty)
+            };
+            structs[owner].fields.push(Field {
+                rust: naming::field(&json),
+                json,
+                path_name,
+                doc,
+                many,
+                required,
+                ty,
+                boxed: false,
+            });
+        }
+        Ok(TypeDef {
+            name: name.to_owned(),
+            url: sd["url"].as_str().unwrap_or_default().to_owned(),
+            is_resource,
+            file: naming::module(name),
+            feature: is_resource.then(|| naming::feature(&self.module, name)),
+            structs,
+            choices,
+        })
+    }
+
+    /// The field type of a type code that needs no struct of its own.
+    fn simple_type(&self, code: &str) -> Option<FieldType> {
+        if code.starts_with("http://hl7.org/fhirpath/System.") {
+            return Some(FieldType::PlainString);
+        }
+        if let Some(p) = prim_of(code) {
+            return Some(FieldType::Primitive(p));
+        }
+        if code == "Resource" {
+            return Some(FieldType::Resource);
+        }
+        self.complex.contains(code).then(|| FieldType::Complex(code.to_owned()))
+    }
+
+    /// The value-set URL of a required binding whose codes can be listed.
+    fn required_binding(&mut self, e: &Value) -> Option<String> {
+        let b = &e["binding"];
+        if b["strength"].as_str() != Some("required") {
+            return None;
+        }
+        let url = b["valueSet"]
+            .as_str()
+            .or_else(|| b["valueSetReference"]["reference"].as_str())
+            .or_else(|| b["valueSetUri"].as_str())?;
+        let url = strip_version(url).to_owned();
+        if !self.bound.contains_key(&url) {
+            let listed = self.term.list(&url)?;
+            self.bound.insert(url.clone(), (listed, BTreeSet::new(), false));
+        }
+        Some(url)
+    }
+
+    fn note_binding_use(&mut self, url: &str, resource: Option<&str>) {
+        if let Some(entry) = self.bound.get_mut(url) {
+            match resource {
+                Some(r) => {
+                    entry.1.insert(r.to_owned());
+                }
+                None => entry.2 = true,
+            }
+        }
+    }
+
+    /// Names the code enums (value-set names, made unique) and points the fields at them.
+    fn finish_enums(
+        &mut self,
+        datatypes: &mut [TypeDef],
+        resources: &mut [TypeDef],
+        base_resources: &[String],
+    ) -> Result<Vec<CodeEnum>, LoadError> {
+        let mut by_url = HashMap::new();
+        let mut enums = Vec::new();
+        let bound = std::mem::take(&mut self.bound);
+        for (url, (listed, users, by_datatype)) in bound {
+            let base = naming::upper_camel(&listed.name.replace([' ', '-', '.'], "_"));
+            let base = if base.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) { base } else { format!("Code{base}") };
+            let mut name = base.clone();
+            let mut n = 2;
+            while self.names.contains_key(&name) {
+                name = if n == 2 { format!("{base}Code") } else { format!("{base}Code{n}") };
+                n += 1;
+            }
+            self.claim(&name, &url)?;
+            let mut used = Vec::new();
+            let codes: Vec<CodeValue> = listed
+                .concepts
+                .iter()
+                .map(|c| CodeValue {
+                    variant: naming::code_variant(&c.code, c.display.as_deref(), &mut used),
+                    doc: match (&c.display, &c.definition) {
+                        (Some(d), Some(def)) if d != def => format!("{d}: {def}"),
+                        (Some(d), _) => d.clone(),
+                        (None, Some(def)) => def.clone(),
+                        (None, None) => format!("`{}`", c.code),
+                    },
+                    code: c.code.clone(),
+                })
+                .collect();
+            let fallback = if used.iter().any(|u| u == "Unrecognized") { "UnrecognizedCode" } else { "Unrecognized" };
+            let always = by_datatype || users.iter().any(|u| base_resources.contains(u));
+            by_url.insert(url.clone(), name.clone());
+            enums.push(CodeEnum {
+                name,
+                value_set: url,
+                doc: listed.doc,
+                codes,
+                fallback: fallback.to_owned(),
+                used_by_resources: if always { BTreeSet::new() } else { users },
+                used_by_datatype: always,
+            });
+        }
+        for t in datatypes.iter_mut().chain(resources.iter_mut()) {
+            for s in &mut t.structs {
+                for f in &mut s.fields {
+                    if let FieldType::Code(url) = &f.ty {
+                        f.ty = FieldType::Code(by_url[url].clone());
+                    }
+                }
+            }
+        }
+        enums.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(enums)
+    }
+}
+
+fn doc_of(root: &Value, sd: &Value) -> String {
+    root["short"]
+        .as_str()
+        .or_else(|| sd["description"].as_str())
+        .or_else(|| sd["name"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Boxes single-valued fields whose type contains the owning struct again (directly or through other
+/// single-valued fields), which Rust needs to size the struct. Lists, choices and resources are on the heap
+/// already and break no cycle.
+fn mark_boxes(datatypes: &mut [TypeDef], resources: &mut [TypeDef]) {
+    let mut edges: HashMap<String, Vec<String>> = HashMap::new();
+    for t in datatypes.iter().chain(resources.iter()) {
+        for s in &t.structs {
+            let targets = s
+                .fields
+                .iter()
+                .filter(|f| !f.many)
+                .filter_map(|f| match &f.ty {
+                    FieldType::Complex(n) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect();
+            edges.insert(s.name.clone(), targets);
+        }
+    }
+    let reaches = |from: &str, to: &str| {
+        let mut seen = HashSet::new();
+        let mut stack = vec![from.to_owned()];
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(edges.get(&n).into_iter().flatten().cloned());
+            }
+        }
+        false
+    };
+    for t in datatypes.iter_mut().chain(resources.iter_mut()) {
+        for s in &mut t.structs {
+            let owner = s.name.clone();
+            for f in &mut s.fields {
+                if let (false, FieldType::Complex(n)) = (f.many, &f.ty) {
+                    f.boxed = reaches(n, &owner);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! `spec/manifest.json`: which packages are generated into which module.
+
+use serde::Deserialize;
+use std::path::Path;
+
+/// The whole manifest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Manifest {
+    /// One entry per FHIR version module.
+    pub versions: Vec<VersionSpec>,
+}
+
+/// One FHIR version generated into one module.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VersionSpec {
+    /// Module name and feature prefix (`r4`).
+    pub module: String,
+    /// Version marker type (`R4`).
+    pub marker: String,
+    /// FHIR version (`4.0.1`).
+    pub fhir_version: String,
+    /// Core package, `id#version`.
+    pub core: String,
+    /// Pre-expanded value sets package, `id#version`.
+    #[serde(default)]
+    pub expansions: Option<String>,
+    /// Resources compiled whenever the module is.
+    #[serde(default)]
+    pub base_resources: Vec<String>,
+}
+
+/// Errors reading the manifest.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("cannot read manifest {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not a valid manifest.
+    #[error("invalid manifest {path}: {source}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: serde_json::Error,
+    },
+}
+
+impl Manifest {
+    /// Reads `spec/manifest.json` (or another path).
+    pub fn read(path: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ManifestError::Io { path: path.display().to_string(), source })?;
+        serde_json::from_str(&text).map_err(|source| ManifestError::Invalid { path: path.display().to_string(), source })
+    }
+}

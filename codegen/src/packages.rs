@@ -1,0 +1,126 @@
+//! Finding and reading FHIR packages in the standard package-cache layout (`<id>#<version>/package/*.json`).
+//!
+//! This is the only module that touches the file system for input; it hands out parsed JSON resources.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The environment variable naming the packages directory (after `--packages`, before `~/.fhir/packages`).
+pub const PACKAGES_ENV: &str = "FHIR_PACKAGES";
+
+/// Errors while finding or reading packages.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// No packages directory could be found.
+    #[error("no FHIR packages directory: pass --packages DIR, set {PACKAGES_ENV}, or fill ~/.fhir/packages")]
+    NoPackagesDir,
+    /// A package named in the manifest is not in the directory.
+    #[error("package {id}#{version} not found in {dir} (expected the folder `{id}#{version}/package`)")]
+    Missing {
+        /// Package id.
+        id: String,
+        /// Package version.
+        version: String,
+        /// Where it was looked for.
+        dir: PathBuf,
+    },
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A file is not valid JSON.
+    #[error("{path} is not valid JSON: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: serde_json::Error,
+    },
+}
+
+/// Where packages come from: the explicit directory, else `$FHIR_PACKAGES`, else `~/.fhir/packages`.
+pub fn packages_dir(explicit: Option<&Path>) -> Result<PathBuf, PackageError> {
+    if let Some(dir) = explicit {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os(PACKAGES_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).ok_or(PackageError::NoPackagesDir)?;
+    let dir = home.join(".fhir").join("packages");
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(PackageError::NoPackagesDir)
+    }
+}
+
+/// The resources of one package, grouped by `resourceType`.
+#[derive(Debug, Default)]
+pub struct Package {
+    /// `<id>#<version>`.
+    pub name: String,
+    /// Resources by type, each in file-name order.
+    pub resources: BTreeMap<String, Vec<Value>>,
+}
+
+impl Package {
+    /// The resources of one type.
+    pub fn of_type(&self, resource_type: &str) -> &[Value] {
+        self.resources.get(resource_type).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+fn read_json(path: &Path) -> Result<Value, PackageError> {
+    let bytes = std::fs::read(path).map_err(|source| PackageError::Io { path: path.to_path_buf(), source })?;
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    serde_json::from_slice(text).map_err(|source| PackageError::Json { path: path.to_path_buf(), source })
+}
+
+/// Reads the resources of the given types from package `id#version` under `dir`. Uses `.index.json` to pick the
+/// files when it is there; otherwise reads every `*.json` file and looks at its `resourceType`.
+pub fn load(dir: &Path, id: &str, version: &str, types: &[&str]) -> Result<Package, PackageError> {
+    let root = dir.join(format!("{id}#{version}")).join("package");
+    if !root.is_dir() {
+        return Err(PackageError::Missing { id: id.into(), version: version.into(), dir: dir.to_path_buf() });
+    }
+    let mut files: Vec<(String, Option<String>)> = Vec::new();
+    let index = root.join(".index.json");
+    if index.is_file() {
+        let idx = read_json(&index)?;
+        for f in idx["files"].as_array().into_iter().flatten() {
+            if let (Some(name), Some(rt)) = (f["filename"].as_str(), f["resourceType"].as_str()) {
+                files.push((name.to_owned(), Some(rt.to_owned())));
+            }
+        }
+    } else {
+        let entries = std::fs::read_dir(&root).map_err(|source| PackageError::Io { path: root.clone(), source })?;
+        for e in entries {
+            let e = e.map_err(|source| PackageError::Io { path: root.clone(), source })?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".json") && !name.starts_with('.') && name != "package.json" {
+                files.push((name, None));
+            }
+        }
+    }
+    files.sort();
+    let mut pkg = Package { name: format!("{id}#{version}"), resources: BTreeMap::new() };
+    for (name, rt) in files {
+        if let Some(rt) = &rt {
+            if !types.contains(&rt.as_str()) {
+                continue;
+            }
+        }
+        let value = read_json(&root.join(&name))?;
+        let Some(rt) = value["resourceType"].as_str().map(str::to_owned) else { continue };
+        if types.contains(&rt.as_str()) {
+            pkg.resources.entry(rt).or_default().push(value);
+        }
+    }
+    Ok(pkg)
+}
