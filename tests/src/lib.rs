@@ -21,7 +21,7 @@ pub fn packages_dir() -> PathBuf {
 }
 
 /// Every resource JSON file of a package (`package/*.json` and `package/example/*.json`), sorted, without
-/// `package.json`, `.index.json`, the IG's OpenAPI documents and `ig-r4.json` copies.
+/// `package.json` and `.index.json` (OpenAPI documents live in a subfolder that is not read).
 pub fn package_files(package: &str) -> Vec<PathBuf> {
     let root = packages_dir().join(package).join("package");
     let mut out = Vec::new();
@@ -29,7 +29,7 @@ pub fn package_files(package: &str) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".json") && !name.starts_with('.') && name != "package.json" && name != "ig-r4.json" {
+            if name.ends_with(".json") && !name.starts_with('.') && name != "package.json" {
                 out.push(e.path());
             }
         }
