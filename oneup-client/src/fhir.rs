@@ -293,11 +293,12 @@ pub(crate) fn read_fhir<T: FhirJson>(reply: &Reply) -> Result<T> {
         return Err(reply.decode_error(format!("the answer has no body; a {} was expected", T::TYPE_NAME)));
     }
     let read = T::from_json_lenient(text).map_err(|e| reply.decode_error(e.to_string()))?;
-    if let Some(wrong) = read
-        .issues
-        .iter()
-        .find(|i| i.kind == IssueKind::UnknownResourceType && !i.path.contains(['.', '[']))
-    {
+    // `Patient.resourceType` (another type than asked for) or `Resource` (a type not compiled in), not nested.
+    let at_root = |path: &str| match path.split_once('.') {
+        None => !path.contains('['),
+        Some((root, rest)) => rest == "resourceType" && !root.contains('['),
+    };
+    if let Some(wrong) = read.issues.iter().find(|i| i.kind == IssueKind::UnknownResourceType && at_root(&i.path)) {
         return Err(reply.decode_error(wrong.to_string()));
     }
     if !read.issues.is_empty() {
