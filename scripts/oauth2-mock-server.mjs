@@ -1,15 +1,20 @@
 // Start oauth2-mock-server 9.3.0 (installed into .test-servers by scripts/install-test-servers.sh) on 127.0.0.1
 // for the oneup-client integration tests.
 //
-//   node scripts/oauth2-mock-server.mjs [--port 0] [--code-token-ttl SECONDS]
+//   node scripts/oauth2-mock-server.mjs [--port 0] [--code-token-ttl SECONDS] [--user-management]
 //
 // Port 0 lets the OS choose a free port. Once it serves, one JSON line is printed on stdout:
 //   {"issuer": "http://127.0.0.1:PORT", "token_url": ".../token", "authorize_url": ".../authorize", "jwks_url": ...}
 // --code-token-ttl sets the lifetime (`exp` claim) of the tokens issued for an authorization code, while the token
 // response keeps saying `expires_in: 3600`; tokens from a refresh keep the default 3600 s. So a test can hold a
 // token that the resource server already refuses as stale although the client still believes it fresh, and
-// recover by refreshing it. Everything else is the package's own behaviour:
+// recover by refreshing it.
+// --user-management adds a small in-memory stand-in for 1upHealth's user-management API on the same server
+// (there is no local 1upHealth): POST/GET/PUT /user-management/v1/user and POST /user-management/v1/user/auth-code,
+// with the answer shapes of the 1upHealth guides. The codes it hands out are accepted by this server's /token, as
+// 1upHealth's codes are by its token endpoint. Everything else is the package's own behaviour:
 // authorization code with PKCE, refresh tokens, RS256 JWTs verifiable at /jwks.
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,7 +38,7 @@ const opt = (name, fallback) => {
 const port = Number.parseInt(opt('--port', '0'), 10);
 const codeTokenTtl = Number.parseInt(opt('--code-token-ttl', '3600'), 10);
 if (!Number.isInteger(port) || !Number.isInteger(codeTokenTtl)) {
-  console.error('usage: oauth2-mock-server.mjs [--port N] [--code-token-ttl SECONDS]');
+  console.error('usage: oauth2-mock-server.mjs [--port N] [--code-token-ttl SECONDS] [--user-management]');
   process.exit(2);
 }
 
@@ -44,6 +49,9 @@ server.service.on(Events.BeforeTokenSigning, (token, req) => {
     token.payload.exp = Math.floor(Date.now() / 1000) + codeTokenTtl;
   }
 });
+if (args.includes('--user-management')) {
+  addUserManagement(server.service);
+}
 await server.start(port, '127.0.0.1');
 const address = server.address();
 const issuer = `http://127.0.0.1:${address.port}`;
@@ -61,3 +69,47 @@ const stop = async () => {
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+
+function addUserManagement(service) {
+  const users = new Map(); // app_user_id -> { oneup_user_id, app_user_id, active }
+  let nextId = 251;
+  const send = (res, status, body) => {
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify(body));
+  };
+  const keysOk = (fields) => Boolean(fields?.client_id) && Boolean(fields?.client_secret);
+  const path = '/user-management/v1/user';
+  service.addRoute('POST', path, (req, res) => {
+    const f = { ...req.query, ...req.body };
+    if (!keysOk(f) || !f.app_user_id) return send(res, 400, { success: false, error: 'app_user_id, client_id and client_secret are required' });
+    if (users.has(f.app_user_id)) return send(res, 200, { success: false, error: 'this user already exists' });
+    const user = { oneup_user_id: nextId++, app_user_id: f.app_user_id, active: true };
+    users.set(f.app_user_id, user);
+    send(res, 200, { success: true, code: randomUUID().replaceAll('-', ''), ...user });
+  });
+  service.addRoute('POST', `${path}/auth-code`, (req, res) => {
+    const f = { ...req.query, ...req.body };
+    const user = users.get(f.app_user_id);
+    if (!keysOk(f)) return send(res, 400, { success: false, error: 'client_id and client_secret are required' });
+    if (!user) return send(res, 404, { success: false, error: 'Could not find a user matching this query.' });
+    send(res, 200, { success: true, code: randomUUID().replaceAll('-', ''), ...user, oneup_user_id: String(user.oneup_user_id) });
+  });
+  service.addRoute('GET', path, (req, res) => {
+    const q = req.query;
+    if (!keysOk(q)) return send(res, 401, { error: 'client_id and client_secret are required' });
+    const found = [...users.values()].filter((u) =>
+      (!q.app_user_id || u.app_user_id === q.app_user_id) && (!q.oneup_user_id || String(u.oneup_user_id) === q.oneup_user_id));
+    if (found.length === 0) return send(res, 404, { error: 'Could not find a user matching this query.' });
+    send(res, 200, { success: true, entry: found });
+  });
+  service.addRoute('PUT', path, (req, res) => {
+    const f = { ...req.query, ...req.body };
+    const entry = [...users.entries()].find(([, u]) => String(u.oneup_user_id) === f.oneup_user_id);
+    if (!keysOk(f) || !entry) return send(res, 404, { success: false, error: 'Could not find a user matching this query.' });
+    users.delete(entry[0]);
+    entry[1].app_user_id = f.app_user_id;
+    users.set(f.app_user_id, entry[1]);
+    send(res, 200, { oneUpUserId: entry[1].oneup_user_id, success: true });
+  });
+}

@@ -76,9 +76,9 @@ impl OneUpClient {
         &self.inner.grants
     }
 
-    /// `api_base` plus path segments (each percent-encoded).
-    pub(crate) fn api_url(&self, segments: &[&str]) -> Url {
-        join(&self.config().api_base, segments)
+    /// The user-management host plus path segments (each percent-encoded).
+    pub(crate) fn user_url(&self, segments: &[&str]) -> Url {
+        join(&self.config().user_management_base, segments)
     }
 }
 
@@ -99,6 +99,7 @@ pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
 pub struct ClientBuilder {
     credentials: AppCredentials,
     api_base: String,
+    user_management_base: Option<String>,
     token_url: String,
     analytics_base: String,
     system_search_base: String,
@@ -119,6 +120,7 @@ impl ClientBuilder {
         ClientBuilder {
             credentials,
             api_base: defaults::API_BASE.into(),
+            user_management_base: None,
             token_url: defaults::TOKEN_URL.into(),
             analytics_base: defaults::ANALYTICS_BASE.into(),
             system_search_base: defaults::SYSTEM_SEARCH_BASE.into(),
@@ -138,6 +140,12 @@ impl ClientBuilder {
     /// The API host: FHIR, user management, connect (default `https://api.1up.health`). For a payer, `https://api.{base}`.
     pub fn api_base(mut self, url: impl Into<String>) -> Self {
         self.api_base = url.into();
+        self
+    }
+    /// The host of the user-management calls, when it is not the API host (1upHealth serves both from the API
+    /// host; a local stand-in may live elsewhere).
+    pub fn user_management_base(mut self, url: impl Into<String>) -> Self {
+        self.user_management_base = Some(url.into());
         self
     }
     /// The OAuth2 token endpoint (default `https://auth.1up.health/oauth2/token`).
@@ -222,8 +230,14 @@ impl ClientBuilder {
         if self.max_count == 0 || self.max_pages == 0 || self.max_response_bytes == 0 {
             return Err(Error::Config("max_count, max_pages and max_response_bytes must be above 0".into()));
         }
+        let api_base = url("the API base", &self.api_base)?;
+        let user_management_base = match &self.user_management_base {
+            Some(u) => url("the user-management base", u)?,
+            None => api_base.clone(),
+        };
         let config = Config {
-            api_base: url("the API base", &self.api_base)?,
+            api_base,
+            user_management_base,
             token_url: url("the token URL", &self.token_url)?,
             analytics_base: url("the analytics base", &self.analytics_base)?,
             system_search_base: url("the system-search base", &self.system_search_base)?,

@@ -69,6 +69,7 @@ pub enum AppChosenId {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) api_base: Url,
+    pub(crate) user_management_base: Url,
     pub(crate) token_url: Url,
     pub(crate) analytics_base: Url,
     pub(crate) system_search_base: Url,
@@ -88,6 +89,10 @@ impl Config {
     /// The API host (FHIR, user management, connect).
     pub fn api_base(&self) -> &Url {
         &self.api_base
+    }
+    /// The user-management host (the API host unless set apart).
+    pub fn user_management_base(&self) -> &Url {
+        &self.user_management_base
     }
     /// The OAuth2 token endpoint.
     pub fn token_url(&self) -> &Url {

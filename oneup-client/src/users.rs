@@ -146,7 +146,7 @@ impl OneUpClient {
     ///
     /// The keys travel as query parameters (a GET has no body); they are kept out of errors and logs.
     pub async fn list_users(&self, filter: &UserFilter) -> Result<Vec<User>> {
-        let mut url = self.api_url(&USER_PATH);
+        let mut url = self.user_url(&USER_PATH);
         {
             let mut query = url.query_pairs_mut();
             if let Some(id) = &filter.app_user_id {
@@ -175,7 +175,7 @@ impl OneUpClient {
     /// first authorization code. A user that exists already is [`CreatedUser::AlreadyExists`], not an error.
     pub async fn create_user(&self, app_user_id: &str) -> Result<CreatedUser> {
         let keys = self.credentials().form_fields();
-        let call = Call::new("create user", Method::POST, self.api_url(&USER_PATH))
+        let call = Call::new("create user", Method::POST, self.user_url(&USER_PATH))
             .json_accept()
             .form(&[("app_user_id", app_user_id), keys[0], keys[1]]);
         let reply = self.transport().send(&call).await?;
@@ -193,7 +193,7 @@ impl OneUpClient {
     /// user id of a user. The 1upHealth id cannot change.
     pub async fn update_user(&self, oneup_user_id: &OneUpUserId, new_app_user_id: &str) -> Result<Confirmation> {
         let keys = self.credentials().form_fields();
-        let call = Call::new("update user", Method::PUT, self.api_url(&USER_PATH)).json_accept().form(&[
+        let call = Call::new("update user", Method::PUT, self.user_url(&USER_PATH)).json_accept().form(&[
             ("oneup_user_id", oneup_user_id.as_str()),
             ("app_user_id", new_app_user_id),
             keys[0],
@@ -207,7 +207,7 @@ impl OneUpClient {
     /// existing user (valid 7200 s).
     pub async fn new_auth_code(&self, app_user_id: &str) -> Result<IssuedCode> {
         let keys = self.credentials().form_fields();
-        let url = self.api_url(&[USER_PATH[0], USER_PATH[1], USER_PATH[2], "auth-code"]);
+        let url = self.user_url(&[USER_PATH[0], USER_PATH[1], USER_PATH[2], "auth-code"]);
         let call = Call::new("new auth code", Method::POST, url)
             .json_accept()
             .form(&[("app_user_id", app_user_id), keys[0], keys[1]]);

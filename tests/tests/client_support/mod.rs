@@ -1,6 +1,8 @@
 //! Shared helpers of the `client_*` tests: clients pointed at a wiremock server, FHIR JSON builders, and a
-//! `tracing` capture to check that secrets stay out of logs.
+//! `tracing` capture to check that secrets stay out of logs; `servers` starts the real test servers.
 #![allow(dead_code)]
+
+pub mod servers;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,104 @@
+//! The real servers of the integration tests, started on 127.0.0.1 at ports the OS picks and stopped (killed)
+//! when dropped: SEKMET (FHIR R4) from `.venv`, oauth2-mock-server from `.test-servers`. Both are installed by
+//! `scripts/install-test-servers.sh`; when they are missing the tests fail and say so.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+const INSTALL: &str = "run `scripts/install-test-servers.sh` from the repository root to install the test servers";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the tests crate is inside the repository").to_path_buf()
+}
+
+/// A started server process; killed when dropped.
+pub struct Server {
+    pub name: &'static str,
+    child: Child,
+    /// The JSON line the launcher printed once it served.
+    pub info: Value,
+    cleanup: Option<PathBuf>,
+}
+
+impl Server {
+    pub fn get(&self, key: &str) -> String {
+        self.info[key].as_str().unwrap_or_else(|| panic!("{} did not say its {key}: {}", self.name, self.info)).to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(dir) = &self.cleanup {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn start(name: &'static str, mut command: Command, cleanup: Option<PathBuf>) -> Server {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}; {INSTALL}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let mut server = Server { name, child, info: Value::Null, cleanup };
+    let line = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(line) => line,
+        Err(_) => panic!("{name} did not start within 60 s"),
+    };
+    server.info = serde_json::from_str(&line)
+        .unwrap_or_else(|_| panic!("{name} did not start (it printed {line:?}); see its output above; {INSTALL}"));
+    server
+}
+
+/// oauth2-mock-server; access tokens issued for an authorization code live `code_token_ttl` seconds.
+pub fn oauth2_server(code_token_ttl: u64) -> Server {
+    let root = repo_root();
+    let package = root.join(".test-servers/node_modules/oauth2-mock-server/package.json");
+    assert!(package.exists(), "oauth2-mock-server is not installed ({} is missing); {INSTALL}", package.display());
+    let mut command = Command::new("node");
+    command
+        .arg(root.join("scripts/oauth2-mock-server.mjs"))
+        .args(["--port", "0", "--code-token-ttl", &code_token_ttl.to_string()]);
+    start("oauth2-mock-server", command, None)
+}
+
+/// SEKMET; with `trusted` (the OAuth2 server), bearer JWTs from that issuer are required.
+pub fn sekmet(trusted: Option<&Server>) -> Server {
+    let root = repo_root();
+    let python = root.join(".venv/bin/python");
+    assert!(python.exists(), "the virtualenv with SEKMET is missing ({}); {INSTALL}", python.display());
+    let data = std::env::temp_dir().join(format!("sekmet-test-{}-{}", std::process::id(), unique()));
+    let mut command = Command::new(python);
+    command.arg(root.join("scripts/sekmet-serve.py")).args(["--port", "0", "--data-dir"]).arg(&data);
+    if let Some(auth) = trusted {
+        command.args(["--jwks-url", &auth.get("jwks_url"), "--issuer", &auth.get("issuer")]);
+    }
+    start("SEKMET", command, Some(data))
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// `http://127.0.0.1:PORT/fhir` → (`http://127.0.0.1:PORT`, `/fhir`).
+pub fn split_base(base_url: &str) -> (String, String) {
+    let url = url::Url::parse(base_url).expect("SEKMET's base URL");
+    (url.origin().ascii_serialization(), url.path().to_owned())
+}
