@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: installs the real test servers (SEKMET, oauth2-mock-server) first, then
+# `cargo test` over all crates (unit, integration, round-trips of the official examples, compile-fail, doc tests).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+if [ -z "${FHIR_PACKAGES:-}" ] && [ -d "$root/../shared/fhir-packages" ]; then
+  export FHIR_PACKAGES="$root/../shared/fhir-packages"
+fi
+bash scripts/install-test-servers.sh
+cargo test --workspace --all-features --no-fail-fast
