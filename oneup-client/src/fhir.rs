@@ -24,18 +24,17 @@ use crate::users::{confirmation, Confirmation, OneUpUserId};
 /// never with values); an error answer becomes [`Error::Status`] carrying the server's `OperationOutcome`.
 ///
 /// ```no_run
-/// # async fn demo<V: fhir_models::FhirVersion, P: fhir_models::FhirResource<Version = V>>(
-/// #     session: oneup_client::Session) -> oneup_client::Result<()> {
+/// use fhir_models::r4::{Patient, Resource, R4};
 /// use futures_util::TryStreamExt;
-/// let fhir = session.fhir::<V>();
-/// let patient: P = fhir.read("helloiamatestpatient").await?;
-/// // every Observation with LOINC 66334-4 (steps), 100 a page, fetched lazily page after page
-/// let steps: Vec<V::Resource> = fhir
-///     .search_pages::<P>(&[("code", "http://loinc.org|66334-4"), ("_count", "100")])
-///     .resources()
-///     .try_collect()
-///     .await?;
-/// # let _ = (patient, steps); Ok(()) }
+/// # async fn demo(session: oneup_client::Session) -> oneup_client::Result<()> {
+/// let fhir = session.fhir::<R4>();
+/// let patient: Patient = fhir.read("helloiamatestpatient").await?;
+/// // Every female patient, 100 a page, pages fetched lazily as the stream is read.
+/// let women: Vec<Patient> =
+///     fhir.search_resources::<Patient>([("gender", "female"), ("_count", "100")]).try_collect().await?;
+/// // Everything about one patient, whatever the resource type.
+/// let everything: Vec<Resource> = fhir.everything_resources("helloiamatestpatient").try_collect().await?;
+/// # let _ = (patient, women, everything); Ok(()) }
 /// ```
 pub struct Fhir<V: FhirVersion> {
     session: Session,
@@ -152,7 +151,7 @@ impl<V: FhirVersion> Fhir<V> {
     pub async fn create_with_id<T: FhirResource<Version = V>>(&self, resource: &T) -> Result<T> {
         match self.session.client().config().app_chosen_id {
             AppChosenId::PostWithId => {
-                if resource.resource_id().map_or(true, str::is_empty) {
+                if !matches!(resource.resource_id(), Some(id) if !id.is_empty()) {
                     let label = format!("create {} with an app-chosen id", T::RESOURCE_TYPE);
                     return Err(Error::InvalidArgument { request: label, message: "the resource has no id".into() });
                 }

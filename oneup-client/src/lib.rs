@@ -18,8 +18,8 @@
 //! let client = OneUpClient::new(AppCredentials::new("clientid", "clientsecret"))?;
 //! let code = match client.create_user("myappsuserid").await? {
 //!     CreatedUser::Created(user) => user.code,
-//!     CreatedUser::AlreadyExists { .. } => client.new_auth_code("myappsuserid").await?.code,
-//!     _ => unreachable!("no other outcome today"),
+//!     // The user exists already: ask for a new code.
+//!     _ => client.new_auth_code("myappsuserid").await?.code,
 //! };
 //! let tokens = client.exchange_code(&code).await?;
 //! let session = Session::new(client, tokens);

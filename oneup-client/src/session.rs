@@ -54,7 +54,8 @@ impl Session {
         Session { inner: Arc::new(Inner { client, tokens: Mutex::new(tokens), hook: StdMutex::new(None) }) }
     }
 
-    /// Sets the hook called with every new token pair (after a refresh).
+    /// Sets the hook called with every new token pair (after a refresh). It runs while the session is locked:
+    /// keep it short (hand the tokens to a channel or a store) and do not use the session from inside it.
     #[must_use]
     pub fn on_rotation(self, hook: impl Fn(&Tokens) + Send + Sync + 'static) -> Self {
         *self.inner.hook.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(hook));

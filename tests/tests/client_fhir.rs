@@ -19,6 +19,17 @@ fn fhir_json(status: u16, body: serde_json::Value) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/fhir+json")
 }
 
+/// `GET /r4/Patient/p1` with `token` answers the patient, `expect` times.
+async fn mount_read_p1(server: &MockServer, token: &str, expect: u64) {
+    Mock::given(method("GET"))
+        .and(path("/r4/Patient/p1"))
+        .and(header("authorization", format!("Bearer {token}").as_str()))
+        .respond_with(fhir_json(200, patient("p1")))
+        .expect(expect)
+        .mount(server)
+        .await;
+}
+
 fn observation(id: &str) -> serde_json::Value {
     json!({"resourceType": "Observation", "id": id, "status": "final", "code": {"text": "steps"}})
 }
@@ -375,13 +386,7 @@ async fn a_401_refreshes_once_then_the_request_succeeds() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/r4/Patient/p1"))
-        .and(header("authorization", format!("Bearer {NEW_ACCESS}").as_str()))
-        .respond_with(fhir_json(200, patient("p1")))
-        .expect(2)
-        .mount(&server)
-        .await;
+    mount_read_p1(&server, NEW_ACCESS, 2).await;
     let rotated = Arc::new(Mutex::new(Vec::new()));
     let hook = rotated.clone();
     let session = session(client(&server)).on_rotation(move |t| hook.lock().unwrap().push(t.access_token.clone()));
@@ -421,12 +426,7 @@ async fn a_token_refused_again_after_refresh_is_a_401_error() {
         .expect(2)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/oauth2/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_answer(NEW_ACCESS, NEW_REFRESH)))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_refresh(&server, 1).await;
     let err = session(client(&server)).fhir::<R4>().read::<Patient>("p1").await.unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert!(err.operation_outcome::<R4>().is_some());
@@ -448,19 +448,8 @@ async fn without_a_refresh_token_a_401_is_no_refresh_token() {
 #[tokio::test]
 async fn a_token_about_to_expire_is_refreshed_before_the_request() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth2/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_answer(NEW_ACCESS, NEW_REFRESH)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/r4/Patient/p1"))
-        .and(header("authorization", format!("Bearer {NEW_ACCESS}").as_str()))
-        .respond_with(fhir_json(200, patient("p1")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_refresh(&server, 1).await;
+    mount_read_p1(&server, NEW_ACCESS, 1).await;
     let tokens = Tokens::new(ACCESS, Some(Secret::new(REFRESH))).expiring_at(SystemTime::now() + Duration::from_secs(10));
     let session = Session::new(client(&server), tokens);
     session.fhir::<R4>().read::<Patient>("p1").await.unwrap();

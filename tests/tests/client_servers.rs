@@ -184,3 +184,41 @@ async fn crud_everything_and_errors_against_sekmet() {
     let gone = fhir.read::<Patient>(created.id.as_deref().unwrap()).await.unwrap_err();
     assert_eq!(gone.status(), Some(410));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quick_start_runs_against_local_servers() {
+    let auth = client_support::servers::oauth2_server_with_users();
+    let server = sekmet(Some(&auth));
+    let (api, path) = split_base(&server.get("base_url"));
+    let client = OneUpClient::builder(AppCredentials::new(CLIENT_ID, CLIENT_SECRET))
+        .api_base(api)
+        .fhir_path(path)
+        .token_url(auth.get("token_url"))
+        .user_management_base(auth.get("issuer"))
+        .app_chosen_id(AppChosenId::Put)
+        .build()
+        .unwrap();
+
+    // 1. create a user (a second time: it exists, and a new code is asked for)
+    let oneup_client::CreatedUser::Created(user) = client.create_user("myappsuserid").await.unwrap() else {
+        panic!("the user should be new");
+    };
+    assert!(matches!(
+        client.create_user("myappsuserid").await.unwrap(),
+        oneup_client::CreatedUser::AlreadyExists { .. }
+    ));
+    let again = client.new_auth_code("myappsuserid").await.unwrap();
+    assert_eq!(again.oneup_user_id, user.oneup_user_id);
+    let listed = client.list_users(&oneup_client::UserFilter::app_user_id("myappsuserid")).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    // 2-3. exchange the code, refresh
+    let tokens = client.exchange_code(&user.code).await.unwrap();
+    let session = Session::new(client, tokens);
+    session.refresh().await.unwrap();
+    // 4-5. create a Patient with our own id, read it back
+    let fhir = session.fhir::<R4>();
+    let mine = Patient::from_json(r#"{"resourceType":"Patient","id":"helloiamatestpatient","gender":"female"}"#).unwrap();
+    fhir.create_with_id(&mine).await.unwrap();
+    let read: Patient = fhir.read("helloiamatestpatient").await.unwrap();
+    assert_eq!(read.gender, mine.gender);
+}

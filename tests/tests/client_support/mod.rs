@@ -130,3 +130,14 @@ impl wiremock::Match for FormKeys {
 pub fn form(request: &wiremock::Request) -> Vec<(String, String)> {
     url::form_urlencoded::parse(&request.body).into_owned().collect()
 }
+
+/// The token endpoint answers `NEW_ACCESS`/`NEW_REFRESH`, `expect` times.
+pub async fn mount_refresh(server: &MockServer, expect: u64) {
+    use wiremock::matchers::{method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path("/oauth2/token"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(token_answer(NEW_ACCESS, NEW_REFRESH)))
+        .expect(expect)
+        .mount(server)
+        .await;
+}

@@ -67,13 +67,23 @@ fn start(name: &'static str, mut command: Command, cleanup: Option<PathBuf>) -> 
 
 /// oauth2-mock-server; access tokens issued for an authorization code live `code_token_ttl` seconds.
 pub fn oauth2_server(code_token_ttl: u64) -> Server {
+    oauth2_command(&["--code-token-ttl", &code_token_ttl.to_string()])
+}
+
+/// oauth2-mock-server with the launcher's stand-in for 1upHealth's user-management API.
+pub fn oauth2_server_with_users() -> Server {
+    oauth2_command(&["--user-management"])
+}
+
+fn oauth2_command(extra: &[&str]) -> Server {
     let root = repo_root();
     let package = root.join(".test-servers/node_modules/oauth2-mock-server/package.json");
     assert!(package.exists(), "oauth2-mock-server is not installed ({} is missing); {INSTALL}", package.display());
     let mut command = Command::new("node");
     command
         .arg(root.join("scripts/oauth2-mock-server.mjs"))
-        .args(["--port", "0", "--code-token-ttl", &code_token_ttl.to_string()]);
+        .args(["--port", "0"])
+        .args(extra);
     start("oauth2-mock-server", command, None)
 }
 
