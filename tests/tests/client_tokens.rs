@@ -146,7 +146,7 @@ async fn session_refresh_hands_rotated_tokens_to_the_hook() {
         .on_rotation(move |t: &Tokens| hook_seen.lock().unwrap().push(t.clone()));
     let tokens = session.refresh().await.unwrap();
     assert_eq!(tokens.access_token.expose(), NEW_ACCESS);
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].refresh_token.as_ref().map(Secret::expose), Some(NEW_REFRESH));
     assert_eq!(session.tokens().await, tokens);
