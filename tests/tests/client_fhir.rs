@@ -473,3 +473,40 @@ async fn typed_search_skips_included_resources_of_other_types() {
     let all: Vec<Resource> = fhir.search_pages::<Observation>([("_include", "Observation:subject")]).resources().try_collect().await.unwrap();
     assert_eq!(all.len(), 3);
 }
+
+#[tokio::test]
+async fn concurrent_401s_share_one_refresh() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/r4/Patient/p1"))
+        .and(header("authorization", format!("Bearer {ACCESS}").as_str()))
+        .respond_with(fhir_json(401, outcome("expired", "Access token expired")).set_delay(Duration::from_millis(100)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(token_answer(NEW_ACCESS, NEW_REFRESH))
+                .set_delay(Duration::from_millis(100)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    mount_read_p1(&server, NEW_ACCESS, 2).await;
+    let fhir = session(client(&server)).fhir::<R4>();
+    let (a, b) = tokio::join!(fhir.read::<Patient>("p1"), fhir.read::<Patient>("p1"));
+    a.unwrap();
+    b.unwrap();
+}
+
+#[test]
+fn debug_output_of_clients_and_sessions_hides_the_keys() {
+    let server_less = oneup_client::OneUpClient::builder(oneup_client::AppCredentials::new(CLIENT_ID, CLIENT_SECRET))
+        .build()
+        .unwrap();
+    let text = format!("{server_less:?} {:?}", session(server_less.clone()));
+    assert!(text.contains(CLIENT_ID), "{text}");
+    assert_no_secret(&text);
+}
