@@ -29,6 +29,9 @@ pub struct VersionSpec {
     /// Resources compiled whenever the module is.
     #[serde(default)]
     pub base_resources: Vec<String>,
+    /// The version's JSON may carry `fhir_comments` in any object (DSTU2): every struct gets that field.
+    #[serde(default)]
+    pub fhir_comments: bool,
 }
 
 /// Errors reading the manifest.

@@ -13,6 +13,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "dstu2-base")]
+pub mod dstu2;
 pub mod json;
 #[cfg(feature = "r4-base")]
 pub mod r4;

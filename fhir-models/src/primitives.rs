@@ -16,18 +16,20 @@ pub struct Primitive<T, E> {
     pub id: Option<String>,
     /// Extensions, from the `_name` object.
     pub extension: Vec<E>,
+    /// DSTU2 only: the `fhir_comments` of the `_name` object (XML comments carried in JSON). Always empty in R4.
+    pub fhir_comments: Vec<String>,
 }
 
 impl<T, E> Default for Primitive<T, E> {
     fn default() -> Self {
-        Primitive { value: None, id: None, extension: Vec::new() }
+        Primitive { value: None, id: None, extension: Vec::new(), fhir_comments: Vec::new() }
     }
 }
 
 impl<T, E> Primitive<T, E> {
     /// A primitive holding just a value.
     pub fn new(value: T) -> Self {
-        Primitive { value: Some(value), id: None, extension: Vec::new() }
+        Primitive { value: Some(value), id: None, extension: Vec::new(), fhir_comments: Vec::new() }
     }
     /// The value, when there is one.
     pub fn value(&self) -> Option<&T> {
@@ -35,7 +37,11 @@ impl<T, E> Primitive<T, E> {
     }
     /// True when there is neither a value nor an id nor an extension.
     pub fn is_empty(&self) -> bool {
-        self.value.is_none() && self.id.is_none() && self.extension.is_empty()
+        self.value.is_none() && !self.has_element_part()
+    }
+    /// True when there is something for the `_name` object: an id, extensions or comments.
+    pub fn has_element_part(&self) -> bool {
+        self.id.is_some() || !self.extension.is_empty() || !self.fhir_comments.is_empty()
     }
 }
 

@@ -2,6 +2,7 @@
 //! numbers compared by their text (so `1.50` and `1.5` differ, as they do in FHIR).
 
 use std::collections::BTreeMap;
+use fhir_models::FhirJson;
 use std::path::{Path, PathBuf};
 
 /// The packages directory: `$FHIR_PACKAGES`, else `../shared/fhir-packages` beside the workspace.
@@ -203,3 +204,58 @@ fn diff_at(path: &str, a: &Json, b: &Json) -> Option<String> {
         _ => Some(format!("{path}: {a:?} vs {b:?}")),
     }
 }
+
+/// Reads every file of `package` as `R` (a version's `Resource` enum), strictly and leniently, writes the lenient
+/// value back and compares it with the original as JSON. `invalid` lists the files that are not valid FHIR, with
+/// (part of) the message strict reading must give for them. Panics with every failure listed.
+pub fn round_trip_package<R: fhir_models::FhirJson>(invalid: &[(&str, &str)], package: &str) {
+    let files = package_files(package);
+    let mut failures = Vec::new();
+    let mut strict_ok = 0;
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        let original = match Json::parse(&text) {
+            Ok(j) => j,
+            Err(e) => {
+                failures.push(format!("{name}: not JSON: {e}"));
+                continue;
+            }
+        };
+        let expected_invalid = invalid.iter().find(|(f, _)| *f == name);
+        match (R::from_json(&text), expected_invalid) {
+            (Ok(_), None) => strict_ok += 1,
+            (Ok(_), Some(_)) => failures.push(format!("{name}: listed as invalid but strict reading accepts it")),
+            (Err(e), None) => failures.push(format!("{name}: strict: {e}")),
+            (Err(e), Some((_, reason))) => {
+                if !e.to_string().contains(reason) {
+                    failures.push(format!("{name}: strict error `{e}` does not mention `{reason}`"));
+                }
+            }
+        }
+        let lenient = match R::from_json_lenient(&text) {
+            Ok(l) => l,
+            Err(e) => {
+                failures.push(format!("{name}: lenient: {e}"));
+                continue;
+            }
+        };
+        if lenient.issues.iter().any(|i| i.dropped.is_some()) {
+            continue; // listed above through the strict error
+        }
+        let written = lenient.value.to_json();
+        match Json::parse(&written) {
+            Ok(back) => {
+                if let Some(d) = original.diff(&back) {
+                    failures.push(format!("{name}: round-trip differs at {d}"));
+                }
+            }
+            Err(e) => failures.push(format!("{name}: written JSON does not parse: {e}")),
+        }
+    }
+    println!("{package}: {} files, {strict_ok} valid and round-tripped, {} listed invalid", files.len(), invalid.len());
+    if !failures.is_empty() {
+        panic!("{} of {} files failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    }
+}
+

@@ -82,7 +82,7 @@ fn read_arms(f: &Field, choices: &[ChoiceDef]) -> TokenStream {
             quote! { #(#arms)* }
         }
         (FieldType::PlainString, false) => quote! { #json => r.plain_string(&mut v.#name, #path)?, },
-        (FieldType::PlainString, true) => quote! { #json => r.complex_list(&mut v.#name, #path)?, },
+        (FieldType::PlainString, true) => quote! { #json => r.plain_string_list(&mut v.#name, #path)?, },
         (t, false) if is_primitive(t) => quote! {
             #json => r.primitive(&mut v.#name, #path)?,
             #ext => r.primitive_ext(&mut v.#name, #path)?,
@@ -103,6 +103,7 @@ fn write_stmt(f: &Field) -> TokenStream {
     match (&f.ty, f.many) {
         (FieldType::Choice(_), _) => quote! { w.choice(#json, &self.#name); },
         (FieldType::PlainString, false) => quote! { w.plain_string(#json, &self.#name); },
+        (FieldType::PlainString, true) => quote! { w.plain_string_list(#json, &self.#name); },
         (t, false) if is_primitive(t) => quote! { w.primitive(#json, &self.#name); },
         (t, true) if is_primitive(t) => quote! { w.primitive_list(#json, &self.#name); },
         (_, true) => quote! { w.complex_list(#json, &self.#name); },

@@ -110,7 +110,7 @@ pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, Load
     resource_sds.dedup_by(|a, b| a.0 == b.0);
 
     let complex: HashSet<String> = datatype_sds.iter().map(|(n, _)| n.clone()).collect();
-    let mut b = Builder { term: &term, complex, bound: BTreeMap::new(), names: HashMap::new(), module: spec.module.clone() };
+    let mut b = Builder { term: &term, complex, bound: BTreeMap::new(), names: HashMap::new(), module: spec.module.clone(), fhir_comments: spec.fhir_comments };
     for n in ["Resource", "Primitive", spec.marker.as_str()] {
         b.names.insert(n.to_owned(), "reserved".to_owned());
     }
@@ -154,6 +154,7 @@ struct Builder<'t> {
     /// Rust names taken, with what took them.
     names: HashMap<String, String>,
     module: String,
+    fhir_comments: bool,
 }
 
 impl Builder<'_> {
@@ -234,6 +235,10 @@ impl Builder<'_> {
                     let target = target.rsplit('#').next().unwrap_or(&target).to_owned();
                     let idx = struct_of_path.get(&target).ok_or_else(|| shape(path, format!("contentReference to unknown `{target}`")))?;
                     FieldType::Complex(structs[*idx].name.clone())
+                } else if (elem == "id" && codes == ["id"]) || path == "Extension.url" {
+                    // Element ids and extension URLs are XML attributes, plain strings in JSON, in every
+                    // version (R4 already types them `System.String`; DSTU2 says `id` and `uri`).
+                    FieldType::PlainString
                 } else if codes.len() != 1 {
                     return Err(shape(path, format!("expected one type, found {codes:?}")));
                 } else if codes[0] == "BackboneElement" || codes[0] == "Element" {
@@ -272,6 +277,20 @@ impl Builder<'_> {
                 ty,
                 boxed: false,
             });
+        }
+        if self.fhir_comments {
+            for s in &mut structs {
+                s.fields.insert(0, Field {
+                    json: "fhir_comments".into(),
+                    rust: "fhir_comments".into(),
+                    path_name: "fhir_comments".into(),
+                    doc: "Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).".into(),
+                    many: true,
+                    required: false,
+                    ty: FieldType::PlainString,
+                    boxed: false,
+                });
+            }
         }
         Ok(TypeDef {
             name: name.to_owned(),

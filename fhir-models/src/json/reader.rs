@@ -682,7 +682,7 @@ impl<'a> Reader<'a> {
         let choice = slot.get_or_insert_with(|| make(Primitive::default()));
         match get(choice) {
             None => self.choice_conflict(),
-            Some(p) if extension_part => self.element_ext(&mut p.id, &mut p.extension),
+            Some(p) if extension_part => self.element_ext(p),
             Some(p) => self.primitive_value(p),
         }
     }
@@ -719,8 +719,7 @@ impl<'a> Reader<'a> {
         name: &'static str,
     ) -> Result<(), ParseError> {
         self.with_name(name, |r| {
-            let p = slot.get_or_insert_with(Primitive::default);
-            r.element_ext(&mut p.id, &mut p.extension)
+            r.element_ext(slot.get_or_insert_with(Primitive::default))
         })
     }
 
@@ -733,20 +732,38 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Extension part of a primitive (`{"id": ..., "extension": [...]}`).
-    pub fn element_ext<E: FhirJson>(&mut self, id: &mut Option<String>, ext: &mut Vec<E>) -> Result<(), ParseError> {
-        if id.is_some() || !ext.is_empty() {
+    /// Extension part of a primitive (`{"id": ..., "extension": [...]}`, DSTU2 also `fhir_comments`).
+    pub fn element_ext<T, E: FhirJson>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
+        if p.has_element_part() {
             return self.duplicate();
         }
+        let Primitive { id, extension, fhir_comments, .. } = p;
         self.read_object(&mut |r, key| {
             match key {
                 "id" => r.plain_string(id, "id")?,
-                "extension" => r.complex_list(ext, "extension")?,
+                "extension" => r.complex_list(extension, "extension")?,
+                "fhir_comments" => r.plain_string_list(fhir_comments, "fhir_comments")?,
                 _ => return Ok(false),
             }
             Ok(true)
         })?;
         Ok(())
+    }
+
+    /// A list of plain strings (DSTU2 `fhir_comments`).
+    pub fn plain_string_list(&mut self, slot: &mut Vec<String>, name: &'static str) -> Result<(), ParseError> {
+        self.with_name(name, |r| {
+            if !slot.is_empty() {
+                return r.duplicate();
+            }
+            r.read_array(&mut |r, _| {
+                if let Some(s) = r.read_string("a string")? {
+                    slot.push(s.into_owned());
+                }
+                Ok(())
+            })?;
+            Ok(())
+        })
     }
 
     /// A list of primitives (`"given": ["A", null]`); `null` entries stand for values carried only by extensions.
@@ -783,8 +800,7 @@ impl<'a> Reader<'a> {
                 if r.is_null()? {
                     return Ok(());
                 }
-                let p = &mut slot[i];
-                r.element_ext(&mut p.id, &mut p.extension)
+                r.element_ext(&mut slot[i])
             })?;
             Ok(())
         })

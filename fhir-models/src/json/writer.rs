@@ -194,17 +194,32 @@ impl Writer {
             self.key(name, suffix, "");
             v.write_value(self);
         }
-        if p.id.is_some() || !p.extension.is_empty() {
+        if p.has_element_part() {
             self.key("_", name, suffix);
-            self.element_ext(&p.id, &p.extension);
+            self.element_ext(p);
         }
     }
 
-    fn element_ext<E: FhirJson>(&mut self, id: &Option<String>, extension: &[E]) {
+    fn element_ext<T, E: FhirJson>(&mut self, p: &Primitive<T, E>) {
         self.begin_object();
-        self.plain_string("id", id);
-        self.complex_list("extension", extension);
+        self.plain_string_list("fhir_comments", &p.fhir_comments);
+        self.plain_string("id", &p.id);
+        self.complex_list("extension", &p.extension);
         self.end_object();
+    }
+
+    /// A list of plain strings (DSTU2 `fhir_comments`), nothing when empty.
+    pub fn plain_string_list(&mut self, name: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        self.key(name, "", "");
+        self.begin_array();
+        for v in values {
+            self.sep();
+            self.string(v);
+        }
+        self.end_array();
     }
 
     /// A list of primitives, with `null` where an item has only extensions, and the aligned `_name` list.
@@ -221,13 +236,13 @@ impl Writer {
             }
             self.end_array();
         }
-        if values.iter().any(|p| p.id.is_some() || !p.extension.is_empty()) {
+        if values.iter().any(Primitive::has_element_part) {
             self.key("_", name, "");
             self.begin_array();
             for p in values {
                 self.sep();
-                if p.id.is_some() || !p.extension.is_empty() {
-                    self.element_ext(&p.id, &p.extension);
+                if p.has_element_part() {
+                    self.element_ext(p);
                 } else {
                     self.raw("null");
                 }
