@@ -112,6 +112,7 @@ pub struct ClientBuilder {
     max_count: u32,
     refresh_margin: Duration,
     app_chosen_id: AppChosenId,
+    strict_reading: bool,
     user_agent: String,
 }
 
@@ -133,6 +134,7 @@ impl ClientBuilder {
             max_count: 100,
             refresh_margin: Duration::from_secs(60),
             app_chosen_id: AppChosenId::default(),
+            strict_reading: false,
             user_agent: concat!("oneup-client/", env!("CARGO_PKG_VERSION")).into(),
         }
     }
@@ -209,6 +211,13 @@ impl ClientBuilder {
         self.app_chosen_id = how;
         self
     }
+    /// Read FHIR answers strictly: the first problem (an unknown element, an invalid value, an unknown code) is an
+    /// [`Error::Decode`] naming its FHIR path. By default answers are read leniently, as real servers send
+    /// extensions of the rules: what the models cannot hold is reported in a `tracing` warning by FHIR path.
+    pub fn strict_reading(mut self, strict: bool) -> Self {
+        self.strict_reading = strict;
+        self
+    }
     /// The `User-Agent` header.
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = agent.into();
@@ -250,6 +259,7 @@ impl ClientBuilder {
             max_count: self.max_count,
             refresh_margin: self.refresh_margin,
             app_chosen_id: self.app_chosen_id,
+            strict_reading: self.strict_reading,
             user_agent: self.user_agent,
         };
         let grants = crate::tokens::grant_client(&self.credentials, &config.token_url);

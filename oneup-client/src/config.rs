@@ -82,6 +82,7 @@ pub struct Config {
     pub(crate) max_count: u32,
     pub(crate) refresh_margin: Duration,
     pub(crate) app_chosen_id: AppChosenId,
+    pub(crate) strict_reading: bool,
     pub(crate) user_agent: String,
 }
 
@@ -125,6 +126,10 @@ impl Config {
     /// The most pages one paginated read fetches.
     pub fn max_pages(&self) -> usize {
         self.max_pages
+    }
+    /// Whether FHIR answers are read strictly (the first problem is an error) rather than leniently.
+    pub fn strict_reading(&self) -> bool {
+        self.strict_reading
     }
     /// The largest `_count` sent (1upHealth serves at most 100 a page).
     pub fn max_count(&self) -> u32 {

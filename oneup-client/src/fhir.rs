@@ -88,6 +88,10 @@ impl<V: FhirVersion> Fhir<V> {
         self.max_pages
     }
 
+    pub(crate) fn strict(&self) -> bool {
+        self.session.client().config().strict_reading
+    }
+
     /// `{base}/{segments…}`; ids are checked and percent-encoded.
     fn url(&self, label: &str, segments: &[&str]) -> Result<Url> {
         if let Some(bad) = segments.iter().find(|s| s.is_empty() || **s == "." || **s == "..") {
@@ -117,7 +121,7 @@ impl<V: FhirVersion> Fhir<V> {
         if !reply.is_success() {
             return Err(self.status_error(&reply));
         }
-        read_fhir(&reply)
+        read_fhir(&reply, self.strict())
     }
 
     /// An error answer as [`Error::Status`], with its `OperationOutcome` when the body is one.
@@ -181,7 +185,7 @@ impl<V: FhirVersion> Fhir<V> {
         if reply.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        read_fhir(&reply).map(Some)
+        read_fhir(&reply, self.strict()).map(Some)
     }
 
     /// `POST {base}` with a `transaction` (or `batch`) Bundle; the response Bundle comes back.
@@ -284,12 +288,15 @@ impl<V: FhirVersion> Fhir<V> {
     }
 }
 
-/// Reads a FHIR answer leniently. Problems are logged by kind and path (no values); a resource of another type
-/// than expected, or text that is not FHIR JSON, is an error.
-pub(crate) fn read_fhir<T: FhirJson>(reply: &Reply) -> Result<T> {
+/// Reads a FHIR answer, strictly or leniently. Lenient problems are logged by kind and path (no values); a
+/// resource of another type than expected, or text that is not FHIR JSON, is an error either way.
+pub(crate) fn read_fhir<T: FhirJson>(reply: &Reply, strict: bool) -> Result<T> {
     let text = reply.text()?;
     if text.trim().is_empty() {
         return Err(reply.decode_error(format!("the answer has no body; a {} was expected", T::TYPE_NAME)));
+    }
+    if strict {
+        return T::from_json(text).map_err(|e| reply.decode_error(e.to_string()));
     }
     let read = T::from_json_lenient(text).map_err(|e| reply.decode_error(e.to_string()))?;
     // `Patient.resourceType` (another type than asked for) or `Resource` (a type not compiled in), not nested.
@@ -313,5 +320,5 @@ fn outcome_in<V: FhirVersion>(reply: &Reply) -> Option<V::OperationOutcome> {
     if value.get("resourceType")?.as_str()? != "OperationOutcome" {
         return None;
     }
-    read_fhir::<V::OperationOutcome>(reply).ok()
+    read_fhir::<V::OperationOutcome>(reply, false).ok()
 }

@@ -138,7 +138,7 @@ impl<V: FhirVersion> Walk<V> {
         let call = Call::new(label, Method::GET, url.clone()).fhir_accept();
         let request = call.name.clone();
         let result = match self.fhir.send(call).await {
-            Ok(reply) if reply.is_success() => read_fhir::<V::Bundle>(&reply),
+            Ok(reply) if reply.is_success() => read_fhir::<V::Bundle>(&reply, self.fhir.strict()),
             Ok(reply) => Err(self.fhir.status_error(&reply)),
             Err(e) => Err(e),
         };

@@ -510,3 +510,20 @@ fn debug_output_of_clients_and_sessions_hides_the_keys() {
     assert!(text.contains(CLIENT_ID), "{text}");
     assert_no_secret(&text);
 }
+
+#[tokio::test]
+async fn unknown_elements_are_read_leniently_unless_strict_reading_is_asked_for() {
+    let server = MockServer::start().await;
+    let odd = json!({"resourceType": "Patient", "id": "p1", "gender": "female", "favouriteColour": "green"});
+    Mock::given(method("GET")).and(path("/r4/Patient/p1")).respond_with(fhir_json(200, odd)).mount(&server).await;
+    let (logs, _guard) = LogCapture::start();
+    let lenient: Patient = session(client(&server)).fhir::<R4>().read("p1").await.unwrap();
+    assert_eq!(lenient.id.as_deref(), Some("p1"));
+    let warned = logs.text();
+    assert!(warned.contains("Patient.favouriteColour"), "{warned}");
+    assert!(!warned.contains("green"), "values stay out of logs: {warned}");
+    let strict = builder(&server).strict_reading(true).build().unwrap();
+    let err = session(strict).fhir::<R4>().read::<Patient>("p1").await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("Patient.favouriteColour"), "{err}");
+}
