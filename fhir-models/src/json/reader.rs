@@ -521,6 +521,7 @@ impl<'a> Reader<'a> {
     // ----- element readers used by generated code ----------------------------------------------------------------
 
     /// `"resourceType": "X"` inside a resource object: checks it names `expected`.
+    #[inline(never)]
     pub fn resource_type(&mut self, expected: &'static str) -> Result<(), ParseError> {
         let start = self.value_start();
         self.with_name("resourceType", |r| {
@@ -586,6 +587,7 @@ impl<'a> Reader<'a> {
 
     /// Reads one value straight into a `Box` (used for the variants of `Resource`, so that the enum's reader
     /// does not hold a stack slot for every resource struct).
+    #[inline(never)]
     pub fn read_boxed<T: FhirJson>(&mut self) -> Result<Option<Box<T>>, ParseError> {
         Ok(T::read_json(self)?.map(Box::new))
     }
@@ -598,6 +600,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A plain string element without extensions (`Element.id`, `Extension.url`).
+    #[inline(never)]
     pub fn plain_string(&mut self, slot: &mut Option<String>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if slot.is_some() {
@@ -609,6 +612,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A complex element (`"code": {...}`).
+    #[inline(never)]
     pub fn complex<T: FhirJson>(&mut self, slot: &mut Option<T>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if slot.is_some() {
@@ -620,6 +624,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A complex element stored in a `Box` (types that contain themselves).
+    #[inline(never)]
     pub fn boxed<T: FhirJson>(&mut self, slot: &mut Option<Box<T>>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if slot.is_some() {
@@ -631,6 +636,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A list of complex elements (`"coding": [...]`).
+    #[inline(never)]
     pub fn complex_list<T: FhirJson>(&mut self, slot: &mut Vec<T>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if !slot.is_empty() {
@@ -650,6 +656,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A choice element: key `{name}{type_suffix}` (or its `_` extension part).
+    #[inline(never)]
     pub fn choice<C: Choice>(
         &mut self,
         slot: &mut Option<C>,
@@ -661,6 +668,7 @@ impl<'a> Reader<'a> {
     }
 
     /// In a choice enum: reads a complex-typed variant.
+    #[inline(never)]
     pub fn choice_complex<C, T: FhirJson>(&mut self, slot: &mut Option<C>, make: fn(T) -> C) -> Result<(), ParseError> {
         if slot.is_some() {
             return self.choice_conflict();
@@ -672,6 +680,7 @@ impl<'a> Reader<'a> {
     }
 
     /// In a choice enum: reads the value or the extension part of a primitive-typed variant.
+    #[inline(never)]
     pub fn choice_primitive<C, T: PrimitiveValue, E: FhirJson>(
         &mut self,
         slot: &mut Option<C>,
@@ -698,6 +707,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A primitive element's value (`"birthDate": "1970"`).
+    #[inline(never)]
     pub fn primitive<T: PrimitiveValue, E: FhirJson>(
         &mut self,
         slot: &mut Option<Primitive<T, E>>,
@@ -713,6 +723,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A primitive element's id and extensions (`"_birthDate": {...}`).
+    #[inline(never)]
     pub fn primitive_ext<T, E: FhirJson>(
         &mut self,
         slot: &mut Option<Primitive<T, E>>,
@@ -724,6 +735,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Value part of a primitive (used for plain fields and choice variants).
+    #[inline(never)]
     pub fn primitive_value<T: PrimitiveValue, E>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
         if p.value.is_some() {
             return self.duplicate();
@@ -733,6 +745,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Extension part of a primitive (`{"id": ..., "extension": [...]}`, DSTU2 also `fhir_comments`).
+    #[inline(never)]
     pub fn element_ext<T, E: FhirJson>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
         if p.has_element_part() {
             return self.duplicate();
@@ -751,6 +764,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A list of plain strings (DSTU2 `fhir_comments`).
+    #[inline(never)]
     pub fn plain_string_list(&mut self, slot: &mut Vec<String>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if !slot.is_empty() {
@@ -767,6 +781,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A list of primitives (`"given": ["A", null]`); `null` entries stand for values carried only by extensions.
+    #[inline(never)]
     pub fn primitive_list<T: PrimitiveValue, E>(
         &mut self,
         slot: &mut Vec<Primitive<T, E>>,
@@ -787,6 +802,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The extension list of a list of primitives (`"_given": [null, {...}]`), aligned by index.
+    #[inline(never)]
     pub fn primitive_list_ext<T, E: FhirJson>(
         &mut self,
         slot: &mut Vec<Primitive<T, E>>,

@@ -131,6 +131,7 @@ impl Writer {
     }
 
     /// A plain string element without extensions.
+    #[inline(never)]
     pub fn plain_string(&mut self, name: &str, value: &Option<String>) {
         if let Some(v) = value {
             self.key(name, "", "");
@@ -139,6 +140,7 @@ impl Writer {
     }
 
     /// A complex element.
+    #[inline(never)]
     pub fn complex<T: FhirJson>(&mut self, name: &str, value: &Option<T>) {
         if let Some(v) = value {
             self.key(name, "", "");
@@ -147,6 +149,7 @@ impl Writer {
     }
 
     /// A boxed complex element.
+    #[inline(never)]
     pub fn boxed<T: FhirJson>(&mut self, name: &str, value: &Option<Box<T>>) {
         if let Some(v) = value {
             self.key(name, "", "");
@@ -155,6 +158,7 @@ impl Writer {
     }
 
     /// A list of complex elements (nothing when empty).
+    #[inline(never)]
     pub fn complex_list<T: FhirJson>(&mut self, name: &str, values: &[T]) {
         if values.is_empty() {
             return;
@@ -169,6 +173,7 @@ impl Writer {
     }
 
     /// A choice element (`valueQuantity`, `valueString` + `_valueString`...).
+    #[inline(never)]
     pub fn choice<C: Choice>(&mut self, name: &str, value: &Option<C>) {
         if let Some(v) = value {
             v.write_variant(self, name);
@@ -176,12 +181,14 @@ impl Writer {
     }
 
     /// A complex value under the key `{name}{suffix}` (choice variants).
+    #[inline(never)]
     pub fn complex_parts<T: FhirJson>(&mut self, name: &str, suffix: &str, value: &T) {
         self.key(name, suffix, "");
         value.write_json(self);
     }
 
     /// A primitive element: `"name": value` and, when it has an id or extensions, `"_name": {...}`.
+    #[inline(never)]
     pub fn primitive<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, value: &Option<Primitive<T, E>>) {
         if let Some(p) = value {
             self.primitive_parts(name, "", p);
@@ -189,6 +196,7 @@ impl Writer {
     }
 
     /// A primitive under the key `{name}{suffix}` (choice variants pass the type as suffix).
+    #[inline(never)]
     pub fn primitive_parts<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, suffix: &str, p: &Primitive<T, E>) {
         if let Some(v) = &p.value {
             self.key(name, suffix, "");
@@ -200,6 +208,7 @@ impl Writer {
         }
     }
 
+    #[inline(never)]
     fn element_ext<T, E: FhirJson>(&mut self, p: &Primitive<T, E>) {
         self.begin_object();
         self.plain_string_list("fhir_comments", &p.fhir_comments);
@@ -209,6 +218,7 @@ impl Writer {
     }
 
     /// A list of plain strings (DSTU2 `fhir_comments`), nothing when empty.
+    #[inline(never)]
     pub fn plain_string_list(&mut self, name: &str, values: &[String]) {
         if values.is_empty() {
             return;
@@ -223,6 +233,7 @@ impl Writer {
     }
 
     /// A list of primitives, with `null` where an item has only extensions, and the aligned `_name` list.
+    #[inline(never)]
     pub fn primitive_list<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, values: &[Primitive<T, E>]) {
         if values.iter().any(|p| p.value.is_some()) {
             self.key(name, "", "");
