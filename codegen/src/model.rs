@@ -23,6 +23,9 @@ pub struct VersionModel {
     pub code_enums: Vec<CodeEnum>,
     /// Resources compiled whenever the module is (the client needs them): `Bundle`, `OperationOutcome`.
     pub base_resources: Vec<String>,
+    /// Search parameters by resource name (from the packages' SearchParameter resources); a resource
+    /// without parameters of its own has no entry. Filled by [`crate::load::search`].
+    pub search_params: std::collections::BTreeMap<String, Vec<SearchParamDef>>,
 }
 
 /// One FHIR resource or datatype, with the structs of its backbone elements and its choice enums.
@@ -172,4 +175,60 @@ pub struct CodeValue {
     pub variant: String,
     /// Display or definition, for the doc comment.
     pub doc: String,
+}
+
+/// The kind of a search parameter (`SearchParameter.type`), which decides its value syntax, modifiers and
+/// prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SearchKind {
+    /// `number`: prefixes, a decimal.
+    Number,
+    /// `date`: prefixes, a (partial) date or dateTime.
+    Date,
+    /// `string`: `:exact`, `:contains`.
+    String,
+    /// `token`: `system|code`, `:text`, `:not`, `:above`, `:below`, `:in`, `:not-in`.
+    Token,
+    /// A `token` on an `Identifier` element: a token that also takes `:of-type`.
+    Identifier,
+    /// `reference`: typed by its target resources, chainable.
+    Reference,
+    /// `composite`: component values joined by `$`.
+    Composite,
+    /// `quantity`: prefixes, a number with an optional unit.
+    Quantity,
+    /// `uri`: `:above`, `:below`.
+    Uri,
+    /// `special`: a syntax of its own (e.g. `Location.near`), taken as raw text.
+    Special,
+}
+
+/// One search parameter of one resource (a multi-base SearchParameter gives one per base).
+#[derive(Debug, Clone)]
+pub struct SearchParamDef {
+    /// The name on the wire (`birthdate`, `code-value-quantity`).
+    pub code: String,
+    /// Rust method name (`birthdate`, `code_value_quantity`; keywords escaped like fields).
+    pub method: String,
+    /// The kind.
+    pub kind: SearchKind,
+    /// For references: the target resource types, sorted; empty when any resource may be the target.
+    pub targets: Vec<String>,
+    /// For tokens on a `code` element with a required binding: the generated code enum.
+    pub bound_code_enum: Option<String>,
+    /// For composites: the components in order (kind and bound code enum each).
+    pub components: Vec<SearchComponentDef>,
+    /// The first sentence of the SearchParameter's description.
+    pub doc: String,
+    /// The SearchParameter's canonical URL.
+    pub url: String,
+}
+
+/// One component of a composite search parameter.
+#[derive(Debug, Clone)]
+pub struct SearchComponentDef {
+    /// The component's kind (never `Composite`).
+    pub kind: SearchKind,
+    /// For token components on a bound `code`: the code enum.
+    pub bound_code_enum: Option<String>,
 }

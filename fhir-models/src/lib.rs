@@ -19,6 +19,7 @@ pub mod json;
 #[cfg(feature = "r4-base")]
 pub mod r4;
 pub mod primitives;
+pub mod search;
 mod version;
 
 pub use json::{FhirJson, Issue, IssueKind, Lenient, ParseError};

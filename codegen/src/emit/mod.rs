@@ -1,5 +1,6 @@
 //! Emitting: the intermediate model → formatted Rust files. Never reads JSON.
 
+mod search;
 mod types;
 
 use crate::model::*;
@@ -26,6 +27,9 @@ pub enum EmitError {
         /// The parser's message.
         source: syn::Error,
     },
+    /// A generated name would clash with another item of the module.
+    #[error("name clash: `{0}` would be generated twice")]
+    NameClash(String),
 }
 
 /// The command that regenerates, named in every header.
@@ -76,7 +80,8 @@ pub fn emit_version(model: &VersionModel) -> Result<Vec<GeneratedFile>, EmitErro
 
     for t in &model.resources {
         let body = types::type_def(model, t);
-        files.push(format_file(&format!("{dir}/{}.rs", t.file), &header, quote! { #prelude #body })?);
+        let search = search::resource_search(model, t)?;
+        files.push(format_file(&format!("{dir}/{}.rs", t.file), &header, quote! { #prelude #body #search })?);
     }
     files.push(format_file(&format!("{dir}/mod.rs"), &header, types::module_root(model))?);
     Ok(files)

@@ -313,6 +313,7 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         model.module
     );
     let marker = ident(&model.marker);
+    let search_lookup = super::search::version_search(model);
     let marker_doc = format!("The FHIR {} version marker, for code generic over versions.", model.marker);
     let name = &model.module;
     let mods = model.resources.iter().map(|t| {
@@ -415,5 +416,7 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
                 match self { #(#ids)* }
             }
         }
+
+        #search_lookup
     }
 }

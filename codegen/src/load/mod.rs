@@ -4,6 +4,7 @@
 //! (`nameReference` instead of `contentReference`, open types written `*`, bindings by `valueSetReference`,
 //! code systems inside ValueSet) the differences are read here, so the model and emitter stay version-agnostic.
 
+pub mod search;
 pub mod terminology;
 
 use crate::manifest::VersionSpec;
@@ -130,7 +131,7 @@ pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, Load
 
     let mut sources = vec![spec.core.clone()];
     sources.extend(spec.expansions.clone());
-    Ok(VersionModel {
+    let mut model = VersionModel {
         module: spec.module.clone(),
         marker: spec.marker.clone(),
         fhir_version: spec.fhir_version.clone(),
@@ -139,7 +140,11 @@ pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, Load
         resources,
         code_enums,
         base_resources: spec.base_resources.clone(),
-    })
+        search_params: Default::default(),
+    };
+    // Search parameters last: they bind to the types and code enums built above.
+    search::load_search_params(core.of_type("SearchParameter"), &mut model)?;
+    Ok(model)
 }
 
 fn split_package(p: &str) -> (&str, &str) {

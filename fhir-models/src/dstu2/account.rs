@@ -151,3 +151,191 @@ impl crate::FhirResource for Account {
         }
     }
 }
+/// Search builder for `Account` resources: one method per search parameter of Account (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AccountSearch = crate::search::Search<Account>;
+impl crate::search::Searchable for Account {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "balance",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "owner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Organization",
+                "Patient",
+                "Practitioner",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Organization",
+                "Patient",
+                "Practitioner",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Account, M> {
+    /// How much is in account?
+    ///
+    /// Search parameter `balance` (quantity).
+    pub fn balance(self) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "balance")
+    }
+    /// Account number
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Human-readable label
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Who is responsible?
+    ///
+    /// Search parameter `owner` (reference to Organization).
+    pub fn owner(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<AccountOwnerTargets>> {
+        crate::search::Param::new(self, "owner")
+    }
+    /// What is account tied to?
+    ///
+    /// Search parameter `patient` (reference to Device, HealthcareService, Location, Organization, Patient, Practitioner).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AccountPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Transaction window
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// active | inactive
+    ///
+    /// Search parameter `status` (token).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// What is account tied to?
+    ///
+    /// Search parameter `subject` (reference to Device, HealthcareService, Location, Organization, Patient, Practitioner).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AccountSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// E.g.
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `owner` of `Account`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AccountOwnerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<AccountOwnerTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AccountPatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AccountPatientTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AccountPatientTargets> for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AccountPatientTargets> for Location {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<AccountPatientTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AccountPatientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AccountPatientTargets> for Practitioner {}
+/// The target types of the reference search parameter `subject` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AccountSubjectTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AccountSubjectTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AccountSubjectTargets> for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AccountSubjectTargets> for Location {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<AccountSubjectTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AccountSubjectTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AccountSubjectTargets> for Practitioner {}

@@ -268,3 +268,259 @@ impl crate::FhirResource for AllergyIntolerance {
         }
     }
 }
+/// Search builder for `AllergyIntolerance` resources: one method per search parameter of AllergyIntolerance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AllergyIntoleranceSearch = crate::search::Search<AllergyIntolerance>;
+impl crate::search::Searchable for AllergyIntolerance {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "criticality",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "last-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "manifestation",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "onset",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recorder",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reporter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "route",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "severity",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "substance",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
+    /// food | medication | environment | other - Category of Substance
+    ///
+    /// Search parameter `category` (token, takes [`AllergyIntoleranceCategory`]).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<AllergyIntoleranceCategory>,
+    > {
+        crate::search::Param::new(self, "category")
+    }
+    /// CRITL | CRITH | CRITU
+    ///
+    /// Search parameter `criticality` (token, takes [`AllergyIntoleranceCriticality`]).
+    pub fn criticality(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<AllergyIntoleranceCriticality>,
+    > {
+        crate::search::Param::new(self, "criticality")
+    }
+    /// When recorded
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// External ids for this item
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Date(/time) of last known occurrence of a reaction
+    ///
+    /// Search parameter `last-date` (date).
+    pub fn last_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "last-date")
+    }
+    /// Clinical symptoms/signs associated with the Event
+    ///
+    /// Search parameter `manifestation` (token).
+    pub fn manifestation(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "manifestation")
+    }
+    /// Date(/time) when manifestations showed
+    ///
+    /// Search parameter `onset` (date).
+    pub fn onset(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "onset")
+    }
+    /// Who the sensitivity is for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AllergyIntolerancePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who recorded the sensitivity
+    ///
+    /// Search parameter `recorder` (reference to Patient, Practitioner).
+    pub fn recorder(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AllergyIntoleranceRecorderTargets>,
+    > {
+        crate::search::Param::new(self, "recorder")
+    }
+    /// Source of the information about the allergy
+    ///
+    /// Search parameter `reporter` (reference to Patient, Practitioner, RelatedPerson).
+    pub fn reporter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AllergyIntoleranceReporterTargets>,
+    > {
+        crate::search::Param::new(self, "reporter")
+    }
+    /// How the subject was exposed to the substance
+    ///
+    /// Search parameter `route` (token).
+    pub fn route(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "route")
+    }
+    /// mild | moderate | severe (of event as a whole)
+    ///
+    /// Search parameter `severity` (token, takes [`AllergyIntoleranceSeverity`]).
+    pub fn severity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<AllergyIntoleranceSeverity>,
+    > {
+        crate::search::Param::new(self, "severity")
+    }
+    /// active | unconfirmed | confirmed | inactive | resolved | refuted | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`AllergyIntoleranceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AllergyIntoleranceStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Substance, (or class) considered to be responsible for risk
+    ///
+    /// Search parameter `substance` (token).
+    pub fn substance(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "substance")
+    }
+    /// allergy | intolerance - Underlying mechanism (if known)
+    ///
+    /// Search parameter `type` (token, takes [`AllergyIntoleranceType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AllergyIntoleranceType>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `patient` of `AllergyIntolerance`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AllergyIntolerancePatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AllergyIntolerancePatientTargets> for Patient {}
+/// The target types of the reference search parameter `recorder` of `AllergyIntolerance`: Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AllergyIntoleranceRecorderTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Practitioner {}
+/// The target types of the reference search parameter `reporter` of `AllergyIntolerance`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AllergyIntoleranceReporterTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AllergyIntoleranceReporterTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AllergyIntoleranceReporterTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AllergyIntoleranceReporterTargets> for RelatedPerson {}

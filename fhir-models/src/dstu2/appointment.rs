@@ -234,3 +234,226 @@ impl crate::FhirResource for Appointment {
         }
     }
 }
+/// Search builder for `Appointment` resources: one method per search parameter of Appointment (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AppointmentSearch = crate::search::Search<Appointment>;
+impl crate::search::Searchable for Appointment {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "actor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "practitioner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Appointment, M> {
+    /// Any one of the individuals participating in the appointment
+    ///
+    /// Search parameter `actor` (reference to Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson).
+    pub fn actor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentActorTargets>,
+    > {
+        crate::search::Param::new(self, "actor")
+    }
+    /// Appointment date/time.
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// An Identifier of the Appointment
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// This location is listed in the participants of the appointment
+    ///
+    /// Search parameter `location` (reference to Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// The Participation status of the subject, or other participant on the appointment.
+    ///
+    /// Search parameter `part-status` (token, takes [`ParticipationStatus`]).
+    pub fn part_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ParticipationStatus>> {
+        crate::search::Param::new(self, "part-status")
+    }
+    /// One of the individuals of the appointment is this patient
+    ///
+    /// Search parameter `patient` (reference to Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// One of the individuals of the appointment is this practitioner
+    ///
+    /// Search parameter `practitioner` (reference to Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson).
+    pub fn practitioner(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentPractitionerTargets>,
+    > {
+        crate::search::Param::new(self, "practitioner")
+    }
+    /// The overall status of the appointment
+    ///
+    /// Search parameter `status` (token, takes [`AppointmentStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AppointmentStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `actor` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentActorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AppointmentActorTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AppointmentActorTargets> for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AppointmentActorTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AppointmentActorTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AppointmentActorTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AppointmentActorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `location` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentLocationTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AppointmentLocationTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AppointmentLocationTargets> for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AppointmentLocationTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AppointmentLocationTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AppointmentLocationTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AppointmentLocationTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentPatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AppointmentPatientTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AppointmentPatientTargets> for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AppointmentPatientTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AppointmentPatientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AppointmentPatientTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AppointmentPatientTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `practitioner` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentPractitionerTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AppointmentPractitionerTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AppointmentPractitionerTargets> for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AppointmentPractitionerTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AppointmentPractitionerTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AppointmentPractitionerTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AppointmentPractitionerTargets> for RelatedPerson {}

@@ -147,3 +147,223 @@ impl crate::FhirResource for AppointmentResponse {
         }
     }
 }
+/// Search builder for `AppointmentResponse` resources: one method per search parameter of AppointmentResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AppointmentResponseSearch = crate::search::Search<AppointmentResponse>;
+impl crate::search::Searchable for AppointmentResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "actor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "appointment",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Appointment"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "practitioner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<AppointmentResponse, M> {
+    /// The Person, Location/HealthcareService or Device that this appointment response replies for
+    ///
+    /// Search parameter `actor` (reference to Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson).
+    pub fn actor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponseActorTargets>,
+    > {
+        crate::search::Param::new(self, "actor")
+    }
+    /// The appointment that the response is attached to
+    ///
+    /// Search parameter `appointment` (reference to Appointment).
+    pub fn appointment(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponseAppointmentTargets>,
+    > {
+        crate::search::Param::new(self, "appointment")
+    }
+    /// An Identifier in this appointment response
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// This Response is for this Location
+    ///
+    /// Search parameter `location` (reference to Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponseLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// The participants acceptance status for this appointment
+    ///
+    /// Search parameter `part-status` (token, takes [`ParticipantStatus`]).
+    pub fn part_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ParticipantStatus>> {
+        crate::search::Param::new(self, "part-status")
+    }
+    /// This Response is for this Patient
+    ///
+    /// Search parameter `patient` (reference to Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponsePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// This Response is for this Practitioner
+    ///
+    /// Search parameter `practitioner` (reference to Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson).
+    pub fn practitioner(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponsePractitionerTargets>,
+    > {
+        crate::search::Param::new(self, "practitioner")
+    }
+}
+/// The target types of the reference search parameter `actor` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponseActorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AppointmentResponseActorTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AppointmentResponseActorTargets> for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AppointmentResponseActorTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AppointmentResponseActorTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AppointmentResponseActorTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AppointmentResponseActorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `appointment` of `AppointmentResponse`: Appointment. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponseAppointmentTargets {}
+#[cfg(feature = "dstu2-appointment")]
+impl crate::search::Target<AppointmentResponseAppointmentTargets> for Appointment {}
+/// The target types of the reference search parameter `location` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponseLocationTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AppointmentResponseLocationTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AppointmentResponseLocationTargets> for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AppointmentResponseLocationTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AppointmentResponseLocationTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AppointmentResponseLocationTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AppointmentResponseLocationTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponsePatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AppointmentResponsePatientTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AppointmentResponsePatientTargets> for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AppointmentResponsePatientTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AppointmentResponsePatientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AppointmentResponsePatientTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AppointmentResponsePatientTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `practitioner` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponsePractitionerTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AppointmentResponsePractitionerTargets> for Device {}
+#[cfg(feature = "dstu2-healthcare-service")]
+impl crate::search::Target<AppointmentResponsePractitionerTargets>
+for HealthcareService {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<AppointmentResponsePractitionerTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AppointmentResponsePractitionerTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AppointmentResponsePractitionerTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AppointmentResponsePractitionerTargets> for RelatedPerson {}

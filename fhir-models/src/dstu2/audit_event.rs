@@ -594,3 +594,268 @@ impl crate::FhirResource for AuditEvent {
         }
     }
 }
+/// Search builder for `AuditEvent` resources: one method per search parameter of AuditEvent (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AuditEventSearch = crate::search::Search<AuditEvent>;
+impl crate::search::Searchable for AuditEvent {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "action",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "altid",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "desc",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identity",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "object-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "policy",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reference",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "site",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subtype",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "user",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<AuditEvent, M> {
+    /// Type of action performed during the event
+    ///
+    /// Search parameter `action` (token, takes [`AuditEventAction`]).
+    pub fn action(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AuditEventAction>> {
+        crate::search::Param::new(self, "action")
+    }
+    /// Identifier for the network access point of the user device
+    ///
+    /// Search parameter `address` (token).
+    pub fn address(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "address")
+    }
+    /// Alternative User id e.g.
+    ///
+    /// Search parameter `altid` (token).
+    pub fn altid(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "altid")
+    }
+    /// Time when the event occurred on source
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Instance-specific descriptor for Object
+    ///
+    /// Search parameter `desc` (string).
+    pub fn desc(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "desc")
+    }
+    /// Specific instance of object (e.g.
+    ///
+    /// Search parameter `identity` (token on an Identifier).
+    pub fn identity(self) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identity")
+    }
+    /// Human-meaningful name for the user
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Type of object involved
+    ///
+    /// Search parameter `object-type` (token).
+    pub fn object_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "object-type")
+    }
+    /// Direct reference to resource
+    ///
+    /// Search parameter `participant` (reference to Device, Organization, Patient, Practitioner, RelatedPerson).
+    pub fn participant(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AuditEventParticipantTargets>,
+    > {
+        crate::search::Param::new(self, "participant")
+    }
+    /// Direct reference to resource
+    ///
+    /// Search parameter `patient` (reference to any resource).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Policy that authorized event
+    ///
+    /// Search parameter `policy` (uri).
+    pub fn policy(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "policy")
+    }
+    /// Specific instance of resource (e.g.
+    ///
+    /// Search parameter `reference` (reference to any resource).
+    pub fn reference(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "reference")
+    }
+    /// Logical source location within the enterprise
+    ///
+    /// Search parameter `site` (token).
+    pub fn site(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "site")
+    }
+    /// The identity of source detecting the event
+    ///
+    /// Search parameter `source` (token on an Identifier).
+    pub fn source(self) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "source")
+    }
+    /// More specific type/id for the event
+    ///
+    /// Search parameter `subtype` (token).
+    pub fn subtype(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "subtype")
+    }
+    /// Type/identifier of event
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Unique identifier for the user
+    ///
+    /// Search parameter `user` (token on an Identifier).
+    pub fn user(self) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "user")
+    }
+}
+/// The target types of the reference search parameter `participant` of `AuditEvent`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AuditEventParticipantTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<AuditEventParticipantTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<AuditEventParticipantTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<AuditEventParticipantTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<AuditEventParticipantTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<AuditEventParticipantTargets> for RelatedPerson {}

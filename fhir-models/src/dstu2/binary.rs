@@ -93,3 +93,30 @@ impl crate::FhirResource for Binary {
         }
     }
 }
+/// Search builder for `Binary` resources: one method per search parameter of Binary (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type BinarySearch = crate::search::Search<Binary>;
+impl crate::search::Searchable for Binary {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "contenttype",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Binary, M> {
+    /// MimeType of the binary content
+    ///
+    /// Search parameter `contenttype` (token).
+    pub fn contenttype(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "contenttype")
+    }
+}

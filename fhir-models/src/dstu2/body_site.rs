@@ -127,3 +127,66 @@ impl crate::FhirResource for BodySite {
         }
     }
 }
+/// Search builder for `BodySite` resources: one method per search parameter of BodySite (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type BodySiteSearch = crate::search::Search<BodySite>;
+impl crate::search::Searchable for BodySite {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<BodySite, M> {
+    /// Named anatomical location
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Identifier for this instance of the anatomical location
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Patient to whom bodysite belongs
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<BodySitePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+}
+/// The target types of the reference search parameter `patient` of `BodySite`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum BodySitePatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<BodySitePatientTargets> for Patient {}

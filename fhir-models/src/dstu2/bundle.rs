@@ -467,3 +467,64 @@ impl crate::FhirResource for Bundle {
         }
     }
 }
+/// Search builder for `Bundle` resources: one method per search parameter of Bundle (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type BundleSearch = crate::search::Search<Bundle>;
+impl crate::search::Searchable for Bundle {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "composition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "message",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Bundle, M> {
+    /// The first resource in the bundle, if the bundle type is "document" - this is a composition, and this parameter provides access to searches its contents
+    ///
+    /// Search parameter `composition` (reference to any resource).
+    pub fn composition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "composition")
+    }
+    /// The first resource in the bundle, if the bundle type is "message" - this is a message header, and this parameter provides access to search its contents
+    ///
+    /// Search parameter `message` (reference to any resource).
+    pub fn message(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "message")
+    }
+    /// document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
+    ///
+    /// Search parameter `type` (token, takes [`BundleType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<BundleType>> {
+        crate::search::Param::new(self, "type")
+    }
+}

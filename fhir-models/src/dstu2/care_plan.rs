@@ -573,3 +573,304 @@ impl crate::FhirResource for CarePlan {
         }
     }
 }
+/// Search builder for `CarePlan` resources: one method per search parameter of CarePlan (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CarePlanSearch = crate::search::Search<CarePlan>;
+impl crate::search::Searchable for CarePlan {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "activitycode",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "activitydate",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "activityreference",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Appointment",
+                "CommunicationRequest",
+                "DeviceUseRequest",
+                "DiagnosticOrder",
+                "MedicationOrder",
+                "NutritionOrder",
+                "Order",
+                "ProcedureRequest",
+                "ProcessRequest",
+                "ReferralRequest",
+                "SupplyRequest",
+                "VisionPrescription",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "condition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "goal",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Goal"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related",
+            kind: crate::search::ParamKind::Special,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relatedcode",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relatedplan",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CarePlan"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<CarePlan, M> {
+    /// Detail type of activity
+    ///
+    /// Search parameter `activitycode` (token).
+    pub fn activitycode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "activitycode")
+    }
+    /// Specified date occurs within period specified by CarePlan.activity.timingSchedule
+    ///
+    /// Search parameter `activitydate` (date).
+    pub fn activitydate(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "activitydate")
+    }
+    /// Activity details defined in specific resource
+    ///
+    /// Search parameter `activityreference` (reference to Appointment, CommunicationRequest, DeviceUseRequest, DiagnosticOrder, MedicationOrder, NutritionOrder, Order, ProcedureRequest, ProcessRequest, ReferralRequest, SupplyRequest, VisionPrescription).
+    pub fn activityreference(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanActivityreferenceTargets>,
+    > {
+        crate::search::Param::new(self, "activityreference")
+    }
+    /// Health issues this plan addresses
+    ///
+    /// Search parameter `condition` (reference to Condition).
+    pub fn condition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanConditionTargets>,
+    > {
+        crate::search::Param::new(self, "condition")
+    }
+    /// Time period plan covers
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Desired outcome of plan
+    ///
+    /// Search parameter `goal` (reference to Goal).
+    pub fn goal(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<CarePlanGoalTargets>> {
+        crate::search::Param::new(self, "goal")
+    }
+    /// Who is involved
+    ///
+    /// Search parameter `participant` (reference to Organization, Patient, Practitioner, RelatedPerson).
+    pub fn participant(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanParticipantTargets>,
+    > {
+        crate::search::Param::new(self, "participant")
+    }
+    /// Who care plan is for
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Matches if the practitioner is listed as a performer in any of the "simple" activities.
+    ///
+    /// Search parameter `performer` (reference to Organization, Patient, Practitioner, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// A combination of the type of relationship and the related plan
+    ///
+    /// Search parameter `related` (special).
+    pub fn related(self) -> crate::search::Param<Self, crate::search::SpecialKind> {
+        crate::search::Param::new(self, "related")
+    }
+    /// includes | replaces | fulfills
+    ///
+    /// Search parameter `relatedcode` (token, takes [`CarePlanRelationship`]).
+    pub fn relatedcode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<CarePlanRelationship>> {
+        crate::search::Param::new(self, "relatedcode")
+    }
+    /// Plan relationship exists with
+    ///
+    /// Search parameter `relatedplan` (reference to CarePlan).
+    pub fn relatedplan(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanRelatedplanTargets>,
+    > {
+        crate::search::Param::new(self, "relatedplan")
+    }
+    /// Who care plan is for
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `activityreference` of `CarePlan`: Appointment, CommunicationRequest, DeviceUseRequest, DiagnosticOrder, MedicationOrder, NutritionOrder, Order, ProcedureRequest, ProcessRequest, ReferralRequest, SupplyRequest, VisionPrescription. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanActivityreferenceTargets {}
+#[cfg(feature = "dstu2-appointment")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for Appointment {}
+#[cfg(feature = "dstu2-communication-request")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for CommunicationRequest {}
+#[cfg(feature = "dstu2-device-use-request")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for DeviceUseRequest {}
+#[cfg(feature = "dstu2-diagnostic-order")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for DiagnosticOrder {}
+#[cfg(feature = "dstu2-medication-order")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for MedicationOrder {}
+#[cfg(feature = "dstu2-nutrition-order")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for NutritionOrder {}
+#[cfg(feature = "dstu2-order")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for Order {}
+#[cfg(feature = "dstu2-procedure-request")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for ProcedureRequest {}
+#[cfg(feature = "dstu2-process-request")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for ProcessRequest {}
+#[cfg(feature = "dstu2-referral-request")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for ReferralRequest {}
+#[cfg(feature = "dstu2-supply-request")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for SupplyRequest {}
+#[cfg(feature = "dstu2-vision-prescription")]
+impl crate::search::Target<CarePlanActivityreferenceTargets> for VisionPrescription {}
+/// The target types of the reference search parameter `condition` of `CarePlan`: Condition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanConditionTargets {}
+#[cfg(feature = "dstu2-condition")]
+impl crate::search::Target<CarePlanConditionTargets> for Condition {}
+/// The target types of the reference search parameter `goal` of `CarePlan`: Goal. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanGoalTargets {}
+#[cfg(feature = "dstu2-goal")]
+impl crate::search::Target<CarePlanGoalTargets> for Goal {}
+/// The target types of the reference search parameter `participant` of `CarePlan`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanParticipantTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<CarePlanParticipantTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CarePlanParticipantTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<CarePlanParticipantTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<CarePlanParticipantTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `CarePlan`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanPatientTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<CarePlanPatientTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CarePlanPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `CarePlan`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanPerformerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<CarePlanPerformerTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CarePlanPerformerTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<CarePlanPerformerTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<CarePlanPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `relatedplan` of `CarePlan`: CarePlan. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanRelatedplanTargets {}
+#[cfg(feature = "dstu2-care-plan")]
+impl crate::search::Target<CarePlanRelatedplanTargets> for CarePlan {}
+/// The target types of the reference search parameter `subject` of `CarePlan`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanSubjectTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<CarePlanSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CarePlanSubjectTargets> for Patient {}

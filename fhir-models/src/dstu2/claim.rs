@@ -949,3 +949,94 @@ impl crate::FhirResource for Claim {
         }
     }
 }
+/// Search builder for `Claim` resources: one method per search parameter of Claim (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ClaimSearch = crate::search::Search<Claim>;
+impl crate::search::Searchable for Claim {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "priority",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "provider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "use",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Claim, M> {
+    /// The primary identifier of the financial resource
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Processing priority requested
+    ///
+    /// Search parameter `priority` (token).
+    pub fn priority(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "priority")
+    }
+    /// Provider responsible for the claim
+    ///
+    /// Search parameter `provider` (reference to Practitioner).
+    pub fn provider(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimProviderTargets>> {
+        crate::search::Param::new(self, "provider")
+    }
+    /// The kind of financial resource
+    ///
+    /// Search parameter `use` (token, takes [`Use`]).
+    pub fn r#use(self) -> crate::search::Param<Self, crate::search::TokenKind<Use>> {
+        crate::search::Param::new(self, "use")
+    }
+}
+/// The target types of the reference search parameter `patient` of `Claim`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ClaimPatientTargets> for Patient {}
+/// The target types of the reference search parameter `provider` of `Claim`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimProviderTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ClaimProviderTargets> for Practitioner {}

@@ -401,3 +401,345 @@ impl crate::FhirResource for ClinicalImpression {
         }
     }
 }
+/// Search builder for `ClinicalImpression` resources: one method per search parameter of ClinicalImpression (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ClinicalImpressionSearch = crate::search::Search<ClinicalImpression>;
+impl crate::search::Searchable for ClinicalImpression {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "action",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Appointment",
+                "DiagnosticOrder",
+                "MedicationOrder",
+                "NutritionOrder",
+                "Procedure",
+                "ProcedureRequest",
+                "ReferralRequest",
+                "SupplyRequest",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "assessor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "finding",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "investigation",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "DiagnosticReport",
+                "FamilyMemberHistory",
+                "Observation",
+                "QuestionnaireResponse",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "plan",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Appointment",
+                "CarePlan",
+                "CommunicationRequest",
+                "DeviceUseRequest",
+                "DiagnosticOrder",
+                "MedicationOrder",
+                "NutritionOrder",
+                "Order",
+                "ProcedureRequest",
+                "ProcessRequest",
+                "ReferralRequest",
+                "SupplyRequest",
+                "VisionPrescription",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "previous",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ClinicalImpression"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "problem",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["AllergyIntolerance", "Condition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "resolved",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "ruledout",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "trigger",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "trigger-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ClinicalImpression, M> {
+    /// Actions taken during assessment
+    ///
+    /// Search parameter `action` (reference to Appointment, DiagnosticOrder, MedicationOrder, NutritionOrder, Procedure, ProcedureRequest, ReferralRequest, SupplyRequest).
+    pub fn action(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionActionTargets>,
+    > {
+        crate::search::Param::new(self, "action")
+    }
+    /// The clinician performing the assessment
+    ///
+    /// Search parameter `assessor` (reference to Practitioner).
+    pub fn assessor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionAssessorTargets>,
+    > {
+        crate::search::Param::new(self, "assessor")
+    }
+    /// When the assessment occurred
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Specific text or code for finding
+    ///
+    /// Search parameter `finding` (token).
+    pub fn finding(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "finding")
+    }
+    /// Record of a specific investigation
+    ///
+    /// Search parameter `investigation` (reference to DiagnosticReport, FamilyMemberHistory, Observation, QuestionnaireResponse).
+    pub fn investigation(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionInvestigationTargets>,
+    > {
+        crate::search::Param::new(self, "investigation")
+    }
+    /// The patient being assessed
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Plan of action after assessment
+    ///
+    /// Search parameter `plan` (reference to Appointment, CarePlan, CommunicationRequest, DeviceUseRequest, DiagnosticOrder, MedicationOrder, NutritionOrder, Order, ProcedureRequest, ProcessRequest, ReferralRequest, SupplyRequest, VisionPrescription).
+    pub fn plan(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionPlanTargets>,
+    > {
+        crate::search::Param::new(self, "plan")
+    }
+    /// Reference to last assessment
+    ///
+    /// Search parameter `previous` (reference to ClinicalImpression).
+    pub fn previous(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionPreviousTargets>,
+    > {
+        crate::search::Param::new(self, "previous")
+    }
+    /// General assessment of patient state
+    ///
+    /// Search parameter `problem` (reference to AllergyIntolerance, Condition).
+    pub fn problem(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionProblemTargets>,
+    > {
+        crate::search::Param::new(self, "problem")
+    }
+    /// Diagnoses/conditions resolved since previous assessment
+    ///
+    /// Search parameter `resolved` (token).
+    pub fn resolved(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "resolved")
+    }
+    /// Specific text of code for diagnosis
+    ///
+    /// Search parameter `ruledout` (token).
+    pub fn ruledout(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "ruledout")
+    }
+    /// in-progress | completed | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`ClinicalImpressionStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ClinicalImpressionStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Request or event that necessitated this assessment
+    ///
+    /// Search parameter `trigger` (reference to any resource).
+    pub fn trigger(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "trigger")
+    }
+    /// Request or event that necessitated this assessment
+    ///
+    /// Search parameter `trigger-code` (token).
+    pub fn trigger_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "trigger-code")
+    }
+}
+/// The target types of the reference search parameter `action` of `ClinicalImpression`: Appointment, DiagnosticOrder, MedicationOrder, NutritionOrder, Procedure, ProcedureRequest, ReferralRequest, SupplyRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionActionTargets {}
+#[cfg(feature = "dstu2-appointment")]
+impl crate::search::Target<ClinicalImpressionActionTargets> for Appointment {}
+#[cfg(feature = "dstu2-diagnostic-order")]
+impl crate::search::Target<ClinicalImpressionActionTargets> for DiagnosticOrder {}
+#[cfg(feature = "dstu2-medication-order")]
+impl crate::search::Target<ClinicalImpressionActionTargets> for MedicationOrder {}
+#[cfg(feature = "dstu2-nutrition-order")]
+impl crate::search::Target<ClinicalImpressionActionTargets> for NutritionOrder {}
+#[cfg(feature = "dstu2-procedure")]
+impl crate::search::Target<ClinicalImpressionActionTargets> for Procedure {}
+#[cfg(feature = "dstu2-procedure-request")]
+impl crate::search::Target<ClinicalImpressionActionTargets> for ProcedureRequest {}
+#[cfg(feature = "dstu2-referral-request")]
+impl crate::search::Target<ClinicalImpressionActionTargets> for ReferralRequest {}
+#[cfg(feature = "dstu2-supply-request")]
+impl crate::search::Target<ClinicalImpressionActionTargets> for SupplyRequest {}
+/// The target types of the reference search parameter `assessor` of `ClinicalImpression`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionAssessorTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ClinicalImpressionAssessorTargets> for Practitioner {}
+/// The target types of the reference search parameter `investigation` of `ClinicalImpression`: DiagnosticReport, FamilyMemberHistory, Observation, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionInvestigationTargets {}
+#[cfg(feature = "dstu2-diagnostic-report")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets> for DiagnosticReport {}
+#[cfg(feature = "dstu2-family-member-history")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets>
+for FamilyMemberHistory {}
+#[cfg(feature = "dstu2-observation")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets> for Observation {}
+#[cfg(feature = "dstu2-questionnaire-response")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets>
+for QuestionnaireResponse {}
+/// The target types of the reference search parameter `patient` of `ClinicalImpression`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ClinicalImpressionPatientTargets> for Patient {}
+/// The target types of the reference search parameter `plan` of `ClinicalImpression`: Appointment, CarePlan, CommunicationRequest, DeviceUseRequest, DiagnosticOrder, MedicationOrder, NutritionOrder, Order, ProcedureRequest, ProcessRequest, ReferralRequest, SupplyRequest, VisionPrescription. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionPlanTargets {}
+#[cfg(feature = "dstu2-appointment")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for Appointment {}
+#[cfg(feature = "dstu2-care-plan")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for CarePlan {}
+#[cfg(feature = "dstu2-communication-request")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for CommunicationRequest {}
+#[cfg(feature = "dstu2-device-use-request")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for DeviceUseRequest {}
+#[cfg(feature = "dstu2-diagnostic-order")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for DiagnosticOrder {}
+#[cfg(feature = "dstu2-medication-order")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for MedicationOrder {}
+#[cfg(feature = "dstu2-nutrition-order")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for NutritionOrder {}
+#[cfg(feature = "dstu2-order")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for Order {}
+#[cfg(feature = "dstu2-procedure-request")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for ProcedureRequest {}
+#[cfg(feature = "dstu2-process-request")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for ProcessRequest {}
+#[cfg(feature = "dstu2-referral-request")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for ReferralRequest {}
+#[cfg(feature = "dstu2-supply-request")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for SupplyRequest {}
+#[cfg(feature = "dstu2-vision-prescription")]
+impl crate::search::Target<ClinicalImpressionPlanTargets> for VisionPrescription {}
+/// The target types of the reference search parameter `previous` of `ClinicalImpression`: ClinicalImpression. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionPreviousTargets {}
+#[cfg(feature = "dstu2-clinical-impression")]
+impl crate::search::Target<ClinicalImpressionPreviousTargets> for ClinicalImpression {}
+/// The target types of the reference search parameter `problem` of `ClinicalImpression`: AllergyIntolerance, Condition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionProblemTargets {}
+#[cfg(feature = "dstu2-allergy-intolerance")]
+impl crate::search::Target<ClinicalImpressionProblemTargets> for AllergyIntolerance {}
+#[cfg(feature = "dstu2-condition")]
+impl crate::search::Target<ClinicalImpressionProblemTargets> for Condition {}

@@ -262,3 +262,259 @@ impl crate::FhirResource for Communication {
         }
     }
 }
+/// Search builder for `Communication` resources: one method per search parameter of Communication (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CommunicationSearch = crate::search::Search<Communication>;
+impl crate::search::Searchable for Communication {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medium",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "received",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recipient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Group",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CommunicationRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sender",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sent",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Communication, M> {
+    /// Message category
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Encounter leading to message
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Unique identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A channel of communication
+    ///
+    /// Search parameter `medium` (token).
+    pub fn medium(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "medium")
+    }
+    /// Focus of message
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// When received
+    ///
+    /// Search parameter `received` (date).
+    pub fn received(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "received")
+    }
+    /// Message recipient
+    ///
+    /// Search parameter `recipient` (reference to Device, Group, Organization, Patient, Practitioner, RelatedPerson).
+    pub fn recipient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRecipientTargets>,
+    > {
+        crate::search::Param::new(self, "recipient")
+    }
+    /// CommunicationRequest producing this message
+    ///
+    /// Search parameter `request` (reference to CommunicationRequest).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestTargets>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// Message sender
+    ///
+    /// Search parameter `sender` (reference to Device, Organization, Patient, Practitioner, RelatedPerson).
+    pub fn sender(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationSenderTargets>,
+    > {
+        crate::search::Param::new(self, "sender")
+    }
+    /// When sent
+    ///
+    /// Search parameter `sent` (date).
+    pub fn sent(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "sent")
+    }
+    /// in-progress | completed | suspended | rejected | failed
+    ///
+    /// Search parameter `status` (token, takes [`CommunicationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<CommunicationStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Focus of message
+    ///
+    /// Search parameter `subject` (reference to Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `Communication`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<CommunicationEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `Communication`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CommunicationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `recipient` of `Communication`: Device, Group, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRecipientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<CommunicationRecipientTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<CommunicationRecipientTargets> for Group {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<CommunicationRecipientTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CommunicationRecipientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<CommunicationRecipientTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<CommunicationRecipientTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `request` of `Communication`: CommunicationRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestTargets {}
+#[cfg(feature = "dstu2-communication-request")]
+impl crate::search::Target<CommunicationRequestTargets> for CommunicationRequest {}
+/// The target types of the reference search parameter `sender` of `Communication`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationSenderTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<CommunicationSenderTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<CommunicationSenderTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CommunicationSenderTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<CommunicationSenderTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<CommunicationSenderTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `Communication`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationSubjectTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CommunicationSubjectTargets> for Patient {}

@@ -316,3 +316,277 @@ impl crate::FhirResource for CommunicationRequest {
         }
     }
 }
+/// Search builder for `CommunicationRequest` resources: one method per search parameter of CommunicationRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CommunicationRequestSearch = crate::search::Search<CommunicationRequest>;
+impl crate::search::Searchable for CommunicationRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medium",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "priority",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recipient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requested",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sender",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "time",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<CommunicationRequest, M> {
+    /// Message category
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Encounter leading to message
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Unique identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A channel of communication
+    ///
+    /// Search parameter `medium` (token).
+    pub fn medium(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "medium")
+    }
+    /// Focus of message
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Message urgency
+    ///
+    /// Search parameter `priority` (token).
+    pub fn priority(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "priority")
+    }
+    /// Message recipient
+    ///
+    /// Search parameter `recipient` (reference to Device, Organization, Patient, Practitioner, RelatedPerson).
+    pub fn recipient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestRecipientTargets>,
+    > {
+        crate::search::Param::new(self, "recipient")
+    }
+    /// When ordered or proposed
+    ///
+    /// Search parameter `requested` (date).
+    pub fn requested(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "requested")
+    }
+    /// An individual who requested a communication
+    ///
+    /// Search parameter `requester` (reference to Patient, Practitioner, RelatedPerson).
+    pub fn requester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestRequesterTargets>,
+    > {
+        crate::search::Param::new(self, "requester")
+    }
+    /// Message sender
+    ///
+    /// Search parameter `sender` (reference to Device, Organization, Patient, Practitioner, RelatedPerson).
+    pub fn sender(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestSenderTargets>,
+    > {
+        crate::search::Param::new(self, "sender")
+    }
+    /// proposed | planned | requested | received | accepted | in-progress | completed | suspended | rejected | failed
+    ///
+    /// Search parameter `status` (token, takes [`CommunicationRequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<CommunicationRequestStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// Focus of message
+    ///
+    /// Search parameter `subject` (reference to Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// When scheduled
+    ///
+    /// Search parameter `time` (date).
+    pub fn time(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "time")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `CommunicationRequest`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<CommunicationRequestEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `CommunicationRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CommunicationRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `recipient` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestRecipientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `requester` of `CommunicationRequest`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestRequesterTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CommunicationRequestRequesterTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<CommunicationRequestRequesterTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<CommunicationRequestRequesterTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `sender` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestSenderTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `CommunicationRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestSubjectTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CommunicationRequestSubjectTargets> for Patient {}

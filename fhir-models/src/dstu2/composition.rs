@@ -383,3 +383,280 @@ impl crate::FhirResource for Composition {
         }
     }
 }
+/// Search builder for `Composition` resources: one method per search parameter of Composition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CompositionSearch = crate::search::Search<Composition>;
+impl crate::search::Searchable for Composition {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "attester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "class",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "confidentiality",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entry",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "section",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
+    /// Who attested the composition
+    ///
+    /// Search parameter `attester` (reference to Organization, Patient, Practitioner).
+    pub fn attester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CompositionAttesterTargets>,
+    > {
+        crate::search::Param::new(self, "attester")
+    }
+    /// Who and/or what authored the composition
+    ///
+    /// Search parameter `author` (reference to Device, Patient, Practitioner, RelatedPerson).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CompositionAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// Categorization of Composition
+    ///
+    /// Search parameter `class` (token).
+    pub fn class(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "class")
+    }
+    /// As defined by affinity domain
+    ///
+    /// Search parameter `confidentiality` (token, takes [`V3CodeSystemConfidentiality`]).
+    pub fn confidentiality(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<V3CodeSystemConfidentiality>,
+    > {
+        crate::search::Param::new(self, "confidentiality")
+    }
+    /// Code(s) that apply to the event being documented
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// Composition editing time
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Context of the Composition
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CompositionEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// A reference to data that supports this section
+    ///
+    /// Search parameter `entry` (reference to any resource).
+    pub fn entry(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "entry")
+    }
+    /// Logical identifier of composition (version-independent)
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Who and/or what the composition is about
+    ///
+    /// Search parameter `patient` (reference to any resource).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The period covered by the documentation
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// Classification of section (recommended)
+    ///
+    /// Search parameter `section` (token).
+    pub fn section(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "section")
+    }
+    /// preliminary | final | amended | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`CompositionStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<CompositionStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who and/or what the composition is about
+    ///
+    /// Search parameter `subject` (reference to any resource).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Human Readable name/title
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+    /// Kind of composition (LOINC if possible)
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `attester` of `Composition`: Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CompositionAttesterTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<CompositionAttesterTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CompositionAttesterTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<CompositionAttesterTargets> for Practitioner {}
+/// The target types of the reference search parameter `author` of `Composition`: Device, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CompositionAuthorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<CompositionAuthorTargets> for Device {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<CompositionAuthorTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<CompositionAuthorTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<CompositionAuthorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `encounter` of `Composition`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CompositionEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<CompositionEncounterTargets> for Encounter {}

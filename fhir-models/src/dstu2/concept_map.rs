@@ -558,3 +558,283 @@ impl crate::FhirResource for ConceptMap {
         }
     }
 }
+/// Search builder for `ConceptMap` resources: one method per search parameter of ConceptMap (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ConceptMapSearch = crate::search::Search<ConceptMap>;
+impl crate::search::Searchable for ConceptMap {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dependson",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "product",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["StructureDefinition", "ValueSet"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sourcecode",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sourcesystem",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sourceuri",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["StructureDefinition", "ValueSet"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["StructureDefinition", "ValueSet"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "targetcode",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "targetsystem",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ConceptMap, M> {
+    /// A use context assigned to the concept map
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// The concept map publication date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Reference to element/field/ValueSet mapping depends on
+    ///
+    /// Search parameter `dependson` (uri).
+    pub fn dependson(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "dependson")
+    }
+    /// Text search in the description of the concept map
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// Additional identifier for the concept map
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Name of the concept map
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Reference to element/field/ValueSet mapping depends on
+    ///
+    /// Search parameter `product` (uri).
+    pub fn product(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "product")
+    }
+    /// Name of the publisher of the concept map
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// Identifies the source of the concepts which are being mapped
+    ///
+    /// Search parameter `source` (reference to StructureDefinition, ValueSet).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConceptMapSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// Identifies element being mapped
+    ///
+    /// Search parameter `sourcecode` (token).
+    pub fn sourcecode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "sourcecode")
+    }
+    /// Code System (if value set crosses code systems)
+    ///
+    /// Search parameter `sourcesystem` (uri).
+    pub fn sourcesystem(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "sourcesystem")
+    }
+    /// Identifies the source of the concepts which are being mapped
+    ///
+    /// Search parameter `sourceuri` (reference to StructureDefinition, ValueSet).
+    pub fn sourceuri(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConceptMapSourceuriTargets>,
+    > {
+        crate::search::Param::new(self, "sourceuri")
+    }
+    /// Status of the concept map
+    ///
+    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ConformanceResourceStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// Provides context to the mappings
+    ///
+    /// Search parameter `target` (reference to StructureDefinition, ValueSet).
+    pub fn target(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConceptMapTargetTargets>,
+    > {
+        crate::search::Param::new(self, "target")
+    }
+    /// Code that identifies the target element
+    ///
+    /// Search parameter `targetcode` (token).
+    pub fn targetcode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "targetcode")
+    }
+    /// System of the target (if necessary)
+    ///
+    /// Search parameter `targetsystem` (uri).
+    pub fn targetsystem(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "targetsystem")
+    }
+    /// The URL of the concept map
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// The version identifier of the concept map
+    ///
+    /// Search parameter `version` (token).
+    pub fn version(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "version")
+    }
+}
+/// The target types of the reference search parameter `source` of `ConceptMap`: StructureDefinition, ValueSet. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConceptMapSourceTargets {}
+#[cfg(feature = "dstu2-structure-definition")]
+impl crate::search::Target<ConceptMapSourceTargets> for StructureDefinition {}
+#[cfg(feature = "dstu2-value-set")]
+impl crate::search::Target<ConceptMapSourceTargets> for ValueSet {}
+/// The target types of the reference search parameter `sourceuri` of `ConceptMap`: StructureDefinition, ValueSet. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConceptMapSourceuriTargets {}
+#[cfg(feature = "dstu2-structure-definition")]
+impl crate::search::Target<ConceptMapSourceuriTargets> for StructureDefinition {}
+#[cfg(feature = "dstu2-value-set")]
+impl crate::search::Target<ConceptMapSourceuriTargets> for ValueSet {}
+/// The target types of the reference search parameter `target` of `ConceptMap`: StructureDefinition, ValueSet. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConceptMapTargetTargets {}
+#[cfg(feature = "dstu2-structure-definition")]
+impl crate::search::Target<ConceptMapTargetTargets> for StructureDefinition {}
+#[cfg(feature = "dstu2-value-set")]
+impl crate::search::Target<ConceptMapTargetTargets> for ValueSet {}

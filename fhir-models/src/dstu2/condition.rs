@@ -487,3 +487,244 @@ impl crate::FhirResource for Condition {
         }
     }
 }
+/// Search builder for `Condition` resources: one method per search parameter of Condition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ConditionSearch = crate::search::Search<Condition>;
+impl crate::search::Searchable for Condition {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "age",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "asserter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "body-site",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "clinicalstatus",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date-recorded",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "evidence",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "onset",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "onset-info",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "severity",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "stage",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Condition, M> {
+    /// Search based on Condition onsetAge
+    ///
+    /// Search parameter `age` (number).
+    pub fn age(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "age")
+    }
+    /// Person who asserts this condition
+    ///
+    /// Search parameter `asserter` (reference to Patient, Practitioner).
+    pub fn asserter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConditionAsserterTargets>,
+    > {
+        crate::search::Param::new(self, "asserter")
+    }
+    /// Anatomical location, if relevant
+    ///
+    /// Search parameter `body-site` (token).
+    pub fn body_site(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "body-site")
+    }
+    /// The category of the condition
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// The clinical status of the condition
+    ///
+    /// Search parameter `clinicalstatus` (token).
+    pub fn clinicalstatus(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "clinicalstatus")
+    }
+    /// Code for the condition
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// A date, when the Condition statement was documented
+    ///
+    /// Search parameter `date-recorded` (date).
+    pub fn date_recorded(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date-recorded")
+    }
+    /// Encounter when condition first asserted
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConditionEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Manifestation/symptom
+    ///
+    /// Search parameter `evidence` (token).
+    pub fn evidence(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "evidence")
+    }
+    /// A unique identifier of the condition record
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Date related onsets (dateTime and Period)
+    ///
+    /// Search parameter `onset` (date).
+    pub fn onset(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "onset")
+    }
+    /// Other onsets (boolean, age, range, string)
+    ///
+    /// Search parameter `onset-info` (string).
+    pub fn onset_info(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "onset-info")
+    }
+    /// Who has the condition?
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConditionPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The severity of the condition
+    ///
+    /// Search parameter `severity` (token).
+    pub fn severity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "severity")
+    }
+    /// Simple summary (disease specific)
+    ///
+    /// Search parameter `stage` (token).
+    pub fn stage(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "stage")
+    }
+}
+/// The target types of the reference search parameter `asserter` of `Condition`: Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConditionAsserterTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ConditionAsserterTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ConditionAsserterTargets> for Practitioner {}
+/// The target types of the reference search parameter `encounter` of `Condition`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConditionEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<ConditionEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `Condition`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConditionPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ConditionPatientTargets> for Patient {}

@@ -1400,3 +1400,247 @@ impl crate::FhirResource for Conformance {
         }
     }
 }
+/// Search builder for `Conformance` resources: one method per search parameter of Conformance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ConformanceSearch = crate::search::Search<Conformance>;
+impl crate::search::Searchable for Conformance {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "event",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "fhirversion",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "format",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "mode",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "profile",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["StructureDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "resource",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "security",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "software",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "supported-profile",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["StructureDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Conformance, M> {
+    /// The conformance statement publication date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Text search in the description of the conformance statement
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// Event code in a conformance statement
+    ///
+    /// Search parameter `event` (token).
+    pub fn event(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "event")
+    }
+    /// The version of FHIR
+    ///
+    /// Search parameter `fhirversion` (token).
+    pub fn fhirversion(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "fhirversion")
+    }
+    /// formats supported (xml | json | mime type)
+    ///
+    /// Search parameter `format` (token).
+    pub fn format(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "format")
+    }
+    /// Mode - restful (server/client) or messaging (sender/receiver)
+    ///
+    /// Search parameter `mode` (token, takes [`RestfulConformanceMode`]).
+    pub fn mode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RestfulConformanceMode>> {
+        crate::search::Param::new(self, "mode")
+    }
+    /// Name of the conformance statement
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// A profile id invoked in a conformance statement
+    ///
+    /// Search parameter `profile` (reference to StructureDefinition).
+    pub fn profile(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConformanceProfileTargets>,
+    > {
+        crate::search::Param::new(self, "profile")
+    }
+    /// Name of the publisher of the conformance statement
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// Name of a resource mentioned in a conformance statement
+    ///
+    /// Search parameter `resource` (token, takes [`ResourceType`]).
+    pub fn resource(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
+        crate::search::Param::new(self, "resource")
+    }
+    /// OAuth | SMART-on-FHIR | NTLM | Basic | Kerberos | Certificates
+    ///
+    /// Search parameter `security` (token).
+    pub fn security(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "security")
+    }
+    /// Part of a the name of a software application
+    ///
+    /// Search parameter `software` (string).
+    pub fn software(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "software")
+    }
+    /// The current status of the conformance statement
+    ///
+    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ConformanceResourceStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// Profiles for use cases supported
+    ///
+    /// Search parameter `supported-profile` (reference to StructureDefinition).
+    pub fn supported_profile(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConformanceSupportedProfileTargets>,
+    > {
+        crate::search::Param::new(self, "supported-profile")
+    }
+    /// The uri that identifies the conformance statement
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// The version identifier of the conformance statement
+    ///
+    /// Search parameter `version` (token).
+    pub fn version(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "version")
+    }
+}
+/// The target types of the reference search parameter `profile` of `Conformance`: StructureDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConformanceProfileTargets {}
+#[cfg(feature = "dstu2-structure-definition")]
+impl crate::search::Target<ConformanceProfileTargets> for StructureDefinition {}
+/// The target types of the reference search parameter `supported-profile` of `Conformance`: StructureDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConformanceSupportedProfileTargets {}
+#[cfg(feature = "dstu2-structure-definition")]
+impl crate::search::Target<ConformanceSupportedProfileTargets> for StructureDefinition {}

@@ -1017,3 +1017,137 @@ impl crate::FhirResource for Contract {
         }
     }
 }
+/// Search builder for `Contract` resources: one method per search parameter of Contract (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ContractSearch = crate::search::Search<Contract>;
+impl crate::search::Searchable for Contract {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "actor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Contract",
+                "Device",
+                "Group",
+                "Location",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+                "Substance",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "signer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Contract, M> {
+    /// Contract Actor Type
+    ///
+    /// Search parameter `actor` (reference to Contract, Device, Group, Location, Organization, Patient, Practitioner, RelatedPerson, Substance).
+    pub fn actor(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ContractActorTargets>> {
+        crate::search::Param::new(self, "actor")
+    }
+    /// The identity of the contract
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The identity of the target of the contract (if a patient)
+    ///
+    /// Search parameter `patient` (reference to any resource).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Contract Signatory Party
+    ///
+    /// Search parameter `signer` (reference to Organization, Patient, Practitioner, RelatedPerson).
+    pub fn signer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ContractSignerTargets>,
+    > {
+        crate::search::Param::new(self, "signer")
+    }
+    /// The identity of the target of the contract
+    ///
+    /// Search parameter `subject` (reference to any resource).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `actor` of `Contract`: Contract, Device, Group, Location, Organization, Patient, Practitioner, RelatedPerson, Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ContractActorTargets {}
+#[cfg(feature = "dstu2-contract")]
+impl crate::search::Target<ContractActorTargets> for Contract {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ContractActorTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<ContractActorTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<ContractActorTargets> for Location {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ContractActorTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ContractActorTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ContractActorTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<ContractActorTargets> for RelatedPerson {}
+#[cfg(feature = "dstu2-substance")]
+impl crate::search::Target<ContractActorTargets> for Substance {}
+/// The target types of the reference search parameter `signer` of `Contract`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ContractSignerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ContractSignerTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ContractSignerTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ContractSignerTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<ContractSignerTargets> for RelatedPerson {}

@@ -161,3 +161,136 @@ impl crate::FhirResource for Coverage {
         }
     }
 }
+/// Search builder for `Coverage` resources: one method per search parameter of Coverage (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CoverageSearch = crate::search::Search<Coverage>;
+impl crate::search::Searchable for Coverage {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "dependent",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "group",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "issuer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "plan",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sequence",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subplan",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Coverage, M> {
+    /// Dependent number
+    ///
+    /// Search parameter `dependent` (token).
+    pub fn dependent(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "dependent")
+    }
+    /// Group identifier
+    ///
+    /// Search parameter `group` (token).
+    pub fn group(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "group")
+    }
+    /// The primary identifier of the insured
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The identity of the insurer
+    ///
+    /// Search parameter `issuer` (reference to Organization).
+    pub fn issuer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageIssuerTargets>,
+    > {
+        crate::search::Param::new(self, "issuer")
+    }
+    /// A plan or policy identifier
+    ///
+    /// Search parameter `plan` (token).
+    pub fn plan(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "plan")
+    }
+    /// Sequence number
+    ///
+    /// Search parameter `sequence` (token).
+    pub fn sequence(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "sequence")
+    }
+    /// Sub-plan identifier
+    ///
+    /// Search parameter `subplan` (token).
+    pub fn subplan(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "subplan")
+    }
+    /// The kind of coverage
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `issuer` of `Coverage`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageIssuerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<CoverageIssuerTargets> for Organization {}

@@ -302,3 +302,189 @@ impl crate::FhirResource for DataElement {
         }
     }
 }
+/// Search builder for `DataElement` resources: one method per search parameter of DataElement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DataElementSearch = crate::search::Search<DataElement>;
+impl crate::search::Searchable for DataElement {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "objectClass",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "objectClassProperty",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "stringency",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DataElement, M> {
+    /// A code for the data element (server may choose to do subsumption)
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// A use context assigned to the data element
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// The data element publication date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Text search in the description of the data element.
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// The identifier of the data element
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Name of the data element
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Matches on the 11179-objectClass extension value
+    ///
+    /// Search parameter `objectClass` (token).
+    pub fn object_class(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "objectClass")
+    }
+    /// Matches on the 11179-objectClassProperty extension value
+    ///
+    /// Search parameter `objectClassProperty` (token).
+    pub fn object_class_property(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "objectClassProperty")
+    }
+    /// Name of the publisher of the data element
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// The current status of the data element
+    ///
+    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ConformanceResourceStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// The stringency of the data element definition
+    ///
+    /// Search parameter `stringency` (token, takes [`DataElementStringency`]).
+    pub fn stringency(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DataElementStringency>> {
+        crate::search::Param::new(self, "stringency")
+    }
+    /// The official URL for the data element
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// The version identifier of the data element
+    ///
+    /// Search parameter `version` (string).
+    pub fn version(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "version")
+    }
+}

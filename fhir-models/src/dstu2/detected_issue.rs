@@ -206,3 +206,119 @@ impl crate::FhirResource for DetectedIssue {
         }
     }
 }
+/// Search builder for `DetectedIssue` resources: one method per search parameter of DetectedIssue (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DetectedIssueSearch = crate::search::Search<DetectedIssue>;
+impl crate::search::Searchable for DetectedIssue {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "implicated",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DetectedIssue, M> {
+    /// The provider or device that identified the issue
+    ///
+    /// Search parameter `author` (reference to Device, Practitioner).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DetectedIssueAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// Issue Category, e.g.
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// When identified
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Unique id for the detected issue
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Problem resource
+    ///
+    /// Search parameter `implicated` (reference to any resource).
+    pub fn implicated(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "implicated")
+    }
+    /// Associated patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DetectedIssuePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+}
+/// The target types of the reference search parameter `author` of `DetectedIssue`: Device, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DetectedIssueAuthorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DetectedIssueAuthorTargets> for Device {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DetectedIssueAuthorTargets> for Practitioner {}
+/// The target types of the reference search parameter `patient` of `DetectedIssue`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DetectedIssuePatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DetectedIssuePatientTargets> for Patient {}

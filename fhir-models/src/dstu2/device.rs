@@ -181,3 +181,155 @@ impl crate::FhirResource for Device {
         }
     }
 }
+/// Search builder for `Device` resources: one method per search parameter of Device (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DeviceSearch = crate::search::Search<Device>;
+impl crate::search::Searchable for Device {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "manufacturer",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "model",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "udi",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Device, M> {
+    /// Instance id from manufacturer, owner, and others
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A location, where the resource is found
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// The manufacturer of the device
+    ///
+    /// Search parameter `manufacturer` (string).
+    pub fn manufacturer(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "manufacturer")
+    }
+    /// The model of the device
+    ///
+    /// Search parameter `model` (string).
+    pub fn model(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "model")
+    }
+    /// The organization responsible for the device
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// Patient information, if the resource is affixed to a person
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<DevicePatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The type of the device
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// FDA mandated Unique Device Identifier
+    ///
+    /// Search parameter `udi` (string).
+    pub fn udi(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "udi")
+    }
+    /// Network address to contact device
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+}
+/// The target types of the reference search parameter `location` of `Device`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceLocationTargets {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<DeviceLocationTargets> for Location {}
+/// The target types of the reference search parameter `organization` of `Device`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceOrganizationTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<DeviceOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `Device`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DevicePatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DevicePatientTargets> for Patient {}

@@ -243,3 +243,74 @@ impl crate::FhirResource for DeviceComponent {
         }
     }
 }
+/// Search builder for `DeviceComponent` resources: one method per search parameter of DeviceComponent (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DeviceComponentSearch = crate::search::Search<DeviceComponent>;
+impl crate::search::Searchable for DeviceComponent {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "parent",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["DeviceComponent"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DeviceComponent, M> {
+    /// The parent DeviceComponent resource
+    ///
+    /// Search parameter `parent` (reference to DeviceComponent).
+    pub fn parent(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceComponentParentTargets>,
+    > {
+        crate::search::Param::new(self, "parent")
+    }
+    /// The device source
+    ///
+    /// Search parameter `source` (reference to Device).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceComponentSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// The device component type
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `parent` of `DeviceComponent`: DeviceComponent. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceComponentParentTargets {}
+#[cfg(feature = "dstu2-device-component")]
+impl crate::search::Target<DeviceComponentParentTargets> for DeviceComponent {}
+/// The target types of the reference search parameter `source` of `DeviceComponent`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceComponentSourceTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DeviceComponentSourceTargets> for Device {}

@@ -222,3 +222,102 @@ impl crate::FhirResource for DeviceMetric {
         }
     }
 }
+/// Search builder for `DeviceMetric` resources: one method per search parameter of DeviceMetric (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DeviceMetricSearch = crate::search::Search<DeviceMetric>;
+impl crate::search::Searchable for DeviceMetric {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "parent",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["DeviceComponent"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DeviceMetric, M> {
+    /// The category of the metric
+    ///
+    /// Search parameter `category` (token, takes [`DeviceMetricCategory`]).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DeviceMetricCategory>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// The identifier of the metric
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The parent DeviceMetric resource
+    ///
+    /// Search parameter `parent` (reference to DeviceComponent).
+    pub fn parent(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceMetricParentTargets>,
+    > {
+        crate::search::Param::new(self, "parent")
+    }
+    /// The device resource
+    ///
+    /// Search parameter `source` (reference to Device).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceMetricSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// The component type
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `parent` of `DeviceMetric`: DeviceComponent. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceMetricParentTargets {}
+#[cfg(feature = "dstu2-device-component")]
+impl crate::search::Target<DeviceMetricParentTargets> for DeviceComponent {}
+/// The target types of the reference search parameter `source` of `DeviceMetric`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceMetricSourceTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DeviceMetricSourceTargets> for Device {}

@@ -260,3 +260,82 @@ impl crate::FhirResource for DeviceUseRequest {
         }
     }
 }
+/// Search builder for `DeviceUseRequest` resources: one method per search parameter of DeviceUseRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DeviceUseRequestSearch = crate::search::Search<DeviceUseRequest>;
+impl crate::search::Searchable for DeviceUseRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "device",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DeviceUseRequest, M> {
+    /// Device requested
+    ///
+    /// Search parameter `device` (reference to Device).
+    pub fn device(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceUseRequestDeviceTargets>,
+    > {
+        crate::search::Param::new(self, "device")
+    }
+    /// Search by subject - a patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceUseRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Search by subject
+    ///
+    /// Search parameter `subject` (reference to Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceUseRequestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `device` of `DeviceUseRequest`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceUseRequestDeviceTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DeviceUseRequestDeviceTargets> for Device {}
+/// The target types of the reference search parameter `patient` of `DeviceUseRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceUseRequestPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DeviceUseRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `DeviceUseRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceUseRequestSubjectTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DeviceUseRequestSubjectTargets> for Patient {}

@@ -229,3 +229,82 @@ impl crate::FhirResource for DeviceUseStatement {
         }
     }
 }
+/// Search builder for `DeviceUseStatement` resources: one method per search parameter of DeviceUseStatement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DeviceUseStatementSearch = crate::search::Search<DeviceUseStatement>;
+impl crate::search::Searchable for DeviceUseStatement {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "device",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DeviceUseStatement, M> {
+    /// Search by device
+    ///
+    /// Search parameter `device` (reference to Device).
+    pub fn device(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceUseStatementDeviceTargets>,
+    > {
+        crate::search::Param::new(self, "device")
+    }
+    /// Search by subject - a patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceUseStatementPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Search by subject
+    ///
+    /// Search parameter `subject` (reference to Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceUseStatementSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `device` of `DeviceUseStatement`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceUseStatementDeviceTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DeviceUseStatementDeviceTargets> for Device {}
+/// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceUseStatementPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DeviceUseStatementPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceUseStatementSubjectTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DeviceUseStatementSubjectTargets> for Patient {}

@@ -298,3 +298,312 @@ impl crate::FhirResource for DiagnosticOrder {
         }
     }
 }
+/// Search builder for `DiagnosticOrder` resources: one method per search parameter of DiagnosticOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DiagnosticOrderSearch = crate::search::Search<DiagnosticOrder>;
+impl crate::search::Searchable for DiagnosticOrder {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "actor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "bodysite",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "event-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "event-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "event-status-date",
+            kind: crate::search::ParamKind::Special,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item-past-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item-status-date",
+            kind: crate::search::ParamKind::Special,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "orderer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specimen",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Specimen"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DiagnosticOrder, M> {
+    /// Who recorded or did this
+    ///
+    /// Search parameter `actor` (reference to Device, Practitioner).
+    pub fn actor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticOrderActorTargets>,
+    > {
+        crate::search::Param::new(self, "actor")
+    }
+    /// Location of requested test (if applicable)
+    ///
+    /// Search parameter `bodysite` (token).
+    pub fn bodysite(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "bodysite")
+    }
+    /// Code to indicate the item (test or panel) being ordered
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// The encounter that this diagnostic order is associated with
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticOrderEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// The date at which the event happened
+    ///
+    /// Search parameter `event-date` (date).
+    pub fn event_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "event-date")
+    }
+    /// proposed | draft | planned | requested | received | accepted | in-progress | review | completed | cancelled | suspended | rejected | failed
+    ///
+    /// Search parameter `event-status` (token, takes [`DiagnosticOrderStatus`]).
+    pub fn event_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticOrderStatus>> {
+        crate::search::Param::new(self, "event-status")
+    }
+    /// A combination of past-status and date
+    ///
+    /// Search parameter `event-status-date` (special).
+    pub fn event_status_date(
+        self,
+    ) -> crate::search::Param<Self, crate::search::SpecialKind> {
+        crate::search::Param::new(self, "event-status-date")
+    }
+    /// Identifiers assigned to this order
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The date at which the event happened
+    ///
+    /// Search parameter `item-date` (date).
+    pub fn item_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "item-date")
+    }
+    /// proposed | draft | planned | requested | received | accepted | in-progress | review | completed | cancelled | suspended | rejected | failed
+    ///
+    /// Search parameter `item-past-status` (token, takes [`DiagnosticOrderStatus`]).
+    pub fn item_past_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticOrderStatus>> {
+        crate::search::Param::new(self, "item-past-status")
+    }
+    /// proposed | draft | planned | requested | received | accepted | in-progress | review | completed | cancelled | suspended | rejected | failed
+    ///
+    /// Search parameter `item-status` (token, takes [`DiagnosticOrderStatus`]).
+    pub fn item_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticOrderStatus>> {
+        crate::search::Param::new(self, "item-status")
+    }
+    /// A combination of item-past-status and item-date
+    ///
+    /// Search parameter `item-status-date` (special).
+    pub fn item_status_date(
+        self,
+    ) -> crate::search::Param<Self, crate::search::SpecialKind> {
+        crate::search::Param::new(self, "item-status-date")
+    }
+    /// Who ordered the test
+    ///
+    /// Search parameter `orderer` (reference to Practitioner).
+    pub fn orderer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticOrderOrdererTargets>,
+    > {
+        crate::search::Param::new(self, "orderer")
+    }
+    /// Who and/or what test is about
+    ///
+    /// Search parameter `patient` (reference to Device, Group, Location, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticOrderPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// If the whole order relates to specific specimens
+    ///
+    /// Search parameter `specimen` (reference to Specimen).
+    pub fn specimen(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticOrderSpecimenTargets>,
+    > {
+        crate::search::Param::new(self, "specimen")
+    }
+    /// proposed | draft | planned | requested | received | accepted | in-progress | review | completed | cancelled | suspended | rejected | failed
+    ///
+    /// Search parameter `status` (token, takes [`DiagnosticOrderStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticOrderStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who and/or what test is about
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticOrderSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `actor` of `DiagnosticOrder`: Device, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticOrderActorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DiagnosticOrderActorTargets> for Device {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DiagnosticOrderActorTargets> for Practitioner {}
+/// The target types of the reference search parameter `encounter` of `DiagnosticOrder`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticOrderEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<DiagnosticOrderEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `orderer` of `DiagnosticOrder`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticOrderOrdererTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DiagnosticOrderOrdererTargets> for Practitioner {}
+/// The target types of the reference search parameter `patient` of `DiagnosticOrder`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticOrderPatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DiagnosticOrderPatientTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<DiagnosticOrderPatientTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<DiagnosticOrderPatientTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DiagnosticOrderPatientTargets> for Patient {}
+/// The target types of the reference search parameter `specimen` of `DiagnosticOrder`: Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticOrderSpecimenTargets {}
+#[cfg(feature = "dstu2-specimen")]
+impl crate::search::Target<DiagnosticOrderSpecimenTargets> for Specimen {}
+/// The target types of the reference search parameter `subject` of `DiagnosticOrder`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticOrderSubjectTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DiagnosticOrderSubjectTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<DiagnosticOrderSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<DiagnosticOrderSubjectTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DiagnosticOrderSubjectTargets> for Patient {}

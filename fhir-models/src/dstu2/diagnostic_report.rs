@@ -300,3 +300,304 @@ impl crate::FhirResource for DiagnosticReport {
         }
     }
 }
+/// Search builder for `DiagnosticReport` resources: one method per search parameter of DiagnosticReport (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DiagnosticReportSearch = crate::search::Search<DiagnosticReport>;
+impl crate::search::Searchable for DiagnosticReport {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "diagnosis",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "image",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Media"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "issued",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["DiagnosticOrder", "ProcedureRequest", "ReferralRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "result",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Observation"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specimen",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Specimen"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DiagnosticReport, M> {
+    /// Which diagnostic discipline/department created the report
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// The code for the report as a whole, as opposed to codes for the atomic results, which are the names on the observation resource referred to from the result
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// The clinically relevant time of the report
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// A coded diagnosis on the report
+    ///
+    /// Search parameter `diagnosis` (token).
+    pub fn diagnosis(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "diagnosis")
+    }
+    /// The Encounter when the order was made
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// An identifier for the report
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A reference to the image source.
+    ///
+    /// Search parameter `image` (reference to Media).
+    pub fn image(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportImageTargets>,
+    > {
+        crate::search::Param::new(self, "image")
+    }
+    /// When the report was issued
+    ///
+    /// Search parameter `issued` (date).
+    pub fn issued(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "issued")
+    }
+    /// The subject of the report if a patient
+    ///
+    /// Search parameter `patient` (reference to Device, Group, Location, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who was the source of the report (organization)
+    ///
+    /// Search parameter `performer` (reference to Organization, Practitioner).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Reference to the test or procedure request.
+    ///
+    /// Search parameter `request` (reference to DiagnosticOrder, ProcedureRequest, ReferralRequest).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportRequestTargets>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// Link to an atomic result (observation resource)
+    ///
+    /// Search parameter `result` (reference to Observation).
+    pub fn result(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportResultTargets>,
+    > {
+        crate::search::Param::new(self, "result")
+    }
+    /// The specimen details
+    ///
+    /// Search parameter `specimen` (reference to Specimen).
+    pub fn specimen(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportSpecimenTargets>,
+    > {
+        crate::search::Param::new(self, "specimen")
+    }
+    /// The status of the report
+    ///
+    /// Search parameter `status` (token, takes [`DiagnosticReportStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticReportStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The subject of the report
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `DiagnosticReport`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<DiagnosticReportEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `image` of `DiagnosticReport`: Media. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportImageTargets {}
+#[cfg(feature = "dstu2-media")]
+impl crate::search::Target<DiagnosticReportImageTargets> for Media {}
+/// The target types of the reference search parameter `patient` of `DiagnosticReport`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportPatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DiagnosticReportPatientTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<DiagnosticReportPatientTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<DiagnosticReportPatientTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DiagnosticReportPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `DiagnosticReport`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportPerformerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<DiagnosticReportPerformerTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DiagnosticReportPerformerTargets> for Practitioner {}
+/// The target types of the reference search parameter `request` of `DiagnosticReport`: DiagnosticOrder, ProcedureRequest, ReferralRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportRequestTargets {}
+#[cfg(feature = "dstu2-diagnostic-order")]
+impl crate::search::Target<DiagnosticReportRequestTargets> for DiagnosticOrder {}
+#[cfg(feature = "dstu2-procedure-request")]
+impl crate::search::Target<DiagnosticReportRequestTargets> for ProcedureRequest {}
+#[cfg(feature = "dstu2-referral-request")]
+impl crate::search::Target<DiagnosticReportRequestTargets> for ReferralRequest {}
+/// The target types of the reference search parameter `result` of `DiagnosticReport`: Observation. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportResultTargets {}
+#[cfg(feature = "dstu2-observation")]
+impl crate::search::Target<DiagnosticReportResultTargets> for Observation {}
+/// The target types of the reference search parameter `specimen` of `DiagnosticReport`: Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportSpecimenTargets {}
+#[cfg(feature = "dstu2-specimen")]
+impl crate::search::Target<DiagnosticReportSpecimenTargets> for Specimen {}
+/// The target types of the reference search parameter `subject` of `DiagnosticReport`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportSubjectTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DiagnosticReportSubjectTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<DiagnosticReportSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<DiagnosticReportSubjectTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DiagnosticReportSubjectTargets> for Patient {}

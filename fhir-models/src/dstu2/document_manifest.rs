@@ -299,3 +299,262 @@ impl crate::FhirResource for DocumentManifest {
         }
     }
 }
+/// Search builder for `DocumentManifest` resources: one method per search parameter of DocumentManifest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DocumentManifestSearch = crate::search::Search<DocumentManifest>;
+impl crate::search::Searchable for DocumentManifest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "content-ref",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recipient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related-id",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related-ref",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DocumentManifest, M> {
+    /// Who and/or what authored the manifest
+    ///
+    /// Search parameter `author` (reference to Device, Organization, Patient, Practitioner, RelatedPerson).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentManifestAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// Contents of this set of documents
+    ///
+    /// Search parameter `content-ref` (reference to any resource).
+    pub fn content_ref(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "content-ref")
+    }
+    /// When this document manifest created
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// Human-readable description (title)
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// Unique Identifier for the set of documents
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The subject of the set of documents
+    ///
+    /// Search parameter `patient` (reference to Device, Group, Patient, Practitioner).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentManifestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Intended to get notified about this set of documents
+    ///
+    /// Search parameter `recipient` (reference to Organization, Patient, Practitioner, RelatedPerson).
+    pub fn recipient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentManifestRecipientTargets>,
+    > {
+        crate::search::Param::new(self, "recipient")
+    }
+    /// Identifiers of things that are related
+    ///
+    /// Search parameter `related-id` (token on an Identifier).
+    pub fn related_id(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "related-id")
+    }
+    /// Related Resource
+    ///
+    /// Search parameter `related-ref` (reference to any resource).
+    pub fn related_ref(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "related-ref")
+    }
+    /// The source system/application/software
+    ///
+    /// Search parameter `source` (uri).
+    pub fn source(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "source")
+    }
+    /// current | superseded | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`DocumentReferenceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentReferenceStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The subject of the set of documents
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Patient, Practitioner).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentManifestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Kind of document set
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `author` of `DocumentManifest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentManifestAuthorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DocumentManifestAuthorTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<DocumentManifestAuthorTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DocumentManifestAuthorTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DocumentManifestAuthorTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<DocumentManifestAuthorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentManifestPatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DocumentManifestPatientTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<DocumentManifestPatientTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DocumentManifestPatientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DocumentManifestPatientTargets> for Practitioner {}
+/// The target types of the reference search parameter `recipient` of `DocumentManifest`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentManifestRecipientTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<DocumentManifestRecipientTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DocumentManifestRecipientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DocumentManifestRecipientTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<DocumentManifestRecipientTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentManifestSubjectTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DocumentManifestSubjectTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<DocumentManifestSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DocumentManifestSubjectTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DocumentManifestSubjectTargets> for Practitioner {}

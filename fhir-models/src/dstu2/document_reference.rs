@@ -447,3 +447,455 @@ impl crate::FhirResource for DocumentReference {
         }
     }
 }
+/// Search builder for `DocumentReference` resources: one method per search parameter of DocumentReference (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DocumentReferenceSearch = crate::search::Search<DocumentReference>;
+impl crate::search::Searchable for DocumentReference {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "authenticator",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "class",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "custodian",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "event",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "facility",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "format",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "indexed",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "language",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related-id",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related-ref",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relatesto",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["DocumentReference"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relation",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relationship",
+            kind: crate::search::ParamKind::Special,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "securitylabel",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "setting",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
+    /// Who/what authenticated the document
+    ///
+    /// Search parameter `authenticator` (reference to Organization, Practitioner).
+    pub fn authenticator(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceAuthenticatorTargets>,
+    > {
+        crate::search::Param::new(self, "authenticator")
+    }
+    /// Who and/or what authored the document
+    ///
+    /// Search parameter `author` (reference to Device, Organization, Patient, Practitioner, RelatedPerson).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// Categorization of document
+    ///
+    /// Search parameter `class` (token).
+    pub fn class(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "class")
+    }
+    /// Document creation time
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// Organization which maintains the document
+    ///
+    /// Search parameter `custodian` (reference to Organization).
+    pub fn custodian(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceCustodianTargets>,
+    > {
+        crate::search::Param::new(self, "custodian")
+    }
+    /// Human-readable description (title)
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// Context of the document  content
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Main Clinical Acts Documented
+    ///
+    /// Search parameter `event` (token).
+    pub fn event(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "event")
+    }
+    /// Kind of facility where patient was seen
+    ///
+    /// Search parameter `facility` (token).
+    pub fn facility(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "facility")
+    }
+    /// Format/content rules for the document
+    ///
+    /// Search parameter `format` (token).
+    pub fn format(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "format")
+    }
+    /// Master Version Specific Identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// When this document reference created
+    ///
+    /// Search parameter `indexed` (date).
+    pub fn indexed(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "indexed")
+    }
+    /// Human language of the content (BCP-47)
+    ///
+    /// Search parameter `language` (token).
+    pub fn language(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "language")
+    }
+    /// Uri where the data can be found
+    ///
+    /// Search parameter `location` (uri).
+    pub fn location(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "location")
+    }
+    /// Who/what is the subject of the document
+    ///
+    /// Search parameter `patient` (reference to Device, Group, Patient, Practitioner).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferencePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Time of service that is being documented
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// Identifier of related objects or events
+    ///
+    /// Search parameter `related-id` (token on an Identifier).
+    pub fn related_id(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "related-id")
+    }
+    /// Related Resource
+    ///
+    /// Search parameter `related-ref` (reference to any resource).
+    pub fn related_ref(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "related-ref")
+    }
+    /// Target of the relationship
+    ///
+    /// Search parameter `relatesto` (reference to DocumentReference).
+    pub fn relatesto(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceRelatestoTargets>,
+    > {
+        crate::search::Param::new(self, "relatesto")
+    }
+    /// replaces | transforms | signs | appends
+    ///
+    /// Search parameter `relation` (token, takes [`DocumentRelationshipType`]).
+    pub fn relation(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentRelationshipType>> {
+        crate::search::Param::new(self, "relation")
+    }
+    /// Combination of relation and relatesTo
+    ///
+    /// Search parameter `relationship` (special).
+    pub fn relationship(self) -> crate::search::Param<Self, crate::search::SpecialKind> {
+        crate::search::Param::new(self, "relationship")
+    }
+    /// Document security-tags
+    ///
+    /// Search parameter `securitylabel` (token).
+    pub fn securitylabel(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "securitylabel")
+    }
+    /// Additional details about where the content was created (e.g.
+    ///
+    /// Search parameter `setting` (token).
+    pub fn setting(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "setting")
+    }
+    /// current | superseded | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`DocumentReferenceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentReferenceStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who/what is the subject of the document
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Patient, Practitioner).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Kind of document (LOINC if possible)
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `authenticator` of `DocumentReference`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceAuthenticatorTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Practitioner {}
+/// The target types of the reference search parameter `author` of `DocumentReference`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceAuthorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `custodian` of `DocumentReference`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceCustodianTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<DocumentReferenceCustodianTargets> for Organization {}
+/// The target types of the reference search parameter `encounter` of `DocumentReference`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<DocumentReferenceEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferencePatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DocumentReferencePatientTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<DocumentReferencePatientTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DocumentReferencePatientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DocumentReferencePatientTargets> for Practitioner {}
+/// The target types of the reference search parameter `relatesto` of `DocumentReference`: DocumentReference. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceRelatestoTargets {}
+#[cfg(feature = "dstu2-document-reference")]
+impl crate::search::Target<DocumentReferenceRelatestoTargets> for DocumentReference {}
+/// The target types of the reference search parameter `subject` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceSubjectTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<DocumentReferenceSubjectTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<DocumentReferenceSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<DocumentReferenceSubjectTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<DocumentReferenceSubjectTargets> for Practitioner {}

@@ -499,3 +499,388 @@ impl crate::FhirResource for Encounter {
         }
     }
 }
+/// Search builder for `Encounter` resources: one method per search parameter of Encounter (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type EncounterSearch = crate::search::Search<Encounter>;
+impl crate::search::Searchable for Encounter {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "appointment",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Appointment"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "condition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition", "Procedure"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "episodeofcare",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "incomingreferral",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ReferralRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "indication",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition", "Procedure"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "length",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location-period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-of",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "practitioner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "procedure",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition", "Procedure"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "special-arrangement",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Encounter, M> {
+    /// The appointment that scheduled this encounter
+    ///
+    /// Search parameter `appointment` (reference to Appointment).
+    pub fn appointment(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterAppointmentTargets>,
+    > {
+        crate::search::Param::new(self, "appointment")
+    }
+    /// Reason the encounter takes place (resource)
+    ///
+    /// Search parameter `condition` (reference to Condition, Procedure).
+    pub fn condition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterConditionTargets>,
+    > {
+        crate::search::Param::new(self, "condition")
+    }
+    /// A date within the period the Encounter lasted
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Episode(s) of care that this encounter should be recorded against
+    ///
+    /// Search parameter `episodeofcare` (reference to EpisodeOfCare).
+    pub fn episodeofcare(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterEpisodeofcareTargets>,
+    > {
+        crate::search::Param::new(self, "episodeofcare")
+    }
+    /// Identifier(s) by which this encounter is known
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The ReferralRequest that initiated this encounter
+    ///
+    /// Search parameter `incomingreferral` (reference to ReferralRequest).
+    pub fn incomingreferral(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterIncomingreferralTargets>,
+    > {
+        crate::search::Param::new(self, "incomingreferral")
+    }
+    /// Reason the encounter takes place (resource)
+    ///
+    /// Search parameter `indication` (reference to Condition, Procedure).
+    pub fn indication(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterIndicationTargets>,
+    > {
+        crate::search::Param::new(self, "indication")
+    }
+    /// Length of encounter in days
+    ///
+    /// Search parameter `length` (number).
+    pub fn length(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "length")
+    }
+    /// Location the encounter takes place
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Time period during which the patient was present at the location
+    ///
+    /// Search parameter `location-period` (date).
+    pub fn location_period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "location-period")
+    }
+    /// Another Encounter this encounter is part of
+    ///
+    /// Search parameter `part-of` (reference to Encounter).
+    pub fn part_of(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterPartOfTargets>,
+    > {
+        crate::search::Param::new(self, "part-of")
+    }
+    /// Persons involved in the encounter other than the patient
+    ///
+    /// Search parameter `participant` (reference to Practitioner, RelatedPerson).
+    pub fn participant(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterParticipantTargets>,
+    > {
+        crate::search::Param::new(self, "participant")
+    }
+    /// Role of participant in encounter
+    ///
+    /// Search parameter `participant-type` (token).
+    pub fn participant_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "participant-type")
+    }
+    /// The patient present at the encounter
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Persons involved in the encounter other than the patient
+    ///
+    /// Search parameter `practitioner` (reference to Practitioner, RelatedPerson).
+    pub fn practitioner(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterPractitionerTargets>,
+    > {
+        crate::search::Param::new(self, "practitioner")
+    }
+    /// Reason the encounter takes place (resource)
+    ///
+    /// Search parameter `procedure` (reference to Condition, Procedure).
+    pub fn procedure(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterProcedureTargets>,
+    > {
+        crate::search::Param::new(self, "procedure")
+    }
+    /// Reason the encounter takes place (code)
+    ///
+    /// Search parameter `reason` (token).
+    pub fn reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason")
+    }
+    /// Wheelchair, translator, stretcher, etc.
+    ///
+    /// Search parameter `special-arrangement` (token).
+    pub fn special_arrangement(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "special-arrangement")
+    }
+    /// planned | arrived | in-progress | onleave | finished | cancelled
+    ///
+    /// Search parameter `status` (token, takes [`EncounterState`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<EncounterState>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Specific type of encounter
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `appointment` of `Encounter`: Appointment. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterAppointmentTargets {}
+#[cfg(feature = "dstu2-appointment")]
+impl crate::search::Target<EncounterAppointmentTargets> for Appointment {}
+/// The target types of the reference search parameter `condition` of `Encounter`: Condition, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterConditionTargets {}
+#[cfg(feature = "dstu2-condition")]
+impl crate::search::Target<EncounterConditionTargets> for Condition {}
+#[cfg(feature = "dstu2-procedure")]
+impl crate::search::Target<EncounterConditionTargets> for Procedure {}
+/// The target types of the reference search parameter `episodeofcare` of `Encounter`: EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterEpisodeofcareTargets {}
+#[cfg(feature = "dstu2-episode-of-care")]
+impl crate::search::Target<EncounterEpisodeofcareTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `incomingreferral` of `Encounter`: ReferralRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterIncomingreferralTargets {}
+#[cfg(feature = "dstu2-referral-request")]
+impl crate::search::Target<EncounterIncomingreferralTargets> for ReferralRequest {}
+/// The target types of the reference search parameter `indication` of `Encounter`: Condition, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterIndicationTargets {}
+#[cfg(feature = "dstu2-condition")]
+impl crate::search::Target<EncounterIndicationTargets> for Condition {}
+#[cfg(feature = "dstu2-procedure")]
+impl crate::search::Target<EncounterIndicationTargets> for Procedure {}
+/// The target types of the reference search parameter `location` of `Encounter`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterLocationTargets {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<EncounterLocationTargets> for Location {}
+/// The target types of the reference search parameter `part-of` of `Encounter`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterPartOfTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<EncounterPartOfTargets> for Encounter {}
+/// The target types of the reference search parameter `participant` of `Encounter`: Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterParticipantTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<EncounterParticipantTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<EncounterParticipantTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `Encounter`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<EncounterPatientTargets> for Patient {}
+/// The target types of the reference search parameter `practitioner` of `Encounter`: Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterPractitionerTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<EncounterPractitionerTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<EncounterPractitionerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `procedure` of `Encounter`: Condition, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterProcedureTargets {}
+#[cfg(feature = "dstu2-condition")]
+impl crate::search::Target<EncounterProcedureTargets> for Condition {}
+#[cfg(feature = "dstu2-procedure")]
+impl crate::search::Target<EncounterProcedureTargets> for Procedure {}

@@ -152,3 +152,30 @@ impl crate::FhirResource for EnrollmentResponse {
         }
     }
 }
+/// Search builder for `EnrollmentResponse` resources: one method per search parameter of EnrollmentResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type EnrollmentResponseSearch = crate::search::Search<EnrollmentResponse>;
+impl crate::search::Searchable for EnrollmentResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<EnrollmentResponse, M> {
+    /// The business identifier of the Explanation of Benefit
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+}

@@ -279,3 +279,204 @@ impl crate::FhirResource for EpisodeOfCare {
         }
     }
 }
+/// Search builder for `EpisodeOfCare` resources: one method per search parameter of EpisodeOfCare (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type EpisodeOfCareSearch = crate::search::Search<EpisodeOfCare>;
+impl crate::search::Searchable for EpisodeOfCare {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "care-manager",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "condition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "incomingreferral",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ReferralRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "team-member",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<EpisodeOfCare, M> {
+    /// Care manager/care co-ordinator for the patient
+    ///
+    /// Search parameter `care-manager` (reference to Practitioner).
+    pub fn care_manager(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCareCareManagerTargets>,
+    > {
+        crate::search::Param::new(self, "care-manager")
+    }
+    /// Conditions/problems/diagnoses this episode of care is for
+    ///
+    /// Search parameter `condition` (reference to Condition).
+    pub fn condition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCareConditionTargets>,
+    > {
+        crate::search::Param::new(self, "condition")
+    }
+    /// The provided date search value falls within the episode of care's period
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Identifier(s) for the EpisodeOfCare
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Incoming Referral Request
+    ///
+    /// Search parameter `incomingreferral` (reference to ReferralRequest).
+    pub fn incomingreferral(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCareIncomingreferralTargets>,
+    > {
+        crate::search::Param::new(self, "incomingreferral")
+    }
+    /// The organization that has assumed the specific responsibilities of this EpisodeOfCare
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCareOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// Patient for this episode of care
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCarePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The current status of the Episode of Care as provided (does not check the status history collection)
+    ///
+    /// Search parameter `status` (token, takes [`EpisodeOfCareStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<EpisodeOfCareStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// A Practitioner or Organization allocated to the care team for this EpisodeOfCare
+    ///
+    /// Search parameter `team-member` (reference to Organization, Practitioner).
+    pub fn team_member(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCareTeamMemberTargets>,
+    > {
+        crate::search::Param::new(self, "team-member")
+    }
+    /// Type/class  - e.g.
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `care-manager` of `EpisodeOfCare`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCareCareManagerTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<EpisodeOfCareCareManagerTargets> for Practitioner {}
+/// The target types of the reference search parameter `condition` of `EpisodeOfCare`: Condition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCareConditionTargets {}
+#[cfg(feature = "dstu2-condition")]
+impl crate::search::Target<EpisodeOfCareConditionTargets> for Condition {}
+/// The target types of the reference search parameter `incomingreferral` of `EpisodeOfCare`: ReferralRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCareIncomingreferralTargets {}
+#[cfg(feature = "dstu2-referral-request")]
+impl crate::search::Target<EpisodeOfCareIncomingreferralTargets> for ReferralRequest {}
+/// The target types of the reference search parameter `organization` of `EpisodeOfCare`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCareOrganizationTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<EpisodeOfCareOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `EpisodeOfCare`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCarePatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<EpisodeOfCarePatientTargets> for Patient {}
+/// The target types of the reference search parameter `team-member` of `EpisodeOfCare`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCareTeamMemberTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<EpisodeOfCareTeamMemberTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<EpisodeOfCareTeamMemberTargets> for Practitioner {}

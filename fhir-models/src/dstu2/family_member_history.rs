@@ -478,3 +478,120 @@ impl crate::FhirResource for FamilyMemberHistory {
         }
     }
 }
+/// Search builder for `FamilyMemberHistory` resources: one method per search parameter of FamilyMemberHistory (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type FamilyMemberHistorySearch = crate::search::Search<FamilyMemberHistory>;
+impl crate::search::Searchable for FamilyMemberHistory {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "condition",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gender",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relationship",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<FamilyMemberHistory, M> {
+    /// A search by a condition code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Search for a history of a particular condition within a patient's family.
+    ///
+    /// Search parameter `condition` (token).
+    pub fn condition(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "condition")
+    }
+    /// When history was captured/updated
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// A search by a gender code of a family member
+    ///
+    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    pub fn gender(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
+        crate::search::Param::new(self, "gender")
+    }
+    /// A search by a record identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The identity of a subject to list family member history items for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<FamilyMemberHistoryPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// A search by a relationship type
+    ///
+    /// Search parameter `relationship` (token).
+    pub fn relationship(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "relationship")
+    }
+}
+/// The target types of the reference search parameter `patient` of `FamilyMemberHistory`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FamilyMemberHistoryPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<FamilyMemberHistoryPatientTargets> for Patient {}

@@ -137,3 +137,126 @@ impl crate::FhirResource for Flag {
         }
     }
 }
+/// Search builder for `Flag` resources: one method per search parameter of Flag (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type FlagSearch = crate::search::Search<Flag>;
+impl crate::search::Searchable for Flag {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Organization", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Location", "Organization", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Location", "Organization", "Patient", "Practitioner"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Flag, M> {
+    /// Flag creator
+    ///
+    /// Search parameter `author` (reference to Device, Organization, Patient, Practitioner).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<FlagAuthorTargets>> {
+        crate::search::Param::new(self, "author")
+    }
+    /// Time period when flag is active
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Alert relevant during encounter
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<FlagEncounterTargets>> {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// The identity of a subject to list flags for
+    ///
+    /// Search parameter `patient` (reference to Group, Location, Organization, Patient, Practitioner).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<FlagPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The identity of a subject to list flags for
+    ///
+    /// Search parameter `subject` (reference to Group, Location, Organization, Patient, Practitioner).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<FlagSubjectTargets>> {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `author` of `Flag`: Device, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FlagAuthorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<FlagAuthorTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<FlagAuthorTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<FlagAuthorTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<FlagAuthorTargets> for Practitioner {}
+/// The target types of the reference search parameter `encounter` of `Flag`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FlagEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<FlagEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `Flag`: Group, Location, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FlagPatientTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<FlagPatientTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<FlagPatientTargets> for Location {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<FlagPatientTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<FlagPatientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<FlagPatientTargets> for Practitioner {}
+/// The target types of the reference search parameter `subject` of `Flag`: Group, Location, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FlagSubjectTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<FlagSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<FlagSubjectTargets> for Location {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<FlagSubjectTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<FlagSubjectTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<FlagSubjectTargets> for Practitioner {}

@@ -354,3 +354,116 @@ impl crate::FhirResource for Goal {
         }
     }
 }
+/// Search builder for `Goal` resources: one method per search parameter of Goal (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type GoalSearch = crate::search::Search<Goal>;
+impl crate::search::Searchable for Goal {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Organization", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Organization", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "targetdate",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Goal, M> {
+    /// E.g.
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// External Ids for this goal
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Who this goal is intended for
+    ///
+    /// Search parameter `patient` (reference to Group, Organization, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<GoalPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// proposed | planned | accepted | rejected | in-progress | achieved | sustaining | on-hold | cancelled
+    ///
+    /// Search parameter `status` (token, takes [`GoalStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<GoalStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who this goal is intended for
+    ///
+    /// Search parameter `subject` (reference to Group, Organization, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<GoalSubjectTargets>> {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Reach goal on or before
+    ///
+    /// Search parameter `targetdate` (date).
+    pub fn targetdate(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "targetdate")
+    }
+}
+/// The target types of the reference search parameter `patient` of `Goal`: Group, Organization, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum GoalPatientTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<GoalPatientTargets> for Group {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<GoalPatientTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<GoalPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `Goal`: Group, Organization, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum GoalSubjectTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<GoalSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<GoalSubjectTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<GoalSubjectTargets> for Patient {}

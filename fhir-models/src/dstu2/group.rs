@@ -338,3 +338,155 @@ impl crate::FhirResource for Group {
         }
     }
 }
+/// Search builder for `Group` resources: one method per search parameter of Group (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type GroupSearch = crate::search::Search<Group>;
+impl crate::search::Searchable for Group {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "actual",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "characteristic",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "characteristic-value",
+            kind: crate::search::ParamKind::Special,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "exclude",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "member",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Medication", "Patient", "Practitioner", "Substance"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Group, M> {
+    /// Descriptive or actual
+    ///
+    /// Search parameter `actual` (token).
+    pub fn actual(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "actual")
+    }
+    /// Kind of characteristic
+    ///
+    /// Search parameter `characteristic` (token).
+    pub fn characteristic(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "characteristic")
+    }
+    /// A composite of both characteristic and value
+    ///
+    /// Search parameter `characteristic-value` (special).
+    pub fn characteristic_value(
+        self,
+    ) -> crate::search::Param<Self, crate::search::SpecialKind> {
+        crate::search::Param::new(self, "characteristic-value")
+    }
+    /// The kind of resources contained
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Group includes or excludes
+    ///
+    /// Search parameter `exclude` (token).
+    pub fn exclude(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "exclude")
+    }
+    /// Unique id
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Reference to the group member
+    ///
+    /// Search parameter `member` (reference to Device, Medication, Patient, Practitioner, Substance).
+    pub fn member(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<GroupMemberTargets>> {
+        crate::search::Param::new(self, "member")
+    }
+    /// The type of resources the group contains
+    ///
+    /// Search parameter `type` (token, takes [`GroupType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<GroupType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Value held by characteristic
+    ///
+    /// Search parameter `value` (token).
+    pub fn value(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "value")
+    }
+}
+/// The target types of the reference search parameter `member` of `Group`: Device, Medication, Patient, Practitioner, Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum GroupMemberTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<GroupMemberTargets> for Device {}
+#[cfg(feature = "dstu2-medication")]
+impl crate::search::Target<GroupMemberTargets> for Medication {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<GroupMemberTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<GroupMemberTargets> for Practitioner {}
+#[cfg(feature = "dstu2-substance")]
+impl crate::search::Target<GroupMemberTargets> for Substance {}

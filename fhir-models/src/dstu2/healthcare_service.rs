@@ -460,3 +460,140 @@ impl crate::FhirResource for HealthcareService {
         }
     }
 }
+/// Search builder for `HealthcareService` resources: one method per search parameter of HealthcareService (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type HealthcareServiceSearch = crate::search::Search<HealthcareService>;
+impl crate::search::Searchable for HealthcareService {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "characteristic",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "programname",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "servicecategory",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "servicetype",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<HealthcareService, M> {
+    /// One of the HealthcareService's characteristics
+    ///
+    /// Search parameter `characteristic` (token).
+    pub fn characteristic(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "characteristic")
+    }
+    /// External identifiers for this item
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The location of the Healthcare Service
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<HealthcareServiceLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// A portion of the Healthcare service name
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// The organization that provides this Healthcare Service
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<HealthcareServiceOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// One of the Program Names serviced by this HealthcareService
+    ///
+    /// Search parameter `programname` (string).
+    pub fn programname(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "programname")
+    }
+    /// Service Category of the Healthcare Service
+    ///
+    /// Search parameter `servicecategory` (token).
+    pub fn servicecategory(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "servicecategory")
+    }
+    /// The type of service provided by this healthcare service
+    ///
+    /// Search parameter `servicetype` (token).
+    pub fn servicetype(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "servicetype")
+    }
+}
+/// The target types of the reference search parameter `location` of `HealthcareService`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum HealthcareServiceLocationTargets {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<HealthcareServiceLocationTargets> for Location {}
+/// The target types of the reference search parameter `organization` of `HealthcareService`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum HealthcareServiceOrganizationTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<HealthcareServiceOrganizationTargets> for Organization {}

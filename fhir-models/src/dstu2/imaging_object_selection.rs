@@ -422,3 +422,124 @@ impl crate::FhirResource for ImagingObjectSelection {
         }
     }
 }
+/// Search builder for `ImagingObjectSelection` resources: one method per search parameter of ImagingObjectSelection (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ImagingObjectSelectionSearch = crate::search::Search<ImagingObjectSelection>;
+impl crate::search::Searchable for ImagingObjectSelection {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "authoring-time",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "selected-study",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ImagingObjectSelection, M> {
+    /// Author of key DICOM object selection
+    ///
+    /// Search parameter `author` (reference to Device, Organization, Patient, Practitioner, RelatedPerson).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingObjectSelectionAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// Time of key DICOM object selection authoring
+    ///
+    /// Search parameter `authoring-time` (date).
+    pub fn authoring_time(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "authoring-time")
+    }
+    /// UID of key DICOM object selection
+    ///
+    /// Search parameter `identifier` (uri).
+    pub fn identifier(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Subject of key DICOM object selection
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingObjectSelectionPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Study selected in key DICOM object selection
+    ///
+    /// Search parameter `selected-study` (uri).
+    pub fn selected_study(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "selected-study")
+    }
+    /// Title of key DICOM object selection
+    ///
+    /// Search parameter `title` (token).
+    pub fn title(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "title")
+    }
+}
+/// The target types of the reference search parameter `author` of `ImagingObjectSelection`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingObjectSelectionAuthorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `ImagingObjectSelection`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingObjectSelectionPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ImagingObjectSelectionPatientTargets> for Patient {}

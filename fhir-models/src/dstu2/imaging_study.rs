@@ -397,3 +397,160 @@ impl crate::FhirResource for ImagingStudy {
         }
     }
 }
+/// Search builder for `ImagingStudy` resources: one method per search parameter of ImagingStudy (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ImagingStudySearch = crate::search::Search<ImagingStudy>;
+impl crate::search::Searchable for ImagingStudy {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "accession",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "bodysite",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dicom-class",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "modality",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "order",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["DiagnosticOrder"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "series",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "started",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "study",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "uid",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ImagingStudy, M> {
+    /// The accession identifier for the study
+    ///
+    /// Search parameter `accession` (token on an Identifier).
+    pub fn accession(self) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "accession")
+    }
+    /// The body site studied
+    ///
+    /// Search parameter `bodysite` (token).
+    pub fn bodysite(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "bodysite")
+    }
+    /// The type of the instance
+    ///
+    /// Search parameter `dicom-class` (uri).
+    pub fn dicom_class(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "dicom-class")
+    }
+    /// The modality of the series
+    ///
+    /// Search parameter `modality` (token).
+    pub fn modality(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "modality")
+    }
+    /// The order for the image
+    ///
+    /// Search parameter `order` (reference to DiagnosticOrder).
+    pub fn order(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudyOrderTargets>,
+    > {
+        crate::search::Param::new(self, "order")
+    }
+    /// Who the study is about
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudyPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The identifier of the series of images
+    ///
+    /// Search parameter `series` (uri).
+    pub fn series(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "series")
+    }
+    /// When the study was started
+    ///
+    /// Search parameter `started` (date).
+    pub fn started(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "started")
+    }
+    /// The study identifier for the image
+    ///
+    /// Search parameter `study` (uri).
+    pub fn study(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "study")
+    }
+    /// The instance unique identifier
+    ///
+    /// Search parameter `uid` (uri).
+    pub fn uid(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "uid")
+    }
+}
+/// The target types of the reference search parameter `order` of `ImagingStudy`: DiagnosticOrder. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudyOrderTargets {}
+#[cfg(feature = "dstu2-diagnostic-order")]
+impl crate::search::Target<ImagingStudyOrderTargets> for DiagnosticOrder {}
+/// The target types of the reference search parameter `patient` of `ImagingStudy`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudyPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ImagingStudyPatientTargets> for Patient {}

@@ -438,3 +438,283 @@ impl crate::FhirResource for Immunization {
         }
     }
 }
+/// Search builder for `Immunization` resources: one method per search parameter of Immunization (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ImmunizationSearch = crate::search::Search<Immunization>;
+impl crate::search::Searchable for Immunization {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dose-sequence",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "lot-number",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "manufacturer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "notgiven",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reaction",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Observation"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reaction-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-not-given",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "vaccine-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Immunization, M> {
+    /// Vaccination  (non)-Administration Date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Dose number within series
+    ///
+    /// Search parameter `dose-sequence` (number).
+    pub fn dose_sequence(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "dose-sequence")
+    }
+    /// Business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The service delivery location or facility in which the vaccine was / was to be administered
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Vaccine Lot Number
+    ///
+    /// Search parameter `lot-number` (string).
+    pub fn lot_number(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "lot-number")
+    }
+    /// Vaccine Manufacturer
+    ///
+    /// Search parameter `manufacturer` (reference to Organization).
+    pub fn manufacturer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationManufacturerTargets>,
+    > {
+        crate::search::Param::new(self, "manufacturer")
+    }
+    /// Administrations which were not given
+    ///
+    /// Search parameter `notgiven` (token).
+    pub fn notgiven(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "notgiven")
+    }
+    /// The patient for the vaccination record
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The practitioner who administered the vaccination
+    ///
+    /// Search parameter `performer` (reference to Practitioner).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Additional information on reaction
+    ///
+    /// Search parameter `reaction` (reference to Observation).
+    pub fn reaction(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationReactionTargets>,
+    > {
+        crate::search::Param::new(self, "reaction")
+    }
+    /// When reaction started
+    ///
+    /// Search parameter `reaction-date` (date).
+    pub fn reaction_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "reaction-date")
+    }
+    /// Why immunization occurred
+    ///
+    /// Search parameter `reason` (token).
+    pub fn reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason")
+    }
+    /// Explanation of reason vaccination was not administered
+    ///
+    /// Search parameter `reason-not-given` (token).
+    pub fn reason_not_given(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason-not-given")
+    }
+    /// The practitioner who ordered the vaccination
+    ///
+    /// Search parameter `requester` (reference to Practitioner).
+    pub fn requester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationRequesterTargets>,
+    > {
+        crate::search::Param::new(self, "requester")
+    }
+    /// Immunization event status
+    ///
+    /// Search parameter `status` (token, takes [`MedicationAdministrationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<MedicationAdministrationStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// Vaccine Product Administered
+    ///
+    /// Search parameter `vaccine-code` (token).
+    pub fn vaccine_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "vaccine-code")
+    }
+}
+/// The target types of the reference search parameter `location` of `Immunization`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationLocationTargets {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<ImmunizationLocationTargets> for Location {}
+/// The target types of the reference search parameter `manufacturer` of `Immunization`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationManufacturerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ImmunizationManufacturerTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `Immunization`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ImmunizationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `Immunization`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationPerformerTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ImmunizationPerformerTargets> for Practitioner {}
+/// The target types of the reference search parameter `reaction` of `Immunization`: Observation. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationReactionTargets {}
+#[cfg(feature = "dstu2-observation")]
+impl crate::search::Target<ImmunizationReactionTargets> for Observation {}
+/// The target types of the reference search parameter `requester` of `Immunization`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationRequesterTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ImmunizationRequesterTargets> for Practitioner {}

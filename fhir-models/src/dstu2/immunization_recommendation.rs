@@ -360,3 +360,166 @@ impl crate::FhirResource for ImmunizationRecommendation {
         }
     }
 }
+/// Search builder for `ImmunizationRecommendation` resources: one method per search parameter of ImmunizationRecommendation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ImmunizationRecommendationSearch = crate::search::Search<
+    ImmunizationRecommendation,
+>;
+impl crate::search::Searchable for ImmunizationRecommendation {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dose-number",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dose-sequence",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "information",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["AllergyIntolerance", "Observation"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "support",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Immunization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "vaccine-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ImmunizationRecommendation, M> {
+    /// Date recommendation created
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Recommended dose number
+    ///
+    /// Search parameter `dose-number` (number).
+    pub fn dose_number(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "dose-number")
+    }
+    /// Dose number within sequence
+    ///
+    /// Search parameter `dose-sequence` (number).
+    pub fn dose_sequence(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "dose-sequence")
+    }
+    /// Business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Patient observations supporting recommendation
+    ///
+    /// Search parameter `information` (reference to AllergyIntolerance, Observation).
+    pub fn information(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationRecommendationInformationTargets>,
+    > {
+        crate::search::Param::new(self, "information")
+    }
+    /// Who this profile is for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationRecommendationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Vaccine administration status
+    ///
+    /// Search parameter `status` (token).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Past immunizations supporting recommendation
+    ///
+    /// Search parameter `support` (reference to Immunization).
+    pub fn support(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationRecommendationSupportTargets>,
+    > {
+        crate::search::Param::new(self, "support")
+    }
+    /// Vaccine recommendation applies to
+    ///
+    /// Search parameter `vaccine-type` (token).
+    pub fn vaccine_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "vaccine-type")
+    }
+}
+/// The target types of the reference search parameter `information` of `ImmunizationRecommendation`: AllergyIntolerance, Observation. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationRecommendationInformationTargets {}
+#[cfg(feature = "dstu2-allergy-intolerance")]
+impl crate::search::Target<ImmunizationRecommendationInformationTargets>
+for AllergyIntolerance {}
+#[cfg(feature = "dstu2-observation")]
+impl crate::search::Target<ImmunizationRecommendationInformationTargets>
+for Observation {}
+/// The target types of the reference search parameter `patient` of `ImmunizationRecommendation`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationRecommendationPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ImmunizationRecommendationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `support` of `ImmunizationRecommendation`: Immunization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationRecommendationSupportTargets {}
+#[cfg(feature = "dstu2-immunization")]
+impl crate::search::Target<ImmunizationRecommendationSupportTargets> for Immunization {}

@@ -228,3 +228,203 @@ impl crate::FhirResource for List {
         }
     }
 }
+/// Search builder for `List` resources: one method per search parameter of List (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ListSearch = crate::search::Search<List>;
+impl crate::search::Searchable for List {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "empty-reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "notes",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<List, M> {
+    /// What the purpose of this list is
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// When the list was prepared
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Why list is empty
+    ///
+    /// Search parameter `empty-reason` (token).
+    pub fn empty_reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "empty-reason")
+    }
+    /// Context in which list created
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ListEncounterTargets>> {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Actual entry
+    ///
+    /// Search parameter `item` (reference to any resource).
+    pub fn item(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "item")
+    }
+    /// Comments about the list
+    ///
+    /// Search parameter `notes` (string).
+    pub fn notes(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "notes")
+    }
+    /// If all resources have the same subject
+    ///
+    /// Search parameter `patient` (reference to Device, Group, Location, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ListPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who and/or what defined the list contents (aka Author)
+    ///
+    /// Search parameter `source` (reference to Device, Patient, Practitioner).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ListSourceTargets>> {
+        crate::search::Param::new(self, "source")
+    }
+    /// current | retired | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`ListStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ListStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// If all resources have the same subject
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ListSubjectTargets>> {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Descriptive name for the list
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `List`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ListEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<ListEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `List`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ListPatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ListPatientTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<ListPatientTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<ListPatientTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ListPatientTargets> for Patient {}
+/// The target types of the reference search parameter `source` of `List`: Device, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ListSourceTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ListSourceTargets> for Device {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ListSourceTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ListSourceTargets> for Practitioner {}
+/// The target types of the reference search parameter `subject` of `List`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ListSubjectTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ListSubjectTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<ListSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<ListSubjectTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ListSubjectTargets> for Patient {}

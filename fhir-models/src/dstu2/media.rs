@@ -158,3 +158,157 @@ impl crate::FhirResource for Media {
         }
     }
 }
+/// Search builder for `Media` resources: one method per search parameter of Media (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MediaSearch = crate::search::Search<Media>;
+impl crate::search::Searchable for Media {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "operator",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient", "Practitioner", "Specimen"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient", "Practitioner", "Specimen"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subtype",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "view",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Media, M> {
+    /// Date attachment was first created
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// Identifier(s) for the image
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The person who generated the image
+    ///
+    /// Search parameter `operator` (reference to Practitioner).
+    pub fn operator(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<MediaOperatorTargets>> {
+        crate::search::Param::new(self, "operator")
+    }
+    /// Who/What this Media is a record of
+    ///
+    /// Search parameter `patient` (reference to Device, Group, Patient, Practitioner, Specimen).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<MediaPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who/What this Media is a record of
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Patient, Practitioner, Specimen).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<MediaSubjectTargets>> {
+        crate::search::Param::new(self, "subject")
+    }
+    /// The type of acquisition equipment/process
+    ///
+    /// Search parameter `subtype` (token).
+    pub fn subtype(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "subtype")
+    }
+    /// photo | video | audio
+    ///
+    /// Search parameter `type` (token, takes [`DigitalMediaType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DigitalMediaType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Imaging view, e.g.
+    ///
+    /// Search parameter `view` (token).
+    pub fn view(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "view")
+    }
+}
+/// The target types of the reference search parameter `operator` of `Media`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MediaOperatorTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MediaOperatorTargets> for Practitioner {}
+/// The target types of the reference search parameter `patient` of `Media`: Device, Group, Patient, Practitioner, Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MediaPatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<MediaPatientTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<MediaPatientTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<MediaPatientTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MediaPatientTargets> for Practitioner {}
+#[cfg(feature = "dstu2-specimen")]
+impl crate::search::Target<MediaPatientTargets> for Specimen {}
+/// The target types of the reference search parameter `subject` of `Media`: Device, Group, Patient, Practitioner, Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MediaSubjectTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<MediaSubjectTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<MediaSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<MediaSubjectTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MediaSubjectTargets> for Practitioner {}
+#[cfg(feature = "dstu2-specimen")]
+impl crate::search::Target<MediaSubjectTargets> for Specimen {}

@@ -413,3 +413,126 @@ impl crate::FhirResource for Medication {
         }
     }
 }
+/// Search builder for `Medication` resources: one method per search parameter of Medication (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationSearch = crate::search::Search<Medication>;
+impl crate::search::Searchable for Medication {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "container",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "content",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "form",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "ingredient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication", "Substance"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "manufacturer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Medication, M> {
+    /// Codes that identify this medication
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// E.g.
+    ///
+    /// Search parameter `container` (token).
+    pub fn container(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "container")
+    }
+    /// A product in the package
+    ///
+    /// Search parameter `content` (reference to Medication).
+    pub fn content(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationContentTargets>,
+    > {
+        crate::search::Param::new(self, "content")
+    }
+    /// powder | tablets | carton +
+    ///
+    /// Search parameter `form` (token).
+    pub fn form(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "form")
+    }
+    /// The product contained
+    ///
+    /// Search parameter `ingredient` (reference to Medication, Substance).
+    pub fn ingredient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationIngredientTargets>,
+    > {
+        crate::search::Param::new(self, "ingredient")
+    }
+    /// Manufacturer of the item
+    ///
+    /// Search parameter `manufacturer` (reference to Organization).
+    pub fn manufacturer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationManufacturerTargets>,
+    > {
+        crate::search::Param::new(self, "manufacturer")
+    }
+}
+/// The target types of the reference search parameter `content` of `Medication`: Medication. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationContentTargets {}
+#[cfg(feature = "dstu2-medication")]
+impl crate::search::Target<MedicationContentTargets> for Medication {}
+/// The target types of the reference search parameter `ingredient` of `Medication`: Medication, Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationIngredientTargets {}
+#[cfg(feature = "dstu2-medication")]
+impl crate::search::Target<MedicationIngredientTargets> for Medication {}
+#[cfg(feature = "dstu2-substance")]
+impl crate::search::Target<MedicationIngredientTargets> for Substance {}
+/// The target types of the reference search parameter `manufacturer` of `Medication`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationManufacturerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<MedicationManufacturerTargets> for Organization {}

@@ -421,3 +421,228 @@ impl crate::FhirResource for MedicationAdministration {
         }
     }
 }
+/// Search builder for `MedicationAdministration` resources: one method per search parameter of MedicationAdministration (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationAdministrationSearch = crate::search::Search<
+    MedicationAdministration,
+>;
+impl crate::search::Searchable for MedicationAdministration {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "device",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "effectivetime",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medication",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "notgiven",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "practitioner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "prescription",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["MedicationOrder"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> {
+    /// Return administrations of this medication code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Return administrations with this administration device identity
+    ///
+    /// Search parameter `device` (reference to Device).
+    pub fn device(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationDeviceTargets>,
+    > {
+        crate::search::Param::new(self, "device")
+    }
+    /// Date administration happened (or did not happen)
+    ///
+    /// Search parameter `effectivetime` (date).
+    pub fn effectivetime(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "effectivetime")
+    }
+    /// Return administrations that share this encounter
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Return administrations with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Return administrations of this medication resource
+    ///
+    /// Search parameter `medication` (reference to Medication).
+    pub fn medication(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationMedicationTargets>,
+    > {
+        crate::search::Param::new(self, "medication")
+    }
+    /// Administrations that were not made
+    ///
+    /// Search parameter `notgiven` (token).
+    pub fn notgiven(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "notgiven")
+    }
+    /// The identity of a patient to list administrations  for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who administered substance
+    ///
+    /// Search parameter `practitioner` (reference to Patient, Practitioner, RelatedPerson).
+    pub fn practitioner(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationPractitionerTargets>,
+    > {
+        crate::search::Param::new(self, "practitioner")
+    }
+    /// The identity of a prescription to list administrations from
+    ///
+    /// Search parameter `prescription` (reference to MedicationOrder).
+    pub fn prescription(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationPrescriptionTargets>,
+    > {
+        crate::search::Param::new(self, "prescription")
+    }
+    /// MedicationAdministration event status (for example one of active/paused/completed/nullified)
+    ///
+    /// Search parameter `status` (token, takes [`MedicationAdministrationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<MedicationAdministrationStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `device` of `MedicationAdministration`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationDeviceTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<MedicationAdministrationDeviceTargets> for Device {}
+/// The target types of the reference search parameter `encounter` of `MedicationAdministration`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<MedicationAdministrationEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationMedicationTargets {}
+#[cfg(feature = "dstu2-medication")]
+impl crate::search::Target<MedicationAdministrationMedicationTargets> for Medication {}
+/// The target types of the reference search parameter `patient` of `MedicationAdministration`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<MedicationAdministrationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `practitioner` of `MedicationAdministration`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationPractitionerTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<MedicationAdministrationPractitionerTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MedicationAdministrationPractitionerTargets>
+for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<MedicationAdministrationPractitionerTargets>
+for RelatedPerson {}
+/// The target types of the reference search parameter `prescription` of `MedicationAdministration`: MedicationOrder. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationPrescriptionTargets {}
+#[cfg(feature = "dstu2-medication-order")]
+impl crate::search::Target<MedicationAdministrationPrescriptionTargets>
+for MedicationOrder {}

@@ -547,3 +547,252 @@ impl crate::FhirResource for MedicationDispense {
         }
     }
 }
+/// Search builder for `MedicationDispense` resources: one method per search parameter of MedicationDispense (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationDispenseSearch = crate::search::Search<MedicationDispense>;
+impl crate::search::Searchable for MedicationDispense {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "destination",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dispenser",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medication",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "prescription",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["MedicationOrder"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "receiver",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "responsibleparty",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "whenhandedover",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "whenprepared",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicationDispense, M> {
+    /// Return dispenses of this medicine code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Return dispenses that should be sent to a specific destination
+    ///
+    /// Search parameter `destination` (reference to Location).
+    pub fn destination(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseDestinationTargets>,
+    > {
+        crate::search::Param::new(self, "destination")
+    }
+    /// Return all dispenses performed by a specific individual
+    ///
+    /// Search parameter `dispenser` (reference to Practitioner).
+    pub fn dispenser(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseDispenserTargets>,
+    > {
+        crate::search::Param::new(self, "dispenser")
+    }
+    /// Return dispenses with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Return dispenses of this medicine resource
+    ///
+    /// Search parameter `medication` (reference to Medication).
+    pub fn medication(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseMedicationTargets>,
+    > {
+        crate::search::Param::new(self, "medication")
+    }
+    /// The identity of a patient to list dispenses  for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispensePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The identity of a prescription to list dispenses from
+    ///
+    /// Search parameter `prescription` (reference to MedicationOrder).
+    pub fn prescription(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispensePrescriptionTargets>,
+    > {
+        crate::search::Param::new(self, "prescription")
+    }
+    /// Who collected the medication
+    ///
+    /// Search parameter `receiver` (reference to Patient, Practitioner).
+    pub fn receiver(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseReceiverTargets>,
+    > {
+        crate::search::Param::new(self, "receiver")
+    }
+    /// Return all dispenses with the specified responsible party
+    ///
+    /// Search parameter `responsibleparty` (reference to Practitioner).
+    pub fn responsibleparty(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseResponsiblepartyTargets>,
+    > {
+        crate::search::Param::new(self, "responsibleparty")
+    }
+    /// Status of the dispense
+    ///
+    /// Search parameter `status` (token, takes [`MedicationDispenseStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationDispenseStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Return all dispenses of a specific type
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Date when medication handed over to patient (outpatient setting), or supplied to ward or clinic (inpatient setting)
+    ///
+    /// Search parameter `whenhandedover` (date).
+    pub fn whenhandedover(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "whenhandedover")
+    }
+    /// Date when medication prepared
+    ///
+    /// Search parameter `whenprepared` (date).
+    pub fn whenprepared(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "whenprepared")
+    }
+}
+/// The target types of the reference search parameter `destination` of `MedicationDispense`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseDestinationTargets {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<MedicationDispenseDestinationTargets> for Location {}
+/// The target types of the reference search parameter `dispenser` of `MedicationDispense`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseDispenserTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MedicationDispenseDispenserTargets> for Practitioner {}
+/// The target types of the reference search parameter `medication` of `MedicationDispense`: Medication. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseMedicationTargets {}
+#[cfg(feature = "dstu2-medication")]
+impl crate::search::Target<MedicationDispenseMedicationTargets> for Medication {}
+/// The target types of the reference search parameter `patient` of `MedicationDispense`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispensePatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<MedicationDispensePatientTargets> for Patient {}
+/// The target types of the reference search parameter `prescription` of `MedicationDispense`: MedicationOrder. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispensePrescriptionTargets {}
+#[cfg(feature = "dstu2-medication-order")]
+impl crate::search::Target<MedicationDispensePrescriptionTargets> for MedicationOrder {}
+/// The target types of the reference search parameter `receiver` of `MedicationDispense`: Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseReceiverTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<MedicationDispenseReceiverTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MedicationDispenseReceiverTargets> for Practitioner {}
+/// The target types of the reference search parameter `responsibleparty` of `MedicationDispense`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseResponsiblepartyTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MedicationDispenseResponsiblepartyTargets> for Practitioner {}

@@ -706,3 +706,158 @@ impl crate::FhirResource for MedicationOrder {
         }
     }
 }
+/// Search builder for `MedicationOrder` resources: one method per search parameter of MedicationOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationOrderSearch = crate::search::Search<MedicationOrder>;
+impl crate::search::Searchable for MedicationOrder {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "datewritten",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medication",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "prescriber",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicationOrder, M> {
+    /// Return administrations of this medication code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Return prescriptions written on this date
+    ///
+    /// Search parameter `datewritten` (date).
+    pub fn datewritten(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "datewritten")
+    }
+    /// Return prescriptions with this encounter identifier
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationOrderEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Return prescriptions with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Return administrations of this medication reference
+    ///
+    /// Search parameter `medication` (reference to Medication).
+    pub fn medication(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationOrderMedicationTargets>,
+    > {
+        crate::search::Param::new(self, "medication")
+    }
+    /// The identity of a patient to list orders  for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationOrderPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who ordered the medication(s)
+    ///
+    /// Search parameter `prescriber` (reference to Practitioner).
+    pub fn prescriber(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationOrderPrescriberTargets>,
+    > {
+        crate::search::Param::new(self, "prescriber")
+    }
+    /// Status of the prescription
+    ///
+    /// Search parameter `status` (token, takes [`MedicationOrderStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationOrderStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `MedicationOrder`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationOrderEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<MedicationOrderEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `medication` of `MedicationOrder`: Medication. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationOrderMedicationTargets {}
+#[cfg(feature = "dstu2-medication")]
+impl crate::search::Target<MedicationOrderMedicationTargets> for Medication {}
+/// The target types of the reference search parameter `patient` of `MedicationOrder`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationOrderPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<MedicationOrderPatientTargets> for Patient {}
+/// The target types of the reference search parameter `prescriber` of `MedicationOrder`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationOrderPrescriberTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MedicationOrderPrescriberTargets> for Practitioner {}

@@ -560,3 +560,143 @@ impl crate::FhirResource for MedicationStatement {
         }
     }
 }
+/// Search builder for `MedicationStatement` resources: one method per search parameter of MedicationStatement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationStatementSearch = crate::search::Search<MedicationStatement>;
+impl crate::search::Searchable for MedicationStatement {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "effectivedate",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medication",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
+    /// Return administrations of this medication code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Date when patient was taking (or not taking) the medication
+    ///
+    /// Search parameter `effectivedate` (date).
+    pub fn effectivedate(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "effectivedate")
+    }
+    /// Return statements with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Return administrations of this medication reference
+    ///
+    /// Search parameter `medication` (reference to Medication).
+    pub fn medication(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationStatementMedicationTargets>,
+    > {
+        crate::search::Param::new(self, "medication")
+    }
+    /// The identity of a patient to list statements  for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationStatementPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who the information in the statement came from
+    ///
+    /// Search parameter `source` (reference to Patient, Practitioner, RelatedPerson).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationStatementSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// Return statements that match the given status
+    ///
+    /// Search parameter `status` (token, takes [`MedicationStatementStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<MedicationStatementStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `medication` of `MedicationStatement`: Medication. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationStatementMedicationTargets {}
+#[cfg(feature = "dstu2-medication")]
+impl crate::search::Target<MedicationStatementMedicationTargets> for Medication {}
+/// The target types of the reference search parameter `patient` of `MedicationStatement`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationStatementPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<MedicationStatementPatientTargets> for Patient {}
+/// The target types of the reference search parameter `source` of `MedicationStatement`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationStatementSourceTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<MedicationStatementSourceTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MedicationStatementSourceTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<MedicationStatementSourceTargets> for RelatedPerson {}

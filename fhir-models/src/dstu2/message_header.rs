@@ -360,3 +360,249 @@ impl crate::FhirResource for MessageHeader {
         }
     }
 }
+/// Search builder for `MessageHeader` resources: one method per search parameter of MessageHeader (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MessageHeaderSearch = crate::search::Search<MessageHeader>;
+impl crate::search::Searchable for MessageHeader {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "data",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "destination",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "destination-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "enterer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "event",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "receiver",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "response-id",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "responsible",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "timestamp",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MessageHeader, M> {
+    /// The source of the decision
+    ///
+    /// Search parameter `author` (reference to Practitioner).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MessageHeaderAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// ok | transient-error | fatal-error
+    ///
+    /// Search parameter `code` (token, takes [`ResponseType`]).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResponseType>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// The actual content of the message
+    ///
+    /// Search parameter `data` (reference to any resource).
+    pub fn data(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "data")
+    }
+    /// Name of system
+    ///
+    /// Search parameter `destination` (string).
+    pub fn destination(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "destination")
+    }
+    /// Actual destination address or id
+    ///
+    /// Search parameter `destination-uri` (uri).
+    pub fn destination_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "destination-uri")
+    }
+    /// The source of the data entry
+    ///
+    /// Search parameter `enterer` (reference to Practitioner).
+    pub fn enterer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MessageHeaderEntererTargets>,
+    > {
+        crate::search::Param::new(self, "enterer")
+    }
+    /// Code for the event this message represents
+    ///
+    /// Search parameter `event` (token).
+    pub fn event(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "event")
+    }
+    /// Intended "real-world" recipient for the data
+    ///
+    /// Search parameter `receiver` (reference to Organization, Practitioner).
+    pub fn receiver(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MessageHeaderReceiverTargets>,
+    > {
+        crate::search::Param::new(self, "receiver")
+    }
+    /// Id of original message
+    ///
+    /// Search parameter `response-id` (token).
+    pub fn response_id(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "response-id")
+    }
+    /// Final responsibility for event
+    ///
+    /// Search parameter `responsible` (reference to Organization, Practitioner).
+    pub fn responsible(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MessageHeaderResponsibleTargets>,
+    > {
+        crate::search::Param::new(self, "responsible")
+    }
+    /// Name of system
+    ///
+    /// Search parameter `source` (string).
+    pub fn source(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "source")
+    }
+    /// Actual message source address or id
+    ///
+    /// Search parameter `source-uri` (uri).
+    pub fn source_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "source-uri")
+    }
+    /// Particular delivery destination within the destination
+    ///
+    /// Search parameter `target` (reference to Device).
+    pub fn target(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MessageHeaderTargetTargets>,
+    > {
+        crate::search::Param::new(self, "target")
+    }
+    /// Time that the message was sent
+    ///
+    /// Search parameter `timestamp` (date).
+    pub fn timestamp(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "timestamp")
+    }
+}
+/// The target types of the reference search parameter `author` of `MessageHeader`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MessageHeaderAuthorTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MessageHeaderAuthorTargets> for Practitioner {}
+/// The target types of the reference search parameter `enterer` of `MessageHeader`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MessageHeaderEntererTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MessageHeaderEntererTargets> for Practitioner {}
+/// The target types of the reference search parameter `receiver` of `MessageHeader`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MessageHeaderReceiverTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<MessageHeaderReceiverTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MessageHeaderReceiverTargets> for Practitioner {}
+/// The target types of the reference search parameter `responsible` of `MessageHeader`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MessageHeaderResponsibleTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<MessageHeaderResponsibleTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<MessageHeaderResponsibleTargets> for Practitioner {}
+/// The target types of the reference search parameter `target` of `MessageHeader`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MessageHeaderTargetTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<MessageHeaderTargetTargets> for Device {}

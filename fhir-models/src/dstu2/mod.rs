@@ -1747,3 +1747,309 @@ impl Resource {
         }
     }
 }
+/// The search parameters of a resource type of this version, when its feature is on.
+fn search_params(resource_type: &str) -> Option<&'static [crate::search::ParamInfo]> {
+    match resource_type {
+        #[cfg(feature = "dstu2-account")]
+        "Account" => Some(<Account as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-allergy-intolerance")]
+        "AllergyIntolerance" => {
+            Some(<AllergyIntolerance as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-appointment")]
+        "Appointment" => Some(<Appointment as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-appointment-response")]
+        "AppointmentResponse" => {
+            Some(<AppointmentResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-audit-event")]
+        "AuditEvent" => Some(<AuditEvent as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-basic")]
+        "Basic" => Some(<Basic as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-binary")]
+        "Binary" => Some(<Binary as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-body-site")]
+        "BodySite" => Some(<BodySite as crate::search::Searchable>::SEARCH_PARAMS),
+        "Bundle" => Some(<Bundle as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-care-plan")]
+        "CarePlan" => Some(<CarePlan as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-claim")]
+        "Claim" => Some(<Claim as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-claim-response")]
+        "ClaimResponse" => {
+            Some(<ClaimResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-clinical-impression")]
+        "ClinicalImpression" => {
+            Some(<ClinicalImpression as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-communication")]
+        "Communication" => {
+            Some(<Communication as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-communication-request")]
+        "CommunicationRequest" => {
+            Some(<CommunicationRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-composition")]
+        "Composition" => Some(<Composition as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-concept-map")]
+        "ConceptMap" => Some(<ConceptMap as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-condition")]
+        "Condition" => Some(<Condition as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-conformance")]
+        "Conformance" => Some(<Conformance as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-contract")]
+        "Contract" => Some(<Contract as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-coverage")]
+        "Coverage" => Some(<Coverage as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-data-element")]
+        "DataElement" => Some(<DataElement as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-detected-issue")]
+        "DetectedIssue" => {
+            Some(<DetectedIssue as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-device")]
+        "Device" => Some(<Device as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-device-component")]
+        "DeviceComponent" => {
+            Some(<DeviceComponent as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-device-metric")]
+        "DeviceMetric" => {
+            Some(<DeviceMetric as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-device-use-request")]
+        "DeviceUseRequest" => {
+            Some(<DeviceUseRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-device-use-statement")]
+        "DeviceUseStatement" => {
+            Some(<DeviceUseStatement as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-diagnostic-order")]
+        "DiagnosticOrder" => {
+            Some(<DiagnosticOrder as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-diagnostic-report")]
+        "DiagnosticReport" => {
+            Some(<DiagnosticReport as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-document-manifest")]
+        "DocumentManifest" => {
+            Some(<DocumentManifest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-document-reference")]
+        "DocumentReference" => {
+            Some(<DocumentReference as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-eligibility-request")]
+        "EligibilityRequest" => {
+            Some(<EligibilityRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-eligibility-response")]
+        "EligibilityResponse" => {
+            Some(<EligibilityResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-encounter")]
+        "Encounter" => Some(<Encounter as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-enrollment-request")]
+        "EnrollmentRequest" => {
+            Some(<EnrollmentRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-enrollment-response")]
+        "EnrollmentResponse" => {
+            Some(<EnrollmentResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-episode-of-care")]
+        "EpisodeOfCare" => {
+            Some(<EpisodeOfCare as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-explanation-of-benefit")]
+        "ExplanationOfBenefit" => {
+            Some(<ExplanationOfBenefit as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-family-member-history")]
+        "FamilyMemberHistory" => {
+            Some(<FamilyMemberHistory as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-flag")]
+        "Flag" => Some(<Flag as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-goal")]
+        "Goal" => Some(<Goal as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-group")]
+        "Group" => Some(<Group as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-healthcare-service")]
+        "HealthcareService" => {
+            Some(<HealthcareService as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-imaging-object-selection")]
+        "ImagingObjectSelection" => {
+            Some(<ImagingObjectSelection as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-imaging-study")]
+        "ImagingStudy" => {
+            Some(<ImagingStudy as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-immunization")]
+        "Immunization" => {
+            Some(<Immunization as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-immunization-recommendation")]
+        "ImmunizationRecommendation" => {
+            Some(
+                <ImmunizationRecommendation as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "dstu2-implementation-guide")]
+        "ImplementationGuide" => {
+            Some(<ImplementationGuide as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-list")]
+        "List" => Some(<List as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-location")]
+        "Location" => Some(<Location as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-media")]
+        "Media" => Some(<Media as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-medication")]
+        "Medication" => Some(<Medication as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-medication-administration")]
+        "MedicationAdministration" => {
+            Some(<MedicationAdministration as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-medication-dispense")]
+        "MedicationDispense" => {
+            Some(<MedicationDispense as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-medication-order")]
+        "MedicationOrder" => {
+            Some(<MedicationOrder as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-medication-statement")]
+        "MedicationStatement" => {
+            Some(<MedicationStatement as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-message-header")]
+        "MessageHeader" => {
+            Some(<MessageHeader as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-naming-system")]
+        "NamingSystem" => {
+            Some(<NamingSystem as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-nutrition-order")]
+        "NutritionOrder" => {
+            Some(<NutritionOrder as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-observation")]
+        "Observation" => Some(<Observation as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-operation-definition")]
+        "OperationDefinition" => {
+            Some(<OperationDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        "OperationOutcome" => {
+            Some(<OperationOutcome as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-order")]
+        "Order" => Some(<Order as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-order-response")]
+        "OrderResponse" => {
+            Some(<OrderResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-organization")]
+        "Organization" => {
+            Some(<Organization as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-parameters")]
+        "Parameters" => Some(<Parameters as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-patient")]
+        "Patient" => Some(<Patient as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-payment-notice")]
+        "PaymentNotice" => {
+            Some(<PaymentNotice as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-payment-reconciliation")]
+        "PaymentReconciliation" => {
+            Some(<PaymentReconciliation as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-person")]
+        "Person" => Some(<Person as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-practitioner")]
+        "Practitioner" => {
+            Some(<Practitioner as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-procedure")]
+        "Procedure" => Some(<Procedure as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-procedure-request")]
+        "ProcedureRequest" => {
+            Some(<ProcedureRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-process-request")]
+        "ProcessRequest" => {
+            Some(<ProcessRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-process-response")]
+        "ProcessResponse" => {
+            Some(<ProcessResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-provenance")]
+        "Provenance" => Some(<Provenance as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-questionnaire")]
+        "Questionnaire" => {
+            Some(<Questionnaire as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-questionnaire-response")]
+        "QuestionnaireResponse" => {
+            Some(<QuestionnaireResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-referral-request")]
+        "ReferralRequest" => {
+            Some(<ReferralRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-related-person")]
+        "RelatedPerson" => {
+            Some(<RelatedPerson as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-risk-assessment")]
+        "RiskAssessment" => {
+            Some(<RiskAssessment as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-schedule")]
+        "Schedule" => Some(<Schedule as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-search-parameter")]
+        "SearchParameter" => {
+            Some(<SearchParameter as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-slot")]
+        "Slot" => Some(<Slot as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-specimen")]
+        "Specimen" => Some(<Specimen as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-structure-definition")]
+        "StructureDefinition" => {
+            Some(<StructureDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-subscription")]
+        "Subscription" => {
+            Some(<Subscription as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-substance")]
+        "Substance" => Some(<Substance as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-supply-delivery")]
+        "SupplyDelivery" => {
+            Some(<SupplyDelivery as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-supply-request")]
+        "SupplyRequest" => {
+            Some(<SupplyRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "dstu2-test-script")]
+        "TestScript" => Some(<TestScript as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-value-set")]
+        "ValueSet" => Some(<ValueSet as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "dstu2-vision-prescription")]
+        "VisionPrescription" => {
+            Some(<VisionPrescription as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        _ => None,
+    }
+}

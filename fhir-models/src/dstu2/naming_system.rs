@@ -302,3 +302,212 @@ impl crate::FhirResource for NamingSystem {
         }
     }
 }
+/// Search builder for `NamingSystem` resources: one method per search parameter of NamingSystem (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type NamingSystemSearch = crate::search::Search<NamingSystem>;
+impl crate::search::Searchable for NamingSystem {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "contact",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "id-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "kind",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "replaced-by",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["NamingSystem"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "responsible",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "telecom",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
+    /// Name of a individual to contact
+    ///
+    /// Search parameter `contact` (string).
+    pub fn contact(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "contact")
+    }
+    /// Content intends to support these contexts
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// Publication Date(/time)
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// oid | uuid | uri | other
+    ///
+    /// Search parameter `id-type` (token, takes [`NamingSystemIdentifierType`]).
+    pub fn id_type(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<NamingSystemIdentifierType>,
+    > {
+        crate::search::Param::new(self, "id-type")
+    }
+    /// codesystem | identifier | root
+    ///
+    /// Search parameter `kind` (token, takes [`NamingSystemType`]).
+    pub fn kind(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<NamingSystemType>> {
+        crate::search::Param::new(self, "kind")
+    }
+    /// Human-readable label
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// When is identifier valid?
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// Name of the publisher (Organization or individual)
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// Use this instead
+    ///
+    /// Search parameter `replaced-by` (reference to NamingSystem).
+    pub fn replaced_by(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<NamingSystemReplacedByTargets>,
+    > {
+        crate::search::Param::new(self, "replaced-by")
+    }
+    /// Who maintains system namespace?
+    ///
+    /// Search parameter `responsible` (string).
+    pub fn responsible(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "responsible")
+    }
+    /// draft | active | retired
+    ///
+    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ConformanceResourceStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// Contact details for individual or publisher
+    ///
+    /// Search parameter `telecom` (token).
+    pub fn telecom(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "telecom")
+    }
+    /// e.g.
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// The unique identifier
+    ///
+    /// Search parameter `value` (string).
+    pub fn value(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "value")
+    }
+}
+/// The target types of the reference search parameter `replaced-by` of `NamingSystem`: NamingSystem. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum NamingSystemReplacedByTargets {}
+#[cfg(feature = "dstu2-naming-system")]
+impl crate::search::Target<NamingSystemReplacedByTargets> for NamingSystem {}

@@ -667,3 +667,178 @@ impl crate::FhirResource for NutritionOrder {
         }
     }
 }
+/// Search builder for `NutritionOrder` resources: one method per search parameter of NutritionOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type NutritionOrderSearch = crate::search::Search<NutritionOrder>;
+impl crate::search::Searchable for NutritionOrder {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "additive",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "datetime",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "formula",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "oraldiet",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "provider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "supplement",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<NutritionOrder, M> {
+    /// Type of module component to add to the feeding
+    ///
+    /// Search parameter `additive` (token).
+    pub fn additive(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "additive")
+    }
+    /// Return nutrition orders requested on this date
+    ///
+    /// Search parameter `datetime` (date).
+    pub fn datetime(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "datetime")
+    }
+    /// Return nutrition orders with this encounter identifier
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<NutritionOrderEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Type of enteral or infant formula
+    ///
+    /// Search parameter `formula` (token).
+    pub fn formula(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "formula")
+    }
+    /// Return nutrition orders with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Type of diet that can be consumed orally (i.e., take via the mouth).
+    ///
+    /// Search parameter `oraldiet` (token).
+    pub fn oraldiet(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "oraldiet")
+    }
+    /// The identity of the person who requires the diet, formula or nutritional supplement
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<NutritionOrderPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The identify of the provider who placed the nutrition order
+    ///
+    /// Search parameter `provider` (reference to Practitioner).
+    pub fn provider(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<NutritionOrderProviderTargets>,
+    > {
+        crate::search::Param::new(self, "provider")
+    }
+    /// Status of the nutrition order.
+    ///
+    /// Search parameter `status` (token, takes [`NutritionOrderStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<NutritionOrderStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Type of supplement product requested
+    ///
+    /// Search parameter `supplement` (token).
+    pub fn supplement(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "supplement")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `NutritionOrder`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum NutritionOrderEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<NutritionOrderEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `NutritionOrder`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum NutritionOrderPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<NutritionOrderPatientTargets> for Patient {}
+/// The target types of the reference search parameter `provider` of `NutritionOrder`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum NutritionOrderProviderTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<NutritionOrderProviderTargets> for Practitioner {}

@@ -683,3 +683,578 @@ impl crate::FhirResource for Observation {
         }
     }
 }
+/// Search builder for `Observation` resources: one method per search parameter of Observation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ObservationSearch = crate::search::Search<Observation>;
+impl crate::search::Searchable for Observation {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "amino-acid-change",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "assessed-condition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "chromosome-genomicstart",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code-value-[x]",
+            kind: crate::search::ParamKind::Special,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-code-value-[x]",
+            kind: crate::search::ParamKind::Special,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-data-absent-reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-value-concept",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-value-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-value-string",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "condition-gene",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "condition-gene-dnavariant",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "data-absent-reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "device",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "DeviceMetric"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dna-variant",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gene-amino-acid-change",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gene-dnavariant",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gene-identifier",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related",
+            kind: crate::search::ParamKind::Special,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related-target",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Observation", "QuestionnaireResponse"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specimen",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Specimen"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value-concept",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value-string",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
+    /// HGVS Protein Change
+    ///
+    /// Search parameter `amino-acid-change` (string).
+    pub fn amino_acid_change(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "amino-acid-change")
+    }
+    /// Condition assessed by genetic test
+    ///
+    /// Search parameter `assessed-condition` (reference to any resource).
+    pub fn assessed_condition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "assessed-condition")
+    }
+    /// The classification of the type of observation
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Chromosome and Genomic Starting Position
+    ///
+    /// Search parameter `chromosome-genomicstart` (string).
+    pub fn chromosome_genomicstart(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "chromosome-genomicstart")
+    }
+    /// The code of the observation type
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Both code and one of the value parameters
+    ///
+    /// Search parameter `code-value-[x]` (special).
+    pub fn code_value_x(self) -> crate::search::Param<Self, crate::search::SpecialKind> {
+        crate::search::Param::new(self, "code-value-[x]")
+    }
+    /// The component code of the observation type
+    ///
+    /// Search parameter `component-code` (token).
+    pub fn component_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "component-code")
+    }
+    /// Both component code and one of the component value parameters
+    ///
+    /// Search parameter `component-code-value-[x]` (special).
+    pub fn component_code_value_x(
+        self,
+    ) -> crate::search::Param<Self, crate::search::SpecialKind> {
+        crate::search::Param::new(self, "component-code-value-[x]")
+    }
+    /// The reason why the expected value in the element Observation.component.valuex is missing.
+    ///
+    /// Search parameter `component-data-absent-reason` (token).
+    pub fn component_data_absent_reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "component-data-absent-reason")
+    }
+    /// The value of the component observation, if the value is a CodeableConcept
+    ///
+    /// Search parameter `component-value-concept` (token).
+    pub fn component_value_concept(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "component-value-concept")
+    }
+    /// The value of the component observation, if the value is a Quantity, or a SampledData (just search on the bounds of the values in sampled data)
+    ///
+    /// Search parameter `component-value-quantity` (quantity).
+    pub fn component_value_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "component-value-quantity")
+    }
+    /// The value of the component observation, if the value is a string, and also searches in CodeableConcept.text
+    ///
+    /// Search parameter `component-value-string` (string).
+    pub fn component_value_string(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "component-value-string")
+    }
+    /// HGNC gene symbol and assessed condition context
+    ///
+    /// Search parameter `condition-gene` (string).
+    pub fn condition_gene(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "condition-gene")
+    }
+    /// HGNC gene symbol  HGVS DNA variant, and assessed condition context
+    ///
+    /// Search parameter `condition-gene-dnavariant` (string).
+    pub fn condition_gene_dnavariant(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "condition-gene-dnavariant")
+    }
+    /// The reason why the expected value in the element Observation.valuex is missing.
+    ///
+    /// Search parameter `data-absent-reason` (token).
+    pub fn data_absent_reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "data-absent-reason")
+    }
+    /// Obtained date/time.
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// The Device that generated the observation data.
+    ///
+    /// Search parameter `device` (reference to Device, DeviceMetric).
+    pub fn device(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationDeviceTargets>,
+    > {
+        crate::search::Param::new(self, "device")
+    }
+    /// HGVS DNA variant
+    ///
+    /// Search parameter `dna-variant` (string).
+    pub fn dna_variant(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "dna-variant")
+    }
+    /// Healthcare event related to the observation
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// HGNC gene symbol and HGVS Protein change
+    ///
+    /// Search parameter `gene-amino-acid-change` (string).
+    pub fn gene_amino_acid_change(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "gene-amino-acid-change")
+    }
+    /// HGNC gene symbol and HGVS DNA Variant
+    ///
+    /// Search parameter `gene-dnavariant` (string).
+    pub fn gene_dnavariant(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "gene-dnavariant")
+    }
+    /// HGNC gene symbol and identifier
+    ///
+    /// Search parameter `gene-identifier` (token).
+    pub fn gene_identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "gene-identifier")
+    }
+    /// The unique id for a particular observation
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The subject that the observation is about (if patient)
+    ///
+    /// Search parameter `patient` (reference to Device, Group, Location, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who performed the observation
+    ///
+    /// Search parameter `performer` (reference to Organization, Patient, Practitioner, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Related Observations - search on related-type and related-target together
+    ///
+    /// Search parameter `related` (special).
+    pub fn related(self) -> crate::search::Param<Self, crate::search::SpecialKind> {
+        crate::search::Param::new(self, "related")
+    }
+    /// Resource that is related to this one
+    ///
+    /// Search parameter `related-target` (reference to Observation, QuestionnaireResponse).
+    pub fn related_target(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationRelatedTargetTargets>,
+    > {
+        crate::search::Param::new(self, "related-target")
+    }
+    /// has-member | derived-from | sequel-to | replaces | qualified-by | interfered-by
+    ///
+    /// Search parameter `related-type` (token, takes [`ObservationRelationshipType`]).
+    pub fn related_type(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ObservationRelationshipType>,
+    > {
+        crate::search::Param::new(self, "related-type")
+    }
+    /// Specimen used for this observation
+    ///
+    /// Search parameter `specimen` (reference to Specimen).
+    pub fn specimen(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationSpecimenTargets>,
+    > {
+        crate::search::Param::new(self, "specimen")
+    }
+    /// The status of the observation
+    ///
+    /// Search parameter `status` (token, takes [`ObservationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ObservationStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The subject that the observation is about
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// The value of the observation, if the value is a CodeableConcept
+    ///
+    /// Search parameter `value-concept` (token).
+    pub fn value_concept(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "value-concept")
+    }
+    /// The value of the observation, if the value is a date or period of time
+    ///
+    /// Search parameter `value-date` (date).
+    pub fn value_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "value-date")
+    }
+    /// The value of the observation, if the value is a Quantity, or a SampledData (just search on the bounds of the values in sampled data)
+    ///
+    /// Search parameter `value-quantity` (quantity).
+    pub fn value_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "value-quantity")
+    }
+    /// The value of the observation, if the value is a string, and also searches in CodeableConcept.text
+    ///
+    /// Search parameter `value-string` (string).
+    pub fn value_string(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "value-string")
+    }
+}
+/// The target types of the reference search parameter `device` of `Observation`: Device, DeviceMetric. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationDeviceTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ObservationDeviceTargets> for Device {}
+#[cfg(feature = "dstu2-device-metric")]
+impl crate::search::Target<ObservationDeviceTargets> for DeviceMetric {}
+/// The target types of the reference search parameter `encounter` of `Observation`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<ObservationEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `Observation`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationPatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ObservationPatientTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<ObservationPatientTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<ObservationPatientTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ObservationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `Observation`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationPerformerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ObservationPerformerTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ObservationPerformerTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ObservationPerformerTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<ObservationPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `related-target` of `Observation`: Observation, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationRelatedTargetTargets {}
+#[cfg(feature = "dstu2-observation")]
+impl crate::search::Target<ObservationRelatedTargetTargets> for Observation {}
+#[cfg(feature = "dstu2-questionnaire-response")]
+impl crate::search::Target<ObservationRelatedTargetTargets> for QuestionnaireResponse {}
+/// The target types of the reference search parameter `specimen` of `Observation`: Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationSpecimenTargets {}
+#[cfg(feature = "dstu2-specimen")]
+impl crate::search::Target<ObservationSpecimenTargets> for Specimen {}
+/// The target types of the reference search parameter `subject` of `Observation`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationSubjectTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ObservationSubjectTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<ObservationSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<ObservationSubjectTargets> for Location {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ObservationSubjectTargets> for Patient {}

@@ -488,3 +488,209 @@ impl crate::FhirResource for OperationDefinition {
         }
     }
 }
+/// Search builder for `OperationDefinition` resources: one method per search parameter of OperationDefinition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type OperationDefinitionSearch = crate::search::Search<OperationDefinition>;
+impl crate::search::Searchable for OperationDefinition {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "base",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["OperationDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instance",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "kind",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "profile",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["StructureDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "system",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
+    /// Marks this as a profile of the base
+    ///
+    /// Search parameter `base` (reference to OperationDefinition).
+    pub fn base(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OperationDefinitionBaseTargets>,
+    > {
+        crate::search::Param::new(self, "base")
+    }
+    /// Name used to invoke the operation
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Date for this version of the operation definition
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Invoke on an instance?
+    ///
+    /// Search parameter `instance` (token).
+    pub fn instance(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "instance")
+    }
+    /// operation | query
+    ///
+    /// Search parameter `kind` (token, takes [`OperationKind`]).
+    pub fn kind(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<OperationKind>> {
+        crate::search::Param::new(self, "kind")
+    }
+    /// Informal name for this operation
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Profile on the type
+    ///
+    /// Search parameter `profile` (reference to StructureDefinition).
+    pub fn profile(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OperationDefinitionProfileTargets>,
+    > {
+        crate::search::Param::new(self, "profile")
+    }
+    /// Name of the publisher (Organization or individual)
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// draft | active | retired
+    ///
+    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ConformanceResourceStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// Invoke at the system level?
+    ///
+    /// Search parameter `system` (token).
+    pub fn system(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "system")
+    }
+    /// Invoke at resource level for these type
+    ///
+    /// Search parameter `type` (token, takes [`ResourceType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Logical URL to reference this operation definition
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// Logical id for this version of the operation definition
+    ///
+    /// Search parameter `version` (token).
+    pub fn version(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "version")
+    }
+}
+/// The target types of the reference search parameter `base` of `OperationDefinition`: OperationDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OperationDefinitionBaseTargets {}
+#[cfg(feature = "dstu2-operation-definition")]
+impl crate::search::Target<OperationDefinitionBaseTargets> for OperationDefinition {}
+/// The target types of the reference search parameter `profile` of `OperationDefinition`: StructureDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OperationDefinitionProfileTargets {}
+#[cfg(feature = "dstu2-structure-definition")]
+impl crate::search::Target<OperationDefinitionProfileTargets> for StructureDefinition {}

@@ -232,3 +232,179 @@ impl crate::FhirResource for Order {
         }
     }
 }
+/// Search builder for `Order` resources: one method per search parameter of Order (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type OrderSearch = crate::search::Search<Order>;
+impl crate::search::Searchable for Order {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "detail",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient", "Substance"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient", "Substance"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Organization", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "when",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "when_code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Order, M> {
+    /// When the order was made
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// What action is being ordered
+    ///
+    /// Search parameter `detail` (reference to any resource).
+    pub fn detail(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "detail")
+    }
+    /// Instance id from source, target, and/or  others
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Patient this order is about
+    ///
+    /// Search parameter `patient` (reference to Device, Group, Patient, Substance).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<OrderPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who initiated the order
+    ///
+    /// Search parameter `source` (reference to Organization, Practitioner).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<OrderSourceTargets>> {
+        crate::search::Param::new(self, "source")
+    }
+    /// Patient this order is about
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Patient, Substance).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<OrderSubjectTargets>> {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Who is intended to fulfill the order
+    ///
+    /// Search parameter `target` (reference to Device, Organization, Practitioner).
+    pub fn target(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<OrderTargetTargets>> {
+        crate::search::Param::new(self, "target")
+    }
+    /// A formal schedule
+    ///
+    /// Search parameter `when` (date).
+    pub fn when(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "when")
+    }
+    /// Code specifies when request should be done.
+    ///
+    /// Search parameter `when_code` (token).
+    pub fn when_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "when_code")
+    }
+}
+/// The target types of the reference search parameter `patient` of `Order`: Device, Group, Patient, Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrderPatientTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<OrderPatientTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<OrderPatientTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<OrderPatientTargets> for Patient {}
+#[cfg(feature = "dstu2-substance")]
+impl crate::search::Target<OrderPatientTargets> for Substance {}
+/// The target types of the reference search parameter `source` of `Order`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrderSourceTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<OrderSourceTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<OrderSourceTargets> for Practitioner {}
+/// The target types of the reference search parameter `subject` of `Order`: Device, Group, Patient, Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrderSubjectTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<OrderSubjectTargets> for Device {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<OrderSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<OrderSubjectTargets> for Patient {}
+#[cfg(feature = "dstu2-substance")]
+impl crate::search::Target<OrderSubjectTargets> for Substance {}
+/// The target types of the reference search parameter `target` of `Order`: Device, Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrderTargetTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<OrderTargetTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<OrderTargetTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<OrderTargetTargets> for Practitioner {}

@@ -139,3 +139,121 @@ impl crate::FhirResource for OrderResponse {
         }
     }
 }
+/// Search builder for `OrderResponse` resources: one method per search parameter of OrderResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type OrderResponseSearch = crate::search::Search<OrderResponse>;
+impl crate::search::Searchable for OrderResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "fulfillment",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Order"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "who",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Organization", "Practitioner"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<OrderResponse, M> {
+    /// pending | review | rejected | error | accepted | cancelled | replaced | aborted | completed
+    ///
+    /// Search parameter `code` (token, takes [`OrderStatus`]).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<OrderStatus>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// When the response was made
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Details of the outcome of performing the order
+    ///
+    /// Search parameter `fulfillment` (reference to any resource).
+    pub fn fulfillment(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "fulfillment")
+    }
+    /// Identifiers assigned to this order by the orderer or by the receiver
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The order that this is a response to
+    ///
+    /// Search parameter `request` (reference to Order).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OrderResponseRequestTargets>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// Who made the response
+    ///
+    /// Search parameter `who` (reference to Device, Organization, Practitioner).
+    pub fn who(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OrderResponseWhoTargets>,
+    > {
+        crate::search::Param::new(self, "who")
+    }
+}
+/// The target types of the reference search parameter `request` of `OrderResponse`: Order. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrderResponseRequestTargets {}
+#[cfg(feature = "dstu2-order")]
+impl crate::search::Target<OrderResponseRequestTargets> for Order {}
+/// The target types of the reference search parameter `who` of `OrderResponse`: Device, Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrderResponseWhoTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<OrderResponseWhoTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<OrderResponseWhoTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<OrderResponseWhoTargets> for Practitioner {}

@@ -197,3 +197,182 @@ impl crate::FhirResource for Organization {
         }
     }
 }
+/// Search builder for `Organization` resources: one method per search parameter of Organization (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type OrganizationSearch = crate::search::Search<Organization>;
+impl crate::search::Searchable for Organization {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "active",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-city",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-country",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-postalcode",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-state",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-use",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "partof",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "phonetic",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Organization, M> {
+    /// Whether the organization's record is active
+    ///
+    /// Search parameter `active` (token).
+    pub fn active(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "active")
+    }
+    /// A (part of the) address of the Organization
+    ///
+    /// Search parameter `address` (string).
+    pub fn address(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address")
+    }
+    /// A city specified in an address
+    ///
+    /// Search parameter `address-city` (string).
+    pub fn address_city(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-city")
+    }
+    /// A country specified in an address
+    ///
+    /// Search parameter `address-country` (string).
+    pub fn address_country(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-country")
+    }
+    /// A postal code specified in an address
+    ///
+    /// Search parameter `address-postalcode` (string).
+    pub fn address_postalcode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-postalcode")
+    }
+    /// A state specified in an address
+    ///
+    /// Search parameter `address-state` (string).
+    pub fn address_state(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-state")
+    }
+    /// A use code specified in an address
+    ///
+    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    pub fn address_use(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
+        crate::search::Param::new(self, "address-use")
+    }
+    /// Any identifier for the organization (not the accreditation issuer's identifier)
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A portion of the organization's name
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Search all organizations that are part of the given organization
+    ///
+    /// Search parameter `partof` (reference to Organization).
+    pub fn partof(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OrganizationPartofTargets>,
+    > {
+        crate::search::Param::new(self, "partof")
+    }
+    /// A portion of the organization's name using some kind of phonetic matching algorithm
+    ///
+    /// Search parameter `phonetic` (string).
+    pub fn phonetic(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "phonetic")
+    }
+    /// A code for the type of organization
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `partof` of `Organization`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrganizationPartofTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<OrganizationPartofTargets> for Organization {}

@@ -585,3 +585,509 @@ impl crate::FhirResource for Patient {
         }
     }
 }
+/// Search builder for `Patient` resources: one method per search parameter of Patient (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type PatientSearch = crate::search::Search<Patient>;
+impl crate::search::Searchable for Patient {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "active",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-city",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-country",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-postalcode",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-state",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-use",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "age",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "animal-breed",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "animal-species",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "birthOrderBoolean",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "birthdate",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "careprovider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "city",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "country",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "deathdate",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "deceased",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "email",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "ethnicity",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "family",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gender",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "given",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "language",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "link",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "mothersMaidenName",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-agree",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["DocumentReference"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "phone",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "phonetic",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "postalCode",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "race",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "state",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "telecom",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
+    /// Whether the patient record is active
+    ///
+    /// Search parameter `active` (token).
+    pub fn active(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "active")
+    }
+    /// An address in any kind of address/part of the patient
+    ///
+    /// Search parameter `address` (string).
+    pub fn address(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address")
+    }
+    /// A city specified in an address
+    ///
+    /// Search parameter `address-city` (string).
+    pub fn address_city(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-city")
+    }
+    /// A country specified in an address
+    ///
+    /// Search parameter `address-country` (string).
+    pub fn address_country(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-country")
+    }
+    /// A postalCode specified in an address
+    ///
+    /// Search parameter `address-postalcode` (string).
+    pub fn address_postalcode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-postalcode")
+    }
+    /// A state specified in an address
+    ///
+    /// Search parameter `address-state` (string).
+    pub fn address_state(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-state")
+    }
+    /// A use code specified in an address
+    ///
+    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    pub fn address_use(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
+        crate::search::Param::new(self, "address-use")
+    }
+    /// Searches for patients based on age as calculated based on current date and date of birth.
+    ///
+    /// Search parameter `age` (number).
+    pub fn age(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "age")
+    }
+    /// The breed for animal patients
+    ///
+    /// Search parameter `animal-breed` (token).
+    pub fn animal_breed(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "animal-breed")
+    }
+    /// The species for animal patients
+    ///
+    /// Search parameter `animal-species` (token).
+    pub fn animal_species(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "animal-species")
+    }
+    /// Search based on whether a patient was part of a multiple birth or not.
+    ///
+    /// Search parameter `birthOrderBoolean` (token).
+    pub fn birth_order_boolean(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "birthOrderBoolean")
+    }
+    /// The patient's date of birth
+    ///
+    /// Search parameter `birthdate` (date).
+    pub fn birthdate(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "birthdate")
+    }
+    /// Patient's nominated care provider, could be a care manager, not the organization that manages the record
+    ///
+    /// Search parameter `careprovider` (reference to Organization, Practitioner).
+    pub fn careprovider(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PatientCareproviderTargets>,
+    > {
+        crate::search::Param::new(self, "careprovider")
+    }
+    /// Return records where one of the patient addresses matches on city.
+    ///
+    /// Search parameter `city` (string).
+    pub fn city(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "city")
+    }
+    /// Return records where one of the patient addresses matches on country.
+    ///
+    /// Search parameter `country` (string).
+    pub fn country(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "country")
+    }
+    /// The date of death has been provided and satisfies this search value
+    ///
+    /// Search parameter `deathdate` (date).
+    pub fn deathdate(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "deathdate")
+    }
+    /// This patient has been marked as deceased, or as a death date entered
+    ///
+    /// Search parameter `deceased` (token).
+    pub fn deceased(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "deceased")
+    }
+    /// A value in an email contact
+    ///
+    /// Search parameter `email` (token).
+    pub fn email(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "email")
+    }
+    /// Returns patients with an ethnicity extension matching the specified code.
+    ///
+    /// Search parameter `ethnicity` (token).
+    pub fn ethnicity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "ethnicity")
+    }
+    /// A portion of the family name of the patient
+    ///
+    /// Search parameter `family` (string).
+    pub fn family(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "family")
+    }
+    /// Gender of the patient
+    ///
+    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    pub fn gender(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
+        crate::search::Param::new(self, "gender")
+    }
+    /// A portion of the given name of the patient
+    ///
+    /// Search parameter `given` (string).
+    pub fn given(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "given")
+    }
+    /// A patient identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Language code (irrespective of use value)
+    ///
+    /// Search parameter `language` (token).
+    pub fn language(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "language")
+    }
+    /// All patients linked to the given patient
+    ///
+    /// Search parameter `link` (reference to Patient).
+    pub fn link(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<PatientLinkTargets>> {
+        crate::search::Param::new(self, "link")
+    }
+    /// Search based on patient's mother's maiden name
+    ///
+    /// Search parameter `mothersMaidenName` (string).
+    pub fn mothers_maiden_name(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "mothersMaidenName")
+    }
+    /// A portion of either family or given name of the patient
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// The organization at which this person is a patient
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PatientOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// Search by url for a participation agreement, which is stored in a DocumentReference
+    ///
+    /// Search parameter `part-agree` (reference to DocumentReference).
+    pub fn part_agree(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PatientPartAgreeTargets>,
+    > {
+        crate::search::Param::new(self, "part-agree")
+    }
+    /// A value in a phone contact
+    ///
+    /// Search parameter `phone` (token).
+    pub fn phone(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "phone")
+    }
+    /// A portion of either family or given name using some kind of phonetic matching algorithm
+    ///
+    /// Search parameter `phonetic` (string).
+    pub fn phonetic(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "phonetic")
+    }
+    /// Return records where one of the patient addresses matches on postalCode.
+    ///
+    /// Search parameter `postalCode` (string).
+    pub fn postal_code(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "postalCode")
+    }
+    /// Returns patients with a race extension matching the specified code.
+    ///
+    /// Search parameter `race` (token).
+    pub fn race(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "race")
+    }
+    /// Return records where one of the patient addresses matches on state.
+    ///
+    /// Search parameter `state` (string).
+    pub fn state(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "state")
+    }
+    /// The value in any kind of telecom details of the patient
+    ///
+    /// Search parameter `telecom` (token).
+    pub fn telecom(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "telecom")
+    }
+}
+/// The target types of the reference search parameter `careprovider` of `Patient`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PatientCareproviderTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<PatientCareproviderTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<PatientCareproviderTargets> for Practitioner {}
+/// The target types of the reference search parameter `link` of `Patient`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PatientLinkTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<PatientLinkTargets> for Patient {}
+/// The target types of the reference search parameter `organization` of `Patient`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PatientOrganizationTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<PatientOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `part-agree` of `Patient`: DocumentReference. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PatientPartAgreeTargets {}
+#[cfg(feature = "dstu2-document-reference")]
+impl crate::search::Target<PatientPartAgreeTargets> for DocumentReference {}

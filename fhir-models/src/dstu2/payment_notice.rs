@@ -145,3 +145,30 @@ impl crate::FhirResource for PaymentNotice {
         }
     }
 }
+/// Search builder for `PaymentNotice` resources: one method per search parameter of PaymentNotice (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type PaymentNoticeSearch = crate::search::Search<PaymentNotice>;
+impl crate::search::Searchable for PaymentNotice {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<PaymentNotice, M> {
+    /// The business identifier of the Eligibility
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+}

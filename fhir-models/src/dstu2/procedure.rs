@@ -412,3 +412,176 @@ impl crate::FhirResource for Procedure {
         }
     }
 }
+/// Search builder for `Procedure` resources: one method per search parameter of Procedure (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ProcedureSearch = crate::search::Search<Procedure>;
+impl crate::search::Searchable for Procedure {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Procedure, M> {
+    /// A code to identify a  procedure
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Date/Period the procedure was performed
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// The encounter associated with the procedure
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// A unique identifier for a procedure
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Where the procedure happened
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Search by subject - a patient
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedurePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The reference to the practitioner
+    ///
+    /// Search parameter `performer` (reference to Organization, Patient, Practitioner, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedurePerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Search by subject
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `Procedure`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<ProcedureEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `location` of `Procedure`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureLocationTargets {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<ProcedureLocationTargets> for Location {}
+/// The target types of the reference search parameter `patient` of `Procedure`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedurePatientTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<ProcedurePatientTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ProcedurePatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `Procedure`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedurePerformerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ProcedurePerformerTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ProcedurePerformerTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ProcedurePerformerTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<ProcedurePerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `Procedure`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureSubjectTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<ProcedureSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ProcedureSubjectTargets> for Patient {}

@@ -315,3 +315,156 @@ impl crate::FhirResource for ProcedureRequest {
         }
     }
 }
+/// Search builder for `ProcedureRequest` resources: one method per search parameter of ProcedureRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ProcedureRequestSearch = crate::search::Search<ProcedureRequest>;
+impl crate::search::Searchable for ProcedureRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "orderer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ProcedureRequest, M> {
+    /// Encounter request created during
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureRequestEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// A unique identifier of the Procedure Request
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Who made request
+    ///
+    /// Search parameter `orderer` (reference to Device, Patient, Practitioner, RelatedPerson).
+    pub fn orderer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureRequestOrdererTargets>,
+    > {
+        crate::search::Param::new(self, "orderer")
+    }
+    /// Search by subject - a patient
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who should perform the procedure
+    ///
+    /// Search parameter `performer` (reference to Organization, Patient, Practitioner, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureRequestPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Search by subject
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureRequestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `ProcedureRequest`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureRequestEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<ProcedureRequestEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `orderer` of `ProcedureRequest`: Device, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureRequestOrdererTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ProcedureRequestOrdererTargets> for Device {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ProcedureRequestOrdererTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ProcedureRequestOrdererTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<ProcedureRequestOrdererTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `ProcedureRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureRequestPatientTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<ProcedureRequestPatientTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ProcedureRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `ProcedureRequest`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureRequestPerformerTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ProcedureRequestPerformerTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ProcedureRequestPerformerTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ProcedureRequestPerformerTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<ProcedureRequestPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `ProcedureRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureRequestSubjectTargets {}
+#[cfg(feature = "dstu2-group")]
+impl crate::search::Target<ProcedureRequestSubjectTargets> for Group {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ProcedureRequestSubjectTargets> for Patient {}

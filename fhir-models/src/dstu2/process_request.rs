@@ -232,3 +232,88 @@ impl crate::FhirResource for ProcessRequest {
         }
     }
 }
+/// Search builder for `ProcessRequest` resources: one method per search parameter of ProcessRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ProcessRequestSearch = crate::search::Search<ProcessRequest>;
+impl crate::search::Searchable for ProcessRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "action",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "provider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ProcessRequest, M> {
+    /// The action requested by this resource
+    ///
+    /// Search parameter `action` (token, takes [`ActionList`]).
+    pub fn action(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ActionList>> {
+        crate::search::Param::new(self, "action")
+    }
+    /// The business identifier of the ProcessRequest
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The organization who generated this request
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcessRequestOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// The provider who regenerated this request
+    ///
+    /// Search parameter `provider` (reference to Practitioner).
+    pub fn provider(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcessRequestProviderTargets>,
+    > {
+        crate::search::Param::new(self, "provider")
+    }
+}
+/// The target types of the reference search parameter `organization` of `ProcessRequest`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcessRequestOrganizationTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ProcessRequestOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `provider` of `ProcessRequest`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcessRequestProviderTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ProcessRequestProviderTargets> for Practitioner {}

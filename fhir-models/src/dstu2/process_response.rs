@@ -221,3 +221,113 @@ impl crate::FhirResource for ProcessResponse {
         }
     }
 }
+/// Search builder for `ProcessResponse` resources: one method per search parameter of ProcessResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ProcessResponseSearch = crate::search::Search<ProcessResponse>;
+impl crate::search::Searchable for ProcessResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requestorganization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requestprovider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ProcessResponse, M> {
+    /// The business identifier of the Explanation of Benefit
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The organization who generated this resource
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcessResponseOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// The reference to the claim
+    ///
+    /// Search parameter `request` (reference to any resource).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// The Organization who is responsible the request transaction
+    ///
+    /// Search parameter `requestorganization` (reference to Organization).
+    pub fn requestorganization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcessResponseRequestorganizationTargets>,
+    > {
+        crate::search::Param::new(self, "requestorganization")
+    }
+    /// The Provider who is responsible the request transaction
+    ///
+    /// Search parameter `requestprovider` (reference to Practitioner).
+    pub fn requestprovider(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcessResponseRequestproviderTargets>,
+    > {
+        crate::search::Param::new(self, "requestprovider")
+    }
+}
+/// The target types of the reference search parameter `organization` of `ProcessResponse`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcessResponseOrganizationTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ProcessResponseOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `requestorganization` of `ProcessResponse`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcessResponseRequestorganizationTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ProcessResponseRequestorganizationTargets> for Organization {}
+/// The target types of the reference search parameter `requestprovider` of `ProcessResponse`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcessResponseRequestproviderTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ProcessResponseRequestproviderTargets> for Practitioner {}

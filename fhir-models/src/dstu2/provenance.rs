@@ -353,3 +353,184 @@ impl crate::FhirResource for Provenance {
         }
     }
 }
+/// Search builder for `Provenance` resources: one method per search parameter of Provenance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ProvenanceSearch = crate::search::Search<Provenance>;
+impl crate::search::Searchable for Provenance {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "agent",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "end",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entity",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entitytype",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sigtype",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "start",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "userid",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Provenance, M> {
+    /// Individual, device or organization playing role
+    ///
+    /// Search parameter `agent` (reference to Device, Organization, Patient, Practitioner, RelatedPerson).
+    pub fn agent(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProvenanceAgentTargets>,
+    > {
+        crate::search::Param::new(self, "agent")
+    }
+    /// End time with inclusive boundary, if not ongoing
+    ///
+    /// Search parameter `end` (date).
+    pub fn end(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "end")
+    }
+    /// Identity of entity
+    ///
+    /// Search parameter `entity` (uri).
+    pub fn entity(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "entity")
+    }
+    /// The type of resource in this entity
+    ///
+    /// Search parameter `entitytype` (token).
+    pub fn entitytype(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "entitytype")
+    }
+    /// Where the activity occurred, if relevant
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProvenanceLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Target Reference(s) (usually version specific)
+    ///
+    /// Search parameter `patient` (reference to any resource).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Indication of the reason the entity signed the object(s)
+    ///
+    /// Search parameter `sigtype` (token).
+    pub fn sigtype(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "sigtype")
+    }
+    /// Starting time with inclusive boundary
+    ///
+    /// Search parameter `start` (date).
+    pub fn start(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "start")
+    }
+    /// Target Reference(s) (usually version specific)
+    ///
+    /// Search parameter `target` (reference to any resource).
+    pub fn target(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "target")
+    }
+    /// Authorization-system identifier for the agent
+    ///
+    /// Search parameter `userid` (token on an Identifier).
+    pub fn userid(self) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "userid")
+    }
+}
+/// The target types of the reference search parameter `agent` of `Provenance`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProvenanceAgentTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<ProvenanceAgentTargets> for Device {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ProvenanceAgentTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ProvenanceAgentTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ProvenanceAgentTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<ProvenanceAgentTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `location` of `Provenance`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProvenanceLocationTargets {}
+#[cfg(feature = "dstu2-location")]
+impl crate::search::Target<ProvenanceLocationTargets> for Location {}

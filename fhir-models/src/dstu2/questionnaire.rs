@@ -319,3 +319,106 @@ impl crate::FhirResource for Questionnaire {
         }
     }
 }
+/// Search builder for `Questionnaire` resources: one method per search parameter of Questionnaire (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type QuestionnaireSearch = crate::search::Search<Questionnaire>;
+impl crate::search::Searchable for Questionnaire {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Questionnaire, M> {
+    /// A code that corresponds to the questionnaire or one of its groups
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// When the questionnaire was last changed
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// An identifier for the questionnaire
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The author of the questionnaire
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// The status of the questionnaire
+    ///
+    /// Search parameter `status` (token, takes [`QuestionnaireStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<QuestionnaireStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// All or part of the name of the questionnaire (title for the root group of the questionnaire)
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+    /// The business version of the questionnaire
+    ///
+    /// Search parameter `version` (string).
+    pub fn version(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "version")
+    }
+}

@@ -540,3 +540,177 @@ impl crate::FhirResource for QuestionnaireResponse {
         }
     }
 }
+/// Search builder for `QuestionnaireResponse` resources: one method per search parameter of QuestionnaireResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type QuestionnaireResponseSearch = crate::search::Search<QuestionnaireResponse>;
+impl crate::search::Searchable for QuestionnaireResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "authored",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "questionnaire",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Questionnaire"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<QuestionnaireResponse, M> {
+    /// The author of the questionnaire
+    ///
+    /// Search parameter `author` (reference to Device, Patient, Practitioner, RelatedPerson).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponseAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// When the questionnaire was authored
+    ///
+    /// Search parameter `authored` (date).
+    pub fn authored(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "authored")
+    }
+    /// Encounter during which questionnaire was authored
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponseEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// The patient that is the subject of the questionnaire
+    ///
+    /// Search parameter `patient` (reference to any resource).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The questionnaire the answers are provided for
+    ///
+    /// Search parameter `questionnaire` (reference to Questionnaire).
+    pub fn questionnaire(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponseQuestionnaireTargets>,
+    > {
+        crate::search::Param::new(self, "questionnaire")
+    }
+    /// The person who answered the questions
+    ///
+    /// Search parameter `source` (reference to Patient, Practitioner, RelatedPerson).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponseSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// The status of the questionnaire response
+    ///
+    /// Search parameter `status` (token, takes [`QuestionnaireResponseStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<QuestionnaireResponseStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// The subject of the questionnaire
+    ///
+    /// Search parameter `subject` (reference to any resource).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `author` of `QuestionnaireResponse`: Device, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponseAuthorTargets {}
+#[cfg(feature = "dstu2-device")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Device {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `encounter` of `QuestionnaireResponse`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponseEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<QuestionnaireResponseEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `questionnaire` of `QuestionnaireResponse`: Questionnaire. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponseQuestionnaireTargets {}
+#[cfg(feature = "dstu2-questionnaire")]
+impl crate::search::Target<QuestionnaireResponseQuestionnaireTargets> for Questionnaire {}
+/// The target types of the reference search parameter `source` of `QuestionnaireResponse`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponseSourceTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<QuestionnaireResponseSourceTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<QuestionnaireResponseSourceTargets> for Practitioner {}
+#[cfg(feature = "dstu2-related-person")]
+impl crate::search::Target<QuestionnaireResponseSourceTargets> for RelatedPerson {}

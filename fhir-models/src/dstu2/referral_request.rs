@@ -179,3 +179,156 @@ impl crate::FhirResource for ReferralRequest {
         }
     }
 }
+/// Search builder for `ReferralRequest` resources: one method per search parameter of ReferralRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ReferralRequestSearch = crate::search::Search<ReferralRequest>;
+impl crate::search::Searchable for ReferralRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "priority",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recipient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specialty",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ReferralRequest, M> {
+    /// Creation or activation date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Who the referral is about
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ReferralRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The priority assigned to the referral
+    ///
+    /// Search parameter `priority` (token).
+    pub fn priority(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "priority")
+    }
+    /// The person that the referral was sent to
+    ///
+    /// Search parameter `recipient` (reference to Organization, Practitioner).
+    pub fn recipient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ReferralRequestRecipientTargets>,
+    > {
+        crate::search::Param::new(self, "recipient")
+    }
+    /// Requester of referral / transfer of care
+    ///
+    /// Search parameter `requester` (reference to Organization, Patient, Practitioner).
+    pub fn requester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ReferralRequestRequesterTargets>,
+    > {
+        crate::search::Param::new(self, "requester")
+    }
+    /// The specialty that the referral is for
+    ///
+    /// Search parameter `specialty` (token).
+    pub fn specialty(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "specialty")
+    }
+    /// The status of the referral
+    ///
+    /// Search parameter `status` (token, takes [`ReferralStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ReferralStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The type of the referral
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `patient` of `ReferralRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ReferralRequestPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ReferralRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `recipient` of `ReferralRequest`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ReferralRequestRecipientTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ReferralRequestRecipientTargets> for Organization {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ReferralRequestRecipientTargets> for Practitioner {}
+/// The target types of the reference search parameter `requester` of `ReferralRequest`: Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ReferralRequestRequesterTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<ReferralRequestRequesterTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<ReferralRequestRequesterTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<ReferralRequestRequesterTargets> for Practitioner {}

@@ -254,3 +254,108 @@ impl crate::FhirResource for SearchParameter {
         }
     }
 }
+/// Search builder for `SearchParameter` resources: one method per search parameter of SearchParameter (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SearchParameterSearch = crate::search::Search<SearchParameter>;
+impl crate::search::Searchable for SearchParameter {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "base",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
+    /// The resource type this search parameter applies to
+    ///
+    /// Search parameter `base` (token, takes [`ResourceType`]).
+    pub fn base(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
+        crate::search::Param::new(self, "base")
+    }
+    /// Code used in URL
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Documentation for  search parameter
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// Informal name for this search parameter
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Types of resource (if a resource reference)
+    ///
+    /// Search parameter `target` (token, takes [`ResourceType`]).
+    pub fn target(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
+        crate::search::Param::new(self, "target")
+    }
+    /// number | date | string | token | reference | composite | quantity | uri
+    ///
+    /// Search parameter `type` (token, takes [`SearchParamType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SearchParamType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Absolute URL used to reference this search parameter
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+}

@@ -149,3 +149,89 @@ impl crate::FhirResource for Slot {
         }
     }
 }
+/// Search builder for `Slot` resources: one method per search parameter of Slot (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SlotSearch = crate::search::Search<Slot>;
+impl crate::search::Searchable for Slot {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "fb-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "schedule",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Schedule"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "slot-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "start",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Slot, M> {
+    /// The free/busy status of the appointment
+    ///
+    /// Search parameter `fb-type` (token, takes [`SlotStatus`]).
+    pub fn fb_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SlotStatus>> {
+        crate::search::Param::new(self, "fb-type")
+    }
+    /// A Slot Identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The Schedule Resource that we are seeking a slot within
+    ///
+    /// Search parameter `schedule` (reference to Schedule).
+    pub fn schedule(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<SlotScheduleTargets>> {
+        crate::search::Param::new(self, "schedule")
+    }
+    /// The type of appointments that can be booked into the slot
+    ///
+    /// Search parameter `slot-type` (token).
+    pub fn slot_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "slot-type")
+    }
+    /// Appointment date/time.
+    ///
+    /// Search parameter `start` (date).
+    pub fn start(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "start")
+    }
+}
+/// The target types of the reference search parameter `schedule` of `Slot`: Schedule. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SlotScheduleTargets {}
+#[cfg(feature = "dstu2-schedule")]
+impl crate::search::Target<SlotScheduleTargets> for Schedule {}

@@ -483,3 +483,305 @@ impl crate::FhirResource for StructureDefinition {
         }
     }
 }
+/// Search builder for `StructureDefinition` resources: one method per search parameter of StructureDefinition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type StructureDefinitionSearch = crate::search::Search<StructureDefinition>;
+impl crate::search::Searchable for StructureDefinition {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "abstract",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "base",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "base-path",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "display",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "experimental",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "ext-context",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "kind",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "path",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "valueset",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ValueSet"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
+    /// Whether the structure is abstract
+    ///
+    /// Search parameter `abstract` (token).
+    pub fn r#abstract(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "abstract")
+    }
+    /// Structure that this set of constraints applies to
+    ///
+    /// Search parameter `base` (uri).
+    pub fn base(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "base")
+    }
+    /// Path that identifies the base element
+    ///
+    /// Search parameter `base-path` (token).
+    pub fn base_path(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "base-path")
+    }
+    /// A code for the profile
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// A use context assigned to the structure
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// resource | datatype | mapping | extension
+    ///
+    /// Search parameter `context-type` (token, takes [`ExtensionContext`]).
+    pub fn context_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ExtensionContext>> {
+        crate::search::Param::new(self, "context-type")
+    }
+    /// The profile publication date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Text search in the description of the profile
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// Use this name when displaying the value
+    ///
+    /// Search parameter `display` (string).
+    pub fn display(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "display")
+    }
+    /// If for testing purposes, not real usage
+    ///
+    /// Search parameter `experimental` (token).
+    pub fn experimental(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "experimental")
+    }
+    /// Where the extension can be used in instances
+    ///
+    /// Search parameter `ext-context` (string).
+    pub fn ext_context(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "ext-context")
+    }
+    /// The identifier of the profile
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// datatype | resource | logical
+    ///
+    /// Search parameter `kind` (token, takes [`StructureDefinitionKind`]).
+    pub fn kind(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<StructureDefinitionKind>> {
+        crate::search::Param::new(self, "kind")
+    }
+    /// Name of the profile
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// A path that is constrained in the profile
+    ///
+    /// Search parameter `path` (token).
+    pub fn path(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "path")
+    }
+    /// Name of the publisher of the profile
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// The current status of the profile
+    ///
+    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ConformanceResourceStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// Any datatype or resource, including abstract ones
+    ///
+    /// Search parameter `type` (token, takes [`FHIRDefinedType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<FHIRDefinedType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Absolute URL used to reference this StructureDefinition
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// A vocabulary binding reference
+    ///
+    /// Search parameter `valueset` (reference to ValueSet).
+    pub fn valueset(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<StructureDefinitionValuesetTargets>,
+    > {
+        crate::search::Param::new(self, "valueset")
+    }
+    /// The version identifier of the profile
+    ///
+    /// Search parameter `version` (token).
+    pub fn version(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "version")
+    }
+}
+/// The target types of the reference search parameter `valueset` of `StructureDefinition`: ValueSet. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum StructureDefinitionValuesetTargets {}
+#[cfg(feature = "dstu2-value-set")]
+impl crate::search::Target<StructureDefinitionValuesetTargets> for ValueSet {}

@@ -216,3 +216,108 @@ impl crate::FhirResource for Subscription {
         }
     }
 }
+/// Search builder for `Subscription` resources: one method per search parameter of Subscription (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SubscriptionSearch = crate::search::Search<Subscription>;
+impl crate::search::Searchable for Subscription {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "contact",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "criteria",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "payload",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "tag",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Subscription, M> {
+    /// Contact details for source (e.g.
+    ///
+    /// Search parameter `contact` (token).
+    pub fn contact(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "contact")
+    }
+    /// Rule for server push criteria
+    ///
+    /// Search parameter `criteria` (string).
+    pub fn criteria(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "criteria")
+    }
+    /// Mimetype to send, or blank for no payload
+    ///
+    /// Search parameter `payload` (string).
+    pub fn payload(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "payload")
+    }
+    /// requested | active | error | off
+    ///
+    /// Search parameter `status` (token, takes [`SubscriptionStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SubscriptionStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// A tag to add to matching resources
+    ///
+    /// Search parameter `tag` (token).
+    pub fn tag(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "tag")
+    }
+    /// rest-hook | websocket | email | sms | message
+    ///
+    /// Search parameter `type` (token, takes [`SubscriptionChannelType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SubscriptionChannelType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Where the channel points to
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+}

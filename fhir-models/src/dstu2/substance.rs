@@ -248,3 +248,118 @@ impl crate::FhirResource for Substance {
         }
     }
 }
+/// Search builder for `Substance` resources: one method per search parameter of Substance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SubstanceSearch = crate::search::Search<Substance>;
+impl crate::search::Searchable for Substance {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "container-identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "expiry",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "substance",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Substance"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Substance, M> {
+    /// The category of the substance
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// The code of the substance
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Identifier of the package/container
+    ///
+    /// Search parameter `container-identifier` (token on an Identifier).
+    pub fn container_identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "container-identifier")
+    }
+    /// Expiry date of package or container of substance
+    ///
+    /// Search parameter `expiry` (date).
+    pub fn expiry(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "expiry")
+    }
+    /// Unique identifier for the substance
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Amount of substance in the package
+    ///
+    /// Search parameter `quantity` (quantity).
+    pub fn quantity(self) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "quantity")
+    }
+    /// A component of the substance
+    ///
+    /// Search parameter `substance` (reference to Substance).
+    pub fn substance(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SubstanceSubstanceTargets>,
+    > {
+        crate::search::Param::new(self, "substance")
+    }
+}
+/// The target types of the reference search parameter `substance` of `Substance`: Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SubstanceSubstanceTargets {}
+#[cfg(feature = "dstu2-substance")]
+impl crate::search::Target<SubstanceSubstanceTargets> for Substance {}

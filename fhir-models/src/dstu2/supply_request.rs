@@ -239,3 +239,140 @@ impl crate::FhirResource for SupplyRequest {
         }
     }
 }
+/// Search builder for `SupplyRequest` resources: one method per search parameter of SupplyRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SupplyRequestSearch = crate::search::Search<SupplyRequest>;
+impl crate::search::Searchable for SupplyRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "kind",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "supplier",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
+    /// When the request was made
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Unique identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The kind of supply (central, non-stock, etc.)
+    ///
+    /// Search parameter `kind` (token).
+    pub fn kind(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "kind")
+    }
+    /// Patient for whom the item is supplied
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SupplyRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who initiated this order
+    ///
+    /// Search parameter `source` (reference to Organization, Patient, Practitioner).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SupplyRequestSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// requested | completed | failed | cancelled
+    ///
+    /// Search parameter `status` (token, takes [`SupplyRequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SupplyRequestStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who is intended to fulfill the request
+    ///
+    /// Search parameter `supplier` (reference to Organization).
+    pub fn supplier(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SupplyRequestSupplierTargets>,
+    > {
+        crate::search::Param::new(self, "supplier")
+    }
+}
+/// The target types of the reference search parameter `patient` of `SupplyRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SupplyRequestPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<SupplyRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `source` of `SupplyRequest`: Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SupplyRequestSourceTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<SupplyRequestSourceTargets> for Organization {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<SupplyRequestSourceTargets> for Patient {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<SupplyRequestSourceTargets> for Practitioner {}
+/// The target types of the reference search parameter `supplier` of `SupplyRequest`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SupplyRequestSupplierTargets {}
+#[cfg(feature = "dstu2-organization")]
+impl crate::search::Target<SupplyRequestSupplierTargets> for Organization {}

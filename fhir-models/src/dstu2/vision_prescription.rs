@@ -295,3 +295,108 @@ impl crate::FhirResource for VisionPrescription {
         }
     }
 }
+/// Search builder for `VisionPrescription` resources: one method per search parameter of VisionPrescription (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type VisionPrescriptionSearch = crate::search::Search<VisionPrescription>;
+impl crate::search::Searchable for VisionPrescription {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "datewritten",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "prescriber",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<VisionPrescription, M> {
+    /// Return prescriptions written on this date
+    ///
+    /// Search parameter `datewritten` (date).
+    pub fn datewritten(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "datewritten")
+    }
+    /// Return prescriptions with this encounter identifier
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<VisionPrescriptionEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Return prescriptions with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The identity of a patient to list dispenses for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<VisionPrescriptionPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who authorizes the vision product
+    ///
+    /// Search parameter `prescriber` (reference to Practitioner).
+    pub fn prescriber(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<VisionPrescriptionPrescriberTargets>,
+    > {
+        crate::search::Param::new(self, "prescriber")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `VisionPrescription`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum VisionPrescriptionEncounterTargets {}
+#[cfg(feature = "dstu2-encounter")]
+impl crate::search::Target<VisionPrescriptionEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `VisionPrescription`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum VisionPrescriptionPatientTargets {}
+#[cfg(feature = "dstu2-patient")]
+impl crate::search::Target<VisionPrescriptionPatientTargets> for Patient {}
+/// The target types of the reference search parameter `prescriber` of `VisionPrescription`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum VisionPrescriptionPrescriberTargets {}
+#[cfg(feature = "dstu2-practitioner")]
+impl crate::search::Target<VisionPrescriptionPrescriberTargets> for Practitioner {}

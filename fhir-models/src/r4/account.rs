@@ -257,3 +257,165 @@ impl crate::FhirResource for Account {
         }
     }
 }
+/// Search builder for `Account` resources: one method per search parameter of Account (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AccountSearch = crate::search::Search<Account>;
+impl crate::search::Searchable for Account {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "owner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Account, M> {
+    /// Account number
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Human-readable label
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Entity managing the Account
+    ///
+    /// Search parameter `owner` (reference to Organization).
+    pub fn owner(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<AccountOwnerTargets>> {
+        crate::search::Param::new(self, "owner")
+    }
+    /// The entity that caused the expenses
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AccountPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Transaction window
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// active | inactive | entered-in-error | on-hold | unknown
+    ///
+    /// Search parameter `status` (token, takes [`AccountStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AccountStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The entity that caused the expenses
+    ///
+    /// Search parameter `subject` (reference to Device, HealthcareService, Location, Organization, Patient, Practitioner, PractitionerRole).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AccountSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// E.g.
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `owner` of `Account`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AccountOwnerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<AccountOwnerTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `Account`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AccountPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AccountPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AccountSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<AccountSubjectTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<AccountSubjectTargets> for HealthcareService {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<AccountSubjectTargets> for Location {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<AccountSubjectTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AccountSubjectTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AccountSubjectTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<AccountSubjectTargets> for PractitionerRole {}

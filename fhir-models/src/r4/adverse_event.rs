@@ -326,3 +326,262 @@ impl crate::FhirResource for AdverseEvent {
         }
     }
 }
+/// Search builder for `AdverseEvent` resources: one method per search parameter of AdverseEvent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AdverseEventSearch = crate::search::Search<AdverseEvent>;
+impl crate::search::Searchable for AdverseEvent {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "actuality",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "event",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recorder",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "resultingcondition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "seriousness",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "severity",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "study",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ResearchStudy"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "substance",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Immunization",
+                "Medication",
+                "MedicationAdministration",
+                "MedicationStatement",
+                "Procedure",
+                "Substance",
+            ],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<AdverseEvent, M> {
+    /// actual | potential
+    ///
+    /// Search parameter `actuality` (token, takes [`AdverseEventActuality`]).
+    pub fn actuality(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AdverseEventActuality>> {
+        crate::search::Param::new(self, "actuality")
+    }
+    /// product-problem | product-quality | product-use-error | wrong-dose | incorrect-prescribing-information | wrong-technique | wrong-route-of-administration | wrong-rate | wrong-duration | wrong-time | expired-drug | medical-device-use-error | problem-different-manufacturer | unsafe-physical-environment
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// When the event occurred
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Type of the event itself in relation to the subject
+    ///
+    /// Search parameter `event` (token).
+    pub fn event(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "event")
+    }
+    /// Location where adverse event occurred
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AdverseEventLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Who recorded the adverse event
+    ///
+    /// Search parameter `recorder` (reference to Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn recorder(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AdverseEventRecorderTargets>,
+    > {
+        crate::search::Param::new(self, "recorder")
+    }
+    /// Effect on the subject due to this event
+    ///
+    /// Search parameter `resultingcondition` (reference to Condition).
+    pub fn resultingcondition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AdverseEventResultingconditionTargets>,
+    > {
+        crate::search::Param::new(self, "resultingcondition")
+    }
+    /// Seriousness of the event
+    ///
+    /// Search parameter `seriousness` (token).
+    pub fn seriousness(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "seriousness")
+    }
+    /// mild | moderate | severe
+    ///
+    /// Search parameter `severity` (token).
+    pub fn severity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "severity")
+    }
+    /// AdverseEvent.study
+    ///
+    /// Search parameter `study` (reference to ResearchStudy).
+    pub fn study(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AdverseEventStudyTargets>,
+    > {
+        crate::search::Param::new(self, "study")
+    }
+    /// Subject impacted by event
+    ///
+    /// Search parameter `subject` (reference to Group, Patient, Practitioner, RelatedPerson).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AdverseEventSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Refers to the specific entity that caused the adverse event
+    ///
+    /// Search parameter `substance` (reference to Device, Immunization, Medication, MedicationAdministration, MedicationStatement, Procedure, Substance).
+    pub fn substance(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AdverseEventSubstanceTargets>,
+    > {
+        crate::search::Param::new(self, "substance")
+    }
+}
+/// The target types of the reference search parameter `location` of `AdverseEvent`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AdverseEventLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<AdverseEventLocationTargets> for Location {}
+/// The target types of the reference search parameter `recorder` of `AdverseEvent`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AdverseEventRecorderTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AdverseEventRecorderTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AdverseEventRecorderTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<AdverseEventRecorderTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<AdverseEventRecorderTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `resultingcondition` of `AdverseEvent`: Condition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AdverseEventResultingconditionTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<AdverseEventResultingconditionTargets> for Condition {}
+/// The target types of the reference search parameter `study` of `AdverseEvent`: ResearchStudy. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AdverseEventStudyTargets {}
+#[cfg(feature = "r4-research-study")]
+impl crate::search::Target<AdverseEventStudyTargets> for ResearchStudy {}
+/// The target types of the reference search parameter `subject` of `AdverseEvent`: Group, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AdverseEventSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<AdverseEventSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AdverseEventSubjectTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AdverseEventSubjectTargets> for Practitioner {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<AdverseEventSubjectTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `substance` of `AdverseEvent`: Device, Immunization, Medication, MedicationAdministration, MedicationStatement, Procedure, Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AdverseEventSubstanceTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<AdverseEventSubstanceTargets> for Device {}
+#[cfg(feature = "r4-immunization")]
+impl crate::search::Target<AdverseEventSubstanceTargets> for Immunization {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<AdverseEventSubstanceTargets> for Medication {}
+#[cfg(feature = "r4-medication-administration")]
+impl crate::search::Target<AdverseEventSubstanceTargets> for MedicationAdministration {}
+#[cfg(feature = "r4-medication-statement")]
+impl crate::search::Target<AdverseEventSubstanceTargets> for MedicationStatement {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<AdverseEventSubstanceTargets> for Procedure {}
+#[cfg(feature = "r4-substance")]
+impl crate::search::Target<AdverseEventSubstanceTargets> for Substance {}

@@ -334,3 +334,281 @@ impl crate::FhirResource for AllergyIntolerance {
         }
     }
 }
+/// Search builder for `AllergyIntolerance` resources: one method per search parameter of AllergyIntolerance (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AllergyIntoleranceSearch = crate::search::Search<AllergyIntolerance>;
+impl crate::search::Searchable for AllergyIntolerance {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "asserter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "clinical-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "criticality",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "last-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "manifestation",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "onset",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recorder",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "route",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "severity",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "verification-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
+    /// Source of the information about the allergy
+    ///
+    /// Search parameter `asserter` (reference to Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn asserter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AllergyIntoleranceAsserterTargets>,
+    > {
+        crate::search::Param::new(self, "asserter")
+    }
+    /// food | medication | environment | biologic
+    ///
+    /// Search parameter `category` (token, takes [`AllergyIntoleranceCategory`]).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<AllergyIntoleranceCategory>,
+    > {
+        crate::search::Param::new(self, "category")
+    }
+    /// active | inactive | resolved
+    ///
+    /// Search parameter `clinical-status` (token).
+    pub fn clinical_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "clinical-status")
+    }
+    /// Code that identifies the allergy or intolerance
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// low | high | unable-to-assess
+    ///
+    /// Search parameter `criticality` (token, takes [`AllergyIntoleranceCriticality`]).
+    pub fn criticality(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<AllergyIntoleranceCriticality>,
+    > {
+        crate::search::Param::new(self, "criticality")
+    }
+    /// Date first version of the resource instance was recorded
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// External ids for this item
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Date(/time) of last known occurrence of a reaction
+    ///
+    /// Search parameter `last-date` (date).
+    pub fn last_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "last-date")
+    }
+    /// Clinical symptoms/signs associated with the Event
+    ///
+    /// Search parameter `manifestation` (token).
+    pub fn manifestation(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "manifestation")
+    }
+    /// Date(/time) when manifestations showed
+    ///
+    /// Search parameter `onset` (date).
+    pub fn onset(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "onset")
+    }
+    /// Who the sensitivity is for
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AllergyIntolerancePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who recorded the sensitivity
+    ///
+    /// Search parameter `recorder` (reference to Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn recorder(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AllergyIntoleranceRecorderTargets>,
+    > {
+        crate::search::Param::new(self, "recorder")
+    }
+    /// How the subject was exposed to the substance
+    ///
+    /// Search parameter `route` (token).
+    pub fn route(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "route")
+    }
+    /// mild | moderate | severe (of event as a whole)
+    ///
+    /// Search parameter `severity` (token, takes [`AllergyIntoleranceSeverity`]).
+    pub fn severity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<AllergyIntoleranceSeverity>,
+    > {
+        crate::search::Param::new(self, "severity")
+    }
+    /// allergy | intolerance - Underlying mechanism (if known)
+    ///
+    /// Search parameter `type` (token, takes [`AllergyIntoleranceType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AllergyIntoleranceType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// unconfirmed | confirmed | refuted | entered-in-error
+    ///
+    /// Search parameter `verification-status` (token).
+    pub fn verification_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "verification-status")
+    }
+}
+/// The target types of the reference search parameter `asserter` of `AllergyIntolerance`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AllergyIntoleranceAsserterTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AllergyIntoleranceAsserterTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AllergyIntoleranceAsserterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<AllergyIntoleranceAsserterTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<AllergyIntoleranceAsserterTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `AllergyIntolerance`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AllergyIntolerancePatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<AllergyIntolerancePatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AllergyIntolerancePatientTargets> for Patient {}
+/// The target types of the reference search parameter `recorder` of `AllergyIntolerance`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AllergyIntoleranceRecorderTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<AllergyIntoleranceRecorderTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<AllergyIntoleranceRecorderTargets> for RelatedPerson {}

@@ -295,3 +295,343 @@ impl crate::FhirResource for Appointment {
         }
     }
 }
+/// Search builder for `Appointment` resources: one method per search parameter of Appointment (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AppointmentSearch = crate::search::Search<Appointment>;
+impl crate::search::Searchable for Appointment {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "actor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "appointment-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ServiceRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "practitioner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-reference",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Condition",
+                "ImmunizationRecommendation",
+                "Observation",
+                "Procedure",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service-category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "slot",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Slot"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specialty",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "supporting-info",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Appointment, M> {
+    /// Any one of the individuals participating in the appointment
+    ///
+    /// Search parameter `actor` (reference to Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn actor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentActorTargets>,
+    > {
+        crate::search::Param::new(self, "actor")
+    }
+    /// The style of appointment or patient that has been booked in the slot (not service type)
+    ///
+    /// Search parameter `appointment-type` (token).
+    pub fn appointment_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "appointment-type")
+    }
+    /// The service request this appointment is allocated to assess
+    ///
+    /// Search parameter `based-on` (reference to ServiceRequest).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentBasedOnTargets>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Appointment date/time.
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// An Identifier of the Appointment
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// This location is listed in the participants of the appointment
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// The Participation status of the subject, or other participant on the appointment.
+    ///
+    /// Search parameter `part-status` (token, takes [`ParticipationStatus`]).
+    pub fn part_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ParticipationStatus>> {
+        crate::search::Param::new(self, "part-status")
+    }
+    /// One of the individuals of the appointment is this patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// One of the individuals of the appointment is this practitioner
+    ///
+    /// Search parameter `practitioner` (reference to Practitioner).
+    pub fn practitioner(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentPractitionerTargets>,
+    > {
+        crate::search::Param::new(self, "practitioner")
+    }
+    /// Coded reason this appointment is scheduled
+    ///
+    /// Search parameter `reason-code` (token).
+    pub fn reason_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason-code")
+    }
+    /// Reason the appointment is to take place (resource)
+    ///
+    /// Search parameter `reason-reference` (reference to Condition, ImmunizationRecommendation, Observation, Procedure).
+    pub fn reason_reference(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentReasonReferenceTargets>,
+    > {
+        crate::search::Param::new(self, "reason-reference")
+    }
+    /// A broad categorization of the service that is to be performed during this appointment
+    ///
+    /// Search parameter `service-category` (token).
+    pub fn service_category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "service-category")
+    }
+    /// The specific service that is to be performed during this appointment
+    ///
+    /// Search parameter `service-type` (token).
+    pub fn service_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "service-type")
+    }
+    /// The slots that this appointment is filling
+    ///
+    /// Search parameter `slot` (reference to Slot).
+    pub fn slot(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentSlotTargets>,
+    > {
+        crate::search::Param::new(self, "slot")
+    }
+    /// The specialty of a practitioner that would be required to perform the service requested in this appointment
+    ///
+    /// Search parameter `specialty` (token).
+    pub fn specialty(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "specialty")
+    }
+    /// The overall status of the appointment
+    ///
+    /// Search parameter `status` (token, takes [`AppointmentStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AppointmentStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Additional information to support the appointment
+    ///
+    /// Search parameter `supporting-info` (reference to any resource).
+    pub fn supporting_info(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "supporting-info")
+    }
+}
+/// The target types of the reference search parameter `actor` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentActorTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<AppointmentActorTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<AppointmentActorTargets> for HealthcareService {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<AppointmentActorTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AppointmentActorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AppointmentActorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<AppointmentActorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<AppointmentActorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `based-on` of `Appointment`: ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentBasedOnTargets {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<AppointmentBasedOnTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `location` of `Appointment`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<AppointmentLocationTargets> for Location {}
+/// The target types of the reference search parameter `patient` of `Appointment`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AppointmentPatientTargets> for Patient {}
+/// The target types of the reference search parameter `practitioner` of `Appointment`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentPractitionerTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AppointmentPractitionerTargets> for Practitioner {}
+/// The target types of the reference search parameter `reason-reference` of `Appointment`: Condition, ImmunizationRecommendation, Observation, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentReasonReferenceTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<AppointmentReasonReferenceTargets> for Condition {}
+#[cfg(feature = "r4-immunization-recommendation")]
+impl crate::search::Target<AppointmentReasonReferenceTargets>
+for ImmunizationRecommendation {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<AppointmentReasonReferenceTargets> for Observation {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<AppointmentReasonReferenceTargets> for Procedure {}
+/// The target types of the reference search parameter `slot` of `Appointment`: Slot. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentSlotTargets {}
+#[cfg(feature = "r4-slot")]
+impl crate::search::Target<AppointmentSlotTargets> for Slot {}

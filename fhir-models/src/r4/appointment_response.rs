@@ -141,3 +141,174 @@ impl crate::FhirResource for AppointmentResponse {
         }
     }
 }
+/// Search builder for `AppointmentResponse` resources: one method per search parameter of AppointmentResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AppointmentResponseSearch = crate::search::Search<AppointmentResponse>;
+impl crate::search::Searchable for AppointmentResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "actor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "appointment",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Appointment"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "practitioner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<AppointmentResponse, M> {
+    /// The Person, Location/HealthcareService or Device that this appointment response replies for
+    ///
+    /// Search parameter `actor` (reference to Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn actor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponseActorTargets>,
+    > {
+        crate::search::Param::new(self, "actor")
+    }
+    /// The appointment that the response is attached to
+    ///
+    /// Search parameter `appointment` (reference to Appointment).
+    pub fn appointment(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponseAppointmentTargets>,
+    > {
+        crate::search::Param::new(self, "appointment")
+    }
+    /// An Identifier in this appointment response
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// This Response is for this Location
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponseLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// The participants acceptance status for this appointment
+    ///
+    /// Search parameter `part-status` (token, takes [`ParticipationStatus`]).
+    pub fn part_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ParticipationStatus>> {
+        crate::search::Param::new(self, "part-status")
+    }
+    /// This Response is for this Patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponsePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// This Response is for this Practitioner
+    ///
+    /// Search parameter `practitioner` (reference to Practitioner).
+    pub fn practitioner(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AppointmentResponsePractitionerTargets>,
+    > {
+        crate::search::Param::new(self, "practitioner")
+    }
+}
+/// The target types of the reference search parameter `actor` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponseActorTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<AppointmentResponseActorTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<AppointmentResponseActorTargets> for HealthcareService {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<AppointmentResponseActorTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AppointmentResponseActorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AppointmentResponseActorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<AppointmentResponseActorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<AppointmentResponseActorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `appointment` of `AppointmentResponse`: Appointment. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponseAppointmentTargets {}
+#[cfg(feature = "r4-appointment")]
+impl crate::search::Target<AppointmentResponseAppointmentTargets> for Appointment {}
+/// The target types of the reference search parameter `location` of `AppointmentResponse`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponseLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<AppointmentResponseLocationTargets> for Location {}
+/// The target types of the reference search parameter `patient` of `AppointmentResponse`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponsePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AppointmentResponsePatientTargets> for Patient {}
+/// The target types of the reference search parameter `practitioner` of `AppointmentResponse`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AppointmentResponsePractitionerTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AppointmentResponsePractitionerTargets> for Practitioner {}

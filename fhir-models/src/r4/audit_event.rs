@@ -559,3 +559,319 @@ impl crate::FhirResource for AuditEvent {
         }
     }
 }
+/// Search builder for `AuditEvent` resources: one method per search parameter of AuditEvent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type AuditEventSearch = crate::search::Search<AuditEvent>;
+impl crate::search::Searchable for AuditEvent {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "action",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "agent",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "agent-name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "agent-role",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "altid",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entity",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entity-name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entity-role",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entity-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "outcome",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "policy",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "site",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subtype",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<AuditEvent, M> {
+    /// Type of action performed during the event
+    ///
+    /// Search parameter `action` (token, takes [`AuditEventAction`]).
+    pub fn action(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AuditEventAction>> {
+        crate::search::Param::new(self, "action")
+    }
+    /// Identifier for the network access point of the user device
+    ///
+    /// Search parameter `address` (string).
+    pub fn address(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address")
+    }
+    /// Identifier of who
+    ///
+    /// Search parameter `agent` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn agent(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AuditEventAgentTargets>,
+    > {
+        crate::search::Param::new(self, "agent")
+    }
+    /// Human friendly name for the agent
+    ///
+    /// Search parameter `agent-name` (string).
+    pub fn agent_name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "agent-name")
+    }
+    /// Agent role in the event
+    ///
+    /// Search parameter `agent-role` (token).
+    pub fn agent_role(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "agent-role")
+    }
+    /// Alternative User identity
+    ///
+    /// Search parameter `altid` (token).
+    pub fn altid(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "altid")
+    }
+    /// Time when the event was recorded
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Specific instance of resource
+    ///
+    /// Search parameter `entity` (reference to any resource).
+    pub fn entity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "entity")
+    }
+    /// Descriptor for entity
+    ///
+    /// Search parameter `entity-name` (string).
+    pub fn entity_name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "entity-name")
+    }
+    /// What role the entity played
+    ///
+    /// Search parameter `entity-role` (token).
+    pub fn entity_role(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "entity-role")
+    }
+    /// Type of entity involved
+    ///
+    /// Search parameter `entity-type` (token).
+    pub fn entity_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "entity-type")
+    }
+    /// Whether the event succeeded or failed
+    ///
+    /// Search parameter `outcome` (token, takes [`AuditEventOutcome`]).
+    pub fn outcome(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AuditEventOutcome>> {
+        crate::search::Param::new(self, "outcome")
+    }
+    /// Identifier of who
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AuditEventPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Policy that authorized event
+    ///
+    /// Search parameter `policy` (uri).
+    pub fn policy(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "policy")
+    }
+    /// Logical source location within the enterprise
+    ///
+    /// Search parameter `site` (token).
+    pub fn site(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "site")
+    }
+    /// The identity of source detecting the event
+    ///
+    /// Search parameter `source` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<AuditEventSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// More specific type/id for the event
+    ///
+    /// Search parameter `subtype` (token).
+    pub fn subtype(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "subtype")
+    }
+    /// Type/identifier of event
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `agent` of `AuditEvent`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AuditEventAgentTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<AuditEventAgentTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<AuditEventAgentTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AuditEventAgentTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AuditEventAgentTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<AuditEventAgentTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<AuditEventAgentTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `AuditEvent`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AuditEventPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AuditEventPatientTargets> for Patient {}
+/// The target types of the reference search parameter `source` of `AuditEvent`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum AuditEventSourceTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<AuditEventSourceTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<AuditEventSourceTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<AuditEventSourceTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<AuditEventSourceTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<AuditEventSourceTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<AuditEventSourceTargets> for RelatedPerson {}

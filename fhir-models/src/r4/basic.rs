@@ -115,3 +115,125 @@ impl crate::FhirResource for Basic {
         }
     }
 }
+/// Search builder for `Basic` resources: one method per search parameter of Basic (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type BasicSearch = crate::search::Search<Basic>;
+impl crate::search::Searchable for Basic {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Basic, M> {
+    /// Who created
+    ///
+    /// Search parameter `author` (reference to Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<BasicAuthorTargets>> {
+        crate::search::Param::new(self, "author")
+    }
+    /// Kind of Resource
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// When created
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// Business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Identifies the focus of this resource
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<BasicPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Identifies the focus of this resource
+    ///
+    /// Search parameter `subject` (reference to any resource).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `author` of `Basic`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum BasicAuthorTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<BasicAuthorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<BasicAuthorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<BasicAuthorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<BasicAuthorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<BasicAuthorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `Basic`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum BasicPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<BasicPatientTargets> for Patient {}

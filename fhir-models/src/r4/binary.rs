@@ -91,3 +91,13 @@ impl crate::FhirResource for Binary {
         }
     }
 }
+/// Search builder for `Binary` resources: one method per search parameter of Binary (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type BinarySearch = crate::search::Search<Binary>;
+impl crate::search::Searchable for Binary {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

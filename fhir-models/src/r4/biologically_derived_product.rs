@@ -523,3 +523,15 @@ impl crate::FhirResource for BiologicallyDerivedProduct {
         }
     }
 }
+/// Search builder for `BiologicallyDerivedProduct` resources: one method per search parameter of BiologicallyDerivedProduct (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type BiologicallyDerivedProductSearch = crate::search::Search<
+    BiologicallyDerivedProduct,
+>;
+impl crate::search::Searchable for BiologicallyDerivedProduct {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

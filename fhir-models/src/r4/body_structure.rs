@@ -135,3 +135,80 @@ impl crate::FhirResource for BodyStructure {
         }
     }
 }
+/// Search builder for `BodyStructure` resources: one method per search parameter of BodyStructure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type BodyStructureSearch = crate::search::Search<BodyStructure>;
+impl crate::search::Searchable for BodyStructure {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "morphology",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<BodyStructure, M> {
+    /// Bodystructure identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Body site
+    ///
+    /// Search parameter `location` (token).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "location")
+    }
+    /// Kind of Structure
+    ///
+    /// Search parameter `morphology` (token).
+    pub fn morphology(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "morphology")
+    }
+    /// Who this is about
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<BodyStructurePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+}
+/// The target types of the reference search parameter `patient` of `BodyStructure`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum BodyStructurePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<BodyStructurePatientTargets> for Patient {}

@@ -444,3 +444,97 @@ impl crate::FhirResource for Bundle {
         }
     }
 }
+/// Search builder for `Bundle` resources: one method per search parameter of Bundle (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type BundleSearch = crate::search::Search<Bundle>;
+impl crate::search::Searchable for Bundle {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "composition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Composition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "message",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["MessageHeader"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "timestamp",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Bundle, M> {
+    /// The first resource in the bundle, if the bundle type is "document" - this is a composition, and this parameter provides access to search its contents
+    ///
+    /// Search parameter `composition` (reference to Composition).
+    pub fn composition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<BundleCompositionTargets>,
+    > {
+        crate::search::Param::new(self, "composition")
+    }
+    /// Persistent identifier for the bundle
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The first resource in the bundle, if the bundle type is "message" - this is a message header, and this parameter provides access to search its contents
+    ///
+    /// Search parameter `message` (reference to MessageHeader).
+    pub fn message(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<BundleMessageTargets>> {
+        crate::search::Param::new(self, "message")
+    }
+    /// When the bundle was assembled
+    ///
+    /// Search parameter `timestamp` (date).
+    pub fn timestamp(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "timestamp")
+    }
+    /// document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
+    ///
+    /// Search parameter `type` (token, takes [`BundleType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<BundleType>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `composition` of `Bundle`: Composition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum BundleCompositionTargets {}
+#[cfg(feature = "r4-composition")]
+impl crate::search::Target<BundleCompositionTargets> for Composition {}
+/// The target types of the reference search parameter `message` of `Bundle`: MessageHeader. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum BundleMessageTargets {}
+#[cfg(feature = "r4-message-header")]
+impl crate::search::Target<BundleMessageTargets> for MessageHeader {}

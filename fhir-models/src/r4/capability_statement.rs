@@ -1238,3 +1238,372 @@ impl crate::FhirResource for CapabilityStatement {
         }
     }
 }
+/// Search builder for `CapabilityStatement` resources: one method per search parameter of CapabilityStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CapabilityStatementSearch = crate::search::Search<CapabilityStatement>;
+impl crate::search::Searchable for CapabilityStatement {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-quantity",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Quantity,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-value",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Token,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "fhirversion",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "format",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "guide",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ImplementationGuide"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "jurisdiction",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "mode",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "resource",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "resource-profile",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["StructureDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "security-service",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "software",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "supported-profile",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["StructureDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<CapabilityStatement, M> {
+    /// A use context assigned to the capability statement
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// A quantity- or range-valued use context assigned to the capability statement
+    ///
+    /// Search parameter `context-quantity` (quantity).
+    pub fn context_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "context-quantity")
+    }
+    /// A type of use context assigned to the capability statement
+    ///
+    /// Search parameter `context-type` (token).
+    pub fn context_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context-type")
+    }
+    /// A use context type and quantity- or range-based value assigned to the capability statement
+    ///
+    /// Search parameter `context-type-quantity` (composite).
+    pub fn context_type_quantity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::QuantityKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-quantity")
+    }
+    /// A use context type and value assigned to the capability statement
+    ///
+    /// Search parameter `context-type-value` (composite).
+    pub fn context_type_value(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::TokenKind<crate::search::AnyCode>,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-value")
+    }
+    /// The capability statement publication date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// The description of the capability statement
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// The version of FHIR
+    ///
+    /// Search parameter `fhirversion` (token).
+    pub fn fhirversion(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "fhirversion")
+    }
+    /// formats supported (xml | json | ttl | mime type)
+    ///
+    /// Search parameter `format` (token).
+    pub fn format(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "format")
+    }
+    /// Implementation guides supported
+    ///
+    /// Search parameter `guide` (reference to ImplementationGuide).
+    pub fn guide(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CapabilityStatementGuideTargets>,
+    > {
+        crate::search::Param::new(self, "guide")
+    }
+    /// Intended jurisdiction for the capability statement
+    ///
+    /// Search parameter `jurisdiction` (token).
+    pub fn jurisdiction(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "jurisdiction")
+    }
+    /// Mode - restful (server/client) or messaging (sender/receiver)
+    ///
+    /// Search parameter `mode` (token, takes [`RestfulCapabilityMode`]).
+    pub fn mode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RestfulCapabilityMode>> {
+        crate::search::Param::new(self, "mode")
+    }
+    /// Computationally friendly name of the capability statement
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Name of the publisher of the capability statement
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// Name of a resource mentioned in a capability statement
+    ///
+    /// Search parameter `resource` (token, takes [`ResourceType`]).
+    pub fn resource(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
+        crate::search::Param::new(self, "resource")
+    }
+    /// A profile id invoked in a capability statement
+    ///
+    /// Search parameter `resource-profile` (reference to StructureDefinition).
+    pub fn resource_profile(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CapabilityStatementResourceProfileTargets>,
+    > {
+        crate::search::Param::new(self, "resource-profile")
+    }
+    /// OAuth | SMART-on-FHIR | NTLM | Basic | Kerberos | Certificates
+    ///
+    /// Search parameter `security-service` (token).
+    pub fn security_service(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "security-service")
+    }
+    /// Part of the name of a software application
+    ///
+    /// Search parameter `software` (string).
+    pub fn software(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "software")
+    }
+    /// The current status of the capability statement
+    ///
+    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Profiles for use cases supported
+    ///
+    /// Search parameter `supported-profile` (reference to StructureDefinition).
+    pub fn supported_profile(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CapabilityStatementSupportedProfileTargets>,
+    > {
+        crate::search::Param::new(self, "supported-profile")
+    }
+    /// The human-friendly name of the capability statement
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+    /// The uri that identifies the capability statement
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// The business version of the capability statement
+    ///
+    /// Search parameter `version` (token).
+    pub fn version(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "version")
+    }
+}
+/// The target types of the reference search parameter `guide` of `CapabilityStatement`: ImplementationGuide. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CapabilityStatementGuideTargets {}
+#[cfg(feature = "r4-implementation-guide")]
+impl crate::search::Target<CapabilityStatementGuideTargets> for ImplementationGuide {}
+/// The target types of the reference search parameter `resource-profile` of `CapabilityStatement`: StructureDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CapabilityStatementResourceProfileTargets {}
+#[cfg(feature = "r4-structure-definition")]
+impl crate::search::Target<CapabilityStatementResourceProfileTargets>
+for StructureDefinition {}
+/// The target types of the reference search parameter `supported-profile` of `CapabilityStatement`: StructureDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CapabilityStatementSupportedProfileTargets {}
+#[cfg(feature = "r4-structure-definition")]
+impl crate::search::Target<CapabilityStatementSupportedProfileTargets>
+for StructureDefinition {}

@@ -530,3 +530,451 @@ impl crate::FhirResource for CarePlan {
         }
     }
 }
+/// Search builder for `CarePlan` resources: one method per search parameter of CarePlan (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CarePlanSearch = crate::search::Search<CarePlan>;
+impl crate::search::Searchable for CarePlan {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "activity-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "activity-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "activity-reference",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Appointment",
+                "CommunicationRequest",
+                "DeviceRequest",
+                "MedicationRequest",
+                "NutritionOrder",
+                "RequestGroup",
+                "ServiceRequest",
+                "Task",
+                "VisionPrescription",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CarePlan"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "care-team",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CareTeam"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "condition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "goal",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Goal"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-canonical",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "ActivityDefinition",
+                "Measure",
+                "OperationDefinition",
+                "PlanDefinition",
+                "Questionnaire",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "intent",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-of",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CarePlan"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "HealthcareService",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "replaces",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CarePlan"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<CarePlan, M> {
+    /// Detail type of activity
+    ///
+    /// Search parameter `activity-code` (token).
+    pub fn activity_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "activity-code")
+    }
+    /// Specified date occurs within period specified by CarePlan.activity.detail.scheduledx
+    ///
+    /// Search parameter `activity-date` (date).
+    pub fn activity_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "activity-date")
+    }
+    /// Activity details defined in specific resource
+    ///
+    /// Search parameter `activity-reference` (reference to Appointment, CommunicationRequest, DeviceRequest, MedicationRequest, NutritionOrder, RequestGroup, ServiceRequest, Task, VisionPrescription).
+    pub fn activity_reference(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanActivityReferenceTargets>,
+    > {
+        crate::search::Param::new(self, "activity-reference")
+    }
+    /// Fulfills CarePlan
+    ///
+    /// Search parameter `based-on` (reference to CarePlan).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanBasedOnTargets>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Who's involved in plan?
+    ///
+    /// Search parameter `care-team` (reference to CareTeam).
+    pub fn care_team(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanCareTeamTargets>,
+    > {
+        crate::search::Param::new(self, "care-team")
+    }
+    /// Type of plan
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Health issues this plan addresses
+    ///
+    /// Search parameter `condition` (reference to Condition).
+    pub fn condition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanConditionTargets>,
+    > {
+        crate::search::Param::new(self, "condition")
+    }
+    /// Time period plan covers
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Encounter created as part of
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Desired outcome of plan
+    ///
+    /// Search parameter `goal` (reference to Goal).
+    pub fn goal(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<CarePlanGoalTargets>> {
+        crate::search::Param::new(self, "goal")
+    }
+    /// External Ids for this plan
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// Search parameter `instantiates-canonical` (reference to ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire).
+    pub fn instantiates_canonical(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanInstantiatesCanonicalTargets>,
+    > {
+        crate::search::Param::new(self, "instantiates-canonical")
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// Search parameter `instantiates-uri` (uri).
+    pub fn instantiates_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "instantiates-uri")
+    }
+    /// proposal | plan | order | option
+    ///
+    /// Search parameter `intent` (token, takes [`CarePlanIntent`]).
+    pub fn intent(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<CarePlanIntent>> {
+        crate::search::Param::new(self, "intent")
+    }
+    /// Part of referenced CarePlan
+    ///
+    /// Search parameter `part-of` (reference to CarePlan).
+    pub fn part_of(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanPartOfTargets>,
+    > {
+        crate::search::Param::new(self, "part-of")
+    }
+    /// Who the care plan is for
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Matches if the practitioner is listed as a performer in any of the "simple" activities.
+    ///
+    /// Search parameter `performer` (reference to CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// CarePlan replaced by this CarePlan
+    ///
+    /// Search parameter `replaces` (reference to CarePlan).
+    pub fn replaces(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanReplacesTargets>,
+    > {
+        crate::search::Param::new(self, "replaces")
+    }
+    /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    ///
+    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who the care plan is for
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CarePlanSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `activity-reference` of `CarePlan`: Appointment, CommunicationRequest, DeviceRequest, MedicationRequest, NutritionOrder, RequestGroup, ServiceRequest, Task, VisionPrescription. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanActivityReferenceTargets {}
+#[cfg(feature = "r4-appointment")]
+impl crate::search::Target<CarePlanActivityReferenceTargets> for Appointment {}
+#[cfg(feature = "r4-communication-request")]
+impl crate::search::Target<CarePlanActivityReferenceTargets> for CommunicationRequest {}
+#[cfg(feature = "r4-device-request")]
+impl crate::search::Target<CarePlanActivityReferenceTargets> for DeviceRequest {}
+#[cfg(feature = "r4-medication-request")]
+impl crate::search::Target<CarePlanActivityReferenceTargets> for MedicationRequest {}
+#[cfg(feature = "r4-nutrition-order")]
+impl crate::search::Target<CarePlanActivityReferenceTargets> for NutritionOrder {}
+#[cfg(feature = "r4-request-group")]
+impl crate::search::Target<CarePlanActivityReferenceTargets> for RequestGroup {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<CarePlanActivityReferenceTargets> for ServiceRequest {}
+#[cfg(feature = "r4-task")]
+impl crate::search::Target<CarePlanActivityReferenceTargets> for Task {}
+#[cfg(feature = "r4-vision-prescription")]
+impl crate::search::Target<CarePlanActivityReferenceTargets> for VisionPrescription {}
+/// The target types of the reference search parameter `based-on` of `CarePlan`: CarePlan. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanBasedOnTargets {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<CarePlanBasedOnTargets> for CarePlan {}
+/// The target types of the reference search parameter `care-team` of `CarePlan`: CareTeam. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanCareTeamTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<CarePlanCareTeamTargets> for CareTeam {}
+/// The target types of the reference search parameter `condition` of `CarePlan`: Condition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanConditionTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<CarePlanConditionTargets> for Condition {}
+/// The target types of the reference search parameter `encounter` of `CarePlan`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<CarePlanEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `goal` of `CarePlan`: Goal. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanGoalTargets {}
+#[cfg(feature = "r4-goal")]
+impl crate::search::Target<CarePlanGoalTargets> for Goal {}
+/// The target types of the reference search parameter `instantiates-canonical` of `CarePlan`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanInstantiatesCanonicalTargets {}
+#[cfg(feature = "r4-activity-definition")]
+impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for ActivityDefinition {}
+#[cfg(feature = "r4-measure")]
+impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for Measure {}
+#[cfg(feature = "r4-operation-definition")]
+impl crate::search::Target<CarePlanInstantiatesCanonicalTargets>
+for OperationDefinition {}
+#[cfg(feature = "r4-plan-definition")]
+impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for PlanDefinition {}
+#[cfg(feature = "r4-questionnaire")]
+impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for Questionnaire {}
+/// The target types of the reference search parameter `part-of` of `CarePlan`: CarePlan. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanPartOfTargets {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<CarePlanPartOfTargets> for CarePlan {}
+/// The target types of the reference search parameter `patient` of `CarePlan`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<CarePlanPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CarePlanPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `CarePlan`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanPerformerTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<CarePlanPerformerTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<CarePlanPerformerTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<CarePlanPerformerTargets> for HealthcareService {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CarePlanPerformerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CarePlanPerformerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CarePlanPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CarePlanPerformerTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CarePlanPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `replaces` of `CarePlan`: CarePlan. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanReplacesTargets {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<CarePlanReplacesTargets> for CarePlan {}
+/// The target types of the reference search parameter `subject` of `CarePlan`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CarePlanSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<CarePlanSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CarePlanSubjectTargets> for Patient {}

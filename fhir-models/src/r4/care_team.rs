@@ -214,3 +214,179 @@ impl crate::FhirResource for CareTeam {
         }
     }
 }
+/// Search builder for `CareTeam` resources: one method per search parameter of CareTeam (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CareTeamSearch = crate::search::Search<CareTeam>;
+impl crate::search::Searchable for CareTeam {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<CareTeam, M> {
+    /// Type of team
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Time period team covers
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Encounter created as part of
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CareTeamEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// External Ids for this team
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Who is involved
+    ///
+    /// Search parameter `participant` (reference to CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn participant(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CareTeamParticipantTargets>,
+    > {
+        crate::search::Param::new(self, "participant")
+    }
+    /// Who care team is for
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CareTeamPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// proposed | active | suspended | inactive | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`CareTeamStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<CareTeamStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who care team is for
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CareTeamSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `CareTeam`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CareTeamEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<CareTeamEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `participant` of `CareTeam`: CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CareTeamParticipantTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<CareTeamParticipantTargets> for CareTeam {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CareTeamParticipantTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CareTeamParticipantTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CareTeamParticipantTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CareTeamParticipantTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CareTeamParticipantTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `CareTeam`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CareTeamPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<CareTeamPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CareTeamPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `CareTeam`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CareTeamSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<CareTeamSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CareTeamSubjectTargets> for Patient {}

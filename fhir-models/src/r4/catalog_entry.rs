@@ -237,3 +237,13 @@ impl crate::FhirResource for CatalogEntry {
         }
     }
 }
+/// Search builder for `CatalogEntry` resources: one method per search parameter of CatalogEntry (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CatalogEntrySearch = crate::search::Search<CatalogEntry>;
+impl crate::search::Searchable for CatalogEntry {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

@@ -416,3 +416,384 @@ impl crate::FhirResource for ChargeItem {
         }
     }
 }
+/// Search builder for `ChargeItem` resources: one method per search parameter of ChargeItem (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ChargeItemSearch = crate::search::Search<ChargeItem>;
+impl crate::search::Searchable for ChargeItem {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "account",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Account"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entered-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "enterer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "factor-override",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "occurrence",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer-actor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer-function",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performing-organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "price-override",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requesting-organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "DiagnosticReport",
+                "ImagingStudy",
+                "Immunization",
+                "MedicationAdministration",
+                "MedicationDispense",
+                "Observation",
+                "Procedure",
+                "SupplyDelivery",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ChargeItem, M> {
+    /// Account to place this charge
+    ///
+    /// Search parameter `account` (reference to Account).
+    pub fn account(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ChargeItemAccountTargets>,
+    > {
+        crate::search::Param::new(self, "account")
+    }
+    /// A code that identifies the charge, like a billing code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Encounter / Episode associated with event
+    ///
+    /// Search parameter `context` (reference to Encounter, EpisodeOfCare).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ChargeItemContextTargets>,
+    > {
+        crate::search::Param::new(self, "context")
+    }
+    /// Date the charge item was entered
+    ///
+    /// Search parameter `entered-date` (date).
+    pub fn entered_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "entered-date")
+    }
+    /// Individual who was entering
+    ///
+    /// Search parameter `enterer` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn enterer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ChargeItemEntererTargets>,
+    > {
+        crate::search::Param::new(self, "enterer")
+    }
+    /// Factor overriding the associated rules
+    ///
+    /// Search parameter `factor-override` (number).
+    pub fn factor_override(
+        self,
+    ) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "factor-override")
+    }
+    /// Business Identifier for item
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// When the charged service was applied
+    ///
+    /// Search parameter `occurrence` (date).
+    pub fn occurrence(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "occurrence")
+    }
+    /// Individual service was done for/to
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ChargeItemPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Individual who was performing
+    ///
+    /// Search parameter `performer-actor` (reference to CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn performer_actor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ChargeItemPerformerActorTargets>,
+    > {
+        crate::search::Param::new(self, "performer-actor")
+    }
+    /// What type of performance was done
+    ///
+    /// Search parameter `performer-function` (token).
+    pub fn performer_function(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "performer-function")
+    }
+    /// Organization providing the charged service
+    ///
+    /// Search parameter `performing-organization` (reference to Organization).
+    pub fn performing_organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ChargeItemPerformingOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "performing-organization")
+    }
+    /// Price overriding the associated rules
+    ///
+    /// Search parameter `price-override` (quantity).
+    pub fn price_override(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "price-override")
+    }
+    /// Quantity of which the charge item has been serviced
+    ///
+    /// Search parameter `quantity` (quantity).
+    pub fn quantity(self) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "quantity")
+    }
+    /// Organization requesting the charged service
+    ///
+    /// Search parameter `requesting-organization` (reference to Organization).
+    pub fn requesting_organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ChargeItemRequestingOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "requesting-organization")
+    }
+    /// Which rendered service is being charged?
+    ///
+    /// Search parameter `service` (reference to DiagnosticReport, ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, Observation, Procedure, SupplyDelivery).
+    pub fn service(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ChargeItemServiceTargets>,
+    > {
+        crate::search::Param::new(self, "service")
+    }
+    /// Individual service was done for/to
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ChargeItemSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `account` of `ChargeItem`: Account. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ChargeItemAccountTargets {}
+#[cfg(feature = "r4-account")]
+impl crate::search::Target<ChargeItemAccountTargets> for Account {}
+/// The target types of the reference search parameter `context` of `ChargeItem`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ChargeItemContextTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ChargeItemContextTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<ChargeItemContextTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `enterer` of `ChargeItem`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ChargeItemEntererTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ChargeItemEntererTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ChargeItemEntererTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ChargeItemEntererTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ChargeItemEntererTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ChargeItemEntererTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ChargeItemEntererTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `ChargeItem`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ChargeItemPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ChargeItemPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer-actor` of `ChargeItem`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ChargeItemPerformerActorTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<ChargeItemPerformerActorTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ChargeItemPerformerActorTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ChargeItemPerformerActorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ChargeItemPerformerActorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ChargeItemPerformerActorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ChargeItemPerformerActorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ChargeItemPerformerActorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `performing-organization` of `ChargeItem`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ChargeItemPerformingOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ChargeItemPerformingOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `requesting-organization` of `ChargeItem`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ChargeItemRequestingOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ChargeItemRequestingOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `service` of `ChargeItem`: DiagnosticReport, ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, Observation, Procedure, SupplyDelivery. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ChargeItemServiceTargets {}
+#[cfg(feature = "r4-diagnostic-report")]
+impl crate::search::Target<ChargeItemServiceTargets> for DiagnosticReport {}
+#[cfg(feature = "r4-imaging-study")]
+impl crate::search::Target<ChargeItemServiceTargets> for ImagingStudy {}
+#[cfg(feature = "r4-immunization")]
+impl crate::search::Target<ChargeItemServiceTargets> for Immunization {}
+#[cfg(feature = "r4-medication-administration")]
+impl crate::search::Target<ChargeItemServiceTargets> for MedicationAdministration {}
+#[cfg(feature = "r4-medication-dispense")]
+impl crate::search::Target<ChargeItemServiceTargets> for MedicationDispense {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<ChargeItemServiceTargets> for Observation {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<ChargeItemServiceTargets> for Procedure {}
+#[cfg(feature = "r4-supply-delivery")]
+impl crate::search::Target<ChargeItemServiceTargets> for SupplyDelivery {}
+/// The target types of the reference search parameter `subject` of `ChargeItem`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ChargeItemSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ChargeItemSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ChargeItemSubjectTargets> for Patient {}

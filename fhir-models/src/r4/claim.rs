@@ -1498,3 +1498,349 @@ impl crate::FhirResource for Claim {
         }
     }
 }
+/// Search builder for `Claim` resources: one method per search parameter of Claim (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ClaimSearch = crate::search::Search<Claim>;
+impl crate::search::Searchable for Claim {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "care-team",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "detail-udi",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "enterer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "facility",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "insurer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item-udi",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "payee",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "priority",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "procedure-udi",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "provider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subdetail-udi",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "use",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Claim, M> {
+    /// Member of the CareTeam
+    ///
+    /// Search parameter `care-team` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn care_team(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimCareTeamTargets>> {
+        crate::search::Param::new(self, "care-team")
+    }
+    /// The creation date for the Claim
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// UDI associated with a line item, detail product or service
+    ///
+    /// Search parameter `detail-udi` (reference to Device).
+    pub fn detail_udi(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClaimDetailUdiTargets>,
+    > {
+        crate::search::Param::new(self, "detail-udi")
+    }
+    /// Encounters associated with a billed line item
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClaimEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// The party responsible for the entry of the Claim
+    ///
+    /// Search parameter `enterer` (reference to Practitioner, PractitionerRole).
+    pub fn enterer(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimEntererTargets>> {
+        crate::search::Param::new(self, "enterer")
+    }
+    /// Facility where the products or services have been or will be provided
+    ///
+    /// Search parameter `facility` (reference to Location).
+    pub fn facility(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimFacilityTargets>> {
+        crate::search::Param::new(self, "facility")
+    }
+    /// The primary identifier of the financial resource
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The target payor/insurer for the Claim
+    ///
+    /// Search parameter `insurer` (reference to Organization).
+    pub fn insurer(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimInsurerTargets>> {
+        crate::search::Param::new(self, "insurer")
+    }
+    /// UDI associated with a line item product or service
+    ///
+    /// Search parameter `item-udi` (reference to Device).
+    pub fn item_udi(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimItemUdiTargets>> {
+        crate::search::Param::new(self, "item-udi")
+    }
+    /// Patient receiving the products or services
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The party receiving any payment for the Claim
+    ///
+    /// Search parameter `payee` (reference to Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn payee(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimPayeeTargets>> {
+        crate::search::Param::new(self, "payee")
+    }
+    /// Processing priority requested
+    ///
+    /// Search parameter `priority` (token).
+    pub fn priority(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "priority")
+    }
+    /// UDI associated with a procedure
+    ///
+    /// Search parameter `procedure-udi` (reference to Device).
+    pub fn procedure_udi(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClaimProcedureUdiTargets>,
+    > {
+        crate::search::Param::new(self, "procedure-udi")
+    }
+    /// Provider responsible for the Claim
+    ///
+    /// Search parameter `provider` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn provider(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ClaimProviderTargets>> {
+        crate::search::Param::new(self, "provider")
+    }
+    /// The status of the Claim instance.
+    ///
+    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<FinancialResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// UDI associated with a line item, detail, subdetail product or service
+    ///
+    /// Search parameter `subdetail-udi` (reference to Device).
+    pub fn subdetail_udi(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClaimSubdetailUdiTargets>,
+    > {
+        crate::search::Param::new(self, "subdetail-udi")
+    }
+    /// The kind of financial resource
+    ///
+    /// Search parameter `use` (token, takes [`Use`]).
+    pub fn r#use(self) -> crate::search::Param<Self, crate::search::TokenKind<Use>> {
+        crate::search::Param::new(self, "use")
+    }
+}
+/// The target types of the reference search parameter `care-team` of `Claim`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimCareTeamTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ClaimCareTeamTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ClaimCareTeamTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ClaimCareTeamTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `detail-udi` of `Claim`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimDetailUdiTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ClaimDetailUdiTargets> for Device {}
+/// The target types of the reference search parameter `encounter` of `Claim`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ClaimEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `enterer` of `Claim`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimEntererTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ClaimEntererTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ClaimEntererTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `facility` of `Claim`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimFacilityTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ClaimFacilityTargets> for Location {}
+/// The target types of the reference search parameter `insurer` of `Claim`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimInsurerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ClaimInsurerTargets> for Organization {}
+/// The target types of the reference search parameter `item-udi` of `Claim`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimItemUdiTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ClaimItemUdiTargets> for Device {}
+/// The target types of the reference search parameter `patient` of `Claim`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ClaimPatientTargets> for Patient {}
+/// The target types of the reference search parameter `payee` of `Claim`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimPayeeTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ClaimPayeeTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ClaimPayeeTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ClaimPayeeTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ClaimPayeeTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ClaimPayeeTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `procedure-udi` of `Claim`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimProcedureUdiTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ClaimProcedureUdiTargets> for Device {}
+/// The target types of the reference search parameter `provider` of `Claim`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimProviderTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ClaimProviderTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ClaimProviderTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ClaimProviderTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `subdetail-udi` of `Claim`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimSubdetailUdiTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ClaimSubdetailUdiTargets> for Device {}

@@ -1308,3 +1308,201 @@ impl crate::FhirResource for ClaimResponse {
         }
     }
 }
+/// Search builder for `ClaimResponse` resources: one method per search parameter of ClaimResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ClaimResponseSearch = crate::search::Search<ClaimResponse>;
+impl crate::search::Searchable for ClaimResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "disposition",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "insurer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "outcome",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "payment-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Claim"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requestor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "use",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ClaimResponse, M> {
+    /// The creation date
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// The contents of the disposition message
+    ///
+    /// Search parameter `disposition` (string).
+    pub fn disposition(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "disposition")
+    }
+    /// The identity of the ClaimResponse
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The organization which generated this resource
+    ///
+    /// Search parameter `insurer` (reference to Organization).
+    pub fn insurer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClaimResponseInsurerTargets>,
+    > {
+        crate::search::Param::new(self, "insurer")
+    }
+    /// The processing outcome
+    ///
+    /// Search parameter `outcome` (token, takes [`ClaimProcessingCodes`]).
+    pub fn outcome(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ClaimProcessingCodes>> {
+        crate::search::Param::new(self, "outcome")
+    }
+    /// The subject of care
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClaimResponsePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The expected payment date
+    ///
+    /// Search parameter `payment-date` (date).
+    pub fn payment_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "payment-date")
+    }
+    /// The claim reference
+    ///
+    /// Search parameter `request` (reference to Claim).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClaimResponseRequestTargets>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// The Provider of the claim
+    ///
+    /// Search parameter `requestor` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn requestor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClaimResponseRequestorTargets>,
+    > {
+        crate::search::Param::new(self, "requestor")
+    }
+    /// The status of the ClaimResponse
+    ///
+    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<FinancialResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// The type of claim
+    ///
+    /// Search parameter `use` (token, takes [`Use`]).
+    pub fn r#use(self) -> crate::search::Param<Self, crate::search::TokenKind<Use>> {
+        crate::search::Param::new(self, "use")
+    }
+}
+/// The target types of the reference search parameter `insurer` of `ClaimResponse`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimResponseInsurerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ClaimResponseInsurerTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `ClaimResponse`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimResponsePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ClaimResponsePatientTargets> for Patient {}
+/// The target types of the reference search parameter `request` of `ClaimResponse`: Claim. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimResponseRequestTargets {}
+#[cfg(feature = "r4-claim")]
+impl crate::search::Target<ClaimResponseRequestTargets> for Claim {}
+/// The target types of the reference search parameter `requestor` of `ClaimResponse`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClaimResponseRequestorTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ClaimResponseRequestorTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ClaimResponseRequestorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ClaimResponseRequestorTargets> for PractitionerRole {}

@@ -366,3 +366,297 @@ impl crate::FhirResource for ClinicalImpression {
         }
     }
 }
+/// Search builder for `ClinicalImpression` resources: one method per search parameter of ClinicalImpression (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ClinicalImpressionSearch = crate::search::Search<ClinicalImpression>;
+impl crate::search::Searchable for ClinicalImpression {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "assessor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "finding-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "finding-ref",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition", "Media", "Observation"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "investigation",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "DiagnosticReport",
+                "FamilyMemberHistory",
+                "ImagingStudy",
+                "Media",
+                "Observation",
+                "QuestionnaireResponse",
+                "RiskAssessment",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "previous",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ClinicalImpression"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "problem",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["AllergyIntolerance", "Condition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "supporting-info",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ClinicalImpression, M> {
+    /// The clinician performing the assessment
+    ///
+    /// Search parameter `assessor` (reference to Practitioner, PractitionerRole).
+    pub fn assessor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionAssessorTargets>,
+    > {
+        crate::search::Param::new(self, "assessor")
+    }
+    /// When the assessment was documented
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Encounter created as part of
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// What was found
+    ///
+    /// Search parameter `finding-code` (token).
+    pub fn finding_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "finding-code")
+    }
+    /// What was found
+    ///
+    /// Search parameter `finding-ref` (reference to Condition, Media, Observation).
+    pub fn finding_ref(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionFindingRefTargets>,
+    > {
+        crate::search::Param::new(self, "finding-ref")
+    }
+    /// Business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Record of a specific investigation
+    ///
+    /// Search parameter `investigation` (reference to DiagnosticReport, FamilyMemberHistory, ImagingStudy, Media, Observation, QuestionnaireResponse, RiskAssessment).
+    pub fn investigation(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionInvestigationTargets>,
+    > {
+        crate::search::Param::new(self, "investigation")
+    }
+    /// Patient or group assessed
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Reference to last assessment
+    ///
+    /// Search parameter `previous` (reference to ClinicalImpression).
+    pub fn previous(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionPreviousTargets>,
+    > {
+        crate::search::Param::new(self, "previous")
+    }
+    /// Relevant impressions of patient state
+    ///
+    /// Search parameter `problem` (reference to AllergyIntolerance, Condition).
+    pub fn problem(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionProblemTargets>,
+    > {
+        crate::search::Param::new(self, "problem")
+    }
+    /// in-progress | completed | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`ClinicalImpressionStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ClinicalImpressionStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Patient or group assessed
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ClinicalImpressionSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Information supporting the clinical impression
+    ///
+    /// Search parameter `supporting-info` (reference to any resource).
+    pub fn supporting_info(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "supporting-info")
+    }
+}
+/// The target types of the reference search parameter `assessor` of `ClinicalImpression`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionAssessorTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ClinicalImpressionAssessorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ClinicalImpressionAssessorTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `encounter` of `ClinicalImpression`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ClinicalImpressionEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `finding-ref` of `ClinicalImpression`: Condition, Media, Observation. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionFindingRefTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<ClinicalImpressionFindingRefTargets> for Condition {}
+#[cfg(feature = "r4-media")]
+impl crate::search::Target<ClinicalImpressionFindingRefTargets> for Media {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<ClinicalImpressionFindingRefTargets> for Observation {}
+/// The target types of the reference search parameter `investigation` of `ClinicalImpression`: DiagnosticReport, FamilyMemberHistory, ImagingStudy, Media, Observation, QuestionnaireResponse, RiskAssessment. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionInvestigationTargets {}
+#[cfg(feature = "r4-diagnostic-report")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets> for DiagnosticReport {}
+#[cfg(feature = "r4-family-member-history")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets>
+for FamilyMemberHistory {}
+#[cfg(feature = "r4-imaging-study")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets> for ImagingStudy {}
+#[cfg(feature = "r4-media")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets> for Media {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets> for Observation {}
+#[cfg(feature = "r4-questionnaire-response")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets>
+for QuestionnaireResponse {}
+#[cfg(feature = "r4-risk-assessment")]
+impl crate::search::Target<ClinicalImpressionInvestigationTargets> for RiskAssessment {}
+/// The target types of the reference search parameter `patient` of `ClinicalImpression`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ClinicalImpressionPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ClinicalImpressionPatientTargets> for Patient {}
+/// The target types of the reference search parameter `previous` of `ClinicalImpression`: ClinicalImpression. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionPreviousTargets {}
+#[cfg(feature = "r4-clinical-impression")]
+impl crate::search::Target<ClinicalImpressionPreviousTargets> for ClinicalImpression {}
+/// The target types of the reference search parameter `problem` of `ClinicalImpression`: AllergyIntolerance, Condition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionProblemTargets {}
+#[cfg(feature = "r4-allergy-intolerance")]
+impl crate::search::Target<ClinicalImpressionProblemTargets> for AllergyIntolerance {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<ClinicalImpressionProblemTargets> for Condition {}
+/// The target types of the reference search parameter `subject` of `ClinicalImpression`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ClinicalImpressionSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ClinicalImpressionSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ClinicalImpressionSubjectTargets> for Patient {}

@@ -316,3 +316,339 @@ impl crate::FhirResource for Communication {
         }
     }
 }
+/// Search builder for `Communication` resources: one method per search parameter of Communication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CommunicationSearch = crate::search::Search<Communication>;
+impl crate::search::Searchable for Communication {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-canonical",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "ActivityDefinition",
+                "Measure",
+                "OperationDefinition",
+                "PlanDefinition",
+                "Questionnaire",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medium",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-of",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "received",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recipient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "Group",
+                "HealthcareService",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sender",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sent",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Communication, M> {
+    /// Request fulfilled by this communication
+    ///
+    /// Search parameter `based-on` (reference to any resource).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Message category
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Encounter created as part of
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Unique identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// Search parameter `instantiates-canonical` (reference to ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire).
+    pub fn instantiates_canonical(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationInstantiatesCanonicalTargets>,
+    > {
+        crate::search::Param::new(self, "instantiates-canonical")
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// Search parameter `instantiates-uri` (uri).
+    pub fn instantiates_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "instantiates-uri")
+    }
+    /// A channel of communication
+    ///
+    /// Search parameter `medium` (token).
+    pub fn medium(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "medium")
+    }
+    /// Part of this action
+    ///
+    /// Search parameter `part-of` (reference to any resource).
+    pub fn part_of(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "part-of")
+    }
+    /// Focus of message
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// When received
+    ///
+    /// Search parameter `received` (date).
+    pub fn received(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "received")
+    }
+    /// Message recipient
+    ///
+    /// Search parameter `recipient` (reference to CareTeam, Device, Group, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn recipient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRecipientTargets>,
+    > {
+        crate::search::Param::new(self, "recipient")
+    }
+    /// Message sender
+    ///
+    /// Search parameter `sender` (reference to Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn sender(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationSenderTargets>,
+    > {
+        crate::search::Param::new(self, "sender")
+    }
+    /// When sent
+    ///
+    /// Search parameter `sent` (date).
+    pub fn sent(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "sent")
+    }
+    /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+    ///
+    /// Search parameter `status` (token, takes [`EventStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<EventStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Focus of message
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `Communication`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<CommunicationEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `instantiates-canonical` of `Communication`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationInstantiatesCanonicalTargets {}
+#[cfg(feature = "r4-activity-definition")]
+impl crate::search::Target<CommunicationInstantiatesCanonicalTargets>
+for ActivityDefinition {}
+#[cfg(feature = "r4-measure")]
+impl crate::search::Target<CommunicationInstantiatesCanonicalTargets> for Measure {}
+#[cfg(feature = "r4-operation-definition")]
+impl crate::search::Target<CommunicationInstantiatesCanonicalTargets>
+for OperationDefinition {}
+#[cfg(feature = "r4-plan-definition")]
+impl crate::search::Target<CommunicationInstantiatesCanonicalTargets>
+for PlanDefinition {}
+#[cfg(feature = "r4-questionnaire")]
+impl crate::search::Target<CommunicationInstantiatesCanonicalTargets> for Questionnaire {}
+/// The target types of the reference search parameter `patient` of `Communication`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CommunicationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `recipient` of `Communication`: CareTeam, Device, Group, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRecipientTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<CommunicationRecipientTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<CommunicationRecipientTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<CommunicationRecipientTargets> for Group {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<CommunicationRecipientTargets> for HealthcareService {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CommunicationRecipientTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CommunicationRecipientTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CommunicationRecipientTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CommunicationRecipientTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CommunicationRecipientTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `sender` of `Communication`: Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationSenderTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<CommunicationSenderTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<CommunicationSenderTargets> for HealthcareService {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CommunicationSenderTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CommunicationSenderTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CommunicationSenderTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CommunicationSenderTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CommunicationSenderTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `Communication`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<CommunicationSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CommunicationSubjectTargets> for Patient {}

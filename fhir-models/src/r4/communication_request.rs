@@ -360,3 +360,361 @@ impl crate::FhirResource for CommunicationRequest {
         }
     }
 }
+/// Search builder for `CommunicationRequest` resources: one method per search parameter of CommunicationRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CommunicationRequestSearch = crate::search::Search<CommunicationRequest>;
+impl crate::search::Searchable for CommunicationRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "authored",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "group-identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medium",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "occurrence",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "priority",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recipient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "Group",
+                "HealthcareService",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "replaces",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CommunicationRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sender",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<CommunicationRequest, M> {
+    /// When request transitioned to being actionable
+    ///
+    /// Search parameter `authored` (date).
+    pub fn authored(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "authored")
+    }
+    /// Fulfills plan or proposal
+    ///
+    /// Search parameter `based-on` (reference to any resource).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Message category
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Encounter created as part of
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Composite request this is part of
+    ///
+    /// Search parameter `group-identifier` (token on an Identifier).
+    pub fn group_identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "group-identifier")
+    }
+    /// Unique identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A channel of communication
+    ///
+    /// Search parameter `medium` (token).
+    pub fn medium(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "medium")
+    }
+    /// When scheduled
+    ///
+    /// Search parameter `occurrence` (date).
+    pub fn occurrence(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "occurrence")
+    }
+    /// Focus of message
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// routine | urgent | asap | stat
+    ///
+    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    pub fn priority(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
+        crate::search::Param::new(self, "priority")
+    }
+    /// Message recipient
+    ///
+    /// Search parameter `recipient` (reference to CareTeam, Device, Group, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn recipient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestRecipientTargets>,
+    > {
+        crate::search::Param::new(self, "recipient")
+    }
+    /// Request(s) replaced by this request
+    ///
+    /// Search parameter `replaces` (reference to CommunicationRequest).
+    pub fn replaces(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestReplacesTargets>,
+    > {
+        crate::search::Param::new(self, "replaces")
+    }
+    /// Who/what is requesting service
+    ///
+    /// Search parameter `requester` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn requester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestRequesterTargets>,
+    > {
+        crate::search::Param::new(self, "requester")
+    }
+    /// Message sender
+    ///
+    /// Search parameter `sender` (reference to Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn sender(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestSenderTargets>,
+    > {
+        crate::search::Param::new(self, "sender")
+    }
+    /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    ///
+    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Focus of message
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CommunicationRequestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `CommunicationRequest`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<CommunicationRequestEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `CommunicationRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CommunicationRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `recipient` of `CommunicationRequest`: CareTeam, Device, Group, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestRecipientTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for Group {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for HealthcareService {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CommunicationRequestRecipientTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `replaces` of `CommunicationRequest`: CommunicationRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestReplacesTargets {}
+#[cfg(feature = "r4-communication-request")]
+impl crate::search::Target<CommunicationRequestReplacesTargets>
+for CommunicationRequest {}
+/// The target types of the reference search parameter `requester` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestRequesterTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<CommunicationRequestRequesterTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CommunicationRequestRequesterTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CommunicationRequestRequesterTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CommunicationRequestRequesterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CommunicationRequestRequesterTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CommunicationRequestRequesterTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `sender` of `CommunicationRequest`: Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestSenderTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for HealthcareService {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CommunicationRequestSenderTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `CommunicationRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CommunicationRequestSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<CommunicationRequestSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CommunicationRequestSubjectTargets> for Patient {}

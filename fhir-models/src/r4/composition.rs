@@ -458,3 +458,346 @@ impl crate::FhirResource for Composition {
         }
     }
 }
+/// Search builder for `Composition` resources: one method per search parameter of Composition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CompositionSearch = crate::search::Search<Composition>;
+impl crate::search::Searchable for Composition {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "attester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "confidentiality",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entry",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related-id",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related-ref",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Composition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "section",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
+    /// Who attested the composition
+    ///
+    /// Search parameter `attester` (reference to Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn attester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CompositionAttesterTargets>,
+    > {
+        crate::search::Param::new(self, "attester")
+    }
+    /// Who and/or what authored the composition
+    ///
+    /// Search parameter `author` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CompositionAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// Categorization of Composition
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// As defined by affinity domain
+    ///
+    /// Search parameter `confidentiality` (token, takes [`V3ConfidentialityClassification`]).
+    pub fn confidentiality(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<V3ConfidentialityClassification>,
+    > {
+        crate::search::Param::new(self, "confidentiality")
+    }
+    /// Code(s) that apply to the event being documented
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// Composition editing time
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Context of the Composition
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CompositionEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// A reference to data that supports this section
+    ///
+    /// Search parameter `entry` (reference to any resource).
+    pub fn entry(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "entry")
+    }
+    /// Version-independent identifier for the Composition
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Who and/or what the composition is about
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CompositionPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The period covered by the documentation
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// Target of the relationship
+    ///
+    /// Search parameter `related-id` (token).
+    pub fn related_id(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "related-id")
+    }
+    /// Target of the relationship
+    ///
+    /// Search parameter `related-ref` (reference to Composition).
+    pub fn related_ref(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CompositionRelatedRefTargets>,
+    > {
+        crate::search::Param::new(self, "related-ref")
+    }
+    /// Classification of section (recommended)
+    ///
+    /// Search parameter `section` (token).
+    pub fn section(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "section")
+    }
+    /// preliminary | final | amended | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`CompositionStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<CompositionStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who and/or what the composition is about
+    ///
+    /// Search parameter `subject` (reference to any resource).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Human Readable name/title
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+    /// Kind of composition (LOINC if possible)
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `attester` of `Composition`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CompositionAttesterTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CompositionAttesterTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CompositionAttesterTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CompositionAttesterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CompositionAttesterTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CompositionAttesterTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `author` of `Composition`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CompositionAuthorTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<CompositionAuthorTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CompositionAuthorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CompositionAuthorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CompositionAuthorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CompositionAuthorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CompositionAuthorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `encounter` of `Composition`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CompositionEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<CompositionEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<CompositionEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `patient` of `Composition`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CompositionPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<CompositionPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CompositionPatientTargets> for Patient {}
+/// The target types of the reference search parameter `related-ref` of `Composition`: Composition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CompositionRelatedRefTargets {}
+#[cfg(feature = "r4-composition")]
+impl crate::search::Target<CompositionRelatedRefTargets> for Composition {}

@@ -648,3 +648,422 @@ impl crate::FhirResource for ConceptMap {
         }
     }
 }
+/// Search builder for `ConceptMap` resources: one method per search parameter of ConceptMap (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ConceptMapSearch = crate::search::Search<ConceptMap>;
+impl crate::search::Searchable for ConceptMap {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-quantity",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Quantity,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-value",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Token,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dependson",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "jurisdiction",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "other",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ConceptMap"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "product",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ValueSet"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source-system",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source-uri",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ValueSet"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ValueSet"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target-system",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target-uri",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ValueSet"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ConceptMap, M> {
+    /// A use context assigned to the concept map
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// A quantity- or range-valued use context assigned to the concept map
+    ///
+    /// Search parameter `context-quantity` (quantity).
+    pub fn context_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "context-quantity")
+    }
+    /// A type of use context assigned to the concept map
+    ///
+    /// Search parameter `context-type` (token).
+    pub fn context_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context-type")
+    }
+    /// A use context type and quantity- or range-based value assigned to the concept map
+    ///
+    /// Search parameter `context-type-quantity` (composite).
+    pub fn context_type_quantity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::QuantityKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-quantity")
+    }
+    /// A use context type and value assigned to the concept map
+    ///
+    /// Search parameter `context-type-value` (composite).
+    pub fn context_type_value(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::TokenKind<crate::search::AnyCode>,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-value")
+    }
+    /// The concept map publication date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Reference to property mapping depends on
+    ///
+    /// Search parameter `dependson` (uri).
+    pub fn dependson(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "dependson")
+    }
+    /// The description of the concept map
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// External identifier for the concept map
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Intended jurisdiction for the concept map
+    ///
+    /// Search parameter `jurisdiction` (token).
+    pub fn jurisdiction(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "jurisdiction")
+    }
+    /// Computationally friendly name of the concept map
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// canonical reference to an additional ConceptMap to use for mapping if the source concept is unmapped
+    ///
+    /// Search parameter `other` (reference to ConceptMap).
+    pub fn other(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConceptMapOtherTargets>,
+    > {
+        crate::search::Param::new(self, "other")
+    }
+    /// Reference to property mapping depends on
+    ///
+    /// Search parameter `product` (uri).
+    pub fn product(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "product")
+    }
+    /// Name of the publisher of the concept map
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// The source value set that contains the concepts that are being mapped
+    ///
+    /// Search parameter `source` (reference to ValueSet).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConceptMapSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// Identifies element being mapped
+    ///
+    /// Search parameter `source-code` (token).
+    pub fn source_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "source-code")
+    }
+    /// Source system where concepts to be mapped are defined
+    ///
+    /// Search parameter `source-system` (uri).
+    pub fn source_system(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "source-system")
+    }
+    /// The source value set that contains the concepts that are being mapped
+    ///
+    /// Search parameter `source-uri` (reference to ValueSet).
+    pub fn source_uri(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConceptMapSourceUriTargets>,
+    > {
+        crate::search::Param::new(self, "source-uri")
+    }
+    /// The current status of the concept map
+    ///
+    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The target value set which provides context for the mappings
+    ///
+    /// Search parameter `target` (reference to ValueSet).
+    pub fn target(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConceptMapTargetTargets>,
+    > {
+        crate::search::Param::new(self, "target")
+    }
+    /// Code that identifies the target element
+    ///
+    /// Search parameter `target-code` (token).
+    pub fn target_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "target-code")
+    }
+    /// Target system that the concepts are to be mapped to
+    ///
+    /// Search parameter `target-system` (uri).
+    pub fn target_system(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "target-system")
+    }
+    /// The target value set which provides context for the mappings
+    ///
+    /// Search parameter `target-uri` (reference to ValueSet).
+    pub fn target_uri(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConceptMapTargetUriTargets>,
+    > {
+        crate::search::Param::new(self, "target-uri")
+    }
+    /// The human-friendly name of the concept map
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+    /// The uri that identifies the concept map
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// The business version of the concept map
+    ///
+    /// Search parameter `version` (token).
+    pub fn version(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "version")
+    }
+}
+/// The target types of the reference search parameter `other` of `ConceptMap`: ConceptMap. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConceptMapOtherTargets {}
+#[cfg(feature = "r4-concept-map")]
+impl crate::search::Target<ConceptMapOtherTargets> for ConceptMap {}
+/// The target types of the reference search parameter `source` of `ConceptMap`: ValueSet. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConceptMapSourceTargets {}
+#[cfg(feature = "r4-value-set")]
+impl crate::search::Target<ConceptMapSourceTargets> for ValueSet {}
+/// The target types of the reference search parameter `source-uri` of `ConceptMap`: ValueSet. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConceptMapSourceUriTargets {}
+#[cfg(feature = "r4-value-set")]
+impl crate::search::Target<ConceptMapSourceUriTargets> for ValueSet {}
+/// The target types of the reference search parameter `target` of `ConceptMap`: ValueSet. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConceptMapTargetTargets {}
+#[cfg(feature = "r4-value-set")]
+impl crate::search::Target<ConceptMapTargetTargets> for ValueSet {}
+/// The target types of the reference search parameter `target-uri` of `ConceptMap`: ValueSet. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConceptMapTargetUriTargets {}
+#[cfg(feature = "r4-value-set")]
+impl crate::search::Target<ConceptMapTargetUriTargets> for ValueSet {}

@@ -434,3 +434,345 @@ impl crate::FhirResource for Condition {
         }
     }
 }
+/// Search builder for `Condition` resources: one method per search parameter of Condition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ConditionSearch = crate::search::Search<Condition>;
+impl crate::search::Searchable for Condition {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "abatement-age",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "abatement-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "abatement-string",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "asserter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "body-site",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "clinical-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "evidence",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "evidence-detail",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "onset-age",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "onset-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "onset-info",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recorded-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "severity",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "stage",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "verification-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Condition, M> {
+    /// Abatement as age or age range
+    ///
+    /// Search parameter `abatement-age` (quantity).
+    pub fn abatement_age(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "abatement-age")
+    }
+    /// Date-related abatements (dateTime and period)
+    ///
+    /// Search parameter `abatement-date` (date).
+    pub fn abatement_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "abatement-date")
+    }
+    /// Abatement as a string
+    ///
+    /// Search parameter `abatement-string` (string).
+    pub fn abatement_string(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "abatement-string")
+    }
+    /// Person who asserts this condition
+    ///
+    /// Search parameter `asserter` (reference to Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn asserter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConditionAsserterTargets>,
+    > {
+        crate::search::Param::new(self, "asserter")
+    }
+    /// Anatomical location, if relevant
+    ///
+    /// Search parameter `body-site` (token).
+    pub fn body_site(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "body-site")
+    }
+    /// The category of the condition
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// The clinical status of the condition
+    ///
+    /// Search parameter `clinical-status` (token).
+    pub fn clinical_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "clinical-status")
+    }
+    /// Code for the condition
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Encounter created as part of
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConditionEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Manifestation/symptom
+    ///
+    /// Search parameter `evidence` (token).
+    pub fn evidence(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "evidence")
+    }
+    /// Supporting information found elsewhere
+    ///
+    /// Search parameter `evidence-detail` (reference to any resource).
+    pub fn evidence_detail(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "evidence-detail")
+    }
+    /// A unique identifier of the condition record
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Onsets as age or age range
+    ///
+    /// Search parameter `onset-age` (quantity).
+    pub fn onset_age(self) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "onset-age")
+    }
+    /// Date related onsets (dateTime and Period)
+    ///
+    /// Search parameter `onset-date` (date).
+    pub fn onset_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "onset-date")
+    }
+    /// Onsets as a string
+    ///
+    /// Search parameter `onset-info` (string).
+    pub fn onset_info(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "onset-info")
+    }
+    /// Who has the condition?
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConditionPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Date record was first recorded
+    ///
+    /// Search parameter `recorded-date` (date).
+    pub fn recorded_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "recorded-date")
+    }
+    /// The severity of the condition
+    ///
+    /// Search parameter `severity` (token).
+    pub fn severity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "severity")
+    }
+    /// Simple summary (disease specific)
+    ///
+    /// Search parameter `stage` (token).
+    pub fn stage(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "stage")
+    }
+    /// Who has the condition?
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConditionSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// unconfirmed | provisional | differential | confirmed | refuted | entered-in-error
+    ///
+    /// Search parameter `verification-status` (token).
+    pub fn verification_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "verification-status")
+    }
+}
+/// The target types of the reference search parameter `asserter` of `Condition`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConditionAsserterTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ConditionAsserterTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ConditionAsserterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ConditionAsserterTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ConditionAsserterTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `encounter` of `Condition`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConditionEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ConditionEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `patient` of `Condition`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConditionPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ConditionPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ConditionPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `Condition`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConditionSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ConditionSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ConditionSubjectTargets> for Patient {}

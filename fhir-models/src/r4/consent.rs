@@ -511,3 +511,312 @@ impl crate::FhirResource for Consent {
         }
     }
 }
+/// Search builder for `Consent` resources: one method per search parameter of Consent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ConsentSearch = crate::search::Search<Consent>;
+impl crate::search::Searchable for Consent {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "action",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "actor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "Group",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "consentor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "data",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "purpose",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "scope",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "security-label",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source-reference",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Consent",
+                "Contract",
+                "DocumentReference",
+                "QuestionnaireResponse",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Consent, M> {
+    /// Actions controlled by this rule
+    ///
+    /// Search parameter `action` (token).
+    pub fn action(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "action")
+    }
+    /// Resource for the actor (or group, by role)
+    ///
+    /// Search parameter `actor` (reference to CareTeam, Device, Group, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn actor(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ConsentActorTargets>> {
+        crate::search::Param::new(self, "actor")
+    }
+    /// Classification of the consent statement - for indexing/retrieval
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Who is agreeing to the policy and rules
+    ///
+    /// Search parameter `consentor` (reference to Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn consentor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConsentConsentorTargets>,
+    > {
+        crate::search::Param::new(self, "consentor")
+    }
+    /// The actual data reference
+    ///
+    /// Search parameter `data` (reference to any resource).
+    pub fn data(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "data")
+    }
+    /// When this Consent was created or indexed
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Identifier for this record (external references)
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Custodian of the consent
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConsentOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// Who the consent applies to
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConsentPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Timeframe for this rule
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// Context of activities covered by this rule
+    ///
+    /// Search parameter `purpose` (token).
+    pub fn purpose(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "purpose")
+    }
+    /// Which of the four areas this resource covers (extensible)
+    ///
+    /// Search parameter `scope` (token).
+    pub fn scope(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "scope")
+    }
+    /// Security Labels that define affected resources
+    ///
+    /// Search parameter `security-label` (token).
+    pub fn security_label(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "security-label")
+    }
+    /// Search by reference to a Consent, DocumentReference, Contract  or QuestionnaireResponse
+    ///
+    /// Search parameter `source-reference` (reference to Consent, Contract, DocumentReference, QuestionnaireResponse).
+    pub fn source_reference(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ConsentSourceReferenceTargets>,
+    > {
+        crate::search::Param::new(self, "source-reference")
+    }
+    /// draft | proposed | active | rejected | inactive | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`ConsentState`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ConsentState>> {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `actor` of `Consent`: CareTeam, Device, Group, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConsentActorTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<ConsentActorTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ConsentActorTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ConsentActorTargets> for Group {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ConsentActorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ConsentActorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ConsentActorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ConsentActorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ConsentActorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `consentor` of `Consent`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConsentConsentorTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ConsentConsentorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ConsentConsentorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ConsentConsentorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ConsentConsentorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ConsentConsentorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `organization` of `Consent`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConsentOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ConsentOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `Consent`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConsentPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ConsentPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ConsentPatientTargets> for Patient {}
+/// The target types of the reference search parameter `source-reference` of `Consent`: Consent, Contract, DocumentReference, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ConsentSourceReferenceTargets {}
+#[cfg(feature = "r4-consent")]
+impl crate::search::Target<ConsentSourceReferenceTargets> for Consent {}
+#[cfg(feature = "r4-contract")]
+impl crate::search::Target<ConsentSourceReferenceTargets> for Contract {}
+#[cfg(feature = "r4-document-reference")]
+impl crate::search::Target<ConsentSourceReferenceTargets> for DocumentReference {}
+#[cfg(feature = "r4-questionnaire-response")]
+impl crate::search::Target<ConsentSourceReferenceTargets> for QuestionnaireResponse {}

@@ -1965,3 +1965,202 @@ impl crate::FhirResource for Contract {
         }
     }
 }
+/// Search builder for `Contract` resources: one method per search parameter of Contract (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ContractSearch = crate::search::Search<Contract>;
+impl crate::search::Searchable for Contract {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "authority",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "domain",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "issued",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "signer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Contract, M> {
+    /// The authority of the contract
+    ///
+    /// Search parameter `authority` (reference to Organization).
+    pub fn authority(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ContractAuthorityTargets>,
+    > {
+        crate::search::Param::new(self, "authority")
+    }
+    /// The domain of the contract
+    ///
+    /// Search parameter `domain` (reference to Location).
+    pub fn domain(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ContractDomainTargets>,
+    > {
+        crate::search::Param::new(self, "domain")
+    }
+    /// The identity of the contract
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A source definition of the contract
+    ///
+    /// Search parameter `instantiates` (uri).
+    pub fn instantiates(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "instantiates")
+    }
+    /// The date/time the contract was issued
+    ///
+    /// Search parameter `issued` (date).
+    pub fn issued(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "issued")
+    }
+    /// The identity of the subject of the contract (if a patient)
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ContractPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Contract Signatory Party
+    ///
+    /// Search parameter `signer` (reference to Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn signer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ContractSignerTargets>,
+    > {
+        crate::search::Param::new(self, "signer")
+    }
+    /// The status of the contract
+    ///
+    /// Search parameter `status` (token, takes [`ContractResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ContractResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// The identity of the subject of the contract
+    ///
+    /// Search parameter `subject` (reference to any resource).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// The basal contract definition
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+}
+/// The target types of the reference search parameter `authority` of `Contract`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ContractAuthorityTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ContractAuthorityTargets> for Organization {}
+/// The target types of the reference search parameter `domain` of `Contract`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ContractDomainTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ContractDomainTargets> for Location {}
+/// The target types of the reference search parameter `patient` of `Contract`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ContractPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ContractPatientTargets> for Patient {}
+/// The target types of the reference search parameter `signer` of `Contract`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ContractSignerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ContractSignerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ContractSignerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ContractSignerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ContractSignerTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ContractSignerTargets> for RelatedPerson {}

@@ -389,3 +389,216 @@ impl crate::FhirResource for Coverage {
         }
     }
 }
+/// Search builder for `Coverage` resources: one method per search parameter of Coverage (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CoverageSearch = crate::search::Search<Coverage>;
+impl crate::search::Searchable for Coverage {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "beneficiary",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "class-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "class-value",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dependent",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "payor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "policy-holder",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subscriber",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Coverage, M> {
+    /// Covered party
+    ///
+    /// Search parameter `beneficiary` (reference to Patient).
+    pub fn beneficiary(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageBeneficiaryTargets>,
+    > {
+        crate::search::Param::new(self, "beneficiary")
+    }
+    /// Coverage class (eg.
+    ///
+    /// Search parameter `class-type` (token).
+    pub fn class_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "class-type")
+    }
+    /// Value of the class (eg.
+    ///
+    /// Search parameter `class-value` (string).
+    pub fn class_value(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "class-value")
+    }
+    /// Dependent number
+    ///
+    /// Search parameter `dependent` (string).
+    pub fn dependent(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "dependent")
+    }
+    /// The primary identifier of the insured and the coverage
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Retrieve coverages for a patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoveragePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The identity of the insurer or party paying for services
+    ///
+    /// Search parameter `payor` (reference to Organization, Patient, RelatedPerson).
+    pub fn payor(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<CoveragePayorTargets>> {
+        crate::search::Param::new(self, "payor")
+    }
+    /// Reference to the policyholder
+    ///
+    /// Search parameter `policy-holder` (reference to Organization, Patient, RelatedPerson).
+    pub fn policy_holder(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoveragePolicyHolderTargets>,
+    > {
+        crate::search::Param::new(self, "policy-holder")
+    }
+    /// The status of the Coverage
+    ///
+    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<FinancialResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// Reference to the subscriber
+    ///
+    /// Search parameter `subscriber` (reference to Patient, RelatedPerson).
+    pub fn subscriber(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageSubscriberTargets>,
+    > {
+        crate::search::Param::new(self, "subscriber")
+    }
+    /// The kind of coverage (health plan, auto, Workers Compensation)
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `beneficiary` of `Coverage`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageBeneficiaryTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CoverageBeneficiaryTargets> for Patient {}
+/// The target types of the reference search parameter `patient` of `Coverage`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoveragePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CoveragePatientTargets> for Patient {}
+/// The target types of the reference search parameter `payor` of `Coverage`: Organization, Patient, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoveragePayorTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CoveragePayorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CoveragePayorTargets> for Patient {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CoveragePayorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `policy-holder` of `Coverage`: Organization, Patient, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoveragePolicyHolderTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CoveragePolicyHolderTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CoveragePolicyHolderTargets> for Patient {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CoveragePolicyHolderTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subscriber` of `Coverage`: Patient, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageSubscriberTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CoverageSubscriberTargets> for Patient {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<CoverageSubscriberTargets> for RelatedPerson {}

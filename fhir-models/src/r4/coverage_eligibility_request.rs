@@ -533,3 +533,157 @@ impl crate::FhirResource for CoverageEligibilityRequest {
         }
     }
 }
+/// Search builder for `CoverageEligibilityRequest` resources: one method per search parameter of CoverageEligibilityRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CoverageEligibilityRequestSearch = crate::search::Search<
+    CoverageEligibilityRequest,
+>;
+impl crate::search::Searchable for CoverageEligibilityRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "enterer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "facility",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "provider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityRequest, M> {
+    /// The creation date for the EOB
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// The party who is responsible for the request
+    ///
+    /// Search parameter `enterer` (reference to Practitioner, PractitionerRole).
+    pub fn enterer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageEligibilityRequestEntererTargets>,
+    > {
+        crate::search::Param::new(self, "enterer")
+    }
+    /// Facility responsible for the goods and services
+    ///
+    /// Search parameter `facility` (reference to Location).
+    pub fn facility(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageEligibilityRequestFacilityTargets>,
+    > {
+        crate::search::Param::new(self, "facility")
+    }
+    /// The business identifier of the Eligibility
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The reference to the patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageEligibilityRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The reference to the provider
+    ///
+    /// Search parameter `provider` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn provider(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageEligibilityRequestProviderTargets>,
+    > {
+        crate::search::Param::new(self, "provider")
+    }
+    /// The status of the EligibilityRequest
+    ///
+    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<FinancialResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `enterer` of `CoverageEligibilityRequest`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageEligibilityRequestEntererTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CoverageEligibilityRequestEntererTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CoverageEligibilityRequestEntererTargets>
+for PractitionerRole {}
+/// The target types of the reference search parameter `facility` of `CoverageEligibilityRequest`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageEligibilityRequestFacilityTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<CoverageEligibilityRequestFacilityTargets> for Location {}
+/// The target types of the reference search parameter `patient` of `CoverageEligibilityRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageEligibilityRequestPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CoverageEligibilityRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `provider` of `CoverageEligibilityRequest`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageEligibilityRequestProviderTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CoverageEligibilityRequestProviderTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CoverageEligibilityRequestProviderTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CoverageEligibilityRequestProviderTargets>
+for PractitionerRole {}

@@ -650,3 +650,183 @@ impl crate::FhirResource for CoverageEligibilityResponse {
         }
     }
 }
+/// Search builder for `CoverageEligibilityResponse` resources: one method per search parameter of CoverageEligibilityResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type CoverageEligibilityResponseSearch = crate::search::Search<
+    CoverageEligibilityResponse,
+>;
+impl crate::search::Searchable for CoverageEligibilityResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "disposition",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "insurer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "outcome",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CoverageEligibilityRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requestor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityResponse, M> {
+    /// The creation date
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// The contents of the disposition message
+    ///
+    /// Search parameter `disposition` (string).
+    pub fn disposition(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "disposition")
+    }
+    /// The business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The organization which generated this resource
+    ///
+    /// Search parameter `insurer` (reference to Organization).
+    pub fn insurer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageEligibilityResponseInsurerTargets>,
+    > {
+        crate::search::Param::new(self, "insurer")
+    }
+    /// The processing outcome
+    ///
+    /// Search parameter `outcome` (token, takes [`ClaimProcessingCodes`]).
+    pub fn outcome(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ClaimProcessingCodes>> {
+        crate::search::Param::new(self, "outcome")
+    }
+    /// The reference to the patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageEligibilityResponsePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The EligibilityRequest reference
+    ///
+    /// Search parameter `request` (reference to CoverageEligibilityRequest).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageEligibilityResponseRequestTargets>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// The EligibilityRequest provider
+    ///
+    /// Search parameter `requestor` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn requestor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<CoverageEligibilityResponseRequestorTargets>,
+    > {
+        crate::search::Param::new(self, "requestor")
+    }
+    /// The EligibilityRequest status
+    ///
+    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<FinancialResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `insurer` of `CoverageEligibilityResponse`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageEligibilityResponseInsurerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CoverageEligibilityResponseInsurerTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `CoverageEligibilityResponse`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageEligibilityResponsePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<CoverageEligibilityResponsePatientTargets> for Patient {}
+/// The target types of the reference search parameter `request` of `CoverageEligibilityResponse`: CoverageEligibilityRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageEligibilityResponseRequestTargets {}
+#[cfg(feature = "r4-coverage-eligibility-request")]
+impl crate::search::Target<CoverageEligibilityResponseRequestTargets>
+for CoverageEligibilityRequest {}
+/// The target types of the reference search parameter `requestor` of `CoverageEligibilityResponse`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum CoverageEligibilityResponseRequestorTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<CoverageEligibilityResponseRequestorTargets>
+for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<CoverageEligibilityResponseRequestorTargets>
+for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<CoverageEligibilityResponseRequestorTargets>
+for PractitionerRole {}

@@ -556,3 +556,207 @@ impl crate::FhirResource for Device {
         }
     }
 }
+/// Search builder for `Device` resources: one method per search parameter of Device (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DeviceSearch = crate::search::Search<Device>;
+impl crate::search::Searchable for Device {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "device-name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "din",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "manufacturer",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "model",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "udi-carrier",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "udi-di",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Device, M> {
+    /// A server defined search that may match any of the string fields in Device.deviceName or Device.type.
+    ///
+    /// Search parameter `device-name` (string).
+    pub fn device_name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "device-name")
+    }
+    /// The donation identification number (DIN)
+    ///
+    /// Search parameter `din` (token).
+    pub fn din(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "din")
+    }
+    /// Instance id from manufacturer, owner, and others
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A location, where the resource is found
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// The manufacturer of the device
+    ///
+    /// Search parameter `manufacturer` (string).
+    pub fn manufacturer(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "manufacturer")
+    }
+    /// The model of the device
+    ///
+    /// Search parameter `model` (string).
+    pub fn model(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "model")
+    }
+    /// The organization responsible for the device
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// Patient information, if the resource is affixed to a person
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<DevicePatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// active | inactive | entered-in-error | unknown
+    ///
+    /// Search parameter `status` (token, takes [`FHIRDeviceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<FHIRDeviceStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The type of the device
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// UDI Barcode (RFID or other technology) string in *HRF* format.
+    ///
+    /// Search parameter `udi-carrier` (string).
+    pub fn udi_carrier(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "udi-carrier")
+    }
+    /// The udi Device Identifier (DI)
+    ///
+    /// Search parameter `udi-di` (string).
+    pub fn udi_di(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "udi-di")
+    }
+    /// Network address to contact device
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+}
+/// The target types of the reference search parameter `location` of `Device`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<DeviceLocationTargets> for Location {}
+/// The target types of the reference search parameter `organization` of `Device`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<DeviceOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `Device`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DevicePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DevicePatientTargets> for Patient {}

@@ -647,3 +647,66 @@ impl crate::FhirResource for DeviceDefinition {
         }
     }
 }
+/// Search builder for `DeviceDefinition` resources: one method per search parameter of DeviceDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DeviceDefinitionSearch = crate::search::Search<DeviceDefinition>;
+impl crate::search::Searchable for DeviceDefinition {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "parent",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["DeviceDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DeviceDefinition, M> {
+    /// The identifier of the component
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The parent DeviceDefinition resource
+    ///
+    /// Search parameter `parent` (reference to DeviceDefinition).
+    pub fn parent(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceDefinitionParentTargets>,
+    > {
+        crate::search::Param::new(self, "parent")
+    }
+    /// The device component type
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `parent` of `DeviceDefinition`: DeviceDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceDefinitionParentTargets {}
+#[cfg(feature = "r4-device-definition")]
+impl crate::search::Target<DeviceDefinitionParentTargets> for DeviceDefinition {}

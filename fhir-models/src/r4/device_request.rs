@@ -453,3 +453,377 @@ impl crate::FhirResource for DeviceRequest {
         }
     }
 }
+/// Search builder for `DeviceRequest` resources: one method per search parameter of DeviceRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DeviceRequestSearch = crate::search::Search<DeviceRequest>;
+impl crate::search::Searchable for DeviceRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "authored-on",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "device",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "event-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "group-identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-canonical",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ActivityDefinition", "PlanDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "insurance",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ClaimResponse", "Coverage"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "intent",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "HealthcareService",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "prior-request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DeviceRequest, M> {
+    /// When the request transitioned to being actionable
+    ///
+    /// Search parameter `authored-on` (date).
+    pub fn authored_on(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "authored-on")
+    }
+    /// Plan/proposal/order fulfilled by this request
+    ///
+    /// Search parameter `based-on` (reference to any resource).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Code for what is being requested/ordered
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Reference to resource that is being requested/ordered
+    ///
+    /// Search parameter `device` (reference to Device).
+    pub fn device(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceRequestDeviceTargets>,
+    > {
+        crate::search::Param::new(self, "device")
+    }
+    /// Encounter during which request was created
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceRequestEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// When service should occur
+    ///
+    /// Search parameter `event-date` (date).
+    pub fn event_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "event-date")
+    }
+    /// Composite request this is part of
+    ///
+    /// Search parameter `group-identifier` (token on an Identifier).
+    pub fn group_identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "group-identifier")
+    }
+    /// Business identifier for request/order
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// Search parameter `instantiates-canonical` (reference to ActivityDefinition, PlanDefinition).
+    pub fn instantiates_canonical(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceRequestInstantiatesCanonicalTargets>,
+    > {
+        crate::search::Param::new(self, "instantiates-canonical")
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// Search parameter `instantiates-uri` (uri).
+    pub fn instantiates_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "instantiates-uri")
+    }
+    /// Associated insurance coverage
+    ///
+    /// Search parameter `insurance` (reference to ClaimResponse, Coverage).
+    pub fn insurance(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceRequestInsuranceTargets>,
+    > {
+        crate::search::Param::new(self, "insurance")
+    }
+    /// proposal | plan | original-order |reflex-order
+    ///
+    /// Search parameter `intent` (token, takes [`RequestIntent`]).
+    pub fn intent(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestIntent>> {
+        crate::search::Param::new(self, "intent")
+    }
+    /// Individual the service is ordered for
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Desired performer for service
+    ///
+    /// Search parameter `performer` (reference to CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceRequestPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Request takes the place of referenced completed or terminated requests
+    ///
+    /// Search parameter `prior-request` (reference to any resource).
+    pub fn prior_request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "prior-request")
+    }
+    /// Who/what is requesting service
+    ///
+    /// Search parameter `requester` (reference to Device, Organization, Practitioner, PractitionerRole).
+    pub fn requester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceRequestRequesterTargets>,
+    > {
+        crate::search::Param::new(self, "requester")
+    }
+    /// entered-in-error | draft | active |suspended | completed
+    ///
+    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Individual the service is ordered for
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceRequestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `device` of `DeviceRequest`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceRequestDeviceTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<DeviceRequestDeviceTargets> for Device {}
+/// The target types of the reference search parameter `encounter` of `DeviceRequest`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceRequestEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<DeviceRequestEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<DeviceRequestEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `instantiates-canonical` of `DeviceRequest`: ActivityDefinition, PlanDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceRequestInstantiatesCanonicalTargets {}
+#[cfg(feature = "r4-activity-definition")]
+impl crate::search::Target<DeviceRequestInstantiatesCanonicalTargets>
+for ActivityDefinition {}
+#[cfg(feature = "r4-plan-definition")]
+impl crate::search::Target<DeviceRequestInstantiatesCanonicalTargets>
+for PlanDefinition {}
+/// The target types of the reference search parameter `insurance` of `DeviceRequest`: ClaimResponse, Coverage. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceRequestInsuranceTargets {}
+#[cfg(feature = "r4-claim-response")]
+impl crate::search::Target<DeviceRequestInsuranceTargets> for ClaimResponse {}
+#[cfg(feature = "r4-coverage")]
+impl crate::search::Target<DeviceRequestInsuranceTargets> for Coverage {}
+/// The target types of the reference search parameter `patient` of `DeviceRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceRequestPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<DeviceRequestPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DeviceRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `DeviceRequest`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceRequestPerformerTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<DeviceRequestPerformerTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<DeviceRequestPerformerTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<DeviceRequestPerformerTargets> for HealthcareService {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<DeviceRequestPerformerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DeviceRequestPerformerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<DeviceRequestPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<DeviceRequestPerformerTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<DeviceRequestPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `requester` of `DeviceRequest`: Device, Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceRequestRequesterTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<DeviceRequestRequesterTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<DeviceRequestRequesterTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<DeviceRequestRequesterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<DeviceRequestRequesterTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `subject` of `DeviceRequest`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceRequestSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<DeviceRequestSubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<DeviceRequestSubjectTargets> for Group {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<DeviceRequestSubjectTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DeviceRequestSubjectTargets> for Patient {}

@@ -210,3 +210,100 @@ impl crate::FhirResource for DeviceUseStatement {
         }
     }
 }
+/// Search builder for `DeviceUseStatement` resources: one method per search parameter of DeviceUseStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DeviceUseStatementSearch = crate::search::Search<DeviceUseStatement>;
+impl crate::search::Searchable for DeviceUseStatement {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "device",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DeviceUseStatement, M> {
+    /// Search by device
+    ///
+    /// Search parameter `device` (reference to Device).
+    pub fn device(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceUseStatementDeviceTargets>,
+    > {
+        crate::search::Param::new(self, "device")
+    }
+    /// Search by identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Search by subject - a patient
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceUseStatementPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Search by subject
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DeviceUseStatementSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `device` of `DeviceUseStatement`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceUseStatementDeviceTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<DeviceUseStatementDeviceTargets> for Device {}
+/// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceUseStatementPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<DeviceUseStatementPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DeviceUseStatementPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DeviceUseStatementSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<DeviceUseStatementSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DeviceUseStatementSubjectTargets> for Patient {}

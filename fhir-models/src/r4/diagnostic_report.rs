@@ -289,3 +289,363 @@ impl crate::FhirResource for DiagnosticReport {
         }
     }
 }
+/// Search builder for `DiagnosticReport` resources: one method per search parameter of DiagnosticReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DiagnosticReportSearch = crate::search::Search<DiagnosticReport>;
+impl crate::search::Searchable for DiagnosticReport {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "assessed-condition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CarePlan",
+                "ImmunizationRecommendation",
+                "MedicationRequest",
+                "NutritionOrder",
+                "ServiceRequest",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "conclusion",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "issued",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "media",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Media"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CareTeam", "Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "result",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Observation"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "results-interpreter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CareTeam", "Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specimen",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Specimen"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DiagnosticReport, M> {
+    /// Condition assessed by genetic test
+    ///
+    /// Search parameter `assessed-condition` (reference to any resource).
+    pub fn assessed_condition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "assessed-condition")
+    }
+    /// Reference to the service request.
+    ///
+    /// Search parameter `based-on` (reference to CarePlan, ImmunizationRecommendation, MedicationRequest, NutritionOrder, ServiceRequest).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportBasedOnTargets>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Which diagnostic discipline/department created the report
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// The code for the report, as opposed to codes for the atomic results, which are the names on the observation resource referred to from the result
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// A coded conclusion (interpretation/impression) on the report
+    ///
+    /// Search parameter `conclusion` (token).
+    pub fn conclusion(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "conclusion")
+    }
+    /// The clinically relevant time of the report
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// The Encounter when the order was made
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// An identifier for the report
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// When the report was issued
+    ///
+    /// Search parameter `issued` (date).
+    pub fn issued(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "issued")
+    }
+    /// A reference to the image source.
+    ///
+    /// Search parameter `media` (reference to Media).
+    pub fn media(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportMediaTargets>,
+    > {
+        crate::search::Param::new(self, "media")
+    }
+    /// The subject of the report if a patient
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who is responsible for the report
+    ///
+    /// Search parameter `performer` (reference to CareTeam, Organization, Practitioner, PractitionerRole).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Link to an atomic result (observation resource)
+    ///
+    /// Search parameter `result` (reference to Observation).
+    pub fn result(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportResultTargets>,
+    > {
+        crate::search::Param::new(self, "result")
+    }
+    /// Who was the source of the report
+    ///
+    /// Search parameter `results-interpreter` (reference to CareTeam, Organization, Practitioner, PractitionerRole).
+    pub fn results_interpreter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportResultsInterpreterTargets>,
+    > {
+        crate::search::Param::new(self, "results-interpreter")
+    }
+    /// The specimen details
+    ///
+    /// Search parameter `specimen` (reference to Specimen).
+    pub fn specimen(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportSpecimenTargets>,
+    > {
+        crate::search::Param::new(self, "specimen")
+    }
+    /// The status of the report
+    ///
+    /// Search parameter `status` (token, takes [`DiagnosticReportStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticReportStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The subject of the report
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DiagnosticReportSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `based-on` of `DiagnosticReport`: CarePlan, ImmunizationRecommendation, MedicationRequest, NutritionOrder, ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportBasedOnTargets {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<DiagnosticReportBasedOnTargets> for CarePlan {}
+#[cfg(feature = "r4-immunization-recommendation")]
+impl crate::search::Target<DiagnosticReportBasedOnTargets>
+for ImmunizationRecommendation {}
+#[cfg(feature = "r4-medication-request")]
+impl crate::search::Target<DiagnosticReportBasedOnTargets> for MedicationRequest {}
+#[cfg(feature = "r4-nutrition-order")]
+impl crate::search::Target<DiagnosticReportBasedOnTargets> for NutritionOrder {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<DiagnosticReportBasedOnTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `encounter` of `DiagnosticReport`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<DiagnosticReportEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<DiagnosticReportEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `media` of `DiagnosticReport`: Media. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportMediaTargets {}
+#[cfg(feature = "r4-media")]
+impl crate::search::Target<DiagnosticReportMediaTargets> for Media {}
+/// The target types of the reference search parameter `patient` of `DiagnosticReport`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<DiagnosticReportPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DiagnosticReportPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `DiagnosticReport`: CareTeam, Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportPerformerTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<DiagnosticReportPerformerTargets> for CareTeam {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<DiagnosticReportPerformerTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<DiagnosticReportPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<DiagnosticReportPerformerTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `result` of `DiagnosticReport`: Observation. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportResultTargets {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<DiagnosticReportResultTargets> for Observation {}
+/// The target types of the reference search parameter `results-interpreter` of `DiagnosticReport`: CareTeam, Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportResultsInterpreterTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<DiagnosticReportResultsInterpreterTargets> for CareTeam {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<DiagnosticReportResultsInterpreterTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<DiagnosticReportResultsInterpreterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<DiagnosticReportResultsInterpreterTargets>
+for PractitionerRole {}
+/// The target types of the reference search parameter `specimen` of `DiagnosticReport`: Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportSpecimenTargets {}
+#[cfg(feature = "r4-specimen")]
+impl crate::search::Target<DiagnosticReportSpecimenTargets> for Specimen {}
+/// The target types of the reference search parameter `subject` of `DiagnosticReport`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DiagnosticReportSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<DiagnosticReportSubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<DiagnosticReportSubjectTargets> for Group {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<DiagnosticReportSubjectTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DiagnosticReportSubjectTargets> for Patient {}

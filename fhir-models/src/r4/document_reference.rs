@@ -358,3 +358,459 @@ impl crate::FhirResource for DocumentReference {
         }
     }
 }
+/// Search builder for `DocumentReference` resources: one method per search parameter of DocumentReference (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type DocumentReferenceSearch = crate::search::Search<DocumentReference>;
+impl crate::search::Searchable for DocumentReference {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "authenticator",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "contenttype",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "custodian",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "event",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "facility",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "format",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "language",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "related",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relatesto",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["DocumentReference"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relation",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relationship",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Reference,
+                crate::search::ParamKind::Token,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "security-label",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "setting",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
+    /// Who/what authenticated the document
+    ///
+    /// Search parameter `authenticator` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn authenticator(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceAuthenticatorTargets>,
+    > {
+        crate::search::Param::new(self, "authenticator")
+    }
+    /// Who and/or what authored the document
+    ///
+    /// Search parameter `author` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// Categorization of document
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Mime type of the content, with charset etc.
+    ///
+    /// Search parameter `contenttype` (token).
+    pub fn contenttype(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "contenttype")
+    }
+    /// Organization which maintains the document
+    ///
+    /// Search parameter `custodian` (reference to Organization).
+    pub fn custodian(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceCustodianTargets>,
+    > {
+        crate::search::Param::new(self, "custodian")
+    }
+    /// When this document reference was created
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Human-readable description
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// Context of the document  content
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Main clinical acts documented
+    ///
+    /// Search parameter `event` (token).
+    pub fn event(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "event")
+    }
+    /// Kind of facility where patient was seen
+    ///
+    /// Search parameter `facility` (token).
+    pub fn facility(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "facility")
+    }
+    /// Format/content rules for the document
+    ///
+    /// Search parameter `format` (token).
+    pub fn format(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "format")
+    }
+    /// Master Version Specific Identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Human language of the content (BCP-47)
+    ///
+    /// Search parameter `language` (token).
+    pub fn language(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "language")
+    }
+    /// Uri where the data can be found
+    ///
+    /// Search parameter `location` (uri).
+    pub fn location(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "location")
+    }
+    /// Who/what is the subject of the document
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferencePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Time of service that is being documented
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// Related identifiers or resources
+    ///
+    /// Search parameter `related` (reference to any resource).
+    pub fn related(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "related")
+    }
+    /// Target of the relationship
+    ///
+    /// Search parameter `relatesto` (reference to DocumentReference).
+    pub fn relatesto(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceRelatestoTargets>,
+    > {
+        crate::search::Param::new(self, "relatesto")
+    }
+    /// replaces | transforms | signs | appends
+    ///
+    /// Search parameter `relation` (token, takes [`DocumentRelationshipType`]).
+    pub fn relation(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentRelationshipType>> {
+        crate::search::Param::new(self, "relation")
+    }
+    /// Combination of relation and relatesTo
+    ///
+    /// Search parameter `relationship` (composite).
+    pub fn relationship(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::ReferenceKind<crate::search::AnyTarget>,
+                crate::search::TokenKind<crate::search::AnyCode>,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "relationship")
+    }
+    /// Document security-tags
+    ///
+    /// Search parameter `security-label` (token).
+    pub fn security_label(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "security-label")
+    }
+    /// Additional details about where the content was created (e.g.
+    ///
+    /// Search parameter `setting` (token).
+    pub fn setting(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "setting")
+    }
+    /// current | superseded | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`DocumentReferenceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentReferenceStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who/what is the subject of the document
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Patient, Practitioner).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<DocumentReferenceSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Kind of document (LOINC if possible)
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `authenticator` of `DocumentReference`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceAuthenticatorTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `author` of `DocumentReference`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceAuthorTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<DocumentReferenceAuthorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `custodian` of `DocumentReference`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceCustodianTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<DocumentReferenceCustodianTargets> for Organization {}
+/// The target types of the reference search parameter `encounter` of `DocumentReference`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<DocumentReferenceEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<DocumentReferenceEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `patient` of `DocumentReference`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferencePatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<DocumentReferencePatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DocumentReferencePatientTargets> for Patient {}
+/// The target types of the reference search parameter `relatesto` of `DocumentReference`: DocumentReference. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceRelatestoTargets {}
+#[cfg(feature = "r4-document-reference")]
+impl crate::search::Target<DocumentReferenceRelatestoTargets> for DocumentReference {}
+/// The target types of the reference search parameter `subject` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum DocumentReferenceSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<DocumentReferenceSubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<DocumentReferenceSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<DocumentReferenceSubjectTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<DocumentReferenceSubjectTargets> for Practitioner {}

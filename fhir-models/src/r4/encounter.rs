@@ -591,3 +591,458 @@ impl crate::FhirResource for Encounter {
         }
     }
 }
+/// Search builder for `Encounter` resources: one method per search parameter of Encounter (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type EncounterSearch = crate::search::Search<Encounter>;
+impl crate::search::Searchable for Encounter {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "account",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Account"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "appointment",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Appointment"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ServiceRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "class",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "diagnosis",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition", "Procedure"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "episode-of-care",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "length",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location-period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-of",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "practitioner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-reference",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Condition",
+                "ImmunizationRecommendation",
+                "Observation",
+                "Procedure",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service-provider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "special-arrangement",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Encounter, M> {
+    /// The set of accounts that may be used for billing for this Encounter
+    ///
+    /// Search parameter `account` (reference to Account).
+    pub fn account(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterAccountTargets>,
+    > {
+        crate::search::Param::new(self, "account")
+    }
+    /// The appointment that scheduled this encounter
+    ///
+    /// Search parameter `appointment` (reference to Appointment).
+    pub fn appointment(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterAppointmentTargets>,
+    > {
+        crate::search::Param::new(self, "appointment")
+    }
+    /// The ServiceRequest that initiated this encounter
+    ///
+    /// Search parameter `based-on` (reference to ServiceRequest).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterBasedOnTargets>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Classification of patient encounter
+    ///
+    /// Search parameter `class` (token).
+    pub fn class(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "class")
+    }
+    /// A date within the period the Encounter lasted
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// The diagnosis or procedure relevant to the encounter
+    ///
+    /// Search parameter `diagnosis` (reference to Condition, Procedure).
+    pub fn diagnosis(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterDiagnosisTargets>,
+    > {
+        crate::search::Param::new(self, "diagnosis")
+    }
+    /// Episode(s) of care that this encounter should be recorded against
+    ///
+    /// Search parameter `episode-of-care` (reference to EpisodeOfCare).
+    pub fn episode_of_care(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterEpisodeOfCareTargets>,
+    > {
+        crate::search::Param::new(self, "episode-of-care")
+    }
+    /// Identifier(s) by which this encounter is known
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Length of encounter in days
+    ///
+    /// Search parameter `length` (quantity).
+    pub fn length(self) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "length")
+    }
+    /// Location the encounter takes place
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Time period during which the patient was present at the location
+    ///
+    /// Search parameter `location-period` (date).
+    pub fn location_period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "location-period")
+    }
+    /// Another Encounter this encounter is part of
+    ///
+    /// Search parameter `part-of` (reference to Encounter).
+    pub fn part_of(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterPartOfTargets>,
+    > {
+        crate::search::Param::new(self, "part-of")
+    }
+    /// Persons involved in the encounter other than the patient
+    ///
+    /// Search parameter `participant` (reference to Practitioner, PractitionerRole, RelatedPerson).
+    pub fn participant(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterParticipantTargets>,
+    > {
+        crate::search::Param::new(self, "participant")
+    }
+    /// Role of participant in encounter
+    ///
+    /// Search parameter `participant-type` (token).
+    pub fn participant_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "participant-type")
+    }
+    /// The patient or group present at the encounter
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Persons involved in the encounter other than the patient
+    ///
+    /// Search parameter `practitioner` (reference to Practitioner).
+    pub fn practitioner(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterPractitionerTargets>,
+    > {
+        crate::search::Param::new(self, "practitioner")
+    }
+    /// Coded reason the encounter takes place
+    ///
+    /// Search parameter `reason-code` (token).
+    pub fn reason_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason-code")
+    }
+    /// Reason the encounter takes place (reference)
+    ///
+    /// Search parameter `reason-reference` (reference to Condition, ImmunizationRecommendation, Observation, Procedure).
+    pub fn reason_reference(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterReasonReferenceTargets>,
+    > {
+        crate::search::Param::new(self, "reason-reference")
+    }
+    /// The organization (facility) responsible for this encounter
+    ///
+    /// Search parameter `service-provider` (reference to Organization).
+    pub fn service_provider(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterServiceProviderTargets>,
+    > {
+        crate::search::Param::new(self, "service-provider")
+    }
+    /// Wheelchair, translator, stretcher, etc.
+    ///
+    /// Search parameter `special-arrangement` (token).
+    pub fn special_arrangement(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "special-arrangement")
+    }
+    /// planned | arrived | triaged | in-progress | onleave | finished | cancelled +
+    ///
+    /// Search parameter `status` (token, takes [`EncounterStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<EncounterStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The patient or group present at the encounter
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EncounterSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Specific type of encounter
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `account` of `Encounter`: Account. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterAccountTargets {}
+#[cfg(feature = "r4-account")]
+impl crate::search::Target<EncounterAccountTargets> for Account {}
+/// The target types of the reference search parameter `appointment` of `Encounter`: Appointment. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterAppointmentTargets {}
+#[cfg(feature = "r4-appointment")]
+impl crate::search::Target<EncounterAppointmentTargets> for Appointment {}
+/// The target types of the reference search parameter `based-on` of `Encounter`: ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterBasedOnTargets {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<EncounterBasedOnTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `diagnosis` of `Encounter`: Condition, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterDiagnosisTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<EncounterDiagnosisTargets> for Condition {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<EncounterDiagnosisTargets> for Procedure {}
+/// The target types of the reference search parameter `episode-of-care` of `Encounter`: EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterEpisodeOfCareTargets {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<EncounterEpisodeOfCareTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `location` of `Encounter`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<EncounterLocationTargets> for Location {}
+/// The target types of the reference search parameter `part-of` of `Encounter`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterPartOfTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<EncounterPartOfTargets> for Encounter {}
+/// The target types of the reference search parameter `participant` of `Encounter`: Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterParticipantTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<EncounterParticipantTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<EncounterParticipantTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<EncounterParticipantTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `Encounter`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<EncounterPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<EncounterPatientTargets> for Patient {}
+/// The target types of the reference search parameter `practitioner` of `Encounter`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterPractitionerTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<EncounterPractitionerTargets> for Practitioner {}
+/// The target types of the reference search parameter `reason-reference` of `Encounter`: Condition, ImmunizationRecommendation, Observation, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterReasonReferenceTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<EncounterReasonReferenceTargets> for Condition {}
+#[cfg(feature = "r4-immunization-recommendation")]
+impl crate::search::Target<EncounterReasonReferenceTargets>
+for ImmunizationRecommendation {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<EncounterReasonReferenceTargets> for Observation {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<EncounterReasonReferenceTargets> for Procedure {}
+/// The target types of the reference search parameter `service-provider` of `Encounter`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterServiceProviderTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<EncounterServiceProviderTargets> for Organization {}
+/// The target types of the reference search parameter `subject` of `Encounter`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EncounterSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<EncounterSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<EncounterSubjectTargets> for Patient {}

@@ -168,3 +168,106 @@ impl crate::FhirResource for Endpoint {
         }
     }
 }
+/// Search builder for `Endpoint` resources: one method per search parameter of Endpoint (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type EndpointSearch = crate::search::Search<Endpoint>;
+impl crate::search::Searchable for Endpoint {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "connection-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "payload-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Endpoint, M> {
+    /// Protocol/Profile/Standard to be used with this endpoint connection
+    ///
+    /// Search parameter `connection-type` (token).
+    pub fn connection_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "connection-type")
+    }
+    /// Identifies this endpoint across multiple systems
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A name that this endpoint can be identified by
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// The organization that is managing the endpoint
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EndpointOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// The type of content that may be used at this endpoint (e.g.
+    ///
+    /// Search parameter `payload-type` (token).
+    pub fn payload_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "payload-type")
+    }
+    /// The current status of the Endpoint (usually expected to be active)
+    ///
+    /// Search parameter `status` (token, takes [`EndpointStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<EndpointStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `organization` of `Endpoint`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EndpointOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<EndpointOrganizationTargets> for Organization {}

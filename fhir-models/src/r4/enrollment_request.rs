@@ -122,3 +122,91 @@ impl crate::FhirResource for EnrollmentRequest {
         }
     }
 }
+/// Search builder for `EnrollmentRequest` resources: one method per search parameter of EnrollmentRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type EnrollmentRequestSearch = crate::search::Search<EnrollmentRequest>;
+impl crate::search::Searchable for EnrollmentRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<EnrollmentRequest, M> {
+    /// The business identifier of the Enrollment
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The party to be enrolled
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EnrollmentRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The status of the enrollment
+    ///
+    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<FinancialResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// The party to be enrolled
+    ///
+    /// Search parameter `subject` (reference to Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EnrollmentRequestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `patient` of `EnrollmentRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EnrollmentRequestPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<EnrollmentRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `EnrollmentRequest`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EnrollmentRequestSubjectTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<EnrollmentRequestSubjectTargets> for Patient {}

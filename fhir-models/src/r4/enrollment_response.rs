@@ -132,3 +132,69 @@ impl crate::FhirResource for EnrollmentResponse {
         }
     }
 }
+/// Search builder for `EnrollmentResponse` resources: one method per search parameter of EnrollmentResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type EnrollmentResponseSearch = crate::search::Search<EnrollmentResponse>;
+impl crate::search::Searchable for EnrollmentResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["EnrollmentRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<EnrollmentResponse, M> {
+    /// The business identifier of the EnrollmentResponse
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The reference to the claim
+    ///
+    /// Search parameter `request` (reference to EnrollmentRequest).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EnrollmentResponseRequestTargets>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// The status of the enrollment response
+    ///
+    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<FinancialResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `request` of `EnrollmentResponse`: EnrollmentRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EnrollmentResponseRequestTargets {}
+#[cfg(feature = "r4-enrollment-request")]
+impl crate::search::Target<EnrollmentResponseRequestTargets> for EnrollmentRequest {}

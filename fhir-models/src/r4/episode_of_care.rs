@@ -268,3 +268,182 @@ impl crate::FhirResource for EpisodeOfCare {
         }
     }
 }
+/// Search builder for `EpisodeOfCare` resources: one method per search parameter of EpisodeOfCare (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type EpisodeOfCareSearch = crate::search::Search<EpisodeOfCare>;
+impl crate::search::Searchable for EpisodeOfCare {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "care-manager",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "condition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "incoming-referral",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ServiceRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<EpisodeOfCare, M> {
+    /// Care manager/care coordinator for the patient
+    ///
+    /// Search parameter `care-manager` (reference to Practitioner).
+    pub fn care_manager(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCareCareManagerTargets>,
+    > {
+        crate::search::Param::new(self, "care-manager")
+    }
+    /// Conditions/problems/diagnoses this episode of care is for
+    ///
+    /// Search parameter `condition` (reference to Condition).
+    pub fn condition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCareConditionTargets>,
+    > {
+        crate::search::Param::new(self, "condition")
+    }
+    /// The provided date search value falls within the episode of care's period
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Business Identifier(s) relevant for this EpisodeOfCare
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Incoming Referral Request
+    ///
+    /// Search parameter `incoming-referral` (reference to ServiceRequest).
+    pub fn incoming_referral(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCareIncomingReferralTargets>,
+    > {
+        crate::search::Param::new(self, "incoming-referral")
+    }
+    /// The organization that has assumed the specific responsibilities of this EpisodeOfCare
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCareOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// The patient who is the focus of this episode of care
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<EpisodeOfCarePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The current status of the Episode of Care as provided (does not check the status history collection)
+    ///
+    /// Search parameter `status` (token, takes [`EpisodeOfCareStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<EpisodeOfCareStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Type/class  - e.g. specialist referral, disease management
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `care-manager` of `EpisodeOfCare`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCareCareManagerTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<EpisodeOfCareCareManagerTargets> for Practitioner {}
+/// The target types of the reference search parameter `condition` of `EpisodeOfCare`: Condition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCareConditionTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<EpisodeOfCareConditionTargets> for Condition {}
+/// The target types of the reference search parameter `incoming-referral` of `EpisodeOfCare`: ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCareIncomingReferralTargets {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<EpisodeOfCareIncomingReferralTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `organization` of `EpisodeOfCare`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCareOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<EpisodeOfCareOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `EpisodeOfCare`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum EpisodeOfCarePatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<EpisodeOfCarePatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<EpisodeOfCarePatientTargets> for Patient {}

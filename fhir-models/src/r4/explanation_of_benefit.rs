@@ -2527,3 +2527,381 @@ impl crate::FhirResource for ExplanationOfBenefit {
         }
     }
 }
+/// Search builder for `ExplanationOfBenefit` resources: one method per search parameter of ExplanationOfBenefit (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ExplanationOfBenefitSearch = crate::search::Search<ExplanationOfBenefit>;
+impl crate::search::Searchable for ExplanationOfBenefit {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "care-team",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "claim",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Claim"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "coverage",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Coverage"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "detail-udi",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "disposition",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "enterer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "facility",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item-udi",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "payee",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "procedure-udi",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "provider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subdetail-udi",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ExplanationOfBenefit, M> {
+    /// Member of the CareTeam
+    ///
+    /// Search parameter `care-team` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn care_team(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitCareTeamTargets>,
+    > {
+        crate::search::Param::new(self, "care-team")
+    }
+    /// The reference to the claim
+    ///
+    /// Search parameter `claim` (reference to Claim).
+    pub fn claim(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitClaimTargets>,
+    > {
+        crate::search::Param::new(self, "claim")
+    }
+    /// The plan under which the claim was adjudicated
+    ///
+    /// Search parameter `coverage` (reference to Coverage).
+    pub fn coverage(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitCoverageTargets>,
+    > {
+        crate::search::Param::new(self, "coverage")
+    }
+    /// The creation date for the EOB
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// UDI associated with a line item detail product or service
+    ///
+    /// Search parameter `detail-udi` (reference to Device).
+    pub fn detail_udi(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitDetailUdiTargets>,
+    > {
+        crate::search::Param::new(self, "detail-udi")
+    }
+    /// The contents of the disposition message
+    ///
+    /// Search parameter `disposition` (string).
+    pub fn disposition(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "disposition")
+    }
+    /// Encounters associated with a billed line item
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// The party responsible for the entry of the Claim
+    ///
+    /// Search parameter `enterer` (reference to Practitioner, PractitionerRole).
+    pub fn enterer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitEntererTargets>,
+    > {
+        crate::search::Param::new(self, "enterer")
+    }
+    /// Facility responsible for the goods and services
+    ///
+    /// Search parameter `facility` (reference to Location).
+    pub fn facility(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitFacilityTargets>,
+    > {
+        crate::search::Param::new(self, "facility")
+    }
+    /// The business identifier of the Explanation of Benefit
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// UDI associated with a line item product or service
+    ///
+    /// Search parameter `item-udi` (reference to Device).
+    pub fn item_udi(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitItemUdiTargets>,
+    > {
+        crate::search::Param::new(self, "item-udi")
+    }
+    /// The reference to the patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The party receiving any payment for the Claim
+    ///
+    /// Search parameter `payee` (reference to Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn payee(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitPayeeTargets>,
+    > {
+        crate::search::Param::new(self, "payee")
+    }
+    /// UDI associated with a procedure
+    ///
+    /// Search parameter `procedure-udi` (reference to Device).
+    pub fn procedure_udi(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitProcedureUdiTargets>,
+    > {
+        crate::search::Param::new(self, "procedure-udi")
+    }
+    /// The reference to the provider
+    ///
+    /// Search parameter `provider` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn provider(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitProviderTargets>,
+    > {
+        crate::search::Param::new(self, "provider")
+    }
+    /// Status of the instance
+    ///
+    /// Search parameter `status` (token, takes [`ExplanationOfBenefitStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ExplanationOfBenefitStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// UDI associated with a line item detail subdetail product or service
+    ///
+    /// Search parameter `subdetail-udi` (reference to Device).
+    pub fn subdetail_udi(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ExplanationOfBenefitSubdetailUdiTargets>,
+    > {
+        crate::search::Param::new(self, "subdetail-udi")
+    }
+}
+/// The target types of the reference search parameter `care-team` of `ExplanationOfBenefit`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitCareTeamTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `claim` of `ExplanationOfBenefit`: Claim. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitClaimTargets {}
+#[cfg(feature = "r4-claim")]
+impl crate::search::Target<ExplanationOfBenefitClaimTargets> for Claim {}
+/// The target types of the reference search parameter `coverage` of `ExplanationOfBenefit`: Coverage. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitCoverageTargets {}
+#[cfg(feature = "r4-coverage")]
+impl crate::search::Target<ExplanationOfBenefitCoverageTargets> for Coverage {}
+/// The target types of the reference search parameter `detail-udi` of `ExplanationOfBenefit`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitDetailUdiTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ExplanationOfBenefitDetailUdiTargets> for Device {}
+/// The target types of the reference search parameter `encounter` of `ExplanationOfBenefit`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ExplanationOfBenefitEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `enterer` of `ExplanationOfBenefit`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitEntererTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ExplanationOfBenefitEntererTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ExplanationOfBenefitEntererTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `facility` of `ExplanationOfBenefit`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitFacilityTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ExplanationOfBenefitFacilityTargets> for Location {}
+/// The target types of the reference search parameter `item-udi` of `ExplanationOfBenefit`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitItemUdiTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ExplanationOfBenefitItemUdiTargets> for Device {}
+/// The target types of the reference search parameter `patient` of `ExplanationOfBenefit`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ExplanationOfBenefitPatientTargets> for Patient {}
+/// The target types of the reference search parameter `payee` of `ExplanationOfBenefit`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitPayeeTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `procedure-udi` of `ExplanationOfBenefit`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitProcedureUdiTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ExplanationOfBenefitProcedureUdiTargets> for Device {}
+/// The target types of the reference search parameter `provider` of `ExplanationOfBenefit`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitProviderTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ExplanationOfBenefitProviderTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ExplanationOfBenefitProviderTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ExplanationOfBenefitProviderTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `subdetail-udi` of `ExplanationOfBenefit`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ExplanationOfBenefitSubdetailUdiTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ExplanationOfBenefitSubdetailUdiTargets> for Device {}

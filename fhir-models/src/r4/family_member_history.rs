@@ -528,3 +528,174 @@ impl crate::FhirResource for FamilyMemberHistory {
         }
     }
 }
+/// Search builder for `FamilyMemberHistory` resources: one method per search parameter of FamilyMemberHistory (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type FamilyMemberHistorySearch = crate::search::Search<FamilyMemberHistory>;
+impl crate::search::Searchable for FamilyMemberHistory {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-canonical",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "ActivityDefinition",
+                "Measure",
+                "OperationDefinition",
+                "PlanDefinition",
+                "Questionnaire",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relationship",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sex",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<FamilyMemberHistory, M> {
+    /// A search by a condition code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// When history was recorded or last updated
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// A search by a record identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// Search parameter `instantiates-canonical` (reference to ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire).
+    pub fn instantiates_canonical(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<FamilyMemberHistoryInstantiatesCanonicalTargets>,
+    > {
+        crate::search::Param::new(self, "instantiates-canonical")
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// Search parameter `instantiates-uri` (uri).
+    pub fn instantiates_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "instantiates-uri")
+    }
+    /// The identity of a subject to list family member history items for
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<FamilyMemberHistoryPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// A search by a relationship type
+    ///
+    /// Search parameter `relationship` (token).
+    pub fn relationship(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "relationship")
+    }
+    /// A search by a sex code of a family member
+    ///
+    /// Search parameter `sex` (token).
+    pub fn sex(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "sex")
+    }
+    /// partial | completed | entered-in-error | health-unknown
+    ///
+    /// Search parameter `status` (token, takes [`FamilyHistoryStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<FamilyHistoryStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `instantiates-canonical` of `FamilyMemberHistory`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FamilyMemberHistoryInstantiatesCanonicalTargets {}
+#[cfg(feature = "r4-activity-definition")]
+impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
+for ActivityDefinition {}
+#[cfg(feature = "r4-measure")]
+impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets> for Measure {}
+#[cfg(feature = "r4-operation-definition")]
+impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
+for OperationDefinition {}
+#[cfg(feature = "r4-plan-definition")]
+impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
+for PlanDefinition {}
+#[cfg(feature = "r4-questionnaire")]
+impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
+for Questionnaire {}
+/// The target types of the reference search parameter `patient` of `FamilyMemberHistory`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FamilyMemberHistoryPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<FamilyMemberHistoryPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<FamilyMemberHistoryPatientTargets> for Patient {}

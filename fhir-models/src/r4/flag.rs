@@ -131,3 +131,159 @@ impl crate::FhirResource for Flag {
         }
     }
 }
+/// Search builder for `Flag` resources: one method per search parameter of Flag (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type FlagSearch = crate::search::Search<Flag>;
+impl crate::search::Searchable for Flag {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Group",
+                "Location",
+                "Medication",
+                "Organization",
+                "Patient",
+                "PlanDefinition",
+                "Practitioner",
+                "Procedure",
+            ],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Flag, M> {
+    /// Flag creator
+    ///
+    /// Search parameter `author` (reference to Device, Organization, Patient, Practitioner, PractitionerRole).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<FlagAuthorTargets>> {
+        crate::search::Param::new(self, "author")
+    }
+    /// Time period when flag is active
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Alert relevant during encounter
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<FlagEncounterTargets>> {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The identity of a subject to list flags for
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<FlagPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The identity of a subject to list flags for
+    ///
+    /// Search parameter `subject` (reference to Group, Location, Medication, Organization, Patient, PlanDefinition, Practitioner, Procedure).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<FlagSubjectTargets>> {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `author` of `Flag`: Device, Organization, Patient, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FlagAuthorTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<FlagAuthorTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<FlagAuthorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<FlagAuthorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<FlagAuthorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<FlagAuthorTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `encounter` of `Flag`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FlagEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<FlagEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<FlagEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `patient` of `Flag`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FlagPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<FlagPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<FlagPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `Flag`: Group, Location, Medication, Organization, Patient, PlanDefinition, Practitioner, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum FlagSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<FlagSubjectTargets> for Group {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<FlagSubjectTargets> for Location {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<FlagSubjectTargets> for Medication {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<FlagSubjectTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<FlagSubjectTargets> for Patient {}
+#[cfg(feature = "r4-plan-definition")]
+impl crate::search::Target<FlagSubjectTargets> for PlanDefinition {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<FlagSubjectTargets> for Practitioner {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<FlagSubjectTargets> for Procedure {}

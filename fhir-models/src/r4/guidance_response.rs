@@ -255,3 +255,88 @@ impl crate::FhirResource for GuidanceResponse {
         }
     }
 }
+/// Search builder for `GuidanceResponse` resources: one method per search parameter of GuidanceResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type GuidanceResponseSearch = crate::search::Search<GuidanceResponse>;
+impl crate::search::Searchable for GuidanceResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<GuidanceResponse, M> {
+    /// The identifier of the guidance response
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The identity of a patient to search for guidance response results
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<GuidanceResponsePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The identifier of the request associated with the response
+    ///
+    /// Search parameter `request` (token on an Identifier).
+    pub fn request(self) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "request")
+    }
+    /// The subject that the guidance response is about
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<GuidanceResponseSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `patient` of `GuidanceResponse`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum GuidanceResponsePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<GuidanceResponsePatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `GuidanceResponse`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum GuidanceResponseSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<GuidanceResponseSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<GuidanceResponseSubjectTargets> for Patient {}

@@ -429,3 +429,214 @@ impl crate::FhirResource for HealthcareService {
         }
     }
 }
+/// Search builder for `HealthcareService` resources: one method per search parameter of HealthcareService (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type HealthcareServiceSearch = crate::search::Search<HealthcareService>;
+impl crate::search::Searchable for HealthcareService {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "active",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "characteristic",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "coverage-area",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "endpoint",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Endpoint"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "program",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service-category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specialty",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<HealthcareService, M> {
+    /// The Healthcare Service is currently marked as active
+    ///
+    /// Search parameter `active` (token).
+    pub fn active(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "active")
+    }
+    /// One of the HealthcareService's characteristics
+    ///
+    /// Search parameter `characteristic` (token).
+    pub fn characteristic(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "characteristic")
+    }
+    /// Location(s) service is intended for/available to
+    ///
+    /// Search parameter `coverage-area` (reference to Location).
+    pub fn coverage_area(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<HealthcareServiceCoverageAreaTargets>,
+    > {
+        crate::search::Param::new(self, "coverage-area")
+    }
+    /// Technical endpoints providing access to electronic services operated for the healthcare service
+    ///
+    /// Search parameter `endpoint` (reference to Endpoint).
+    pub fn endpoint(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<HealthcareServiceEndpointTargets>,
+    > {
+        crate::search::Param::new(self, "endpoint")
+    }
+    /// External identifiers for this item
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The location of the Healthcare Service
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<HealthcareServiceLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// A portion of the Healthcare service name
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// The organization that provides this Healthcare Service
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<HealthcareServiceOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// One of the Programs supported by this HealthcareService
+    ///
+    /// Search parameter `program` (token).
+    pub fn program(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "program")
+    }
+    /// Service Category of the Healthcare Service
+    ///
+    /// Search parameter `service-category` (token).
+    pub fn service_category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "service-category")
+    }
+    /// The type of service provided by this healthcare service
+    ///
+    /// Search parameter `service-type` (token).
+    pub fn service_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "service-type")
+    }
+    /// The specialty of the service provided by this healthcare service
+    ///
+    /// Search parameter `specialty` (token).
+    pub fn specialty(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "specialty")
+    }
+}
+/// The target types of the reference search parameter `coverage-area` of `HealthcareService`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum HealthcareServiceCoverageAreaTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<HealthcareServiceCoverageAreaTargets> for Location {}
+/// The target types of the reference search parameter `endpoint` of `HealthcareService`: Endpoint. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum HealthcareServiceEndpointTargets {}
+#[cfg(feature = "r4-endpoint")]
+impl crate::search::Target<HealthcareServiceEndpointTargets> for Endpoint {}
+/// The target types of the reference search parameter `location` of `HealthcareService`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum HealthcareServiceLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<HealthcareServiceLocationTargets> for Location {}
+/// The target types of the reference search parameter `organization` of `HealthcareService`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum HealthcareServiceOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<HealthcareServiceOrganizationTargets> for Organization {}

@@ -430,3 +430,360 @@ impl crate::FhirResource for ImagingStudy {
         }
     }
 }
+/// Search builder for `ImagingStudy` resources: one method per search parameter of ImagingStudy (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ImagingStudySearch = crate::search::Search<ImagingStudy>;
+impl crate::search::Searchable for ImagingStudy {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "basedon",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Appointment",
+                "AppointmentResponse",
+                "CarePlan",
+                "ServiceRequest",
+                "Task",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "bodysite",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dicom-class",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "endpoint",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Endpoint"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instance",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "interpreter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "modality",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "referrer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "series",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "started",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ImagingStudy, M> {
+    /// The order for the image
+    ///
+    /// Search parameter `basedon` (reference to Appointment, AppointmentResponse, CarePlan, ServiceRequest, Task).
+    pub fn basedon(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudyBasedonTargets>,
+    > {
+        crate::search::Param::new(self, "basedon")
+    }
+    /// The body site studied
+    ///
+    /// Search parameter `bodysite` (token).
+    pub fn bodysite(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "bodysite")
+    }
+    /// The type of the instance
+    ///
+    /// Search parameter `dicom-class` (token).
+    pub fn dicom_class(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "dicom-class")
+    }
+    /// The context of the study
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudyEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// The endpoint for the study or series
+    ///
+    /// Search parameter `endpoint` (reference to Endpoint).
+    pub fn endpoint(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudyEndpointTargets>,
+    > {
+        crate::search::Param::new(self, "endpoint")
+    }
+    /// Identifiers for the Study, such as DICOM Study Instance UID and Accession number
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// SOP Instance UID for an instance
+    ///
+    /// Search parameter `instance` (token).
+    pub fn instance(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "instance")
+    }
+    /// Who interpreted the images
+    ///
+    /// Search parameter `interpreter` (reference to Practitioner, PractitionerRole).
+    pub fn interpreter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudyInterpreterTargets>,
+    > {
+        crate::search::Param::new(self, "interpreter")
+    }
+    /// The modality of the series
+    ///
+    /// Search parameter `modality` (token).
+    pub fn modality(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "modality")
+    }
+    /// Who the study is about
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudyPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The person who performed the study
+    ///
+    /// Search parameter `performer` (reference to CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudyPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// The reason for the study
+    ///
+    /// Search parameter `reason` (token).
+    pub fn reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason")
+    }
+    /// The referring physician
+    ///
+    /// Search parameter `referrer` (reference to Practitioner, PractitionerRole).
+    pub fn referrer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudyReferrerTargets>,
+    > {
+        crate::search::Param::new(self, "referrer")
+    }
+    /// DICOM Series Instance UID for a series
+    ///
+    /// Search parameter `series` (token).
+    pub fn series(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "series")
+    }
+    /// When the study was started
+    ///
+    /// Search parameter `started` (date).
+    pub fn started(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "started")
+    }
+    /// The status of the study
+    ///
+    /// Search parameter `status` (token, takes [`ImagingStudyStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ImagingStudyStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who the study is about
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImagingStudySubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `basedon` of `ImagingStudy`: Appointment, AppointmentResponse, CarePlan, ServiceRequest, Task. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudyBasedonTargets {}
+#[cfg(feature = "r4-appointment")]
+impl crate::search::Target<ImagingStudyBasedonTargets> for Appointment {}
+#[cfg(feature = "r4-appointment-response")]
+impl crate::search::Target<ImagingStudyBasedonTargets> for AppointmentResponse {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<ImagingStudyBasedonTargets> for CarePlan {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<ImagingStudyBasedonTargets> for ServiceRequest {}
+#[cfg(feature = "r4-task")]
+impl crate::search::Target<ImagingStudyBasedonTargets> for Task {}
+/// The target types of the reference search parameter `encounter` of `ImagingStudy`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudyEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ImagingStudyEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `endpoint` of `ImagingStudy`: Endpoint. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudyEndpointTargets {}
+#[cfg(feature = "r4-endpoint")]
+impl crate::search::Target<ImagingStudyEndpointTargets> for Endpoint {}
+/// The target types of the reference search parameter `interpreter` of `ImagingStudy`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudyInterpreterTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ImagingStudyInterpreterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ImagingStudyInterpreterTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `patient` of `ImagingStudy`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudyPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ImagingStudyPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ImagingStudyPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `ImagingStudy`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudyPerformerTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<ImagingStudyPerformerTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ImagingStudyPerformerTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ImagingStudyPerformerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ImagingStudyPerformerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ImagingStudyPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ImagingStudyPerformerTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ImagingStudyPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `referrer` of `ImagingStudy`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudyReferrerTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ImagingStudyReferrerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ImagingStudyReferrerTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `subject` of `ImagingStudy`: Device, Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImagingStudySubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ImagingStudySubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ImagingStudySubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ImagingStudySubjectTargets> for Patient {}

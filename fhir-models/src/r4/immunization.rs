@@ -735,3 +735,290 @@ impl crate::FhirResource for Immunization {
         }
     }
 }
+/// Search builder for `Immunization` resources: one method per search parameter of Immunization (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ImmunizationSearch = crate::search::Search<Immunization>;
+impl crate::search::Searchable for Immunization {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "lot-number",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "manufacturer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reaction",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Observation"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reaction-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-reference",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition", "DiagnosticReport", "Observation"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "series",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status-reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target-disease",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "vaccine-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Immunization, M> {
+    /// Vaccination  (non)-Administration Date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The service delivery location or facility in which the vaccine was / was to be administered
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Vaccine Lot Number
+    ///
+    /// Search parameter `lot-number` (string).
+    pub fn lot_number(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "lot-number")
+    }
+    /// Vaccine Manufacturer
+    ///
+    /// Search parameter `manufacturer` (reference to Organization).
+    pub fn manufacturer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationManufacturerTargets>,
+    > {
+        crate::search::Param::new(self, "manufacturer")
+    }
+    /// The patient for the vaccination record
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The practitioner or organization who played a role in the vaccination
+    ///
+    /// Search parameter `performer` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Additional information on reaction
+    ///
+    /// Search parameter `reaction` (reference to Observation).
+    pub fn reaction(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationReactionTargets>,
+    > {
+        crate::search::Param::new(self, "reaction")
+    }
+    /// When reaction started
+    ///
+    /// Search parameter `reaction-date` (date).
+    pub fn reaction_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "reaction-date")
+    }
+    /// Reason why the vaccine was administered
+    ///
+    /// Search parameter `reason-code` (token).
+    pub fn reason_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason-code")
+    }
+    /// Why immunization occurred
+    ///
+    /// Search parameter `reason-reference` (reference to Condition, DiagnosticReport, Observation).
+    pub fn reason_reference(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationReasonReferenceTargets>,
+    > {
+        crate::search::Param::new(self, "reason-reference")
+    }
+    /// The series being followed by the provider
+    ///
+    /// Search parameter `series` (string).
+    pub fn series(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "series")
+    }
+    /// Immunization event status
+    ///
+    /// Search parameter `status` (token, takes [`ImmunizationStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ImmunizationStatusCodes>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Reason why the vaccine was not administered
+    ///
+    /// Search parameter `status-reason` (token).
+    pub fn status_reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "status-reason")
+    }
+    /// The target disease the dose is being administered against
+    ///
+    /// Search parameter `target-disease` (token).
+    pub fn target_disease(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "target-disease")
+    }
+    /// Vaccine Product Administered
+    ///
+    /// Search parameter `vaccine-code` (token).
+    pub fn vaccine_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "vaccine-code")
+    }
+}
+/// The target types of the reference search parameter `location` of `Immunization`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ImmunizationLocationTargets> for Location {}
+/// The target types of the reference search parameter `manufacturer` of `Immunization`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationManufacturerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ImmunizationManufacturerTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `Immunization`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ImmunizationPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ImmunizationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `Immunization`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationPerformerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ImmunizationPerformerTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ImmunizationPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ImmunizationPerformerTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `reaction` of `Immunization`: Observation. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationReactionTargets {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<ImmunizationReactionTargets> for Observation {}
+/// The target types of the reference search parameter `reason-reference` of `Immunization`: Condition, DiagnosticReport, Observation. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationReasonReferenceTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<ImmunizationReasonReferenceTargets> for Condition {}
+#[cfg(feature = "r4-diagnostic-report")]
+impl crate::search::Target<ImmunizationReasonReferenceTargets> for DiagnosticReport {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<ImmunizationReasonReferenceTargets> for Observation {}

@@ -327,3 +327,132 @@ impl crate::FhirResource for ImmunizationEvaluation {
         }
     }
 }
+/// Search builder for `ImmunizationEvaluation` resources: one method per search parameter of ImmunizationEvaluation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ImmunizationEvaluationSearch = crate::search::Search<ImmunizationEvaluation>;
+impl crate::search::Searchable for ImmunizationEvaluation {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dose-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "immunization-event",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Immunization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target-disease",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ImmunizationEvaluation, M> {
+    /// Date the evaluation was generated
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// The status of the dose relative to published recommendations
+    ///
+    /// Search parameter `dose-status` (token).
+    pub fn dose_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "dose-status")
+    }
+    /// ID of the evaluation
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The vaccine administration event being evaluated
+    ///
+    /// Search parameter `immunization-event` (reference to Immunization).
+    pub fn immunization_event(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationEvaluationImmunizationEventTargets>,
+    > {
+        crate::search::Param::new(self, "immunization-event")
+    }
+    /// The patient being evaluated
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationEvaluationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Immunization evaluation status
+    ///
+    /// Search parameter `status` (token, takes [`ImmunizationEvaluationStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<ImmunizationEvaluationStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// The vaccine preventable disease being evaluated against
+    ///
+    /// Search parameter `target-disease` (token).
+    pub fn target_disease(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "target-disease")
+    }
+}
+/// The target types of the reference search parameter `immunization-event` of `ImmunizationEvaluation`: Immunization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationEvaluationImmunizationEventTargets {}
+#[cfg(feature = "r4-immunization")]
+impl crate::search::Target<ImmunizationEvaluationImmunizationEventTargets>
+for Immunization {}
+/// The target types of the reference search parameter `patient` of `ImmunizationEvaluation`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationEvaluationPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ImmunizationEvaluationPatientTargets> for Patient {}

@@ -460,3 +460,150 @@ impl crate::FhirResource for ImmunizationRecommendation {
         }
     }
 }
+/// Search builder for `ImmunizationRecommendation` resources: one method per search parameter of ImmunizationRecommendation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ImmunizationRecommendationSearch = crate::search::Search<
+    ImmunizationRecommendation,
+>;
+impl crate::search::Searchable for ImmunizationRecommendation {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "information",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "support",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Immunization", "ImmunizationEvaluation"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target-disease",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "vaccine-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ImmunizationRecommendation, M> {
+    /// Date recommendation(s) created
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Patient observations supporting recommendation
+    ///
+    /// Search parameter `information` (reference to any resource).
+    pub fn information(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "information")
+    }
+    /// Who this profile is for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationRecommendationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Vaccine recommendation status
+    ///
+    /// Search parameter `status` (token).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Past immunizations supporting recommendation
+    ///
+    /// Search parameter `support` (reference to Immunization, ImmunizationEvaluation).
+    pub fn support(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ImmunizationRecommendationSupportTargets>,
+    > {
+        crate::search::Param::new(self, "support")
+    }
+    /// Disease to be immunized against
+    ///
+    /// Search parameter `target-disease` (token).
+    pub fn target_disease(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "target-disease")
+    }
+    /// Vaccine  or vaccine group recommendation applies to
+    ///
+    /// Search parameter `vaccine-type` (token).
+    pub fn vaccine_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "vaccine-type")
+    }
+}
+/// The target types of the reference search parameter `patient` of `ImmunizationRecommendation`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationRecommendationPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ImmunizationRecommendationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `support` of `ImmunizationRecommendation`: Immunization, ImmunizationEvaluation. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ImmunizationRecommendationSupportTargets {}
+#[cfg(feature = "r4-immunization")]
+impl crate::search::Target<ImmunizationRecommendationSupportTargets> for Immunization {}
+#[cfg(feature = "r4-immunization-evaluation")]
+impl crate::search::Target<ImmunizationRecommendationSupportTargets>
+for ImmunizationEvaluation {}

@@ -400,3 +400,260 @@ impl crate::FhirResource for Invoice {
         }
     }
 }
+/// Search builder for `Invoice` resources: one method per search parameter of Invoice (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type InvoiceSearch = crate::search::Search<Invoice>;
+impl crate::search::Searchable for Invoice {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "account",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Account"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "issuer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant-role",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recipient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Patient", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "totalgross",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "totalnet",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Invoice, M> {
+    /// Account that is being balanced
+    ///
+    /// Search parameter `account` (reference to Account).
+    pub fn account(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<InvoiceAccountTargets>,
+    > {
+        crate::search::Param::new(self, "account")
+    }
+    /// Invoice date / posting date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Business Identifier for item
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Issuing Organization of Invoice
+    ///
+    /// Search parameter `issuer` (reference to Organization).
+    pub fn issuer(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<InvoiceIssuerTargets>> {
+        crate::search::Param::new(self, "issuer")
+    }
+    /// Individual who was involved
+    ///
+    /// Search parameter `participant` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn participant(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<InvoiceParticipantTargets>,
+    > {
+        crate::search::Param::new(self, "participant")
+    }
+    /// Type of involvement in creation of this Invoice
+    ///
+    /// Search parameter `participant-role` (token).
+    pub fn participant_role(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "participant-role")
+    }
+    /// Recipient(s) of goods and services
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<InvoicePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Recipient of this invoice
+    ///
+    /// Search parameter `recipient` (reference to Organization, Patient, RelatedPerson).
+    pub fn recipient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<InvoiceRecipientTargets>,
+    > {
+        crate::search::Param::new(self, "recipient")
+    }
+    /// draft | issued | balanced | cancelled | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`InvoiceStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<InvoiceStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Recipient(s) of goods and services
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<InvoiceSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Gross total of this Invoice
+    ///
+    /// Search parameter `totalgross` (quantity).
+    pub fn totalgross(self) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "totalgross")
+    }
+    /// Net total of this Invoice
+    ///
+    /// Search parameter `totalnet` (quantity).
+    pub fn totalnet(self) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "totalnet")
+    }
+    /// Type of Invoice
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `account` of `Invoice`: Account. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum InvoiceAccountTargets {}
+#[cfg(feature = "r4-account")]
+impl crate::search::Target<InvoiceAccountTargets> for Account {}
+/// The target types of the reference search parameter `issuer` of `Invoice`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum InvoiceIssuerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<InvoiceIssuerTargets> for Organization {}
+/// The target types of the reference search parameter `participant` of `Invoice`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum InvoiceParticipantTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<InvoiceParticipantTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<InvoiceParticipantTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<InvoiceParticipantTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<InvoiceParticipantTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<InvoiceParticipantTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<InvoiceParticipantTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `Invoice`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum InvoicePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<InvoicePatientTargets> for Patient {}
+/// The target types of the reference search parameter `recipient` of `Invoice`: Organization, Patient, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum InvoiceRecipientTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<InvoiceRecipientTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<InvoiceRecipientTargets> for Patient {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<InvoiceRecipientTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `Invoice`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum InvoiceSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<InvoiceSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<InvoiceSubjectTargets> for Patient {}

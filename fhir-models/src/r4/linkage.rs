@@ -163,3 +163,73 @@ impl crate::FhirResource for Linkage {
         }
     }
 }
+/// Search builder for `Linkage` resources: one method per search parameter of Linkage (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type LinkageSearch = crate::search::Search<Linkage>;
+impl crate::search::Searchable for Linkage {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Linkage, M> {
+    /// Author of the Linkage
+    ///
+    /// Search parameter `author` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<LinkageAuthorTargets>> {
+        crate::search::Param::new(self, "author")
+    }
+    /// Matches on any item in the Linkage
+    ///
+    /// Search parameter `item` (reference to any resource).
+    pub fn item(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "item")
+    }
+    /// Matches on any item in the Linkage with a type of 'source'
+    ///
+    /// Search parameter `source` (reference to any resource).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+}
+/// The target types of the reference search parameter `author` of `Linkage`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum LinkageAuthorTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<LinkageAuthorTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<LinkageAuthorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<LinkageAuthorTargets> for PractitionerRole {}

@@ -215,3 +215,217 @@ impl crate::FhirResource for List {
         }
     }
 }
+/// Search builder for `List` resources: one method per search parameter of List (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ListSearch = crate::search::Search<List>;
+impl crate::search::Searchable for List {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "empty-reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "notes",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Patient", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<List, M> {
+    /// What the purpose of this list is
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// When the list was prepared
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Why list is empty
+    ///
+    /// Search parameter `empty-reason` (token).
+    pub fn empty_reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "empty-reason")
+    }
+    /// Context in which list created
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ListEncounterTargets>> {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Actual entry
+    ///
+    /// Search parameter `item` (reference to any resource).
+    pub fn item(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "item")
+    }
+    /// The annotation  - text content (as markdown)
+    ///
+    /// Search parameter `notes` (string).
+    pub fn notes(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "notes")
+    }
+    /// If all resources have the same subject
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ListPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who and/or what defined the list contents (aka Author)
+    ///
+    /// Search parameter `source` (reference to Device, Patient, Practitioner, PractitionerRole).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ListSourceTargets>> {
+        crate::search::Param::new(self, "source")
+    }
+    /// current | retired | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`ListStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ListStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// If all resources have the same subject
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ListSubjectTargets>> {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Descriptive name for the list
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `List`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ListEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ListEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<ListEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `patient` of `List`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ListPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ListPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ListPatientTargets> for Patient {}
+/// The target types of the reference search parameter `source` of `List`: Device, Patient, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ListSourceTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ListSourceTargets> for Device {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ListSourceTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ListSourceTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ListSourceTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `subject` of `List`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ListSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ListSubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ListSubjectTargets> for Group {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ListSubjectTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ListSubjectTargets> for Patient {}

@@ -325,3 +325,240 @@ impl crate::FhirResource for Location {
         }
     }
 }
+/// Search builder for `Location` resources: one method per search parameter of Location (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type LocationSearch = crate::search::Search<Location>;
+impl crate::search::Searchable for Location {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "address",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-city",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-country",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-postalcode",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-state",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-use",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "endpoint",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Endpoint"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "near",
+            kind: crate::search::ParamKind::Special,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "operational-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "partof",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Location, M> {
+    /// A (part of the) address of the location
+    ///
+    /// Search parameter `address` (string).
+    pub fn address(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address")
+    }
+    /// A city specified in an address
+    ///
+    /// Search parameter `address-city` (string).
+    pub fn address_city(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-city")
+    }
+    /// A country specified in an address
+    ///
+    /// Search parameter `address-country` (string).
+    pub fn address_country(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-country")
+    }
+    /// A postal code specified in an address
+    ///
+    /// Search parameter `address-postalcode` (string).
+    pub fn address_postalcode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-postalcode")
+    }
+    /// A state specified in an address
+    ///
+    /// Search parameter `address-state` (string).
+    pub fn address_state(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-state")
+    }
+    /// A use code specified in an address
+    ///
+    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    pub fn address_use(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
+        crate::search::Param::new(self, "address-use")
+    }
+    /// Technical endpoints providing access to services operated for the location
+    ///
+    /// Search parameter `endpoint` (reference to Endpoint).
+    pub fn endpoint(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<LocationEndpointTargets>,
+    > {
+        crate::search::Param::new(self, "endpoint")
+    }
+    /// An identifier for the location
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A portion of the location's name or alias
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Search for locations where the location.position is near to, or within a specified distance of, the provided coordinates expressed as latitude|longitude|distance|units (using the WGS84 datum, see notes).
+    ///
+    /// Search parameter `near` (special).
+    pub fn near(self) -> crate::search::Param<Self, crate::search::SpecialKind> {
+        crate::search::Param::new(self, "near")
+    }
+    /// Searches for locations (typically bed/room) that have an operational status (e.g.
+    ///
+    /// Search parameter `operational-status` (token).
+    pub fn operational_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "operational-status")
+    }
+    /// Searches for locations that are managed by the provided organization
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<LocationOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// A location of which this location is a part
+    ///
+    /// Search parameter `partof` (reference to Location).
+    pub fn partof(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<LocationPartofTargets>,
+    > {
+        crate::search::Param::new(self, "partof")
+    }
+    /// Searches for locations with a specific kind of status
+    ///
+    /// Search parameter `status` (token, takes [`LocationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<LocationStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// A code for the type of location
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `endpoint` of `Location`: Endpoint. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum LocationEndpointTargets {}
+#[cfg(feature = "r4-endpoint")]
+impl crate::search::Target<LocationEndpointTargets> for Endpoint {}
+/// The target types of the reference search parameter `organization` of `Location`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum LocationOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<LocationOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `partof` of `Location`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum LocationPartofTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<LocationPartofTargets> for Location {}

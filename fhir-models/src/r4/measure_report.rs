@@ -502,3 +502,199 @@ impl crate::FhirResource for MeasureReport {
         }
     }
 }
+/// Search builder for `MeasureReport` resources: one method per search parameter of MeasureReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MeasureReportSearch = crate::search::Search<MeasureReport>;
+impl crate::search::Searchable for MeasureReport {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "evaluated-resource",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "measure",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Measure"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reporter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location", "Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Group",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MeasureReport, M> {
+    /// The date of the measure report
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// An evaluated resource referenced by the measure report
+    ///
+    /// Search parameter `evaluated-resource` (reference to any resource).
+    pub fn evaluated_resource(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "evaluated-resource")
+    }
+    /// External identifier of the measure report to be returned
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The measure to return measure report results for
+    ///
+    /// Search parameter `measure` (reference to Measure).
+    pub fn measure(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MeasureReportMeasureTargets>,
+    > {
+        crate::search::Param::new(self, "measure")
+    }
+    /// The identity of a patient to search for individual measure report results for
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MeasureReportPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The period of the measure report
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// The reporter to return measure report results for
+    ///
+    /// Search parameter `reporter` (reference to Location, Organization, Practitioner, PractitionerRole).
+    pub fn reporter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MeasureReportReporterTargets>,
+    > {
+        crate::search::Param::new(self, "reporter")
+    }
+    /// The status of the measure report
+    ///
+    /// Search parameter `status` (token, takes [`MeasureReportStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<MeasureReportStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The identity of a subject to search for individual measure report results for
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MeasureReportSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `measure` of `MeasureReport`: Measure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MeasureReportMeasureTargets {}
+#[cfg(feature = "r4-measure")]
+impl crate::search::Target<MeasureReportMeasureTargets> for Measure {}
+/// The target types of the reference search parameter `patient` of `MeasureReport`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MeasureReportPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MeasureReportPatientTargets> for Patient {}
+/// The target types of the reference search parameter `reporter` of `MeasureReport`: Location, Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MeasureReportReporterTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<MeasureReportReporterTargets> for Location {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MeasureReportReporterTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MeasureReportReporterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MeasureReportReporterTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `subject` of `MeasureReport`: Device, Group, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MeasureReportSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<MeasureReportSubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MeasureReportSubjectTargets> for Group {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<MeasureReportSubjectTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MeasureReportSubjectTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MeasureReportSubjectTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MeasureReportSubjectTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<MeasureReportSubjectTargets> for RelatedPerson {}

@@ -239,3 +239,273 @@ impl crate::FhirResource for Media {
         }
     }
 }
+/// Search builder for `Media` resources: one method per search parameter of Media (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MediaSearch = crate::search::Search<Media>;
+impl crate::search::Searchable for Media {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CarePlan", "ServiceRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "device",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "DeviceMetric"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "modality",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "operator",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "site",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Group",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "Specimen",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "view",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Media, M> {
+    /// Procedure that caused this media to be created
+    ///
+    /// Search parameter `based-on` (reference to CarePlan, ServiceRequest).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<MediaBasedOnTargets>> {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// When Media was collected
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// Observing Device
+    ///
+    /// Search parameter `device` (reference to Device, DeviceMetric).
+    pub fn device(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<MediaDeviceTargets>> {
+        crate::search::Param::new(self, "device")
+    }
+    /// Encounter associated with media
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MediaEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Identifier(s) for the image
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The type of acquisition equipment/process
+    ///
+    /// Search parameter `modality` (token).
+    pub fn modality(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "modality")
+    }
+    /// The person who generated the image
+    ///
+    /// Search parameter `operator` (reference to CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn operator(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<MediaOperatorTargets>> {
+        crate::search::Param::new(self, "operator")
+    }
+    /// Who/What this Media is a record of
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<MediaPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Observed body part
+    ///
+    /// Search parameter `site` (token).
+    pub fn site(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "site")
+    }
+    /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+    ///
+    /// Search parameter `status` (token, takes [`EventStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<EventStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Who/What this Media is a record of
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient, Practitioner, PractitionerRole, Specimen).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<MediaSubjectTargets>> {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Classification of media as image, video, or audio
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Imaging view, e.g.
+    ///
+    /// Search parameter `view` (token).
+    pub fn view(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "view")
+    }
+}
+/// The target types of the reference search parameter `based-on` of `Media`: CarePlan, ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MediaBasedOnTargets {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<MediaBasedOnTargets> for CarePlan {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<MediaBasedOnTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `device` of `Media`: Device, DeviceMetric. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MediaDeviceTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<MediaDeviceTargets> for Device {}
+#[cfg(feature = "r4-device-metric")]
+impl crate::search::Target<MediaDeviceTargets> for DeviceMetric {}
+/// The target types of the reference search parameter `encounter` of `Media`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MediaEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<MediaEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `operator` of `Media`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MediaOperatorTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<MediaOperatorTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<MediaOperatorTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MediaOperatorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MediaOperatorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MediaOperatorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MediaOperatorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<MediaOperatorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `Media`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MediaPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MediaPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `Media`: Device, Group, Location, Patient, Practitioner, PractitionerRole, Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MediaSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<MediaSubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MediaSubjectTargets> for Group {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<MediaSubjectTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MediaSubjectTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MediaSubjectTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MediaSubjectTargets> for PractitionerRole {}
+#[cfg(feature = "r4-specimen")]
+impl crate::search::Target<MediaSubjectTargets> for Specimen {}

@@ -277,3 +277,161 @@ impl crate::FhirResource for Medication {
         }
     }
 }
+/// Search builder for `Medication` resources: one method per search parameter of Medication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationSearch = crate::search::Search<Medication>;
+impl crate::search::Searchable for Medication {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "expiration-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "form",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "ingredient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication", "Substance"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "ingredient-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "lot-number",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "manufacturer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Medication, M> {
+    /// Returns medications for a specific code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Returns medications in a batch with this expiration date
+    ///
+    /// Search parameter `expiration-date` (date).
+    pub fn expiration_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "expiration-date")
+    }
+    /// Returns medications for a specific dose form
+    ///
+    /// Search parameter `form` (token).
+    pub fn form(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "form")
+    }
+    /// Returns medications with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Returns medications for this ingredient reference
+    ///
+    /// Search parameter `ingredient` (reference to Medication, Substance).
+    pub fn ingredient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationIngredientTargets>,
+    > {
+        crate::search::Param::new(self, "ingredient")
+    }
+    /// Returns medications for this ingredient code
+    ///
+    /// Search parameter `ingredient-code` (token).
+    pub fn ingredient_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "ingredient-code")
+    }
+    /// Returns medications in a batch with this lot number
+    ///
+    /// Search parameter `lot-number` (token).
+    pub fn lot_number(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "lot-number")
+    }
+    /// Returns medications made or sold for this manufacturer
+    ///
+    /// Search parameter `manufacturer` (reference to Organization).
+    pub fn manufacturer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationManufacturerTargets>,
+    > {
+        crate::search::Param::new(self, "manufacturer")
+    }
+    /// Returns medications for this status
+    ///
+    /// Search parameter `status` (token, takes [`MedicationStatusCodesCode`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<MedicationStatusCodesCode>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `ingredient` of `Medication`: Medication, Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationIngredientTargets {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<MedicationIngredientTargets> for Medication {}
+#[cfg(feature = "r4-substance")]
+impl crate::search::Target<MedicationIngredientTargets> for Substance {}
+/// The target types of the reference search parameter `manufacturer` of `Medication`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationManufacturerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MedicationManufacturerTargets> for Organization {}

@@ -443,3 +443,279 @@ impl crate::FhirResource for MedicationAdministration {
         }
     }
 }
+/// Search builder for `MedicationAdministration` resources: one method per search parameter of MedicationAdministration (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationAdministrationSearch = crate::search::Search<
+    MedicationAdministration,
+>;
+impl crate::search::Searchable for MedicationAdministration {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "device",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "effective-time",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medication",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-given",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-not-given",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["MedicationRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> {
+    /// Return administrations of this medication code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Return administrations that share this encounter or episode of care
+    ///
+    /// Search parameter `context` (reference to Encounter, EpisodeOfCare).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationContextTargets>,
+    > {
+        crate::search::Param::new(self, "context")
+    }
+    /// Return administrations with this administration device identity
+    ///
+    /// Search parameter `device` (reference to Device).
+    pub fn device(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationDeviceTargets>,
+    > {
+        crate::search::Param::new(self, "device")
+    }
+    /// Date administration happened (or did not happen)
+    ///
+    /// Search parameter `effective-time` (date).
+    pub fn effective_time(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "effective-time")
+    }
+    /// Return administrations with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Return administrations of this medication resource
+    ///
+    /// Search parameter `medication` (reference to Medication).
+    pub fn medication(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationMedicationTargets>,
+    > {
+        crate::search::Param::new(self, "medication")
+    }
+    /// The identity of a patient to list administrations  for
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The identity of the individual who administered the medication
+    ///
+    /// Search parameter `performer` (reference to Device, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Reasons for administering the medication
+    ///
+    /// Search parameter `reason-given` (token).
+    pub fn reason_given(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason-given")
+    }
+    /// Reasons for not administering the medication
+    ///
+    /// Search parameter `reason-not-given` (token).
+    pub fn reason_not_given(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason-not-given")
+    }
+    /// The identity of a request to list administrations from
+    ///
+    /// Search parameter `request` (reference to MedicationRequest).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationRequestTargets>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// MedicationAdministration event status (for example one of active/paused/completed/nullified)
+    ///
+    /// Search parameter `status` (token, takes [`MedicationAdministrationStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<MedicationAdministrationStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// The identity of the individual or group to list administrations for
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationAdministrationSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `context` of `MedicationAdministration`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationContextTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<MedicationAdministrationContextTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<MedicationAdministrationContextTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `device` of `MedicationAdministration`: Device. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationDeviceTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<MedicationAdministrationDeviceTargets> for Device {}
+/// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationMedicationTargets {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<MedicationAdministrationMedicationTargets> for Medication {}
+/// The target types of the reference search parameter `patient` of `MedicationAdministration`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MedicationAdministrationPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationAdministrationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `MedicationAdministration`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationPerformerTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<MedicationAdministrationPerformerTargets> for Device {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationAdministrationPerformerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MedicationAdministrationPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MedicationAdministrationPerformerTargets>
+for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<MedicationAdministrationPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `request` of `MedicationAdministration`: MedicationRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationRequestTargets {}
+#[cfg(feature = "r4-medication-request")]
+impl crate::search::Target<MedicationAdministrationRequestTargets>
+for MedicationRequest {}
+/// The target types of the reference search parameter `subject` of `MedicationAdministration`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationAdministrationSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MedicationAdministrationSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationAdministrationSubjectTargets> for Patient {}

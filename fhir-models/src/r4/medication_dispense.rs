@@ -437,3 +437,325 @@ impl crate::FhirResource for MedicationDispense {
         }
     }
 }
+/// Search builder for `MedicationDispense` resources: one method per search parameter of MedicationDispense (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationDispenseSearch = crate::search::Search<MedicationDispense>;
+impl crate::search::Searchable for MedicationDispense {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "destination",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medication",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "prescription",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["MedicationRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "receiver",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "responsibleparty",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "whenhandedover",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "whenprepared",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicationDispense, M> {
+    /// Returns dispenses of this medicine code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Returns dispenses with a specific context (episode or episode of care)
+    ///
+    /// Search parameter `context` (reference to Encounter, EpisodeOfCare).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseContextTargets>,
+    > {
+        crate::search::Param::new(self, "context")
+    }
+    /// Returns dispenses that should be sent to a specific destination
+    ///
+    /// Search parameter `destination` (reference to Location).
+    pub fn destination(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseDestinationTargets>,
+    > {
+        crate::search::Param::new(self, "destination")
+    }
+    /// Returns dispenses with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Returns dispenses of this medicine resource
+    ///
+    /// Search parameter `medication` (reference to Medication).
+    pub fn medication(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseMedicationTargets>,
+    > {
+        crate::search::Param::new(self, "medication")
+    }
+    /// The identity of a patient to list dispenses  for
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispensePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Returns dispenses performed by a specific individual
+    ///
+    /// Search parameter `performer` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispensePerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// The identity of a prescription to list dispenses from
+    ///
+    /// Search parameter `prescription` (reference to MedicationRequest).
+    pub fn prescription(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispensePrescriptionTargets>,
+    > {
+        crate::search::Param::new(self, "prescription")
+    }
+    /// The identity of a receiver to list dispenses for
+    ///
+    /// Search parameter `receiver` (reference to Patient, Practitioner).
+    pub fn receiver(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseReceiverTargets>,
+    > {
+        crate::search::Param::new(self, "receiver")
+    }
+    /// Returns dispenses with the specified responsible party
+    ///
+    /// Search parameter `responsibleparty` (reference to Practitioner, PractitionerRole).
+    pub fn responsibleparty(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseResponsiblepartyTargets>,
+    > {
+        crate::search::Param::new(self, "responsibleparty")
+    }
+    /// Returns dispenses with a specified dispense status
+    ///
+    /// Search parameter `status` (token, takes [`MedicationDispenseStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<MedicationDispenseStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// The identity of a patient for whom to list dispenses
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationDispenseSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Returns dispenses of a specific type
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// Returns dispenses handed over on this date
+    ///
+    /// Search parameter `whenhandedover` (date).
+    pub fn whenhandedover(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "whenhandedover")
+    }
+    /// Returns dispenses prepared on this date
+    ///
+    /// Search parameter `whenprepared` (date).
+    pub fn whenprepared(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "whenprepared")
+    }
+}
+/// The target types of the reference search parameter `context` of `MedicationDispense`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseContextTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<MedicationDispenseContextTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<MedicationDispenseContextTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `destination` of `MedicationDispense`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseDestinationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<MedicationDispenseDestinationTargets> for Location {}
+/// The target types of the reference search parameter `medication` of `MedicationDispense`: Medication. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseMedicationTargets {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<MedicationDispenseMedicationTargets> for Medication {}
+/// The target types of the reference search parameter `patient` of `MedicationDispense`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispensePatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MedicationDispensePatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationDispensePatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `MedicationDispense`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispensePerformerTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<MedicationDispensePerformerTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MedicationDispensePerformerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationDispensePerformerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MedicationDispensePerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MedicationDispensePerformerTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<MedicationDispensePerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `prescription` of `MedicationDispense`: MedicationRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispensePrescriptionTargets {}
+#[cfg(feature = "r4-medication-request")]
+impl crate::search::Target<MedicationDispensePrescriptionTargets> for MedicationRequest {}
+/// The target types of the reference search parameter `receiver` of `MedicationDispense`: Patient, Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseReceiverTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationDispenseReceiverTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MedicationDispenseReceiverTargets> for Practitioner {}
+/// The target types of the reference search parameter `responsibleparty` of `MedicationDispense`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseResponsiblepartyTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MedicationDispenseResponsiblepartyTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MedicationDispenseResponsiblepartyTargets>
+for PractitionerRole {}
+/// The target types of the reference search parameter `subject` of `MedicationDispense`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationDispenseSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MedicationDispenseSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationDispenseSubjectTargets> for Patient {}

@@ -1329,3 +1329,227 @@ impl crate::FhirResource for MedicationKnowledge {
         }
     }
 }
+/// Search builder for `MedicationKnowledge` resources: one method per search parameter of MedicationKnowledge (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationKnowledgeSearch = crate::search::Search<MedicationKnowledge>;
+impl crate::search::Searchable for MedicationKnowledge {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "classification",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "classification-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "doseform",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "ingredient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Substance"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "ingredient-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "manufacturer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "monitoring-program-name",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "monitoring-program-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "monograph",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["DocumentReference", "Media"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "monograph-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source-cost",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicationKnowledge, M> {
+    /// Specific category assigned to the medication
+    ///
+    /// Search parameter `classification` (token).
+    pub fn classification(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "classification")
+    }
+    /// The type of category for the medication (for example, therapeutic classification, therapeutic sub-classification)
+    ///
+    /// Search parameter `classification-type` (token).
+    pub fn classification_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "classification-type")
+    }
+    /// Code that identifies this medication
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// powder | tablets | capsule +
+    ///
+    /// Search parameter `doseform` (token).
+    pub fn doseform(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "doseform")
+    }
+    /// Medication(s) or substance(s) contained in the medication
+    ///
+    /// Search parameter `ingredient` (reference to Substance).
+    pub fn ingredient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationKnowledgeIngredientTargets>,
+    > {
+        crate::search::Param::new(self, "ingredient")
+    }
+    /// Medication(s) or substance(s) contained in the medication
+    ///
+    /// Search parameter `ingredient-code` (token).
+    pub fn ingredient_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "ingredient-code")
+    }
+    /// Manufacturer of the item
+    ///
+    /// Search parameter `manufacturer` (reference to Organization).
+    pub fn manufacturer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationKnowledgeManufacturerTargets>,
+    > {
+        crate::search::Param::new(self, "manufacturer")
+    }
+    /// Name of the reviewing program
+    ///
+    /// Search parameter `monitoring-program-name` (token).
+    pub fn monitoring_program_name(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "monitoring-program-name")
+    }
+    /// Type of program under which the medication is monitored
+    ///
+    /// Search parameter `monitoring-program-type` (token).
+    pub fn monitoring_program_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "monitoring-program-type")
+    }
+    /// Associated documentation about the medication
+    ///
+    /// Search parameter `monograph` (reference to DocumentReference, Media).
+    pub fn monograph(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationKnowledgeMonographTargets>,
+    > {
+        crate::search::Param::new(self, "monograph")
+    }
+    /// The category of medication document
+    ///
+    /// Search parameter `monograph-type` (token).
+    pub fn monograph_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "monograph-type")
+    }
+    /// The source or owner for the price information
+    ///
+    /// Search parameter `source-cost` (token).
+    pub fn source_cost(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "source-cost")
+    }
+    /// active | inactive | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`MedicationKnowledgeStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<MedicationKnowledgeStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `ingredient` of `MedicationKnowledge`: Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationKnowledgeIngredientTargets {}
+#[cfg(feature = "r4-substance")]
+impl crate::search::Target<MedicationKnowledgeIngredientTargets> for Substance {}
+/// The target types of the reference search parameter `manufacturer` of `MedicationKnowledge`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationKnowledgeManufacturerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MedicationKnowledgeManufacturerTargets> for Organization {}
+/// The target types of the reference search parameter `monograph` of `MedicationKnowledge`: DocumentReference, Media. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationKnowledgeMonographTargets {}
+#[cfg(feature = "r4-document-reference")]
+impl crate::search::Target<MedicationKnowledgeMonographTargets> for DocumentReference {}
+#[cfg(feature = "r4-media")]
+impl crate::search::Target<MedicationKnowledgeMonographTargets> for Media {}

@@ -632,3 +632,334 @@ impl crate::FhirResource for MedicationRequest {
         }
     }
 }
+/// Search builder for `MedicationRequest` resources: one method per search parameter of MedicationRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationRequestSearch = crate::search::Search<MedicationRequest>;
+impl crate::search::Searchable for MedicationRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "authoredon",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "intended-dispenser",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "intended-performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "intended-performertype",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "intent",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medication",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "priority",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicationRequest, M> {
+    /// Return prescriptions written on this date
+    ///
+    /// Search parameter `authoredon` (date).
+    pub fn authoredon(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "authoredon")
+    }
+    /// Returns prescriptions with different categories
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Return prescriptions of this medication code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Returns medication request to be administered on a specific date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Return prescriptions with this encounter identifier
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationRequestEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Return prescriptions with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Returns prescriptions intended to be dispensed by this Organization
+    ///
+    /// Search parameter `intended-dispenser` (reference to Organization).
+    pub fn intended_dispenser(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationRequestIntendedDispenserTargets>,
+    > {
+        crate::search::Param::new(self, "intended-dispenser")
+    }
+    /// Returns the intended performer of the administration of the medication request
+    ///
+    /// Search parameter `intended-performer` (reference to CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn intended_performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationRequestIntendedPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "intended-performer")
+    }
+    /// Returns requests for a specific type of performer
+    ///
+    /// Search parameter `intended-performertype` (token).
+    pub fn intended_performertype(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "intended-performertype")
+    }
+    /// Returns prescriptions with different intents
+    ///
+    /// Search parameter `intent` (token, takes [`MedicationRequestIntent`]).
+    pub fn intent(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationRequestIntent>> {
+        crate::search::Param::new(self, "intent")
+    }
+    /// Return prescriptions for this medication reference
+    ///
+    /// Search parameter `medication` (reference to Medication).
+    pub fn medication(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationRequestMedicationTargets>,
+    > {
+        crate::search::Param::new(self, "medication")
+    }
+    /// Returns prescriptions for a specific patient
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Returns prescriptions with different priorities
+    ///
+    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    pub fn priority(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
+        crate::search::Param::new(self, "priority")
+    }
+    /// Returns prescriptions prescribed by this prescriber
+    ///
+    /// Search parameter `requester` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn requester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationRequestRequesterTargets>,
+    > {
+        crate::search::Param::new(self, "requester")
+    }
+    /// Status of the prescription
+    ///
+    /// Search parameter `status` (token, takes [`MedicationrequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationrequestStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The identity of a patient to list orders  for
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationRequestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `MedicationRequest`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationRequestEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<MedicationRequestEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `intended-dispenser` of `MedicationRequest`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationRequestIntendedDispenserTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MedicationRequestIntendedDispenserTargets> for Organization {}
+/// The target types of the reference search parameter `intended-performer` of `MedicationRequest`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationRequestIntendedPerformerTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MedicationRequestIntendedPerformerTargets>
+for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `medication` of `MedicationRequest`: Medication. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationRequestMedicationTargets {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<MedicationRequestMedicationTargets> for Medication {}
+/// The target types of the reference search parameter `patient` of `MedicationRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationRequestPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MedicationRequestPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `requester` of `MedicationRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationRequestRequesterTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<MedicationRequestRequesterTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MedicationRequestRequesterTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationRequestRequesterTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MedicationRequestRequesterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MedicationRequestRequesterTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<MedicationRequestRequesterTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `MedicationRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationRequestSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MedicationRequestSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationRequestSubjectTargets> for Patient {}

@@ -278,3 +278,251 @@ impl crate::FhirResource for MedicationStatement {
         }
     }
 }
+/// Search builder for `MedicationStatement` resources: one method per search parameter of MedicationStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicationStatementSearch = crate::search::Search<MedicationStatement>;
+impl crate::search::Searchable for MedicationStatement {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "effective",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "medication",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-of",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "MedicationAdministration",
+                "MedicationDispense",
+                "MedicationStatement",
+                "Observation",
+                "Procedure",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
+    /// Returns statements of this category of medicationstatement
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// Return statements of this medication code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Returns statements for a specific context (episode or episode of Care).
+    ///
+    /// Search parameter `context` (reference to Encounter, EpisodeOfCare).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationStatementContextTargets>,
+    > {
+        crate::search::Param::new(self, "context")
+    }
+    /// Date when patient was taking (or not taking) the medication
+    ///
+    /// Search parameter `effective` (date).
+    pub fn effective(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "effective")
+    }
+    /// Return statements with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Return statements of this medication reference
+    ///
+    /// Search parameter `medication` (reference to Medication).
+    pub fn medication(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationStatementMedicationTargets>,
+    > {
+        crate::search::Param::new(self, "medication")
+    }
+    /// Returns statements that are part of another event.
+    ///
+    /// Search parameter `part-of` (reference to MedicationAdministration, MedicationDispense, MedicationStatement, Observation, Procedure).
+    pub fn part_of(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationStatementPartOfTargets>,
+    > {
+        crate::search::Param::new(self, "part-of")
+    }
+    /// Returns statements for a specific patient.
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationStatementPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who or where the information in the statement came from
+    ///
+    /// Search parameter `source` (reference to Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationStatementSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// Return statements that match the given status
+    ///
+    /// Search parameter `status` (token, takes [`MedicationStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationStatusCodes>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The identity of a patient, animal or group to list statements for
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicationStatementSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `context` of `MedicationStatement`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationStatementContextTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<MedicationStatementContextTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<MedicationStatementContextTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `medication` of `MedicationStatement`: Medication. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationStatementMedicationTargets {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<MedicationStatementMedicationTargets> for Medication {}
+/// The target types of the reference search parameter `part-of` of `MedicationStatement`: MedicationAdministration, MedicationDispense, MedicationStatement, Observation, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationStatementPartOfTargets {}
+#[cfg(feature = "r4-medication-administration")]
+impl crate::search::Target<MedicationStatementPartOfTargets>
+for MedicationAdministration {}
+#[cfg(feature = "r4-medication-dispense")]
+impl crate::search::Target<MedicationStatementPartOfTargets> for MedicationDispense {}
+#[cfg(feature = "r4-medication-statement")]
+impl crate::search::Target<MedicationStatementPartOfTargets> for MedicationStatement {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<MedicationStatementPartOfTargets> for Observation {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<MedicationStatementPartOfTargets> for Procedure {}
+/// The target types of the reference search parameter `patient` of `MedicationStatement`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationStatementPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MedicationStatementPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationStatementPatientTargets> for Patient {}
+/// The target types of the reference search parameter `source` of `MedicationStatement`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationStatementSourceTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MedicationStatementSourceTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationStatementSourceTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<MedicationStatementSourceTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<MedicationStatementSourceTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<MedicationStatementSourceTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `MedicationStatement`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicationStatementSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<MedicationStatementSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MedicationStatementSubjectTargets> for Patient {}

@@ -628,3 +628,56 @@ impl crate::FhirResource for MedicinalProduct {
         }
     }
 }
+/// Search builder for `MedicinalProduct` resources: one method per search parameter of MedicinalProduct (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductSearch = crate::search::Search<MedicinalProduct>;
+impl crate::search::Searchable for MedicinalProduct {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name-language",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicinalProduct, M> {
+    /// Business identifier for this product.
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The full product name
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Language code for this name
+    ///
+    /// Search parameter `name-language` (token).
+    pub fn name_language(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "name-language")
+    }
+}

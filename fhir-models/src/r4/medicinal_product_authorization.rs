@@ -386,3 +386,108 @@ impl crate::FhirResource for MedicinalProductAuthorization {
         }
     }
 }
+/// Search builder for `MedicinalProductAuthorization` resources: one method per search parameter of MedicinalProductAuthorization (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductAuthorizationSearch = crate::search::Search<
+    MedicinalProductAuthorization,
+>;
+impl crate::search::Searchable for MedicinalProductAuthorization {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "country",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "holder",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["MedicinalProduct", "MedicinalProductPackaged"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicinalProductAuthorization, M> {
+    /// The country in which the marketing authorization has been granted
+    ///
+    /// Search parameter `country` (token).
+    pub fn country(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "country")
+    }
+    /// Marketing Authorization Holder
+    ///
+    /// Search parameter `holder` (reference to Organization).
+    pub fn holder(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicinalProductAuthorizationHolderTargets>,
+    > {
+        crate::search::Param::new(self, "holder")
+    }
+    /// Business identifier for the marketing authorization, as assigned by a regulator
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The status of the marketing authorization
+    ///
+    /// Search parameter `status` (token).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The medicinal product that is being authorized
+    ///
+    /// Search parameter `subject` (reference to MedicinalProduct, MedicinalProductPackaged).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicinalProductAuthorizationSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `holder` of `MedicinalProductAuthorization`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicinalProductAuthorizationHolderTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<MedicinalProductAuthorizationHolderTargets> for Organization {}
+/// The target types of the reference search parameter `subject` of `MedicinalProductAuthorization`: MedicinalProduct, MedicinalProductPackaged. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicinalProductAuthorizationSubjectTargets {}
+#[cfg(feature = "r4-medicinal-product")]
+impl crate::search::Target<MedicinalProductAuthorizationSubjectTargets>
+for MedicinalProduct {}
+#[cfg(feature = "r4-medicinal-product-packaged")]
+impl crate::search::Target<MedicinalProductAuthorizationSubjectTargets>
+for MedicinalProductPackaged {}

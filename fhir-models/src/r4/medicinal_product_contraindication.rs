@@ -240,3 +240,44 @@ impl crate::FhirResource for MedicinalProductContraindication {
         }
     }
 }
+/// Search builder for `MedicinalProductContraindication` resources: one method per search parameter of MedicinalProductContraindication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductContraindicationSearch = crate::search::Search<
+    MedicinalProductContraindication,
+>;
+impl crate::search::Searchable for MedicinalProductContraindication {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication", "MedicinalProduct"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicinalProductContraindication, M> {
+    /// The medication for which this is an contraindication
+    ///
+    /// Search parameter `subject` (reference to Medication, MedicinalProduct).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicinalProductContraindicationSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `subject` of `MedicinalProductContraindication`: Medication, MedicinalProduct. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicinalProductContraindicationSubjectTargets {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<MedicinalProductContraindicationSubjectTargets>
+for Medication {}
+#[cfg(feature = "r4-medicinal-product")]
+impl crate::search::Target<MedicinalProductContraindicationSubjectTargets>
+for MedicinalProduct {}

@@ -253,3 +253,43 @@ impl crate::FhirResource for MedicinalProductIndication {
         }
     }
 }
+/// Search builder for `MedicinalProductIndication` resources: one method per search parameter of MedicinalProductIndication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductIndicationSearch = crate::search::Search<
+    MedicinalProductIndication,
+>;
+impl crate::search::Searchable for MedicinalProductIndication {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication", "MedicinalProduct"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicinalProductIndication, M> {
+    /// The medication for which this is an indication
+    ///
+    /// Search parameter `subject` (reference to Medication, MedicinalProduct).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicinalProductIndicationSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `subject` of `MedicinalProductIndication`: Medication, MedicinalProduct. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicinalProductIndicationSubjectTargets {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<MedicinalProductIndicationSubjectTargets> for Medication {}
+#[cfg(feature = "r4-medicinal-product")]
+impl crate::search::Target<MedicinalProductIndicationSubjectTargets>
+for MedicinalProduct {}

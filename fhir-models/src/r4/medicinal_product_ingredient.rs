@@ -429,3 +429,15 @@ impl crate::FhirResource for MedicinalProductIngredient {
         }
     }
 }
+/// Search builder for `MedicinalProductIngredient` resources: one method per search parameter of MedicinalProductIngredient (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductIngredientSearch = crate::search::Search<
+    MedicinalProductIngredient,
+>;
+impl crate::search::Searchable for MedicinalProductIngredient {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

@@ -211,3 +211,45 @@ impl crate::FhirResource for MedicinalProductInteraction {
         }
     }
 }
+/// Search builder for `MedicinalProductInteraction` resources: one method per search parameter of MedicinalProductInteraction (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductInteractionSearch = crate::search::Search<
+    MedicinalProductInteraction,
+>;
+impl crate::search::Searchable for MedicinalProductInteraction {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication", "MedicinalProduct", "Substance"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicinalProductInteraction, M> {
+    /// The medication for which this is an interaction
+    ///
+    /// Search parameter `subject` (reference to Medication, MedicinalProduct, Substance).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicinalProductInteractionSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `subject` of `MedicinalProductInteraction`: Medication, MedicinalProduct, Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicinalProductInteractionSubjectTargets {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<MedicinalProductInteractionSubjectTargets> for Medication {}
+#[cfg(feature = "r4-medicinal-product")]
+impl crate::search::Target<MedicinalProductInteractionSubjectTargets>
+for MedicinalProduct {}
+#[cfg(feature = "r4-substance")]
+impl crate::search::Target<MedicinalProductInteractionSubjectTargets> for Substance {}

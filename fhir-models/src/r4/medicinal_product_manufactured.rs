@@ -145,3 +145,15 @@ impl crate::FhirResource for MedicinalProductManufactured {
         }
     }
 }
+/// Search builder for `MedicinalProductManufactured` resources: one method per search parameter of MedicinalProductManufactured (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductManufacturedSearch = crate::search::Search<
+    MedicinalProductManufactured,
+>;
+impl crate::search::Searchable for MedicinalProductManufactured {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

@@ -329,3 +329,54 @@ impl crate::FhirResource for MedicinalProductPackaged {
         }
     }
 }
+/// Search builder for `MedicinalProductPackaged` resources: one method per search parameter of MedicinalProductPackaged (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductPackagedSearch = crate::search::Search<
+    MedicinalProductPackaged,
+>;
+impl crate::search::Searchable for MedicinalProductPackaged {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["MedicinalProduct"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicinalProductPackaged, M> {
+    /// Unique identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The product with this is a pack for
+    ///
+    /// Search parameter `subject` (reference to MedicinalProduct).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicinalProductPackagedSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `subject` of `MedicinalProductPackaged`: MedicinalProduct. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicinalProductPackagedSubjectTargets {}
+#[cfg(feature = "r4-medicinal-product")]
+impl crate::search::Target<MedicinalProductPackagedSubjectTargets> for MedicinalProduct {}

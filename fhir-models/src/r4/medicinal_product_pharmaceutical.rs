@@ -411,3 +411,60 @@ impl crate::FhirResource for MedicinalProductPharmaceutical {
         }
     }
 }
+/// Search builder for `MedicinalProductPharmaceutical` resources: one method per search parameter of MedicinalProductPharmaceutical (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductPharmaceuticalSearch = crate::search::Search<
+    MedicinalProductPharmaceutical,
+>;
+impl crate::search::Searchable for MedicinalProductPharmaceutical {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "route",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target-species",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MedicinalProductPharmaceutical, M> {
+    /// An identifier for the pharmaceutical medicinal product
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Coded expression for the route
+    ///
+    /// Search parameter `route` (token).
+    pub fn route(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "route")
+    }
+    /// Coded expression for the species
+    ///
+    /// Search parameter `target-species` (token).
+    pub fn target_species(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "target-species")
+    }
+}

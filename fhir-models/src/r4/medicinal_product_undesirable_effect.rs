@@ -126,3 +126,46 @@ impl crate::FhirResource for MedicinalProductUndesirableEffect {
         }
     }
 }
+/// Search builder for `MedicinalProductUndesirableEffect` resources: one method per search parameter of MedicinalProductUndesirableEffect (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MedicinalProductUndesirableEffectSearch = crate::search::Search<
+    MedicinalProductUndesirableEffect,
+>;
+impl crate::search::Searchable for MedicinalProductUndesirableEffect {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Medication", "MedicinalProduct"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<
+    M: crate::search::Mode,
+> crate::search::Search<MedicinalProductUndesirableEffect, M> {
+    /// The medication for which this is an undesirable effect
+    ///
+    /// Search parameter `subject` (reference to Medication, MedicinalProduct).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MedicinalProductUndesirableEffectSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `subject` of `MedicinalProductUndesirableEffect`: Medication, MedicinalProduct. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MedicinalProductUndesirableEffectSubjectTargets {}
+#[cfg(feature = "r4-medication")]
+impl crate::search::Target<MedicinalProductUndesirableEffectSubjectTargets>
+for Medication {}
+#[cfg(feature = "r4-medicinal-product")]
+impl crate::search::Target<MedicinalProductUndesirableEffectSubjectTargets>
+for MedicinalProduct {}

@@ -2755,3 +2755,525 @@ impl Resource {
         }
     }
 }
+/// The search parameters of a resource type of this version, when its feature is on.
+fn search_params(resource_type: &str) -> Option<&'static [crate::search::ParamInfo]> {
+    match resource_type {
+        #[cfg(feature = "r4-account")]
+        "Account" => Some(<Account as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-activity-definition")]
+        "ActivityDefinition" => {
+            Some(<ActivityDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-adverse-event")]
+        "AdverseEvent" => {
+            Some(<AdverseEvent as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-allergy-intolerance")]
+        "AllergyIntolerance" => {
+            Some(<AllergyIntolerance as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-appointment")]
+        "Appointment" => Some(<Appointment as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-appointment-response")]
+        "AppointmentResponse" => {
+            Some(<AppointmentResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-audit-event")]
+        "AuditEvent" => Some(<AuditEvent as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-basic")]
+        "Basic" => Some(<Basic as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-binary")]
+        "Binary" => Some(<Binary as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-biologically-derived-product")]
+        "BiologicallyDerivedProduct" => {
+            Some(
+                <BiologicallyDerivedProduct as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-body-structure")]
+        "BodyStructure" => {
+            Some(<BodyStructure as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        "Bundle" => Some(<Bundle as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-capability-statement")]
+        "CapabilityStatement" => {
+            Some(<CapabilityStatement as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-care-plan")]
+        "CarePlan" => Some(<CarePlan as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-care-team")]
+        "CareTeam" => Some(<CareTeam as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-catalog-entry")]
+        "CatalogEntry" => {
+            Some(<CatalogEntry as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-charge-item")]
+        "ChargeItem" => Some(<ChargeItem as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-charge-item-definition")]
+        "ChargeItemDefinition" => {
+            Some(<ChargeItemDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-claim")]
+        "Claim" => Some(<Claim as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-claim-response")]
+        "ClaimResponse" => {
+            Some(<ClaimResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-clinical-impression")]
+        "ClinicalImpression" => {
+            Some(<ClinicalImpression as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-code-system")]
+        "CodeSystem" => Some(<CodeSystem as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-communication")]
+        "Communication" => {
+            Some(<Communication as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-communication-request")]
+        "CommunicationRequest" => {
+            Some(<CommunicationRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-compartment-definition")]
+        "CompartmentDefinition" => {
+            Some(<CompartmentDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-composition")]
+        "Composition" => Some(<Composition as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-concept-map")]
+        "ConceptMap" => Some(<ConceptMap as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-condition")]
+        "Condition" => Some(<Condition as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-consent")]
+        "Consent" => Some(<Consent as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-contract")]
+        "Contract" => Some(<Contract as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-coverage")]
+        "Coverage" => Some(<Coverage as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-coverage-eligibility-request")]
+        "CoverageEligibilityRequest" => {
+            Some(
+                <CoverageEligibilityRequest as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-coverage-eligibility-response")]
+        "CoverageEligibilityResponse" => {
+            Some(
+                <CoverageEligibilityResponse as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-detected-issue")]
+        "DetectedIssue" => {
+            Some(<DetectedIssue as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-device")]
+        "Device" => Some(<Device as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-device-definition")]
+        "DeviceDefinition" => {
+            Some(<DeviceDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-device-metric")]
+        "DeviceMetric" => {
+            Some(<DeviceMetric as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-device-request")]
+        "DeviceRequest" => {
+            Some(<DeviceRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-device-use-statement")]
+        "DeviceUseStatement" => {
+            Some(<DeviceUseStatement as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-diagnostic-report")]
+        "DiagnosticReport" => {
+            Some(<DiagnosticReport as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-document-manifest")]
+        "DocumentManifest" => {
+            Some(<DocumentManifest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-document-reference")]
+        "DocumentReference" => {
+            Some(<DocumentReference as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-effect-evidence-synthesis")]
+        "EffectEvidenceSynthesis" => {
+            Some(<EffectEvidenceSynthesis as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-encounter")]
+        "Encounter" => Some(<Encounter as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-endpoint")]
+        "Endpoint" => Some(<Endpoint as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-enrollment-request")]
+        "EnrollmentRequest" => {
+            Some(<EnrollmentRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-enrollment-response")]
+        "EnrollmentResponse" => {
+            Some(<EnrollmentResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-episode-of-care")]
+        "EpisodeOfCare" => {
+            Some(<EpisodeOfCare as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-event-definition")]
+        "EventDefinition" => {
+            Some(<EventDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-evidence")]
+        "Evidence" => Some(<Evidence as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-evidence-variable")]
+        "EvidenceVariable" => {
+            Some(<EvidenceVariable as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-example-scenario")]
+        "ExampleScenario" => {
+            Some(<ExampleScenario as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-explanation-of-benefit")]
+        "ExplanationOfBenefit" => {
+            Some(<ExplanationOfBenefit as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-family-member-history")]
+        "FamilyMemberHistory" => {
+            Some(<FamilyMemberHistory as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-flag")]
+        "Flag" => Some(<Flag as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-goal")]
+        "Goal" => Some(<Goal as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-graph-definition")]
+        "GraphDefinition" => {
+            Some(<GraphDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-group")]
+        "Group" => Some(<Group as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-guidance-response")]
+        "GuidanceResponse" => {
+            Some(<GuidanceResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-healthcare-service")]
+        "HealthcareService" => {
+            Some(<HealthcareService as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-imaging-study")]
+        "ImagingStudy" => {
+            Some(<ImagingStudy as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-immunization")]
+        "Immunization" => {
+            Some(<Immunization as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-immunization-evaluation")]
+        "ImmunizationEvaluation" => {
+            Some(<ImmunizationEvaluation as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-immunization-recommendation")]
+        "ImmunizationRecommendation" => {
+            Some(
+                <ImmunizationRecommendation as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-implementation-guide")]
+        "ImplementationGuide" => {
+            Some(<ImplementationGuide as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-insurance-plan")]
+        "InsurancePlan" => {
+            Some(<InsurancePlan as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-invoice")]
+        "Invoice" => Some(<Invoice as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-library")]
+        "Library" => Some(<Library as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-linkage")]
+        "Linkage" => Some(<Linkage as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-list")]
+        "List" => Some(<List as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-location")]
+        "Location" => Some(<Location as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-measure")]
+        "Measure" => Some(<Measure as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-measure-report")]
+        "MeasureReport" => {
+            Some(<MeasureReport as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-media")]
+        "Media" => Some(<Media as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-medication")]
+        "Medication" => Some(<Medication as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-medication-administration")]
+        "MedicationAdministration" => {
+            Some(<MedicationAdministration as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-medication-dispense")]
+        "MedicationDispense" => {
+            Some(<MedicationDispense as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-medication-knowledge")]
+        "MedicationKnowledge" => {
+            Some(<MedicationKnowledge as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-medication-request")]
+        "MedicationRequest" => {
+            Some(<MedicationRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-medication-statement")]
+        "MedicationStatement" => {
+            Some(<MedicationStatement as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-medicinal-product")]
+        "MedicinalProduct" => {
+            Some(<MedicinalProduct as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-medicinal-product-authorization")]
+        "MedicinalProductAuthorization" => {
+            Some(
+                <MedicinalProductAuthorization as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-medicinal-product-contraindication")]
+        "MedicinalProductContraindication" => {
+            Some(
+                <MedicinalProductContraindication as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-medicinal-product-indication")]
+        "MedicinalProductIndication" => {
+            Some(
+                <MedicinalProductIndication as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-medicinal-product-ingredient")]
+        "MedicinalProductIngredient" => {
+            Some(
+                <MedicinalProductIngredient as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-medicinal-product-interaction")]
+        "MedicinalProductInteraction" => {
+            Some(
+                <MedicinalProductInteraction as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-medicinal-product-manufactured")]
+        "MedicinalProductManufactured" => {
+            Some(
+                <MedicinalProductManufactured as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-medicinal-product-packaged")]
+        "MedicinalProductPackaged" => {
+            Some(<MedicinalProductPackaged as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-medicinal-product-pharmaceutical")]
+        "MedicinalProductPharmaceutical" => {
+            Some(
+                <MedicinalProductPharmaceutical as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-medicinal-product-undesirable-effect")]
+        "MedicinalProductUndesirableEffect" => {
+            Some(
+                <MedicinalProductUndesirableEffect as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-message-definition")]
+        "MessageDefinition" => {
+            Some(<MessageDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-message-header")]
+        "MessageHeader" => {
+            Some(<MessageHeader as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-molecular-sequence")]
+        "MolecularSequence" => {
+            Some(<MolecularSequence as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-naming-system")]
+        "NamingSystem" => {
+            Some(<NamingSystem as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-nutrition-order")]
+        "NutritionOrder" => {
+            Some(<NutritionOrder as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-observation")]
+        "Observation" => Some(<Observation as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-observation-definition")]
+        "ObservationDefinition" => {
+            Some(<ObservationDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-operation-definition")]
+        "OperationDefinition" => {
+            Some(<OperationDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        "OperationOutcome" => {
+            Some(<OperationOutcome as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-organization")]
+        "Organization" => {
+            Some(<Organization as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-organization-affiliation")]
+        "OrganizationAffiliation" => {
+            Some(<OrganizationAffiliation as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-parameters")]
+        "Parameters" => Some(<Parameters as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-patient")]
+        "Patient" => Some(<Patient as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-payment-notice")]
+        "PaymentNotice" => {
+            Some(<PaymentNotice as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-payment-reconciliation")]
+        "PaymentReconciliation" => {
+            Some(<PaymentReconciliation as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-person")]
+        "Person" => Some(<Person as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-plan-definition")]
+        "PlanDefinition" => {
+            Some(<PlanDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-practitioner")]
+        "Practitioner" => {
+            Some(<Practitioner as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-practitioner-role")]
+        "PractitionerRole" => {
+            Some(<PractitionerRole as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-procedure")]
+        "Procedure" => Some(<Procedure as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-provenance")]
+        "Provenance" => Some(<Provenance as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-questionnaire")]
+        "Questionnaire" => {
+            Some(<Questionnaire as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-questionnaire-response")]
+        "QuestionnaireResponse" => {
+            Some(<QuestionnaireResponse as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-related-person")]
+        "RelatedPerson" => {
+            Some(<RelatedPerson as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-request-group")]
+        "RequestGroup" => {
+            Some(<RequestGroup as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-research-definition")]
+        "ResearchDefinition" => {
+            Some(<ResearchDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-research-element-definition")]
+        "ResearchElementDefinition" => {
+            Some(<ResearchElementDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-research-study")]
+        "ResearchStudy" => {
+            Some(<ResearchStudy as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-research-subject")]
+        "ResearchSubject" => {
+            Some(<ResearchSubject as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-risk-assessment")]
+        "RiskAssessment" => {
+            Some(<RiskAssessment as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-risk-evidence-synthesis")]
+        "RiskEvidenceSynthesis" => {
+            Some(<RiskEvidenceSynthesis as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-schedule")]
+        "Schedule" => Some(<Schedule as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-search-parameter")]
+        "SearchParameter" => {
+            Some(<SearchParameter as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-service-request")]
+        "ServiceRequest" => {
+            Some(<ServiceRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-slot")]
+        "Slot" => Some(<Slot as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-specimen")]
+        "Specimen" => Some(<Specimen as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-specimen-definition")]
+        "SpecimenDefinition" => {
+            Some(<SpecimenDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-structure-definition")]
+        "StructureDefinition" => {
+            Some(<StructureDefinition as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-structure-map")]
+        "StructureMap" => {
+            Some(<StructureMap as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-subscription")]
+        "Subscription" => {
+            Some(<Subscription as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-substance")]
+        "Substance" => Some(<Substance as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-substance-nucleic-acid")]
+        "SubstanceNucleicAcid" => {
+            Some(<SubstanceNucleicAcid as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-substance-polymer")]
+        "SubstancePolymer" => {
+            Some(<SubstancePolymer as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-substance-protein")]
+        "SubstanceProtein" => {
+            Some(<SubstanceProtein as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-substance-reference-information")]
+        "SubstanceReferenceInformation" => {
+            Some(
+                <SubstanceReferenceInformation as crate::search::Searchable>::SEARCH_PARAMS,
+            )
+        }
+        #[cfg(feature = "r4-substance-source-material")]
+        "SubstanceSourceMaterial" => {
+            Some(<SubstanceSourceMaterial as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-substance-specification")]
+        "SubstanceSpecification" => {
+            Some(<SubstanceSpecification as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-supply-delivery")]
+        "SupplyDelivery" => {
+            Some(<SupplyDelivery as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-supply-request")]
+        "SupplyRequest" => {
+            Some(<SupplyRequest as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-task")]
+        "Task" => Some(<Task as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-terminology-capabilities")]
+        "TerminologyCapabilities" => {
+            Some(<TerminologyCapabilities as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-test-report")]
+        "TestReport" => Some(<TestReport as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-test-script")]
+        "TestScript" => Some(<TestScript as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-value-set")]
+        "ValueSet" => Some(<ValueSet as crate::search::Searchable>::SEARCH_PARAMS),
+        #[cfg(feature = "r4-verification-result")]
+        "VerificationResult" => {
+            Some(<VerificationResult as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        #[cfg(feature = "r4-vision-prescription")]
+        "VisionPrescription" => {
+            Some(<VisionPrescription as crate::search::Searchable>::SEARCH_PARAMS)
+        }
+        _ => None,
+    }
+}

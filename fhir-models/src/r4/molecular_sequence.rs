@@ -823,3 +823,250 @@ impl crate::FhirResource for MolecularSequence {
         }
     }
 }
+/// Search builder for `MolecularSequence` resources: one method per search parameter of MolecularSequence (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type MolecularSequenceSearch = crate::search::Search<MolecularSequence>;
+impl crate::search::Searchable for MolecularSequence {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "chromosome",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "chromosome-variant-coordinate",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Number,
+                crate::search::ParamKind::Number,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "chromosome-window-coordinate",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Number,
+                crate::search::ParamKind::Number,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "referenceseqid",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "referenceseqid-variant-coordinate",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Number,
+                crate::search::ParamKind::Number,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "referenceseqid-window-coordinate",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Number,
+                crate::search::ParamKind::Number,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "variant-end",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "variant-start",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "window-end",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "window-start",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<MolecularSequence, M> {
+    /// Chromosome number of the reference sequence
+    ///
+    /// Search parameter `chromosome` (token).
+    pub fn chromosome(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "chromosome")
+    }
+    /// Search parameter by chromosome and variant coordinate.
+    ///
+    /// Search parameter `chromosome-variant-coordinate` (composite).
+    pub fn chromosome_variant_coordinate(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::NumberKind,
+                crate::search::NumberKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "chromosome-variant-coordinate")
+    }
+    /// Search parameter by chromosome and window.
+    ///
+    /// Search parameter `chromosome-window-coordinate` (composite).
+    pub fn chromosome_window_coordinate(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::NumberKind,
+                crate::search::NumberKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "chromosome-window-coordinate")
+    }
+    /// The unique identity for a particular sequence
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The subject that the observation is about
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<MolecularSequencePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Reference Sequence of the sequence
+    ///
+    /// Search parameter `referenceseqid` (token).
+    pub fn referenceseqid(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "referenceseqid")
+    }
+    /// Search parameter by reference sequence and variant coordinate.
+    ///
+    /// Search parameter `referenceseqid-variant-coordinate` (composite).
+    pub fn referenceseqid_variant_coordinate(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::NumberKind,
+                crate::search::NumberKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "referenceseqid-variant-coordinate")
+    }
+    /// Search parameter by reference sequence and window.
+    ///
+    /// Search parameter `referenceseqid-window-coordinate` (composite).
+    pub fn referenceseqid_window_coordinate(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::NumberKind,
+                crate::search::NumberKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "referenceseqid-window-coordinate")
+    }
+    /// Amino Acid Sequence/ DNA Sequence / RNA Sequence
+    ///
+    /// Search parameter `type` (token, takes [`SequenceType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SequenceType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// End position (0-based exclusive, which menas the acid at this position will not be included, 1-based inclusive, which means the acid at this position will be included) of the variant.
+    ///
+    /// Search parameter `variant-end` (number).
+    pub fn variant_end(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "variant-end")
+    }
+    /// Start position (0-based inclusive, 1-based inclusive, that means the nucleic acid or amino acid at this position will be included) of the variant.
+    ///
+    /// Search parameter `variant-start` (number).
+    pub fn variant_start(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "variant-start")
+    }
+    /// End position (0-based exclusive, which menas the acid at this position will not be included, 1-based inclusive, which means the acid at this position will be included) of the reference sequence.
+    ///
+    /// Search parameter `window-end` (number).
+    pub fn window_end(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "window-end")
+    }
+    /// Start position (0-based inclusive, 1-based inclusive, that means the nucleic acid or amino acid at this position will be included) of the reference sequence.
+    ///
+    /// Search parameter `window-start` (number).
+    pub fn window_start(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "window-start")
+    }
+}
+/// The target types of the reference search parameter `patient` of `MolecularSequence`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum MolecularSequencePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<MolecularSequencePatientTargets> for Patient {}

@@ -674,3 +674,222 @@ impl crate::FhirResource for NutritionOrder {
         }
     }
 }
+/// Search builder for `NutritionOrder` resources: one method per search parameter of NutritionOrder (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type NutritionOrderSearch = crate::search::Search<NutritionOrder>;
+impl crate::search::Searchable for NutritionOrder {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "additive",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "datetime",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "formula",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-canonical",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ActivityDefinition", "PlanDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "oraldiet",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "provider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "supplement",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<NutritionOrder, M> {
+    /// Type of module component to add to the feeding
+    ///
+    /// Search parameter `additive` (token).
+    pub fn additive(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "additive")
+    }
+    /// Return nutrition orders requested on this date
+    ///
+    /// Search parameter `datetime` (date).
+    pub fn datetime(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "datetime")
+    }
+    /// Return nutrition orders with this encounter identifier
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<NutritionOrderEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Type of enteral or infant formula
+    ///
+    /// Search parameter `formula` (token).
+    pub fn formula(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "formula")
+    }
+    /// Return nutrition orders with this external identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// Search parameter `instantiates-canonical` (reference to ActivityDefinition, PlanDefinition).
+    pub fn instantiates_canonical(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<NutritionOrderInstantiatesCanonicalTargets>,
+    > {
+        crate::search::Param::new(self, "instantiates-canonical")
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// Search parameter `instantiates-uri` (uri).
+    pub fn instantiates_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "instantiates-uri")
+    }
+    /// Type of diet that can be consumed orally (i.e., take via the mouth).
+    ///
+    /// Search parameter `oraldiet` (token).
+    pub fn oraldiet(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "oraldiet")
+    }
+    /// The identity of the person who requires the diet, formula or nutritional supplement
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<NutritionOrderPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The identity of the provider who placed the nutrition order
+    ///
+    /// Search parameter `provider` (reference to Practitioner, PractitionerRole).
+    pub fn provider(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<NutritionOrderProviderTargets>,
+    > {
+        crate::search::Param::new(self, "provider")
+    }
+    /// Status of the nutrition order.
+    ///
+    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Type of supplement product requested
+    ///
+    /// Search parameter `supplement` (token).
+    pub fn supplement(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "supplement")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `NutritionOrder`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum NutritionOrderEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<NutritionOrderEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<NutritionOrderEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `instantiates-canonical` of `NutritionOrder`: ActivityDefinition, PlanDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum NutritionOrderInstantiatesCanonicalTargets {}
+#[cfg(feature = "r4-activity-definition")]
+impl crate::search::Target<NutritionOrderInstantiatesCanonicalTargets>
+for ActivityDefinition {}
+#[cfg(feature = "r4-plan-definition")]
+impl crate::search::Target<NutritionOrderInstantiatesCanonicalTargets>
+for PlanDefinition {}
+/// The target types of the reference search parameter `patient` of `NutritionOrder`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum NutritionOrderPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<NutritionOrderPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<NutritionOrderPatientTargets> for Patient {}
+/// The target types of the reference search parameter `provider` of `NutritionOrder`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum NutritionOrderProviderTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<NutritionOrderProviderTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<NutritionOrderProviderTargets> for PractitionerRole {}

@@ -721,3 +721,859 @@ impl crate::FhirResource for Observation {
         }
     }
 }
+/// Search builder for `Observation` resources: one method per search parameter of Observation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ObservationSearch = crate::search::Search<Observation>;
+impl crate::search::Searchable for Observation {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "amino-acid-change",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CarePlan",
+                "DeviceRequest",
+                "ImmunizationRecommendation",
+                "MedicationRequest",
+                "NutritionOrder",
+                "ServiceRequest",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code-value-concept",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Token,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "code-value-date",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Date,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "code-value-quantity",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Quantity,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "code-value-string",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::String,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "combo-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "combo-code-value-concept",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Token,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "combo-code-value-quantity",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Quantity,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "combo-data-absent-reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "combo-value-concept",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "combo-value-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-code-value-concept",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Token,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "component-code-value-quantity",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Quantity,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "component-data-absent-reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-value-concept",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component-value-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "data-absent-reason",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "derived-from",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "DocumentReference",
+                "ImagingStudy",
+                "Media",
+                "MolecularSequence",
+                "Observation",
+                "QuestionnaireResponse",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "device",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "DeviceMetric"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "dna-variant",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "focus",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gene-amino-acid-change",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gene-dnavariant",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gene-identifier",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "has-member",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["MolecularSequence", "Observation", "QuestionnaireResponse"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "method",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-of",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "ImagingStudy",
+                "Immunization",
+                "MedicationAdministration",
+                "MedicationDispense",
+                "MedicationStatement",
+                "Procedure",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specimen",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Specimen"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value-concept",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value-date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "value-string",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
+    /// HGVS Protein Change
+    ///
+    /// Search parameter `amino-acid-change` (string).
+    pub fn amino_acid_change(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "amino-acid-change")
+    }
+    /// Reference to the service request.
+    ///
+    /// Search parameter `based-on` (reference to CarePlan, DeviceRequest, ImmunizationRecommendation, MedicationRequest, NutritionOrder, ServiceRequest).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationBasedOnTargets>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// The classification of the type of observation
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// The code of the observation type
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Code and coded value parameter pair
+    ///
+    /// Search parameter `code-value-concept` (composite).
+    pub fn code_value_concept(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::TokenKind<crate::search::AnyCode>,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "code-value-concept")
+    }
+    /// Code and date/time value parameter pair
+    ///
+    /// Search parameter `code-value-date` (composite).
+    pub fn code_value_date(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (crate::search::TokenKind<crate::search::AnyCode>, crate::search::DateKind),
+        >,
+    > {
+        crate::search::Param::new(self, "code-value-date")
+    }
+    /// Code and quantity value parameter pair
+    ///
+    /// Search parameter `code-value-quantity` (composite).
+    pub fn code_value_quantity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::QuantityKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "code-value-quantity")
+    }
+    /// Code and string value parameter pair
+    ///
+    /// Search parameter `code-value-string` (composite).
+    pub fn code_value_string(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (crate::search::TokenKind<crate::search::AnyCode>, crate::search::StringKind),
+        >,
+    > {
+        crate::search::Param::new(self, "code-value-string")
+    }
+    /// The code of the observation type or component type
+    ///
+    /// Search parameter `combo-code` (token).
+    pub fn combo_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "combo-code")
+    }
+    /// Code and coded value parameter pair, including in components
+    ///
+    /// Search parameter `combo-code-value-concept` (composite).
+    pub fn combo_code_value_concept(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::TokenKind<crate::search::AnyCode>,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "combo-code-value-concept")
+    }
+    /// Code and quantity value parameter pair, including in components
+    ///
+    /// Search parameter `combo-code-value-quantity` (composite).
+    pub fn combo_code_value_quantity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::QuantityKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "combo-code-value-quantity")
+    }
+    /// The reason why the expected value in the element Observation.valuex or Observation.component.valuex is missing.
+    ///
+    /// Search parameter `combo-data-absent-reason` (token).
+    pub fn combo_data_absent_reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "combo-data-absent-reason")
+    }
+    /// The value or component value of the observation, if the value is a CodeableConcept
+    ///
+    /// Search parameter `combo-value-concept` (token).
+    pub fn combo_value_concept(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "combo-value-concept")
+    }
+    /// The value or component value of the observation, if the value is a Quantity, or a SampledData (just search on the bounds of the values in sampled data)
+    ///
+    /// Search parameter `combo-value-quantity` (quantity).
+    pub fn combo_value_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "combo-value-quantity")
+    }
+    /// The component code of the observation type
+    ///
+    /// Search parameter `component-code` (token).
+    pub fn component_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "component-code")
+    }
+    /// Component code and component coded value parameter pair
+    ///
+    /// Search parameter `component-code-value-concept` (composite).
+    pub fn component_code_value_concept(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::TokenKind<crate::search::AnyCode>,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "component-code-value-concept")
+    }
+    /// Component code and component quantity value parameter pair
+    ///
+    /// Search parameter `component-code-value-quantity` (composite).
+    pub fn component_code_value_quantity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::QuantityKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "component-code-value-quantity")
+    }
+    /// The reason why the expected value in the element Observation.component.valuex is missing.
+    ///
+    /// Search parameter `component-data-absent-reason` (token).
+    pub fn component_data_absent_reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "component-data-absent-reason")
+    }
+    /// The value of the component observation, if the value is a CodeableConcept
+    ///
+    /// Search parameter `component-value-concept` (token).
+    pub fn component_value_concept(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "component-value-concept")
+    }
+    /// The value of the component observation, if the value is a Quantity, or a SampledData (just search on the bounds of the values in sampled data)
+    ///
+    /// Search parameter `component-value-quantity` (quantity).
+    pub fn component_value_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "component-value-quantity")
+    }
+    /// The reason why the expected value in the element Observation.valuex is missing.
+    ///
+    /// Search parameter `data-absent-reason` (token).
+    pub fn data_absent_reason(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "data-absent-reason")
+    }
+    /// Obtained date/time. If the obtained element is a period, a date that falls in the period
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Related measurements the observation is made from
+    ///
+    /// Search parameter `derived-from` (reference to DocumentReference, ImagingStudy, Media, MolecularSequence, Observation, QuestionnaireResponse).
+    pub fn derived_from(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationDerivedFromTargets>,
+    > {
+        crate::search::Param::new(self, "derived-from")
+    }
+    /// The Device that generated the observation data.
+    ///
+    /// Search parameter `device` (reference to Device, DeviceMetric).
+    pub fn device(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationDeviceTargets>,
+    > {
+        crate::search::Param::new(self, "device")
+    }
+    /// HGVS DNA variant
+    ///
+    /// Search parameter `dna-variant` (string).
+    pub fn dna_variant(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "dna-variant")
+    }
+    /// Encounter related to the observation
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// The focus of an observation when the focus is not the patient of record.
+    ///
+    /// Search parameter `focus` (reference to any resource).
+    pub fn focus(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "focus")
+    }
+    /// HGNC gene symbol and HGVS Protein change
+    ///
+    /// Search parameter `gene-amino-acid-change` (string).
+    pub fn gene_amino_acid_change(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "gene-amino-acid-change")
+    }
+    /// HGNC gene symbol and HGVS DNA Variant
+    ///
+    /// Search parameter `gene-dnavariant` (string).
+    pub fn gene_dnavariant(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "gene-dnavariant")
+    }
+    /// HGNC gene symbol and identifier
+    ///
+    /// Search parameter `gene-identifier` (token).
+    pub fn gene_identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "gene-identifier")
+    }
+    /// Related resource that belongs to the Observation group
+    ///
+    /// Search parameter `has-member` (reference to MolecularSequence, Observation, QuestionnaireResponse).
+    pub fn has_member(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationHasMemberTargets>,
+    > {
+        crate::search::Param::new(self, "has-member")
+    }
+    /// The unique id for a particular observation
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The method used for the observation
+    ///
+    /// Search parameter `method` (token).
+    pub fn method(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "method")
+    }
+    /// Part of referenced event
+    ///
+    /// Search parameter `part-of` (reference to ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, MedicationStatement, Procedure).
+    pub fn part_of(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationPartOfTargets>,
+    > {
+        crate::search::Param::new(self, "part-of")
+    }
+    /// The subject that the observation is about (if patient)
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who performed the observation
+    ///
+    /// Search parameter `performer` (reference to CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Specimen used for this observation
+    ///
+    /// Search parameter `specimen` (reference to Specimen).
+    pub fn specimen(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationSpecimenTargets>,
+    > {
+        crate::search::Param::new(self, "specimen")
+    }
+    /// The status of the observation
+    ///
+    /// Search parameter `status` (token, takes [`ObservationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ObservationStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The subject that the observation is about
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ObservationSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// The value of the observation, if the value is a CodeableConcept
+    ///
+    /// Search parameter `value-concept` (token).
+    pub fn value_concept(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "value-concept")
+    }
+    /// The value of the observation, if the value is a date or period of time
+    ///
+    /// Search parameter `value-date` (date).
+    pub fn value_date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "value-date")
+    }
+    /// The value of the observation, if the value is a Quantity, or a SampledData (just search on the bounds of the values in sampled data)
+    ///
+    /// Search parameter `value-quantity` (quantity).
+    pub fn value_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "value-quantity")
+    }
+    /// The value of the observation, if the value is a string, and also searches in CodeableConcept.text
+    ///
+    /// Search parameter `value-string` (string).
+    pub fn value_string(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "value-string")
+    }
+}
+/// The target types of the reference search parameter `based-on` of `Observation`: CarePlan, DeviceRequest, ImmunizationRecommendation, MedicationRequest, NutritionOrder, ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationBasedOnTargets {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<ObservationBasedOnTargets> for CarePlan {}
+#[cfg(feature = "r4-device-request")]
+impl crate::search::Target<ObservationBasedOnTargets> for DeviceRequest {}
+#[cfg(feature = "r4-immunization-recommendation")]
+impl crate::search::Target<ObservationBasedOnTargets> for ImmunizationRecommendation {}
+#[cfg(feature = "r4-medication-request")]
+impl crate::search::Target<ObservationBasedOnTargets> for MedicationRequest {}
+#[cfg(feature = "r4-nutrition-order")]
+impl crate::search::Target<ObservationBasedOnTargets> for NutritionOrder {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<ObservationBasedOnTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `derived-from` of `Observation`: DocumentReference, ImagingStudy, Media, MolecularSequence, Observation, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationDerivedFromTargets {}
+#[cfg(feature = "r4-document-reference")]
+impl crate::search::Target<ObservationDerivedFromTargets> for DocumentReference {}
+#[cfg(feature = "r4-imaging-study")]
+impl crate::search::Target<ObservationDerivedFromTargets> for ImagingStudy {}
+#[cfg(feature = "r4-media")]
+impl crate::search::Target<ObservationDerivedFromTargets> for Media {}
+#[cfg(feature = "r4-molecular-sequence")]
+impl crate::search::Target<ObservationDerivedFromTargets> for MolecularSequence {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<ObservationDerivedFromTargets> for Observation {}
+#[cfg(feature = "r4-questionnaire-response")]
+impl crate::search::Target<ObservationDerivedFromTargets> for QuestionnaireResponse {}
+/// The target types of the reference search parameter `device` of `Observation`: Device, DeviceMetric. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationDeviceTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ObservationDeviceTargets> for Device {}
+#[cfg(feature = "r4-device-metric")]
+impl crate::search::Target<ObservationDeviceTargets> for DeviceMetric {}
+/// The target types of the reference search parameter `encounter` of `Observation`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ObservationEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<ObservationEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `has-member` of `Observation`: MolecularSequence, Observation, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationHasMemberTargets {}
+#[cfg(feature = "r4-molecular-sequence")]
+impl crate::search::Target<ObservationHasMemberTargets> for MolecularSequence {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<ObservationHasMemberTargets> for Observation {}
+#[cfg(feature = "r4-questionnaire-response")]
+impl crate::search::Target<ObservationHasMemberTargets> for QuestionnaireResponse {}
+/// The target types of the reference search parameter `part-of` of `Observation`: ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, MedicationStatement, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationPartOfTargets {}
+#[cfg(feature = "r4-imaging-study")]
+impl crate::search::Target<ObservationPartOfTargets> for ImagingStudy {}
+#[cfg(feature = "r4-immunization")]
+impl crate::search::Target<ObservationPartOfTargets> for Immunization {}
+#[cfg(feature = "r4-medication-administration")]
+impl crate::search::Target<ObservationPartOfTargets> for MedicationAdministration {}
+#[cfg(feature = "r4-medication-dispense")]
+impl crate::search::Target<ObservationPartOfTargets> for MedicationDispense {}
+#[cfg(feature = "r4-medication-statement")]
+impl crate::search::Target<ObservationPartOfTargets> for MedicationStatement {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<ObservationPartOfTargets> for Procedure {}
+/// The target types of the reference search parameter `patient` of `Observation`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ObservationPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ObservationPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `Observation`: CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationPerformerTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<ObservationPerformerTargets> for CareTeam {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ObservationPerformerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ObservationPerformerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ObservationPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ObservationPerformerTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ObservationPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `specimen` of `Observation`: Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationSpecimenTargets {}
+#[cfg(feature = "r4-specimen")]
+impl crate::search::Target<ObservationSpecimenTargets> for Specimen {}
+/// The target types of the reference search parameter `subject` of `Observation`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ObservationSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ObservationSubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ObservationSubjectTargets> for Group {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ObservationSubjectTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ObservationSubjectTargets> for Patient {}

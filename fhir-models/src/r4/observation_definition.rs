@@ -366,3 +366,13 @@ impl crate::FhirResource for ObservationDefinition {
         }
     }
 }
+/// Search builder for `ObservationDefinition` resources: one method per search parameter of ObservationDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ObservationDefinitionSearch = crate::search::Search<ObservationDefinition>;
+impl crate::search::Searchable for ObservationDefinition {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

@@ -180,3 +180,13 @@ impl crate::FhirResource for OperationOutcome {
         }
     }
 }
+/// Search builder for `OperationOutcome` resources: one method per search parameter of OperationOutcome (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type OperationOutcomeSearch = crate::search::Search<OperationOutcome>;
+impl crate::search::Searchable for OperationOutcome {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

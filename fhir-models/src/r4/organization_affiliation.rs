@@ -151,3 +151,262 @@ impl crate::FhirResource for OrganizationAffiliation {
         }
     }
 }
+/// Search builder for `OrganizationAffiliation` resources: one method per search parameter of OrganizationAffiliation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type OrganizationAffiliationSearch = crate::search::Search<OrganizationAffiliation>;
+impl crate::search::Searchable for OrganizationAffiliation {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "active",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "email",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "endpoint",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Endpoint"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "network",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participating-organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "phone",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "primary-organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "role",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["HealthcareService"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specialty",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "telecom",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<OrganizationAffiliation, M> {
+    /// Whether this organization affiliation record is in active use
+    ///
+    /// Search parameter `active` (token).
+    pub fn active(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "active")
+    }
+    /// The period during which the participatingOrganization is affiliated with the primary organization
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// A value in an email contact
+    ///
+    /// Search parameter `email` (token).
+    pub fn email(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "email")
+    }
+    /// Technical endpoints providing access to services operated for this role
+    ///
+    /// Search parameter `endpoint` (reference to Endpoint).
+    pub fn endpoint(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OrganizationAffiliationEndpointTargets>,
+    > {
+        crate::search::Param::new(self, "endpoint")
+    }
+    /// An organization affiliation's Identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The location(s) at which the role occurs
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OrganizationAffiliationLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Health insurance provider network in which the participatingOrganization provides the role's services (if defined) at the indicated locations (if defined)
+    ///
+    /// Search parameter `network` (reference to Organization).
+    pub fn network(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OrganizationAffiliationNetworkTargets>,
+    > {
+        crate::search::Param::new(self, "network")
+    }
+    /// The organization that provides services to the primary organization
+    ///
+    /// Search parameter `participating-organization` (reference to Organization).
+    pub fn participating_organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<
+            OrganizationAffiliationParticipatingOrganizationTargets,
+        >,
+    > {
+        crate::search::Param::new(self, "participating-organization")
+    }
+    /// A value in a phone contact
+    ///
+    /// Search parameter `phone` (token).
+    pub fn phone(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "phone")
+    }
+    /// The organization that receives the services from the participating organization
+    ///
+    /// Search parameter `primary-organization` (reference to Organization).
+    pub fn primary_organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OrganizationAffiliationPrimaryOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "primary-organization")
+    }
+    /// Definition of the role the participatingOrganization plays
+    ///
+    /// Search parameter `role` (token).
+    pub fn role(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "role")
+    }
+    /// Healthcare services provided through the role
+    ///
+    /// Search parameter `service` (reference to HealthcareService).
+    pub fn service(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<OrganizationAffiliationServiceTargets>,
+    > {
+        crate::search::Param::new(self, "service")
+    }
+    /// Specific specialty of the participatingOrganization in the context of the role
+    ///
+    /// Search parameter `specialty` (token).
+    pub fn specialty(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "specialty")
+    }
+    /// The value in any kind of contact
+    ///
+    /// Search parameter `telecom` (token).
+    pub fn telecom(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "telecom")
+    }
+}
+/// The target types of the reference search parameter `endpoint` of `OrganizationAffiliation`: Endpoint. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrganizationAffiliationEndpointTargets {}
+#[cfg(feature = "r4-endpoint")]
+impl crate::search::Target<OrganizationAffiliationEndpointTargets> for Endpoint {}
+/// The target types of the reference search parameter `location` of `OrganizationAffiliation`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrganizationAffiliationLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<OrganizationAffiliationLocationTargets> for Location {}
+/// The target types of the reference search parameter `network` of `OrganizationAffiliation`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrganizationAffiliationNetworkTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<OrganizationAffiliationNetworkTargets> for Organization {}
+/// The target types of the reference search parameter `participating-organization` of `OrganizationAffiliation`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrganizationAffiliationParticipatingOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<OrganizationAffiliationParticipatingOrganizationTargets>
+for Organization {}
+/// The target types of the reference search parameter `primary-organization` of `OrganizationAffiliation`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrganizationAffiliationPrimaryOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<OrganizationAffiliationPrimaryOrganizationTargets>
+for Organization {}
+/// The target types of the reference search parameter `service` of `OrganizationAffiliation`: HealthcareService. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum OrganizationAffiliationServiceTargets {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<OrganizationAffiliationServiceTargets> for HealthcareService {}

@@ -701,3 +701,13 @@ impl crate::FhirResource for Parameters {
         }
     }
 }
+/// Search builder for `Parameters` resources: one method per search parameter of Parameters (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ParametersSearch = crate::search::Search<Parameters>;
+impl crate::search::Searchable for Parameters {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

@@ -157,3 +157,133 @@ impl crate::FhirResource for PaymentNotice {
         }
     }
 }
+/// Search builder for `PaymentNotice` resources: one method per search parameter of PaymentNotice (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type PaymentNoticeSearch = crate::search::Search<PaymentNotice>;
+impl crate::search::Searchable for PaymentNotice {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "payment-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "provider",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "response",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<PaymentNotice, M> {
+    /// Creation date fro the notice
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// The business identifier of the notice
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The type of payment notice
+    ///
+    /// Search parameter `payment-status` (token).
+    pub fn payment_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "payment-status")
+    }
+    /// The reference to the provider
+    ///
+    /// Search parameter `provider` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn provider(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PaymentNoticeProviderTargets>,
+    > {
+        crate::search::Param::new(self, "provider")
+    }
+    /// The Claim
+    ///
+    /// Search parameter `request` (reference to any resource).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// The ClaimResponse
+    ///
+    /// Search parameter `response` (reference to any resource).
+    pub fn response(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "response")
+    }
+    /// The status of the payment notice
+    ///
+    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<FinancialResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `provider` of `PaymentNotice`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PaymentNoticeProviderTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<PaymentNoticeProviderTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<PaymentNoticeProviderTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<PaymentNoticeProviderTargets> for PractitionerRole {}

@@ -316,3 +316,155 @@ impl crate::FhirResource for PaymentReconciliation {
         }
     }
 }
+/// Search builder for `PaymentReconciliation` resources: one method per search parameter of PaymentReconciliation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type PaymentReconciliationSearch = crate::search::Search<PaymentReconciliation>;
+impl crate::search::Searchable for PaymentReconciliation {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "created",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "disposition",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "outcome",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "payment-issuer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "request",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Task"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requestor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<PaymentReconciliation, M> {
+    /// The creation date
+    ///
+    /// Search parameter `created` (date).
+    pub fn created(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "created")
+    }
+    /// The contents of the disposition message
+    ///
+    /// Search parameter `disposition` (string).
+    pub fn disposition(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "disposition")
+    }
+    /// The business identifier of the ExplanationOfBenefit
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The processing outcome
+    ///
+    /// Search parameter `outcome` (token, takes [`ClaimProcessingCodes`]).
+    pub fn outcome(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ClaimProcessingCodes>> {
+        crate::search::Param::new(self, "outcome")
+    }
+    /// The organization which generated this resource
+    ///
+    /// Search parameter `payment-issuer` (reference to Organization).
+    pub fn payment_issuer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PaymentReconciliationPaymentIssuerTargets>,
+    > {
+        crate::search::Param::new(self, "payment-issuer")
+    }
+    /// The reference to the claim
+    ///
+    /// Search parameter `request` (reference to Task).
+    pub fn request(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PaymentReconciliationRequestTargets>,
+    > {
+        crate::search::Param::new(self, "request")
+    }
+    /// The reference to the provider who submitted the claim
+    ///
+    /// Search parameter `requestor` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn requestor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PaymentReconciliationRequestorTargets>,
+    > {
+        crate::search::Param::new(self, "requestor")
+    }
+    /// The status of the payment reconciliation
+    ///
+    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<FinancialResourceStatusCodes>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `payment-issuer` of `PaymentReconciliation`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PaymentReconciliationPaymentIssuerTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<PaymentReconciliationPaymentIssuerTargets> for Organization {}
+/// The target types of the reference search parameter `request` of `PaymentReconciliation`: Task. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PaymentReconciliationRequestTargets {}
+#[cfg(feature = "r4-task")]
+impl crate::search::Target<PaymentReconciliationRequestTargets> for Task {}
+/// The target types of the reference search parameter `requestor` of `PaymentReconciliation`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PaymentReconciliationRequestorTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<PaymentReconciliationRequestorTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<PaymentReconciliationRequestorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<PaymentReconciliationRequestorTargets> for PractitionerRole {}

@@ -194,3 +194,310 @@ impl crate::FhirResource for Person {
         }
     }
 }
+/// Search builder for `Person` resources: one method per search parameter of Person (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type PersonSearch = crate::search::Search<Person>;
+impl crate::search::Searchable for Person {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "address",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-city",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-country",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-postalcode",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-state",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-use",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "birthdate",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "email",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gender",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "link",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Person", "Practitioner", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "phone",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "phonetic",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "practitioner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "relatedperson",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "telecom",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Person, M> {
+    /// A server defined search that may match any of the string fields in the Address, including line, city, district, state, country, postalCode, and/or text
+    ///
+    /// Search parameter `address` (string).
+    pub fn address(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address")
+    }
+    /// A city specified in an address
+    ///
+    /// Search parameter `address-city` (string).
+    pub fn address_city(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-city")
+    }
+    /// A country specified in an address
+    ///
+    /// Search parameter `address-country` (string).
+    pub fn address_country(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-country")
+    }
+    /// A postal code specified in an address
+    ///
+    /// Search parameter `address-postalcode` (string).
+    pub fn address_postalcode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-postalcode")
+    }
+    /// A state specified in an address
+    ///
+    /// Search parameter `address-state` (string).
+    pub fn address_state(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-state")
+    }
+    /// A use code specified in an address
+    ///
+    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    pub fn address_use(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
+        crate::search::Param::new(self, "address-use")
+    }
+    /// The person's date of birth
+    ///
+    /// Search parameter `birthdate` (date).
+    pub fn birthdate(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "birthdate")
+    }
+    /// A value in an email contact
+    ///
+    /// Search parameter `email` (token).
+    pub fn email(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "email")
+    }
+    /// The gender of the person
+    ///
+    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    pub fn gender(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
+        crate::search::Param::new(self, "gender")
+    }
+    /// A person Identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Any link has this Patient, Person, RelatedPerson or Practitioner reference
+    ///
+    /// Search parameter `link` (reference to Patient, Person, Practitioner, RelatedPerson).
+    pub fn link(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<PersonLinkTargets>> {
+        crate::search::Param::new(self, "link")
+    }
+    /// A server defined search that may match any of the string fields in the HumanName, including family, give, prefix, suffix, suffix, and/or text
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// The organization at which this person record is being managed
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PersonOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// The Person links to this Patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<PersonPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// A value in a phone contact
+    ///
+    /// Search parameter `phone` (token).
+    pub fn phone(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "phone")
+    }
+    /// A portion of name using some kind of phonetic matching algorithm
+    ///
+    /// Search parameter `phonetic` (string).
+    pub fn phonetic(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "phonetic")
+    }
+    /// The Person links to this Practitioner
+    ///
+    /// Search parameter `practitioner` (reference to Practitioner).
+    pub fn practitioner(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PersonPractitionerTargets>,
+    > {
+        crate::search::Param::new(self, "practitioner")
+    }
+    /// The Person links to this RelatedPerson
+    ///
+    /// Search parameter `relatedperson` (reference to RelatedPerson).
+    pub fn relatedperson(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PersonRelatedpersonTargets>,
+    > {
+        crate::search::Param::new(self, "relatedperson")
+    }
+    /// The value in any kind of contact
+    ///
+    /// Search parameter `telecom` (token).
+    pub fn telecom(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "telecom")
+    }
+}
+/// The target types of the reference search parameter `link` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PersonLinkTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<PersonLinkTargets> for Patient {}
+#[cfg(feature = "r4-person")]
+impl crate::search::Target<PersonLinkTargets> for Person {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<PersonLinkTargets> for Practitioner {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<PersonLinkTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `organization` of `Person`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PersonOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<PersonOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `patient` of `Person`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PersonPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<PersonPatientTargets> for Patient {}
+/// The target types of the reference search parameter `practitioner` of `Person`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PersonPractitionerTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<PersonPractitionerTargets> for Practitioner {}
+/// The target types of the reference search parameter `relatedperson` of `Person`: RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PersonRelatedpersonTargets {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<PersonRelatedpersonTargets> for RelatedPerson {}

@@ -200,3 +200,240 @@ impl crate::FhirResource for Practitioner {
         }
     }
 }
+/// Search builder for `Practitioner` resources: one method per search parameter of Practitioner (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type PractitionerSearch = crate::search::Search<Practitioner>;
+impl crate::search::Searchable for Practitioner {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "active",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-city",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-country",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-postalcode",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-state",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "address-use",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "communication",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "email",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "family",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "gender",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "given",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "phone",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "phonetic",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "telecom",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Practitioner, M> {
+    /// Whether the practitioner record is active
+    ///
+    /// Search parameter `active` (token).
+    pub fn active(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "active")
+    }
+    /// A server defined search that may match any of the string fields in the Address, including line, city, district, state, country, postalCode, and/or text
+    ///
+    /// Search parameter `address` (string).
+    pub fn address(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address")
+    }
+    /// A city specified in an address
+    ///
+    /// Search parameter `address-city` (string).
+    pub fn address_city(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-city")
+    }
+    /// A country specified in an address
+    ///
+    /// Search parameter `address-country` (string).
+    pub fn address_country(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-country")
+    }
+    /// A postalCode specified in an address
+    ///
+    /// Search parameter `address-postalcode` (string).
+    pub fn address_postalcode(
+        self,
+    ) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-postalcode")
+    }
+    /// A state specified in an address
+    ///
+    /// Search parameter `address-state` (string).
+    pub fn address_state(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "address-state")
+    }
+    /// A use code specified in an address
+    ///
+    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    pub fn address_use(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
+        crate::search::Param::new(self, "address-use")
+    }
+    /// One of the languages that the practitioner can communicate with
+    ///
+    /// Search parameter `communication` (token).
+    pub fn communication(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "communication")
+    }
+    /// A value in an email contact
+    ///
+    /// Search parameter `email` (token).
+    pub fn email(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "email")
+    }
+    /// A portion of the family name
+    ///
+    /// Search parameter `family` (string).
+    pub fn family(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "family")
+    }
+    /// Gender of the practitioner
+    ///
+    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    pub fn gender(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
+        crate::search::Param::new(self, "gender")
+    }
+    /// A portion of the given name
+    ///
+    /// Search parameter `given` (string).
+    pub fn given(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "given")
+    }
+    /// A practitioner's Identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// A server defined search that may match any of the string fields in the HumanName, including family, give, prefix, suffix, suffix, and/or text
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// A value in a phone contact
+    ///
+    /// Search parameter `phone` (token).
+    pub fn phone(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "phone")
+    }
+    /// A portion of either family or given name using some kind of phonetic matching algorithm
+    ///
+    /// Search parameter `phonetic` (string).
+    pub fn phonetic(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "phonetic")
+    }
+    /// The value in any kind of contact
+    ///
+    /// Search parameter `telecom` (token).
+    pub fn telecom(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "telecom")
+    }
+}

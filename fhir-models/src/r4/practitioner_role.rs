@@ -309,3 +309,236 @@ impl crate::FhirResource for PractitionerRole {
         }
     }
 }
+/// Search builder for `PractitionerRole` resources: one method per search parameter of PractitionerRole (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type PractitionerRoleSearch = crate::search::Search<PractitionerRole>;
+impl crate::search::Searchable for PractitionerRole {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "active",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "email",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "endpoint",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Endpoint"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "organization",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "phone",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "practitioner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "role",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["HealthcareService"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specialty",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "telecom",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<PractitionerRole, M> {
+    /// Whether this practitioner role record is in active use
+    ///
+    /// Search parameter `active` (token).
+    pub fn active(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "active")
+    }
+    /// The period during which the practitioner is authorized to perform in these role(s)
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// A value in an email contact
+    ///
+    /// Search parameter `email` (token).
+    pub fn email(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "email")
+    }
+    /// Technical endpoints providing access to services operated for the practitioner with this role
+    ///
+    /// Search parameter `endpoint` (reference to Endpoint).
+    pub fn endpoint(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PractitionerRoleEndpointTargets>,
+    > {
+        crate::search::Param::new(self, "endpoint")
+    }
+    /// A practitioner's Identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// One of the locations at which this practitioner provides care
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PractitionerRoleLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// The identity of the organization the practitioner represents / acts on behalf of
+    ///
+    /// Search parameter `organization` (reference to Organization).
+    pub fn organization(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PractitionerRoleOrganizationTargets>,
+    > {
+        crate::search::Param::new(self, "organization")
+    }
+    /// A value in a phone contact
+    ///
+    /// Search parameter `phone` (token).
+    pub fn phone(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "phone")
+    }
+    /// Practitioner that is able to provide the defined services for the organization
+    ///
+    /// Search parameter `practitioner` (reference to Practitioner).
+    pub fn practitioner(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PractitionerRolePractitionerTargets>,
+    > {
+        crate::search::Param::new(self, "practitioner")
+    }
+    /// The practitioner can perform this role at for the organization
+    ///
+    /// Search parameter `role` (token).
+    pub fn role(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "role")
+    }
+    /// The list of healthcare services that this worker provides for this role's Organization/Location(s)
+    ///
+    /// Search parameter `service` (reference to HealthcareService).
+    pub fn service(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<PractitionerRoleServiceTargets>,
+    > {
+        crate::search::Param::new(self, "service")
+    }
+    /// The practitioner has this specialty at an organization
+    ///
+    /// Search parameter `specialty` (token).
+    pub fn specialty(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "specialty")
+    }
+    /// The value in any kind of contact
+    ///
+    /// Search parameter `telecom` (token).
+    pub fn telecom(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "telecom")
+    }
+}
+/// The target types of the reference search parameter `endpoint` of `PractitionerRole`: Endpoint. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PractitionerRoleEndpointTargets {}
+#[cfg(feature = "r4-endpoint")]
+impl crate::search::Target<PractitionerRoleEndpointTargets> for Endpoint {}
+/// The target types of the reference search parameter `location` of `PractitionerRole`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PractitionerRoleLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<PractitionerRoleLocationTargets> for Location {}
+/// The target types of the reference search parameter `organization` of `PractitionerRole`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PractitionerRoleOrganizationTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<PractitionerRoleOrganizationTargets> for Organization {}
+/// The target types of the reference search parameter `practitioner` of `PractitionerRole`: Practitioner. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PractitionerRolePractitionerTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<PractitionerRolePractitionerTargets> for Practitioner {}
+/// The target types of the reference search parameter `service` of `PractitionerRole`: HealthcareService. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum PractitionerRoleServiceTargets {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<PractitionerRoleServiceTargets> for HealthcareService {}

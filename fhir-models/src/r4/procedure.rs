@@ -435,3 +435,367 @@ impl crate::FhirResource for Procedure {
         }
     }
 }
+/// Search builder for `Procedure` resources: one method per search parameter of Procedure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ProcedureSearch = crate::search::Search<Procedure>;
+impl crate::search::Searchable for Procedure {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CarePlan", "ServiceRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-canonical",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "ActivityDefinition",
+                "Measure",
+                "OperationDefinition",
+                "PlanDefinition",
+                "Questionnaire",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-of",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["MedicationAdministration", "Observation", "Procedure"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reason-reference",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Condition",
+                "DiagnosticReport",
+                "DocumentReference",
+                "Observation",
+                "Procedure",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Procedure, M> {
+    /// A request for this procedure
+    ///
+    /// Search parameter `based-on` (reference to CarePlan, ServiceRequest).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureBasedOnTargets>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Classification of the procedure
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// A code to identify a  procedure
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// When the procedure was performed
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Encounter created as part of
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// A unique identifier for a procedure
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// Search parameter `instantiates-canonical` (reference to ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire).
+    pub fn instantiates_canonical(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureInstantiatesCanonicalTargets>,
+    > {
+        crate::search::Param::new(self, "instantiates-canonical")
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// Search parameter `instantiates-uri` (uri).
+    pub fn instantiates_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "instantiates-uri")
+    }
+    /// Where the procedure happened
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Part of referenced event
+    ///
+    /// Search parameter `part-of` (reference to MedicationAdministration, Observation, Procedure).
+    pub fn part_of(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedurePartOfTargets>,
+    > {
+        crate::search::Param::new(self, "part-of")
+    }
+    /// Search by subject - a patient
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedurePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The reference to the practitioner
+    ///
+    /// Search parameter `performer` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedurePerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Coded reason procedure performed
+    ///
+    /// Search parameter `reason-code` (token).
+    pub fn reason_code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "reason-code")
+    }
+    /// The justification that the procedure was performed
+    ///
+    /// Search parameter `reason-reference` (reference to Condition, DiagnosticReport, DocumentReference, Observation, Procedure).
+    pub fn reason_reference(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureReasonReferenceTargets>,
+    > {
+        crate::search::Param::new(self, "reason-reference")
+    }
+    /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+    ///
+    /// Search parameter `status` (token, takes [`EventStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<EventStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Search by subject
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProcedureSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `based-on` of `Procedure`: CarePlan, ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureBasedOnTargets {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<ProcedureBasedOnTargets> for CarePlan {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<ProcedureBasedOnTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `encounter` of `Procedure`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ProcedureEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<ProcedureEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `instantiates-canonical` of `Procedure`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureInstantiatesCanonicalTargets {}
+#[cfg(feature = "r4-activity-definition")]
+impl crate::search::Target<ProcedureInstantiatesCanonicalTargets>
+for ActivityDefinition {}
+#[cfg(feature = "r4-measure")]
+impl crate::search::Target<ProcedureInstantiatesCanonicalTargets> for Measure {}
+#[cfg(feature = "r4-operation-definition")]
+impl crate::search::Target<ProcedureInstantiatesCanonicalTargets>
+for OperationDefinition {}
+#[cfg(feature = "r4-plan-definition")]
+impl crate::search::Target<ProcedureInstantiatesCanonicalTargets> for PlanDefinition {}
+#[cfg(feature = "r4-questionnaire")]
+impl crate::search::Target<ProcedureInstantiatesCanonicalTargets> for Questionnaire {}
+/// The target types of the reference search parameter `location` of `Procedure`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ProcedureLocationTargets> for Location {}
+/// The target types of the reference search parameter `part-of` of `Procedure`: MedicationAdministration, Observation, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedurePartOfTargets {}
+#[cfg(feature = "r4-medication-administration")]
+impl crate::search::Target<ProcedurePartOfTargets> for MedicationAdministration {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<ProcedurePartOfTargets> for Observation {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<ProcedurePartOfTargets> for Procedure {}
+/// The target types of the reference search parameter `patient` of `Procedure`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedurePatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ProcedurePatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ProcedurePatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `Procedure`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedurePerformerTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ProcedurePerformerTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ProcedurePerformerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ProcedurePerformerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ProcedurePerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ProcedurePerformerTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ProcedurePerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `reason-reference` of `Procedure`: Condition, DiagnosticReport, DocumentReference, Observation, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureReasonReferenceTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<ProcedureReasonReferenceTargets> for Condition {}
+#[cfg(feature = "r4-diagnostic-report")]
+impl crate::search::Target<ProcedureReasonReferenceTargets> for DiagnosticReport {}
+#[cfg(feature = "r4-document-reference")]
+impl crate::search::Target<ProcedureReasonReferenceTargets> for DocumentReference {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<ProcedureReasonReferenceTargets> for Observation {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<ProcedureReasonReferenceTargets> for Procedure {}
+/// The target types of the reference search parameter `subject` of `Procedure`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProcedureSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ProcedureSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ProcedureSubjectTargets> for Patient {}

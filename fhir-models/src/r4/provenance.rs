@@ -307,3 +307,199 @@ impl crate::FhirResource for Provenance {
         }
     }
 }
+/// Search builder for `Provenance` resources: one method per search parameter of Provenance (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ProvenanceSearch = crate::search::Search<Provenance>;
+impl crate::search::Searchable for Provenance {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "agent",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "agent-role",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "agent-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "entity",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "recorded",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "signature-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "when",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Provenance, M> {
+    /// Who participated
+    ///
+    /// Search parameter `agent` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn agent(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProvenanceAgentTargets>,
+    > {
+        crate::search::Param::new(self, "agent")
+    }
+    /// What the agents role was
+    ///
+    /// Search parameter `agent-role` (token).
+    pub fn agent_role(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "agent-role")
+    }
+    /// How the agent participated
+    ///
+    /// Search parameter `agent-type` (token).
+    pub fn agent_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "agent-type")
+    }
+    /// Identity of entity
+    ///
+    /// Search parameter `entity` (reference to any resource).
+    pub fn entity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "entity")
+    }
+    /// Where the activity occurred, if relevant
+    ///
+    /// Search parameter `location` (reference to Location).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProvenanceLocationTargets>,
+    > {
+        crate::search::Param::new(self, "location")
+    }
+    /// Target Reference(s) (usually version specific)
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ProvenancePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// When the activity was recorded / updated
+    ///
+    /// Search parameter `recorded` (date).
+    pub fn recorded(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "recorded")
+    }
+    /// Indication of the reason the entity signed the object(s)
+    ///
+    /// Search parameter `signature-type` (token).
+    pub fn signature_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "signature-type")
+    }
+    /// Target Reference(s) (usually version specific)
+    ///
+    /// Search parameter `target` (reference to any resource).
+    pub fn target(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "target")
+    }
+    /// When the activity occurred
+    ///
+    /// Search parameter `when` (date).
+    pub fn when(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "when")
+    }
+}
+/// The target types of the reference search parameter `agent` of `Provenance`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProvenanceAgentTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ProvenanceAgentTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ProvenanceAgentTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ProvenanceAgentTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ProvenanceAgentTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ProvenanceAgentTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ProvenanceAgentTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `location` of `Provenance`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProvenanceLocationTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ProvenanceLocationTargets> for Location {}
+/// The target types of the reference search parameter `patient` of `Provenance`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ProvenancePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ProvenancePatientTargets> for Patient {}

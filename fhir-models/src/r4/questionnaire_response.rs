@@ -451,3 +451,274 @@ impl crate::FhirResource for QuestionnaireResponse {
         }
     }
 }
+/// Search builder for `QuestionnaireResponse` resources: one method per search parameter of QuestionnaireResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type QuestionnaireResponseSearch = crate::search::Search<QuestionnaireResponse>;
+impl crate::search::Searchable for QuestionnaireResponse {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "authored",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CarePlan", "ServiceRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "item-subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-of",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Observation", "Procedure"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "questionnaire",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Questionnaire"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "source",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient", "Practitioner", "PractitionerRole", "RelatedPerson"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<QuestionnaireResponse, M> {
+    /// The author of the questionnaire response
+    ///
+    /// Search parameter `author` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponseAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// When the questionnaire response was last changed
+    ///
+    /// Search parameter `authored` (date).
+    pub fn authored(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "authored")
+    }
+    /// Plan/proposal/order fulfilled by this questionnaire response
+    ///
+    /// Search parameter `based-on` (reference to CarePlan, ServiceRequest).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponseBasedOnTargets>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Encounter associated with the questionnaire response
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponseEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// The unique identifier for the questionnaire response
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Allows searching for QuestionnaireResponses by item value where the item has isSubject=true
+    ///
+    /// Search parameter `item-subject` (reference to any resource).
+    pub fn item_subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "item-subject")
+    }
+    /// Procedure or observation this questionnaire response was performed as a part of
+    ///
+    /// Search parameter `part-of` (reference to Observation, Procedure).
+    pub fn part_of(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponsePartOfTargets>,
+    > {
+        crate::search::Param::new(self, "part-of")
+    }
+    /// The patient that is the subject of the questionnaire response
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponsePatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The questionnaire the answers are provided for
+    ///
+    /// Search parameter `questionnaire` (reference to Questionnaire).
+    pub fn questionnaire(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponseQuestionnaireTargets>,
+    > {
+        crate::search::Param::new(self, "questionnaire")
+    }
+    /// The individual providing the information reflected in the questionnaire respose
+    ///
+    /// Search parameter `source` (reference to Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn source(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<QuestionnaireResponseSourceTargets>,
+    > {
+        crate::search::Param::new(self, "source")
+    }
+    /// The status of the questionnaire response
+    ///
+    /// Search parameter `status` (token, takes [`QuestionnaireResponseStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<QuestionnaireResponseStatus>,
+    > {
+        crate::search::Param::new(self, "status")
+    }
+    /// The subject of the questionnaire response
+    ///
+    /// Search parameter `subject` (reference to any resource).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `author` of `QuestionnaireResponse`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponseAuthorTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<QuestionnaireResponseAuthorTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `based-on` of `QuestionnaireResponse`: CarePlan, ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponseBasedOnTargets {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<QuestionnaireResponseBasedOnTargets> for CarePlan {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<QuestionnaireResponseBasedOnTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `encounter` of `QuestionnaireResponse`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponseEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<QuestionnaireResponseEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `part-of` of `QuestionnaireResponse`: Observation, Procedure. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponsePartOfTargets {}
+#[cfg(feature = "r4-observation")]
+impl crate::search::Target<QuestionnaireResponsePartOfTargets> for Observation {}
+#[cfg(feature = "r4-procedure")]
+impl crate::search::Target<QuestionnaireResponsePartOfTargets> for Procedure {}
+/// The target types of the reference search parameter `patient` of `QuestionnaireResponse`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponsePatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<QuestionnaireResponsePatientTargets> for Patient {}
+/// The target types of the reference search parameter `questionnaire` of `QuestionnaireResponse`: Questionnaire. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponseQuestionnaireTargets {}
+#[cfg(feature = "r4-questionnaire")]
+impl crate::search::Target<QuestionnaireResponseQuestionnaireTargets> for Questionnaire {}
+/// The target types of the reference search parameter `source` of `QuestionnaireResponse`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum QuestionnaireResponseSourceTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<QuestionnaireResponseSourceTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<QuestionnaireResponseSourceTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<QuestionnaireResponseSourceTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<QuestionnaireResponseSourceTargets> for RelatedPerson {}

@@ -598,3 +598,271 @@ impl crate::FhirResource for RequestGroup {
         }
     }
 }
+/// Search builder for `RequestGroup` resources: one method per search parameter of RequestGroup (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type RequestGroupSearch = crate::search::Search<RequestGroup>;
+impl crate::search::Searchable for RequestGroup {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "author",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "authored",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "group-identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-canonical",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "intent",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "priority",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<RequestGroup, M> {
+    /// The author of the request group
+    ///
+    /// Search parameter `author` (reference to Device, Practitioner, PractitionerRole).
+    pub fn author(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RequestGroupAuthorTargets>,
+    > {
+        crate::search::Param::new(self, "author")
+    }
+    /// The date the request group was authored
+    ///
+    /// Search parameter `authored` (date).
+    pub fn authored(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "authored")
+    }
+    /// The code of the request group
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// The encounter the request group applies to
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RequestGroupEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// The group identifier for the request group
+    ///
+    /// Search parameter `group-identifier` (token on an Identifier).
+    pub fn group_identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "group-identifier")
+    }
+    /// External identifiers for the request group
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The FHIR-based definition from which the request group is realized
+    ///
+    /// Search parameter `instantiates-canonical` (reference to any resource).
+    pub fn instantiates_canonical(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "instantiates-canonical")
+    }
+    /// The external definition from which the request group is realized
+    ///
+    /// Search parameter `instantiates-uri` (uri).
+    pub fn instantiates_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "instantiates-uri")
+    }
+    /// The intent of the request group
+    ///
+    /// Search parameter `intent` (token, takes [`RequestIntent`]).
+    pub fn intent(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestIntent>> {
+        crate::search::Param::new(self, "intent")
+    }
+    /// The participant in the requests in the group
+    ///
+    /// Search parameter `participant` (reference to Device, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn participant(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RequestGroupParticipantTargets>,
+    > {
+        crate::search::Param::new(self, "participant")
+    }
+    /// The identity of a patient to search for request groups
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RequestGroupPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// The priority of the request group
+    ///
+    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    pub fn priority(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
+        crate::search::Param::new(self, "priority")
+    }
+    /// The status of the request group
+    ///
+    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The subject that the request group is about
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RequestGroupSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `author` of `RequestGroup`: Device, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RequestGroupAuthorTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<RequestGroupAuthorTargets> for Device {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<RequestGroupAuthorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<RequestGroupAuthorTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `encounter` of `RequestGroup`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RequestGroupEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<RequestGroupEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `participant` of `RequestGroup`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RequestGroupParticipantTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<RequestGroupParticipantTargets> for Device {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<RequestGroupParticipantTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<RequestGroupParticipantTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<RequestGroupParticipantTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<RequestGroupParticipantTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `patient` of `RequestGroup`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RequestGroupPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<RequestGroupPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `RequestGroup`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RequestGroupSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<RequestGroupSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<RequestGroupSubjectTargets> for Patient {}

@@ -319,3 +319,237 @@ impl crate::FhirResource for ResearchStudy {
         }
     }
 }
+/// Search builder for `ResearchStudy` resources: one method per search parameter of ResearchStudy (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ResearchStudySearch = crate::search::Search<ResearchStudy>;
+impl crate::search::Searchable for ResearchStudy {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "focus",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "keyword",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "location",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "partof",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ResearchStudy"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "principalinvestigator",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "protocol",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["PlanDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "site",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "sponsor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ResearchStudy, M> {
+    /// Classifications for the study
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// When the study began and ended
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Drugs, devices, etc.
+    ///
+    /// Search parameter `focus` (token).
+    pub fn focus(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "focus")
+    }
+    /// Business Identifier for study
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Used to search for the study
+    ///
+    /// Search parameter `keyword` (token).
+    pub fn keyword(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "keyword")
+    }
+    /// Geographic region(s) for study
+    ///
+    /// Search parameter `location` (token).
+    pub fn location(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "location")
+    }
+    /// Part of larger study
+    ///
+    /// Search parameter `partof` (reference to ResearchStudy).
+    pub fn partof(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ResearchStudyPartofTargets>,
+    > {
+        crate::search::Param::new(self, "partof")
+    }
+    /// Researcher who oversees multiple aspects of the study
+    ///
+    /// Search parameter `principalinvestigator` (reference to Practitioner, PractitionerRole).
+    pub fn principalinvestigator(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ResearchStudyPrincipalinvestigatorTargets>,
+    > {
+        crate::search::Param::new(self, "principalinvestigator")
+    }
+    /// Steps followed in executing study
+    ///
+    /// Search parameter `protocol` (reference to PlanDefinition).
+    pub fn protocol(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ResearchStudyProtocolTargets>,
+    > {
+        crate::search::Param::new(self, "protocol")
+    }
+    /// Facility where study activities are conducted
+    ///
+    /// Search parameter `site` (reference to Location).
+    pub fn site(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ResearchStudySiteTargets>,
+    > {
+        crate::search::Param::new(self, "site")
+    }
+    /// Organization that initiates and is legally responsible for the study
+    ///
+    /// Search parameter `sponsor` (reference to Organization).
+    pub fn sponsor(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ResearchStudySponsorTargets>,
+    > {
+        crate::search::Param::new(self, "sponsor")
+    }
+    /// active | administratively-completed | approved | closed-to-accrual | closed-to-accrual-and-intervention | completed | disapproved | in-review | temporarily-closed-to-accrual | temporarily-closed-to-accrual-and-intervention | withdrawn
+    ///
+    /// Search parameter `status` (token, takes [`ResearchStudyStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResearchStudyStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Name for this study
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+}
+/// The target types of the reference search parameter `partof` of `ResearchStudy`: ResearchStudy. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ResearchStudyPartofTargets {}
+#[cfg(feature = "r4-research-study")]
+impl crate::search::Target<ResearchStudyPartofTargets> for ResearchStudy {}
+/// The target types of the reference search parameter `principalinvestigator` of `ResearchStudy`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ResearchStudyPrincipalinvestigatorTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ResearchStudyPrincipalinvestigatorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ResearchStudyPrincipalinvestigatorTargets>
+for PractitionerRole {}
+/// The target types of the reference search parameter `protocol` of `ResearchStudy`: PlanDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ResearchStudyProtocolTargets {}
+#[cfg(feature = "r4-plan-definition")]
+impl crate::search::Target<ResearchStudyProtocolTargets> for PlanDefinition {}
+/// The target types of the reference search parameter `site` of `ResearchStudy`: Location. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ResearchStudySiteTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ResearchStudySiteTargets> for Location {}
+/// The target types of the reference search parameter `sponsor` of `ResearchStudy`: Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ResearchStudySponsorTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ResearchStudySponsorTargets> for Organization {}

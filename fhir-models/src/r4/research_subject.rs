@@ -135,3 +135,122 @@ impl crate::FhirResource for ResearchSubject {
         }
     }
 }
+/// Search builder for `ResearchSubject` resources: one method per search parameter of ResearchSubject (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ResearchSubjectSearch = crate::search::Search<ResearchSubject>;
+impl crate::search::Searchable for ResearchSubject {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "individual",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "study",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ResearchStudy"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ResearchSubject, M> {
+    /// Start and end of participation
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Business Identifier for research subject in a study
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Who is part of study
+    ///
+    /// Search parameter `individual` (reference to Patient).
+    pub fn individual(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ResearchSubjectIndividualTargets>,
+    > {
+        crate::search::Param::new(self, "individual")
+    }
+    /// Who is part of study
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ResearchSubjectPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// candidate | eligible | follow-up | ineligible | not-registered | off-study | on-study | on-study-intervention | on-study-observation | pending-on-study | potential-candidate | screening | withdrawn
+    ///
+    /// Search parameter `status` (token, takes [`ResearchSubjectStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResearchSubjectStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Study subject is part of
+    ///
+    /// Search parameter `study` (reference to ResearchStudy).
+    pub fn study(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ResearchSubjectStudyTargets>,
+    > {
+        crate::search::Param::new(self, "study")
+    }
+}
+/// The target types of the reference search parameter `individual` of `ResearchSubject`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ResearchSubjectIndividualTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ResearchSubjectIndividualTargets> for Patient {}
+/// The target types of the reference search parameter `patient` of `ResearchSubject`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ResearchSubjectPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ResearchSubjectPatientTargets> for Patient {}
+/// The target types of the reference search parameter `study` of `ResearchSubject`: ResearchStudy. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ResearchSubjectStudyTargets {}
+#[cfg(feature = "r4-research-study")]
+impl crate::search::Target<ResearchSubjectStudyTargets> for ResearchStudy {}

@@ -398,3 +398,202 @@ impl crate::FhirResource for RiskAssessment {
         }
     }
 }
+/// Search builder for `RiskAssessment` resources: one method per search parameter of RiskAssessment (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type RiskAssessmentSearch = crate::search::Search<RiskAssessment>;
+impl crate::search::Searchable for RiskAssessment {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "condition",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Condition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "method",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "probability",
+            kind: crate::search::ParamKind::Number,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "risk",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<RiskAssessment, M> {
+    /// Condition assessed
+    ///
+    /// Search parameter `condition` (reference to Condition).
+    pub fn condition(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RiskAssessmentConditionTargets>,
+    > {
+        crate::search::Param::new(self, "condition")
+    }
+    /// When was assessment made?
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Where was assessment performed?
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RiskAssessmentEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Unique identifier for the assessment
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Evaluation mechanism
+    ///
+    /// Search parameter `method` (token).
+    pub fn method(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "method")
+    }
+    /// Who/what does assessment apply to?
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RiskAssessmentPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who did assessment?
+    ///
+    /// Search parameter `performer` (reference to Device, Practitioner, PractitionerRole).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RiskAssessmentPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Likelihood of specified outcome
+    ///
+    /// Search parameter `probability` (number).
+    pub fn probability(self) -> crate::search::Param<Self, crate::search::NumberKind> {
+        crate::search::Param::new(self, "probability")
+    }
+    /// Likelihood of specified outcome as a qualitative value
+    ///
+    /// Search parameter `risk` (token).
+    pub fn risk(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "risk")
+    }
+    /// Who/what does assessment apply to?
+    ///
+    /// Search parameter `subject` (reference to Group, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<RiskAssessmentSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `condition` of `RiskAssessment`: Condition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RiskAssessmentConditionTargets {}
+#[cfg(feature = "r4-condition")]
+impl crate::search::Target<RiskAssessmentConditionTargets> for Condition {}
+/// The target types of the reference search parameter `encounter` of `RiskAssessment`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RiskAssessmentEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<RiskAssessmentEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<RiskAssessmentEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `patient` of `RiskAssessment`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RiskAssessmentPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<RiskAssessmentPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<RiskAssessmentPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `RiskAssessment`: Device, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RiskAssessmentPerformerTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<RiskAssessmentPerformerTargets> for Device {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<RiskAssessmentPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<RiskAssessmentPerformerTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `subject` of `RiskAssessment`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum RiskAssessmentSubjectTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<RiskAssessmentSubjectTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<RiskAssessmentSubjectTargets> for Patient {}

@@ -134,3 +134,137 @@ impl crate::FhirResource for Schedule {
         }
     }
 }
+/// Search builder for `Schedule` resources: one method per search parameter of Schedule (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ScheduleSearch = crate::search::Search<Schedule>;
+impl crate::search::Searchable for Schedule {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "active",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "actor",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "HealthcareService",
+                "Location",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service-category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specialty",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Schedule, M> {
+    /// Is the schedule in active use
+    ///
+    /// Search parameter `active` (token).
+    pub fn active(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "active")
+    }
+    /// The individual(HealthcareService, Practitioner, Location, ...) to find a Schedule for
+    ///
+    /// Search parameter `actor` (reference to Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn actor(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<ScheduleActorTargets>> {
+        crate::search::Param::new(self, "actor")
+    }
+    /// Search for Schedule resources that have a period that contains this date specified
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// A Schedule Identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// High-level category
+    ///
+    /// Search parameter `service-category` (token).
+    pub fn service_category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "service-category")
+    }
+    /// The type of appointments that can be booked into associated slot(s)
+    ///
+    /// Search parameter `service-type` (token).
+    pub fn service_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "service-type")
+    }
+    /// Type of specialty needed
+    ///
+    /// Search parameter `specialty` (token).
+    pub fn specialty(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "specialty")
+    }
+}
+/// The target types of the reference search parameter `actor` of `Schedule`: Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ScheduleActorTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ScheduleActorTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<ScheduleActorTargets> for HealthcareService {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ScheduleActorTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ScheduleActorTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ScheduleActorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ScheduleActorTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ScheduleActorTargets> for RelatedPerson {}

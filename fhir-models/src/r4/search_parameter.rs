@@ -315,3 +315,310 @@ impl crate::FhirResource for SearchParameter {
         }
     }
 }
+/// Search builder for `SearchParameter` resources: one method per search parameter of SearchParameter (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SearchParameterSearch = crate::search::Search<SearchParameter>;
+impl crate::search::Searchable for SearchParameter {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "base",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "component",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["SearchParameter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-quantity",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Quantity,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-value",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Token,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "derived-from",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["SearchParameter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "jurisdiction",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "target",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
+    /// The resource type(s) this search parameter applies to
+    ///
+    /// Search parameter `base` (token, takes [`ResourceType`]).
+    pub fn base(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
+        crate::search::Param::new(self, "base")
+    }
+    /// Code used in URL
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Defines how the part works
+    ///
+    /// Search parameter `component` (reference to SearchParameter).
+    pub fn component(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SearchParameterComponentTargets>,
+    > {
+        crate::search::Param::new(self, "component")
+    }
+    /// A use context assigned to the search parameter
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// A quantity- or range-valued use context assigned to the search parameter
+    ///
+    /// Search parameter `context-quantity` (quantity).
+    pub fn context_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "context-quantity")
+    }
+    /// A type of use context assigned to the search parameter
+    ///
+    /// Search parameter `context-type` (token).
+    pub fn context_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context-type")
+    }
+    /// A use context type and quantity- or range-based value assigned to the search parameter
+    ///
+    /// Search parameter `context-type-quantity` (composite).
+    pub fn context_type_quantity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::QuantityKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-quantity")
+    }
+    /// A use context type and value assigned to the search parameter
+    ///
+    /// Search parameter `context-type-value` (composite).
+    pub fn context_type_value(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::TokenKind<crate::search::AnyCode>,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-value")
+    }
+    /// The search parameter publication date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Original definition for the search parameter
+    ///
+    /// Search parameter `derived-from` (reference to SearchParameter).
+    pub fn derived_from(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SearchParameterDerivedFromTargets>,
+    > {
+        crate::search::Param::new(self, "derived-from")
+    }
+    /// The description of the search parameter
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// Intended jurisdiction for the search parameter
+    ///
+    /// Search parameter `jurisdiction` (token).
+    pub fn jurisdiction(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "jurisdiction")
+    }
+    /// Computationally friendly name of the search parameter
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Name of the publisher of the search parameter
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// The current status of the search parameter
+    ///
+    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Types of resource (if a resource reference)
+    ///
+    /// Search parameter `target` (token, takes [`ResourceType`]).
+    pub fn target(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
+        crate::search::Param::new(self, "target")
+    }
+    /// number | date | string | token | reference | composite | quantity | uri | special
+    ///
+    /// Search parameter `type` (token, takes [`SearchParamType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SearchParamType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// The uri that identifies the search parameter
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// The business version of the search parameter
+    ///
+    /// Search parameter `version` (token).
+    pub fn version(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "version")
+    }
+}
+/// The target types of the reference search parameter `component` of `SearchParameter`: SearchParameter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SearchParameterComponentTargets {}
+#[cfg(feature = "r4-search-parameter")]
+impl crate::search::Target<SearchParameterComponentTargets> for SearchParameter {}
+/// The target types of the reference search parameter `derived-from` of `SearchParameter`: SearchParameter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SearchParameterDerivedFromTargets {}
+#[cfg(feature = "r4-search-parameter")]
+impl crate::search::Target<SearchParameterDerivedFromTargets> for SearchParameter {}

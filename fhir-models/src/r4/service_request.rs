@@ -454,3 +454,434 @@ impl crate::FhirResource for ServiceRequest {
         }
     }
 }
+/// Search builder for `ServiceRequest` resources: one method per search parameter of ServiceRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ServiceRequestSearch = crate::search::Search<ServiceRequest>;
+impl crate::search::Searchable for ServiceRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "authored",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["CarePlan", "MedicationRequest", "ServiceRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "body-site",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter", "EpisodeOfCare"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-canonical",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ActivityDefinition", "PlanDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "instantiates-uri",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "intent",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "occurrence",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "HealthcareService",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "priority",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "replaces",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ServiceRequest"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requisition",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specimen",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Specimen"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ServiceRequest, M> {
+    /// Date request signed
+    ///
+    /// Search parameter `authored` (date).
+    pub fn authored(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "authored")
+    }
+    /// What request fulfills
+    ///
+    /// Search parameter `based-on` (reference to CarePlan, MedicationRequest, ServiceRequest).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ServiceRequestBasedOnTargets>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Where procedure is going to be done
+    ///
+    /// Search parameter `body-site` (token).
+    pub fn body_site(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "body-site")
+    }
+    /// Classification of service
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// What is being requested/ordered
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// An encounter in which this request is made
+    ///
+    /// Search parameter `encounter` (reference to Encounter, EpisodeOfCare).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ServiceRequestEncounterTargets>,
+    > {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Identifiers assigned to this order
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Instantiates FHIR protocol or definition
+    ///
+    /// Search parameter `instantiates-canonical` (reference to ActivityDefinition, PlanDefinition).
+    pub fn instantiates_canonical(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ServiceRequestInstantiatesCanonicalTargets>,
+    > {
+        crate::search::Param::new(self, "instantiates-canonical")
+    }
+    /// Instantiates external protocol or definition
+    ///
+    /// Search parameter `instantiates-uri` (uri).
+    pub fn instantiates_uri(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "instantiates-uri")
+    }
+    /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+    ///
+    /// Search parameter `intent` (token, takes [`RequestIntent`]).
+    pub fn intent(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestIntent>> {
+        crate::search::Param::new(self, "intent")
+    }
+    /// When service should occur
+    ///
+    /// Search parameter `occurrence` (date).
+    pub fn occurrence(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "occurrence")
+    }
+    /// Search by subject - a patient
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ServiceRequestPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Requested performer
+    ///
+    /// Search parameter `performer` (reference to CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ServiceRequestPerformerTargets>,
+    > {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Performer role
+    ///
+    /// Search parameter `performer-type` (token).
+    pub fn performer_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "performer-type")
+    }
+    /// routine | urgent | asap | stat
+    ///
+    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    pub fn priority(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
+        crate::search::Param::new(self, "priority")
+    }
+    /// What request replaces
+    ///
+    /// Search parameter `replaces` (reference to ServiceRequest).
+    pub fn replaces(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ServiceRequestReplacesTargets>,
+    > {
+        crate::search::Param::new(self, "replaces")
+    }
+    /// Who/what is requesting service
+    ///
+    /// Search parameter `requester` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn requester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ServiceRequestRequesterTargets>,
+    > {
+        crate::search::Param::new(self, "requester")
+    }
+    /// Composite Request ID
+    ///
+    /// Search parameter `requisition` (token on an Identifier).
+    pub fn requisition(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "requisition")
+    }
+    /// Specimen to be tested
+    ///
+    /// Search parameter `specimen` (reference to Specimen).
+    pub fn specimen(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ServiceRequestSpecimenTargets>,
+    > {
+        crate::search::Param::new(self, "specimen")
+    }
+    /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
+    ///
+    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Search by subject
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<ServiceRequestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `based-on` of `ServiceRequest`: CarePlan, MedicationRequest, ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ServiceRequestBasedOnTargets {}
+#[cfg(feature = "r4-care-plan")]
+impl crate::search::Target<ServiceRequestBasedOnTargets> for CarePlan {}
+#[cfg(feature = "r4-medication-request")]
+impl crate::search::Target<ServiceRequestBasedOnTargets> for MedicationRequest {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<ServiceRequestBasedOnTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `encounter` of `ServiceRequest`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ServiceRequestEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<ServiceRequestEncounterTargets> for Encounter {}
+#[cfg(feature = "r4-episode-of-care")]
+impl crate::search::Target<ServiceRequestEncounterTargets> for EpisodeOfCare {}
+/// The target types of the reference search parameter `instantiates-canonical` of `ServiceRequest`: ActivityDefinition, PlanDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ServiceRequestInstantiatesCanonicalTargets {}
+#[cfg(feature = "r4-activity-definition")]
+impl crate::search::Target<ServiceRequestInstantiatesCanonicalTargets>
+for ActivityDefinition {}
+#[cfg(feature = "r4-plan-definition")]
+impl crate::search::Target<ServiceRequestInstantiatesCanonicalTargets>
+for PlanDefinition {}
+/// The target types of the reference search parameter `patient` of `ServiceRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ServiceRequestPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ServiceRequestPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ServiceRequestPatientTargets> for Patient {}
+/// The target types of the reference search parameter `performer` of `ServiceRequest`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ServiceRequestPerformerTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<ServiceRequestPerformerTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ServiceRequestPerformerTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<ServiceRequestPerformerTargets> for HealthcareService {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ServiceRequestPerformerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ServiceRequestPerformerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ServiceRequestPerformerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ServiceRequestPerformerTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ServiceRequestPerformerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `replaces` of `ServiceRequest`: ServiceRequest. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ServiceRequestReplacesTargets {}
+#[cfg(feature = "r4-service-request")]
+impl crate::search::Target<ServiceRequestReplacesTargets> for ServiceRequest {}
+/// The target types of the reference search parameter `requester` of `ServiceRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ServiceRequestRequesterTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ServiceRequestRequesterTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<ServiceRequestRequesterTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ServiceRequestRequesterTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<ServiceRequestRequesterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<ServiceRequestRequesterTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<ServiceRequestRequesterTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `specimen` of `ServiceRequest`: Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ServiceRequestSpecimenTargets {}
+#[cfg(feature = "r4-specimen")]
+impl crate::search::Target<ServiceRequestSpecimenTargets> for Specimen {}
+/// The target types of the reference search parameter `subject` of `ServiceRequest`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum ServiceRequestSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<ServiceRequestSubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<ServiceRequestSubjectTargets> for Group {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<ServiceRequestSubjectTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<ServiceRequestSubjectTargets> for Patient {}

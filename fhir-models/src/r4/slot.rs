@@ -157,3 +157,131 @@ impl crate::FhirResource for Slot {
         }
     }
 }
+/// Search builder for `Slot` resources: one method per search parameter of Slot (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SlotSearch = crate::search::Search<Slot>;
+impl crate::search::Searchable for Slot {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "appointment-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "schedule",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Schedule"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service-category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "service-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "specialty",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "start",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Slot, M> {
+    /// The style of appointment or patient that may be booked in the slot (not service type)
+    ///
+    /// Search parameter `appointment-type` (token).
+    pub fn appointment_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "appointment-type")
+    }
+    /// A Slot Identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The Schedule Resource that we are seeking a slot within
+    ///
+    /// Search parameter `schedule` (reference to Schedule).
+    pub fn schedule(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<SlotScheduleTargets>> {
+        crate::search::Param::new(self, "schedule")
+    }
+    /// A broad categorization of the service that is to be performed during this appointment
+    ///
+    /// Search parameter `service-category` (token).
+    pub fn service_category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "service-category")
+    }
+    /// The type of appointments that can be booked into the slot
+    ///
+    /// Search parameter `service-type` (token).
+    pub fn service_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "service-type")
+    }
+    /// The specialty of a practitioner that would be required to perform the service requested in this appointment
+    ///
+    /// Search parameter `specialty` (token).
+    pub fn specialty(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "specialty")
+    }
+    /// Appointment date/time.
+    ///
+    /// Search parameter `start` (date).
+    pub fn start(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "start")
+    }
+    /// The free/busy status of the appointment
+    ///
+    /// Search parameter `status` (token, takes [`SlotStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SlotStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+}
+/// The target types of the reference search parameter `schedule` of `Slot`: Schedule. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SlotScheduleTargets {}
+#[cfg(feature = "r4-schedule")]
+impl crate::search::Target<SlotScheduleTargets> for Schedule {}

@@ -546,3 +546,222 @@ impl crate::FhirResource for Specimen {
         }
     }
 }
+/// Search builder for `Specimen` resources: one method per search parameter of Specimen (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SpecimenSearch = crate::search::Search<Specimen>;
+impl crate::search::Searchable for Specimen {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "accession",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "bodysite",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "collected",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "collector",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "container",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "container-id",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "parent",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Specimen"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Device", "Group", "Location", "Patient", "Substance"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Specimen, M> {
+    /// The accession number associated with the specimen
+    ///
+    /// Search parameter `accession` (token on an Identifier).
+    pub fn accession(self) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "accession")
+    }
+    /// The code for the body site from where the specimen originated
+    ///
+    /// Search parameter `bodysite` (token).
+    pub fn bodysite(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "bodysite")
+    }
+    /// The date the specimen was collected
+    ///
+    /// Search parameter `collected` (date).
+    pub fn collected(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "collected")
+    }
+    /// Who collected the specimen
+    ///
+    /// Search parameter `collector` (reference to Practitioner, PractitionerRole).
+    pub fn collector(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SpecimenCollectorTargets>,
+    > {
+        crate::search::Param::new(self, "collector")
+    }
+    /// The kind of specimen container
+    ///
+    /// Search parameter `container` (token).
+    pub fn container(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "container")
+    }
+    /// The unique identifier associated with the specimen container
+    ///
+    /// Search parameter `container-id` (token on an Identifier).
+    pub fn container_id(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "container-id")
+    }
+    /// The unique identifier associated with the specimen
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The parent of the specimen
+    ///
+    /// Search parameter `parent` (reference to Specimen).
+    pub fn parent(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SpecimenParentTargets>,
+    > {
+        crate::search::Param::new(self, "parent")
+    }
+    /// The patient the specimen comes from
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SpecimenPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// available | unavailable | unsatisfactory | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`SpecimenStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SpecimenStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The subject of the specimen
+    ///
+    /// Search parameter `subject` (reference to Device, Group, Location, Patient, Substance).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SpecimenSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// The specimen type
+    ///
+    /// Search parameter `type` (token).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "type")
+    }
+}
+/// The target types of the reference search parameter `collector` of `Specimen`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SpecimenCollectorTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<SpecimenCollectorTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<SpecimenCollectorTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `parent` of `Specimen`: Specimen. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SpecimenParentTargets {}
+#[cfg(feature = "r4-specimen")]
+impl crate::search::Target<SpecimenParentTargets> for Specimen {}
+/// The target types of the reference search parameter `patient` of `Specimen`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SpecimenPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<SpecimenPatientTargets> for Patient {}
+/// The target types of the reference search parameter `subject` of `Specimen`: Device, Group, Location, Patient, Substance. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SpecimenSubjectTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<SpecimenSubjectTargets> for Device {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<SpecimenSubjectTargets> for Group {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<SpecimenSubjectTargets> for Location {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<SpecimenSubjectTargets> for Patient {}
+#[cfg(feature = "r4-substance")]
+impl crate::search::Target<SpecimenSubjectTargets> for Substance {}

@@ -478,3 +478,404 @@ impl crate::FhirResource for StructureDefinition {
         }
     }
 }
+/// Search builder for `StructureDefinition` resources: one method per search parameter of StructureDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type StructureDefinitionSearch = crate::search::Search<StructureDefinition>;
+impl crate::search::Searchable for StructureDefinition {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "abstract",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "base",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["StructureDefinition"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "base-path",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-quantity",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Quantity,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-value",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Token,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "derivation",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "experimental",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "ext-context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "jurisdiction",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "keyword",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "kind",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "path",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "valueset",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["ValueSet"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
+    /// Whether the structure is abstract
+    ///
+    /// Search parameter `abstract` (token).
+    pub fn r#abstract(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "abstract")
+    }
+    /// Definition that this type is constrained/specialized from
+    ///
+    /// Search parameter `base` (reference to StructureDefinition).
+    pub fn base(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<StructureDefinitionBaseTargets>,
+    > {
+        crate::search::Param::new(self, "base")
+    }
+    /// Path that identifies the base element
+    ///
+    /// Search parameter `base-path` (token).
+    pub fn base_path(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "base-path")
+    }
+    /// A use context assigned to the structure definition
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// A quantity- or range-valued use context assigned to the structure definition
+    ///
+    /// Search parameter `context-quantity` (quantity).
+    pub fn context_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "context-quantity")
+    }
+    /// A type of use context assigned to the structure definition
+    ///
+    /// Search parameter `context-type` (token).
+    pub fn context_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context-type")
+    }
+    /// A use context type and quantity- or range-based value assigned to the structure definition
+    ///
+    /// Search parameter `context-type-quantity` (composite).
+    pub fn context_type_quantity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::QuantityKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-quantity")
+    }
+    /// A use context type and value assigned to the structure definition
+    ///
+    /// Search parameter `context-type-value` (composite).
+    pub fn context_type_value(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::TokenKind<crate::search::AnyCode>,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-value")
+    }
+    /// The structure definition publication date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// specialization | constraint - How relates to base definition
+    ///
+    /// Search parameter `derivation` (token, takes [`TypeDerivationRule`]).
+    pub fn derivation(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<TypeDerivationRule>> {
+        crate::search::Param::new(self, "derivation")
+    }
+    /// The description of the structure definition
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// For testing purposes, not real usage
+    ///
+    /// Search parameter `experimental` (token).
+    pub fn experimental(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "experimental")
+    }
+    /// The system is the URL for the context-type: e.g.
+    ///
+    /// Search parameter `ext-context` (token, takes [`ExtensionContextType`]).
+    pub fn ext_context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<ExtensionContextType>> {
+        crate::search::Param::new(self, "ext-context")
+    }
+    /// External identifier for the structure definition
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Intended jurisdiction for the structure definition
+    ///
+    /// Search parameter `jurisdiction` (token).
+    pub fn jurisdiction(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "jurisdiction")
+    }
+    /// A code for the StructureDefinition
+    ///
+    /// Search parameter `keyword` (token).
+    pub fn keyword(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "keyword")
+    }
+    /// primitive-type | complex-type | resource | logical
+    ///
+    /// Search parameter `kind` (token, takes [`StructureDefinitionKind`]).
+    pub fn kind(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<StructureDefinitionKind>> {
+        crate::search::Param::new(self, "kind")
+    }
+    /// Computationally friendly name of the structure definition
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// A path that is constrained in the StructureDefinition
+    ///
+    /// Search parameter `path` (token).
+    pub fn path(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "path")
+    }
+    /// Name of the publisher of the structure definition
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// The current status of the structure definition
+    ///
+    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The human-friendly name of the structure definition
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+    /// Type defined or constrained by this structure
+    ///
+    /// Search parameter `type` (uri).
+    pub fn r#type(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "type")
+    }
+    /// The uri that identifies the structure definition
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// A vocabulary binding reference
+    ///
+    /// Search parameter `valueset` (reference to ValueSet).
+    pub fn valueset(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<StructureDefinitionValuesetTargets>,
+    > {
+        crate::search::Param::new(self, "valueset")
+    }
+    /// The business version of the structure definition
+    ///
+    /// Search parameter `version` (token).
+    pub fn version(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "version")
+    }
+}
+/// The target types of the reference search parameter `base` of `StructureDefinition`: StructureDefinition. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum StructureDefinitionBaseTargets {}
+#[cfg(feature = "r4-structure-definition")]
+impl crate::search::Target<StructureDefinitionBaseTargets> for StructureDefinition {}
+/// The target types of the reference search parameter `valueset` of `StructureDefinition`: ValueSet. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum StructureDefinitionValuesetTargets {}
+#[cfg(feature = "r4-value-set")]
+impl crate::search::Target<StructureDefinitionValuesetTargets> for ValueSet {}

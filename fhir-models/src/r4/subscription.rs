@@ -198,3 +198,96 @@ impl crate::FhirResource for Subscription {
         }
     }
 }
+/// Search builder for `Subscription` resources: one method per search parameter of Subscription (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SubscriptionSearch = crate::search::Search<Subscription>;
+impl crate::search::Searchable for Subscription {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "contact",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "criteria",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "payload",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Subscription, M> {
+    /// Contact details for the subscription
+    ///
+    /// Search parameter `contact` (token).
+    pub fn contact(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "contact")
+    }
+    /// The search rules used to determine when to send a notification
+    ///
+    /// Search parameter `criteria` (string).
+    pub fn criteria(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "criteria")
+    }
+    /// The mime-type of the notification payload
+    ///
+    /// Search parameter `payload` (token).
+    pub fn payload(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "payload")
+    }
+    /// The current state of the subscription
+    ///
+    /// Search parameter `status` (token, takes [`SubscriptionStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SubscriptionStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The type of channel for the sent notifications
+    ///
+    /// Search parameter `type` (token, takes [`SubscriptionChannelType`]).
+    pub fn r#type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SubscriptionChannelType>> {
+        crate::search::Param::new(self, "type")
+    }
+    /// The uri that will receive the notifications
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+}

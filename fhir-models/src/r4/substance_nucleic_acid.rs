@@ -345,3 +345,13 @@ impl crate::FhirResource for SubstanceNucleicAcid {
         }
     }
 }
+/// Search builder for `SubstanceNucleicAcid` resources: one method per search parameter of SubstanceNucleicAcid (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SubstanceNucleicAcidSearch = crate::search::Search<SubstanceNucleicAcid>;
+impl crate::search::Searchable for SubstanceNucleicAcid {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

@@ -517,3 +517,13 @@ impl crate::FhirResource for SubstancePolymer {
         }
     }
 }
+/// Search builder for `SubstancePolymer` resources: one method per search parameter of SubstancePolymer (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SubstancePolymerSearch = crate::search::Search<SubstancePolymer>;
+impl crate::search::Searchable for SubstancePolymer {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

@@ -241,3 +241,13 @@ impl crate::FhirResource for SubstanceProtein {
         }
     }
 }
+/// Search builder for `SubstanceProtein` resources: one method per search parameter of SubstanceProtein (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SubstanceProteinSearch = crate::search::Search<SubstanceProtein>;
+impl crate::search::Searchable for SubstanceProtein {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

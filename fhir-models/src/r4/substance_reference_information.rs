@@ -421,3 +421,15 @@ impl crate::FhirResource for SubstanceReferenceInformation {
         }
     }
 }
+/// Search builder for `SubstanceReferenceInformation` resources: one method per search parameter of SubstanceReferenceInformation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SubstanceReferenceInformationSearch = crate::search::Search<
+    SubstanceReferenceInformation,
+>;
+impl crate::search::Searchable for SubstanceReferenceInformation {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

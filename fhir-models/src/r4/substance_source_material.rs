@@ -621,3 +621,13 @@ impl crate::FhirResource for SubstanceSourceMaterial {
         }
     }
 }
+/// Search builder for `SubstanceSourceMaterial` resources: one method per search parameter of SubstanceSourceMaterial (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SubstanceSourceMaterialSearch = crate::search::Search<SubstanceSourceMaterial>;
+impl crate::search::Searchable for SubstanceSourceMaterial {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}

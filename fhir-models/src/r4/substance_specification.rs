@@ -1156,3 +1156,30 @@ impl crate::FhirResource for SubstanceSpecification {
         }
     }
 }
+/// Search builder for `SubstanceSpecification` resources: one method per search parameter of SubstanceSpecification (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SubstanceSpecificationSearch = crate::search::Search<SubstanceSpecification>;
+impl crate::search::Searchable for SubstanceSpecification {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<SubstanceSpecification, M> {
+    /// The specific code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+}

@@ -299,3 +299,118 @@ impl crate::FhirResource for SupplyDelivery {
         }
     }
 }
+/// Search builder for `SupplyDelivery` resources: one method per search parameter of SupplyDelivery (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SupplyDeliverySearch = crate::search::Search<SupplyDelivery>;
+impl crate::search::Searchable for SupplyDelivery {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Group", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "receiver",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "supplier",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Organization", "Practitioner", "PractitionerRole"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<SupplyDelivery, M> {
+    /// External identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Patient for whom the item is supplied
+    ///
+    /// Search parameter `patient` (reference to Group, Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SupplyDeliveryPatientTargets>,
+    > {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Who collected the Supply
+    ///
+    /// Search parameter `receiver` (reference to Practitioner, PractitionerRole).
+    pub fn receiver(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SupplyDeliveryReceiverTargets>,
+    > {
+        crate::search::Param::new(self, "receiver")
+    }
+    /// in-progress | completed | abandoned | entered-in-error
+    ///
+    /// Search parameter `status` (token, takes [`SupplyDeliveryStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SupplyDeliveryStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Dispenser
+    ///
+    /// Search parameter `supplier` (reference to Organization, Practitioner, PractitionerRole).
+    pub fn supplier(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SupplyDeliverySupplierTargets>,
+    > {
+        crate::search::Param::new(self, "supplier")
+    }
+}
+/// The target types of the reference search parameter `patient` of `SupplyDelivery`: Group, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SupplyDeliveryPatientTargets {}
+#[cfg(feature = "r4-group")]
+impl crate::search::Target<SupplyDeliveryPatientTargets> for Group {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<SupplyDeliveryPatientTargets> for Patient {}
+/// The target types of the reference search parameter `receiver` of `SupplyDelivery`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SupplyDeliveryReceiverTargets {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<SupplyDeliveryReceiverTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<SupplyDeliveryReceiverTargets> for PractitionerRole {}
+/// The target types of the reference search parameter `supplier` of `SupplyDelivery`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SupplyDeliverySupplierTargets {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<SupplyDeliverySupplierTargets> for Organization {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<SupplyDeliverySupplierTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<SupplyDeliverySupplierTargets> for PractitionerRole {}

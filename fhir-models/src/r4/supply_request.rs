@@ -385,3 +385,159 @@ impl crate::FhirResource for SupplyRequest {
         }
     }
 }
+/// Search builder for `SupplyRequest` resources: one method per search parameter of SupplyRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type SupplyRequestSearch = crate::search::Search<SupplyRequest>;
+impl crate::search::Searchable for SupplyRequest {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "category",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Location", "Organization", "Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "supplier",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["HealthcareService", "Organization"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
+    /// The kind of supply (central, non-stock, etc.)
+    ///
+    /// Search parameter `category` (token).
+    pub fn category(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "category")
+    }
+    /// When the request was made
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// Business Identifier for SupplyRequest
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Individual making the request
+    ///
+    /// Search parameter `requester` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn requester(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SupplyRequestRequesterTargets>,
+    > {
+        crate::search::Param::new(self, "requester")
+    }
+    /// draft | active | suspended +
+    ///
+    /// Search parameter `status` (token, takes [`SupplyRequestStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<SupplyRequestStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The destination of the supply
+    ///
+    /// Search parameter `subject` (reference to Location, Organization, Patient).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SupplyRequestSubjectTargets>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+    /// Who is intended to fulfill the request
+    ///
+    /// Search parameter `supplier` (reference to HealthcareService, Organization).
+    pub fn supplier(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<SupplyRequestSupplierTargets>,
+    > {
+        crate::search::Param::new(self, "supplier")
+    }
+}
+/// The target types of the reference search parameter `requester` of `SupplyRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SupplyRequestRequesterTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<SupplyRequestRequesterTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<SupplyRequestRequesterTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<SupplyRequestRequesterTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<SupplyRequestRequesterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<SupplyRequestRequesterTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<SupplyRequestRequesterTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `subject` of `SupplyRequest`: Location, Organization, Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SupplyRequestSubjectTargets {}
+#[cfg(feature = "r4-location")]
+impl crate::search::Target<SupplyRequestSubjectTargets> for Location {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<SupplyRequestSubjectTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<SupplyRequestSubjectTargets> for Patient {}
+/// The target types of the reference search parameter `supplier` of `SupplyRequest`: HealthcareService, Organization. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum SupplyRequestSupplierTargets {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<SupplyRequestSupplierTargets> for HealthcareService {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<SupplyRequestSupplierTargets> for Organization {}

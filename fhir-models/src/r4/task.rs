@@ -1560,3 +1560,350 @@ impl crate::FhirResource for Task {
         }
     }
 }
+/// Search builder for `Task` resources: one method per search parameter of Task (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type TaskSearch = crate::search::Search<Task>;
+impl crate::search::Searchable for Task {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "authored-on",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "based-on",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "business-status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "encounter",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Encounter"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "focus",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "group-identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "intent",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "modified",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "owner",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "CareTeam",
+                "Device",
+                "HealthcareService",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "part-of",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Task"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "patient",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["Patient"],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "performer",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "period",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "priority",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "requester",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[
+                "Device",
+                "Organization",
+                "Patient",
+                "Practitioner",
+                "PractitionerRole",
+                "RelatedPerson",
+            ],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "subject",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<Task, M> {
+    /// Search by creation date
+    ///
+    /// Search parameter `authored-on` (date).
+    pub fn authored_on(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "authored-on")
+    }
+    /// Search by requests this task is based on
+    ///
+    /// Search parameter `based-on` (reference to any resource).
+    pub fn based_on(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "based-on")
+    }
+    /// Search by business status
+    ///
+    /// Search parameter `business-status` (token).
+    pub fn business_status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "business-status")
+    }
+    /// Search by task code
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// Search by encounter
+    ///
+    /// Search parameter `encounter` (reference to Encounter).
+    pub fn encounter(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<TaskEncounterTargets>> {
+        crate::search::Param::new(self, "encounter")
+    }
+    /// Search by task focus
+    ///
+    /// Search parameter `focus` (reference to any resource).
+    pub fn focus(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "focus")
+    }
+    /// Search by group identifier
+    ///
+    /// Search parameter `group-identifier` (token on an Identifier).
+    pub fn group_identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "group-identifier")
+    }
+    /// Search for a task instance by its business identifier
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Search by task intent
+    ///
+    /// Search parameter `intent` (token, takes [`TaskIntent`]).
+    pub fn intent(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<TaskIntent>> {
+        crate::search::Param::new(self, "intent")
+    }
+    /// Search by last modification date
+    ///
+    /// Search parameter `modified` (date).
+    pub fn modified(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "modified")
+    }
+    /// Search by task owner
+    ///
+    /// Search parameter `owner` (reference to CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn owner(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<TaskOwnerTargets>> {
+        crate::search::Param::new(self, "owner")
+    }
+    /// Search by task this task is part of
+    ///
+    /// Search parameter `part-of` (reference to Task).
+    pub fn part_of(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<TaskPartOfTargets>> {
+        crate::search::Param::new(self, "part-of")
+    }
+    /// Search by patient
+    ///
+    /// Search parameter `patient` (reference to Patient).
+    pub fn patient(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<TaskPatientTargets>> {
+        crate::search::Param::new(self, "patient")
+    }
+    /// Search by recommended type of performer (e.g., Requester, Performer, Scheduler).
+    ///
+    /// Search parameter `performer` (token).
+    pub fn performer(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "performer")
+    }
+    /// Search by period Task is/was underway
+    ///
+    /// Search parameter `period` (date).
+    pub fn period(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "period")
+    }
+    /// Search by task priority
+    ///
+    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    pub fn priority(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
+        crate::search::Param::new(self, "priority")
+    }
+    /// Search by task requester
+    ///
+    /// Search parameter `requester` (reference to Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson).
+    pub fn requester(
+        self,
+    ) -> crate::search::Param<Self, crate::search::ReferenceKind<TaskRequesterTargets>> {
+        crate::search::Param::new(self, "requester")
+    }
+    /// Search by task status
+    ///
+    /// Search parameter `status` (token, takes [`TaskStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<TaskStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// Search by subject
+    ///
+    /// Search parameter `subject` (reference to any resource).
+    pub fn subject(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "subject")
+    }
+}
+/// The target types of the reference search parameter `encounter` of `Task`: Encounter. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum TaskEncounterTargets {}
+#[cfg(feature = "r4-encounter")]
+impl crate::search::Target<TaskEncounterTargets> for Encounter {}
+/// The target types of the reference search parameter `owner` of `Task`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum TaskOwnerTargets {}
+#[cfg(feature = "r4-care-team")]
+impl crate::search::Target<TaskOwnerTargets> for CareTeam {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<TaskOwnerTargets> for Device {}
+#[cfg(feature = "r4-healthcare-service")]
+impl crate::search::Target<TaskOwnerTargets> for HealthcareService {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<TaskOwnerTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<TaskOwnerTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<TaskOwnerTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<TaskOwnerTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<TaskOwnerTargets> for RelatedPerson {}
+/// The target types of the reference search parameter `part-of` of `Task`: Task. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum TaskPartOfTargets {}
+#[cfg(feature = "r4-task")]
+impl crate::search::Target<TaskPartOfTargets> for Task {}
+/// The target types of the reference search parameter `patient` of `Task`: Patient. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum TaskPatientTargets {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<TaskPatientTargets> for Patient {}
+/// The target types of the reference search parameter `requester` of `Task`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum TaskRequesterTargets {}
+#[cfg(feature = "r4-device")]
+impl crate::search::Target<TaskRequesterTargets> for Device {}
+#[cfg(feature = "r4-organization")]
+impl crate::search::Target<TaskRequesterTargets> for Organization {}
+#[cfg(feature = "r4-patient")]
+impl crate::search::Target<TaskRequesterTargets> for Patient {}
+#[cfg(feature = "r4-practitioner")]
+impl crate::search::Target<TaskRequesterTargets> for Practitioner {}
+#[cfg(feature = "r4-practitioner-role")]
+impl crate::search::Target<TaskRequesterTargets> for PractitionerRole {}
+#[cfg(feature = "r4-related-person")]
+impl crate::search::Target<TaskRequesterTargets> for RelatedPerson {}

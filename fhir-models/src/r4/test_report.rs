@@ -646,3 +646,102 @@ impl crate::FhirResource for TestReport {
         }
     }
 }
+/// Search builder for `TestReport` resources: one method per search parameter of TestReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type TestReportSearch = crate::search::Search<TestReport>;
+impl crate::search::Searchable for TestReport {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "issued",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "participant",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "result",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "tester",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "testscript",
+            kind: crate::search::ParamKind::Reference,
+            targets: &["TestScript"],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<TestReport, M> {
+    /// An external identifier for the test report
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// The test report generation date
+    ///
+    /// Search parameter `issued` (date).
+    pub fn issued(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "issued")
+    }
+    /// The reference to a participant in the test execution
+    ///
+    /// Search parameter `participant` (uri).
+    pub fn participant(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "participant")
+    }
+    /// The result disposition of the test execution
+    ///
+    /// Search parameter `result` (token, takes [`TestReportResult`]).
+    pub fn result(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<TestReportResult>> {
+        crate::search::Param::new(self, "result")
+    }
+    /// The name of the testing organization
+    ///
+    /// Search parameter `tester` (string).
+    pub fn tester(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "tester")
+    }
+    /// The test script executed to produce this report
+    ///
+    /// Search parameter `testscript` (reference to TestScript).
+    pub fn testscript(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<TestReportTestscriptTargets>,
+    > {
+        crate::search::Param::new(self, "testscript")
+    }
+}
+/// The target types of the reference search parameter `testscript` of `TestReport`: TestScript. Implements [`crate::search::Target`] for each.
+#[derive(Debug)]
+pub enum TestReportTestscriptTargets {}
+#[cfg(feature = "r4-test-script")]
+impl crate::search::Target<TestReportTestscriptTargets> for TestScript {}

@@ -861,3 +861,274 @@ impl crate::FhirResource for ValueSet {
         }
     }
 }
+/// Search builder for `ValueSet` resources: one method per search parameter of ValueSet (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type ValueSetSearch = crate::search::Search<ValueSet>;
+impl crate::search::Searchable for ValueSet {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "code",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-quantity",
+            kind: crate::search::ParamKind::Quantity,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-quantity",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Quantity,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "context-type-value",
+            kind: crate::search::ParamKind::Composite,
+            targets: &[],
+            components: &[
+                crate::search::ParamKind::Token,
+                crate::search::ParamKind::Token,
+            ],
+        },
+        crate::search::ParamInfo {
+            code: "date",
+            kind: crate::search::ParamKind::Date,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "description",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "expansion",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "identifier",
+            kind: crate::search::ParamKind::Identifier,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "jurisdiction",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "name",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "publisher",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "reference",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "status",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "title",
+            kind: crate::search::ParamKind::String,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "url",
+            kind: crate::search::ParamKind::Uri,
+            targets: &[],
+            components: &[],
+        },
+        crate::search::ParamInfo {
+            code: "version",
+            kind: crate::search::ParamKind::Token,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<ValueSet, M> {
+    /// This special parameter searches for codes in the value set.
+    ///
+    /// Search parameter `code` (token).
+    pub fn code(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "code")
+    }
+    /// A use context assigned to the value set
+    ///
+    /// Search parameter `context` (token).
+    pub fn context(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context")
+    }
+    /// A quantity- or range-valued use context assigned to the value set
+    ///
+    /// Search parameter `context-quantity` (quantity).
+    pub fn context_quantity(
+        self,
+    ) -> crate::search::Param<Self, crate::search::QuantityKind> {
+        crate::search::Param::new(self, "context-quantity")
+    }
+    /// A type of use context assigned to the value set
+    ///
+    /// Search parameter `context-type` (token).
+    pub fn context_type(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "context-type")
+    }
+    /// A use context type and quantity- or range-based value assigned to the value set
+    ///
+    /// Search parameter `context-type-quantity` (composite).
+    pub fn context_type_quantity(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::QuantityKind,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-quantity")
+    }
+    /// A use context type and value assigned to the value set
+    ///
+    /// Search parameter `context-type-value` (composite).
+    pub fn context_type_value(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::CompositeKind<
+            (
+                crate::search::TokenKind<crate::search::AnyCode>,
+                crate::search::TokenKind<crate::search::AnyCode>,
+            ),
+        >,
+    > {
+        crate::search::Param::new(self, "context-type-value")
+    }
+    /// The value set publication date
+    ///
+    /// Search parameter `date` (date).
+    pub fn date(self) -> crate::search::Param<Self, crate::search::DateKind> {
+        crate::search::Param::new(self, "date")
+    }
+    /// The description of the value set
+    ///
+    /// Search parameter `description` (string).
+    pub fn description(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "description")
+    }
+    /// Identifies the value set expansion (business identifier)
+    ///
+    /// Search parameter `expansion` (uri).
+    pub fn expansion(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "expansion")
+    }
+    /// External identifier for the value set
+    ///
+    /// Search parameter `identifier` (token on an Identifier).
+    pub fn identifier(
+        self,
+    ) -> crate::search::Param<Self, crate::search::IdentifierKind> {
+        crate::search::Param::new(self, "identifier")
+    }
+    /// Intended jurisdiction for the value set
+    ///
+    /// Search parameter `jurisdiction` (token).
+    pub fn jurisdiction(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "jurisdiction")
+    }
+    /// Computationally friendly name of the value set
+    ///
+    /// Search parameter `name` (string).
+    pub fn name(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "name")
+    }
+    /// Name of the publisher of the value set
+    ///
+    /// Search parameter `publisher` (string).
+    pub fn publisher(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "publisher")
+    }
+    /// A code system included or excluded in the value set or an imported value set
+    ///
+    /// Search parameter `reference` (uri).
+    pub fn reference(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "reference")
+    }
+    /// The current status of the value set
+    ///
+    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    pub fn status(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
+        crate::search::Param::new(self, "status")
+    }
+    /// The human-friendly name of the value set
+    ///
+    /// Search parameter `title` (string).
+    pub fn title(self) -> crate::search::Param<Self, crate::search::StringKind> {
+        crate::search::Param::new(self, "title")
+    }
+    /// The uri that identifies the value set
+    ///
+    /// Search parameter `url` (uri).
+    pub fn url(self) -> crate::search::Param<Self, crate::search::UriKind> {
+        crate::search::Param::new(self, "url")
+    }
+    /// The business version of the value set
+    ///
+    /// Search parameter `version` (token).
+    pub fn version(
+        self,
+    ) -> crate::search::Param<Self, crate::search::TokenKind<crate::search::AnyCode>> {
+        crate::search::Param::new(self, "version")
+    }
+}

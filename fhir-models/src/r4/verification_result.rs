@@ -453,3 +453,33 @@ impl crate::FhirResource for VerificationResult {
         }
     }
 }
+/// Search builder for `VerificationResult` resources: one method per search parameter of VerificationResult (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+pub type VerificationResultSearch = crate::search::Search<VerificationResult>;
+impl crate::search::Searchable for VerificationResult {
+    const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
+        crate::search::ParamInfo {
+            code: "target",
+            kind: crate::search::ParamKind::Reference,
+            targets: &[],
+            components: &[],
+        },
+    ];
+    fn search_params_of(
+        resource_type: &str,
+    ) -> Option<&'static [crate::search::ParamInfo]> {
+        super::search_params(resource_type)
+    }
+}
+impl<M: crate::search::Mode> crate::search::Search<VerificationResult, M> {
+    /// A resource that was validated
+    ///
+    /// Search parameter `target` (reference to any resource).
+    pub fn target(
+        self,
+    ) -> crate::search::Param<
+        Self,
+        crate::search::ReferenceKind<crate::search::AnyTarget>,
+    > {
+        crate::search::Param::new(self, "target")
+    }
+}
