@@ -219,6 +219,21 @@ impl<V: FhirVersion> Fhir<V> {
         self.search_pages::<T>(params).resources_of::<T>()
     }
 
+    /// The resources of a typed search (`PatientSearch`, `ObservationSearch`, … from `fhir-models`), across all
+    /// pages, lazily: the resource type comes from the search.
+    ///
+    /// ```no_run
+    /// use fhir_models::r4::{AdministrativeGender, Patient, PatientSearch, R4};
+    /// use futures_util::TryStreamExt;
+    /// # async fn demo(session: oneup_client::Session) -> oneup_client::Result<()> {
+    /// let women = PatientSearch::new().gender().is(AdministrativeGender::Female);
+    /// let found: Vec<Patient> = session.fhir::<R4>().find(&women).try_collect().await?;
+    /// # let _ = found; Ok(()) }
+    /// ```
+    pub fn find<T: FhirResource<Version = V>>(&self, search: &fhir_models::search::Search<T>) -> Resources<T> {
+        self.search_resources::<T>(search)
+    }
+
     /// The pages after `page`, following its `next` link (nothing when it has none).
     pub fn pages_after(&self, page: &V::Bundle) -> Pages<V> {
         Pages::after(self.clone(), "next page".into(), page)

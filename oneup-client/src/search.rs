@@ -2,8 +2,9 @@
 
 /// Search parameters, as `(name, value)` query pairs in order.
 ///
-/// Implemented for raw pairs (`&[(&str, &str)]`, arrays, `Vec<(String, String)>`, …), so any query can always be
-/// written by hand; typed search builders implement it too. Values are percent-encoded when sent.
+/// Implemented for the typed builders of `fhir-models` ([`fhir_models::search::Search`], e.g. `PatientSearch`)
+/// and for raw pairs (`&[(&str, &str)]`, arrays, `Vec<(String, String)>`, …), so any query can always be
+/// written by hand. Values are percent-encoded when sent.
 ///
 /// ```
 /// use oneup_client::SearchParams;
@@ -46,5 +47,12 @@ impl<T: SearchParams + ?Sized> SearchParams for &T {
 impl SearchParams for () {
     fn query_pairs(&self) -> Vec<(String, String)> {
         Vec::new()
+    }
+}
+
+/// A typed search from `fhir-models` (`PatientSearch`, `ObservationSearch`, …): its pairs, in order.
+impl<R> SearchParams for fhir_models::search::Search<R> {
+    fn query_pairs(&self) -> Vec<(String, String)> {
+        self.pairs().to_vec()
     }
 }

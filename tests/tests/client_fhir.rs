@@ -527,3 +527,30 @@ async fn unknown_elements_are_read_leniently_unless_strict_reading_is_asked_for(
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert!(err.to_string().contains("Patient.favouriteColour"), "{err}");
 }
+
+#[tokio::test]
+async fn typed_search_builders_render_to_the_query() {
+    use fhir_models::r4::{AdministrativeGender, PatientSearch};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/r4/Patient"))
+        .and(query_param("gender", "female"))
+        .and(query_param("family", "Tester"))
+        .and(query_param("_count", "100"))
+        .respond_with(fhir_json(200, bundle(&[patient("p1"), patient("p2")], None)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let fhir = session(client(&server)).fhir::<R4>();
+    let search = PatientSearch::new()
+        .gender()
+        .is(AdministrativeGender::Female)
+        .family()
+        .is("Tester")
+        ._count(500)
+        .unwrap();
+    let found: Vec<Patient> = fhir.find(&search).try_collect().await.unwrap();
+    assert_eq!(found.len(), 2);
+    let first = fhir.search::<Patient>(&search).await.unwrap();
+    assert_eq!(first.entry.len(), 2);
+}

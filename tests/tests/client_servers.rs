@@ -109,8 +109,13 @@ async fn a_stale_token_is_refused_refreshed_and_the_search_pages_through_260_pat
     assert_eq!(first.entry.len(), 100);
     let pages: Vec<Bundle> = fhir.search_pages::<Patient>([("_count", "500")]).try_collect().await.unwrap();
     assert_eq!(pages.iter().map(|p| p.entry.len()).collect::<Vec<_>>(), [100, 100, 60]);
+    let women = fhir_models::r4::PatientSearch::new()
+        .gender()
+        .is(fhir_models::r4::AdministrativeGender::Female)
+        ._count(100)
+        .unwrap();
     let mut ids: Vec<String> = fhir
-        .search_resources::<Patient>([("_count", "100"), ("gender", "female")])
+        .find(&women)
         .map_ok(|p| p.id.unwrap_or_default())
         .try_collect()
         .await
