@@ -554,3 +554,26 @@ async fn typed_search_builders_render_to_the_query() {
     let first = fhir.search::<Patient>(&search).await.unwrap();
     assert_eq!(first.entry.len(), 2);
 }
+
+#[tokio::test]
+async fn the_same_client_speaks_dstu2() {
+    use fhir_models::dstu2::{Dstu2, Patient as Dstu2Patient};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/dstu2/Patient/helloiamatestpatient"))
+        .respond_with(fhir_json(200, patient("helloiamatestpatient")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/dstu2/Patient/missing"))
+        .respond_with(fhir_json(404, outcome("not-found", "no such patient")))
+        .mount(&server)
+        .await;
+    let fhir = session(client(&server)).fhir::<Dstu2>();
+    let p: Dstu2Patient = fhir.read("helloiamatestpatient").await.unwrap();
+    assert_eq!(p.id.as_deref(), Some("helloiamatestpatient"));
+    let err = fhir.read::<Dstu2Patient>("missing").await.unwrap_err();
+    assert!(err.operation_outcome::<Dstu2>().is_some());
+    assert!(err.operation_outcome::<R4>().is_none(), "an outcome is typed by the version that read it");
+}
