@@ -577,3 +577,21 @@ async fn the_same_client_speaks_dstu2() {
     assert!(err.operation_outcome::<Dstu2>().is_some());
     assert!(err.operation_outcome::<R4>().is_none(), "an outcome is typed by the version that read it");
 }
+
+/// Errors go into `Box<dyn Error + Send + Sync>`, and the futures and streams can be spawned on a multi-threaded
+/// runtime.
+#[test]
+fn errors_futures_and_streams_are_send() {
+    fn send_sync_static<T: Send + Sync + 'static>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync_static::<Error>();
+    send_sync_static::<oneup_client::Session>();
+    send_sync_static::<oneup_client::Fhir<R4>>();
+    let client = oneup_client::OneUpClient::new(oneup_client::AppCredentials::new("a", "b")).unwrap();
+    let fhir = session(client.clone()).fhir::<R4>();
+    send(&fhir.read::<Patient>("x"));
+    send(&fhir.search_pages::<Patient>(()));
+    send(&fhir.everything_resources("x"));
+    send(&client.exchange_code(&Secret::new("c")));
+    send(&client.create_user("u"));
+}
