@@ -167,7 +167,13 @@ impl<V: FhirVersion> Fhir<V> {
 
     /// `PUT {base}/{type}/{id}` with `resource.id`: updates (or, on servers that allow it, creates) the resource.
     pub async fn update<T: FhirResource<Version = V>>(&self, resource: &T) -> Result<T> {
-        let id = resource.resource_id().unwrap_or_default();
+        let id = match resource.resource_id() {
+            Some(id) if !id.is_empty() => id,
+            _ => {
+                let request = format!("update {}", T::RESOURCE_TYPE);
+                return Err(Error::InvalidArgument { request, message: "the resource has no id".into() });
+            }
+        };
         let label = format!("update {}/{id}", T::RESOURCE_TYPE);
         let url = self.url(&label, &[T::RESOURCE_TYPE, id])?;
         let call = Call::new(label, Method::PUT, url).fhir_accept().fhir_body(resource.to_json());

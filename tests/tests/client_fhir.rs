@@ -133,6 +133,9 @@ async fn create_with_id_can_put_for_standard_servers_and_update_puts() {
     let p = Patient::from_json_str(r#"{"resourceType":"Patient","id":"p1"}"#);
     fhir.create_with_id(&p).await.unwrap();
     fhir.update(&p).await.unwrap();
+    let no_id = Patient::default();
+    let err = fhir.update(&no_id).await.unwrap_err();
+    assert_eq!(err.to_string(), "update Patient: the resource has no id");
 }
 
 #[tokio::test]
