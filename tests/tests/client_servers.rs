@@ -8,24 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_support::servers::{oauth2_server, sekmet, split_base, Server};
+use client_support::servers::{client_for, oauth2_server, sekmet, split_base, Server};
 use client_support::{CLIENT_ID, CLIENT_SECRET};
 use fhir_models::r4::{Bundle, Observation, Patient, Resource, R4};
 use fhir_models::{FhirJson, FhirVersion};
 use futures_util::TryStreamExt;
 use oneup_client::{AppChosenId, AppCredentials, Error, OneUpClient, Secret, Session, Tokens};
 use serde_json::json;
-
-fn client_for(fhir: &Server, auth: &Server) -> OneUpClient {
-    let (api, path) = split_base(&fhir.get("base_url"));
-    OneUpClient::builder(AppCredentials::new(CLIENT_ID, CLIENT_SECRET))
-        .api_base(api)
-        .fhir_path(path)
-        .token_url(auth.get("token_url"))
-        .app_chosen_id(AppChosenId::Put)
-        .build()
-        .expect("client")
-}
 
 /// The browser part of the authorization-code flow with PKCE: the authorization server redirects to the app
 /// with a code (and the state, which is checked).
@@ -199,7 +188,7 @@ async fn the_quick_start_runs_against_local_servers() {
         .api_base(api)
         .fhir_path(path)
         .token_url(auth.get("token_url"))
-        .user_management_base(auth.get("issuer"))
+        .user_management_base(auth.get("issuer")) // the launcher's user-management stand-in
         .app_chosen_id(AppChosenId::Put)
         .build()
         .unwrap();

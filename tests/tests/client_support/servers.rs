@@ -112,3 +112,16 @@ pub fn split_base(base_url: &str) -> (String, String) {
     let url = url::Url::parse(base_url).expect("SEKMET's base URL");
     (url.origin().ascii_serialization(), url.path().to_owned())
 }
+
+/// A client of the app `CLIENT_ID` for these servers: the API and FHIR path from SEKMET's base URL, the token
+/// endpoint of the OAuth2 server, app-chosen ids by PUT (SEKMET assigns its own ids on POST).
+pub fn client_for(fhir: &Server, auth: &Server) -> oneup_client::OneUpClient {
+    let (api, path) = split_base(&fhir.get("base_url"));
+    oneup_client::OneUpClient::builder(oneup_client::AppCredentials::new(super::CLIENT_ID, super::CLIENT_SECRET))
+        .api_base(api)
+        .fhir_path(path)
+        .token_url(auth.get("token_url"))
+        .app_chosen_id(oneup_client::AppChosenId::Put)
+        .build()
+        .expect("client")
+}
