@@ -5,27 +5,15 @@
 
 mod client_support;
 
-use client_support::servers::{oauth2_server, sekmet, split_base, Server};
-use client_support::{CLIENT_ID, CLIENT_SECRET};
+use client_support::servers::{client_for, oauth2_server, sekmet};
 use fhir_models::r4::{
     AdministrativeGender, Bundle, ConditionSearch, CoverageSearch, ExplanationOfBenefitSearch, Observation,
     ObservationSearch, ObservationStatus, Patient, PatientSearch, Resource, R4,
 };
 use fhir_models::search::{Reference, Search, Token};
 use fhir_models::{DateTime, FhirJson, FhirResource, FhirVersion};
-use oneup_client::{AppChosenId, AppCredentials, Fhir, OneUpClient, Secret, Session};
+use oneup_client::{Fhir, Secret, Session};
 use serde_json::{json, Value};
-
-fn client_for(fhir: &Server, auth: &Server) -> OneUpClient {
-    let (api, path) = split_base(&fhir.get("base_url"));
-    OneUpClient::builder(AppCredentials::new(CLIENT_ID, CLIENT_SECRET))
-        .api_base(api)
-        .fhir_path(path)
-        .token_url(auth.get("token_url"))
-        .app_chosen_id(AppChosenId::Put)
-        .build()
-        .expect("client")
-}
 
 fn put(resource: Value) -> Value {
     let url = format!("{}/{}", resource["resourceType"].as_str().unwrap(), resource["id"].as_str().unwrap());
