@@ -7,7 +7,8 @@
 //! # #[cfg(feature = "r4-patient")] {
 //! use fhir_models::{FhirJson, r4::Patient};
 //! let patient = Patient::from_json(r#"{"resourceType":"Patient","id":"p1","birthDate":"1974-12"}"#).unwrap();
-//! assert_eq!(patient.id.as_ref().and_then(|id| id.value.as_deref()), Some("p1"));
+//! assert_eq!(patient.id.as_deref(), Some("p1"));
+//! assert_eq!(patient.birth_date.as_ref().and_then(|d| d.value.as_ref()).map(|d| d.as_str()), Some("1974-12"));
 //! assert_eq!(patient.to_json(), r#"{"resourceType":"Patient","id":"p1","birthDate":"1974-12"}"#);
 //! # }
 //! ```
@@ -19,9 +20,12 @@ pub mod json;
 #[cfg(feature = "r4-base")]
 pub mod r4;
 pub mod primitives;
-pub mod search;
+#[cfg(feature = "serde")]
+mod serde_support;
 mod version;
 
 pub use json::{FhirJson, Issue, IssueKind, Lenient, ParseError};
 pub use primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveValue, Time};
 pub use version::{FhirResource, FhirVersion};
+#[cfg(feature = "serde")]
+pub use serde_support::Fhir;

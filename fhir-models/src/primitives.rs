@@ -108,7 +108,7 @@ impl PrimitiveValue for i32 {
         read_integer(r, "a 32-bit integer")
     }
     fn write_value(&self, w: &mut Writer) {
-        w.raw(&self.to_string())
+        w.integer(i64::from(*self))
     }
 }
 
@@ -118,7 +118,7 @@ impl PrimitiveValue for u32 {
         read_integer(r, "a non-negative 32-bit integer")
     }
     fn write_value(&self, w: &mut Writer) {
-        w.raw(&self.to_string())
+        w.integer(i64::from(*self))
     }
 }
 
@@ -128,7 +128,7 @@ impl PrimitiveValue for i64 {
         read_integer(r, "a 64-bit integer")
     }
     fn write_value(&self, w: &mut Writer) {
-        w.raw(&self.to_string())
+        w.integer(i64::from(*self))
     }
 }
 

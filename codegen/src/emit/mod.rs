@@ -48,7 +48,9 @@ pub(crate) fn doc(text: &str) -> TokenStream {
     if text.is_empty() {
         return TokenStream::new();
     }
-    let lines = text.lines().map(|l| format!(" {}", l.trim_end()));
+    // FHIR definitions are markdown; lines are trimmed so that indented text never becomes a code block (which
+    // rustdoc would compile as a doc test), and fences are neutralised for the same reason.
+    let lines = text.lines().map(|l| format!(" {}", l.trim().replace("```", "` ` `")));
     quote! { #( #[doc = #lines] )* }
 }
 

@@ -117,6 +117,12 @@ impl Writer {
         out.push('"');
     }
 
+    /// An integer value.
+    pub fn integer(&mut self, v: i64) {
+        use std::fmt::Write as _;
+        let _ = write!(self.out, "{v}");
+    }
+
     /// A value written as is (numbers, `true`, `false`, `null`).
     pub fn raw(&mut self, text: &str) {
         self.out.push_str(text);
@@ -130,39 +136,49 @@ impl Writer {
         self.string(name);
     }
 
+    // Element writers are called for every field of every struct, present or not: the presence check is
+    // inlined at the call site, the writing itself is out of line (one copy per type, not per field).
+
     /// A plain string element without extensions.
-    #[inline(never)]
+    #[inline]
     pub fn plain_string(&mut self, name: &str, value: &Option<String>) {
         if let Some(v) = value {
-            self.key(name, "", "");
-            self.string(v);
+            self.plain_string_at(name, v);
         }
     }
 
-    /// A complex element.
     #[inline(never)]
+    fn plain_string_at(&mut self, name: &str, value: &str) {
+        self.key(name, "", "");
+        self.string(value);
+    }
+
+    /// A complex element.
+    #[inline]
     pub fn complex<T: FhirJson>(&mut self, name: &str, value: &Option<T>) {
         if let Some(v) = value {
-            self.key(name, "", "");
-            v.write_json(self);
+            self.complex_parts(name, "", v);
         }
     }
 
     /// A boxed complex element.
-    #[inline(never)]
+    #[inline]
     pub fn boxed<T: FhirJson>(&mut self, name: &str, value: &Option<Box<T>>) {
         if let Some(v) = value {
-            self.key(name, "", "");
-            v.write_json(self);
+            self.complex_parts(name, "", v.as_ref());
         }
     }
 
     /// A list of complex elements (nothing when empty).
-    #[inline(never)]
+    #[inline]
     pub fn complex_list<T: FhirJson>(&mut self, name: &str, values: &[T]) {
-        if values.is_empty() {
-            return;
+        if !values.is_empty() {
+            self.complex_items(name, values);
         }
+    }
+
+    #[inline(never)]
+    fn complex_items<T: FhirJson>(&mut self, name: &str, values: &[T]) {
         self.key(name, "", "");
         self.begin_array();
         for v in values {
@@ -173,7 +189,7 @@ impl Writer {
     }
 
     /// A choice element (`valueQuantity`, `valueString` + `_valueString`...).
-    #[inline(never)]
+    #[inline]
     pub fn choice<C: Choice>(&mut self, name: &str, value: &Option<C>) {
         if let Some(v) = value {
             v.write_variant(self, name);
@@ -188,7 +204,7 @@ impl Writer {
     }
 
     /// A primitive element: `"name": value` and, when it has an id or extensions, `"_name": {...}`.
-    #[inline(never)]
+    #[inline]
     pub fn primitive<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, value: &Option<Primitive<T, E>>) {
         if let Some(p) = value {
             self.primitive_parts(name, "", p);
@@ -218,11 +234,15 @@ impl Writer {
     }
 
     /// A list of plain strings (DSTU2 `fhir_comments`), nothing when empty.
-    #[inline(never)]
+    #[inline]
     pub fn plain_string_list(&mut self, name: &str, values: &[String]) {
-        if values.is_empty() {
-            return;
+        if !values.is_empty() {
+            self.plain_string_items(name, values);
         }
+    }
+
+    #[inline(never)]
+    fn plain_string_items(&mut self, name: &str, values: &[String]) {
         self.key(name, "", "");
         self.begin_array();
         for v in values {
@@ -233,8 +253,15 @@ impl Writer {
     }
 
     /// A list of primitives, with `null` where an item has only extensions, and the aligned `_name` list.
-    #[inline(never)]
+    #[inline]
     pub fn primitive_list<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, values: &[Primitive<T, E>]) {
+        if !values.is_empty() {
+            self.primitive_items(name, values);
+        }
+    }
+
+    #[inline(never)]
+    fn primitive_items<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, values: &[Primitive<T, E>]) {
         if values.iter().any(|p| p.value.is_some()) {
             self.key(name, "", "");
             self.begin_array();
