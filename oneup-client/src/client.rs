@@ -82,6 +82,13 @@ impl OneUpClient {
     }
 }
 
+/// `base` with the path template (`/fhir/{version}`) appended, `{version}` replaced by `version`.
+pub(crate) fn base_with_path(base: &Url, template: &str, version: &str) -> Url {
+    let path = template.replace("{version}", version);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    join(base, &segments)
+}
+
 /// `base` with `segments` appended (each percent-encoded as one path segment).
 pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
     let mut url = base.clone();
@@ -104,7 +111,9 @@ pub struct ClientBuilder {
     analytics_base: String,
     system_search_base: String,
     fhir_path: String,
+    bulk_path: String,
     timeout: Duration,
+    download_timeout: Duration,
     connect_timeout: Duration,
     max_response_bytes: u64,
     retry: RetryPolicy,
@@ -126,7 +135,9 @@ impl ClientBuilder {
             analytics_base: defaults::ANALYTICS_BASE.into(),
             system_search_base: defaults::SYSTEM_SEARCH_BASE.into(),
             fhir_path: defaults::FHIR_PATH.into(),
+            bulk_path: defaults::BULK_PATH.into(),
             timeout: Duration::from_secs(30),
+            download_timeout: Duration::from_secs(30 * 60),
             connect_timeout: Duration::from_secs(10),
             max_response_bytes: 32 * 1024 * 1024,
             retry: RetryPolicy::default(),
@@ -169,6 +180,19 @@ impl ClientBuilder {
     /// (`/r4`, `/dstu2`); the API reference also uses `/fhir/{version}`; a single-version server may be `/fhir`.
     pub fn fhir_path(mut self, path: impl Into<String>) -> Self {
         self.fhir_path = path.into();
+        self
+    }
+    /// The bulk-data base path below the analytics host; `{version}` stands for the version's name and
+    /// `$export` is appended. Default `/bulk-data/{version}` (1upHealth); a standard FHIR server serves
+    /// `$export` at its FHIR base (e.g. `/fhir`).
+    pub fn bulk_path(mut self, path: impl Into<String>) -> Self {
+        self.bulk_path = path.into();
+        self
+    }
+    /// Time allowed to download one bulk-data file, body included (default 30 min): files are read piece by
+    /// piece, so this only bounds a stalled or endless download.
+    pub fn download_timeout(mut self, timeout: Duration) -> Self {
+        self.download_timeout = timeout;
         self
     }
     /// Time allowed for one attempt of a request, body included (default 30 s).
@@ -233,8 +257,10 @@ impl ClientBuilder {
             }
             Ok(url)
         };
-        if !self.fhir_path.starts_with('/') || self.fhir_path.contains(['?', '#']) {
-            return Err(Error::Config(format!("the FHIR path `{}` must be a path starting with `/`", self.fhir_path)));
+        for (what, path) in [("FHIR path", &self.fhir_path), ("bulk-data path", &self.bulk_path)] {
+            if !path.starts_with('/') || path.contains(['?', '#']) {
+                return Err(Error::Config(format!("the {what} `{path}` must be a path starting with `/`")));
+            }
         }
         if self.max_count == 0 || self.max_pages == 0 || self.max_response_bytes == 0 {
             return Err(Error::Config("max_count, max_pages and max_response_bytes must be above 0".into()));
@@ -251,7 +277,9 @@ impl ClientBuilder {
             analytics_base: url("the analytics base", &self.analytics_base)?,
             system_search_base: url("the system-search base", &self.system_search_base)?,
             fhir_path: self.fhir_path,
+            bulk_path: self.bulk_path,
             timeout: self.timeout,
+            download_timeout: self.download_timeout,
             connect_timeout: self.connect_timeout,
             max_response_bytes: self.max_response_bytes,
             retry: self.retry,

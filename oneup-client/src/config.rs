@@ -16,6 +16,8 @@ pub mod defaults {
     pub const SYSTEM_SEARCH_BASE: &str = "https://system-search.1up.health";
     /// FHIR base path below the API host; `{version}` is replaced by the version's name (`r4`, `dstu2`).
     pub const FHIR_PATH: &str = "/{version}";
+    /// Bulk-data base path below the analytics host; `$export` is appended to it.
+    pub const BULK_PATH: &str = "/bulk-data/{version}";
 }
 
 /// When and how often an idempotent request is tried again.
@@ -74,7 +76,9 @@ pub struct Config {
     pub(crate) analytics_base: Url,
     pub(crate) system_search_base: Url,
     pub(crate) fhir_path: String,
+    pub(crate) bulk_path: String,
     pub(crate) timeout: Duration,
+    pub(crate) download_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_response_bytes: u64,
     pub(crate) retry: RetryPolicy,
@@ -110,6 +114,14 @@ impl Config {
     /// The FHIR base path template (`/{version}`, `/fhir/{version}`, `/fhir`).
     pub fn fhir_path(&self) -> &str {
         &self.fhir_path
+    }
+    /// The bulk-data base path template (`/bulk-data/{version}`; `/fhir` for a standard server).
+    pub fn bulk_path(&self) -> &str {
+        &self.bulk_path
+    }
+    /// Time allowed to download one bulk-data file.
+    pub fn download_timeout(&self) -> Duration {
+        self.download_timeout
     }
     /// Total time allowed for one attempt of a request, body included.
     pub fn timeout(&self) -> Duration {

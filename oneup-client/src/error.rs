@@ -106,6 +106,43 @@ impl fmt::Display for PagingStop {
     }
 }
 
+/// Why the redirect back from an authorization server was not accepted (see
+/// [`Payer::complete`](crate::Payer::complete)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthorizationProblem {
+    /// The `state` in the redirect is not the one sent: the redirect may be forged (CSRF); the code is not used.
+    StateMismatch,
+    /// The redirect has no `state` although one was sent.
+    MissingState,
+    /// The redirect has neither a `code` nor an `error`.
+    MissingCode,
+    /// The redirect URL cannot be read, or is not at the app's `redirect_uri`.
+    NotTheRedirect(String),
+    /// The authorization server (or the member) refused: the redirect carries `error`.
+    Denied {
+        /// The OAuth2 error code, e.g. `access_denied`.
+        error: String,
+        /// `error_description`, when sent.
+        description: Option<String>,
+    },
+}
+
+impl fmt::Display for AuthorizationProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthorizationProblem::StateMismatch => {
+                f.write_str("the `state` of the redirect is not the one sent; the code was not used")
+            }
+            AuthorizationProblem::MissingState => f.write_str("the redirect has no `state` although one was sent"),
+            AuthorizationProblem::MissingCode => f.write_str("the redirect has neither a `code` nor an `error`"),
+            AuthorizationProblem::NotTheRedirect(why) => write!(f, "not the redirect expected: {why}"),
+            AuthorizationProblem::Denied { error, description: Some(d) } => write!(f, "authorization refused: {error}: {d}"),
+            AuthorizationProblem::Denied { error, description: None } => write!(f, "authorization refused: {error}"),
+        }
+    }
+}
+
 /// Everything that can go wrong. `request` names the call, e.g. `create user (POST http://…/user-management/v1/user)`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -195,6 +232,38 @@ pub enum Error {
         /// The call.
         request: String,
     },
+    /// The redirect back from the authorization server was not accepted (state mismatch, refusal, no code).
+    #[error("{request}: {problem}")]
+    Authorization {
+        /// The step, e.g. `complete payer launch`.
+        request: String,
+        /// What is wrong.
+        problem: AuthorizationProblem,
+    },
+    /// One line of a bulk-data NDJSON file could not be read as a resource. Only that line is lost: the stream
+    /// of the file goes on with the next line.
+    #[error("{file}, line {line}: {message}")]
+    NdjsonLine {
+        /// The file: its resource type and URL (without query).
+        file: String,
+        /// The line number, from 1.
+        line: u64,
+        /// What is wrong with the line, with the FHIR path or JSON position when known.
+        message: String,
+    },
+    /// A bulk-data export was still running when the client stopped waiting for it. The export goes on on the
+    /// server: wait again, or cancel it.
+    #[error("{request}: the export was not complete after {waited:?} ({polls} status polls; last progress: {progress})")]
+    ExportNotReady {
+        /// The status request.
+        request: String,
+        /// How long the client waited.
+        waited: Duration,
+        /// How many times the status was asked for.
+        polls: u32,
+        /// The last `X-Progress` the server sent (empty when none).
+        progress: String,
+    },
     /// A paginated read stopped because following the server's `next` link would be unsafe or endless.
     #[error("{request}: paging stopped: {reason}")]
     Paging {
@@ -230,6 +299,11 @@ impl Error {
         }
     }
 
+    /// Whether this error concerns one NDJSON line only ([`Error::NdjsonLine`]): the stream it came from goes on.
+    pub fn is_line_error(&self) -> bool {
+        matches!(self, Error::NdjsonLine { .. })
+    }
+
     /// The request this error belongs to, when there is one.
     pub fn request(&self) -> Option<&str> {
         match self {
@@ -243,7 +317,10 @@ impl Error {
             | Error::GrantRefused { request, .. }
             | Error::Decode { request, .. }
             | Error::NoRefreshToken { request }
-            | Error::Paging { request, .. } => Some(request),
+            | Error::Paging { request, .. }
+            | Error::Authorization { request, .. }
+            | Error::ExportNotReady { request, .. } => Some(request),
+            Error::NdjsonLine { file, .. } => Some(file),
         }
     }
 }

@@ -7,7 +7,7 @@ use http::header::HeaderName;
 use http::Method;
 use url::Url;
 
-use crate::client::join;
+use crate::client::{base_with_path, join};
 use crate::config::AppChosenId;
 use crate::error::{Error, Outcome, Problem, Result};
 use crate::paging::{Pages, Resources};
@@ -60,9 +60,7 @@ const PREFER: HeaderName = HeaderName::from_static("prefer");
 impl<V: FhirVersion> Fhir<V> {
     pub(crate) fn new(session: Session) -> Self {
         let config = session.client().config();
-        let path = config.fhir_path.replace("{version}", V::NAME);
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let base = join(&config.api_base, &segments);
+        let base = base_with_path(&config.api_base, &config.fhir_path, V::NAME);
         let max_pages = config.max_pages;
         Fhir { session, base, max_pages, _version: PhantomData }
     }
@@ -105,14 +103,7 @@ impl<V: FhirVersion> Fhir<V> {
 
     /// Sends `call` with the bearer token; on 401, renews the token once and sends it again.
     pub(crate) async fn send(&self, call: Call) -> Result<Reply> {
-        let transport = self.session.client().transport();
-        let token = self.session.access_token().await?;
-        let reply = transport.send(&call.clone().bearer(&token)?).await?;
-        if reply.status != 401 {
-            return Ok(reply);
-        }
-        let token = self.session.renew_after_rejection(&token, &call.name).await?;
-        transport.send(&call.bearer(&token)?).await
+        self.session.send(call).await
     }
 
     /// Sends and reads a `T` from a successful answer.
@@ -126,11 +117,7 @@ impl<V: FhirVersion> Fhir<V> {
 
     /// An error answer as [`Error::Status`], with its `OperationOutcome` when the body is one.
     pub(crate) fn status_error(&self, reply: &Reply) -> Error {
-        let problem = match outcome_in::<V>(reply) {
-            Some(outcome) => Problem::OperationOutcome(Outcome::new::<V>(outcome)),
-            None => reply.plain_problem(),
-        };
-        reply.status_error(problem)
+        fhir_status_error::<V>(reply)
     }
 
     /// `GET {base}/{type}/{id}`.
@@ -316,23 +303,38 @@ pub(crate) fn read_fhir<T: FhirJson>(reply: &Reply, strict: bool) -> Result<T> {
     if text.trim().is_empty() {
         return Err(reply.decode_error(format!("the answer has no body; a {} was expected", T::TYPE_NAME)));
     }
+    read_fhir_text(text, strict).map_err(|message| reply.decode_error(message))
+}
+
+/// Reads one FHIR JSON text as a `T` (see [`read_fhir`]); the error is the message of the first problem that
+/// makes the text unusable.
+pub(crate) fn read_fhir_text<T: FhirJson>(text: &str, strict: bool) -> std::result::Result<T, String> {
     if strict {
-        return T::from_json(text).map_err(|e| reply.decode_error(e.to_string()));
+        return T::from_json(text).map_err(|e| e.to_string());
     }
-    let read = T::from_json_lenient(text).map_err(|e| reply.decode_error(e.to_string()))?;
+    let read = T::from_json_lenient(text).map_err(|e| e.to_string())?;
     // `Patient.resourceType` (another type than asked for) or `Resource` (a type not compiled in), not nested.
     let at_root = |path: &str| match path.split_once('.') {
         None => !path.contains('['),
         Some((root, rest)) => rest == "resourceType" && !root.contains('['),
     };
     if let Some(wrong) = read.issues.iter().find(|i| i.kind == IssueKind::UnknownResourceType && at_root(&i.path)) {
-        return Err(reply.decode_error(wrong.to_string()));
+        return Err(wrong.to_string());
     }
     if !read.issues.is_empty() {
         let paths: Vec<&str> = read.issues.iter().take(5).map(|i| i.path.as_str()).collect();
         tracing::warn!(count = read.issues.len(), paths = ?paths, "the answer has elements this model could not take as they are");
     }
     Ok(read.value)
+}
+
+/// An error answer as [`Error::Status`], with its version-`V` `OperationOutcome` when the body is one.
+pub(crate) fn fhir_status_error<V: FhirVersion>(reply: &Reply) -> Error {
+    let problem = match outcome_in::<V>(reply) {
+        Some(outcome) => Problem::OperationOutcome(Outcome::new::<V>(outcome)),
+        None => reply.plain_problem(),
+    };
+    reply.status_error(problem)
 }
 
 /// The body's `OperationOutcome`, when it is one.

@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bulk;
 mod client;
 mod config;
 mod error;
@@ -40,9 +41,13 @@ mod tokens;
 mod transport;
 mod users;
 
+pub use bulk::{
+    is_resource_type, Bulk, ExportEvents, ExportJob, ExportRequest, ExportStatus, Manifest, NdjsonStream, OutputFile,
+    PollPolicy, Progress,
+};
 pub use client::{ClientBuilder, OneUpClient};
 pub use config::{defaults, AppChosenId, Config, RetryPolicy};
-pub use error::{Error, Outcome, PagingStop, Problem, Result};
+pub use error::{AuthorizationProblem, Error, Outcome, PagingStop, Problem, Result};
 pub use fhir::Fhir;
 pub use paging::{Pages, Resources};
 pub use search::SearchParams;

@@ -5,11 +5,13 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 use tokio::sync::Mutex;
 
+use crate::bulk::Bulk;
 use crate::client::OneUpClient;
 use crate::error::{Error, Result};
 use crate::fhir::Fhir;
 use crate::secret::Secret;
 use crate::tokens::Tokens;
+use crate::transport::{Call, Opened, Reply};
 use fhir_models::FhirVersion;
 
 type RotationHook = Arc<dyn Fn(&Tokens) + Send + Sync>;
@@ -72,6 +74,11 @@ impl Session {
         Fhir::new(self.clone())
     }
 
+    /// Bulk-data `$export` of version `V` with this session's token.
+    pub fn bulk<V: FhirVersion>(&self) -> Bulk<V> {
+        Bulk::new(self.clone())
+    }
+
     /// A copy of the current tokens.
     pub async fn tokens(&self) -> Tokens {
         self.inner.tokens.lock().await.clone()
@@ -86,6 +93,31 @@ impl Session {
             self.refresh_locked(&mut tokens).await?;
         }
         Ok(tokens.access_token.clone())
+    }
+
+    /// Sends `call` with the bearer token and reads the answer; on 401, renews the token once and sends again.
+    pub(crate) async fn send(&self, call: Call) -> Result<Reply> {
+        let transport = self.client().transport();
+        let token = self.access_token().await?;
+        let reply = transport.send(&call.clone().bearer(&token)?).await?;
+        if reply.status != 401 {
+            return Ok(reply);
+        }
+        let token = self.renew_after_rejection(&token, &call.name).await?;
+        transport.send(&call.bearer(&token)?).await
+    }
+
+    /// Like [`send`](Session::send), but hands the answer back before its body is read.
+    pub(crate) async fn open(&self, call: Call) -> Result<Opened> {
+        let transport = self.client().transport();
+        let token = self.access_token().await?;
+        let opened = transport.open(&call.clone().bearer(&token)?).await?;
+        if opened.status != 401 {
+            return Ok(opened);
+        }
+        drop(opened);
+        let token = self.renew_after_rejection(&token, &call.name).await?;
+        transport.open(&call.bearer(&token)?).await
     }
 
     /// Refreshes now, whatever the expiry.

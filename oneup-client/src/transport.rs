@@ -27,13 +27,15 @@ pub(crate) struct Call {
     pub headers: HeaderMap,
     pub body: Option<Vec<u8>>,
     pub idempotent: bool,
+    /// A timeout for this request instead of the client's (bulk-data downloads take longer).
+    pub timeout: Option<Duration>,
 }
 
 impl Call {
     pub fn new(label: impl fmt::Display, method: Method, url: Url) -> Self {
         let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS);
         let name = format!("{label} ({method} {})", display_url(&url));
-        Call { name, method, url, headers: HeaderMap::new(), body: None, idempotent }
+        Call { name, method, url, headers: HeaderMap::new(), body: None, idempotent, timeout: None }
     }
 
     pub fn header(mut self, name: HeaderName, value: &'static str) -> Self {
@@ -155,9 +157,51 @@ fn retryable_status(status: StatusCode) -> bool {
 
 /// How one attempt ended, before retry decisions.
 enum Attempt {
-    Answered(Reply),
+    Answered(reqwest::Response),
     ConnectFailed(reqwest::Error),
     Failed(Error),
+}
+
+/// An answer whose status and headers have arrived and whose body has not been read yet: what
+/// [`Transport::open`] hands back so that large bodies (bulk-data files) can be read piece by piece.
+pub(crate) struct Opened {
+    pub request: String,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub response: reqwest::Response,
+    /// The timeout in force for this request (for errors raised while reading the body).
+    pub timeout: Duration,
+}
+
+impl Opened {
+    /// The next piece of the body (`None` at its end), with read errors typed.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>> {
+        match self.response.chunk().await {
+            Ok(chunk) => Ok(chunk),
+            Err(e) if e.is_timeout() => Err(Error::Timeout { request: self.request.clone(), timeout: self.timeout }),
+            Err(e) => Err(Error::Transport {
+                request: self.request.clone(),
+                what: "the answer's body was cut short",
+                source: e.without_url(),
+            }),
+        }
+    }
+
+    /// Reads the whole body, at most `limit` bytes.
+    pub async fn read_all(mut self, limit: u64) -> Result<Reply> {
+        if self.response.content_length().is_some_and(|len| len > limit) {
+            return Err(Error::ResponseTooLarge { request: self.request, limit });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = self.chunk().await? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(Error::ResponseTooLarge { request: self.request, limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Reply { request: self.request, status: self.status, headers: self.headers, body })
+    }
+
 }
 
 /// The HTTP client shared by every call of a [`OneUpClient`](crate::OneUpClient).
@@ -187,37 +231,63 @@ impl Transport {
     /// Sends `call`, retrying as the policy allows, and reads the whole answer (any status).
     pub async fn send(&self, call: &Call) -> Result<Reply> {
         let span = tracing::debug_span!("oneup_request", request = %call.name);
-        self.send_inner(call).instrument(span).await
+        async {
+            let started = Instant::now();
+            let opened = self.open_inner(call).await?;
+            let reply = opened.read_all(self.cfg.max_response_bytes).await;
+            match &reply {
+                Ok(reply) => tracing::debug!(
+                    status = reply.status.as_u16(),
+                    bytes = reply.body.len(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "answered"
+                ),
+                Err(error) => tracing::debug!(error = %error, "failed"),
+            }
+            reply
+        }
+        .instrument(span)
+        .await
     }
 
-    async fn send_inner(&self, call: &Call) -> Result<Reply> {
+    /// Sends `call`, retrying as the policy allows, and hands back the answer once its status and headers have
+    /// arrived; the body is left to the caller (see [`Opened::chunk`]).
+    pub async fn open(&self, call: &Call) -> Result<Opened> {
+        let span = tracing::debug_span!("oneup_request", request = %call.name);
+        self.open_inner(call).instrument(span).await
+    }
+
+    async fn open_inner(&self, call: &Call) -> Result<Opened> {
         let policy = &self.cfg.retry;
+        let timeout = call.timeout.unwrap_or(self.cfg.timeout);
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            let started = Instant::now();
-            let attempt = self.attempt(call).await;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let attempt = self.attempt(call, timeout).await;
             let may_retry = call.idempotent && attempts <= policy.max_retries;
             let backoff = policy
                 .initial_backoff
                 .saturating_mul(1u32 << (attempts - 1).min(16))
                 .min(policy.max_backoff);
             match attempt {
-                Attempt::Answered(reply) => {
-                    tracing::debug!(status = reply.status.as_u16(), bytes = reply.body.len(), elapsed_ms, attempts, "answered");
-                    if !(may_retry && retryable_status(reply.status)) {
-                        return Ok(reply);
+                Attempt::Answered(mut response) => {
+                    let status = response.status();
+                    let headers = std::mem::take(response.headers_mut());
+                    let opened = Opened { request: call.name.clone(), status, headers, response, timeout };
+                    if !(may_retry && retryable_status(status)) {
+                        return Ok(opened);
                     }
-                    let wait = match reply.retry_after() {
+                    let retry_after = opened.headers.get(RETRY_AFTER).and_then(|v| parse_retry_after(v.to_str().ok()?));
+                    let wait = match retry_after {
                         Some(wait) if wait > policy.max_retry_after => {
-                            tracing::warn!(status = reply.status.as_u16(), retry_after_s = wait.as_secs(), "Retry-After is longer than allowed; not retrying");
-                            return Ok(reply);
+                            tracing::warn!(status = status.as_u16(), retry_after_s = wait.as_secs(), "Retry-After is longer than allowed; not retrying");
+                            return Ok(opened);
                         }
                         Some(wait) => wait,
                         None => backoff,
                     };
-                    tracing::warn!(status = reply.status.as_u16(), wait_ms = wait.as_millis() as u64, attempts, "retrying");
+                    drop(opened);
+                    tracing::warn!(status = status.as_u16(), wait_ms = wait.as_millis() as u64, attempts, "retrying");
                     tokio::time::sleep(wait).await;
                 }
                 Attempt::ConnectFailed(source) => {
@@ -228,52 +298,26 @@ impl Transport {
                     tokio::time::sleep(backoff).await;
                 }
                 Attempt::Failed(error) => {
-                    tracing::debug!(error = %error, elapsed_ms, "failed");
+                    tracing::debug!(error = %error, "failed");
                     return Err(error);
                 }
             }
         }
     }
 
-    async fn attempt(&self, call: &Call) -> Attempt {
-        let mut request = self.http.request(call.method.clone(), call.url.clone()).headers(call.headers.clone());
+    async fn attempt(&self, call: &Call, timeout: Duration) -> Attempt {
+        let mut request = self
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .headers(call.headers.clone())
+            .timeout(timeout);
         if let Some(body) = &call.body {
             request = request.body(body.clone());
         }
-        let mut response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return Attempt::from_send_error(call, e.without_url(), self.cfg.timeout),
-        };
-        let limit = self.cfg.max_response_bytes;
-        let too_large = || Error::ResponseTooLarge { request: call.name.clone(), limit };
-        if response.content_length().is_some_and(|len| len > limit) {
-            return Attempt::Failed(too_large());
+        match request.send().await {
+            Ok(response) => Attempt::Answered(response),
+            Err(e) => Attempt::from_send_error(call, e.without_url(), timeout),
         }
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if (body.len() + chunk.len()) as u64 > limit {
-                        return Attempt::Failed(too_large());
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) if e.is_timeout() => {
-                    return Attempt::Failed(Error::Timeout { request: call.name.clone(), timeout: self.cfg.timeout })
-                }
-                Err(e) => {
-                    return Attempt::Failed(Error::Transport {
-                        request: call.name.clone(),
-                        what: "the answer's body was cut short",
-                        source: e.without_url(),
-                    })
-                }
-            }
-        }
-        Attempt::Answered(Reply { request: call.name.clone(), status, headers, body })
     }
 }
 
