@@ -31,9 +31,11 @@
 mod bulk;
 mod client;
 mod config;
+mod connect;
 mod error;
 mod fhir;
 mod paging;
+mod payer;
 mod search;
 mod secret;
 mod session;
@@ -46,10 +48,15 @@ pub use bulk::{
     PollPolicy, Progress,
 };
 pub use client::{ClientBuilder, OneUpClient};
+pub use connect::{
+    ClinicalSystemFilter, Connect, ConnectLink, HealthSystem, Provider, SystemId, SystemSearch, SystemSummary,
+    SYSTEM_SEARCH_PAGE,
+};
 pub use config::{defaults, AppChosenId, Config, RetryPolicy};
 pub use error::{AuthorizationProblem, Error, Outcome, PagingStop, Problem, Result};
 pub use fhir::Fhir;
 pub use paging::{Pages, Resources};
+pub use payer::{LaunchRequest, Payer, PayerBuilder, PayerFhir, PayerSession, DEFAULT_PAYER_SCOPE};
 pub use search::SearchParams;
 pub use secret::{AppCredentials, Secret};
 pub use session::Session;

@@ -10,7 +10,7 @@ use oauth2::basic::{
 };
 use oauth2::{
     AsyncHttpClient, AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet, ExtraTokenFields,
-    PkceCodeVerifier, RefreshToken, RequestTokenError, StandardRevocableToken, StandardTokenResponse,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, StandardRevocableToken, StandardTokenResponse,
     TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
@@ -106,6 +106,26 @@ impl OneUpClient {
             .grants()
             .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
             .set_pkce_verifier(PkceCodeVerifier::new(code_verifier.expose().to_owned()));
+        let label = "exchange authorization code";
+        self.finish_grant(label, request.request_async(&self.grant_http(label)).await)
+    }
+
+    /// The code exchange of a SMART launch: `code`, the PKCE `code_verifier` and the `redirect_uri` the
+    /// authorization request named (RFC 6749 §4.1.3 asks for it again), with the app's keys.
+    pub(crate) async fn exchange_launch_code(
+        &self,
+        code: &Secret,
+        code_verifier: &Secret,
+        redirect_uri: Option<&Url>,
+    ) -> Result<Tokens> {
+        let mut request = self
+            .grants()
+            .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(code_verifier.expose().to_owned()));
+        let redirect = redirect_uri.map(|u| RedirectUrl::from_url(u.clone()));
+        if let Some(redirect) = &redirect {
+            request = request.set_redirect_uri(std::borrow::Cow::Borrowed(redirect));
+        }
         let label = "exchange authorization code";
         self.finish_grant(label, request.request_async(&self.grant_http(label)).await)
     }

@@ -46,11 +46,16 @@ impl From<&str> for OneUpUserId {
 
 impl<'de> Deserialize<'de> for OneUpUserId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::String(s) => Ok(OneUpUserId(s)),
-            Value::Number(n) => Ok(OneUpUserId(n.to_string())),
-            other => Err(serde::de::Error::custom(format!("a user id must be a number or a string, not {other}"))),
-        }
+        number_or_string(d, "a user id").map(OneUpUserId)
+    }
+}
+
+/// An id that 1upHealth sends as a number in some answers and as a string in others, as text.
+pub(crate) fn number_or_string<'de, D: Deserializer<'de>>(d: D, what: &str) -> std::result::Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!("{what} must be a number or a string, not {other}"))),
     }
 }
 
