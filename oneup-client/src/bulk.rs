@@ -635,6 +635,9 @@ impl<V: FhirVersion, T: FhirJson + Send + 'static> Lines<V, T> {
             let unread = &self.buf[self.start..];
             if let Some(offset) = unread[self.scanned..].iter().position(|&b| b == b'\n') {
                 let end = self.start + self.scanned + offset;
+                if (end - self.start) as u64 > self.max_line {
+                    return Some((Err(self.line_too_long()), self));
+                }
                 let item = self.take_line(self.start, end);
                 self.start = end + 1;
                 self.scanned = 0;
@@ -651,9 +654,7 @@ impl<V: FhirVersion, T: FhirJson + Send + 'static> Lines<V, T> {
                 return self.take_line(start, end).map(|item| (item, self));
             }
             if self.scanned as u64 > self.max_line {
-                self.done = true;
-                let error = Error::ResponseTooLarge { request: format!("{}, line {}", self.file, self.line + 1), limit: self.max_line };
-                return Some((Err(error), self));
+                return Some((Err(self.line_too_long()), self));
             }
             // Keep only the unread part, then read the next piece.
             self.buf.drain(..self.start);
@@ -686,6 +687,12 @@ impl<V: FhirVersion, T: FhirJson + Send + 'static> Lines<V, T> {
         let limit = self.session.client().config().max_response_bytes;
         let reply = opened.read_all(limit).await?;
         Err(fhir_status_error::<V>(&reply))
+    }
+
+    /// The line being read is longer than the cap: the stream ends.
+    fn line_too_long(&mut self) -> Error {
+        self.done = true;
+        Error::ResponseTooLarge { request: format!("{}, line {}", self.file, self.line + 1), limit: self.max_line }
     }
 
     /// Reads line `buf[start..end]` (its number is counted here); `None` for a blank line.
