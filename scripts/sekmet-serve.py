@@ -12,6 +12,8 @@ The tests get their tokens from a separate OAuth2 server (oauth2-mock-server), w
 its keys at /jwks. With --jwks-url this launcher makes SEKMET a resource server of that issuer, as a real
 deployment would be: a bearer JWT is checked against the issuer's JWKS (signature, `iss`, `exp`); an expired one
 is refused with 401 and an OperationOutcome (code `expired`), exactly as SEKMET refuses its own expired tokens.
+The same check guards SEKMET's bulk-data routes (`$export` status polling and the NDJSON files), whose manifest
+then says `requiresAccessToken: true`.
 Without --jwks-url SEKMET's own checks apply unchanged.
 """
 from __future__ import annotations
@@ -36,6 +38,7 @@ def main() -> int:
     import jwt
     import uvicorn
     from sekmet.config import Settings, set_settings
+    from sekmet.bulk import server as bulk_server
     from sekmet.fhir import router as fhir_router
     from sekmet.fhir.common import FhirError
     from sekmet.main import create_app
@@ -79,6 +82,7 @@ def main() -> int:
                 raise FhirError(401, f"Invalid access token: {e}", "login", headers=challenge)
 
         fhir_router.check_request = check_request  # the name the /fhir route calls on every request
+        bulk_server.check_request = check_request  # and the bulk-data status and file routes
 
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))

@@ -114,12 +114,15 @@ pub fn split_base(base_url: &str) -> (String, String) {
 }
 
 /// A client of the app `CLIENT_ID` for these servers: the API and FHIR path from SEKMET's base URL, the token
-/// endpoint of the OAuth2 server, app-chosen ids by PUT (SEKMET assigns its own ids on POST).
+/// endpoint of the OAuth2 server, bulk data at SEKMET's FHIR base, app-chosen ids by PUT (SEKMET assigns its own ids on POST).
 pub fn client_for(fhir: &Server, auth: &Server) -> oneup_client::OneUpClient {
     let (api, path) = split_base(&fhir.get("base_url"));
     oneup_client::OneUpClient::builder(oneup_client::AppCredentials::new(super::CLIENT_ID, super::CLIENT_SECRET))
-        .api_base(api)
-        .fhir_path(path)
+        .api_base(&api)
+        .fhir_path(&path)
+        // SEKMET serves `$export` at its FHIR base, on the same origin.
+        .analytics_base(api)
+        .bulk_path(path)
         .token_url(auth.get("token_url"))
         .app_chosen_id(oneup_client::AppChosenId::Put)
         .build()
