@@ -1,7 +1,7 @@
 // Start oauth2-mock-server 9.3.0 (installed into .test-servers by scripts/install-test-servers.sh) on 127.0.0.1
 // for the oneup-client integration tests.
 //
-//   node scripts/oauth2-mock-server.mjs [--port 0] [--code-token-ttl SECONDS] [--user-management]
+//   node scripts/oauth2-mock-server.mjs [--port 0] [--code-token-ttl SECONDS] [--user-management] [--connect]
 //
 // Port 0 lets the OS choose a free port. Once it serves, one JSON line is printed on stdout:
 //   {"issuer": "http://127.0.0.1:PORT", "token_url": ".../token", "authorize_url": ".../authorize", "jwks_url": ...}
@@ -12,7 +12,12 @@
 // --user-management adds a small in-memory stand-in for 1upHealth's user-management API on the same server
 // (there is no local 1upHealth): POST/GET/PUT /user-management/v1/user and POST /user-management/v1/user/auth-code,
 // with the answer shapes of the 1upHealth guides. The codes it hands out are accepted by this server's /token, as
-// 1upHealth's codes are by its token endpoint. Everything else is the package's own behaviour:
+// 1upHealth's codes are by its token endpoint.
+// --connect adds a stand-in for 1upHealth's connect and health-system search endpoints, with a few sample systems
+// (bearer token required, as 1upHealth does): GET /connect (the iframe page), GET /connect/system/provider/search
+// (a Bundle of Organizations with a logo extension), GET /connect/system/clinical (health_systems_only, name),
+// and POST /api/search?offset=N (pages of 20). The connect link itself leads to a real health system's login, which
+// has no local stand-in. Everything else is the package's own behaviour:
 // authorization code with PKCE, refresh tokens, RS256 JWTs verifiable at /jwks.
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -38,7 +43,7 @@ const opt = (name, fallback) => {
 const port = Number.parseInt(opt('--port', '0'), 10);
 const codeTokenTtl = Number.parseInt(opt('--code-token-ttl', '3600'), 10);
 if (!Number.isInteger(port) || !Number.isInteger(codeTokenTtl)) {
-  console.error('usage: oauth2-mock-server.mjs [--port N] [--code-token-ttl SECONDS] [--user-management]');
+  console.error('usage: oauth2-mock-server.mjs [--port N] [--code-token-ttl SECONDS] [--user-management] [--connect]');
   process.exit(2);
 }
 
@@ -51,6 +56,9 @@ server.service.on(Events.BeforeTokenSigning, (token, req) => {
 });
 if (args.includes('--user-management')) {
   addUserManagement(server.service);
+}
+if (args.includes('--connect')) {
+  addConnect(server.service);
 }
 await server.start(port, '127.0.0.1');
 const address = server.address();
@@ -111,5 +119,54 @@ function addUserManagement(service) {
     entry[1].app_user_id = f.app_user_id;
     users.set(f.app_user_id, entry[1]);
     send(res, 200, { oneUpUserId: entry[1].oneup_user_id, success: true });
+  });
+}
+
+function addConnect(service) {
+  const systems = Array.from({ length: 45 }, (_, i) => ({
+    id: 4700 + i,
+    name: i === 6 ? 'Epic Sandbox' : `Sample Health System ${i}`,
+    address: `${100 + i} Main St Ann Arbor MI 48109`,
+  }));
+  systems.push({ id: 4894, name: 'Michigan Medicine', address: '1500 E Medical Center Dr Ann Arbor MI 48109' });
+  const send = (res, status, body, type = 'application/json') => {
+    res.statusCode = status;
+    res.setHeader('Content-Type', type);
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+  const authorized = (req, res) => {
+    if (/^Bearer \S+/.test(req.headers.authorization ?? '')) return true;
+    send(res, 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login', diagnostics: 'a bearer token is required' }] });
+    return false;
+  };
+  const organization = (s) => ({
+    resourceType: 'Organization',
+    id: String(s.id),
+    identifier: [{ system: 'https://api.1up.health/connect/system', value: String(s.id) }],
+    name: s.name,
+    address: [{ text: s.address }],
+    extension: [{ url: 'https://1up.health/fhir/StructureDefinition/logo', valueUrl: `https://cdn.example/logos/${s.id}.png` }],
+  });
+  service.addRoute('GET', '/connect', (req, res) => {
+    send(res, 200, '<!doctype html><title>Connect your health records</title><p>Pick your health system.</p>', 'text/html');
+  });
+  service.addRoute('GET', '/connect/system/provider/search', (req, res) => {
+    if (!authorized(req, res)) return;
+    const q = String(req.query.query ?? '').toLowerCase();
+    const found = systems.filter((s) => s.name.toLowerCase().includes(q) || s.address.toLowerCase().includes(q));
+    send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: found.length, entry: found.map((s) => ({ resource: organization(s) })) }, 'application/fhir+json');
+  });
+  service.addRoute('GET', '/connect/system/clinical', (req, res) => {
+    if (!authorized(req, res)) return;
+    const name = req.query.name ? String(req.query.name).toLowerCase() : null;
+    const list = systems
+      .filter((s) => !name || s.name.toLowerCase().includes(name))
+      .map((s) => ({ id: s.id, name: s.name, resource_url: `https://fhir.example/${s.id}/r4`, api_version: 'r4', status: 'online', logo: `https://cdn.example/logos/${s.id}.png`, locations: [{ name: s.name, address: s.address }] }));
+    send(res, 200, list);
+  });
+  service.addRoute('POST', '/api/search', (req, res) => {
+    if (!authorized(req, res)) return;
+    const offset = Number.parseInt(String(req.query.offset ?? '0'), 10) || 0;
+    send(res, 200, systems.slice(offset, offset + 20));
   });
 }

@@ -365,9 +365,11 @@ impl PayerSession {
         PayerFhir { fhir: self.session.fhir::<R4>() }
     }
 
-    /// The underlying session (tokens, refresh, rotation hook).
-    pub fn session(&self) -> &Session {
-        &self.session
+    /// Sets the hook called with every new token pair after a refresh, so the app can store it (see
+    /// [`Session::on_rotation`]).
+    #[must_use]
+    pub fn on_rotation(self, hook: impl Fn(&Tokens) + Send + Sync + 'static) -> Self {
+        PayerSession { session: self.session.on_rotation(hook) }
     }
 
     /// A copy of the current tokens, to store.
