@@ -8,4 +8,4 @@ if [ -z "${FHIR_PACKAGES:-}" ] && [ -d "$root/../shared/fhir-packages" ]; then
   export FHIR_PACKAGES="$root/../shared/fhir-packages"
 fi
 bash scripts/install-test-servers.sh
-cargo test --workspace --all-features --no-fail-fast
+cargo test --workspace --no-fail-fast
