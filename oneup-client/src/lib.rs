@@ -7,6 +7,11 @@
 //!   rotated tokens to the app.
 //! - [`Fhir`]: read, create, update, delete, search, `$everything` and permissions, generic over the FHIR version;
 //!   paginated reads are lazy, bounded [`Stream`](futures_core::Stream)s ([`Pages`], [`Resources`]).
+//! - [`Connect`]: provider search, supported health systems, the system-search stream; [`ConnectLink`] (it
+//!   carries the user's token) and [`OneUpClient::connect_page_url`].
+//! - [`Bulk`]: `$export` (1upHealth's immediate manifest or the standard 202 flow), progress events, cancel, and
+//!   each output file as an [`NdjsonStream`] of typed resources read line by line.
+//! - [`Payer`]: a health plan's SMART standalone launch (state, PKCE S256) and the read-only [`PayerFhir`].
 //!
 //! Transport hygiene: timeouts on by default; only idempotent requests are retried, on 429/502/503/504 and
 //! connection failures, honoring `Retry-After`, a bounded number of times; answers are capped in size; ids are
