@@ -166,39 +166,7 @@ impl Decimal {
 }
 
 fn is_json_number(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let digits = |i: &mut usize| {
-        let s = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i > s
-    };
-    if b.first() == Some(&b'-') {
-        i += 1;
-    }
-    if b.get(i) == Some(&b'0') {
-        i += 1;
-    } else if !digits(&mut i) {
-        return false;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if !digits(&mut i) {
-            return false;
-        }
-    }
-    i == b.len()
+    crate::json::json_number_len(s.as_bytes()) == Ok(s.len())
 }
 
 impl fmt::Display for Decimal {

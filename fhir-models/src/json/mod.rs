@@ -5,6 +5,7 @@ mod reader;
 mod writer;
 
 pub use error::{Issue, IssueKind, Lenient, ParseError};
+pub(crate) use reader::json_number_len;
 pub use reader::{Choice, Reader};
 pub use writer::Writer;
 

@@ -44,6 +44,42 @@ pub trait Choice: Sized {
     fn write_variant(&self, w: &mut super::Writer, name: &str);
 }
 
+/// Length of the JSON number at the start of `b` (the JSON grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
+pub(crate) fn json_number_len(b: &[u8]) -> Result<usize, &'static str> {
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > s
+    };
+    let mut i = 0;
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    if b.get(i) == Some(&b'0') {
+        i += 1;
+    } else if !digits(&mut i) {
+        return Err("invalid number");
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return Err("invalid number: digits must follow the decimal point");
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return Err("invalid number: digits must follow the exponent");
+        }
+    }
+    Ok(i)
+}
+
 pub(crate) fn read_document<T: FhirJson>(src: &str, strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
     let src = src.strip_prefix('\u{feff}').unwrap_or(src);
     let mut r = Reader { src, pos: 0, depth: 0, strict, path: vec![Seg::Name(T::TYPE_NAME)], issues: Vec::new() };
@@ -296,41 +332,14 @@ impl<'a> Reader<'a> {
     fn number_token(&mut self) -> Result<&'a str, ParseError> {
         self.skip_ws();
         let src: &'a str = self.src;
-        let b = src.as_bytes();
         let start = self.pos;
-        let mut i = start;
-        let digits = |i: &mut usize| {
-            let s = *i;
-            while *i < b.len() && b[*i].is_ascii_digit() {
-                *i += 1;
+        match json_number_len(&src.as_bytes()[start..]) {
+            Ok(len) => {
+                self.pos += len;
+                Ok(&src[start..start + len])
             }
-            *i > s
-        };
-        if b.get(i) == Some(&b'-') {
-            i += 1;
+            Err(problem) => Err(self.syntax(problem)),
         }
-        if b.get(i) == Some(&b'0') {
-            i += 1;
-        } else if !digits(&mut i) {
-            return Err(self.syntax("invalid number"));
-        }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            if !digits(&mut i) {
-                return Err(self.syntax("invalid number: digits must follow the decimal point"));
-            }
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            if !digits(&mut i) {
-                return Err(self.syntax("invalid number: digits must follow the exponent"));
-            }
-        }
-        self.pos = i;
-        Ok(&src[start..i])
     }
 
     fn literal(&mut self, word: &str) -> Result<(), ParseError> {
@@ -781,32 +790,33 @@ impl<'a> Reader<'a> {
     }
 
     /// A list of primitives (`"given": ["A", null]`); `null` entries stand for values carried only by extensions.
-    #[inline(never)]
-    pub fn primitive_list<T: PrimitiveValue, E>(
+    #[inline]
+    pub fn primitive_list<T: PrimitiveValue, E: FhirJson>(
         &mut self,
         slot: &mut Vec<Primitive<T, E>>,
         name: &'static str,
     ) -> Result<(), ParseError> {
-        self.with_name(name, |r| {
-            r.read_array(&mut |r, i| {
-                if slot.len() <= i {
-                    slot.resize_with(i + 1, Primitive::default);
-                }
-                if r.is_null()? {
-                    return Ok(());
-                }
-                r.primitive_value(&mut slot[i])
-            })?;
-            Ok(())
-        })
+        self.primitive_items(slot, name, false)
     }
 
     /// The extension list of a list of primitives (`"_given": [null, {...}]`), aligned by index.
-    #[inline(never)]
-    pub fn primitive_list_ext<T, E: FhirJson>(
+    #[inline]
+    pub fn primitive_list_ext<T: PrimitiveValue, E: FhirJson>(
         &mut self,
         slot: &mut Vec<Primitive<T, E>>,
         name: &'static str,
+    ) -> Result<(), ParseError> {
+        self.primitive_items(slot, name, true)
+    }
+
+    /// Either part of a list of primitives: both lists fill the same items by index, in whichever order the
+    /// two keys come.
+    #[inline(never)]
+    fn primitive_items<T: PrimitiveValue, E: FhirJson>(
+        &mut self,
+        slot: &mut Vec<Primitive<T, E>>,
+        name: &'static str,
+        extension_part: bool,
     ) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             r.read_array(&mut |r, i| {
@@ -814,9 +824,12 @@ impl<'a> Reader<'a> {
                     slot.resize_with(i + 1, Primitive::default);
                 }
                 if r.is_null()? {
-                    return Ok(());
+                    Ok(())
+                } else if extension_part {
+                    r.element_ext(&mut slot[i])
+                } else {
+                    r.primitive_value(&mut slot[i])
                 }
-                r.element_ext(&mut slot[i])
             })?;
             Ok(())
         })
