@@ -111,20 +111,15 @@ async fn a_202_202_200_export_reports_progress_honors_a_capped_retry_after_and_e
         .mount(&server)
         .await;
     // Two polls in progress (the second with a Retry-After of an hour, cut to the policy's cap), then done.
-    Mock::given(method("GET"))
-        .and(path(status_path))
-        .respond_with(ResponseTemplate::new(202).insert_header("x-progress", "collecting").insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(status_path))
-        .respond_with(ResponseTemplate::new(202).insert_header("x-progress", "50% complete").insert_header("retry-after", "3600"))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
+    for (progress, retry_after) in [("collecting", "0"), ("50% complete", "3600")] {
+        Mock::given(method("GET"))
+            .and(path(status_path))
+            .respond_with(ResponseTemplate::new(202).insert_header("x-progress", progress).insert_header("retry-after", retry_after))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
     Mock::given(method("GET"))
         .and(path(status_path))
         .and(header("authorization", format!("Bearer {ACCESS}").as_str()))
