@@ -71,29 +71,29 @@ fn read_arms(f: &Field, choices: &[ChoiceDef]) -> TokenStream {
             let arms = c.variants.iter().map(|v| {
                 let key = format!("{json}{}", v.suffix);
                 let suffix = &v.suffix;
-                let main = quote! { #key => r.choice(&mut v.#name, #path, #suffix, false)?, };
+                let main = quote! { #key => r.choice(&mut v.#name, #path, #suffix, false), };
                 if is_primitive(&v.ty) {
                     let ext_key = format!("_{key}");
-                    quote! { #main #ext_key => r.choice(&mut v.#name, #path, #suffix, true)?, }
+                    quote! { #main #ext_key => r.choice(&mut v.#name, #path, #suffix, true), }
                 } else {
                     main
                 }
             });
             quote! { #(#arms)* }
         }
-        (FieldType::PlainString, false) => quote! { #json => r.plain_string(&mut v.#name, #path)?, },
-        (FieldType::PlainString, true) => quote! { #json => r.plain_string_list(&mut v.#name, #path)?, },
+        (FieldType::PlainString, false) => quote! { #json => r.plain_string(&mut v.#name, #path), },
+        (FieldType::PlainString, true) => quote! { #json => r.plain_string_list(&mut v.#name, #path), },
         (t, false) if is_primitive(t) => quote! {
-            #json => r.primitive(&mut v.#name, #path)?,
-            #ext => r.primitive_ext(&mut v.#name, #path)?,
+            #json => r.primitive(&mut v.#name, #path),
+            #ext => r.primitive_ext(&mut v.#name, #path),
         },
         (t, true) if is_primitive(t) => quote! {
-            #json => r.primitive_list(&mut v.#name, #path)?,
-            #ext => r.primitive_list_ext(&mut v.#name, #path)?,
+            #json => r.primitive_list(&mut v.#name, #path),
+            #ext => r.primitive_list_ext(&mut v.#name, #path),
         },
-        (_, true) => quote! { #json => r.complex_list(&mut v.#name, #path)?, },
-        (_, false) if f.boxed => quote! { #json => r.boxed(&mut v.#name, #path)?, },
-        (_, false) => quote! { #json => r.complex(&mut v.#name, #path)?, },
+        (_, true) => quote! { #json => r.complex_list(&mut v.#name, #path), },
+        (_, false) if f.boxed => quote! { #json => r.boxed(&mut v.#name, #path), },
+        (_, false) => quote! { #json => r.complex(&mut v.#name, #path), },
     }
 }
 
@@ -125,7 +125,7 @@ fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &
     let arms = s.fields.iter().map(|f| read_arms(f, choices));
     let writes = s.fields.iter().map(write_stmt);
     let (rt_arm, rt_write) = match &s.resource_type {
-        Some(rt) => (quote! { "resourceType" => r.resource_type(#rt)?, }, quote! { w.resource_type(#rt); }),
+        Some(rt) => (quote! { "resourceType" => r.resource_type(#rt), }, quote! { w.resource_type(#rt); }),
         None => (TokenStream::new(), TokenStream::new()),
     };
     quote! {
@@ -137,12 +137,13 @@ fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &
             const TYPE_NAME: &'static str = #fhir_name;
             fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
                 let mut v = Self::default();
+                // One `?` for the whole match (not one per arm) keeps the generated MIR small.
                 let ok = r.read_object(&mut |r, key| {
                     match key {
                         #rt_arm
                         #(#arms)*
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 })?;
                 Ok(ok.then_some(v))

@@ -59,51 +59,49 @@ impl FhirJson for Account {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Account")?,
+                        "resourceType" => r.resource_type("Account"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "activePeriod" => {
-                            r.complex(&mut v.active_period, "activePeriod")?
-                        }
-                        "currency" => r.complex(&mut v.currency, "currency")?,
-                        "balance" => r.complex(&mut v.balance, "balance")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "activePeriod" => r.complex(&mut v.active_period, "activePeriod"),
+                        "currency" => r.complex(&mut v.currency, "currency"),
+                        "balance" => r.complex(&mut v.balance, "balance"),
                         "coveragePeriod" => {
-                            r.complex(&mut v.coverage_period, "coveragePeriod")?
+                            r.complex(&mut v.coverage_period, "coveragePeriod")
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "owner" => r.complex(&mut v.owner, "owner")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "owner" => r.complex(&mut v.owner, "owner"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -51,37 +51,37 @@ impl FhirJson for AuditEvent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("AuditEvent")?,
+                        "resourceType" => r.resource_type("AuditEvent"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "event" => r.complex(&mut v.event, "event")?,
+                        "event" => r.complex(&mut v.event, "event"),
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
-                        "source" => r.complex(&mut v.source, "source")?,
-                        "object" => r.complex_list(&mut v.object, "object")?,
+                        "source" => r.complex(&mut v.source, "source"),
+                        "object" => r.complex_list(&mut v.object, "object"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -147,33 +147,33 @@ impl FhirJson for AuditEventEvent {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subtype" => r.complex_list(&mut v.subtype, "subtype")?,
-                        "action" => r.primitive(&mut v.action, "action")?,
-                        "_action" => r.primitive_ext(&mut v.action, "action")?,
-                        "dateTime" => r.primitive(&mut v.date_time, "dateTime")?,
-                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime")?,
-                        "outcome" => r.primitive(&mut v.outcome, "outcome")?,
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome")?,
-                        "outcomeDesc" => r.primitive(&mut v.outcome_desc, "outcomeDesc")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subtype" => r.complex_list(&mut v.subtype, "subtype"),
+                        "action" => r.primitive(&mut v.action, "action"),
+                        "_action" => r.primitive_ext(&mut v.action, "action"),
+                        "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
+                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
+                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                        "outcomeDesc" => r.primitive(&mut v.outcome_desc, "outcomeDesc"),
                         "_outcomeDesc" => {
-                            r.primitive_ext(&mut v.outcome_desc, "outcomeDesc")?
+                            r.primitive_ext(&mut v.outcome_desc, "outcomeDesc")
                         }
                         "purposeOfEvent" => {
-                            r.complex_list(&mut v.purpose_of_event, "purposeOfEvent")?
+                            r.complex_list(&mut v.purpose_of_event, "purposeOfEvent")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -242,35 +242,35 @@ impl FhirJson for AuditEventParticipant {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.complex_list(&mut v.role, "role")?,
-                        "reference" => r.complex(&mut v.reference, "reference")?,
-                        "userId" => r.complex(&mut v.user_id, "userId")?,
-                        "altId" => r.primitive(&mut v.alt_id, "altId")?,
-                        "_altId" => r.primitive_ext(&mut v.alt_id, "altId")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "requestor" => r.primitive(&mut v.requestor, "requestor")?,
-                        "_requestor" => r.primitive_ext(&mut v.requestor, "requestor")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "policy" => r.primitive_list(&mut v.policy, "policy")?,
-                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy")?,
-                        "media" => r.complex(&mut v.media, "media")?,
-                        "network" => r.complex(&mut v.network, "network")?,
+                        "role" => r.complex_list(&mut v.role, "role"),
+                        "reference" => r.complex(&mut v.reference, "reference"),
+                        "userId" => r.complex(&mut v.user_id, "userId"),
+                        "altId" => r.primitive(&mut v.alt_id, "altId"),
+                        "_altId" => r.primitive_ext(&mut v.alt_id, "altId"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "requestor" => r.primitive(&mut v.requestor, "requestor"),
+                        "_requestor" => r.primitive_ext(&mut v.requestor, "requestor"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "policy" => r.primitive_list(&mut v.policy, "policy"),
+                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
+                        "media" => r.complex(&mut v.media, "media"),
+                        "network" => r.complex(&mut v.network, "network"),
                         "purposeOfUse" => {
-                            r.complex_list(&mut v.purpose_of_use, "purposeOfUse")?
+                            r.complex_list(&mut v.purpose_of_use, "purposeOfUse")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -323,22 +323,22 @@ impl FhirJson for AuditEventParticipantNetwork {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "address" => r.primitive(&mut v.address, "address")?,
-                        "_address" => r.primitive_ext(&mut v.address, "address")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "address" => r.primitive(&mut v.address, "address"),
+                        "_address" => r.primitive_ext(&mut v.address, "address"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -386,22 +386,22 @@ impl FhirJson for AuditEventSource {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "site" => r.primitive(&mut v.site, "site")?,
-                        "_site" => r.primitive_ext(&mut v.site, "site")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
+                        "site" => r.primitive(&mut v.site, "site"),
+                        "_site" => r.primitive_ext(&mut v.site, "site"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -462,35 +462,35 @@ impl FhirJson for AuditEventObject {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "reference" => r.complex(&mut v.reference, "reference")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "role" => r.complex(&mut v.role, "role")?,
-                        "lifecycle" => r.complex(&mut v.lifecycle, "lifecycle")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "reference" => r.complex(&mut v.reference, "reference"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "role" => r.complex(&mut v.role, "role"),
+                        "lifecycle" => r.complex(&mut v.lifecycle, "lifecycle"),
                         "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")?
+                            r.complex_list(&mut v.security_label, "securityLabel")
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "query" => r.primitive(&mut v.query, "query")?,
-                        "_query" => r.primitive_ext(&mut v.query, "query")?,
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "query" => r.primitive(&mut v.query, "query"),
+                        "_query" => r.primitive_ext(&mut v.query, "query"),
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -546,22 +546,22 @@ impl FhirJson for AuditEventObjectDetail {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -51,40 +51,40 @@ impl FhirJson for BodySite {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("BodySite")?,
+                        "resourceType" => r.resource_type("BodySite"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "image" => r.complex_list(&mut v.image, "image")?,
+                        "image" => r.complex_list(&mut v.image, "image"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

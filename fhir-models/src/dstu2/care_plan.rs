@@ -71,56 +71,56 @@ impl FhirJson for CarePlan {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("CarePlan")?,
+                        "resourceType" => r.resource_type("CarePlan"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "context" => r.complex(&mut v.context, "context")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "modified" => r.primitive(&mut v.modified, "modified")?,
-                        "_modified" => r.primitive_ext(&mut v.modified, "modified")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "context" => r.complex(&mut v.context, "context"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "modified" => r.primitive(&mut v.modified, "modified"),
+                        "_modified" => r.primitive_ext(&mut v.modified, "modified"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses")?,
-                        "support" => r.complex_list(&mut v.support, "support")?,
+                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
+                        "support" => r.complex_list(&mut v.support, "support"),
                         "relatedPlan" => {
-                            r.complex_list(&mut v.related_plan, "relatedPlan")?
+                            r.complex_list(&mut v.related_plan, "relatedPlan")
                         }
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
-                        "goal" => r.complex_list(&mut v.goal, "goal")?,
-                        "activity" => r.complex_list(&mut v.activity, "activity")?,
-                        "note" => r.complex(&mut v.note, "note")?,
+                        "goal" => r.complex_list(&mut v.goal, "goal"),
+                        "activity" => r.complex_list(&mut v.activity, "activity"),
+                        "note" => r.complex(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -186,21 +186,21 @@ impl FhirJson for CarePlanRelatedPlan {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "plan" => r.complex(&mut v.plan, "plan")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "plan" => r.complex(&mut v.plan, "plan"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -244,20 +244,20 @@ impl FhirJson for CarePlanParticipant {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.complex(&mut v.role, "role")?,
-                        "member" => r.complex(&mut v.member, "member")?,
+                        "role" => r.complex(&mut v.role, "role"),
+                        "member" => r.complex(&mut v.member, "member"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -305,24 +305,24 @@ impl FhirJson for CarePlanActivity {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "actionResulting" => {
-                            r.complex_list(&mut v.action_resulting, "actionResulting")?
+                            r.complex_list(&mut v.action_resulting, "actionResulting")
                         }
-                        "progress" => r.complex_list(&mut v.progress, "progress")?,
-                        "reference" => r.complex(&mut v.reference, "reference")?,
-                        "detail" => r.complex(&mut v.detail, "detail")?,
+                        "progress" => r.complex_list(&mut v.progress, "progress"),
+                        "reference" => r.complex(&mut v.reference, "reference"),
+                        "detail" => r.complex(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -396,65 +396,61 @@ impl FhirJson for CarePlanActivityDetail {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "category" => r.complex(&mut v.category, "category"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "goal" => r.complex_list(&mut v.goal, "goal")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
-                        "prohibited" => r.primitive(&mut v.prohibited, "prohibited")?,
-                        "_prohibited" => {
-                            r.primitive_ext(&mut v.prohibited, "prohibited")?
-                        }
+                        "goal" => r.complex_list(&mut v.goal, "goal"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                        "prohibited" => r.primitive(&mut v.prohibited, "prohibited"),
+                        "_prohibited" => r.primitive_ext(&mut v.prohibited, "prohibited"),
                         "scheduledTiming" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Timing", false)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "Timing", false)
                         }
                         "scheduledPeriod" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)
                         }
                         "scheduledString" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "String", false)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "String", false)
                         }
                         "_scheduledString" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "String", true)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "String", true)
                         }
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
+                        "location" => r.complex(&mut v.location, "location"),
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
                         "productCodeableConcept" => {
                             r.choice(
                                 &mut v.product,
                                 "product[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "productReference" => {
-                            r.choice(&mut v.product, "product[x]", "Reference", false)?
+                            r.choice(&mut v.product, "product[x]", "Reference", false)
                         }
-                        "dailyAmount" => r.complex(&mut v.daily_amount, "dailyAmount")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "dailyAmount" => r.complex(&mut v.daily_amount, "dailyAmount"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -89,87 +89,82 @@ impl FhirJson for ClaimResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ClaimResponse")?,
+                        "resourceType" => r.resource_type("ClaimResponse"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "ruleset" => r.complex(&mut v.ruleset, "ruleset")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
                         "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")?
+                            r.complex(&mut v.original_ruleset, "originalRuleset")
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "organization" => r.complex(&mut v.organization, "organization")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "organization" => r.complex(&mut v.organization, "organization"),
                         "requestProvider" => {
-                            r.complex(&mut v.request_provider, "requestProvider")?
+                            r.complex(&mut v.request_provider, "requestProvider")
                         }
                         "requestOrganization" => {
-                            r.complex(
-                                &mut v.request_organization,
-                                "requestOrganization",
-                            )?
+                            r.complex(&mut v.request_organization, "requestOrganization")
                         }
-                        "outcome" => r.primitive(&mut v.outcome, "outcome")?,
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome")?,
-                        "disposition" => r.primitive(&mut v.disposition, "disposition")?,
+                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
                         "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")?
+                            r.primitive_ext(&mut v.disposition, "disposition")
                         }
-                        "payeeType" => r.complex(&mut v.payee_type, "payeeType")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
-                        "addItem" => r.complex_list(&mut v.add_item, "addItem")?,
-                        "error" => r.complex_list(&mut v.error, "error")?,
-                        "totalCost" => r.complex(&mut v.total_cost, "totalCost")?,
+                        "payeeType" => r.complex(&mut v.payee_type, "payeeType"),
+                        "item" => r.complex_list(&mut v.item, "item"),
+                        "addItem" => r.complex_list(&mut v.add_item, "addItem"),
+                        "error" => r.complex_list(&mut v.error, "error"),
+                        "totalCost" => r.complex(&mut v.total_cost, "totalCost"),
                         "unallocDeductable" => {
-                            r.complex(&mut v.unalloc_deductable, "unallocDeductable")?
+                            r.complex(&mut v.unalloc_deductable, "unallocDeductable")
                         }
-                        "totalBenefit" => {
-                            r.complex(&mut v.total_benefit, "totalBenefit")?
-                        }
+                        "totalBenefit" => r.complex(&mut v.total_benefit, "totalBenefit"),
                         "paymentAdjustment" => {
-                            r.complex(&mut v.payment_adjustment, "paymentAdjustment")?
+                            r.complex(&mut v.payment_adjustment, "paymentAdjustment")
                         }
                         "paymentAdjustmentReason" => {
                             r.complex(
                                 &mut v.payment_adjustment_reason,
                                 "paymentAdjustmentReason",
-                            )?
+                            )
                         }
-                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate")?,
+                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
                         "_paymentDate" => {
-                            r.primitive_ext(&mut v.payment_date, "paymentDate")?
+                            r.primitive_ext(&mut v.payment_date, "paymentDate")
                         }
                         "paymentAmount" => {
-                            r.complex(&mut v.payment_amount, "paymentAmount")?
+                            r.complex(&mut v.payment_amount, "paymentAmount")
                         }
-                        "paymentRef" => r.complex(&mut v.payment_ref, "paymentRef")?,
-                        "reserved" => r.complex(&mut v.reserved, "reserved")?,
-                        "form" => r.complex(&mut v.form, "form")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "coverage" => r.complex_list(&mut v.coverage, "coverage")?,
+                        "paymentRef" => r.complex(&mut v.payment_ref, "paymentRef"),
+                        "reserved" => r.complex(&mut v.reserved, "reserved"),
+                        "form" => r.complex(&mut v.form, "form"),
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "coverage" => r.complex_list(&mut v.coverage, "coverage"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -249,34 +244,34 @@ impl FhirJson for ClaimResponseItem {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "sequenceLinkId" => {
-                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")?
+                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
                         }
                         "_sequenceLinkId" => {
-                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")?
+                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
                         }
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -326,22 +321,22 @@ impl FhirJson for ClaimResponseItemAdjudication {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -390,28 +385,28 @@ impl FhirJson for ClaimResponseItemDetail {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "sequenceLinkId" => {
-                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")?
+                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
                         }
                         "_sequenceLinkId" => {
-                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")?
+                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail")?,
+                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -460,22 +455,22 @@ impl FhirJson for ClaimResponseItemDetailAdjudication {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -522,27 +517,27 @@ impl FhirJson for ClaimResponseItemDetailSubDetail {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "sequenceLinkId" => {
-                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")?
+                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
                         }
                         "_sequenceLinkId" => {
-                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")?
+                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -590,22 +585,22 @@ impl FhirJson for ClaimResponseItemDetailSubDetailAdjudication {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -660,45 +655,45 @@ impl FhirJson for ClaimResponseAddItem {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "sequenceLinkId" => {
-                            r.primitive_list(&mut v.sequence_link_id, "sequenceLinkId")?
+                            r.primitive_list(&mut v.sequence_link_id, "sequenceLinkId")
                         }
                         "_sequenceLinkId" => {
                             r.primitive_list_ext(
                                 &mut v.sequence_link_id,
                                 "sequenceLinkId",
-                            )?
+                            )
                         }
-                        "service" => r.complex(&mut v.service, "service")?,
-                        "fee" => r.complex(&mut v.fee, "fee")?,
+                        "service" => r.complex(&mut v.service, "service"),
+                        "fee" => r.complex(&mut v.fee, "fee"),
                         "noteNumberLinkId" => {
                             r.primitive_list(
                                 &mut v.note_number_link_id,
                                 "noteNumberLinkId",
-                            )?
+                            )
                         }
                         "_noteNumberLinkId" => {
                             r.primitive_list_ext(
                                 &mut v.note_number_link_id,
                                 "noteNumberLinkId",
-                            )?
+                            )
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -750,22 +745,22 @@ impl FhirJson for ClaimResponseAddItemAdjudication {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -814,23 +809,23 @@ impl FhirJson for ClaimResponseAddItemDetail {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "service" => r.complex(&mut v.service, "service")?,
-                        "fee" => r.complex(&mut v.fee, "fee")?,
+                        "service" => r.complex(&mut v.service, "service"),
+                        "fee" => r.complex(&mut v.fee, "fee"),
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -879,22 +874,22 @@ impl FhirJson for ClaimResponseAddItemDetailAdjudication {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -945,49 +940,49 @@ impl FhirJson for ClaimResponseError {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "sequenceLinkId" => {
-                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")?
+                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
                         }
                         "_sequenceLinkId" => {
-                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")?
+                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
                         }
                         "detailSequenceLinkId" => {
                             r.primitive(
                                 &mut v.detail_sequence_link_id,
                                 "detailSequenceLinkId",
-                            )?
+                            )
                         }
                         "_detailSequenceLinkId" => {
                             r.primitive_ext(
                                 &mut v.detail_sequence_link_id,
                                 "detailSequenceLinkId",
-                            )?
+                            )
                         }
                         "subdetailSequenceLinkId" => {
                             r.primitive(
                                 &mut v.subdetail_sequence_link_id,
                                 "subdetailSequenceLinkId",
-                            )?
+                            )
                         }
                         "_subdetailSequenceLinkId" => {
                             r.primitive_ext(
                                 &mut v.subdetail_sequence_link_id,
                                 "subdetailSequenceLinkId",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "code" => r.complex(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1035,23 +1030,23 @@ impl FhirJson for ClaimResponseNote {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "number" => r.primitive(&mut v.number, "number")?,
-                        "_number" => r.primitive_ext(&mut v.number, "number")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "number" => r.primitive(&mut v.number, "number"),
+                        "_number" => r.primitive_ext(&mut v.number, "number"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1116,48 +1111,48 @@ impl FhirJson for ClaimResponseCoverage {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "focal" => r.primitive(&mut v.focal, "focal")?,
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal")?,
-                        "coverage" => r.complex(&mut v.coverage, "coverage")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "focal" => r.primitive(&mut v.focal, "focal"),
+                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                        "coverage" => r.complex(&mut v.coverage, "coverage"),
                         "businessArrangement" => {
                             r.primitive(
                                 &mut v.business_arrangement,
                                 "businessArrangement",
-                            )?
+                            )
                         }
                         "_businessArrangement" => {
                             r.primitive_ext(
                                 &mut v.business_arrangement,
                                 "businessArrangement",
-                            )?
+                            )
                         }
-                        "relationship" => r.complex(&mut v.relationship, "relationship")?,
+                        "relationship" => r.complex(&mut v.relationship, "relationship"),
                         "preAuthRef" => {
-                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")
                         }
                         "_preAuthRef" => {
-                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
                         }
                         "claimResponse" => {
-                            r.complex(&mut v.claim_response, "claimResponse")?
+                            r.complex(&mut v.claim_response, "claimResponse")
                         }
                         "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")?
+                            r.complex(&mut v.original_ruleset, "originalRuleset")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

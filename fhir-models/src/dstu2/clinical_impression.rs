@@ -75,68 +75,68 @@ impl FhirJson for ClinicalImpression {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ClinicalImpression")?,
+                        "resourceType" => r.resource_type("ClinicalImpression"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "assessor" => r.complex(&mut v.assessor, "assessor")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "assessor" => r.complex(&mut v.assessor, "assessor"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "previous" => r.complex(&mut v.previous, "previous")?,
-                        "problem" => r.complex_list(&mut v.problem, "problem")?,
+                        "previous" => r.complex(&mut v.previous, "previous"),
+                        "problem" => r.complex_list(&mut v.problem, "problem"),
                         "triggerCodeableConcept" => {
                             r.choice(
                                 &mut v.trigger,
                                 "trigger[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "triggerReference" => {
-                            r.choice(&mut v.trigger, "trigger[x]", "Reference", false)?
+                            r.choice(&mut v.trigger, "trigger[x]", "Reference", false)
                         }
                         "investigations" => {
-                            r.complex_list(&mut v.investigations, "investigations")?
+                            r.complex_list(&mut v.investigations, "investigations")
                         }
-                        "protocol" => r.primitive(&mut v.protocol, "protocol")?,
-                        "_protocol" => r.primitive_ext(&mut v.protocol, "protocol")?,
-                        "summary" => r.primitive(&mut v.summary, "summary")?,
-                        "_summary" => r.primitive_ext(&mut v.summary, "summary")?,
-                        "finding" => r.complex_list(&mut v.finding, "finding")?,
-                        "resolved" => r.complex_list(&mut v.resolved, "resolved")?,
-                        "ruledOut" => r.complex_list(&mut v.ruled_out, "ruledOut")?,
-                        "prognosis" => r.primitive(&mut v.prognosis, "prognosis")?,
-                        "_prognosis" => r.primitive_ext(&mut v.prognosis, "prognosis")?,
-                        "plan" => r.complex_list(&mut v.plan, "plan")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "protocol" => r.primitive(&mut v.protocol, "protocol"),
+                        "_protocol" => r.primitive_ext(&mut v.protocol, "protocol"),
+                        "summary" => r.primitive(&mut v.summary, "summary"),
+                        "_summary" => r.primitive_ext(&mut v.summary, "summary"),
+                        "finding" => r.complex_list(&mut v.finding, "finding"),
+                        "resolved" => r.complex_list(&mut v.resolved, "resolved"),
+                        "ruledOut" => r.complex_list(&mut v.ruled_out, "ruledOut"),
+                        "prognosis" => r.primitive(&mut v.prognosis, "prognosis"),
+                        "_prognosis" => r.primitive_ext(&mut v.prognosis, "prognosis"),
+                        "plan" => r.complex_list(&mut v.plan, "plan"),
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -203,20 +203,20 @@ impl FhirJson for ClinicalImpressionInvestigations {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "item" => r.complex_list(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -262,21 +262,21 @@ impl FhirJson for ClinicalImpressionFinding {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "item" => r.complex(&mut v.item, "item")?,
-                        "cause" => r.primitive(&mut v.cause, "cause")?,
-                        "_cause" => r.primitive_ext(&mut v.cause, "cause")?,
+                        "item" => r.complex(&mut v.item, "item"),
+                        "cause" => r.primitive(&mut v.cause, "cause"),
+                        "_cause" => r.primitive_ext(&mut v.cause, "cause"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -322,21 +322,21 @@ impl FhirJson for ClinicalImpressionRuledOut {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "item" => r.complex(&mut v.item, "item")?,
-                        "reason" => r.primitive(&mut v.reason, "reason")?,
-                        "_reason" => r.primitive_ext(&mut v.reason, "reason")?,
+                        "item" => r.complex(&mut v.item, "item"),
+                        "reason" => r.primitive(&mut v.reason, "reason"),
+                        "_reason" => r.primitive_ext(&mut v.reason, "reason"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -63,49 +63,49 @@ impl FhirJson for Communication {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Communication")?,
+                        "resourceType" => r.resource_type("Communication"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "sender" => r.complex(&mut v.sender, "sender")?,
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient")?,
-                        "payload" => r.complex_list(&mut v.payload, "payload")?,
-                        "medium" => r.complex_list(&mut v.medium, "medium")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "sent" => r.primitive(&mut v.sent, "sent")?,
-                        "_sent" => r.primitive_ext(&mut v.sent, "sent")?,
-                        "received" => r.primitive(&mut v.received, "received")?,
-                        "_received" => r.primitive_ext(&mut v.received, "received")?,
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "category" => r.complex(&mut v.category, "category"),
+                        "sender" => r.complex(&mut v.sender, "sender"),
+                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                        "payload" => r.complex_list(&mut v.payload, "payload"),
+                        "medium" => r.complex_list(&mut v.medium, "medium"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "sent" => r.primitive(&mut v.sent, "sent"),
+                        "_sent" => r.primitive_ext(&mut v.sent, "sent"),
+                        "received" => r.primitive(&mut v.received, "received"),
+                        "_received" => r.primitive_ext(&mut v.received, "received"),
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
                         "requestDetail" => {
-                            r.complex(&mut v.request_detail, "requestDetail")?
+                            r.complex(&mut v.request_detail, "requestDetail")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -166,30 +166,30 @@ impl FhirJson for CommunicationPayload {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", false)?
+                            r.choice(&mut v.content, "content[x]", "String", false)
                         }
                         "_contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", true)?
+                            r.choice(&mut v.content, "content[x]", "String", true)
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -65,62 +65,57 @@ impl FhirJson for CommunicationRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("CommunicationRequest")?,
+                        "resourceType" => r.resource_type("CommunicationRequest"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "sender" => r.complex(&mut v.sender, "sender")?,
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient")?,
-                        "payload" => r.complex_list(&mut v.payload, "payload")?,
-                        "medium" => r.complex_list(&mut v.medium, "medium")?,
-                        "requester" => r.complex(&mut v.requester, "requester")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "category" => r.complex(&mut v.category, "category"),
+                        "sender" => r.complex(&mut v.sender, "sender"),
+                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                        "payload" => r.complex_list(&mut v.payload, "payload"),
+                        "medium" => r.complex_list(&mut v.medium, "medium"),
+                        "requester" => r.complex(&mut v.requester, "requester"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "scheduledDateTime" => {
-                            r.choice(
-                                &mut v.scheduled,
-                                "scheduled[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", false)
                         }
                         "_scheduledDateTime" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", true)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", true)
                         }
                         "scheduledPeriod" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)
                         }
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
-                        "requestedOn" => r.primitive(&mut v.requested_on, "requestedOn")?,
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
+                        "requestedOn" => r.primitive(&mut v.requested_on, "requestedOn"),
                         "_requestedOn" => {
-                            r.primitive_ext(&mut v.requested_on, "requestedOn")?
+                            r.primitive_ext(&mut v.requested_on, "requestedOn")
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "priority" => r.complex(&mut v.priority, "priority")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "priority" => r.complex(&mut v.priority, "priority"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -182,30 +177,30 @@ impl FhirJson for CommunicationRequestPayload {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", false)?
+                            r.choice(&mut v.content, "content[x]", "String", false)
                         }
                         "_contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", true)?
+                            r.choice(&mut v.content, "content[x]", "String", true)
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -77,53 +77,53 @@ impl FhirJson for Composition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Composition")?,
+                        "resourceType" => r.resource_type("Composition"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "class" => r.complex(&mut v.class, "class")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "class" => r.complex(&mut v.class, "class"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "confidentiality" => {
-                            r.primitive(&mut v.confidentiality, "confidentiality")?
+                            r.primitive(&mut v.confidentiality, "confidentiality")
                         }
                         "_confidentiality" => {
-                            r.primitive_ext(&mut v.confidentiality, "confidentiality")?
+                            r.primitive_ext(&mut v.confidentiality, "confidentiality")
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "attester" => r.complex_list(&mut v.attester, "attester")?,
-                        "custodian" => r.complex(&mut v.custodian, "custodian")?,
-                        "event" => r.complex_list(&mut v.event, "event")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "section" => r.complex_list(&mut v.section, "section")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "attester" => r.complex_list(&mut v.attester, "attester"),
+                        "custodian" => r.complex(&mut v.custodian, "custodian"),
+                        "event" => r.complex_list(&mut v.event, "event"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "section" => r.complex_list(&mut v.section, "section"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -189,23 +189,23 @@ impl FhirJson for CompositionAttester {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "mode" => r.primitive_list(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_list_ext(&mut v.mode, "mode")?,
-                        "time" => r.primitive(&mut v.time, "time")?,
-                        "_time" => r.primitive_ext(&mut v.time, "time")?,
-                        "party" => r.complex(&mut v.party, "party")?,
+                        "mode" => r.primitive_list(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_list_ext(&mut v.mode, "mode"),
+                        "time" => r.primitive(&mut v.time, "time"),
+                        "_time" => r.primitive_ext(&mut v.time, "time"),
+                        "party" => r.complex(&mut v.party, "party"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -252,21 +252,21 @@ impl FhirJson for CompositionEvent {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -323,28 +323,28 @@ impl FhirJson for CompositionSection {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
-                        "orderedBy" => r.complex(&mut v.ordered_by, "orderedBy")?,
-                        "entry" => r.complex_list(&mut v.entry, "entry")?,
-                        "emptyReason" => r.complex(&mut v.empty_reason, "emptyReason")?,
-                        "section" => r.complex_list(&mut v.section, "section")?,
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                        "orderedBy" => r.complex(&mut v.ordered_by, "orderedBy"),
+                        "entry" => r.complex_list(&mut v.entry, "entry"),
+                        "emptyReason" => r.complex(&mut v.empty_reason, "emptyReason"),
+                        "section" => r.complex_list(&mut v.section, "section"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

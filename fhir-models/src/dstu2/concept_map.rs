@@ -75,83 +75,75 @@ impl FhirJson for ConceptMap {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ConceptMap")?,
+                        "resourceType" => r.resource_type("ConceptMap"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")?
+                            r.primitive(&mut v.requirements, "requirements")
                         }
                         "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")?
+                            r.primitive_ext(&mut v.requirements, "requirements")
                         }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "sourceUri" => {
-                            r.choice(&mut v.source, "source[x]", "Uri", false)?
-                        }
-                        "_sourceUri" => {
-                            r.choice(&mut v.source, "source[x]", "Uri", true)?
-                        }
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "sourceUri" => r.choice(&mut v.source, "source[x]", "Uri", false),
+                        "_sourceUri" => r.choice(&mut v.source, "source[x]", "Uri", true),
                         "sourceReference" => {
-                            r.choice(&mut v.source, "source[x]", "Reference", false)?
+                            r.choice(&mut v.source, "source[x]", "Reference", false)
                         }
-                        "targetUri" => {
-                            r.choice(&mut v.target, "target[x]", "Uri", false)?
-                        }
-                        "_targetUri" => {
-                            r.choice(&mut v.target, "target[x]", "Uri", true)?
-                        }
+                        "targetUri" => r.choice(&mut v.target, "target[x]", "Uri", false),
+                        "_targetUri" => r.choice(&mut v.target, "target[x]", "Uri", true),
                         "targetReference" => {
-                            r.choice(&mut v.target, "target[x]", "Reference", false)?
+                            r.choice(&mut v.target, "target[x]", "Reference", false)
                         }
-                        "element" => r.complex_list(&mut v.element, "element")?,
+                        "element" => r.complex_list(&mut v.element, "element"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -215,21 +207,21 @@ impl FhirJson for ConceptMapContact {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -275,25 +267,25 @@ impl FhirJson for ConceptMapElement {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "codeSystem" => r.primitive(&mut v.code_system, "codeSystem")?,
+                        "codeSystem" => r.primitive(&mut v.code_system, "codeSystem"),
                         "_codeSystem" => {
-                            r.primitive_ext(&mut v.code_system, "codeSystem")?
+                            r.primitive_ext(&mut v.code_system, "codeSystem")
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "target" => r.complex_list(&mut v.target, "target")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "target" => r.complex_list(&mut v.target, "target"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -348,32 +340,32 @@ impl FhirJson for ConceptMapElementTarget {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "codeSystem" => r.primitive(&mut v.code_system, "codeSystem")?,
+                        "codeSystem" => r.primitive(&mut v.code_system, "codeSystem"),
                         "_codeSystem" => {
-                            r.primitive_ext(&mut v.code_system, "codeSystem")?
+                            r.primitive_ext(&mut v.code_system, "codeSystem")
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "equivalence" => r.primitive(&mut v.equivalence, "equivalence")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "equivalence" => r.primitive(&mut v.equivalence, "equivalence"),
                         "_equivalence" => {
-                            r.primitive_ext(&mut v.equivalence, "equivalence")?
+                            r.primitive_ext(&mut v.equivalence, "equivalence")
                         }
-                        "comments" => r.primitive(&mut v.comments, "comments")?,
-                        "_comments" => r.primitive_ext(&mut v.comments, "comments")?,
-                        "dependsOn" => r.complex_list(&mut v.depends_on, "dependsOn")?,
-                        "product" => r.complex_list(&mut v.product, "product")?,
+                        "comments" => r.primitive(&mut v.comments, "comments"),
+                        "_comments" => r.primitive_ext(&mut v.comments, "comments"),
+                        "dependsOn" => r.complex_list(&mut v.depends_on, "dependsOn"),
+                        "product" => r.complex_list(&mut v.product, "product"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -429,26 +421,26 @@ impl FhirJson for ConceptMapElementTargetDependsOn {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "element" => r.primitive(&mut v.element, "element")?,
-                        "_element" => r.primitive_ext(&mut v.element, "element")?,
-                        "codeSystem" => r.primitive(&mut v.code_system, "codeSystem")?,
+                        "element" => r.primitive(&mut v.element, "element"),
+                        "_element" => r.primitive_ext(&mut v.element, "element"),
+                        "codeSystem" => r.primitive(&mut v.code_system, "codeSystem"),
                         "_codeSystem" => {
-                            r.primitive_ext(&mut v.code_system, "codeSystem")?
+                            r.primitive_ext(&mut v.code_system, "codeSystem")
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -75,125 +75,112 @@ impl FhirJson for Condition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Condition")?,
+                        "resourceType" => r.resource_type("Condition"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "asserter" => r.complex(&mut v.asserter, "asserter")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "asserter" => r.complex(&mut v.asserter, "asserter"),
                         "dateRecorded" => {
-                            r.primitive(&mut v.date_recorded, "dateRecorded")?
+                            r.primitive(&mut v.date_recorded, "dateRecorded")
                         }
                         "_dateRecorded" => {
-                            r.primitive_ext(&mut v.date_recorded, "dateRecorded")?
+                            r.primitive_ext(&mut v.date_recorded, "dateRecorded")
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "category" => r.complex(&mut v.category, "category"),
                         "clinicalStatus" => {
-                            r.primitive(&mut v.clinical_status, "clinicalStatus")?
+                            r.primitive(&mut v.clinical_status, "clinicalStatus")
                         }
                         "_clinicalStatus" => {
-                            r.primitive_ext(&mut v.clinical_status, "clinicalStatus")?
+                            r.primitive_ext(&mut v.clinical_status, "clinicalStatus")
                         }
                         "verificationStatus" => {
-                            r.primitive(
-                                &mut v.verification_status,
-                                "verificationStatus",
-                            )?
+                            r.primitive(&mut v.verification_status, "verificationStatus")
                         }
                         "_verificationStatus" => {
                             r.primitive_ext(
                                 &mut v.verification_status,
                                 "verificationStatus",
-                            )?
+                            )
                         }
-                        "severity" => r.complex(&mut v.severity, "severity")?,
+                        "severity" => r.complex(&mut v.severity, "severity"),
                         "onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", false)?
+                            r.choice(&mut v.onset, "onset[x]", "DateTime", false)
                         }
                         "_onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", true)?
+                            r.choice(&mut v.onset, "onset[x]", "DateTime", true)
                         }
                         "onsetQuantity" => {
-                            r.choice(&mut v.onset, "onset[x]", "Quantity", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Quantity", false)
                         }
                         "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Period", false)
                         }
                         "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Range", false)
                         }
                         "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)?
+                            r.choice(&mut v.onset, "onset[x]", "String", false)
                         }
                         "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)?
+                            r.choice(&mut v.onset, "onset[x]", "String", true)
                         }
                         "abatementDateTime" => {
-                            r.choice(
-                                &mut v.abatement,
-                                "abatement[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", false)
                         }
                         "_abatementDateTime" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", true)?
+                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", true)
                         }
                         "abatementQuantity" => {
-                            r.choice(
-                                &mut v.abatement,
-                                "abatement[x]",
-                                "Quantity",
-                                false,
-                            )?
+                            r.choice(&mut v.abatement, "abatement[x]", "Quantity", false)
                         }
                         "abatementBoolean" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Boolean", false)?
+                            r.choice(&mut v.abatement, "abatement[x]", "Boolean", false)
                         }
                         "_abatementBoolean" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Boolean", true)?
+                            r.choice(&mut v.abatement, "abatement[x]", "Boolean", true)
                         }
                         "abatementPeriod" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Period", false)?
+                            r.choice(&mut v.abatement, "abatement[x]", "Period", false)
                         }
                         "abatementRange" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Range", false)?
+                            r.choice(&mut v.abatement, "abatement[x]", "Range", false)
                         }
                         "abatementString" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "String", false)?
+                            r.choice(&mut v.abatement, "abatement[x]", "String", false)
                         }
                         "_abatementString" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "String", true)?
+                            r.choice(&mut v.abatement, "abatement[x]", "String", true)
                         }
-                        "stage" => r.complex(&mut v.stage, "stage")?,
-                        "evidence" => r.complex_list(&mut v.evidence, "evidence")?,
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite")?,
-                        "notes" => r.primitive(&mut v.notes, "notes")?,
-                        "_notes" => r.primitive_ext(&mut v.notes, "notes")?,
+                        "stage" => r.complex(&mut v.stage, "stage"),
+                        "evidence" => r.complex_list(&mut v.evidence, "evidence"),
+                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                        "notes" => r.primitive(&mut v.notes, "notes"),
+                        "_notes" => r.primitive_ext(&mut v.notes, "notes"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -257,20 +244,20 @@ impl FhirJson for ConditionStage {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "summary" => r.complex(&mut v.summary, "summary")?,
-                        "assessment" => r.complex_list(&mut v.assessment, "assessment")?,
+                        "summary" => r.complex(&mut v.summary, "summary"),
+                        "assessment" => r.complex_list(&mut v.assessment, "assessment"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -314,20 +301,20 @@ impl FhirJson for ConditionEvidence {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

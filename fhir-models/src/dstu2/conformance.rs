@@ -89,84 +89,84 @@ impl FhirJson for Conformance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Conformance")?,
+                        "resourceType" => r.resource_type("Conformance"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")?
+                            r.primitive(&mut v.requirements, "requirements")
                         }
                         "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")?
+                            r.primitive_ext(&mut v.requirements, "requirements")
                         }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "kind" => r.primitive(&mut v.kind, "kind")?,
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind")?,
-                        "software" => r.complex(&mut v.software, "software")?,
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "kind" => r.primitive(&mut v.kind, "kind"),
+                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                        "software" => r.complex(&mut v.software, "software"),
                         "implementation" => {
-                            r.complex(&mut v.implementation, "implementation")?
+                            r.complex(&mut v.implementation, "implementation")
                         }
-                        "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion")?,
+                        "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion"),
                         "_fhirVersion" => {
-                            r.primitive_ext(&mut v.fhir_version, "fhirVersion")?
+                            r.primitive_ext(&mut v.fhir_version, "fhirVersion")
                         }
                         "acceptUnknown" => {
-                            r.primitive(&mut v.accept_unknown, "acceptUnknown")?
+                            r.primitive(&mut v.accept_unknown, "acceptUnknown")
                         }
                         "_acceptUnknown" => {
-                            r.primitive_ext(&mut v.accept_unknown, "acceptUnknown")?
+                            r.primitive_ext(&mut v.accept_unknown, "acceptUnknown")
                         }
-                        "format" => r.primitive_list(&mut v.format, "format")?,
-                        "_format" => r.primitive_list_ext(&mut v.format, "format")?,
-                        "profile" => r.complex_list(&mut v.profile, "profile")?,
-                        "rest" => r.complex_list(&mut v.rest, "rest")?,
-                        "messaging" => r.complex_list(&mut v.messaging, "messaging")?,
-                        "document" => r.complex_list(&mut v.document, "document")?,
+                        "format" => r.primitive_list(&mut v.format, "format"),
+                        "_format" => r.primitive_list_ext(&mut v.format, "format"),
+                        "profile" => r.complex_list(&mut v.profile, "profile"),
+                        "rest" => r.complex_list(&mut v.rest, "rest"),
+                        "messaging" => r.complex_list(&mut v.messaging, "messaging"),
+                        "document" => r.complex_list(&mut v.document, "document"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -235,21 +235,21 @@ impl FhirJson for ConformanceContact {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -297,26 +297,26 @@ impl FhirJson for ConformanceSoftware {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "releaseDate" => r.primitive(&mut v.release_date, "releaseDate")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "releaseDate" => r.primitive(&mut v.release_date, "releaseDate"),
                         "_releaseDate" => {
-                            r.primitive_ext(&mut v.release_date, "releaseDate")?
+                            r.primitive_ext(&mut v.release_date, "releaseDate")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -363,24 +363,24 @@ impl FhirJson for ConformanceImplementation {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -442,47 +442,47 @@ impl FhirJson for ConformanceRest {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
-                        "security" => r.complex(&mut v.security, "security")?,
-                        "resource" => r.complex_list(&mut v.resource, "resource")?,
+                        "security" => r.complex(&mut v.security, "security"),
+                        "resource" => r.complex_list(&mut v.resource, "resource"),
                         "interaction" => {
-                            r.complex_list(&mut v.interaction, "interaction")?
+                            r.complex_list(&mut v.interaction, "interaction")
                         }
                         "transactionMode" => {
-                            r.primitive(&mut v.transaction_mode, "transactionMode")?
+                            r.primitive(&mut v.transaction_mode, "transactionMode")
                         }
                         "_transactionMode" => {
-                            r.primitive_ext(&mut v.transaction_mode, "transactionMode")?
+                            r.primitive_ext(&mut v.transaction_mode, "transactionMode")
                         }
                         "searchParam" => {
-                            r.complex_list(&mut v.search_param, "searchParam")?
+                            r.complex_list(&mut v.search_param, "searchParam")
                         }
-                        "operation" => r.complex_list(&mut v.operation, "operation")?,
+                        "operation" => r.complex_list(&mut v.operation, "operation"),
                         "compartment" => {
-                            r.primitive_list(&mut v.compartment, "compartment")?
+                            r.primitive_list(&mut v.compartment, "compartment")
                         }
                         "_compartment" => {
-                            r.primitive_list_ext(&mut v.compartment, "compartment")?
+                            r.primitive_list_ext(&mut v.compartment, "compartment")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -537,28 +537,28 @@ impl FhirJson for ConformanceRestSecurity {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "cors" => r.primitive(&mut v.cors, "cors")?,
-                        "_cors" => r.primitive_ext(&mut v.cors, "cors")?,
-                        "service" => r.complex_list(&mut v.service, "service")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "cors" => r.primitive(&mut v.cors, "cors"),
+                        "_cors" => r.primitive_ext(&mut v.cors, "cors"),
+                        "service" => r.complex_list(&mut v.service, "service"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "certificate" => {
-                            r.complex_list(&mut v.certificate, "certificate")?
+                            r.complex_list(&mut v.certificate, "certificate")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -604,22 +604,22 @@ impl FhirJson for ConformanceRestSecurityCertificate {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "blob" => r.primitive(&mut v.blob, "blob")?,
-                        "_blob" => r.primitive_ext(&mut v.blob, "blob")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "blob" => r.primitive(&mut v.blob, "blob"),
+                        "_blob" => r.primitive_ext(&mut v.blob, "blob"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -687,86 +687,84 @@ impl FhirJson for ConformanceRestResource {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "profile" => r.complex(&mut v.profile, "profile")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "profile" => r.complex(&mut v.profile, "profile"),
                         "interaction" => {
-                            r.complex_list(&mut v.interaction, "interaction")?
+                            r.complex_list(&mut v.interaction, "interaction")
                         }
-                        "versioning" => r.primitive(&mut v.versioning, "versioning")?,
-                        "_versioning" => {
-                            r.primitive_ext(&mut v.versioning, "versioning")?
-                        }
-                        "readHistory" => r.primitive(&mut v.read_history, "readHistory")?,
+                        "versioning" => r.primitive(&mut v.versioning, "versioning"),
+                        "_versioning" => r.primitive_ext(&mut v.versioning, "versioning"),
+                        "readHistory" => r.primitive(&mut v.read_history, "readHistory"),
                         "_readHistory" => {
-                            r.primitive_ext(&mut v.read_history, "readHistory")?
+                            r.primitive_ext(&mut v.read_history, "readHistory")
                         }
                         "updateCreate" => {
-                            r.primitive(&mut v.update_create, "updateCreate")?
+                            r.primitive(&mut v.update_create, "updateCreate")
                         }
                         "_updateCreate" => {
-                            r.primitive_ext(&mut v.update_create, "updateCreate")?
+                            r.primitive_ext(&mut v.update_create, "updateCreate")
                         }
                         "conditionalCreate" => {
-                            r.primitive(&mut v.conditional_create, "conditionalCreate")?
+                            r.primitive(&mut v.conditional_create, "conditionalCreate")
                         }
                         "_conditionalCreate" => {
                             r.primitive_ext(
                                 &mut v.conditional_create,
                                 "conditionalCreate",
-                            )?
+                            )
                         }
                         "conditionalUpdate" => {
-                            r.primitive(&mut v.conditional_update, "conditionalUpdate")?
+                            r.primitive(&mut v.conditional_update, "conditionalUpdate")
                         }
                         "_conditionalUpdate" => {
                             r.primitive_ext(
                                 &mut v.conditional_update,
                                 "conditionalUpdate",
-                            )?
+                            )
                         }
                         "conditionalDelete" => {
-                            r.primitive(&mut v.conditional_delete, "conditionalDelete")?
+                            r.primitive(&mut v.conditional_delete, "conditionalDelete")
                         }
                         "_conditionalDelete" => {
                             r.primitive_ext(
                                 &mut v.conditional_delete,
                                 "conditionalDelete",
-                            )?
+                            )
                         }
                         "searchInclude" => {
-                            r.primitive_list(&mut v.search_include, "searchInclude")?
+                            r.primitive_list(&mut v.search_include, "searchInclude")
                         }
                         "_searchInclude" => {
-                            r.primitive_list_ext(&mut v.search_include, "searchInclude")?
+                            r.primitive_list_ext(&mut v.search_include, "searchInclude")
                         }
                         "searchRevInclude" => {
                             r.primitive_list(
                                 &mut v.search_rev_include,
                                 "searchRevInclude",
-                            )?
+                            )
                         }
                         "_searchRevInclude" => {
                             r.primitive_list_ext(
                                 &mut v.search_rev_include,
                                 "searchRevInclude",
-                            )?
+                            )
                         }
                         "searchParam" => {
-                            r.complex_list(&mut v.search_param, "searchParam")?
+                            r.complex_list(&mut v.search_param, "searchParam")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -822,26 +820,26 @@ impl FhirJson for ConformanceRestResourceInteraction {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -899,38 +897,36 @@ impl FhirJson for ConformanceRestResourceSearchParam {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "definition" => r.primitive(&mut v.definition, "definition")?,
-                        "_definition" => {
-                            r.primitive_ext(&mut v.definition, "definition")?
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "definition" => r.primitive(&mut v.definition, "definition"),
+                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
-                        "target" => r.primitive_list(&mut v.target, "target")?,
-                        "_target" => r.primitive_list_ext(&mut v.target, "target")?,
-                        "modifier" => r.primitive_list(&mut v.modifier, "modifier")?,
-                        "_modifier" => r.primitive_list_ext(&mut v.modifier, "modifier")?,
-                        "chain" => r.primitive_list(&mut v.chain, "chain")?,
-                        "_chain" => r.primitive_list_ext(&mut v.chain, "chain")?,
+                        "target" => r.primitive_list(&mut v.target, "target"),
+                        "_target" => r.primitive_list_ext(&mut v.target, "target"),
+                        "modifier" => r.primitive_list(&mut v.modifier, "modifier"),
+                        "_modifier" => r.primitive_list_ext(&mut v.modifier, "modifier"),
+                        "chain" => r.primitive_list(&mut v.chain, "chain"),
+                        "_chain" => r.primitive_list_ext(&mut v.chain, "chain"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -981,26 +977,26 @@ impl FhirJson for ConformanceRestInteraction {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1048,21 +1044,21 @@ impl FhirJson for ConformanceRestOperation {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "definition" => r.complex(&mut v.definition, "definition")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "definition" => r.complex(&mut v.definition, "definition"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1112,32 +1108,32 @@ impl FhirJson for ConformanceMessaging {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint")?,
+                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
                         "reliableCache" => {
-                            r.primitive(&mut v.reliable_cache, "reliableCache")?
+                            r.primitive(&mut v.reliable_cache, "reliableCache")
                         }
                         "_reliableCache" => {
-                            r.primitive_ext(&mut v.reliable_cache, "reliableCache")?
+                            r.primitive_ext(&mut v.reliable_cache, "reliableCache")
                         }
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
-                        "event" => r.complex_list(&mut v.event, "event")?,
+                        "event" => r.complex_list(&mut v.event, "event"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1187,21 +1183,21 @@ impl FhirJson for ConformanceMessagingEndpoint {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "protocol" => r.complex(&mut v.protocol, "protocol")?,
-                        "address" => r.primitive(&mut v.address, "address")?,
-                        "_address" => r.primitive_ext(&mut v.address, "address")?,
+                        "protocol" => r.complex(&mut v.protocol, "protocol"),
+                        "address" => r.primitive(&mut v.address, "address"),
+                        "_address" => r.primitive_ext(&mut v.address, "address"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1265,33 +1261,33 @@ impl FhirJson for ConformanceMessagingEvent {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "category" => r.primitive(&mut v.category, "category")?,
-                        "_category" => r.primitive_ext(&mut v.category, "category")?,
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
-                        "focus" => r.primitive(&mut v.focus, "focus")?,
-                        "_focus" => r.primitive_ext(&mut v.focus, "focus")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "response" => r.complex(&mut v.response, "response")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "category" => r.primitive(&mut v.category, "category"),
+                        "_category" => r.primitive_ext(&mut v.category, "category"),
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                        "focus" => r.primitive(&mut v.focus, "focus"),
+                        "_focus" => r.primitive_ext(&mut v.focus, "focus"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "response" => r.complex(&mut v.response, "response"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1346,27 +1342,27 @@ impl FhirJson for ConformanceDocument {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
-                        "profile" => r.complex(&mut v.profile, "profile")?,
+                        "profile" => r.complex(&mut v.profile, "profile"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -73,57 +73,57 @@ impl FhirJson for Contract {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Contract")?,
+                        "resourceType" => r.resource_type("Contract"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "issued" => r.primitive(&mut v.issued, "issued")?,
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued")?,
-                        "applies" => r.complex(&mut v.applies, "applies")?,
-                        "subject" => r.complex_list(&mut v.subject, "subject")?,
-                        "authority" => r.complex_list(&mut v.authority, "authority")?,
-                        "domain" => r.complex_list(&mut v.domain, "domain")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subType" => r.complex_list(&mut v.sub_type, "subType")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "issued" => r.primitive(&mut v.issued, "issued"),
+                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                        "applies" => r.complex(&mut v.applies, "applies"),
+                        "subject" => r.complex_list(&mut v.subject, "subject"),
+                        "authority" => r.complex_list(&mut v.authority, "authority"),
+                        "domain" => r.complex_list(&mut v.domain, "domain"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subType" => r.complex_list(&mut v.sub_type, "subType"),
+                        "action" => r.complex_list(&mut v.action, "action"),
                         "actionReason" => {
-                            r.complex_list(&mut v.action_reason, "actionReason")?
+                            r.complex_list(&mut v.action_reason, "actionReason")
                         }
-                        "actor" => r.complex_list(&mut v.actor, "actor")?,
-                        "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem")?,
-                        "signer" => r.complex_list(&mut v.signer, "signer")?,
-                        "term" => r.complex_list(&mut v.term, "term")?,
+                        "actor" => r.complex_list(&mut v.actor, "actor"),
+                        "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
+                        "signer" => r.complex_list(&mut v.signer, "signer"),
+                        "term" => r.complex_list(&mut v.term, "term"),
                         "bindingAttachment" => {
-                            r.choice(&mut v.binding, "binding[x]", "Attachment", false)?
+                            r.choice(&mut v.binding, "binding[x]", "Attachment", false)
                         }
                         "bindingReference" => {
-                            r.choice(&mut v.binding, "binding[x]", "Reference", false)?
+                            r.choice(&mut v.binding, "binding[x]", "Reference", false)
                         }
-                        "friendly" => r.complex_list(&mut v.friendly, "friendly")?,
-                        "legal" => r.complex_list(&mut v.legal, "legal")?,
-                        "rule" => r.complex_list(&mut v.rule, "rule")?,
+                        "friendly" => r.complex_list(&mut v.friendly, "friendly"),
+                        "legal" => r.complex_list(&mut v.legal, "legal"),
+                        "rule" => r.complex_list(&mut v.rule, "rule"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -191,20 +191,20 @@ impl FhirJson for ContractActor {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "entity" => r.complex(&mut v.entity, "entity")?,
-                        "role" => r.complex_list(&mut v.role, "role")?,
+                        "entity" => r.complex(&mut v.entity, "entity"),
+                        "role" => r.complex_list(&mut v.role, "role"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -260,15 +260,15 @@ impl FhirJson for ContractValuedItem {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "entityCodeableConcept" => {
                             r.choice(
@@ -276,27 +276,27 @@ impl FhirJson for ContractValuedItem {
                                 "entity[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "entityReference" => {
-                            r.choice(&mut v.entity, "entity[x]", "Reference", false)?
+                            r.choice(&mut v.entity, "entity[x]", "Reference", false)
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "effectiveTime" => {
-                            r.primitive(&mut v.effective_time, "effectiveTime")?
+                            r.primitive(&mut v.effective_time, "effectiveTime")
                         }
                         "_effectiveTime" => {
-                            r.primitive_ext(&mut v.effective_time, "effectiveTime")?
+                            r.primitive_ext(&mut v.effective_time, "effectiveTime")
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "points" => r.primitive(&mut v.points, "points")?,
-                        "_points" => r.primitive_ext(&mut v.points, "points")?,
-                        "net" => r.complex(&mut v.net, "net")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "points" => r.primitive(&mut v.points, "points"),
+                        "_points" => r.primitive_ext(&mut v.points, "points"),
+                        "net" => r.complex(&mut v.net, "net"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -354,22 +354,22 @@ impl FhirJson for ContractSigner {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "party" => r.complex(&mut v.party, "party")?,
-                        "signature" => r.primitive(&mut v.signature, "signature")?,
-                        "_signature" => r.primitive_ext(&mut v.signature, "signature")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "party" => r.complex(&mut v.party, "party"),
+                        "signature" => r.primitive(&mut v.signature, "signature"),
+                        "_signature" => r.primitive_ext(&mut v.signature, "signature"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -434,34 +434,34 @@ impl FhirJson for ContractTerm {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "issued" => r.primitive(&mut v.issued, "issued")?,
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued")?,
-                        "applies" => r.complex(&mut v.applies, "applies")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subType" => r.complex(&mut v.sub_type, "subType")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "issued" => r.primitive(&mut v.issued, "issued"),
+                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                        "applies" => r.complex(&mut v.applies, "applies"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subType" => r.complex(&mut v.sub_type, "subType"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "action" => r.complex_list(&mut v.action, "action"),
                         "actionReason" => {
-                            r.complex_list(&mut v.action_reason, "actionReason")?
+                            r.complex_list(&mut v.action_reason, "actionReason")
                         }
-                        "actor" => r.complex_list(&mut v.actor, "actor")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem")?,
-                        "group" => r.complex_list(&mut v.group, "group")?,
+                        "actor" => r.complex_list(&mut v.actor, "actor"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
+                        "group" => r.complex_list(&mut v.group, "group"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -517,20 +517,20 @@ impl FhirJson for ContractTermActor {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "entity" => r.complex(&mut v.entity, "entity")?,
-                        "role" => r.complex_list(&mut v.role, "role")?,
+                        "entity" => r.complex(&mut v.entity, "entity"),
+                        "role" => r.complex_list(&mut v.role, "role"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -586,15 +586,15 @@ impl FhirJson for ContractTermValuedItem {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "entityCodeableConcept" => {
                             r.choice(
@@ -602,27 +602,27 @@ impl FhirJson for ContractTermValuedItem {
                                 "entity[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "entityReference" => {
-                            r.choice(&mut v.entity, "entity[x]", "Reference", false)?
+                            r.choice(&mut v.entity, "entity[x]", "Reference", false)
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "effectiveTime" => {
-                            r.primitive(&mut v.effective_time, "effectiveTime")?
+                            r.primitive(&mut v.effective_time, "effectiveTime")
                         }
                         "_effectiveTime" => {
-                            r.primitive_ext(&mut v.effective_time, "effectiveTime")?
+                            r.primitive_ext(&mut v.effective_time, "effectiveTime")
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "points" => r.primitive(&mut v.points, "points")?,
-                        "_points" => r.primitive_ext(&mut v.points, "points")?,
-                        "net" => r.complex(&mut v.net, "net")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "points" => r.primitive(&mut v.points, "points"),
+                        "_points" => r.primitive_ext(&mut v.points, "points"),
+                        "net" => r.complex(&mut v.net, "net"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -672,24 +672,24 @@ impl FhirJson for ContractFriendly {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -732,24 +732,24 @@ impl FhirJson for ContractLegal {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -792,24 +792,24 @@ impl FhirJson for ContractRule {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -65,52 +65,50 @@ impl FhirJson for Coverage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Coverage")?,
+                        "resourceType" => r.resource_type("Coverage"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "issuer" => r.complex(&mut v.issuer, "issuer")?,
-                        "bin" => r.complex(&mut v.bin, "bin")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subscriberId" => {
-                            r.complex(&mut v.subscriber_id, "subscriberId")?
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "group" => r.primitive(&mut v.group, "group")?,
-                        "_group" => r.primitive_ext(&mut v.group, "group")?,
-                        "plan" => r.primitive(&mut v.plan, "plan")?,
-                        "_plan" => r.primitive_ext(&mut v.plan, "plan")?,
-                        "subPlan" => r.primitive(&mut v.sub_plan, "subPlan")?,
-                        "_subPlan" => r.primitive_ext(&mut v.sub_plan, "subPlan")?,
-                        "dependent" => r.primitive(&mut v.dependent, "dependent")?,
-                        "_dependent" => r.primitive_ext(&mut v.dependent, "dependent")?,
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "subscriber" => r.complex(&mut v.subscriber, "subscriber")?,
-                        "network" => r.complex(&mut v.network, "network")?,
-                        "contract" => r.complex_list(&mut v.contract, "contract")?,
+                        "issuer" => r.complex(&mut v.issuer, "issuer"),
+                        "bin" => r.complex(&mut v.bin, "bin"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subscriberId" => r.complex(&mut v.subscriber_id, "subscriberId"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "group" => r.primitive(&mut v.group, "group"),
+                        "_group" => r.primitive_ext(&mut v.group, "group"),
+                        "plan" => r.primitive(&mut v.plan, "plan"),
+                        "_plan" => r.primitive_ext(&mut v.plan, "plan"),
+                        "subPlan" => r.primitive(&mut v.sub_plan, "subPlan"),
+                        "_subPlan" => r.primitive_ext(&mut v.sub_plan, "subPlan"),
+                        "dependent" => r.primitive(&mut v.dependent, "dependent"),
+                        "_dependent" => r.primitive_ext(&mut v.dependent, "dependent"),
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "subscriber" => r.complex(&mut v.subscriber, "subscriber"),
+                        "network" => r.complex(&mut v.network, "network"),
+                        "contract" => r.complex_list(&mut v.contract, "contract"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

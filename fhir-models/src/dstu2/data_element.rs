@@ -69,60 +69,58 @@ impl FhirJson for DataElement {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DataElement")?,
+                        "resourceType" => r.resource_type("DataElement"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "stringency" => r.primitive(&mut v.stringency, "stringency")?,
-                        "_stringency" => {
-                            r.primitive_ext(&mut v.stringency, "stringency")?
-                        }
-                        "mapping" => r.complex_list(&mut v.mapping, "mapping")?,
-                        "element" => r.complex_list(&mut v.element, "element")?,
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "stringency" => r.primitive(&mut v.stringency, "stringency"),
+                        "_stringency" => r.primitive_ext(&mut v.stringency, "stringency"),
+                        "mapping" => r.complex_list(&mut v.mapping, "mapping"),
+                        "element" => r.complex_list(&mut v.element, "element"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -184,21 +182,21 @@ impl FhirJson for DataElementContact {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -248,26 +246,26 @@ impl FhirJson for DataElementMapping {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identity" => r.primitive(&mut v.identity, "identity")?,
-                        "_identity" => r.primitive_ext(&mut v.identity, "identity")?,
-                        "uri" => r.primitive(&mut v.uri, "uri")?,
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "comments" => r.primitive(&mut v.comments, "comments")?,
-                        "_comments" => r.primitive_ext(&mut v.comments, "comments")?,
+                        "identity" => r.primitive(&mut v.identity, "identity"),
+                        "_identity" => r.primitive_ext(&mut v.identity, "identity"),
+                        "uri" => r.primitive(&mut v.uri, "uri"),
+                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "comments" => r.primitive(&mut v.comments, "comments"),
+                        "_comments" => r.primitive_ext(&mut v.comments, "comments"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -46,33 +46,33 @@ impl FhirJson for Address {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "line" => r.primitive_list(&mut v.line, "line")?,
-                        "_line" => r.primitive_list_ext(&mut v.line, "line")?,
-                        "city" => r.primitive(&mut v.city, "city")?,
-                        "_city" => r.primitive_ext(&mut v.city, "city")?,
-                        "district" => r.primitive(&mut v.district, "district")?,
-                        "_district" => r.primitive_ext(&mut v.district, "district")?,
-                        "state" => r.primitive(&mut v.state, "state")?,
-                        "_state" => r.primitive_ext(&mut v.state, "state")?,
-                        "postalCode" => r.primitive(&mut v.postal_code, "postalCode")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "line" => r.primitive_list(&mut v.line, "line"),
+                        "_line" => r.primitive_list_ext(&mut v.line, "line"),
+                        "city" => r.primitive(&mut v.city, "city"),
+                        "_city" => r.primitive_ext(&mut v.city, "city"),
+                        "district" => r.primitive(&mut v.district, "district"),
+                        "_district" => r.primitive_ext(&mut v.district, "district"),
+                        "state" => r.primitive(&mut v.state, "state"),
+                        "_state" => r.primitive_ext(&mut v.state, "state"),
+                        "postalCode" => r.primitive(&mut v.postal_code, "postalCode"),
                         "_postalCode" => {
-                            r.primitive_ext(&mut v.postal_code, "postalCode")?
+                            r.primitive_ext(&mut v.postal_code, "postalCode")
                         }
-                        "country" => r.primitive(&mut v.country, "country")?,
-                        "_country" => r.primitive_ext(&mut v.country, "country")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "country" => r.primitive(&mut v.country, "country"),
+                        "_country" => r.primitive_ext(&mut v.country, "country"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -125,25 +125,25 @@ impl FhirJson for Annotation {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "authorReference" => {
-                            r.choice(&mut v.author, "author[x]", "Reference", false)?
+                            r.choice(&mut v.author, "author[x]", "Reference", false)
                         }
                         "authorString" => {
-                            r.choice(&mut v.author, "author[x]", "String", false)?
+                            r.choice(&mut v.author, "author[x]", "String", false)
                         }
                         "_authorString" => {
-                            r.choice(&mut v.author, "author[x]", "String", true)?
+                            r.choice(&mut v.author, "author[x]", "String", true)
                         }
-                        "time" => r.primitive(&mut v.time, "time")?,
-                        "_time" => r.primitive_ext(&mut v.time, "time")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "time" => r.primitive(&mut v.time, "time"),
+                        "_time" => r.primitive_ext(&mut v.time, "time"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -235,30 +235,30 @@ impl FhirJson for Attachment {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "contentType" => r.primitive(&mut v.content_type, "contentType")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
                         "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")?
+                            r.primitive_ext(&mut v.content_type, "contentType")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "data" => r.primitive(&mut v.data, "data")?,
-                        "_data" => r.primitive_ext(&mut v.data, "data")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "size" => r.primitive(&mut v.size, "size")?,
-                        "_size" => r.primitive_ext(&mut v.size, "size")?,
-                        "hash" => r.primitive(&mut v.hash, "hash")?,
-                        "_hash" => r.primitive_ext(&mut v.hash, "hash")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "creation" => r.primitive(&mut v.creation, "creation")?,
-                        "_creation" => r.primitive_ext(&mut v.creation, "creation")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "data" => r.primitive(&mut v.data, "data"),
+                        "_data" => r.primitive_ext(&mut v.data, "data"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "size" => r.primitive(&mut v.size, "size"),
+                        "_size" => r.primitive_ext(&mut v.size, "size"),
+                        "hash" => r.primitive(&mut v.hash, "hash"),
+                        "_hash" => r.primitive_ext(&mut v.hash, "hash"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "creation" => r.primitive(&mut v.creation, "creation"),
+                        "_creation" => r.primitive_ext(&mut v.creation, "creation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -305,15 +305,15 @@ impl FhirJson for CodeableConcept {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "coding" => r.complex_list(&mut v.coding, "coding")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "coding" => r.complex_list(&mut v.coding, "coding"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -360,26 +360,26 @@ impl FhirJson for Coding {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "display" => r.primitive(&mut v.display, "display")?,
-                        "_display" => r.primitive_ext(&mut v.display, "display")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "display" => r.primitive(&mut v.display, "display"),
+                        "_display" => r.primitive_ext(&mut v.display, "display"),
                         "userSelected" => {
-                            r.primitive(&mut v.user_selected, "userSelected")?
+                            r.primitive(&mut v.user_selected, "userSelected")
                         }
                         "_userSelected" => {
-                            r.primitive_ext(&mut v.user_selected, "userSelected")?
+                            r.primitive_ext(&mut v.user_selected, "userSelected")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -429,21 +429,21 @@ impl FhirJson for ContactPoint {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "rank" => r.primitive(&mut v.rank, "rank")?,
-                        "_rank" => r.primitive_ext(&mut v.rank, "rank")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "rank" => r.primitive(&mut v.rank, "rank"),
+                        "_rank" => r.primitive_ext(&mut v.rank, "rank"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -547,54 +547,49 @@ impl FhirJson for ElementDefinition {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
                         "representation" => {
-                            r.primitive_list(&mut v.representation, "representation")?
+                            r.primitive_list(&mut v.representation, "representation")
                         }
                         "_representation" => {
-                            r.primitive_list_ext(
-                                &mut v.representation,
-                                "representation",
-                            )?
+                            r.primitive_list_ext(&mut v.representation, "representation")
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "label" => r.primitive(&mut v.label, "label")?,
-                        "_label" => r.primitive_ext(&mut v.label, "label")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "slicing" => r.complex(&mut v.slicing, "slicing")?,
-                        "short" => r.primitive(&mut v.short, "short")?,
-                        "_short" => r.primitive_ext(&mut v.short, "short")?,
-                        "definition" => r.primitive(&mut v.definition, "definition")?,
-                        "_definition" => {
-                            r.primitive_ext(&mut v.definition, "definition")?
-                        }
-                        "comments" => r.primitive(&mut v.comments, "comments")?,
-                        "_comments" => r.primitive_ext(&mut v.comments, "comments")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "label" => r.primitive(&mut v.label, "label"),
+                        "_label" => r.primitive_ext(&mut v.label, "label"),
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "slicing" => r.complex(&mut v.slicing, "slicing"),
+                        "short" => r.primitive(&mut v.short, "short"),
+                        "_short" => r.primitive_ext(&mut v.short, "short"),
+                        "definition" => r.primitive(&mut v.definition, "definition"),
+                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                        "comments" => r.primitive(&mut v.comments, "comments"),
+                        "_comments" => r.primitive_ext(&mut v.comments, "comments"),
                         "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")?
+                            r.primitive(&mut v.requirements, "requirements")
                         }
                         "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")?
+                            r.primitive_ext(&mut v.requirements, "requirements")
                         }
-                        "alias" => r.primitive_list(&mut v.alias, "alias")?,
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias")?,
-                        "min" => r.primitive(&mut v.min, "min")?,
-                        "_min" => r.primitive_ext(&mut v.min, "min")?,
-                        "max" => r.primitive(&mut v.max, "max")?,
-                        "_max" => r.primitive_ext(&mut v.max, "max")?,
-                        "base" => r.complex(&mut v.base, "base")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
+                        "alias" => r.primitive_list(&mut v.alias, "alias"),
+                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                        "min" => r.primitive(&mut v.min, "min"),
+                        "_min" => r.primitive_ext(&mut v.min, "min"),
+                        "max" => r.primitive(&mut v.max, "max"),
+                        "_max" => r.primitive_ext(&mut v.max, "max"),
+                        "base" => r.complex(&mut v.base, "base"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
                         "nameReference" => {
-                            r.primitive(&mut v.name_reference, "nameReference")?
+                            r.primitive(&mut v.name_reference, "nameReference")
                         }
                         "_nameReference" => {
-                            r.primitive_ext(&mut v.name_reference, "nameReference")?
+                            r.primitive_ext(&mut v.name_reference, "nameReference")
                         }
                         "defaultValueBoolean" => {
                             r.choice(
@@ -602,7 +597,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Boolean",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueBoolean" => {
                             r.choice(
@@ -610,7 +605,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Boolean",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueInteger" => {
                             r.choice(
@@ -618,7 +613,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Integer",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueInteger" => {
                             r.choice(
@@ -626,7 +621,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Integer",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueDecimal" => {
                             r.choice(
@@ -634,7 +629,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Decimal",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueDecimal" => {
                             r.choice(
@@ -642,7 +637,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Decimal",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueBase64Binary" => {
                             r.choice(
@@ -650,7 +645,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Base64Binary",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueBase64Binary" => {
                             r.choice(
@@ -658,7 +653,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Base64Binary",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueInstant" => {
                             r.choice(
@@ -666,7 +661,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Instant",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueInstant" => {
                             r.choice(
@@ -674,7 +669,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Instant",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueString" => {
                             r.choice(
@@ -682,7 +677,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueString" => {
                             r.choice(
@@ -690,7 +685,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "String",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueUri" => {
                             r.choice(
@@ -698,7 +693,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Uri",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUri" => {
                             r.choice(
@@ -706,7 +701,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Uri",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueDate" => {
                             r.choice(
@@ -714,7 +709,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Date",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueDate" => {
                             r.choice(
@@ -722,7 +717,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Date",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueDateTime" => {
                             r.choice(
@@ -730,7 +725,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueDateTime" => {
                             r.choice(
@@ -738,7 +733,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueTime" => {
                             r.choice(
@@ -746,7 +741,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Time",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueTime" => {
                             r.choice(
@@ -754,7 +749,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Time",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueCode" => {
                             r.choice(
@@ -762,7 +757,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Code",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueCode" => {
                             r.choice(
@@ -770,7 +765,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Code",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueOid" => {
                             r.choice(
@@ -778,7 +773,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Oid",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueOid" => {
                             r.choice(
@@ -786,7 +781,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Oid",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueId" => {
                             r.choice(
@@ -794,15 +789,10 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Id",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueId" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Id",
-                                true,
-                            )?
+                            r.choice(&mut v.default_value, "defaultValue[x]", "Id", true)
                         }
                         "defaultValueUnsignedInt" => {
                             r.choice(
@@ -810,7 +800,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "UnsignedInt",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUnsignedInt" => {
                             r.choice(
@@ -818,7 +808,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "UnsignedInt",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValuePositiveInt" => {
                             r.choice(
@@ -826,7 +816,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValuePositiveInt" => {
                             r.choice(
@@ -834,7 +824,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueMarkdown" => {
                             r.choice(
@@ -842,7 +832,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Markdown",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueMarkdown" => {
                             r.choice(
@@ -850,7 +840,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Markdown",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueAnnotation" => {
                             r.choice(
@@ -858,7 +848,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Annotation",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueAttachment" => {
                             r.choice(
@@ -866,7 +856,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Attachment",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueIdentifier" => {
                             r.choice(
@@ -874,7 +864,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Identifier",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueCodeableConcept" => {
                             r.choice(
@@ -882,7 +872,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueCoding" => {
                             r.choice(
@@ -890,7 +880,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Coding",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueQuantity" => {
                             r.choice(
@@ -898,7 +888,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Quantity",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueRange" => {
                             r.choice(
@@ -906,7 +896,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Range",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValuePeriod" => {
                             r.choice(
@@ -914,7 +904,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Period",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueRatio" => {
                             r.choice(
@@ -922,7 +912,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Ratio",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueSampledData" => {
                             r.choice(
@@ -930,7 +920,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "SampledData",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueSignature" => {
                             r.choice(
@@ -938,7 +928,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Signature",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueHumanName" => {
                             r.choice(
@@ -946,7 +936,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "HumanName",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueAddress" => {
                             r.choice(
@@ -954,7 +944,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Address",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueContactPoint" => {
                             r.choice(
@@ -962,7 +952,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "ContactPoint",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueTiming" => {
                             r.choice(
@@ -970,7 +960,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Timing",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueReference" => {
                             r.choice(
@@ -978,7 +968,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueMeta" => {
                             r.choice(
@@ -986,250 +976,245 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Meta",
                                 false,
-                            )?
+                            )
                         }
                         "meaningWhenMissing" => {
                             r.primitive(
                                 &mut v.meaning_when_missing,
                                 "meaningWhenMissing",
-                            )?
+                            )
                         }
                         "_meaningWhenMissing" => {
                             r.primitive_ext(
                                 &mut v.meaning_when_missing,
                                 "meaningWhenMissing",
-                            )?
+                            )
                         }
                         "fixedBoolean" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", false)
                         }
                         "_fixedBoolean" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", true)
                         }
                         "fixedInteger" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Integer", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Integer", false)
                         }
                         "_fixedInteger" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Integer", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Integer", true)
                         }
                         "fixedDecimal" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", false)
                         }
                         "_fixedDecimal" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", true)
                         }
                         "fixedBase64Binary" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", false)
                         }
                         "_fixedBase64Binary" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", true)
                         }
                         "fixedInstant" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Instant", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Instant", false)
                         }
                         "_fixedInstant" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Instant", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Instant", true)
                         }
                         "fixedString" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "String", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "String", false)
                         }
                         "_fixedString" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "String", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "String", true)
                         }
-                        "fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", false)?,
-                        "_fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", true)?,
-                        "fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", false)?,
-                        "_fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", true)?,
+                        "fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", false),
+                        "_fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", true),
+                        "fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", false),
+                        "_fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", true),
                         "fixedDateTime" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", false)
                         }
                         "_fixedDateTime" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", true)
                         }
-                        "fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", false)?,
-                        "_fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", true)?,
-                        "fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", false)?,
-                        "_fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", true)?,
-                        "fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", false)?,
-                        "_fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", true)?,
-                        "fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", false)?,
-                        "_fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", true)?,
+                        "fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", false),
+                        "_fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", true),
+                        "fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", false),
+                        "_fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", true),
+                        "fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", false),
+                        "_fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", true),
+                        "fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", false),
+                        "_fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", true),
                         "fixedUnsignedInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", false)
                         }
                         "_fixedUnsignedInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", true)
                         }
                         "fixedPositiveInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", false)
                         }
                         "_fixedPositiveInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", true)
                         }
                         "fixedMarkdown" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", false)
                         }
                         "_fixedMarkdown" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", true)
                         }
                         "fixedAnnotation" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Annotation", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Annotation", false)
                         }
                         "fixedAttachment" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Attachment", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Attachment", false)
                         }
                         "fixedIdentifier" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Identifier", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Identifier", false)
                         }
                         "fixedCodeableConcept" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "CodeableConcept", false)
                         }
                         "fixedCoding" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Coding", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Coding", false)
                         }
                         "fixedQuantity" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Quantity", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Quantity", false)
                         }
                         "fixedRange" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Range", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Range", false)
                         }
                         "fixedPeriod" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Period", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Period", false)
                         }
                         "fixedRatio" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Ratio", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Ratio", false)
                         }
                         "fixedSampledData" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "SampledData", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "SampledData", false)
                         }
                         "fixedSignature" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Signature", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Signature", false)
                         }
                         "fixedHumanName" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "HumanName", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "HumanName", false)
                         }
                         "fixedAddress" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Address", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Address", false)
                         }
                         "fixedContactPoint" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "ContactPoint", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "ContactPoint", false)
                         }
                         "fixedTiming" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Timing", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Timing", false)
                         }
                         "fixedReference" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Reference", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Reference", false)
                         }
-                        "fixedMeta" => r.choice(&mut v.fixed, "fixed[x]", "Meta", false)?,
+                        "fixedMeta" => r.choice(&mut v.fixed, "fixed[x]", "Meta", false),
                         "patternBoolean" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", false)
                         }
                         "_patternBoolean" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", true)
                         }
                         "patternInteger" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Integer", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Integer", false)
                         }
                         "_patternInteger" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Integer", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Integer", true)
                         }
                         "patternDecimal" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", false)
                         }
                         "_patternDecimal" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", true)
                         }
                         "patternBase64Binary" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "Base64Binary",
-                                false,
-                            )?
+                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", false)
                         }
                         "_patternBase64Binary" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", true)
                         }
                         "patternInstant" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Instant", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Instant", false)
                         }
                         "_patternInstant" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Instant", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Instant", true)
                         }
                         "patternString" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "String", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "String", false)
                         }
                         "_patternString" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "String", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "String", true)
                         }
                         "patternUri" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uri", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Uri", false)
                         }
                         "_patternUri" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uri", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Uri", true)
                         }
                         "patternDate" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Date", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Date", false)
                         }
                         "_patternDate" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Date", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Date", true)
                         }
                         "patternDateTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", false)
                         }
                         "_patternDateTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", true)
                         }
                         "patternTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Time", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Time", false)
                         }
                         "_patternTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Time", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Time", true)
                         }
                         "patternCode" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Code", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Code", false)
                         }
                         "_patternCode" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Code", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Code", true)
                         }
                         "patternOid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Oid", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Oid", false)
                         }
                         "_patternOid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Oid", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Oid", true)
                         }
                         "patternId" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Id", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Id", false)
                         }
                         "_patternId" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Id", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Id", true)
                         }
                         "patternUnsignedInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", false)
                         }
                         "_patternUnsignedInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", true)
                         }
                         "patternPositiveInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", false)
                         }
                         "_patternPositiveInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", true)
                         }
                         "patternMarkdown" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", false)
                         }
                         "_patternMarkdown" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", true)
                         }
                         "patternAnnotation" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Annotation", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Annotation", false)
                         }
                         "patternAttachment" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Attachment", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Attachment", false)
                         }
                         "patternIdentifier" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Identifier", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Identifier", false)
                         }
                         "patternCodeableConcept" => {
                             r.choice(
@@ -1237,161 +1222,151 @@ impl FhirJson for ElementDefinition {
                                 "pattern[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "patternCoding" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Coding", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Coding", false)
                         }
                         "patternQuantity" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Quantity", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Quantity", false)
                         }
                         "patternRange" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Range", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Range", false)
                         }
                         "patternPeriod" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Period", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Period", false)
                         }
                         "patternRatio" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Ratio", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Ratio", false)
                         }
                         "patternSampledData" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "SampledData", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "SampledData", false)
                         }
                         "patternSignature" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Signature", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Signature", false)
                         }
                         "patternHumanName" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "HumanName", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "HumanName", false)
                         }
                         "patternAddress" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Address", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Address", false)
                         }
                         "patternContactPoint" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "ContactPoint",
-                                false,
-                            )?
+                            r.choice(&mut v.pattern, "pattern[x]", "ContactPoint", false)
                         }
                         "patternTiming" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Timing", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Timing", false)
                         }
                         "patternReference" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Reference", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Reference", false)
                         }
                         "patternMeta" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Meta", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Meta", false)
                         }
                         "exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", false)?
+                            r.choice(&mut v.example, "example[x]", "Boolean", false)
                         }
                         "_exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", true)?
+                            r.choice(&mut v.example, "example[x]", "Boolean", true)
                         }
                         "exampleInteger" => {
-                            r.choice(&mut v.example, "example[x]", "Integer", false)?
+                            r.choice(&mut v.example, "example[x]", "Integer", false)
                         }
                         "_exampleInteger" => {
-                            r.choice(&mut v.example, "example[x]", "Integer", true)?
+                            r.choice(&mut v.example, "example[x]", "Integer", true)
                         }
                         "exampleDecimal" => {
-                            r.choice(&mut v.example, "example[x]", "Decimal", false)?
+                            r.choice(&mut v.example, "example[x]", "Decimal", false)
                         }
                         "_exampleDecimal" => {
-                            r.choice(&mut v.example, "example[x]", "Decimal", true)?
+                            r.choice(&mut v.example, "example[x]", "Decimal", true)
                         }
                         "exampleBase64Binary" => {
-                            r.choice(
-                                &mut v.example,
-                                "example[x]",
-                                "Base64Binary",
-                                false,
-                            )?
+                            r.choice(&mut v.example, "example[x]", "Base64Binary", false)
                         }
                         "_exampleBase64Binary" => {
-                            r.choice(&mut v.example, "example[x]", "Base64Binary", true)?
+                            r.choice(&mut v.example, "example[x]", "Base64Binary", true)
                         }
                         "exampleInstant" => {
-                            r.choice(&mut v.example, "example[x]", "Instant", false)?
+                            r.choice(&mut v.example, "example[x]", "Instant", false)
                         }
                         "_exampleInstant" => {
-                            r.choice(&mut v.example, "example[x]", "Instant", true)?
+                            r.choice(&mut v.example, "example[x]", "Instant", true)
                         }
                         "exampleString" => {
-                            r.choice(&mut v.example, "example[x]", "String", false)?
+                            r.choice(&mut v.example, "example[x]", "String", false)
                         }
                         "_exampleString" => {
-                            r.choice(&mut v.example, "example[x]", "String", true)?
+                            r.choice(&mut v.example, "example[x]", "String", true)
                         }
                         "exampleUri" => {
-                            r.choice(&mut v.example, "example[x]", "Uri", false)?
+                            r.choice(&mut v.example, "example[x]", "Uri", false)
                         }
                         "_exampleUri" => {
-                            r.choice(&mut v.example, "example[x]", "Uri", true)?
+                            r.choice(&mut v.example, "example[x]", "Uri", true)
                         }
                         "exampleDate" => {
-                            r.choice(&mut v.example, "example[x]", "Date", false)?
+                            r.choice(&mut v.example, "example[x]", "Date", false)
                         }
                         "_exampleDate" => {
-                            r.choice(&mut v.example, "example[x]", "Date", true)?
+                            r.choice(&mut v.example, "example[x]", "Date", true)
                         }
                         "exampleDateTime" => {
-                            r.choice(&mut v.example, "example[x]", "DateTime", false)?
+                            r.choice(&mut v.example, "example[x]", "DateTime", false)
                         }
                         "_exampleDateTime" => {
-                            r.choice(&mut v.example, "example[x]", "DateTime", true)?
+                            r.choice(&mut v.example, "example[x]", "DateTime", true)
                         }
                         "exampleTime" => {
-                            r.choice(&mut v.example, "example[x]", "Time", false)?
+                            r.choice(&mut v.example, "example[x]", "Time", false)
                         }
                         "_exampleTime" => {
-                            r.choice(&mut v.example, "example[x]", "Time", true)?
+                            r.choice(&mut v.example, "example[x]", "Time", true)
                         }
                         "exampleCode" => {
-                            r.choice(&mut v.example, "example[x]", "Code", false)?
+                            r.choice(&mut v.example, "example[x]", "Code", false)
                         }
                         "_exampleCode" => {
-                            r.choice(&mut v.example, "example[x]", "Code", true)?
+                            r.choice(&mut v.example, "example[x]", "Code", true)
                         }
                         "exampleOid" => {
-                            r.choice(&mut v.example, "example[x]", "Oid", false)?
+                            r.choice(&mut v.example, "example[x]", "Oid", false)
                         }
                         "_exampleOid" => {
-                            r.choice(&mut v.example, "example[x]", "Oid", true)?
+                            r.choice(&mut v.example, "example[x]", "Oid", true)
                         }
                         "exampleId" => {
-                            r.choice(&mut v.example, "example[x]", "Id", false)?
+                            r.choice(&mut v.example, "example[x]", "Id", false)
                         }
                         "_exampleId" => {
-                            r.choice(&mut v.example, "example[x]", "Id", true)?
+                            r.choice(&mut v.example, "example[x]", "Id", true)
                         }
                         "exampleUnsignedInt" => {
-                            r.choice(&mut v.example, "example[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.example, "example[x]", "UnsignedInt", false)
                         }
                         "_exampleUnsignedInt" => {
-                            r.choice(&mut v.example, "example[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.example, "example[x]", "UnsignedInt", true)
                         }
                         "examplePositiveInt" => {
-                            r.choice(&mut v.example, "example[x]", "PositiveInt", false)?
+                            r.choice(&mut v.example, "example[x]", "PositiveInt", false)
                         }
                         "_examplePositiveInt" => {
-                            r.choice(&mut v.example, "example[x]", "PositiveInt", true)?
+                            r.choice(&mut v.example, "example[x]", "PositiveInt", true)
                         }
                         "exampleMarkdown" => {
-                            r.choice(&mut v.example, "example[x]", "Markdown", false)?
+                            r.choice(&mut v.example, "example[x]", "Markdown", false)
                         }
                         "_exampleMarkdown" => {
-                            r.choice(&mut v.example, "example[x]", "Markdown", true)?
+                            r.choice(&mut v.example, "example[x]", "Markdown", true)
                         }
                         "exampleAnnotation" => {
-                            r.choice(&mut v.example, "example[x]", "Annotation", false)?
+                            r.choice(&mut v.example, "example[x]", "Annotation", false)
                         }
                         "exampleAttachment" => {
-                            r.choice(&mut v.example, "example[x]", "Attachment", false)?
+                            r.choice(&mut v.example, "example[x]", "Attachment", false)
                         }
                         "exampleIdentifier" => {
-                            r.choice(&mut v.example, "example[x]", "Identifier", false)?
+                            r.choice(&mut v.example, "example[x]", "Identifier", false)
                         }
                         "exampleCodeableConcept" => {
                             r.choice(
@@ -1399,69 +1374,64 @@ impl FhirJson for ElementDefinition {
                                 "example[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "exampleCoding" => {
-                            r.choice(&mut v.example, "example[x]", "Coding", false)?
+                            r.choice(&mut v.example, "example[x]", "Coding", false)
                         }
                         "exampleQuantity" => {
-                            r.choice(&mut v.example, "example[x]", "Quantity", false)?
+                            r.choice(&mut v.example, "example[x]", "Quantity", false)
                         }
                         "exampleRange" => {
-                            r.choice(&mut v.example, "example[x]", "Range", false)?
+                            r.choice(&mut v.example, "example[x]", "Range", false)
                         }
                         "examplePeriod" => {
-                            r.choice(&mut v.example, "example[x]", "Period", false)?
+                            r.choice(&mut v.example, "example[x]", "Period", false)
                         }
                         "exampleRatio" => {
-                            r.choice(&mut v.example, "example[x]", "Ratio", false)?
+                            r.choice(&mut v.example, "example[x]", "Ratio", false)
                         }
                         "exampleSampledData" => {
-                            r.choice(&mut v.example, "example[x]", "SampledData", false)?
+                            r.choice(&mut v.example, "example[x]", "SampledData", false)
                         }
                         "exampleSignature" => {
-                            r.choice(&mut v.example, "example[x]", "Signature", false)?
+                            r.choice(&mut v.example, "example[x]", "Signature", false)
                         }
                         "exampleHumanName" => {
-                            r.choice(&mut v.example, "example[x]", "HumanName", false)?
+                            r.choice(&mut v.example, "example[x]", "HumanName", false)
                         }
                         "exampleAddress" => {
-                            r.choice(&mut v.example, "example[x]", "Address", false)?
+                            r.choice(&mut v.example, "example[x]", "Address", false)
                         }
                         "exampleContactPoint" => {
-                            r.choice(
-                                &mut v.example,
-                                "example[x]",
-                                "ContactPoint",
-                                false,
-                            )?
+                            r.choice(&mut v.example, "example[x]", "ContactPoint", false)
                         }
                         "exampleTiming" => {
-                            r.choice(&mut v.example, "example[x]", "Timing", false)?
+                            r.choice(&mut v.example, "example[x]", "Timing", false)
                         }
                         "exampleReference" => {
-                            r.choice(&mut v.example, "example[x]", "Reference", false)?
+                            r.choice(&mut v.example, "example[x]", "Reference", false)
                         }
                         "exampleMeta" => {
-                            r.choice(&mut v.example, "example[x]", "Meta", false)?
+                            r.choice(&mut v.example, "example[x]", "Meta", false)
                         }
                         "minValueBoolean" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Boolean", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Boolean", false)
                         }
                         "_minValueBoolean" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Boolean", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Boolean", true)
                         }
                         "minValueInteger" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Integer", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Integer", false)
                         }
                         "_minValueInteger" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Integer", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Integer", true)
                         }
                         "minValueDecimal" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", false)
                         }
                         "_minValueDecimal" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", true)
                         }
                         "minValueBase64Binary" => {
                             r.choice(
@@ -1469,7 +1439,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "Base64Binary",
                                 false,
-                            )?
+                            )
                         }
                         "_minValueBase64Binary" => {
                             r.choice(
@@ -1477,61 +1447,61 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "Base64Binary",
                                 true,
-                            )?
+                            )
                         }
                         "minValueInstant" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Instant", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Instant", false)
                         }
                         "_minValueInstant" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Instant", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Instant", true)
                         }
                         "minValueString" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "String", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "String", false)
                         }
                         "_minValueString" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "String", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "String", true)
                         }
                         "minValueUri" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Uri", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Uri", false)
                         }
                         "_minValueUri" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Uri", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Uri", true)
                         }
                         "minValueDate" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Date", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Date", false)
                         }
                         "_minValueDate" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Date", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Date", true)
                         }
                         "minValueDateTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", false)
                         }
                         "_minValueDateTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", true)
                         }
                         "minValueTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Time", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Time", false)
                         }
                         "_minValueTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Time", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Time", true)
                         }
                         "minValueCode" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Code", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Code", false)
                         }
                         "_minValueCode" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Code", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Code", true)
                         }
                         "minValueOid" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Oid", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Oid", false)
                         }
                         "_minValueOid" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Oid", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Oid", true)
                         }
                         "minValueId" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Id", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Id", false)
                         }
                         "_minValueId" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Id", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Id", true)
                         }
                         "minValueUnsignedInt" => {
                             r.choice(
@@ -1539,7 +1509,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "UnsignedInt",
                                 false,
-                            )?
+                            )
                         }
                         "_minValueUnsignedInt" => {
                             r.choice(
@@ -1547,7 +1517,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "UnsignedInt",
                                 true,
-                            )?
+                            )
                         }
                         "minValuePositiveInt" => {
                             r.choice(
@@ -1555,7 +1525,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_minValuePositiveInt" => {
                             r.choice(
@@ -1563,13 +1533,13 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "minValueMarkdown" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Markdown", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Markdown", false)
                         }
                         "_minValueMarkdown" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Markdown", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Markdown", true)
                         }
                         "minValueAnnotation" => {
                             r.choice(
@@ -1577,7 +1547,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "Annotation",
                                 false,
-                            )?
+                            )
                         }
                         "minValueAttachment" => {
                             r.choice(
@@ -1585,7 +1555,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "Attachment",
                                 false,
-                            )?
+                            )
                         }
                         "minValueIdentifier" => {
                             r.choice(
@@ -1593,7 +1563,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "Identifier",
                                 false,
-                            )?
+                            )
                         }
                         "minValueCodeableConcept" => {
                             r.choice(
@@ -1601,22 +1571,22 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "minValueCoding" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Coding", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Coding", false)
                         }
                         "minValueQuantity" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Quantity", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Quantity", false)
                         }
                         "minValueRange" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Range", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Range", false)
                         }
                         "minValuePeriod" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Period", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Period", false)
                         }
                         "minValueRatio" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Ratio", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Ratio", false)
                         }
                         "minValueSampledData" => {
                             r.choice(
@@ -1624,26 +1594,16 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "SampledData",
                                 false,
-                            )?
+                            )
                         }
                         "minValueSignature" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "Signature",
-                                false,
-                            )?
+                            r.choice(&mut v.min_value, "minValue[x]", "Signature", false)
                         }
                         "minValueHumanName" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "HumanName",
-                                false,
-                            )?
+                            r.choice(&mut v.min_value, "minValue[x]", "HumanName", false)
                         }
                         "minValueAddress" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Address", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Address", false)
                         }
                         "minValueContactPoint" => {
                             r.choice(
@@ -1651,39 +1611,34 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "ContactPoint",
                                 false,
-                            )?
+                            )
                         }
                         "minValueTiming" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Timing", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Timing", false)
                         }
                         "minValueReference" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "Reference",
-                                false,
-                            )?
+                            r.choice(&mut v.min_value, "minValue[x]", "Reference", false)
                         }
                         "minValueMeta" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Meta", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Meta", false)
                         }
                         "maxValueBoolean" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Boolean", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Boolean", false)
                         }
                         "_maxValueBoolean" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Boolean", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Boolean", true)
                         }
                         "maxValueInteger" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", false)
                         }
                         "_maxValueInteger" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", true)
                         }
                         "maxValueDecimal" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", false)
                         }
                         "_maxValueDecimal" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", true)
                         }
                         "maxValueBase64Binary" => {
                             r.choice(
@@ -1691,7 +1646,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "Base64Binary",
                                 false,
-                            )?
+                            )
                         }
                         "_maxValueBase64Binary" => {
                             r.choice(
@@ -1699,61 +1654,61 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "Base64Binary",
                                 true,
-                            )?
+                            )
                         }
                         "maxValueInstant" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", false)
                         }
                         "_maxValueInstant" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", true)
                         }
                         "maxValueString" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "String", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "String", false)
                         }
                         "_maxValueString" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "String", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "String", true)
                         }
                         "maxValueUri" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Uri", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Uri", false)
                         }
                         "_maxValueUri" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Uri", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Uri", true)
                         }
                         "maxValueDate" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Date", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Date", false)
                         }
                         "_maxValueDate" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Date", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Date", true)
                         }
                         "maxValueDateTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", false)
                         }
                         "_maxValueDateTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", true)
                         }
                         "maxValueTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Time", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Time", false)
                         }
                         "_maxValueTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Time", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Time", true)
                         }
                         "maxValueCode" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Code", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Code", false)
                         }
                         "_maxValueCode" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Code", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Code", true)
                         }
                         "maxValueOid" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Oid", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Oid", false)
                         }
                         "_maxValueOid" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Oid", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Oid", true)
                         }
                         "maxValueId" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Id", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Id", false)
                         }
                         "_maxValueId" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Id", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Id", true)
                         }
                         "maxValueUnsignedInt" => {
                             r.choice(
@@ -1761,7 +1716,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "UnsignedInt",
                                 false,
-                            )?
+                            )
                         }
                         "_maxValueUnsignedInt" => {
                             r.choice(
@@ -1769,7 +1724,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "UnsignedInt",
                                 true,
-                            )?
+                            )
                         }
                         "maxValuePositiveInt" => {
                             r.choice(
@@ -1777,7 +1732,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_maxValuePositiveInt" => {
                             r.choice(
@@ -1785,13 +1740,13 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "maxValueMarkdown" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Markdown", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Markdown", false)
                         }
                         "_maxValueMarkdown" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Markdown", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Markdown", true)
                         }
                         "maxValueAnnotation" => {
                             r.choice(
@@ -1799,7 +1754,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "Annotation",
                                 false,
-                            )?
+                            )
                         }
                         "maxValueAttachment" => {
                             r.choice(
@@ -1807,7 +1762,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "Attachment",
                                 false,
-                            )?
+                            )
                         }
                         "maxValueIdentifier" => {
                             r.choice(
@@ -1815,7 +1770,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "Identifier",
                                 false,
-                            )?
+                            )
                         }
                         "maxValueCodeableConcept" => {
                             r.choice(
@@ -1823,22 +1778,22 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "maxValueCoding" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Coding", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Coding", false)
                         }
                         "maxValueQuantity" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Quantity", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Quantity", false)
                         }
                         "maxValueRange" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Range", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Range", false)
                         }
                         "maxValuePeriod" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Period", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Period", false)
                         }
                         "maxValueRatio" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Ratio", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Ratio", false)
                         }
                         "maxValueSampledData" => {
                             r.choice(
@@ -1846,26 +1801,16 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "SampledData",
                                 false,
-                            )?
+                            )
                         }
                         "maxValueSignature" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "Signature",
-                                false,
-                            )?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Signature", false)
                         }
                         "maxValueHumanName" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "HumanName",
-                                false,
-                            )?
+                            r.choice(&mut v.max_value, "maxValue[x]", "HumanName", false)
                         }
                         "maxValueAddress" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Address", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Address", false)
                         }
                         "maxValueContactPoint" => {
                             r.choice(
@@ -1873,43 +1818,38 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "ContactPoint",
                                 false,
-                            )?
+                            )
                         }
                         "maxValueTiming" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Timing", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Timing", false)
                         }
                         "maxValueReference" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "Reference",
-                                false,
-                            )?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Reference", false)
                         }
                         "maxValueMeta" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Meta", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Meta", false)
                         }
-                        "maxLength" => r.primitive(&mut v.max_length, "maxLength")?,
-                        "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength")?,
-                        "condition" => r.primitive_list(&mut v.condition, "condition")?,
+                        "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
+                        "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
+                        "condition" => r.primitive_list(&mut v.condition, "condition"),
                         "_condition" => {
-                            r.primitive_list_ext(&mut v.condition, "condition")?
+                            r.primitive_list_ext(&mut v.condition, "condition")
                         }
-                        "constraint" => r.complex_list(&mut v.constraint, "constraint")?,
-                        "mustSupport" => r.primitive(&mut v.must_support, "mustSupport")?,
+                        "constraint" => r.complex_list(&mut v.constraint, "constraint"),
+                        "mustSupport" => r.primitive(&mut v.must_support, "mustSupport"),
                         "_mustSupport" => {
-                            r.primitive_ext(&mut v.must_support, "mustSupport")?
+                            r.primitive_ext(&mut v.must_support, "mustSupport")
                         }
-                        "isModifier" => r.primitive(&mut v.is_modifier, "isModifier")?,
+                        "isModifier" => r.primitive(&mut v.is_modifier, "isModifier"),
                         "_isModifier" => {
-                            r.primitive_ext(&mut v.is_modifier, "isModifier")?
+                            r.primitive_ext(&mut v.is_modifier, "isModifier")
                         }
-                        "isSummary" => r.primitive(&mut v.is_summary, "isSummary")?,
-                        "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary")?,
-                        "binding" => r.complex(&mut v.binding, "binding")?,
-                        "mapping" => r.complex_list(&mut v.mapping, "mapping")?,
+                        "isSummary" => r.primitive(&mut v.is_summary, "isSummary"),
+                        "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary"),
+                        "binding" => r.complex(&mut v.binding, "binding"),
+                        "mapping" => r.complex_list(&mut v.mapping, "mapping"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1985,26 +1925,26 @@ impl FhirJson for ElementDefinitionSlicing {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "discriminator" => {
-                            r.primitive_list(&mut v.discriminator, "discriminator")?
+                            r.primitive_list(&mut v.discriminator, "discriminator")
                         }
                         "_discriminator" => {
-                            r.primitive_list_ext(&mut v.discriminator, "discriminator")?
+                            r.primitive_list_ext(&mut v.discriminator, "discriminator")
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "ordered" => r.primitive(&mut v.ordered, "ordered")?,
-                        "_ordered" => r.primitive_ext(&mut v.ordered, "ordered")?,
-                        "rules" => r.primitive(&mut v.rules, "rules")?,
-                        "_rules" => r.primitive_ext(&mut v.rules, "rules")?,
+                        "ordered" => r.primitive(&mut v.ordered, "ordered"),
+                        "_ordered" => r.primitive_ext(&mut v.ordered, "ordered"),
+                        "rules" => r.primitive(&mut v.rules, "rules"),
+                        "_rules" => r.primitive_ext(&mut v.rules, "rules"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2055,18 +1995,18 @@ impl FhirJson for ElementDefinitionBase {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "min" => r.primitive(&mut v.min, "min")?,
-                        "_min" => r.primitive_ext(&mut v.min, "min")?,
-                        "max" => r.primitive(&mut v.max, "max")?,
-                        "_max" => r.primitive_ext(&mut v.max, "max")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "min" => r.primitive(&mut v.min, "min"),
+                        "_min" => r.primitive_ext(&mut v.min, "min"),
+                        "max" => r.primitive(&mut v.max, "max"),
+                        "_max" => r.primitive_ext(&mut v.max, "max"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2112,22 +2052,22 @@ impl FhirJson for ElementDefinitionType {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "profile" => r.primitive_list(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "profile" => r.primitive_list(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
                         "aggregation" => {
-                            r.primitive_list(&mut v.aggregation, "aggregation")?
+                            r.primitive_list(&mut v.aggregation, "aggregation")
                         }
                         "_aggregation" => {
-                            r.primitive_list_ext(&mut v.aggregation, "aggregation")?
+                            r.primitive_list_ext(&mut v.aggregation, "aggregation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2183,26 +2123,26 @@ impl FhirJson for ElementDefinitionConstraint {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "key" => r.primitive(&mut v.key, "key")?,
-                        "_key" => r.primitive_ext(&mut v.key, "key")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "key" => r.primitive(&mut v.key, "key"),
+                        "_key" => r.primitive_ext(&mut v.key, "key"),
                         "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")?
+                            r.primitive(&mut v.requirements, "requirements")
                         }
                         "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")?
+                            r.primitive_ext(&mut v.requirements, "requirements")
                         }
-                        "severity" => r.primitive(&mut v.severity, "severity")?,
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity")?,
-                        "human" => r.primitive(&mut v.human, "human")?,
-                        "_human" => r.primitive_ext(&mut v.human, "human")?,
-                        "xpath" => r.primitive(&mut v.xpath, "xpath")?,
-                        "_xpath" => r.primitive_ext(&mut v.xpath, "xpath")?,
+                        "severity" => r.primitive(&mut v.severity, "severity"),
+                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                        "human" => r.primitive(&mut v.human, "human"),
+                        "_human" => r.primitive_ext(&mut v.human, "human"),
+                        "xpath" => r.primitive(&mut v.xpath, "xpath"),
+                        "_xpath" => r.primitive_ext(&mut v.xpath, "xpath"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2250,32 +2190,27 @@ impl FhirJson for ElementDefinitionBinding {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "strength" => r.primitive(&mut v.strength, "strength")?,
-                        "_strength" => r.primitive_ext(&mut v.strength, "strength")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "strength" => r.primitive(&mut v.strength, "strength"),
+                        "_strength" => r.primitive_ext(&mut v.strength, "strength"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "valueSetUri" => {
-                            r.choice(&mut v.value_set, "valueSet[x]", "Uri", false)?
+                            r.choice(&mut v.value_set, "valueSet[x]", "Uri", false)
                         }
                         "_valueSetUri" => {
-                            r.choice(&mut v.value_set, "valueSet[x]", "Uri", true)?
+                            r.choice(&mut v.value_set, "valueSet[x]", "Uri", true)
                         }
                         "valueSetReference" => {
-                            r.choice(
-                                &mut v.value_set,
-                                "valueSet[x]",
-                                "Reference",
-                                false,
-                            )?
+                            r.choice(&mut v.value_set, "valueSet[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2323,18 +2258,18 @@ impl FhirJson for ElementDefinitionMapping {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "identity" => r.primitive(&mut v.identity, "identity")?,
-                        "_identity" => r.primitive_ext(&mut v.identity, "identity")?,
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "map" => r.primitive(&mut v.map, "map")?,
-                        "_map" => r.primitive_ext(&mut v.map, "map")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "identity" => r.primitive(&mut v.identity, "identity"),
+                        "_identity" => r.primitive_ext(&mut v.identity, "identity"),
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "map" => r.primitive(&mut v.map, "map"),
+                        "_map" => r.primitive_ext(&mut v.map, "map"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -4126,134 +4061,134 @@ impl FhirJson for Extension {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "url" => r.plain_string(&mut v.url, "url")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "url" => r.plain_string(&mut v.url, "url"),
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
                         "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
                         }
                         "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
                         }
                         "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)?
+                            r.choice(&mut v.value, "value[x]", "Instant", false)
                         }
                         "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)?
+                            r.choice(&mut v.value, "value[x]", "Instant", true)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false)?,
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true)?,
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false)?,
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true)?,
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false)?,
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
+                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
+                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
+                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
+                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
+                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
+                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
                         "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
                         }
                         "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
                         }
                         "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
                         }
                         "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
                         }
                         "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", false)
                         }
                         "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", true)
                         }
                         "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)?
+                            r.choice(&mut v.value, "value[x]", "Annotation", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)?
+                            r.choice(&mut v.value, "value[x]", "Identifier", false)
                         }
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)?
+                            r.choice(&mut v.value, "value[x]", "Ratio", false)
                         }
                         "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)?
+                            r.choice(&mut v.value, "value[x]", "SampledData", false)
                         }
                         "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)?
+                            r.choice(&mut v.value, "value[x]", "Signature", false)
                         }
                         "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)?
+                            r.choice(&mut v.value, "value[x]", "HumanName", false)
                         }
                         "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)?
+                            r.choice(&mut v.value, "value[x]", "Address", false)
                         }
                         "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
                         }
                         "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)?
+                            r.choice(&mut v.value, "value[x]", "Timing", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false)?,
+                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -4589,25 +4524,25 @@ impl FhirJson for HumanName {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "family" => r.primitive_list(&mut v.family, "family")?,
-                        "_family" => r.primitive_list_ext(&mut v.family, "family")?,
-                        "given" => r.primitive_list(&mut v.given, "given")?,
-                        "_given" => r.primitive_list_ext(&mut v.given, "given")?,
-                        "prefix" => r.primitive_list(&mut v.prefix, "prefix")?,
-                        "_prefix" => r.primitive_list_ext(&mut v.prefix, "prefix")?,
-                        "suffix" => r.primitive_list(&mut v.suffix, "suffix")?,
-                        "_suffix" => r.primitive_list_ext(&mut v.suffix, "suffix")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "family" => r.primitive_list(&mut v.family, "family"),
+                        "_family" => r.primitive_list_ext(&mut v.family, "family"),
+                        "given" => r.primitive_list(&mut v.given, "given"),
+                        "_given" => r.primitive_list_ext(&mut v.given, "given"),
+                        "prefix" => r.primitive_list(&mut v.prefix, "prefix"),
+                        "_prefix" => r.primitive_list_ext(&mut v.prefix, "prefix"),
+                        "suffix" => r.primitive_list(&mut v.suffix, "suffix"),
+                        "_suffix" => r.primitive_list_ext(&mut v.suffix, "suffix"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -4661,21 +4596,21 @@ impl FhirJson for Identifier {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "assigner" => r.complex(&mut v.assigner, "assigner")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "assigner" => r.complex(&mut v.assigner, "assigner"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -4726,22 +4661,22 @@ impl FhirJson for Meta {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "versionId" => r.primitive(&mut v.version_id, "versionId")?,
-                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId")?,
-                        "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "versionId" => r.primitive(&mut v.version_id, "versionId"),
+                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
+                        "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated"),
                         "_lastUpdated" => {
-                            r.primitive_ext(&mut v.last_updated, "lastUpdated")?
+                            r.primitive_ext(&mut v.last_updated, "lastUpdated")
                         }
-                        "profile" => r.primitive_list(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile")?,
-                        "security" => r.complex_list(&mut v.security, "security")?,
-                        "tag" => r.complex_list(&mut v.tag, "tag")?,
+                        "profile" => r.primitive_list(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
+                        "security" => r.complex_list(&mut v.security, "security"),
+                        "tag" => r.complex_list(&mut v.tag, "tag"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -4789,16 +4724,16 @@ impl FhirJson for Narrative {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "div" => r.primitive(&mut v.div, "div")?,
-                        "_div" => r.primitive_ext(&mut v.div, "div")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "div" => r.primitive(&mut v.div, "div"),
+                        "_div" => r.primitive_ext(&mut v.div, "div"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -4839,16 +4774,16 @@ impl FhirJson for Period {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -4895,24 +4830,22 @@ impl FhirJson for Quantity {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "comparator" => r.primitive(&mut v.comparator, "comparator")?,
-                        "_comparator" => {
-                            r.primitive_ext(&mut v.comparator, "comparator")?
-                        }
-                        "unit" => r.primitive(&mut v.unit, "unit")?,
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                        "unit" => r.primitive(&mut v.unit, "unit"),
+                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -4956,14 +4889,14 @@ impl FhirJson for Range {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "low" => r.complex(&mut v.low, "low")?,
-                        "high" => r.complex(&mut v.high, "high")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "low" => r.complex(&mut v.low, "low"),
+                        "high" => r.complex(&mut v.high, "high"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5004,14 +4937,14 @@ impl FhirJson for Ratio {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "numerator" => r.complex(&mut v.numerator, "numerator")?,
-                        "denominator" => r.complex(&mut v.denominator, "denominator")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "numerator" => r.complex(&mut v.numerator, "numerator"),
+                        "denominator" => r.complex(&mut v.denominator, "denominator"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5052,16 +4985,16 @@ impl FhirJson for Reference {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "reference" => r.primitive(&mut v.reference, "reference")?,
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference")?,
-                        "display" => r.primitive(&mut v.display, "display")?,
-                        "_display" => r.primitive_ext(&mut v.display, "display")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "reference" => r.primitive(&mut v.reference, "reference"),
+                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                        "display" => r.primitive(&mut v.display, "display"),
+                        "_display" => r.primitive_ext(&mut v.display, "display"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5120,31 +5053,29 @@ impl FhirJson for SampledData {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "origin" => r.complex(&mut v.origin, "origin")?,
-                        "period" => r.primitive(&mut v.period, "period")?,
-                        "_period" => r.primitive_ext(&mut v.period, "period")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "lowerLimit" => r.primitive(&mut v.lower_limit, "lowerLimit")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "origin" => r.complex(&mut v.origin, "origin"),
+                        "period" => r.primitive(&mut v.period, "period"),
+                        "_period" => r.primitive_ext(&mut v.period, "period"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "lowerLimit" => r.primitive(&mut v.lower_limit, "lowerLimit"),
                         "_lowerLimit" => {
-                            r.primitive_ext(&mut v.lower_limit, "lowerLimit")?
+                            r.primitive_ext(&mut v.lower_limit, "lowerLimit")
                         }
-                        "upperLimit" => r.primitive(&mut v.upper_limit, "upperLimit")?,
+                        "upperLimit" => r.primitive(&mut v.upper_limit, "upperLimit"),
                         "_upperLimit" => {
-                            r.primitive_ext(&mut v.upper_limit, "upperLimit")?
+                            r.primitive_ext(&mut v.upper_limit, "upperLimit")
                         }
-                        "dimensions" => r.primitive(&mut v.dimensions, "dimensions")?,
-                        "_dimensions" => {
-                            r.primitive_ext(&mut v.dimensions, "dimensions")?
-                        }
-                        "data" => r.primitive(&mut v.data, "data")?,
-                        "_data" => r.primitive_ext(&mut v.data, "data")?,
+                        "dimensions" => r.primitive(&mut v.dimensions, "dimensions"),
+                        "_dimensions" => r.primitive_ext(&mut v.dimensions, "dimensions"),
+                        "data" => r.primitive(&mut v.data, "data"),
+                        "_data" => r.primitive_ext(&mut v.data, "data"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5206,26 +5137,26 @@ impl FhirJson for Signature {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "when" => r.primitive(&mut v.when, "when")?,
-                        "_when" => r.primitive_ext(&mut v.when, "when")?,
-                        "whoUri" => r.choice(&mut v.who, "who[x]", "Uri", false)?,
-                        "_whoUri" => r.choice(&mut v.who, "who[x]", "Uri", true)?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "when" => r.primitive(&mut v.when, "when"),
+                        "_when" => r.primitive_ext(&mut v.when, "when"),
+                        "whoUri" => r.choice(&mut v.who, "who[x]", "Uri", false),
+                        "_whoUri" => r.choice(&mut v.who, "who[x]", "Uri", true),
                         "whoReference" => {
-                            r.choice(&mut v.who, "who[x]", "Reference", false)?
+                            r.choice(&mut v.who, "who[x]", "Reference", false)
                         }
-                        "contentType" => r.primitive(&mut v.content_type, "contentType")?,
+                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
                         "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")?
+                            r.primitive_ext(&mut v.content_type, "contentType")
                         }
-                        "blob" => r.primitive(&mut v.blob, "blob")?,
-                        "_blob" => r.primitive_ext(&mut v.blob, "blob")?,
+                        "blob" => r.primitive(&mut v.blob, "blob"),
+                        "_blob" => r.primitive_ext(&mut v.blob, "blob"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5309,16 +5240,16 @@ impl FhirJson for Timing {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "event" => r.primitive_list(&mut v.event, "event")?,
-                        "_event" => r.primitive_list_ext(&mut v.event, "event")?,
-                        "repeat" => r.complex(&mut v.repeat, "repeat")?,
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "event" => r.primitive_list(&mut v.event, "event"),
+                        "_event" => r.primitive_list_ext(&mut v.event, "event"),
+                        "repeat" => r.complex(&mut v.repeat, "repeat"),
+                        "code" => r.complex(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5378,53 +5309,53 @@ impl FhirJson for TimingRepeat {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "boundsQuantity" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Quantity", false)?
+                            r.choice(&mut v.bounds, "bounds[x]", "Quantity", false)
                         }
                         "boundsRange" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Range", false)?
+                            r.choice(&mut v.bounds, "bounds[x]", "Range", false)
                         }
                         "boundsPeriod" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Period", false)?
+                            r.choice(&mut v.bounds, "bounds[x]", "Period", false)
                         }
-                        "count" => r.primitive(&mut v.count, "count")?,
-                        "_count" => r.primitive_ext(&mut v.count, "count")?,
-                        "duration" => r.primitive(&mut v.duration, "duration")?,
-                        "_duration" => r.primitive_ext(&mut v.duration, "duration")?,
-                        "durationMax" => r.primitive(&mut v.duration_max, "durationMax")?,
+                        "count" => r.primitive(&mut v.count, "count"),
+                        "_count" => r.primitive_ext(&mut v.count, "count"),
+                        "duration" => r.primitive(&mut v.duration, "duration"),
+                        "_duration" => r.primitive_ext(&mut v.duration, "duration"),
+                        "durationMax" => r.primitive(&mut v.duration_max, "durationMax"),
                         "_durationMax" => {
-                            r.primitive_ext(&mut v.duration_max, "durationMax")?
+                            r.primitive_ext(&mut v.duration_max, "durationMax")
                         }
                         "durationUnits" => {
-                            r.primitive(&mut v.duration_units, "durationUnits")?
+                            r.primitive(&mut v.duration_units, "durationUnits")
                         }
                         "_durationUnits" => {
-                            r.primitive_ext(&mut v.duration_units, "durationUnits")?
+                            r.primitive_ext(&mut v.duration_units, "durationUnits")
                         }
-                        "frequency" => r.primitive(&mut v.frequency, "frequency")?,
-                        "_frequency" => r.primitive_ext(&mut v.frequency, "frequency")?,
+                        "frequency" => r.primitive(&mut v.frequency, "frequency"),
+                        "_frequency" => r.primitive_ext(&mut v.frequency, "frequency"),
                         "frequencyMax" => {
-                            r.primitive(&mut v.frequency_max, "frequencyMax")?
+                            r.primitive(&mut v.frequency_max, "frequencyMax")
                         }
                         "_frequencyMax" => {
-                            r.primitive_ext(&mut v.frequency_max, "frequencyMax")?
+                            r.primitive_ext(&mut v.frequency_max, "frequencyMax")
                         }
-                        "period" => r.primitive(&mut v.period, "period")?,
-                        "_period" => r.primitive_ext(&mut v.period, "period")?,
-                        "periodMax" => r.primitive(&mut v.period_max, "periodMax")?,
-                        "_periodMax" => r.primitive_ext(&mut v.period_max, "periodMax")?,
-                        "periodUnits" => r.primitive(&mut v.period_units, "periodUnits")?,
+                        "period" => r.primitive(&mut v.period, "period"),
+                        "_period" => r.primitive_ext(&mut v.period, "period"),
+                        "periodMax" => r.primitive(&mut v.period_max, "periodMax"),
+                        "_periodMax" => r.primitive_ext(&mut v.period_max, "periodMax"),
+                        "periodUnits" => r.primitive(&mut v.period_units, "periodUnits"),
                         "_periodUnits" => {
-                            r.primitive_ext(&mut v.period_units, "periodUnits")?
+                            r.primitive_ext(&mut v.period_units, "periodUnits")
                         }
-                        "when" => r.primitive(&mut v.when, "when")?,
-                        "_when" => r.primitive_ext(&mut v.when, "when")?,
+                        "when" => r.primitive(&mut v.when, "when"),
+                        "_when" => r.primitive_ext(&mut v.when, "when"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

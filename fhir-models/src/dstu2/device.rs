@@ -71,64 +71,64 @@ impl FhirJson for Device {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Device")?,
+                        "resourceType" => r.resource_type("Device"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "manufacturer" => {
-                            r.primitive(&mut v.manufacturer, "manufacturer")?
+                            r.primitive(&mut v.manufacturer, "manufacturer")
                         }
                         "_manufacturer" => {
-                            r.primitive_ext(&mut v.manufacturer, "manufacturer")?
+                            r.primitive_ext(&mut v.manufacturer, "manufacturer")
                         }
-                        "model" => r.primitive(&mut v.model, "model")?,
-                        "_model" => r.primitive_ext(&mut v.model, "model")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
+                        "model" => r.primitive(&mut v.model, "model"),
+                        "_model" => r.primitive_ext(&mut v.model, "model"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
                         "manufactureDate" => {
-                            r.primitive(&mut v.manufacture_date, "manufactureDate")?
+                            r.primitive(&mut v.manufacture_date, "manufactureDate")
                         }
                         "_manufactureDate" => {
-                            r.primitive_ext(&mut v.manufacture_date, "manufactureDate")?
+                            r.primitive_ext(&mut v.manufacture_date, "manufactureDate")
                         }
-                        "expiry" => r.primitive(&mut v.expiry, "expiry")?,
-                        "_expiry" => r.primitive_ext(&mut v.expiry, "expiry")?,
-                        "udi" => r.primitive(&mut v.udi, "udi")?,
-                        "_udi" => r.primitive_ext(&mut v.udi, "udi")?,
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber")?,
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber")?,
-                        "owner" => r.complex(&mut v.owner, "owner")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
+                        "expiry" => r.primitive(&mut v.expiry, "expiry"),
+                        "_expiry" => r.primitive_ext(&mut v.expiry, "expiry"),
+                        "udi" => r.primitive(&mut v.udi, "udi"),
+                        "_udi" => r.primitive_ext(&mut v.udi, "udi"),
+                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
+                        "owner" => r.complex(&mut v.owner, "owner"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

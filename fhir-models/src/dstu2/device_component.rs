@@ -63,74 +63,72 @@ impl FhirJson for DeviceComponent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DeviceComponent")?,
+                        "resourceType" => r.resource_type("DeviceComponent"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "lastSystemChange" => {
-                            r.primitive(&mut v.last_system_change, "lastSystemChange")?
+                            r.primitive(&mut v.last_system_change, "lastSystemChange")
                         }
                         "_lastSystemChange" => {
                             r.primitive_ext(
                                 &mut v.last_system_change,
                                 "lastSystemChange",
-                            )?
+                            )
                         }
-                        "source" => r.complex(&mut v.source, "source")?,
-                        "parent" => r.complex(&mut v.parent, "parent")?,
+                        "source" => r.complex(&mut v.source, "source"),
+                        "parent" => r.complex(&mut v.parent, "parent"),
                         "operationalStatus" => {
                             r.complex_list(
                                 &mut v.operational_status,
                                 "operationalStatus",
-                            )?
+                            )
                         }
                         "parameterGroup" => {
-                            r.complex(&mut v.parameter_group, "parameterGroup")?
+                            r.complex(&mut v.parameter_group, "parameterGroup")
                         }
                         "measurementPrinciple" => {
                             r.primitive(
                                 &mut v.measurement_principle,
                                 "measurementPrinciple",
-                            )?
+                            )
                         }
                         "_measurementPrinciple" => {
                             r.primitive_ext(
                                 &mut v.measurement_principle,
                                 "measurementPrinciple",
-                            )?
+                            )
                         }
                         "productionSpecification" => {
                             r.complex_list(
                                 &mut v.production_specification,
                                 "productionSpecification",
-                            )?
+                            )
                         }
-                        "languageCode" => {
-                            r.complex(&mut v.language_code, "languageCode")?
-                        }
+                        "languageCode" => r.complex(&mut v.language_code, "languageCode"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -190,26 +188,26 @@ impl FhirJson for DeviceComponentProductionSpecification {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "specType" => r.complex(&mut v.spec_type, "specType")?,
-                        "componentId" => r.complex(&mut v.component_id, "componentId")?,
+                        "specType" => r.complex(&mut v.spec_type, "specType"),
+                        "componentId" => r.complex(&mut v.component_id, "componentId"),
                         "productionSpec" => {
-                            r.primitive(&mut v.production_spec, "productionSpec")?
+                            r.primitive(&mut v.production_spec, "productionSpec")
                         }
                         "_productionSpec" => {
-                            r.primitive_ext(&mut v.production_spec, "productionSpec")?
+                            r.primitive_ext(&mut v.production_spec, "productionSpec")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

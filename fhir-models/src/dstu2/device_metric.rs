@@ -63,55 +63,55 @@ impl FhirJson for DeviceMetric {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DeviceMetric")?,
+                        "resourceType" => r.resource_type("DeviceMetric"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "unit" => r.complex(&mut v.unit, "unit")?,
-                        "source" => r.complex(&mut v.source, "source")?,
-                        "parent" => r.complex(&mut v.parent, "parent")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "unit" => r.complex(&mut v.unit, "unit"),
+                        "source" => r.complex(&mut v.source, "source"),
+                        "parent" => r.complex(&mut v.parent, "parent"),
                         "operationalStatus" => {
-                            r.primitive(&mut v.operational_status, "operationalStatus")?
+                            r.primitive(&mut v.operational_status, "operationalStatus")
                         }
                         "_operationalStatus" => {
                             r.primitive_ext(
                                 &mut v.operational_status,
                                 "operationalStatus",
-                            )?
+                            )
                         }
-                        "color" => r.primitive(&mut v.color, "color")?,
-                        "_color" => r.primitive_ext(&mut v.color, "color")?,
-                        "category" => r.primitive(&mut v.category, "category")?,
-                        "_category" => r.primitive_ext(&mut v.category, "category")?,
+                        "color" => r.primitive(&mut v.color, "color"),
+                        "_color" => r.primitive_ext(&mut v.color, "color"),
+                        "category" => r.primitive(&mut v.category, "category"),
+                        "_category" => r.primitive_ext(&mut v.category, "category"),
                         "measurementPeriod" => {
-                            r.complex(&mut v.measurement_period, "measurementPeriod")?
+                            r.complex(&mut v.measurement_period, "measurementPeriod")
                         }
                         "calibration" => {
-                            r.complex_list(&mut v.calibration, "calibration")?
+                            r.complex_list(&mut v.calibration, "calibration")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -171,24 +171,24 @@ impl FhirJson for DeviceMetricCalibration {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "state" => r.primitive(&mut v.state, "state")?,
-                        "_state" => r.primitive_ext(&mut v.state, "state")?,
-                        "time" => r.primitive(&mut v.time, "time")?,
-                        "_time" => r.primitive_ext(&mut v.time, "time")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "state" => r.primitive(&mut v.state, "state"),
+                        "_state" => r.primitive_ext(&mut v.state, "state"),
+                        "time" => r.primitive(&mut v.time, "time"),
+                        "_time" => r.primitive_ext(&mut v.time, "time"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

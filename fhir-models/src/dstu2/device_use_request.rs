@@ -67,28 +67,28 @@ impl FhirJson for DeviceUseRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DeviceUseRequest")?,
+                        "resourceType" => r.resource_type("DeviceUseRequest"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "bodySiteCodeableConcept" => {
                             r.choice(
@@ -96,48 +96,43 @@ impl FhirJson for DeviceUseRequest {
                                 "bodySite[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "bodySiteReference" => {
-                            r.choice(
-                                &mut v.body_site,
-                                "bodySite[x]",
-                                "Reference",
-                                false,
-                            )?
+                            r.choice(&mut v.body_site, "bodySite[x]", "Reference", false)
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "device" => r.complex(&mut v.device, "device")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "indication" => r.complex_list(&mut v.indication, "indication")?,
-                        "notes" => r.primitive_list(&mut v.notes, "notes")?,
-                        "_notes" => r.primitive_list_ext(&mut v.notes, "notes")?,
-                        "prnReason" => r.complex_list(&mut v.prn_reason, "prnReason")?,
-                        "orderedOn" => r.primitive(&mut v.ordered_on, "orderedOn")?,
-                        "_orderedOn" => r.primitive_ext(&mut v.ordered_on, "orderedOn")?,
-                        "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "device" => r.complex(&mut v.device, "device"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "indication" => r.complex_list(&mut v.indication, "indication"),
+                        "notes" => r.primitive_list(&mut v.notes, "notes"),
+                        "_notes" => r.primitive_list_ext(&mut v.notes, "notes"),
+                        "prnReason" => r.complex_list(&mut v.prn_reason, "prnReason"),
+                        "orderedOn" => r.primitive(&mut v.ordered_on, "orderedOn"),
+                        "_orderedOn" => r.primitive_ext(&mut v.ordered_on, "orderedOn"),
+                        "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn"),
                         "_recordedOn" => {
-                            r.primitive_ext(&mut v.recorded_on, "recordedOn")?
+                            r.primitive_ext(&mut v.recorded_on, "recordedOn")
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
                         "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
                         }
                         "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Period", false)
                         }
                         "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
                         }
                         "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
                         }
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -49,28 +49,28 @@ impl FhirJson for DeviceUseStatement {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DeviceUseStatement")?,
+                        "resourceType" => r.resource_type("DeviceUseStatement"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "bodySiteCodeableConcept" => {
                             r.choice(
@@ -78,41 +78,36 @@ impl FhirJson for DeviceUseStatement {
                                 "bodySite[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "bodySiteReference" => {
-                            r.choice(
-                                &mut v.body_site,
-                                "bodySite[x]",
-                                "Reference",
-                                false,
-                            )?
+                            r.choice(&mut v.body_site, "bodySite[x]", "Reference", false)
                         }
-                        "whenUsed" => r.complex(&mut v.when_used, "whenUsed")?,
-                        "device" => r.complex(&mut v.device, "device")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "indication" => r.complex_list(&mut v.indication, "indication")?,
-                        "notes" => r.primitive_list(&mut v.notes, "notes")?,
-                        "_notes" => r.primitive_list_ext(&mut v.notes, "notes")?,
-                        "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn")?,
+                        "whenUsed" => r.complex(&mut v.when_used, "whenUsed"),
+                        "device" => r.complex(&mut v.device, "device"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "indication" => r.complex_list(&mut v.indication, "indication"),
+                        "notes" => r.primitive_list(&mut v.notes, "notes"),
+                        "_notes" => r.primitive_list_ext(&mut v.notes, "notes"),
+                        "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn"),
                         "_recordedOn" => {
-                            r.primitive_ext(&mut v.recorded_on, "recordedOn")?
+                            r.primitive_ext(&mut v.recorded_on, "recordedOn")
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
                         "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
                         }
                         "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Period", false)
                         }
                         "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
                         }
                         "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -63,50 +63,50 @@ impl FhirJson for DiagnosticOrder {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DiagnosticOrder")?,
+                        "resourceType" => r.resource_type("DiagnosticOrder"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "orderer" => r.complex(&mut v.orderer, "orderer")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "orderer" => r.complex(&mut v.orderer, "orderer"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
                         "supportingInformation" => {
                             r.complex_list(
                                 &mut v.supporting_information,
                                 "supportingInformation",
-                            )?
+                            )
                         }
-                        "specimen" => r.complex_list(&mut v.specimen, "specimen")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
-                        "event" => r.complex_list(&mut v.event, "event")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "specimen" => r.complex_list(&mut v.specimen, "specimen"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                        "event" => r.complex_list(&mut v.event, "event"),
+                        "item" => r.complex_list(&mut v.item, "item"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -174,24 +174,24 @@ impl FhirJson for DiagnosticOrderEvent {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "description" => r.complex(&mut v.description, "description")?,
-                        "dateTime" => r.primitive(&mut v.date_time, "dateTime")?,
-                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime")?,
-                        "actor" => r.complex(&mut v.actor, "actor")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "description" => r.complex(&mut v.description, "description"),
+                        "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
+                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
+                        "actor" => r.complex(&mut v.actor, "actor"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -245,24 +245,24 @@ impl FhirJson for DiagnosticOrderItem {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "specimen" => r.complex_list(&mut v.specimen, "specimen")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "event" => r.complex_list(&mut v.event, "event")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "specimen" => r.complex_list(&mut v.specimen, "specimen"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "event" => r.complex_list(&mut v.event, "event"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -65,51 +65,51 @@ impl FhirJson for DocumentManifest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DocumentManifest")?,
+                        "resourceType" => r.resource_type("DocumentManifest"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "masterIdentifier" => {
-                            r.complex(&mut v.master_identifier, "masterIdentifier")?
+                            r.complex(&mut v.master_identifier, "masterIdentifier")
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "source" => r.primitive(&mut v.source, "source")?,
-                        "_source" => r.primitive_ext(&mut v.source, "source")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "source" => r.primitive(&mut v.source, "source"),
+                        "_source" => r.primitive_ext(&mut v.source, "source"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "content" => r.complex_list(&mut v.content, "content")?,
-                        "related" => r.complex_list(&mut v.related, "related")?,
+                        "content" => r.complex_list(&mut v.content, "content"),
+                        "related" => r.complex_list(&mut v.related, "related"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -169,20 +169,20 @@ impl FhirJson for DocumentManifestContent {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "pAttachment" => r.choice(&mut v.p, "p[x]", "Attachment", false)?,
-                        "pReference" => r.choice(&mut v.p, "p[x]", "Reference", false)?,
+                        "pAttachment" => r.choice(&mut v.p, "p[x]", "Attachment", false),
+                        "pReference" => r.choice(&mut v.p, "p[x]", "Reference", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -225,20 +225,20 @@ impl FhirJson for DocumentManifestRelated {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "ref" => r.complex(&mut v.r#ref, "ref")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "ref" => r.complex(&mut v.r#ref, "ref"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -79,60 +79,60 @@ impl FhirJson for DocumentReference {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DocumentReference")?,
+                        "resourceType" => r.resource_type("DocumentReference"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "masterIdentifier" => {
-                            r.complex(&mut v.master_identifier, "masterIdentifier")?
+                            r.complex(&mut v.master_identifier, "masterIdentifier")
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "class" => r.complex(&mut v.class, "class")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "custodian" => r.complex(&mut v.custodian, "custodian")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "class" => r.complex(&mut v.class, "class"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "custodian" => r.complex(&mut v.custodian, "custodian"),
                         "authenticator" => {
-                            r.complex(&mut v.authenticator, "authenticator")?
+                            r.complex(&mut v.authenticator, "authenticator")
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "indexed" => r.primitive(&mut v.indexed, "indexed")?,
-                        "_indexed" => r.primitive_ext(&mut v.indexed, "indexed")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "docStatus" => r.complex(&mut v.doc_status, "docStatus")?,
-                        "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "indexed" => r.primitive(&mut v.indexed, "indexed"),
+                        "_indexed" => r.primitive_ext(&mut v.indexed, "indexed"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "docStatus" => r.complex(&mut v.doc_status, "docStatus"),
+                        "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")?
+                            r.complex_list(&mut v.security_label, "securityLabel")
                         }
-                        "content" => r.complex_list(&mut v.content, "content")?,
-                        "context" => r.complex(&mut v.context, "context")?,
+                        "content" => r.complex_list(&mut v.content, "content"),
+                        "context" => r.complex(&mut v.context, "context"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -201,21 +201,21 @@ impl FhirJson for DocumentReferenceRelatesTo {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "target" => r.complex(&mut v.target, "target")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "target" => r.complex(&mut v.target, "target"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -261,20 +261,20 @@ impl FhirJson for DocumentReferenceContent {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "attachment" => r.complex(&mut v.attachment, "attachment")?,
-                        "format" => r.complex_list(&mut v.format, "format")?,
+                        "attachment" => r.complex(&mut v.attachment, "attachment"),
+                        "format" => r.complex_list(&mut v.format, "format"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -328,31 +328,29 @@ impl FhirJson for DocumentReferenceContext {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "event" => r.complex_list(&mut v.event, "event")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "facilityType" => {
-                            r.complex(&mut v.facility_type, "facilityType")?
-                        }
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "event" => r.complex_list(&mut v.event, "event"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "facilityType" => r.complex(&mut v.facility_type, "facilityType"),
                         "practiceSetting" => {
-                            r.complex(&mut v.practice_setting, "practiceSetting")?
+                            r.complex(&mut v.practice_setting, "practiceSetting")
                         }
                         "sourcePatientInfo" => {
-                            r.complex(&mut v.source_patient_info, "sourcePatientInfo")?
+                            r.complex(&mut v.source_patient_info, "sourcePatientInfo")
                         }
-                        "related" => r.complex_list(&mut v.related, "related")?,
+                        "related" => r.complex_list(&mut v.related, "related"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -401,20 +399,20 @@ impl FhirJson for DocumentReferenceContextRelated {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "ref" => r.complex(&mut v.r#ref, "ref")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "ref" => r.complex(&mut v.r#ref, "ref"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

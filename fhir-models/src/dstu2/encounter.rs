@@ -77,64 +77,64 @@ impl FhirJson for Encounter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Encounter")?,
+                        "resourceType" => r.resource_type("Encounter"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "statusHistory" => {
-                            r.complex_list(&mut v.status_history, "statusHistory")?
+                            r.complex_list(&mut v.status_history, "statusHistory")
                         }
-                        "class" => r.primitive(&mut v.class, "class")?,
-                        "_class" => r.primitive_ext(&mut v.class, "class")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "priority" => r.complex(&mut v.priority, "priority")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "class" => r.primitive(&mut v.class, "class"),
+                        "_class" => r.primitive_ext(&mut v.class, "class"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "priority" => r.complex(&mut v.priority, "priority"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "episodeOfCare" => {
-                            r.complex_list(&mut v.episode_of_care, "episodeOfCare")?
+                            r.complex_list(&mut v.episode_of_care, "episodeOfCare")
                         }
                         "incomingReferral" => {
-                            r.complex_list(&mut v.incoming_referral, "incomingReferral")?
+                            r.complex_list(&mut v.incoming_referral, "incomingReferral")
                         }
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
-                        "appointment" => r.complex(&mut v.appointment, "appointment")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "length" => r.complex(&mut v.length, "length")?,
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
-                        "indication" => r.complex_list(&mut v.indication, "indication")?,
+                        "appointment" => r.complex(&mut v.appointment, "appointment"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "length" => r.complex(&mut v.length, "length"),
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
+                        "indication" => r.complex_list(&mut v.indication, "indication"),
                         "hospitalization" => {
-                            r.complex(&mut v.hospitalization, "hospitalization")?
+                            r.complex(&mut v.hospitalization, "hospitalization")
                         }
-                        "location" => r.complex_list(&mut v.location, "location")?,
+                        "location" => r.complex_list(&mut v.location, "location"),
                         "serviceProvider" => {
-                            r.complex(&mut v.service_provider, "serviceProvider")?
+                            r.complex(&mut v.service_provider, "serviceProvider")
                         }
-                        "partOf" => r.complex(&mut v.part_of, "partOf")?,
+                        "partOf" => r.complex(&mut v.part_of, "partOf"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -205,21 +205,21 @@ impl FhirJson for EncounterStatusHistory {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -265,21 +265,21 @@ impl FhirJson for EncounterParticipant {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "individual" => r.complex(&mut v.individual, "individual")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "individual" => r.complex(&mut v.individual, "individual"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -342,58 +342,58 @@ impl FhirJson for EncounterHospitalization {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "preAdmissionIdentifier" => {
                             r.complex(
                                 &mut v.pre_admission_identifier,
                                 "preAdmissionIdentifier",
-                            )?
+                            )
                         }
-                        "origin" => r.complex(&mut v.origin, "origin")?,
-                        "admitSource" => r.complex(&mut v.admit_source, "admitSource")?,
+                        "origin" => r.complex(&mut v.origin, "origin"),
+                        "admitSource" => r.complex(&mut v.admit_source, "admitSource"),
                         "admittingDiagnosis" => {
                             r.complex_list(
                                 &mut v.admitting_diagnosis,
                                 "admittingDiagnosis",
-                            )?
+                            )
                         }
-                        "reAdmission" => r.complex(&mut v.re_admission, "reAdmission")?,
+                        "reAdmission" => r.complex(&mut v.re_admission, "reAdmission"),
                         "dietPreference" => {
-                            r.complex_list(&mut v.diet_preference, "dietPreference")?
+                            r.complex_list(&mut v.diet_preference, "dietPreference")
                         }
                         "specialCourtesy" => {
-                            r.complex_list(&mut v.special_courtesy, "specialCourtesy")?
+                            r.complex_list(&mut v.special_courtesy, "specialCourtesy")
                         }
                         "specialArrangement" => {
                             r.complex_list(
                                 &mut v.special_arrangement,
                                 "specialArrangement",
-                            )?
+                            )
                         }
-                        "destination" => r.complex(&mut v.destination, "destination")?,
+                        "destination" => r.complex(&mut v.destination, "destination"),
                         "dischargeDisposition" => {
                             r.complex(
                                 &mut v.discharge_disposition,
                                 "dischargeDisposition",
-                            )?
+                            )
                         }
                         "dischargeDiagnosis" => {
                             r.complex_list(
                                 &mut v.discharge_diagnosis,
                                 "dischargeDiagnosis",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -450,22 +450,22 @@ impl FhirJson for EncounterLocation {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "location" => r.complex(&mut v.location, "location"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -63,52 +63,52 @@ impl FhirJson for EpisodeOfCare {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("EpisodeOfCare")?,
+                        "resourceType" => r.resource_type("EpisodeOfCare"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "statusHistory" => {
-                            r.complex_list(&mut v.status_history, "statusHistory")?
+                            r.complex_list(&mut v.status_history, "statusHistory")
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "condition" => r.complex_list(&mut v.condition, "condition")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "condition" => r.complex_list(&mut v.condition, "condition"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "managingOrganization" => {
                             r.complex(
                                 &mut v.managing_organization,
                                 "managingOrganization",
-                            )?
+                            )
                         }
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "period" => r.complex(&mut v.period, "period"),
                         "referralRequest" => {
-                            r.complex_list(&mut v.referral_request, "referralRequest")?
+                            r.complex_list(&mut v.referral_request, "referralRequest")
                         }
-                        "careManager" => r.complex(&mut v.care_manager, "careManager")?,
-                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam")?,
+                        "careManager" => r.complex(&mut v.care_manager, "careManager"),
+                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -171,21 +171,21 @@ impl FhirJson for EpisodeOfCareStatusHistory {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -231,21 +231,21 @@ impl FhirJson for EpisodeOfCareCareTeam {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.complex_list(&mut v.role, "role")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "member" => r.complex(&mut v.member, "member")?,
+                        "role" => r.complex_list(&mut v.role, "role"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "member" => r.complex(&mut v.member, "member"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -67,85 +67,79 @@ impl FhirJson for FamilyMemberHistory {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("FamilyMemberHistory")?,
+                        "resourceType" => r.resource_type("FamilyMemberHistory"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "relationship" => r.complex(&mut v.relationship, "relationship")?,
-                        "gender" => r.primitive(&mut v.gender, "gender")?,
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender")?,
-                        "bornPeriod" => {
-                            r.choice(&mut v.born, "born[x]", "Period", false)?
-                        }
-                        "bornDate" => r.choice(&mut v.born, "born[x]", "Date", false)?,
-                        "_bornDate" => r.choice(&mut v.born, "born[x]", "Date", true)?,
-                        "bornString" => {
-                            r.choice(&mut v.born, "born[x]", "String", false)?
-                        }
-                        "_bornString" => {
-                            r.choice(&mut v.born, "born[x]", "String", true)?
-                        }
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "relationship" => r.complex(&mut v.relationship, "relationship"),
+                        "gender" => r.primitive(&mut v.gender, "gender"),
+                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                        "bornPeriod" => r.choice(&mut v.born, "born[x]", "Period", false),
+                        "bornDate" => r.choice(&mut v.born, "born[x]", "Date", false),
+                        "_bornDate" => r.choice(&mut v.born, "born[x]", "Date", true),
+                        "bornString" => r.choice(&mut v.born, "born[x]", "String", false),
+                        "_bornString" => r.choice(&mut v.born, "born[x]", "String", true),
                         "ageQuantity" => {
-                            r.choice(&mut v.age, "age[x]", "Quantity", false)?
+                            r.choice(&mut v.age, "age[x]", "Quantity", false)
                         }
-                        "ageRange" => r.choice(&mut v.age, "age[x]", "Range", false)?,
-                        "ageString" => r.choice(&mut v.age, "age[x]", "String", false)?,
-                        "_ageString" => r.choice(&mut v.age, "age[x]", "String", true)?,
+                        "ageRange" => r.choice(&mut v.age, "age[x]", "Range", false),
+                        "ageString" => r.choice(&mut v.age, "age[x]", "String", false),
+                        "_ageString" => r.choice(&mut v.age, "age[x]", "String", true),
                         "deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", false)
                         }
                         "_deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", true)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", true)
                         }
                         "deceasedQuantity" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Quantity", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Quantity", false)
                         }
                         "deceasedRange" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Range", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Range", false)
                         }
                         "deceasedDate" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Date", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Date", false)
                         }
                         "_deceasedDate" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Date", true)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Date", true)
                         }
                         "deceasedString" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "String", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "String", false)
                         }
                         "_deceasedString" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "String", true)?
+                            r.choice(&mut v.deceased, "deceased[x]", "String", true)
                         }
-                        "note" => r.complex(&mut v.note, "note")?,
-                        "condition" => r.complex_list(&mut v.condition, "condition")?,
+                        "note" => r.complex(&mut v.note, "note"),
+                        "condition" => r.complex_list(&mut v.condition, "condition"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -211,36 +205,36 @@ impl FhirJson for FamilyMemberHistoryCondition {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
                         "onsetQuantity" => {
-                            r.choice(&mut v.onset, "onset[x]", "Quantity", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Quantity", false)
                         }
                         "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Range", false)
                         }
                         "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Period", false)
                         }
                         "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)?
+                            r.choice(&mut v.onset, "onset[x]", "String", false)
                         }
                         "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)?
+                            r.choice(&mut v.onset, "onset[x]", "String", true)
                         }
-                        "note" => r.complex(&mut v.note, "note")?,
+                        "note" => r.complex(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

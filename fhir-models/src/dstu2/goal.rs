@@ -69,66 +69,64 @@ impl FhirJson for Goal {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Goal")?,
+                        "resourceType" => r.resource_type("Goal"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "startDate" => r.choice(&mut v.start, "start[x]", "Date", false)?,
-                        "_startDate" => r.choice(&mut v.start, "start[x]", "Date", true)?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "startDate" => r.choice(&mut v.start, "start[x]", "Date", false),
+                        "_startDate" => r.choice(&mut v.start, "start[x]", "Date", true),
                         "startCodeableConcept" => {
-                            r.choice(&mut v.start, "start[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.start, "start[x]", "CodeableConcept", false)
                         }
                         "targetDate" => {
-                            r.choice(&mut v.target, "target[x]", "Date", false)?
+                            r.choice(&mut v.target, "target[x]", "Date", false)
                         }
                         "_targetDate" => {
-                            r.choice(&mut v.target, "target[x]", "Date", true)?
+                            r.choice(&mut v.target, "target[x]", "Date", true)
                         }
                         "targetQuantity" => {
-                            r.choice(&mut v.target, "target[x]", "Quantity", false)?
+                            r.choice(&mut v.target, "target[x]", "Quantity", false)
                         }
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
                         "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")?
+                            r.primitive_ext(&mut v.status_date, "statusDate")
                         }
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
-                        "author" => r.complex(&mut v.author, "author")?,
-                        "priority" => r.complex(&mut v.priority, "priority")?,
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "outcome" => r.complex_list(&mut v.outcome, "outcome")?,
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                        "author" => r.complex(&mut v.author, "author"),
+                        "priority" => r.complex(&mut v.priority, "priority"),
+                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "outcome" => r.complex_list(&mut v.outcome, "outcome"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -188,15 +186,15 @@ impl FhirJson for GoalOutcome {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "resultCodeableConcept" => {
                             r.choice(
@@ -204,13 +202,13 @@ impl FhirJson for GoalOutcome {
                                 "result[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "resultReference" => {
-                            r.choice(&mut v.result, "result[x]", "Reference", false)?
+                            r.choice(&mut v.result, "result[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -59,47 +59,47 @@ impl FhirJson for ImagingObjectSelection {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ImagingObjectSelection")?,
+                        "resourceType" => r.resource_type("ImagingObjectSelection"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "uid" => r.primitive(&mut v.uid, "uid")?,
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "title" => r.complex(&mut v.title, "title")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "uid" => r.primitive(&mut v.uid, "uid"),
+                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "title" => r.complex(&mut v.title, "title"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "author" => r.complex(&mut v.author, "author")?,
+                        "author" => r.complex(&mut v.author, "author"),
                         "authoringTime" => {
-                            r.primitive(&mut v.authoring_time, "authoringTime")?
+                            r.primitive(&mut v.authoring_time, "authoringTime")
                         }
                         "_authoringTime" => {
-                            r.primitive_ext(&mut v.authoring_time, "authoringTime")?
+                            r.primitive_ext(&mut v.authoring_time, "authoringTime")
                         }
-                        "study" => r.complex_list(&mut v.study, "study")?,
+                        "study" => r.complex_list(&mut v.study, "study"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -162,26 +162,24 @@ impl FhirJson for ImagingObjectSelectionStudy {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "uid" => r.primitive(&mut v.uid, "uid")?,
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "imagingStudy" => {
-                            r.complex(&mut v.imaging_study, "imagingStudy")?
-                        }
-                        "series" => r.complex_list(&mut v.series, "series")?,
+                        "uid" => r.primitive(&mut v.uid, "uid"),
+                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "imagingStudy" => r.complex(&mut v.imaging_study, "imagingStudy"),
+                        "series" => r.complex_list(&mut v.series, "series"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -231,23 +229,23 @@ impl FhirJson for ImagingObjectSelectionStudySeries {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "uid" => r.primitive(&mut v.uid, "uid")?,
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "instance" => r.complex_list(&mut v.instance, "instance")?,
+                        "uid" => r.primitive(&mut v.uid, "uid"),
+                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "instance" => r.complex_list(&mut v.instance, "instance"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -302,25 +300,25 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstance {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sopClass" => r.primitive(&mut v.sop_class, "sopClass")?,
-                        "_sopClass" => r.primitive_ext(&mut v.sop_class, "sopClass")?,
-                        "uid" => r.primitive(&mut v.uid, "uid")?,
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "frames" => r.complex_list(&mut v.frames, "frames")?,
+                        "sopClass" => r.primitive(&mut v.sop_class, "sopClass"),
+                        "_sopClass" => r.primitive_ext(&mut v.sop_class, "sopClass"),
+                        "uid" => r.primitive(&mut v.uid, "uid"),
+                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "frames" => r.complex_list(&mut v.frames, "frames"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -370,26 +368,26 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "frameNumbers" => {
-                            r.primitive_list(&mut v.frame_numbers, "frameNumbers")?
+                            r.primitive_list(&mut v.frame_numbers, "frameNumbers")
                         }
                         "_frameNumbers" => {
-                            r.primitive_list_ext(&mut v.frame_numbers, "frameNumbers")?
+                            r.primitive_list_ext(&mut v.frame_numbers, "frameNumbers")
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

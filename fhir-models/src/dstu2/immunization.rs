@@ -89,73 +89,69 @@ impl FhirJson for Immunization {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Immunization")?,
+                        "resourceType" => r.resource_type("Immunization"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "wasNotGiven" => {
-                            r.primitive(&mut v.was_not_given, "wasNotGiven")?
-                        }
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "wasNotGiven" => r.primitive(&mut v.was_not_given, "wasNotGiven"),
                         "_wasNotGiven" => {
-                            r.primitive_ext(&mut v.was_not_given, "wasNotGiven")?
+                            r.primitive_ext(&mut v.was_not_given, "wasNotGiven")
                         }
-                        "reported" => r.primitive(&mut v.reported, "reported")?,
-                        "_reported" => r.primitive_ext(&mut v.reported, "reported")?,
-                        "performer" => r.complex(&mut v.performer, "performer")?,
-                        "requester" => r.complex(&mut v.requester, "requester")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber")?,
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber")?,
+                        "reported" => r.primitive(&mut v.reported, "reported"),
+                        "_reported" => r.primitive_ext(&mut v.reported, "reported"),
+                        "performer" => r.complex(&mut v.performer, "performer"),
+                        "requester" => r.complex(&mut v.requester, "requester"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
                         "expirationDate" => {
-                            r.primitive(&mut v.expiration_date, "expirationDate")?
+                            r.primitive(&mut v.expiration_date, "expirationDate")
                         }
                         "_expirationDate" => {
-                            r.primitive_ext(&mut v.expiration_date, "expirationDate")?
+                            r.primitive_ext(&mut v.expiration_date, "expirationDate")
                         }
-                        "site" => r.complex(&mut v.site, "site")?,
-                        "route" => r.complex(&mut v.route, "route")?,
-                        "doseQuantity" => {
-                            r.complex(&mut v.dose_quantity, "doseQuantity")?
-                        }
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "explanation" => r.complex(&mut v.explanation, "explanation")?,
-                        "reaction" => r.complex_list(&mut v.reaction, "reaction")?,
+                        "site" => r.complex(&mut v.site, "site"),
+                        "route" => r.complex(&mut v.route, "route"),
+                        "doseQuantity" => r.complex(&mut v.dose_quantity, "doseQuantity"),
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "explanation" => r.complex(&mut v.explanation, "explanation"),
+                        "reaction" => r.complex_list(&mut v.reaction, "reaction"),
                         "vaccinationProtocol" => {
                             r.complex_list(
                                 &mut v.vaccination_protocol,
                                 "vaccinationProtocol",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -224,22 +220,22 @@ impl FhirJson for ImmunizationExplanation {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
                         "reasonNotGiven" => {
-                            r.complex_list(&mut v.reason_not_given, "reasonNotGiven")?
+                            r.complex_list(&mut v.reason_not_given, "reasonNotGiven")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -285,23 +281,23 @@ impl FhirJson for ImmunizationReaction {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "detail" => r.complex(&mut v.detail, "detail")?,
-                        "reported" => r.primitive(&mut v.reported, "reported")?,
-                        "_reported" => r.primitive_ext(&mut v.reported, "reported")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "detail" => r.complex(&mut v.detail, "detail"),
+                        "reported" => r.primitive(&mut v.reported, "reported"),
+                        "_reported" => r.primitive_ext(&mut v.reported, "reported"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -364,42 +360,42 @@ impl FhirJson for ImmunizationVaccinationProtocol {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "doseSequence" => {
-                            r.primitive(&mut v.dose_sequence, "doseSequence")?
+                            r.primitive(&mut v.dose_sequence, "doseSequence")
                         }
                         "_doseSequence" => {
-                            r.primitive_ext(&mut v.dose_sequence, "doseSequence")?
+                            r.primitive_ext(&mut v.dose_sequence, "doseSequence")
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "authority" => r.complex(&mut v.authority, "authority")?,
-                        "series" => r.primitive(&mut v.series, "series")?,
-                        "_series" => r.primitive_ext(&mut v.series, "series")?,
-                        "seriesDoses" => r.primitive(&mut v.series_doses, "seriesDoses")?,
+                        "authority" => r.complex(&mut v.authority, "authority"),
+                        "series" => r.primitive(&mut v.series, "series"),
+                        "_series" => r.primitive_ext(&mut v.series, "series"),
+                        "seriesDoses" => r.primitive(&mut v.series_doses, "seriesDoses"),
                         "_seriesDoses" => {
-                            r.primitive_ext(&mut v.series_doses, "seriesDoses")?
+                            r.primitive_ext(&mut v.series_doses, "seriesDoses")
                         }
                         "targetDisease" => {
-                            r.complex_list(&mut v.target_disease, "targetDisease")?
+                            r.complex_list(&mut v.target_disease, "targetDisease")
                         }
-                        "doseStatus" => r.complex(&mut v.dose_status, "doseStatus")?,
+                        "doseStatus" => r.complex(&mut v.dose_status, "doseStatus"),
                         "doseStatusReason" => {
-                            r.complex(&mut v.dose_status_reason, "doseStatusReason")?
+                            r.complex(&mut v.dose_status_reason, "doseStatusReason")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -47,36 +47,36 @@ impl FhirJson for ImmunizationRecommendation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ImmunizationRecommendation")?,
+                        "resourceType" => r.resource_type("ImmunizationRecommendation"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "recommendation" => {
-                            r.complex_list(&mut v.recommendation, "recommendation")?
+                            r.complex_list(&mut v.recommendation, "recommendation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -145,44 +145,44 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode")?,
-                        "doseNumber" => r.primitive(&mut v.dose_number, "doseNumber")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
+                        "doseNumber" => r.primitive(&mut v.dose_number, "doseNumber"),
                         "_doseNumber" => {
-                            r.primitive_ext(&mut v.dose_number, "doseNumber")?
+                            r.primitive_ext(&mut v.dose_number, "doseNumber")
                         }
                         "forecastStatus" => {
-                            r.complex(&mut v.forecast_status, "forecastStatus")?
+                            r.complex(&mut v.forecast_status, "forecastStatus")
                         }
                         "dateCriterion" => {
-                            r.complex_list(&mut v.date_criterion, "dateCriterion")?
+                            r.complex_list(&mut v.date_criterion, "dateCriterion")
                         }
-                        "protocol" => r.complex(&mut v.protocol, "protocol")?,
+                        "protocol" => r.complex(&mut v.protocol, "protocol"),
                         "supportingImmunization" => {
                             r.complex_list(
                                 &mut v.supporting_immunization,
                                 "supportingImmunization",
-                            )?
+                            )
                         }
                         "supportingPatientInformation" => {
                             r.complex_list(
                                 &mut v.supporting_patient_information,
                                 "supportingPatientInformation",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -239,21 +239,21 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -301,31 +301,31 @@ impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "doseSequence" => {
-                            r.primitive(&mut v.dose_sequence, "doseSequence")?
+                            r.primitive(&mut v.dose_sequence, "doseSequence")
                         }
                         "_doseSequence" => {
-                            r.primitive_ext(&mut v.dose_sequence, "doseSequence")?
+                            r.primitive_ext(&mut v.dose_sequence, "doseSequence")
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "authority" => r.complex(&mut v.authority, "authority")?,
-                        "series" => r.primitive(&mut v.series, "series")?,
-                        "_series" => r.primitive_ext(&mut v.series, "series")?,
+                        "authority" => r.complex(&mut v.authority, "authority"),
+                        "series" => r.primitive(&mut v.series, "series"),
+                        "_series" => r.primitive_ext(&mut v.series, "series"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

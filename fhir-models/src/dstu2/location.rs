@@ -61,56 +61,54 @@ impl FhirJson for Location {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Location")?,
+                        "resourceType" => r.resource_type("Location"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "address" => r.complex(&mut v.address, "address")?,
-                        "physicalType" => {
-                            r.complex(&mut v.physical_type, "physicalType")?
-                        }
-                        "position" => r.complex(&mut v.position, "position")?,
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "address" => r.complex(&mut v.address, "address"),
+                        "physicalType" => r.complex(&mut v.physical_type, "physicalType"),
+                        "position" => r.complex(&mut v.position, "position"),
                         "managingOrganization" => {
                             r.complex(
                                 &mut v.managing_organization,
                                 "managingOrganization",
-                            )?
+                            )
                         }
-                        "partOf" => r.complex(&mut v.part_of, "partOf")?,
+                        "partOf" => r.complex(&mut v.part_of, "partOf"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -176,24 +174,24 @@ impl FhirJson for LocationPosition {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "longitude" => r.primitive(&mut v.longitude, "longitude")?,
-                        "_longitude" => r.primitive_ext(&mut v.longitude, "longitude")?,
-                        "latitude" => r.primitive(&mut v.latitude, "latitude")?,
-                        "_latitude" => r.primitive_ext(&mut v.latitude, "latitude")?,
-                        "altitude" => r.primitive(&mut v.altitude, "altitude")?,
-                        "_altitude" => r.primitive_ext(&mut v.altitude, "altitude")?,
+                        "longitude" => r.primitive(&mut v.longitude, "longitude"),
+                        "_longitude" => r.primitive_ext(&mut v.longitude, "longitude"),
+                        "latitude" => r.primitive(&mut v.latitude, "latitude"),
+                        "_latitude" => r.primitive_ext(&mut v.latitude, "latitude"),
+                        "altitude" => r.primitive(&mut v.altitude, "altitude"),
+                        "_altitude" => r.primitive_ext(&mut v.altitude, "altitude"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -65,51 +65,51 @@ impl FhirJson for Media {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Media")?,
+                        "resourceType" => r.resource_type("Media"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "subtype" => r.complex(&mut v.subtype, "subtype")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "operator" => r.complex(&mut v.operator, "operator")?,
-                        "view" => r.complex(&mut v.view, "view")?,
-                        "deviceName" => r.primitive(&mut v.device_name, "deviceName")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "subtype" => r.complex(&mut v.subtype, "subtype"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "operator" => r.complex(&mut v.operator, "operator"),
+                        "view" => r.complex(&mut v.view, "view"),
+                        "deviceName" => r.primitive(&mut v.device_name, "deviceName"),
                         "_deviceName" => {
-                            r.primitive_ext(&mut v.device_name, "deviceName")?
+                            r.primitive_ext(&mut v.device_name, "deviceName")
                         }
-                        "height" => r.primitive(&mut v.height, "height")?,
-                        "_height" => r.primitive_ext(&mut v.height, "height")?,
-                        "width" => r.primitive(&mut v.width, "width")?,
-                        "_width" => r.primitive_ext(&mut v.width, "width")?,
-                        "frames" => r.primitive(&mut v.frames, "frames")?,
-                        "_frames" => r.primitive_ext(&mut v.frames, "frames")?,
-                        "duration" => r.primitive(&mut v.duration, "duration")?,
-                        "_duration" => r.primitive_ext(&mut v.duration, "duration")?,
-                        "content" => r.complex(&mut v.content, "content")?,
+                        "height" => r.primitive(&mut v.height, "height"),
+                        "_height" => r.primitive_ext(&mut v.height, "height"),
+                        "width" => r.primitive(&mut v.width, "width"),
+                        "_width" => r.primitive_ext(&mut v.width, "width"),
+                        "frames" => r.primitive(&mut v.frames, "frames"),
+                        "_frames" => r.primitive_ext(&mut v.frames, "frames"),
+                        "duration" => r.primitive(&mut v.duration, "duration"),
+                        "_duration" => r.primitive_ext(&mut v.duration, "duration"),
+                        "content" => r.complex(&mut v.content, "content"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -73,47 +73,45 @@ impl FhirJson for MedicationAdministration {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicationAdministration")?,
+                        "resourceType" => r.resource_type("MedicationAdministration"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "practitioner" => r.complex(&mut v.practitioner, "practitioner")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "prescription" => r.complex(&mut v.prescription, "prescription")?,
-                        "wasNotGiven" => {
-                            r.primitive(&mut v.was_not_given, "wasNotGiven")?
-                        }
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "practitioner" => r.complex(&mut v.practitioner, "practitioner"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "prescription" => r.complex(&mut v.prescription, "prescription"),
+                        "wasNotGiven" => r.primitive(&mut v.was_not_given, "wasNotGiven"),
                         "_wasNotGiven" => {
-                            r.primitive_ext(&mut v.was_not_given, "wasNotGiven")?
+                            r.primitive_ext(&mut v.was_not_given, "wasNotGiven")
                         }
                         "reasonNotGiven" => {
-                            r.complex_list(&mut v.reason_not_given, "reasonNotGiven")?
+                            r.complex_list(&mut v.reason_not_given, "reasonNotGiven")
                         }
                         "reasonGiven" => {
-                            r.complex_list(&mut v.reason_given, "reasonGiven")?
+                            r.complex_list(&mut v.reason_given, "reasonGiven")
                         }
                         "effectiveTimeDateTime" => {
                             r.choice(
@@ -121,7 +119,7 @@ impl FhirJson for MedicationAdministration {
                                 "effectiveTime[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_effectiveTimeDateTime" => {
                             r.choice(
@@ -129,7 +127,7 @@ impl FhirJson for MedicationAdministration {
                                 "effectiveTime[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "effectiveTimePeriod" => {
                             r.choice(
@@ -137,7 +135,7 @@ impl FhirJson for MedicationAdministration {
                                 "effectiveTime[x]",
                                 "Period",
                                 false,
-                            )?
+                            )
                         }
                         "medicationCodeableConcept" => {
                             r.choice(
@@ -145,7 +143,7 @@ impl FhirJson for MedicationAdministration {
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -153,14 +151,14 @@ impl FhirJson for MedicationAdministration {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "device" => r.complex_list(&mut v.device, "device")?,
-                        "note" => r.primitive(&mut v.note, "note")?,
-                        "_note" => r.primitive_ext(&mut v.note, "note")?,
-                        "dosage" => r.complex(&mut v.dosage, "dosage")?,
+                        "device" => r.complex_list(&mut v.device, "device"),
+                        "note" => r.primitive(&mut v.note, "note"),
+                        "_note" => r.primitive_ext(&mut v.note, "note"),
+                        "dosage" => r.complex(&mut v.dosage, "dosage"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -230,31 +228,31 @@ impl FhirJson for MedicationAdministrationDosage {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         "siteCodeableConcept" => {
-                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)
                         }
                         "siteReference" => {
-                            r.choice(&mut v.site, "site[x]", "Reference", false)?
+                            r.choice(&mut v.site, "site[x]", "Reference", false)
                         }
-                        "route" => r.complex(&mut v.route, "route")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false)?,
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false)?,
+                        "route" => r.complex(&mut v.route, "route"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
+                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

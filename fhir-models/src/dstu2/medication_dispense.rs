@@ -71,50 +71,50 @@ impl FhirJson for MedicationDispense {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicationDispense")?,
+                        "resourceType" => r.resource_type("MedicationDispense"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "dispenser" => r.complex(&mut v.dispenser, "dispenser")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "dispenser" => r.complex(&mut v.dispenser, "dispenser"),
                         "authorizingPrescription" => {
                             r.complex_list(
                                 &mut v.authorizing_prescription,
                                 "authorizingPrescription",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "daysSupply" => r.complex(&mut v.days_supply, "daysSupply")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "daysSupply" => r.complex(&mut v.days_supply, "daysSupply"),
                         "medicationCodeableConcept" => {
                             r.choice(
                                 &mut v.medication,
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -122,33 +122,33 @@ impl FhirJson for MedicationDispense {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "whenPrepared" => {
-                            r.primitive(&mut v.when_prepared, "whenPrepared")?
+                            r.primitive(&mut v.when_prepared, "whenPrepared")
                         }
                         "_whenPrepared" => {
-                            r.primitive_ext(&mut v.when_prepared, "whenPrepared")?
+                            r.primitive_ext(&mut v.when_prepared, "whenPrepared")
                         }
                         "whenHandedOver" => {
-                            r.primitive(&mut v.when_handed_over, "whenHandedOver")?
+                            r.primitive(&mut v.when_handed_over, "whenHandedOver")
                         }
                         "_whenHandedOver" => {
-                            r.primitive_ext(&mut v.when_handed_over, "whenHandedOver")?
+                            r.primitive_ext(&mut v.when_handed_over, "whenHandedOver")
                         }
-                        "destination" => r.complex(&mut v.destination, "destination")?,
-                        "receiver" => r.complex_list(&mut v.receiver, "receiver")?,
-                        "note" => r.primitive(&mut v.note, "note")?,
-                        "_note" => r.primitive_ext(&mut v.note, "note")?,
+                        "destination" => r.complex(&mut v.destination, "destination"),
+                        "receiver" => r.complex_list(&mut v.receiver, "receiver"),
+                        "note" => r.primitive(&mut v.note, "note"),
+                        "_note" => r.primitive_ext(&mut v.note, "note"),
                         "dosageInstruction" => {
                             r.complex_list(
                                 &mut v.dosage_instruction,
                                 "dosageInstruction",
-                            )?
+                            )
                         }
-                        "substitution" => r.complex(&mut v.substitution, "substitution")?,
+                        "substitution" => r.complex(&mut v.substitution, "substitution"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -228,30 +228,30 @@ impl FhirJson for MedicationDispenseDosageInstruction {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         "additionalInstructions" => {
                             r.complex(
                                 &mut v.additional_instructions,
                                 "additionalInstructions",
-                            )?
+                            )
                         }
-                        "timing" => r.complex(&mut v.timing, "timing")?,
+                        "timing" => r.complex(&mut v.timing, "timing"),
                         "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
                         }
                         "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
                         }
                         "asNeededCodeableConcept" => {
                             r.choice(
@@ -259,27 +259,27 @@ impl FhirJson for MedicationDispenseDosageInstruction {
                                 "asNeeded[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "siteCodeableConcept" => {
-                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)
                         }
                         "siteReference" => {
-                            r.choice(&mut v.site, "site[x]", "Reference", false)?
+                            r.choice(&mut v.site, "site[x]", "Reference", false)
                         }
-                        "route" => r.complex(&mut v.route, "route")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "doseRange" => r.choice(&mut v.dose, "dose[x]", "Range", false)?,
+                        "route" => r.complex(&mut v.route, "route"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "doseRange" => r.choice(&mut v.dose, "dose[x]", "Range", false),
                         "doseQuantity" => {
-                            r.choice(&mut v.dose, "dose[x]", "Quantity", false)?
+                            r.choice(&mut v.dose, "dose[x]", "Quantity", false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false)?,
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false)?,
+                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
+                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
                         "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")?
+                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -335,23 +335,23 @@ impl FhirJson for MedicationDispenseSubstitution {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
                         "responsibleParty" => {
-                            r.complex_list(&mut v.responsible_party, "responsibleParty")?
+                            r.complex_list(&mut v.responsible_party, "responsibleParty")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -69,62 +69,62 @@ impl FhirJson for MedicationOrder {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicationOrder")?,
+                        "resourceType" => r.resource_type("MedicationOrder"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "dateWritten" => r.primitive(&mut v.date_written, "dateWritten")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "dateWritten" => r.primitive(&mut v.date_written, "dateWritten"),
                         "_dateWritten" => {
-                            r.primitive_ext(&mut v.date_written, "dateWritten")?
+                            r.primitive_ext(&mut v.date_written, "dateWritten")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "dateEnded" => r.primitive(&mut v.date_ended, "dateEnded")?,
-                        "_dateEnded" => r.primitive_ext(&mut v.date_ended, "dateEnded")?,
-                        "reasonEnded" => r.complex(&mut v.reason_ended, "reasonEnded")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "prescriber" => r.complex(&mut v.prescriber, "prescriber")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "dateEnded" => r.primitive(&mut v.date_ended, "dateEnded"),
+                        "_dateEnded" => r.primitive_ext(&mut v.date_ended, "dateEnded"),
+                        "reasonEnded" => r.complex(&mut v.reason_ended, "reasonEnded"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "reasonCodeableConcept" => {
                             r.choice(
                                 &mut v.reason,
                                 "reason[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)?
+                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
                         }
-                        "note" => r.primitive(&mut v.note, "note")?,
-                        "_note" => r.primitive_ext(&mut v.note, "note")?,
+                        "note" => r.primitive(&mut v.note, "note"),
+                        "_note" => r.primitive_ext(&mut v.note, "note"),
                         "medicationCodeableConcept" => {
                             r.choice(
                                 &mut v.medication,
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -132,23 +132,23 @@ impl FhirJson for MedicationOrder {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "dosageInstruction" => {
                             r.complex_list(
                                 &mut v.dosage_instruction,
                                 "dosageInstruction",
-                            )?
+                            )
                         }
                         "dispenseRequest" => {
-                            r.complex(&mut v.dispense_request, "dispenseRequest")?
+                            r.complex(&mut v.dispense_request, "dispenseRequest")
                         }
-                        "substitution" => r.complex(&mut v.substitution, "substitution")?,
+                        "substitution" => r.complex(&mut v.substitution, "substitution"),
                         "priorPrescription" => {
-                            r.complex(&mut v.prior_prescription, "priorPrescription")?
+                            r.complex(&mut v.prior_prescription, "priorPrescription")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -227,30 +227,30 @@ impl FhirJson for MedicationOrderDosageInstruction {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         "additionalInstructions" => {
                             r.complex(
                                 &mut v.additional_instructions,
                                 "additionalInstructions",
-                            )?
+                            )
                         }
-                        "timing" => r.complex(&mut v.timing, "timing")?,
+                        "timing" => r.complex(&mut v.timing, "timing"),
                         "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
                         }
                         "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
                         }
                         "asNeededCodeableConcept" => {
                             r.choice(
@@ -258,27 +258,27 @@ impl FhirJson for MedicationOrderDosageInstruction {
                                 "asNeeded[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "siteCodeableConcept" => {
-                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)
                         }
                         "siteReference" => {
-                            r.choice(&mut v.site, "site[x]", "Reference", false)?
+                            r.choice(&mut v.site, "site[x]", "Reference", false)
                         }
-                        "route" => r.complex(&mut v.route, "route")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "doseRange" => r.choice(&mut v.dose, "dose[x]", "Range", false)?,
+                        "route" => r.complex(&mut v.route, "route"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "doseRange" => r.choice(&mut v.dose, "dose[x]", "Range", false),
                         "doseQuantity" => {
-                            r.choice(&mut v.dose, "dose[x]", "Quantity", false)?
+                            r.choice(&mut v.dose, "dose[x]", "Quantity", false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false)?,
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false)?,
+                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
+                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
                         "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")?
+                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -336,15 +336,15 @@ impl FhirJson for MedicationOrderDispenseRequest {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "medicationCodeableConcept" => {
                             r.choice(
@@ -352,7 +352,7 @@ impl FhirJson for MedicationOrderDispenseRequest {
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -360,32 +360,32 @@ impl FhirJson for MedicationOrderDispenseRequest {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")?
+                            r.complex(&mut v.validity_period, "validityPeriod")
                         }
                         "numberOfRepeatsAllowed" => {
                             r.primitive(
                                 &mut v.number_of_repeats_allowed,
                                 "numberOfRepeatsAllowed",
-                            )?
+                            )
                         }
                         "_numberOfRepeatsAllowed" => {
                             r.primitive_ext(
                                 &mut v.number_of_repeats_allowed,
                                 "numberOfRepeatsAllowed",
-                            )?
+                            )
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "expectedSupplyDuration" => {
                             r.complex(
                                 &mut v.expected_supply_duration,
                                 "expectedSupplyDuration",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -434,20 +434,20 @@ impl FhirJson for MedicationOrderSubstitution {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "reason" => r.complex(&mut v.reason, "reason")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "reason" => r.complex(&mut v.reason, "reason"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

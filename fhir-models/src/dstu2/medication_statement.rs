@@ -67,50 +67,48 @@ impl FhirJson for MedicationStatement {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicationStatement")?,
+                        "resourceType" => r.resource_type("MedicationStatement"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "informationSource" => {
-                            r.complex(&mut v.information_source, "informationSource")?
+                            r.complex(&mut v.information_source, "informationSource")
                         }
                         "dateAsserted" => {
-                            r.primitive(&mut v.date_asserted, "dateAsserted")?
+                            r.primitive(&mut v.date_asserted, "dateAsserted")
                         }
                         "_dateAsserted" => {
-                            r.primitive_ext(&mut v.date_asserted, "dateAsserted")?
+                            r.primitive_ext(&mut v.date_asserted, "dateAsserted")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "wasNotTaken" => {
-                            r.primitive(&mut v.was_not_taken, "wasNotTaken")?
-                        }
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "wasNotTaken" => r.primitive(&mut v.was_not_taken, "wasNotTaken"),
                         "_wasNotTaken" => {
-                            r.primitive_ext(&mut v.was_not_taken, "wasNotTaken")?
+                            r.primitive_ext(&mut v.was_not_taken, "wasNotTaken")
                         }
                         "reasonNotTaken" => {
-                            r.complex_list(&mut v.reason_not_taken, "reasonNotTaken")?
+                            r.complex_list(&mut v.reason_not_taken, "reasonNotTaken")
                         }
                         "reasonForUseCodeableConcept" => {
                             r.choice(
@@ -118,7 +116,7 @@ impl FhirJson for MedicationStatement {
                                 "reasonForUse[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "reasonForUseReference" => {
                             r.choice(
@@ -126,29 +124,24 @@ impl FhirJson for MedicationStatement {
                                 "reasonForUse[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "effectiveDateTime" => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
                         }
                         "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
                         }
                         "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)?
+                            r.choice(&mut v.effective, "effective[x]", "Period", false)
                         }
-                        "note" => r.primitive(&mut v.note, "note")?,
-                        "_note" => r.primitive_ext(&mut v.note, "note")?,
+                        "note" => r.primitive(&mut v.note, "note"),
+                        "_note" => r.primitive_ext(&mut v.note, "note"),
                         "supportingInformation" => {
                             r.complex_list(
                                 &mut v.supporting_information,
                                 "supportingInformation",
-                            )?
+                            )
                         }
                         "medicationCodeableConcept" => {
                             r.choice(
@@ -156,7 +149,7 @@ impl FhirJson for MedicationStatement {
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -164,11 +157,11 @@ impl FhirJson for MedicationStatement {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "dosage" => r.complex_list(&mut v.dosage, "dosage")?,
+                        "dosage" => r.complex_list(&mut v.dosage, "dosage"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -243,24 +236,24 @@ impl FhirJson for MedicationStatementDosage {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "timing" => r.complex(&mut v.timing, "timing")?,
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "timing" => r.complex(&mut v.timing, "timing"),
                         "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
                         }
                         "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
                         }
                         "asNeededCodeableConcept" => {
                             r.choice(
@@ -268,29 +261,29 @@ impl FhirJson for MedicationStatementDosage {
                                 "asNeeded[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "siteCodeableConcept" => {
-                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)
                         }
                         "siteReference" => {
-                            r.choice(&mut v.site, "site[x]", "Reference", false)?
+                            r.choice(&mut v.site, "site[x]", "Reference", false)
                         }
-                        "route" => r.complex(&mut v.route, "route")?,
-                        "method" => r.complex(&mut v.method, "method")?,
+                        "route" => r.complex(&mut v.route, "route"),
+                        "method" => r.complex(&mut v.method, "method"),
                         "quantityQuantity" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Quantity", false)?
+                            r.choice(&mut v.quantity, "quantity[x]", "Quantity", false)
                         }
                         "quantityRange" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Range", false)?
+                            r.choice(&mut v.quantity, "quantity[x]", "Range", false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false)?,
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false)?,
+                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
+                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
                         "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")?
+                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

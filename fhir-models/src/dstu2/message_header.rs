@@ -65,45 +65,45 @@ impl FhirJson for MessageHeader {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MessageHeader")?,
+                        "resourceType" => r.resource_type("MessageHeader"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "timestamp" => r.primitive(&mut v.timestamp, "timestamp")?,
-                        "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp")?,
-                        "event" => r.complex(&mut v.event, "event")?,
-                        "response" => r.complex(&mut v.response, "response")?,
-                        "source" => r.complex(&mut v.source, "source")?,
+                        "timestamp" => r.primitive(&mut v.timestamp, "timestamp"),
+                        "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp"),
+                        "event" => r.complex(&mut v.event, "event"),
+                        "response" => r.complex(&mut v.response, "response"),
+                        "source" => r.complex(&mut v.source, "source"),
                         "destination" => {
-                            r.complex_list(&mut v.destination, "destination")?
+                            r.complex_list(&mut v.destination, "destination")
                         }
-                        "enterer" => r.complex(&mut v.enterer, "enterer")?,
-                        "author" => r.complex(&mut v.author, "author")?,
-                        "receiver" => r.complex(&mut v.receiver, "receiver")?,
-                        "responsible" => r.complex(&mut v.responsible, "responsible")?,
-                        "reason" => r.complex(&mut v.reason, "reason")?,
-                        "data" => r.complex_list(&mut v.data, "data")?,
+                        "enterer" => r.complex(&mut v.enterer, "enterer"),
+                        "author" => r.complex(&mut v.author, "author"),
+                        "receiver" => r.complex(&mut v.receiver, "receiver"),
+                        "responsible" => r.complex(&mut v.responsible, "responsible"),
+                        "reason" => r.complex(&mut v.reason, "reason"),
+                        "data" => r.complex_list(&mut v.data, "data"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -168,25 +168,23 @@ impl FhirJson for MessageHeaderResponse {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.primitive(&mut v.identifier, "identifier")?,
-                        "_identifier" => {
-                            r.primitive_ext(&mut v.identifier, "identifier")?
-                        }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "details" => r.complex(&mut v.details, "details")?,
+                        "identifier" => r.primitive(&mut v.identifier, "identifier"),
+                        "_identifier" => r.primitive_ext(&mut v.identifier, "identifier"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "details" => r.complex(&mut v.details, "details"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -239,27 +237,27 @@ impl FhirJson for MessageHeaderSource {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "software" => r.primitive(&mut v.software, "software")?,
-                        "_software" => r.primitive_ext(&mut v.software, "software")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "contact" => r.complex(&mut v.contact, "contact")?,
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint")?,
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "software" => r.primitive(&mut v.software, "software"),
+                        "_software" => r.primitive_ext(&mut v.software, "software"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "contact" => r.complex(&mut v.contact, "contact"),
+                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -310,23 +308,23 @@ impl FhirJson for MessageHeaderDestination {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "target" => r.complex(&mut v.target, "target")?,
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint")?,
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "target" => r.complex(&mut v.target, "target"),
+                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

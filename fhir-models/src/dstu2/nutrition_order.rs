@@ -65,62 +65,62 @@ impl FhirJson for NutritionOrder {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("NutritionOrder")?,
+                        "resourceType" => r.resource_type("NutritionOrder"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "orderer" => r.complex(&mut v.orderer, "orderer")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "dateTime" => r.primitive(&mut v.date_time, "dateTime")?,
-                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "orderer" => r.complex(&mut v.orderer, "orderer"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
+                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "allergyIntolerance" => {
                             r.complex_list(
                                 &mut v.allergy_intolerance,
                                 "allergyIntolerance",
-                            )?
+                            )
                         }
                         "foodPreferenceModifier" => {
                             r.complex_list(
                                 &mut v.food_preference_modifier,
                                 "foodPreferenceModifier",
-                            )?
+                            )
                         }
                         "excludeFoodModifier" => {
                             r.complex_list(
                                 &mut v.exclude_food_modifier,
                                 "excludeFoodModifier",
-                            )?
+                            )
                         }
-                        "oralDiet" => r.complex(&mut v.oral_diet, "oralDiet")?,
-                        "supplement" => r.complex_list(&mut v.supplement, "supplement")?,
+                        "oralDiet" => r.complex(&mut v.oral_diet, "oralDiet"),
+                        "supplement" => r.complex_list(&mut v.supplement, "supplement"),
                         "enteralFormula" => {
-                            r.complex(&mut v.enteral_formula, "enteralFormula")?
+                            r.complex(&mut v.enteral_formula, "enteralFormula")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -188,32 +188,32 @@ impl FhirJson for NutritionOrderOralDiet {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "schedule" => r.complex_list(&mut v.schedule, "schedule")?,
-                        "nutrient" => r.complex_list(&mut v.nutrient, "nutrient")?,
-                        "texture" => r.complex_list(&mut v.texture, "texture")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "schedule" => r.complex_list(&mut v.schedule, "schedule"),
+                        "nutrient" => r.complex_list(&mut v.nutrient, "nutrient"),
+                        "texture" => r.complex_list(&mut v.texture, "texture"),
                         "fluidConsistencyType" => {
                             r.complex_list(
                                 &mut v.fluid_consistency_type,
                                 "fluidConsistencyType",
-                            )?
+                            )
                         }
-                        "instruction" => r.primitive(&mut v.instruction, "instruction")?,
+                        "instruction" => r.primitive(&mut v.instruction, "instruction"),
                         "_instruction" => {
-                            r.primitive_ext(&mut v.instruction, "instruction")?
+                            r.primitive_ext(&mut v.instruction, "instruction")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -261,20 +261,20 @@ impl FhirJson for NutritionOrderOralDietNutrient {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "modifier" => r.complex(&mut v.modifier, "modifier")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "modifier" => r.complex(&mut v.modifier, "modifier"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -318,20 +318,20 @@ impl FhirJson for NutritionOrderOralDietTexture {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "modifier" => r.complex(&mut v.modifier, "modifier")?,
-                        "foodType" => r.complex(&mut v.food_type, "foodType")?,
+                        "modifier" => r.complex(&mut v.modifier, "modifier"),
+                        "foodType" => r.complex(&mut v.food_type, "foodType"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -381,29 +381,29 @@ impl FhirJson for NutritionOrderSupplement {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "productName" => r.primitive(&mut v.product_name, "productName")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "productName" => r.primitive(&mut v.product_name, "productName"),
                         "_productName" => {
-                            r.primitive_ext(&mut v.product_name, "productName")?
+                            r.primitive_ext(&mut v.product_name, "productName")
                         }
-                        "schedule" => r.complex_list(&mut v.schedule, "schedule")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "instruction" => r.primitive(&mut v.instruction, "instruction")?,
+                        "schedule" => r.complex_list(&mut v.schedule, "schedule"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "instruction" => r.primitive(&mut v.instruction, "instruction"),
                         "_instruction" => {
-                            r.primitive_ext(&mut v.instruction, "instruction")?
+                            r.primitive_ext(&mut v.instruction, "instruction")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -464,78 +464,73 @@ impl FhirJson for NutritionOrderEnteralFormula {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "baseFormulaType" => {
-                            r.complex(&mut v.base_formula_type, "baseFormulaType")?
+                            r.complex(&mut v.base_formula_type, "baseFormulaType")
                         }
                         "baseFormulaProductName" => {
                             r.primitive(
                                 &mut v.base_formula_product_name,
                                 "baseFormulaProductName",
-                            )?
+                            )
                         }
                         "_baseFormulaProductName" => {
                             r.primitive_ext(
                                 &mut v.base_formula_product_name,
                                 "baseFormulaProductName",
-                            )?
+                            )
                         }
-                        "additiveType" => {
-                            r.complex(&mut v.additive_type, "additiveType")?
-                        }
+                        "additiveType" => r.complex(&mut v.additive_type, "additiveType"),
                         "additiveProductName" => {
                             r.primitive(
                                 &mut v.additive_product_name,
                                 "additiveProductName",
-                            )?
+                            )
                         }
                         "_additiveProductName" => {
                             r.primitive_ext(
                                 &mut v.additive_product_name,
                                 "additiveProductName",
-                            )?
+                            )
                         }
                         "caloricDensity" => {
-                            r.complex(&mut v.caloric_density, "caloricDensity")?
+                            r.complex(&mut v.caloric_density, "caloricDensity")
                         }
                         "routeofAdministration" => {
                             r.complex(
                                 &mut v.routeof_administration,
                                 "routeofAdministration",
-                            )?
+                            )
                         }
                         "administration" => {
-                            r.complex_list(&mut v.administration, "administration")?
+                            r.complex_list(&mut v.administration, "administration")
                         }
                         "maxVolumeToDeliver" => {
-                            r.complex(
-                                &mut v.max_volume_to_deliver,
-                                "maxVolumeToDeliver",
-                            )?
+                            r.complex(&mut v.max_volume_to_deliver, "maxVolumeToDeliver")
                         }
                         "administrationInstruction" => {
                             r.primitive(
                                 &mut v.administration_instruction,
                                 "administrationInstruction",
-                            )?
+                            )
                         }
                         "_administrationInstruction" => {
                             r.primitive_ext(
                                 &mut v.administration_instruction,
                                 "administrationInstruction",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -588,24 +583,24 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "schedule" => r.complex(&mut v.schedule, "schedule")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
+                        "schedule" => r.complex(&mut v.schedule, "schedule"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "rateQuantity" => {
-                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)?
+                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false)?,
+                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -81,107 +81,102 @@ impl FhirJson for Observation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Observation")?,
+                        "resourceType" => r.resource_type("Observation"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "category" => r.complex(&mut v.category, "category"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "effectiveDateTime" => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
                         }
                         "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
                         }
                         "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)?
+                            r.choice(&mut v.effective, "effective[x]", "Period", false)
                         }
-                        "issued" => r.primitive(&mut v.issued, "issued")?,
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued")?,
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
+                        "issued" => r.primitive(&mut v.issued, "issued"),
+                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)?
+                            r.choice(&mut v.value, "value[x]", "Ratio", false)
                         }
                         "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)?
+                            r.choice(&mut v.value, "value[x]", "SampledData", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "dataAbsentReason" => {
-                            r.complex(&mut v.data_absent_reason, "dataAbsentReason")?
+                            r.complex(&mut v.data_absent_reason, "dataAbsentReason")
                         }
                         "interpretation" => {
-                            r.complex(&mut v.interpretation, "interpretation")?
+                            r.complex(&mut v.interpretation, "interpretation")
                         }
-                        "comments" => r.primitive(&mut v.comments, "comments")?,
-                        "_comments" => r.primitive_ext(&mut v.comments, "comments")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "specimen" => r.complex(&mut v.specimen, "specimen")?,
-                        "device" => r.complex(&mut v.device, "device")?,
+                        "comments" => r.primitive(&mut v.comments, "comments"),
+                        "_comments" => r.primitive_ext(&mut v.comments, "comments"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "specimen" => r.complex(&mut v.specimen, "specimen"),
+                        "device" => r.complex(&mut v.device, "device"),
                         "referenceRange" => {
-                            r.complex_list(&mut v.reference_range, "referenceRange")?
+                            r.complex_list(&mut v.reference_range, "referenceRange")
                         }
-                        "related" => r.complex_list(&mut v.related, "related")?,
-                        "component" => r.complex_list(&mut v.component, "component")?,
+                        "related" => r.complex_list(&mut v.related, "related"),
+                        "component" => r.complex_list(&mut v.component, "component"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -255,24 +250,24 @@ impl FhirJson for ObservationReferenceRange {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "low" => r.complex(&mut v.low, "low")?,
-                        "high" => r.complex(&mut v.high, "high")?,
-                        "meaning" => r.complex(&mut v.meaning, "meaning")?,
-                        "age" => r.complex(&mut v.age, "age")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "low" => r.complex(&mut v.low, "low"),
+                        "high" => r.complex(&mut v.high, "high"),
+                        "meaning" => r.complex(&mut v.meaning, "meaning"),
+                        "age" => r.complex(&mut v.age, "age"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -321,21 +316,21 @@ impl FhirJson for ObservationRelated {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "target" => r.complex(&mut v.target, "target")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "target" => r.complex(&mut v.target, "target"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -385,60 +380,60 @@ impl FhirJson for ObservationComponent {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "code" => r.complex(&mut v.code, "code"),
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)?
+                            r.choice(&mut v.value, "value[x]", "Ratio", false)
                         }
                         "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)?
+                            r.choice(&mut v.value, "value[x]", "SampledData", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "dataAbsentReason" => {
-                            r.complex(&mut v.data_absent_reason, "dataAbsentReason")?
+                            r.complex(&mut v.data_absent_reason, "dataAbsentReason")
                         }
                         "referenceRange" => {
-                            r.complex_list(&mut v.reference_range, "referenceRange")?
+                            r.complex_list(&mut v.reference_range, "referenceRange")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

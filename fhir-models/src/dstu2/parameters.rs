@@ -31,23 +31,23 @@ impl FhirJson for Parameters {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Parameters")?,
+                        "resourceType" => r.resource_type("Parameters"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -98,143 +98,143 @@ impl FhirJson for ParametersParameter {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
                         "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
                         }
                         "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
                         }
                         "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)?
+                            r.choice(&mut v.value, "value[x]", "Instant", false)
                         }
                         "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)?
+                            r.choice(&mut v.value, "value[x]", "Instant", true)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false)?,
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true)?,
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false)?,
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true)?,
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false)?,
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
+                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
+                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
+                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
+                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
+                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
+                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
                         "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
                         }
                         "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
                         }
                         "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
                         }
                         "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
                         }
                         "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", false)
                         }
                         "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", true)
                         }
                         "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)?
+                            r.choice(&mut v.value, "value[x]", "Annotation", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)?
+                            r.choice(&mut v.value, "value[x]", "Identifier", false)
                         }
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)?
+                            r.choice(&mut v.value, "value[x]", "Ratio", false)
                         }
                         "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)?
+                            r.choice(&mut v.value, "value[x]", "SampledData", false)
                         }
                         "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)?
+                            r.choice(&mut v.value, "value[x]", "Signature", false)
                         }
                         "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)?
+                            r.choice(&mut v.value, "value[x]", "HumanName", false)
                         }
                         "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)?
+                            r.choice(&mut v.value, "value[x]", "Address", false)
                         }
                         "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
                         }
                         "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)?
+                            r.choice(&mut v.value, "value[x]", "Timing", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false)?,
-                        "resource" => r.complex(&mut v.resource, "resource")?,
-                        "part" => r.complex_list(&mut v.part, "part")?,
+                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
+                        "resource" => r.complex(&mut v.resource, "resource"),
+                        "part" => r.complex_list(&mut v.part, "part"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -59,46 +59,46 @@ impl FhirJson for PaymentNotice {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("PaymentNotice")?,
+                        "resourceType" => r.resource_type("PaymentNotice"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "ruleset" => r.complex(&mut v.ruleset, "ruleset")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
                         "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")?
+                            r.complex(&mut v.original_ruleset, "originalRuleset")
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "target" => r.complex(&mut v.target, "target")?,
-                        "provider" => r.complex(&mut v.provider, "provider")?,
-                        "organization" => r.complex(&mut v.organization, "organization")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "response" => r.complex(&mut v.response, "response")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "target" => r.complex(&mut v.target, "target"),
+                        "provider" => r.complex(&mut v.provider, "provider"),
+                        "organization" => r.complex(&mut v.organization, "organization"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "response" => r.complex(&mut v.response, "response"),
                         "paymentStatus" => {
-                            r.complex(&mut v.payment_status, "paymentStatus")?
+                            r.complex(&mut v.payment_status, "paymentStatus")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -69,60 +69,57 @@ impl FhirJson for PaymentReconciliation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("PaymentReconciliation")?,
+                        "resourceType" => r.resource_type("PaymentReconciliation"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "outcome" => r.primitive(&mut v.outcome, "outcome")?,
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome")?,
-                        "disposition" => r.primitive(&mut v.disposition, "disposition")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
                         "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")?
+                            r.primitive_ext(&mut v.disposition, "disposition")
                         }
-                        "ruleset" => r.complex(&mut v.ruleset, "ruleset")?,
+                        "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
                         "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")?
+                            r.complex(&mut v.original_ruleset, "originalRuleset")
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "organization" => r.complex(&mut v.organization, "organization")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "organization" => r.complex(&mut v.organization, "organization"),
                         "requestProvider" => {
-                            r.complex(&mut v.request_provider, "requestProvider")?
+                            r.complex(&mut v.request_provider, "requestProvider")
                         }
                         "requestOrganization" => {
-                            r.complex(
-                                &mut v.request_organization,
-                                "requestOrganization",
-                            )?
+                            r.complex(&mut v.request_organization, "requestOrganization")
                         }
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
-                        "form" => r.complex(&mut v.form, "form")?,
-                        "total" => r.complex(&mut v.total, "total")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
+                        "form" => r.complex(&mut v.form, "form"),
+                        "total" => r.complex(&mut v.total, "total"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -197,26 +194,26 @@ impl FhirJson for PaymentReconciliationDetail {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "responce" => r.complex(&mut v.responce, "responce")?,
-                        "submitter" => r.complex(&mut v.submitter, "submitter")?,
-                        "payee" => r.complex(&mut v.payee, "payee")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "responce" => r.complex(&mut v.responce, "responce"),
+                        "submitter" => r.complex(&mut v.submitter, "submitter"),
+                        "payee" => r.complex(&mut v.payee, "payee"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -265,21 +262,21 @@ impl FhirJson for PaymentReconciliationNote {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

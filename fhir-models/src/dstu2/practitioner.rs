@@ -59,51 +59,51 @@ impl FhirJson for Practitioner {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Practitioner")?,
+                        "resourceType" => r.resource_type("Practitioner"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "active" => r.primitive(&mut v.active, "active")?,
-                        "_active" => r.primitive_ext(&mut v.active, "active")?,
-                        "name" => r.complex(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "address" => r.complex_list(&mut v.address, "address")?,
-                        "gender" => r.primitive(&mut v.gender, "gender")?,
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender")?,
-                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate")?,
-                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate")?,
-                        "photo" => r.complex_list(&mut v.photo, "photo")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "active" => r.primitive(&mut v.active, "active"),
+                        "_active" => r.primitive_ext(&mut v.active, "active"),
+                        "name" => r.complex(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "address" => r.complex_list(&mut v.address, "address"),
+                        "gender" => r.primitive(&mut v.gender, "gender"),
+                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
+                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
+                        "photo" => r.complex_list(&mut v.photo, "photo"),
                         "practitionerRole" => {
-                            r.complex_list(&mut v.practitioner_role, "practitionerRole")?
+                            r.complex_list(&mut v.practitioner_role, "practitionerRole")
                         }
                         "qualification" => {
-                            r.complex_list(&mut v.qualification, "qualification")?
+                            r.complex_list(&mut v.qualification, "qualification")
                         }
                         "communication" => {
-                            r.complex_list(&mut v.communication, "communication")?
+                            r.complex_list(&mut v.communication, "communication")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -170,34 +170,34 @@ impl FhirJson for PractitionerPractitionerRole {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "managingOrganization" => {
                             r.complex(
                                 &mut v.managing_organization,
                                 "managingOrganization",
-                            )?
+                            )
                         }
-                        "role" => r.complex(&mut v.role, "role")?,
-                        "specialty" => r.complex_list(&mut v.specialty, "specialty")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "location" => r.complex_list(&mut v.location, "location")?,
+                        "role" => r.complex(&mut v.role, "role"),
+                        "specialty" => r.complex_list(&mut v.specialty, "specialty"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "location" => r.complex_list(&mut v.location, "location"),
                         "healthcareService" => {
                             r.complex_list(
                                 &mut v.healthcare_service,
                                 "healthcareService",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -251,22 +251,22 @@ impl FhirJson for PractitionerQualification {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "issuer" => r.complex(&mut v.issuer, "issuer")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "issuer" => r.complex(&mut v.issuer, "issuer"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -85,90 +85,85 @@ impl FhirJson for Procedure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Procedure")?,
+                        "resourceType" => r.resource_type("Procedure"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "category" => r.complex(&mut v.category, "category"),
+                        "code" => r.complex(&mut v.code, "code"),
                         "notPerformed" => {
-                            r.primitive(&mut v.not_performed, "notPerformed")?
+                            r.primitive(&mut v.not_performed, "notPerformed")
                         }
                         "_notPerformed" => {
-                            r.primitive_ext(&mut v.not_performed, "notPerformed")?
+                            r.primitive_ext(&mut v.not_performed, "notPerformed")
                         }
                         "reasonNotPerformed" => {
                             r.complex_list(
                                 &mut v.reason_not_performed,
                                 "reasonNotPerformed",
-                            )?
+                            )
                         }
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite")?,
+                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
                         "reasonCodeableConcept" => {
                             r.choice(
                                 &mut v.reason,
                                 "reason[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)?
+                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
                         }
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
                         "performedDateTime" => {
-                            r.choice(
-                                &mut v.performed,
-                                "performed[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.performed, "performed[x]", "DateTime", false)
                         }
                         "_performedDateTime" => {
-                            r.choice(&mut v.performed, "performed[x]", "DateTime", true)?
+                            r.choice(&mut v.performed, "performed[x]", "DateTime", true)
                         }
                         "performedPeriod" => {
-                            r.choice(&mut v.performed, "performed[x]", "Period", false)?
+                            r.choice(&mut v.performed, "performed[x]", "Period", false)
                         }
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
-                        "report" => r.complex_list(&mut v.report, "report")?,
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
+                        "report" => r.complex_list(&mut v.report, "report"),
                         "complication" => {
-                            r.complex_list(&mut v.complication, "complication")?
+                            r.complex_list(&mut v.complication, "complication")
                         }
-                        "followUp" => r.complex_list(&mut v.follow_up, "followUp")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "notes" => r.complex_list(&mut v.notes, "notes")?,
+                        "followUp" => r.complex_list(&mut v.follow_up, "followUp"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "notes" => r.complex_list(&mut v.notes, "notes"),
                         "focalDevice" => {
-                            r.complex_list(&mut v.focal_device, "focalDevice")?
+                            r.complex_list(&mut v.focal_device, "focalDevice")
                         }
-                        "used" => r.complex_list(&mut v.used, "used")?,
+                        "used" => r.complex_list(&mut v.used, "used"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -237,20 +232,20 @@ impl FhirJson for ProcedurePerformer {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "actor" => r.complex(&mut v.actor, "actor")?,
-                        "role" => r.complex(&mut v.role, "role")?,
+                        "actor" => r.complex(&mut v.actor, "actor"),
+                        "role" => r.complex(&mut v.role, "role"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -296,20 +291,20 @@ impl FhirJson for ProcedureFocalDevice {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "action" => r.complex(&mut v.action, "action")?,
-                        "manipulated" => r.complex(&mut v.manipulated, "manipulated")?,
+                        "action" => r.complex(&mut v.action, "action"),
+                        "manipulated" => r.complex(&mut v.manipulated, "manipulated"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -69,71 +69,66 @@ impl FhirJson for ProcedureRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ProcedureRequest")?,
+                        "resourceType" => r.resource_type("ProcedureRequest"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
                         "reasonCodeableConcept" => {
                             r.choice(
                                 &mut v.reason,
                                 "reason[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)?
+                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
                         }
                         "scheduledDateTime" => {
-                            r.choice(
-                                &mut v.scheduled,
-                                "scheduled[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", false)
                         }
                         "_scheduledDateTime" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", true)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", true)
                         }
                         "scheduledPeriod" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)
                         }
                         "scheduledTiming" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Timing", false)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "Timing", false)
                         }
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "performer" => r.complex(&mut v.performer, "performer")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "notes" => r.complex_list(&mut v.notes, "notes")?,
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "performer" => r.complex(&mut v.performer, "performer"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "notes" => r.complex_list(&mut v.notes, "notes"),
                         "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
                         }
                         "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
                         }
                         "asNeededCodeableConcept" => {
                             r.choice(
@@ -141,15 +136,15 @@ impl FhirJson for ProcedureRequest {
                                 "asNeeded[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
-                        "orderedOn" => r.primitive(&mut v.ordered_on, "orderedOn")?,
-                        "_orderedOn" => r.primitive_ext(&mut v.ordered_on, "orderedOn")?,
-                        "orderer" => r.complex(&mut v.orderer, "orderer")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
+                        "orderedOn" => r.primitive(&mut v.ordered_on, "orderedOn"),
+                        "_orderedOn" => r.primitive_ext(&mut v.ordered_on, "orderedOn"),
+                        "orderer" => r.complex(&mut v.orderer, "orderer"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -63,57 +63,54 @@ impl FhirJson for ProcessResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ProcessResponse")?,
+                        "resourceType" => r.resource_type("ProcessResponse"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
-                        "disposition" => r.primitive(&mut v.disposition, "disposition")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
+                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
                         "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")?
+                            r.primitive_ext(&mut v.disposition, "disposition")
                         }
-                        "ruleset" => r.complex(&mut v.ruleset, "ruleset")?,
+                        "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
                         "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")?
+                            r.complex(&mut v.original_ruleset, "originalRuleset")
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "organization" => r.complex(&mut v.organization, "organization")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "organization" => r.complex(&mut v.organization, "organization"),
                         "requestProvider" => {
-                            r.complex(&mut v.request_provider, "requestProvider")?
+                            r.complex(&mut v.request_provider, "requestProvider")
                         }
                         "requestOrganization" => {
-                            r.complex(
-                                &mut v.request_organization,
-                                "requestOrganization",
-                            )?
+                            r.complex(&mut v.request_organization, "requestOrganization")
                         }
-                        "form" => r.complex(&mut v.form, "form")?,
-                        "notes" => r.complex_list(&mut v.notes, "notes")?,
-                        "error" => r.complex_list(&mut v.error, "error")?,
+                        "form" => r.complex(&mut v.form, "form"),
+                        "notes" => r.complex_list(&mut v.notes, "notes"),
+                        "error" => r.complex_list(&mut v.error, "error"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -174,21 +171,21 @@ impl FhirJson for ProcessResponseNotes {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -61,43 +61,43 @@ impl FhirJson for Provenance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Provenance")?,
+                        "resourceType" => r.resource_type("Provenance"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "target" => r.complex_list(&mut v.target, "target")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "recorded" => r.primitive(&mut v.recorded, "recorded")?,
-                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded")?,
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
-                        "activity" => r.complex(&mut v.activity, "activity")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "policy" => r.primitive_list(&mut v.policy, "policy")?,
-                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy")?,
-                        "agent" => r.complex_list(&mut v.agent, "agent")?,
-                        "entity" => r.complex_list(&mut v.entity, "entity")?,
-                        "signature" => r.complex_list(&mut v.signature, "signature")?,
+                        "target" => r.complex_list(&mut v.target, "target"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "recorded" => r.primitive(&mut v.recorded, "recorded"),
+                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
+                        "activity" => r.complex(&mut v.activity, "activity"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "policy" => r.primitive_list(&mut v.policy, "policy"),
+                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
+                        "agent" => r.complex_list(&mut v.agent, "agent"),
+                        "entity" => r.complex_list(&mut v.entity, "entity"),
+                        "signature" => r.complex_list(&mut v.signature, "signature"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -161,24 +161,24 @@ impl FhirJson for ProvenanceAgent {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.complex(&mut v.role, "role")?,
-                        "actor" => r.complex(&mut v.actor, "actor")?,
-                        "userId" => r.complex(&mut v.user_id, "userId")?,
+                        "role" => r.complex(&mut v.role, "role"),
+                        "actor" => r.complex(&mut v.actor, "actor"),
+                        "userId" => r.complex(&mut v.user_id, "userId"),
                         "relatedAgent" => {
-                            r.complex_list(&mut v.related_agent, "relatedAgent")?
+                            r.complex_list(&mut v.related_agent, "relatedAgent")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -228,21 +228,21 @@ impl FhirJson for ProvenanceAgentRelatedAgent {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "target" => r.primitive(&mut v.target, "target")?,
-                        "_target" => r.primitive_ext(&mut v.target, "target")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "target" => r.primitive(&mut v.target, "target"),
+                        "_target" => r.primitive_ext(&mut v.target, "target"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -298,26 +298,26 @@ impl FhirJson for ProvenanceEntity {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.primitive(&mut v.role, "role")?,
-                        "_role" => r.primitive_ext(&mut v.role, "role")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "reference" => r.primitive(&mut v.reference, "reference")?,
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference")?,
-                        "display" => r.primitive(&mut v.display, "display")?,
-                        "_display" => r.primitive_ext(&mut v.display, "display")?,
-                        "agent" => r.complex(&mut v.agent, "agent")?,
+                        "role" => r.primitive(&mut v.role, "role"),
+                        "_role" => r.primitive_ext(&mut v.role, "role"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "reference" => r.primitive(&mut v.reference, "reference"),
+                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                        "display" => r.primitive(&mut v.display, "display"),
+                        "_display" => r.primitive_ext(&mut v.display, "display"),
+                        "agent" => r.complex(&mut v.agent, "agent"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

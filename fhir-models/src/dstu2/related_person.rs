@@ -59,43 +59,43 @@ impl FhirJson for RelatedPerson {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("RelatedPerson")?,
+                        "resourceType" => r.resource_type("RelatedPerson"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "relationship" => r.complex(&mut v.relationship, "relationship")?,
-                        "name" => r.complex(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "gender" => r.primitive(&mut v.gender, "gender")?,
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender")?,
-                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate")?,
-                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate")?,
-                        "address" => r.complex_list(&mut v.address, "address")?,
-                        "photo" => r.complex_list(&mut v.photo, "photo")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "relationship" => r.complex(&mut v.relationship, "relationship"),
+                        "name" => r.complex(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "gender" => r.primitive(&mut v.gender, "gender"),
+                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
+                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
+                        "address" => r.complex_list(&mut v.address, "address"),
+                        "photo" => r.complex_list(&mut v.photo, "photo"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -57,45 +57,43 @@ impl FhirJson for RiskAssessment {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("RiskAssessment")?,
+                        "resourceType" => r.resource_type("RiskAssessment"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "condition" => r.complex(&mut v.condition, "condition")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "performer" => r.complex(&mut v.performer, "performer")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "basis" => r.complex_list(&mut v.basis, "basis")?,
-                        "prediction" => r.complex_list(&mut v.prediction, "prediction")?,
-                        "mitigation" => r.primitive(&mut v.mitigation, "mitigation")?,
-                        "_mitigation" => {
-                            r.primitive_ext(&mut v.mitigation, "mitigation")?
-                        }
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "condition" => r.complex(&mut v.condition, "condition"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "performer" => r.complex(&mut v.performer, "performer"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "basis" => r.complex_list(&mut v.basis, "basis"),
+                        "prediction" => r.complex_list(&mut v.prediction, "prediction"),
+                        "mitigation" => r.primitive(&mut v.mitigation, "mitigation"),
+                        "_mitigation" => r.primitive_ext(&mut v.mitigation, "mitigation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -161,24 +159,24 @@ impl FhirJson for RiskAssessmentPrediction {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
                         "probabilityDecimal" => {
                             r.choice(
                                 &mut v.probability,
                                 "probability[x]",
                                 "Decimal",
                                 false,
-                            )?
+                            )
                         }
                         "_probabilityDecimal" => {
                             r.choice(
@@ -186,7 +184,7 @@ impl FhirJson for RiskAssessmentPrediction {
                                 "probability[x]",
                                 "Decimal",
                                 true,
-                            )?
+                            )
                         }
                         "probabilityRange" => {
                             r.choice(
@@ -194,7 +192,7 @@ impl FhirJson for RiskAssessmentPrediction {
                                 "probability[x]",
                                 "Range",
                                 false,
-                            )?
+                            )
                         }
                         "probabilityCodeableConcept" => {
                             r.choice(
@@ -202,22 +200,20 @@ impl FhirJson for RiskAssessmentPrediction {
                                 "probability[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "relativeRisk" => {
-                            r.primitive(&mut v.relative_risk, "relativeRisk")?
+                            r.primitive(&mut v.relative_risk, "relativeRisk")
                         }
                         "_relativeRisk" => {
-                            r.primitive_ext(&mut v.relative_risk, "relativeRisk")?
+                            r.primitive_ext(&mut v.relative_risk, "relativeRisk")
                         }
-                        "whenPeriod" => {
-                            r.choice(&mut v.when, "when[x]", "Period", false)?
-                        }
-                        "whenRange" => r.choice(&mut v.when, "when[x]", "Range", false)?,
-                        "rationale" => r.primitive(&mut v.rationale, "rationale")?,
-                        "_rationale" => r.primitive_ext(&mut v.rationale, "rationale")?,
+                        "whenPeriod" => r.choice(&mut v.when, "when[x]", "Period", false),
+                        "whenRange" => r.choice(&mut v.when, "when[x]", "Range", false),
+                        "rationale" => r.primitive(&mut v.rationale, "rationale"),
+                        "_rationale" => r.primitive_ext(&mut v.rationale, "rationale"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

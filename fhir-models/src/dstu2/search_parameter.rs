@@ -79,72 +79,72 @@ impl FhirJson for SearchParameter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SearchParameter")?,
+                        "resourceType" => r.resource_type("SearchParameter"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
                         "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")?
+                            r.primitive(&mut v.requirements, "requirements")
                         }
                         "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")?
+                            r.primitive_ext(&mut v.requirements, "requirements")
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "base" => r.primitive(&mut v.base, "base")?,
-                        "_base" => r.primitive_ext(&mut v.base, "base")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "base" => r.primitive(&mut v.base, "base"),
+                        "_base" => r.primitive_ext(&mut v.base, "base"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "xpath" => r.primitive(&mut v.xpath, "xpath")?,
-                        "_xpath" => r.primitive_ext(&mut v.xpath, "xpath")?,
-                        "xpathUsage" => r.primitive(&mut v.xpath_usage, "xpathUsage")?,
+                        "xpath" => r.primitive(&mut v.xpath, "xpath"),
+                        "_xpath" => r.primitive_ext(&mut v.xpath, "xpath"),
+                        "xpathUsage" => r.primitive(&mut v.xpath_usage, "xpathUsage"),
                         "_xpathUsage" => {
-                            r.primitive_ext(&mut v.xpath_usage, "xpathUsage")?
+                            r.primitive_ext(&mut v.xpath_usage, "xpathUsage")
                         }
-                        "target" => r.primitive_list(&mut v.target, "target")?,
-                        "_target" => r.primitive_list_ext(&mut v.target, "target")?,
+                        "target" => r.primitive_list(&mut v.target, "target"),
+                        "_target" => r.primitive_list_ext(&mut v.target, "target"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -207,21 +207,21 @@ impl FhirJson for SearchParameterContact {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -61,50 +61,48 @@ impl FhirJson for Slot {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Slot")?,
+                        "resourceType" => r.resource_type("Slot"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "schedule" => r.complex(&mut v.schedule, "schedule")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "schedule" => r.complex(&mut v.schedule, "schedule"),
                         "freeBusyType" => {
-                            r.primitive(&mut v.free_busy_type, "freeBusyType")?
+                            r.primitive(&mut v.free_busy_type, "freeBusyType")
                         }
                         "_freeBusyType" => {
-                            r.primitive_ext(&mut v.free_busy_type, "freeBusyType")?
+                            r.primitive_ext(&mut v.free_busy_type, "freeBusyType")
                         }
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
-                        "overbooked" => r.primitive(&mut v.overbooked, "overbooked")?,
-                        "_overbooked" => {
-                            r.primitive_ext(&mut v.overbooked, "overbooked")?
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
+                        "overbooked" => r.primitive(&mut v.overbooked, "overbooked"),
+                        "_overbooked" => r.primitive_ext(&mut v.overbooked, "overbooked"),
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

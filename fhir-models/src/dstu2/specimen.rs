@@ -59,52 +59,49 @@ impl FhirJson for Specimen {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Specimen")?,
+                        "resourceType" => r.resource_type("Specimen"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "parent" => r.complex_list(&mut v.parent, "parent")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "parent" => r.complex_list(&mut v.parent, "parent"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
                         "accessionIdentifier" => {
-                            r.complex(
-                                &mut v.accession_identifier,
-                                "accessionIdentifier",
-                            )?
+                            r.complex(&mut v.accession_identifier, "accessionIdentifier")
                         }
                         "receivedTime" => {
-                            r.primitive(&mut v.received_time, "receivedTime")?
+                            r.primitive(&mut v.received_time, "receivedTime")
                         }
                         "_receivedTime" => {
-                            r.primitive_ext(&mut v.received_time, "receivedTime")?
+                            r.primitive_ext(&mut v.received_time, "receivedTime")
                         }
-                        "collection" => r.complex(&mut v.collection, "collection")?,
-                        "treatment" => r.complex_list(&mut v.treatment, "treatment")?,
-                        "container" => r.complex_list(&mut v.container, "container")?,
+                        "collection" => r.complex(&mut v.collection, "collection"),
+                        "treatment" => r.complex_list(&mut v.treatment, "treatment"),
+                        "container" => r.complex_list(&mut v.container, "container"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -170,38 +167,33 @@ impl FhirJson for SpecimenCollection {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "collector" => r.complex(&mut v.collector, "collector")?,
-                        "comment" => r.primitive_list(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_list_ext(&mut v.comment, "comment")?,
+                        "collector" => r.complex(&mut v.collector, "collector"),
+                        "comment" => r.primitive_list(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_list_ext(&mut v.comment, "comment"),
                         "collectedDateTime" => {
-                            r.choice(
-                                &mut v.collected,
-                                "collected[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.collected, "collected[x]", "DateTime", false)
                         }
                         "_collectedDateTime" => {
-                            r.choice(&mut v.collected, "collected[x]", "DateTime", true)?
+                            r.choice(&mut v.collected, "collected[x]", "DateTime", true)
                         }
                         "collectedPeriod" => {
-                            r.choice(&mut v.collected, "collected[x]", "Period", false)?
+                            r.choice(&mut v.collected, "collected[x]", "Period", false)
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -251,24 +243,24 @@ impl FhirJson for SpecimenTreatment {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "procedure" => r.complex(&mut v.procedure, "procedure")?,
-                        "additive" => r.complex_list(&mut v.additive, "additive")?,
+                        "procedure" => r.complex(&mut v.procedure, "procedure"),
+                        "additive" => r.complex_list(&mut v.additive, "additive"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -321,25 +313,25 @@ impl FhirJson for SpecimenContainer {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "capacity" => r.complex(&mut v.capacity, "capacity")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "capacity" => r.complex(&mut v.capacity, "capacity"),
                         "specimenQuantity" => {
-                            r.complex(&mut v.specimen_quantity, "specimenQuantity")?
+                            r.complex(&mut v.specimen_quantity, "specimenQuantity")
                         }
                         "additiveCodeableConcept" => {
                             r.choice(
@@ -347,13 +339,13 @@ impl FhirJson for SpecimenContainer {
                                 "additive[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "additiveReference" => {
-                            r.choice(&mut v.additive, "additive[x]", "Reference", false)?
+                            r.choice(&mut v.additive, "additive[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -61,44 +61,44 @@ impl FhirJson for Subscription {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Subscription")?,
+                        "resourceType" => r.resource_type("Subscription"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "criteria" => r.primitive(&mut v.criteria, "criteria")?,
-                        "_criteria" => r.primitive_ext(&mut v.criteria, "criteria")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "reason" => r.primitive(&mut v.reason, "reason")?,
-                        "_reason" => r.primitive_ext(&mut v.reason, "reason")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "error" => r.primitive(&mut v.error, "error")?,
-                        "_error" => r.primitive_ext(&mut v.error, "error")?,
-                        "channel" => r.complex(&mut v.channel, "channel")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
-                        "tag" => r.complex_list(&mut v.tag, "tag")?,
+                        "criteria" => r.primitive(&mut v.criteria, "criteria"),
+                        "_criteria" => r.primitive_ext(&mut v.criteria, "criteria"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "reason" => r.primitive(&mut v.reason, "reason"),
+                        "_reason" => r.primitive_ext(&mut v.reason, "reason"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "error" => r.primitive(&mut v.error, "error"),
+                        "_error" => r.primitive_ext(&mut v.error, "error"),
+                        "channel" => r.complex(&mut v.channel, "channel"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
+                        "tag" => r.complex_list(&mut v.tag, "tag"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -162,26 +162,26 @@ impl FhirJson for SubscriptionChannel {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint")?,
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint")?,
-                        "payload" => r.primitive(&mut v.payload, "payload")?,
-                        "_payload" => r.primitive_ext(&mut v.payload, "payload")?,
-                        "header" => r.primitive(&mut v.header, "header")?,
-                        "_header" => r.primitive_ext(&mut v.header, "header")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
+                        "payload" => r.primitive(&mut v.payload, "payload"),
+                        "_payload" => r.primitive_ext(&mut v.payload, "payload"),
+                        "header" => r.primitive(&mut v.header, "header"),
+                        "_header" => r.primitive_ext(&mut v.header, "header"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -59,48 +59,44 @@ impl FhirJson for SupplyDelivery {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SupplyDelivery")?,
+                        "resourceType" => r.resource_type("SupplyDelivery"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "suppliedItem" => {
-                            r.complex(&mut v.supplied_item, "suppliedItem")?
-                        }
-                        "supplier" => r.complex(&mut v.supplier, "supplier")?,
-                        "whenPrepared" => {
-                            r.complex(&mut v.when_prepared, "whenPrepared")?
-                        }
-                        "time" => r.primitive(&mut v.time, "time")?,
-                        "_time" => r.primitive_ext(&mut v.time, "time")?,
-                        "destination" => r.complex(&mut v.destination, "destination")?,
-                        "receiver" => r.complex_list(&mut v.receiver, "receiver")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "suppliedItem" => r.complex(&mut v.supplied_item, "suppliedItem"),
+                        "supplier" => r.complex(&mut v.supplier, "supplier"),
+                        "whenPrepared" => r.complex(&mut v.when_prepared, "whenPrepared"),
+                        "time" => r.primitive(&mut v.time, "time"),
+                        "_time" => r.primitive_ext(&mut v.time, "time"),
+                        "destination" => r.complex(&mut v.destination, "destination"),
+                        "receiver" => r.complex_list(&mut v.receiver, "receiver"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

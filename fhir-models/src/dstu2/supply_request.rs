@@ -57,53 +57,53 @@ impl FhirJson for SupplyRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SupplyRequest")?,
+                        "resourceType" => r.resource_type("SupplyRequest"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "source" => r.complex(&mut v.source, "source")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "kind" => r.complex(&mut v.kind, "kind")?,
-                        "orderedItem" => r.complex(&mut v.ordered_item, "orderedItem")?,
-                        "supplier" => r.complex_list(&mut v.supplier, "supplier")?,
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "source" => r.complex(&mut v.source, "source"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "kind" => r.complex(&mut v.kind, "kind"),
+                        "orderedItem" => r.complex(&mut v.ordered_item, "orderedItem"),
+                        "supplier" => r.complex_list(&mut v.supplier, "supplier"),
                         "reasonCodeableConcept" => {
                             r.choice(
                                 &mut v.reason,
                                 "reason[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)?
+                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
                         }
-                        "when" => r.complex(&mut v.when, "when")?,
+                        "when" => r.complex(&mut v.when, "when"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -161,20 +161,20 @@ impl FhirJson for SupplyRequestWhen {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "schedule" => r.complex(&mut v.schedule, "schedule")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "schedule" => r.complex(&mut v.schedule, "schedule"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

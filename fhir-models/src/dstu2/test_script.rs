@@ -85,75 +85,75 @@ impl FhirJson for TestScript {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("TestScript")?,
+                        "resourceType" => r.resource_type("TestScript"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")?
+                            r.primitive(&mut v.requirements, "requirements")
                         }
                         "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")?
+                            r.primitive_ext(&mut v.requirements, "requirements")
                         }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "metadata" => r.complex(&mut v.metadata, "metadata")?,
-                        "multiserver" => r.primitive(&mut v.multiserver, "multiserver")?,
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "metadata" => r.complex(&mut v.metadata, "metadata"),
+                        "multiserver" => r.primitive(&mut v.multiserver, "multiserver"),
                         "_multiserver" => {
-                            r.primitive_ext(&mut v.multiserver, "multiserver")?
+                            r.primitive_ext(&mut v.multiserver, "multiserver")
                         }
-                        "fixture" => r.complex_list(&mut v.fixture, "fixture")?,
-                        "profile" => r.complex_list(&mut v.profile, "profile")?,
-                        "variable" => r.complex_list(&mut v.variable, "variable")?,
-                        "setup" => r.complex(&mut v.setup, "setup")?,
-                        "test" => r.complex_list(&mut v.test, "test")?,
-                        "teardown" => r.complex(&mut v.teardown, "teardown")?,
+                        "fixture" => r.complex_list(&mut v.fixture, "fixture"),
+                        "profile" => r.complex_list(&mut v.profile, "profile"),
+                        "variable" => r.complex_list(&mut v.variable, "variable"),
+                        "setup" => r.complex(&mut v.setup, "setup"),
+                        "test" => r.complex_list(&mut v.test, "test"),
+                        "teardown" => r.complex(&mut v.teardown, "teardown"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -222,21 +222,21 @@ impl FhirJson for TestScriptContact {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -282,20 +282,20 @@ impl FhirJson for TestScriptMetadata {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "link" => r.complex_list(&mut v.link, "link")?,
-                        "capability" => r.complex_list(&mut v.capability, "capability")?,
+                        "link" => r.complex_list(&mut v.link, "link"),
+                        "capability" => r.complex_list(&mut v.capability, "capability"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -341,24 +341,24 @@ impl FhirJson for TestScriptMetadataLink {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -412,33 +412,33 @@ impl FhirJson for TestScriptMetadataCapability {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "required" => r.primitive(&mut v.required, "required")?,
-                        "_required" => r.primitive_ext(&mut v.required, "required")?,
-                        "validated" => r.primitive(&mut v.validated, "validated")?,
-                        "_validated" => r.primitive_ext(&mut v.validated, "validated")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "required" => r.primitive(&mut v.required, "required"),
+                        "_required" => r.primitive_ext(&mut v.required, "required"),
+                        "validated" => r.primitive(&mut v.validated, "validated"),
+                        "_validated" => r.primitive_ext(&mut v.validated, "validated"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "destination" => r.primitive(&mut v.destination, "destination")?,
+                        "destination" => r.primitive(&mut v.destination, "destination"),
                         "_destination" => {
-                            r.primitive_ext(&mut v.destination, "destination")?
+                            r.primitive_ext(&mut v.destination, "destination")
                         }
-                        "link" => r.primitive_list(&mut v.link, "link")?,
-                        "_link" => r.primitive_list_ext(&mut v.link, "link")?,
-                        "conformance" => r.complex(&mut v.conformance, "conformance")?,
+                        "link" => r.primitive_list(&mut v.link, "link"),
+                        "_link" => r.primitive_list_ext(&mut v.link, "link"),
+                        "conformance" => r.complex(&mut v.conformance, "conformance"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -488,27 +488,23 @@ impl FhirJson for TestScriptFixture {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "autocreate" => r.primitive(&mut v.autocreate, "autocreate")?,
-                        "_autocreate" => {
-                            r.primitive_ext(&mut v.autocreate, "autocreate")?
-                        }
-                        "autodelete" => r.primitive(&mut v.autodelete, "autodelete")?,
-                        "_autodelete" => {
-                            r.primitive_ext(&mut v.autodelete, "autodelete")?
-                        }
-                        "resource" => r.complex(&mut v.resource, "resource")?,
+                        "autocreate" => r.primitive(&mut v.autocreate, "autocreate"),
+                        "_autocreate" => r.primitive_ext(&mut v.autocreate, "autocreate"),
+                        "autodelete" => r.primitive(&mut v.autodelete, "autodelete"),
+                        "_autodelete" => r.primitive_ext(&mut v.autodelete, "autodelete"),
+                        "resource" => r.complex(&mut v.resource, "resource"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -559,28 +555,28 @@ impl FhirJson for TestScriptVariable {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "headerField" => r.primitive(&mut v.header_field, "headerField")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "headerField" => r.primitive(&mut v.header_field, "headerField"),
                         "_headerField" => {
-                            r.primitive_ext(&mut v.header_field, "headerField")?
+                            r.primitive_ext(&mut v.header_field, "headerField")
                         }
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId")?,
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId")?,
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -628,20 +624,20 @@ impl FhirJson for TestScriptSetup {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "metadata" => r.complex(&mut v.metadata, "metadata")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "metadata" => r.complex(&mut v.metadata, "metadata"),
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -685,20 +681,20 @@ impl FhirJson for TestScriptSetupAction {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "operation" => r.complex(&mut v.operation, "operation")?,
-                        "assert" => r.complex(&mut v.assert, "assert")?,
+                        "operation" => r.complex(&mut v.operation, "operation"),
+                        "assert" => r.complex(&mut v.assert, "assert"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -766,61 +762,61 @@ impl FhirJson for TestScriptSetupActionOperation {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "resource" => r.primitive(&mut v.resource, "resource")?,
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource")?,
-                        "label" => r.primitive(&mut v.label, "label")?,
-                        "_label" => r.primitive_ext(&mut v.label, "label")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "resource" => r.primitive(&mut v.resource, "resource"),
+                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
+                        "label" => r.primitive(&mut v.label, "label"),
+                        "_label" => r.primitive_ext(&mut v.label, "label"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "accept" => r.primitive(&mut v.accept, "accept")?,
-                        "_accept" => r.primitive_ext(&mut v.accept, "accept")?,
-                        "contentType" => r.primitive(&mut v.content_type, "contentType")?,
+                        "accept" => r.primitive(&mut v.accept, "accept"),
+                        "_accept" => r.primitive_ext(&mut v.accept, "accept"),
+                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
                         "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")?
+                            r.primitive_ext(&mut v.content_type, "contentType")
                         }
-                        "destination" => r.primitive(&mut v.destination, "destination")?,
+                        "destination" => r.primitive(&mut v.destination, "destination"),
                         "_destination" => {
-                            r.primitive_ext(&mut v.destination, "destination")?
+                            r.primitive_ext(&mut v.destination, "destination")
                         }
                         "encodeRequestUrl" => {
-                            r.primitive(&mut v.encode_request_url, "encodeRequestUrl")?
+                            r.primitive(&mut v.encode_request_url, "encodeRequestUrl")
                         }
                         "_encodeRequestUrl" => {
                             r.primitive_ext(
                                 &mut v.encode_request_url,
                                 "encodeRequestUrl",
-                            )?
+                            )
                         }
-                        "params" => r.primitive(&mut v.params, "params")?,
-                        "_params" => r.primitive_ext(&mut v.params, "params")?,
+                        "params" => r.primitive(&mut v.params, "params"),
+                        "_params" => r.primitive_ext(&mut v.params, "params"),
                         "requestHeader" => {
-                            r.complex_list(&mut v.request_header, "requestHeader")?
+                            r.complex_list(&mut v.request_header, "requestHeader")
                         }
-                        "responseId" => r.primitive(&mut v.response_id, "responseId")?,
+                        "responseId" => r.primitive(&mut v.response_id, "responseId"),
                         "_responseId" => {
-                            r.primitive_ext(&mut v.response_id, "responseId")?
+                            r.primitive_ext(&mut v.response_id, "responseId")
                         }
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId")?,
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId")?,
-                        "targetId" => r.primitive(&mut v.target_id, "targetId")?,
-                        "_targetId" => r.primitive_ext(&mut v.target_id, "targetId")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
+                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
+                        "targetId" => r.primitive(&mut v.target_id, "targetId"),
+                        "_targetId" => r.primitive_ext(&mut v.target_id, "targetId"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -880,22 +876,22 @@ impl FhirJson for TestScriptSetupActionOperationRequestHeader {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "field" => r.primitive(&mut v.field, "field")?,
-                        "_field" => r.primitive_ext(&mut v.field, "field")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "field" => r.primitive(&mut v.field, "field"),
+                        "_field" => r.primitive_ext(&mut v.field, "field"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -971,97 +967,94 @@ impl FhirJson for TestScriptSetupActionAssert {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "label" => r.primitive(&mut v.label, "label")?,
-                        "_label" => r.primitive_ext(&mut v.label, "label")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "label" => r.primitive(&mut v.label, "label"),
+                        "_label" => r.primitive_ext(&mut v.label, "label"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "direction" => r.primitive(&mut v.direction, "direction")?,
-                        "_direction" => r.primitive_ext(&mut v.direction, "direction")?,
+                        "direction" => r.primitive(&mut v.direction, "direction"),
+                        "_direction" => r.primitive_ext(&mut v.direction, "direction"),
                         "compareToSourceId" => {
-                            r.primitive(
-                                &mut v.compare_to_source_id,
-                                "compareToSourceId",
-                            )?
+                            r.primitive(&mut v.compare_to_source_id, "compareToSourceId")
                         }
                         "_compareToSourceId" => {
                             r.primitive_ext(
                                 &mut v.compare_to_source_id,
                                 "compareToSourceId",
-                            )?
+                            )
                         }
                         "compareToSourcePath" => {
                             r.primitive(
                                 &mut v.compare_to_source_path,
                                 "compareToSourcePath",
-                            )?
+                            )
                         }
                         "_compareToSourcePath" => {
                             r.primitive_ext(
                                 &mut v.compare_to_source_path,
                                 "compareToSourcePath",
-                            )?
+                            )
                         }
-                        "contentType" => r.primitive(&mut v.content_type, "contentType")?,
+                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
                         "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")?
+                            r.primitive_ext(&mut v.content_type, "contentType")
                         }
-                        "headerField" => r.primitive(&mut v.header_field, "headerField")?,
+                        "headerField" => r.primitive(&mut v.header_field, "headerField"),
                         "_headerField" => {
-                            r.primitive_ext(&mut v.header_field, "headerField")?
+                            r.primitive_ext(&mut v.header_field, "headerField")
                         }
-                        "minimumId" => r.primitive(&mut v.minimum_id, "minimumId")?,
-                        "_minimumId" => r.primitive_ext(&mut v.minimum_id, "minimumId")?,
+                        "minimumId" => r.primitive(&mut v.minimum_id, "minimumId"),
+                        "_minimumId" => r.primitive_ext(&mut v.minimum_id, "minimumId"),
                         "navigationLinks" => {
-                            r.primitive(&mut v.navigation_links, "navigationLinks")?
+                            r.primitive(&mut v.navigation_links, "navigationLinks")
                         }
                         "_navigationLinks" => {
-                            r.primitive_ext(&mut v.navigation_links, "navigationLinks")?
+                            r.primitive_ext(&mut v.navigation_links, "navigationLinks")
                         }
-                        "operator" => r.primitive(&mut v.operator, "operator")?,
-                        "_operator" => r.primitive_ext(&mut v.operator, "operator")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "resource" => r.primitive(&mut v.resource, "resource")?,
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource")?,
-                        "response" => r.primitive(&mut v.response, "response")?,
-                        "_response" => r.primitive_ext(&mut v.response, "response")?,
+                        "operator" => r.primitive(&mut v.operator, "operator"),
+                        "_operator" => r.primitive_ext(&mut v.operator, "operator"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "resource" => r.primitive(&mut v.resource, "resource"),
+                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
+                        "response" => r.primitive(&mut v.response, "response"),
+                        "_response" => r.primitive_ext(&mut v.response, "response"),
                         "responseCode" => {
-                            r.primitive(&mut v.response_code, "responseCode")?
+                            r.primitive(&mut v.response_code, "responseCode")
                         }
                         "_responseCode" => {
-                            r.primitive_ext(&mut v.response_code, "responseCode")?
+                            r.primitive_ext(&mut v.response_code, "responseCode")
                         }
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId")?,
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId")?,
+                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
                         "validateProfileId" => {
-                            r.primitive(&mut v.validate_profile_id, "validateProfileId")?
+                            r.primitive(&mut v.validate_profile_id, "validateProfileId")
                         }
                         "_validateProfileId" => {
                             r.primitive_ext(
                                 &mut v.validate_profile_id,
                                 "validateProfileId",
-                            )?
+                            )
                         }
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "warningOnly" => r.primitive(&mut v.warning_only, "warningOnly")?,
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "warningOnly" => r.primitive(&mut v.warning_only, "warningOnly"),
                         "_warningOnly" => {
-                            r.primitive_ext(&mut v.warning_only, "warningOnly")?
+                            r.primitive_ext(&mut v.warning_only, "warningOnly")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1127,26 +1120,26 @@ impl FhirJson for TestScriptTest {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "metadata" => r.complex(&mut v.metadata, "metadata")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "metadata" => r.complex(&mut v.metadata, "metadata"),
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1192,20 +1185,20 @@ impl FhirJson for TestScriptTestAction {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "operation" => r.complex(&mut v.operation, "operation")?,
-                        "assert" => r.complex(&mut v.assert, "assert")?,
+                        "operation" => r.complex(&mut v.operation, "operation"),
+                        "assert" => r.complex(&mut v.assert, "assert"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1249,19 +1242,19 @@ impl FhirJson for TestScriptTeardown {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1302,19 +1295,19 @@ impl FhirJson for TestScriptTeardownAction {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "operation" => r.complex(&mut v.operation, "operation")?,
+                        "operation" => r.complex(&mut v.operation, "operation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

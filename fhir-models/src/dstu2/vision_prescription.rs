@@ -51,51 +51,51 @@ impl FhirJson for VisionPrescription {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("VisionPrescription")?,
+                        "resourceType" => r.resource_type("VisionPrescription"),
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "dateWritten" => r.primitive(&mut v.date_written, "dateWritten")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "dateWritten" => r.primitive(&mut v.date_written, "dateWritten"),
                         "_dateWritten" => {
-                            r.primitive_ext(&mut v.date_written, "dateWritten")?
+                            r.primitive_ext(&mut v.date_written, "dateWritten")
                         }
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "prescriber" => r.complex(&mut v.prescriber, "prescriber")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "reasonCodeableConcept" => {
                             r.choice(
                                 &mut v.reason,
                                 "reason[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)?
+                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
                         }
-                        "dispense" => r.complex_list(&mut v.dispense, "dispense")?,
+                        "dispense" => r.complex_list(&mut v.dispense, "dispense"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -178,46 +178,46 @@ impl FhirJson for VisionPrescriptionDispense {
                 &mut |r, key| {
                     match key {
                         "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")?
+                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "product" => r.complex(&mut v.product, "product")?,
-                        "eye" => r.primitive(&mut v.eye, "eye")?,
-                        "_eye" => r.primitive_ext(&mut v.eye, "eye")?,
-                        "sphere" => r.primitive(&mut v.sphere, "sphere")?,
-                        "_sphere" => r.primitive_ext(&mut v.sphere, "sphere")?,
-                        "cylinder" => r.primitive(&mut v.cylinder, "cylinder")?,
-                        "_cylinder" => r.primitive_ext(&mut v.cylinder, "cylinder")?,
-                        "axis" => r.primitive(&mut v.axis, "axis")?,
-                        "_axis" => r.primitive_ext(&mut v.axis, "axis")?,
-                        "prism" => r.primitive(&mut v.prism, "prism")?,
-                        "_prism" => r.primitive_ext(&mut v.prism, "prism")?,
-                        "base" => r.primitive(&mut v.base, "base")?,
-                        "_base" => r.primitive_ext(&mut v.base, "base")?,
-                        "add" => r.primitive(&mut v.add, "add")?,
-                        "_add" => r.primitive_ext(&mut v.add, "add")?,
-                        "power" => r.primitive(&mut v.power, "power")?,
-                        "_power" => r.primitive_ext(&mut v.power, "power")?,
-                        "backCurve" => r.primitive(&mut v.back_curve, "backCurve")?,
-                        "_backCurve" => r.primitive_ext(&mut v.back_curve, "backCurve")?,
-                        "diameter" => r.primitive(&mut v.diameter, "diameter")?,
-                        "_diameter" => r.primitive_ext(&mut v.diameter, "diameter")?,
-                        "duration" => r.complex(&mut v.duration, "duration")?,
-                        "color" => r.primitive(&mut v.color, "color")?,
-                        "_color" => r.primitive_ext(&mut v.color, "color")?,
-                        "brand" => r.primitive(&mut v.brand, "brand")?,
-                        "_brand" => r.primitive_ext(&mut v.brand, "brand")?,
-                        "notes" => r.primitive(&mut v.notes, "notes")?,
-                        "_notes" => r.primitive_ext(&mut v.notes, "notes")?,
+                        "product" => r.complex(&mut v.product, "product"),
+                        "eye" => r.primitive(&mut v.eye, "eye"),
+                        "_eye" => r.primitive_ext(&mut v.eye, "eye"),
+                        "sphere" => r.primitive(&mut v.sphere, "sphere"),
+                        "_sphere" => r.primitive_ext(&mut v.sphere, "sphere"),
+                        "cylinder" => r.primitive(&mut v.cylinder, "cylinder"),
+                        "_cylinder" => r.primitive_ext(&mut v.cylinder, "cylinder"),
+                        "axis" => r.primitive(&mut v.axis, "axis"),
+                        "_axis" => r.primitive_ext(&mut v.axis, "axis"),
+                        "prism" => r.primitive(&mut v.prism, "prism"),
+                        "_prism" => r.primitive_ext(&mut v.prism, "prism"),
+                        "base" => r.primitive(&mut v.base, "base"),
+                        "_base" => r.primitive_ext(&mut v.base, "base"),
+                        "add" => r.primitive(&mut v.add, "add"),
+                        "_add" => r.primitive_ext(&mut v.add, "add"),
+                        "power" => r.primitive(&mut v.power, "power"),
+                        "_power" => r.primitive_ext(&mut v.power, "power"),
+                        "backCurve" => r.primitive(&mut v.back_curve, "backCurve"),
+                        "_backCurve" => r.primitive_ext(&mut v.back_curve, "backCurve"),
+                        "diameter" => r.primitive(&mut v.diameter, "diameter"),
+                        "_diameter" => r.primitive_ext(&mut v.diameter, "diameter"),
+                        "duration" => r.complex(&mut v.duration, "duration"),
+                        "color" => r.primitive(&mut v.color, "color"),
+                        "_color" => r.primitive_ext(&mut v.color, "color"),
+                        "brand" => r.primitive(&mut v.brand, "brand"),
+                        "_brand" => r.primitive_ext(&mut v.brand, "brand"),
+                        "notes" => r.primitive(&mut v.notes, "notes"),
+                        "_notes" => r.primitive_ext(&mut v.notes, "notes"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -59,46 +59,46 @@ impl FhirJson for Account {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Account")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Account"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "subject" => r.complex_list(&mut v.subject, "subject")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "subject" => r.complex_list(&mut v.subject, "subject"),
                         "servicePeriod" => {
-                            r.complex(&mut v.service_period, "servicePeriod")?
+                            r.complex(&mut v.service_period, "servicePeriod")
                         }
-                        "coverage" => r.complex_list(&mut v.coverage, "coverage")?,
-                        "owner" => r.complex(&mut v.owner, "owner")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "coverage" => r.complex_list(&mut v.coverage, "coverage"),
+                        "owner" => r.complex(&mut v.owner, "owner"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "guarantor" => r.complex_list(&mut v.guarantor, "guarantor")?,
-                        "partOf" => r.complex(&mut v.part_of, "partOf")?,
+                        "guarantor" => r.complex_list(&mut v.guarantor, "guarantor"),
+                        "partOf" => r.complex(&mut v.part_of, "partOf"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -155,19 +155,19 @@ impl FhirJson for AccountCoverage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "coverage" => r.complex(&mut v.coverage, "coverage")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
+                        "coverage" => r.complex(&mut v.coverage, "coverage"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -211,20 +211,20 @@ impl FhirJson for AccountGuarantor {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "party" => r.complex(&mut v.party, "party")?,
-                        "onHold" => r.primitive(&mut v.on_hold, "onHold")?,
-                        "_onHold" => r.primitive_ext(&mut v.on_hold, "onHold")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "party" => r.complex(&mut v.party, "party"),
+                        "onHold" => r.primitive(&mut v.on_hold, "onHold"),
+                        "_onHold" => r.primitive_ext(&mut v.on_hold, "onHold"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

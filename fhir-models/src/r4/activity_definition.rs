@@ -129,44 +129,44 @@ impl FhirJson for ActivityDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ActivityDefinition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ActivityDefinition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle")?,
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
                         "subjectCodeableConcept" => {
                             r.choice(
@@ -174,97 +174,95 @@ impl FhirJson for ActivityDefinition {
                                 "subject[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)?
+                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "usage" => r.primitive(&mut v.usage, "usage")?,
-                        "_usage" => r.primitive_ext(&mut v.usage, "usage")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "usage" => r.primitive(&mut v.usage, "usage"),
+                        "_usage" => r.primitive_ext(&mut v.usage, "usage"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
                         "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")?
+                            r.primitive(&mut v.approval_date, "approvalDate")
                         }
                         "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")?
+                            r.primitive_ext(&mut v.approval_date, "approvalDate")
                         }
                         "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive(&mut v.last_review_date, "lastReviewDate")
                         }
                         "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
                         }
                         "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")?
+                            r.complex(&mut v.effective_period, "effectivePeriod")
                         }
-                        "topic" => r.complex_list(&mut v.topic, "topic")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "editor" => r.complex_list(&mut v.editor, "editor")?,
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer")?,
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser")?,
+                        "topic" => r.complex_list(&mut v.topic, "topic"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "editor" => r.complex_list(&mut v.editor, "editor"),
+                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
                         "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")?
+                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
                         }
-                        "library" => r.primitive_list(&mut v.library, "library")?,
-                        "_library" => r.primitive_list_ext(&mut v.library, "library")?,
-                        "kind" => r.primitive(&mut v.kind, "kind")?,
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind")?,
-                        "profile" => r.primitive(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "intent" => r.primitive(&mut v.intent, "intent")?,
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
+                        "library" => r.primitive_list(&mut v.library, "library"),
+                        "_library" => r.primitive_list_ext(&mut v.library, "library"),
+                        "kind" => r.primitive(&mut v.kind, "kind"),
+                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                        "profile" => r.primitive(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "intent" => r.primitive(&mut v.intent, "intent"),
+                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
                         "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive(&mut v.do_not_perform, "doNotPerform")
                         }
                         "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
                         }
                         "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
                         }
                         "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
                         }
                         "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
                         }
-                        "timingAge" => {
-                            r.choice(&mut v.timing, "timing[x]", "Age", false)?
-                        }
+                        "timingAge" => r.choice(&mut v.timing, "timing[x]", "Age", false),
                         "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Period", false)
                         }
                         "timingRange" => {
-                            r.choice(&mut v.timing, "timing[x]", "Range", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Range", false)
                         }
                         "timingDuration" => {
-                            r.choice(&mut v.timing, "timing[x]", "Duration", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Duration", false)
                         }
-                        "location" => r.complex(&mut v.location, "location")?,
+                        "location" => r.complex(&mut v.location, "location"),
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
                         "productReference" => {
-                            r.choice(&mut v.product, "product[x]", "Reference", false)?
+                            r.choice(&mut v.product, "product[x]", "Reference", false)
                         }
                         "productCodeableConcept" => {
                             r.choice(
@@ -272,36 +270,36 @@ impl FhirJson for ActivityDefinition {
                                 "product[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "dosage" => r.complex_list(&mut v.dosage, "dosage")?,
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "dosage" => r.complex_list(&mut v.dosage, "dosage"),
+                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
                         "specimenRequirement" => {
                             r.complex_list(
                                 &mut v.specimen_requirement,
                                 "specimenRequirement",
-                            )?
+                            )
                         }
                         "observationRequirement" => {
                             r.complex_list(
                                 &mut v.observation_requirement,
                                 "observationRequirement",
-                            )?
+                            )
                         }
                         "observationResultRequirement" => {
                             r.complex_list(
                                 &mut v.observation_result_requirement,
                                 "observationResultRequirement",
-                            )?
+                            )
                         }
-                        "transform" => r.primitive(&mut v.transform, "transform")?,
-                        "_transform" => r.primitive_ext(&mut v.transform, "transform")?,
+                        "transform" => r.primitive(&mut v.transform, "transform"),
+                        "_transform" => r.primitive_ext(&mut v.transform, "transform"),
                         "dynamicValue" => {
-                            r.complex_list(&mut v.dynamic_value, "dynamicValue")?
+                            r.complex_list(&mut v.dynamic_value, "dynamicValue")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -396,19 +394,19 @@ impl FhirJson for ActivityDefinitionParticipant {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "role" => r.complex(&mut v.role, "role")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "role" => r.complex(&mut v.role, "role"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -452,19 +450,19 @@ impl FhirJson for ActivityDefinitionDynamicValue {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "expression" => r.complex(&mut v.expression, "expression")?,
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "expression" => r.complex(&mut v.expression, "expression"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -79,75 +79,75 @@ impl FhirJson for AdverseEvent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("AdverseEvent")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("AdverseEvent"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "actuality" => r.primitive(&mut v.actuality, "actuality")?,
-                        "_actuality" => r.primitive_ext(&mut v.actuality, "actuality")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "event" => r.complex(&mut v.event, "event")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "detected" => r.primitive(&mut v.detected, "detected")?,
-                        "_detected" => r.primitive_ext(&mut v.detected, "detected")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "actuality" => r.primitive(&mut v.actuality, "actuality"),
+                        "_actuality" => r.primitive_ext(&mut v.actuality, "actuality"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "event" => r.complex(&mut v.event, "event"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "detected" => r.primitive(&mut v.detected, "detected"),
+                        "_detected" => r.primitive_ext(&mut v.detected, "detected"),
                         "recordedDate" => {
-                            r.primitive(&mut v.recorded_date, "recordedDate")?
+                            r.primitive(&mut v.recorded_date, "recordedDate")
                         }
                         "_recordedDate" => {
-                            r.primitive_ext(&mut v.recorded_date, "recordedDate")?
+                            r.primitive_ext(&mut v.recorded_date, "recordedDate")
                         }
                         "resultingCondition" => {
                             r.complex_list(
                                 &mut v.resulting_condition,
                                 "resultingCondition",
-                            )?
+                            )
                         }
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "seriousness" => r.complex(&mut v.seriousness, "seriousness")?,
-                        "severity" => r.complex(&mut v.severity, "severity")?,
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
-                        "recorder" => r.complex(&mut v.recorder, "recorder")?,
+                        "location" => r.complex(&mut v.location, "location"),
+                        "seriousness" => r.complex(&mut v.seriousness, "seriousness"),
+                        "severity" => r.complex(&mut v.severity, "severity"),
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
+                        "recorder" => r.complex(&mut v.recorder, "recorder"),
                         "contributor" => {
-                            r.complex_list(&mut v.contributor, "contributor")?
+                            r.complex_list(&mut v.contributor, "contributor")
                         }
                         "suspectEntity" => {
-                            r.complex_list(&mut v.suspect_entity, "suspectEntity")?
+                            r.complex_list(&mut v.suspect_entity, "suspectEntity")
                         }
                         "subjectMedicalHistory" => {
                             r.complex_list(
                                 &mut v.subject_medical_history,
                                 "subjectMedicalHistory",
-                            )?
+                            )
                         }
                         "referenceDocument" => {
                             r.complex_list(
                                 &mut v.reference_document,
                                 "referenceDocument",
-                            )?
+                            )
                         }
-                        "study" => r.complex_list(&mut v.study, "study")?,
+                        "study" => r.complex_list(&mut v.study, "study"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -213,18 +213,18 @@ impl FhirJson for AdverseEventSuspectEntity {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "instance" => r.complex(&mut v.instance, "instance")?,
-                        "causality" => r.complex_list(&mut v.causality, "causality")?,
+                        "instance" => r.complex(&mut v.instance, "instance"),
+                        "causality" => r.complex_list(&mut v.causality, "causality"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -268,31 +268,28 @@ impl FhirJson for AdverseEventSuspectEntityCausality {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "assessment" => r.complex(&mut v.assessment, "assessment")?,
+                        "assessment" => r.complex(&mut v.assessment, "assessment"),
                         "productRelatedness" => {
-                            r.primitive(
-                                &mut v.product_relatedness,
-                                "productRelatedness",
-                            )?
+                            r.primitive(&mut v.product_relatedness, "productRelatedness")
                         }
                         "_productRelatedness" => {
                             r.primitive_ext(
                                 &mut v.product_relatedness,
                                 "productRelatedness",
-                            )?
+                            )
                         }
-                        "author" => r.complex(&mut v.author, "author")?,
-                        "method" => r.complex(&mut v.method, "method")?,
+                        "author" => r.complex(&mut v.author, "author"),
+                        "method" => r.complex(&mut v.method, "method"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -69,81 +69,81 @@ impl FhirJson for AllergyIntolerance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("AllergyIntolerance")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("AllergyIntolerance"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "clinicalStatus" => {
-                            r.complex(&mut v.clinical_status, "clinicalStatus")?
+                            r.complex(&mut v.clinical_status, "clinicalStatus")
                         }
                         "verificationStatus" => {
-                            r.complex(&mut v.verification_status, "verificationStatus")?
+                            r.complex(&mut v.verification_status, "verificationStatus")
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "category" => r.primitive_list(&mut v.category, "category")?,
-                        "_category" => r.primitive_list_ext(&mut v.category, "category")?,
-                        "criticality" => r.primitive(&mut v.criticality, "criticality")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "category" => r.primitive_list(&mut v.category, "category"),
+                        "_category" => r.primitive_list_ext(&mut v.category, "category"),
+                        "criticality" => r.primitive(&mut v.criticality, "criticality"),
                         "_criticality" => {
-                            r.primitive_ext(&mut v.criticality, "criticality")?
+                            r.primitive_ext(&mut v.criticality, "criticality")
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", false)?
+                            r.choice(&mut v.onset, "onset[x]", "DateTime", false)
                         }
                         "_onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", true)?
+                            r.choice(&mut v.onset, "onset[x]", "DateTime", true)
                         }
-                        "onsetAge" => r.choice(&mut v.onset, "onset[x]", "Age", false)?,
+                        "onsetAge" => r.choice(&mut v.onset, "onset[x]", "Age", false),
                         "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Period", false)
                         }
                         "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Range", false)
                         }
                         "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)?
+                            r.choice(&mut v.onset, "onset[x]", "String", false)
                         }
                         "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)?
+                            r.choice(&mut v.onset, "onset[x]", "String", true)
                         }
                         "recordedDate" => {
-                            r.primitive(&mut v.recorded_date, "recordedDate")?
+                            r.primitive(&mut v.recorded_date, "recordedDate")
                         }
                         "_recordedDate" => {
-                            r.primitive_ext(&mut v.recorded_date, "recordedDate")?
+                            r.primitive_ext(&mut v.recorded_date, "recordedDate")
                         }
-                        "recorder" => r.complex(&mut v.recorder, "recorder")?,
-                        "asserter" => r.complex(&mut v.asserter, "asserter")?,
+                        "recorder" => r.complex(&mut v.recorder, "recorder"),
+                        "asserter" => r.complex(&mut v.asserter, "asserter"),
                         "lastOccurrence" => {
-                            r.primitive(&mut v.last_occurrence, "lastOccurrence")?
+                            r.primitive(&mut v.last_occurrence, "lastOccurrence")
                         }
                         "_lastOccurrence" => {
-                            r.primitive_ext(&mut v.last_occurrence, "lastOccurrence")?
+                            r.primitive_ext(&mut v.last_occurrence, "lastOccurrence")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "reaction" => r.complex_list(&mut v.reaction, "reaction")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "reaction" => r.complex_list(&mut v.reaction, "reaction"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -215,32 +215,32 @@ impl FhirJson for AllergyIntoleranceReaction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "substance" => r.complex(&mut v.substance, "substance")?,
+                        "substance" => r.complex(&mut v.substance, "substance"),
                         "manifestation" => {
-                            r.complex_list(&mut v.manifestation, "manifestation")?
+                            r.complex_list(&mut v.manifestation, "manifestation")
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "onset" => r.primitive(&mut v.onset, "onset")?,
-                        "_onset" => r.primitive_ext(&mut v.onset, "onset")?,
-                        "severity" => r.primitive(&mut v.severity, "severity")?,
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity")?,
+                        "onset" => r.primitive(&mut v.onset, "onset"),
+                        "_onset" => r.primitive_ext(&mut v.onset, "onset"),
+                        "severity" => r.primitive(&mut v.severity, "severity"),
+                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
                         "exposureRoute" => {
-                            r.complex(&mut v.exposure_route, "exposureRoute")?
+                            r.complex(&mut v.exposure_route, "exposureRoute")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

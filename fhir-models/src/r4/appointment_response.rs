@@ -55,49 +55,49 @@ impl FhirJson for AppointmentResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("AppointmentResponse")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("AppointmentResponse"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "appointment" => r.complex(&mut v.appointment, "appointment")?,
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "appointment" => r.complex(&mut v.appointment, "appointment"),
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
                         "participantType" => {
-                            r.complex_list(&mut v.participant_type, "participantType")?
+                            r.complex_list(&mut v.participant_type, "participantType")
                         }
-                        "actor" => r.complex(&mut v.actor, "actor")?,
+                        "actor" => r.complex(&mut v.actor, "actor"),
                         "participantStatus" => {
-                            r.primitive(&mut v.participant_status, "participantStatus")?
+                            r.primitive(&mut v.participant_status, "participantStatus")
                         }
                         "_participantStatus" => {
                             r.primitive_ext(
                                 &mut v.participant_status,
                                 "participantStatus",
-                            )?
+                            )
                         }
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -65,47 +65,47 @@ impl FhirJson for AuditEvent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("AuditEvent")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("AuditEvent"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subtype" => r.complex_list(&mut v.subtype, "subtype")?,
-                        "action" => r.primitive(&mut v.action, "action")?,
-                        "_action" => r.primitive_ext(&mut v.action, "action")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "recorded" => r.primitive(&mut v.recorded, "recorded")?,
-                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded")?,
-                        "outcome" => r.primitive(&mut v.outcome, "outcome")?,
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome")?,
-                        "outcomeDesc" => r.primitive(&mut v.outcome_desc, "outcomeDesc")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subtype" => r.complex_list(&mut v.subtype, "subtype"),
+                        "action" => r.primitive(&mut v.action, "action"),
+                        "_action" => r.primitive_ext(&mut v.action, "action"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "recorded" => r.primitive(&mut v.recorded, "recorded"),
+                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
+                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                        "outcomeDesc" => r.primitive(&mut v.outcome_desc, "outcomeDesc"),
                         "_outcomeDesc" => {
-                            r.primitive_ext(&mut v.outcome_desc, "outcomeDesc")?
+                            r.primitive_ext(&mut v.outcome_desc, "outcomeDesc")
                         }
                         "purposeOfEvent" => {
-                            r.complex_list(&mut v.purpose_of_event, "purposeOfEvent")?
+                            r.complex_list(&mut v.purpose_of_event, "purposeOfEvent")
                         }
-                        "agent" => r.complex_list(&mut v.agent, "agent")?,
-                        "source" => r.complex(&mut v.source, "source")?,
-                        "entity" => r.complex_list(&mut v.entity, "entity")?,
+                        "agent" => r.complex_list(&mut v.agent, "agent"),
+                        "source" => r.complex(&mut v.source, "source"),
+                        "entity" => r.complex_list(&mut v.entity, "entity"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -180,33 +180,33 @@ impl FhirJson for AuditEventAgent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "role" => r.complex_list(&mut v.role, "role")?,
-                        "who" => r.complex(&mut v.who, "who")?,
-                        "altId" => r.primitive(&mut v.alt_id, "altId")?,
-                        "_altId" => r.primitive_ext(&mut v.alt_id, "altId")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "requestor" => r.primitive(&mut v.requestor, "requestor")?,
-                        "_requestor" => r.primitive_ext(&mut v.requestor, "requestor")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "policy" => r.primitive_list(&mut v.policy, "policy")?,
-                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy")?,
-                        "media" => r.complex(&mut v.media, "media")?,
-                        "network" => r.complex(&mut v.network, "network")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "role" => r.complex_list(&mut v.role, "role"),
+                        "who" => r.complex(&mut v.who, "who"),
+                        "altId" => r.primitive(&mut v.alt_id, "altId"),
+                        "_altId" => r.primitive_ext(&mut v.alt_id, "altId"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "requestor" => r.primitive(&mut v.requestor, "requestor"),
+                        "_requestor" => r.primitive_ext(&mut v.requestor, "requestor"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "policy" => r.primitive_list(&mut v.policy, "policy"),
+                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
+                        "media" => r.complex(&mut v.media, "media"),
+                        "network" => r.complex(&mut v.network, "network"),
                         "purposeOfUse" => {
-                            r.complex_list(&mut v.purpose_of_use, "purposeOfUse")?
+                            r.complex_list(&mut v.purpose_of_use, "purposeOfUse")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -255,20 +255,20 @@ impl FhirJson for AuditEventAgentNetwork {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "address" => r.primitive(&mut v.address, "address")?,
-                        "_address" => r.primitive_ext(&mut v.address, "address")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "address" => r.primitive(&mut v.address, "address"),
+                        "_address" => r.primitive_ext(&mut v.address, "address"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -312,20 +312,20 @@ impl FhirJson for AuditEventSource {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "site" => r.primitive(&mut v.site, "site")?,
-                        "_site" => r.primitive_ext(&mut v.site, "site")?,
-                        "observer" => r.complex(&mut v.observer, "observer")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
+                        "site" => r.primitive(&mut v.site, "site"),
+                        "_site" => r.primitive_ext(&mut v.site, "site"),
+                        "observer" => r.complex(&mut v.observer, "observer"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -380,32 +380,32 @@ impl FhirJson for AuditEventEntity {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "what" => r.complex(&mut v.what, "what")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "role" => r.complex(&mut v.role, "role")?,
-                        "lifecycle" => r.complex(&mut v.lifecycle, "lifecycle")?,
+                        "what" => r.complex(&mut v.what, "what"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "role" => r.complex(&mut v.role, "role"),
+                        "lifecycle" => r.complex(&mut v.lifecycle, "lifecycle"),
                         "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")?
+                            r.complex_list(&mut v.security_label, "securityLabel")
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "query" => r.primitive(&mut v.query, "query")?,
-                        "_query" => r.primitive_ext(&mut v.query, "query")?,
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "query" => r.primitive(&mut v.query, "query"),
+                        "_query" => r.primitive_ext(&mut v.query, "query"),
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -456,30 +456,30 @@ impl FhirJson for AuditEventEntityDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
                         "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
                         }
                         "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -35,28 +35,28 @@ impl FhirJson for Binary {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Binary")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Binary"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "contentType" => r.primitive(&mut v.content_type, "contentType")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
                         "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")?
+                            r.primitive_ext(&mut v.content_type, "contentType")
                         }
                         "securityContext" => {
-                            r.complex(&mut v.security_context, "securityContext")?
+                            r.complex(&mut v.security_context, "securityContext")
                         }
-                        "data" => r.primitive(&mut v.data, "data")?,
-                        "_data" => r.primitive_ext(&mut v.data, "data")?,
+                        "data" => r.primitive(&mut v.data, "data"),
+                        "_data" => r.primitive_ext(&mut v.data, "data"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -57,46 +57,46 @@ impl FhirJson for BiologicallyDerivedProduct {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("BiologicallyDerivedProduct")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("BiologicallyDerivedProduct"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "productCategory" => {
-                            r.primitive(&mut v.product_category, "productCategory")?
+                            r.primitive(&mut v.product_category, "productCategory")
                         }
                         "_productCategory" => {
-                            r.primitive_ext(&mut v.product_category, "productCategory")?
+                            r.primitive_ext(&mut v.product_category, "productCategory")
                         }
-                        "productCode" => r.complex(&mut v.product_code, "productCode")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "request" => r.complex_list(&mut v.request, "request")?,
-                        "quantity" => r.primitive(&mut v.quantity, "quantity")?,
-                        "_quantity" => r.primitive_ext(&mut v.quantity, "quantity")?,
-                        "parent" => r.complex_list(&mut v.parent, "parent")?,
-                        "collection" => r.complex(&mut v.collection, "collection")?,
-                        "processing" => r.complex_list(&mut v.processing, "processing")?,
-                        "manipulation" => r.complex(&mut v.manipulation, "manipulation")?,
-                        "storage" => r.complex_list(&mut v.storage, "storage")?,
+                        "productCode" => r.complex(&mut v.product_code, "productCode"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "request" => r.complex_list(&mut v.request, "request"),
+                        "quantity" => r.primitive(&mut v.quantity, "quantity"),
+                        "_quantity" => r.primitive_ext(&mut v.quantity, "quantity"),
+                        "parent" => r.complex_list(&mut v.parent, "parent"),
+                        "collection" => r.complex(&mut v.collection, "collection"),
+                        "processing" => r.complex_list(&mut v.processing, "processing"),
+                        "manipulation" => r.complex(&mut v.manipulation, "manipulation"),
+                        "storage" => r.complex_list(&mut v.storage, "storage"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -153,32 +153,27 @@ impl FhirJson for BiologicallyDerivedProductCollection {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "collector" => r.complex(&mut v.collector, "collector")?,
-                        "source" => r.complex(&mut v.source, "source")?,
+                        "collector" => r.complex(&mut v.collector, "collector"),
+                        "source" => r.complex(&mut v.source, "source"),
                         "collectedDateTime" => {
-                            r.choice(
-                                &mut v.collected,
-                                "collected[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.collected, "collected[x]", "DateTime", false)
                         }
                         "_collectedDateTime" => {
-                            r.choice(&mut v.collected, "collected[x]", "DateTime", true)?
+                            r.choice(&mut v.collected, "collected[x]", "DateTime", true)
                         }
                         "collectedPeriod" => {
-                            r.choice(&mut v.collected, "collected[x]", "Period", false)?
+                            r.choice(&mut v.collected, "collected[x]", "Period", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -223,31 +218,29 @@ impl FhirJson for BiologicallyDerivedProductProcessing {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "procedure" => r.complex(&mut v.procedure, "procedure")?,
-                        "additive" => r.complex(&mut v.additive, "additive")?,
+                        "procedure" => r.complex(&mut v.procedure, "procedure"),
+                        "additive" => r.complex(&mut v.additive, "additive"),
                         "timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", false)?
+                            r.choice(&mut v.time, "time[x]", "DateTime", false)
                         }
                         "_timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", true)?
+                            r.choice(&mut v.time, "time[x]", "DateTime", true)
                         }
-                        "timePeriod" => {
-                            r.choice(&mut v.time, "time[x]", "Period", false)?
-                        }
+                        "timePeriod" => r.choice(&mut v.time, "time[x]", "Period", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -289,29 +282,27 @@ impl FhirJson for BiologicallyDerivedProductManipulation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", false)?
+                            r.choice(&mut v.time, "time[x]", "DateTime", false)
                         }
                         "_timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", true)?
+                            r.choice(&mut v.time, "time[x]", "DateTime", true)
                         }
-                        "timePeriod" => {
-                            r.choice(&mut v.time, "time[x]", "Period", false)?
-                        }
+                        "timePeriod" => r.choice(&mut v.time, "time[x]", "Period", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -355,27 +346,27 @@ impl FhirJson for BiologicallyDerivedProductStorage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "temperature" => r.primitive(&mut v.temperature, "temperature")?,
+                        "temperature" => r.primitive(&mut v.temperature, "temperature"),
                         "_temperature" => {
-                            r.primitive_ext(&mut v.temperature, "temperature")?
+                            r.primitive_ext(&mut v.temperature, "temperature")
                         }
-                        "scale" => r.primitive(&mut v.scale, "scale")?,
-                        "_scale" => r.primitive_ext(&mut v.scale, "scale")?,
-                        "duration" => r.complex(&mut v.duration, "duration")?,
+                        "scale" => r.primitive(&mut v.scale, "scale"),
+                        "_scale" => r.primitive_ext(&mut v.scale, "scale"),
+                        "duration" => r.complex(&mut v.duration, "duration"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

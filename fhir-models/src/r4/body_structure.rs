@@ -53,45 +53,45 @@ impl FhirJson for BodyStructure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("BodyStructure")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("BodyStructure"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "active" => r.primitive(&mut v.active, "active")?,
-                        "_active" => r.primitive_ext(&mut v.active, "active")?,
-                        "morphology" => r.complex(&mut v.morphology, "morphology")?,
-                        "location" => r.complex(&mut v.location, "location")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "active" => r.primitive(&mut v.active, "active"),
+                        "_active" => r.primitive_ext(&mut v.active, "active"),
+                        "morphology" => r.complex(&mut v.morphology, "morphology"),
+                        "location" => r.complex(&mut v.location, "location"),
                         "locationQualifier" => {
                             r.complex_list(
                                 &mut v.location_qualifier,
                                 "locationQualifier",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "image" => r.complex_list(&mut v.image, "image")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "image" => r.complex_list(&mut v.image, "image"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

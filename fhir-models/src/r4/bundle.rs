@@ -43,29 +43,29 @@ impl FhirJson for Bundle {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Bundle")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Bundle"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "timestamp" => r.primitive(&mut v.timestamp, "timestamp")?,
-                        "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp")?,
-                        "total" => r.primitive(&mut v.total, "total")?,
-                        "_total" => r.primitive_ext(&mut v.total, "total")?,
-                        "link" => r.complex_list(&mut v.link, "link")?,
-                        "entry" => r.complex_list(&mut v.entry, "entry")?,
-                        "signature" => r.complex(&mut v.signature, "signature")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "timestamp" => r.primitive(&mut v.timestamp, "timestamp"),
+                        "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp"),
+                        "total" => r.primitive(&mut v.total, "total"),
+                        "_total" => r.primitive_ext(&mut v.total, "total"),
+                        "link" => r.complex_list(&mut v.link, "link"),
+                        "entry" => r.complex_list(&mut v.entry, "entry"),
+                        "signature" => r.complex(&mut v.signature, "signature"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -116,20 +116,20 @@ impl FhirJson for BundleLink {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "relation" => r.primitive(&mut v.relation, "relation")?,
-                        "_relation" => r.primitive_ext(&mut v.relation, "relation")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
+                        "relation" => r.primitive(&mut v.relation, "relation"),
+                        "_relation" => r.primitive_ext(&mut v.relation, "relation"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -177,23 +177,23 @@ impl FhirJson for BundleEntry {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "link" => r.complex_list(&mut v.link, "link")?,
-                        "fullUrl" => r.primitive(&mut v.full_url, "fullUrl")?,
-                        "_fullUrl" => r.primitive_ext(&mut v.full_url, "fullUrl")?,
-                        "resource" => r.complex(&mut v.resource, "resource")?,
-                        "search" => r.complex(&mut v.search, "search")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "response" => r.complex(&mut v.response, "response")?,
+                        "link" => r.complex_list(&mut v.link, "link"),
+                        "fullUrl" => r.primitive(&mut v.full_url, "fullUrl"),
+                        "_fullUrl" => r.primitive_ext(&mut v.full_url, "fullUrl"),
+                        "resource" => r.complex(&mut v.resource, "resource"),
+                        "search" => r.complex(&mut v.search, "search"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "response" => r.complex(&mut v.response, "response"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -237,20 +237,20 @@ impl FhirJson for BundleEntrySearch {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
-                        "score" => r.primitive(&mut v.score, "score")?,
-                        "_score" => r.primitive_ext(&mut v.score, "score")?,
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                        "score" => r.primitive(&mut v.score, "score"),
+                        "_score" => r.primitive_ext(&mut v.score, "score"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -302,40 +302,36 @@ impl FhirJson for BundleEntryRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "method" => r.primitive(&mut v.method, "method")?,
-                        "_method" => r.primitive_ext(&mut v.method, "method")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "ifNoneMatch" => {
-                            r.primitive(&mut v.if_none_match, "ifNoneMatch")?
-                        }
+                        "method" => r.primitive(&mut v.method, "method"),
+                        "_method" => r.primitive_ext(&mut v.method, "method"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "ifNoneMatch" => r.primitive(&mut v.if_none_match, "ifNoneMatch"),
                         "_ifNoneMatch" => {
-                            r.primitive_ext(&mut v.if_none_match, "ifNoneMatch")?
+                            r.primitive_ext(&mut v.if_none_match, "ifNoneMatch")
                         }
                         "ifModifiedSince" => {
-                            r.primitive(&mut v.if_modified_since, "ifModifiedSince")?
+                            r.primitive(&mut v.if_modified_since, "ifModifiedSince")
                         }
                         "_ifModifiedSince" => {
-                            r.primitive_ext(&mut v.if_modified_since, "ifModifiedSince")?
+                            r.primitive_ext(&mut v.if_modified_since, "ifModifiedSince")
                         }
-                        "ifMatch" => r.primitive(&mut v.if_match, "ifMatch")?,
-                        "_ifMatch" => r.primitive_ext(&mut v.if_match, "ifMatch")?,
-                        "ifNoneExist" => {
-                            r.primitive(&mut v.if_none_exist, "ifNoneExist")?
-                        }
+                        "ifMatch" => r.primitive(&mut v.if_match, "ifMatch"),
+                        "_ifMatch" => r.primitive_ext(&mut v.if_match, "ifMatch"),
+                        "ifNoneExist" => r.primitive(&mut v.if_none_exist, "ifNoneExist"),
                         "_ifNoneExist" => {
-                            r.primitive_ext(&mut v.if_none_exist, "ifNoneExist")?
+                            r.primitive_ext(&mut v.if_none_exist, "ifNoneExist")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -387,29 +383,29 @@ impl FhirJson for BundleEntryResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "location" => r.primitive(&mut v.location, "location")?,
-                        "_location" => r.primitive_ext(&mut v.location, "location")?,
-                        "etag" => r.primitive(&mut v.etag, "etag")?,
-                        "_etag" => r.primitive_ext(&mut v.etag, "etag")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "location" => r.primitive(&mut v.location, "location"),
+                        "_location" => r.primitive_ext(&mut v.location, "location"),
+                        "etag" => r.primitive(&mut v.etag, "etag"),
+                        "_etag" => r.primitive_ext(&mut v.etag, "etag"),
                         "lastModified" => {
-                            r.primitive(&mut v.last_modified, "lastModified")?
+                            r.primitive(&mut v.last_modified, "lastModified")
                         }
                         "_lastModified" => {
-                            r.primitive_ext(&mut v.last_modified, "lastModified")?
+                            r.primitive_ext(&mut v.last_modified, "lastModified")
                         }
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -97,102 +97,102 @@ impl FhirJson for CapabilityStatement {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("CapabilityStatement")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("CapabilityStatement"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "kind" => r.primitive(&mut v.kind, "kind")?,
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "kind" => r.primitive(&mut v.kind, "kind"),
+                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
                         "instantiates" => {
-                            r.primitive_list(&mut v.instantiates, "instantiates")?
+                            r.primitive_list(&mut v.instantiates, "instantiates")
                         }
                         "_instantiates" => {
-                            r.primitive_list_ext(&mut v.instantiates, "instantiates")?
+                            r.primitive_list_ext(&mut v.instantiates, "instantiates")
                         }
-                        "imports" => r.primitive_list(&mut v.imports, "imports")?,
-                        "_imports" => r.primitive_list_ext(&mut v.imports, "imports")?,
-                        "software" => r.complex(&mut v.software, "software")?,
+                        "imports" => r.primitive_list(&mut v.imports, "imports"),
+                        "_imports" => r.primitive_list_ext(&mut v.imports, "imports"),
+                        "software" => r.complex(&mut v.software, "software"),
                         "implementation" => {
-                            r.complex(&mut v.implementation, "implementation")?
+                            r.complex(&mut v.implementation, "implementation")
                         }
-                        "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion")?,
+                        "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion"),
                         "_fhirVersion" => {
-                            r.primitive_ext(&mut v.fhir_version, "fhirVersion")?
+                            r.primitive_ext(&mut v.fhir_version, "fhirVersion")
                         }
-                        "format" => r.primitive_list(&mut v.format, "format")?,
-                        "_format" => r.primitive_list_ext(&mut v.format, "format")?,
+                        "format" => r.primitive_list(&mut v.format, "format"),
+                        "_format" => r.primitive_list_ext(&mut v.format, "format"),
                         "patchFormat" => {
-                            r.primitive_list(&mut v.patch_format, "patchFormat")?
+                            r.primitive_list(&mut v.patch_format, "patchFormat")
                         }
                         "_patchFormat" => {
-                            r.primitive_list_ext(&mut v.patch_format, "patchFormat")?
+                            r.primitive_list_ext(&mut v.patch_format, "patchFormat")
                         }
                         "implementationGuide" => {
                             r.primitive_list(
                                 &mut v.implementation_guide,
                                 "implementationGuide",
-                            )?
+                            )
                         }
                         "_implementationGuide" => {
                             r.primitive_list_ext(
                                 &mut v.implementation_guide,
                                 "implementationGuide",
-                            )?
+                            )
                         }
-                        "rest" => r.complex_list(&mut v.rest, "rest")?,
-                        "messaging" => r.complex_list(&mut v.messaging, "messaging")?,
-                        "document" => r.complex_list(&mut v.document, "document")?,
+                        "rest" => r.complex_list(&mut v.rest, "rest"),
+                        "messaging" => r.complex_list(&mut v.messaging, "messaging"),
+                        "document" => r.complex_list(&mut v.document, "document"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -266,24 +266,24 @@ impl FhirJson for CapabilityStatementSoftware {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "releaseDate" => r.primitive(&mut v.release_date, "releaseDate")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "releaseDate" => r.primitive(&mut v.release_date, "releaseDate"),
                         "_releaseDate" => {
-                            r.primitive_ext(&mut v.release_date, "releaseDate")?
+                            r.primitive_ext(&mut v.release_date, "releaseDate")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -328,23 +328,23 @@ impl FhirJson for CapabilityStatementImplementation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "custodian" => r.complex(&mut v.custodian, "custodian")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "custodian" => r.complex(&mut v.custodian, "custodian"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -399,39 +399,39 @@ impl FhirJson for CapabilityStatementRest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
-                        "security" => r.complex(&mut v.security, "security")?,
-                        "resource" => r.complex_list(&mut v.resource, "resource")?,
+                        "security" => r.complex(&mut v.security, "security"),
+                        "resource" => r.complex_list(&mut v.resource, "resource"),
                         "interaction" => {
-                            r.complex_list(&mut v.interaction, "interaction")?
+                            r.complex_list(&mut v.interaction, "interaction")
                         }
                         "searchParam" => {
-                            r.complex_list(&mut v.search_param, "searchParam")?
+                            r.complex_list(&mut v.search_param, "searchParam")
                         }
-                        "operation" => r.complex_list(&mut v.operation, "operation")?,
+                        "operation" => r.complex_list(&mut v.operation, "operation"),
                         "compartment" => {
-                            r.primitive_list(&mut v.compartment, "compartment")?
+                            r.primitive_list(&mut v.compartment, "compartment")
                         }
                         "_compartment" => {
-                            r.primitive_list_ext(&mut v.compartment, "compartment")?
+                            r.primitive_list_ext(&mut v.compartment, "compartment")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -479,23 +479,23 @@ impl FhirJson for CapabilityStatementRestSecurity {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "cors" => r.primitive(&mut v.cors, "cors")?,
-                        "_cors" => r.primitive_ext(&mut v.cors, "cors")?,
-                        "service" => r.complex_list(&mut v.service, "service")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "cors" => r.primitive(&mut v.cors, "cors"),
+                        "_cors" => r.primitive_ext(&mut v.cors, "cors"),
+                        "service" => r.complex_list(&mut v.service, "service"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -568,119 +568,117 @@ impl FhirJson for CapabilityStatementRestResource {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "profile" => r.primitive(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "profile" => r.primitive(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
                         "supportedProfile" => {
                             r.primitive_list(
                                 &mut v.supported_profile,
                                 "supportedProfile",
-                            )?
+                            )
                         }
                         "_supportedProfile" => {
                             r.primitive_list_ext(
                                 &mut v.supported_profile,
                                 "supportedProfile",
-                            )?
+                            )
                         }
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         "interaction" => {
-                            r.complex_list(&mut v.interaction, "interaction")?
+                            r.complex_list(&mut v.interaction, "interaction")
                         }
-                        "versioning" => r.primitive(&mut v.versioning, "versioning")?,
-                        "_versioning" => {
-                            r.primitive_ext(&mut v.versioning, "versioning")?
-                        }
-                        "readHistory" => r.primitive(&mut v.read_history, "readHistory")?,
+                        "versioning" => r.primitive(&mut v.versioning, "versioning"),
+                        "_versioning" => r.primitive_ext(&mut v.versioning, "versioning"),
+                        "readHistory" => r.primitive(&mut v.read_history, "readHistory"),
                         "_readHistory" => {
-                            r.primitive_ext(&mut v.read_history, "readHistory")?
+                            r.primitive_ext(&mut v.read_history, "readHistory")
                         }
                         "updateCreate" => {
-                            r.primitive(&mut v.update_create, "updateCreate")?
+                            r.primitive(&mut v.update_create, "updateCreate")
                         }
                         "_updateCreate" => {
-                            r.primitive_ext(&mut v.update_create, "updateCreate")?
+                            r.primitive_ext(&mut v.update_create, "updateCreate")
                         }
                         "conditionalCreate" => {
-                            r.primitive(&mut v.conditional_create, "conditionalCreate")?
+                            r.primitive(&mut v.conditional_create, "conditionalCreate")
                         }
                         "_conditionalCreate" => {
                             r.primitive_ext(
                                 &mut v.conditional_create,
                                 "conditionalCreate",
-                            )?
+                            )
                         }
                         "conditionalRead" => {
-                            r.primitive(&mut v.conditional_read, "conditionalRead")?
+                            r.primitive(&mut v.conditional_read, "conditionalRead")
                         }
                         "_conditionalRead" => {
-                            r.primitive_ext(&mut v.conditional_read, "conditionalRead")?
+                            r.primitive_ext(&mut v.conditional_read, "conditionalRead")
                         }
                         "conditionalUpdate" => {
-                            r.primitive(&mut v.conditional_update, "conditionalUpdate")?
+                            r.primitive(&mut v.conditional_update, "conditionalUpdate")
                         }
                         "_conditionalUpdate" => {
                             r.primitive_ext(
                                 &mut v.conditional_update,
                                 "conditionalUpdate",
-                            )?
+                            )
                         }
                         "conditionalDelete" => {
-                            r.primitive(&mut v.conditional_delete, "conditionalDelete")?
+                            r.primitive(&mut v.conditional_delete, "conditionalDelete")
                         }
                         "_conditionalDelete" => {
                             r.primitive_ext(
                                 &mut v.conditional_delete,
                                 "conditionalDelete",
-                            )?
+                            )
                         }
                         "referencePolicy" => {
-                            r.primitive_list(&mut v.reference_policy, "referencePolicy")?
+                            r.primitive_list(&mut v.reference_policy, "referencePolicy")
                         }
                         "_referencePolicy" => {
                             r.primitive_list_ext(
                                 &mut v.reference_policy,
                                 "referencePolicy",
-                            )?
+                            )
                         }
                         "searchInclude" => {
-                            r.primitive_list(&mut v.search_include, "searchInclude")?
+                            r.primitive_list(&mut v.search_include, "searchInclude")
                         }
                         "_searchInclude" => {
-                            r.primitive_list_ext(&mut v.search_include, "searchInclude")?
+                            r.primitive_list_ext(&mut v.search_include, "searchInclude")
                         }
                         "searchRevInclude" => {
                             r.primitive_list(
                                 &mut v.search_rev_include,
                                 "searchRevInclude",
-                            )?
+                            )
                         }
                         "_searchRevInclude" => {
                             r.primitive_list_ext(
                                 &mut v.search_rev_include,
                                 "searchRevInclude",
-                            )?
+                            )
                         }
                         "searchParam" => {
-                            r.complex_list(&mut v.search_param, "searchParam")?
+                            r.complex_list(&mut v.search_param, "searchParam")
                         }
-                        "operation" => r.complex_list(&mut v.operation, "operation")?,
+                        "operation" => r.complex_list(&mut v.operation, "operation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -737,24 +735,24 @@ impl FhirJson for CapabilityStatementRestResourceInteraction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -802,30 +800,28 @@ impl FhirJson for CapabilityStatementRestResourceSearchParam {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "definition" => r.primitive(&mut v.definition, "definition")?,
-                        "_definition" => {
-                            r.primitive_ext(&mut v.definition, "definition")?
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "definition" => r.primitive(&mut v.definition, "definition"),
+                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -873,28 +869,26 @@ impl FhirJson for CapabilityStatementRestResourceOperation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "definition" => r.primitive(&mut v.definition, "definition")?,
-                        "_definition" => {
-                            r.primitive_ext(&mut v.definition, "definition")?
-                        }
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "definition" => r.primitive(&mut v.definition, "definition"),
+                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -937,24 +931,24 @@ impl FhirJson for CapabilityStatementRestInteraction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -998,32 +992,32 @@ impl FhirJson for CapabilityStatementMessaging {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint")?,
+                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
                         "reliableCache" => {
-                            r.primitive(&mut v.reliable_cache, "reliableCache")?
+                            r.primitive(&mut v.reliable_cache, "reliableCache")
                         }
                         "_reliableCache" => {
-                            r.primitive_ext(&mut v.reliable_cache, "reliableCache")?
+                            r.primitive_ext(&mut v.reliable_cache, "reliableCache")
                         }
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         "supportedMessage" => {
-                            r.complex_list(&mut v.supported_message, "supportedMessage")?
+                            r.complex_list(&mut v.supported_message, "supportedMessage")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1069,19 +1063,19 @@ impl FhirJson for CapabilityStatementMessagingEndpoint {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "protocol" => r.complex(&mut v.protocol, "protocol")?,
-                        "address" => r.primitive(&mut v.address, "address")?,
-                        "_address" => r.primitive_ext(&mut v.address, "address")?,
+                        "protocol" => r.complex(&mut v.protocol, "protocol"),
+                        "address" => r.primitive(&mut v.address, "address"),
+                        "_address" => r.primitive_ext(&mut v.address, "address"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1125,22 +1119,20 @@ impl FhirJson for CapabilityStatementMessagingSupportedMessage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
-                        "definition" => r.primitive(&mut v.definition, "definition")?,
-                        "_definition" => {
-                            r.primitive_ext(&mut v.definition, "definition")?
-                        }
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                        "definition" => r.primitive(&mut v.definition, "definition"),
+                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1186,26 +1178,26 @@ impl FhirJson for CapabilityStatementDocument {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
-                        "profile" => r.primitive(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile")?,
+                        "profile" => r.primitive(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -87,81 +87,81 @@ impl FhirJson for CarePlan {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("CarePlan")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("CarePlan"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "replaces" => r.complex_list(&mut v.replaces, "replaces")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "intent" => r.primitive(&mut v.intent, "intent")?,
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "replaces" => r.complex_list(&mut v.replaces, "replaces"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "intent" => r.primitive(&mut v.intent, "intent"),
+                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "author" => r.complex(&mut v.author, "author")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "author" => r.complex(&mut v.author, "author"),
                         "contributor" => {
-                            r.complex_list(&mut v.contributor, "contributor")?
+                            r.complex_list(&mut v.contributor, "contributor")
                         }
-                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam")?,
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses")?,
+                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
+                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
                         "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")?
+                            r.complex_list(&mut v.supporting_info, "supportingInfo")
                         }
-                        "goal" => r.complex_list(&mut v.goal, "goal")?,
-                        "activity" => r.complex_list(&mut v.activity, "activity")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "goal" => r.complex_list(&mut v.goal, "goal"),
+                        "activity" => r.complex_list(&mut v.activity, "activity"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -234,28 +234,28 @@ impl FhirJson for CarePlanActivity {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "outcomeCodeableConcept" => {
                             r.complex_list(
                                 &mut v.outcome_codeable_concept,
                                 "outcomeCodeableConcept",
-                            )?
+                            )
                         }
                         "outcomeReference" => {
-                            r.complex_list(&mut v.outcome_reference, "outcomeReference")?
+                            r.complex_list(&mut v.outcome_reference, "outcomeReference")
                         }
-                        "progress" => r.complex_list(&mut v.progress, "progress")?,
-                        "reference" => r.complex(&mut v.reference, "reference")?,
-                        "detail" => r.complex(&mut v.detail, "detail")?,
+                        "progress" => r.complex_list(&mut v.progress, "progress"),
+                        "reference" => r.complex(&mut v.reference, "reference"),
+                        "detail" => r.complex(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -330,87 +330,85 @@ impl FhirJson for CarePlanActivityDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "kind" => r.primitive(&mut v.kind, "kind")?,
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind")?,
+                        "kind" => r.primitive(&mut v.kind, "kind"),
+                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "goal" => r.complex_list(&mut v.goal, "goal")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
+                        "goal" => r.complex_list(&mut v.goal, "goal"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
                         "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive(&mut v.do_not_perform, "doNotPerform")
                         }
                         "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
                         }
                         "scheduledTiming" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Timing", false)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "Timing", false)
                         }
                         "scheduledPeriod" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)
                         }
                         "scheduledString" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "String", false)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "String", false)
                         }
                         "_scheduledString" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "String", true)?
+                            r.choice(&mut v.scheduled, "scheduled[x]", "String", true)
                         }
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
+                        "location" => r.complex(&mut v.location, "location"),
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
                         "productCodeableConcept" => {
                             r.choice(
                                 &mut v.product,
                                 "product[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "productReference" => {
-                            r.choice(&mut v.product, "product[x]", "Reference", false)?
+                            r.choice(&mut v.product, "product[x]", "Reference", false)
                         }
-                        "dailyAmount" => r.complex(&mut v.daily_amount, "dailyAmount")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "dailyAmount" => r.complex(&mut v.daily_amount, "dailyAmount"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -61,52 +61,52 @@ impl FhirJson for CareTeam {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("CareTeam")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("CareTeam"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "period" => r.complex(&mut v.period, "period"),
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
                         "managingOrganization" => {
                             r.complex_list(
                                 &mut v.managing_organization,
                                 "managingOrganization",
-                            )?
+                            )
                         }
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -167,20 +167,20 @@ impl FhirJson for CareTeamParticipant {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.complex_list(&mut v.role, "role")?,
-                        "member" => r.complex(&mut v.member, "member")?,
-                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "role" => r.complex_list(&mut v.role, "role"),
+                        "member" => r.complex(&mut v.member, "member"),
+                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

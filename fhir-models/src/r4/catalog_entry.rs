@@ -65,70 +65,70 @@ impl FhirJson for CatalogEntry {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("CatalogEntry")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("CatalogEntry"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "orderable" => r.primitive(&mut v.orderable, "orderable")?,
-                        "_orderable" => r.primitive_ext(&mut v.orderable, "orderable")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "orderable" => r.primitive(&mut v.orderable, "orderable"),
+                        "_orderable" => r.primitive_ext(&mut v.orderable, "orderable"),
                         "referencedItem" => {
-                            r.complex(&mut v.referenced_item, "referencedItem")?
+                            r.complex(&mut v.referenced_item, "referencedItem")
                         }
                         "additionalIdentifier" => {
                             r.complex_list(
                                 &mut v.additional_identifier,
                                 "additionalIdentifier",
-                            )?
+                            )
                         }
                         "classification" => {
-                            r.complex_list(&mut v.classification, "classification")?
+                            r.complex_list(&mut v.classification, "classification")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")?
+                            r.complex(&mut v.validity_period, "validityPeriod")
                         }
-                        "validTo" => r.primitive(&mut v.valid_to, "validTo")?,
-                        "_validTo" => r.primitive_ext(&mut v.valid_to, "validTo")?,
-                        "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated")?,
+                        "validTo" => r.primitive(&mut v.valid_to, "validTo"),
+                        "_validTo" => r.primitive_ext(&mut v.valid_to, "validTo"),
+                        "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated"),
                         "_lastUpdated" => {
-                            r.primitive_ext(&mut v.last_updated, "lastUpdated")?
+                            r.primitive_ext(&mut v.last_updated, "lastUpdated")
                         }
                         "additionalCharacteristic" => {
                             r.complex_list(
                                 &mut v.additional_characteristic,
                                 "additionalCharacteristic",
-                            )?
+                            )
                         }
                         "additionalClassification" => {
                             r.complex_list(
                                 &mut v.additional_classification,
                                 "additionalClassification",
-                            )?
+                            )
                         }
                         "relatedEntry" => {
-                            r.complex_list(&mut v.related_entry, "relatedEntry")?
+                            r.complex_list(&mut v.related_entry, "relatedEntry")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -189,23 +189,23 @@ impl FhirJson for CatalogEntryRelatedEntry {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "relationtype" => {
-                            r.primitive(&mut v.relationtype, "relationtype")?
+                            r.primitive(&mut v.relationtype, "relationtype")
                         }
                         "_relationtype" => {
-                            r.primitive_ext(&mut v.relationtype, "relationtype")?
+                            r.primitive_ext(&mut v.relationtype, "relationtype")
                         }
-                        "item" => r.complex(&mut v.item, "item")?,
+                        "item" => r.complex(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -93,58 +93,58 @@ impl FhirJson for ChargeItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ChargeItem")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ChargeItem"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "definitionUri" => {
-                            r.primitive_list(&mut v.definition_uri, "definitionUri")?
+                            r.primitive_list(&mut v.definition_uri, "definitionUri")
                         }
                         "_definitionUri" => {
-                            r.primitive_list_ext(&mut v.definition_uri, "definitionUri")?
+                            r.primitive_list_ext(&mut v.definition_uri, "definitionUri")
                         }
                         "definitionCanonical" => {
                             r.primitive_list(
                                 &mut v.definition_canonical,
                                 "definitionCanonical",
-                            )?
+                            )
                         }
                         "_definitionCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.definition_canonical,
                                 "definitionCanonical",
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "context" => r.complex(&mut v.context, "context")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "context" => r.complex(&mut v.context, "context"),
                         "occurrenceDateTime" => {
                             r.choice(
                                 &mut v.occurrence,
                                 "occurrence[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_occurrenceDateTime" => {
                             r.choice(
@@ -152,64 +152,54 @@ impl FhirJson for ChargeItem {
                                 "occurrence[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "occurrencePeriod" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Period",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
                         }
                         "occurrenceTiming" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Timing",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
                         }
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
                         "performingOrganization" => {
                             r.complex(
                                 &mut v.performing_organization,
                                 "performingOrganization",
-                            )?
+                            )
                         }
                         "requestingOrganization" => {
                             r.complex(
                                 &mut v.requesting_organization,
                                 "requestingOrganization",
-                            )?
+                            )
                         }
-                        "costCenter" => r.complex(&mut v.cost_center, "costCenter")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "bodysite" => r.complex_list(&mut v.bodysite, "bodysite")?,
+                        "costCenter" => r.complex(&mut v.cost_center, "costCenter"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "bodysite" => r.complex_list(&mut v.bodysite, "bodysite"),
                         "factorOverride" => {
-                            r.primitive(&mut v.factor_override, "factorOverride")?
+                            r.primitive(&mut v.factor_override, "factorOverride")
                         }
                         "_factorOverride" => {
-                            r.primitive_ext(&mut v.factor_override, "factorOverride")?
+                            r.primitive_ext(&mut v.factor_override, "factorOverride")
                         }
                         "priceOverride" => {
-                            r.complex(&mut v.price_override, "priceOverride")?
+                            r.complex(&mut v.price_override, "priceOverride")
                         }
                         "overrideReason" => {
-                            r.primitive(&mut v.override_reason, "overrideReason")?
+                            r.primitive(&mut v.override_reason, "overrideReason")
                         }
                         "_overrideReason" => {
-                            r.primitive_ext(&mut v.override_reason, "overrideReason")?
+                            r.primitive_ext(&mut v.override_reason, "overrideReason")
                         }
-                        "enterer" => r.complex(&mut v.enterer, "enterer")?,
-                        "enteredDate" => r.primitive(&mut v.entered_date, "enteredDate")?,
+                        "enterer" => r.complex(&mut v.enterer, "enterer"),
+                        "enteredDate" => r.primitive(&mut v.entered_date, "enteredDate"),
                         "_enteredDate" => {
-                            r.primitive_ext(&mut v.entered_date, "enteredDate")?
+                            r.primitive_ext(&mut v.entered_date, "enteredDate")
                         }
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
-                        "service" => r.complex_list(&mut v.service, "service")?,
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
+                        "service" => r.complex_list(&mut v.service, "service"),
                         "productReference" => {
-                            r.choice(&mut v.product, "product[x]", "Reference", false)?
+                            r.choice(&mut v.product, "product[x]", "Reference", false)
                         }
                         "productCodeableConcept" => {
                             r.choice(
@@ -217,18 +207,18 @@ impl FhirJson for ChargeItem {
                                 "product[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
-                        "account" => r.complex_list(&mut v.account, "account")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "account" => r.complex_list(&mut v.account, "account"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "supportingInformation" => {
                             r.complex_list(
                                 &mut v.supporting_information,
                                 "supportingInformation",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -300,18 +290,18 @@ impl FhirJson for ChargeItemPerformer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "function" => r.complex(&mut v.function, "function")?,
-                        "actor" => r.complex(&mut v.actor, "actor")?,
+                        "function" => r.complex(&mut v.function, "function"),
+                        "actor" => r.complex(&mut v.actor, "actor"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -105,69 +105,67 @@ impl FhirJson for Claim {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Claim")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Claim"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subType" => r.complex(&mut v.sub_type, "subType")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subType" => r.complex(&mut v.sub_type, "subType"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "billablePeriod" => {
-                            r.complex(&mut v.billable_period, "billablePeriod")?
+                            r.complex(&mut v.billable_period, "billablePeriod")
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "enterer" => r.complex(&mut v.enterer, "enterer")?,
-                        "insurer" => r.complex(&mut v.insurer, "insurer")?,
-                        "provider" => r.complex(&mut v.provider, "provider")?,
-                        "priority" => r.complex(&mut v.priority, "priority")?,
-                        "fundsReserve" => {
-                            r.complex(&mut v.funds_reserve, "fundsReserve")?
-                        }
-                        "related" => r.complex_list(&mut v.related, "related")?,
-                        "prescription" => r.complex(&mut v.prescription, "prescription")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "enterer" => r.complex(&mut v.enterer, "enterer"),
+                        "insurer" => r.complex(&mut v.insurer, "insurer"),
+                        "provider" => r.complex(&mut v.provider, "provider"),
+                        "priority" => r.complex(&mut v.priority, "priority"),
+                        "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
+                        "related" => r.complex_list(&mut v.related, "related"),
+                        "prescription" => r.complex(&mut v.prescription, "prescription"),
                         "originalPrescription" => {
                             r.complex(
                                 &mut v.original_prescription,
                                 "originalPrescription",
-                            )?
+                            )
                         }
-                        "payee" => r.complex(&mut v.payee, "payee")?,
-                        "referral" => r.complex(&mut v.referral, "referral")?,
-                        "facility" => r.complex(&mut v.facility, "facility")?,
-                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam")?,
+                        "payee" => r.complex(&mut v.payee, "payee"),
+                        "referral" => r.complex(&mut v.referral, "referral"),
+                        "facility" => r.complex(&mut v.facility, "facility"),
+                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
                         "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")?
+                            r.complex_list(&mut v.supporting_info, "supportingInfo")
                         }
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis")?,
-                        "procedure" => r.complex_list(&mut v.procedure, "procedure")?,
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance")?,
-                        "accident" => r.complex(&mut v.accident, "accident")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
-                        "total" => r.complex(&mut v.total, "total")?,
+                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                        "procedure" => r.complex_list(&mut v.procedure, "procedure"),
+                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                        "accident" => r.complex(&mut v.accident, "accident"),
+                        "item" => r.complex_list(&mut v.item, "item"),
+                        "total" => r.complex(&mut v.total, "total"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -240,19 +238,19 @@ impl FhirJson for ClaimRelated {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "claim" => r.complex(&mut v.claim, "claim")?,
-                        "relationship" => r.complex(&mut v.relationship, "relationship")?,
-                        "reference" => r.complex(&mut v.reference, "reference")?,
+                        "claim" => r.complex(&mut v.claim, "claim"),
+                        "relationship" => r.complex(&mut v.relationship, "relationship"),
+                        "reference" => r.complex(&mut v.reference, "reference"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -295,18 +293,18 @@ impl FhirJson for ClaimPayee {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "party" => r.complex(&mut v.party, "party")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "party" => r.complex(&mut v.party, "party"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -356,27 +354,27 @@ impl FhirJson for ClaimCareTeam {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "provider" => r.complex(&mut v.provider, "provider")?,
-                        "responsible" => r.primitive(&mut v.responsible, "responsible")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "provider" => r.complex(&mut v.provider, "provider"),
+                        "responsible" => r.primitive(&mut v.responsible, "responsible"),
                         "_responsible" => {
-                            r.primitive_ext(&mut v.responsible, "responsible")?
+                            r.primitive_ext(&mut v.responsible, "responsible")
                         }
-                        "role" => r.complex(&mut v.role, "role")?,
+                        "role" => r.complex(&mut v.role, "role"),
                         "qualification" => {
-                            r.complex(&mut v.qualification, "qualification")?
+                            r.complex(&mut v.qualification, "qualification")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -431,51 +429,51 @@ impl FhirJson for ClaimSupportingInfo {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "category" => r.complex(&mut v.category, "category"),
+                        "code" => r.complex(&mut v.code, "code"),
                         "timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Date", false)
                         }
                         "_timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", true)?
+                            r.choice(&mut v.timing, "timing[x]", "Date", true)
                         }
                         "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Period", false)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
-                        "reason" => r.complex(&mut v.reason, "reason")?,
+                        "reason" => r.complex(&mut v.reason, "reason"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -529,23 +527,23 @@ impl FhirJson for ClaimDiagnosis {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
                         "diagnosisCodeableConcept" => {
                             r.choice(
                                 &mut v.diagnosis,
                                 "diagnosis[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "diagnosisReference" => {
                             r.choice(
@@ -553,13 +551,13 @@ impl FhirJson for ClaimDiagnosis {
                                 "diagnosis[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "onAdmission" => r.complex(&mut v.on_admission, "onAdmission")?,
-                        "packageCode" => r.complex(&mut v.package_code, "packageCode")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "onAdmission" => r.complex(&mut v.on_admission, "onAdmission"),
+                        "packageCode" => r.complex(&mut v.package_code, "packageCode"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -612,26 +610,26 @@ impl FhirJson for ClaimProcedure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
                         "procedureCodeableConcept" => {
                             r.choice(
                                 &mut v.procedure,
                                 "procedure[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "procedureReference" => {
                             r.choice(
@@ -639,11 +637,11 @@ impl FhirJson for ClaimProcedure {
                                 "procedure[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "udi" => r.complex_list(&mut v.udi, "udi")?,
+                        "udi" => r.complex_list(&mut v.udi, "udi"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -702,43 +700,43 @@ impl FhirJson for ClaimInsurance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "focal" => r.primitive(&mut v.focal, "focal")?,
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "coverage" => r.complex(&mut v.coverage, "coverage")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "focal" => r.primitive(&mut v.focal, "focal"),
+                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "coverage" => r.complex(&mut v.coverage, "coverage"),
                         "businessArrangement" => {
                             r.primitive(
                                 &mut v.business_arrangement,
                                 "businessArrangement",
-                            )?
+                            )
                         }
                         "_businessArrangement" => {
                             r.primitive_ext(
                                 &mut v.business_arrangement,
                                 "businessArrangement",
-                            )?
+                            )
                         }
                         "preAuthRef" => {
-                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")
                         }
                         "_preAuthRef" => {
-                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
                         }
                         "claimResponse" => {
-                            r.complex(&mut v.claim_response, "claimResponse")?
+                            r.complex(&mut v.claim_response, "claimResponse")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -787,25 +785,25 @@ impl FhirJson for ClaimAccident {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)?
+                            r.choice(&mut v.location, "location[x]", "Address", false)
                         }
                         "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)?
+                            r.choice(&mut v.location, "location[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -888,81 +886,81 @@ impl FhirJson for ClaimItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
                         "careTeamSequence" => {
                             r.primitive_list(
                                 &mut v.care_team_sequence,
                                 "careTeamSequence",
-                            )?
+                            )
                         }
                         "_careTeamSequence" => {
                             r.primitive_list_ext(
                                 &mut v.care_team_sequence,
                                 "careTeamSequence",
-                            )?
+                            )
                         }
                         "diagnosisSequence" => {
                             r.primitive_list(
                                 &mut v.diagnosis_sequence,
                                 "diagnosisSequence",
-                            )?
+                            )
                         }
                         "_diagnosisSequence" => {
                             r.primitive_list_ext(
                                 &mut v.diagnosis_sequence,
                                 "diagnosisSequence",
-                            )?
+                            )
                         }
                         "procedureSequence" => {
                             r.primitive_list(
                                 &mut v.procedure_sequence,
                                 "procedureSequence",
-                            )?
+                            )
                         }
                         "_procedureSequence" => {
                             r.primitive_list_ext(
                                 &mut v.procedure_sequence,
                                 "procedureSequence",
-                            )?
+                            )
                         }
                         "informationSequence" => {
                             r.primitive_list(
                                 &mut v.information_sequence,
                                 "informationSequence",
-                            )?
+                            )
                         }
                         "_informationSequence" => {
                             r.primitive_list_ext(
                                 &mut v.information_sequence,
                                 "informationSequence",
-                            )?
+                            )
                         }
-                        "revenue" => r.complex(&mut v.revenue, "revenue")?,
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "revenue" => r.complex(&mut v.revenue, "revenue"),
+                        "category" => r.complex(&mut v.category, "category"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
                         "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")?
+                            r.complex_list(&mut v.program_code, "programCode")
                         }
                         "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
                         }
                         "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
                         }
                         "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
                         }
                         "locationCodeableConcept" => {
                             r.choice(
@@ -970,26 +968,26 @@ impl FhirJson for ClaimItem {
                                 "location[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)?
+                            r.choice(&mut v.location, "location[x]", "Address", false)
                         }
                         "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)?
+                            r.choice(&mut v.location, "location[x]", "Reference", false)
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
-                        "udi" => r.complex_list(&mut v.udi, "udi")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
-                        "subSite" => r.complex_list(&mut v.sub_site, "subSite")?,
-                        "encounter" => r.complex_list(&mut v.encounter, "encounter")?,
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
+                        "udi" => r.complex_list(&mut v.udi, "udi"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
+                        "encounter" => r.complex_list(&mut v.encounter, "encounter"),
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1072,34 +1070,34 @@ impl FhirJson for ClaimItemDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "revenue" => r.complex(&mut v.revenue, "revenue")?,
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "revenue" => r.complex(&mut v.revenue, "revenue"),
+                        "category" => r.complex(&mut v.category, "category"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
                         "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")?
+                            r.complex_list(&mut v.program_code, "programCode")
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
-                        "udi" => r.complex_list(&mut v.udi, "udi")?,
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
+                        "udi" => r.complex_list(&mut v.udi, "udi"),
+                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1171,33 +1169,33 @@ impl FhirJson for ClaimItemDetailSubDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "revenue" => r.complex(&mut v.revenue, "revenue")?,
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "revenue" => r.complex(&mut v.revenue, "revenue"),
+                        "category" => r.complex(&mut v.category, "category"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
                         "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")?
+                            r.complex_list(&mut v.program_code, "programCode")
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
-                        "udi" => r.complex_list(&mut v.udi, "udi")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
+                        "udi" => r.complex_list(&mut v.udi, "udi"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

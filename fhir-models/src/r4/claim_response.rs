@@ -103,78 +103,76 @@ impl FhirJson for ClaimResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ClaimResponse")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ClaimResponse"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subType" => r.complex(&mut v.sub_type, "subType")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "insurer" => r.complex(&mut v.insurer, "insurer")?,
-                        "requestor" => r.complex(&mut v.requestor, "requestor")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "outcome" => r.primitive(&mut v.outcome, "outcome")?,
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome")?,
-                        "disposition" => r.primitive(&mut v.disposition, "disposition")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subType" => r.complex(&mut v.sub_type, "subType"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "insurer" => r.complex(&mut v.insurer, "insurer"),
+                        "requestor" => r.complex(&mut v.requestor, "requestor"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
                         "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")?
+                            r.primitive_ext(&mut v.disposition, "disposition")
                         }
-                        "preAuthRef" => r.primitive(&mut v.pre_auth_ref, "preAuthRef")?,
+                        "preAuthRef" => r.primitive(&mut v.pre_auth_ref, "preAuthRef"),
                         "_preAuthRef" => {
-                            r.primitive_ext(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_ext(&mut v.pre_auth_ref, "preAuthRef")
                         }
                         "preAuthPeriod" => {
-                            r.complex(&mut v.pre_auth_period, "preAuthPeriod")?
+                            r.complex(&mut v.pre_auth_period, "preAuthPeriod")
                         }
-                        "payeeType" => r.complex(&mut v.payee_type, "payeeType")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
-                        "addItem" => r.complex_list(&mut v.add_item, "addItem")?,
+                        "payeeType" => r.complex(&mut v.payee_type, "payeeType"),
+                        "item" => r.complex_list(&mut v.item, "item"),
+                        "addItem" => r.complex_list(&mut v.add_item, "addItem"),
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "total" => r.complex_list(&mut v.total, "total")?,
-                        "payment" => r.complex(&mut v.payment, "payment")?,
-                        "fundsReserve" => {
-                            r.complex(&mut v.funds_reserve, "fundsReserve")?
-                        }
-                        "formCode" => r.complex(&mut v.form_code, "formCode")?,
-                        "form" => r.complex(&mut v.form, "form")?,
+                        "total" => r.complex_list(&mut v.total, "total"),
+                        "payment" => r.complex(&mut v.payment, "payment"),
+                        "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
+                        "formCode" => r.complex(&mut v.form_code, "formCode"),
+                        "form" => r.complex(&mut v.form, "form"),
                         "processNote" => {
-                            r.complex_list(&mut v.process_note, "processNote")?
+                            r.complex_list(&mut v.process_note, "processNote")
                         }
                         "communicationRequest" => {
                             r.complex_list(
                                 &mut v.communication_request,
                                 "communicationRequest",
-                            )?
+                            )
                         }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance")?,
-                        "error" => r.complex_list(&mut v.error, "error")?,
+                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                        "error" => r.complex_list(&mut v.error, "error"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -253,32 +251,32 @@ impl FhirJson for ClaimResponseItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "itemSequence" => {
-                            r.primitive(&mut v.item_sequence, "itemSequence")?
+                            r.primitive(&mut v.item_sequence, "itemSequence")
                         }
                         "_itemSequence" => {
-                            r.primitive_ext(&mut v.item_sequence, "itemSequence")?
+                            r.primitive_ext(&mut v.item_sequence, "itemSequence")
                         }
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -326,21 +324,21 @@ impl FhirJson for ClaimResponseItemAdjudication {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "reason" => r.complex(&mut v.reason, "reason")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "category" => r.complex(&mut v.category, "category"),
+                        "reason" => r.complex(&mut v.reason, "reason"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -390,32 +388,32 @@ impl FhirJson for ClaimResponseItemDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "detailSequence" => {
-                            r.primitive(&mut v.detail_sequence, "detailSequence")?
+                            r.primitive(&mut v.detail_sequence, "detailSequence")
                         }
                         "_detailSequence" => {
-                            r.primitive_ext(&mut v.detail_sequence, "detailSequence")?
+                            r.primitive_ext(&mut v.detail_sequence, "detailSequence")
                         }
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail")?,
+                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -461,34 +459,34 @@ impl FhirJson for ClaimResponseItemDetailSubDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "subDetailSequence" => {
-                            r.primitive(&mut v.sub_detail_sequence, "subDetailSequence")?
+                            r.primitive(&mut v.sub_detail_sequence, "subDetailSequence")
                         }
                         "_subDetailSequence" => {
                             r.primitive_ext(
                                 &mut v.sub_detail_sequence,
                                 "subDetailSequence",
-                            )?
+                            )
                         }
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -565,57 +563,57 @@ impl FhirJson for ClaimResponseAddItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "itemSequence" => {
-                            r.primitive_list(&mut v.item_sequence, "itemSequence")?
+                            r.primitive_list(&mut v.item_sequence, "itemSequence")
                         }
                         "_itemSequence" => {
-                            r.primitive_list_ext(&mut v.item_sequence, "itemSequence")?
+                            r.primitive_list_ext(&mut v.item_sequence, "itemSequence")
                         }
                         "detailSequence" => {
-                            r.primitive_list(&mut v.detail_sequence, "detailSequence")?
+                            r.primitive_list(&mut v.detail_sequence, "detailSequence")
                         }
                         "_detailSequence" => {
                             r.primitive_list_ext(
                                 &mut v.detail_sequence,
                                 "detailSequence",
-                            )?
+                            )
                         }
                         "subdetailSequence" => {
                             r.primitive_list(
                                 &mut v.subdetail_sequence,
                                 "subdetailSequence",
-                            )?
+                            )
                         }
                         "_subdetailSequence" => {
                             r.primitive_list_ext(
                                 &mut v.subdetail_sequence,
                                 "subdetailSequence",
-                            )?
+                            )
                         }
-                        "provider" => r.complex_list(&mut v.provider, "provider")?,
+                        "provider" => r.complex_list(&mut v.provider, "provider"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
                         "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")?
+                            r.complex_list(&mut v.program_code, "programCode")
                         }
                         "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
                         }
                         "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
                         }
                         "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
                         }
                         "locationCodeableConcept" => {
                             r.choice(
@@ -623,33 +621,33 @@ impl FhirJson for ClaimResponseAddItem {
                                 "location[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)?
+                            r.choice(&mut v.location, "location[x]", "Address", false)
                         }
                         "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)?
+                            r.choice(&mut v.location, "location[x]", "Reference", false)
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
-                        "subSite" => r.complex_list(&mut v.sub_site, "subSite")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -723,35 +721,35 @@ impl FhirJson for ClaimResponseAddItemDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail")?,
+                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -814,34 +812,34 @@ impl FhirJson for ClaimResponseAddItemDetailSubDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -891,18 +889,18 @@ impl FhirJson for ClaimResponseTotal {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "category" => r.complex(&mut v.category, "category"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -954,25 +952,25 @@ impl FhirJson for ClaimResponsePayment {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "adjustment" => r.complex(&mut v.adjustment, "adjustment")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "adjustment" => r.complex(&mut v.adjustment, "adjustment"),
                         "adjustmentReason" => {
-                            r.complex(&mut v.adjustment_reason, "adjustmentReason")?
+                            r.complex(&mut v.adjustment_reason, "adjustmentReason")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1022,23 +1020,23 @@ impl FhirJson for ClaimResponseProcessNote {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "number" => r.primitive(&mut v.number, "number")?,
-                        "_number" => r.primitive_ext(&mut v.number, "number")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "language" => r.complex(&mut v.language, "language")?,
+                        "number" => r.primitive(&mut v.number, "number"),
+                        "_number" => r.primitive_ext(&mut v.number, "number"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "language" => r.complex(&mut v.language, "language"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1092,36 +1090,36 @@ impl FhirJson for ClaimResponseInsurance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "focal" => r.primitive(&mut v.focal, "focal")?,
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal")?,
-                        "coverage" => r.complex(&mut v.coverage, "coverage")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "focal" => r.primitive(&mut v.focal, "focal"),
+                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                        "coverage" => r.complex(&mut v.coverage, "coverage"),
                         "businessArrangement" => {
                             r.primitive(
                                 &mut v.business_arrangement,
                                 "businessArrangement",
-                            )?
+                            )
                         }
                         "_businessArrangement" => {
                             r.primitive_ext(
                                 &mut v.business_arrangement,
                                 "businessArrangement",
-                            )?
+                            )
                         }
                         "claimResponse" => {
-                            r.complex(&mut v.claim_response, "claimResponse")?
+                            r.complex(&mut v.claim_response, "claimResponse")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1170,38 +1168,38 @@ impl FhirJson for ClaimResponseError {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "itemSequence" => {
-                            r.primitive(&mut v.item_sequence, "itemSequence")?
+                            r.primitive(&mut v.item_sequence, "itemSequence")
                         }
                         "_itemSequence" => {
-                            r.primitive_ext(&mut v.item_sequence, "itemSequence")?
+                            r.primitive_ext(&mut v.item_sequence, "itemSequence")
                         }
                         "detailSequence" => {
-                            r.primitive(&mut v.detail_sequence, "detailSequence")?
+                            r.primitive(&mut v.detail_sequence, "detailSequence")
                         }
                         "_detailSequence" => {
-                            r.primitive_ext(&mut v.detail_sequence, "detailSequence")?
+                            r.primitive_ext(&mut v.detail_sequence, "detailSequence")
                         }
                         "subDetailSequence" => {
-                            r.primitive(&mut v.sub_detail_sequence, "subDetailSequence")?
+                            r.primitive(&mut v.sub_detail_sequence, "subDetailSequence")
                         }
                         "_subDetailSequence" => {
                             r.primitive_ext(
                                 &mut v.sub_detail_sequence,
                                 "subDetailSequence",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "code" => r.complex(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -79,84 +79,77 @@ impl FhirJson for ClinicalImpression {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ClinicalImpression")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ClinicalImpression"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "effectiveDateTime" => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
                         }
                         "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
                         }
                         "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)?
+                            r.choice(&mut v.effective, "effective[x]", "Period", false)
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "assessor" => r.complex(&mut v.assessor, "assessor")?,
-                        "previous" => r.complex(&mut v.previous, "previous")?,
-                        "problem" => r.complex_list(&mut v.problem, "problem")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "assessor" => r.complex(&mut v.assessor, "assessor"),
+                        "previous" => r.complex(&mut v.previous, "previous"),
+                        "problem" => r.complex_list(&mut v.problem, "problem"),
                         "investigation" => {
-                            r.complex_list(&mut v.investigation, "investigation")?
+                            r.complex_list(&mut v.investigation, "investigation")
                         }
-                        "protocol" => r.primitive_list(&mut v.protocol, "protocol")?,
-                        "_protocol" => r.primitive_list_ext(&mut v.protocol, "protocol")?,
-                        "summary" => r.primitive(&mut v.summary, "summary")?,
-                        "_summary" => r.primitive_ext(&mut v.summary, "summary")?,
-                        "finding" => r.complex_list(&mut v.finding, "finding")?,
+                        "protocol" => r.primitive_list(&mut v.protocol, "protocol"),
+                        "_protocol" => r.primitive_list_ext(&mut v.protocol, "protocol"),
+                        "summary" => r.primitive(&mut v.summary, "summary"),
+                        "_summary" => r.primitive_ext(&mut v.summary, "summary"),
+                        "finding" => r.complex_list(&mut v.finding, "finding"),
                         "prognosisCodeableConcept" => {
                             r.complex_list(
                                 &mut v.prognosis_codeable_concept,
                                 "prognosisCodeableConcept",
-                            )?
+                            )
                         }
                         "prognosisReference" => {
                             r.complex_list(
                                 &mut v.prognosis_reference,
                                 "prognosisReference",
-                            )?
+                            )
                         }
                         "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")?
+                            r.complex_list(&mut v.supporting_info, "supportingInfo")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -222,18 +215,18 @@ impl FhirJson for ClinicalImpressionInvestigation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "item" => r.complex_list(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -275,27 +268,27 @@ impl FhirJson for ClinicalImpressionFinding {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "itemCodeableConcept" => {
                             r.complex(
                                 &mut v.item_codeable_concept,
                                 "itemCodeableConcept",
-                            )?
+                            )
                         }
                         "itemReference" => {
-                            r.complex(&mut v.item_reference, "itemReference")?
+                            r.complex(&mut v.item_reference, "itemReference")
                         }
-                        "basis" => r.primitive(&mut v.basis, "basis")?,
-                        "_basis" => r.primitive_ext(&mut v.basis, "basis")?,
+                        "basis" => r.primitive(&mut v.basis, "basis"),
+                        "_basis" => r.primitive_ext(&mut v.basis, "basis"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

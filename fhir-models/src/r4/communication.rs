@@ -83,80 +83,78 @@ impl FhirJson for Communication {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Communication")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Communication"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
                         "inResponseTo" => {
-                            r.complex_list(&mut v.in_response_to, "inResponseTo")?
+                            r.complex_list(&mut v.in_response_to, "inResponseTo")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
-                        "medium" => r.complex_list(&mut v.medium, "medium")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "topic" => r.complex(&mut v.topic, "topic")?,
-                        "about" => r.complex_list(&mut v.about, "about")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "sent" => r.primitive(&mut v.sent, "sent")?,
-                        "_sent" => r.primitive_ext(&mut v.sent, "sent")?,
-                        "received" => r.primitive(&mut v.received, "received")?,
-                        "_received" => r.primitive_ext(&mut v.received, "received")?,
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient")?,
-                        "sender" => r.complex(&mut v.sender, "sender")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                        "medium" => r.complex_list(&mut v.medium, "medium"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "topic" => r.complex(&mut v.topic, "topic"),
+                        "about" => r.complex_list(&mut v.about, "about"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "sent" => r.primitive(&mut v.sent, "sent"),
+                        "_sent" => r.primitive_ext(&mut v.sent, "sent"),
+                        "received" => r.primitive(&mut v.received, "received"),
+                        "_received" => r.primitive_ext(&mut v.received, "received"),
+                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                        "sender" => r.complex(&mut v.sender, "sender"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "payload" => r.complex_list(&mut v.payload, "payload")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "payload" => r.complex_list(&mut v.payload, "payload"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -223,28 +221,28 @@ impl FhirJson for CommunicationPayload {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", false)?
+                            r.choice(&mut v.content, "content[x]", "String", false)
                         }
                         "_contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", true)?
+                            r.choice(&mut v.content, "content[x]", "String", true)
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -81,58 +81,56 @@ impl FhirJson for CommunicationRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("CommunicationRequest")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("CommunicationRequest"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "replaces" => r.complex_list(&mut v.replaces, "replaces")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "replaces" => r.complex_list(&mut v.replaces, "replaces"),
                         "groupIdentifier" => {
-                            r.complex(&mut v.group_identifier, "groupIdentifier")?
+                            r.complex(&mut v.group_identifier, "groupIdentifier")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
                         "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive(&mut v.do_not_perform, "doNotPerform")
                         }
                         "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
                         }
-                        "medium" => r.complex_list(&mut v.medium, "medium")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "about" => r.complex_list(&mut v.about, "about")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "payload" => r.complex_list(&mut v.payload, "payload")?,
+                        "medium" => r.complex_list(&mut v.medium, "medium"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "about" => r.complex_list(&mut v.about, "about"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "payload" => r.complex_list(&mut v.payload, "payload"),
                         "occurrenceDateTime" => {
                             r.choice(
                                 &mut v.occurrence,
                                 "occurrence[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_occurrenceDateTime" => {
                             r.choice(
@@ -140,30 +138,25 @@ impl FhirJson for CommunicationRequest {
                                 "occurrence[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "occurrencePeriod" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Period",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
                         }
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn")?,
+                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")?
+                            r.primitive_ext(&mut v.authored_on, "authoredOn")
                         }
-                        "requester" => r.complex(&mut v.requester, "requester")?,
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient")?,
-                        "sender" => r.complex(&mut v.sender, "sender")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "requester" => r.complex(&mut v.requester, "requester"),
+                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                        "sender" => r.complex(&mut v.sender, "sender"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -229,28 +222,28 @@ impl FhirJson for CommunicationRequestPayload {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", false)?
+                            r.choice(&mut v.content, "content[x]", "String", false)
                         }
                         "_contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", true)?
+                            r.choice(&mut v.content, "content[x]", "String", true)
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

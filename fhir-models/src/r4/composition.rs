@@ -75,51 +75,51 @@ impl FhirJson for Composition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Composition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Composition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
                         "confidentiality" => {
-                            r.primitive(&mut v.confidentiality, "confidentiality")?
+                            r.primitive(&mut v.confidentiality, "confidentiality")
                         }
                         "_confidentiality" => {
-                            r.primitive_ext(&mut v.confidentiality, "confidentiality")?
+                            r.primitive_ext(&mut v.confidentiality, "confidentiality")
                         }
-                        "attester" => r.complex_list(&mut v.attester, "attester")?,
-                        "custodian" => r.complex(&mut v.custodian, "custodian")?,
-                        "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo")?,
-                        "event" => r.complex_list(&mut v.event, "event")?,
-                        "section" => r.complex_list(&mut v.section, "section")?,
+                        "attester" => r.complex_list(&mut v.attester, "attester"),
+                        "custodian" => r.complex(&mut v.custodian, "custodian"),
+                        "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo"),
+                        "event" => r.complex_list(&mut v.event, "event"),
+                        "section" => r.complex_list(&mut v.section, "section"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -182,21 +182,21 @@ impl FhirJson for CompositionAttester {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
-                        "time" => r.primitive(&mut v.time, "time")?,
-                        "_time" => r.primitive_ext(&mut v.time, "time")?,
-                        "party" => r.complex(&mut v.party, "party")?,
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                        "time" => r.primitive(&mut v.time, "time"),
+                        "_time" => r.primitive_ext(&mut v.time, "time"),
+                        "party" => r.complex(&mut v.party, "party"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -241,24 +241,24 @@ impl FhirJson for CompositionRelatesTo {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         "targetIdentifier" => {
-                            r.choice(&mut v.target, "target[x]", "Identifier", false)?
+                            r.choice(&mut v.target, "target[x]", "Identifier", false)
                         }
                         "targetReference" => {
-                            r.choice(&mut v.target, "target[x]", "Reference", false)?
+                            r.choice(&mut v.target, "target[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -300,19 +300,19 @@ impl FhirJson for CompositionEvent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -369,28 +369,28 @@ impl FhirJson for CompositionSection {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "focus" => r.complex(&mut v.focus, "focus")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
-                        "orderedBy" => r.complex(&mut v.ordered_by, "orderedBy")?,
-                        "entry" => r.complex_list(&mut v.entry, "entry")?,
-                        "emptyReason" => r.complex(&mut v.empty_reason, "emptyReason")?,
-                        "section" => r.complex_list(&mut v.section, "section")?,
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "focus" => r.complex(&mut v.focus, "focus"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                        "orderedBy" => r.complex(&mut v.ordered_by, "orderedBy"),
+                        "entry" => r.complex_list(&mut v.entry, "entry"),
+                        "emptyReason" => r.complex(&mut v.empty_reason, "emptyReason"),
+                        "section" => r.complex_list(&mut v.section, "section"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -71,97 +71,92 @@ impl FhirJson for Condition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Condition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Condition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "clinicalStatus" => {
-                            r.complex(&mut v.clinical_status, "clinicalStatus")?
+                            r.complex(&mut v.clinical_status, "clinicalStatus")
                         }
                         "verificationStatus" => {
-                            r.complex(&mut v.verification_status, "verificationStatus")?
+                            r.complex(&mut v.verification_status, "verificationStatus")
                         }
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "severity" => r.complex(&mut v.severity, "severity")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "severity" => r.complex(&mut v.severity, "severity"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", false)?
+                            r.choice(&mut v.onset, "onset[x]", "DateTime", false)
                         }
                         "_onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", true)?
+                            r.choice(&mut v.onset, "onset[x]", "DateTime", true)
                         }
-                        "onsetAge" => r.choice(&mut v.onset, "onset[x]", "Age", false)?,
+                        "onsetAge" => r.choice(&mut v.onset, "onset[x]", "Age", false),
                         "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Period", false)
                         }
                         "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Range", false)
                         }
                         "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)?
+                            r.choice(&mut v.onset, "onset[x]", "String", false)
                         }
                         "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)?
+                            r.choice(&mut v.onset, "onset[x]", "String", true)
                         }
                         "abatementDateTime" => {
-                            r.choice(
-                                &mut v.abatement,
-                                "abatement[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", false)
                         }
                         "_abatementDateTime" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", true)?
+                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", true)
                         }
                         "abatementAge" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Age", false)?
+                            r.choice(&mut v.abatement, "abatement[x]", "Age", false)
                         }
                         "abatementPeriod" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Period", false)?
+                            r.choice(&mut v.abatement, "abatement[x]", "Period", false)
                         }
                         "abatementRange" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Range", false)?
+                            r.choice(&mut v.abatement, "abatement[x]", "Range", false)
                         }
                         "abatementString" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "String", false)?
+                            r.choice(&mut v.abatement, "abatement[x]", "String", false)
                         }
                         "_abatementString" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "String", true)?
+                            r.choice(&mut v.abatement, "abatement[x]", "String", true)
                         }
                         "recordedDate" => {
-                            r.primitive(&mut v.recorded_date, "recordedDate")?
+                            r.primitive(&mut v.recorded_date, "recordedDate")
                         }
                         "_recordedDate" => {
-                            r.primitive_ext(&mut v.recorded_date, "recordedDate")?
+                            r.primitive_ext(&mut v.recorded_date, "recordedDate")
                         }
-                        "recorder" => r.complex(&mut v.recorder, "recorder")?,
-                        "asserter" => r.complex(&mut v.asserter, "asserter")?,
-                        "stage" => r.complex_list(&mut v.stage, "stage")?,
-                        "evidence" => r.complex_list(&mut v.evidence, "evidence")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "recorder" => r.complex(&mut v.recorder, "recorder"),
+                        "asserter" => r.complex(&mut v.asserter, "asserter"),
+                        "stage" => r.complex_list(&mut v.stage, "stage"),
+                        "evidence" => r.complex_list(&mut v.evidence, "evidence"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -224,19 +219,19 @@ impl FhirJson for ConditionStage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "summary" => r.complex(&mut v.summary, "summary")?,
-                        "assessment" => r.complex_list(&mut v.assessment, "assessment")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "summary" => r.complex(&mut v.summary, "summary"),
+                        "assessment" => r.complex_list(&mut v.assessment, "assessment"),
+                        "type" => r.complex(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -277,18 +272,18 @@ impl FhirJson for ConditionEvidence {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -67,52 +67,52 @@ impl FhirJson for Consent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Consent")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Consent"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "scope" => r.complex(&mut v.scope, "scope")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "dateTime" => r.primitive(&mut v.date_time, "dateTime")?,
-                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime")?,
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "scope" => r.complex(&mut v.scope, "scope"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
+                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
                         "organization" => {
-                            r.complex_list(&mut v.organization, "organization")?
+                            r.complex_list(&mut v.organization, "organization")
                         }
                         "sourceAttachment" => {
-                            r.choice(&mut v.source, "source[x]", "Attachment", false)?
+                            r.choice(&mut v.source, "source[x]", "Attachment", false)
                         }
                         "sourceReference" => {
-                            r.choice(&mut v.source, "source[x]", "Reference", false)?
+                            r.choice(&mut v.source, "source[x]", "Reference", false)
                         }
-                        "policy" => r.complex_list(&mut v.policy, "policy")?,
-                        "policyRule" => r.complex(&mut v.policy_rule, "policyRule")?,
+                        "policy" => r.complex_list(&mut v.policy, "policy"),
+                        "policyRule" => r.complex(&mut v.policy_rule, "policyRule"),
                         "verification" => {
-                            r.complex_list(&mut v.verification, "verification")?
+                            r.complex_list(&mut v.verification, "verification")
                         }
-                        "provision" => r.complex(&mut v.provision, "provision")?,
+                        "provision" => r.complex(&mut v.provision, "provision"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -169,20 +169,20 @@ impl FhirJson for ConsentPolicy {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "authority" => r.primitive(&mut v.authority, "authority")?,
-                        "_authority" => r.primitive_ext(&mut v.authority, "authority")?,
-                        "uri" => r.primitive(&mut v.uri, "uri")?,
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri")?,
+                        "authority" => r.primitive(&mut v.authority, "authority"),
+                        "_authority" => r.primitive_ext(&mut v.authority, "authority"),
+                        "uri" => r.primitive(&mut v.uri, "uri"),
+                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -226,30 +226,25 @@ impl FhirJson for ConsentVerification {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "verified" => r.primitive(&mut v.verified, "verified")?,
-                        "_verified" => r.primitive_ext(&mut v.verified, "verified")?,
-                        "verifiedWith" => {
-                            r.complex(&mut v.verified_with, "verifiedWith")?
-                        }
+                        "verified" => r.primitive(&mut v.verified, "verified"),
+                        "_verified" => r.primitive_ext(&mut v.verified, "verified"),
+                        "verifiedWith" => r.complex(&mut v.verified_with, "verifiedWith"),
                         "verificationDate" => {
-                            r.primitive(&mut v.verification_date, "verificationDate")?
+                            r.primitive(&mut v.verification_date, "verificationDate")
                         }
                         "_verificationDate" => {
-                            r.primitive_ext(
-                                &mut v.verification_date,
-                                "verificationDate",
-                            )?
+                            r.primitive_ext(&mut v.verification_date, "verificationDate")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -308,30 +303,30 @@ impl FhirJson for ConsentProvision {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "actor" => r.complex_list(&mut v.actor, "actor")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "actor" => r.complex_list(&mut v.actor, "actor"),
+                        "action" => r.complex_list(&mut v.action, "action"),
                         "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")?
+                            r.complex_list(&mut v.security_label, "securityLabel")
                         }
-                        "purpose" => r.complex_list(&mut v.purpose, "purpose")?,
-                        "class" => r.complex_list(&mut v.class, "class")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "dataPeriod" => r.complex(&mut v.data_period, "dataPeriod")?,
-                        "data" => r.complex_list(&mut v.data, "data")?,
-                        "provision" => r.complex_list(&mut v.provision, "provision")?,
+                        "purpose" => r.complex_list(&mut v.purpose, "purpose"),
+                        "class" => r.complex_list(&mut v.class, "class"),
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "dataPeriod" => r.complex(&mut v.data_period, "dataPeriod"),
+                        "data" => r.complex_list(&mut v.data, "data"),
+                        "provision" => r.complex_list(&mut v.provision, "provision"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -384,18 +379,18 @@ impl FhirJson for ConsentProvisionActor {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.complex(&mut v.role, "role")?,
-                        "reference" => r.complex(&mut v.reference, "reference")?,
+                        "role" => r.complex(&mut v.role, "role"),
+                        "reference" => r.complex(&mut v.reference, "reference"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -439,19 +434,19 @@ impl FhirJson for ConsentProvisionData {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "meaning" => r.primitive(&mut v.meaning, "meaning")?,
-                        "_meaning" => r.primitive_ext(&mut v.meaning, "meaning")?,
-                        "reference" => r.complex(&mut v.reference, "reference")?,
+                        "meaning" => r.primitive(&mut v.meaning, "meaning"),
+                        "_meaning" => r.primitive_ext(&mut v.meaning, "meaning"),
+                        "reference" => r.complex(&mut v.reference, "reference"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

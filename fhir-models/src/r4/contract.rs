@@ -101,98 +101,98 @@ impl FhirJson for Contract {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Contract")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Contract"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "legalState" => r.complex(&mut v.legal_state, "legalState")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "legalState" => r.complex(&mut v.legal_state, "legalState"),
                         "instantiatesCanonical" => {
                             r.complex(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
-                            r.primitive_ext(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_ext(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "contentDerivative" => {
-                            r.complex(&mut v.content_derivative, "contentDerivative")?
+                            r.complex(&mut v.content_derivative, "contentDerivative")
                         }
-                        "issued" => r.primitive(&mut v.issued, "issued")?,
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued")?,
-                        "applies" => r.complex(&mut v.applies, "applies")?,
+                        "issued" => r.primitive(&mut v.issued, "issued"),
+                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                        "applies" => r.complex(&mut v.applies, "applies"),
                         "expirationType" => {
-                            r.complex(&mut v.expiration_type, "expirationType")?
+                            r.complex(&mut v.expiration_type, "expirationType")
                         }
-                        "subject" => r.complex_list(&mut v.subject, "subject")?,
-                        "authority" => r.complex_list(&mut v.authority, "authority")?,
-                        "domain" => r.complex_list(&mut v.domain, "domain")?,
-                        "site" => r.complex_list(&mut v.site, "site")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle")?,
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle")?,
-                        "alias" => r.primitive_list(&mut v.alias, "alias")?,
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias")?,
-                        "author" => r.complex(&mut v.author, "author")?,
-                        "scope" => r.complex(&mut v.scope, "scope")?,
+                        "subject" => r.complex_list(&mut v.subject, "subject"),
+                        "authority" => r.complex_list(&mut v.authority, "authority"),
+                        "domain" => r.complex_list(&mut v.domain, "domain"),
+                        "site" => r.complex_list(&mut v.site, "site"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                        "alias" => r.primitive_list(&mut v.alias, "alias"),
+                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                        "author" => r.complex(&mut v.author, "author"),
+                        "scope" => r.complex(&mut v.scope, "scope"),
                         "topicCodeableConcept" => {
-                            r.choice(&mut v.topic, "topic[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.topic, "topic[x]", "CodeableConcept", false)
                         }
                         "topicReference" => {
-                            r.choice(&mut v.topic, "topic[x]", "Reference", false)?
+                            r.choice(&mut v.topic, "topic[x]", "Reference", false)
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subType" => r.complex_list(&mut v.sub_type, "subType")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subType" => r.complex_list(&mut v.sub_type, "subType"),
                         "contentDefinition" => {
-                            r.complex(&mut v.content_definition, "contentDefinition")?
+                            r.complex(&mut v.content_definition, "contentDefinition")
                         }
-                        "term" => r.complex_list(&mut v.term, "term")?,
+                        "term" => r.complex_list(&mut v.term, "term"),
                         "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")?
+                            r.complex_list(&mut v.supporting_info, "supportingInfo")
                         }
                         "relevantHistory" => {
-                            r.complex_list(&mut v.relevant_history, "relevantHistory")?
+                            r.complex_list(&mut v.relevant_history, "relevantHistory")
                         }
-                        "signer" => r.complex_list(&mut v.signer, "signer")?,
-                        "friendly" => r.complex_list(&mut v.friendly, "friendly")?,
-                        "legal" => r.complex_list(&mut v.legal, "legal")?,
-                        "rule" => r.complex_list(&mut v.rule, "rule")?,
+                        "signer" => r.complex_list(&mut v.signer, "signer"),
+                        "friendly" => r.complex_list(&mut v.friendly, "friendly"),
+                        "legal" => r.complex_list(&mut v.legal, "legal"),
+                        "rule" => r.complex_list(&mut v.rule, "rule"),
                         "legallyBindingAttachment" => {
                             r.choice(
                                 &mut v.legally_binding,
                                 "legallyBinding[x]",
                                 "Attachment",
                                 false,
-                            )?
+                            )
                         }
                         "legallyBindingReference" => {
                             r.choice(
@@ -200,10 +200,10 @@ impl FhirJson for Contract {
                                 "legallyBinding[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -292,36 +292,36 @@ impl FhirJson for ContractContentDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subType" => r.complex(&mut v.sub_type, "subType")?,
-                        "publisher" => r.complex(&mut v.publisher, "publisher")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subType" => r.complex(&mut v.sub_type, "subType"),
+                        "publisher" => r.complex(&mut v.publisher, "publisher"),
                         "publicationDate" => {
-                            r.primitive(&mut v.publication_date, "publicationDate")?
+                            r.primitive(&mut v.publication_date, "publicationDate")
                         }
                         "_publicationDate" => {
-                            r.primitive_ext(&mut v.publication_date, "publicationDate")?
+                            r.primitive_ext(&mut v.publication_date, "publicationDate")
                         }
                         "publicationStatus" => {
-                            r.primitive(&mut v.publication_status, "publicationStatus")?
+                            r.primitive(&mut v.publication_status, "publicationStatus")
                         }
                         "_publicationStatus" => {
                             r.primitive_ext(
                                 &mut v.publication_status,
                                 "publicationStatus",
-                            )?
+                            )
                         }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -387,37 +387,37 @@ impl FhirJson for ContractTerm {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "issued" => r.primitive(&mut v.issued, "issued")?,
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued")?,
-                        "applies" => r.complex(&mut v.applies, "applies")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "issued" => r.primitive(&mut v.issued, "issued"),
+                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                        "applies" => r.complex(&mut v.applies, "applies"),
                         "topicCodeableConcept" => {
-                            r.choice(&mut v.topic, "topic[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.topic, "topic[x]", "CodeableConcept", false)
                         }
                         "topicReference" => {
-                            r.choice(&mut v.topic, "topic[x]", "Reference", false)?
+                            r.choice(&mut v.topic, "topic[x]", "Reference", false)
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subType" => r.complex(&mut v.sub_type, "subType")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subType" => r.complex(&mut v.sub_type, "subType"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")?
+                            r.complex_list(&mut v.security_label, "securityLabel")
                         }
-                        "offer" => r.complex(&mut v.offer, "offer")?,
-                        "asset" => r.complex_list(&mut v.asset, "asset")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
-                        "group" => r.complex_list(&mut v.group, "group")?,
+                        "offer" => r.complex(&mut v.offer, "offer"),
+                        "asset" => r.complex_list(&mut v.asset, "asset"),
+                        "action" => r.complex_list(&mut v.action, "action"),
+                        "group" => r.complex_list(&mut v.group, "group"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -473,23 +473,23 @@ impl FhirJson for ContractTermSecurityLabel {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "number" => r.primitive_list(&mut v.number, "number")?,
-                        "_number" => r.primitive_list_ext(&mut v.number, "number")?,
+                        "number" => r.primitive_list(&mut v.number, "number"),
+                        "_number" => r.primitive_list_ext(&mut v.number, "number"),
                         "classification" => {
-                            r.complex(&mut v.classification, "classification")?
+                            r.complex(&mut v.classification, "classification")
                         }
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "control" => r.complex_list(&mut v.control, "control")?,
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "control" => r.complex_list(&mut v.control, "control"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -547,41 +547,41 @@ impl FhirJson for ContractTermOffer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "party" => r.complex_list(&mut v.party, "party")?,
-                        "topic" => r.complex(&mut v.topic, "topic")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "decision" => r.complex(&mut v.decision, "decision")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "party" => r.complex_list(&mut v.party, "party"),
+                        "topic" => r.complex(&mut v.topic, "topic"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "decision" => r.complex(&mut v.decision, "decision"),
                         "decisionMode" => {
-                            r.complex_list(&mut v.decision_mode, "decisionMode")?
+                            r.complex_list(&mut v.decision_mode, "decisionMode")
                         }
-                        "answer" => r.complex_list(&mut v.answer, "answer")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "linkId" => r.primitive_list(&mut v.link_id, "linkId")?,
-                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId")?,
+                        "answer" => r.complex_list(&mut v.answer, "answer"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
+                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
                         "securityLabelNumber" => {
                             r.primitive_list(
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
-                            )?
+                            )
                         }
                         "_securityLabelNumber" => {
                             r.primitive_list_ext(
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -633,18 +633,18 @@ impl FhirJson for ContractTermOfferParty {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "reference" => r.complex_list(&mut v.reference, "reference")?,
-                        "role" => r.complex(&mut v.role, "role")?,
+                        "reference" => r.complex_list(&mut v.reference, "reference"),
+                        "role" => r.complex(&mut v.role, "role"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -684,64 +684,64 @@ impl FhirJson for ContractTermOfferAnswer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -806,47 +806,47 @@ impl FhirJson for ContractTermAsset {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "scope" => r.complex(&mut v.scope, "scope")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
+                        "scope" => r.complex(&mut v.scope, "scope"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
                         "typeReference" => {
-                            r.complex_list(&mut v.type_reference, "typeReference")?
+                            r.complex_list(&mut v.type_reference, "typeReference")
                         }
-                        "subtype" => r.complex_list(&mut v.subtype, "subtype")?,
-                        "relationship" => r.complex(&mut v.relationship, "relationship")?,
-                        "context" => r.complex_list(&mut v.context, "context")?,
-                        "condition" => r.primitive(&mut v.condition, "condition")?,
-                        "_condition" => r.primitive_ext(&mut v.condition, "condition")?,
-                        "periodType" => r.complex_list(&mut v.period_type, "periodType")?,
-                        "period" => r.complex_list(&mut v.period, "period")?,
-                        "usePeriod" => r.complex_list(&mut v.use_period, "usePeriod")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "linkId" => r.primitive_list(&mut v.link_id, "linkId")?,
-                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId")?,
-                        "answer" => r.complex_list(&mut v.answer, "answer")?,
+                        "subtype" => r.complex_list(&mut v.subtype, "subtype"),
+                        "relationship" => r.complex(&mut v.relationship, "relationship"),
+                        "context" => r.complex_list(&mut v.context, "context"),
+                        "condition" => r.primitive(&mut v.condition, "condition"),
+                        "_condition" => r.primitive_ext(&mut v.condition, "condition"),
+                        "periodType" => r.complex_list(&mut v.period_type, "periodType"),
+                        "period" => r.complex_list(&mut v.period, "period"),
+                        "usePeriod" => r.complex_list(&mut v.use_period, "usePeriod"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
+                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
+                        "answer" => r.complex_list(&mut v.answer, "answer"),
                         "securityLabelNumber" => {
                             r.primitive_list(
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
-                            )?
+                            )
                         }
                         "_securityLabelNumber" => {
                             r.primitive_list_ext(
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
-                            )?
+                            )
                         }
-                        "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem")?,
+                        "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -901,20 +901,20 @@ impl FhirJson for ContractTermAssetContext {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "reference" => r.complex(&mut v.reference, "reference")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "reference" => r.complex(&mut v.reference, "reference"),
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -979,13 +979,13 @@ impl FhirJson for ContractTermAssetValuedItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "entityCodeableConcept" => {
                             r.choice(
@@ -993,49 +993,49 @@ impl FhirJson for ContractTermAssetValuedItem {
                                 "entity[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "entityReference" => {
-                            r.choice(&mut v.entity, "entity[x]", "Reference", false)?
+                            r.choice(&mut v.entity, "entity[x]", "Reference", false)
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "effectiveTime" => {
-                            r.primitive(&mut v.effective_time, "effectiveTime")?
+                            r.primitive(&mut v.effective_time, "effectiveTime")
                         }
                         "_effectiveTime" => {
-                            r.primitive_ext(&mut v.effective_time, "effectiveTime")?
+                            r.primitive_ext(&mut v.effective_time, "effectiveTime")
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "points" => r.primitive(&mut v.points, "points")?,
-                        "_points" => r.primitive_ext(&mut v.points, "points")?,
-                        "net" => r.complex(&mut v.net, "net")?,
-                        "payment" => r.primitive(&mut v.payment, "payment")?,
-                        "_payment" => r.primitive_ext(&mut v.payment, "payment")?,
-                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "points" => r.primitive(&mut v.points, "points"),
+                        "_points" => r.primitive_ext(&mut v.points, "points"),
+                        "net" => r.complex(&mut v.net, "net"),
+                        "payment" => r.primitive(&mut v.payment, "payment"),
+                        "_payment" => r.primitive_ext(&mut v.payment, "payment"),
+                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
                         "_paymentDate" => {
-                            r.primitive_ext(&mut v.payment_date, "paymentDate")?
+                            r.primitive_ext(&mut v.payment_date, "paymentDate")
                         }
-                        "responsible" => r.complex(&mut v.responsible, "responsible")?,
-                        "recipient" => r.complex(&mut v.recipient, "recipient")?,
-                        "linkId" => r.primitive_list(&mut v.link_id, "linkId")?,
-                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId")?,
+                        "responsible" => r.complex(&mut v.responsible, "responsible"),
+                        "recipient" => r.complex(&mut v.recipient, "recipient"),
+                        "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
+                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
                         "securityLabelNumber" => {
                             r.primitive_list(
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
-                            )?
+                            )
                         }
                         "_securityLabelNumber" => {
                             r.primitive_list_ext(
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1131,35 +1131,32 @@ impl FhirJson for ContractTermAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive(&mut v.do_not_perform, "doNotPerform")
                         }
                         "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subject" => r.complex_list(&mut v.subject, "subject")?,
-                        "intent" => r.complex(&mut v.intent, "intent")?,
-                        "linkId" => r.primitive_list(&mut v.link_id, "linkId")?,
-                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId")?,
-                        "status" => r.complex(&mut v.status, "status")?,
-                        "context" => r.complex(&mut v.context, "context")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subject" => r.complex_list(&mut v.subject, "subject"),
+                        "intent" => r.complex(&mut v.intent, "intent"),
+                        "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
+                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
+                        "status" => r.complex(&mut v.status, "status"),
+                        "context" => r.complex(&mut v.context, "context"),
                         "contextLinkId" => {
-                            r.primitive_list(&mut v.context_link_id, "contextLinkId")?
+                            r.primitive_list(&mut v.context_link_id, "contextLinkId")
                         }
                         "_contextLinkId" => {
-                            r.primitive_list_ext(
-                                &mut v.context_link_id,
-                                "contextLinkId",
-                            )?
+                            r.primitive_list_ext(&mut v.context_link_id, "contextLinkId")
                         }
                         "occurrenceDateTime" => {
                             r.choice(
@@ -1167,7 +1164,7 @@ impl FhirJson for ContractTermAction {
                                 "occurrence[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_occurrenceDateTime" => {
                             r.choice(
@@ -1175,83 +1172,67 @@ impl FhirJson for ContractTermAction {
                                 "occurrence[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "occurrencePeriod" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Period",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
                         }
                         "occurrenceTiming" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Timing",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
                         }
-                        "requester" => r.complex_list(&mut v.requester, "requester")?,
+                        "requester" => r.complex_list(&mut v.requester, "requester"),
                         "requesterLinkId" => {
-                            r.primitive_list(
-                                &mut v.requester_link_id,
-                                "requesterLinkId",
-                            )?
+                            r.primitive_list(&mut v.requester_link_id, "requesterLinkId")
                         }
                         "_requesterLinkId" => {
                             r.primitive_list_ext(
                                 &mut v.requester_link_id,
                                 "requesterLinkId",
-                            )?
+                            )
                         }
                         "performerType" => {
-                            r.complex_list(&mut v.performer_type, "performerType")?
+                            r.complex_list(&mut v.performer_type, "performerType")
                         }
                         "performerRole" => {
-                            r.complex(&mut v.performer_role, "performerRole")?
+                            r.complex(&mut v.performer_role, "performerRole")
                         }
-                        "performer" => r.complex(&mut v.performer, "performer")?,
+                        "performer" => r.complex(&mut v.performer, "performer"),
                         "performerLinkId" => {
-                            r.primitive_list(
-                                &mut v.performer_link_id,
-                                "performerLinkId",
-                            )?
+                            r.primitive_list(&mut v.performer_link_id, "performerLinkId")
                         }
                         "_performerLinkId" => {
                             r.primitive_list_ext(
                                 &mut v.performer_link_id,
                                 "performerLinkId",
-                            )?
+                            )
                         }
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "reason" => r.primitive_list(&mut v.reason, "reason")?,
-                        "_reason" => r.primitive_list_ext(&mut v.reason, "reason")?,
+                        "reason" => r.primitive_list(&mut v.reason, "reason"),
+                        "_reason" => r.primitive_list_ext(&mut v.reason, "reason"),
                         "reasonLinkId" => {
-                            r.primitive_list(&mut v.reason_link_id, "reasonLinkId")?
+                            r.primitive_list(&mut v.reason_link_id, "reasonLinkId")
                         }
                         "_reasonLinkId" => {
-                            r.primitive_list_ext(&mut v.reason_link_id, "reasonLinkId")?
+                            r.primitive_list_ext(&mut v.reason_link_id, "reasonLinkId")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "securityLabelNumber" => {
                             r.primitive_list(
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
-                            )?
+                            )
                         }
                         "_securityLabelNumber" => {
                             r.primitive_list_ext(
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1312,18 +1293,18 @@ impl FhirJson for ContractTermActionSubject {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "reference" => r.complex_list(&mut v.reference, "reference")?,
-                        "role" => r.complex(&mut v.role, "role")?,
+                        "reference" => r.complex_list(&mut v.reference, "reference"),
+                        "role" => r.complex(&mut v.role, "role"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1371,19 +1352,19 @@ impl FhirJson for ContractSigner {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "party" => r.complex(&mut v.party, "party")?,
-                        "signature" => r.complex_list(&mut v.signature, "signature")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "party" => r.complex(&mut v.party, "party"),
+                        "signature" => r.complex_list(&mut v.signature, "signature"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1424,22 +1405,22 @@ impl FhirJson for ContractFriendly {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1478,22 +1459,22 @@ impl FhirJson for ContractLegal {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1532,22 +1513,22 @@ impl FhirJson for ContractRule {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)?
+                            r.choice(&mut v.content, "content[x]", "Attachment", false)
                         }
                         "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)?
+                            r.choice(&mut v.content, "content[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -75,64 +75,62 @@ impl FhirJson for Coverage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Coverage")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Coverage"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "policyHolder" => {
-                            r.complex(&mut v.policy_holder, "policyHolder")?
-                        }
-                        "subscriber" => r.complex(&mut v.subscriber, "subscriber")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "policyHolder" => r.complex(&mut v.policy_holder, "policyHolder"),
+                        "subscriber" => r.complex(&mut v.subscriber, "subscriber"),
                         "subscriberId" => {
-                            r.primitive(&mut v.subscriber_id, "subscriberId")?
+                            r.primitive(&mut v.subscriber_id, "subscriberId")
                         }
                         "_subscriberId" => {
-                            r.primitive_ext(&mut v.subscriber_id, "subscriberId")?
+                            r.primitive_ext(&mut v.subscriber_id, "subscriberId")
                         }
-                        "beneficiary" => r.complex(&mut v.beneficiary, "beneficiary")?,
-                        "dependent" => r.primitive(&mut v.dependent, "dependent")?,
-                        "_dependent" => r.primitive_ext(&mut v.dependent, "dependent")?,
-                        "relationship" => r.complex(&mut v.relationship, "relationship")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "payor" => r.complex_list(&mut v.payor, "payor")?,
-                        "class" => r.complex_list(&mut v.class, "class")?,
-                        "order" => r.primitive(&mut v.order, "order")?,
-                        "_order" => r.primitive_ext(&mut v.order, "order")?,
-                        "network" => r.primitive(&mut v.network, "network")?,
-                        "_network" => r.primitive_ext(&mut v.network, "network")?,
+                        "beneficiary" => r.complex(&mut v.beneficiary, "beneficiary"),
+                        "dependent" => r.primitive(&mut v.dependent, "dependent"),
+                        "_dependent" => r.primitive_ext(&mut v.dependent, "dependent"),
+                        "relationship" => r.complex(&mut v.relationship, "relationship"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "payor" => r.complex_list(&mut v.payor, "payor"),
+                        "class" => r.complex_list(&mut v.class, "class"),
+                        "order" => r.primitive(&mut v.order, "order"),
+                        "_order" => r.primitive_ext(&mut v.order, "order"),
+                        "network" => r.primitive(&mut v.network, "network"),
+                        "_network" => r.primitive_ext(&mut v.network, "network"),
                         "costToBeneficiary" => {
                             r.complex_list(
                                 &mut v.cost_to_beneficiary,
                                 "costToBeneficiary",
-                            )?
+                            )
                         }
-                        "subrogation" => r.primitive(&mut v.subrogation, "subrogation")?,
+                        "subrogation" => r.primitive(&mut v.subrogation, "subrogation"),
                         "_subrogation" => {
-                            r.primitive_ext(&mut v.subrogation, "subrogation")?
+                            r.primitive_ext(&mut v.subrogation, "subrogation")
                         }
-                        "contract" => r.complex_list(&mut v.contract, "contract")?,
+                        "contract" => r.complex_list(&mut v.contract, "contract"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -199,21 +197,21 @@ impl FhirJson for CoverageClass {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -258,24 +256,24 @@ impl FhirJson for CoverageCostToBeneficiary {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueMoney" => {
-                            r.choice(&mut v.value, "value[x]", "Money", false)?
+                            r.choice(&mut v.value, "value[x]", "Money", false)
                         }
-                        "exception" => r.complex_list(&mut v.exception, "exception")?,
+                        "exception" => r.complex_list(&mut v.exception, "exception"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -318,18 +316,18 @@ impl FhirJson for CoverageCostToBeneficiaryException {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -73,55 +73,55 @@ impl FhirJson for CoverageEligibilityRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("CoverageEligibilityRequest")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("CoverageEligibilityRequest"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "priority" => r.complex(&mut v.priority, "priority")?,
-                        "purpose" => r.primitive_list(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "priority" => r.complex(&mut v.priority, "priority"),
+                        "purpose" => r.primitive_list(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
                         }
                         "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
                         }
                         "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "enterer" => r.complex(&mut v.enterer, "enterer")?,
-                        "provider" => r.complex(&mut v.provider, "provider")?,
-                        "insurer" => r.complex(&mut v.insurer, "insurer")?,
-                        "facility" => r.complex(&mut v.facility, "facility")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "enterer" => r.complex(&mut v.enterer, "enterer"),
+                        "provider" => r.complex(&mut v.provider, "provider"),
+                        "insurer" => r.complex(&mut v.insurer, "insurer"),
+                        "facility" => r.complex(&mut v.facility, "facility"),
                         "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")?
+                            r.complex_list(&mut v.supporting_info, "supportingInfo")
                         }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
+                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                        "item" => r.complex_list(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -185,25 +185,25 @@ impl FhirJson for CoverageEligibilityRequestSupportingInfo {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "information" => r.complex(&mut v.information, "information")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "information" => r.complex(&mut v.information, "information"),
                         "appliesToAll" => {
-                            r.primitive(&mut v.applies_to_all, "appliesToAll")?
+                            r.primitive(&mut v.applies_to_all, "appliesToAll")
                         }
                         "_appliesToAll" => {
-                            r.primitive_ext(&mut v.applies_to_all, "appliesToAll")?
+                            r.primitive_ext(&mut v.applies_to_all, "appliesToAll")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -248,31 +248,31 @@ impl FhirJson for CoverageEligibilityRequestInsurance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "focal" => r.primitive(&mut v.focal, "focal")?,
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal")?,
-                        "coverage" => r.complex(&mut v.coverage, "coverage")?,
+                        "focal" => r.primitive(&mut v.focal, "focal"),
+                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                        "coverage" => r.complex(&mut v.coverage, "coverage"),
                         "businessArrangement" => {
                             r.primitive(
                                 &mut v.business_arrangement,
                                 "businessArrangement",
-                            )?
+                            )
                         }
                         "_businessArrangement" => {
                             r.primitive_ext(
                                 &mut v.business_arrangement,
                                 "businessArrangement",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -329,39 +329,39 @@ impl FhirJson for CoverageEligibilityRequestItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "supportingInfoSequence" => {
                             r.primitive_list(
                                 &mut v.supporting_info_sequence,
                                 "supportingInfoSequence",
-                            )?
+                            )
                         }
                         "_supportingInfoSequence" => {
                             r.primitive_list_ext(
                                 &mut v.supporting_info_sequence,
                                 "supportingInfoSequence",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "category" => r.complex(&mut v.category, "category"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
-                        "provider" => r.complex(&mut v.provider, "provider")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "facility" => r.complex(&mut v.facility, "facility")?,
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis")?,
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                        "provider" => r.complex(&mut v.provider, "provider"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "facility" => r.complex(&mut v.facility, "facility"),
+                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -407,13 +407,13 @@ impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "diagnosisCodeableConcept" => {
                             r.choice(
@@ -421,7 +421,7 @@ impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
                                 "diagnosis[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "diagnosisReference" => {
                             r.choice(
@@ -429,10 +429,10 @@ impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
                                 "diagnosis[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -79,61 +79,61 @@ impl FhirJson for CoverageEligibilityResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("CoverageEligibilityResponse")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("CoverageEligibilityResponse"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "purpose" => r.primitive_list(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "purpose" => r.primitive_list(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
                         }
                         "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
                         }
                         "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "requestor" => r.complex(&mut v.requestor, "requestor")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "outcome" => r.primitive(&mut v.outcome, "outcome")?,
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome")?,
-                        "disposition" => r.primitive(&mut v.disposition, "disposition")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "requestor" => r.complex(&mut v.requestor, "requestor"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
                         "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")?
+                            r.primitive_ext(&mut v.disposition, "disposition")
                         }
-                        "insurer" => r.complex(&mut v.insurer, "insurer")?,
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance")?,
-                        "preAuthRef" => r.primitive(&mut v.pre_auth_ref, "preAuthRef")?,
+                        "insurer" => r.complex(&mut v.insurer, "insurer"),
+                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                        "preAuthRef" => r.primitive(&mut v.pre_auth_ref, "preAuthRef"),
                         "_preAuthRef" => {
-                            r.primitive_ext(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_ext(&mut v.pre_auth_ref, "preAuthRef")
                         }
-                        "form" => r.complex(&mut v.form, "form")?,
-                        "error" => r.complex_list(&mut v.error, "error")?,
+                        "form" => r.complex(&mut v.form, "form"),
+                        "error" => r.complex_list(&mut v.error, "error"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -198,23 +198,23 @@ impl FhirJson for CoverageEligibilityResponseInsurance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "coverage" => r.complex(&mut v.coverage, "coverage")?,
-                        "inforce" => r.primitive(&mut v.inforce, "inforce")?,
-                        "_inforce" => r.primitive_ext(&mut v.inforce, "inforce")?,
+                        "coverage" => r.complex(&mut v.coverage, "coverage"),
+                        "inforce" => r.primitive(&mut v.inforce, "inforce"),
+                        "_inforce" => r.primitive_ext(&mut v.inforce, "inforce"),
                         "benefitPeriod" => {
-                            r.complex(&mut v.benefit_period, "benefitPeriod")?
+                            r.complex(&mut v.benefit_period, "benefitPeriod")
                         }
-                        "item" => r.complex_list(&mut v.item, "item")?,
+                        "item" => r.complex_list(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -280,61 +280,58 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "category" => r.complex(&mut v.category, "category"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
-                        "provider" => r.complex(&mut v.provider, "provider")?,
-                        "excluded" => r.primitive(&mut v.excluded, "excluded")?,
-                        "_excluded" => r.primitive_ext(&mut v.excluded, "excluded")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                        "provider" => r.complex(&mut v.provider, "provider"),
+                        "excluded" => r.primitive(&mut v.excluded, "excluded"),
+                        "_excluded" => r.primitive_ext(&mut v.excluded, "excluded"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "network" => r.complex(&mut v.network, "network")?,
-                        "unit" => r.complex(&mut v.unit, "unit")?,
-                        "term" => r.complex(&mut v.term, "term")?,
-                        "benefit" => r.complex_list(&mut v.benefit, "benefit")?,
+                        "network" => r.complex(&mut v.network, "network"),
+                        "unit" => r.complex(&mut v.unit, "unit"),
+                        "term" => r.complex(&mut v.term, "term"),
+                        "benefit" => r.complex_list(&mut v.benefit, "benefit"),
                         "authorizationRequired" => {
                             r.primitive(
                                 &mut v.authorization_required,
                                 "authorizationRequired",
-                            )?
+                            )
                         }
                         "_authorizationRequired" => {
                             r.primitive_ext(
                                 &mut v.authorization_required,
                                 "authorizationRequired",
-                            )?
+                            )
                         }
                         "authorizationSupporting" => {
                             r.complex_list(
                                 &mut v.authorization_supporting,
                                 "authorizationSupporting",
-                            )?
+                            )
                         }
                         "authorizationUrl" => {
-                            r.primitive(&mut v.authorization_url, "authorizationUrl")?
+                            r.primitive(&mut v.authorization_url, "authorizationUrl")
                         }
                         "_authorizationUrl" => {
-                            r.primitive_ext(
-                                &mut v.authorization_url,
-                                "authorizationUrl",
-                            )?
+                            r.primitive_ext(&mut v.authorization_url, "authorizationUrl")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -390,45 +387,41 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItemBenefit {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "allowedUnsignedInt" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", false)
                         }
                         "_allowedUnsignedInt" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", true)
                         }
                         "allowedString" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "String", false)?
+                            r.choice(&mut v.allowed, "allowed[x]", "String", false)
                         }
                         "_allowedString" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "String", true)?
+                            r.choice(&mut v.allowed, "allowed[x]", "String", true)
                         }
                         "allowedMoney" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "Money", false)?
+                            r.choice(&mut v.allowed, "allowed[x]", "Money", false)
                         }
                         "usedUnsignedInt" => {
-                            r.choice(&mut v.used, "used[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.used, "used[x]", "UnsignedInt", false)
                         }
                         "_usedUnsignedInt" => {
-                            r.choice(&mut v.used, "used[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.used, "used[x]", "UnsignedInt", true)
                         }
-                        "usedString" => {
-                            r.choice(&mut v.used, "used[x]", "String", false)?
-                        }
-                        "_usedString" => {
-                            r.choice(&mut v.used, "used[x]", "String", true)?
-                        }
-                        "usedMoney" => r.choice(&mut v.used, "used[x]", "Money", false)?,
+                        "usedString" => r.choice(&mut v.used, "used[x]", "String", false),
+                        "_usedString" => r.choice(&mut v.used, "used[x]", "String", true),
+                        "usedMoney" => r.choice(&mut v.used, "used[x]", "Money", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -469,17 +462,17 @@ impl FhirJson for CoverageEligibilityResponseError {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "code" => r.complex(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

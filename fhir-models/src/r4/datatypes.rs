@@ -43,31 +43,31 @@ impl FhirJson for Address {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "line" => r.primitive_list(&mut v.line, "line")?,
-                        "_line" => r.primitive_list_ext(&mut v.line, "line")?,
-                        "city" => r.primitive(&mut v.city, "city")?,
-                        "_city" => r.primitive_ext(&mut v.city, "city")?,
-                        "district" => r.primitive(&mut v.district, "district")?,
-                        "_district" => r.primitive_ext(&mut v.district, "district")?,
-                        "state" => r.primitive(&mut v.state, "state")?,
-                        "_state" => r.primitive_ext(&mut v.state, "state")?,
-                        "postalCode" => r.primitive(&mut v.postal_code, "postalCode")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "line" => r.primitive_list(&mut v.line, "line"),
+                        "_line" => r.primitive_list_ext(&mut v.line, "line"),
+                        "city" => r.primitive(&mut v.city, "city"),
+                        "_city" => r.primitive_ext(&mut v.city, "city"),
+                        "district" => r.primitive(&mut v.district, "district"),
+                        "_district" => r.primitive_ext(&mut v.district, "district"),
+                        "state" => r.primitive(&mut v.state, "state"),
+                        "_state" => r.primitive_ext(&mut v.state, "state"),
+                        "postalCode" => r.primitive(&mut v.postal_code, "postalCode"),
                         "_postalCode" => {
-                            r.primitive_ext(&mut v.postal_code, "postalCode")?
+                            r.primitive_ext(&mut v.postal_code, "postalCode")
                         }
-                        "country" => r.primitive(&mut v.country, "country")?,
-                        "_country" => r.primitive_ext(&mut v.country, "country")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "country" => r.primitive(&mut v.country, "country"),
+                        "_country" => r.primitive_ext(&mut v.country, "country"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -118,22 +118,20 @@ impl FhirJson for Age {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "comparator" => r.primitive(&mut v.comparator, "comparator")?,
-                        "_comparator" => {
-                            r.primitive_ext(&mut v.comparator, "comparator")?
-                        }
-                        "unit" => r.primitive(&mut v.unit, "unit")?,
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                        "unit" => r.primitive(&mut v.unit, "unit"),
+                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -177,23 +175,23 @@ impl FhirJson for Annotation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "authorReference" => {
-                            r.choice(&mut v.author, "author[x]", "Reference", false)?
+                            r.choice(&mut v.author, "author[x]", "Reference", false)
                         }
                         "authorString" => {
-                            r.choice(&mut v.author, "author[x]", "String", false)?
+                            r.choice(&mut v.author, "author[x]", "String", false)
                         }
                         "_authorString" => {
-                            r.choice(&mut v.author, "author[x]", "String", true)?
+                            r.choice(&mut v.author, "author[x]", "String", true)
                         }
-                        "time" => r.primitive(&mut v.time, "time")?,
-                        "_time" => r.primitive_ext(&mut v.time, "time")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "time" => r.primitive(&mut v.time, "time"),
+                        "_time" => r.primitive_ext(&mut v.time, "time"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -281,28 +279,28 @@ impl FhirJson for Attachment {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "contentType" => r.primitive(&mut v.content_type, "contentType")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
                         "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")?
+                            r.primitive_ext(&mut v.content_type, "contentType")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "data" => r.primitive(&mut v.data, "data")?,
-                        "_data" => r.primitive_ext(&mut v.data, "data")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "size" => r.primitive(&mut v.size, "size")?,
-                        "_size" => r.primitive_ext(&mut v.size, "size")?,
-                        "hash" => r.primitive(&mut v.hash, "hash")?,
-                        "_hash" => r.primitive_ext(&mut v.hash, "hash")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "creation" => r.primitive(&mut v.creation, "creation")?,
-                        "_creation" => r.primitive_ext(&mut v.creation, "creation")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "data" => r.primitive(&mut v.data, "data"),
+                        "_data" => r.primitive_ext(&mut v.data, "data"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "size" => r.primitive(&mut v.size, "size"),
+                        "_size" => r.primitive_ext(&mut v.size, "size"),
+                        "hash" => r.primitive(&mut v.hash, "hash"),
+                        "_hash" => r.primitive_ext(&mut v.hash, "hash"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "creation" => r.primitive(&mut v.creation, "creation"),
+                        "_creation" => r.primitive_ext(&mut v.creation, "creation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -345,13 +343,13 @@ impl FhirJson for CodeableConcept {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "coding" => r.complex_list(&mut v.coding, "coding")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "coding" => r.complex_list(&mut v.coding, "coding"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -394,24 +392,24 @@ impl FhirJson for Coding {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "display" => r.primitive(&mut v.display, "display")?,
-                        "_display" => r.primitive_ext(&mut v.display, "display")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "display" => r.primitive(&mut v.display, "display"),
+                        "_display" => r.primitive_ext(&mut v.display, "display"),
                         "userSelected" => {
-                            r.primitive(&mut v.user_selected, "userSelected")?
+                            r.primitive(&mut v.user_selected, "userSelected")
                         }
                         "_userSelected" => {
-                            r.primitive_ext(&mut v.user_selected, "userSelected")?
+                            r.primitive_ext(&mut v.user_selected, "userSelected")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -451,13 +449,13 @@ impl FhirJson for ContactDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -500,19 +498,19 @@ impl FhirJson for ContactPoint {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "rank" => r.primitive(&mut v.rank, "rank")?,
-                        "_rank" => r.primitive_ext(&mut v.rank, "rank")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "rank" => r.primitive(&mut v.rank, "rank"),
+                        "_rank" => r.primitive_ext(&mut v.rank, "rank"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -558,15 +556,15 @@ impl FhirJson for Contributor {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -610,22 +608,20 @@ impl FhirJson for Count {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "comparator" => r.primitive(&mut v.comparator, "comparator")?,
-                        "_comparator" => {
-                            r.primitive_ext(&mut v.comparator, "comparator")?
-                        }
-                        "unit" => r.primitive(&mut v.unit, "unit")?,
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                        "unit" => r.primitive(&mut v.unit, "unit"),
+                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -679,36 +675,36 @@ impl FhirJson for DataRequirement {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "profile" => r.primitive_list(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "profile" => r.primitive_list(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
                         "subjectCodeableConcept" => {
                             r.choice(
                                 &mut v.subject,
                                 "subject[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)?
+                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
                         }
                         "mustSupport" => {
-                            r.primitive_list(&mut v.must_support, "mustSupport")?
+                            r.primitive_list(&mut v.must_support, "mustSupport")
                         }
                         "_mustSupport" => {
-                            r.primitive_list_ext(&mut v.must_support, "mustSupport")?
+                            r.primitive_list_ext(&mut v.must_support, "mustSupport")
                         }
-                        "codeFilter" => r.complex_list(&mut v.code_filter, "codeFilter")?,
-                        "dateFilter" => r.complex_list(&mut v.date_filter, "dateFilter")?,
-                        "limit" => r.primitive(&mut v.limit, "limit")?,
-                        "_limit" => r.primitive_ext(&mut v.limit, "limit")?,
-                        "sort" => r.complex_list(&mut v.sort, "sort")?,
+                        "codeFilter" => r.complex_list(&mut v.code_filter, "codeFilter"),
+                        "dateFilter" => r.complex_list(&mut v.date_filter, "dateFilter"),
+                        "limit" => r.primitive(&mut v.limit, "limit"),
+                        "_limit" => r.primitive_ext(&mut v.limit, "limit"),
+                        "sort" => r.complex_list(&mut v.sort, "sort"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -755,19 +751,19 @@ impl FhirJson for DataRequirementCodeFilter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "searchParam" => r.primitive(&mut v.search_param, "searchParam")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "searchParam" => r.primitive(&mut v.search_param, "searchParam"),
                         "_searchParam" => {
-                            r.primitive_ext(&mut v.search_param, "searchParam")?
+                            r.primitive_ext(&mut v.search_param, "searchParam")
                         }
-                        "valueSet" => r.primitive(&mut v.value_set, "valueSet")?,
-                        "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
+                        "valueSet" => r.primitive(&mut v.value_set, "valueSet"),
+                        "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet"),
+                        "code" => r.complex_list(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -808,28 +804,28 @@ impl FhirJson for DataRequirementDateFilter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "searchParam" => r.primitive(&mut v.search_param, "searchParam")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "searchParam" => r.primitive(&mut v.search_param, "searchParam"),
                         "_searchParam" => {
-                            r.primitive_ext(&mut v.search_param, "searchParam")?
+                            r.primitive_ext(&mut v.search_param, "searchParam")
                         }
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "valueDuration" => {
-                            r.choice(&mut v.value, "value[x]", "Duration", false)?
+                            r.choice(&mut v.value, "value[x]", "Duration", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -871,14 +867,14 @@ impl FhirJson for DataRequirementSort {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "direction" => r.primitive(&mut v.direction, "direction")?,
-                        "_direction" => r.primitive_ext(&mut v.direction, "direction")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "direction" => r.primitive(&mut v.direction, "direction"),
+                        "_direction" => r.primitive_ext(&mut v.direction, "direction"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -994,22 +990,20 @@ impl FhirJson for Distance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "comparator" => r.primitive(&mut v.comparator, "comparator")?,
-                        "_comparator" => {
-                            r.primitive_ext(&mut v.comparator, "comparator")?
-                        }
-                        "unit" => r.primitive(&mut v.unit, "unit")?,
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                        "unit" => r.primitive(&mut v.unit, "unit"),
+                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1073,42 +1067,39 @@ impl FhirJson for Dosage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         "additionalInstruction" => {
                             r.complex_list(
                                 &mut v.additional_instruction,
                                 "additionalInstruction",
-                            )?
+                            )
                         }
                         "patientInstruction" => {
-                            r.primitive(
-                                &mut v.patient_instruction,
-                                "patientInstruction",
-                            )?
+                            r.primitive(&mut v.patient_instruction, "patientInstruction")
                         }
                         "_patientInstruction" => {
                             r.primitive_ext(
                                 &mut v.patient_instruction,
                                 "patientInstruction",
-                            )?
+                            )
                         }
-                        "timing" => r.complex(&mut v.timing, "timing")?,
+                        "timing" => r.complex(&mut v.timing, "timing"),
                         "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
                         }
                         "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
                         }
                         "asNeededCodeableConcept" => {
                             r.choice(
@@ -1116,31 +1107,28 @@ impl FhirJson for Dosage {
                                 "asNeeded[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
-                        "site" => r.complex(&mut v.site, "site")?,
-                        "route" => r.complex(&mut v.route, "route")?,
-                        "method" => r.complex(&mut v.method, "method")?,
+                        "site" => r.complex(&mut v.site, "site"),
+                        "route" => r.complex(&mut v.route, "route"),
+                        "method" => r.complex(&mut v.method, "method"),
                         "doseAndRate" => {
-                            r.complex_list(&mut v.dose_and_rate, "doseAndRate")?
+                            r.complex_list(&mut v.dose_and_rate, "doseAndRate")
                         }
                         "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")?
+                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
                         }
                         "maxDosePerAdministration" => {
                             r.complex(
                                 &mut v.max_dose_per_administration,
                                 "maxDosePerAdministration",
-                            )?
+                            )
                         }
                         "maxDosePerLifetime" => {
-                            r.complex(
-                                &mut v.max_dose_per_lifetime,
-                                "maxDosePerLifetime",
-                            )?
+                            r.complex(&mut v.max_dose_per_lifetime, "maxDosePerLifetime")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1191,20 +1179,20 @@ impl FhirJson for DosageDoseAndRate {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "doseRange" => r.choice(&mut v.dose, "dose[x]", "Range", false)?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "doseRange" => r.choice(&mut v.dose, "dose[x]", "Range", false),
                         "doseQuantity" => {
-                            r.choice(&mut v.dose, "dose[x]", "Quantity", false)?
+                            r.choice(&mut v.dose, "dose[x]", "Quantity", false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false)?,
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false)?,
+                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
+                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
                         "rateQuantity" => {
-                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)?
+                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1349,22 +1337,20 @@ impl FhirJson for Duration {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "comparator" => r.primitive(&mut v.comparator, "comparator")?,
-                        "_comparator" => {
-                            r.primitive_ext(&mut v.comparator, "comparator")?
-                        }
-                        "unit" => r.primitive(&mut v.unit, "unit")?,
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                        "unit" => r.primitive(&mut v.unit, "unit"),
+                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1472,81 +1458,73 @@ impl FhirJson for ElementDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
                         "representation" => {
-                            r.primitive_list(&mut v.representation, "representation")?
+                            r.primitive_list(&mut v.representation, "representation")
                         }
                         "_representation" => {
-                            r.primitive_list_ext(
-                                &mut v.representation,
-                                "representation",
-                            )?
+                            r.primitive_list_ext(&mut v.representation, "representation")
                         }
-                        "sliceName" => r.primitive(&mut v.slice_name, "sliceName")?,
-                        "_sliceName" => r.primitive_ext(&mut v.slice_name, "sliceName")?,
+                        "sliceName" => r.primitive(&mut v.slice_name, "sliceName"),
+                        "_sliceName" => r.primitive_ext(&mut v.slice_name, "sliceName"),
                         "sliceIsConstraining" => {
                             r.primitive(
                                 &mut v.slice_is_constraining,
                                 "sliceIsConstraining",
-                            )?
+                            )
                         }
                         "_sliceIsConstraining" => {
                             r.primitive_ext(
                                 &mut v.slice_is_constraining,
                                 "sliceIsConstraining",
-                            )?
+                            )
                         }
-                        "label" => r.primitive(&mut v.label, "label")?,
-                        "_label" => r.primitive_ext(&mut v.label, "label")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "slicing" => r.complex(&mut v.slicing, "slicing")?,
-                        "short" => r.primitive(&mut v.short, "short")?,
-                        "_short" => r.primitive_ext(&mut v.short, "short")?,
-                        "definition" => r.primitive(&mut v.definition, "definition")?,
-                        "_definition" => {
-                            r.primitive_ext(&mut v.definition, "definition")?
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
+                        "label" => r.primitive(&mut v.label, "label"),
+                        "_label" => r.primitive_ext(&mut v.label, "label"),
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "slicing" => r.complex(&mut v.slicing, "slicing"),
+                        "short" => r.primitive(&mut v.short, "short"),
+                        "_short" => r.primitive_ext(&mut v.short, "short"),
+                        "definition" => r.primitive(&mut v.definition, "definition"),
+                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
                         "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")?
+                            r.primitive(&mut v.requirements, "requirements")
                         }
                         "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")?
+                            r.primitive_ext(&mut v.requirements, "requirements")
                         }
-                        "alias" => r.primitive_list(&mut v.alias, "alias")?,
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias")?,
-                        "min" => r.primitive(&mut v.min, "min")?,
-                        "_min" => r.primitive_ext(&mut v.min, "min")?,
-                        "max" => r.primitive(&mut v.max, "max")?,
-                        "_max" => r.primitive_ext(&mut v.max, "max")?,
-                        "base" => r.complex(&mut v.base, "base")?,
+                        "alias" => r.primitive_list(&mut v.alias, "alias"),
+                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                        "min" => r.primitive(&mut v.min, "min"),
+                        "_min" => r.primitive_ext(&mut v.min, "min"),
+                        "max" => r.primitive(&mut v.max, "max"),
+                        "_max" => r.primitive_ext(&mut v.max, "max"),
+                        "base" => r.complex(&mut v.base, "base"),
                         "contentReference" => {
-                            r.primitive(&mut v.content_reference, "contentReference")?
+                            r.primitive(&mut v.content_reference, "contentReference")
                         }
                         "_contentReference" => {
-                            r.primitive_ext(
-                                &mut v.content_reference,
-                                "contentReference",
-                            )?
+                            r.primitive_ext(&mut v.content_reference, "contentReference")
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
                         "defaultValueBase64Binary" => {
                             r.choice(
                                 &mut v.default_value,
                                 "defaultValue[x]",
                                 "Base64Binary",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueBase64Binary" => {
                             r.choice(
@@ -1554,7 +1532,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Base64Binary",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueBoolean" => {
                             r.choice(
@@ -1562,7 +1540,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Boolean",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueBoolean" => {
                             r.choice(
@@ -1570,7 +1548,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Boolean",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueCanonical" => {
                             r.choice(
@@ -1578,7 +1556,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Canonical",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueCanonical" => {
                             r.choice(
@@ -1586,7 +1564,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Canonical",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueCode" => {
                             r.choice(
@@ -1594,7 +1572,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Code",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueCode" => {
                             r.choice(
@@ -1602,7 +1580,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Code",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueDate" => {
                             r.choice(
@@ -1610,7 +1588,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Date",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueDate" => {
                             r.choice(
@@ -1618,7 +1596,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Date",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueDateTime" => {
                             r.choice(
@@ -1626,7 +1604,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueDateTime" => {
                             r.choice(
@@ -1634,7 +1612,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueDecimal" => {
                             r.choice(
@@ -1642,7 +1620,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Decimal",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueDecimal" => {
                             r.choice(
@@ -1650,7 +1628,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Decimal",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueId" => {
                             r.choice(
@@ -1658,15 +1636,10 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Id",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueId" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Id",
-                                true,
-                            )?
+                            r.choice(&mut v.default_value, "defaultValue[x]", "Id", true)
                         }
                         "defaultValueInstant" => {
                             r.choice(
@@ -1674,7 +1647,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Instant",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueInstant" => {
                             r.choice(
@@ -1682,7 +1655,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Instant",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueInteger" => {
                             r.choice(
@@ -1690,7 +1663,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Integer",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueInteger" => {
                             r.choice(
@@ -1698,7 +1671,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Integer",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueMarkdown" => {
                             r.choice(
@@ -1706,7 +1679,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Markdown",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueMarkdown" => {
                             r.choice(
@@ -1714,7 +1687,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Markdown",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueOid" => {
                             r.choice(
@@ -1722,7 +1695,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Oid",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueOid" => {
                             r.choice(
@@ -1730,7 +1703,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Oid",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValuePositiveInt" => {
                             r.choice(
@@ -1738,7 +1711,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValuePositiveInt" => {
                             r.choice(
@@ -1746,7 +1719,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueString" => {
                             r.choice(
@@ -1754,7 +1727,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueString" => {
                             r.choice(
@@ -1762,7 +1735,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "String",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueTime" => {
                             r.choice(
@@ -1770,7 +1743,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Time",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueTime" => {
                             r.choice(
@@ -1778,7 +1751,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Time",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueUnsignedInt" => {
                             r.choice(
@@ -1786,7 +1759,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "UnsignedInt",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUnsignedInt" => {
                             r.choice(
@@ -1794,7 +1767,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "UnsignedInt",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueUri" => {
                             r.choice(
@@ -1802,7 +1775,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Uri",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUri" => {
                             r.choice(
@@ -1810,7 +1783,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Uri",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueUrl" => {
                             r.choice(
@@ -1818,7 +1791,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Url",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUrl" => {
                             r.choice(
@@ -1826,7 +1799,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Url",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueUuid" => {
                             r.choice(
@@ -1834,7 +1807,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Uuid",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUuid" => {
                             r.choice(
@@ -1842,7 +1815,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Uuid",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueAddress" => {
                             r.choice(
@@ -1850,7 +1823,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Address",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueAge" => {
                             r.choice(
@@ -1858,7 +1831,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Age",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueAnnotation" => {
                             r.choice(
@@ -1866,7 +1839,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Annotation",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueAttachment" => {
                             r.choice(
@@ -1874,7 +1847,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Attachment",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueCodeableConcept" => {
                             r.choice(
@@ -1882,7 +1855,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueCoding" => {
                             r.choice(
@@ -1890,7 +1863,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Coding",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueContactPoint" => {
                             r.choice(
@@ -1898,7 +1871,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "ContactPoint",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueCount" => {
                             r.choice(
@@ -1906,7 +1879,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Count",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueDistance" => {
                             r.choice(
@@ -1914,7 +1887,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Distance",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueDuration" => {
                             r.choice(
@@ -1922,7 +1895,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Duration",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueHumanName" => {
                             r.choice(
@@ -1930,7 +1903,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "HumanName",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueIdentifier" => {
                             r.choice(
@@ -1938,7 +1911,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Identifier",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueMoney" => {
                             r.choice(
@@ -1946,7 +1919,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Money",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValuePeriod" => {
                             r.choice(
@@ -1954,7 +1927,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Period",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueQuantity" => {
                             r.choice(
@@ -1962,7 +1935,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Quantity",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueRange" => {
                             r.choice(
@@ -1970,7 +1943,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Range",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueRatio" => {
                             r.choice(
@@ -1978,7 +1951,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Ratio",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueReference" => {
                             r.choice(
@@ -1986,7 +1959,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueSampledData" => {
                             r.choice(
@@ -1994,7 +1967,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "SampledData",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueSignature" => {
                             r.choice(
@@ -2002,7 +1975,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Signature",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueTiming" => {
                             r.choice(
@@ -2010,7 +1983,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Timing",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueContactDetail" => {
                             r.choice(
@@ -2018,7 +1991,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "ContactDetail",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueContributor" => {
                             r.choice(
@@ -2026,7 +1999,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Contributor",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueDataRequirement" => {
                             r.choice(
@@ -2034,7 +2007,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "DataRequirement",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueExpression" => {
                             r.choice(
@@ -2042,7 +2015,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Expression",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueParameterDefinition" => {
                             r.choice(
@@ -2050,7 +2023,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "ParameterDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueRelatedArtifact" => {
                             r.choice(
@@ -2058,7 +2031,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "RelatedArtifact",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueTriggerDefinition" => {
                             r.choice(
@@ -2066,7 +2039,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "TriggerDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueUsageContext" => {
                             r.choice(
@@ -2074,7 +2047,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "UsageContext",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueDosage" => {
                             r.choice(
@@ -2082,7 +2055,7 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Dosage",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueMeta" => {
                             r.choice(
@@ -2090,180 +2063,180 @@ impl FhirJson for ElementDefinition {
                                 "defaultValue[x]",
                                 "Meta",
                                 false,
-                            )?
+                            )
                         }
                         "meaningWhenMissing" => {
                             r.primitive(
                                 &mut v.meaning_when_missing,
                                 "meaningWhenMissing",
-                            )?
+                            )
                         }
                         "_meaningWhenMissing" => {
                             r.primitive_ext(
                                 &mut v.meaning_when_missing,
                                 "meaningWhenMissing",
-                            )?
+                            )
                         }
                         "orderMeaning" => {
-                            r.primitive(&mut v.order_meaning, "orderMeaning")?
+                            r.primitive(&mut v.order_meaning, "orderMeaning")
                         }
                         "_orderMeaning" => {
-                            r.primitive_ext(&mut v.order_meaning, "orderMeaning")?
+                            r.primitive_ext(&mut v.order_meaning, "orderMeaning")
                         }
                         "fixedBase64Binary" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", false)
                         }
                         "_fixedBase64Binary" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", true)
                         }
                         "fixedBoolean" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", false)
                         }
                         "_fixedBoolean" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", true)
                         }
                         "fixedCanonical" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Canonical", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Canonical", false)
                         }
                         "_fixedCanonical" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Canonical", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Canonical", true)
                         }
-                        "fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", false)?,
-                        "_fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", true)?,
-                        "fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", false)?,
-                        "_fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", true)?,
+                        "fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", false),
+                        "_fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", true),
+                        "fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", false),
+                        "_fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", true),
                         "fixedDateTime" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", false)
                         }
                         "_fixedDateTime" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", true)
                         }
                         "fixedDecimal" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", false)
                         }
                         "_fixedDecimal" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", true)
                         }
-                        "fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", false)?,
-                        "_fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", true)?,
+                        "fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", false),
+                        "_fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", true),
                         "fixedInstant" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Instant", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Instant", false)
                         }
                         "_fixedInstant" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Instant", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Instant", true)
                         }
                         "fixedInteger" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Integer", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Integer", false)
                         }
                         "_fixedInteger" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Integer", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Integer", true)
                         }
                         "fixedMarkdown" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", false)
                         }
                         "_fixedMarkdown" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", true)
                         }
-                        "fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", false)?,
-                        "_fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", true)?,
+                        "fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", false),
+                        "_fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", true),
                         "fixedPositiveInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", false)
                         }
                         "_fixedPositiveInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", true)
                         }
                         "fixedString" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "String", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "String", false)
                         }
                         "_fixedString" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "String", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "String", true)
                         }
-                        "fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", false)?,
-                        "_fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", true)?,
+                        "fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", false),
+                        "_fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", true),
                         "fixedUnsignedInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", false)
                         }
                         "_fixedUnsignedInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", true)
                         }
-                        "fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", false)?,
-                        "_fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", true)?,
-                        "fixedUrl" => r.choice(&mut v.fixed, "fixed[x]", "Url", false)?,
-                        "_fixedUrl" => r.choice(&mut v.fixed, "fixed[x]", "Url", true)?,
-                        "fixedUuid" => r.choice(&mut v.fixed, "fixed[x]", "Uuid", false)?,
-                        "_fixedUuid" => r.choice(&mut v.fixed, "fixed[x]", "Uuid", true)?,
+                        "fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", false),
+                        "_fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", true),
+                        "fixedUrl" => r.choice(&mut v.fixed, "fixed[x]", "Url", false),
+                        "_fixedUrl" => r.choice(&mut v.fixed, "fixed[x]", "Url", true),
+                        "fixedUuid" => r.choice(&mut v.fixed, "fixed[x]", "Uuid", false),
+                        "_fixedUuid" => r.choice(&mut v.fixed, "fixed[x]", "Uuid", true),
                         "fixedAddress" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Address", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Address", false)
                         }
-                        "fixedAge" => r.choice(&mut v.fixed, "fixed[x]", "Age", false)?,
+                        "fixedAge" => r.choice(&mut v.fixed, "fixed[x]", "Age", false),
                         "fixedAnnotation" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Annotation", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Annotation", false)
                         }
                         "fixedAttachment" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Attachment", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Attachment", false)
                         }
                         "fixedCodeableConcept" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "CodeableConcept", false)
                         }
                         "fixedCoding" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Coding", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Coding", false)
                         }
                         "fixedContactPoint" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "ContactPoint", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "ContactPoint", false)
                         }
                         "fixedCount" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Count", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Count", false)
                         }
                         "fixedDistance" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Distance", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Distance", false)
                         }
                         "fixedDuration" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Duration", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Duration", false)
                         }
                         "fixedHumanName" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "HumanName", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "HumanName", false)
                         }
                         "fixedIdentifier" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Identifier", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Identifier", false)
                         }
                         "fixedMoney" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Money", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Money", false)
                         }
                         "fixedPeriod" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Period", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Period", false)
                         }
                         "fixedQuantity" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Quantity", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Quantity", false)
                         }
                         "fixedRange" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Range", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Range", false)
                         }
                         "fixedRatio" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Ratio", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Ratio", false)
                         }
                         "fixedReference" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Reference", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Reference", false)
                         }
                         "fixedSampledData" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "SampledData", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "SampledData", false)
                         }
                         "fixedSignature" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Signature", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Signature", false)
                         }
                         "fixedTiming" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Timing", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Timing", false)
                         }
                         "fixedContactDetail" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "ContactDetail", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "ContactDetail", false)
                         }
                         "fixedContributor" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Contributor", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Contributor", false)
                         }
                         "fixedDataRequirement" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DataRequirement", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "DataRequirement", false)
                         }
                         "fixedExpression" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Expression", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Expression", false)
                         }
                         "fixedParameterDefinition" => {
                             r.choice(
@@ -2271,10 +2244,10 @@ impl FhirJson for ElementDefinition {
                                 "fixed[x]",
                                 "ParameterDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "fixedRelatedArtifact" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "RelatedArtifact", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "RelatedArtifact", false)
                         }
                         "fixedTriggerDefinition" => {
                             r.choice(
@@ -2282,145 +2255,140 @@ impl FhirJson for ElementDefinition {
                                 "fixed[x]",
                                 "TriggerDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "fixedUsageContext" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UsageContext", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "UsageContext", false)
                         }
                         "fixedDosage" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Dosage", false)?
+                            r.choice(&mut v.fixed, "fixed[x]", "Dosage", false)
                         }
-                        "fixedMeta" => r.choice(&mut v.fixed, "fixed[x]", "Meta", false)?,
+                        "fixedMeta" => r.choice(&mut v.fixed, "fixed[x]", "Meta", false),
                         "patternBase64Binary" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "Base64Binary",
-                                false,
-                            )?
+                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", false)
                         }
                         "_patternBase64Binary" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", true)
                         }
                         "patternBoolean" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", false)
                         }
                         "_patternBoolean" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", true)
                         }
                         "patternCanonical" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Canonical", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Canonical", false)
                         }
                         "_patternCanonical" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Canonical", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Canonical", true)
                         }
                         "patternCode" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Code", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Code", false)
                         }
                         "_patternCode" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Code", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Code", true)
                         }
                         "patternDate" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Date", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Date", false)
                         }
                         "_patternDate" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Date", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Date", true)
                         }
                         "patternDateTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", false)
                         }
                         "_patternDateTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", true)
                         }
                         "patternDecimal" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", false)
                         }
                         "_patternDecimal" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", true)
                         }
                         "patternId" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Id", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Id", false)
                         }
                         "_patternId" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Id", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Id", true)
                         }
                         "patternInstant" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Instant", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Instant", false)
                         }
                         "_patternInstant" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Instant", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Instant", true)
                         }
                         "patternInteger" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Integer", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Integer", false)
                         }
                         "_patternInteger" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Integer", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Integer", true)
                         }
                         "patternMarkdown" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", false)
                         }
                         "_patternMarkdown" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", true)
                         }
                         "patternOid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Oid", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Oid", false)
                         }
                         "_patternOid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Oid", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Oid", true)
                         }
                         "patternPositiveInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", false)
                         }
                         "_patternPositiveInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", true)
                         }
                         "patternString" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "String", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "String", false)
                         }
                         "_patternString" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "String", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "String", true)
                         }
                         "patternTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Time", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Time", false)
                         }
                         "_patternTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Time", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Time", true)
                         }
                         "patternUnsignedInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", false)
                         }
                         "_patternUnsignedInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", true)
                         }
                         "patternUri" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uri", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Uri", false)
                         }
                         "_patternUri" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uri", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Uri", true)
                         }
                         "patternUrl" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Url", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Url", false)
                         }
                         "_patternUrl" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Url", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Url", true)
                         }
                         "patternUuid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uuid", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Uuid", false)
                         }
                         "_patternUuid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uuid", true)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Uuid", true)
                         }
                         "patternAddress" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Address", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Address", false)
                         }
                         "patternAge" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Age", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Age", false)
                         }
                         "patternAnnotation" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Annotation", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Annotation", false)
                         }
                         "patternAttachment" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Attachment", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Attachment", false)
                         }
                         "patternCodeableConcept" => {
                             r.choice(
@@ -2428,60 +2396,55 @@ impl FhirJson for ElementDefinition {
                                 "pattern[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "patternCoding" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Coding", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Coding", false)
                         }
                         "patternContactPoint" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "ContactPoint",
-                                false,
-                            )?
+                            r.choice(&mut v.pattern, "pattern[x]", "ContactPoint", false)
                         }
                         "patternCount" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Count", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Count", false)
                         }
                         "patternDistance" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Distance", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Distance", false)
                         }
                         "patternDuration" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Duration", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Duration", false)
                         }
                         "patternHumanName" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "HumanName", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "HumanName", false)
                         }
                         "patternIdentifier" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Identifier", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Identifier", false)
                         }
                         "patternMoney" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Money", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Money", false)
                         }
                         "patternPeriod" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Period", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Period", false)
                         }
                         "patternQuantity" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Quantity", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Quantity", false)
                         }
                         "patternRange" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Range", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Range", false)
                         }
                         "patternRatio" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Ratio", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Ratio", false)
                         }
                         "patternReference" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Reference", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Reference", false)
                         }
                         "patternSampledData" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "SampledData", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "SampledData", false)
                         }
                         "patternSignature" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Signature", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Signature", false)
                         }
                         "patternTiming" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Timing", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Timing", false)
                         }
                         "patternContactDetail" => {
                             r.choice(
@@ -2489,10 +2452,10 @@ impl FhirJson for ElementDefinition {
                                 "pattern[x]",
                                 "ContactDetail",
                                 false,
-                            )?
+                            )
                         }
                         "patternContributor" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Contributor", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Contributor", false)
                         }
                         "patternDataRequirement" => {
                             r.choice(
@@ -2500,10 +2463,10 @@ impl FhirJson for ElementDefinition {
                                 "pattern[x]",
                                 "DataRequirement",
                                 false,
-                            )?
+                            )
                         }
                         "patternExpression" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Expression", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Expression", false)
                         }
                         "patternParameterDefinition" => {
                             r.choice(
@@ -2511,7 +2474,7 @@ impl FhirJson for ElementDefinition {
                                 "pattern[x]",
                                 "ParameterDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "patternRelatedArtifact" => {
                             r.choice(
@@ -2519,7 +2482,7 @@ impl FhirJson for ElementDefinition {
                                 "pattern[x]",
                                 "RelatedArtifact",
                                 false,
-                            )?
+                            )
                         }
                         "patternTriggerDefinition" => {
                             r.choice(
@@ -2527,58 +2490,53 @@ impl FhirJson for ElementDefinition {
                                 "pattern[x]",
                                 "TriggerDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "patternUsageContext" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "UsageContext",
-                                false,
-                            )?
+                            r.choice(&mut v.pattern, "pattern[x]", "UsageContext", false)
                         }
                         "patternDosage" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Dosage", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Dosage", false)
                         }
                         "patternMeta" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Meta", false)?
+                            r.choice(&mut v.pattern, "pattern[x]", "Meta", false)
                         }
-                        "example" => r.complex_list(&mut v.example, "example")?,
+                        "example" => r.complex_list(&mut v.example, "example"),
                         "minValueDate" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Date", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Date", false)
                         }
                         "_minValueDate" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Date", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Date", true)
                         }
                         "minValueDateTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", false)
                         }
                         "_minValueDateTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", true)
                         }
                         "minValueInstant" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Instant", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Instant", false)
                         }
                         "_minValueInstant" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Instant", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Instant", true)
                         }
                         "minValueTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Time", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Time", false)
                         }
                         "_minValueTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Time", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Time", true)
                         }
                         "minValueDecimal" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", false)
                         }
                         "_minValueDecimal" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", true)
                         }
                         "minValueInteger" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Integer", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Integer", false)
                         }
                         "_minValueInteger" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Integer", true)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Integer", true)
                         }
                         "minValuePositiveInt" => {
                             r.choice(
@@ -2586,7 +2544,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_minValuePositiveInt" => {
                             r.choice(
@@ -2594,7 +2552,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "minValueUnsignedInt" => {
                             r.choice(
@@ -2602,7 +2560,7 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "UnsignedInt",
                                 false,
-                            )?
+                            )
                         }
                         "_minValueUnsignedInt" => {
                             r.choice(
@@ -2610,46 +2568,46 @@ impl FhirJson for ElementDefinition {
                                 "minValue[x]",
                                 "UnsignedInt",
                                 true,
-                            )?
+                            )
                         }
                         "minValueQuantity" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Quantity", false)?
+                            r.choice(&mut v.min_value, "minValue[x]", "Quantity", false)
                         }
                         "maxValueDate" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Date", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Date", false)
                         }
                         "_maxValueDate" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Date", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Date", true)
                         }
                         "maxValueDateTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", false)
                         }
                         "_maxValueDateTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", true)
                         }
                         "maxValueInstant" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", false)
                         }
                         "_maxValueInstant" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", true)
                         }
                         "maxValueTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Time", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Time", false)
                         }
                         "_maxValueTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Time", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Time", true)
                         }
                         "maxValueDecimal" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", false)
                         }
                         "_maxValueDecimal" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", true)
                         }
                         "maxValueInteger" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", false)
                         }
                         "_maxValueInteger" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", true)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", true)
                         }
                         "maxValuePositiveInt" => {
                             r.choice(
@@ -2657,7 +2615,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_maxValuePositiveInt" => {
                             r.choice(
@@ -2665,7 +2623,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "maxValueUnsignedInt" => {
                             r.choice(
@@ -2673,7 +2631,7 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "UnsignedInt",
                                 false,
-                            )?
+                            )
                         }
                         "_maxValueUnsignedInt" => {
                             r.choice(
@@ -2681,41 +2639,41 @@ impl FhirJson for ElementDefinition {
                                 "maxValue[x]",
                                 "UnsignedInt",
                                 true,
-                            )?
+                            )
                         }
                         "maxValueQuantity" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Quantity", false)?
+                            r.choice(&mut v.max_value, "maxValue[x]", "Quantity", false)
                         }
-                        "maxLength" => r.primitive(&mut v.max_length, "maxLength")?,
-                        "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength")?,
-                        "condition" => r.primitive_list(&mut v.condition, "condition")?,
+                        "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
+                        "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
+                        "condition" => r.primitive_list(&mut v.condition, "condition"),
                         "_condition" => {
-                            r.primitive_list_ext(&mut v.condition, "condition")?
+                            r.primitive_list_ext(&mut v.condition, "condition")
                         }
-                        "constraint" => r.complex_list(&mut v.constraint, "constraint")?,
-                        "mustSupport" => r.primitive(&mut v.must_support, "mustSupport")?,
+                        "constraint" => r.complex_list(&mut v.constraint, "constraint"),
+                        "mustSupport" => r.primitive(&mut v.must_support, "mustSupport"),
                         "_mustSupport" => {
-                            r.primitive_ext(&mut v.must_support, "mustSupport")?
+                            r.primitive_ext(&mut v.must_support, "mustSupport")
                         }
-                        "isModifier" => r.primitive(&mut v.is_modifier, "isModifier")?,
+                        "isModifier" => r.primitive(&mut v.is_modifier, "isModifier"),
                         "_isModifier" => {
-                            r.primitive_ext(&mut v.is_modifier, "isModifier")?
+                            r.primitive_ext(&mut v.is_modifier, "isModifier")
                         }
                         "isModifierReason" => {
-                            r.primitive(&mut v.is_modifier_reason, "isModifierReason")?
+                            r.primitive(&mut v.is_modifier_reason, "isModifierReason")
                         }
                         "_isModifierReason" => {
                             r.primitive_ext(
                                 &mut v.is_modifier_reason,
                                 "isModifierReason",
-                            )?
+                            )
                         }
-                        "isSummary" => r.primitive(&mut v.is_summary, "isSummary")?,
-                        "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary")?,
-                        "binding" => r.complex(&mut v.binding, "binding")?,
-                        "mapping" => r.complex_list(&mut v.mapping, "mapping")?,
+                        "isSummary" => r.primitive(&mut v.is_summary, "isSummary"),
+                        "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary"),
+                        "binding" => r.complex(&mut v.binding, "binding"),
+                        "mapping" => r.complex_list(&mut v.mapping, "mapping"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2791,21 +2749,21 @@ impl FhirJson for ElementDefinitionSlicing {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "discriminator" => {
-                            r.complex_list(&mut v.discriminator, "discriminator")?
+                            r.complex_list(&mut v.discriminator, "discriminator")
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "ordered" => r.primitive(&mut v.ordered, "ordered")?,
-                        "_ordered" => r.primitive_ext(&mut v.ordered, "ordered")?,
-                        "rules" => r.primitive(&mut v.rules, "rules")?,
-                        "_rules" => r.primitive_ext(&mut v.rules, "rules")?,
+                        "ordered" => r.primitive(&mut v.ordered, "ordered"),
+                        "_ordered" => r.primitive_ext(&mut v.ordered, "ordered"),
+                        "rules" => r.primitive(&mut v.rules, "rules"),
+                        "_rules" => r.primitive_ext(&mut v.rules, "rules"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2848,14 +2806,14 @@ impl FhirJson for ElementDefinitionSlicingDiscriminator {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2900,16 +2858,16 @@ impl FhirJson for ElementDefinitionBase {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "min" => r.primitive(&mut v.min, "min")?,
-                        "_min" => r.primitive_ext(&mut v.min, "min")?,
-                        "max" => r.primitive(&mut v.max, "max")?,
-                        "_max" => r.primitive_ext(&mut v.max, "max")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "min" => r.primitive(&mut v.min, "min"),
+                        "_min" => r.primitive_ext(&mut v.min, "min"),
+                        "max" => r.primitive(&mut v.max, "max"),
+                        "_max" => r.primitive_ext(&mut v.max, "max"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2955,30 +2913,28 @@ impl FhirJson for ElementDefinitionType {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "profile" => r.primitive_list(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "profile" => r.primitive_list(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
                         "targetProfile" => {
-                            r.primitive_list(&mut v.target_profile, "targetProfile")?
+                            r.primitive_list(&mut v.target_profile, "targetProfile")
                         }
                         "_targetProfile" => {
-                            r.primitive_list_ext(&mut v.target_profile, "targetProfile")?
+                            r.primitive_list_ext(&mut v.target_profile, "targetProfile")
                         }
                         "aggregation" => {
-                            r.primitive_list(&mut v.aggregation, "aggregation")?
+                            r.primitive_list(&mut v.aggregation, "aggregation")
                         }
                         "_aggregation" => {
-                            r.primitive_list_ext(&mut v.aggregation, "aggregation")?
+                            r.primitive_list_ext(&mut v.aggregation, "aggregation")
                         }
-                        "versioning" => r.primitive(&mut v.versioning, "versioning")?,
-                        "_versioning" => {
-                            r.primitive_ext(&mut v.versioning, "versioning")?
-                        }
+                        "versioning" => r.primitive(&mut v.versioning, "versioning"),
+                        "_versioning" => r.primitive_ext(&mut v.versioning, "versioning"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -3022,164 +2978,164 @@ impl FhirJson for ElementDefinitionExample {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "label" => r.primitive(&mut v.label, "label")?,
-                        "_label" => r.primitive_ext(&mut v.label, "label")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "label" => r.primitive(&mut v.label, "label"),
+                        "_label" => r.primitive_ext(&mut v.label, "label"),
                         "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
                         }
                         "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", false)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", false)
                         }
                         "_valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", true)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", true)
                         }
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false)?,
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true)?,
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
+                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false)?,
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true)?,
+                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
+                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
                         "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)?
+                            r.choice(&mut v.value, "value[x]", "Instant", false)
                         }
                         "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)?
+                            r.choice(&mut v.value, "value[x]", "Instant", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
                         "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", false)
                         }
                         "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", true)
                         }
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false)?,
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true)?,
+                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
+                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
                         "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
                         }
                         "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
                         }
                         "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
-                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false)?,
-                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true)?,
-                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false)?,
-                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
+                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false),
+                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true),
+                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false),
+                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true),
                         "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)?
+                            r.choice(&mut v.value, "value[x]", "Address", false)
                         }
-                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false)?,
+                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false),
                         "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)?
+                            r.choice(&mut v.value, "value[x]", "Annotation", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
                         }
                         "valueCount" => {
-                            r.choice(&mut v.value, "value[x]", "Count", false)?
+                            r.choice(&mut v.value, "value[x]", "Count", false)
                         }
                         "valueDistance" => {
-                            r.choice(&mut v.value, "value[x]", "Distance", false)?
+                            r.choice(&mut v.value, "value[x]", "Distance", false)
                         }
                         "valueDuration" => {
-                            r.choice(&mut v.value, "value[x]", "Duration", false)?
+                            r.choice(&mut v.value, "value[x]", "Duration", false)
                         }
                         "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)?
+                            r.choice(&mut v.value, "value[x]", "HumanName", false)
                         }
                         "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)?
+                            r.choice(&mut v.value, "value[x]", "Identifier", false)
                         }
                         "valueMoney" => {
-                            r.choice(&mut v.value, "value[x]", "Money", false)?
+                            r.choice(&mut v.value, "value[x]", "Money", false)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)?
+                            r.choice(&mut v.value, "value[x]", "Ratio", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
                         "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)?
+                            r.choice(&mut v.value, "value[x]", "SampledData", false)
                         }
                         "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)?
+                            r.choice(&mut v.value, "value[x]", "Signature", false)
                         }
                         "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)?
+                            r.choice(&mut v.value, "value[x]", "Timing", false)
                         }
                         "valueContactDetail" => {
-                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)
                         }
                         "valueContributor" => {
-                            r.choice(&mut v.value, "value[x]", "Contributor", false)?
+                            r.choice(&mut v.value, "value[x]", "Contributor", false)
                         }
                         "valueDataRequirement" => {
-                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)?
+                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)
                         }
                         "valueExpression" => {
-                            r.choice(&mut v.value, "value[x]", "Expression", false)?
+                            r.choice(&mut v.value, "value[x]", "Expression", false)
                         }
                         "valueParameterDefinition" => {
                             r.choice(
@@ -3187,10 +3143,10 @@ impl FhirJson for ElementDefinitionExample {
                                 "value[x]",
                                 "ParameterDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueRelatedArtifact" => {
-                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)?
+                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)
                         }
                         "valueTriggerDefinition" => {
                             r.choice(
@@ -3198,17 +3154,17 @@ impl FhirJson for ElementDefinitionExample {
                                 "value[x]",
                                 "TriggerDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueUsageContext" => {
-                            r.choice(&mut v.value, "value[x]", "UsageContext", false)?
+                            r.choice(&mut v.value, "value[x]", "UsageContext", false)
                         }
                         "valueDosage" => {
-                            r.choice(&mut v.value, "value[x]", "Dosage", false)?
+                            r.choice(&mut v.value, "value[x]", "Dosage", false)
                         }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false)?,
+                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -3261,30 +3217,28 @@ impl FhirJson for ElementDefinitionConstraint {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "key" => r.primitive(&mut v.key, "key")?,
-                        "_key" => r.primitive_ext(&mut v.key, "key")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "key" => r.primitive(&mut v.key, "key"),
+                        "_key" => r.primitive_ext(&mut v.key, "key"),
                         "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")?
+                            r.primitive(&mut v.requirements, "requirements")
                         }
                         "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")?
+                            r.primitive_ext(&mut v.requirements, "requirements")
                         }
-                        "severity" => r.primitive(&mut v.severity, "severity")?,
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity")?,
-                        "human" => r.primitive(&mut v.human, "human")?,
-                        "_human" => r.primitive_ext(&mut v.human, "human")?,
-                        "expression" => r.primitive(&mut v.expression, "expression")?,
-                        "_expression" => {
-                            r.primitive_ext(&mut v.expression, "expression")?
-                        }
-                        "xpath" => r.primitive(&mut v.xpath, "xpath")?,
-                        "_xpath" => r.primitive_ext(&mut v.xpath, "xpath")?,
-                        "source" => r.primitive(&mut v.source, "source")?,
-                        "_source" => r.primitive_ext(&mut v.source, "source")?,
+                        "severity" => r.primitive(&mut v.severity, "severity"),
+                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                        "human" => r.primitive(&mut v.human, "human"),
+                        "_human" => r.primitive_ext(&mut v.human, "human"),
+                        "expression" => r.primitive(&mut v.expression, "expression"),
+                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                        "xpath" => r.primitive(&mut v.xpath, "xpath"),
+                        "_xpath" => r.primitive_ext(&mut v.xpath, "xpath"),
+                        "source" => r.primitive(&mut v.source, "source"),
+                        "_source" => r.primitive_ext(&mut v.source, "source"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -3330,18 +3284,18 @@ impl FhirJson for ElementDefinitionBinding {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "strength" => r.primitive(&mut v.strength, "strength")?,
-                        "_strength" => r.primitive_ext(&mut v.strength, "strength")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "strength" => r.primitive(&mut v.strength, "strength"),
+                        "_strength" => r.primitive_ext(&mut v.strength, "strength"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "valueSet" => r.primitive(&mut v.value_set, "valueSet")?,
-                        "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet")?,
+                        "valueSet" => r.primitive(&mut v.value_set, "valueSet"),
+                        "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -3387,18 +3341,18 @@ impl FhirJson for ElementDefinitionMapping {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "identity" => r.primitive(&mut v.identity, "identity")?,
-                        "_identity" => r.primitive_ext(&mut v.identity, "identity")?,
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "map" => r.primitive(&mut v.map, "map")?,
-                        "_map" => r.primitive_ext(&mut v.map, "map")?,
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "identity" => r.primitive(&mut v.identity, "identity"),
+                        "_identity" => r.primitive_ext(&mut v.identity, "identity"),
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "map" => r.primitive(&mut v.map, "map"),
+                        "_map" => r.primitive_ext(&mut v.map, "map"),
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5239,24 +5193,22 @@ impl FhirJson for Expression {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "expression" => r.primitive(&mut v.expression, "expression")?,
-                        "_expression" => {
-                            r.primitive_ext(&mut v.expression, "expression")?
-                        }
-                        "reference" => r.primitive(&mut v.reference, "reference")?,
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "expression" => r.primitive(&mut v.expression, "expression"),
+                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                        "reference" => r.primitive(&mut v.reference, "reference"),
+                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5298,163 +5250,163 @@ impl FhirJson for Extension {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "url" => r.plain_string(&mut v.url, "url")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "url" => r.plain_string(&mut v.url, "url"),
                         "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
                         }
                         "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", false)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", false)
                         }
                         "_valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", true)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", true)
                         }
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false)?,
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true)?,
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
+                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false)?,
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true)?,
+                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
+                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
                         "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)?
+                            r.choice(&mut v.value, "value[x]", "Instant", false)
                         }
                         "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)?
+                            r.choice(&mut v.value, "value[x]", "Instant", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
                         "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", false)
                         }
                         "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", true)
                         }
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false)?,
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true)?,
+                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
+                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
                         "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
                         }
                         "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
                         }
                         "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
-                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false)?,
-                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true)?,
-                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false)?,
-                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
+                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false),
+                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true),
+                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false),
+                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true),
                         "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)?
+                            r.choice(&mut v.value, "value[x]", "Address", false)
                         }
-                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false)?,
+                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false),
                         "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)?
+                            r.choice(&mut v.value, "value[x]", "Annotation", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
                         }
                         "valueCount" => {
-                            r.choice(&mut v.value, "value[x]", "Count", false)?
+                            r.choice(&mut v.value, "value[x]", "Count", false)
                         }
                         "valueDistance" => {
-                            r.choice(&mut v.value, "value[x]", "Distance", false)?
+                            r.choice(&mut v.value, "value[x]", "Distance", false)
                         }
                         "valueDuration" => {
-                            r.choice(&mut v.value, "value[x]", "Duration", false)?
+                            r.choice(&mut v.value, "value[x]", "Duration", false)
                         }
                         "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)?
+                            r.choice(&mut v.value, "value[x]", "HumanName", false)
                         }
                         "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)?
+                            r.choice(&mut v.value, "value[x]", "Identifier", false)
                         }
                         "valueMoney" => {
-                            r.choice(&mut v.value, "value[x]", "Money", false)?
+                            r.choice(&mut v.value, "value[x]", "Money", false)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)?
+                            r.choice(&mut v.value, "value[x]", "Ratio", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
                         "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)?
+                            r.choice(&mut v.value, "value[x]", "SampledData", false)
                         }
                         "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)?
+                            r.choice(&mut v.value, "value[x]", "Signature", false)
                         }
                         "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)?
+                            r.choice(&mut v.value, "value[x]", "Timing", false)
                         }
                         "valueContactDetail" => {
-                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)
                         }
                         "valueContributor" => {
-                            r.choice(&mut v.value, "value[x]", "Contributor", false)?
+                            r.choice(&mut v.value, "value[x]", "Contributor", false)
                         }
                         "valueDataRequirement" => {
-                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)?
+                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)
                         }
                         "valueExpression" => {
-                            r.choice(&mut v.value, "value[x]", "Expression", false)?
+                            r.choice(&mut v.value, "value[x]", "Expression", false)
                         }
                         "valueParameterDefinition" => {
                             r.choice(
@@ -5462,10 +5414,10 @@ impl FhirJson for Extension {
                                 "value[x]",
                                 "ParameterDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueRelatedArtifact" => {
-                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)?
+                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)
                         }
                         "valueTriggerDefinition" => {
                             r.choice(
@@ -5473,17 +5425,17 @@ impl FhirJson for Extension {
                                 "value[x]",
                                 "TriggerDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueUsageContext" => {
-                            r.choice(&mut v.value, "value[x]", "UsageContext", false)?
+                            r.choice(&mut v.value, "value[x]", "UsageContext", false)
                         }
                         "valueDosage" => {
-                            r.choice(&mut v.value, "value[x]", "Dosage", false)?
+                            r.choice(&mut v.value, "value[x]", "Dosage", false)
                         }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false)?,
+                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5914,23 +5866,23 @@ impl FhirJson for HumanName {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "family" => r.primitive(&mut v.family, "family")?,
-                        "_family" => r.primitive_ext(&mut v.family, "family")?,
-                        "given" => r.primitive_list(&mut v.given, "given")?,
-                        "_given" => r.primitive_list_ext(&mut v.given, "given")?,
-                        "prefix" => r.primitive_list(&mut v.prefix, "prefix")?,
-                        "_prefix" => r.primitive_list_ext(&mut v.prefix, "prefix")?,
-                        "suffix" => r.primitive_list(&mut v.suffix, "suffix")?,
-                        "_suffix" => r.primitive_list_ext(&mut v.suffix, "suffix")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "family" => r.primitive(&mut v.family, "family"),
+                        "_family" => r.primitive_ext(&mut v.family, "family"),
+                        "given" => r.primitive_list(&mut v.given, "given"),
+                        "_given" => r.primitive_list_ext(&mut v.given, "given"),
+                        "prefix" => r.primitive_list(&mut v.prefix, "prefix"),
+                        "_prefix" => r.primitive_list_ext(&mut v.prefix, "prefix"),
+                        "suffix" => r.primitive_list(&mut v.suffix, "suffix"),
+                        "_suffix" => r.primitive_list_ext(&mut v.suffix, "suffix"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -5980,19 +5932,19 @@ impl FhirJson for Identifier {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "assigner" => r.boxed(&mut v.assigner, "assigner")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "assigner" => r.boxed(&mut v.assigner, "assigner"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6047,24 +5999,24 @@ impl FhirJson for MarketingStatus {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "country" => r.complex(&mut v.country, "country")?,
-                        "jurisdiction" => r.complex(&mut v.jurisdiction, "jurisdiction")?,
-                        "status" => r.complex(&mut v.status, "status")?,
-                        "dateRange" => r.complex(&mut v.date_range, "dateRange")?,
-                        "restoreDate" => r.primitive(&mut v.restore_date, "restoreDate")?,
+                        "country" => r.complex(&mut v.country, "country"),
+                        "jurisdiction" => r.complex(&mut v.jurisdiction, "jurisdiction"),
+                        "status" => r.complex(&mut v.status, "status"),
+                        "dateRange" => r.complex(&mut v.date_range, "dateRange"),
+                        "restoreDate" => r.primitive(&mut v.restore_date, "restoreDate"),
                         "_restoreDate" => {
-                            r.primitive_ext(&mut v.restore_date, "restoreDate")?
+                            r.primitive_ext(&mut v.restore_date, "restoreDate")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6113,22 +6065,22 @@ impl FhirJson for Meta {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "versionId" => r.primitive(&mut v.version_id, "versionId")?,
-                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId")?,
-                        "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "versionId" => r.primitive(&mut v.version_id, "versionId"),
+                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
+                        "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated"),
                         "_lastUpdated" => {
-                            r.primitive_ext(&mut v.last_updated, "lastUpdated")?
+                            r.primitive_ext(&mut v.last_updated, "lastUpdated")
                         }
-                        "source" => r.primitive(&mut v.source, "source")?,
-                        "_source" => r.primitive_ext(&mut v.source, "source")?,
-                        "profile" => r.primitive_list(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile")?,
-                        "security" => r.complex_list(&mut v.security, "security")?,
-                        "tag" => r.complex_list(&mut v.tag, "tag")?,
+                        "source" => r.primitive(&mut v.source, "source"),
+                        "_source" => r.primitive_ext(&mut v.source, "source"),
+                        "profile" => r.primitive_list(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
+                        "security" => r.complex_list(&mut v.security, "security"),
+                        "tag" => r.complex_list(&mut v.tag, "tag"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6169,14 +6121,14 @@ impl FhirJson for Money {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "currency" => r.primitive(&mut v.currency, "currency")?,
-                        "_currency" => r.primitive_ext(&mut v.currency, "currency")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "currency" => r.primitive(&mut v.currency, "currency"),
+                        "_currency" => r.primitive_ext(&mut v.currency, "currency"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6217,14 +6169,14 @@ impl FhirJson for Narrative {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "div" => r.primitive(&mut v.div, "div")?,
-                        "_div" => r.primitive_ext(&mut v.div, "div")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "div" => r.primitive(&mut v.div, "div"),
+                        "_div" => r.primitive_ext(&mut v.div, "div"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6275,28 +6227,28 @@ impl FhirJson for ParameterDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "min" => r.primitive(&mut v.min, "min")?,
-                        "_min" => r.primitive_ext(&mut v.min, "min")?,
-                        "max" => r.primitive(&mut v.max, "max")?,
-                        "_max" => r.primitive_ext(&mut v.max, "max")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "min" => r.primitive(&mut v.min, "min"),
+                        "_min" => r.primitive_ext(&mut v.min, "min"),
+                        "max" => r.primitive(&mut v.max, "max"),
+                        "_max" => r.primitive_ext(&mut v.max, "max"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "profile" => r.primitive(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "profile" => r.primitive(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6338,14 +6290,14 @@ impl FhirJson for Period {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6388,28 +6340,28 @@ impl FhirJson for Population {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "ageRange" => r.choice(&mut v.age, "age[x]", "Range", false)?,
+                        "ageRange" => r.choice(&mut v.age, "age[x]", "Range", false),
                         "ageCodeableConcept" => {
-                            r.choice(&mut v.age, "age[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.age, "age[x]", "CodeableConcept", false)
                         }
-                        "gender" => r.complex(&mut v.gender, "gender")?,
-                        "race" => r.complex(&mut v.race, "race")?,
+                        "gender" => r.complex(&mut v.gender, "gender"),
+                        "race" => r.complex(&mut v.race, "race"),
                         "physiologicalCondition" => {
                             r.complex(
                                 &mut v.physiological_condition,
                                 "physiologicalCondition",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6501,34 +6453,34 @@ impl FhirJson for ProdCharacteristic {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "height" => r.complex(&mut v.height, "height")?,
-                        "width" => r.complex(&mut v.width, "width")?,
-                        "depth" => r.complex(&mut v.depth, "depth")?,
-                        "weight" => r.complex(&mut v.weight, "weight")?,
+                        "height" => r.complex(&mut v.height, "height"),
+                        "width" => r.complex(&mut v.width, "width"),
+                        "depth" => r.complex(&mut v.depth, "depth"),
+                        "weight" => r.complex(&mut v.weight, "weight"),
                         "nominalVolume" => {
-                            r.complex(&mut v.nominal_volume, "nominalVolume")?
+                            r.complex(&mut v.nominal_volume, "nominalVolume")
                         }
                         "externalDiameter" => {
-                            r.complex(&mut v.external_diameter, "externalDiameter")?
+                            r.complex(&mut v.external_diameter, "externalDiameter")
                         }
-                        "shape" => r.primitive(&mut v.shape, "shape")?,
-                        "_shape" => r.primitive_ext(&mut v.shape, "shape")?,
-                        "color" => r.primitive_list(&mut v.color, "color")?,
-                        "_color" => r.primitive_list_ext(&mut v.color, "color")?,
-                        "imprint" => r.primitive_list(&mut v.imprint, "imprint")?,
-                        "_imprint" => r.primitive_list_ext(&mut v.imprint, "imprint")?,
-                        "image" => r.complex_list(&mut v.image, "image")?,
-                        "scoring" => r.complex(&mut v.scoring, "scoring")?,
+                        "shape" => r.primitive(&mut v.shape, "shape"),
+                        "_shape" => r.primitive_ext(&mut v.shape, "shape"),
+                        "color" => r.primitive_list(&mut v.color, "color"),
+                        "_color" => r.primitive_list_ext(&mut v.color, "color"),
+                        "imprint" => r.primitive_list(&mut v.imprint, "imprint"),
+                        "_imprint" => r.primitive_list_ext(&mut v.imprint, "imprint"),
+                        "image" => r.complex_list(&mut v.image, "image"),
+                        "scoring" => r.complex(&mut v.scoring, "scoring"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6585,25 +6537,25 @@ impl FhirJson for ProductShelfLife {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "period" => r.complex(&mut v.period, "period"),
                         "specialPrecautionsForStorage" => {
                             r.complex_list(
                                 &mut v.special_precautions_for_storage,
                                 "specialPrecautionsForStorage",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6652,22 +6604,20 @@ impl FhirJson for Quantity {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "comparator" => r.primitive(&mut v.comparator, "comparator")?,
-                        "_comparator" => {
-                            r.primitive_ext(&mut v.comparator, "comparator")?
-                        }
-                        "unit" => r.primitive(&mut v.unit, "unit")?,
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit")?,
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                        "unit" => r.primitive(&mut v.unit, "unit"),
+                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6707,12 +6657,12 @@ impl FhirJson for Range {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "low" => r.complex(&mut v.low, "low")?,
-                        "high" => r.complex(&mut v.high, "high")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "low" => r.complex(&mut v.low, "low"),
+                        "high" => r.complex(&mut v.high, "high"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6749,12 +6699,12 @@ impl FhirJson for Ratio {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "numerator" => r.complex(&mut v.numerator, "numerator")?,
-                        "denominator" => r.complex(&mut v.denominator, "denominator")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "numerator" => r.complex(&mut v.numerator, "numerator"),
+                        "denominator" => r.complex(&mut v.denominator, "denominator"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6795,17 +6745,17 @@ impl FhirJson for Reference {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "reference" => r.primitive(&mut v.reference, "reference")?,
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "identifier" => r.boxed(&mut v.identifier, "identifier")?,
-                        "display" => r.primitive(&mut v.display, "display")?,
-                        "_display" => r.primitive_ext(&mut v.display, "display")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "reference" => r.primitive(&mut v.reference, "reference"),
+                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "identifier" => r.boxed(&mut v.identifier, "identifier"),
+                        "display" => r.primitive(&mut v.display, "display"),
+                        "_display" => r.primitive_ext(&mut v.display, "display"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6856,23 +6806,23 @@ impl FhirJson for RelatedArtifact {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "label" => r.primitive(&mut v.label, "label")?,
-                        "_label" => r.primitive_ext(&mut v.label, "label")?,
-                        "display" => r.primitive(&mut v.display, "display")?,
-                        "_display" => r.primitive_ext(&mut v.display, "display")?,
-                        "citation" => r.primitive(&mut v.citation, "citation")?,
-                        "_citation" => r.primitive_ext(&mut v.citation, "citation")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "document" => r.complex(&mut v.document, "document")?,
-                        "resource" => r.primitive(&mut v.resource, "resource")?,
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "label" => r.primitive(&mut v.label, "label"),
+                        "_label" => r.primitive_ext(&mut v.label, "label"),
+                        "display" => r.primitive(&mut v.display, "display"),
+                        "_display" => r.primitive_ext(&mut v.display, "display"),
+                        "citation" => r.primitive(&mut v.citation, "citation"),
+                        "_citation" => r.primitive_ext(&mut v.citation, "citation"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "document" => r.complex(&mut v.document, "document"),
+                        "resource" => r.primitive(&mut v.resource, "resource"),
+                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -6930,29 +6880,27 @@ impl FhirJson for SampledData {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "origin" => r.complex(&mut v.origin, "origin")?,
-                        "period" => r.primitive(&mut v.period, "period")?,
-                        "_period" => r.primitive_ext(&mut v.period, "period")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "lowerLimit" => r.primitive(&mut v.lower_limit, "lowerLimit")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "origin" => r.complex(&mut v.origin, "origin"),
+                        "period" => r.primitive(&mut v.period, "period"),
+                        "_period" => r.primitive_ext(&mut v.period, "period"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "lowerLimit" => r.primitive(&mut v.lower_limit, "lowerLimit"),
                         "_lowerLimit" => {
-                            r.primitive_ext(&mut v.lower_limit, "lowerLimit")?
+                            r.primitive_ext(&mut v.lower_limit, "lowerLimit")
                         }
-                        "upperLimit" => r.primitive(&mut v.upper_limit, "upperLimit")?,
+                        "upperLimit" => r.primitive(&mut v.upper_limit, "upperLimit"),
                         "_upperLimit" => {
-                            r.primitive_ext(&mut v.upper_limit, "upperLimit")?
+                            r.primitive_ext(&mut v.upper_limit, "upperLimit")
                         }
-                        "dimensions" => r.primitive(&mut v.dimensions, "dimensions")?,
-                        "_dimensions" => {
-                            r.primitive_ext(&mut v.dimensions, "dimensions")?
-                        }
-                        "data" => r.primitive(&mut v.data, "data")?,
-                        "_data" => r.primitive_ext(&mut v.data, "data")?,
+                        "dimensions" => r.primitive(&mut v.dimensions, "dimensions"),
+                        "_dimensions" => r.primitive_ext(&mut v.dimensions, "dimensions"),
+                        "data" => r.primitive(&mut v.data, "data"),
+                        "_data" => r.primitive_ext(&mut v.data, "data"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -7010,25 +6958,25 @@ impl FhirJson for Signature {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "when" => r.primitive(&mut v.when, "when")?,
-                        "_when" => r.primitive_ext(&mut v.when, "when")?,
-                        "who" => r.complex(&mut v.who, "who")?,
-                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "when" => r.primitive(&mut v.when, "when"),
+                        "_when" => r.primitive_ext(&mut v.when, "when"),
+                        "who" => r.complex(&mut v.who, "who"),
+                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
                         "targetFormat" => {
-                            r.primitive(&mut v.target_format, "targetFormat")?
+                            r.primitive(&mut v.target_format, "targetFormat")
                         }
                         "_targetFormat" => {
-                            r.primitive_ext(&mut v.target_format, "targetFormat")?
+                            r.primitive_ext(&mut v.target_format, "targetFormat")
                         }
-                        "sigFormat" => r.primitive(&mut v.sig_format, "sigFormat")?,
-                        "_sigFormat" => r.primitive_ext(&mut v.sig_format, "sigFormat")?,
-                        "data" => r.primitive(&mut v.data, "data")?,
-                        "_data" => r.primitive_ext(&mut v.data, "data")?,
+                        "sigFormat" => r.primitive(&mut v.sig_format, "sigFormat"),
+                        "_sigFormat" => r.primitive_ext(&mut v.sig_format, "sigFormat"),
+                        "data" => r.primitive(&mut v.data, "data"),
+                        "_data" => r.primitive_ext(&mut v.data, "data"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -7076,36 +7024,36 @@ impl FhirJson for SubstanceAmount {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)?
+                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
                         }
                         "amountRange" => {
-                            r.choice(&mut v.amount, "amount[x]", "Range", false)?
+                            r.choice(&mut v.amount, "amount[x]", "Range", false)
                         }
                         "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)?
+                            r.choice(&mut v.amount, "amount[x]", "String", false)
                         }
                         "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)?
+                            r.choice(&mut v.amount, "amount[x]", "String", true)
                         }
-                        "amountType" => r.complex(&mut v.amount_type, "amountType")?,
-                        "amountText" => r.primitive(&mut v.amount_text, "amountText")?,
+                        "amountType" => r.complex(&mut v.amount_type, "amountType"),
+                        "amountText" => r.primitive(&mut v.amount_text, "amountText"),
                         "_amountText" => {
-                            r.primitive_ext(&mut v.amount_text, "amountText")?
+                            r.primitive_ext(&mut v.amount_text, "amountText")
                         }
                         "referenceRange" => {
-                            r.complex(&mut v.reference_range, "referenceRange")?
+                            r.complex(&mut v.reference_range, "referenceRange")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -7145,12 +7093,12 @@ impl FhirJson for SubstanceAmountReferenceRange {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "lowLimit" => r.complex(&mut v.low_limit, "lowLimit")?,
-                        "highLimit" => r.complex(&mut v.high_limit, "highLimit")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "lowLimit" => r.complex(&mut v.low_limit, "lowLimit"),
+                        "highLimit" => r.complex(&mut v.high_limit, "highLimit"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -7232,20 +7180,20 @@ impl FhirJson for Timing {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "event" => r.primitive_list(&mut v.event, "event")?,
-                        "_event" => r.primitive_list_ext(&mut v.event, "event")?,
-                        "repeat" => r.complex(&mut v.repeat, "repeat")?,
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "event" => r.primitive_list(&mut v.event, "event"),
+                        "_event" => r.primitive_list_ext(&mut v.event, "event"),
+                        "repeat" => r.complex(&mut v.repeat, "repeat"),
+                        "code" => r.complex(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -7310,63 +7258,63 @@ impl FhirJson for TimingRepeat {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "boundsDuration" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Duration", false)?
+                            r.choice(&mut v.bounds, "bounds[x]", "Duration", false)
                         }
                         "boundsRange" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Range", false)?
+                            r.choice(&mut v.bounds, "bounds[x]", "Range", false)
                         }
                         "boundsPeriod" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Period", false)?
+                            r.choice(&mut v.bounds, "bounds[x]", "Period", false)
                         }
-                        "count" => r.primitive(&mut v.count, "count")?,
-                        "_count" => r.primitive_ext(&mut v.count, "count")?,
-                        "countMax" => r.primitive(&mut v.count_max, "countMax")?,
-                        "_countMax" => r.primitive_ext(&mut v.count_max, "countMax")?,
-                        "duration" => r.primitive(&mut v.duration, "duration")?,
-                        "_duration" => r.primitive_ext(&mut v.duration, "duration")?,
-                        "durationMax" => r.primitive(&mut v.duration_max, "durationMax")?,
+                        "count" => r.primitive(&mut v.count, "count"),
+                        "_count" => r.primitive_ext(&mut v.count, "count"),
+                        "countMax" => r.primitive(&mut v.count_max, "countMax"),
+                        "_countMax" => r.primitive_ext(&mut v.count_max, "countMax"),
+                        "duration" => r.primitive(&mut v.duration, "duration"),
+                        "_duration" => r.primitive_ext(&mut v.duration, "duration"),
+                        "durationMax" => r.primitive(&mut v.duration_max, "durationMax"),
                         "_durationMax" => {
-                            r.primitive_ext(&mut v.duration_max, "durationMax")?
+                            r.primitive_ext(&mut v.duration_max, "durationMax")
                         }
                         "durationUnit" => {
-                            r.primitive(&mut v.duration_unit, "durationUnit")?
+                            r.primitive(&mut v.duration_unit, "durationUnit")
                         }
                         "_durationUnit" => {
-                            r.primitive_ext(&mut v.duration_unit, "durationUnit")?
+                            r.primitive_ext(&mut v.duration_unit, "durationUnit")
                         }
-                        "frequency" => r.primitive(&mut v.frequency, "frequency")?,
-                        "_frequency" => r.primitive_ext(&mut v.frequency, "frequency")?,
+                        "frequency" => r.primitive(&mut v.frequency, "frequency"),
+                        "_frequency" => r.primitive_ext(&mut v.frequency, "frequency"),
                         "frequencyMax" => {
-                            r.primitive(&mut v.frequency_max, "frequencyMax")?
+                            r.primitive(&mut v.frequency_max, "frequencyMax")
                         }
                         "_frequencyMax" => {
-                            r.primitive_ext(&mut v.frequency_max, "frequencyMax")?
+                            r.primitive_ext(&mut v.frequency_max, "frequencyMax")
                         }
-                        "period" => r.primitive(&mut v.period, "period")?,
-                        "_period" => r.primitive_ext(&mut v.period, "period")?,
-                        "periodMax" => r.primitive(&mut v.period_max, "periodMax")?,
-                        "_periodMax" => r.primitive_ext(&mut v.period_max, "periodMax")?,
-                        "periodUnit" => r.primitive(&mut v.period_unit, "periodUnit")?,
+                        "period" => r.primitive(&mut v.period, "period"),
+                        "_period" => r.primitive_ext(&mut v.period, "period"),
+                        "periodMax" => r.primitive(&mut v.period_max, "periodMax"),
+                        "_periodMax" => r.primitive_ext(&mut v.period_max, "periodMax"),
+                        "periodUnit" => r.primitive(&mut v.period_unit, "periodUnit"),
                         "_periodUnit" => {
-                            r.primitive_ext(&mut v.period_unit, "periodUnit")?
+                            r.primitive_ext(&mut v.period_unit, "periodUnit")
                         }
-                        "dayOfWeek" => r.primitive_list(&mut v.day_of_week, "dayOfWeek")?,
+                        "dayOfWeek" => r.primitive_list(&mut v.day_of_week, "dayOfWeek"),
                         "_dayOfWeek" => {
-                            r.primitive_list_ext(&mut v.day_of_week, "dayOfWeek")?
+                            r.primitive_list_ext(&mut v.day_of_week, "dayOfWeek")
                         }
-                        "timeOfDay" => r.primitive_list(&mut v.time_of_day, "timeOfDay")?,
+                        "timeOfDay" => r.primitive_list(&mut v.time_of_day, "timeOfDay"),
                         "_timeOfDay" => {
-                            r.primitive_list_ext(&mut v.time_of_day, "timeOfDay")?
+                            r.primitive_list_ext(&mut v.time_of_day, "timeOfDay")
                         }
-                        "when" => r.primitive_list(&mut v.when, "when")?,
-                        "_when" => r.primitive_list_ext(&mut v.when, "when")?,
-                        "offset" => r.primitive(&mut v.offset, "offset")?,
-                        "_offset" => r.primitive_ext(&mut v.offset, "offset")?,
+                        "when" => r.primitive_list(&mut v.when, "when"),
+                        "_when" => r.primitive_list_ext(&mut v.when, "when"),
+                        "offset" => r.primitive(&mut v.offset, "offset"),
+                        "_offset" => r.primitive_ext(&mut v.offset, "offset"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -7455,34 +7403,34 @@ impl FhirJson for TriggerDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
                         }
                         "timingReference" => {
-                            r.choice(&mut v.timing, "timing[x]", "Reference", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Reference", false)
                         }
                         "timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Date", false)
                         }
                         "_timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", true)?
+                            r.choice(&mut v.timing, "timing[x]", "Date", true)
                         }
                         "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
                         }
                         "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
                         }
-                        "data" => r.complex_list(&mut v.data, "data")?,
-                        "condition" => r.complex(&mut v.condition, "condition")?,
+                        "data" => r.complex_list(&mut v.data, "data"),
+                        "condition" => r.complex(&mut v.condition, "condition"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -7580,23 +7528,23 @@ impl FhirJson for UsageContext {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
+                        "code" => r.complex(&mut v.code, "code"),
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -61,40 +61,40 @@ impl FhirJson for DetectedIssue {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DetectedIssue")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("DetectedIssue"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "severity" => r.primitive(&mut v.severity, "severity")?,
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "severity" => r.primitive(&mut v.severity, "severity"),
+                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "identifiedDateTime" => {
                             r.choice(
                                 &mut v.identified,
                                 "identified[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_identifiedDateTime" => {
                             r.choice(
@@ -102,26 +102,21 @@ impl FhirJson for DetectedIssue {
                                 "identified[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "identifiedPeriod" => {
-                            r.choice(
-                                &mut v.identified,
-                                "identified[x]",
-                                "Period",
-                                false,
-                            )?
+                            r.choice(&mut v.identified, "identified[x]", "Period", false)
                         }
-                        "author" => r.complex(&mut v.author, "author")?,
-                        "implicated" => r.complex_list(&mut v.implicated, "implicated")?,
-                        "evidence" => r.complex_list(&mut v.evidence, "evidence")?,
-                        "detail" => r.primitive(&mut v.detail, "detail")?,
-                        "_detail" => r.primitive_ext(&mut v.detail, "detail")?,
-                        "reference" => r.primitive(&mut v.reference, "reference")?,
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference")?,
-                        "mitigation" => r.complex_list(&mut v.mitigation, "mitigation")?,
+                        "author" => r.complex(&mut v.author, "author"),
+                        "implicated" => r.complex_list(&mut v.implicated, "implicated"),
+                        "evidence" => r.complex_list(&mut v.evidence, "evidence"),
+                        "detail" => r.primitive(&mut v.detail, "detail"),
+                        "_detail" => r.primitive_ext(&mut v.detail, "detail"),
+                        "reference" => r.primitive(&mut v.reference, "reference"),
+                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                        "mitigation" => r.complex_list(&mut v.mitigation, "mitigation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -177,18 +172,18 @@ impl FhirJson for DetectedIssueEvidence {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -232,20 +227,20 @@ impl FhirJson for DetectedIssueMitigation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "action" => r.complex(&mut v.action, "action")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "author" => r.complex(&mut v.author, "author")?,
+                        "action" => r.complex(&mut v.action, "action"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "author" => r.complex(&mut v.author, "author"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -87,98 +87,95 @@ impl FhirJson for Device {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Device")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Device"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "definition" => r.complex(&mut v.definition, "definition")?,
-                        "udiCarrier" => r.complex_list(&mut v.udi_carrier, "udiCarrier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "definition" => r.complex(&mut v.definition, "definition"),
+                        "udiCarrier" => r.complex_list(&mut v.udi_carrier, "udiCarrier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "statusReason" => {
-                            r.complex_list(&mut v.status_reason, "statusReason")?
+                            r.complex_list(&mut v.status_reason, "statusReason")
                         }
                         "distinctIdentifier" => {
-                            r.primitive(
-                                &mut v.distinct_identifier,
-                                "distinctIdentifier",
-                            )?
+                            r.primitive(&mut v.distinct_identifier, "distinctIdentifier")
                         }
                         "_distinctIdentifier" => {
                             r.primitive_ext(
                                 &mut v.distinct_identifier,
                                 "distinctIdentifier",
-                            )?
+                            )
                         }
                         "manufacturer" => {
-                            r.primitive(&mut v.manufacturer, "manufacturer")?
+                            r.primitive(&mut v.manufacturer, "manufacturer")
                         }
                         "_manufacturer" => {
-                            r.primitive_ext(&mut v.manufacturer, "manufacturer")?
+                            r.primitive_ext(&mut v.manufacturer, "manufacturer")
                         }
                         "manufactureDate" => {
-                            r.primitive(&mut v.manufacture_date, "manufactureDate")?
+                            r.primitive(&mut v.manufacture_date, "manufactureDate")
                         }
                         "_manufactureDate" => {
-                            r.primitive_ext(&mut v.manufacture_date, "manufactureDate")?
+                            r.primitive_ext(&mut v.manufacture_date, "manufactureDate")
                         }
                         "expirationDate" => {
-                            r.primitive(&mut v.expiration_date, "expirationDate")?
+                            r.primitive(&mut v.expiration_date, "expirationDate")
                         }
                         "_expirationDate" => {
-                            r.primitive_ext(&mut v.expiration_date, "expirationDate")?
+                            r.primitive_ext(&mut v.expiration_date, "expirationDate")
                         }
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber")?,
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber")?,
+                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
                         "serialNumber" => {
-                            r.primitive(&mut v.serial_number, "serialNumber")?
+                            r.primitive(&mut v.serial_number, "serialNumber")
                         }
                         "_serialNumber" => {
-                            r.primitive_ext(&mut v.serial_number, "serialNumber")?
+                            r.primitive_ext(&mut v.serial_number, "serialNumber")
                         }
-                        "deviceName" => r.complex_list(&mut v.device_name, "deviceName")?,
-                        "modelNumber" => r.primitive(&mut v.model_number, "modelNumber")?,
+                        "deviceName" => r.complex_list(&mut v.device_name, "deviceName"),
+                        "modelNumber" => r.primitive(&mut v.model_number, "modelNumber"),
                         "_modelNumber" => {
-                            r.primitive_ext(&mut v.model_number, "modelNumber")?
+                            r.primitive_ext(&mut v.model_number, "modelNumber")
                         }
-                        "partNumber" => r.primitive(&mut v.part_number, "partNumber")?,
+                        "partNumber" => r.primitive(&mut v.part_number, "partNumber"),
                         "_partNumber" => {
-                            r.primitive_ext(&mut v.part_number, "partNumber")?
+                            r.primitive_ext(&mut v.part_number, "partNumber")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "specialization" => {
-                            r.complex_list(&mut v.specialization, "specialization")?
+                            r.complex_list(&mut v.specialization, "specialization")
                         }
-                        "version" => r.complex_list(&mut v.version, "version")?,
-                        "property" => r.complex_list(&mut v.property, "property")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "owner" => r.complex(&mut v.owner, "owner")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "safety" => r.complex_list(&mut v.safety, "safety")?,
-                        "parent" => r.complex(&mut v.parent, "parent")?,
+                        "version" => r.complex_list(&mut v.version, "version"),
+                        "property" => r.complex_list(&mut v.property, "property"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "owner" => r.complex(&mut v.owner, "owner"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "safety" => r.complex_list(&mut v.safety, "safety"),
+                        "parent" => r.complex(&mut v.parent, "parent"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -256,43 +253,40 @@ impl FhirJson for DeviceUdiCarrier {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "deviceIdentifier" => {
-                            r.primitive(&mut v.device_identifier, "deviceIdentifier")?
+                            r.primitive(&mut v.device_identifier, "deviceIdentifier")
                         }
                         "_deviceIdentifier" => {
-                            r.primitive_ext(
-                                &mut v.device_identifier,
-                                "deviceIdentifier",
-                            )?
+                            r.primitive_ext(&mut v.device_identifier, "deviceIdentifier")
                         }
-                        "issuer" => r.primitive(&mut v.issuer, "issuer")?,
-                        "_issuer" => r.primitive_ext(&mut v.issuer, "issuer")?,
+                        "issuer" => r.primitive(&mut v.issuer, "issuer"),
+                        "_issuer" => r.primitive_ext(&mut v.issuer, "issuer"),
                         "jurisdiction" => {
-                            r.primitive(&mut v.jurisdiction, "jurisdiction")?
+                            r.primitive(&mut v.jurisdiction, "jurisdiction")
                         }
                         "_jurisdiction" => {
-                            r.primitive_ext(&mut v.jurisdiction, "jurisdiction")?
+                            r.primitive_ext(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "carrierAIDC" => r.primitive(&mut v.carrier_aidc, "carrierAIDC")?,
+                        "carrierAIDC" => r.primitive(&mut v.carrier_aidc, "carrierAIDC"),
                         "_carrierAIDC" => {
-                            r.primitive_ext(&mut v.carrier_aidc, "carrierAIDC")?
+                            r.primitive_ext(&mut v.carrier_aidc, "carrierAIDC")
                         }
-                        "carrierHRF" => r.primitive(&mut v.carrier_hrf, "carrierHRF")?,
+                        "carrierHRF" => r.primitive(&mut v.carrier_hrf, "carrierHRF"),
                         "_carrierHRF" => {
-                            r.primitive_ext(&mut v.carrier_hrf, "carrierHRF")?
+                            r.primitive_ext(&mut v.carrier_hrf, "carrierHRF")
                         }
-                        "entryType" => r.primitive(&mut v.entry_type, "entryType")?,
-                        "_entryType" => r.primitive_ext(&mut v.entry_type, "entryType")?,
+                        "entryType" => r.primitive(&mut v.entry_type, "entryType"),
+                        "_entryType" => r.primitive_ext(&mut v.entry_type, "entryType"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -340,20 +334,20 @@ impl FhirJson for DeviceDeviceName {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -395,19 +389,19 @@ impl FhirJson for DeviceSpecialization {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "systemType" => r.complex(&mut v.system_type, "systemType")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
+                        "systemType" => r.complex(&mut v.system_type, "systemType"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -451,20 +445,20 @@ impl FhirJson for DeviceVersion {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "component" => r.complex(&mut v.component, "component")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "component" => r.complex(&mut v.component, "component"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -509,21 +503,21 @@ impl FhirJson for DeviceProperty {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "valueQuantity" => {
-                            r.complex_list(&mut v.value_quantity, "valueQuantity")?
+                            r.complex_list(&mut v.value_quantity, "valueQuantity")
                         }
-                        "valueCode" => r.complex_list(&mut v.value_code, "valueCode")?,
+                        "valueCode" => r.complex_list(&mut v.value_code, "valueCode"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -79,32 +79,32 @@ impl FhirJson for DeviceDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DeviceDefinition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("DeviceDefinition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "udiDeviceIdentifier" => {
                             r.complex_list(
                                 &mut v.udi_device_identifier,
                                 "udiDeviceIdentifier",
-                            )?
+                            )
                         }
                         "manufacturerString" => {
                             r.choice(
@@ -112,7 +112,7 @@ impl FhirJson for DeviceDefinition {
                                 "manufacturer[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_manufacturerString" => {
                             r.choice(
@@ -120,7 +120,7 @@ impl FhirJson for DeviceDefinition {
                                 "manufacturer[x]",
                                 "String",
                                 true,
-                            )?
+                            )
                         }
                         "manufacturerReference" => {
                             r.choice(
@@ -128,58 +128,53 @@ impl FhirJson for DeviceDefinition {
                                 "manufacturer[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "deviceName" => r.complex_list(&mut v.device_name, "deviceName")?,
-                        "modelNumber" => r.primitive(&mut v.model_number, "modelNumber")?,
+                        "deviceName" => r.complex_list(&mut v.device_name, "deviceName"),
+                        "modelNumber" => r.primitive(&mut v.model_number, "modelNumber"),
                         "_modelNumber" => {
-                            r.primitive_ext(&mut v.model_number, "modelNumber")?
+                            r.primitive_ext(&mut v.model_number, "modelNumber")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "specialization" => {
-                            r.complex_list(&mut v.specialization, "specialization")?
+                            r.complex_list(&mut v.specialization, "specialization")
                         }
-                        "version" => r.primitive_list(&mut v.version, "version")?,
-                        "_version" => r.primitive_list_ext(&mut v.version, "version")?,
-                        "safety" => r.complex_list(&mut v.safety, "safety")?,
+                        "version" => r.primitive_list(&mut v.version, "version"),
+                        "_version" => r.primitive_list_ext(&mut v.version, "version"),
+                        "safety" => r.complex_list(&mut v.safety, "safety"),
                         "shelfLifeStorage" => {
-                            r.complex_list(
-                                &mut v.shelf_life_storage,
-                                "shelfLifeStorage",
-                            )?
+                            r.complex_list(&mut v.shelf_life_storage, "shelfLifeStorage")
                         }
                         "physicalCharacteristics" => {
                             r.complex(
                                 &mut v.physical_characteristics,
                                 "physicalCharacteristics",
-                            )?
+                            )
                         }
                         "languageCode" => {
-                            r.complex_list(&mut v.language_code, "languageCode")?
+                            r.complex_list(&mut v.language_code, "languageCode")
                         }
-                        "capability" => r.complex_list(&mut v.capability, "capability")?,
-                        "property" => r.complex_list(&mut v.property, "property")?,
-                        "owner" => r.complex(&mut v.owner, "owner")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
+                        "capability" => r.complex_list(&mut v.capability, "capability"),
+                        "property" => r.complex_list(&mut v.property, "property"),
+                        "owner" => r.complex(&mut v.owner, "owner"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
                         "onlineInformation" => {
-                            r.primitive(&mut v.online_information, "onlineInformation")?
+                            r.primitive(&mut v.online_information, "onlineInformation")
                         }
                         "_onlineInformation" => {
                             r.primitive_ext(
                                 &mut v.online_information,
                                 "onlineInformation",
-                            )?
+                            )
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "parentDevice" => {
-                            r.complex(&mut v.parent_device, "parentDevice")?
-                        }
-                        "material" => r.complex_list(&mut v.material, "material")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "parentDevice" => r.complex(&mut v.parent_device, "parentDevice"),
+                        "material" => r.complex_list(&mut v.material, "material"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -253,33 +248,30 @@ impl FhirJson for DeviceDefinitionUdiDeviceIdentifier {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "deviceIdentifier" => {
-                            r.primitive(&mut v.device_identifier, "deviceIdentifier")?
+                            r.primitive(&mut v.device_identifier, "deviceIdentifier")
                         }
                         "_deviceIdentifier" => {
-                            r.primitive_ext(
-                                &mut v.device_identifier,
-                                "deviceIdentifier",
-                            )?
+                            r.primitive_ext(&mut v.device_identifier, "deviceIdentifier")
                         }
-                        "issuer" => r.primitive(&mut v.issuer, "issuer")?,
-                        "_issuer" => r.primitive_ext(&mut v.issuer, "issuer")?,
+                        "issuer" => r.primitive(&mut v.issuer, "issuer"),
+                        "_issuer" => r.primitive_ext(&mut v.issuer, "issuer"),
                         "jurisdiction" => {
-                            r.primitive(&mut v.jurisdiction, "jurisdiction")?
+                            r.primitive(&mut v.jurisdiction, "jurisdiction")
                         }
                         "_jurisdiction" => {
-                            r.primitive_ext(&mut v.jurisdiction, "jurisdiction")?
+                            r.primitive_ext(&mut v.jurisdiction, "jurisdiction")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -324,20 +316,20 @@ impl FhirJson for DeviceDefinitionDeviceName {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -379,22 +371,22 @@ impl FhirJson for DeviceDefinitionSpecialization {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "systemType" => r.primitive(&mut v.system_type, "systemType")?,
+                        "systemType" => r.primitive(&mut v.system_type, "systemType"),
                         "_systemType" => {
-                            r.primitive_ext(&mut v.system_type, "systemType")?
+                            r.primitive_ext(&mut v.system_type, "systemType")
                         }
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -436,20 +428,20 @@ impl FhirJson for DeviceDefinitionCapability {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "description" => {
-                            r.complex_list(&mut v.description, "description")?
+                            r.complex_list(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -493,21 +485,21 @@ impl FhirJson for DeviceDefinitionProperty {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "valueQuantity" => {
-                            r.complex_list(&mut v.value_quantity, "valueQuantity")?
+                            r.complex_list(&mut v.value_quantity, "valueQuantity")
                         }
-                        "valueCode" => r.complex_list(&mut v.value_code, "valueCode")?,
+                        "valueCode" => r.complex_list(&mut v.value_code, "valueCode"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -552,31 +544,31 @@ impl FhirJson for DeviceDefinitionMaterial {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "substance" => r.complex(&mut v.substance, "substance")?,
-                        "alternate" => r.primitive(&mut v.alternate, "alternate")?,
-                        "_alternate" => r.primitive_ext(&mut v.alternate, "alternate")?,
+                        "substance" => r.complex(&mut v.substance, "substance"),
+                        "alternate" => r.primitive(&mut v.alternate, "alternate"),
+                        "_alternate" => r.primitive_ext(&mut v.alternate, "alternate"),
                         "allergenicIndicator" => {
                             r.primitive(
                                 &mut v.allergenic_indicator,
                                 "allergenicIndicator",
-                            )?
+                            )
                         }
                         "_allergenicIndicator" => {
                             r.primitive_ext(
                                 &mut v.allergenic_indicator,
                                 "allergenicIndicator",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

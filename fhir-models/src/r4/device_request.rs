@@ -89,77 +89,77 @@ impl FhirJson for DeviceRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DeviceRequest")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("DeviceRequest"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
                         "priorRequest" => {
-                            r.complex_list(&mut v.prior_request, "priorRequest")?
+                            r.complex_list(&mut v.prior_request, "priorRequest")
                         }
                         "groupIdentifier" => {
-                            r.complex(&mut v.group_identifier, "groupIdentifier")?
+                            r.complex(&mut v.group_identifier, "groupIdentifier")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "intent" => r.primitive(&mut v.intent, "intent")?,
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "intent" => r.primitive(&mut v.intent, "intent"),
+                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
                         "codeReference" => {
-                            r.choice(&mut v.code, "code[x]", "Reference", false)?
+                            r.choice(&mut v.code, "code[x]", "Reference", false)
                         }
                         "codeCodeableConcept" => {
-                            r.choice(&mut v.code, "code[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.code, "code[x]", "CodeableConcept", false)
                         }
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "occurrenceDateTime" => {
                             r.choice(
                                 &mut v.occurrence,
                                 "occurrence[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_occurrenceDateTime" => {
                             r.choice(
@@ -167,47 +167,37 @@ impl FhirJson for DeviceRequest {
                                 "occurrence[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "occurrencePeriod" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Period",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
                         }
                         "occurrenceTiming" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Timing",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
                         }
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn")?,
+                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")?
+                            r.primitive_ext(&mut v.authored_on, "authoredOn")
                         }
-                        "requester" => r.complex(&mut v.requester, "requester")?,
+                        "requester" => r.complex(&mut v.requester, "requester"),
                         "performerType" => {
-                            r.complex(&mut v.performer_type, "performerType")?
+                            r.complex(&mut v.performer_type, "performerType")
                         }
-                        "performer" => r.complex(&mut v.performer, "performer")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "performer" => r.complex(&mut v.performer, "performer"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance")?,
+                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
                         "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")?
+                            r.complex_list(&mut v.supporting_info, "supportingInfo")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "relevantHistory" => {
-                            r.complex_list(&mut v.relevant_history, "relevantHistory")?
+                            r.complex_list(&mut v.relevant_history, "relevantHistory")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -275,32 +265,32 @@ impl FhirJson for DeviceRequestParameter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "code" => r.complex(&mut v.code, "code"),
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -67,60 +67,60 @@ impl FhirJson for DeviceUseStatement {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DeviceUseStatement")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("DeviceUseStatement"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
                         "derivedFrom" => {
-                            r.complex_list(&mut v.derived_from, "derivedFrom")?
+                            r.complex_list(&mut v.derived_from, "derivedFrom")
                         }
                         "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
                         }
                         "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Period", false)
                         }
                         "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
                         }
                         "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
                         }
-                        "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn")?,
+                        "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn"),
                         "_recordedOn" => {
-                            r.primitive_ext(&mut v.recorded_on, "recordedOn")?
+                            r.primitive_ext(&mut v.recorded_on, "recordedOn")
                         }
-                        "source" => r.complex(&mut v.source, "source")?,
-                        "device" => r.complex(&mut v.device, "device")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "source" => r.complex(&mut v.source, "source"),
+                        "device" => r.complex(&mut v.device, "device"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

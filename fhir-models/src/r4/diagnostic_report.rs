@@ -75,75 +75,68 @@ impl FhirJson for DiagnosticReport {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DiagnosticReport")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("DiagnosticReport"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "effectiveDateTime" => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
                         }
                         "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
                         }
                         "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)?
+                            r.choice(&mut v.effective, "effective[x]", "Period", false)
                         }
-                        "issued" => r.primitive(&mut v.issued, "issued")?,
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued")?,
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
+                        "issued" => r.primitive(&mut v.issued, "issued"),
+                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
                         "resultsInterpreter" => {
                             r.complex_list(
                                 &mut v.results_interpreter,
                                 "resultsInterpreter",
-                            )?
+                            )
                         }
-                        "specimen" => r.complex_list(&mut v.specimen, "specimen")?,
-                        "result" => r.complex_list(&mut v.result, "result")?,
+                        "specimen" => r.complex_list(&mut v.specimen, "specimen"),
+                        "result" => r.complex_list(&mut v.result, "result"),
                         "imagingStudy" => {
-                            r.complex_list(&mut v.imaging_study, "imagingStudy")?
+                            r.complex_list(&mut v.imaging_study, "imagingStudy")
                         }
-                        "media" => r.complex_list(&mut v.media, "media")?,
-                        "conclusion" => r.primitive(&mut v.conclusion, "conclusion")?,
-                        "_conclusion" => {
-                            r.primitive_ext(&mut v.conclusion, "conclusion")?
-                        }
+                        "media" => r.complex_list(&mut v.media, "media"),
+                        "conclusion" => r.primitive(&mut v.conclusion, "conclusion"),
+                        "_conclusion" => r.primitive_ext(&mut v.conclusion, "conclusion"),
                         "conclusionCode" => {
-                            r.complex_list(&mut v.conclusion_code, "conclusionCode")?
+                            r.complex_list(&mut v.conclusion_code, "conclusionCode")
                         }
                         "presentedForm" => {
-                            r.complex_list(&mut v.presented_form, "presentedForm")?
+                            r.complex_list(&mut v.presented_form, "presentedForm")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -207,19 +200,19 @@ impl FhirJson for DiagnosticReportMedia {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
-                        "link" => r.complex(&mut v.link, "link")?,
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                        "link" => r.complex(&mut v.link, "link"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

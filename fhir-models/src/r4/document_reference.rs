@@ -71,56 +71,56 @@ impl FhirJson for DocumentReference {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("DocumentReference")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("DocumentReference"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "masterIdentifier" => {
-                            r.complex(&mut v.master_identifier, "masterIdentifier")?
+                            r.complex(&mut v.master_identifier, "masterIdentifier")
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "docStatus" => r.primitive(&mut v.doc_status, "docStatus")?,
-                        "_docStatus" => r.primitive_ext(&mut v.doc_status, "docStatus")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "docStatus" => r.primitive(&mut v.doc_status, "docStatus"),
+                        "_docStatus" => r.primitive_ext(&mut v.doc_status, "docStatus"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "author" => r.complex_list(&mut v.author, "author"),
                         "authenticator" => {
-                            r.complex(&mut v.authenticator, "authenticator")?
+                            r.complex(&mut v.authenticator, "authenticator")
                         }
-                        "custodian" => r.complex(&mut v.custodian, "custodian")?,
-                        "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "custodian" => r.complex(&mut v.custodian, "custodian"),
+                        "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")?
+                            r.complex_list(&mut v.security_label, "securityLabel")
                         }
-                        "content" => r.complex_list(&mut v.content, "content")?,
-                        "context" => r.complex(&mut v.context, "context")?,
+                        "content" => r.complex_list(&mut v.content, "content"),
+                        "context" => r.complex(&mut v.context, "context"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -184,19 +184,19 @@ impl FhirJson for DocumentReferenceRelatesTo {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "target" => r.complex(&mut v.target, "target")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "target" => r.complex(&mut v.target, "target"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -238,18 +238,18 @@ impl FhirJson for DocumentReferenceContent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "attachment" => r.complex(&mut v.attachment, "attachment")?,
-                        "format" => r.complex(&mut v.format, "format")?,
+                        "attachment" => r.complex(&mut v.attachment, "attachment"),
+                        "format" => r.complex(&mut v.format, "format"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -299,29 +299,27 @@ impl FhirJson for DocumentReferenceContext {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "encounter" => r.complex_list(&mut v.encounter, "encounter")?,
-                        "event" => r.complex_list(&mut v.event, "event")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "facilityType" => {
-                            r.complex(&mut v.facility_type, "facilityType")?
-                        }
+                        "encounter" => r.complex_list(&mut v.encounter, "encounter"),
+                        "event" => r.complex_list(&mut v.event, "event"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "facilityType" => r.complex(&mut v.facility_type, "facilityType"),
                         "practiceSetting" => {
-                            r.complex(&mut v.practice_setting, "practiceSetting")?
+                            r.complex(&mut v.practice_setting, "practiceSetting")
                         }
                         "sourcePatientInfo" => {
-                            r.complex(&mut v.source_patient_info, "sourcePatientInfo")?
+                            r.complex(&mut v.source_patient_info, "sourcePatientInfo")
                         }
-                        "related" => r.complex_list(&mut v.related, "related")?,
+                        "related" => r.complex_list(&mut v.related, "related"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

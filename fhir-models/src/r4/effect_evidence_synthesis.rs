@@ -111,102 +111,99 @@ impl FhirJson for EffectEvidenceSynthesis {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("EffectEvidenceSynthesis")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("EffectEvidenceSynthesis"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
                         "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")?
+                            r.primitive(&mut v.approval_date, "approvalDate")
                         }
                         "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")?
+                            r.primitive_ext(&mut v.approval_date, "approvalDate")
                         }
                         "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive(&mut v.last_review_date, "lastReviewDate")
                         }
                         "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
                         }
                         "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")?
+                            r.complex(&mut v.effective_period, "effectivePeriod")
                         }
-                        "topic" => r.complex_list(&mut v.topic, "topic")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "editor" => r.complex_list(&mut v.editor, "editor")?,
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer")?,
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser")?,
+                        "topic" => r.complex_list(&mut v.topic, "topic"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "editor" => r.complex_list(&mut v.editor, "editor"),
+                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
                         "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")?
+                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
                         }
                         "synthesisType" => {
-                            r.complex(&mut v.synthesis_type, "synthesisType")?
+                            r.complex(&mut v.synthesis_type, "synthesisType")
                         }
-                        "studyType" => r.complex(&mut v.study_type, "studyType")?,
-                        "population" => r.complex(&mut v.population, "population")?,
-                        "exposure" => r.complex(&mut v.exposure, "exposure")?,
+                        "studyType" => r.complex(&mut v.study_type, "studyType"),
+                        "population" => r.complex(&mut v.population, "population"),
+                        "exposure" => r.complex(&mut v.exposure, "exposure"),
                         "exposureAlternative" => {
-                            r.complex(
-                                &mut v.exposure_alternative,
-                                "exposureAlternative",
-                            )?
+                            r.complex(&mut v.exposure_alternative, "exposureAlternative")
                         }
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
-                        "sampleSize" => r.complex(&mut v.sample_size, "sampleSize")?,
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
+                        "sampleSize" => r.complex(&mut v.sample_size, "sampleSize"),
                         "resultsByExposure" => {
                             r.complex_list(
                                 &mut v.results_by_exposure,
                                 "resultsByExposure",
-                            )?
+                            )
                         }
                         "effectEstimate" => {
-                            r.complex_list(&mut v.effect_estimate, "effectEstimate")?
+                            r.complex_list(&mut v.effect_estimate, "effectEstimate")
                         }
-                        "certainty" => r.complex_list(&mut v.certainty, "certainty")?,
+                        "certainty" => r.complex_list(&mut v.certainty, "certainty"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -285,38 +282,38 @@ impl FhirJson for EffectEvidenceSynthesisSampleSize {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "numberOfStudies" => {
-                            r.primitive(&mut v.number_of_studies, "numberOfStudies")?
+                            r.primitive(&mut v.number_of_studies, "numberOfStudies")
                         }
                         "_numberOfStudies" => {
-                            r.primitive_ext(&mut v.number_of_studies, "numberOfStudies")?
+                            r.primitive_ext(&mut v.number_of_studies, "numberOfStudies")
                         }
                         "numberOfParticipants" => {
                             r.primitive(
                                 &mut v.number_of_participants,
                                 "numberOfParticipants",
-                            )?
+                            )
                         }
                         "_numberOfParticipants" => {
                             r.primitive_ext(
                                 &mut v.number_of_participants,
                                 "numberOfParticipants",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -363,35 +360,33 @@ impl FhirJson for EffectEvidenceSynthesisResultsByExposure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "exposureState" => {
-                            r.primitive(&mut v.exposure_state, "exposureState")?
+                            r.primitive(&mut v.exposure_state, "exposureState")
                         }
                         "_exposureState" => {
-                            r.primitive_ext(&mut v.exposure_state, "exposureState")?
+                            r.primitive_ext(&mut v.exposure_state, "exposureState")
                         }
-                        "variantState" => {
-                            r.complex(&mut v.variant_state, "variantState")?
-                        }
+                        "variantState" => r.complex(&mut v.variant_state, "variantState"),
                         "riskEvidenceSynthesis" => {
                             r.complex(
                                 &mut v.risk_evidence_synthesis,
                                 "riskEvidenceSynthesis",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -441,35 +436,33 @@ impl FhirJson for EffectEvidenceSynthesisEffectEstimate {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "variantState" => {
-                            r.complex(&mut v.variant_state, "variantState")?
-                        }
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "variantState" => r.complex(&mut v.variant_state, "variantState"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         "unitOfMeasure" => {
-                            r.complex(&mut v.unit_of_measure, "unitOfMeasure")?
+                            r.complex(&mut v.unit_of_measure, "unitOfMeasure")
                         }
                         "precisionEstimate" => {
                             r.complex_list(
                                 &mut v.precision_estimate,
                                 "precisionEstimate",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -517,23 +510,23 @@ impl FhirJson for EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "level" => r.primitive(&mut v.level, "level")?,
-                        "_level" => r.primitive_ext(&mut v.level, "level")?,
-                        "from" => r.primitive(&mut v.from, "from")?,
-                        "_from" => r.primitive_ext(&mut v.from, "from")?,
-                        "to" => r.primitive(&mut v.to, "to")?,
-                        "_to" => r.primitive_ext(&mut v.to, "to")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "level" => r.primitive(&mut v.level, "level"),
+                        "_level" => r.primitive_ext(&mut v.level, "level"),
+                        "from" => r.primitive(&mut v.from, "from"),
+                        "_from" => r.primitive_ext(&mut v.from, "from"),
+                        "to" => r.primitive(&mut v.to, "to"),
+                        "_to" => r.primitive_ext(&mut v.to, "to"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -579,24 +572,24 @@ impl FhirJson for EffectEvidenceSynthesisCertainty {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "rating" => r.complex_list(&mut v.rating, "rating")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "rating" => r.complex_list(&mut v.rating, "rating"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "certaintySubcomponent" => {
                             r.complex_list(
                                 &mut v.certainty_subcomponent,
                                 "certaintySubcomponent",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -639,19 +632,19 @@ impl FhirJson for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "rating" => r.complex_list(&mut v.rating, "rating")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "rating" => r.complex_list(&mut v.rating, "rating"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

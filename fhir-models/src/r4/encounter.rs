@@ -85,68 +85,68 @@ impl FhirJson for Encounter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Encounter")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Encounter"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "statusHistory" => {
-                            r.complex_list(&mut v.status_history, "statusHistory")?
+                            r.complex_list(&mut v.status_history, "statusHistory")
                         }
-                        "class" => r.complex(&mut v.class, "class")?,
+                        "class" => r.complex(&mut v.class, "class"),
                         "classHistory" => {
-                            r.complex_list(&mut v.class_history, "classHistory")?
+                            r.complex_list(&mut v.class_history, "classHistory")
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "serviceType" => r.complex(&mut v.service_type, "serviceType")?,
-                        "priority" => r.complex(&mut v.priority, "priority")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "serviceType" => r.complex(&mut v.service_type, "serviceType"),
+                        "priority" => r.complex(&mut v.priority, "priority"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
                         "episodeOfCare" => {
-                            r.complex_list(&mut v.episode_of_care, "episodeOfCare")?
+                            r.complex_list(&mut v.episode_of_care, "episodeOfCare")
                         }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
                         "appointment" => {
-                            r.complex_list(&mut v.appointment, "appointment")?
+                            r.complex_list(&mut v.appointment, "appointment")
                         }
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "length" => r.complex(&mut v.length, "length")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "period" => r.complex(&mut v.period, "period"),
+                        "length" => r.complex(&mut v.length, "length"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis")?,
-                        "account" => r.complex_list(&mut v.account, "account")?,
+                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                        "account" => r.complex_list(&mut v.account, "account"),
                         "hospitalization" => {
-                            r.complex(&mut v.hospitalization, "hospitalization")?
+                            r.complex(&mut v.hospitalization, "hospitalization")
                         }
-                        "location" => r.complex_list(&mut v.location, "location")?,
+                        "location" => r.complex_list(&mut v.location, "location"),
                         "serviceProvider" => {
-                            r.complex(&mut v.service_provider, "serviceProvider")?
+                            r.complex(&mut v.service_provider, "serviceProvider")
                         }
-                        "partOf" => r.complex(&mut v.part_of, "partOf")?,
+                        "partOf" => r.complex(&mut v.part_of, "partOf"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -217,19 +217,19 @@ impl FhirJson for EncounterStatusHistory {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -273,18 +273,18 @@ impl FhirJson for EncounterClassHistory {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "class" => r.complex(&mut v.class, "class")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "class" => r.complex(&mut v.class, "class"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -326,19 +326,19 @@ impl FhirJson for EncounterParticipant {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "individual" => r.complex(&mut v.individual, "individual")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "individual" => r.complex(&mut v.individual, "individual"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -383,20 +383,20 @@ impl FhirJson for EncounterDiagnosis {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "condition" => r.complex(&mut v.condition, "condition")?,
-                        "use" => r.complex(&mut v.r#use, "use")?,
-                        "rank" => r.primitive(&mut v.rank, "rank")?,
-                        "_rank" => r.primitive_ext(&mut v.rank, "rank")?,
+                        "condition" => r.complex(&mut v.condition, "condition"),
+                        "use" => r.complex(&mut v.r#use, "use"),
+                        "rank" => r.primitive(&mut v.rank, "rank"),
+                        "_rank" => r.primitive_ext(&mut v.rank, "rank"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -451,44 +451,44 @@ impl FhirJson for EncounterHospitalization {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "preAdmissionIdentifier" => {
                             r.complex(
                                 &mut v.pre_admission_identifier,
                                 "preAdmissionIdentifier",
-                            )?
+                            )
                         }
-                        "origin" => r.complex(&mut v.origin, "origin")?,
-                        "admitSource" => r.complex(&mut v.admit_source, "admitSource")?,
-                        "reAdmission" => r.complex(&mut v.re_admission, "reAdmission")?,
+                        "origin" => r.complex(&mut v.origin, "origin"),
+                        "admitSource" => r.complex(&mut v.admit_source, "admitSource"),
+                        "reAdmission" => r.complex(&mut v.re_admission, "reAdmission"),
                         "dietPreference" => {
-                            r.complex_list(&mut v.diet_preference, "dietPreference")?
+                            r.complex_list(&mut v.diet_preference, "dietPreference")
                         }
                         "specialCourtesy" => {
-                            r.complex_list(&mut v.special_courtesy, "specialCourtesy")?
+                            r.complex_list(&mut v.special_courtesy, "specialCourtesy")
                         }
                         "specialArrangement" => {
                             r.complex_list(
                                 &mut v.special_arrangement,
                                 "specialArrangement",
-                            )?
+                            )
                         }
-                        "destination" => r.complex(&mut v.destination, "destination")?,
+                        "destination" => r.complex(&mut v.destination, "destination"),
                         "dischargeDisposition" => {
                             r.complex(
                                 &mut v.discharge_disposition,
                                 "dischargeDisposition",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -541,23 +541,21 @@ impl FhirJson for EncounterLocation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "physicalType" => {
-                            r.complex(&mut v.physical_type, "physicalType")?
-                        }
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "location" => r.complex(&mut v.location, "location"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "physicalType" => r.complex(&mut v.physical_type, "physicalType"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

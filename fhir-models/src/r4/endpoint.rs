@@ -65,63 +65,60 @@ impl FhirJson for Endpoint {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Endpoint")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Endpoint"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "connectionType" => {
-                            r.complex(&mut v.connection_type, "connectionType")?
+                            r.complex(&mut v.connection_type, "connectionType")
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         "managingOrganization" => {
                             r.complex(
                                 &mut v.managing_organization,
                                 "managingOrganization",
-                            )?
+                            )
                         }
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "period" => r.complex(&mut v.period, "period"),
                         "payloadType" => {
-                            r.complex_list(&mut v.payload_type, "payloadType")?
+                            r.complex_list(&mut v.payload_type, "payloadType")
                         }
                         "payloadMimeType" => {
-                            r.primitive_list(
-                                &mut v.payload_mime_type,
-                                "payloadMimeType",
-                            )?
+                            r.primitive_list(&mut v.payload_mime_type, "payloadMimeType")
                         }
                         "_payloadMimeType" => {
                             r.primitive_list_ext(
                                 &mut v.payload_mime_type,
                                 "payloadMimeType",
-                            )?
+                            )
                         }
-                        "address" => r.primitive(&mut v.address, "address")?,
-                        "_address" => r.primitive_ext(&mut v.address, "address")?,
-                        "header" => r.primitive_list(&mut v.header, "header")?,
-                        "_header" => r.primitive_list_ext(&mut v.header, "header")?,
+                        "address" => r.primitive(&mut v.address, "address"),
+                        "_address" => r.primitive_ext(&mut v.address, "address"),
+                        "header" => r.primitive_list(&mut v.header, "header"),
+                        "_header" => r.primitive_list_ext(&mut v.header, "header"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -51,44 +51,44 @@ impl FhirJson for EnrollmentResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("EnrollmentResponse")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("EnrollmentResponse"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "outcome" => r.primitive(&mut v.outcome, "outcome")?,
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome")?,
-                        "disposition" => r.primitive(&mut v.disposition, "disposition")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
                         "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")?
+                            r.primitive_ext(&mut v.disposition, "disposition")
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "organization" => r.complex(&mut v.organization, "organization")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "organization" => r.complex(&mut v.organization, "organization"),
                         "requestProvider" => {
-                            r.complex(&mut v.request_provider, "requestProvider")?
+                            r.complex(&mut v.request_provider, "requestProvider")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -63,50 +63,50 @@ impl FhirJson for EpisodeOfCare {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("EpisodeOfCare")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("EpisodeOfCare"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "statusHistory" => {
-                            r.complex_list(&mut v.status_history, "statusHistory")?
+                            r.complex_list(&mut v.status_history, "statusHistory")
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "managingOrganization" => {
                             r.complex(
                                 &mut v.managing_organization,
                                 "managingOrganization",
-                            )?
+                            )
                         }
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "period" => r.complex(&mut v.period, "period"),
                         "referralRequest" => {
-                            r.complex_list(&mut v.referral_request, "referralRequest")?
+                            r.complex_list(&mut v.referral_request, "referralRequest")
                         }
-                        "careManager" => r.complex(&mut v.care_manager, "careManager")?,
-                        "team" => r.complex_list(&mut v.team, "team")?,
-                        "account" => r.complex_list(&mut v.account, "account")?,
+                        "careManager" => r.complex(&mut v.care_manager, "careManager"),
+                        "team" => r.complex_list(&mut v.team, "team"),
+                        "account" => r.complex_list(&mut v.account, "account"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -166,19 +166,19 @@ impl FhirJson for EpisodeOfCareStatusHistory {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -222,20 +222,20 @@ impl FhirJson for EpisodeOfCareDiagnosis {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "condition" => r.complex(&mut v.condition, "condition")?,
-                        "role" => r.complex(&mut v.role, "role")?,
-                        "rank" => r.primitive(&mut v.rank, "rank")?,
-                        "_rank" => r.primitive_ext(&mut v.rank, "rank")?,
+                        "condition" => r.complex(&mut v.condition, "condition"),
+                        "role" => r.complex(&mut v.role, "role"),
+                        "rank" => r.primitive(&mut v.rank, "rank"),
+                        "_rank" => r.primitive_ext(&mut v.rank, "rank"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -71,61 +71,61 @@ impl FhirJson for ExampleScenario {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ExampleScenario")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ExampleScenario"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "actor" => r.complex_list(&mut v.actor, "actor")?,
-                        "instance" => r.complex_list(&mut v.instance, "instance")?,
-                        "process" => r.complex_list(&mut v.process, "process")?,
-                        "workflow" => r.primitive_list(&mut v.workflow, "workflow")?,
-                        "_workflow" => r.primitive_list_ext(&mut v.workflow, "workflow")?,
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "actor" => r.complex_list(&mut v.actor, "actor"),
+                        "instance" => r.complex_list(&mut v.instance, "instance"),
+                        "process" => r.complex_list(&mut v.process, "process"),
+                        "workflow" => r.primitive_list(&mut v.workflow, "workflow"),
+                        "_workflow" => r.primitive_list_ext(&mut v.workflow, "workflow"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -194,26 +194,26 @@ impl FhirJson for ExampleScenarioActor {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "actorId" => r.primitive(&mut v.actor_id, "actorId")?,
-                        "_actorId" => r.primitive_ext(&mut v.actor_id, "actorId")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "actorId" => r.primitive(&mut v.actor_id, "actorId"),
+                        "_actorId" => r.primitive_ext(&mut v.actor_id, "actorId"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -267,39 +267,39 @@ impl FhirJson for ExampleScenarioInstance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "resourceId" => r.primitive(&mut v.resource_id, "resourceId")?,
+                        "resourceId" => r.primitive(&mut v.resource_id, "resourceId"),
                         "_resourceId" => {
-                            r.primitive_ext(&mut v.resource_id, "resourceId")?
+                            r.primitive_ext(&mut v.resource_id, "resourceId")
                         }
                         "resourceType" => {
-                            r.primitive(&mut v.resource_type, "resourceType")?
+                            r.primitive(&mut v.resource_type, "resourceType")
                         }
                         "_resourceType" => {
-                            r.primitive_ext(&mut v.resource_type, "resourceType")?
+                            r.primitive_ext(&mut v.resource_type, "resourceType")
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "version" => r.complex_list(&mut v.version, "version")?,
+                        "version" => r.complex_list(&mut v.version, "version"),
                         "containedInstance" => {
                             r.complex_list(
                                 &mut v.contained_instance,
                                 "containedInstance",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -347,22 +347,22 @@ impl FhirJson for ExampleScenarioInstanceVersion {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "versionId" => r.primitive(&mut v.version_id, "versionId")?,
-                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "versionId" => r.primitive(&mut v.version_id, "versionId"),
+                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -404,22 +404,22 @@ impl FhirJson for ExampleScenarioInstanceContainedInstance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "resourceId" => r.primitive(&mut v.resource_id, "resourceId")?,
+                        "resourceId" => r.primitive(&mut v.resource_id, "resourceId"),
                         "_resourceId" => {
-                            r.primitive_ext(&mut v.resource_id, "resourceId")?
+                            r.primitive_ext(&mut v.resource_id, "resourceId")
                         }
-                        "versionId" => r.primitive(&mut v.version_id, "versionId")?,
-                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId")?,
+                        "versionId" => r.primitive(&mut v.version_id, "versionId"),
+                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -467,35 +467,35 @@ impl FhirJson for ExampleScenarioProcess {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "preConditions" => {
-                            r.primitive(&mut v.pre_conditions, "preConditions")?
+                            r.primitive(&mut v.pre_conditions, "preConditions")
                         }
                         "_preConditions" => {
-                            r.primitive_ext(&mut v.pre_conditions, "preConditions")?
+                            r.primitive_ext(&mut v.pre_conditions, "preConditions")
                         }
                         "postConditions" => {
-                            r.primitive(&mut v.post_conditions, "postConditions")?
+                            r.primitive(&mut v.post_conditions, "postConditions")
                         }
                         "_postConditions" => {
-                            r.primitive_ext(&mut v.post_conditions, "postConditions")?
+                            r.primitive_ext(&mut v.post_conditions, "postConditions")
                         }
-                        "step" => r.complex_list(&mut v.step, "step")?,
+                        "step" => r.complex_list(&mut v.step, "step"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -542,23 +542,23 @@ impl FhirJson for ExampleScenarioProcessStep {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "process" => r.complex_list(&mut v.process, "process")?,
-                        "pause" => r.primitive(&mut v.pause, "pause")?,
-                        "_pause" => r.primitive_ext(&mut v.pause, "pause")?,
-                        "operation" => r.complex(&mut v.operation, "operation")?,
+                        "process" => r.complex_list(&mut v.process, "process"),
+                        "pause" => r.primitive(&mut v.pause, "pause"),
+                        "_pause" => r.primitive_ext(&mut v.pause, "pause"),
+                        "operation" => r.complex(&mut v.operation, "operation"),
                         "alternative" => {
-                            r.complex_list(&mut v.alternative, "alternative")?
+                            r.complex_list(&mut v.alternative, "alternative")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -618,44 +618,44 @@ impl FhirJson for ExampleScenarioProcessStepOperation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "number" => r.primitive(&mut v.number, "number")?,
-                        "_number" => r.primitive_ext(&mut v.number, "number")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "initiator" => r.primitive(&mut v.initiator, "initiator")?,
-                        "_initiator" => r.primitive_ext(&mut v.initiator, "initiator")?,
-                        "receiver" => r.primitive(&mut v.receiver, "receiver")?,
-                        "_receiver" => r.primitive_ext(&mut v.receiver, "receiver")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "number" => r.primitive(&mut v.number, "number"),
+                        "_number" => r.primitive_ext(&mut v.number, "number"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "initiator" => r.primitive(&mut v.initiator, "initiator"),
+                        "_initiator" => r.primitive_ext(&mut v.initiator, "initiator"),
+                        "receiver" => r.primitive(&mut v.receiver, "receiver"),
+                        "_receiver" => r.primitive_ext(&mut v.receiver, "receiver"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "initiatorActive" => {
-                            r.primitive(&mut v.initiator_active, "initiatorActive")?
+                            r.primitive(&mut v.initiator_active, "initiatorActive")
                         }
                         "_initiatorActive" => {
-                            r.primitive_ext(&mut v.initiator_active, "initiatorActive")?
+                            r.primitive_ext(&mut v.initiator_active, "initiatorActive")
                         }
                         "receiverActive" => {
-                            r.primitive(&mut v.receiver_active, "receiverActive")?
+                            r.primitive(&mut v.receiver_active, "receiverActive")
                         }
                         "_receiverActive" => {
-                            r.primitive_ext(&mut v.receiver_active, "receiverActive")?
+                            r.primitive_ext(&mut v.receiver_active, "receiverActive")
                         }
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "response" => r.complex(&mut v.response, "response")?,
+                        "request" => r.complex(&mut v.request, "request"),
+                        "response" => r.complex(&mut v.response, "response"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -707,23 +707,23 @@ impl FhirJson for ExampleScenarioProcessStepAlternative {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "step" => r.complex_list(&mut v.step, "step")?,
+                        "step" => r.complex_list(&mut v.step, "step"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -139,117 +139,113 @@ impl FhirJson for ExplanationOfBenefit {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ExplanationOfBenefit")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ExplanationOfBenefit"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subType" => r.complex(&mut v.sub_type, "subType")?,
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subType" => r.complex(&mut v.sub_type, "subType"),
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "billablePeriod" => {
-                            r.complex(&mut v.billable_period, "billablePeriod")?
+                            r.complex(&mut v.billable_period, "billablePeriod")
                         }
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "enterer" => r.complex(&mut v.enterer, "enterer")?,
-                        "insurer" => r.complex(&mut v.insurer, "insurer")?,
-                        "provider" => r.complex(&mut v.provider, "provider")?,
-                        "priority" => r.complex(&mut v.priority, "priority")?,
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "enterer" => r.complex(&mut v.enterer, "enterer"),
+                        "insurer" => r.complex(&mut v.insurer, "insurer"),
+                        "provider" => r.complex(&mut v.provider, "provider"),
+                        "priority" => r.complex(&mut v.priority, "priority"),
                         "fundsReserveRequested" => {
                             r.complex(
                                 &mut v.funds_reserve_requested,
                                 "fundsReserveRequested",
-                            )?
+                            )
                         }
-                        "fundsReserve" => {
-                            r.complex(&mut v.funds_reserve, "fundsReserve")?
-                        }
-                        "related" => r.complex_list(&mut v.related, "related")?,
-                        "prescription" => r.complex(&mut v.prescription, "prescription")?,
+                        "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
+                        "related" => r.complex_list(&mut v.related, "related"),
+                        "prescription" => r.complex(&mut v.prescription, "prescription"),
                         "originalPrescription" => {
                             r.complex(
                                 &mut v.original_prescription,
                                 "originalPrescription",
-                            )?
+                            )
                         }
-                        "payee" => r.complex(&mut v.payee, "payee")?,
-                        "referral" => r.complex(&mut v.referral, "referral")?,
-                        "facility" => r.complex(&mut v.facility, "facility")?,
-                        "claim" => r.complex(&mut v.claim, "claim")?,
+                        "payee" => r.complex(&mut v.payee, "payee"),
+                        "referral" => r.complex(&mut v.referral, "referral"),
+                        "facility" => r.complex(&mut v.facility, "facility"),
+                        "claim" => r.complex(&mut v.claim, "claim"),
                         "claimResponse" => {
-                            r.complex(&mut v.claim_response, "claimResponse")?
+                            r.complex(&mut v.claim_response, "claimResponse")
                         }
-                        "outcome" => r.primitive(&mut v.outcome, "outcome")?,
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome")?,
-                        "disposition" => r.primitive(&mut v.disposition, "disposition")?,
+                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
                         "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")?
+                            r.primitive_ext(&mut v.disposition, "disposition")
                         }
                         "preAuthRef" => {
-                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")
                         }
                         "_preAuthRef" => {
-                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
                         }
                         "preAuthRefPeriod" => {
                             r.complex_list(
                                 &mut v.pre_auth_ref_period,
                                 "preAuthRefPeriod",
-                            )?
+                            )
                         }
-                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam")?,
+                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
                         "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")?
+                            r.complex_list(&mut v.supporting_info, "supportingInfo")
                         }
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis")?,
-                        "procedure" => r.complex_list(&mut v.procedure, "procedure")?,
-                        "precedence" => r.primitive(&mut v.precedence, "precedence")?,
-                        "_precedence" => {
-                            r.primitive_ext(&mut v.precedence, "precedence")?
-                        }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance")?,
-                        "accident" => r.complex(&mut v.accident, "accident")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
-                        "addItem" => r.complex_list(&mut v.add_item, "addItem")?,
+                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                        "procedure" => r.complex_list(&mut v.procedure, "procedure"),
+                        "precedence" => r.primitive(&mut v.precedence, "precedence"),
+                        "_precedence" => r.primitive_ext(&mut v.precedence, "precedence"),
+                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                        "accident" => r.complex(&mut v.accident, "accident"),
+                        "item" => r.complex_list(&mut v.item, "item"),
+                        "addItem" => r.complex_list(&mut v.add_item, "addItem"),
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "total" => r.complex_list(&mut v.total, "total")?,
-                        "payment" => r.complex(&mut v.payment, "payment")?,
-                        "formCode" => r.complex(&mut v.form_code, "formCode")?,
-                        "form" => r.complex(&mut v.form, "form")?,
+                        "total" => r.complex_list(&mut v.total, "total"),
+                        "payment" => r.complex(&mut v.payment, "payment"),
+                        "formCode" => r.complex(&mut v.form_code, "formCode"),
+                        "form" => r.complex(&mut v.form, "form"),
                         "processNote" => {
-                            r.complex_list(&mut v.process_note, "processNote")?
+                            r.complex_list(&mut v.process_note, "processNote")
                         }
                         "benefitPeriod" => {
-                            r.complex(&mut v.benefit_period, "benefitPeriod")?
+                            r.complex(&mut v.benefit_period, "benefitPeriod")
                         }
                         "benefitBalance" => {
-                            r.complex_list(&mut v.benefit_balance, "benefitBalance")?
+                            r.complex_list(&mut v.benefit_balance, "benefitBalance")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -338,19 +334,19 @@ impl FhirJson for ExplanationOfBenefitRelated {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "claim" => r.complex(&mut v.claim, "claim")?,
-                        "relationship" => r.complex(&mut v.relationship, "relationship")?,
-                        "reference" => r.complex(&mut v.reference, "reference")?,
+                        "claim" => r.complex(&mut v.claim, "claim"),
+                        "relationship" => r.complex(&mut v.relationship, "relationship"),
+                        "reference" => r.complex(&mut v.reference, "reference"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -391,18 +387,18 @@ impl FhirJson for ExplanationOfBenefitPayee {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "party" => r.complex(&mut v.party, "party")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "party" => r.complex(&mut v.party, "party"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -452,27 +448,27 @@ impl FhirJson for ExplanationOfBenefitCareTeam {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "provider" => r.complex(&mut v.provider, "provider")?,
-                        "responsible" => r.primitive(&mut v.responsible, "responsible")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "provider" => r.complex(&mut v.provider, "provider"),
+                        "responsible" => r.primitive(&mut v.responsible, "responsible"),
                         "_responsible" => {
-                            r.primitive_ext(&mut v.responsible, "responsible")?
+                            r.primitive_ext(&mut v.responsible, "responsible")
                         }
-                        "role" => r.complex(&mut v.role, "role")?,
+                        "role" => r.complex(&mut v.role, "role"),
                         "qualification" => {
-                            r.complex(&mut v.qualification, "qualification")?
+                            r.complex(&mut v.qualification, "qualification")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -527,51 +523,51 @@ impl FhirJson for ExplanationOfBenefitSupportingInfo {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "category" => r.complex(&mut v.category, "category"),
+                        "code" => r.complex(&mut v.code, "code"),
                         "timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Date", false)
                         }
                         "_timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", true)?
+                            r.choice(&mut v.timing, "timing[x]", "Date", true)
                         }
                         "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Period", false)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
-                        "reason" => r.complex(&mut v.reason, "reason")?,
+                        "reason" => r.complex(&mut v.reason, "reason"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -625,23 +621,23 @@ impl FhirJson for ExplanationOfBenefitDiagnosis {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
                         "diagnosisCodeableConcept" => {
                             r.choice(
                                 &mut v.diagnosis,
                                 "diagnosis[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "diagnosisReference" => {
                             r.choice(
@@ -649,13 +645,13 @@ impl FhirJson for ExplanationOfBenefitDiagnosis {
                                 "diagnosis[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "onAdmission" => r.complex(&mut v.on_admission, "onAdmission")?,
-                        "packageCode" => r.complex(&mut v.package_code, "packageCode")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "onAdmission" => r.complex(&mut v.on_admission, "onAdmission"),
+                        "packageCode" => r.complex(&mut v.package_code, "packageCode"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -708,26 +704,26 @@ impl FhirJson for ExplanationOfBenefitProcedure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
                         "procedureCodeableConcept" => {
                             r.choice(
                                 &mut v.procedure,
                                 "procedure[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "procedureReference" => {
                             r.choice(
@@ -735,11 +731,11 @@ impl FhirJson for ExplanationOfBenefitProcedure {
                                 "procedure[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "udi" => r.complex_list(&mut v.udi, "udi")?,
+                        "udi" => r.complex_list(&mut v.udi, "udi"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -788,25 +784,25 @@ impl FhirJson for ExplanationOfBenefitInsurance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "focal" => r.primitive(&mut v.focal, "focal")?,
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal")?,
-                        "coverage" => r.complex(&mut v.coverage, "coverage")?,
+                        "focal" => r.primitive(&mut v.focal, "focal"),
+                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                        "coverage" => r.complex(&mut v.coverage, "coverage"),
                         "preAuthRef" => {
-                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")
                         }
                         "_preAuthRef" => {
-                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")?
+                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -849,25 +845,25 @@ impl FhirJson for ExplanationOfBenefitAccident {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)?
+                            r.choice(&mut v.location, "location[x]", "Address", false)
                         }
                         "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)?
+                            r.choice(&mut v.location, "location[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -954,81 +950,81 @@ impl FhirJson for ExplanationOfBenefitItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
                         "careTeamSequence" => {
                             r.primitive_list(
                                 &mut v.care_team_sequence,
                                 "careTeamSequence",
-                            )?
+                            )
                         }
                         "_careTeamSequence" => {
                             r.primitive_list_ext(
                                 &mut v.care_team_sequence,
                                 "careTeamSequence",
-                            )?
+                            )
                         }
                         "diagnosisSequence" => {
                             r.primitive_list(
                                 &mut v.diagnosis_sequence,
                                 "diagnosisSequence",
-                            )?
+                            )
                         }
                         "_diagnosisSequence" => {
                             r.primitive_list_ext(
                                 &mut v.diagnosis_sequence,
                                 "diagnosisSequence",
-                            )?
+                            )
                         }
                         "procedureSequence" => {
                             r.primitive_list(
                                 &mut v.procedure_sequence,
                                 "procedureSequence",
-                            )?
+                            )
                         }
                         "_procedureSequence" => {
                             r.primitive_list_ext(
                                 &mut v.procedure_sequence,
                                 "procedureSequence",
-                            )?
+                            )
                         }
                         "informationSequence" => {
                             r.primitive_list(
                                 &mut v.information_sequence,
                                 "informationSequence",
-                            )?
+                            )
                         }
                         "_informationSequence" => {
                             r.primitive_list_ext(
                                 &mut v.information_sequence,
                                 "informationSequence",
-                            )?
+                            )
                         }
-                        "revenue" => r.complex(&mut v.revenue, "revenue")?,
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "revenue" => r.complex(&mut v.revenue, "revenue"),
+                        "category" => r.complex(&mut v.category, "category"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
                         "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")?
+                            r.complex_list(&mut v.program_code, "programCode")
                         }
                         "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
                         }
                         "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
                         }
                         "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
                         }
                         "locationCodeableConcept" => {
                             r.choice(
@@ -1036,35 +1032,35 @@ impl FhirJson for ExplanationOfBenefitItem {
                                 "location[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)?
+                            r.choice(&mut v.location, "location[x]", "Address", false)
                         }
                         "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)?
+                            r.choice(&mut v.location, "location[x]", "Reference", false)
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
-                        "udi" => r.complex_list(&mut v.udi, "udi")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
-                        "subSite" => r.complex_list(&mut v.sub_site, "subSite")?,
-                        "encounter" => r.complex_list(&mut v.encounter, "encounter")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
+                        "udi" => r.complex_list(&mut v.udi, "udi"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
+                        "encounter" => r.complex_list(&mut v.encounter, "encounter"),
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1131,21 +1127,21 @@ impl FhirJson for ExplanationOfBenefitItemAdjudication {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "reason" => r.complex(&mut v.reason, "reason")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "category" => r.complex(&mut v.category, "category"),
+                        "reason" => r.complex(&mut v.reason, "reason"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1215,43 +1211,43 @@ impl FhirJson for ExplanationOfBenefitItemDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "revenue" => r.complex(&mut v.revenue, "revenue")?,
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "revenue" => r.complex(&mut v.revenue, "revenue"),
+                        "category" => r.complex(&mut v.category, "category"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
                         "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")?
+                            r.complex_list(&mut v.program_code, "programCode")
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
-                        "udi" => r.complex_list(&mut v.udi, "udi")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
+                        "udi" => r.complex_list(&mut v.udi, "udi"),
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail")?,
+                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1329,42 +1325,42 @@ impl FhirJson for ExplanationOfBenefitItemDetailSubDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "revenue" => r.complex(&mut v.revenue, "revenue")?,
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "revenue" => r.complex(&mut v.revenue, "revenue"),
+                        "category" => r.complex(&mut v.category, "category"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
                         "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")?
+                            r.complex_list(&mut v.program_code, "programCode")
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
-                        "udi" => r.complex_list(&mut v.udi, "udi")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
+                        "udi" => r.complex_list(&mut v.udi, "udi"),
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1449,57 +1445,57 @@ impl FhirJson for ExplanationOfBenefitAddItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "itemSequence" => {
-                            r.primitive_list(&mut v.item_sequence, "itemSequence")?
+                            r.primitive_list(&mut v.item_sequence, "itemSequence")
                         }
                         "_itemSequence" => {
-                            r.primitive_list_ext(&mut v.item_sequence, "itemSequence")?
+                            r.primitive_list_ext(&mut v.item_sequence, "itemSequence")
                         }
                         "detailSequence" => {
-                            r.primitive_list(&mut v.detail_sequence, "detailSequence")?
+                            r.primitive_list(&mut v.detail_sequence, "detailSequence")
                         }
                         "_detailSequence" => {
                             r.primitive_list_ext(
                                 &mut v.detail_sequence,
                                 "detailSequence",
-                            )?
+                            )
                         }
                         "subDetailSequence" => {
                             r.primitive_list(
                                 &mut v.sub_detail_sequence,
                                 "subDetailSequence",
-                            )?
+                            )
                         }
                         "_subDetailSequence" => {
                             r.primitive_list_ext(
                                 &mut v.sub_detail_sequence,
                                 "subDetailSequence",
-                            )?
+                            )
                         }
-                        "provider" => r.complex_list(&mut v.provider, "provider")?,
+                        "provider" => r.complex_list(&mut v.provider, "provider"),
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
                         "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")?
+                            r.complex_list(&mut v.program_code, "programCode")
                         }
                         "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
                         }
                         "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
                         }
                         "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)?
+                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
                         }
                         "locationCodeableConcept" => {
                             r.choice(
@@ -1507,33 +1503,33 @@ impl FhirJson for ExplanationOfBenefitAddItem {
                                 "location[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)?
+                            r.choice(&mut v.location, "location[x]", "Address", false)
                         }
                         "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)?
+                            r.choice(&mut v.location, "location[x]", "Reference", false)
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
-                        "subSite" => r.complex_list(&mut v.sub_site, "subSite")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1605,35 +1601,35 @@ impl FhirJson for ExplanationOfBenefitAddItemDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail")?,
+                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1694,34 +1690,34 @@ impl FhirJson for ExplanationOfBenefitAddItemDetailSubDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")?
+                            r.complex(&mut v.product_or_service, "productOrService")
                         }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "net" => r.complex(&mut v.net, "net")?,
+                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "net" => r.complex(&mut v.net, "net"),
                         "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")?
+                            r.primitive_list(&mut v.note_number, "noteNumber")
                         }
                         "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")?
+                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
                         }
                         "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")?
+                            r.complex_list(&mut v.adjudication, "adjudication")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1771,18 +1767,18 @@ impl FhirJson for ExplanationOfBenefitTotal {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "category" => r.complex(&mut v.category, "category"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1830,25 +1826,25 @@ impl FhirJson for ExplanationOfBenefitPayment {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "adjustment" => r.complex(&mut v.adjustment, "adjustment")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "adjustment" => r.complex(&mut v.adjustment, "adjustment"),
                         "adjustmentReason" => {
-                            r.complex(&mut v.adjustment_reason, "adjustmentReason")?
+                            r.complex(&mut v.adjustment_reason, "adjustmentReason")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1896,23 +1892,23 @@ impl FhirJson for ExplanationOfBenefitProcessNote {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "number" => r.primitive(&mut v.number, "number")?,
-                        "_number" => r.primitive_ext(&mut v.number, "number")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "language" => r.complex(&mut v.language, "language")?,
+                        "number" => r.primitive(&mut v.number, "number"),
+                        "_number" => r.primitive_ext(&mut v.number, "number"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "language" => r.complex(&mut v.language, "language"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1968,29 +1964,29 @@ impl FhirJson for ExplanationOfBenefitBenefitBalance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "excluded" => r.primitive(&mut v.excluded, "excluded")?,
-                        "_excluded" => r.primitive_ext(&mut v.excluded, "excluded")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "category" => r.complex(&mut v.category, "category"),
+                        "excluded" => r.primitive(&mut v.excluded, "excluded"),
+                        "_excluded" => r.primitive_ext(&mut v.excluded, "excluded"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "network" => r.complex(&mut v.network, "network")?,
-                        "unit" => r.complex(&mut v.unit, "unit")?,
-                        "term" => r.complex(&mut v.term, "term")?,
-                        "financial" => r.complex_list(&mut v.financial, "financial")?,
+                        "network" => r.complex(&mut v.network, "network"),
+                        "unit" => r.complex(&mut v.unit, "unit"),
+                        "term" => r.complex(&mut v.term, "term"),
+                        "financial" => r.complex_list(&mut v.financial, "financial"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -2040,39 +2036,39 @@ impl FhirJson for ExplanationOfBenefitBenefitBalanceFinancial {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "allowedUnsignedInt" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", false)
                         }
                         "_allowedUnsignedInt" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", true)
                         }
                         "allowedString" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "String", false)?
+                            r.choice(&mut v.allowed, "allowed[x]", "String", false)
                         }
                         "_allowedString" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "String", true)?
+                            r.choice(&mut v.allowed, "allowed[x]", "String", true)
                         }
                         "allowedMoney" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "Money", false)?
+                            r.choice(&mut v.allowed, "allowed[x]", "Money", false)
                         }
                         "usedUnsignedInt" => {
-                            r.choice(&mut v.used, "used[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.used, "used[x]", "UnsignedInt", false)
                         }
                         "_usedUnsignedInt" => {
-                            r.choice(&mut v.used, "used[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.used, "used[x]", "UnsignedInt", true)
                         }
-                        "usedMoney" => r.choice(&mut v.used, "used[x]", "Money", false)?,
+                        "usedMoney" => r.choice(&mut v.used, "used[x]", "Money", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

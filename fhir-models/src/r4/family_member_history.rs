@@ -77,113 +77,107 @@ impl FhirJson for FamilyMemberHistory {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("FamilyMemberHistory")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("FamilyMemberHistory"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "dataAbsentReason" => {
-                            r.complex(&mut v.data_absent_reason, "dataAbsentReason")?
+                            r.complex(&mut v.data_absent_reason, "dataAbsentReason")
                         }
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "relationship" => r.complex(&mut v.relationship, "relationship")?,
-                        "sex" => r.complex(&mut v.sex, "sex")?,
-                        "bornPeriod" => {
-                            r.choice(&mut v.born, "born[x]", "Period", false)?
-                        }
-                        "bornDate" => r.choice(&mut v.born, "born[x]", "Date", false)?,
-                        "_bornDate" => r.choice(&mut v.born, "born[x]", "Date", true)?,
-                        "bornString" => {
-                            r.choice(&mut v.born, "born[x]", "String", false)?
-                        }
-                        "_bornString" => {
-                            r.choice(&mut v.born, "born[x]", "String", true)?
-                        }
-                        "ageAge" => r.choice(&mut v.age, "age[x]", "Age", false)?,
-                        "ageRange" => r.choice(&mut v.age, "age[x]", "Range", false)?,
-                        "ageString" => r.choice(&mut v.age, "age[x]", "String", false)?,
-                        "_ageString" => r.choice(&mut v.age, "age[x]", "String", true)?,
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "relationship" => r.complex(&mut v.relationship, "relationship"),
+                        "sex" => r.complex(&mut v.sex, "sex"),
+                        "bornPeriod" => r.choice(&mut v.born, "born[x]", "Period", false),
+                        "bornDate" => r.choice(&mut v.born, "born[x]", "Date", false),
+                        "_bornDate" => r.choice(&mut v.born, "born[x]", "Date", true),
+                        "bornString" => r.choice(&mut v.born, "born[x]", "String", false),
+                        "_bornString" => r.choice(&mut v.born, "born[x]", "String", true),
+                        "ageAge" => r.choice(&mut v.age, "age[x]", "Age", false),
+                        "ageRange" => r.choice(&mut v.age, "age[x]", "Range", false),
+                        "ageString" => r.choice(&mut v.age, "age[x]", "String", false),
+                        "_ageString" => r.choice(&mut v.age, "age[x]", "String", true),
                         "estimatedAge" => {
-                            r.primitive(&mut v.estimated_age, "estimatedAge")?
+                            r.primitive(&mut v.estimated_age, "estimatedAge")
                         }
                         "_estimatedAge" => {
-                            r.primitive_ext(&mut v.estimated_age, "estimatedAge")?
+                            r.primitive_ext(&mut v.estimated_age, "estimatedAge")
                         }
                         "deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", false)
                         }
                         "_deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", true)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", true)
                         }
                         "deceasedAge" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Age", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Age", false)
                         }
                         "deceasedRange" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Range", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Range", false)
                         }
                         "deceasedDate" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Date", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Date", false)
                         }
                         "_deceasedDate" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Date", true)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Date", true)
                         }
                         "deceasedString" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "String", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "String", false)
                         }
                         "_deceasedString" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "String", true)?
+                            r.choice(&mut v.deceased, "deceased[x]", "String", true)
                         }
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "condition" => r.complex_list(&mut v.condition, "condition")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "condition" => r.complex_list(&mut v.condition, "condition"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -253,44 +247,44 @@ impl FhirJson for FamilyMemberHistoryCondition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
                         "contributedToDeath" => {
                             r.primitive(
                                 &mut v.contributed_to_death,
                                 "contributedToDeath",
-                            )?
+                            )
                         }
                         "_contributedToDeath" => {
                             r.primitive_ext(
                                 &mut v.contributed_to_death,
                                 "contributedToDeath",
-                            )?
+                            )
                         }
-                        "onsetAge" => r.choice(&mut v.onset, "onset[x]", "Age", false)?,
+                        "onsetAge" => r.choice(&mut v.onset, "onset[x]", "Age", false),
                         "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Range", false)
                         }
                         "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)?
+                            r.choice(&mut v.onset, "onset[x]", "Period", false)
                         }
                         "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)?
+                            r.choice(&mut v.onset, "onset[x]", "String", false)
                         }
                         "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)?
+                            r.choice(&mut v.onset, "onset[x]", "String", true)
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

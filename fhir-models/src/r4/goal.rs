@@ -73,67 +73,67 @@ impl FhirJson for Goal {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Goal")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Goal"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "lifecycleStatus" => {
-                            r.primitive(&mut v.lifecycle_status, "lifecycleStatus")?
+                            r.primitive(&mut v.lifecycle_status, "lifecycleStatus")
                         }
                         "_lifecycleStatus" => {
-                            r.primitive_ext(&mut v.lifecycle_status, "lifecycleStatus")?
+                            r.primitive_ext(&mut v.lifecycle_status, "lifecycleStatus")
                         }
                         "achievementStatus" => {
-                            r.complex(&mut v.achievement_status, "achievementStatus")?
+                            r.complex(&mut v.achievement_status, "achievementStatus")
                         }
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "priority" => r.complex(&mut v.priority, "priority")?,
-                        "description" => r.complex(&mut v.description, "description")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "startDate" => r.choice(&mut v.start, "start[x]", "Date", false)?,
-                        "_startDate" => r.choice(&mut v.start, "start[x]", "Date", true)?,
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "priority" => r.complex(&mut v.priority, "priority"),
+                        "description" => r.complex(&mut v.description, "description"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "startDate" => r.choice(&mut v.start, "start[x]", "Date", false),
+                        "_startDate" => r.choice(&mut v.start, "start[x]", "Date", true),
                         "startCodeableConcept" => {
-                            r.choice(&mut v.start, "start[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.start, "start[x]", "CodeableConcept", false)
                         }
-                        "target" => r.complex_list(&mut v.target, "target")?,
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate")?,
+                        "target" => r.complex_list(&mut v.target, "target"),
+                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
                         "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")?
+                            r.primitive_ext(&mut v.status_date, "statusDate")
                         }
                         "statusReason" => {
-                            r.primitive(&mut v.status_reason, "statusReason")?
+                            r.primitive(&mut v.status_reason, "statusReason")
                         }
                         "_statusReason" => {
-                            r.primitive_ext(&mut v.status_reason, "statusReason")?
+                            r.primitive_ext(&mut v.status_reason, "statusReason")
                         }
-                        "expressedBy" => r.complex(&mut v.expressed_by, "expressedBy")?,
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "expressedBy" => r.complex(&mut v.expressed_by, "expressedBy"),
+                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "outcomeCode" => {
-                            r.complex_list(&mut v.outcome_code, "outcomeCode")?
+                            r.complex_list(&mut v.outcome_code, "outcomeCode")
                         }
                         "outcomeReference" => {
-                            r.complex_list(&mut v.outcome_reference, "outcomeReference")?
+                            r.complex_list(&mut v.outcome_reference, "outcomeReference")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -195,20 +195,20 @@ impl FhirJson for GoalTarget {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "measure" => r.complex(&mut v.measure, "measure")?,
+                        "measure" => r.complex(&mut v.measure, "measure"),
                         "detailQuantity" => {
-                            r.choice(&mut v.detail, "detail[x]", "Quantity", false)?
+                            r.choice(&mut v.detail, "detail[x]", "Quantity", false)
                         }
                         "detailRange" => {
-                            r.choice(&mut v.detail, "detail[x]", "Range", false)?
+                            r.choice(&mut v.detail, "detail[x]", "Range", false)
                         }
                         "detailCodeableConcept" => {
                             r.choice(
@@ -216,36 +216,36 @@ impl FhirJson for GoalTarget {
                                 "detail[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "detailString" => {
-                            r.choice(&mut v.detail, "detail[x]", "String", false)?
+                            r.choice(&mut v.detail, "detail[x]", "String", false)
                         }
                         "_detailString" => {
-                            r.choice(&mut v.detail, "detail[x]", "String", true)?
+                            r.choice(&mut v.detail, "detail[x]", "String", true)
                         }
                         "detailBoolean" => {
-                            r.choice(&mut v.detail, "detail[x]", "Boolean", false)?
+                            r.choice(&mut v.detail, "detail[x]", "Boolean", false)
                         }
                         "_detailBoolean" => {
-                            r.choice(&mut v.detail, "detail[x]", "Boolean", true)?
+                            r.choice(&mut v.detail, "detail[x]", "Boolean", true)
                         }
                         "detailInteger" => {
-                            r.choice(&mut v.detail, "detail[x]", "Integer", false)?
+                            r.choice(&mut v.detail, "detail[x]", "Integer", false)
                         }
                         "_detailInteger" => {
-                            r.choice(&mut v.detail, "detail[x]", "Integer", true)?
+                            r.choice(&mut v.detail, "detail[x]", "Integer", true)
                         }
                         "detailRatio" => {
-                            r.choice(&mut v.detail, "detail[x]", "Ratio", false)?
+                            r.choice(&mut v.detail, "detail[x]", "Ratio", false)
                         }
-                        "dueDate" => r.choice(&mut v.due, "due[x]", "Date", false)?,
-                        "_dueDate" => r.choice(&mut v.due, "due[x]", "Date", true)?,
+                        "dueDate" => r.choice(&mut v.due, "due[x]", "Date", false),
+                        "_dueDate" => r.choice(&mut v.due, "due[x]", "Date", true),
                         "dueDuration" => {
-                            r.choice(&mut v.due, "due[x]", "Duration", false)?
+                            r.choice(&mut v.due, "due[x]", "Duration", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -71,62 +71,62 @@ impl FhirJson for GraphDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("GraphDefinition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("GraphDefinition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "profile" => r.primitive(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile")?,
-                        "link" => r.complex_list(&mut v.link, "link")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "profile" => r.primitive(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
+                        "link" => r.complex_list(&mut v.link, "link"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -193,29 +193,29 @@ impl FhirJson for GraphDefinitionLink {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "sliceName" => r.primitive(&mut v.slice_name, "sliceName")?,
-                        "_sliceName" => r.primitive_ext(&mut v.slice_name, "sliceName")?,
-                        "min" => r.primitive(&mut v.min, "min")?,
-                        "_min" => r.primitive_ext(&mut v.min, "min")?,
-                        "max" => r.primitive(&mut v.max, "max")?,
-                        "_max" => r.primitive_ext(&mut v.max, "max")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "sliceName" => r.primitive(&mut v.slice_name, "sliceName"),
+                        "_sliceName" => r.primitive_ext(&mut v.slice_name, "sliceName"),
+                        "min" => r.primitive(&mut v.min, "min"),
+                        "_min" => r.primitive_ext(&mut v.min, "min"),
+                        "max" => r.primitive(&mut v.max, "max"),
+                        "_max" => r.primitive_ext(&mut v.max, "max"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "target" => r.complex_list(&mut v.target, "target")?,
+                        "target" => r.complex_list(&mut v.target, "target"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -267,26 +267,26 @@ impl FhirJson for GraphDefinitionLinkTarget {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "params" => r.primitive(&mut v.params, "params")?,
-                        "_params" => r.primitive_ext(&mut v.params, "params")?,
-                        "profile" => r.primitive(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "params" => r.primitive(&mut v.params, "params"),
+                        "_params" => r.primitive_ext(&mut v.params, "params"),
+                        "profile" => r.primitive(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
                         "compartment" => {
-                            r.complex_list(&mut v.compartment, "compartment")?
+                            r.complex_list(&mut v.compartment, "compartment")
                         }
-                        "link" => r.complex_list(&mut v.link, "link")?,
+                        "link" => r.complex_list(&mut v.link, "link"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -341,30 +341,28 @@ impl FhirJson for GraphDefinitionLinkTargetCompartment {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "use" => r.primitive(&mut v.r#use, "use")?,
-                        "_use" => r.primitive_ext(&mut v.r#use, "use")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "rule" => r.primitive(&mut v.rule, "rule")?,
-                        "_rule" => r.primitive_ext(&mut v.rule, "rule")?,
-                        "expression" => r.primitive(&mut v.expression, "expression")?,
-                        "_expression" => {
-                            r.primitive_ext(&mut v.expression, "expression")?
-                        }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "use" => r.primitive(&mut v.r#use, "use"),
+                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "rule" => r.primitive(&mut v.rule, "rule"),
+                        "_rule" => r.primitive_ext(&mut v.rule, "rule"),
+                        "expression" => r.primitive(&mut v.expression, "expression"),
+                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -69,41 +69,37 @@ impl FhirJson for GuidanceResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("GuidanceResponse")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("GuidanceResponse"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "requestIdentifier" => {
-                            r.complex(&mut v.request_identifier, "requestIdentifier")?
+                            r.complex(&mut v.request_identifier, "requestIdentifier")
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "moduleUri" => {
-                            r.choice(&mut v.module, "module[x]", "Uri", false)?
-                        }
-                        "_moduleUri" => {
-                            r.choice(&mut v.module, "module[x]", "Uri", true)?
-                        }
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "moduleUri" => r.choice(&mut v.module, "module[x]", "Uri", false),
+                        "_moduleUri" => r.choice(&mut v.module, "module[x]", "Uri", true),
                         "moduleCanonical" => {
-                            r.choice(&mut v.module, "module[x]", "Canonical", false)?
+                            r.choice(&mut v.module, "module[x]", "Canonical", false)
                         }
                         "_moduleCanonical" => {
-                            r.choice(&mut v.module, "module[x]", "Canonical", true)?
+                            r.choice(&mut v.module, "module[x]", "Canonical", true)
                         }
                         "moduleCodeableConcept" => {
                             r.choice(
@@ -111,45 +107,45 @@ impl FhirJson for GuidanceResponse {
                                 "module[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "occurrenceDateTime" => {
                             r.primitive(
                                 &mut v.occurrence_date_time,
                                 "occurrenceDateTime",
-                            )?
+                            )
                         }
                         "_occurrenceDateTime" => {
                             r.primitive_ext(
                                 &mut v.occurrence_date_time,
                                 "occurrenceDateTime",
-                            )?
+                            )
                         }
-                        "performer" => r.complex(&mut v.performer, "performer")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "performer" => r.complex(&mut v.performer, "performer"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "evaluationMessage" => {
                             r.complex_list(
                                 &mut v.evaluation_message,
                                 "evaluationMessage",
-                            )?
+                            )
                         }
                         "outputParameters" => {
-                            r.complex(&mut v.output_parameters, "outputParameters")?
+                            r.complex(&mut v.output_parameters, "outputParameters")
                         }
-                        "result" => r.complex(&mut v.result, "result")?,
+                        "result" => r.complex(&mut v.result, "result"),
                         "dataRequirement" => {
-                            r.complex_list(&mut v.data_requirement, "dataRequirement")?
+                            r.complex_list(&mut v.data_requirement, "dataRequirement")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

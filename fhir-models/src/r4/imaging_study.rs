@@ -79,74 +79,74 @@ impl FhirJson for ImagingStudy {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ImagingStudy")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ImagingStudy"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "modality" => r.complex_list(&mut v.modality, "modality")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "started" => r.primitive(&mut v.started, "started")?,
-                        "_started" => r.primitive_ext(&mut v.started, "started")?,
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "referrer" => r.complex(&mut v.referrer, "referrer")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "modality" => r.complex_list(&mut v.modality, "modality"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "started" => r.primitive(&mut v.started, "started"),
+                        "_started" => r.primitive_ext(&mut v.started, "started"),
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "referrer" => r.complex(&mut v.referrer, "referrer"),
                         "interpreter" => {
-                            r.complex_list(&mut v.interpreter, "interpreter")?
+                            r.complex_list(&mut v.interpreter, "interpreter")
                         }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint")?,
+                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
                         "numberOfSeries" => {
-                            r.primitive(&mut v.number_of_series, "numberOfSeries")?
+                            r.primitive(&mut v.number_of_series, "numberOfSeries")
                         }
                         "_numberOfSeries" => {
-                            r.primitive_ext(&mut v.number_of_series, "numberOfSeries")?
+                            r.primitive_ext(&mut v.number_of_series, "numberOfSeries")
                         }
                         "numberOfInstances" => {
-                            r.primitive(&mut v.number_of_instances, "numberOfInstances")?
+                            r.primitive(&mut v.number_of_instances, "numberOfInstances")
                         }
                         "_numberOfInstances" => {
                             r.primitive_ext(
                                 &mut v.number_of_instances,
                                 "numberOfInstances",
-                            )?
+                            )
                         }
                         "procedureReference" => {
-                            r.complex(&mut v.procedure_reference, "procedureReference")?
+                            r.complex(&mut v.procedure_reference, "procedureReference")
                         }
                         "procedureCode" => {
-                            r.complex_list(&mut v.procedure_code, "procedureCode")?
+                            r.complex_list(&mut v.procedure_code, "procedureCode")
                         }
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "location" => r.complex(&mut v.location, "location"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "series" => r.complex_list(&mut v.series, "series")?,
+                        "series" => r.complex_list(&mut v.series, "series"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -234,42 +234,42 @@ impl FhirJson for ImagingStudySeries {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "uid" => r.primitive(&mut v.uid, "uid")?,
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid")?,
-                        "number" => r.primitive(&mut v.number, "number")?,
-                        "_number" => r.primitive_ext(&mut v.number, "number")?,
-                        "modality" => r.complex(&mut v.modality, "modality")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "uid" => r.primitive(&mut v.uid, "uid"),
+                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                        "number" => r.primitive(&mut v.number, "number"),
+                        "_number" => r.primitive_ext(&mut v.number, "number"),
+                        "modality" => r.complex(&mut v.modality, "modality"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "numberOfInstances" => {
-                            r.primitive(&mut v.number_of_instances, "numberOfInstances")?
+                            r.primitive(&mut v.number_of_instances, "numberOfInstances")
                         }
                         "_numberOfInstances" => {
                             r.primitive_ext(
                                 &mut v.number_of_instances,
                                 "numberOfInstances",
-                            )?
+                            )
                         }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
-                        "laterality" => r.complex(&mut v.laterality, "laterality")?,
-                        "specimen" => r.complex_list(&mut v.specimen, "specimen")?,
-                        "started" => r.primitive(&mut v.started, "started")?,
-                        "_started" => r.primitive_ext(&mut v.started, "started")?,
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
-                        "instance" => r.complex_list(&mut v.instance, "instance")?,
+                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        "laterality" => r.complex(&mut v.laterality, "laterality"),
+                        "specimen" => r.complex_list(&mut v.specimen, "specimen"),
+                        "started" => r.primitive(&mut v.started, "started"),
+                        "_started" => r.primitive_ext(&mut v.started, "started"),
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
+                        "instance" => r.complex_list(&mut v.instance, "instance"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -321,18 +321,18 @@ impl FhirJson for ImagingStudySeriesPerformer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "function" => r.complex(&mut v.function, "function")?,
-                        "actor" => r.complex(&mut v.actor, "actor")?,
+                        "function" => r.complex(&mut v.function, "function"),
+                        "actor" => r.complex(&mut v.actor, "actor"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -380,23 +380,23 @@ impl FhirJson for ImagingStudySeriesInstance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "uid" => r.primitive(&mut v.uid, "uid")?,
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid")?,
-                        "sopClass" => r.complex(&mut v.sop_class, "sopClass")?,
-                        "number" => r.primitive(&mut v.number, "number")?,
-                        "_number" => r.primitive_ext(&mut v.number, "number")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
+                        "uid" => r.primitive(&mut v.uid, "uid"),
+                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                        "sopClass" => r.complex(&mut v.sop_class, "sopClass"),
+                        "number" => r.primitive(&mut v.number, "number"),
+                        "_number" => r.primitive_ext(&mut v.number, "number"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -99,42 +99,40 @@ impl FhirJson for Immunization {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Immunization")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Immunization"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
-                        "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                        "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "occurrenceDateTime" => {
                             r.choice(
                                 &mut v.occurrence,
                                 "occurrence[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_occurrenceDateTime" => {
                             r.choice(
@@ -142,74 +140,65 @@ impl FhirJson for Immunization {
                                 "occurrence[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "occurrenceString" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "String",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "String", false)
                         }
                         "_occurrenceString" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "String", true)?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "String", true)
                         }
-                        "recorded" => r.primitive(&mut v.recorded, "recorded")?,
-                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded")?,
+                        "recorded" => r.primitive(&mut v.recorded, "recorded"),
+                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
                         "primarySource" => {
-                            r.primitive(&mut v.primary_source, "primarySource")?
+                            r.primitive(&mut v.primary_source, "primarySource")
                         }
                         "_primarySource" => {
-                            r.primitive_ext(&mut v.primary_source, "primarySource")?
+                            r.primitive_ext(&mut v.primary_source, "primarySource")
                         }
-                        "reportOrigin" => {
-                            r.complex(&mut v.report_origin, "reportOrigin")?
-                        }
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer")?,
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber")?,
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber")?,
+                        "reportOrigin" => r.complex(&mut v.report_origin, "reportOrigin"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
+                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
                         "expirationDate" => {
-                            r.primitive(&mut v.expiration_date, "expirationDate")?
+                            r.primitive(&mut v.expiration_date, "expirationDate")
                         }
                         "_expirationDate" => {
-                            r.primitive_ext(&mut v.expiration_date, "expirationDate")?
+                            r.primitive_ext(&mut v.expiration_date, "expirationDate")
                         }
-                        "site" => r.complex(&mut v.site, "site")?,
-                        "route" => r.complex(&mut v.route, "route")?,
-                        "doseQuantity" => {
-                            r.complex(&mut v.dose_quantity, "doseQuantity")?
-                        }
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "site" => r.complex(&mut v.site, "site"),
+                        "route" => r.complex(&mut v.route, "route"),
+                        "doseQuantity" => r.complex(&mut v.dose_quantity, "doseQuantity"),
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "isSubpotent" => r.primitive(&mut v.is_subpotent, "isSubpotent")?,
+                        "isSubpotent" => r.primitive(&mut v.is_subpotent, "isSubpotent"),
                         "_isSubpotent" => {
-                            r.primitive_ext(&mut v.is_subpotent, "isSubpotent")?
+                            r.primitive_ext(&mut v.is_subpotent, "isSubpotent")
                         }
                         "subpotentReason" => {
-                            r.complex_list(&mut v.subpotent_reason, "subpotentReason")?
+                            r.complex_list(&mut v.subpotent_reason, "subpotentReason")
                         }
-                        "education" => r.complex_list(&mut v.education, "education")?,
+                        "education" => r.complex_list(&mut v.education, "education"),
                         "programEligibility" => {
                             r.complex_list(
                                 &mut v.program_eligibility,
                                 "programEligibility",
-                            )?
+                            )
                         }
                         "fundingSource" => {
-                            r.complex(&mut v.funding_source, "fundingSource")?
+                            r.complex(&mut v.funding_source, "fundingSource")
                         }
-                        "reaction" => r.complex_list(&mut v.reaction, "reaction")?,
+                        "reaction" => r.complex_list(&mut v.reaction, "reaction"),
                         "protocolApplied" => {
-                            r.complex_list(&mut v.protocol_applied, "protocolApplied")?
+                            r.complex_list(&mut v.protocol_applied, "protocolApplied")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -283,18 +272,18 @@ impl FhirJson for ImmunizationPerformer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "function" => r.complex(&mut v.function, "function")?,
-                        "actor" => r.complex(&mut v.actor, "actor")?,
+                        "function" => r.complex(&mut v.function, "function"),
+                        "actor" => r.complex(&mut v.actor, "actor"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -338,39 +327,36 @@ impl FhirJson for ImmunizationEducation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "documentType" => {
-                            r.primitive(&mut v.document_type, "documentType")?
+                            r.primitive(&mut v.document_type, "documentType")
                         }
                         "_documentType" => {
-                            r.primitive_ext(&mut v.document_type, "documentType")?
+                            r.primitive_ext(&mut v.document_type, "documentType")
                         }
-                        "reference" => r.primitive(&mut v.reference, "reference")?,
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference")?,
+                        "reference" => r.primitive(&mut v.reference, "reference"),
+                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
                         "publicationDate" => {
-                            r.primitive(&mut v.publication_date, "publicationDate")?
+                            r.primitive(&mut v.publication_date, "publicationDate")
                         }
                         "_publicationDate" => {
-                            r.primitive_ext(&mut v.publication_date, "publicationDate")?
+                            r.primitive_ext(&mut v.publication_date, "publicationDate")
                         }
                         "presentationDate" => {
-                            r.primitive(&mut v.presentation_date, "presentationDate")?
+                            r.primitive(&mut v.presentation_date, "presentationDate")
                         }
                         "_presentationDate" => {
-                            r.primitive_ext(
-                                &mut v.presentation_date,
-                                "presentationDate",
-                            )?
+                            r.primitive_ext(&mut v.presentation_date, "presentationDate")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -414,21 +400,21 @@ impl FhirJson for ImmunizationReaction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "detail" => r.complex(&mut v.detail, "detail")?,
-                        "reported" => r.primitive(&mut v.reported, "reported")?,
-                        "_reported" => r.primitive_ext(&mut v.reported, "reported")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "detail" => r.complex(&mut v.detail, "detail"),
+                        "reported" => r.primitive(&mut v.reported, "reported"),
+                        "_reported" => r.primitive_ext(&mut v.reported, "reported"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -477,19 +463,19 @@ impl FhirJson for ImmunizationProtocolApplied {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "series" => r.primitive(&mut v.series, "series")?,
-                        "_series" => r.primitive_ext(&mut v.series, "series")?,
-                        "authority" => r.complex(&mut v.authority, "authority")?,
+                        "series" => r.primitive(&mut v.series, "series"),
+                        "_series" => r.primitive_ext(&mut v.series, "series"),
+                        "authority" => r.complex(&mut v.authority, "authority"),
                         "targetDisease" => {
-                            r.complex_list(&mut v.target_disease, "targetDisease")?
+                            r.complex_list(&mut v.target_disease, "targetDisease")
                         }
                         "doseNumberPositiveInt" => {
                             r.choice(
@@ -497,7 +483,7 @@ impl FhirJson for ImmunizationProtocolApplied {
                                 "doseNumber[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_doseNumberPositiveInt" => {
                             r.choice(
@@ -505,7 +491,7 @@ impl FhirJson for ImmunizationProtocolApplied {
                                 "doseNumber[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "doseNumberString" => {
                             r.choice(
@@ -513,15 +499,10 @@ impl FhirJson for ImmunizationProtocolApplied {
                                 "doseNumber[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_doseNumberString" => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                "String",
-                                true,
-                            )?
+                            r.choice(&mut v.dose_number, "doseNumber[x]", "String", true)
                         }
                         "seriesDosesPositiveInt" => {
                             r.choice(
@@ -529,7 +510,7 @@ impl FhirJson for ImmunizationProtocolApplied {
                                 "seriesDoses[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_seriesDosesPositiveInt" => {
                             r.choice(
@@ -537,7 +518,7 @@ impl FhirJson for ImmunizationProtocolApplied {
                                 "seriesDoses[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "seriesDosesString" => {
                             r.choice(
@@ -545,7 +526,7 @@ impl FhirJson for ImmunizationProtocolApplied {
                                 "seriesDoses[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_seriesDosesString" => {
                             r.choice(
@@ -553,10 +534,10 @@ impl FhirJson for ImmunizationProtocolApplied {
                                 "seriesDoses[x]",
                                 "String",
                                 true,
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

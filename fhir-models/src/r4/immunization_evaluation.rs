@@ -71,59 +71,56 @@ impl FhirJson for ImmunizationEvaluation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ImmunizationEvaluation")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ImmunizationEvaluation"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "authority" => r.complex(&mut v.authority, "authority")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "authority" => r.complex(&mut v.authority, "authority"),
                         "targetDisease" => {
-                            r.complex(&mut v.target_disease, "targetDisease")?
+                            r.complex(&mut v.target_disease, "targetDisease")
                         }
                         "immunizationEvent" => {
-                            r.complex(&mut v.immunization_event, "immunizationEvent")?
+                            r.complex(&mut v.immunization_event, "immunizationEvent")
                         }
-                        "doseStatus" => r.complex(&mut v.dose_status, "doseStatus")?,
+                        "doseStatus" => r.complex(&mut v.dose_status, "doseStatus"),
                         "doseStatusReason" => {
-                            r.complex_list(
-                                &mut v.dose_status_reason,
-                                "doseStatusReason",
-                            )?
+                            r.complex_list(&mut v.dose_status_reason, "doseStatusReason")
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "series" => r.primitive(&mut v.series, "series")?,
-                        "_series" => r.primitive_ext(&mut v.series, "series")?,
+                        "series" => r.primitive(&mut v.series, "series"),
+                        "_series" => r.primitive_ext(&mut v.series, "series"),
                         "doseNumberPositiveInt" => {
                             r.choice(
                                 &mut v.dose_number,
                                 "doseNumber[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_doseNumberPositiveInt" => {
                             r.choice(
@@ -131,7 +128,7 @@ impl FhirJson for ImmunizationEvaluation {
                                 "doseNumber[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "doseNumberString" => {
                             r.choice(
@@ -139,15 +136,10 @@ impl FhirJson for ImmunizationEvaluation {
                                 "doseNumber[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_doseNumberString" => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                "String",
-                                true,
-                            )?
+                            r.choice(&mut v.dose_number, "doseNumber[x]", "String", true)
                         }
                         "seriesDosesPositiveInt" => {
                             r.choice(
@@ -155,7 +147,7 @@ impl FhirJson for ImmunizationEvaluation {
                                 "seriesDoses[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_seriesDosesPositiveInt" => {
                             r.choice(
@@ -163,7 +155,7 @@ impl FhirJson for ImmunizationEvaluation {
                                 "seriesDoses[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "seriesDosesString" => {
                             r.choice(
@@ -171,7 +163,7 @@ impl FhirJson for ImmunizationEvaluation {
                                 "seriesDoses[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_seriesDosesString" => {
                             r.choice(
@@ -179,10 +171,10 @@ impl FhirJson for ImmunizationEvaluation {
                                 "seriesDoses[x]",
                                 "String",
                                 true,
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

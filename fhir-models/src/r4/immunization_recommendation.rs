@@ -51,36 +51,36 @@ impl FhirJson for ImmunizationRecommendation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ImmunizationRecommendation")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ImmunizationRecommendation"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "authority" => r.complex(&mut v.authority, "authority")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "authority" => r.complex(&mut v.authority, "authority"),
                         "recommendation" => {
-                            r.complex_list(&mut v.recommendation, "recommendation")?
+                            r.complex_list(&mut v.recommendation, "recommendation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -151,48 +151,48 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "vaccineCode" => {
-                            r.complex_list(&mut v.vaccine_code, "vaccineCode")?
+                            r.complex_list(&mut v.vaccine_code, "vaccineCode")
                         }
                         "targetDisease" => {
-                            r.complex(&mut v.target_disease, "targetDisease")?
+                            r.complex(&mut v.target_disease, "targetDisease")
                         }
                         "contraindicatedVaccineCode" => {
                             r.complex_list(
                                 &mut v.contraindicated_vaccine_code,
                                 "contraindicatedVaccineCode",
-                            )?
+                            )
                         }
                         "forecastStatus" => {
-                            r.complex(&mut v.forecast_status, "forecastStatus")?
+                            r.complex(&mut v.forecast_status, "forecastStatus")
                         }
                         "forecastReason" => {
-                            r.complex_list(&mut v.forecast_reason, "forecastReason")?
+                            r.complex_list(&mut v.forecast_reason, "forecastReason")
                         }
                         "dateCriterion" => {
-                            r.complex_list(&mut v.date_criterion, "dateCriterion")?
+                            r.complex_list(&mut v.date_criterion, "dateCriterion")
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "series" => r.primitive(&mut v.series, "series")?,
-                        "_series" => r.primitive_ext(&mut v.series, "series")?,
+                        "series" => r.primitive(&mut v.series, "series"),
+                        "_series" => r.primitive_ext(&mut v.series, "series"),
                         "doseNumberPositiveInt" => {
                             r.choice(
                                 &mut v.dose_number,
                                 "doseNumber[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_doseNumberPositiveInt" => {
                             r.choice(
@@ -200,7 +200,7 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                                 "doseNumber[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "doseNumberString" => {
                             r.choice(
@@ -208,15 +208,10 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                                 "doseNumber[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_doseNumberString" => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                "String",
-                                true,
-                            )?
+                            r.choice(&mut v.dose_number, "doseNumber[x]", "String", true)
                         }
                         "seriesDosesPositiveInt" => {
                             r.choice(
@@ -224,7 +219,7 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                                 "seriesDoses[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_seriesDosesPositiveInt" => {
                             r.choice(
@@ -232,7 +227,7 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                                 "seriesDoses[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "seriesDosesString" => {
                             r.choice(
@@ -240,7 +235,7 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                                 "seriesDoses[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_seriesDosesString" => {
                             r.choice(
@@ -248,22 +243,22 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                                 "seriesDoses[x]",
                                 "String",
                                 true,
-                            )?
+                            )
                         }
                         "supportingImmunization" => {
                             r.complex_list(
                                 &mut v.supporting_immunization,
                                 "supportingImmunization",
-                            )?
+                            )
                         }
                         "supportingPatientInformation" => {
                             r.complex_list(
                                 &mut v.supporting_patient_information,
                                 "supportingPatientInformation",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -320,19 +315,19 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

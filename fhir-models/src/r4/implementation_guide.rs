@@ -85,73 +85,73 @@ impl FhirJson for ImplementationGuide {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ImplementationGuide")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ImplementationGuide"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "packageId" => r.primitive(&mut v.package_id, "packageId")?,
-                        "_packageId" => r.primitive_ext(&mut v.package_id, "packageId")?,
-                        "license" => r.primitive(&mut v.license, "license")?,
-                        "_license" => r.primitive_ext(&mut v.license, "license")?,
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "packageId" => r.primitive(&mut v.package_id, "packageId"),
+                        "_packageId" => r.primitive_ext(&mut v.package_id, "packageId"),
+                        "license" => r.primitive(&mut v.license, "license"),
+                        "_license" => r.primitive_ext(&mut v.license, "license"),
                         "fhirVersion" => {
-                            r.primitive_list(&mut v.fhir_version, "fhirVersion")?
+                            r.primitive_list(&mut v.fhir_version, "fhirVersion")
                         }
                         "_fhirVersion" => {
-                            r.primitive_list_ext(&mut v.fhir_version, "fhirVersion")?
+                            r.primitive_list_ext(&mut v.fhir_version, "fhirVersion")
                         }
-                        "dependsOn" => r.complex_list(&mut v.depends_on, "dependsOn")?,
-                        "global" => r.complex_list(&mut v.global, "global")?,
-                        "definition" => r.complex(&mut v.definition, "definition")?,
-                        "manifest" => r.complex(&mut v.manifest, "manifest")?,
+                        "dependsOn" => r.complex_list(&mut v.depends_on, "dependsOn"),
+                        "global" => r.complex_list(&mut v.global, "global"),
+                        "definition" => r.complex(&mut v.definition, "definition"),
+                        "manifest" => r.complex(&mut v.manifest, "manifest"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -219,22 +219,22 @@ impl FhirJson for ImplementationGuideDependsOn {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "uri" => r.primitive(&mut v.uri, "uri")?,
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri")?,
-                        "packageId" => r.primitive(&mut v.package_id, "packageId")?,
-                        "_packageId" => r.primitive_ext(&mut v.package_id, "packageId")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
+                        "uri" => r.primitive(&mut v.uri, "uri"),
+                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                        "packageId" => r.primitive(&mut v.package_id, "packageId"),
+                        "_packageId" => r.primitive_ext(&mut v.package_id, "packageId"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -279,20 +279,20 @@ impl FhirJson for ImplementationGuideGlobal {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "profile" => r.primitive(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "profile" => r.primitive(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -340,21 +340,21 @@ impl FhirJson for ImplementationGuideDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "grouping" => r.complex_list(&mut v.grouping, "grouping")?,
-                        "resource" => r.complex_list(&mut v.resource, "resource")?,
-                        "page" => r.complex(&mut v.page, "page")?,
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter")?,
-                        "template" => r.complex_list(&mut v.template, "template")?,
+                        "grouping" => r.complex_list(&mut v.grouping, "grouping"),
+                        "resource" => r.complex_list(&mut v.resource, "resource"),
+                        "page" => r.complex(&mut v.page, "page"),
+                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                        "template" => r.complex_list(&mut v.template, "template"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -399,22 +399,22 @@ impl FhirJson for ImplementationGuideDefinitionGrouping {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -464,45 +464,45 @@ impl FhirJson for ImplementationGuideDefinitionResource {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "reference" => r.complex(&mut v.reference, "reference")?,
+                        "reference" => r.complex(&mut v.reference, "reference"),
                         "fhirVersion" => {
-                            r.primitive_list(&mut v.fhir_version, "fhirVersion")?
+                            r.primitive_list(&mut v.fhir_version, "fhirVersion")
                         }
                         "_fhirVersion" => {
-                            r.primitive_list_ext(&mut v.fhir_version, "fhirVersion")?
+                            r.primitive_list_ext(&mut v.fhir_version, "fhirVersion")
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", false)?
+                            r.choice(&mut v.example, "example[x]", "Boolean", false)
                         }
                         "_exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", true)?
+                            r.choice(&mut v.example, "example[x]", "Boolean", true)
                         }
                         "exampleCanonical" => {
-                            r.choice(&mut v.example, "example[x]", "Canonical", false)?
+                            r.choice(&mut v.example, "example[x]", "Canonical", false)
                         }
                         "_exampleCanonical" => {
-                            r.choice(&mut v.example, "example[x]", "Canonical", true)?
+                            r.choice(&mut v.example, "example[x]", "Canonical", true)
                         }
-                        "groupingId" => r.primitive(&mut v.grouping_id, "groupingId")?,
+                        "groupingId" => r.primitive(&mut v.grouping_id, "groupingId"),
                         "_groupingId" => {
-                            r.primitive_ext(&mut v.grouping_id, "groupingId")?
+                            r.primitive_ext(&mut v.grouping_id, "groupingId")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -556,28 +556,26 @@ impl FhirJson for ImplementationGuideDefinitionPage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "nameUrl" => r.choice(&mut v.name, "name[x]", "Url", false)?,
-                        "_nameUrl" => r.choice(&mut v.name, "name[x]", "Url", true)?,
+                        "nameUrl" => r.choice(&mut v.name, "name[x]", "Url", false),
+                        "_nameUrl" => r.choice(&mut v.name, "name[x]", "Url", true),
                         "nameReference" => {
-                            r.choice(&mut v.name, "name[x]", "Reference", false)?
+                            r.choice(&mut v.name, "name[x]", "Reference", false)
                         }
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "generation" => r.primitive(&mut v.generation, "generation")?,
-                        "_generation" => {
-                            r.primitive_ext(&mut v.generation, "generation")?
-                        }
-                        "page" => r.complex_list(&mut v.page, "page")?,
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "generation" => r.primitive(&mut v.generation, "generation"),
+                        "_generation" => r.primitive_ext(&mut v.generation, "generation"),
+                        "page" => r.complex_list(&mut v.page, "page"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -623,20 +621,20 @@ impl FhirJson for ImplementationGuideDefinitionParameter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -682,22 +680,22 @@ impl FhirJson for ImplementationGuideDefinitionTemplate {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "source" => r.primitive(&mut v.source, "source")?,
-                        "_source" => r.primitive_ext(&mut v.source, "source")?,
-                        "scope" => r.primitive(&mut v.scope, "scope")?,
-                        "_scope" => r.primitive_ext(&mut v.scope, "scope")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "source" => r.primitive(&mut v.source, "source"),
+                        "_source" => r.primitive_ext(&mut v.source, "source"),
+                        "scope" => r.primitive(&mut v.scope, "scope"),
+                        "_scope" => r.primitive_ext(&mut v.scope, "scope"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -746,24 +744,24 @@ impl FhirJson for ImplementationGuideManifest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "rendering" => r.primitive(&mut v.rendering, "rendering")?,
-                        "_rendering" => r.primitive_ext(&mut v.rendering, "rendering")?,
-                        "resource" => r.complex_list(&mut v.resource, "resource")?,
-                        "page" => r.complex_list(&mut v.page, "page")?,
-                        "image" => r.primitive_list(&mut v.image, "image")?,
-                        "_image" => r.primitive_list_ext(&mut v.image, "image")?,
-                        "other" => r.primitive_list(&mut v.other, "other")?,
-                        "_other" => r.primitive_list_ext(&mut v.other, "other")?,
+                        "rendering" => r.primitive(&mut v.rendering, "rendering"),
+                        "_rendering" => r.primitive_ext(&mut v.rendering, "rendering"),
+                        "resource" => r.complex_list(&mut v.resource, "resource"),
+                        "page" => r.complex_list(&mut v.page, "page"),
+                        "image" => r.primitive_list(&mut v.image, "image"),
+                        "_image" => r.primitive_list_ext(&mut v.image, "image"),
+                        "other" => r.primitive_list(&mut v.other, "other"),
+                        "_other" => r.primitive_list_ext(&mut v.other, "other"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -810,35 +808,35 @@ impl FhirJson for ImplementationGuideManifestResource {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "reference" => r.complex(&mut v.reference, "reference")?,
+                        "reference" => r.complex(&mut v.reference, "reference"),
                         "exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", false)?
+                            r.choice(&mut v.example, "example[x]", "Boolean", false)
                         }
                         "_exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", true)?
+                            r.choice(&mut v.example, "example[x]", "Boolean", true)
                         }
                         "exampleCanonical" => {
-                            r.choice(&mut v.example, "example[x]", "Canonical", false)?
+                            r.choice(&mut v.example, "example[x]", "Canonical", false)
                         }
                         "_exampleCanonical" => {
-                            r.choice(&mut v.example, "example[x]", "Canonical", true)?
+                            r.choice(&mut v.example, "example[x]", "Canonical", true)
                         }
                         "relativePath" => {
-                            r.primitive(&mut v.relative_path, "relativePath")?
+                            r.primitive(&mut v.relative_path, "relativePath")
                         }
                         "_relativePath" => {
-                            r.primitive_ext(&mut v.relative_path, "relativePath")?
+                            r.primitive_ext(&mut v.relative_path, "relativePath")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -883,22 +881,22 @@ impl FhirJson for ImplementationGuideManifestPage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "anchor" => r.primitive_list(&mut v.anchor, "anchor")?,
-                        "_anchor" => r.primitive_list_ext(&mut v.anchor, "anchor")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "anchor" => r.primitive_list(&mut v.anchor, "anchor"),
+                        "_anchor" => r.primitive_list_ext(&mut v.anchor, "anchor"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -63,49 +63,49 @@ impl FhirJson for InsurancePlan {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("InsurancePlan")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("InsurancePlan"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "alias" => r.primitive_list(&mut v.alias, "alias")?,
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "ownedBy" => r.complex(&mut v.owned_by, "ownedBy")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "alias" => r.primitive_list(&mut v.alias, "alias"),
+                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "ownedBy" => r.complex(&mut v.owned_by, "ownedBy"),
                         "administeredBy" => {
-                            r.complex(&mut v.administered_by, "administeredBy")?
+                            r.complex(&mut v.administered_by, "administeredBy")
                         }
                         "coverageArea" => {
-                            r.complex_list(&mut v.coverage_area, "coverageArea")?
+                            r.complex_list(&mut v.coverage_area, "coverageArea")
                         }
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint")?,
-                        "network" => r.complex_list(&mut v.network, "network")?,
-                        "coverage" => r.complex_list(&mut v.coverage, "coverage")?,
-                        "plan" => r.complex_list(&mut v.plan, "plan")?,
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
+                        "network" => r.complex_list(&mut v.network, "network"),
+                        "coverage" => r.complex_list(&mut v.coverage, "coverage"),
+                        "plan" => r.complex_list(&mut v.plan, "plan"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -167,20 +167,20 @@ impl FhirJson for InsurancePlanContact {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "purpose" => r.complex(&mut v.purpose, "purpose")?,
-                        "name" => r.complex(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "address" => r.complex(&mut v.address, "address")?,
+                        "purpose" => r.complex(&mut v.purpose, "purpose"),
+                        "name" => r.complex(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "address" => r.complex(&mut v.address, "address"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -228,19 +228,19 @@ impl FhirJson for InsurancePlanCoverage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "network" => r.complex_list(&mut v.network, "network")?,
-                        "benefit" => r.complex_list(&mut v.benefit, "benefit")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "network" => r.complex_list(&mut v.network, "network"),
+                        "benefit" => r.complex_list(&mut v.benefit, "benefit"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -285,22 +285,22 @@ impl FhirJson for InsurancePlanCoverageBenefit {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "requirement" => r.primitive(&mut v.requirement, "requirement")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "requirement" => r.primitive(&mut v.requirement, "requirement"),
                         "_requirement" => {
-                            r.primitive_ext(&mut v.requirement, "requirement")?
+                            r.primitive_ext(&mut v.requirement, "requirement")
                         }
-                        "limit" => r.complex_list(&mut v.limit, "limit")?,
+                        "limit" => r.complex_list(&mut v.limit, "limit"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -341,18 +341,18 @@ impl FhirJson for InsurancePlanCoverageBenefitLimit {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "value" => r.complex(&mut v.value, "value")?,
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "value" => r.complex(&mut v.value, "value"),
+                        "code" => r.complex(&mut v.code, "code"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -400,28 +400,28 @@ impl FhirJson for InsurancePlanPlan {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "coverageArea" => {
-                            r.complex_list(&mut v.coverage_area, "coverageArea")?
+                            r.complex_list(&mut v.coverage_area, "coverageArea")
                         }
-                        "network" => r.complex_list(&mut v.network, "network")?,
+                        "network" => r.complex_list(&mut v.network, "network"),
                         "generalCost" => {
-                            r.complex_list(&mut v.general_cost, "generalCost")?
+                            r.complex_list(&mut v.general_cost, "generalCost")
                         }
                         "specificCost" => {
-                            r.complex_list(&mut v.specific_cost, "specificCost")?
+                            r.complex_list(&mut v.specific_cost, "specificCost")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -469,22 +469,22 @@ impl FhirJson for InsurancePlanPlanGeneralCost {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "groupSize" => r.primitive(&mut v.group_size, "groupSize")?,
-                        "_groupSize" => r.primitive_ext(&mut v.group_size, "groupSize")?,
-                        "cost" => r.complex(&mut v.cost, "cost")?,
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "groupSize" => r.primitive(&mut v.group_size, "groupSize"),
+                        "_groupSize" => r.primitive_ext(&mut v.group_size, "groupSize"),
+                        "cost" => r.complex(&mut v.cost, "cost"),
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -528,18 +528,18 @@ impl FhirJson for InsurancePlanPlanSpecificCost {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "benefit" => r.complex_list(&mut v.benefit, "benefit")?,
+                        "category" => r.complex(&mut v.category, "category"),
+                        "benefit" => r.complex_list(&mut v.benefit, "benefit"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -581,18 +581,18 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefit {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "cost" => r.complex_list(&mut v.cost, "cost")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "cost" => r.complex_list(&mut v.cost, "cost"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -638,22 +638,22 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "applicability" => {
-                            r.complex(&mut v.applicability, "applicability")?
+                            r.complex(&mut v.applicability, "applicability")
                         }
-                        "qualifiers" => r.complex_list(&mut v.qualifiers, "qualifiers")?,
-                        "value" => r.complex(&mut v.value, "value")?,
+                        "qualifiers" => r.complex_list(&mut v.qualifiers, "qualifiers"),
+                        "value" => r.complex(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

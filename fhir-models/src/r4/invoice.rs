@@ -69,63 +69,63 @@ impl FhirJson for Invoice {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Invoice")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Invoice"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "cancelledReason" => {
-                            r.primitive(&mut v.cancelled_reason, "cancelledReason")?
+                            r.primitive(&mut v.cancelled_reason, "cancelledReason")
                         }
                         "_cancelledReason" => {
-                            r.primitive_ext(&mut v.cancelled_reason, "cancelledReason")?
+                            r.primitive_ext(&mut v.cancelled_reason, "cancelledReason")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "recipient" => r.complex(&mut v.recipient, "recipient")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "recipient" => r.complex(&mut v.recipient, "recipient"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
-                        "issuer" => r.complex(&mut v.issuer, "issuer")?,
-                        "account" => r.complex(&mut v.account, "account")?,
-                        "lineItem" => r.complex_list(&mut v.line_item, "lineItem")?,
+                        "issuer" => r.complex(&mut v.issuer, "issuer"),
+                        "account" => r.complex(&mut v.account, "account"),
+                        "lineItem" => r.complex_list(&mut v.line_item, "lineItem"),
                         "totalPriceComponent" => {
                             r.complex_list(
                                 &mut v.total_price_component,
                                 "totalPriceComponent",
-                            )?
+                            )
                         }
-                        "totalNet" => r.complex(&mut v.total_net, "totalNet")?,
-                        "totalGross" => r.complex(&mut v.total_gross, "totalGross")?,
+                        "totalNet" => r.complex(&mut v.total_net, "totalNet"),
+                        "totalGross" => r.complex(&mut v.total_gross, "totalGross"),
                         "paymentTerms" => {
-                            r.primitive(&mut v.payment_terms, "paymentTerms")?
+                            r.primitive(&mut v.payment_terms, "paymentTerms")
                         }
                         "_paymentTerms" => {
-                            r.primitive_ext(&mut v.payment_terms, "paymentTerms")?
+                            r.primitive_ext(&mut v.payment_terms, "paymentTerms")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -187,18 +187,18 @@ impl FhirJson for InvoiceParticipant {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.complex(&mut v.role, "role")?,
-                        "actor" => r.complex(&mut v.actor, "actor")?,
+                        "role" => r.complex(&mut v.role, "role"),
+                        "actor" => r.complex(&mut v.actor, "actor"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -242,23 +242,23 @@ impl FhirJson for InvoiceLineItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
                         "chargeItemReference" => {
                             r.choice(
                                 &mut v.charge_item,
                                 "chargeItem[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "chargeItemCodeableConcept" => {
                             r.choice(
@@ -266,13 +266,13 @@ impl FhirJson for InvoiceLineItem {
                                 "chargeItem[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "priceComponent" => {
-                            r.complex_list(&mut v.price_component, "priceComponent")?
+                            r.complex_list(&mut v.price_component, "priceComponent")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -319,22 +319,22 @@ impl FhirJson for InvoiceLineItemPriceComponent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "factor" => r.primitive(&mut v.factor, "factor")?,
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "factor" => r.primitive(&mut v.factor, "factor"),
+                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -119,44 +119,44 @@ impl FhirJson for Measure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Measure")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Measure"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle")?,
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
                         "subjectCodeableConcept" => {
                             r.choice(
@@ -164,110 +164,103 @@ impl FhirJson for Measure {
                                 "subject[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)?
+                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "usage" => r.primitive(&mut v.usage, "usage")?,
-                        "_usage" => r.primitive_ext(&mut v.usage, "usage")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "usage" => r.primitive(&mut v.usage, "usage"),
+                        "_usage" => r.primitive_ext(&mut v.usage, "usage"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
                         "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")?
+                            r.primitive(&mut v.approval_date, "approvalDate")
                         }
                         "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")?
+                            r.primitive_ext(&mut v.approval_date, "approvalDate")
                         }
                         "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive(&mut v.last_review_date, "lastReviewDate")
                         }
                         "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
                         }
                         "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")?
+                            r.complex(&mut v.effective_period, "effectivePeriod")
                         }
-                        "topic" => r.complex_list(&mut v.topic, "topic")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "editor" => r.complex_list(&mut v.editor, "editor")?,
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer")?,
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser")?,
+                        "topic" => r.complex_list(&mut v.topic, "topic"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "editor" => r.complex_list(&mut v.editor, "editor"),
+                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
                         "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")?
+                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
                         }
-                        "library" => r.primitive_list(&mut v.library, "library")?,
-                        "_library" => r.primitive_list_ext(&mut v.library, "library")?,
-                        "disclaimer" => r.primitive(&mut v.disclaimer, "disclaimer")?,
-                        "_disclaimer" => {
-                            r.primitive_ext(&mut v.disclaimer, "disclaimer")?
-                        }
-                        "scoring" => r.complex(&mut v.scoring, "scoring")?,
+                        "library" => r.primitive_list(&mut v.library, "library"),
+                        "_library" => r.primitive_list_ext(&mut v.library, "library"),
+                        "disclaimer" => r.primitive(&mut v.disclaimer, "disclaimer"),
+                        "_disclaimer" => r.primitive_ext(&mut v.disclaimer, "disclaimer"),
+                        "scoring" => r.complex(&mut v.scoring, "scoring"),
                         "compositeScoring" => {
-                            r.complex(&mut v.composite_scoring, "compositeScoring")?
+                            r.complex(&mut v.composite_scoring, "compositeScoring")
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
                         "riskAdjustment" => {
-                            r.primitive(&mut v.risk_adjustment, "riskAdjustment")?
+                            r.primitive(&mut v.risk_adjustment, "riskAdjustment")
                         }
                         "_riskAdjustment" => {
-                            r.primitive_ext(&mut v.risk_adjustment, "riskAdjustment")?
+                            r.primitive_ext(&mut v.risk_adjustment, "riskAdjustment")
                         }
                         "rateAggregation" => {
-                            r.primitive(&mut v.rate_aggregation, "rateAggregation")?
+                            r.primitive(&mut v.rate_aggregation, "rateAggregation")
                         }
                         "_rateAggregation" => {
-                            r.primitive_ext(&mut v.rate_aggregation, "rateAggregation")?
+                            r.primitive_ext(&mut v.rate_aggregation, "rateAggregation")
                         }
-                        "rationale" => r.primitive(&mut v.rationale, "rationale")?,
-                        "_rationale" => r.primitive_ext(&mut v.rationale, "rationale")?,
+                        "rationale" => r.primitive(&mut v.rationale, "rationale"),
+                        "_rationale" => r.primitive_ext(&mut v.rationale, "rationale"),
                         "clinicalRecommendationStatement" => {
                             r.primitive(
                                 &mut v.clinical_recommendation_statement,
                                 "clinicalRecommendationStatement",
-                            )?
+                            )
                         }
                         "_clinicalRecommendationStatement" => {
                             r.primitive_ext(
                                 &mut v.clinical_recommendation_statement,
                                 "clinicalRecommendationStatement",
-                            )?
+                            )
                         }
                         "improvementNotation" => {
-                            r.complex(
-                                &mut v.improvement_notation,
-                                "improvementNotation",
-                            )?
+                            r.complex(&mut v.improvement_notation, "improvementNotation")
                         }
-                        "definition" => {
-                            r.primitive_list(&mut v.definition, "definition")?
-                        }
+                        "definition" => r.primitive_list(&mut v.definition, "definition"),
                         "_definition" => {
-                            r.primitive_list_ext(&mut v.definition, "definition")?
+                            r.primitive_list_ext(&mut v.definition, "definition")
                         }
-                        "guidance" => r.primitive(&mut v.guidance, "guidance")?,
-                        "_guidance" => r.primitive_ext(&mut v.guidance, "guidance")?,
-                        "group" => r.complex_list(&mut v.group, "group")?,
+                        "guidance" => r.primitive(&mut v.guidance, "guidance"),
+                        "_guidance" => r.primitive_ext(&mut v.guidance, "guidance"),
+                        "group" => r.complex_list(&mut v.group, "group"),
                         "supplementalData" => {
-                            r.complex_list(&mut v.supplemental_data, "supplementalData")?
+                            r.complex_list(&mut v.supplemental_data, "supplementalData")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -359,23 +352,23 @@ impl FhirJson for MeasureGroup {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "population" => r.complex_list(&mut v.population, "population")?,
-                        "stratifier" => r.complex_list(&mut v.stratifier, "stratifier")?,
+                        "population" => r.complex_list(&mut v.population, "population"),
+                        "stratifier" => r.complex_list(&mut v.stratifier, "stratifier"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -421,22 +414,22 @@ impl FhirJson for MeasureGroupPopulation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "criteria" => r.complex(&mut v.criteria, "criteria")?,
+                        "criteria" => r.complex(&mut v.criteria, "criteria"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -481,23 +474,23 @@ impl FhirJson for MeasureGroupStratifier {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "criteria" => r.complex(&mut v.criteria, "criteria")?,
-                        "component" => r.complex_list(&mut v.component, "component")?,
+                        "criteria" => r.complex(&mut v.criteria, "criteria"),
+                        "component" => r.complex_list(&mut v.component, "component"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -543,22 +536,22 @@ impl FhirJson for MeasureGroupStratifierComponent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "criteria" => r.complex(&mut v.criteria, "criteria")?,
+                        "criteria" => r.complex(&mut v.criteria, "criteria"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -605,23 +598,23 @@ impl FhirJson for MeasureSupplementalData {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "usage" => r.complex_list(&mut v.usage, "usage")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "usage" => r.complex_list(&mut v.usage, "usage"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "criteria" => r.complex(&mut v.criteria, "criteria")?,
+                        "criteria" => r.complex(&mut v.criteria, "criteria"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -65,53 +65,50 @@ impl FhirJson for MeasureReport {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MeasureReport")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MeasureReport"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "measure" => r.primitive(&mut v.measure, "measure")?,
-                        "_measure" => r.primitive_ext(&mut v.measure, "measure")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "reporter" => r.complex(&mut v.reporter, "reporter")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "measure" => r.primitive(&mut v.measure, "measure"),
+                        "_measure" => r.primitive_ext(&mut v.measure, "measure"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "reporter" => r.complex(&mut v.reporter, "reporter"),
+                        "period" => r.complex(&mut v.period, "period"),
                         "improvementNotation" => {
-                            r.complex(
-                                &mut v.improvement_notation,
-                                "improvementNotation",
-                            )?
+                            r.complex(&mut v.improvement_notation, "improvementNotation")
                         }
-                        "group" => r.complex_list(&mut v.group, "group")?,
+                        "group" => r.complex_list(&mut v.group, "group"),
                         "evaluatedResource" => {
                             r.complex_list(
                                 &mut v.evaluated_resource,
                                 "evaluatedResource",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -170,22 +167,20 @@ impl FhirJson for MeasureReportGroup {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "population" => r.complex_list(&mut v.population, "population")?,
-                        "measureScore" => {
-                            r.complex(&mut v.measure_score, "measureScore")?
-                        }
-                        "stratifier" => r.complex_list(&mut v.stratifier, "stratifier")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "population" => r.complex_list(&mut v.population, "population"),
+                        "measureScore" => r.complex(&mut v.measure_score, "measureScore"),
+                        "stratifier" => r.complex_list(&mut v.stratifier, "stratifier"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -229,22 +224,22 @@ impl FhirJson for MeasureReportGroupPopulation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "count" => r.primitive(&mut v.count, "count")?,
-                        "_count" => r.primitive_ext(&mut v.count, "count")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "count" => r.primitive(&mut v.count, "count"),
+                        "_count" => r.primitive_ext(&mut v.count, "count"),
                         "subjectResults" => {
-                            r.complex(&mut v.subject_results, "subjectResults")?
+                            r.complex(&mut v.subject_results, "subjectResults")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -285,18 +280,18 @@ impl FhirJson for MeasureReportGroupStratifier {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "stratum" => r.complex_list(&mut v.stratum, "stratum")?,
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "stratum" => r.complex_list(&mut v.stratum, "stratum"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -340,22 +335,20 @@ impl FhirJson for MeasureReportGroupStratifierStratum {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "value" => r.complex(&mut v.value, "value")?,
-                        "component" => r.complex_list(&mut v.component, "component")?,
-                        "population" => r.complex_list(&mut v.population, "population")?,
-                        "measureScore" => {
-                            r.complex(&mut v.measure_score, "measureScore")?
-                        }
+                        "value" => r.complex(&mut v.value, "value"),
+                        "component" => r.complex_list(&mut v.component, "component"),
+                        "population" => r.complex_list(&mut v.population, "population"),
+                        "measureScore" => r.complex(&mut v.measure_score, "measureScore"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -401,18 +394,18 @@ impl FhirJson for MeasureReportGroupStratifierStratumComponent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "value" => r.complex(&mut v.value, "value")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "value" => r.complex(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -454,22 +447,22 @@ impl FhirJson for MeasureReportGroupStratifierStratumPopulation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "count" => r.primitive(&mut v.count, "count")?,
-                        "_count" => r.primitive_ext(&mut v.count, "count")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "count" => r.primitive(&mut v.count, "count"),
+                        "_count" => r.primitive_ext(&mut v.count, "count"),
                         "subjectResults" => {
-                            r.complex(&mut v.subject_results, "subjectResults")?
+                            r.complex(&mut v.subject_results, "subjectResults")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -83,67 +83,67 @@ impl FhirJson for Media {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Media")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Media"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "modality" => r.complex(&mut v.modality, "modality")?,
-                        "view" => r.complex(&mut v.view, "view")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "modality" => r.complex(&mut v.modality, "modality"),
+                        "view" => r.complex(&mut v.view, "view"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "createdDateTime" => {
-                            r.choice(&mut v.created, "created[x]", "DateTime", false)?
+                            r.choice(&mut v.created, "created[x]", "DateTime", false)
                         }
                         "_createdDateTime" => {
-                            r.choice(&mut v.created, "created[x]", "DateTime", true)?
+                            r.choice(&mut v.created, "created[x]", "DateTime", true)
                         }
                         "createdPeriod" => {
-                            r.choice(&mut v.created, "created[x]", "Period", false)?
+                            r.choice(&mut v.created, "created[x]", "Period", false)
                         }
-                        "issued" => r.primitive(&mut v.issued, "issued")?,
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued")?,
-                        "operator" => r.complex(&mut v.operator, "operator")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
-                        "deviceName" => r.primitive(&mut v.device_name, "deviceName")?,
+                        "issued" => r.primitive(&mut v.issued, "issued"),
+                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                        "operator" => r.complex(&mut v.operator, "operator"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        "deviceName" => r.primitive(&mut v.device_name, "deviceName"),
                         "_deviceName" => {
-                            r.primitive_ext(&mut v.device_name, "deviceName")?
+                            r.primitive_ext(&mut v.device_name, "deviceName")
                         }
-                        "device" => r.complex(&mut v.device, "device")?,
-                        "height" => r.primitive(&mut v.height, "height")?,
-                        "_height" => r.primitive_ext(&mut v.height, "height")?,
-                        "width" => r.primitive(&mut v.width, "width")?,
-                        "_width" => r.primitive_ext(&mut v.width, "width")?,
-                        "frames" => r.primitive(&mut v.frames, "frames")?,
-                        "_frames" => r.primitive_ext(&mut v.frames, "frames")?,
-                        "duration" => r.primitive(&mut v.duration, "duration")?,
-                        "_duration" => r.primitive_ext(&mut v.duration, "duration")?,
-                        "content" => r.complex(&mut v.content, "content")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "device" => r.complex(&mut v.device, "device"),
+                        "height" => r.primitive(&mut v.height, "height"),
+                        "_height" => r.primitive_ext(&mut v.height, "height"),
+                        "width" => r.primitive(&mut v.width, "width"),
+                        "_width" => r.primitive_ext(&mut v.width, "width"),
+                        "frames" => r.primitive(&mut v.frames, "frames"),
+                        "_frames" => r.primitive_ext(&mut v.frames, "frames"),
+                        "duration" => r.primitive(&mut v.duration, "duration"),
+                        "_duration" => r.primitive_ext(&mut v.duration, "duration"),
+                        "content" => r.complex(&mut v.content, "content"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

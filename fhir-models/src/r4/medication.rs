@@ -51,37 +51,37 @@ impl FhirJson for Medication {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Medication")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Medication"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer")?,
-                        "form" => r.complex(&mut v.form, "form")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient")?,
-                        "batch" => r.complex(&mut v.batch, "batch")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
+                        "form" => r.complex(&mut v.form, "form"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
+                        "batch" => r.complex(&mut v.batch, "batch"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -137,25 +137,25 @@ impl FhirJson for MedicationIngredient {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "itemCodeableConcept" => {
-                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)
                         }
                         "itemReference" => {
-                            r.choice(&mut v.item, "item[x]", "Reference", false)?
+                            r.choice(&mut v.item, "item[x]", "Reference", false)
                         }
-                        "isActive" => r.primitive(&mut v.is_active, "isActive")?,
-                        "_isActive" => r.primitive_ext(&mut v.is_active, "isActive")?,
-                        "strength" => r.complex(&mut v.strength, "strength")?,
+                        "isActive" => r.primitive(&mut v.is_active, "isActive"),
+                        "_isActive" => r.primitive_ext(&mut v.is_active, "isActive"),
+                        "strength" => r.complex(&mut v.strength, "strength"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -196,24 +196,24 @@ impl FhirJson for MedicationBatch {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber")?,
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber")?,
+                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
                         "expirationDate" => {
-                            r.primitive(&mut v.expiration_date, "expirationDate")?
+                            r.primitive(&mut v.expiration_date, "expirationDate")
                         }
                         "_expirationDate" => {
-                            r.primitive_ext(&mut v.expiration_date, "expirationDate")?
+                            r.primitive_ext(&mut v.expiration_date, "expirationDate")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -81,47 +81,47 @@ impl FhirJson for MedicationAdministration {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicationAdministration")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicationAdministration"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiates" => {
-                            r.primitive_list(&mut v.instantiates, "instantiates")?
+                            r.primitive_list(&mut v.instantiates, "instantiates")
                         }
                         "_instantiates" => {
-                            r.primitive_list_ext(&mut v.instantiates, "instantiates")?
+                            r.primitive_list_ext(&mut v.instantiates, "instantiates")
                         }
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "statusReason" => {
-                            r.complex_list(&mut v.status_reason, "statusReason")?
+                            r.complex_list(&mut v.status_reason, "statusReason")
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "category" => r.complex(&mut v.category, "category"),
                         "medicationCodeableConcept" => {
                             r.choice(
                                 &mut v.medication,
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -129,44 +129,39 @@ impl FhirJson for MedicationAdministration {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "context" => r.complex(&mut v.context, "context")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "context" => r.complex(&mut v.context, "context"),
                         "supportingInformation" => {
                             r.complex_list(
                                 &mut v.supporting_information,
                                 "supportingInformation",
-                            )?
+                            )
                         }
                         "effectiveDateTime" => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
                         }
                         "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
                         }
                         "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)?
+                            r.choice(&mut v.effective, "effective[x]", "Period", false)
                         }
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "device" => r.complex_list(&mut v.device, "device")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "dosage" => r.complex(&mut v.dosage, "dosage")?,
+                        "request" => r.complex(&mut v.request, "request"),
+                        "device" => r.complex_list(&mut v.device, "device"),
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "dosage" => r.complex(&mut v.dosage, "dosage"),
                         "eventHistory" => {
-                            r.complex_list(&mut v.event_history, "eventHistory")?
+                            r.complex_list(&mut v.event_history, "eventHistory")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -231,18 +226,18 @@ impl FhirJson for MedicationAdministrationPerformer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "function" => r.complex(&mut v.function, "function")?,
-                        "actor" => r.complex(&mut v.actor, "actor")?,
+                        "function" => r.complex(&mut v.function, "function"),
+                        "actor" => r.complex(&mut v.actor, "actor"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -290,26 +285,26 @@ impl FhirJson for MedicationAdministrationDosage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "site" => r.complex(&mut v.site, "site")?,
-                        "route" => r.complex(&mut v.route, "route")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "dose" => r.complex(&mut v.dose, "dose")?,
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false)?,
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "site" => r.complex(&mut v.site, "site"),
+                        "route" => r.complex(&mut v.route, "route"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "dose" => r.complex(&mut v.dose, "dose"),
+                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
                         "rateQuantity" => {
-                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)?
+                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -87,37 +87,37 @@ impl FhirJson for MedicationDispense {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicationDispense")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicationDispense"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "statusReasonCodeableConcept" => {
                             r.choice(
                                 &mut v.status_reason,
                                 "statusReason[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "statusReasonReference" => {
                             r.choice(
@@ -125,16 +125,16 @@ impl FhirJson for MedicationDispense {
                                 "statusReason[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "category" => r.complex(&mut v.category, "category"),
                         "medicationCodeableConcept" => {
                             r.choice(
                                 &mut v.medication,
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -142,57 +142,57 @@ impl FhirJson for MedicationDispense {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "context" => r.complex(&mut v.context, "context")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "context" => r.complex(&mut v.context, "context"),
                         "supportingInformation" => {
                             r.complex_list(
                                 &mut v.supporting_information,
                                 "supportingInformation",
-                            )?
+                            )
                         }
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
-                        "location" => r.complex(&mut v.location, "location")?,
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
+                        "location" => r.complex(&mut v.location, "location"),
                         "authorizingPrescription" => {
                             r.complex_list(
                                 &mut v.authorizing_prescription,
                                 "authorizingPrescription",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "daysSupply" => r.complex(&mut v.days_supply, "daysSupply")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "daysSupply" => r.complex(&mut v.days_supply, "daysSupply"),
                         "whenPrepared" => {
-                            r.primitive(&mut v.when_prepared, "whenPrepared")?
+                            r.primitive(&mut v.when_prepared, "whenPrepared")
                         }
                         "_whenPrepared" => {
-                            r.primitive_ext(&mut v.when_prepared, "whenPrepared")?
+                            r.primitive_ext(&mut v.when_prepared, "whenPrepared")
                         }
                         "whenHandedOver" => {
-                            r.primitive(&mut v.when_handed_over, "whenHandedOver")?
+                            r.primitive(&mut v.when_handed_over, "whenHandedOver")
                         }
                         "_whenHandedOver" => {
-                            r.primitive_ext(&mut v.when_handed_over, "whenHandedOver")?
+                            r.primitive_ext(&mut v.when_handed_over, "whenHandedOver")
                         }
-                        "destination" => r.complex(&mut v.destination, "destination")?,
-                        "receiver" => r.complex_list(&mut v.receiver, "receiver")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "destination" => r.complex(&mut v.destination, "destination"),
+                        "receiver" => r.complex_list(&mut v.receiver, "receiver"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "dosageInstruction" => {
                             r.complex_list(
                                 &mut v.dosage_instruction,
                                 "dosageInstruction",
-                            )?
+                            )
                         }
-                        "substitution" => r.complex(&mut v.substitution, "substitution")?,
+                        "substitution" => r.complex(&mut v.substitution, "substitution"),
                         "detectedIssue" => {
-                            r.complex_list(&mut v.detected_issue, "detectedIssue")?
+                            r.complex_list(&mut v.detected_issue, "detectedIssue")
                         }
                         "eventHistory" => {
-                            r.complex_list(&mut v.event_history, "eventHistory")?
+                            r.complex_list(&mut v.event_history, "eventHistory")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -262,18 +262,18 @@ impl FhirJson for MedicationDispensePerformer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "function" => r.complex(&mut v.function, "function")?,
-                        "actor" => r.complex(&mut v.actor, "actor")?,
+                        "function" => r.complex(&mut v.function, "function"),
+                        "actor" => r.complex(&mut v.actor, "actor"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -319,27 +319,27 @@ impl FhirJson for MedicationDispenseSubstitution {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "wasSubstituted" => {
-                            r.primitive(&mut v.was_substituted, "wasSubstituted")?
+                            r.primitive(&mut v.was_substituted, "wasSubstituted")
                         }
                         "_wasSubstituted" => {
-                            r.primitive_ext(&mut v.was_substituted, "wasSubstituted")?
+                            r.primitive_ext(&mut v.was_substituted, "wasSubstituted")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
                         "responsibleParty" => {
-                            r.complex_list(&mut v.responsible_party, "responsibleParty")?
+                            r.complex_list(&mut v.responsible_party, "responsibleParty")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -79,99 +79,99 @@ impl FhirJson for MedicationKnowledge {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicationKnowledge")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicationKnowledge"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer")?,
-                        "doseForm" => r.complex(&mut v.dose_form, "doseForm")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
-                        "synonym" => r.primitive_list(&mut v.synonym, "synonym")?,
-                        "_synonym" => r.primitive_list_ext(&mut v.synonym, "synonym")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
+                        "doseForm" => r.complex(&mut v.dose_form, "doseForm"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
+                        "synonym" => r.primitive_list(&mut v.synonym, "synonym"),
+                        "_synonym" => r.primitive_list_ext(&mut v.synonym, "synonym"),
                         "relatedMedicationKnowledge" => {
                             r.complex_list(
                                 &mut v.related_medication_knowledge,
                                 "relatedMedicationKnowledge",
-                            )?
+                            )
                         }
                         "associatedMedication" => {
                             r.complex_list(
                                 &mut v.associated_medication,
                                 "associatedMedication",
-                            )?
+                            )
                         }
                         "productType" => {
-                            r.complex_list(&mut v.product_type, "productType")?
+                            r.complex_list(&mut v.product_type, "productType")
                         }
-                        "monograph" => r.complex_list(&mut v.monograph, "monograph")?,
-                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient")?,
+                        "monograph" => r.complex_list(&mut v.monograph, "monograph"),
+                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
                         "preparationInstruction" => {
                             r.primitive(
                                 &mut v.preparation_instruction,
                                 "preparationInstruction",
-                            )?
+                            )
                         }
                         "_preparationInstruction" => {
                             r.primitive_ext(
                                 &mut v.preparation_instruction,
                                 "preparationInstruction",
-                            )?
+                            )
                         }
                         "intendedRoute" => {
-                            r.complex_list(&mut v.intended_route, "intendedRoute")?
+                            r.complex_list(&mut v.intended_route, "intendedRoute")
                         }
-                        "cost" => r.complex_list(&mut v.cost, "cost")?,
+                        "cost" => r.complex_list(&mut v.cost, "cost"),
                         "monitoringProgram" => {
                             r.complex_list(
                                 &mut v.monitoring_program,
                                 "monitoringProgram",
-                            )?
+                            )
                         }
                         "administrationGuidelines" => {
                             r.complex_list(
                                 &mut v.administration_guidelines,
                                 "administrationGuidelines",
-                            )?
+                            )
                         }
                         "medicineClassification" => {
                             r.complex_list(
                                 &mut v.medicine_classification,
                                 "medicineClassification",
-                            )?
+                            )
                         }
-                        "packaging" => r.complex(&mut v.packaging, "packaging")?,
+                        "packaging" => r.complex(&mut v.packaging, "packaging"),
                         "drugCharacteristic" => {
                             r.complex_list(
                                 &mut v.drug_characteristic,
                                 "drugCharacteristic",
-                            )?
+                            )
                         }
                         "contraindication" => {
-                            r.complex_list(&mut v.contraindication, "contraindication")?
+                            r.complex_list(&mut v.contraindication, "contraindication")
                         }
-                        "regulatory" => r.complex_list(&mut v.regulatory, "regulatory")?,
-                        "kinetics" => r.complex_list(&mut v.kinetics, "kinetics")?,
+                        "regulatory" => r.complex_list(&mut v.regulatory, "regulatory"),
+                        "kinetics" => r.complex_list(&mut v.kinetics, "kinetics"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -241,18 +241,18 @@ impl FhirJson for MedicationKnowledgeRelatedMedicationKnowledge {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "reference" => r.complex_list(&mut v.reference, "reference")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "reference" => r.complex_list(&mut v.reference, "reference"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -292,18 +292,18 @@ impl FhirJson for MedicationKnowledgeMonograph {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "source" => r.complex(&mut v.source, "source")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "source" => r.complex(&mut v.source, "source"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -347,25 +347,25 @@ impl FhirJson for MedicationKnowledgeIngredient {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "itemCodeableConcept" => {
-                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)
                         }
                         "itemReference" => {
-                            r.choice(&mut v.item, "item[x]", "Reference", false)?
+                            r.choice(&mut v.item, "item[x]", "Reference", false)
                         }
-                        "isActive" => r.primitive(&mut v.is_active, "isActive")?,
-                        "_isActive" => r.primitive_ext(&mut v.is_active, "isActive")?,
-                        "strength" => r.complex(&mut v.strength, "strength")?,
+                        "isActive" => r.primitive(&mut v.is_active, "isActive"),
+                        "_isActive" => r.primitive_ext(&mut v.is_active, "isActive"),
+                        "strength" => r.complex(&mut v.strength, "strength"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -412,20 +412,20 @@ impl FhirJson for MedicationKnowledgeCost {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "source" => r.primitive(&mut v.source, "source")?,
-                        "_source" => r.primitive_ext(&mut v.source, "source")?,
-                        "cost" => r.complex(&mut v.cost, "cost")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "source" => r.primitive(&mut v.source, "source"),
+                        "_source" => r.primitive_ext(&mut v.source, "source"),
+                        "cost" => r.complex(&mut v.cost, "cost"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -466,19 +466,19 @@ impl FhirJson for MedicationKnowledgeMonitoringProgram {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -522,22 +522,22 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "dosage" => r.complex_list(&mut v.dosage, "dosage")?,
+                        "dosage" => r.complex_list(&mut v.dosage, "dosage"),
                         "indicationCodeableConcept" => {
                             r.choice(
                                 &mut v.indication,
                                 "indication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "indicationReference" => {
                             r.choice(
@@ -545,16 +545,16 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
                                 "indication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "patientCharacteristics" => {
                             r.complex_list(
                                 &mut v.patient_characteristics,
                                 "patientCharacteristics",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -599,18 +599,18 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesDosage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "dosage" => r.complex_list(&mut v.dosage, "dosage")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "dosage" => r.complex_list(&mut v.dosage, "dosage"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -654,13 +654,13 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacterist
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "characteristicCodeableConcept" => {
                             r.choice(
@@ -668,7 +668,7 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacterist
                                 "characteristic[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "characteristicQuantity" => {
                             r.choice(
@@ -676,12 +676,12 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacterist
                                 "characteristic[x]",
                                 "Quantity",
                                 false,
-                            )?
+                            )
                         }
-                        "value" => r.primitive_list(&mut v.value, "value")?,
-                        "_value" => r.primitive_list_ext(&mut v.value, "value")?,
+                        "value" => r.primitive_list(&mut v.value, "value"),
+                        "_value" => r.primitive_list_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -723,20 +723,20 @@ impl FhirJson for MedicationKnowledgeMedicineClassification {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "classification" => {
-                            r.complex_list(&mut v.classification, "classification")?
+                            r.complex_list(&mut v.classification, "classification")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -776,18 +776,18 @@ impl FhirJson for MedicationKnowledgePackaging {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -827,35 +827,35 @@ impl FhirJson for MedicationKnowledgeDrugCharacteristic {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
                         }
                         "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -901,27 +901,24 @@ impl FhirJson for MedicationKnowledgeRegulatory {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "regulatoryAuthority" => {
-                            r.complex(
-                                &mut v.regulatory_authority,
-                                "regulatoryAuthority",
-                            )?
+                            r.complex(&mut v.regulatory_authority, "regulatoryAuthority")
                         }
                         "substitution" => {
-                            r.complex_list(&mut v.substitution, "substitution")?
+                            r.complex_list(&mut v.substitution, "substitution")
                         }
-                        "schedule" => r.complex_list(&mut v.schedule, "schedule")?,
-                        "maxDispense" => r.complex(&mut v.max_dispense, "maxDispense")?,
+                        "schedule" => r.complex_list(&mut v.schedule, "schedule"),
+                        "maxDispense" => r.complex(&mut v.max_dispense, "maxDispense"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -967,19 +964,19 @@ impl FhirJson for MedicationKnowledgeRegulatorySubstitution {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "allowed" => r.primitive(&mut v.allowed, "allowed")?,
-                        "_allowed" => r.primitive_ext(&mut v.allowed, "allowed")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "allowed" => r.primitive(&mut v.allowed, "allowed"),
+                        "_allowed" => r.primitive_ext(&mut v.allowed, "allowed"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1019,17 +1016,17 @@ impl FhirJson for MedicationKnowledgeRegulatorySchedule {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "schedule" => r.complex(&mut v.schedule, "schedule")?,
+                        "schedule" => r.complex(&mut v.schedule, "schedule"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1070,18 +1067,18 @@ impl FhirJson for MedicationKnowledgeRegulatoryMaxDispense {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1123,25 +1120,25 @@ impl FhirJson for MedicationKnowledgeKinetics {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "areaUnderCurve" => {
-                            r.complex_list(&mut v.area_under_curve, "areaUnderCurve")?
+                            r.complex_list(&mut v.area_under_curve, "areaUnderCurve")
                         }
                         "lethalDose50" => {
-                            r.complex_list(&mut v.lethal_dose50, "lethalDose50")?
+                            r.complex_list(&mut v.lethal_dose50, "lethalDose50")
                         }
                         "halfLifePeriod" => {
-                            r.complex(&mut v.half_life_period, "halfLifePeriod")?
+                            r.complex(&mut v.half_life_period, "halfLifePeriod")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -107,51 +107,49 @@ impl FhirJson for MedicationRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicationRequest")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicationRequest"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
-                        "intent" => r.primitive(&mut v.intent, "intent")?,
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                        "intent" => r.primitive(&mut v.intent, "intent"),
+                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
                         "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive(&mut v.do_not_perform, "doNotPerform")
                         }
                         "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
                         }
                         "reportedBoolean" => {
-                            r.choice(&mut v.reported, "reported[x]", "Boolean", false)?
+                            r.choice(&mut v.reported, "reported[x]", "Boolean", false)
                         }
                         "_reportedBoolean" => {
-                            r.choice(&mut v.reported, "reported[x]", "Boolean", true)?
+                            r.choice(&mut v.reported, "reported[x]", "Boolean", true)
                         }
                         "reportedReference" => {
-                            r.choice(&mut v.reported, "reported[x]", "Reference", false)?
+                            r.choice(&mut v.reported, "reported[x]", "Reference", false)
                         }
                         "medicationCodeableConcept" => {
                             r.choice(
@@ -159,7 +157,7 @@ impl FhirJson for MedicationRequest {
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -167,84 +165,84 @@ impl FhirJson for MedicationRequest {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "supportingInformation" => {
                             r.complex_list(
                                 &mut v.supporting_information,
                                 "supportingInformation",
-                            )?
+                            )
                         }
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn")?,
+                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")?
+                            r.primitive_ext(&mut v.authored_on, "authoredOn")
                         }
-                        "requester" => r.complex(&mut v.requester, "requester")?,
-                        "performer" => r.complex(&mut v.performer, "performer")?,
+                        "requester" => r.complex(&mut v.requester, "requester"),
+                        "performer" => r.complex(&mut v.performer, "performer"),
                         "performerType" => {
-                            r.complex(&mut v.performer_type, "performerType")?
+                            r.complex(&mut v.performer_type, "performerType")
                         }
-                        "recorder" => r.complex(&mut v.recorder, "recorder")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "recorder" => r.complex(&mut v.recorder, "recorder"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
                         "groupIdentifier" => {
-                            r.complex(&mut v.group_identifier, "groupIdentifier")?
+                            r.complex(&mut v.group_identifier, "groupIdentifier")
                         }
                         "courseOfTherapyType" => {
                             r.complex(
                                 &mut v.course_of_therapy_type,
                                 "courseOfTherapyType",
-                            )?
+                            )
                         }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "dosageInstruction" => {
                             r.complex_list(
                                 &mut v.dosage_instruction,
                                 "dosageInstruction",
-                            )?
+                            )
                         }
                         "dispenseRequest" => {
-                            r.complex(&mut v.dispense_request, "dispenseRequest")?
+                            r.complex(&mut v.dispense_request, "dispenseRequest")
                         }
-                        "substitution" => r.complex(&mut v.substitution, "substitution")?,
+                        "substitution" => r.complex(&mut v.substitution, "substitution"),
                         "priorPrescription" => {
-                            r.complex(&mut v.prior_prescription, "priorPrescription")?
+                            r.complex(&mut v.prior_prescription, "priorPrescription")
                         }
                         "detectedIssue" => {
-                            r.complex_list(&mut v.detected_issue, "detectedIssue")?
+                            r.complex_list(&mut v.detected_issue, "detectedIssue")
                         }
                         "eventHistory" => {
-                            r.complex_list(&mut v.event_history, "eventHistory")?
+                            r.complex_list(&mut v.event_history, "eventHistory")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -330,43 +328,43 @@ impl FhirJson for MedicationRequestDispenseRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "initialFill" => r.complex(&mut v.initial_fill, "initialFill")?,
+                        "initialFill" => r.complex(&mut v.initial_fill, "initialFill"),
                         "dispenseInterval" => {
-                            r.complex(&mut v.dispense_interval, "dispenseInterval")?
+                            r.complex(&mut v.dispense_interval, "dispenseInterval")
                         }
                         "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")?
+                            r.complex(&mut v.validity_period, "validityPeriod")
                         }
                         "numberOfRepeatsAllowed" => {
                             r.primitive(
                                 &mut v.number_of_repeats_allowed,
                                 "numberOfRepeatsAllowed",
-                            )?
+                            )
                         }
                         "_numberOfRepeatsAllowed" => {
                             r.primitive_ext(
                                 &mut v.number_of_repeats_allowed,
                                 "numberOfRepeatsAllowed",
-                            )?
+                            )
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "expectedSupplyDuration" => {
                             r.complex(
                                 &mut v.expected_supply_duration,
                                 "expectedSupplyDuration",
-                            )?
+                            )
                         }
-                        "performer" => r.complex(&mut v.performer, "performer")?,
+                        "performer" => r.complex(&mut v.performer, "performer"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -411,18 +409,18 @@ impl FhirJson for MedicationRequestDispenseRequestInitialFill {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "duration" => r.complex(&mut v.duration, "duration")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "duration" => r.complex(&mut v.duration, "duration"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -464,19 +462,19 @@ impl FhirJson for MedicationRequestSubstitution {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "allowedBoolean" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "Boolean", false)?
+                            r.choice(&mut v.allowed, "allowed[x]", "Boolean", false)
                         }
                         "_allowedBoolean" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "Boolean", true)?
+                            r.choice(&mut v.allowed, "allowed[x]", "Boolean", true)
                         }
                         "allowedCodeableConcept" => {
                             r.choice(
@@ -484,11 +482,11 @@ impl FhirJson for MedicationRequestSubstitution {
                                 "allowed[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
-                        "reason" => r.complex(&mut v.reason, "reason")?,
+                        "reason" => r.complex(&mut v.reason, "reason"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -75,42 +75,42 @@ impl FhirJson for MedicationStatement {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicationStatement")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicationStatement"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "statusReason" => {
-                            r.complex_list(&mut v.status_reason, "statusReason")?
+                            r.complex_list(&mut v.status_reason, "statusReason")
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
+                        "category" => r.complex(&mut v.category, "category"),
                         "medicationCodeableConcept" => {
                             r.choice(
                                 &mut v.medication,
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -118,44 +118,39 @@ impl FhirJson for MedicationStatement {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "context" => r.complex(&mut v.context, "context")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "context" => r.complex(&mut v.context, "context"),
                         "effectiveDateTime" => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
                         }
                         "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)?
+                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
                         }
                         "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)?
+                            r.choice(&mut v.effective, "effective[x]", "Period", false)
                         }
                         "dateAsserted" => {
-                            r.primitive(&mut v.date_asserted, "dateAsserted")?
+                            r.primitive(&mut v.date_asserted, "dateAsserted")
                         }
                         "_dateAsserted" => {
-                            r.primitive_ext(&mut v.date_asserted, "dateAsserted")?
+                            r.primitive_ext(&mut v.date_asserted, "dateAsserted")
                         }
                         "informationSource" => {
-                            r.complex(&mut v.information_source, "informationSource")?
+                            r.complex(&mut v.information_source, "informationSource")
                         }
                         "derivedFrom" => {
-                            r.complex_list(&mut v.derived_from, "derivedFrom")?
+                            r.complex_list(&mut v.derived_from, "derivedFrom")
                         }
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "dosage" => r.complex_list(&mut v.dosage, "dosage")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "dosage" => r.complex_list(&mut v.dosage, "dosage"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

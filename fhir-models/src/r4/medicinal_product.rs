@@ -79,109 +79,109 @@ impl FhirJson for MedicinalProduct {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicinalProduct")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicinalProduct"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "domain" => r.complex(&mut v.domain, "domain")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "domain" => r.complex(&mut v.domain, "domain"),
                         "combinedPharmaceuticalDoseForm" => {
                             r.complex(
                                 &mut v.combined_pharmaceutical_dose_form,
                                 "combinedPharmaceuticalDoseForm",
-                            )?
+                            )
                         }
                         "legalStatusOfSupply" => {
                             r.complex(
                                 &mut v.legal_status_of_supply,
                                 "legalStatusOfSupply",
-                            )?
+                            )
                         }
                         "additionalMonitoringIndicator" => {
                             r.complex(
                                 &mut v.additional_monitoring_indicator,
                                 "additionalMonitoringIndicator",
-                            )?
+                            )
                         }
                         "specialMeasures" => {
-                            r.primitive_list(&mut v.special_measures, "specialMeasures")?
+                            r.primitive_list(&mut v.special_measures, "specialMeasures")
                         }
                         "_specialMeasures" => {
                             r.primitive_list_ext(
                                 &mut v.special_measures,
                                 "specialMeasures",
-                            )?
+                            )
                         }
                         "paediatricUseIndicator" => {
                             r.complex(
                                 &mut v.paediatric_use_indicator,
                                 "paediatricUseIndicator",
-                            )?
+                            )
                         }
                         "productClassification" => {
                             r.complex_list(
                                 &mut v.product_classification,
                                 "productClassification",
-                            )?
+                            )
                         }
                         "marketingStatus" => {
-                            r.complex_list(&mut v.marketing_status, "marketingStatus")?
+                            r.complex_list(&mut v.marketing_status, "marketingStatus")
                         }
                         "pharmaceuticalProduct" => {
                             r.complex_list(
                                 &mut v.pharmaceutical_product,
                                 "pharmaceuticalProduct",
-                            )?
+                            )
                         }
                         "packagedMedicinalProduct" => {
                             r.complex_list(
                                 &mut v.packaged_medicinal_product,
                                 "packagedMedicinalProduct",
-                            )?
+                            )
                         }
                         "attachedDocument" => {
-                            r.complex_list(&mut v.attached_document, "attachedDocument")?
+                            r.complex_list(&mut v.attached_document, "attachedDocument")
                         }
-                        "masterFile" => r.complex_list(&mut v.master_file, "masterFile")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
+                        "masterFile" => r.complex_list(&mut v.master_file, "masterFile"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
                         "clinicalTrial" => {
-                            r.complex_list(&mut v.clinical_trial, "clinicalTrial")?
+                            r.complex_list(&mut v.clinical_trial, "clinicalTrial")
                         }
-                        "name" => r.complex_list(&mut v.name, "name")?,
+                        "name" => r.complex_list(&mut v.name, "name"),
                         "crossReference" => {
-                            r.complex_list(&mut v.cross_reference, "crossReference")?
+                            r.complex_list(&mut v.cross_reference, "crossReference")
                         }
                         "manufacturingBusinessOperation" => {
                             r.complex_list(
                                 &mut v.manufacturing_business_operation,
                                 "manufacturingBusinessOperation",
-                            )?
+                            )
                         }
                         "specialDesignation" => {
                             r.complex_list(
                                 &mut v.special_designation,
                                 "specialDesignation",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -258,24 +258,24 @@ impl FhirJson for MedicinalProductName {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "productName" => r.primitive(&mut v.product_name, "productName")?,
+                        "productName" => r.primitive(&mut v.product_name, "productName"),
                         "_productName" => {
-                            r.primitive_ext(&mut v.product_name, "productName")?
+                            r.primitive_ext(&mut v.product_name, "productName")
                         }
-                        "namePart" => r.complex_list(&mut v.name_part, "namePart")?,
+                        "namePart" => r.complex_list(&mut v.name_part, "namePart"),
                         "countryLanguage" => {
-                            r.complex_list(&mut v.country_language, "countryLanguage")?
+                            r.complex_list(&mut v.country_language, "countryLanguage")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -320,19 +320,19 @@ impl FhirJson for MedicinalProductNameNamePart {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "part" => r.primitive(&mut v.part, "part")?,
-                        "_part" => r.primitive_ext(&mut v.part, "part")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "part" => r.primitive(&mut v.part, "part"),
+                        "_part" => r.primitive_ext(&mut v.part, "part"),
+                        "type" => r.complex(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -378,19 +378,19 @@ impl FhirJson for MedicinalProductNameCountryLanguage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "country" => r.complex(&mut v.country, "country")?,
-                        "jurisdiction" => r.complex(&mut v.jurisdiction, "jurisdiction")?,
-                        "language" => r.complex(&mut v.language, "language")?,
+                        "country" => r.complex(&mut v.country, "country"),
+                        "jurisdiction" => r.complex(&mut v.jurisdiction, "jurisdiction"),
+                        "language" => r.complex(&mut v.language, "language"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -439,41 +439,41 @@ impl FhirJson for MedicinalProductManufacturingBusinessOperation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "operationType" => {
-                            r.complex(&mut v.operation_type, "operationType")?
+                            r.complex(&mut v.operation_type, "operationType")
                         }
                         "authorisationReferenceNumber" => {
                             r.complex(
                                 &mut v.authorisation_reference_number,
                                 "authorisationReferenceNumber",
-                            )?
+                            )
                         }
                         "effectiveDate" => {
-                            r.primitive(&mut v.effective_date, "effectiveDate")?
+                            r.primitive(&mut v.effective_date, "effectiveDate")
                         }
                         "_effectiveDate" => {
-                            r.primitive_ext(&mut v.effective_date, "effectiveDate")?
+                            r.primitive_ext(&mut v.effective_date, "effectiveDate")
                         }
                         "confidentialityIndicator" => {
                             r.complex(
                                 &mut v.confidentiality_indicator,
                                 "confidentialityIndicator",
-                            )?
+                            )
                         }
                         "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")?
+                            r.complex_list(&mut v.manufacturer, "manufacturer")
                         }
-                        "regulator" => r.complex(&mut v.regulator, "regulator")?,
+                        "regulator" => r.complex(&mut v.regulator, "regulator"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -527,24 +527,24 @@ impl FhirJson for MedicinalProductSpecialDesignation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "intendedUse" => r.complex(&mut v.intended_use, "intendedUse")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "intendedUse" => r.complex(&mut v.intended_use, "intendedUse"),
                         "indicationCodeableConcept" => {
                             r.choice(
                                 &mut v.indication,
                                 "indication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "indicationReference" => {
                             r.choice(
@@ -552,14 +552,14 @@ impl FhirJson for MedicinalProductSpecialDesignation {
                                 "indication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
-                        "status" => r.complex(&mut v.status, "status")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "species" => r.complex(&mut v.species, "species")?,
+                        "status" => r.complex(&mut v.status, "status"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "species" => r.complex(&mut v.species, "species"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -70,87 +70,87 @@ impl FhirJson for MedicinalProductAuthorization {
                 &mut |r, key| {
                     match key {
                         "resourceType" => {
-                            r.resource_type("MedicinalProductAuthorization")?
+                            r.resource_type("MedicinalProductAuthorization")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "country" => r.complex_list(&mut v.country, "country")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "country" => r.complex_list(&mut v.country, "country"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "status" => r.complex(&mut v.status, "status")?,
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate")?,
+                        "status" => r.complex(&mut v.status, "status"),
+                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
                         "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")?
+                            r.primitive_ext(&mut v.status_date, "statusDate")
                         }
-                        "restoreDate" => r.primitive(&mut v.restore_date, "restoreDate")?,
+                        "restoreDate" => r.primitive(&mut v.restore_date, "restoreDate"),
                         "_restoreDate" => {
-                            r.primitive_ext(&mut v.restore_date, "restoreDate")?
+                            r.primitive_ext(&mut v.restore_date, "restoreDate")
                         }
                         "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")?
+                            r.complex(&mut v.validity_period, "validityPeriod")
                         }
                         "dataExclusivityPeriod" => {
                             r.complex(
                                 &mut v.data_exclusivity_period,
                                 "dataExclusivityPeriod",
-                            )?
+                            )
                         }
                         "dateOfFirstAuthorization" => {
                             r.primitive(
                                 &mut v.date_of_first_authorization,
                                 "dateOfFirstAuthorization",
-                            )?
+                            )
                         }
                         "_dateOfFirstAuthorization" => {
                             r.primitive_ext(
                                 &mut v.date_of_first_authorization,
                                 "dateOfFirstAuthorization",
-                            )?
+                            )
                         }
                         "internationalBirthDate" => {
                             r.primitive(
                                 &mut v.international_birth_date,
                                 "internationalBirthDate",
-                            )?
+                            )
                         }
                         "_internationalBirthDate" => {
                             r.primitive_ext(
                                 &mut v.international_birth_date,
                                 "internationalBirthDate",
-                            )?
+                            )
                         }
-                        "legalBasis" => r.complex(&mut v.legal_basis, "legalBasis")?,
+                        "legalBasis" => r.complex(&mut v.legal_basis, "legalBasis"),
                         "jurisdictionalAuthorization" => {
                             r.complex_list(
                                 &mut v.jurisdictional_authorization,
                                 "jurisdictionalAuthorization",
-                            )?
+                            )
                         }
-                        "holder" => r.complex(&mut v.holder, "holder")?,
-                        "regulator" => r.complex(&mut v.regulator, "regulator")?,
-                        "procedure" => r.complex(&mut v.procedure, "procedure")?,
+                        "holder" => r.complex(&mut v.holder, "holder"),
+                        "regulator" => r.complex(&mut v.regulator, "regulator"),
+                        "procedure" => r.complex(&mut v.procedure, "procedure"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -219,30 +219,30 @@ impl FhirJson for MedicinalProductAuthorizationJurisdictionalAuthorization {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "country" => r.complex(&mut v.country, "country")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "country" => r.complex(&mut v.country, "country"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
                         "legalStatusOfSupply" => {
                             r.complex(
                                 &mut v.legal_status_of_supply,
                                 "legalStatusOfSupply",
-                            )?
+                            )
                         }
                         "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")?
+                            r.complex(&mut v.validity_period, "validityPeriod")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -291,30 +291,28 @@ impl FhirJson for MedicinalProductAuthorizationProcedure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "datePeriod" => {
-                            r.choice(&mut v.date, "date[x]", "Period", false)?
-                        }
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "datePeriod" => r.choice(&mut v.date, "date[x]", "Period", false),
                         "dateDateTime" => {
-                            r.choice(&mut v.date, "date[x]", "DateTime", false)?
+                            r.choice(&mut v.date, "date[x]", "DateTime", false)
                         }
                         "_dateDateTime" => {
-                            r.choice(&mut v.date, "date[x]", "DateTime", true)?
+                            r.choice(&mut v.date, "date[x]", "DateTime", true)
                         }
                         "application" => {
-                            r.complex_list(&mut v.application, "application")?
+                            r.complex_list(&mut v.application, "application")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -50,47 +50,47 @@ impl FhirJson for MedicinalProductContraindication {
                 &mut |r, key| {
                     match key {
                         "resourceType" => {
-                            r.resource_type("MedicinalProductContraindication")?
+                            r.resource_type("MedicinalProductContraindication")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "subject" => r.complex_list(&mut v.subject, "subject")?,
-                        "disease" => r.complex(&mut v.disease, "disease")?,
+                        "subject" => r.complex_list(&mut v.subject, "subject"),
+                        "disease" => r.complex(&mut v.disease, "disease"),
                         "diseaseStatus" => {
-                            r.complex(&mut v.disease_status, "diseaseStatus")?
+                            r.complex(&mut v.disease_status, "diseaseStatus")
                         }
                         "comorbidity" => {
-                            r.complex_list(&mut v.comorbidity, "comorbidity")?
+                            r.complex_list(&mut v.comorbidity, "comorbidity")
                         }
                         "therapeuticIndication" => {
                             r.complex_list(
                                 &mut v.therapeutic_indication,
                                 "therapeuticIndication",
-                            )?
+                            )
                         }
                         "otherTherapy" => {
-                            r.complex_list(&mut v.other_therapy, "otherTherapy")?
+                            r.complex_list(&mut v.other_therapy, "otherTherapy")
                         }
-                        "population" => r.complex_list(&mut v.population, "population")?,
+                        "population" => r.complex_list(&mut v.population, "population"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -145,19 +145,19 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "therapyRelationshipType" => {
                             r.complex(
                                 &mut v.therapy_relationship_type,
                                 "therapyRelationshipType",
-                            )?
+                            )
                         }
                         "medicationCodeableConcept" => {
                             r.choice(
@@ -165,7 +165,7 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -173,10 +173,10 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

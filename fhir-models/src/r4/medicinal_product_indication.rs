@@ -53,55 +53,55 @@ impl FhirJson for MedicinalProductIndication {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicinalProductIndication")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicinalProductIndication"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "subject" => r.complex_list(&mut v.subject, "subject")?,
+                        "subject" => r.complex_list(&mut v.subject, "subject"),
                         "diseaseSymptomProcedure" => {
                             r.complex(
                                 &mut v.disease_symptom_procedure,
                                 "diseaseSymptomProcedure",
-                            )?
+                            )
                         }
                         "diseaseStatus" => {
-                            r.complex(&mut v.disease_status, "diseaseStatus")?
+                            r.complex(&mut v.disease_status, "diseaseStatus")
                         }
                         "comorbidity" => {
-                            r.complex_list(&mut v.comorbidity, "comorbidity")?
+                            r.complex_list(&mut v.comorbidity, "comorbidity")
                         }
                         "intendedEffect" => {
-                            r.complex(&mut v.intended_effect, "intendedEffect")?
+                            r.complex(&mut v.intended_effect, "intendedEffect")
                         }
-                        "duration" => r.complex(&mut v.duration, "duration")?,
+                        "duration" => r.complex(&mut v.duration, "duration"),
                         "otherTherapy" => {
-                            r.complex_list(&mut v.other_therapy, "otherTherapy")?
+                            r.complex_list(&mut v.other_therapy, "otherTherapy")
                         }
                         "undesirableEffect" => {
                             r.complex_list(
                                 &mut v.undesirable_effect,
                                 "undesirableEffect",
-                            )?
+                            )
                         }
-                        "population" => r.complex_list(&mut v.population, "population")?,
+                        "population" => r.complex_list(&mut v.population, "population"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -158,19 +158,19 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "therapyRelationshipType" => {
                             r.complex(
                                 &mut v.therapy_relationship_type,
                                 "therapyRelationshipType",
-                            )?
+                            )
                         }
                         "medicationCodeableConcept" => {
                             r.choice(
@@ -178,7 +178,7 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
                                 "medication[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "medicationReference" => {
                             r.choice(
@@ -186,10 +186,10 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
                                 "medication[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -49,52 +49,52 @@ impl FhirJson for MedicinalProductIngredient {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicinalProductIngredient")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicinalProductIngredient"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "role" => r.complex(&mut v.role, "role")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "role" => r.complex(&mut v.role, "role"),
                         "allergenicIndicator" => {
                             r.primitive(
                                 &mut v.allergenic_indicator,
                                 "allergenicIndicator",
-                            )?
+                            )
                         }
                         "_allergenicIndicator" => {
                             r.primitive_ext(
                                 &mut v.allergenic_indicator,
                                 "allergenicIndicator",
-                            )?
+                            )
                         }
                         "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")?
+                            r.complex_list(&mut v.manufacturer, "manufacturer")
                         }
                         "specifiedSubstance" => {
                             r.complex_list(
                                 &mut v.specified_substance,
                                 "specifiedSubstance",
-                            )?
+                            )
                         }
-                        "substance" => r.complex(&mut v.substance, "substance")?,
+                        "substance" => r.complex(&mut v.substance, "substance"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -152,22 +152,22 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "group" => r.complex(&mut v.group, "group")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "group" => r.complex(&mut v.group, "group"),
                         "confidentiality" => {
-                            r.complex(&mut v.confidentiality, "confidentiality")?
+                            r.complex(&mut v.confidentiality, "confidentiality")
                         }
-                        "strength" => r.complex_list(&mut v.strength, "strength")?,
+                        "strength" => r.complex_list(&mut v.strength, "strength"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -223,48 +223,45 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrength {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "presentation" => r.complex(&mut v.presentation, "presentation")?,
+                        "presentation" => r.complex(&mut v.presentation, "presentation"),
                         "presentationLowLimit" => {
                             r.complex(
                                 &mut v.presentation_low_limit,
                                 "presentationLowLimit",
-                            )?
+                            )
                         }
                         "concentration" => {
-                            r.complex(&mut v.concentration, "concentration")?
+                            r.complex(&mut v.concentration, "concentration")
                         }
                         "concentrationLowLimit" => {
                             r.complex(
                                 &mut v.concentration_low_limit,
                                 "concentrationLowLimit",
-                            )?
+                            )
                         }
                         "measurementPoint" => {
-                            r.primitive(&mut v.measurement_point, "measurementPoint")?
+                            r.primitive(&mut v.measurement_point, "measurementPoint")
                         }
                         "_measurementPoint" => {
-                            r.primitive_ext(
-                                &mut v.measurement_point,
-                                "measurementPoint",
-                            )?
+                            r.primitive_ext(&mut v.measurement_point, "measurementPoint")
                         }
-                        "country" => r.complex_list(&mut v.country, "country")?,
+                        "country" => r.complex_list(&mut v.country, "country"),
                         "referenceStrength" => {
                             r.complex_list(
                                 &mut v.reference_strength,
                                 "referenceStrength",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -317,31 +314,28 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceS
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "substance" => r.complex(&mut v.substance, "substance")?,
-                        "strength" => r.complex(&mut v.strength, "strength")?,
+                        "substance" => r.complex(&mut v.substance, "substance"),
+                        "strength" => r.complex(&mut v.strength, "strength"),
                         "strengthLowLimit" => {
-                            r.complex(&mut v.strength_low_limit, "strengthLowLimit")?
+                            r.complex(&mut v.strength_low_limit, "strengthLowLimit")
                         }
                         "measurementPoint" => {
-                            r.primitive(&mut v.measurement_point, "measurementPoint")?
+                            r.primitive(&mut v.measurement_point, "measurementPoint")
                         }
                         "_measurementPoint" => {
-                            r.primitive_ext(
-                                &mut v.measurement_point,
-                                "measurementPoint",
-                            )?
+                            r.primitive_ext(&mut v.measurement_point, "measurementPoint")
                         }
-                        "country" => r.complex_list(&mut v.country, "country")?,
+                        "country" => r.complex_list(&mut v.country, "country"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -386,18 +380,18 @@ impl FhirJson for MedicinalProductIngredientSubstance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "strength" => r.complex_list(&mut v.strength, "strength")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "strength" => r.complex_list(&mut v.strength, "strength"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -49,40 +49,40 @@ impl FhirJson for MedicinalProductInteraction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicinalProductInteraction")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicinalProductInteraction"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "subject" => r.complex_list(&mut v.subject, "subject")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "subject" => r.complex_list(&mut v.subject, "subject"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "interactant" => {
-                            r.complex_list(&mut v.interactant, "interactant")?
+                            r.complex_list(&mut v.interactant, "interactant")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "effect" => r.complex(&mut v.effect, "effect")?,
-                        "incidence" => r.complex(&mut v.incidence, "incidence")?,
-                        "management" => r.complex(&mut v.management, "management")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "effect" => r.complex(&mut v.effect, "effect"),
+                        "incidence" => r.complex(&mut v.incidence, "incidence"),
+                        "management" => r.complex(&mut v.management, "management"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -133,22 +133,22 @@ impl FhirJson for MedicinalProductInteractionInteractant {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "itemReference" => {
-                            r.choice(&mut v.item, "item[x]", "Reference", false)?
+                            r.choice(&mut v.item, "item[x]", "Reference", false)
                         }
                         "itemCodeableConcept" => {
-                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

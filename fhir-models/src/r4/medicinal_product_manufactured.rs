@@ -53,56 +53,54 @@ impl FhirJson for MedicinalProductManufactured {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => {
-                            r.resource_type("MedicinalProductManufactured")?
-                        }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicinalProductManufactured"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "manufacturedDoseForm" => {
                             r.complex(
                                 &mut v.manufactured_dose_form,
                                 "manufacturedDoseForm",
-                            )?
+                            )
                         }
                         "unitOfPresentation" => {
-                            r.complex(&mut v.unit_of_presentation, "unitOfPresentation")?
+                            r.complex(&mut v.unit_of_presentation, "unitOfPresentation")
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")?
+                            r.complex_list(&mut v.manufacturer, "manufacturer")
                         }
-                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient")?,
+                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
                         "physicalCharacteristics" => {
                             r.complex(
                                 &mut v.physical_characteristics,
                                 "physicalCharacteristics",
-                            )?
+                            )
                         }
                         "otherCharacteristics" => {
                             r.complex_list(
                                 &mut v.other_characteristics,
                                 "otherCharacteristics",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -55,58 +55,58 @@ impl FhirJson for MedicinalProductPackaged {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MedicinalProductPackaged")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MedicinalProductPackaged"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "subject" => r.complex_list(&mut v.subject, "subject")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "subject" => r.complex_list(&mut v.subject, "subject"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "legalStatusOfSupply" => {
                             r.complex(
                                 &mut v.legal_status_of_supply,
                                 "legalStatusOfSupply",
-                            )?
+                            )
                         }
                         "marketingStatus" => {
-                            r.complex_list(&mut v.marketing_status, "marketingStatus")?
+                            r.complex_list(&mut v.marketing_status, "marketingStatus")
                         }
                         "marketingAuthorization" => {
                             r.complex(
                                 &mut v.marketing_authorization,
                                 "marketingAuthorization",
-                            )?
+                            )
                         }
                         "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")?
+                            r.complex_list(&mut v.manufacturer, "manufacturer")
                         }
                         "batchIdentifier" => {
-                            r.complex_list(&mut v.batch_identifier, "batchIdentifier")?
+                            r.complex_list(&mut v.batch_identifier, "batchIdentifier")
                         }
                         "packageItem" => {
-                            r.complex_list(&mut v.package_item, "packageItem")?
+                            r.complex_list(&mut v.package_item, "packageItem")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -161,22 +161,22 @@ impl FhirJson for MedicinalProductPackagedBatchIdentifier {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "outerPackaging" => {
-                            r.complex(&mut v.outer_packaging, "outerPackaging")?
+                            r.complex(&mut v.outer_packaging, "outerPackaging")
                         }
                         "immediatePackaging" => {
-                            r.complex(&mut v.immediate_packaging, "immediatePackaging")?
+                            r.complex(&mut v.immediate_packaging, "immediatePackaging")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -240,54 +240,51 @@ impl FhirJson for MedicinalProductPackagedPackageItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "material" => r.complex_list(&mut v.material, "material")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "material" => r.complex_list(&mut v.material, "material"),
                         "alternateMaterial" => {
                             r.complex_list(
                                 &mut v.alternate_material,
                                 "alternateMaterial",
-                            )?
+                            )
                         }
-                        "device" => r.complex_list(&mut v.device, "device")?,
+                        "device" => r.complex_list(&mut v.device, "device"),
                         "manufacturedItem" => {
-                            r.complex_list(&mut v.manufactured_item, "manufacturedItem")?
+                            r.complex_list(&mut v.manufactured_item, "manufacturedItem")
                         }
                         "packageItem" => {
-                            r.complex_list(&mut v.package_item, "packageItem")?
+                            r.complex_list(&mut v.package_item, "packageItem")
                         }
                         "physicalCharacteristics" => {
                             r.complex(
                                 &mut v.physical_characteristics,
                                 "physicalCharacteristics",
-                            )?
+                            )
                         }
                         "otherCharacteristics" => {
                             r.complex_list(
                                 &mut v.other_characteristics,
                                 "otherCharacteristics",
-                            )?
+                            )
                         }
                         "shelfLifeStorage" => {
-                            r.complex_list(
-                                &mut v.shelf_life_storage,
-                                "shelfLifeStorage",
-                            )?
+                            r.complex_list(&mut v.shelf_life_storage, "shelfLifeStorage")
                         }
                         "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")?
+                            r.complex_list(&mut v.manufacturer, "manufacturer")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

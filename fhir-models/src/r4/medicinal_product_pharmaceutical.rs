@@ -56,50 +56,50 @@ impl FhirJson for MedicinalProductPharmaceutical {
                 &mut |r, key| {
                     match key {
                         "resourceType" => {
-                            r.resource_type("MedicinalProductPharmaceutical")?
+                            r.resource_type("MedicinalProductPharmaceutical")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "administrableDoseForm" => {
                             r.complex(
                                 &mut v.administrable_dose_form,
                                 "administrableDoseForm",
-                            )?
+                            )
                         }
                         "unitOfPresentation" => {
-                            r.complex(&mut v.unit_of_presentation, "unitOfPresentation")?
+                            r.complex(&mut v.unit_of_presentation, "unitOfPresentation")
                         }
-                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient")?,
-                        "device" => r.complex_list(&mut v.device, "device")?,
+                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
+                        "device" => r.complex_list(&mut v.device, "device"),
                         "characteristics" => {
-                            r.complex_list(&mut v.characteristics, "characteristics")?
+                            r.complex_list(&mut v.characteristics, "characteristics")
                         }
                         "routeOfAdministration" => {
                             r.complex_list(
                                 &mut v.route_of_administration,
                                 "routeOfAdministration",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -152,18 +152,18 @@ impl FhirJson for MedicinalProductPharmaceuticalCharacteristics {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "status" => r.complex(&mut v.status, "status")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "status" => r.complex(&mut v.status, "status"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -217,36 +217,36 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministration {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "firstDose" => r.complex(&mut v.first_dose, "firstDose")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "firstDose" => r.complex(&mut v.first_dose, "firstDose"),
                         "maxSingleDose" => {
-                            r.complex(&mut v.max_single_dose, "maxSingleDose")?
+                            r.complex(&mut v.max_single_dose, "maxSingleDose")
                         }
                         "maxDosePerDay" => {
-                            r.complex(&mut v.max_dose_per_day, "maxDosePerDay")?
+                            r.complex(&mut v.max_dose_per_day, "maxDosePerDay")
                         }
                         "maxDosePerTreatmentPeriod" => {
                             r.complex(
                                 &mut v.max_dose_per_treatment_period,
                                 "maxDosePerTreatmentPeriod",
-                            )?
+                            )
                         }
                         "maxTreatmentPeriod" => {
-                            r.complex(&mut v.max_treatment_period, "maxTreatmentPeriod")?
+                            r.complex(&mut v.max_treatment_period, "maxTreatmentPeriod")
                         }
                         "targetSpecies" => {
-                            r.complex_list(&mut v.target_species, "targetSpecies")?
+                            r.complex_list(&mut v.target_species, "targetSpecies")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -295,20 +295,20 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeci
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "code" => r.complex(&mut v.code, "code"),
                         "withdrawalPeriod" => {
-                            r.complex_list(&mut v.withdrawal_period, "withdrawalPeriod")?
+                            r.complex_list(&mut v.withdrawal_period, "withdrawalPeriod")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -355,30 +355,30 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPe
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "tissue" => r.complex(&mut v.tissue, "tissue")?,
-                        "value" => r.complex(&mut v.value, "value")?,
+                        "tissue" => r.complex(&mut v.tissue, "tissue"),
+                        "value" => r.complex(&mut v.value, "value"),
                         "supportingInformation" => {
                             r.primitive(
                                 &mut v.supporting_information,
                                 "supportingInformation",
-                            )?
+                            )
                         }
                         "_supportingInformation" => {
                             r.primitive_ext(
                                 &mut v.supporting_information,
                                 "supportingInformation",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -46,46 +46,46 @@ impl FhirJson for MedicinalProductUndesirableEffect {
                 &mut |r, key| {
                     match key {
                         "resourceType" => {
-                            r.resource_type("MedicinalProductUndesirableEffect")?
+                            r.resource_type("MedicinalProductUndesirableEffect")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "subject" => r.complex_list(&mut v.subject, "subject")?,
+                        "subject" => r.complex_list(&mut v.subject, "subject"),
                         "symptomConditionEffect" => {
                             r.complex(
                                 &mut v.symptom_condition_effect,
                                 "symptomConditionEffect",
-                            )?
+                            )
                         }
                         "classification" => {
-                            r.complex(&mut v.classification, "classification")?
+                            r.complex(&mut v.classification, "classification")
                         }
                         "frequencyOfOccurrence" => {
                             r.complex(
                                 &mut v.frequency_of_occurrence,
                                 "frequencyOfOccurrence",
-                            )?
+                            )
                         }
-                        "population" => r.complex_list(&mut v.population, "population")?,
+                        "population" => r.complex_list(&mut v.population, "population"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

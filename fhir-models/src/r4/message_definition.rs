@@ -89,90 +89,87 @@ impl FhirJson for MessageDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MessageDefinition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MessageDefinition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "replaces" => r.primitive_list(&mut v.replaces, "replaces")?,
-                        "_replaces" => r.primitive_list_ext(&mut v.replaces, "replaces")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "replaces" => r.primitive_list(&mut v.replaces, "replaces"),
+                        "_replaces" => r.primitive_list_ext(&mut v.replaces, "replaces"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "base" => r.primitive(&mut v.base, "base")?,
-                        "_base" => r.primitive_ext(&mut v.base, "base")?,
-                        "parent" => r.primitive_list(&mut v.parent, "parent")?,
-                        "_parent" => r.primitive_list_ext(&mut v.parent, "parent")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "base" => r.primitive(&mut v.base, "base"),
+                        "_base" => r.primitive_ext(&mut v.base, "base"),
+                        "parent" => r.primitive_list(&mut v.parent, "parent"),
+                        "_parent" => r.primitive_list_ext(&mut v.parent, "parent"),
                         "eventCoding" => {
-                            r.choice(&mut v.event, "event[x]", "Coding", false)?
+                            r.choice(&mut v.event, "event[x]", "Coding", false)
                         }
-                        "eventUri" => r.choice(&mut v.event, "event[x]", "Uri", false)?,
-                        "_eventUri" => r.choice(&mut v.event, "event[x]", "Uri", true)?,
-                        "category" => r.primitive(&mut v.category, "category")?,
-                        "_category" => r.primitive_ext(&mut v.category, "category")?,
-                        "focus" => r.complex_list(&mut v.focus, "focus")?,
+                        "eventUri" => r.choice(&mut v.event, "event[x]", "Uri", false),
+                        "_eventUri" => r.choice(&mut v.event, "event[x]", "Uri", true),
+                        "category" => r.primitive(&mut v.category, "category"),
+                        "_category" => r.primitive_ext(&mut v.category, "category"),
+                        "focus" => r.complex_list(&mut v.focus, "focus"),
                         "responseRequired" => {
-                            r.primitive(&mut v.response_required, "responseRequired")?
+                            r.primitive(&mut v.response_required, "responseRequired")
                         }
                         "_responseRequired" => {
-                            r.primitive_ext(
-                                &mut v.response_required,
-                                "responseRequired",
-                            )?
+                            r.primitive_ext(&mut v.response_required, "responseRequired")
                         }
                         "allowedResponse" => {
-                            r.complex_list(&mut v.allowed_response, "allowedResponse")?
+                            r.complex_list(&mut v.allowed_response, "allowedResponse")
                         }
-                        "graph" => r.primitive_list(&mut v.graph, "graph")?,
-                        "_graph" => r.primitive_list_ext(&mut v.graph, "graph")?,
+                        "graph" => r.primitive_list(&mut v.graph, "graph"),
+                        "_graph" => r.primitive_list_ext(&mut v.graph, "graph"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -248,24 +245,24 @@ impl FhirJson for MessageDefinitionFocus {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "profile" => r.primitive(&mut v.profile, "profile")?,
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile")?,
-                        "min" => r.primitive(&mut v.min, "min")?,
-                        "_min" => r.primitive_ext(&mut v.min, "min")?,
-                        "max" => r.primitive(&mut v.max, "max")?,
-                        "_max" => r.primitive_ext(&mut v.max, "max")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "profile" => r.primitive(&mut v.profile, "profile"),
+                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
+                        "min" => r.primitive(&mut v.min, "min"),
+                        "_min" => r.primitive_ext(&mut v.min, "min"),
+                        "max" => r.primitive(&mut v.max, "max"),
+                        "_max" => r.primitive_ext(&mut v.max, "max"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -309,20 +306,20 @@ impl FhirJson for MessageDefinitionAllowedResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "message" => r.primitive(&mut v.message, "message")?,
-                        "_message" => r.primitive_ext(&mut v.message, "message")?,
-                        "situation" => r.primitive(&mut v.situation, "situation")?,
-                        "_situation" => r.primitive_ext(&mut v.situation, "situation")?,
+                        "message" => r.primitive(&mut v.message, "message"),
+                        "_message" => r.primitive_ext(&mut v.message, "message"),
+                        "situation" => r.primitive(&mut v.situation, "situation"),
+                        "_situation" => r.primitive_ext(&mut v.situation, "situation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

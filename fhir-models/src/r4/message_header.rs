@@ -61,48 +61,46 @@ impl FhirJson for MessageHeader {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MessageHeader")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MessageHeader"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "eventCoding" => {
-                            r.choice(&mut v.event, "event[x]", "Coding", false)?
+                            r.choice(&mut v.event, "event[x]", "Coding", false)
                         }
-                        "eventUri" => r.choice(&mut v.event, "event[x]", "Uri", false)?,
-                        "_eventUri" => r.choice(&mut v.event, "event[x]", "Uri", true)?,
+                        "eventUri" => r.choice(&mut v.event, "event[x]", "Uri", false),
+                        "_eventUri" => r.choice(&mut v.event, "event[x]", "Uri", true),
                         "destination" => {
-                            r.complex_list(&mut v.destination, "destination")?
+                            r.complex_list(&mut v.destination, "destination")
                         }
-                        "sender" => r.complex(&mut v.sender, "sender")?,
-                        "enterer" => r.complex(&mut v.enterer, "enterer")?,
-                        "author" => r.complex(&mut v.author, "author")?,
-                        "source" => r.complex(&mut v.source, "source")?,
-                        "responsible" => r.complex(&mut v.responsible, "responsible")?,
-                        "reason" => r.complex(&mut v.reason, "reason")?,
-                        "response" => r.complex(&mut v.response, "response")?,
-                        "focus" => r.complex_list(&mut v.focus, "focus")?,
-                        "definition" => r.primitive(&mut v.definition, "definition")?,
-                        "_definition" => {
-                            r.primitive_ext(&mut v.definition, "definition")?
-                        }
+                        "sender" => r.complex(&mut v.sender, "sender"),
+                        "enterer" => r.complex(&mut v.enterer, "enterer"),
+                        "author" => r.complex(&mut v.author, "author"),
+                        "source" => r.complex(&mut v.source, "source"),
+                        "responsible" => r.complex(&mut v.responsible, "responsible"),
+                        "reason" => r.complex(&mut v.reason, "reason"),
+                        "response" => r.complex(&mut v.response, "response"),
+                        "focus" => r.complex_list(&mut v.focus, "focus"),
+                        "definition" => r.primitive(&mut v.definition, "definition"),
+                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -163,22 +161,22 @@ impl FhirJson for MessageHeaderDestination {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "target" => r.complex(&mut v.target, "target")?,
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint")?,
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint")?,
-                        "receiver" => r.complex(&mut v.receiver, "receiver")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "target" => r.complex(&mut v.target, "target"),
+                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
+                        "receiver" => r.complex(&mut v.receiver, "receiver"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -228,25 +226,25 @@ impl FhirJson for MessageHeaderSource {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "software" => r.primitive(&mut v.software, "software")?,
-                        "_software" => r.primitive_ext(&mut v.software, "software")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "contact" => r.complex(&mut v.contact, "contact")?,
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint")?,
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "software" => r.primitive(&mut v.software, "software"),
+                        "_software" => r.primitive_ext(&mut v.software, "software"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "contact" => r.complex(&mut v.contact, "contact"),
+                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -295,23 +293,21 @@ impl FhirJson for MessageHeaderResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.primitive(&mut v.identifier, "identifier")?,
-                        "_identifier" => {
-                            r.primitive_ext(&mut v.identifier, "identifier")?
-                        }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "details" => r.complex(&mut v.details, "details")?,
+                        "identifier" => r.primitive(&mut v.identifier, "identifier"),
+                        "_identifier" => r.primitive_ext(&mut v.identifier, "identifier"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "details" => r.complex(&mut v.details, "details"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

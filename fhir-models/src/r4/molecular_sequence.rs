@@ -69,65 +69,60 @@ impl FhirJson for MolecularSequence {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("MolecularSequence")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("MolecularSequence"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "coordinateSystem" => {
-                            r.primitive(&mut v.coordinate_system, "coordinateSystem")?
+                            r.primitive(&mut v.coordinate_system, "coordinateSystem")
                         }
                         "_coordinateSystem" => {
-                            r.primitive_ext(
-                                &mut v.coordinate_system,
-                                "coordinateSystem",
-                            )?
+                            r.primitive_ext(&mut v.coordinate_system, "coordinateSystem")
                         }
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "specimen" => r.complex(&mut v.specimen, "specimen")?,
-                        "device" => r.complex(&mut v.device, "device")?,
-                        "performer" => r.complex(&mut v.performer, "performer")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "referenceSeq" => {
-                            r.complex(&mut v.reference_seq, "referenceSeq")?
-                        }
-                        "variant" => r.complex_list(&mut v.variant, "variant")?,
-                        "observedSeq" => r.primitive(&mut v.observed_seq, "observedSeq")?,
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "specimen" => r.complex(&mut v.specimen, "specimen"),
+                        "device" => r.complex(&mut v.device, "device"),
+                        "performer" => r.complex(&mut v.performer, "performer"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "referenceSeq" => r.complex(&mut v.reference_seq, "referenceSeq"),
+                        "variant" => r.complex_list(&mut v.variant, "variant"),
+                        "observedSeq" => r.primitive(&mut v.observed_seq, "observedSeq"),
                         "_observedSeq" => {
-                            r.primitive_ext(&mut v.observed_seq, "observedSeq")?
+                            r.primitive_ext(&mut v.observed_seq, "observedSeq")
                         }
-                        "quality" => r.complex_list(&mut v.quality, "quality")?,
+                        "quality" => r.complex_list(&mut v.quality, "quality"),
                         "readCoverage" => {
-                            r.primitive(&mut v.read_coverage, "readCoverage")?
+                            r.primitive(&mut v.read_coverage, "readCoverage")
                         }
                         "_readCoverage" => {
-                            r.primitive_ext(&mut v.read_coverage, "readCoverage")?
+                            r.primitive_ext(&mut v.read_coverage, "readCoverage")
                         }
-                        "repository" => r.complex_list(&mut v.repository, "repository")?,
-                        "pointer" => r.complex_list(&mut v.pointer, "pointer")?,
+                        "repository" => r.complex_list(&mut v.repository, "repository"),
+                        "pointer" => r.complex_list(&mut v.pointer, "pointer"),
                         "structureVariant" => {
-                            r.complex_list(&mut v.structure_variant, "structureVariant")?
+                            r.complex_list(&mut v.structure_variant, "structureVariant")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -201,54 +196,54 @@ impl FhirJson for MolecularSequenceReferenceSeq {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "chromosome" => r.complex(&mut v.chromosome, "chromosome")?,
-                        "genomeBuild" => r.primitive(&mut v.genome_build, "genomeBuild")?,
+                        "chromosome" => r.complex(&mut v.chromosome, "chromosome"),
+                        "genomeBuild" => r.primitive(&mut v.genome_build, "genomeBuild"),
                         "_genomeBuild" => {
-                            r.primitive_ext(&mut v.genome_build, "genomeBuild")?
+                            r.primitive_ext(&mut v.genome_build, "genomeBuild")
                         }
-                        "orientation" => r.primitive(&mut v.orientation, "orientation")?,
+                        "orientation" => r.primitive(&mut v.orientation, "orientation"),
                         "_orientation" => {
-                            r.primitive_ext(&mut v.orientation, "orientation")?
+                            r.primitive_ext(&mut v.orientation, "orientation")
                         }
                         "referenceSeqId" => {
-                            r.complex(&mut v.reference_seq_id, "referenceSeqId")?
+                            r.complex(&mut v.reference_seq_id, "referenceSeqId")
                         }
                         "referenceSeqPointer" => {
                             r.complex(
                                 &mut v.reference_seq_pointer,
                                 "referenceSeqPointer",
-                            )?
+                            )
                         }
                         "referenceSeqString" => {
                             r.primitive(
                                 &mut v.reference_seq_string,
                                 "referenceSeqString",
-                            )?
+                            )
                         }
                         "_referenceSeqString" => {
                             r.primitive_ext(
                                 &mut v.reference_seq_string,
                                 "referenceSeqString",
-                            )?
+                            )
                         }
-                        "strand" => r.primitive(&mut v.strand, "strand")?,
-                        "_strand" => r.primitive_ext(&mut v.strand, "strand")?,
-                        "windowStart" => r.primitive(&mut v.window_start, "windowStart")?,
+                        "strand" => r.primitive(&mut v.strand, "strand"),
+                        "_strand" => r.primitive_ext(&mut v.strand, "strand"),
+                        "windowStart" => r.primitive(&mut v.window_start, "windowStart"),
                         "_windowStart" => {
-                            r.primitive_ext(&mut v.window_start, "windowStart")?
+                            r.primitive_ext(&mut v.window_start, "windowStart")
                         }
-                        "windowEnd" => r.primitive(&mut v.window_end, "windowEnd")?,
-                        "_windowEnd" => r.primitive_ext(&mut v.window_end, "windowEnd")?,
+                        "windowEnd" => r.primitive(&mut v.window_end, "windowEnd"),
+                        "_windowEnd" => r.primitive_ext(&mut v.window_end, "windowEnd"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -303,37 +298,37 @@ impl FhirJson for MolecularSequenceVariant {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
                         "observedAllele" => {
-                            r.primitive(&mut v.observed_allele, "observedAllele")?
+                            r.primitive(&mut v.observed_allele, "observedAllele")
                         }
                         "_observedAllele" => {
-                            r.primitive_ext(&mut v.observed_allele, "observedAllele")?
+                            r.primitive_ext(&mut v.observed_allele, "observedAllele")
                         }
                         "referenceAllele" => {
-                            r.primitive(&mut v.reference_allele, "referenceAllele")?
+                            r.primitive(&mut v.reference_allele, "referenceAllele")
                         }
                         "_referenceAllele" => {
-                            r.primitive_ext(&mut v.reference_allele, "referenceAllele")?
+                            r.primitive_ext(&mut v.reference_allele, "referenceAllele")
                         }
-                        "cigar" => r.primitive(&mut v.cigar, "cigar")?,
-                        "_cigar" => r.primitive_ext(&mut v.cigar, "cigar")?,
+                        "cigar" => r.primitive(&mut v.cigar, "cigar"),
+                        "_cigar" => r.primitive_ext(&mut v.cigar, "cigar"),
                         "variantPointer" => {
-                            r.complex(&mut v.variant_pointer, "variantPointer")?
+                            r.complex(&mut v.variant_pointer, "variantPointer")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -405,44 +400,44 @@ impl FhirJson for MolecularSequenceQuality {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "standardSequence" => {
-                            r.complex(&mut v.standard_sequence, "standardSequence")?
+                            r.complex(&mut v.standard_sequence, "standardSequence")
                         }
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
-                        "score" => r.complex(&mut v.score, "score")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "truthTP" => r.primitive(&mut v.truth_tp, "truthTP")?,
-                        "_truthTP" => r.primitive_ext(&mut v.truth_tp, "truthTP")?,
-                        "queryTP" => r.primitive(&mut v.query_tp, "queryTP")?,
-                        "_queryTP" => r.primitive_ext(&mut v.query_tp, "queryTP")?,
-                        "truthFN" => r.primitive(&mut v.truth_fn, "truthFN")?,
-                        "_truthFN" => r.primitive_ext(&mut v.truth_fn, "truthFN")?,
-                        "queryFP" => r.primitive(&mut v.query_fp, "queryFP")?,
-                        "_queryFP" => r.primitive_ext(&mut v.query_fp, "queryFP")?,
-                        "gtFP" => r.primitive(&mut v.gt_fp, "gtFP")?,
-                        "_gtFP" => r.primitive_ext(&mut v.gt_fp, "gtFP")?,
-                        "precision" => r.primitive(&mut v.precision, "precision")?,
-                        "_precision" => r.primitive_ext(&mut v.precision, "precision")?,
-                        "recall" => r.primitive(&mut v.recall, "recall")?,
-                        "_recall" => r.primitive_ext(&mut v.recall, "recall")?,
-                        "fScore" => r.primitive(&mut v.f_score, "fScore")?,
-                        "_fScore" => r.primitive_ext(&mut v.f_score, "fScore")?,
-                        "roc" => r.complex(&mut v.roc, "roc")?,
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
+                        "score" => r.complex(&mut v.score, "score"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "truthTP" => r.primitive(&mut v.truth_tp, "truthTP"),
+                        "_truthTP" => r.primitive_ext(&mut v.truth_tp, "truthTP"),
+                        "queryTP" => r.primitive(&mut v.query_tp, "queryTP"),
+                        "_queryTP" => r.primitive_ext(&mut v.query_tp, "queryTP"),
+                        "truthFN" => r.primitive(&mut v.truth_fn, "truthFN"),
+                        "_truthFN" => r.primitive_ext(&mut v.truth_fn, "truthFN"),
+                        "queryFP" => r.primitive(&mut v.query_fp, "queryFP"),
+                        "_queryFP" => r.primitive_ext(&mut v.query_fp, "queryFP"),
+                        "gtFP" => r.primitive(&mut v.gt_fp, "gtFP"),
+                        "_gtFP" => r.primitive_ext(&mut v.gt_fp, "gtFP"),
+                        "precision" => r.primitive(&mut v.precision, "precision"),
+                        "_precision" => r.primitive_ext(&mut v.precision, "precision"),
+                        "recall" => r.primitive(&mut v.recall, "recall"),
+                        "_recall" => r.primitive_ext(&mut v.recall, "recall"),
+                        "fScore" => r.primitive(&mut v.f_score, "fScore"),
+                        "_fScore" => r.primitive_ext(&mut v.f_score, "fScore"),
+                        "roc" => r.complex(&mut v.roc, "roc"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -505,38 +500,36 @@ impl FhirJson for MolecularSequenceQualityRoc {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "score" => r.primitive_list(&mut v.score, "score")?,
-                        "_score" => r.primitive_list_ext(&mut v.score, "score")?,
-                        "numTP" => r.primitive_list(&mut v.num_tp, "numTP")?,
-                        "_numTP" => r.primitive_list_ext(&mut v.num_tp, "numTP")?,
-                        "numFP" => r.primitive_list(&mut v.num_fp, "numFP")?,
-                        "_numFP" => r.primitive_list_ext(&mut v.num_fp, "numFP")?,
-                        "numFN" => r.primitive_list(&mut v.num_fn, "numFN")?,
-                        "_numFN" => r.primitive_list_ext(&mut v.num_fn, "numFN")?,
-                        "precision" => r.primitive_list(&mut v.precision, "precision")?,
+                        "score" => r.primitive_list(&mut v.score, "score"),
+                        "_score" => r.primitive_list_ext(&mut v.score, "score"),
+                        "numTP" => r.primitive_list(&mut v.num_tp, "numTP"),
+                        "_numTP" => r.primitive_list_ext(&mut v.num_tp, "numTP"),
+                        "numFP" => r.primitive_list(&mut v.num_fp, "numFP"),
+                        "_numFP" => r.primitive_list_ext(&mut v.num_fp, "numFP"),
+                        "numFN" => r.primitive_list(&mut v.num_fn, "numFN"),
+                        "_numFN" => r.primitive_list_ext(&mut v.num_fn, "numFN"),
+                        "precision" => r.primitive_list(&mut v.precision, "precision"),
                         "_precision" => {
-                            r.primitive_list_ext(&mut v.precision, "precision")?
+                            r.primitive_list_ext(&mut v.precision, "precision")
                         }
                         "sensitivity" => {
-                            r.primitive_list(&mut v.sensitivity, "sensitivity")?
+                            r.primitive_list(&mut v.sensitivity, "sensitivity")
                         }
                         "_sensitivity" => {
-                            r.primitive_list_ext(&mut v.sensitivity, "sensitivity")?
+                            r.primitive_list_ext(&mut v.sensitivity, "sensitivity")
                         }
-                        "fMeasure" => r.primitive_list(&mut v.f_measure, "fMeasure")?,
-                        "_fMeasure" => {
-                            r.primitive_list_ext(&mut v.f_measure, "fMeasure")?
-                        }
+                        "fMeasure" => r.primitive_list(&mut v.f_measure, "fMeasure"),
+                        "_fMeasure" => r.primitive_list_ext(&mut v.f_measure, "fMeasure"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -591,32 +584,32 @@ impl FhirJson for MolecularSequenceRepository {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "datasetId" => r.primitive(&mut v.dataset_id, "datasetId")?,
-                        "_datasetId" => r.primitive_ext(&mut v.dataset_id, "datasetId")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "datasetId" => r.primitive(&mut v.dataset_id, "datasetId"),
+                        "_datasetId" => r.primitive_ext(&mut v.dataset_id, "datasetId"),
                         "variantsetId" => {
-                            r.primitive(&mut v.variantset_id, "variantsetId")?
+                            r.primitive(&mut v.variantset_id, "variantsetId")
                         }
                         "_variantsetId" => {
-                            r.primitive_ext(&mut v.variantset_id, "variantsetId")?
+                            r.primitive_ext(&mut v.variantset_id, "variantsetId")
                         }
-                        "readsetId" => r.primitive(&mut v.readset_id, "readsetId")?,
-                        "_readsetId" => r.primitive_ext(&mut v.readset_id, "readsetId")?,
+                        "readsetId" => r.primitive(&mut v.readset_id, "readsetId"),
+                        "_readsetId" => r.primitive_ext(&mut v.readset_id, "readsetId"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -666,23 +659,23 @@ impl FhirJson for MolecularSequenceStructureVariant {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "variantType" => r.complex(&mut v.variant_type, "variantType")?,
-                        "exact" => r.primitive(&mut v.exact, "exact")?,
-                        "_exact" => r.primitive_ext(&mut v.exact, "exact")?,
-                        "length" => r.primitive(&mut v.length, "length")?,
-                        "_length" => r.primitive_ext(&mut v.length, "length")?,
-                        "outer" => r.complex(&mut v.outer, "outer")?,
-                        "inner" => r.complex(&mut v.inner, "inner")?,
+                        "variantType" => r.complex(&mut v.variant_type, "variantType"),
+                        "exact" => r.primitive(&mut v.exact, "exact"),
+                        "_exact" => r.primitive_ext(&mut v.exact, "exact"),
+                        "length" => r.primitive(&mut v.length, "length"),
+                        "_length" => r.primitive_ext(&mut v.length, "length"),
+                        "outer" => r.complex(&mut v.outer, "outer"),
+                        "inner" => r.complex(&mut v.inner, "inner"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -725,20 +718,20 @@ impl FhirJson for MolecularSequenceStructureVariantOuter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -778,20 +771,20 @@ impl FhirJson for MolecularSequenceStructureVariantInner {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -77,89 +77,89 @@ impl FhirJson for NutritionOrder {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("NutritionOrder")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("NutritionOrder"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
                         "instantiates" => {
-                            r.primitive_list(&mut v.instantiates, "instantiates")?
+                            r.primitive_list(&mut v.instantiates, "instantiates")
                         }
                         "_instantiates" => {
-                            r.primitive_list_ext(&mut v.instantiates, "instantiates")?
+                            r.primitive_list_ext(&mut v.instantiates, "instantiates")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "intent" => r.primitive(&mut v.intent, "intent")?,
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "dateTime" => r.primitive(&mut v.date_time, "dateTime")?,
-                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime")?,
-                        "orderer" => r.complex(&mut v.orderer, "orderer")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "intent" => r.primitive(&mut v.intent, "intent"),
+                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
+                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
+                        "orderer" => r.complex(&mut v.orderer, "orderer"),
                         "allergyIntolerance" => {
                             r.complex_list(
                                 &mut v.allergy_intolerance,
                                 "allergyIntolerance",
-                            )?
+                            )
                         }
                         "foodPreferenceModifier" => {
                             r.complex_list(
                                 &mut v.food_preference_modifier,
                                 "foodPreferenceModifier",
-                            )?
+                            )
                         }
                         "excludeFoodModifier" => {
                             r.complex_list(
                                 &mut v.exclude_food_modifier,
                                 "excludeFoodModifier",
-                            )?
+                            )
                         }
-                        "oralDiet" => r.complex(&mut v.oral_diet, "oralDiet")?,
-                        "supplement" => r.complex_list(&mut v.supplement, "supplement")?,
+                        "oralDiet" => r.complex(&mut v.oral_diet, "oralDiet"),
+                        "supplement" => r.complex_list(&mut v.supplement, "supplement"),
                         "enteralFormula" => {
-                            r.complex(&mut v.enteral_formula, "enteralFormula")?
+                            r.complex(&mut v.enteral_formula, "enteralFormula")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -228,30 +228,30 @@ impl FhirJson for NutritionOrderOralDiet {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "schedule" => r.complex_list(&mut v.schedule, "schedule")?,
-                        "nutrient" => r.complex_list(&mut v.nutrient, "nutrient")?,
-                        "texture" => r.complex_list(&mut v.texture, "texture")?,
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "schedule" => r.complex_list(&mut v.schedule, "schedule"),
+                        "nutrient" => r.complex_list(&mut v.nutrient, "nutrient"),
+                        "texture" => r.complex_list(&mut v.texture, "texture"),
                         "fluidConsistencyType" => {
                             r.complex_list(
                                 &mut v.fluid_consistency_type,
                                 "fluidConsistencyType",
-                            )?
+                            )
                         }
-                        "instruction" => r.primitive(&mut v.instruction, "instruction")?,
+                        "instruction" => r.primitive(&mut v.instruction, "instruction"),
                         "_instruction" => {
-                            r.primitive_ext(&mut v.instruction, "instruction")?
+                            r.primitive_ext(&mut v.instruction, "instruction")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -295,18 +295,18 @@ impl FhirJson for NutritionOrderOralDietNutrient {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "modifier" => r.complex(&mut v.modifier, "modifier")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "modifier" => r.complex(&mut v.modifier, "modifier"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -346,18 +346,18 @@ impl FhirJson for NutritionOrderOralDietTexture {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "modifier" => r.complex(&mut v.modifier, "modifier")?,
-                        "foodType" => r.complex(&mut v.food_type, "foodType")?,
+                        "modifier" => r.complex(&mut v.modifier, "modifier"),
+                        "foodType" => r.complex(&mut v.food_type, "foodType"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -403,27 +403,27 @@ impl FhirJson for NutritionOrderSupplement {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "productName" => r.primitive(&mut v.product_name, "productName")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "productName" => r.primitive(&mut v.product_name, "productName"),
                         "_productName" => {
-                            r.primitive_ext(&mut v.product_name, "productName")?
+                            r.primitive_ext(&mut v.product_name, "productName")
                         }
-                        "schedule" => r.complex_list(&mut v.schedule, "schedule")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "instruction" => r.primitive(&mut v.instruction, "instruction")?,
+                        "schedule" => r.complex_list(&mut v.schedule, "schedule"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "instruction" => r.primitive(&mut v.instruction, "instruction"),
                         "_instruction" => {
-                            r.primitive_ext(&mut v.instruction, "instruction")?
+                            r.primitive_ext(&mut v.instruction, "instruction")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -480,76 +480,71 @@ impl FhirJson for NutritionOrderEnteralFormula {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "baseFormulaType" => {
-                            r.complex(&mut v.base_formula_type, "baseFormulaType")?
+                            r.complex(&mut v.base_formula_type, "baseFormulaType")
                         }
                         "baseFormulaProductName" => {
                             r.primitive(
                                 &mut v.base_formula_product_name,
                                 "baseFormulaProductName",
-                            )?
+                            )
                         }
                         "_baseFormulaProductName" => {
                             r.primitive_ext(
                                 &mut v.base_formula_product_name,
                                 "baseFormulaProductName",
-                            )?
+                            )
                         }
-                        "additiveType" => {
-                            r.complex(&mut v.additive_type, "additiveType")?
-                        }
+                        "additiveType" => r.complex(&mut v.additive_type, "additiveType"),
                         "additiveProductName" => {
                             r.primitive(
                                 &mut v.additive_product_name,
                                 "additiveProductName",
-                            )?
+                            )
                         }
                         "_additiveProductName" => {
                             r.primitive_ext(
                                 &mut v.additive_product_name,
                                 "additiveProductName",
-                            )?
+                            )
                         }
                         "caloricDensity" => {
-                            r.complex(&mut v.caloric_density, "caloricDensity")?
+                            r.complex(&mut v.caloric_density, "caloricDensity")
                         }
                         "routeofAdministration" => {
                             r.complex(
                                 &mut v.routeof_administration,
                                 "routeofAdministration",
-                            )?
+                            )
                         }
                         "administration" => {
-                            r.complex_list(&mut v.administration, "administration")?
+                            r.complex_list(&mut v.administration, "administration")
                         }
                         "maxVolumeToDeliver" => {
-                            r.complex(
-                                &mut v.max_volume_to_deliver,
-                                "maxVolumeToDeliver",
-                            )?
+                            r.complex(&mut v.max_volume_to_deliver, "maxVolumeToDeliver")
                         }
                         "administrationInstruction" => {
                             r.primitive(
                                 &mut v.administration_instruction,
                                 "administrationInstruction",
-                            )?
+                            )
                         }
                         "_administrationInstruction" => {
                             r.primitive_ext(
                                 &mut v.administration_instruction,
                                 "administrationInstruction",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -598,22 +593,22 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "schedule" => r.complex(&mut v.schedule, "schedule")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
+                        "schedule" => r.complex(&mut v.schedule, "schedule"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "rateQuantity" => {
-                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)?
+                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false)?,
+                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -39,29 +39,29 @@ impl FhirJson for OperationOutcome {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("OperationOutcome")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("OperationOutcome"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "issue" => r.complex_list(&mut v.issue, "issue")?,
+                        "issue" => r.complex_list(&mut v.issue, "issue"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -118,33 +118,31 @@ impl FhirJson for OperationOutcomeIssue {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "severity" => r.primitive(&mut v.severity, "severity")?,
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "details" => r.complex(&mut v.details, "details")?,
-                        "diagnostics" => r.primitive(&mut v.diagnostics, "diagnostics")?,
+                        "severity" => r.primitive(&mut v.severity, "severity"),
+                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "details" => r.complex(&mut v.details, "details"),
+                        "diagnostics" => r.primitive(&mut v.diagnostics, "diagnostics"),
                         "_diagnostics" => {
-                            r.primitive_ext(&mut v.diagnostics, "diagnostics")?
+                            r.primitive_ext(&mut v.diagnostics, "diagnostics")
                         }
-                        "location" => r.primitive_list(&mut v.location, "location")?,
-                        "_location" => r.primitive_list_ext(&mut v.location, "location")?,
-                        "expression" => {
-                            r.primitive_list(&mut v.expression, "expression")?
-                        }
+                        "location" => r.primitive_list(&mut v.location, "location"),
+                        "_location" => r.primitive_list_ext(&mut v.location, "location"),
+                        "expression" => r.primitive_list(&mut v.expression, "expression"),
                         "_expression" => {
-                            r.primitive_list_ext(&mut v.expression, "expression")?
+                            r.primitive_list_ext(&mut v.expression, "expression")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -55,41 +55,41 @@ impl FhirJson for Organization {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Organization")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Organization"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "active" => r.primitive(&mut v.active, "active")?,
-                        "_active" => r.primitive_ext(&mut v.active, "active")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "alias" => r.primitive_list(&mut v.alias, "alias")?,
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "address" => r.complex_list(&mut v.address, "address")?,
-                        "partOf" => r.complex(&mut v.part_of, "partOf")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "active" => r.primitive(&mut v.active, "active"),
+                        "_active" => r.primitive_ext(&mut v.active, "active"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "alias" => r.primitive_list(&mut v.alias, "alias"),
+                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "address" => r.complex_list(&mut v.address, "address"),
+                        "partOf" => r.complex(&mut v.part_of, "partOf"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -147,20 +147,20 @@ impl FhirJson for OrganizationContact {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "purpose" => r.complex(&mut v.purpose, "purpose")?,
-                        "name" => r.complex(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "address" => r.complex(&mut v.address, "address")?,
+                        "purpose" => r.complex(&mut v.purpose, "purpose"),
+                        "name" => r.complex(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "address" => r.complex(&mut v.address, "address"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -59,51 +59,51 @@ impl FhirJson for OrganizationAffiliation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("OrganizationAffiliation")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("OrganizationAffiliation"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "active" => r.primitive(&mut v.active, "active")?,
-                        "_active" => r.primitive_ext(&mut v.active, "active")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "organization" => r.complex(&mut v.organization, "organization")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "active" => r.primitive(&mut v.active, "active"),
+                        "_active" => r.primitive_ext(&mut v.active, "active"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "organization" => r.complex(&mut v.organization, "organization"),
                         "participatingOrganization" => {
                             r.complex(
                                 &mut v.participating_organization,
                                 "participatingOrganization",
-                            )?
+                            )
                         }
-                        "network" => r.complex_list(&mut v.network, "network")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "specialty" => r.complex_list(&mut v.specialty, "specialty")?,
-                        "location" => r.complex_list(&mut v.location, "location")?,
+                        "network" => r.complex_list(&mut v.network, "network"),
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "specialty" => r.complex_list(&mut v.specialty, "specialty"),
+                        "location" => r.complex_list(&mut v.location, "location"),
                         "healthcareService" => {
                             r.complex_list(
                                 &mut v.healthcare_service,
                                 "healthcareService",
-                            )?
+                            )
                         }
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint")?,
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -29,20 +29,20 @@ impl FhirJson for Parameters {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Parameters")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Parameters"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -89,170 +89,170 @@ impl FhirJson for ParametersParameter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
                         }
                         "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", false)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", false)
                         }
                         "_valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", true)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", true)
                         }
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false)?,
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true)?,
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
+                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false)?,
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true)?,
+                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
+                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
                         "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)?
+                            r.choice(&mut v.value, "value[x]", "Instant", false)
                         }
                         "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)?
+                            r.choice(&mut v.value, "value[x]", "Instant", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
                         "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", false)
                         }
                         "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", true)
                         }
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false)?,
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true)?,
+                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
+                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
                         "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
                         }
                         "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
                         }
                         "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
-                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false)?,
-                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true)?,
-                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false)?,
-                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
+                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false),
+                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true),
+                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false),
+                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true),
                         "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)?
+                            r.choice(&mut v.value, "value[x]", "Address", false)
                         }
-                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false)?,
+                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false),
                         "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)?
+                            r.choice(&mut v.value, "value[x]", "Annotation", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
                         }
                         "valueCount" => {
-                            r.choice(&mut v.value, "value[x]", "Count", false)?
+                            r.choice(&mut v.value, "value[x]", "Count", false)
                         }
                         "valueDistance" => {
-                            r.choice(&mut v.value, "value[x]", "Distance", false)?
+                            r.choice(&mut v.value, "value[x]", "Distance", false)
                         }
                         "valueDuration" => {
-                            r.choice(&mut v.value, "value[x]", "Duration", false)?
+                            r.choice(&mut v.value, "value[x]", "Duration", false)
                         }
                         "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)?
+                            r.choice(&mut v.value, "value[x]", "HumanName", false)
                         }
                         "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)?
+                            r.choice(&mut v.value, "value[x]", "Identifier", false)
                         }
                         "valueMoney" => {
-                            r.choice(&mut v.value, "value[x]", "Money", false)?
+                            r.choice(&mut v.value, "value[x]", "Money", false)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)?
+                            r.choice(&mut v.value, "value[x]", "Ratio", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
                         "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)?
+                            r.choice(&mut v.value, "value[x]", "SampledData", false)
                         }
                         "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)?
+                            r.choice(&mut v.value, "value[x]", "Signature", false)
                         }
                         "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)?
+                            r.choice(&mut v.value, "value[x]", "Timing", false)
                         }
                         "valueContactDetail" => {
-                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)
                         }
                         "valueContributor" => {
-                            r.choice(&mut v.value, "value[x]", "Contributor", false)?
+                            r.choice(&mut v.value, "value[x]", "Contributor", false)
                         }
                         "valueDataRequirement" => {
-                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)?
+                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)
                         }
                         "valueExpression" => {
-                            r.choice(&mut v.value, "value[x]", "Expression", false)?
+                            r.choice(&mut v.value, "value[x]", "Expression", false)
                         }
                         "valueParameterDefinition" => {
                             r.choice(
@@ -260,10 +260,10 @@ impl FhirJson for ParametersParameter {
                                 "value[x]",
                                 "ParameterDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueRelatedArtifact" => {
-                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)?
+                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)
                         }
                         "valueTriggerDefinition" => {
                             r.choice(
@@ -271,19 +271,19 @@ impl FhirJson for ParametersParameter {
                                 "value[x]",
                                 "TriggerDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueUsageContext" => {
-                            r.choice(&mut v.value, "value[x]", "UsageContext", false)?
+                            r.choice(&mut v.value, "value[x]", "UsageContext", false)
                         }
                         "valueDosage" => {
-                            r.choice(&mut v.value, "value[x]", "Dosage", false)?
+                            r.choice(&mut v.value, "value[x]", "Dosage", false)
                         }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false)?,
-                        "resource" => r.complex(&mut v.resource, "resource")?,
-                        "part" => r.complex_list(&mut v.part, "part")?,
+                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
+                        "resource" => r.complex(&mut v.resource, "resource"),
+                        "part" => r.complex_list(&mut v.part, "part"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -67,50 +67,50 @@ impl FhirJson for Patient {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Patient")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Patient"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "active" => r.primitive(&mut v.active, "active")?,
-                        "_active" => r.primitive_ext(&mut v.active, "active")?,
-                        "name" => r.complex_list(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "gender" => r.primitive(&mut v.gender, "gender")?,
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender")?,
-                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate")?,
-                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "active" => r.primitive(&mut v.active, "active"),
+                        "_active" => r.primitive_ext(&mut v.active, "active"),
+                        "name" => r.complex_list(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "gender" => r.primitive(&mut v.gender, "gender"),
+                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
+                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
                         "deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", false)
                         }
                         "_deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", true)?
+                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", true)
                         }
                         "deceasedDateTime" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "DateTime", false)?
+                            r.choice(&mut v.deceased, "deceased[x]", "DateTime", false)
                         }
                         "_deceasedDateTime" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "DateTime", true)?
+                            r.choice(&mut v.deceased, "deceased[x]", "DateTime", true)
                         }
-                        "address" => r.complex_list(&mut v.address, "address")?,
+                        "address" => r.complex_list(&mut v.address, "address"),
                         "maritalStatus" => {
-                            r.complex(&mut v.marital_status, "maritalStatus")?
+                            r.complex(&mut v.marital_status, "maritalStatus")
                         }
                         "multipleBirthBoolean" => {
                             r.choice(
@@ -118,7 +118,7 @@ impl FhirJson for Patient {
                                 "multipleBirth[x]",
                                 "Boolean",
                                 false,
-                            )?
+                            )
                         }
                         "_multipleBirthBoolean" => {
                             r.choice(
@@ -126,7 +126,7 @@ impl FhirJson for Patient {
                                 "multipleBirth[x]",
                                 "Boolean",
                                 true,
-                            )?
+                            )
                         }
                         "multipleBirthInteger" => {
                             r.choice(
@@ -134,7 +134,7 @@ impl FhirJson for Patient {
                                 "multipleBirth[x]",
                                 "Integer",
                                 false,
-                            )?
+                            )
                         }
                         "_multipleBirthInteger" => {
                             r.choice(
@@ -142,28 +142,28 @@ impl FhirJson for Patient {
                                 "multipleBirth[x]",
                                 "Integer",
                                 true,
-                            )?
+                            )
                         }
-                        "photo" => r.complex_list(&mut v.photo, "photo")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
+                        "photo" => r.complex_list(&mut v.photo, "photo"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
                         "communication" => {
-                            r.complex_list(&mut v.communication, "communication")?
+                            r.complex_list(&mut v.communication, "communication")
                         }
                         "generalPractitioner" => {
                             r.complex_list(
                                 &mut v.general_practitioner,
                                 "generalPractitioner",
-                            )?
+                            )
                         }
                         "managingOrganization" => {
                             r.complex(
                                 &mut v.managing_organization,
                                 "managingOrganization",
-                            )?
+                            )
                         }
-                        "link" => r.complex_list(&mut v.link, "link")?,
+                        "link" => r.complex_list(&mut v.link, "link"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -233,26 +233,26 @@ impl FhirJson for PatientContact {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "relationship" => {
-                            r.complex_list(&mut v.relationship, "relationship")?
+                            r.complex_list(&mut v.relationship, "relationship")
                         }
-                        "name" => r.complex(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "address" => r.complex(&mut v.address, "address")?,
-                        "gender" => r.primitive(&mut v.gender, "gender")?,
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender")?,
-                        "organization" => r.complex(&mut v.organization, "organization")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "name" => r.complex(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "address" => r.complex(&mut v.address, "address"),
+                        "gender" => r.primitive(&mut v.gender, "gender"),
+                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                        "organization" => r.complex(&mut v.organization, "organization"),
+                        "period" => r.complex(&mut v.period, "period"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -299,19 +299,19 @@ impl FhirJson for PatientCommunication {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "language" => r.complex(&mut v.language, "language")?,
-                        "preferred" => r.primitive(&mut v.preferred, "preferred")?,
-                        "_preferred" => r.primitive_ext(&mut v.preferred, "preferred")?,
+                        "language" => r.complex(&mut v.language, "language"),
+                        "preferred" => r.primitive(&mut v.preferred, "preferred"),
+                        "_preferred" => r.primitive_ext(&mut v.preferred, "preferred"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -355,19 +355,19 @@ impl FhirJson for PatientLink {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "other" => r.complex(&mut v.other, "other")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "other" => r.complex(&mut v.other, "other"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -73,60 +73,60 @@ impl FhirJson for PaymentReconciliation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("PaymentReconciliation")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("PaymentReconciliation"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
                         "paymentIssuer" => {
-                            r.complex(&mut v.payment_issuer, "paymentIssuer")?
+                            r.complex(&mut v.payment_issuer, "paymentIssuer")
                         }
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "requestor" => r.complex(&mut v.requestor, "requestor")?,
-                        "outcome" => r.primitive(&mut v.outcome, "outcome")?,
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome")?,
-                        "disposition" => r.primitive(&mut v.disposition, "disposition")?,
+                        "request" => r.complex(&mut v.request, "request"),
+                        "requestor" => r.complex(&mut v.requestor, "requestor"),
+                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
                         "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")?
+                            r.primitive_ext(&mut v.disposition, "disposition")
                         }
-                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate")?,
+                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
                         "_paymentDate" => {
-                            r.primitive_ext(&mut v.payment_date, "paymentDate")?
+                            r.primitive_ext(&mut v.payment_date, "paymentDate")
                         }
                         "paymentAmount" => {
-                            r.complex(&mut v.payment_amount, "paymentAmount")?
+                            r.complex(&mut v.payment_amount, "paymentAmount")
                         }
                         "paymentIdentifier" => {
-                            r.complex(&mut v.payment_identifier, "paymentIdentifier")?
+                            r.complex(&mut v.payment_identifier, "paymentIdentifier")
                         }
-                        "detail" => r.complex_list(&mut v.detail, "detail")?,
-                        "formCode" => r.complex(&mut v.form_code, "formCode")?,
+                        "detail" => r.complex_list(&mut v.detail, "detail"),
+                        "formCode" => r.complex(&mut v.form_code, "formCode"),
                         "processNote" => {
-                            r.complex_list(&mut v.process_note, "processNote")?
+                            r.complex_list(&mut v.process_note, "processNote")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -203,27 +203,27 @@ impl FhirJson for PaymentReconciliationDetail {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "predecessor" => r.complex(&mut v.predecessor, "predecessor")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "request" => r.complex(&mut v.request, "request")?,
-                        "submitter" => r.complex(&mut v.submitter, "submitter")?,
-                        "response" => r.complex(&mut v.response, "response")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "responsible" => r.complex(&mut v.responsible, "responsible")?,
-                        "payee" => r.complex(&mut v.payee, "payee")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "predecessor" => r.complex(&mut v.predecessor, "predecessor"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "request" => r.complex(&mut v.request, "request"),
+                        "submitter" => r.complex(&mut v.submitter, "submitter"),
+                        "response" => r.complex(&mut v.response, "response"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "responsible" => r.complex(&mut v.responsible, "responsible"),
+                        "payee" => r.complex(&mut v.payee, "payee"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -271,20 +271,20 @@ impl FhirJson for PaymentReconciliationProcessNote {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

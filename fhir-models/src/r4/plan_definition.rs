@@ -99,45 +99,45 @@ impl FhirJson for PlanDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("PlanDefinition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("PlanDefinition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle")?,
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
                         "subjectCodeableConcept" => {
                             r.choice(
@@ -145,59 +145,59 @@ impl FhirJson for PlanDefinition {
                                 "subject[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)?
+                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "usage" => r.primitive(&mut v.usage, "usage")?,
-                        "_usage" => r.primitive_ext(&mut v.usage, "usage")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "usage" => r.primitive(&mut v.usage, "usage"),
+                        "_usage" => r.primitive_ext(&mut v.usage, "usage"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
                         "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")?
+                            r.primitive(&mut v.approval_date, "approvalDate")
                         }
                         "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")?
+                            r.primitive_ext(&mut v.approval_date, "approvalDate")
                         }
                         "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive(&mut v.last_review_date, "lastReviewDate")
                         }
                         "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
                         }
                         "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")?
+                            r.complex(&mut v.effective_period, "effectivePeriod")
                         }
-                        "topic" => r.complex_list(&mut v.topic, "topic")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "editor" => r.complex_list(&mut v.editor, "editor")?,
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer")?,
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser")?,
+                        "topic" => r.complex_list(&mut v.topic, "topic"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "editor" => r.complex_list(&mut v.editor, "editor"),
+                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
                         "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")?
+                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
                         }
-                        "library" => r.primitive_list(&mut v.library, "library")?,
-                        "_library" => r.primitive_list_ext(&mut v.library, "library")?,
-                        "goal" => r.complex_list(&mut v.goal, "goal")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "library" => r.primitive_list(&mut v.library, "library"),
+                        "_library" => r.primitive_list_ext(&mut v.library, "library"),
+                        "goal" => r.complex_list(&mut v.goal, "goal"),
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -284,25 +284,25 @@ impl FhirJson for PlanDefinitionGoal {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "description" => r.complex(&mut v.description, "description")?,
-                        "priority" => r.complex(&mut v.priority, "priority")?,
-                        "start" => r.complex(&mut v.start, "start")?,
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses")?,
+                        "category" => r.complex(&mut v.category, "category"),
+                        "description" => r.complex(&mut v.description, "description"),
+                        "priority" => r.complex(&mut v.priority, "priority"),
+                        "start" => r.complex(&mut v.start, "start"),
+                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
                         "documentation" => {
-                            r.complex_list(&mut v.documentation, "documentation")?
+                            r.complex_list(&mut v.documentation, "documentation")
                         }
-                        "target" => r.complex_list(&mut v.target, "target")?,
+                        "target" => r.complex_list(&mut v.target, "target"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -349,20 +349,20 @@ impl FhirJson for PlanDefinitionGoalTarget {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "measure" => r.complex(&mut v.measure, "measure")?,
+                        "measure" => r.complex(&mut v.measure, "measure"),
                         "detailQuantity" => {
-                            r.choice(&mut v.detail, "detail[x]", "Quantity", false)?
+                            r.choice(&mut v.detail, "detail[x]", "Quantity", false)
                         }
                         "detailRange" => {
-                            r.choice(&mut v.detail, "detail[x]", "Range", false)?
+                            r.choice(&mut v.detail, "detail[x]", "Range", false)
                         }
                         "detailCodeableConcept" => {
                             r.choice(
@@ -370,11 +370,11 @@ impl FhirJson for PlanDefinitionGoalTarget {
                                 "detail[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
-                        "due" => r.complex(&mut v.due, "due")?,
+                        "due" => r.complex(&mut v.due, "due"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -465,127 +465,116 @@ impl FhirJson for PlanDefinitionAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "prefix" => r.primitive(&mut v.prefix, "prefix")?,
-                        "_prefix" => r.primitive_ext(&mut v.prefix, "prefix")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "prefix" => r.primitive(&mut v.prefix, "prefix"),
+                        "_prefix" => r.primitive_ext(&mut v.prefix, "prefix"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "textEquivalent" => {
-                            r.primitive(&mut v.text_equivalent, "textEquivalent")?
+                            r.primitive(&mut v.text_equivalent, "textEquivalent")
                         }
                         "_textEquivalent" => {
-                            r.primitive_ext(&mut v.text_equivalent, "textEquivalent")?
+                            r.primitive_ext(&mut v.text_equivalent, "textEquivalent")
                         }
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
                         "documentation" => {
-                            r.complex_list(&mut v.documentation, "documentation")?
+                            r.complex_list(&mut v.documentation, "documentation")
                         }
-                        "goalId" => r.primitive_list(&mut v.goal_id, "goalId")?,
-                        "_goalId" => r.primitive_list_ext(&mut v.goal_id, "goalId")?,
+                        "goalId" => r.primitive_list(&mut v.goal_id, "goalId"),
+                        "_goalId" => r.primitive_list_ext(&mut v.goal_id, "goalId"),
                         "subjectCodeableConcept" => {
                             r.choice(
                                 &mut v.subject,
                                 "subject[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)?
+                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
                         }
-                        "trigger" => r.complex_list(&mut v.trigger, "trigger")?,
-                        "condition" => r.complex_list(&mut v.condition, "condition")?,
-                        "input" => r.complex_list(&mut v.input, "input")?,
-                        "output" => r.complex_list(&mut v.output, "output")?,
+                        "trigger" => r.complex_list(&mut v.trigger, "trigger"),
+                        "condition" => r.complex_list(&mut v.condition, "condition"),
+                        "input" => r.complex_list(&mut v.input, "input"),
+                        "output" => r.complex_list(&mut v.output, "output"),
                         "relatedAction" => {
-                            r.complex_list(&mut v.related_action, "relatedAction")?
+                            r.complex_list(&mut v.related_action, "relatedAction")
                         }
                         "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
                         }
                         "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
                         }
-                        "timingAge" => {
-                            r.choice(&mut v.timing, "timing[x]", "Age", false)?
-                        }
+                        "timingAge" => r.choice(&mut v.timing, "timing[x]", "Age", false),
                         "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Period", false)
                         }
                         "timingDuration" => {
-                            r.choice(&mut v.timing, "timing[x]", "Duration", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Duration", false)
                         }
                         "timingRange" => {
-                            r.choice(&mut v.timing, "timing[x]", "Range", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Range", false)
                         }
                         "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
                         }
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "groupingBehavior" => {
-                            r.primitive(&mut v.grouping_behavior, "groupingBehavior")?
+                            r.primitive(&mut v.grouping_behavior, "groupingBehavior")
                         }
                         "_groupingBehavior" => {
-                            r.primitive_ext(
-                                &mut v.grouping_behavior,
-                                "groupingBehavior",
-                            )?
+                            r.primitive_ext(&mut v.grouping_behavior, "groupingBehavior")
                         }
                         "selectionBehavior" => {
-                            r.primitive(&mut v.selection_behavior, "selectionBehavior")?
+                            r.primitive(&mut v.selection_behavior, "selectionBehavior")
                         }
                         "_selectionBehavior" => {
                             r.primitive_ext(
                                 &mut v.selection_behavior,
                                 "selectionBehavior",
-                            )?
+                            )
                         }
                         "requiredBehavior" => {
-                            r.primitive(&mut v.required_behavior, "requiredBehavior")?
+                            r.primitive(&mut v.required_behavior, "requiredBehavior")
                         }
                         "_requiredBehavior" => {
-                            r.primitive_ext(
-                                &mut v.required_behavior,
-                                "requiredBehavior",
-                            )?
+                            r.primitive_ext(&mut v.required_behavior, "requiredBehavior")
                         }
                         "precheckBehavior" => {
-                            r.primitive(&mut v.precheck_behavior, "precheckBehavior")?
+                            r.primitive(&mut v.precheck_behavior, "precheckBehavior")
                         }
                         "_precheckBehavior" => {
-                            r.primitive_ext(
-                                &mut v.precheck_behavior,
-                                "precheckBehavior",
-                            )?
+                            r.primitive_ext(&mut v.precheck_behavior, "precheckBehavior")
                         }
                         "cardinalityBehavior" => {
                             r.primitive(
                                 &mut v.cardinality_behavior,
                                 "cardinalityBehavior",
-                            )?
+                            )
                         }
                         "_cardinalityBehavior" => {
                             r.primitive_ext(
                                 &mut v.cardinality_behavior,
                                 "cardinalityBehavior",
-                            )?
+                            )
                         }
                         "definitionCanonical" => {
                             r.choice(
@@ -593,7 +582,7 @@ impl FhirJson for PlanDefinitionAction {
                                 "definition[x]",
                                 "Canonical",
                                 false,
-                            )?
+                            )
                         }
                         "_definitionCanonical" => {
                             r.choice(
@@ -601,22 +590,22 @@ impl FhirJson for PlanDefinitionAction {
                                 "definition[x]",
                                 "Canonical",
                                 true,
-                            )?
+                            )
                         }
                         "definitionUri" => {
-                            r.choice(&mut v.definition, "definition[x]", "Uri", false)?
+                            r.choice(&mut v.definition, "definition[x]", "Uri", false)
                         }
                         "_definitionUri" => {
-                            r.choice(&mut v.definition, "definition[x]", "Uri", true)?
+                            r.choice(&mut v.definition, "definition[x]", "Uri", true)
                         }
-                        "transform" => r.primitive(&mut v.transform, "transform")?,
-                        "_transform" => r.primitive_ext(&mut v.transform, "transform")?,
+                        "transform" => r.primitive(&mut v.transform, "transform"),
+                        "_transform" => r.primitive_ext(&mut v.transform, "transform"),
                         "dynamicValue" => {
-                            r.complex_list(&mut v.dynamic_value, "dynamicValue")?
+                            r.complex_list(&mut v.dynamic_value, "dynamicValue")
                         }
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -683,19 +672,19 @@ impl FhirJson for PlanDefinitionActionCondition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "kind" => r.primitive(&mut v.kind, "kind")?,
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind")?,
-                        "expression" => r.complex(&mut v.expression, "expression")?,
+                        "kind" => r.primitive(&mut v.kind, "kind"),
+                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                        "expression" => r.complex(&mut v.expression, "expression"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -741,30 +730,30 @@ impl FhirJson for PlanDefinitionActionRelatedAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "actionId" => r.primitive(&mut v.action_id, "actionId")?,
-                        "_actionId" => r.primitive_ext(&mut v.action_id, "actionId")?,
+                        "actionId" => r.primitive(&mut v.action_id, "actionId"),
+                        "_actionId" => r.primitive_ext(&mut v.action_id, "actionId"),
                         "relationship" => {
-                            r.primitive(&mut v.relationship, "relationship")?
+                            r.primitive(&mut v.relationship, "relationship")
                         }
                         "_relationship" => {
-                            r.primitive_ext(&mut v.relationship, "relationship")?
+                            r.primitive_ext(&mut v.relationship, "relationship")
                         }
                         "offsetDuration" => {
-                            r.choice(&mut v.offset, "offset[x]", "Duration", false)?
+                            r.choice(&mut v.offset, "offset[x]", "Duration", false)
                         }
                         "offsetRange" => {
-                            r.choice(&mut v.offset, "offset[x]", "Range", false)?
+                            r.choice(&mut v.offset, "offset[x]", "Range", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -807,19 +796,19 @@ impl FhirJson for PlanDefinitionActionParticipant {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "role" => r.complex(&mut v.role, "role")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "role" => r.complex(&mut v.role, "role"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -859,19 +848,19 @@ impl FhirJson for PlanDefinitionActionDynamicValue {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "expression" => r.complex(&mut v.expression, "expression")?,
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "expression" => r.complex(&mut v.expression, "expression"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

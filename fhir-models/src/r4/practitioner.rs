@@ -55,45 +55,45 @@ impl FhirJson for Practitioner {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Practitioner")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Practitioner"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "active" => r.primitive(&mut v.active, "active")?,
-                        "_active" => r.primitive_ext(&mut v.active, "active")?,
-                        "name" => r.complex_list(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "address" => r.complex_list(&mut v.address, "address")?,
-                        "gender" => r.primitive(&mut v.gender, "gender")?,
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender")?,
-                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate")?,
-                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate")?,
-                        "photo" => r.complex_list(&mut v.photo, "photo")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "active" => r.primitive(&mut v.active, "active"),
+                        "_active" => r.primitive_ext(&mut v.active, "active"),
+                        "name" => r.complex_list(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "address" => r.complex_list(&mut v.address, "address"),
+                        "gender" => r.primitive(&mut v.gender, "gender"),
+                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
+                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
+                        "photo" => r.complex_list(&mut v.photo, "photo"),
                         "qualification" => {
-                            r.complex_list(&mut v.qualification, "qualification")?
+                            r.complex_list(&mut v.qualification, "qualification")
                         }
                         "communication" => {
-                            r.complex_list(&mut v.communication, "communication")?
+                            r.complex_list(&mut v.communication, "communication")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -153,20 +153,20 @@ impl FhirJson for PractitionerQualification {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "issuer" => r.complex(&mut v.issuer, "issuer")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "issuer" => r.complex(&mut v.issuer, "issuer"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -63,63 +63,63 @@ impl FhirJson for PractitionerRole {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("PractitionerRole")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("PractitionerRole"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "active" => r.primitive(&mut v.active, "active")?,
-                        "_active" => r.primitive_ext(&mut v.active, "active")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "practitioner" => r.complex(&mut v.practitioner, "practitioner")?,
-                        "organization" => r.complex(&mut v.organization, "organization")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "specialty" => r.complex_list(&mut v.specialty, "specialty")?,
-                        "location" => r.complex_list(&mut v.location, "location")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "active" => r.primitive(&mut v.active, "active"),
+                        "_active" => r.primitive_ext(&mut v.active, "active"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "practitioner" => r.complex(&mut v.practitioner, "practitioner"),
+                        "organization" => r.complex(&mut v.organization, "organization"),
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "specialty" => r.complex_list(&mut v.specialty, "specialty"),
+                        "location" => r.complex_list(&mut v.location, "location"),
                         "healthcareService" => {
                             r.complex_list(
                                 &mut v.healthcare_service,
                                 "healthcareService",
-                            )?
+                            )
                         }
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
                         "availableTime" => {
-                            r.complex_list(&mut v.available_time, "availableTime")?
+                            r.complex_list(&mut v.available_time, "availableTime")
                         }
                         "notAvailable" => {
-                            r.complex_list(&mut v.not_available, "notAvailable")?
+                            r.complex_list(&mut v.not_available, "notAvailable")
                         }
                         "availabilityExceptions" => {
                             r.primitive(
                                 &mut v.availability_exceptions,
                                 "availabilityExceptions",
-                            )?
+                            )
                         }
                         "_availabilityExceptions" => {
                             r.primitive_ext(
                                 &mut v.availability_exceptions,
                                 "availabilityExceptions",
-                            )?
+                            )
                         }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint")?,
+                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -181,45 +181,45 @@ impl FhirJson for PractitionerRoleAvailableTime {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "daysOfWeek" => {
-                            r.primitive_list(&mut v.days_of_week, "daysOfWeek")?
+                            r.primitive_list(&mut v.days_of_week, "daysOfWeek")
                         }
                         "_daysOfWeek" => {
-                            r.primitive_list_ext(&mut v.days_of_week, "daysOfWeek")?
+                            r.primitive_list_ext(&mut v.days_of_week, "daysOfWeek")
                         }
-                        "allDay" => r.primitive(&mut v.all_day, "allDay")?,
-                        "_allDay" => r.primitive_ext(&mut v.all_day, "allDay")?,
+                        "allDay" => r.primitive(&mut v.all_day, "allDay"),
+                        "_allDay" => r.primitive_ext(&mut v.all_day, "allDay"),
                         "availableStartTime" => {
                             r.primitive(
                                 &mut v.available_start_time,
                                 "availableStartTime",
-                            )?
+                            )
                         }
                         "_availableStartTime" => {
                             r.primitive_ext(
                                 &mut v.available_start_time,
                                 "availableStartTime",
-                            )?
+                            )
                         }
                         "availableEndTime" => {
-                            r.primitive(&mut v.available_end_time, "availableEndTime")?
+                            r.primitive(&mut v.available_end_time, "availableEndTime")
                         }
                         "_availableEndTime" => {
                             r.primitive_ext(
                                 &mut v.available_end_time,
                                 "availableEndTime",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -263,21 +263,21 @@ impl FhirJson for PractitionerRoleNotAvailable {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "during" => r.complex(&mut v.during, "during")?,
+                        "during" => r.complex(&mut v.during, "during"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -95,116 +95,109 @@ impl FhirJson for Procedure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Procedure")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Procedure"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                        "category" => r.complex(&mut v.category, "category"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "performedDateTime" => {
-                            r.choice(
-                                &mut v.performed,
-                                "performed[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.performed, "performed[x]", "DateTime", false)
                         }
                         "_performedDateTime" => {
-                            r.choice(&mut v.performed, "performed[x]", "DateTime", true)?
+                            r.choice(&mut v.performed, "performed[x]", "DateTime", true)
                         }
                         "performedPeriod" => {
-                            r.choice(&mut v.performed, "performed[x]", "Period", false)?
+                            r.choice(&mut v.performed, "performed[x]", "Period", false)
                         }
                         "performedString" => {
-                            r.choice(&mut v.performed, "performed[x]", "String", false)?
+                            r.choice(&mut v.performed, "performed[x]", "String", false)
                         }
                         "_performedString" => {
-                            r.choice(&mut v.performed, "performed[x]", "String", true)?
+                            r.choice(&mut v.performed, "performed[x]", "String", true)
                         }
                         "performedAge" => {
-                            r.choice(&mut v.performed, "performed[x]", "Age", false)?
+                            r.choice(&mut v.performed, "performed[x]", "Age", false)
                         }
                         "performedRange" => {
-                            r.choice(&mut v.performed, "performed[x]", "Range", false)?
+                            r.choice(&mut v.performed, "performed[x]", "Range", false)
                         }
-                        "recorder" => r.complex(&mut v.recorder, "recorder")?,
-                        "asserter" => r.complex(&mut v.asserter, "asserter")?,
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "recorder" => r.complex(&mut v.recorder, "recorder"),
+                        "asserter" => r.complex(&mut v.asserter, "asserter"),
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite")?,
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
-                        "report" => r.complex_list(&mut v.report, "report")?,
+                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
+                        "report" => r.complex_list(&mut v.report, "report"),
                         "complication" => {
-                            r.complex_list(&mut v.complication, "complication")?
+                            r.complex_list(&mut v.complication, "complication")
                         }
                         "complicationDetail" => {
                             r.complex_list(
                                 &mut v.complication_detail,
                                 "complicationDetail",
-                            )?
+                            )
                         }
-                        "followUp" => r.complex_list(&mut v.follow_up, "followUp")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "followUp" => r.complex_list(&mut v.follow_up, "followUp"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "focalDevice" => {
-                            r.complex_list(&mut v.focal_device, "focalDevice")?
+                            r.complex_list(&mut v.focal_device, "focalDevice")
                         }
                         "usedReference" => {
-                            r.complex_list(&mut v.used_reference, "usedReference")?
+                            r.complex_list(&mut v.used_reference, "usedReference")
                         }
-                        "usedCode" => r.complex_list(&mut v.used_code, "usedCode")?,
+                        "usedCode" => r.complex_list(&mut v.used_code, "usedCode"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -280,19 +273,19 @@ impl FhirJson for ProcedurePerformer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "function" => r.complex(&mut v.function, "function")?,
-                        "actor" => r.complex(&mut v.actor, "actor")?,
-                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf")?,
+                        "function" => r.complex(&mut v.function, "function"),
+                        "actor" => r.complex(&mut v.actor, "actor"),
+                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -335,18 +328,18 @@ impl FhirJson for ProcedureFocalDevice {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "action" => r.complex(&mut v.action, "action")?,
-                        "manipulated" => r.complex(&mut v.manipulated, "manipulated")?,
+                        "action" => r.complex(&mut v.action, "action"),
+                        "manipulated" => r.complex(&mut v.manipulated, "manipulated"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

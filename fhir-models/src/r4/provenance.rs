@@ -61,48 +61,48 @@ impl FhirJson for Provenance {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Provenance")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Provenance"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "target" => r.complex_list(&mut v.target, "target")?,
+                        "target" => r.complex_list(&mut v.target, "target"),
                         "occurredPeriod" => {
-                            r.choice(&mut v.occurred, "occurred[x]", "Period", false)?
+                            r.choice(&mut v.occurred, "occurred[x]", "Period", false)
                         }
                         "occurredDateTime" => {
-                            r.choice(&mut v.occurred, "occurred[x]", "DateTime", false)?
+                            r.choice(&mut v.occurred, "occurred[x]", "DateTime", false)
                         }
                         "_occurredDateTime" => {
-                            r.choice(&mut v.occurred, "occurred[x]", "DateTime", true)?
+                            r.choice(&mut v.occurred, "occurred[x]", "DateTime", true)
                         }
-                        "recorded" => r.primitive(&mut v.recorded, "recorded")?,
-                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded")?,
-                        "policy" => r.primitive_list(&mut v.policy, "policy")?,
-                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "reason" => r.complex_list(&mut v.reason, "reason")?,
-                        "activity" => r.complex(&mut v.activity, "activity")?,
-                        "agent" => r.complex_list(&mut v.agent, "agent")?,
-                        "entity" => r.complex_list(&mut v.entity, "entity")?,
-                        "signature" => r.complex_list(&mut v.signature, "signature")?,
+                        "recorded" => r.primitive(&mut v.recorded, "recorded"),
+                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
+                        "policy" => r.primitive_list(&mut v.policy, "policy"),
+                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "reason" => r.complex_list(&mut v.reason, "reason"),
+                        "activity" => r.complex(&mut v.activity, "activity"),
+                        "agent" => r.complex_list(&mut v.agent, "agent"),
+                        "entity" => r.complex_list(&mut v.entity, "entity"),
+                        "signature" => r.complex_list(&mut v.signature, "signature"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -162,20 +162,20 @@ impl FhirJson for ProvenanceAgent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "role" => r.complex_list(&mut v.role, "role")?,
-                        "who" => r.complex(&mut v.who, "who")?,
-                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "role" => r.complex_list(&mut v.role, "role"),
+                        "who" => r.complex(&mut v.who, "who"),
+                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -223,20 +223,20 @@ impl FhirJson for ProvenanceEntity {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.primitive(&mut v.role, "role")?,
-                        "_role" => r.primitive_ext(&mut v.role, "role")?,
-                        "what" => r.complex(&mut v.what, "what")?,
-                        "agent" => r.complex_list(&mut v.agent, "agent")?,
+                        "role" => r.primitive(&mut v.role, "role"),
+                        "_role" => r.primitive_ext(&mut v.role, "role"),
+                        "what" => r.complex(&mut v.what, "what"),
+                        "agent" => r.complex_list(&mut v.agent, "agent"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -81,91 +81,91 @@ impl FhirJson for Questionnaire {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Questionnaire")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Questionnaire"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
                         "derivedFrom" => {
-                            r.primitive_list(&mut v.derived_from, "derivedFrom")?
+                            r.primitive_list(&mut v.derived_from, "derivedFrom")
                         }
                         "_derivedFrom" => {
-                            r.primitive_list_ext(&mut v.derived_from, "derivedFrom")?
+                            r.primitive_list_ext(&mut v.derived_from, "derivedFrom")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
                         "subjectType" => {
-                            r.primitive_list(&mut v.subject_type, "subjectType")?
+                            r.primitive_list(&mut v.subject_type, "subjectType")
                         }
                         "_subjectType" => {
-                            r.primitive_list_ext(&mut v.subject_type, "subjectType")?
+                            r.primitive_list_ext(&mut v.subject_type, "subjectType")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
                         "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")?
+                            r.primitive(&mut v.approval_date, "approvalDate")
                         }
                         "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")?
+                            r.primitive_ext(&mut v.approval_date, "approvalDate")
                         }
                         "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive(&mut v.last_review_date, "lastReviewDate")
                         }
                         "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
                         }
                         "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")?
+                            r.complex(&mut v.effective_period, "effectivePeriod")
                         }
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "item" => r.complex_list(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -263,55 +263,53 @@ impl FhirJson for QuestionnaireItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "linkId" => r.primitive(&mut v.link_id, "linkId")?,
-                        "_linkId" => r.primitive_ext(&mut v.link_id, "linkId")?,
-                        "definition" => r.primitive(&mut v.definition, "definition")?,
-                        "_definition" => {
-                            r.primitive_ext(&mut v.definition, "definition")?
-                        }
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "prefix" => r.primitive(&mut v.prefix, "prefix")?,
-                        "_prefix" => r.primitive_ext(&mut v.prefix, "prefix")?,
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "enableWhen" => r.complex_list(&mut v.enable_when, "enableWhen")?,
+                        "linkId" => r.primitive(&mut v.link_id, "linkId"),
+                        "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
+                        "definition" => r.primitive(&mut v.definition, "definition"),
+                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "prefix" => r.primitive(&mut v.prefix, "prefix"),
+                        "_prefix" => r.primitive_ext(&mut v.prefix, "prefix"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "enableWhen" => r.complex_list(&mut v.enable_when, "enableWhen"),
                         "enableBehavior" => {
-                            r.primitive(&mut v.enable_behavior, "enableBehavior")?
+                            r.primitive(&mut v.enable_behavior, "enableBehavior")
                         }
                         "_enableBehavior" => {
-                            r.primitive_ext(&mut v.enable_behavior, "enableBehavior")?
+                            r.primitive_ext(&mut v.enable_behavior, "enableBehavior")
                         }
-                        "required" => r.primitive(&mut v.required, "required")?,
-                        "_required" => r.primitive_ext(&mut v.required, "required")?,
-                        "repeats" => r.primitive(&mut v.repeats, "repeats")?,
-                        "_repeats" => r.primitive_ext(&mut v.repeats, "repeats")?,
-                        "readOnly" => r.primitive(&mut v.read_only, "readOnly")?,
-                        "_readOnly" => r.primitive_ext(&mut v.read_only, "readOnly")?,
-                        "maxLength" => r.primitive(&mut v.max_length, "maxLength")?,
-                        "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength")?,
+                        "required" => r.primitive(&mut v.required, "required"),
+                        "_required" => r.primitive_ext(&mut v.required, "required"),
+                        "repeats" => r.primitive(&mut v.repeats, "repeats"),
+                        "_repeats" => r.primitive_ext(&mut v.repeats, "repeats"),
+                        "readOnly" => r.primitive(&mut v.read_only, "readOnly"),
+                        "_readOnly" => r.primitive_ext(&mut v.read_only, "readOnly"),
+                        "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
+                        "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
                         "answerValueSet" => {
-                            r.primitive(&mut v.answer_value_set, "answerValueSet")?
+                            r.primitive(&mut v.answer_value_set, "answerValueSet")
                         }
                         "_answerValueSet" => {
-                            r.primitive_ext(&mut v.answer_value_set, "answerValueSet")?
+                            r.primitive_ext(&mut v.answer_value_set, "answerValueSet")
                         }
                         "answerOption" => {
-                            r.complex_list(&mut v.answer_option, "answerOption")?
+                            r.complex_list(&mut v.answer_option, "answerOption")
                         }
-                        "initial" => r.complex_list(&mut v.initial, "initial")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
+                        "initial" => r.complex_list(&mut v.initial, "initial"),
+                        "item" => r.complex_list(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -373,71 +371,71 @@ impl FhirJson for QuestionnaireItemEnableWhen {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "question" => r.primitive(&mut v.question, "question")?,
-                        "_question" => r.primitive_ext(&mut v.question, "question")?,
-                        "operator" => r.primitive(&mut v.operator, "operator")?,
-                        "_operator" => r.primitive_ext(&mut v.operator, "operator")?,
+                        "question" => r.primitive(&mut v.question, "question"),
+                        "_question" => r.primitive_ext(&mut v.question, "question"),
+                        "operator" => r.primitive(&mut v.operator, "operator"),
+                        "_operator" => r.primitive_ext(&mut v.operator, "operator"),
                         "answerBoolean" => {
-                            r.choice(&mut v.answer, "answer[x]", "Boolean", false)?
+                            r.choice(&mut v.answer, "answer[x]", "Boolean", false)
                         }
                         "_answerBoolean" => {
-                            r.choice(&mut v.answer, "answer[x]", "Boolean", true)?
+                            r.choice(&mut v.answer, "answer[x]", "Boolean", true)
                         }
                         "answerDecimal" => {
-                            r.choice(&mut v.answer, "answer[x]", "Decimal", false)?
+                            r.choice(&mut v.answer, "answer[x]", "Decimal", false)
                         }
                         "_answerDecimal" => {
-                            r.choice(&mut v.answer, "answer[x]", "Decimal", true)?
+                            r.choice(&mut v.answer, "answer[x]", "Decimal", true)
                         }
                         "answerInteger" => {
-                            r.choice(&mut v.answer, "answer[x]", "Integer", false)?
+                            r.choice(&mut v.answer, "answer[x]", "Integer", false)
                         }
                         "_answerInteger" => {
-                            r.choice(&mut v.answer, "answer[x]", "Integer", true)?
+                            r.choice(&mut v.answer, "answer[x]", "Integer", true)
                         }
                         "answerDate" => {
-                            r.choice(&mut v.answer, "answer[x]", "Date", false)?
+                            r.choice(&mut v.answer, "answer[x]", "Date", false)
                         }
                         "_answerDate" => {
-                            r.choice(&mut v.answer, "answer[x]", "Date", true)?
+                            r.choice(&mut v.answer, "answer[x]", "Date", true)
                         }
                         "answerDateTime" => {
-                            r.choice(&mut v.answer, "answer[x]", "DateTime", false)?
+                            r.choice(&mut v.answer, "answer[x]", "DateTime", false)
                         }
                         "_answerDateTime" => {
-                            r.choice(&mut v.answer, "answer[x]", "DateTime", true)?
+                            r.choice(&mut v.answer, "answer[x]", "DateTime", true)
                         }
                         "answerTime" => {
-                            r.choice(&mut v.answer, "answer[x]", "Time", false)?
+                            r.choice(&mut v.answer, "answer[x]", "Time", false)
                         }
                         "_answerTime" => {
-                            r.choice(&mut v.answer, "answer[x]", "Time", true)?
+                            r.choice(&mut v.answer, "answer[x]", "Time", true)
                         }
                         "answerString" => {
-                            r.choice(&mut v.answer, "answer[x]", "String", false)?
+                            r.choice(&mut v.answer, "answer[x]", "String", false)
                         }
                         "_answerString" => {
-                            r.choice(&mut v.answer, "answer[x]", "String", true)?
+                            r.choice(&mut v.answer, "answer[x]", "String", true)
                         }
                         "answerCoding" => {
-                            r.choice(&mut v.answer, "answer[x]", "Coding", false)?
+                            r.choice(&mut v.answer, "answer[x]", "Coding", false)
                         }
                         "answerQuantity" => {
-                            r.choice(&mut v.answer, "answer[x]", "Quantity", false)?
+                            r.choice(&mut v.answer, "answer[x]", "Quantity", false)
                         }
                         "answerReference" => {
-                            r.choice(&mut v.answer, "answer[x]", "Reference", false)?
+                            r.choice(&mut v.answer, "answer[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -480,44 +478,44 @@ impl FhirJson for QuestionnaireItemAnswerOption {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
                         "initialSelected" => {
-                            r.primitive(&mut v.initial_selected, "initialSelected")?
+                            r.primitive(&mut v.initial_selected, "initialSelected")
                         }
                         "_initialSelected" => {
-                            r.primitive_ext(&mut v.initial_selected, "initialSelected")?
+                            r.primitive_ext(&mut v.initial_selected, "initialSelected")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -557,64 +555,64 @@ impl FhirJson for QuestionnaireItemInitial {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -59,46 +59,46 @@ impl FhirJson for QuestionnaireResponse {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("QuestionnaireResponse")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("QuestionnaireResponse"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
                         "questionnaire" => {
-                            r.primitive(&mut v.questionnaire, "questionnaire")?
+                            r.primitive(&mut v.questionnaire, "questionnaire")
                         }
                         "_questionnaire" => {
-                            r.primitive_ext(&mut v.questionnaire, "questionnaire")?
+                            r.primitive_ext(&mut v.questionnaire, "questionnaire")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "authored" => r.primitive(&mut v.authored, "authored")?,
-                        "_authored" => r.primitive_ext(&mut v.authored, "authored")?,
-                        "author" => r.complex(&mut v.author, "author")?,
-                        "source" => r.complex(&mut v.source, "source")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "authored" => r.primitive(&mut v.authored, "authored"),
+                        "_authored" => r.primitive_ext(&mut v.authored, "authored"),
+                        "author" => r.complex(&mut v.author, "author"),
+                        "source" => r.complex(&mut v.source, "source"),
+                        "item" => r.complex_list(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -161,26 +161,24 @@ impl FhirJson for QuestionnaireResponseItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "linkId" => r.primitive(&mut v.link_id, "linkId")?,
-                        "_linkId" => r.primitive_ext(&mut v.link_id, "linkId")?,
-                        "definition" => r.primitive(&mut v.definition, "definition")?,
-                        "_definition" => {
-                            r.primitive_ext(&mut v.definition, "definition")?
-                        }
-                        "text" => r.primitive(&mut v.text, "text")?,
-                        "_text" => r.primitive_ext(&mut v.text, "text")?,
-                        "answer" => r.complex_list(&mut v.answer, "answer")?,
-                        "item" => r.complex_list(&mut v.item, "item")?,
+                        "linkId" => r.primitive(&mut v.link_id, "linkId"),
+                        "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
+                        "definition" => r.primitive(&mut v.definition, "definition"),
+                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                        "text" => r.primitive(&mut v.text, "text"),
+                        "_text" => r.primitive_ext(&mut v.text, "text"),
+                        "answer" => r.complex_list(&mut v.answer, "answer"),
+                        "item" => r.complex_list(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -223,65 +221,65 @@ impl FhirJson for QuestionnaireResponseItemAnswer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
-                        "item" => r.complex_list(&mut v.item, "item")?,
+                        "item" => r.complex_list(&mut v.item, "item"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -61,47 +61,47 @@ impl FhirJson for RelatedPerson {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("RelatedPerson")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("RelatedPerson"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "active" => r.primitive(&mut v.active, "active")?,
-                        "_active" => r.primitive_ext(&mut v.active, "active")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "active" => r.primitive(&mut v.active, "active"),
+                        "_active" => r.primitive_ext(&mut v.active, "active"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
                         "relationship" => {
-                            r.complex_list(&mut v.relationship, "relationship")?
+                            r.complex_list(&mut v.relationship, "relationship")
                         }
-                        "name" => r.complex_list(&mut v.name, "name")?,
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom")?,
-                        "gender" => r.primitive(&mut v.gender, "gender")?,
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender")?,
-                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate")?,
-                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate")?,
-                        "address" => r.complex_list(&mut v.address, "address")?,
-                        "photo" => r.complex_list(&mut v.photo, "photo")?,
-                        "period" => r.complex(&mut v.period, "period")?,
+                        "name" => r.complex_list(&mut v.name, "name"),
+                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                        "gender" => r.primitive(&mut v.gender, "gender"),
+                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
+                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
+                        "address" => r.complex_list(&mut v.address, "address"),
+                        "photo" => r.complex_list(&mut v.photo, "photo"),
+                        "period" => r.complex(&mut v.period, "period"),
                         "communication" => {
-                            r.complex_list(&mut v.communication, "communication")?
+                            r.complex_list(&mut v.communication, "communication")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -159,19 +159,19 @@ impl FhirJson for RelatedPersonCommunication {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "language" => r.complex(&mut v.language, "language")?,
-                        "preferred" => r.primitive(&mut v.preferred, "preferred")?,
-                        "_preferred" => r.primitive_ext(&mut v.preferred, "preferred")?,
+                        "language" => r.complex(&mut v.language, "language"),
+                        "preferred" => r.primitive(&mut v.preferred, "preferred"),
+                        "_preferred" => r.primitive_ext(&mut v.preferred, "preferred"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

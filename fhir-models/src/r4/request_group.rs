@@ -75,75 +75,75 @@ impl FhirJson for RequestGroup {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("RequestGroup")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("RequestGroup"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "replaces" => r.complex_list(&mut v.replaces, "replaces")?,
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "replaces" => r.complex_list(&mut v.replaces, "replaces"),
                         "groupIdentifier" => {
-                            r.complex(&mut v.group_identifier, "groupIdentifier")?
+                            r.complex(&mut v.group_identifier, "groupIdentifier")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "intent" => r.primitive(&mut v.intent, "intent")?,
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "intent" => r.primitive(&mut v.intent, "intent"),
+                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")?
+                            r.primitive_ext(&mut v.authored_on, "authoredOn")
                         }
-                        "author" => r.complex(&mut v.author, "author")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "author" => r.complex(&mut v.author, "author"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -239,115 +239,104 @@ impl FhirJson for RequestGroupAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "prefix" => r.primitive(&mut v.prefix, "prefix")?,
-                        "_prefix" => r.primitive_ext(&mut v.prefix, "prefix")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "prefix" => r.primitive(&mut v.prefix, "prefix"),
+                        "_prefix" => r.primitive_ext(&mut v.prefix, "prefix"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         "textEquivalent" => {
-                            r.primitive(&mut v.text_equivalent, "textEquivalent")?
+                            r.primitive(&mut v.text_equivalent, "textEquivalent")
                         }
                         "_textEquivalent" => {
-                            r.primitive_ext(&mut v.text_equivalent, "textEquivalent")?
+                            r.primitive_ext(&mut v.text_equivalent, "textEquivalent")
                         }
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                        "code" => r.complex_list(&mut v.code, "code"),
                         "documentation" => {
-                            r.complex_list(&mut v.documentation, "documentation")?
+                            r.complex_list(&mut v.documentation, "documentation")
                         }
-                        "condition" => r.complex_list(&mut v.condition, "condition")?,
+                        "condition" => r.complex_list(&mut v.condition, "condition"),
                         "relatedAction" => {
-                            r.complex_list(&mut v.related_action, "relatedAction")?
+                            r.complex_list(&mut v.related_action, "relatedAction")
                         }
                         "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
                         }
                         "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)?
+                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
                         }
-                        "timingAge" => {
-                            r.choice(&mut v.timing, "timing[x]", "Age", false)?
-                        }
+                        "timingAge" => r.choice(&mut v.timing, "timing[x]", "Age", false),
                         "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Period", false)
                         }
                         "timingDuration" => {
-                            r.choice(&mut v.timing, "timing[x]", "Duration", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Duration", false)
                         }
                         "timingRange" => {
-                            r.choice(&mut v.timing, "timing[x]", "Range", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Range", false)
                         }
                         "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)?
+                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
                         }
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "groupingBehavior" => {
-                            r.primitive(&mut v.grouping_behavior, "groupingBehavior")?
+                            r.primitive(&mut v.grouping_behavior, "groupingBehavior")
                         }
                         "_groupingBehavior" => {
-                            r.primitive_ext(
-                                &mut v.grouping_behavior,
-                                "groupingBehavior",
-                            )?
+                            r.primitive_ext(&mut v.grouping_behavior, "groupingBehavior")
                         }
                         "selectionBehavior" => {
-                            r.primitive(&mut v.selection_behavior, "selectionBehavior")?
+                            r.primitive(&mut v.selection_behavior, "selectionBehavior")
                         }
                         "_selectionBehavior" => {
                             r.primitive_ext(
                                 &mut v.selection_behavior,
                                 "selectionBehavior",
-                            )?
+                            )
                         }
                         "requiredBehavior" => {
-                            r.primitive(&mut v.required_behavior, "requiredBehavior")?
+                            r.primitive(&mut v.required_behavior, "requiredBehavior")
                         }
                         "_requiredBehavior" => {
-                            r.primitive_ext(
-                                &mut v.required_behavior,
-                                "requiredBehavior",
-                            )?
+                            r.primitive_ext(&mut v.required_behavior, "requiredBehavior")
                         }
                         "precheckBehavior" => {
-                            r.primitive(&mut v.precheck_behavior, "precheckBehavior")?
+                            r.primitive(&mut v.precheck_behavior, "precheckBehavior")
                         }
                         "_precheckBehavior" => {
-                            r.primitive_ext(
-                                &mut v.precheck_behavior,
-                                "precheckBehavior",
-                            )?
+                            r.primitive_ext(&mut v.precheck_behavior, "precheckBehavior")
                         }
                         "cardinalityBehavior" => {
                             r.primitive(
                                 &mut v.cardinality_behavior,
                                 "cardinalityBehavior",
-                            )?
+                            )
                         }
                         "_cardinalityBehavior" => {
                             r.primitive_ext(
                                 &mut v.cardinality_behavior,
                                 "cardinalityBehavior",
-                            )?
+                            )
                         }
-                        "resource" => r.complex(&mut v.resource, "resource")?,
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "resource" => r.complex(&mut v.resource, "resource"),
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -406,19 +395,19 @@ impl FhirJson for RequestGroupActionCondition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "kind" => r.primitive(&mut v.kind, "kind")?,
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind")?,
-                        "expression" => r.complex(&mut v.expression, "expression")?,
+                        "kind" => r.primitive(&mut v.kind, "kind"),
+                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                        "expression" => r.complex(&mut v.expression, "expression"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -464,30 +453,30 @@ impl FhirJson for RequestGroupActionRelatedAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "actionId" => r.primitive(&mut v.action_id, "actionId")?,
-                        "_actionId" => r.primitive_ext(&mut v.action_id, "actionId")?,
+                        "actionId" => r.primitive(&mut v.action_id, "actionId"),
+                        "_actionId" => r.primitive_ext(&mut v.action_id, "actionId"),
                         "relationship" => {
-                            r.primitive(&mut v.relationship, "relationship")?
+                            r.primitive(&mut v.relationship, "relationship")
                         }
                         "_relationship" => {
-                            r.primitive_ext(&mut v.relationship, "relationship")?
+                            r.primitive_ext(&mut v.relationship, "relationship")
                         }
                         "offsetDuration" => {
-                            r.choice(&mut v.offset, "offset[x]", "Duration", false)?
+                            r.choice(&mut v.offset, "offset[x]", "Duration", false)
                         }
                         "offsetRange" => {
-                            r.choice(&mut v.offset, "offset[x]", "Range", false)?
+                            r.choice(&mut v.offset, "offset[x]", "Range", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

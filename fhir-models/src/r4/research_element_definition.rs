@@ -107,48 +107,48 @@ impl FhirJson for ResearchElementDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ResearchElementDefinition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ResearchElementDefinition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "shortTitle" => r.primitive(&mut v.short_title, "shortTitle")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "shortTitle" => r.primitive(&mut v.short_title, "shortTitle"),
                         "_shortTitle" => {
-                            r.primitive_ext(&mut v.short_title, "shortTitle")?
+                            r.primitive_ext(&mut v.short_title, "shortTitle")
                         }
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle")?,
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
                         "subjectCodeableConcept" => {
                             r.choice(
@@ -156,70 +156,70 @@ impl FhirJson for ResearchElementDefinition {
                                 "subject[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)?
+                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "comment" => r.primitive_list(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_list_ext(&mut v.comment, "comment")?,
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "comment" => r.primitive_list(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_list_ext(&mut v.comment, "comment"),
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "usage" => r.primitive(&mut v.usage, "usage")?,
-                        "_usage" => r.primitive_ext(&mut v.usage, "usage")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "usage" => r.primitive(&mut v.usage, "usage"),
+                        "_usage" => r.primitive_ext(&mut v.usage, "usage"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
                         "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")?
+                            r.primitive(&mut v.approval_date, "approvalDate")
                         }
                         "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")?
+                            r.primitive_ext(&mut v.approval_date, "approvalDate")
                         }
                         "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive(&mut v.last_review_date, "lastReviewDate")
                         }
                         "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")?
+                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
                         }
                         "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")?
+                            r.complex(&mut v.effective_period, "effectivePeriod")
                         }
-                        "topic" => r.complex_list(&mut v.topic, "topic")?,
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "editor" => r.complex_list(&mut v.editor, "editor")?,
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer")?,
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser")?,
+                        "topic" => r.complex_list(&mut v.topic, "topic"),
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "editor" => r.complex_list(&mut v.editor, "editor"),
+                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
                         "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")?
+                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
                         }
-                        "library" => r.primitive_list(&mut v.library, "library")?,
-                        "_library" => r.primitive_list_ext(&mut v.library, "library")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "library" => r.primitive_list(&mut v.library, "library"),
+                        "_library" => r.primitive_list_ext(&mut v.library, "library"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "variableType" => {
-                            r.primitive(&mut v.variable_type, "variableType")?
+                            r.primitive(&mut v.variable_type, "variableType")
                         }
                         "_variableType" => {
-                            r.primitive_ext(&mut v.variable_type, "variableType")?
+                            r.primitive_ext(&mut v.variable_type, "variableType")
                         }
                         "characteristic" => {
-                            r.complex_list(&mut v.characteristic, "characteristic")?
+                            r.complex_list(&mut v.characteristic, "characteristic")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -320,13 +320,13 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "definitionCodeableConcept" => {
                             r.choice(
@@ -334,7 +334,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "definition[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "definitionCanonical" => {
                             r.choice(
@@ -342,7 +342,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "definition[x]",
                                 "Canonical",
                                 false,
-                            )?
+                            )
                         }
                         "_definitionCanonical" => {
                             r.choice(
@@ -350,7 +350,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "definition[x]",
                                 "Canonical",
                                 true,
-                            )?
+                            )
                         }
                         "definitionExpression" => {
                             r.choice(
@@ -358,7 +358,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "definition[x]",
                                 "Expression",
                                 false,
-                            )?
+                            )
                         }
                         "definitionDataRequirement" => {
                             r.choice(
@@ -366,27 +366,27 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "definition[x]",
                                 "DataRequirement",
                                 false,
-                            )?
+                            )
                         }
                         "usageContext" => {
-                            r.complex_list(&mut v.usage_context, "usageContext")?
+                            r.complex_list(&mut v.usage_context, "usageContext")
                         }
-                        "exclude" => r.primitive(&mut v.exclude, "exclude")?,
-                        "_exclude" => r.primitive_ext(&mut v.exclude, "exclude")?,
+                        "exclude" => r.primitive(&mut v.exclude, "exclude"),
+                        "_exclude" => r.primitive_ext(&mut v.exclude, "exclude"),
                         "unitOfMeasure" => {
-                            r.complex(&mut v.unit_of_measure, "unitOfMeasure")?
+                            r.complex(&mut v.unit_of_measure, "unitOfMeasure")
                         }
                         "studyEffectiveDescription" => {
                             r.primitive(
                                 &mut v.study_effective_description,
                                 "studyEffectiveDescription",
-                            )?
+                            )
                         }
                         "_studyEffectiveDescription" => {
                             r.primitive_ext(
                                 &mut v.study_effective_description,
                                 "studyEffectiveDescription",
-                            )?
+                            )
                         }
                         "studyEffectiveDateTime" => {
                             r.choice(
@@ -394,7 +394,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "studyEffective[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_studyEffectiveDateTime" => {
                             r.choice(
@@ -402,7 +402,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "studyEffective[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "studyEffectivePeriod" => {
                             r.choice(
@@ -410,7 +410,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "studyEffective[x]",
                                 "Period",
                                 false,
-                            )?
+                            )
                         }
                         "studyEffectiveDuration" => {
                             r.choice(
@@ -418,7 +418,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "studyEffective[x]",
                                 "Duration",
                                 false,
-                            )?
+                            )
                         }
                         "studyEffectiveTiming" => {
                             r.choice(
@@ -426,37 +426,37 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "studyEffective[x]",
                                 "Timing",
                                 false,
-                            )?
+                            )
                         }
                         "studyEffectiveTimeFromStart" => {
                             r.complex(
                                 &mut v.study_effective_time_from_start,
                                 "studyEffectiveTimeFromStart",
-                            )?
+                            )
                         }
                         "studyEffectiveGroupMeasure" => {
                             r.primitive(
                                 &mut v.study_effective_group_measure,
                                 "studyEffectiveGroupMeasure",
-                            )?
+                            )
                         }
                         "_studyEffectiveGroupMeasure" => {
                             r.primitive_ext(
                                 &mut v.study_effective_group_measure,
                                 "studyEffectiveGroupMeasure",
-                            )?
+                            )
                         }
                         "participantEffectiveDescription" => {
                             r.primitive(
                                 &mut v.participant_effective_description,
                                 "participantEffectiveDescription",
-                            )?
+                            )
                         }
                         "_participantEffectiveDescription" => {
                             r.primitive_ext(
                                 &mut v.participant_effective_description,
                                 "participantEffectiveDescription",
-                            )?
+                            )
                         }
                         "participantEffectiveDateTime" => {
                             r.choice(
@@ -464,7 +464,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "participantEffective[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_participantEffectiveDateTime" => {
                             r.choice(
@@ -472,7 +472,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "participantEffective[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "participantEffectivePeriod" => {
                             r.choice(
@@ -480,7 +480,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "participantEffective[x]",
                                 "Period",
                                 false,
-                            )?
+                            )
                         }
                         "participantEffectiveDuration" => {
                             r.choice(
@@ -488,7 +488,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "participantEffective[x]",
                                 "Duration",
                                 false,
-                            )?
+                            )
                         }
                         "participantEffectiveTiming" => {
                             r.choice(
@@ -496,28 +496,28 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "participantEffective[x]",
                                 "Timing",
                                 false,
-                            )?
+                            )
                         }
                         "participantEffectiveTimeFromStart" => {
                             r.complex(
                                 &mut v.participant_effective_time_from_start,
                                 "participantEffectiveTimeFromStart",
-                            )?
+                            )
                         }
                         "participantEffectiveGroupMeasure" => {
                             r.primitive(
                                 &mut v.participant_effective_group_measure,
                                 "participantEffectiveGroupMeasure",
-                            )?
+                            )
                         }
                         "_participantEffectiveGroupMeasure" => {
                             r.primitive_ext(
                                 &mut v.participant_effective_group_measure,
                                 "participantEffectiveGroupMeasure",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

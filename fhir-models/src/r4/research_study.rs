@@ -85,68 +85,68 @@ impl FhirJson for ResearchStudy {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ResearchStudy")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ResearchStudy"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "protocol" => r.complex_list(&mut v.protocol, "protocol")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "protocol" => r.complex_list(&mut v.protocol, "protocol"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "primaryPurposeType" => {
-                            r.complex(&mut v.primary_purpose_type, "primaryPurposeType")?
+                            r.complex(&mut v.primary_purpose_type, "primaryPurposeType")
                         }
-                        "phase" => r.complex(&mut v.phase, "phase")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "focus" => r.complex_list(&mut v.focus, "focus")?,
-                        "condition" => r.complex_list(&mut v.condition, "condition")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
+                        "phase" => r.complex(&mut v.phase, "phase"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "focus" => r.complex_list(&mut v.focus, "focus"),
+                        "condition" => r.complex_list(&mut v.condition, "condition"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
                         "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")?
+                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
                         }
-                        "keyword" => r.complex_list(&mut v.keyword, "keyword")?,
-                        "location" => r.complex_list(&mut v.location, "location")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "keyword" => r.complex_list(&mut v.keyword, "keyword"),
+                        "location" => r.complex_list(&mut v.location, "location"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "enrollment" => r.complex_list(&mut v.enrollment, "enrollment")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "sponsor" => r.complex(&mut v.sponsor, "sponsor")?,
+                        "enrollment" => r.complex_list(&mut v.enrollment, "enrollment"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "sponsor" => r.complex(&mut v.sponsor, "sponsor"),
                         "principalInvestigator" => {
                             r.complex(
                                 &mut v.principal_investigator,
                                 "principalInvestigator",
-                            )?
+                            )
                         }
-                        "site" => r.complex_list(&mut v.site, "site")?,
+                        "site" => r.complex_list(&mut v.site, "site"),
                         "reasonStopped" => {
-                            r.complex(&mut v.reason_stopped, "reasonStopped")?
+                            r.complex(&mut v.reason_stopped, "reasonStopped")
                         }
-                        "note" => r.complex_list(&mut v.note, "note")?,
-                        "arm" => r.complex_list(&mut v.arm, "arm")?,
-                        "objective" => r.complex_list(&mut v.objective, "objective")?,
+                        "note" => r.complex_list(&mut v.note, "note"),
+                        "arm" => r.complex_list(&mut v.arm, "arm"),
+                        "objective" => r.complex_list(&mut v.objective, "objective"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -218,23 +218,23 @@ impl FhirJson for ResearchStudyArm {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -275,19 +275,19 @@ impl FhirJson for ResearchStudyObjective {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "type" => r.complex(&mut v.r#type, "type"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -57,41 +57,41 @@ impl FhirJson for ResearchSubject {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ResearchSubject")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ResearchSubject"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "study" => r.complex(&mut v.study, "study")?,
-                        "individual" => r.complex(&mut v.individual, "individual")?,
-                        "assignedArm" => r.primitive(&mut v.assigned_arm, "assignedArm")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "period" => r.complex(&mut v.period, "period"),
+                        "study" => r.complex(&mut v.study, "study"),
+                        "individual" => r.complex(&mut v.individual, "individual"),
+                        "assignedArm" => r.primitive(&mut v.assigned_arm, "assignedArm"),
                         "_assignedArm" => {
-                            r.primitive_ext(&mut v.assigned_arm, "assignedArm")?
+                            r.primitive_ext(&mut v.assigned_arm, "assignedArm")
                         }
-                        "actualArm" => r.primitive(&mut v.actual_arm, "actualArm")?,
-                        "_actualArm" => r.primitive_ext(&mut v.actual_arm, "actualArm")?,
-                        "consent" => r.complex(&mut v.consent, "consent")?,
+                        "actualArm" => r.primitive(&mut v.actual_arm, "actualArm"),
+                        "_actualArm" => r.primitive_ext(&mut v.actual_arm, "actualArm"),
+                        "consent" => r.complex(&mut v.consent, "consent"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

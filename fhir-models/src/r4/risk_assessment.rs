@@ -73,42 +73,42 @@ impl FhirJson for RiskAssessment {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("RiskAssessment")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("RiskAssessment"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "basedOn" => r.complex(&mut v.based_on, "basedOn")?,
-                        "parent" => r.complex(&mut v.parent, "parent")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "basedOn" => r.complex(&mut v.based_on, "basedOn"),
+                        "parent" => r.complex(&mut v.parent, "parent"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "occurrenceDateTime" => {
                             r.choice(
                                 &mut v.occurrence,
                                 "occurrence[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_occurrenceDateTime" => {
                             r.choice(
@@ -116,31 +116,24 @@ impl FhirJson for RiskAssessment {
                                 "occurrence[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "occurrencePeriod" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Period",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
                         }
-                        "condition" => r.complex(&mut v.condition, "condition")?,
-                        "performer" => r.complex(&mut v.performer, "performer")?,
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "condition" => r.complex(&mut v.condition, "condition"),
+                        "performer" => r.complex(&mut v.performer, "performer"),
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "basis" => r.complex_list(&mut v.basis, "basis")?,
-                        "prediction" => r.complex_list(&mut v.prediction, "prediction")?,
-                        "mitigation" => r.primitive(&mut v.mitigation, "mitigation")?,
-                        "_mitigation" => {
-                            r.primitive_ext(&mut v.mitigation, "mitigation")?
-                        }
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "basis" => r.complex_list(&mut v.basis, "basis"),
+                        "prediction" => r.complex_list(&mut v.prediction, "prediction"),
+                        "mitigation" => r.primitive(&mut v.mitigation, "mitigation"),
+                        "_mitigation" => r.primitive_ext(&mut v.mitigation, "mitigation"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -209,22 +202,22 @@ impl FhirJson for RiskAssessmentPrediction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "outcome" => r.complex(&mut v.outcome, "outcome")?,
+                        "outcome" => r.complex(&mut v.outcome, "outcome"),
                         "probabilityDecimal" => {
                             r.choice(
                                 &mut v.probability,
                                 "probability[x]",
                                 "Decimal",
                                 false,
-                            )?
+                            )
                         }
                         "_probabilityDecimal" => {
                             r.choice(
@@ -232,7 +225,7 @@ impl FhirJson for RiskAssessmentPrediction {
                                 "probability[x]",
                                 "Decimal",
                                 true,
-                            )?
+                            )
                         }
                         "probabilityRange" => {
                             r.choice(
@@ -240,25 +233,23 @@ impl FhirJson for RiskAssessmentPrediction {
                                 "probability[x]",
                                 "Range",
                                 false,
-                            )?
+                            )
                         }
                         "qualitativeRisk" => {
-                            r.complex(&mut v.qualitative_risk, "qualitativeRisk")?
+                            r.complex(&mut v.qualitative_risk, "qualitativeRisk")
                         }
                         "relativeRisk" => {
-                            r.primitive(&mut v.relative_risk, "relativeRisk")?
+                            r.primitive(&mut v.relative_risk, "relativeRisk")
                         }
                         "_relativeRisk" => {
-                            r.primitive_ext(&mut v.relative_risk, "relativeRisk")?
+                            r.primitive_ext(&mut v.relative_risk, "relativeRisk")
                         }
-                        "whenPeriod" => {
-                            r.choice(&mut v.when, "when[x]", "Period", false)?
-                        }
-                        "whenRange" => r.choice(&mut v.when, "when[x]", "Range", false)?,
-                        "rationale" => r.primitive(&mut v.rationale, "rationale")?,
-                        "_rationale" => r.primitive_ext(&mut v.rationale, "rationale")?,
+                        "whenPeriod" => r.choice(&mut v.when, "when[x]", "Period", false),
+                        "whenRange" => r.choice(&mut v.when, "when[x]", "Range", false),
+                        "rationale" => r.primitive(&mut v.rationale, "rationale"),
+                        "_rationale" => r.primitive_ext(&mut v.rationale, "rationale"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -107,86 +107,86 @@ impl FhirJson for ServiceRequest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ServiceRequest")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ServiceRequest"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiatesCanonical" => {
                             r.primitive_list(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
                             r.primitive_list_ext(
                                 &mut v.instantiates_uri,
                                 "instantiatesUri",
-                            )?
+                            )
                         }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "replaces" => r.complex_list(&mut v.replaces, "replaces")?,
-                        "requisition" => r.complex(&mut v.requisition, "requisition")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "intent" => r.primitive(&mut v.intent, "intent")?,
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent")?,
-                        "category" => r.complex_list(&mut v.category, "category")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "replaces" => r.complex_list(&mut v.replaces, "replaces"),
+                        "requisition" => r.complex(&mut v.requisition, "requisition"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "intent" => r.primitive(&mut v.intent, "intent"),
+                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                        "category" => r.complex_list(&mut v.category, "category"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
                         "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive(&mut v.do_not_perform, "doNotPerform")
                         }
                         "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")?
+                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
+                        "code" => r.complex(&mut v.code, "code"),
                         "orderDetail" => {
-                            r.complex_list(&mut v.order_detail, "orderDetail")?
+                            r.complex_list(&mut v.order_detail, "orderDetail")
                         }
                         "quantityQuantity" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Quantity", false)?
+                            r.choice(&mut v.quantity, "quantity[x]", "Quantity", false)
                         }
                         "quantityRatio" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Ratio", false)?
+                            r.choice(&mut v.quantity, "quantity[x]", "Ratio", false)
                         }
                         "quantityRange" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Range", false)?
+                            r.choice(&mut v.quantity, "quantity[x]", "Range", false)
                         }
-                        "subject" => r.complex(&mut v.subject, "subject")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "subject" => r.complex(&mut v.subject, "subject"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "occurrenceDateTime" => {
                             r.choice(
                                 &mut v.occurrence,
                                 "occurrence[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_occurrenceDateTime" => {
                             r.choice(
@@ -194,29 +194,19 @@ impl FhirJson for ServiceRequest {
                                 "occurrence[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "occurrencePeriod" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Period",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
                         }
                         "occurrenceTiming" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Timing",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
                         }
                         "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
                         }
                         "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)?
+                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
                         }
                         "asNeededCodeableConcept" => {
                             r.choice(
@@ -224,54 +214,51 @@ impl FhirJson for ServiceRequest {
                                 "asNeeded[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn")?,
+                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")?
+                            r.primitive_ext(&mut v.authored_on, "authoredOn")
                         }
-                        "requester" => r.complex(&mut v.requester, "requester")?,
+                        "requester" => r.complex(&mut v.requester, "requester"),
                         "performerType" => {
-                            r.complex(&mut v.performer_type, "performerType")?
+                            r.complex(&mut v.performer_type, "performerType")
                         }
-                        "performer" => r.complex_list(&mut v.performer, "performer")?,
+                        "performer" => r.complex_list(&mut v.performer, "performer"),
                         "locationCode" => {
-                            r.complex_list(&mut v.location_code, "locationCode")?
+                            r.complex_list(&mut v.location_code, "locationCode")
                         }
                         "locationReference" => {
                             r.complex_list(
                                 &mut v.location_reference,
                                 "locationReference",
-                            )?
+                            )
                         }
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode")?,
+                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")?
+                            r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance")?,
+                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
                         "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")?
+                            r.complex_list(&mut v.supporting_info, "supportingInfo")
                         }
-                        "specimen" => r.complex_list(&mut v.specimen, "specimen")?,
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "specimen" => r.complex_list(&mut v.specimen, "specimen"),
+                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "patientInstruction" => {
-                            r.primitive(
-                                &mut v.patient_instruction,
-                                "patientInstruction",
-                            )?
+                            r.primitive(&mut v.patient_instruction, "patientInstruction")
                         }
                         "_patientInstruction" => {
                             r.primitive_ext(
                                 &mut v.patient_instruction,
                                 "patientInstruction",
-                            )?
+                            )
                         }
                         "relevantHistory" => {
-                            r.complex_list(&mut v.relevant_history, "relevantHistory")?
+                            r.complex_list(&mut v.relevant_history, "relevantHistory")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

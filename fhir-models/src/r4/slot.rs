@@ -65,52 +65,50 @@ impl FhirJson for Slot {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Slot")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Slot"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "serviceCategory" => {
-                            r.complex_list(&mut v.service_category, "serviceCategory")?
+                            r.complex_list(&mut v.service_category, "serviceCategory")
                         }
                         "serviceType" => {
-                            r.complex_list(&mut v.service_type, "serviceType")?
+                            r.complex_list(&mut v.service_type, "serviceType")
                         }
-                        "specialty" => r.complex_list(&mut v.specialty, "specialty")?,
+                        "specialty" => r.complex_list(&mut v.specialty, "specialty"),
                         "appointmentType" => {
-                            r.complex(&mut v.appointment_type, "appointmentType")?
+                            r.complex(&mut v.appointment_type, "appointmentType")
                         }
-                        "schedule" => r.complex(&mut v.schedule, "schedule")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "start" => r.primitive(&mut v.start, "start")?,
-                        "_start" => r.primitive_ext(&mut v.start, "start")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
-                        "overbooked" => r.primitive(&mut v.overbooked, "overbooked")?,
-                        "_overbooked" => {
-                            r.primitive_ext(&mut v.overbooked, "overbooked")?
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
+                        "schedule" => r.complex(&mut v.schedule, "schedule"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "start" => r.primitive(&mut v.start, "start"),
+                        "_start" => r.primitive_ext(&mut v.start, "start"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
+                        "overbooked" => r.primitive(&mut v.overbooked, "overbooked"),
+                        "_overbooked" => r.primitive_ext(&mut v.overbooked, "overbooked"),
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

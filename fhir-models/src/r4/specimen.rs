@@ -61,52 +61,49 @@ impl FhirJson for Specimen {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Specimen")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Specimen"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "accessionIdentifier" => {
-                            r.complex(
-                                &mut v.accession_identifier,
-                                "accessionIdentifier",
-                            )?
+                            r.complex(&mut v.accession_identifier, "accessionIdentifier")
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "subject" => r.complex(&mut v.subject, "subject")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "subject" => r.complex(&mut v.subject, "subject"),
                         "receivedTime" => {
-                            r.primitive(&mut v.received_time, "receivedTime")?
+                            r.primitive(&mut v.received_time, "receivedTime")
                         }
                         "_receivedTime" => {
-                            r.primitive_ext(&mut v.received_time, "receivedTime")?
+                            r.primitive_ext(&mut v.received_time, "receivedTime")
                         }
-                        "parent" => r.complex_list(&mut v.parent, "parent")?,
-                        "request" => r.complex_list(&mut v.request, "request")?,
-                        "collection" => r.complex(&mut v.collection, "collection")?,
-                        "processing" => r.complex_list(&mut v.processing, "processing")?,
-                        "container" => r.complex_list(&mut v.container, "container")?,
-                        "condition" => r.complex_list(&mut v.condition, "condition")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "parent" => r.complex_list(&mut v.parent, "parent"),
+                        "request" => r.complex_list(&mut v.request, "request"),
+                        "collection" => r.complex(&mut v.collection, "collection"),
+                        "processing" => r.complex_list(&mut v.processing, "processing"),
+                        "container" => r.complex_list(&mut v.container, "container"),
+                        "condition" => r.complex_list(&mut v.condition, "condition"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -173,40 +170,35 @@ impl FhirJson for SpecimenCollection {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "collector" => r.complex(&mut v.collector, "collector")?,
+                        "collector" => r.complex(&mut v.collector, "collector"),
                         "collectedDateTime" => {
-                            r.choice(
-                                &mut v.collected,
-                                "collected[x]",
-                                "DateTime",
-                                false,
-                            )?
+                            r.choice(&mut v.collected, "collected[x]", "DateTime", false)
                         }
                         "_collectedDateTime" => {
-                            r.choice(&mut v.collected, "collected[x]", "DateTime", true)?
+                            r.choice(&mut v.collected, "collected[x]", "DateTime", true)
                         }
                         "collectedPeriod" => {
-                            r.choice(&mut v.collected, "collected[x]", "Period", false)?
+                            r.choice(&mut v.collected, "collected[x]", "Period", false)
                         }
-                        "duration" => r.complex(&mut v.duration, "duration")?,
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite")?,
+                        "duration" => r.complex(&mut v.duration, "duration"),
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
                         "fastingStatusCodeableConcept" => {
                             r.choice(
                                 &mut v.fasting_status,
                                 "fastingStatus[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "fastingStatusDuration" => {
                             r.choice(
@@ -214,10 +206,10 @@ impl FhirJson for SpecimenCollection {
                                 "fastingStatus[x]",
                                 "Duration",
                                 false,
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -266,31 +258,29 @@ impl FhirJson for SpecimenProcessing {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "procedure" => r.complex(&mut v.procedure, "procedure")?,
-                        "additive" => r.complex_list(&mut v.additive, "additive")?,
+                        "procedure" => r.complex(&mut v.procedure, "procedure"),
+                        "additive" => r.complex_list(&mut v.additive, "additive"),
                         "timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", false)?
+                            r.choice(&mut v.time, "time[x]", "DateTime", false)
                         }
                         "_timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", true)?
+                            r.choice(&mut v.time, "time[x]", "DateTime", true)
                         }
-                        "timePeriod" => {
-                            r.choice(&mut v.time, "time[x]", "Period", false)?
-                        }
+                        "timePeriod" => r.choice(&mut v.time, "time[x]", "Period", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -340,23 +330,23 @@ impl FhirJson for SpecimenContainer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "capacity" => r.complex(&mut v.capacity, "capacity")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "capacity" => r.complex(&mut v.capacity, "capacity"),
                         "specimenQuantity" => {
-                            r.complex(&mut v.specimen_quantity, "specimenQuantity")?
+                            r.complex(&mut v.specimen_quantity, "specimenQuantity")
                         }
                         "additiveCodeableConcept" => {
                             r.choice(
@@ -364,13 +354,13 @@ impl FhirJson for SpecimenContainer {
                                 "additive[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "additiveReference" => {
-                            r.choice(&mut v.additive, "additive[x]", "Reference", false)?
+                            r.choice(&mut v.additive, "additive[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

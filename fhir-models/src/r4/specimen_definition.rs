@@ -47,44 +47,44 @@ impl FhirJson for SpecimenDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SpecimenDefinition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("SpecimenDefinition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "typeCollected" => {
-                            r.complex(&mut v.type_collected, "typeCollected")?
+                            r.complex(&mut v.type_collected, "typeCollected")
                         }
                         "patientPreparation" => {
                             r.complex_list(
                                 &mut v.patient_preparation,
                                 "patientPreparation",
-                            )?
+                            )
                         }
-                        "timeAspect" => r.primitive(&mut v.time_aspect, "timeAspect")?,
+                        "timeAspect" => r.primitive(&mut v.time_aspect, "timeAspect"),
                         "_timeAspect" => {
-                            r.primitive_ext(&mut v.time_aspect, "timeAspect")?
+                            r.primitive_ext(&mut v.time_aspect, "timeAspect")
                         }
-                        "collection" => r.complex_list(&mut v.collection, "collection")?,
-                        "typeTested" => r.complex_list(&mut v.type_tested, "typeTested")?,
+                        "collection" => r.complex_list(&mut v.collection, "collection"),
+                        "typeTested" => r.complex_list(&mut v.type_tested, "typeTested"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -148,38 +148,36 @@ impl FhirJson for SpecimenDefinitionTypeTested {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "isDerived" => r.primitive(&mut v.is_derived, "isDerived")?,
-                        "_isDerived" => r.primitive_ext(&mut v.is_derived, "isDerived")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "preference" => r.primitive(&mut v.preference, "preference")?,
-                        "_preference" => {
-                            r.primitive_ext(&mut v.preference, "preference")?
-                        }
-                        "container" => r.complex(&mut v.container, "container")?,
-                        "requirement" => r.primitive(&mut v.requirement, "requirement")?,
+                        "isDerived" => r.primitive(&mut v.is_derived, "isDerived"),
+                        "_isDerived" => r.primitive_ext(&mut v.is_derived, "isDerived"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "preference" => r.primitive(&mut v.preference, "preference"),
+                        "_preference" => r.primitive_ext(&mut v.preference, "preference"),
+                        "container" => r.complex(&mut v.container, "container"),
+                        "requirement" => r.primitive(&mut v.requirement, "requirement"),
                         "_requirement" => {
-                            r.primitive_ext(&mut v.requirement, "requirement")?
+                            r.primitive_ext(&mut v.requirement, "requirement")
                         }
                         "retentionTime" => {
-                            r.complex(&mut v.retention_time, "retentionTime")?
+                            r.complex(&mut v.retention_time, "retentionTime")
                         }
                         "rejectionCriterion" => {
                             r.complex_list(
                                 &mut v.rejection_criterion,
                                 "rejectionCriterion",
-                            )?
+                            )
                         }
-                        "handling" => r.complex_list(&mut v.handling, "handling")?,
+                        "handling" => r.complex_list(&mut v.handling, "handling"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -237,29 +235,29 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "material" => r.complex(&mut v.material, "material")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "cap" => r.complex(&mut v.cap, "cap")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "material" => r.complex(&mut v.material, "material"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "cap" => r.complex(&mut v.cap, "cap"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "capacity" => r.complex(&mut v.capacity, "capacity")?,
+                        "capacity" => r.complex(&mut v.capacity, "capacity"),
                         "minimumVolumeQuantity" => {
                             r.choice(
                                 &mut v.minimum_volume,
                                 "minimumVolume[x]",
                                 "Quantity",
                                 false,
-                            )?
+                            )
                         }
                         "minimumVolumeString" => {
                             r.choice(
@@ -267,7 +265,7 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainer {
                                 "minimumVolume[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_minimumVolumeString" => {
                             r.choice(
@@ -275,15 +273,15 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainer {
                                 "minimumVolume[x]",
                                 "String",
                                 true,
-                            )?
+                            )
                         }
-                        "additive" => r.complex_list(&mut v.additive, "additive")?,
-                        "preparation" => r.primitive(&mut v.preparation, "preparation")?,
+                        "additive" => r.complex_list(&mut v.additive, "additive"),
+                        "preparation" => r.primitive(&mut v.preparation, "preparation"),
                         "_preparation" => {
-                            r.primitive_ext(&mut v.preparation, "preparation")?
+                            r.primitive_ext(&mut v.preparation, "preparation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -329,13 +327,13 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainerAdditive {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "additiveCodeableConcept" => {
                             r.choice(
@@ -343,13 +341,13 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainerAdditive {
                                 "additive[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "additiveReference" => {
-                            r.choice(&mut v.additive, "additive[x]", "Reference", false)?
+                            r.choice(&mut v.additive, "additive[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -392,30 +390,30 @@ impl FhirJson for SpecimenDefinitionTypeTestedHandling {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "temperatureQualifier" => {
                             r.complex(
                                 &mut v.temperature_qualifier,
                                 "temperatureQualifier",
-                            )?
+                            )
                         }
                         "temperatureRange" => {
-                            r.complex(&mut v.temperature_range, "temperatureRange")?
+                            r.complex(&mut v.temperature_range, "temperatureRange")
                         }
-                        "maxDuration" => r.complex(&mut v.max_duration, "maxDuration")?,
-                        "instruction" => r.primitive(&mut v.instruction, "instruction")?,
+                        "maxDuration" => r.complex(&mut v.max_duration, "maxDuration"),
+                        "instruction" => r.primitive(&mut v.instruction, "instruction"),
                         "_instruction" => {
-                            r.primitive_ext(&mut v.instruction, "instruction")?
+                            r.primitive_ext(&mut v.instruction, "instruction")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -101,99 +101,97 @@ impl FhirJson for StructureDefinition {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("StructureDefinition")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("StructureDefinition"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "keyword" => r.complex_list(&mut v.keyword, "keyword")?,
-                        "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "keyword" => r.complex_list(&mut v.keyword, "keyword"),
+                        "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion"),
                         "_fhirVersion" => {
-                            r.primitive_ext(&mut v.fhir_version, "fhirVersion")?
+                            r.primitive_ext(&mut v.fhir_version, "fhirVersion")
                         }
-                        "mapping" => r.complex_list(&mut v.mapping, "mapping")?,
-                        "kind" => r.primitive(&mut v.kind, "kind")?,
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind")?,
-                        "abstract" => r.primitive(&mut v.r#abstract, "abstract")?,
-                        "_abstract" => r.primitive_ext(&mut v.r#abstract, "abstract")?,
-                        "context" => r.complex_list(&mut v.context, "context")?,
+                        "mapping" => r.complex_list(&mut v.mapping, "mapping"),
+                        "kind" => r.primitive(&mut v.kind, "kind"),
+                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                        "abstract" => r.primitive(&mut v.r#abstract, "abstract"),
+                        "_abstract" => r.primitive_ext(&mut v.r#abstract, "abstract"),
+                        "context" => r.complex_list(&mut v.context, "context"),
                         "contextInvariant" => {
                             r.primitive_list(
                                 &mut v.context_invariant,
                                 "contextInvariant",
-                            )?
+                            )
                         }
                         "_contextInvariant" => {
                             r.primitive_list_ext(
                                 &mut v.context_invariant,
                                 "contextInvariant",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "baseDefinition" => {
-                            r.primitive(&mut v.base_definition, "baseDefinition")?
+                            r.primitive(&mut v.base_definition, "baseDefinition")
                         }
                         "_baseDefinition" => {
-                            r.primitive_ext(&mut v.base_definition, "baseDefinition")?
+                            r.primitive_ext(&mut v.base_definition, "baseDefinition")
                         }
-                        "derivation" => r.primitive(&mut v.derivation, "derivation")?,
-                        "_derivation" => {
-                            r.primitive_ext(&mut v.derivation, "derivation")?
-                        }
-                        "snapshot" => r.complex(&mut v.snapshot, "snapshot")?,
-                        "differential" => r.complex(&mut v.differential, "differential")?,
+                        "derivation" => r.primitive(&mut v.derivation, "derivation"),
+                        "_derivation" => r.primitive_ext(&mut v.derivation, "derivation"),
+                        "snapshot" => r.complex(&mut v.snapshot, "snapshot"),
+                        "differential" => r.complex(&mut v.differential, "differential"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -270,24 +268,24 @@ impl FhirJson for StructureDefinitionMapping {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identity" => r.primitive(&mut v.identity, "identity")?,
-                        "_identity" => r.primitive_ext(&mut v.identity, "identity")?,
-                        "uri" => r.primitive(&mut v.uri, "uri")?,
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
+                        "identity" => r.primitive(&mut v.identity, "identity"),
+                        "_identity" => r.primitive_ext(&mut v.identity, "identity"),
+                        "uri" => r.primitive(&mut v.uri, "uri"),
+                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -333,22 +331,20 @@ impl FhirJson for StructureDefinitionContext {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "expression" => r.primitive(&mut v.expression, "expression")?,
-                        "_expression" => {
-                            r.primitive_ext(&mut v.expression, "expression")?
-                        }
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "expression" => r.primitive(&mut v.expression, "expression"),
+                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -388,17 +384,17 @@ impl FhirJson for StructureDefinitionSnapshot {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "element" => r.complex_list(&mut v.element, "element")?,
+                        "element" => r.complex_list(&mut v.element, "element"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -437,17 +433,17 @@ impl FhirJson for StructureDefinitionDifferential {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "element" => r.complex_list(&mut v.element, "element")?,
+                        "element" => r.complex_list(&mut v.element, "element"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -79,66 +79,66 @@ impl FhirJson for StructureMap {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("StructureMap")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("StructureMap"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "structure" => r.complex_list(&mut v.structure, "structure")?,
-                        "import" => r.primitive_list(&mut v.import, "import")?,
-                        "_import" => r.primitive_list_ext(&mut v.import, "import")?,
-                        "group" => r.complex_list(&mut v.group, "group")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "structure" => r.complex_list(&mut v.structure, "structure"),
+                        "import" => r.primitive_list(&mut v.import, "import"),
+                        "_import" => r.primitive_list_ext(&mut v.import, "import"),
+                        "group" => r.complex_list(&mut v.group, "group"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -208,28 +208,28 @@ impl FhirJson for StructureMapStructure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
-                        "alias" => r.primitive(&mut v.alias, "alias")?,
-                        "_alias" => r.primitive_ext(&mut v.alias, "alias")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                        "alias" => r.primitive(&mut v.alias, "alias"),
+                        "_alias" => r.primitive_ext(&mut v.alias, "alias"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -287,30 +287,30 @@ impl FhirJson for StructureMapGroup {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "extends" => r.primitive(&mut v.extends, "extends")?,
-                        "_extends" => r.primitive_ext(&mut v.extends, "extends")?,
-                        "typeMode" => r.primitive(&mut v.type_mode, "typeMode")?,
-                        "_typeMode" => r.primitive_ext(&mut v.type_mode, "typeMode")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "extends" => r.primitive(&mut v.extends, "extends"),
+                        "_extends" => r.primitive_ext(&mut v.extends, "extends"),
+                        "typeMode" => r.primitive(&mut v.type_mode, "typeMode"),
+                        "_typeMode" => r.primitive_ext(&mut v.type_mode, "typeMode"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
-                        "input" => r.complex_list(&mut v.input, "input")?,
-                        "rule" => r.complex_list(&mut v.rule, "rule")?,
+                        "input" => r.complex_list(&mut v.input, "input"),
+                        "rule" => r.complex_list(&mut v.rule, "rule"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -362,28 +362,28 @@ impl FhirJson for StructureMapGroupInput {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "mode" => r.primitive(&mut v.mode, "mode")?,
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "mode" => r.primitive(&mut v.mode, "mode"),
+                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -437,28 +437,28 @@ impl FhirJson for StructureMapGroupRule {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "source" => r.complex_list(&mut v.source, "source")?,
-                        "target" => r.complex_list(&mut v.target, "target")?,
-                        "rule" => r.complex_list(&mut v.rule, "rule")?,
-                        "dependent" => r.complex_list(&mut v.dependent, "dependent")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "source" => r.complex_list(&mut v.source, "source"),
+                        "target" => r.complex_list(&mut v.target, "target"),
+                        "rule" => r.complex_list(&mut v.rule, "rule"),
+                        "dependent" => r.complex_list(&mut v.dependent, "dependent"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -522,29 +522,29 @@ impl FhirJson for StructureMapGroupRuleSource {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "context" => r.primitive(&mut v.context, "context")?,
-                        "_context" => r.primitive_ext(&mut v.context, "context")?,
-                        "min" => r.primitive(&mut v.min, "min")?,
-                        "_min" => r.primitive_ext(&mut v.min, "min")?,
-                        "max" => r.primitive(&mut v.max, "max")?,
-                        "_max" => r.primitive_ext(&mut v.max, "max")?,
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
+                        "context" => r.primitive(&mut v.context, "context"),
+                        "_context" => r.primitive_ext(&mut v.context, "context"),
+                        "min" => r.primitive(&mut v.min, "min"),
+                        "_min" => r.primitive_ext(&mut v.min, "min"),
+                        "max" => r.primitive(&mut v.max, "max"),
+                        "_max" => r.primitive_ext(&mut v.max, "max"),
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "defaultValueBase64Binary" => {
                             r.choice(
                                 &mut v.default_value,
                                 "defaultValue[x]",
                                 "Base64Binary",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueBase64Binary" => {
                             r.choice(
@@ -552,7 +552,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Base64Binary",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueBoolean" => {
                             r.choice(
@@ -560,7 +560,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Boolean",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueBoolean" => {
                             r.choice(
@@ -568,7 +568,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Boolean",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueCanonical" => {
                             r.choice(
@@ -576,7 +576,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Canonical",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueCanonical" => {
                             r.choice(
@@ -584,7 +584,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Canonical",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueCode" => {
                             r.choice(
@@ -592,7 +592,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Code",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueCode" => {
                             r.choice(
@@ -600,7 +600,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Code",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueDate" => {
                             r.choice(
@@ -608,7 +608,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Date",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueDate" => {
                             r.choice(
@@ -616,7 +616,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Date",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueDateTime" => {
                             r.choice(
@@ -624,7 +624,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueDateTime" => {
                             r.choice(
@@ -632,7 +632,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueDecimal" => {
                             r.choice(
@@ -640,7 +640,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Decimal",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueDecimal" => {
                             r.choice(
@@ -648,7 +648,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Decimal",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueId" => {
                             r.choice(
@@ -656,15 +656,10 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Id",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueId" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Id",
-                                true,
-                            )?
+                            r.choice(&mut v.default_value, "defaultValue[x]", "Id", true)
                         }
                         "defaultValueInstant" => {
                             r.choice(
@@ -672,7 +667,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Instant",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueInstant" => {
                             r.choice(
@@ -680,7 +675,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Instant",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueInteger" => {
                             r.choice(
@@ -688,7 +683,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Integer",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueInteger" => {
                             r.choice(
@@ -696,7 +691,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Integer",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueMarkdown" => {
                             r.choice(
@@ -704,7 +699,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Markdown",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueMarkdown" => {
                             r.choice(
@@ -712,7 +707,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Markdown",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueOid" => {
                             r.choice(
@@ -720,7 +715,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Oid",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueOid" => {
                             r.choice(
@@ -728,7 +723,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Oid",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValuePositiveInt" => {
                             r.choice(
@@ -736,7 +731,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "PositiveInt",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValuePositiveInt" => {
                             r.choice(
@@ -744,7 +739,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "PositiveInt",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueString" => {
                             r.choice(
@@ -752,7 +747,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "String",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueString" => {
                             r.choice(
@@ -760,7 +755,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "String",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueTime" => {
                             r.choice(
@@ -768,7 +763,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Time",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueTime" => {
                             r.choice(
@@ -776,7 +771,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Time",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueUnsignedInt" => {
                             r.choice(
@@ -784,7 +779,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "UnsignedInt",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUnsignedInt" => {
                             r.choice(
@@ -792,7 +787,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "UnsignedInt",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueUri" => {
                             r.choice(
@@ -800,7 +795,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Uri",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUri" => {
                             r.choice(
@@ -808,7 +803,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Uri",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueUrl" => {
                             r.choice(
@@ -816,7 +811,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Url",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUrl" => {
                             r.choice(
@@ -824,7 +819,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Url",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueUuid" => {
                             r.choice(
@@ -832,7 +827,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Uuid",
                                 false,
-                            )?
+                            )
                         }
                         "_defaultValueUuid" => {
                             r.choice(
@@ -840,7 +835,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Uuid",
                                 true,
-                            )?
+                            )
                         }
                         "defaultValueAddress" => {
                             r.choice(
@@ -848,7 +843,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Address",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueAge" => {
                             r.choice(
@@ -856,7 +851,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Age",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueAnnotation" => {
                             r.choice(
@@ -864,7 +859,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Annotation",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueAttachment" => {
                             r.choice(
@@ -872,7 +867,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Attachment",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueCodeableConcept" => {
                             r.choice(
@@ -880,7 +875,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueCoding" => {
                             r.choice(
@@ -888,7 +883,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Coding",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueContactPoint" => {
                             r.choice(
@@ -896,7 +891,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "ContactPoint",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueCount" => {
                             r.choice(
@@ -904,7 +899,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Count",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueDistance" => {
                             r.choice(
@@ -912,7 +907,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Distance",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueDuration" => {
                             r.choice(
@@ -920,7 +915,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Duration",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueHumanName" => {
                             r.choice(
@@ -928,7 +923,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "HumanName",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueIdentifier" => {
                             r.choice(
@@ -936,7 +931,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Identifier",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueMoney" => {
                             r.choice(
@@ -944,7 +939,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Money",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValuePeriod" => {
                             r.choice(
@@ -952,7 +947,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Period",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueQuantity" => {
                             r.choice(
@@ -960,7 +955,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Quantity",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueRange" => {
                             r.choice(
@@ -968,7 +963,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Range",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueRatio" => {
                             r.choice(
@@ -976,7 +971,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Ratio",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueReference" => {
                             r.choice(
@@ -984,7 +979,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueSampledData" => {
                             r.choice(
@@ -992,7 +987,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "SampledData",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueSignature" => {
                             r.choice(
@@ -1000,7 +995,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Signature",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueTiming" => {
                             r.choice(
@@ -1008,7 +1003,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Timing",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueContactDetail" => {
                             r.choice(
@@ -1016,7 +1011,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "ContactDetail",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueContributor" => {
                             r.choice(
@@ -1024,7 +1019,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Contributor",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueDataRequirement" => {
                             r.choice(
@@ -1032,7 +1027,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "DataRequirement",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueExpression" => {
                             r.choice(
@@ -1040,7 +1035,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Expression",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueParameterDefinition" => {
                             r.choice(
@@ -1048,7 +1043,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "ParameterDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueRelatedArtifact" => {
                             r.choice(
@@ -1056,7 +1051,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "RelatedArtifact",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueTriggerDefinition" => {
                             r.choice(
@@ -1064,7 +1059,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "TriggerDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueUsageContext" => {
                             r.choice(
@@ -1072,7 +1067,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "UsageContext",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueDosage" => {
                             r.choice(
@@ -1080,7 +1075,7 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Dosage",
                                 false,
-                            )?
+                            )
                         }
                         "defaultValueMeta" => {
                             r.choice(
@@ -1088,24 +1083,24 @@ impl FhirJson for StructureMapGroupRuleSource {
                                 "defaultValue[x]",
                                 "Meta",
                                 false,
-                            )?
+                            )
                         }
-                        "element" => r.primitive(&mut v.element, "element")?,
-                        "_element" => r.primitive_ext(&mut v.element, "element")?,
-                        "listMode" => r.primitive(&mut v.list_mode, "listMode")?,
-                        "_listMode" => r.primitive_ext(&mut v.list_mode, "listMode")?,
-                        "variable" => r.primitive(&mut v.variable, "variable")?,
-                        "_variable" => r.primitive_ext(&mut v.variable, "variable")?,
-                        "condition" => r.primitive(&mut v.condition, "condition")?,
-                        "_condition" => r.primitive_ext(&mut v.condition, "condition")?,
-                        "check" => r.primitive(&mut v.check, "check")?,
-                        "_check" => r.primitive_ext(&mut v.check, "check")?,
-                        "logMessage" => r.primitive(&mut v.log_message, "logMessage")?,
+                        "element" => r.primitive(&mut v.element, "element"),
+                        "_element" => r.primitive_ext(&mut v.element, "element"),
+                        "listMode" => r.primitive(&mut v.list_mode, "listMode"),
+                        "_listMode" => r.primitive_ext(&mut v.list_mode, "listMode"),
+                        "variable" => r.primitive(&mut v.variable, "variable"),
+                        "_variable" => r.primitive_ext(&mut v.variable, "variable"),
+                        "condition" => r.primitive(&mut v.condition, "condition"),
+                        "_condition" => r.primitive_ext(&mut v.condition, "condition"),
+                        "check" => r.primitive(&mut v.check, "check"),
+                        "_check" => r.primitive_ext(&mut v.check, "check"),
+                        "logMessage" => r.primitive(&mut v.log_message, "logMessage"),
                         "_logMessage" => {
-                            r.primitive_ext(&mut v.log_message, "logMessage")?
+                            r.primitive_ext(&mut v.log_message, "logMessage")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1166,37 +1161,35 @@ impl FhirJson for StructureMapGroupRuleTarget {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "context" => r.primitive(&mut v.context, "context")?,
-                        "_context" => r.primitive_ext(&mut v.context, "context")?,
-                        "contextType" => r.primitive(&mut v.context_type, "contextType")?,
+                        "context" => r.primitive(&mut v.context, "context"),
+                        "_context" => r.primitive_ext(&mut v.context, "context"),
+                        "contextType" => r.primitive(&mut v.context_type, "contextType"),
                         "_contextType" => {
-                            r.primitive_ext(&mut v.context_type, "contextType")?
+                            r.primitive_ext(&mut v.context_type, "contextType")
                         }
-                        "element" => r.primitive(&mut v.element, "element")?,
-                        "_element" => r.primitive_ext(&mut v.element, "element")?,
-                        "variable" => r.primitive(&mut v.variable, "variable")?,
-                        "_variable" => r.primitive_ext(&mut v.variable, "variable")?,
-                        "listMode" => r.primitive_list(&mut v.list_mode, "listMode")?,
-                        "_listMode" => {
-                            r.primitive_list_ext(&mut v.list_mode, "listMode")?
-                        }
-                        "listRuleId" => r.primitive(&mut v.list_rule_id, "listRuleId")?,
+                        "element" => r.primitive(&mut v.element, "element"),
+                        "_element" => r.primitive_ext(&mut v.element, "element"),
+                        "variable" => r.primitive(&mut v.variable, "variable"),
+                        "_variable" => r.primitive_ext(&mut v.variable, "variable"),
+                        "listMode" => r.primitive_list(&mut v.list_mode, "listMode"),
+                        "_listMode" => r.primitive_list_ext(&mut v.list_mode, "listMode"),
+                        "listRuleId" => r.primitive(&mut v.list_rule_id, "listRuleId"),
                         "_listRuleId" => {
-                            r.primitive_ext(&mut v.list_rule_id, "listRuleId")?
+                            r.primitive_ext(&mut v.list_rule_id, "listRuleId")
                         }
-                        "transform" => r.primitive(&mut v.transform, "transform")?,
-                        "_transform" => r.primitive_ext(&mut v.transform, "transform")?,
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter")?,
+                        "transform" => r.primitive(&mut v.transform, "transform"),
+                        "_transform" => r.primitive_ext(&mut v.transform, "transform"),
+                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1242,42 +1235,42 @@ impl FhirJson for StructureMapGroupRuleTargetParameter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false)?,
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true)?,
+                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
+                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1320,20 +1313,20 @@ impl FhirJson for StructureMapGroupRuleDependent {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "variable" => r.primitive_list(&mut v.variable, "variable")?,
-                        "_variable" => r.primitive_list_ext(&mut v.variable, "variable")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "variable" => r.primitive_list(&mut v.variable, "variable"),
+                        "_variable" => r.primitive_list_ext(&mut v.variable, "variable"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

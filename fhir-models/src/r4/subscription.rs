@@ -57,40 +57,40 @@ impl FhirJson for Subscription {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Subscription")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Subscription"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "end" => r.primitive(&mut v.end, "end")?,
-                        "_end" => r.primitive_ext(&mut v.end, "end")?,
-                        "reason" => r.primitive(&mut v.reason, "reason")?,
-                        "_reason" => r.primitive_ext(&mut v.reason, "reason")?,
-                        "criteria" => r.primitive(&mut v.criteria, "criteria")?,
-                        "_criteria" => r.primitive_ext(&mut v.criteria, "criteria")?,
-                        "error" => r.primitive(&mut v.error, "error")?,
-                        "_error" => r.primitive_ext(&mut v.error, "error")?,
-                        "channel" => r.complex(&mut v.channel, "channel")?,
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "end" => r.primitive(&mut v.end, "end"),
+                        "_end" => r.primitive_ext(&mut v.end, "end"),
+                        "reason" => r.primitive(&mut v.reason, "reason"),
+                        "_reason" => r.primitive_ext(&mut v.reason, "reason"),
+                        "criteria" => r.primitive(&mut v.criteria, "criteria"),
+                        "_criteria" => r.primitive_ext(&mut v.criteria, "criteria"),
+                        "error" => r.primitive(&mut v.error, "error"),
+                        "_error" => r.primitive_ext(&mut v.error, "error"),
+                        "channel" => r.complex(&mut v.channel, "channel"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -147,24 +147,24 @@ impl FhirJson for SubscriptionChannel {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint")?,
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint")?,
-                        "payload" => r.primitive(&mut v.payload, "payload")?,
-                        "_payload" => r.primitive_ext(&mut v.payload, "payload")?,
-                        "header" => r.primitive_list(&mut v.header, "header")?,
-                        "_header" => r.primitive_list_ext(&mut v.header, "header")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
+                        "payload" => r.primitive(&mut v.payload, "payload"),
+                        "_payload" => r.primitive_ext(&mut v.payload, "payload"),
+                        "header" => r.primitive_list(&mut v.header, "header"),
+                        "_header" => r.primitive_list_ext(&mut v.header, "header"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

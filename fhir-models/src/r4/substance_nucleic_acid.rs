@@ -45,59 +45,57 @@ impl FhirJson for SubstanceNucleicAcid {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SubstanceNucleicAcid")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("SubstanceNucleicAcid"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequenceType" => {
-                            r.complex(&mut v.sequence_type, "sequenceType")?
-                        }
+                        "sequenceType" => r.complex(&mut v.sequence_type, "sequenceType"),
                         "numberOfSubunits" => {
-                            r.primitive(&mut v.number_of_subunits, "numberOfSubunits")?
+                            r.primitive(&mut v.number_of_subunits, "numberOfSubunits")
                         }
                         "_numberOfSubunits" => {
                             r.primitive_ext(
                                 &mut v.number_of_subunits,
                                 "numberOfSubunits",
-                            )?
+                            )
                         }
                         "areaOfHybridisation" => {
                             r.primitive(
                                 &mut v.area_of_hybridisation,
                                 "areaOfHybridisation",
-                            )?
+                            )
                         }
                         "_areaOfHybridisation" => {
                             r.primitive_ext(
                                 &mut v.area_of_hybridisation,
                                 "areaOfHybridisation",
-                            )?
+                            )
                         }
                         "oligoNucleotideType" => {
                             r.complex(
                                 &mut v.oligo_nucleotide_type,
                                 "oligoNucleotideType",
-                            )?
+                            )
                         }
-                        "subunit" => r.complex_list(&mut v.subunit, "subunit")?,
+                        "subunit" => r.complex_list(&mut v.subunit, "subunit"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -158,29 +156,29 @@ impl FhirJson for SubstanceNucleicAcidSubunit {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "subunit" => r.primitive(&mut v.subunit, "subunit")?,
-                        "_subunit" => r.primitive_ext(&mut v.subunit, "subunit")?,
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "length" => r.primitive(&mut v.length, "length")?,
-                        "_length" => r.primitive_ext(&mut v.length, "length")?,
+                        "subunit" => r.primitive(&mut v.subunit, "subunit"),
+                        "_subunit" => r.primitive_ext(&mut v.subunit, "subunit"),
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "length" => r.primitive(&mut v.length, "length"),
+                        "_length" => r.primitive_ext(&mut v.length, "length"),
                         "sequenceAttachment" => {
-                            r.complex(&mut v.sequence_attachment, "sequenceAttachment")?
+                            r.complex(&mut v.sequence_attachment, "sequenceAttachment")
                         }
-                        "fivePrime" => r.complex(&mut v.five_prime, "fivePrime")?,
-                        "threePrime" => r.complex(&mut v.three_prime, "threePrime")?,
-                        "linkage" => r.complex_list(&mut v.linkage, "linkage")?,
-                        "sugar" => r.complex_list(&mut v.sugar, "sugar")?,
+                        "fivePrime" => r.complex(&mut v.five_prime, "fivePrime"),
+                        "threePrime" => r.complex(&mut v.three_prime, "threePrime"),
+                        "linkage" => r.complex_list(&mut v.linkage, "linkage"),
+                        "sugar" => r.complex_list(&mut v.sugar, "sugar"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -230,29 +228,29 @@ impl FhirJson for SubstanceNucleicAcidSubunitLinkage {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "connectivity" => {
-                            r.primitive(&mut v.connectivity, "connectivity")?
+                            r.primitive(&mut v.connectivity, "connectivity")
                         }
                         "_connectivity" => {
-                            r.primitive_ext(&mut v.connectivity, "connectivity")?
+                            r.primitive_ext(&mut v.connectivity, "connectivity")
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "residueSite" => r.primitive(&mut v.residue_site, "residueSite")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "residueSite" => r.primitive(&mut v.residue_site, "residueSite"),
                         "_residueSite" => {
-                            r.primitive_ext(&mut v.residue_site, "residueSite")?
+                            r.primitive_ext(&mut v.residue_site, "residueSite")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -296,23 +294,23 @@ impl FhirJson for SubstanceNucleicAcidSubunitSugar {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "residueSite" => r.primitive(&mut v.residue_site, "residueSite")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "residueSite" => r.primitive(&mut v.residue_site, "residueSite"),
                         "_residueSite" => {
-                            r.primitive_ext(&mut v.residue_site, "residueSite")?
+                            r.primitive_ext(&mut v.residue_site, "residueSite")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

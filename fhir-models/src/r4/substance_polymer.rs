@@ -47,44 +47,44 @@ impl FhirJson for SubstancePolymer {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SubstancePolymer")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("SubstancePolymer"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "class" => r.complex(&mut v.class, "class")?,
-                        "geometry" => r.complex(&mut v.geometry, "geometry")?,
+                        "class" => r.complex(&mut v.class, "class"),
+                        "geometry" => r.complex(&mut v.geometry, "geometry"),
                         "copolymerConnectivity" => {
                             r.complex_list(
                                 &mut v.copolymer_connectivity,
                                 "copolymerConnectivity",
-                            )?
+                            )
                         }
                         "modification" => {
-                            r.primitive_list(&mut v.modification, "modification")?
+                            r.primitive_list(&mut v.modification, "modification")
                         }
                         "_modification" => {
-                            r.primitive_list_ext(&mut v.modification, "modification")?
+                            r.primitive_list_ext(&mut v.modification, "modification")
                         }
-                        "monomerSet" => r.complex_list(&mut v.monomer_set, "monomerSet")?,
-                        "repeat" => r.complex_list(&mut v.repeat, "repeat")?,
+                        "monomerSet" => r.complex_list(&mut v.monomer_set, "monomerSet"),
+                        "repeat" => r.complex_list(&mut v.repeat, "repeat"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -134,20 +134,20 @@ impl FhirJson for SubstancePolymerMonomerSet {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "ratioType" => r.complex(&mut v.ratio_type, "ratioType")?,
+                        "ratioType" => r.complex(&mut v.ratio_type, "ratioType"),
                         "startingMaterial" => {
-                            r.complex_list(&mut v.starting_material, "startingMaterial")?
+                            r.complex_list(&mut v.starting_material, "startingMaterial")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -191,23 +191,23 @@ impl FhirJson for SubstancePolymerMonomerSetStartingMaterial {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "material" => r.complex(&mut v.material, "material")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "isDefining" => r.primitive(&mut v.is_defining, "isDefining")?,
+                        "material" => r.complex(&mut v.material, "material"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "isDefining" => r.primitive(&mut v.is_defining, "isDefining"),
                         "_isDefining" => {
-                            r.primitive_ext(&mut v.is_defining, "isDefining")?
+                            r.primitive_ext(&mut v.is_defining, "isDefining")
                         }
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -253,41 +253,41 @@ impl FhirJson for SubstancePolymerRepeat {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "numberOfUnits" => {
-                            r.primitive(&mut v.number_of_units, "numberOfUnits")?
+                            r.primitive(&mut v.number_of_units, "numberOfUnits")
                         }
                         "_numberOfUnits" => {
-                            r.primitive_ext(&mut v.number_of_units, "numberOfUnits")?
+                            r.primitive_ext(&mut v.number_of_units, "numberOfUnits")
                         }
                         "averageMolecularFormula" => {
                             r.primitive(
                                 &mut v.average_molecular_formula,
                                 "averageMolecularFormula",
-                            )?
+                            )
                         }
                         "_averageMolecularFormula" => {
                             r.primitive_ext(
                                 &mut v.average_molecular_formula,
                                 "averageMolecularFormula",
-                            )?
+                            )
                         }
                         "repeatUnitAmountType" => {
                             r.complex(
                                 &mut v.repeat_unit_amount_type,
                                 "repeatUnitAmountType",
-                            )?
+                            )
                         }
-                        "repeatUnit" => r.complex_list(&mut v.repeat_unit, "repeatUnit")?,
+                        "repeatUnit" => r.complex_list(&mut v.repeat_unit, "repeatUnit"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -339,39 +339,39 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnit {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "orientationOfPolymerisation" => {
                             r.complex(
                                 &mut v.orientation_of_polymerisation,
                                 "orientationOfPolymerisation",
-                            )?
+                            )
                         }
-                        "repeatUnit" => r.primitive(&mut v.repeat_unit, "repeatUnit")?,
+                        "repeatUnit" => r.primitive(&mut v.repeat_unit, "repeatUnit"),
                         "_repeatUnit" => {
-                            r.primitive_ext(&mut v.repeat_unit, "repeatUnit")?
+                            r.primitive_ext(&mut v.repeat_unit, "repeatUnit")
                         }
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         "degreeOfPolymerisation" => {
                             r.complex_list(
                                 &mut v.degree_of_polymerisation,
                                 "degreeOfPolymerisation",
-                            )?
+                            )
                         }
                         "structuralRepresentation" => {
                             r.complex_list(
                                 &mut v.structural_representation,
                                 "structuralRepresentation",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -414,18 +414,18 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "degree" => r.complex(&mut v.degree, "degree")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "degree" => r.complex(&mut v.degree, "degree"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -467,24 +467,24 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "representation" => {
-                            r.primitive(&mut v.representation, "representation")?
+                            r.primitive(&mut v.representation, "representation")
                         }
                         "_representation" => {
-                            r.primitive_ext(&mut v.representation, "representation")?
+                            r.primitive_ext(&mut v.representation, "representation")
                         }
-                        "attachment" => r.complex(&mut v.attachment, "attachment")?,
+                        "attachment" => r.complex(&mut v.attachment, "attachment"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -43,53 +43,51 @@ impl FhirJson for SubstanceProtein {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SubstanceProtein")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("SubstanceProtein"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "sequenceType" => {
-                            r.complex(&mut v.sequence_type, "sequenceType")?
-                        }
+                        "sequenceType" => r.complex(&mut v.sequence_type, "sequenceType"),
                         "numberOfSubunits" => {
-                            r.primitive(&mut v.number_of_subunits, "numberOfSubunits")?
+                            r.primitive(&mut v.number_of_subunits, "numberOfSubunits")
                         }
                         "_numberOfSubunits" => {
                             r.primitive_ext(
                                 &mut v.number_of_subunits,
                                 "numberOfSubunits",
-                            )?
+                            )
                         }
                         "disulfideLinkage" => {
                             r.primitive_list(
                                 &mut v.disulfide_linkage,
                                 "disulfideLinkage",
-                            )?
+                            )
                         }
                         "_disulfideLinkage" => {
                             r.primitive_list_ext(
                                 &mut v.disulfide_linkage,
                                 "disulfideLinkage",
-                            )?
+                            )
                         }
-                        "subunit" => r.complex_list(&mut v.subunit, "subunit")?,
+                        "subunit" => r.complex_list(&mut v.subunit, "subunit"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -149,61 +147,61 @@ impl FhirJson for SubstanceProteinSubunit {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "subunit" => r.primitive(&mut v.subunit, "subunit")?,
-                        "_subunit" => r.primitive_ext(&mut v.subunit, "subunit")?,
-                        "sequence" => r.primitive(&mut v.sequence, "sequence")?,
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence")?,
-                        "length" => r.primitive(&mut v.length, "length")?,
-                        "_length" => r.primitive_ext(&mut v.length, "length")?,
+                        "subunit" => r.primitive(&mut v.subunit, "subunit"),
+                        "_subunit" => r.primitive_ext(&mut v.subunit, "subunit"),
+                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                        "length" => r.primitive(&mut v.length, "length"),
+                        "_length" => r.primitive_ext(&mut v.length, "length"),
                         "sequenceAttachment" => {
-                            r.complex(&mut v.sequence_attachment, "sequenceAttachment")?
+                            r.complex(&mut v.sequence_attachment, "sequenceAttachment")
                         }
                         "nTerminalModificationId" => {
                             r.complex(
                                 &mut v.n_terminal_modification_id,
                                 "nTerminalModificationId",
-                            )?
+                            )
                         }
                         "nTerminalModification" => {
                             r.primitive(
                                 &mut v.n_terminal_modification,
                                 "nTerminalModification",
-                            )?
+                            )
                         }
                         "_nTerminalModification" => {
                             r.primitive_ext(
                                 &mut v.n_terminal_modification,
                                 "nTerminalModification",
-                            )?
+                            )
                         }
                         "cTerminalModificationId" => {
                             r.complex(
                                 &mut v.c_terminal_modification_id,
                                 "cTerminalModificationId",
-                            )?
+                            )
                         }
                         "cTerminalModification" => {
                             r.primitive(
                                 &mut v.c_terminal_modification,
                                 "cTerminalModification",
-                            )?
+                            )
                         }
                         "_cTerminalModification" => {
                             r.primitive_ext(
                                 &mut v.c_terminal_modification,
                                 "cTerminalModification",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

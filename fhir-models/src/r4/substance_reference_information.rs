@@ -46,39 +46,39 @@ impl FhirJson for SubstanceReferenceInformation {
                 &mut |r, key| {
                     match key {
                         "resourceType" => {
-                            r.resource_type("SubstanceReferenceInformation")?
+                            r.resource_type("SubstanceReferenceInformation")
                         }
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
-                        "gene" => r.complex_list(&mut v.gene, "gene")?,
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                        "gene" => r.complex_list(&mut v.gene, "gene"),
                         "geneElement" => {
-                            r.complex_list(&mut v.gene_element, "geneElement")?
+                            r.complex_list(&mut v.gene_element, "geneElement")
                         }
                         "classification" => {
-                            r.complex_list(&mut v.classification, "classification")?
+                            r.complex_list(&mut v.classification, "classification")
                         }
-                        "target" => r.complex_list(&mut v.target, "target")?,
+                        "target" => r.complex_list(&mut v.target, "target"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -129,21 +129,21 @@ impl FhirJson for SubstanceReferenceInformationGene {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "geneSequenceOrigin" => {
-                            r.complex(&mut v.gene_sequence_origin, "geneSequenceOrigin")?
+                            r.complex(&mut v.gene_sequence_origin, "geneSequenceOrigin")
                         }
-                        "gene" => r.complex(&mut v.gene, "gene")?,
-                        "source" => r.complex_list(&mut v.source, "source")?,
+                        "gene" => r.complex(&mut v.gene, "gene"),
+                        "source" => r.complex_list(&mut v.source, "source"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -186,19 +186,19 @@ impl FhirJson for SubstanceReferenceInformationGeneElement {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "element" => r.complex(&mut v.element, "element")?,
-                        "source" => r.complex_list(&mut v.source, "source")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "element" => r.complex(&mut v.element, "element"),
+                        "source" => r.complex_list(&mut v.source, "source"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -243,22 +243,22 @@ impl FhirJson for SubstanceReferenceInformationClassification {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "domain" => r.complex(&mut v.domain, "domain")?,
+                        "domain" => r.complex(&mut v.domain, "domain"),
                         "classification" => {
-                            r.complex(&mut v.classification, "classification")?
+                            r.complex(&mut v.classification, "classification")
                         }
-                        "subtype" => r.complex_list(&mut v.subtype, "subtype")?,
-                        "source" => r.complex_list(&mut v.source, "source")?,
+                        "subtype" => r.complex_list(&mut v.subtype, "subtype"),
+                        "source" => r.complex_list(&mut v.source, "source"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -312,37 +312,35 @@ impl FhirJson for SubstanceReferenceInformationTarget {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "target" => r.complex(&mut v.target, "target")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "interaction" => r.complex(&mut v.interaction, "interaction")?,
-                        "organism" => r.complex(&mut v.organism, "organism")?,
-                        "organismType" => {
-                            r.complex(&mut v.organism_type, "organismType")?
-                        }
+                        "target" => r.complex(&mut v.target, "target"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "interaction" => r.complex(&mut v.interaction, "interaction"),
+                        "organism" => r.complex(&mut v.organism, "organism"),
+                        "organismType" => r.complex(&mut v.organism_type, "organismType"),
                         "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)?
+                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
                         }
                         "amountRange" => {
-                            r.choice(&mut v.amount, "amount[x]", "Range", false)?
+                            r.choice(&mut v.amount, "amount[x]", "Range", false)
                         }
                         "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)?
+                            r.choice(&mut v.amount, "amount[x]", "String", false)
                         }
                         "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)?
+                            r.choice(&mut v.amount, "amount[x]", "String", true)
                         }
-                        "amountType" => r.complex(&mut v.amount_type, "amountType")?,
-                        "source" => r.complex_list(&mut v.source, "source")?,
+                        "amountType" => r.complex(&mut v.amount_type, "amountType"),
+                        "source" => r.complex_list(&mut v.source, "source"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -61,96 +61,96 @@ impl FhirJson for SubstanceSourceMaterial {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SubstanceSourceMaterial")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("SubstanceSourceMaterial"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "sourceMaterialClass" => {
                             r.complex(
                                 &mut v.source_material_class,
                                 "sourceMaterialClass",
-                            )?
+                            )
                         }
                         "sourceMaterialType" => {
-                            r.complex(&mut v.source_material_type, "sourceMaterialType")?
+                            r.complex(&mut v.source_material_type, "sourceMaterialType")
                         }
                         "sourceMaterialState" => {
                             r.complex(
                                 &mut v.source_material_state,
                                 "sourceMaterialState",
-                            )?
+                            )
                         }
-                        "organismId" => r.complex(&mut v.organism_id, "organismId")?,
+                        "organismId" => r.complex(&mut v.organism_id, "organismId"),
                         "organismName" => {
-                            r.primitive(&mut v.organism_name, "organismName")?
+                            r.primitive(&mut v.organism_name, "organismName")
                         }
                         "_organismName" => {
-                            r.primitive_ext(&mut v.organism_name, "organismName")?
+                            r.primitive_ext(&mut v.organism_name, "organismName")
                         }
                         "parentSubstanceId" => {
                             r.complex_list(
                                 &mut v.parent_substance_id,
                                 "parentSubstanceId",
-                            )?
+                            )
                         }
                         "parentSubstanceName" => {
                             r.primitive_list(
                                 &mut v.parent_substance_name,
                                 "parentSubstanceName",
-                            )?
+                            )
                         }
                         "_parentSubstanceName" => {
                             r.primitive_list_ext(
                                 &mut v.parent_substance_name,
                                 "parentSubstanceName",
-                            )?
+                            )
                         }
                         "countryOfOrigin" => {
-                            r.complex_list(&mut v.country_of_origin, "countryOfOrigin")?
+                            r.complex_list(&mut v.country_of_origin, "countryOfOrigin")
                         }
                         "geographicalLocation" => {
                             r.primitive_list(
                                 &mut v.geographical_location,
                                 "geographicalLocation",
-                            )?
+                            )
                         }
                         "_geographicalLocation" => {
                             r.primitive_list_ext(
                                 &mut v.geographical_location,
                                 "geographicalLocation",
-                            )?
+                            )
                         }
                         "developmentStage" => {
-                            r.complex(&mut v.development_stage, "developmentStage")?
+                            r.complex(&mut v.development_stage, "developmentStage")
                         }
                         "fractionDescription" => {
                             r.complex_list(
                                 &mut v.fraction_description,
                                 "fractionDescription",
-                            )?
+                            )
                         }
-                        "organism" => r.complex(&mut v.organism, "organism")?,
+                        "organism" => r.complex(&mut v.organism, "organism"),
                         "partDescription" => {
-                            r.complex_list(&mut v.part_description, "partDescription")?
+                            r.complex_list(&mut v.part_description, "partDescription")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -207,21 +207,19 @@ impl FhirJson for SubstanceSourceMaterialFractionDescription {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "fraction" => r.primitive(&mut v.fraction, "fraction")?,
-                        "_fraction" => r.primitive_ext(&mut v.fraction, "fraction")?,
-                        "materialType" => {
-                            r.complex(&mut v.material_type, "materialType")?
-                        }
+                        "fraction" => r.primitive(&mut v.fraction, "fraction"),
+                        "_fraction" => r.primitive_ext(&mut v.fraction, "fraction"),
+                        "materialType" => r.complex(&mut v.material_type, "materialType"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -273,39 +271,39 @@ impl FhirJson for SubstanceSourceMaterialOrganism {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "family" => r.complex(&mut v.family, "family")?,
-                        "genus" => r.complex(&mut v.genus, "genus")?,
-                        "species" => r.complex(&mut v.species, "species")?,
+                        "family" => r.complex(&mut v.family, "family"),
+                        "genus" => r.complex(&mut v.genus, "genus"),
+                        "species" => r.complex(&mut v.species, "species"),
                         "intraspecificType" => {
-                            r.complex(&mut v.intraspecific_type, "intraspecificType")?
+                            r.complex(&mut v.intraspecific_type, "intraspecificType")
                         }
                         "intraspecificDescription" => {
                             r.primitive(
                                 &mut v.intraspecific_description,
                                 "intraspecificDescription",
-                            )?
+                            )
                         }
                         "_intraspecificDescription" => {
                             r.primitive_ext(
                                 &mut v.intraspecific_description,
                                 "intraspecificDescription",
-                            )?
+                            )
                         }
-                        "author" => r.complex_list(&mut v.author, "author")?,
-                        "hybrid" => r.complex(&mut v.hybrid, "hybrid")?,
+                        "author" => r.complex_list(&mut v.author, "author"),
+                        "hybrid" => r.complex(&mut v.hybrid, "hybrid"),
                         "organismGeneral" => {
-                            r.complex(&mut v.organism_general, "organismGeneral")?
+                            r.complex(&mut v.organism_general, "organismGeneral")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -351,26 +349,26 @@ impl FhirJson for SubstanceSourceMaterialOrganismAuthor {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "authorType" => r.complex(&mut v.author_type, "authorType")?,
+                        "authorType" => r.complex(&mut v.author_type, "authorType"),
                         "authorDescription" => {
-                            r.primitive(&mut v.author_description, "authorDescription")?
+                            r.primitive(&mut v.author_description, "authorDescription")
                         }
                         "_authorDescription" => {
                             r.primitive_ext(
                                 &mut v.author_description,
                                 "authorDescription",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -416,65 +414,65 @@ impl FhirJson for SubstanceSourceMaterialOrganismHybrid {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "maternalOrganismId" => {
                             r.primitive(
                                 &mut v.maternal_organism_id,
                                 "maternalOrganismId",
-                            )?
+                            )
                         }
                         "_maternalOrganismId" => {
                             r.primitive_ext(
                                 &mut v.maternal_organism_id,
                                 "maternalOrganismId",
-                            )?
+                            )
                         }
                         "maternalOrganismName" => {
                             r.primitive(
                                 &mut v.maternal_organism_name,
                                 "maternalOrganismName",
-                            )?
+                            )
                         }
                         "_maternalOrganismName" => {
                             r.primitive_ext(
                                 &mut v.maternal_organism_name,
                                 "maternalOrganismName",
-                            )?
+                            )
                         }
                         "paternalOrganismId" => {
                             r.primitive(
                                 &mut v.paternal_organism_id,
                                 "paternalOrganismId",
-                            )?
+                            )
                         }
                         "_paternalOrganismId" => {
                             r.primitive_ext(
                                 &mut v.paternal_organism_id,
                                 "paternalOrganismId",
-                            )?
+                            )
                         }
                         "paternalOrganismName" => {
                             r.primitive(
                                 &mut v.paternal_organism_name,
                                 "paternalOrganismName",
-                            )?
+                            )
                         }
                         "_paternalOrganismName" => {
                             r.primitive_ext(
                                 &mut v.paternal_organism_name,
                                 "paternalOrganismName",
-                            )?
+                            )
                         }
-                        "hybridType" => r.complex(&mut v.hybrid_type, "hybridType")?,
+                        "hybridType" => r.complex(&mut v.hybrid_type, "hybridType"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -521,20 +519,20 @@ impl FhirJson for SubstanceSourceMaterialOrganismOrganismGeneral {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "kingdom" => r.complex(&mut v.kingdom, "kingdom")?,
-                        "phylum" => r.complex(&mut v.phylum, "phylum")?,
-                        "class" => r.complex(&mut v.class, "class")?,
-                        "order" => r.complex(&mut v.order, "order")?,
+                        "kingdom" => r.complex(&mut v.kingdom, "kingdom"),
+                        "phylum" => r.complex(&mut v.phylum, "phylum"),
+                        "class" => r.complex(&mut v.class, "class"),
+                        "order" => r.complex(&mut v.order, "order"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -576,20 +574,18 @@ impl FhirJson for SubstanceSourceMaterialPartDescription {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "part" => r.complex(&mut v.part, "part")?,
-                        "partLocation" => {
-                            r.complex(&mut v.part_location, "partLocation")?
-                        }
+                        "part" => r.complex(&mut v.part, "part"),
+                        "partLocation" => r.complex(&mut v.part_location, "partLocation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

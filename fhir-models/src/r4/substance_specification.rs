@@ -73,62 +73,62 @@ impl FhirJson for SubstanceSpecification {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SubstanceSpecification")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("SubstanceSpecification"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "status" => r.complex(&mut v.status, "status")?,
-                        "domain" => r.complex(&mut v.domain, "domain")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "status" => r.complex(&mut v.status, "status"),
+                        "domain" => r.complex(&mut v.domain, "domain"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "source" => r.complex_list(&mut v.source, "source")?,
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
-                        "moiety" => r.complex_list(&mut v.moiety, "moiety")?,
-                        "property" => r.complex_list(&mut v.property, "property")?,
+                        "source" => r.complex_list(&mut v.source, "source"),
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                        "moiety" => r.complex_list(&mut v.moiety, "moiety"),
+                        "property" => r.complex_list(&mut v.property, "property"),
                         "referenceInformation" => {
                             r.complex(
                                 &mut v.reference_information,
                                 "referenceInformation",
-                            )?
+                            )
                         }
-                        "structure" => r.complex(&mut v.structure, "structure")?,
-                        "code" => r.complex_list(&mut v.code, "code")?,
-                        "name" => r.complex_list(&mut v.name, "name")?,
+                        "structure" => r.complex(&mut v.structure, "structure"),
+                        "code" => r.complex_list(&mut v.code, "code"),
+                        "name" => r.complex_list(&mut v.name, "name"),
                         "molecularWeight" => {
-                            r.complex_list(&mut v.molecular_weight, "molecularWeight")?
+                            r.complex_list(&mut v.molecular_weight, "molecularWeight")
                         }
                         "relationship" => {
-                            r.complex_list(&mut v.relationship, "relationship")?
+                            r.complex_list(&mut v.relationship, "relationship")
                         }
-                        "nucleicAcid" => r.complex(&mut v.nucleic_acid, "nucleicAcid")?,
-                        "polymer" => r.complex(&mut v.polymer, "polymer")?,
-                        "protein" => r.complex(&mut v.protein, "protein")?,
+                        "nucleicAcid" => r.complex(&mut v.nucleic_acid, "nucleicAcid"),
+                        "polymer" => r.complex(&mut v.polymer, "polymer"),
+                        "protein" => r.complex(&mut v.protein, "protein"),
                         "sourceMaterial" => {
-                            r.complex(&mut v.source_material, "sourceMaterial")?
+                            r.complex(&mut v.source_material, "sourceMaterial")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -201,44 +201,41 @@ impl FhirJson for SubstanceSpecificationMoiety {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "role" => r.complex(&mut v.role, "role")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "role" => r.complex(&mut v.role, "role"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         "stereochemistry" => {
-                            r.complex(&mut v.stereochemistry, "stereochemistry")?
+                            r.complex(&mut v.stereochemistry, "stereochemistry")
                         }
                         "opticalActivity" => {
-                            r.complex(&mut v.optical_activity, "opticalActivity")?
+                            r.complex(&mut v.optical_activity, "opticalActivity")
                         }
                         "molecularFormula" => {
-                            r.primitive(&mut v.molecular_formula, "molecularFormula")?
+                            r.primitive(&mut v.molecular_formula, "molecularFormula")
                         }
                         "_molecularFormula" => {
-                            r.primitive_ext(
-                                &mut v.molecular_formula,
-                                "molecularFormula",
-                            )?
+                            r.primitive_ext(&mut v.molecular_formula, "molecularFormula")
                         }
                         "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)?
+                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
                         }
                         "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)?
+                            r.choice(&mut v.amount, "amount[x]", "String", false)
                         }
                         "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)?
+                            r.choice(&mut v.amount, "amount[x]", "String", true)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -289,27 +286,25 @@ impl FhirJson for SubstanceSpecificationProperty {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "category" => r.complex(&mut v.category, "category")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "parameters" => r.primitive(&mut v.parameters, "parameters")?,
-                        "_parameters" => {
-                            r.primitive_ext(&mut v.parameters, "parameters")?
-                        }
+                        "category" => r.complex(&mut v.category, "category"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "parameters" => r.primitive(&mut v.parameters, "parameters"),
+                        "_parameters" => r.primitive_ext(&mut v.parameters, "parameters"),
                         "definingSubstanceReference" => {
                             r.choice(
                                 &mut v.defining_substance,
                                 "definingSubstance[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "definingSubstanceCodeableConcept" => {
                             r.choice(
@@ -317,19 +312,19 @@ impl FhirJson for SubstanceSpecificationProperty {
                                 "definingSubstance[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
                         "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)?
+                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
                         }
                         "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)?
+                            r.choice(&mut v.amount, "amount[x]", "String", false)
                         }
                         "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)?
+                            r.choice(&mut v.amount, "amount[x]", "String", true)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -384,51 +379,48 @@ impl FhirJson for SubstanceSpecificationStructure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "stereochemistry" => {
-                            r.complex(&mut v.stereochemistry, "stereochemistry")?
+                            r.complex(&mut v.stereochemistry, "stereochemistry")
                         }
                         "opticalActivity" => {
-                            r.complex(&mut v.optical_activity, "opticalActivity")?
+                            r.complex(&mut v.optical_activity, "opticalActivity")
                         }
                         "molecularFormula" => {
-                            r.primitive(&mut v.molecular_formula, "molecularFormula")?
+                            r.primitive(&mut v.molecular_formula, "molecularFormula")
                         }
                         "_molecularFormula" => {
-                            r.primitive_ext(
-                                &mut v.molecular_formula,
-                                "molecularFormula",
-                            )?
+                            r.primitive_ext(&mut v.molecular_formula, "molecularFormula")
                         }
                         "molecularFormulaByMoiety" => {
                             r.primitive(
                                 &mut v.molecular_formula_by_moiety,
                                 "molecularFormulaByMoiety",
-                            )?
+                            )
                         }
                         "_molecularFormulaByMoiety" => {
                             r.primitive_ext(
                                 &mut v.molecular_formula_by_moiety,
                                 "molecularFormulaByMoiety",
-                            )?
+                            )
                         }
-                        "isotope" => r.complex_list(&mut v.isotope, "isotope")?,
+                        "isotope" => r.complex_list(&mut v.isotope, "isotope"),
                         "molecularWeight" => {
-                            r.complex(&mut v.molecular_weight, "molecularWeight")?
+                            r.complex(&mut v.molecular_weight, "molecularWeight")
                         }
-                        "source" => r.complex_list(&mut v.source, "source")?,
+                        "source" => r.complex_list(&mut v.source, "source"),
                         "representation" => {
-                            r.complex_list(&mut v.representation, "representation")?
+                            r.complex_list(&mut v.representation, "representation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -480,23 +472,23 @@ impl FhirJson for SubstanceSpecificationStructureIsotope {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "name" => r.complex(&mut v.name, "name")?,
-                        "substitution" => r.complex(&mut v.substitution, "substitution")?,
-                        "halfLife" => r.complex(&mut v.half_life, "halfLife")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "name" => r.complex(&mut v.name, "name"),
+                        "substitution" => r.complex(&mut v.substitution, "substitution"),
+                        "halfLife" => r.complex(&mut v.half_life, "halfLife"),
                         "molecularWeight" => {
-                            r.complex(&mut v.molecular_weight, "molecularWeight")?
+                            r.complex(&mut v.molecular_weight, "molecularWeight")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -541,19 +533,19 @@ impl FhirJson for SubstanceSpecificationStructureIsotopeMolecularWeight {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "method" => r.complex(&mut v.method, "method")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "amount" => r.complex(&mut v.amount, "amount")?,
+                        "method" => r.complex(&mut v.method, "method"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "amount" => r.complex(&mut v.amount, "amount"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -596,24 +588,24 @@ impl FhirJson for SubstanceSpecificationStructureRepresentation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "representation" => {
-                            r.primitive(&mut v.representation, "representation")?
+                            r.primitive(&mut v.representation, "representation")
                         }
                         "_representation" => {
-                            r.primitive_ext(&mut v.representation, "representation")?
+                            r.primitive_ext(&mut v.representation, "representation")
                         }
-                        "attachment" => r.complex(&mut v.attachment, "attachment")?,
+                        "attachment" => r.complex(&mut v.attachment, "attachment"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -660,25 +652,25 @@ impl FhirJson for SubstanceSpecificationCode {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "status" => r.complex(&mut v.status, "status")?,
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate")?,
+                        "code" => r.complex(&mut v.code, "code"),
+                        "status" => r.complex(&mut v.status, "status"),
+                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
                         "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")?
+                            r.primitive_ext(&mut v.status_date, "statusDate")
                         }
-                        "comment" => r.primitive(&mut v.comment, "comment")?,
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment")?,
-                        "source" => r.complex_list(&mut v.source, "source")?,
+                        "comment" => r.primitive(&mut v.comment, "comment"),
+                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                        "source" => r.complex_list(&mut v.source, "source"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -741,33 +733,33 @@ impl FhirJson for SubstanceSpecificationName {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "status" => r.complex(&mut v.status, "status")?,
-                        "preferred" => r.primitive(&mut v.preferred, "preferred")?,
-                        "_preferred" => r.primitive_ext(&mut v.preferred, "preferred")?,
-                        "language" => r.complex_list(&mut v.language, "language")?,
-                        "domain" => r.complex_list(&mut v.domain, "domain")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "status" => r.complex(&mut v.status, "status"),
+                        "preferred" => r.primitive(&mut v.preferred, "preferred"),
+                        "_preferred" => r.primitive_ext(&mut v.preferred, "preferred"),
+                        "language" => r.complex_list(&mut v.language, "language"),
+                        "domain" => r.complex_list(&mut v.domain, "domain"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "synonym" => r.complex_list(&mut v.synonym, "synonym")?,
+                        "synonym" => r.complex_list(&mut v.synonym, "synonym"),
                         "translation" => {
-                            r.complex_list(&mut v.translation, "translation")?
+                            r.complex_list(&mut v.translation, "translation")
                         }
-                        "official" => r.complex_list(&mut v.official, "official")?,
-                        "source" => r.complex_list(&mut v.source, "source")?,
+                        "official" => r.complex_list(&mut v.official, "official"),
+                        "source" => r.complex_list(&mut v.source, "source"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -818,20 +810,20 @@ impl FhirJson for SubstanceSpecificationNameOfficial {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "authority" => r.complex(&mut v.authority, "authority")?,
-                        "status" => r.complex(&mut v.status, "status")?,
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
+                        "authority" => r.complex(&mut v.authority, "authority"),
+                        "status" => r.complex(&mut v.status, "status"),
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -882,13 +874,13 @@ impl FhirJson for SubstanceSpecificationRelationship {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "substanceReference" => {
                             r.choice(
@@ -896,7 +888,7 @@ impl FhirJson for SubstanceSpecificationRelationship {
                                 "substance[x]",
                                 "Reference",
                                 false,
-                            )?
+                            )
                         }
                         "substanceCodeableConcept" => {
                             r.choice(
@@ -904,38 +896,38 @@ impl FhirJson for SubstanceSpecificationRelationship {
                                 "substance[x]",
                                 "CodeableConcept",
                                 false,
-                            )?
+                            )
                         }
-                        "relationship" => r.complex(&mut v.relationship, "relationship")?,
-                        "isDefining" => r.primitive(&mut v.is_defining, "isDefining")?,
+                        "relationship" => r.complex(&mut v.relationship, "relationship"),
+                        "isDefining" => r.primitive(&mut v.is_defining, "isDefining"),
                         "_isDefining" => {
-                            r.primitive_ext(&mut v.is_defining, "isDefining")?
+                            r.primitive_ext(&mut v.is_defining, "isDefining")
                         }
                         "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)?
+                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
                         }
                         "amountRange" => {
-                            r.choice(&mut v.amount, "amount[x]", "Range", false)?
+                            r.choice(&mut v.amount, "amount[x]", "Range", false)
                         }
                         "amountRatio" => {
-                            r.choice(&mut v.amount, "amount[x]", "Ratio", false)?
+                            r.choice(&mut v.amount, "amount[x]", "Ratio", false)
                         }
                         "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)?
+                            r.choice(&mut v.amount, "amount[x]", "String", false)
                         }
                         "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)?
+                            r.choice(&mut v.amount, "amount[x]", "String", true)
                         }
                         "amountRatioLowLimit" => {
                             r.complex(
                                 &mut v.amount_ratio_low_limit,
                                 "amountRatioLowLimit",
-                            )?
+                            )
                         }
-                        "amountType" => r.complex(&mut v.amount_type, "amountType")?,
-                        "source" => r.complex_list(&mut v.source, "source")?,
+                        "amountType" => r.complex(&mut v.amount_type, "amountType"),
+                        "source" => r.complex_list(&mut v.source, "source"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

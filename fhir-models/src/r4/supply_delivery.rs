@@ -57,43 +57,41 @@ impl FhirJson for SupplyDelivery {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("SupplyDelivery")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("SupplyDelivery"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "suppliedItem" => {
-                            r.complex(&mut v.supplied_item, "suppliedItem")?
-                        }
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "suppliedItem" => r.complex(&mut v.supplied_item, "suppliedItem"),
                         "occurrenceDateTime" => {
                             r.choice(
                                 &mut v.occurrence,
                                 "occurrence[x]",
                                 "DateTime",
                                 false,
-                            )?
+                            )
                         }
                         "_occurrenceDateTime" => {
                             r.choice(
@@ -101,29 +99,19 @@ impl FhirJson for SupplyDelivery {
                                 "occurrence[x]",
                                 "DateTime",
                                 true,
-                            )?
+                            )
                         }
                         "occurrencePeriod" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Period",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
                         }
                         "occurrenceTiming" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "Timing",
-                                false,
-                            )?
+                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
                         }
-                        "supplier" => r.complex(&mut v.supplier, "supplier")?,
-                        "destination" => r.complex(&mut v.destination, "destination")?,
-                        "receiver" => r.complex_list(&mut v.receiver, "receiver")?,
+                        "supplier" => r.complex(&mut v.supplier, "supplier"),
+                        "destination" => r.complex(&mut v.destination, "destination"),
+                        "receiver" => r.complex_list(&mut v.receiver, "receiver"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -178,23 +166,23 @@ impl FhirJson for SupplyDeliverySuppliedItem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "quantity" => r.complex(&mut v.quantity, "quantity")?,
+                        "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "itemCodeableConcept" => {
-                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)
                         }
                         "itemReference" => {
-                            r.choice(&mut v.item, "item[x]", "Reference", false)?
+                            r.choice(&mut v.item, "item[x]", "Reference", false)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -101,103 +101,101 @@ impl FhirJson for Task {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("Task")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("Task"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "instantiatesCanonical" => {
                             r.primitive(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "_instantiatesCanonical" => {
                             r.primitive_ext(
                                 &mut v.instantiates_canonical,
                                 "instantiatesCanonical",
-                            )?
+                            )
                         }
                         "instantiatesUri" => {
-                            r.primitive(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive(&mut v.instantiates_uri, "instantiatesUri")
                         }
                         "_instantiatesUri" => {
-                            r.primitive_ext(&mut v.instantiates_uri, "instantiatesUri")?
+                            r.primitive_ext(&mut v.instantiates_uri, "instantiatesUri")
                         }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn")?,
+                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
                         "groupIdentifier" => {
-                            r.complex(&mut v.group_identifier, "groupIdentifier")?
+                            r.complex(&mut v.group_identifier, "groupIdentifier")
                         }
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusReason" => {
-                            r.complex(&mut v.status_reason, "statusReason")?
-                        }
+                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
                         "businessStatus" => {
-                            r.complex(&mut v.business_status, "businessStatus")?
+                            r.complex(&mut v.business_status, "businessStatus")
                         }
-                        "intent" => r.primitive(&mut v.intent, "intent")?,
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent")?,
-                        "priority" => r.primitive(&mut v.priority, "priority")?,
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority")?,
-                        "code" => r.complex(&mut v.code, "code")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "intent" => r.primitive(&mut v.intent, "intent"),
+                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                        "priority" => r.primitive(&mut v.priority, "priority"),
+                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                        "code" => r.complex(&mut v.code, "code"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "focus" => r.complex(&mut v.focus, "focus")?,
-                        "for" => r.complex(&mut v.r#for, "for")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
+                        "focus" => r.complex(&mut v.focus, "focus"),
+                        "for" => r.complex(&mut v.r#for, "for"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "executionPeriod" => {
-                            r.complex(&mut v.execution_period, "executionPeriod")?
+                            r.complex(&mut v.execution_period, "executionPeriod")
                         }
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn")?,
+                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")?
+                            r.primitive_ext(&mut v.authored_on, "authoredOn")
                         }
                         "lastModified" => {
-                            r.primitive(&mut v.last_modified, "lastModified")?
+                            r.primitive(&mut v.last_modified, "lastModified")
                         }
                         "_lastModified" => {
-                            r.primitive_ext(&mut v.last_modified, "lastModified")?
+                            r.primitive_ext(&mut v.last_modified, "lastModified")
                         }
-                        "requester" => r.complex(&mut v.requester, "requester")?,
+                        "requester" => r.complex(&mut v.requester, "requester"),
                         "performerType" => {
-                            r.complex_list(&mut v.performer_type, "performerType")?
+                            r.complex_list(&mut v.performer_type, "performerType")
                         }
-                        "owner" => r.complex(&mut v.owner, "owner")?,
-                        "location" => r.complex(&mut v.location, "location")?,
-                        "reasonCode" => r.complex(&mut v.reason_code, "reasonCode")?,
+                        "owner" => r.complex(&mut v.owner, "owner"),
+                        "location" => r.complex(&mut v.location, "location"),
+                        "reasonCode" => r.complex(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
-                            r.complex(&mut v.reason_reference, "reasonReference")?
+                            r.complex(&mut v.reason_reference, "reasonReference")
                         }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         "relevantHistory" => {
-                            r.complex_list(&mut v.relevant_history, "relevantHistory")?
+                            r.complex_list(&mut v.relevant_history, "relevantHistory")
                         }
-                        "restriction" => r.complex(&mut v.restriction, "restriction")?,
-                        "input" => r.complex_list(&mut v.input, "input")?,
-                        "output" => r.complex_list(&mut v.output, "output")?,
+                        "restriction" => r.complex(&mut v.restriction, "restriction"),
+                        "input" => r.complex_list(&mut v.input, "input"),
+                        "output" => r.complex_list(&mut v.output, "output"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -274,22 +272,22 @@ impl FhirJson for TaskRestriction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "repetitions" => r.primitive(&mut v.repetitions, "repetitions")?,
+                        "repetitions" => r.primitive(&mut v.repetitions, "repetitions"),
                         "_repetitions" => {
-                            r.primitive_ext(&mut v.repetitions, "repetitions")?
+                            r.primitive_ext(&mut v.repetitions, "repetitions")
                         }
-                        "period" => r.complex(&mut v.period, "period")?,
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient")?,
+                        "period" => r.complex(&mut v.period, "period"),
+                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -334,169 +332,169 @@ impl FhirJson for TaskInput {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
                         }
                         "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", false)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", false)
                         }
                         "_valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", true)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", true)
                         }
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false)?,
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true)?,
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
+                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false)?,
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true)?,
+                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
+                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
                         "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)?
+                            r.choice(&mut v.value, "value[x]", "Instant", false)
                         }
                         "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)?
+                            r.choice(&mut v.value, "value[x]", "Instant", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
                         "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", false)
                         }
                         "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", true)
                         }
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false)?,
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true)?,
+                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
+                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
                         "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
                         }
                         "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
                         }
                         "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
-                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false)?,
-                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true)?,
-                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false)?,
-                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
+                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false),
+                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true),
+                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false),
+                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true),
                         "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)?
+                            r.choice(&mut v.value, "value[x]", "Address", false)
                         }
-                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false)?,
+                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false),
                         "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)?
+                            r.choice(&mut v.value, "value[x]", "Annotation", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
                         }
                         "valueCount" => {
-                            r.choice(&mut v.value, "value[x]", "Count", false)?
+                            r.choice(&mut v.value, "value[x]", "Count", false)
                         }
                         "valueDistance" => {
-                            r.choice(&mut v.value, "value[x]", "Distance", false)?
+                            r.choice(&mut v.value, "value[x]", "Distance", false)
                         }
                         "valueDuration" => {
-                            r.choice(&mut v.value, "value[x]", "Duration", false)?
+                            r.choice(&mut v.value, "value[x]", "Duration", false)
                         }
                         "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)?
+                            r.choice(&mut v.value, "value[x]", "HumanName", false)
                         }
                         "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)?
+                            r.choice(&mut v.value, "value[x]", "Identifier", false)
                         }
                         "valueMoney" => {
-                            r.choice(&mut v.value, "value[x]", "Money", false)?
+                            r.choice(&mut v.value, "value[x]", "Money", false)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)?
+                            r.choice(&mut v.value, "value[x]", "Ratio", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
                         "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)?
+                            r.choice(&mut v.value, "value[x]", "SampledData", false)
                         }
                         "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)?
+                            r.choice(&mut v.value, "value[x]", "Signature", false)
                         }
                         "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)?
+                            r.choice(&mut v.value, "value[x]", "Timing", false)
                         }
                         "valueContactDetail" => {
-                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)
                         }
                         "valueContributor" => {
-                            r.choice(&mut v.value, "value[x]", "Contributor", false)?
+                            r.choice(&mut v.value, "value[x]", "Contributor", false)
                         }
                         "valueDataRequirement" => {
-                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)?
+                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)
                         }
                         "valueExpression" => {
-                            r.choice(&mut v.value, "value[x]", "Expression", false)?
+                            r.choice(&mut v.value, "value[x]", "Expression", false)
                         }
                         "valueParameterDefinition" => {
                             r.choice(
@@ -504,10 +502,10 @@ impl FhirJson for TaskInput {
                                 "value[x]",
                                 "ParameterDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueRelatedArtifact" => {
-                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)?
+                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)
                         }
                         "valueTriggerDefinition" => {
                             r.choice(
@@ -515,17 +513,17 @@ impl FhirJson for TaskInput {
                                 "value[x]",
                                 "TriggerDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueUsageContext" => {
-                            r.choice(&mut v.value, "value[x]", "UsageContext", false)?
+                            r.choice(&mut v.value, "value[x]", "UsageContext", false)
                         }
                         "valueDosage" => {
-                            r.choice(&mut v.value, "value[x]", "Dosage", false)?
+                            r.choice(&mut v.value, "value[x]", "Dosage", false)
                         }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false)?,
+                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -569,169 +567,169 @@ impl FhirJson for TaskOutput {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
                         "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
                         }
                         "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)?
+                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", false)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", false)
                         }
                         "_valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", true)?
+                            r.choice(&mut v.value, "value[x]", "Canonical", true)
                         }
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false)?,
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true)?,
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false)?,
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true)?,
+                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
+                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
+                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
+                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false)?,
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true)?,
+                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
+                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
                         "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)?
+                            r.choice(&mut v.value, "value[x]", "Instant", false)
                         }
                         "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)?
+                            r.choice(&mut v.value, "value[x]", "Instant", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
                         "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", false)
                         }
                         "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)?
+                            r.choice(&mut v.value, "value[x]", "Markdown", true)
                         }
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false)?,
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true)?,
+                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
+                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
                         "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
                         }
                         "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)?
+                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
                         }
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false)?,
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true)?,
+                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
+                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
                         "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
                         }
                         "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)?
+                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
-                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false)?,
-                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true)?,
-                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false)?,
-                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
+                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false),
+                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true),
+                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false),
+                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true),
                         "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)?
+                            r.choice(&mut v.value, "value[x]", "Address", false)
                         }
-                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false)?,
+                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false),
                         "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)?
+                            r.choice(&mut v.value, "value[x]", "Annotation", false)
                         }
                         "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)?
+                            r.choice(&mut v.value, "value[x]", "Attachment", false)
                         }
                         "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)?
+                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
                         }
                         "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)?
+                            r.choice(&mut v.value, "value[x]", "Coding", false)
                         }
                         "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
                         }
                         "valueCount" => {
-                            r.choice(&mut v.value, "value[x]", "Count", false)?
+                            r.choice(&mut v.value, "value[x]", "Count", false)
                         }
                         "valueDistance" => {
-                            r.choice(&mut v.value, "value[x]", "Distance", false)?
+                            r.choice(&mut v.value, "value[x]", "Distance", false)
                         }
                         "valueDuration" => {
-                            r.choice(&mut v.value, "value[x]", "Duration", false)?
+                            r.choice(&mut v.value, "value[x]", "Duration", false)
                         }
                         "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)?
+                            r.choice(&mut v.value, "value[x]", "HumanName", false)
                         }
                         "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)?
+                            r.choice(&mut v.value, "value[x]", "Identifier", false)
                         }
                         "valueMoney" => {
-                            r.choice(&mut v.value, "value[x]", "Money", false)?
+                            r.choice(&mut v.value, "value[x]", "Money", false)
                         }
                         "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)?
+                            r.choice(&mut v.value, "value[x]", "Period", false)
                         }
                         "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)?
+                            r.choice(&mut v.value, "value[x]", "Quantity", false)
                         }
                         "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)?
+                            r.choice(&mut v.value, "value[x]", "Range", false)
                         }
                         "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)?
+                            r.choice(&mut v.value, "value[x]", "Ratio", false)
                         }
                         "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)?
+                            r.choice(&mut v.value, "value[x]", "Reference", false)
                         }
                         "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)?
+                            r.choice(&mut v.value, "value[x]", "SampledData", false)
                         }
                         "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)?
+                            r.choice(&mut v.value, "value[x]", "Signature", false)
                         }
                         "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)?
+                            r.choice(&mut v.value, "value[x]", "Timing", false)
                         }
                         "valueContactDetail" => {
-                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)?
+                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)
                         }
                         "valueContributor" => {
-                            r.choice(&mut v.value, "value[x]", "Contributor", false)?
+                            r.choice(&mut v.value, "value[x]", "Contributor", false)
                         }
                         "valueDataRequirement" => {
-                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)?
+                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)
                         }
                         "valueExpression" => {
-                            r.choice(&mut v.value, "value[x]", "Expression", false)?
+                            r.choice(&mut v.value, "value[x]", "Expression", false)
                         }
                         "valueParameterDefinition" => {
                             r.choice(
@@ -739,10 +737,10 @@ impl FhirJson for TaskOutput {
                                 "value[x]",
                                 "ParameterDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueRelatedArtifact" => {
-                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)?
+                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)
                         }
                         "valueTriggerDefinition" => {
                             r.choice(
@@ -750,17 +748,17 @@ impl FhirJson for TaskOutput {
                                 "value[x]",
                                 "TriggerDefinition",
                                 false,
-                            )?
+                            )
                         }
                         "valueUsageContext" => {
-                            r.choice(&mut v.value, "value[x]", "UsageContext", false)?
+                            r.choice(&mut v.value, "value[x]", "UsageContext", false)
                         }
                         "valueDosage" => {
-                            r.choice(&mut v.value, "value[x]", "Dosage", false)?
+                            r.choice(&mut v.value, "value[x]", "Dosage", false)
                         }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false)?,
+                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

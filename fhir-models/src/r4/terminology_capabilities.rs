@@ -89,82 +89,80 @@ impl FhirJson for TerminologyCapabilities {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("TerminologyCapabilities")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("TerminologyCapabilities"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "kind" => r.primitive(&mut v.kind, "kind")?,
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind")?,
-                        "software" => r.complex(&mut v.software, "software")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "kind" => r.primitive(&mut v.kind, "kind"),
+                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                        "software" => r.complex(&mut v.software, "software"),
                         "implementation" => {
-                            r.complex(&mut v.implementation, "implementation")?
+                            r.complex(&mut v.implementation, "implementation")
                         }
-                        "lockedDate" => r.primitive(&mut v.locked_date, "lockedDate")?,
+                        "lockedDate" => r.primitive(&mut v.locked_date, "lockedDate"),
                         "_lockedDate" => {
-                            r.primitive_ext(&mut v.locked_date, "lockedDate")?
+                            r.primitive_ext(&mut v.locked_date, "lockedDate")
                         }
-                        "codeSystem" => r.complex_list(&mut v.code_system, "codeSystem")?,
-                        "expansion" => r.complex(&mut v.expansion, "expansion")?,
-                        "codeSearch" => r.primitive(&mut v.code_search, "codeSearch")?,
+                        "codeSystem" => r.complex_list(&mut v.code_system, "codeSystem"),
+                        "expansion" => r.complex(&mut v.expansion, "expansion"),
+                        "codeSearch" => r.primitive(&mut v.code_search, "codeSearch"),
                         "_codeSearch" => {
-                            r.primitive_ext(&mut v.code_search, "codeSearch")?
+                            r.primitive_ext(&mut v.code_search, "codeSearch")
                         }
-                        "validateCode" => {
-                            r.complex(&mut v.validate_code, "validateCode")?
-                        }
-                        "translation" => r.complex(&mut v.translation, "translation")?,
-                        "closure" => r.complex(&mut v.closure, "closure")?,
+                        "validateCode" => r.complex(&mut v.validate_code, "validateCode"),
+                        "translation" => r.complex(&mut v.translation, "translation"),
+                        "closure" => r.complex(&mut v.closure, "closure"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -234,20 +232,20 @@ impl FhirJson for TerminologyCapabilitiesSoftware {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -289,22 +287,22 @@ impl FhirJson for TerminologyCapabilitiesImplementation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -346,23 +344,23 @@ impl FhirJson for TerminologyCapabilitiesCodeSystem {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "uri" => r.primitive(&mut v.uri, "uri")?,
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri")?,
-                        "version" => r.complex_list(&mut v.version, "version")?,
-                        "subsumption" => r.primitive(&mut v.subsumption, "subsumption")?,
+                        "uri" => r.primitive(&mut v.uri, "uri"),
+                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                        "version" => r.complex_list(&mut v.version, "version"),
+                        "subsumption" => r.primitive(&mut v.subsumption, "subsumption"),
                         "_subsumption" => {
-                            r.primitive_ext(&mut v.subsumption, "subsumption")?
+                            r.primitive_ext(&mut v.subsumption, "subsumption")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -411,31 +409,31 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersion {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "isDefault" => r.primitive(&mut v.is_default, "isDefault")?,
-                        "_isDefault" => r.primitive_ext(&mut v.is_default, "isDefault")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "isDefault" => r.primitive(&mut v.is_default, "isDefault"),
+                        "_isDefault" => r.primitive_ext(&mut v.is_default, "isDefault"),
                         "compositional" => {
-                            r.primitive(&mut v.compositional, "compositional")?
+                            r.primitive(&mut v.compositional, "compositional")
                         }
                         "_compositional" => {
-                            r.primitive_ext(&mut v.compositional, "compositional")?
+                            r.primitive_ext(&mut v.compositional, "compositional")
                         }
-                        "language" => r.primitive_list(&mut v.language, "language")?,
-                        "_language" => r.primitive_list_ext(&mut v.language, "language")?,
-                        "filter" => r.complex_list(&mut v.filter, "filter")?,
-                        "property" => r.primitive_list(&mut v.property, "property")?,
-                        "_property" => r.primitive_list_ext(&mut v.property, "property")?,
+                        "language" => r.primitive_list(&mut v.language, "language"),
+                        "_language" => r.primitive_list_ext(&mut v.language, "language"),
+                        "filter" => r.complex_list(&mut v.filter, "filter"),
+                        "property" => r.primitive_list(&mut v.property, "property"),
+                        "_property" => r.primitive_list_ext(&mut v.property, "property"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -483,20 +481,20 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersionFilter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "op" => r.primitive_list(&mut v.op, "op")?,
-                        "_op" => r.primitive_list_ext(&mut v.op, "op")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "op" => r.primitive_list(&mut v.op, "op"),
+                        "_op" => r.primitive_list_ext(&mut v.op, "op"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -542,33 +540,31 @@ impl FhirJson for TerminologyCapabilitiesExpansion {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "hierarchical" => {
-                            r.primitive(&mut v.hierarchical, "hierarchical")?
+                            r.primitive(&mut v.hierarchical, "hierarchical")
                         }
                         "_hierarchical" => {
-                            r.primitive_ext(&mut v.hierarchical, "hierarchical")?
+                            r.primitive_ext(&mut v.hierarchical, "hierarchical")
                         }
-                        "paging" => r.primitive(&mut v.paging, "paging")?,
-                        "_paging" => r.primitive_ext(&mut v.paging, "paging")?,
-                        "incomplete" => r.primitive(&mut v.incomplete, "incomplete")?,
-                        "_incomplete" => {
-                            r.primitive_ext(&mut v.incomplete, "incomplete")?
-                        }
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter")?,
-                        "textFilter" => r.primitive(&mut v.text_filter, "textFilter")?,
+                        "paging" => r.primitive(&mut v.paging, "paging"),
+                        "_paging" => r.primitive_ext(&mut v.paging, "paging"),
+                        "incomplete" => r.primitive(&mut v.incomplete, "incomplete"),
+                        "_incomplete" => r.primitive_ext(&mut v.incomplete, "incomplete"),
+                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                        "textFilter" => r.primitive(&mut v.text_filter, "textFilter"),
                         "_textFilter" => {
-                            r.primitive_ext(&mut v.text_filter, "textFilter")?
+                            r.primitive_ext(&mut v.text_filter, "textFilter")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -613,24 +609,24 @@ impl FhirJson for TerminologyCapabilitiesExpansionParameter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")?
+                            r.primitive(&mut v.documentation, "documentation")
                         }
                         "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")?
+                            r.primitive_ext(&mut v.documentation, "documentation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -670,22 +666,22 @@ impl FhirJson for TerminologyCapabilitiesValidateCode {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
                         "translations" => {
-                            r.primitive(&mut v.translations, "translations")?
+                            r.primitive(&mut v.translations, "translations")
                         }
                         "_translations" => {
-                            r.primitive_ext(&mut v.translations, "translations")?
+                            r.primitive_ext(&mut v.translations, "translations")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -724,18 +720,18 @@ impl FhirJson for TerminologyCapabilitiesTranslation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "needsMap" => r.primitive(&mut v.needs_map, "needsMap")?,
-                        "_needsMap" => r.primitive_ext(&mut v.needs_map, "needsMap")?,
+                        "needsMap" => r.primitive(&mut v.needs_map, "needsMap"),
+                        "_needsMap" => r.primitive_ext(&mut v.needs_map, "needsMap"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -772,20 +768,20 @@ impl FhirJson for TerminologyCapabilitiesClosure {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "translation" => r.primitive(&mut v.translation, "translation")?,
+                        "translation" => r.primitive(&mut v.translation, "translation"),
                         "_translation" => {
-                            r.primitive_ext(&mut v.translation, "translation")?
+                            r.primitive_ext(&mut v.translation, "translation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -65,48 +65,48 @@ impl FhirJson for TestReport {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("TestReport")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("TestReport"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "testScript" => r.complex(&mut v.test_script, "testScript")?,
-                        "result" => r.primitive(&mut v.result, "result")?,
-                        "_result" => r.primitive_ext(&mut v.result, "result")?,
-                        "score" => r.primitive(&mut v.score, "score")?,
-                        "_score" => r.primitive_ext(&mut v.score, "score")?,
-                        "tester" => r.primitive(&mut v.tester, "tester")?,
-                        "_tester" => r.primitive_ext(&mut v.tester, "tester")?,
-                        "issued" => r.primitive(&mut v.issued, "issued")?,
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued")?,
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "testScript" => r.complex(&mut v.test_script, "testScript"),
+                        "result" => r.primitive(&mut v.result, "result"),
+                        "_result" => r.primitive_ext(&mut v.result, "result"),
+                        "score" => r.primitive(&mut v.score, "score"),
+                        "_score" => r.primitive_ext(&mut v.score, "score"),
+                        "tester" => r.primitive(&mut v.tester, "tester"),
+                        "_tester" => r.primitive_ext(&mut v.tester, "tester"),
+                        "issued" => r.primitive(&mut v.issued, "issued"),
+                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
                         "participant" => {
-                            r.complex_list(&mut v.participant, "participant")?
+                            r.complex_list(&mut v.participant, "participant")
                         }
-                        "setup" => r.complex(&mut v.setup, "setup")?,
-                        "test" => r.complex_list(&mut v.test, "test")?,
-                        "teardown" => r.complex(&mut v.teardown, "teardown")?,
+                        "setup" => r.complex(&mut v.setup, "setup"),
+                        "test" => r.complex_list(&mut v.test, "test"),
+                        "teardown" => r.complex(&mut v.teardown, "teardown"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -168,22 +168,22 @@ impl FhirJson for TestReportParticipant {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.primitive(&mut v.r#type, "type")?,
-                        "_type" => r.primitive_ext(&mut v.r#type, "type")?,
-                        "uri" => r.primitive(&mut v.uri, "uri")?,
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri")?,
-                        "display" => r.primitive(&mut v.display, "display")?,
-                        "_display" => r.primitive_ext(&mut v.display, "display")?,
+                        "type" => r.primitive(&mut v.r#type, "type"),
+                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                        "uri" => r.primitive(&mut v.uri, "uri"),
+                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                        "display" => r.primitive(&mut v.display, "display"),
+                        "_display" => r.primitive_ext(&mut v.display, "display"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -224,17 +224,17 @@ impl FhirJson for TestReportSetup {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -273,18 +273,18 @@ impl FhirJson for TestReportSetupAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "operation" => r.complex(&mut v.operation, "operation")?,
-                        "assert" => r.complex(&mut v.assert, "assert")?,
+                        "operation" => r.complex(&mut v.operation, "operation"),
+                        "assert" => r.complex(&mut v.assert, "assert"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -328,22 +328,22 @@ impl FhirJson for TestReportSetupActionOperation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "result" => r.primitive(&mut v.result, "result")?,
-                        "_result" => r.primitive_ext(&mut v.result, "result")?,
-                        "message" => r.primitive(&mut v.message, "message")?,
-                        "_message" => r.primitive_ext(&mut v.message, "message")?,
-                        "detail" => r.primitive(&mut v.detail, "detail")?,
-                        "_detail" => r.primitive_ext(&mut v.detail, "detail")?,
+                        "result" => r.primitive(&mut v.result, "result"),
+                        "_result" => r.primitive_ext(&mut v.result, "result"),
+                        "message" => r.primitive(&mut v.message, "message"),
+                        "_message" => r.primitive_ext(&mut v.message, "message"),
+                        "detail" => r.primitive(&mut v.detail, "detail"),
+                        "_detail" => r.primitive_ext(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -388,22 +388,22 @@ impl FhirJson for TestReportSetupActionAssert {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "result" => r.primitive(&mut v.result, "result")?,
-                        "_result" => r.primitive_ext(&mut v.result, "result")?,
-                        "message" => r.primitive(&mut v.message, "message")?,
-                        "_message" => r.primitive_ext(&mut v.message, "message")?,
-                        "detail" => r.primitive(&mut v.detail, "detail")?,
-                        "_detail" => r.primitive_ext(&mut v.detail, "detail")?,
+                        "result" => r.primitive(&mut v.result, "result"),
+                        "_result" => r.primitive_ext(&mut v.result, "result"),
+                        "message" => r.primitive(&mut v.message, "message"),
+                        "_message" => r.primitive_ext(&mut v.message, "message"),
+                        "detail" => r.primitive(&mut v.detail, "detail"),
+                        "_detail" => r.primitive_ext(&mut v.detail, "detail"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -448,23 +448,23 @@ impl FhirJson for TestReportTest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -505,18 +505,18 @@ impl FhirJson for TestReportTestAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "operation" => r.complex(&mut v.operation, "operation")?,
-                        "assert" => r.complex(&mut v.assert, "assert")?,
+                        "operation" => r.complex(&mut v.operation, "operation"),
+                        "assert" => r.complex(&mut v.assert, "assert"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -556,17 +556,17 @@ impl FhirJson for TestReportTeardown {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -605,17 +605,17 @@ impl FhirJson for TestReportTeardownAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "operation" => r.complex(&mut v.operation, "operation")?,
+                        "operation" => r.complex(&mut v.operation, "operation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

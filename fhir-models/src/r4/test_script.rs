@@ -89,73 +89,73 @@ impl FhirJson for TestScript {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("TestScript")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("TestScript"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "origin" => r.complex_list(&mut v.origin, "origin")?,
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "origin" => r.complex_list(&mut v.origin, "origin"),
                         "destination" => {
-                            r.complex_list(&mut v.destination, "destination")?
+                            r.complex_list(&mut v.destination, "destination")
                         }
-                        "metadata" => r.complex(&mut v.metadata, "metadata")?,
-                        "fixture" => r.complex_list(&mut v.fixture, "fixture")?,
-                        "profile" => r.complex_list(&mut v.profile, "profile")?,
-                        "variable" => r.complex_list(&mut v.variable, "variable")?,
-                        "setup" => r.complex(&mut v.setup, "setup")?,
-                        "test" => r.complex_list(&mut v.test, "test")?,
-                        "teardown" => r.complex(&mut v.teardown, "teardown")?,
+                        "metadata" => r.complex(&mut v.metadata, "metadata"),
+                        "fixture" => r.complex_list(&mut v.fixture, "fixture"),
+                        "profile" => r.complex_list(&mut v.profile, "profile"),
+                        "variable" => r.complex_list(&mut v.variable, "variable"),
+                        "setup" => r.complex(&mut v.setup, "setup"),
+                        "test" => r.complex_list(&mut v.test, "test"),
+                        "teardown" => r.complex(&mut v.teardown, "teardown"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -227,19 +227,19 @@ impl FhirJson for TestScriptOrigin {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "index" => r.primitive(&mut v.index, "index")?,
-                        "_index" => r.primitive_ext(&mut v.index, "index")?,
-                        "profile" => r.complex(&mut v.profile, "profile")?,
+                        "index" => r.primitive(&mut v.index, "index"),
+                        "_index" => r.primitive_ext(&mut v.index, "index"),
+                        "profile" => r.complex(&mut v.profile, "profile"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -283,19 +283,19 @@ impl FhirJson for TestScriptDestination {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "index" => r.primitive(&mut v.index, "index")?,
-                        "_index" => r.primitive_ext(&mut v.index, "index")?,
-                        "profile" => r.complex(&mut v.profile, "profile")?,
+                        "index" => r.primitive(&mut v.index, "index"),
+                        "_index" => r.primitive_ext(&mut v.index, "index"),
+                        "profile" => r.complex(&mut v.profile, "profile"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -337,18 +337,18 @@ impl FhirJson for TestScriptMetadata {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "link" => r.complex_list(&mut v.link, "link")?,
-                        "capability" => r.complex_list(&mut v.capability, "capability")?,
+                        "link" => r.complex_list(&mut v.link, "link"),
+                        "capability" => r.complex_list(&mut v.capability, "capability"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -390,22 +390,22 @@ impl FhirJson for TestScriptMetadataLink {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -461,38 +461,38 @@ impl FhirJson for TestScriptMetadataCapability {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "required" => r.primitive(&mut v.required, "required")?,
-                        "_required" => r.primitive_ext(&mut v.required, "required")?,
-                        "validated" => r.primitive(&mut v.validated, "validated")?,
-                        "_validated" => r.primitive_ext(&mut v.validated, "validated")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "required" => r.primitive(&mut v.required, "required"),
+                        "_required" => r.primitive_ext(&mut v.required, "required"),
+                        "validated" => r.primitive(&mut v.validated, "validated"),
+                        "_validated" => r.primitive_ext(&mut v.validated, "validated"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "origin" => r.primitive_list(&mut v.origin, "origin")?,
-                        "_origin" => r.primitive_list_ext(&mut v.origin, "origin")?,
-                        "destination" => r.primitive(&mut v.destination, "destination")?,
+                        "origin" => r.primitive_list(&mut v.origin, "origin"),
+                        "_origin" => r.primitive_list_ext(&mut v.origin, "origin"),
+                        "destination" => r.primitive(&mut v.destination, "destination"),
                         "_destination" => {
-                            r.primitive_ext(&mut v.destination, "destination")?
+                            r.primitive_ext(&mut v.destination, "destination")
                         }
-                        "link" => r.primitive_list(&mut v.link, "link")?,
-                        "_link" => r.primitive_list_ext(&mut v.link, "link")?,
+                        "link" => r.primitive_list(&mut v.link, "link"),
+                        "_link" => r.primitive_list_ext(&mut v.link, "link"),
                         "capabilities" => {
-                            r.primitive(&mut v.capabilities, "capabilities")?
+                            r.primitive(&mut v.capabilities, "capabilities")
                         }
                         "_capabilities" => {
-                            r.primitive_ext(&mut v.capabilities, "capabilities")?
+                            r.primitive_ext(&mut v.capabilities, "capabilities")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -543,25 +543,21 @@ impl FhirJson for TestScriptFixture {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "autocreate" => r.primitive(&mut v.autocreate, "autocreate")?,
-                        "_autocreate" => {
-                            r.primitive_ext(&mut v.autocreate, "autocreate")?
-                        }
-                        "autodelete" => r.primitive(&mut v.autodelete, "autodelete")?,
-                        "_autodelete" => {
-                            r.primitive_ext(&mut v.autodelete, "autodelete")?
-                        }
-                        "resource" => r.complex(&mut v.resource, "resource")?,
+                        "autocreate" => r.primitive(&mut v.autocreate, "autocreate"),
+                        "_autocreate" => r.primitive_ext(&mut v.autocreate, "autocreate"),
+                        "autodelete" => r.primitive(&mut v.autodelete, "autodelete"),
+                        "_autodelete" => r.primitive_ext(&mut v.autodelete, "autodelete"),
+                        "resource" => r.complex(&mut v.resource, "resource"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -616,42 +612,40 @@ impl FhirJson for TestScriptVariable {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         "defaultValue" => {
-                            r.primitive(&mut v.default_value, "defaultValue")?
+                            r.primitive(&mut v.default_value, "defaultValue")
                         }
                         "_defaultValue" => {
-                            r.primitive_ext(&mut v.default_value, "defaultValue")?
+                            r.primitive_ext(&mut v.default_value, "defaultValue")
                         }
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "expression" => r.primitive(&mut v.expression, "expression")?,
-                        "_expression" => {
-                            r.primitive_ext(&mut v.expression, "expression")?
-                        }
-                        "headerField" => r.primitive(&mut v.header_field, "headerField")?,
+                        "expression" => r.primitive(&mut v.expression, "expression"),
+                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                        "headerField" => r.primitive(&mut v.header_field, "headerField"),
                         "_headerField" => {
-                            r.primitive_ext(&mut v.header_field, "headerField")?
+                            r.primitive_ext(&mut v.header_field, "headerField")
                         }
-                        "hint" => r.primitive(&mut v.hint, "hint")?,
-                        "_hint" => r.primitive_ext(&mut v.hint, "hint")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId")?,
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId")?,
+                        "hint" => r.primitive(&mut v.hint, "hint"),
+                        "_hint" => r.primitive_ext(&mut v.hint, "hint"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
+                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -697,17 +691,17 @@ impl FhirJson for TestScriptSetup {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -746,18 +740,18 @@ impl FhirJson for TestScriptSetupAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "operation" => r.complex(&mut v.operation, "operation")?,
-                        "assert" => r.complex(&mut v.assert, "assert")?,
+                        "operation" => r.complex(&mut v.operation, "operation"),
+                        "assert" => r.complex(&mut v.assert, "assert"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -829,65 +823,65 @@ impl FhirJson for TestScriptSetupActionOperation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "type" => r.complex(&mut v.r#type, "type")?,
-                        "resource" => r.primitive(&mut v.resource, "resource")?,
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource")?,
-                        "label" => r.primitive(&mut v.label, "label")?,
-                        "_label" => r.primitive_ext(&mut v.label, "label")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "type" => r.complex(&mut v.r#type, "type"),
+                        "resource" => r.primitive(&mut v.resource, "resource"),
+                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
+                        "label" => r.primitive(&mut v.label, "label"),
+                        "_label" => r.primitive_ext(&mut v.label, "label"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "accept" => r.primitive(&mut v.accept, "accept")?,
-                        "_accept" => r.primitive_ext(&mut v.accept, "accept")?,
-                        "contentType" => r.primitive(&mut v.content_type, "contentType")?,
+                        "accept" => r.primitive(&mut v.accept, "accept"),
+                        "_accept" => r.primitive_ext(&mut v.accept, "accept"),
+                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
                         "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")?
+                            r.primitive_ext(&mut v.content_type, "contentType")
                         }
-                        "destination" => r.primitive(&mut v.destination, "destination")?,
+                        "destination" => r.primitive(&mut v.destination, "destination"),
                         "_destination" => {
-                            r.primitive_ext(&mut v.destination, "destination")?
+                            r.primitive_ext(&mut v.destination, "destination")
                         }
                         "encodeRequestUrl" => {
-                            r.primitive(&mut v.encode_request_url, "encodeRequestUrl")?
+                            r.primitive(&mut v.encode_request_url, "encodeRequestUrl")
                         }
                         "_encodeRequestUrl" => {
                             r.primitive_ext(
                                 &mut v.encode_request_url,
                                 "encodeRequestUrl",
-                            )?
+                            )
                         }
-                        "method" => r.primitive(&mut v.method, "method")?,
-                        "_method" => r.primitive_ext(&mut v.method, "method")?,
-                        "origin" => r.primitive(&mut v.origin, "origin")?,
-                        "_origin" => r.primitive_ext(&mut v.origin, "origin")?,
-                        "params" => r.primitive(&mut v.params, "params")?,
-                        "_params" => r.primitive_ext(&mut v.params, "params")?,
+                        "method" => r.primitive(&mut v.method, "method"),
+                        "_method" => r.primitive_ext(&mut v.method, "method"),
+                        "origin" => r.primitive(&mut v.origin, "origin"),
+                        "_origin" => r.primitive_ext(&mut v.origin, "origin"),
+                        "params" => r.primitive(&mut v.params, "params"),
+                        "_params" => r.primitive_ext(&mut v.params, "params"),
                         "requestHeader" => {
-                            r.complex_list(&mut v.request_header, "requestHeader")?
+                            r.complex_list(&mut v.request_header, "requestHeader")
                         }
-                        "requestId" => r.primitive(&mut v.request_id, "requestId")?,
-                        "_requestId" => r.primitive_ext(&mut v.request_id, "requestId")?,
-                        "responseId" => r.primitive(&mut v.response_id, "responseId")?,
+                        "requestId" => r.primitive(&mut v.request_id, "requestId"),
+                        "_requestId" => r.primitive_ext(&mut v.request_id, "requestId"),
+                        "responseId" => r.primitive(&mut v.response_id, "responseId"),
                         "_responseId" => {
-                            r.primitive_ext(&mut v.response_id, "responseId")?
+                            r.primitive_ext(&mut v.response_id, "responseId")
                         }
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId")?,
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId")?,
-                        "targetId" => r.primitive(&mut v.target_id, "targetId")?,
-                        "_targetId" => r.primitive_ext(&mut v.target_id, "targetId")?,
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
+                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
+                        "targetId" => r.primitive(&mut v.target_id, "targetId"),
+                        "_targetId" => r.primitive_ext(&mut v.target_id, "targetId"),
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -946,20 +940,20 @@ impl FhirJson for TestScriptSetupActionOperationRequestHeader {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "field" => r.primitive(&mut v.field, "field")?,
-                        "_field" => r.primitive_ext(&mut v.field, "field")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "field" => r.primitive(&mut v.field, "field"),
+                        "_field" => r.primitive_ext(&mut v.field, "field"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1041,121 +1035,116 @@ impl FhirJson for TestScriptSetupActionAssert {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "label" => r.primitive(&mut v.label, "label")?,
-                        "_label" => r.primitive_ext(&mut v.label, "label")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "label" => r.primitive(&mut v.label, "label"),
+                        "_label" => r.primitive_ext(&mut v.label, "label"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "direction" => r.primitive(&mut v.direction, "direction")?,
-                        "_direction" => r.primitive_ext(&mut v.direction, "direction")?,
+                        "direction" => r.primitive(&mut v.direction, "direction"),
+                        "_direction" => r.primitive_ext(&mut v.direction, "direction"),
                         "compareToSourceId" => {
-                            r.primitive(
-                                &mut v.compare_to_source_id,
-                                "compareToSourceId",
-                            )?
+                            r.primitive(&mut v.compare_to_source_id, "compareToSourceId")
                         }
                         "_compareToSourceId" => {
                             r.primitive_ext(
                                 &mut v.compare_to_source_id,
                                 "compareToSourceId",
-                            )?
+                            )
                         }
                         "compareToSourceExpression" => {
                             r.primitive(
                                 &mut v.compare_to_source_expression,
                                 "compareToSourceExpression",
-                            )?
+                            )
                         }
                         "_compareToSourceExpression" => {
                             r.primitive_ext(
                                 &mut v.compare_to_source_expression,
                                 "compareToSourceExpression",
-                            )?
+                            )
                         }
                         "compareToSourcePath" => {
                             r.primitive(
                                 &mut v.compare_to_source_path,
                                 "compareToSourcePath",
-                            )?
+                            )
                         }
                         "_compareToSourcePath" => {
                             r.primitive_ext(
                                 &mut v.compare_to_source_path,
                                 "compareToSourcePath",
-                            )?
+                            )
                         }
-                        "contentType" => r.primitive(&mut v.content_type, "contentType")?,
+                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
                         "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")?
+                            r.primitive_ext(&mut v.content_type, "contentType")
                         }
-                        "expression" => r.primitive(&mut v.expression, "expression")?,
-                        "_expression" => {
-                            r.primitive_ext(&mut v.expression, "expression")?
-                        }
-                        "headerField" => r.primitive(&mut v.header_field, "headerField")?,
+                        "expression" => r.primitive(&mut v.expression, "expression"),
+                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                        "headerField" => r.primitive(&mut v.header_field, "headerField"),
                         "_headerField" => {
-                            r.primitive_ext(&mut v.header_field, "headerField")?
+                            r.primitive_ext(&mut v.header_field, "headerField")
                         }
-                        "minimumId" => r.primitive(&mut v.minimum_id, "minimumId")?,
-                        "_minimumId" => r.primitive_ext(&mut v.minimum_id, "minimumId")?,
+                        "minimumId" => r.primitive(&mut v.minimum_id, "minimumId"),
+                        "_minimumId" => r.primitive_ext(&mut v.minimum_id, "minimumId"),
                         "navigationLinks" => {
-                            r.primitive(&mut v.navigation_links, "navigationLinks")?
+                            r.primitive(&mut v.navigation_links, "navigationLinks")
                         }
                         "_navigationLinks" => {
-                            r.primitive_ext(&mut v.navigation_links, "navigationLinks")?
+                            r.primitive_ext(&mut v.navigation_links, "navigationLinks")
                         }
-                        "operator" => r.primitive(&mut v.operator, "operator")?,
-                        "_operator" => r.primitive_ext(&mut v.operator, "operator")?,
-                        "path" => r.primitive(&mut v.path, "path")?,
-                        "_path" => r.primitive_ext(&mut v.path, "path")?,
+                        "operator" => r.primitive(&mut v.operator, "operator"),
+                        "_operator" => r.primitive_ext(&mut v.operator, "operator"),
+                        "path" => r.primitive(&mut v.path, "path"),
+                        "_path" => r.primitive_ext(&mut v.path, "path"),
                         "requestMethod" => {
-                            r.primitive(&mut v.request_method, "requestMethod")?
+                            r.primitive(&mut v.request_method, "requestMethod")
                         }
                         "_requestMethod" => {
-                            r.primitive_ext(&mut v.request_method, "requestMethod")?
+                            r.primitive_ext(&mut v.request_method, "requestMethod")
                         }
-                        "requestURL" => r.primitive(&mut v.request_url, "requestURL")?,
+                        "requestURL" => r.primitive(&mut v.request_url, "requestURL"),
                         "_requestURL" => {
-                            r.primitive_ext(&mut v.request_url, "requestURL")?
+                            r.primitive_ext(&mut v.request_url, "requestURL")
                         }
-                        "resource" => r.primitive(&mut v.resource, "resource")?,
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource")?,
-                        "response" => r.primitive(&mut v.response, "response")?,
-                        "_response" => r.primitive_ext(&mut v.response, "response")?,
+                        "resource" => r.primitive(&mut v.resource, "resource"),
+                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
+                        "response" => r.primitive(&mut v.response, "response"),
+                        "_response" => r.primitive_ext(&mut v.response, "response"),
                         "responseCode" => {
-                            r.primitive(&mut v.response_code, "responseCode")?
+                            r.primitive(&mut v.response_code, "responseCode")
                         }
                         "_responseCode" => {
-                            r.primitive_ext(&mut v.response_code, "responseCode")?
+                            r.primitive_ext(&mut v.response_code, "responseCode")
                         }
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId")?,
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId")?,
+                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
                         "validateProfileId" => {
-                            r.primitive(&mut v.validate_profile_id, "validateProfileId")?
+                            r.primitive(&mut v.validate_profile_id, "validateProfileId")
                         }
                         "_validateProfileId" => {
                             r.primitive_ext(
                                 &mut v.validate_profile_id,
                                 "validateProfileId",
-                            )?
+                            )
                         }
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
-                        "warningOnly" => r.primitive(&mut v.warning_only, "warningOnly")?,
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
+                        "warningOnly" => r.primitive(&mut v.warning_only, "warningOnly"),
                         "_warningOnly" => {
-                            r.primitive_ext(&mut v.warning_only, "warningOnly")?
+                            r.primitive_ext(&mut v.warning_only, "warningOnly")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1219,23 +1208,23 @@ impl FhirJson for TestScriptTest {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1276,18 +1265,18 @@ impl FhirJson for TestScriptTestAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "operation" => r.complex(&mut v.operation, "operation")?,
-                        "assert" => r.complex(&mut v.assert, "assert")?,
+                        "operation" => r.complex(&mut v.operation, "operation"),
+                        "assert" => r.complex(&mut v.assert, "assert"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1327,17 +1316,17 @@ impl FhirJson for TestScriptTeardown {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "action" => r.complex_list(&mut v.action, "action")?,
+                        "action" => r.complex_list(&mut v.action, "action"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -1376,17 +1365,17 @@ impl FhirJson for TestScriptTeardownAction {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "operation" => r.complex(&mut v.operation, "operation")?,
+                        "operation" => r.complex(&mut v.operation, "operation"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -73,66 +73,66 @@ impl FhirJson for ValueSet {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("ValueSet")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("ValueSet"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "url" => r.primitive(&mut v.url, "url")?,
-                        "_url" => r.primitive_ext(&mut v.url, "url")?,
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
-                        "title" => r.primitive(&mut v.title, "title")?,
-                        "_title" => r.primitive_ext(&mut v.title, "title")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
+                        "url" => r.primitive(&mut v.url, "url"),
+                        "_url" => r.primitive_ext(&mut v.url, "url"),
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
+                        "title" => r.primitive(&mut v.title, "title"),
+                        "_title" => r.primitive_ext(&mut v.title, "title"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
                         "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")?
+                            r.primitive(&mut v.experimental, "experimental")
                         }
                         "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")?
+                            r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
-                        "publisher" => r.primitive(&mut v.publisher, "publisher")?,
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher")?,
-                        "contact" => r.complex_list(&mut v.contact, "contact")?,
-                        "description" => r.primitive(&mut v.description, "description")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
+                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                        "contact" => r.complex_list(&mut v.contact, "contact"),
+                        "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
-                            r.primitive_ext(&mut v.description, "description")?
+                            r.primitive_ext(&mut v.description, "description")
                         }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext")?,
+                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
                         "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")?
+                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
                         }
-                        "immutable" => r.primitive(&mut v.immutable, "immutable")?,
-                        "_immutable" => r.primitive_ext(&mut v.immutable, "immutable")?,
-                        "purpose" => r.primitive(&mut v.purpose, "purpose")?,
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose")?,
-                        "copyright" => r.primitive(&mut v.copyright, "copyright")?,
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright")?,
-                        "compose" => r.complex(&mut v.compose, "compose")?,
-                        "expansion" => r.complex(&mut v.expansion, "expansion")?,
+                        "immutable" => r.primitive(&mut v.immutable, "immutable"),
+                        "_immutable" => r.primitive_ext(&mut v.immutable, "immutable"),
+                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                        "compose" => r.complex(&mut v.compose, "compose"),
+                        "expansion" => r.complex(&mut v.expansion, "expansion"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -200,24 +200,24 @@ impl FhirJson for ValueSetCompose {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "lockedDate" => r.primitive(&mut v.locked_date, "lockedDate")?,
+                        "lockedDate" => r.primitive(&mut v.locked_date, "lockedDate"),
                         "_lockedDate" => {
-                            r.primitive_ext(&mut v.locked_date, "lockedDate")?
+                            r.primitive_ext(&mut v.locked_date, "lockedDate")
                         }
-                        "inactive" => r.primitive(&mut v.inactive, "inactive")?,
-                        "_inactive" => r.primitive_ext(&mut v.inactive, "inactive")?,
-                        "include" => r.complex_list(&mut v.include, "include")?,
-                        "exclude" => r.complex_list(&mut v.exclude, "exclude")?,
+                        "inactive" => r.primitive(&mut v.inactive, "inactive"),
+                        "_inactive" => r.primitive_ext(&mut v.inactive, "inactive"),
+                        "include" => r.complex_list(&mut v.include, "include"),
+                        "exclude" => r.complex_list(&mut v.exclude, "exclude"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -265,26 +265,24 @@ impl FhirJson for ValueSetComposeInclude {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "concept" => r.complex_list(&mut v.concept, "concept")?,
-                        "filter" => r.complex_list(&mut v.filter, "filter")?,
-                        "valueSet" => r.primitive_list(&mut v.value_set, "valueSet")?,
-                        "_valueSet" => {
-                            r.primitive_list_ext(&mut v.value_set, "valueSet")?
-                        }
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "concept" => r.complex_list(&mut v.concept, "concept"),
+                        "filter" => r.complex_list(&mut v.filter, "filter"),
+                        "valueSet" => r.primitive_list(&mut v.value_set, "valueSet"),
+                        "_valueSet" => r.primitive_list_ext(&mut v.value_set, "valueSet"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -331,23 +329,23 @@ impl FhirJson for ValueSetComposeIncludeConcept {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "display" => r.primitive(&mut v.display, "display")?,
-                        "_display" => r.primitive_ext(&mut v.display, "display")?,
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "display" => r.primitive(&mut v.display, "display"),
+                        "_display" => r.primitive_ext(&mut v.display, "display"),
                         "designation" => {
-                            r.complex_list(&mut v.designation, "designation")?
+                            r.complex_list(&mut v.designation, "designation")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -392,21 +390,21 @@ impl FhirJson for ValueSetComposeIncludeConceptDesignation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "use" => r.complex(&mut v.r#use, "use")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "use" => r.complex(&mut v.r#use, "use"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -455,22 +453,22 @@ impl FhirJson for ValueSetComposeIncludeFilter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "property" => r.primitive(&mut v.property, "property")?,
-                        "_property" => r.primitive_ext(&mut v.property, "property")?,
-                        "op" => r.primitive(&mut v.op, "op")?,
-                        "_op" => r.primitive_ext(&mut v.op, "op")?,
-                        "value" => r.primitive(&mut v.value, "value")?,
-                        "_value" => r.primitive_ext(&mut v.value, "value")?,
+                        "property" => r.primitive(&mut v.property, "property"),
+                        "_property" => r.primitive_ext(&mut v.property, "property"),
+                        "op" => r.primitive(&mut v.op, "op"),
+                        "_op" => r.primitive_ext(&mut v.op, "op"),
+                        "value" => r.primitive(&mut v.value, "value"),
+                        "_value" => r.primitive_ext(&mut v.value, "value"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -521,28 +519,26 @@ impl FhirJson for ValueSetExpansion {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.primitive(&mut v.identifier, "identifier")?,
-                        "_identifier" => {
-                            r.primitive_ext(&mut v.identifier, "identifier")?
-                        }
-                        "timestamp" => r.primitive(&mut v.timestamp, "timestamp")?,
-                        "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp")?,
-                        "total" => r.primitive(&mut v.total, "total")?,
-                        "_total" => r.primitive_ext(&mut v.total, "total")?,
-                        "offset" => r.primitive(&mut v.offset, "offset")?,
-                        "_offset" => r.primitive_ext(&mut v.offset, "offset")?,
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter")?,
-                        "contains" => r.complex_list(&mut v.contains, "contains")?,
+                        "identifier" => r.primitive(&mut v.identifier, "identifier"),
+                        "_identifier" => r.primitive_ext(&mut v.identifier, "identifier"),
+                        "timestamp" => r.primitive(&mut v.timestamp, "timestamp"),
+                        "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp"),
+                        "total" => r.primitive(&mut v.total, "total"),
+                        "_total" => r.primitive_ext(&mut v.total, "total"),
+                        "offset" => r.primitive(&mut v.offset, "offset"),
+                        "_offset" => r.primitive_ext(&mut v.offset, "offset"),
+                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                        "contains" => r.complex_list(&mut v.contains, "contains"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -588,52 +584,52 @@ impl FhirJson for ValueSetExpansionParameter {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "name" => r.primitive(&mut v.name, "name")?,
-                        "_name" => r.primitive_ext(&mut v.name, "name")?,
+                        "name" => r.primitive(&mut v.name, "name"),
+                        "_name" => r.primitive_ext(&mut v.name, "name"),
                         "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)?
+                            r.choice(&mut v.value, "value[x]", "String", false)
                         }
                         "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)?
+                            r.choice(&mut v.value, "value[x]", "String", true)
                         }
                         "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", false)
                         }
                         "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)?
+                            r.choice(&mut v.value, "value[x]", "Boolean", true)
                         }
                         "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)?
+                            r.choice(&mut v.value, "value[x]", "Integer", false)
                         }
                         "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)?
+                            r.choice(&mut v.value, "value[x]", "Integer", true)
                         }
                         "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", false)
                         }
                         "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)?
+                            r.choice(&mut v.value, "value[x]", "Decimal", true)
                         }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false)?,
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true)?,
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false)?,
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true)?,
+                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
+                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
+                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
+                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
                         "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", false)
                         }
                         "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)?
+                            r.choice(&mut v.value, "value[x]", "DateTime", true)
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -685,32 +681,32 @@ impl FhirJson for ValueSetExpansionContains {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "system" => r.primitive(&mut v.system, "system")?,
-                        "_system" => r.primitive_ext(&mut v.system, "system")?,
-                        "abstract" => r.primitive(&mut v.r#abstract, "abstract")?,
-                        "_abstract" => r.primitive_ext(&mut v.r#abstract, "abstract")?,
-                        "inactive" => r.primitive(&mut v.inactive, "inactive")?,
-                        "_inactive" => r.primitive_ext(&mut v.inactive, "inactive")?,
-                        "version" => r.primitive(&mut v.version, "version")?,
-                        "_version" => r.primitive_ext(&mut v.version, "version")?,
-                        "code" => r.primitive(&mut v.code, "code")?,
-                        "_code" => r.primitive_ext(&mut v.code, "code")?,
-                        "display" => r.primitive(&mut v.display, "display")?,
-                        "_display" => r.primitive_ext(&mut v.display, "display")?,
+                        "system" => r.primitive(&mut v.system, "system"),
+                        "_system" => r.primitive_ext(&mut v.system, "system"),
+                        "abstract" => r.primitive(&mut v.r#abstract, "abstract"),
+                        "_abstract" => r.primitive_ext(&mut v.r#abstract, "abstract"),
+                        "inactive" => r.primitive(&mut v.inactive, "inactive"),
+                        "_inactive" => r.primitive_ext(&mut v.inactive, "inactive"),
+                        "version" => r.primitive(&mut v.version, "version"),
+                        "_version" => r.primitive_ext(&mut v.version, "version"),
+                        "code" => r.primitive(&mut v.code, "code"),
+                        "_code" => r.primitive_ext(&mut v.code, "code"),
+                        "display" => r.primitive(&mut v.display, "display"),
+                        "_display" => r.primitive_ext(&mut v.display, "display"),
                         "designation" => {
-                            r.complex_list(&mut v.designation, "designation")?
+                            r.complex_list(&mut v.designation, "designation")
                         }
-                        "contains" => r.complex_list(&mut v.contains, "contains")?,
+                        "contains" => r.complex_list(&mut v.contains, "contains"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -65,75 +65,75 @@ impl FhirJson for VerificationResult {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("VerificationResult")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("VerificationResult"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "target" => r.complex_list(&mut v.target, "target")?,
+                        "target" => r.complex_list(&mut v.target, "target"),
                         "targetLocation" => {
-                            r.primitive_list(&mut v.target_location, "targetLocation")?
+                            r.primitive_list(&mut v.target_location, "targetLocation")
                         }
                         "_targetLocation" => {
                             r.primitive_list_ext(
                                 &mut v.target_location,
                                 "targetLocation",
-                            )?
+                            )
                         }
-                        "need" => r.complex(&mut v.need, "need")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate")?,
+                        "need" => r.complex(&mut v.need, "need"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
                         "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")?
+                            r.primitive_ext(&mut v.status_date, "statusDate")
                         }
                         "validationType" => {
-                            r.complex(&mut v.validation_type, "validationType")?
+                            r.complex(&mut v.validation_type, "validationType")
                         }
                         "validationProcess" => {
                             r.complex_list(
                                 &mut v.validation_process,
                                 "validationProcess",
-                            )?
+                            )
                         }
-                        "frequency" => r.complex(&mut v.frequency, "frequency")?,
+                        "frequency" => r.complex(&mut v.frequency, "frequency"),
                         "lastPerformed" => {
-                            r.primitive(&mut v.last_performed, "lastPerformed")?
+                            r.primitive(&mut v.last_performed, "lastPerformed")
                         }
                         "_lastPerformed" => {
-                            r.primitive_ext(&mut v.last_performed, "lastPerformed")?
+                            r.primitive_ext(&mut v.last_performed, "lastPerformed")
                         }
                         "nextScheduled" => {
-                            r.primitive(&mut v.next_scheduled, "nextScheduled")?
+                            r.primitive(&mut v.next_scheduled, "nextScheduled")
                         }
                         "_nextScheduled" => {
-                            r.primitive_ext(&mut v.next_scheduled, "nextScheduled")?
+                            r.primitive_ext(&mut v.next_scheduled, "nextScheduled")
                         }
                         "failureAction" => {
-                            r.complex(&mut v.failure_action, "failureAction")?
+                            r.complex(&mut v.failure_action, "failureAction")
                         }
                         "primarySource" => {
-                            r.complex_list(&mut v.primary_source, "primarySource")?
+                            r.complex_list(&mut v.primary_source, "primarySource")
                         }
-                        "attestation" => r.complex(&mut v.attestation, "attestation")?,
-                        "validator" => r.complex_list(&mut v.validator, "validator")?,
+                        "attestation" => r.complex(&mut v.attestation, "attestation"),
+                        "validator" => r.complex_list(&mut v.validator, "validator"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -201,42 +201,42 @@ impl FhirJson for VerificationResultPrimarySource {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "who" => r.complex(&mut v.who, "who")?,
-                        "type" => r.complex_list(&mut v.r#type, "type")?,
+                        "who" => r.complex(&mut v.who, "who"),
+                        "type" => r.complex_list(&mut v.r#type, "type"),
                         "communicationMethod" => {
                             r.complex_list(
                                 &mut v.communication_method,
                                 "communicationMethod",
-                            )?
+                            )
                         }
                         "validationStatus" => {
-                            r.complex(&mut v.validation_status, "validationStatus")?
+                            r.complex(&mut v.validation_status, "validationStatus")
                         }
                         "validationDate" => {
-                            r.primitive(&mut v.validation_date, "validationDate")?
+                            r.primitive(&mut v.validation_date, "validationDate")
                         }
                         "_validationDate" => {
-                            r.primitive_ext(&mut v.validation_date, "validationDate")?
+                            r.primitive_ext(&mut v.validation_date, "validationDate")
                         }
                         "canPushUpdates" => {
-                            r.complex(&mut v.can_push_updates, "canPushUpdates")?
+                            r.complex(&mut v.can_push_updates, "canPushUpdates")
                         }
                         "pushTypeAvailable" => {
                             r.complex_list(
                                 &mut v.push_type_available,
                                 "pushTypeAvailable",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -293,56 +293,53 @@ impl FhirJson for VerificationResultAttestation {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "who" => r.complex(&mut v.who, "who")?,
-                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf")?,
+                        "who" => r.complex(&mut v.who, "who"),
+                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
                         "communicationMethod" => {
-                            r.complex(
-                                &mut v.communication_method,
-                                "communicationMethod",
-                            )?
+                            r.complex(&mut v.communication_method, "communicationMethod")
                         }
-                        "date" => r.primitive(&mut v.date, "date")?,
-                        "_date" => r.primitive_ext(&mut v.date, "date")?,
+                        "date" => r.primitive(&mut v.date, "date"),
+                        "_date" => r.primitive_ext(&mut v.date, "date"),
                         "sourceIdentityCertificate" => {
                             r.primitive(
                                 &mut v.source_identity_certificate,
                                 "sourceIdentityCertificate",
-                            )?
+                            )
                         }
                         "_sourceIdentityCertificate" => {
                             r.primitive_ext(
                                 &mut v.source_identity_certificate,
                                 "sourceIdentityCertificate",
-                            )?
+                            )
                         }
                         "proxyIdentityCertificate" => {
                             r.primitive(
                                 &mut v.proxy_identity_certificate,
                                 "proxyIdentityCertificate",
-                            )?
+                            )
                         }
                         "_proxyIdentityCertificate" => {
                             r.primitive_ext(
                                 &mut v.proxy_identity_certificate,
                                 "proxyIdentityCertificate",
-                            )?
+                            )
                         }
                         "proxySignature" => {
-                            r.complex(&mut v.proxy_signature, "proxySignature")?
+                            r.complex(&mut v.proxy_signature, "proxySignature")
                         }
                         "sourceSignature" => {
-                            r.complex(&mut v.source_signature, "sourceSignature")?
+                            r.complex(&mut v.source_signature, "sourceSignature")
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -392,35 +389,35 @@ impl FhirJson for VerificationResultValidator {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "organization" => r.complex(&mut v.organization, "organization")?,
+                        "organization" => r.complex(&mut v.organization, "organization"),
                         "identityCertificate" => {
                             r.primitive(
                                 &mut v.identity_certificate,
                                 "identityCertificate",
-                            )?
+                            )
                         }
                         "_identityCertificate" => {
                             r.primitive_ext(
                                 &mut v.identity_certificate,
                                 "identityCertificate",
-                            )?
+                            )
                         }
                         "attestationSignature" => {
                             r.complex(
                                 &mut v.attestation_signature,
                                 "attestationSignature",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;

@@ -63,46 +63,46 @@ impl FhirJson for VisionPrescription {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "resourceType" => r.resource_type("VisionPrescription")?,
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "meta" => r.complex(&mut v.meta, "meta")?,
+                        "resourceType" => r.resource_type("VisionPrescription"),
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "meta" => r.complex(&mut v.meta, "meta"),
                         "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive(&mut v.implicit_rules, "implicitRules")
                         }
                         "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")?
+                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
                         }
-                        "language" => r.primitive(&mut v.language, "language")?,
-                        "_language" => r.primitive_ext(&mut v.language, "language")?,
-                        "text" => r.complex(&mut v.text, "text")?,
-                        "contained" => r.complex_list(&mut v.contained, "contained")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "language" => r.primitive(&mut v.language, "language"),
+                        "_language" => r.primitive_ext(&mut v.language, "language"),
+                        "text" => r.complex(&mut v.text, "text"),
+                        "contained" => r.complex_list(&mut v.contained, "contained"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier")?,
-                        "status" => r.primitive(&mut v.status, "status")?,
-                        "_status" => r.primitive_ext(&mut v.status, "status")?,
-                        "created" => r.primitive(&mut v.created, "created")?,
-                        "_created" => r.primitive_ext(&mut v.created, "created")?,
-                        "patient" => r.complex(&mut v.patient, "patient")?,
-                        "encounter" => r.complex(&mut v.encounter, "encounter")?,
-                        "dateWritten" => r.primitive(&mut v.date_written, "dateWritten")?,
+                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                        "status" => r.primitive(&mut v.status, "status"),
+                        "_status" => r.primitive_ext(&mut v.status, "status"),
+                        "created" => r.primitive(&mut v.created, "created"),
+                        "_created" => r.primitive_ext(&mut v.created, "created"),
+                        "patient" => r.complex(&mut v.patient, "patient"),
+                        "encounter" => r.complex(&mut v.encounter, "encounter"),
+                        "dateWritten" => r.primitive(&mut v.date_written, "dateWritten"),
                         "_dateWritten" => {
-                            r.primitive_ext(&mut v.date_written, "dateWritten")?
+                            r.primitive_ext(&mut v.date_written, "dateWritten")
                         }
-                        "prescriber" => r.complex(&mut v.prescriber, "prescriber")?,
+                        "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
                         "lensSpecification" => {
                             r.complex_list(
                                 &mut v.lens_specification,
                                 "lensSpecification",
-                            )?
+                            )
                         }
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -182,40 +182,40 @@ impl FhirJson for VisionPrescriptionLensSpecification {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "product" => r.complex(&mut v.product, "product")?,
-                        "eye" => r.primitive(&mut v.eye, "eye")?,
-                        "_eye" => r.primitive_ext(&mut v.eye, "eye")?,
-                        "sphere" => r.primitive(&mut v.sphere, "sphere")?,
-                        "_sphere" => r.primitive_ext(&mut v.sphere, "sphere")?,
-                        "cylinder" => r.primitive(&mut v.cylinder, "cylinder")?,
-                        "_cylinder" => r.primitive_ext(&mut v.cylinder, "cylinder")?,
-                        "axis" => r.primitive(&mut v.axis, "axis")?,
-                        "_axis" => r.primitive_ext(&mut v.axis, "axis")?,
-                        "prism" => r.complex_list(&mut v.prism, "prism")?,
-                        "add" => r.primitive(&mut v.add, "add")?,
-                        "_add" => r.primitive_ext(&mut v.add, "add")?,
-                        "power" => r.primitive(&mut v.power, "power")?,
-                        "_power" => r.primitive_ext(&mut v.power, "power")?,
-                        "backCurve" => r.primitive(&mut v.back_curve, "backCurve")?,
-                        "_backCurve" => r.primitive_ext(&mut v.back_curve, "backCurve")?,
-                        "diameter" => r.primitive(&mut v.diameter, "diameter")?,
-                        "_diameter" => r.primitive_ext(&mut v.diameter, "diameter")?,
-                        "duration" => r.complex(&mut v.duration, "duration")?,
-                        "color" => r.primitive(&mut v.color, "color")?,
-                        "_color" => r.primitive_ext(&mut v.color, "color")?,
-                        "brand" => r.primitive(&mut v.brand, "brand")?,
-                        "_brand" => r.primitive_ext(&mut v.brand, "brand")?,
-                        "note" => r.complex_list(&mut v.note, "note")?,
+                        "product" => r.complex(&mut v.product, "product"),
+                        "eye" => r.primitive(&mut v.eye, "eye"),
+                        "_eye" => r.primitive_ext(&mut v.eye, "eye"),
+                        "sphere" => r.primitive(&mut v.sphere, "sphere"),
+                        "_sphere" => r.primitive_ext(&mut v.sphere, "sphere"),
+                        "cylinder" => r.primitive(&mut v.cylinder, "cylinder"),
+                        "_cylinder" => r.primitive_ext(&mut v.cylinder, "cylinder"),
+                        "axis" => r.primitive(&mut v.axis, "axis"),
+                        "_axis" => r.primitive_ext(&mut v.axis, "axis"),
+                        "prism" => r.complex_list(&mut v.prism, "prism"),
+                        "add" => r.primitive(&mut v.add, "add"),
+                        "_add" => r.primitive_ext(&mut v.add, "add"),
+                        "power" => r.primitive(&mut v.power, "power"),
+                        "_power" => r.primitive_ext(&mut v.power, "power"),
+                        "backCurve" => r.primitive(&mut v.back_curve, "backCurve"),
+                        "_backCurve" => r.primitive_ext(&mut v.back_curve, "backCurve"),
+                        "diameter" => r.primitive(&mut v.diameter, "diameter"),
+                        "_diameter" => r.primitive_ext(&mut v.diameter, "diameter"),
+                        "duration" => r.complex(&mut v.duration, "duration"),
+                        "color" => r.primitive(&mut v.color, "color"),
+                        "_color" => r.primitive_ext(&mut v.color, "color"),
+                        "brand" => r.primitive(&mut v.brand, "brand"),
+                        "_brand" => r.primitive_ext(&mut v.brand, "brand"),
+                        "note" => r.complex_list(&mut v.note, "note"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
@@ -271,20 +271,20 @@ impl FhirJson for VisionPrescriptionLensSpecificationPrism {
             .read_object(
                 &mut |r, key| {
                     match key {
-                        "id" => r.plain_string(&mut v.id, "id")?,
-                        "extension" => r.complex_list(&mut v.extension, "extension")?,
+                        "id" => r.plain_string(&mut v.id, "id"),
+                        "extension" => r.complex_list(&mut v.extension, "extension"),
                         "modifierExtension" => {
                             r.complex_list(
                                 &mut v.modifier_extension,
                                 "modifierExtension",
-                            )?
+                            )
                         }
-                        "amount" => r.primitive(&mut v.amount, "amount")?,
-                        "_amount" => r.primitive_ext(&mut v.amount, "amount")?,
-                        "base" => r.primitive(&mut v.base, "base")?,
-                        "_base" => r.primitive_ext(&mut v.base, "base")?,
+                        "amount" => r.primitive(&mut v.amount, "amount"),
+                        "_amount" => r.primitive_ext(&mut v.amount, "amount"),
+                        "base" => r.primitive(&mut v.base, "base"),
+                        "_base" => r.primitive_ext(&mut v.base, "base"),
                         _ => return Ok(false),
-                    }
+                    }?;
                     Ok(true)
                 },
             )?;
