@@ -260,3 +260,13 @@ fn building_values_in_code() {
     assert_eq!(p.to_json(), r#"{"resourceType":"Patient","id":"new","active":true,"gender":"female"}"#);
     assert_eq!(Patient::from_json(&p.to_json_pretty()).unwrap(), p);
 }
+
+#[test]
+fn strings_are_escaped_and_unescaped() {
+    let json = r#"{"resourceType":"Patient","id":"e","name":[{"text":"q\"b\\s\n\r\t\u0001 é 😀 \/ \ud83d\ude00"}]}"#;
+    let p = Patient::from_json(json).unwrap();
+    let text = p.name[0].text.as_ref().unwrap().as_str().unwrap();
+    assert_eq!(text, "q\"b\\s\n\r\t\u{1} é 😀 / 😀");
+    assert_eq!(p.to_json(), r#"{"resourceType":"Patient","id":"e","name":[{"text":"q\"b\\s\n\r\t\u0001 é 😀 / 😀"}]}"#);
+    assert_eq!(Patient::from_json(&p.to_json()).unwrap(), p);
+}

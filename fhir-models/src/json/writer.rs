@@ -5,6 +5,19 @@ use super::reader::Choice;
 use super::FhirJson;
 use crate::primitives::{Primitive, PrimitiveValue};
 
+/// Bytes that JSON strings must escape: `"`, `\\` and control characters.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 /// Output buffer plus layout state.
 pub struct Writer {
     out: String,
@@ -89,27 +102,30 @@ impl Writer {
         self.out.push_str(if self.indent.is_some() { "\": " } else { "\":" });
     }
 
-    /// A string value, escaped.
+    /// A string value, escaped. Runs of bytes that need no escape are copied at once.
     pub fn string(&mut self, s: &str) {
         let out = &mut self.out;
         out.reserve(s.len() + 2);
         out.push('"');
+        let bytes = s.as_bytes();
         let mut run = 0;
-        for (i, b) in s.bytes().enumerate() {
-            let esc: &str = match b {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0..=0x1f => "",
-                _ => continue,
-            };
+        for (i, &b) in bytes.iter().enumerate() {
+            if !NEEDS_ESCAPE[b as usize] {
+                continue;
+            }
             out.push_str(&s[run..i]);
-            if esc.is_empty() {
-                out.push_str(&format!("\\u{b:04x}"));
-            } else {
-                out.push_str(esc);
+            match b {
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                b'\n' => out.push_str("\\n"),
+                b'\r' => out.push_str("\\r"),
+                b'\t' => out.push_str("\\t"),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.push_str("\\u00");
+                    out.push(HEX[(b >> 4) as usize] as char);
+                    out.push(HEX[(b & 15) as usize] as char);
+                }
             }
             run = i + 1;
         }
