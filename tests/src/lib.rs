@@ -2,7 +2,6 @@
 //! numbers compared by their text (so `1.50` and `1.5` differ, as they do in FHIR).
 
 use std::collections::BTreeMap;
-use fhir_models::FhirJson;
 use std::path::{Path, PathBuf};
 
 /// The packages directory: `$FHIR_PACKAGES`, else `../shared/fhir-packages` beside the workspace.
