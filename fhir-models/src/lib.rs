@@ -26,7 +26,7 @@ mod serde_support;
 mod version;
 
 pub use json::{FhirJson, Issue, IssueKind, Lenient, ParseError};
-pub use primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveValue, Time};
+pub use primitives::{CodeEnum, Date, ElementParts, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveValue, Time};
 pub use version::{FhirResource, FhirVersion};
 #[cfg(feature = "serde")]
 pub use serde_support::Fhir;

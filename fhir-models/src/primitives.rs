@@ -8,32 +8,77 @@ use std::fmt;
 ///
 /// A primitive may have extensions and no value (for example a `data-absent-reason`), so `value` is optional.
 /// Each version module names this with its own extension type, e.g. `fhir_models::r4::Primitive<T>`.
+///
+/// The id, extensions and (DSTU2) comments live in one boxed [`ElementParts`], absent for the great majority
+/// of primitives that have none: that keeps every struct small, which makes reading, cloning and dropping
+/// faster and the generated code smaller.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Primitive<T, E> {
     /// The value, when there is one.
     pub value: Option<T>,
-    /// `Element.id`, from the `_name` object.
+    /// The `_name` part: id, extensions, comments. `None` when there is none of them.
+    pub element: Option<Box<ElementParts<E>>>,
+}
+
+/// The parts of a primitive element that FHIR JSON writes in the `_name` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElementParts<E> {
+    /// `Element.id`.
     pub id: Option<String>,
-    /// Extensions, from the `_name` object.
+    /// Extensions.
     pub extension: Vec<E>,
-    /// DSTU2 only: the `fhir_comments` of the `_name` object (XML comments carried in JSON). Always empty in R4.
+    /// DSTU2 only: `fhir_comments` (XML comments carried in JSON). Always empty in R4.
     pub fhir_comments: Vec<String>,
+}
+
+impl<E> Default for ElementParts<E> {
+    fn default() -> Self {
+        ElementParts { id: None, extension: Vec::new(), fhir_comments: Vec::new() }
+    }
+}
+
+impl<E> ElementParts<E> {
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.id.is_none() && self.extension.is_empty() && self.fhir_comments.is_empty()
+    }
 }
 
 impl<T, E> Default for Primitive<T, E> {
     fn default() -> Self {
-        Primitive { value: None, id: None, extension: Vec::new(), fhir_comments: Vec::new() }
+        Primitive { value: None, element: None }
     }
 }
 
 impl<T, E> Primitive<T, E> {
     /// A primitive holding just a value.
     pub fn new(value: T) -> Self {
-        Primitive { value: Some(value), id: None, extension: Vec::new(), fhir_comments: Vec::new() }
+        Primitive { value: Some(value), element: None }
     }
     /// The value, when there is one.
     pub fn value(&self) -> Option<&T> {
         self.value.as_ref()
+    }
+    /// `Element.id`, from the `_name` object.
+    pub fn id(&self) -> Option<&str> {
+        self.element.as_ref()?.id.as_deref()
+    }
+    /// Extensions, from the `_name` object.
+    pub fn extension(&self) -> &[E] {
+        self.element.as_ref().map_or(&[], |e| e.extension.as_slice())
+    }
+    /// DSTU2 `fhir_comments` of the `_name` object.
+    pub fn fhir_comments(&self) -> &[String] {
+        self.element.as_ref().map_or(&[], |e| e.fhir_comments.as_slice())
+    }
+    /// The `_name` parts, created empty when there are none yet (to add an id or extensions).
+    pub fn element_mut(&mut self) -> &mut ElementParts<E> {
+        self.element.get_or_insert_with(Default::default)
+    }
+    /// Adds an extension (builder style).
+    pub fn with_extension(mut self, extension: E) -> Self {
+        self.element_mut().extension.push(extension);
+        self
     }
     /// True when there is neither a value nor an id nor an extension.
     pub fn is_empty(&self) -> bool {
@@ -41,7 +86,7 @@ impl<T, E> Primitive<T, E> {
     }
     /// True when there is something for the `_name` object: an id, extensions or comments.
     pub fn has_element_part(&self) -> bool {
-        self.id.is_some() || !self.extension.is_empty() || !self.fhir_comments.is_empty()
+        self.element.as_ref().is_some_and(|e| !e.is_empty())
     }
 }
 

@@ -8,7 +8,7 @@ fn fhir_comments_are_kept_on_objects_and_primitives() {
     let json = r#"{"resourceType":"Patient","fhir_comments":["top"],"active":true,"_active":{"fhir_comments":["on a primitive"]},"name":[{"fhir_comments":["in a name"],"family":["Doe"]}]}"#;
     let p = dstu2::Patient::from_json(json).unwrap();
     assert_eq!(p.fhir_comments, ["top"]);
-    assert_eq!(p.active.as_ref().unwrap().fhir_comments, ["on a primitive"]);
+    assert_eq!(p.active.as_ref().unwrap().fhir_comments(), ["on a primitive"]);
     assert_eq!(p.name[0].fhir_comments, ["in a name"]);
     // DSTU2 HumanName.family is a list.
     assert_eq!(p.name[0].family[0].as_str(), Some("Doe"));

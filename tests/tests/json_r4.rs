@@ -17,7 +17,7 @@ fn primitive_with_only_an_extension() {
     let p: Patient = round_trip(json);
     let birth = p.birth_date.as_ref().unwrap();
     assert!(birth.value.is_none());
-    assert_eq!(birth.extension[0].url.as_deref(), Some("http://hl7.org/fhir/StructureDefinition/data-absent-reason"));
+    assert_eq!(birth.extension()[0].url.as_deref(), Some("http://hl7.org/fhir/StructureDefinition/data-absent-reason"));
 }
 
 #[test]
@@ -26,7 +26,7 @@ fn primitive_with_value_id_and_extension() {
     let p: Patient = round_trip(json);
     let active = p.active.as_ref().unwrap();
     assert_eq!(active.value, Some(true));
-    assert_eq!(active.id.as_deref(), Some("a1"));
+    assert_eq!(active.id(), Some("a1"));
 }
 
 #[test]
@@ -35,7 +35,7 @@ fn extension_part_before_the_value() {
     let p = Patient::from_json(json).unwrap();
     let g = p.gender.as_ref().unwrap();
     assert_eq!(g.value, Some(AdministrativeGender::Female));
-    assert_eq!(g.id.as_deref(), Some("g"));
+    assert_eq!(g.id(), Some("g"));
     // Written in canonical order: value first.
     assert_eq!(p.to_json(), r#"{"resourceType":"Patient","gender":"female","_gender":{"id":"g"}}"#);
 }
@@ -48,7 +48,8 @@ fn null_padded_primitive_arrays() {
     assert_eq!(given.len(), 3);
     assert_eq!(given[0].as_str(), Some("A"));
     assert!(given[1].value.is_none());
-    assert_eq!(given[1].extension.len(), 1);
+    assert_eq!(given[1].extension().len(), 1);
+    assert!(given[0].element.is_none(), "no `_given` part for the first name");
     assert_eq!(given[2].as_str(), Some("C"));
 }
 
@@ -236,7 +237,7 @@ fn typed_fields_of_official_examples() {
     assert_eq!(p.name[0].family.as_ref().unwrap().as_str(), Some("Chalmers"));
     assert_eq!(p.gender.as_ref().unwrap().value, Some(AdministrativeGender::Male));
     assert_eq!(p.birth_date.as_ref().unwrap().value.as_ref().unwrap().as_str(), "1974-12-25");
-    assert_eq!(p.birth_date.as_ref().unwrap().extension[0].url.as_deref(), Some("http://hl7.org/fhir/StructureDefinition/patient-birthTime"));
+    assert_eq!(p.birth_date.as_ref().unwrap().extension()[0].url.as_deref(), Some("http://hl7.org/fhir/StructureDefinition/patient-birthTime"));
 
     let text = std::fs::read_to_string(dir.join("Observation-example.json")).unwrap();
     let o = Observation::from_json(&text).unwrap();

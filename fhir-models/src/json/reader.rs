@@ -5,7 +5,7 @@
 
 use super::error::{Issue, IssueKind, ParseError};
 use super::FhirJson;
-use crate::primitives::{Primitive, PrimitiveValue};
+use crate::primitives::{ElementParts, Primitive, PrimitiveValue};
 use std::borrow::Cow;
 
 /// Deeper nesting than this is refused as malformed (protects the stack; real FHIR is far shallower).
@@ -759,7 +759,7 @@ impl<'a> Reader<'a> {
         if p.has_element_part() {
             return self.duplicate();
         }
-        let Primitive { id, extension, fhir_comments, .. } = p;
+        let ElementParts { id, extension, fhir_comments } = p.element_mut();
         self.read_object(&mut |r, key| {
             match key {
                 "id" => r.plain_string(id, "id")?,
@@ -769,6 +769,9 @@ impl<'a> Reader<'a> {
             }
             Ok(true)
         })?;
+        if !p.has_element_part() {
+            p.element = None;
+        }
         Ok(())
     }
 

@@ -243,9 +243,11 @@ impl Writer {
     #[inline(never)]
     fn element_ext<T, E: FhirJson>(&mut self, p: &Primitive<T, E>) {
         self.begin_object();
-        self.plain_string_list("fhir_comments", &p.fhir_comments);
-        self.plain_string("id", &p.id);
-        self.complex_list("extension", &p.extension);
+        if let Some(e) = &p.element {
+            self.plain_string_list("fhir_comments", &e.fhir_comments);
+            self.plain_string("id", &e.id);
+            self.complex_list("extension", &e.extension);
+        }
         self.end_object();
     }
 
