@@ -136,10 +136,13 @@ pub struct ChoiceDef {
     pub doc: String,
     /// Variants in the order the definition lists the types.
     pub variants: Vec<ChoiceVariant>,
+    /// Another choice enum (of a datatype, so always compiled) with exactly the same variants: this one is a
+    /// type alias of it instead of a copy (`TaskInputValue` = `ExtensionValue`, the open type).
+    pub alias_of: Option<String>,
 }
 
 /// One type of a choice element.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChoiceVariant {
     /// Variant name and JSON key suffix (`Quantity`, `DateTime`).
     pub suffix: String,

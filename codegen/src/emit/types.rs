@@ -160,6 +160,11 @@ fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &
 
 fn choice_def(c: &ChoiceDef) -> TokenStream {
     let name = ident(&c.name);
+    if let Some(target) = &c.alias_of {
+        let target = ident(target);
+        let d = doc(&format!("{}\n\nFHIR `{}`: the same types as [`{target}`], so the same enum.", c.doc, c.path));
+        return quote! { #d pub type #name = #target; };
+    }
     let d = doc(&format!("{}\n\nFHIR `{}`: one of its types.", c.doc, c.path));
     let variants = c.variants.iter().map(|v| {
         let vn = ident(&v.suffix);

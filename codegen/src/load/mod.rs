@@ -128,6 +128,7 @@ pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, Load
     }
     let code_enums = b.finish_enums(&mut datatypes, &mut resources, &spec.base_resources)?;
     mark_boxes(&mut datatypes, &mut resources);
+    share_choice_enums(&mut datatypes, &mut resources);
 
     let mut sources = vec![spec.core.clone()];
     sources.extend(spec.expansions.clone());
@@ -229,7 +230,13 @@ impl Builder<'_> {
                     let ty = self.simple_type(code).ok_or_else(|| shape(path, format!("choice of unknown type `{code}`")))?;
                     variants.push(ChoiceVariant { suffix: naming::upper_camel(code), ty });
                 }
-                choices.push(ChoiceDef { name: enum_name.clone(), path: path.to_owned(), doc: doc.clone(), variants });
+                choices.push(ChoiceDef {
+                    name: enum_name.clone(),
+                    path: path.to_owned(),
+                    doc: doc.clone(),
+                    variants,
+                    alias_of: None,
+                });
                 (choice_base.to_owned(), elem.to_owned(), FieldType::Choice(enum_name))
             } else {
                 let reference = e["contentReference"].as_str().map(|r| r.trim_start_matches('#').to_owned()).or_else(|| {
@@ -420,6 +427,23 @@ fn doc_of(root: &Value, sd: &Value) -> String {
         .or_else(|| sd["name"].as_str())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Choice elements with the same type list (above all the open type of `Extension.value[x]`, repeated by
+/// `ElementDefinition`, `Task`, `Parameters`, `StructureMap`...) share one enum: the first datatype choice with
+/// those variants is generated, later ones become aliases of it. Only datatype enums are shared, because
+/// datatypes are compiled whatever resource features are on.
+fn share_choice_enums(datatypes: &mut [TypeDef], resources: &mut [TypeDef]) {
+    let canonical: Vec<(String, Vec<ChoiceVariant>)> =
+        datatypes.iter().flat_map(|t| &t.choices).map(|c| (c.name.clone(), c.variants.clone())).collect();
+    for t in datatypes.iter_mut().chain(resources.iter_mut()) {
+        for c in &mut t.choices {
+            let first = canonical.iter().find(|(_, variants)| *variants == c.variants);
+            if let Some((name, _)) = first.filter(|(name, _)| *name != c.name) {
+                c.alias_of = Some(name.clone());
+            }
+        }
+    }
 }
 
 /// Boxes single-valued fields whose type contains the owning struct again (directly or through other

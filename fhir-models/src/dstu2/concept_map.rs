@@ -460,80 +460,12 @@ impl FhirJson for ConceptMapElementTargetDependsOn {
 }
 /// Identifies the source of the concepts which are being mapped
 ///
-/// FHIR `ConceptMap.source[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConceptMapSource {
-    Uri(Primitive<String>),
-    Reference(Box<Reference>),
-}
-impl Choice for ConceptMapSource {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "Uri" => {
-                r.choice_primitive(
-                    slot,
-                    extension_part,
-                    |c| match c {
-                        Self::Uri(p) => Some(p),
-                        _ => None,
-                    },
-                    Self::Uri,
-                )
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::Uri(p) => w.primitive_parts(name, "Uri", p),
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `ConceptMap.source[x]`: the same types as [`ElementDefinitionBindingValueSet`], so the same enum.
+pub type ConceptMapSource = ElementDefinitionBindingValueSet;
 /// Provides context to the mappings
 ///
-/// FHIR `ConceptMap.target[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConceptMapTarget {
-    Uri(Primitive<String>),
-    Reference(Box<Reference>),
-}
-impl Choice for ConceptMapTarget {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "Uri" => {
-                r.choice_primitive(
-                    slot,
-                    extension_part,
-                    |c| match c {
-                        Self::Uri(p) => Some(p),
-                        _ => None,
-                    },
-                    Self::Uri,
-                )
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::Uri(p) => w.primitive_parts(name, "Uri", p),
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `ConceptMap.target[x]`: the same types as [`ElementDefinitionBindingValueSet`], so the same enum.
+pub type ConceptMapTarget = ElementDefinitionBindingValueSet;
 impl crate::FhirResource for ConceptMap {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ConceptMap";

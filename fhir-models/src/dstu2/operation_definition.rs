@@ -429,42 +429,8 @@ impl FhirJson for OperationDefinitionParameterBinding {
 }
 /// Source of value set
 ///
-/// FHIR `OperationDefinition.parameter.binding.valueSet[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum OperationDefinitionParameterBindingValueSet {
-    Uri(Primitive<String>),
-    Reference(Box<Reference>),
-}
-impl Choice for OperationDefinitionParameterBindingValueSet {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "Uri" => {
-                r.choice_primitive(
-                    slot,
-                    extension_part,
-                    |c| match c {
-                        Self::Uri(p) => Some(p),
-                        _ => None,
-                    },
-                    Self::Uri,
-                )
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::Uri(p) => w.primitive_parts(name, "Uri", p),
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `OperationDefinition.parameter.binding.valueSet[x]`: the same types as [`ElementDefinitionBindingValueSet`], so the same enum.
+pub type OperationDefinitionParameterBindingValueSet = ElementDefinitionBindingValueSet;
 impl crate::FhirResource for OperationDefinition {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "OperationDefinition";

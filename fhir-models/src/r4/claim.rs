@@ -1317,68 +1317,12 @@ impl Choice for ClaimSupportingInfoValue {
 }
 /// Nature of illness or problem
 ///
-/// FHIR `Claim.diagnosis.diagnosis[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ClaimDiagnosisDiagnosis {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for ClaimDiagnosisDiagnosis {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `Claim.diagnosis.diagnosis[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type ClaimDiagnosisDiagnosis = DataRequirementSubject;
 /// Specific clinical procedure
 ///
-/// FHIR `Claim.procedure.procedure[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ClaimProcedureProcedure {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for ClaimProcedureProcedure {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `Claim.procedure.procedure[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type ClaimProcedureProcedure = DataRequirementSubject;
 /// Where the event occurred
 ///
 /// FHIR `Claim.accident.location[x]`: one of its types.

@@ -1545,68 +1545,12 @@ impl FhirJson for ContractRule {
 }
 /// Focus of contract interest
 ///
-/// FHIR `Contract.topic[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ContractTopic {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for ContractTopic {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `Contract.topic[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type ContractTopic = DataRequirementSubject;
 /// Term Concern
 ///
-/// FHIR `Contract.term.topic[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ContractTermTopic {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for ContractTermTopic {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `Contract.term.topic[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type ContractTermTopic = DataRequirementSubject;
 /// The actual answer response
 ///
 /// FHIR `Contract.term.offer.answer.value[x]`: one of its types.
@@ -1747,36 +1691,8 @@ impl Choice for ContractTermOfferAnswerValue {
 }
 /// Contract Valued Item Type
 ///
-/// FHIR `Contract.term.asset.valuedItem.entity[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ContractTermAssetValuedItemEntity {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for ContractTermAssetValuedItemEntity {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `Contract.term.asset.valuedItem.entity[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type ContractTermAssetValuedItemEntity = DataRequirementSubject;
 /// When action happens
 ///
 /// FHIR `Contract.term.action.occurrence[x]`: one of its types.

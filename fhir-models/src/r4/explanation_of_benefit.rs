@@ -2182,68 +2182,12 @@ impl Choice for ExplanationOfBenefitSupportingInfoValue {
 }
 /// Nature of illness or problem
 ///
-/// FHIR `ExplanationOfBenefit.diagnosis.diagnosis[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExplanationOfBenefitDiagnosisDiagnosis {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for ExplanationOfBenefitDiagnosisDiagnosis {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `ExplanationOfBenefit.diagnosis.diagnosis[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type ExplanationOfBenefitDiagnosisDiagnosis = DataRequirementSubject;
 /// Specific clinical procedure
 ///
-/// FHIR `ExplanationOfBenefit.procedure.procedure[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExplanationOfBenefitProcedureProcedure {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for ExplanationOfBenefitProcedureProcedure {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `ExplanationOfBenefit.procedure.procedure[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type ExplanationOfBenefitProcedureProcedure = DataRequirementSubject;
 /// Where the event occurred
 ///
 /// FHIR `ExplanationOfBenefit.accident.location[x]`: one of its types.

@@ -359,68 +359,12 @@ impl FhirJson for MedicationDispenseSubstitution {
 }
 /// Why a dispense was not performed
 ///
-/// FHIR `MedicationDispense.statusReason[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MedicationDispenseStatusReason {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for MedicationDispenseStatusReason {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `MedicationDispense.statusReason[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type MedicationDispenseStatusReason = DataRequirementSubject;
 /// What medication was supplied
 ///
-/// FHIR `MedicationDispense.medication[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MedicationDispenseMedication {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for MedicationDispenseMedication {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `MedicationDispense.medication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type MedicationDispenseMedication = DataRequirementSubject;
 impl crate::FhirResource for MedicationDispense {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicationDispense";

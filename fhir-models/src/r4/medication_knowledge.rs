@@ -1157,68 +1157,12 @@ impl FhirJson for MedicationKnowledgeKinetics {
 }
 /// Medication(s) or substance(s) contained in the medication
 ///
-/// FHIR `MedicationKnowledge.ingredient.item[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MedicationKnowledgeIngredientItem {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for MedicationKnowledgeIngredientItem {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `MedicationKnowledge.ingredient.item[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type MedicationKnowledgeIngredientItem = DataRequirementSubject;
 /// Indication for use that apply to the specific administration guidelines
 ///
-/// FHIR `MedicationKnowledge.administrationGuidelines.indication[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MedicationKnowledgeAdministrationGuidelinesIndication {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for MedicationKnowledgeAdministrationGuidelinesIndication {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `MedicationKnowledge.administrationGuidelines.indication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type MedicationKnowledgeAdministrationGuidelinesIndication = DataRequirementSubject;
 /// Specific characteristic that is relevant to the administration guideline
 ///
 /// FHIR `MedicationKnowledge.administrationGuidelines.patientCharacteristics.characteristic[x]`: one of its types.

@@ -542,78 +542,12 @@ impl Choice for MedicationRequestReported {
 }
 /// Medication to be taken
 ///
-/// FHIR `MedicationRequest.medication[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MedicationRequestMedication {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for MedicationRequestMedication {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `MedicationRequest.medication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type MedicationRequestMedication = DataRequirementSubject;
 /// Whether substitution is allowed or not
 ///
-/// FHIR `MedicationRequest.substitution.allowed[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MedicationRequestSubstitutionAllowed {
-    Boolean(Primitive<bool>),
-    CodeableConcept(Box<CodeableConcept>),
-}
-impl Choice for MedicationRequestSubstitutionAllowed {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "Boolean" => {
-                r.choice_primitive(
-                    slot,
-                    extension_part,
-                    |c| match c {
-                        Self::Boolean(p) => Some(p),
-                        _ => None,
-                    },
-                    Self::Boolean,
-                )
-            }
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::Boolean(p) => w.primitive_parts(name, "Boolean", p),
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-        }
-    }
-}
+/// FHIR `MedicationRequest.substitution.allowed[x]`: the same types as [`DosageAsNeeded`], so the same enum.
+pub type MedicationRequestSubstitutionAllowed = DosageAsNeeded;
 impl crate::FhirResource for MedicationRequest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicationRequest";

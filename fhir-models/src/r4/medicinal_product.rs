@@ -582,36 +582,8 @@ impl FhirJson for MedicinalProductSpecialDesignation {
 }
 /// Condition for which the medicinal use applies
 ///
-/// FHIR `MedicinalProduct.specialDesignation.indication[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MedicinalProductSpecialDesignationIndication {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for MedicinalProductSpecialDesignationIndication {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `MedicinalProduct.specialDesignation.indication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type MedicinalProductSpecialDesignationIndication = DataRequirementSubject;
 impl crate::FhirResource for MedicinalProduct {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProduct";

@@ -207,36 +207,8 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
 }
 /// Reference to a specific medication (active substance, medicinal product or class of products) as part of an indication or contraindication
 ///
-/// FHIR `MedicinalProductIndication.otherTherapy.medication[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MedicinalProductIndicationOtherTherapyMedication {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for MedicinalProductIndicationOtherTherapyMedication {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `MedicinalProductIndication.otherTherapy.medication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type MedicinalProductIndicationOtherTherapyMedication = DataRequirementSubject;
 impl crate::FhirResource for MedicinalProductIndication {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductIndication";

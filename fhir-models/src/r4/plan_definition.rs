@@ -878,36 +878,8 @@ impl FhirJson for PlanDefinitionActionDynamicValue {
 }
 /// Type of individual the plan definition is focused on
 ///
-/// FHIR `PlanDefinition.subject[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PlanDefinitionSubject {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for PlanDefinitionSubject {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `PlanDefinition.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type PlanDefinitionSubject = DataRequirementSubject;
 /// The target value to be achieved
 ///
 /// FHIR `PlanDefinition.goal.target.detail[x]`: one of its types.
@@ -945,36 +917,8 @@ impl Choice for PlanDefinitionGoalTargetDetail {
 }
 /// Type of individual the action is focused on
 ///
-/// FHIR `PlanDefinition.action.subject[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PlanDefinitionActionSubject {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for PlanDefinitionActionSubject {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `PlanDefinition.action.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type PlanDefinitionActionSubject = DataRequirementSubject;
 /// Time offset for the relationship
 ///
 /// FHIR `PlanDefinition.action.relatedAction.offset[x]`: one of its types.

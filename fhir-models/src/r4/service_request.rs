@@ -385,46 +385,8 @@ impl Choice for ServiceRequestOccurrence {
 }
 /// Preconditions for service
 ///
-/// FHIR `ServiceRequest.asNeeded[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ServiceRequestAsNeeded {
-    Boolean(Primitive<bool>),
-    CodeableConcept(Box<CodeableConcept>),
-}
-impl Choice for ServiceRequestAsNeeded {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "Boolean" => {
-                r.choice_primitive(
-                    slot,
-                    extension_part,
-                    |c| match c {
-                        Self::Boolean(p) => Some(p),
-                        _ => None,
-                    },
-                    Self::Boolean,
-                )
-            }
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::Boolean(p) => w.primitive_parts(name, "Boolean", p),
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-        }
-    }
-}
+/// FHIR `ServiceRequest.asNeeded[x]`: the same types as [`DosageAsNeeded`], so the same enum.
+pub type ServiceRequestAsNeeded = DosageAsNeeded;
 impl crate::FhirResource for ServiceRequest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ServiceRequest";

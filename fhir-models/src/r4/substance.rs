@@ -236,36 +236,8 @@ impl FhirJson for SubstanceIngredient {
 }
 /// A component of the substance
 ///
-/// FHIR `Substance.ingredient.substance[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SubstanceIngredientSubstance {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for SubstanceIngredientSubstance {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `Substance.ingredient.substance[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type SubstanceIngredientSubstance = DataRequirementSubject;
 impl crate::FhirResource for Substance {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Substance";

@@ -364,45 +364,8 @@ impl FhirJson for SubstanceReferenceInformationTarget {
 }
 /// Todo
 ///
-/// FHIR `SubstanceReferenceInformation.target.amount[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SubstanceReferenceInformationTargetAmount {
-    Quantity(Box<Quantity>),
-    Range(Box<Range>),
-    String(Primitive<String>),
-}
-impl Choice for SubstanceReferenceInformationTargetAmount {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "String" => {
-                r.choice_primitive(
-                    slot,
-                    extension_part,
-                    |c| match c {
-                        Self::String(p) => Some(p),
-                        _ => None,
-                    },
-                    Self::String,
-                )
-            }
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
-            Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
-            Self::String(p) => w.primitive_parts(name, "String", p),
-        }
-    }
-}
+/// FHIR `SubstanceReferenceInformation.target.amount[x]`: the same types as [`SubstanceAmountAmount`], so the same enum.
+pub type SubstanceReferenceInformationTargetAmount = SubstanceAmountAmount;
 impl crate::FhirResource for SubstanceReferenceInformation {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "SubstanceReferenceInformation";

@@ -200,36 +200,8 @@ impl FhirJson for SupplyDeliverySuppliedItem {
 }
 /// Medication, Substance, or Device supplied
 ///
-/// FHIR `SupplyDelivery.suppliedItem.item[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SupplyDeliverySuppliedItemItem {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for SupplyDeliverySuppliedItemItem {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `SupplyDelivery.suppliedItem.item[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type SupplyDeliverySuppliedItemItem = DataRequirementSubject;
 /// When event occurred
 ///
 /// FHIR `SupplyDelivery.occurrence[x]`: one of its types.

@@ -240,36 +240,8 @@ impl FhirJson for SupplyRequestParameter {
 }
 /// Medication, Substance, or Device requested to be supplied
 ///
-/// FHIR `SupplyRequest.item[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SupplyRequestItem {
-    CodeableConcept(Box<CodeableConcept>),
-    Reference(Box<Reference>),
-}
-impl Choice for SupplyRequestItem {
-    fn read_variant(
-        r: &mut Reader<'_>,
-        slot: &mut Option<Self>,
-        type_suffix: &str,
-        _extension_part: bool,
-    ) -> Result<(), ParseError> {
-        match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            _ => r.unknown_choice_type(type_suffix),
-        }
-    }
-    fn write_variant(&self, w: &mut Writer, name: &str) {
-        match self {
-            Self::CodeableConcept(x) => {
-                w.complex_parts(name, "CodeableConcept", x.as_ref())
-            }
-            Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
-        }
-    }
-}
+/// FHIR `SupplyRequest.item[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+pub type SupplyRequestItem = DataRequirementSubject;
 /// Value of detail
 ///
 /// FHIR `SupplyRequest.parameter.value[x]`: one of its types.
