@@ -136,25 +136,18 @@ impl<'a> Reader<'a> {
     pub fn path(&self) -> String {
         let mut out = String::new();
         for seg in &self.path {
-            match seg {
-                Seg::Name(n) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(n)
-                }
-                Seg::Owned(n) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(n)
-                }
+            let name = match seg {
+                Seg::Name(n) => *n,
+                Seg::Owned(n) => n.as_str(),
                 Seg::Index(i) => {
-                    out.push('[');
-                    out.push_str(&i.to_string());
-                    out.push(']')
+                    out.push_str(&format!("[{i}]"));
+                    continue;
                 }
+            };
+            if !out.is_empty() {
+                out.push('.');
             }
+            out.push_str(name);
         }
         out
     }
@@ -639,7 +632,7 @@ impl<'a> Reader<'a> {
             if slot.is_some() {
                 return r.duplicate();
             }
-            *slot = T::read_json(r)?.map(Box::new);
+            *slot = r.read_boxed::<T>()?;
             Ok(())
         })
     }
