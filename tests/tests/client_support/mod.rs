@@ -67,19 +67,57 @@ pub fn outcome(code: &str, diagnostics: &str) -> Value {
 }
 
 /// Collects everything `tracing` writes (all levels) while the guard lives, on this thread.
+///
+/// One global subscriber serves the whole test binary and writes to the capture of the current thread. (A
+/// scoped `set_default` per test is flaky when tests run in parallel: call sites hit first on a thread with no
+/// subscriber cache "not interested" for everyone.)
 #[derive(Clone, Default)]
 pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
 
+thread_local! {
+    static CURRENT_CAPTURE: std::cell::RefCell<Option<LogCapture>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Ends the capture of this thread when dropped.
+pub struct CaptureGuard(());
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CURRENT_CAPTURE.with(|c| c.borrow_mut().take());
+    }
+}
+
+/// Writes to the current thread's capture, if any.
+struct ThreadWriter;
+
+impl Write for ThreadWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CURRENT_CAPTURE.with(|c| {
+            if let Some(capture) = c.borrow_mut().as_mut() {
+                capture.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl LogCapture {
-    pub fn start() -> (LogCapture, tracing::subscriber::DefaultGuard) {
+    pub fn start() -> (LogCapture, CaptureGuard) {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(|| ThreadWriter)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber in tests");
+        });
         let capture = LogCapture::default();
-        let writer = capture.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (capture, tracing::subscriber::set_default(subscriber))
+        CURRENT_CAPTURE.with(|c| *c.borrow_mut() = Some(capture.clone()));
+        (capture, CaptureGuard(()))
     }
 
     pub fn text(&self) -> String {
