@@ -8,4 +8,6 @@ if [ -z "${FHIR_PACKAGES:-}" ] && [ -d "$root/../shared/fhir-packages" ]; then
   export FHIR_PACKAGES="$root/../shared/fhir-packages"
 fi
 bash scripts/install-test-servers.sh
+# One build from scratch: incremental caches would only add gigabytes of disk (the models are large).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 cargo test --workspace --no-fail-fast

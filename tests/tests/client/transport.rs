@@ -1,11 +1,9 @@
 //! Transport faults (wiremock and a raw TCP peer): retries of idempotent requests only, `Retry-After`, timeouts,
 //! cut bodies, malformed JSON, the size cap and unreachable hosts.
 
-mod client_support;
-
 use std::time::{Duration, Instant};
 
-use client_support::*;
+use crate::support::*;
 use fhir_models::r4::{Patient, R4};
 use oneup_client::{Error, RetryPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -2,11 +2,9 @@
 //! standard 202 → 202 → 200 flow with progress events, failures, cancel, and the NDJSON downloads (token rules,
 //! malformed lines, constant memory).
 
-mod client_support;
-
 use std::time::{Duration, Instant};
 
-use client_support::*;
+use crate::support::*;
 use fhir_models::r4::{OperationOutcome, Patient, Resource, R4};
 use fhir_models::FhirVersion;
 use futures_util::{StreamExt, TryStreamExt};

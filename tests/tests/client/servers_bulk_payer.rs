@@ -4,12 +4,10 @@
 //! with the launch's token. Install the servers first with `scripts/install-test-servers.sh`; without them these
 //! tests fail and say so.
 
-mod client_support;
-
 use std::collections::BTreeMap;
 
-use client_support::servers::{client_for, oauth2_server, sekmet, Server};
-use client_support::{CLIENT_ID, CLIENT_SECRET};
+use crate::support::servers::{client_for, oauth2_server, sekmet, Server};
+use crate::support::{CLIENT_ID, CLIENT_SECRET};
 use fhir_models::r4::{
     Bundle, Coverage, ExplanationOfBenefit, Organization, Patient, Practitioner, Resource, R4,
 };

@@ -2,14 +2,12 @@
 //! (FHIR R4, PyPI sekmet-fhir 0.1.1) and oauth2-mock-server (npm 9.3.0). Install them first with
 //! `scripts/install-test-servers.sh`; without them these tests fail and say so.
 
-mod client_support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_support::servers::{client_for, oauth2_server, sekmet, split_base, Server};
-use client_support::{CLIENT_ID, CLIENT_SECRET};
+use crate::support::servers::{client_for, oauth2_server, sekmet, split_base, Server};
+use crate::support::{CLIENT_ID, CLIENT_SECRET};
 use fhir_models::r4::{Bundle, Observation, Patient, Resource, R4};
 use fhir_models::{FhirJson, FhirVersion};
 use futures_util::TryStreamExt;
@@ -181,7 +179,7 @@ async fn crud_everything_and_errors_against_sekmet() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quick_start_runs_against_local_servers() {
-    let auth = client_support::servers::oauth2_server_with_users();
+    let auth = crate::support::servers::oauth2_server_with_users();
     let server = sekmet(Some(&auth));
     let (api, path) = split_base(&server.get("base_url"));
     let client = OneUpClient::builder(AppCredentials::new(CLIENT_ID, CLIENT_SECRET))

@@ -1,11 +1,9 @@
 //! The payer SMART standalone launch against wiremock: the authorize URL, the redirect checks (state, errors),
 //! the code exchange's request shape and refusal, refresh at the plan's token endpoint, and read-only R4 reads.
 
-mod client_support;
-
 use std::collections::BTreeMap;
 
-use client_support::*;
+use crate::support::*;
 use fhir_models::r4::{ExplanationOfBenefit, Patient};
 use futures_util::TryStreamExt;
 use oneup_client::{AppCredentials, AuthorizationProblem, Error, LaunchRequest, Payer};

@@ -1,8 +1,6 @@
 //! User management against a scripted 1upHealth (wiremock): request shapes and answer parsing.
 
-mod client_support;
-
-use client_support::*;
+use crate::support::*;
 use oneup_client::{CreatedUser, Error, OneUpUserId, Problem, UserFilter};
 use serde_json::json;
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};

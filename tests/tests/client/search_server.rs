@@ -1,11 +1,9 @@
 //! Typed searches against the real FHIR server of the client tests (SEKMET, FHIR R4, started on 127.0.0.1 by
-//! `client_support::servers`; install it with `scripts/install-test-servers.sh`). A small data set goes in by
+//! `support::servers`; install it with `scripts/install-test-servers.sh`). A small data set goes in by
 //! transaction; each typed search goes out through `oneup_client::Fhir::search` (which takes the builder's
 //! pairs) and the matches are checked by id.
 
-mod client_support;
-
-use client_support::servers::{client_for, oauth2_server, sekmet};
+use crate::support::servers::{client_for, oauth2_server, sekmet};
 use fhir_models::r4::{
     AdministrativeGender, Bundle, ConditionSearch, CoverageSearch, ExplanationOfBenefitSearch, Observation,
     ObservationSearch, ObservationStatus, Patient, PatientSearch, Resource, R4,

@@ -1,12 +1,10 @@
 //! FHIR operations (wiremock, typed with `fhir_models::r4`): request shapes, answers, OperationOutcome errors,
 //! token refresh on 401, permissions and lazy, bounded paging.
 
-mod client_support;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use client_support::*;
+use crate::support::*;
 use fhir_models::r4::{Observation, OperationOutcome, Patient, Resource, R4};
 use fhir_models::FhirVersion;
 use futures_util::{StreamExt, TryStreamExt};

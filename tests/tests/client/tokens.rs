@@ -1,10 +1,8 @@
 //! OAuth2 grants at the token endpoint (wiremock): request shapes, answers, refusals and redaction.
 
-mod client_support;
-
 use std::time::{Duration, SystemTime};
 
-use client_support::*;
+use crate::support::*;
 use oneup_client::{Error, Secret, Session, Tokens};
 use serde_json::json;
 use wiremock::matchers::{header, method, path};

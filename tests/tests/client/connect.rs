@@ -2,9 +2,7 @@
 //! extension), the supported-systems list and its filters, the system-search host's pages of 20 as a stream,
 //! and the connect link and iframe page URL.
 
-mod client_support;
-
-use client_support::*;
+use crate::support::*;
 use futures_util::{StreamExt, TryStreamExt};
 use oneup_client::{ClinicalSystemFilter, ConnectLink, Error, Secret, SystemId, SystemSummary};
 use serde_json::{json, Value};
@@ -74,7 +72,7 @@ async fn provider_search_errors_are_typed() {
         .respond_with(ResponseTemplate::new(200).set_body_json(patient("p1")))
         .mount(&other)
         .await;
-    let err = session(crate::client(&other)).connect().provider_search("x").await.unwrap_err();
+    let err = session(crate::support::client(&other)).connect().provider_search("x").await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "a Patient is no Bundle: {err:?}");
 }
 
