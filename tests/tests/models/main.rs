@@ -8,3 +8,4 @@ mod json_r4;
 mod roundtrip_dstu2;
 mod roundtrip_r4;
 mod search_builders;
+mod search_dstu2;
