@@ -579,6 +579,38 @@ async fn the_same_client_speaks_dstu2() {
     assert!(err.operation_outcome::<R4>().is_none(), "an outcome is typed by the version that read it");
 }
 
+#[tokio::test]
+async fn dstu2_typed_search_pages_through_a_dstu2_bundle() {
+    use fhir_models::dstu2::{Dstu2, MedicationOrder, MedicationOrderSearch, MedicationOrderStatus, Patient as P2};
+    use fhir_models::search::Reference;
+    let server = MockServer::start().await;
+    let order = |id: &str| json!({"resourceType": "MedicationOrder", "id": id, "status": "active",
+        "medicationCodeableConcept": {"text": "aspirin"}, "patient": {"reference": "Patient/p1"}});
+    let next = format!("{}/dstu2/MedicationOrder?page=2", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/dstu2/MedicationOrder"))
+        .and(query_param("patient", "Patient/p1"))
+        .and(query_param("status", "active"))
+        .respond_with(fhir_json(200, bundle(&[order("m1"), order("m2")], Some(&next))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/dstu2/MedicationOrder"))
+        .and(query_param("page", "2"))
+        .respond_with(fhir_json(200, bundle(&[order("m3")], None)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let fhir = session(client(&server)).fhir::<Dstu2>();
+    let search =
+        MedicationOrderSearch::new().patient().is(Reference::to::<P2>("p1")).status().is(MedicationOrderStatus::Active);
+    let orders: Vec<MedicationOrder> = fhir.find(&search).try_collect().await.unwrap();
+    let ids: Vec<_> = orders.iter().filter_map(|o| o.id.as_deref()).collect();
+    assert_eq!(ids, ["m1", "m2", "m3"]);
+    assert_eq!(orders[0].status.as_ref().and_then(|s| s.value.clone()), Some(MedicationOrderStatus::Active));
+}
+
 /// Errors go into `Box<dyn Error + Send + Sync>`, and the futures and streams can be spawned on a multi-threaded
 /// runtime.
 #[test]
