@@ -317,11 +317,6 @@ impl<R: FhirResource> Search<R, Top> {
         self.push("_summary".into(), summary.as_str().into())
     }
 
-    /// `_total`: how the server should count the matches.
-    pub fn _total(self, total: Total) -> Self {
-        self.push("_total".into(), total.as_str().into())
-    }
-
 }
 
 impl<R, M: Filter> Search<R, M> {
@@ -363,9 +358,37 @@ impl<R, M: Mode> Search<R, M> {
     pub fn _security(self) -> Param<Self, TokenKind<AnyCode>> {
         Param::new(self, "_security")
     }
+}
+
+/// Common parameters that FHIR R4 added (DSTU2 has neither).
+#[cfg(feature = "r4-base")]
+impl<R: FhirResource<Version = crate::r4::R4>, M: Mode> Search<R, M> {
     /// `_source`: where the resource came from (`meta.source`).
     pub fn _source(self) -> Param<Self, UriKind> {
         Param::new(self, "_source")
+    }
+}
+
+#[cfg(feature = "r4-base")]
+impl<R: FhirResource<Version = crate::r4::R4>> Search<R, Top> {
+    /// `_total`: how the server should count the matches.
+    pub fn _total(self, total: Total) -> Self {
+        self.push("_total".into(), total.as_str().into())
+    }
+}
+
+/// Whether `R` is a DSTU2 resource: DSTU2 search has no `_source` or `_total`, and names the modifier that
+/// follows includes through the results so far `:recurse` (R4: `:iterate`).
+pub(crate) fn is_dstu2<R: FhirResource>() -> bool {
+    <R::Version as crate::FhirVersion>::NAME == "dstu2"
+}
+
+/// `_include:iterate` / `_revinclude:iterate` in R4, `:recurse` in DSTU2.
+pub(crate) fn iterate_modifier<R: FhirResource>() -> &'static str {
+    if is_dstu2::<R>() {
+        "recurse"
+    } else {
+        "iterate"
     }
 }
 

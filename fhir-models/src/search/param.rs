@@ -409,16 +409,18 @@ impl<R: FhirResource> Search<R, Top> {
         let v = format!("{}:{}", S::RESOURCE_TYPE, param.name);
         self.push("_revinclude".into(), v)
     }
-    /// `_revinclude:iterate`: like [`_revinclude`](Self::_revinclude), also for the resources included so far.
+    /// `_revinclude:iterate`: like [`_revinclude`](Self::_revinclude), also for the resources included so far
+    /// (DSTU2 writes `_revinclude:recurse`).
     pub fn _revinclude_iterate<S: FhirResource, T>(self, param: Param<Search<S, Select>, ReferenceKind<T>>) -> Self {
         let v = format!("{}:{}", S::RESOURCE_TYPE, param.name);
-        self.push("_revinclude:iterate".into(), v)
+        self.push(format!("_revinclude:{}", super::iterate_modifier::<R>()), v)
     }
     /// `_include:iterate=Source:param`: follow a reference parameter of any resource type among the results so far
-    /// (`Patient:general-practitioner` on an Observation search that includes the subject).
+    /// (`Patient:general-practitioner` on an Observation search that includes the subject; DSTU2 writes
+    /// `_include:recurse`).
     pub fn _include_iterate<S: FhirResource, T>(self, param: Param<Search<S, Select>, ReferenceKind<T>>) -> Self {
         let v = format!("{}:{}", S::RESOURCE_TYPE, param.name);
-        self.push("_include:iterate".into(), v)
+        self.push(format!("_include:{}", super::iterate_modifier::<R>()), v)
     }
 }
 

@@ -91,6 +91,10 @@ type Lookup = fn(&str) -> Option<&'static [ParamInfo]>;
 /// Checks one decoded pair of a search of `R`.
 pub(crate) fn check_pair<R: Searchable>(name: &str, value: &str) -> Result<(), SearchError> {
     let lookup: Lookup = R::search_params_of;
+    if super::is_dstu2::<R>() && matches!(name.split(':').next(), Some("_source" | "_total")) {
+        return Err(unknown(R::RESOURCE_TYPE, name));
+    }
+    let iterate = super::iterate_modifier::<R>();
     match name {
         "_count" => match value.parse::<u32>() {
             Ok(n) if n <= COUNT_CAP => Ok(()),
@@ -107,8 +111,14 @@ pub(crate) fn check_pair<R: Searchable>(name: &str, value: &str) -> Result<(), S
             }
             Ok(())
         }
-        "_include" | "_include:iterate" => check_include(name, value, R::RESOURCE_TYPE, name.ends_with("iterate"), lookup),
-        "_revinclude" | "_revinclude:iterate" => check_revinclude(name, value, R::RESOURCE_TYPE, lookup),
+        "_include" => check_include(name, value, R::RESOURCE_TYPE, false, lookup),
+        _ if name.strip_prefix("_include:") == Some(iterate) => {
+            check_include(name, value, R::RESOURCE_TYPE, true, lookup)
+        }
+        "_revinclude" => check_revinclude(name, value, R::RESOURCE_TYPE, lookup),
+        _ if name.strip_prefix("_revinclude:") == Some(iterate) => {
+            check_revinclude(name, value, R::RESOURCE_TYPE, lookup)
+        }
         "_elements" => {
             if value.split(',').all(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')) {
                 Ok(())

@@ -68,3 +68,22 @@ fn patient_by_dstu2_gender_enum_and_unknown_parameters_refused() {
     assert!(matches!(err, SearchError::UnknownParameter { .. }), "{err:?}");
     assert!(err.to_string().contains("general-practitioner"), "{err}");
 }
+
+#[test]
+fn dstu2_search_syntax_recurse_and_no_r4_result_parameters() {
+    // DSTU2 follows includes through the results with `:recurse`; R4 renamed it `:iterate`.
+    let q = ObservationSearch::new()
+        .patient()
+        .include()
+        ._include_iterate(PatientSearch::select().careprovider());
+    assert_eq!(pairs(&q), [("_include", "Observation:patient"), ("_include:recurse", "Patient:careprovider")]);
+    round_trip(&q);
+    let err = ObservationSearch::from_query("_include:iterate=Patient:careprovider").unwrap_err();
+    assert!(matches!(err, SearchError::UnknownParameter { .. }), "{err:?}");
+    // `_source` and `_total` came with R4: the DSTU2 builders have no such methods, and the parser refuses them.
+    for query in ["_total=accurate", "_source=http://example.org"] {
+        let err = PatientSearch::from_query(query).unwrap_err();
+        assert!(matches!(err, SearchError::UnknownParameter { .. }), "{query}: {err:?}");
+    }
+    assert!(fhir_models::r4::PatientSearch::from_query("_total=accurate&_source=http://example.org").is_ok());
+}
