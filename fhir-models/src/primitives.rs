@@ -173,7 +173,7 @@ impl PrimitiveValue for i64 {
         read_integer(r, "a 64-bit integer")
     }
     fn write_value(&self, w: &mut Writer) {
-        w.integer(i64::from(*self))
+        w.integer(*self)
     }
 }
 
@@ -293,6 +293,7 @@ fn num(b: &[u8], at: usize, len: usize) -> Option<u32> {
     part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
 }
 
+#[allow(clippy::manual_is_multiple_of)] // `u32::is_multiple_of` is newer than the crate's rust-version (1.80)
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,

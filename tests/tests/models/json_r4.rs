@@ -254,10 +254,12 @@ fn typed_fields_of_official_examples() {
 
 #[test]
 fn building_values_in_code() {
-    let mut p = Patient::default();
-    p.id = Some("new".into());
-    p.active = Some(Primitive::new(true));
-    p.gender = Some(AdministrativeGender::Female.into());
+    let p = Patient {
+        id: Some("new".into()),
+        active: Some(Primitive::new(true)),
+        gender: Some(AdministrativeGender::Female.into()),
+        ..Patient::default()
+    };
     assert_eq!(p.to_json(), r#"{"resourceType":"Patient","id":"new","active":true,"gender":"female"}"#);
     assert_eq!(Patient::from_json(&p.to_json_pretty()).unwrap(), p);
 }
