@@ -69,7 +69,7 @@ pub fn drift(workspace: &Path, files: &[emit::GeneratedFile]) -> Vec<String> {
     }
     for dir in generated_dirs(files) {
         let Ok(entries) = std::fs::read_dir(crate_dir.join(&dir)) else { continue };
-        for e in entries.flatten() {
+        for e in entries.flatten().filter(|e| !e.path().is_dir()) {
             let rel = format!("{dir}/{}", e.file_name().to_string_lossy());
             if !files.iter().any(|f| f.path == rel) {
                 out.push(format!("{rel} is not produced by the generator any more"));
@@ -92,7 +92,7 @@ pub fn write(workspace: &Path, files: &[emit::GeneratedFile]) -> Result<(), Erro
     let crate_dir = workspace.join("fhir-models");
     for dir in generated_dirs(files) {
         if let Ok(entries) = std::fs::read_dir(crate_dir.join(&dir)) {
-            for e in entries.flatten() {
+            for e in entries.flatten().filter(|e| !e.path().is_dir()) {
                 let rel = format!("{dir}/{}", e.file_name().to_string_lossy());
                 if !files.iter().any(|f| f.path == rel) {
                     std::fs::remove_file(e.path()).map_err(|source| Error::Io { path: e.path(), source })?;

@@ -32,6 +32,22 @@ pub struct VersionSpec {
     /// The version's JSON may carry `fhir_comments` in any object (DSTU2): every struct gets that field.
     #[serde(default)]
     pub fhir_comments: bool,
+    /// Implementation guides whose resource profiles are generated into submodules.
+    #[serde(default)]
+    pub profiles: Vec<ProfileSpec>,
+}
+
+/// One implementation guide's profiles, generated into `<version module>::<module>` behind
+/// `<version module>-<feature>`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProfileSpec {
+    /// The IG package, `id#version` (it must ship snapshots).
+    pub package: String,
+    /// Submodule name (`us_core`).
+    pub module: String,
+    /// Feature suffix (`us-core` → `r4-us-core`).
+    pub feature: String,
 }
 
 /// Errors reading the manifest.

@@ -26,6 +26,8 @@ pub struct VersionModel {
     /// Search parameters by resource name (from the packages' SearchParameter resources); a resource
     /// without parameters of its own has no entry. Filled by [`crate::load::search`].
     pub search_params: std::collections::BTreeMap<String, Vec<SearchParamDef>>,
+    /// Profile modules of implementation guides (`us_core`), each behind its own feature.
+    pub profiles: Vec<ProfileModule>,
 }
 
 /// One FHIR resource or datatype, with the structs of its backbone elements and its choice enums.
@@ -234,4 +236,248 @@ pub struct SearchComponentDef {
     pub kind: SearchKind,
     /// For token components on a bound `code`: the code enum.
     pub bound_code_enum: Option<String>,
+}
+
+/// The profiles of one implementation guide, generated into a submodule of the version module
+/// (`r4::us_core`) behind one cargo feature.
+#[derive(Debug, Clone)]
+pub struct ProfileModule {
+    /// Rust module name (`us_core`).
+    pub module: String,
+    /// Cargo feature (`r4-us-core`).
+    pub feature: String,
+    /// The package read, `id#version`.
+    pub package: String,
+    /// The core resources the profiles constrain (their features are enabled by the module's feature).
+    pub resources: BTreeSet<String>,
+    /// The profiles, by name.
+    pub profiles: Vec<ProfileDef>,
+    /// Structs of complex extensions with typed accessors (`UsCoreRace`).
+    pub extensions: Vec<ExtensionStruct>,
+    /// Code enums of extension values bound to a listable value set (`BirthSex`).
+    pub code_enums: Vec<CodeEnum>,
+}
+
+/// One profile (a StructureDefinition with `derivation: constraint` on a resource): a checked view of its base
+/// resource.
+#[derive(Debug, Clone)]
+pub struct ProfileDef {
+    /// Rust name of the view (`UsCorePatient`).
+    pub name: String,
+    /// File name of its module (`us_core_patient`).
+    pub file: String,
+    /// Canonical URL.
+    pub url: String,
+    /// Business version of the profile (`3.1.1`).
+    pub version: String,
+    /// The constrained core resource (`Patient`).
+    pub base: String,
+    /// Title and description.
+    pub doc: String,
+    /// What is checked, as a tree over the resource's elements.
+    pub root: CheckNode,
+    /// Typed accessors of extensions and slices.
+    pub accessors: Vec<Accessor>,
+    /// Constraints of the definition that are not checked (documented on the type).
+    pub unchecked: Vec<String>,
+}
+
+/// A coding pattern: a `Coding` matches when it has this system (when given) and this code (when given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodingPattern {
+    /// The system, if the pattern has one.
+    pub system: Option<String>,
+    /// The code, if the pattern has one.
+    pub code: Option<String>,
+}
+
+/// One element of a struct, as reached from a check (a resolved FHIR path segment).
+#[derive(Debug, Clone)]
+pub struct FieldRef {
+    /// JSON name (`identifier`, `value` for `value[x]`).
+    pub json: String,
+    /// Rust field name.
+    pub rust: String,
+    /// FHIR path segment (`identifier`, `value[x]`).
+    pub path_name: String,
+    /// A list.
+    pub many: bool,
+    /// Stored boxed.
+    pub boxed: bool,
+    /// The field's type.
+    pub ty: FieldType,
+}
+
+/// How the items of a slice are told apart from the other items of the sliced list.
+#[derive(Debug, Clone)]
+pub enum SlicePredicate {
+    /// An extension: `url` equals.
+    Url(String),
+    /// A primitive child (`field`) equals the value.
+    FieldEquals(FieldRef, String),
+    /// A `CodeableConcept` or `Coding` child has every one of the codings.
+    FieldCodings(FieldRef, Vec<CodingPattern>),
+    /// A `CodeableConcept` or `Coding` child has a coding among these (a required binding as discriminator).
+    FieldCodingIn(FieldRef, Vec<CodingPattern>),
+    /// The item itself (a primitive) equals the value.
+    SelfEquals(String),
+    /// The item itself (a `CodeableConcept` or `Coding`, by type name) has every one of the codings.
+    SelfCodings(String, Vec<CodingPattern>),
+}
+
+/// What is checked at one node: the node's value is a struct (or an `Extension`) reached at a FHIR path.
+#[derive(Debug, Clone, Default)]
+pub struct CheckNode {
+    /// Checks on the fields of the value.
+    pub checks: Vec<Check>,
+    /// Fields (or slices of them) whose values have checks of their own.
+    pub children: Vec<CheckChild>,
+}
+
+/// A check on one field of a node's value.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// The field.
+    pub field: FieldRef,
+    /// Path segment reported (`identifier`, `extension:race`, `adjudication:denialreason`).
+    pub label: String,
+    /// What is checked.
+    pub kind: CheckKind,
+}
+
+/// The kinds of checks.
+#[derive(Debug, Clone)]
+pub enum CheckKind {
+    /// The number of values (of the slice, when a predicate is given) is within `min..=max`.
+    Count {
+        /// Only the items of a slice are counted.
+        slice: Option<SlicePredicate>,
+        /// Fewest.
+        min: u32,
+        /// Most, `None` for unbounded.
+        max: Option<u32>,
+    },
+    /// Every value (a primitive) equals this text (a fixed or pattern value).
+    Fixed(String),
+    /// Every value (`CodeableConcept` or `Coding`, by type name) has every one of the codings.
+    Pattern(String, Vec<CodingPattern>),
+    /// Every value (a `code`) is one of these codes (a required binding of the profile).
+    CodeIn {
+        /// Value set URL.
+        value_set: String,
+        /// The codes.
+        codes: Vec<String>,
+    },
+    /// The choice value is one of these variants (the choice enum and variant names).
+    ChoiceType {
+        /// The choice enum.
+        choice: String,
+        /// Allowed variants.
+        allowed: Vec<String>,
+    },
+    /// Every reference (of the `Reference` variant of a choice, when given) points at one of these resource
+    /// types, when its `reference` shows the type.
+    Reference {
+        /// The choice enum and its `Reference` variant, for choice elements.
+        choice: Option<String>,
+        /// Allowed resource types.
+        targets: Vec<String>,
+    },
+}
+
+/// A field whose values (or the items of one slice of it, or one variant of a choice) have checks.
+#[derive(Debug, Clone)]
+pub struct CheckChild {
+    /// The field.
+    pub field: FieldRef,
+    /// Path segment in docs (`extension:race`).
+    pub label: String,
+    /// Only the items of a slice.
+    pub slice: Option<SlicePredicate>,
+    /// For a choice narrowed to one complex type: the choice enum and variant.
+    pub variant: Option<(String, String)>,
+    /// The checks of each value.
+    pub node: CheckNode,
+}
+
+/// A typed accessor on a profile view.
+#[derive(Debug, Clone)]
+pub enum Accessor {
+    /// An extension slice on the resource (`race()`, `birth_sex()`).
+    Extension {
+        /// Method name.
+        method: String,
+        /// Doc text.
+        doc: String,
+        /// Extension URL.
+        url: String,
+        /// More than one allowed: the method returns a `Vec`.
+        many: bool,
+        /// What each extension gives.
+        value: ExtensionValueKind,
+    },
+    /// A named slice of a list (`adjudication_denialreason()`); on a nested list, an associated function taking
+    /// the owning element.
+    Slice {
+        /// Method name.
+        method: String,
+        /// Doc text.
+        doc: String,
+        /// The owning struct for nested lists (`ExplanationOfBenefitItem`), `None` on the resource itself.
+        owner: Option<String>,
+        /// The sliced list.
+        field: FieldRef,
+        /// Rust type of its items.
+        item: String,
+        /// How the slice's items are found.
+        predicate: SlicePredicate,
+    },
+}
+
+/// What an extension accessor returns.
+#[derive(Debug, Clone)]
+pub enum ExtensionValueKind {
+    /// `value[x]` of one type: the variant of the version's `ExtensionValue` and its field type.
+    Value {
+        /// Variant (`Coding`, `Code`).
+        variant: String,
+        /// Its type.
+        ty: FieldType,
+        /// For a bound code: the generated code enum.
+        code_enum: Option<String>,
+    },
+    /// A complex extension, read into the named struct.
+    Complex(String),
+}
+
+/// A struct read from a complex extension (`UsCoreRace`): one field per sub-extension.
+#[derive(Debug, Clone)]
+pub struct ExtensionStruct {
+    /// Rust name.
+    pub name: String,
+    /// Extension URL.
+    pub url: String,
+    /// Doc text.
+    pub doc: String,
+    /// One per sub-extension.
+    pub fields: Vec<ExtensionField>,
+}
+
+/// One sub-extension of a complex extension.
+#[derive(Debug, Clone)]
+pub struct ExtensionField {
+    /// Rust field name.
+    pub rust: String,
+    /// Sub-extension URL (`ombCategory`).
+    pub url: String,
+    /// Doc text.
+    pub doc: String,
+    /// More than one allowed.
+    pub many: bool,
+    /// At least one required (and at most one): the field is not optional.
+    pub required: bool,
+    /// Variant of `ExtensionValue`.
+    pub variant: String,
+    /// Its type.
+    pub ty: FieldType,
 }

@@ -319,6 +319,12 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         model.module
     );
     let marker = ident(&model.marker);
+    let profile_mods = model.profiles.iter().map(|p| {
+        let m = ident(&p.module);
+        let f = &p.feature;
+        let d = doc(&format!("Profiles of {} (feature `{f}`).", p.package));
+        quote! { #[cfg(feature = #f)] #d pub mod #m; }
+    });
     let search_lookup = super::search::version_search(model);
     let marker_doc = format!("The FHIR {} version marker, for code generic over versions.", model.marker);
     let name = &model.module;
@@ -379,6 +385,7 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         mod datatypes;
         pub use datatypes::*;
         #(#mods)*
+        #(#profile_mods)*
 
         /// A primitive element of this version: value, id and extensions.
         pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;

@@ -4,6 +4,7 @@
 //! (`nameReference` instead of `contentReference`, open types written `*`, bindings by `valueSetReference`,
 //! code systems inside ValueSet) the differences are read here, so the model and emitter stay version-agnostic.
 
+pub mod profiles;
 pub mod search;
 pub mod terminology;
 
@@ -142,9 +143,38 @@ pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, Load
         code_enums,
         base_resources: spec.base_resources.clone(),
         search_params: Default::default(),
+        profiles: Vec::new(),
     };
     // Search parameters last: they bind to the types and code enums built above.
     search::load_search_params(core.of_type("SearchParameter"), &mut model)?;
+
+    // Profiles of implementation guides, over the core model (their terminology is kept apart from the core's so
+    // that an IG can never change a core code enum).
+    if !spec.profiles.is_empty() {
+        let mut igs = Vec::new();
+        for p in &spec.profiles {
+            let (id, ver) = split_package(&p.package);
+            igs.push(packages::load(dir, id, ver, &["StructureDefinition", "ValueSet", "CodeSystem"])?);
+        }
+        let mut term = Terminology::default();
+        term.add_value_sets(core.of_type("ValueSet"));
+        term.add_code_systems(core.of_type("CodeSystem"));
+        if let Some(exp) = &expansions {
+            term.add_expansions(exp.of_type("ValueSet"));
+        }
+        for ig in &igs {
+            term.add_value_sets(ig.of_type("ValueSet"));
+            term.add_code_systems(ig.of_type("CodeSystem"));
+        }
+        let mut modules = Vec::new();
+        {
+            let cx = profiles::Context { model: &model, core: &core, igs: &igs, term: &term };
+            for (p, ig) in spec.profiles.iter().zip(&igs) {
+                modules.push(profiles::load_profiles(&cx, p, ig)?);
+            }
+        }
+        model.profiles = modules;
+    }
     Ok(model)
 }
 

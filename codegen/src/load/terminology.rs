@@ -15,6 +15,8 @@ const MAX_CODES: usize = 1000;
 pub struct Concept {
     /// The code.
     pub code: String,
+    /// Its code system, when known.
+    pub system: Option<String>,
     /// Display, if any.
     pub display: Option<String>,
     /// Definition, if any.
@@ -112,7 +114,12 @@ impl<'a> Terminology<'a> {
                         .and_then(|s| self.code_systems.get(s))
                         .and_then(|cs| find_concept(&cs["concept"], code))
                         .and_then(|f| f.definition);
-                    out.push(Concept { code: code.to_owned(), display: c["display"].as_str().map(str::to_owned), definition });
+                    out.push(Concept {
+                        code: code.to_owned(),
+                        system: c["system"].as_str().map(str::to_owned),
+                        display: c["display"].as_str().map(str::to_owned),
+                        definition,
+                    });
                 }
             }
             self.flatten_contains(&c["contains"], out);
@@ -137,7 +144,7 @@ impl<'a> Terminology<'a> {
             // DSTU2 value set defined only by its inline code system.
             let cs = &vs["codeSystem"];
             if cs.is_object() {
-                flatten_concepts(&cs["concept"], out);
+                flatten_concepts(&cs["concept"], cs["system"].as_str(), out);
                 return Some(());
             }
             return None;
@@ -159,6 +166,7 @@ impl<'a> Terminology<'a> {
                     out.push(Concept {
                         display: c["display"].as_str().map(str::to_owned).or_else(|| from_cs.as_ref().and_then(|f| f.display.clone())),
                         definition: from_cs.and_then(|f| f.definition),
+                        system: system.map(str::to_owned),
                         code,
                     });
                 }
@@ -167,7 +175,7 @@ impl<'a> Terminology<'a> {
                 if cs["content"].as_str().is_some_and(|c| c != "complete") {
                     return None;
                 }
-                flatten_concepts(&cs["concept"], out);
+                flatten_concepts(&cs["concept"], Some(system), out);
             }
         }
         Some(())
@@ -175,7 +183,7 @@ impl<'a> Terminology<'a> {
 }
 
 
-fn flatten_concepts(concepts: &Value, out: &mut Vec<Concept>) {
+fn flatten_concepts(concepts: &Value, system: Option<&str>, out: &mut Vec<Concept>) {
     for c in concepts.as_array().into_iter().flatten() {
         let is_abstract = c["abstract"].as_bool().unwrap_or(false)
             || c["property"].as_array().into_iter().flatten().any(|p| {
@@ -184,11 +192,12 @@ fn flatten_concepts(concepts: &Value, out: &mut Vec<Concept>) {
         if let (Some(code), false) = (c["code"].as_str(), is_abstract) {
             out.push(Concept {
                 code: code.to_owned(),
+                system: system.map(str::to_owned),
                 display: c["display"].as_str().map(str::to_owned),
                 definition: c["definition"].as_str().map(str::to_owned),
             });
         }
-        flatten_concepts(&c["concept"], out);
+        flatten_concepts(&c["concept"], system, out);
     }
 }
 
@@ -197,6 +206,7 @@ fn find_concept(concepts: &Value, code: &str) -> Option<Concept> {
         if c["code"].as_str() == Some(code) {
             return Some(Concept {
                 code: code.to_owned(),
+                system: None,
                 display: c["display"].as_str().map(str::to_owned),
                 definition: c["definition"].as_str().map(str::to_owned),
             });

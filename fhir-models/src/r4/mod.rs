@@ -590,6 +590,12 @@ pub use verification_result::*;
 mod vision_prescription;
 #[cfg(feature = "r4-vision-prescription")]
 pub use vision_prescription::*;
+#[cfg(feature = "r4-us-core")]
+/// Profiles of hl7.fhir.us.core#3.1.1 (feature `r4-us-core`).
+pub mod us_core;
+#[cfg(feature = "r4-carin-bb")]
+/// Profiles of hl7.fhir.us.carin-bb#1.1.0 (feature `r4-carin-bb`).
+pub mod carin_bb;
 /// A primitive element of this version: value, id and extensions.
 pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;
 ///The FHIR R4 version marker, for code generic over versions.

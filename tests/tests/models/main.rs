@@ -1,10 +1,12 @@
 //! Model tests, one test binary: the tricky cases of FHIR JSON for R4 and DSTU2, round-trips of every official
-//! example and core resource, the typed search builders, and the drift check of the committed generated code.
+//! example and core resource, the US Core and CARIN profile views, the typed search builders, and the drift check
+//! of the committed generated code.
 //! Run one group with e.g. `cargo test -p fhir-toolkit-tests --test models roundtrip_r4::`.
 
 mod generated_code_is_fresh;
 mod json_dstu2;
 mod json_r4;
+mod profiles;
 mod roundtrip_dstu2;
 mod roundtrip_r4;
 mod search_builders;

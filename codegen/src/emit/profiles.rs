@@ -1,0 +1,544 @@
+//! Tokens for profile modules (`r4::us_core`): one view type per profile (the common items come from the
+//! runtime's `profile_view!`), its checks as a list of calls into `fhir_models::profile::Checker`, and its
+//! typed accessors; the module root holds the extension structs, code enums and coding helpers.
+
+use super::{doc, format_file, ident, types, EmitError, GeneratedFile};
+use crate::model::*;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// All files of one profile module.
+pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> Result<Vec<GeneratedFile>, EmitError> {
+    let dir = format!("src/{}/{}", model.module, m.module);
+    let mut files = Vec::new();
+    let cx = Cx { ext_choice: extension_choice(model) };
+    for p in &m.profiles {
+        let body = profile(&cx, model, p);
+        files.push(format_file(
+            &format!("{dir}/{}.rs", p.file),
+            header,
+            quote! {
+                #![allow(unused_imports, unused_variables, clippy::all)]
+                use super::*;
+                #body
+            },
+        )?);
+    }
+    let mods = m.profiles.iter().map(|p| {
+        let f = ident(&p.file);
+        quote! { mod #f; pub use #f::*; }
+    });
+    let enums = m.code_enums.iter().map(|e| types::code_enum(model, e));
+    let exts = m.extensions.iter().map(|x| extension_struct(&cx, x));
+    let urls = m.profiles.iter().map(|p| &p.url);
+    let arms = m.profiles.iter().map(|p| {
+        let (url, n, b) = (&p.url, ident(&p.name), ident(&p.base));
+        quote! { (#url, Resource::#b(r)) => Some(#n::check(r)), }
+    });
+    let title = format!(
+        " Profiles of {} over the FHIR {} ({}) core types: checked views, with typed accessors of their extensions and slices.\n\n \
+         Behind the `{}` feature. See [`crate::profile`] for what the checks report.",
+        m.package, model.marker, model.fhir_version, m.feature
+    );
+    let root = quote! {
+        #![doc = #title]
+        #![allow(unused_imports, dead_code, clippy::all)]
+        use super::*;
+        use crate::primitives::CodeEnum;
+        use crate::profile::{profile_view, Checker};
+
+        #(#mods)*
+
+        /// Canonical URLs of the profiles of this module.
+        pub const PROFILE_URLS: &[&str] = &[#(#urls),*];
+
+        /// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
+        /// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
+        /// is not of the profile's base type.
+        pub fn check_profile(url: &str, resource: &Resource) -> Option<Result<(), crate::profile::ProfileError>> {
+            let url = url.split('|').next().unwrap_or(url);
+            match (url, resource) {
+                #(#arms)*
+                _ => None,
+            }
+        }
+
+        #(#enums)*
+        #(#exts)*
+
+        /// Whether a coding has the system and code (each when given).
+        fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
+            (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
+                && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
+        }
+
+        /// Whether a concept has a coding with the system and code (each when given).
+        fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
+            cc.coding.iter().any(|c| coding_is(c, system, code))
+        }
+
+        /// Whether a coding is one of the listed ones.
+        fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
+            list.iter().any(|(s, k)| coding_is(c, *s, *k))
+        }
+
+        /// Whether a concept has a coding among the listed ones.
+        fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
+            cc.coding.iter().any(|c| coding_in(c, list))
+        }
+    };
+    files.push(format_file(&format!("{dir}/mod.rs"), header, root)?);
+    Ok(files)
+}
+
+struct Cx {
+    /// The version's `Extension.value[x]` enum.
+    ext_choice: String,
+}
+
+fn extension_choice(model: &VersionModel) -> String {
+    model
+        .datatypes
+        .iter()
+        .flat_map(|t| &t.structs)
+        .find(|s| s.name == "Extension")
+        .and_then(|s| s.fields.iter().find(|f| f.json == "value"))
+        .and_then(|f| match &f.ty {
+            FieldType::Choice(n) => Some(n.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "ExtensionValue".to_owned())
+}
+
+fn opt(s: &Option<String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(Some(#s)),
+        None => quote!(None),
+    }
+}
+
+fn pattern_text(codings: &[CodingPattern]) -> String {
+    codings
+        .iter()
+        .map(|c| format!("{}|{}", c.system.as_deref().unwrap_or(""), c.code.as_deref().unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The values of a field as an iterator of references.
+fn values(f: &FieldRef, var: &Ident) -> TokenStream {
+    let n = ident(&f.rust);
+    if f.boxed && !f.many {
+        quote!(#var.#n.as_deref().into_iter())
+    } else {
+        quote!(#var.#n.iter())
+    }
+}
+
+/// The text of one value of a primitive field, as `Option<&str>`.
+fn text_of(ty: &FieldType, v: &Ident) -> TokenStream {
+    match ty {
+        FieldType::PlainString => quote!(Some(#v.as_str())),
+        FieldType::Code(_) => quote!(#v.value.as_ref().map(CodeEnum::code)),
+        _ => quote!(#v.value.as_deref()),
+    }
+}
+
+/// Whether one value (a `CodeableConcept` or `Coding`, by type name) has every coding.
+fn codings_match(ty: &str, codings: &[CodingPattern], v: &Ident) -> TokenStream {
+    let f = if ty == "Coding" { quote!(coding_is) } else { quote!(concept_has) };
+    let parts = codings.iter().map(|c| {
+        let (s, k) = (opt(&c.system), opt(&c.code));
+        quote!(#f(#v, #s, #k))
+    });
+    let parts: Vec<TokenStream> = parts.collect();
+    if parts.len() == 1 {
+        return parts[0].clone();
+    }
+    quote!(( #(#parts)&&* ))
+}
+
+fn coding_list(codings: &[CodingPattern]) -> TokenStream {
+    let items = codings.iter().map(|c| {
+        let (s, k) = (opt(&c.system), opt(&c.code));
+        quote!((#s, #k))
+    });
+    quote!(&[ #(#items),* ])
+}
+
+fn type_name(ty: &FieldType) -> &str {
+    match ty {
+        FieldType::Complex(n) => n,
+        _ => "",
+    }
+}
+
+/// Whether item `v` (a value of `field`) belongs to the slice.
+fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
+    let z = format_ident!("z");
+    match p {
+        SlicePredicate::Url(url) => quote!(#v.url.as_deref() == Some(#url)),
+        SlicePredicate::FieldEquals(f, value) => {
+            let it = values(f, v);
+            let t = text_of(&f.ty, &z);
+            quote!(#it.any(|#z| #t == Some(#value)))
+        }
+        SlicePredicate::FieldCodings(f, codings) => {
+            let it = values(f, v);
+            let m = codings_match(type_name(&f.ty), codings, &z);
+            quote!(#it.any(|#z| #m))
+        }
+        SlicePredicate::FieldCodingIn(f, codings) => {
+            let it = values(f, v);
+            let list = coding_list(codings);
+            let fun = if type_name(&f.ty) == "Coding" { quote!(coding_in) } else { quote!(concept_in) };
+            quote!(#it.any(|#z| #fun(#z, #list)))
+        }
+        SlicePredicate::SelfEquals(value) => {
+            let t = text_of(&field.ty, v);
+            quote!(#t == Some(#value))
+        }
+        SlicePredicate::SelfCodings(ty, codings) => codings_match(ty, codings, v),
+    }
+}
+
+fn check(c: &Check, var: &Ident, depth: usize) -> TokenStream {
+    let label = &c.label;
+    let f = &c.field;
+    let n = ident(&f.rust);
+    let v = format_ident!("v{}", depth + 1);
+    match &c.kind {
+        CheckKind::Count { slice, min, max } => {
+            let found = match slice {
+                None if f.many => quote!(#var.#n.len()),
+                None => quote!(usize::from(#var.#n.is_some())),
+                Some(p) => {
+                    let it = values(f, var);
+                    let pred = predicate(p, f, &v);
+                    quote!(#it.filter(|#v| #pred).count())
+                }
+            };
+            let max = match max {
+                Some(m) => quote!(#m),
+                None => quote!(u32::MAX),
+            };
+            quote! { c.count(#label, #found, #min, #max); }
+        }
+        CheckKind::Fixed(value) => {
+            let it = values(f, var);
+            let t = text_of(&f.ty, &v);
+            quote! { for #v in #it { c.fixed(#label, #t, #value); } }
+        }
+        CheckKind::Pattern(ty, codings) => {
+            let it = values(f, var);
+            let m = codings_match(ty, codings, &v);
+            let text = pattern_text(codings);
+            quote! { for #v in #it { c.pattern(#label, #m, #text); } }
+        }
+        CheckKind::CodeIn { value_set, codes } => {
+            let it = values(f, var);
+            let t = text_of(&f.ty, &v);
+            quote! { for #v in #it { c.code_in(#label, #t, &[#(#codes),*], #value_set); } }
+        }
+        CheckKind::ChoiceType { choice, allowed } => {
+            let e = ident(choice);
+            let pats = allowed.iter().map(|a| {
+                let a = ident(a);
+                quote!(#e::#a(_))
+            });
+            let text = allowed.join(", ");
+            quote! { if let Some(#v) = &#var.#n { c.choice(#label, matches!(#v, #(#pats)|*), #text); } }
+        }
+        CheckKind::Reference { choice, targets } => {
+            let get = quote!(#v.reference.as_ref().and_then(|p| p.value.as_deref()));
+            match choice {
+                Some(e) => {
+                    let e = ident(e);
+                    quote! { if let Some(#e::Reference(#v)) = &#var.#n { c.reference(#label, #get, &[#(#targets),*]); } }
+                }
+                None => {
+                    let it = values(f, var);
+                    quote! { for #v in #it { c.reference(#label, #get, &[#(#targets),*]); } }
+                }
+            }
+        }
+    }
+}
+
+fn node(n: &CheckNode, var: &Ident, depth: usize) -> TokenStream {
+    let checks = n.checks.iter().map(|c| check(c, var, depth));
+    let children = n.children.iter().map(|ch| {
+        let f = &ch.field;
+        let name = ident(&f.rust);
+        let v = format_ident!("v{}", depth + 1);
+        let body = node(&ch.node, &v, depth + 1);
+        if let Some((choice, variant)) = &ch.variant {
+            let e = ident(choice);
+            let vn = ident(variant);
+            let key = format!("{}{}", f.json, variant);
+            return quote! {
+                if let Some(#e::#vn(#v)) = &#var.#name { let m = c.enter(#key, None); #body c.leave(m); }
+            };
+        }
+        let json = &f.json;
+        let filter = match &ch.slice {
+            Some(p) => {
+                let pred = predicate(p, f, &v);
+                quote! { if !(#pred) { continue; } }
+            }
+            None => TokenStream::new(),
+        };
+        if f.many {
+            quote! {
+                for (i, #v) in #var.#name.iter().enumerate() { #filter let m = c.enter(#json, Some(i)); #body c.leave(m); }
+            }
+        } else {
+            let it = values(f, var);
+            quote! {
+                for #v in #it { #filter let m = c.enter(#json, None); #body c.leave(m); }
+            }
+        }
+    });
+    quote! { #(#checks)* #(#children)* }
+}
+
+/// One line per check for the docs.
+fn describe(n: &CheckNode, path: &str, out: &mut Vec<String>) {
+    for c in &n.checks {
+        let p = format!("{path}.{}", c.label);
+        let what = match &c.kind {
+            CheckKind::Count { min, max, .. } => format!("{min}..{}", max.map_or("*".to_owned(), |m| m.to_string())),
+            CheckKind::Fixed(v) => format!("= `{v}`"),
+            CheckKind::Pattern(_, codings) => format!("has `{}`", pattern_text(codings)),
+            CheckKind::CodeIn { value_set, .. } => format!("code from {value_set}"),
+            CheckKind::ChoiceType { allowed, .. } => format!("type {}", allowed.join(" | ")),
+            CheckKind::Reference { targets, .. } => format!("references {}", targets.join(" | ")),
+        };
+        out.push(format!("- `{p}`: {what}"));
+    }
+    for ch in &n.children {
+        let seg = match &ch.variant {
+            Some((_, v)) => format!("{}{v}", ch.field.json),
+            None => ch.label.clone(),
+        };
+        describe(&ch.node, &format!("{path}.{seg}"), out);
+    }
+}
+
+fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
+    let name = ident(&p.name);
+    let base = ident(&p.base);
+    let url = &p.url;
+    let mut lines = Vec::new();
+    describe(&p.root, &p.base, &mut lines);
+    let mut text = format!(
+        "{}\n\nProfile {url} (version {}) on [`{}`]: converting from it (`TryFrom`, `from_json`) checks the profile; \
+         converting back (`into_inner`, `From`) is free.\n\nChecked ({} checks):\n\n{}",
+        p.doc,
+        p.version,
+        p.base,
+        lines.len(),
+        lines.join("\n")
+    );
+    if !p.unchecked.is_empty() {
+        text.push_str(&format!("\n\nNot checked:\n\n{}", p.unchecked.iter().map(|u| format!("- {u}")).collect::<Vec<_>>().join("\n")));
+    }
+    let d = doc(&text);
+    let r = format_ident!("r");
+    let body = node(&p.root, &r, 0);
+    let accessors = p.accessors.iter().map(|a| accessor(cx, model, a));
+    quote! {
+        #d
+        #[derive(Debug, Clone, PartialEq)]
+        #[repr(transparent)]
+        pub struct #name(#base);
+
+        profile_view!(#name, #base, #url);
+
+        impl #name {
+            /// The profile's checks, reported into `c`.
+            fn check_into(r: &#base, c: &mut Checker) { #body }
+            #(#accessors)*
+        }
+    }
+}
+
+/// The Rust type and extraction of an extension value of variant `variant` (binding `v`, a value of the
+/// version's `Extension.value[x]` enum): (borrowed return type, expression giving `Option<that>`).
+fn extension_value(cx: &Cx, variant: &str, ty: &FieldType, code_enum: &Option<String>, x: &Ident) -> (TokenStream, TokenStream) {
+    let e = ident(&cx.ext_choice);
+    let vn = ident(variant);
+    match (ty, code_enum) {
+        (_, Some(ce)) => {
+            let ce = ident(ce);
+            (
+                quote!(#ce),
+                quote! {
+                    match #x.value.as_ref() {
+                        Some(#e::#vn(p)) => p.value.as_deref().map(|s| #ce::from_code(s).unwrap_or_else(|| #ce::unrecognized(s.to_owned()))),
+                        _ => None,
+                    }
+                },
+            )
+        }
+        (FieldType::Primitive(_) | FieldType::Code(_), None) => {
+            let t = types_value(ty);
+            (quote!(&'_ #t), quote! { match #x.value.as_ref() { Some(#e::#vn(p)) => Some(p), _ => None } })
+        }
+        _ => {
+            let t = types_value(ty);
+            (quote!(&'_ #t), quote! { match #x.value.as_ref() { Some(#e::#vn(b)) => Some(b.as_ref()), _ => None } })
+        }
+    }
+}
+
+fn types_value(ty: &FieldType) -> TokenStream {
+    match ty {
+        FieldType::Primitive(p) => {
+            let v = prim(*p);
+            quote!(Primitive<#v>)
+        }
+        FieldType::Complex(n) | FieldType::Code(n) => {
+            let n = ident(n);
+            quote!(#n)
+        }
+        _ => quote!(String),
+    }
+}
+
+fn prim(p: Prim) -> TokenStream {
+    match p {
+        Prim::Bool => quote!(bool),
+        Prim::Integer => quote!(i32),
+        Prim::Unsigned => quote!(u32),
+        Prim::Integer64 => quote!(i64),
+        Prim::Decimal => quote!(crate::primitives::Decimal),
+        Prim::String => quote!(String),
+        Prim::Date => quote!(crate::primitives::Date),
+        Prim::DateTime => quote!(crate::primitives::DateTime),
+        Prim::Instant => quote!(crate::primitives::Instant),
+        Prim::Time => quote!(crate::primitives::Time),
+    }
+}
+
+fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
+    match a {
+        Accessor::Extension { method, doc: text, url, many, value } => {
+            let m = ident(method);
+            let x = format_ident!("x");
+            let (ret, get) = match value {
+                ExtensionValueKind::Value { variant, ty, code_enum } => extension_value(cx, variant, ty, code_enum, &x),
+                ExtensionValueKind::Complex(s) => {
+                    let s = ident(s);
+                    (quote!(#s), quote!(Some(#s::from_extension(#x))))
+                }
+            };
+            let d = doc(text);
+            if *many {
+                quote! {
+                    #d
+                    pub fn #m(&self) -> Vec<#ret> {
+                        self.0.extension.iter().filter(|#x| #x.url.as_deref() == Some(#url)).filter_map(|#x| #get).collect()
+                    }
+                }
+            } else {
+                quote! {
+                    #d
+                    pub fn #m(&self) -> Option<#ret> {
+                        self.0.extension.iter().find(|#x| #x.url.as_deref() == Some(#url)).and_then(|#x| #get)
+                    }
+                }
+            }
+        }
+        Accessor::Slice { method, doc: text, owner, field, item, predicate: p } => {
+            let m = ident(method);
+            let item = ident(item);
+            let v = format_ident!("v");
+            let pred = predicate(p, field, &v);
+            let d = doc(text);
+            match owner {
+                None => {
+                    let it = values(field, &format_ident!("r"));
+                    quote! {
+                        #d
+                        pub fn #m(&self) -> Vec<&#item> { let r = &self.0; #it.filter(|#v| #pred).collect() }
+                    }
+                }
+                Some(o) => {
+                    let o = ident(o);
+                    let it = values(field, &format_ident!("parent"));
+                    quote! {
+                        #d
+                        pub fn #m(parent: &#o) -> Vec<&#item> { #it.filter(|#v| #pred).collect() }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
+    let name = ident(&x.name);
+    let e = ident(&cx.ext_choice);
+    let url = &x.url;
+    let d = doc(&format!("{}\n\nRead from the extension {url} by [`{}::from_extension`].", x.doc, x.name));
+    let value_ty = |f: &ExtensionField| match &f.ty {
+        FieldType::Primitive(p) => prim(*p),
+        other => types_value(other),
+    };
+    let plain = |f: &ExtensionField| {
+        matches!(f.ty, FieldType::Complex(_) | FieldType::Primitive(Prim::String | Prim::Bool | Prim::Integer | Prim::Unsigned))
+    };
+    let fields = x.fields.iter().map(|f| {
+        let n = ident(&f.rust);
+        let t = value_ty(f);
+        let ty = if f.many {
+            quote!(Vec<#t>)
+        } else if f.required && plain(f) {
+            quote!(#t)
+        } else {
+            quote!(Option<#t>)
+        };
+        let d = doc(&format!("{} (sub-extension `{}`)", f.doc, f.url));
+        quote! { #d pub #n: #ty, }
+    });
+    let arms = x.fields.iter().map(|f| {
+        let n = ident(&f.rust);
+        let vn = ident(&f.variant);
+        let sub_url = &f.url;
+        let val = match &f.ty {
+            FieldType::Primitive(_) => quote!(v.value.clone()),
+            _ => quote!(Some((**v).clone())),
+        };
+        let store = if f.many {
+            quote!(out.#n.extend(#val))
+        } else if f.required && plain(f) {
+            quote!(if let Some(v) = #val { out.#n = v; })
+        } else {
+            quote!(out.#n = #val)
+        };
+        quote! { Some(#sub_url) => if let Some(#e::#vn(v)) = &sub.value { #store; }, }
+    });
+    quote! {
+        #d
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct #name { #(#fields)* }
+
+        impl #name {
+            /// The extension's URL.
+            pub const URL: &'static str = #url;
+            /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
+            /// them when they break its cardinalities).
+            pub fn from_extension(x: &Extension) -> Self {
+                let mut out = Self::default();
+                for sub in &x.extension {
+                    match sub.url.as_deref() {
+                        #(#arms)*
+                        _ => {}
+                    }
+                }
+                out
+            }
+        }
+    }
+}

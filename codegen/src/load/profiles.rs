@@ -1,0 +1,715 @@
+//! Profiles of implementation guides (US Core, CARIN Blue Button) → [`ProfileModule`]s.
+//!
+//! Reads the snapshots of the IG's StructureDefinitions with `derivation: constraint` on a resource type and keeps
+//! the constraints that can be checked cheaply and exactly against the core model: cardinalities tighter than the
+//! core element's (`base` in the snapshot), fixed and pattern values on primitives, `Coding`s and
+//! `CodeableConcept`s, narrowed choice types, narrowed reference targets, required bindings of `code` elements to
+//! value sets that can be listed, and slices told apart by a value or pattern (extensions by `url`, CARIN's
+//! adjudication and supporting-info slices by `category`). Extension slices whose definition is another
+//! StructureDefinition (US Core race) are checked with that definition's snapshot. Everything else is listed in
+//! [`ProfileDef::unchecked`] so that the generated docs say what is not checked.
+//!
+//! Paths are resolved against the core [`VersionModel`] already built, so the emitter gets Rust field names and
+//! types and never reads JSON.
+
+use super::terminology::{strip_version, Terminology};
+use super::LoadError;
+use crate::manifest::ProfileSpec;
+use crate::model::*;
+use crate::naming;
+use crate::packages::Package;
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+
+/// Deepest nesting of extension definitions followed (an extension slice typed by a profile with slices typed by
+/// profiles...).
+const MAX_EXTENSION_DEPTH: usize = 3;
+
+/// Everything the profile loader looks things up in.
+pub struct Context<'a> {
+    /// The core model of the version (structs and choice enums by name).
+    pub model: &'a VersionModel,
+    /// Core StructureDefinitions (for the core elements' bindings and reference targets).
+    pub core: &'a Package,
+    /// All IG packages of the version (extension definitions may come from another IG, e.g. CARIN uses US Core's).
+    pub igs: &'a [Package],
+    /// Core and IG terminology.
+    pub term: &'a Terminology<'a>,
+}
+
+struct Index<'a> {
+    structs: HashMap<&'a str, &'a StructDef>,
+    choices: HashMap<&'a str, &'a ChoiceDef>,
+    core_elements: HashMap<&'a str, &'a Value>,
+    /// Canonical URL → resource type (core resources and IG profiles).
+    url_types: HashMap<&'a str, &'a str>,
+    /// Extension definitions by URL.
+    extensions: HashMap<&'a str, &'a Value>,
+    /// Rust names of the core module (for choosing names that do not shadow them).
+    core_names: BTreeSet<String>,
+}
+
+/// Loads one IG's profiles.
+pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Result<ProfileModule, LoadError> {
+    let mut ix = Index {
+        structs: HashMap::new(),
+        choices: HashMap::new(),
+        core_elements: HashMap::new(),
+        url_types: HashMap::new(),
+        extensions: HashMap::new(),
+        core_names: BTreeSet::new(),
+    };
+    for t in cx.model.datatypes.iter().chain(&cx.model.resources) {
+        for s in &t.structs {
+            ix.structs.insert(&s.name, s);
+            ix.core_names.insert(s.name.clone());
+        }
+        for c in &t.choices {
+            ix.choices.insert(&c.name, c);
+            ix.core_names.insert(c.name.clone());
+        }
+    }
+    ix.core_names.extend(cx.model.code_enums.iter().map(|e| e.name.clone()));
+    for sd in cx.core.of_type("StructureDefinition") {
+        if sd["derivation"].as_str() == Some("specialization") {
+            for e in sd["snapshot"]["element"].as_array().into_iter().flatten() {
+                if let Some(p) = e["path"].as_str() {
+                    ix.core_elements.entry(p).or_insert(e);
+                }
+            }
+        }
+    }
+    for sd in cx.core.of_type("StructureDefinition").iter().chain(cx.igs.iter().flat_map(|p| p.of_type("StructureDefinition"))) {
+        if let (Some(url), Some(ty)) = (sd["url"].as_str(), sd["type"].as_str()) {
+            ix.url_types.insert(url, ty);
+            if ty == "Extension" {
+                ix.extensions.insert(url, sd);
+            }
+        }
+    }
+
+    let mut module = ProfileModule {
+        module: spec.module.clone(),
+        feature: format!("{}-{}", cx.model.module, spec.feature),
+        package: spec.package.clone(),
+        resources: BTreeSet::new(),
+        profiles: Vec::new(),
+        extensions: Vec::new(),
+        code_enums: Vec::new(),
+    };
+    let mut sds: Vec<&Value> = ig
+        .of_type("StructureDefinition")
+        .iter()
+        .filter(|sd| {
+            sd["derivation"].as_str() == Some("constraint")
+                && sd["kind"].as_str() == Some("resource")
+                && sd["snapshot"]["element"].is_array()
+                && sd["type"].as_str().is_some_and(|t| cx.model.resources.iter().any(|r| r.name == t))
+        })
+        .collect();
+    sds.sort_by_key(|sd| sd["name"].as_str().unwrap_or_default().to_owned());
+    let mut names = BTreeSet::new();
+    for sd in sds {
+        let base = sd["type"].as_str().unwrap_or_default().to_owned();
+        let raw = sd["name"].as_str().unwrap_or(&base);
+        let raw = raw.strip_suffix("Profile").unwrap_or(raw);
+        let name = raw.to_upper_camel_case();
+        if ix.core_names.contains(&name) || !names.insert(name.clone()) {
+            return Err(LoadError::NameClash(format!("{name} (profile {})", sd["url"].as_str().unwrap_or_default())));
+        }
+        let mut w = Walker { cx, ix: &ix, module: &mut module, unchecked: Vec::new(), accessors: Vec::new() };
+        let root = w.walk(sd, &base, 0, true);
+        let (unchecked, accessors) = (w.unchecked, w.accessors);
+        let title = sd["title"].as_str().unwrap_or(raw);
+        let description = sd["description"].as_str().unwrap_or_default();
+        module.resources.insert(base.clone());
+        module.profiles.push(ProfileDef {
+            file: name.to_snake_case(),
+            name,
+            url: sd["url"].as_str().unwrap_or_default().to_owned(),
+            version: sd["version"].as_str().unwrap_or_default().to_owned(),
+            base: base.clone(),
+            doc: format!("{title}\n\n{}", first_paragraph(description)),
+            root,
+            accessors,
+            unchecked,
+        });
+    }
+    Ok(module)
+}
+
+fn first_paragraph(text: &str) -> &str {
+    text.split("\n\n").next().unwrap_or_default().trim()
+}
+
+/// A node under construction: the values of one element (or slice), a struct.
+struct NodeB {
+    ctx: String,
+    checks: Vec<Check>,
+    children: Vec<(FieldRef, String, Option<SlicePredicate>, Option<(String, String)>, Sub)>,
+    /// Slicing of the node's fields, by JSON name: the discriminators (type, path).
+    slicing: HashMap<String, Vec<(String, String)>>,
+    /// For a slice's node: the JSON name of the child that is its discriminator (its fixed value is the slice's
+    /// predicate, not checked again).
+    discriminator: Option<String>,
+    /// The resource itself (0), a plain child of it (1: slices in it get associated functions), deeper (2).
+    level: u8,
+}
+
+/// A child's checks: a node still being built, or a finished subtree (an extension definition's).
+enum Sub {
+    Arena(usize),
+    Done(CheckNode),
+}
+
+struct Walker<'a, 'm> {
+    cx: &'a Context<'a>,
+    ix: &'a Index<'a>,
+    module: &'m mut ProfileModule,
+    unchecked: Vec<String>,
+    accessors: Vec<Accessor>,
+}
+
+fn type_codes(e: &Value) -> Vec<&str> {
+    let mut v: Vec<&str> = e["type"].as_array().into_iter().flatten().filter_map(|t| t["code"].as_str()).collect();
+    v.dedup();
+    v
+}
+
+fn fixed_value(e: &Value) -> Option<(&str, &Value)> {
+    e.as_object()?.iter().find(|(k, _)| k.starts_with("fixed") || k.starts_with("pattern")).map(|(k, v)| (k.as_str(), v))
+}
+
+fn codings_of(key: &str, v: &Value) -> Option<(String, Vec<CodingPattern>)> {
+    let coding = |c: &Value| CodingPattern {
+        system: c["system"].as_str().map(str::to_owned),
+        code: c["code"].as_str().map(str::to_owned),
+    };
+    if key.ends_with("CodeableConcept") {
+        let list: Vec<CodingPattern> = v["coding"].as_array()?.iter().map(coding).collect();
+        // A pattern with text or other parts than codings is not checked (not exact without them).
+        let only_coding = v.as_object().is_some_and(|o| o.keys().all(|k| k == "coding"));
+        (only_coding && !list.is_empty()).then(|| ("CodeableConcept".to_owned(), list))
+    } else if key.ends_with("Coding") {
+        let c = coding(v);
+        (c.code.is_some() || c.system.is_some()).then(|| ("Coding".to_owned(), vec![c]))
+    } else {
+        None
+    }
+}
+
+fn is_stringish(ty: &FieldType) -> bool {
+    matches!(ty, FieldType::PlainString | FieldType::Primitive(Prim::String) | FieldType::Code(_))
+}
+
+fn max_of(m: Option<&str>) -> Option<u32> {
+    match m {
+        Some("*") | None => None,
+        Some(n) => n.parse().ok(),
+    }
+}
+
+impl Walker<'_, '_> {
+    fn field(&self, ctx: &str, json: &str) -> Option<FieldRef> {
+        let s = self.ix.structs.get(ctx)?;
+        let f = s.fields.iter().find(|f| f.json == json)?;
+        Some(FieldRef {
+            json: f.json.clone(),
+            rust: f.rust.clone(),
+            path_name: f.path_name.clone(),
+            many: f.many,
+            boxed: f.boxed,
+            ty: f.ty.clone(),
+        })
+    }
+
+    fn note(&mut self, what: String) {
+        if !self.unchecked.contains(&what) {
+            self.unchecked.push(what);
+        }
+    }
+
+    /// Resource types of a reference's target profiles; `None` when any resource may be the target.
+    fn targets(&self, e: &Value) -> Option<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
+        for t in e["type"].as_array().into_iter().flatten().filter(|t| t["code"].as_str() == Some("Reference")) {
+            let list = t["targetProfile"].as_array()?;
+            for p in list {
+                let ty = self.ix.url_types.get(strip_version(p.as_str()?)).copied()?;
+                if ty == "Resource" || ty == "DomainResource" {
+                    return None;
+                }
+                out.insert(ty.to_owned());
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// Walks one snapshot into a check tree whose root values are of type `root_ctx`.
+    fn walk(&mut self, sd: &Value, root_ctx: &str, depth: usize, top: bool) -> CheckNode {
+        let elements: &[Value] = sd["snapshot"]["element"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let sd_url = sd["url"].as_str().unwrap_or_default();
+        let by_id: HashMap<&str, &Value> = elements.iter().filter_map(|e| Some((e["id"].as_str()?, e))).collect();
+        let mut arena = vec![NodeB {
+            ctx: root_ctx.to_owned(),
+            checks: Vec::new(),
+            children: Vec::new(),
+            slicing: HashMap::new(),
+            discriminator: None,
+            level: if top { 0 } else { 2 },
+        }];
+        let mut node_of: HashMap<String, usize> = HashMap::new();
+        let root_id = elements.first().and_then(|e| e["id"].as_str()).unwrap_or(root_ctx).to_owned();
+        node_of.insert(root_id.clone(), 0);
+        for e in elements.iter().skip(1) {
+            let Some(id) = e["id"].as_str() else { continue };
+            let Some((parent_id, seg)) = split_id(id) else { continue };
+            // A type slice of a choice (`value[x]:valueCoding`) is the choice itself.
+            let (name, slice) = match seg.split_once(':') {
+                Some((n, _)) if n.ends_with("[x]") => (n, None),
+                Some((n, s)) => (n, Some(s)),
+                None => (seg, None),
+            };
+            let parent_key = canonical_id(parent_id);
+            let Some(&p) = node_of.get(&parent_key) else { continue };
+            let json = name.strip_suffix("[x]").unwrap_or(name);
+            let Some(field) = self.field(&arena[p].ctx.clone(), json) else {
+                if e["min"].as_u64().unwrap_or(0) > 0 || e["max"].as_str() == Some("0") {
+                    self.note(format!("`{}`: not an element of the core type", e["path"].as_str().unwrap_or(id)));
+                }
+                continue;
+            };
+            let label = match slice {
+                Some(s) => format!("{}:{s}", field.path_name),
+                None => field.path_name.clone(),
+            };
+            let path = e["path"].as_str().unwrap_or(id);
+            let codes = type_codes(e);
+
+            // Which items of the field this element is about.
+            let predicate = match slice {
+                None => None,
+                Some(sname) => {
+                    let disc = arena[p].slicing.get(&field.json).cloned().unwrap_or_default();
+                    match self.predicate(e, &field, &disc, &by_id, id) {
+                        Some(pred) => Some(pred),
+                        None => {
+                            self.note(format!("slice `{path}:{sname}` (discriminator {disc:?})"));
+                            continue;
+                        }
+                    }
+                }
+            };
+
+            // Cardinality.
+            let min = e["min"].as_u64().unwrap_or(0) as u32;
+            let max = max_of(e["max"].as_str());
+            if let Some(pred) = &predicate {
+                let field_max = if field.many { None } else { Some(1) };
+                if min > 0 || (max.is_some() && max != field_max) {
+                    arena[p].checks.push(Check { field: field.clone(), label: label.clone(), kind: CheckKind::Count { slice: Some(pred.clone()), min, max } });
+                }
+            } else {
+                let base_min = e["base"]["min"].as_u64().unwrap_or(0) as u32;
+                let base_max = if e["base"].is_object() { max_of(e["base"]["max"].as_str()) } else if field.many { None } else { Some(1) };
+                let narrower_max = match (max, base_max) {
+                    (Some(_), None) => true,
+                    (Some(m), Some(b)) => m < b,
+                    _ => false,
+                };
+                if min > base_min || narrower_max {
+                    let check = Check { field: field.clone(), label: label.clone(), kind: CheckKind::Count { slice: None, min, max } };
+                    push_unique(&mut arena[p].checks, check);
+                }
+            }
+            if max == Some(0) {
+                continue;
+            }
+
+            let base_el = e["base"]["path"].as_str().and_then(|bp| self.ix.core_elements.get(bp)).copied();
+            let is_discriminator = arena[p].discriminator.as_deref() == Some(field.json.as_str());
+
+            // Fixed and pattern values (of the element itself; a slice's own value is its predicate).
+            if predicate.is_none() && !is_discriminator {
+                if let Some((key, v)) = fixed_value(e) {
+                    if let (Some(text), true) = (v.as_str(), is_stringish(&field.ty)) {
+                        arena[p].checks.push(Check { field: field.clone(), label: label.clone(), kind: CheckKind::Fixed(text.to_owned()) });
+                    } else if let (Some((ty, codings)), FieldType::Complex(n)) = (codings_of(key, v), &field.ty) {
+                        if *n == ty {
+                            arena[p].checks.push(Check { field: field.clone(), label: label.clone(), kind: CheckKind::Pattern(ty, codings) });
+                        }
+                    } else {
+                        self.note(format!("`{path}`: {key}"));
+                    }
+                }
+            }
+
+            // Required binding of a `code` narrower than the core's.
+            if codes == ["code"] && is_stringish(&field.ty) && e["binding"]["strength"].as_str() == Some("required") {
+                let vs = e["binding"]["valueSet"].as_str().map(strip_version);
+                let base_vs = base_el.and_then(|b| b["binding"]["valueSet"].as_str()).map(strip_version);
+                let base_required = base_el.is_some_and(|b| b["binding"]["strength"].as_str() == Some("required"));
+                if let Some(vs) = vs.filter(|vs| Some(*vs) != base_vs || !base_required) {
+                    match self.cx.term.list(vs) {
+                        Some(listed) => {
+                            let codes = listed.concepts.iter().map(|c| c.code.clone()).collect();
+                            arena[p].checks.push(Check {
+                                field: field.clone(),
+                                label: label.clone(),
+                                kind: CheckKind::CodeIn { value_set: vs.to_owned(), codes },
+                            });
+                        }
+                        None => self.note(format!("`{path}`: required binding to {vs} (not listable)")),
+                    }
+                }
+            }
+
+            // Choice narrowed.
+            let mut variant = None;
+            let mut child_ctx = match &field.ty {
+                FieldType::Complex(n) => Some(n.clone()),
+                _ => None,
+            };
+            if let FieldType::Choice(enum_name) = &field.ty {
+                if let Some(choice) = self.ix.choices.get(enum_name.as_str()) {
+                    let allowed: Vec<String> = codes.iter().map(|c| naming::upper_camel(c)).collect();
+                    let all: Vec<&str> = choice.variants.iter().map(|v| v.suffix.as_str()).collect();
+                    if !allowed.is_empty() && allowed.iter().all(|a| all.contains(&a.as_str())) && allowed.len() < all.len() {
+                        push_unique(
+                            &mut arena[p].checks,
+                            Check { field: field.clone(), label: label.clone(), kind: CheckKind::ChoiceType { choice: enum_name.clone(), allowed: allowed.clone() } },
+                        );
+                    }
+                    if allowed.len() == 1 {
+                        if let Some(v) = choice.variants.iter().find(|v| v.suffix == allowed[0]) {
+                            if let FieldType::Complex(n) = &v.ty {
+                                variant = Some((enum_name.clone(), v.suffix.clone()));
+                                child_ctx = Some(n.clone());
+                            }
+                        }
+                    }
+                }
+            }
+
+            // Reference targets narrowed.
+            if codes.contains(&"Reference") {
+                let choice = match &field.ty {
+                    FieldType::Choice(n) => Some(Some(n.clone())),
+                    FieldType::Complex(n) if n == "Reference" => Some(None),
+                    _ => None,
+                };
+                if let (Some(choice), Some(targets)) = (choice, self.targets(e)) {
+                    let base_targets = base_el.and_then(|b| self.targets(b));
+                    if base_targets.as_ref() != Some(&targets) {
+                        push_unique(
+                            &mut arena[p].checks,
+                            Check { field: field.clone(), label: label.clone(), kind: CheckKind::Reference { choice, targets: targets.into_iter().collect() } },
+                        );
+                    }
+                }
+            }
+
+            if let Some(s) = e["slicing"]["discriminator"].as_array() {
+                let disc: Vec<(String, String)> = s
+                    .iter()
+                    .filter_map(|d| Some((d["type"].as_str()?.to_owned(), d["path"].as_str()?.to_owned())))
+                    .collect();
+                arena[p].slicing.insert(field.json.clone(), disc);
+            }
+            // The node of the element's values.
+            let Some(ctx) = child_ctx else { continue };
+            let key = canonical_id(id);
+            let idx = match node_of.get(&key) {
+                Some(&i) => i,
+                None => {
+                    let level = if arena[p].level == 0 && predicate.is_none() { 1 } else { 2 };
+                    let discriminator = match &predicate {
+                        Some(SlicePredicate::FieldEquals(f, _) | SlicePredicate::FieldCodings(f, _) | SlicePredicate::FieldCodingIn(f, _)) => Some(f.json.clone()),
+                        Some(SlicePredicate::Url(_)) => Some("url".to_owned()),
+                        _ => None,
+                    };
+                    arena.push(NodeB { ctx: ctx.clone(), checks: Vec::new(), children: Vec::new(), slicing: HashMap::new(), discriminator, level });
+                    let i = arena.len() - 1;
+                    arena[p].children.push((field.clone(), label.clone(), predicate.clone(), variant.clone(), Sub::Arena(i)));
+                    node_of.insert(key.clone(), i);
+                    i
+                }
+            };
+
+            // An extension typed by its own definition, with no children in this snapshot: that definition's checks.
+            let ext_url = e["type"][0]["profile"][0].as_str().map(strip_version);
+            let has_children = by_id.keys().any(|k| k.starts_with(id) && k[id.len()..].starts_with('.'));
+            if let (Some(url), "Extension", false) = (ext_url, ctx.as_str(), has_children) {
+                if let Some(ext_sd) = self.ix.extensions.get(url).copied() {
+                    if depth < MAX_EXTENSION_DEPTH && url != sd_url {
+                        let inner = self.walk(ext_sd, "Extension", depth + 1, false);
+                        for c in inner.checks {
+                            // The definition's fixed `url` is what found the extension.
+                            if !(c.field.json == "url" && matches!(c.kind, CheckKind::Fixed(_))) {
+                                arena[idx].checks.push(c);
+                            }
+                        }
+                        for c in inner.children {
+                            arena[idx].children.push((c.field, c.label, c.slice, c.variant, Sub::Done(c.node)));
+                        }
+                    }
+                    if top && arena[p].level == 0 && field.json == "extension" {
+                        if let Some(slice) = slice {
+                            self.extension_accessor(ext_sd, slice, url, max != Some(1));
+                        }
+                    }
+                } else {
+                    self.note(format!("`{path}`: extension definition {url} not found"));
+                }
+            }
+            // Named slices of lists on the resource or its direct children get accessors.
+            if let (Some(pred), Some(sname), true, false) = (&predicate, slice, top, matches!(predicate, Some(SlicePredicate::Url(_)))) {
+                let level = arena[p].level;
+                if level <= 1 {
+                    let owner = (level == 1).then(|| arena[p].ctx.clone());
+                    let prefix = match &owner {
+                        Some(_) => {
+                            let owner_field = parent_id.rsplit('.').next().unwrap_or_default();
+                            format!("{}_", owner_field.to_snake_case())
+                        }
+                        None => String::new(),
+                    };
+                    let method = naming::field(&format!("{prefix}{}_{}", field.json.to_snake_case(), sname.replace('-', "_").to_snake_case()));
+                    self.accessors.push(Accessor::Slice {
+                        method,
+                        doc: format!("The `{sname}` slice of `{path}`: {}", e["short"].as_str().unwrap_or_default()),
+                        owner,
+                        field: field.clone(),
+                        item: ctx.clone(),
+                        predicate: pred.clone(),
+                    });
+                }
+            }
+        }
+        finish(&mut arena, 0)
+    }
+
+    /// How a slice's items are found, from the sliced element's discriminators and the slice's definition.
+    fn predicate(&self, e: &Value, field: &FieldRef, disc: &[(String, String)], by_id: &HashMap<&str, &Value>, id: &str) -> Option<SlicePredicate> {
+        let item_ctx = match &field.ty {
+            FieldType::Complex(n) => Some(n.as_str()),
+            _ => None,
+        };
+        if !disc.iter().all(|(t, _)| t == "value" || t == "pattern") || disc.is_empty() {
+            return None;
+        }
+        let fixed_str = |id: String| by_id.get(id.as_str()).and_then(|c| fixed_value(c)).and_then(|(_, v)| v.as_str().map(str::to_owned));
+        if disc.len() > 1 {
+            // `coding.code` + `coding.system` of a CodeableConcept, or `code` + `system` of a Coding.
+            let paths: BTreeSet<&str> = disc.iter().map(|(_, p)| p.as_str()).collect();
+            let prefix = match (item_ctx, paths.iter().copied().collect::<Vec<_>>().as_slice()) {
+                (Some("CodeableConcept"), ["coding.code", "coding.system"]) => "coding.",
+                (Some("Coding"), ["code", "system"]) => "",
+                _ => return None,
+            };
+            let code = fixed_str(format!("{id}.{prefix}code"))?;
+            let system = fixed_str(format!("{id}.{prefix}system"))?;
+            return Some(SlicePredicate::SelfCodings(item_ctx?.to_owned(), vec![CodingPattern { system: Some(system), code: Some(code) }]));
+        }
+        let path = disc[0].1.as_str();
+        if path == "url" && item_ctx == Some("Extension") {
+            let url = e["type"][0]["profile"][0].as_str().map(|u| strip_version(u).to_owned()).or_else(|| fixed_str(format!("{id}.url")))?;
+            return Some(SlicePredicate::Url(url));
+        }
+        if path == "$this" {
+            let (key, v) = fixed_value(e)?;
+            if let Some(text) = v.as_str() {
+                return is_stringish(&field.ty).then(|| SlicePredicate::SelfEquals(text.to_owned()));
+            }
+            let (ty, codings) = codings_of(key, v)?;
+            return (item_ctx == Some(ty.as_str())).then(|| SlicePredicate::SelfCodings(ty, codings));
+        }
+        if path.contains('.') {
+            return None;
+        }
+        let child = by_id.get(format!("{id}.{path}").as_str())?;
+        let cf = self.field(item_ctx?, path)?;
+        if let Some((key, v)) = fixed_value(child) {
+            if let Some(text) = v.as_str() {
+                return is_stringish(&cf.ty).then(|| SlicePredicate::FieldEquals(cf, text.to_owned()));
+            }
+            let (ty, codings) = codings_of(key, v)?;
+            return matches!(&cf.ty, FieldType::Complex(n) if *n == ty).then(|| SlicePredicate::FieldCodings(cf, codings));
+        }
+        // A required binding as the discriminator (CARIN's `adjudicationamounttype`).
+        if child["binding"]["strength"].as_str() == Some("required") && matches!(&cf.ty, FieldType::Complex(n) if n == "CodeableConcept" || n == "Coding") {
+            let listed = self.cx.term.list(child["binding"]["valueSet"].as_str()?)?;
+            let codings = listed.concepts.iter().map(|c| CodingPattern { system: c.system.clone(), code: Some(c.code.clone()) }).collect();
+            return Some(SlicePredicate::FieldCodingIn(cf, codings));
+        }
+        None
+    }
+
+    /// A typed accessor for an extension slice on the resource, from the extension's definition.
+    fn extension_accessor(&mut self, ext_sd: &Value, slice: &str, url: &str, many: bool) {
+        let elements: &[Value] = ext_sd["snapshot"]["element"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let by_id: HashMap<&str, &Value> = elements.iter().filter_map(|e| Some((e["id"].as_str()?, e))).collect();
+        let raw = ext_sd["name"].as_str().unwrap_or(slice);
+        let struct_name = raw.strip_suffix("Extension").unwrap_or(raw).to_upper_camel_case();
+        // The method: the words of the definition's name that spell the slice name (`birthsex` in
+        // `USCoreBirthSexExtension` → `birth_sex`), else the slice name.
+        let words: Vec<String> = struct_name.to_snake_case().split('_').map(str::to_owned).collect();
+        let method = (0..words.len())
+            .map(|i| words[i..].join("_"))
+            .find(|w| w.replace('_', "") == slice.to_lowercase())
+            .unwrap_or_else(|| slice.to_snake_case());
+        let method = naming::field(&method);
+        let doc = format!(
+            "{}\n\nThe `{slice}` extension ({url}).",
+            ext_sd["title"].as_str().or_else(|| ext_sd["description"].as_str()).unwrap_or(raw)
+        );
+        let value_el = by_id.get("Extension.value[x]").copied();
+        let value_allowed = value_el.is_some_and(|v| v["max"].as_str() != Some("0"));
+        let value = if value_allowed {
+            let Some(v) = value_el else { return };
+            let codes = type_codes(v);
+            let [code] = codes.as_slice() else {
+                self.note(format!("extension `{slice}`: value of several types, no typed accessor"));
+                return;
+            };
+            let Some((variant, ty)) = self.extension_variant(code) else { return };
+            // The binding may be on the type slice (`value[x]:valueCode`).
+            let bound = elements
+                .iter()
+                .find(|e| e["id"].as_str().is_some_and(|i| i.starts_with("Extension.value[x]")) && e["binding"].is_object())
+                .unwrap_or(v);
+            let code_enum = if *code == "code" { self.code_enum_for(bound) } else { None };
+            ExtensionValueKind::Value { variant, ty, code_enum }
+        } else {
+            let mut fields = Vec::new();
+            for e in elements {
+                let Some(id) = e["id"].as_str() else { continue };
+                let Some(sub) = id.strip_prefix("Extension.extension:").filter(|s| !s.contains('.')) else { continue };
+                if e["max"].as_str() == Some("0") {
+                    continue;
+                }
+                let sub_url = by_id
+                    .get(format!("{id}.url").as_str())
+                    .and_then(|u| fixed_value(u))
+                    .and_then(|(_, v)| v.as_str())
+                    .unwrap_or(sub)
+                    .to_owned();
+                let Some(v) = by_id.get(format!("{id}.value[x]").as_str()) else { continue };
+                let codes = type_codes(v);
+                let [code] = codes.as_slice() else { continue };
+                let Some((variant, ty)) = self.extension_variant(code) else { continue };
+                let max = max_of(e["max"].as_str());
+                fields.push(ExtensionField {
+                    rust: naming::field(&sub.to_snake_case()),
+                    url: sub_url,
+                    doc: e["short"].as_str().unwrap_or_default().to_owned(),
+                    many: max != Some(1),
+                    required: max == Some(1) && e["min"].as_u64().unwrap_or(0) >= 1,
+                    variant,
+                    ty,
+                });
+            }
+            if !self.module.extensions.iter().any(|x| x.name == struct_name) {
+                self.module.extensions.push(ExtensionStruct {
+                    name: struct_name.clone(),
+                    url: url.to_owned(),
+                    doc: doc.clone(),
+                    fields,
+                });
+            }
+            ExtensionValueKind::Complex(struct_name)
+        };
+        self.accessors.push(Accessor::Extension { method, doc, url: url.to_owned(), many, value });
+    }
+
+    /// The variant of the version's `Extension.value[x]` enum for a type code.
+    fn extension_variant(&self, code: &str) -> Option<(String, FieldType)> {
+        let s = self.ix.structs.get("Extension")?;
+        let f = s.fields.iter().find(|f| f.json == "value")?;
+        let FieldType::Choice(name) = &f.ty else { return None };
+        let c = self.ix.choices.get(name.as_str())?;
+        let suffix = naming::upper_camel(code);
+        let v = c.variants.iter().find(|v| v.suffix == suffix)?;
+        Some((v.suffix.clone(), v.ty.clone()))
+    }
+
+    /// A code enum for an extension's `code` value bound (required) to a listable value set, made once per
+    /// module.
+    fn code_enum_for(&mut self, e: &Value) -> Option<String> {
+        if e["binding"]["strength"].as_str() != Some("required") {
+            return None;
+        }
+        let url = strip_version(e["binding"]["valueSet"].as_str()?).to_owned();
+        if let Some(found) = self.module.code_enums.iter().find(|c| c.value_set == url) {
+            return Some(found.name.clone());
+        }
+        let listed = self.cx.term.list(&url)?;
+        let mut name = naming::upper_camel(&listed.name.replace([' ', '-', '.'], "_"));
+        if self.ix.core_names.contains(&name) || self.module.profiles.iter().any(|p| p.name == name) {
+            name.push_str("Code");
+        }
+        let mut used = Vec::new();
+        let codes = listed
+            .concepts
+            .iter()
+            .map(|c| CodeValue {
+                variant: naming::code_variant(&c.code, c.display.as_deref(), &mut used),
+                doc: c.display.clone().or_else(|| c.definition.clone()).unwrap_or_else(|| format!("`{}`", c.code)),
+                code: c.code.clone(),
+            })
+            .collect();
+        let fallback = if used.iter().any(|u| u == "Unrecognized") { "UnrecognizedCode" } else { "Unrecognized" };
+        self.module.code_enums.push(CodeEnum {
+            name: name.clone(),
+            value_set: url,
+            doc: listed.doc,
+            codes,
+            fallback: fallback.to_owned(),
+            used_by_resources: BTreeSet::new(),
+            used_by_datatype: true,
+        });
+        Some(name)
+    }
+}
+
+/// The parent id and last segment of an element id (`Patient.extension:race` → `Patient`, `extension:race`).
+fn split_id(id: &str) -> Option<(&str, &str)> {
+    id.rsplit_once('.')
+}
+
+/// An element id without type slices of choices (`value[x]:valueCoding.code` → `value[x].code`): those are the
+/// choice element itself.
+fn canonical_id(id: &str) -> String {
+    id.split('.')
+        .map(|seg| match seg.split_once(':') {
+            Some((n, _)) if n.ends_with("[x]") => n,
+            _ => seg,
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn push_unique(checks: &mut Vec<Check>, check: Check) {
+    let key = format!("{:?}", check);
+    if !checks.iter().any(|c| format!("{c:?}") == key) {
+        checks.push(check);
+    }
+}
+
+/// The finished tree of arena node `i`; children without checks are dropped.
+fn finish(arena: &mut Vec<NodeB>, i: usize) -> CheckNode {
+    let checks = std::mem::take(&mut arena[i].checks);
+    let subs = std::mem::take(&mut arena[i].children);
+    let mut children = Vec::new();
+    for (field, label, slice, variant, sub) in subs {
+        let node = match sub {
+            Sub::Arena(j) => finish(arena, j),
+            Sub::Done(n) => n,
+        };
+        if !node.checks.is_empty() || !node.children.is_empty() {
+            children.push(CheckChild { field, label, slice, variant, node });
+        }
+    }
+    CheckNode { checks, children }
+}

@@ -1,0 +1,337 @@
+//! Profiles: the small runtime of the generated profile views (`r4::us_core`, `r4::carin_bb`).
+//!
+//! A profile view (`r4::us_core::UsCorePatient`) is a `#[repr(transparent)]` newtype over the core resource.
+//! Converting from the core type runs the profile's generated checks, one call each into the [`Checker`] here,
+//! which collects every [`Violation`] with its FHIR path; converting back ([`From`], `into_inner`) is free.
+
+use crate::json::ParseError;
+use std::fmt;
+
+/// One constraint of a profile that a resource does not meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// FHIR path of the element: `Patient.identifier`, `Patient.identifier[0].system`,
+    /// `ExplanationOfBenefit.adjudication:denialreason` (slices are written `element:slice`).
+    pub path: String,
+    /// What is wrong.
+    pub kind: ViolationKind,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.kind)
+    }
+}
+
+/// The kinds of violations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ViolationKind {
+    /// Fewer values than the profile's `min`.
+    #[error("at least {min} required, found {found}")]
+    TooFew {
+        /// The profile's minimum.
+        min: u32,
+        /// How many there are.
+        found: usize,
+    },
+    /// More values than the profile's `max` (`0` forbids the element).
+    #[error("at most {max} allowed, found {found}")]
+    TooMany {
+        /// The profile's maximum.
+        max: u32,
+        /// How many there are.
+        found: usize,
+    },
+    /// A fixed or pattern value differs.
+    #[error("must be `{expected}`, found {}", found.as_deref().map_or("no value".to_owned(), |f| format!("`{f}`")))]
+    WrongValue {
+        /// The profile's value.
+        expected: String,
+        /// The value found (`None` when the element has no value, only extensions).
+        found: Option<String>,
+    },
+    /// A code outside the value set the profile binds (required) the element to.
+    #[error("code `{found}` is not in the value set {value_set}")]
+    CodeNotInValueSet {
+        /// The value set.
+        value_set: String,
+        /// The code found.
+        found: String,
+    },
+    /// A `CodeableConcept` or `Coding` without the codings of the profile's pattern.
+    #[error("must have the coding {expected}")]
+    PatternMismatch {
+        /// The pattern's codings, `system|code`.
+        expected: String,
+    },
+    /// A choice element of a type the profile does not allow.
+    #[error("type not allowed by the profile (allowed: {allowed})")]
+    WrongType {
+        /// The allowed types.
+        allowed: String,
+    },
+    /// A reference to a resource type the profile does not allow.
+    #[error("reference to a `{found}` not allowed (allowed: {allowed})")]
+    WrongReferenceTarget {
+        /// The resource type in the reference.
+        found: String,
+        /// The allowed types.
+        allowed: String,
+    },
+}
+
+/// A resource does not conform to a profile: every violation found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not conformant to {profile}: {}", list(violations))]
+pub struct ProfileError {
+    /// The profile's canonical URL.
+    pub profile: &'static str,
+    /// Every violation, in element order.
+    pub violations: Vec<Violation>,
+}
+
+fn list(violations: &[Violation]) -> String {
+    violations.iter().map(Violation::to_string).collect::<Vec<_>>().join("; ")
+}
+
+impl ProfileError {
+    /// The paths of the violations, in order (a path appears once per violation).
+    pub fn paths(&self) -> Vec<&str> {
+        self.violations.iter().map(|v| v.path.as_str()).collect()
+    }
+}
+
+/// A conversion into a profile view failed: the resource, handed back unchanged, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{error}")]
+pub struct Nonconformant<T: fmt::Debug> {
+    /// The resource that was to be converted.
+    pub resource: T,
+    /// The violations.
+    pub error: ProfileError,
+}
+
+/// Reading a profile view from JSON failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProfileJsonError {
+    /// The JSON is not a valid resource of the base type.
+    #[error(transparent)]
+    Json(#[from] ParseError),
+    /// The resource does not conform to the profile.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+}
+
+/// Collects violations while the generated checks walk a resource. The generated code is a list of calls into
+/// it; each call names the element (`identifier`, `extension:race`) relative to the current path.
+#[derive(Debug)]
+pub struct Checker {
+    path: String,
+    violations: Vec<Violation>,
+}
+
+impl Checker {
+    /// A checker at the root of a resource (`Patient`).
+    pub fn new(root: &str) -> Self {
+        Self { path: root.to_owned(), violations: Vec::new() }
+    }
+
+    fn push(&mut self, label: &str, kind: ViolationKind) {
+        self.violations.push(Violation { path: format!("{}.{label}", self.path), kind });
+    }
+
+    /// Goes down into a value of an element (`identifier`, index 0 → `Patient.identifier[0]`); returns the mark
+    /// for [`Checker::leave`].
+    pub fn enter(&mut self, name: &str, index: Option<usize>) -> usize {
+        let mark = self.path.len();
+        self.path.push('.');
+        self.path.push_str(name);
+        if let Some(i) = index {
+            self.path.push_str(&format!("[{i}]"));
+        }
+        mark
+    }
+
+    /// Comes back up from [`Checker::enter`].
+    pub fn leave(&mut self, mark: usize) {
+        self.path.truncate(mark);
+    }
+
+    /// The element (or slice) has `found` values; the profile allows `min..=max` (`u32::MAX`: unbounded).
+    pub fn count(&mut self, label: &str, found: usize, min: u32, max: u32) {
+        if found < min as usize {
+            self.push(label, ViolationKind::TooFew { min, found });
+        } else if found > max as usize {
+            self.push(label, ViolationKind::TooMany { max, found });
+        }
+    }
+
+    /// A primitive with a fixed (or pattern) value.
+    pub fn fixed(&mut self, label: &str, found: Option<&str>, expected: &str) {
+        if found != Some(expected) {
+            self.push(label, ViolationKind::WrongValue { expected: expected.to_owned(), found: found.map(str::to_owned) });
+        }
+    }
+
+    /// A `CodeableConcept` or `Coding` with a pattern; `ok` is whether it matched, `expected` the pattern.
+    pub fn pattern(&mut self, label: &str, ok: bool, expected: &str) {
+        if !ok {
+            self.push(label, ViolationKind::PatternMismatch { expected: expected.to_owned() });
+        }
+    }
+
+    /// A code bound (required) to a value set of the listed codes. A code without a value (only extensions) is
+    /// not checked.
+    pub fn code_in(&mut self, label: &str, found: Option<&str>, codes: &[&str], value_set: &str) {
+        if let Some(code) = found {
+            if !codes.contains(&code) {
+                self.push(label, ViolationKind::CodeNotInValueSet { value_set: value_set.to_owned(), found: code.to_owned() });
+            }
+        }
+    }
+
+    /// A choice element; `ok` is whether its type is one of `allowed`.
+    pub fn choice(&mut self, label: &str, ok: bool, allowed: &str) {
+        if !ok {
+            self.push(label, ViolationKind::WrongType { allowed: allowed.to_owned() });
+        }
+    }
+
+    /// A reference whose target types the profile narrows. Only references that show their type
+    /// (`Patient/1`, `https://server/fhir/Patient/1/_history/2`) are checked; contained (`#x`), `urn:` and
+    /// logical references are accepted.
+    pub fn reference(&mut self, label: &str, reference: Option<&str>, targets: &[&str]) {
+        let Some(found) = reference.and_then(reference_type) else { return };
+        if !targets.contains(&found) {
+            self.push(label, ViolationKind::WrongReferenceTarget { found: found.to_owned(), allowed: targets.join(", ") });
+        }
+    }
+
+    /// The violations collected; `Ok` when there are none.
+    pub fn finish(self, profile: &'static str) -> Result<(), ProfileError> {
+        if self.violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ProfileError { profile, violations: self.violations })
+        }
+    }
+}
+
+/// The resource type named by a literal reference, when it names one.
+pub fn reference_type(reference: &str) -> Option<&str> {
+    if reference.starts_with('#') || reference.starts_with("urn:") {
+        return None;
+    }
+    let reference = reference.split(['?', '#']).next().unwrap_or(reference);
+    let mut segments: Vec<&str> = reference.split('/').collect();
+    if segments.len() >= 4 && segments[segments.len() - 2] == "_history" {
+        segments.truncate(segments.len() - 2);
+    }
+    if segments.len() < 2 {
+        return None;
+    }
+    let ty = segments[segments.len() - 2];
+    (ty.starts_with(|c: char| c.is_ascii_uppercase()) && ty.chars().all(|c| c.is_ascii_alphanumeric())).then_some(ty)
+}
+
+/// The common items of every profile view (`pub struct UsCorePatient(Patient)`, declared by the generated code
+/// with its docs): conversions, `Deref`, JSON. The generated code calls it once per profile, next to a
+/// `check_into` of its own.
+#[allow(unused_macros)]
+macro_rules! profile_view {
+    ($name:ident, $base:ident, $url:expr) => {
+        impl $name {
+            /// Canonical URL of the profile.
+            pub const PROFILE_URL: &'static str = $url;
+
+            /// Checks a resource against the profile without taking it: every violation, each with its FHIR path.
+            pub fn check(resource: &$base) -> Result<(), $crate::profile::ProfileError> {
+                let mut c = $crate::profile::Checker::new(<$base as $crate::json::FhirJson>::TYPE_NAME);
+                Self::check_into(resource, &mut c);
+                c.finish($url)
+            }
+
+            /// The resource, unwrapped (free).
+            pub fn into_inner(self) -> $base {
+                self.0
+            }
+
+            /// Changes the resource and checks it again; on violations the changed resource is handed back in
+            /// the error.
+            pub fn modify(self, f: impl FnOnce(&mut $base)) -> Result<Self, $crate::profile::Nonconformant<$base>> {
+                let mut resource = self.0;
+                f(&mut resource);
+                Self::try_from(resource)
+            }
+
+            /// Reads the base resource from JSON (strictly), then checks the profile.
+            pub fn from_json(json: &str) -> Result<Self, $crate::profile::ProfileJsonError> {
+                let resource = <$base as $crate::json::FhirJson>::from_json(json)?;
+                Self::check(&resource)?;
+                Ok(Self(resource))
+            }
+
+            /// The resource as compact JSON.
+            pub fn to_json(&self) -> String {
+                $crate::json::FhirJson::to_json(&self.0)
+            }
+        }
+
+        impl TryFrom<$base> for $name {
+            type Error = $crate::profile::Nonconformant<$base>;
+            fn try_from(resource: $base) -> Result<Self, Self::Error> {
+                match Self::check(&resource) {
+                    Ok(()) => Ok(Self(resource)),
+                    Err(error) => Err($crate::profile::Nonconformant { resource, error }),
+                }
+            }
+        }
+
+        impl From<$name> for $base {
+            fn from(view: $name) -> $base {
+                view.0
+            }
+        }
+
+        impl AsRef<$base> for $name {
+            fn as_ref(&self) -> &$base {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = $base;
+            fn deref(&self) -> &$base {
+                &self.0
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use profile_view;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_types() {
+        assert_eq!(reference_type("Patient/1"), Some("Patient"));
+        assert_eq!(reference_type("https://x.org/fhir/Organization/o1/_history/2"), Some("Organization"));
+        assert_eq!(reference_type("#p1"), None);
+        assert_eq!(reference_type("urn:uuid:1234"), None);
+        assert_eq!(reference_type("p1"), None);
+    }
+
+    #[test]
+    fn checker_paths() {
+        let mut c = Checker::new("Patient");
+        c.count("identifier", 0, 1, u32::MAX);
+        let m = c.enter("name", Some(1));
+        c.fixed("use", Some("old"), "official");
+        c.leave(m);
+        c.reference("managingOrganization", Some("Patient/2"), &["Organization"]);
+        let e = c.finish("http://example.org/p").unwrap_err();
+        assert_eq!(e.paths(), ["Patient.identifier", "Patient.name[1].use", "Patient.managingOrganization"]);
+    }
+}

@@ -1,0 +1,211 @@
+//! Profile views of US Core 3.1.1 and CARIN Blue Button 1.1.0 (`r4::us_core`, `r4::carin_bb`): every official
+//! example of both IGs that names a generated profile in `meta.profile` (also inside example Bundles) checks
+//! against it; typed accessors read real values; hand-made violations are reported with their FHIR paths;
+//! converting back is free.
+
+use fhir_models::profile::{ProfileError, ViolationKind};
+use fhir_models::r4::carin_bb::{self, C4bbExplanationOfBenefitInpatientInstitutional};
+use fhir_models::r4::us_core::{self, BirthSex, UsCoreCondition, UsCorePatient};
+use fhir_models::r4::{
+    Coding, Condition, ExplanationOfBenefit, Extension, HumanName, Identifier, Patient, Primitive, Reference, Resource,
+};
+use fhir_models::FhirJson;
+use fhir_toolkit_tests::packages_dir;
+
+/// Official examples that do not conform to the profile they name, as the profile's snapshot is written, with the
+/// violations our checks report. The test fails if one of these starts to conform (or another one stops).
+const NONCONFORMANT: &[(&str, &str)] = &[];
+
+fn example(package: &str, file: &str) -> String {
+    let path = packages_dir().join(package).join("package/example").join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn check(url: &str, resource: &Resource) -> Option<Result<(), ProfileError>> {
+    us_core::check_profile(url, resource).or_else(|| carin_bb::check_profile(url, resource))
+}
+
+fn profiles_of(resource: &Resource) -> Vec<String> {
+    // Read `meta.profile` generically through JSON: every resource has it in the same place.
+    let json = resource.to_json();
+    let value: serde_json::Value = serde_json::from_str(&json).expect("own JSON");
+    value["meta"]["profile"].as_array().into_iter().flatten().filter_map(|p| p.as_str().map(str::to_owned)).collect()
+}
+
+#[test]
+fn official_examples_conform_to_the_profiles_they_name() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for package in ["hl7.fhir.us.core#3.1.1", "hl7.fhir.us.carin-bb#1.1.0"] {
+        let dir = packages_dir().join(package).join("package/example");
+        let mut files: Vec<_> = std::fs::read_dir(&dir).expect("example dir").flatten().map(|e| e.path()).collect();
+        files.sort();
+        for path in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json") && !p.file_name().unwrap().to_string_lossy().starts_with('.')) {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let resource = Resource::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut resources = vec![(name.clone(), resource.clone())];
+            if let Resource::Bundle(b) = &resource {
+                for (i, entry) in b.entry.iter().enumerate() {
+                    if let Some(r) = &entry.resource {
+                        resources.push((format!("{name}#entry[{i}]"), r.clone()));
+                    }
+                }
+            }
+            for (label, r) in resources {
+                for url in profiles_of(&r) {
+                    let Some(result) = check(&url, &r) else { continue };
+                    checked += 1;
+                    if let Err(e) = result {
+                        failures.push((label.clone(), e.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    for (label, why) in &failures {
+        eprintln!("{label}: {why}");
+    }
+    let failed: Vec<&str> = failures.iter().map(|(l, _)| l.as_str()).collect();
+    let expected: Vec<&str> = NONCONFORMANT.iter().map(|(l, _)| *l).collect();
+    assert_eq!(failed, expected, "examples not conforming to their profiles differ from the known list");
+    eprintln!("{checked} (example, profile) pairs checked");
+    assert!(checked > 100, "only {checked} examples checked");
+}
+
+#[test]
+fn us_core_patient_race_ethnicity_birth_sex() {
+    let text = example("hl7.fhir.us.core#3.1.1", "Patient-example.json");
+    let p = UsCorePatient::from_json(&text).expect("the US Core example patient conforms");
+    let race = p.race().expect("race");
+    let omb: Vec<&str> = race.omb_category.iter().filter_map(|c| c.code.as_ref()?.value.as_deref()).collect();
+    assert_eq!(omb, ["2106-3", "1002-5", "2028-9"]);
+    assert_eq!(race.omb_category[0].system.as_ref().and_then(|s| s.value.as_deref()), Some("urn:oid:2.16.840.1.113883.6.238"));
+    assert_eq!(race.text, "Mixed");
+    let ethnicity = p.ethnicity().expect("ethnicity");
+    assert_eq!(ethnicity.omb_category.as_ref().and_then(|c| c.code.as_ref()?.value.as_deref()), Some("2135-2"));
+    assert_eq!(p.birth_sex(), Some(BirthSex::F));
+    // Deref: the core type's fields, read-only.
+    assert_eq!(p.id.as_deref(), Some("example"));
+    assert_eq!(UsCorePatient::PROFILE_URL, "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient");
+}
+
+#[test]
+fn carin_eob_slices() {
+    let text = example("hl7.fhir.us.carin-bb#1.1.0", "ExplanationOfBenefit-EOBInpatient1.json");
+    let eob = C4bbExplanationOfBenefitInpatientInstitutional::from_json(&text).expect("conforms");
+    let admission = eob.supporting_info_admissionperiod();
+    assert_eq!(admission.len(), 1);
+    let total = eob.total_adjudicationamounttype();
+    assert!(!total.is_empty());
+    let status = eob.total_benefitpaymentstatus();
+    assert_eq!(status.len(), 1);
+    let codes: Vec<&str> = eob
+        .adjudication_adjudicationamounttype()
+        .iter()
+        .chain(eob.item.iter().flat_map(C4bbExplanationOfBenefitInpatientInstitutional::item_adjudication_adjudicationamounttype).collect::<Vec<_>>().iter())
+        .filter_map(|a| a.category.as_ref()?.coding.first()?.code.as_ref()?.value.as_deref())
+        .collect();
+    assert!(!codes.is_empty(), "adjudication amount slices found");
+}
+
+fn minimal_patient() -> Patient {
+    Patient {
+        identifier: vec![Identifier {
+            system: Some(Primitive::new("http://hospital.example.org".to_owned())),
+            value: Some(Primitive::new("1032702".to_owned())),
+            ..Default::default()
+        }],
+        name: vec![HumanName { family: Some(Primitive::new("Shaw".to_owned())), ..Default::default() }],
+        gender: Some(Primitive::new(fhir_models::r4::AdministrativeGender::Female)),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn missing_identifier_name_and_gender_are_all_reported() {
+    let err = UsCorePatient::try_from(Patient::default()).expect_err("an empty patient is not US Core");
+    assert_eq!(err.error.paths(), ["Patient.identifier", "Patient.name", "Patient.gender"]);
+    assert!(matches!(err.error.violations[0].kind, ViolationKind::TooFew { min: 1, found: 0 }));
+    // The resource comes back unchanged.
+    assert_eq!(err.resource, Patient::default());
+    assert!(UsCorePatient::try_from(minimal_patient()).is_ok());
+}
+
+#[test]
+fn nested_and_extension_violations_have_indexed_paths() {
+    let mut p = minimal_patient();
+    p.identifier.push(Identifier { value: Some(Primitive::new("x".to_owned())), ..Default::default() });
+    // A race extension without its required `text` sub-extension, and a value the complex extension must not have.
+    p.extension.push(Extension {
+        url: Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-race".to_owned()),
+        value: Some(fhir_models::r4::ExtensionValue::String(Primitive::new("x".to_owned()))),
+        ..Default::default()
+    });
+    let err = UsCorePatient::check(&p).expect_err("violations");
+    assert_eq!(err.paths(), ["Patient.extension[0].extension:text", "Patient.extension[0].value[x]", "Patient.identifier[1].system"]);
+}
+
+#[test]
+fn wrong_fixed_code_is_reported() {
+    let text = example("hl7.fhir.us.carin-bb#1.1.0", "ExplanationOfBenefit-EOBInpatient1.json");
+    let mut eob = ExplanationOfBenefit::from_json(&text).unwrap();
+    assert!(C4bbExplanationOfBenefitInpatientInstitutional::check(&eob).is_ok());
+    // `use` has the pattern `claim`; `type` the pattern claim-type#institutional.
+    eob.r#use = Some(Primitive::new(fhir_models::r4::Use::Preauthorization));
+    eob.r#type.as_mut().unwrap().coding[0].code = Some(Primitive::new("pharmacy".to_owned()));
+    let err = C4bbExplanationOfBenefitInpatientInstitutional::try_from(eob).expect_err("violations").error;
+    assert_eq!(err.paths(), ["ExplanationOfBenefit.type", "ExplanationOfBenefit.use"]);
+    assert_eq!(
+        err.violations[1].kind,
+        ViolationKind::WrongValue { expected: "claim".to_owned(), found: Some("preauthorization".to_owned()) }
+    );
+}
+
+#[test]
+fn removing_a_required_slice_is_reported() {
+    let text = example("hl7.fhir.us.carin-bb#1.1.0", "ExplanationOfBenefit-EOBInpatient1.json");
+    let eob = C4bbExplanationOfBenefitInpatientInstitutional::from_json(&text).unwrap();
+    let err = eob
+        .modify(|e| {
+            e.supporting_info.retain(|s| {
+                !s.category.as_ref().is_some_and(|c| c.coding.iter().any(|c| c.code.as_ref().and_then(|x| x.value.as_deref()) == Some("admissionperiod")))
+            })
+        })
+        .expect_err("admission period is required");
+    assert_eq!(err.error.paths(), ["ExplanationOfBenefit.supportingInfo:admissionperiod"]);
+}
+
+#[test]
+fn reference_to_a_non_target_type_is_reported() {
+    let text = example("hl7.fhir.us.core#3.1.1", "Condition-example.json");
+    let condition = Condition::from_json(&text).unwrap();
+    assert!(UsCoreCondition::check(&condition).is_ok());
+    let mut bad = condition.clone();
+    bad.subject = Some(Reference { reference: Some(Primitive::new("Practitioner/123".to_owned())), ..Default::default() });
+    let err = UsCoreCondition::check(&bad).expect_err("subject must be a US Core Patient");
+    assert_eq!(err.paths(), ["Condition.subject"]);
+    assert_eq!(
+        err.violations[0].kind,
+        ViolationKind::WrongReferenceTarget { found: "Practitioner".to_owned(), allowed: "Patient".to_owned() }
+    );
+    // Contained and urn: references cannot show their type and are accepted.
+    let mut contained = condition;
+    contained.subject = Some(Reference { reference: Some(Primitive::new("urn:uuid:1".to_owned())), ..Default::default() });
+    assert!(UsCoreCondition::check(&contained).is_ok());
+}
+
+#[test]
+fn converting_back_is_free_and_lossless() {
+    let text = example("hl7.fhir.us.core#3.1.1", "Patient-example.json");
+    let core = Patient::from_json(&text).unwrap();
+    let view = UsCorePatient::try_from(core.clone()).unwrap();
+    assert_eq!(std::mem::size_of::<UsCorePatient>(), std::mem::size_of::<Patient>());
+    assert_eq!(view.to_json(), core.to_json());
+    let back: &Patient = view.as_ref();
+    assert_eq!(back, &core);
+    assert_eq!(view.into_inner(), core);
+    let again = UsCorePatient::from_json(&core.to_json()).unwrap();
+    assert_eq!(Patient::from(again).to_json(), core.to_json());
+    let _ = Coding::default();
+}
