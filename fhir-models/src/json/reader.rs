@@ -693,8 +693,17 @@ impl<'a> Reader<'a> {
         let choice = slot.get_or_insert_with(|| make(Primitive::default()));
         match get(choice) {
             None => self.choice_conflict(),
-            Some(p) if extension_part => self.element_ext(p),
-            Some(p) => self.primitive_value(p),
+            Some(p) => {
+                if extension_part {
+                    self.element_ext(p)?;
+                } else {
+                    self.primitive_value(p)?;
+                }
+                if p.is_empty() {
+                    *slot = None;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -717,9 +726,7 @@ impl<'a> Reader<'a> {
     ) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             r.primitive_value(slot.get_or_insert_with(Primitive::default))?;
-            if slot.as_ref().is_some_and(Primitive::is_empty) {
-                *slot = None;
-            }
+            clear_if_empty(slot);
             Ok(())
         })
     }
@@ -732,7 +739,9 @@ impl<'a> Reader<'a> {
         name: &'static str,
     ) -> Result<(), ParseError> {
         self.with_name(name, |r| {
-            r.element_ext(slot.get_or_insert_with(Primitive::default))
+            r.element_ext(slot.get_or_insert_with(Primitive::default))?;
+            clear_if_empty(slot);
+            Ok(())
         })
     }
 
@@ -829,5 +838,13 @@ impl<'a> Reader<'a> {
             })?;
             Ok(())
         })
+    }
+}
+
+/// A primitive left with neither value nor id/extensions (`null`, or a part dropped in lenient mode) is no
+/// element at all: it would write nothing, so it is not kept.
+fn clear_if_empty<T, E>(slot: &mut Option<Primitive<T, E>>) {
+    if slot.as_ref().is_some_and(Primitive::is_empty) {
+        *slot = None;
     }
 }

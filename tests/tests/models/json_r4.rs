@@ -273,3 +273,25 @@ fn strings_are_escaped_and_unescaped() {
     assert_eq!(p.to_json(), r#"{"resourceType":"Patient","id":"e","name":[{"text":"q\"b\\s\n\r\t\u0001 é 😀 / 😀"}]}"#);
     assert_eq!(Patient::from_json(&p.to_json()).unwrap(), p);
 }
+
+/// Found by fuzzing (`fuzz/`): a primitive whose only part is dropped in lenient mode is no element at all, so
+/// the lenient value writes and reads back to itself.
+#[test]
+fn lenient_reading_leaves_no_empty_primitives() {
+    for json in [
+        r#"{"resourceType":"Patient","_birthDate":[{"id":"x"}]}"#,
+        r#"{"resourceType":"Patient","birthDate":{"a":1}}"#,
+        r#"{"resourceType":"Observation","_valueString":true}"#,
+        r#"{"resourceType":"Observation","valueString":7}"#,
+    ] {
+        let read = Resource::from_json_lenient(json).unwrap();
+        assert_eq!(read.issues.len(), 1, "{json}: {:?}", read.issues);
+        let written = read.value.to_json();
+        assert_eq!(Resource::from_json_lenient(&written).unwrap().value, read.value, "{json} → {written}");
+        match &read.value {
+            Resource::Patient(p) => assert!(p.birth_date.is_none(), "{json}"),
+            Resource::Observation(o) => assert!(o.value.is_none(), "{json}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
