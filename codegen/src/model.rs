@@ -341,6 +341,8 @@ pub struct Check {
     pub field: FieldRef,
     /// Path segment reported (`identifier`, `extension:race`, `adjudication:denialreason`).
     pub label: String,
+    /// The element's short definition (for the docs).
+    pub doc: String,
     /// What is checked.
     pub kind: CheckKind,
 }

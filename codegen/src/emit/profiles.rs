@@ -314,7 +314,12 @@ fn describe(n: &CheckNode, path: &str, out: &mut Vec<String>) {
             CheckKind::ChoiceType { allowed, .. } => format!("type {}", allowed.join(" | ")),
             CheckKind::Reference { targets, .. } => format!("references {}", targets.join(" | ")),
         };
-        out.push(format!("- `{p}`: {what}"));
+        // The element's short definition once, with its first check.
+        let first = !out.iter().any(|l: &String| l.starts_with(&format!("- `{p}`:")));
+        match (first, c.doc.trim()) {
+            (true, short) if !short.is_empty() => out.push(format!("- `{p}`: {what} ({})", short.trim_end_matches('.'))),
+            _ => out.push(format!("- `{p}`: {what}")),
+        }
     }
     for ch in &n.children {
         let seg = match &ch.variant {
@@ -340,8 +345,12 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
         lines.len(),
         lines.join("\n")
     );
+    text.push_str(
+        "\n\nNever checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, \
+         bindings weaker than required.",
+    );
     if !p.unchecked.is_empty() {
-        text.push_str(&format!("\n\nNot checked:\n\n{}", p.unchecked.iter().map(|u| format!("- {u}")).collect::<Vec<_>>().join("\n")));
+        text.push_str(&format!("\n\nAlso not checked:\n\n{}", p.unchecked.iter().map(|u| format!("- {u}")).collect::<Vec<_>>().join("\n")));
     }
     let d = doc(&text);
     let r = format_ident!("r");

@@ -286,6 +286,7 @@ impl Walker<'_, '_> {
             };
             let path = e["path"].as_str().unwrap_or(id);
             let codes = type_codes(e);
+            let short = e["short"].as_str().unwrap_or_default().to_owned();
 
             // Which items of the field this element is about.
             let predicate = match slice {
@@ -308,7 +309,7 @@ impl Walker<'_, '_> {
             if let Some(pred) = &predicate {
                 let field_max = if field.many { None } else { Some(1) };
                 if min > 0 || (max.is_some() && max != field_max) {
-                    arena[p].checks.push(Check { field: field.clone(), label: label.clone(), kind: CheckKind::Count { slice: Some(pred.clone()), min, max } });
+                    arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Count { slice: Some(pred.clone()), min, max } });
                 }
             } else {
                 let base_min = e["base"]["min"].as_u64().unwrap_or(0) as u32;
@@ -319,7 +320,7 @@ impl Walker<'_, '_> {
                     _ => false,
                 };
                 if min > base_min || narrower_max {
-                    let check = Check { field: field.clone(), label: label.clone(), kind: CheckKind::Count { slice: None, min, max } };
+                    let check = Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Count { slice: None, min, max } };
                     push_unique(&mut arena[p].checks, check);
                 }
             }
@@ -334,10 +335,10 @@ impl Walker<'_, '_> {
             if predicate.is_none() && !is_discriminator {
                 if let Some((key, v)) = fixed_value(e) {
                     if let (Some(text), true) = (v.as_str(), is_stringish(&field.ty)) {
-                        arena[p].checks.push(Check { field: field.clone(), label: label.clone(), kind: CheckKind::Fixed(text.to_owned()) });
+                        arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Fixed(text.to_owned()) });
                     } else if let (Some((ty, codings)), FieldType::Complex(n)) = (codings_of(key, v), &field.ty) {
                         if *n == ty {
-                            arena[p].checks.push(Check { field: field.clone(), label: label.clone(), kind: CheckKind::Pattern(ty, codings) });
+                            arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Pattern(ty, codings) });
                         }
                     } else {
                         self.note(format!("`{path}`: {key}"));
@@ -357,6 +358,7 @@ impl Walker<'_, '_> {
                             arena[p].checks.push(Check {
                                 field: field.clone(),
                                 label: label.clone(),
+                                doc: short.clone(),
                                 kind: CheckKind::CodeIn { value_set: vs.to_owned(), codes },
                             });
                         }
@@ -378,7 +380,7 @@ impl Walker<'_, '_> {
                     if !allowed.is_empty() && allowed.iter().all(|a| all.contains(&a.as_str())) && allowed.len() < all.len() {
                         push_unique(
                             &mut arena[p].checks,
-                            Check { field: field.clone(), label: label.clone(), kind: CheckKind::ChoiceType { choice: enum_name.clone(), allowed: allowed.clone() } },
+                            Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::ChoiceType { choice: enum_name.clone(), allowed: allowed.clone() } },
                         );
                     }
                     if allowed.len() == 1 {
@@ -404,7 +406,7 @@ impl Walker<'_, '_> {
                     if base_targets.as_ref() != Some(&targets) {
                         push_unique(
                             &mut arena[p].checks,
-                            Check { field: field.clone(), label: label.clone(), kind: CheckKind::Reference { choice, targets: targets.into_iter().collect() } },
+                            Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Reference { choice, targets: targets.into_iter().collect() } },
                         );
                     }
                 }
@@ -552,14 +554,7 @@ impl Walker<'_, '_> {
         let by_id: HashMap<&str, &Value> = elements.iter().filter_map(|e| Some((e["id"].as_str()?, e))).collect();
         let raw = ext_sd["name"].as_str().unwrap_or(slice);
         let struct_name = raw.strip_suffix("Extension").unwrap_or(raw).to_upper_camel_case();
-        // The method: the words of the definition's name that spell the slice name (`birthsex` in
-        // `USCoreBirthSexExtension` → `birth_sex`), else the slice name.
-        let words: Vec<String> = struct_name.to_snake_case().split('_').map(str::to_owned).collect();
-        let method = (0..words.len())
-            .map(|i| words[i..].join("_"))
-            .find(|w| w.replace('_', "") == slice.to_lowercase())
-            .unwrap_or_else(|| slice.to_snake_case());
-        let method = naming::field(&method);
+        let method = extension_method(&struct_name, slice);
         let doc = format!(
             "{}\n\nThe `{slice}` extension ({url}).",
             ext_sd["title"].as_str().or_else(|| ext_sd["description"].as_str()).unwrap_or(raw)
@@ -673,6 +668,17 @@ impl Walker<'_, '_> {
     }
 }
 
+/// The accessor of an extension slice: the last words of the extension's name that spell the slice name
+/// (`birthsex` in `UsCoreBirthSex` → `birth_sex`), else the slice name in snake case.
+fn extension_method(struct_name: &str, slice: &str) -> String {
+    let words: Vec<String> = struct_name.to_snake_case().split('_').map(str::to_owned).collect();
+    let method = (0..words.len())
+        .map(|i| words[i..].join("_"))
+        .find(|w| w.replace('_', "") == slice.to_lowercase())
+        .unwrap_or_else(|| slice.to_snake_case());
+    naming::field(&method)
+}
+
 /// The parent id and last segment of an element id (`Patient.extension:race` → `Patient`, `extension:race`).
 fn split_id(id: &str) -> Option<(&str, &str)> {
     id.rsplit_once('.')
@@ -712,4 +718,30 @@ fn finish(arena: &mut Vec<NodeB>, i: usize) -> CheckNode {
         }
     }
     CheckNode { checks, children }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names() {
+        assert_eq!(canonical_id("Extension.extension:text.value[x]:valueString"), "Extension.extension:text.value[x]");
+        assert_eq!(split_id("Patient.extension:race"), Some(("Patient", "extension:race")));
+        assert_eq!(extension_method("UsCoreBirthSex", "birthsex"), "birth_sex");
+        assert_eq!(extension_method("UsCoreRace", "race"), "race");
+        assert_eq!(extension_method("SomethingElse", "otherName"), "other_name");
+        assert_eq!(max_of(Some("*")), None);
+        assert_eq!(max_of(Some("0")), Some(0));
+    }
+
+    #[test]
+    fn patterns() {
+        let cc = serde_json::json!({"coding": [{"system": "s", "code": "c"}]});
+        let (ty, codings) = codings_of("patternCodeableConcept", &cc).unwrap();
+        assert_eq!(ty, "CodeableConcept");
+        assert_eq!(codings, [CodingPattern { system: Some("s".into()), code: Some("c".into()) }]);
+        // A pattern with text is not only codings: not checked as one.
+        assert!(codings_of("patternCodeableConcept", &serde_json::json!({"coding": [{"code": "c"}], "text": "t"})).is_none());
+    }
 }

@@ -11,16 +11,18 @@ use super::*;
 ///
 /// Checked (10 checks):
 ///
-/// - `Coverage.meta`: 1..1
-/// - `Coverage.subscriberId`: 1..1
-/// - `Coverage.relationship`: 1..1
-/// - `Coverage.payor`: 1..1
+/// - `Coverage.meta`: 1..1 (Metadata about the resource)
+/// - `Coverage.subscriberId`: 1..1 (ID assigned to the subscriber)
+/// - `Coverage.relationship`: 1..1 (Beneficiary relationship to the subscriber)
+/// - `Coverage.payor`: 1..1 (Issuer of the policy)
 /// - `Coverage.payor`: references Organization
-/// - `Coverage.class:group`: 0..1
-/// - `Coverage.class:plan`: 0..1
-/// - `Coverage.meta.lastUpdated`: 1..1
-/// - `Coverage.meta.profile`: 1..*
-/// - `Coverage.meta.profile:supportedProfile`: 1..1
+/// - `Coverage.class:group`: 0..1 (Additional coverage classifications)
+/// - `Coverage.class:plan`: 0..1 (Additional coverage classifications)
+/// - `Coverage.meta.lastUpdated`: 1..1 (When the resource version last changed)
+/// - `Coverage.meta.profile`: 1..* (Profiles this resource claims to conform to)
+/// - `Coverage.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbCoverage(Coverage);

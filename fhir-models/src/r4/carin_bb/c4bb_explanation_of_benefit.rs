@@ -12,22 +12,24 @@ use super::*;
 ///
 /// Checked (14 checks):
 ///
-/// - `ExplanationOfBenefit.meta`: 1..1
-/// - `ExplanationOfBenefit.identifier`: 1..*
-/// - `ExplanationOfBenefit.use`: = `claim`
-/// - `ExplanationOfBenefit.provider`: references Organization | Practitioner
-/// - `ExplanationOfBenefit.total`: 1..*
-/// - `ExplanationOfBenefit.meta.lastUpdated`: 1..1
-/// - `ExplanationOfBenefit.meta.profile`: 1..*
-/// - `ExplanationOfBenefit.identifier.type`: 1..1
-/// - `ExplanationOfBenefit.related.relationship`: 1..1
-/// - `ExplanationOfBenefit.related.reference`: 1..1
-/// - `ExplanationOfBenefit.payee.type`: 1..1
-/// - `ExplanationOfBenefit.payee.party`: 1..1
+/// - `ExplanationOfBenefit.meta`: 1..1 (Metadata about the resource)
+/// - `ExplanationOfBenefit.identifier`: 1..* (Business Identifier for the resource)
+/// - `ExplanationOfBenefit.use`: = `claim` (claim | preauthorization | predetermination)
+/// - `ExplanationOfBenefit.provider`: references Organization | Practitioner (Party responsible for the claim)
+/// - `ExplanationOfBenefit.total`: 1..* (Adjudication totals)
+/// - `ExplanationOfBenefit.meta.lastUpdated`: 1..1 (When the resource version last changed)
+/// - `ExplanationOfBenefit.meta.profile`: 1..* (Profiles this resource claims to conform to)
+/// - `ExplanationOfBenefit.identifier.type`: 1..1 (Description of identifier)
+/// - `ExplanationOfBenefit.related.relationship`: 1..1 (How the reference claim is related)
+/// - `ExplanationOfBenefit.related.reference`: 1..1 (File or case reference)
+/// - `ExplanationOfBenefit.payee.type`: 1..1 (Category of recipient)
+/// - `ExplanationOfBenefit.payee.party`: 1..1 (Recipient reference)
 /// - `ExplanationOfBenefit.payee.party`: references Organization | Patient | Practitioner
-/// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner
+/// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
 ///
-/// Not checked:
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+///
+/// Also not checked:
 ///
 /// - slice `ExplanationOfBenefit.meta.profile:supportedProfile` (discriminator [("pattern", "$this")])
 #[derive(Debug, Clone, PartialEq)]

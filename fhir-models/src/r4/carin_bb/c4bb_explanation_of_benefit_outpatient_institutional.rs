@@ -12,56 +12,58 @@ use super::*;
 ///
 /// Checked (50 checks):
 ///
-/// - `ExplanationOfBenefit.meta`: 1..1
-/// - `ExplanationOfBenefit.identifier`: 1..*
-/// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|institutional`
-/// - `ExplanationOfBenefit.subType`: 1..1
+/// - `ExplanationOfBenefit.meta`: 1..1 (Metadata about the resource)
+/// - `ExplanationOfBenefit.identifier`: 1..* (Business Identifier for the resource)
+/// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|institutional` (Category or discipline)
+/// - `ExplanationOfBenefit.subType`: 1..1 (More granular claim type)
 /// - `ExplanationOfBenefit.subType`: has `http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType|outpatient`
-/// - `ExplanationOfBenefit.use`: = `claim`
-/// - `ExplanationOfBenefit.provider`: references Organization
-/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:typeofbill`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:pointoforigin`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:admtype`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:discharge-status`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber`: 0..1
-/// - `ExplanationOfBenefit.diagnosis`: 1..*
-/// - `ExplanationOfBenefit.total`: 2..*
-/// - `ExplanationOfBenefit.total:adjudicationamounttype`: 1..*
-/// - `ExplanationOfBenefit.total:benefitpaymentstatus`: 1..1
-/// - `ExplanationOfBenefit.meta.lastUpdated`: 1..1
-/// - `ExplanationOfBenefit.meta.profile`: 1..*
-/// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1
-/// - `ExplanationOfBenefit.identifier.type`: 1..1
-/// - `ExplanationOfBenefit.related.relationship`: 1..1
-/// - `ExplanationOfBenefit.related.reference`: 1..1
-/// - `ExplanationOfBenefit.payee.type`: 1..1
-/// - `ExplanationOfBenefit.payee.party`: 1..1
+/// - `ExplanationOfBenefit.use`: = `claim` (claim | preauthorization | predetermination)
+/// - `ExplanationOfBenefit.provider`: references Organization (Party responsible for the claim)
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:typeofbill`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:pointoforigin`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:admtype`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:discharge-status`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.diagnosis`: 1..* (Pertinent diagnosis information)
+/// - `ExplanationOfBenefit.total`: 2..* (Adjudication totals)
+/// - `ExplanationOfBenefit.total:adjudicationamounttype`: 1..* (Adjudication totals)
+/// - `ExplanationOfBenefit.total:benefitpaymentstatus`: 1..1 (Adjudication totals)
+/// - `ExplanationOfBenefit.meta.lastUpdated`: 1..1 (When the resource version last changed)
+/// - `ExplanationOfBenefit.meta.profile`: 1..* (Profiles this resource claims to conform to)
+/// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
+/// - `ExplanationOfBenefit.identifier.type`: 1..1 (Description of identifier)
+/// - `ExplanationOfBenefit.related.relationship`: 1..1 (How the reference claim is related)
+/// - `ExplanationOfBenefit.related.reference`: 1..1 (File or case reference)
+/// - `ExplanationOfBenefit.payee.type`: 1..1 (Category of recipient)
+/// - `ExplanationOfBenefit.payee.party`: 1..1 (Recipient reference)
 /// - `ExplanationOfBenefit.payee.party`: references Organization | Patient | Practitioner
-/// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner
-/// - `ExplanationOfBenefit.careTeam.role`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1
+/// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
+/// - `ExplanationOfBenefit.careTeam.role`: 1..1 (Function within the team)
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1 (When it occurred)
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: type Date
-/// - `ExplanationOfBenefit.supportingInfo:typeofbill.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:pointoforigin.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:admtype.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:discharge-status.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber.value[x]`: 1..1
+/// - `ExplanationOfBenefit.supportingInfo:typeofbill.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:pointoforigin.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:admtype.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:discharge-status.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber.value[x]`: 1..1 (Data to be provided)
 /// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber.value[x]`: type String
-/// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber.value[x]`: 1..1
+/// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber.value[x]`: 1..1 (Data to be provided)
 /// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber.value[x]`: type String
-/// - `ExplanationOfBenefit.diagnosis.diagnosis[x]`: type CodeableConcept
-/// - `ExplanationOfBenefit.diagnosis.type`: 1..1
-/// - `ExplanationOfBenefit.item.serviced[x]`: type Date
-/// - `ExplanationOfBenefit.item.adjudication:allowedunits`: 0..1
-/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1
-/// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1
-/// - `ExplanationOfBenefit.item.adjudication:allowedunits.value`: 1..1
-/// - `ExplanationOfBenefit.adjudication:adjudicationamounttype.amount`: 1..1
-/// - `ExplanationOfBenefit.adjudication:denialreason.reason`: 1..1
+/// - `ExplanationOfBenefit.diagnosis.diagnosis[x]`: type CodeableConcept (Nature of illness or problem)
+/// - `ExplanationOfBenefit.diagnosis.type`: 1..1 (Timing or nature of the diagnosis)
+/// - `ExplanationOfBenefit.item.serviced[x]`: type Date (Date or dates of service or product delivery)
+/// - `ExplanationOfBenefit.item.adjudication:allowedunits`: 0..1 (Adjudication details)
+/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
+/// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
+/// - `ExplanationOfBenefit.item.adjudication:allowedunits.value`: 1..1 (Non-monitary value)
+/// - `ExplanationOfBenefit.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
+/// - `ExplanationOfBenefit.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbExplanationOfBenefitOutpatientInstitutional(ExplanationOfBenefit);

@@ -12,51 +12,53 @@ use super::*;
 ///
 /// Checked (45 checks):
 ///
-/// - `ExplanationOfBenefit.meta`: 1..1
-/// - `ExplanationOfBenefit.identifier`: 1..*
-/// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|pharmacy`
-/// - `ExplanationOfBenefit.use`: = `claim`
-/// - `ExplanationOfBenefit.provider`: references Organization | Practitioner
-/// - `ExplanationOfBenefit.supportingInfo`: 3..*
-/// - `ExplanationOfBenefit.supportingInfo:dayssupply`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:dawcode`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:refillNum`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:brandgenericindicator`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:rxoriginCode`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:compoundcode`: 0..1
-/// - `ExplanationOfBenefit.adjudication`: 0..1
-/// - `ExplanationOfBenefit.total`: 2..*
-/// - `ExplanationOfBenefit.total:adjudicationamounttype`: 1..*
-/// - `ExplanationOfBenefit.total:benefitpaymentstatus`: 1..1
-/// - `ExplanationOfBenefit.meta.lastUpdated`: 1..1
-/// - `ExplanationOfBenefit.meta.profile`: 1..*
-/// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1
-/// - `ExplanationOfBenefit.identifier.type`: 1..1
-/// - `ExplanationOfBenefit.related.relationship`: 1..1
-/// - `ExplanationOfBenefit.related.reference`: 1..1
-/// - `ExplanationOfBenefit.payee.type`: 1..1
-/// - `ExplanationOfBenefit.payee.party`: 1..1
+/// - `ExplanationOfBenefit.meta`: 1..1 (Metadata about the resource)
+/// - `ExplanationOfBenefit.identifier`: 1..* (Business Identifier for the resource)
+/// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|pharmacy` (Category or discipline)
+/// - `ExplanationOfBenefit.use`: = `claim` (claim | preauthorization | predetermination)
+/// - `ExplanationOfBenefit.provider`: references Organization | Practitioner (Party responsible for the claim)
+/// - `ExplanationOfBenefit.supportingInfo`: 3..* (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:dayssupply`: 1..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:dawcode`: 1..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:refillNum`: 1..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:brandgenericindicator`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:rxoriginCode`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:compoundcode`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.adjudication`: 0..1 (Header-level adjudication)
+/// - `ExplanationOfBenefit.total`: 2..* (Adjudication totals)
+/// - `ExplanationOfBenefit.total:adjudicationamounttype`: 1..* (Adjudication totals)
+/// - `ExplanationOfBenefit.total:benefitpaymentstatus`: 1..1 (Adjudication totals)
+/// - `ExplanationOfBenefit.meta.lastUpdated`: 1..1 (When the resource version last changed)
+/// - `ExplanationOfBenefit.meta.profile`: 1..* (Profiles this resource claims to conform to)
+/// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
+/// - `ExplanationOfBenefit.identifier.type`: 1..1 (Description of identifier)
+/// - `ExplanationOfBenefit.related.relationship`: 1..1 (How the reference claim is related)
+/// - `ExplanationOfBenefit.related.reference`: 1..1 (File or case reference)
+/// - `ExplanationOfBenefit.payee.type`: 1..1 (Category of recipient)
+/// - `ExplanationOfBenefit.payee.party`: 1..1 (Recipient reference)
 /// - `ExplanationOfBenefit.payee.party`: references Organization | Patient | Practitioner
-/// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner
-/// - `ExplanationOfBenefit.careTeam.role`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:dayssupply.value[x]`: 1..1
+/// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
+/// - `ExplanationOfBenefit.careTeam.role`: 1..1 (Function within the team)
+/// - `ExplanationOfBenefit.supportingInfo:dayssupply.value[x]`: 1..1 (Data to be provided)
 /// - `ExplanationOfBenefit.supportingInfo:dayssupply.value[x]`: type Quantity
-/// - `ExplanationOfBenefit.supportingInfo:dawcode.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:refillNum.value[x]`: 1..1
+/// - `ExplanationOfBenefit.supportingInfo:dawcode.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:refillNum.value[x]`: 1..1 (Data to be provided)
 /// - `ExplanationOfBenefit.supportingInfo:refillNum.value[x]`: type Quantity
-/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:brandgenericindicator.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:rxoriginCode.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:brandgenericindicator.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:rxoriginCode.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1 (When it occurred)
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: type Date
-/// - `ExplanationOfBenefit.supportingInfo:compoundcode.code`: 1..1
-/// - `ExplanationOfBenefit.item.adjudication`: 1..*
-/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype`: 1..*
-/// - `ExplanationOfBenefit.item.adjudication:denialreason`: 0..1
-/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1
-/// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1
+/// - `ExplanationOfBenefit.supportingInfo:compoundcode.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.item.adjudication`: 1..* (Adjudication details)
+/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype`: 1..* (Adjudication details)
+/// - `ExplanationOfBenefit.item.adjudication:denialreason`: 0..1 (Adjudication details)
+/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
+/// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbExplanationOfBenefitPharmacy(ExplanationOfBenefit);

@@ -12,53 +12,55 @@ use super::*;
 ///
 /// Checked (47 checks):
 ///
-/// - `ExplanationOfBenefit.meta`: 1..1
-/// - `ExplanationOfBenefit.identifier`: 1..*
-/// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|professional`
-/// - `ExplanationOfBenefit.use`: = `claim`
-/// - `ExplanationOfBenefit.provider`: references Organization | Practitioner
-/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:servicefacility`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber`: 0..1
-/// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber`: 0..1
-/// - `ExplanationOfBenefit.diagnosis`: 1..*
-/// - `ExplanationOfBenefit.adjudication`: 0..1
-/// - `ExplanationOfBenefit.total`: 1..*
-/// - `ExplanationOfBenefit.total:adjudicationamounttype`: 1..*
-/// - `ExplanationOfBenefit.meta.lastUpdated`: 1..1
-/// - `ExplanationOfBenefit.meta.profile`: 1..*
-/// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1
-/// - `ExplanationOfBenefit.identifier.type`: 1..1
-/// - `ExplanationOfBenefit.related.relationship`: 1..1
-/// - `ExplanationOfBenefit.related.reference`: 1..1
-/// - `ExplanationOfBenefit.payee.type`: 1..1
-/// - `ExplanationOfBenefit.payee.party`: 1..1
+/// - `ExplanationOfBenefit.meta`: 1..1 (Metadata about the resource)
+/// - `ExplanationOfBenefit.identifier`: 1..* (Business Identifier for the resource)
+/// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|professional` (Category or discipline)
+/// - `ExplanationOfBenefit.use`: = `claim` (claim | preauthorization | predetermination)
+/// - `ExplanationOfBenefit.provider`: references Organization | Practitioner (Party responsible for the claim)
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:servicefacility`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber`: 0..1 (Supporting information)
+/// - `ExplanationOfBenefit.diagnosis`: 1..* (Pertinent diagnosis information)
+/// - `ExplanationOfBenefit.adjudication`: 0..1 (Header-level adjudication)
+/// - `ExplanationOfBenefit.total`: 1..* (Adjudication totals)
+/// - `ExplanationOfBenefit.total:adjudicationamounttype`: 1..* (Adjudication totals)
+/// - `ExplanationOfBenefit.meta.lastUpdated`: 1..1 (When the resource version last changed)
+/// - `ExplanationOfBenefit.meta.profile`: 1..* (Profiles this resource claims to conform to)
+/// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
+/// - `ExplanationOfBenefit.identifier.type`: 1..1 (Description of identifier)
+/// - `ExplanationOfBenefit.related.relationship`: 1..1 (How the reference claim is related)
+/// - `ExplanationOfBenefit.related.reference`: 1..1 (File or case reference)
+/// - `ExplanationOfBenefit.payee.type`: 1..1 (Category of recipient)
+/// - `ExplanationOfBenefit.payee.party`: 1..1 (Recipient reference)
 /// - `ExplanationOfBenefit.payee.party`: references Organization | Patient | Practitioner
-/// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner
-/// - `ExplanationOfBenefit.careTeam.role`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus.code`: 1..1
-/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1
+/// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
+/// - `ExplanationOfBenefit.careTeam.role`: 1..1 (Function within the team)
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1 (When it occurred)
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: type Date
-/// - `ExplanationOfBenefit.supportingInfo:servicefacility.value[x]`: 1..1
+/// - `ExplanationOfBenefit.supportingInfo:servicefacility.value[x]`: 1..1 (Data to be provided)
 /// - `ExplanationOfBenefit.supportingInfo:servicefacility.value[x]`: type Reference
 /// - `ExplanationOfBenefit.supportingInfo:servicefacility.value[x]`: references Organization
-/// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber.value[x]`: 1..1
+/// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber.value[x]`: 1..1 (Data to be provided)
 /// - `ExplanationOfBenefit.supportingInfo:medicalrecordnumber.value[x]`: type String
-/// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber.value[x]`: 1..1
+/// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber.value[x]`: 1..1 (Data to be provided)
 /// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber.value[x]`: type String
-/// - `ExplanationOfBenefit.diagnosis.diagnosis[x]`: type CodeableConcept
-/// - `ExplanationOfBenefit.diagnosis.type`: 1..1
-/// - `ExplanationOfBenefit.item.location[x]`: type CodeableConcept
-/// - `ExplanationOfBenefit.item.adjudication`: 2..*
-/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype`: 1..*
-/// - `ExplanationOfBenefit.item.adjudication:denialreason`: 0..1
-/// - `ExplanationOfBenefit.item.adjudication:benefitpaymentstatus`: 1..1
-/// - `ExplanationOfBenefit.item.adjudication:allowedunits`: 0..1
-/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1
-/// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1
+/// - `ExplanationOfBenefit.diagnosis.diagnosis[x]`: type CodeableConcept (Nature of illness or problem)
+/// - `ExplanationOfBenefit.diagnosis.type`: 1..1 (Timing or nature of the diagnosis)
+/// - `ExplanationOfBenefit.item.location[x]`: type CodeableConcept (Place of service or where product was supplied)
+/// - `ExplanationOfBenefit.item.adjudication`: 2..* (Adjudication details)
+/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype`: 1..* (Amounts)
+/// - `ExplanationOfBenefit.item.adjudication:denialreason`: 0..1 (Reason codes used to interpret the Non-Covered Amount (92))
+/// - `ExplanationOfBenefit.item.adjudication:benefitpaymentstatus`: 1..1 (Indicates the in network or out of network payment status of the claim. (142))
+/// - `ExplanationOfBenefit.item.adjudication:allowedunits`: 0..1 (The quantity of units, times, days, visits, services, or treatments for the service described by the HCPCS code, revenue code or procedure code, submitted by the provider.  (149))
+/// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
+/// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbExplanationOfBenefitProfessionalNonClinician(ExplanationOfBenefit);

@@ -11,15 +11,17 @@ use super::*;
 ///
 /// Checked (7 checks):
 ///
-/// - `Organization.meta`: 1..1
-/// - `Organization.active`: 1..1
-/// - `Organization.name`: 1..1
-/// - `Organization.meta.lastUpdated`: 1..1
-/// - `Organization.meta.profile`: 1..*
-/// - `Organization.meta.profile:supportedProfile`: 1..1
-/// - `Organization.address.line`: 0..4
+/// - `Organization.meta`: 1..1 (Metadata about the resource)
+/// - `Organization.active`: 1..1 (Whether the organization's record is still in active use)
+/// - `Organization.name`: 1..1 (Name used for the organization)
+/// - `Organization.meta.lastUpdated`: 1..1 (When the resource version last changed)
+/// - `Organization.meta.profile`: 1..* (Profiles this resource claims to conform to)
+/// - `Organization.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
+/// - `Organization.address.line`: 0..4 (Street name, number, direction & P.O. Box etc)
 ///
-/// Not checked:
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+///
+/// Also not checked:
 ///
 /// - slice `Organization.identifier:NPI` (discriminator [("pattern", "$this")])
 /// - slice `Organization.identifier:CLIA` (discriminator [("pattern", "$this")])

@@ -11,15 +11,17 @@ use super::*;
 ///
 /// Checked (7 checks):
 ///
-/// - `Practitioner.meta`: 1..1
-/// - `Practitioner.identifier`: 1..*
-/// - `Practitioner.name`: 1..*
-/// - `Practitioner.meta.lastUpdated`: 1..1
-/// - `Practitioner.meta.profile`: 1..*
-/// - `Practitioner.meta.profile:supportedProfile`: 1..1
-/// - `Practitioner.name.family`: 1..1
+/// - `Practitioner.meta`: 1..1 (Metadata about the resource)
+/// - `Practitioner.identifier`: 1..* (An identifier for the person as this agent)
+/// - `Practitioner.name`: 1..* (The name(s) associated with the practitioner)
+/// - `Practitioner.meta.lastUpdated`: 1..1 (When the resource version last changed)
+/// - `Practitioner.meta.profile`: 1..* (Profiles this resource claims to conform to)
+/// - `Practitioner.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
+/// - `Practitioner.name.family`: 1..1 (Family name (often called 'Surname'))
 ///
-/// Not checked:
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+///
+/// Also not checked:
 ///
 /// - slice `Practitioner.identifier:NPI` (discriminator [("pattern", "$this")])
 /// - slice `Practitioner.identifier:tax` (discriminator [("pattern", "$this")])

@@ -11,7 +11,9 @@ use super::*;
 ///
 /// Checked (1 checks):
 ///
-/// - `AllergyIntolerance.code`: 1..1
+/// - `AllergyIntolerance.code`: 1..1 (Code that identifies the allergy or intolerance)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreAllergyIntolerance(AllergyIntolerance);

@@ -11,11 +11,13 @@ use super::*;
 ///
 /// Checked (5 checks):
 ///
-/// - `CarePlan.text`: 1..1
-/// - `CarePlan.category`: 1..*
-/// - `CarePlan.category:AssessPlan`: 1..1
-/// - `CarePlan.subject`: references Patient
-/// - `CarePlan.text.status`: code from http://hl7.org/fhir/us/core/ValueSet/us-core-narrative-status
+/// - `CarePlan.text`: 1..1 (Text summary of the resource, for human interpretation)
+/// - `CarePlan.category`: 1..* (Type of plan)
+/// - `CarePlan.category:AssessPlan`: 1..1 (Type of plan)
+/// - `CarePlan.subject`: references Patient (Who the care plan is for)
+/// - `CarePlan.text.status`: code from http://hl7.org/fhir/us/core/ValueSet/us-core-narrative-status (generated | extensions | additional | empty)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCarePlan(CarePlan);

@@ -11,12 +11,14 @@ use super::*;
 ///
 /// Checked (6 checks):
 ///
-/// - `CareTeam.subject`: 1..1
+/// - `CareTeam.subject`: 1..1 (Who care team is for)
 /// - `CareTeam.subject`: references Patient
-/// - `CareTeam.participant`: 1..*
-/// - `CareTeam.participant.role`: 1..1
-/// - `CareTeam.participant.member`: 1..1
+/// - `CareTeam.participant`: 1..* (Members of the team)
+/// - `CareTeam.participant.role`: 1..1 (Type of involvement)
+/// - `CareTeam.participant.member`: 1..1 (Who is involved)
 /// - `CareTeam.participant.member`: references Organization | Patient | Practitioner
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCareTeam(CareTeam);

@@ -11,9 +11,11 @@ use super::*;
 ///
 /// Checked (3 checks):
 ///
-/// - `Condition.category`: 1..*
-/// - `Condition.code`: 1..1
-/// - `Condition.subject`: references Patient
+/// - `Condition.category`: 1..* (problem-list-item | encounter-diagnosis | health-concern)
+/// - `Condition.code`: 1..1 (Identification of the condition, problem or diagnosis)
+/// - `Condition.subject`: references Patient (Who has the condition?)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCondition(Condition);

@@ -11,13 +11,15 @@ use super::*;
 ///
 /// Checked (7 checks):
 ///
-/// - `DiagnosticReport.category`: 1..*
-/// - `DiagnosticReport.category:LaboratorySlice`: 1..1
-/// - `DiagnosticReport.subject`: 1..1
+/// - `DiagnosticReport.category`: 1..* (Service category)
+/// - `DiagnosticReport.category:LaboratorySlice`: 1..1 (Service category)
+/// - `DiagnosticReport.subject`: 1..1 (The subject of the report - usually, but not always, the patient)
 /// - `DiagnosticReport.subject`: references Patient
-/// - `DiagnosticReport.effective[x]`: 1..1
-/// - `DiagnosticReport.issued`: 1..1
-/// - `DiagnosticReport.performer`: references Organization | Practitioner
+/// - `DiagnosticReport.effective[x]`: 1..1 (Specimen Collection Datetime or Period)
+/// - `DiagnosticReport.issued`: 1..1 (DateTime this version was made)
+/// - `DiagnosticReport.performer`: references Organization | Practitioner (Responsible Diagnostic Service)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreDiagnosticReportProfileLaboratoryReporting(DiagnosticReport);

@@ -11,11 +11,13 @@ use super::*;
 ///
 /// Checked (5 checks):
 ///
-/// - `DiagnosticReport.category`: 1..*
-/// - `DiagnosticReport.subject`: 1..1
+/// - `DiagnosticReport.category`: 1..* (Service category)
+/// - `DiagnosticReport.subject`: 1..1 (The subject of the report - usually, but not always, the patient)
 /// - `DiagnosticReport.subject`: references Patient
-/// - `DiagnosticReport.effective[x]`: 1..1
-/// - `DiagnosticReport.performer`: references Organization | Practitioner
+/// - `DiagnosticReport.effective[x]`: 1..1 (Time of the report or note)
+/// - `DiagnosticReport.performer`: references Organization | Practitioner (Responsible Diagnostic Service)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreDiagnosticReportProfileNoteExchange(DiagnosticReport);

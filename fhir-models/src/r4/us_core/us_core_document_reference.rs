@@ -11,14 +11,16 @@ use super::*;
 ///
 /// Checked (8 checks):
 ///
-/// - `DocumentReference.type`: 1..1
-/// - `DocumentReference.category`: 1..*
-/// - `DocumentReference.subject`: 1..1
+/// - `DocumentReference.type`: 1..1 (Kind of document (LOINC if possible))
+/// - `DocumentReference.category`: 1..* (Categorization of document)
+/// - `DocumentReference.subject`: 1..1 (Who/what is the subject of the document)
 /// - `DocumentReference.subject`: references Patient
-/// - `DocumentReference.author`: references Organization | Patient | Practitioner
-/// - `DocumentReference.content.attachment.contentType`: 1..1
-/// - `DocumentReference.context.encounter`: 0..1
+/// - `DocumentReference.author`: references Organization | Patient | Practitioner (Who and/or what authored the document)
+/// - `DocumentReference.content.attachment.contentType`: 1..1 (Mime type of the content, with charset etc)
+/// - `DocumentReference.context.encounter`: 0..1 (Context of the document  content)
 /// - `DocumentReference.context.encounter`: references Encounter
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreDocumentReference(DocumentReference);

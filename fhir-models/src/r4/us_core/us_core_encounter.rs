@@ -11,12 +11,14 @@ use super::*;
 ///
 /// Checked (6 checks):
 ///
-/// - `Encounter.type`: 1..*
-/// - `Encounter.subject`: 1..1
+/// - `Encounter.type`: 1..* (Specific type of encounter)
+/// - `Encounter.subject`: 1..1 (The patient or group present at the encounter)
 /// - `Encounter.subject`: references Patient
-/// - `Encounter.identifier.system`: 1..1
-/// - `Encounter.identifier.value`: 1..1
-/// - `Encounter.participant.individual`: references Practitioner
+/// - `Encounter.identifier.system`: 1..1 (The namespace for the identifier value)
+/// - `Encounter.identifier.value`: 1..1 (The value that is unique)
+/// - `Encounter.participant.individual`: references Practitioner (Persons involved in the encounter other than the patient)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreEncounter(Encounter);

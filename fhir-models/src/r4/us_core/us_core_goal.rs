@@ -11,8 +11,10 @@ use super::*;
 ///
 /// Checked (2 checks):
 ///
-/// - `Goal.subject`: references Patient
-/// - `Goal.target.due[x]`: type Date
+/// - `Goal.subject`: references Patient (Who this goal is intended for)
+/// - `Goal.target.due[x]`: type Date (Reach goal on or before)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreGoal(Goal);

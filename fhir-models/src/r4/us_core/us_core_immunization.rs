@@ -11,7 +11,9 @@ use super::*;
 ///
 /// Checked (1 checks):
 ///
-/// - `Immunization.primarySource`: 1..1
+/// - `Immunization.primarySource`: 1..1 (Indicates context the data was recorded in)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreImmunization(Immunization);

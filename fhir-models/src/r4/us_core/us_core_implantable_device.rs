@@ -11,10 +11,12 @@ use super::*;
 ///
 /// Checked (4 checks):
 ///
-/// - `Device.udiCarrier`: 0..1
-/// - `Device.type`: 1..1
-/// - `Device.patient`: 1..1
-/// - `Device.udiCarrier.deviceIdentifier`: 1..1
+/// - `Device.udiCarrier`: 0..1 (Unique Device Identifier (UDI) Barcode string)
+/// - `Device.type`: 1..1 (The kind or type of device)
+/// - `Device.patient`: 1..1 (Patient to whom Device is affixed)
+/// - `Device.udiCarrier.deviceIdentifier`: 1..1 (Mandatory fixed portion of UDI)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreImplantableDevice(Device);

@@ -11,11 +11,13 @@ use super::*;
 ///
 /// Checked (5 checks):
 ///
-/// - `Observation.category`: 1..*
-/// - `Observation.category:Laboratory`: 1..1
-/// - `Observation.subject`: 1..1
+/// - `Observation.category`: 1..* (Classification of  type of observation)
+/// - `Observation.category:Laboratory`: 1..1 (Classification of  type of observation)
+/// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 /// - `Observation.subject`: references Patient
-/// - `Observation.effective[x]`: type DateTime | Period
+/// - `Observation.effective[x]`: type DateTime | Period (Clinically relevant time/time-period for observation)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreLaboratoryResultObservation(Observation);

@@ -11,7 +11,9 @@ use super::*;
 ///
 /// Checked (1 checks):
 ///
-/// - `Location.name`: 1..1
+/// - `Location.name`: 1..1 (Name of the location as used by humans)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreLocation(Location);

@@ -11,7 +11,9 @@ use super::*;
 ///
 /// Checked (1 checks):
 ///
-/// - `Medication.code`: 1..1
+/// - `Medication.code`: 1..1 (Codes that identify this medication)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreMedication(Medication);

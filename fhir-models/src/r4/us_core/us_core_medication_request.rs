@@ -11,11 +11,13 @@ use super::*;
 ///
 /// Checked (5 checks):
 ///
-/// - `MedicationRequest.reported[x]`: references Organization | Patient | Practitioner
-/// - `MedicationRequest.subject`: references Patient
-/// - `MedicationRequest.authoredOn`: 1..1
-/// - `MedicationRequest.requester`: 1..1
+/// - `MedicationRequest.reported[x]`: references Organization | Patient | Practitioner (Reported rather than primary record)
+/// - `MedicationRequest.subject`: references Patient (Who or group medication request is for)
+/// - `MedicationRequest.authoredOn`: 1..1 (When request was initially authored)
+/// - `MedicationRequest.requester`: 1..1 (Who/What requested the Request)
 /// - `MedicationRequest.requester`: references Organization | Patient | Practitioner
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreMedicationRequest(MedicationRequest);

@@ -11,11 +11,13 @@ use super::*;
 ///
 /// Checked (3 checks):
 ///
-/// - `Organization.active`: 1..1
-/// - `Organization.name`: 1..1
-/// - `Organization.address.line`: 0..4
+/// - `Organization.active`: 1..1 (Whether the organization's record is still in active use)
+/// - `Organization.name`: 1..1 (Name used for the organization)
+/// - `Organization.address.line`: 0..4 (Street name, number, direction & P.O. Box etc)
 ///
-/// Not checked:
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+///
+/// Also not checked:
 ///
 /// - slice `Organization.identifier:NPI` (discriminator [("pattern", "$this")])
 /// - slice `Organization.identifier:CLIA` (discriminator [("pattern", "$this")])

@@ -11,36 +11,38 @@ use super::*;
 ///
 /// Checked (30 checks):
 ///
-/// - `Patient.extension:race`: 0..1
-/// - `Patient.extension:ethnicity`: 0..1
-/// - `Patient.extension:birthsex`: 0..1
-/// - `Patient.identifier`: 1..*
-/// - `Patient.name`: 1..*
-/// - `Patient.gender`: 1..1
-/// - `Patient.extension:race.extension:ombCategory`: 0..5
-/// - `Patient.extension:race.extension:text`: 1..1
-/// - `Patient.extension:race.value[x]`: 0..0
-/// - `Patient.extension:race.extension:ombCategory.value[x]`: 1..1
+/// - `Patient.extension:race`: 0..1 (US Core Race Extension)
+/// - `Patient.extension:ethnicity`: 0..1 (US Core ethnicity Extension)
+/// - `Patient.extension:birthsex`: 0..1 (Extension)
+/// - `Patient.identifier`: 1..* (An identifier for this patient)
+/// - `Patient.name`: 1..* (A name associated with the patient)
+/// - `Patient.gender`: 1..1 (male | female | other | unknown)
+/// - `Patient.extension:race.extension:ombCategory`: 0..5 (American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White)
+/// - `Patient.extension:race.extension:text`: 1..1 (Race Text)
+/// - `Patient.extension:race.value[x]`: 0..0 (Value of extension)
+/// - `Patient.extension:race.extension:ombCategory.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:race.extension:ombCategory.value[x]`: type Coding
-/// - `Patient.extension:race.extension:detailed.value[x]`: 1..1
+/// - `Patient.extension:race.extension:detailed.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:race.extension:detailed.value[x]`: type Coding
-/// - `Patient.extension:race.extension:text.value[x]`: 1..1
+/// - `Patient.extension:race.extension:text.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:race.extension:text.value[x]`: type String
-/// - `Patient.extension:ethnicity.extension:ombCategory`: 0..1
-/// - `Patient.extension:ethnicity.extension:text`: 1..1
-/// - `Patient.extension:ethnicity.value[x]`: 0..0
-/// - `Patient.extension:ethnicity.extension:ombCategory.value[x]`: 1..1
+/// - `Patient.extension:ethnicity.extension:ombCategory`: 0..1 (Hispanic or Latino|Not Hispanic or Latino)
+/// - `Patient.extension:ethnicity.extension:text`: 1..1 (ethnicity Text)
+/// - `Patient.extension:ethnicity.value[x]`: 0..0 (Value of extension)
+/// - `Patient.extension:ethnicity.extension:ombCategory.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:ethnicity.extension:ombCategory.value[x]`: type Coding
-/// - `Patient.extension:ethnicity.extension:detailed.value[x]`: 1..1
+/// - `Patient.extension:ethnicity.extension:detailed.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:ethnicity.extension:detailed.value[x]`: type Coding
-/// - `Patient.extension:ethnicity.extension:text.value[x]`: 1..1
+/// - `Patient.extension:ethnicity.extension:text.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:ethnicity.extension:text.value[x]`: type String
-/// - `Patient.extension:birthsex.value[x]`: 1..1
+/// - `Patient.extension:birthsex.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:birthsex.value[x]`: type Code
-/// - `Patient.identifier.system`: 1..1
-/// - `Patient.identifier.value`: 1..1
-/// - `Patient.telecom.system`: 1..1
-/// - `Patient.telecom.value`: 1..1
+/// - `Patient.identifier.system`: 1..1 (The namespace for the identifier value)
+/// - `Patient.identifier.value`: 1..1 (The value that is unique within the system)
+/// - `Patient.telecom.system`: 1..1 (phone | fax | email | pager | url | sms | other)
+/// - `Patient.telecom.value`: 1..1 (The actual contact point details)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePatient(Patient);

@@ -11,25 +11,27 @@ use super::*;
 ///
 /// Checked (19 checks):
 ///
-/// - `Observation.category`: 1..*
-/// - `Observation.category:VSCat`: 1..1
-/// - `Observation.code`: has `http://loinc.org|77606-2`
-/// - `Observation.subject`: 1..1
+/// - `Observation.category`: 1..* (Classification of  type of observation)
+/// - `Observation.category:VSCat`: 1..1 (Classification of  type of observation)
+/// - `Observation.code`: has `http://loinc.org|77606-2` (Weight-for-length per age and gender)
+/// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 /// - `Observation.subject`: references Patient
-/// - `Observation.effective[x]`: 1..1
+/// - `Observation.effective[x]`: 1..1 (Often just a dateTime for Vital Signs)
 /// - `Observation.effective[x]`: type DateTime | Period
-/// - `Observation.value[x]`: type Quantity
-/// - `Observation.category:VSCat.coding`: 1..*
-/// - `Observation.category:VSCat.coding.system`: 1..1
+/// - `Observation.value[x]`: type Quantity (Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept)
+/// - `Observation.category:VSCat.coding`: 1..* (Code defined by a terminology system)
+/// - `Observation.category:VSCat.coding.system`: 1..1 (Identity of the terminology system)
 /// - `Observation.category:VSCat.coding.system`: = `http://terminology.hl7.org/CodeSystem/observation-category`
-/// - `Observation.category:VSCat.coding.code`: 1..1
+/// - `Observation.category:VSCat.coding.code`: 1..1 (Symbol in syntax defined by the system)
 /// - `Observation.category:VSCat.coding.code`: = `vital-signs`
-/// - `Observation.valueQuantity.value`: 1..1
-/// - `Observation.valueQuantity.unit`: 1..1
-/// - `Observation.valueQuantity.system`: 1..1
+/// - `Observation.valueQuantity.value`: 1..1 (Numerical value (with implicit precision))
+/// - `Observation.valueQuantity.unit`: 1..1 (Unit representation)
+/// - `Observation.valueQuantity.system`: 1..1 (System that defines coded unit form)
 /// - `Observation.valueQuantity.system`: = `http://unitsofmeasure.org`
-/// - `Observation.valueQuantity.code`: 1..1
+/// - `Observation.valueQuantity.code`: 1..1 (Coded responses from the common UCUM units for vital signs value set)
 /// - `Observation.valueQuantity.code`: = `%`
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePediatricWeightForHeightObservation(Observation);

@@ -11,13 +11,15 @@ use super::*;
 ///
 /// Checked (5 checks):
 ///
-/// - `Practitioner.identifier`: 1..*
-/// - `Practitioner.name`: 1..*
-/// - `Practitioner.identifier.system`: 1..1
-/// - `Practitioner.identifier.value`: 1..1
-/// - `Practitioner.name.family`: 1..1
+/// - `Practitioner.identifier`: 1..* (An identifier for the person as this agent)
+/// - `Practitioner.name`: 1..* (The name(s) associated with the practitioner)
+/// - `Practitioner.identifier.system`: 1..1 (The namespace for the identifier value)
+/// - `Practitioner.identifier.value`: 1..1 (The value that is unique)
+/// - `Practitioner.name.family`: 1..1 (Family name (often called 'Surname'))
 ///
-/// Not checked:
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+///
+/// Also not checked:
 ///
 /// - slice `Practitioner.identifier:NPI` (discriminator [("pattern", "$this")])
 #[derive(Debug, Clone, PartialEq)]

@@ -11,10 +11,12 @@ use super::*;
 ///
 /// Checked (4 checks):
 ///
-/// - `PractitionerRole.practitioner`: 1..1
-/// - `PractitionerRole.organization`: 1..1
-/// - `PractitionerRole.telecom.system`: 1..1
-/// - `PractitionerRole.telecom.value`: 1..1
+/// - `PractitionerRole.practitioner`: 1..1 (Practitioner that is able to provide the defined services for the organization)
+/// - `PractitionerRole.organization`: 1..1 (Organization where the roles are available)
+/// - `PractitionerRole.telecom.system`: 1..1 (phone | fax | email | pager | url | sms | other)
+/// - `PractitionerRole.telecom.value`: 1..1 (The actual contact point details)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePractitionerRole(PractitionerRole);

@@ -11,10 +11,12 @@ use super::*;
 ///
 /// Checked (4 checks):
 ///
-/// - `Procedure.code`: 1..1
-/// - `Procedure.subject`: references Patient
-/// - `Procedure.performed[x]`: 1..1
+/// - `Procedure.code`: 1..1 (Procedure codes from SNOMED CT, CPT, HCPCS II, ICD-10PC, or CDT)
+/// - `Procedure.subject`: references Patient (Who the procedure was performed on)
+/// - `Procedure.performed[x]`: 1..1 (When the procedure was performed)
 /// - `Procedure.performed[x]`: type DateTime | Period
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreProcedure(Procedure);

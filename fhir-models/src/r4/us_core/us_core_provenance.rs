@@ -11,11 +11,13 @@ use super::*;
 ///
 /// Checked (5 checks):
 ///
-/// - `Provenance.agent:ProvenanceTransmitter`: 0..1
-/// - `Provenance.agent.who`: references Organization | Patient | Practitioner
-/// - `Provenance.agent.onBehalfOf`: references Organization
-/// - `Provenance.agent:ProvenanceAuthor.type`: 1..1
-/// - `Provenance.agent:ProvenanceTransmitter.type`: 1..1
+/// - `Provenance.agent:ProvenanceTransmitter`: 0..1 (Actor involved)
+/// - `Provenance.agent.who`: references Organization | Patient | Practitioner (Who participated)
+/// - `Provenance.agent.onBehalfOf`: references Organization (Who the agent is representing)
+/// - `Provenance.agent:ProvenanceAuthor.type`: 1..1 (How the agent participated)
+/// - `Provenance.agent:ProvenanceTransmitter.type`: 1..1 (How the agent participated)
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreProvenance(Provenance);

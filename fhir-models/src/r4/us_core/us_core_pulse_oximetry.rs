@@ -11,50 +11,52 @@ use super::*;
 ///
 /// Checked (44 checks):
 ///
-/// - `Observation.category`: 1..*
-/// - `Observation.category:VSCat`: 1..1
-/// - `Observation.subject`: 1..1
+/// - `Observation.category`: 1..* (Classification of  type of observation)
+/// - `Observation.category:VSCat`: 1..1 (Classification of  type of observation)
+/// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 /// - `Observation.subject`: references Patient
-/// - `Observation.effective[x]`: 1..1
+/// - `Observation.effective[x]`: 1..1 (Often just a dateTime for Vital Signs)
 /// - `Observation.effective[x]`: type DateTime | Period
-/// - `Observation.value[x]`: type Quantity
-/// - `Observation.component:FlowRate`: 0..1
-/// - `Observation.component:Concentration`: 0..1
-/// - `Observation.category:VSCat.coding`: 1..*
-/// - `Observation.category:VSCat.coding.system`: 1..1
+/// - `Observation.value[x]`: type Quantity (Vital Signs value are recorded using the Quantity data type. For supporting observations such as Cuff size could use other datatypes such as CodeableConcept)
+/// - `Observation.component:FlowRate`: 0..1 (Inhaled oxygen flow rate)
+/// - `Observation.component:Concentration`: 0..1 (Inhaled oxygen concentration)
+/// - `Observation.category:VSCat.coding`: 1..* (Code defined by a terminology system)
+/// - `Observation.category:VSCat.coding.system`: 1..1 (Identity of the terminology system)
 /// - `Observation.category:VSCat.coding.system`: = `http://terminology.hl7.org/CodeSystem/observation-category`
-/// - `Observation.category:VSCat.coding.code`: 1..1
+/// - `Observation.category:VSCat.coding.code`: 1..1 (Symbol in syntax defined by the system)
 /// - `Observation.category:VSCat.coding.code`: = `vital-signs`
-/// - `Observation.code.coding:OxygenSatCode`: 1..1
-/// - `Observation.code.coding:PulseOx`: 1..1
-/// - `Observation.code.coding:OxygenSatCode.system`: 1..1
+/// - `Observation.code.coding:OxygenSatCode`: 1..1 (Code defined by a terminology system)
+/// - `Observation.code.coding:PulseOx`: 1..1 (Code defined by a terminology system)
+/// - `Observation.code.coding:OxygenSatCode.system`: 1..1 (Identity of the terminology system)
 /// - `Observation.code.coding:OxygenSatCode.system`: = `http://loinc.org`
-/// - `Observation.code.coding:OxygenSatCode.code`: 1..1
+/// - `Observation.code.coding:OxygenSatCode.code`: 1..1 (Symbol in syntax defined by the system)
 /// - `Observation.code.coding:OxygenSatCode.code`: = `2708-6`
-/// - `Observation.code.coding:PulseOx.system`: 1..1
+/// - `Observation.code.coding:PulseOx.system`: 1..1 (Identity of the terminology system)
 /// - `Observation.code.coding:PulseOx.system`: = `http://loinc.org`
-/// - `Observation.code.coding:PulseOx.code`: 1..1
+/// - `Observation.code.coding:PulseOx.code`: 1..1 (Symbol in syntax defined by the system)
 /// - `Observation.code.coding:PulseOx.code`: = `59408-5`
-/// - `Observation.valueQuantity.value`: 1..1
-/// - `Observation.valueQuantity.unit`: 1..1
-/// - `Observation.valueQuantity.system`: 1..1
+/// - `Observation.valueQuantity.value`: 1..1 (Numerical value (with implicit precision))
+/// - `Observation.valueQuantity.unit`: 1..1 (Unit representation)
+/// - `Observation.valueQuantity.system`: 1..1 (System that defines coded unit form)
 /// - `Observation.valueQuantity.system`: = `http://unitsofmeasure.org`
-/// - `Observation.valueQuantity.code`: 1..1
+/// - `Observation.valueQuantity.code`: 1..1 (Coded responses from the common UCUM units for vital signs value set)
 /// - `Observation.valueQuantity.code`: = `%`
-/// - `Observation.component:FlowRate.value[x]`: type Quantity
-/// - `Observation.component:FlowRate.valueQuantity.value`: 1..1
-/// - `Observation.component:FlowRate.valueQuantity.unit`: 1..1
-/// - `Observation.component:FlowRate.valueQuantity.system`: 1..1
+/// - `Observation.component:FlowRate.value[x]`: type Quantity (Vital Sign Value recorded with UCUM)
+/// - `Observation.component:FlowRate.valueQuantity.value`: 1..1 (Numerical value (with implicit precision))
+/// - `Observation.component:FlowRate.valueQuantity.unit`: 1..1 (Unit representation)
+/// - `Observation.component:FlowRate.valueQuantity.system`: 1..1 (System that defines coded unit form)
 /// - `Observation.component:FlowRate.valueQuantity.system`: = `http://unitsofmeasure.org`
-/// - `Observation.component:FlowRate.valueQuantity.code`: 1..1
+/// - `Observation.component:FlowRate.valueQuantity.code`: 1..1 (Coded form of the unit)
 /// - `Observation.component:FlowRate.valueQuantity.code`: = `L/min`
-/// - `Observation.component:Concentration.value[x]`: type Quantity
-/// - `Observation.component:Concentration.valueQuantity.value`: 1..1
-/// - `Observation.component:Concentration.valueQuantity.unit`: 1..1
-/// - `Observation.component:Concentration.valueQuantity.system`: 1..1
+/// - `Observation.component:Concentration.value[x]`: type Quantity (Vital Sign Value recorded with UCUM)
+/// - `Observation.component:Concentration.valueQuantity.value`: 1..1 (Numerical value (with implicit precision))
+/// - `Observation.component:Concentration.valueQuantity.unit`: 1..1 (Unit representation)
+/// - `Observation.component:Concentration.valueQuantity.system`: 1..1 (System that defines coded unit form)
 /// - `Observation.component:Concentration.valueQuantity.system`: = `http://unitsofmeasure.org`
-/// - `Observation.component:Concentration.valueQuantity.code`: 1..1
+/// - `Observation.component:Concentration.valueQuantity.code`: 1..1 (Coded form of the unit)
 /// - `Observation.component:Concentration.valueQuantity.code`: = `%`
+///
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePulseOximetry(Observation);
