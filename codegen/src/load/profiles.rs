@@ -147,7 +147,7 @@ fn first_paragraph(text: &str) -> &str {
 struct NodeB {
     ctx: String,
     checks: Vec<Check>,
-    children: Vec<(FieldRef, String, Option<SlicePredicate>, Option<(String, String)>, Sub)>,
+    children: Vec<ChildB>,
     /// Slicing of the node's fields, by JSON name: the discriminators (type, path).
     slicing: HashMap<String, Vec<(String, String)>>,
     /// For a slice's node: the JSON name of the child that is its discriminator (its fixed value is the slice's
@@ -156,6 +156,9 @@ struct NodeB {
     /// The resource itself (0), a plain child of it (1: slices in it get associated functions), deeper (2).
     level: u8,
 }
+
+/// A child under construction: field, label, slice, narrowed variant, checks.
+type ChildB = (FieldRef, String, Option<SlicePredicate>, Option<(String, String)>, Sub);
 
 /// A child's checks: a node still being built, or a finished subtree (an extension definition's).
 enum Sub {
@@ -525,7 +528,7 @@ impl Walker<'_, '_> {
                 return is_stringish(&field.ty).then(|| SlicePredicate::SelfEquals(text.to_owned()));
             }
             let (ty, codings) = codings_of(key, v)?;
-            return (item_ctx == Some(ty.as_str())).then(|| SlicePredicate::SelfCodings(ty, codings));
+            return (item_ctx == Some(ty.as_str())).then_some(SlicePredicate::SelfCodings(ty, codings));
         }
         if path.contains('.') {
             return None;
@@ -697,8 +700,9 @@ fn canonical_id(id: &str) -> String {
 }
 
 fn push_unique(checks: &mut Vec<Check>, check: Check) {
-    let key = format!("{:?}", check);
-    if !checks.iter().any(|c| format!("{c:?}") == key) {
+    // A type slice (`value[x]:valueCodeableConcept`) repeats its choice's constraints with another short text.
+    let key = |c: &Check| format!("{} {:?}", c.label, c.kind);
+    if !checks.iter().any(|c| key(c) == key(&check)) {
         checks.push(check);
     }
 }

@@ -5,9 +5,9 @@
 
 use fhir_models::profile::{ProfileError, ViolationKind};
 use fhir_models::r4::carin_bb::{self, C4bbExplanationOfBenefitInpatientInstitutional};
-use fhir_models::r4::us_core::{self, BirthSex, UsCoreCondition, UsCorePatient};
+use fhir_models::r4::us_core::{self, BirthSex, UsCoreCarePlan, UsCoreCondition, UsCorePatient, UsCoreSmokingStatus};
 use fhir_models::r4::{
-    Coding, Condition, ExplanationOfBenefit, Extension, HumanName, Identifier, Patient, Primitive, Reference, Resource,
+    CarePlan, Coding, Condition, ExplanationOfBenefit, Extension, HumanName, Identifier, Patient, Primitive, Reference, Resource,
 };
 use fhir_models::FhirJson;
 use fhir_toolkit_tests::packages_dir;
@@ -208,4 +208,34 @@ fn converting_back_is_free_and_lossless() {
     let again = UsCorePatient::from_json(&core.to_json()).unwrap();
     assert_eq!(Patient::from(again).to_json(), core.to_json());
     let _ = Coding::default();
+}
+
+#[test]
+fn code_outside_a_narrowed_required_binding_is_reported() {
+    let text = example("hl7.fhir.us.core#3.1.1", "CarePlan-colonoscopy.json");
+    let plan = UsCoreCarePlan::from_json(&text).expect("conforms");
+    // Core allows `empty` and `extensions` too; US Core narrows `text.status` to `generated | additional`.
+    let err = plan
+        .modify(|p| p.text.as_mut().unwrap().status = Some(Primitive::new(fhir_models::r4::NarrativeStatus::Empty)))
+        .expect_err("narrowed binding");
+    assert_eq!(err.error.paths(), ["CarePlan.text.status"]);
+    assert_eq!(
+        err.error.violations[0].kind,
+        ViolationKind::CodeNotInValueSet {
+            value_set: "http://hl7.org/fhir/us/core/ValueSet/us-core-narrative-status".to_owned(),
+            found: "empty".to_owned()
+        }
+    );
+    let _: &CarePlan = &err.resource;
+}
+
+#[test]
+fn choice_of_a_type_the_profile_excludes_is_reported() {
+    let text = example("hl7.fhir.us.core#3.1.1", "Observation-some-day-smoker.json");
+    let obs = UsCoreSmokingStatus::from_json(&text).expect("conforms");
+    let err = obs
+        .modify(|o| o.value = Some(fhir_models::r4::ObservationValue::String(Primitive::new("sometimes".to_owned()))))
+        .expect_err("value must be a CodeableConcept");
+    assert_eq!(err.error.paths(), ["Observation.value[x]"]);
+    assert_eq!(err.error.violations[0].kind, ViolationKind::WrongType { allowed: "CodeableConcept".to_owned() });
 }
