@@ -310,7 +310,7 @@ fn describe(n: &CheckNode, path: &str, out: &mut Vec<String>) {
             CheckKind::Count { min, max, .. } => format!("{min}..{}", max.map_or("*".to_owned(), |m| m.to_string())),
             CheckKind::Fixed(v) => format!("= `{v}`"),
             CheckKind::Pattern(_, codings) => format!("has `{}`", pattern_text(codings)),
-            CheckKind::CodeIn { value_set, .. } => format!("code from {value_set}"),
+            CheckKind::CodeIn { value_set, .. } => format!("code from <{value_set}>"),
             CheckKind::ChoiceType { allowed, .. } => format!("type {}", allowed.join(" | ")),
             CheckKind::Reference { targets, .. } => format!("references {}", targets.join(" | ")),
         };
@@ -337,7 +337,7 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     let mut lines = Vec::new();
     describe(&p.root, &p.base, &mut lines);
     let mut text = format!(
-        "{}\n\nProfile {url} (version {}) on [`{}`]: converting from it (`TryFrom`, `from_json`) checks the profile; \
+        "{}\n\nProfile <{url}> (version {}) on [`{}`]: converting from it (`TryFrom`, `from_json`) checks the profile; \
          converting back (`into_inner`, `From`) is free.\n\nChecked ({} checks):\n\n{}",
         p.doc,
         p.version,
@@ -490,7 +490,7 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
     let name = ident(&x.name);
     let e = ident(&cx.ext_choice);
     let url = &x.url;
-    let d = doc(&format!("{}\n\nRead from the extension {url} by [`{}::from_extension`].", x.doc, x.name));
+    let d = doc(&format!("{}\n\nRead from the extension <{url}> by [`{}::from_extension`].", x.doc, x.name));
     let value_ty = |f: &ExtensionField| match &f.ty {
         FieldType::Primitive(p) => prim(*p),
         other => types_value(other),

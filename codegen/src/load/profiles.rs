@@ -559,7 +559,7 @@ impl Walker<'_, '_> {
         let struct_name = raw.strip_suffix("Extension").unwrap_or(raw).to_upper_camel_case();
         let method = extension_method(&struct_name, slice);
         let doc = format!(
-            "{}\n\nThe `{slice}` extension ({url}).",
+            "{}\n\nThe `{slice}` extension (<{url}>).",
             ext_sd["title"].as_str().or_else(|| ext_sd["description"].as_str()).unwrap_or(raw)
         );
         let value_el = by_id.get("Extension.value[x]").copied();

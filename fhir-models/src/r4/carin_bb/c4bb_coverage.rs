@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Data that reflect a payer’s coverage that was effective as of the date of service or the date of admission of the claim.
 ///
-/// Profile http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage (version 1.1.0) on [`Coverage`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage> (version 1.1.0) on [`Coverage`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (10 checks):
 ///

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// This profile builds upon the US Core Organization profile. It is used to convey a payer, provider, payee or service facility organization.
 ///
-/// Profile http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Organization (version 1.1.0) on [`Organization`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Organization> (version 1.1.0) on [`Organization`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (7 checks):
 ///

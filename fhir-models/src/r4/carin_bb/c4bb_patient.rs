@@ -7,7 +7,7 @@ use super::*;
 ///
 /// This profile builds upon the US Core Patient profile. It is used to convey information about the patient who received the services described on the claim.
 ///
-/// Profile http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient (version 1.1.0) on [`Patient`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient> (version 1.1.0) on [`Patient`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (43 checks):
 ///
@@ -389,7 +389,7 @@ impl C4bbPatient {
     }
     /// US Core Race Extension
     ///
-    /// The `race` extension (http://hl7.org/fhir/us/core/StructureDefinition/us-core-race).
+    /// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
     pub fn race(&self) -> Option<UsCoreRace> {
         self.0
             .extension
@@ -404,7 +404,7 @@ impl C4bbPatient {
     }
     /// US Core Ethnicity Extension
     ///
-    /// The `ethnicity` extension (http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity).
+    /// The `ethnicity` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity>).
     pub fn ethnicity(&self) -> Option<UsCoreEthnicity> {
         self.0
             .extension
@@ -419,7 +419,7 @@ impl C4bbPatient {
     }
     /// US Core Birth Sex Extension
     ///
-    /// The `birthsex` extension (http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex).
+    /// The `birthsex` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex>).
     pub fn birth_sex(&self) -> Option<BirthSex> {
         self.0
             .extension

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// This profile builds upon the US Core Practitioner profile. It is used to convey information about the practitioner who provided to the patient services described on the claim.
 ///
-/// Profile http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner (version 1.1.0) on [`Practitioner`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner> (version 1.1.0) on [`Practitioner`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (7 checks):
 ///

@@ -245,9 +245,9 @@ impl CodeEnum for BirthSex {
 }
 /// US Core Race Extension
 ///
-/// The `race` extension (http://hl7.org/fhir/us/core/StructureDefinition/us-core-race).
+/// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
 ///
-/// Read from the extension http://hl7.org/fhir/us/core/StructureDefinition/us-core-race by [`UsCoreRace::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> by [`UsCoreRace::from_extension`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UsCoreRace {
     /// American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White (sub-extension `ombCategory`)
@@ -291,9 +291,9 @@ impl UsCoreRace {
 }
 /// US Core Ethnicity Extension
 ///
-/// The `ethnicity` extension (http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity).
+/// The `ethnicity` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity>).
 ///
-/// Read from the extension http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity by [`UsCoreEthnicity::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> by [`UsCoreEthnicity::from_extension`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UsCoreEthnicity {
     /// Hispanic or Latino|Not Hispanic or Latino (sub-extension `ombCategory`)

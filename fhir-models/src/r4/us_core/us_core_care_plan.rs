@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Defines constraints and extensions on the CarePlan resource for the minimal set of data to query and retrieve a patient's Care Plan.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan (version 3.1.1) on [`CarePlan`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan> (version 3.1.1) on [`CarePlan`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (5 checks):
 ///
@@ -15,7 +15,7 @@ use super::*;
 /// - `CarePlan.category`: 1..* (Type of plan)
 /// - `CarePlan.category:AssessPlan`: 1..1 (Type of plan)
 /// - `CarePlan.subject`: references Patient (Who the care plan is for)
-/// - `CarePlan.text.status`: code from http://hl7.org/fhir/us/core/ValueSet/us-core-narrative-status (generated | extensions | additional | empty)
+/// - `CarePlan.text.status`: code from <http://hl7.org/fhir/us/core/ValueSet/us-core-narrative-status> (generated | extensions | additional | empty)
 ///
 /// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Defines constraints and extensions on the CareTeam resource for the minimal set of data to query and retrieve a patient's Care Team.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam (version 3.1.1) on [`CareTeam`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam> (version 3.1.1) on [`CareTeam`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (6 checks):
 ///

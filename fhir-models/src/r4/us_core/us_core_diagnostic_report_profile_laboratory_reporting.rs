@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Defines constraints and extensions on the DiagnosticReport resource  for the minimal set of data to query and retrieve diagnostic reports associated with laboratory results for a patient
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab (version 3.1.1) on [`DiagnosticReport`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab> (version 3.1.1) on [`DiagnosticReport`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (7 checks):
 ///

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// The document reference profile used in US Core.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference (version 3.1.1) on [`DocumentReference`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference> (version 3.1.1) on [`DocumentReference`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (8 checks):
 ///

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// The Encounter referenced in the US Core profiles.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter (version 3.1.1) on [`Encounter`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter> (version 3.1.1) on [`Encounter`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (6 checks):
 ///

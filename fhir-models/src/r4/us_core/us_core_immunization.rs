@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Defines constraints and extensions on the Immunization resource for the minimal set of data to query and retrieve  patient's immunization information.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization (version 3.1.1) on [`Immunization`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization> (version 3.1.1) on [`Immunization`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (1 checks):
 ///

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Defines constraints and extensions on the Device resource for the minimal set of data to query and retrieve a patient's implantable device(s).
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device (version 3.1.1) on [`Device`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device> (version 3.1.1) on [`Device`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (4 checks):
 ///

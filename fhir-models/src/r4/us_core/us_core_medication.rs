@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Defines constraints and extensions on the Medication resource for the minimal set of data to query and retrieve patient retrieving patient's medication information.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication (version 3.1.1) on [`Medication`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication> (version 3.1.1) on [`Medication`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (1 checks):
 ///

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Defines basic constraints and extensions on the Organization resource for use with other US Core resources
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization (version 3.1.1) on [`Organization`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization> (version 3.1.1) on [`Organization`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (3 checks):
 ///

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Defines constraints and extensions on the patient resource for the minimal set of data to query and retrieve patient demographic information.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient (version 3.1.1) on [`Patient`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient> (version 3.1.1) on [`Patient`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (30 checks):
 ///
@@ -283,7 +283,7 @@ impl UsCorePatient {
     }
     /// US Core Race Extension
     ///
-    /// The `race` extension (http://hl7.org/fhir/us/core/StructureDefinition/us-core-race).
+    /// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
     pub fn race(&self) -> Option<UsCoreRace> {
         self.0
             .extension
@@ -298,7 +298,7 @@ impl UsCorePatient {
     }
     /// US Core Ethnicity Extension
     ///
-    /// The `ethnicity` extension (http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity).
+    /// The `ethnicity` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity>).
     pub fn ethnicity(&self) -> Option<UsCoreEthnicity> {
         self.0
             .extension
@@ -313,7 +313,7 @@ impl UsCorePatient {
     }
     /// US Core Birth Sex Extension
     ///
-    /// The `birthsex` extension (http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex).
+    /// The `birthsex` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex>).
     pub fn birth_sex(&self) -> Option<BirthSex> {
         self.0
             .extension

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// The practitioner(s) referenced in US Core profiles.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner (version 3.1.1) on [`Practitioner`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner> (version 3.1.1) on [`Practitioner`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (5 checks):
 ///

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// The practitioner roles referenced in the US Core profiles.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole (version 3.1.1) on [`PractitionerRole`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole> (version 3.1.1) on [`PractitionerRole`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (4 checks):
 ///

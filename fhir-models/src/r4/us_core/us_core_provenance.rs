@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Draft set of requirements to satisfy Basic Provenance Requirements.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance (version 3.1.1) on [`Provenance`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance> (version 3.1.1) on [`Provenance`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (5 checks):
 ///

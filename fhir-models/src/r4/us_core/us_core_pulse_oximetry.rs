@@ -7,7 +7,7 @@ use super::*;
 ///
 /// Defines constraints and extensions on the Observation resource for use in querying and retrieving inspired O2 by pulse oximetry observations.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry (version 3.1.1) on [`Observation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry> (version 3.1.1) on [`Observation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (44 checks):
 ///

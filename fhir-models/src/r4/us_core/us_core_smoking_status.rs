@@ -7,11 +7,11 @@ use super::*;
 ///
 /// Defines constraints and extensions on the Observation  resource for the minimal set of data to query and retrieve patient's Smoking Status information.
 ///
-/// Profile http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus (version 3.1.1) on [`Observation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus> (version 3.1.1) on [`Observation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
 /// Checked (6 checks):
 ///
-/// - `Observation.status`: code from http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status (registered | preliminary | final | amended +)
+/// - `Observation.status`: code from <http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status> (registered | preliminary | final | amended +)
 /// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 /// - `Observation.subject`: references Patient
 /// - `Observation.issued`: 1..1 (Date/Time this version was made available)
