@@ -317,8 +317,9 @@ pub enum SlicePredicate {
     FieldEquals(FieldRef, String),
     /// A `CodeableConcept` or `Coding` child has every one of the codings.
     FieldCodings(FieldRef, Vec<CodingPattern>),
-    /// A `CodeableConcept` or `Coding` child has a coding among these (a required binding as discriminator).
-    FieldCodingIn(FieldRef, Vec<CodingPattern>),
+    /// A `CodeableConcept` or `Coding` child has a coding among these (a required binding as discriminator): the
+    /// value set's URL and its codings.
+    FieldCodingIn(FieldRef, String, Vec<CodingPattern>),
     /// The item itself (a primitive) equals the value.
     SelfEquals(String),
     /// The item itself (a `CodeableConcept` or `Coding`, by type name) has every one of the codings.

@@ -5,6 +5,7 @@
 use super::{doc, format_file, ident, types, EmitError, GeneratedFile};
 use crate::model::*;
 use proc_macro2::{Ident, TokenStream};
+use heck::ToShoutySnakeCase;
 use quote::{format_ident, quote};
 
 /// All files of one profile module.
@@ -34,6 +35,12 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
     let arms = m.profiles.iter().map(|p| {
         let (url, n, b) = (&p.url, ident(&p.name), ident(&p.base));
         quote! { (#url, Resource::#b(r)) => Some(#n::check(r)), }
+    });
+    let vs_consts = value_set_consts(m).into_iter().map(|(url, name, codings)| {
+        let n = ident(&name);
+        let list = coding_list(&codings);
+        let d = doc(&format!("The codings of the value set <{url}> (a required binding that tells slices apart)."));
+        quote! { #d const #n: &[(Option<&str>, Option<&str>)] = #list; }
     });
     let title = format!(
         " Profiles of {} over the FHIR {} ({}) core types: checked views, with typed accessors of their extensions and slices.\n\n \
@@ -65,6 +72,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
 
         #(#enums)*
         #(#exts)*
+        #(#vs_consts)*
 
         /// Whether a coding has the system and code (each when given).
         fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
@@ -158,6 +166,49 @@ fn codings_match(ty: &str, codings: &[CodingPattern], v: &Ident) -> TokenStream 
     quote!(( #(#parts)&&* ))
 }
 
+/// The name of the module constant listing a value set's codings (`…/ValueSet/C4BBAdjudication` →
+/// `VS_C4BB_ADJUDICATION`).
+fn value_set_const(url: &str) -> String {
+    format!("VS_{}", url.rsplit('/').next().unwrap_or(url).to_shouty_snake_case())
+}
+
+/// The value sets used as slice discriminators in a module, each with its codings once.
+fn value_set_consts(m: &ProfileModule) -> Vec<(String, String, Vec<CodingPattern>)> {
+    fn walk(n: &CheckNode, out: &mut Vec<(String, String, Vec<CodingPattern>)>) {
+        let preds = n
+            .checks
+            .iter()
+            .filter_map(|c| match &c.kind {
+                CheckKind::Count { slice: Some(p), .. } => Some(p),
+                _ => None,
+            })
+            .chain(n.children.iter().filter_map(|c| c.slice.as_ref()));
+        for p in preds {
+            if let SlicePredicate::FieldCodingIn(_, vs, codings) = p {
+                if !out.iter().any(|(u, _, _)| u == vs) {
+                    out.push((vs.clone(), value_set_const(vs), codings.clone()));
+                }
+            }
+        }
+        for c in &n.children {
+            walk(&c.node, out);
+        }
+    }
+    let mut out = Vec::new();
+    for p in &m.profiles {
+        walk(&p.root, &mut out);
+        for a in &p.accessors {
+            if let Accessor::Slice { predicate: SlicePredicate::FieldCodingIn(_, vs, codings), .. } = a {
+                if !out.iter().any(|(u, _, _)| u == vs) {
+                    out.push((vs.clone(), value_set_const(vs), codings.clone()));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
 fn coding_list(codings: &[CodingPattern]) -> TokenStream {
     let items = codings.iter().map(|c| {
         let (s, k) = (opt(&c.system), opt(&c.code));
@@ -188,9 +239,9 @@ fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
             let m = codings_match(type_name(&f.ty), codings, &z);
             quote!(#it.any(|#z| #m))
         }
-        SlicePredicate::FieldCodingIn(f, codings) => {
+        SlicePredicate::FieldCodingIn(f, vs, _) => {
             let it = values(f, v);
-            let list = coding_list(codings);
+            let list = ident(&value_set_const(vs));
             let fun = if type_name(&f.ty) == "Coding" { quote!(coding_in) } else { quote!(concept_in) };
             quote!(#it.any(|#z| #fun(#z, #list)))
         }

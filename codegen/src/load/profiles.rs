@@ -430,7 +430,7 @@ impl Walker<'_, '_> {
                 None => {
                     let level = if arena[p].level == 0 && predicate.is_none() { 1 } else { 2 };
                     let discriminator = match &predicate {
-                        Some(SlicePredicate::FieldEquals(f, _) | SlicePredicate::FieldCodings(f, _) | SlicePredicate::FieldCodingIn(f, _)) => Some(f.json.clone()),
+                        Some(SlicePredicate::FieldEquals(f, _) | SlicePredicate::FieldCodings(f, _) | SlicePredicate::FieldCodingIn(f, _, _)) => Some(f.json.clone()),
                         Some(SlicePredicate::Url(_)) => Some("url".to_owned()),
                         _ => None,
                     };
@@ -544,9 +544,10 @@ impl Walker<'_, '_> {
         }
         // A required binding as the discriminator (CARIN's `adjudicationamounttype`).
         if child["binding"]["strength"].as_str() == Some("required") && matches!(&cf.ty, FieldType::Complex(n) if n == "CodeableConcept" || n == "Coding") {
-            let listed = self.cx.term.list(child["binding"]["valueSet"].as_str()?)?;
+            let vs = strip_version(child["binding"]["valueSet"].as_str()?);
+            let listed = self.cx.term.list(vs)?;
             let codings = listed.concepts.iter().map(|c| CodingPattern { system: c.system.clone(), code: Some(c.code.clone()) }).collect();
-            return Some(SlicePredicate::FieldCodingIn(cf, codings));
+            return Some(SlicePredicate::FieldCodingIn(cf, vs.to_owned(), codings));
         }
         None
     }
