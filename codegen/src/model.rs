@@ -405,6 +405,7 @@ pub struct CheckChild {
 
 /// A typed accessor on a profile view.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // a few dozen per run, never moved in bulk
 pub enum Accessor {
     /// An extension slice on the resource (`race()`, `birth_sex()`).
     Extension {

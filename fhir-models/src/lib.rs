@@ -20,6 +20,7 @@ pub mod json;
 #[cfg(feature = "r4-base")]
 pub mod r4;
 pub mod primitives;
+#[cfg(feature = "profile")]
 pub mod profile;
 pub mod search;
 #[cfg(feature = "serde")]

@@ -118,7 +118,8 @@ pub fn features(models: &[VersionModel]) -> String {
             }
         }
         for p in &m.profiles {
-            let deps: Vec<String> = std::iter::once(format!("\"{base}\""))
+            let deps: Vec<String> = ["\"profile\"".to_owned(), format!("\"{base}\"")]
+                .into_iter()
                 .chain(
                     p.resources
                         .iter()
