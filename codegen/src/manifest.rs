@@ -35,6 +35,10 @@ pub struct VersionSpec {
     /// Implementation guides whose resource profiles are generated into submodules.
     #[serde(default)]
     pub profiles: Vec<ProfileSpec>,
+    /// IG packages (`<id>#<version>`) whose SearchParameters join the core ones on each base resource's search
+    /// builder. A code the core (or an earlier package) already defines on that base keeps its first definition.
+    #[serde(default)]
+    pub search_parameters: Vec<String>,
 }
 
 /// One implementation guide's profiles, generated into `<version module>::<module>` behind

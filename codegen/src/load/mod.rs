@@ -145,8 +145,15 @@ pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, Load
         search_params: Default::default(),
         profiles: Vec::new(),
     };
-    // Search parameters last: they bind to the types and code enums built above.
-    search::load_search_params(core.of_type("SearchParameter"), &mut model)?;
+    // Search parameters last: they bind to the types and code enums built above. The core's come first, so an IG
+    // that re-declares a core parameter (US Core's `Patient-birthdate`) does not replace it.
+    let mut search_parameters = core.of_type("SearchParameter").to_vec();
+    for package in &spec.search_parameters {
+        let (id, ver) = split_package(package);
+        search_parameters.extend(packages::load(dir, id, ver, &["SearchParameter"])?.resources.remove("SearchParameter").unwrap_or_default());
+        model.sources.push(package.clone());
+    }
+    search::load_search_params(&search_parameters, &mut model)?;
 
     // Profiles of implementation guides, over the core model (their terminology is kept apart from the core's so
     // that an IG can never change a core code enum).

@@ -32,6 +32,10 @@ pub fn load_search_params(search_parameters: &[Value], model: &mut VersionModel)
     for sp in search_parameters {
         let (Some(code), Some(kind_text)) = (sp["code"].as_str(), sp["type"].as_str()) else { continue };
         let Some(base_kind) = kind_of(kind_text) else { continue };
+        if code.starts_with('_') {
+            // `_id`, `_lastUpdated`, ... are on every builder already (IGs re-declare them per resource).
+            continue;
+        }
         let url = sp["url"].as_str().unwrap_or_default();
         let bases: Vec<&str> = match &sp["base"] {
             Value::String(s) => vec![s.as_str()],
@@ -260,12 +264,20 @@ fn doc_for(sp: &Value, base: &str, code: &str) -> String {
     });
     let text = own_line.unwrap_or_else(|| first_sentence(&description));
     let text = text.replace(['[', ']'], "");
-    if text.trim().is_empty() {
-        format!("The `{code}` search parameter.")
-    } else {
-        text.trim().to_owned()
+    let text = if text.trim().is_empty() { format!("The `{code}` search parameter.") } else { text.trim().to_owned() };
+    // Parameters of implementation guides say where they come from (servers that do not implement the IG ignore
+    // or refuse them).
+    match sp["url"].as_str() {
+        Some(url) if !url.starts_with(CORE_URL) => {
+            let stop = if text.ends_with('.') { "" } else { "." };
+            format!("{text}{stop} Defined by <{url}>.")
+        }
+        _ => text,
     }
 }
+
+/// Where the core specification's SearchParameters live (R4 and DSTU2).
+const CORE_URL: &str = "http://hl7.org/fhir/SearchParameter/";
 
 fn first_sentence(text: &str) -> String {
     let line = text.trim().lines().next().unwrap_or_default();

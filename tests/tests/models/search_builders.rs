@@ -401,3 +401,38 @@ fn every_generated_table_is_sorted_and_consistent() {
     check::<fhir_models::r4::Provenance>();
     assert_eq!(<Patient as FhirResource>::RESOURCE_TYPE, "Patient");
 }
+
+/// Parameters of the US implementation guides (`searchParameters` in `spec/manifest.json`) join the core ones on
+/// their base resource's builder, typed the same way: US Core's race, CARIN BB's service date, Plan-Net's network,
+/// the Formulary's coverage.
+#[test]
+fn implementation_guide_parameters_join_the_builders() {
+    let q = PatientSearch::new()
+        .race()
+        .is(Token::new("urn:oid:2.16.840.1.113883.6.238", "2106-3"))
+        .ethnicity()
+        .is(Token::new("urn:oid:2.16.840.1.113883.6.238", "2186-5"));
+    assert_eq!(
+        pairs(&q),
+        [("race", "urn:oid:2.16.840.1.113883.6.238|2106-3"), ("ethnicity", "urn:oid:2.16.840.1.113883.6.238|2186-5")]
+    );
+    round_trip(&q);
+    let q = ExplanationOfBenefitSearch::new()
+        .patient()
+        .is(Reference::to::<Patient>("p1"))
+        .service_date()
+        .ge(Date::new("2021-01").unwrap());
+    assert_eq!(pairs(&q), [("patient", "Patient/p1"), ("service-date", "ge2021-01")]);
+    round_trip(&q);
+    let q = fhir_models::r4::PractitionerRoleSearch::new()
+        .network()
+        .is(Reference::to::<Organization>("net-1"))
+        .network()
+        .include();
+    assert_eq!(pairs(&q), [("network", "Organization/net-1"), ("_include", "PractitionerRole:network")]);
+    round_trip(&q);
+    let q = fhir_models::r4::InsurancePlanSearch::from_query("formulary-coverage=InsurancePlan/f1").unwrap();
+    assert_eq!(q, fhir_models::r4::InsurancePlanSearch::new().formulary_coverage().id_or_url("InsurancePlan/f1"));
+    // The core definition stays where an IG re-declares a core parameter (same kind, same targets).
+    assert!(PatientSearch::from_query("birthdate=ge1970").is_ok());
+}
