@@ -104,10 +104,17 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         .filter(|sd| {
             sd["derivation"].as_str() == Some("constraint")
                 && sd["kind"].as_str() == Some("resource")
-                && sd["snapshot"]["element"].is_array()
                 && sd["type"].as_str().is_some_and(|t| cx.model.resources.iter().any(|r| r.name == t))
         })
         .collect();
+    // Profiles are read from their snapshots only (no differential is applied here).
+    if let Some(sd) = sds.iter().find(|sd| !sd["snapshot"]["element"].is_array()) {
+        return Err(LoadError::Shape {
+            sd: sd["url"].as_str().unwrap_or_default().to_owned(),
+            path: sd["type"].as_str().unwrap_or_default().to_owned(),
+            message: format!("profile without a snapshot in {} (profiles need snapshots)", spec.package),
+        });
+    }
     sds.sort_by_key(|sd| sd["name"].as_str().unwrap_or_default().to_owned());
     let mut names = BTreeSet::new();
     for sd in sds {
