@@ -387,15 +387,13 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     let url = &p.url;
     let mut lines = Vec::new();
     describe(&p.root, &p.base, &mut lines);
-    let mut text = format!(
-        "{}\n\nProfile <{url}> (version {}) on [`{}`]: converting from it (`TryFrom`, `from_json`) checks the profile; \
-         converting back (`into_inner`, `From`) is free.\n\nChecked ({} checks):\n\n{}",
-        p.doc,
-        p.version,
-        p.base,
-        lines.len(),
-        lines.join("\n")
+    // The line with the intra-doc link is written as is: `doc` treats its text as FHIR markdown.
+    let link = format!(
+        " Profile <{url}> (version {}) on [`{}`]: converting from it (`TryFrom`, `from_json`) checks the profile; \
+         converting back (`into_inner`, `From`) is free.",
+        p.version, p.base
     );
+    let mut text = format!("Checked ({} checks):\n\n{}", lines.len(), lines.join("\n"));
     text.push_str(
         "\n\nNever checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, \
          bindings weaker than required.",
@@ -403,7 +401,8 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     if !p.unchecked.is_empty() {
         text.push_str(&format!("\n\nAlso not checked:\n\n{}", p.unchecked.iter().map(|u| format!("- {u}")).collect::<Vec<_>>().join("\n")));
     }
-    let d = doc(&text);
+    let (intro, d) = (doc(&p.doc), doc(&text));
+    let d = quote! { #intro #[doc = " "] #[doc = #link] #[doc = " "] #d };
     let r = format_ident!("r");
     let body = node(&p.root, &r, 0);
     let accessors = p.accessors.iter().map(|a| accessor(cx, model, a));
@@ -541,7 +540,9 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
     let name = ident(&x.name);
     let e = ident(&cx.ext_choice);
     let url = &x.url;
-    let d = doc(&format!("{}\n\nRead from the extension <{url}> by [`{}::from_extension`].", x.doc, x.name));
+    let intro = doc(&x.doc);
+    let link = format!(" Read from the extension <{url}> by [`{}::from_extension`].", x.name);
+    let d = quote! { #intro #[doc = " "] #[doc = #link] };
     let value_ty = |f: &ExtensionField| match &f.ty {
         FieldType::Primitive(p) => prim(*p),
         other => types_value(other),
