@@ -51,8 +51,64 @@ pub(crate) fn doc(text: &str) -> TokenStream {
     }
     // FHIR definitions are markdown; lines are trimmed so that indented text never becomes a code block (which
     // rustdoc would compile as a doc test), and fences are neutralised for the same reason.
-    let lines = text.lines().map(|l| format!(" {}", l.trim().replace("```", "` ` `")));
+    let lines = text.lines().map(|l| format!(" {}", rustdoc_markdown(&l.trim().replace("```", "` ` `"))));
     quote! { #( #[doc = #lines] )* }
+}
+
+/// FHIR markdown as rustdoc reads it without warnings: links to pages of the specification (`[text](page.html)`)
+/// become their text, other brackets are escaped (`value[x]` is no intra-doc link), and bare URLs become
+/// autolinks (`<http://...>`). Text in backticks is left as it is.
+fn rustdoc_markdown(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut rest = line;
+    let mut in_code = false;
+    while let Some(c) = rest.chars().next() {
+        if c == '`' {
+            in_code = !in_code;
+        } else if !in_code {
+            if c == '[' {
+                if let Some((text, target, after)) = markdown_link(rest) {
+                    if target.starts_with("http://") || target.starts_with("https://") {
+                        out.push_str(&format!("[{}]({target})", text.replace('[', "\\[").replace(']', "\\]")));
+                    } else {
+                        out.push_str(&text.replace('[', "\\[").replace(']', "\\]"));
+                    }
+                    rest = after;
+                    continue;
+                }
+            }
+            if c == '[' || c == ']' {
+                out.push('\\');
+            } else if (rest.starts_with("http://") || rest.starts_with("https://"))
+                && !out.ends_with('<')
+            {
+                let end = rest.find(|c: char| c.is_whitespace() || "<>()[]\"'`".contains(c)).unwrap_or(rest.len());
+                let url = rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+                out.push_str(&format!("<{url}>"));
+                rest = &rest[url.len()..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// `[text](target)` at the start of `s`: the text, the target and what follows.
+fn markdown_link(s: &str) -> Option<(&str, &str, &str)> {
+    let close = s.find("](")?;
+    let text = &s[1..close];
+    if text.contains('[') || text.contains(']') {
+        return None;
+    }
+    let after_paren = &s[close + 2..];
+    let end = after_paren.find(')')?;
+    let target = &after_paren[..end];
+    if target.contains(char::is_whitespace) {
+        return None;
+    }
+    Some((text, target, &after_paren[end + 1..]))
 }
 
 pub(crate) fn format_file(name: &str, header: &str, tokens: TokenStream) -> Result<GeneratedFile, EmitError> {
@@ -159,5 +215,21 @@ pub fn splice_features(cargo_toml: &str, block: &str) -> String {
             format!("{}{FEATURES_BEGIN}{block}{FEATURES_END}{}", &cargo_toml[..next], &cargo_toml[next..])
         }
         None => format!("{cargo_toml}\n[features]\n{FEATURES_BEGIN}{block}{FEATURES_END}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rustdoc_markdown;
+
+    #[test]
+    fn fhir_markdown_reads_cleanly_in_rustdoc() {
+        assert_eq!(rustdoc_markdown("see [Narrative](narrative.html#x) now"), "see Narrative now");
+        assert_eq!(rustdoc_markdown("[HL7](http://hl7.org) site"), "[HL7](http://hl7.org) site");
+        assert_eq!(rustdoc_markdown("value[x] and a[0]"), "value\\[x\\] and a\\[0\\]");
+        assert_eq!(rustdoc_markdown("at http://hl7.org/fhir/x.html."), "at <http://hl7.org/fhir/x.html>.");
+        assert_eq!(rustdoc_markdown("(see https://a.b/c)"), "(see <https://a.b/c>)");
+        assert_eq!(rustdoc_markdown("<http://a.b> `[x] http://c.d`"), "<http://a.b> `[x] http://c.d`");
+        assert_eq!(rustdoc_markdown("\"http://a.b\" (http://c.d)"), "\"<http://a.b>\" (<http://c.d>)");
     }
 }

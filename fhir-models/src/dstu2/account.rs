@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Base StructureDefinition for Account Resource
 ///
-/// FHIR `Account` (http://hl7.org/fhir/StructureDefinition/Account, FHIR 1.0.2).
+/// FHIR `Account` (<http://hl7.org/fhir/StructureDefinition/Account>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Account {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -149,7 +149,7 @@ impl crate::FhirResource for Account {
         }
     }
 }
-/// Search builder for `Account` resources: one method per search parameter of Account (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Account` resources: one method per search parameter of Account (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AccountSearch = crate::search::Search<Account>;
 impl crate::search::Searchable for Account {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -302,12 +302,12 @@ impl<M: crate::search::Mode> crate::search::Search<Account, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `owner` of `Account`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `owner` of `Account`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountOwnerTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<AccountOwnerTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -322,7 +322,7 @@ impl crate::search::Target<AccountPatientTargets> for Organization {}
 impl crate::search::Target<AccountPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<AccountPatientTargets> for Practitioner {}
-/// The target types of the reference search parameter `subject` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountSubjectTargets {}
 #[cfg(feature = "dstu2-device")]

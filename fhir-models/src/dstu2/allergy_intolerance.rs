@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Allergy or Intolerance (generally: Risk Of Adverse reaction to a substance)
 ///
-/// FHIR `AllergyIntolerance` (http://hl7.org/fhir/StructureDefinition/AllergyIntolerance, FHIR 1.0.2).
+/// FHIR `AllergyIntolerance` (<http://hl7.org/fhir/StructureDefinition/AllergyIntolerance>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AllergyIntolerance {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -268,7 +268,7 @@ impl crate::FhirResource for AllergyIntolerance {
         }
     }
 }
-/// Search builder for `AllergyIntolerance` resources: one method per search parameter of AllergyIntolerance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `AllergyIntolerance` resources: one method per search parameter of AllergyIntolerance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AllergyIntoleranceSearch = crate::search::Search<AllergyIntolerance>;
 impl crate::search::Searchable for AllergyIntolerance {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -372,7 +372,7 @@ impl crate::search::Searchable for AllergyIntolerance {
 impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
     /// food | medication | environment | other - Category of Substance
     ///
-    /// Search parameter `category` (token, takes [`AllergyIntoleranceCategory`]).
+    /// Search parameter `category` (token, takes \[`AllergyIntoleranceCategory`\]).
     pub fn category(
         self,
     ) -> crate::search::Param<
@@ -383,7 +383,7 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
     }
     /// CRITL | CRITH | CRITU
     ///
-    /// Search parameter `criticality` (token, takes [`AllergyIntoleranceCriticality`]).
+    /// Search parameter `criticality` (token, takes \[`AllergyIntoleranceCriticality`\]).
     pub fn criticality(
         self,
     ) -> crate::search::Param<
@@ -469,7 +469,7 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
     }
     /// mild | moderate | severe (of event as a whole)
     ///
-    /// Search parameter `severity` (token, takes [`AllergyIntoleranceSeverity`]).
+    /// Search parameter `severity` (token, takes \[`AllergyIntoleranceSeverity`\]).
     pub fn severity(
         self,
     ) -> crate::search::Param<
@@ -480,7 +480,7 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
     }
     /// active | unconfirmed | confirmed | inactive | resolved | refuted | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`AllergyIntoleranceStatus`]).
+    /// Search parameter `status` (token, takes \[`AllergyIntoleranceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AllergyIntoleranceStatus>> {
@@ -496,26 +496,26 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
     }
     /// allergy | intolerance - Underlying mechanism (if known)
     ///
-    /// Search parameter `type` (token, takes [`AllergyIntoleranceType`]).
+    /// Search parameter `type` (token, takes \[`AllergyIntoleranceType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AllergyIntoleranceType>> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `patient` of `AllergyIntolerance`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `AllergyIntolerance`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntolerancePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<AllergyIntolerancePatientTargets> for Patient {}
-/// The target types of the reference search parameter `recorder` of `AllergyIntolerance`: Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recorder` of `AllergyIntolerance`: Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntoleranceRecorderTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Practitioner {}
-/// The target types of the reference search parameter `reporter` of `AllergyIntolerance`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `reporter` of `AllergyIntolerance`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntoleranceReporterTargets {}
 #[cfg(feature = "dstu2-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A booking of a healthcare event among patient(s), practitioner(s), related person(s) and/or device(s) for a specific date/time. This may result in one or more Encounter(s)
 ///
-/// FHIR `Appointment` (http://hl7.org/fhir/StructureDefinition/Appointment, FHIR 1.0.2).
+/// FHIR `Appointment` (<http://hl7.org/fhir/StructureDefinition/Appointment>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Appointment {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -234,7 +234,7 @@ impl crate::FhirResource for Appointment {
         }
     }
 }
-/// Search builder for `Appointment` resources: one method per search parameter of Appointment (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Appointment` resources: one method per search parameter of Appointment (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AppointmentSearch = crate::search::Search<Appointment>;
 impl crate::search::Searchable for Appointment {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -360,7 +360,7 @@ impl<M: crate::search::Mode> crate::search::Search<Appointment, M> {
     }
     /// The Participation status of the subject, or other participant on the appointment.
     ///
-    /// Search parameter `part-status` (token, takes [`ParticipationStatus`]).
+    /// Search parameter `part-status` (token, takes \[`ParticipationStatus`\]).
     pub fn part_status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ParticipationStatus>> {
@@ -390,14 +390,14 @@ impl<M: crate::search::Mode> crate::search::Search<Appointment, M> {
     }
     /// The overall status of the appointment
     ///
-    /// Search parameter `status` (token, takes [`AppointmentStatus`]).
+    /// Search parameter `status` (token, takes \[`AppointmentStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AppointmentStatus>> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `actor` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `actor` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentActorTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -412,7 +412,7 @@ impl crate::search::Target<AppointmentActorTargets> for Patient {}
 impl crate::search::Target<AppointmentActorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<AppointmentActorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `location` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentLocationTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -427,7 +427,7 @@ impl crate::search::Target<AppointmentLocationTargets> for Patient {}
 impl crate::search::Target<AppointmentLocationTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<AppointmentLocationTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -442,7 +442,7 @@ impl crate::search::Target<AppointmentPatientTargets> for Patient {}
 impl crate::search::Target<AppointmentPatientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<AppointmentPatientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `practitioner` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentPractitionerTargets {}
 #[cfg(feature = "dstu2-device")]

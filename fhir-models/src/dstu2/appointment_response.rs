@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A reply to an appointment request for a patient and/or practitioner(s), such as a confirmation or rejection
 ///
-/// FHIR `AppointmentResponse` (http://hl7.org/fhir/StructureDefinition/AppointmentResponse, FHIR 1.0.2).
+/// FHIR `AppointmentResponse` (<http://hl7.org/fhir/StructureDefinition/AppointmentResponse>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppointmentResponse {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -147,7 +147,7 @@ impl crate::FhirResource for AppointmentResponse {
         }
     }
 }
-/// Search builder for `AppointmentResponse` resources: one method per search parameter of AppointmentResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `AppointmentResponse` resources: one method per search parameter of AppointmentResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AppointmentResponseSearch = crate::search::Search<AppointmentResponse>;
 impl crate::search::Searchable for AppointmentResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -272,7 +272,7 @@ impl<M: crate::search::Mode> crate::search::Search<AppointmentResponse, M> {
     }
     /// The participants acceptance status for this appointment
     ///
-    /// Search parameter `part-status` (token, takes [`ParticipantStatus`]).
+    /// Search parameter `part-status` (token, takes \[`ParticipantStatus`\]).
     pub fn part_status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ParticipantStatus>> {
@@ -301,7 +301,7 @@ impl<M: crate::search::Mode> crate::search::Search<AppointmentResponse, M> {
         crate::search::Param::new(self, "practitioner")
     }
 }
-/// The target types of the reference search parameter `actor` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `actor` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseActorTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -316,12 +316,12 @@ impl crate::search::Target<AppointmentResponseActorTargets> for Patient {}
 impl crate::search::Target<AppointmentResponseActorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<AppointmentResponseActorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `appointment` of `AppointmentResponse`: Appointment. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `appointment` of `AppointmentResponse`: Appointment. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseAppointmentTargets {}
 #[cfg(feature = "dstu2-appointment")]
 impl crate::search::Target<AppointmentResponseAppointmentTargets> for Appointment {}
-/// The target types of the reference search parameter `location` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseLocationTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -336,7 +336,7 @@ impl crate::search::Target<AppointmentResponseLocationTargets> for Patient {}
 impl crate::search::Target<AppointmentResponseLocationTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<AppointmentResponseLocationTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponsePatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -351,7 +351,7 @@ impl crate::search::Target<AppointmentResponsePatientTargets> for Patient {}
 impl crate::search::Target<AppointmentResponsePatientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<AppointmentResponsePatientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `practitioner` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponsePractitionerTargets {}
 #[cfg(feature = "dstu2-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Event record kept for security purposes
 ///
-/// FHIR `AuditEvent` (http://hl7.org/fhir/StructureDefinition/AuditEvent, FHIR 1.0.2).
+/// FHIR `AuditEvent` (<http://hl7.org/fhir/StructureDefinition/AuditEvent>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuditEvent {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -594,7 +594,7 @@ impl crate::FhirResource for AuditEvent {
         }
     }
 }
-/// Search builder for `AuditEvent` resources: one method per search parameter of AuditEvent (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `AuditEvent` resources: one method per search parameter of AuditEvent (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AuditEventSearch = crate::search::Search<AuditEvent>;
 impl crate::search::Searchable for AuditEvent {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -716,7 +716,7 @@ impl crate::search::Searchable for AuditEvent {
 impl<M: crate::search::Mode> crate::search::Search<AuditEvent, M> {
     /// Type of action performed during the event
     ///
-    /// Search parameter `action` (token, takes [`AuditEventAction`]).
+    /// Search parameter `action` (token, takes \[`AuditEventAction`\]).
     pub fn action(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AuditEventAction>> {
@@ -846,7 +846,7 @@ impl<M: crate::search::Mode> crate::search::Search<AuditEvent, M> {
         crate::search::Param::new(self, "user")
     }
 }
-/// The target types of the reference search parameter `participant` of `AuditEvent`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `participant` of `AuditEvent`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AuditEventParticipantTargets {}
 #[cfg(feature = "dstu2-device")]

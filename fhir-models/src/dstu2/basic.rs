@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Resource for non-supported content
 ///
-/// FHIR `Basic` (http://hl7.org/fhir/StructureDefinition/Basic, FHIR 1.0.2).
+/// FHIR `Basic` (<http://hl7.org/fhir/StructureDefinition/Basic>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Basic {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -121,7 +121,7 @@ impl crate::FhirResource for Basic {
         }
     }
 }
-/// Search builder for `Basic` resources: one method per search parameter of Basic (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Basic` resources: one method per search parameter of Basic (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BasicSearch = crate::search::Search<Basic>;
 impl crate::search::Searchable for Basic {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -222,7 +222,7 @@ impl<M: crate::search::Mode> crate::search::Search<Basic, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `author` of `Basic`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `Basic`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BasicAuthorTargets {}
 #[cfg(feature = "dstu2-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Pure binary content defined by some other format than FHIR
 ///
-/// FHIR `Binary` (http://hl7.org/fhir/StructureDefinition/Binary, FHIR 1.0.2).
+/// FHIR `Binary` (<http://hl7.org/fhir/StructureDefinition/Binary>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Binary {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -93,7 +93,7 @@ impl crate::FhirResource for Binary {
         }
     }
 }
-/// Search builder for `Binary` resources: one method per search parameter of Binary (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Binary` resources: one method per search parameter of Binary (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BinarySearch = crate::search::Search<Binary>;
 impl crate::search::Searchable for Binary {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Specific and identified anatomical location
 ///
-/// FHIR `BodySite` (http://hl7.org/fhir/StructureDefinition/BodySite, FHIR 1.0.2).
+/// FHIR `BodySite` (<http://hl7.org/fhir/StructureDefinition/BodySite>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BodySite {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -127,7 +127,7 @@ impl crate::FhirResource for BodySite {
         }
     }
 }
-/// Search builder for `BodySite` resources: one method per search parameter of BodySite (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `BodySite` resources: one method per search parameter of BodySite (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BodySiteSearch = crate::search::Search<BodySite>;
 impl crate::search::Searchable for BodySite {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -185,7 +185,7 @@ impl<M: crate::search::Mode> crate::search::Search<BodySite, M> {
         crate::search::Param::new(self, "patient")
     }
 }
-/// The target types of the reference search parameter `patient` of `BodySite`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `BodySite`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BodySitePatientTargets {}
 #[cfg(feature = "dstu2-patient")]

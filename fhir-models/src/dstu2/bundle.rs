@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Contains a collection of resources
 ///
-/// FHIR `Bundle` (http://hl7.org/fhir/StructureDefinition/Bundle, FHIR 1.0.2).
+/// FHIR `Bundle` (<http://hl7.org/fhir/StructureDefinition/Bundle>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Bundle {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -98,7 +98,7 @@ pub struct BundleLink {
     pub extension: Vec<Extension>,
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
-    /// http://www.iana.org/assignments/link-relations/link-relations.xhtml
+    /// <http://www.iana.org/assignments/link-relations/link-relations.xhtml>
     ///
     /// Required by FHIR (min 1).
     pub relation: Option<Primitive<String>>,
@@ -463,7 +463,7 @@ impl crate::FhirResource for Bundle {
         }
     }
 }
-/// Search builder for `Bundle` resources: one method per search parameter of Bundle (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Bundle` resources: one method per search parameter of Bundle (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BundleSearch = crate::search::Search<Bundle>;
 impl crate::search::Searchable for Bundle {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -517,7 +517,7 @@ impl<M: crate::search::Mode> crate::search::Search<Bundle, M> {
     }
     /// document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
     ///
-    /// Search parameter `type` (token, takes [`BundleType`]).
+    /// Search parameter `type` (token, takes \[`BundleType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<BundleType>> {

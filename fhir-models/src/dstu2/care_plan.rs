@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Healthcare plan for patient or group
 ///
-/// FHIR `CarePlan` (http://hl7.org/fhir/StructureDefinition/CarePlan, FHIR 1.0.2).
+/// FHIR `CarePlan` (<http://hl7.org/fhir/StructureDefinition/CarePlan>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CarePlan {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -569,7 +569,7 @@ impl crate::FhirResource for CarePlan {
         }
     }
 }
-/// Search builder for `CarePlan` resources: one method per search parameter of CarePlan (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CarePlan` resources: one method per search parameter of CarePlan (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CarePlanSearch = crate::search::Search<CarePlan>;
 impl crate::search::Searchable for CarePlan {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -763,7 +763,7 @@ impl<M: crate::search::Mode> crate::search::Search<CarePlan, M> {
     }
     /// includes | replaces | fulfills
     ///
-    /// Search parameter `relatedcode` (token, takes [`CarePlanRelationship`]).
+    /// Search parameter `relatedcode` (token, takes \[`CarePlanRelationship`\]).
     pub fn relatedcode(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<CarePlanRelationship>> {
@@ -792,7 +792,7 @@ impl<M: crate::search::Mode> crate::search::Search<CarePlan, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `activityreference` of `CarePlan`: Appointment, CommunicationRequest, DeviceUseRequest, DiagnosticOrder, MedicationOrder, NutritionOrder, Order, ProcedureRequest, ProcessRequest, ReferralRequest, SupplyRequest, VisionPrescription. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `activityreference` of `CarePlan`: Appointment, CommunicationRequest, DeviceUseRequest, DiagnosticOrder, MedicationOrder, NutritionOrder, Order, ProcedureRequest, ProcessRequest, ReferralRequest, SupplyRequest, VisionPrescription. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanActivityreferenceTargets {}
 #[cfg(feature = "dstu2-appointment")]
@@ -819,17 +819,17 @@ impl crate::search::Target<CarePlanActivityreferenceTargets> for ReferralRequest
 impl crate::search::Target<CarePlanActivityreferenceTargets> for SupplyRequest {}
 #[cfg(feature = "dstu2-vision-prescription")]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for VisionPrescription {}
-/// The target types of the reference search parameter `condition` of `CarePlan`: Condition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `condition` of `CarePlan`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanConditionTargets {}
 #[cfg(feature = "dstu2-condition")]
 impl crate::search::Target<CarePlanConditionTargets> for Condition {}
-/// The target types of the reference search parameter `goal` of `CarePlan`: Goal. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `goal` of `CarePlan`: Goal. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanGoalTargets {}
 #[cfg(feature = "dstu2-goal")]
 impl crate::search::Target<CarePlanGoalTargets> for Goal {}
-/// The target types of the reference search parameter `participant` of `CarePlan`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `participant` of `CarePlan`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanParticipantTargets {}
 #[cfg(feature = "dstu2-organization")]
@@ -840,14 +840,14 @@ impl crate::search::Target<CarePlanParticipantTargets> for Patient {}
 impl crate::search::Target<CarePlanParticipantTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<CarePlanParticipantTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `CarePlan`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `CarePlan`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPatientTargets {}
 #[cfg(feature = "dstu2-group")]
 impl crate::search::Target<CarePlanPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<CarePlanPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `CarePlan`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `CarePlan`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
@@ -858,12 +858,12 @@ impl crate::search::Target<CarePlanPerformerTargets> for Patient {}
 impl crate::search::Target<CarePlanPerformerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<CarePlanPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `relatedplan` of `CarePlan`: CarePlan. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `relatedplan` of `CarePlan`: CarePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanRelatedplanTargets {}
 #[cfg(feature = "dstu2-care-plan")]
 impl crate::search::Target<CarePlanRelatedplanTargets> for CarePlan {}
-/// The target types of the reference search parameter `subject` of `CarePlan`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `CarePlan`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanSubjectTargets {}
 #[cfg(feature = "dstu2-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Claim, Pre-determination or Pre-authorization
 ///
-/// FHIR `Claim` (http://hl7.org/fhir/StructureDefinition/Claim, FHIR 1.0.2).
+/// FHIR `Claim` (<http://hl7.org/fhir/StructureDefinition/Claim>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Claim {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -942,7 +942,7 @@ impl crate::FhirResource for Claim {
         }
     }
 }
-/// Search builder for `Claim` resources: one method per search parameter of Claim (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Claim` resources: one method per search parameter of Claim (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ClaimSearch = crate::search::Search<Claim>;
 impl crate::search::Searchable for Claim {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1018,17 +1018,17 @@ impl<M: crate::search::Mode> crate::search::Search<Claim, M> {
     }
     /// The kind of financial resource
     ///
-    /// Search parameter `use` (token, takes [`Use`]).
+    /// Search parameter `use` (token, takes \[`Use`\]).
     pub fn r#use(self) -> crate::search::Param<Self, crate::search::TokenKind<Use>> {
         crate::search::Param::new(self, "use")
     }
 }
-/// The target types of the reference search parameter `patient` of `Claim`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Claim`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ClaimPatientTargets> for Patient {}
-/// The target types of the reference search parameter `provider` of `Claim`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `provider` of `Claim`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimProviderTargets {}
 #[cfg(feature = "dstu2-practitioner")]

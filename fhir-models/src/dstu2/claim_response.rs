@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Remittance resource
 ///
-/// FHIR `ClaimResponse` (http://hl7.org/fhir/StructureDefinition/ClaimResponse, FHIR 1.0.2).
+/// FHIR `ClaimResponse` (<http://hl7.org/fhir/StructureDefinition/ClaimResponse>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClaimResponse {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -1191,7 +1191,7 @@ impl crate::FhirResource for ClaimResponse {
         }
     }
 }
-/// Search builder for `ClaimResponse` resources: one method per search parameter of ClaimResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ClaimResponse` resources: one method per search parameter of ClaimResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ClaimResponseSearch = crate::search::Search<ClaimResponse>;
 impl crate::search::Searchable for ClaimResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A clinical assessment performed when planning treatments and management strategies for a patient
 ///
-/// FHIR `ClinicalImpression` (http://hl7.org/fhir/StructureDefinition/ClinicalImpression, FHIR 1.0.2).
+/// FHIR `ClinicalImpression` (<http://hl7.org/fhir/StructureDefinition/ClinicalImpression>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClinicalImpression {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -401,7 +401,7 @@ impl crate::FhirResource for ClinicalImpression {
         }
     }
 }
-/// Search builder for `ClinicalImpression` resources: one method per search parameter of ClinicalImpression (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ClinicalImpression` resources: one method per search parameter of ClinicalImpression (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ClinicalImpressionSearch = crate::search::Search<ClinicalImpression>;
 impl crate::search::Searchable for ClinicalImpression {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -634,7 +634,7 @@ impl<M: crate::search::Mode> crate::search::Search<ClinicalImpression, M> {
     }
     /// in-progress | completed | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`ClinicalImpressionStatus`]).
+    /// Search parameter `status` (token, takes \[`ClinicalImpressionStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ClinicalImpressionStatus>> {
@@ -660,7 +660,7 @@ impl<M: crate::search::Mode> crate::search::Search<ClinicalImpression, M> {
         crate::search::Param::new(self, "trigger-code")
     }
 }
-/// The target types of the reference search parameter `action` of `ClinicalImpression`: Appointment, DiagnosticOrder, MedicationOrder, NutritionOrder, Procedure, ProcedureRequest, ReferralRequest, SupplyRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `action` of `ClinicalImpression`: Appointment, DiagnosticOrder, MedicationOrder, NutritionOrder, Procedure, ProcedureRequest, ReferralRequest, SupplyRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionActionTargets {}
 #[cfg(feature = "dstu2-appointment")]
@@ -679,12 +679,12 @@ impl crate::search::Target<ClinicalImpressionActionTargets> for ProcedureRequest
 impl crate::search::Target<ClinicalImpressionActionTargets> for ReferralRequest {}
 #[cfg(feature = "dstu2-supply-request")]
 impl crate::search::Target<ClinicalImpressionActionTargets> for SupplyRequest {}
-/// The target types of the reference search parameter `assessor` of `ClinicalImpression`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `assessor` of `ClinicalImpression`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionAssessorTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<ClinicalImpressionAssessorTargets> for Practitioner {}
-/// The target types of the reference search parameter `investigation` of `ClinicalImpression`: DiagnosticReport, FamilyMemberHistory, Observation, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `investigation` of `ClinicalImpression`: DiagnosticReport, FamilyMemberHistory, Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionInvestigationTargets {}
 #[cfg(feature = "dstu2-diagnostic-report")]
@@ -697,12 +697,12 @@ impl crate::search::Target<ClinicalImpressionInvestigationTargets> for Observati
 #[cfg(feature = "dstu2-questionnaire-response")]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets>
 for QuestionnaireResponse {}
-/// The target types of the reference search parameter `patient` of `ClinicalImpression`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ClinicalImpression`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ClinicalImpressionPatientTargets> for Patient {}
-/// The target types of the reference search parameter `plan` of `ClinicalImpression`: Appointment, CarePlan, CommunicationRequest, DeviceUseRequest, DiagnosticOrder, MedicationOrder, NutritionOrder, Order, ProcedureRequest, ProcessRequest, ReferralRequest, SupplyRequest, VisionPrescription. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `plan` of `ClinicalImpression`: Appointment, CarePlan, CommunicationRequest, DeviceUseRequest, DiagnosticOrder, MedicationOrder, NutritionOrder, Order, ProcedureRequest, ProcessRequest, ReferralRequest, SupplyRequest, VisionPrescription. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPlanTargets {}
 #[cfg(feature = "dstu2-appointment")]
@@ -731,12 +731,12 @@ impl crate::search::Target<ClinicalImpressionPlanTargets> for ReferralRequest {}
 impl crate::search::Target<ClinicalImpressionPlanTargets> for SupplyRequest {}
 #[cfg(feature = "dstu2-vision-prescription")]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for VisionPrescription {}
-/// The target types of the reference search parameter `previous` of `ClinicalImpression`: ClinicalImpression. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `previous` of `ClinicalImpression`: ClinicalImpression. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPreviousTargets {}
 #[cfg(feature = "dstu2-clinical-impression")]
 impl crate::search::Target<ClinicalImpressionPreviousTargets> for ClinicalImpression {}
-/// The target types of the reference search parameter `problem` of `ClinicalImpression`: AllergyIntolerance, Condition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `problem` of `ClinicalImpression`: AllergyIntolerance, Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionProblemTargets {}
 #[cfg(feature = "dstu2-allergy-intolerance")]

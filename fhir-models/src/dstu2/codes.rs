@@ -5067,7 +5067,7 @@ pub enum NamingSystemIdentifierType {
     Oid,
     /// `uuid`: UUID: A universally unique identifier of the form a5afddf4-e880-459b-876e-e4591b0acc11.
     Uuid,
-    /// `uri`: URI: A uniform resource identifier (ideally a URL - uniform resource locator); e.g. http://unitsofmeasure.org.
+    /// `uri`: URI: A uniform resource identifier (ideally a URL - uniform resource locator); e.g. <http://unitsofmeasure.org>.
     Uri,
     /// `other`: Other: Some other type of unique identifier; e.g. HL7-assigned reserved string such as LN for LOINC.
     Other,

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A record of information transmitted from a sender to a receiver
 ///
-/// FHIR `Communication` (http://hl7.org/fhir/StructureDefinition/Communication, FHIR 1.0.2).
+/// FHIR `Communication` (<http://hl7.org/fhir/StructureDefinition/Communication>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Communication {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -262,7 +262,7 @@ impl crate::FhirResource for Communication {
         }
     }
 }
-/// Search builder for `Communication` resources: one method per search parameter of Communication (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Communication` resources: one method per search parameter of Communication (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CommunicationSearch = crate::search::Search<Communication>;
 impl crate::search::Searchable for Communication {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -452,7 +452,7 @@ impl<M: crate::search::Mode> crate::search::Search<Communication, M> {
     }
     /// in-progress | completed | suspended | rejected | failed
     ///
-    /// Search parameter `status` (token, takes [`CommunicationStatus`]).
+    /// Search parameter `status` (token, takes \[`CommunicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<CommunicationStatus>> {
@@ -470,17 +470,17 @@ impl<M: crate::search::Mode> crate::search::Search<Communication, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `encounter` of `Communication`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Communication`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<CommunicationEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `Communication`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Communication`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<CommunicationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `recipient` of `Communication`: Device, Group, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recipient` of `Communication`: Device, Group, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRecipientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -495,12 +495,12 @@ impl crate::search::Target<CommunicationRecipientTargets> for Patient {}
 impl crate::search::Target<CommunicationRecipientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<CommunicationRecipientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `request` of `Communication`: CommunicationRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `request` of `Communication`: CommunicationRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestTargets {}
 #[cfg(feature = "dstu2-communication-request")]
 impl crate::search::Target<CommunicationRequestTargets> for CommunicationRequest {}
-/// The target types of the reference search parameter `sender` of `Communication`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `sender` of `Communication`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationSenderTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -513,7 +513,7 @@ impl crate::search::Target<CommunicationSenderTargets> for Patient {}
 impl crate::search::Target<CommunicationSenderTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<CommunicationSenderTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `Communication`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Communication`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]

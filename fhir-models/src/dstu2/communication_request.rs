@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A request for information to be sent to a receiver
 ///
-/// FHIR `CommunicationRequest` (http://hl7.org/fhir/StructureDefinition/CommunicationRequest, FHIR 1.0.2).
+/// FHIR `CommunicationRequest` (<http://hl7.org/fhir/StructureDefinition/CommunicationRequest>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommunicationRequest {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -311,7 +311,7 @@ impl crate::FhirResource for CommunicationRequest {
         }
     }
 }
-/// Search builder for `CommunicationRequest` resources: one method per search parameter of CommunicationRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CommunicationRequest` resources: one method per search parameter of CommunicationRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CommunicationRequestSearch = crate::search::Search<CommunicationRequest>;
 impl crate::search::Searchable for CommunicationRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -508,7 +508,7 @@ impl<M: crate::search::Mode> crate::search::Search<CommunicationRequest, M> {
     }
     /// proposed | planned | requested | received | accepted | in-progress | completed | suspended | rejected | failed
     ///
-    /// Search parameter `status` (token, takes [`CommunicationRequestStatus`]).
+    /// Search parameter `status` (token, takes \[`CommunicationRequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -535,17 +535,17 @@ impl<M: crate::search::Mode> crate::search::Search<CommunicationRequest, M> {
         crate::search::Param::new(self, "time")
     }
 }
-/// The target types of the reference search parameter `encounter` of `CommunicationRequest`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `CommunicationRequest`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<CommunicationRequestEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `CommunicationRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `CommunicationRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<CommunicationRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `recipient` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recipient` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestRecipientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -558,7 +558,7 @@ impl crate::search::Target<CommunicationRequestRecipientTargets> for Patient {}
 impl crate::search::Target<CommunicationRequestRecipientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<CommunicationRequestRecipientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `requester` of `CommunicationRequest`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requester` of `CommunicationRequest`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestRequesterTargets {}
 #[cfg(feature = "dstu2-patient")]
@@ -567,7 +567,7 @@ impl crate::search::Target<CommunicationRequestRequesterTargets> for Patient {}
 impl crate::search::Target<CommunicationRequestRequesterTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<CommunicationRequestRequesterTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `sender` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `sender` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestSenderTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -580,7 +580,7 @@ impl crate::search::Target<CommunicationRequestSenderTargets> for Patient {}
 impl crate::search::Target<CommunicationRequestSenderTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<CommunicationRequestSenderTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `CommunicationRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `CommunicationRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A set of resources composed into a single coherent clinical statement with clinical attestation
 ///
-/// FHIR `Composition` (http://hl7.org/fhir/StructureDefinition/Composition, FHIR 1.0.2).
+/// FHIR `Composition` (<http://hl7.org/fhir/StructureDefinition/Composition>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Composition {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -383,7 +383,7 @@ impl crate::FhirResource for Composition {
         }
     }
 }
-/// Search builder for `Composition` resources: one method per search parameter of Composition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Composition` resources: one method per search parameter of Composition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CompositionSearch = crate::search::Search<Composition>;
 impl crate::search::Searchable for Composition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -523,7 +523,7 @@ impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
     }
     /// As defined by affinity domain
     ///
-    /// Search parameter `confidentiality` (token, takes [`V3CodeSystemConfidentiality`]).
+    /// Search parameter `confidentiality` (token, takes \[`V3CodeSystemConfidentiality`\]).
     pub fn confidentiality(
         self,
     ) -> crate::search::Param<
@@ -603,7 +603,7 @@ impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
     }
     /// preliminary | final | amended | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`CompositionStatus`]).
+    /// Search parameter `status` (token, takes \[`CompositionStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<CompositionStatus>> {
@@ -635,7 +635,7 @@ impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `attester` of `Composition`: Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `attester` of `Composition`: Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionAttesterTargets {}
 #[cfg(feature = "dstu2-organization")]
@@ -644,7 +644,7 @@ impl crate::search::Target<CompositionAttesterTargets> for Organization {}
 impl crate::search::Target<CompositionAttesterTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<CompositionAttesterTargets> for Practitioner {}
-/// The target types of the reference search parameter `author` of `Composition`: Device, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `Composition`: Device, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -655,7 +655,7 @@ impl crate::search::Target<CompositionAuthorTargets> for Patient {}
 impl crate::search::Target<CompositionAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<CompositionAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `encounter` of `Composition`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Composition`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A map from one set of concepts to one or more other concepts
 ///
-/// FHIR `ConceptMap` (http://hl7.org/fhir/StructureDefinition/ConceptMap, FHIR 1.0.2).
+/// FHIR `ConceptMap` (<http://hl7.org/fhir/StructureDefinition/ConceptMap>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConceptMap {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -460,11 +460,11 @@ impl FhirJson for ConceptMapElementTargetDependsOn {
 }
 /// Identifies the source of the concepts which are being mapped
 ///
-/// FHIR `ConceptMap.source[x]`: the same types as [`ElementDefinitionBindingValueSet`], so the same enum.
+/// FHIR `ConceptMap.source[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type ConceptMapSource = ElementDefinitionBindingValueSet;
 /// Provides context to the mappings
 ///
-/// FHIR `ConceptMap.target[x]`: the same types as [`ElementDefinitionBindingValueSet`], so the same enum.
+/// FHIR `ConceptMap.target[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type ConceptMapTarget = ElementDefinitionBindingValueSet;
 impl crate::FhirResource for ConceptMap {
     type Version = Dstu2;
@@ -482,7 +482,7 @@ impl crate::FhirResource for ConceptMap {
         }
     }
 }
-/// Search builder for `ConceptMap` resources: one method per search parameter of ConceptMap (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ConceptMap` resources: one method per search parameter of ConceptMap (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConceptMapSearch = crate::search::Search<ConceptMap>;
 impl crate::search::Searchable for ConceptMap {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -692,7 +692,7 @@ impl<M: crate::search::Mode> crate::search::Search<ConceptMap, M> {
     }
     /// Status of the concept map
     ///
-    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    /// Search parameter `status` (token, takes \[`ConformanceResourceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -741,21 +741,21 @@ impl<M: crate::search::Mode> crate::search::Search<ConceptMap, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `source` of `ConceptMap`: StructureDefinition, ValueSet. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `ConceptMap`: StructureDefinition, ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapSourceTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
 impl crate::search::Target<ConceptMapSourceTargets> for StructureDefinition {}
 #[cfg(feature = "dstu2-value-set")]
 impl crate::search::Target<ConceptMapSourceTargets> for ValueSet {}
-/// The target types of the reference search parameter `sourceuri` of `ConceptMap`: StructureDefinition, ValueSet. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `sourceuri` of `ConceptMap`: StructureDefinition, ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapSourceuriTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
 impl crate::search::Target<ConceptMapSourceuriTargets> for StructureDefinition {}
 #[cfg(feature = "dstu2-value-set")]
 impl crate::search::Target<ConceptMapSourceuriTargets> for ValueSet {}
-/// The target types of the reference search parameter `target` of `ConceptMap`: StructureDefinition, ValueSet. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `target` of `ConceptMap`: StructureDefinition, ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapTargetTargets {}
 #[cfg(feature = "dstu2-structure-definition")]

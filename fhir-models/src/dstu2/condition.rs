@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Detailed information about conditions, problems or diagnoses
 ///
-/// FHIR `Condition` (http://hl7.org/fhir/StructureDefinition/Condition, FHIR 1.0.2).
+/// FHIR `Condition` (<http://hl7.org/fhir/StructureDefinition/Condition>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Condition {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -474,7 +474,7 @@ impl crate::FhirResource for Condition {
         }
     }
 }
-/// Search builder for `Condition` resources: one method per search parameter of Condition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Condition` resources: one method per search parameter of Condition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConditionSearch = crate::search::Search<Condition>;
 impl crate::search::Searchable for Condition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -698,19 +698,19 @@ impl<M: crate::search::Mode> crate::search::Search<Condition, M> {
         crate::search::Param::new(self, "stage")
     }
 }
-/// The target types of the reference search parameter `asserter` of `Condition`: Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `asserter` of `Condition`: Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionAsserterTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ConditionAsserterTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<ConditionAsserterTargets> for Practitioner {}
-/// The target types of the reference search parameter `encounter` of `Condition`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Condition`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<ConditionEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `Condition`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Condition`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]

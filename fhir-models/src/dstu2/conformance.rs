@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A conformance statement
 ///
-/// FHIR `Conformance` (http://hl7.org/fhir/StructureDefinition/Conformance, FHIR 1.0.2).
+/// FHIR `Conformance` (<http://hl7.org/fhir/StructureDefinition/Conformance>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Conformance {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -519,7 +519,7 @@ pub struct ConformanceRestSecurity {
     pub extension: Vec<Extension>,
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
-    /// Adds CORS Headers (http://enable-cors.org/)
+    /// Adds CORS Headers (<http://enable-cors.org/>)
     pub cors: Option<Primitive<bool>>,
     /// OAuth | SMART-on-FHIR | NTLM | Basic | Kerberos | Certificates
     pub service: Vec<CodeableConcept>,
@@ -1396,7 +1396,7 @@ impl crate::FhirResource for Conformance {
         }
     }
 }
-/// Search builder for `Conformance` resources: one method per search parameter of Conformance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Conformance` resources: one method per search parameter of Conformance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConformanceSearch = crate::search::Search<Conformance>;
 impl crate::search::Searchable for Conformance {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1542,7 +1542,7 @@ impl<M: crate::search::Mode> crate::search::Search<Conformance, M> {
     }
     /// Mode - restful (server/client) or messaging (sender/receiver)
     ///
-    /// Search parameter `mode` (token, takes [`RestfulConformanceMode`]).
+    /// Search parameter `mode` (token, takes \[`RestfulConformanceMode`\]).
     pub fn mode(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RestfulConformanceMode>> {
@@ -1573,7 +1573,7 @@ impl<M: crate::search::Mode> crate::search::Search<Conformance, M> {
     }
     /// Name of a resource mentioned in a conformance statement
     ///
-    /// Search parameter `resource` (token, takes [`ResourceType`]).
+    /// Search parameter `resource` (token, takes \[`ResourceType`\]).
     pub fn resource(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -1595,7 +1595,7 @@ impl<M: crate::search::Mode> crate::search::Search<Conformance, M> {
     }
     /// The current status of the conformance statement
     ///
-    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    /// Search parameter `status` (token, takes \[`ConformanceResourceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -1630,12 +1630,12 @@ impl<M: crate::search::Mode> crate::search::Search<Conformance, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `profile` of `Conformance`: StructureDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `profile` of `Conformance`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConformanceProfileTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
 impl crate::search::Target<ConformanceProfileTargets> for StructureDefinition {}
-/// The target types of the reference search parameter `supported-profile` of `Conformance`: StructureDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `supported-profile` of `Conformance`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConformanceSupportedProfileTargets {}
 #[cfg(feature = "dstu2-structure-definition")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Contract
 ///
-/// FHIR `Contract` (http://hl7.org/fhir/StructureDefinition/Contract, FHIR 1.0.2).
+/// FHIR `Contract` (<http://hl7.org/fhir/StructureDefinition/Contract>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Contract {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -1017,7 +1017,7 @@ impl crate::FhirResource for Contract {
         }
     }
 }
-/// Search builder for `Contract` resources: one method per search parameter of Contract (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Contract` resources: one method per search parameter of Contract (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ContractSearch = crate::search::Search<Contract>;
 impl crate::search::Searchable for Contract {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1119,7 +1119,7 @@ impl<M: crate::search::Mode> crate::search::Search<Contract, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `actor` of `Contract`: Contract, Device, Group, Location, Organization, Patient, Practitioner, RelatedPerson, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `actor` of `Contract`: Contract, Device, Group, Location, Organization, Patient, Practitioner, RelatedPerson, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractActorTargets {}
 #[cfg(feature = "dstu2-contract")]
@@ -1140,7 +1140,7 @@ impl crate::search::Target<ContractActorTargets> for Practitioner {}
 impl crate::search::Target<ContractActorTargets> for RelatedPerson {}
 #[cfg(feature = "dstu2-substance")]
 impl crate::search::Target<ContractActorTargets> for Substance {}
-/// The target types of the reference search parameter `signer` of `Contract`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `signer` of `Contract`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractSignerTargets {}
 #[cfg(feature = "dstu2-organization")]

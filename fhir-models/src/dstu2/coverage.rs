@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Insurance or medical plan
 ///
-/// FHIR `Coverage` (http://hl7.org/fhir/StructureDefinition/Coverage, FHIR 1.0.2).
+/// FHIR `Coverage` (<http://hl7.org/fhir/StructureDefinition/Coverage>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Coverage {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -159,7 +159,7 @@ impl crate::FhirResource for Coverage {
         }
     }
 }
-/// Search builder for `Coverage` resources: one method per search parameter of Coverage (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Coverage` resources: one method per search parameter of Coverage (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CoverageSearch = crate::search::Search<Coverage>;
 impl crate::search::Searchable for Coverage {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -287,7 +287,7 @@ impl<M: crate::search::Mode> crate::search::Search<Coverage, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `issuer` of `Coverage`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `issuer` of `Coverage`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageIssuerTargets {}
 #[cfg(feature = "dstu2-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Resource data element
 ///
-/// FHIR `DataElement` (http://hl7.org/fhir/StructureDefinition/DataElement, FHIR 1.0.2).
+/// FHIR `DataElement` (<http://hl7.org/fhir/StructureDefinition/DataElement>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataElement {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -300,7 +300,7 @@ impl crate::FhirResource for DataElement {
         }
     }
 }
-/// Search builder for `DataElement` resources: one method per search parameter of DataElement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DataElement` resources: one method per search parameter of DataElement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DataElementSearch = crate::search::Search<DataElement>;
 impl crate::search::Searchable for DataElement {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -456,7 +456,7 @@ impl<M: crate::search::Mode> crate::search::Search<DataElement, M> {
     }
     /// The current status of the data element
     ///
-    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    /// Search parameter `status` (token, takes \[`ConformanceResourceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -467,7 +467,7 @@ impl<M: crate::search::Mode> crate::search::Search<DataElement, M> {
     }
     /// The stringency of the data element definition
     ///
-    /// Search parameter `stringency` (token, takes [`DataElementStringency`]).
+    /// Search parameter `stringency` (token, takes \[`DataElementStringency`\]).
     pub fn stringency(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DataElementStringency>> {

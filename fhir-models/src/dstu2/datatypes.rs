@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A postal address
 ///
-/// FHIR `Address` (http://hl7.org/fhir/StructureDefinition/Address, FHIR 1.0.2).
+/// FHIR `Address` (<http://hl7.org/fhir/StructureDefinition/Address>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Address {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -98,7 +98,7 @@ impl FhirJson for Address {
 }
 /// Text node with attribution
 ///
-/// FHIR `Annotation` (http://hl7.org/fhir/StructureDefinition/Annotation, FHIR 1.0.2).
+/// FHIR `Annotation` (<http://hl7.org/fhir/StructureDefinition/Annotation>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Annotation {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -200,7 +200,7 @@ impl Choice for AnnotationAuthor {
 }
 /// Content in a format defined elsewhere
 ///
-/// FHIR `Attachment` (http://hl7.org/fhir/StructureDefinition/Attachment, FHIR 1.0.2).
+/// FHIR `Attachment` (<http://hl7.org/fhir/StructureDefinition/Attachment>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Attachment {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -282,7 +282,7 @@ impl FhirJson for Attachment {
 }
 /// Concept - reference to a terminology or just  text
 ///
-/// FHIR `CodeableConcept` (http://hl7.org/fhir/StructureDefinition/CodeableConcept, FHIR 1.0.2).
+/// FHIR `CodeableConcept` (<http://hl7.org/fhir/StructureDefinition/CodeableConcept>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CodeableConcept {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -331,7 +331,7 @@ impl FhirJson for CodeableConcept {
 }
 /// A reference to a code defined by a terminology system
 ///
-/// FHIR `Coding` (http://hl7.org/fhir/StructureDefinition/Coding, FHIR 1.0.2).
+/// FHIR `Coding` (<http://hl7.org/fhir/StructureDefinition/Coding>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Coding {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -400,7 +400,7 @@ impl FhirJson for Coding {
 }
 /// Details of a Technology mediated contact point (phone, fax, email, etc.)
 ///
-/// FHIR `ContactPoint` (http://hl7.org/fhir/StructureDefinition/ContactPoint, FHIR 1.0.2).
+/// FHIR `ContactPoint` (<http://hl7.org/fhir/StructureDefinition/ContactPoint>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContactPoint {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -464,7 +464,7 @@ impl FhirJson for ContactPoint {
 }
 /// Definition of an element in a resource or extension
 ///
-/// FHIR `ElementDefinition` (http://hl7.org/fhir/StructureDefinition/ElementDefinition, FHIR 1.0.2).
+/// FHIR `ElementDefinition` (<http://hl7.org/fhir/StructureDefinition/ElementDefinition>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ElementDefinition {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -515,7 +515,7 @@ pub struct ElementDefinition {
     pub fixed: Option<ElementDefinitionFixed>,
     /// Value must have at least these property values
     pub pattern: Option<ElementDefinitionPattern>,
-    /// Example value: [as defined for type]
+    /// Example value: \[as defined for type\]
     pub example: Option<ElementDefinitionExample>,
     /// Minimum Allowed Value (for some types)
     pub min_value: Option<ElementDefinitionMinValue>,
@@ -2573,23 +2573,23 @@ impl Choice for ElementDefinitionDefaultValue {
 }
 /// Value must be exactly this
 ///
-/// FHIR `ElementDefinition.fixed[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `ElementDefinition.fixed[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ElementDefinitionFixed = ElementDefinitionDefaultValue;
 /// Value must have at least these property values
 ///
-/// FHIR `ElementDefinition.pattern[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `ElementDefinition.pattern[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ElementDefinitionPattern = ElementDefinitionDefaultValue;
-/// Example value: [as defined for type]
+/// Example value: \[as defined for type\]
 ///
-/// FHIR `ElementDefinition.example[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `ElementDefinition.example[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ElementDefinitionExample = ElementDefinitionDefaultValue;
 /// Minimum Allowed Value (for some types)
 ///
-/// FHIR `ElementDefinition.minValue[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `ElementDefinition.minValue[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ElementDefinitionMinValue = ElementDefinitionDefaultValue;
 /// Maximum Allowed Value (for some types)
 ///
-/// FHIR `ElementDefinition.maxValue[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `ElementDefinition.maxValue[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ElementDefinitionMaxValue = ElementDefinitionDefaultValue;
 /// Source of value set
 ///
@@ -2631,7 +2631,7 @@ impl Choice for ElementDefinitionBindingValueSet {
 }
 /// Base StructureDefinition for Extension Type
 ///
-/// FHIR `Extension` (http://hl7.org/fhir/StructureDefinition/Extension, FHIR 1.0.2).
+/// FHIR `Extension` (<http://hl7.org/fhir/StructureDefinition/Extension>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Extension {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -2801,11 +2801,11 @@ impl FhirJson for Extension {
 }
 /// Value of extension
 ///
-/// FHIR `Extension.value[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `Extension.value[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ExtensionValue = ElementDefinitionDefaultValue;
 /// Name of a human - parts and usage
 ///
-/// FHIR `HumanName` (http://hl7.org/fhir/StructureDefinition/HumanName, FHIR 1.0.2).
+/// FHIR `HumanName` (<http://hl7.org/fhir/StructureDefinition/HumanName>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HumanName {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -2879,7 +2879,7 @@ impl FhirJson for HumanName {
 }
 /// An identifier intended for computation
 ///
-/// FHIR `Identifier` (http://hl7.org/fhir/StructureDefinition/Identifier, FHIR 1.0.2).
+/// FHIR `Identifier` (<http://hl7.org/fhir/StructureDefinition/Identifier>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Identifier {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -2946,7 +2946,7 @@ impl FhirJson for Identifier {
 }
 /// Metadata about a resource
 ///
-/// FHIR `Meta` (http://hl7.org/fhir/StructureDefinition/Meta, FHIR 1.0.2).
+/// FHIR `Meta` (<http://hl7.org/fhir/StructureDefinition/Meta>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Meta {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -3011,7 +3011,7 @@ impl FhirJson for Meta {
 }
 /// A human-readable formatted text, including images
 ///
-/// FHIR `Narrative` (http://hl7.org/fhir/StructureDefinition/Narrative, FHIR 1.0.2).
+/// FHIR `Narrative` (<http://hl7.org/fhir/StructureDefinition/Narrative>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Narrative {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -3065,7 +3065,7 @@ impl FhirJson for Narrative {
 }
 /// Time range defined by start and end date/time
 ///
-/// FHIR `Period` (http://hl7.org/fhir/StructureDefinition/Period, FHIR 1.0.2).
+/// FHIR `Period` (<http://hl7.org/fhir/StructureDefinition/Period>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Period {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -3115,7 +3115,7 @@ impl FhirJson for Period {
 }
 /// A measured or measurable amount
 ///
-/// FHIR `Quantity` (http://hl7.org/fhir/StructureDefinition/Quantity, FHIR 1.0.2).
+/// FHIR `Quantity` (<http://hl7.org/fhir/StructureDefinition/Quantity>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Quantity {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -3180,7 +3180,7 @@ impl FhirJson for Quantity {
 }
 /// Set of values bounded by low and high
 ///
-/// FHIR `Range` (http://hl7.org/fhir/StructureDefinition/Range, FHIR 1.0.2).
+/// FHIR `Range` (<http://hl7.org/fhir/StructureDefinition/Range>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Range {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -3228,7 +3228,7 @@ impl FhirJson for Range {
 }
 /// A ratio of two Quantity values - a numerator and a denominator
 ///
-/// FHIR `Ratio` (http://hl7.org/fhir/StructureDefinition/Ratio, FHIR 1.0.2).
+/// FHIR `Ratio` (<http://hl7.org/fhir/StructureDefinition/Ratio>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Ratio {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -3276,7 +3276,7 @@ impl FhirJson for Ratio {
 }
 /// A reference from one resource to another
 ///
-/// FHIR `Reference` (http://hl7.org/fhir/StructureDefinition/Reference, FHIR 1.0.2).
+/// FHIR `Reference` (<http://hl7.org/fhir/StructureDefinition/Reference>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Reference {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -3326,7 +3326,7 @@ impl FhirJson for Reference {
 }
 /// A series of measurements taken by a device
 ///
-/// FHIR `SampledData` (http://hl7.org/fhir/StructureDefinition/SampledData, FHIR 1.0.2).
+/// FHIR `SampledData` (<http://hl7.org/fhir/StructureDefinition/SampledData>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SampledData {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -3412,7 +3412,7 @@ impl FhirJson for SampledData {
 }
 /// A digital Signature - XML DigSig, JWT, Graphical image of signature, etc.
 ///
-/// FHIR `Signature` (http://hl7.org/fhir/StructureDefinition/Signature, FHIR 1.0.2).
+/// FHIR `Signature` (<http://hl7.org/fhir/StructureDefinition/Signature>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Signature {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -3491,11 +3491,11 @@ impl FhirJson for Signature {
 }
 /// Who signed the signature
 ///
-/// FHIR `Signature.who[x]`: the same types as [`ElementDefinitionBindingValueSet`], so the same enum.
+/// FHIR `Signature.who[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type SignatureWho = ElementDefinitionBindingValueSet;
 /// A timing schedule that specifies an event that may occur multiple times
 ///
-/// FHIR `Timing` (http://hl7.org/fhir/StructureDefinition/Timing, FHIR 1.0.2).
+/// FHIR `Timing` (<http://hl7.org/fhir/StructureDefinition/Timing>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Timing {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Clinical issue with action
 ///
-/// FHIR `DetectedIssue` (http://hl7.org/fhir/StructureDefinition/DetectedIssue, FHIR 1.0.2).
+/// FHIR `DetectedIssue` (<http://hl7.org/fhir/StructureDefinition/DetectedIssue>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DetectedIssue {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -206,7 +206,7 @@ impl crate::FhirResource for DetectedIssue {
         }
     }
 }
-/// Search builder for `DetectedIssue` resources: one method per search parameter of DetectedIssue (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DetectedIssue` resources: one method per search parameter of DetectedIssue (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DetectedIssueSearch = crate::search::Search<DetectedIssue>;
 impl crate::search::Searchable for DetectedIssue {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -310,14 +310,14 @@ impl<M: crate::search::Mode> crate::search::Search<DetectedIssue, M> {
         crate::search::Param::new(self, "patient")
     }
 }
-/// The target types of the reference search parameter `author` of `DetectedIssue`: Device, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `DetectedIssue`: Device, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DetectedIssueAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Practitioner {}
-/// The target types of the reference search parameter `patient` of `DetectedIssue`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DetectedIssue`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DetectedIssuePatientTargets {}
 #[cfg(feature = "dstu2-patient")]

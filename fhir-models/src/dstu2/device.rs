@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An instance of a manufactured te that is used in the provision of healthcare
 ///
-/// FHIR `Device` (http://hl7.org/fhir/StructureDefinition/Device, FHIR 1.0.2).
+/// FHIR `Device` (<http://hl7.org/fhir/StructureDefinition/Device>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Device {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -181,7 +181,7 @@ impl crate::FhirResource for Device {
         }
     }
 }
-/// Search builder for `Device` resources: one method per search parameter of Device (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Device` resources: one method per search parameter of Device (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceSearch = crate::search::Search<Device>;
 impl crate::search::Searchable for Device {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -318,17 +318,17 @@ impl<M: crate::search::Mode> crate::search::Search<Device, M> {
         crate::search::Param::new(self, "url")
     }
 }
-/// The target types of the reference search parameter `location` of `Device`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Device`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceLocationTargets {}
 #[cfg(feature = "dstu2-location")]
 impl crate::search::Target<DeviceLocationTargets> for Location {}
-/// The target types of the reference search parameter `organization` of `Device`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Device`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<DeviceOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `Device`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Device`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DevicePatientTargets {}
 #[cfg(feature = "dstu2-patient")]

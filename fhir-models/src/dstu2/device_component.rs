@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An instance of a medical-related component of a medical device
 ///
-/// FHIR `DeviceComponent` (http://hl7.org/fhir/StructureDefinition/DeviceComponent, FHIR 1.0.2).
+/// FHIR `DeviceComponent` (<http://hl7.org/fhir/StructureDefinition/DeviceComponent>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceComponent {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -241,7 +241,7 @@ impl crate::FhirResource for DeviceComponent {
         }
     }
 }
-/// Search builder for `DeviceComponent` resources: one method per search parameter of DeviceComponent (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DeviceComponent` resources: one method per search parameter of DeviceComponent (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceComponentSearch = crate::search::Search<DeviceComponent>;
 impl crate::search::Searchable for DeviceComponent {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -302,12 +302,12 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceComponent, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `parent` of `DeviceComponent`: DeviceComponent. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `parent` of `DeviceComponent`: DeviceComponent. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceComponentParentTargets {}
 #[cfg(feature = "dstu2-device-component")]
 impl crate::search::Target<DeviceComponentParentTargets> for DeviceComponent {}
-/// The target types of the reference search parameter `source` of `DeviceComponent`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `DeviceComponent`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceComponentSourceTargets {}
 #[cfg(feature = "dstu2-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Measurement, calculation or setting capability of a medical device
 ///
-/// FHIR `DeviceMetric` (http://hl7.org/fhir/StructureDefinition/DeviceMetric, FHIR 1.0.2).
+/// FHIR `DeviceMetric` (<http://hl7.org/fhir/StructureDefinition/DeviceMetric>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceMetric {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -222,7 +222,7 @@ impl crate::FhirResource for DeviceMetric {
         }
     }
 }
-/// Search builder for `DeviceMetric` resources: one method per search parameter of DeviceMetric (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DeviceMetric` resources: one method per search parameter of DeviceMetric (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceMetricSearch = crate::search::Search<DeviceMetric>;
 impl crate::search::Searchable for DeviceMetric {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -266,7 +266,7 @@ impl crate::search::Searchable for DeviceMetric {
 impl<M: crate::search::Mode> crate::search::Search<DeviceMetric, M> {
     /// The category of the metric
     ///
-    /// Search parameter `category` (token, takes [`DeviceMetricCategory`]).
+    /// Search parameter `category` (token, takes \[`DeviceMetricCategory`\]).
     pub fn category(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DeviceMetricCategory>> {
@@ -311,12 +311,12 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceMetric, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `parent` of `DeviceMetric`: DeviceComponent. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `parent` of `DeviceMetric`: DeviceComponent. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceMetricParentTargets {}
 #[cfg(feature = "dstu2-device-component")]
 impl crate::search::Target<DeviceMetricParentTargets> for DeviceComponent {}
-/// The target types of the reference search parameter `source` of `DeviceMetric`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `DeviceMetric`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceMetricSourceTargets {}
 #[cfg(feature = "dstu2-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A request for a patient to use or be given a medical device
 ///
-/// FHIR `DeviceUseRequest` (http://hl7.org/fhir/StructureDefinition/DeviceUseRequest, FHIR 1.0.2).
+/// FHIR `DeviceUseRequest` (<http://hl7.org/fhir/StructureDefinition/DeviceUseRequest>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceUseRequest {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -255,7 +255,7 @@ impl crate::FhirResource for DeviceUseRequest {
         }
     }
 }
-/// Search builder for `DeviceUseRequest` resources: one method per search parameter of DeviceUseRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DeviceUseRequest` resources: one method per search parameter of DeviceUseRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceUseRequestSearch = crate::search::Search<DeviceUseRequest>;
 impl crate::search::Searchable for DeviceUseRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -319,17 +319,17 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceUseRequest, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `device` of `DeviceUseRequest`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `device` of `DeviceUseRequest`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseRequestDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
 impl crate::search::Target<DeviceUseRequestDeviceTargets> for Device {}
-/// The target types of the reference search parameter `patient` of `DeviceUseRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DeviceUseRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<DeviceUseRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `DeviceUseRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DeviceUseRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseRequestSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Base StructureDefinition for DeviceUseStatement Resource
 ///
-/// FHIR `DeviceUseStatement` (http://hl7.org/fhir/StructureDefinition/DeviceUseStatement, FHIR 1.0.2).
+/// FHIR `DeviceUseStatement` (<http://hl7.org/fhir/StructureDefinition/DeviceUseStatement>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceUseStatement {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -224,7 +224,7 @@ impl crate::FhirResource for DeviceUseStatement {
         }
     }
 }
-/// Search builder for `DeviceUseStatement` resources: one method per search parameter of DeviceUseStatement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DeviceUseStatement` resources: one method per search parameter of DeviceUseStatement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceUseStatementSearch = crate::search::Search<DeviceUseStatement>;
 impl crate::search::Searchable for DeviceUseStatement {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -288,17 +288,17 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceUseStatement, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `device` of `DeviceUseStatement`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `device` of `DeviceUseStatement`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
 impl crate::search::Target<DeviceUseStatementDeviceTargets> for Device {}
-/// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<DeviceUseStatementPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A request for a diagnostic service
 ///
-/// FHIR `DiagnosticOrder` (http://hl7.org/fhir/StructureDefinition/DiagnosticOrder, FHIR 1.0.2).
+/// FHIR `DiagnosticOrder` (<http://hl7.org/fhir/StructureDefinition/DiagnosticOrder>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DiagnosticOrder {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -298,7 +298,7 @@ impl crate::FhirResource for DiagnosticOrder {
         }
     }
 }
-/// Search builder for `DiagnosticOrder` resources: one method per search parameter of DiagnosticOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DiagnosticOrder` resources: one method per search parameter of DiagnosticOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DiagnosticOrderSearch = crate::search::Search<DiagnosticOrder>;
 impl crate::search::Searchable for DiagnosticOrder {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -458,7 +458,7 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticOrder, M> {
     }
     /// proposed | draft | planned | requested | received | accepted | in-progress | review | completed | cancelled | suspended | rejected | failed
     ///
-    /// Search parameter `event-status` (token, takes [`DiagnosticOrderStatus`]).
+    /// Search parameter `event-status` (token, takes \[`DiagnosticOrderStatus`\]).
     pub fn event_status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticOrderStatus>> {
@@ -488,7 +488,7 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticOrder, M> {
     }
     /// proposed | draft | planned | requested | received | accepted | in-progress | review | completed | cancelled | suspended | rejected | failed
     ///
-    /// Search parameter `item-past-status` (token, takes [`DiagnosticOrderStatus`]).
+    /// Search parameter `item-past-status` (token, takes \[`DiagnosticOrderStatus`\]).
     pub fn item_past_status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticOrderStatus>> {
@@ -496,7 +496,7 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticOrder, M> {
     }
     /// proposed | draft | planned | requested | received | accepted | in-progress | review | completed | cancelled | suspended | rejected | failed
     ///
-    /// Search parameter `item-status` (token, takes [`DiagnosticOrderStatus`]).
+    /// Search parameter `item-status` (token, takes \[`DiagnosticOrderStatus`\]).
     pub fn item_status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticOrderStatus>> {
@@ -545,7 +545,7 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticOrder, M> {
     }
     /// proposed | draft | planned | requested | received | accepted | in-progress | review | completed | cancelled | suspended | rejected | failed
     ///
-    /// Search parameter `status` (token, takes [`DiagnosticOrderStatus`]).
+    /// Search parameter `status` (token, takes \[`DiagnosticOrderStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticOrderStatus>> {
@@ -563,24 +563,24 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticOrder, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `actor` of `DiagnosticOrder`: Device, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `actor` of `DiagnosticOrder`: Device, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderActorTargets {}
 #[cfg(feature = "dstu2-device")]
 impl crate::search::Target<DiagnosticOrderActorTargets> for Device {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<DiagnosticOrderActorTargets> for Practitioner {}
-/// The target types of the reference search parameter `encounter` of `DiagnosticOrder`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `DiagnosticOrder`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<DiagnosticOrderEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `orderer` of `DiagnosticOrder`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `orderer` of `DiagnosticOrder`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderOrdererTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<DiagnosticOrderOrdererTargets> for Practitioner {}
-/// The target types of the reference search parameter `patient` of `DiagnosticOrder`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DiagnosticOrder`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -591,12 +591,12 @@ impl crate::search::Target<DiagnosticOrderPatientTargets> for Group {}
 impl crate::search::Target<DiagnosticOrderPatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<DiagnosticOrderPatientTargets> for Patient {}
-/// The target types of the reference search parameter `specimen` of `DiagnosticOrder`: Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `specimen` of `DiagnosticOrder`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderSpecimenTargets {}
 #[cfg(feature = "dstu2-specimen")]
 impl crate::search::Target<DiagnosticOrderSpecimenTargets> for Specimen {}
-/// The target types of the reference search parameter `subject` of `DiagnosticOrder`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DiagnosticOrder`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderSubjectTargets {}
 #[cfg(feature = "dstu2-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A Diagnostic report - a combination of request information, atomic results, images, interpretation, as well as formatted reports
 ///
-/// FHIR `DiagnosticReport` (http://hl7.org/fhir/StructureDefinition/DiagnosticReport, FHIR 1.0.2).
+/// FHIR `DiagnosticReport` (<http://hl7.org/fhir/StructureDefinition/DiagnosticReport>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DiagnosticReport {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -293,7 +293,7 @@ impl crate::FhirResource for DiagnosticReport {
         }
     }
 }
-/// Search builder for `DiagnosticReport` resources: one method per search parameter of DiagnosticReport (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DiagnosticReport` resources: one method per search parameter of DiagnosticReport (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DiagnosticReportSearch = crate::search::Search<DiagnosticReport>;
 impl crate::search::Searchable for DiagnosticReport {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -518,7 +518,7 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticReport, M> {
     }
     /// The status of the report
     ///
-    /// Search parameter `status` (token, takes [`DiagnosticReportStatus`]).
+    /// Search parameter `status` (token, takes \[`DiagnosticReportStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticReportStatus>> {
@@ -536,17 +536,17 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticReport, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `encounter` of `DiagnosticReport`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `DiagnosticReport`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<DiagnosticReportEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `image` of `DiagnosticReport`: Media. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `image` of `DiagnosticReport`: Media. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportImageTargets {}
 #[cfg(feature = "dstu2-media")]
 impl crate::search::Target<DiagnosticReportImageTargets> for Media {}
-/// The target types of the reference search parameter `patient` of `DiagnosticReport`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DiagnosticReport`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -557,14 +557,14 @@ impl crate::search::Target<DiagnosticReportPatientTargets> for Group {}
 impl crate::search::Target<DiagnosticReportPatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<DiagnosticReportPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `DiagnosticReport`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `DiagnosticReport`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportPerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<DiagnosticReportPerformerTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<DiagnosticReportPerformerTargets> for Practitioner {}
-/// The target types of the reference search parameter `request` of `DiagnosticReport`: DiagnosticOrder, ProcedureRequest, ReferralRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `request` of `DiagnosticReport`: DiagnosticOrder, ProcedureRequest, ReferralRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportRequestTargets {}
 #[cfg(feature = "dstu2-diagnostic-order")]
@@ -573,17 +573,17 @@ impl crate::search::Target<DiagnosticReportRequestTargets> for DiagnosticOrder {
 impl crate::search::Target<DiagnosticReportRequestTargets> for ProcedureRequest {}
 #[cfg(feature = "dstu2-referral-request")]
 impl crate::search::Target<DiagnosticReportRequestTargets> for ReferralRequest {}
-/// The target types of the reference search parameter `result` of `DiagnosticReport`: Observation. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `result` of `DiagnosticReport`: Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportResultTargets {}
 #[cfg(feature = "dstu2-observation")]
 impl crate::search::Target<DiagnosticReportResultTargets> for Observation {}
-/// The target types of the reference search parameter `specimen` of `DiagnosticReport`: Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `specimen` of `DiagnosticReport`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportSpecimenTargets {}
 #[cfg(feature = "dstu2-specimen")]
 impl crate::search::Target<DiagnosticReportSpecimenTargets> for Specimen {}
-/// The target types of the reference search parameter `subject` of `DiagnosticReport`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DiagnosticReport`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportSubjectTargets {}
 #[cfg(feature = "dstu2-device")]

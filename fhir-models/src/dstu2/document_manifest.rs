@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A manifest that defines a set of documents
 ///
-/// FHIR `DocumentManifest` (http://hl7.org/fhir/StructureDefinition/DocumentManifest, FHIR 1.0.2).
+/// FHIR `DocumentManifest` (<http://hl7.org/fhir/StructureDefinition/DocumentManifest>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DocumentManifest {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -299,7 +299,7 @@ impl crate::FhirResource for DocumentManifest {
         }
     }
 }
-/// Search builder for `DocumentManifest` resources: one method per search parameter of DocumentManifest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DocumentManifest` resources: one method per search parameter of DocumentManifest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DocumentManifestSearch = crate::search::Search<DocumentManifest>;
 impl crate::search::Searchable for DocumentManifest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -486,7 +486,7 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentManifest, M> {
     }
     /// current | superseded | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`DocumentReferenceStatus`]).
+    /// Search parameter `status` (token, takes \[`DocumentReferenceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentReferenceStatus>> {
@@ -512,7 +512,7 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentManifest, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `author` of `DocumentManifest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `DocumentManifest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -525,7 +525,7 @@ impl crate::search::Target<DocumentManifestAuthorTargets> for Patient {}
 impl crate::search::Target<DocumentManifestAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<DocumentManifestAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -536,7 +536,7 @@ impl crate::search::Target<DocumentManifestPatientTargets> for Group {}
 impl crate::search::Target<DocumentManifestPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<DocumentManifestPatientTargets> for Practitioner {}
-/// The target types of the reference search parameter `recipient` of `DocumentManifest`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recipient` of `DocumentManifest`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestRecipientTargets {}
 #[cfg(feature = "dstu2-organization")]
@@ -547,7 +547,7 @@ impl crate::search::Target<DocumentManifestRecipientTargets> for Patient {}
 impl crate::search::Target<DocumentManifestRecipientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<DocumentManifestRecipientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestSubjectTargets {}
 #[cfg(feature = "dstu2-device")]

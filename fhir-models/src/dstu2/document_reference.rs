@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A reference to a document
 ///
-/// FHIR `DocumentReference` (http://hl7.org/fhir/StructureDefinition/DocumentReference, FHIR 1.0.2).
+/// FHIR `DocumentReference` (<http://hl7.org/fhir/StructureDefinition/DocumentReference>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DocumentReference {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -445,7 +445,7 @@ impl crate::FhirResource for DocumentReference {
         }
     }
 }
-/// Search builder for `DocumentReference` resources: one method per search parameter of DocumentReference (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DocumentReference` resources: one method per search parameter of DocumentReference (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DocumentReferenceSearch = crate::search::Search<DocumentReference>;
 impl crate::search::Searchable for DocumentReference {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -784,7 +784,7 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
     }
     /// replaces | transforms | signs | appends
     ///
-    /// Search parameter `relation` (token, takes [`DocumentRelationshipType`]).
+    /// Search parameter `relation` (token, takes \[`DocumentRelationshipType`\]).
     pub fn relation(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentRelationshipType>> {
@@ -814,7 +814,7 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
     }
     /// current | superseded | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`DocumentReferenceStatus`]).
+    /// Search parameter `status` (token, takes \[`DocumentReferenceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentReferenceStatus>> {
@@ -840,14 +840,14 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `authenticator` of `DocumentReference`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `authenticator` of `DocumentReference`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceAuthenticatorTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Practitioner {}
-/// The target types of the reference search parameter `author` of `DocumentReference`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `DocumentReference`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -860,17 +860,17 @@ impl crate::search::Target<DocumentReferenceAuthorTargets> for Patient {}
 impl crate::search::Target<DocumentReferenceAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `custodian` of `DocumentReference`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `custodian` of `DocumentReference`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceCustodianTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<DocumentReferenceCustodianTargets> for Organization {}
-/// The target types of the reference search parameter `encounter` of `DocumentReference`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `DocumentReference`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<DocumentReferenceEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferencePatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -881,12 +881,12 @@ impl crate::search::Target<DocumentReferencePatientTargets> for Group {}
 impl crate::search::Target<DocumentReferencePatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<DocumentReferencePatientTargets> for Practitioner {}
-/// The target types of the reference search parameter `relatesto` of `DocumentReference`: DocumentReference. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `relatesto` of `DocumentReference`: DocumentReference. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceRelatestoTargets {}
 #[cfg(feature = "dstu2-document-reference")]
 impl crate::search::Target<DocumentReferenceRelatestoTargets> for DocumentReference {}
-/// The target types of the reference search parameter `subject` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceSubjectTargets {}
 #[cfg(feature = "dstu2-device")]

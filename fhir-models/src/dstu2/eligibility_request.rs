@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Eligibility request
 ///
-/// FHIR `EligibilityRequest` (http://hl7.org/fhir/StructureDefinition/EligibilityRequest, FHIR 1.0.2).
+/// FHIR `EligibilityRequest` (<http://hl7.org/fhir/StructureDefinition/EligibilityRequest>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EligibilityRequest {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -129,7 +129,7 @@ impl crate::FhirResource for EligibilityRequest {
         }
     }
 }
-/// Search builder for `EligibilityRequest` resources: one method per search parameter of EligibilityRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EligibilityRequest` resources: one method per search parameter of EligibilityRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EligibilityRequestSearch = crate::search::Search<EligibilityRequest>;
 impl crate::search::Searchable for EligibilityRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

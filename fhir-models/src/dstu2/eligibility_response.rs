@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// EligibilityResponse resource
 ///
-/// FHIR `EligibilityResponse` (http://hl7.org/fhir/StructureDefinition/EligibilityResponse, FHIR 1.0.2).
+/// FHIR `EligibilityResponse` (<http://hl7.org/fhir/StructureDefinition/EligibilityResponse>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EligibilityResponse {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -149,7 +149,7 @@ impl crate::FhirResource for EligibilityResponse {
         }
     }
 }
-/// Search builder for `EligibilityResponse` resources: one method per search parameter of EligibilityResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EligibilityResponse` resources: one method per search parameter of EligibilityResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EligibilityResponseSearch = crate::search::Search<EligibilityResponse>;
 impl crate::search::Searchable for EligibilityResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An interaction during which services are provided to the patient
 ///
-/// FHIR `Encounter` (http://hl7.org/fhir/StructureDefinition/Encounter, FHIR 1.0.2).
+/// FHIR `Encounter` (<http://hl7.org/fhir/StructureDefinition/Encounter>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Encounter {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -499,7 +499,7 @@ impl crate::FhirResource for Encounter {
         }
     }
 }
-/// Search builder for `Encounter` resources: one method per search parameter of Encounter (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Encounter` resources: one method per search parameter of Encounter (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EncounterSearch = crate::search::Search<Encounter>;
 impl crate::search::Searchable for Encounter {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -804,7 +804,7 @@ impl<M: crate::search::Mode> crate::search::Search<Encounter, M> {
     }
     /// planned | arrived | in-progress | onleave | finished | cancelled
     ///
-    /// Search parameter `status` (token, takes [`EncounterState`]).
+    /// Search parameter `status` (token, takes \[`EncounterState`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<EncounterState>> {
@@ -819,65 +819,65 @@ impl<M: crate::search::Mode> crate::search::Search<Encounter, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `appointment` of `Encounter`: Appointment. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `appointment` of `Encounter`: Appointment. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterAppointmentTargets {}
 #[cfg(feature = "dstu2-appointment")]
 impl crate::search::Target<EncounterAppointmentTargets> for Appointment {}
-/// The target types of the reference search parameter `condition` of `Encounter`: Condition, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `condition` of `Encounter`: Condition, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterConditionTargets {}
 #[cfg(feature = "dstu2-condition")]
 impl crate::search::Target<EncounterConditionTargets> for Condition {}
 #[cfg(feature = "dstu2-procedure")]
 impl crate::search::Target<EncounterConditionTargets> for Procedure {}
-/// The target types of the reference search parameter `episodeofcare` of `Encounter`: EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `episodeofcare` of `Encounter`: EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterEpisodeofcareTargets {}
 #[cfg(feature = "dstu2-episode-of-care")]
 impl crate::search::Target<EncounterEpisodeofcareTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `incomingreferral` of `Encounter`: ReferralRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `incomingreferral` of `Encounter`: ReferralRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterIncomingreferralTargets {}
 #[cfg(feature = "dstu2-referral-request")]
 impl crate::search::Target<EncounterIncomingreferralTargets> for ReferralRequest {}
-/// The target types of the reference search parameter `indication` of `Encounter`: Condition, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `indication` of `Encounter`: Condition, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterIndicationTargets {}
 #[cfg(feature = "dstu2-condition")]
 impl crate::search::Target<EncounterIndicationTargets> for Condition {}
 #[cfg(feature = "dstu2-procedure")]
 impl crate::search::Target<EncounterIndicationTargets> for Procedure {}
-/// The target types of the reference search parameter `location` of `Encounter`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Encounter`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterLocationTargets {}
 #[cfg(feature = "dstu2-location")]
 impl crate::search::Target<EncounterLocationTargets> for Location {}
-/// The target types of the reference search parameter `part-of` of `Encounter`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-of` of `Encounter`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPartOfTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<EncounterPartOfTargets> for Encounter {}
-/// The target types of the reference search parameter `participant` of `Encounter`: Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `participant` of `Encounter`: Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterParticipantTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<EncounterParticipantTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<EncounterParticipantTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `Encounter`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Encounter`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<EncounterPatientTargets> for Patient {}
-/// The target types of the reference search parameter `practitioner` of `Encounter`: Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `Encounter`: Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPractitionerTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<EncounterPractitionerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<EncounterPractitionerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `procedure` of `Encounter`: Condition, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `procedure` of `Encounter`: Condition, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterProcedureTargets {}
 #[cfg(feature = "dstu2-condition")]

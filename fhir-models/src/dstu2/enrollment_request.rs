@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Enrollment request
 ///
-/// FHIR `EnrollmentRequest` (http://hl7.org/fhir/StructureDefinition/EnrollmentRequest, FHIR 1.0.2).
+/// FHIR `EnrollmentRequest` (<http://hl7.org/fhir/StructureDefinition/EnrollmentRequest>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnrollmentRequest {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -147,7 +147,7 @@ impl crate::FhirResource for EnrollmentRequest {
         }
     }
 }
-/// Search builder for `EnrollmentRequest` resources: one method per search parameter of EnrollmentRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EnrollmentRequest` resources: one method per search parameter of EnrollmentRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EnrollmentRequestSearch = crate::search::Search<EnrollmentRequest>;
 impl crate::search::Searchable for EnrollmentRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -208,12 +208,12 @@ impl<M: crate::search::Mode> crate::search::Search<EnrollmentRequest, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `patient` of `EnrollmentRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `EnrollmentRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EnrollmentRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<EnrollmentRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `EnrollmentRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `EnrollmentRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EnrollmentRequestSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]

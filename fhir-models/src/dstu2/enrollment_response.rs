@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// EnrollmentResponse resource
 ///
-/// FHIR `EnrollmentResponse` (http://hl7.org/fhir/StructureDefinition/EnrollmentResponse, FHIR 1.0.2).
+/// FHIR `EnrollmentResponse` (<http://hl7.org/fhir/StructureDefinition/EnrollmentResponse>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnrollmentResponse {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -149,7 +149,7 @@ impl crate::FhirResource for EnrollmentResponse {
         }
     }
 }
-/// Search builder for `EnrollmentResponse` resources: one method per search parameter of EnrollmentResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EnrollmentResponse` resources: one method per search parameter of EnrollmentResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EnrollmentResponseSearch = crate::search::Search<EnrollmentResponse>;
 impl crate::search::Searchable for EnrollmentResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

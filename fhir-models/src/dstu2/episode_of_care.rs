@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An association of a Patient with an Organization and  Healthcare Provider(s) for a period of time that the Organization assumes some level of responsibility
 ///
-/// FHIR `EpisodeOfCare` (http://hl7.org/fhir/StructureDefinition/EpisodeOfCare, FHIR 1.0.2).
+/// FHIR `EpisodeOfCare` (<http://hl7.org/fhir/StructureDefinition/EpisodeOfCare>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EpisodeOfCare {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -279,7 +279,7 @@ impl crate::FhirResource for EpisodeOfCare {
         }
     }
 }
-/// Search builder for `EpisodeOfCare` resources: one method per search parameter of EpisodeOfCare (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EpisodeOfCare` resources: one method per search parameter of EpisodeOfCare (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EpisodeOfCareSearch = crate::search::Search<EpisodeOfCare>;
 impl crate::search::Searchable for EpisodeOfCare {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -422,7 +422,7 @@ impl<M: crate::search::Mode> crate::search::Search<EpisodeOfCare, M> {
     }
     /// The current status of the Episode of Care as provided (does not check the status history collection)
     ///
-    /// Search parameter `status` (token, takes [`EpisodeOfCareStatus`]).
+    /// Search parameter `status` (token, takes \[`EpisodeOfCareStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<EpisodeOfCareStatus>> {
@@ -448,32 +448,32 @@ impl<M: crate::search::Mode> crate::search::Search<EpisodeOfCare, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `care-manager` of `EpisodeOfCare`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `care-manager` of `EpisodeOfCare`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareCareManagerTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<EpisodeOfCareCareManagerTargets> for Practitioner {}
-/// The target types of the reference search parameter `condition` of `EpisodeOfCare`: Condition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `condition` of `EpisodeOfCare`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareConditionTargets {}
 #[cfg(feature = "dstu2-condition")]
 impl crate::search::Target<EpisodeOfCareConditionTargets> for Condition {}
-/// The target types of the reference search parameter `incomingreferral` of `EpisodeOfCare`: ReferralRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `incomingreferral` of `EpisodeOfCare`: ReferralRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareIncomingreferralTargets {}
 #[cfg(feature = "dstu2-referral-request")]
 impl crate::search::Target<EpisodeOfCareIncomingreferralTargets> for ReferralRequest {}
-/// The target types of the reference search parameter `organization` of `EpisodeOfCare`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `EpisodeOfCare`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<EpisodeOfCareOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `EpisodeOfCare`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `EpisodeOfCare`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCarePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<EpisodeOfCarePatientTargets> for Patient {}
-/// The target types of the reference search parameter `team-member` of `EpisodeOfCare`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `team-member` of `EpisodeOfCare`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareTeamMemberTargets {}
 #[cfg(feature = "dstu2-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Remittance resource
 ///
-/// FHIR `ExplanationOfBenefit` (http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit, FHIR 1.0.2).
+/// FHIR `ExplanationOfBenefit` (<http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExplanationOfBenefit {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -149,7 +149,7 @@ impl crate::FhirResource for ExplanationOfBenefit {
         }
     }
 }
-/// Search builder for `ExplanationOfBenefit` resources: one method per search parameter of ExplanationOfBenefit (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ExplanationOfBenefit` resources: one method per search parameter of ExplanationOfBenefit (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ExplanationOfBenefitSearch = crate::search::Search<ExplanationOfBenefit>;
 impl crate::search::Searchable for ExplanationOfBenefit {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Information about patient's relatives, relevant for patient
 ///
-/// FHIR `FamilyMemberHistory` (http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory, FHIR 1.0.2).
+/// FHIR `FamilyMemberHistory` (<http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FamilyMemberHistory {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -472,7 +472,7 @@ impl crate::FhirResource for FamilyMemberHistory {
         }
     }
 }
-/// Search builder for `FamilyMemberHistory` resources: one method per search parameter of FamilyMemberHistory (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `FamilyMemberHistory` resources: one method per search parameter of FamilyMemberHistory (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type FamilyMemberHistorySearch = crate::search::Search<FamilyMemberHistory>;
 impl crate::search::Searchable for FamilyMemberHistory {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -550,7 +550,7 @@ impl<M: crate::search::Mode> crate::search::Search<FamilyMemberHistory, M> {
     }
     /// A search by a gender code of a family member
     ///
-    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    /// Search parameter `gender` (token, takes \[`AdministrativeGender`\]).
     pub fn gender(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
@@ -584,7 +584,7 @@ impl<M: crate::search::Mode> crate::search::Search<FamilyMemberHistory, M> {
         crate::search::Param::new(self, "relationship")
     }
 }
-/// The target types of the reference search parameter `patient` of `FamilyMemberHistory`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `FamilyMemberHistory`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FamilyMemberHistoryPatientTargets {}
 #[cfg(feature = "dstu2-patient")]

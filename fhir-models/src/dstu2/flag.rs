@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Key information to flag to healthcare providers
 ///
-/// FHIR `Flag` (http://hl7.org/fhir/StructureDefinition/Flag, FHIR 1.0.2).
+/// FHIR `Flag` (<http://hl7.org/fhir/StructureDefinition/Flag>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Flag {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -137,7 +137,7 @@ impl crate::FhirResource for Flag {
         }
     }
 }
-/// Search builder for `Flag` resources: one method per search parameter of Flag (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Flag` resources: one method per search parameter of Flag (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type FlagSearch = crate::search::Search<Flag>;
 impl crate::search::Searchable for Flag {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -218,7 +218,7 @@ impl<M: crate::search::Mode> crate::search::Search<Flag, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `author` of `Flag`: Device, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `Flag`: Device, Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -229,12 +229,12 @@ impl crate::search::Target<FlagAuthorTargets> for Organization {}
 impl crate::search::Target<FlagAuthorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<FlagAuthorTargets> for Practitioner {}
-/// The target types of the reference search parameter `encounter` of `Flag`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Flag`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<FlagEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `Flag`: Group, Location, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Flag`: Group, Location, Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagPatientTargets {}
 #[cfg(feature = "dstu2-group")]
@@ -247,7 +247,7 @@ impl crate::search::Target<FlagPatientTargets> for Organization {}
 impl crate::search::Target<FlagPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<FlagPatientTargets> for Practitioner {}
-/// The target types of the reference search parameter `subject` of `Flag`: Group, Location, Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Flag`: Group, Location, Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagSubjectTargets {}
 #[cfg(feature = "dstu2-group")]

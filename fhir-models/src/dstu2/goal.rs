@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Describes the intended objective(s) for a patient, group or organization
 ///
-/// FHIR `Goal` (http://hl7.org/fhir/StructureDefinition/Goal, FHIR 1.0.2).
+/// FHIR `Goal` (<http://hl7.org/fhir/StructureDefinition/Goal>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Goal {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -352,7 +352,7 @@ impl crate::FhirResource for Goal {
         }
     }
 }
-/// Search builder for `Goal` resources: one method per search parameter of Goal (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Goal` resources: one method per search parameter of Goal (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GoalSearch = crate::search::Search<Goal>;
 impl crate::search::Searchable for Goal {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -426,7 +426,7 @@ impl<M: crate::search::Mode> crate::search::Search<Goal, M> {
     }
     /// proposed | planned | accepted | rejected | in-progress | achieved | sustaining | on-hold | cancelled
     ///
-    /// Search parameter `status` (token, takes [`GoalStatus`]).
+    /// Search parameter `status` (token, takes \[`GoalStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<GoalStatus>> {
@@ -447,7 +447,7 @@ impl<M: crate::search::Mode> crate::search::Search<Goal, M> {
         crate::search::Param::new(self, "targetdate")
     }
 }
-/// The target types of the reference search parameter `patient` of `Goal`: Group, Organization, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Goal`: Group, Organization, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GoalPatientTargets {}
 #[cfg(feature = "dstu2-group")]
@@ -456,7 +456,7 @@ impl crate::search::Target<GoalPatientTargets> for Group {}
 impl crate::search::Target<GoalPatientTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<GoalPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `Goal`: Group, Organization, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Goal`: Group, Organization, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GoalSubjectTargets {}
 #[cfg(feature = "dstu2-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Group of multiple entities
 ///
-/// FHIR `Group` (http://hl7.org/fhir/StructureDefinition/Group, FHIR 1.0.2).
+/// FHIR `Group` (<http://hl7.org/fhir/StructureDefinition/Group>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Group {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -338,7 +338,7 @@ impl crate::FhirResource for Group {
         }
     }
 }
-/// Search builder for `Group` resources: one method per search parameter of Group (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Group` resources: one method per search parameter of Group (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GroupSearch = crate::search::Search<Group>;
 impl crate::search::Searchable for Group {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -462,7 +462,7 @@ impl<M: crate::search::Mode> crate::search::Search<Group, M> {
     }
     /// The type of resources the group contains
     ///
-    /// Search parameter `type` (token, takes [`GroupType`]).
+    /// Search parameter `type` (token, takes \[`GroupType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<GroupType>> {
@@ -477,7 +477,7 @@ impl<M: crate::search::Mode> crate::search::Search<Group, M> {
         crate::search::Param::new(self, "value")
     }
 }
-/// The target types of the reference search parameter `member` of `Group`: Device, Medication, Patient, Practitioner, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `member` of `Group`: Device, Medication, Patient, Practitioner, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GroupMemberTargets {}
 #[cfg(feature = "dstu2-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// The details of a healthcare service available at a location
 ///
-/// FHIR `HealthcareService` (http://hl7.org/fhir/StructureDefinition/HealthcareService, FHIR 1.0.2).
+/// FHIR `HealthcareService` (<http://hl7.org/fhir/StructureDefinition/HealthcareService>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HealthcareService {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -460,7 +460,7 @@ impl crate::FhirResource for HealthcareService {
         }
     }
 }
-/// Search builder for `HealthcareService` resources: one method per search parameter of HealthcareService (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `HealthcareService` resources: one method per search parameter of HealthcareService (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type HealthcareServiceSearch = crate::search::Search<HealthcareService>;
 impl crate::search::Searchable for HealthcareService {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -587,12 +587,12 @@ impl<M: crate::search::Mode> crate::search::Search<HealthcareService, M> {
         crate::search::Param::new(self, "servicetype")
     }
 }
-/// The target types of the reference search parameter `location` of `HealthcareService`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `HealthcareService`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceLocationTargets {}
 #[cfg(feature = "dstu2-location")]
 impl crate::search::Target<HealthcareServiceLocationTargets> for Location {}
-/// The target types of the reference search parameter `organization` of `HealthcareService`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `HealthcareService`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Key Object Selection
 ///
-/// FHIR `ImagingObjectSelection` (http://hl7.org/fhir/StructureDefinition/ImagingObjectSelection, FHIR 1.0.2).
+/// FHIR `ImagingObjectSelection` (<http://hl7.org/fhir/StructureDefinition/ImagingObjectSelection>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImagingObjectSelection {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -420,7 +420,7 @@ impl crate::FhirResource for ImagingObjectSelection {
         }
     }
 }
-/// Search builder for `ImagingObjectSelection` resources: one method per search parameter of ImagingObjectSelection (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ImagingObjectSelection` resources: one method per search parameter of ImagingObjectSelection (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImagingObjectSelectionSearch = crate::search::Search<ImagingObjectSelection>;
 impl crate::search::Searchable for ImagingObjectSelection {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -523,7 +523,7 @@ impl<M: crate::search::Mode> crate::search::Search<ImagingObjectSelection, M> {
         crate::search::Param::new(self, "title")
     }
 }
-/// The target types of the reference search parameter `author` of `ImagingObjectSelection`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `ImagingObjectSelection`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingObjectSelectionAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -536,7 +536,7 @@ impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Patient {}
 impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `ImagingObjectSelection`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ImagingObjectSelection`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingObjectSelectionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]

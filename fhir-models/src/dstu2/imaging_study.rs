@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A set of images produced in single study (one or more series of references images)
 ///
-/// FHIR `ImagingStudy` (http://hl7.org/fhir/StructureDefinition/ImagingStudy, FHIR 1.0.2).
+/// FHIR `ImagingStudy` (<http://hl7.org/fhir/StructureDefinition/ImagingStudy>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImagingStudy {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -397,7 +397,7 @@ impl crate::FhirResource for ImagingStudy {
         }
     }
 }
-/// Search builder for `ImagingStudy` resources: one method per search parameter of ImagingStudy (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ImagingStudy` resources: one method per search parameter of ImagingStudy (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImagingStudySearch = crate::search::Search<ImagingStudy>;
 impl crate::search::Searchable for ImagingStudy {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -544,12 +544,12 @@ impl<M: crate::search::Mode> crate::search::Search<ImagingStudy, M> {
         crate::search::Param::new(self, "uid")
     }
 }
-/// The target types of the reference search parameter `order` of `ImagingStudy`: DiagnosticOrder. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `order` of `ImagingStudy`: DiagnosticOrder. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyOrderTargets {}
 #[cfg(feature = "dstu2-diagnostic-order")]
 impl crate::search::Target<ImagingStudyOrderTargets> for DiagnosticOrder {}
-/// The target types of the reference search parameter `patient` of `ImagingStudy`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ImagingStudy`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyPatientTargets {}
 #[cfg(feature = "dstu2-patient")]

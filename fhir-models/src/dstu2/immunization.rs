@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Immunization event information
 ///
-/// FHIR `Immunization` (http://hl7.org/fhir/StructureDefinition/Immunization, FHIR 1.0.2).
+/// FHIR `Immunization` (<http://hl7.org/fhir/StructureDefinition/Immunization>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Immunization {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -434,7 +434,7 @@ impl crate::FhirResource for Immunization {
         }
     }
 }
-/// Search builder for `Immunization` resources: one method per search parameter of Immunization (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Immunization` resources: one method per search parameter of Immunization (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImmunizationSearch = crate::search::Search<Immunization>;
 impl crate::search::Searchable for Immunization {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -666,7 +666,7 @@ impl<M: crate::search::Mode> crate::search::Search<Immunization, M> {
     }
     /// Immunization event status
     ///
-    /// Search parameter `status` (token, takes [`MedicationAdministrationStatus`]).
+    /// Search parameter `status` (token, takes \[`MedicationAdministrationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -684,32 +684,32 @@ impl<M: crate::search::Mode> crate::search::Search<Immunization, M> {
         crate::search::Param::new(self, "vaccine-code")
     }
 }
-/// The target types of the reference search parameter `location` of `Immunization`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Immunization`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationLocationTargets {}
 #[cfg(feature = "dstu2-location")]
 impl crate::search::Target<ImmunizationLocationTargets> for Location {}
-/// The target types of the reference search parameter `manufacturer` of `Immunization`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `manufacturer` of `Immunization`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationManufacturerTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<ImmunizationManufacturerTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `Immunization`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Immunization`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ImmunizationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `Immunization`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `Immunization`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPerformerTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<ImmunizationPerformerTargets> for Practitioner {}
-/// The target types of the reference search parameter `reaction` of `Immunization`: Observation. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `reaction` of `Immunization`: Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationReactionTargets {}
 #[cfg(feature = "dstu2-observation")]
 impl crate::search::Target<ImmunizationReactionTargets> for Observation {}
-/// The target types of the reference search parameter `requester` of `Immunization`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requester` of `Immunization`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRequesterTargets {}
 #[cfg(feature = "dstu2-practitioner")]

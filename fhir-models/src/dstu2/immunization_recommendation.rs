@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Guidance or advice relating to an immunization
 ///
-/// FHIR `ImmunizationRecommendation` (http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation, FHIR 1.0.2).
+/// FHIR `ImmunizationRecommendation` (<http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImmunizationRecommendation {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -360,7 +360,7 @@ impl crate::FhirResource for ImmunizationRecommendation {
         }
     }
 }
-/// Search builder for `ImmunizationRecommendation` resources: one method per search parameter of ImmunizationRecommendation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ImmunizationRecommendation` resources: one method per search parameter of ImmunizationRecommendation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImmunizationRecommendationSearch = crate::search::Search<
     ImmunizationRecommendation,
 >;
@@ -504,7 +504,7 @@ impl<M: crate::search::Mode> crate::search::Search<ImmunizationRecommendation, M
         crate::search::Param::new(self, "vaccine-type")
     }
 }
-/// The target types of the reference search parameter `information` of `ImmunizationRecommendation`: AllergyIntolerance, Observation. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `information` of `ImmunizationRecommendation`: AllergyIntolerance, Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRecommendationInformationTargets {}
 #[cfg(feature = "dstu2-allergy-intolerance")]
@@ -513,12 +513,12 @@ for AllergyIntolerance {}
 #[cfg(feature = "dstu2-observation")]
 impl crate::search::Target<ImmunizationRecommendationInformationTargets>
 for Observation {}
-/// The target types of the reference search parameter `patient` of `ImmunizationRecommendation`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ImmunizationRecommendation`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRecommendationPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ImmunizationRecommendationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `support` of `ImmunizationRecommendation`: Immunization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `support` of `ImmunizationRecommendation`: Immunization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRecommendationSupportTargets {}
 #[cfg(feature = "dstu2-immunization")]

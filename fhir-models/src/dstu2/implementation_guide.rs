@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A set of rules about how FHIR is used
 ///
-/// FHIR `ImplementationGuide` (http://hl7.org/fhir/StructureDefinition/ImplementationGuide, FHIR 1.0.2).
+/// FHIR `ImplementationGuide` (<http://hl7.org/fhir/StructureDefinition/ImplementationGuide>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImplementationGuide {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -609,7 +609,7 @@ impl FhirJson for ImplementationGuidePage {
 }
 /// Location of the resource
 ///
-/// FHIR `ImplementationGuide.package.resource.source[x]`: the same types as [`ElementDefinitionBindingValueSet`], so the same enum.
+/// FHIR `ImplementationGuide.package.resource.source[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type ImplementationGuidePackageResourceSource = ElementDefinitionBindingValueSet;
 impl crate::FhirResource for ImplementationGuide {
     type Version = Dstu2;
@@ -627,7 +627,7 @@ impl crate::FhirResource for ImplementationGuide {
         }
     }
 }
-/// Search builder for `ImplementationGuide` resources: one method per search parameter of ImplementationGuide (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ImplementationGuide` resources: one method per search parameter of ImplementationGuide (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImplementationGuideSearch = crate::search::Search<ImplementationGuide>;
 impl crate::search::Searchable for ImplementationGuide {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -747,7 +747,7 @@ impl<M: crate::search::Mode> crate::search::Search<ImplementationGuide, M> {
     }
     /// The current status of the implementation guide
     ///
-    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    /// Search parameter `status` (token, takes \[`ConformanceResourceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Information summarized from a list of other resources
 ///
-/// FHIR `List` (http://hl7.org/fhir/StructureDefinition/List, FHIR 1.0.2).
+/// FHIR `List` (<http://hl7.org/fhir/StructureDefinition/List>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct List {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -228,7 +228,7 @@ impl crate::FhirResource for List {
         }
     }
 }
-/// Search builder for `List` resources: one method per search parameter of List (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `List` resources: one method per search parameter of List (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ListSearch = crate::search::Search<List>;
 impl crate::search::Searchable for List {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -371,7 +371,7 @@ impl<M: crate::search::Mode> crate::search::Search<List, M> {
     }
     /// current | retired | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`ListStatus`]).
+    /// Search parameter `status` (token, takes \[`ListStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ListStatus>> {
@@ -392,12 +392,12 @@ impl<M: crate::search::Mode> crate::search::Search<List, M> {
         crate::search::Param::new(self, "title")
     }
 }
-/// The target types of the reference search parameter `encounter` of `List`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `List`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<ListEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `List`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `List`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -408,7 +408,7 @@ impl crate::search::Target<ListPatientTargets> for Group {}
 impl crate::search::Target<ListPatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ListPatientTargets> for Patient {}
-/// The target types of the reference search parameter `source` of `List`: Device, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `List`: Device, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListSourceTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -417,7 +417,7 @@ impl crate::search::Target<ListSourceTargets> for Device {}
 impl crate::search::Target<ListSourceTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<ListSourceTargets> for Practitioner {}
-/// The target types of the reference search parameter `subject` of `List`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `List`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListSubjectTargets {}
 #[cfg(feature = "dstu2-device")]

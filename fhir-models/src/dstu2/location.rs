@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Details and position information for a physical place
 ///
-/// FHIR `Location` (http://hl7.org/fhir/StructureDefinition/Location, FHIR 1.0.2).
+/// FHIR `Location` (<http://hl7.org/fhir/StructureDefinition/Location>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Location {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -225,7 +225,7 @@ impl crate::FhirResource for Location {
         }
     }
 }
-/// Search builder for `Location` resources: one method per search parameter of Location (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Location` resources: one method per search parameter of Location (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type LocationSearch = crate::search::Search<Location>;
 impl crate::search::Searchable for Location {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -357,7 +357,7 @@ impl<M: crate::search::Mode> crate::search::Search<Location, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -417,7 +417,7 @@ impl<M: crate::search::Mode> crate::search::Search<Location, M> {
     }
     /// Searches for locations with a specific kind of status
     ///
-    /// Search parameter `status` (token, takes [`LocationStatus`]).
+    /// Search parameter `status` (token, takes \[`LocationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<LocationStatus>> {
@@ -432,12 +432,12 @@ impl<M: crate::search::Mode> crate::search::Search<Location, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `organization` of `Location`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Location`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum LocationOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<LocationOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `partof` of `Location`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `partof` of `Location`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum LocationPartofTargets {}
 #[cfg(feature = "dstu2-location")]

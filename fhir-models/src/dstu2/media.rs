@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A photo, video, or audio recording acquired or used in healthcare. The actual content may be inline or provided by direct reference
 ///
-/// FHIR `Media` (http://hl7.org/fhir/StructureDefinition/Media, FHIR 1.0.2).
+/// FHIR `Media` (<http://hl7.org/fhir/StructureDefinition/Media>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Media {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -158,7 +158,7 @@ impl crate::FhirResource for Media {
         }
     }
 }
-/// Search builder for `Media` resources: one method per search parameter of Media (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Media` resources: one method per search parameter of Media (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MediaSearch = crate::search::Search<Media>;
 impl crate::search::Searchable for Media {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -266,7 +266,7 @@ impl<M: crate::search::Mode> crate::search::Search<Media, M> {
     }
     /// photo | video | audio
     ///
-    /// Search parameter `type` (token, takes [`DigitalMediaType`]).
+    /// Search parameter `type` (token, takes \[`DigitalMediaType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DigitalMediaType>> {
@@ -281,12 +281,12 @@ impl<M: crate::search::Mode> crate::search::Search<Media, M> {
         crate::search::Param::new(self, "view")
     }
 }
-/// The target types of the reference search parameter `operator` of `Media`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `operator` of `Media`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaOperatorTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<MediaOperatorTargets> for Practitioner {}
-/// The target types of the reference search parameter `patient` of `Media`: Device, Group, Patient, Practitioner, Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Media`: Device, Group, Patient, Practitioner, Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -299,7 +299,7 @@ impl crate::search::Target<MediaPatientTargets> for Patient {}
 impl crate::search::Target<MediaPatientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-specimen")]
 impl crate::search::Target<MediaPatientTargets> for Specimen {}
-/// The target types of the reference search parameter `subject` of `Media`: Device, Group, Patient, Practitioner, Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Media`: Device, Group, Patient, Practitioner, Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaSubjectTargets {}
 #[cfg(feature = "dstu2-device")]

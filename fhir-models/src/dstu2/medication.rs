@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Definition of a Medication
 ///
-/// FHIR `Medication` (http://hl7.org/fhir/StructureDefinition/Medication, FHIR 1.0.2).
+/// FHIR `Medication` (<http://hl7.org/fhir/StructureDefinition/Medication>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Medication {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -413,7 +413,7 @@ impl crate::FhirResource for Medication {
         }
     }
 }
-/// Search builder for `Medication` resources: one method per search parameter of Medication (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Medication` resources: one method per search parameter of Medication (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationSearch = crate::search::Search<Medication>;
 impl crate::search::Searchable for Medication {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -519,19 +519,19 @@ impl<M: crate::search::Mode> crate::search::Search<Medication, M> {
         crate::search::Param::new(self, "manufacturer")
     }
 }
-/// The target types of the reference search parameter `content` of `Medication`: Medication. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `content` of `Medication`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationContentTargets {}
 #[cfg(feature = "dstu2-medication")]
 impl crate::search::Target<MedicationContentTargets> for Medication {}
-/// The target types of the reference search parameter `ingredient` of `Medication`: Medication, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `ingredient` of `Medication`: Medication, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationIngredientTargets {}
 #[cfg(feature = "dstu2-medication")]
 impl crate::search::Target<MedicationIngredientTargets> for Medication {}
 #[cfg(feature = "dstu2-substance")]
 impl crate::search::Target<MedicationIngredientTargets> for Substance {}
-/// The target types of the reference search parameter `manufacturer` of `Medication`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `manufacturer` of `Medication`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationManufacturerTargets {}
 #[cfg(feature = "dstu2-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Administration of medication to a patient
 ///
-/// FHIR `MedicationAdministration` (http://hl7.org/fhir/StructureDefinition/MedicationAdministration, FHIR 1.0.2).
+/// FHIR `MedicationAdministration` (<http://hl7.org/fhir/StructureDefinition/MedicationAdministration>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicationAdministration {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -419,7 +419,7 @@ impl crate::FhirResource for MedicationAdministration {
         }
     }
 }
-/// Search builder for `MedicationAdministration` resources: one method per search parameter of MedicationAdministration (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicationAdministration` resources: one method per search parameter of MedicationAdministration (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationAdministrationSearch = crate::search::Search<
     MedicationAdministration,
 >;
@@ -597,7 +597,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> 
     }
     /// MedicationAdministration event status (for example one of active/paused/completed/nullified)
     ///
-    /// Search parameter `status` (token, takes [`MedicationAdministrationStatus`]).
+    /// Search parameter `status` (token, takes \[`MedicationAdministrationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -607,27 +607,27 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> 
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `device` of `MedicationAdministration`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `device` of `MedicationAdministration`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
 impl crate::search::Target<MedicationAdministrationDeviceTargets> for Device {}
-/// The target types of the reference search parameter `encounter` of `MedicationAdministration`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `MedicationAdministration`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<MedicationAdministrationEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
 impl crate::search::Target<MedicationAdministrationMedicationTargets> for Medication {}
-/// The target types of the reference search parameter `patient` of `MedicationAdministration`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MedicationAdministration`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<MedicationAdministrationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `practitioner` of `MedicationAdministration`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `MedicationAdministration`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPractitionerTargets {}
 #[cfg(feature = "dstu2-patient")]
@@ -638,7 +638,7 @@ for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<MedicationAdministrationPractitionerTargets>
 for RelatedPerson {}
-/// The target types of the reference search parameter `prescription` of `MedicationAdministration`: MedicationOrder. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `prescription` of `MedicationAdministration`: MedicationOrder. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPrescriptionTargets {}
 #[cfg(feature = "dstu2-medication-order")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Dispensing a medication to a named patient
 ///
-/// FHIR `MedicationDispense` (http://hl7.org/fhir/StructureDefinition/MedicationDispense, FHIR 1.0.2).
+/// FHIR `MedicationDispense` (<http://hl7.org/fhir/StructureDefinition/MedicationDispense>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicationDispense {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -547,7 +547,7 @@ impl crate::FhirResource for MedicationDispense {
         }
     }
 }
-/// Search builder for `MedicationDispense` resources: one method per search parameter of MedicationDispense (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicationDispense` resources: one method per search parameter of MedicationDispense (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationDispenseSearch = crate::search::Search<MedicationDispense>;
 impl crate::search::Searchable for MedicationDispense {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -732,7 +732,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationDispense, M> {
     }
     /// Status of the dispense
     ///
-    /// Search parameter `status` (token, takes [`MedicationDispenseStatus`]).
+    /// Search parameter `status` (token, takes \[`MedicationDispenseStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationDispenseStatus>> {
@@ -759,39 +759,39 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationDispense, M> {
         crate::search::Param::new(self, "whenprepared")
     }
 }
-/// The target types of the reference search parameter `destination` of `MedicationDispense`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `destination` of `MedicationDispense`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseDestinationTargets {}
 #[cfg(feature = "dstu2-location")]
 impl crate::search::Target<MedicationDispenseDestinationTargets> for Location {}
-/// The target types of the reference search parameter `dispenser` of `MedicationDispense`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `dispenser` of `MedicationDispense`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseDispenserTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<MedicationDispenseDispenserTargets> for Practitioner {}
-/// The target types of the reference search parameter `medication` of `MedicationDispense`: Medication. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `medication` of `MedicationDispense`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
 impl crate::search::Target<MedicationDispenseMedicationTargets> for Medication {}
-/// The target types of the reference search parameter `patient` of `MedicationDispense`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MedicationDispense`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<MedicationDispensePatientTargets> for Patient {}
-/// The target types of the reference search parameter `prescription` of `MedicationDispense`: MedicationOrder. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `prescription` of `MedicationDispense`: MedicationOrder. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePrescriptionTargets {}
 #[cfg(feature = "dstu2-medication-order")]
 impl crate::search::Target<MedicationDispensePrescriptionTargets> for MedicationOrder {}
-/// The target types of the reference search parameter `receiver` of `MedicationDispense`: Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `receiver` of `MedicationDispense`: Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseReceiverTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Practitioner {}
-/// The target types of the reference search parameter `responsibleparty` of `MedicationDispense`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `responsibleparty` of `MedicationDispense`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseResponsiblepartyTargets {}
 #[cfg(feature = "dstu2-practitioner")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Prescription of medication to for patient
 ///
-/// FHIR `MedicationOrder` (http://hl7.org/fhir/StructureDefinition/MedicationOrder, FHIR 1.0.2).
+/// FHIR `MedicationOrder` (<http://hl7.org/fhir/StructureDefinition/MedicationOrder>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicationOrder {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -706,7 +706,7 @@ impl crate::FhirResource for MedicationOrder {
         }
     }
 }
-/// Search builder for `MedicationOrder` resources: one method per search parameter of MedicationOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicationOrder` resources: one method per search parameter of MedicationOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationOrderSearch = crate::search::Search<MedicationOrder>;
 impl crate::search::Searchable for MedicationOrder {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -834,29 +834,29 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationOrder, M> {
     }
     /// Status of the prescription
     ///
-    /// Search parameter `status` (token, takes [`MedicationOrderStatus`]).
+    /// Search parameter `status` (token, takes \[`MedicationOrderStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationOrderStatus>> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `encounter` of `MedicationOrder`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `MedicationOrder`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<MedicationOrderEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `medication` of `MedicationOrder`: Medication. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `medication` of `MedicationOrder`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
 impl crate::search::Target<MedicationOrderMedicationTargets> for Medication {}
-/// The target types of the reference search parameter `patient` of `MedicationOrder`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MedicationOrder`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<MedicationOrderPatientTargets> for Patient {}
-/// The target types of the reference search parameter `prescriber` of `MedicationOrder`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `prescriber` of `MedicationOrder`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderPrescriberTargets {}
 #[cfg(feature = "dstu2-practitioner")]

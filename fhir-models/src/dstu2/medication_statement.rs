@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Record of medication being taken by a patient
 ///
-/// FHIR `MedicationStatement` (http://hl7.org/fhir/StructureDefinition/MedicationStatement, FHIR 1.0.2).
+/// FHIR `MedicationStatement` (<http://hl7.org/fhir/StructureDefinition/MedicationStatement>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicationStatement {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -553,7 +553,7 @@ impl crate::FhirResource for MedicationStatement {
         }
     }
 }
-/// Search builder for `MedicationStatement` resources: one method per search parameter of MedicationStatement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicationStatement` resources: one method per search parameter of MedicationStatement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationStatementSearch = crate::search::Search<MedicationStatement>;
 impl crate::search::Searchable for MedicationStatement {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -664,7 +664,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
     }
     /// Return statements that match the given status
     ///
-    /// Search parameter `status` (token, takes [`MedicationStatementStatus`]).
+    /// Search parameter `status` (token, takes \[`MedicationStatementStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -674,17 +674,17 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `medication` of `MedicationStatement`: Medication. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `medication` of `MedicationStatement`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
 impl crate::search::Target<MedicationStatementMedicationTargets> for Medication {}
-/// The target types of the reference search parameter `patient` of `MedicationStatement`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MedicationStatement`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<MedicationStatementPatientTargets> for Patient {}
-/// The target types of the reference search parameter `source` of `MedicationStatement`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `MedicationStatement`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementSourceTargets {}
 #[cfg(feature = "dstu2-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A resource that describes a message that is exchanged between systems
 ///
-/// FHIR `MessageHeader` (http://hl7.org/fhir/StructureDefinition/MessageHeader, FHIR 1.0.2).
+/// FHIR `MessageHeader` (<http://hl7.org/fhir/StructureDefinition/MessageHeader>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MessageHeader {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -358,7 +358,7 @@ impl crate::FhirResource for MessageHeader {
         }
     }
 }
-/// Search builder for `MessageHeader` resources: one method per search parameter of MessageHeader (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MessageHeader` resources: one method per search parameter of MessageHeader (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MessageHeaderSearch = crate::search::Search<MessageHeader>;
 impl crate::search::Searchable for MessageHeader {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -467,7 +467,7 @@ impl<M: crate::search::Mode> crate::search::Search<MessageHeader, M> {
     }
     /// ok | transient-error | fatal-error
     ///
-    /// Search parameter `code` (token, takes [`ResponseType`]).
+    /// Search parameter `code` (token, takes \[`ResponseType`\]).
     pub fn code(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResponseType>> {
@@ -575,31 +575,31 @@ impl<M: crate::search::Mode> crate::search::Search<MessageHeader, M> {
         crate::search::Param::new(self, "timestamp")
     }
 }
-/// The target types of the reference search parameter `author` of `MessageHeader`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `MessageHeader`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderAuthorTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<MessageHeaderAuthorTargets> for Practitioner {}
-/// The target types of the reference search parameter `enterer` of `MessageHeader`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `enterer` of `MessageHeader`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderEntererTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<MessageHeaderEntererTargets> for Practitioner {}
-/// The target types of the reference search parameter `receiver` of `MessageHeader`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `receiver` of `MessageHeader`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderReceiverTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<MessageHeaderReceiverTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<MessageHeaderReceiverTargets> for Practitioner {}
-/// The target types of the reference search parameter `responsible` of `MessageHeader`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `responsible` of `MessageHeader`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderResponsibleTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<MessageHeaderResponsibleTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<MessageHeaderResponsibleTargets> for Practitioner {}
-/// The target types of the reference search parameter `target` of `MessageHeader`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `target` of `MessageHeader`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderTargetTargets {}
 #[cfg(feature = "dstu2-device")]

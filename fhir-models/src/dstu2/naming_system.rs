@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// System of unique identification
 ///
-/// FHIR `NamingSystem` (http://hl7.org/fhir/StructureDefinition/NamingSystem, FHIR 1.0.2).
+/// FHIR `NamingSystem` (<http://hl7.org/fhir/StructureDefinition/NamingSystem>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NamingSystem {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -302,7 +302,7 @@ impl crate::FhirResource for NamingSystem {
         }
     }
 }
-/// Search builder for `NamingSystem` resources: one method per search parameter of NamingSystem (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `NamingSystem` resources: one method per search parameter of NamingSystem (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type NamingSystemSearch = crate::search::Search<NamingSystem>;
 impl crate::search::Searchable for NamingSystem {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -420,7 +420,7 @@ impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
     }
     /// oid | uuid | uri | other
     ///
-    /// Search parameter `id-type` (token, takes [`NamingSystemIdentifierType`]).
+    /// Search parameter `id-type` (token, takes \[`NamingSystemIdentifierType`\]).
     pub fn id_type(
         self,
     ) -> crate::search::Param<
@@ -431,7 +431,7 @@ impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
     }
     /// codesystem | identifier | root
     ///
-    /// Search parameter `kind` (token, takes [`NamingSystemType`]).
+    /// Search parameter `kind` (token, takes \[`NamingSystemType`\]).
     pub fn kind(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<NamingSystemType>> {
@@ -474,7 +474,7 @@ impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
     }
     /// draft | active | retired
     ///
-    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    /// Search parameter `status` (token, takes \[`ConformanceResourceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -506,7 +506,7 @@ impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
         crate::search::Param::new(self, "value")
     }
 }
-/// The target types of the reference search parameter `replaced-by` of `NamingSystem`: NamingSystem. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `replaced-by` of `NamingSystem`: NamingSystem. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NamingSystemReplacedByTargets {}
 #[cfg(feature = "dstu2-naming-system")]

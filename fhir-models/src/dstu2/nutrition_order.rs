@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A request for a diet, formula or nutritional supplement
 ///
-/// FHIR `NutritionOrder` (http://hl7.org/fhir/StructureDefinition/NutritionOrder, FHIR 1.0.2).
+/// FHIR `NutritionOrder` (<http://hl7.org/fhir/StructureDefinition/NutritionOrder>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NutritionOrder {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -662,7 +662,7 @@ impl crate::FhirResource for NutritionOrder {
         }
     }
 }
-/// Search builder for `NutritionOrder` resources: one method per search parameter of NutritionOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `NutritionOrder` resources: one method per search parameter of NutritionOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type NutritionOrderSearch = crate::search::Search<NutritionOrder>;
 impl crate::search::Searchable for NutritionOrder {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -807,7 +807,7 @@ impl<M: crate::search::Mode> crate::search::Search<NutritionOrder, M> {
     }
     /// Status of the nutrition order.
     ///
-    /// Search parameter `status` (token, takes [`NutritionOrderStatus`]).
+    /// Search parameter `status` (token, takes \[`NutritionOrderStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<NutritionOrderStatus>> {
@@ -822,17 +822,17 @@ impl<M: crate::search::Mode> crate::search::Search<NutritionOrder, M> {
         crate::search::Param::new(self, "supplement")
     }
 }
-/// The target types of the reference search parameter `encounter` of `NutritionOrder`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `NutritionOrder`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<NutritionOrderEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `NutritionOrder`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `NutritionOrder`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<NutritionOrderPatientTargets> for Patient {}
-/// The target types of the reference search parameter `provider` of `NutritionOrder`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `provider` of `NutritionOrder`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderProviderTargets {}
 #[cfg(feature = "dstu2-practitioner")]

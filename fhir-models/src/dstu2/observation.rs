@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Measurements and simple assertions
 ///
-/// FHIR `Observation` (http://hl7.org/fhir/StructureDefinition/Observation, FHIR 1.0.2).
+/// FHIR `Observation` (<http://hl7.org/fhir/StructureDefinition/Observation>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observation {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -678,7 +678,7 @@ impl crate::FhirResource for Observation {
         }
     }
 }
-/// Search builder for `Observation` resources: one method per search parameter of Observation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Observation` resources: one method per search parameter of Observation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ObservationSearch = crate::search::Search<Observation>;
 impl crate::search::Searchable for Observation {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1128,7 +1128,7 @@ impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
     }
     /// has-member | derived-from | sequel-to | replaces | qualified-by | interfered-by
     ///
-    /// Search parameter `related-type` (token, takes [`ObservationRelationshipType`]).
+    /// Search parameter `related-type` (token, takes \[`ObservationRelationshipType`\]).
     pub fn related_type(
         self,
     ) -> crate::search::Param<
@@ -1150,7 +1150,7 @@ impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
     }
     /// The status of the observation
     ///
-    /// Search parameter `status` (token, takes [`ObservationStatus`]).
+    /// Search parameter `status` (token, takes \[`ObservationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ObservationStatus>> {
@@ -1196,19 +1196,19 @@ impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
         crate::search::Param::new(self, "value-string")
     }
 }
-/// The target types of the reference search parameter `device` of `Observation`: Device, DeviceMetric. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `device` of `Observation`: Device, DeviceMetric. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
 impl crate::search::Target<ObservationDeviceTargets> for Device {}
 #[cfg(feature = "dstu2-device-metric")]
 impl crate::search::Target<ObservationDeviceTargets> for DeviceMetric {}
-/// The target types of the reference search parameter `encounter` of `Observation`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Observation`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<ObservationEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `Observation`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Observation`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -1219,7 +1219,7 @@ impl crate::search::Target<ObservationPatientTargets> for Group {}
 impl crate::search::Target<ObservationPatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ObservationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `Observation`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `Observation`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
@@ -1230,19 +1230,19 @@ impl crate::search::Target<ObservationPerformerTargets> for Patient {}
 impl crate::search::Target<ObservationPerformerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<ObservationPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `related-target` of `Observation`: Observation, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `related-target` of `Observation`: Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationRelatedTargetTargets {}
 #[cfg(feature = "dstu2-observation")]
 impl crate::search::Target<ObservationRelatedTargetTargets> for Observation {}
 #[cfg(feature = "dstu2-questionnaire-response")]
 impl crate::search::Target<ObservationRelatedTargetTargets> for QuestionnaireResponse {}
-/// The target types of the reference search parameter `specimen` of `Observation`: Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `specimen` of `Observation`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSpecimenTargets {}
 #[cfg(feature = "dstu2-specimen")]
 impl crate::search::Target<ObservationSpecimenTargets> for Specimen {}
-/// The target types of the reference search parameter `subject` of `Observation`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Observation`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSubjectTargets {}
 #[cfg(feature = "dstu2-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Definition of an operation or a named query
 ///
-/// FHIR `OperationDefinition` (http://hl7.org/fhir/StructureDefinition/OperationDefinition, FHIR 1.0.2).
+/// FHIR `OperationDefinition` (<http://hl7.org/fhir/StructureDefinition/OperationDefinition>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OperationDefinition {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -429,7 +429,7 @@ impl FhirJson for OperationDefinitionParameterBinding {
 }
 /// Source of value set
 ///
-/// FHIR `OperationDefinition.parameter.binding.valueSet[x]`: the same types as [`ElementDefinitionBindingValueSet`], so the same enum.
+/// FHIR `OperationDefinition.parameter.binding.valueSet[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type OperationDefinitionParameterBindingValueSet = ElementDefinitionBindingValueSet;
 impl crate::FhirResource for OperationDefinition {
     type Version = Dstu2;
@@ -447,7 +447,7 @@ impl crate::FhirResource for OperationDefinition {
         }
     }
 }
-/// Search builder for `OperationDefinition` resources: one method per search parameter of OperationDefinition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `OperationDefinition` resources: one method per search parameter of OperationDefinition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OperationDefinitionSearch = crate::search::Search<OperationDefinition>;
 impl crate::search::Searchable for OperationDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -572,7 +572,7 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
     }
     /// operation | query
     ///
-    /// Search parameter `kind` (token, takes [`OperationKind`]).
+    /// Search parameter `kind` (token, takes \[`OperationKind`\]).
     pub fn kind(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<OperationKind>> {
@@ -603,7 +603,7 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
     }
     /// draft | active | retired
     ///
-    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    /// Search parameter `status` (token, takes \[`ConformanceResourceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -622,7 +622,7 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
     }
     /// Invoke at resource level for these type
     ///
-    /// Search parameter `type` (token, takes [`ResourceType`]).
+    /// Search parameter `type` (token, takes \[`ResourceType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -643,12 +643,12 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `base` of `OperationDefinition`: OperationDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `base` of `OperationDefinition`: OperationDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OperationDefinitionBaseTargets {}
 #[cfg(feature = "dstu2-operation-definition")]
 impl crate::search::Target<OperationDefinitionBaseTargets> for OperationDefinition {}
-/// The target types of the reference search parameter `profile` of `OperationDefinition`: StructureDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `profile` of `OperationDefinition`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OperationDefinitionProfileTargets {}
 #[cfg(feature = "dstu2-structure-definition")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Information about the success/failure of an action
 ///
-/// FHIR `OperationOutcome` (http://hl7.org/fhir/StructureDefinition/OperationOutcome, FHIR 1.0.2).
+/// FHIR `OperationOutcome` (<http://hl7.org/fhir/StructureDefinition/OperationOutcome>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OperationOutcome {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -183,7 +183,7 @@ impl crate::FhirResource for OperationOutcome {
         }
     }
 }
-/// Search builder for `OperationOutcome` resources: one method per search parameter of OperationOutcome (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `OperationOutcome` resources: one method per search parameter of OperationOutcome (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OperationOutcomeSearch = crate::search::Search<OperationOutcome>;
 impl crate::search::Searchable for OperationOutcome {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];

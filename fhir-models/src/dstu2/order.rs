@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A request to perform an action
 ///
-/// FHIR `Order` (http://hl7.org/fhir/StructureDefinition/Order, FHIR 1.0.2).
+/// FHIR `Order` (<http://hl7.org/fhir/StructureDefinition/Order>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Order {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -232,7 +232,7 @@ impl crate::FhirResource for Order {
         }
     }
 }
-/// Search builder for `Order` resources: one method per search parameter of Order (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Order` resources: one method per search parameter of Order (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OrderSearch = crate::search::Search<Order>;
 impl crate::search::Searchable for Order {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -370,7 +370,7 @@ impl<M: crate::search::Mode> crate::search::Search<Order, M> {
         crate::search::Param::new(self, "when_code")
     }
 }
-/// The target types of the reference search parameter `patient` of `Order`: Device, Group, Patient, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Order`: Device, Group, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -381,14 +381,14 @@ impl crate::search::Target<OrderPatientTargets> for Group {}
 impl crate::search::Target<OrderPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-substance")]
 impl crate::search::Target<OrderPatientTargets> for Substance {}
-/// The target types of the reference search parameter `source` of `Order`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `Order`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderSourceTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<OrderSourceTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<OrderSourceTargets> for Practitioner {}
-/// The target types of the reference search parameter `subject` of `Order`: Device, Group, Patient, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Order`: Device, Group, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -399,7 +399,7 @@ impl crate::search::Target<OrderSubjectTargets> for Group {}
 impl crate::search::Target<OrderSubjectTargets> for Patient {}
 #[cfg(feature = "dstu2-substance")]
 impl crate::search::Target<OrderSubjectTargets> for Substance {}
-/// The target types of the reference search parameter `target` of `Order`: Device, Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `target` of `Order`: Device, Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderTargetTargets {}
 #[cfg(feature = "dstu2-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A response to an order
 ///
-/// FHIR `OrderResponse` (http://hl7.org/fhir/StructureDefinition/OrderResponse, FHIR 1.0.2).
+/// FHIR `OrderResponse` (<http://hl7.org/fhir/StructureDefinition/OrderResponse>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderResponse {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -139,7 +139,7 @@ impl crate::FhirResource for OrderResponse {
         }
     }
 }
-/// Search builder for `OrderResponse` resources: one method per search parameter of OrderResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `OrderResponse` resources: one method per search parameter of OrderResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OrderResponseSearch = crate::search::Search<OrderResponse>;
 impl crate::search::Searchable for OrderResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -189,7 +189,7 @@ impl crate::search::Searchable for OrderResponse {
 impl<M: crate::search::Mode> crate::search::Search<OrderResponse, M> {
     /// pending | review | rejected | error | accepted | cancelled | replaced | aborted | completed
     ///
-    /// Search parameter `code` (token, takes [`OrderStatus`]).
+    /// Search parameter `code` (token, takes \[`OrderStatus`\]).
     pub fn code(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<OrderStatus>> {
@@ -243,12 +243,12 @@ impl<M: crate::search::Mode> crate::search::Search<OrderResponse, M> {
         crate::search::Param::new(self, "who")
     }
 }
-/// The target types of the reference search parameter `request` of `OrderResponse`: Order. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `request` of `OrderResponse`: Order. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderResponseRequestTargets {}
 #[cfg(feature = "dstu2-order")]
 impl crate::search::Target<OrderResponseRequestTargets> for Order {}
-/// The target types of the reference search parameter `who` of `OrderResponse`: Device, Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `who` of `OrderResponse`: Device, Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderResponseWhoTargets {}
 #[cfg(feature = "dstu2-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A grouping of people or organizations with a common purpose
 ///
-/// FHIR `Organization` (http://hl7.org/fhir/StructureDefinition/Organization, FHIR 1.0.2).
+/// FHIR `Organization` (<http://hl7.org/fhir/StructureDefinition/Organization>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Organization {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -197,7 +197,7 @@ impl crate::FhirResource for Organization {
         }
     }
 }
-/// Search builder for `Organization` resources: one method per search parameter of Organization (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Organization` resources: one method per search parameter of Organization (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OrganizationSearch = crate::search::Search<Organization>;
 impl crate::search::Searchable for Organization {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -325,7 +325,7 @@ impl<M: crate::search::Mode> crate::search::Search<Organization, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -371,7 +371,7 @@ impl<M: crate::search::Mode> crate::search::Search<Organization, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `partof` of `Organization`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `partof` of `Organization`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationPartofTargets {}
 #[cfg(feature = "dstu2-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Operation Request or Response
 ///
-/// FHIR `Parameters` (http://hl7.org/fhir/StructureDefinition/Parameters, FHIR 1.0.2).
+/// FHIR `Parameters` (<http://hl7.org/fhir/StructureDefinition/Parameters>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Parameters {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -255,7 +255,7 @@ impl FhirJson for ParametersParameter {
 }
 /// If parameter is a data type
 ///
-/// FHIR `Parameters.parameter.value[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `Parameters.parameter.value[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ParametersParameterValue = ElementDefinitionDefaultValue;
 impl crate::FhirResource for Parameters {
     type Version = Dstu2;
@@ -273,7 +273,7 @@ impl crate::FhirResource for Parameters {
         }
     }
 }
-/// Search builder for `Parameters` resources: one method per search parameter of Parameters (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Parameters` resources: one method per search parameter of Parameters (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ParametersSearch = crate::search::Search<Parameters>;
 impl crate::search::Searchable for Parameters {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Information about an individual or animal receiving health care services
 ///
-/// FHIR `Patient` (http://hl7.org/fhir/StructureDefinition/Patient, FHIR 1.0.2).
+/// FHIR `Patient` (<http://hl7.org/fhir/StructureDefinition/Patient>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Patient {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -583,7 +583,7 @@ impl crate::FhirResource for Patient {
         }
     }
 }
-/// Search builder for `Patient` resources: one method per search parameter of Patient (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Patient` resources: one method per search parameter of Patient (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PatientSearch = crate::search::Search<Patient>;
 impl crate::search::Searchable for Patient {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -849,7 +849,7 @@ impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -952,7 +952,7 @@ impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
     }
     /// Gender of the patient
     ///
-    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    /// Search parameter `gender` (token, takes \[`AdministrativeGender`\]).
     pub fn gender(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
@@ -1067,24 +1067,24 @@ impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
         crate::search::Param::new(self, "telecom")
     }
 }
-/// The target types of the reference search parameter `careprovider` of `Patient`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `careprovider` of `Patient`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientCareproviderTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<PatientCareproviderTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<PatientCareproviderTargets> for Practitioner {}
-/// The target types of the reference search parameter `link` of `Patient`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `link` of `Patient`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientLinkTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<PatientLinkTargets> for Patient {}
-/// The target types of the reference search parameter `organization` of `Patient`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Patient`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<PatientOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `part-agree` of `Patient`: DocumentReference. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-agree` of `Patient`: DocumentReference. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientPartAgreeTargets {}
 #[cfg(feature = "dstu2-document-reference")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// PaymentNotice request
 ///
-/// FHIR `PaymentNotice` (http://hl7.org/fhir/StructureDefinition/PaymentNotice, FHIR 1.0.2).
+/// FHIR `PaymentNotice` (<http://hl7.org/fhir/StructureDefinition/PaymentNotice>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PaymentNotice {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -145,7 +145,7 @@ impl crate::FhirResource for PaymentNotice {
         }
     }
 }
-/// Search builder for `PaymentNotice` resources: one method per search parameter of PaymentNotice (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `PaymentNotice` resources: one method per search parameter of PaymentNotice (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PaymentNoticeSearch = crate::search::Search<PaymentNotice>;
 impl crate::search::Searchable for PaymentNotice {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

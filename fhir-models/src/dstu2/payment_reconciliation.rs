@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// PaymentReconciliation resource
 ///
-/// FHIR `PaymentReconciliation` (http://hl7.org/fhir/StructureDefinition/PaymentReconciliation, FHIR 1.0.2).
+/// FHIR `PaymentReconciliation` (<http://hl7.org/fhir/StructureDefinition/PaymentReconciliation>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PaymentReconciliation {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -309,7 +309,7 @@ impl crate::FhirResource for PaymentReconciliation {
         }
     }
 }
-/// Search builder for `PaymentReconciliation` resources: one method per search parameter of PaymentReconciliation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `PaymentReconciliation` resources: one method per search parameter of PaymentReconciliation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PaymentReconciliationSearch = crate::search::Search<PaymentReconciliation>;
 impl crate::search::Searchable for PaymentReconciliation {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

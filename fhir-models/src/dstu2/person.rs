@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A generic person record
 ///
-/// FHIR `Person` (http://hl7.org/fhir/StructureDefinition/Person, FHIR 1.0.2).
+/// FHIR `Person` (<http://hl7.org/fhir/StructureDefinition/Person>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Person {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -206,7 +206,7 @@ impl crate::FhirResource for Person {
         }
     }
 }
-/// Search builder for `Person` resources: one method per search parameter of Person (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Person` resources: one method per search parameter of Person (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PersonSearch = crate::search::Search<Person>;
 impl crate::search::Searchable for Person {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -368,7 +368,7 @@ impl<M: crate::search::Mode> crate::search::Search<Person, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -390,7 +390,7 @@ impl<M: crate::search::Mode> crate::search::Search<Person, M> {
     }
     /// The gender of the person
     ///
-    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    /// Search parameter `gender` (token, takes \[`AdministrativeGender`\]).
     pub fn gender(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
@@ -482,7 +482,7 @@ impl<M: crate::search::Mode> crate::search::Search<Person, M> {
         crate::search::Param::new(self, "telecom")
     }
 }
-/// The target types of the reference search parameter `link` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `link` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonLinkTargets {}
 #[cfg(feature = "dstu2-patient")]
@@ -493,12 +493,12 @@ impl crate::search::Target<PersonLinkTargets> for Person {}
 impl crate::search::Target<PersonLinkTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<PersonLinkTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `organization` of `Person`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Person`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<PersonOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
@@ -509,7 +509,7 @@ impl crate::search::Target<PersonPatientTargets> for Person {}
 impl crate::search::Target<PersonPatientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<PersonPatientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `practitioner` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonPractitionerTargets {}
 #[cfg(feature = "dstu2-patient")]
@@ -520,7 +520,7 @@ impl crate::search::Target<PersonPractitionerTargets> for Person {}
 impl crate::search::Target<PersonPractitionerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<PersonPractitionerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `relatedperson` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `relatedperson` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonRelatedpersonTargets {}
 #[cfg(feature = "dstu2-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A person with a  formal responsibility in the provisioning of healthcare or related services
 ///
-/// FHIR `Practitioner` (http://hl7.org/fhir/StructureDefinition/Practitioner, FHIR 1.0.2).
+/// FHIR `Practitioner` (<http://hl7.org/fhir/StructureDefinition/Practitioner>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Practitioner {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -301,7 +301,7 @@ impl crate::FhirResource for Practitioner {
         }
     }
 }
-/// Search builder for `Practitioner` resources: one method per search parameter of Practitioner (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Practitioner` resources: one method per search parameter of Practitioner (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PractitionerSearch = crate::search::Search<Practitioner>;
 impl crate::search::Searchable for Practitioner {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -469,7 +469,7 @@ impl<M: crate::search::Mode> crate::search::Search<Practitioner, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -499,7 +499,7 @@ impl<M: crate::search::Mode> crate::search::Search<Practitioner, M> {
     }
     /// Gender of the practitioner
     ///
-    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    /// Search parameter `gender` (token, takes \[`AdministrativeGender`\]).
     pub fn gender(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
@@ -586,12 +586,12 @@ impl<M: crate::search::Mode> crate::search::Search<Practitioner, M> {
         crate::search::Param::new(self, "telecom")
     }
 }
-/// The target types of the reference search parameter `location` of `Practitioner`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Practitioner`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerLocationTargets {}
 #[cfg(feature = "dstu2-location")]
 impl crate::search::Target<PractitionerLocationTargets> for Location {}
-/// The target types of the reference search parameter `organization` of `Practitioner`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Practitioner`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]

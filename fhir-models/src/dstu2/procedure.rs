@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An action that is being or was performed on a patient
 ///
-/// FHIR `Procedure` (http://hl7.org/fhir/StructureDefinition/Procedure, FHIR 1.0.2).
+/// FHIR `Procedure` (<http://hl7.org/fhir/StructureDefinition/Procedure>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Procedure {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -407,7 +407,7 @@ impl crate::FhirResource for Procedure {
         }
     }
 }
-/// Search builder for `Procedure` resources: one method per search parameter of Procedure (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Procedure` resources: one method per search parameter of Procedure (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProcedureSearch = crate::search::Search<Procedure>;
 impl crate::search::Searchable for Procedure {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -545,24 +545,24 @@ impl<M: crate::search::Mode> crate::search::Search<Procedure, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `encounter` of `Procedure`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Procedure`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<ProcedureEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `location` of `Procedure`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Procedure`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureLocationTargets {}
 #[cfg(feature = "dstu2-location")]
 impl crate::search::Target<ProcedureLocationTargets> for Location {}
-/// The target types of the reference search parameter `patient` of `Procedure`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Procedure`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePatientTargets {}
 #[cfg(feature = "dstu2-group")]
 impl crate::search::Target<ProcedurePatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ProcedurePatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `Procedure`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `Procedure`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
@@ -573,7 +573,7 @@ impl crate::search::Target<ProcedurePerformerTargets> for Patient {}
 impl crate::search::Target<ProcedurePerformerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<ProcedurePerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `Procedure`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Procedure`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureSubjectTargets {}
 #[cfg(feature = "dstu2-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A request for a procedure to be performed
 ///
-/// FHIR `ProcedureRequest` (http://hl7.org/fhir/StructureDefinition/ProcedureRequest, FHIR 1.0.2).
+/// FHIR `ProcedureRequest` (<http://hl7.org/fhir/StructureDefinition/ProcedureRequest>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProcedureRequest {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -310,7 +310,7 @@ impl crate::FhirResource for ProcedureRequest {
         }
     }
 }
-/// Search builder for `ProcedureRequest` resources: one method per search parameter of ProcedureRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ProcedureRequest` resources: one method per search parameter of ProcedureRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProcedureRequestSearch = crate::search::Search<ProcedureRequest>;
 impl crate::search::Searchable for ProcedureRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -422,12 +422,12 @@ impl<M: crate::search::Mode> crate::search::Search<ProcedureRequest, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `encounter` of `ProcedureRequest`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `ProcedureRequest`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureRequestEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<ProcedureRequestEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `orderer` of `ProcedureRequest`: Device, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `orderer` of `ProcedureRequest`: Device, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureRequestOrdererTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -438,14 +438,14 @@ impl crate::search::Target<ProcedureRequestOrdererTargets> for Patient {}
 impl crate::search::Target<ProcedureRequestOrdererTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<ProcedureRequestOrdererTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `ProcedureRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ProcedureRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureRequestPatientTargets {}
 #[cfg(feature = "dstu2-group")]
 impl crate::search::Target<ProcedureRequestPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ProcedureRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `ProcedureRequest`: Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `ProcedureRequest`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureRequestPerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
@@ -456,7 +456,7 @@ impl crate::search::Target<ProcedureRequestPerformerTargets> for Patient {}
 impl crate::search::Target<ProcedureRequestPerformerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<ProcedureRequestPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `ProcedureRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `ProcedureRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureRequestSubjectTargets {}
 #[cfg(feature = "dstu2-group")]

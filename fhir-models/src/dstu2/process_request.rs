@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Process request
 ///
-/// FHIR `ProcessRequest` (http://hl7.org/fhir/StructureDefinition/ProcessRequest, FHIR 1.0.2).
+/// FHIR `ProcessRequest` (<http://hl7.org/fhir/StructureDefinition/ProcessRequest>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProcessRequest {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -232,7 +232,7 @@ impl crate::FhirResource for ProcessRequest {
         }
     }
 }
-/// Search builder for `ProcessRequest` resources: one method per search parameter of ProcessRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ProcessRequest` resources: one method per search parameter of ProcessRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProcessRequestSearch = crate::search::Search<ProcessRequest>;
 impl crate::search::Searchable for ProcessRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -270,7 +270,7 @@ impl crate::search::Searchable for ProcessRequest {
 impl<M: crate::search::Mode> crate::search::Search<ProcessRequest, M> {
     /// The action requested by this resource
     ///
-    /// Search parameter `action` (token, takes [`ActionList`]).
+    /// Search parameter `action` (token, takes \[`ActionList`\]).
     pub fn action(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ActionList>> {
@@ -307,12 +307,12 @@ impl<M: crate::search::Mode> crate::search::Search<ProcessRequest, M> {
         crate::search::Param::new(self, "provider")
     }
 }
-/// The target types of the reference search parameter `organization` of `ProcessRequest`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `ProcessRequest`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcessRequestOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<ProcessRequestOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `provider` of `ProcessRequest`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `provider` of `ProcessRequest`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcessRequestProviderTargets {}
 #[cfg(feature = "dstu2-practitioner")]

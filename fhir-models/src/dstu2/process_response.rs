@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// ProcessResponse resource
 ///
-/// FHIR `ProcessResponse` (http://hl7.org/fhir/StructureDefinition/ProcessResponse, FHIR 1.0.2).
+/// FHIR `ProcessResponse` (<http://hl7.org/fhir/StructureDefinition/ProcessResponse>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProcessResponse {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -218,7 +218,7 @@ impl crate::FhirResource for ProcessResponse {
         }
     }
 }
-/// Search builder for `ProcessResponse` resources: one method per search parameter of ProcessResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ProcessResponse` resources: one method per search parameter of ProcessResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProcessResponseSearch = crate::search::Search<ProcessResponse>;
 impl crate::search::Searchable for ProcessResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -313,17 +313,17 @@ impl<M: crate::search::Mode> crate::search::Search<ProcessResponse, M> {
         crate::search::Param::new(self, "requestprovider")
     }
 }
-/// The target types of the reference search parameter `organization` of `ProcessResponse`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `ProcessResponse`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcessResponseOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<ProcessResponseOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `requestorganization` of `ProcessResponse`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requestorganization` of `ProcessResponse`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcessResponseRequestorganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<ProcessResponseRequestorganizationTargets> for Organization {}
-/// The target types of the reference search parameter `requestprovider` of `ProcessResponse`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requestprovider` of `ProcessResponse`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcessResponseRequestproviderTargets {}
 #[cfg(feature = "dstu2-practitioner")]

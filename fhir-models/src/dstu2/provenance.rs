@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Who, What, When for a set of resources
 ///
-/// FHIR `Provenance` (http://hl7.org/fhir/StructureDefinition/Provenance, FHIR 1.0.2).
+/// FHIR `Provenance` (<http://hl7.org/fhir/StructureDefinition/Provenance>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Provenance {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -353,7 +353,7 @@ impl crate::FhirResource for Provenance {
         }
     }
 }
-/// Search builder for `Provenance` resources: one method per search parameter of Provenance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Provenance` resources: one method per search parameter of Provenance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProvenanceSearch = crate::search::Search<Provenance>;
 impl crate::search::Searchable for Provenance {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -516,7 +516,7 @@ impl<M: crate::search::Mode> crate::search::Search<Provenance, M> {
         crate::search::Param::new(self, "userid")
     }
 }
-/// The target types of the reference search parameter `agent` of `Provenance`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `agent` of `Provenance`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenanceAgentTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -529,7 +529,7 @@ impl crate::search::Target<ProvenanceAgentTargets> for Patient {}
 impl crate::search::Target<ProvenanceAgentTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<ProvenanceAgentTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `location` of `Provenance`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Provenance`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenanceLocationTargets {}
 #[cfg(feature = "dstu2-location")]

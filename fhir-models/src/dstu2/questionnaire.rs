@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A structured set of questions
 ///
-/// FHIR `Questionnaire` (http://hl7.org/fhir/StructureDefinition/Questionnaire, FHIR 1.0.2).
+/// FHIR `Questionnaire` (<http://hl7.org/fhir/StructureDefinition/Questionnaire>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Questionnaire {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -319,7 +319,7 @@ impl crate::FhirResource for Questionnaire {
         }
     }
 }
-/// Search builder for `Questionnaire` resources: one method per search parameter of Questionnaire (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Questionnaire` resources: one method per search parameter of Questionnaire (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type QuestionnaireSearch = crate::search::Search<Questionnaire>;
 impl crate::search::Searchable for Questionnaire {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -403,7 +403,7 @@ impl<M: crate::search::Mode> crate::search::Search<Questionnaire, M> {
     }
     /// The status of the questionnaire
     ///
-    /// Search parameter `status` (token, takes [`QuestionnaireStatus`]).
+    /// Search parameter `status` (token, takes \[`QuestionnaireStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<QuestionnaireStatus>> {

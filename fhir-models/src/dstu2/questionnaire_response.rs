@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A structured set of questions and their answers
 ///
-/// FHIR `QuestionnaireResponse` (http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse, FHIR 1.0.2).
+/// FHIR `QuestionnaireResponse` (<http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QuestionnaireResponse {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -540,7 +540,7 @@ impl crate::FhirResource for QuestionnaireResponse {
         }
     }
 }
-/// Search builder for `QuestionnaireResponse` resources: one method per search parameter of QuestionnaireResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `QuestionnaireResponse` resources: one method per search parameter of QuestionnaireResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type QuestionnaireResponseSearch = crate::search::Search<QuestionnaireResponse>;
 impl crate::search::Searchable for QuestionnaireResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -663,7 +663,7 @@ impl<M: crate::search::Mode> crate::search::Search<QuestionnaireResponse, M> {
     }
     /// The status of the questionnaire response
     ///
-    /// Search parameter `status` (token, takes [`QuestionnaireResponseStatus`]).
+    /// Search parameter `status` (token, takes \[`QuestionnaireResponseStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -684,7 +684,7 @@ impl<M: crate::search::Mode> crate::search::Search<QuestionnaireResponse, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `author` of `QuestionnaireResponse`: Device, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `QuestionnaireResponse`: Device, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -695,17 +695,17 @@ impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Patient {}
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `encounter` of `QuestionnaireResponse`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `QuestionnaireResponse`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<QuestionnaireResponseEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `questionnaire` of `QuestionnaireResponse`: Questionnaire. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `questionnaire` of `QuestionnaireResponse`: Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseQuestionnaireTargets {}
 #[cfg(feature = "dstu2-questionnaire")]
 impl crate::search::Target<QuestionnaireResponseQuestionnaireTargets> for Questionnaire {}
-/// The target types of the reference search parameter `source` of `QuestionnaireResponse`: Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `QuestionnaireResponse`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseSourceTargets {}
 #[cfg(feature = "dstu2-patient")]

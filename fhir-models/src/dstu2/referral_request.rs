@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A request for referral or transfer of care
 ///
-/// FHIR `ReferralRequest` (http://hl7.org/fhir/StructureDefinition/ReferralRequest, FHIR 1.0.2).
+/// FHIR `ReferralRequest` (<http://hl7.org/fhir/StructureDefinition/ReferralRequest>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReferralRequest {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -179,7 +179,7 @@ impl crate::FhirResource for ReferralRequest {
         }
     }
 }
-/// Search builder for `ReferralRequest` resources: one method per search parameter of ReferralRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ReferralRequest` resources: one method per search parameter of ReferralRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ReferralRequestSearch = crate::search::Search<ReferralRequest>;
 impl crate::search::Searchable for ReferralRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -296,7 +296,7 @@ impl<M: crate::search::Mode> crate::search::Search<ReferralRequest, M> {
     }
     /// The status of the referral
     ///
-    /// Search parameter `status` (token, takes [`ReferralStatus`]).
+    /// Search parameter `status` (token, takes \[`ReferralStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ReferralStatus>> {
@@ -311,19 +311,19 @@ impl<M: crate::search::Mode> crate::search::Search<ReferralRequest, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `patient` of `ReferralRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ReferralRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ReferralRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<ReferralRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `recipient` of `ReferralRequest`: Organization, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recipient` of `ReferralRequest`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ReferralRequestRecipientTargets {}
 #[cfg(feature = "dstu2-organization")]
 impl crate::search::Target<ReferralRequestRecipientTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<ReferralRequestRecipientTargets> for Practitioner {}
-/// The target types of the reference search parameter `requester` of `ReferralRequest`: Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requester` of `ReferralRequest`: Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ReferralRequestRequesterTargets {}
 #[cfg(feature = "dstu2-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An person that is related to a patient, but who is not a direct target of care
 ///
-/// FHIR `RelatedPerson` (http://hl7.org/fhir/StructureDefinition/RelatedPerson, FHIR 1.0.2).
+/// FHIR `RelatedPerson` (<http://hl7.org/fhir/StructureDefinition/RelatedPerson>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RelatedPerson {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -142,7 +142,7 @@ impl crate::FhirResource for RelatedPerson {
         }
     }
 }
-/// Search builder for `RelatedPerson` resources: one method per search parameter of RelatedPerson (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `RelatedPerson` resources: one method per search parameter of RelatedPerson (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type RelatedPersonSearch = crate::search::Search<RelatedPerson>;
 impl crate::search::Searchable for RelatedPerson {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -280,7 +280,7 @@ impl<M: crate::search::Mode> crate::search::Search<RelatedPerson, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -302,7 +302,7 @@ impl<M: crate::search::Mode> crate::search::Search<RelatedPerson, M> {
     }
     /// Gender of the person
     ///
-    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    /// Search parameter `gender` (token, takes \[`AdministrativeGender`\]).
     pub fn gender(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
@@ -356,7 +356,7 @@ impl<M: crate::search::Mode> crate::search::Search<RelatedPerson, M> {
         crate::search::Param::new(self, "telecom")
     }
 }
-/// The target types of the reference search parameter `patient` of `RelatedPerson`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `RelatedPerson`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RelatedPersonPatientTargets {}
 #[cfg(feature = "dstu2-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Potential outcomes for a subject with likelihood
 ///
-/// FHIR `RiskAssessment` (http://hl7.org/fhir/StructureDefinition/RiskAssessment, FHIR 1.0.2).
+/// FHIR `RiskAssessment` (<http://hl7.org/fhir/StructureDefinition/RiskAssessment>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RiskAssessment {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -322,7 +322,7 @@ impl crate::FhirResource for RiskAssessment {
         }
     }
 }
-/// Search builder for `RiskAssessment` resources: one method per search parameter of RiskAssessment (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `RiskAssessment` resources: one method per search parameter of RiskAssessment (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type RiskAssessmentSearch = crate::search::Search<RiskAssessment>;
 impl crate::search::Searchable for RiskAssessment {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -460,31 +460,31 @@ impl<M: crate::search::Mode> crate::search::Search<RiskAssessment, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `condition` of `RiskAssessment`: Condition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `condition` of `RiskAssessment`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentConditionTargets {}
 #[cfg(feature = "dstu2-condition")]
 impl crate::search::Target<RiskAssessmentConditionTargets> for Condition {}
-/// The target types of the reference search parameter `encounter` of `RiskAssessment`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `RiskAssessment`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<RiskAssessmentEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `RiskAssessment`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPatientTargets {}
 #[cfg(feature = "dstu2-group")]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `RiskAssessment`: Device, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `RiskAssessment`: Device, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPerformerTargets {}
 #[cfg(feature = "dstu2-device")]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for Device {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for Practitioner {}
-/// The target types of the reference search parameter `subject` of `RiskAssessment`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentSubjectTargets {}
 #[cfg(feature = "dstu2-group")]

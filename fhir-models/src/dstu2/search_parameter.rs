@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Search Parameter for a resource
 ///
-/// FHIR `SearchParameter` (http://hl7.org/fhir/StructureDefinition/SearchParameter, FHIR 1.0.2).
+/// FHIR `SearchParameter` (<http://hl7.org/fhir/StructureDefinition/SearchParameter>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchParameter {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -254,7 +254,7 @@ impl crate::FhirResource for SearchParameter {
         }
     }
 }
-/// Search builder for `SearchParameter` resources: one method per search parameter of SearchParameter (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SearchParameter` resources: one method per search parameter of SearchParameter (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SearchParameterSearch = crate::search::Search<SearchParameter>;
 impl crate::search::Searchable for SearchParameter {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -310,7 +310,7 @@ impl crate::search::Searchable for SearchParameter {
 impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
     /// The resource type this search parameter applies to
     ///
-    /// Search parameter `base` (token, takes [`ResourceType`]).
+    /// Search parameter `base` (token, takes \[`ResourceType`\]).
     pub fn base(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -338,7 +338,7 @@ impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
     }
     /// Types of resource (if a resource reference)
     ///
-    /// Search parameter `target` (token, takes [`ResourceType`]).
+    /// Search parameter `target` (token, takes \[`ResourceType`\]).
     pub fn target(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -346,7 +346,7 @@ impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
     }
     /// number | date | string | token | reference | composite | quantity | uri
     ///
-    /// Search parameter `type` (token, takes [`SearchParamType`]).
+    /// Search parameter `type` (token, takes \[`SearchParamType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SearchParamType>> {

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A slot of time on a schedule that may be available for booking appointments
 ///
-/// FHIR `Slot` (http://hl7.org/fhir/StructureDefinition/Slot, FHIR 1.0.2).
+/// FHIR `Slot` (<http://hl7.org/fhir/StructureDefinition/Slot>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Slot {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -147,7 +147,7 @@ impl crate::FhirResource for Slot {
         }
     }
 }
-/// Search builder for `Slot` resources: one method per search parameter of Slot (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Slot` resources: one method per search parameter of Slot (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SlotSearch = crate::search::Search<Slot>;
 impl crate::search::Searchable for Slot {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -191,7 +191,7 @@ impl crate::search::Searchable for Slot {
 impl<M: crate::search::Mode> crate::search::Search<Slot, M> {
     /// The free/busy status of the appointment
     ///
-    /// Search parameter `fb-type` (token, takes [`SlotStatus`]).
+    /// Search parameter `fb-type` (token, takes \[`SlotStatus`\]).
     pub fn fb_type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SlotStatus>> {
@@ -228,7 +228,7 @@ impl<M: crate::search::Mode> crate::search::Search<Slot, M> {
         crate::search::Param::new(self, "start")
     }
 }
-/// The target types of the reference search parameter `schedule` of `Slot`: Schedule. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `schedule` of `Slot`: Schedule. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SlotScheduleTargets {}
 #[cfg(feature = "dstu2-schedule")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Sample for analysis
 ///
-/// FHIR `Specimen` (http://hl7.org/fhir/StructureDefinition/Specimen, FHIR 1.0.2).
+/// FHIR `Specimen` (<http://hl7.org/fhir/StructureDefinition/Specimen>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Specimen {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -452,7 +452,7 @@ impl crate::FhirResource for Specimen {
         }
     }
 }
-/// Search builder for `Specimen` resources: one method per search parameter of Specimen (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Specimen` resources: one method per search parameter of Specimen (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SpecimenSearch = crate::search::Search<Specimen>;
 impl crate::search::Searchable for Specimen {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -627,17 +627,17 @@ impl<M: crate::search::Mode> crate::search::Search<Specimen, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `collector` of `Specimen`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `collector` of `Specimen`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenCollectorTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<SpecimenCollectorTargets> for Practitioner {}
-/// The target types of the reference search parameter `parent` of `Specimen`: Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `parent` of `Specimen`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenParentTargets {}
 #[cfg(feature = "dstu2-specimen")]
 impl crate::search::Target<SpecimenParentTargets> for Specimen {}
-/// The target types of the reference search parameter `patient` of `Specimen`: Device, Group, Patient, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Specimen`: Device, Group, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenPatientTargets {}
 #[cfg(feature = "dstu2-device")]
@@ -648,7 +648,7 @@ impl crate::search::Target<SpecimenPatientTargets> for Group {}
 impl crate::search::Target<SpecimenPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-substance")]
 impl crate::search::Target<SpecimenPatientTargets> for Substance {}
-/// The target types of the reference search parameter `subject` of `Specimen`: Device, Group, Patient, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Specimen`: Device, Group, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenSubjectTargets {}
 #[cfg(feature = "dstu2-device")]

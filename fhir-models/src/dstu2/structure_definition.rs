@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Structural Definition
 ///
-/// FHIR `StructureDefinition` (http://hl7.org/fhir/StructureDefinition/StructureDefinition, FHIR 1.0.2).
+/// FHIR `StructureDefinition` (<http://hl7.org/fhir/StructureDefinition/StructureDefinition>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StructureDefinition {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -483,7 +483,7 @@ impl crate::FhirResource for StructureDefinition {
         }
     }
 }
-/// Search builder for `StructureDefinition` resources: one method per search parameter of StructureDefinition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `StructureDefinition` resources: one method per search parameter of StructureDefinition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type StructureDefinitionSearch = crate::search::Search<StructureDefinition>;
 impl crate::search::Searchable for StructureDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -661,7 +661,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
     }
     /// resource | datatype | mapping | extension
     ///
-    /// Search parameter `context-type` (token, takes [`ExtensionContext`]).
+    /// Search parameter `context-type` (token, takes \[`ExtensionContext`\]).
     pub fn context_type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ExtensionContext>> {
@@ -709,7 +709,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
     }
     /// datatype | resource | logical
     ///
-    /// Search parameter `kind` (token, takes [`StructureDefinitionKind`]).
+    /// Search parameter `kind` (token, takes \[`StructureDefinitionKind`\]).
     pub fn kind(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<StructureDefinitionKind>> {
@@ -737,7 +737,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
     }
     /// The current status of the profile
     ///
-    /// Search parameter `status` (token, takes [`ConformanceResourceStatus`]).
+    /// Search parameter `status` (token, takes \[`ConformanceResourceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -748,7 +748,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
     }
     /// Any datatype or resource, including abstract ones
     ///
-    /// Search parameter `type` (token, takes [`FHIRDefinedType`]).
+    /// Search parameter `type` (token, takes \[`FHIRDefinedType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<FHIRDefinedType>> {
@@ -780,7 +780,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `valueset` of `StructureDefinition`: ValueSet. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `valueset` of `StructureDefinition`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum StructureDefinitionValuesetTargets {}
 #[cfg(feature = "dstu2-value-set")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A server push subscription criteria
 ///
-/// FHIR `Subscription` (http://hl7.org/fhir/StructureDefinition/Subscription, FHIR 1.0.2).
+/// FHIR `Subscription` (<http://hl7.org/fhir/StructureDefinition/Subscription>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Subscription {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -216,7 +216,7 @@ impl crate::FhirResource for Subscription {
         }
     }
 }
-/// Search builder for `Subscription` resources: one method per search parameter of Subscription (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Subscription` resources: one method per search parameter of Subscription (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubscriptionSearch = crate::search::Search<Subscription>;
 impl crate::search::Searchable for Subscription {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -292,7 +292,7 @@ impl<M: crate::search::Mode> crate::search::Search<Subscription, M> {
     }
     /// requested | active | error | off
     ///
-    /// Search parameter `status` (token, takes [`SubscriptionStatus`]).
+    /// Search parameter `status` (token, takes \[`SubscriptionStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SubscriptionStatus>> {
@@ -308,7 +308,7 @@ impl<M: crate::search::Mode> crate::search::Search<Subscription, M> {
     }
     /// rest-hook | websocket | email | sms | message
     ///
-    /// Search parameter `type` (token, takes [`SubscriptionChannelType`]).
+    /// Search parameter `type` (token, takes \[`SubscriptionChannelType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SubscriptionChannelType>> {

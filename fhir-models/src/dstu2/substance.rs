@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A homogeneous material with a definite composition
 ///
-/// FHIR `Substance` (http://hl7.org/fhir/StructureDefinition/Substance, FHIR 1.0.2).
+/// FHIR `Substance` (<http://hl7.org/fhir/StructureDefinition/Substance>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Substance {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -248,7 +248,7 @@ impl crate::FhirResource for Substance {
         }
     }
 }
-/// Search builder for `Substance` resources: one method per search parameter of Substance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Substance` resources: one method per search parameter of Substance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceSearch = crate::search::Search<Substance>;
 impl crate::search::Searchable for Substance {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -358,7 +358,7 @@ impl<M: crate::search::Mode> crate::search::Search<Substance, M> {
         crate::search::Param::new(self, "substance")
     }
 }
-/// The target types of the reference search parameter `substance` of `Substance`: Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `substance` of `Substance`: Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SubstanceSubstanceTargets {}
 #[cfg(feature = "dstu2-substance")]

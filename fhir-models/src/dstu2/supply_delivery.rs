@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Delivery of Supply
 ///
-/// FHIR `SupplyDelivery` (http://hl7.org/fhir/StructureDefinition/SupplyDelivery, FHIR 1.0.2).
+/// FHIR `SupplyDelivery` (<http://hl7.org/fhir/StructureDefinition/SupplyDelivery>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyDelivery {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -144,7 +144,7 @@ impl crate::FhirResource for SupplyDelivery {
         }
     }
 }
-/// Search builder for `SupplyDelivery` resources: one method per search parameter of SupplyDelivery (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SupplyDelivery` resources: one method per search parameter of SupplyDelivery (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SupplyDeliverySearch = crate::search::Search<SupplyDelivery>;
 impl crate::search::Searchable for SupplyDelivery {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -218,7 +218,7 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyDelivery, M> {
     }
     /// in-progress | completed | abandoned
     ///
-    /// Search parameter `status` (token, takes [`SupplyDeliveryStatus`]).
+    /// Search parameter `status` (token, takes \[`SupplyDeliveryStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SupplyDeliveryStatus>> {
@@ -236,17 +236,17 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyDelivery, M> {
         crate::search::Param::new(self, "supplier")
     }
 }
-/// The target types of the reference search parameter `patient` of `SupplyDelivery`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `SupplyDelivery`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliveryPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<SupplyDeliveryPatientTargets> for Patient {}
-/// The target types of the reference search parameter `receiver` of `SupplyDelivery`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `receiver` of `SupplyDelivery`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliveryReceiverTargets {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<SupplyDeliveryReceiverTargets> for Practitioner {}
-/// The target types of the reference search parameter `supplier` of `SupplyDelivery`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `supplier` of `SupplyDelivery`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliverySupplierTargets {}
 #[cfg(feature = "dstu2-practitioner")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Request for a medication, substance or device
 ///
-/// FHIR `SupplyRequest` (http://hl7.org/fhir/StructureDefinition/SupplyRequest, FHIR 1.0.2).
+/// FHIR `SupplyRequest` (<http://hl7.org/fhir/StructureDefinition/SupplyRequest>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyRequest {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -239,7 +239,7 @@ impl crate::FhirResource for SupplyRequest {
         }
     }
 }
-/// Search builder for `SupplyRequest` resources: one method per search parameter of SupplyRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SupplyRequest` resources: one method per search parameter of SupplyRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SupplyRequestSearch = crate::search::Search<SupplyRequest>;
 impl crate::search::Searchable for SupplyRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -339,7 +339,7 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
     }
     /// requested | completed | failed | cancelled
     ///
-    /// Search parameter `status` (token, takes [`SupplyRequestStatus`]).
+    /// Search parameter `status` (token, takes \[`SupplyRequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SupplyRequestStatus>> {
@@ -357,12 +357,12 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
         crate::search::Param::new(self, "supplier")
     }
 }
-/// The target types of the reference search parameter `patient` of `SupplyRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `SupplyRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<SupplyRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `source` of `SupplyRequest`: Organization, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `SupplyRequest`: Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSourceTargets {}
 #[cfg(feature = "dstu2-organization")]
@@ -371,7 +371,7 @@ impl crate::search::Target<SupplyRequestSourceTargets> for Organization {}
 impl crate::search::Target<SupplyRequestSourceTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
 impl crate::search::Target<SupplyRequestSourceTargets> for Practitioner {}
-/// The target types of the reference search parameter `supplier` of `SupplyRequest`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `supplier` of `SupplyRequest`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSupplierTargets {}
 #[cfg(feature = "dstu2-organization")]

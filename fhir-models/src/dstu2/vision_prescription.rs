@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Prescription for vision correction products for a patient
 ///
-/// FHIR `VisionPrescription` (http://hl7.org/fhir/StructureDefinition/VisionPrescription, FHIR 1.0.2).
+/// FHIR `VisionPrescription` (<http://hl7.org/fhir/StructureDefinition/VisionPrescription>, FHIR 1.0.2).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VisionPrescription {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
@@ -295,7 +295,7 @@ impl crate::FhirResource for VisionPrescription {
         }
     }
 }
-/// Search builder for `VisionPrescription` resources: one method per search parameter of VisionPrescription (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `VisionPrescription` resources: one method per search parameter of VisionPrescription (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type VisionPrescriptionSearch = crate::search::Search<VisionPrescription>;
 impl crate::search::Searchable for VisionPrescription {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -385,17 +385,17 @@ impl<M: crate::search::Mode> crate::search::Search<VisionPrescription, M> {
         crate::search::Param::new(self, "prescriber")
     }
 }
-/// The target types of the reference search parameter `encounter` of `VisionPrescription`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `VisionPrescription`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
 impl crate::search::Target<VisionPrescriptionEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `VisionPrescription`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `VisionPrescription`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
 impl crate::search::Target<VisionPrescriptionPatientTargets> for Patient {}
-/// The target types of the reference search parameter `prescriber` of `VisionPrescription`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `prescriber` of `VisionPrescription`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPrescriberTargets {}
 #[cfg(feature = "dstu2-practitioner")]

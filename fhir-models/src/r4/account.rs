@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Tracks balance, charges, for patient or cost center
 ///
-/// FHIR `Account` (http://hl7.org/fhir/StructureDefinition/Account, FHIR 4.0.1).
+/// FHIR `Account` (<http://hl7.org/fhir/StructureDefinition/Account>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Account {
     /// Logical id of this artifact
@@ -257,7 +257,7 @@ impl crate::FhirResource for Account {
         }
     }
 }
-/// Search builder for `Account` resources: one method per search parameter of Account (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Account` resources: one method per search parameter of Account (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AccountSearch = crate::search::Search<Account>;
 impl crate::search::Searchable for Account {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -366,7 +366,7 @@ impl<M: crate::search::Mode> crate::search::Search<Account, M> {
     }
     /// active | inactive | entered-in-error | on-hold | unknown
     ///
-    /// Search parameter `status` (token, takes [`AccountStatus`]).
+    /// Search parameter `status` (token, takes \[`AccountStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AccountStatus>> {
@@ -392,17 +392,17 @@ impl<M: crate::search::Mode> crate::search::Search<Account, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `owner` of `Account`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `owner` of `Account`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountOwnerTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<AccountOwnerTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `Account`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Account`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<AccountPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountSubjectTargets {}
 #[cfg(feature = "r4-device")]

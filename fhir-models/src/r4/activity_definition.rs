@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// The definition of a specific activity to be taken, independent of any particular patient or context
 ///
-/// FHIR `ActivityDefinition` (http://hl7.org/fhir/StructureDefinition/ActivityDefinition, FHIR 4.0.1).
+/// FHIR `ActivityDefinition` (<http://hl7.org/fhir/StructureDefinition/ActivityDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ActivityDefinition {
     /// Logical id of this artifact
@@ -480,7 +480,7 @@ impl FhirJson for ActivityDefinitionDynamicValue {
 }
 /// Type of individual the activity definition is intended for
 ///
-/// FHIR `ActivityDefinition.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `ActivityDefinition.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ActivityDefinitionSubject = DataRequirementSubject;
 /// When activity is to occur
 ///
@@ -580,7 +580,7 @@ impl crate::FhirResource for ActivityDefinition {
         }
     }
 }
-/// Search builder for `ActivityDefinition` resources: one method per search parameter of ActivityDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ActivityDefinition` resources: one method per search parameter of ActivityDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ActivityDefinitionSearch = crate::search::Search<ActivityDefinition>;
 impl crate::search::Searchable for ActivityDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -878,7 +878,7 @@ impl<M: crate::search::Mode> crate::search::Search<ActivityDefinition, M> {
     }
     /// The current status of the activity definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Medical care, research study or other healthcare event causing physical injury
 ///
-/// FHIR `AdverseEvent` (http://hl7.org/fhir/StructureDefinition/AdverseEvent, FHIR 4.0.1).
+/// FHIR `AdverseEvent` (<http://hl7.org/fhir/StructureDefinition/AdverseEvent>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AdverseEvent {
     /// Logical id of this artifact
@@ -323,7 +323,7 @@ impl crate::FhirResource for AdverseEvent {
         }
     }
 }
-/// Search builder for `AdverseEvent` resources: one method per search parameter of AdverseEvent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `AdverseEvent` resources: one method per search parameter of AdverseEvent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AdverseEventSearch = crate::search::Search<AdverseEvent>;
 impl crate::search::Searchable for AdverseEvent {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -417,7 +417,7 @@ impl crate::search::Searchable for AdverseEvent {
 impl<M: crate::search::Mode> crate::search::Search<AdverseEvent, M> {
     /// actual | potential
     ///
-    /// Search parameter `actuality` (token, takes [`AdverseEventActuality`]).
+    /// Search parameter `actuality` (token, takes \[`AdverseEventActuality`\]).
     pub fn actuality(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AdverseEventActuality>> {
@@ -528,12 +528,12 @@ impl<M: crate::search::Mode> crate::search::Search<AdverseEvent, M> {
         crate::search::Param::new(self, "substance")
     }
 }
-/// The target types of the reference search parameter `location` of `AdverseEvent`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `AdverseEvent`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<AdverseEventLocationTargets> for Location {}
-/// The target types of the reference search parameter `recorder` of `AdverseEvent`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recorder` of `AdverseEvent`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventRecorderTargets {}
 #[cfg(feature = "r4-patient")]
@@ -544,17 +544,17 @@ impl crate::search::Target<AdverseEventRecorderTargets> for Practitioner {}
 impl crate::search::Target<AdverseEventRecorderTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<AdverseEventRecorderTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `resultingcondition` of `AdverseEvent`: Condition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `resultingcondition` of `AdverseEvent`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventResultingconditionTargets {}
 #[cfg(feature = "r4-condition")]
 impl crate::search::Target<AdverseEventResultingconditionTargets> for Condition {}
-/// The target types of the reference search parameter `study` of `AdverseEvent`: ResearchStudy. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `study` of `AdverseEvent`: ResearchStudy. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventStudyTargets {}
 #[cfg(feature = "r4-research-study")]
 impl crate::search::Target<AdverseEventStudyTargets> for ResearchStudy {}
-/// The target types of the reference search parameter `subject` of `AdverseEvent`: Group, Patient, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `AdverseEvent`: Group, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventSubjectTargets {}
 #[cfg(feature = "r4-group")]
@@ -565,7 +565,7 @@ impl crate::search::Target<AdverseEventSubjectTargets> for Patient {}
 impl crate::search::Target<AdverseEventSubjectTargets> for Practitioner {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<AdverseEventSubjectTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `substance` of `AdverseEvent`: Device, Immunization, Medication, MedicationAdministration, MedicationStatement, Procedure, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `substance` of `AdverseEvent`: Device, Immunization, Medication, MedicationAdministration, MedicationStatement, Procedure, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventSubstanceTargets {}
 #[cfg(feature = "r4-device")]

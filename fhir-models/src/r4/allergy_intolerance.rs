@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Allergy or Intolerance (generally: Risk of adverse reaction to a substance)
 ///
-/// FHIR `AllergyIntolerance` (http://hl7.org/fhir/StructureDefinition/AllergyIntolerance, FHIR 4.0.1).
+/// FHIR `AllergyIntolerance` (<http://hl7.org/fhir/StructureDefinition/AllergyIntolerance>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AllergyIntolerance {
     /// Logical id of this artifact
@@ -334,7 +334,7 @@ impl crate::FhirResource for AllergyIntolerance {
         }
     }
 }
-/// Search builder for `AllergyIntolerance` resources: one method per search parameter of AllergyIntolerance (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `AllergyIntolerance` resources: one method per search parameter of AllergyIntolerance (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AllergyIntoleranceSearch = crate::search::Search<AllergyIntolerance>;
 impl crate::search::Searchable for AllergyIntolerance {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -455,7 +455,7 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
     }
     /// food | medication | environment | biologic
     ///
-    /// Search parameter `category` (token, takes [`AllergyIntoleranceCategory`]).
+    /// Search parameter `category` (token, takes \[`AllergyIntoleranceCategory`\]).
     pub fn category(
         self,
     ) -> crate::search::Param<
@@ -482,7 +482,7 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
     }
     /// low | high | unable-to-assess
     ///
-    /// Search parameter `criticality` (token, takes [`AllergyIntoleranceCriticality`]).
+    /// Search parameter `criticality` (token, takes \[`AllergyIntoleranceCriticality`\]).
     pub fn criticality(
         self,
     ) -> crate::search::Param<
@@ -557,7 +557,7 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
     }
     /// mild | moderate | severe (of event as a whole)
     ///
-    /// Search parameter `severity` (token, takes [`AllergyIntoleranceSeverity`]).
+    /// Search parameter `severity` (token, takes \[`AllergyIntoleranceSeverity`\]).
     pub fn severity(
         self,
     ) -> crate::search::Param<
@@ -568,7 +568,7 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
     }
     /// allergy | intolerance - Underlying mechanism (if known)
     ///
-    /// Search parameter `type` (token, takes [`AllergyIntoleranceType`]).
+    /// Search parameter `type` (token, takes \[`AllergyIntoleranceType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AllergyIntoleranceType>> {
@@ -583,7 +583,7 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
         crate::search::Param::new(self, "verification-status")
     }
 }
-/// The target types of the reference search parameter `asserter` of `AllergyIntolerance`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `asserter` of `AllergyIntolerance`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntoleranceAsserterTargets {}
 #[cfg(feature = "r4-patient")]
@@ -594,14 +594,14 @@ impl crate::search::Target<AllergyIntoleranceAsserterTargets> for Practitioner {
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `AllergyIntolerance`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `AllergyIntolerance`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntolerancePatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<AllergyIntolerancePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<AllergyIntolerancePatientTargets> for Patient {}
-/// The target types of the reference search parameter `recorder` of `AllergyIntolerance`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recorder` of `AllergyIntolerance`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntoleranceRecorderTargets {}
 #[cfg(feature = "r4-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A booking of a healthcare event among patient(s), practitioner(s), related person(s) and/or device(s) for a specific date/time. This may result in one or more Encounter(s)
 ///
-/// FHIR `Appointment` (http://hl7.org/fhir/StructureDefinition/Appointment, FHIR 4.0.1).
+/// FHIR `Appointment` (<http://hl7.org/fhir/StructureDefinition/Appointment>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Appointment {
     /// Logical id of this artifact
@@ -292,7 +292,7 @@ impl crate::FhirResource for Appointment {
         }
     }
 }
-/// Search builder for `Appointment` resources: one method per search parameter of Appointment (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Appointment` resources: one method per search parameter of Appointment (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AppointmentSearch = crate::search::Search<Appointment>;
 impl crate::search::Searchable for Appointment {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -476,7 +476,7 @@ impl<M: crate::search::Mode> crate::search::Search<Appointment, M> {
     }
     /// The Participation status of the subject, or other participant on the appointment.
     ///
-    /// Search parameter `part-status` (token, takes [`ParticipationStatus`]).
+    /// Search parameter `part-status` (token, takes \[`ParticipationStatus`\]).
     pub fn part_status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ParticipationStatus>> {
@@ -560,7 +560,7 @@ impl<M: crate::search::Mode> crate::search::Search<Appointment, M> {
     }
     /// The overall status of the appointment
     ///
-    /// Search parameter `status` (token, takes [`AppointmentStatus`]).
+    /// Search parameter `status` (token, takes \[`AppointmentStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AppointmentStatus>> {
@@ -578,7 +578,7 @@ impl<M: crate::search::Mode> crate::search::Search<Appointment, M> {
         crate::search::Param::new(self, "supporting-info")
     }
 }
-/// The target types of the reference search parameter `actor` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `actor` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentActorTargets {}
 #[cfg(feature = "r4-device")]
@@ -595,27 +595,27 @@ impl crate::search::Target<AppointmentActorTargets> for Practitioner {}
 impl crate::search::Target<AppointmentActorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<AppointmentActorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `based-on` of `Appointment`: ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `based-on` of `Appointment`: ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentBasedOnTargets {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<AppointmentBasedOnTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `location` of `Appointment`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Appointment`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<AppointmentLocationTargets> for Location {}
-/// The target types of the reference search parameter `patient` of `Appointment`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Appointment`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<AppointmentPatientTargets> for Patient {}
-/// The target types of the reference search parameter `practitioner` of `Appointment`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `Appointment`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentPractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<AppointmentPractitionerTargets> for Practitioner {}
-/// The target types of the reference search parameter `reason-reference` of `Appointment`: Condition, ImmunizationRecommendation, Observation, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `reason-reference` of `Appointment`: Condition, ImmunizationRecommendation, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentReasonReferenceTargets {}
 #[cfg(feature = "r4-condition")]
@@ -627,7 +627,7 @@ for ImmunizationRecommendation {}
 impl crate::search::Target<AppointmentReasonReferenceTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
 impl crate::search::Target<AppointmentReasonReferenceTargets> for Procedure {}
-/// The target types of the reference search parameter `slot` of `Appointment`: Slot. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `slot` of `Appointment`: Slot. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentSlotTargets {}
 #[cfg(feature = "r4-slot")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A reply to an appointment request for a patient and/or practitioner(s), such as a confirmation or rejection
 ///
-/// FHIR `AppointmentResponse` (http://hl7.org/fhir/StructureDefinition/AppointmentResponse, FHIR 4.0.1).
+/// FHIR `AppointmentResponse` (<http://hl7.org/fhir/StructureDefinition/AppointmentResponse>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppointmentResponse {
     /// Logical id of this artifact
@@ -141,7 +141,7 @@ impl crate::FhirResource for AppointmentResponse {
         }
     }
 }
-/// Search builder for `AppointmentResponse` resources: one method per search parameter of AppointmentResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `AppointmentResponse` resources: one method per search parameter of AppointmentResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AppointmentResponseSearch = crate::search::Search<AppointmentResponse>;
 impl crate::search::Searchable for AppointmentResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -246,7 +246,7 @@ impl<M: crate::search::Mode> crate::search::Search<AppointmentResponse, M> {
     }
     /// The participants acceptance status for this appointment
     ///
-    /// Search parameter `part-status` (token, takes [`ParticipationStatus`]).
+    /// Search parameter `part-status` (token, takes \[`ParticipationStatus`\]).
     pub fn part_status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ParticipationStatus>> {
@@ -275,7 +275,7 @@ impl<M: crate::search::Mode> crate::search::Search<AppointmentResponse, M> {
         crate::search::Param::new(self, "practitioner")
     }
 }
-/// The target types of the reference search parameter `actor` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `actor` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseActorTargets {}
 #[cfg(feature = "r4-device")]
@@ -292,22 +292,22 @@ impl crate::search::Target<AppointmentResponseActorTargets> for Practitioner {}
 impl crate::search::Target<AppointmentResponseActorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<AppointmentResponseActorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `appointment` of `AppointmentResponse`: Appointment. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `appointment` of `AppointmentResponse`: Appointment. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseAppointmentTargets {}
 #[cfg(feature = "r4-appointment")]
 impl crate::search::Target<AppointmentResponseAppointmentTargets> for Appointment {}
-/// The target types of the reference search parameter `location` of `AppointmentResponse`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `AppointmentResponse`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<AppointmentResponseLocationTargets> for Location {}
-/// The target types of the reference search parameter `patient` of `AppointmentResponse`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `AppointmentResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<AppointmentResponsePatientTargets> for Patient {}
-/// The target types of the reference search parameter `practitioner` of `AppointmentResponse`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `AppointmentResponse`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponsePractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Event record kept for security purposes
 ///
-/// FHIR `AuditEvent` (http://hl7.org/fhir/StructureDefinition/AuditEvent, FHIR 4.0.1).
+/// FHIR `AuditEvent` (<http://hl7.org/fhir/StructureDefinition/AuditEvent>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuditEvent {
     /// Logical id of this artifact
@@ -559,7 +559,7 @@ impl crate::FhirResource for AuditEvent {
         }
     }
 }
-/// Search builder for `AuditEvent` resources: one method per search parameter of AuditEvent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `AuditEvent` resources: one method per search parameter of AuditEvent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AuditEventSearch = crate::search::Search<AuditEvent>;
 impl crate::search::Searchable for AuditEvent {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -695,7 +695,7 @@ impl crate::search::Searchable for AuditEvent {
 impl<M: crate::search::Mode> crate::search::Search<AuditEvent, M> {
     /// Type of action performed during the event
     ///
-    /// Search parameter `action` (token, takes [`AuditEventAction`]).
+    /// Search parameter `action` (token, takes \[`AuditEventAction`\]).
     pub fn action(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AuditEventAction>> {
@@ -781,7 +781,7 @@ impl<M: crate::search::Mode> crate::search::Search<AuditEvent, M> {
     }
     /// Whether the event succeeded or failed
     ///
-    /// Search parameter `outcome` (token, takes [`AuditEventOutcome`]).
+    /// Search parameter `outcome` (token, takes \[`AuditEventOutcome`\]).
     pub fn outcome(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AuditEventOutcome>> {
@@ -840,7 +840,7 @@ impl<M: crate::search::Mode> crate::search::Search<AuditEvent, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `agent` of `AuditEvent`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `agent` of `AuditEvent`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AuditEventAgentTargets {}
 #[cfg(feature = "r4-device")]
@@ -855,12 +855,12 @@ impl crate::search::Target<AuditEventAgentTargets> for Practitioner {}
 impl crate::search::Target<AuditEventAgentTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<AuditEventAgentTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `AuditEvent`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `AuditEvent`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AuditEventPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<AuditEventPatientTargets> for Patient {}
-/// The target types of the reference search parameter `source` of `AuditEvent`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `AuditEvent`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AuditEventSourceTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Resource for non-supported content
 ///
-/// FHIR `Basic` (http://hl7.org/fhir/StructureDefinition/Basic, FHIR 4.0.1).
+/// FHIR `Basic` (<http://hl7.org/fhir/StructureDefinition/Basic>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Basic {
     /// Logical id of this artifact
@@ -115,7 +115,7 @@ impl crate::FhirResource for Basic {
         }
     }
 }
-/// Search builder for `Basic` resources: one method per search parameter of Basic (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Basic` resources: one method per search parameter of Basic (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BasicSearch = crate::search::Search<Basic>;
 impl crate::search::Searchable for Basic {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -290,7 +290,7 @@ impl<M: crate::search::Mode> crate::search::Search<Basic, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `author` of `Basic`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `Basic`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BasicAuthorTargets {}
 #[cfg(feature = "r4-organization")]
@@ -303,12 +303,12 @@ impl crate::search::Target<BasicAuthorTargets> for Practitioner {}
 impl crate::search::Target<BasicAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<BasicAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `formulary` of `Basic`: InsurancePlan. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `formulary` of `Basic`: InsurancePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BasicFormularyTargets {}
 #[cfg(feature = "r4-insurance-plan")]
 impl crate::search::Target<BasicFormularyTargets> for InsurancePlan {}
-/// The target types of the reference search parameter `patient` of `Basic`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Basic`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BasicPatientTargets {}
 #[cfg(feature = "r4-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A material substance originating from a biological entity
 ///
-/// FHIR `BiologicallyDerivedProduct` (http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct, FHIR 4.0.1).
+/// FHIR `BiologicallyDerivedProduct` (<http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BiologicallyDerivedProduct {
     /// Logical id of this artifact
@@ -514,7 +514,7 @@ impl crate::FhirResource for BiologicallyDerivedProduct {
         }
     }
 }
-/// Search builder for `BiologicallyDerivedProduct` resources: one method per search parameter of BiologicallyDerivedProduct (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `BiologicallyDerivedProduct` resources: one method per search parameter of BiologicallyDerivedProduct (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BiologicallyDerivedProductSearch = crate::search::Search<
     BiologicallyDerivedProduct,
 >;

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Specific and identified anatomical structure
 ///
-/// FHIR `BodyStructure` (http://hl7.org/fhir/StructureDefinition/BodyStructure, FHIR 4.0.1).
+/// FHIR `BodyStructure` (<http://hl7.org/fhir/StructureDefinition/BodyStructure>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BodyStructure {
     /// Logical id of this artifact
@@ -135,7 +135,7 @@ impl crate::FhirResource for BodyStructure {
         }
     }
 }
-/// Search builder for `BodyStructure` resources: one method per search parameter of BodyStructure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `BodyStructure` resources: one method per search parameter of BodyStructure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BodyStructureSearch = crate::search::Search<BodyStructure>;
 impl crate::search::Searchable for BodyStructure {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -207,7 +207,7 @@ impl<M: crate::search::Mode> crate::search::Search<BodyStructure, M> {
         crate::search::Param::new(self, "patient")
     }
 }
-/// The target types of the reference search parameter `patient` of `BodyStructure`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `BodyStructure`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BodyStructurePatientTargets {}
 #[cfg(feature = "r4-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Contains a collection of resources
 ///
-/// FHIR `Bundle` (http://hl7.org/fhir/StructureDefinition/Bundle, FHIR 4.0.1).
+/// FHIR `Bundle` (<http://hl7.org/fhir/StructureDefinition/Bundle>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Bundle {
     /// Logical id of this artifact
@@ -99,7 +99,7 @@ pub struct BundleLink {
     pub extension: Vec<Extension>,
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
-    /// See http://www.iana.org/assignments/link-relations/link-relations.xhtml#link-relations-1
+    /// See <http://www.iana.org/assignments/link-relations/link-relations.xhtml#link-relations-1>
     ///
     /// Required by FHIR (min 1).
     pub relation: Option<Primitive<String>>,
@@ -440,7 +440,7 @@ impl crate::FhirResource for Bundle {
         }
     }
 }
-/// Search builder for `Bundle` resources: one method per search parameter of Bundle (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Bundle` resources: one method per search parameter of Bundle (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BundleSearch = crate::search::Search<Bundle>;
 impl crate::search::Searchable for Bundle {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -517,19 +517,19 @@ impl<M: crate::search::Mode> crate::search::Search<Bundle, M> {
     }
     /// document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
     ///
-    /// Search parameter `type` (token, takes [`BundleType`]).
+    /// Search parameter `type` (token, takes \[`BundleType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<BundleType>> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `composition` of `Bundle`: Composition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `composition` of `Bundle`: Composition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BundleCompositionTargets {}
 #[cfg(feature = "r4-composition")]
 impl crate::search::Target<BundleCompositionTargets> for Composition {}
-/// The target types of the reference search parameter `message` of `Bundle`: MessageHeader. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `message` of `Bundle`: MessageHeader. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BundleMessageTargets {}
 #[cfg(feature = "r4-message-header")]

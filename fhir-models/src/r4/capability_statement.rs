@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A statement of system capabilities
 ///
-/// FHIR `CapabilityStatement` (http://hl7.org/fhir/StructureDefinition/CapabilityStatement, FHIR 4.0.1).
+/// FHIR `CapabilityStatement` (<http://hl7.org/fhir/StructureDefinition/CapabilityStatement>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CapabilityStatement {
     /// Logical id of this artifact
@@ -464,7 +464,7 @@ pub struct CapabilityStatementRestSecurity {
     pub extension: Vec<Extension>,
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
-    /// Adds CORS Headers (http://enable-cors.org/)
+    /// Adds CORS Headers (<http://enable-cors.org/>)
     pub cors: Option<Primitive<bool>>,
     /// OAuth | SMART-on-FHIR | NTLM | Basic | Kerberos | Certificates
     pub service: Vec<CodeableConcept>,
@@ -1230,7 +1230,7 @@ impl crate::FhirResource for CapabilityStatement {
         }
     }
 }
-/// Search builder for `CapabilityStatement` resources: one method per search parameter of CapabilityStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CapabilityStatement` resources: one method per search parameter of CapabilityStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CapabilityStatementSearch = crate::search::Search<CapabilityStatement>;
 impl crate::search::Searchable for CapabilityStatement {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1491,7 +1491,7 @@ impl<M: crate::search::Mode> crate::search::Search<CapabilityStatement, M> {
     }
     /// Mode - restful (server/client) or messaging (sender/receiver)
     ///
-    /// Search parameter `mode` (token, takes [`RestfulCapabilityMode`]).
+    /// Search parameter `mode` (token, takes \[`RestfulCapabilityMode`\]).
     pub fn mode(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RestfulCapabilityMode>> {
@@ -1511,7 +1511,7 @@ impl<M: crate::search::Mode> crate::search::Search<CapabilityStatement, M> {
     }
     /// Name of a resource mentioned in a capability statement
     ///
-    /// Search parameter `resource` (token, takes [`ResourceType`]).
+    /// Search parameter `resource` (token, takes \[`ResourceType`\]).
     pub fn resource(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -1544,7 +1544,7 @@ impl<M: crate::search::Mode> crate::search::Search<CapabilityStatement, M> {
     }
     /// The current status of the capability statement
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -1582,18 +1582,18 @@ impl<M: crate::search::Mode> crate::search::Search<CapabilityStatement, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `guide` of `CapabilityStatement`: ImplementationGuide. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `guide` of `CapabilityStatement`: ImplementationGuide. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CapabilityStatementGuideTargets {}
 #[cfg(feature = "r4-implementation-guide")]
 impl crate::search::Target<CapabilityStatementGuideTargets> for ImplementationGuide {}
-/// The target types of the reference search parameter `resource-profile` of `CapabilityStatement`: StructureDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `resource-profile` of `CapabilityStatement`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CapabilityStatementResourceProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]
 impl crate::search::Target<CapabilityStatementResourceProfileTargets>
 for StructureDefinition {}
-/// The target types of the reference search parameter `supported-profile` of `CapabilityStatement`: StructureDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `supported-profile` of `CapabilityStatement`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CapabilityStatementSupportedProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Healthcare plan for patient or group
 ///
-/// FHIR `CarePlan` (http://hl7.org/fhir/StructureDefinition/CarePlan, FHIR 4.0.1).
+/// FHIR `CarePlan` (<http://hl7.org/fhir/StructureDefinition/CarePlan>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CarePlan {
     /// Logical id of this artifact
@@ -482,7 +482,7 @@ impl Choice for CarePlanActivityDetailScheduled {
 }
 /// What is to be administered/supplied
 ///
-/// FHIR `CarePlan.activity.detail.product[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `CarePlan.activity.detail.product[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type CarePlanActivityDetailProduct = DataRequirementSubject;
 impl crate::FhirResource for CarePlan {
     type Version = R4;
@@ -500,7 +500,7 @@ impl crate::FhirResource for CarePlan {
         }
     }
 }
-/// Search builder for `CarePlan` resources: one method per search parameter of CarePlan (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CarePlan` resources: one method per search parameter of CarePlan (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CarePlanSearch = crate::search::Search<CarePlan>;
 impl crate::search::Searchable for CarePlan {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -775,7 +775,7 @@ impl<M: crate::search::Mode> crate::search::Search<CarePlan, M> {
     }
     /// proposal | plan | order | option
     ///
-    /// Search parameter `intent` (token, takes [`CarePlanIntent`]).
+    /// Search parameter `intent` (token, takes \[`CarePlanIntent`\]).
     pub fn intent(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<CarePlanIntent>> {
@@ -827,7 +827,7 @@ impl<M: crate::search::Mode> crate::search::Search<CarePlan, M> {
     }
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
-    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    /// Search parameter `status` (token, takes \[`RequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
@@ -845,7 +845,7 @@ impl<M: crate::search::Mode> crate::search::Search<CarePlan, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `activity-reference` of `CarePlan`: Appointment, CommunicationRequest, DeviceRequest, MedicationRequest, NutritionOrder, RequestGroup, ServiceRequest, Task, VisionPrescription. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `activity-reference` of `CarePlan`: Appointment, CommunicationRequest, DeviceRequest, MedicationRequest, NutritionOrder, RequestGroup, ServiceRequest, Task, VisionPrescription. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanActivityReferenceTargets {}
 #[cfg(feature = "r4-appointment")]
@@ -866,32 +866,32 @@ impl crate::search::Target<CarePlanActivityReferenceTargets> for ServiceRequest 
 impl crate::search::Target<CarePlanActivityReferenceTargets> for Task {}
 #[cfg(feature = "r4-vision-prescription")]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for VisionPrescription {}
-/// The target types of the reference search parameter `based-on` of `CarePlan`: CarePlan. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `based-on` of `CarePlan`: CarePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
 impl crate::search::Target<CarePlanBasedOnTargets> for CarePlan {}
-/// The target types of the reference search parameter `care-team` of `CarePlan`: CareTeam. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `care-team` of `CarePlan`: CareTeam. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanCareTeamTargets {}
 #[cfg(feature = "r4-care-team")]
 impl crate::search::Target<CarePlanCareTeamTargets> for CareTeam {}
-/// The target types of the reference search parameter `condition` of `CarePlan`: Condition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `condition` of `CarePlan`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanConditionTargets {}
 #[cfg(feature = "r4-condition")]
 impl crate::search::Target<CarePlanConditionTargets> for Condition {}
-/// The target types of the reference search parameter `encounter` of `CarePlan`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `CarePlan`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<CarePlanEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `goal` of `CarePlan`: Goal. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `goal` of `CarePlan`: Goal. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanGoalTargets {}
 #[cfg(feature = "r4-goal")]
 impl crate::search::Target<CarePlanGoalTargets> for Goal {}
-/// The target types of the reference search parameter `instantiates-canonical` of `CarePlan`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `instantiates-canonical` of `CarePlan`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
@@ -905,19 +905,19 @@ for OperationDefinition {}
 impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
 impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for Questionnaire {}
-/// The target types of the reference search parameter `part-of` of `CarePlan`: CarePlan. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-of` of `CarePlan`: CarePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPartOfTargets {}
 #[cfg(feature = "r4-care-plan")]
 impl crate::search::Target<CarePlanPartOfTargets> for CarePlan {}
-/// The target types of the reference search parameter `patient` of `CarePlan`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `CarePlan`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<CarePlanPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<CarePlanPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `CarePlan`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `CarePlan`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -936,12 +936,12 @@ impl crate::search::Target<CarePlanPerformerTargets> for Practitioner {}
 impl crate::search::Target<CarePlanPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CarePlanPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `replaces` of `CarePlan`: CarePlan. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `replaces` of `CarePlan`: CarePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanReplacesTargets {}
 #[cfg(feature = "r4-care-plan")]
 impl crate::search::Target<CarePlanReplacesTargets> for CarePlan {}
-/// The target types of the reference search parameter `subject` of `CarePlan`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `CarePlan`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Planned participants in the coordination and delivery of care for a patient or group
 ///
-/// FHIR `CareTeam` (http://hl7.org/fhir/StructureDefinition/CareTeam, FHIR 4.0.1).
+/// FHIR `CareTeam` (<http://hl7.org/fhir/StructureDefinition/CareTeam>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CareTeam {
     /// Logical id of this artifact
@@ -214,7 +214,7 @@ impl crate::FhirResource for CareTeam {
         }
     }
 }
-/// Search builder for `CareTeam` resources: one method per search parameter of CareTeam (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CareTeam` resources: one method per search parameter of CareTeam (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CareTeamSearch = crate::search::Search<CareTeam>;
 impl crate::search::Searchable for CareTeam {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -338,7 +338,7 @@ impl<M: crate::search::Mode> crate::search::Search<CareTeam, M> {
     }
     /// proposed | active | suspended | inactive | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`CareTeamStatus`]).
+    /// Search parameter `status` (token, takes \[`CareTeamStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<CareTeamStatus>> {
@@ -356,12 +356,12 @@ impl<M: crate::search::Mode> crate::search::Search<CareTeam, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `encounter` of `CareTeam`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `CareTeam`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CareTeamEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<CareTeamEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `participant` of `CareTeam`: CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `participant` of `CareTeam`: CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CareTeamParticipantTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -376,14 +376,14 @@ impl crate::search::Target<CareTeamParticipantTargets> for Practitioner {}
 impl crate::search::Target<CareTeamParticipantTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CareTeamParticipantTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `CareTeam`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `CareTeam`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CareTeamPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<CareTeamPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<CareTeamPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `CareTeam`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `CareTeam`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CareTeamSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An entry in a catalog
 ///
-/// FHIR `CatalogEntry` (http://hl7.org/fhir/StructureDefinition/CatalogEntry, FHIR 4.0.1).
+/// FHIR `CatalogEntry` (<http://hl7.org/fhir/StructureDefinition/CatalogEntry>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CatalogEntry {
     /// Logical id of this artifact
@@ -237,7 +237,7 @@ impl crate::FhirResource for CatalogEntry {
         }
     }
 }
-/// Search builder for `CatalogEntry` resources: one method per search parameter of CatalogEntry (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CatalogEntry` resources: one method per search parameter of CatalogEntry (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CatalogEntrySearch = crate::search::Search<CatalogEntry>;
 impl crate::search::Searchable for CatalogEntry {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];

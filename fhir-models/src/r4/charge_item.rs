@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Item containing charge code(s) associated with the provision of healthcare provider products
 ///
-/// FHIR `ChargeItem` (http://hl7.org/fhir/StructureDefinition/ChargeItem, FHIR 4.0.1).
+/// FHIR `ChargeItem` (<http://hl7.org/fhir/StructureDefinition/ChargeItem>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChargeItem {
     /// Logical id of this artifact
@@ -406,7 +406,7 @@ impl crate::FhirResource for ChargeItem {
         }
     }
 }
-/// Search builder for `ChargeItem` resources: one method per search parameter of ChargeItem (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ChargeItem` resources: one method per search parameter of ChargeItem (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ChargeItemSearch = crate::search::Search<ChargeItem>;
 impl crate::search::Searchable for ChargeItem {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -702,19 +702,19 @@ impl<M: crate::search::Mode> crate::search::Search<ChargeItem, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `account` of `ChargeItem`: Account. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `account` of `ChargeItem`: Account. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemAccountTargets {}
 #[cfg(feature = "r4-account")]
 impl crate::search::Target<ChargeItemAccountTargets> for Account {}
-/// The target types of the reference search parameter `context` of `ChargeItem`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `context` of `ChargeItem`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemContextTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ChargeItemContextTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<ChargeItemContextTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `enterer` of `ChargeItem`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `enterer` of `ChargeItem`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemEntererTargets {}
 #[cfg(feature = "r4-device")]
@@ -729,12 +729,12 @@ impl crate::search::Target<ChargeItemEntererTargets> for Practitioner {}
 impl crate::search::Target<ChargeItemEntererTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ChargeItemEntererTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `ChargeItem`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ChargeItem`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ChargeItemPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer-actor` of `ChargeItem`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer-actor` of `ChargeItem`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemPerformerActorTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -751,17 +751,17 @@ impl crate::search::Target<ChargeItemPerformerActorTargets> for Practitioner {}
 impl crate::search::Target<ChargeItemPerformerActorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ChargeItemPerformerActorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `performing-organization` of `ChargeItem`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performing-organization` of `ChargeItem`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemPerformingOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<ChargeItemPerformingOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `requesting-organization` of `ChargeItem`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requesting-organization` of `ChargeItem`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemRequestingOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<ChargeItemRequestingOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `service` of `ChargeItem`: DiagnosticReport, ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, Observation, Procedure, SupplyDelivery. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `service` of `ChargeItem`: DiagnosticReport, ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, Observation, Procedure, SupplyDelivery. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemServiceTargets {}
 #[cfg(feature = "r4-diagnostic-report")]
@@ -780,7 +780,7 @@ impl crate::search::Target<ChargeItemServiceTargets> for Observation {}
 impl crate::search::Target<ChargeItemServiceTargets> for Procedure {}
 #[cfg(feature = "r4-supply-delivery")]
 impl crate::search::Target<ChargeItemServiceTargets> for SupplyDelivery {}
-/// The target types of the reference search parameter `subject` of `ChargeItem`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `ChargeItem`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemSubjectTargets {}
 #[cfg(feature = "r4-group")]

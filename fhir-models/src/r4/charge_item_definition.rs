@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Definition of properties and rules about how the price and the applicability of a ChargeItem can be determined
 ///
-/// FHIR `ChargeItemDefinition` (http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition, FHIR 4.0.1).
+/// FHIR `ChargeItemDefinition` (<http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChargeItemDefinition {
     /// Logical id of this artifact
@@ -409,7 +409,7 @@ impl crate::FhirResource for ChargeItemDefinition {
         }
     }
 }
-/// Search builder for `ChargeItemDefinition` resources: one method per search parameter of ChargeItemDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ChargeItemDefinition` resources: one method per search parameter of ChargeItemDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ChargeItemDefinitionSearch = crate::search::Search<ChargeItemDefinition>;
 impl crate::search::Searchable for ChargeItemDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -615,7 +615,7 @@ impl<M: crate::search::Mode> crate::search::Search<ChargeItemDefinition, M> {
     }
     /// The current status of the charge item definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

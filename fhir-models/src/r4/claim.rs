@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Claim, Pre-determination or Pre-authorization
 ///
-/// FHIR `Claim` (http://hl7.org/fhir/StructureDefinition/Claim, FHIR 4.0.1).
+/// FHIR `Claim` (<http://hl7.org/fhir/StructureDefinition/Claim>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Claim {
     /// Logical id of this artifact
@@ -1317,11 +1317,11 @@ impl Choice for ClaimSupportingInfoValue {
 }
 /// Nature of illness or problem
 ///
-/// FHIR `Claim.diagnosis.diagnosis[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Claim.diagnosis.diagnosis[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ClaimDiagnosisDiagnosis = DataRequirementSubject;
 /// Specific clinical procedure
 ///
-/// FHIR `Claim.procedure.procedure[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Claim.procedure.procedure[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ClaimProcedureProcedure = DataRequirementSubject;
 /// Where the event occurred
 ///
@@ -1440,7 +1440,7 @@ impl crate::FhirResource for Claim {
         }
     }
 }
-/// Search builder for `Claim` resources: one method per search parameter of Claim (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Claim` resources: one method per search parameter of Claim (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ClaimSearch = crate::search::Search<Claim>;
 impl crate::search::Searchable for Claim {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1681,7 +1681,7 @@ impl<M: crate::search::Mode> crate::search::Search<Claim, M> {
     }
     /// The status of the Claim instance.
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -1703,12 +1703,12 @@ impl<M: crate::search::Mode> crate::search::Search<Claim, M> {
     }
     /// The kind of financial resource
     ///
-    /// Search parameter `use` (token, takes [`Use`]).
+    /// Search parameter `use` (token, takes \[`Use`\]).
     pub fn r#use(self) -> crate::search::Param<Self, crate::search::TokenKind<Use>> {
         crate::search::Param::new(self, "use")
     }
 }
-/// The target types of the reference search parameter `care-team` of `Claim`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `care-team` of `Claim`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimCareTeamTargets {}
 #[cfg(feature = "r4-organization")]
@@ -1717,44 +1717,44 @@ impl crate::search::Target<ClaimCareTeamTargets> for Organization {}
 impl crate::search::Target<ClaimCareTeamTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ClaimCareTeamTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `detail-udi` of `Claim`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `detail-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimDetailUdiTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<ClaimDetailUdiTargets> for Device {}
-/// The target types of the reference search parameter `encounter` of `Claim`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Claim`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ClaimEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `enterer` of `Claim`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `enterer` of `Claim`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<ClaimEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ClaimEntererTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `facility` of `Claim`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `facility` of `Claim`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimFacilityTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<ClaimFacilityTargets> for Location {}
-/// The target types of the reference search parameter `insurer` of `Claim`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `insurer` of `Claim`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimInsurerTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<ClaimInsurerTargets> for Organization {}
-/// The target types of the reference search parameter `item-udi` of `Claim`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `item-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimItemUdiTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<ClaimItemUdiTargets> for Device {}
-/// The target types of the reference search parameter `patient` of `Claim`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Claim`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ClaimPatientTargets> for Patient {}
-/// The target types of the reference search parameter `payee` of `Claim`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `payee` of `Claim`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimPayeeTargets {}
 #[cfg(feature = "r4-organization")]
@@ -1767,12 +1767,12 @@ impl crate::search::Target<ClaimPayeeTargets> for Practitioner {}
 impl crate::search::Target<ClaimPayeeTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ClaimPayeeTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `procedure-udi` of `Claim`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `procedure-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimProcedureUdiTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<ClaimProcedureUdiTargets> for Device {}
-/// The target types of the reference search parameter `provider` of `Claim`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `provider` of `Claim`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimProviderTargets {}
 #[cfg(feature = "r4-organization")]
@@ -1781,7 +1781,7 @@ impl crate::search::Target<ClaimProviderTargets> for Organization {}
 impl crate::search::Target<ClaimProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ClaimProviderTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `subdetail-udi` of `Claim`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subdetail-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimSubdetailUdiTargets {}
 #[cfg(feature = "r4-device")]

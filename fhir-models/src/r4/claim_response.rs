@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Response to a claim predetermination or preauthorization
 ///
-/// FHIR `ClaimResponse` (http://hl7.org/fhir/StructureDefinition/ClaimResponse, FHIR 4.0.1).
+/// FHIR `ClaimResponse` (<http://hl7.org/fhir/StructureDefinition/ClaimResponse>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClaimResponse {
     /// Logical id of this artifact
@@ -1306,7 +1306,7 @@ impl crate::FhirResource for ClaimResponse {
         }
     }
 }
-/// Search builder for `ClaimResponse` resources: one method per search parameter of ClaimResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ClaimResponse` resources: one method per search parameter of ClaimResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ClaimResponseSearch = crate::search::Search<ClaimResponse>;
 impl crate::search::Searchable for ClaimResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1417,7 +1417,7 @@ impl<M: crate::search::Mode> crate::search::Search<ClaimResponse, M> {
     }
     /// The processing outcome
     ///
-    /// Search parameter `outcome` (token, takes [`ClaimProcessingCodes`]).
+    /// Search parameter `outcome` (token, takes \[`ClaimProcessingCodes`\]).
     pub fn outcome(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ClaimProcessingCodes>> {
@@ -1464,7 +1464,7 @@ impl<M: crate::search::Mode> crate::search::Search<ClaimResponse, M> {
     }
     /// The status of the ClaimResponse
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -1475,27 +1475,27 @@ impl<M: crate::search::Mode> crate::search::Search<ClaimResponse, M> {
     }
     /// The type of claim
     ///
-    /// Search parameter `use` (token, takes [`Use`]).
+    /// Search parameter `use` (token, takes \[`Use`\]).
     pub fn r#use(self) -> crate::search::Param<Self, crate::search::TokenKind<Use>> {
         crate::search::Param::new(self, "use")
     }
 }
-/// The target types of the reference search parameter `insurer` of `ClaimResponse`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `insurer` of `ClaimResponse`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponseInsurerTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<ClaimResponseInsurerTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `ClaimResponse`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ClaimResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ClaimResponsePatientTargets> for Patient {}
-/// The target types of the reference search parameter `request` of `ClaimResponse`: Claim. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `request` of `ClaimResponse`: Claim. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponseRequestTargets {}
 #[cfg(feature = "r4-claim")]
 impl crate::search::Target<ClaimResponseRequestTargets> for Claim {}
-/// The target types of the reference search parameter `requestor` of `ClaimResponse`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requestor` of `ClaimResponse`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponseRequestorTargets {}
 #[cfg(feature = "r4-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A clinical assessment performed when planning treatments and management strategies for a patient
 ///
-/// FHIR `ClinicalImpression` (http://hl7.org/fhir/StructureDefinition/ClinicalImpression, FHIR 4.0.1).
+/// FHIR `ClinicalImpression` (<http://hl7.org/fhir/StructureDefinition/ClinicalImpression>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClinicalImpression {
     /// Logical id of this artifact
@@ -359,7 +359,7 @@ impl crate::FhirResource for ClinicalImpression {
         }
     }
 }
-/// Search builder for `ClinicalImpression` resources: one method per search parameter of ClinicalImpression (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ClinicalImpression` resources: one method per search parameter of ClinicalImpression (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ClinicalImpressionSearch = crate::search::Search<ClinicalImpression>;
 impl crate::search::Searchable for ClinicalImpression {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -558,7 +558,7 @@ impl<M: crate::search::Mode> crate::search::Search<ClinicalImpression, M> {
     }
     /// in-progress | completed | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`ClinicalImpressionStatus`]).
+    /// Search parameter `status` (token, takes \[`ClinicalImpressionStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ClinicalImpressionStatus>> {
@@ -587,19 +587,19 @@ impl<M: crate::search::Mode> crate::search::Search<ClinicalImpression, M> {
         crate::search::Param::new(self, "supporting-info")
     }
 }
-/// The target types of the reference search parameter `assessor` of `ClinicalImpression`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `assessor` of `ClinicalImpression`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionAssessorTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<ClinicalImpressionAssessorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ClinicalImpressionAssessorTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `encounter` of `ClinicalImpression`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `ClinicalImpression`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ClinicalImpressionEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `finding-ref` of `ClinicalImpression`: Condition, Media, Observation. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `finding-ref` of `ClinicalImpression`: Condition, Media, Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionFindingRefTargets {}
 #[cfg(feature = "r4-condition")]
@@ -608,7 +608,7 @@ impl crate::search::Target<ClinicalImpressionFindingRefTargets> for Condition {}
 impl crate::search::Target<ClinicalImpressionFindingRefTargets> for Media {}
 #[cfg(feature = "r4-observation")]
 impl crate::search::Target<ClinicalImpressionFindingRefTargets> for Observation {}
-/// The target types of the reference search parameter `investigation` of `ClinicalImpression`: DiagnosticReport, FamilyMemberHistory, ImagingStudy, Media, Observation, QuestionnaireResponse, RiskAssessment. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `investigation` of `ClinicalImpression`: DiagnosticReport, FamilyMemberHistory, ImagingStudy, Media, Observation, QuestionnaireResponse, RiskAssessment. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionInvestigationTargets {}
 #[cfg(feature = "r4-diagnostic-report")]
@@ -627,26 +627,26 @@ impl crate::search::Target<ClinicalImpressionInvestigationTargets>
 for QuestionnaireResponse {}
 #[cfg(feature = "r4-risk-assessment")]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets> for RiskAssessment {}
-/// The target types of the reference search parameter `patient` of `ClinicalImpression`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ClinicalImpression`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<ClinicalImpressionPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ClinicalImpressionPatientTargets> for Patient {}
-/// The target types of the reference search parameter `previous` of `ClinicalImpression`: ClinicalImpression. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `previous` of `ClinicalImpression`: ClinicalImpression. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPreviousTargets {}
 #[cfg(feature = "r4-clinical-impression")]
 impl crate::search::Target<ClinicalImpressionPreviousTargets> for ClinicalImpression {}
-/// The target types of the reference search parameter `problem` of `ClinicalImpression`: AllergyIntolerance, Condition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `problem` of `ClinicalImpression`: AllergyIntolerance, Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionProblemTargets {}
 #[cfg(feature = "r4-allergy-intolerance")]
 impl crate::search::Target<ClinicalImpressionProblemTargets> for AllergyIntolerance {}
 #[cfg(feature = "r4-condition")]
 impl crate::search::Target<ClinicalImpressionProblemTargets> for Condition {}
-/// The target types of the reference search parameter `subject` of `ClinicalImpression`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `ClinicalImpression`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Declares the existence of and describes a code system or code system supplement
 ///
-/// FHIR `CodeSystem` (http://hl7.org/fhir/StructureDefinition/CodeSystem, FHIR 4.0.1).
+/// FHIR `CodeSystem` (<http://hl7.org/fhir/StructureDefinition/CodeSystem>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CodeSystem {
     /// Logical id of this artifact
@@ -711,7 +711,7 @@ impl crate::FhirResource for CodeSystem {
         }
     }
 }
-/// Search builder for `CodeSystem` resources: one method per search parameter of CodeSystem (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CodeSystem` resources: one method per search parameter of CodeSystem (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CodeSystemSearch = crate::search::Search<CodeSystem>;
 impl crate::search::Searchable for CodeSystem {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -859,7 +859,7 @@ impl<M: crate::search::Mode> crate::search::Search<CodeSystem, M> {
     }
     /// not-present | example | fragment | complete | supplement
     ///
-    /// Search parameter `content-mode` (token, takes [`CodeSystemContentMode`]).
+    /// Search parameter `content-mode` (token, takes \[`CodeSystemContentMode`\]).
     pub fn content_mode(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<CodeSystemContentMode>> {
@@ -971,7 +971,7 @@ impl<M: crate::search::Mode> crate::search::Search<CodeSystem, M> {
     }
     /// The current status of the code system
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -1015,7 +1015,7 @@ impl<M: crate::search::Mode> crate::search::Search<CodeSystem, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `supplements` of `CodeSystem`: CodeSystem. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `supplements` of `CodeSystem`: CodeSystem. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CodeSystemSupplementsTargets {}
 #[cfg(feature = "r4-code-system")]

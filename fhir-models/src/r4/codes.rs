@@ -1580,7 +1580,7 @@ pub enum CarePlanIntent {
     Plan,
     /// `order`: Order: The request represents a request/demand and authorization for action by a Practitioner.
     Order,
-    /// `option`: Option: The request represents a component or option for a RequestGroup that establishes timing, conditionality and/or other constraints among a set of requests.  Refer to [[[RequestGroup]]] for additional information on how this status is used.
+    /// `option`: Option: The request represents a component or option for a RequestGroup that establishes timing, conditionality and/or other constraints among a set of requests.  Refer to \[\[\[RequestGroup\]\]\] for additional information on how this status is used.
     Option,
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
@@ -1944,7 +1944,7 @@ impl CodeEnum for CodeSystemContentMode {
 pub enum CodeSystemHierarchyMeaning {
     /// `grouped-by`: Grouped By: No particular relationship between the concepts can be assumed, except what can be determined by inspection of the definitions of the elements (possible reasons to use this: importing from a source where this is not defined, or where various parts of the hierarchy have different meanings).
     GroupedBy,
-    /// `is-a`: Is-A: A hierarchy where the child concepts have an IS-A relationship with the parents - that is, all the properties of the parent are also true for its child concepts. Not that is-a is a property of the concepts, so additional subsumption relationships may be defined using properties or the [subsumes](extension-codesystem-subsumes.html) extension.
+    /// `is-a`: Is-A: A hierarchy where the child concepts have an IS-A relationship with the parents - that is, all the properties of the parent are also true for its child concepts. Not that is-a is a property of the concepts, so additional subsumption relationships may be defined using properties or the subsumes extension.
     IsA,
     /// `part-of`: Part Of: Child elements list the individual parts of a composite whole (e.g. body site).
     PartOf,
@@ -2863,11 +2863,11 @@ pub enum Currencies {
     Clf,
     /// `CLP`: Chilean peso
     Clp,
-    /// `CNY`: Renminbi (Chinese) yuan[8]
+    /// `CNY`: Renminbi (Chinese) yuan\[8\]
     Cny,
     /// `COP`: Colombian peso
     Cop,
-    /// `COU`: Unidad de Valor Real (UVR) (funds code)[9]
+    /// `COU`: Unidad de Valor Real (UVR) (funds code)\[9\]
     Cou,
     /// `CRC`: Costa Rican colon
     Crc,
@@ -3029,7 +3029,7 @@ pub enum Currencies {
     Pen,
     /// `PGK`: Papua New Guinean kina
     Pgk,
-    /// `PHP`: Philippine piso[13]
+    /// `PHP`: Philippine piso\[13\]
     Php,
     /// `PKR`: Pakistani rupee
     Pkr,
@@ -4057,7 +4057,7 @@ pub enum DiscriminatorType {
     Value,
     /// `exists`: Exists: The slices are differentiated by the presence or absence of the nominated element.
     Exists,
-    /// `pattern`: Pattern: The slices have different values in the nominated element, as determined by testing them against the applicable ElementDefinition.pattern[x].
+    /// `pattern`: Pattern: The slices have different values in the nominated element, as determined by testing them against the applicable ElementDefinition.pattern\[x\].
     Pattern,
     /// `type`: Type: The slices are differentiated by type of the nominated element.
     Type,
@@ -4681,7 +4681,7 @@ pub enum EventTiming {
     EveLate,
     /// `NIGHT`: Night: Event occurs during the night. The exact time is unspecified and established by institution convention or patient interpretation.
     Night,
-    /// `PHS`: After Sleep: Event occurs [offset] after subject goes to sleep. The exact time is unspecified and established by institution convention or patient interpretation.
+    /// `PHS`: After Sleep: Event occurs \[offset\] after subject goes to sleep. The exact time is unspecified and established by institution convention or patient interpretation.
     Phs,
     /// `HS`: HS: Description: Prior to beginning a regular period of extended sleep (this would exclude naps).  Note that this might occur at different times of day depending on a person's regular sleep schedule.
     Hs,
@@ -4957,7 +4957,7 @@ impl CodeEnum for ExposureState {
 pub enum ExtensionContextType {
     /// `fhirpath`: FHIRPath: The context is all elements that match the FHIRPath query found in the expression.
     Fhirpath,
-    /// `element`: Element ID: The context is any element that has an ElementDefinition.id that matches that found in the expression. This includes ElementDefinition Ids that have slicing identifiers. The full path for the element is [url]#[elementid]. If there is no #, the Element id is one defined in the base specification.
+    /// `element`: Element ID: The context is any element that has an ElementDefinition.id that matches that found in the expression. This includes ElementDefinition Ids that have slicing identifiers. The full path for the element is \[url\]#\[elementid\]. If there is no #, the Element id is one defined in the base specification.
     Element,
     /// `extension`: Extension URL: The context is a particular extension from a particular StructureDefinition, and the expression is just a uri that identifies the extension.
     Extension,
@@ -5327,7 +5327,7 @@ pub enum FHIRAllTypes {
     Organization,
     /// `OrganizationAffiliation`: OrganizationAffiliation: Defines an affiliation/assotiation/relationship between 2 distinct oganizations, that is not a part-of relationship/sub-division relationship.
     OrganizationAffiliation,
-    /// `Parameters`: Parameters: This resource is a non-persisted resource used to pass information into and back from an [operation](operations.html). It has no other use, and there is no RESTful endpoint associated with it.
+    /// `Parameters`: Parameters: This resource is a non-persisted resource used to pass information into and back from an operation. It has no other use, and there is no RESTful endpoint associated with it.
     Parameters,
     /// `Patient`: Patient: Demographics and other administrative information about an individual or animal receiving care or other health-related services.
     Patient,
@@ -5413,7 +5413,7 @@ pub enum FHIRAllTypes {
     TestReport,
     /// `TestScript`: TestScript: A structured set of tests against a FHIR server or client implementation to determine compliance against the FHIR specification.
     TestScript,
-    /// `ValueSet`: ValueSet: A ValueSet resource instance specifies a set of codes drawn from one or more code systems, intended for use in a particular context. Value sets link between [[[CodeSystem]]] definitions and their use in [coded elements](terminologies.html).
+    /// `ValueSet`: ValueSet: A ValueSet resource instance specifies a set of codes drawn from one or more code systems, intended for use in a particular context. Value sets link between \[\[\[CodeSystem\]\]\] definitions and their use in coded elements.
     ValueSet,
     /// `VerificationResult`: VerificationResult: Describes validation requirements, source(s), status and dates for one or more elements.
     VerificationResult,
@@ -6215,7 +6215,7 @@ pub enum FHIRDefinedType {
     Organization,
     /// `OrganizationAffiliation`: OrganizationAffiliation: Defines an affiliation/assotiation/relationship between 2 distinct oganizations, that is not a part-of relationship/sub-division relationship.
     OrganizationAffiliation,
-    /// `Parameters`: Parameters: This resource is a non-persisted resource used to pass information into and back from an [operation](operations.html). It has no other use, and there is no RESTful endpoint associated with it.
+    /// `Parameters`: Parameters: This resource is a non-persisted resource used to pass information into and back from an operation. It has no other use, and there is no RESTful endpoint associated with it.
     Parameters,
     /// `Patient`: Patient: Demographics and other administrative information about an individual or animal receiving care or other health-related services.
     Patient,
@@ -6301,7 +6301,7 @@ pub enum FHIRDefinedType {
     TestReport,
     /// `TestScript`: TestScript: A structured set of tests against a FHIR server or client implementation to determine compliance against the FHIR specification.
     TestScript,
-    /// `ValueSet`: ValueSet: A ValueSet resource instance specifies a set of codes drawn from one or more code systems, intended for use in a particular context. Value sets link between [[[CodeSystem]]] definitions and their use in [coded elements](terminologies.html).
+    /// `ValueSet`: ValueSet: A ValueSet resource instance specifies a set of codes drawn from one or more code systems, intended for use in a particular context. Value sets link between \[\[\[CodeSystem\]\]\] definitions and their use in coded elements.
     ValueSet,
     /// `VerificationResult`: VerificationResult: Describes validation requirements, source(s), status and dates for one or more elements.
     VerificationResult,
@@ -7537,7 +7537,7 @@ impl CodeEnum for GuidePageGeneration {
 #[cfg(feature = "r4-implementation-guide")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuideParameterCode {
-    /// `apply`: Apply Metadata Value: If the value of this string 0..* parameter is one of the metadata fields then all conformance resources will have any specified [Resource].[field] overwritten with the ImplementationGuide.[field], where field is one of: version, date, status, publisher, contact, copyright, experimental, jurisdiction, useContext.
+    /// `apply`: Apply Metadata Value: If the value of this string 0..* parameter is one of the metadata fields then all conformance resources will have any specified \[Resource\].\[field\] overwritten with the ImplementationGuide.\[field\], where field is one of: version, date, status, publisher, contact, copyright, experimental, jurisdiction, useContext.
     Apply,
     /// `path-resource`: Resource Path: The value of this string 0..* parameter is a subfolder of the build context's location that is to be scanned to load resources. Scope is (if present) a particular resource type.
     PathResource,
@@ -9007,7 +9007,7 @@ pub enum NamingSystemIdentifierType {
     Oid,
     /// `uuid`: UUID: A universally unique identifier of the form a5afddf4-e880-459b-876e-e4591b0acc11.
     Uuid,
-    /// `uri`: URI: A uniform resource identifier (ideally a URL - uniform resource locator); e.g. http://unitsofmeasure.org.
+    /// `uri`: URI: A uniform resource identifier (ideally a URL - uniform resource locator); e.g. <http://unitsofmeasure.org>.
     Uri,
     /// `other`: Other: Some other type of unique identifier; e.g. HL7-assigned reserved string such as LN for LOINC.
     Other,
@@ -9303,7 +9303,7 @@ pub enum ObservationStatus {
     Registered,
     /// `preliminary`: Preliminary: This is an initial or interim observation: data may be incomplete or unverified.
     Preliminary,
-    /// `final`: Final: The observation is complete and there are no further actions needed. Additional information such "released", "signed", etc would be represented using [Provenance](provenance.html) which provides not only the act but also the actors and dates and other related data. These act states would be associated with an observation status of `preliminary` until they are all completed and then a status of `final` would be applied.
+    /// `final`: Final: The observation is complete and there are no further actions needed. Additional information such "released", "signed", etc would be represented using Provenance which provides not only the act but also the actors and dates and other related data. These act states would be associated with an observation status of `preliminary` until they are all completed and then a status of `final` would be applied.
     Final,
     /// `amended`: Amended: Subsequent to being Final, the observation has been modified subsequent.  This includes updates/new information and corrections.
     Amended,
@@ -9985,7 +9985,7 @@ pub enum QuestionnaireItemType {
     Attachment,
     /// `reference`: Reference: Question with a reference to another resource (practitioner, organization, etc.) as an answer (valueReference).
     Reference,
-    /// `quantity`: Quantity: Question with a combination of a numeric value and unit, potentially with a comparator (<, >, etc.) as an answer. (valueQuantity) There is an extension 'http://hl7.org/fhir/StructureDefinition/questionnaire-unit' that can be used to define what unit should be captured (or the unit that has a ucum conversion from the provided unit).
+    /// `quantity`: Quantity: Question with a combination of a numeric value and unit, potentially with a comparator (<, >, etc.) as an answer. (valueQuantity) There is an extension '<http://hl7.org/fhir/StructureDefinition/questionnaire-unit>' that can be used to define what unit should be captured (or the unit that has a ucum conversion from the provided unit).
     Quantity,
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
@@ -10241,7 +10241,7 @@ impl CodeEnum for RelatedArtifactType {
 pub enum RepositoryType {
     /// `directlink`: Click and see: When URL is clicked, the resource can be seen directly (by webpage or by download link format).
     Directlink,
-    /// `openapi`: The URL is the RESTful or other kind of API that can access to the result.: When the API method (e.g. [base_url]/[parameter]) related with the URL of the website is executed, the resource can be seen directly (usually in JSON or XML format).
+    /// `openapi`: The URL is the RESTful or other kind of API that can access to the result.: When the API method (e.g. \[base_url\]/\[parameter\]) related with the URL of the website is executed, the resource can be seen directly (usually in JSON or XML format).
     Openapi,
     /// `login`: Result cannot be access unless an account is logged in: When logged into the website, the resource can be seen.
     Login,
@@ -10311,7 +10311,7 @@ pub enum RequestIntent {
     FillerOrder,
     /// `instance-order`: Instance Order: An order created in fulfillment of a broader order that represents the authorization for a single activity occurrence.  E.g. The administration of a single dose of a drug.
     InstanceOrder,
-    /// `option`: Option: The request represents a component or option for a RequestGroup that establishes timing, conditionality and/or other constraints among a set of requests.  Refer to [[[RequestGroup]]] for additional information on how this status is used.
+    /// `option`: Option: The request represents a component or option for a RequestGroup that establishes timing, conditionality and/or other constraints among a set of requests.  Refer to \[\[\[RequestGroup\]\]\] for additional information on how this status is used.
     Option,
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
@@ -11019,7 +11019,7 @@ pub enum ResourceType {
     Organization,
     /// `OrganizationAffiliation`: OrganizationAffiliation: Defines an affiliation/assotiation/relationship between 2 distinct oganizations, that is not a part-of relationship/sub-division relationship.
     OrganizationAffiliation,
-    /// `Parameters`: Parameters: This resource is a non-persisted resource used to pass information into and back from an [operation](operations.html). It has no other use, and there is no RESTful endpoint associated with it.
+    /// `Parameters`: Parameters: This resource is a non-persisted resource used to pass information into and back from an operation. It has no other use, and there is no RESTful endpoint associated with it.
     Parameters,
     /// `Patient`: Patient: Demographics and other administrative information about an individual or animal receiving care or other health-related services.
     Patient,
@@ -11105,7 +11105,7 @@ pub enum ResourceType {
     TestReport,
     /// `TestScript`: TestScript: A structured set of tests against a FHIR server or client implementation to determine compliance against the FHIR specification.
     TestScript,
-    /// `ValueSet`: ValueSet: A ValueSet resource instance specifies a set of codes drawn from one or more code systems, intended for use in a particular context. Value sets link between [[[CodeSystem]]] definitions and their use in [coded elements](terminologies.html).
+    /// `ValueSet`: ValueSet: A ValueSet resource instance specifies a set of codes drawn from one or more code systems, intended for use in a particular context. Value sets link between \[\[\[CodeSystem\]\]\] definitions and their use in coded elements.
     ValueSet,
     /// `VerificationResult`: VerificationResult: Describes validation requirements, source(s), status and dates for one or more elements.
     VerificationResult,
@@ -13883,13 +13883,13 @@ pub enum StructureMapTransform {
     Pointer,
     /// `evaluate`: evaluate: Execute the supplied FHIRPath expression and use the value returned by that.
     Evaluate,
-    /// `cc`: cc: Create a CodeableConcept. Parameters = (text) or (system. Code[, display]).
+    /// `cc`: cc: Create a CodeableConcept. Parameters = (text) or (system. Code\[, display\]).
     Cc,
-    /// `c`: c: Create a Coding. Parameters = (system. Code[, display]).
+    /// `c`: c: Create a Coding. Parameters = (system. Code\[, display\]).
     C,
-    /// `qty`: qty: Create a quantity. Parameters = (text) or (value, unit, [system, code]) where text is the natural representation e.g. [comparator]value[space]unit.
+    /// `qty`: qty: Create a quantity. Parameters = (text) or (value, unit, \[system, code\]) where text is the natural representation e.g. \[comparator\]value\[space\]unit.
     Qty,
-    /// `id`: id: Create an identifier. Parameters = (system, value[, type]) where type is a code from the identifier type value set.
+    /// `id`: id: Create an identifier. Parameters = (system, value\[, type\]) where type is a code from the identifier type value set.
     Id,
     /// `cp`: cp: Create a contact details. Parameters = (value) or (system, value). If no system is provided, the system should be inferred from the content of the value.
     Cp,
@@ -14207,7 +14207,7 @@ pub enum TaskIntent {
     FillerOrder,
     /// `instance-order`: Instance Order: An order created in fulfillment of a broader order that represents the authorization for a single activity occurrence.  E.g. The administration of a single dose of a drug.
     InstanceOrder,
-    /// `option`: Option: The request represents a component or option for a RequestGroup that establishes timing, conditionality and/or other constraints among a set of requests.  Refer to [[[RequestGroup]]] for additional information on how this status is used.
+    /// `option`: Option: The request represents a component or option for a RequestGroup that establishes timing, conditionality and/or other constraints among a set of requests.  Refer to \[\[\[RequestGroup\]\]\] for additional information on how this status is used.
     Option,
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),

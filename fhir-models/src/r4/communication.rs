@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A record of information transmitted from a sender to a receiver
 ///
-/// FHIR `Communication` (http://hl7.org/fhir/StructureDefinition/Communication, FHIR 4.0.1).
+/// FHIR `Communication` (<http://hl7.org/fhir/StructureDefinition/Communication>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Communication {
     /// Logical id of this artifact
@@ -314,7 +314,7 @@ impl crate::FhirResource for Communication {
         }
     }
 }
-/// Search builder for `Communication` resources: one method per search parameter of Communication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Communication` resources: one method per search parameter of Communication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CommunicationSearch = crate::search::Search<Communication>;
 impl crate::search::Searchable for Communication {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -561,7 +561,7 @@ impl<M: crate::search::Mode> crate::search::Search<Communication, M> {
     }
     /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
     ///
-    /// Search parameter `status` (token, takes [`EventStatus`]).
+    /// Search parameter `status` (token, takes \[`EventStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<EventStatus>> {
@@ -579,12 +579,12 @@ impl<M: crate::search::Mode> crate::search::Search<Communication, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `encounter` of `Communication`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Communication`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<CommunicationEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `instantiates-canonical` of `Communication`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `instantiates-canonical` of `Communication`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
@@ -600,12 +600,12 @@ impl crate::search::Target<CommunicationInstantiatesCanonicalTargets>
 for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
 impl crate::search::Target<CommunicationInstantiatesCanonicalTargets> for Questionnaire {}
-/// The target types of the reference search parameter `patient` of `Communication`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Communication`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<CommunicationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `recipient` of `Communication`: CareTeam, Device, Group, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recipient` of `Communication`: CareTeam, Device, Group, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRecipientTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -626,7 +626,7 @@ impl crate::search::Target<CommunicationRecipientTargets> for Practitioner {}
 impl crate::search::Target<CommunicationRecipientTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CommunicationRecipientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `sender` of `Communication`: Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `sender` of `Communication`: Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationSenderTargets {}
 #[cfg(feature = "r4-device")]
@@ -643,7 +643,7 @@ impl crate::search::Target<CommunicationSenderTargets> for Practitioner {}
 impl crate::search::Target<CommunicationSenderTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CommunicationSenderTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `Communication`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Communication`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationSubjectTargets {}
 #[cfg(feature = "r4-group")]

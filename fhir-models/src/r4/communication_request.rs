@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A request for information to be sent to a receiver
 ///
-/// FHIR `CommunicationRequest` (http://hl7.org/fhir/StructureDefinition/CommunicationRequest, FHIR 4.0.1).
+/// FHIR `CommunicationRequest` (<http://hl7.org/fhir/StructureDefinition/CommunicationRequest>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommunicationRequest {
     /// Logical id of this artifact
@@ -353,7 +353,7 @@ impl crate::FhirResource for CommunicationRequest {
         }
     }
 }
-/// Search builder for `CommunicationRequest` resources: one method per search parameter of CommunicationRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CommunicationRequest` resources: one method per search parameter of CommunicationRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CommunicationRequestSearch = crate::search::Search<CommunicationRequest>;
 impl crate::search::Searchable for CommunicationRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -565,7 +565,7 @@ impl<M: crate::search::Mode> crate::search::Search<CommunicationRequest, M> {
     }
     /// routine | urgent | asap | stat
     ///
-    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    /// Search parameter `priority` (token, takes \[`RequestPriority`\]).
     pub fn priority(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
@@ -617,7 +617,7 @@ impl<M: crate::search::Mode> crate::search::Search<CommunicationRequest, M> {
     }
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
-    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    /// Search parameter `status` (token, takes \[`RequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
@@ -635,17 +635,17 @@ impl<M: crate::search::Mode> crate::search::Search<CommunicationRequest, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `encounter` of `CommunicationRequest`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `CommunicationRequest`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<CommunicationRequestEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `CommunicationRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `CommunicationRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<CommunicationRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `recipient` of `CommunicationRequest`: CareTeam, Device, Group, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recipient` of `CommunicationRequest`: CareTeam, Device, Group, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestRecipientTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -666,13 +666,13 @@ impl crate::search::Target<CommunicationRequestRecipientTargets> for Practitione
 impl crate::search::Target<CommunicationRequestRecipientTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CommunicationRequestRecipientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `replaces` of `CommunicationRequest`: CommunicationRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `replaces` of `CommunicationRequest`: CommunicationRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestReplacesTargets {}
 #[cfg(feature = "r4-communication-request")]
 impl crate::search::Target<CommunicationRequestReplacesTargets>
 for CommunicationRequest {}
-/// The target types of the reference search parameter `requester` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requester` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
@@ -687,7 +687,7 @@ impl crate::search::Target<CommunicationRequestRequesterTargets> for Practitione
 impl crate::search::Target<CommunicationRequestRequesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CommunicationRequestRequesterTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `sender` of `CommunicationRequest`: Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `sender` of `CommunicationRequest`: Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestSenderTargets {}
 #[cfg(feature = "r4-device")]
@@ -704,7 +704,7 @@ impl crate::search::Target<CommunicationRequestSenderTargets> for Practitioner {
 impl crate::search::Target<CommunicationRequestSenderTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CommunicationRequestSenderTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `CommunicationRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `CommunicationRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Compartment Definition for a resource
 ///
-/// FHIR `CompartmentDefinition` (http://hl7.org/fhir/StructureDefinition/CompartmentDefinition, FHIR 4.0.1).
+/// FHIR `CompartmentDefinition` (<http://hl7.org/fhir/StructureDefinition/CompartmentDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CompartmentDefinition {
     /// Logical id of this artifact
@@ -239,7 +239,7 @@ impl crate::FhirResource for CompartmentDefinition {
         }
     }
 }
-/// Search builder for `CompartmentDefinition` resources: one method per search parameter of CompartmentDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CompartmentDefinition` resources: one method per search parameter of CompartmentDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CompartmentDefinitionSearch = crate::search::Search<CompartmentDefinition>;
 impl crate::search::Searchable for CompartmentDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -343,7 +343,7 @@ impl crate::search::Searchable for CompartmentDefinition {
 impl<M: crate::search::Mode> crate::search::Search<CompartmentDefinition, M> {
     /// Patient | Encounter | RelatedPerson | Practitioner | Device
     ///
-    /// Search parameter `code` (token, takes [`CompartmentType`]).
+    /// Search parameter `code` (token, takes \[`CompartmentType`\]).
     pub fn code(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<CompartmentType>> {
@@ -431,7 +431,7 @@ impl<M: crate::search::Mode> crate::search::Search<CompartmentDefinition, M> {
     }
     /// Name of resource type
     ///
-    /// Search parameter `resource` (token, takes [`ResourceType`]).
+    /// Search parameter `resource` (token, takes \[`ResourceType`\]).
     pub fn resource(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -439,7 +439,7 @@ impl<M: crate::search::Mode> crate::search::Search<CompartmentDefinition, M> {
     }
     /// The current status of the compartment definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A set of resources composed into a single coherent clinical statement with clinical attestation
 ///
-/// FHIR `Composition` (http://hl7.org/fhir/StructureDefinition/Composition, FHIR 4.0.1).
+/// FHIR `Composition` (<http://hl7.org/fhir/StructureDefinition/Composition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Composition {
     /// Logical id of this artifact
@@ -458,7 +458,7 @@ impl crate::FhirResource for Composition {
         }
     }
 }
-/// Search builder for `Composition` resources: one method per search parameter of Composition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Composition` resources: one method per search parameter of Composition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CompositionSearch = crate::search::Search<Composition>;
 impl crate::search::Searchable for Composition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -623,7 +623,7 @@ impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
     }
     /// As defined by affinity domain
     ///
-    /// Search parameter `confidentiality` (token, takes [`V3ConfidentialityClassification`]).
+    /// Search parameter `confidentiality` (token, takes \[`V3ConfidentialityClassification`\]).
     pub fn confidentiality(
         self,
     ) -> crate::search::Param<
@@ -722,7 +722,7 @@ impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
     }
     /// preliminary | final | amended | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`CompositionStatus`]).
+    /// Search parameter `status` (token, takes \[`CompositionStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<CompositionStatus>> {
@@ -754,7 +754,7 @@ impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `attester` of `Composition`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `attester` of `Composition`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionAttesterTargets {}
 #[cfg(feature = "r4-organization")]
@@ -767,7 +767,7 @@ impl crate::search::Target<CompositionAttesterTargets> for Practitioner {}
 impl crate::search::Target<CompositionAttesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CompositionAttesterTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `author` of `Composition`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `Composition`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionAuthorTargets {}
 #[cfg(feature = "r4-device")]
@@ -782,21 +782,21 @@ impl crate::search::Target<CompositionAuthorTargets> for Practitioner {}
 impl crate::search::Target<CompositionAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CompositionAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `encounter` of `Composition`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Composition`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<CompositionEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<CompositionEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `patient` of `Composition`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Composition`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<CompositionPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<CompositionPatientTargets> for Patient {}
-/// The target types of the reference search parameter `related-ref` of `Composition`: Composition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `related-ref` of `Composition`: Composition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionRelatedRefTargets {}
 #[cfg(feature = "r4-composition")]

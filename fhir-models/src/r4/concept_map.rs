@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A map from one set of concepts to one or more other concepts
 ///
-/// FHIR `ConceptMap` (http://hl7.org/fhir/StructureDefinition/ConceptMap, FHIR 4.0.1).
+/// FHIR `ConceptMap` (<http://hl7.org/fhir/StructureDefinition/ConceptMap>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConceptMap {
     /// Logical id of this artifact
@@ -640,7 +640,7 @@ impl crate::FhirResource for ConceptMap {
         }
     }
 }
-/// Search builder for `ConceptMap` resources: one method per search parameter of ConceptMap (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ConceptMap` resources: one method per search parameter of ConceptMap (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConceptMapSearch = crate::search::Search<ConceptMap>;
 impl crate::search::Searchable for ConceptMap {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -971,7 +971,7 @@ impl<M: crate::search::Mode> crate::search::Search<ConceptMap, M> {
     }
     /// The current status of the concept map
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -1034,27 +1034,27 @@ impl<M: crate::search::Mode> crate::search::Search<ConceptMap, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `other` of `ConceptMap`: ConceptMap. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `other` of `ConceptMap`: ConceptMap. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapOtherTargets {}
 #[cfg(feature = "r4-concept-map")]
 impl crate::search::Target<ConceptMapOtherTargets> for ConceptMap {}
-/// The target types of the reference search parameter `source` of `ConceptMap`: ValueSet. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapSourceTargets {}
 #[cfg(feature = "r4-value-set")]
 impl crate::search::Target<ConceptMapSourceTargets> for ValueSet {}
-/// The target types of the reference search parameter `source-uri` of `ConceptMap`: ValueSet. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source-uri` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapSourceUriTargets {}
 #[cfg(feature = "r4-value-set")]
 impl crate::search::Target<ConceptMapSourceUriTargets> for ValueSet {}
-/// The target types of the reference search parameter `target` of `ConceptMap`: ValueSet. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `target` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapTargetTargets {}
 #[cfg(feature = "r4-value-set")]
 impl crate::search::Target<ConceptMapTargetTargets> for ValueSet {}
-/// The target types of the reference search parameter `target-uri` of `ConceptMap`: ValueSet. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `target-uri` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapTargetUriTargets {}
 #[cfg(feature = "r4-value-set")]

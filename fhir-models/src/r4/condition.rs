@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Detailed information about conditions, problems or diagnoses
 ///
-/// FHIR `Condition` (http://hl7.org/fhir/StructureDefinition/Condition, FHIR 4.0.1).
+/// FHIR `Condition` (<http://hl7.org/fhir/StructureDefinition/Condition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Condition {
     /// Logical id of this artifact
@@ -429,7 +429,7 @@ impl crate::FhirResource for Condition {
         }
     }
 }
-/// Search builder for `Condition` resources: one method per search parameter of Condition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Condition` resources: one method per search parameter of Condition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConditionSearch = crate::search::Search<Condition>;
 impl crate::search::Searchable for Condition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -741,7 +741,7 @@ impl<M: crate::search::Mode> crate::search::Search<Condition, M> {
         crate::search::Param::new(self, "verification-status")
     }
 }
-/// The target types of the reference search parameter `asserter` of `Condition`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `asserter` of `Condition`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionAsserterTargets {}
 #[cfg(feature = "r4-patient")]
@@ -752,19 +752,19 @@ impl crate::search::Target<ConditionAsserterTargets> for Practitioner {}
 impl crate::search::Target<ConditionAsserterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ConditionAsserterTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `encounter` of `Condition`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Condition`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ConditionEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `patient` of `Condition`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Condition`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<ConditionPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ConditionPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `Condition`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Condition`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A healthcare consumer's  choices to permit or deny recipients or roles to perform actions for specific purposes and periods of time
 ///
-/// FHIR `Consent` (http://hl7.org/fhir/StructureDefinition/Consent, FHIR 4.0.1).
+/// FHIR `Consent` (<http://hl7.org/fhir/StructureDefinition/Consent>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Consent {
     /// Logical id of this artifact
@@ -506,7 +506,7 @@ impl crate::FhirResource for Consent {
         }
     }
 }
-/// Search builder for `Consent` resources: one method per search parameter of Consent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Consent` resources: one method per search parameter of Consent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConsentSearch = crate::search::Search<Consent>;
 impl crate::search::Searchable for Consent {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -753,14 +753,14 @@ impl<M: crate::search::Mode> crate::search::Search<Consent, M> {
     }
     /// draft | proposed | active | rejected | inactive | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`ConsentState`]).
+    /// Search parameter `status` (token, takes \[`ConsentState`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ConsentState>> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `actor` of `Consent`: CareTeam, Device, Group, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `actor` of `Consent`: CareTeam, Device, Group, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConsentActorTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -779,7 +779,7 @@ impl crate::search::Target<ConsentActorTargets> for Practitioner {}
 impl crate::search::Target<ConsentActorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ConsentActorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `consentor` of `Consent`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `consentor` of `Consent`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConsentConsentorTargets {}
 #[cfg(feature = "r4-organization")]
@@ -792,19 +792,19 @@ impl crate::search::Target<ConsentConsentorTargets> for Practitioner {}
 impl crate::search::Target<ConsentConsentorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ConsentConsentorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `organization` of `Consent`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Consent`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConsentOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<ConsentOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `Consent`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Consent`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConsentPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<ConsentPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ConsentPatientTargets> for Patient {}
-/// The target types of the reference search parameter `source-reference` of `Consent`: Consent, Contract, DocumentReference, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source-reference` of `Consent`: Consent, Contract, DocumentReference, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConsentSourceReferenceTargets {}
 #[cfg(feature = "r4-consent")]

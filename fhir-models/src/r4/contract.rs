@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Legal Agreement
 ///
-/// FHIR `Contract` (http://hl7.org/fhir/StructureDefinition/Contract, FHIR 4.0.1).
+/// FHIR `Contract` (<http://hl7.org/fhir/StructureDefinition/Contract>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Contract {
     /// Logical id of this artifact
@@ -1545,11 +1545,11 @@ impl FhirJson for ContractRule {
 }
 /// Focus of contract interest
 ///
-/// FHIR `Contract.topic[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Contract.topic[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ContractTopic = DataRequirementSubject;
 /// Term Concern
 ///
-/// FHIR `Contract.term.topic[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Contract.term.topic[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ContractTermTopic = DataRequirementSubject;
 /// The actual answer response
 ///
@@ -1691,7 +1691,7 @@ impl Choice for ContractTermOfferAnswerValue {
 }
 /// Contract Valued Item Type
 ///
-/// FHIR `Contract.term.asset.valuedItem.entity[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Contract.term.asset.valuedItem.entity[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ContractTermAssetValuedItemEntity = DataRequirementSubject;
 /// When action happens
 ///
@@ -1862,7 +1862,7 @@ impl crate::FhirResource for Contract {
         }
     }
 }
-/// Search builder for `Contract` resources: one method per search parameter of Contract (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Contract` resources: one method per search parameter of Contract (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ContractSearch = crate::search::Search<Contract>;
 impl crate::search::Searchable for Contract {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -2006,7 +2006,7 @@ impl<M: crate::search::Mode> crate::search::Search<Contract, M> {
     }
     /// The status of the contract
     ///
-    /// Search parameter `status` (token, takes [`ContractResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`ContractResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -2033,22 +2033,22 @@ impl<M: crate::search::Mode> crate::search::Search<Contract, M> {
         crate::search::Param::new(self, "url")
     }
 }
-/// The target types of the reference search parameter `authority` of `Contract`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `authority` of `Contract`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractAuthorityTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<ContractAuthorityTargets> for Organization {}
-/// The target types of the reference search parameter `domain` of `Contract`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `domain` of `Contract`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractDomainTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<ContractDomainTargets> for Location {}
-/// The target types of the reference search parameter `patient` of `Contract`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Contract`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ContractPatientTargets> for Patient {}
-/// The target types of the reference search parameter `signer` of `Contract`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `signer` of `Contract`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractSignerTargets {}
 #[cfg(feature = "r4-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Insurance or medical plan or a payment agreement
 ///
-/// FHIR `Coverage` (http://hl7.org/fhir/StructureDefinition/Coverage, FHIR 4.0.1).
+/// FHIR `Coverage` (<http://hl7.org/fhir/StructureDefinition/Coverage>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Coverage {
     /// Logical id of this artifact
@@ -387,7 +387,7 @@ impl crate::FhirResource for Coverage {
         }
     }
 }
-/// Search builder for `Coverage` resources: one method per search parameter of Coverage (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Coverage` resources: one method per search parameter of Coverage (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CoverageSearch = crate::search::Search<Coverage>;
 impl crate::search::Searchable for Coverage {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -536,7 +536,7 @@ impl<M: crate::search::Mode> crate::search::Search<Coverage, M> {
     }
     /// The status of the Coverage
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -565,17 +565,17 @@ impl<M: crate::search::Mode> crate::search::Search<Coverage, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `beneficiary` of `Coverage`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `beneficiary` of `Coverage`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageBeneficiaryTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<CoverageBeneficiaryTargets> for Patient {}
-/// The target types of the reference search parameter `patient` of `Coverage`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Coverage`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoveragePatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<CoveragePatientTargets> for Patient {}
-/// The target types of the reference search parameter `payor` of `Coverage`: Organization, Patient, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `payor` of `Coverage`: Organization, Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoveragePayorTargets {}
 #[cfg(feature = "r4-organization")]
@@ -584,7 +584,7 @@ impl crate::search::Target<CoveragePayorTargets> for Organization {}
 impl crate::search::Target<CoveragePayorTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CoveragePayorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `policy-holder` of `Coverage`: Organization, Patient, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `policy-holder` of `Coverage`: Organization, Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoveragePolicyHolderTargets {}
 #[cfg(feature = "r4-organization")]
@@ -593,7 +593,7 @@ impl crate::search::Target<CoveragePolicyHolderTargets> for Organization {}
 impl crate::search::Target<CoveragePolicyHolderTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<CoveragePolicyHolderTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subscriber` of `Coverage`: Patient, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subscriber` of `Coverage`: Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageSubscriberTargets {}
 #[cfg(feature = "r4-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// CoverageEligibilityRequest resource
 ///
-/// FHIR `CoverageEligibilityRequest` (http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest, FHIR 4.0.1).
+/// FHIR `CoverageEligibilityRequest` (<http://hl7.org/fhir/StructureDefinition/CoverageEligibilityRequest>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CoverageEligibilityRequest {
     /// Logical id of this artifact
@@ -487,7 +487,7 @@ impl Choice for CoverageEligibilityRequestServiced {
 }
 /// Nature of illness or problem
 ///
-/// FHIR `CoverageEligibilityRequest.item.diagnosis.diagnosis[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `CoverageEligibilityRequest.item.diagnosis.diagnosis[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type CoverageEligibilityRequestItemDiagnosisDiagnosis = DataRequirementSubject;
 impl crate::FhirResource for CoverageEligibilityRequest {
     type Version = R4;
@@ -505,7 +505,7 @@ impl crate::FhirResource for CoverageEligibilityRequest {
         }
     }
 }
-/// Search builder for `CoverageEligibilityRequest` resources: one method per search parameter of CoverageEligibilityRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CoverageEligibilityRequest` resources: one method per search parameter of CoverageEligibilityRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CoverageEligibilityRequestSearch = crate::search::Search<
     CoverageEligibilityRequest,
 >;
@@ -621,7 +621,7 @@ impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityRequest, M
     }
     /// The status of the EligibilityRequest
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -631,7 +631,7 @@ impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityRequest, M
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `enterer` of `CoverageEligibilityRequest`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `enterer` of `CoverageEligibilityRequest`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
@@ -639,17 +639,17 @@ impl crate::search::Target<CoverageEligibilityRequestEntererTargets> for Practit
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<CoverageEligibilityRequestEntererTargets>
 for PractitionerRole {}
-/// The target types of the reference search parameter `facility` of `CoverageEligibilityRequest`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `facility` of `CoverageEligibilityRequest`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestFacilityTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<CoverageEligibilityRequestFacilityTargets> for Location {}
-/// The target types of the reference search parameter `patient` of `CoverageEligibilityRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `CoverageEligibilityRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<CoverageEligibilityRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `provider` of `CoverageEligibilityRequest`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `provider` of `CoverageEligibilityRequest`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestProviderTargets {}
 #[cfg(feature = "r4-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// CoverageEligibilityResponse resource
 ///
-/// FHIR `CoverageEligibilityResponse` (http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse, FHIR 4.0.1).
+/// FHIR `CoverageEligibilityResponse` (<http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CoverageEligibilityResponse {
     /// Logical id of this artifact
@@ -643,7 +643,7 @@ impl crate::FhirResource for CoverageEligibilityResponse {
         }
     }
 }
-/// Search builder for `CoverageEligibilityResponse` resources: one method per search parameter of CoverageEligibilityResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `CoverageEligibilityResponse` resources: one method per search parameter of CoverageEligibilityResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CoverageEligibilityResponseSearch = crate::search::Search<
     CoverageEligibilityResponse,
 >;
@@ -744,7 +744,7 @@ impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityResponse, 
     }
     /// The processing outcome
     ///
-    /// Search parameter `outcome` (token, takes [`ClaimProcessingCodes`]).
+    /// Search parameter `outcome` (token, takes \[`ClaimProcessingCodes`\]).
     pub fn outcome(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ClaimProcessingCodes>> {
@@ -785,7 +785,7 @@ impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityResponse, 
     }
     /// The EligibilityRequest status
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -795,23 +795,23 @@ impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityResponse, 
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `insurer` of `CoverageEligibilityResponse`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `insurer` of `CoverageEligibilityResponse`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponseInsurerTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<CoverageEligibilityResponseInsurerTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `CoverageEligibilityResponse`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `CoverageEligibilityResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<CoverageEligibilityResponsePatientTargets> for Patient {}
-/// The target types of the reference search parameter `request` of `CoverageEligibilityResponse`: CoverageEligibilityRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `request` of `CoverageEligibilityResponse`: CoverageEligibilityRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponseRequestTargets {}
 #[cfg(feature = "r4-coverage-eligibility-request")]
 impl crate::search::Target<CoverageEligibilityResponseRequestTargets>
 for CoverageEligibilityRequest {}
-/// The target types of the reference search parameter `requestor` of `CoverageEligibilityResponse`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requestor` of `CoverageEligibilityResponse`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponseRequestorTargets {}
 #[cfg(feature = "r4-organization")]

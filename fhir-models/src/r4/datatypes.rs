@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An address expressed using postal conventions (as opposed to GPS or other location definition formats)
 ///
-/// FHIR `Address` (http://hl7.org/fhir/StructureDefinition/Address, FHIR 4.0.1).
+/// FHIR `Address` (<http://hl7.org/fhir/StructureDefinition/Address>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Address {
     /// Unique id for inter-element referencing
@@ -92,7 +92,7 @@ impl FhirJson for Address {
 }
 /// A duration of time during which an organism (or a process) has existed
 ///
-/// FHIR `Age` (http://hl7.org/fhir/StructureDefinition/Age, FHIR 4.0.1).
+/// FHIR `Age` (<http://hl7.org/fhir/StructureDefinition/Age>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Age {
     /// Unique id for inter-element referencing
@@ -151,7 +151,7 @@ impl FhirJson for Age {
 }
 /// Text node with attribution
 ///
-/// FHIR `Annotation` (http://hl7.org/fhir/StructureDefinition/Annotation, FHIR 4.0.1).
+/// FHIR `Annotation` (<http://hl7.org/fhir/StructureDefinition/Annotation>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Annotation {
     /// Unique id for inter-element referencing
@@ -247,7 +247,7 @@ impl Choice for AnnotationAuthor {
 }
 /// Content in a format defined elsewhere
 ///
-/// FHIR `Attachment` (http://hl7.org/fhir/StructureDefinition/Attachment, FHIR 4.0.1).
+/// FHIR `Attachment` (<http://hl7.org/fhir/StructureDefinition/Attachment>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Attachment {
     /// Unique id for inter-element referencing
@@ -323,7 +323,7 @@ impl FhirJson for Attachment {
 }
 /// Concept - reference to a terminology or just  text
 ///
-/// FHIR `CodeableConcept` (http://hl7.org/fhir/StructureDefinition/CodeableConcept, FHIR 4.0.1).
+/// FHIR `CodeableConcept` (<http://hl7.org/fhir/StructureDefinition/CodeableConcept>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CodeableConcept {
     /// Unique id for inter-element referencing
@@ -366,7 +366,7 @@ impl FhirJson for CodeableConcept {
 }
 /// A reference to a code defined by a terminology system
 ///
-/// FHIR `Coding` (http://hl7.org/fhir/StructureDefinition/Coding, FHIR 4.0.1).
+/// FHIR `Coding` (<http://hl7.org/fhir/StructureDefinition/Coding>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Coding {
     /// Unique id for inter-element referencing
@@ -429,7 +429,7 @@ impl FhirJson for Coding {
 }
 /// Contact information
 ///
-/// FHIR `ContactDetail` (http://hl7.org/fhir/StructureDefinition/ContactDetail, FHIR 4.0.1).
+/// FHIR `ContactDetail` (<http://hl7.org/fhir/StructureDefinition/ContactDetail>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContactDetail {
     /// Unique id for inter-element referencing
@@ -472,7 +472,7 @@ impl FhirJson for ContactDetail {
 }
 /// Details of a Technology mediated contact point (phone, fax, email, etc.)
 ///
-/// FHIR `ContactPoint` (http://hl7.org/fhir/StructureDefinition/ContactPoint, FHIR 4.0.1).
+/// FHIR `ContactPoint` (<http://hl7.org/fhir/StructureDefinition/ContactPoint>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContactPoint {
     /// Unique id for inter-element referencing
@@ -530,7 +530,7 @@ impl FhirJson for ContactPoint {
 }
 /// Contributor information
 ///
-/// FHIR `Contributor` (http://hl7.org/fhir/StructureDefinition/Contributor, FHIR 4.0.1).
+/// FHIR `Contributor` (<http://hl7.org/fhir/StructureDefinition/Contributor>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Contributor {
     /// Unique id for inter-element referencing
@@ -582,7 +582,7 @@ impl FhirJson for Contributor {
 }
 /// A measured or measurable amount
 ///
-/// FHIR `Count` (http://hl7.org/fhir/StructureDefinition/Count, FHIR 4.0.1).
+/// FHIR `Count` (<http://hl7.org/fhir/StructureDefinition/Count>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Count {
     /// Unique id for inter-element referencing
@@ -641,7 +641,7 @@ impl FhirJson for Count {
 }
 /// Describes a required data item
 ///
-/// FHIR `DataRequirement` (http://hl7.org/fhir/StructureDefinition/DataRequirement, FHIR 4.0.1).
+/// FHIR `DataRequirement` (<http://hl7.org/fhir/StructureDefinition/DataRequirement>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataRequirement {
     /// Unique id for inter-element referencing
@@ -964,7 +964,7 @@ impl Choice for DataRequirementDateFilterValue {
 }
 /// A length - a value with a unit that is a physical distance
 ///
-/// FHIR `Distance` (http://hl7.org/fhir/StructureDefinition/Distance, FHIR 4.0.1).
+/// FHIR `Distance` (<http://hl7.org/fhir/StructureDefinition/Distance>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Distance {
     /// Unique id for inter-element referencing
@@ -1023,7 +1023,7 @@ impl FhirJson for Distance {
 }
 /// How the medication is/was taken or should be taken
 ///
-/// FHIR `Dosage` (http://hl7.org/fhir/StructureDefinition/Dosage, FHIR 4.0.1).
+/// FHIR `Dosage` (<http://hl7.org/fhir/StructureDefinition/Dosage>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dosage {
     /// Unique id for inter-element referencing
@@ -1311,7 +1311,7 @@ impl Choice for DosageDoseAndRateRate {
 }
 /// A length of time
 ///
-/// FHIR `Duration` (http://hl7.org/fhir/StructureDefinition/Duration, FHIR 4.0.1).
+/// FHIR `Duration` (<http://hl7.org/fhir/StructureDefinition/Duration>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Duration {
     /// Unique id for inter-element referencing
@@ -1370,7 +1370,7 @@ impl FhirJson for Duration {
 }
 /// Definition of an element in a resource or extension
 ///
-/// FHIR `ElementDefinition` (http://hl7.org/fhir/StructureDefinition/ElementDefinition, FHIR 4.0.1).
+/// FHIR `ElementDefinition` (<http://hl7.org/fhir/StructureDefinition/ElementDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ElementDefinition {
     /// Unique id for inter-element referencing
@@ -3755,15 +3755,15 @@ impl Choice for ElementDefinitionDefaultValue {
 }
 /// Value must be exactly this
 ///
-/// FHIR `ElementDefinition.fixed[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `ElementDefinition.fixed[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ElementDefinitionFixed = ElementDefinitionDefaultValue;
 /// Value must have at least these property values
 ///
-/// FHIR `ElementDefinition.pattern[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `ElementDefinition.pattern[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ElementDefinitionPattern = ElementDefinitionDefaultValue;
 /// Value of Example (one of allowed types)
 ///
-/// FHIR `ElementDefinition.example.value[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `ElementDefinition.example.value[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ElementDefinitionExampleValue = ElementDefinitionDefaultValue;
 /// Minimum Allowed Value (for some types)
 ///
@@ -3896,11 +3896,11 @@ impl Choice for ElementDefinitionMinValue {
 }
 /// Maximum Allowed Value (for some types)
 ///
-/// FHIR `ElementDefinition.maxValue[x]`: the same types as [`ElementDefinitionMinValue`], so the same enum.
+/// FHIR `ElementDefinition.maxValue[x]`: the same types as \[`ElementDefinitionMinValue`\], so the same enum.
 pub type ElementDefinitionMaxValue = ElementDefinitionMinValue;
 /// An expression that can be used to generate a value
 ///
-/// FHIR `Expression` (http://hl7.org/fhir/StructureDefinition/Expression, FHIR 4.0.1).
+/// FHIR `Expression` (<http://hl7.org/fhir/StructureDefinition/Expression>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Expression {
     /// Unique id for inter-element referencing
@@ -3963,7 +3963,7 @@ impl FhirJson for Expression {
 }
 /// Optional Extensions Element
 ///
-/// FHIR `Extension` (http://hl7.org/fhir/StructureDefinition/Extension, FHIR 4.0.1).
+/// FHIR `Extension` (<http://hl7.org/fhir/StructureDefinition/Extension>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Extension {
     /// Unique id for inter-element referencing
@@ -4187,11 +4187,11 @@ impl FhirJson for Extension {
 }
 /// Value of extension
 ///
-/// FHIR `Extension.value[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `Extension.value[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ExtensionValue = ElementDefinitionDefaultValue;
 /// Name of a human - parts and usage
 ///
-/// FHIR `HumanName` (http://hl7.org/fhir/StructureDefinition/HumanName, FHIR 4.0.1).
+/// FHIR `HumanName` (<http://hl7.org/fhir/StructureDefinition/HumanName>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HumanName {
     /// Unique id for inter-element referencing
@@ -4259,7 +4259,7 @@ impl FhirJson for HumanName {
 }
 /// An identifier intended for computation
 ///
-/// FHIR `Identifier` (http://hl7.org/fhir/StructureDefinition/Identifier, FHIR 4.0.1).
+/// FHIR `Identifier` (<http://hl7.org/fhir/StructureDefinition/Identifier>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Identifier {
     /// Unique id for inter-element referencing
@@ -4320,7 +4320,7 @@ impl FhirJson for Identifier {
 }
 /// The marketing status describes the date when a medicinal product is actually put on the market or the date as of which it is no longer available
 ///
-/// FHIR `MarketingStatus` (http://hl7.org/fhir/StructureDefinition/MarketingStatus, FHIR 4.0.1).
+/// FHIR `MarketingStatus` (<http://hl7.org/fhir/StructureDefinition/MarketingStatus>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MarketingStatus {
     /// Unique id for inter-element referencing
@@ -4392,7 +4392,7 @@ impl FhirJson for MarketingStatus {
 }
 /// Metadata about a resource
 ///
-/// FHIR `Meta` (http://hl7.org/fhir/StructureDefinition/Meta, FHIR 4.0.1).
+/// FHIR `Meta` (<http://hl7.org/fhir/StructureDefinition/Meta>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Meta {
     /// Unique id for inter-element referencing
@@ -4456,7 +4456,7 @@ impl FhirJson for Meta {
 }
 /// An amount of economic utility in some recognized currency
 ///
-/// FHIR `Money` (http://hl7.org/fhir/StructureDefinition/Money, FHIR 4.0.1).
+/// FHIR `Money` (<http://hl7.org/fhir/StructureDefinition/Money>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Money {
     /// Unique id for inter-element referencing
@@ -4500,7 +4500,7 @@ impl FhirJson for Money {
 }
 /// Human-readable summary of the resource (essential clinical and business information)
 ///
-/// FHIR `Narrative` (http://hl7.org/fhir/StructureDefinition/Narrative, FHIR 4.0.1).
+/// FHIR `Narrative` (<http://hl7.org/fhir/StructureDefinition/Narrative>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Narrative {
     /// Unique id for inter-element referencing
@@ -4548,7 +4548,7 @@ impl FhirJson for Narrative {
 }
 /// Definition of a parameter to a module
 ///
-/// FHIR `ParameterDefinition` (http://hl7.org/fhir/StructureDefinition/ParameterDefinition, FHIR 4.0.1).
+/// FHIR `ParameterDefinition` (<http://hl7.org/fhir/StructureDefinition/ParameterDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParameterDefinition {
     /// Unique id for inter-element referencing
@@ -4625,7 +4625,7 @@ impl FhirJson for ParameterDefinition {
 }
 /// Time range defined by start and end date/time
 ///
-/// FHIR `Period` (http://hl7.org/fhir/StructureDefinition/Period, FHIR 4.0.1).
+/// FHIR `Period` (<http://hl7.org/fhir/StructureDefinition/Period>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Period {
     /// Unique id for inter-element referencing
@@ -4669,7 +4669,7 @@ impl FhirJson for Period {
 }
 /// A definition of a set of people that apply to some clinically related context, for example people contraindicated for a certain medication
 ///
-/// FHIR `Population` (http://hl7.org/fhir/StructureDefinition/Population, FHIR 4.0.1).
+/// FHIR `Population` (<http://hl7.org/fhir/StructureDefinition/Population>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Population {
     /// Unique id for inter-element referencing
@@ -4768,7 +4768,7 @@ impl Choice for PopulationAge {
 }
 /// The marketing status describes the date when a medicinal product is actually put on the market or the date as of which it is no longer available
 ///
-/// FHIR `ProdCharacteristic` (http://hl7.org/fhir/StructureDefinition/ProdCharacteristic, FHIR 4.0.1).
+/// FHIR `ProdCharacteristic` (<http://hl7.org/fhir/StructureDefinition/ProdCharacteristic>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProdCharacteristic {
     /// Unique id for inter-element referencing
@@ -4862,7 +4862,7 @@ impl FhirJson for ProdCharacteristic {
 }
 /// The shelf-life and storage information for a medicinal product item or container can be described using this class
 ///
-/// FHIR `ProductShelfLife` (http://hl7.org/fhir/StructureDefinition/ProductShelfLife, FHIR 4.0.1).
+/// FHIR `ProductShelfLife` (<http://hl7.org/fhir/StructureDefinition/ProductShelfLife>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductShelfLife {
     /// Unique id for inter-element referencing
@@ -4933,7 +4933,7 @@ impl FhirJson for ProductShelfLife {
 }
 /// A measured or measurable amount
 ///
-/// FHIR `Quantity` (http://hl7.org/fhir/StructureDefinition/Quantity, FHIR 4.0.1).
+/// FHIR `Quantity` (<http://hl7.org/fhir/StructureDefinition/Quantity>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Quantity {
     /// Unique id for inter-element referencing
@@ -4992,7 +4992,7 @@ impl FhirJson for Quantity {
 }
 /// Set of values bounded by low and high
 ///
-/// FHIR `Range` (http://hl7.org/fhir/StructureDefinition/Range, FHIR 4.0.1).
+/// FHIR `Range` (<http://hl7.org/fhir/StructureDefinition/Range>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Range {
     /// Unique id for inter-element referencing
@@ -5034,7 +5034,7 @@ impl FhirJson for Range {
 }
 /// A ratio of two Quantity values - a numerator and a denominator
 ///
-/// FHIR `Ratio` (http://hl7.org/fhir/StructureDefinition/Ratio, FHIR 4.0.1).
+/// FHIR `Ratio` (<http://hl7.org/fhir/StructureDefinition/Ratio>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Ratio {
     /// Unique id for inter-element referencing
@@ -5076,7 +5076,7 @@ impl FhirJson for Ratio {
 }
 /// A reference from one resource to another
 ///
-/// FHIR `Reference` (http://hl7.org/fhir/StructureDefinition/Reference, FHIR 4.0.1).
+/// FHIR `Reference` (<http://hl7.org/fhir/StructureDefinition/Reference>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Reference {
     /// Unique id for inter-element referencing
@@ -5129,7 +5129,7 @@ impl FhirJson for Reference {
 }
 /// Related artifacts for a knowledge resource
 ///
-/// FHIR `RelatedArtifact` (http://hl7.org/fhir/StructureDefinition/RelatedArtifact, FHIR 4.0.1).
+/// FHIR `RelatedArtifact` (<http://hl7.org/fhir/StructureDefinition/RelatedArtifact>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RelatedArtifact {
     /// Unique id for inter-element referencing
@@ -5199,7 +5199,7 @@ impl FhirJson for RelatedArtifact {
 }
 /// A series of measurements taken by a device
 ///
-/// FHIR `SampledData` (http://hl7.org/fhir/StructureDefinition/SampledData, FHIR 4.0.1).
+/// FHIR `SampledData` (<http://hl7.org/fhir/StructureDefinition/SampledData>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SampledData {
     /// Unique id for inter-element referencing
@@ -5277,7 +5277,7 @@ impl FhirJson for SampledData {
 }
 /// A Signature - XML DigSig, JWS, Graphical image of signature, etc.
 ///
-/// FHIR `Signature` (http://hl7.org/fhir/StructureDefinition/Signature, FHIR 4.0.1).
+/// FHIR `Signature` (<http://hl7.org/fhir/StructureDefinition/Signature>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Signature {
     /// Unique id for inter-element referencing
@@ -5353,7 +5353,7 @@ impl FhirJson for Signature {
 }
 /// Chemical substances are a single substance type whose primary defining element is the molecular structure. Chemical substances shall be defined on the basis of their complete covalent molecular structure; the presence of a salt (counter-ion) and/or solvates (water, alcohols) is also captured. Purity, grade, physical form or particle size are not taken into account in the definition of a chemical substance or in the assignment of a Substance ID
 ///
-/// FHIR `SubstanceAmount` (http://hl7.org/fhir/StructureDefinition/SubstanceAmount, FHIR 4.0.1).
+/// FHIR `SubstanceAmount` (<http://hl7.org/fhir/StructureDefinition/SubstanceAmount>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubstanceAmount {
     /// Unique id for inter-element referencing
@@ -5511,7 +5511,7 @@ impl Choice for SubstanceAmountAmount {
 }
 /// A timing schedule that specifies an event that may occur multiple times
 ///
-/// FHIR `Timing` (http://hl7.org/fhir/StructureDefinition/Timing, FHIR 4.0.1).
+/// FHIR `Timing` (<http://hl7.org/fhir/StructureDefinition/Timing>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Timing {
     /// Unique id for inter-element referencing
@@ -5730,7 +5730,7 @@ impl Choice for TimingRepeatBounds {
 }
 /// Defines an expected trigger for a module
 ///
-/// FHIR `TriggerDefinition` (http://hl7.org/fhir/StructureDefinition/TriggerDefinition, FHIR 4.0.1).
+/// FHIR `TriggerDefinition` (<http://hl7.org/fhir/StructureDefinition/TriggerDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TriggerDefinition {
     /// Unique id for inter-element referencing
@@ -5859,7 +5859,7 @@ impl Choice for TriggerDefinitionTiming {
 }
 /// Describes the context of use for a conformance or knowledge resource
 ///
-/// FHIR `UsageContext` (http://hl7.org/fhir/StructureDefinition/UsageContext, FHIR 4.0.1).
+/// FHIR `UsageContext` (<http://hl7.org/fhir/StructureDefinition/UsageContext>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UsageContext {
     /// Unique id for inter-element referencing

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Clinical issue with action
 ///
-/// FHIR `DetectedIssue` (http://hl7.org/fhir/StructureDefinition/DetectedIssue, FHIR 4.0.1).
+/// FHIR `DetectedIssue` (<http://hl7.org/fhir/StructureDefinition/DetectedIssue>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DetectedIssue {
     /// Logical id of this artifact
@@ -311,7 +311,7 @@ impl crate::FhirResource for DetectedIssue {
         }
     }
 }
-/// Search builder for `DetectedIssue` resources: one method per search parameter of DetectedIssue (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DetectedIssue` resources: one method per search parameter of DetectedIssue (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DetectedIssueSearch = crate::search::Search<DetectedIssue>;
 impl crate::search::Searchable for DetectedIssue {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -415,7 +415,7 @@ impl<M: crate::search::Mode> crate::search::Search<DetectedIssue, M> {
         crate::search::Param::new(self, "patient")
     }
 }
-/// The target types of the reference search parameter `author` of `DetectedIssue`: Device, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `DetectedIssue`: Device, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DetectedIssueAuthorTargets {}
 #[cfg(feature = "r4-device")]
@@ -424,7 +424,7 @@ impl crate::search::Target<DetectedIssueAuthorTargets> for Device {}
 impl crate::search::Target<DetectedIssueAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<DetectedIssueAuthorTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `patient` of `DetectedIssue`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DetectedIssue`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DetectedIssuePatientTargets {}
 #[cfg(feature = "r4-group")]

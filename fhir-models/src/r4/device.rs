@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Item used in healthcare
 ///
-/// FHIR `Device` (http://hl7.org/fhir/StructureDefinition/Device, FHIR 4.0.1).
+/// FHIR `Device` (<http://hl7.org/fhir/StructureDefinition/Device>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Device {
     /// Logical id of this artifact
@@ -550,7 +550,7 @@ impl crate::FhirResource for Device {
         }
     }
 }
-/// Search builder for `Device` resources: one method per search parameter of Device (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Device` resources: one method per search parameter of Device (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceSearch = crate::search::Search<Device>;
 impl crate::search::Searchable for Device {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -706,7 +706,7 @@ impl<M: crate::search::Mode> crate::search::Search<Device, M> {
     }
     /// active | inactive | entered-in-error | unknown
     ///
-    /// Search parameter `status` (token, takes [`FHIRDeviceStatus`]).
+    /// Search parameter `status` (token, takes \[`FHIRDeviceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<FHIRDeviceStatus>> {
@@ -739,17 +739,17 @@ impl<M: crate::search::Mode> crate::search::Search<Device, M> {
         crate::search::Param::new(self, "url")
     }
 }
-/// The target types of the reference search parameter `location` of `Device`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Device`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<DeviceLocationTargets> for Location {}
-/// The target types of the reference search parameter `organization` of `Device`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Device`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<DeviceOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `Device`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Device`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DevicePatientTargets {}
 #[cfg(feature = "r4-patient")]

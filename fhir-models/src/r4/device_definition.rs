@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An instance of a medical-related component of a medical device
 ///
-/// FHIR `DeviceDefinition` (http://hl7.org/fhir/StructureDefinition/DeviceDefinition, FHIR 4.0.1).
+/// FHIR `DeviceDefinition` (<http://hl7.org/fhir/StructureDefinition/DeviceDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceDefinition {
     /// Logical id of this artifact
@@ -639,7 +639,7 @@ impl crate::FhirResource for DeviceDefinition {
         }
     }
 }
-/// Search builder for `DeviceDefinition` resources: one method per search parameter of DeviceDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DeviceDefinition` resources: one method per search parameter of DeviceDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceDefinitionSearch = crate::search::Search<DeviceDefinition>;
 impl crate::search::Searchable for DeviceDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -697,7 +697,7 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceDefinition, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `parent` of `DeviceDefinition`: DeviceDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `parent` of `DeviceDefinition`: DeviceDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceDefinitionParentTargets {}
 #[cfg(feature = "r4-device-definition")]

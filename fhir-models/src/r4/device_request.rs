@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Medical device request
 ///
-/// FHIR `DeviceRequest` (http://hl7.org/fhir/StructureDefinition/DeviceRequest, FHIR 4.0.1).
+/// FHIR `DeviceRequest` (<http://hl7.org/fhir/StructureDefinition/DeviceRequest>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceRequest {
     /// Logical id of this artifact
@@ -443,7 +443,7 @@ impl crate::FhirResource for DeviceRequest {
         }
     }
 }
-/// Search builder for `DeviceRequest` resources: one method per search parameter of DeviceRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DeviceRequest` resources: one method per search parameter of DeviceRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceRequestSearch = crate::search::Search<DeviceRequest>;
 impl crate::search::Searchable for DeviceRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -671,7 +671,7 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceRequest, M> {
     }
     /// proposal | plan | original-order |reflex-order
     ///
-    /// Search parameter `intent` (token, takes [`RequestIntent`]).
+    /// Search parameter `intent` (token, takes \[`RequestIntent`\]).
     pub fn intent(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestIntent>> {
@@ -723,7 +723,7 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceRequest, M> {
     }
     /// entered-in-error | draft | active |suspended | completed
     ///
-    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    /// Search parameter `status` (token, takes \[`RequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
@@ -741,19 +741,19 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceRequest, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `device` of `DeviceRequest`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `device` of `DeviceRequest`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestDeviceTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<DeviceRequestDeviceTargets> for Device {}
-/// The target types of the reference search parameter `encounter` of `DeviceRequest`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `DeviceRequest`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<DeviceRequestEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<DeviceRequestEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `instantiates-canonical` of `DeviceRequest`: ActivityDefinition, PlanDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `instantiates-canonical` of `DeviceRequest`: ActivityDefinition, PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
@@ -762,21 +762,21 @@ for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
 impl crate::search::Target<DeviceRequestInstantiatesCanonicalTargets>
 for PlanDefinition {}
-/// The target types of the reference search parameter `insurance` of `DeviceRequest`: ClaimResponse, Coverage. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `insurance` of `DeviceRequest`: ClaimResponse, Coverage. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestInsuranceTargets {}
 #[cfg(feature = "r4-claim-response")]
 impl crate::search::Target<DeviceRequestInsuranceTargets> for ClaimResponse {}
 #[cfg(feature = "r4-coverage")]
 impl crate::search::Target<DeviceRequestInsuranceTargets> for Coverage {}
-/// The target types of the reference search parameter `patient` of `DeviceRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DeviceRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<DeviceRequestPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<DeviceRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `DeviceRequest`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `DeviceRequest`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -795,7 +795,7 @@ impl crate::search::Target<DeviceRequestPerformerTargets> for Practitioner {}
 impl crate::search::Target<DeviceRequestPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<DeviceRequestPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `requester` of `DeviceRequest`: Device, Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requester` of `DeviceRequest`: Device, Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
@@ -806,7 +806,7 @@ impl crate::search::Target<DeviceRequestRequesterTargets> for Organization {}
 impl crate::search::Target<DeviceRequestRequesterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<DeviceRequestRequesterTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `subject` of `DeviceRequest`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DeviceRequest`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestSubjectTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Record of use of a device
 ///
-/// FHIR `DeviceUseStatement` (http://hl7.org/fhir/StructureDefinition/DeviceUseStatement, FHIR 4.0.1).
+/// FHIR `DeviceUseStatement` (<http://hl7.org/fhir/StructureDefinition/DeviceUseStatement>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceUseStatement {
     /// Logical id of this artifact
@@ -210,7 +210,7 @@ impl crate::FhirResource for DeviceUseStatement {
         }
     }
 }
-/// Search builder for `DeviceUseStatement` resources: one method per search parameter of DeviceUseStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DeviceUseStatement` resources: one method per search parameter of DeviceUseStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceUseStatementSearch = crate::search::Search<DeviceUseStatement>;
 impl crate::search::Searchable for DeviceUseStatement {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -288,19 +288,19 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceUseStatement, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `device` of `DeviceUseStatement`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `device` of `DeviceUseStatement`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementDeviceTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<DeviceUseStatementDeviceTargets> for Device {}
-/// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<DeviceUseStatementPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<DeviceUseStatementPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A Diagnostic report - a combination of request information, atomic results, images, interpretation, as well as formatted reports
 ///
-/// FHIR `DiagnosticReport` (http://hl7.org/fhir/StructureDefinition/DiagnosticReport, FHIR 4.0.1).
+/// FHIR `DiagnosticReport` (<http://hl7.org/fhir/StructureDefinition/DiagnosticReport>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DiagnosticReport {
     /// Logical id of this artifact
@@ -282,7 +282,7 @@ impl crate::FhirResource for DiagnosticReport {
         }
     }
 }
-/// Search builder for `DiagnosticReport` resources: one method per search parameter of DiagnosticReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DiagnosticReport` resources: one method per search parameter of DiagnosticReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DiagnosticReportSearch = crate::search::Search<DiagnosticReport>;
 impl crate::search::Searchable for DiagnosticReport {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -547,7 +547,7 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticReport, M> {
     }
     /// The status of the report
     ///
-    /// Search parameter `status` (token, takes [`DiagnosticReportStatus`]).
+    /// Search parameter `status` (token, takes \[`DiagnosticReportStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DiagnosticReportStatus>> {
@@ -565,7 +565,7 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticReport, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `based-on` of `DiagnosticReport`: CarePlan, ImmunizationRecommendation, MedicationRequest, NutritionOrder, ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `based-on` of `DiagnosticReport`: CarePlan, ImmunizationRecommendation, MedicationRequest, NutritionOrder, ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
@@ -579,26 +579,26 @@ impl crate::search::Target<DiagnosticReportBasedOnTargets> for MedicationRequest
 impl crate::search::Target<DiagnosticReportBasedOnTargets> for NutritionOrder {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<DiagnosticReportBasedOnTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `encounter` of `DiagnosticReport`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `DiagnosticReport`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<DiagnosticReportEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<DiagnosticReportEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `media` of `DiagnosticReport`: Media. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `media` of `DiagnosticReport`: Media. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportMediaTargets {}
 #[cfg(feature = "r4-media")]
 impl crate::search::Target<DiagnosticReportMediaTargets> for Media {}
-/// The target types of the reference search parameter `patient` of `DiagnosticReport`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DiagnosticReport`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<DiagnosticReportPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<DiagnosticReportPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `DiagnosticReport`: CareTeam, Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `DiagnosticReport`: CareTeam, Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -609,12 +609,12 @@ impl crate::search::Target<DiagnosticReportPerformerTargets> for Organization {}
 impl crate::search::Target<DiagnosticReportPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<DiagnosticReportPerformerTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `result` of `DiagnosticReport`: Observation. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `result` of `DiagnosticReport`: Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportResultTargets {}
 #[cfg(feature = "r4-observation")]
 impl crate::search::Target<DiagnosticReportResultTargets> for Observation {}
-/// The target types of the reference search parameter `results-interpreter` of `DiagnosticReport`: CareTeam, Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `results-interpreter` of `DiagnosticReport`: CareTeam, Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportResultsInterpreterTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -626,12 +626,12 @@ impl crate::search::Target<DiagnosticReportResultsInterpreterTargets> for Practi
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<DiagnosticReportResultsInterpreterTargets>
 for PractitionerRole {}
-/// The target types of the reference search parameter `specimen` of `DiagnosticReport`: Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `specimen` of `DiagnosticReport`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportSpecimenTargets {}
 #[cfg(feature = "r4-specimen")]
 impl crate::search::Target<DiagnosticReportSpecimenTargets> for Specimen {}
-/// The target types of the reference search parameter `subject` of `DiagnosticReport`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DiagnosticReport`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportSubjectTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A list that defines a set of documents
 ///
-/// FHIR `DocumentManifest` (http://hl7.org/fhir/StructureDefinition/DocumentManifest, FHIR 4.0.1).
+/// FHIR `DocumentManifest` (<http://hl7.org/fhir/StructureDefinition/DocumentManifest>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DocumentManifest {
     /// Logical id of this artifact
@@ -203,7 +203,7 @@ impl crate::FhirResource for DocumentManifest {
         }
     }
 }
-/// Search builder for `DocumentManifest` resources: one method per search parameter of DocumentManifest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DocumentManifest` resources: one method per search parameter of DocumentManifest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DocumentManifestSearch = crate::search::Search<DocumentManifest>;
 impl crate::search::Searchable for DocumentManifest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -397,7 +397,7 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentManifest, M> {
     }
     /// current | superseded | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`DocumentReferenceStatus`]).
+    /// Search parameter `status` (token, takes \[`DocumentReferenceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentReferenceStatus>> {
@@ -423,7 +423,7 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentManifest, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `author` of `DocumentManifest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `DocumentManifest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestAuthorTargets {}
 #[cfg(feature = "r4-device")]
@@ -438,14 +438,14 @@ impl crate::search::Target<DocumentManifestAuthorTargets> for Practitioner {}
 impl crate::search::Target<DocumentManifestAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<DocumentManifestAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `DocumentManifest`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DocumentManifest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<DocumentManifestPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<DocumentManifestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `recipient` of `DocumentManifest`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recipient` of `DocumentManifest`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestRecipientTargets {}
 #[cfg(feature = "r4-organization")]
@@ -458,7 +458,7 @@ impl crate::search::Target<DocumentManifestRecipientTargets> for Practitioner {}
 impl crate::search::Target<DocumentManifestRecipientTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<DocumentManifestRecipientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestSubjectTargets {}
 #[cfg(feature = "r4-device")]

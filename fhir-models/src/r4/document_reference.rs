@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A reference to a document
 ///
-/// FHIR `DocumentReference` (http://hl7.org/fhir/StructureDefinition/DocumentReference, FHIR 4.0.1).
+/// FHIR `DocumentReference` (<http://hl7.org/fhir/StructureDefinition/DocumentReference>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DocumentReference {
     /// Logical id of this artifact
@@ -356,7 +356,7 @@ impl crate::FhirResource for DocumentReference {
         }
     }
 }
-/// Search builder for `DocumentReference` resources: one method per search parameter of DocumentReference (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `DocumentReference` resources: one method per search parameter of DocumentReference (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DocumentReferenceSearch = crate::search::Search<DocumentReference>;
 impl crate::search::Searchable for DocumentReference {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -687,7 +687,7 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
     }
     /// replaces | transforms | signs | appends
     ///
-    /// Search parameter `relation` (token, takes [`DocumentRelationshipType`]).
+    /// Search parameter `relation` (token, takes \[`DocumentRelationshipType`\]).
     pub fn relation(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentRelationshipType>> {
@@ -727,7 +727,7 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
     }
     /// current | superseded | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`DocumentReferenceStatus`]).
+    /// Search parameter `status` (token, takes \[`DocumentReferenceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<DocumentReferenceStatus>> {
@@ -753,7 +753,7 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `authenticator` of `DocumentReference`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `authenticator` of `DocumentReference`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceAuthenticatorTargets {}
 #[cfg(feature = "r4-organization")]
@@ -762,7 +762,7 @@ impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Organizati
 impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `author` of `DocumentReference`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `DocumentReference`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceAuthorTargets {}
 #[cfg(feature = "r4-device")]
@@ -777,31 +777,31 @@ impl crate::search::Target<DocumentReferenceAuthorTargets> for Practitioner {}
 impl crate::search::Target<DocumentReferenceAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `custodian` of `DocumentReference`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `custodian` of `DocumentReference`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceCustodianTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<DocumentReferenceCustodianTargets> for Organization {}
-/// The target types of the reference search parameter `encounter` of `DocumentReference`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `DocumentReference`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<DocumentReferenceEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<DocumentReferenceEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `patient` of `DocumentReference`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `DocumentReference`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferencePatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<DocumentReferencePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<DocumentReferencePatientTargets> for Patient {}
-/// The target types of the reference search parameter `relatesto` of `DocumentReference`: DocumentReference. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `relatesto` of `DocumentReference`: DocumentReference. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceRelatestoTargets {}
 #[cfg(feature = "r4-document-reference")]
 impl crate::search::Target<DocumentReferenceRelatestoTargets> for DocumentReference {}
-/// The target types of the reference search parameter `subject` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceSubjectTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A quantified estimate of effect based on a body of evidence
 ///
-/// FHIR `EffectEvidenceSynthesis` (http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis, FHIR 4.0.1).
+/// FHIR `EffectEvidenceSynthesis` (<http://hl7.org/fhir/StructureDefinition/EffectEvidenceSynthesis>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EffectEvidenceSynthesis {
     /// Logical id of this artifact
@@ -677,7 +677,7 @@ impl crate::FhirResource for EffectEvidenceSynthesis {
         }
     }
 }
-/// Search builder for `EffectEvidenceSynthesis` resources: one method per search parameter of EffectEvidenceSynthesis (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EffectEvidenceSynthesis` resources: one method per search parameter of EffectEvidenceSynthesis (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EffectEvidenceSynthesisSearch = crate::search::Search<EffectEvidenceSynthesis>;
 impl crate::search::Searchable for EffectEvidenceSynthesis {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -895,7 +895,7 @@ impl<M: crate::search::Mode> crate::search::Search<EffectEvidenceSynthesis, M> {
     }
     /// The current status of the effect evidence synthesis
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

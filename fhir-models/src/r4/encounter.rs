@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An interaction during which services are provided to the patient
 ///
-/// FHIR `Encounter` (http://hl7.org/fhir/StructureDefinition/Encounter, FHIR 4.0.1).
+/// FHIR `Encounter` (<http://hl7.org/fhir/StructureDefinition/Encounter>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Encounter {
     /// Logical id of this artifact
@@ -589,7 +589,7 @@ impl crate::FhirResource for Encounter {
         }
     }
 }
-/// Search builder for `Encounter` resources: one method per search parameter of Encounter (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Encounter` resources: one method per search parameter of Encounter (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EncounterSearch = crate::search::Search<Encounter>;
 impl crate::search::Searchable for Encounter {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -936,7 +936,7 @@ impl<M: crate::search::Mode> crate::search::Search<Encounter, M> {
     }
     /// planned | arrived | triaged | in-progress | onleave | finished | cancelled +
     ///
-    /// Search parameter `status` (token, takes [`EncounterStatus`]).
+    /// Search parameter `status` (token, takes \[`EncounterStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<EncounterStatus>> {
@@ -962,44 +962,44 @@ impl<M: crate::search::Mode> crate::search::Search<Encounter, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `account` of `Encounter`: Account. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `account` of `Encounter`: Account. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterAccountTargets {}
 #[cfg(feature = "r4-account")]
 impl crate::search::Target<EncounterAccountTargets> for Account {}
-/// The target types of the reference search parameter `appointment` of `Encounter`: Appointment. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `appointment` of `Encounter`: Appointment. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterAppointmentTargets {}
 #[cfg(feature = "r4-appointment")]
 impl crate::search::Target<EncounterAppointmentTargets> for Appointment {}
-/// The target types of the reference search parameter `based-on` of `Encounter`: ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `based-on` of `Encounter`: ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterBasedOnTargets {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<EncounterBasedOnTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `diagnosis` of `Encounter`: Condition, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `diagnosis` of `Encounter`: Condition, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterDiagnosisTargets {}
 #[cfg(feature = "r4-condition")]
 impl crate::search::Target<EncounterDiagnosisTargets> for Condition {}
 #[cfg(feature = "r4-procedure")]
 impl crate::search::Target<EncounterDiagnosisTargets> for Procedure {}
-/// The target types of the reference search parameter `episode-of-care` of `Encounter`: EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `episode-of-care` of `Encounter`: EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterEpisodeOfCareTargets {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<EncounterEpisodeOfCareTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `location` of `Encounter`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Encounter`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<EncounterLocationTargets> for Location {}
-/// The target types of the reference search parameter `part-of` of `Encounter`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-of` of `Encounter`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPartOfTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<EncounterPartOfTargets> for Encounter {}
-/// The target types of the reference search parameter `participant` of `Encounter`: Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `participant` of `Encounter`: Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterParticipantTargets {}
 #[cfg(feature = "r4-practitioner")]
@@ -1008,19 +1008,19 @@ impl crate::search::Target<EncounterParticipantTargets> for Practitioner {}
 impl crate::search::Target<EncounterParticipantTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<EncounterParticipantTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `Encounter`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Encounter`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<EncounterPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<EncounterPatientTargets> for Patient {}
-/// The target types of the reference search parameter `practitioner` of `Encounter`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `Encounter`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<EncounterPractitionerTargets> for Practitioner {}
-/// The target types of the reference search parameter `reason-reference` of `Encounter`: Condition, ImmunizationRecommendation, Observation, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `reason-reference` of `Encounter`: Condition, ImmunizationRecommendation, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterReasonReferenceTargets {}
 #[cfg(feature = "r4-condition")]
@@ -1032,12 +1032,12 @@ for ImmunizationRecommendation {}
 impl crate::search::Target<EncounterReasonReferenceTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
 impl crate::search::Target<EncounterReasonReferenceTargets> for Procedure {}
-/// The target types of the reference search parameter `service-provider` of `Encounter`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `service-provider` of `Encounter`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterServiceProviderTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<EncounterServiceProviderTargets> for Organization {}
-/// The target types of the reference search parameter `subject` of `Encounter`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Encounter`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// The technical details of an endpoint that can be used for electronic services
 ///
-/// FHIR `Endpoint` (http://hl7.org/fhir/StructureDefinition/Endpoint, FHIR 4.0.1).
+/// FHIR `Endpoint` (<http://hl7.org/fhir/StructureDefinition/Endpoint>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Endpoint {
     /// Logical id of this artifact
@@ -165,7 +165,7 @@ impl crate::FhirResource for Endpoint {
         }
     }
 }
-/// Search builder for `Endpoint` resources: one method per search parameter of Endpoint (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Endpoint` resources: one method per search parameter of Endpoint (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EndpointSearch = crate::search::Search<Endpoint>;
 impl crate::search::Searchable for Endpoint {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -256,14 +256,14 @@ impl<M: crate::search::Mode> crate::search::Search<Endpoint, M> {
     }
     /// The current status of the Endpoint (usually expected to be active)
     ///
-    /// Search parameter `status` (token, takes [`EndpointStatus`]).
+    /// Search parameter `status` (token, takes \[`EndpointStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<EndpointStatus>> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `organization` of `Endpoint`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Endpoint`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EndpointOrganizationTargets {}
 #[cfg(feature = "r4-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Enroll in coverage
 ///
-/// FHIR `EnrollmentRequest` (http://hl7.org/fhir/StructureDefinition/EnrollmentRequest, FHIR 4.0.1).
+/// FHIR `EnrollmentRequest` (<http://hl7.org/fhir/StructureDefinition/EnrollmentRequest>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnrollmentRequest {
     /// Logical id of this artifact
@@ -122,7 +122,7 @@ impl crate::FhirResource for EnrollmentRequest {
         }
     }
 }
-/// Search builder for `EnrollmentRequest` resources: one method per search parameter of EnrollmentRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EnrollmentRequest` resources: one method per search parameter of EnrollmentRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EnrollmentRequestSearch = crate::search::Search<EnrollmentRequest>;
 impl crate::search::Searchable for EnrollmentRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -179,7 +179,7 @@ impl<M: crate::search::Mode> crate::search::Search<EnrollmentRequest, M> {
     }
     /// The status of the enrollment
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -200,12 +200,12 @@ impl<M: crate::search::Mode> crate::search::Search<EnrollmentRequest, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `patient` of `EnrollmentRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `EnrollmentRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EnrollmentRequestPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<EnrollmentRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `EnrollmentRequest`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `EnrollmentRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EnrollmentRequestSubjectTargets {}
 #[cfg(feature = "r4-patient")]

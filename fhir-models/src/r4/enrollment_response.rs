@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// EnrollmentResponse resource
 ///
-/// FHIR `EnrollmentResponse` (http://hl7.org/fhir/StructureDefinition/EnrollmentResponse, FHIR 4.0.1).
+/// FHIR `EnrollmentResponse` (<http://hl7.org/fhir/StructureDefinition/EnrollmentResponse>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EnrollmentResponse {
     /// Logical id of this artifact
@@ -132,7 +132,7 @@ impl crate::FhirResource for EnrollmentResponse {
         }
     }
 }
-/// Search builder for `EnrollmentResponse` resources: one method per search parameter of EnrollmentResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EnrollmentResponse` resources: one method per search parameter of EnrollmentResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EnrollmentResponseSearch = crate::search::Search<EnrollmentResponse>;
 impl crate::search::Searchable for EnrollmentResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -183,7 +183,7 @@ impl<M: crate::search::Mode> crate::search::Search<EnrollmentResponse, M> {
     }
     /// The status of the enrollment response
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -193,7 +193,7 @@ impl<M: crate::search::Mode> crate::search::Search<EnrollmentResponse, M> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `request` of `EnrollmentResponse`: EnrollmentRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `request` of `EnrollmentResponse`: EnrollmentRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EnrollmentResponseRequestTargets {}
 #[cfg(feature = "r4-enrollment-request")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An association of a Patient with an Organization and  Healthcare Provider(s) for a period of time that the Organization assumes some level of responsibility
 ///
-/// FHIR `EpisodeOfCare` (http://hl7.org/fhir/StructureDefinition/EpisodeOfCare, FHIR 4.0.1).
+/// FHIR `EpisodeOfCare` (<http://hl7.org/fhir/StructureDefinition/EpisodeOfCare>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EpisodeOfCare {
     /// Logical id of this artifact
@@ -268,7 +268,7 @@ impl crate::FhirResource for EpisodeOfCare {
         }
     }
 }
-/// Search builder for `EpisodeOfCare` resources: one method per search parameter of EpisodeOfCare (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EpisodeOfCare` resources: one method per search parameter of EpisodeOfCare (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EpisodeOfCareSearch = crate::search::Search<EpisodeOfCare>;
 impl crate::search::Searchable for EpisodeOfCare {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -405,7 +405,7 @@ impl<M: crate::search::Mode> crate::search::Search<EpisodeOfCare, M> {
     }
     /// The current status of the Episode of Care as provided (does not check the status history collection)
     ///
-    /// Search parameter `status` (token, takes [`EpisodeOfCareStatus`]).
+    /// Search parameter `status` (token, takes \[`EpisodeOfCareStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<EpisodeOfCareStatus>> {
@@ -420,27 +420,27 @@ impl<M: crate::search::Mode> crate::search::Search<EpisodeOfCare, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `care-manager` of `EpisodeOfCare`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `care-manager` of `EpisodeOfCare`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareCareManagerTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<EpisodeOfCareCareManagerTargets> for Practitioner {}
-/// The target types of the reference search parameter `condition` of `EpisodeOfCare`: Condition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `condition` of `EpisodeOfCare`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareConditionTargets {}
 #[cfg(feature = "r4-condition")]
 impl crate::search::Target<EpisodeOfCareConditionTargets> for Condition {}
-/// The target types of the reference search parameter `incoming-referral` of `EpisodeOfCare`: ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `incoming-referral` of `EpisodeOfCare`: ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareIncomingReferralTargets {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<EpisodeOfCareIncomingReferralTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `organization` of `EpisodeOfCare`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `EpisodeOfCare`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<EpisodeOfCareOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `EpisodeOfCare`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `EpisodeOfCare`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCarePatientTargets {}
 #[cfg(feature = "r4-group")]

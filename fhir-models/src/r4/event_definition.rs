@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A description of when an event can occur
 ///
-/// FHIR `EventDefinition` (http://hl7.org/fhir/StructureDefinition/EventDefinition, FHIR 4.0.1).
+/// FHIR `EventDefinition` (<http://hl7.org/fhir/StructureDefinition/EventDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventDefinition {
     /// Logical id of this artifact
@@ -239,7 +239,7 @@ impl FhirJson for EventDefinition {
 }
 /// Type of individual the event definition is focused on
 ///
-/// FHIR `EventDefinition.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `EventDefinition.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type EventDefinitionSubject = DataRequirementSubject;
 impl crate::FhirResource for EventDefinition {
     type Version = R4;
@@ -257,7 +257,7 @@ impl crate::FhirResource for EventDefinition {
         }
     }
 }
-/// Search builder for `EventDefinition` resources: one method per search parameter of EventDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EventDefinition` resources: one method per search parameter of EventDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EventDefinitionSearch = crate::search::Search<EventDefinition>;
 impl crate::search::Searchable for EventDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -555,7 +555,7 @@ impl<M: crate::search::Mode> crate::search::Search<EventDefinition, M> {
     }
     /// The current status of the event definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A research context or question
 ///
-/// FHIR `Evidence` (http://hl7.org/fhir/StructureDefinition/Evidence, FHIR 4.0.1).
+/// FHIR `Evidence` (<http://hl7.org/fhir/StructureDefinition/Evidence>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Evidence {
     /// Logical id of this artifact
@@ -243,7 +243,7 @@ impl crate::FhirResource for Evidence {
         }
     }
 }
-/// Search builder for `Evidence` resources: one method per search parameter of Evidence (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Evidence` resources: one method per search parameter of Evidence (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EvidenceSearch = crate::search::Search<Evidence>;
 impl crate::search::Searchable for Evidence {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -541,7 +541,7 @@ impl<M: crate::search::Mode> crate::search::Search<Evidence, M> {
     }
     /// The current status of the evidence
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

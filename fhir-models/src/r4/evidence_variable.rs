@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A population, intervention, or exposure definition
 ///
-/// FHIR `EvidenceVariable` (http://hl7.org/fhir/StructureDefinition/EvidenceVariable, FHIR 4.0.1).
+/// FHIR `EvidenceVariable` (<http://hl7.org/fhir/StructureDefinition/EvidenceVariable>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EvidenceVariable {
     /// Logical id of this artifact
@@ -526,7 +526,7 @@ impl crate::FhirResource for EvidenceVariable {
         }
     }
 }
-/// Search builder for `EvidenceVariable` resources: one method per search parameter of EvidenceVariable (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `EvidenceVariable` resources: one method per search parameter of EvidenceVariable (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EvidenceVariableSearch = crate::search::Search<EvidenceVariable>;
 impl crate::search::Searchable for EvidenceVariable {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -824,7 +824,7 @@ impl<M: crate::search::Mode> crate::search::Search<EvidenceVariable, M> {
     }
     /// The current status of the evidence variable
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

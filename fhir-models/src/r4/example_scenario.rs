@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Example of workflow instance
 ///
-/// FHIR `ExampleScenario` (http://hl7.org/fhir/StructureDefinition/ExampleScenario, FHIR 4.0.1).
+/// FHIR `ExampleScenario` (<http://hl7.org/fhir/StructureDefinition/ExampleScenario>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExampleScenario {
     /// Logical id of this artifact
@@ -756,7 +756,7 @@ impl crate::FhirResource for ExampleScenario {
         }
     }
 }
-/// Search builder for `ExampleScenario` resources: one method per search parameter of ExampleScenario (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ExampleScenario` resources: one method per search parameter of ExampleScenario (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ExampleScenarioSearch = crate::search::Search<ExampleScenario>;
 impl crate::search::Searchable for ExampleScenario {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -944,7 +944,7 @@ impl<M: crate::search::Mode> crate::search::Search<ExampleScenario, M> {
     }
     /// The current status of the example scenario
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

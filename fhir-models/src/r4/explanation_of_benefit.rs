@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Explanation of Benefit resource
 ///
-/// FHIR `ExplanationOfBenefit` (http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit, FHIR 4.0.1).
+/// FHIR `ExplanationOfBenefit` (<http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExplanationOfBenefit {
     /// Logical id of this artifact
@@ -2182,11 +2182,11 @@ impl Choice for ExplanationOfBenefitSupportingInfoValue {
 }
 /// Nature of illness or problem
 ///
-/// FHIR `ExplanationOfBenefit.diagnosis.diagnosis[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `ExplanationOfBenefit.diagnosis.diagnosis[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ExplanationOfBenefitDiagnosisDiagnosis = DataRequirementSubject;
 /// Specific clinical procedure
 ///
-/// FHIR `ExplanationOfBenefit.procedure.procedure[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `ExplanationOfBenefit.procedure.procedure[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ExplanationOfBenefitProcedureProcedure = DataRequirementSubject;
 /// Where the event occurred
 ///
@@ -2467,7 +2467,7 @@ impl crate::FhirResource for ExplanationOfBenefit {
         }
     }
 }
-/// Search builder for `ExplanationOfBenefit` resources: one method per search parameter of ExplanationOfBenefit (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ExplanationOfBenefit` resources: one method per search parameter of ExplanationOfBenefit (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ExplanationOfBenefitSearch = crate::search::Search<ExplanationOfBenefit>;
 impl crate::search::Searchable for ExplanationOfBenefit {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -2776,7 +2776,7 @@ impl<M: crate::search::Mode> crate::search::Search<ExplanationOfBenefit, M> {
     }
     /// Status of the instance
     ///
-    /// Search parameter `status` (token, takes [`ExplanationOfBenefitStatus`]).
+    /// Search parameter `status` (token, takes \[`ExplanationOfBenefitStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -2805,7 +2805,7 @@ impl<M: crate::search::Mode> crate::search::Search<ExplanationOfBenefit, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `care-team` of `ExplanationOfBenefit`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `care-team` of `ExplanationOfBenefit`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitCareTeamTargets {}
 #[cfg(feature = "r4-organization")]
@@ -2814,54 +2814,54 @@ impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for Organization
 impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `claim` of `ExplanationOfBenefit`: Claim. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `claim` of `ExplanationOfBenefit`: Claim. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitClaimTargets {}
 #[cfg(feature = "r4-claim")]
 impl crate::search::Target<ExplanationOfBenefitClaimTargets> for Claim {}
-/// The target types of the reference search parameter `coverage` of `ExplanationOfBenefit`: Coverage. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `coverage` of `ExplanationOfBenefit`: Coverage. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitCoverageTargets {}
 #[cfg(feature = "r4-coverage")]
 impl crate::search::Target<ExplanationOfBenefitCoverageTargets> for Coverage {}
-/// The target types of the reference search parameter `detail-udi` of `ExplanationOfBenefit`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `detail-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitDetailUdiTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<ExplanationOfBenefitDetailUdiTargets> for Device {}
-/// The target types of the reference search parameter `encounter` of `ExplanationOfBenefit`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `ExplanationOfBenefit`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ExplanationOfBenefitEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `enterer` of `ExplanationOfBenefit`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `enterer` of `ExplanationOfBenefit`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<ExplanationOfBenefitEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ExplanationOfBenefitEntererTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `facility` of `ExplanationOfBenefit`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `facility` of `ExplanationOfBenefit`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitFacilityTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<ExplanationOfBenefitFacilityTargets> for Location {}
-/// The target types of the reference search parameter `insurer` of `ExplanationOfBenefit`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `insurer` of `ExplanationOfBenefit`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitInsurerTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<ExplanationOfBenefitInsurerTargets> for Organization {}
-/// The target types of the reference search parameter `item-udi` of `ExplanationOfBenefit`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `item-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitItemUdiTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<ExplanationOfBenefitItemUdiTargets> for Device {}
-/// The target types of the reference search parameter `patient` of `ExplanationOfBenefit`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ExplanationOfBenefit`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ExplanationOfBenefitPatientTargets> for Patient {}
-/// The target types of the reference search parameter `payee` of `ExplanationOfBenefit`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `payee` of `ExplanationOfBenefit`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitPayeeTargets {}
 #[cfg(feature = "r4-organization")]
@@ -2874,12 +2874,12 @@ impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Practitioner {}
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `procedure-udi` of `ExplanationOfBenefit`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `procedure-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitProcedureUdiTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<ExplanationOfBenefitProcedureUdiTargets> for Device {}
-/// The target types of the reference search parameter `provider` of `ExplanationOfBenefit`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `provider` of `ExplanationOfBenefit`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitProviderTargets {}
 #[cfg(feature = "r4-organization")]
@@ -2888,7 +2888,7 @@ impl crate::search::Target<ExplanationOfBenefitProviderTargets> for Organization
 impl crate::search::Target<ExplanationOfBenefitProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ExplanationOfBenefitProviderTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `subdetail-udi` of `ExplanationOfBenefit`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subdetail-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitSubdetailUdiTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Information about patient's relatives, relevant for patient
 ///
-/// FHIR `FamilyMemberHistory` (http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory, FHIR 4.0.1).
+/// FHIR `FamilyMemberHistory` (<http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FamilyMemberHistory {
     /// Logical id of this artifact
@@ -522,7 +522,7 @@ impl crate::FhirResource for FamilyMemberHistory {
         }
     }
 }
-/// Search builder for `FamilyMemberHistory` resources: one method per search parameter of FamilyMemberHistory (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `FamilyMemberHistory` resources: one method per search parameter of FamilyMemberHistory (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type FamilyMemberHistorySearch = crate::search::Search<FamilyMemberHistory>;
 impl crate::search::Searchable for FamilyMemberHistory {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -662,14 +662,14 @@ impl<M: crate::search::Mode> crate::search::Search<FamilyMemberHistory, M> {
     }
     /// partial | completed | entered-in-error | health-unknown
     ///
-    /// Search parameter `status` (token, takes [`FamilyHistoryStatus`]).
+    /// Search parameter `status` (token, takes \[`FamilyHistoryStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<FamilyHistoryStatus>> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `instantiates-canonical` of `FamilyMemberHistory`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `instantiates-canonical` of `FamilyMemberHistory`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FamilyMemberHistoryInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
@@ -686,7 +686,7 @@ for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
 for Questionnaire {}
-/// The target types of the reference search parameter `patient` of `FamilyMemberHistory`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `FamilyMemberHistory`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FamilyMemberHistoryPatientTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Key information to flag to healthcare providers
 ///
-/// FHIR `Flag` (http://hl7.org/fhir/StructureDefinition/Flag, FHIR 4.0.1).
+/// FHIR `Flag` (<http://hl7.org/fhir/StructureDefinition/Flag>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Flag {
     /// Logical id of this artifact
@@ -131,7 +131,7 @@ impl crate::FhirResource for Flag {
         }
     }
 }
-/// Search builder for `Flag` resources: one method per search parameter of Flag (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Flag` resources: one method per search parameter of Flag (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type FlagSearch = crate::search::Search<Flag>;
 impl crate::search::Searchable for Flag {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -241,7 +241,7 @@ impl<M: crate::search::Mode> crate::search::Search<Flag, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `author` of `Flag`: Device, Organization, Patient, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `Flag`: Device, Organization, Patient, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagAuthorTargets {}
 #[cfg(feature = "r4-device")]
@@ -254,21 +254,21 @@ impl crate::search::Target<FlagAuthorTargets> for Patient {}
 impl crate::search::Target<FlagAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<FlagAuthorTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `encounter` of `Flag`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Flag`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<FlagEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<FlagEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `patient` of `Flag`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Flag`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<FlagPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<FlagPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `Flag`: Group, Location, Medication, Organization, Patient, PlanDefinition, Practitioner, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Flag`: Group, Location, Medication, Organization, Patient, PlanDefinition, Practitioner, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagSubjectTargets {}
 #[cfg(feature = "r4-group")]

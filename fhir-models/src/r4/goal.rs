@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Describes the intended objective(s) for a patient, group or organization
 ///
-/// FHIR `Goal` (http://hl7.org/fhir/StructureDefinition/Goal, FHIR 4.0.1).
+/// FHIR `Goal` (<http://hl7.org/fhir/StructureDefinition/Goal>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Goal {
     /// Logical id of this artifact
@@ -435,7 +435,7 @@ impl crate::FhirResource for Goal {
         }
     }
 }
-/// Search builder for `Goal` resources: one method per search parameter of Goal (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Goal` resources: one method per search parameter of Goal (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GoalSearch = crate::search::Search<Goal>;
 impl crate::search::Searchable for Goal {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -521,7 +521,7 @@ impl<M: crate::search::Mode> crate::search::Search<Goal, M> {
     }
     /// proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
     ///
-    /// Search parameter `lifecycle-status` (token, takes [`GoalLifecycleStatus`]).
+    /// Search parameter `lifecycle-status` (token, takes \[`GoalLifecycleStatus`\]).
     pub fn lifecycle_status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<GoalLifecycleStatus>> {
@@ -556,14 +556,14 @@ impl<M: crate::search::Mode> crate::search::Search<Goal, M> {
         crate::search::Param::new(self, "target-date")
     }
 }
-/// The target types of the reference search parameter `patient` of `Goal`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Goal`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GoalPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<GoalPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<GoalPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `Goal`: Group, Organization, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Goal`: Group, Organization, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GoalSubjectTargets {}
 #[cfg(feature = "r4-group")]

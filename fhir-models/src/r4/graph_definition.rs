@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Definition of a graph of resources
 ///
-/// FHIR `GraphDefinition` (http://hl7.org/fhir/StructureDefinition/GraphDefinition, FHIR 4.0.1).
+/// FHIR `GraphDefinition` (<http://hl7.org/fhir/StructureDefinition/GraphDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GraphDefinition {
     /// Logical id of this artifact
@@ -397,7 +397,7 @@ impl crate::FhirResource for GraphDefinition {
         }
     }
 }
-/// Search builder for `GraphDefinition` resources: one method per search parameter of GraphDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `GraphDefinition` resources: one method per search parameter of GraphDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GraphDefinitionSearch = crate::search::Search<GraphDefinition>;
 impl crate::search::Searchable for GraphDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -589,7 +589,7 @@ impl<M: crate::search::Mode> crate::search::Search<GraphDefinition, M> {
     }
     /// Type of resource at which the graph starts
     ///
-    /// Search parameter `start` (token, takes [`ResourceType`]).
+    /// Search parameter `start` (token, takes \[`ResourceType`\]).
     pub fn start(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -597,7 +597,7 @@ impl<M: crate::search::Mode> crate::search::Search<GraphDefinition, M> {
     }
     /// The current status of the graph definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

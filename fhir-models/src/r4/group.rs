@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Group of multiple entities
 ///
-/// FHIR `Group` (http://hl7.org/fhir/StructureDefinition/Group, FHIR 4.0.1).
+/// FHIR `Group` (<http://hl7.org/fhir/StructureDefinition/Group>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Group {
     /// Logical id of this artifact
@@ -337,7 +337,7 @@ impl crate::FhirResource for Group {
         }
     }
 }
-/// Search builder for `Group` resources: one method per search parameter of Group (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Group` resources: one method per search parameter of Group (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GroupSearch = crate::search::Search<Group>;
 impl crate::search::Searchable for Group {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -502,7 +502,7 @@ impl<M: crate::search::Mode> crate::search::Search<Group, M> {
     }
     /// The type of resources the group contains
     ///
-    /// Search parameter `type` (token, takes [`GroupType`]).
+    /// Search parameter `type` (token, takes \[`GroupType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<GroupType>> {
@@ -517,7 +517,7 @@ impl<M: crate::search::Mode> crate::search::Search<Group, M> {
         crate::search::Param::new(self, "value")
     }
 }
-/// The target types of the reference search parameter `managing-entity` of `Group`: Organization, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `managing-entity` of `Group`: Organization, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GroupManagingEntityTargets {}
 #[cfg(feature = "r4-organization")]
@@ -528,7 +528,7 @@ impl crate::search::Target<GroupManagingEntityTargets> for Practitioner {}
 impl crate::search::Target<GroupManagingEntityTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<GroupManagingEntityTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `member` of `Group`: Device, Group, Medication, Patient, Practitioner, PractitionerRole, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `member` of `Group`: Device, Group, Medication, Patient, Practitioner, PractitionerRole, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GroupMemberTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// The formal response to a guidance request
 ///
-/// FHIR `GuidanceResponse` (http://hl7.org/fhir/StructureDefinition/GuidanceResponse, FHIR 4.0.1).
+/// FHIR `GuidanceResponse` (<http://hl7.org/fhir/StructureDefinition/GuidanceResponse>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GuidanceResponse {
     /// Logical id of this artifact
@@ -251,7 +251,7 @@ impl crate::FhirResource for GuidanceResponse {
         }
     }
 }
-/// Search builder for `GuidanceResponse` resources: one method per search parameter of GuidanceResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `GuidanceResponse` resources: one method per search parameter of GuidanceResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GuidanceResponseSearch = crate::search::Search<GuidanceResponse>;
 impl crate::search::Searchable for GuidanceResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -324,12 +324,12 @@ impl<M: crate::search::Mode> crate::search::Search<GuidanceResponse, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `patient` of `GuidanceResponse`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `GuidanceResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GuidanceResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<GuidanceResponsePatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `GuidanceResponse`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `GuidanceResponse`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GuidanceResponseSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// The details of a healthcare service available at a location
 ///
-/// FHIR `HealthcareService` (http://hl7.org/fhir/StructureDefinition/HealthcareService, FHIR 4.0.1).
+/// FHIR `HealthcareService` (<http://hl7.org/fhir/StructureDefinition/HealthcareService>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HealthcareService {
     /// Logical id of this artifact
@@ -429,7 +429,7 @@ impl crate::FhirResource for HealthcareService {
         }
     }
 }
-/// Search builder for `HealthcareService` resources: one method per search parameter of HealthcareService (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `HealthcareService` resources: one method per search parameter of HealthcareService (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type HealthcareServiceSearch = crate::search::Search<HealthcareService>;
 impl crate::search::Searchable for HealthcareService {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -620,22 +620,22 @@ impl<M: crate::search::Mode> crate::search::Search<HealthcareService, M> {
         crate::search::Param::new(self, "specialty")
     }
 }
-/// The target types of the reference search parameter `coverage-area` of `HealthcareService`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `coverage-area` of `HealthcareService`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceCoverageAreaTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<HealthcareServiceCoverageAreaTargets> for Location {}
-/// The target types of the reference search parameter `endpoint` of `HealthcareService`: Endpoint. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `endpoint` of `HealthcareService`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
 impl crate::search::Target<HealthcareServiceEndpointTargets> for Endpoint {}
-/// The target types of the reference search parameter `location` of `HealthcareService`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `HealthcareService`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<HealthcareServiceLocationTargets> for Location {}
-/// The target types of the reference search parameter `organization` of `HealthcareService`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `HealthcareService`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceOrganizationTargets {}
 #[cfg(feature = "r4-organization")]

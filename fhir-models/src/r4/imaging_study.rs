@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A set of images produced in single study (one or more series of references images)
 ///
-/// FHIR `ImagingStudy` (http://hl7.org/fhir/StructureDefinition/ImagingStudy, FHIR 4.0.1).
+/// FHIR `ImagingStudy` (<http://hl7.org/fhir/StructureDefinition/ImagingStudy>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImagingStudy {
     /// Logical id of this artifact
@@ -430,7 +430,7 @@ impl crate::FhirResource for ImagingStudy {
         }
     }
 }
-/// Search builder for `ImagingStudy` resources: one method per search parameter of ImagingStudy (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ImagingStudy` resources: one method per search parameter of ImagingStudy (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImagingStudySearch = crate::search::Search<ImagingStudy>;
 impl crate::search::Searchable for ImagingStudy {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -699,7 +699,7 @@ impl<M: crate::search::Mode> crate::search::Search<ImagingStudy, M> {
     }
     /// The status of the study
     ///
-    /// Search parameter `status` (token, takes [`ImagingStudyStatus`]).
+    /// Search parameter `status` (token, takes \[`ImagingStudyStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ImagingStudyStatus>> {
@@ -717,7 +717,7 @@ impl<M: crate::search::Mode> crate::search::Search<ImagingStudy, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `basedon` of `ImagingStudy`: Appointment, AppointmentResponse, CarePlan, ServiceRequest, Task. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `basedon` of `ImagingStudy`: Appointment, AppointmentResponse, CarePlan, ServiceRequest, Task. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyBasedonTargets {}
 #[cfg(feature = "r4-appointment")]
@@ -730,31 +730,31 @@ impl crate::search::Target<ImagingStudyBasedonTargets> for CarePlan {}
 impl crate::search::Target<ImagingStudyBasedonTargets> for ServiceRequest {}
 #[cfg(feature = "r4-task")]
 impl crate::search::Target<ImagingStudyBasedonTargets> for Task {}
-/// The target types of the reference search parameter `encounter` of `ImagingStudy`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `ImagingStudy`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ImagingStudyEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `endpoint` of `ImagingStudy`: Endpoint. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `endpoint` of `ImagingStudy`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
 impl crate::search::Target<ImagingStudyEndpointTargets> for Endpoint {}
-/// The target types of the reference search parameter `interpreter` of `ImagingStudy`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `interpreter` of `ImagingStudy`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyInterpreterTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<ImagingStudyInterpreterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ImagingStudyInterpreterTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `patient` of `ImagingStudy`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ImagingStudy`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<ImagingStudyPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ImagingStudyPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `ImagingStudy`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `ImagingStudy`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -771,14 +771,14 @@ impl crate::search::Target<ImagingStudyPerformerTargets> for Practitioner {}
 impl crate::search::Target<ImagingStudyPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ImagingStudyPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `referrer` of `ImagingStudy`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `referrer` of `ImagingStudy`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyReferrerTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<ImagingStudyReferrerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ImagingStudyReferrerTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `subject` of `ImagingStudy`: Device, Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `ImagingStudy`: Device, Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudySubjectTargets {}
 #[cfg(feature = "r4-device")]

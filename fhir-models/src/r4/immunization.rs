@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Immunization event information
 ///
-/// FHIR `Immunization` (http://hl7.org/fhir/StructureDefinition/Immunization, FHIR 4.0.1).
+/// FHIR `Immunization` (<http://hl7.org/fhir/StructureDefinition/Immunization>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Immunization {
     /// Logical id of this artifact
@@ -716,7 +716,7 @@ impl crate::FhirResource for Immunization {
         }
     }
 }
-/// Search builder for `Immunization` resources: one method per search parameter of Immunization (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Immunization` resources: one method per search parameter of Immunization (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImmunizationSearch = crate::search::Search<Immunization>;
 impl crate::search::Searchable for Immunization {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -932,7 +932,7 @@ impl<M: crate::search::Mode> crate::search::Search<Immunization, M> {
     }
     /// Immunization event status
     ///
-    /// Search parameter `status` (token, takes [`ImmunizationStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`ImmunizationStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ImmunizationStatusCodes>> {
@@ -963,24 +963,24 @@ impl<M: crate::search::Mode> crate::search::Search<Immunization, M> {
         crate::search::Param::new(self, "vaccine-code")
     }
 }
-/// The target types of the reference search parameter `location` of `Immunization`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Immunization`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<ImmunizationLocationTargets> for Location {}
-/// The target types of the reference search parameter `manufacturer` of `Immunization`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `manufacturer` of `Immunization`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationManufacturerTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<ImmunizationManufacturerTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `Immunization`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Immunization`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<ImmunizationPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ImmunizationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `Immunization`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `Immunization`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPerformerTargets {}
 #[cfg(feature = "r4-organization")]
@@ -989,12 +989,12 @@ impl crate::search::Target<ImmunizationPerformerTargets> for Organization {}
 impl crate::search::Target<ImmunizationPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ImmunizationPerformerTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `reaction` of `Immunization`: Observation. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `reaction` of `Immunization`: Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationReactionTargets {}
 #[cfg(feature = "r4-observation")]
 impl crate::search::Target<ImmunizationReactionTargets> for Observation {}
-/// The target types of the reference search parameter `reason-reference` of `Immunization`: Condition, DiagnosticReport, Observation. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `reason-reference` of `Immunization`: Condition, DiagnosticReport, Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationReasonReferenceTargets {}
 #[cfg(feature = "r4-condition")]

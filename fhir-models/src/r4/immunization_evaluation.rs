@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Immunization evaluation information
 ///
-/// FHIR `ImmunizationEvaluation` (http://hl7.org/fhir/StructureDefinition/ImmunizationEvaluation, FHIR 4.0.1).
+/// FHIR `ImmunizationEvaluation` (<http://hl7.org/fhir/StructureDefinition/ImmunizationEvaluation>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImmunizationEvaluation {
     /// Logical id of this artifact
@@ -319,7 +319,7 @@ impl crate::FhirResource for ImmunizationEvaluation {
         }
     }
 }
-/// Search builder for `ImmunizationEvaluation` resources: one method per search parameter of ImmunizationEvaluation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ImmunizationEvaluation` resources: one method per search parameter of ImmunizationEvaluation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImmunizationEvaluationSearch = crate::search::Search<ImmunizationEvaluation>;
 impl crate::search::Searchable for ImmunizationEvaluation {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -419,7 +419,7 @@ impl<M: crate::search::Mode> crate::search::Search<ImmunizationEvaluation, M> {
     }
     /// Immunization evaluation status
     ///
-    /// Search parameter `status` (token, takes [`ImmunizationEvaluationStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`ImmunizationEvaluationStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -437,13 +437,13 @@ impl<M: crate::search::Mode> crate::search::Search<ImmunizationEvaluation, M> {
         crate::search::Param::new(self, "target-disease")
     }
 }
-/// The target types of the reference search parameter `immunization-event` of `ImmunizationEvaluation`: Immunization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `immunization-event` of `ImmunizationEvaluation`: Immunization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationEvaluationImmunizationEventTargets {}
 #[cfg(feature = "r4-immunization")]
 impl crate::search::Target<ImmunizationEvaluationImmunizationEventTargets>
 for Immunization {}
-/// The target types of the reference search parameter `patient` of `ImmunizationEvaluation`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ImmunizationEvaluation`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationEvaluationPatientTargets {}
 #[cfg(feature = "r4-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Guidance or advice relating to an immunization
 ///
-/// FHIR `ImmunizationRecommendation` (http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation, FHIR 4.0.1).
+/// FHIR `ImmunizationRecommendation` (<http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImmunizationRecommendation {
     /// Logical id of this artifact
@@ -455,7 +455,7 @@ impl crate::FhirResource for ImmunizationRecommendation {
         }
     }
 }
-/// Search builder for `ImmunizationRecommendation` resources: one method per search parameter of ImmunizationRecommendation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ImmunizationRecommendation` resources: one method per search parameter of ImmunizationRecommendation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImmunizationRecommendationSearch = crate::search::Search<
     ImmunizationRecommendation,
 >;
@@ -589,12 +589,12 @@ impl<M: crate::search::Mode> crate::search::Search<ImmunizationRecommendation, M
         crate::search::Param::new(self, "vaccine-type")
     }
 }
-/// The target types of the reference search parameter `patient` of `ImmunizationRecommendation`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ImmunizationRecommendation`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRecommendationPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ImmunizationRecommendationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `support` of `ImmunizationRecommendation`: Immunization, ImmunizationEvaluation. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `support` of `ImmunizationRecommendation`: Immunization, ImmunizationEvaluation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRecommendationSupportTargets {}
 #[cfg(feature = "r4-immunization")]

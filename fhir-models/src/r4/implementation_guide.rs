@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A set of rules about how FHIR is used
 ///
-/// FHIR `ImplementationGuide` (http://hl7.org/fhir/StructureDefinition/ImplementationGuide, FHIR 4.0.1).
+/// FHIR `ImplementationGuide` (<http://hl7.org/fhir/StructureDefinition/ImplementationGuide>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImplementationGuide {
     /// Logical id of this artifact
@@ -1063,7 +1063,7 @@ impl crate::FhirResource for ImplementationGuide {
         }
     }
 }
-/// Search builder for `ImplementationGuide` resources: one method per search parameter of ImplementationGuide (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ImplementationGuide` resources: one method per search parameter of ImplementationGuide (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImplementationGuideSearch = crate::search::Search<ImplementationGuide>;
 impl crate::search::Searchable for ImplementationGuide {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1320,7 +1320,7 @@ impl<M: crate::search::Mode> crate::search::Search<ImplementationGuide, M> {
     }
     /// The current status of the implementation guide
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -1347,12 +1347,12 @@ impl<M: crate::search::Mode> crate::search::Search<ImplementationGuide, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `depends-on` of `ImplementationGuide`: ImplementationGuide. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `depends-on` of `ImplementationGuide`: ImplementationGuide. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImplementationGuideDependsOnTargets {}
 #[cfg(feature = "r4-implementation-guide")]
 impl crate::search::Target<ImplementationGuideDependsOnTargets> for ImplementationGuide {}
-/// The target types of the reference search parameter `global` of `ImplementationGuide`: StructureDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `global` of `ImplementationGuide`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImplementationGuideGlobalTargets {}
 #[cfg(feature = "r4-structure-definition")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Details of a Health Insurance product/plan provided by an organization
 ///
-/// FHIR `InsurancePlan` (http://hl7.org/fhir/StructureDefinition/InsurancePlan, FHIR 4.0.1).
+/// FHIR `InsurancePlan` (<http://hl7.org/fhir/StructureDefinition/InsurancePlan>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InsurancePlan {
     /// Logical id of this artifact
@@ -687,7 +687,7 @@ impl crate::FhirResource for InsurancePlan {
         }
     }
 }
-/// Search builder for `InsurancePlan` resources: one method per search parameter of InsurancePlan (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `InsurancePlan` resources: one method per search parameter of InsurancePlan (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type InsurancePlanSearch = crate::search::Search<InsurancePlan>;
 impl crate::search::Searchable for InsurancePlan {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -849,7 +849,7 @@ impl<M: crate::search::Mode> crate::search::Search<InsurancePlan, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -954,7 +954,7 @@ impl<M: crate::search::Mode> crate::search::Search<InsurancePlan, M> {
     }
     /// Is the Organization record active
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -969,27 +969,27 @@ impl<M: crate::search::Mode> crate::search::Search<InsurancePlan, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `administered-by` of `InsurancePlan`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `administered-by` of `InsurancePlan`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InsurancePlanAdministeredByTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<InsurancePlanAdministeredByTargets> for Organization {}
-/// The target types of the reference search parameter `coverage-area` of `InsurancePlan`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `coverage-area` of `InsurancePlan`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InsurancePlanCoverageAreaTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<InsurancePlanCoverageAreaTargets> for Location {}
-/// The target types of the reference search parameter `endpoint` of `InsurancePlan`: Endpoint. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `endpoint` of `InsurancePlan`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InsurancePlanEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
 impl crate::search::Target<InsurancePlanEndpointTargets> for Endpoint {}
-/// The target types of the reference search parameter `formulary-coverage` of `InsurancePlan`: InsurancePlan. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `formulary-coverage` of `InsurancePlan`: InsurancePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InsurancePlanFormularyCoverageTargets {}
 #[cfg(feature = "r4-insurance-plan")]
 impl crate::search::Target<InsurancePlanFormularyCoverageTargets> for InsurancePlan {}
-/// The target types of the reference search parameter `owned-by` of `InsurancePlan`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `owned-by` of `InsurancePlan`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InsurancePlanOwnedByTargets {}
 #[cfg(feature = "r4-organization")]

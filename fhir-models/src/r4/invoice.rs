@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Invoice containing ChargeItems from an Account
 ///
-/// FHIR `Invoice` (http://hl7.org/fhir/StructureDefinition/Invoice, FHIR 4.0.1).
+/// FHIR `Invoice` (<http://hl7.org/fhir/StructureDefinition/Invoice>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Invoice {
     /// Logical id of this artifact
@@ -400,7 +400,7 @@ impl crate::FhirResource for Invoice {
         }
     }
 }
-/// Search builder for `Invoice` resources: one method per search parameter of Invoice (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Invoice` resources: one method per search parameter of Invoice (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type InvoiceSearch = crate::search::Search<Invoice>;
 impl crate::search::Searchable for Invoice {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -573,7 +573,7 @@ impl<M: crate::search::Mode> crate::search::Search<Invoice, M> {
     }
     /// draft | issued | balanced | cancelled | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`InvoiceStatus`]).
+    /// Search parameter `status` (token, takes \[`InvoiceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<InvoiceStatus>> {
@@ -611,17 +611,17 @@ impl<M: crate::search::Mode> crate::search::Search<Invoice, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `account` of `Invoice`: Account. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `account` of `Invoice`: Account. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoiceAccountTargets {}
 #[cfg(feature = "r4-account")]
 impl crate::search::Target<InvoiceAccountTargets> for Account {}
-/// The target types of the reference search parameter `issuer` of `Invoice`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `issuer` of `Invoice`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoiceIssuerTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<InvoiceIssuerTargets> for Organization {}
-/// The target types of the reference search parameter `participant` of `Invoice`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `participant` of `Invoice`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoiceParticipantTargets {}
 #[cfg(feature = "r4-device")]
@@ -636,12 +636,12 @@ impl crate::search::Target<InvoiceParticipantTargets> for Practitioner {}
 impl crate::search::Target<InvoiceParticipantTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<InvoiceParticipantTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `Invoice`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Invoice`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoicePatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<InvoicePatientTargets> for Patient {}
-/// The target types of the reference search parameter `recipient` of `Invoice`: Organization, Patient, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `recipient` of `Invoice`: Organization, Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoiceRecipientTargets {}
 #[cfg(feature = "r4-organization")]
@@ -650,7 +650,7 @@ impl crate::search::Target<InvoiceRecipientTargets> for Organization {}
 impl crate::search::Target<InvoiceRecipientTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<InvoiceRecipientTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `Invoice`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Invoice`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoiceSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Represents a library of quality improvement components
 ///
-/// FHIR `Library` (http://hl7.org/fhir/StructureDefinition/Library, FHIR 4.0.1).
+/// FHIR `Library` (<http://hl7.org/fhir/StructureDefinition/Library>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Library {
     /// Logical id of this artifact
@@ -253,7 +253,7 @@ impl FhirJson for Library {
 }
 /// Type of individual the library content is focused on
 ///
-/// FHIR `Library.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Library.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type LibrarySubject = DataRequirementSubject;
 impl crate::FhirResource for Library {
     type Version = R4;
@@ -271,7 +271,7 @@ impl crate::FhirResource for Library {
         }
     }
 }
-/// Search builder for `Library` resources: one method per search parameter of Library (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Library` resources: one method per search parameter of Library (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type LibrarySearch = crate::search::Search<Library>;
 impl crate::search::Searchable for Library {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -589,7 +589,7 @@ impl<M: crate::search::Mode> crate::search::Search<Library, M> {
     }
     /// The current status of the library
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

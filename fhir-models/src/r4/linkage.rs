@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Links records for 'same' item
 ///
-/// FHIR `Linkage` (http://hl7.org/fhir/StructureDefinition/Linkage, FHIR 4.0.1).
+/// FHIR `Linkage` (<http://hl7.org/fhir/StructureDefinition/Linkage>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Linkage {
     /// Logical id of this artifact
@@ -163,7 +163,7 @@ impl crate::FhirResource for Linkage {
         }
     }
 }
-/// Search builder for `Linkage` resources: one method per search parameter of Linkage (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Linkage` resources: one method per search parameter of Linkage (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type LinkageSearch = crate::search::Search<Linkage>;
 impl crate::search::Searchable for Linkage {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -224,7 +224,7 @@ impl<M: crate::search::Mode> crate::search::Search<Linkage, M> {
         crate::search::Param::new(self, "source")
     }
 }
-/// The target types of the reference search parameter `author` of `Linkage`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `Linkage`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum LinkageAuthorTargets {}
 #[cfg(feature = "r4-organization")]

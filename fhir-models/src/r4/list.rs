@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A list is a curated collection of resources
 ///
-/// FHIR `List` (http://hl7.org/fhir/StructureDefinition/List, FHIR 4.0.1).
+/// FHIR `List` (<http://hl7.org/fhir/StructureDefinition/List>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct List {
     /// Logical id of this artifact
@@ -215,7 +215,7 @@ impl crate::FhirResource for List {
         }
     }
 }
-/// Search builder for `List` resources: one method per search parameter of List (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `List` resources: one method per search parameter of List (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ListSearch = crate::search::Search<List>;
 impl crate::search::Searchable for List {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -372,7 +372,7 @@ impl<M: crate::search::Mode> crate::search::Search<List, M> {
     }
     /// current | retired | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`ListStatus`]).
+    /// Search parameter `status` (token, takes \[`ListStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ListStatus>> {
@@ -393,21 +393,21 @@ impl<M: crate::search::Mode> crate::search::Search<List, M> {
         crate::search::Param::new(self, "title")
     }
 }
-/// The target types of the reference search parameter `encounter` of `List`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `List`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ListEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<ListEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `patient` of `List`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `List`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<ListPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ListPatientTargets> for Patient {}
-/// The target types of the reference search parameter `source` of `List`: Device, Patient, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `List`: Device, Patient, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListSourceTargets {}
 #[cfg(feature = "r4-device")]
@@ -418,7 +418,7 @@ impl crate::search::Target<ListSourceTargets> for Patient {}
 impl crate::search::Target<ListSourceTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ListSourceTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `subject` of `List`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `List`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListSubjectTargets {}
 #[cfg(feature = "r4-device")]

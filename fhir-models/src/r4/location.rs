@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Details and position information for a physical place
 ///
-/// FHIR `Location` (http://hl7.org/fhir/StructureDefinition/Location, FHIR 4.0.1).
+/// FHIR `Location` (<http://hl7.org/fhir/StructureDefinition/Location>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Location {
     /// Logical id of this artifact
@@ -320,7 +320,7 @@ impl crate::FhirResource for Location {
         }
     }
 }
-/// Search builder for `Location` resources: one method per search parameter of Location (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Location` resources: one method per search parameter of Location (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type LocationSearch = crate::search::Search<Location>;
 impl crate::search::Searchable for Location {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -458,7 +458,7 @@ impl<M: crate::search::Mode> crate::search::Search<Location, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -527,7 +527,7 @@ impl<M: crate::search::Mode> crate::search::Search<Location, M> {
     }
     /// Searches for locations with a specific kind of status
     ///
-    /// Search parameter `status` (token, takes [`LocationStatus`]).
+    /// Search parameter `status` (token, takes \[`LocationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<LocationStatus>> {
@@ -542,17 +542,17 @@ impl<M: crate::search::Mode> crate::search::Search<Location, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `endpoint` of `Location`: Endpoint. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `endpoint` of `Location`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum LocationEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
 impl crate::search::Target<LocationEndpointTargets> for Endpoint {}
-/// The target types of the reference search parameter `organization` of `Location`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Location`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum LocationOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<LocationOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `partof` of `Location`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `partof` of `Location`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum LocationPartofTargets {}
 #[cfg(feature = "r4-location")]

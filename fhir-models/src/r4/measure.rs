@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A quality measure definition
 ///
-/// FHIR `Measure` (http://hl7.org/fhir/StructureDefinition/Measure, FHIR 4.0.1).
+/// FHIR `Measure` (<http://hl7.org/fhir/StructureDefinition/Measure>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Measure {
     /// Logical id of this artifact
@@ -634,7 +634,7 @@ impl FhirJson for MeasureSupplementalData {
 }
 /// E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
 ///
-/// FHIR `Measure.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Measure.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MeasureSubject = DataRequirementSubject;
 impl crate::FhirResource for Measure {
     type Version = R4;
@@ -652,7 +652,7 @@ impl crate::FhirResource for Measure {
         }
     }
 }
-/// Search builder for `Measure` resources: one method per search parameter of Measure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Measure` resources: one method per search parameter of Measure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MeasureSearch = crate::search::Search<Measure>;
 impl crate::search::Searchable for Measure {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -950,7 +950,7 @@ impl<M: crate::search::Mode> crate::search::Search<Measure, M> {
     }
     /// The current status of the measure
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

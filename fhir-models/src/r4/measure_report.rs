@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Results of a measure evaluation
 ///
-/// FHIR `MeasureReport` (http://hl7.org/fhir/StructureDefinition/MeasureReport, FHIR 4.0.1).
+/// FHIR `MeasureReport` (<http://hl7.org/fhir/StructureDefinition/MeasureReport>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MeasureReport {
     /// Logical id of this artifact
@@ -495,7 +495,7 @@ impl crate::FhirResource for MeasureReport {
         }
     }
 }
-/// Search builder for `MeasureReport` resources: one method per search parameter of MeasureReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MeasureReport` resources: one method per search parameter of MeasureReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MeasureReportSearch = crate::search::Search<MeasureReport>;
 impl crate::search::Searchable for MeasureReport {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -635,7 +635,7 @@ impl<M: crate::search::Mode> crate::search::Search<MeasureReport, M> {
     }
     /// The status of the measure report
     ///
-    /// Search parameter `status` (token, takes [`MeasureReportStatus`]).
+    /// Search parameter `status` (token, takes \[`MeasureReportStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<MeasureReportStatus>> {
@@ -653,17 +653,17 @@ impl<M: crate::search::Mode> crate::search::Search<MeasureReport, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `measure` of `MeasureReport`: Measure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `measure` of `MeasureReport`: Measure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MeasureReportMeasureTargets {}
 #[cfg(feature = "r4-measure")]
 impl crate::search::Target<MeasureReportMeasureTargets> for Measure {}
-/// The target types of the reference search parameter `patient` of `MeasureReport`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MeasureReport`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MeasureReportPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<MeasureReportPatientTargets> for Patient {}
-/// The target types of the reference search parameter `reporter` of `MeasureReport`: Location, Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `reporter` of `MeasureReport`: Location, Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MeasureReportReporterTargets {}
 #[cfg(feature = "r4-location")]
@@ -674,7 +674,7 @@ impl crate::search::Target<MeasureReportReporterTargets> for Organization {}
 impl crate::search::Target<MeasureReportReporterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<MeasureReportReporterTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `subject` of `MeasureReport`: Device, Group, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MeasureReport`: Device, Group, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MeasureReportSubjectTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A photo, video, or audio recording acquired or used in healthcare. The actual content may be inline or provided by direct reference
 ///
-/// FHIR `Media` (http://hl7.org/fhir/StructureDefinition/Media, FHIR 4.0.1).
+/// FHIR `Media` (<http://hl7.org/fhir/StructureDefinition/Media>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Media {
     /// Logical id of this artifact
@@ -239,7 +239,7 @@ impl crate::FhirResource for Media {
         }
     }
 }
-/// Search builder for `Media` resources: one method per search parameter of Media (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Media` resources: one method per search parameter of Media (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MediaSearch = crate::search::Search<Media>;
 impl crate::search::Searchable for Media {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -420,7 +420,7 @@ impl<M: crate::search::Mode> crate::search::Search<Media, M> {
     }
     /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
     ///
-    /// Search parameter `status` (token, takes [`EventStatus`]).
+    /// Search parameter `status` (token, takes \[`EventStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<EventStatus>> {
@@ -451,26 +451,26 @@ impl<M: crate::search::Mode> crate::search::Search<Media, M> {
         crate::search::Param::new(self, "view")
     }
 }
-/// The target types of the reference search parameter `based-on` of `Media`: CarePlan, ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `based-on` of `Media`: CarePlan, ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
 impl crate::search::Target<MediaBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<MediaBasedOnTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `device` of `Media`: Device, DeviceMetric. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `device` of `Media`: Device, DeviceMetric. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaDeviceTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<MediaDeviceTargets> for Device {}
 #[cfg(feature = "r4-device-metric")]
 impl crate::search::Target<MediaDeviceTargets> for DeviceMetric {}
-/// The target types of the reference search parameter `encounter` of `Media`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Media`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<MediaEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `operator` of `Media`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `operator` of `Media`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaOperatorTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -487,12 +487,12 @@ impl crate::search::Target<MediaOperatorTargets> for Practitioner {}
 impl crate::search::Target<MediaOperatorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<MediaOperatorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `Media`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Media`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<MediaPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `Media`: Device, Group, Location, Patient, Practitioner, PractitionerRole, Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Media`: Device, Group, Location, Patient, Practitioner, PractitionerRole, Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaSubjectTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Definition of a Medication
 ///
-/// FHIR `Medication` (http://hl7.org/fhir/StructureDefinition/Medication, FHIR 4.0.1).
+/// FHIR `Medication` (<http://hl7.org/fhir/StructureDefinition/Medication>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Medication {
     /// Logical id of this artifact
@@ -231,7 +231,7 @@ impl FhirJson for MedicationBatch {
 }
 /// The actual ingredient or content
 ///
-/// FHIR `Medication.ingredient.item[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Medication.ingredient.item[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationIngredientItem = DataRequirementSubject;
 impl crate::FhirResource for Medication {
     type Version = R4;
@@ -249,7 +249,7 @@ impl crate::FhirResource for Medication {
         }
     }
 }
-/// Search builder for `Medication` resources: one method per search parameter of Medication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Medication` resources: one method per search parameter of Medication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationSearch = crate::search::Search<Medication>;
 impl crate::search::Searchable for Medication {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -385,7 +385,7 @@ impl<M: crate::search::Mode> crate::search::Search<Medication, M> {
     }
     /// Returns medications for this status
     ///
-    /// Search parameter `status` (token, takes [`MedicationStatusCodesCode`]).
+    /// Search parameter `status` (token, takes \[`MedicationStatusCodesCode`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -395,14 +395,14 @@ impl<M: crate::search::Mode> crate::search::Search<Medication, M> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `ingredient` of `Medication`: Medication, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `ingredient` of `Medication`: Medication, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationIngredientTargets {}
 #[cfg(feature = "r4-medication")]
 impl crate::search::Target<MedicationIngredientTargets> for Medication {}
 #[cfg(feature = "r4-substance")]
 impl crate::search::Target<MedicationIngredientTargets> for Substance {}
-/// The target types of the reference search parameter `manufacturer` of `Medication`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `manufacturer` of `Medication`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationManufacturerTargets {}
 #[cfg(feature = "r4-organization")]

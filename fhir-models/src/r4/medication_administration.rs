@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Administration of medication to a patient
 ///
-/// FHIR `MedicationAdministration` (http://hl7.org/fhir/StructureDefinition/MedicationAdministration, FHIR 4.0.1).
+/// FHIR `MedicationAdministration` (<http://hl7.org/fhir/StructureDefinition/MedicationAdministration>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicationAdministration {
     /// Logical id of this artifact
@@ -326,7 +326,7 @@ impl FhirJson for MedicationAdministrationDosage {
 }
 /// What was administered
 ///
-/// FHIR `MedicationAdministration.medication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicationAdministration.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationAdministrationMedication = DataRequirementSubject;
 /// Start and end time of administration
 ///
@@ -410,7 +410,7 @@ impl crate::FhirResource for MedicationAdministration {
         }
     }
 }
-/// Search builder for `MedicationAdministration` resources: one method per search parameter of MedicationAdministration (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicationAdministration` resources: one method per search parameter of MedicationAdministration (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationAdministrationSearch = crate::search::Search<
     MedicationAdministration,
 >;
@@ -614,7 +614,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> 
     }
     /// MedicationAdministration event status (for example one of active/paused/completed/nullified)
     ///
-    /// Search parameter `status` (token, takes [`MedicationAdministrationStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`MedicationAdministrationStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -635,31 +635,31 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> 
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `context` of `MedicationAdministration`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `context` of `MedicationAdministration`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationContextTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<MedicationAdministrationContextTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<MedicationAdministrationContextTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `device` of `MedicationAdministration`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `device` of `MedicationAdministration`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationDeviceTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<MedicationAdministrationDeviceTargets> for Device {}
-/// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationMedicationTargets {}
 #[cfg(feature = "r4-medication")]
 impl crate::search::Target<MedicationAdministrationMedicationTargets> for Medication {}
-/// The target types of the reference search parameter `patient` of `MedicationAdministration`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MedicationAdministration`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<MedicationAdministrationPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<MedicationAdministrationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `MedicationAdministration`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `MedicationAdministration`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPerformerTargets {}
 #[cfg(feature = "r4-device")]
@@ -673,13 +673,13 @@ impl crate::search::Target<MedicationAdministrationPerformerTargets>
 for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<MedicationAdministrationPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `request` of `MedicationAdministration`: MedicationRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `request` of `MedicationAdministration`: MedicationRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationRequestTargets {}
 #[cfg(feature = "r4-medication-request")]
 impl crate::search::Target<MedicationAdministrationRequestTargets>
 for MedicationRequest {}
-/// The target types of the reference search parameter `subject` of `MedicationAdministration`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicationAdministration`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Dispensing a medication to a named patient
 ///
-/// FHIR `MedicationDispense` (http://hl7.org/fhir/StructureDefinition/MedicationDispense, FHIR 4.0.1).
+/// FHIR `MedicationDispense` (<http://hl7.org/fhir/StructureDefinition/MedicationDispense>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicationDispense {
     /// Logical id of this artifact
@@ -359,11 +359,11 @@ impl FhirJson for MedicationDispenseSubstitution {
 }
 /// Why a dispense was not performed
 ///
-/// FHIR `MedicationDispense.statusReason[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicationDispense.statusReason[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationDispenseStatusReason = DataRequirementSubject;
 /// What medication was supplied
 ///
-/// FHIR `MedicationDispense.medication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicationDispense.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationDispenseMedication = DataRequirementSubject;
 impl crate::FhirResource for MedicationDispense {
     type Version = R4;
@@ -381,7 +381,7 @@ impl crate::FhirResource for MedicationDispense {
         }
     }
 }
-/// Search builder for `MedicationDispense` resources: one method per search parameter of MedicationDispense (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicationDispense` resources: one method per search parameter of MedicationDispense (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationDispenseSearch = crate::search::Search<MedicationDispense>;
 impl crate::search::Searchable for MedicationDispense {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -596,7 +596,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationDispense, M> {
     }
     /// Returns dispenses with a specified dispense status
     ///
-    /// Search parameter `status` (token, takes [`MedicationDispenseStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`MedicationDispenseStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -637,31 +637,31 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationDispense, M> {
         crate::search::Param::new(self, "whenprepared")
     }
 }
-/// The target types of the reference search parameter `context` of `MedicationDispense`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `context` of `MedicationDispense`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseContextTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<MedicationDispenseContextTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<MedicationDispenseContextTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `destination` of `MedicationDispense`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `destination` of `MedicationDispense`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseDestinationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<MedicationDispenseDestinationTargets> for Location {}
-/// The target types of the reference search parameter `medication` of `MedicationDispense`: Medication. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `medication` of `MedicationDispense`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseMedicationTargets {}
 #[cfg(feature = "r4-medication")]
 impl crate::search::Target<MedicationDispenseMedicationTargets> for Medication {}
-/// The target types of the reference search parameter `patient` of `MedicationDispense`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MedicationDispense`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<MedicationDispensePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<MedicationDispensePatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `MedicationDispense`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `MedicationDispense`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePerformerTargets {}
 #[cfg(feature = "r4-device")]
@@ -676,19 +676,19 @@ impl crate::search::Target<MedicationDispensePerformerTargets> for Practitioner 
 impl crate::search::Target<MedicationDispensePerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<MedicationDispensePerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `prescription` of `MedicationDispense`: MedicationRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `prescription` of `MedicationDispense`: MedicationRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePrescriptionTargets {}
 #[cfg(feature = "r4-medication-request")]
 impl crate::search::Target<MedicationDispensePrescriptionTargets> for MedicationRequest {}
-/// The target types of the reference search parameter `receiver` of `MedicationDispense`: Patient, Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `receiver` of `MedicationDispense`: Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseReceiverTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Practitioner {}
-/// The target types of the reference search parameter `responsibleparty` of `MedicationDispense`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `responsibleparty` of `MedicationDispense`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseResponsiblepartyTargets {}
 #[cfg(feature = "r4-practitioner")]
@@ -696,7 +696,7 @@ impl crate::search::Target<MedicationDispenseResponsiblepartyTargets> for Practi
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<MedicationDispenseResponsiblepartyTargets>
 for PractitionerRole {}
-/// The target types of the reference search parameter `subject` of `MedicationDispense`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicationDispense`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseSubjectTargets {}
 #[cfg(feature = "r4-group")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Definition of Medication Knowledge
 ///
-/// FHIR `MedicationKnowledge` (http://hl7.org/fhir/StructureDefinition/MedicationKnowledge, FHIR 4.0.1).
+/// FHIR `MedicationKnowledge` (<http://hl7.org/fhir/StructureDefinition/MedicationKnowledge>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicationKnowledge {
     /// Logical id of this artifact
@@ -1157,11 +1157,11 @@ impl FhirJson for MedicationKnowledgeKinetics {
 }
 /// Medication(s) or substance(s) contained in the medication
 ///
-/// FHIR `MedicationKnowledge.ingredient.item[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicationKnowledge.ingredient.item[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationKnowledgeIngredientItem = DataRequirementSubject;
 /// Indication for use that apply to the specific administration guidelines
 ///
-/// FHIR `MedicationKnowledge.administrationGuidelines.indication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicationKnowledge.administrationGuidelines.indication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationKnowledgeAdministrationGuidelinesIndication = DataRequirementSubject;
 /// Specific characteristic that is relevant to the administration guideline
 ///
@@ -1270,7 +1270,7 @@ impl crate::FhirResource for MedicationKnowledge {
         }
     }
 }
-/// Search builder for `MedicationKnowledge` resources: one method per search parameter of MedicationKnowledge (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicationKnowledge` resources: one method per search parameter of MedicationKnowledge (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationKnowledgeSearch = crate::search::Search<MedicationKnowledge>;
 impl crate::search::Searchable for MedicationKnowledge {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1479,7 +1479,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationKnowledge, M> {
     }
     /// active | inactive | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`MedicationKnowledgeStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`MedicationKnowledgeStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -1489,17 +1489,17 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationKnowledge, M> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `ingredient` of `MedicationKnowledge`: Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `ingredient` of `MedicationKnowledge`: Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationKnowledgeIngredientTargets {}
 #[cfg(feature = "r4-substance")]
 impl crate::search::Target<MedicationKnowledgeIngredientTargets> for Substance {}
-/// The target types of the reference search parameter `manufacturer` of `MedicationKnowledge`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `manufacturer` of `MedicationKnowledge`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationKnowledgeManufacturerTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<MedicationKnowledgeManufacturerTargets> for Organization {}
-/// The target types of the reference search parameter `monograph` of `MedicationKnowledge`: DocumentReference, Media. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `monograph` of `MedicationKnowledge`: DocumentReference, Media. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationKnowledgeMonographTargets {}
 #[cfg(feature = "r4-document-reference")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Ordering of medication for patient or group
 ///
-/// FHIR `MedicationRequest` (http://hl7.org/fhir/StructureDefinition/MedicationRequest, FHIR 4.0.1).
+/// FHIR `MedicationRequest` (<http://hl7.org/fhir/StructureDefinition/MedicationRequest>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicationRequest {
     /// Logical id of this artifact
@@ -542,11 +542,11 @@ impl Choice for MedicationRequestReported {
 }
 /// Medication to be taken
 ///
-/// FHIR `MedicationRequest.medication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicationRequest.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationRequestMedication = DataRequirementSubject;
 /// Whether substitution is allowed or not
 ///
-/// FHIR `MedicationRequest.substitution.allowed[x]`: the same types as [`DosageAsNeeded`], so the same enum.
+/// FHIR `MedicationRequest.substitution.allowed[x]`: the same types as \[`DosageAsNeeded`\], so the same enum.
 pub type MedicationRequestSubstitutionAllowed = DosageAsNeeded;
 impl crate::FhirResource for MedicationRequest {
     type Version = R4;
@@ -564,7 +564,7 @@ impl crate::FhirResource for MedicationRequest {
         }
     }
 }
-/// Search builder for `MedicationRequest` resources: one method per search parameter of MedicationRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicationRequest` resources: one method per search parameter of MedicationRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationRequestSearch = crate::search::Search<MedicationRequest>;
 impl crate::search::Searchable for MedicationRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -766,7 +766,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationRequest, M> {
     }
     /// Returns prescriptions with different intents
     ///
-    /// Search parameter `intent` (token, takes [`MedicationRequestIntent`]).
+    /// Search parameter `intent` (token, takes \[`MedicationRequestIntent`\]).
     pub fn intent(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationRequestIntent>> {
@@ -796,7 +796,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationRequest, M> {
     }
     /// Returns prescriptions with different priorities
     ///
-    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    /// Search parameter `priority` (token, takes \[`RequestPriority`\]).
     pub fn priority(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
@@ -815,7 +815,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationRequest, M> {
     }
     /// Status of the prescription
     ///
-    /// Search parameter `status` (token, takes [`MedicationrequestStatus`]).
+    /// Search parameter `status` (token, takes \[`MedicationrequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationrequestStatus>> {
@@ -833,17 +833,17 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationRequest, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `encounter` of `MedicationRequest`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `MedicationRequest`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<MedicationRequestEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `intended-dispenser` of `MedicationRequest`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `intended-dispenser` of `MedicationRequest`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestIntendedDispenserTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<MedicationRequestIntendedDispenserTargets> for Organization {}
-/// The target types of the reference search parameter `intended-performer` of `MedicationRequest`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `intended-performer` of `MedicationRequest`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestIntendedPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -861,19 +861,19 @@ impl crate::search::Target<MedicationRequestIntendedPerformerTargets>
 for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `medication` of `MedicationRequest`: Medication. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `medication` of `MedicationRequest`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestMedicationTargets {}
 #[cfg(feature = "r4-medication")]
 impl crate::search::Target<MedicationRequestMedicationTargets> for Medication {}
-/// The target types of the reference search parameter `patient` of `MedicationRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MedicationRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<MedicationRequestPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<MedicationRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `requester` of `MedicationRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requester` of `MedicationRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
@@ -888,7 +888,7 @@ impl crate::search::Target<MedicationRequestRequesterTargets> for Practitioner {
 impl crate::search::Target<MedicationRequestRequesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<MedicationRequestRequesterTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `MedicationRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicationRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestSubjectTargets {}
 #[cfg(feature = "r4-group")]

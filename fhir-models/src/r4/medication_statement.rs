@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Record of medication being taken by a patient
 ///
-/// FHIR `MedicationStatement` (http://hl7.org/fhir/StructureDefinition/MedicationStatement, FHIR 4.0.1).
+/// FHIR `MedicationStatement` (<http://hl7.org/fhir/StructureDefinition/MedicationStatement>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicationStatement {
     /// Logical id of this artifact
@@ -189,7 +189,7 @@ impl FhirJson for MedicationStatement {
 }
 /// What medication was taken
 ///
-/// FHIR `MedicationStatement.medication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicationStatement.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationStatementMedication = DataRequirementSubject;
 /// The date/time or interval when the medication is/was/will be taken
 ///
@@ -245,7 +245,7 @@ impl crate::FhirResource for MedicationStatement {
         }
     }
 }
-/// Search builder for `MedicationStatement` resources: one method per search parameter of MedicationStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicationStatement` resources: one method per search parameter of MedicationStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationStatementSearch = crate::search::Search<MedicationStatement>;
 impl crate::search::Searchable for MedicationStatement {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -422,7 +422,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
     }
     /// Return statements that match the given status
     ///
-    /// Search parameter `status` (token, takes [`MedicationStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`MedicationStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationStatusCodes>> {
@@ -440,19 +440,19 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `context` of `MedicationStatement`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `context` of `MedicationStatement`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementContextTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<MedicationStatementContextTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<MedicationStatementContextTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `medication` of `MedicationStatement`: Medication. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `medication` of `MedicationStatement`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementMedicationTargets {}
 #[cfg(feature = "r4-medication")]
 impl crate::search::Target<MedicationStatementMedicationTargets> for Medication {}
-/// The target types of the reference search parameter `part-of` of `MedicationStatement`: MedicationAdministration, MedicationDispense, MedicationStatement, Observation, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-of` of `MedicationStatement`: MedicationAdministration, MedicationDispense, MedicationStatement, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementPartOfTargets {}
 #[cfg(feature = "r4-medication-administration")]
@@ -466,14 +466,14 @@ impl crate::search::Target<MedicationStatementPartOfTargets> for MedicationState
 impl crate::search::Target<MedicationStatementPartOfTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
 impl crate::search::Target<MedicationStatementPartOfTargets> for Procedure {}
-/// The target types of the reference search parameter `patient` of `MedicationStatement`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MedicationStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<MedicationStatementPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<MedicationStatementPatientTargets> for Patient {}
-/// The target types of the reference search parameter `source` of `MedicationStatement`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `MedicationStatement`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementSourceTargets {}
 #[cfg(feature = "r4-organization")]
@@ -486,7 +486,7 @@ impl crate::search::Target<MedicationStatementSourceTargets> for Practitioner {}
 impl crate::search::Target<MedicationStatementSourceTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<MedicationStatementSourceTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `MedicationStatement`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicationStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementSubjectTargets {}
 #[cfg(feature = "r4-group")]

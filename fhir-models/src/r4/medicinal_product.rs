@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Detailed definition of a medicinal product, typically for uses other than direct patient care (e.g. regulatory use)
 ///
-/// FHIR `MedicinalProduct` (http://hl7.org/fhir/StructureDefinition/MedicinalProduct, FHIR 4.0.1).
+/// FHIR `MedicinalProduct` (<http://hl7.org/fhir/StructureDefinition/MedicinalProduct>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProduct {
     /// Logical id of this artifact
@@ -582,7 +582,7 @@ impl FhirJson for MedicinalProductSpecialDesignation {
 }
 /// Condition for which the medicinal use applies
 ///
-/// FHIR `MedicinalProduct.specialDesignation.indication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicinalProduct.specialDesignation.indication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicinalProductSpecialDesignationIndication = DataRequirementSubject;
 impl crate::FhirResource for MedicinalProduct {
     type Version = R4;
@@ -600,7 +600,7 @@ impl crate::FhirResource for MedicinalProduct {
         }
     }
 }
-/// Search builder for `MedicinalProduct` resources: one method per search parameter of MedicinalProduct (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProduct` resources: one method per search parameter of MedicinalProduct (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductSearch = crate::search::Search<MedicinalProduct>;
 impl crate::search::Searchable for MedicinalProduct {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

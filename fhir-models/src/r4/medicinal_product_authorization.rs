@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// The regulatory authorization of a medicinal product
 ///
-/// FHIR `MedicinalProductAuthorization` (http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization, FHIR 4.0.1).
+/// FHIR `MedicinalProductAuthorization` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductAuthorization>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProductAuthorization {
     /// Logical id of this artifact
@@ -384,7 +384,7 @@ impl crate::FhirResource for MedicinalProductAuthorization {
         }
     }
 }
-/// Search builder for `MedicinalProductAuthorization` resources: one method per search parameter of MedicinalProductAuthorization (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProductAuthorization` resources: one method per search parameter of MedicinalProductAuthorization (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductAuthorizationSearch = crate::search::Search<
     MedicinalProductAuthorization,
 >;
@@ -475,12 +475,12 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductAuthorization
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `holder` of `MedicinalProductAuthorization`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `holder` of `MedicinalProductAuthorization`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicinalProductAuthorizationHolderTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<MedicinalProductAuthorizationHolderTargets> for Organization {}
-/// The target types of the reference search parameter `subject` of `MedicinalProductAuthorization`: MedicinalProduct, MedicinalProductPackaged. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicinalProductAuthorization`: MedicinalProduct, MedicinalProductPackaged. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicinalProductAuthorizationSubjectTargets {}
 #[cfg(feature = "r4-medicinal-product")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// MedicinalProductContraindication
 ///
-/// FHIR `MedicinalProductContraindication` (http://hl7.org/fhir/StructureDefinition/MedicinalProductContraindication, FHIR 4.0.1).
+/// FHIR `MedicinalProductContraindication` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductContraindication>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProductContraindication {
     /// Logical id of this artifact
@@ -194,7 +194,7 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
 }
 /// Reference to a specific medication (active substance, medicinal product or class of products) as part of an indication or contraindication
 ///
-/// FHIR `MedicinalProductContraindication.otherTherapy.medication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicinalProductContraindication.otherTherapy.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicinalProductContraindicationOtherTherapyMedication = DataRequirementSubject;
 impl crate::FhirResource for MedicinalProductContraindication {
     type Version = R4;
@@ -212,7 +212,7 @@ impl crate::FhirResource for MedicinalProductContraindication {
         }
     }
 }
-/// Search builder for `MedicinalProductContraindication` resources: one method per search parameter of MedicinalProductContraindication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProductContraindication` resources: one method per search parameter of MedicinalProductContraindication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductContraindicationSearch = crate::search::Search<
     MedicinalProductContraindication,
 >;
@@ -244,7 +244,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductContraindicat
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `subject` of `MedicinalProductContraindication`: Medication, MedicinalProduct. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicinalProductContraindication`: Medication, MedicinalProduct. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicinalProductContraindicationSubjectTargets {}
 #[cfg(feature = "r4-medication")]

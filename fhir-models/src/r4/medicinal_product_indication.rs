@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// MedicinalProductIndication
 ///
-/// FHIR `MedicinalProductIndication` (http://hl7.org/fhir/StructureDefinition/MedicinalProductIndication, FHIR 4.0.1).
+/// FHIR `MedicinalProductIndication` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductIndication>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProductIndication {
     /// Logical id of this artifact
@@ -207,7 +207,7 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
 }
 /// Reference to a specific medication (active substance, medicinal product or class of products) as part of an indication or contraindication
 ///
-/// FHIR `MedicinalProductIndication.otherTherapy.medication[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `MedicinalProductIndication.otherTherapy.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicinalProductIndicationOtherTherapyMedication = DataRequirementSubject;
 impl crate::FhirResource for MedicinalProductIndication {
     type Version = R4;
@@ -225,7 +225,7 @@ impl crate::FhirResource for MedicinalProductIndication {
         }
     }
 }
-/// Search builder for `MedicinalProductIndication` resources: one method per search parameter of MedicinalProductIndication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProductIndication` resources: one method per search parameter of MedicinalProductIndication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductIndicationSearch = crate::search::Search<
     MedicinalProductIndication,
 >;
@@ -257,7 +257,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductIndication, M
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `subject` of `MedicinalProductIndication`: Medication, MedicinalProduct. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicinalProductIndication`: Medication, MedicinalProduct. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicinalProductIndicationSubjectTargets {}
 #[cfg(feature = "r4-medication")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An ingredient of a manufactured item or pharmaceutical product
 ///
-/// FHIR `MedicinalProductIngredient` (http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient, FHIR 4.0.1).
+/// FHIR `MedicinalProductIngredient` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProductIngredient {
     /// Logical id of this artifact
@@ -423,7 +423,7 @@ impl crate::FhirResource for MedicinalProductIngredient {
         }
     }
 }
-/// Search builder for `MedicinalProductIngredient` resources: one method per search parameter of MedicinalProductIngredient (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProductIngredient` resources: one method per search parameter of MedicinalProductIngredient (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductIngredientSearch = crate::search::Search<
     MedicinalProductIngredient,
 >;

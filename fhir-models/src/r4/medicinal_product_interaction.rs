@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// MedicinalProductInteraction
 ///
-/// FHIR `MedicinalProductInteraction` (http://hl7.org/fhir/StructureDefinition/MedicinalProductInteraction, FHIR 4.0.1).
+/// FHIR `MedicinalProductInteraction` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductInteraction>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProductInteraction {
     /// Logical id of this artifact
@@ -211,7 +211,7 @@ impl crate::FhirResource for MedicinalProductInteraction {
         }
     }
 }
-/// Search builder for `MedicinalProductInteraction` resources: one method per search parameter of MedicinalProductInteraction (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProductInteraction` resources: one method per search parameter of MedicinalProductInteraction (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductInteractionSearch = crate::search::Search<
     MedicinalProductInteraction,
 >;
@@ -243,7 +243,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductInteraction, 
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `subject` of `MedicinalProductInteraction`: Medication, MedicinalProduct, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicinalProductInteraction`: Medication, MedicinalProduct, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicinalProductInteractionSubjectTargets {}
 #[cfg(feature = "r4-medication")]

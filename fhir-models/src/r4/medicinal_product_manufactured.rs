@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// The manufactured item as contained in the packaged medicinal product
 ///
-/// FHIR `MedicinalProductManufactured` (http://hl7.org/fhir/StructureDefinition/MedicinalProductManufactured, FHIR 4.0.1).
+/// FHIR `MedicinalProductManufactured` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductManufactured>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProductManufactured {
     /// Logical id of this artifact
@@ -143,7 +143,7 @@ impl crate::FhirResource for MedicinalProductManufactured {
         }
     }
 }
-/// Search builder for `MedicinalProductManufactured` resources: one method per search parameter of MedicinalProductManufactured (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProductManufactured` resources: one method per search parameter of MedicinalProductManufactured (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductManufacturedSearch = crate::search::Search<
     MedicinalProductManufactured,
 >;

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A medicinal product in a container or package
 ///
-/// FHIR `MedicinalProductPackaged` (http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged, FHIR 4.0.1).
+/// FHIR `MedicinalProductPackaged` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProductPackaged {
     /// Logical id of this artifact
@@ -326,7 +326,7 @@ impl crate::FhirResource for MedicinalProductPackaged {
         }
     }
 }
-/// Search builder for `MedicinalProductPackaged` resources: one method per search parameter of MedicinalProductPackaged (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProductPackaged` resources: one method per search parameter of MedicinalProductPackaged (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductPackagedSearch = crate::search::Search<
     MedicinalProductPackaged,
 >;
@@ -372,7 +372,7 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductPackaged, M> 
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `subject` of `MedicinalProductPackaged`: MedicinalProduct. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicinalProductPackaged`: MedicinalProduct. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicinalProductPackagedSubjectTargets {}
 #[cfg(feature = "r4-medicinal-product")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A pharmaceutical product described in terms of its composition and dose form
 ///
-/// FHIR `MedicinalProductPharmaceutical` (http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical, FHIR 4.0.1).
+/// FHIR `MedicinalProductPharmaceutical` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProductPharmaceutical {
     /// Logical id of this artifact
@@ -411,7 +411,7 @@ impl crate::FhirResource for MedicinalProductPharmaceutical {
         }
     }
 }
-/// Search builder for `MedicinalProductPharmaceutical` resources: one method per search parameter of MedicinalProductPharmaceutical (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProductPharmaceutical` resources: one method per search parameter of MedicinalProductPharmaceutical (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductPharmaceuticalSearch = crate::search::Search<
     MedicinalProductPharmaceutical,
 >;

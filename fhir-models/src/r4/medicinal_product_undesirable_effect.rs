@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// MedicinalProductUndesirableEffect
 ///
-/// FHIR `MedicinalProductUndesirableEffect` (http://hl7.org/fhir/StructureDefinition/MedicinalProductUndesirableEffect, FHIR 4.0.1).
+/// FHIR `MedicinalProductUndesirableEffect` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductUndesirableEffect>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MedicinalProductUndesirableEffect {
     /// Logical id of this artifact
@@ -126,7 +126,7 @@ impl crate::FhirResource for MedicinalProductUndesirableEffect {
         }
     }
 }
-/// Search builder for `MedicinalProductUndesirableEffect` resources: one method per search parameter of MedicinalProductUndesirableEffect (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MedicinalProductUndesirableEffect` resources: one method per search parameter of MedicinalProductUndesirableEffect (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductUndesirableEffectSearch = crate::search::Search<
     MedicinalProductUndesirableEffect,
 >;
@@ -160,7 +160,7 @@ impl<
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `subject` of `MedicinalProductUndesirableEffect`: Medication, MedicinalProduct. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `MedicinalProductUndesirableEffect`: Medication, MedicinalProduct. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicinalProductUndesirableEffectSubjectTargets {}
 #[cfg(feature = "r4-medication")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A resource that defines a type of message that can be exchanged between systems
 ///
-/// FHIR `MessageDefinition` (http://hl7.org/fhir/StructureDefinition/MessageDefinition, FHIR 4.0.1).
+/// FHIR `MessageDefinition` (<http://hl7.org/fhir/StructureDefinition/MessageDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MessageDefinition {
     /// Logical id of this artifact
@@ -389,7 +389,7 @@ impl crate::FhirResource for MessageDefinition {
         }
     }
 }
-/// Search builder for `MessageDefinition` resources: one method per search parameter of MessageDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MessageDefinition` resources: one method per search parameter of MessageDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MessageDefinitionSearch = crate::search::Search<MessageDefinition>;
 impl crate::search::Searchable for MessageDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -523,7 +523,7 @@ impl crate::search::Searchable for MessageDefinition {
 impl<M: crate::search::Mode> crate::search::Search<MessageDefinition, M> {
     /// The behavior associated with the message
     ///
-    /// Search parameter `category` (token, takes [`MessageSignificanceCategory`]).
+    /// Search parameter `category` (token, takes \[`MessageSignificanceCategory`\]).
     pub fn category(
         self,
     ) -> crate::search::Param<
@@ -610,7 +610,7 @@ impl<M: crate::search::Mode> crate::search::Search<MessageDefinition, M> {
     }
     /// A resource that is a permitted focus of the message
     ///
-    /// Search parameter `focus` (token, takes [`ResourceType`]).
+    /// Search parameter `focus` (token, takes \[`ResourceType`\]).
     pub fn focus(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -657,7 +657,7 @@ impl<M: crate::search::Mode> crate::search::Search<MessageDefinition, M> {
     }
     /// The current status of the message definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -684,7 +684,7 @@ impl<M: crate::search::Mode> crate::search::Search<MessageDefinition, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `parent` of `MessageDefinition`: ActivityDefinition, PlanDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `parent` of `MessageDefinition`: ActivityDefinition, PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageDefinitionParentTargets {}
 #[cfg(feature = "r4-activity-definition")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A resource that describes a message that is exchanged between systems
 ///
-/// FHIR `MessageHeader` (http://hl7.org/fhir/StructureDefinition/MessageHeader, FHIR 4.0.1).
+/// FHIR `MessageHeader` (<http://hl7.org/fhir/StructureDefinition/MessageHeader>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MessageHeader {
     /// Logical id of this artifact
@@ -378,7 +378,7 @@ impl crate::FhirResource for MessageHeader {
         }
     }
 }
-/// Search builder for `MessageHeader` resources: one method per search parameter of MessageHeader (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MessageHeader` resources: one method per search parameter of MessageHeader (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MessageHeaderSearch = crate::search::Search<MessageHeader>;
 impl crate::search::Searchable for MessageHeader {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -487,7 +487,7 @@ impl<M: crate::search::Mode> crate::search::Search<MessageHeader, M> {
     }
     /// ok | transient-error | fatal-error
     ///
-    /// Search parameter `code` (token, takes [`ResponseType`]).
+    /// Search parameter `code` (token, takes \[`ResponseType`\]).
     pub fn code(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResponseType>> {
@@ -600,21 +600,21 @@ impl<M: crate::search::Mode> crate::search::Search<MessageHeader, M> {
         crate::search::Param::new(self, "target")
     }
 }
-/// The target types of the reference search parameter `author` of `MessageHeader`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `MessageHeader`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderAuthorTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<MessageHeaderAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<MessageHeaderAuthorTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `enterer` of `MessageHeader`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `enterer` of `MessageHeader`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<MessageHeaderEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<MessageHeaderEntererTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `receiver` of `MessageHeader`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `receiver` of `MessageHeader`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderReceiverTargets {}
 #[cfg(feature = "r4-organization")]
@@ -623,7 +623,7 @@ impl crate::search::Target<MessageHeaderReceiverTargets> for Organization {}
 impl crate::search::Target<MessageHeaderReceiverTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<MessageHeaderReceiverTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `responsible` of `MessageHeader`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `responsible` of `MessageHeader`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderResponsibleTargets {}
 #[cfg(feature = "r4-organization")]
@@ -632,7 +632,7 @@ impl crate::search::Target<MessageHeaderResponsibleTargets> for Organization {}
 impl crate::search::Target<MessageHeaderResponsibleTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<MessageHeaderResponsibleTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `sender` of `MessageHeader`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `sender` of `MessageHeader`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderSenderTargets {}
 #[cfg(feature = "r4-organization")]
@@ -641,7 +641,7 @@ impl crate::search::Target<MessageHeaderSenderTargets> for Organization {}
 impl crate::search::Target<MessageHeaderSenderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<MessageHeaderSenderTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `target` of `MessageHeader`: Device. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `target` of `MessageHeader`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderTargetTargets {}
 #[cfg(feature = "r4-device")]

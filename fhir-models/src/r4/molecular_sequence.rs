@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Information about a biological sequence
 ///
-/// FHIR `MolecularSequence` (http://hl7.org/fhir/StructureDefinition/MolecularSequence, FHIR 4.0.1).
+/// FHIR `MolecularSequence` (<http://hl7.org/fhir/StructureDefinition/MolecularSequence>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MolecularSequence {
     /// Logical id of this artifact
@@ -816,7 +816,7 @@ impl crate::FhirResource for MolecularSequence {
         }
     }
 }
-/// Search builder for `MolecularSequence` resources: one method per search parameter of MolecularSequence (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `MolecularSequence` resources: one method per search parameter of MolecularSequence (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MolecularSequenceSearch = crate::search::Search<MolecularSequence>;
 impl crate::search::Searchable for MolecularSequence {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1027,7 +1027,7 @@ impl<M: crate::search::Mode> crate::search::Search<MolecularSequence, M> {
     }
     /// Amino Acid Sequence/ DNA Sequence / RNA Sequence
     ///
-    /// Search parameter `type` (token, takes [`SequenceType`]).
+    /// Search parameter `type` (token, takes \[`SequenceType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SequenceType>> {
@@ -1058,7 +1058,7 @@ impl<M: crate::search::Mode> crate::search::Search<MolecularSequence, M> {
         crate::search::Param::new(self, "window-start")
     }
 }
-/// The target types of the reference search parameter `patient` of `MolecularSequence`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `MolecularSequence`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MolecularSequencePatientTargets {}
 #[cfg(feature = "r4-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// System of unique identification
 ///
-/// FHIR `NamingSystem` (http://hl7.org/fhir/StructureDefinition/NamingSystem, FHIR 4.0.1).
+/// FHIR `NamingSystem` (<http://hl7.org/fhir/StructureDefinition/NamingSystem>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NamingSystem {
     /// Logical id of this artifact
@@ -239,7 +239,7 @@ impl crate::FhirResource for NamingSystem {
         }
     }
 }
-/// Search builder for `NamingSystem` resources: one method per search parameter of NamingSystem (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `NamingSystem` resources: one method per search parameter of NamingSystem (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type NamingSystemSearch = crate::search::Search<NamingSystem>;
 impl crate::search::Searchable for NamingSystem {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -447,7 +447,7 @@ impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
     }
     /// oid | uuid | uri | other
     ///
-    /// Search parameter `id-type` (token, takes [`NamingSystemIdentifierType`]).
+    /// Search parameter `id-type` (token, takes \[`NamingSystemIdentifierType`\]).
     pub fn id_type(
         self,
     ) -> crate::search::Param<
@@ -466,7 +466,7 @@ impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
     }
     /// codesystem | identifier | root
     ///
-    /// Search parameter `kind` (token, takes [`NamingSystemType`]).
+    /// Search parameter `kind` (token, takes \[`NamingSystemType`\]).
     pub fn kind(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<NamingSystemType>> {
@@ -498,7 +498,7 @@ impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
     }
     /// The current status of the naming system
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

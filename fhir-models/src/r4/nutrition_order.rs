@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Diet, formula or nutritional supplement request
 ///
-/// FHIR `NutritionOrder` (http://hl7.org/fhir/StructureDefinition/NutritionOrder, FHIR 4.0.1).
+/// FHIR `NutritionOrder` (<http://hl7.org/fhir/StructureDefinition/NutritionOrder>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NutritionOrder {
     /// Logical id of this artifact
@@ -669,7 +669,7 @@ impl crate::FhirResource for NutritionOrder {
         }
     }
 }
-/// Search builder for `NutritionOrder` resources: one method per search parameter of NutritionOrder (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `NutritionOrder` resources: one method per search parameter of NutritionOrder (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type NutritionOrderSearch = crate::search::Search<NutritionOrder>;
 impl crate::search::Searchable for NutritionOrder {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -843,7 +843,7 @@ impl<M: crate::search::Mode> crate::search::Search<NutritionOrder, M> {
     }
     /// Status of the nutrition order.
     ///
-    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    /// Search parameter `status` (token, takes \[`RequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
@@ -858,14 +858,14 @@ impl<M: crate::search::Mode> crate::search::Search<NutritionOrder, M> {
         crate::search::Param::new(self, "supplement")
     }
 }
-/// The target types of the reference search parameter `encounter` of `NutritionOrder`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `NutritionOrder`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<NutritionOrderEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<NutritionOrderEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `instantiates-canonical` of `NutritionOrder`: ActivityDefinition, PlanDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `instantiates-canonical` of `NutritionOrder`: ActivityDefinition, PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
@@ -874,14 +874,14 @@ for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
 impl crate::search::Target<NutritionOrderInstantiatesCanonicalTargets>
 for PlanDefinition {}
-/// The target types of the reference search parameter `patient` of `NutritionOrder`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `NutritionOrder`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<NutritionOrderPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<NutritionOrderPatientTargets> for Patient {}
-/// The target types of the reference search parameter `provider` of `NutritionOrder`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `provider` of `NutritionOrder`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderProviderTargets {}
 #[cfg(feature = "r4-practitioner")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Measurements and simple assertions
 ///
-/// FHIR `Observation` (http://hl7.org/fhir/StructureDefinition/Observation, FHIR 4.0.1).
+/// FHIR `Observation` (<http://hl7.org/fhir/StructureDefinition/Observation>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observation {
     /// Logical id of this artifact
@@ -716,7 +716,7 @@ impl crate::FhirResource for Observation {
         }
     }
 }
-/// Search builder for `Observation` resources: one method per search parameter of Observation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Observation` resources: one method per search parameter of Observation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ObservationSearch = crate::search::Search<Observation>;
 impl crate::search::Searchable for Observation {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1420,7 +1420,7 @@ impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
     }
     /// The status of the observation
     ///
-    /// Search parameter `status` (token, takes [`ObservationStatus`]).
+    /// Search parameter `status` (token, takes \[`ObservationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ObservationStatus>> {
@@ -1466,7 +1466,7 @@ impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
         crate::search::Param::new(self, "value-string")
     }
 }
-/// The target types of the reference search parameter `based-on` of `Observation`: CarePlan, DeviceRequest, ImmunizationRecommendation, MedicationRequest, NutritionOrder, ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `based-on` of `Observation`: CarePlan, DeviceRequest, ImmunizationRecommendation, MedicationRequest, NutritionOrder, ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
@@ -1481,7 +1481,7 @@ impl crate::search::Target<ObservationBasedOnTargets> for MedicationRequest {}
 impl crate::search::Target<ObservationBasedOnTargets> for NutritionOrder {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<ObservationBasedOnTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `derived-from` of `Observation`: DocumentReference, ImagingStudy, Media, MolecularSequence, Observation, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `derived-from` of `Observation`: DocumentReference, ImagingStudy, Media, MolecularSequence, Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationDerivedFromTargets {}
 #[cfg(feature = "r4-document-reference")]
@@ -1496,21 +1496,21 @@ impl crate::search::Target<ObservationDerivedFromTargets> for MolecularSequence 
 impl crate::search::Target<ObservationDerivedFromTargets> for Observation {}
 #[cfg(feature = "r4-questionnaire-response")]
 impl crate::search::Target<ObservationDerivedFromTargets> for QuestionnaireResponse {}
-/// The target types of the reference search parameter `device` of `Observation`: Device, DeviceMetric. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `device` of `Observation`: Device, DeviceMetric. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationDeviceTargets {}
 #[cfg(feature = "r4-device")]
 impl crate::search::Target<ObservationDeviceTargets> for Device {}
 #[cfg(feature = "r4-device-metric")]
 impl crate::search::Target<ObservationDeviceTargets> for DeviceMetric {}
-/// The target types of the reference search parameter `encounter` of `Observation`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Observation`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ObservationEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<ObservationEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `has-member` of `Observation`: MolecularSequence, Observation, QuestionnaireResponse. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `has-member` of `Observation`: MolecularSequence, Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationHasMemberTargets {}
 #[cfg(feature = "r4-molecular-sequence")]
@@ -1519,7 +1519,7 @@ impl crate::search::Target<ObservationHasMemberTargets> for MolecularSequence {}
 impl crate::search::Target<ObservationHasMemberTargets> for Observation {}
 #[cfg(feature = "r4-questionnaire-response")]
 impl crate::search::Target<ObservationHasMemberTargets> for QuestionnaireResponse {}
-/// The target types of the reference search parameter `part-of` of `Observation`: ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, MedicationStatement, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-of` of `Observation`: ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, MedicationStatement, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPartOfTargets {}
 #[cfg(feature = "r4-imaging-study")]
@@ -1534,14 +1534,14 @@ impl crate::search::Target<ObservationPartOfTargets> for MedicationDispense {}
 impl crate::search::Target<ObservationPartOfTargets> for MedicationStatement {}
 #[cfg(feature = "r4-procedure")]
 impl crate::search::Target<ObservationPartOfTargets> for Procedure {}
-/// The target types of the reference search parameter `patient` of `Observation`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Observation`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<ObservationPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ObservationPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `Observation`: CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `Observation`: CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -1556,12 +1556,12 @@ impl crate::search::Target<ObservationPerformerTargets> for Practitioner {}
 impl crate::search::Target<ObservationPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ObservationPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `specimen` of `Observation`: Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `specimen` of `Observation`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSpecimenTargets {}
 #[cfg(feature = "r4-specimen")]
 impl crate::search::Target<ObservationSpecimenTargets> for Specimen {}
-/// The target types of the reference search parameter `subject` of `Observation`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Observation`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSubjectTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Definition of an observation
 ///
-/// FHIR `ObservationDefinition` (http://hl7.org/fhir/StructureDefinition/ObservationDefinition, FHIR 4.0.1).
+/// FHIR `ObservationDefinition` (<http://hl7.org/fhir/StructureDefinition/ObservationDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObservationDefinition {
     /// Logical id of this artifact
@@ -354,7 +354,7 @@ impl crate::FhirResource for ObservationDefinition {
         }
     }
 }
-/// Search builder for `ObservationDefinition` resources: one method per search parameter of ObservationDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ObservationDefinition` resources: one method per search parameter of ObservationDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ObservationDefinitionSearch = crate::search::Search<ObservationDefinition>;
 impl crate::search::Searchable for ObservationDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Definition of an operation or a named query
 ///
-/// FHIR `OperationDefinition` (http://hl7.org/fhir/StructureDefinition/OperationDefinition, FHIR 4.0.1).
+/// FHIR `OperationDefinition` (<http://hl7.org/fhir/StructureDefinition/OperationDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OperationDefinition {
     /// Logical id of this artifact
@@ -535,7 +535,7 @@ impl crate::FhirResource for OperationDefinition {
         }
     }
 }
-/// Search builder for `OperationDefinition` resources: one method per search parameter of OperationDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `OperationDefinition` resources: one method per search parameter of OperationDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OperationDefinitionSearch = crate::search::Search<OperationDefinition>;
 impl crate::search::Searchable for OperationDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -801,7 +801,7 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
     }
     /// operation | query
     ///
-    /// Search parameter `kind` (token, takes [`OperationKind`]).
+    /// Search parameter `kind` (token, takes \[`OperationKind`\]).
     pub fn kind(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<OperationKind>> {
@@ -832,7 +832,7 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
     }
     /// The current status of the operation definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -875,18 +875,18 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `base` of `OperationDefinition`: OperationDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `base` of `OperationDefinition`: OperationDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OperationDefinitionBaseTargets {}
 #[cfg(feature = "r4-operation-definition")]
 impl crate::search::Target<OperationDefinitionBaseTargets> for OperationDefinition {}
-/// The target types of the reference search parameter `input-profile` of `OperationDefinition`: StructureDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `input-profile` of `OperationDefinition`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OperationDefinitionInputProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]
 impl crate::search::Target<OperationDefinitionInputProfileTargets>
 for StructureDefinition {}
-/// The target types of the reference search parameter `output-profile` of `OperationDefinition`: StructureDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `output-profile` of `OperationDefinition`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OperationDefinitionOutputProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Information about the success/failure of an action
 ///
-/// FHIR `OperationOutcome` (http://hl7.org/fhir/StructureDefinition/OperationOutcome, FHIR 4.0.1).
+/// FHIR `OperationOutcome` (<http://hl7.org/fhir/StructureDefinition/OperationOutcome>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OperationOutcome {
     /// Logical id of this artifact
@@ -178,7 +178,7 @@ impl crate::FhirResource for OperationOutcome {
         }
     }
 }
-/// Search builder for `OperationOutcome` resources: one method per search parameter of OperationOutcome (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `OperationOutcome` resources: one method per search parameter of OperationOutcome (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OperationOutcomeSearch = crate::search::Search<OperationOutcome>;
 impl crate::search::Searchable for OperationOutcome {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];

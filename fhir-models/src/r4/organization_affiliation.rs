@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Defines an affiliation/assotiation/relationship between 2 distinct oganizations, that is not a part-of relationship/sub-division relationship
 ///
-/// FHIR `OrganizationAffiliation` (http://hl7.org/fhir/StructureDefinition/OrganizationAffiliation, FHIR 4.0.1).
+/// FHIR `OrganizationAffiliation` (<http://hl7.org/fhir/StructureDefinition/OrganizationAffiliation>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrganizationAffiliation {
     /// Logical id of this artifact
@@ -151,7 +151,7 @@ impl crate::FhirResource for OrganizationAffiliation {
         }
     }
 }
-/// Search builder for `OrganizationAffiliation` resources: one method per search parameter of OrganizationAffiliation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `OrganizationAffiliation` resources: one method per search parameter of OrganizationAffiliation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OrganizationAffiliationSearch = crate::search::Search<OrganizationAffiliation>;
 impl crate::search::Searchable for OrganizationAffiliation {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -390,34 +390,34 @@ impl<M: crate::search::Mode> crate::search::Search<OrganizationAffiliation, M> {
         crate::search::Param::new(self, "telecom")
     }
 }
-/// The target types of the reference search parameter `endpoint` of `OrganizationAffiliation`: Endpoint. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `endpoint` of `OrganizationAffiliation`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
 impl crate::search::Target<OrganizationAffiliationEndpointTargets> for Endpoint {}
-/// The target types of the reference search parameter `location` of `OrganizationAffiliation`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `OrganizationAffiliation`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<OrganizationAffiliationLocationTargets> for Location {}
-/// The target types of the reference search parameter `network` of `OrganizationAffiliation`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `network` of `OrganizationAffiliation`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationNetworkTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<OrganizationAffiliationNetworkTargets> for Organization {}
-/// The target types of the reference search parameter `participating-organization` of `OrganizationAffiliation`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `participating-organization` of `OrganizationAffiliation`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationParticipatingOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<OrganizationAffiliationParticipatingOrganizationTargets>
 for Organization {}
-/// The target types of the reference search parameter `primary-organization` of `OrganizationAffiliation`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `primary-organization` of `OrganizationAffiliation`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationPrimaryOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<OrganizationAffiliationPrimaryOrganizationTargets>
 for Organization {}
-/// The target types of the reference search parameter `service` of `OrganizationAffiliation`: HealthcareService. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `service` of `OrganizationAffiliation`: HealthcareService. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationServiceTargets {}
 #[cfg(feature = "r4-healthcare-service")]

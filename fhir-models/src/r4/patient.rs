@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Information about an individual or animal receiving health care services
 ///
-/// FHIR `Patient` (http://hl7.org/fhir/StructureDefinition/Patient, FHIR 4.0.1).
+/// FHIR `Patient` (<http://hl7.org/fhir/StructureDefinition/Patient>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Patient {
     /// Logical id of this artifact
@@ -495,7 +495,7 @@ impl crate::FhirResource for Patient {
         }
     }
 }
-/// Search builder for `Patient` resources: one method per search parameter of Patient (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Patient` resources: one method per search parameter of Patient (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PatientSearch = crate::search::Search<Patient>;
 impl crate::search::Searchable for Patient {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -725,7 +725,7 @@ impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -789,7 +789,7 @@ impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
     }
     /// Gender of the patient
     ///
-    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    /// Search parameter `gender` (token, takes \[`AdministrativeGender`\]).
     pub fn gender(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
@@ -903,7 +903,7 @@ impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
         crate::search::Param::new(self, "telecom")
     }
 }
-/// The target types of the reference search parameter `general-practitioner` of `Patient`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `general-practitioner` of `Patient`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientGeneralPractitionerTargets {}
 #[cfg(feature = "r4-organization")]
@@ -912,19 +912,19 @@ impl crate::search::Target<PatientGeneralPractitionerTargets> for Organization {
 impl crate::search::Target<PatientGeneralPractitionerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<PatientGeneralPractitionerTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `link` of `Patient`: Patient, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `link` of `Patient`: Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientLinkTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<PatientLinkTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<PatientLinkTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `organization` of `Patient`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Patient`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<PatientOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `part-agree` of `Patient`: DocumentReference. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-agree` of `Patient`: DocumentReference. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientPartAgreeTargets {}
 #[cfg(feature = "r4-document-reference")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// PaymentNotice request
 ///
-/// FHIR `PaymentNotice` (http://hl7.org/fhir/StructureDefinition/PaymentNotice, FHIR 4.0.1).
+/// FHIR `PaymentNotice` (<http://hl7.org/fhir/StructureDefinition/PaymentNotice>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PaymentNotice {
     /// Logical id of this artifact
@@ -157,7 +157,7 @@ impl crate::FhirResource for PaymentNotice {
         }
     }
 }
-/// Search builder for `PaymentNotice` resources: one method per search parameter of PaymentNotice (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `PaymentNotice` resources: one method per search parameter of PaymentNotice (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PaymentNoticeSearch = crate::search::Search<PaymentNotice>;
 impl crate::search::Searchable for PaymentNotice {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -268,7 +268,7 @@ impl<M: crate::search::Mode> crate::search::Search<PaymentNotice, M> {
     }
     /// The status of the payment notice
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -278,7 +278,7 @@ impl<M: crate::search::Mode> crate::search::Search<PaymentNotice, M> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `provider` of `PaymentNotice`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `provider` of `PaymentNotice`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PaymentNoticeProviderTargets {}
 #[cfg(feature = "r4-organization")]

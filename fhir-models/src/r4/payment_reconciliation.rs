@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// PaymentReconciliation resource
 ///
-/// FHIR `PaymentReconciliation` (http://hl7.org/fhir/StructureDefinition/PaymentReconciliation, FHIR 4.0.1).
+/// FHIR `PaymentReconciliation` (<http://hl7.org/fhir/StructureDefinition/PaymentReconciliation>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PaymentReconciliation {
     /// Logical id of this artifact
@@ -316,7 +316,7 @@ impl crate::FhirResource for PaymentReconciliation {
         }
     }
 }
-/// Search builder for `PaymentReconciliation` resources: one method per search parameter of PaymentReconciliation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `PaymentReconciliation` resources: one method per search parameter of PaymentReconciliation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PaymentReconciliationSearch = crate::search::Search<PaymentReconciliation>;
 impl crate::search::Searchable for PaymentReconciliation {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -398,7 +398,7 @@ impl<M: crate::search::Mode> crate::search::Search<PaymentReconciliation, M> {
     }
     /// The processing outcome
     ///
-    /// Search parameter `outcome` (token, takes [`ClaimProcessingCodes`]).
+    /// Search parameter `outcome` (token, takes \[`ClaimProcessingCodes`\]).
     pub fn outcome(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ClaimProcessingCodes>> {
@@ -439,7 +439,7 @@ impl<M: crate::search::Mode> crate::search::Search<PaymentReconciliation, M> {
     }
     /// The status of the payment reconciliation
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -449,17 +449,17 @@ impl<M: crate::search::Mode> crate::search::Search<PaymentReconciliation, M> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `payment-issuer` of `PaymentReconciliation`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `payment-issuer` of `PaymentReconciliation`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PaymentReconciliationPaymentIssuerTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<PaymentReconciliationPaymentIssuerTargets> for Organization {}
-/// The target types of the reference search parameter `request` of `PaymentReconciliation`: Task. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `request` of `PaymentReconciliation`: Task. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PaymentReconciliationRequestTargets {}
 #[cfg(feature = "r4-task")]
 impl crate::search::Target<PaymentReconciliationRequestTargets> for Task {}
-/// The target types of the reference search parameter `requestor` of `PaymentReconciliation`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requestor` of `PaymentReconciliation`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PaymentReconciliationRequestorTargets {}
 #[cfg(feature = "r4-organization")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A generic person record
 ///
-/// FHIR `Person` (http://hl7.org/fhir/StructureDefinition/Person, FHIR 4.0.1).
+/// FHIR `Person` (<http://hl7.org/fhir/StructureDefinition/Person>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Person {
     /// Logical id of this artifact
@@ -194,7 +194,7 @@ impl crate::FhirResource for Person {
         }
     }
 }
-/// Search builder for `Person` resources: one method per search parameter of Person (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Person` resources: one method per search parameter of Person (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PersonSearch = crate::search::Search<Person>;
 impl crate::search::Searchable for Person {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -356,7 +356,7 @@ impl<M: crate::search::Mode> crate::search::Search<Person, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -378,7 +378,7 @@ impl<M: crate::search::Mode> crate::search::Search<Person, M> {
     }
     /// The gender of the person
     ///
-    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    /// Search parameter `gender` (token, takes \[`AdministrativeGender`\]).
     pub fn gender(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {
@@ -470,7 +470,7 @@ impl<M: crate::search::Mode> crate::search::Search<Person, M> {
         crate::search::Param::new(self, "telecom")
     }
 }
-/// The target types of the reference search parameter `link` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `link` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonLinkTargets {}
 #[cfg(feature = "r4-patient")]
@@ -481,22 +481,22 @@ impl crate::search::Target<PersonLinkTargets> for Person {}
 impl crate::search::Target<PersonLinkTargets> for Practitioner {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<PersonLinkTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `organization` of `Person`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `Person`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<PersonOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `patient` of `Person`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Person`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<PersonPatientTargets> for Patient {}
-/// The target types of the reference search parameter `practitioner` of `Person`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `Person`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonPractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<PersonPractitionerTargets> for Practitioner {}
-/// The target types of the reference search parameter `relatedperson` of `Person`: RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `relatedperson` of `Person`: RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonRelatedpersonTargets {}
 #[cfg(feature = "r4-related-person")]

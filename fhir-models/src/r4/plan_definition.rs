@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// The definition of a plan for a series of actions, independent of any specific patient or context
 ///
-/// FHIR `PlanDefinition` (http://hl7.org/fhir/StructureDefinition/PlanDefinition, FHIR 4.0.1).
+/// FHIR `PlanDefinition` (<http://hl7.org/fhir/StructureDefinition/PlanDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PlanDefinition {
     /// Logical id of this artifact
@@ -878,7 +878,7 @@ impl FhirJson for PlanDefinitionActionDynamicValue {
 }
 /// Type of individual the plan definition is focused on
 ///
-/// FHIR `PlanDefinition.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `PlanDefinition.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type PlanDefinitionSubject = DataRequirementSubject;
 /// The target value to be achieved
 ///
@@ -917,7 +917,7 @@ impl Choice for PlanDefinitionGoalTargetDetail {
 }
 /// Type of individual the action is focused on
 ///
-/// FHIR `PlanDefinition.action.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `PlanDefinition.action.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type PlanDefinitionActionSubject = DataRequirementSubject;
 /// Time offset for the relationship
 ///
@@ -1061,7 +1061,7 @@ impl crate::FhirResource for PlanDefinition {
         }
     }
 }
-/// Search builder for `PlanDefinition` resources: one method per search parameter of PlanDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `PlanDefinition` resources: one method per search parameter of PlanDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PlanDefinitionSearch = crate::search::Search<PlanDefinition>;
 impl crate::search::Searchable for PlanDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1382,7 +1382,7 @@ impl<M: crate::search::Mode> crate::search::Search<PlanDefinition, M> {
     }
     /// The current status of the plan definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -1436,7 +1436,7 @@ impl<M: crate::search::Mode> crate::search::Search<PlanDefinition, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `definition` of `PlanDefinition`: ActivityDefinition, PlanDefinition, Questionnaire. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `definition` of `PlanDefinition`: ActivityDefinition, PlanDefinition, Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PlanDefinitionDefinitionTargets {}
 #[cfg(feature = "r4-activity-definition")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A person with a  formal responsibility in the provisioning of healthcare or related services
 ///
-/// FHIR `Practitioner` (http://hl7.org/fhir/StructureDefinition/Practitioner, FHIR 4.0.1).
+/// FHIR `Practitioner` (<http://hl7.org/fhir/StructureDefinition/Practitioner>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Practitioner {
     /// Logical id of this artifact
@@ -200,7 +200,7 @@ impl crate::FhirResource for Practitioner {
         }
     }
 }
-/// Search builder for `Practitioner` resources: one method per search parameter of Practitioner (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Practitioner` resources: one method per search parameter of Practitioner (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PractitionerSearch = crate::search::Search<Practitioner>;
 impl crate::search::Searchable for Practitioner {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -358,7 +358,7 @@ impl<M: crate::search::Mode> crate::search::Search<Practitioner, M> {
     }
     /// A use code specified in an address
     ///
-    /// Search parameter `address-use` (token, takes [`AddressUse`]).
+    /// Search parameter `address-use` (token, takes \[`AddressUse`\]).
     pub fn address_use(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AddressUse>> {
@@ -388,7 +388,7 @@ impl<M: crate::search::Mode> crate::search::Search<Practitioner, M> {
     }
     /// Gender of the practitioner
     ///
-    /// Search parameter `gender` (token, takes [`AdministrativeGender`]).
+    /// Search parameter `gender` (token, takes \[`AdministrativeGender`\]).
     pub fn gender(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<AdministrativeGender>> {

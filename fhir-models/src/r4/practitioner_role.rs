@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Roles/organizations the practitioner is associated with
 ///
-/// FHIR `PractitionerRole` (http://hl7.org/fhir/StructureDefinition/PractitionerRole, FHIR 4.0.1).
+/// FHIR `PractitionerRole` (<http://hl7.org/fhir/StructureDefinition/PractitionerRole>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PractitionerRole {
     /// Logical id of this artifact
@@ -309,7 +309,7 @@ impl crate::FhirResource for PractitionerRole {
         }
     }
 }
-/// Search builder for `PractitionerRole` resources: one method per search parameter of PractitionerRole (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `PractitionerRole` resources: one method per search parameter of PractitionerRole (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PractitionerRoleSearch = crate::search::Search<PractitionerRole>;
 impl crate::search::Searchable for PractitionerRole {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -546,32 +546,32 @@ impl<M: crate::search::Mode> crate::search::Search<PractitionerRole, M> {
         crate::search::Param::new(self, "telecom")
     }
 }
-/// The target types of the reference search parameter `endpoint` of `PractitionerRole`: Endpoint. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `endpoint` of `PractitionerRole`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRoleEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
 impl crate::search::Target<PractitionerRoleEndpointTargets> for Endpoint {}
-/// The target types of the reference search parameter `location` of `PractitionerRole`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `PractitionerRole`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRoleLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<PractitionerRoleLocationTargets> for Location {}
-/// The target types of the reference search parameter `network` of `PractitionerRole`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `network` of `PractitionerRole`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRoleNetworkTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<PractitionerRoleNetworkTargets> for Organization {}
-/// The target types of the reference search parameter `organization` of `PractitionerRole`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `organization` of `PractitionerRole`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRoleOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
 impl crate::search::Target<PractitionerRoleOrganizationTargets> for Organization {}
-/// The target types of the reference search parameter `practitioner` of `PractitionerRole`: Practitioner. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `practitioner` of `PractitionerRole`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRolePractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<PractitionerRolePractitionerTargets> for Practitioner {}
-/// The target types of the reference search parameter `service` of `PractitionerRole`: HealthcareService. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `service` of `PractitionerRole`: HealthcareService. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRoleServiceTargets {}
 #[cfg(feature = "r4-healthcare-service")]

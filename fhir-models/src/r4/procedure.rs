@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// An action that is being or was performed on a patient
 ///
-/// FHIR `Procedure` (http://hl7.org/fhir/StructureDefinition/Procedure, FHIR 4.0.1).
+/// FHIR `Procedure` (<http://hl7.org/fhir/StructureDefinition/Procedure>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Procedure {
     /// Logical id of this artifact
@@ -428,7 +428,7 @@ impl crate::FhirResource for Procedure {
         }
     }
 }
-/// Search builder for `Procedure` resources: one method per search parameter of Procedure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Procedure` resources: one method per search parameter of Procedure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProcedureSearch = crate::search::Search<Procedure>;
 impl crate::search::Searchable for Procedure {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -689,7 +689,7 @@ impl<M: crate::search::Mode> crate::search::Search<Procedure, M> {
     }
     /// preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
     ///
-    /// Search parameter `status` (token, takes [`EventStatus`]).
+    /// Search parameter `status` (token, takes \[`EventStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<EventStatus>> {
@@ -707,21 +707,21 @@ impl<M: crate::search::Mode> crate::search::Search<Procedure, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `based-on` of `Procedure`: CarePlan, ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `based-on` of `Procedure`: CarePlan, ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
 impl crate::search::Target<ProcedureBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<ProcedureBasedOnTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `encounter` of `Procedure`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Procedure`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ProcedureEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<ProcedureEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `instantiates-canonical` of `Procedure`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `instantiates-canonical` of `Procedure`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
@@ -736,12 +736,12 @@ for OperationDefinition {}
 impl crate::search::Target<ProcedureInstantiatesCanonicalTargets> for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
 impl crate::search::Target<ProcedureInstantiatesCanonicalTargets> for Questionnaire {}
-/// The target types of the reference search parameter `location` of `Procedure`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Procedure`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<ProcedureLocationTargets> for Location {}
-/// The target types of the reference search parameter `part-of` of `Procedure`: MedicationAdministration, Observation, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-of` of `Procedure`: MedicationAdministration, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePartOfTargets {}
 #[cfg(feature = "r4-medication-administration")]
@@ -750,14 +750,14 @@ impl crate::search::Target<ProcedurePartOfTargets> for MedicationAdministration 
 impl crate::search::Target<ProcedurePartOfTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
 impl crate::search::Target<ProcedurePartOfTargets> for Procedure {}
-/// The target types of the reference search parameter `patient` of `Procedure`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Procedure`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<ProcedurePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ProcedurePatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `Procedure`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `Procedure`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePerformerTargets {}
 #[cfg(feature = "r4-device")]
@@ -772,7 +772,7 @@ impl crate::search::Target<ProcedurePerformerTargets> for Practitioner {}
 impl crate::search::Target<ProcedurePerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ProcedurePerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `reason-reference` of `Procedure`: Condition, DiagnosticReport, DocumentReference, Observation, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `reason-reference` of `Procedure`: Condition, DiagnosticReport, DocumentReference, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureReasonReferenceTargets {}
 #[cfg(feature = "r4-condition")]
@@ -785,7 +785,7 @@ impl crate::search::Target<ProcedureReasonReferenceTargets> for DocumentReferenc
 impl crate::search::Target<ProcedureReasonReferenceTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
 impl crate::search::Target<ProcedureReasonReferenceTargets> for Procedure {}
-/// The target types of the reference search parameter `subject` of `Procedure`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Procedure`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureSubjectTargets {}
 #[cfg(feature = "r4-group")]

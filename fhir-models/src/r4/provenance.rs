@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Who, What, When for a set of resources
 ///
-/// FHIR `Provenance` (http://hl7.org/fhir/StructureDefinition/Provenance, FHIR 4.0.1).
+/// FHIR `Provenance` (<http://hl7.org/fhir/StructureDefinition/Provenance>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Provenance {
     /// Logical id of this artifact
@@ -307,7 +307,7 @@ impl crate::FhirResource for Provenance {
         }
     }
 }
-/// Search builder for `Provenance` resources: one method per search parameter of Provenance (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Provenance` resources: one method per search parameter of Provenance (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProvenanceSearch = crate::search::Search<Provenance>;
 impl crate::search::Searchable for Provenance {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -478,7 +478,7 @@ impl<M: crate::search::Mode> crate::search::Search<Provenance, M> {
         crate::search::Param::new(self, "when")
     }
 }
-/// The target types of the reference search parameter `agent` of `Provenance`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `agent` of `Provenance`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenanceAgentTargets {}
 #[cfg(feature = "r4-device")]
@@ -493,12 +493,12 @@ impl crate::search::Target<ProvenanceAgentTargets> for Practitioner {}
 impl crate::search::Target<ProvenanceAgentTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ProvenanceAgentTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `location` of `Provenance`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `location` of `Provenance`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenanceLocationTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<ProvenanceLocationTargets> for Location {}
-/// The target types of the reference search parameter `patient` of `Provenance`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Provenance`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenancePatientTargets {}
 #[cfg(feature = "r4-patient")]

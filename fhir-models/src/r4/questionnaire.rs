@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A structured set of questions
 ///
-/// FHIR `Questionnaire` (http://hl7.org/fhir/StructureDefinition/Questionnaire, FHIR 4.0.1).
+/// FHIR `Questionnaire` (<http://hl7.org/fhir/StructureDefinition/Questionnaire>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Questionnaire {
     /// Logical id of this artifact
@@ -983,7 +983,7 @@ impl crate::FhirResource for Questionnaire {
         }
     }
 }
-/// Search builder for `Questionnaire` resources: one method per search parameter of Questionnaire (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Questionnaire` resources: one method per search parameter of Questionnaire (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type QuestionnaireSearch = crate::search::Search<Questionnaire>;
 impl crate::search::Searchable for Questionnaire {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1233,7 +1233,7 @@ impl<M: crate::search::Mode> crate::search::Search<Questionnaire, M> {
     }
     /// The current status of the questionnaire
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -1241,7 +1241,7 @@ impl<M: crate::search::Mode> crate::search::Search<Questionnaire, M> {
     }
     /// Resource that can be subject of QuestionnaireResponse
     ///
-    /// Search parameter `subject-type` (token, takes [`ResourceType`]).
+    /// Search parameter `subject-type` (token, takes \[`ResourceType`\]).
     pub fn subject_type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {

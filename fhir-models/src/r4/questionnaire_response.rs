@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A structured set of questions and their answers
 ///
-/// FHIR `QuestionnaireResponse` (http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse, FHIR 4.0.1).
+/// FHIR `QuestionnaireResponse` (<http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QuestionnaireResponse {
     /// Logical id of this artifact
@@ -449,7 +449,7 @@ impl crate::FhirResource for QuestionnaireResponse {
         }
     }
 }
-/// Search builder for `QuestionnaireResponse` resources: one method per search parameter of QuestionnaireResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `QuestionnaireResponse` resources: one method per search parameter of QuestionnaireResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type QuestionnaireResponseSearch = crate::search::Search<QuestionnaireResponse>;
 impl crate::search::Searchable for QuestionnaireResponse {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -644,7 +644,7 @@ impl<M: crate::search::Mode> crate::search::Search<QuestionnaireResponse, M> {
     }
     /// The status of the questionnaire response
     ///
-    /// Search parameter `status` (token, takes [`QuestionnaireResponseStatus`]).
+    /// Search parameter `status` (token, takes \[`QuestionnaireResponseStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -665,7 +665,7 @@ impl<M: crate::search::Mode> crate::search::Search<QuestionnaireResponse, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `author` of `QuestionnaireResponse`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `QuestionnaireResponse`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseAuthorTargets {}
 #[cfg(feature = "r4-device")]
@@ -680,36 +680,36 @@ impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Practitioner 
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `based-on` of `QuestionnaireResponse`: CarePlan, ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `based-on` of `QuestionnaireResponse`: CarePlan, ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
 impl crate::search::Target<QuestionnaireResponseBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<QuestionnaireResponseBasedOnTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `encounter` of `QuestionnaireResponse`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `QuestionnaireResponse`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<QuestionnaireResponseEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `part-of` of `QuestionnaireResponse`: Observation, Procedure. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-of` of `QuestionnaireResponse`: Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponsePartOfTargets {}
 #[cfg(feature = "r4-observation")]
 impl crate::search::Target<QuestionnaireResponsePartOfTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
 impl crate::search::Target<QuestionnaireResponsePartOfTargets> for Procedure {}
-/// The target types of the reference search parameter `patient` of `QuestionnaireResponse`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `QuestionnaireResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<QuestionnaireResponsePatientTargets> for Patient {}
-/// The target types of the reference search parameter `questionnaire` of `QuestionnaireResponse`: Questionnaire. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `questionnaire` of `QuestionnaireResponse`: Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseQuestionnaireTargets {}
 #[cfg(feature = "r4-questionnaire")]
 impl crate::search::Target<QuestionnaireResponseQuestionnaireTargets> for Questionnaire {}
-/// The target types of the reference search parameter `source` of `QuestionnaireResponse`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `source` of `QuestionnaireResponse`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseSourceTargets {}
 #[cfg(feature = "r4-patient")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A group of related requests
 ///
-/// FHIR `RequestGroup` (http://hl7.org/fhir/StructureDefinition/RequestGroup, FHIR 4.0.1).
+/// FHIR `RequestGroup` (<http://hl7.org/fhir/StructureDefinition/RequestGroup>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RequestGroup {
     /// Logical id of this artifact
@@ -587,7 +587,7 @@ impl crate::FhirResource for RequestGroup {
         }
     }
 }
-/// Search builder for `RequestGroup` resources: one method per search parameter of RequestGroup (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `RequestGroup` resources: one method per search parameter of RequestGroup (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type RequestGroupSearch = crate::search::Search<RequestGroup>;
 impl crate::search::Searchable for RequestGroup {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -760,7 +760,7 @@ impl<M: crate::search::Mode> crate::search::Search<RequestGroup, M> {
     }
     /// The intent of the request group
     ///
-    /// Search parameter `intent` (token, takes [`RequestIntent`]).
+    /// Search parameter `intent` (token, takes \[`RequestIntent`\]).
     pub fn intent(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestIntent>> {
@@ -790,7 +790,7 @@ impl<M: crate::search::Mode> crate::search::Search<RequestGroup, M> {
     }
     /// The priority of the request group
     ///
-    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    /// Search parameter `priority` (token, takes \[`RequestPriority`\]).
     pub fn priority(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
@@ -798,7 +798,7 @@ impl<M: crate::search::Mode> crate::search::Search<RequestGroup, M> {
     }
     /// The status of the request group
     ///
-    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    /// Search parameter `status` (token, takes \[`RequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
@@ -816,7 +816,7 @@ impl<M: crate::search::Mode> crate::search::Search<RequestGroup, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `author` of `RequestGroup`: Device, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `author` of `RequestGroup`: Device, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupAuthorTargets {}
 #[cfg(feature = "r4-device")]
@@ -825,12 +825,12 @@ impl crate::search::Target<RequestGroupAuthorTargets> for Device {}
 impl crate::search::Target<RequestGroupAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<RequestGroupAuthorTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `encounter` of `RequestGroup`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `RequestGroup`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<RequestGroupEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `participant` of `RequestGroup`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `participant` of `RequestGroup`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupParticipantTargets {}
 #[cfg(feature = "r4-device")]
@@ -843,12 +843,12 @@ impl crate::search::Target<RequestGroupParticipantTargets> for Practitioner {}
 impl crate::search::Target<RequestGroupParticipantTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<RequestGroupParticipantTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `patient` of `RequestGroup`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `RequestGroup`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<RequestGroupPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `RequestGroup`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `RequestGroup`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupSubjectTargets {}
 #[cfg(feature = "r4-group")]

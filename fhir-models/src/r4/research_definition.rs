@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A research context or question
 ///
-/// FHIR `ResearchDefinition` (http://hl7.org/fhir/StructureDefinition/ResearchDefinition, FHIR 4.0.1).
+/// FHIR `ResearchDefinition` (<http://hl7.org/fhir/StructureDefinition/ResearchDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResearchDefinition {
     /// Logical id of this artifact
@@ -270,7 +270,7 @@ impl FhirJson for ResearchDefinition {
 }
 /// E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
 ///
-/// FHIR `ResearchDefinition.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `ResearchDefinition.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ResearchDefinitionSubject = DataRequirementSubject;
 impl crate::FhirResource for ResearchDefinition {
     type Version = R4;
@@ -288,7 +288,7 @@ impl crate::FhirResource for ResearchDefinition {
         }
     }
 }
-/// Search builder for `ResearchDefinition` resources: one method per search parameter of ResearchDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ResearchDefinition` resources: one method per search parameter of ResearchDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ResearchDefinitionSearch = crate::search::Search<ResearchDefinition>;
 impl crate::search::Searchable for ResearchDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -586,7 +586,7 @@ impl<M: crate::search::Mode> crate::search::Search<ResearchDefinition, M> {
     }
     /// The current status of the research definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

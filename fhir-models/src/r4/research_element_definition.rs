@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A population, intervention, or exposure definition
 ///
-/// FHIR `ResearchElementDefinition` (http://hl7.org/fhir/StructureDefinition/ResearchElementDefinition, FHIR 4.0.1).
+/// FHIR `ResearchElementDefinition` (<http://hl7.org/fhir/StructureDefinition/ResearchElementDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResearchElementDefinition {
     /// Logical id of this artifact
@@ -554,7 +554,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
 }
 /// E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
 ///
-/// FHIR `ResearchElementDefinition.subject[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `ResearchElementDefinition.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ResearchElementDefinitionSubject = DataRequirementSubject;
 /// What code or expression defines members?
 ///
@@ -712,7 +712,7 @@ impl crate::FhirResource for ResearchElementDefinition {
         }
     }
 }
-/// Search builder for `ResearchElementDefinition` resources: one method per search parameter of ResearchElementDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ResearchElementDefinition` resources: one method per search parameter of ResearchElementDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ResearchElementDefinitionSearch = crate::search::Search<
     ResearchElementDefinition,
 >;
@@ -1012,7 +1012,7 @@ impl<M: crate::search::Mode> crate::search::Search<ResearchElementDefinition, M>
     }
     /// The current status of the research element definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

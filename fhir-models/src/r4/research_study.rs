@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Investigation to increase healthcare-related patient-independent knowledge
 ///
-/// FHIR `ResearchStudy` (http://hl7.org/fhir/StructureDefinition/ResearchStudy, FHIR 4.0.1).
+/// FHIR `ResearchStudy` (<http://hl7.org/fhir/StructureDefinition/ResearchStudy>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResearchStudy {
     /// Logical id of this artifact
@@ -319,7 +319,7 @@ impl crate::FhirResource for ResearchStudy {
         }
     }
 }
-/// Search builder for `ResearchStudy` resources: one method per search parameter of ResearchStudy (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ResearchStudy` resources: one method per search parameter of ResearchStudy (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ResearchStudySearch = crate::search::Search<ResearchStudy>;
 impl crate::search::Searchable for ResearchStudy {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -512,7 +512,7 @@ impl<M: crate::search::Mode> crate::search::Search<ResearchStudy, M> {
     }
     /// active | administratively-completed | approved | closed-to-accrual | closed-to-accrual-and-intervention | completed | disapproved | in-review | temporarily-closed-to-accrual | temporarily-closed-to-accrual-and-intervention | withdrawn
     ///
-    /// Search parameter `status` (token, takes [`ResearchStudyStatus`]).
+    /// Search parameter `status` (token, takes \[`ResearchStudyStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResearchStudyStatus>> {
@@ -525,12 +525,12 @@ impl<M: crate::search::Mode> crate::search::Search<ResearchStudy, M> {
         crate::search::Param::new(self, "title")
     }
 }
-/// The target types of the reference search parameter `partof` of `ResearchStudy`: ResearchStudy. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `partof` of `ResearchStudy`: ResearchStudy. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchStudyPartofTargets {}
 #[cfg(feature = "r4-research-study")]
 impl crate::search::Target<ResearchStudyPartofTargets> for ResearchStudy {}
-/// The target types of the reference search parameter `principalinvestigator` of `ResearchStudy`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `principalinvestigator` of `ResearchStudy`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchStudyPrincipalinvestigatorTargets {}
 #[cfg(feature = "r4-practitioner")]
@@ -538,17 +538,17 @@ impl crate::search::Target<ResearchStudyPrincipalinvestigatorTargets> for Practi
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<ResearchStudyPrincipalinvestigatorTargets>
 for PractitionerRole {}
-/// The target types of the reference search parameter `protocol` of `ResearchStudy`: PlanDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `protocol` of `ResearchStudy`: PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchStudyProtocolTargets {}
 #[cfg(feature = "r4-plan-definition")]
 impl crate::search::Target<ResearchStudyProtocolTargets> for PlanDefinition {}
-/// The target types of the reference search parameter `site` of `ResearchStudy`: Location. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `site` of `ResearchStudy`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchStudySiteTargets {}
 #[cfg(feature = "r4-location")]
 impl crate::search::Target<ResearchStudySiteTargets> for Location {}
-/// The target types of the reference search parameter `sponsor` of `ResearchStudy`: Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `sponsor` of `ResearchStudy`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchStudySponsorTargets {}
 #[cfg(feature = "r4-organization")]

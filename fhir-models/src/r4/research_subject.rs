@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Physical entity which is the primary unit of interest in the study
 ///
-/// FHIR `ResearchSubject` (http://hl7.org/fhir/StructureDefinition/ResearchSubject, FHIR 4.0.1).
+/// FHIR `ResearchSubject` (<http://hl7.org/fhir/StructureDefinition/ResearchSubject>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResearchSubject {
     /// Logical id of this artifact
@@ -135,7 +135,7 @@ impl crate::FhirResource for ResearchSubject {
         }
     }
 }
-/// Search builder for `ResearchSubject` resources: one method per search parameter of ResearchSubject (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ResearchSubject` resources: one method per search parameter of ResearchSubject (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ResearchSubjectSearch = crate::search::Search<ResearchSubject>;
 impl crate::search::Searchable for ResearchSubject {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -221,7 +221,7 @@ impl<M: crate::search::Mode> crate::search::Search<ResearchSubject, M> {
     }
     /// candidate | eligible | follow-up | ineligible | not-registered | off-study | on-study | on-study-intervention | on-study-observation | pending-on-study | potential-candidate | screening | withdrawn
     ///
-    /// Search parameter `status` (token, takes [`ResearchSubjectStatus`]).
+    /// Search parameter `status` (token, takes \[`ResearchSubjectStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResearchSubjectStatus>> {
@@ -239,17 +239,17 @@ impl<M: crate::search::Mode> crate::search::Search<ResearchSubject, M> {
         crate::search::Param::new(self, "study")
     }
 }
-/// The target types of the reference search parameter `individual` of `ResearchSubject`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `individual` of `ResearchSubject`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchSubjectIndividualTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ResearchSubjectIndividualTargets> for Patient {}
-/// The target types of the reference search parameter `patient` of `ResearchSubject`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ResearchSubject`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchSubjectPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ResearchSubjectPatientTargets> for Patient {}
-/// The target types of the reference search parameter `study` of `ResearchSubject`: ResearchStudy. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `study` of `ResearchSubject`: ResearchStudy. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchSubjectStudyTargets {}
 #[cfg(feature = "r4-research-study")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Potential outcomes for a subject with likelihood
 ///
-/// FHIR `RiskAssessment` (http://hl7.org/fhir/StructureDefinition/RiskAssessment, FHIR 4.0.1).
+/// FHIR `RiskAssessment` (<http://hl7.org/fhir/StructureDefinition/RiskAssessment>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RiskAssessment {
     /// Logical id of this artifact
@@ -389,7 +389,7 @@ impl crate::FhirResource for RiskAssessment {
         }
     }
 }
-/// Search builder for `RiskAssessment` resources: one method per search parameter of RiskAssessment (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `RiskAssessment` resources: one method per search parameter of RiskAssessment (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type RiskAssessmentSearch = crate::search::Search<RiskAssessment>;
 impl crate::search::Searchable for RiskAssessment {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -553,26 +553,26 @@ impl<M: crate::search::Mode> crate::search::Search<RiskAssessment, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `condition` of `RiskAssessment`: Condition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `condition` of `RiskAssessment`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentConditionTargets {}
 #[cfg(feature = "r4-condition")]
 impl crate::search::Target<RiskAssessmentConditionTargets> for Condition {}
-/// The target types of the reference search parameter `encounter` of `RiskAssessment`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `RiskAssessment`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<RiskAssessmentEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<RiskAssessmentEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `patient` of `RiskAssessment`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `RiskAssessment`: Device, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `RiskAssessment`: Device, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPerformerTargets {}
 #[cfg(feature = "r4-device")]
@@ -581,7 +581,7 @@ impl crate::search::Target<RiskAssessmentPerformerTargets> for Device {}
 impl crate::search::Target<RiskAssessmentPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `subject` of `RiskAssessment`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentSubjectTargets {}
 #[cfg(feature = "r4-group")]

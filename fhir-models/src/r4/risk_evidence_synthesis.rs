@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A quantified estimate of risk based on a body of evidence
 ///
-/// FHIR `RiskEvidenceSynthesis` (http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis, FHIR 4.0.1).
+/// FHIR `RiskEvidenceSynthesis` (<http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RiskEvidenceSynthesis {
     /// Logical id of this artifact
@@ -594,7 +594,7 @@ impl crate::FhirResource for RiskEvidenceSynthesis {
         }
     }
 }
-/// Search builder for `RiskEvidenceSynthesis` resources: one method per search parameter of RiskEvidenceSynthesis (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `RiskEvidenceSynthesis` resources: one method per search parameter of RiskEvidenceSynthesis (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type RiskEvidenceSynthesisSearch = crate::search::Search<RiskEvidenceSynthesis>;
 impl crate::search::Searchable for RiskEvidenceSynthesis {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -812,7 +812,7 @@ impl<M: crate::search::Mode> crate::search::Search<RiskEvidenceSynthesis, M> {
     }
     /// The current status of the risk evidence synthesis
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

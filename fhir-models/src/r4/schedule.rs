@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A container for slots of time that may be available for booking appointments
 ///
-/// FHIR `Schedule` (http://hl7.org/fhir/StructureDefinition/Schedule, FHIR 4.0.1).
+/// FHIR `Schedule` (<http://hl7.org/fhir/StructureDefinition/Schedule>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Schedule {
     /// Logical id of this artifact
@@ -134,7 +134,7 @@ impl crate::FhirResource for Schedule {
         }
     }
 }
-/// Search builder for `Schedule` resources: one method per search parameter of Schedule (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Schedule` resources: one method per search parameter of Schedule (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ScheduleSearch = crate::search::Search<Schedule>;
 impl crate::search::Searchable for Schedule {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -251,7 +251,7 @@ impl<M: crate::search::Mode> crate::search::Search<Schedule, M> {
         crate::search::Param::new(self, "specialty")
     }
 }
-/// The target types of the reference search parameter `actor` of `Schedule`: Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `actor` of `Schedule`: Device, HealthcareService, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ScheduleActorTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Search parameter for a resource
 ///
-/// FHIR `SearchParameter` (http://hl7.org/fhir/StructureDefinition/SearchParameter, FHIR 4.0.1).
+/// FHIR `SearchParameter` (<http://hl7.org/fhir/StructureDefinition/SearchParameter>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchParameter {
     /// Logical id of this artifact
@@ -307,7 +307,7 @@ impl crate::FhirResource for SearchParameter {
         }
     }
 }
-/// Search builder for `SearchParameter` resources: one method per search parameter of SearchParameter (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SearchParameter` resources: one method per search parameter of SearchParameter (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SearchParameterSearch = crate::search::Search<SearchParameter>;
 impl crate::search::Searchable for SearchParameter {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -441,7 +441,7 @@ impl crate::search::Searchable for SearchParameter {
 impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
     /// The resource type(s) this search parameter applies to
     ///
-    /// Search parameter `base` (token, takes [`ResourceType`]).
+    /// Search parameter `base` (token, takes \[`ResourceType`\]).
     pub fn base(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -567,7 +567,7 @@ impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
     }
     /// The current status of the search parameter
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -575,7 +575,7 @@ impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
     }
     /// Types of resource (if a resource reference)
     ///
-    /// Search parameter `target` (token, takes [`ResourceType`]).
+    /// Search parameter `target` (token, takes \[`ResourceType`\]).
     pub fn target(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ResourceType>> {
@@ -583,7 +583,7 @@ impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
     }
     /// number | date | string | token | reference | composite | quantity | uri | special
     ///
-    /// Search parameter `type` (token, takes [`SearchParamType`]).
+    /// Search parameter `type` (token, takes \[`SearchParamType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SearchParamType>> {
@@ -604,12 +604,12 @@ impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `component` of `SearchParameter`: SearchParameter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `component` of `SearchParameter`: SearchParameter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SearchParameterComponentTargets {}
 #[cfg(feature = "r4-search-parameter")]
 impl crate::search::Target<SearchParameterComponentTargets> for SearchParameter {}
-/// The target types of the reference search parameter `derived-from` of `SearchParameter`: SearchParameter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `derived-from` of `SearchParameter`: SearchParameter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SearchParameterDerivedFromTargets {}
 #[cfg(feature = "r4-search-parameter")]

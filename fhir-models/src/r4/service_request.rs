@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A request for a service to be performed
 ///
-/// FHIR `ServiceRequest` (http://hl7.org/fhir/StructureDefinition/ServiceRequest, FHIR 4.0.1).
+/// FHIR `ServiceRequest` (<http://hl7.org/fhir/StructureDefinition/ServiceRequest>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceRequest {
     /// Logical id of this artifact
@@ -385,7 +385,7 @@ impl Choice for ServiceRequestOccurrence {
 }
 /// Preconditions for service
 ///
-/// FHIR `ServiceRequest.asNeeded[x]`: the same types as [`DosageAsNeeded`], so the same enum.
+/// FHIR `ServiceRequest.asNeeded[x]`: the same types as \[`DosageAsNeeded`\], so the same enum.
 pub type ServiceRequestAsNeeded = DosageAsNeeded;
 impl crate::FhirResource for ServiceRequest {
     type Version = R4;
@@ -403,7 +403,7 @@ impl crate::FhirResource for ServiceRequest {
         }
     }
 }
-/// Search builder for `ServiceRequest` resources: one method per search parameter of ServiceRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ServiceRequest` resources: one method per search parameter of ServiceRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ServiceRequestSearch = crate::search::Search<ServiceRequest>;
 impl crate::search::Searchable for ServiceRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -636,7 +636,7 @@ impl<M: crate::search::Mode> crate::search::Search<ServiceRequest, M> {
     }
     /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
     ///
-    /// Search parameter `intent` (token, takes [`RequestIntent`]).
+    /// Search parameter `intent` (token, takes \[`RequestIntent`\]).
     pub fn intent(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestIntent>> {
@@ -680,7 +680,7 @@ impl<M: crate::search::Mode> crate::search::Search<ServiceRequest, M> {
     }
     /// routine | urgent | asap | stat
     ///
-    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    /// Search parameter `priority` (token, takes \[`RequestPriority`\]).
     pub fn priority(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
@@ -729,7 +729,7 @@ impl<M: crate::search::Mode> crate::search::Search<ServiceRequest, M> {
     }
     /// draft | active | on-hold | revoked | completed | entered-in-error | unknown
     ///
-    /// Search parameter `status` (token, takes [`RequestStatus`]).
+    /// Search parameter `status` (token, takes \[`RequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestStatus>> {
@@ -747,7 +747,7 @@ impl<M: crate::search::Mode> crate::search::Search<ServiceRequest, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `based-on` of `ServiceRequest`: CarePlan, MedicationRequest, ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `based-on` of `ServiceRequest`: CarePlan, MedicationRequest, ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
@@ -756,14 +756,14 @@ impl crate::search::Target<ServiceRequestBasedOnTargets> for CarePlan {}
 impl crate::search::Target<ServiceRequestBasedOnTargets> for MedicationRequest {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<ServiceRequestBasedOnTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `encounter` of `ServiceRequest`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `ServiceRequest`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<ServiceRequestEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<ServiceRequestEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `instantiates-canonical` of `ServiceRequest`: ActivityDefinition, PlanDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `instantiates-canonical` of `ServiceRequest`: ActivityDefinition, PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
@@ -772,14 +772,14 @@ for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
 impl crate::search::Target<ServiceRequestInstantiatesCanonicalTargets>
 for PlanDefinition {}
-/// The target types of the reference search parameter `patient` of `ServiceRequest`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `ServiceRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<ServiceRequestPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<ServiceRequestPatientTargets> for Patient {}
-/// The target types of the reference search parameter `performer` of `ServiceRequest`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `performer` of `ServiceRequest`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -798,12 +798,12 @@ impl crate::search::Target<ServiceRequestPerformerTargets> for Practitioner {}
 impl crate::search::Target<ServiceRequestPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ServiceRequestPerformerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `replaces` of `ServiceRequest`: ServiceRequest. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `replaces` of `ServiceRequest`: ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestReplacesTargets {}
 #[cfg(feature = "r4-service-request")]
 impl crate::search::Target<ServiceRequestReplacesTargets> for ServiceRequest {}
-/// The target types of the reference search parameter `requester` of `ServiceRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requester` of `ServiceRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
@@ -818,12 +818,12 @@ impl crate::search::Target<ServiceRequestRequesterTargets> for Practitioner {}
 impl crate::search::Target<ServiceRequestRequesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<ServiceRequestRequesterTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `specimen` of `ServiceRequest`: Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `specimen` of `ServiceRequest`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestSpecimenTargets {}
 #[cfg(feature = "r4-specimen")]
 impl crate::search::Target<ServiceRequestSpecimenTargets> for Specimen {}
-/// The target types of the reference search parameter `subject` of `ServiceRequest`: Device, Group, Location, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `ServiceRequest`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestSubjectTargets {}
 #[cfg(feature = "r4-device")]

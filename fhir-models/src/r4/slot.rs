@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A slot of time on a schedule that may be available for booking appointments
 ///
-/// FHIR `Slot` (http://hl7.org/fhir/StructureDefinition/Slot, FHIR 4.0.1).
+/// FHIR `Slot` (<http://hl7.org/fhir/StructureDefinition/Slot>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Slot {
     /// Logical id of this artifact
@@ -155,7 +155,7 @@ impl crate::FhirResource for Slot {
         }
     }
 }
-/// Search builder for `Slot` resources: one method per search parameter of Slot (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Slot` resources: one method per search parameter of Slot (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SlotSearch = crate::search::Search<Slot>;
 impl crate::search::Searchable for Slot {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -271,14 +271,14 @@ impl<M: crate::search::Mode> crate::search::Search<Slot, M> {
     }
     /// The free/busy status of the appointment
     ///
-    /// Search parameter `status` (token, takes [`SlotStatus`]).
+    /// Search parameter `status` (token, takes \[`SlotStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SlotStatus>> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `schedule` of `Slot`: Schedule. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `schedule` of `Slot`: Schedule. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SlotScheduleTargets {}
 #[cfg(feature = "r4-schedule")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Sample for analysis
 ///
-/// FHIR `Specimen` (http://hl7.org/fhir/StructureDefinition/Specimen, FHIR 4.0.1).
+/// FHIR `Specimen` (<http://hl7.org/fhir/StructureDefinition/Specimen>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Specimen {
     /// Logical id of this artifact
@@ -490,7 +490,7 @@ impl Choice for SpecimenProcessingTime {
 }
 /// Additive associated with container
 ///
-/// FHIR `Specimen.container.additive[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Specimen.container.additive[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type SpecimenContainerAdditive = DataRequirementSubject;
 impl crate::FhirResource for Specimen {
     type Version = R4;
@@ -508,7 +508,7 @@ impl crate::FhirResource for Specimen {
         }
     }
 }
-/// Search builder for `Specimen` resources: one method per search parameter of Specimen (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Specimen` resources: one method per search parameter of Specimen (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SpecimenSearch = crate::search::Search<Specimen>;
 impl crate::search::Searchable for Specimen {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -671,7 +671,7 @@ impl<M: crate::search::Mode> crate::search::Search<Specimen, M> {
     }
     /// available | unavailable | unsatisfactory | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`SpecimenStatus`]).
+    /// Search parameter `status` (token, takes \[`SpecimenStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SpecimenStatus>> {
@@ -697,24 +697,24 @@ impl<M: crate::search::Mode> crate::search::Search<Specimen, M> {
         crate::search::Param::new(self, "type")
     }
 }
-/// The target types of the reference search parameter `collector` of `Specimen`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `collector` of `Specimen`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenCollectorTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<SpecimenCollectorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<SpecimenCollectorTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `parent` of `Specimen`: Specimen. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `parent` of `Specimen`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenParentTargets {}
 #[cfg(feature = "r4-specimen")]
 impl crate::search::Target<SpecimenParentTargets> for Specimen {}
-/// The target types of the reference search parameter `patient` of `Specimen`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Specimen`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<SpecimenPatientTargets> for Patient {}
-/// The target types of the reference search parameter `subject` of `Specimen`: Device, Group, Location, Patient, Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `Specimen`: Device, Group, Location, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenSubjectTargets {}
 #[cfg(feature = "r4-device")]

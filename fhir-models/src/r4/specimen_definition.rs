@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Kind of specimen
 ///
-/// FHIR `SpecimenDefinition` (http://hl7.org/fhir/StructureDefinition/SpecimenDefinition, FHIR 4.0.1).
+/// FHIR `SpecimenDefinition` (<http://hl7.org/fhir/StructureDefinition/SpecimenDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecimenDefinition {
     /// Logical id of this artifact
@@ -471,7 +471,7 @@ impl Choice for SpecimenDefinitionTypeTestedContainerMinimumVolume {
 }
 /// Additive associated with container
 ///
-/// FHIR `SpecimenDefinition.typeTested.container.additive.additive[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `SpecimenDefinition.typeTested.container.additive.additive[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type SpecimenDefinitionTypeTestedContainerAdditiveAdditive = DataRequirementSubject;
 impl crate::FhirResource for SpecimenDefinition {
     type Version = R4;
@@ -489,7 +489,7 @@ impl crate::FhirResource for SpecimenDefinition {
         }
     }
 }
-/// Search builder for `SpecimenDefinition` resources: one method per search parameter of SpecimenDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SpecimenDefinition` resources: one method per search parameter of SpecimenDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SpecimenDefinitionSearch = crate::search::Search<SpecimenDefinition>;
 impl crate::search::Searchable for SpecimenDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

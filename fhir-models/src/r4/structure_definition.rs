@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Structural Definition
 ///
-/// FHIR `StructureDefinition` (http://hl7.org/fhir/StructureDefinition/StructureDefinition, FHIR 4.0.1).
+/// FHIR `StructureDefinition` (<http://hl7.org/fhir/StructureDefinition/StructureDefinition>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StructureDefinition {
     /// Logical id of this artifact
@@ -474,7 +474,7 @@ impl crate::FhirResource for StructureDefinition {
         }
     }
 }
-/// Search builder for `StructureDefinition` resources: one method per search parameter of StructureDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `StructureDefinition` resources: one method per search parameter of StructureDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type StructureDefinitionSearch = crate::search::Search<StructureDefinition>;
 impl crate::search::Searchable for StructureDefinition {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -739,7 +739,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
     }
     /// specialization | constraint - How relates to base definition
     ///
-    /// Search parameter `derivation` (token, takes [`TypeDerivationRule`]).
+    /// Search parameter `derivation` (token, takes \[`TypeDerivationRule`\]).
     pub fn derivation(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<TypeDerivationRule>> {
@@ -761,7 +761,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
     }
     /// The system is the URL for the context-type: e.g.
     ///
-    /// Search parameter `ext-context` (token, takes [`ExtensionContextType`]).
+    /// Search parameter `ext-context` (token, takes \[`ExtensionContextType`\]).
     pub fn ext_context(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<ExtensionContextType>> {
@@ -793,7 +793,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
     }
     /// primitive-type | complex-type | resource | logical
     ///
-    /// Search parameter `kind` (token, takes [`StructureDefinitionKind`]).
+    /// Search parameter `kind` (token, takes \[`StructureDefinitionKind`\]).
     pub fn kind(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<StructureDefinitionKind>> {
@@ -821,7 +821,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
     }
     /// The current status of the structure definition
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {
@@ -865,12 +865,12 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
         crate::search::Param::new(self, "version")
     }
 }
-/// The target types of the reference search parameter `base` of `StructureDefinition`: StructureDefinition. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `base` of `StructureDefinition`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum StructureDefinitionBaseTargets {}
 #[cfg(feature = "r4-structure-definition")]
 impl crate::search::Target<StructureDefinitionBaseTargets> for StructureDefinition {}
-/// The target types of the reference search parameter `valueset` of `StructureDefinition`: ValueSet. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `valueset` of `StructureDefinition`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum StructureDefinitionValuesetTargets {}
 #[cfg(feature = "r4-value-set")]

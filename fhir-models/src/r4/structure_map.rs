@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A Map of relationships between 2 structures that can be used to transform data
 ///
-/// FHIR `StructureMap` (http://hl7.org/fhir/StructureDefinition/StructureMap, FHIR 4.0.1).
+/// FHIR `StructureMap` (<http://hl7.org/fhir/StructureDefinition/StructureMap>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StructureMap {
     /// Logical id of this artifact
@@ -1344,7 +1344,7 @@ impl FhirJson for StructureMapGroupRuleDependent {
 }
 /// Default value if no value exists
 ///
-/// FHIR `StructureMap.group.rule.source.defaultValue[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `StructureMap.group.rule.source.defaultValue[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type StructureMapGroupRuleSourceDefaultValue = ElementDefinitionDefaultValue;
 /// Parameter value - variable or literal
 ///
@@ -1449,7 +1449,7 @@ impl crate::FhirResource for StructureMap {
         }
     }
 }
-/// Search builder for `StructureMap` resources: one method per search parameter of StructureMap (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `StructureMap` resources: one method per search parameter of StructureMap (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type StructureMapSearch = crate::search::Search<StructureMap>;
 impl crate::search::Searchable for StructureMap {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1655,7 +1655,7 @@ impl<M: crate::search::Mode> crate::search::Search<StructureMap, M> {
     }
     /// The current status of the structure map
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Server push subscription criteria
 ///
-/// FHIR `Subscription` (http://hl7.org/fhir/StructureDefinition/Subscription, FHIR 4.0.1).
+/// FHIR `Subscription` (<http://hl7.org/fhir/StructureDefinition/Subscription>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Subscription {
     /// Logical id of this artifact
@@ -198,7 +198,7 @@ impl crate::FhirResource for Subscription {
         }
     }
 }
-/// Search builder for `Subscription` resources: one method per search parameter of Subscription (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Subscription` resources: one method per search parameter of Subscription (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubscriptionSearch = crate::search::Search<Subscription>;
 impl crate::search::Searchable for Subscription {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -270,7 +270,7 @@ impl<M: crate::search::Mode> crate::search::Search<Subscription, M> {
     }
     /// The current state of the subscription
     ///
-    /// Search parameter `status` (token, takes [`SubscriptionStatus`]).
+    /// Search parameter `status` (token, takes \[`SubscriptionStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SubscriptionStatus>> {
@@ -278,7 +278,7 @@ impl<M: crate::search::Mode> crate::search::Search<Subscription, M> {
     }
     /// The type of channel for the sent notifications
     ///
-    /// Search parameter `type` (token, takes [`SubscriptionChannelType`]).
+    /// Search parameter `type` (token, takes \[`SubscriptionChannelType`\]).
     pub fn r#type(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SubscriptionChannelType>> {

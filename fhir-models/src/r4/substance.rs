@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A homogeneous material with a definite composition
 ///
-/// FHIR `Substance` (http://hl7.org/fhir/StructureDefinition/Substance, FHIR 4.0.1).
+/// FHIR `Substance` (<http://hl7.org/fhir/StructureDefinition/Substance>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Substance {
     /// Logical id of this artifact
@@ -236,7 +236,7 @@ impl FhirJson for SubstanceIngredient {
 }
 /// A component of the substance
 ///
-/// FHIR `Substance.ingredient.substance[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `Substance.ingredient.substance[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type SubstanceIngredientSubstance = DataRequirementSubject;
 impl crate::FhirResource for Substance {
     type Version = R4;
@@ -254,7 +254,7 @@ impl crate::FhirResource for Substance {
         }
     }
 }
-/// Search builder for `Substance` resources: one method per search parameter of Substance (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Substance` resources: one method per search parameter of Substance (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceSearch = crate::search::Search<Substance>;
 impl crate::search::Searchable for Substance {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -360,7 +360,7 @@ impl<M: crate::search::Mode> crate::search::Search<Substance, M> {
     }
     /// active | inactive | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`FHIRSubstanceStatus`]).
+    /// Search parameter `status` (token, takes \[`FHIRSubstanceStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<FHIRSubstanceStatus>> {
@@ -378,7 +378,7 @@ impl<M: crate::search::Mode> crate::search::Search<Substance, M> {
         crate::search::Param::new(self, "substance-reference")
     }
 }
-/// The target types of the reference search parameter `substance-reference` of `Substance`: Substance. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `substance-reference` of `Substance`: Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SubstanceSubstanceReferenceTargets {}
 #[cfg(feature = "r4-substance")]

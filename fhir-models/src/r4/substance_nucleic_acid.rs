@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Nucleic acids are defined by three distinct elements: the base, sugar and linkage. Individual substance/moiety IDs will be created for each of these elements. The nucleotide sequence will be always entered in the 5’-3’ direction
 ///
-/// FHIR `SubstanceNucleicAcid` (http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid, FHIR 4.0.1).
+/// FHIR `SubstanceNucleicAcid` (<http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubstanceNucleicAcid {
     /// Logical id of this artifact
@@ -343,7 +343,7 @@ impl crate::FhirResource for SubstanceNucleicAcid {
         }
     }
 }
-/// Search builder for `SubstanceNucleicAcid` resources: one method per search parameter of SubstanceNucleicAcid (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SubstanceNucleicAcid` resources: one method per search parameter of SubstanceNucleicAcid (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceNucleicAcidSearch = crate::search::Search<SubstanceNucleicAcid>;
 impl crate::search::Searchable for SubstanceNucleicAcid {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Todo
 ///
-/// FHIR `SubstancePolymer` (http://hl7.org/fhir/StructureDefinition/SubstancePolymer, FHIR 4.0.1).
+/// FHIR `SubstancePolymer` (<http://hl7.org/fhir/StructureDefinition/SubstancePolymer>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubstancePolymer {
     /// Logical id of this artifact
@@ -517,7 +517,7 @@ impl crate::FhirResource for SubstancePolymer {
         }
     }
 }
-/// Search builder for `SubstancePolymer` resources: one method per search parameter of SubstancePolymer (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SubstancePolymer` resources: one method per search parameter of SubstancePolymer (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstancePolymerSearch = crate::search::Search<SubstancePolymer>;
 impl crate::search::Searchable for SubstancePolymer {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];

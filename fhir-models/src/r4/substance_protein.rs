@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A SubstanceProtein is defined as a single unit of a linear amino acid sequence, or a combination of subunits that are either covalently linked or have a defined invariant stoichiometric relationship. This includes all synthetic, recombinant and purified SubstanceProteins of defined sequence, whether the use is therapeutic or prophylactic. This set of elements will be used to describe albumins, coagulation factors, cytokines, growth factors, peptide/SubstanceProtein hormones, enzymes, toxins, toxoids, recombinant vaccines, and immunomodulators
 ///
-/// FHIR `SubstanceProtein` (http://hl7.org/fhir/StructureDefinition/SubstanceProtein, FHIR 4.0.1).
+/// FHIR `SubstanceProtein` (<http://hl7.org/fhir/StructureDefinition/SubstanceProtein>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubstanceProtein {
     /// Logical id of this artifact
@@ -239,7 +239,7 @@ impl crate::FhirResource for SubstanceProtein {
         }
     }
 }
-/// Search builder for `SubstanceProtein` resources: one method per search parameter of SubstanceProtein (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SubstanceProtein` resources: one method per search parameter of SubstanceProtein (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceProteinSearch = crate::search::Search<SubstanceProtein>;
 impl crate::search::Searchable for SubstanceProtein {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];

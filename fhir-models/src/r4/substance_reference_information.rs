@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Todo
 ///
-/// FHIR `SubstanceReferenceInformation` (http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation, FHIR 4.0.1).
+/// FHIR `SubstanceReferenceInformation` (<http://hl7.org/fhir/StructureDefinition/SubstanceReferenceInformation>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubstanceReferenceInformation {
     /// Logical id of this artifact
@@ -364,7 +364,7 @@ impl FhirJson for SubstanceReferenceInformationTarget {
 }
 /// Todo
 ///
-/// FHIR `SubstanceReferenceInformation.target.amount[x]`: the same types as [`SubstanceAmountAmount`], so the same enum.
+/// FHIR `SubstanceReferenceInformation.target.amount[x]`: the same types as \[`SubstanceAmountAmount`\], so the same enum.
 pub type SubstanceReferenceInformationTargetAmount = SubstanceAmountAmount;
 impl crate::FhirResource for SubstanceReferenceInformation {
     type Version = R4;
@@ -382,7 +382,7 @@ impl crate::FhirResource for SubstanceReferenceInformation {
         }
     }
 }
-/// Search builder for `SubstanceReferenceInformation` resources: one method per search parameter of SubstanceReferenceInformation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SubstanceReferenceInformation` resources: one method per search parameter of SubstanceReferenceInformation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceReferenceInformationSearch = crate::search::Search<
     SubstanceReferenceInformation,
 >;

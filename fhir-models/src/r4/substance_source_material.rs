@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Source material shall capture information on the taxonomic and anatomical origins as well as the fraction of a material that can result in or can be modified to form a substance. This set of data elements shall be used to define polymer substances isolated from biological matrices. Taxonomic and anatomical origins shall be described using a controlled vocabulary as required. This information is captured for naturally derived polymers ( . starch) and structurally diverse substances. For Organisms belonging to the Kingdom Plantae the Substance level defines the fresh material of a single species or infraspecies, the Herbal Drug and the Herbal preparation. For Herbal preparations, the fraction information will be captured at the Substance information level and additional information for herbal extracts will be captured at the Specified Substance Group 1 information level. See for further explanation the Substance Class: Structurally Diverse and the herbal annex
 ///
-/// FHIR `SubstanceSourceMaterial` (http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial, FHIR 4.0.1).
+/// FHIR `SubstanceSourceMaterial` (<http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubstanceSourceMaterial {
     /// Logical id of this artifact
@@ -617,7 +617,7 @@ impl crate::FhirResource for SubstanceSourceMaterial {
         }
     }
 }
-/// Search builder for `SubstanceSourceMaterial` resources: one method per search parameter of SubstanceSourceMaterial (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SubstanceSourceMaterial` resources: one method per search parameter of SubstanceSourceMaterial (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceSourceMaterialSearch = crate::search::Search<SubstanceSourceMaterial>;
 impl crate::search::Searchable for SubstanceSourceMaterial {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[];

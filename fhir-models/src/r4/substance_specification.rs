@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// The detailed description of a substance, typically at a level beyond what is used for prescribing
 ///
-/// FHIR `SubstanceSpecification` (http://hl7.org/fhir/StructureDefinition/SubstanceSpecification, FHIR 4.0.1).
+/// FHIR `SubstanceSpecification` (<http://hl7.org/fhir/StructureDefinition/SubstanceSpecification>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SubstanceSpecification {
     /// Logical id of this artifact
@@ -1148,7 +1148,7 @@ impl crate::FhirResource for SubstanceSpecification {
         }
     }
 }
-/// Search builder for `SubstanceSpecification` resources: one method per search parameter of SubstanceSpecification (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SubstanceSpecification` resources: one method per search parameter of SubstanceSpecification (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceSpecificationSearch = crate::search::Search<SubstanceSpecification>;
 impl crate::search::Searchable for SubstanceSpecification {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Delivery of bulk Supplies
 ///
-/// FHIR `SupplyDelivery` (http://hl7.org/fhir/StructureDefinition/SupplyDelivery, FHIR 4.0.1).
+/// FHIR `SupplyDelivery` (<http://hl7.org/fhir/StructureDefinition/SupplyDelivery>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyDelivery {
     /// Logical id of this artifact
@@ -200,7 +200,7 @@ impl FhirJson for SupplyDeliverySuppliedItem {
 }
 /// Medication, Substance, or Device supplied
 ///
-/// FHIR `SupplyDelivery.suppliedItem.item[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `SupplyDelivery.suppliedItem.item[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type SupplyDeliverySuppliedItemItem = DataRequirementSubject;
 /// When event occurred
 ///
@@ -259,7 +259,7 @@ impl crate::FhirResource for SupplyDelivery {
         }
     }
 }
-/// Search builder for `SupplyDelivery` resources: one method per search parameter of SupplyDelivery (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SupplyDelivery` resources: one method per search parameter of SupplyDelivery (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SupplyDeliverySearch = crate::search::Search<SupplyDelivery>;
 impl crate::search::Searchable for SupplyDelivery {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -333,7 +333,7 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyDelivery, M> {
     }
     /// in-progress | completed | abandoned | entered-in-error
     ///
-    /// Search parameter `status` (token, takes [`SupplyDeliveryStatus`]).
+    /// Search parameter `status` (token, takes \[`SupplyDeliveryStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SupplyDeliveryStatus>> {
@@ -351,21 +351,21 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyDelivery, M> {
         crate::search::Param::new(self, "supplier")
     }
 }
-/// The target types of the reference search parameter `patient` of `SupplyDelivery`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `SupplyDelivery`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliveryPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<SupplyDeliveryPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<SupplyDeliveryPatientTargets> for Patient {}
-/// The target types of the reference search parameter `receiver` of `SupplyDelivery`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `receiver` of `SupplyDelivery`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliveryReceiverTargets {}
 #[cfg(feature = "r4-practitioner")]
 impl crate::search::Target<SupplyDeliveryReceiverTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
 impl crate::search::Target<SupplyDeliveryReceiverTargets> for PractitionerRole {}
-/// The target types of the reference search parameter `supplier` of `SupplyDelivery`: Organization, Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `supplier` of `SupplyDelivery`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliverySupplierTargets {}
 #[cfg(feature = "r4-organization")]

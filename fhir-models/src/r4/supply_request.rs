@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Request for a medication, substance or device
 ///
-/// FHIR `SupplyRequest` (http://hl7.org/fhir/StructureDefinition/SupplyRequest, FHIR 4.0.1).
+/// FHIR `SupplyRequest` (<http://hl7.org/fhir/StructureDefinition/SupplyRequest>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyRequest {
     /// Logical id of this artifact
@@ -240,7 +240,7 @@ impl FhirJson for SupplyRequestParameter {
 }
 /// Medication, Substance, or Device requested to be supplied
 ///
-/// FHIR `SupplyRequest.item[x]`: the same types as [`DataRequirementSubject`], so the same enum.
+/// FHIR `SupplyRequest.item[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type SupplyRequestItem = DataRequirementSubject;
 /// Value of detail
 ///
@@ -347,7 +347,7 @@ impl crate::FhirResource for SupplyRequest {
         }
     }
 }
-/// Search builder for `SupplyRequest` resources: one method per search parameter of SupplyRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `SupplyRequest` resources: one method per search parameter of SupplyRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SupplyRequestSearch = crate::search::Search<SupplyRequest>;
 impl crate::search::Searchable for SupplyRequest {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -443,7 +443,7 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
     }
     /// draft | active | suspended +
     ///
-    /// Search parameter `status` (token, takes [`SupplyRequestStatus`]).
+    /// Search parameter `status` (token, takes \[`SupplyRequestStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<SupplyRequestStatus>> {
@@ -472,7 +472,7 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
         crate::search::Param::new(self, "supplier")
     }
 }
-/// The target types of the reference search parameter `requester` of `SupplyRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requester` of `SupplyRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
@@ -487,7 +487,7 @@ impl crate::search::Target<SupplyRequestRequesterTargets> for Practitioner {}
 impl crate::search::Target<SupplyRequestRequesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<SupplyRequestRequesterTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `subject` of `SupplyRequest`: Location, Organization, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `subject` of `SupplyRequest`: Location, Organization, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSubjectTargets {}
 #[cfg(feature = "r4-location")]
@@ -496,7 +496,7 @@ impl crate::search::Target<SupplyRequestSubjectTargets> for Location {}
 impl crate::search::Target<SupplyRequestSubjectTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<SupplyRequestSubjectTargets> for Patient {}
-/// The target types of the reference search parameter `supplier` of `SupplyRequest`: HealthcareService, Organization. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `supplier` of `SupplyRequest`: HealthcareService, Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSupplierTargets {}
 #[cfg(feature = "r4-healthcare-service")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A task to be performed
 ///
-/// FHIR `Task` (http://hl7.org/fhir/StructureDefinition/Task, FHIR 4.0.1).
+/// FHIR `Task` (<http://hl7.org/fhir/StructureDefinition/Task>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Task {
     /// Logical id of this artifact
@@ -776,11 +776,11 @@ impl FhirJson for TaskOutput {
 }
 /// Content to use in performing the task
 ///
-/// FHIR `Task.input.value[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `Task.input.value[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type TaskInputValue = ElementDefinitionDefaultValue;
 /// Result of output
 ///
-/// FHIR `Task.output.value[x]`: the same types as [`ElementDefinitionDefaultValue`], so the same enum.
+/// FHIR `Task.output.value[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type TaskOutputValue = ElementDefinitionDefaultValue;
 impl crate::FhirResource for Task {
     type Version = R4;
@@ -798,7 +798,7 @@ impl crate::FhirResource for Task {
         }
     }
 }
-/// Search builder for `Task` resources: one method per search parameter of Task (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `Task` resources: one method per search parameter of Task (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type TaskSearch = crate::search::Search<Task>;
 impl crate::search::Searchable for Task {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1010,7 +1010,7 @@ impl<M: crate::search::Mode> crate::search::Search<Task, M> {
     }
     /// Search by task intent
     ///
-    /// Search parameter `intent` (token, takes [`TaskIntent`]).
+    /// Search parameter `intent` (token, takes \[`TaskIntent`\]).
     pub fn intent(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<TaskIntent>> {
@@ -1062,7 +1062,7 @@ impl<M: crate::search::Mode> crate::search::Search<Task, M> {
     }
     /// Search by task priority
     ///
-    /// Search parameter `priority` (token, takes [`RequestPriority`]).
+    /// Search parameter `priority` (token, takes \[`RequestPriority`\]).
     pub fn priority(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<RequestPriority>> {
@@ -1078,7 +1078,7 @@ impl<M: crate::search::Mode> crate::search::Search<Task, M> {
     }
     /// Search by task status
     ///
-    /// Search parameter `status` (token, takes [`TaskStatus`]).
+    /// Search parameter `status` (token, takes \[`TaskStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<TaskStatus>> {
@@ -1096,12 +1096,12 @@ impl<M: crate::search::Mode> crate::search::Search<Task, M> {
         crate::search::Param::new(self, "subject")
     }
 }
-/// The target types of the reference search parameter `encounter` of `Task`: Encounter. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `Task`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TaskEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<TaskEncounterTargets> for Encounter {}
-/// The target types of the reference search parameter `owner` of `Task`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `owner` of `Task`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TaskOwnerTargets {}
 #[cfg(feature = "r4-care-team")]
@@ -1120,17 +1120,17 @@ impl crate::search::Target<TaskOwnerTargets> for Practitioner {}
 impl crate::search::Target<TaskOwnerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
 impl crate::search::Target<TaskOwnerTargets> for RelatedPerson {}
-/// The target types of the reference search parameter `part-of` of `Task`: Task. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `part-of` of `Task`: Task. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TaskPartOfTargets {}
 #[cfg(feature = "r4-task")]
 impl crate::search::Target<TaskPartOfTargets> for Task {}
-/// The target types of the reference search parameter `patient` of `Task`: Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `Task`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TaskPatientTargets {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<TaskPatientTargets> for Patient {}
-/// The target types of the reference search parameter `requester` of `Task`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `requester` of `Task`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TaskRequesterTargets {}
 #[cfg(feature = "r4-device")]

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A statement of system capabilities
 ///
-/// FHIR `TerminologyCapabilities` (http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities, FHIR 4.0.1).
+/// FHIR `TerminologyCapabilities` (<http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TerminologyCapabilities {
     /// Logical id of this artifact
@@ -70,15 +70,15 @@ pub struct TerminologyCapabilities {
     pub locked_date: Option<Primitive<bool>>,
     /// A code system supported by the server
     pub code_system: Vec<TerminologyCapabilitiesCodeSystem>,
-    /// Information about the [ValueSet/$expand](valueset-operation-expand.html) operation
+    /// Information about the ValueSet/$expand operation
     pub expansion: Option<TerminologyCapabilitiesExpansion>,
     /// explicit | all
     pub code_search: Option<Primitive<CodeSearchSupport>>,
-    /// Information about the [ValueSet/$validate-code](valueset-operation-validate-code.html) operation
+    /// Information about the ValueSet/$validate-code operation
     pub validate_code: Option<TerminologyCapabilitiesValidateCode>,
-    /// Information about the [ConceptMap/$translate](conceptmap-operation-translate.html) operation
+    /// Information about the ConceptMap/$translate operation
     pub translation: Option<TerminologyCapabilitiesTranslation>,
-    /// Information about the [ConceptMap/$closure](conceptmap-operation-closure.html) operation
+    /// Information about the ConceptMap/$closure operation
     pub closure: Option<TerminologyCapabilitiesClosure>,
 }
 impl FhirJson for TerminologyCapabilities {
@@ -510,7 +510,7 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersionFilter {
         w.end_object();
     }
 }
-/// Information about the [ValueSet/$expand](valueset-operation-expand.html) operation
+/// Information about the ValueSet/$expand operation
 ///
 /// FHIR `TerminologyCapabilities.expansion`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -642,7 +642,7 @@ impl FhirJson for TerminologyCapabilitiesExpansionParameter {
         w.end_object();
     }
 }
-/// Information about the [ValueSet/$validate-code](valueset-operation-validate-code.html) operation
+/// Information about the ValueSet/$validate-code operation
 ///
 /// FHIR `TerminologyCapabilities.validateCode`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -696,7 +696,7 @@ impl FhirJson for TerminologyCapabilitiesValidateCode {
         w.end_object();
     }
 }
-/// Information about the [ConceptMap/$translate](conceptmap-operation-translate.html) operation
+/// Information about the ConceptMap/$translate operation
 ///
 /// FHIR `TerminologyCapabilities.translation`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -746,7 +746,7 @@ impl FhirJson for TerminologyCapabilitiesTranslation {
         w.end_object();
     }
 }
-/// Information about the [ConceptMap/$closure](conceptmap-operation-closure.html) operation
+/// Information about the ConceptMap/$closure operation
 ///
 /// FHIR `TerminologyCapabilities.closure`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -812,7 +812,7 @@ impl crate::FhirResource for TerminologyCapabilities {
         }
     }
 }
-/// Search builder for `TerminologyCapabilities` resources: one method per search parameter of TerminologyCapabilities (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `TerminologyCapabilities` resources: one method per search parameter of TerminologyCapabilities (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type TerminologyCapabilitiesSearch = crate::search::Search<TerminologyCapabilities>;
 impl crate::search::Searchable for TerminologyCapabilities {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1004,7 +1004,7 @@ impl<M: crate::search::Mode> crate::search::Search<TerminologyCapabilities, M> {
     }
     /// The current status of the terminology capabilities
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

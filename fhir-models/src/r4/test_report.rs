@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Describes the results of a TestScript execution
 ///
-/// FHIR `TestReport` (http://hl7.org/fhir/StructureDefinition/TestReport, FHIR 4.0.1).
+/// FHIR `TestReport` (<http://hl7.org/fhir/StructureDefinition/TestReport>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TestReport {
     /// Logical id of this artifact
@@ -646,7 +646,7 @@ impl crate::FhirResource for TestReport {
         }
     }
 }
-/// Search builder for `TestReport` resources: one method per search parameter of TestReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `TestReport` resources: one method per search parameter of TestReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type TestReportSearch = crate::search::Search<TestReport>;
 impl crate::search::Searchable for TestReport {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -716,7 +716,7 @@ impl<M: crate::search::Mode> crate::search::Search<TestReport, M> {
     }
     /// The result disposition of the test execution
     ///
-    /// Search parameter `result` (token, takes [`TestReportResult`]).
+    /// Search parameter `result` (token, takes \[`TestReportResult`\]).
     pub fn result(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<TestReportResult>> {
@@ -740,7 +740,7 @@ impl<M: crate::search::Mode> crate::search::Search<TestReport, M> {
         crate::search::Param::new(self, "testscript")
     }
 }
-/// The target types of the reference search parameter `testscript` of `TestReport`: TestScript. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `testscript` of `TestReport`: TestScript. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TestReportTestscriptTargets {}
 #[cfg(feature = "r4-test-script")]

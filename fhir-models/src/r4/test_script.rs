@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Describes a set of tests
 ///
-/// FHIR `TestScript` (http://hl7.org/fhir/StructureDefinition/TestScript, FHIR 4.0.1).
+/// FHIR `TestScript` (<http://hl7.org/fhir/StructureDefinition/TestScript>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TestScript {
     /// Logical id of this artifact
@@ -810,7 +810,7 @@ pub struct TestScriptSetupActionOperation {
     pub response_id: Option<Primitive<String>>,
     /// Fixture Id of body for PUT and POST requests
     pub source_id: Option<Primitive<String>>,
-    /// Id of fixture used for extracting the [id],  [type], and [vid] for GET requests
+    /// Id of fixture used for extracting the \[id\],  \[type\], and \[vid\] for GET requests
     pub target_id: Option<Primitive<String>>,
     /// Request URL
     pub url: Option<Primitive<String>>,
@@ -1406,7 +1406,7 @@ impl crate::FhirResource for TestScript {
         }
     }
 }
-/// Search builder for `TestScript` resources: one method per search parameter of TestScript (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `TestScript` resources: one method per search parameter of TestScript (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type TestScriptSearch = crate::search::Search<TestScript>;
 impl crate::search::Searchable for TestScript {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1618,7 +1618,7 @@ impl<M: crate::search::Mode> crate::search::Search<TestScript, M> {
     }
     /// The current status of the test script
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// A set of codes drawn from one or more code systems
 ///
-/// FHIR `ValueSet` (http://hl7.org/fhir/StructureDefinition/ValueSet, FHIR 4.0.1).
+/// FHIR `ValueSet` (<http://hl7.org/fhir/StructureDefinition/ValueSet>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValueSet {
     /// Logical id of this artifact
@@ -857,7 +857,7 @@ impl crate::FhirResource for ValueSet {
         }
     }
 }
-/// Search builder for `ValueSet` resources: one method per search parameter of ValueSet (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `ValueSet` resources: one method per search parameter of ValueSet (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ValueSetSearch = crate::search::Search<ValueSet>;
 impl crate::search::Searchable for ValueSet {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -1101,7 +1101,7 @@ impl<M: crate::search::Mode> crate::search::Search<ValueSet, M> {
     }
     /// The current status of the value set
     ///
-    /// Search parameter `status` (token, takes [`PublicationStatus`]).
+    /// Search parameter `status` (token, takes \[`PublicationStatus`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<Self, crate::search::TokenKind<PublicationStatus>> {

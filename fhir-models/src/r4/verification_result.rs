@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Describes validation requirements, source(s), status and dates for one or more elements
 ///
-/// FHIR `VerificationResult` (http://hl7.org/fhir/StructureDefinition/VerificationResult, FHIR 4.0.1).
+/// FHIR `VerificationResult` (<http://hl7.org/fhir/StructureDefinition/VerificationResult>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VerificationResult {
     /// Logical id of this artifact
@@ -450,7 +450,7 @@ impl crate::FhirResource for VerificationResult {
         }
     }
 }
-/// Search builder for `VerificationResult` resources: one method per search parameter of VerificationResult (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `VerificationResult` resources: one method per search parameter of VerificationResult (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type VerificationResultSearch = crate::search::Search<VerificationResult>;
 impl crate::search::Searchable for VerificationResult {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[

@@ -7,7 +7,7 @@ use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 /// Prescription for vision correction products for a patient
 ///
-/// FHIR `VisionPrescription` (http://hl7.org/fhir/StructureDefinition/VisionPrescription, FHIR 4.0.1).
+/// FHIR `VisionPrescription` (<http://hl7.org/fhir/StructureDefinition/VisionPrescription>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VisionPrescription {
     /// Logical id of this artifact
@@ -316,7 +316,7 @@ impl crate::FhirResource for VisionPrescription {
         }
     }
 }
-/// Search builder for `VisionPrescription` resources: one method per search parameter of VisionPrescription (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See [`crate::search`].
+/// Search builder for `VisionPrescription` resources: one method per search parameter of VisionPrescription (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type VisionPrescriptionSearch = crate::search::Search<VisionPrescription>;
 impl crate::search::Searchable for VisionPrescription {
     const SEARCH_PARAMS: &'static [crate::search::ParamInfo] = &[
@@ -413,7 +413,7 @@ impl<M: crate::search::Mode> crate::search::Search<VisionPrescription, M> {
     }
     /// The status of the vision prescription
     ///
-    /// Search parameter `status` (token, takes [`FinancialResourceStatusCodes`]).
+    /// Search parameter `status` (token, takes \[`FinancialResourceStatusCodes`\]).
     pub fn status(
         self,
     ) -> crate::search::Param<
@@ -423,21 +423,21 @@ impl<M: crate::search::Mode> crate::search::Search<VisionPrescription, M> {
         crate::search::Param::new(self, "status")
     }
 }
-/// The target types of the reference search parameter `encounter` of `VisionPrescription`: Encounter, EpisodeOfCare. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `encounter` of `VisionPrescription`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
 impl crate::search::Target<VisionPrescriptionEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
 impl crate::search::Target<VisionPrescriptionEncounterTargets> for EpisodeOfCare {}
-/// The target types of the reference search parameter `patient` of `VisionPrescription`: Group, Patient. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `patient` of `VisionPrescription`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPatientTargets {}
 #[cfg(feature = "r4-group")]
 impl crate::search::Target<VisionPrescriptionPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
 impl crate::search::Target<VisionPrescriptionPatientTargets> for Patient {}
-/// The target types of the reference search parameter `prescriber` of `VisionPrescription`: Practitioner, PractitionerRole. Implements [`crate::search::Target`] for each.
+/// The target types of the reference search parameter `prescriber` of `VisionPrescription`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPrescriberTargets {}
 #[cfg(feature = "r4-practitioner")]

@@ -31,7 +31,7 @@ use super::*;
 ///
 /// Also not checked:
 ///
-/// - slice `ExplanationOfBenefit.meta.profile:supportedProfile` (discriminator [("pattern", "$this")])
+/// - slice `ExplanationOfBenefit.meta.profile:supportedProfile` (discriminator \[("pattern", "$this")\])
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbExplanationOfBenefit(ExplanationOfBenefit);

@@ -23,11 +23,11 @@ use super::*;
 ///
 /// Also not checked:
 ///
-/// - slice `Organization.identifier:NPI` (discriminator [("pattern", "$this")])
-/// - slice `Organization.identifier:CLIA` (discriminator [("pattern", "$this")])
-/// - slice `Organization.identifier:tax` (discriminator [("pattern", "$this")])
-/// - slice `Organization.identifier:payerid` (discriminator [("pattern", "$this")])
-/// - slice `Organization.identifier:naiccode` (discriminator [("pattern", "$this")])
+/// - slice `Organization.identifier:NPI` (discriminator \[("pattern", "$this")\])
+/// - slice `Organization.identifier:CLIA` (discriminator \[("pattern", "$this")\])
+/// - slice `Organization.identifier:tax` (discriminator \[("pattern", "$this")\])
+/// - slice `Organization.identifier:payerid` (discriminator \[("pattern", "$this")\])
+/// - slice `Organization.identifier:naiccode` (discriminator \[("pattern", "$this")\])
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbOrganization(Organization);

@@ -23,8 +23,8 @@ use super::*;
 ///
 /// Also not checked:
 ///
-/// - slice `Practitioner.identifier:NPI` (discriminator [("pattern", "$this")])
-/// - slice `Practitioner.identifier:tax` (discriminator [("pattern", "$this")])
+/// - slice `Practitioner.identifier:NPI` (discriminator \[("pattern", "$this")\])
+/// - slice `Practitioner.identifier:tax` (discriminator \[("pattern", "$this")\])
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbPractitioner(Practitioner);

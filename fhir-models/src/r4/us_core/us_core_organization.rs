@@ -19,8 +19,8 @@ use super::*;
 ///
 /// Also not checked:
 ///
-/// - slice `Organization.identifier:NPI` (discriminator [("pattern", "$this")])
-/// - slice `Organization.identifier:CLIA` (discriminator [("pattern", "$this")])
+/// - slice `Organization.identifier:NPI` (discriminator \[("pattern", "$this")\])
+/// - slice `Organization.identifier:CLIA` (discriminator \[("pattern", "$this")\])
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreOrganization(Organization);

@@ -21,7 +21,7 @@ use super::*;
 ///
 /// Also not checked:
 ///
-/// - slice `Practitioner.identifier:NPI` (discriminator [("pattern", "$this")])
+/// - slice `Practitioner.identifier:NPI` (discriminator \[("pattern", "$this")\])
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePractitioner(Practitioner);
