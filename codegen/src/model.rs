@@ -371,6 +371,16 @@ pub enum CheckKind {
         /// The codes.
         codes: Vec<String>,
     },
+    /// Every value (`CodeableConcept` or `Coding`, by type name) that has codings has one from the value set (a
+    /// required binding of the profile). A concept with only text is not checked.
+    CodingIn {
+        /// `CodeableConcept` or `Coding`.
+        type_name: String,
+        /// Value set URL.
+        value_set: String,
+        /// Its codings.
+        codings: Vec<CodingPattern>,
+    },
     /// The choice value is one of these variants (the choice enum and variant names).
     ChoiceType {
         /// The choice enum.

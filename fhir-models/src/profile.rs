@@ -58,6 +58,12 @@ pub enum ViolationKind {
         /// The code found.
         found: String,
     },
+    /// A `CodeableConcept` or `Coding` with codings, none from the value set the profile binds (required) it to.
+    #[error("no coding from the value set {value_set}")]
+    CodingNotInValueSet {
+        /// The value set.
+        value_set: String,
+    },
     /// A `CodeableConcept` or `Coding` without the codings of the profile's pattern.
     #[error("must have the coding {expected}")]
     PatternMismatch {
@@ -187,6 +193,13 @@ impl Checker {
             if !codes.contains(&code) {
                 self.push(label, ViolationKind::CodeNotInValueSet { value_set: value_set.to_owned(), found: code.to_owned() });
             }
+        }
+    }
+
+    /// A `CodeableConcept` or `Coding` bound (required) to a value set; `ok` is whether it has a coding from it.
+    pub fn binding(&mut self, label: &str, ok: bool, value_set: &str) {
+        if !ok {
+            self.push(label, ViolationKind::CodingNotInValueSet { value_set: value_set.to_owned() });
         }
     }
 

@@ -39,7 +39,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
     let vs_consts = value_set_consts(m).into_iter().map(|(url, name, codings)| {
         let n = ident(&name);
         let list = coding_list(&codings);
-        let d = doc(&format!("The codings of the value set <{url}> (a required binding that tells slices apart)."));
+        let d = doc(&format!("The codings of the value set <{url}> (a required binding)."));
         quote! { #d const #n: &[(Option<&str>, Option<&str>)] = #list; }
     });
     let title = format!(
@@ -175,6 +175,13 @@ fn value_set_const(url: &str) -> String {
 /// The value sets used as slice discriminators in a module, each with its codings once.
 fn value_set_consts(m: &ProfileModule) -> Vec<(String, String, Vec<CodingPattern>)> {
     fn walk(n: &CheckNode, out: &mut Vec<(String, String, Vec<CodingPattern>)>) {
+        for c in &n.checks {
+            if let CheckKind::CodingIn { value_set, codings, .. } = &c.kind {
+                if !out.iter().any(|(u, _, _)| u == value_set) {
+                    out.push((value_set.clone(), value_set_const(value_set), codings.clone()));
+                }
+            }
+        }
         let preds = n
             .checks
             .iter()
@@ -291,6 +298,16 @@ fn check(c: &Check, var: &Ident, depth: usize) -> TokenStream {
             let t = text_of(&f.ty, &v);
             quote! { for #v in #it { c.code_in(#label, #t, &[#(#codes),*], #value_set); } }
         }
+        CheckKind::CodingIn { type_name, value_set, .. } => {
+            let it = values(f, var);
+            let list = ident(&value_set_const(value_set));
+            let (has, ok) = if type_name == "Coding" {
+                (quote!(true), quote!(coding_in(#v, #list)))
+            } else {
+                (quote!(!#v.coding.is_empty()), quote!(concept_in(#v, #list)))
+            };
+            quote! { for #v in #it { if #has { c.binding(#label, #ok, #value_set); } } }
+        }
         CheckKind::ChoiceType { choice, allowed } => {
             let e = ident(choice);
             let pats = allowed.iter().map(|a| {
@@ -362,6 +379,7 @@ fn describe(n: &CheckNode, path: &str, out: &mut Vec<String>) {
             CheckKind::Fixed(v) => format!("= `{v}`"),
             CheckKind::Pattern(_, codings) => format!("has `{}`", pattern_text(codings)),
             CheckKind::CodeIn { value_set, .. } => format!("code from <{value_set}>"),
+            CheckKind::CodingIn { value_set, .. } => format!("coded from <{value_set}>"),
             CheckKind::ChoiceType { allowed, .. } => format!("type {}", allowed.join(" | ")),
             CheckKind::Reference { targets, .. } => format!("references {}", targets.join(" | ")),
         };
@@ -395,8 +413,8 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     );
     let mut text = format!("Checked ({} checks):\n\n{}", lines.len(), lines.join("\n"));
     text.push_str(
-        "\n\nNever checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, \
-         bindings weaker than required.",
+        "\n\nNever checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s \
+         with text only (against a required binding).",
     );
     if !p.unchecked.is_empty() {
         text.push_str(&format!("\n\nAlso not checked:\n\n{}", p.unchecked.iter().map(|u| format!("- {u}")).collect::<Vec<_>>().join("\n")));

@@ -209,6 +209,13 @@ fn codings_of(key: &str, v: &Value) -> Option<(String, Vec<CodingPattern>)> {
     }
 }
 
+fn type_name_of(ty: &FieldType) -> String {
+    match ty {
+        FieldType::Complex(n) => n.clone(),
+        _ => String::new(),
+    }
+}
+
 fn is_stringish(ty: &FieldType) -> bool {
     matches!(ty, FieldType::PlainString | FieldType::Primitive(Prim::String) | FieldType::Code(_))
 }
@@ -373,6 +380,33 @@ impl Walker<'_, '_> {
                             });
                         }
                         None => self.note(format!("`{path}`: required binding to {vs} (not listable)")),
+                    }
+                }
+            }
+
+            // Required binding of a `Coding` or `CodeableConcept` narrower than the core's, to a value set whose
+            // codings can be listed.
+            let coded = matches!(&field.ty, FieldType::Complex(n) if (n == "CodeableConcept" || n == "Coding") && codes == [n.as_str()]);
+            if coded && predicate.is_none() && !is_discriminator && e["binding"]["strength"].as_str() == Some("required") {
+                let vs = e["binding"]["valueSet"].as_str().map(strip_version);
+                let base_vs = base_el.and_then(|b| b["binding"]["valueSet"].as_str()).map(strip_version);
+                let base_required = base_el.is_some_and(|b| b["binding"]["strength"].as_str() == Some("required"));
+                if let Some(vs) = vs.filter(|vs| Some(*vs) != base_vs || !base_required) {
+                    match self.cx.term.list(vs) {
+                        Some(listed) => {
+                            let codings = listed
+                                .concepts
+                                .iter()
+                                .map(|c| CodingPattern { system: c.system.clone(), code: Some(c.code.clone()) })
+                                .collect();
+                            arena[p].checks.push(Check {
+                                field: field.clone(),
+                                label: label.clone(),
+                                doc: short.clone(),
+                                kind: CheckKind::CodingIn { type_name: type_name_of(&field.ty), value_set: vs.to_owned(), codings },
+                            });
+                        }
+                        None => self.note(format!("`{path}`: required binding to {vs} (codes not listable)")),
                     }
                 }
             }

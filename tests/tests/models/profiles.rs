@@ -239,3 +239,21 @@ fn choice_of_a_type_the_profile_excludes_is_reported() {
     assert_eq!(err.error.paths(), ["Observation.value[x]"]);
     assert_eq!(err.error.violations[0].kind, ViolationKind::WrongType { allowed: "CodeableConcept".to_owned() });
 }
+
+#[test]
+fn coding_outside_a_required_binding_is_reported() {
+    let text = example("hl7.fhir.us.carin-bb#1.1.0", "ExplanationOfBenefit-EOBInpatient1.json");
+    let eob = C4bbExplanationOfBenefitInpatientInstitutional::from_json(&text).unwrap();
+    // subType: pattern C4BBInstitutionalClaimSubType#inpatient, and bound (required) to that code system's value set.
+    let err = eob
+        .modify(|e| e.sub_type.as_mut().unwrap().coding[0].code = Some(Primitive::new("bogus".to_owned())))
+        .expect_err("not an institutional claim subtype");
+    assert_eq!(err.error.paths(), ["ExplanationOfBenefit.subType", "ExplanationOfBenefit.subType"]);
+    assert!(matches!(err.error.violations[0].kind, ViolationKind::PatternMismatch { .. }));
+    assert_eq!(
+        err.error.violations[1].kind,
+        ViolationKind::CodingNotInValueSet {
+            value_set: "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBInstitutionalClaimSubType".to_owned()
+        }
+    );
+}

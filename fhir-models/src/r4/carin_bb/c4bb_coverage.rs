@@ -9,11 +9,12 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage> (version 1.1.0) on [`Coverage`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (10 checks):
+/// Checked (11 checks):
 ///
 /// - `Coverage.meta`: 1..1 (Metadata about the resource)
 /// - `Coverage.subscriberId`: 1..1 (ID assigned to the subscriber)
 /// - `Coverage.relationship`: 1..1 (Beneficiary relationship to the subscriber)
+/// - `Coverage.relationship`: coded from <http://hl7.org/fhir/ValueSet/subscriber-relationship>
 /// - `Coverage.payor`: 1..1 (Issuer of the policy)
 /// - `Coverage.payor`: references Organization
 /// - `Coverage.class:group`: 0..1 (Additional coverage classifications)
@@ -22,7 +23,7 @@ use super::*;
 /// - `Coverage.meta.profile`: 1..* (Profiles this resource claims to conform to)
 /// - `Coverage.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbCoverage(Coverage);
@@ -36,6 +37,15 @@ impl C4bbCoverage {
         c.count("meta", usize::from(r.meta.is_some()), 1u32, 1u32);
         c.count("subscriberId", usize::from(r.subscriber_id.is_some()), 1u32, 1u32);
         c.count("relationship", usize::from(r.relationship.is_some()), 1u32, 1u32);
+        for v1 in r.relationship.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "relationship",
+                    concept_in(v1, VS_SUBSCRIBER_RELATIONSHIP),
+                    "http://hl7.org/fhir/ValueSet/subscriber-relationship",
+                );
+            }
+        }
         c.count("payor", r.payor.len(), 1u32, 1u32);
         for v1 in r.payor.iter() {
             c.reference(

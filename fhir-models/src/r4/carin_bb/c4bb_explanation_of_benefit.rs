@@ -10,24 +10,29 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit> (version 1.1.0) on [`ExplanationOfBenefit`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (14 checks):
+/// Checked (19 checks):
 ///
 /// - `ExplanationOfBenefit.meta`: 1..1 (Metadata about the resource)
 /// - `ExplanationOfBenefit.identifier`: 1..* (Business Identifier for the resource)
+/// - `ExplanationOfBenefit.type`: coded from <http://hl7.org/fhir/ValueSet/claim-type> (Category or discipline)
 /// - `ExplanationOfBenefit.use`: = `claim` (claim | preauthorization | predetermination)
 /// - `ExplanationOfBenefit.provider`: references Organization | Practitioner (Party responsible for the claim)
+/// - `ExplanationOfBenefit.priority`: coded from <http://hl7.org/fhir/ValueSet/process-priority> (Desired processing urgency)
 /// - `ExplanationOfBenefit.total`: 1..* (Adjudication totals)
 /// - `ExplanationOfBenefit.meta.lastUpdated`: 1..1 (When the resource version last changed)
 /// - `ExplanationOfBenefit.meta.profile`: 1..* (Profiles this resource claims to conform to)
 /// - `ExplanationOfBenefit.identifier.type`: 1..1 (Description of identifier)
 /// - `ExplanationOfBenefit.related.relationship`: 1..1 (How the reference claim is related)
+/// - `ExplanationOfBenefit.related.relationship`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes>
 /// - `ExplanationOfBenefit.related.reference`: 1..1 (File or case reference)
 /// - `ExplanationOfBenefit.payee.type`: 1..1 (Category of recipient)
+/// - `ExplanationOfBenefit.payee.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType>
 /// - `ExplanationOfBenefit.payee.party`: 1..1 (Recipient reference)
 /// - `ExplanationOfBenefit.payee.party`: references Organization | Patient | Practitioner
 /// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
+/// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -44,6 +49,15 @@ impl C4bbExplanationOfBenefit {
     fn check_into(r: &ExplanationOfBenefit, c: &mut Checker) {
         c.count("meta", usize::from(r.meta.is_some()), 1u32, 1u32);
         c.count("identifier", r.identifier.len(), 1u32, u32::MAX);
+        for v1 in r.r#type.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "type",
+                    concept_in(v1, VS_CLAIM_TYPE),
+                    "http://hl7.org/fhir/ValueSet/claim-type",
+                );
+            }
+        }
         for v1 in r.r#use.iter() {
             c.fixed("use", v1.value.as_ref().map(CodeEnum::code), "claim");
         }
@@ -53,6 +67,15 @@ impl C4bbExplanationOfBenefit {
                 v1.reference.as_ref().and_then(|p| p.value.as_deref()),
                 &["Organization", "Practitioner"],
             );
+        }
+        for v1 in r.priority.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "priority",
+                    concept_in(v1, VS_PROCESS_PRIORITY),
+                    "http://hl7.org/fhir/ValueSet/process-priority",
+                );
+            }
         }
         c.count("total", r.total.len(), 1u32, u32::MAX);
         for v1 in r.meta.iter() {
@@ -69,12 +92,30 @@ impl C4bbExplanationOfBenefit {
         for (i, v1) in r.related.iter().enumerate() {
             let m = c.enter("related", Some(i));
             c.count("relationship", usize::from(v1.relationship.is_some()), 1u32, 1u32);
+            for v2 in v1.relationship.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "relationship",
+                        concept_in(v2, VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes",
+                    );
+                }
+            }
             c.count("reference", usize::from(v1.reference.is_some()), 1u32, 1u32);
             c.leave(m);
         }
         for v1 in r.payee.iter() {
             let m = c.enter("payee", None);
             c.count("type", usize::from(v1.r#type.is_some()), 1u32, 1u32);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYEE_TYPE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType",
+                    );
+                }
+            }
             c.count("party", usize::from(v1.party.is_some()), 1u32, 1u32);
             for v2 in v1.party.iter() {
                 c.reference(
@@ -93,6 +134,19 @@ impl C4bbExplanationOfBenefit {
                     v2.reference.as_ref().and_then(|p| p.value.as_deref()),
                     &["Organization", "Practitioner"],
                 );
+            }
+            c.leave(m);
+        }
+        for v1 in r.payment.iter() {
+            let m = c.enter("payment", None);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode",
+                    );
+                }
             }
             c.leave(m);
         }

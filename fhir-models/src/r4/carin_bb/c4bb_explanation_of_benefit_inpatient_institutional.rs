@@ -11,16 +11,19 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional> (version 1.1.0) on [`ExplanationOfBenefit`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (59 checks):
+/// Checked (71 checks):
 ///
 /// - `ExplanationOfBenefit.meta`: 1..1 (Metadata about the resource)
 /// - `ExplanationOfBenefit.identifier`: 1..* (Business Identifier for the resource)
 /// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|institutional` (Category or discipline)
+/// - `ExplanationOfBenefit.type`: coded from <http://hl7.org/fhir/ValueSet/claim-type>
 /// - `ExplanationOfBenefit.subType`: 1..1 (More granular claim type)
 /// - `ExplanationOfBenefit.subType`: has `http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType|inpatient`
+/// - `ExplanationOfBenefit.subType`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBInstitutionalClaimSubType>
 /// - `ExplanationOfBenefit.use`: = `claim` (claim | preauthorization | predetermination)
 /// - `ExplanationOfBenefit.billablePeriod`: 1..1 (Relevant time frame for the claim)
 /// - `ExplanationOfBenefit.provider`: references Organization (Party responsible for the claim)
+/// - `ExplanationOfBenefit.priority`: coded from <http://hl7.org/fhir/ValueSet/process-priority> (Desired processing urgency)
 /// - `ExplanationOfBenefit.supportingInfo`: 1..* (Supporting information)
 /// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus`: 0..1 (Supporting information)
 /// - `ExplanationOfBenefit.supportingInfo:admissionperiod`: 1..1 (Supporting information)
@@ -41,13 +44,17 @@ use super::*;
 /// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
 /// - `ExplanationOfBenefit.identifier.type`: 1..1 (Description of identifier)
 /// - `ExplanationOfBenefit.related.relationship`: 1..1 (How the reference claim is related)
+/// - `ExplanationOfBenefit.related.relationship`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes>
 /// - `ExplanationOfBenefit.related.reference`: 1..1 (File or case reference)
 /// - `ExplanationOfBenefit.payee.type`: 1..1 (Category of recipient)
+/// - `ExplanationOfBenefit.payee.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType>
 /// - `ExplanationOfBenefit.payee.party`: 1..1 (Recipient reference)
 /// - `ExplanationOfBenefit.payee.party`: references Organization | Patient | Practitioner
 /// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
 /// - `ExplanationOfBenefit.careTeam.role`: 1..1 (Function within the team)
+/// - `ExplanationOfBenefit.careTeam.role`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInstitutionalCareTeamRole>
 /// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus>
 /// - `ExplanationOfBenefit.supportingInfo:admissionperiod.timing[x]`: 1..1 (When it occurred)
 /// - `ExplanationOfBenefit.supportingInfo:admissionperiod.timing[x]`: type Period
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1 (When it occurred)
@@ -63,17 +70,35 @@ use super::*;
 /// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber.value[x]`: type String
 /// - `ExplanationOfBenefit.diagnosis.diagnosis[x]`: type CodeableConcept (Nature of illness or problem)
 /// - `ExplanationOfBenefit.diagnosis.type`: 1..1 (Timing or nature of the diagnosis)
+/// - `ExplanationOfBenefit.diagnosis.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInpatientInstitutionalDiagnosisType>
 /// - `ExplanationOfBenefit.procedure.type`: 1..1 (Category of Procedure)
+/// - `ExplanationOfBenefit.procedure.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProcedureType>
 /// - `ExplanationOfBenefit.procedure.procedure[x]`: type CodeableConcept (Specific clinical procedure)
 /// - `ExplanationOfBenefit.item.revenue`: 1..1 (Revenue or cost center code)
 /// - `ExplanationOfBenefit.item.adjudication:allowedunits`: 0..1 (Adjudication details)
+/// - `ExplanationOfBenefit.item.adjudication.category`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator> (Type of adjudication information)
 /// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
 /// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
 /// - `ExplanationOfBenefit.item.adjudication:allowedunits.value`: 1..1 (Non-monitary value)
+/// - `ExplanationOfBenefit.adjudication.category`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator> (Type of adjudication information)
 /// - `ExplanationOfBenefit.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
 /// - `ExplanationOfBenefit.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
+/// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+///
+/// Also not checked:
+///
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCTypeOfBill> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCPointOfOriginForAdmissionOrVisit> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCPriorityTypeOfAdmissionOrVisit> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCPatientDischargeStatus> (codes not listable)
+/// - `ExplanationOfBenefit.diagnosis.onAdmission`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCPresentOnAdmission> (codes not listable)
+/// - `ExplanationOfBenefit.item.revenue`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCRevenueCodes> (codes not listable)
+/// - `ExplanationOfBenefit.item.productOrService`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBEOBInstitutionalProcedureCodes> (codes not listable)
+/// - `ExplanationOfBenefit.item.modifier`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AMACPTCMSHCPCSModifiers> (codes not listable)
+/// - `ExplanationOfBenefit.item.adjudication.reason`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/X12ClaimAdjustmentReasonCodesCMSRemittanceAdviceRemarkCodes> (codes not listable)
+/// - `ExplanationOfBenefit.adjudication.reason`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/X12ClaimAdjustmentReasonCodesCMSRemittanceAdviceRemarkCodes> (codes not listable)
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbExplanationOfBenefitInpatientInstitutional(ExplanationOfBenefit);
@@ -97,6 +122,15 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
                 "http://terminology.hl7.org/CodeSystem/claim-type|institutional",
             );
         }
+        for v1 in r.r#type.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "type",
+                    concept_in(v1, VS_CLAIM_TYPE),
+                    "http://hl7.org/fhir/ValueSet/claim-type",
+                );
+            }
+        }
         c.count("subType", usize::from(r.sub_type.is_some()), 1u32, 1u32);
         for v1 in r.sub_type.iter() {
             c.pattern(
@@ -111,6 +145,15 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
                 "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType|inpatient",
             );
         }
+        for v1 in r.sub_type.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "subType",
+                    concept_in(v1, VS_C4BB_INSTITUTIONAL_CLAIM_SUB_TYPE),
+                    "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBInstitutionalClaimSubType",
+                );
+            }
+        }
         for v1 in r.r#use.iter() {
             c.fixed("use", v1.value.as_ref().map(CodeEnum::code), "claim");
         }
@@ -121,6 +164,15 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
                 v1.reference.as_ref().and_then(|p| p.value.as_deref()),
                 &["Organization"],
             );
+        }
+        for v1 in r.priority.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "priority",
+                    concept_in(v1, VS_PROCESS_PRIORITY),
+                    "http://hl7.org/fhir/ValueSet/process-priority",
+                );
+            }
         }
         c.count("supportingInfo", r.supporting_info.len(), 1u32, u32::MAX);
         c.count(
@@ -391,12 +443,30 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
         for (i, v1) in r.related.iter().enumerate() {
             let m = c.enter("related", Some(i));
             c.count("relationship", usize::from(v1.relationship.is_some()), 1u32, 1u32);
+            for v2 in v1.relationship.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "relationship",
+                        concept_in(v2, VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes",
+                    );
+                }
+            }
             c.count("reference", usize::from(v1.reference.is_some()), 1u32, 1u32);
             c.leave(m);
         }
         for v1 in r.payee.iter() {
             let m = c.enter("payee", None);
             c.count("type", usize::from(v1.r#type.is_some()), 1u32, 1u32);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYEE_TYPE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType",
+                    );
+                }
+            }
             c.count("party", usize::from(v1.party.is_some()), 1u32, 1u32);
             for v2 in v1.party.iter() {
                 c.reference(
@@ -417,6 +487,15 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
                 );
             }
             c.count("role", usize::from(v1.role.is_some()), 1u32, 1u32);
+            for v2 in v1.role.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "role",
+                        concept_in(v2, VS_C4BB_CLAIM_INSTITUTIONAL_CARE_TEAM_ROLE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInstitutionalCareTeamRole",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.supporting_info.iter().enumerate() {
@@ -435,6 +514,15 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
             }
             let m = c.enter("supportingInfo", Some(i));
             c.count("code", usize::from(v1.code.is_some()), 1u32, 1u32);
+            for v2 in v1.code.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "code",
+                        concept_in(v2, VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.supporting_info.iter().enumerate() {
@@ -639,11 +727,32 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
                 );
             }
             c.count("type", v1.r#type.len(), 1u32, 1u32);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(
+                            v2,
+                            VS_C4BB_CLAIM_INPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE,
+                        ),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInpatientInstitutionalDiagnosisType",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.procedure.iter().enumerate() {
             let m = c.enter("procedure", Some(i));
             c.count("type", v1.r#type.len(), 1u32, 1u32);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_CLAIM_PROCEDURE_TYPE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProcedureType",
+                    );
+                }
+            }
             if let Some(v2) = &v1.procedure {
                 c.choice(
                     "procedure[x]",
@@ -679,6 +788,19 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
                 0u32,
                 1u32,
             );
+            for (i, v2) in v1.adjudication.iter().enumerate() {
+                let m = c.enter("adjudication", Some(i));
+                for v3 in v2.category.iter() {
+                    if !v3.coding.is_empty() {
+                        c.binding(
+                            "category",
+                            concept_in(v3, VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR),
+                            "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator",
+                        );
+                    }
+                }
+                c.leave(m);
+            }
             for (i, v2) in v1.adjudication.iter().enumerate() {
                 if !(v2.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
                     continue;
@@ -726,6 +848,19 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
             c.leave(m);
         }
         for (i, v1) in r.adjudication.iter().enumerate() {
+            let m = c.enter("adjudication", Some(i));
+            for v2 in v1.category.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "category",
+                        concept_in(v2, VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator",
+                    );
+                }
+            }
+            c.leave(m);
+        }
+        for (i, v1) in r.adjudication.iter().enumerate() {
             if !(v1.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
                 continue;
             }
@@ -749,6 +884,19 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
             }
             let m = c.enter("adjudication", Some(i));
             c.count("reason", usize::from(v1.reason.is_some()), 1u32, 1u32);
+            c.leave(m);
+        }
+        for v1 in r.payment.iter() {
+            let m = c.enter("payment", None);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode",
+                    );
+                }
+            }
             c.leave(m);
         }
     }

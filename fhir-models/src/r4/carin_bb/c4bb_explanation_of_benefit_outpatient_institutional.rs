@@ -10,15 +10,18 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Outpatient-Institutional> (version 1.1.0) on [`ExplanationOfBenefit`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (50 checks):
+/// Checked (61 checks):
 ///
 /// - `ExplanationOfBenefit.meta`: 1..1 (Metadata about the resource)
 /// - `ExplanationOfBenefit.identifier`: 1..* (Business Identifier for the resource)
 /// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|institutional` (Category or discipline)
+/// - `ExplanationOfBenefit.type`: coded from <http://hl7.org/fhir/ValueSet/claim-type>
 /// - `ExplanationOfBenefit.subType`: 1..1 (More granular claim type)
 /// - `ExplanationOfBenefit.subType`: has `http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType|outpatient`
+/// - `ExplanationOfBenefit.subType`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBInstitutionalClaimSubType>
 /// - `ExplanationOfBenefit.use`: = `claim` (claim | preauthorization | predetermination)
 /// - `ExplanationOfBenefit.provider`: references Organization (Party responsible for the claim)
+/// - `ExplanationOfBenefit.priority`: coded from <http://hl7.org/fhir/ValueSet/process-priority> (Desired processing urgency)
 /// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus`: 0..1 (Supporting information)
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate`: 0..1 (Supporting information)
 /// - `ExplanationOfBenefit.supportingInfo:typeofbill`: 0..1 (Supporting information)
@@ -36,13 +39,17 @@ use super::*;
 /// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
 /// - `ExplanationOfBenefit.identifier.type`: 1..1 (Description of identifier)
 /// - `ExplanationOfBenefit.related.relationship`: 1..1 (How the reference claim is related)
+/// - `ExplanationOfBenefit.related.relationship`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes>
 /// - `ExplanationOfBenefit.related.reference`: 1..1 (File or case reference)
 /// - `ExplanationOfBenefit.payee.type`: 1..1 (Category of recipient)
+/// - `ExplanationOfBenefit.payee.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType>
 /// - `ExplanationOfBenefit.payee.party`: 1..1 (Recipient reference)
 /// - `ExplanationOfBenefit.payee.party`: references Organization | Patient | Practitioner
 /// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
 /// - `ExplanationOfBenefit.careTeam.role`: 1..1 (Function within the team)
+/// - `ExplanationOfBenefit.careTeam.role`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInstitutionalCareTeamRole>
 /// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus>
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1 (When it occurred)
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: type Date
 /// - `ExplanationOfBenefit.supportingInfo:typeofbill.code`: 1..1 (Type of information)
@@ -55,15 +62,32 @@ use super::*;
 /// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber.value[x]`: type String
 /// - `ExplanationOfBenefit.diagnosis.diagnosis[x]`: type CodeableConcept (Nature of illness or problem)
 /// - `ExplanationOfBenefit.diagnosis.type`: 1..1 (Timing or nature of the diagnosis)
+/// - `ExplanationOfBenefit.diagnosis.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimOutpatientInstitutionalDiagnosisType>
 /// - `ExplanationOfBenefit.item.serviced[x]`: type Date (Date or dates of service or product delivery)
 /// - `ExplanationOfBenefit.item.adjudication:allowedunits`: 0..1 (Adjudication details)
+/// - `ExplanationOfBenefit.item.adjudication.category`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator> (Type of adjudication information)
 /// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
 /// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
 /// - `ExplanationOfBenefit.item.adjudication:allowedunits.value`: 1..1 (Non-monitary value)
+/// - `ExplanationOfBenefit.adjudication.category`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator> (Type of adjudication information)
 /// - `ExplanationOfBenefit.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
 /// - `ExplanationOfBenefit.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
+/// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+///
+/// Also not checked:
+///
+/// - `ExplanationOfBenefit.careTeam.qualification`: required binding to <http://hl7.org/fhir/us/core/ValueSet/us-core-provider-specialty> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCTypeOfBill> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCPointOfOriginForAdmissionOrVisit> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCPriorityTypeOfAdmissionOrVisit> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCPatientDischargeStatus> (codes not listable)
+/// - `ExplanationOfBenefit.item.revenue`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AHANUBCRevenueCodes> (codes not listable)
+/// - `ExplanationOfBenefit.item.productOrService`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBEOBInstitutionalProcedureCodes> (codes not listable)
+/// - `ExplanationOfBenefit.item.modifier`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AMACPTCMSHCPCSModifiers> (codes not listable)
+/// - `ExplanationOfBenefit.item.adjudication.reason`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/X12ClaimAdjustmentReasonCodesCMSRemittanceAdviceRemarkCodes> (codes not listable)
+/// - `ExplanationOfBenefit.adjudication.reason`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/X12ClaimAdjustmentReasonCodesCMSRemittanceAdviceRemarkCodes> (codes not listable)
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbExplanationOfBenefitOutpatientInstitutional(ExplanationOfBenefit);
@@ -87,6 +111,15 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
                 "http://terminology.hl7.org/CodeSystem/claim-type|institutional",
             );
         }
+        for v1 in r.r#type.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "type",
+                    concept_in(v1, VS_CLAIM_TYPE),
+                    "http://hl7.org/fhir/ValueSet/claim-type",
+                );
+            }
+        }
         c.count("subType", usize::from(r.sub_type.is_some()), 1u32, 1u32);
         for v1 in r.sub_type.iter() {
             c.pattern(
@@ -101,6 +134,15 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
                 "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType|outpatient",
             );
         }
+        for v1 in r.sub_type.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "subType",
+                    concept_in(v1, VS_C4BB_INSTITUTIONAL_CLAIM_SUB_TYPE),
+                    "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBInstitutionalClaimSubType",
+                );
+            }
+        }
         for v1 in r.r#use.iter() {
             c.fixed("use", v1.value.as_ref().map(CodeEnum::code), "claim");
         }
@@ -110,6 +152,15 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
                 v1.reference.as_ref().and_then(|p| p.value.as_deref()),
                 &["Organization"],
             );
+        }
+        for v1 in r.priority.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "priority",
+                    concept_in(v1, VS_PROCESS_PRIORITY),
+                    "http://hl7.org/fhir/ValueSet/process-priority",
+                );
+            }
         }
         c.count(
             "supportingInfo:billingnetworkcontractingstatus",
@@ -337,12 +388,30 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         for (i, v1) in r.related.iter().enumerate() {
             let m = c.enter("related", Some(i));
             c.count("relationship", usize::from(v1.relationship.is_some()), 1u32, 1u32);
+            for v2 in v1.relationship.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "relationship",
+                        concept_in(v2, VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes",
+                    );
+                }
+            }
             c.count("reference", usize::from(v1.reference.is_some()), 1u32, 1u32);
             c.leave(m);
         }
         for v1 in r.payee.iter() {
             let m = c.enter("payee", None);
             c.count("type", usize::from(v1.r#type.is_some()), 1u32, 1u32);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYEE_TYPE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType",
+                    );
+                }
+            }
             c.count("party", usize::from(v1.party.is_some()), 1u32, 1u32);
             for v2 in v1.party.iter() {
                 c.reference(
@@ -363,6 +432,15 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
                 );
             }
             c.count("role", usize::from(v1.role.is_some()), 1u32, 1u32);
+            for v2 in v1.role.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "role",
+                        concept_in(v2, VS_C4BB_CLAIM_INSTITUTIONAL_CARE_TEAM_ROLE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInstitutionalCareTeamRole",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.supporting_info.iter().enumerate() {
@@ -381,6 +459,15 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
             }
             let m = c.enter("supportingInfo", Some(i));
             c.count("code", usize::from(v1.code.is_some()), 1u32, 1u32);
+            for v2 in v1.code.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "code",
+                        concept_in(v2, VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.supporting_info.iter().enumerate() {
@@ -542,6 +629,18 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
                 );
             }
             c.count("type", v1.r#type.len(), 1u32, 1u32);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(
+                            v2,
+                            VS_C4BB_CLAIM_OUTPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE,
+                        ),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimOutpatientInstitutionalDiagnosisType",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.item.iter().enumerate() {
@@ -574,6 +673,19 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
                 0u32,
                 1u32,
             );
+            for (i, v2) in v1.adjudication.iter().enumerate() {
+                let m = c.enter("adjudication", Some(i));
+                for v3 in v2.category.iter() {
+                    if !v3.coding.is_empty() {
+                        c.binding(
+                            "category",
+                            concept_in(v3, VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR),
+                            "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator",
+                        );
+                    }
+                }
+                c.leave(m);
+            }
             for (i, v2) in v1.adjudication.iter().enumerate() {
                 if !(v2.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
                     continue;
@@ -621,6 +733,19 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
             c.leave(m);
         }
         for (i, v1) in r.adjudication.iter().enumerate() {
+            let m = c.enter("adjudication", Some(i));
+            for v2 in v1.category.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "category",
+                        concept_in(v2, VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator",
+                    );
+                }
+            }
+            c.leave(m);
+        }
+        for (i, v1) in r.adjudication.iter().enumerate() {
             if !(v1.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
                 continue;
             }
@@ -644,6 +769,19 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
             }
             let m = c.enter("adjudication", Some(i));
             c.count("reason", usize::from(v1.reason.is_some()), 1u32, 1u32);
+            c.leave(m);
+        }
+        for v1 in r.payment.iter() {
+            let m = c.enter("payment", None);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode",
+                    );
+                }
+            }
             c.leave(m);
         }
     }

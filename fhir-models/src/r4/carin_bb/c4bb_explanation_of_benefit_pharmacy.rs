@@ -10,13 +10,15 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy> (version 1.1.0) on [`ExplanationOfBenefit`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (45 checks):
+/// Checked (53 checks):
 ///
 /// - `ExplanationOfBenefit.meta`: 1..1 (Metadata about the resource)
 /// - `ExplanationOfBenefit.identifier`: 1..* (Business Identifier for the resource)
 /// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|pharmacy` (Category or discipline)
+/// - `ExplanationOfBenefit.type`: coded from <http://hl7.org/fhir/ValueSet/claim-type>
 /// - `ExplanationOfBenefit.use`: = `claim` (claim | preauthorization | predetermination)
 /// - `ExplanationOfBenefit.provider`: references Organization | Practitioner (Party responsible for the claim)
+/// - `ExplanationOfBenefit.priority`: coded from <http://hl7.org/fhir/ValueSet/process-priority> (Desired processing urgency)
 /// - `ExplanationOfBenefit.supportingInfo`: 3..* (Supporting information)
 /// - `ExplanationOfBenefit.supportingInfo:dayssupply`: 1..1 (Supporting information)
 /// - `ExplanationOfBenefit.supportingInfo:dawcode`: 1..1 (Supporting information)
@@ -35,18 +37,22 @@ use super::*;
 /// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
 /// - `ExplanationOfBenefit.identifier.type`: 1..1 (Description of identifier)
 /// - `ExplanationOfBenefit.related.relationship`: 1..1 (How the reference claim is related)
+/// - `ExplanationOfBenefit.related.relationship`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes>
 /// - `ExplanationOfBenefit.related.reference`: 1..1 (File or case reference)
 /// - `ExplanationOfBenefit.payee.type`: 1..1 (Category of recipient)
+/// - `ExplanationOfBenefit.payee.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType>
 /// - `ExplanationOfBenefit.payee.party`: 1..1 (Recipient reference)
 /// - `ExplanationOfBenefit.payee.party`: references Organization | Patient | Practitioner
 /// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
 /// - `ExplanationOfBenefit.careTeam.role`: 1..1 (Function within the team)
+/// - `ExplanationOfBenefit.careTeam.role`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimPharmacyTeamRole>
 /// - `ExplanationOfBenefit.supportingInfo:dayssupply.value[x]`: 1..1 (Data to be provided)
 /// - `ExplanationOfBenefit.supportingInfo:dayssupply.value[x]`: type Quantity
 /// - `ExplanationOfBenefit.supportingInfo:dawcode.code`: 1..1 (Type of information)
 /// - `ExplanationOfBenefit.supportingInfo:refillNum.value[x]`: 1..1 (Data to be provided)
 /// - `ExplanationOfBenefit.supportingInfo:refillNum.value[x]`: type Quantity
 /// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus>
 /// - `ExplanationOfBenefit.supportingInfo:brandgenericindicator.code`: 1..1 (Type of information)
 /// - `ExplanationOfBenefit.supportingInfo:rxoriginCode.code`: 1..1 (Type of information)
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1 (When it occurred)
@@ -55,10 +61,22 @@ use super::*;
 /// - `ExplanationOfBenefit.item.adjudication`: 1..* (Adjudication details)
 /// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype`: 1..* (Adjudication details)
 /// - `ExplanationOfBenefit.item.adjudication:denialreason`: 0..1 (Adjudication details)
+/// - `ExplanationOfBenefit.item.adjudication.category`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator> (Type of adjudication information)
 /// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
 /// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
+/// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+///
+/// Also not checked:
+///
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/NCPDPDispensedAsWrittenOrProductSelectionCode> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/NCPDPBrandGenericIndicator> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/NCPDPPrescriptionOriginCode> (codes not listable)
+/// - `ExplanationOfBenefit.supportingInfo.code`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/NCPDPCompoundCode> (codes not listable)
+/// - `ExplanationOfBenefit.item.productOrService`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/FDANDCOrCompound> (codes not listable)
+/// - `ExplanationOfBenefit.item.adjudication.reason`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/NCPDPRejectCode> (codes not listable)
+/// - `ExplanationOfBenefit.item.detail.productOrService`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/FDANationalDrugCode> (codes not listable)
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbExplanationOfBenefitPharmacy(ExplanationOfBenefit);
@@ -82,6 +100,15 @@ impl C4bbExplanationOfBenefitPharmacy {
                 "http://terminology.hl7.org/CodeSystem/claim-type|pharmacy",
             );
         }
+        for v1 in r.r#type.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "type",
+                    concept_in(v1, VS_CLAIM_TYPE),
+                    "http://hl7.org/fhir/ValueSet/claim-type",
+                );
+            }
+        }
         for v1 in r.r#use.iter() {
             c.fixed("use", v1.value.as_ref().map(CodeEnum::code), "claim");
         }
@@ -91,6 +118,15 @@ impl C4bbExplanationOfBenefitPharmacy {
                 v1.reference.as_ref().and_then(|p| p.value.as_deref()),
                 &["Organization", "Practitioner"],
             );
+        }
+        for v1 in r.priority.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "priority",
+                    concept_in(v1, VS_PROCESS_PRIORITY),
+                    "http://hl7.org/fhir/ValueSet/process-priority",
+                );
+            }
         }
         c.count("supportingInfo", r.supporting_info.len(), 3u32, u32::MAX);
         c.count(
@@ -319,12 +355,30 @@ impl C4bbExplanationOfBenefitPharmacy {
         for (i, v1) in r.related.iter().enumerate() {
             let m = c.enter("related", Some(i));
             c.count("relationship", usize::from(v1.relationship.is_some()), 1u32, 1u32);
+            for v2 in v1.relationship.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "relationship",
+                        concept_in(v2, VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes",
+                    );
+                }
+            }
             c.count("reference", usize::from(v1.reference.is_some()), 1u32, 1u32);
             c.leave(m);
         }
         for v1 in r.payee.iter() {
             let m = c.enter("payee", None);
             c.count("type", usize::from(v1.r#type.is_some()), 1u32, 1u32);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYEE_TYPE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType",
+                    );
+                }
+            }
             c.count("party", usize::from(v1.party.is_some()), 1u32, 1u32);
             for v2 in v1.party.iter() {
                 c.reference(
@@ -345,6 +399,15 @@ impl C4bbExplanationOfBenefitPharmacy {
                 );
             }
             c.count("role", usize::from(v1.role.is_some()), 1u32, 1u32);
+            for v2 in v1.role.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "role",
+                        concept_in(v2, VS_C4BB_CLAIM_PHARMACY_TEAM_ROLE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimPharmacyTeamRole",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.supporting_info.iter().enumerate() {
@@ -431,6 +494,15 @@ impl C4bbExplanationOfBenefitPharmacy {
             }
             let m = c.enter("supportingInfo", Some(i));
             c.count("code", usize::from(v1.code.is_some()), 1u32, 1u32);
+            for v2 in v1.code.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "code",
+                        concept_in(v2, VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.supporting_info.iter().enumerate() {
@@ -549,6 +621,19 @@ impl C4bbExplanationOfBenefitPharmacy {
                 1u32,
             );
             for (i, v2) in v1.adjudication.iter().enumerate() {
+                let m = c.enter("adjudication", Some(i));
+                for v3 in v2.category.iter() {
+                    if !v3.coding.is_empty() {
+                        c.binding(
+                            "category",
+                            concept_in(v3, VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR),
+                            "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator",
+                        );
+                    }
+                }
+                c.leave(m);
+            }
+            for (i, v2) in v1.adjudication.iter().enumerate() {
                 if !(v2.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
                     continue;
                 }
@@ -573,6 +658,19 @@ impl C4bbExplanationOfBenefitPharmacy {
                 let m = c.enter("adjudication", Some(i));
                 c.count("reason", usize::from(v2.reason.is_some()), 1u32, 1u32);
                 c.leave(m);
+            }
+            c.leave(m);
+        }
+        for v1 in r.payment.iter() {
+            let m = c.enter("payment", None);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode",
+                    );
+                }
             }
             c.leave(m);
         }

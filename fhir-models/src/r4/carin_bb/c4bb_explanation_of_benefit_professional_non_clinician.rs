@@ -10,13 +10,15 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician> (version 1.1.0) on [`ExplanationOfBenefit`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (47 checks):
+/// Checked (57 checks):
 ///
 /// - `ExplanationOfBenefit.meta`: 1..1 (Metadata about the resource)
 /// - `ExplanationOfBenefit.identifier`: 1..* (Business Identifier for the resource)
 /// - `ExplanationOfBenefit.type`: has `http://terminology.hl7.org/CodeSystem/claim-type|professional` (Category or discipline)
+/// - `ExplanationOfBenefit.type`: coded from <http://hl7.org/fhir/ValueSet/claim-type>
 /// - `ExplanationOfBenefit.use`: = `claim` (claim | preauthorization | predetermination)
 /// - `ExplanationOfBenefit.provider`: references Organization | Practitioner (Party responsible for the claim)
+/// - `ExplanationOfBenefit.priority`: coded from <http://hl7.org/fhir/ValueSet/process-priority> (Desired processing urgency)
 /// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus`: 0..1 (Supporting information)
 /// - `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus`: 0..1 (Supporting information)
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate`: 0..1 (Supporting information)
@@ -32,14 +34,19 @@ use super::*;
 /// - `ExplanationOfBenefit.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
 /// - `ExplanationOfBenefit.identifier.type`: 1..1 (Description of identifier)
 /// - `ExplanationOfBenefit.related.relationship`: 1..1 (How the reference claim is related)
+/// - `ExplanationOfBenefit.related.relationship`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes>
 /// - `ExplanationOfBenefit.related.reference`: 1..1 (File or case reference)
 /// - `ExplanationOfBenefit.payee.type`: 1..1 (Category of recipient)
+/// - `ExplanationOfBenefit.payee.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType>
 /// - `ExplanationOfBenefit.payee.party`: 1..1 (Recipient reference)
 /// - `ExplanationOfBenefit.payee.party`: references Organization | Patient | Practitioner
 /// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
 /// - `ExplanationOfBenefit.careTeam.role`: 1..1 (Function within the team)
+/// - `ExplanationOfBenefit.careTeam.role`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianCareTeamRole>
 /// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus.code`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus>
 /// - `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus.code`: 1..1 (Type of information)
+/// - `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus.code`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus>
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: 1..1 (When it occurred)
 /// - `ExplanationOfBenefit.supportingInfo:clmrecvddate.timing[x]`: type Date
 /// - `ExplanationOfBenefit.supportingInfo:servicefacility.value[x]`: 1..1 (Data to be provided)
@@ -51,16 +58,26 @@ use super::*;
 /// - `ExplanationOfBenefit.supportingInfo:patientaccountnumber.value[x]`: type String
 /// - `ExplanationOfBenefit.diagnosis.diagnosis[x]`: type CodeableConcept (Nature of illness or problem)
 /// - `ExplanationOfBenefit.diagnosis.type`: 1..1 (Timing or nature of the diagnosis)
+/// - `ExplanationOfBenefit.diagnosis.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianDiagnosisType>
 /// - `ExplanationOfBenefit.item.location[x]`: type CodeableConcept (Place of service or where product was supplied)
 /// - `ExplanationOfBenefit.item.adjudication`: 2..* (Adjudication details)
 /// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype`: 1..* (Amounts)
 /// - `ExplanationOfBenefit.item.adjudication:denialreason`: 0..1 (Reason codes used to interpret the Non-Covered Amount (92))
 /// - `ExplanationOfBenefit.item.adjudication:benefitpaymentstatus`: 1..1 (Indicates the in network or out of network payment status of the claim. (142))
 /// - `ExplanationOfBenefit.item.adjudication:allowedunits`: 0..1 (The quantity of units, times, days, visits, services, or treatments for the service described by the HCPCS code, revenue code or procedure code, submitted by the provider.  (149))
+/// - `ExplanationOfBenefit.item.adjudication.category`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator> (Type of adjudication information)
 /// - `ExplanationOfBenefit.item.adjudication:adjudicationamounttype.amount`: 1..1 (Monetary amount)
 /// - `ExplanationOfBenefit.item.adjudication:denialreason.reason`: 1..1 (Explanation of adjudication outcome)
+/// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+///
+/// Also not checked:
+///
+/// - `ExplanationOfBenefit.careTeam.qualification`: required binding to <http://hl7.org/fhir/us/core/ValueSet/us-core-provider-specialty> (codes not listable)
+/// - `ExplanationOfBenefit.item.productOrService`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AMACPTCMSHCPCSProcedureCodes> (codes not listable)
+/// - `ExplanationOfBenefit.item.modifier`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/AMACPTCMSHCPCSModifiers> (codes not listable)
+/// - `ExplanationOfBenefit.item.adjudication.reason`: required binding to <http://hl7.org/fhir/us/carin-bb/ValueSet/X12ClaimAdjustmentReasonCodesCMSRemittanceAdviceRemarkCodes> (codes not listable)
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbExplanationOfBenefitProfessionalNonClinician(ExplanationOfBenefit);
@@ -84,6 +101,15 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
                 "http://terminology.hl7.org/CodeSystem/claim-type|professional",
             );
         }
+        for v1 in r.r#type.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "type",
+                    concept_in(v1, VS_CLAIM_TYPE),
+                    "http://hl7.org/fhir/ValueSet/claim-type",
+                );
+            }
+        }
         for v1 in r.r#use.iter() {
             c.fixed("use", v1.value.as_ref().map(CodeEnum::code), "claim");
         }
@@ -93,6 +119,15 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
                 v1.reference.as_ref().and_then(|p| p.value.as_deref()),
                 &["Organization", "Practitioner"],
             );
+        }
+        for v1 in r.priority.iter() {
+            if !v1.coding.is_empty() {
+                c.binding(
+                    "priority",
+                    concept_in(v1, VS_PROCESS_PRIORITY),
+                    "http://hl7.org/fhir/ValueSet/process-priority",
+                );
+            }
         }
         c.count(
             "supportingInfo:billingnetworkcontractingstatus",
@@ -264,12 +299,30 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         for (i, v1) in r.related.iter().enumerate() {
             let m = c.enter("related", Some(i));
             c.count("relationship", usize::from(v1.relationship.is_some()), 1u32, 1u32);
+            for v2 in v1.relationship.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "relationship",
+                        concept_in(v2, VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes",
+                    );
+                }
+            }
             c.count("reference", usize::from(v1.reference.is_some()), 1u32, 1u32);
             c.leave(m);
         }
         for v1 in r.payee.iter() {
             let m = c.enter("payee", None);
             c.count("type", usize::from(v1.r#type.is_some()), 1u32, 1u32);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYEE_TYPE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType",
+                    );
+                }
+            }
             c.count("party", usize::from(v1.party.is_some()), 1u32, 1u32);
             for v2 in v1.party.iter() {
                 c.reference(
@@ -290,6 +343,18 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
                 );
             }
             c.count("role", usize::from(v1.role.is_some()), 1u32, 1u32);
+            for v2 in v1.role.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "role",
+                        concept_in(
+                            v2,
+                            VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_CARE_TEAM_ROLE,
+                        ),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianCareTeamRole",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.supporting_info.iter().enumerate() {
@@ -308,6 +373,15 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
             }
             let m = c.enter("supportingInfo", Some(i));
             c.count("code", usize::from(v1.code.is_some()), 1u32, 1u32);
+            for v2 in v1.code.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "code",
+                        concept_in(v2, VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.supporting_info.iter().enumerate() {
@@ -326,6 +400,15 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
             }
             let m = c.enter("supportingInfo", Some(i));
             c.count("code", usize::from(v1.code.is_some()), 1u32, 1u32);
+            for v2 in v1.code.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "code",
+                        concept_in(v2, VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.supporting_info.iter().enumerate() {
@@ -449,6 +532,18 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
                 );
             }
             c.count("type", v1.r#type.len(), 1u32, 1u32);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(
+                            v2,
+                            VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_DIAGNOSIS_TYPE,
+                        ),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianDiagnosisType",
+                    );
+                }
+            }
             c.leave(m);
         }
         for (i, v1) in r.item.iter().enumerate() {
@@ -531,6 +626,19 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
                 1u32,
             );
             for (i, v2) in v1.adjudication.iter().enumerate() {
+                let m = c.enter("adjudication", Some(i));
+                for v3 in v2.category.iter() {
+                    if !v3.coding.is_empty() {
+                        c.binding(
+                            "category",
+                            concept_in(v3, VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR),
+                            "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator",
+                        );
+                    }
+                }
+                c.leave(m);
+            }
+            for (i, v2) in v1.adjudication.iter().enumerate() {
                 if !(v2.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
                     continue;
                 }
@@ -555,6 +663,19 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
                 let m = c.enter("adjudication", Some(i));
                 c.count("reason", usize::from(v2.reason.is_some()), 1u32, 1u32);
                 c.leave(m);
+            }
+            c.leave(m);
+        }
+        for v1 in r.payment.iter() {
+            let m = c.enter("payment", None);
+            for v2 in v1.r#type.iter() {
+                if !v2.coding.is_empty() {
+                    c.binding(
+                        "type",
+                        concept_in(v2, VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE),
+                        "http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode",
+                    );
+                }
             }
             c.leave(m);
         }

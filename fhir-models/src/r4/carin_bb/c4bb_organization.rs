@@ -19,7 +19,7 @@ use super::*;
 /// - `Organization.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
 /// - `Organization.address.line`: 0..4 (Street name, number, direction & P.O. Box etc)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///

@@ -55,7 +55,7 @@ use super::*;
 /// - `Patient.telecom.system`: 1..1 (phone | fax | email | pager | url | sms | other)
 /// - `Patient.telecom.value`: 1..1 (The actual contact point details)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbPatient(Patient);

@@ -19,7 +19,7 @@ use super::*;
 /// - `Practitioner.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
 /// - `Practitioner.name.family`: 1..1 (Family name (often called 'Surname'))
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///

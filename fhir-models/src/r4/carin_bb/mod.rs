@@ -216,7 +216,7 @@ impl UsCoreEthnicity {
         out
     }
 }
-/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudication> (a required binding that tells slices apart).
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudication> (a required binding).
 const VS_C4BB_ADJUDICATION: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("submitted")),
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("copay")),
@@ -260,7 +260,204 @@ const VS_C4BB_ADJUDICATION: &[(Option<&str>, Option<&str>)] = &[
         Some("drugcost"),
     ),
 ];
-/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerBenefitPaymentStatus> (a required binding that tells slices apart).
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator> (a required binding).
+const VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR: &[(Option<&str>, Option<&str>)] = &[
+    (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("submitted")),
+    (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("copay")),
+    (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("eligible")),
+    (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("deductible")),
+    (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("benefit")),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"),
+        Some("coinsurance"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"),
+        Some("noncovered"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"),
+        Some("priorpayerpaid"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"),
+        Some("paidbypatient"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"),
+        Some("paidtopatient"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"),
+        Some("paidtoprovider"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"),
+        Some("memberliability"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"),
+        Some("discount"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"),
+        Some("drugcost"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
+        Some("innetwork"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
+        Some("outofnetwork"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
+        Some("other"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator"),
+        Some("allowedunits"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator"),
+        Some("denialreason"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInpatientInstitutionalDiagnosisType> (a required binding).
+const VS_C4BB_CLAIM_INPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
+    Option<&str>,
+    Option<&str>,
+)] = &[
+    (Some("http://terminology.hl7.org/CodeSystem/ex-diagnosistype"), Some("principal")),
+    (Some("http://terminology.hl7.org/CodeSystem/ex-diagnosistype"), Some("admitting")),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimDiagnosisType"),
+        Some("other"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimDiagnosisType"),
+        Some("externalcauseofinjury"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInstitutionalCareTeamRole> (a required binding).
+const VS_C4BB_CLAIM_INSTITUTIONAL_CARE_TEAM_ROLE: &[(Option<&str>, Option<&str>)] = &[
+    (Some("http://terminology.hl7.org/CodeSystem/claimcareteamrole"), Some("primary")),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"),
+        Some("attending"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"),
+        Some("referring"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"),
+        Some("operating"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"),
+        Some("otheroperating"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"),
+        Some("performing"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimOutpatientInstitutionalDiagnosisType> (a required binding).
+const VS_C4BB_CLAIM_OUTPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
+    Option<&str>,
+    Option<&str>,
+)] = &[
+    (Some("http://terminology.hl7.org/CodeSystem/ex-diagnosistype"), Some("principal")),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimDiagnosisType"),
+        Some("other"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimDiagnosisType"),
+        Some("externalcauseofinjury"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimDiagnosisType"),
+        Some("patientreasonforvisit"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimPharmacyTeamRole> (a required binding).
+const VS_C4BB_CLAIM_PHARMACY_TEAM_ROLE: &[(Option<&str>, Option<&str>)] = &[
+    (Some("http://terminology.hl7.org/CodeSystem/claimcareteamrole"), Some("primary")),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"),
+        Some("prescribing"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProcedureType> (a required binding).
+const VS_C4BB_CLAIM_PROCEDURE_TYPE: &[(Option<&str>, Option<&str>)] = &[
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimProcedureType"),
+        Some("principal"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimProcedureType"),
+        Some("other"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianCareTeamRole> (a required binding).
+const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_CARE_TEAM_ROLE: &[(
+    Option<&str>,
+    Option<&str>,
+)] = &[
+    (Some("http://terminology.hl7.org/CodeSystem/claimcareteamrole"), Some("primary")),
+    (
+        Some("http://terminology.hl7.org/CodeSystem/claimcareteamrole"),
+        Some("supervisor"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"),
+        Some("performing"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"),
+        Some("purchasedservice"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"),
+        Some("referring"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianDiagnosisType> (a required binding).
+const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_DIAGNOSIS_TYPE: &[(
+    Option<&str>,
+    Option<&str>,
+)] = &[
+    (Some("http://terminology.hl7.org/CodeSystem/ex-diagnosistype"), Some("principal")),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimDiagnosisType"),
+        Some("secondary"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBInstitutionalClaimSubType> (a required binding).
+const VS_C4BB_INSTITUTIONAL_CLAIM_SUB_TYPE: &[(Option<&str>, Option<&str>)] = &[
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType"),
+        Some("inpatient"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType"),
+        Some("outpatient"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType> (a required binding).
+const VS_C4BB_PAYEE_TYPE: &[(Option<&str>, Option<&str>)] = &[
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayeeType"),
+        Some("beneficiary"),
+    ),
+    (Some("http://terminology.hl7.org/CodeSystem/payeetype"), Some("subscriber")),
+    (Some("http://terminology.hl7.org/CodeSystem/payeetype"), Some("provider")),
+    (Some("http://terminology.hl7.org/CodeSystem/payeetype"), Some("other")),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerBenefitPaymentStatus> (a required binding).
 const VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
@@ -273,6 +470,90 @@ const VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
         Some("other"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (a required binding).
+const VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE: &[(Option<&str>, Option<&str>)] = &[
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
+        Some("paid"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
+        Some("denied"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
+        Some("partiallypaid"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus> (a required binding).
+const VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS: &[(Option<&str>, Option<&str>)] = &[
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
+        Some("contracted"),
+    ),
+    (
+        Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
+        Some("noncontracted"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes> (a required binding).
+const VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES: &[(Option<&str>, Option<&str>)] = &[
+    (
+        Some("http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship"),
+        Some("prior"),
+    ),
+    (
+        Some(
+            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBRelatedClaimRelationshipCodes",
+        ),
+        Some("replacedby"),
+    ),
+];
+/// The codings of the value set <http://hl7.org/fhir/ValueSet/claim-type> (a required binding).
+const VS_CLAIM_TYPE: &[(Option<&str>, Option<&str>)] = &[
+    (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("institutional")),
+    (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("oral")),
+    (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("pharmacy")),
+    (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("professional")),
+    (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("vision")),
+];
+/// The codings of the value set <http://hl7.org/fhir/ValueSet/process-priority> (a required binding).
+const VS_PROCESS_PRIORITY: &[(Option<&str>, Option<&str>)] = &[
+    (Some("http://terminology.hl7.org/CodeSystem/processpriority"), Some("stat")),
+    (Some("http://terminology.hl7.org/CodeSystem/processpriority"), Some("normal")),
+    (Some("http://terminology.hl7.org/CodeSystem/processpriority"), Some("deferred")),
+];
+/// The codings of the value set <http://hl7.org/fhir/ValueSet/subscriber-relationship> (a required binding).
+const VS_SUBSCRIBER_RELATIONSHIP: &[(Option<&str>, Option<&str>)] = &[
+    (
+        Some("http://terminology.hl7.org/CodeSystem/subscriber-relationship"),
+        Some("child"),
+    ),
+    (
+        Some("http://terminology.hl7.org/CodeSystem/subscriber-relationship"),
+        Some("parent"),
+    ),
+    (
+        Some("http://terminology.hl7.org/CodeSystem/subscriber-relationship"),
+        Some("spouse"),
+    ),
+    (
+        Some("http://terminology.hl7.org/CodeSystem/subscriber-relationship"),
+        Some("common"),
+    ),
+    (
+        Some("http://terminology.hl7.org/CodeSystem/subscriber-relationship"),
+        Some("other"),
+    ),
+    (
+        Some("http://terminology.hl7.org/CodeSystem/subscriber-relationship"),
+        Some("self"),
+    ),
+    (
+        Some("http://terminology.hl7.org/CodeSystem/subscriber-relationship"),
+        Some("injured"),
     ),
 ];
 /// Whether a coding has the system and code (each when given).

@@ -17,7 +17,7 @@ use super::*;
 /// - `CarePlan.subject`: references Patient (Who the care plan is for)
 /// - `CarePlan.text.status`: code from <http://hl7.org/fhir/us/core/ValueSet/us-core-narrative-status> (generated | extensions | additional | empty)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCarePlan(CarePlan);

@@ -18,7 +18,7 @@ use super::*;
 /// - `CareTeam.participant.member`: 1..1 (Who is involved)
 /// - `CareTeam.participant.member`: references Organization | Patient | Practitioner
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCareTeam(CareTeam);

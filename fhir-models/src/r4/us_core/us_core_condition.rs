@@ -15,7 +15,7 @@ use super::*;
 /// - `Condition.code`: 1..1 (Identification of the condition, problem or diagnosis)
 /// - `Condition.subject`: references Patient (Who has the condition?)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCondition(Condition);

@@ -19,7 +19,7 @@ use super::*;
 /// - `DiagnosticReport.issued`: 1..1 (DateTime this version was made)
 /// - `DiagnosticReport.performer`: references Organization | Practitioner (Responsible Diagnostic Service)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreDiagnosticReportProfileLaboratoryReporting(DiagnosticReport);

@@ -17,7 +17,7 @@ use super::*;
 /// - `DiagnosticReport.effective[x]`: 1..1 (Time of the report or note)
 /// - `DiagnosticReport.performer`: references Organization | Practitioner (Responsible Diagnostic Service)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreDiagnosticReportProfileNoteExchange(DiagnosticReport);

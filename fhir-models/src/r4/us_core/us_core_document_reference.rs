@@ -20,7 +20,11 @@ use super::*;
 /// - `DocumentReference.context.encounter`: 0..1 (Context of the document  content)
 /// - `DocumentReference.context.encounter`: references Encounter
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+///
+/// Also not checked:
+///
+/// - `DocumentReference.type`: required binding to <http://hl7.org/fhir/us/core/ValueSet/us-core-documentreference-type> (codes not listable)
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreDocumentReference(DocumentReference);

@@ -18,7 +18,7 @@ use super::*;
 /// - `Encounter.identifier.value`: 1..1 (The value that is unique)
 /// - `Encounter.participant.individual`: references Practitioner (Persons involved in the encounter other than the patient)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreEncounter(Encounter);

@@ -14,7 +14,7 @@ use super::*;
 /// - `Goal.subject`: references Patient (Who this goal is intended for)
 /// - `Goal.target.due[x]`: type Date (Reach goal on or before)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreGoal(Goal);

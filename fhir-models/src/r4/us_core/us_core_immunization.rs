@@ -13,7 +13,7 @@ use super::*;
 ///
 /// - `Immunization.primarySource`: 1..1 (Indicates context the data was recorded in)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreImmunization(Immunization);

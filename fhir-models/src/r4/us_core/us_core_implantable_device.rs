@@ -16,7 +16,7 @@ use super::*;
 /// - `Device.patient`: 1..1 (Patient to whom Device is affixed)
 /// - `Device.udiCarrier.deviceIdentifier`: 1..1 (Mandatory fixed portion of UDI)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreImplantableDevice(Device);

@@ -17,7 +17,7 @@ use super::*;
 /// - `Observation.subject`: references Patient
 /// - `Observation.effective[x]`: type DateTime | Period (Clinically relevant time/time-period for observation)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreLaboratoryResultObservation(Observation);

@@ -13,7 +13,7 @@ use super::*;
 ///
 /// - `Medication.code`: 1..1 (Codes that identify this medication)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreMedication(Medication);

@@ -17,7 +17,7 @@ use super::*;
 /// - `MedicationRequest.requester`: 1..1 (Who/What requested the Request)
 /// - `MedicationRequest.requester`: references Organization | Patient | Practitioner
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreMedicationRequest(MedicationRequest);

@@ -15,7 +15,7 @@ use super::*;
 /// - `Organization.name`: 1..1 (Name used for the organization)
 /// - `Organization.address.line`: 0..4 (Street name, number, direction & P.O. Box etc)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///

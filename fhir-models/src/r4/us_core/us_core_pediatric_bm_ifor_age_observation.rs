@@ -31,7 +31,7 @@ use super::*;
 /// - `Observation.valueQuantity.code`: 1..1 (Coded responses from the common UCUM units for vital signs value set)
 /// - `Observation.valueQuantity.code`: = `%`
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePediatricBmIforAgeObservation(Observation);

@@ -16,7 +16,7 @@ use super::*;
 /// - `Procedure.performed[x]`: 1..1 (When the procedure was performed)
 /// - `Procedure.performed[x]`: type DateTime | Period
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreProcedure(Procedure);

@@ -17,7 +17,7 @@ use super::*;
 /// - `Provenance.agent:ProvenanceAuthor.type`: 1..1 (How the agent participated)
 /// - `Provenance.agent:ProvenanceTransmitter.type`: 1..1 (How the agent participated)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreProvenance(Provenance);

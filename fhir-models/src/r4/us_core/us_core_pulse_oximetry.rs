@@ -56,7 +56,7 @@ use super::*;
 /// - `Observation.component:Concentration.valueQuantity.code`: 1..1 (Coded form of the unit)
 /// - `Observation.component:Concentration.valueQuantity.code`: = `%`
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePulseOximetry(Observation);

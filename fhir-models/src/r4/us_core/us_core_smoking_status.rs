@@ -18,7 +18,7 @@ use super::*;
 /// - `Observation.value[x]`: 1..1 (Actual result)
 /// - `Observation.value[x]`: type CodeableConcept
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings of `Coding` and `CodeableConcept` elements, bindings weaker than required.
+/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreSmokingStatus(Observation);
