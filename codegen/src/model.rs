@@ -324,6 +324,8 @@ pub enum SlicePredicate {
     SelfEquals(String),
     /// The item itself (a `CodeableConcept` or `Coding`, by type name) has every one of the codings.
     SelfCodings(String, Vec<CodingPattern>),
+    /// Every one of these holds (a pattern on a complex item, e.g. an `Identifier` with a `system` and a `type`).
+    All(Vec<SlicePredicate>),
 }
 
 /// What is checked at one node: the node's value is a struct (or an `Extension`) reached at a FHIR path.

@@ -19,7 +19,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
             &format!("{dir}/{}.rs", p.file),
             header,
             quote! {
-                #![allow(unused_imports, unused_variables, clippy::all)]
+                #![allow(unused_imports, unused_variables, unused_parens, clippy::all)]
                 use super::*;
                 #body
             },
@@ -257,6 +257,13 @@ fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
             quote!(#t == Some(#value))
         }
         SlicePredicate::SelfCodings(ty, codings) => codings_match(ty, codings, v),
+        SlicePredicate::All(parts) => {
+            let parts: Vec<TokenStream> = parts.iter().map(|p| predicate(p, field, v)).collect();
+            if parts.len() == 1 {
+                return parts[0].clone();
+            }
+            quote!(( #(#parts)&&* ))
+        }
     }
 }
 

@@ -313,7 +313,9 @@ impl Walker<'_, '_> {
                     match self.predicate(e, &field, &disc, &by_id, id) {
                         Some(pred) => Some(pred),
                         None => {
-                            self.note(format!("slice `{path}:{sname}` (discriminator {disc:?})"));
+                            let how: Vec<String> = disc.iter().map(|(t, d)| format!("{t} on `{d}`")).collect();
+                            let what = fixed_value(e).map(|(k, _)| format!(", the slice's {k}")).unwrap_or_default();
+                            self.note(format!("slice `{path}:{sname}` (discriminator: {}{what})", how.join(" and ")));
                             continue;
                         }
                     }
@@ -568,8 +570,25 @@ impl Walker<'_, '_> {
             if let Some(text) = v.as_str() {
                 return is_stringish(&field.ty).then(|| SlicePredicate::SelfEquals(text.to_owned()));
             }
-            let (ty, codings) = codings_of(key, v)?;
-            return (item_ctx == Some(ty.as_str())).then_some(SlicePredicate::SelfCodings(ty, codings));
+            if let Some((ty, codings)) = codings_of(key, v) {
+                return (item_ctx == Some(ty.as_str())).then_some(SlicePredicate::SelfCodings(ty, codings));
+            }
+            // A pattern of another complex type: each of its parts, when they are primitives or concepts.
+            let parts = v.as_object()?;
+            let mut all = Vec::new();
+            for (k, part) in parts {
+                let f = self.field(item_ctx?, k)?;
+                if let (Some(text), true) = (part.as_str(), is_stringish(&f.ty)) {
+                    all.push(SlicePredicate::FieldEquals(f, text.to_owned()));
+                } else {
+                    let (ty, codings) = codings_of(if part.get("coding").is_some() { "patternCodeableConcept" } else { "patternCoding" }, part)?;
+                    if !matches!(&f.ty, FieldType::Complex(n) if *n == ty) || f.many {
+                        return None;
+                    }
+                    all.push(SlicePredicate::FieldCodings(f, codings));
+                }
+            }
+            return (!all.is_empty()).then_some(SlicePredicate::All(all));
         }
         if path.contains('.') {
             return None;

@@ -257,3 +257,22 @@ fn coding_outside_a_required_binding_is_reported() {
         }
     );
 }
+
+#[test]
+fn identifier_slices_by_pattern() {
+    let text = example("hl7.fhir.us.carin-bb#1.1.0", "Practitioner-Practitioner1.json");
+    let practitioner = carin_bb::C4bbPractitioner::from_json(&text).expect("conforms");
+    // `identifier:NPI` is the identifier with the pattern system us-npi and type C4BBIdentifierType#npi.
+    let npi: Vec<&str> = practitioner.identifier_npi().iter().filter_map(|i| i.value.as_ref()?.value.as_deref()).collect();
+    assert_eq!(npi, ["6667778880"]);
+    assert!(practitioner.identifier_tax().is_empty());
+    // At most one NPI.
+    let err = practitioner
+        .modify(|p| {
+            let again = p.identifier[0].clone();
+            p.identifier.push(again);
+        })
+        .expect_err("two NPIs");
+    assert_eq!(err.error.paths(), ["Practitioner.identifier:NPI"]);
+    assert_eq!(err.error.violations[0].kind, ViolationKind::TooMany { max: 1, found: 2 });
+}
