@@ -1,4 +1,5 @@
-//! The payer SMART standalone launch, step by step, then a read of the member's ExplanationOfBenefit claims.
+//! The payer SMART standalone launch, step by step, then a read of the member's ExplanationOfBenefit claims,
+//! each checked against the CARIN Blue Button profile it claims (`fhir_models::r4::carin_bb`).
 //!
 //! Runs against local servers by default (see this crate's README.md, "Running the examples locally"):
 //! oauth2-mock-server is the plan's authorization server (it approves at once, so the "browser" step is one HTTP
@@ -21,7 +22,8 @@
 //! cargo run -p oneup-client --example payer
 //! ```
 
-use fhir_models::r4::{Bundle, Coverage, ExplanationOfBenefit, Patient, R4};
+use fhir_models::r4::carin_bb::{self, C4bbExplanationOfBenefit};
+use fhir_models::r4::{Bundle, Coverage, ExplanationOfBenefit, Patient, Resource, R4};
 use fhir_models::FhirJson;
 use futures_util::TryStreamExt;
 use oneup_client::{AppCredentials, OneUpClient, Payer, Secret, Session};
@@ -104,6 +106,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let coverage: Vec<Coverage> = fhir.search_resources(()).try_collect().await?;
     let members: Vec<Patient> = fhir.search_resources(()).try_collect().await?;
     println!("   {} Coverage, {} Patient", coverage.len(), members.len());
+
+    // 4. Each claim against the CARIN BB profile it claims in `meta.profile` (else the base CARIN EOB profile):
+    //    every violation with its FHIR path, or the typed slices of a conformant claim.
+    println!("4. CARIN Blue Button conformance:");
+    for eob in claims {
+        let id = eob.id.clone().unwrap_or_default();
+        let claimed = eob.meta.as_ref().and_then(|m| m.profile.first()).and_then(|p| p.value.clone());
+        let url = claimed.unwrap_or_else(|| C4bbExplanationOfBenefit::PROFILE_URL.to_owned());
+        match carin_bb::check_profile(&url, &Resource::ExplanationOfBenefit(Box::new(eob.clone()))) {
+            None => println!("   {id}: {url} is not a CARIN BB 1.1.0 profile"),
+            Some(Ok(())) => println!("   {id}: conforms to {url}"),
+            Some(Err(e)) => {
+                println!("   {id}: {} violation(s) of {url}", e.violations.len());
+                for v in e.violations.iter().take(5) {
+                    println!("     {v}");
+                }
+            }
+        }
+    }
     Ok(())
 }
 
