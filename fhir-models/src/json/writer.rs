@@ -280,7 +280,9 @@ impl Writer {
 
     #[inline(never)]
     fn primitive_items<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, values: &[Primitive<T, E>]) {
-        if values.iter().any(|p| p.value.is_some()) {
+        let with_parts = values.iter().any(Primitive::has_element_part);
+        // Items with neither part (read from `[null]`) are still written, as `null`, so no item is lost.
+        if values.iter().any(|p| p.value.is_some()) || !with_parts {
             self.key(name, "", "");
             self.begin_array();
             for p in values {
@@ -292,7 +294,7 @@ impl Writer {
             }
             self.end_array();
         }
-        if values.iter().any(Primitive::has_element_part) {
+        if with_parts {
             self.key("_", name, "");
             self.begin_array();
             for p in values {

@@ -48,3 +48,19 @@ fn resource_types_of_each_version() {
     let e = dstu2::Resource::from_json(r#"{"resourceType":"CapabilityStatement"}"#).unwrap_err();
     assert_eq!(e.kind(), fhir_models::IssueKind::UnknownResourceType);
 }
+
+/// Found by fuzzing (`fuzz/`): an item of a primitive list with neither value nor extension (`[null]`, or a value
+/// of the wrong type dropped in lenient mode) is written back as `null`, so the list keeps its length.
+#[test]
+fn empty_items_of_primitive_lists_are_kept() {
+    use fhir_models::dstu2::Resource;
+    use fhir_models::FhirJson;
+    let json = r#"{"resourceType":"RelatedPerson","name":{"family":[null]}}"#;
+    let read = Resource::from_json_lenient(json).unwrap();
+    assert_eq!(read.value.to_json(), json);
+    let read = Resource::from_json_lenient(r#"{"resourceType":"RelatedPerson","name":{"family":[5]}}"#).unwrap();
+    assert_eq!(read.issues.len(), 1);
+    let written = read.value.to_json();
+    assert_eq!(written, json);
+    assert_eq!(Resource::from_json_lenient(&written).unwrap().value, read.value);
+}
