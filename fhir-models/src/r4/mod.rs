@@ -596,6 +596,12 @@ pub mod us_core;
 #[cfg(feature = "r4-carin-bb")]
 /// Profiles of hl7.fhir.us.carin-bb#1.1.0 (feature `r4-carin-bb`).
 pub mod carin_bb;
+#[cfg(feature = "r4-plan-net")]
+/// Profiles of hl7.fhir.us.davinci-pdex-plan-net#1.1.0 (feature `r4-plan-net`).
+pub mod plan_net;
+#[cfg(feature = "r4-drug-formulary")]
+/// Profiles of hl7.fhir.us.davinci-drug-formulary#2.0.1 (feature `r4-drug-formulary`).
+pub mod drug_formulary;
 /// A primitive element of this version: value, id and extensions.
 pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;
 ///The FHIR R4 version marker, for code generic over versions.
