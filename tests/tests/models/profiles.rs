@@ -1,10 +1,11 @@
-//! Profile views of US Core 3.1.1 and CARIN Blue Button 1.1.0 (`r4::us_core`, `r4::carin_bb`): every official
-//! example of both IGs that names a generated profile in `meta.profile` (also inside example Bundles) checks
+//! Profile views of US Core 3.1.1, CARIN Blue Button 1.1.0, Da Vinci PDex Plan-Net 1.1.0 and US Drug Formulary
+//! 2.0.1 (`r4::us_core`, `r4::carin_bb`, `r4::plan_net`, `r4::drug_formulary`): every official example of the IGs that names a generated profile in `meta.profile` (also inside example Bundles) checks
 //! against it; typed accessors read real values; hand-made violations are reported with their FHIR paths;
 //! converting back is free.
 
 use fhir_models::profile::{ProfileError, ViolationKind};
 use fhir_models::r4::carin_bb::{self, C4bbExplanationOfBenefitInpatientInstitutional};
+use fhir_models::r4::{drug_formulary, plan_net};
 use fhir_models::r4::us_core::{self, BirthSex, UsCoreCarePlan, UsCoreCondition, UsCorePatient, UsCoreSmokingStatus};
 use fhir_models::r4::{
     CarePlan, Coding, Condition, ExplanationOfBenefit, Extension, HumanName, Identifier, Patient, Primitive, Reference, Resource,
@@ -22,7 +23,10 @@ fn example(package: &str, file: &str) -> String {
 }
 
 fn check(url: &str, resource: &Resource) -> Option<Result<(), ProfileError>> {
-    us_core::check_profile(url, resource).or_else(|| carin_bb::check_profile(url, resource))
+    us_core::check_profile(url, resource)
+        .or_else(|| carin_bb::check_profile(url, resource))
+        .or_else(|| plan_net::check_profile(url, resource))
+        .or_else(|| drug_formulary::check_profile(url, resource))
 }
 
 fn profiles_of(resource: &Resource) -> Vec<String> {
@@ -36,7 +40,12 @@ fn profiles_of(resource: &Resource) -> Vec<String> {
 fn official_examples_conform_to_the_profiles_they_name() {
     let mut checked = 0;
     let mut failures = Vec::new();
-    for package in ["hl7.fhir.us.core#3.1.1", "hl7.fhir.us.carin-bb#1.1.0"] {
+    for package in [
+        "hl7.fhir.us.core#3.1.1",
+        "hl7.fhir.us.carin-bb#1.1.0",
+        "hl7.fhir.us.davinci-pdex-plan-net#1.1.0",
+        "hl7.fhir.us.davinci-drug-formulary#2.0.1",
+    ] {
         let dir = packages_dir().join(package).join("package/example");
         let mut files: Vec<_> = std::fs::read_dir(&dir).expect("example dir").flatten().map(|e| e.path()).collect();
         files.sort();
@@ -69,8 +78,9 @@ fn official_examples_conform_to_the_profiles_they_name() {
     let failed: Vec<&str> = failures.iter().map(|(l, _)| l.as_str()).collect();
     let expected: Vec<&str> = NONCONFORMANT.iter().map(|(l, _)| *l).collect();
     assert_eq!(failed, expected, "examples not conforming to their profiles differ from the known list");
-    // Every (example, named profile) pair of both IGs whose profile is generated: 105, Bundle entries included.
-    assert_eq!(checked, 105, "(example, profile) pairs checked");
+    // Every (example, named profile) pair of the four IGs whose profile is generated, Bundle entries included: 105
+    // in US Core and CARIN BB, 73 in Plan-Net and the Drug Formulary.
+    assert_eq!(checked, 178, "(example, profile) pairs checked");
 }
 
 #[test]
@@ -275,4 +285,25 @@ fn identifier_slices_by_pattern() {
         .expect_err("two NPIs");
     assert_eq!(err.error.paths(), ["Practitioner.identifier:NPI"]);
     assert_eq!(err.error.violations[0].kind, ViolationKind::TooMany { max: 1, found: 2 });
+}
+
+#[test]
+fn plan_net_and_formulary_extension_accessors() {
+    let text = example("hl7.fhir.us.davinci-pdex-plan-net#1.1.0", "PractitionerRole-HansSoloRole1.json");
+    let role = plan_net::PlannetPractitionerRole::from_json(&text).expect("conforms");
+    let network = role.network_reference().expect("network-reference extension");
+    assert_eq!(network.reference.as_ref().and_then(|r| r.value.as_deref()), Some("Organization/AcmeofCTStdNet"));
+
+    let text = example("hl7.fhir.us.davinci-drug-formulary#2.0.1", "Basic-FormularyItem-D1002-1000091.json");
+    let item = drug_formulary::FormularyItem::from_json(&text).expect("conforms");
+    let formulary = item.usdf_formulary_reference_extension().expect("formulary reference");
+    assert_eq!(formulary.reference.as_ref().and_then(|r| r.value.as_deref()), Some("InsurancePlan/FormularyD1002"));
+    let benefit = item.usdf_pharmacy_benefit_type_extension();
+    assert_eq!(benefit[0].coding[0].code.as_ref().and_then(|c| c.value.as_deref()), Some("1-month-in-retail"));
+    assert!(item.usdf_drug_tier_id_extension().is_some());
+    // A FormularyItem without its formulary reference (1..1) is refused, with the slice's path.
+    let mut basic = item.into_inner();
+    basic.extension.retain(|e| !e.url.as_deref().is_some_and(|u| u.ends_with("usdf-FormularyReference-extension")));
+    let err = drug_formulary::FormularyItem::try_from(basic).unwrap_err();
+    assert!(err.error.paths().iter().any(|p| *p == "Basic.extension:usdf-FormularyReference-extension"), "{}", err.error);
 }
