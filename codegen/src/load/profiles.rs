@@ -366,11 +366,8 @@ impl Walker<'_, '_> {
             }
 
             // Required binding of a `code` narrower than the core's.
-            if codes == ["code"] && is_stringish(&field.ty) && e["binding"]["strength"].as_str() == Some("required") {
-                let vs = e["binding"]["valueSet"].as_str().map(strip_version);
-                let base_vs = base_el.and_then(|b| b["binding"]["valueSet"].as_str()).map(strip_version);
-                let base_required = base_el.is_some_and(|b| b["binding"]["strength"].as_str() == Some("required"));
-                if let Some(vs) = vs.filter(|vs| Some(*vs) != base_vs || !base_required) {
+            if codes == ["code"] && is_stringish(&field.ty) {
+                if let Some(vs) = narrowed_required_binding(e, base_el) {
                     match self.cx.term.list(vs) {
                         Some(listed) => {
                             let codes = listed.concepts.iter().map(|c| c.code.clone()).collect();
@@ -389,11 +386,8 @@ impl Walker<'_, '_> {
             // Required binding of a `Coding` or `CodeableConcept` narrower than the core's, to a value set whose
             // codings can be listed.
             let coded = matches!(&field.ty, FieldType::Complex(n) if (n == "CodeableConcept" || n == "Coding") && codes == [n.as_str()]);
-            if coded && predicate.is_none() && !is_discriminator && e["binding"]["strength"].as_str() == Some("required") {
-                let vs = e["binding"]["valueSet"].as_str().map(strip_version);
-                let base_vs = base_el.and_then(|b| b["binding"]["valueSet"].as_str()).map(strip_version);
-                let base_required = base_el.is_some_and(|b| b["binding"]["strength"].as_str() == Some("required"));
-                if let Some(vs) = vs.filter(|vs| Some(*vs) != base_vs || !base_required) {
+            if coded && predicate.is_none() && !is_discriminator {
+                if let Some(vs) = narrowed_required_binding(e, base_el) {
                     match self.cx.term.list(vs) {
                         Some(listed) => {
                             let codings = listed
@@ -730,6 +724,18 @@ impl Walker<'_, '_> {
         });
         Some(name)
     }
+}
+
+/// The value set of the profile element `e`'s required binding, when the core element `base` is not already bound
+/// (required) to the same value set: a binding the profile narrows, so one to check.
+fn narrowed_required_binding<'v>(e: &'v Value, base: Option<&Value>) -> Option<&'v str> {
+    if e["binding"]["strength"].as_str() != Some("required") {
+        return None;
+    }
+    let vs = strip_version(e["binding"]["valueSet"].as_str()?);
+    let base_vs = base.and_then(|b| b["binding"]["valueSet"].as_str()).map(strip_version);
+    let base_required = base.is_some_and(|b| b["binding"]["strength"].as_str() == Some("required"));
+    (Some(vs) != base_vs || !base_required).then_some(vs)
 }
 
 /// The accessor of an extension slice: the last words of the extension's name that spell the slice name
