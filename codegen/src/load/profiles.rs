@@ -116,6 +116,9 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         });
     }
     sds.sort_by_key(|sd| sd["name"].as_str().unwrap_or_default().to_owned());
+    // The resources the module's feature turns on, known before any profile is walked (core code enums compiled
+    // with one of them are reused instead of generated again).
+    module.resources.extend(sds.iter().filter_map(|sd| sd["type"].as_str()).map(str::to_owned));
     let mut names = BTreeSet::new();
     for sd in sds {
         let base = sd["type"].as_str().unwrap_or_default().to_owned();
@@ -130,7 +133,6 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         let (unchecked, accessors) = (w.unchecked, w.accessors);
         let title = sd["title"].as_str().unwrap_or(raw);
         let description = sd["description"].as_str().unwrap_or_default();
-        module.resources.insert(base.clone());
         module.profiles.push(ProfileDef {
             file: name.to_snake_case(),
             name,
@@ -696,6 +698,12 @@ impl Walker<'_, '_> {
         let url = strip_version(e["binding"]["valueSet"].as_str()?).to_owned();
         if let Some(found) = self.module.code_enums.iter().find(|c| c.value_set == url) {
             return Some(found.name.clone());
+        }
+        // The core's enum for the same value set, when it is compiled whenever this module is.
+        let compiled_with_module =
+            |c: &&CodeEnum| c.used_by_datatype || c.used_by_resources.iter().any(|r| self.module.resources.contains(r));
+        if let Some(core) = self.cx.model.code_enums.iter().filter(compiled_with_module).find(|c| c.value_set == url) {
+            return Some(core.name.clone());
         }
         let listed = self.cx.term.list(&url)?;
         let mut name = naming::upper_camel(&listed.name.replace([' ', '-', '.'], "_"));

@@ -301,6 +301,8 @@ fn plan_net_and_formulary_extension_accessors() {
     let benefit = item.usdf_pharmacy_benefit_type_extension();
     assert_eq!(benefit[0].coding[0].code.as_ref().and_then(|c| c.value.as_deref()), Some("1-month-in-retail"));
     assert!(item.usdf_drug_tier_id_extension().is_some());
+    // A code bound to a core value set reads into the core's enum (not a copy of it in the IG module).
+    assert_eq!(item.usdf_availability_status_extension(), Some(fhir_models::r4::PublicationStatus::Active));
     // A FormularyItem without its formulary reference (1..1) is refused, with the slice's path.
     let mut basic = item.into_inner();
     basic.extension.retain(|e| !e.url.as_deref().is_some_and(|u| u.ends_with("usdf-FormularyReference-extension")));

@@ -749,7 +749,7 @@ impl FormularyItem {
     /// Availability Status
     ///
     /// The `usdf-AvailabilityStatus-extension` extension (<http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension>).
-    pub fn usdf_availability_status_extension(&self) -> Option<PublicationStatusCode> {
+    pub fn usdf_availability_status_extension(&self) -> Option<PublicationStatus> {
         self.0
             .extension
             .iter()
@@ -764,8 +764,8 @@ impl FormularyItem {
                     p.value
                         .as_deref()
                         .map(|s| {
-                            PublicationStatusCode::from_code(s)
-                                .unwrap_or_else(|| PublicationStatusCode::unrecognized(
+                            PublicationStatus::from_code(s)
+                                .unwrap_or_else(|| PublicationStatus::unrecognized(
                                     s.to_owned(),
                                 ))
                         })

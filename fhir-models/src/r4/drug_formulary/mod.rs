@@ -72,48 +72,6 @@ pub fn check_profile(
         _ => None,
     }
 }
-/// PublicationStatus
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/publication-status` (a required binding).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum PublicationStatusCode {
-    /// `draft`: Draft
-    Draft,
-    /// `active`: Active
-    Active,
-    /// `retired`: Retired
-    Retired,
-    /// `unknown`: Unknown
-    Unknown,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-impl CodeEnum for PublicationStatusCode {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/publication-status";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "draft" => Self::Draft,
-                "active" => Self::Active,
-                "retired" => Self::Retired,
-                "unknown" => Self::Unknown,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Draft => "draft",
-            Self::Active => "active",
-            Self::Retired => "retired",
-            Self::Unknown => "unknown",
-            Self::Unrecognized(c) => c,
-        }
-    }
-}
 /// Quantity Limit Detail
 ///
 /// The `usdf-QuantityLimitDetail-extension` extension (<http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension>).
