@@ -67,19 +67,16 @@ fn read_arms(f: &Field, choices: &[ChoiceDef]) -> TokenStream {
     let ext = format!("_{json}");
     match (&f.ty, f.many) {
         (FieldType::Choice(enum_name), _) => {
+            // One guarded arm per part: the key's type suffix goes to the choice enum, which matches its own types
+            // (instead of one arm per type here, repeated in every struct with the same choice).
             let Some(c) = choices.iter().find(|c| &c.name == enum_name) else { return TokenStream::new() };
-            let arms = c.variants.iter().map(|v| {
-                let key = format!("{json}{}", v.suffix);
-                let suffix = &v.suffix;
-                let main = quote! { #key => r.choice(&mut v.#name, #path, #suffix, false), };
-                if is_primitive(&v.ty) {
-                    let ext_key = format!("_{key}");
-                    quote! { #main #ext_key => r.choice(&mut v.#name, #path, #suffix, true), }
-                } else {
-                    main
-                }
-            });
-            quote! { #(#arms)* }
+            let (len, ext_len) = (json.len(), ext.len());
+            let main = quote! { k if Reader::is_choice_key(k, #json) => r.choice(&mut v.#name, #path, &k[#len..], false), };
+            if c.variants.iter().any(|v| is_primitive(&v.ty)) {
+                quote! { #main k if Reader::is_choice_key(k, #ext) => r.choice(&mut v.#name, #path, &k[#ext_len..], true), }
+            } else {
+                main
+            }
         }
         (FieldType::PlainString, false) => quote! { #json => r.plain_string(&mut v.#name, #path), },
         (FieldType::PlainString, true) => quote! { #json => r.plain_string_list(&mut v.#name, #path), },
@@ -122,7 +119,11 @@ fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &
     text.push('.');
     let d = doc(&text);
     let fields = s.fields.iter().map(field_decl);
-    let arms = s.fields.iter().map(|f| read_arms(f, choices));
+    // Exact keys first, then the guarded arms of choice elements (so a field such as `answerValueSet` never goes
+    // to a choice `answer[x]`).
+    let (choice_fields, other_fields): (Vec<&Field>, Vec<&Field>) =
+        s.fields.iter().partition(|f| matches!(f.ty, FieldType::Choice(_)));
+    let arms = other_fields.into_iter().chain(choice_fields).map(|f| read_arms(f, choices));
     let writes = s.fields.iter().map(write_stmt);
     let (rt_arm, rt_write) = match &s.resource_type {
         Some(rt) => (quote! { "resourceType" => r.resource_type(#rt), }, quote! { w.resource_type(#rt); }),

@@ -418,36 +418,32 @@ impl FhirJson for CarePlanActivityDetail {
                         "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
                         "prohibited" => r.primitive(&mut v.prohibited, "prohibited"),
                         "_prohibited" => r.primitive_ext(&mut v.prohibited, "prohibited"),
-                        "scheduledTiming" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Timing", false)
-                        }
-                        "scheduledPeriod" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)
-                        }
-                        "scheduledString" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "String", false)
-                        }
-                        "_scheduledString" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "String", true)
-                        }
                         "location" => r.complex(&mut v.location, "location"),
                         "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "productCodeableConcept" => {
-                            r.choice(
-                                &mut v.product,
-                                "product[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "productReference" => {
-                            r.choice(&mut v.product, "product[x]", "Reference", false)
-                        }
                         "dailyAmount" => r.complex(&mut v.daily_amount, "dailyAmount"),
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
                             r.primitive_ext(&mut v.description, "description")
+                        }
+                        k if Reader::is_choice_key(k, "scheduled") => {
+                            r.choice(
+                                &mut v.scheduled,
+                                "scheduled[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_scheduled") => {
+                            r.choice(
+                                &mut v.scheduled,
+                                "scheduled[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "product") => {
+                            r.choice(&mut v.product, "product[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -110,17 +110,6 @@ impl FhirJson for ClinicalImpression {
                         }
                         "previous" => r.complex(&mut v.previous, "previous"),
                         "problem" => r.complex_list(&mut v.problem, "problem"),
-                        "triggerCodeableConcept" => {
-                            r.choice(
-                                &mut v.trigger,
-                                "trigger[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "triggerReference" => {
-                            r.choice(&mut v.trigger, "trigger[x]", "Reference", false)
-                        }
                         "investigations" => {
                             r.complex_list(&mut v.investigations, "investigations")
                         }
@@ -135,6 +124,9 @@ impl FhirJson for ClinicalImpression {
                         "_prognosis" => r.primitive_ext(&mut v.prognosis, "prognosis"),
                         "plan" => r.complex_list(&mut v.plan, "plan"),
                         "action" => r.complex_list(&mut v.action, "action"),
+                        k if Reader::is_choice_key(k, "trigger") => {
+                            r.choice(&mut v.trigger, "trigger[x]", &k[7usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -176,17 +176,11 @@ impl FhirJson for CommunicationPayload {
                                 "modifierExtension",
                             )
                         }
-                        "contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", false)
+                        k if Reader::is_choice_key(k, "content") => {
+                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
                         }
-                        "_contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", true)
-                        }
-                        "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)
-                        }
-                        "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "_content") => {
+                            r.choice(&mut v.content, "content[x]", &k[8usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -98,15 +98,6 @@ impl FhirJson for CommunicationRequest {
                         "status" => r.primitive(&mut v.status, "status"),
                         "_status" => r.primitive_ext(&mut v.status, "status"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "scheduledDateTime" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", false)
-                        }
-                        "_scheduledDateTime" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", true)
-                        }
-                        "scheduledPeriod" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)
-                        }
                         "reason" => r.complex_list(&mut v.reason, "reason"),
                         "requestedOn" => r.primitive(&mut v.requested_on, "requestedOn"),
                         "_requestedOn" => {
@@ -114,6 +105,22 @@ impl FhirJson for CommunicationRequest {
                         }
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "priority" => r.complex(&mut v.priority, "priority"),
+                        k if Reader::is_choice_key(k, "scheduled") => {
+                            r.choice(
+                                &mut v.scheduled,
+                                "scheduled[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_scheduled") => {
+                            r.choice(
+                                &mut v.scheduled,
+                                "scheduled[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -187,17 +194,11 @@ impl FhirJson for CommunicationRequestPayload {
                                 "modifierExtension",
                             )
                         }
-                        "contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", false)
+                        k if Reader::is_choice_key(k, "content") => {
+                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
                         }
-                        "_contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", true)
-                        }
-                        "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)
-                        }
-                        "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "_content") => {
+                            r.choice(&mut v.content, "content[x]", &k[8usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

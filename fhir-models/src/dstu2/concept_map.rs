@@ -131,17 +131,19 @@ impl FhirJson for ConceptMap {
                         }
                         "copyright" => r.primitive(&mut v.copyright, "copyright"),
                         "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "sourceUri" => r.choice(&mut v.source, "source[x]", "Uri", false),
-                        "_sourceUri" => r.choice(&mut v.source, "source[x]", "Uri", true),
-                        "sourceReference" => {
-                            r.choice(&mut v.source, "source[x]", "Reference", false)
-                        }
-                        "targetUri" => r.choice(&mut v.target, "target[x]", "Uri", false),
-                        "_targetUri" => r.choice(&mut v.target, "target[x]", "Uri", true),
-                        "targetReference" => {
-                            r.choice(&mut v.target, "target[x]", "Reference", false)
-                        }
                         "element" => r.complex_list(&mut v.element, "element"),
+                        k if Reader::is_choice_key(k, "source") => {
+                            r.choice(&mut v.source, "source[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_source") => {
+                            r.choice(&mut v.source, "source[x]", &k[7usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "target") => {
+                            r.choice(&mut v.target, "target[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_target") => {
+                            r.choice(&mut v.target, "target[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

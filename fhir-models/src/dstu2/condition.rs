@@ -126,59 +126,33 @@ impl FhirJson for Condition {
                             )
                         }
                         "severity" => r.complex(&mut v.severity, "severity"),
-                        "onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", false)
-                        }
-                        "_onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", true)
-                        }
-                        "onsetQuantity" => {
-                            r.choice(&mut v.onset, "onset[x]", "Quantity", false)
-                        }
-                        "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)
-                        }
-                        "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)
-                        }
-                        "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)
-                        }
-                        "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)
-                        }
-                        "abatementDateTime" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", false)
-                        }
-                        "_abatementDateTime" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", true)
-                        }
-                        "abatementQuantity" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Quantity", false)
-                        }
-                        "abatementBoolean" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Boolean", false)
-                        }
-                        "_abatementBoolean" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Boolean", true)
-                        }
-                        "abatementPeriod" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Period", false)
-                        }
-                        "abatementRange" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Range", false)
-                        }
-                        "abatementString" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "String", false)
-                        }
-                        "_abatementString" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "String", true)
-                        }
                         "stage" => r.complex(&mut v.stage, "stage"),
                         "evidence" => r.complex_list(&mut v.evidence, "evidence"),
                         "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
                         "notes" => r.primitive(&mut v.notes, "notes"),
                         "_notes" => r.primitive_ext(&mut v.notes, "notes"),
+                        k if Reader::is_choice_key(k, "onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "abatement") => {
+                            r.choice(
+                                &mut v.abatement,
+                                "abatement[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_abatement") => {
+                            r.choice(
+                                &mut v.abatement,
+                                "abatement[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

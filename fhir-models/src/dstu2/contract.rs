@@ -113,15 +113,12 @@ impl FhirJson for Contract {
                         "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
                         "signer" => r.complex_list(&mut v.signer, "signer"),
                         "term" => r.complex_list(&mut v.term, "term"),
-                        "bindingAttachment" => {
-                            r.choice(&mut v.binding, "binding[x]", "Attachment", false)
-                        }
-                        "bindingReference" => {
-                            r.choice(&mut v.binding, "binding[x]", "Reference", false)
-                        }
                         "friendly" => r.complex_list(&mut v.friendly, "friendly"),
                         "legal" => r.complex_list(&mut v.legal, "legal"),
                         "rule" => r.complex_list(&mut v.rule, "rule"),
+                        k if Reader::is_choice_key(k, "binding") => {
+                            r.choice(&mut v.binding, "binding[x]", &k[7usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -270,17 +267,6 @@ impl FhirJson for ContractValuedItem {
                                 "modifierExtension",
                             )
                         }
-                        "entityCodeableConcept" => {
-                            r.choice(
-                                &mut v.entity,
-                                "entity[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "entityReference" => {
-                            r.choice(&mut v.entity, "entity[x]", "Reference", false)
-                        }
                         "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "effectiveTime" => {
                             r.primitive(&mut v.effective_time, "effectiveTime")
@@ -295,6 +281,9 @@ impl FhirJson for ContractValuedItem {
                         "points" => r.primitive(&mut v.points, "points"),
                         "_points" => r.primitive_ext(&mut v.points, "points"),
                         "net" => r.complex(&mut v.net, "net"),
+                        k if Reader::is_choice_key(k, "entity") => {
+                            r.choice(&mut v.entity, "entity[x]", &k[6usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -596,17 +585,6 @@ impl FhirJson for ContractTermValuedItem {
                                 "modifierExtension",
                             )
                         }
-                        "entityCodeableConcept" => {
-                            r.choice(
-                                &mut v.entity,
-                                "entity[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "entityReference" => {
-                            r.choice(&mut v.entity, "entity[x]", "Reference", false)
-                        }
                         "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "effectiveTime" => {
                             r.primitive(&mut v.effective_time, "effectiveTime")
@@ -621,6 +599,9 @@ impl FhirJson for ContractTermValuedItem {
                         "points" => r.primitive(&mut v.points, "points"),
                         "_points" => r.primitive_ext(&mut v.points, "points"),
                         "net" => r.complex(&mut v.net, "net"),
+                        k if Reader::is_choice_key(k, "entity") => {
+                            r.choice(&mut v.entity, "entity[x]", &k[6usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -682,11 +663,8 @@ impl FhirJson for ContractFriendly {
                                 "modifierExtension",
                             )
                         }
-                        "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)
-                        }
-                        "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "content") => {
+                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -742,11 +720,8 @@ impl FhirJson for ContractLegal {
                                 "modifierExtension",
                             )
                         }
-                        "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)
-                        }
-                        "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "content") => {
+                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -802,11 +777,8 @@ impl FhirJson for ContractRule {
                                 "modifierExtension",
                             )
                         }
-                        "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)
-                        }
-                        "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "content") => {
+                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

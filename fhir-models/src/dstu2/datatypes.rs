@@ -129,19 +129,16 @@ impl FhirJson for Annotation {
                         }
                         "id" => r.plain_string(&mut v.id, "id"),
                         "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "authorReference" => {
-                            r.choice(&mut v.author, "author[x]", "Reference", false)
-                        }
-                        "authorString" => {
-                            r.choice(&mut v.author, "author[x]", "String", false)
-                        }
-                        "_authorString" => {
-                            r.choice(&mut v.author, "author[x]", "String", true)
-                        }
                         "time" => r.primitive(&mut v.time, "time"),
                         "_time" => r.primitive_ext(&mut v.time, "time"),
                         "text" => r.primitive(&mut v.text, "text"),
                         "_text" => r.primitive_ext(&mut v.text, "text"),
+                        k if Reader::is_choice_key(k, "author") => {
+                            r.choice(&mut v.author, "author[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_author") => {
+                            r.choice(&mut v.author, "author[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -591,393 +588,6 @@ impl FhirJson for ElementDefinition {
                         "_nameReference" => {
                             r.primitive_ext(&mut v.name_reference, "nameReference")
                         }
-                        "defaultValueBoolean" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Boolean",
-                                false,
-                            )
-                        }
-                        "_defaultValueBoolean" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Boolean",
-                                true,
-                            )
-                        }
-                        "defaultValueInteger" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Integer",
-                                false,
-                            )
-                        }
-                        "_defaultValueInteger" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Integer",
-                                true,
-                            )
-                        }
-                        "defaultValueDecimal" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Decimal",
-                                false,
-                            )
-                        }
-                        "_defaultValueDecimal" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Decimal",
-                                true,
-                            )
-                        }
-                        "defaultValueBase64Binary" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Base64Binary",
-                                false,
-                            )
-                        }
-                        "_defaultValueBase64Binary" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Base64Binary",
-                                true,
-                            )
-                        }
-                        "defaultValueInstant" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Instant",
-                                false,
-                            )
-                        }
-                        "_defaultValueInstant" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Instant",
-                                true,
-                            )
-                        }
-                        "defaultValueString" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "String",
-                                false,
-                            )
-                        }
-                        "_defaultValueString" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "String",
-                                true,
-                            )
-                        }
-                        "defaultValueUri" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Uri",
-                                false,
-                            )
-                        }
-                        "_defaultValueUri" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Uri",
-                                true,
-                            )
-                        }
-                        "defaultValueDate" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Date",
-                                false,
-                            )
-                        }
-                        "_defaultValueDate" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Date",
-                                true,
-                            )
-                        }
-                        "defaultValueDateTime" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_defaultValueDateTime" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "defaultValueTime" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Time",
-                                false,
-                            )
-                        }
-                        "_defaultValueTime" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Time",
-                                true,
-                            )
-                        }
-                        "defaultValueCode" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Code",
-                                false,
-                            )
-                        }
-                        "_defaultValueCode" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Code",
-                                true,
-                            )
-                        }
-                        "defaultValueOid" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Oid",
-                                false,
-                            )
-                        }
-                        "_defaultValueOid" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Oid",
-                                true,
-                            )
-                        }
-                        "defaultValueId" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Id",
-                                false,
-                            )
-                        }
-                        "_defaultValueId" => {
-                            r.choice(&mut v.default_value, "defaultValue[x]", "Id", true)
-                        }
-                        "defaultValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "UnsignedInt",
-                                false,
-                            )
-                        }
-                        "_defaultValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "UnsignedInt",
-                                true,
-                            )
-                        }
-                        "defaultValuePositiveInt" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_defaultValuePositiveInt" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "defaultValueMarkdown" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Markdown",
-                                false,
-                            )
-                        }
-                        "_defaultValueMarkdown" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Markdown",
-                                true,
-                            )
-                        }
-                        "defaultValueAnnotation" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Annotation",
-                                false,
-                            )
-                        }
-                        "defaultValueAttachment" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Attachment",
-                                false,
-                            )
-                        }
-                        "defaultValueIdentifier" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Identifier",
-                                false,
-                            )
-                        }
-                        "defaultValueCodeableConcept" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "defaultValueCoding" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Coding",
-                                false,
-                            )
-                        }
-                        "defaultValueQuantity" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Quantity",
-                                false,
-                            )
-                        }
-                        "defaultValueRange" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Range",
-                                false,
-                            )
-                        }
-                        "defaultValuePeriod" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Period",
-                                false,
-                            )
-                        }
-                        "defaultValueRatio" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Ratio",
-                                false,
-                            )
-                        }
-                        "defaultValueSampledData" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "SampledData",
-                                false,
-                            )
-                        }
-                        "defaultValueSignature" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Signature",
-                                false,
-                            )
-                        }
-                        "defaultValueHumanName" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "HumanName",
-                                false,
-                            )
-                        }
-                        "defaultValueAddress" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Address",
-                                false,
-                            )
-                        }
-                        "defaultValueContactPoint" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "ContactPoint",
-                                false,
-                            )
-                        }
-                        "defaultValueTiming" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Timing",
-                                false,
-                            )
-                        }
-                        "defaultValueReference" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
-                        "defaultValueMeta" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Meta",
-                                false,
-                            )
-                        }
                         "meaningWhenMissing" => {
                             r.primitive(
                                 &mut v.meaning_when_missing,
@@ -989,845 +599,6 @@ impl FhirJson for ElementDefinition {
                                 &mut v.meaning_when_missing,
                                 "meaningWhenMissing",
                             )
-                        }
-                        "fixedBoolean" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", false)
-                        }
-                        "_fixedBoolean" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", true)
-                        }
-                        "fixedInteger" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Integer", false)
-                        }
-                        "_fixedInteger" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Integer", true)
-                        }
-                        "fixedDecimal" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", false)
-                        }
-                        "_fixedDecimal" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", true)
-                        }
-                        "fixedBase64Binary" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", false)
-                        }
-                        "_fixedBase64Binary" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", true)
-                        }
-                        "fixedInstant" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Instant", false)
-                        }
-                        "_fixedInstant" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Instant", true)
-                        }
-                        "fixedString" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "String", false)
-                        }
-                        "_fixedString" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "String", true)
-                        }
-                        "fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", false),
-                        "_fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", true),
-                        "fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", false),
-                        "_fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", true),
-                        "fixedDateTime" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", false)
-                        }
-                        "_fixedDateTime" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", true)
-                        }
-                        "fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", false),
-                        "_fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", true),
-                        "fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", false),
-                        "_fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", true),
-                        "fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", false),
-                        "_fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", true),
-                        "fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", false),
-                        "_fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", true),
-                        "fixedUnsignedInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", false)
-                        }
-                        "_fixedUnsignedInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", true)
-                        }
-                        "fixedPositiveInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", false)
-                        }
-                        "_fixedPositiveInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", true)
-                        }
-                        "fixedMarkdown" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", false)
-                        }
-                        "_fixedMarkdown" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", true)
-                        }
-                        "fixedAnnotation" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Annotation", false)
-                        }
-                        "fixedAttachment" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Attachment", false)
-                        }
-                        "fixedIdentifier" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Identifier", false)
-                        }
-                        "fixedCodeableConcept" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "CodeableConcept", false)
-                        }
-                        "fixedCoding" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Coding", false)
-                        }
-                        "fixedQuantity" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Quantity", false)
-                        }
-                        "fixedRange" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Range", false)
-                        }
-                        "fixedPeriod" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Period", false)
-                        }
-                        "fixedRatio" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Ratio", false)
-                        }
-                        "fixedSampledData" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "SampledData", false)
-                        }
-                        "fixedSignature" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Signature", false)
-                        }
-                        "fixedHumanName" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "HumanName", false)
-                        }
-                        "fixedAddress" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Address", false)
-                        }
-                        "fixedContactPoint" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "ContactPoint", false)
-                        }
-                        "fixedTiming" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Timing", false)
-                        }
-                        "fixedReference" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Reference", false)
-                        }
-                        "fixedMeta" => r.choice(&mut v.fixed, "fixed[x]", "Meta", false),
-                        "patternBoolean" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", false)
-                        }
-                        "_patternBoolean" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", true)
-                        }
-                        "patternInteger" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Integer", false)
-                        }
-                        "_patternInteger" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Integer", true)
-                        }
-                        "patternDecimal" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", false)
-                        }
-                        "_patternDecimal" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", true)
-                        }
-                        "patternBase64Binary" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", false)
-                        }
-                        "_patternBase64Binary" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", true)
-                        }
-                        "patternInstant" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Instant", false)
-                        }
-                        "_patternInstant" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Instant", true)
-                        }
-                        "patternString" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "String", false)
-                        }
-                        "_patternString" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "String", true)
-                        }
-                        "patternUri" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uri", false)
-                        }
-                        "_patternUri" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uri", true)
-                        }
-                        "patternDate" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Date", false)
-                        }
-                        "_patternDate" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Date", true)
-                        }
-                        "patternDateTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", false)
-                        }
-                        "_patternDateTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", true)
-                        }
-                        "patternTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Time", false)
-                        }
-                        "_patternTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Time", true)
-                        }
-                        "patternCode" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Code", false)
-                        }
-                        "_patternCode" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Code", true)
-                        }
-                        "patternOid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Oid", false)
-                        }
-                        "_patternOid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Oid", true)
-                        }
-                        "patternId" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Id", false)
-                        }
-                        "_patternId" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Id", true)
-                        }
-                        "patternUnsignedInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", false)
-                        }
-                        "_patternUnsignedInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", true)
-                        }
-                        "patternPositiveInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", false)
-                        }
-                        "_patternPositiveInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", true)
-                        }
-                        "patternMarkdown" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", false)
-                        }
-                        "_patternMarkdown" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", true)
-                        }
-                        "patternAnnotation" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Annotation", false)
-                        }
-                        "patternAttachment" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Attachment", false)
-                        }
-                        "patternIdentifier" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Identifier", false)
-                        }
-                        "patternCodeableConcept" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "patternCoding" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Coding", false)
-                        }
-                        "patternQuantity" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Quantity", false)
-                        }
-                        "patternRange" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Range", false)
-                        }
-                        "patternPeriod" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Period", false)
-                        }
-                        "patternRatio" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Ratio", false)
-                        }
-                        "patternSampledData" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "SampledData", false)
-                        }
-                        "patternSignature" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Signature", false)
-                        }
-                        "patternHumanName" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "HumanName", false)
-                        }
-                        "patternAddress" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Address", false)
-                        }
-                        "patternContactPoint" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "ContactPoint", false)
-                        }
-                        "patternTiming" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Timing", false)
-                        }
-                        "patternReference" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Reference", false)
-                        }
-                        "patternMeta" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Meta", false)
-                        }
-                        "exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", false)
-                        }
-                        "_exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", true)
-                        }
-                        "exampleInteger" => {
-                            r.choice(&mut v.example, "example[x]", "Integer", false)
-                        }
-                        "_exampleInteger" => {
-                            r.choice(&mut v.example, "example[x]", "Integer", true)
-                        }
-                        "exampleDecimal" => {
-                            r.choice(&mut v.example, "example[x]", "Decimal", false)
-                        }
-                        "_exampleDecimal" => {
-                            r.choice(&mut v.example, "example[x]", "Decimal", true)
-                        }
-                        "exampleBase64Binary" => {
-                            r.choice(&mut v.example, "example[x]", "Base64Binary", false)
-                        }
-                        "_exampleBase64Binary" => {
-                            r.choice(&mut v.example, "example[x]", "Base64Binary", true)
-                        }
-                        "exampleInstant" => {
-                            r.choice(&mut v.example, "example[x]", "Instant", false)
-                        }
-                        "_exampleInstant" => {
-                            r.choice(&mut v.example, "example[x]", "Instant", true)
-                        }
-                        "exampleString" => {
-                            r.choice(&mut v.example, "example[x]", "String", false)
-                        }
-                        "_exampleString" => {
-                            r.choice(&mut v.example, "example[x]", "String", true)
-                        }
-                        "exampleUri" => {
-                            r.choice(&mut v.example, "example[x]", "Uri", false)
-                        }
-                        "_exampleUri" => {
-                            r.choice(&mut v.example, "example[x]", "Uri", true)
-                        }
-                        "exampleDate" => {
-                            r.choice(&mut v.example, "example[x]", "Date", false)
-                        }
-                        "_exampleDate" => {
-                            r.choice(&mut v.example, "example[x]", "Date", true)
-                        }
-                        "exampleDateTime" => {
-                            r.choice(&mut v.example, "example[x]", "DateTime", false)
-                        }
-                        "_exampleDateTime" => {
-                            r.choice(&mut v.example, "example[x]", "DateTime", true)
-                        }
-                        "exampleTime" => {
-                            r.choice(&mut v.example, "example[x]", "Time", false)
-                        }
-                        "_exampleTime" => {
-                            r.choice(&mut v.example, "example[x]", "Time", true)
-                        }
-                        "exampleCode" => {
-                            r.choice(&mut v.example, "example[x]", "Code", false)
-                        }
-                        "_exampleCode" => {
-                            r.choice(&mut v.example, "example[x]", "Code", true)
-                        }
-                        "exampleOid" => {
-                            r.choice(&mut v.example, "example[x]", "Oid", false)
-                        }
-                        "_exampleOid" => {
-                            r.choice(&mut v.example, "example[x]", "Oid", true)
-                        }
-                        "exampleId" => {
-                            r.choice(&mut v.example, "example[x]", "Id", false)
-                        }
-                        "_exampleId" => {
-                            r.choice(&mut v.example, "example[x]", "Id", true)
-                        }
-                        "exampleUnsignedInt" => {
-                            r.choice(&mut v.example, "example[x]", "UnsignedInt", false)
-                        }
-                        "_exampleUnsignedInt" => {
-                            r.choice(&mut v.example, "example[x]", "UnsignedInt", true)
-                        }
-                        "examplePositiveInt" => {
-                            r.choice(&mut v.example, "example[x]", "PositiveInt", false)
-                        }
-                        "_examplePositiveInt" => {
-                            r.choice(&mut v.example, "example[x]", "PositiveInt", true)
-                        }
-                        "exampleMarkdown" => {
-                            r.choice(&mut v.example, "example[x]", "Markdown", false)
-                        }
-                        "_exampleMarkdown" => {
-                            r.choice(&mut v.example, "example[x]", "Markdown", true)
-                        }
-                        "exampleAnnotation" => {
-                            r.choice(&mut v.example, "example[x]", "Annotation", false)
-                        }
-                        "exampleAttachment" => {
-                            r.choice(&mut v.example, "example[x]", "Attachment", false)
-                        }
-                        "exampleIdentifier" => {
-                            r.choice(&mut v.example, "example[x]", "Identifier", false)
-                        }
-                        "exampleCodeableConcept" => {
-                            r.choice(
-                                &mut v.example,
-                                "example[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "exampleCoding" => {
-                            r.choice(&mut v.example, "example[x]", "Coding", false)
-                        }
-                        "exampleQuantity" => {
-                            r.choice(&mut v.example, "example[x]", "Quantity", false)
-                        }
-                        "exampleRange" => {
-                            r.choice(&mut v.example, "example[x]", "Range", false)
-                        }
-                        "examplePeriod" => {
-                            r.choice(&mut v.example, "example[x]", "Period", false)
-                        }
-                        "exampleRatio" => {
-                            r.choice(&mut v.example, "example[x]", "Ratio", false)
-                        }
-                        "exampleSampledData" => {
-                            r.choice(&mut v.example, "example[x]", "SampledData", false)
-                        }
-                        "exampleSignature" => {
-                            r.choice(&mut v.example, "example[x]", "Signature", false)
-                        }
-                        "exampleHumanName" => {
-                            r.choice(&mut v.example, "example[x]", "HumanName", false)
-                        }
-                        "exampleAddress" => {
-                            r.choice(&mut v.example, "example[x]", "Address", false)
-                        }
-                        "exampleContactPoint" => {
-                            r.choice(&mut v.example, "example[x]", "ContactPoint", false)
-                        }
-                        "exampleTiming" => {
-                            r.choice(&mut v.example, "example[x]", "Timing", false)
-                        }
-                        "exampleReference" => {
-                            r.choice(&mut v.example, "example[x]", "Reference", false)
-                        }
-                        "exampleMeta" => {
-                            r.choice(&mut v.example, "example[x]", "Meta", false)
-                        }
-                        "minValueBoolean" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Boolean", false)
-                        }
-                        "_minValueBoolean" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Boolean", true)
-                        }
-                        "minValueInteger" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Integer", false)
-                        }
-                        "_minValueInteger" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Integer", true)
-                        }
-                        "minValueDecimal" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", false)
-                        }
-                        "_minValueDecimal" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", true)
-                        }
-                        "minValueBase64Binary" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "Base64Binary",
-                                false,
-                            )
-                        }
-                        "_minValueBase64Binary" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "Base64Binary",
-                                true,
-                            )
-                        }
-                        "minValueInstant" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Instant", false)
-                        }
-                        "_minValueInstant" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Instant", true)
-                        }
-                        "minValueString" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "String", false)
-                        }
-                        "_minValueString" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "String", true)
-                        }
-                        "minValueUri" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Uri", false)
-                        }
-                        "_minValueUri" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Uri", true)
-                        }
-                        "minValueDate" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Date", false)
-                        }
-                        "_minValueDate" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Date", true)
-                        }
-                        "minValueDateTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", false)
-                        }
-                        "_minValueDateTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", true)
-                        }
-                        "minValueTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Time", false)
-                        }
-                        "_minValueTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Time", true)
-                        }
-                        "minValueCode" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Code", false)
-                        }
-                        "_minValueCode" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Code", true)
-                        }
-                        "minValueOid" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Oid", false)
-                        }
-                        "_minValueOid" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Oid", true)
-                        }
-                        "minValueId" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Id", false)
-                        }
-                        "_minValueId" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Id", true)
-                        }
-                        "minValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "UnsignedInt",
-                                false,
-                            )
-                        }
-                        "_minValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "UnsignedInt",
-                                true,
-                            )
-                        }
-                        "minValuePositiveInt" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_minValuePositiveInt" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "minValueMarkdown" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Markdown", false)
-                        }
-                        "_minValueMarkdown" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Markdown", true)
-                        }
-                        "minValueAnnotation" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "Annotation",
-                                false,
-                            )
-                        }
-                        "minValueAttachment" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "Attachment",
-                                false,
-                            )
-                        }
-                        "minValueIdentifier" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "Identifier",
-                                false,
-                            )
-                        }
-                        "minValueCodeableConcept" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "minValueCoding" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Coding", false)
-                        }
-                        "minValueQuantity" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Quantity", false)
-                        }
-                        "minValueRange" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Range", false)
-                        }
-                        "minValuePeriod" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Period", false)
-                        }
-                        "minValueRatio" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Ratio", false)
-                        }
-                        "minValueSampledData" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "SampledData",
-                                false,
-                            )
-                        }
-                        "minValueSignature" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Signature", false)
-                        }
-                        "minValueHumanName" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "HumanName", false)
-                        }
-                        "minValueAddress" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Address", false)
-                        }
-                        "minValueContactPoint" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "ContactPoint",
-                                false,
-                            )
-                        }
-                        "minValueTiming" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Timing", false)
-                        }
-                        "minValueReference" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Reference", false)
-                        }
-                        "minValueMeta" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Meta", false)
-                        }
-                        "maxValueBoolean" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Boolean", false)
-                        }
-                        "_maxValueBoolean" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Boolean", true)
-                        }
-                        "maxValueInteger" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", false)
-                        }
-                        "_maxValueInteger" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", true)
-                        }
-                        "maxValueDecimal" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", false)
-                        }
-                        "_maxValueDecimal" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", true)
-                        }
-                        "maxValueBase64Binary" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "Base64Binary",
-                                false,
-                            )
-                        }
-                        "_maxValueBase64Binary" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "Base64Binary",
-                                true,
-                            )
-                        }
-                        "maxValueInstant" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", false)
-                        }
-                        "_maxValueInstant" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", true)
-                        }
-                        "maxValueString" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "String", false)
-                        }
-                        "_maxValueString" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "String", true)
-                        }
-                        "maxValueUri" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Uri", false)
-                        }
-                        "_maxValueUri" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Uri", true)
-                        }
-                        "maxValueDate" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Date", false)
-                        }
-                        "_maxValueDate" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Date", true)
-                        }
-                        "maxValueDateTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", false)
-                        }
-                        "_maxValueDateTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", true)
-                        }
-                        "maxValueTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Time", false)
-                        }
-                        "_maxValueTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Time", true)
-                        }
-                        "maxValueCode" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Code", false)
-                        }
-                        "_maxValueCode" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Code", true)
-                        }
-                        "maxValueOid" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Oid", false)
-                        }
-                        "_maxValueOid" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Oid", true)
-                        }
-                        "maxValueId" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Id", false)
-                        }
-                        "_maxValueId" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Id", true)
-                        }
-                        "maxValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "UnsignedInt",
-                                false,
-                            )
-                        }
-                        "_maxValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "UnsignedInt",
-                                true,
-                            )
-                        }
-                        "maxValuePositiveInt" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_maxValuePositiveInt" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "maxValueMarkdown" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Markdown", false)
-                        }
-                        "_maxValueMarkdown" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Markdown", true)
-                        }
-                        "maxValueAnnotation" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "Annotation",
-                                false,
-                            )
-                        }
-                        "maxValueAttachment" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "Attachment",
-                                false,
-                            )
-                        }
-                        "maxValueIdentifier" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "Identifier",
-                                false,
-                            )
-                        }
-                        "maxValueCodeableConcept" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "maxValueCoding" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Coding", false)
-                        }
-                        "maxValueQuantity" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Quantity", false)
-                        }
-                        "maxValueRange" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Range", false)
-                        }
-                        "maxValuePeriod" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Period", false)
-                        }
-                        "maxValueRatio" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Ratio", false)
-                        }
-                        "maxValueSampledData" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "SampledData",
-                                false,
-                            )
-                        }
-                        "maxValueSignature" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Signature", false)
-                        }
-                        "maxValueHumanName" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "HumanName", false)
-                        }
-                        "maxValueAddress" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Address", false)
-                        }
-                        "maxValueContactPoint" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "ContactPoint",
-                                false,
-                            )
-                        }
-                        "maxValueTiming" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Timing", false)
-                        }
-                        "maxValueReference" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Reference", false)
-                        }
-                        "maxValueMeta" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Meta", false)
                         }
                         "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
                         "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
@@ -1848,6 +619,62 @@ impl FhirJson for ElementDefinition {
                         "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary"),
                         "binding" => r.complex(&mut v.binding, "binding"),
                         "mapping" => r.complex_list(&mut v.mapping, "mapping"),
+                        k if Reader::is_choice_key(k, "defaultValue") => {
+                            r.choice(
+                                &mut v.default_value,
+                                "defaultValue[x]",
+                                &k[12usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_defaultValue") => {
+                            r.choice(
+                                &mut v.default_value,
+                                "defaultValue[x]",
+                                &k[13usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "fixed") => {
+                            r.choice(&mut v.fixed, "fixed[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_fixed") => {
+                            r.choice(&mut v.fixed, "fixed[x]", &k[6usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "pattern") => {
+                            r.choice(&mut v.pattern, "pattern[x]", &k[7usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_pattern") => {
+                            r.choice(&mut v.pattern, "pattern[x]", &k[8usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "example") => {
+                            r.choice(&mut v.example, "example[x]", &k[7usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_example") => {
+                            r.choice(&mut v.example, "example[x]", &k[8usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "minValue") => {
+                            r.choice(
+                                &mut v.min_value,
+                                "minValue[x]",
+                                &k[8usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_minValue") => {
+                            r.choice(&mut v.min_value, "minValue[x]", &k[9usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "maxValue") => {
+                            r.choice(
+                                &mut v.max_value,
+                                "maxValue[x]",
+                                &k[8usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_maxValue") => {
+                            r.choice(&mut v.max_value, "maxValue[x]", &k[9usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -2200,14 +1027,16 @@ impl FhirJson for ElementDefinitionBinding {
                         "_description" => {
                             r.primitive_ext(&mut v.description, "description")
                         }
-                        "valueSetUri" => {
-                            r.choice(&mut v.value_set, "valueSet[x]", "Uri", false)
+                        k if Reader::is_choice_key(k, "valueSet") => {
+                            r.choice(
+                                &mut v.value_set,
+                                "valueSet[x]",
+                                &k[8usize..],
+                                false,
+                            )
                         }
-                        "_valueSetUri" => {
-                            r.choice(&mut v.value_set, "valueSet[x]", "Uri", true)
-                        }
-                        "valueSetReference" => {
-                            r.choice(&mut v.value_set, "valueSet[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "_valueSet") => {
+                            r.choice(&mut v.value_set, "valueSet[x]", &k[9usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -2661,127 +1490,12 @@ impl FhirJson for Extension {
                         "id" => r.plain_string(&mut v.id, "id"),
                         "extension" => r.complex_list(&mut v.extension, "extension"),
                         "url" => r.plain_string(&mut v.url, "url"),
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)
-                        }
-                        "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)
-                        }
-                        "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
-                        }
-                        "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
-                        }
-                        "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)
-                        }
-                        "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)
-                        }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
-                        "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
-                        }
-                        "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
-                        }
-                        "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
-                        }
-                        "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
-                        }
-                        "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)
-                        }
-                        "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)
-                        }
-                        "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)
-                        }
-                        "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)
-                        }
-                        "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)
-                        }
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
-                        }
-                        "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)
-                        }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)
-                        }
-                        "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)
-                        }
-                        "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)
-                        }
-                        "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)
-                        }
-                        "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)
-                        }
-                        "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)
-                        }
-                        "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
-                        }
-                        "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)
-                        }
-                        "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)
-                        }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -3458,17 +2172,18 @@ impl FhirJson for Signature {
                         "type" => r.complex_list(&mut v.r#type, "type"),
                         "when" => r.primitive(&mut v.when, "when"),
                         "_when" => r.primitive_ext(&mut v.when, "when"),
-                        "whoUri" => r.choice(&mut v.who, "who[x]", "Uri", false),
-                        "_whoUri" => r.choice(&mut v.who, "who[x]", "Uri", true),
-                        "whoReference" => {
-                            r.choice(&mut v.who, "who[x]", "Reference", false)
-                        }
                         "contentType" => r.primitive(&mut v.content_type, "contentType"),
                         "_contentType" => {
                             r.primitive_ext(&mut v.content_type, "contentType")
                         }
                         "blob" => r.primitive(&mut v.blob, "blob"),
                         "_blob" => r.primitive_ext(&mut v.blob, "blob"),
+                        k if Reader::is_choice_key(k, "who") => {
+                            r.choice(&mut v.who, "who[x]", &k[3usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_who") => {
+                            r.choice(&mut v.who, "who[x]", &k[4usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -3593,15 +2308,6 @@ impl FhirJson for TimingRepeat {
                         }
                         "id" => r.plain_string(&mut v.id, "id"),
                         "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "boundsQuantity" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Quantity", false)
-                        }
-                        "boundsRange" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Range", false)
-                        }
-                        "boundsPeriod" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Period", false)
-                        }
                         "count" => r.primitive(&mut v.count, "count"),
                         "_count" => r.primitive_ext(&mut v.count, "count"),
                         "duration" => r.primitive(&mut v.duration, "duration"),
@@ -3634,6 +2340,9 @@ impl FhirJson for TimingRepeat {
                         }
                         "when" => r.primitive(&mut v.when, "when"),
                         "_when" => r.primitive_ext(&mut v.when, "when"),
+                        k if Reader::is_choice_key(k, "bounds") => {
+                            r.choice(&mut v.bounds, "bounds[x]", &k[6usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -90,17 +90,6 @@ impl FhirJson for DeviceUseRequest {
                                 "modifierExtension",
                             )
                         }
-                        "bodySiteCodeableConcept" => {
-                            r.choice(
-                                &mut v.body_site,
-                                "bodySite[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "bodySiteReference" => {
-                            r.choice(&mut v.body_site, "bodySite[x]", "Reference", false)
-                        }
                         "status" => r.primitive(&mut v.status, "status"),
                         "_status" => r.primitive_ext(&mut v.status, "status"),
                         "device" => r.complex(&mut v.device, "device"),
@@ -117,20 +106,22 @@ impl FhirJson for DeviceUseRequest {
                             r.primitive_ext(&mut v.recorded_on, "recordedOn")
                         }
                         "subject" => r.complex(&mut v.subject, "subject"),
-                        "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
-                        }
-                        "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)
-                        }
-                        "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
-                        }
-                        "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
-                        }
                         "priority" => r.primitive(&mut v.priority, "priority"),
                         "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                        k if Reader::is_choice_key(k, "bodySite") => {
+                            r.choice(
+                                &mut v.body_site,
+                                "bodySite[x]",
+                                &k[8usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -72,17 +72,6 @@ impl FhirJson for DeviceUseStatement {
                                 "modifierExtension",
                             )
                         }
-                        "bodySiteCodeableConcept" => {
-                            r.choice(
-                                &mut v.body_site,
-                                "bodySite[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "bodySiteReference" => {
-                            r.choice(&mut v.body_site, "bodySite[x]", "Reference", false)
-                        }
                         "whenUsed" => r.complex(&mut v.when_used, "whenUsed"),
                         "device" => r.complex(&mut v.device, "device"),
                         "identifier" => r.complex_list(&mut v.identifier, "identifier"),
@@ -94,17 +83,19 @@ impl FhirJson for DeviceUseStatement {
                             r.primitive_ext(&mut v.recorded_on, "recordedOn")
                         }
                         "subject" => r.complex(&mut v.subject, "subject"),
-                        "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
+                        k if Reader::is_choice_key(k, "bodySite") => {
+                            r.choice(
+                                &mut v.body_site,
+                                "bodySite[x]",
+                                &k[8usize..],
+                                false,
+                            )
                         }
-                        "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)
+                        k if Reader::is_choice_key(k, "timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
                         }
-                        "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
-                        }
-                        "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
+                        k if Reader::is_choice_key(k, "_timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

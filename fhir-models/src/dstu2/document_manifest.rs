@@ -179,8 +179,9 @@ impl FhirJson for DocumentManifestContent {
                                 "modifierExtension",
                             )
                         }
-                        "pAttachment" => r.choice(&mut v.p, "p[x]", "Attachment", false),
-                        "pReference" => r.choice(&mut v.p, "p[x]", "Reference", false),
+                        k if Reader::is_choice_key(k, "p") => {
+                            r.choice(&mut v.p, "p[x]", &k[1usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

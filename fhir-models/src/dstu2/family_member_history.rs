@@ -101,43 +101,26 @@ impl FhirJson for FamilyMemberHistory {
                         "relationship" => r.complex(&mut v.relationship, "relationship"),
                         "gender" => r.primitive(&mut v.gender, "gender"),
                         "_gender" => r.primitive_ext(&mut v.gender, "gender"),
-                        "bornPeriod" => r.choice(&mut v.born, "born[x]", "Period", false),
-                        "bornDate" => r.choice(&mut v.born, "born[x]", "Date", false),
-                        "_bornDate" => r.choice(&mut v.born, "born[x]", "Date", true),
-                        "bornString" => r.choice(&mut v.born, "born[x]", "String", false),
-                        "_bornString" => r.choice(&mut v.born, "born[x]", "String", true),
-                        "ageQuantity" => {
-                            r.choice(&mut v.age, "age[x]", "Quantity", false)
-                        }
-                        "ageRange" => r.choice(&mut v.age, "age[x]", "Range", false),
-                        "ageString" => r.choice(&mut v.age, "age[x]", "String", false),
-                        "_ageString" => r.choice(&mut v.age, "age[x]", "String", true),
-                        "deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", false)
-                        }
-                        "_deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", true)
-                        }
-                        "deceasedQuantity" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Quantity", false)
-                        }
-                        "deceasedRange" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Range", false)
-                        }
-                        "deceasedDate" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Date", false)
-                        }
-                        "_deceasedDate" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Date", true)
-                        }
-                        "deceasedString" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "String", false)
-                        }
-                        "_deceasedString" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "String", true)
-                        }
                         "note" => r.complex(&mut v.note, "note"),
                         "condition" => r.complex_list(&mut v.condition, "condition"),
+                        k if Reader::is_choice_key(k, "born") => {
+                            r.choice(&mut v.born, "born[x]", &k[4usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_born") => {
+                            r.choice(&mut v.born, "born[x]", &k[5usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "age") => {
+                            r.choice(&mut v.age, "age[x]", &k[3usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_age") => {
+                            r.choice(&mut v.age, "age[x]", &k[4usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "deceased") => {
+                            r.choice(&mut v.deceased, "deceased[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_deceased") => {
+                            r.choice(&mut v.deceased, "deceased[x]", &k[9usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -217,22 +200,13 @@ impl FhirJson for FamilyMemberHistoryCondition {
                         }
                         "code" => r.complex(&mut v.code, "code"),
                         "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "onsetQuantity" => {
-                            r.choice(&mut v.onset, "onset[x]", "Quantity", false)
-                        }
-                        "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)
-                        }
-                        "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)
-                        }
-                        "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)
-                        }
-                        "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)
-                        }
                         "note" => r.complex(&mut v.note, "note"),
+                        k if Reader::is_choice_key(k, "onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

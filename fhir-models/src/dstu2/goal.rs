@@ -94,20 +94,6 @@ impl FhirJson for Goal {
                         }
                         "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "subject" => r.complex(&mut v.subject, "subject"),
-                        "startDate" => r.choice(&mut v.start, "start[x]", "Date", false),
-                        "_startDate" => r.choice(&mut v.start, "start[x]", "Date", true),
-                        "startCodeableConcept" => {
-                            r.choice(&mut v.start, "start[x]", "CodeableConcept", false)
-                        }
-                        "targetDate" => {
-                            r.choice(&mut v.target, "target[x]", "Date", false)
-                        }
-                        "_targetDate" => {
-                            r.choice(&mut v.target, "target[x]", "Date", true)
-                        }
-                        "targetQuantity" => {
-                            r.choice(&mut v.target, "target[x]", "Quantity", false)
-                        }
                         "category" => r.complex_list(&mut v.category, "category"),
                         "description" => r.primitive(&mut v.description, "description"),
                         "_description" => {
@@ -125,6 +111,18 @@ impl FhirJson for Goal {
                         "addresses" => r.complex_list(&mut v.addresses, "addresses"),
                         "note" => r.complex_list(&mut v.note, "note"),
                         "outcome" => r.complex_list(&mut v.outcome, "outcome"),
+                        k if Reader::is_choice_key(k, "start") => {
+                            r.choice(&mut v.start, "start[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_start") => {
+                            r.choice(&mut v.start, "start[x]", &k[6usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "target") => {
+                            r.choice(&mut v.target, "target[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_target") => {
+                            r.choice(&mut v.target, "target[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -196,16 +194,8 @@ impl FhirJson for GoalOutcome {
                                 "modifierExtension",
                             )
                         }
-                        "resultCodeableConcept" => {
-                            r.choice(
-                                &mut v.result,
-                                "result[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "resultReference" => {
-                            r.choice(&mut v.result, "result[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "result") => {
+                            r.choice(&mut v.result, "result[x]", &k[6usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -428,12 +428,13 @@ impl FhirJson for ImplementationGuidePackageResource {
                         }
                         "acronym" => r.primitive(&mut v.acronym, "acronym"),
                         "_acronym" => r.primitive_ext(&mut v.acronym, "acronym"),
-                        "sourceUri" => r.choice(&mut v.source, "source[x]", "Uri", false),
-                        "_sourceUri" => r.choice(&mut v.source, "source[x]", "Uri", true),
-                        "sourceReference" => {
-                            r.choice(&mut v.source, "source[x]", "Reference", false)
-                        }
                         "exampleFor" => r.complex(&mut v.example_for, "exampleFor"),
+                        k if Reader::is_choice_key(k, "source") => {
+                            r.choice(&mut v.source, "source[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_source") => {
+                            r.choice(&mut v.source, "source[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

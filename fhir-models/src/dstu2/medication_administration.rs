@@ -113,50 +113,34 @@ impl FhirJson for MedicationAdministration {
                         "reasonGiven" => {
                             r.complex_list(&mut v.reason_given, "reasonGiven")
                         }
-                        "effectiveTimeDateTime" => {
-                            r.choice(
-                                &mut v.effective_time,
-                                "effectiveTime[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_effectiveTimeDateTime" => {
-                            r.choice(
-                                &mut v.effective_time,
-                                "effectiveTime[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "effectiveTimePeriod" => {
-                            r.choice(
-                                &mut v.effective_time,
-                                "effectiveTime[x]",
-                                "Period",
-                                false,
-                            )
-                        }
-                        "medicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "device" => r.complex_list(&mut v.device, "device"),
                         "note" => r.primitive(&mut v.note, "note"),
                         "_note" => r.primitive_ext(&mut v.note, "note"),
                         "dosage" => r.complex(&mut v.dosage, "dosage"),
+                        k if Reader::is_choice_key(k, "effectiveTime") => {
+                            r.choice(
+                                &mut v.effective_time,
+                                "effectiveTime[x]",
+                                &k[13usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_effectiveTime") => {
+                            r.choice(
+                                &mut v.effective_time,
+                                "effectiveTime[x]",
+                                &k[14usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "medication") => {
+                            r.choice(
+                                &mut v.medication,
+                                "medication[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -240,17 +224,15 @@ impl FhirJson for MedicationAdministrationDosage {
                         }
                         "text" => r.primitive(&mut v.text, "text"),
                         "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "siteCodeableConcept" => {
-                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)
-                        }
-                        "siteReference" => {
-                            r.choice(&mut v.site, "site[x]", "Reference", false)
-                        }
                         "route" => r.complex(&mut v.route, "route"),
                         "method" => r.complex(&mut v.method, "method"),
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
+                        k if Reader::is_choice_key(k, "site") => {
+                            r.choice(&mut v.site, "site[x]", &k[4usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "rate") => {
+                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -108,22 +108,6 @@ impl FhirJson for MedicationDispense {
                         "type" => r.complex(&mut v.r#type, "type"),
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "daysSupply" => r.complex(&mut v.days_supply, "daysSupply"),
-                        "medicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "whenPrepared" => {
                             r.primitive(&mut v.when_prepared, "whenPrepared")
                         }
@@ -147,6 +131,14 @@ impl FhirJson for MedicationDispense {
                             )
                         }
                         "substitution" => r.complex(&mut v.substitution, "substitution"),
+                        k if Reader::is_choice_key(k, "medication") => {
+                            r.choice(
+                                &mut v.medication,
+                                "medication[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -247,36 +239,30 @@ impl FhirJson for MedicationDispenseDosageInstruction {
                             )
                         }
                         "timing" => r.complex(&mut v.timing, "timing"),
-                        "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
+                        "route" => r.complex(&mut v.route, "route"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "maxDosePerPeriod" => {
+                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
                         }
-                        "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
-                        }
-                        "asNeededCodeableConcept" => {
+                        k if Reader::is_choice_key(k, "asNeeded") => {
                             r.choice(
                                 &mut v.as_needed,
                                 "asNeeded[x]",
-                                "CodeableConcept",
+                                &k[8usize..],
                                 false,
                             )
                         }
-                        "siteCodeableConcept" => {
-                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)
+                        k if Reader::is_choice_key(k, "_asNeeded") => {
+                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
                         }
-                        "siteReference" => {
-                            r.choice(&mut v.site, "site[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "site") => {
+                            r.choice(&mut v.site, "site[x]", &k[4usize..], false)
                         }
-                        "route" => r.complex(&mut v.route, "route"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "doseRange" => r.choice(&mut v.dose, "dose[x]", "Range", false),
-                        "doseQuantity" => {
-                            r.choice(&mut v.dose, "dose[x]", "Quantity", false)
+                        k if Reader::is_choice_key(k, "dose") => {
+                            r.choice(&mut v.dose, "dose[x]", &k[4usize..], false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
-                        "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
+                        k if Reader::is_choice_key(k, "rate") => {
+                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -105,35 +105,8 @@ impl FhirJson for MedicationOrder {
                         "patient" => r.complex(&mut v.patient, "patient"),
                         "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "reasonCodeableConcept" => {
-                            r.choice(
-                                &mut v.reason,
-                                "reason[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
-                        }
                         "note" => r.primitive(&mut v.note, "note"),
                         "_note" => r.primitive_ext(&mut v.note, "note"),
-                        "medicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "dosageInstruction" => {
                             r.complex_list(
                                 &mut v.dosage_instruction,
@@ -146,6 +119,17 @@ impl FhirJson for MedicationOrder {
                         "substitution" => r.complex(&mut v.substitution, "substitution"),
                         "priorPrescription" => {
                             r.complex(&mut v.prior_prescription, "priorPrescription")
+                        }
+                        k if Reader::is_choice_key(k, "reason") => {
+                            r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "medication") => {
+                            r.choice(
+                                &mut v.medication,
+                                "medication[x]",
+                                &k[10usize..],
+                                false,
+                            )
                         }
                         _ => return Ok(false),
                     }?;
@@ -246,36 +230,30 @@ impl FhirJson for MedicationOrderDosageInstruction {
                             )
                         }
                         "timing" => r.complex(&mut v.timing, "timing"),
-                        "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
+                        "route" => r.complex(&mut v.route, "route"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "maxDosePerPeriod" => {
+                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
                         }
-                        "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
-                        }
-                        "asNeededCodeableConcept" => {
+                        k if Reader::is_choice_key(k, "asNeeded") => {
                             r.choice(
                                 &mut v.as_needed,
                                 "asNeeded[x]",
-                                "CodeableConcept",
+                                &k[8usize..],
                                 false,
                             )
                         }
-                        "siteCodeableConcept" => {
-                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)
+                        k if Reader::is_choice_key(k, "_asNeeded") => {
+                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
                         }
-                        "siteReference" => {
-                            r.choice(&mut v.site, "site[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "site") => {
+                            r.choice(&mut v.site, "site[x]", &k[4usize..], false)
                         }
-                        "route" => r.complex(&mut v.route, "route"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "doseRange" => r.choice(&mut v.dose, "dose[x]", "Range", false),
-                        "doseQuantity" => {
-                            r.choice(&mut v.dose, "dose[x]", "Quantity", false)
+                        k if Reader::is_choice_key(k, "dose") => {
+                            r.choice(&mut v.dose, "dose[x]", &k[4usize..], false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
-                        "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
+                        k if Reader::is_choice_key(k, "rate") => {
+                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -346,22 +324,6 @@ impl FhirJson for MedicationOrderDispenseRequest {
                                 "modifierExtension",
                             )
                         }
-                        "medicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "validityPeriod" => {
                             r.complex(&mut v.validity_period, "validityPeriod")
                         }
@@ -382,6 +344,14 @@ impl FhirJson for MedicationOrderDispenseRequest {
                             r.complex(
                                 &mut v.expected_supply_duration,
                                 "expectedSupplyDuration",
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "medication") => {
+                            r.choice(
+                                &mut v.medication,
+                                "medication[x]",
+                                &k[10usize..],
+                                false,
                             )
                         }
                         _ => return Ok(false),

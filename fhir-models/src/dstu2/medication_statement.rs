@@ -110,31 +110,6 @@ impl FhirJson for MedicationStatement {
                         "reasonNotTaken" => {
                             r.complex_list(&mut v.reason_not_taken, "reasonNotTaken")
                         }
-                        "reasonForUseCodeableConcept" => {
-                            r.choice(
-                                &mut v.reason_for_use,
-                                "reasonForUse[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "reasonForUseReference" => {
-                            r.choice(
-                                &mut v.reason_for_use,
-                                "reasonForUse[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
-                        "effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
-                        }
-                        "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
-                        }
-                        "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)
-                        }
                         "note" => r.primitive(&mut v.note, "note"),
                         "_note" => r.primitive_ext(&mut v.note, "note"),
                         "supportingInformation" => {
@@ -143,23 +118,39 @@ impl FhirJson for MedicationStatement {
                                 "supportingInformation",
                             )
                         }
-                        "medicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "dosage" => r.complex_list(&mut v.dosage, "dosage"),
+                        k if Reader::is_choice_key(k, "reasonForUse") => {
+                            r.choice(
+                                &mut v.reason_for_use,
+                                "reasonForUse[x]",
+                                &k[12usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "medication") => {
+                            r.choice(
+                                &mut v.medication,
+                                "medication[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -249,38 +240,30 @@ impl FhirJson for MedicationStatementDosage {
                         "text" => r.primitive(&mut v.text, "text"),
                         "_text" => r.primitive_ext(&mut v.text, "text"),
                         "timing" => r.complex(&mut v.timing, "timing"),
-                        "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
+                        "route" => r.complex(&mut v.route, "route"),
+                        "method" => r.complex(&mut v.method, "method"),
+                        "maxDosePerPeriod" => {
+                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
                         }
-                        "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
-                        }
-                        "asNeededCodeableConcept" => {
+                        k if Reader::is_choice_key(k, "asNeeded") => {
                             r.choice(
                                 &mut v.as_needed,
                                 "asNeeded[x]",
-                                "CodeableConcept",
+                                &k[8usize..],
                                 false,
                             )
                         }
-                        "siteCodeableConcept" => {
-                            r.choice(&mut v.site, "site[x]", "CodeableConcept", false)
+                        k if Reader::is_choice_key(k, "_asNeeded") => {
+                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
                         }
-                        "siteReference" => {
-                            r.choice(&mut v.site, "site[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "site") => {
+                            r.choice(&mut v.site, "site[x]", &k[4usize..], false)
                         }
-                        "route" => r.complex(&mut v.route, "route"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "quantityQuantity" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Quantity", false)
+                        k if Reader::is_choice_key(k, "quantity") => {
+                            r.choice(&mut v.quantity, "quantity[x]", &k[8usize..], false)
                         }
-                        "quantityRange" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Range", false)
-                        }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
-                        "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
+                        k if Reader::is_choice_key(k, "rate") => {
+                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

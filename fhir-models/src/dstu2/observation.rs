@@ -111,53 +111,9 @@ impl FhirJson for Observation {
                         "code" => r.complex(&mut v.code, "code"),
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
-                        }
-                        "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
-                        }
-                        "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)
-                        }
                         "issued" => r.primitive(&mut v.issued, "issued"),
                         "_issued" => r.primitive_ext(&mut v.issued, "issued"),
                         "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
-                        }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)
-                        }
-                        "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)
-                        }
-                        "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)
-                        }
                         "dataAbsentReason" => {
                             r.complex(&mut v.data_absent_reason, "dataAbsentReason")
                         }
@@ -175,6 +131,28 @@ impl FhirJson for Observation {
                         }
                         "related" => r.complex_list(&mut v.related, "related"),
                         "component" => r.complex_list(&mut v.component, "component"),
+                        k if Reader::is_choice_key(k, "effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -391,46 +369,17 @@ impl FhirJson for ObservationComponent {
                             )
                         }
                         "code" => r.complex(&mut v.code, "code"),
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
-                        }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)
-                        }
-                        "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)
-                        }
-                        "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)
-                        }
                         "dataAbsentReason" => {
                             r.complex(&mut v.data_absent_reason, "dataAbsentReason")
                         }
                         "referenceRange" => {
                             r.complex_list(&mut v.reference_range, "referenceRange")
+                        }
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

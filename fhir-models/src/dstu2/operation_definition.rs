@@ -400,14 +400,16 @@ impl FhirJson for OperationDefinitionParameterBinding {
                         }
                         "strength" => r.primitive(&mut v.strength, "strength"),
                         "_strength" => r.primitive_ext(&mut v.strength, "strength"),
-                        "valueSetUri" => {
-                            r.choice(&mut v.value_set, "valueSet[x]", "Uri", false)
+                        k if Reader::is_choice_key(k, "valueSet") => {
+                            r.choice(
+                                &mut v.value_set,
+                                "valueSet[x]",
+                                &k[8usize..],
+                                false,
+                            )
                         }
-                        "_valueSetUri" => {
-                            r.choice(&mut v.value_set, "valueSet[x]", "Uri", true)
-                        }
-                        "valueSetReference" => {
-                            r.choice(&mut v.value_set, "valueSet[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "_valueSet") => {
+                            r.choice(&mut v.value_set, "valueSet[x]", &k[9usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

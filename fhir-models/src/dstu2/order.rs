@@ -84,19 +84,11 @@ impl FhirJson for Order {
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "source" => r.complex(&mut v.source, "source"),
                         "target" => r.complex(&mut v.target, "target"),
-                        "reasonCodeableConcept" => {
-                            r.choice(
-                                &mut v.reason,
-                                "reason[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
-                        }
                         "when" => r.complex(&mut v.when, "when"),
                         "detail" => r.complex_list(&mut v.detail, "detail"),
+                        k if Reader::is_choice_key(k, "reason") => {
+                            r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -110,129 +110,14 @@ impl FhirJson for ParametersParameter {
                         }
                         "name" => r.primitive(&mut v.name, "name"),
                         "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)
-                        }
-                        "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)
-                        }
-                        "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
-                        }
-                        "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
-                        }
-                        "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)
-                        }
-                        "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)
-                        }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
-                        "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
-                        }
-                        "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
-                        }
-                        "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
-                        }
-                        "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
-                        }
-                        "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)
-                        }
-                        "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)
-                        }
-                        "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)
-                        }
-                        "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)
-                        }
-                        "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)
-                        }
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
-                        }
-                        "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)
-                        }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)
-                        }
-                        "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)
-                        }
-                        "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)
-                        }
-                        "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)
-                        }
-                        "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)
-                        }
-                        "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)
-                        }
-                        "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
-                        }
-                        "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)
-                        }
-                        "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)
-                        }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
                         "resource" => r.complex(&mut v.resource, "resource"),
                         "part" => r.complex_list(&mut v.part, "part"),
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -127,27 +127,7 @@ impl FhirJson for Procedure {
                             )
                         }
                         "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
-                        "reasonCodeableConcept" => {
-                            r.choice(
-                                &mut v.reason,
-                                "reason[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
-                        }
                         "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "performedDateTime" => {
-                            r.choice(&mut v.performed, "performed[x]", "DateTime", false)
-                        }
-                        "_performedDateTime" => {
-                            r.choice(&mut v.performed, "performed[x]", "DateTime", true)
-                        }
-                        "performedPeriod" => {
-                            r.choice(&mut v.performed, "performed[x]", "Period", false)
-                        }
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "location" => r.complex(&mut v.location, "location"),
                         "outcome" => r.complex(&mut v.outcome, "outcome"),
@@ -162,6 +142,25 @@ impl FhirJson for Procedure {
                             r.complex_list(&mut v.focal_device, "focalDevice")
                         }
                         "used" => r.complex_list(&mut v.used, "used"),
+                        k if Reader::is_choice_key(k, "reason") => {
+                            r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "performed") => {
+                            r.choice(
+                                &mut v.performed,
+                                "performed[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_performed") => {
+                            r.choice(
+                                &mut v.performed,
+                                "performed[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

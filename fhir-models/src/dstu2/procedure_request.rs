@@ -96,53 +96,46 @@ impl FhirJson for ProcedureRequest {
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "code" => r.complex(&mut v.code, "code"),
                         "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
-                        "reasonCodeableConcept" => {
-                            r.choice(
-                                &mut v.reason,
-                                "reason[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
-                        }
-                        "scheduledDateTime" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", false)
-                        }
-                        "_scheduledDateTime" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "DateTime", true)
-                        }
-                        "scheduledPeriod" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Period", false)
-                        }
-                        "scheduledTiming" => {
-                            r.choice(&mut v.scheduled, "scheduled[x]", "Timing", false)
-                        }
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "performer" => r.complex(&mut v.performer, "performer"),
                         "status" => r.primitive(&mut v.status, "status"),
                         "_status" => r.primitive_ext(&mut v.status, "status"),
                         "notes" => r.complex_list(&mut v.notes, "notes"),
-                        "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
-                        }
-                        "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
-                        }
-                        "asNeededCodeableConcept" => {
-                            r.choice(
-                                &mut v.as_needed,
-                                "asNeeded[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "orderedOn" => r.primitive(&mut v.ordered_on, "orderedOn"),
                         "_orderedOn" => r.primitive_ext(&mut v.ordered_on, "orderedOn"),
                         "orderer" => r.complex(&mut v.orderer, "orderer"),
                         "priority" => r.primitive(&mut v.priority, "priority"),
                         "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                        k if Reader::is_choice_key(k, "reason") => {
+                            r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "scheduled") => {
+                            r.choice(
+                                &mut v.scheduled,
+                                "scheduled[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_scheduled") => {
+                            r.choice(
+                                &mut v.scheduled,
+                                "scheduled[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "asNeeded") => {
+                            r.choice(
+                                &mut v.as_needed,
+                                "asNeeded[x]",
+                                &k[8usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_asNeeded") => {
+                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -170,48 +170,33 @@ impl FhirJson for RiskAssessmentPrediction {
                             )
                         }
                         "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "probabilityDecimal" => {
-                            r.choice(
-                                &mut v.probability,
-                                "probability[x]",
-                                "Decimal",
-                                false,
-                            )
-                        }
-                        "_probabilityDecimal" => {
-                            r.choice(
-                                &mut v.probability,
-                                "probability[x]",
-                                "Decimal",
-                                true,
-                            )
-                        }
-                        "probabilityRange" => {
-                            r.choice(
-                                &mut v.probability,
-                                "probability[x]",
-                                "Range",
-                                false,
-                            )
-                        }
-                        "probabilityCodeableConcept" => {
-                            r.choice(
-                                &mut v.probability,
-                                "probability[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "relativeRisk" => {
                             r.primitive(&mut v.relative_risk, "relativeRisk")
                         }
                         "_relativeRisk" => {
                             r.primitive_ext(&mut v.relative_risk, "relativeRisk")
                         }
-                        "whenPeriod" => r.choice(&mut v.when, "when[x]", "Period", false),
-                        "whenRange" => r.choice(&mut v.when, "when[x]", "Range", false),
                         "rationale" => r.primitive(&mut v.rationale, "rationale"),
                         "_rationale" => r.primitive_ext(&mut v.rationale, "rationale"),
+                        k if Reader::is_choice_key(k, "probability") => {
+                            r.choice(
+                                &mut v.probability,
+                                "probability[x]",
+                                &k[11usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_probability") => {
+                            r.choice(
+                                &mut v.probability,
+                                "probability[x]",
+                                &k[12usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "when") => {
+                            r.choice(&mut v.when, "when[x]", &k[4usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

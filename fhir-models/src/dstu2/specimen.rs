@@ -180,18 +180,25 @@ impl FhirJson for SpecimenCollection {
                         "collector" => r.complex(&mut v.collector, "collector"),
                         "comment" => r.primitive_list(&mut v.comment, "comment"),
                         "_comment" => r.primitive_list_ext(&mut v.comment, "comment"),
-                        "collectedDateTime" => {
-                            r.choice(&mut v.collected, "collected[x]", "DateTime", false)
-                        }
-                        "_collectedDateTime" => {
-                            r.choice(&mut v.collected, "collected[x]", "DateTime", true)
-                        }
-                        "collectedPeriod" => {
-                            r.choice(&mut v.collected, "collected[x]", "Period", false)
-                        }
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "method" => r.complex(&mut v.method, "method"),
                         "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                        k if Reader::is_choice_key(k, "collected") => {
+                            r.choice(
+                                &mut v.collected,
+                                "collected[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_collected") => {
+                            r.choice(
+                                &mut v.collected,
+                                "collected[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -333,16 +340,8 @@ impl FhirJson for SpecimenContainer {
                         "specimenQuantity" => {
                             r.complex(&mut v.specimen_quantity, "specimenQuantity")
                         }
-                        "additiveCodeableConcept" => {
-                            r.choice(
-                                &mut v.additive,
-                                "additive[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "additiveReference" => {
-                            r.choice(&mut v.additive, "additive[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "additive") => {
+                            r.choice(&mut v.additive, "additive[x]", &k[8usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

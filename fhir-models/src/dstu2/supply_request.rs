@@ -90,18 +90,10 @@ impl FhirJson for SupplyRequest {
                         "kind" => r.complex(&mut v.kind, "kind"),
                         "orderedItem" => r.complex(&mut v.ordered_item, "orderedItem"),
                         "supplier" => r.complex_list(&mut v.supplier, "supplier"),
-                        "reasonCodeableConcept" => {
-                            r.choice(
-                                &mut v.reason,
-                                "reason[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
-                        }
                         "when" => r.complex(&mut v.when, "when"),
+                        k if Reader::is_choice_key(k, "reason") => {
+                            r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

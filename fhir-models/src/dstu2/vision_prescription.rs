@@ -82,18 +82,10 @@ impl FhirJson for VisionPrescription {
                         "patient" => r.complex(&mut v.patient, "patient"),
                         "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "reasonCodeableConcept" => {
-                            r.choice(
-                                &mut v.reason,
-                                "reason[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "reasonReference" => {
-                            r.choice(&mut v.reason, "reason[x]", "Reference", false)
-                        }
                         "dispense" => r.complex_list(&mut v.dispense, "dispense"),
+                        k if Reader::is_choice_key(k, "reason") => {
+                            r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -669,6 +669,12 @@ impl<'a> Reader<'a> {
         self.with_name(name, |r| C::read_variant(r, slot, type_suffix, extension_part))
     }
 
+    /// Whether `key` names a type of the choice element `name` (`valueQuantity` for `value`): the name followed by
+    /// an upper-case type suffix. Generated readers send such keys to the choice enum, which knows its types.
+    pub fn is_choice_key(key: &str, name: &str) -> bool {
+        key.strip_prefix(name).is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
+    }
+
     /// In a choice enum: reads a complex-typed variant.
     #[inline(never)]
     pub fn choice_complex<C, T: FhirJson>(&mut self, slot: &mut Option<C>, make: fn(T) -> C) -> Result<(), ParseError> {

@@ -168,17 +168,6 @@ impl FhirJson for ActivityDefinition {
                         "_experimental" => {
                             r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "subjectCodeableConcept" => {
-                            r.choice(
-                                &mut v.subject,
-                                "subject[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
-                        }
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "publisher" => r.primitive(&mut v.publisher, "publisher"),
@@ -238,39 +227,9 @@ impl FhirJson for ActivityDefinition {
                         "_doNotPerform" => {
                             r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
                         }
-                        "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
-                        }
-                        "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
-                        }
-                        "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
-                        }
-                        "timingAge" => r.choice(&mut v.timing, "timing[x]", "Age", false),
-                        "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)
-                        }
-                        "timingRange" => {
-                            r.choice(&mut v.timing, "timing[x]", "Range", false)
-                        }
-                        "timingDuration" => {
-                            r.choice(&mut v.timing, "timing[x]", "Duration", false)
-                        }
                         "location" => r.complex(&mut v.location, "location"),
                         "participant" => {
                             r.complex_list(&mut v.participant, "participant")
-                        }
-                        "productReference" => {
-                            r.choice(&mut v.product, "product[x]", "Reference", false)
-                        }
-                        "productCodeableConcept" => {
-                            r.choice(
-                                &mut v.product,
-                                "product[x]",
-                                "CodeableConcept",
-                                false,
-                            )
                         }
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "dosage" => r.complex_list(&mut v.dosage, "dosage"),
@@ -297,6 +256,18 @@ impl FhirJson for ActivityDefinition {
                         "_transform" => r.primitive_ext(&mut v.transform, "transform"),
                         "dynamicValue" => {
                             r.complex_list(&mut v.dynamic_value, "dynamicValue")
+                        }
+                        k if Reader::is_choice_key(k, "subject") => {
+                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "product") => {
+                            r.choice(&mut v.product, "product[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -107,25 +107,6 @@ impl FhirJson for AllergyIntolerance {
                         "code" => r.complex(&mut v.code, "code"),
                         "patient" => r.complex(&mut v.patient, "patient"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", false)
-                        }
-                        "_onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", true)
-                        }
-                        "onsetAge" => r.choice(&mut v.onset, "onset[x]", "Age", false),
-                        "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)
-                        }
-                        "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)
-                        }
-                        "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)
-                        }
-                        "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)
-                        }
                         "recordedDate" => {
                             r.primitive(&mut v.recorded_date, "recordedDate")
                         }
@@ -142,6 +123,12 @@ impl FhirJson for AllergyIntolerance {
                         }
                         "note" => r.complex_list(&mut v.note, "note"),
                         "reaction" => r.complex_list(&mut v.reaction, "reaction"),
+                        k if Reader::is_choice_key(k, "onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

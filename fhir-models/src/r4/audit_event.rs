@@ -466,17 +466,11 @@ impl FhirJson for AuditEventEntityDetail {
                         }
                         "type" => r.primitive(&mut v.r#type, "type"),
                         "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
-                        }
-                        "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

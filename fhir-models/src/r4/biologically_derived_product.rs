@@ -163,14 +163,21 @@ impl FhirJson for BiologicallyDerivedProductCollection {
                         }
                         "collector" => r.complex(&mut v.collector, "collector"),
                         "source" => r.complex(&mut v.source, "source"),
-                        "collectedDateTime" => {
-                            r.choice(&mut v.collected, "collected[x]", "DateTime", false)
+                        k if Reader::is_choice_key(k, "collected") => {
+                            r.choice(
+                                &mut v.collected,
+                                "collected[x]",
+                                &k[9usize..],
+                                false,
+                            )
                         }
-                        "_collectedDateTime" => {
-                            r.choice(&mut v.collected, "collected[x]", "DateTime", true)
-                        }
-                        "collectedPeriod" => {
-                            r.choice(&mut v.collected, "collected[x]", "Period", false)
+                        k if Reader::is_choice_key(k, "_collected") => {
+                            r.choice(
+                                &mut v.collected,
+                                "collected[x]",
+                                &k[10usize..],
+                                true,
+                            )
                         }
                         _ => return Ok(false),
                     }?;
@@ -232,13 +239,12 @@ impl FhirJson for BiologicallyDerivedProductProcessing {
                         }
                         "procedure" => r.complex(&mut v.procedure, "procedure"),
                         "additive" => r.complex(&mut v.additive, "additive"),
-                        "timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", false)
+                        k if Reader::is_choice_key(k, "time") => {
+                            r.choice(&mut v.time, "time[x]", &k[4usize..], false)
                         }
-                        "_timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", true)
+                        k if Reader::is_choice_key(k, "_time") => {
+                            r.choice(&mut v.time, "time[x]", &k[5usize..], true)
                         }
-                        "timePeriod" => r.choice(&mut v.time, "time[x]", "Period", false),
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -294,13 +300,12 @@ impl FhirJson for BiologicallyDerivedProductManipulation {
                         "_description" => {
                             r.primitive_ext(&mut v.description, "description")
                         }
-                        "timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", false)
+                        k if Reader::is_choice_key(k, "time") => {
+                            r.choice(&mut v.time, "time[x]", &k[4usize..], false)
                         }
-                        "_timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", true)
+                        k if Reader::is_choice_key(k, "_time") => {
+                            r.choice(&mut v.time, "time[x]", &k[5usize..], true)
                         }
-                        "timePeriod" => r.choice(&mut v.time, "time[x]", "Period", false),
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -138,28 +138,6 @@ impl FhirJson for ChargeItem {
                         "code" => r.complex(&mut v.code, "code"),
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "context" => r.complex(&mut v.context, "context"),
-                        "occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "occurrencePeriod" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
-                        }
-                        "occurrenceTiming" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
-                        }
                         "performer" => r.complex_list(&mut v.performer, "performer"),
                         "performingOrganization" => {
                             r.complex(
@@ -198,17 +176,6 @@ impl FhirJson for ChargeItem {
                         }
                         "reason" => r.complex_list(&mut v.reason, "reason"),
                         "service" => r.complex_list(&mut v.service, "service"),
-                        "productReference" => {
-                            r.choice(&mut v.product, "product[x]", "Reference", false)
-                        }
-                        "productCodeableConcept" => {
-                            r.choice(
-                                &mut v.product,
-                                "product[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "account" => r.complex_list(&mut v.account, "account"),
                         "note" => r.complex_list(&mut v.note, "note"),
                         "supportingInformation" => {
@@ -216,6 +183,25 @@ impl FhirJson for ChargeItem {
                                 &mut v.supporting_information,
                                 "supportingInformation",
                             )
+                        }
+                        k if Reader::is_choice_key(k, "occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "product") => {
+                            r.choice(&mut v.product, "product[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -606,29 +606,6 @@ impl FhirJson for ClaimResponseAddItem {
                         "programCode" => {
                             r.complex_list(&mut v.program_code, "programCode")
                         }
-                        "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
-                        }
-                        "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
-                        }
-                        "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
-                        }
-                        "locationCodeableConcept" => {
-                            r.choice(
-                                &mut v.location,
-                                "location[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)
-                        }
-                        "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)
-                        }
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
                         "factor" => r.primitive(&mut v.factor, "factor"),
@@ -646,6 +623,15 @@ impl FhirJson for ClaimResponseAddItem {
                             r.complex_list(&mut v.adjudication, "adjudication")
                         }
                         "detail" => r.complex_list(&mut v.detail, "detail"),
+                        k if Reader::is_choice_key(k, "serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "location") => {
+                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

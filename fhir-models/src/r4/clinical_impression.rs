@@ -110,15 +110,6 @@ impl FhirJson for ClinicalImpression {
                         }
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
-                        }
-                        "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
-                        }
-                        "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)
-                        }
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "assessor" => r.complex(&mut v.assessor, "assessor"),
@@ -148,6 +139,22 @@ impl FhirJson for ClinicalImpression {
                             r.complex_list(&mut v.supporting_info, "supportingInfo")
                         }
                         "note" => r.complex_list(&mut v.note, "note"),
+                        k if Reader::is_choice_key(k, "effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

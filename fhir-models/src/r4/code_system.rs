@@ -540,40 +540,11 @@ impl FhirJson for CodeSystemConceptProperty {
                         }
                         "code" => r.primitive(&mut v.code, "code"),
                         "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
-                        "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)
-                        }
-                        "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

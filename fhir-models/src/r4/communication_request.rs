@@ -124,25 +124,6 @@ impl FhirJson for CommunicationRequest {
                         "about" => r.complex_list(&mut v.about, "about"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "payload" => r.complex_list(&mut v.payload, "payload"),
-                        "occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "occurrencePeriod" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
-                        }
                         "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
                             r.primitive_ext(&mut v.authored_on, "authoredOn")
@@ -155,6 +136,22 @@ impl FhirJson for CommunicationRequest {
                             r.complex_list(&mut v.reason_reference, "reasonReference")
                         }
                         "note" => r.complex_list(&mut v.note, "note"),
+                        k if Reader::is_choice_key(k, "occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -230,17 +227,11 @@ impl FhirJson for CommunicationRequestPayload {
                                 "modifierExtension",
                             )
                         }
-                        "contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", false)
+                        k if Reader::is_choice_key(k, "content") => {
+                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
                         }
-                        "_contentString" => {
-                            r.choice(&mut v.content, "content[x]", "String", true)
-                        }
-                        "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)
-                        }
-                        "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "_content") => {
+                            r.choice(&mut v.content, "content[x]", &k[8usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -251,11 +251,8 @@ impl FhirJson for CompositionRelatesTo {
                         }
                         "code" => r.primitive(&mut v.code, "code"),
                         "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "targetIdentifier" => {
-                            r.choice(&mut v.target, "target[x]", "Identifier", false)
-                        }
-                        "targetReference" => {
-                            r.choice(&mut v.target, "target[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "target") => {
+                            r.choice(&mut v.target, "target[x]", &k[6usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -127,23 +127,19 @@ impl FhirJson for ConceptMap {
                         "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
                         "copyright" => r.primitive(&mut v.copyright, "copyright"),
                         "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "sourceUri" => r.choice(&mut v.source, "source[x]", "Uri", false),
-                        "_sourceUri" => r.choice(&mut v.source, "source[x]", "Uri", true),
-                        "sourceCanonical" => {
-                            r.choice(&mut v.source, "source[x]", "Canonical", false)
-                        }
-                        "_sourceCanonical" => {
-                            r.choice(&mut v.source, "source[x]", "Canonical", true)
-                        }
-                        "targetUri" => r.choice(&mut v.target, "target[x]", "Uri", false),
-                        "_targetUri" => r.choice(&mut v.target, "target[x]", "Uri", true),
-                        "targetCanonical" => {
-                            r.choice(&mut v.target, "target[x]", "Canonical", false)
-                        }
-                        "_targetCanonical" => {
-                            r.choice(&mut v.target, "target[x]", "Canonical", true)
-                        }
                         "group" => r.complex_list(&mut v.group, "group"),
+                        k if Reader::is_choice_key(k, "source") => {
+                            r.choice(&mut v.source, "source[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_source") => {
+                            r.choice(&mut v.source, "source[x]", &k[7usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "target") => {
+                            r.choice(&mut v.target, "target[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_target") => {
+                            r.choice(&mut v.target, "target[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -104,46 +104,6 @@ impl FhirJson for Condition {
                         "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", false)
-                        }
-                        "_onsetDateTime" => {
-                            r.choice(&mut v.onset, "onset[x]", "DateTime", true)
-                        }
-                        "onsetAge" => r.choice(&mut v.onset, "onset[x]", "Age", false),
-                        "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)
-                        }
-                        "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)
-                        }
-                        "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)
-                        }
-                        "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)
-                        }
-                        "abatementDateTime" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", false)
-                        }
-                        "_abatementDateTime" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "DateTime", true)
-                        }
-                        "abatementAge" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Age", false)
-                        }
-                        "abatementPeriod" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Period", false)
-                        }
-                        "abatementRange" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "Range", false)
-                        }
-                        "abatementString" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "String", false)
-                        }
-                        "_abatementString" => {
-                            r.choice(&mut v.abatement, "abatement[x]", "String", true)
-                        }
                         "recordedDate" => {
                             r.primitive(&mut v.recorded_date, "recordedDate")
                         }
@@ -155,6 +115,28 @@ impl FhirJson for Condition {
                         "stage" => r.complex_list(&mut v.stage, "stage"),
                         "evidence" => r.complex_list(&mut v.evidence, "evidence"),
                         "note" => r.complex_list(&mut v.note, "note"),
+                        k if Reader::is_choice_key(k, "onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "abatement") => {
+                            r.choice(
+                                &mut v.abatement,
+                                "abatement[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_abatement") => {
+                            r.choice(
+                                &mut v.abatement,
+                                "abatement[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -99,18 +99,15 @@ impl FhirJson for Consent {
                         "organization" => {
                             r.complex_list(&mut v.organization, "organization")
                         }
-                        "sourceAttachment" => {
-                            r.choice(&mut v.source, "source[x]", "Attachment", false)
-                        }
-                        "sourceReference" => {
-                            r.choice(&mut v.source, "source[x]", "Reference", false)
-                        }
                         "policy" => r.complex_list(&mut v.policy, "policy"),
                         "policyRule" => r.complex(&mut v.policy_rule, "policyRule"),
                         "verification" => {
                             r.complex_list(&mut v.verification, "verification")
                         }
                         "provision" => r.complex(&mut v.provision, "provision"),
+                        k if Reader::is_choice_key(k, "source") => {
+                            r.choice(&mut v.source, "source[x]", &k[6usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -164,12 +164,6 @@ impl FhirJson for Contract {
                         "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
                         "author" => r.complex(&mut v.author, "author"),
                         "scope" => r.complex(&mut v.scope, "scope"),
-                        "topicCodeableConcept" => {
-                            r.choice(&mut v.topic, "topic[x]", "CodeableConcept", false)
-                        }
-                        "topicReference" => {
-                            r.choice(&mut v.topic, "topic[x]", "Reference", false)
-                        }
                         "type" => r.complex(&mut v.r#type, "type"),
                         "subType" => r.complex_list(&mut v.sub_type, "subType"),
                         "contentDefinition" => {
@@ -186,19 +180,14 @@ impl FhirJson for Contract {
                         "friendly" => r.complex_list(&mut v.friendly, "friendly"),
                         "legal" => r.complex_list(&mut v.legal, "legal"),
                         "rule" => r.complex_list(&mut v.rule, "rule"),
-                        "legallyBindingAttachment" => {
-                            r.choice(
-                                &mut v.legally_binding,
-                                "legallyBinding[x]",
-                                "Attachment",
-                                false,
-                            )
+                        k if Reader::is_choice_key(k, "topic") => {
+                            r.choice(&mut v.topic, "topic[x]", &k[5usize..], false)
                         }
-                        "legallyBindingReference" => {
+                        k if Reader::is_choice_key(k, "legallyBinding") => {
                             r.choice(
                                 &mut v.legally_binding,
                                 "legallyBinding[x]",
-                                "Reference",
+                                &k[14usize..],
                                 false,
                             )
                         }
@@ -399,12 +388,6 @@ impl FhirJson for ContractTerm {
                         "issued" => r.primitive(&mut v.issued, "issued"),
                         "_issued" => r.primitive_ext(&mut v.issued, "issued"),
                         "applies" => r.complex(&mut v.applies, "applies"),
-                        "topicCodeableConcept" => {
-                            r.choice(&mut v.topic, "topic[x]", "CodeableConcept", false)
-                        }
-                        "topicReference" => {
-                            r.choice(&mut v.topic, "topic[x]", "Reference", false)
-                        }
                         "type" => r.complex(&mut v.r#type, "type"),
                         "subType" => r.complex(&mut v.sub_type, "subType"),
                         "text" => r.primitive(&mut v.text, "text"),
@@ -416,6 +399,9 @@ impl FhirJson for ContractTerm {
                         "asset" => r.complex_list(&mut v.asset, "asset"),
                         "action" => r.complex_list(&mut v.action, "action"),
                         "group" => r.complex_list(&mut v.group, "group"),
+                        k if Reader::is_choice_key(k, "topic") => {
+                            r.choice(&mut v.topic, "topic[x]", &k[5usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -692,53 +678,11 @@ impl FhirJson for ContractTermOfferAnswer {
                                 "modifierExtension",
                             )
                         }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)
-                        }
-                        "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)
-                        }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
-                        "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)
-                        }
-                        "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)
-                        }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -987,17 +931,6 @@ impl FhirJson for ContractTermAssetValuedItem {
                                 "modifierExtension",
                             )
                         }
-                        "entityCodeableConcept" => {
-                            r.choice(
-                                &mut v.entity,
-                                "entity[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "entityReference" => {
-                            r.choice(&mut v.entity, "entity[x]", "Reference", false)
-                        }
                         "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "effectiveTime" => {
                             r.primitive(&mut v.effective_time, "effectiveTime")
@@ -1033,6 +966,9 @@ impl FhirJson for ContractTermAssetValuedItem {
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
                             )
+                        }
+                        k if Reader::is_choice_key(k, "entity") => {
+                            r.choice(&mut v.entity, "entity[x]", &k[6usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -1158,28 +1094,6 @@ impl FhirJson for ContractTermAction {
                         "_contextLinkId" => {
                             r.primitive_list_ext(&mut v.context_link_id, "contextLinkId")
                         }
-                        "occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "occurrencePeriod" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
-                        }
-                        "occurrenceTiming" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
-                        }
                         "requester" => r.complex_list(&mut v.requester, "requester"),
                         "requesterLinkId" => {
                             r.primitive_list(&mut v.requester_link_id, "requesterLinkId")
@@ -1229,6 +1143,22 @@ impl FhirJson for ContractTermAction {
                             r.primitive_list_ext(
                                 &mut v.security_label_number,
                                 "securityLabelNumber",
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[11usize..],
+                                true,
                             )
                         }
                         _ => return Ok(false),
@@ -1413,11 +1343,8 @@ impl FhirJson for ContractFriendly {
                                 "modifierExtension",
                             )
                         }
-                        "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)
-                        }
-                        "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "content") => {
+                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -1467,11 +1394,8 @@ impl FhirJson for ContractLegal {
                                 "modifierExtension",
                             )
                         }
-                        "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)
-                        }
-                        "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "content") => {
+                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -1521,11 +1445,8 @@ impl FhirJson for ContractRule {
                                 "modifierExtension",
                             )
                         }
-                        "contentAttachment" => {
-                            r.choice(&mut v.content, "content[x]", "Attachment", false)
-                        }
-                        "contentReference" => {
-                            r.choice(&mut v.content, "content[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "content") => {
+                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -265,13 +265,10 @@ impl FhirJson for CoverageCostToBeneficiary {
                             )
                         }
                         "type" => r.complex(&mut v.r#type, "type"),
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueMoney" => {
-                            r.choice(&mut v.value, "value[x]", "Money", false)
-                        }
                         "exception" => r.complex_list(&mut v.exception, "exception"),
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

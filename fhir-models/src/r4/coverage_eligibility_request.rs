@@ -100,15 +100,6 @@ impl FhirJson for CoverageEligibilityRequest {
                         "purpose" => r.primitive_list(&mut v.purpose, "purpose"),
                         "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose"),
                         "patient" => r.complex(&mut v.patient, "patient"),
-                        "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
-                        }
-                        "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
-                        }
-                        "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
-                        }
                         "created" => r.primitive(&mut v.created, "created"),
                         "_created" => r.primitive_ext(&mut v.created, "created"),
                         "enterer" => r.complex(&mut v.enterer, "enterer"),
@@ -120,6 +111,12 @@ impl FhirJson for CoverageEligibilityRequest {
                         }
                         "insurance" => r.complex_list(&mut v.insurance, "insurance"),
                         "item" => r.complex_list(&mut v.item, "item"),
+                        k if Reader::is_choice_key(k, "serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -415,19 +412,11 @@ impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
                                 "modifierExtension",
                             )
                         }
-                        "diagnosisCodeableConcept" => {
+                        k if Reader::is_choice_key(k, "diagnosis") => {
                             r.choice(
                                 &mut v.diagnosis,
                                 "diagnosis[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "diagnosisReference" => {
-                            r.choice(
-                                &mut v.diagnosis,
-                                "diagnosis[x]",
-                                "Reference",
+                                &k[9usize..],
                                 false,
                             )
                         }

@@ -105,15 +105,6 @@ impl FhirJson for CoverageEligibilityResponse {
                         "purpose" => r.primitive_list(&mut v.purpose, "purpose"),
                         "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose"),
                         "patient" => r.complex(&mut v.patient, "patient"),
-                        "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
-                        }
-                        "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
-                        }
-                        "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
-                        }
                         "created" => r.primitive(&mut v.created, "created"),
                         "_created" => r.primitive_ext(&mut v.created, "created"),
                         "requestor" => r.complex(&mut v.requestor, "requestor"),
@@ -132,6 +123,12 @@ impl FhirJson for CoverageEligibilityResponse {
                         }
                         "form" => r.complex(&mut v.form, "form"),
                         "error" => r.complex_list(&mut v.error, "error"),
+                        k if Reader::is_choice_key(k, "serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -396,30 +393,18 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItemBenefit {
                             )
                         }
                         "type" => r.complex(&mut v.r#type, "type"),
-                        "allowedUnsignedInt" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", false)
+                        k if Reader::is_choice_key(k, "allowed") => {
+                            r.choice(&mut v.allowed, "allowed[x]", &k[7usize..], false)
                         }
-                        "_allowedUnsignedInt" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", true)
+                        k if Reader::is_choice_key(k, "_allowed") => {
+                            r.choice(&mut v.allowed, "allowed[x]", &k[8usize..], true)
                         }
-                        "allowedString" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "String", false)
+                        k if Reader::is_choice_key(k, "used") => {
+                            r.choice(&mut v.used, "used[x]", &k[4usize..], false)
                         }
-                        "_allowedString" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "String", true)
+                        k if Reader::is_choice_key(k, "_used") => {
+                            r.choice(&mut v.used, "used[x]", &k[5usize..], true)
                         }
-                        "allowedMoney" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "Money", false)
-                        }
-                        "usedUnsignedInt" => {
-                            r.choice(&mut v.used, "used[x]", "UnsignedInt", false)
-                        }
-                        "_usedUnsignedInt" => {
-                            r.choice(&mut v.used, "used[x]", "UnsignedInt", true)
-                        }
-                        "usedString" => r.choice(&mut v.used, "used[x]", "String", false),
-                        "_usedString" => r.choice(&mut v.used, "used[x]", "String", true),
-                        "usedMoney" => r.choice(&mut v.used, "used[x]", "Money", false),
                         _ => return Ok(false),
                     }?;
                     Ok(true)

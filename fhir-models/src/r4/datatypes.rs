@@ -177,19 +177,16 @@ impl FhirJson for Annotation {
                     match key {
                         "id" => r.plain_string(&mut v.id, "id"),
                         "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "authorReference" => {
-                            r.choice(&mut v.author, "author[x]", "Reference", false)
-                        }
-                        "authorString" => {
-                            r.choice(&mut v.author, "author[x]", "String", false)
-                        }
-                        "_authorString" => {
-                            r.choice(&mut v.author, "author[x]", "String", true)
-                        }
                         "time" => r.primitive(&mut v.time, "time"),
                         "_time" => r.primitive_ext(&mut v.time, "time"),
                         "text" => r.primitive(&mut v.text, "text"),
                         "_text" => r.primitive_ext(&mut v.text, "text"),
+                        k if Reader::is_choice_key(k, "author") => {
+                            r.choice(&mut v.author, "author[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_author") => {
+                            r.choice(&mut v.author, "author[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -681,17 +678,6 @@ impl FhirJson for DataRequirement {
                         "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "profile" => r.primitive_list(&mut v.profile, "profile"),
                         "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
-                        "subjectCodeableConcept" => {
-                            r.choice(
-                                &mut v.subject,
-                                "subject[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
-                        }
                         "mustSupport" => {
                             r.primitive_list(&mut v.must_support, "mustSupport")
                         }
@@ -703,6 +689,9 @@ impl FhirJson for DataRequirement {
                         "limit" => r.primitive(&mut v.limit, "limit"),
                         "_limit" => r.primitive_ext(&mut v.limit, "limit"),
                         "sort" => r.complex_list(&mut v.sort, "sort"),
+                        k if Reader::is_choice_key(k, "subject") => {
+                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -812,17 +801,11 @@ impl FhirJson for DataRequirementDateFilter {
                         "_searchParam" => {
                             r.primitive_ext(&mut v.search_param, "searchParam")
                         }
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)
-                        }
-                        "valueDuration" => {
-                            r.choice(&mut v.value, "value[x]", "Duration", false)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -1095,20 +1078,6 @@ impl FhirJson for Dosage {
                             )
                         }
                         "timing" => r.complex(&mut v.timing, "timing"),
-                        "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
-                        }
-                        "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
-                        }
-                        "asNeededCodeableConcept" => {
-                            r.choice(
-                                &mut v.as_needed,
-                                "asNeeded[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "site" => r.complex(&mut v.site, "site"),
                         "route" => r.complex(&mut v.route, "route"),
                         "method" => r.complex(&mut v.method, "method"),
@@ -1126,6 +1095,17 @@ impl FhirJson for Dosage {
                         }
                         "maxDosePerLifetime" => {
                             r.complex(&mut v.max_dose_per_lifetime, "maxDosePerLifetime")
+                        }
+                        k if Reader::is_choice_key(k, "asNeeded") => {
+                            r.choice(
+                                &mut v.as_needed,
+                                "asNeeded[x]",
+                                &k[8usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_asNeeded") => {
+                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -1182,14 +1162,11 @@ impl FhirJson for DosageDoseAndRate {
                         "id" => r.plain_string(&mut v.id, "id"),
                         "extension" => r.complex_list(&mut v.extension, "extension"),
                         "type" => r.complex(&mut v.r#type, "type"),
-                        "doseRange" => r.choice(&mut v.dose, "dose[x]", "Range", false),
-                        "doseQuantity" => {
-                            r.choice(&mut v.dose, "dose[x]", "Quantity", false)
+                        k if Reader::is_choice_key(k, "dose") => {
+                            r.choice(&mut v.dose, "dose[x]", &k[4usize..], false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
-                        "rateRange" => r.choice(&mut v.rate, "rate[x]", "Range", false),
-                        "rateQuantity" => {
-                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)
+                        k if Reader::is_choice_key(k, "rate") => {
+                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -1518,553 +1495,6 @@ impl FhirJson for ElementDefinition {
                             r.primitive_ext(&mut v.content_reference, "contentReference")
                         }
                         "type" => r.complex_list(&mut v.r#type, "type"),
-                        "defaultValueBase64Binary" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Base64Binary",
-                                false,
-                            )
-                        }
-                        "_defaultValueBase64Binary" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Base64Binary",
-                                true,
-                            )
-                        }
-                        "defaultValueBoolean" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Boolean",
-                                false,
-                            )
-                        }
-                        "_defaultValueBoolean" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Boolean",
-                                true,
-                            )
-                        }
-                        "defaultValueCanonical" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Canonical",
-                                false,
-                            )
-                        }
-                        "_defaultValueCanonical" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Canonical",
-                                true,
-                            )
-                        }
-                        "defaultValueCode" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Code",
-                                false,
-                            )
-                        }
-                        "_defaultValueCode" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Code",
-                                true,
-                            )
-                        }
-                        "defaultValueDate" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Date",
-                                false,
-                            )
-                        }
-                        "_defaultValueDate" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Date",
-                                true,
-                            )
-                        }
-                        "defaultValueDateTime" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_defaultValueDateTime" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "defaultValueDecimal" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Decimal",
-                                false,
-                            )
-                        }
-                        "_defaultValueDecimal" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Decimal",
-                                true,
-                            )
-                        }
-                        "defaultValueId" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Id",
-                                false,
-                            )
-                        }
-                        "_defaultValueId" => {
-                            r.choice(&mut v.default_value, "defaultValue[x]", "Id", true)
-                        }
-                        "defaultValueInstant" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Instant",
-                                false,
-                            )
-                        }
-                        "_defaultValueInstant" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Instant",
-                                true,
-                            )
-                        }
-                        "defaultValueInteger" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Integer",
-                                false,
-                            )
-                        }
-                        "_defaultValueInteger" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Integer",
-                                true,
-                            )
-                        }
-                        "defaultValueMarkdown" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Markdown",
-                                false,
-                            )
-                        }
-                        "_defaultValueMarkdown" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Markdown",
-                                true,
-                            )
-                        }
-                        "defaultValueOid" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Oid",
-                                false,
-                            )
-                        }
-                        "_defaultValueOid" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Oid",
-                                true,
-                            )
-                        }
-                        "defaultValuePositiveInt" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_defaultValuePositiveInt" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "defaultValueString" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "String",
-                                false,
-                            )
-                        }
-                        "_defaultValueString" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "String",
-                                true,
-                            )
-                        }
-                        "defaultValueTime" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Time",
-                                false,
-                            )
-                        }
-                        "_defaultValueTime" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Time",
-                                true,
-                            )
-                        }
-                        "defaultValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "UnsignedInt",
-                                false,
-                            )
-                        }
-                        "_defaultValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "UnsignedInt",
-                                true,
-                            )
-                        }
-                        "defaultValueUri" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Uri",
-                                false,
-                            )
-                        }
-                        "_defaultValueUri" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Uri",
-                                true,
-                            )
-                        }
-                        "defaultValueUrl" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Url",
-                                false,
-                            )
-                        }
-                        "_defaultValueUrl" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Url",
-                                true,
-                            )
-                        }
-                        "defaultValueUuid" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Uuid",
-                                false,
-                            )
-                        }
-                        "_defaultValueUuid" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Uuid",
-                                true,
-                            )
-                        }
-                        "defaultValueAddress" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Address",
-                                false,
-                            )
-                        }
-                        "defaultValueAge" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Age",
-                                false,
-                            )
-                        }
-                        "defaultValueAnnotation" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Annotation",
-                                false,
-                            )
-                        }
-                        "defaultValueAttachment" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Attachment",
-                                false,
-                            )
-                        }
-                        "defaultValueCodeableConcept" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "defaultValueCoding" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Coding",
-                                false,
-                            )
-                        }
-                        "defaultValueContactPoint" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "ContactPoint",
-                                false,
-                            )
-                        }
-                        "defaultValueCount" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Count",
-                                false,
-                            )
-                        }
-                        "defaultValueDistance" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Distance",
-                                false,
-                            )
-                        }
-                        "defaultValueDuration" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Duration",
-                                false,
-                            )
-                        }
-                        "defaultValueHumanName" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "HumanName",
-                                false,
-                            )
-                        }
-                        "defaultValueIdentifier" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Identifier",
-                                false,
-                            )
-                        }
-                        "defaultValueMoney" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Money",
-                                false,
-                            )
-                        }
-                        "defaultValuePeriod" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Period",
-                                false,
-                            )
-                        }
-                        "defaultValueQuantity" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Quantity",
-                                false,
-                            )
-                        }
-                        "defaultValueRange" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Range",
-                                false,
-                            )
-                        }
-                        "defaultValueRatio" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Ratio",
-                                false,
-                            )
-                        }
-                        "defaultValueReference" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
-                        "defaultValueSampledData" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "SampledData",
-                                false,
-                            )
-                        }
-                        "defaultValueSignature" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Signature",
-                                false,
-                            )
-                        }
-                        "defaultValueTiming" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Timing",
-                                false,
-                            )
-                        }
-                        "defaultValueContactDetail" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "ContactDetail",
-                                false,
-                            )
-                        }
-                        "defaultValueContributor" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Contributor",
-                                false,
-                            )
-                        }
-                        "defaultValueDataRequirement" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "DataRequirement",
-                                false,
-                            )
-                        }
-                        "defaultValueExpression" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Expression",
-                                false,
-                            )
-                        }
-                        "defaultValueParameterDefinition" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "ParameterDefinition",
-                                false,
-                            )
-                        }
-                        "defaultValueRelatedArtifact" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "RelatedArtifact",
-                                false,
-                            )
-                        }
-                        "defaultValueTriggerDefinition" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "TriggerDefinition",
-                                false,
-                            )
-                        }
-                        "defaultValueUsageContext" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "UsageContext",
-                                false,
-                            )
-                        }
-                        "defaultValueDosage" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Dosage",
-                                false,
-                            )
-                        }
-                        "defaultValueMeta" => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                "Meta",
-                                false,
-                            )
-                        }
                         "meaningWhenMissing" => {
                             r.primitive(
                                 &mut v.meaning_when_missing,
@@ -2083,567 +1513,7 @@ impl FhirJson for ElementDefinition {
                         "_orderMeaning" => {
                             r.primitive_ext(&mut v.order_meaning, "orderMeaning")
                         }
-                        "fixedBase64Binary" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", false)
-                        }
-                        "_fixedBase64Binary" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Base64Binary", true)
-                        }
-                        "fixedBoolean" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", false)
-                        }
-                        "_fixedBoolean" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Boolean", true)
-                        }
-                        "fixedCanonical" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Canonical", false)
-                        }
-                        "_fixedCanonical" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Canonical", true)
-                        }
-                        "fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", false),
-                        "_fixedCode" => r.choice(&mut v.fixed, "fixed[x]", "Code", true),
-                        "fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", false),
-                        "_fixedDate" => r.choice(&mut v.fixed, "fixed[x]", "Date", true),
-                        "fixedDateTime" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", false)
-                        }
-                        "_fixedDateTime" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DateTime", true)
-                        }
-                        "fixedDecimal" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", false)
-                        }
-                        "_fixedDecimal" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Decimal", true)
-                        }
-                        "fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", false),
-                        "_fixedId" => r.choice(&mut v.fixed, "fixed[x]", "Id", true),
-                        "fixedInstant" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Instant", false)
-                        }
-                        "_fixedInstant" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Instant", true)
-                        }
-                        "fixedInteger" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Integer", false)
-                        }
-                        "_fixedInteger" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Integer", true)
-                        }
-                        "fixedMarkdown" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", false)
-                        }
-                        "_fixedMarkdown" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Markdown", true)
-                        }
-                        "fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", false),
-                        "_fixedOid" => r.choice(&mut v.fixed, "fixed[x]", "Oid", true),
-                        "fixedPositiveInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", false)
-                        }
-                        "_fixedPositiveInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "PositiveInt", true)
-                        }
-                        "fixedString" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "String", false)
-                        }
-                        "_fixedString" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "String", true)
-                        }
-                        "fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", false),
-                        "_fixedTime" => r.choice(&mut v.fixed, "fixed[x]", "Time", true),
-                        "fixedUnsignedInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", false)
-                        }
-                        "_fixedUnsignedInt" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UnsignedInt", true)
-                        }
-                        "fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", false),
-                        "_fixedUri" => r.choice(&mut v.fixed, "fixed[x]", "Uri", true),
-                        "fixedUrl" => r.choice(&mut v.fixed, "fixed[x]", "Url", false),
-                        "_fixedUrl" => r.choice(&mut v.fixed, "fixed[x]", "Url", true),
-                        "fixedUuid" => r.choice(&mut v.fixed, "fixed[x]", "Uuid", false),
-                        "_fixedUuid" => r.choice(&mut v.fixed, "fixed[x]", "Uuid", true),
-                        "fixedAddress" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Address", false)
-                        }
-                        "fixedAge" => r.choice(&mut v.fixed, "fixed[x]", "Age", false),
-                        "fixedAnnotation" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Annotation", false)
-                        }
-                        "fixedAttachment" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Attachment", false)
-                        }
-                        "fixedCodeableConcept" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "CodeableConcept", false)
-                        }
-                        "fixedCoding" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Coding", false)
-                        }
-                        "fixedContactPoint" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "ContactPoint", false)
-                        }
-                        "fixedCount" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Count", false)
-                        }
-                        "fixedDistance" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Distance", false)
-                        }
-                        "fixedDuration" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Duration", false)
-                        }
-                        "fixedHumanName" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "HumanName", false)
-                        }
-                        "fixedIdentifier" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Identifier", false)
-                        }
-                        "fixedMoney" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Money", false)
-                        }
-                        "fixedPeriod" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Period", false)
-                        }
-                        "fixedQuantity" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Quantity", false)
-                        }
-                        "fixedRange" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Range", false)
-                        }
-                        "fixedRatio" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Ratio", false)
-                        }
-                        "fixedReference" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Reference", false)
-                        }
-                        "fixedSampledData" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "SampledData", false)
-                        }
-                        "fixedSignature" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Signature", false)
-                        }
-                        "fixedTiming" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Timing", false)
-                        }
-                        "fixedContactDetail" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "ContactDetail", false)
-                        }
-                        "fixedContributor" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Contributor", false)
-                        }
-                        "fixedDataRequirement" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "DataRequirement", false)
-                        }
-                        "fixedExpression" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Expression", false)
-                        }
-                        "fixedParameterDefinition" => {
-                            r.choice(
-                                &mut v.fixed,
-                                "fixed[x]",
-                                "ParameterDefinition",
-                                false,
-                            )
-                        }
-                        "fixedRelatedArtifact" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "RelatedArtifact", false)
-                        }
-                        "fixedTriggerDefinition" => {
-                            r.choice(
-                                &mut v.fixed,
-                                "fixed[x]",
-                                "TriggerDefinition",
-                                false,
-                            )
-                        }
-                        "fixedUsageContext" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "UsageContext", false)
-                        }
-                        "fixedDosage" => {
-                            r.choice(&mut v.fixed, "fixed[x]", "Dosage", false)
-                        }
-                        "fixedMeta" => r.choice(&mut v.fixed, "fixed[x]", "Meta", false),
-                        "patternBase64Binary" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", false)
-                        }
-                        "_patternBase64Binary" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Base64Binary", true)
-                        }
-                        "patternBoolean" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", false)
-                        }
-                        "_patternBoolean" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Boolean", true)
-                        }
-                        "patternCanonical" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Canonical", false)
-                        }
-                        "_patternCanonical" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Canonical", true)
-                        }
-                        "patternCode" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Code", false)
-                        }
-                        "_patternCode" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Code", true)
-                        }
-                        "patternDate" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Date", false)
-                        }
-                        "_patternDate" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Date", true)
-                        }
-                        "patternDateTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", false)
-                        }
-                        "_patternDateTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "DateTime", true)
-                        }
-                        "patternDecimal" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", false)
-                        }
-                        "_patternDecimal" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Decimal", true)
-                        }
-                        "patternId" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Id", false)
-                        }
-                        "_patternId" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Id", true)
-                        }
-                        "patternInstant" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Instant", false)
-                        }
-                        "_patternInstant" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Instant", true)
-                        }
-                        "patternInteger" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Integer", false)
-                        }
-                        "_patternInteger" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Integer", true)
-                        }
-                        "patternMarkdown" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", false)
-                        }
-                        "_patternMarkdown" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Markdown", true)
-                        }
-                        "patternOid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Oid", false)
-                        }
-                        "_patternOid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Oid", true)
-                        }
-                        "patternPositiveInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", false)
-                        }
-                        "_patternPositiveInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "PositiveInt", true)
-                        }
-                        "patternString" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "String", false)
-                        }
-                        "_patternString" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "String", true)
-                        }
-                        "patternTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Time", false)
-                        }
-                        "_patternTime" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Time", true)
-                        }
-                        "patternUnsignedInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", false)
-                        }
-                        "_patternUnsignedInt" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "UnsignedInt", true)
-                        }
-                        "patternUri" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uri", false)
-                        }
-                        "_patternUri" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uri", true)
-                        }
-                        "patternUrl" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Url", false)
-                        }
-                        "_patternUrl" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Url", true)
-                        }
-                        "patternUuid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uuid", false)
-                        }
-                        "_patternUuid" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Uuid", true)
-                        }
-                        "patternAddress" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Address", false)
-                        }
-                        "patternAge" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Age", false)
-                        }
-                        "patternAnnotation" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Annotation", false)
-                        }
-                        "patternAttachment" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Attachment", false)
-                        }
-                        "patternCodeableConcept" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "patternCoding" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Coding", false)
-                        }
-                        "patternContactPoint" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "ContactPoint", false)
-                        }
-                        "patternCount" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Count", false)
-                        }
-                        "patternDistance" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Distance", false)
-                        }
-                        "patternDuration" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Duration", false)
-                        }
-                        "patternHumanName" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "HumanName", false)
-                        }
-                        "patternIdentifier" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Identifier", false)
-                        }
-                        "patternMoney" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Money", false)
-                        }
-                        "patternPeriod" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Period", false)
-                        }
-                        "patternQuantity" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Quantity", false)
-                        }
-                        "patternRange" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Range", false)
-                        }
-                        "patternRatio" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Ratio", false)
-                        }
-                        "patternReference" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Reference", false)
-                        }
-                        "patternSampledData" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "SampledData", false)
-                        }
-                        "patternSignature" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Signature", false)
-                        }
-                        "patternTiming" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Timing", false)
-                        }
-                        "patternContactDetail" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "ContactDetail",
-                                false,
-                            )
-                        }
-                        "patternContributor" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Contributor", false)
-                        }
-                        "patternDataRequirement" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "DataRequirement",
-                                false,
-                            )
-                        }
-                        "patternExpression" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Expression", false)
-                        }
-                        "patternParameterDefinition" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "ParameterDefinition",
-                                false,
-                            )
-                        }
-                        "patternRelatedArtifact" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "RelatedArtifact",
-                                false,
-                            )
-                        }
-                        "patternTriggerDefinition" => {
-                            r.choice(
-                                &mut v.pattern,
-                                "pattern[x]",
-                                "TriggerDefinition",
-                                false,
-                            )
-                        }
-                        "patternUsageContext" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "UsageContext", false)
-                        }
-                        "patternDosage" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Dosage", false)
-                        }
-                        "patternMeta" => {
-                            r.choice(&mut v.pattern, "pattern[x]", "Meta", false)
-                        }
                         "example" => r.complex_list(&mut v.example, "example"),
-                        "minValueDate" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Date", false)
-                        }
-                        "_minValueDate" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Date", true)
-                        }
-                        "minValueDateTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", false)
-                        }
-                        "_minValueDateTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "DateTime", true)
-                        }
-                        "minValueInstant" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Instant", false)
-                        }
-                        "_minValueInstant" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Instant", true)
-                        }
-                        "minValueTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Time", false)
-                        }
-                        "_minValueTime" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Time", true)
-                        }
-                        "minValueDecimal" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", false)
-                        }
-                        "_minValueDecimal" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Decimal", true)
-                        }
-                        "minValueInteger" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Integer", false)
-                        }
-                        "_minValueInteger" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Integer", true)
-                        }
-                        "minValuePositiveInt" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_minValuePositiveInt" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "minValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "UnsignedInt",
-                                false,
-                            )
-                        }
-                        "_minValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                "UnsignedInt",
-                                true,
-                            )
-                        }
-                        "minValueQuantity" => {
-                            r.choice(&mut v.min_value, "minValue[x]", "Quantity", false)
-                        }
-                        "maxValueDate" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Date", false)
-                        }
-                        "_maxValueDate" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Date", true)
-                        }
-                        "maxValueDateTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", false)
-                        }
-                        "_maxValueDateTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "DateTime", true)
-                        }
-                        "maxValueInstant" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", false)
-                        }
-                        "_maxValueInstant" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Instant", true)
-                        }
-                        "maxValueTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Time", false)
-                        }
-                        "_maxValueTime" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Time", true)
-                        }
-                        "maxValueDecimal" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", false)
-                        }
-                        "_maxValueDecimal" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Decimal", true)
-                        }
-                        "maxValueInteger" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", false)
-                        }
-                        "_maxValueInteger" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Integer", true)
-                        }
-                        "maxValuePositiveInt" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_maxValuePositiveInt" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "maxValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "UnsignedInt",
-                                false,
-                            )
-                        }
-                        "_maxValueUnsignedInt" => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                "UnsignedInt",
-                                true,
-                            )
-                        }
-                        "maxValueQuantity" => {
-                            r.choice(&mut v.max_value, "maxValue[x]", "Quantity", false)
-                        }
                         "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
                         "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
                         "condition" => r.primitive_list(&mut v.condition, "condition"),
@@ -2672,6 +1542,56 @@ impl FhirJson for ElementDefinition {
                         "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary"),
                         "binding" => r.complex(&mut v.binding, "binding"),
                         "mapping" => r.complex_list(&mut v.mapping, "mapping"),
+                        k if Reader::is_choice_key(k, "defaultValue") => {
+                            r.choice(
+                                &mut v.default_value,
+                                "defaultValue[x]",
+                                &k[12usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_defaultValue") => {
+                            r.choice(
+                                &mut v.default_value,
+                                "defaultValue[x]",
+                                &k[13usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "fixed") => {
+                            r.choice(&mut v.fixed, "fixed[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_fixed") => {
+                            r.choice(&mut v.fixed, "fixed[x]", &k[6usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "pattern") => {
+                            r.choice(&mut v.pattern, "pattern[x]", &k[7usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_pattern") => {
+                            r.choice(&mut v.pattern, "pattern[x]", &k[8usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "minValue") => {
+                            r.choice(
+                                &mut v.min_value,
+                                "minValue[x]",
+                                &k[8usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_minValue") => {
+                            r.choice(&mut v.min_value, "minValue[x]", &k[9usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "maxValue") => {
+                            r.choice(
+                                &mut v.max_value,
+                                "maxValue[x]",
+                                &k[8usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_maxValue") => {
+                            r.choice(&mut v.max_value, "maxValue[x]", &k[9usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -2982,187 +1902,12 @@ impl FhirJson for ElementDefinitionExample {
                         "extension" => r.complex_list(&mut v.extension, "extension"),
                         "label" => r.primitive(&mut v.label, "label"),
                         "_label" => r.primitive_ext(&mut v.label, "label"),
-                        "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", false)
-                        }
-                        "_valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", true)
-                        }
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)
-                        }
-                        "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)
-                        }
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
-                        "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)
-                        }
-                        "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)
-                        }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)
-                        }
-                        "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)
-                        }
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
-                        "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
-                        }
-                        "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
-                        }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
-                        }
-                        "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
-                        }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
-                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false),
-                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true),
-                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false),
-                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true),
-                        "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)
-                        }
-                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false),
-                        "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)
-                        }
-                        "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)
-                        }
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
-                        }
-                        "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)
-                        }
-                        "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
-                        }
-                        "valueCount" => {
-                            r.choice(&mut v.value, "value[x]", "Count", false)
-                        }
-                        "valueDistance" => {
-                            r.choice(&mut v.value, "value[x]", "Distance", false)
-                        }
-                        "valueDuration" => {
-                            r.choice(&mut v.value, "value[x]", "Duration", false)
-                        }
-                        "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)
-                        }
-                        "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)
-                        }
-                        "valueMoney" => {
-                            r.choice(&mut v.value, "value[x]", "Money", false)
-                        }
-                        "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)
-                        }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)
-                        }
-                        "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)
-                        }
-                        "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)
-                        }
-                        "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)
-                        }
-                        "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)
-                        }
-                        "valueContactDetail" => {
-                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)
-                        }
-                        "valueContributor" => {
-                            r.choice(&mut v.value, "value[x]", "Contributor", false)
-                        }
-                        "valueDataRequirement" => {
-                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)
-                        }
-                        "valueExpression" => {
-                            r.choice(&mut v.value, "value[x]", "Expression", false)
-                        }
-                        "valueParameterDefinition" => {
-                            r.choice(
-                                &mut v.value,
-                                "value[x]",
-                                "ParameterDefinition",
-                                false,
-                            )
-                        }
-                        "valueRelatedArtifact" => {
-                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)
-                        }
-                        "valueTriggerDefinition" => {
-                            r.choice(
-                                &mut v.value,
-                                "value[x]",
-                                "TriggerDefinition",
-                                false,
-                            )
-                        }
-                        "valueUsageContext" => {
-                            r.choice(&mut v.value, "value[x]", "UsageContext", false)
-                        }
-                        "valueDosage" => {
-                            r.choice(&mut v.value, "value[x]", "Dosage", false)
-                        }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -3988,187 +2733,12 @@ impl FhirJson for Extension {
                         "id" => r.plain_string(&mut v.id, "id"),
                         "extension" => r.complex_list(&mut v.extension, "extension"),
                         "url" => r.plain_string(&mut v.url, "url"),
-                        "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", false)
-                        }
-                        "_valueCanonical" => {
-                            r.choice(&mut v.value, "value[x]", "Canonical", true)
-                        }
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)
-                        }
-                        "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)
-                        }
-                        "valueId" => r.choice(&mut v.value, "value[x]", "Id", false),
-                        "_valueId" => r.choice(&mut v.value, "value[x]", "Id", true),
-                        "valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", false)
-                        }
-                        "_valueInstant" => {
-                            r.choice(&mut v.value, "value[x]", "Instant", true)
-                        }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", false)
-                        }
-                        "_valueMarkdown" => {
-                            r.choice(&mut v.value, "value[x]", "Markdown", true)
-                        }
-                        "valueOid" => r.choice(&mut v.value, "value[x]", "Oid", false),
-                        "_valueOid" => r.choice(&mut v.value, "value[x]", "Oid", true),
-                        "valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", false)
-                        }
-                        "_valuePositiveInt" => {
-                            r.choice(&mut v.value, "value[x]", "PositiveInt", true)
-                        }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", false)
-                        }
-                        "_valueUnsignedInt" => {
-                            r.choice(&mut v.value, "value[x]", "UnsignedInt", true)
-                        }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
-                        "valueUrl" => r.choice(&mut v.value, "value[x]", "Url", false),
-                        "_valueUrl" => r.choice(&mut v.value, "value[x]", "Url", true),
-                        "valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", false),
-                        "_valueUuid" => r.choice(&mut v.value, "value[x]", "Uuid", true),
-                        "valueAddress" => {
-                            r.choice(&mut v.value, "value[x]", "Address", false)
-                        }
-                        "valueAge" => r.choice(&mut v.value, "value[x]", "Age", false),
-                        "valueAnnotation" => {
-                            r.choice(&mut v.value, "value[x]", "Annotation", false)
-                        }
-                        "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)
-                        }
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
-                        }
-                        "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)
-                        }
-                        "valueContactPoint" => {
-                            r.choice(&mut v.value, "value[x]", "ContactPoint", false)
-                        }
-                        "valueCount" => {
-                            r.choice(&mut v.value, "value[x]", "Count", false)
-                        }
-                        "valueDistance" => {
-                            r.choice(&mut v.value, "value[x]", "Distance", false)
-                        }
-                        "valueDuration" => {
-                            r.choice(&mut v.value, "value[x]", "Duration", false)
-                        }
-                        "valueHumanName" => {
-                            r.choice(&mut v.value, "value[x]", "HumanName", false)
-                        }
-                        "valueIdentifier" => {
-                            r.choice(&mut v.value, "value[x]", "Identifier", false)
-                        }
-                        "valueMoney" => {
-                            r.choice(&mut v.value, "value[x]", "Money", false)
-                        }
-                        "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)
-                        }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)
-                        }
-                        "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)
-                        }
-                        "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)
-                        }
-                        "valueSignature" => {
-                            r.choice(&mut v.value, "value[x]", "Signature", false)
-                        }
-                        "valueTiming" => {
-                            r.choice(&mut v.value, "value[x]", "Timing", false)
-                        }
-                        "valueContactDetail" => {
-                            r.choice(&mut v.value, "value[x]", "ContactDetail", false)
-                        }
-                        "valueContributor" => {
-                            r.choice(&mut v.value, "value[x]", "Contributor", false)
-                        }
-                        "valueDataRequirement" => {
-                            r.choice(&mut v.value, "value[x]", "DataRequirement", false)
-                        }
-                        "valueExpression" => {
-                            r.choice(&mut v.value, "value[x]", "Expression", false)
-                        }
-                        "valueParameterDefinition" => {
-                            r.choice(
-                                &mut v.value,
-                                "value[x]",
-                                "ParameterDefinition",
-                                false,
-                            )
-                        }
-                        "valueRelatedArtifact" => {
-                            r.choice(&mut v.value, "value[x]", "RelatedArtifact", false)
-                        }
-                        "valueTriggerDefinition" => {
-                            r.choice(
-                                &mut v.value,
-                                "value[x]",
-                                "TriggerDefinition",
-                                false,
-                            )
-                        }
-                        "valueUsageContext" => {
-                            r.choice(&mut v.value, "value[x]", "UsageContext", false)
-                        }
-                        "valueDosage" => {
-                            r.choice(&mut v.value, "value[x]", "Dosage", false)
-                        }
-                        "valueMeta" => r.choice(&mut v.value, "value[x]", "Meta", false),
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -4703,10 +3273,6 @@ impl FhirJson for Population {
                                 "modifierExtension",
                             )
                         }
-                        "ageRange" => r.choice(&mut v.age, "age[x]", "Range", false),
-                        "ageCodeableConcept" => {
-                            r.choice(&mut v.age, "age[x]", "CodeableConcept", false)
-                        }
                         "gender" => r.complex(&mut v.gender, "gender"),
                         "race" => r.complex(&mut v.race, "race"),
                         "physiologicalCondition" => {
@@ -4714,6 +3280,9 @@ impl FhirJson for Population {
                                 &mut v.physiological_condition,
                                 "physiologicalCondition",
                             )
+                        }
+                        k if Reader::is_choice_key(k, "age") => {
+                            r.choice(&mut v.age, "age[x]", &k[3usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -5387,18 +3956,6 @@ impl FhirJson for SubstanceAmount {
                                 "modifierExtension",
                             )
                         }
-                        "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
-                        }
-                        "amountRange" => {
-                            r.choice(&mut v.amount, "amount[x]", "Range", false)
-                        }
-                        "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)
-                        }
-                        "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)
-                        }
                         "amountType" => r.complex(&mut v.amount_type, "amountType"),
                         "amountText" => r.primitive(&mut v.amount_text, "amountText"),
                         "_amountText" => {
@@ -5406,6 +3963,12 @@ impl FhirJson for SubstanceAmount {
                         }
                         "referenceRange" => {
                             r.complex(&mut v.reference_range, "referenceRange")
+                        }
+                        k if Reader::is_choice_key(k, "amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -5615,15 +4178,6 @@ impl FhirJson for TimingRepeat {
                     match key {
                         "id" => r.plain_string(&mut v.id, "id"),
                         "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "boundsDuration" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Duration", false)
-                        }
-                        "boundsRange" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Range", false)
-                        }
-                        "boundsPeriod" => {
-                            r.choice(&mut v.bounds, "bounds[x]", "Period", false)
-                        }
                         "count" => r.primitive(&mut v.count, "count"),
                         "_count" => r.primitive_ext(&mut v.count, "count"),
                         "countMax" => r.primitive(&mut v.count_max, "countMax"),
@@ -5668,6 +4222,9 @@ impl FhirJson for TimingRepeat {
                         "_when" => r.primitive_list_ext(&mut v.when, "when"),
                         "offset" => r.primitive(&mut v.offset, "offset"),
                         "_offset" => r.primitive_ext(&mut v.offset, "offset"),
+                        k if Reader::is_choice_key(k, "bounds") => {
+                            r.choice(&mut v.bounds, "bounds[x]", &k[6usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -5764,26 +4321,14 @@ impl FhirJson for TriggerDefinition {
                         "_type" => r.primitive_ext(&mut v.r#type, "type"),
                         "name" => r.primitive(&mut v.name, "name"),
                         "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
-                        }
-                        "timingReference" => {
-                            r.choice(&mut v.timing, "timing[x]", "Reference", false)
-                        }
-                        "timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", false)
-                        }
-                        "_timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", true)
-                        }
-                        "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
-                        }
-                        "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
-                        }
                         "data" => r.complex_list(&mut v.data, "data"),
                         "condition" => r.complex(&mut v.condition, "condition"),
+                        k if Reader::is_choice_key(k, "timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -5886,17 +4431,8 @@ impl FhirJson for UsageContext {
                         "id" => r.plain_string(&mut v.id, "id"),
                         "extension" => r.complex_list(&mut v.extension, "extension"),
                         "code" => r.complex(&mut v.code, "code"),
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
-                        }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -88,25 +88,6 @@ impl FhirJson for DetectedIssue {
                         "severity" => r.primitive(&mut v.severity, "severity"),
                         "_severity" => r.primitive_ext(&mut v.severity, "severity"),
                         "patient" => r.complex(&mut v.patient, "patient"),
-                        "identifiedDateTime" => {
-                            r.choice(
-                                &mut v.identified,
-                                "identified[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_identifiedDateTime" => {
-                            r.choice(
-                                &mut v.identified,
-                                "identified[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "identifiedPeriod" => {
-                            r.choice(&mut v.identified, "identified[x]", "Period", false)
-                        }
                         "author" => r.complex(&mut v.author, "author"),
                         "implicated" => r.complex_list(&mut v.implicated, "implicated"),
                         "evidence" => r.complex_list(&mut v.evidence, "evidence"),
@@ -115,6 +96,22 @@ impl FhirJson for DetectedIssue {
                         "reference" => r.primitive(&mut v.reference, "reference"),
                         "_reference" => r.primitive_ext(&mut v.reference, "reference"),
                         "mitigation" => r.complex_list(&mut v.mitigation, "mitigation"),
+                        k if Reader::is_choice_key(k, "identified") => {
+                            r.choice(
+                                &mut v.identified,
+                                "identified[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_identified") => {
+                            r.choice(
+                                &mut v.identified,
+                                "identified[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

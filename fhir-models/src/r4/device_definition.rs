@@ -106,30 +106,6 @@ impl FhirJson for DeviceDefinition {
                                 "udiDeviceIdentifier",
                             )
                         }
-                        "manufacturerString" => {
-                            r.choice(
-                                &mut v.manufacturer,
-                                "manufacturer[x]",
-                                "String",
-                                false,
-                            )
-                        }
-                        "_manufacturerString" => {
-                            r.choice(
-                                &mut v.manufacturer,
-                                "manufacturer[x]",
-                                "String",
-                                true,
-                            )
-                        }
-                        "manufacturerReference" => {
-                            r.choice(
-                                &mut v.manufacturer,
-                                "manufacturer[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "deviceName" => r.complex_list(&mut v.device_name, "deviceName"),
                         "modelNumber" => r.primitive(&mut v.model_number, "modelNumber"),
                         "_modelNumber" => {
@@ -173,6 +149,22 @@ impl FhirJson for DeviceDefinition {
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "parentDevice" => r.complex(&mut v.parent_device, "parentDevice"),
                         "material" => r.complex_list(&mut v.material, "material"),
+                        k if Reader::is_choice_key(k, "manufacturer") => {
+                            r.choice(
+                                &mut v.manufacturer,
+                                "manufacturer[x]",
+                                &k[12usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_manufacturer") => {
+                            r.choice(
+                                &mut v.manufacturer,
+                                "manufacturer[x]",
+                                &k[13usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

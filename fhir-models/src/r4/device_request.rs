@@ -144,37 +144,9 @@ impl FhirJson for DeviceRequest {
                         "_intent" => r.primitive_ext(&mut v.intent, "intent"),
                         "priority" => r.primitive(&mut v.priority, "priority"),
                         "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "codeReference" => {
-                            r.choice(&mut v.code, "code[x]", "Reference", false)
-                        }
-                        "codeCodeableConcept" => {
-                            r.choice(&mut v.code, "code[x]", "CodeableConcept", false)
-                        }
                         "parameter" => r.complex_list(&mut v.parameter, "parameter"),
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "occurrencePeriod" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
-                        }
-                        "occurrenceTiming" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
-                        }
                         "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
                             r.primitive_ext(&mut v.authored_on, "authoredOn")
@@ -195,6 +167,25 @@ impl FhirJson for DeviceRequest {
                         "note" => r.complex_list(&mut v.note, "note"),
                         "relevantHistory" => {
                             r.complex_list(&mut v.relevant_history, "relevantHistory")
+                        }
+                        k if Reader::is_choice_key(k, "code") => {
+                            r.choice(&mut v.code, "code[x]", &k[4usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[11usize..],
+                                true,
+                            )
                         }
                         _ => return Ok(false),
                     }?;
@@ -274,20 +265,11 @@ impl FhirJson for DeviceRequestParameter {
                             )
                         }
                         "code" => r.complex(&mut v.code, "code"),
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -95,18 +95,6 @@ impl FhirJson for DeviceUseStatement {
                         "derivedFrom" => {
                             r.complex_list(&mut v.derived_from, "derivedFrom")
                         }
-                        "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
-                        }
-                        "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)
-                        }
-                        "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
-                        }
-                        "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
-                        }
                         "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn"),
                         "_recordedOn" => {
                             r.primitive_ext(&mut v.recorded_on, "recordedOn")
@@ -119,6 +107,12 @@ impl FhirJson for DeviceUseStatement {
                         }
                         "bodySite" => r.complex(&mut v.body_site, "bodySite"),
                         "note" => r.complex_list(&mut v.note, "note"),
+                        k if Reader::is_choice_key(k, "timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -103,15 +103,6 @@ impl FhirJson for DiagnosticReport {
                         "code" => r.complex(&mut v.code, "code"),
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
-                        }
-                        "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
-                        }
-                        "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)
-                        }
                         "issued" => r.primitive(&mut v.issued, "issued"),
                         "_issued" => r.primitive_ext(&mut v.issued, "issued"),
                         "performer" => r.complex_list(&mut v.performer, "performer"),
@@ -134,6 +125,22 @@ impl FhirJson for DiagnosticReport {
                         }
                         "presentedForm" => {
                             r.complex_list(&mut v.presented_form, "presentedForm")
+                        }
+                        k if Reader::is_choice_key(k, "effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[10usize..],
+                                true,
+                            )
                         }
                         _ => return Ok(false),
                     }?;

@@ -134,17 +134,6 @@ impl FhirJson for EventDefinition {
                         "_experimental" => {
                             r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "subjectCodeableConcept" => {
-                            r.choice(
-                                &mut v.subject,
-                                "subject[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
-                        }
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "publisher" => r.primitive(&mut v.publisher, "publisher"),
@@ -188,6 +177,9 @@ impl FhirJson for EventDefinition {
                             r.complex_list(&mut v.related_artifact, "relatedArtifact")
                         }
                         "trigger" => r.complex_list(&mut v.trigger, "trigger"),
+                        k if Reader::is_choice_key(k, "subject") => {
+                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

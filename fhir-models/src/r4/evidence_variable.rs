@@ -272,107 +272,11 @@ impl FhirJson for EvidenceVariableCharacteristic {
                         "_description" => {
                             r.primitive_ext(&mut v.description, "description")
                         }
-                        "definitionReference" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
-                        "definitionCanonical" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "Canonical",
-                                false,
-                            )
-                        }
-                        "_definitionCanonical" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "Canonical",
-                                true,
-                            )
-                        }
-                        "definitionCodeableConcept" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "definitionExpression" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "Expression",
-                                false,
-                            )
-                        }
-                        "definitionDataRequirement" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "DataRequirement",
-                                false,
-                            )
-                        }
-                        "definitionTriggerDefinition" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "TriggerDefinition",
-                                false,
-                            )
-                        }
                         "usageContext" => {
                             r.complex_list(&mut v.usage_context, "usageContext")
                         }
                         "exclude" => r.primitive(&mut v.exclude, "exclude"),
                         "_exclude" => r.primitive_ext(&mut v.exclude, "exclude"),
-                        "participantEffectiveDateTime" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_participantEffectiveDateTime" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "participantEffectivePeriod" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "Period",
-                                false,
-                            )
-                        }
-                        "participantEffectiveDuration" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "Duration",
-                                false,
-                            )
-                        }
-                        "participantEffectiveTiming" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "Timing",
-                                false,
-                            )
-                        }
                         "timeFromStart" => {
                             r.complex(&mut v.time_from_start, "timeFromStart")
                         }
@@ -381,6 +285,38 @@ impl FhirJson for EvidenceVariableCharacteristic {
                         }
                         "_groupMeasure" => {
                             r.primitive_ext(&mut v.group_measure, "groupMeasure")
+                        }
+                        k if Reader::is_choice_key(k, "definition") => {
+                            r.choice(
+                                &mut v.definition,
+                                "definition[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_definition") => {
+                            r.choice(
+                                &mut v.definition,
+                                "definition[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "participantEffective") => {
+                            r.choice(
+                                &mut v.participant_effective,
+                                "participantEffective[x]",
+                                &k[20usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_participantEffective") => {
+                            r.choice(
+                                &mut v.participant_effective,
+                                "participantEffective[x]",
+                                &k[21usize..],
+                                true,
+                            )
                         }
                         _ => return Ok(false),
                     }?;

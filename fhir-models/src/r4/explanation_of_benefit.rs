@@ -535,37 +535,19 @@ impl FhirJson for ExplanationOfBenefitSupportingInfo {
                         "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
                         "category" => r.complex(&mut v.category, "category"),
                         "code" => r.complex(&mut v.code, "code"),
-                        "timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", false)
-                        }
-                        "_timingDate" => {
-                            r.choice(&mut v.timing, "timing[x]", "Date", true)
-                        }
-                        "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)
-                        }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)
-                        }
-                        "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)
-                        }
                         "reason" => r.complex(&mut v.reason, "reason"),
+                        k if Reader::is_choice_key(k, "timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -631,25 +613,17 @@ impl FhirJson for ExplanationOfBenefitDiagnosis {
                         }
                         "sequence" => r.primitive(&mut v.sequence, "sequence"),
                         "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "diagnosisCodeableConcept" => {
-                            r.choice(
-                                &mut v.diagnosis,
-                                "diagnosis[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "diagnosisReference" => {
-                            r.choice(
-                                &mut v.diagnosis,
-                                "diagnosis[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "type" => r.complex_list(&mut v.r#type, "type"),
                         "onAdmission" => r.complex(&mut v.on_admission, "onAdmission"),
                         "packageCode" => r.complex(&mut v.package_code, "packageCode"),
+                        k if Reader::is_choice_key(k, "diagnosis") => {
+                            r.choice(
+                                &mut v.diagnosis,
+                                "diagnosis[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -717,23 +691,15 @@ impl FhirJson for ExplanationOfBenefitProcedure {
                         "type" => r.complex_list(&mut v.r#type, "type"),
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "procedureCodeableConcept" => {
-                            r.choice(
-                                &mut v.procedure,
-                                "procedure[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "procedureReference" => {
-                            r.choice(
-                                &mut v.procedure,
-                                "procedure[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "udi" => r.complex_list(&mut v.udi, "udi"),
+                        k if Reader::is_choice_key(k, "procedure") => {
+                            r.choice(
+                                &mut v.procedure,
+                                "procedure[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -856,11 +822,8 @@ impl FhirJson for ExplanationOfBenefitAccident {
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "type" => r.complex(&mut v.r#type, "type"),
-                        "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)
-                        }
-                        "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "location") => {
+                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -1017,29 +980,6 @@ impl FhirJson for ExplanationOfBenefitItem {
                         "programCode" => {
                             r.complex_list(&mut v.program_code, "programCode")
                         }
-                        "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
-                        }
-                        "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
-                        }
-                        "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
-                        }
-                        "locationCodeableConcept" => {
-                            r.choice(
-                                &mut v.location,
-                                "location[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)
-                        }
-                        "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)
-                        }
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
                         "factor" => r.primitive(&mut v.factor, "factor"),
@@ -1059,6 +999,15 @@ impl FhirJson for ExplanationOfBenefitItem {
                             r.complex_list(&mut v.adjudication, "adjudication")
                         }
                         "detail" => r.complex_list(&mut v.detail, "detail"),
+                        k if Reader::is_choice_key(k, "serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "location") => {
+                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -1488,29 +1437,6 @@ impl FhirJson for ExplanationOfBenefitAddItem {
                         "programCode" => {
                             r.complex_list(&mut v.program_code, "programCode")
                         }
-                        "servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", false)
-                        }
-                        "_servicedDate" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Date", true)
-                        }
-                        "servicedPeriod" => {
-                            r.choice(&mut v.serviced, "serviced[x]", "Period", false)
-                        }
-                        "locationCodeableConcept" => {
-                            r.choice(
-                                &mut v.location,
-                                "location[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "locationAddress" => {
-                            r.choice(&mut v.location, "location[x]", "Address", false)
-                        }
-                        "locationReference" => {
-                            r.choice(&mut v.location, "location[x]", "Reference", false)
-                        }
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
                         "factor" => r.primitive(&mut v.factor, "factor"),
@@ -1528,6 +1454,15 @@ impl FhirJson for ExplanationOfBenefitAddItem {
                             r.complex_list(&mut v.adjudication, "adjudication")
                         }
                         "detail" => r.complex_list(&mut v.detail, "detail"),
+                        k if Reader::is_choice_key(k, "serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_serviced") => {
+                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "location") => {
+                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -2045,28 +1980,18 @@ impl FhirJson for ExplanationOfBenefitBenefitBalanceFinancial {
                             )
                         }
                         "type" => r.complex(&mut v.r#type, "type"),
-                        "allowedUnsignedInt" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", false)
+                        k if Reader::is_choice_key(k, "allowed") => {
+                            r.choice(&mut v.allowed, "allowed[x]", &k[7usize..], false)
                         }
-                        "_allowedUnsignedInt" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "UnsignedInt", true)
+                        k if Reader::is_choice_key(k, "_allowed") => {
+                            r.choice(&mut v.allowed, "allowed[x]", &k[8usize..], true)
                         }
-                        "allowedString" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "String", false)
+                        k if Reader::is_choice_key(k, "used") => {
+                            r.choice(&mut v.used, "used[x]", &k[4usize..], false)
                         }
-                        "_allowedString" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "String", true)
+                        k if Reader::is_choice_key(k, "_used") => {
+                            r.choice(&mut v.used, "used[x]", &k[5usize..], true)
                         }
-                        "allowedMoney" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "Money", false)
-                        }
-                        "usedUnsignedInt" => {
-                            r.choice(&mut v.used, "used[x]", "UnsignedInt", false)
-                        }
-                        "_usedUnsignedInt" => {
-                            r.choice(&mut v.used, "used[x]", "UnsignedInt", true)
-                        }
-                        "usedMoney" => r.choice(&mut v.used, "used[x]", "Money", false),
                         _ => return Ok(false),
                     }?;
                     Ok(true)

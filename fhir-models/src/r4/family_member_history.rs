@@ -131,44 +131,11 @@ impl FhirJson for FamilyMemberHistory {
                         "_name" => r.primitive_ext(&mut v.name, "name"),
                         "relationship" => r.complex(&mut v.relationship, "relationship"),
                         "sex" => r.complex(&mut v.sex, "sex"),
-                        "bornPeriod" => r.choice(&mut v.born, "born[x]", "Period", false),
-                        "bornDate" => r.choice(&mut v.born, "born[x]", "Date", false),
-                        "_bornDate" => r.choice(&mut v.born, "born[x]", "Date", true),
-                        "bornString" => r.choice(&mut v.born, "born[x]", "String", false),
-                        "_bornString" => r.choice(&mut v.born, "born[x]", "String", true),
-                        "ageAge" => r.choice(&mut v.age, "age[x]", "Age", false),
-                        "ageRange" => r.choice(&mut v.age, "age[x]", "Range", false),
-                        "ageString" => r.choice(&mut v.age, "age[x]", "String", false),
-                        "_ageString" => r.choice(&mut v.age, "age[x]", "String", true),
                         "estimatedAge" => {
                             r.primitive(&mut v.estimated_age, "estimatedAge")
                         }
                         "_estimatedAge" => {
                             r.primitive_ext(&mut v.estimated_age, "estimatedAge")
-                        }
-                        "deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", false)
-                        }
-                        "_deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", true)
-                        }
-                        "deceasedAge" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Age", false)
-                        }
-                        "deceasedRange" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Range", false)
-                        }
-                        "deceasedDate" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Date", false)
-                        }
-                        "_deceasedDate" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Date", true)
-                        }
-                        "deceasedString" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "String", false)
-                        }
-                        "_deceasedString" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "String", true)
                         }
                         "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
                         "reasonReference" => {
@@ -176,6 +143,24 @@ impl FhirJson for FamilyMemberHistory {
                         }
                         "note" => r.complex_list(&mut v.note, "note"),
                         "condition" => r.complex_list(&mut v.condition, "condition"),
+                        k if Reader::is_choice_key(k, "born") => {
+                            r.choice(&mut v.born, "born[x]", &k[4usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_born") => {
+                            r.choice(&mut v.born, "born[x]", &k[5usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "age") => {
+                            r.choice(&mut v.age, "age[x]", &k[3usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_age") => {
+                            r.choice(&mut v.age, "age[x]", &k[4usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "deceased") => {
+                            r.choice(&mut v.deceased, "deceased[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_deceased") => {
+                            r.choice(&mut v.deceased, "deceased[x]", &k[9usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -269,20 +254,13 @@ impl FhirJson for FamilyMemberHistoryCondition {
                                 "contributedToDeath",
                             )
                         }
-                        "onsetAge" => r.choice(&mut v.onset, "onset[x]", "Age", false),
-                        "onsetRange" => {
-                            r.choice(&mut v.onset, "onset[x]", "Range", false)
-                        }
-                        "onsetPeriod" => {
-                            r.choice(&mut v.onset, "onset[x]", "Period", false)
-                        }
-                        "onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", false)
-                        }
-                        "_onsetString" => {
-                            r.choice(&mut v.onset, "onset[x]", "String", true)
-                        }
                         "note" => r.complex_list(&mut v.note, "note"),
+                        k if Reader::is_choice_key(k, "onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_onset") => {
+                            r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

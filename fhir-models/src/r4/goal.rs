@@ -107,11 +107,6 @@ impl FhirJson for Goal {
                         "priority" => r.complex(&mut v.priority, "priority"),
                         "description" => r.complex(&mut v.description, "description"),
                         "subject" => r.complex(&mut v.subject, "subject"),
-                        "startDate" => r.choice(&mut v.start, "start[x]", "Date", false),
-                        "_startDate" => r.choice(&mut v.start, "start[x]", "Date", true),
-                        "startCodeableConcept" => {
-                            r.choice(&mut v.start, "start[x]", "CodeableConcept", false)
-                        }
                         "target" => r.complex_list(&mut v.target, "target"),
                         "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
                         "_statusDate" => {
@@ -131,6 +126,12 @@ impl FhirJson for Goal {
                         }
                         "outcomeReference" => {
                             r.complex_list(&mut v.outcome_reference, "outcomeReference")
+                        }
+                        k if Reader::is_choice_key(k, "start") => {
+                            r.choice(&mut v.start, "start[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_start") => {
+                            r.choice(&mut v.start, "start[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -204,45 +205,17 @@ impl FhirJson for GoalTarget {
                             )
                         }
                         "measure" => r.complex(&mut v.measure, "measure"),
-                        "detailQuantity" => {
-                            r.choice(&mut v.detail, "detail[x]", "Quantity", false)
+                        k if Reader::is_choice_key(k, "detail") => {
+                            r.choice(&mut v.detail, "detail[x]", &k[6usize..], false)
                         }
-                        "detailRange" => {
-                            r.choice(&mut v.detail, "detail[x]", "Range", false)
+                        k if Reader::is_choice_key(k, "_detail") => {
+                            r.choice(&mut v.detail, "detail[x]", &k[7usize..], true)
                         }
-                        "detailCodeableConcept" => {
-                            r.choice(
-                                &mut v.detail,
-                                "detail[x]",
-                                "CodeableConcept",
-                                false,
-                            )
+                        k if Reader::is_choice_key(k, "due") => {
+                            r.choice(&mut v.due, "due[x]", &k[3usize..], false)
                         }
-                        "detailString" => {
-                            r.choice(&mut v.detail, "detail[x]", "String", false)
-                        }
-                        "_detailString" => {
-                            r.choice(&mut v.detail, "detail[x]", "String", true)
-                        }
-                        "detailBoolean" => {
-                            r.choice(&mut v.detail, "detail[x]", "Boolean", false)
-                        }
-                        "_detailBoolean" => {
-                            r.choice(&mut v.detail, "detail[x]", "Boolean", true)
-                        }
-                        "detailInteger" => {
-                            r.choice(&mut v.detail, "detail[x]", "Integer", false)
-                        }
-                        "_detailInteger" => {
-                            r.choice(&mut v.detail, "detail[x]", "Integer", true)
-                        }
-                        "detailRatio" => {
-                            r.choice(&mut v.detail, "detail[x]", "Ratio", false)
-                        }
-                        "dueDate" => r.choice(&mut v.due, "due[x]", "Date", false),
-                        "_dueDate" => r.choice(&mut v.due, "due[x]", "Date", true),
-                        "dueDuration" => {
-                            r.choice(&mut v.due, "due[x]", "Duration", false)
+                        k if Reader::is_choice_key(k, "_due") => {
+                            r.choice(&mut v.due, "due[x]", &k[4usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -93,22 +93,6 @@ impl FhirJson for GuidanceResponse {
                             r.complex(&mut v.request_identifier, "requestIdentifier")
                         }
                         "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "moduleUri" => r.choice(&mut v.module, "module[x]", "Uri", false),
-                        "_moduleUri" => r.choice(&mut v.module, "module[x]", "Uri", true),
-                        "moduleCanonical" => {
-                            r.choice(&mut v.module, "module[x]", "Canonical", false)
-                        }
-                        "_moduleCanonical" => {
-                            r.choice(&mut v.module, "module[x]", "Canonical", true)
-                        }
-                        "moduleCodeableConcept" => {
-                            r.choice(
-                                &mut v.module,
-                                "module[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "status" => r.primitive(&mut v.status, "status"),
                         "_status" => r.primitive_ext(&mut v.status, "status"),
                         "subject" => r.complex(&mut v.subject, "subject"),
@@ -143,6 +127,12 @@ impl FhirJson for GuidanceResponse {
                         "result" => r.complex(&mut v.result, "result"),
                         "dataRequirement" => {
                             r.complex_list(&mut v.data_requirement, "dataRequirement")
+                        }
+                        k if Reader::is_choice_key(k, "module") => {
+                            r.choice(&mut v.module, "module[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_module") => {
+                            r.choice(&mut v.module, "module[x]", &k[7usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -126,28 +126,6 @@ impl FhirJson for Immunization {
                         "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
                         "patient" => r.complex(&mut v.patient, "patient"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "occurrenceString" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "String", false)
-                        }
-                        "_occurrenceString" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "String", true)
-                        }
                         "recorded" => r.primitive(&mut v.recorded, "recorded"),
                         "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
                         "primarySource" => {
@@ -196,6 +174,22 @@ impl FhirJson for Immunization {
                         "reaction" => r.complex_list(&mut v.reaction, "reaction"),
                         "protocolApplied" => {
                             r.complex_list(&mut v.protocol_applied, "protocolApplied")
+                        }
+                        k if Reader::is_choice_key(k, "occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[11usize..],
+                                true,
+                            )
                         }
                         _ => return Ok(false),
                     }?;
@@ -477,62 +471,35 @@ impl FhirJson for ImmunizationProtocolApplied {
                         "targetDisease" => {
                             r.complex_list(&mut v.target_disease, "targetDisease")
                         }
-                        "doseNumberPositiveInt" => {
+                        k if Reader::is_choice_key(k, "doseNumber") => {
                             r.choice(
                                 &mut v.dose_number,
                                 "doseNumber[x]",
-                                "PositiveInt",
+                                &k[10usize..],
                                 false,
                             )
                         }
-                        "_doseNumberPositiveInt" => {
+                        k if Reader::is_choice_key(k, "_doseNumber") => {
                             r.choice(
                                 &mut v.dose_number,
                                 "doseNumber[x]",
-                                "PositiveInt",
+                                &k[11usize..],
                                 true,
                             )
                         }
-                        "doseNumberString" => {
+                        k if Reader::is_choice_key(k, "seriesDoses") => {
                             r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                "String",
+                                &mut v.series_doses,
+                                "seriesDoses[x]",
+                                &k[11usize..],
                                 false,
                             )
                         }
-                        "_doseNumberString" => {
-                            r.choice(&mut v.dose_number, "doseNumber[x]", "String", true)
-                        }
-                        "seriesDosesPositiveInt" => {
+                        k if Reader::is_choice_key(k, "_seriesDoses") => {
                             r.choice(
                                 &mut v.series_doses,
                                 "seriesDoses[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_seriesDosesPositiveInt" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "seriesDosesString" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "String",
-                                false,
-                            )
-                        }
-                        "_seriesDosesString" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "String",
+                                &k[12usize..],
                                 true,
                             )
                         }

@@ -114,62 +114,35 @@ impl FhirJson for ImmunizationEvaluation {
                         }
                         "series" => r.primitive(&mut v.series, "series"),
                         "_series" => r.primitive_ext(&mut v.series, "series"),
-                        "doseNumberPositiveInt" => {
+                        k if Reader::is_choice_key(k, "doseNumber") => {
                             r.choice(
                                 &mut v.dose_number,
                                 "doseNumber[x]",
-                                "PositiveInt",
+                                &k[10usize..],
                                 false,
                             )
                         }
-                        "_doseNumberPositiveInt" => {
+                        k if Reader::is_choice_key(k, "_doseNumber") => {
                             r.choice(
                                 &mut v.dose_number,
                                 "doseNumber[x]",
-                                "PositiveInt",
+                                &k[11usize..],
                                 true,
                             )
                         }
-                        "doseNumberString" => {
+                        k if Reader::is_choice_key(k, "seriesDoses") => {
                             r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                "String",
+                                &mut v.series_doses,
+                                "seriesDoses[x]",
+                                &k[11usize..],
                                 false,
                             )
                         }
-                        "_doseNumberString" => {
-                            r.choice(&mut v.dose_number, "doseNumber[x]", "String", true)
-                        }
-                        "seriesDosesPositiveInt" => {
+                        k if Reader::is_choice_key(k, "_seriesDoses") => {
                             r.choice(
                                 &mut v.series_doses,
                                 "seriesDoses[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_seriesDosesPositiveInt" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "seriesDosesString" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "String",
-                                false,
-                            )
-                        }
-                        "_seriesDosesString" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "String",
+                                &k[12usize..],
                                 true,
                             )
                         }

@@ -186,65 +186,6 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                         }
                         "series" => r.primitive(&mut v.series, "series"),
                         "_series" => r.primitive_ext(&mut v.series, "series"),
-                        "doseNumberPositiveInt" => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_doseNumberPositiveInt" => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "doseNumberString" => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                "String",
-                                false,
-                            )
-                        }
-                        "_doseNumberString" => {
-                            r.choice(&mut v.dose_number, "doseNumber[x]", "String", true)
-                        }
-                        "seriesDosesPositiveInt" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "PositiveInt",
-                                false,
-                            )
-                        }
-                        "_seriesDosesPositiveInt" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "PositiveInt",
-                                true,
-                            )
-                        }
-                        "seriesDosesString" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "String",
-                                false,
-                            )
-                        }
-                        "_seriesDosesString" => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                "String",
-                                true,
-                            )
-                        }
                         "supportingImmunization" => {
                             r.complex_list(
                                 &mut v.supporting_immunization,
@@ -255,6 +196,38 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                             r.complex_list(
                                 &mut v.supporting_patient_information,
                                 "supportingPatientInformation",
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "doseNumber") => {
+                            r.choice(
+                                &mut v.dose_number,
+                                "doseNumber[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_doseNumber") => {
+                            r.choice(
+                                &mut v.dose_number,
+                                "doseNumber[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "seriesDoses") => {
+                            r.choice(
+                                &mut v.series_doses,
+                                "seriesDoses[x]",
+                                &k[11usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_seriesDoses") => {
+                            r.choice(
+                                &mut v.series_doses,
+                                "seriesDoses[x]",
+                                &k[12usize..],
+                                true,
                             )
                         }
                         _ => return Ok(false),

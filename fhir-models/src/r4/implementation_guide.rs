@@ -485,21 +485,15 @@ impl FhirJson for ImplementationGuideDefinitionResource {
                         "_description" => {
                             r.primitive_ext(&mut v.description, "description")
                         }
-                        "exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", false)
-                        }
-                        "_exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", true)
-                        }
-                        "exampleCanonical" => {
-                            r.choice(&mut v.example, "example[x]", "Canonical", false)
-                        }
-                        "_exampleCanonical" => {
-                            r.choice(&mut v.example, "example[x]", "Canonical", true)
-                        }
                         "groupingId" => r.primitive(&mut v.grouping_id, "groupingId"),
                         "_groupingId" => {
                             r.primitive_ext(&mut v.grouping_id, "groupingId")
+                        }
+                        k if Reader::is_choice_key(k, "example") => {
+                            r.choice(&mut v.example, "example[x]", &k[7usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_example") => {
+                            r.choice(&mut v.example, "example[x]", &k[8usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -564,16 +558,17 @@ impl FhirJson for ImplementationGuideDefinitionPage {
                                 "modifierExtension",
                             )
                         }
-                        "nameUrl" => r.choice(&mut v.name, "name[x]", "Url", false),
-                        "_nameUrl" => r.choice(&mut v.name, "name[x]", "Url", true),
-                        "nameReference" => {
-                            r.choice(&mut v.name, "name[x]", "Reference", false)
-                        }
                         "title" => r.primitive(&mut v.title, "title"),
                         "_title" => r.primitive_ext(&mut v.title, "title"),
                         "generation" => r.primitive(&mut v.generation, "generation"),
                         "_generation" => r.primitive_ext(&mut v.generation, "generation"),
                         "page" => r.complex_list(&mut v.page, "page"),
+                        k if Reader::is_choice_key(k, "name") => {
+                            r.choice(&mut v.name, "name[x]", &k[4usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_name") => {
+                            r.choice(&mut v.name, "name[x]", &k[5usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -817,23 +812,17 @@ impl FhirJson for ImplementationGuideManifestResource {
                             )
                         }
                         "reference" => r.complex(&mut v.reference, "reference"),
-                        "exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", false)
-                        }
-                        "_exampleBoolean" => {
-                            r.choice(&mut v.example, "example[x]", "Boolean", true)
-                        }
-                        "exampleCanonical" => {
-                            r.choice(&mut v.example, "example[x]", "Canonical", false)
-                        }
-                        "_exampleCanonical" => {
-                            r.choice(&mut v.example, "example[x]", "Canonical", true)
-                        }
                         "relativePath" => {
                             r.primitive(&mut v.relative_path, "relativePath")
                         }
                         "_relativePath" => {
                             r.primitive_ext(&mut v.relative_path, "relativePath")
+                        }
+                        k if Reader::is_choice_key(k, "example") => {
+                            r.choice(&mut v.example, "example[x]", &k[7usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_example") => {
+                            r.choice(&mut v.example, "example[x]", &k[8usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -252,24 +252,16 @@ impl FhirJson for InvoiceLineItem {
                         }
                         "sequence" => r.primitive(&mut v.sequence, "sequence"),
                         "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "chargeItemReference" => {
-                            r.choice(
-                                &mut v.charge_item,
-                                "chargeItem[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
-                        "chargeItemCodeableConcept" => {
-                            r.choice(
-                                &mut v.charge_item,
-                                "chargeItem[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "priceComponent" => {
                             r.complex_list(&mut v.price_component, "priceComponent")
+                        }
+                        k if Reader::is_choice_key(k, "chargeItem") => {
+                            r.choice(
+                                &mut v.charge_item,
+                                "chargeItem[x]",
+                                &k[10usize..],
+                                false,
+                            )
                         }
                         _ => return Ok(false),
                     }?;

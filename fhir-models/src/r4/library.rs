@@ -141,17 +141,6 @@ impl FhirJson for Library {
                             r.primitive_ext(&mut v.experimental, "experimental")
                         }
                         "type" => r.complex(&mut v.r#type, "type"),
-                        "subjectCodeableConcept" => {
-                            r.choice(
-                                &mut v.subject,
-                                "subject[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
-                        }
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "publisher" => r.primitive(&mut v.publisher, "publisher"),
@@ -199,6 +188,9 @@ impl FhirJson for Library {
                             r.complex_list(&mut v.data_requirement, "dataRequirement")
                         }
                         "content" => r.complex_list(&mut v.content, "content"),
+                        k if Reader::is_choice_key(k, "subject") => {
+                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -158,17 +158,6 @@ impl FhirJson for Measure {
                         "_experimental" => {
                             r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "subjectCodeableConcept" => {
-                            r.choice(
-                                &mut v.subject,
-                                "subject[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
-                        }
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "publisher" => r.primitive(&mut v.publisher, "publisher"),
@@ -258,6 +247,9 @@ impl FhirJson for Measure {
                         "group" => r.complex_list(&mut v.group, "group"),
                         "supplementalData" => {
                             r.complex_list(&mut v.supplemental_data, "supplementalData")
+                        }
+                        k if Reader::is_choice_key(k, "subject") => {
+                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

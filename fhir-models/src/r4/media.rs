@@ -113,15 +113,6 @@ impl FhirJson for Media {
                         "view" => r.complex(&mut v.view, "view"),
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "createdDateTime" => {
-                            r.choice(&mut v.created, "created[x]", "DateTime", false)
-                        }
-                        "_createdDateTime" => {
-                            r.choice(&mut v.created, "created[x]", "DateTime", true)
-                        }
-                        "createdPeriod" => {
-                            r.choice(&mut v.created, "created[x]", "Period", false)
-                        }
                         "issued" => r.primitive(&mut v.issued, "issued"),
                         "_issued" => r.primitive_ext(&mut v.issued, "issued"),
                         "operator" => r.complex(&mut v.operator, "operator"),
@@ -142,6 +133,12 @@ impl FhirJson for Media {
                         "_duration" => r.primitive_ext(&mut v.duration, "duration"),
                         "content" => r.complex(&mut v.content, "content"),
                         "note" => r.complex_list(&mut v.note, "note"),
+                        k if Reader::is_choice_key(k, "created") => {
+                            r.choice(&mut v.created, "created[x]", &k[7usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_created") => {
+                            r.choice(&mut v.created, "created[x]", &k[8usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

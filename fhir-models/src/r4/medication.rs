@@ -145,15 +145,12 @@ impl FhirJson for MedicationIngredient {
                                 "modifierExtension",
                             )
                         }
-                        "itemCodeableConcept" => {
-                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)
-                        }
-                        "itemReference" => {
-                            r.choice(&mut v.item, "item[x]", "Reference", false)
-                        }
                         "isActive" => r.primitive(&mut v.is_active, "isActive"),
                         "_isActive" => r.primitive_ext(&mut v.is_active, "isActive"),
                         "strength" => r.complex(&mut v.strength, "strength"),
+                        k if Reader::is_choice_key(k, "item") => {
+                            r.choice(&mut v.item, "item[x]", &k[4usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

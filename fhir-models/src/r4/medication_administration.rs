@@ -115,22 +115,6 @@ impl FhirJson for MedicationAdministration {
                             r.complex_list(&mut v.status_reason, "statusReason")
                         }
                         "category" => r.complex(&mut v.category, "category"),
-                        "medicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "context" => r.complex(&mut v.context, "context"),
                         "supportingInformation" => {
@@ -138,15 +122,6 @@ impl FhirJson for MedicationAdministration {
                                 &mut v.supporting_information,
                                 "supportingInformation",
                             )
-                        }
-                        "effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
-                        }
-                        "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
-                        }
-                        "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)
                         }
                         "performer" => r.complex_list(&mut v.performer, "performer"),
                         "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
@@ -159,6 +134,30 @@ impl FhirJson for MedicationAdministration {
                         "dosage" => r.complex(&mut v.dosage, "dosage"),
                         "eventHistory" => {
                             r.complex_list(&mut v.event_history, "eventHistory")
+                        }
+                        k if Reader::is_choice_key(k, "medication") => {
+                            r.choice(
+                                &mut v.medication,
+                                "medication[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[10usize..],
+                                true,
+                            )
                         }
                         _ => return Ok(false),
                     }?;
@@ -299,9 +298,8 @@ impl FhirJson for MedicationAdministrationDosage {
                         "route" => r.complex(&mut v.route, "route"),
                         "method" => r.complex(&mut v.method, "method"),
                         "dose" => r.complex(&mut v.dose, "dose"),
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
-                        "rateQuantity" => {
-                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)
+                        k if Reader::is_choice_key(k, "rate") => {
+                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -111,39 +111,7 @@ impl FhirJson for MedicationDispense {
                         "partOf" => r.complex_list(&mut v.part_of, "partOf"),
                         "status" => r.primitive(&mut v.status, "status"),
                         "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReasonCodeableConcept" => {
-                            r.choice(
-                                &mut v.status_reason,
-                                "statusReason[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "statusReasonReference" => {
-                            r.choice(
-                                &mut v.status_reason,
-                                "statusReason[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "category" => r.complex(&mut v.category, "category"),
-                        "medicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "context" => r.complex(&mut v.context, "context"),
                         "supportingInformation" => {
@@ -190,6 +158,22 @@ impl FhirJson for MedicationDispense {
                         }
                         "eventHistory" => {
                             r.complex_list(&mut v.event_history, "eventHistory")
+                        }
+                        k if Reader::is_choice_key(k, "statusReason") => {
+                            r.choice(
+                                &mut v.status_reason,
+                                "statusReason[x]",
+                                &k[12usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "medication") => {
+                            r.choice(
+                                &mut v.medication,
+                                "medication[x]",
+                                &k[10usize..],
+                                false,
+                            )
                         }
                         _ => return Ok(false),
                     }?;

@@ -355,15 +355,12 @@ impl FhirJson for MedicationKnowledgeIngredient {
                                 "modifierExtension",
                             )
                         }
-                        "itemCodeableConcept" => {
-                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)
-                        }
-                        "itemReference" => {
-                            r.choice(&mut v.item, "item[x]", "Reference", false)
-                        }
                         "isActive" => r.primitive(&mut v.is_active, "isActive"),
                         "_isActive" => r.primitive_ext(&mut v.is_active, "isActive"),
                         "strength" => r.complex(&mut v.strength, "strength"),
+                        k if Reader::is_choice_key(k, "item") => {
+                            r.choice(&mut v.item, "item[x]", &k[4usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -531,26 +528,18 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
                             )
                         }
                         "dosage" => r.complex_list(&mut v.dosage, "dosage"),
-                        "indicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.indication,
-                                "indication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "indicationReference" => {
-                            r.choice(
-                                &mut v.indication,
-                                "indication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "patientCharacteristics" => {
                             r.complex_list(
                                 &mut v.patient_characteristics,
                                 "patientCharacteristics",
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "indication") => {
+                            r.choice(
+                                &mut v.indication,
+                                "indication[x]",
+                                &k[10usize..],
+                                false,
                             )
                         }
                         _ => return Ok(false),
@@ -662,24 +651,16 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacterist
                                 "modifierExtension",
                             )
                         }
-                        "characteristicCodeableConcept" => {
-                            r.choice(
-                                &mut v.characteristic,
-                                "characteristic[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "characteristicQuantity" => {
-                            r.choice(
-                                &mut v.characteristic,
-                                "characteristic[x]",
-                                "Quantity",
-                                false,
-                            )
-                        }
                         "value" => r.primitive_list(&mut v.value, "value"),
                         "_value" => r.primitive_list_ext(&mut v.value, "value"),
+                        k if Reader::is_choice_key(k, "characteristic") => {
+                            r.choice(
+                                &mut v.characteristic,
+                                "characteristic[x]",
+                                &k[14usize..],
+                                false,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -836,23 +817,11 @@ impl FhirJson for MedicationKnowledgeDrugCharacteristic {
                             )
                         }
                         "type" => r.complex(&mut v.r#type, "type"),
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", false)
-                        }
-                        "_valueBase64Binary" => {
-                            r.choice(&mut v.value, "value[x]", "Base64Binary", true)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -142,31 +142,6 @@ impl FhirJson for MedicationRequest {
                         "_doNotPerform" => {
                             r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
                         }
-                        "reportedBoolean" => {
-                            r.choice(&mut v.reported, "reported[x]", "Boolean", false)
-                        }
-                        "_reportedBoolean" => {
-                            r.choice(&mut v.reported, "reported[x]", "Boolean", true)
-                        }
-                        "reportedReference" => {
-                            r.choice(&mut v.reported, "reported[x]", "Reference", false)
-                        }
-                        "medicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
                         "supportingInformation" => {
@@ -240,6 +215,20 @@ impl FhirJson for MedicationRequest {
                         }
                         "eventHistory" => {
                             r.complex_list(&mut v.event_history, "eventHistory")
+                        }
+                        k if Reader::is_choice_key(k, "reported") => {
+                            r.choice(&mut v.reported, "reported[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_reported") => {
+                            r.choice(&mut v.reported, "reported[x]", &k[9usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "medication") => {
+                            r.choice(
+                                &mut v.medication,
+                                "medication[x]",
+                                &k[10usize..],
+                                false,
+                            )
                         }
                         _ => return Ok(false),
                     }?;
@@ -470,21 +459,13 @@ impl FhirJson for MedicationRequestSubstitution {
                                 "modifierExtension",
                             )
                         }
-                        "allowedBoolean" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "Boolean", false)
-                        }
-                        "_allowedBoolean" => {
-                            r.choice(&mut v.allowed, "allowed[x]", "Boolean", true)
-                        }
-                        "allowedCodeableConcept" => {
-                            r.choice(
-                                &mut v.allowed,
-                                "allowed[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "reason" => r.complex(&mut v.reason, "reason"),
+                        k if Reader::is_choice_key(k, "allowed") => {
+                            r.choice(&mut v.allowed, "allowed[x]", &k[7usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_allowed") => {
+                            r.choice(&mut v.allowed, "allowed[x]", &k[8usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -104,33 +104,8 @@ impl FhirJson for MedicationStatement {
                             r.complex_list(&mut v.status_reason, "statusReason")
                         }
                         "category" => r.complex(&mut v.category, "category"),
-                        "medicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "context" => r.complex(&mut v.context, "context"),
-                        "effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
-                        }
-                        "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
-                        }
-                        "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)
-                        }
                         "dateAsserted" => {
                             r.primitive(&mut v.date_asserted, "dateAsserted")
                         }
@@ -149,6 +124,30 @@ impl FhirJson for MedicationStatement {
                         }
                         "note" => r.complex_list(&mut v.note, "note"),
                         "dosage" => r.complex_list(&mut v.dosage, "dosage"),
+                        k if Reader::is_choice_key(k, "medication") => {
+                            r.choice(
+                                &mut v.medication,
+                                "medication[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

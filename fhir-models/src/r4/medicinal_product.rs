@@ -538,26 +538,18 @@ impl FhirJson for MedicinalProductSpecialDesignation {
                         "identifier" => r.complex_list(&mut v.identifier, "identifier"),
                         "type" => r.complex(&mut v.r#type, "type"),
                         "intendedUse" => r.complex(&mut v.intended_use, "intendedUse"),
-                        "indicationCodeableConcept" => {
-                            r.choice(
-                                &mut v.indication,
-                                "indication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "indicationReference" => {
-                            r.choice(
-                                &mut v.indication,
-                                "indication[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
                         "status" => r.complex(&mut v.status, "status"),
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "species" => r.complex(&mut v.species, "species"),
+                        k if Reader::is_choice_key(k, "indication") => {
+                            r.choice(
+                                &mut v.indication,
+                                "indication[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -301,15 +301,14 @@ impl FhirJson for MedicinalProductAuthorizationProcedure {
                         }
                         "identifier" => r.complex(&mut v.identifier, "identifier"),
                         "type" => r.complex(&mut v.r#type, "type"),
-                        "datePeriod" => r.choice(&mut v.date, "date[x]", "Period", false),
-                        "dateDateTime" => {
-                            r.choice(&mut v.date, "date[x]", "DateTime", false)
-                        }
-                        "_dateDateTime" => {
-                            r.choice(&mut v.date, "date[x]", "DateTime", true)
-                        }
                         "application" => {
                             r.complex_list(&mut v.application, "application")
+                        }
+                        k if Reader::is_choice_key(k, "date") => {
+                            r.choice(&mut v.date, "date[x]", &k[4usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_date") => {
+                            r.choice(&mut v.date, "date[x]", &k[5usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -159,19 +159,11 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
                                 "therapyRelationshipType",
                             )
                         }
-                        "medicationCodeableConcept" => {
+                        k if Reader::is_choice_key(k, "medication") => {
                             r.choice(
                                 &mut v.medication,
                                 "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
+                                &k[10usize..],
                                 false,
                             )
                         }

@@ -172,19 +172,11 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
                                 "therapyRelationshipType",
                             )
                         }
-                        "medicationCodeableConcept" => {
+                        k if Reader::is_choice_key(k, "medication") => {
                             r.choice(
                                 &mut v.medication,
                                 "medication[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "medicationReference" => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                "Reference",
+                                &k[10usize..],
                                 false,
                             )
                         }

@@ -141,11 +141,8 @@ impl FhirJson for MedicinalProductInteractionInteractant {
                                 "modifierExtension",
                             )
                         }
-                        "itemReference" => {
-                            r.choice(&mut v.item, "item[x]", "Reference", false)
-                        }
-                        "itemCodeableConcept" => {
-                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)
+                        k if Reader::is_choice_key(k, "item") => {
+                            r.choice(&mut v.item, "item[x]", &k[4usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

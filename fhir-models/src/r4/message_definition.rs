@@ -149,11 +149,6 @@ impl FhirJson for MessageDefinition {
                         "_base" => r.primitive_ext(&mut v.base, "base"),
                         "parent" => r.primitive_list(&mut v.parent, "parent"),
                         "_parent" => r.primitive_list_ext(&mut v.parent, "parent"),
-                        "eventCoding" => {
-                            r.choice(&mut v.event, "event[x]", "Coding", false)
-                        }
-                        "eventUri" => r.choice(&mut v.event, "event[x]", "Uri", false),
-                        "_eventUri" => r.choice(&mut v.event, "event[x]", "Uri", true),
                         "category" => r.primitive(&mut v.category, "category"),
                         "_category" => r.primitive_ext(&mut v.category, "category"),
                         "focus" => r.complex_list(&mut v.focus, "focus"),
@@ -168,6 +163,12 @@ impl FhirJson for MessageDefinition {
                         }
                         "graph" => r.primitive_list(&mut v.graph, "graph"),
                         "_graph" => r.primitive_list_ext(&mut v.graph, "graph"),
+                        k if Reader::is_choice_key(k, "event") => {
+                            r.choice(&mut v.event, "event[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_event") => {
+                            r.choice(&mut v.event, "event[x]", &k[6usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

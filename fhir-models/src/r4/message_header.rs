@@ -81,11 +81,6 @@ impl FhirJson for MessageHeader {
                                 "modifierExtension",
                             )
                         }
-                        "eventCoding" => {
-                            r.choice(&mut v.event, "event[x]", "Coding", false)
-                        }
-                        "eventUri" => r.choice(&mut v.event, "event[x]", "Uri", false),
-                        "_eventUri" => r.choice(&mut v.event, "event[x]", "Uri", true),
                         "destination" => {
                             r.complex_list(&mut v.destination, "destination")
                         }
@@ -99,6 +94,12 @@ impl FhirJson for MessageHeader {
                         "focus" => r.complex_list(&mut v.focus, "focus"),
                         "definition" => r.primitive(&mut v.definition, "definition"),
                         "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                        k if Reader::is_choice_key(k, "event") => {
+                            r.choice(&mut v.event, "event[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_event") => {
+                            r.choice(&mut v.event, "event[x]", &k[6usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

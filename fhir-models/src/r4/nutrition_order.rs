@@ -603,10 +603,9 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
                         }
                         "schedule" => r.complex(&mut v.schedule, "schedule"),
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "rateQuantity" => {
-                            r.choice(&mut v.rate, "rate[x]", "Quantity", false)
+                        k if Reader::is_choice_key(k, "rate") => {
+                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
                         }
-                        "rateRatio" => r.choice(&mut v.rate, "rate[x]", "Ratio", false),
                         _ => return Ok(false),
                     }?;
                     Ok(true)

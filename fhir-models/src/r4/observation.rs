@@ -117,71 +117,9 @@ impl FhirJson for Observation {
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "focus" => r.complex_list(&mut v.focus, "focus"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", false)
-                        }
-                        "_effectiveDateTime" => {
-                            r.choice(&mut v.effective, "effective[x]", "DateTime", true)
-                        }
-                        "effectivePeriod" => {
-                            r.choice(&mut v.effective, "effective[x]", "Period", false)
-                        }
-                        "effectiveTiming" => {
-                            r.choice(&mut v.effective, "effective[x]", "Timing", false)
-                        }
-                        "effectiveInstant" => {
-                            r.choice(&mut v.effective, "effective[x]", "Instant", false)
-                        }
-                        "_effectiveInstant" => {
-                            r.choice(&mut v.effective, "effective[x]", "Instant", true)
-                        }
                         "issued" => r.primitive(&mut v.issued, "issued"),
                         "_issued" => r.primitive_ext(&mut v.issued, "issued"),
                         "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
-                        }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)
-                        }
-                        "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)
-                        }
                         "dataAbsentReason" => {
                             r.complex(&mut v.data_absent_reason, "dataAbsentReason")
                         }
@@ -201,6 +139,28 @@ impl FhirJson for Observation {
                             r.complex_list(&mut v.derived_from, "derivedFrom")
                         }
                         "component" => r.complex_list(&mut v.component, "component"),
+                        k if Reader::is_choice_key(k, "effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_effective") => {
+                            r.choice(
+                                &mut v.effective,
+                                "effective[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -355,50 +315,6 @@ impl FhirJson for ObservationComponent {
                             )
                         }
                         "code" => r.complex(&mut v.code, "code"),
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
-                        }
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valueRatio" => {
-                            r.choice(&mut v.value, "value[x]", "Ratio", false)
-                        }
-                        "valueSampledData" => {
-                            r.choice(&mut v.value, "value[x]", "SampledData", false)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valuePeriod" => {
-                            r.choice(&mut v.value, "value[x]", "Period", false)
-                        }
                         "dataAbsentReason" => {
                             r.complex(&mut v.data_absent_reason, "dataAbsentReason")
                         }
@@ -407,6 +323,12 @@ impl FhirJson for ObservationComponent {
                         }
                         "referenceRange" => {
                             r.complex_list(&mut v.reference_range, "referenceRange")
+                        }
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -96,53 +96,9 @@ impl FhirJson for Patient {
                         "_gender" => r.primitive_ext(&mut v.gender, "gender"),
                         "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
                         "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
-                        "deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", false)
-                        }
-                        "_deceasedBoolean" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "Boolean", true)
-                        }
-                        "deceasedDateTime" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "DateTime", false)
-                        }
-                        "_deceasedDateTime" => {
-                            r.choice(&mut v.deceased, "deceased[x]", "DateTime", true)
-                        }
                         "address" => r.complex_list(&mut v.address, "address"),
                         "maritalStatus" => {
                             r.complex(&mut v.marital_status, "maritalStatus")
-                        }
-                        "multipleBirthBoolean" => {
-                            r.choice(
-                                &mut v.multiple_birth,
-                                "multipleBirth[x]",
-                                "Boolean",
-                                false,
-                            )
-                        }
-                        "_multipleBirthBoolean" => {
-                            r.choice(
-                                &mut v.multiple_birth,
-                                "multipleBirth[x]",
-                                "Boolean",
-                                true,
-                            )
-                        }
-                        "multipleBirthInteger" => {
-                            r.choice(
-                                &mut v.multiple_birth,
-                                "multipleBirth[x]",
-                                "Integer",
-                                false,
-                            )
-                        }
-                        "_multipleBirthInteger" => {
-                            r.choice(
-                                &mut v.multiple_birth,
-                                "multipleBirth[x]",
-                                "Integer",
-                                true,
-                            )
                         }
                         "photo" => r.complex_list(&mut v.photo, "photo"),
                         "contact" => r.complex_list(&mut v.contact, "contact"),
@@ -162,6 +118,28 @@ impl FhirJson for Patient {
                             )
                         }
                         "link" => r.complex_list(&mut v.link, "link"),
+                        k if Reader::is_choice_key(k, "deceased") => {
+                            r.choice(&mut v.deceased, "deceased[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_deceased") => {
+                            r.choice(&mut v.deceased, "deceased[x]", &k[9usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "multipleBirth") => {
+                            r.choice(
+                                &mut v.multiple_birth,
+                                "multipleBirth[x]",
+                                &k[13usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_multipleBirth") => {
+                            r.choice(
+                                &mut v.multiple_birth,
+                                "multipleBirth[x]",
+                                &k[14usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -139,17 +139,6 @@ impl FhirJson for PlanDefinition {
                         "_experimental" => {
                             r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "subjectCodeableConcept" => {
-                            r.choice(
-                                &mut v.subject,
-                                "subject[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
-                        }
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "publisher" => r.primitive(&mut v.publisher, "publisher"),
@@ -196,6 +185,9 @@ impl FhirJson for PlanDefinition {
                         "_library" => r.primitive_list_ext(&mut v.library, "library"),
                         "goal" => r.complex_list(&mut v.goal, "goal"),
                         "action" => r.complex_list(&mut v.action, "action"),
+                        k if Reader::is_choice_key(k, "subject") => {
+                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -358,21 +350,10 @@ impl FhirJson for PlanDefinitionGoalTarget {
                             )
                         }
                         "measure" => r.complex(&mut v.measure, "measure"),
-                        "detailQuantity" => {
-                            r.choice(&mut v.detail, "detail[x]", "Quantity", false)
-                        }
-                        "detailRange" => {
-                            r.choice(&mut v.detail, "detail[x]", "Range", false)
-                        }
-                        "detailCodeableConcept" => {
-                            r.choice(
-                                &mut v.detail,
-                                "detail[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "due" => r.complex(&mut v.due, "due"),
+                        k if Reader::is_choice_key(k, "detail") => {
+                            r.choice(&mut v.detail, "detail[x]", &k[6usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -496,42 +477,12 @@ impl FhirJson for PlanDefinitionAction {
                         }
                         "goalId" => r.primitive_list(&mut v.goal_id, "goalId"),
                         "_goalId" => r.primitive_list_ext(&mut v.goal_id, "goalId"),
-                        "subjectCodeableConcept" => {
-                            r.choice(
-                                &mut v.subject,
-                                "subject[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
-                        }
                         "trigger" => r.complex_list(&mut v.trigger, "trigger"),
                         "condition" => r.complex_list(&mut v.condition, "condition"),
                         "input" => r.complex_list(&mut v.input, "input"),
                         "output" => r.complex_list(&mut v.output, "output"),
                         "relatedAction" => {
                             r.complex_list(&mut v.related_action, "relatedAction")
-                        }
-                        "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
-                        }
-                        "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
-                        }
-                        "timingAge" => r.choice(&mut v.timing, "timing[x]", "Age", false),
-                        "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)
-                        }
-                        "timingDuration" => {
-                            r.choice(&mut v.timing, "timing[x]", "Duration", false)
-                        }
-                        "timingRange" => {
-                            r.choice(&mut v.timing, "timing[x]", "Range", false)
-                        }
-                        "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
                         }
                         "participant" => {
                             r.complex_list(&mut v.participant, "participant")
@@ -576,34 +527,37 @@ impl FhirJson for PlanDefinitionAction {
                                 "cardinalityBehavior",
                             )
                         }
-                        "definitionCanonical" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "Canonical",
-                                false,
-                            )
-                        }
-                        "_definitionCanonical" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "Canonical",
-                                true,
-                            )
-                        }
-                        "definitionUri" => {
-                            r.choice(&mut v.definition, "definition[x]", "Uri", false)
-                        }
-                        "_definitionUri" => {
-                            r.choice(&mut v.definition, "definition[x]", "Uri", true)
-                        }
                         "transform" => r.primitive(&mut v.transform, "transform"),
                         "_transform" => r.primitive_ext(&mut v.transform, "transform"),
                         "dynamicValue" => {
                             r.complex_list(&mut v.dynamic_value, "dynamicValue")
                         }
                         "action" => r.complex_list(&mut v.action, "action"),
+                        k if Reader::is_choice_key(k, "subject") => {
+                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                        }
+                        k if Reader::is_choice_key(k, "definition") => {
+                            r.choice(
+                                &mut v.definition,
+                                "definition[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_definition") => {
+                            r.choice(
+                                &mut v.definition,
+                                "definition[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -746,11 +700,8 @@ impl FhirJson for PlanDefinitionActionRelatedAction {
                         "_relationship" => {
                             r.primitive_ext(&mut v.relationship, "relationship")
                         }
-                        "offsetDuration" => {
-                            r.choice(&mut v.offset, "offset[x]", "Duration", false)
-                        }
-                        "offsetRange" => {
-                            r.choice(&mut v.offset, "offset[x]", "Range", false)
+                        k if Reader::is_choice_key(k, "offset") => {
+                            r.choice(&mut v.offset, "offset[x]", &k[6usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -146,27 +146,6 @@ impl FhirJson for Procedure {
                         "code" => r.complex(&mut v.code, "code"),
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "performedDateTime" => {
-                            r.choice(&mut v.performed, "performed[x]", "DateTime", false)
-                        }
-                        "_performedDateTime" => {
-                            r.choice(&mut v.performed, "performed[x]", "DateTime", true)
-                        }
-                        "performedPeriod" => {
-                            r.choice(&mut v.performed, "performed[x]", "Period", false)
-                        }
-                        "performedString" => {
-                            r.choice(&mut v.performed, "performed[x]", "String", false)
-                        }
-                        "_performedString" => {
-                            r.choice(&mut v.performed, "performed[x]", "String", true)
-                        }
-                        "performedAge" => {
-                            r.choice(&mut v.performed, "performed[x]", "Age", false)
-                        }
-                        "performedRange" => {
-                            r.choice(&mut v.performed, "performed[x]", "Range", false)
-                        }
                         "recorder" => r.complex(&mut v.recorder, "recorder"),
                         "asserter" => r.complex(&mut v.asserter, "asserter"),
                         "performer" => r.complex_list(&mut v.performer, "performer"),
@@ -196,6 +175,22 @@ impl FhirJson for Procedure {
                             r.complex_list(&mut v.used_reference, "usedReference")
                         }
                         "usedCode" => r.complex_list(&mut v.used_code, "usedCode"),
+                        k if Reader::is_choice_key(k, "performed") => {
+                            r.choice(
+                                &mut v.performed,
+                                "performed[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_performed") => {
+                            r.choice(
+                                &mut v.performed,
+                                "performed[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

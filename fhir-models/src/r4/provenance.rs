@@ -82,15 +82,6 @@ impl FhirJson for Provenance {
                             )
                         }
                         "target" => r.complex_list(&mut v.target, "target"),
-                        "occurredPeriod" => {
-                            r.choice(&mut v.occurred, "occurred[x]", "Period", false)
-                        }
-                        "occurredDateTime" => {
-                            r.choice(&mut v.occurred, "occurred[x]", "DateTime", false)
-                        }
-                        "_occurredDateTime" => {
-                            r.choice(&mut v.occurred, "occurred[x]", "DateTime", true)
-                        }
                         "recorded" => r.primitive(&mut v.recorded, "recorded"),
                         "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
                         "policy" => r.primitive_list(&mut v.policy, "policy"),
@@ -101,6 +92,12 @@ impl FhirJson for Provenance {
                         "agent" => r.complex_list(&mut v.agent, "agent"),
                         "entity" => r.complex_list(&mut v.entity, "entity"),
                         "signature" => r.complex_list(&mut v.signature, "signature"),
+                        k if Reader::is_choice_key(k, "occurred") => {
+                            r.choice(&mut v.occurred, "occurred[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_occurred") => {
+                            r.choice(&mut v.occurred, "occurred[x]", &k[9usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -383,56 +383,11 @@ impl FhirJson for QuestionnaireItemEnableWhen {
                         "_question" => r.primitive_ext(&mut v.question, "question"),
                         "operator" => r.primitive(&mut v.operator, "operator"),
                         "_operator" => r.primitive_ext(&mut v.operator, "operator"),
-                        "answerBoolean" => {
-                            r.choice(&mut v.answer, "answer[x]", "Boolean", false)
+                        k if Reader::is_choice_key(k, "answer") => {
+                            r.choice(&mut v.answer, "answer[x]", &k[6usize..], false)
                         }
-                        "_answerBoolean" => {
-                            r.choice(&mut v.answer, "answer[x]", "Boolean", true)
-                        }
-                        "answerDecimal" => {
-                            r.choice(&mut v.answer, "answer[x]", "Decimal", false)
-                        }
-                        "_answerDecimal" => {
-                            r.choice(&mut v.answer, "answer[x]", "Decimal", true)
-                        }
-                        "answerInteger" => {
-                            r.choice(&mut v.answer, "answer[x]", "Integer", false)
-                        }
-                        "_answerInteger" => {
-                            r.choice(&mut v.answer, "answer[x]", "Integer", true)
-                        }
-                        "answerDate" => {
-                            r.choice(&mut v.answer, "answer[x]", "Date", false)
-                        }
-                        "_answerDate" => {
-                            r.choice(&mut v.answer, "answer[x]", "Date", true)
-                        }
-                        "answerDateTime" => {
-                            r.choice(&mut v.answer, "answer[x]", "DateTime", false)
-                        }
-                        "_answerDateTime" => {
-                            r.choice(&mut v.answer, "answer[x]", "DateTime", true)
-                        }
-                        "answerTime" => {
-                            r.choice(&mut v.answer, "answer[x]", "Time", false)
-                        }
-                        "_answerTime" => {
-                            r.choice(&mut v.answer, "answer[x]", "Time", true)
-                        }
-                        "answerString" => {
-                            r.choice(&mut v.answer, "answer[x]", "String", false)
-                        }
-                        "_answerString" => {
-                            r.choice(&mut v.answer, "answer[x]", "String", true)
-                        }
-                        "answerCoding" => {
-                            r.choice(&mut v.answer, "answer[x]", "Coding", false)
-                        }
-                        "answerQuantity" => {
-                            r.choice(&mut v.answer, "answer[x]", "Quantity", false)
-                        }
-                        "answerReference" => {
-                            r.choice(&mut v.answer, "answer[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "_answer") => {
+                            r.choice(&mut v.answer, "answer[x]", &k[7usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -486,33 +441,17 @@ impl FhirJson for QuestionnaireItemAnswerOption {
                                 "modifierExtension",
                             )
                         }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)
-                        }
-                        "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)
-                        }
                         "initialSelected" => {
                             r.primitive(&mut v.initial_selected, "initialSelected")
                         }
                         "_initialSelected" => {
                             r.primitive_ext(&mut v.initial_selected, "initialSelected")
+                        }
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -563,53 +502,11 @@ impl FhirJson for QuestionnaireItemInitial {
                                 "modifierExtension",
                             )
                         }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)
-                        }
-                        "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)
-                        }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueDate" => r.choice(&mut v.value, "value[x]", "Date", false),
-                        "_valueDate" => r.choice(&mut v.value, "value[x]", "Date", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
-                        }
-                        "valueTime" => r.choice(&mut v.value, "value[x]", "Time", false),
-                        "_valueTime" => r.choice(&mut v.value, "value[x]", "Time", true),
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
-                        }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
-                        "valueAttachment" => {
-                            r.choice(&mut v.value, "value[x]", "Attachment", false)
-                        }
-                        "valueCoding" => {
-                            r.choice(&mut v.value, "value[x]", "Coding", false)
-                        }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueReference" => {
-                            r.choice(&mut v.value, "value[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

@@ -271,25 +271,6 @@ impl FhirJson for RequestGroupAction {
                         "relatedAction" => {
                             r.complex_list(&mut v.related_action, "relatedAction")
                         }
-                        "timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", false)
-                        }
-                        "_timingDateTime" => {
-                            r.choice(&mut v.timing, "timing[x]", "DateTime", true)
-                        }
-                        "timingAge" => r.choice(&mut v.timing, "timing[x]", "Age", false),
-                        "timingPeriod" => {
-                            r.choice(&mut v.timing, "timing[x]", "Period", false)
-                        }
-                        "timingDuration" => {
-                            r.choice(&mut v.timing, "timing[x]", "Duration", false)
-                        }
-                        "timingRange" => {
-                            r.choice(&mut v.timing, "timing[x]", "Range", false)
-                        }
-                        "timingTiming" => {
-                            r.choice(&mut v.timing, "timing[x]", "Timing", false)
-                        }
                         "participant" => {
                             r.complex_list(&mut v.participant, "participant")
                         }
@@ -335,6 +316,12 @@ impl FhirJson for RequestGroupAction {
                         }
                         "resource" => r.complex(&mut v.resource, "resource"),
                         "action" => r.complex_list(&mut v.action, "action"),
+                        k if Reader::is_choice_key(k, "timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_timing") => {
+                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -469,11 +456,8 @@ impl FhirJson for RequestGroupActionRelatedAction {
                         "_relationship" => {
                             r.primitive_ext(&mut v.relationship, "relationship")
                         }
-                        "offsetDuration" => {
-                            r.choice(&mut v.offset, "offset[x]", "Duration", false)
-                        }
-                        "offsetRange" => {
-                            r.choice(&mut v.offset, "offset[x]", "Range", false)
+                        k if Reader::is_choice_key(k, "offset") => {
+                            r.choice(&mut v.offset, "offset[x]", &k[6usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

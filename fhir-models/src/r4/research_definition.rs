@@ -150,17 +150,6 @@ impl FhirJson for ResearchDefinition {
                         "_experimental" => {
                             r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "subjectCodeableConcept" => {
-                            r.choice(
-                                &mut v.subject,
-                                "subject[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
-                        }
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "publisher" => r.primitive(&mut v.publisher, "publisher"),
@@ -213,6 +202,9 @@ impl FhirJson for ResearchDefinition {
                             r.complex(&mut v.exposure_alternative, "exposureAlternative")
                         }
                         "outcome" => r.complex(&mut v.outcome, "outcome"),
+                        k if Reader::is_choice_key(k, "subject") => {
+                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

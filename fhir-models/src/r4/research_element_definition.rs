@@ -150,17 +150,6 @@ impl FhirJson for ResearchElementDefinition {
                         "_experimental" => {
                             r.primitive_ext(&mut v.experimental, "experimental")
                         }
-                        "subjectCodeableConcept" => {
-                            r.choice(
-                                &mut v.subject,
-                                "subject[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "subjectReference" => {
-                            r.choice(&mut v.subject, "subject[x]", "Reference", false)
-                        }
                         "date" => r.primitive(&mut v.date, "date"),
                         "_date" => r.primitive_ext(&mut v.date, "date"),
                         "publisher" => r.primitive(&mut v.publisher, "publisher"),
@@ -217,6 +206,9 @@ impl FhirJson for ResearchElementDefinition {
                         }
                         "characteristic" => {
                             r.complex_list(&mut v.characteristic, "characteristic")
+                        }
+                        k if Reader::is_choice_key(k, "subject") => {
+                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
                         }
                         _ => return Ok(false),
                     }?;
@@ -328,46 +320,6 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "modifierExtension",
                             )
                         }
-                        "definitionCodeableConcept" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "definitionCanonical" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "Canonical",
-                                false,
-                            )
-                        }
-                        "_definitionCanonical" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "Canonical",
-                                true,
-                            )
-                        }
-                        "definitionExpression" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "Expression",
-                                false,
-                            )
-                        }
-                        "definitionDataRequirement" => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                "DataRequirement",
-                                false,
-                            )
-                        }
                         "usageContext" => {
                             r.complex_list(&mut v.usage_context, "usageContext")
                         }
@@ -386,46 +338,6 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                             r.primitive_ext(
                                 &mut v.study_effective_description,
                                 "studyEffectiveDescription",
-                            )
-                        }
-                        "studyEffectiveDateTime" => {
-                            r.choice(
-                                &mut v.study_effective,
-                                "studyEffective[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_studyEffectiveDateTime" => {
-                            r.choice(
-                                &mut v.study_effective,
-                                "studyEffective[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "studyEffectivePeriod" => {
-                            r.choice(
-                                &mut v.study_effective,
-                                "studyEffective[x]",
-                                "Period",
-                                false,
-                            )
-                        }
-                        "studyEffectiveDuration" => {
-                            r.choice(
-                                &mut v.study_effective,
-                                "studyEffective[x]",
-                                "Duration",
-                                false,
-                            )
-                        }
-                        "studyEffectiveTiming" => {
-                            r.choice(
-                                &mut v.study_effective,
-                                "studyEffective[x]",
-                                "Timing",
-                                false,
                             )
                         }
                         "studyEffectiveTimeFromStart" => {
@@ -458,46 +370,6 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                                 "participantEffectiveDescription",
                             )
                         }
-                        "participantEffectiveDateTime" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_participantEffectiveDateTime" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "participantEffectivePeriod" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "Period",
-                                false,
-                            )
-                        }
-                        "participantEffectiveDuration" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "Duration",
-                                false,
-                            )
-                        }
-                        "participantEffectiveTiming" => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                "Timing",
-                                false,
-                            )
-                        }
                         "participantEffectiveTimeFromStart" => {
                             r.complex(
                                 &mut v.participant_effective_time_from_start,
@@ -514,6 +386,54 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
                             r.primitive_ext(
                                 &mut v.participant_effective_group_measure,
                                 "participantEffectiveGroupMeasure",
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "definition") => {
+                            r.choice(
+                                &mut v.definition,
+                                "definition[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_definition") => {
+                            r.choice(
+                                &mut v.definition,
+                                "definition[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "studyEffective") => {
+                            r.choice(
+                                &mut v.study_effective,
+                                "studyEffective[x]",
+                                &k[14usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_studyEffective") => {
+                            r.choice(
+                                &mut v.study_effective,
+                                "studyEffective[x]",
+                                &k[15usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "participantEffective") => {
+                            r.choice(
+                                &mut v.participant_effective,
+                                "participantEffective[x]",
+                                &k[20usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_participantEffective") => {
+                            r.choice(
+                                &mut v.participant_effective,
+                                "participantEffective[x]",
+                                &k[21usize..],
+                                true,
                             )
                         }
                         _ => return Ok(false),

@@ -102,25 +102,6 @@ impl FhirJson for RiskAssessment {
                         "code" => r.complex(&mut v.code, "code"),
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "occurrencePeriod" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
-                        }
                         "condition" => r.complex(&mut v.condition, "condition"),
                         "performer" => r.complex(&mut v.performer, "performer"),
                         "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
@@ -132,6 +113,22 @@ impl FhirJson for RiskAssessment {
                         "mitigation" => r.primitive(&mut v.mitigation, "mitigation"),
                         "_mitigation" => r.primitive_ext(&mut v.mitigation, "mitigation"),
                         "note" => r.complex_list(&mut v.note, "note"),
+                        k if Reader::is_choice_key(k, "occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -211,30 +208,6 @@ impl FhirJson for RiskAssessmentPrediction {
                             )
                         }
                         "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "probabilityDecimal" => {
-                            r.choice(
-                                &mut v.probability,
-                                "probability[x]",
-                                "Decimal",
-                                false,
-                            )
-                        }
-                        "_probabilityDecimal" => {
-                            r.choice(
-                                &mut v.probability,
-                                "probability[x]",
-                                "Decimal",
-                                true,
-                            )
-                        }
-                        "probabilityRange" => {
-                            r.choice(
-                                &mut v.probability,
-                                "probability[x]",
-                                "Range",
-                                false,
-                            )
-                        }
                         "qualitativeRisk" => {
                             r.complex(&mut v.qualitative_risk, "qualitativeRisk")
                         }
@@ -244,10 +217,27 @@ impl FhirJson for RiskAssessmentPrediction {
                         "_relativeRisk" => {
                             r.primitive_ext(&mut v.relative_risk, "relativeRisk")
                         }
-                        "whenPeriod" => r.choice(&mut v.when, "when[x]", "Period", false),
-                        "whenRange" => r.choice(&mut v.when, "when[x]", "Range", false),
                         "rationale" => r.primitive(&mut v.rationale, "rationale"),
                         "_rationale" => r.primitive_ext(&mut v.rationale, "rationale"),
+                        k if Reader::is_choice_key(k, "probability") => {
+                            r.choice(
+                                &mut v.probability,
+                                "probability[x]",
+                                &k[11usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_probability") => {
+                            r.choice(
+                                &mut v.probability,
+                                "probability[x]",
+                                &k[12usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "when") => {
+                            r.choice(&mut v.when, "when[x]", &k[4usize..], false)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

@@ -169,53 +169,8 @@ impl FhirJson for ServiceRequest {
                         "orderDetail" => {
                             r.complex_list(&mut v.order_detail, "orderDetail")
                         }
-                        "quantityQuantity" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Quantity", false)
-                        }
-                        "quantityRatio" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Ratio", false)
-                        }
-                        "quantityRange" => {
-                            r.choice(&mut v.quantity, "quantity[x]", "Range", false)
-                        }
                         "subject" => r.complex(&mut v.subject, "subject"),
                         "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "occurrencePeriod" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
-                        }
-                        "occurrenceTiming" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
-                        }
-                        "asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", false)
-                        }
-                        "_asNeededBoolean" => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", "Boolean", true)
-                        }
-                        "asNeededCodeableConcept" => {
-                            r.choice(
-                                &mut v.as_needed,
-                                "asNeeded[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
                             r.primitive_ext(&mut v.authored_on, "authoredOn")
@@ -256,6 +211,36 @@ impl FhirJson for ServiceRequest {
                         }
                         "relevantHistory" => {
                             r.complex_list(&mut v.relevant_history, "relevantHistory")
+                        }
+                        k if Reader::is_choice_key(k, "quantity") => {
+                            r.choice(&mut v.quantity, "quantity[x]", &k[8usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "asNeeded") => {
+                            r.choice(
+                                &mut v.as_needed,
+                                "asNeeded[x]",
+                                &k[8usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_asNeeded") => {
+                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

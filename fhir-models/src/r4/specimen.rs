@@ -179,32 +179,31 @@ impl FhirJson for SpecimenCollection {
                             )
                         }
                         "collector" => r.complex(&mut v.collector, "collector"),
-                        "collectedDateTime" => {
-                            r.choice(&mut v.collected, "collected[x]", "DateTime", false)
-                        }
-                        "_collectedDateTime" => {
-                            r.choice(&mut v.collected, "collected[x]", "DateTime", true)
-                        }
-                        "collectedPeriod" => {
-                            r.choice(&mut v.collected, "collected[x]", "Period", false)
-                        }
                         "duration" => r.complex(&mut v.duration, "duration"),
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "method" => r.complex(&mut v.method, "method"),
                         "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "fastingStatusCodeableConcept" => {
+                        k if Reader::is_choice_key(k, "collected") => {
                             r.choice(
-                                &mut v.fasting_status,
-                                "fastingStatus[x]",
-                                "CodeableConcept",
+                                &mut v.collected,
+                                "collected[x]",
+                                &k[9usize..],
                                 false,
                             )
                         }
-                        "fastingStatusDuration" => {
+                        k if Reader::is_choice_key(k, "_collected") => {
+                            r.choice(
+                                &mut v.collected,
+                                "collected[x]",
+                                &k[10usize..],
+                                true,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "fastingStatus") => {
                             r.choice(
                                 &mut v.fasting_status,
                                 "fastingStatus[x]",
-                                "Duration",
+                                &k[13usize..],
                                 false,
                             )
                         }
@@ -272,13 +271,12 @@ impl FhirJson for SpecimenProcessing {
                         }
                         "procedure" => r.complex(&mut v.procedure, "procedure"),
                         "additive" => r.complex_list(&mut v.additive, "additive"),
-                        "timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", false)
+                        k if Reader::is_choice_key(k, "time") => {
+                            r.choice(&mut v.time, "time[x]", &k[4usize..], false)
                         }
-                        "_timeDateTime" => {
-                            r.choice(&mut v.time, "time[x]", "DateTime", true)
+                        k if Reader::is_choice_key(k, "_time") => {
+                            r.choice(&mut v.time, "time[x]", &k[5usize..], true)
                         }
-                        "timePeriod" => r.choice(&mut v.time, "time[x]", "Period", false),
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -348,16 +346,8 @@ impl FhirJson for SpecimenContainer {
                         "specimenQuantity" => {
                             r.complex(&mut v.specimen_quantity, "specimenQuantity")
                         }
-                        "additiveCodeableConcept" => {
-                            r.choice(
-                                &mut v.additive,
-                                "additive[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "additiveReference" => {
-                            r.choice(&mut v.additive, "additive[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "additive") => {
+                            r.choice(&mut v.additive, "additive[x]", &k[8usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

@@ -251,34 +251,26 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainer {
                             r.primitive_ext(&mut v.description, "description")
                         }
                         "capacity" => r.complex(&mut v.capacity, "capacity"),
-                        "minimumVolumeQuantity" => {
-                            r.choice(
-                                &mut v.minimum_volume,
-                                "minimumVolume[x]",
-                                "Quantity",
-                                false,
-                            )
-                        }
-                        "minimumVolumeString" => {
-                            r.choice(
-                                &mut v.minimum_volume,
-                                "minimumVolume[x]",
-                                "String",
-                                false,
-                            )
-                        }
-                        "_minimumVolumeString" => {
-                            r.choice(
-                                &mut v.minimum_volume,
-                                "minimumVolume[x]",
-                                "String",
-                                true,
-                            )
-                        }
                         "additive" => r.complex_list(&mut v.additive, "additive"),
                         "preparation" => r.primitive(&mut v.preparation, "preparation"),
                         "_preparation" => {
                             r.primitive_ext(&mut v.preparation, "preparation")
+                        }
+                        k if Reader::is_choice_key(k, "minimumVolume") => {
+                            r.choice(
+                                &mut v.minimum_volume,
+                                "minimumVolume[x]",
+                                &k[13usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_minimumVolume") => {
+                            r.choice(
+                                &mut v.minimum_volume,
+                                "minimumVolume[x]",
+                                &k[14usize..],
+                                true,
+                            )
                         }
                         _ => return Ok(false),
                     }?;
@@ -335,16 +327,8 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainerAdditive {
                                 "modifierExtension",
                             )
                         }
-                        "additiveCodeableConcept" => {
-                            r.choice(
-                                &mut v.additive,
-                                "additive[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "additiveReference" => {
-                            r.choice(&mut v.additive, "additive[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "additive") => {
+                            r.choice(&mut v.additive, "additive[x]", &k[8usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

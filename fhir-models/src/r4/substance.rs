@@ -201,19 +201,11 @@ impl FhirJson for SubstanceIngredient {
                             )
                         }
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "substanceCodeableConcept" => {
+                        k if Reader::is_choice_key(k, "substance") => {
                             r.choice(
                                 &mut v.substance,
                                 "substance[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
-                        "substanceReference" => {
-                            r.choice(
-                                &mut v.substance,
-                                "substance[x]",
-                                "Reference",
+                                &k[9usize..],
                                 false,
                             )
                         }

@@ -325,20 +325,14 @@ impl FhirJson for SubstanceReferenceInformationTarget {
                         "interaction" => r.complex(&mut v.interaction, "interaction"),
                         "organism" => r.complex(&mut v.organism, "organism"),
                         "organismType" => r.complex(&mut v.organism_type, "organismType"),
-                        "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
-                        }
-                        "amountRange" => {
-                            r.choice(&mut v.amount, "amount[x]", "Range", false)
-                        }
-                        "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)
-                        }
-                        "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)
-                        }
                         "amountType" => r.complex(&mut v.amount_type, "amountType"),
                         "source" => r.complex_list(&mut v.source, "source"),
+                        k if Reader::is_choice_key(k, "amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

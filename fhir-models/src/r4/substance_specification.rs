@@ -225,14 +225,11 @@ impl FhirJson for SubstanceSpecificationMoiety {
                         "_molecularFormula" => {
                             r.primitive_ext(&mut v.molecular_formula, "molecularFormula")
                         }
-                        "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
+                        k if Reader::is_choice_key(k, "amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
                         }
-                        "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)
-                        }
-                        "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)
+                        k if Reader::is_choice_key(k, "_amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -298,30 +295,19 @@ impl FhirJson for SubstanceSpecificationProperty {
                         "code" => r.complex(&mut v.code, "code"),
                         "parameters" => r.primitive(&mut v.parameters, "parameters"),
                         "_parameters" => r.primitive_ext(&mut v.parameters, "parameters"),
-                        "definingSubstanceReference" => {
+                        k if Reader::is_choice_key(k, "definingSubstance") => {
                             r.choice(
                                 &mut v.defining_substance,
                                 "definingSubstance[x]",
-                                "Reference",
+                                &k[17usize..],
                                 false,
                             )
                         }
-                        "definingSubstanceCodeableConcept" => {
-                            r.choice(
-                                &mut v.defining_substance,
-                                "definingSubstance[x]",
-                                "CodeableConcept",
-                                false,
-                            )
+                        k if Reader::is_choice_key(k, "amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
                         }
-                        "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
-                        }
-                        "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)
-                        }
-                        "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)
+                        k if Reader::is_choice_key(k, "_amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
                         }
                         _ => return Ok(false),
                     }?;
@@ -882,41 +868,10 @@ impl FhirJson for SubstanceSpecificationRelationship {
                                 "modifierExtension",
                             )
                         }
-                        "substanceReference" => {
-                            r.choice(
-                                &mut v.substance,
-                                "substance[x]",
-                                "Reference",
-                                false,
-                            )
-                        }
-                        "substanceCodeableConcept" => {
-                            r.choice(
-                                &mut v.substance,
-                                "substance[x]",
-                                "CodeableConcept",
-                                false,
-                            )
-                        }
                         "relationship" => r.complex(&mut v.relationship, "relationship"),
                         "isDefining" => r.primitive(&mut v.is_defining, "isDefining"),
                         "_isDefining" => {
                             r.primitive_ext(&mut v.is_defining, "isDefining")
-                        }
-                        "amountQuantity" => {
-                            r.choice(&mut v.amount, "amount[x]", "Quantity", false)
-                        }
-                        "amountRange" => {
-                            r.choice(&mut v.amount, "amount[x]", "Range", false)
-                        }
-                        "amountRatio" => {
-                            r.choice(&mut v.amount, "amount[x]", "Ratio", false)
-                        }
-                        "amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", false)
-                        }
-                        "_amountString" => {
-                            r.choice(&mut v.amount, "amount[x]", "String", true)
                         }
                         "amountRatioLowLimit" => {
                             r.complex(
@@ -926,6 +881,20 @@ impl FhirJson for SubstanceSpecificationRelationship {
                         }
                         "amountType" => r.complex(&mut v.amount_type, "amountType"),
                         "source" => r.complex_list(&mut v.source, "source"),
+                        k if Reader::is_choice_key(k, "substance") => {
+                            r.choice(
+                                &mut v.substance,
+                                "substance[x]",
+                                &k[9usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "_amount") => {
+                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)

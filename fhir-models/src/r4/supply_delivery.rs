@@ -85,31 +85,25 @@ impl FhirJson for SupplyDelivery {
                         "patient" => r.complex(&mut v.patient, "patient"),
                         "type" => r.complex(&mut v.r#type, "type"),
                         "suppliedItem" => r.complex(&mut v.supplied_item, "suppliedItem"),
-                        "occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "occurrencePeriod" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
-                        }
-                        "occurrenceTiming" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
-                        }
                         "supplier" => r.complex(&mut v.supplier, "supplier"),
                         "destination" => r.complex(&mut v.destination, "destination"),
                         "receiver" => r.complex_list(&mut v.receiver, "receiver"),
+                        k if Reader::is_choice_key(k, "occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -175,11 +169,8 @@ impl FhirJson for SupplyDeliverySuppliedItem {
                             )
                         }
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "itemCodeableConcept" => {
-                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)
-                        }
-                        "itemReference" => {
-                            r.choice(&mut v.item, "item[x]", "Reference", false)
+                        k if Reader::is_choice_key(k, "item") => {
+                            r.choice(&mut v.item, "item[x]", &k[4usize..], false)
                         }
                         _ => return Ok(false),
                     }?;

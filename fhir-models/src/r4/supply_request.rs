@@ -95,36 +95,8 @@ impl FhirJson for SupplyRequest {
                         "category" => r.complex(&mut v.category, "category"),
                         "priority" => r.primitive(&mut v.priority, "priority"),
                         "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "itemCodeableConcept" => {
-                            r.choice(&mut v.item, "item[x]", "CodeableConcept", false)
-                        }
-                        "itemReference" => {
-                            r.choice(&mut v.item, "item[x]", "Reference", false)
-                        }
                         "quantity" => r.complex(&mut v.quantity, "quantity"),
                         "parameter" => r.complex_list(&mut v.parameter, "parameter"),
-                        "occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                false,
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                "DateTime",
-                                true,
-                            )
-                        }
-                        "occurrencePeriod" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Period", false)
-                        }
-                        "occurrenceTiming" => {
-                            r.choice(&mut v.occurrence, "occurrence[x]", "Timing", false)
-                        }
                         "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
                         "_authoredOn" => {
                             r.primitive_ext(&mut v.authored_on, "authoredOn")
@@ -137,6 +109,25 @@ impl FhirJson for SupplyRequest {
                         }
                         "deliverFrom" => r.complex(&mut v.deliver_from, "deliverFrom"),
                         "deliverTo" => r.complex(&mut v.deliver_to, "deliverTo"),
+                        k if Reader::is_choice_key(k, "item") => {
+                            r.choice(&mut v.item, "item[x]", &k[4usize..], false)
+                        }
+                        k if Reader::is_choice_key(k, "occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[10usize..],
+                                false,
+                            )
+                        }
+                        k if Reader::is_choice_key(k, "_occurrence") => {
+                            r.choice(
+                                &mut v.occurrence,
+                                "occurrence[x]",
+                                &k[11usize..],
+                                true,
+                            )
+                        }
                         _ => return Ok(false),
                     }?;
                     Ok(true)
@@ -206,20 +197,11 @@ impl FhirJson for SupplyRequestParameter {
                             )
                         }
                         "code" => r.complex(&mut v.code, "code"),
-                        "valueCodeableConcept" => {
-                            r.choice(&mut v.value, "value[x]", "CodeableConcept", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "valueQuantity" => {
-                            r.choice(&mut v.value, "value[x]", "Quantity", false)
-                        }
-                        "valueRange" => {
-                            r.choice(&mut v.value, "value[x]", "Range", false)
-                        }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

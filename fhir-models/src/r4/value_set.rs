@@ -594,39 +594,11 @@ impl FhirJson for ValueSetExpansionParameter {
                         }
                         "name" => r.primitive(&mut v.name, "name"),
                         "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", false)
+                        k if Reader::is_choice_key(k, "value") => {
+                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
                         }
-                        "_valueString" => {
-                            r.choice(&mut v.value, "value[x]", "String", true)
-                        }
-                        "valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", false)
-                        }
-                        "_valueBoolean" => {
-                            r.choice(&mut v.value, "value[x]", "Boolean", true)
-                        }
-                        "valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", false)
-                        }
-                        "_valueInteger" => {
-                            r.choice(&mut v.value, "value[x]", "Integer", true)
-                        }
-                        "valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", false)
-                        }
-                        "_valueDecimal" => {
-                            r.choice(&mut v.value, "value[x]", "Decimal", true)
-                        }
-                        "valueUri" => r.choice(&mut v.value, "value[x]", "Uri", false),
-                        "_valueUri" => r.choice(&mut v.value, "value[x]", "Uri", true),
-                        "valueCode" => r.choice(&mut v.value, "value[x]", "Code", false),
-                        "_valueCode" => r.choice(&mut v.value, "value[x]", "Code", true),
-                        "valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", false)
-                        }
-                        "_valueDateTime" => {
-                            r.choice(&mut v.value, "value[x]", "DateTime", true)
+                        k if Reader::is_choice_key(k, "_value") => {
+                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
                         }
                         _ => return Ok(false),
                     }?;

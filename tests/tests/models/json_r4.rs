@@ -295,3 +295,20 @@ fn lenient_reading_leaves_no_empty_primitives() {
         }
     }
 }
+
+/// Choice keys go to the choice enum by their type suffix: a type the element does not allow is an unknown element
+/// at `value[x]` (its JSON kept in lenient mode), and exact field names that start like a choice element are still
+/// their own fields (`Questionnaire.item.answerValueSet` next to `enableWhen.answer[x]`).
+#[test]
+fn choice_keys_by_type_suffix() {
+    let json = r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueSpaceship":{"a":1}}"#;
+    let e = Observation::from_json(json).unwrap_err();
+    assert_eq!(e.kind(), IssueKind::UnknownElement);
+    assert_eq!(e.path(), "Observation.value[x]");
+    let l = Observation::from_json_lenient(json).unwrap();
+    assert!(l.value.value.is_none());
+    assert_eq!(l.issues[0].dropped.as_deref(), Some(r#"{"a":1}"#));
+    let q = r#"{"resourceType":"Questionnaire","status":"draft","item":[{"linkId":"1","type":"choice","enableWhen":[{"question":"0","operator":"exists","answerBoolean":true}],"answerValueSet":"http://x.org/vs"}]}"#;
+    let r = round_trip::<fhir_models::r4::Questionnaire>(q);
+    assert_eq!(r.item[0].answer_value_set.as_ref().and_then(|p| p.value.as_deref()), Some("http://x.org/vs"));
+}
