@@ -4,46 +4,48 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use fhir_models::{FhirJson, FhirVersion, IssueKind};
-use futures_core::Stream;
-use futures_util::stream::{self, BoxStream, StreamExt};
+use futures_util::stream::{self, StreamExt};
 use http::header::{HeaderName, ACCEPT, CONTENT_LOCATION};
 use http::Method;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use crate::client::{base_with_path, join};
+use crate::paging::Items;
+use crate::resource_names;
 use crate::error::{Error, Result};
-use crate::fhir::{fhir_status_error, read_fhir_text};
+use crate::decode::{self, fhir_status_error};
 use crate::session::Session;
-use crate::transport::{display_url, Call, Opened, Reply};
+use crate::transport::{display_url, Call, Opened};
 
 const PREFER: HeaderName = HeaderName::from_static("prefer");
 const X_PROGRESS: HeaderName = HeaderName::from_static("x-progress");
 
-/// Whether `name` is a resource type of FHIR version `V` that this build can read: the models decide (a
-/// `{"resourceType": name}` document is read into `V::Resource`, and only an unknown resource type is a no).
-/// A type whose cargo feature of `fhir-models` is off counts as unknown, since its lines could not be read.
+/// Whether `name` is a resource type of FHIR version `V`, by the version's list of resource names (from the
+/// official core package), not by the model features compiled in: `ExplanationOfBenefit` is an R4 type even
+/// when the app does not compile `r4-explanation-of-benefit`. (For a version without a list, the models decide.)
 ///
 /// ```
-/// use fhir_models::r4::R4;
+/// use fhir_models::{dstu2::Dstu2, r4::R4};
 /// assert!(oneup_client::is_resource_type::<R4>("Patient"));
+/// assert!(oneup_client::is_resource_type::<R4>("MedicationRequest"));
+/// assert!(!oneup_client::is_resource_type::<Dstu2>("MedicationRequest")); // DSTU2 has MedicationOrder
 /// assert!(!oneup_client::is_resource_type::<R4>("Patients"));
 /// assert!(!oneup_client::is_resource_type::<R4>("Patient\",\"x\":\"y"));
 /// ```
 pub fn is_resource_type<V: FhirVersion>(name: &str) -> bool {
+    if let Some(names) = resource_names::of_version(V::NAME) {
+        return names.binary_search(&name).is_ok();
+    }
     let plain = name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric());
-    if !plain {
-        return false;
-    }
-    match V::Resource::from_json(&format!(r#"{{"resourceType":"{name}"}}"#)) {
-        Ok(_) => true,
-        Err(e) => e.kind() != IssueKind::UnknownResourceType,
-    }
+    plain
+        && match V::Resource::from_json(&format!(r#"{{"resourceType":"{name}"}}"#)) {
+            Ok(_) => true,
+            Err(e) => e.kind() != IssueKind::UnknownResourceType,
+        }
 }
 
 /// How an export's status is polled.
@@ -252,13 +254,17 @@ impl<V: FhirVersion> fmt::Debug for Bulk<V> {
     }
 }
 
-impl<V: FhirVersion> Bulk<V> {
-    pub(crate) fn new(session: Session) -> Self {
-        let config = session.client().config();
+impl Session {
+    /// Bulk-data `$export` of version `V` with this session's token, at the client's analytics host and bulk
+    /// path (`https://analytics.1up.health/bulk-data/r4` by default).
+    pub fn bulk<V: FhirVersion>(&self) -> Bulk<V> {
+        let config = self.client().config();
         let base = base_with_path(&config.analytics_base, &config.bulk_path, V::NAME);
-        Bulk { session, base, polling: PollPolicy::default(), _version: PhantomData }
+        Bulk { session: self.clone(), base, polling: PollPolicy::default(), _version: PhantomData }
     }
+}
 
+impl<V: FhirVersion> Bulk<V> {
     /// The bulk-data base URL (`$export` is below it).
     pub fn base_url(&self) -> &Url {
         &self.base
@@ -271,8 +277,9 @@ impl<V: FhirVersion> Bulk<V> {
         self
     }
 
-    fn same_origin(&self, url: &Url) -> bool {
-        url.origin() == self.base.origin()
+    /// Whether the token may go to `url`: the bulk-data origin, or one on the client's allow-list.
+    fn may_send_token(&self, url: &Url) -> bool {
+        self.session.client().config().may_follow(&self.base, url)
     }
 
     /// `GET {base}/$export?_type=…` with `Prefer: respond-async`: starts a system-level export.
@@ -289,7 +296,7 @@ impl<V: FhirVersion> Bulk<V> {
             return Err(Error::InvalidArgument {
                 request: name,
                 message: format!(
-                    "`{bad}` is not a FHIR {} resource type (or its fhir-models feature is off)",
+                    "`{bad}` is not a FHIR {} resource type",
                     V::NAME
                 ),
             });
@@ -299,11 +306,11 @@ impl<V: FhirVersion> Bulk<V> {
             url.query_pairs_mut().extend_pairs(&pairs);
         }
         let call = Call::new(label, Method::GET, url.clone()).fhir_accept().header(PREFER, "respond-async");
-        let reply = self.session.send(call).await?;
+        let reply = self.session.send_call(call).await?;
         let started = Instant::now();
         match reply.status.as_u16() {
             200 => {
-                let manifest = read_manifest(&reply)?;
+                let manifest = decode::json::<Manifest>(&reply)?;
                 Ok(ExportJob { bulk: self.clone(), status_url: None, manifest: Some(manifest), started, polls: 0, last_progress: String::new() })
             }
             202 => {
@@ -315,9 +322,9 @@ impl<V: FhirVersion> Bulk<V> {
                 let status_url = url
                     .join(location.trim())
                     .map_err(|e| reply.decode_error(format!("the Content-Location is not a URL: {e}")))?;
-                if !self.same_origin(&status_url) {
+                if !self.may_send_token(&status_url) {
                     return Err(reply.decode_error(format!(
-                        "the status URL is on another origin ({}); the token is only sent to the bulk-data host",
+                        "the status URL is on another origin ({}), not on the allow-list; the token is not sent there",
                         status_url.origin().ascii_serialization()
                     )));
                 }
@@ -358,12 +365,14 @@ impl<V: FhirVersion> Bulk<V> {
         let label = format!("download {} file", file.resource_type);
         let mut call = Call::new(label, Method::GET, url.clone()).header(ACCEPT, "application/fhir+ndjson");
         call.timeout = Some(self.session.client().config().download_timeout);
+        // A file server may redirect (to a signed URL, a CDN): followed, without the token across origins.
+        call.follow_redirects = true;
         let with_token = manifest.requires_access_token;
-        if with_token && !self.same_origin(&url) {
+        if with_token && !self.may_send_token(&url) {
             let error = Error::InvalidArgument {
                 request: call.name,
                 message: format!(
-                    "the file needs the access token but is on another origin ({}); the token is only sent to the bulk-data host",
+                    "the file needs the access token but is on another origin ({}), not on the allow-list; the token is not sent there",
                     url.origin().ascii_serialization()
                 ),
             };
@@ -385,13 +394,10 @@ impl<V: FhirVersion> Bulk<V> {
             strict: self.session.client().config().strict_reading,
             _t: PhantomData,
         };
-        NdjsonStream { inner: stream::unfold(read, Lines::step).boxed() }
+        Items::new(stream::unfold(read, Lines::step))
     }
 }
 
-fn read_manifest(reply: &Reply) -> Result<Manifest> {
-    serde_json::from_slice(&reply.body).map_err(|e| reply.decode_error(format!("not a bulk-data manifest: {e}")))
-}
 
 /// A started export. Poll it with [`status`](ExportJob::status), follow it with [`events`](ExportJob::events)
 /// or [`wait`](ExportJob::wait), stop it with [`cancel`](ExportJob::cancel). Cheap to clone: keep a clone to
@@ -454,7 +460,7 @@ impl<V: FhirVersion> ExportJob<V> {
         };
         self.polls += 1;
         let call = Call::new("bulk export status", Method::GET, url).json_accept();
-        let reply = self.bulk.session.send(call).await?;
+        let reply = self.bulk.session.send_call(call).await?;
         match reply.status.as_u16() {
             202 => {
                 let text = reply.headers.get(X_PROGRESS).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -468,7 +474,7 @@ impl<V: FhirVersion> ExportJob<V> {
                 }))
             }
             200 => {
-                let manifest = read_manifest(&reply)?;
+                let manifest = decode::json::<Manifest>(&reply)?;
                 self.manifest = Some(manifest.clone());
                 Ok(ExportStatus::Complete(manifest))
             }
@@ -513,7 +519,7 @@ impl<V: FhirVersion> ExportJob<V> {
                 Err(e) => Some((Err(e), (job, None, true))),
             }
         });
-        ExportEvents { inner: inner.boxed() }
+        Items::new(inner)
     }
 
     /// Polls until the manifest, calling `on_progress` with each progress event (see
@@ -526,7 +532,7 @@ impl<V: FhirVersion> ExportJob<V> {
                 ExportStatus::Complete(manifest) => return Ok(manifest),
             }
         }
-        Err(Error::Decode { request: "bulk export status".into(), message: "the status stream ended early".into() })
+        Err(Error::Decode { request: "bulk export status".into(), message: "the status stream ended early".into(), body: None })
     }
 
     /// `DELETE` on the status URL: asks the server to stop the export and drop its files. Nothing is sent for
@@ -534,7 +540,7 @@ impl<V: FhirVersion> ExportJob<V> {
     pub async fn cancel(self) -> Result<()> {
         let Some(url) = self.status_url else { return Ok(()) };
         let call = Call::new("cancel bulk export", Method::DELETE, url).json_accept();
-        let reply = self.bulk.session.send(call).await?;
+        let reply = self.bulk.session.send_call(call).await?;
         if reply.is_success() {
             Ok(())
         } else {
@@ -544,58 +550,16 @@ impl<V: FhirVersion> ExportJob<V> {
 }
 
 /// The progress events of an export (see [`ExportJob::events`]).
-#[must_use = "streams do nothing unless polled"]
-pub struct ExportEvents {
-    inner: BoxStream<'static, Result<ExportStatus>>,
-}
+/// The status answers of an export, one per poll, ending with [`ExportStatus::Complete`] or an error (see
+/// [`ExportJob::events`]).
+pub type ExportEvents = Items<ExportStatus>;
 
-impl fmt::Debug for ExportEvents {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExportEvents").finish_non_exhaustive()
-    }
-}
+/// The lines of one bulk-data file, read as `T` one by one while the file downloads, so a large file never
+/// sits in memory whole. A line that cannot be read is an [`Error::NdjsonLine`] item and the stream goes on;
+/// any other error ends it. Lines longer than the client's response cap end it with
+/// [`Error::ResponseTooLarge`].
+pub type NdjsonStream<T> = Items<T>;
 
-impl Stream for ExportEvents {
-    type Item = Result<ExportStatus>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
-    }
-}
-
-/// The resources of one NDJSON file, one per line, as a [`Stream`].
-///
-/// Nothing is fetched until the stream is polled. The body is read piece by piece: memory holds one piece and
-/// one line, whatever the file's size (a line longer than the client's `max_response_bytes` ends the stream with
-/// [`Error::ResponseTooLarge`]). Blank lines are skipped. A line that cannot be read as `T` is an
-/// [`Error::NdjsonLine`] item naming the file and line number, and the stream goes on with the next line; any
-/// other error (HTTP status, transport) is the last item.
-#[must_use = "streams do nothing unless polled"]
-pub struct NdjsonStream<T> {
-    inner: BoxStream<'static, Result<T>>,
-}
-
-impl<T> fmt::Debug for NdjsonStream<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NdjsonStream").finish_non_exhaustive()
-    }
-}
-
-impl<T> Stream for NdjsonStream<T> {
-    type Item = Result<T>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
-    }
-}
-
-impl<T: Send + 'static> NdjsonStream<T> {
-    fn failed(error: Error) -> Self {
-        NdjsonStream { inner: stream::once(async move { Err(error) }).boxed() }
-    }
-}
-
-/// The reading state of one file.
 struct Lines<V, T> {
     session: Session,
     call: Option<Call>,
@@ -677,7 +641,7 @@ impl<V: FhirVersion, T: FhirJson + Send + 'static> Lines<V, T> {
     /// Sends the download request: with the session's token (refreshed once on 401) or with none.
     async fn open(&self, call: Call) -> Result<Opened> {
         let opened = if self.with_token {
-            self.session.open(call).await?
+            self.session.open_call(call).await?
         } else {
             self.session.client().transport().open(&call).await?
         };
@@ -704,7 +668,7 @@ impl<V: FhirVersion, T: FhirJson + Send + 'static> Lines<V, T> {
             return None;
         }
         let result = match std::str::from_utf8(bytes) {
-            Ok(text) => read_fhir_text::<T>(text, self.strict),
+            Ok(text) => decode::fhir_text::<T>(text, self.strict).map_err(|e| e.to_string()),
             Err(e) => Err(format!("the line is not UTF-8: {e}")),
         };
         Some(result.map_err(|message| {

@@ -36,6 +36,19 @@ struct Inner {
     transport: Transport,
     credentials: AppCredentials,
     grants: GrantClient,
+    api_grants: GrantClient,
+}
+
+/// Which token endpoint a grant goes to. The quick-start guide uses the auth host's
+/// (`https://auth.1up.health/oauth2/token`); the API reference names the API host's
+/// (`https://api.1up.health/fhir/oauth2/token`). Both serve the same grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenEndpoint {
+    /// The client's token URL ([`ClientBuilder::token_url`]; `https://auth.1up.health/oauth2/token` by default).
+    #[default]
+    Auth,
+    /// `{api}/fhir/oauth2/token` on the client's API host.
+    Api,
 }
 
 impl std::fmt::Debug for OneUpClient {
@@ -72,8 +85,19 @@ impl OneUpClient {
         &self.inner.transport
     }
 
-    pub(crate) fn grants(&self) -> &GrantClient {
-        &self.inner.grants
+    pub(crate) fn grants(&self, endpoint: TokenEndpoint) -> &GrantClient {
+        match endpoint {
+            TokenEndpoint::Auth => &self.inner.grants,
+            TokenEndpoint::Api => &self.inner.api_grants,
+        }
+    }
+
+    /// The URL of a token endpoint.
+    pub fn token_endpoint_url(&self, endpoint: TokenEndpoint) -> &Url {
+        match endpoint {
+            TokenEndpoint::Auth => &self.config().token_url,
+            TokenEndpoint::Api => &self.config().api_token_url,
+        }
     }
 
     /// The user-management host plus path segments (each percent-encoded).
@@ -111,7 +135,9 @@ pub struct ClientBuilder {
     analytics_base: String,
     system_search_base: String,
     fhir_path: String,
+    permission_path: String,
     bulk_path: String,
+    allowed_origins: Vec<String>,
     timeout: Duration,
     download_timeout: Duration,
     connect_timeout: Duration,
@@ -135,7 +161,9 @@ impl ClientBuilder {
             analytics_base: defaults::ANALYTICS_BASE.into(),
             system_search_base: defaults::SYSTEM_SEARCH_BASE.into(),
             fhir_path: defaults::FHIR_PATH.into(),
+            permission_path: defaults::PERMISSION_PATH.into(),
             bulk_path: defaults::BULK_PATH.into(),
+            allowed_origins: Vec::new(),
             timeout: Duration::from_secs(30),
             download_timeout: Duration::from_secs(30 * 60),
             connect_timeout: Duration::from_secs(10),
@@ -180,6 +208,21 @@ impl ClientBuilder {
     /// (`/r4`, `/dstu2`); the API reference also uses `/fhir/{version}`; a single-version server may be `/fhir`.
     pub fn fhir_path(mut self, path: impl Into<String>) -> Self {
         self.fhir_path = path.into();
+        self
+    }
+    /// The base path of the permission calls below the API host; `{version}` stands for the version's name.
+    /// Default `/fhir/{version}`: the API reference's `https://api.1up.health/fhir/dstu2/Patient/{id}/_permission/{oneUpUserId}`,
+    /// whatever FHIR path the searches use.
+    pub fn permission_path(mut self, path: impl Into<String>) -> Self {
+        self.permission_path = path.into();
+        self
+    }
+    /// Allows paging links, bulk-data status URLs and files, and [`Session::send`](crate::Session::send) URLs on
+    /// `origin` (scheme, host and port; any path is ignored) besides the client's own hosts. The bearer token
+    /// is sent there. Example: the same test server as `localhost` and `127.0.0.1`, or a CDN serving export
+    /// files that need the token.
+    pub fn allow_origin(mut self, origin: impl Into<String>) -> Self {
+        self.allowed_origins.push(origin.into());
         self
     }
     /// The bulk-data base path below the analytics host; `{version}` stands for the version's name and
@@ -257,7 +300,9 @@ impl ClientBuilder {
             }
             Ok(url)
         };
-        for (what, path) in [("FHIR path", &self.fhir_path), ("bulk-data path", &self.bulk_path)] {
+        for (what, path) in
+            [("FHIR path", &self.fhir_path), ("permission path", &self.permission_path), ("bulk-data path", &self.bulk_path)]
+        {
             if !path.starts_with('/') || path.contains(['?', '#']) {
                 return Err(Error::Config(format!("the {what} `{path}` must be a path starting with `/`")));
             }
@@ -270,7 +315,16 @@ impl ClientBuilder {
             Some(u) => url("the user-management base", u)?,
             None => api_base.clone(),
         };
+        let allowed_origins = self
+            .allowed_origins
+            .iter()
+            .map(|o| url("an allowed origin", o).map(|u| u.origin()))
+            .collect::<Result<Vec<_>>>()?;
+        let api_token_url = base_with_path(&api_base, defaults::API_TOKEN_PATH, "");
         let config = Config {
+            api_token_url,
+            allowed_origins,
+            permission_path: self.permission_path,
             api_base,
             user_management_base,
             token_url: url("the token URL", &self.token_url)?,
@@ -291,8 +345,9 @@ impl ClientBuilder {
             user_agent: self.user_agent,
         };
         let grants = crate::tokens::grant_client(&self.credentials, &config.token_url);
+        let api_grants = crate::tokens::grant_client(&self.credentials, &config.api_token_url);
         let transport = Transport::new(Arc::new(config))?;
-        Ok(OneUpClient { inner: Arc::new(Inner { transport, credentials: self.credentials, grants }) })
+        Ok(OneUpClient { inner: Arc::new(Inner { transport, credentials: self.credentials, grants, api_grants }) })
     }
 }
 

@@ -16,6 +16,11 @@ pub mod defaults {
     pub const SYSTEM_SEARCH_BASE: &str = "https://system-search.1up.health";
     /// FHIR base path below the API host; `{version}` is replaced by the version's name (`r4`, `dstu2`).
     pub const FHIR_PATH: &str = "/{version}";
+    /// Base path of the permission calls below the API host, as the API reference writes them
+    /// (`/fhir/dstu2/Patient/{id}/_permission/{oneUpUserId}`).
+    pub const PERMISSION_PATH: &str = "/fhir/{version}";
+    /// The API host's token endpoint (the API reference's "Generate Access Token").
+    pub const API_TOKEN_PATH: &str = "/fhir/oauth2/token";
     /// Bulk-data base path below the analytics host; `$export` is appended to it.
     pub const BULK_PATH: &str = "/bulk-data/{version}";
 }
@@ -73,6 +78,9 @@ pub struct Config {
     pub(crate) api_base: Url,
     pub(crate) user_management_base: Url,
     pub(crate) token_url: Url,
+    pub(crate) api_token_url: Url,
+    pub(crate) allowed_origins: Vec<url::Origin>,
+    pub(crate) permission_path: String,
     pub(crate) analytics_base: Url,
     pub(crate) system_search_base: Url,
     pub(crate) fhir_path: String,
@@ -102,6 +110,34 @@ impl Config {
     /// The OAuth2 token endpoint.
     pub fn token_url(&self) -> &Url {
         &self.token_url
+    }
+    /// The API host's token endpoint (`{api}/fhir/oauth2/token`).
+    pub fn api_token_url(&self) -> &Url {
+        &self.api_token_url
+    }
+    /// The permission calls' base path template (`/fhir/{version}`).
+    pub fn permission_path(&self) -> &str {
+        &self.permission_path
+    }
+    /// The origins allowed besides the client's own hosts (see
+    /// [`ClientBuilder::allow_origin`](crate::ClientBuilder::allow_origin)).
+    pub fn allowed_origins(&self) -> &[url::Origin] {
+        &self.allowed_origins
+    }
+    /// Whether the token may follow a link to `url` found in an answer from `home`: the same origin as `home`,
+    /// or one on the allow-list.
+    pub fn may_follow(&self, home: &Url, url: &Url) -> bool {
+        let origin = url.origin();
+        origin == home.origin() || self.allowed_origins.contains(&origin)
+    }
+    /// Whether `url` is on one of the client's hosts (API, user management, bulk data, system search) or on the
+    /// allow-list.
+    pub fn is_known_origin(&self, url: &Url) -> bool {
+        let origin = url.origin();
+        [&self.api_base, &self.user_management_base, &self.analytics_base, &self.system_search_base]
+            .iter()
+            .any(|host| host.origin() == origin)
+            || self.allowed_origins.contains(&origin)
     }
     /// The bulk-data host.
     pub fn analytics_base(&self) -> &Url {

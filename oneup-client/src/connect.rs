@@ -2,22 +2,20 @@
 //! host's pages), and the links a user is sent to so that 1upHealth pulls their records from it.
 
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use fhir_models::r4::{Bundle, ExtensionValue, Organization, Resource, R4};
-use futures_core::Stream;
-use futures_util::stream::{self, BoxStream, StreamExt};
+use futures_util::stream::{self, StreamExt};
 use http::Method;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use crate::client::{join, OneUpClient};
 use crate::error::Result;
-use crate::fhir::{fhir_status_error, read_fhir};
+use crate::paging::Items;
+use crate::decode;
 use crate::secret::Secret;
 use crate::session::Session;
-use crate::transport::{Call, Reply};
+use crate::transport::Call;
 use crate::users::number_or_string;
 
 /// How many systems one page of the system-search host holds.
@@ -205,11 +203,11 @@ impl Connect {
         let mut url = join(self.client().config().api_base(), &["connect", "system", "provider", "search"]);
         url.query_pairs_mut().append_pair("query", query);
         let call = Call::new("provider search", Method::GET, url).fhir_accept();
-        let reply = self.session.send(call).await?;
+        let reply = self.session.send_call(call).await?;
         if !reply.is_success() {
-            return Err(fhir_status_error::<R4>(&reply));
+            return Err(decode::fhir_status_error::<R4>(&reply));
         }
-        let bundle: Bundle = read_fhir(&reply, self.client().config().strict_reading())?;
+        let bundle: Bundle = decode::fhir(&reply, self.client().config().strict_reading())?;
         Ok(bundle
             .entry
             .into_iter()
@@ -236,8 +234,8 @@ impl Connect {
             url.set_query(None);
         }
         let call = Call::new("list clinical systems", Method::GET, url).json_accept();
-        let reply = self.session.send(call).await?;
-        json_answer(&reply)
+        let reply = self.session.send_call(call).await?;
+        decode::json(&reply)
     }
 
     /// `POST {system-search}/api/search?offset=N`: one page of (at most 20) systems from `offset` on.
@@ -248,8 +246,8 @@ impl Connect {
         url.query_pairs_mut().append_pair("offset", &offset.to_string());
         let mut call = Call::new(format!("system search from {offset}"), Method::POST, url).json_accept();
         call.idempotent = true;
-        let reply = self.session.send(call).await?;
-        json_answer(&reply)
+        let reply = self.session.send_call(call).await?;
+        decode::json(&reply)
     }
 
     /// Every system of the system-search host, one by one, fetching pages of 20 lazily (offset 0, 20, 40, …).
@@ -279,37 +277,12 @@ impl Connect {
             Ok(items) => stream::iter(items.into_iter().map(Ok).collect::<Vec<_>>()),
             Err(e) => stream::iter(vec![Err(e)]),
         });
-        SystemSearch { inner: items.boxed() }
+        Items::new(items)
     }
 }
 
-/// A JSON answer read as `T`; an error status becomes [`crate::Error::Status`] with what the body says.
-fn json_answer<T: serde::de::DeserializeOwned>(reply: &Reply) -> Result<T> {
-    if !reply.is_success() {
-        return Err(reply.status_error(reply.plain_problem()));
-    }
-    serde_json::from_slice(&reply.body).map_err(|e| reply.decode_error(format!("unexpected answer: {e}")))
-}
-
-/// The systems of the system-search host, as a [`Stream`] (see [`Connect::system_search`]).
-#[must_use = "streams do nothing unless polled"]
-pub struct SystemSearch {
-    inner: BoxStream<'static, Result<SystemSummary>>,
-}
-
-impl fmt::Debug for SystemSearch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SystemSearch").finish_non_exhaustive()
-    }
-}
-
-impl Stream for SystemSearch {
-    type Item = Result<SystemSummary>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
-    }
-}
+/// The systems of the system-search host, one by one (see [`Connect::system_search`]).
+pub type SystemSearch = Items<SystemSummary>;
 
 /// The link that sends a user to connect a health system:
 /// `{api}/connect/system/clinical/{system_id}?client_id=…&access_token=…[&fhirVersion=…]`.

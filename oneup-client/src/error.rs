@@ -218,13 +218,29 @@ pub enum Error {
         /// `error_description`, when sent.
         description: Option<String>,
     },
-    /// The answer arrived but is not what the call expects (malformed JSON, a wrong FHIR resource, …).
+    /// The answer arrived but is not what the call expects (malformed JSON, not the shape the guides give, …).
     #[error("{request}: unreadable answer: {message}")]
     Decode {
         /// The call.
         request: String,
-        /// What is wrong, with the FHIR path or JSON position when known.
+        /// What is wrong, with the JSON position when known.
         message: String,
+        /// The body as received (its first 4096 characters, every secret the request sent cut out); `None` when
+        /// empty or not from an answer.
+        body: Option<String>,
+    },
+    /// A FHIR answer the models could not read (strictly: the first problem; leniently: text that is not FHIR
+    /// JSON, or a resource of another type than asked for). The model's [`ParseError`](fhir_models::ParseError)
+    /// is the source, with its FHIR path.
+    #[error("{request}: unreadable FHIR answer: {source}")]
+    Fhir {
+        /// The call.
+        request: String,
+        /// What the model found, with the FHIR path, line and column.
+        #[source]
+        source: fhir_models::ParseError,
+        /// The body as received (its first 4096 characters, secrets cut out).
+        body: Option<String>,
     },
     /// The access token was refused or has expired and there is no refresh token to renew it.
     #[error("{request}: the access token is no longer valid and there is no refresh token to renew it")]
@@ -291,6 +307,44 @@ impl Error {
         }
     }
 
+    /// The server's `Retry-After`: on [`Error::Status`] when the server sent one (after the retries allowed were
+    /// spent, or when it asked for a longer wait than the client's `max_retry_after`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether the credentials were refused: HTTP 401 or 403, a token endpoint that refused the grant
+    /// (`invalid_grant`, `invalid_client`, …), or a refused token with no refresh token to renew it. The user
+    /// (or the app's keys) must authorize again; retrying will not help.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Error::Status { status: 401 | 403, .. } | Error::GrantRefused { .. } | Error::NoRefreshToken { .. })
+    }
+
+    /// Whether the same request may work later: a timeout, a connection failure, a cut-short answer, or HTTP
+    /// 408, 429, 500, 502, 503, 504 (see [`retry_after`](Error::retry_after) for how long the server asked to
+    /// wait).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Timeout { .. }
+                | Error::Connect { .. }
+                | Error::Transport { .. }
+                | Error::Status { status: 408 | 429 | 500 | 502 | 503 | 504, .. }
+        )
+    }
+
+    /// The body of an unreadable answer ([`Error::Decode`], [`Error::Fhir`]): its first 4096 characters, with
+    /// every secret the request sent cut out.
+    pub fn body(&self) -> Option<&str> {
+        match self {
+            Error::Decode { body, .. } | Error::Fhir { body, .. } => body.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The server's `OperationOutcome` as version `V`'s type, when the error carries one.
     pub fn operation_outcome<V: FhirVersion>(&self) -> Option<&V::OperationOutcome> {
         match self.problem() {
@@ -316,6 +370,7 @@ impl Error {
             | Error::Status { request, .. }
             | Error::GrantRefused { request, .. }
             | Error::Decode { request, .. }
+            | Error::Fhir { request, .. }
             | Error::NoRefreshToken { request }
             | Error::Paging { request, .. }
             | Error::Authorization { request, .. }

@@ -2,18 +2,20 @@
 
 use std::marker::PhantomData;
 
-use fhir_models::{FhirJson, FhirResource, FhirVersion, IssueKind};
+use fhir_models::{FhirJson, FhirResource, FhirVersion};
 use http::header::HeaderName;
 use http::Method;
 use url::Url;
 
 use crate::client::{base_with_path, join};
 use crate::config::AppChosenId;
-use crate::error::{Error, Outcome, Problem, Result};
-use crate::paging::{Pages, Resources};
+use crate::decode;
+use crate::error::{Error, Result};
+use crate::paging::{PageSource, Pages, Resources};
 use crate::search::SearchParams;
 use crate::session::Session;
 use crate::transport::{Call, Reply};
+use crate::response::ResponseValue;
 use crate::users::{confirmation, Confirmation, OneUpUserId};
 
 /// FHIR calls of version `V` for the user of a [`Session`]; get one with [`Session::fhir`].
@@ -57,11 +59,50 @@ impl<V: FhirVersion> std::fmt::Debug for Fhir<V> {
 
 const PREFER: HeaderName = HeaderName::from_static("prefer");
 
+/// `{base}/{segments…}`; ids are checked and percent-encoded.
+fn checked_join(base: &Url, label: &str, segments: &[&str]) -> Result<Url> {
+    if let Some(bad) = segments.iter().find(|s| s.is_empty() || **s == "." || **s == "..") {
+        return Err(Error::InvalidArgument {
+            request: format!("{label} ({base})"),
+            message: format!("`{bad}` is not a usable id"),
+        });
+    }
+    Ok(join(base, segments))
+}
+
+impl Session {
+    /// FHIR calls of version `V` (e.g. `fhir_models::r4::R4`) with this session's token, at the client's FHIR
+    /// path (`https://api.1up.health/r4` by default).
+    pub fn fhir<V: FhirVersion>(&self) -> Fhir<V> {
+        let config = self.client().config();
+        Fhir::at(self.clone(), base_with_path(&config.api_base, &config.fhir_path, V::NAME))
+    }
+
+    /// FHIR calls of version `V` at another base of the same session (same tokens, same refresh): a path
+    /// template below the API host (`"/fhir/{version}"`, `{version}` replaced by `V::NAME`) or an absolute URL
+    /// on one of the client's hosts or its allow-list.
+    pub fn fhir_at<V: FhirVersion>(&self, base: &str) -> Result<Fhir<V>> {
+        let config = self.client().config();
+        let refuse = |message: String| Error::Config(format!("the FHIR base `{base}` {message}"));
+        let url = if base.starts_with('/') {
+            if base.contains(['?', '#']) {
+                return Err(refuse("must be a path without query".into()));
+            }
+            base_with_path(&config.api_base, base, V::NAME)
+        } else {
+            let url = Url::parse(&base.replace("{version}", V::NAME)).map_err(|e| refuse(format!("is not a URL: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") || !config.is_known_origin(&url) {
+                return Err(refuse("is not on one of the client's hosts nor on its allow-list".into()));
+            }
+            url
+        };
+        Ok(Fhir::at(self.clone(), url))
+    }
+}
+
 impl<V: FhirVersion> Fhir<V> {
-    pub(crate) fn new(session: Session) -> Self {
-        let config = session.client().config();
-        let base = base_with_path(&config.api_base, &config.fhir_path, V::NAME);
-        let max_pages = config.max_pages;
+    fn at(session: Session, base: Url) -> Self {
+        let max_pages = session.client().config().max_pages;
         Fhir { session, base, max_pages, _version: PhantomData }
     }
 
@@ -82,8 +123,8 @@ impl<V: FhirVersion> Fhir<V> {
         self
     }
 
-    pub(crate) fn max_pages(&self) -> usize {
-        self.max_pages
+    fn page_source(&self) -> PageSource {
+        PageSource { session: self.session.clone(), home: self.base.clone(), max_pages: self.max_pages, strict: self.strict() }
     }
 
     pub(crate) fn strict(&self) -> bool {
@@ -92,49 +133,59 @@ impl<V: FhirVersion> Fhir<V> {
 
     /// `{base}/{segments…}`; ids are checked and percent-encoded.
     fn url(&self, label: &str, segments: &[&str]) -> Result<Url> {
-        if let Some(bad) = segments.iter().find(|s| s.is_empty() || **s == "." || **s == "..") {
-            return Err(Error::InvalidArgument {
-                request: format!("{label} ({})", self.base),
-                message: format!("`{bad}` is not a usable id"),
-            });
-        }
-        Ok(join(&self.base, segments))
+        checked_join(&self.base, label, segments)
     }
 
     /// Sends `call` with the bearer token; on 401, renews the token once and sends it again.
     pub(crate) async fn send(&self, call: Call) -> Result<Reply> {
-        self.session.send(call).await
+        self.session.send_call(call).await
     }
 
     /// Sends and reads a `T` from a successful answer.
     async fn exchange<T: FhirJson>(&self, call: Call) -> Result<T> {
+        self.exchange_response(call).await.map(ResponseValue::into_inner)
+    }
+
+    /// Sends and reads a `T` from a successful answer, with the answer's status and headers.
+    async fn exchange_response<T: FhirJson>(&self, call: Call) -> Result<ResponseValue<T>> {
         let reply = self.send(call).await?;
         if !reply.is_success() {
             return Err(self.status_error(&reply));
         }
-        read_fhir(&reply, self.strict())
+        let value = decode::fhir(&reply, self.strict())?;
+        Ok(ResponseValue::new(reply.status, reply.headers, value))
     }
 
     /// An error answer as [`Error::Status`], with its `OperationOutcome` when the body is one.
     pub(crate) fn status_error(&self, reply: &Reply) -> Error {
-        fhir_status_error::<V>(reply)
+        decode::fhir_status_error::<V>(reply)
     }
 
     /// `GET {base}/{type}/{id}`.
     pub async fn read<T: FhirResource<Version = V>>(&self, id: &str) -> Result<T> {
+        self.read_response(id).await.map(ResponseValue::into_inner)
+    }
+
+    /// [`read`](Fhir::read), with the answer's status and headers (`ETag`, `Last-Modified`).
+    pub async fn read_response<T: FhirResource<Version = V>>(&self, id: &str) -> Result<ResponseValue<T>> {
         let label = format!("read {}/{id}", T::RESOURCE_TYPE);
         let url = self.url(&label, &[T::RESOURCE_TYPE, id])?;
-        self.exchange(Call::new(label, Method::GET, url).fhir_accept()).await
+        self.exchange_response(Call::new(label, Method::GET, url).fhir_accept()).await
     }
 
     /// `POST {base}/{type}`: creates the resource; the server's copy (with `id` and `meta`) comes back.
     /// 1upHealth keeps an `id` set by the app; standard servers assign their own (see
     /// [`create_with_id`](Fhir::create_with_id)). Not retried (POST is not idempotent).
     pub async fn create<T: FhirResource<Version = V>>(&self, resource: &T) -> Result<T> {
+        self.create_response(resource).await.map(ResponseValue::into_inner)
+    }
+
+    /// [`create`](Fhir::create), with the answer's status and headers (`Location`, `ETag`).
+    pub async fn create_response<T: FhirResource<Version = V>>(&self, resource: &T) -> Result<ResponseValue<T>> {
         let label = format!("create {}", T::RESOURCE_TYPE);
         let url = self.url(&label, &[T::RESOURCE_TYPE])?;
         let call = Call::new(label, Method::POST, url).fhir_accept().fhir_body(resource.to_json());
-        self.exchange(call.header(PREFER, "return=representation")).await
+        self.exchange_response(call.header(PREFER, "return=representation")).await
     }
 
     /// Creates a resource under the id the app chose (`resource.id`), as the client's
@@ -154,6 +205,11 @@ impl<V: FhirVersion> Fhir<V> {
 
     /// `PUT {base}/{type}/{id}` with `resource.id`: updates (or, on servers that allow it, creates) the resource.
     pub async fn update<T: FhirResource<Version = V>>(&self, resource: &T) -> Result<T> {
+        self.update_response(resource).await.map(ResponseValue::into_inner)
+    }
+
+    /// [`update`](Fhir::update), with the answer's status and headers (`ETag`, `Location`).
+    pub async fn update_response<T: FhirResource<Version = V>>(&self, resource: &T) -> Result<ResponseValue<T>> {
         let id = match resource.resource_id() {
             Some(id) if !id.is_empty() => id,
             _ => {
@@ -164,7 +220,7 @@ impl<V: FhirVersion> Fhir<V> {
         let label = format!("update {}/{id}", T::RESOURCE_TYPE);
         let url = self.url(&label, &[T::RESOURCE_TYPE, id])?;
         let call = Call::new(label, Method::PUT, url).fhir_accept().fhir_body(resource.to_json());
-        self.exchange(call.header(PREFER, "return=representation")).await
+        self.exchange_response(call.header(PREFER, "return=representation")).await
     }
 
     /// `DELETE {base}/{type}/{id}`; the `OperationOutcome` when the server sent one.
@@ -178,7 +234,7 @@ impl<V: FhirVersion> Fhir<V> {
         if reply.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        read_fhir(&reply, self.strict()).map(Some)
+        decode::fhir(&reply, self.strict()).map(Some)
     }
 
     /// `POST {base}` with a `transaction` (or `batch`) Bundle; the response Bundle comes back.
@@ -201,8 +257,8 @@ impl<V: FhirVersion> Fhir<V> {
     pub fn search_pages<T: FhirResource<Version = V>>(&self, params: impl SearchParams) -> Pages<V> {
         let label = format!("search {}", T::RESOURCE_TYPE);
         match self.search_url(&label, T::RESOURCE_TYPE, &params) {
-            Ok(url) => Pages::start(self.clone(), label, url),
-            Err(e) => Pages::failed(e),
+            Ok(url) => Pages::<V>::start(self.page_source(), label, url),
+            Err(e) => Pages::<V>::failed(e),
         }
     }
 
@@ -229,15 +285,15 @@ impl<V: FhirVersion> Fhir<V> {
 
     /// The pages after `page`, following its `next` link (nothing when it has none).
     pub fn pages_after(&self, page: &V::Bundle) -> Pages<V> {
-        Pages::after(self.clone(), "next page".into(), page)
+        Pages::<V>::after(self.page_source(), "next page".into(), page)
     }
 
     /// `GET {base}/Patient/{id}/$everything`: every resource of the patient, page by page, lazily.
     pub fn everything(&self, patient_id: &str) -> Pages<V> {
         let label = format!("Patient/{patient_id}/$everything");
         match self.url(&label, &["Patient", patient_id, "$everything"]) {
-            Ok(url) => Pages::start(self.clone(), label, url),
-            Err(e) => Pages::failed(e),
+            Ok(url) => Pages::<V>::start(self.page_source(), label, url),
+            Err(e) => Pages::<V>::failed(e),
         }
     }
 
@@ -254,24 +310,30 @@ impl<V: FhirVersion> Fhir<V> {
         self.exchange(Call::new(label, Method::DELETE, url).fhir_accept()).await
     }
 
-    /// `PUT {base}/Patient/{id}/_permission/{user}` (the app's keys as form data): lets another 1upHealth user
-    /// see this patient's resources.
+    /// `PUT {api}/fhir/{version}/Patient/{id}/_permission/{user}` with the app's keys as form data (the API
+    /// reference's "Grant Permission to User": `https://api.1up.health/fhir/dstu2/Patient/patientid/_permission/{oneUpUserId}`,
+    /// "Form Data Parameters" `client_id`, `client_secret`): lets another 1upHealth user see this patient's
+    /// resources. The path is below the client's permission path (`/fhir/{version}`), whatever FHIR base this
+    /// `Fhir` searches.
     pub async fn grant_permission(&self, patient_id: &str, user: &OneUpUserId) -> Result<Confirmation> {
-        self.permission(Method::PUT, "grant", patient_id, user).await
-    }
-
-    /// `DELETE {base}/Patient/{id}/_permission/{user}`: takes that access back.
-    pub async fn revoke_permission(&self, patient_id: &str, user: &OneUpUserId) -> Result<Confirmation> {
-        self.permission(Method::DELETE, "revoke", patient_id, user).await
-    }
-
-    async fn permission(&self, method: Method, verb: &str, patient_id: &str, user: &OneUpUserId) -> Result<Confirmation> {
-        let label = format!("{verb} permission on Patient/{patient_id} to user {user}");
-        let url = self.url(&label, &["Patient", patient_id, "_permission", user.as_str()])?;
         let keys = self.session.client().credentials().form_fields();
-        let call = Call::new(label, method, url).json_accept().form(&keys);
-        let reply = self.send(call).await?;
-        confirmation(&reply)
+        let call = self.permission_call(Method::PUT, "grant", patient_id, user)?.form(&keys);
+        confirmation(&self.send(call).await?)
+    }
+
+    /// `DELETE {api}/fhir/{version}/Patient/{id}/_permission/{user}` with the bearer header and no body (the API
+    /// reference's "Revoke Permissions From User" lists only the bearer header): takes that access back.
+    pub async fn revoke_permission(&self, patient_id: &str, user: &OneUpUserId) -> Result<Confirmation> {
+        let call = self.permission_call(Method::DELETE, "revoke", patient_id, user)?;
+        confirmation(&self.send(call).await?)
+    }
+
+    fn permission_call(&self, method: Method, verb: &str, patient_id: &str, user: &OneUpUserId) -> Result<Call> {
+        let label = format!("{verb} permission on Patient/{patient_id} to user {user}");
+        let config = self.session.client().config();
+        let base = base_with_path(&config.api_base, &config.permission_path, V::NAME);
+        let url = checked_join(&base, &label, &["Patient", patient_id, "_permission", user.as_str()])?;
+        Ok(Call::new(label, method, url).json_accept())
     }
 
     fn search_url(&self, label: &str, resource_type: &str, params: &dyn SearchParams) -> Result<Url> {
@@ -294,54 +356,4 @@ impl<V: FhirVersion> Fhir<V> {
         }
         Ok(url)
     }
-}
-
-/// Reads a FHIR answer, strictly or leniently. Lenient problems are logged by kind and path (no values); a
-/// resource of another type than expected, or text that is not FHIR JSON, is an error either way.
-pub(crate) fn read_fhir<T: FhirJson>(reply: &Reply, strict: bool) -> Result<T> {
-    let text = reply.text()?;
-    if text.trim().is_empty() {
-        return Err(reply.decode_error(format!("the answer has no body; a {} was expected", T::TYPE_NAME)));
-    }
-    read_fhir_text(text, strict).map_err(|message| reply.decode_error(message))
-}
-
-/// Reads one FHIR JSON text as a `T` (see [`read_fhir`]); the error is the message of the first problem that
-/// makes the text unusable.
-pub(crate) fn read_fhir_text<T: FhirJson>(text: &str, strict: bool) -> std::result::Result<T, String> {
-    if strict {
-        return T::from_json(text).map_err(|e| e.to_string());
-    }
-    let read = T::from_json_lenient(text).map_err(|e| e.to_string())?;
-    // `Patient.resourceType` (another type than asked for) or `Resource` (a type not compiled in), not nested.
-    let at_root = |path: &str| match path.split_once('.') {
-        None => !path.contains('['),
-        Some((root, rest)) => rest == "resourceType" && !root.contains('['),
-    };
-    if let Some(wrong) = read.issues.iter().find(|i| i.kind == IssueKind::UnknownResourceType && at_root(&i.path)) {
-        return Err(wrong.to_string());
-    }
-    if !read.issues.is_empty() {
-        let paths: Vec<&str> = read.issues.iter().take(5).map(|i| i.path.as_str()).collect();
-        tracing::warn!(count = read.issues.len(), paths = ?paths, "the answer has elements this model could not take as they are");
-    }
-    Ok(read.value)
-}
-
-/// An error answer as [`Error::Status`], with its version-`V` `OperationOutcome` when the body is one.
-pub(crate) fn fhir_status_error<V: FhirVersion>(reply: &Reply) -> Error {
-    let problem = match outcome_in::<V>(reply) {
-        Some(outcome) => Problem::OperationOutcome(Outcome::new::<V>(outcome)),
-        None => reply.plain_problem(),
-    };
-    reply.status_error(problem)
-}
-
-/// The body's `OperationOutcome`, when it is one.
-fn outcome_in<V: FhirVersion>(reply: &Reply) -> Option<V::OperationOutcome> {
-    let value = reply.json().ok()?;
-    if value.get("resourceType")?.as_str()? != "OperationOutcome" {
-        return None;
-    }
-    read_fhir::<V::OperationOutcome>(reply, false).ok()
 }

@@ -37,9 +37,12 @@ mod bulk;
 mod client;
 mod config;
 mod connect;
+mod decode;
 mod error;
 mod fhir;
 mod paging;
+mod response;
+mod resource_names;
 mod payer;
 mod search;
 mod secret;
@@ -52,7 +55,7 @@ pub use bulk::{
     is_resource_type, Bulk, ExportEvents, ExportJob, ExportRequest, ExportStatus, Manifest, NdjsonStream, OutputFile,
     PollPolicy, Progress,
 };
-pub use client::{ClientBuilder, OneUpClient};
+pub use client::{ClientBuilder, OneUpClient, TokenEndpoint};
 pub use connect::{
     ClinicalSystemFilter, Connect, ConnectLink, HealthSystem, Provider, SystemId, SystemSearch, SystemSummary,
     SYSTEM_SEARCH_PAGE,
@@ -60,7 +63,8 @@ pub use connect::{
 pub use config::{defaults, AppChosenId, Config, RetryPolicy};
 pub use error::{AuthorizationProblem, Error, Outcome, PagingStop, Problem, Result};
 pub use fhir::Fhir;
-pub use paging::{Pages, Resources};
+pub use paging::{Items, Pages, Resources};
+pub use response::ResponseValue;
 pub use payer::{LaunchRequest, Payer, PayerBuilder, PayerFhir, PayerSession, DEFAULT_PAYER_SCOPE};
 pub use search::SearchParams;
 pub use secret::{AppCredentials, Secret};

@@ -98,3 +98,76 @@ impl fmt::Debug for AppCredentials {
             .finish()
     }
 }
+
+/// The secrets one request sent (its bearer token; the `client_secret`, `code`, `refresh_token`, `code_verifier`
+/// and `access_token` of its form body or query), to be cut out of whatever the server answers before that text
+/// reaches an error or a log: a server that echoes a request back must not put a token into a `Display`.
+#[derive(Clone, Default)]
+pub(crate) struct Redactor(Arc<[String]>);
+
+/// The form fields and query parameters whose values are secrets.
+pub(crate) const SECRET_FIELDS: [&str; 6] =
+    ["client_secret", "code", "refresh_token", "code_verifier", "access_token", "id_token"];
+
+/// What a secret is replaced with.
+pub(crate) const REDACTED: &str = "***";
+
+impl Redactor {
+    /// Secrets shorter than this are not searched for: cutting out every `a` would destroy the text and hide
+    /// nothing (real tokens and keys are far longer).
+    const MIN_LEN: usize = 6;
+
+    pub(crate) fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        let mut all: Vec<String> = Vec::new();
+        for secret in secrets {
+            if secret.len() < Self::MIN_LEN {
+                continue;
+            }
+            // The echo may be of the encoded form (a form body, a query string).
+            let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            let escaped = percent_encoding::utf8_percent_encode(&secret, percent_encoding::NON_ALPHANUMERIC).to_string();
+            for s in [secret, encoded, escaped] {
+                if !all.contains(&s) {
+                    all.push(s);
+                }
+            }
+        }
+        // Longest first, so that a secret containing another is cut whole.
+        all.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Redactor(all.into())
+    }
+
+    /// `text` with every secret replaced by `***`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in self.0.iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// Whether there is anything to cut.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} secrets)", self.0.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_cuts_plain_and_encoded_forms() {
+        let r = Redactor::new(["s3cr3t/+=value".to_owned(), "abc".to_owned()]);
+        let text = "got s3cr3t/+=value and s3cr3t%2F%2B%3Dvalue and abc";
+        assert_eq!(r.redact(text), "got *** and *** and abc");
+    }
+}

@@ -1,93 +1,122 @@
-//! A user's session: the tokens, refreshed before they expire and once when the server refuses them.
+//! A user's session: the tokens, refreshed before they expire and once when the server refuses them; shared by
+//! every FHIR base, host and client that acts for that user.
 
 use std::fmt;
 use std::sync::{Arc, Mutex as StdMutex};
 
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::Method;
 use tokio::sync::Mutex;
+use url::Url;
 
-use crate::bulk::Bulk;
-use crate::client::OneUpClient;
+use crate::client::{OneUpClient, TokenEndpoint};
 use crate::error::{Error, Result};
-use crate::fhir::Fhir;
+use crate::response::ResponseValue;
 use crate::secret::Secret;
 use crate::tokens::Tokens;
 use crate::transport::{Call, Opened, Reply};
-use fhir_models::FhirVersion;
 
 type RotationHook = Arc<dyn Fn(&Tokens) + Send + Sync>;
 
 /// The tokens of one user, shared by every request made for that user (cheap to clone).
 ///
-/// Every request asks the session for the access token: one that expires within the client's refresh margin is
-/// refreshed first. When the server still refuses a token (401), the request's caller asks the session to renew
-/// it, once, and retries. Concurrent requests share one refresh. Each new token pair is handed to the hook set
-/// with [`Session::on_rotation`], so the app can store it (the old refresh token may no longer work).
+/// Every request asks the session for the access token: one that expires within `min(refresh margin,
+/// expires_in / 2)` is refreshed first. When the server still refuses a token (401), the request asks the
+/// session to renew it, once, and goes again. Concurrent requests share one refresh, whatever FHIR base or
+/// client they go through: one token store, one refresh, so a rotated refresh token never strands a second
+/// copy. Each new token pair is handed to the hook set with [`Session::on_rotation`], so the app can store it.
+///
+/// One session serves every FHIR base of the API host ([`Session::fhir`] for the client's FHIR path,
+/// [`Session::fhir_at`] for another, e.g. `/fhir/{version}` next to `/{version}`), and a second client (other
+/// hosts or settings) can act with the same tokens through [`Session::with_client`]. The token endpoint that
+/// refreshes is chosen once ([`Session::refreshed_at`]): the auth host's (`https://auth.1up.health/oauth2/token`,
+/// the default) or the API host's (`/fhir/oauth2/token`).
 ///
 /// ```no_run
 /// # async fn demo(client: oneup_client::OneUpClient, code: oneup_client::Secret) -> oneup_client::Result<()> {
+/// use fhir_models::{dstu2::Dstu2, r4::R4};
 /// use oneup_client::Session;
 /// let tokens = client.exchange_code(&code).await?;
 /// let session = Session::new(client, tokens).on_rotation(|tokens| {
 ///     // store tokens.access_token.expose() and tokens.refresh_token somewhere safe
 ///     let _ = tokens;
 /// });
-/// # let _ = session; Ok(()) }
+/// let r4 = session.fhir::<R4>(); // https://api.1up.health/r4
+/// let dstu2 = session.fhir_at::<Dstu2>("/fhir/{version}")?; // https://api.1up.health/fhir/dstu2
+/// # let _ = (r4, dstu2); Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    inner: Arc<Inner>,
+    /// The client requests go through (hosts, timeouts, caps).
+    client: OneUpClient,
+    shared: Arc<Shared>,
 }
 
-struct Inner {
-    client: OneUpClient,
+/// What every copy of a session shares, whichever client it sends through.
+struct Shared {
     tokens: Mutex<Tokens>,
     hook: StdMutex<Option<RotationHook>>,
+    /// The client whose keys and token endpoint refresh the tokens.
+    refresher: OneUpClient,
+    endpoint: TokenEndpoint,
 }
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session").finish_non_exhaustive()
+        f.debug_struct("Session").field("token_endpoint", &self.shared.endpoint).finish_non_exhaustive()
     }
 }
 
 impl Session {
-    /// A session over `tokens`, refreshed through `client`.
+    /// A session over `tokens`, refreshed through `client` at its token URL (the auth host's by default).
     pub fn new(client: OneUpClient, tokens: Tokens) -> Self {
-        Session { inner: Arc::new(Inner { client, tokens: Mutex::new(tokens), hook: StdMutex::new(None) }) }
+        Self::refreshed_at(client, tokens, TokenEndpoint::Auth)
     }
 
-    /// Sets the hook called with every new token pair (after a refresh). It runs while the session is locked:
-    /// keep it short (hand the tokens to a channel or a store) and do not use the session from inside it.
+    /// A session over `tokens`, refreshed through `client` at `endpoint` (e.g. [`TokenEndpoint::Api`] when the
+    /// code was exchanged at the API host's `/fhir/oauth2/token`).
+    pub fn refreshed_at(client: OneUpClient, tokens: Tokens, endpoint: TokenEndpoint) -> Self {
+        let shared =
+            Shared { tokens: Mutex::new(tokens), hook: StdMutex::new(None), refresher: client.clone(), endpoint };
+        Session { client, shared: Arc::new(shared) }
+    }
+
+    /// The same session (the same tokens, the same single refresh) sending its requests through `client`:
+    /// another host, FHIR path or timeout. Refreshes still go through the client the session was made with.
+    #[must_use]
+    pub fn with_client(&self, client: OneUpClient) -> Session {
+        Session { client, shared: self.shared.clone() }
+    }
+
+    /// Whether `other` shares this session's tokens (made from it with [`with_client`](Session::with_client) or
+    /// cloned).
+    pub fn shares_tokens_with(&self, other: &Session) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Sets the hook called with every new token pair (after a refresh), for every copy of the session. It
+    /// runs while the session is locked: keep it short (hand the tokens to a channel or a store) and do not use
+    /// the session from inside it.
     #[must_use]
     pub fn on_rotation(self, hook: impl Fn(&Tokens) + Send + Sync + 'static) -> Self {
-        *self.inner.hook.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(hook));
+        *self.shared.hook.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(hook));
         self
     }
 
-    /// The client this session refreshes through.
+    /// The client this session sends its requests through.
     pub fn client(&self) -> &OneUpClient {
-        &self.inner.client
-    }
-
-    /// FHIR calls of version `V` (e.g. `fhir_models::r4::R4`) with this session's token.
-    pub fn fhir<V: FhirVersion>(&self) -> Fhir<V> {
-        Fhir::new(self.clone())
-    }
-
-    /// Bulk-data `$export` of version `V` with this session's token.
-    pub fn bulk<V: FhirVersion>(&self) -> Bulk<V> {
-        Bulk::new(self.clone())
+        &self.client
     }
 
     /// A copy of the current tokens.
     pub async fn tokens(&self) -> Tokens {
-        self.inner.tokens.lock().await.clone()
+        self.shared.tokens.lock().await.clone()
     }
 
-    /// The access token to send now, refreshed first when it expires within the client's refresh margin.
+    /// The access token to send now, refreshed first when it expires within `min(refresh margin, lifetime / 2)`.
     pub async fn access_token(&self) -> Result<Secret> {
-        let mut tokens = self.inner.tokens.lock().await;
-        let margin = self.inner.client.config().refresh_margin;
+        let mut tokens = self.shared.tokens.lock().await;
+        let margin = tokens.refresh_margin(self.shared.refresher.config().refresh_margin);
         if tokens.expires_within(margin) && tokens.refresh_token.is_some() {
             tracing::debug!("access token expires soon; refreshing");
             self.refresh_locked(&mut tokens).await?;
@@ -95,9 +124,87 @@ impl Session {
         Ok(tokens.access_token.clone())
     }
 
+    /// An authenticated request the crate does not wrap: `method` on `target`, a path on the API host
+    /// (`/r4/Patient?name=x`) or a URL on one of the client's hosts or its allow-list
+    /// ([`ClientBuilder::allow_origin`](crate::ClientBuilder::allow_origin)). It gets the same bearer token,
+    /// refresh and single retry after a 401, retries of idempotent methods, timeouts, size cap and redaction as
+    /// every other call; a non-2xx answer is an [`Error::Status`].
+    ///
+    /// ```no_run
+    /// # async fn demo(session: oneup_client::Session) -> oneup_client::Result<()> {
+    /// use http::Method;
+    /// let answer = session.send(Method::GET, "/r4/metadata", None).await?;
+    /// println!("{} {:?}", answer.status(), answer.etag());
+    /// let capability: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
+    /// # let _ = capability; Ok(()) }
+    /// ```
+    pub async fn send(
+        &self,
+        method: Method,
+        target: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<ResponseValue<Vec<u8>>> {
+        self.send_with_headers(method, target, &[], body).await
+    }
+
+    /// Like [`send`](Session::send) with extra request headers (`Accept`, `If-None-Match`, `Prefer`, …).
+    pub async fn send_with_headers(
+        &self,
+        method: Method,
+        target: &str,
+        headers: &[(HeaderName, HeaderValue)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<ResponseValue<Vec<u8>>> {
+        let url = self.resolve(&method, target)?;
+        let mut call = Call::new(format!("{method} request"), method, url);
+        for (name, value) in headers {
+            call.headers.insert(name.clone(), value.clone());
+        }
+        if let Some((content_type, bytes)) = body {
+            let value = HeaderValue::from_str(content_type).map_err(|_| Error::InvalidArgument {
+                request: call.name.clone(),
+                message: format!("`{content_type}` is not a usable Content-Type"),
+            })?;
+            call.headers.insert(CONTENT_TYPE, value);
+            call.body = Some(bytes);
+        }
+        let reply = self.send_call(call).await?;
+        if !reply.is_success() {
+            return Err(reply.status_error(reply.plain_problem()));
+        }
+        Ok(ResponseValue::new(reply.status, reply.headers, reply.body))
+    }
+
+    /// `target` as a URL: a path (and query) on the API host, or an absolute URL on an allowed origin.
+    fn resolve(&self, method: &Method, target: &str) -> Result<Url> {
+        let config = self.client.config();
+        let refuse = |message: String| Error::InvalidArgument { request: format!("{method} request"), message };
+        match Url::parse(target) {
+            Ok(url) => {
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(refuse("only http(s) URLs can be sent".into()));
+                }
+                if !config.is_known_origin(&url) {
+                    return Err(refuse(format!(
+                        "{} is not one of the client's hosts nor on its allow-list; the token is not sent there",
+                        url.origin().ascii_serialization()
+                    )));
+                }
+                Ok(url)
+            }
+            Err(url::ParseError::RelativeUrlWithoutBase) if target.starts_with('/') => {
+                let mut base = config.api_base().clone();
+                base.set_query(None);
+                let url = base.join(target).map_err(|e| refuse(format!("`{target}` is not a usable path: {e}")))?;
+                Ok(url)
+            }
+            Err(_) => Err(refuse(format!("`{target}` is neither a path starting with `/` nor a URL"))),
+        }
+    }
+
     /// Sends `call` with the bearer token and reads the answer; on 401, renews the token once and sends again.
-    pub(crate) async fn send(&self, call: Call) -> Result<Reply> {
-        let transport = self.client().transport();
+    pub(crate) async fn send_call(&self, call: Call) -> Result<Reply> {
+        let transport = self.client.transport();
         let token = self.access_token().await?;
         let reply = transport.send(&call.clone().bearer(&token)?).await?;
         if reply.status != 401 {
@@ -107,9 +214,9 @@ impl Session {
         transport.send(&call.bearer(&token)?).await
     }
 
-    /// Like [`send`](Session::send), but hands the answer back before its body is read.
-    pub(crate) async fn open(&self, call: Call) -> Result<Opened> {
-        let transport = self.client().transport();
+    /// Like [`send_call`](Session::send_call), but hands the answer back before its body is read.
+    pub(crate) async fn open_call(&self, call: Call) -> Result<Opened> {
+        let transport = self.client.transport();
         let token = self.access_token().await?;
         let opened = transport.open(&call.clone().bearer(&token)?).await?;
         if opened.status != 401 {
@@ -122,7 +229,7 @@ impl Session {
 
     /// Refreshes now, whatever the expiry.
     pub async fn refresh(&self) -> Result<Tokens> {
-        let mut tokens = self.inner.tokens.lock().await;
+        let mut tokens = self.shared.tokens.lock().await;
         self.refresh_locked(&mut tokens).await?;
         Ok(tokens.clone())
     }
@@ -130,7 +237,7 @@ impl Session {
     /// After the server refused `rejected` (401): a new access token. When another request has refreshed in the
     /// meantime, its token is used without a second refresh.
     pub(crate) async fn renew_after_rejection(&self, rejected: &Secret, request: &str) -> Result<Secret> {
-        let mut tokens = self.inner.tokens.lock().await;
+        let mut tokens = self.shared.tokens.lock().await;
         if tokens.access_token != *rejected {
             return Ok(tokens.access_token.clone());
         }
@@ -147,11 +254,27 @@ impl Session {
             Some(r) => r.clone(),
             None => return Err(Error::NoRefreshToken { request: "refresh tokens".into() }),
         };
-        *tokens = self.inner.client.refresh_tokens(&refresh).await?;
-        let hook = self.inner.hook.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let fresh = self.shared.refresher.refresh_tokens_at(self.shared.endpoint, &refresh).await?;
+        *tokens = keep_context(fresh, tokens);
+        let hook = self.shared.hook.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(hook) = hook {
             hook(tokens);
         }
         Ok(())
     }
+}
+
+/// The SMART context of `old` where a refresh answer does not repeat it (servers often send `patient` and
+/// `id_token` only with the code exchange).
+fn keep_context(mut fresh: Tokens, old: &Tokens) -> Tokens {
+    if fresh.patient.is_none() {
+        fresh.patient = old.patient.clone();
+    }
+    if fresh.id_token.is_none() {
+        fresh.id_token = old.id_token.clone();
+    }
+    if fresh.scope.is_none() {
+        fresh.scope = old.scope.clone();
+    }
+    fresh
 }

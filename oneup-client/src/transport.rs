@@ -4,17 +4,19 @@
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
-use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use http::{Method, StatusCode};
 use tracing::Instrument;
 use url::Url;
 
 use crate::config::Config;
 use crate::error::{Error, Problem, Result};
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret, SECRET_FIELDS};
 
 pub(crate) const FHIR_JSON: &str = "application/fhir+json";
 const FORM: &str = "application/x-www-form-urlencoded";
+/// The most redirects one download follows.
+const MAX_REDIRECTS: usize = 10;
 
 /// One request, described before it is sent (and re-sent on retries).
 #[derive(Clone)]
@@ -29,13 +31,33 @@ pub(crate) struct Call {
     pub idempotent: bool,
     /// A timeout for this request instead of the client's (bulk-data downloads take longer).
     pub timeout: Option<Duration>,
+    /// Whether redirects are followed (bulk-data downloads); the `Authorization` header is dropped when a
+    /// redirect leads to another origin. Other calls never follow a redirect.
+    pub follow_redirects: bool,
 }
 
 impl Call {
     pub fn new(label: impl fmt::Display, method: Method, url: Url) -> Self {
         let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS);
         let name = format!("{label} ({method} {})", display_url(&url));
-        Call { name, method, url, headers: HeaderMap::new(), body: None, idempotent, timeout: None }
+        Call { name, method, url, headers: HeaderMap::new(), body: None, idempotent, timeout: None, follow_redirects: false }
+    }
+
+    /// Every secret this call sends (bearer token, secret form fields and query parameters), for cutting them out
+    /// of the answer's text.
+    pub fn redactor(&self) -> Redactor {
+        let mut secrets = Vec::new();
+        if let Some(value) = self.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+            let token = value.split_once(' ').map_or(value, |(_, t)| t);
+            secrets.push(token.trim().to_owned());
+        }
+        let is_secret = |(k, _): &(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)| SECRET_FIELDS.contains(&k.as_ref());
+        secrets.extend(self.url.query_pairs().filter(is_secret).map(|(_, v)| v.into_owned()));
+        let is_form = self.headers.get(CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(FORM.as_bytes()));
+        if let (true, Some(body)) = (is_form, &self.body) {
+            secrets.extend(url::form_urlencoded::parse(body).filter(is_secret).map(|(_, v)| v.into_owned()));
+        }
+        Redactor::new(secrets)
     }
 
     pub fn header(mut self, name: HeaderName, value: &'static str) -> Self {
@@ -80,13 +102,18 @@ pub(crate) fn display_url(url: &Url) -> String {
     format!("{}{}", url.origin().ascii_serialization(), url.path())
 }
 
-/// A complete answer.
+/// A complete answer. The body of an error answer (not 2xx) has had every secret the request sent cut out
+/// already (see [`Redactor`]): whatever is read from it for an error is safe to show.
 pub(crate) struct Reply {
     pub request: String,
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    pub redactor: Redactor,
 }
+
+/// How much of an unreadable answer's body a decode error keeps.
+pub(crate) const BODY_EXCERPT: usize = 4096;
 
 impl Reply {
     pub fn is_success(&self) -> bool {
@@ -107,7 +134,25 @@ impl Reply {
     }
 
     pub fn decode_error(&self, message: impl Into<String>) -> Error {
-        Error::Decode { request: self.request.clone(), message: message.into() }
+        Error::Decode { request: self.request.clone(), message: message.into(), body: self.body_excerpt() }
+    }
+
+    /// The model's error reading the body, kept as the source, with the body.
+    pub fn fhir_error(&self, mut source: fhir_models::ParseError) -> Error {
+        let issue = &mut source.issue;
+        issue.message = self.redactor.redact(&issue.message);
+        issue.path = self.redactor.redact(&issue.path);
+        issue.dropped = issue.dropped.as_deref().map(|d| self.redactor.redact(d));
+        Error::Fhir { request: self.request.clone(), source, body: self.body_excerpt() }
+    }
+
+    /// The first [`BODY_EXCERPT`] characters of the body, secrets cut out; `None` for an empty body.
+    pub fn body_excerpt(&self) -> Option<String> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let text = self.redactor.redact(&String::from_utf8_lossy(&self.body));
+        Some(text.chars().take(BODY_EXCERPT).collect())
     }
 
     /// An [`Error::Status`] for this answer, with `problem` read from the body.
@@ -137,7 +182,8 @@ impl Reply {
                 return Problem::OneUp { message };
             }
         }
-        Problem::Text(String::from_utf8_lossy(&self.body).chars().take(200).collect())
+        // Cut the secrets out before shortening, so that no half of one is left.
+        Problem::Text(self.redactor.redact(&String::from_utf8_lossy(&self.body)).chars().take(200).collect())
     }
 }
 
@@ -171,6 +217,8 @@ pub(crate) struct Opened {
     pub response: reqwest::Response,
     /// The timeout in force for this request (for errors raised while reading the body).
     pub timeout: Duration,
+    /// The secrets the request sent.
+    pub redactor: Redactor,
 }
 
 impl Opened {
@@ -199,7 +247,10 @@ impl Opened {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Reply { request: self.request, status: self.status, headers: self.headers, body })
+        if !self.status.is_success() && !self.redactor.is_empty() {
+            body = self.redactor.redact(&String::from_utf8_lossy(&body)).into_bytes();
+        }
+        Ok(Reply { request: self.request, status: self.status, headers: self.headers, body, redactor: self.redactor })
     }
 
 }
@@ -251,10 +302,49 @@ impl Transport {
     }
 
     /// Sends `call`, retrying as the policy allows, and hands back the answer once its status and headers have
-    /// arrived; the body is left to the caller (see [`Opened::chunk`]).
+    /// arrived; the body is left to the caller (see [`Opened::chunk`]). When the call follows redirects, each
+    /// hop is a new request; one to another origin goes without the `Authorization` header.
     pub async fn open(&self, call: &Call) -> Result<Opened> {
         let span = tracing::debug_span!("oneup_request", request = %call.name);
-        self.open_inner(call).instrument(span).await
+        async {
+            let mut hop = call.clone();
+            let mut hops = 0;
+            loop {
+                let opened = self.open_inner(&hop).await?;
+                let location = opened.headers.get(LOCATION).and_then(|v| v.to_str().ok());
+                let (true, true, Some(location)) = (hop.follow_redirects, opened.status.is_redirection(), location)
+                else {
+                    return Ok(opened);
+                };
+                if opened.status == StatusCode::NOT_MODIFIED {
+                    return Ok(opened);
+                }
+                let next = match hop.url.join(location.trim()) {
+                    Ok(url) if matches!(url.scheme(), "http" | "https") => url,
+                    _ => {
+                        let reply = opened.read_all(self.cfg.max_response_bytes).await?;
+                        return Err(reply.decode_error("the redirect's Location is not an http(s) URL"));
+                    }
+                };
+                if hops >= MAX_REDIRECTS {
+                    let reply = opened.read_all(self.cfg.max_response_bytes).await?;
+                    return Err(reply.decode_error(format!("more than {MAX_REDIRECTS} redirects")));
+                }
+                if next.origin() != hop.url.origin() && hop.headers.remove(AUTHORIZATION).is_some() {
+                    tracing::debug!(origin = %next.origin().ascii_serialization(), "redirect to another origin; the Authorization header is not sent there");
+                }
+                if opened.status == StatusCode::SEE_OTHER {
+                    hop.method = Method::GET;
+                    hop.body = None;
+                }
+                tracing::debug!(status = opened.status.as_u16(), to = %display_url(&next), "following a redirect");
+                hop.name = format!("{} (redirected to {})", call.name, display_url(&next));
+                hop.url = next;
+                hops += 1;
+            }
+        }
+        .instrument(span)
+        .await
     }
 
     async fn open_inner(&self, call: &Call) -> Result<Opened> {
@@ -273,7 +363,8 @@ impl Transport {
                 Attempt::Answered(mut response) => {
                     let status = response.status();
                     let headers = std::mem::take(response.headers_mut());
-                    let opened = Opened { request: call.name.clone(), status, headers, response, timeout };
+                    let redactor = call.redactor();
+                    let opened = Opened { request: call.name.clone(), status, headers, response, timeout, redactor };
                     if !(may_retry && retryable_status(status)) {
                         return Ok(opened);
                     }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::client::OneUpClient;
 use crate::error::{Problem, Result};
 use crate::secret::Secret;
+use crate::decode;
 use crate::transport::{Call, Reply};
 
 /// A 1upHealth user id. The API sends it as a number in some answers and as a string in others; both are read.
@@ -119,8 +120,13 @@ fn secret<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Secret, D::Err
 
 /// What [`OneUpClient::create_user`] got: a new user, or word that the user already exists (not an error: the
 /// app can go on with [`OneUpClient::new_auth_code`]).
+///
+/// Decided by the server's status and `success`, never by the words of the message: a 2xx answer with
+/// `"success": true` (or no `success`) and a `code` is [`Created`](CreatedUser::Created); the API reference's
+/// "won't fail if the user already exists but rather will return error saying this user already exists" (a 2xx
+/// answer with `"success": false`) and what 1upHealth answers in practice (HTTP 400 with an `error`) are
+/// [`AlreadyExists`](CreatedUser::AlreadyExists). Any other status is an [`Error::Status`](crate::Error::Status).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum CreatedUser {
     /// The user was created; here is its first authorization code.
     Created(IssuedCode),
@@ -128,7 +134,7 @@ pub enum CreatedUser {
     AlreadyExists {
         /// The app user id asked for.
         app_user_id: String,
-        /// The server's words.
+        /// The server's words (its `error`), for display only.
         message: String,
     },
 }
@@ -149,49 +155,71 @@ impl OneUpClient {
     /// `GET /user-management/v1/user`: the app's users, optionally filtered by `app_user_id` or `oneup_user_id`.
     /// No match is an empty list.
     ///
-    /// The keys travel as query parameters (a GET has no body); they are kept out of errors and logs.
+    /// As the API reference says ("receives authentication in the form of a http bearer authentication
+    /// header"), the app authenticates with `Authorization: Bearer {client_secret}`; only the public `client_id`
+    /// and the filter are in the query string, so the secret never lands in access logs or proxies. Both
+    /// answers are read: the reference's user objects and what 1upHealth sends in practice,
+    /// `{"success": true, "entry": [...]}`.
     pub async fn list_users(&self, filter: &UserFilter) -> Result<Vec<User>> {
         let mut url = self.user_url(&USER_PATH);
         {
             let mut query = url.query_pairs_mut();
+            query.append_pair("client_id", self.credentials().client_id());
             if let Some(id) = &filter.app_user_id {
                 query.append_pair("app_user_id", id);
             }
             if let Some(id) = &filter.oneup_user_id {
                 query.append_pair("oneup_user_id", id.as_str());
             }
-            query.extend_pairs(self.credentials().form_fields());
         }
-        let call = Call::new("list users", Method::GET, url).json_accept();
+        let call = Call::new("list users", Method::GET, url).json_accept().bearer(self.credentials().client_secret())?;
         let reply = self.transport().send(&call).await?;
-        let body = reply.json_or_status_error()?;
-        if let Some(found) = users_in(&body) {
-            return found.map_err(|e| reply.decode_error(format!("unexpected user entry: {e}")));
+        let body = decode::json_value(&reply)?;
+        if reply.is_success() || reply.status == 404 {
+            if let Some(found) = users_in(&body) {
+                return found.map_err(|e| reply.decode_error(format!("unexpected user entry: {e}")));
+            }
         }
-        match one_up_error(&body) {
+        match decode::one_up_error(&body) {
             // "Could not find a user matching this query."
             Some(_) if reply.is_success() || reply.status == 404 => Ok(Vec::new()),
-            Some(message) => Err(reply.status_error(Problem::OneUp { message })),
+            Some(_) => Err(reply.status_error(decode::problem_of(&reply, &body))),
+            None if !reply.is_success() => Err(reply.status_error(reply.plain_problem())),
             None => Err(reply.decode_error("neither users nor an error")),
         }
     }
 
-    /// `POST /user-management/v1/user` (form: `app_user_id` and the keys): creates a user and hands back its
-    /// first authorization code. A user that exists already is [`CreatedUser::AlreadyExists`], not an error.
+    /// `POST /user-management/v1/user` (form: `app_user_id`, `client_id`, `client_secret`, as the quick-start
+    /// guide's curl sends them): creates a user and hands back its first authorization code. A user that exists
+    /// already is [`CreatedUser::AlreadyExists`], not an error (see [`CreatedUser`] for how that is decided).
     pub async fn create_user(&self, app_user_id: &str) -> Result<CreatedUser> {
-        let keys = self.credentials().form_fields();
+        self.create_user_inner(app_user_id, None).await
+    }
+
+    /// [`create_user`](OneUpClient::create_user) with a `scope` form field for the first code, e.g.
+    /// `"openid user/*.*"`: the token endpoint only returns an `id_token` "if you include the openid scope when
+    /// requesting for a code".
+    pub async fn create_user_with_scope(&self, app_user_id: &str, scope: &str) -> Result<CreatedUser> {
+        self.create_user_inner(app_user_id, Some(scope)).await
+    }
+
+    async fn create_user_inner(&self, app_user_id: &str, scope: Option<&str>) -> Result<CreatedUser> {
         let call = Call::new("create user", Method::POST, self.user_url(&USER_PATH))
             .json_accept()
-            .form(&[("app_user_id", app_user_id), keys[0], keys[1]]);
+            .form(&self.user_form(app_user_id, scope));
         let reply = self.transport().send(&call).await?;
-        let body = reply.json_or_status_error()?;
-        if let Some(message) = one_up_error(&body) {
-            if message.to_ascii_lowercase().contains("exist") {
-                return Ok(CreatedUser::AlreadyExists { app_user_id: app_user_id.to_owned(), message });
-            }
-            return Err(reply.status_error(Problem::OneUp { message }));
+        let body = decode::json_value(&reply)?;
+        let success = decode::success_flag(&body);
+        let exists = match reply.status.as_u16() {
+            200..=299 => success == Some(false),
+            400 => success != Some(true) && body.get("error").is_some(),
+            _ => false,
+        };
+        if exists {
+            let message = decode::one_up_error(&body).unwrap_or_default();
+            return Ok(CreatedUser::AlreadyExists { app_user_id: app_user_id.to_owned(), message });
         }
-        issued_code(&reply, body).map(CreatedUser::Created)
+        decode::success_body(&reply, body).map(CreatedUser::Created)
     }
 
     /// `PUT /user-management/v1/user` (form: `oneup_user_id`, the new `app_user_id`, the keys): changes the app
@@ -211,54 +239,48 @@ impl OneUpClient {
     /// `POST /user-management/v1/user/auth-code` (form: `app_user_id`, the keys): a new authorization code for an
     /// existing user (valid 7200 s).
     pub async fn new_auth_code(&self, app_user_id: &str) -> Result<IssuedCode> {
-        let keys = self.credentials().form_fields();
+        self.new_auth_code_inner(app_user_id, None).await
+    }
+
+    /// [`new_auth_code`](OneUpClient::new_auth_code) with a `scope` form field, e.g. `"openid user/*.*"` (the
+    /// `id_token` is only returned when the code was asked for with the `openid` scope).
+    pub async fn new_auth_code_with_scope(&self, app_user_id: &str, scope: &str) -> Result<IssuedCode> {
+        self.new_auth_code_inner(app_user_id, Some(scope)).await
+    }
+
+    async fn new_auth_code_inner(&self, app_user_id: &str, scope: Option<&str>) -> Result<IssuedCode> {
         let url = self.user_url(&[USER_PATH[0], USER_PATH[1], USER_PATH[2], "auth-code"]);
-        let call = Call::new("new auth code", Method::POST, url)
-            .json_accept()
-            .form(&[("app_user_id", app_user_id), keys[0], keys[1]]);
+        let call = Call::new("new auth code", Method::POST, url).json_accept().form(&self.user_form(app_user_id, scope));
         let reply = self.transport().send(&call).await?;
-        let body = reply.json_or_status_error()?;
-        if let Some(message) = one_up_error(&body) {
-            return Err(reply.status_error(Problem::OneUp { message }));
+        let body = decode::json_value(&reply)?;
+        if decode::success_flag(&body) == Some(false) || (reply.is_success() && decode::one_up_error(&body).is_some()) {
+            return Err(reply.status_error(decode::problem_of(&reply, &body)));
         }
-        issued_code(&reply, body)
+        decode::success_body(&reply, body)
+    }
+
+    /// `app_user_id`, the keys and, when given, `scope`.
+    fn user_form<'a>(&'a self, app_user_id: &'a str, scope: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+        let keys = self.credentials().form_fields();
+        let mut form = vec![("app_user_id", app_user_id), keys[0], keys[1]];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        form
     }
 }
 
 /// Reads a `{oneUpUserId, success}` answer; `success: false` (or an error status) is an error.
 pub(crate) fn confirmation(reply: &Reply) -> Result<Confirmation> {
-    let body = reply.json_or_status_error()?;
-    if let Some(message) = one_up_error(&body) {
-        return Err(reply.status_error(Problem::OneUp { message }));
+    let body = decode::json_value(reply)?;
+    if !reply.is_success() || decode::one_up_error(&body).is_some() {
+        return Err(reply.status_error(decode::problem_of(reply, &body)));
     }
-    if !reply.is_success() {
-        return Err(reply.status_error(reply.plain_problem()));
-    }
-    let answer: Confirmation =
-        serde_json::from_value(body).map_err(|e| reply.decode_error(format!("unexpected answer: {e}")))?;
+    let answer: Confirmation = decode::success_body(reply, body)?;
     if !answer.success {
         return Err(reply.status_error(Problem::OneUp { message: "the server answered success: false".into() }));
     }
     Ok(answer)
-}
-
-fn issued_code(reply: &Reply, body: Value) -> Result<IssuedCode> {
-    if !reply.is_success() {
-        return Err(reply.status_error(reply.plain_problem()));
-    }
-    serde_json::from_value(body).map_err(|e| reply.decode_error(format!("unexpected answer: {e}")))
-}
-
-/// The `error` of a 1upHealth error body (`{"error": "…"}`, possibly with `"success": false`).
-fn one_up_error(body: &Value) -> Option<String> {
-    let error = body.get("error")?;
-    if body.get("success").and_then(Value::as_bool) == Some(true) {
-        return None;
-    }
-    Some(match error {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
 }
 
 /// The users in a list answer: an array, `{"entry": [...]}`, or a single user object.
@@ -272,18 +294,6 @@ fn users_in(body: &Value) -> Option<std::result::Result<Vec<User>, serde_json::E
         _ => return None,
     };
     Some(Vec::<User>::deserialize(list))
-}
-
-impl Reply {
-    /// The body as JSON; when it is not JSON, an error status becomes [`crate::Error::Status`] and a success a
-    /// decode error.
-    pub(crate) fn json_or_status_error(&self) -> Result<Value> {
-        match self.json() {
-            Ok(v) => Ok(v),
-            Err(_) if !self.is_success() => Err(self.status_error(self.plain_problem())),
-            Err(e) => Err(e),
-        }
-    }
 }
 
 #[cfg(test)]
