@@ -1,25 +1,33 @@
-//! The 1upHealth quick-start guide, end to end: create a user, exchange its code for tokens, refresh them,
-//! create a Patient with an id of your choosing and read it back.
+//! The 1upHealth quick-start guide ("Intro FHIR Queries with OAuth2"), step by step and in DSTU2, as the guide
+//! writes it:
 //!
-//! Runs against local servers by default (see this crate's README.md, "Running the quick start locally"); every
-//! host comes from the environment, so the same program runs against 1upHealth itself:
+//! 1. `POST https://api.1up.health/user-management/v1/user` with `app_user_id`, `client_id`, `client_secret`:
+//!    the user's `code` (an existing user gets a new code from `/user-management/v1/user/auth-code`);
+//! 2. `POST https://auth.1up.health/oauth2/token` with `grant_type=authorization_code`: the tokens;
+//! 3. the same endpoint with `grant_type=refresh_token`: a new pair;
+//! 4. `POST https://api.1up.health/dstu2/Patient` with `{"resourceType": "Patient", "id": "helloiamatestpatient",
+//!    "gender": "female"}` and the bearer token;
+//! 5. `GET https://api.1up.health/dstu2/Patient/helloiamatestpatient`.
 //!
-//! | variable | local default | 1upHealth |
-//! | --- | --- | --- |
-//! | `ONEUP_API` | `http://127.0.0.1:8090` (SEKMET) | `https://api.1up.health` |
-//! | `ONEUP_FHIR_PATH` | `/fhir` | `/{version}` |
-//! | `ONEUP_TOKEN_URL` | `http://127.0.0.1:8081/token` | `https://auth.1up.health/oauth2/token` |
-//! | `ONEUP_USER_API` | `http://127.0.0.1:8081` (stand-in) | `https://api.1up.health` |
-//! | `ONEUP_APP_CHOSEN_ID` | `put` | `post` |
-//! | `ONEUP_CLIENT_ID`, `ONEUP_CLIENT_SECRET` | the guide's sample keys | your app's keys |
+//! The hosts are the guide's by default; each can be changed through the environment (e.g. to run against a
+//! local stand-in):
+//!
+//! | variable | default (the guide) |
+//! | --- | --- |
+//! | `ONEUP_API` | `https://api.1up.health` |
+//! | `ONEUP_FHIR_PATH` | `/{version}` (so `/dstu2`) |
+//! | `ONEUP_TOKEN_URL` | `https://auth.1up.health/oauth2/token` |
+//! | `ONEUP_USER_API` | the API host |
+//! | `ONEUP_APP_CHOSEN_ID` | `post` (the guide POSTs the id); `put` for a standard FHIR server |
+//! | `ONEUP_CLIENT_ID`, `ONEUP_CLIENT_SECRET` | the guide's sample keys |
 //!
 //! ```text
-//! cargo run -p oneup-client --example quickstart
+//! ONEUP_CLIENT_ID=... ONEUP_CLIENT_SECRET=... cargo run -p oneup-client --example quickstart
 //! ```
 
-use fhir_models::r4::{AdministrativeGender, Patient, R4};
+use fhir_models::dstu2::{AdministrativeGender, Dstu2, Patient};
 use fhir_models::FhirJson;
-use oneup_client::{AppChosenId, AppCredentials, CreatedUser, OneUpClient, Session};
+use oneup_client::{defaults, AppChosenId, AppCredentials, CreatedUser, OneUpClient, Session};
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -27,23 +35,26 @@ fn env(name: &str, default: &str) -> String {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Setup: "client_id = 'clientidclientidclientid', client_secret = 'clientsecretclientsecret'".
     let keys = AppCredentials::new(
         env("ONEUP_CLIENT_ID", "clientidclientidclientid"),
         env("ONEUP_CLIENT_SECRET", "clientsecretclientsecret"),
     );
-    let app_chosen_id = match env("ONEUP_APP_CHOSEN_ID", "put").as_str() {
-        "post" => AppChosenId::PostWithId,
-        _ => AppChosenId::Put,
+    let app_chosen_id = match env("ONEUP_APP_CHOSEN_ID", "post").as_str() {
+        "put" => AppChosenId::Put,
+        _ => AppChosenId::PostWithId,
     };
+    let api = env("ONEUP_API", defaults::API_BASE);
     let client = OneUpClient::builder(keys)
-        .api_base(env("ONEUP_API", "http://127.0.0.1:8090"))
-        .fhir_path(env("ONEUP_FHIR_PATH", "/fhir"))
-        .token_url(env("ONEUP_TOKEN_URL", "http://127.0.0.1:8081/token"))
-        .user_management_base(env("ONEUP_USER_API", "http://127.0.0.1:8081"))
+        .api_base(api.clone())
+        .fhir_path(env("ONEUP_FHIR_PATH", defaults::FHIR_PATH))
+        .token_url(env("ONEUP_TOKEN_URL", defaults::TOKEN_URL))
+        .user_management_base(env("ONEUP_USER_API", &api))
         .app_chosen_id(app_chosen_id)
         .build()?;
 
-    // 1. Create a user; its first authorization code comes with it. If the user exists, ask for a new code.
+    // 1. "First, create a user on 1upHealth." The answer carries the user's first authorization code. A user
+    //    that exists already gets a new code.
     let app_user_id = env("ONEUP_APP_USER_ID", "myappsuserid");
     let code = match client.create_user(&app_user_id).await? {
         CreatedUser::Created(user) => {
@@ -55,22 +66,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("1. user {app_user_id} exists ({message}); new code for oneup_user_id {}", issued.oneup_user_id);
             issued.code
         }
-        other => return Err(format!("unexpected answer: {other:?}").into()),
     };
 
-    // 2. Exchange the code for the user's tokens (never printed: they are secrets).
+    // 2. "You will exchange the 'code' to get the OAuth2 access token." (Tokens are secrets: Debug hides them.)
     let tokens = client.exchange_code(&code).await?;
     println!("2. exchanged the code: {tokens:?}");
 
-    // 3. Refresh them, as the guide does after 7200 s; a Session does this by itself before expiry or on a 401,
-    //    and hands each new pair to this hook so the app can store it.
+    // 3. "Once 7200 seconds passes, the access_token will no longer be valid ... use your refresh token." A
+    //    Session does this by itself before expiry or after a 401, and hands each new pair to this hook.
     let session = Session::new(client, tokens)
         .on_rotation(|tokens| println!("   new tokens to store (expire at {:?})", tokens.expires_at));
     session.refresh().await?;
     println!("3. refreshed the tokens");
 
-    // 4. Create a Patient with our own id.
-    let fhir = session.fhir::<R4>();
+    // 4. "Create FHIR® resources and associate with the user ... You get to define your own ID value."
+    let fhir = session.fhir::<Dstu2>();
     let patient = Patient {
         id: Some("helloiamatestpatient".into()),
         gender: Some(AdministrativeGender::Female.into()),
@@ -80,7 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let version = created.meta.as_ref().and_then(|m| m.version_id.as_ref()?.value.clone());
     println!("4. created Patient/{} (version {})", created.id.as_deref().unwrap_or("?"), version.as_deref().unwrap_or("?"));
 
-    // 5. Read it back.
+    // 5. "Query the user resource for Patient that you just created by using its ID and the user token."
     let read: Patient = fhir.read("helloiamatestpatient").await?;
     println!("5. read it back: {}", read.to_json());
     Ok(())

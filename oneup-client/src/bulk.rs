@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use crate::client::{base_with_path, join};
+use crate::config::PollPolicy;
 use crate::paging::Items;
 use crate::resource_names;
 use crate::error::{Error, Result};
@@ -46,27 +47,6 @@ pub fn is_resource_type<V: FhirVersion>(name: &str) -> bool {
             Ok(_) => true,
             Err(e) => e.kind() != IssueKind::UnknownResourceType,
         }
-}
-
-/// How an export's status is polled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollPolicy {
-    /// Wait between two polls when the server sends no `Retry-After` (default 2 s).
-    pub default_interval: Duration,
-    /// The longest wait between two polls: a longer `Retry-After` is cut to it (default 60 s).
-    pub max_interval: Duration,
-    /// How long to wait for the export in all before giving up with [`Error::ExportNotReady`] (default 1 h).
-    pub max_wait: Duration,
-}
-
-impl Default for PollPolicy {
-    fn default() -> Self {
-        PollPolicy {
-            default_interval: Duration::from_secs(2),
-            max_interval: Duration::from_secs(60),
-            max_wait: Duration::from_secs(3600),
-        }
-    }
 }
 
 /// What to export: the parameters of the `$export` kick-off.

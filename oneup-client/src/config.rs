@@ -72,6 +72,30 @@ pub enum AppChosenId {
     Put,
 }
 
+/// How a long-running wait polls: a bulk-data export's status ([`ExportJob`](crate::ExportJob)), or the
+/// arrival of connected data ([`Fhir::wait_for_data`](crate::Fhir::wait_for_data)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollPolicy {
+    /// Wait between two polls when the server sends no `Retry-After` (default 2 s).
+    pub default_interval: Duration,
+    /// The longest wait between two polls: a longer `Retry-After` is cut to it (default 60 s).
+    pub max_interval: Duration,
+    /// How long to wait for the export in all before giving up with
+    /// [`Error::ExportNotReady`](crate::Error::ExportNotReady) or [`Error::DataNotReady`](crate::Error::DataNotReady)
+    /// (default 1 h).
+    pub max_wait: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            default_interval: Duration::from_secs(2),
+            max_interval: Duration::from_secs(60),
+            max_wait: Duration::from_secs(3600),
+        }
+    }
+}
+
 /// The settings of a [`OneUpClient`](crate::OneUpClient).
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -280,6 +280,18 @@ pub enum Error {
         /// The last `X-Progress` the server sent (empty when none).
         progress: String,
     },
+    /// Connected data had not arrived when the client stopped waiting for it (see
+    /// [`Fhir::wait_for_data`](crate::Fhir::wait_for_data)): 1upHealth may still be pulling it from the health
+    /// system.
+    #[error("{request}: no data after {waited:?} ({polls} searches)")]
+    DataNotReady {
+        /// The search that was repeated.
+        request: String,
+        /// How long the client waited.
+        waited: Duration,
+        /// How many times it searched.
+        polls: u32,
+    },
     /// A paginated read stopped because following the server's `next` link would be unsafe or endless.
     #[error("{request}: paging stopped: {reason}")]
     Paging {
@@ -374,7 +386,8 @@ impl Error {
             | Error::NoRefreshToken { request }
             | Error::Paging { request, .. }
             | Error::Authorization { request, .. }
-            | Error::ExportNotReady { request, .. } => Some(request),
+            | Error::ExportNotReady { request, .. }
+            | Error::DataNotReady { request, .. } => Some(request),
             Error::NdjsonLine { file, .. } => Some(file),
         }
     }

@@ -8,13 +8,13 @@ use http::Method;
 use url::Url;
 
 use crate::client::{base_with_path, join};
-use crate::config::AppChosenId;
+use crate::config::{AppChosenId, PollPolicy};
 use crate::decode;
 use crate::error::{Error, Result};
 use crate::paging::{PageSource, Pages, Resources};
 use crate::search::SearchParams;
 use crate::session::Session;
-use crate::transport::{Call, Reply};
+use crate::transport::{display_url, Call, Reply};
 use crate::response::ResponseValue;
 use crate::users::{confirmation, Confirmation, OneUpUserId};
 
@@ -251,6 +251,54 @@ impl<V: FhirVersion> Fhir<V> {
         let label = format!("search {}", T::RESOURCE_TYPE);
         let url = self.search_url(&label, T::RESOURCE_TYPE, &params)?;
         self.exchange(Call::new(label, Method::GET, url).fhir_accept()).await
+    }
+
+    /// Waits, within `policy`, until a search for `T` finds something, and hands back that first page: the
+    /// connect guide's "The 1upHealth backend process retrieves the connected systems data into your user's
+    /// permissions. This process can take a few moments to complete." Search for the data itself (e.g.
+    /// `Patient`, `Condition`) or for the `AuditEvent`s of the transfer.
+    ///
+    /// Searches at once, then every `policy.default_interval` (a `Retry-After` of the server, up to
+    /// `policy.max_interval`, is honored by the transport's retries); after `policy.max_wait` without a result it
+    /// gives up with [`Error::DataNotReady`]. Errors of the search end the wait at once.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use fhir_models::dstu2::{Dstu2, Patient};
+    /// use oneup_client::PollPolicy;
+    /// # async fn demo(session: oneup_client::Session) -> oneup_client::Result<()> {
+    /// let policy = PollPolicy { default_interval: Duration::from_secs(5), max_wait: Duration::from_secs(300), ..PollPolicy::default() };
+    /// let first = session.fhir::<Dstu2>().wait_for_data::<Patient>([("_count", "10")], &policy).await?;
+    /// # let _ = first; Ok(()) }
+    /// ```
+    pub async fn wait_for_data<T: FhirResource<Version = V>>(
+        &self,
+        params: impl SearchParams,
+        policy: &PollPolicy,
+    ) -> Result<V::Bundle> {
+        let started = std::time::Instant::now();
+        let interval = policy.default_interval.min(policy.max_interval);
+        let mut polls = 0u32;
+        loop {
+            polls += 1;
+            let page = self.search::<T>(&params).await?;
+            let found = V::into_resources(page.clone()).into_iter().any(|r| T::from_resource(r).is_ok());
+            if found {
+                tracing::debug!(polls, elapsed_ms = started.elapsed().as_millis() as u64, "connected data arrived");
+                return Ok(page);
+            }
+            if started.elapsed() + interval > policy.max_wait {
+                let label = format!("wait for {}", T::RESOURCE_TYPE);
+                let url = self.search_url(&label, T::RESOURCE_TYPE, &params)?;
+                return Err(Error::DataNotReady {
+                    request: format!("{label} (GET {})", display_url(&url)),
+                    waited: started.elapsed(),
+                    polls,
+                });
+            }
+            tracing::debug!(polls, "no data yet; waiting");
+            tokio::time::sleep(interval).await;
+        }
     }
 
     /// The pages of a search, fetched lazily as the stream is polled (see [`Pages`] for the bounds).

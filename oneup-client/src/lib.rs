@@ -51,16 +51,19 @@ mod tokens;
 mod transport;
 mod users;
 
+/// The `http` crate, whose `Method`, `StatusCode` and header types [`Session::send`] and [`ResponseValue`] use.
+pub use http;
+
 pub use bulk::{
     is_resource_type, Bulk, ExportEvents, ExportJob, ExportRequest, ExportStatus, Manifest, NdjsonStream, OutputFile,
-    PollPolicy, Progress,
+    Progress,
 };
 pub use client::{ClientBuilder, OneUpClient, TokenEndpoint};
 pub use connect::{
     ClinicalSystemFilter, Connect, ConnectLink, HealthSystem, Provider, SystemId, SystemSearch, SystemSummary,
     SYSTEM_SEARCH_PAGE,
 };
-pub use config::{defaults, AppChosenId, Config, RetryPolicy};
+pub use config::{defaults, AppChosenId, Config, PollPolicy, RetryPolicy};
 pub use error::{AuthorizationProblem, Error, Outcome, PagingStop, Problem, Result};
 pub use fhir::Fhir;
 pub use paging::{Items, Pages, Resources};

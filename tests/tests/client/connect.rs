@@ -73,7 +73,7 @@ async fn provider_search_errors_are_typed() {
         .mount(&other)
         .await;
     let err = session(crate::support::client(&other)).connect().provider_search("x").await.unwrap_err();
-    assert!(matches!(err, Error::Decode { .. }), "a Patient is no Bundle: {err:?}");
+    assert!(matches!(err, Error::Fhir { .. }), "a Patient is no Bundle: {err:?}");
 }
 
 #[tokio::test]

@@ -175,8 +175,12 @@ async fn a_resource_of_another_type_is_a_decode_error() {
     let server = MockServer::start().await;
     Mock::given(method("GET")).and(path("/r4/Patient/p1")).respond_with(fhir_json(200, observation("o1"))).mount(&server).await;
     let err = session(client(&server)).fhir::<R4>().read::<Patient>("p1").await.unwrap_err();
-    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(matches!(err, Error::Fhir { .. }), "{err:?}");
     assert!(err.to_string().contains("Observation"), "{err}");
+    // The model's ParseError is the source, and the body is kept.
+    let source = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<fhir_models::ParseError>());
+    assert_eq!(source.map(|e| e.kind()), Some(fhir_models::IssueKind::UnknownResourceType), "{err:?}");
+    assert!(err.body().is_some_and(|b| b.contains("\"Observation\"")), "{err:?}");
 }
 
 #[tokio::test]
@@ -349,20 +353,32 @@ async fn everything_pages_through_all_resource_types_and_delete_everything_reads
 }
 
 #[tokio::test]
-async fn permissions_are_granted_and_revoked_with_the_app_keys() {
+async fn permissions_are_granted_and_revoked_at_the_reference_path() {
+    // API reference, "Grant Permission to User": `https://api.1up.health/fhir/dstu2/Patient/patientid/_permission/{oneUpUserId}`,
+    // "Form Data Parameters" client_id and client_secret. "Revoke Permissions From User": the same path, "This
+    // endpoint receives authentication in the form of a http bearer authentication header" (and no body).
     let server = MockServer::start().await;
-    for verb in ["PUT", "DELETE"] {
-        Mock::given(method(verb))
-            .and(path("/r4/Patient/p1/_permission/12345"))
-            .and(header("authorization", format!("Bearer {ACCESS}").as_str()))
-            .and(FormKeys(&["client_id", "client_secret"]))
-            .and(FormField("client_id", CLIENT_ID))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"oneUpUserId": 12345, "success": true})))
-            .expect(1)
-            .mount(&server)
-            .await;
-    }
-    let fhir = session(client(&server)).fhir::<R4>();
+    Mock::given(method("PUT"))
+        .and(path("/fhir/dstu2/Patient/p1/_permission/12345"))
+        .and(header("authorization", format!("Bearer {ACCESS}").as_str()))
+        .and(FormKeys(&["client_id", "client_secret"]))
+        .and(FormField("client_id", CLIENT_ID))
+        .and(FormField("client_secret", CLIENT_SECRET))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"oneUpUserId": 12345, "success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/fhir/dstu2/Patient/p1/_permission/12345"))
+        .and(header("authorization", format!("Bearer {ACCESS}").as_str()))
+        .and(NoBody)
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"oneUpUserId": 12345, "success": true})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The searches use the default `/{version}`; the permission calls stay at the reference's `/fhir/{version}`.
+    let fhir = session(client(&server)).fhir::<fhir_models::dstu2::Dstu2>();
+    assert_eq!(fhir.base_url().path(), "/dstu2");
     let user = OneUpUserId::from(12345);
     assert!(fhir.grant_permission("p1", &user).await.unwrap().success);
     let revoked = fhir.revoke_permission("p1", &user).await.unwrap();
@@ -525,7 +541,9 @@ async fn unknown_elements_are_read_leniently_unless_strict_reading_is_asked_for(
     assert!(!warned.contains("green"), "values stay out of logs: {warned}");
     let strict = builder(&server).strict_reading(true).build().unwrap();
     let err = session(strict).fhir::<R4>().read::<Patient>("p1").await.unwrap_err();
-    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(matches!(err, Error::Fhir { .. }), "{err:?}");
+    let source = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<fhir_models::ParseError>());
+    assert_eq!(source.map(|e| e.path()), Some("Patient.favouriteColour"), "{err:?}");
     assert!(err.to_string().contains("Patient.favouriteColour"), "{err}");
 }
 

@@ -8,6 +8,8 @@ mod support;
 mod bulk;
 mod connect;
 mod fhir;
+mod guides;
+mod sessions;
 mod payer;
 mod search_server;
 mod servers;

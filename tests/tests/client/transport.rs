@@ -174,8 +174,9 @@ async fn malformed_json_is_a_decode_error_with_its_position() {
         .mount(&server)
         .await;
     let err = read_p1(client(&server)).await.unwrap_err();
-    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(matches!(err, Error::Fhir { .. }), "{err:?}");
     assert!(err.to_string().contains("line 2"), "{err}");
+    assert!(err.body().is_some_and(|b| b.contains("\"id\": }")), "the body is kept: {err:?}");
 }
 
 #[tokio::test]

@@ -75,12 +75,15 @@ async fn a_refused_create_is_a_typed_error_naming_the_request() {
 }
 
 #[tokio::test]
-async fn list_users_sends_the_keys_and_reads_ids_as_numbers_or_strings() {
+async fn list_users_sends_a_bearer_and_reads_the_entry_array() {
+    // API reference, "Get Users": "This endpoint receives authentication in the form of a http bearer
+    // authentication header." No secret in the query string. 1upHealth answers `{"success": true, "entry": [...]}`.
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(USER_PATH))
+        .and(header("authorization", format!("Bearer {CLIENT_SECRET}").as_str()))
         .and(query_param("client_id", CLIENT_ID))
-        .and(query_param("client_secret", CLIENT_SECRET))
+        .and(query_param_is_missing("client_secret"))
         .and(query_param_is_missing("app_user_id"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true, "entry": [
             {"oneup_user_id": "251", "app_user_id": "a", "active": true},

@@ -164,6 +164,15 @@ impl wiremock::Match for FormKeys {
     }
 }
 
+/// Matches a request without a body.
+pub struct NoBody;
+
+impl wiremock::Match for NoBody {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        request.body.is_empty() && request.headers.get("content-type").is_none()
+    }
+}
+
 /// The form fields of a recorded request.
 pub fn form(request: &wiremock::Request) -> Vec<(String, String)> {
     url::form_urlencoded::parse(&request.body).into_owned().collect()
