@@ -105,7 +105,11 @@ function addUserManagement(service) {
   });
   service.addRoute('GET', path, (req, res) => {
     const q = req.query;
-    if (!keysOk(q)) return send(res, 401, { error: 'client_id and client_secret are required' });
+    // API reference, "Get Users": "This endpoint receives authentication in the form of a http bearer
+    // authentication header." A secret in the query string is refused: it would land in access logs.
+    if (q.client_secret) return send(res, 400, { error: 'client_secret does not belong in a URL' });
+    const bearer = /^Bearer \S+$/.test(req.headers.authorization ?? '');
+    if (!bearer) return send(res, 401, { error: 'a bearer authentication header is required' });
     const found = [...users.values()].filter((u) =>
       (!q.app_user_id || u.app_user_id === q.app_user_id) && (!q.oneup_user_id || String(u.oneup_user_id) === q.oneup_user_id));
     if (found.length === 0) return send(res, 404, { error: 'Could not find a user matching this query.' });
