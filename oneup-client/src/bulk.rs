@@ -657,3 +657,23 @@ impl<V: FhirVersion, T: FhirJson + Send + 'static> Lines<V, T> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fhir_models::{dstu2::Dstu2, r4::R4};
+
+    #[test]
+    fn types_come_from_the_versions_names_not_the_compiled_models() {
+        // This crate compiles a handful of R4 models (its features), yet every R4 type is a valid `_type`.
+        for name in ["ImmunizationEvaluation", "MedicinalProductIngredient", "Patient", "ExplanationOfBenefit"] {
+            assert!(is_resource_type::<R4>(name), "{name}");
+        }
+        assert!(is_resource_type::<Dstu2>("DiagnosticOrder") && !is_resource_type::<R4>("DiagnosticOrder"));
+        for bad in ["", "patient", "Patients", "Resource", "DomainResource", "Patient,Observation"] {
+            assert!(!is_resource_type::<R4>(bad), "{bad}");
+        }
+        let names = ExportRequest::new().types(["ImmunizationEvaluation"]);
+        assert!(names.requested_types().iter().all(|t| is_resource_type::<R4>(t)));
+    }
+}

@@ -3,10 +3,16 @@
 //! - [`OneUpClient`]: the app's keys ([`AppCredentials`]), the hosts (all configurable; production by default)
 //!   and the HTTP settings; user management ([`OneUpClient::create_user`], [`OneUpClient::list_users`], …) and the
 //!   OAuth2 grants ([`OneUpClient::exchange_code`], [`OneUpClient::refresh_tokens`]).
-//! - [`Session`]: one user's [`Tokens`], refreshed before expiry and once after a 401, with a hook that hands
-//!   rotated tokens to the app.
+//! - [`Session`]: one user's [`Tokens`] (with the SMART context: `patient`, `scope`, `id_token`, …), refreshed
+//!   `min(60 s, expires_in / 2)` before expiry and once after a 401, with a hook that hands rotated tokens to the
+//!   app. One session serves several FHIR bases ([`Session::fhir_at`]), either token endpoint
+//!   ([`TokenEndpoint`]) and a second client ([`Session::with_client`]), with one refresh for all;
+//!   [`Session::send`] is the authenticated escape hatch for calls not wrapped here.
 //! - [`Fhir`]: read, create, update, delete, search, `$everything` and permissions, generic over the FHIR version;
-//!   paginated reads are lazy, bounded [`Stream`](futures_core::Stream)s ([`Pages`], [`Resources`]).
+//!   paginated reads are lazy, bounded [`Stream`](futures_core::Stream)s; every stream of the crate is one
+//!   generic [`Items`] ([`Pages`], [`Resources`], [`SystemSearch`], [`NdjsonStream`], [`ExportEvents`]).
+//!   `*_response` calls give a [`ResponseValue`] with status and headers (`ETag`, `Location`, `Last-Modified`);
+//!   [`Fhir::wait_for_data`] waits, bounded, for data a connected health system is still delivering.
 //! - [`Connect`]: provider search, supported health systems, the system-search stream; [`ConnectLink`] (it
 //!   carries the user's token) and [`OneUpClient::connect_page_url`].
 //! - [`Bulk`]: `$export` (1upHealth's immediate manifest or the standard 202 flow), progress events, cancel, and
@@ -15,7 +21,13 @@
 //!
 //! Transport hygiene: timeouts on by default; only idempotent requests are retried, on 429/502/503/504 and
 //! connection failures, honoring `Retry-After`, a bounded number of times; answers are capped in size; ids are
-//! percent-encoded; secrets never appear in `Debug`, errors or `tracing` events.
+//! percent-encoded; the token only goes to the client's hosts and an explicit allow-list
+//! ([`ClientBuilder::allow_origin`]); downloads follow redirects without the `Authorization` header across
+//! origins. Secrets never appear in `Debug`, errors or `tracing` events: every secret a request sent (bearer
+//! token, refresh token, code, client secret, PKCE verifier) is cut out of the server's text before that text
+//! enters an error. Errors tell [`is_transient`](Error::is_transient), [`is_unauthorized`](Error::is_unauthorized)
+//! and [`retry_after`](Error::retry_after); unreadable FHIR keeps the model's `ParseError` as the source and the
+//! body (capped).
 //!
 //! ```no_run
 //! use oneup_client::{AppCredentials, CreatedUser, OneUpClient, Session};
@@ -24,7 +36,7 @@
 //! let code = match client.create_user("myappsuserid").await? {
 //!     CreatedUser::Created(user) => user.code,
 //!     // The user exists already: ask for a new code.
-//!     _ => client.new_auth_code("myappsuserid").await?.code,
+//!     CreatedUser::AlreadyExists { .. } => client.new_auth_code("myappsuserid").await?.code,
 //! };
 //! let tokens = client.exchange_code(&code).await?;
 //! let session = Session::new(client, tokens);
