@@ -83,17 +83,18 @@ pub(crate) fn success_flag(body: &Value) -> Option<bool> {
     body.get("success").and_then(Value::as_bool)
 }
 
-/// The `error` text of a 1upHealth body (`{"error": "…"}`, possibly with `"success": false`); `None` when there
-/// is none or the body says `"success": true`.
-pub(crate) fn one_up_error(body: &Value) -> Option<String> {
+/// The `error` text of a 1upHealth body of `reply` (`{"error": "…"}`, possibly with `"success": false`), with
+/// the secrets the request sent cut out (a 2xx body is not redacted as a whole: it is data); `None` when there is
+/// none or the body says `"success": true`.
+pub(crate) fn one_up_error(reply: &Reply, body: &Value) -> Option<String> {
     let error = body.get("error")?;
     if success_flag(body) == Some(true) {
         return None;
     }
     Some(match error {
-        Value::String(s) => s.clone(),
+        Value::String(s) => reply.redactor.redact(s),
         Value::Null => String::new(),
-        other => other.to_string(),
+        other => reply.redactor.redact(&other.to_string()),
     })
 }
 
@@ -107,7 +108,7 @@ pub(crate) fn success_body<T: DeserializeOwned>(reply: &Reply, body: Value) -> R
 
 /// What a JSON error body says: 1upHealth's `error` when present, else the plain reading.
 pub(crate) fn problem_of(reply: &Reply, body: &Value) -> Problem {
-    match one_up_error(body) {
+    match one_up_error(reply, body) {
         Some(message) if !message.is_empty() => Problem::OneUp { message },
         _ => reply.plain_problem(),
     }

@@ -377,6 +377,13 @@ impl PayerSession {
         self.session.tokens().await
     }
 
+    /// The member's FHIR `Patient` id, from the SMART launch context (`patient`) of the token answer: what the
+    /// payer guide's `GET https://api.{base-url}/r4/Patient/{patient_id}` needs. `None` when the plan did not
+    /// send it.
+    pub async fn patient_id(&self) -> Option<String> {
+        self.session.tokens().await.patient
+    }
+
     /// Refreshes the tokens now at the plan's token endpoint.
     pub async fn refresh(&self) -> Result<Tokens> {
         self.session.refresh().await

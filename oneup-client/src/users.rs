@@ -180,7 +180,7 @@ impl OneUpClient {
                 return found.map_err(|e| reply.decode_error(format!("unexpected user entry: {e}")));
             }
         }
-        match decode::one_up_error(&body) {
+        match decode::one_up_error(&reply, &body) {
             // "Could not find a user matching this query."
             Some(_) if reply.is_success() || reply.status == 404 => Ok(Vec::new()),
             Some(_) => Err(reply.status_error(decode::problem_of(&reply, &body))),
@@ -216,7 +216,7 @@ impl OneUpClient {
             _ => false,
         };
         if exists {
-            let message = decode::one_up_error(&body).unwrap_or_default();
+            let message = decode::one_up_error(&reply, &body).unwrap_or_default();
             return Ok(CreatedUser::AlreadyExists { app_user_id: app_user_id.to_owned(), message });
         }
         decode::success_body(&reply, body).map(CreatedUser::Created)
@@ -253,7 +253,7 @@ impl OneUpClient {
         let call = Call::new("new auth code", Method::POST, url).json_accept().form(&self.user_form(app_user_id, scope));
         let reply = self.transport().send(&call).await?;
         let body = decode::json_value(&reply)?;
-        if decode::success_flag(&body) == Some(false) || (reply.is_success() && decode::one_up_error(&body).is_some()) {
+        if decode::success_flag(&body) == Some(false) || (reply.is_success() && decode::one_up_error(&reply, &body).is_some()) {
             return Err(reply.status_error(decode::problem_of(&reply, &body)));
         }
         decode::success_body(&reply, body)
@@ -273,7 +273,7 @@ impl OneUpClient {
 /// Reads a `{oneUpUserId, success}` answer; `success: false` (or an error status) is an error.
 pub(crate) fn confirmation(reply: &Reply) -> Result<Confirmation> {
     let body = decode::json_value(reply)?;
-    if !reply.is_success() || decode::one_up_error(&body).is_some() {
+    if !reply.is_success() || decode::one_up_error(reply, &body).is_some() {
         return Err(reply.status_error(decode::problem_of(reply, &body)));
     }
     let answer: Confirmation = decode::success_body(reply, body)?;

@@ -13,21 +13,6 @@ use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn fhir_json(status: u16, body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/fhir+json")
-}
-
-/// `GET /r4/Patient/p1` with `token` answers the patient, `expect` times.
-async fn mount_read_p1(server: &MockServer, token: &str, expect: u64) {
-    Mock::given(method("GET"))
-        .and(path("/r4/Patient/p1"))
-        .and(header("authorization", format!("Bearer {token}").as_str()))
-        .respond_with(fhir_json(200, patient("p1")))
-        .expect(expect)
-        .mount(server)
-        .await;
-}
-
 fn observation(id: &str) -> serde_json::Value {
     json!({"resourceType": "Observation", "id": id, "status": "final", "code": {"text": "steps"}})
 }

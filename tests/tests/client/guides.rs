@@ -14,10 +14,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const USER_PATH: &str = "/user-management/v1/user";
 const CODE: &str = "accesscodeaccesscodeaccesscode";
 
-fn fhir_json(status: u16, body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/fhir+json")
-}
-
 /// The quick-start guide, all five steps, in DSTU2 as it writes them.
 #[tokio::test]
 async fn the_quick_start_guide_step_by_step_in_dstu2() {

@@ -112,7 +112,11 @@ async fn the_code_is_exchanged_with_the_verifier_then_fhir_is_read_and_tokens_re
         .and(FormField("client_id", CLIENT_ID))
         .and(FormField("client_secret", CLIENT_SECRET))
         .and(FormKeys(&["grant_type", "code", "code_verifier", "redirect_uri", "client_id", "client_secret"]))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_answer(ACCESS, REFRESH)))
+        .respond_with(ResponseTemplate::new(200).set_body_json({
+            let mut answer = token_answer(ACCESS, REFRESH);
+            answer["patient"] = json!("member-1"); // the SMART launch context
+            answer
+        }))
         .expect(1)
         .mount(&server)
         .await;
@@ -149,10 +153,13 @@ async fn the_code_is_exchanged_with_the_verifier_then_fhir_is_read_and_tokens_re
 
     let fhir = member.fhir();
     assert_eq!(fhir.base_url().as_str(), format!("{}/r4", server.uri()));
-    let patient: Patient = fhir.read("member-1").await.unwrap();
+    // Payer guide, step 3: `GET 'https://api.{base-url}/r4/Patient/{patient_id}'`, the id from the token answer.
+    let patient_id = member.patient_id().await.expect("the token answer's patient");
+    let patient: Patient = fhir.read(&patient_id).await.unwrap();
     assert_eq!(patient.id.as_deref(), Some("member-1"));
     let tokens = member.refresh().await.unwrap();
     assert_eq!(tokens.access_token.expose(), NEW_ACCESS);
+    assert_eq!(tokens.patient.as_deref(), Some("member-1"), "kept across the refresh");
     let claims: Vec<ExplanationOfBenefit> =
         fhir.search_resources([("patient", "member-1")]).try_collect().await.unwrap();
     assert_eq!(claims.len(), 1);

@@ -16,21 +16,6 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-fn fhir_json(status: u16, body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/fhir+json")
-}
-
-/// `GET /r4/Patient/p1` with `token` answers the patient, `expect` times.
-async fn mount_patient(server: &MockServer, token: &str, expect: u64) {
-    Mock::given(method("GET"))
-        .and(path("/r4/Patient/p1"))
-        .and(header("authorization", format!("Bearer {token}").as_str()))
-        .respond_with(fhir_json(200, patient("p1")))
-        .expect(expect)
-        .mount(server)
-        .await;
-}
-
 /// Answers 401 to the old token and the patient to the new one, on `route`.
 async fn mount_rotating(server: &MockServer, route: &str) {
     Mock::given(method("GET"))
@@ -309,7 +294,7 @@ async fn the_wait_for_connected_data_is_bounded() {
 async fn short_lived_tokens_are_refreshed_at_half_their_life_not_on_every_request() {
     let server = MockServer::start().await;
     mount_refresh(&server, 0).await;
-    mount_patient(&server, ACCESS, 3).await;
+    mount_read_p1(&server, ACCESS, 3).await;
     // expires_in 30 s: the margin is min(60 s, 15 s) = 15 s, so a fresh token is used as it is.
     let mut tokens = Tokens::new(ACCESS, Some(Secret::new(REFRESH))).expiring_at(SystemTime::now() + Duration::from_secs(30));
     tokens.lifetime = Some(Duration::from_secs(30));
@@ -320,14 +305,14 @@ async fn short_lived_tokens_are_refreshed_at_half_their_life_not_on_every_reques
     // Within half its life of expiry it is refreshed first.
     let soon = MockServer::start().await;
     mount_refresh(&soon, 1).await;
-    mount_patient(&soon, NEW_ACCESS, 1).await;
+    mount_read_p1(&soon, NEW_ACCESS, 1).await;
     let mut tokens = Tokens::new(ACCESS, Some(Secret::new(REFRESH))).expiring_at(SystemTime::now() + Duration::from_secs(10));
     tokens.lifetime = Some(Duration::from_secs(30));
     Session::new(client(&soon), tokens).fhir::<R4>().read::<Patient>("p1").await.unwrap();
 }
 
 /// An error answer that repeats the whole request: its headers and body, as some servers do.
-struct EchoRequest;
+struct EchoRequest(u16);
 
 impl Respond for EchoRequest {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -336,9 +321,9 @@ impl Respond for EchoRequest {
             url::form_urlencoded::parse(&request.body).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "));
         // 1upHealth's user management says it in `error`; OAuth2 servers in `error_description`.
         let error = if request.url.path().starts_with("/user-management") { text.clone() } else { "invalid_request".into() };
-        let body = json!({"error": error, "error_description": text, "message": text,
+        let body = json!({"success": false, "error": error, "error_description": text, "message": text,
             "resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid", "diagnostics": text}]});
-        ResponseTemplate::new(400).set_body_json(body)
+        ResponseTemplate::new(self.0).set_body_json(body)
     }
 }
 
@@ -347,7 +332,7 @@ const VERIFIER: &str = "pkceverifierpkceverifierpkceverifier0123456789";
 #[tokio::test]
 async fn no_secret_the_client_sent_reaches_an_error_or_a_log_when_the_server_echoes_it() {
     let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::any()).respond_with(EchoRequest).mount(&server).await;
+    Mock::given(wiremock::matchers::any()).respond_with(EchoRequest(400)).mount(&server).await;
     let (logs, _guard) = LogCapture::start();
     let client = client(&server);
     let session = session(client.clone());
@@ -366,7 +351,7 @@ async fn no_secret_the_client_sent_reaches_an_error_or_a_log_when_the_server_ech
     // The refresh a 401 triggers, with the refresh token echoed back.
     let refused = MockServer::start().await;
     Mock::given(method("GET")).respond_with(fhir_json(401, outcome("login", "expired"))).mount(&refused).await;
-    Mock::given(method("POST")).respond_with(EchoRequest).mount(&refused).await;
+    Mock::given(method("POST")).respond_with(EchoRequest(400)).mount(&refused).await;
     errors.push(crate::support::session(crate::support::client(&refused)).fhir::<R4>().read::<Patient>("p1").await.unwrap_err());
     assert_eq!(errors.len(), 11);
     // A 400 to "create user" reads as an existing user; its message is the server's text, redacted too.
@@ -374,6 +359,15 @@ async fn no_secret_the_client_sent_reaches_an_error_or_a_log_when_the_server_ech
     let Ok(oneup_client::CreatedUser::AlreadyExists { message, .. }) = &created else { panic!("{created:?}") };
     assert!(message.contains("client_secret=***"), "{message}");
     assert_no_secret(&format!("{created:?}"));
+    // The reference's other form, a 2xx with `"success": false`: its `error` is cut too.
+    let ok = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(EchoRequest(200)).mount(&ok).await;
+    let again = crate::support::client(&ok).create_user("myappsuserid").await;
+    let Ok(oneup_client::CreatedUser::AlreadyExists { message, .. }) = &again else { panic!("{again:?}") };
+    assert!(message.contains("client_secret=***"), "{message}");
+    let code = crate::support::client(&ok).new_auth_code("myappsuserid").await.unwrap_err();
+    assert!(code.to_string().contains("client_secret=***"), "{code}");
+    assert_no_secret(&format!("{again:?} {code} {code:?}"));
     let mut echoed = 0;
     for err in &errors {
         let text = format!("{err}\n{err:?}\n{}", err.body().unwrap_or(""));

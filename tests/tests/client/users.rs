@@ -10,6 +10,8 @@ const USER_PATH: &str = "/user-management/v1/user";
 
 #[tokio::test]
 async fn create_user_posts_the_form_and_reads_the_code() {
+    // Quick start: `curl -X POST "https://api.1up.health/user-management/v1/user" -d "app_user_id=myappsuserid"
+    // -d "client_id=clientidclientidclientid" -d "client_secret=clientsecretclientsecret"`
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(USER_PATH))
@@ -140,6 +142,8 @@ async fn list_users_with_a_malformed_answer_is_a_decode_error() {
 
 #[tokio::test]
 async fn update_user_puts_the_form_and_reads_camel_case() {
+    // API reference, "Update User": "Can be used to modify an existing user object. It is possible to modify
+    // the app_user_id" … "User successfully updated. {"oneUpUserId" : 123456789, "success" : true}"
     let server = MockServer::start().await;
     Mock::given(method("PUT"))
         .and(path(USER_PATH))
@@ -170,6 +174,8 @@ async fn update_user_with_success_false_is_an_error() {
 
 #[tokio::test]
 async fn new_auth_code_posts_to_auth_code() {
+    // API reference, "Generate User Authorization Code": `https://api.1up.health/user-management/v1/user/auth-code`,
+    // `{"client_id" : "string", "app_user_id" : "string", "client_secret" : "string"}` as form data.
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(format!("{USER_PATH}/auth-code")))

@@ -43,6 +43,23 @@ pub fn session(client: OneUpClient) -> Session {
     Session::new(client, Tokens::new(ACCESS, Some(Secret::new(REFRESH))))
 }
 
+/// A FHIR JSON answer.
+pub fn fhir_json(status: u16, body: Value) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/fhir+json")
+}
+
+/// `GET /r4/Patient/p1` with `token` answers the patient, `expect` times.
+pub async fn mount_read_p1(server: &MockServer, token: &str, expect: u64) {
+    use wiremock::matchers::{header, method, path};
+    wiremock::Mock::given(method("GET"))
+        .and(path("/r4/Patient/p1"))
+        .and(header("authorization", format!("Bearer {token}").as_str()))
+        .respond_with(fhir_json(200, patient("p1")))
+        .expect(expect)
+        .mount(server)
+        .await;
+}
+
 /// The token endpoint's success answer.
 pub fn token_answer(access: &str, refresh: &str) -> Value {
     json!({"access_token": access, "refresh_token": refresh, "token_type": "bearer", "expires_in": 7200})
