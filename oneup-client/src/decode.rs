@@ -11,6 +11,9 @@ use serde_json::Value;
 use crate::error::{Error, Outcome, Problem, Result};
 use crate::transport::Reply;
 
+/// How much of an unreadable answer's body a decode error keeps.
+pub(crate) const BODY_EXCERPT: usize = 4096;
+
 /// Reads a FHIR answer, strictly or leniently. Lenient problems are logged by kind and path (no values); a
 /// resource of another type than expected, or text that is not FHIR JSON, is an [`Error::Fhir`] either way.
 pub(crate) fn fhir<T: FhirJson>(reply: &Reply, strict: bool) -> Result<T> {
@@ -111,5 +114,70 @@ pub(crate) fn problem_of(reply: &Reply, body: &Value) -> Problem {
     match one_up_error(reply, body) {
         Some(message) if !message.is_empty() => Problem::OneUp { message },
         _ => reply.plain_problem(),
+    }
+}
+
+/// The raw readings of an answer every decoder above builds on.
+impl Reply {
+    /// The body as UTF-8 text.
+    pub(crate) fn text(&self) -> Result<&str> {
+        std::str::from_utf8(&self.body).map_err(|e| self.decode_error(format!("the body is not UTF-8: {e}")))
+    }
+
+    pub(crate) fn json(&self) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(format!("malformed JSON: {e}")))
+    }
+
+    pub(crate) fn decode_error(&self, message: impl Into<String>) -> Error {
+        Error::Decode { request: self.request.clone(), message: message.into(), body: self.body_excerpt() }
+    }
+
+    /// The model's error reading the body, kept as the source, with the body.
+    pub(crate) fn fhir_error(&self, mut source: fhir_models::ParseError) -> Error {
+        let issue = &mut source.issue;
+        issue.message = self.redactor.redact(&issue.message);
+        issue.path = self.redactor.redact(&issue.path);
+        issue.dropped = issue.dropped.as_deref().map(|d| self.redactor.redact(d));
+        Error::Fhir { request: self.request.clone(), source, body: self.body_excerpt() }
+    }
+
+    /// The first [`BODY_EXCERPT`] characters of the body, secrets cut out; `None` for an empty body.
+    pub(crate) fn body_excerpt(&self) -> Option<String> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let text = self.redactor.redact(&String::from_utf8_lossy(&self.body));
+        Some(text.chars().take(BODY_EXCERPT).collect())
+    }
+
+    /// An [`Error::Status`] for this answer, with `problem` read from the body.
+    pub(crate) fn status_error(&self, problem: Problem) -> Error {
+        Error::Status {
+            request: self.request.clone(),
+            status: self.status.as_u16(),
+            problem,
+            retry_after: self.retry_after(),
+        }
+    }
+
+    /// What a non-FHIR error body says: an OAuth2 error, a 1upHealth `{"error": …}`, or text.
+    pub(crate) fn plain_problem(&self) -> Problem {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Problem::Empty;
+        }
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(&self.body) {
+            let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+            if let Some(error) = text("error") {
+                return match text("error_description") {
+                    Some(description) => Problem::OAuth { error, description: Some(description) },
+                    None => Problem::OneUp { message: error },
+                };
+            }
+            if let Some(message) = text("message") {
+                return Problem::OneUp { message };
+            }
+        }
+        // Cut the secrets out before shortening, so that no half of one is left.
+        Problem::Text(self.redactor.redact(&String::from_utf8_lossy(&self.body)).chars().take(200).collect())
     }
 }

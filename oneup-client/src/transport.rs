@@ -10,7 +10,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::config::Config;
-use crate::error::{Error, Problem, Result};
+use crate::error::{Error, Result};
 use crate::secret::{Redactor, Secret, SECRET_FIELDS};
 
 pub(crate) const FHIR_JSON: &str = "application/fhir+json";
@@ -112,9 +112,6 @@ pub(crate) struct Reply {
     pub redactor: Redactor,
 }
 
-/// How much of an unreadable answer's body a decode error keeps.
-pub(crate) const BODY_EXCERPT: usize = 4096;
-
 impl Reply {
     pub fn is_success(&self) -> bool {
         self.status.is_success()
@@ -122,68 +119,6 @@ impl Reply {
 
     pub fn retry_after(&self) -> Option<Duration> {
         parse_retry_after(self.headers.get(RETRY_AFTER)?.to_str().ok()?)
-    }
-
-    /// The body as UTF-8 text.
-    pub fn text(&self) -> Result<&str> {
-        std::str::from_utf8(&self.body).map_err(|e| self.decode_error(format!("the body is not UTF-8: {e}")))
-    }
-
-    pub fn json(&self) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(format!("malformed JSON: {e}")))
-    }
-
-    pub fn decode_error(&self, message: impl Into<String>) -> Error {
-        Error::Decode { request: self.request.clone(), message: message.into(), body: self.body_excerpt() }
-    }
-
-    /// The model's error reading the body, kept as the source, with the body.
-    pub fn fhir_error(&self, mut source: fhir_models::ParseError) -> Error {
-        let issue = &mut source.issue;
-        issue.message = self.redactor.redact(&issue.message);
-        issue.path = self.redactor.redact(&issue.path);
-        issue.dropped = issue.dropped.as_deref().map(|d| self.redactor.redact(d));
-        Error::Fhir { request: self.request.clone(), source, body: self.body_excerpt() }
-    }
-
-    /// The first [`BODY_EXCERPT`] characters of the body, secrets cut out; `None` for an empty body.
-    pub fn body_excerpt(&self) -> Option<String> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return None;
-        }
-        let text = self.redactor.redact(&String::from_utf8_lossy(&self.body));
-        Some(text.chars().take(BODY_EXCERPT).collect())
-    }
-
-    /// An [`Error::Status`] for this answer, with `problem` read from the body.
-    pub fn status_error(&self, problem: Problem) -> Error {
-        Error::Status {
-            request: self.request.clone(),
-            status: self.status.as_u16(),
-            problem,
-            retry_after: self.retry_after(),
-        }
-    }
-
-    /// What a non-FHIR error body says: an OAuth2 error, a 1upHealth `{"error": …}`, or text.
-    pub fn plain_problem(&self) -> Problem {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Problem::Empty;
-        }
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(&self.body) {
-            let text = |key: &str| map.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-            if let Some(error) = text("error") {
-                return match text("error_description") {
-                    Some(description) => Problem::OAuth { error, description: Some(description) },
-                    None => Problem::OneUp { message: error },
-                };
-            }
-            if let Some(message) = text("message") {
-                return Problem::OneUp { message };
-            }
-        }
-        // Cut the secrets out before shortening, so that no half of one is left.
-        Problem::Text(self.redactor.redact(&String::from_utf8_lossy(&self.body)).chars().take(200).collect())
     }
 }
 

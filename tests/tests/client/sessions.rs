@@ -148,6 +148,30 @@ async fn downloads_follow_redirects_without_the_token_across_origins() {
 }
 
 #[tokio::test]
+async fn a_download_that_redirects_forever_stops_with_a_typed_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/bulk-data/r4/$export"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "requiresAccessToken": false, "output": [{"type": "Patient", "url": format!("{}/loop", server.uri())}]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/loop"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/loop"))
+        .expect(11)
+        .mount(&server)
+        .await;
+    let bulk = session(client(&server)).bulk::<R4>();
+    let manifest = bulk.kick_off(&ExportRequest::new()).await.unwrap().wait(|_| {}).await.unwrap();
+    let lines: Vec<_> = bulk.resources(&manifest, &manifest.output[0]).collect().await;
+    assert_eq!(lines.len(), 1);
+    let Err(err @ Error::Decode { .. }) = &lines[0] else { panic!("{lines:?}") };
+    assert!(err.to_string().contains("more than 10 redirects"), "{err}");
+}
+
+#[tokio::test]
 async fn bulk_types_are_checked_against_the_versions_names() {
     // API reference, "$export": "Note the request will fail if an invalid resource type is requested."
     let server = MockServer::start().await;
