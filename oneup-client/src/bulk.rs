@@ -15,10 +15,10 @@ use url::Url;
 
 use crate::client::{base_with_path, join};
 use crate::config::PollPolicy;
+use crate::decode::{self, fhir_status_error};
+use crate::error::{Error, Result};
 use crate::paging::Items;
 use crate::resource_names;
-use crate::error::{Error, Result};
-use crate::decode::{self, fhir_status_error};
 use crate::session::Session;
 use crate::transport::{display_url, Call, Opened};
 

@@ -10,9 +10,9 @@ use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use crate::client::{join, OneUpClient};
+use crate::decode;
 use crate::error::Result;
 use crate::paging::Items;
-use crate::decode;
 use crate::secret::Secret;
 use crate::session::Session;
 use crate::transport::Call;

@@ -12,10 +12,10 @@ use crate::config::{AppChosenId, PollPolicy};
 use crate::decode;
 use crate::error::{Error, Result};
 use crate::paging::{PageSource, Pages, Resources};
+use crate::response::ResponseValue;
 use crate::search::SearchParams;
 use crate::session::Session;
 use crate::transport::{display_url, Call, Reply};
-use crate::response::ResponseValue;
 use crate::users::{confirmation, Confirmation, OneUpUserId};
 
 /// FHIR calls of version `V` for the user of a [`Session`]; get one with [`Session::fhir`].

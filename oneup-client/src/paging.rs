@@ -11,8 +11,8 @@ use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use http::Method;
 use url::Url;
 
-use crate::error::{Error, PagingStop, Result};
 use crate::decode;
+use crate::error::{Error, PagingStop, Result};
 use crate::session::Session;
 use crate::transport::Call;
 

@@ -7,9 +7,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::client::OneUpClient;
+use crate::decode;
 use crate::error::{Problem, Result};
 use crate::secret::Secret;
-use crate::decode;
 use crate::transport::{Call, Reply};
 
 /// A 1upHealth user id. The API sends it as a number in some answers and as a string in others; both are read.
