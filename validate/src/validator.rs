@@ -1,0 +1,946 @@
+//! The walk: a JSON document against the compiled snapshots of its type and profiles.
+
+use crate::definitions::Definitions;
+use crate::outcome::{Issue, Outcome, Rule, Severity};
+use crate::primitives;
+use crate::structure::{Element, Structure};
+use crate::terminology::{self, Expansion, NotListable};
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Errors of a validation request (the document's own problems are [`Issue`]s, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    /// A profile the caller asked for is not loaded (or has no snapshot).
+    #[error("profile {0} is not loaded (or has no snapshot): load it with Definitions::load_path")]
+    UnknownProfile(String),
+}
+
+/// Evaluates FHIRPath invariants (`ElementDefinition.constraint.expression`). The validator checks structure,
+/// values, bindings and slicing itself and hands invariants to an engine: `Ok(true)` holds, `Ok(false)` is
+/// violated, `Err` means the engine cannot evaluate the expression (reported as information, never as a
+/// violation).
+pub trait InvariantEngine: Send + Sync {
+    /// Evaluates `expression` with `focus` as `%this`/the context and `resource` as `%resource`.
+    fn holds(&self, expression: &str, focus: &Value, resource: &Value) -> Result<bool, String>;
+}
+
+/// Invariants no engine needs to evaluate: `ele-1` ("All FHIR elements must have a @value or children") is
+/// checked structurally by the walk (empty objects, strings, arrays and `null`s), and the narrative checks
+/// `txt-1`/`txt-2` are about XHTML content the validator does not parse.
+const STRUCTURAL_INVARIANTS: [&str; 3] = ["ele-1", "txt-1", "txt-2"];
+
+/// Validates FHIR JSON documents against the definitions of a [`Definitions`] store.
+///
+/// Validation works on the JSON tree, separate from reading into typed models, so it validates any document,
+/// also of types whose model feature is off, and a document that does not conform still reads.
+///
+/// ```no_run
+/// use fhir_validate::{Definitions, FhirVersion, Validator};
+/// let defs = Definitions::core(FhirVersion::R4, None)?;
+/// let validator = Validator::new(&defs);
+/// let outcome = validator.validate(&serde_json::json!({"resourceType": "Observation"}));
+/// assert!(!outcome.is_valid()); // status and code are missing
+/// assert_eq!(outcome.errors().next().unwrap().path, "Observation");
+/// println!("{}", outcome.to_operation_outcome());
+/// # Ok::<(), fhir_validate::DefinitionsError>(())
+/// ```
+pub struct Validator<'d> {
+    defs: &'d Definitions,
+    structures: Mutex<HashMap<String, Option<Arc<Structure>>>>,
+    expansions: Mutex<HashMap<String, Result<Arc<Expansion>, NotListable>>>,
+    engine: Option<Box<dyn InvariantEngine + 'd>>,
+}
+
+/// Where the walk is: an element of a compiled structure.
+#[derive(Clone)]
+struct Ctx {
+    st: Arc<Structure>,
+    idx: usize,
+}
+
+impl Ctx {
+    fn el(&self) -> &Element {
+        self.st.element(self.idx)
+    }
+}
+
+/// One occurrence of an element in the document: its value and its `_x` partner, with its path and type.
+struct Item<'v> {
+    value: Option<&'v Value>,
+    ext: Option<&'v Value>,
+    path: String,
+    ty: String,
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+}
+
+/// Whether `instance` contains everything in `pattern` (objects: every key matches; arrays: every pattern item
+/// is matched by some instance item; primitives: equal).
+pub(crate) fn contains_pattern(instance: &Value, pattern: &Value) -> bool {
+    match (instance, pattern) {
+        (Value::Object(i), Value::Object(p)) => p.iter().all(|(k, pv)| i.get(k).is_some_and(|iv| contains_pattern(iv, pv))),
+        (Value::Array(i), Value::Array(p)) => p.iter().all(|pv| i.iter().any(|iv| contains_pattern(iv, pv))),
+        (Value::Array(i), p) => i.iter().any(|iv| contains_pattern(iv, p)),
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (a, b) => a == b,
+    }
+}
+
+/// Whether `instance` equals `fixed` exactly (numbers by value).
+fn equals_fixed(instance: &Value, fixed: &Value) -> bool {
+    match (instance, fixed) {
+        (Value::Object(i), Value::Object(f)) => i.len() == f.len() && f.iter().all(|(k, fv)| i.get(k).is_some_and(|iv| equals_fixed(iv, fv))),
+        (Value::Array(i), Value::Array(f)) => i.len() == f.len() && i.iter().zip(f).all(|(a, b)| equals_fixed(a, b)),
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (a, b) => a == b,
+    }
+}
+
+/// A step of a discriminator path.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Name(String),
+    Extension(String),
+    OfType(String),
+    Resolve,
+    This,
+}
+
+/// Splits a (restricted FHIRPath) discriminator path into steps; `None` when it uses something else.
+fn parse_steps(path: &str) -> Option<Vec<Step>> {
+    let mut steps = Vec::new();
+    let mut rest = path.trim();
+    while !rest.is_empty() {
+        let (step, tail) = if let Some(r) = rest.strip_prefix("$this") {
+            (Step::This, r)
+        } else if let Some(r) = rest.strip_prefix("extension(") {
+            let q = r.chars().next()?;
+            let end = r[1..].find(q)? + 1;
+            let url = &r[1..end];
+            (Step::Extension(url.to_owned()), r[end + 1..].strip_prefix(')')?)
+        } else if let Some(r) = rest.strip_prefix("ofType(") {
+            let end = r.find(')')?;
+            (Step::OfType(r[..end].trim().to_owned()), &r[end + 1..])
+        } else if let Some(r) = rest.strip_prefix("resolve()") {
+            (Step::Resolve, r)
+        } else {
+            let end = rest.find('.').unwrap_or(rest.len());
+            let name = &rest[..end];
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return None;
+            }
+            (Step::Name(name.to_owned()), &rest[end..])
+        };
+        steps.push(step);
+        rest = tail.strip_prefix('.').unwrap_or(tail);
+    }
+    Some(steps)
+}
+
+impl<'d> Validator<'d> {
+    /// A validator over `defs`, without an invariant engine (see [`Validator::with_invariants`]).
+    pub fn new(defs: &'d Definitions) -> Validator<'d> {
+        Validator { defs, structures: Mutex::default(), expansions: Mutex::default(), engine: None }
+    }
+
+    /// Evaluates FHIRPath invariants with `engine`.
+    pub fn with_invariants(mut self, engine: impl InvariantEngine + 'd) -> Validator<'d> {
+        self.engine = Some(Box::new(engine));
+        self
+    }
+
+    /// Whether invariants are evaluated.
+    pub fn checks_invariants(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    /// The definitions this validator uses.
+    pub fn definitions(&self) -> &'d Definitions {
+        self.defs
+    }
+
+    /// Validates a resource against its base definition and every profile of its `meta.profile` that is loaded
+    /// (a profile that is not loaded is a warning). Contained resources and Bundle entries are validated the
+    /// same way, recursively.
+    pub fn validate(&self, resource: &Value) -> Outcome {
+        let mut out = Vec::new();
+        self.validate_resource(resource, "", &[], &mut out);
+        Outcome { issues: dedupe(out) }
+    }
+
+    /// Like [`Validator::validate`], and against each of `profiles` (canonical `url` or `url|version`) as well.
+    pub fn validate_against(&self, resource: &Value, profiles: &[&str]) -> Result<Outcome, ValidateError> {
+        let mut extra = Vec::new();
+        for p in profiles {
+            let st = self.structure(p).ok_or_else(|| ValidateError::UnknownProfile((*p).to_owned()))?;
+            extra.push(st);
+        }
+        let mut out = Vec::new();
+        self.validate_resource(resource, "", &extra, &mut out);
+        Ok(Outcome { issues: dedupe(out) })
+    }
+
+    /// The value sets of `profile`'s required and extensible bindings that cannot be listed from the loaded
+    /// packages (VSAC, CPT, SNOMED CT subsets, ...): what validating against it leaves unchecked, with the
+    /// element and the reason, in snapshot order.
+    pub fn unchecked_value_sets(&self, profile: &str) -> Result<Vec<(String, String)>, ValidateError> {
+        let st = self.structure(profile).ok_or_else(|| ValidateError::UnknownProfile(profile.to_owned()))?;
+        let mut seen = HashSet::new();
+        let mut list = Vec::new();
+        for el in &st.elements {
+            let Some(b) = &el.binding else { continue };
+            if b.strength != "required" && b.strength != "extensible" {
+                continue;
+            }
+            if let Err(NotListable(why)) = self.expansion(&b.value_set) {
+                if seen.insert((el.id.clone(), b.value_set.clone())) {
+                    list.push((el.id.clone(), why));
+                }
+            }
+        }
+        Ok(list)
+    }
+
+    /// The compiled structure of a canonical (`None`: not loaded, or without a snapshot).
+    fn structure(&self, canonical: &str) -> Option<Arc<Structure>> {
+        let mut cache = self.structures.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = cache.get(canonical) {
+            return s.clone();
+        }
+        let s = self.defs.structure_definition(canonical).and_then(|sd| Structure::compile(&sd)).map(Arc::new);
+        cache.insert(canonical.to_owned(), s.clone());
+        s
+    }
+
+    fn type_structure(&self, ty: &str) -> Option<Arc<Structure>> {
+        if ty.contains("://") {
+            return self.structure(ty);
+        }
+        self.structure(&format!("http://hl7.org/fhir/StructureDefinition/{ty}"))
+    }
+
+    fn expansion(&self, canonical: &str) -> Result<Arc<Expansion>, NotListable> {
+        let mut cache = self.expansions.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = cache.get(canonical) {
+            return e.clone();
+        }
+        let e = terminology::expand(self.defs, canonical, 0).map(Arc::new);
+        cache.insert(canonical.to_owned(), e.clone());
+        e
+    }
+
+    fn is_resource_type(&self, ty: &str) -> bool {
+        matches!(ty, "Resource" | "DomainResource")
+            || (ty.starts_with(|c: char| c.is_ascii_uppercase())
+                && self.type_structure(ty).is_some_and(|s| s.kind == "resource"))
+    }
+
+    fn validate_resource(&self, v: &Value, path: &str, extra: &[Arc<Structure>], out: &mut Vec<Issue>) {
+        let Some(obj) = v.as_object() else {
+            out.push(issue(path, Severity::Error, Rule::JsonType, format!("a resource is a JSON object, not {}", primitives::json_kind(v))));
+            return;
+        };
+        let Some(rt) = obj.get("resourceType").and_then(Value::as_str) else {
+            out.push(issue(path, Severity::Error, Rule::Structure, "no resourceType: cannot tell which resource this is".into()));
+            return;
+        };
+        let path = if path.is_empty() { rt.to_owned() } else { path.to_owned() };
+        let Some(base) = self.type_structure(rt).filter(|s| s.kind == "resource") else {
+            out.push(issue(&path, Severity::Error, Rule::Structure, format!("unknown resource type '{rt}'")));
+            return;
+        };
+        let mut structures = vec![base];
+        for p in v["meta"]["profile"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            match self.structure(p) {
+                Some(st) => structures.push(st),
+                None => out.push(issue(
+                    &format!("{path}.meta.profile"),
+                    Severity::Warning,
+                    Rule::UnknownProfile,
+                    format!("profile {p} is not loaded, so the resource was not checked against it"),
+                )),
+            }
+        }
+        structures.extend(extra.iter().cloned());
+        let mut seen = HashSet::new();
+        for st in structures {
+            if !seen.insert(st.url.clone()) {
+                continue;
+            }
+            if st.type_name != rt {
+                out.push(issue(&path, Severity::Error, Rule::Type, format!("profile {} is for {}, not {rt}", st.url, st.type_name)));
+                continue;
+            }
+            let ctx = Ctx { st, idx: 0 };
+            self.validate_complex(obj, &ctx, rt, &path, v, true, out);
+            self.check_element_rules(&ctx, rt, v, &path, v, out);
+        }
+    }
+
+    /// The element whose children describe an object of type `ty` at `ctx`: the context itself when the
+    /// snapshot lists its children, else the root of the type's profile (when the type names one that is
+    /// loaded) or of the type's base definition.
+    fn content_ctx(&self, ctx: &Ctx, ty: &str, path: &str, out: &mut Vec<Issue>) -> Option<Ctx> {
+        let idx = ctx.st.content_of(ctx.idx);
+        if !ctx.st.element(idx).children.is_empty() {
+            return Some(Ctx { st: ctx.st.clone(), idx });
+        }
+        let profiles = ctx.el().types.iter().filter(|t| t.code == ty).flat_map(|t| t.profiles.iter());
+        for p in profiles {
+            match self.structure(p) {
+                Some(st) => return Some(Ctx { st, idx: 0 }),
+                None if ty != "Extension" => out.push(issue(path, Severity::Warning, Rule::UnknownProfile, format!("profile {p} is not loaded"))),
+                None => {}
+            }
+        }
+        if ty == "Extension" || ty == "Element" || ty == "BackboneElement" {
+            // an extension the slice's profile does not describe: use the url's definition below
+        }
+        match self.type_structure(ty) {
+            Some(st) => Some(Ctx { st, idx: 0 }),
+            None => {
+                out.push(issue(path, Severity::Error, Rule::Type, format!("type {ty} is not defined in the loaded packages")));
+                None
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn validate_complex(&self, obj: &Map<String, Value>, ctx: &Ctx, ty: &str, path: &str, res: &Value, root: bool, out: &mut Vec<Issue>) {
+        let Some(content) = (if root { Some(ctx.clone()) } else { self.content_ctx(ctx, ty, path, out) }) else { return };
+        let children = &content.st.element(content.idx).children;
+        // Which child each key belongs to, and with which type.
+        let mut matched: Vec<Vec<(String, String)>> = vec![Vec::new(); children.len()];
+        for key in obj.keys() {
+            if (root && key == "resourceType") || key == "fhir_comments" || key == "_fhir_comments" {
+                continue;
+            }
+            let name = key.strip_prefix('_').unwrap_or(key);
+            let mut found = false;
+            for (ci, &c) in children.iter().enumerate() {
+                let el = content.st.element(c);
+                let ty = if el.name == name {
+                    el.types.first().map(|t| t.code.clone()).or_else(|| el.content_reference.map(|_| "BackboneElement".to_owned()))
+                } else if el.is_choice() {
+                    let stem = &el.name[..el.name.len() - 3];
+                    name.strip_prefix(stem).and_then(|suffix| {
+                        el.types.iter().find(|t| upper_first(&t.code) == suffix).map(|t| t.code.clone()).or_else(|| {
+                            (el.types.iter().any(|t| t.code == "*") && suffix.starts_with(|c: char| c.is_ascii_uppercase()))
+                                .then(|| open_type(suffix))
+                        })
+                    })
+                } else {
+                    None
+                };
+                if let Some(ty) = ty {
+                    if !matched[ci].iter().any(|(n, _)| n == name) {
+                        matched[ci].push((name.to_owned(), ty));
+                    }
+                    found = true;
+                    break;
+                }
+            }
+            if !found {
+                out.push(issue(
+                    &format!("{path}.{key}"),
+                    Severity::Error,
+                    Rule::UnknownElement,
+                    format!("unknown element '{key}': {} has no such element", content.st.element(content.idx).path),
+                ));
+            }
+        }
+        for (ci, &c) in children.iter().enumerate() {
+            let child = Ctx { st: content.st.clone(), idx: c };
+            let el = child.el();
+            if matched[ci].len() > 1 {
+                let keys: Vec<_> = matched[ci].iter().map(|(n, _)| n.as_str()).collect();
+                out.push(issue(path, Severity::Error, Rule::Type, format!("{} takes one type, but {} are given", el.name, keys.join(" and "))));
+            }
+            if matched[ci].is_empty() {
+                if el.min > 0 {
+                    out.push(issue(path, Severity::Error, Rule::CardinalityMin, format!("{}: minimum required = {}, but only found 0", el.path, el.min)));
+                }
+                if let Some(s) = &el.slicing {
+                    let _ = s;
+                    self.check_slices(&child, &[], path, res, out);
+                }
+                continue;
+            }
+            for (name, ty) in &matched[ci] {
+                self.validate_child(&child, name, ty, obj.get(name.as_str()), obj.get(&format!("_{name}")), path, res, out);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn validate_child(&self, ctx: &Ctx, name: &str, ty: &str, value: Option<&Value>, ext: Option<&Value>, path: &str, res: &Value, out: &mut Vec<Issue>) {
+        let el = ctx.el();
+        let seg = if el.is_choice() { format!("{}.ofType({})", &el.name[..el.name.len() - 3], upper_first_if_complex(ty)) } else { name.to_owned() };
+        let base_path = format!("{path}.{seg}");
+        let repeats = el.repeats();
+        let values = as_list(value, name, repeats, &base_path, out);
+        let exts = as_list(ext, &format!("_{name}"), repeats, &base_path, out);
+        if value.is_some() && ext.is_some() && value.is_some_and(Value::is_array) && values.len() != exts.len() && !exts.is_empty() {
+            out.push(issue(&base_path, Severity::Error, Rule::ArrayShape, format!("{name} has {} items but _{name} has {}", values.len(), exts.len())));
+        }
+        let n = values.len().max(exts.len());
+        let mut items = Vec::with_capacity(n);
+        for i in 0..n {
+            let v = values.get(i).copied().flatten();
+            let x = exts.get(i).copied().flatten();
+            let item_path = if repeats { format!("{base_path}[{i}]") } else { base_path.clone() };
+            if v.is_none() && x.is_none() {
+                out.push(issue(&item_path, Severity::Error, Rule::Empty, format!("a null in {name} needs a non-null partner at the same place in _{name}")));
+                continue;
+            }
+            items.push(Item { value: v, ext: x, path: item_path, ty: ty.to_owned() });
+        }
+        if (items.len() as u64) < el.min {
+            out.push(issue(path, Severity::Error, Rule::CardinalityMin, format!("{}: minimum required = {}, but only found {}", el.path, el.min, items.len())));
+        }
+        if let Some(max) = el.max {
+            if items.len() as u64 > max {
+                let at = if max == 0 { items[0].path.clone() } else { base_path.clone() };
+                out.push(issue(&at, Severity::Error, Rule::CardinalityMax, format!("{}: maximum allowed = {max}, but found {}", el.path, items.len())));
+            }
+        }
+        for item in &items {
+            self.validate_item(ctx, item, res, out);
+        }
+        if el.slicing.is_some() || !el.slices.is_empty() {
+            self.check_slices(ctx, &items, path, res, out);
+        }
+    }
+
+    fn validate_item(&self, ctx: &Ctx, item: &Item<'_>, res: &Value, out: &mut Vec<Issue>) {
+        let ty = item.ty.as_str();
+        let path = item.path.as_str();
+        if let Some(x) = item.ext {
+            match x.as_object() {
+                Some(o) if o.is_empty() => out.push(issue(path, Severity::Error, Rule::Empty, "an empty object is not a value (leave it out)".into())),
+                Some(o) => {
+                    if let Some(st) = self.type_structure(if primitives::is_primitive(ty) { ty } else { "Element" }) {
+                        let ectx = Ctx { st, idx: 0 };
+                        let mut sub = Vec::new();
+                        self.validate_complex(o, &ectx, "Element", path, res, true, &mut sub);
+                        out.extend(sub.into_iter().filter(|i| i.rule != Rule::CardinalityMin));
+                    }
+                }
+                None => out.push(issue(path, Severity::Error, Rule::JsonType, format!("the _ partner of a primitive is a JSON object, not {}", primitives::json_kind(x)))),
+            }
+        }
+        let Some(v) = item.value else {
+            return;
+        };
+        if primitives::is_primitive(ty) {
+            if let Err((kind, why)) = primitives::check(ty, v) {
+                let rule = if kind { Rule::JsonType } else if v.as_str() == Some("") { Rule::Empty } else { Rule::PrimitiveFormat };
+                out.push(issue(path, Severity::Error, rule, why));
+                return;
+            }
+        } else if self.is_resource_type(ty) || (ty == "Resource") {
+            let extra: Vec<Arc<Structure>> =
+                ctx.el().types.iter().filter(|t| t.code == ty).flat_map(|t| t.profiles.iter()).filter_map(|p| self.structure(p)).collect();
+            self.validate_resource(v, path, &extra, out);
+            return;
+        } else {
+            let Some(obj) = v.as_object() else {
+                out.push(issue(path, Severity::Error, Rule::JsonType, format!("a {ty} is a JSON object, not {}", primitives::json_kind(v))));
+                return;
+            };
+            if obj.is_empty() {
+                out.push(issue(path, Severity::Error, Rule::Empty, "an empty object is not a value (leave it out)".into()));
+                return;
+            }
+            let has_profile = ctx.el().types.iter().any(|t| t.code == ty && !t.profiles.is_empty());
+            let has_children = !ctx.st.element(ctx.st.content_of(ctx.idx)).children.is_empty();
+            if ty == "Extension" && !has_profile && !has_children {
+                self.validate_extension(obj, ctx, path, res, out);
+            } else {
+                self.validate_complex(obj, ctx, ty, path, res, false, out);
+            }
+        }
+        self.check_element_rules(ctx, ty, v, path, res, out);
+    }
+
+    /// An extension in an element that does not name its profile: validated against the definition of its url
+    /// when that is loaded.
+    fn validate_extension(&self, obj: &Map<String, Value>, ctx: &Ctx, path: &str, res: &Value, out: &mut Vec<Issue>) {
+        let url = obj.get("url").and_then(Value::as_str).unwrap_or_default();
+        match self.structure(url).filter(|s| s.type_name == "Extension") {
+            Some(st) if !(Arc::ptr_eq(&st, &ctx.st) && ctx.idx == 0) => {
+                let ectx = Ctx { st, idx: 0 };
+                self.validate_complex(obj, &ectx, "Extension", path, res, true, out);
+                self.check_element_rules(&ectx, "Extension", &Value::Object(obj.clone()), path, res, out);
+            }
+            _ => {
+                if !url.is_empty() {
+                    let severity = if url.starts_with("http://hl7.org/fhir/StructureDefinition/") { Severity::Error } else { Severity::Warning };
+                    out.push(issue(path, severity, Rule::UnknownExtension, format!("extension {url} is not defined in the loaded packages")));
+                }
+                self.validate_complex(obj, ctx, "Extension", path, res, false, out);
+            }
+        }
+    }
+
+    /// fixed, pattern, binding, min/max values, length and invariants of one value.
+    fn check_element_rules(&self, ctx: &Ctx, ty: &str, v: &Value, path: &str, res: &Value, out: &mut Vec<Issue>) {
+        let el = ctx.el();
+        if let Some(f) = &el.fixed {
+            if !equals_fixed(v, f) {
+                out.push(issue(path, Severity::Error, Rule::Fixed, format!("value must be exactly {f}, but is {v}")));
+            }
+        }
+        if let Some(p) = &el.pattern {
+            if !contains_pattern(v, p) {
+                out.push(issue(path, Severity::Error, Rule::Pattern, format!("value must contain the pattern {p}, but is {v}")));
+            }
+        }
+        if let Some(max) = el.max_length {
+            if v.as_str().is_some_and(|s| s.chars().count() as u64 > max) {
+                out.push(issue(path, Severity::Error, Rule::PrimitiveFormat, format!("longer than the maximum length {max}")));
+            }
+        }
+        self.check_range(el, ty, v, path, out);
+        if let Some(b) = &el.binding {
+            self.check_binding(&b.strength, &b.value_set, ty, v, path, out);
+        }
+        self.check_invariants(el, v, path, res, out);
+    }
+
+    fn check_range(&self, el: &Element, ty: &str, v: &Value, path: &str, out: &mut Vec<Issue>) {
+        let num = |x: &Value| -> Option<f64> {
+            match ty {
+                "Quantity" | "Age" | "Duration" | "Count" | "Distance" | "SimpleQuantity" => x["value"].as_f64(),
+                _ => x.as_f64(),
+            }
+        };
+        let text = |x: &Value| x.as_str().map(str::to_owned);
+        for (bound, is_min) in [(&el.min_value, true), (&el.max_value, false)] {
+            let Some(b) = bound else { continue };
+            let bad = match (num(v), num(b)) {
+                (Some(x), Some(lim)) => if is_min { x < lim } else { x > lim },
+                _ => match (text(v), text(b)) {
+                    // dates and times of the same precision compare as text
+                    (Some(x), Some(lim)) if x.len() == lim.len() => if is_min { x < lim } else { x > lim },
+                    _ => false,
+                },
+            };
+            if bad {
+                let what = if is_min { "below the minimum" } else { "above the maximum" };
+                out.push(issue(path, Severity::Error, Rule::PrimitiveFormat, format!("value {v} is {what} {b}")));
+            }
+        }
+    }
+
+    fn check_binding(&self, strength: &str, vs: &str, ty: &str, v: &Value, path: &str, out: &mut Vec<Issue>) {
+        let severity = match strength {
+            "required" => Severity::Error,
+            "extensible" => Severity::Warning,
+            _ => return,
+        };
+        let codings: Vec<(Option<&str>, &str)> = match ty {
+            "code" | "string" | "uri" => v.as_str().map(|c| vec![(None, c)]).unwrap_or_default(),
+            "Coding" => v["code"].as_str().map(|c| vec![(v["system"].as_str(), c)]).unwrap_or_default(),
+            "Quantity" | "Age" | "Duration" | "Count" | "Distance" | "SimpleQuantity" | "Money" => {
+                v["code"].as_str().map(|c| vec![(v["system"].as_str(), c)]).unwrap_or_default()
+            }
+            "CodeableConcept" => v["coding"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["code"].as_str().map(|code| (c["system"].as_str(), code)))
+                .collect(),
+            _ => return,
+        };
+        if codings.is_empty() {
+            return;
+        }
+        let exp = match self.expansion(vs) {
+            Ok(e) => e,
+            Err(NotListable(why)) => {
+                out.push(issue(path, Severity::Information, Rule::ValueSetNotChecked, format!("{strength} binding not checked: {why}")));
+                return;
+            }
+        };
+        let in_set = |(s, c): &(Option<&str>, &str)| match (ty, s) {
+            ("code" | "string" | "uri", _) => exp.contains(None, c),
+            (_, Some(s)) => exp.contains(Some(s), c),
+            (_, None) => false,
+        };
+        if !codings.iter().any(in_set) {
+            let shown: Vec<String> = codings.iter().map(|(s, c)| s.map_or_else(|| (*c).to_owned(), |s| format!("{s}#{c}"))).collect();
+            let rule = if severity == Severity::Error { Rule::BindingRequired } else { Rule::BindingExtensible };
+            out.push(issue(path, severity, rule, format!("{} is not in the value set {vs} ({strength} binding)", shown.join(", "))));
+        }
+    }
+
+    fn check_invariants(&self, el: &Element, v: &Value, path: &str, res: &Value, out: &mut Vec<Issue>) {
+        let Some(engine) = &self.engine else { return };
+        for c in &el.constraints {
+            let Some(expr) = &c.expression else { continue };
+            if STRUCTURAL_INVARIANTS.contains(&c.key.as_str()) {
+                continue;
+            }
+            match engine.holds(expr, v, res) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let severity = if c.severity == "warning" { Severity::Warning } else { Severity::Error };
+                    out.push(issue(path, severity, Rule::Invariant, format!("constraint {} failed: {} ({expr})", c.key, c.human)));
+                }
+                Err(why) => out.push(issue(
+                    path,
+                    Severity::Information,
+                    Rule::Invariant,
+                    format!("constraint {} not checked: the FHIRPath engine cannot evaluate {expr}: {why}", c.key),
+                )),
+            }
+        }
+    }
+
+    /// Assigns each item to the slice its discriminators select, validates it against that slice, and checks
+    /// each slice's cardinality and closed slicing.
+    fn check_slices(&self, ctx: &Ctx, items: &[Item<'_>], parent_path: &str, res: &Value, out: &mut Vec<Issue>) {
+        let el = ctx.el();
+        let slices = el.slices.clone();
+        if slices.is_empty() {
+            return;
+        }
+        let discriminators = el.slicing.as_ref().map(|s| s.discriminators.clone()).unwrap_or_default();
+        let closed = el.slicing.as_ref().is_some_and(|s| s.rules == "closed");
+        let mut counts = vec![0u64; slices.len()];
+        let mut unknown: Vec<usize> = Vec::new();
+        for item in items {
+            let mut chosen = None;
+            for (si, &s) in slices.iter().enumerate() {
+                let sctx = Ctx { st: ctx.st.clone(), idx: s };
+                match self.slice_matches(&sctx, &discriminators, item) {
+                    Some(true) => {
+                        chosen = Some(si);
+                        break;
+                    }
+                    Some(false) => {}
+                    None => {
+                        if !unknown.contains(&si) {
+                            unknown.push(si);
+                        }
+                    }
+                }
+            }
+            match chosen {
+                Some(si) => {
+                    counts[si] += 1;
+                    let sctx = Ctx { st: ctx.st.clone(), idx: slices[si] };
+                    self.validate_item(&sctx, item, res, out);
+                }
+                None if closed && unknown.is_empty() => out.push(issue(
+                    &item.path,
+                    Severity::Error,
+                    Rule::SliceClosed,
+                    format!("{} is sliced closed and this item matches none of its slices", el.path),
+                )),
+                None => {}
+            }
+        }
+        for (si, &s) in slices.iter().enumerate() {
+            let se = ctx.st.element(s);
+            let name = se.slice_name.clone().unwrap_or_else(|| se.id.clone());
+            if unknown.contains(&si) {
+                out.push(issue(parent_path, Severity::Information, Rule::SliceCardinality, format!("slice {name} of {} not checked: its discriminator cannot be evaluated here", el.path)));
+                continue;
+            }
+            if counts[si] < se.min {
+                out.push(issue(parent_path, Severity::Error, Rule::SliceCardinality, format!("{}: slice '{name}' requires at least {}, but found {}", el.path, se.min, counts[si])));
+            }
+            if let Some(max) = se.max {
+                if counts[si] > max {
+                    out.push(issue(parent_path, Severity::Error, Rule::SliceCardinality, format!("{}: slice '{name}' allows at most {max}, but found {}", el.path, counts[si])));
+                }
+            }
+        }
+    }
+
+    /// Whether `item` belongs to slice `sctx`: `None` when a discriminator cannot be evaluated.
+    fn slice_matches(&self, sctx: &Ctx, discriminators: &[crate::structure::Discriminator], item: &Item<'_>) -> Option<bool> {
+        let sel = sctx.el();
+        if discriminators.is_empty() {
+            // Type slices of a choice carry no discriminator in some snapshots: the slice's type decides.
+            return (!sel.types.is_empty()).then(|| sel.types.iter().any(|t| t.code == item.ty));
+        }
+        for d in discriminators {
+            let steps = parse_steps(&d.path)?;
+            if steps.contains(&Step::Resolve) {
+                return None;
+            }
+            let target = self.discriminator_element(sctx, &item.ty, &steps)?;
+            let values = item.value.map(|v| navigate(v, &steps)).unwrap_or_default();
+            let ok = match d.kind.as_str() {
+                "value" | "pattern" => {
+                    let tel = target.el();
+                    if let Some(f) = tel.fixed.as_ref().or(tel.pattern.as_ref()) {
+                        values.iter().any(|v| contains_pattern(v, f))
+                    } else if let Some(b) = tel.binding.as_ref().filter(|b| b.strength == "required" || d.path == "$this") {
+                        let exp = self.expansion(&b.value_set).ok()?;
+                        let ty = tel.types.first().map(|t| t.code.as_str()).unwrap_or(item.ty.as_str());
+                        values.iter().any(|v| binding_member(&exp, ty, v))
+                    } else if tel.types.iter().any(|t| t.code == "Extension") && steps.last() != Some(&Step::Name("url".into())) {
+                        return None;
+                    } else {
+                        return None;
+                    }
+                }
+                "type" => {
+                    let tel = target.el();
+                    if tel.types.is_empty() {
+                        return None;
+                    }
+                    let actual: Vec<String> = if steps.iter().all(|s| *s == Step::This) {
+                        match item.value.and_then(|v| v["resourceType"].as_str()) {
+                            Some(rt) if self.is_resource_type(&item.ty) => vec![rt.to_owned()],
+                            _ => vec![item.ty.clone()],
+                        }
+                    } else {
+                        values.iter().filter_map(|v| v["resourceType"].as_str().map(str::to_owned)).collect()
+                    };
+                    if actual.is_empty() {
+                        return None;
+                    }
+                    actual.iter().any(|a| tel.types.iter().any(|t| &t.code == a))
+                }
+                "profile" => {
+                    let tel = target.el();
+                    let profiles: Vec<&String> = tel.types.iter().flat_map(|t| t.profiles.iter()).collect();
+                    if profiles.is_empty() {
+                        return None;
+                    }
+                    values.iter().any(|v| {
+                        profiles.iter().any(|p| {
+                            let Some(st) = self.structure(p) else { return false };
+                            let mut sub = Vec::new();
+                            if v.get("resourceType").is_some() {
+                                self.validate_resource(v, &item.path, std::slice::from_ref(&st), &mut sub);
+                            } else if let Some(o) = v.as_object() {
+                                let c = Ctx { st, idx: 0 };
+                                self.validate_complex(o, &c, &item.ty, &item.path, v, true, &mut sub);
+                            }
+                            !sub.iter().any(|i| i.severity.is_error())
+                        })
+                    })
+                }
+                "exists" => {
+                    let tel = target.el();
+                    if tel.max == Some(0) {
+                        values.is_empty()
+                    } else if tel.min > 0 {
+                        !values.is_empty()
+                    } else {
+                        return None;
+                    }
+                }
+                _ => return None,
+            };
+            if !ok {
+                return Some(false);
+            }
+        }
+        Some(true)
+    }
+
+    /// The element a discriminator path names inside a slice: walking the slice's children, or its type's
+    /// profile or base definition where the snapshot does not list them.
+    fn discriminator_element(&self, sctx: &Ctx, item_ty: &str, steps: &[Step]) -> Option<Ctx> {
+        let mut cur = sctx.clone();
+        let mut cur_ty = item_ty.to_owned();
+        for step in steps {
+            match step {
+                Step::This => {}
+                Step::Resolve => return None,
+                Step::OfType(t) => {
+                    // A type slice of the current choice, if there is one; else the current element.
+                    if let Some(&s) = cur.el().slices.iter().find(|&&s| cur.st.element(s).types.iter().any(|x| &x.code == t)) {
+                        cur = Ctx { st: cur.st.clone(), idx: s };
+                    }
+                    cur_ty = t.clone();
+                }
+                Step::Name(name) | Step::Extension(name) => {
+                    let is_ext = matches!(step, Step::Extension(_));
+                    let child_name = if is_ext { "extension" } else { name.as_str() };
+                    let mut sink = Vec::new();
+                    let content = self.content_ctx(&cur, &cur_ty, "", &mut sink)?;
+                    let children = &content.st.element(content.idx).children;
+                    let c = children.iter().copied().find(|&c| {
+                        let e = content.st.element(c);
+                        e.name == child_name || (e.is_choice() && e.name[..e.name.len() - 3] == *child_name)
+                    })?;
+                    let mut next = Ctx { st: content.st.clone(), idx: c };
+                    if is_ext {
+                        let s = next.el().slices.iter().copied().find(|&s| {
+                            let se = next.st.element(s);
+                            se.types.iter().any(|t| t.profiles.iter().any(|p| p == name))
+                        })?;
+                        next = Ctx { st: next.st.clone(), idx: s };
+                        cur_ty = "Extension".into();
+                    } else {
+                        cur_ty = next.el().types.first().map(|t| t.code.clone()).unwrap_or_else(|| "BackboneElement".into());
+                    }
+                    cur = next;
+                }
+            }
+        }
+        Some(cur)
+    }
+}
+
+/// Whether a code-bearing value is in an expansion.
+fn binding_member(exp: &Expansion, ty: &str, v: &Value) -> bool {
+    match ty {
+        "CodeableConcept" => v["coding"].as_array().into_iter().flatten().any(|c| binding_member(exp, "Coding", c)),
+        "code" | "string" | "uri" => v.as_str().is_some_and(|c| exp.contains(None, c)),
+        _ => v["code"].as_str().is_some_and(|c| exp.contains(v["system"].as_str().or(Some("")), c)),
+    }
+}
+
+/// The values a discriminator path reaches from `v` (arrays flattened).
+fn navigate<'v>(v: &'v Value, steps: &[Step]) -> Vec<&'v Value> {
+    let mut cur = vec![v];
+    let mut i = 0;
+    while i < steps.len() {
+        let mut next = Vec::new();
+        match &steps[i] {
+            Step::This | Step::OfType(_) => {
+                i += 1;
+                continue;
+            }
+            Step::Resolve => return Vec::new(),
+            Step::Name(name) => {
+                let of_type = match steps.get(i + 1) {
+                    Some(Step::OfType(t)) => Some(upper_first(t)),
+                    _ => None,
+                };
+                for c in &cur {
+                    let Some(o) = c.as_object() else { continue };
+                    let found: Vec<&Value> = match &of_type {
+                        Some(t) => o.get(&format!("{name}{t}")).into_iter().collect(),
+                        None => match o.get(name.as_str()) {
+                            Some(x) => vec![x],
+                            None => o
+                                .iter()
+                                .filter(|(k, _)| k.strip_prefix(name.as_str()).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_uppercase())))
+                                .map(|(_, x)| x)
+                                .collect(),
+                        },
+                    };
+                    for x in found {
+                        match x {
+                            Value::Array(a) => next.extend(a.iter()),
+                            x => next.push(x),
+                        }
+                    }
+                }
+            }
+            Step::Extension(url) => {
+                for c in &cur {
+                    for e in c["extension"].as_array().into_iter().flatten() {
+                        if e["url"].as_str() == Some(url) {
+                            next.push(e);
+                        }
+                    }
+                }
+            }
+        }
+        cur = next;
+        i += 1;
+    }
+    cur
+}
+
+/// The type of an open-type (`*`) choice key suffix: `valueString` -> `string`, `valueQuantity` -> `Quantity`.
+fn open_type(suffix: &str) -> String {
+    const PRIMITIVES: [&str; 20] = [
+        "Boolean", "Integer", "Integer64", "UnsignedInt", "PositiveInt", "Decimal", "String", "Markdown", "Code", "Id", "Uri",
+        "Url", "Canonical", "Oid", "Uuid", "Base64Binary", "Instant", "Date", "DateTime", "Time",
+    ];
+    if PRIMITIVES.contains(&suffix) {
+        let mut c = suffix.chars();
+        c.next().map(|f| f.to_ascii_lowercase().to_string() + c.as_str()).unwrap_or_default()
+    } else {
+        suffix.to_owned()
+    }
+}
+
+/// The type as the HL7 validator writes it in `ofType(...)`: FHIR types as named (`Quantity`, `dateTime`).
+fn upper_first_if_complex(ty: &str) -> String {
+    ty.to_owned()
+}
+
+/// The occurrences of one JSON key (an array's items, `null`s as `None`), with shape issues reported.
+fn as_list<'v>(v: Option<&'v Value>, key: &str, repeats: bool, base_path: &str, out: &mut Vec<Issue>) -> Vec<Option<&'v Value>> {
+    match v {
+        None => Vec::new(),
+        Some(Value::Array(a)) => {
+            if !repeats {
+                out.push(issue(base_path, Severity::Error, Rule::ArrayShape, format!("{key} is a single value, not an array")));
+            }
+            if a.is_empty() {
+                out.push(issue(base_path, Severity::Error, Rule::Empty, format!("{key} is an empty array (leave it out)")));
+            }
+            a.iter().map(|x| if x.is_null() { None } else { Some(x) }).collect()
+        }
+        Some(Value::Null) => {
+            out.push(issue(base_path, Severity::Error, Rule::Empty, format!("{key} is null (leave it out)")));
+            Vec::new()
+        }
+        Some(x) => {
+            if repeats {
+                out.push(issue(base_path, Severity::Error, Rule::ArrayShape, format!("{key} repeats, so it is written as an array")));
+            }
+            vec![Some(x)]
+        }
+    }
+}
+
+fn issue(path: &str, severity: Severity, rule: Rule, message: String) -> Issue {
+    Issue { path: path.to_owned(), severity, rule, message }
+}
+
+/// Removes repeated issues (a base definition and a profile often say the same), keeping the first.
+fn dedupe(issues: Vec<Issue>) -> Vec<Issue> {
+    let mut seen = HashSet::new();
+    issues.into_iter().filter(|i| seen.insert(i.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn discriminator_paths_parse() {
+        assert_eq!(parse_steps("url"), Some(vec![Step::Name("url".into())]));
+        assert_eq!(
+            parse_steps("extension('http://x.org/a.b').value.ofType(Coding)"),
+            Some(vec![Step::Extension("http://x.org/a.b".into()), Step::Name("value".into()), Step::OfType("Coding".into())])
+        );
+        assert_eq!(parse_steps("resource.resolve()"), Some(vec![Step::Name("resource".into()), Step::Resolve]));
+        assert_eq!(parse_steps("code.where(x)"), None);
+    }
+
+    #[test]
+    fn patterns_and_fixed_values() {
+        let inst = json!({"coding":[{"system":"s","code":"a","display":"A"}],"text":"t"});
+        assert!(contains_pattern(&inst, &json!({"coding":[{"system":"s","code":"a"}]})));
+        assert!(!contains_pattern(&inst, &json!({"coding":[{"system":"s","code":"b"}]})));
+        assert!(equals_fixed(&json!(true), &json!(true)));
+        assert!(!equals_fixed(&json!(false), &json!(true)));
+        assert!(!equals_fixed(&inst, &json!({"text":"t"})));
+        let v = json!({"valueQuantity": {"value": 1}, "code": {"coding": [{"code": "x"}]}});
+        assert_eq!(navigate(&v, &parse_steps("code.coding.code").unwrap()), vec![&json!("x")]);
+        assert_eq!(navigate(&v, &parse_steps("value.ofType(Quantity)").unwrap()).len(), 1);
+        assert_eq!(navigate(&v, &parse_steps("value").unwrap()).len(), 1);
+    }
+}
