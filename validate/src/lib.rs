@@ -43,6 +43,7 @@
 mod definitions;
 mod outcome;
 mod primitives;
+mod snapshot;
 mod structure;
 mod terminology;
 mod validator;

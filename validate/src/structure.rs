@@ -124,7 +124,7 @@ pub struct Structure {
 const FHIR_TYPE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 
 fn type_code(t: &Value) -> Option<String> {
-    let code = t["code"].as_str().or_else(|| t["_code"]["extension"].as_array().and_then(|_| None))?;
+    let code = t["code"].as_str()?;
     if let Some(exts) = t["extension"].as_array() {
         for e in exts {
             if e["url"] == FHIR_TYPE_EXT {
@@ -171,9 +171,10 @@ fn split_last(id: &str) -> (&str, &str) {
 }
 
 impl Structure {
-    /// Compiles a StructureDefinition's snapshot. `None` when it has no snapshot.
-    pub fn compile(sd: &Value) -> Option<Structure> {
-        let snapshot = sd["snapshot"]["element"].as_array()?;
+    /// Compiles a StructureDefinition's snapshot (`snapshot`: its elements, from the definition or generated).
+    /// `None` when there are no elements.
+    pub fn compile(sd: &Value, snapshot: &[Value]) -> Option<Structure> {
+        let is_resource = sd["kind"] == "resource";
         let mut elements: Vec<Element> = Vec::with_capacity(snapshot.len());
         let mut by_id: HashMap<String, usize> = HashMap::new();
         let mut by_path: HashMap<String, usize> = HashMap::new();
@@ -197,12 +198,15 @@ impl Structure {
                 }
             };
             let name = split_last(&path).1.to_owned();
+            // The R4 snapshots type `Resource.id` as a FHIRPath string; the specification (and the HL7 validator)
+            // hold it to the `id` format.
+            let resource_id = is_resource && path.matches('.').count() == 1 && path.ends_with(".id");
             let types = e["type"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|t| {
-                    let code = type_code(t)?;
+                    let code = if resource_id { "id".to_owned() } else { type_code(t)? };
                     let mut profiles: Vec<String> = match &t["profile"] {
                         Value::Array(a) => a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect(),
                         Value::String(s) => vec![s.clone()],
@@ -341,7 +345,7 @@ mod tests {
             {"id":"Observation.component:systolic","path":"Observation.component","sliceName":"systolic","min":1,"max":"1","base":{"max":"*"}},
             {"id":"Observation.component:systolic.code","path":"Observation.component.code","min":1,"max":"1","patternCodeableConcept":{"text":"x"}}
         ]}});
-        let s = Structure::compile(&sd).unwrap();
+        let s = Structure::compile(&sd, sd["snapshot"]["element"].as_array().unwrap()).unwrap();
         assert_eq!(s.elements[0].children, vec![1]);
         assert_eq!(s.elements[1].slices, vec![3]);
         assert_eq!(s.elements[1].children, vec![2]);

@@ -3,6 +3,7 @@
 use crate::definitions::Definitions;
 use crate::outcome::{Issue, Outcome, Rule, Severity};
 use crate::primitives;
+use crate::snapshot;
 use crate::structure::{Element, Structure};
 use crate::terminology::{self, Expansion, NotListable};
 use serde_json::{Map, Value};
@@ -212,7 +213,11 @@ impl<'d> Validator<'d> {
         if let Some(s) = cache.get(canonical) {
             return s.clone();
         }
-        let s = self.defs.structure_definition(canonical).and_then(|sd| Structure::compile(&sd)).map(Arc::new);
+        let s = self
+            .defs
+            .structure_definition(canonical)
+            .and_then(|sd| Structure::compile(&sd, &snapshot::snapshot_elements(self.defs, &sd, 0)?))
+            .map(Arc::new);
         cache.insert(canonical.to_owned(), s.clone());
         s
     }
@@ -479,9 +484,10 @@ impl<'d> Validator<'d> {
                 self.check_element_rules(&ectx, "Extension", &Value::Object(obj.clone()), path, res, out);
             }
             _ => {
-                if !url.is_empty() {
-                    let severity = if url.starts_with("http://hl7.org/fhir/StructureDefinition/") { Severity::Error } else { Severity::Warning };
-                    out.push(issue(path, severity, Rule::UnknownExtension, format!("extension {url} is not defined in the loaded packages")));
+                // A relative url names a part of a complex extension: its parent's definition (a slice) says it.
+                if url.contains(':') {
+                    // A warning, as the HL7 validator's default: extensions are open unless a profile closes them.
+                    out.push(issue(path, Severity::Warning, Rule::UnknownExtension, format!("extension {url} is not defined in the loaded packages")));
                 }
                 self.validate_complex(obj, ctx, "Extension", path, res, false, out);
             }
