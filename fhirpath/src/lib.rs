@@ -1,0 +1,301 @@
+//! FHIRPath for FHIR JSON: parse an expression once, evaluate it over any number of `serde_json::Value`s.
+//!
+//! ```
+//! use fhir_path::{Env, Expression, Value};
+//! use serde_json::json;
+//!
+//! let patient = json!({"resourceType": "Patient", "name": [{"given": ["Ann", "Jo"]}], "birthDate": "1970-03"});
+//! let given = Expression::parse("Patient.name.given.first()")?;
+//! let env = Env::new();
+//! let out = given.evaluate(&patient, &env)?;
+//! assert_eq!(out[0].to_string(), "Ann");
+//!
+//! // invariants: one boolean (None when the expression yields nothing)
+//! let born = Expression::parse("birthDate < @2000-01-01")?;
+//! assert_eq!(born.evaluate_boolean(&patient, &env)?, Some(true));
+//! // typed results: the birth date is a Date with month precision
+//! let out = Expression::parse("birthDate")?.evaluate(&patient, &env)?;
+//! assert!(matches!(out[0].to_system(), Value::Date(d) if d.precision == fhir_path::Precision::Month));
+//! # Ok::<(), fhir_path::Error>(())
+//! ```
+//!
+//! # Variables and extra functions
+//!
+//! [`Env`] supplies `%resource`, `%rootResource` and `%context` (all default to the evaluated value), the fixed
+//! `%ucum`, `%sct`, `%loinc`, `%vs-*`, `%ext-*`, user variables (`%name`, SQL on FHIR's constants) and a
+//! [`Functions`] hook for functions the library does not define (SQL on FHIR's `getResourceKey()`).
+//!
+//! # Why our own engine
+//!
+//! Issue 9 suggests `rh-fhirpath` 0.3. It evaluates over `serde_json` too, but: its `EvaluationContext::new` takes
+//! the resource by value (a deep clone of every resource for every evaluation, which a view over millions of
+//! resources cannot afford); its function registry is private to the evaluator, so SQL on FHIR's
+//! `getResourceKey()` / `getReferenceKey()` cannot be added; it depends on `rh-hl7-fhir-r4-core` (a 13 MB
+//! serde-generated R4 model, the compile-time cost this workspace avoids) and is R4-only. This engine borrows the
+//! input (results are [`Value::Node`]s pointing into it), has no dependency on the generated models, takes its type
+//! information from a table derived from the R4 StructureDefinitions ([`types`]), and keeps decimals exact.
+//! Its pass rate on the official R4 suite is pinned in `tests/fhirpath_r4_suite.rs`.
+//!
+//! # Limits
+//!
+//! - `serde_json` without `arbitrary_precision` (this workspace does not force it) reads `1.50` as the float
+//!   1.5, so the trailing zero of a JSON decimal is gone before the engine sees it; decimal literals and
+//!   arithmetic in expressions are exact.
+//! - `memberOf()`, `conformsTo()`, `subsumes()` need a terminology or profile service: they return an error.
+//! - UCUM conversion covers common mass, length, volume and time units.
+
+mod eval;
+mod functions;
+mod parser;
+pub mod types;
+mod value;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+pub use functions::Args;
+pub use value::{Collection, Decimal, Node, Precision, Quantity, Temporal, Value};
+
+/// A parse or evaluation failure, naming the expression.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The expression is not valid FHIRPath.
+    #[error("FHIRPath syntax error in `{expression}` at {position}: {message}")]
+    Parse {
+        expression: String,
+        position: usize,
+        message: String,
+    },
+    /// Evaluation failed (a function on a collection of several items, an unknown function, a type error ...).
+    #[error("FHIRPath evaluation of `{expression}` failed: {message}")]
+    Evaluation { expression: String, message: String },
+}
+
+impl Error {
+    fn with_expression(self, text: &str) -> Error {
+        match self {
+            Error::Evaluation {
+                expression,
+                message,
+            } if expression.is_empty() => Error::Evaluation {
+                expression: text.to_string(),
+                message,
+            },
+            e => e,
+        }
+    }
+
+    /// An evaluation error with a message, for [`Functions`] hooks.
+    pub fn evaluation(message: impl Into<String>) -> Error {
+        Error::Evaluation {
+            expression: String::new(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A parsed FHIRPath expression: parse once, evaluate many times, from any thread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expression {
+    text: String,
+    ast: parser::Expr,
+}
+
+impl Expression {
+    /// Parses an expression.
+    ///
+    /// ```
+    /// assert!(fhir_path::Expression::parse("name.where(use = 'official').given").is_ok());
+    /// assert!(fhir_path::Expression::parse("name.(").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Expression, Error> {
+        Ok(Expression {
+            text: text.to_string(),
+            ast: parser::Parser::parse(text)?,
+        })
+    }
+
+    /// The expression's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Evaluates the expression with `input` as its focus (`$this`, and `%context`, `%resource` unless the
+    /// environment says otherwise).
+    pub fn evaluate<'a>(&self, input: &'a Json, env: &Env<'a>) -> Result<Collection<'a>, Error> {
+        let cx = eval::Ctx {
+            env,
+            root: input,
+            this: None,
+            index: None,
+            total: None,
+        };
+        let focus = [Value::Node(Node::new(input))];
+        eval::eval(&self.ast, &focus, &cx).map_err(|e| e.with_expression(&self.text))
+    }
+
+    /// Evaluates the expression over an already-evaluated collection (a node of a resource, a `forEach` item).
+    pub fn evaluate_on<'a>(
+        &self,
+        focus: &[Value<'a>],
+        root: &'a Json,
+        env: &Env<'a>,
+    ) -> Result<Collection<'a>, Error> {
+        let cx = eval::Ctx {
+            env,
+            root,
+            this: None,
+            index: None,
+            total: None,
+        };
+        eval::eval(&self.ast, focus, &cx).map_err(|e| e.with_expression(&self.text))
+    }
+
+    /// Evaluates to one boolean, as FHIR invariants are: `Some(b)` for a single boolean (a single item of another
+    /// type counts as `true`, FHIRPath's singleton evaluation), `None` for an empty result, an error for several
+    /// items.
+    ///
+    /// ```
+    /// use fhir_path::{Env, Expression};
+    /// let p = serde_json::json!({"resourceType": "Patient", "name": [{}]});
+    /// let us_core_8 = Expression::parse("name.all(family.exists() or given.exists())")?;
+    /// assert_eq!(us_core_8.evaluate_boolean(&p, &Env::new())?, Some(false));
+    /// # Ok::<(), fhir_path::Error>(())
+    /// ```
+    pub fn evaluate_boolean<'a>(
+        &self,
+        input: &'a Json,
+        env: &Env<'a>,
+    ) -> Result<Option<bool>, Error> {
+        let out = self.evaluate(input, env)?;
+        eval::to_bool(&out, "a boolean result").map_err(|e| e.with_expression(&self.text))
+    }
+}
+
+/// Functions a caller adds to the language (SQL on FHIR's `getResourceKey()`), consulted for names the library
+/// does not define.
+///
+/// ```
+/// use fhir_path::{Args, Collection, Env, Error, Expression, Functions, Value};
+/// use std::sync::Arc;
+///
+/// struct Twice;
+/// impl Functions for Twice {
+///     fn call<'a>(&self, name: &str, focus: &[Value<'a>], _args: &Args<'_, 'a>) -> Option<Result<Collection<'a>, Error>> {
+///         (name == "twice").then(|| Ok(focus.iter().chain(focus).cloned().collect()))
+///     }
+/// }
+/// let env = Env::new().with_functions(Arc::new(Twice));
+/// let input = serde_json::json!({});
+/// let out = Expression::parse("(1 | 2).twice().count()")?.evaluate(&input, &env)?;
+/// assert_eq!(out, vec![Value::Integer(4)]);
+/// # Ok::<(), Error>(())
+/// ```
+pub trait Functions: Send + Sync {
+    /// Calls function `name` on `focus`; `None` when this hook does not define `name`.
+    fn call<'a>(
+        &self,
+        name: &str,
+        focus: &[Value<'a>],
+        args: &Args<'_, 'a>,
+    ) -> Option<Result<Collection<'a>, Error>>;
+}
+
+/// The environment of an evaluation: `%resource`, `%rootResource`, `%context`, user variables and extra functions.
+#[derive(Clone, Default)]
+pub struct Env<'a> {
+    resource: Option<&'a Json>,
+    root_resource: Option<&'a Json>,
+    context: Option<&'a Json>,
+    vars: HashMap<String, Collection<'a>>,
+    functions: Option<Arc<dyn Functions>>,
+}
+
+impl std::fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Env<'a> {
+    /// An environment where `%resource`, `%rootResource` and `%context` are the evaluated value.
+    pub fn new() -> Env<'a> {
+        Env::default()
+    }
+
+    /// Sets `%resource` (the resource containing the evaluated element).
+    pub fn with_resource(mut self, resource: &'a Json) -> Self {
+        self.resource = Some(resource);
+        self
+    }
+
+    /// Sets `%rootResource` (the container of a contained resource; defaults to `%resource`).
+    pub fn with_root_resource(mut self, root: &'a Json) -> Self {
+        self.root_resource = Some(root);
+        self
+    }
+
+    /// Sets `%context` (the element an invariant is evaluated on).
+    pub fn with_context(mut self, context: &'a Json) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// Sets a user variable, read as `%name`.
+    pub fn with_variable(mut self, name: impl Into<String>, value: Collection<'a>) -> Self {
+        self.set_variable(name, value);
+        self
+    }
+
+    /// Sets a user variable in place.
+    pub fn set_variable(&mut self, name: impl Into<String>, value: Collection<'a>) {
+        self.vars.insert(name.into(), value);
+    }
+
+    /// Adds functions the library does not define.
+    pub fn with_functions(mut self, functions: Arc<dyn Functions>) -> Self {
+        self.functions = Some(functions);
+        self
+    }
+
+    fn variable(&self, name: &str, input: &'a Json) -> Result<Collection<'a>, Error> {
+        if let Some(v) = self.vars.get(name) {
+            return Ok(v.clone());
+        }
+        let node = |j: &'a Json| vec![Value::Node(Node::new(j))];
+        let s = |s: &str| vec![Value::String(s.to_string())];
+        Ok(match name {
+            "resource" => node(self.resource.unwrap_or(input)),
+            "rootResource" => node(self.root_resource.or(self.resource).unwrap_or(input)),
+            "context" => node(self.context.unwrap_or(input)),
+            "ucum" => s("http://unitsofmeasure.org"),
+            "sct" => s("http://snomed.info/sct"),
+            "loinc" => s("http://loinc.org"),
+            _ => {
+                if let Some(vs) = name.strip_prefix("vs-") {
+                    s(&format!("http://hl7.org/fhir/ValueSet/{vs}"))
+                } else if let Some(ext) = name.strip_prefix("ext-") {
+                    s(&format!("http://hl7.org/fhir/StructureDefinition/{ext}"))
+                } else {
+                    return Err(Error::evaluation(format!("unknown variable %{name}")));
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expression_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Expression>();
+        check::<Env<'static>>();
+    }
+}
