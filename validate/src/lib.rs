@@ -41,6 +41,8 @@
 //! ```
 
 mod definitions;
+#[cfg(feature = "fhirpath")]
+mod invariants;
 mod outcome;
 mod primitives;
 mod snapshot;
@@ -51,3 +53,5 @@ mod validator;
 pub use definitions::{packages_dir, Definitions, DefinitionsError, FhirVersion, DEFINITION_TYPES, PACKAGES_ENV};
 pub use outcome::{Issue, Outcome, Rule, Severity, RULE_SYSTEM};
 pub use validator::{InvariantEngine, ValidateError, Validator};
+#[cfg(feature = "fhirpath")]
+pub use invariants::FhirPathInvariants;

@@ -23,14 +23,25 @@ pub enum ValidateError {
 /// violated, `Err` means the engine cannot evaluate the expression (reported as information, never as a
 /// violation).
 pub trait InvariantEngine: Send + Sync {
-    /// Evaluates `expression` with `focus` as `%this`/the context and `resource` as `%resource`.
-    fn holds(&self, expression: &str, focus: &Value, resource: &Value) -> Result<bool, String>;
+    /// Evaluates `expression` with `focus` as `$this`/`%context` and `resource` as `%resource`. `focus_type` is
+    /// the focus's FHIR type (`HumanName`, `string`, `Patient`, or `BackboneElement`), and `element_path` the
+    /// path of its element definition in the base type (`Questionnaire.item.enableWhen`), where backbone
+    /// elements define their children.
+    fn holds(&self, expression: &str, focus: &Value, focus_type: &str, element_path: &str, resource: &Value) -> Result<bool, String>;
 }
 
 /// Invariants no engine needs to evaluate: `ele-1` ("All FHIR elements must have a @value or children") is
 /// checked structurally by the walk (empty objects, strings, arrays and `null`s), and the narrative checks
 /// `txt-1`/`txt-2` are about XHTML content the validator does not parse.
 const STRUCTURAL_INVARIANTS: [&str; 3] = ["ele-1", "txt-1", "txt-2"];
+
+/// Core invariants the `fhir-path` engine (merged from the `sql` branch) evaluates wrongly today, so that
+/// every official example that holds them is refused: reported as not checked, with the reason, rather than
+/// as violations. The test `engine_gaps_are_still_gaps` fails when the engine is fixed, so the entry is removed.
+pub(crate) const ENGINE_GAPS: [(&str, &str); 2] = [
+    ("dom-3", "fhir-path's descendants() drops element types, so descendants().as(canonical) finds no '#id' canonical"),
+    ("que-7", "fhir-path does not count a FHIR boolean (answerBoolean) as `is Boolean`"),
+];
 
 /// Validates FHIR JSON documents against the definitions of a [`Definitions`] store.
 ///
@@ -144,9 +155,19 @@ fn parse_steps(path: &str) -> Option<Vec<Step>> {
 }
 
 impl<'d> Validator<'d> {
-    /// A validator over `defs`, without an invariant engine (see [`Validator::with_invariants`]).
+    /// A validator over `defs`. With the `fhirpath` feature (on by default) it evaluates invariants with the
+    /// workspace's FHIRPath engine; without it, invariants are not evaluated (see [`Validator::with_invariants`]).
     pub fn new(defs: &'d Definitions) -> Validator<'d> {
-        Validator { defs, structures: Mutex::default(), expansions: Mutex::default(), engine: None }
+        let v = Validator { defs, structures: Mutex::default(), expansions: Mutex::default(), engine: None };
+        #[cfg(feature = "fhirpath")]
+        let v = v.with_invariants(crate::invariants::FhirPathInvariants::new());
+        v
+    }
+
+    /// A validator that does not evaluate invariants (structure, values, bindings and slicing only).
+    pub fn without_invariants(mut self) -> Validator<'d> {
+        self.engine = None;
+        self
     }
 
     /// Evaluates FHIRPath invariants with `engine`.
@@ -516,7 +537,7 @@ impl<'d> Validator<'d> {
         if let Some(b) = &el.binding {
             self.check_binding(&b.strength, &b.value_set, ty, v, path, out);
         }
-        self.check_invariants(el, v, path, res, out);
+        self.check_invariants(ctx, ty, v, path, res, out);
     }
 
     fn check_range(&self, el: &Element, ty: &str, v: &Value, path: &str, out: &mut Vec<Issue>) {
@@ -586,14 +607,20 @@ impl<'d> Validator<'d> {
         }
     }
 
-    fn check_invariants(&self, el: &Element, v: &Value, path: &str, res: &Value, out: &mut Vec<Issue>) {
+    fn check_invariants(&self, ctx: &Ctx, ty: &str, v: &Value, path: &str, res: &Value, out: &mut Vec<Issue>) {
         let Some(engine) = &self.engine else { return };
+        let el = ctx.el();
+        let element_path = ctx.st.element(ctx.st.content_of(ctx.idx)).path.clone();
         for c in &el.constraints {
             let Some(expr) = &c.expression else { continue };
             if STRUCTURAL_INVARIANTS.contains(&c.key.as_str()) {
                 continue;
             }
-            match engine.holds(expr, v, res) {
+            if let Some((_, why)) = ENGINE_GAPS.iter().find(|(k, _)| *k == c.key) {
+                out.push(issue(path, Severity::Information, Rule::Invariant, format!("constraint {} not checked: {why}", c.key)));
+                continue;
+            }
+            match engine.holds(expr, v, ty, &element_path, res) {
                 Ok(true) => {}
                 Ok(false) => {
                     let severity = if c.severity == "warning" { Severity::Warning } else { Severity::Error };
