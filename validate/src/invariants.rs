@@ -45,9 +45,17 @@ impl FhirPathInvariants {
 }
 
 impl InvariantEngine for FhirPathInvariants {
-    fn holds(&self, expression: &str, focus: &Value, focus_type: &str, element_path: &str, resource: &Value) -> Result<bool, String> {
+    fn holds(
+        &self,
+        expression: &str,
+        focus: &Value,
+        focus_type: &str,
+        element_path: &str,
+        resource: &Value,
+        root_resource: &Value,
+    ) -> Result<bool, String> {
         let expr = self.expression(expression)?;
-        let env = Env::new().with_resource(resource).with_root_resource(resource).with_context(focus);
+        let env = Env::new().with_resource(resource).with_root_resource(root_resource).with_context(focus);
         let mut node = Node::new(focus);
         if node.type_info.is_none() {
             node.type_info = match focus_type {
@@ -85,8 +93,8 @@ mod tests {
         let when = json!({"question":"x","operator":"exists","answerBoolean":true});
         let que7 = "operator = 'exists' implies (answer is Boolean)";
         let results = [
-            ("dom-3", e.holds(dom3, &plan, "PlanDefinition", "PlanDefinition", &plan)),
-            ("que-7", e.holds(que7, &when, "BackboneElement", "Questionnaire.item.enableWhen", &when)),
+            ("dom-3", e.holds(dom3, &plan, "PlanDefinition", "PlanDefinition", &plan, &plan)),
+            ("que-7", e.holds(que7, &when, "BackboneElement", "Questionnaire.item.enableWhen", &when, &when)),
         ];
         for (key, r) in results {
             assert!(ENGINE_GAPS.iter().any(|(k, _)| *k == key));
@@ -98,9 +106,9 @@ mod tests {
     fn invariants_are_evaluated() {
         let e = FhirPathInvariants::new();
         let p = json!({"resourceType":"Patient","name":[{}]});
-        assert_eq!(e.holds("name.all(family.exists() or given.exists())", &p, "Patient", "Patient", &p), Ok(false));
+        assert_eq!(e.holds("name.all(family.exists() or given.exists())", &p, "Patient", "Patient", &p, &p), Ok(false));
         let period = json!({"start":"2020-01-02","end":"2020-01-01"});
-        assert_eq!(e.holds("start.hasValue().not() or end.hasValue().not() or (start <= end)", &period, "Period", "Period", &period), Ok(false));
-        assert!(e.holds("(((", &p, "Patient", "Patient", &p).is_err());
+        assert_eq!(e.holds("start.hasValue().not() or end.hasValue().not() or (start <= end)", &period, "Period", "Period", &period, &period), Ok(false));
+        assert!(e.holds("(((", &p, "Patient", "Patient", &p, &p).is_err());
     }
 }

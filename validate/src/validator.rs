@@ -6,7 +6,7 @@ use crate::primitives;
 use crate::snapshot;
 use crate::structure::{Element, Structure};
 use crate::terminology::{self, Expansion, NotListable};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -27,7 +27,16 @@ pub trait InvariantEngine: Send + Sync {
     /// the focus's FHIR type (`HumanName`, `string`, `Patient`, or `BackboneElement`), and `element_path` the
     /// path of its element definition in the base type (`Questionnaire.item.enableWhen`), where backbone
     /// elements define their children.
-    fn holds(&self, expression: &str, focus: &Value, focus_type: &str, element_path: &str, resource: &Value) -> Result<bool, String>;
+    /// `root_resource` (`%rootResource`) is the container of a contained resource, else `resource` itself.
+    fn holds(
+        &self,
+        expression: &str,
+        focus: &Value,
+        focus_type: &str,
+        element_path: &str,
+        resource: &Value,
+        root_resource: &Value,
+    ) -> Result<bool, String>;
 }
 
 /// Invariants no engine needs to evaluate: `ele-1` ("All FHIR elements must have a @value or children") is
@@ -76,6 +85,13 @@ impl Ctx {
     fn el(&self) -> &Element {
         self.st.element(self.idx)
     }
+}
+
+/// The resource an element is in (`%resource`) and its root (`%rootResource`: a contained resource's container).
+#[derive(Clone, Copy)]
+struct Res<'v> {
+    this: &'v Value,
+    root: &'v Value,
 }
 
 /// One occurrence of an element in the document: its value and its `_x` partner, with its path and type.
@@ -191,7 +207,7 @@ impl<'d> Validator<'d> {
     /// same way, recursively.
     pub fn validate(&self, resource: &Value) -> Outcome {
         let mut out = Vec::new();
-        self.validate_resource(resource, "", &[], &mut out);
+        self.validate_resource(resource, "", &[], None, &mut out);
         Outcome { issues: dedupe(out) }
     }
 
@@ -203,7 +219,7 @@ impl<'d> Validator<'d> {
             extra.push(st);
         }
         let mut out = Vec::new();
-        self.validate_resource(resource, "", &extra, &mut out);
+        self.validate_resource(resource, "", &extra, None, &mut out);
         Ok(Outcome { issues: dedupe(out) })
     }
 
@@ -266,7 +282,10 @@ impl<'d> Validator<'d> {
                 && self.type_structure(ty).is_some_and(|s| s.kind == "resource"))
     }
 
-    fn validate_resource(&self, v: &Value, path: &str, extra: &[Arc<Structure>], out: &mut Vec<Issue>) {
+    fn validate_resource(&self, v: &Value, path: &str, extra: &[Arc<Structure>], container: Option<Res<'_>>, out: &mut Vec<Issue>) {
+        // A contained resource's %rootResource is its container; any other resource is its own root.
+        let contained = path.rsplit('.').next().is_some_and(|last| last.starts_with("contained"));
+        let res = Res { this: v, root: container.filter(|_| contained).map_or(v, |c| c.root) };
         let Some(obj) = v.as_object() else {
             out.push(issue(path, Severity::Error, Rule::JsonType, format!("a resource is a JSON object, not {}", primitives::json_kind(v))));
             return;
@@ -303,8 +322,8 @@ impl<'d> Validator<'d> {
                 continue;
             }
             let ctx = Ctx { st, idx: 0 };
-            self.validate_complex(obj, &ctx, rt, &path, v, true, out);
-            self.check_element_rules(&ctx, rt, v, &path, v, out);
+            self.validate_complex(v, &ctx, rt, &path, res, true, out);
+            self.check_element_rules(&ctx, rt, v, &path, res, out);
         }
     }
 
@@ -337,8 +356,13 @@ impl<'d> Validator<'d> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn validate_complex(&self, obj: &Map<String, Value>, ctx: &Ctx, ty: &str, path: &str, res: &Value, root: bool, out: &mut Vec<Issue>) {
+    fn validate_complex(&self, v: &Value, ctx: &Ctx, ty: &str, path: &str, res: Res<'_>, root: bool, out: &mut Vec<Issue>) {
+        let Some(obj) = v.as_object() else { return };
         let Some(content) = (if root { Some(ctx.clone()) } else { self.content_ctx(ctx, ty, path, out) }) else { return };
+        if !root && content.idx == 0 && !Arc::ptr_eq(&content.st, &ctx.st) {
+            // The value's own type (or profile) root carries the type's invariants (Period's per-1, ...).
+            self.check_invariants(&content, ty, v, path, res, out);
+        }
         let children = &content.st.element(content.idx).children;
         // Which child each key belongs to, and with which type.
         let mut matched: Vec<Vec<(String, String)>> = vec![Vec::new(); children.len()];
@@ -404,7 +428,7 @@ impl<'d> Validator<'d> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn validate_child(&self, ctx: &Ctx, name: &str, ty: &str, value: Option<&Value>, ext: Option<&Value>, path: &str, res: &Value, out: &mut Vec<Issue>) {
+    fn validate_child(&self, ctx: &Ctx, name: &str, ty: &str, value: Option<&Value>, ext: Option<&Value>, path: &str, res: Res<'_>, out: &mut Vec<Issue>) {
         let el = ctx.el();
         let seg = if el.is_choice() { format!("{}.ofType({})", &el.name[..el.name.len() - 3], upper_first_if_complex(ty)) } else { name.to_owned() };
         let base_path = format!("{path}.{seg}");
@@ -443,7 +467,7 @@ impl<'d> Validator<'d> {
         }
     }
 
-    fn validate_item(&self, ctx: &Ctx, item: &Item<'_>, res: &Value, out: &mut Vec<Issue>) {
+    fn validate_item(&self, ctx: &Ctx, item: &Item<'_>, res: Res<'_>, out: &mut Vec<Issue>) {
         let ty = item.ty.as_str();
         let path = item.path.as_str();
         if let Some(x) = item.ext {
@@ -453,7 +477,8 @@ impl<'d> Validator<'d> {
                     if let Some(st) = self.type_structure(if primitives::is_primitive(ty) { ty } else { "Element" }) {
                         let ectx = Ctx { st, idx: 0 };
                         let mut sub = Vec::new();
-                        self.validate_complex(o, &ectx, "Element", path, res, true, &mut sub);
+                        let _ = o;
+                        self.validate_complex(x, &ectx, "Element", path, res, true, &mut sub);
                         out.extend(sub.into_iter().filter(|i| i.rule != Rule::CardinalityMin));
                     }
                 }
@@ -472,7 +497,7 @@ impl<'d> Validator<'d> {
         } else if self.is_resource_type(ty) || (ty == "Resource") {
             let extra: Vec<Arc<Structure>> =
                 ctx.el().types.iter().filter(|t| t.code == ty).flat_map(|t| t.profiles.iter()).filter_map(|p| self.structure(p)).collect();
-            self.validate_resource(v, path, &extra, out);
+            self.validate_resource(v, path, &extra, Some(res), out);
             return;
         } else {
             let Some(obj) = v.as_object() else {
@@ -486,9 +511,9 @@ impl<'d> Validator<'d> {
             let has_profile = ctx.el().types.iter().any(|t| t.code == ty && !t.profiles.is_empty());
             let has_children = !ctx.st.element(ctx.st.content_of(ctx.idx)).children.is_empty();
             if ty == "Extension" && !has_profile && !has_children {
-                self.validate_extension(obj, ctx, path, res, out);
+                self.validate_extension(v, ctx, path, res, out);
             } else {
-                self.validate_complex(obj, ctx, ty, path, res, false, out);
+                self.validate_complex(v, ctx, ty, path, res, false, out);
             }
         }
         self.check_element_rules(ctx, ty, v, path, res, out);
@@ -496,13 +521,13 @@ impl<'d> Validator<'d> {
 
     /// An extension in an element that does not name its profile: validated against the definition of its url
     /// when that is loaded.
-    fn validate_extension(&self, obj: &Map<String, Value>, ctx: &Ctx, path: &str, res: &Value, out: &mut Vec<Issue>) {
-        let url = obj.get("url").and_then(Value::as_str).unwrap_or_default();
+    fn validate_extension(&self, v: &Value, ctx: &Ctx, path: &str, res: Res<'_>, out: &mut Vec<Issue>) {
+        let url = v["url"].as_str().unwrap_or_default();
         match self.structure(url).filter(|s| s.type_name == "Extension") {
             Some(st) if !(Arc::ptr_eq(&st, &ctx.st) && ctx.idx == 0) => {
                 let ectx = Ctx { st, idx: 0 };
-                self.validate_complex(obj, &ectx, "Extension", path, res, true, out);
-                self.check_element_rules(&ectx, "Extension", &Value::Object(obj.clone()), path, res, out);
+                self.validate_complex(v, &ectx, "Extension", path, res, true, out);
+                self.check_element_rules(&ectx, "Extension", v, path, res, out);
             }
             _ => {
                 // A relative url names a part of a complex extension: its parent's definition (a slice) says it.
@@ -510,13 +535,13 @@ impl<'d> Validator<'d> {
                     // A warning, as the HL7 validator's default: extensions are open unless a profile closes them.
                     out.push(issue(path, Severity::Warning, Rule::UnknownExtension, format!("extension {url} is not defined in the loaded packages")));
                 }
-                self.validate_complex(obj, ctx, "Extension", path, res, false, out);
+                self.validate_complex(v, ctx, "Extension", path, res, false, out);
             }
         }
     }
 
     /// fixed, pattern, binding, min/max values, length and invariants of one value.
-    fn check_element_rules(&self, ctx: &Ctx, ty: &str, v: &Value, path: &str, res: &Value, out: &mut Vec<Issue>) {
+    fn check_element_rules(&self, ctx: &Ctx, ty: &str, v: &Value, path: &str, res: Res<'_>, out: &mut Vec<Issue>) {
         let el = ctx.el();
         if let Some(f) = &el.fixed {
             if !equals_fixed(v, f) {
@@ -607,7 +632,7 @@ impl<'d> Validator<'d> {
         }
     }
 
-    fn check_invariants(&self, ctx: &Ctx, ty: &str, v: &Value, path: &str, res: &Value, out: &mut Vec<Issue>) {
+    fn check_invariants(&self, ctx: &Ctx, ty: &str, v: &Value, path: &str, res: Res<'_>, out: &mut Vec<Issue>) {
         let Some(engine) = &self.engine else { return };
         let el = ctx.el();
         let element_path = ctx.st.element(ctx.st.content_of(ctx.idx)).path.clone();
@@ -620,7 +645,7 @@ impl<'d> Validator<'d> {
                 out.push(issue(path, Severity::Information, Rule::Invariant, format!("constraint {} not checked: {why}", c.key)));
                 continue;
             }
-            match engine.holds(expr, v, ty, &element_path, res) {
+            match engine.holds(expr, v, ty, &element_path, res.this, res.root) {
                 Ok(true) => {}
                 Ok(false) => {
                     let severity = if c.severity == "warning" { Severity::Warning } else { Severity::Error };
@@ -638,7 +663,7 @@ impl<'d> Validator<'d> {
 
     /// Assigns each item to the slice its discriminators select, validates it against that slice, and checks
     /// each slice's cardinality and closed slicing.
-    fn check_slices(&self, ctx: &Ctx, items: &[Item<'_>], parent_path: &str, res: &Value, out: &mut Vec<Issue>) {
+    fn check_slices(&self, ctx: &Ctx, items: &[Item<'_>], parent_path: &str, res: Res<'_>, out: &mut Vec<Issue>) {
         let el = ctx.el();
         let slices = el.slices.clone();
         if slices.is_empty() {
@@ -756,10 +781,10 @@ impl<'d> Validator<'d> {
                             let Some(st) = self.structure(p) else { return false };
                             let mut sub = Vec::new();
                             if v.get("resourceType").is_some() {
-                                self.validate_resource(v, &item.path, std::slice::from_ref(&st), &mut sub);
-                            } else if let Some(o) = v.as_object() {
+                                self.validate_resource(v, &item.path, std::slice::from_ref(&st), None, &mut sub);
+                            } else if v.is_object() {
                                 let c = Ctx { st, idx: 0 };
-                                self.validate_complex(o, &c, &item.ty, &item.path, v, true, &mut sub);
+                                self.validate_complex(v, &c, &item.ty, &item.path, Res { this: v, root: v }, true, &mut sub);
                             }
                             !sub.iter().any(|i| i.severity.is_error())
                         })
