@@ -118,9 +118,7 @@ pub fn load(o: &Options) -> Result<(Definitions, Vec<String>), CliError> {
     for p in &o.profiles {
         let path = Path::new(p);
         if !p.contains("://") || path.is_file() {
-            let bytes = std::fs::read(path).map_err(|source| CliError::Io { path: path.to_path_buf(), source })?;
-            let value: Value = serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes))
-                .map_err(|e| CliError::Usage(format!("{p}: not a JSON StructureDefinition: {e}")))?;
+            let value = defs.read_file(path)?;
             let url = value["url"].as_str().filter(|_| value["resourceType"] == "StructureDefinition").map(str::to_owned);
             let url = url.ok_or_else(|| CliError::Usage(format!("{p}: not a StructureDefinition with a url")))?;
             defs.add_resource(value)?;

@@ -49,11 +49,13 @@ pub enum DefinitionsError {
         /// The cause.
         source: serde_json::Error,
     },
-    /// A file is in a format this crate does not read (FHIR XML).
-    #[error("{path}: only FHIR JSON is read (FHIR XML is not supported)")]
-    Unsupported {
+    /// A FHIR XML file could not be read.
+    #[error("{path}: {source}")]
+    Xml {
         /// The file.
         path: PathBuf,
+        /// The cause.
+        source: crate::xml::XmlError,
     },
     /// A resource handed in has no `url` (so nothing could refer to it) or is not a definition.
     #[error("{what}: not a StructureDefinition, ValueSet or CodeSystem with a `url`")]
@@ -140,9 +142,6 @@ pub struct Definitions {
 }
 
 fn read_json(path: &Path) -> Result<Value, DefinitionsError> {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
-        return Err(DefinitionsError::Unsupported { path: path.to_path_buf() });
-    }
     let bytes = std::fs::read(path).map_err(|source| DefinitionsError::Io { path: path.to_path_buf(), source })?;
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     serde_json::from_slice(text).map_err(|source| DefinitionsError::Json { path: path.to_path_buf(), source })
@@ -209,13 +208,24 @@ impl Definitions {
             let inner = path.join("package");
             return self.load_folder(if inner.is_dir() { &inner } else { path });
         }
-        let value = read_json(path)?;
+        let value = self.read_file(path)?;
         let before = self.len();
         self.add_value(value, Some(path))?;
         if self.len() == before {
             return Err(DefinitionsError::NotADefinition { what: path.display().to_string() });
         }
         Ok(())
+    }
+
+    /// Reads a FHIR resource from a JSON file, or from an XML file (`*.xml`), which is converted to FHIR JSON
+    /// with the definitions already loaded (see [`crate::xml_to_json`]).
+    pub fn read_file(&self, path: &Path) -> Result<Value, DefinitionsError> {
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
+            let bytes = std::fs::read(path).map_err(|source| DefinitionsError::Io { path: path.to_path_buf(), source })?;
+            let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).into_owned();
+            return crate::xml::xml_to_json(self, &text).map_err(|source| DefinitionsError::Xml { path: path.to_path_buf(), source });
+        }
+        read_json(path)
     }
 
     /// The number of definitions held.

@@ -66,7 +66,9 @@ impl InvariantEngine for FhirPathInvariants {
             };
         }
         let out = expr.evaluate_on(&[PathValue::Node(node)], resource, &env).map_err(|e| e.to_string())?;
-        // FHIR: an invariant holds unless it evaluates to false; an empty result holds.
+        // An empty result holds: most invariants are written `a.exists() implies ...` or over optional elements
+        // (ref-1 on a Reference with only a display). (The HL7 validator also fails an uncertain comparison, a
+        // date against a dateTime of another precision, which FHIRPath defines as empty; that case differs.)
         match out.as_slice() {
             [] => Ok(true),
             [PathValue::Boolean(b)] => Ok(*b),

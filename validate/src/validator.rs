@@ -532,8 +532,12 @@ impl<'d> Validator<'d> {
             _ => {
                 // A relative url names a part of a complex extension: its parent's definition (a slice) says it.
                 if url.contains(':') {
-                    // A warning, as the HL7 validator's default: extensions are open unless a profile closes them.
-                    out.push(issue(path, Severity::Warning, Rule::UnknownExtension, format!("extension {url} is not defined in the loaded packages")));
+                    // An error, as the HL7 validator reports it ("could not be found so is not allowed here"),
+                    // except for the core namespace, whose extension pack (hl7.fhir.uv.extensions) may simply
+                    // not be loaded.
+                    let core = url.starts_with("http://hl7.org/fhir/StructureDefinition/");
+                    let severity = if core { Severity::Warning } else { Severity::Error };
+                    out.push(issue(path, severity, Rule::UnknownExtension, format!("extension {url} is not defined in the loaded packages")));
                 }
                 self.validate_complex(v, ctx, "Extension", path, res, false, out);
             }
