@@ -108,11 +108,13 @@ fn read_documents(path: &Path) -> Result<Vec<Document>, CliError> {
 }
 
 /// Loads the definitions and profiles the options name; returns the store and the profile URLs.
-pub fn load(o: &Options) -> Result<(Definitions, Vec<String>), CliError> {
+pub fn load(o: &Options, err: &mut dyn Write) -> Result<(Definitions, Vec<String>), CliError> {
     let version = o.version.unwrap_or(FhirVersion::R4);
     let mut defs = Definitions::core(version, o.packages.as_deref())?;
     for d in &o.definitions {
-        defs.load_path(d)?;
+        if defs.load_path(d)? == 0 {
+            let _ = writeln!(err, "fhir validate: warning: {} holds no StructureDefinition, ValueSet or CodeSystem", d.display());
+        }
     }
     let mut urls = Vec::new();
     for p in &o.profiles {
@@ -156,7 +158,7 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 
 fn run_inner(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<bool, CliError> {
     let o = Options::parse(args)?;
-    let (defs, urls) = load(&o)?;
+    let (defs, urls) = load(&o, err)?;
     let validator = Validator::new(&defs);
     let profiles: Vec<&str> = urls.iter().map(String::as_str).collect();
     // Fail on an unknown --profile before printing anything.

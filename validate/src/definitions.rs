@@ -200,21 +200,20 @@ impl Definitions {
         self.load_folder(&root)
     }
 
-    /// Loads a file (one resource, or a Bundle of them) or a folder: a package folder (`<id>#<ver>`, or its
-    /// `package/`) or any folder of `*.json` files (not recursive). Resources other than definitions are skipped
-    /// in folders; a single file that holds none is an error.
-    pub fn load_path(&mut self, path: &Path) -> Result<(), DefinitionsError> {
+    /// Loads a file (one resource, or a Bundle of them; JSON or XML) or a folder: a package folder
+    /// (`<id>#<ver>`, or its `package/`) or any folder of `*.json` files (not recursive). Resources other than
+    /// definitions are skipped. Returns how many definitions were added (0 tells a caller that the file held
+    /// none).
+    pub fn load_path(&mut self, path: &Path) -> Result<usize, DefinitionsError> {
+        let before = self.seq;
         if path.is_dir() {
             let inner = path.join("package");
-            return self.load_folder(if inner.is_dir() { &inner } else { path });
+            self.load_folder(if inner.is_dir() { &inner } else { path })?;
+        } else {
+            let value = self.read_file(path)?;
+            self.add_value(value, Some(path))?;
         }
-        let value = self.read_file(path)?;
-        let before = self.len();
-        self.add_value(value, Some(path))?;
-        if self.len() == before {
-            return Err(DefinitionsError::NotADefinition { what: path.display().to_string() });
-        }
-        Ok(())
+        Ok(self.seq - before)
     }
 
     /// Reads a FHIR resource from a JSON file, or from an XML file (`*.xml`), which is converted to FHIR JSON

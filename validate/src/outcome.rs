@@ -74,8 +74,14 @@ pub enum Rule {
     UnknownExtension,
     /// A FHIRPath invariant (`constraint`) that does not hold; its key is in the message.
     Invariant,
-    /// A choice element with more than one type given, or a type the element does not allow.
+    /// A choice element with more than one type given, or a type the element does not allow (a reference to a
+    /// resource type its target profiles do not list).
     Type,
+    /// A value outside the element's `minValue[x]`/`maxValue[x]` (durations for dates count from today).
+    Range,
+    /// A rule of a resource the definitions cannot express (Bundle `fullUrl`s, search results with ids,
+    /// an Attachment `size` that is not the size of its `data`).
+    Resource,
 }
 
 impl Rule {
@@ -101,6 +107,8 @@ impl Rule {
             Rule::UnknownExtension => "unknown-extension",
             Rule::Invariant => "invariant",
             Rule::Type => "type",
+            Rule::Range => "range",
+            Rule::Resource => "resource-rule",
         }
     }
 
@@ -114,6 +122,8 @@ impl Rule {
             Rule::ValueSetNotChecked => "informational",
             Rule::UnknownProfile | Rule::UnknownExtension => "not-found",
             Rule::Invariant => "invariant",
+            Rule::Range => "value",
+            Rule::Resource => "invalid",
         }
     }
 }

@@ -13,10 +13,22 @@ use serde_json::{Map, Value};
 
 /// The id of a differential element: its `id`, else its path (with `:sliceName` when it has one).
 fn diff_id(d: &Value) -> Option<String> {
-    if let Some(id) = d["id"].as_str() {
-        return Some(id.to_owned());
-    }
     let path = d["path"].as_str()?;
+    if let Some(id) = d["id"].as_str() {
+        // An id whose last part names a different element than the path does (`X.effective[x]:dar` for the
+        // path `X.effective[x].extension`, no sliceName) is a mistake: the path says what is meant.
+        let id_last = id.rsplit('.').next().unwrap_or(id);
+        let path_last = path.rsplit('.').next().unwrap_or(path);
+        let id_name = id_last.split(':').next().unwrap_or(id_last);
+        if id_name == path_last || d["sliceName"].is_string() {
+            return Some(id.to_owned());
+        }
+        let path_parent = path.rsplit_once('.').map_or("", |(p, _)| p);
+        // The id without its bad last part, when that is the path's parent; else the path's parent itself.
+        let id_base = id.split(':').next().unwrap_or(id);
+        let base = if id_base == path_parent { id_base } else { path_parent };
+        return Some(format!("{base}.{path_last}"));
+    }
     Some(match d["sliceName"].as_str() {
         Some(s) => format!("{path}:{s}"),
         None => path.to_owned(),
@@ -86,6 +98,18 @@ fn find_or_make(defs: &Definitions, elements: &mut Vec<Value>, id: &str, d: &Val
     }
     let parent = parent_of(id);
     let last = parent.map_or(id, |p| &id[p.len() + 1..]);
+    // The old form of a choice's type (`Observation.valueQuantity` for `Observation.value[x]` as Quantity):
+    // constrain the choice element itself.
+    if let Some(p) = parent {
+        let choice = elements.iter().position(|e| {
+            id_of(e).strip_prefix(p).and_then(|r| r.strip_prefix('.')).and_then(|r| r.strip_suffix("[x]")).is_some_and(|stem| {
+                last.strip_prefix(stem).is_some_and(|suffix| suffix.starts_with(|c: char| c.is_ascii_uppercase()))
+            })
+        });
+        if choice.is_some() {
+            return choice;
+        }
+    }
     if let Some((name, _slice)) = last.split_once(':') {
         // A new slice: copy the sliced element (with its descendants) after its last slice.
         let base_id = match last.rfind('/') {

@@ -11,6 +11,8 @@ pub struct TypeRef {
     pub code: String,
     /// `type.profile`.
     pub profiles: Vec<String>,
+    /// `type.targetProfile` (of a Reference or canonical).
+    pub target_profiles: Vec<String>,
 }
 
 /// One `binding`.
@@ -213,7 +215,12 @@ impl Structure {
                         _ => Vec::new(),
                     };
                     profiles.retain(|p| !p.is_empty());
-                    Some(TypeRef { code, profiles })
+                    let target_profiles = match &t["targetProfile"] {
+                        Value::Array(a) => a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect(),
+                        Value::String(s) => vec![s.clone()],
+                        _ => Vec::new(),
+                    };
+                    Some(TypeRef { code, profiles, target_profiles })
                 })
                 .collect();
             let binding = e["binding"].as_object().and_then(|b| {
