@@ -655,11 +655,12 @@ impl<'d> Validator<'d> {
         }
         let mut allowed = Vec::new();
         for t in targets {
-            let ty = match t.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
-                Some(core) => core.to_owned(),
-                None => match self.structure(t) {
-                    Some(st) => st.type_name.clone(),
-                    None => return,
+            // The profile's type (`.../vitalsigns` is an Observation); a profile not loaded is not checked.
+            let ty = match self.structure(t) {
+                Some(st) => st.type_name.clone(),
+                None => match t.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
+                    Some(core) if self.is_resource_type(core) || core == "Resource" => core.to_owned(),
+                    _ => return,
                 },
             };
             if ty == "Resource" || ty == rt {
