@@ -99,7 +99,7 @@ fn calendar_ok(text: &str) -> bool {
 
 fn base64_ok(text: &str) -> bool {
     let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if compact.len() % 4 != 0 {
+    if !compact.len().is_multiple_of(4) {
         return false;
     }
     let pad = compact.iter().rev().take_while(|&&b| b == b'=').count();

@@ -9,7 +9,7 @@
 //! inherited slices by type profile, no `contentReference` unrolling).
 
 use crate::definitions::Definitions;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The id of a differential element: its `id`, else its path (with `:sliceName` when it has one).
 fn diff_id(d: &Value) -> Option<String> {
@@ -131,7 +131,6 @@ fn find_or_make(defs: &Definitions, elements: &mut Vec<Value>, id: &str, d: &Val
             .map(|e| renamed(e, &base_id, id, &path, &path))
             .collect();
         let at = end;
-        let n = block.len();
         for (k, mut e) in block.into_iter().enumerate() {
             if k == 0 {
                 if let Some(o) = e.as_object_mut() {
@@ -143,7 +142,6 @@ fn find_or_make(defs: &Definitions, elements: &mut Vec<Value>, id: &str, d: &Val
             }
             elements.insert(at + k, e);
         }
-        let _ = n;
         return Some(at);
     }
     // An element inside a datatype: expand the parent's type under it.
@@ -177,7 +175,6 @@ fn find_or_make(defs: &Definitions, elements: &mut Vec<Value>, id: &str, d: &Val
     for (k, e) in children.into_iter().enumerate() {
         elements.insert(at + k, e);
     }
-    let _ = d;
     find(elements, id)
 }
 
@@ -205,5 +202,4 @@ fn merge(target: &mut Value, d: &Value) {
             }
         }
     }
-    let _: &Map<String, Value> = d;
 }
