@@ -220,6 +220,12 @@ impl Structure {
                         Value::String(s) => vec![s.clone()],
                         _ => Vec::new(),
                     };
+                    // DSTU2 names a Reference's targets in `profile` (R4 moved them to `targetProfile`).
+                    let (profiles, target_profiles) = if code == "Reference" && target_profiles.is_empty() && !profiles.is_empty() {
+                        (Vec::new(), profiles)
+                    } else {
+                        (profiles, target_profiles)
+                    };
                     Some(TypeRef { code, profiles, target_profiles })
                 })
                 .collect();
@@ -261,6 +267,13 @@ impl Structure {
             let idx = elements.len();
             if let Some(r) = e["contentReference"].as_str() {
                 refs.push((idx, r.split_once('#').map_or(r, |(_, p)| p).to_owned()));
+            }
+            // DSTU2: `nameReference` names the element whose `name` it repeats.
+            if let Some(r) = e["nameReference"].as_str() {
+                refs.push((idx, format!("name:{r}")));
+            }
+            if let Some(n) = e["name"].as_str() {
+                by_path.entry(format!("name:{n}")).or_insert(idx);
             }
             elements.push(Element {
                 id: id.clone(),
