@@ -175,3 +175,21 @@ fn output_lines_indexes_and_exit_codes() {
     assert_eq!(run(&["validate", "--definitions", &profile, &declared]).status.code(), Some(1));
     std::fs::remove_dir_all(&tmp).unwrap();
 }
+
+#[test]
+fn dstu2_documents_validate_against_dstu2() {
+    let examples = packages().join("hl7.fhir.r2.examples#1.0.2/package");
+    let patient = examples.join("Patient-f001.json").display().to_string();
+    let (code, lines, err) = fhir(&["validate".into(), "--version".into(), "dstu2".into(), patient.clone()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines[0]["valid"], true);
+    // the same DSTU2 patient is not an R4 one (DSTU2's Patient.animal is gone in R4)
+    let tmp = std::env::temp_dir().join(format!("fhir-cli-dstu2-{}.json", std::process::id()));
+    std::fs::write(&tmp, r#"{"resourceType":"Patient","animal":{"species":{"text":"dog"}}}"#).unwrap();
+    let f = tmp.display().to_string();
+    assert_eq!(fhir(&["validate".into(), "--version".into(), "dstu2".into(), f.clone()]).0, 0);
+    let (code, lines, _) = fhir(&["validate".into(), f]);
+    assert_eq!(code, 1);
+    assert_eq!(lines[0]["outcome"]["issue"][0]["expression"][0], "Patient.animal");
+    std::fs::remove_file(&tmp).unwrap();
+}

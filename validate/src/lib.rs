@@ -27,6 +27,13 @@
 //!   (`Patient.name[0].given[1]`, `Observation.value.ofType(Quantity)`, `Bundle.entry[0].resource.id`), a
 //!   [`Severity`], a stable [`Rule`] code and a message, and an [`Outcome`] converts to an `OperationOutcome`.
 //!
+//! - **For the generated profile views** (`fhir-models`' `TryFrom` checks): a view calls the same checks by
+//!   its profile's canonical URL on the JSON form of the core value,
+//!   `validator.validate_against(&json, &[UsCorePatient::PROFILE_URL])`, with a process-wide
+//!   `Definitions` of the IG package (e.g. behind a `validate` feature of `fhir-models` that depends on this
+//!   crate and keeps a `OnceLock<Definitions>`); then `TryFrom` and `fhir validate --profile` give the same
+//!   answer, and [`Validator::unchecked_value_sets`] lists what neither can check.
+//!
 //! ```no_run
 //! use fhir_validate::{Definitions, FhirVersion, Validator};
 //! let mut defs = Definitions::core(FhirVersion::R4, None)?;

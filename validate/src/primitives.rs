@@ -38,49 +38,26 @@ const YEAR: &str = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)";
 const TIME: &str = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]{1,9})?";
 const ZONE: &str = r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))";
 
-fn regex(slot: &'static OnceLock<Regex>, pattern: impl FnOnce() -> String) -> &'static Regex {
-    // The patterns are constants of this module; a failure to compile one is a bug caught by this module's tests.
-    slot.get_or_init(|| Regex::new(&format!("^(?:{})$", pattern())).expect("primitive regex compiles"))
+/// One lazily compiled, anchored regex per primitive format. The patterns are constants of this module; a
+/// failure to compile one is a bug that this module's tests catch.
+macro_rules! formats {
+    ($($name:ident => $pattern:expr;)*) => {$(
+        fn $name() -> &'static Regex {
+            static R: OnceLock<Regex> = OnceLock::new();
+            R.get_or_init(|| Regex::new(&format!("^(?:{})$", $pattern)).expect("primitive regex compiles"))
+        }
+    )*};
 }
 
-fn date_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    regex(&R, || format!(r"{YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?"))
-}
-
-fn date_time_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    regex(&R, || format!(r"{YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T{TIME}{ZONE})?)?)?"))
-}
-
-fn instant_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    regex(&R, || format!(r"{YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T{TIME}{ZONE}"))
-}
-
-fn time_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    regex(&R, || TIME.to_owned())
-}
-
-fn id_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    regex(&R, || r"[A-Za-z0-9\-\.]{1,64}".to_owned())
-}
-
-fn code_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    regex(&R, || r"[^\s]+( [^\s]+)*".to_owned())
-}
-
-fn oid_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    regex(&R, || r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+".to_owned())
-}
-
-fn uuid_re() -> &'static Regex {
-    static R: OnceLock<Regex> = OnceLock::new();
-    regex(&R, || r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".to_owned())
+formats! {
+    date_re => format!(r"{YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?");
+    date_time_re => format!(r"{YEAR}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T{TIME}{ZONE})?)?)?");
+    instant_re => format!(r"{YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T{TIME}{ZONE}");
+    time_re => TIME;
+    id_re => r"[A-Za-z0-9\-\.]{1,64}";
+    code_re => r"[^\s]+( [^\s]+)*";
+    oid_re => r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+";
+    uuid_re => r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 }
 
 /// Whether the calendar date at the start of `text` (`YYYY`, `YYYY-MM` or `YYYY-MM-DD...`) exists (no 30 February).

@@ -497,7 +497,7 @@ impl<'d> Validator<'d> {
                 out.push(issue(path, Severity::Error, rule, why));
                 return;
             }
-        } else if self.is_resource_type(ty) || (ty == "Resource") {
+        } else if matches!(ty, "Resource" | "DomainResource") || (v.get("resourceType").is_some() && self.is_resource_type(ty)) {
             // A type's profiles are alternatives: the resource must conform to one of them.
             let profiles: Vec<Arc<Structure>> =
                 ctx.el().types.iter().filter(|t| t.code == ty).flat_map(|t| t.profiles.iter()).filter_map(|p| self.structure(p)).collect();
