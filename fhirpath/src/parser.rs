@@ -161,10 +161,20 @@ impl<'s> Lexer<'s> {
             return self.quoted('`').map(Tok::Delimited);
         }
         if c == '@' {
-            let body: String = rest[1..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || "-:.+TZ".contains(*c))
-                .collect();
+            // digits and - : + T Z; a '.' only when a digit follows (milliseconds), not a member access
+            let bytes = rest.as_bytes();
+            let mut end = 1;
+            while end < bytes.len() {
+                let b = bytes[end];
+                let ok = b.is_ascii_digit()
+                    || b"-:+TZ".contains(&b)
+                    || (b == b'.' && bytes.get(end + 1).is_some_and(|d| d.is_ascii_digit()));
+                if !ok {
+                    break;
+                }
+                end += 1;
+            }
+            let body = rest[1..end].to_string();
             self.pos += 1 + body.len();
             return Ok(if let Some(t) = body.strip_prefix('T') {
                 Tok::Time(t.to_string())

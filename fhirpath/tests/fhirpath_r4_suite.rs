@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use fhir_path::{Env, Expression, Value};
 
 /// Tests that must pass (of 935). Raise it when the engine improves; never lower it without saying why.
-const PINNED_PASSES: usize = 783;
+const PINNED_PASSES: usize = 900;
 
 fn suite_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fhir-test-cases/fhirpath-r4")
@@ -34,6 +34,7 @@ fn render(v: &Value<'_>) -> (String, String) {
         Value::Time(_) => "time",
         Value::Quantity(_) => "Quantity",
         Value::Node(n) => n.type_name().unwrap_or("node"),
+        _ => "other",
     };
     let text = match &s {
         Value::Date(t) | Value::DateTime(t) => format!("@{t}"),

@@ -441,6 +441,7 @@ fn value_type(v: &Value<'_>) -> Option<&'static str> {
         Value::DateTime(_) => Some("dateTime"),
         Value::Time(_) => Some("time"),
         Value::Quantity(_) => Some("Quantity"),
+        _ => None,
     }
 }
 
