@@ -3,7 +3,9 @@
 use regex::Regex;
 use serde_json::Value as Json;
 
-use crate::eval::{check_type_name, compare, equals, err, eval, member, singleton, to_bool, value_is, Ctx};
+use crate::eval::{
+    check_type_name, compare, equals, err, eval, member, singleton, to_bool, value_as, value_is, Ctx,
+};
 use crate::parser::Expr;
 use crate::value::{Collection, Decimal, Node, Precision, Quantity, Temporal, Value};
 use crate::Error;
@@ -281,19 +283,25 @@ pub(crate) fn call<'a>(
             arity(name, args, 1, 1)?;
             let ty = type_arg(&args[0]).ok_or_else(|| err("ofType() needs a type name"))?;
             check_type_name(&ty)?;
-            base.into_iter().filter(|v| value_is(v, &ty)).collect()
+            base.into_iter().filter(|v| value_as(v, &ty)).collect()
         }
         "is" | "as" => {
             arity(name, args, 1, 1)?;
             let ty =
                 type_arg(&args[0]).ok_or_else(|| err(format!("{name}() needs a type name")))?;
+            if name == "as" {
+                check_type_name(&ty)?;
+            }
+            if name == "as" && base.len() > 1 {
+                return Err(err(format!("as() needs a single item, found {}; use ofType()", base.len())));
+            }
             if name == "is" {
                 match singleton(&base, "is()")? {
                     None => vec![],
                     Some(v) => b(value_is(v, &ty)),
                 }
             } else {
-                base.into_iter().filter(|v| value_is(v, &ty)).collect()
+                base.into_iter().filter(|v| value_as(v, &ty)).collect()
             }
         }
         // ---- subsetting
@@ -1158,8 +1166,9 @@ fn sort<'a>(base: Collection<'a>, args: &[Expr], cx: &Ctx<'a, '_>) -> Result<Col
             let desc = keys.get(i).is_some_and(|k| k.0);
             let o = match (x.first(), y.first()) {
                 (None, None) => std::cmp::Ordering::Equal,
-                (None, Some(_)) => std::cmp::Ordering::Less,
-                (Some(_), None) => std::cmp::Ordering::Greater,
+                // an empty key sorts after every value
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(_), None) => std::cmp::Ordering::Less,
                 (Some(x), Some(y)) => match compare(x, y) {
                     Ok(o) => o.unwrap_or(std::cmp::Ordering::Equal),
                     Err(e) => {
