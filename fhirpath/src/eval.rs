@@ -81,7 +81,10 @@ pub(crate) fn eval<'a>(
             for item in &base {
                 match item {
                     Value::Node(n) => member(n, name, &mut out),
-                    Value::TypeInfo { namespace, name: type_name } => match name.as_str() {
+                    Value::TypeInfo {
+                        namespace,
+                        name: type_name,
+                    } => match name.as_str() {
                         "namespace" => out.push(Value::String(namespace.to_string())),
                         "name" => out.push(Value::String(type_name.clone())),
                         _ => {}
@@ -395,7 +398,11 @@ fn arithmetic<'a>(op: BinOp, x: &Value<'a>, y: &Value<'a>) -> Result<Option<Valu
             // UCUM 'a' and 'mo' are not calendar durations: adding them to a date is an error
             let unit = crate::value::Quantity::calendar_unit(&q.unit, true)
                 .filter(|_| q.unit != "a" && q.unit != "mo")
-                .ok_or_else(|| err(format!("cannot add {q} to a date/time (use a calendar duration such as 1 year)")))?;
+                .ok_or_else(|| {
+                    err(format!(
+                        "cannot add {q} to a date/time (use a calendar duration such as 1 year)"
+                    ))
+                })?;
             let mut amount = q.value;
             if op == BinOp::Sub {
                 amount = amount.neg();
@@ -772,7 +779,18 @@ pub(crate) fn check_type_name(ty: &str) -> Result<(), Error> {
         Some((ns, n)) if ns == "FHIR" || ns == "System" => (Some(ns), n),
         _ => (None, ty),
     };
-    let system = matches!(name, "Boolean" | "Integer" | "Decimal" | "String" | "Date" | "DateTime" | "Time" | "Quantity" | "Long");
+    let system = matches!(
+        name,
+        "Boolean"
+            | "Integer"
+            | "Decimal"
+            | "String"
+            | "Date"
+            | "DateTime"
+            | "Time"
+            | "Quantity"
+            | "Long"
+    );
     let fhir = TypeInfo::named(name).is_some();
     let ok = match ns {
         Some("System") => system,

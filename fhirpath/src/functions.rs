@@ -4,7 +4,8 @@ use regex::Regex;
 use serde_json::Value as Json;
 
 use crate::eval::{
-    check_type_name, compare, equals, err, eval, member, singleton, to_bool, value_as, value_is, Ctx,
+    check_type_name, compare, equals, err, eval, member, singleton, to_bool, value_as, value_is,
+    Ctx,
 };
 use crate::parser::Expr;
 use crate::value::{Collection, Decimal, Node, Precision, Quantity, Temporal, Value};
@@ -293,7 +294,10 @@ pub(crate) fn call<'a>(
                 check_type_name(&ty)?;
             }
             if name == "as" && base.len() > 1 {
-                return Err(err(format!("as() needs a single item, found {}; use ofType()", base.len())));
+                return Err(err(format!(
+                    "as() needs a single item, found {}; use ofType()",
+                    base.len()
+                )));
             }
             if name == "is" {
                 match singleton(&base, "is()")? {
@@ -369,7 +373,13 @@ pub(crate) fn call<'a>(
             let scx;
             let (f, c): (&[Value<'a>], &Ctx<'a, '_>) = match &this {
                 Some(t) => {
-                    scx = Ctx { env: cx.env, root: cx.root, this: Some(t), index: cx.index, total: cx.total };
+                    scx = Ctx {
+                        env: cx.env,
+                        root: cx.root,
+                        this: Some(t),
+                        index: cx.index,
+                        total: cx.total,
+                    };
                     (std::slice::from_ref(t), &scx)
                 }
                 None => (focus, cx),
@@ -717,39 +727,63 @@ pub(crate) fn call<'a>(
         }
         "matchesFull" => {
             arity(name, args, 1, 1)?;
-            let Some(s) = input_string(&base, name)? else { return Ok(vec![]) };
-            let Some(re) = string_arg(args, 0, focus, cx)? else { return Ok(vec![]) };
-            let rx = Regex::new(&format!("(?s)^(?:{re})$")).map_err(|e| err(format!("bad regular expression '{re}': {e}")))?;
+            let Some(s) = input_string(&base, name)? else {
+                return Ok(vec![]);
+            };
+            let Some(re) = string_arg(args, 0, focus, cx)? else {
+                return Ok(vec![]);
+            };
+            let rx = Regex::new(&format!("(?s)^(?:{re})$"))
+                .map_err(|e| err(format!("bad regular expression '{re}': {e}")))?;
             b(rx.is_match(&s))
         }
         "escape" | "unescape" => {
             arity(name, args, 1, 1)?;
-            let Some(s) = input_string(&base, name)? else { return Ok(vec![]) };
+            let Some(s) = input_string(&base, name)? else {
+                return Ok(vec![]);
+            };
             let fmt = string_arg(args, 0, focus, cx)?.unwrap_or_default();
             vec![Value::String(escape(name == "escape", &fmt, &s)?)]
         }
         "sort" => sort(base, args, cx)?,
         "lowBoundary" | "highBoundary" => {
             arity(name, args, 0, 1)?;
-            let Some(v) = singleton(&base, name)?.map(|v| v.to_system()) else { return Ok(vec![]) };
-            let p = if n == 1 { int_arg(args, 0, focus, cx)? } else { None };
-            boundary(&v, p, name == "highBoundary").into_iter().collect()
+            let Some(v) = singleton(&base, name)?.map(|v| v.to_system()) else {
+                return Ok(vec![]);
+            };
+            let p = if n == 1 {
+                int_arg(args, 0, focus, cx)?
+            } else {
+                None
+            };
+            boundary(&v, p, name == "highBoundary")
+                .into_iter()
+                .collect()
         }
         "precision" => {
             arity(name, args, 0, 0)?;
-            let Some(v) = singleton(&base, name)?.map(|v| v.to_system()) else { return Ok(vec![]) };
+            let Some(v) = singleton(&base, name)?.map(|v| v.to_system()) else {
+                return Ok(vec![]);
+            };
             match v {
                 Value::Decimal(d) => vec![Value::Integer(d.scale() as i64)],
                 Value::Integer(_) => vec![Value::Integer(0)],
-                Value::Date(t) | Value::DateTime(t) | Value::Time(t) => vec![Value::Integer(digits_of(&t) as i64)],
+                Value::Date(t) | Value::DateTime(t) | Value::Time(t) => {
+                    vec![Value::Integer(digits_of(&t) as i64)]
+                }
                 _ => vec![],
             }
         }
         "comparable" => {
             arity(name, args, 1, 1)?;
             let other = eval(&args[0], focus, cx)?;
-            match (singleton(&base, name)?.map(|v| v.to_system()), singleton(&other, name)?.map(|v| v.to_system())) {
-                (Some(Value::Quantity(x)), Some(Value::Quantity(y))) => b(x.canonical().1 == y.canonical().1),
+            match (
+                singleton(&base, name)?.map(|v| v.to_system()),
+                singleton(&other, name)?.map(|v| v.to_system()),
+            ) {
+                (Some(Value::Quantity(x)), Some(Value::Quantity(y))) => {
+                    b(x.canonical().1 == y.canonical().1)
+                }
                 (None, _) | (_, None) => vec![],
                 _ => return Err(err("comparable() compares two quantities")),
             }
@@ -1046,7 +1080,10 @@ fn children<'a>(v: &Value<'a>, out: &mut Vec<Value<'a>>) {
 
 fn type_info_value<'a>(v: &Value<'a>) -> Option<Value<'a>> {
     let (namespace, name) = v.type_name();
-    Some(Value::TypeInfo { namespace, name: name?.to_string() })
+    Some(Value::TypeInfo {
+        namespace,
+        name: name?.to_string(),
+    })
 }
 
 fn now() -> Temporal {
@@ -1140,7 +1177,11 @@ fn codec(encode: bool, fmt: &str, s: &str) -> Result<Option<String>, Error> {
 }
 
 /// `sort()` and `sort(key, -key, ...)`: ascending by each key, descending for a key written with a leading `-`.
-fn sort<'a>(base: Collection<'a>, args: &[Expr], cx: &Ctx<'a, '_>) -> Result<Collection<'a>, Error> {
+fn sort<'a>(
+    base: Collection<'a>,
+    args: &[Expr],
+    cx: &Ctx<'a, '_>,
+) -> Result<Collection<'a>, Error> {
     let keys: Vec<(bool, &Expr)> = args
         .iter()
         .map(|a| match a {
@@ -1191,15 +1232,27 @@ fn sort<'a>(base: Collection<'a>, args: &[Expr], cx: &Ctx<'a, '_>) -> Result<Col
 }
 
 fn escape(escape: bool, fmt: &str, s: &str) -> Result<String, Error> {
-    const HTML: [(&str, &str); 5] = [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\"", "&quot;"), ("'", "&#39;")];
+    const HTML: [(&str, &str); 5] = [
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ("\"", "&quot;"),
+        ("'", "&#39;"),
+    ];
     Ok(match (fmt, escape) {
-        ("html", true) => HTML.iter().fold(s.to_string(), |acc, (c, e)| acc.replace(c, e)),
-        ("html", false) => HTML.iter().rev().fold(s.to_string(), |acc, (c, e)| acc.replace(e, c)),
+        ("html", true) => HTML
+            .iter()
+            .fold(s.to_string(), |acc, (c, e)| acc.replace(c, e)),
+        ("html", false) => HTML
+            .iter()
+            .rev()
+            .fold(s.to_string(), |acc, (c, e)| acc.replace(e, c)),
         ("json", true) => {
             let j = Json::String(s.to_string()).to_string();
             j[1..j.len() - 1].to_string()
         }
-        ("json", false) => serde_json::from_str::<String>(&format!("\"{s}\"")).map_err(|e| err(format!("unescape('json'): {e}")))?,
+        ("json", false) => serde_json::from_str::<String>(&format!("\"{s}\""))
+            .map_err(|e| err(format!("unescape('json'): {e}")))?,
         _ => return Err(err(format!("unknown escape format '{fmt}' (html or json)"))),
     })
 }
@@ -1236,14 +1289,23 @@ fn boundary<'a>(v: &Value<'a>, p: Option<i64>, high: bool) -> Option<Value<'a>> 
         let edge = if high { d.add(&half)? } else { d.sub(&half)? };
         let p = p as u32;
         let shifted = edge.mul(&Decimal::parse(&format!("1{}", "0".repeat(p as usize)))?)?;
-        let rounded = if high { shifted.ceil() } else { shifted.floor() };
+        let rounded = if high {
+            shifted.ceil()
+        } else {
+            shifted.floor()
+        };
         let back = rounded.div_exact_pow10(p);
         Some(back)
     };
     match v {
         Value::Integer(i) => dec(Decimal::from_i64(*i), p).map(Value::Decimal),
         Value::Decimal(d) => dec(*d, p).map(Value::Decimal),
-        Value::Quantity(q) => dec(q.value, p).map(|value| Value::Quantity(Quantity { value, unit: q.unit.clone() })),
+        Value::Quantity(q) => dec(q.value, p).map(|value| {
+            Value::Quantity(Quantity {
+                value,
+                unit: q.unit.clone(),
+            })
+        }),
         Value::Date(t) | Value::DateTime(t) | Value::Time(t) => {
             let digits = p.unwrap_or(if t.time_only { 9 } else { 17 });
             let precision = if t.time_only {
@@ -1268,12 +1330,20 @@ fn boundary<'a>(v: &Value<'a>, p: Option<i64>, high: bool) -> Option<Value<'a>> 
             };
             let mut r = *t;
             // an hour alone is read as hh:00
-            let given = if t.precision == Precision::Hour { Precision::Minute } else { t.precision };
+            let given = if t.precision == Precision::Hour {
+                Precision::Minute
+            } else {
+                t.precision
+            };
             if given < Precision::Month {
                 r.month = if high { 12 } else { 1 };
             }
             if given < Precision::Day {
-                r.day = if high { crate::value::days_in_month(r.year, r.month) } else { 1 };
+                r.day = if high {
+                    crate::value::days_in_month(r.year, r.month)
+                } else {
+                    1
+                };
             }
             if given < Precision::Hour {
                 r.hour = if high { 23 } else { 0 };

@@ -299,11 +299,141 @@ impl<'a> Env<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn eval_str(expr: &str, input: &Json) -> Vec<String> {
+        let e = Expression::parse(expr).unwrap_or_else(|e| panic!("{e}"));
+        e.evaluate(input, &Env::new())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(|v| v.to_string())
+            .collect()
+    }
 
     #[test]
     fn expression_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Expression>();
         check::<Env<'static>>();
+    }
+
+    #[test]
+    fn primitive_extensions_are_reached_through_the_underscore_sibling() {
+        let p = json!({"resourceType": "Patient", "birthDate": "1970-01-01",
+            "_birthDate": {"extension": [{"url": "http://x/time", "valueDateTime": "1970-01-01T10:00:00Z"}]},
+            "name": [{"given": ["A", null], "_given": [null, {"extension": [{"url": "u", "valueString": "only ext"}]}]}]});
+        assert_eq!(
+            eval_str("birthDate.extension('http://x/time').value", &p),
+            ["1970-01-01T10:00:00Z"]
+        );
+        // a primitive with only an extension is an element without a value
+        assert_eq!(eval_str("name.given.count()", &p), ["2"]);
+        assert_eq!(eval_str("name.given.where(hasValue()).count()", &p), ["1"]);
+        assert_eq!(
+            eval_str("name.given[1].extension('u').value", &p),
+            ["only ext"]
+        );
+    }
+
+    #[test]
+    fn choice_elements_and_types() {
+        let o = json!({"resourceType": "Observation", "valueQuantity": {"value": 185, "unit": "lbs"},
+            "effectiveDateTime": "2020-01-01"});
+        assert_eq!(eval_str("value.ofType(Quantity).unit", &o), ["lbs"]);
+        assert_eq!(eval_str("value is Quantity", &o), ["true"]);
+        assert_eq!(eval_str("effective.ofType(dateTime) < @2021", &o), ["true"]);
+        assert_eq!(eval_str("value.type().name", &o), ["Quantity"]);
+        assert_eq!(eval_str("Observation.value.unit", &o), ["lbs"]);
+        assert!(eval_str("Patient.value", &o).is_empty());
+    }
+
+    #[test]
+    fn decimals_are_exact() {
+        let j = json!({});
+        assert_eq!(eval_str("0.1 + 0.2 = 0.3", &j), ["true"]);
+        assert_eq!(eval_str("1.50.toString()", &j), ["1.50"]);
+        assert_eq!(eval_str("1.50 * 2", &j), ["3.00"]);
+        assert_eq!(eval_str("10 / 4", &j), ["2.5"]);
+        assert_eq!(eval_str("7 div 2 + 7 mod 2", &j), ["4"]);
+    }
+
+    #[test]
+    fn boolean_results_and_errors_name_the_expression() {
+        let p = json!({"resourceType": "Patient", "name": [{"given": ["A", "B"]}]});
+        let env = Env::new();
+        assert_eq!(
+            Expression::parse("name.exists()")
+                .unwrap()
+                .evaluate_boolean(&p, &env),
+            Ok(Some(true))
+        );
+        assert_eq!(
+            Expression::parse("birthDate")
+                .unwrap()
+                .evaluate_boolean(&p, &env),
+            Ok(None)
+        );
+        let several = Expression::parse("name.given")
+            .unwrap()
+            .evaluate_boolean(&p, &env);
+        assert!(
+            matches!(several, Err(Error::Evaluation { ref expression, .. }) if expression == "name.given")
+        );
+        let err = Expression::parse("name.given.substring(1)")
+            .unwrap()
+            .evaluate(&p, &env)
+            .unwrap_err();
+        assert!(err.to_string().contains("name.given.substring(1)"), "{err}");
+        match Expression::parse("name.where(given = 'A'") {
+            Err(Error::Parse { position, .. }) => assert_eq!(position, 22),
+            other => panic!("{other:?}"),
+        }
+        assert!(Expression::parse("name.nosuch()")
+            .unwrap()
+            .evaluate(&p, &env)
+            .is_err());
+    }
+
+    #[test]
+    fn environment_variables() {
+        let bundle = json!({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "id": "p"}}]});
+        let patient = &bundle["entry"][0]["resource"];
+        let env = Env::new()
+            .with_resource(patient)
+            .with_root_resource(&bundle)
+            .with_variable("wanted", vec![Value::String("p".into())]);
+        let e =
+            Expression::parse("%resource.id = %wanted and %rootResource.resourceType = 'Bundle'")
+                .unwrap();
+        assert_eq!(e.evaluate_boolean(patient, &env), Ok(Some(true)));
+        assert_eq!(eval_str("%ucum", &bundle), ["http://unitsofmeasure.org"]);
+        assert!(Expression::parse("%nope")
+            .unwrap()
+            .evaluate(&bundle, &Env::new())
+            .is_err());
+    }
+
+    #[test]
+    fn references_resolve_to_contained_resources() {
+        let p = json!({"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o1", "name": "Acme"}],
+            "managingOrganization": {"reference": "#o1"}});
+        assert_eq!(
+            eval_str("managingOrganization.resolve().name", &p),
+            ["Acme"]
+        );
+        assert_eq!(
+            eval_str("managingOrganization.resolve() is Organization", &p),
+            ["true"]
+        );
+    }
+
+    #[test]
+    fn dates_keep_their_precision() {
+        let p = json!({"resourceType": "Patient", "birthDate": "1974-12"});
+        assert_eq!(eval_str("birthDate", &p), ["1974-12"]);
+        // comparing with a more precise date whose month matches is unknown (empty)
+        assert!(eval_str("birthDate = @1974-12-25", &p).is_empty());
+        assert_eq!(eval_str("birthDate < @1975-01-01", &p), ["true"]);
+        assert_eq!(eval_str("@2019-01-31 + 1 month", &p), ["2019-02-28"]);
     }
 }

@@ -32,7 +32,10 @@ pub enum Value<'a> {
     /// A node of the input document.
     Node(Node<'a>),
     /// The result of `type()`: a type's namespace (`System`, `FHIR`) and name; `.namespace` and `.name` read them.
-    TypeInfo { namespace: &'static str, name: String },
+    TypeInfo {
+        namespace: &'static str,
+        name: String,
+    },
 }
 
 /// A node of the input JSON, with what the engine knows of its FHIR type.
@@ -132,7 +135,9 @@ impl<'a> Value<'a> {
                 Json::Object(m)
             }
             Value::Node(n) => n.json.clone(),
-            Value::TypeInfo { namespace, name } => serde_json::json!({"namespace": namespace, "name": name}),
+            Value::TypeInfo { namespace, name } => {
+                serde_json::json!({"namespace": namespace, "name": name})
+            }
         }
     }
 }
@@ -404,7 +409,10 @@ impl Decimal {
 
     /// Divides an integral decimal by 10^p exactly (the result has `p` decimal places).
     pub fn div_exact_pow10(&self, p: u32) -> Decimal {
-        Decimal { mantissa: self.mantissa, scale: self.scale + p }
+        Decimal {
+            mantissa: self.mantissa,
+            scale: self.scale + p,
+        }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -743,7 +751,11 @@ impl Temporal {
     /// Compares two values; `None` when the answer depends on digits one of them does not have.
     pub fn partial_compare(&self, other: &Temporal) -> Option<Ordering> {
         // a time-zone on one side only: the order is unknown
-        if !self.time_only && self.has_time() && other.has_time() && self.tz_minutes.is_some() != other.tz_minutes.is_some() {
+        if !self.time_only
+            && self.has_time()
+            && other.has_time()
+            && self.tz_minutes.is_some() != other.tz_minutes.is_some()
+        {
             return None;
         }
         let a = self.key();

@@ -20,7 +20,9 @@ use serde_json::{json, Value as Json};
 fn packages() -> PathBuf {
     std::env::var_os("FHIR_PACKAGES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fhir-packages"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fhir-packages")
+        })
 }
 
 fn peak_rss_mb() -> f64 {
@@ -44,9 +46,16 @@ fn build_ndjson(target: &Path, mb: u64) -> u64 {
         .collect();
     files.sort();
     for f in files {
-        let Ok(v) = serde_json::from_str::<Json>(&std::fs::read_to_string(&f).unwrap()) else { continue };
+        let Ok(v) = serde_json::from_str::<Json>(&std::fs::read_to_string(&f).unwrap()) else {
+            continue;
+        };
         if v.get("resourceType").and_then(Json::as_str) == Some("Bundle") {
-            for e in v.get("entry").and_then(Json::as_array).into_iter().flatten() {
+            for e in v
+                .get("entry")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(r) = e.get("resource") {
                     examples.push(r.clone());
                 }
@@ -61,7 +70,11 @@ fn build_ndjson(target: &Path, mb: u64) -> u64 {
     while bytes < mb * 1_000_000 {
         for e in &examples {
             let mut r = e.clone();
-            let id = r.get("id").and_then(Json::as_str).unwrap_or("x").to_string();
+            let id = r
+                .get("id")
+                .and_then(Json::as_str)
+                .unwrap_or("x")
+                .to_string();
             r["id"] = json!(format!("{id}-{copy}"));
             let line = r.to_string();
             bytes += line.len() as u64 + 1;
@@ -108,14 +121,21 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let mb: u64 = std::env::var("FHIR_SQL_BENCH_MB").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let mb: u64 = std::env::var("FHIR_SQL_BENCH_MB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     let dir = std::env::temp_dir().join(format!("fhir-sql-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("r4-examples.ndjson");
     let t = Instant::now();
     let bytes = build_ndjson(&input, mb);
     let in_mb = bytes as f64 / 1e6;
-    println!("built {in_mb:.1} MB of NDJSON from the R4 examples in {:.1} s; peak RSS {:.0} MB", t.elapsed().as_secs_f64(), peak_rss_mb());
+    println!(
+        "built {in_mb:.1} MB of NDJSON from the R4 examples in {:.1} s; peak RSS {:.0} MB",
+        t.elapsed().as_secs_f64(),
+        peak_rss_mb()
+    );
 
     // 1. baseline: parse only
     let t = Instant::now();
@@ -127,7 +147,11 @@ fn main() {
         resources += v.is_object() as u64;
     }
     let base = t.elapsed().as_secs_f64();
-    println!("baseline (read + parse): {resources} resources, {:.1} MB/s; peak RSS {:.0} MB", in_mb / base, peak_rss_mb());
+    println!(
+        "baseline (read + parse): {resources} resources, {:.1} MB/s; peak RSS {:.0} MB",
+        in_mb / base,
+        peak_rss_mb()
+    );
 
     // 2. the views, per format
     for format in [Format::Parquet, Format::Csv, Format::Ndjson] {
@@ -138,7 +162,11 @@ fn main() {
         let summary = runner.finish().unwrap();
         let secs = t.elapsed().as_secs_f64();
         let rows: u64 = summary.views.iter().map(|v| v.rows).sum();
-        let per_view: Vec<String> = summary.views.iter().map(|v| format!("{} {}", v.name, v.rows)).collect();
+        let per_view: Vec<String> = summary
+            .views
+            .iter()
+            .map(|v| format!("{} {}", v.name, v.rows))
+            .collect();
         println!(
             "4 views -> {:<7}: {:.1} MB/s in, {:.0} rows/s out ({rows} rows: {}), {:.2}x the parse baseline's time; peak RSS {:.0} MB",
             format.extension(),

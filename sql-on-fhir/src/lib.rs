@@ -235,3 +235,143 @@ impl Runner {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("fhir-sql-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn names_view() -> View {
+        View::from_json(&json!({"name": "names", "resource": "Patient", "select": [
+            {"column": [{"name": "id", "path": "id"}]},
+            {"forEach": "name", "column": [{"name": "family", "path": "family"}, {"name": "given", "path": "given", "collection": true}]}]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn ndjson_and_bundles_in_csv_out_with_quoting() {
+        let dir = temp("csv");
+        let bundle = json!({"resourceType": "Bundle", "entry": [
+            {"resource": {"resourceType": "Patient", "id": "b1", "name": [{"family": "Comma, \"Quoted\"", "given": ["x"]}]}},
+            {"resource": {"resourceType": "Observation", "id": "o1"}}]});
+        std::fs::write(dir.join("b.json"), bundle.to_string()).unwrap();
+        std::fs::write(
+            dir.join("p.ndjson"),
+            "{\"resourceType\":\"Patient\",\"id\":\"n1\",\"name\":[{\"family\":\"F\"}]}\n\n",
+        )
+        .unwrap();
+        let out = dir.join("out");
+        let mut r = Runner::new(vec![names_view()], &out, Format::Csv, Options::default()).unwrap();
+        r.push_path(&dir).unwrap();
+        let s = r.finish().unwrap();
+        assert_eq!((s.resources, s.views[0].rows), (3, 2));
+        let csv = std::fs::read_to_string(out.join("names/part-00000.csv")).unwrap();
+        assert_eq!(
+            csv,
+            "id,family,given\nb1,\"Comma, \"\"Quoted\"\"\",\"[\"\"x\"\"]\"\nn1,F,[]\n"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_bad_ndjson_line_is_reported_with_its_number() {
+        let dir = temp("badline");
+        std::fs::write(
+            dir.join("p.ndjson"),
+            "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{oops\n",
+        )
+        .unwrap();
+        let mut r = Runner::new(
+            vec![names_view()],
+            &dir.join("out"),
+            Format::Ndjson,
+            Options::default(),
+        )
+        .unwrap();
+        match r.push_path(&dir.join("p.ndjson")) {
+            Err(Error::Json { line, path, .. }) => {
+                assert_eq!((line, path.ends_with("p.ndjson")), (2, true))
+            }
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn several_values_in_a_single_column_are_an_error_naming_view_and_resource() {
+        let v = View::from_json(&json!({"name": "v", "resource": "Patient", "select": [{"column": [{"name": "g", "path": "name.given"}]}]})).unwrap();
+        let err = v
+            .rows(&json!({"resourceType": "Patient", "id": "p9", "name": [{"given": ["a", "b"]}]}))
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("`v`")
+                && text.contains("Patient/p9")
+                && text.contains("collection: true"),
+            "{text}"
+        );
+    }
+
+    #[cfg(feature = "parquet")]
+    #[test]
+    fn a_value_that_does_not_fit_the_inferred_parquet_type_is_an_error() {
+        let dir = temp("mismatch");
+        // no declared type: the first batch makes `v` an integer column; a later string does not fit
+        let v = View::from_json(&json!({"name": "v", "resource": "Basic", "select": [{"column": [{"name": "v", "path": "extension.value"}]}]})).unwrap();
+        let mut r = Runner::new(
+            vec![v],
+            &dir,
+            Format::Parquet,
+            Options {
+                batch_size: 1,
+                max_rows_per_part: 10,
+            },
+        )
+        .unwrap();
+        r.push(&json!({"resourceType": "Basic", "extension": [{"url": "u", "valueInteger": 1}]}))
+            .unwrap();
+        let err = r
+            .push(
+                &json!({"resourceType": "Basic", "extension": [{"url": "u", "valueString": "x"}]}),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Output { column, .. } if column == "v"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn views_are_checked_before_any_resource_is_read() {
+        for (def, why) in [
+            (json!({"name": "x", "select": []}), "resource"),
+            (
+                json!({"name": "x", "resource": "Patient", "select": [{"column": [{"name": "a b", "path": "id"}]}]}),
+                "database name",
+            ),
+            (
+                json!({"name": "x", "resource": "Patient", "select": [{"column": [{"name": "a", "path": "id"}, {"name": "a", "path": "id"}]}]}),
+                "twice",
+            ),
+            (
+                json!({"name": "x", "resource": "Patient", "select": [{"column": [{"name": "a", "path": "name.where(use = %nope)"}]}]}),
+                "%nope",
+            ),
+            (
+                json!({"name": "x", "resource": "Patient", "select": [{"forEach": "name", "forEachOrNull": "name"}]}),
+                "at most one",
+            ),
+        ] {
+            let err = View::from_json(&def).unwrap_err().to_string();
+            assert!(err.contains(why), "{err} should mention {why}");
+        }
+    }
+}

@@ -9,7 +9,11 @@ use serde_json::{json, Value as Json};
 
 fn python() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    assert!(p.exists(), "{} is missing: run scripts/install-test-servers.sh (it installs duckdb)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/install-test-servers.sh (it installs duckdb)",
+        p.display()
+    );
     p
 }
 
@@ -68,8 +72,17 @@ print(json.dumps({"columns": rel.columns, "types": types, "rows": rows}, default
 "#;
 
 fn duckdb_read(dir: &Path) -> Json {
-    let out = Command::new(python()).arg("-c").arg(READ_BACK).arg(dir).output().expect("python runs");
-    assert!(out.status.success(), "duckdb failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(READ_BACK)
+        .arg(dir)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "duckdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("duckdb printed JSON")
 }
 
@@ -84,20 +97,63 @@ fn duckdb_reads_the_parquet_parts_as_one_table_with_the_same_rows_and_types() {
     std::fs::write(&view_file, view().to_string()).unwrap();
     let out = dir.join("out");
     // small batches and parts: several row groups and three part files
-    let args = [view_file.to_str().unwrap(), "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(),
-        "--format", "parquet", "--batch-size", "40", "--rows-per-part", "100"];
+    let args = [
+        view_file.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "parquet",
+        "--batch-size",
+        "40",
+        "--rows-per-part",
+        "100",
+    ];
     let summary = fhir_sql::cli::run(args.iter().map(|s| s.to_string())).expect("view runs");
     assert_eq!(summary.resources, 250);
     assert_eq!(summary.views[0].rows, 250);
-    assert_eq!(summary.views[0].files.len(), 3, "{:?}", summary.views[0].files);
+    assert_eq!(
+        summary.views[0].files.len(),
+        3,
+        "{:?}",
+        summary.views[0].files
+    );
 
     let table = duckdb_read(&out.join("obs"));
-    assert_eq!(table["columns"], json!(["id", "status", "has_value", "value", "components", "effective", "codes", "subject"]));
-    assert_eq!(table["types"], json!(["VARCHAR", "VARCHAR", "BOOLEAN", "DOUBLE", "BIGINT", "VARCHAR", "VARCHAR[]", "VARCHAR"]));
+    assert_eq!(
+        table["columns"],
+        json!([
+            "id",
+            "status",
+            "has_value",
+            "value",
+            "components",
+            "effective",
+            "codes",
+            "subject"
+        ])
+    );
+    assert_eq!(
+        table["types"],
+        json!([
+            "VARCHAR",
+            "VARCHAR",
+            "BOOLEAN",
+            "DOUBLE",
+            "BIGINT",
+            "VARCHAR",
+            "VARCHAR[]",
+            "VARCHAR"
+        ])
+    );
 
     // the same rows as the view gives in memory
     let view = fhir_sql::View::from_json(&view()).unwrap();
-    let mut expected: Vec<Vec<Json>> = resources.iter().flat_map(|r| view.rows(r).unwrap()).collect();
+    let mut expected: Vec<Vec<Json>> = resources
+        .iter()
+        .flat_map(|r| view.rows(r).unwrap())
+        .collect();
     expected.sort_by(|a, b| a[0].as_str().cmp(&b[0].as_str()));
     let got = table["rows"].as_array().unwrap();
     assert_eq!(got.len(), expected.len());
@@ -112,7 +168,19 @@ fn duckdb_reads_the_parquet_parts_as_one_table_with_the_same_rows_and_types() {
         }
     }
     // spot checks of what the view computes
-    assert_eq!(got[0], json!(["o0", "final", false, null, 0, "2020-01-01T10:00:00Z", [], "p0"]));
+    assert_eq!(
+        got[0],
+        json!([
+            "o0",
+            "final",
+            false,
+            null,
+            0,
+            "2020-01-01T10:00:00Z",
+            [],
+            "p0"
+        ])
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -122,7 +190,9 @@ fn a_second_export_into_the_same_directory_adds_parts_to_the_same_table() {
     let out = dir.join("out");
     for batch in [observations(10), observations(15)] {
         let views = vec![fhir_sql::View::from_json(&view()).unwrap()];
-        let mut runner = fhir_sql::Runner::new(views, &out, fhir_sql::Format::Parquet, Default::default()).unwrap();
+        let mut runner =
+            fhir_sql::Runner::new(views, &out, fhir_sql::Format::Parquet, Default::default())
+                .unwrap();
         for r in &batch {
             runner.push(r).unwrap();
         }
