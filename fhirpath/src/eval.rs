@@ -44,14 +44,7 @@ pub(crate) fn eval<'a>(
 ) -> Result<Collection<'a>, Error> {
     Ok(match e {
         Expr::Empty => vec![],
-        Expr::Boolean(b) => vec![Value::Boolean(*b)],
-        Expr::Integer(i) => vec![Value::Integer(*i)],
-        Expr::Decimal(d) => vec![Value::Decimal(*d)],
-        Expr::String(s) => vec![Value::String(s.clone())],
-        Expr::Date(t) => vec![Value::Date(*t)],
-        Expr::DateTime(t) => vec![Value::DateTime(*t)],
-        Expr::Time(t) => vec![Value::Time(*t)],
-        Expr::Quantity(q) => vec![Value::Quantity(q.clone())],
+        Expr::Literal(v) => vec![v.clone()],
         Expr::This => match cx.this {
             Some(t) => vec![t.clone()],
             None => focus.to_vec(),

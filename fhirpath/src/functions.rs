@@ -48,7 +48,7 @@ fn type_arg(e: &Expr) -> Option<String> {
     match e {
         Expr::Ident(s) => Some(s.clone()),
         Expr::Member(r, n) => type_arg(r).map(|p| format!("{p}.{n}")),
-        Expr::String(s) => Some(s.clone()),
+        Expr::Literal(Value::String(s)) => Some(s.clone()),
         _ => None,
     }
 }
@@ -1093,16 +1093,10 @@ fn now() -> Temporal {
     let secs = d.as_secs() as i64;
     let epoch = Temporal {
         year: 1970,
-        month: 1,
-        day: 1,
-        hour: 0,
-        minute: 0,
-        second: 0,
-        millis: 0,
         precision: Precision::Millisecond,
         tz_minutes: Some(0),
-        time_only: false,
         has_t: true,
+        ..Temporal::empty()
     };
     let t = epoch.add(secs.div_euclid(86400), "day").unwrap_or(epoch);
     t.add(

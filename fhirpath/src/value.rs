@@ -528,7 +528,8 @@ fn num<T: std::str::FromStr>(s: &str, len: usize) -> Option<T> {
 }
 
 impl Temporal {
-    fn empty() -> Temporal {
+    /// 0000-01-01T00:00:00.000 at year precision, no zone: the base of the parsers.
+    pub(crate) fn empty() -> Temporal {
         Temporal {
             year: 0,
             month: 1,
