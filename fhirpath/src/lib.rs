@@ -144,7 +144,18 @@ impl Expression {
         eval::eval(&self.ast, &focus, &cx).map_err(|e| e.with_expression(&self.text))
     }
 
-    /// Evaluates the expression over an already-evaluated collection (a node of a resource, a `forEach` item).
+    /// Evaluates the expression over an already-evaluated collection (a node of a resource, a `forEach` item);
+    /// `root` is what `%resource`/`%context` default to.
+    ///
+    /// ```
+    /// use fhir_path::{Env, Expression, Node, Value};
+    /// let patient = serde_json::json!({"resourceType": "Patient", "name": [{"family": "Doe"}]});
+    /// let name = Value::Node(Node::of_type(&patient["name"][0], "HumanName"));
+    /// let inv = Expression::parse("family.exists() or given.exists()")?;
+    /// let out = inv.evaluate_on(&[name], &patient, &Env::new().with_resource(&patient))?;
+    /// assert_eq!(out, vec![Value::Boolean(true)]);
+    /// # Ok::<(), fhir_path::Error>(())
+    /// ```
     pub fn evaluate_on<'a>(
         &self,
         focus: &[Value<'a>],

@@ -71,6 +71,16 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// A node of a known FHIR type (an element an invariant is evaluated on: `Node::of_type(name, "HumanName")`);
+    /// a type the R4 table does not know leaves the node untyped.
+    pub fn of_type(json: &'a Json, type_name: &str) -> Self {
+        Node {
+            json,
+            ext: None,
+            type_info: TypeInfo::named(type_name),
+        }
+    }
+
     /// The FHIR type name (`"HumanName"`, `"date"`, `"Patient"`), if known.
     pub fn type_name(&self) -> Option<&'static str> {
         self.type_info.map(|t| t.name)

@@ -209,6 +209,17 @@ impl Runner {
         Ok(())
     }
 
+    /// Runs every view over a typed value: anything `serde::Serialize` that writes FHIR JSON, e.g. a typed model
+    /// from `fhir-models` (feature `serde`) wrapped as `fhir_models::Fhir(patient)`.
+    pub fn push_value<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let json = serde_json::to_value(value).map_err(|e| Error::Json {
+            path: PathBuf::from("(typed value)"),
+            line: 0,
+            source: e,
+        })?;
+        self.push(&json)
+    }
+
     /// Reads a file (NDJSON by `.ndjson`/`.jsonl`, else one JSON resource or Bundle) or every such file of a
     /// directory (recursively, in name order) and runs the views over each resource.
     pub fn push_path(&mut self, path: &Path) -> Result<(), Error> {
