@@ -44,14 +44,7 @@ pub(crate) fn eval<'a>(
 ) -> Result<Collection<'a>, Error> {
     Ok(match e {
         Expr::Empty => vec![],
-        Expr::Boolean(b) => vec![Value::Boolean(*b)],
-        Expr::Integer(i) => vec![Value::Integer(*i)],
-        Expr::Decimal(d) => vec![Value::Decimal(*d)],
-        Expr::String(s) => vec![Value::String(s.clone())],
-        Expr::Date(t) => vec![Value::Date(*t)],
-        Expr::DateTime(t) => vec![Value::DateTime(*t)],
-        Expr::Time(t) => vec![Value::Time(*t)],
-        Expr::Quantity(q) => vec![Value::Quantity(q.clone())],
+        Expr::Literal(v) => vec![v.clone()],
         Expr::This => match cx.this {
             Some(t) => vec![t.clone()],
             None => focus.to_vec(),
@@ -79,8 +72,17 @@ pub(crate) fn eval<'a>(
             let base = eval(recv, focus, cx)?;
             let mut out = Vec::new();
             for item in &base {
-                if let Value::Node(n) = item {
-                    member(n, name, &mut out);
+                match item {
+                    Value::Node(n) => member(n, name, &mut out),
+                    Value::TypeInfo {
+                        namespace,
+                        name: type_name,
+                    } => match name.as_str() {
+                        "namespace" => out.push(Value::String(namespace.to_string())),
+                        "name" => out.push(Value::String(type_name.clone())),
+                        _ => {}
+                    },
+                    _ => {}
                 }
             }
             out
@@ -130,11 +132,12 @@ pub(crate) fn eval<'a>(
             }
         }
         Expr::As(inner, ty) => {
+            check_type_name(ty)?;
             let v = eval(inner, focus, cx)?;
             if v.len() > 1 {
                 return Err(err("'as' needs a single item"));
             }
-            v.into_iter().filter(|v| value_is(v, ty)).collect()
+            v.into_iter().filter(|v| value_as(v, ty)).collect()
         }
         Expr::Binary(op, l, r) => binary(*op, l, r, focus, cx)?,
     })
@@ -385,21 +388,20 @@ fn arithmetic<'a>(op: BinOp, x: &Value<'a>, y: &Value<'a>) -> Result<Option<Valu
         (BinOp::IntDiv, Integer(a), Integer(b)) => a.checked_div(*b).map(Integer),
         (BinOp::Mod, Integer(a), Integer(b)) => a.checked_rem(*b).map(Integer),
         (BinOp::Add | BinOp::Sub, Date(t) | DateTime(t) | Time(t), Quantity(q)) => {
+            // UCUM 'a' and 'mo' are not calendar durations: adding them to a date is an error
             let unit = crate::value::Quantity::calendar_unit(&q.unit, true)
-                .ok_or_else(|| err(format!("cannot add {q} to a date/time")))?;
+                .filter(|_| q.unit != "a" && q.unit != "mo")
+                .ok_or_else(|| {
+                    err(format!(
+                        "cannot add {q} to a date/time (use a calendar duration such as 1 year)"
+                    ))
+                })?;
             let mut amount = q.value;
             if op == BinOp::Sub {
                 amount = amount.neg();
             }
-            // fractional amounts are truncated; for seconds keep the milliseconds
-            let res = if unit == "second" {
-                let ms = amount
-                    .mul(&crate::value::Decimal::from_i64(1000))
-                    .and_then(|m| m.trunc_i64());
-                ms.and_then(|ms| t.add(ms, "millisecond"))
-            } else {
-                amount.trunc_i64().and_then(|a| t.add(a, unit))
-            };
+            // fractional amounts are truncated
+            let res = amount.trunc_i64().and_then(|a| t.add(a, unit));
             res.map(|t| match x {
                 Date(_) => Date(t),
                 DateTime(_) => DateTime(t),
@@ -472,17 +474,17 @@ fn quantity_arith<'a>(op: BinOp, a: &Quantity, b: &Quantity) -> Option<Value<'a>
             Some(Value::Quantity(Quantity { value: v, unit: au }))
         }
         BinOp::Mul => {
-            let unit = if a.unit == "1" {
-                b.unit.clone()
-            } else if b.unit == "1" {
-                a.unit.clone()
-            } else if a.unit == b.unit {
-                format!("{}2", a.unit)
+            let unit = if au == "1" {
+                bu
+            } else if bu == "1" {
+                au
+            } else if au == bu {
+                format!("{au}2")
             } else {
-                format!("{}.{}", a.unit, b.unit)
+                format!("{au}.{bu}")
             };
             Some(Value::Quantity(Quantity {
-                value: a.value.mul(&b.value)?,
+                value: av.mul(&bv)?,
                 unit,
             }))
         }
@@ -584,12 +586,14 @@ pub(crate) fn equals(x: &Value<'_>, y: &Value<'_>) -> Option<bool> {
             if a.unit == b.unit {
                 return Some(a.value == b.value);
             }
-            // calendar durations above a week are not equal to UCUM definite durations
+            // calendar years and months are not UCUM's definite 'a' and 'mo': their equality is unknown
             let cal = |q: &Quantity| Quantity::calendar_unit(&q.unit, false);
             if matches!(cal(a), Some("year" | "month")) || matches!(cal(b), Some("year" | "month"))
             {
                 return if cal(a) == cal(b) {
                     Some(av == bv)
+                } else if au == bu {
+                    None
                 } else {
                     Some(false)
                 };
@@ -717,6 +721,15 @@ fn collection_equivalent(a: &[Value<'_>], b: &[Value<'_>]) -> bool {
 
 /// Whether a value is of the type named `ty` (`Patient`, `FHIR.Quantity`, `System.String`, `string`, ...).
 pub(crate) fn value_is(v: &Value<'_>, ty: &str) -> bool {
+    type_test(v, ty, false)
+}
+
+/// Whether a value passes `as`/`ofType` for `ty`: like [`value_is`], but a primitive only matches its own type.
+pub(crate) fn value_as(v: &Value<'_>, ty: &str) -> bool {
+    type_test(v, ty, true)
+}
+
+fn type_test(v: &Value<'_>, ty: &str, exact_primitives: bool) -> bool {
     let (ns, name) = match ty.split_once('.') {
         Some((ns, n)) if ns == "FHIR" || ns == "System" => (Some(ns), n),
         _ => (None, ty),
@@ -727,6 +740,9 @@ pub(crate) fn value_is(v: &Value<'_>, ty: &str) -> bool {
                 return false;
             }
             match n.type_info {
+                // `as`/`ofType` match a primitive's own type only (`code` is a `string` for `is`, but
+                // `gender.as(string)` is empty), as the official suite requires
+                Some(t) if exact_primitives && t.is_primitive() => t.name == name,
                 Some(t) => t.is_a(name),
                 None => {
                     // a node of unknown type: judge by its JSON form
@@ -747,5 +763,36 @@ pub(crate) fn value_is(v: &Value<'_>, ty: &str) -> bool {
             }
             other.type_name().1 == Some(name)
         }
+    }
+}
+
+/// Checks a type name of `is`, `as`, `ofType`: a FHIR type of the table or a System type.
+pub(crate) fn check_type_name(ty: &str) -> Result<(), Error> {
+    let (ns, name) = match ty.split_once('.') {
+        Some((ns, n)) if ns == "FHIR" || ns == "System" => (Some(ns), n),
+        _ => (None, ty),
+    };
+    let system = matches!(
+        name,
+        "Boolean"
+            | "Integer"
+            | "Decimal"
+            | "String"
+            | "Date"
+            | "DateTime"
+            | "Time"
+            | "Quantity"
+            | "Long"
+    );
+    let fhir = TypeInfo::named(name).is_some();
+    let ok = match ns {
+        Some("System") => system,
+        Some(_) => fhir,
+        None => system || fhir,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(err(format!("unknown type {ty}")))
     }
 }

@@ -3,7 +3,10 @@
 use regex::Regex;
 use serde_json::Value as Json;
 
-use crate::eval::{equals, err, eval, member, singleton, to_bool, value_is, Ctx};
+use crate::eval::{
+    check_type_name, compare, equals, err, eval, member, singleton, to_bool, value_as, value_is,
+    Ctx,
+};
 use crate::parser::Expr;
 use crate::value::{Collection, Decimal, Node, Precision, Quantity, Temporal, Value};
 use crate::Error;
@@ -45,7 +48,7 @@ fn type_arg(e: &Expr) -> Option<String> {
     match e {
         Expr::Ident(s) => Some(s.clone()),
         Expr::Member(r, n) => type_arg(r).map(|p| format!("{p}.{n}")),
-        Expr::String(s) => Some(s.clone()),
+        Expr::Literal(Value::String(s)) => Some(s.clone()),
         _ => None,
     }
 }
@@ -280,19 +283,29 @@ pub(crate) fn call<'a>(
         "ofType" => {
             arity(name, args, 1, 1)?;
             let ty = type_arg(&args[0]).ok_or_else(|| err("ofType() needs a type name"))?;
-            base.into_iter().filter(|v| value_is(v, &ty)).collect()
+            check_type_name(&ty)?;
+            base.into_iter().filter(|v| value_as(v, &ty)).collect()
         }
         "is" | "as" => {
             arity(name, args, 1, 1)?;
             let ty =
                 type_arg(&args[0]).ok_or_else(|| err(format!("{name}() needs a type name")))?;
+            if name == "as" {
+                check_type_name(&ty)?;
+            }
+            if name == "as" && base.len() > 1 {
+                return Err(err(format!(
+                    "as() needs a single item, found {}; use ofType()",
+                    base.len()
+                )));
+            }
             if name == "is" {
                 match singleton(&base, "is()")? {
                     None => vec![],
                     Some(v) => b(value_is(v, &ty)),
                 }
             } else {
-                base.into_iter().filter(|v| value_is(v, &ty)).collect()
+                base.into_iter().filter(|v| value_as(v, &ty)).collect()
             }
         }
         // ---- subsetting
@@ -360,7 +373,13 @@ pub(crate) fn call<'a>(
             let scx;
             let (f, c): (&[Value<'a>], &Ctx<'a, '_>) = match &this {
                 Some(t) => {
-                    scx = cx.with_this(t, 0);
+                    scx = Ctx {
+                        env: cx.env,
+                        root: cx.root,
+                        this: Some(t),
+                        index: cx.index,
+                        total: cx.total,
+                    };
                     (std::slice::from_ref(t), &scx)
                 }
                 None => (focus, cx),
@@ -405,6 +424,7 @@ pub(crate) fn call<'a>(
                 "today" => vec![Value::Date(Temporal {
                     precision: Precision::Day,
                     tz_minutes: None,
+                    has_t: false,
                     ..t
                 })],
                 _ => vec![Value::Time(Temporal {
@@ -458,7 +478,7 @@ pub(crate) fn call<'a>(
         }
         "type" => {
             arity(name, args, 0, 0)?;
-            base.iter().filter_map(|v| type_info_value(v)).collect()
+            base.iter().filter_map(type_info_value).collect()
         }
         // ---- conversion
         "toBoolean" | "convertsToBoolean" => conv(name, &base, |v| match v {
@@ -685,6 +705,9 @@ pub(crate) fn call<'a>(
             let Some(re) = string_arg(args, 0, focus, cx)? else {
                 return Ok(vec![]);
             };
+            if name == "replaceMatches" && re.is_empty() {
+                return Ok(vec![Value::String(s)]);
+            }
             let pattern = if name == "matches" {
                 format!("(?s){re}")
             } else {
@@ -700,6 +723,69 @@ pub(crate) fn call<'a>(
                 };
                 // FHIRPath uses $1 for groups, as the regex crate does
                 vec![Value::String(rx.replace_all(&s, sub.as_str()).into_owned())]
+            }
+        }
+        "matchesFull" => {
+            arity(name, args, 1, 1)?;
+            let Some(s) = input_string(&base, name)? else {
+                return Ok(vec![]);
+            };
+            let Some(re) = string_arg(args, 0, focus, cx)? else {
+                return Ok(vec![]);
+            };
+            let rx = Regex::new(&format!("(?s)^(?:{re})$"))
+                .map_err(|e| err(format!("bad regular expression '{re}': {e}")))?;
+            b(rx.is_match(&s))
+        }
+        "escape" | "unescape" => {
+            arity(name, args, 1, 1)?;
+            let Some(s) = input_string(&base, name)? else {
+                return Ok(vec![]);
+            };
+            let fmt = string_arg(args, 0, focus, cx)?.unwrap_or_default();
+            vec![Value::String(escape(name == "escape", &fmt, &s)?)]
+        }
+        "sort" => sort(base, args, cx)?,
+        "lowBoundary" | "highBoundary" => {
+            arity(name, args, 0, 1)?;
+            let Some(v) = singleton(&base, name)?.map(|v| v.to_system()) else {
+                return Ok(vec![]);
+            };
+            let p = if n == 1 {
+                int_arg(args, 0, focus, cx)?
+            } else {
+                None
+            };
+            boundary(&v, p, name == "highBoundary")
+                .into_iter()
+                .collect()
+        }
+        "precision" => {
+            arity(name, args, 0, 0)?;
+            let Some(v) = singleton(&base, name)?.map(|v| v.to_system()) else {
+                return Ok(vec![]);
+            };
+            match v {
+                Value::Decimal(d) => vec![Value::Integer(d.scale() as i64)],
+                Value::Integer(_) => vec![Value::Integer(0)],
+                Value::Date(t) | Value::DateTime(t) | Value::Time(t) => {
+                    vec![Value::Integer(digits_of(&t) as i64)]
+                }
+                _ => vec![],
+            }
+        }
+        "comparable" => {
+            arity(name, args, 1, 1)?;
+            let other = eval(&args[0], focus, cx)?;
+            match (
+                singleton(&base, name)?.map(|v| v.to_system()),
+                singleton(&other, name)?.map(|v| v.to_system()),
+            ) {
+                (Some(Value::Quantity(x)), Some(Value::Quantity(y))) => {
+                    b(x.canonical().1 == y.canonical().1)
+                }
+                (None, _) | (_, None) => vec![],
+                _ => return Err(err("comparable() compares two quantities")),
             }
         }
         "split" => {
@@ -993,8 +1079,11 @@ fn children<'a>(v: &Value<'a>, out: &mut Vec<Value<'a>>) {
 }
 
 fn type_info_value<'a>(v: &Value<'a>) -> Option<Value<'a>> {
-    let (ns, name) = v.type_name();
-    Some(Value::String(format!("{ns}.{}", name?)))
+    let (namespace, name) = v.type_name();
+    Some(Value::TypeInfo {
+        namespace,
+        name: name?.to_string(),
+    })
 }
 
 fn now() -> Temporal {
@@ -1004,16 +1093,10 @@ fn now() -> Temporal {
     let secs = d.as_secs() as i64;
     let epoch = Temporal {
         year: 1970,
-        month: 1,
-        day: 1,
-        hour: 0,
-        minute: 0,
-        second: 0,
-        millis: 0,
         precision: Precision::Millisecond,
         tz_minutes: Some(0),
-        time_only: false,
         has_t: true,
+        ..Temporal::empty()
     };
     let t = epoch.add(secs.div_euclid(86400), "day").unwrap_or(epoch);
     t.add(
@@ -1085,4 +1168,201 @@ fn codec(encode: bool, fmt: &str, s: &str) -> Result<Option<String>, Error> {
         }
         _ => return Err(err(format!("unknown encoding '{fmt}'"))),
     })
+}
+
+/// `sort()` and `sort(key, -key, ...)`: ascending by each key, descending for a key written with a leading `-`.
+fn sort<'a>(
+    base: Collection<'a>,
+    args: &[Expr],
+    cx: &Ctx<'a, '_>,
+) -> Result<Collection<'a>, Error> {
+    let keys: Vec<(bool, &Expr)> = args
+        .iter()
+        .map(|a| match a {
+            Expr::Neg(inner) => (true, inner.as_ref()),
+            other => (false, other),
+        })
+        .collect();
+    let mut keyed = Vec::with_capacity(base.len());
+    for (i, item) in base.into_iter().enumerate() {
+        let mut ks = Vec::new();
+        if keys.is_empty() {
+            ks.push(vec![item.clone()]);
+        }
+        for (_, k) in &keys {
+            let scx = cx.with_this(&item, i as i64);
+            ks.push(eval(k, std::slice::from_ref(&item), &scx)?);
+        }
+        keyed.push((ks, item));
+    }
+    let mut failure = None;
+    keyed.sort_by(|(a, _), (b, _)| {
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            let desc = keys.get(i).is_some_and(|k| k.0);
+            let o = match (x.first(), y.first()) {
+                (None, None) => std::cmp::Ordering::Equal,
+                // an empty key sorts after every value
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (Some(x), Some(y)) => match compare(x, y) {
+                    Ok(o) => o.unwrap_or(std::cmp::Ordering::Equal),
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                        std::cmp::Ordering::Equal
+                    }
+                },
+            };
+            let o = if desc { o.reverse() } else { o };
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(keyed.into_iter().map(|(_, v)| v).collect())
+}
+
+fn escape(escape: bool, fmt: &str, s: &str) -> Result<String, Error> {
+    const HTML: [(&str, &str); 5] = [
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ("\"", "&quot;"),
+        ("'", "&#39;"),
+    ];
+    Ok(match (fmt, escape) {
+        ("html", true) => HTML
+            .iter()
+            .fold(s.to_string(), |acc, (c, e)| acc.replace(c, e)),
+        ("html", false) => HTML
+            .iter()
+            .rev()
+            .fold(s.to_string(), |acc, (c, e)| acc.replace(e, c)),
+        ("json", true) => {
+            let j = Json::String(s.to_string()).to_string();
+            j[1..j.len() - 1].to_string()
+        }
+        ("json", false) => serde_json::from_str::<String>(&format!("\"{s}\""))
+            .map_err(|e| err(format!("unescape('json'): {e}")))?,
+        _ => return Err(err(format!("unknown escape format '{fmt}' (html or json)"))),
+    })
+}
+
+/// Digits of precision of a date/time (`@2014` 4, `@2014-01-05T10:30:00.000` 17, `@T10:30` 4).
+fn digits_of(t: &Temporal) -> u32 {
+    let time = match t.precision {
+        Precision::Hour => 2,
+        Precision::Minute => 4,
+        Precision::Second => 6,
+        Precision::Millisecond => 9,
+        _ => 0,
+    };
+    if t.time_only {
+        return time;
+    }
+    match t.precision {
+        Precision::Year => 4,
+        Precision::Month => 6,
+        Precision::Day => 8,
+        _ => 8 + time,
+    }
+}
+
+/// `lowBoundary()` / `highBoundary()`: the least / greatest value the given value could stand for, at precision
+/// `p` (decimal places, or digits of a date/time).
+fn boundary<'a>(v: &Value<'a>, p: Option<i64>, high: bool) -> Option<Value<'a>> {
+    let dec = |d: Decimal, p: Option<i64>| -> Option<Decimal> {
+        let p = p.unwrap_or(8);
+        if !(0..=28).contains(&p) {
+            return None;
+        }
+        let half = Decimal::parse(&format!("0.{}5", "0".repeat(d.scale() as usize)))?;
+        let edge = if high { d.add(&half)? } else { d.sub(&half)? };
+        let p = p as u32;
+        let shifted = edge.mul(&Decimal::parse(&format!("1{}", "0".repeat(p as usize)))?)?;
+        let rounded = if high {
+            shifted.ceil()
+        } else {
+            shifted.floor()
+        };
+        let back = rounded.div_exact_pow10(p);
+        Some(back)
+    };
+    match v {
+        Value::Integer(i) => dec(Decimal::from_i64(*i), p).map(Value::Decimal),
+        Value::Decimal(d) => dec(*d, p).map(Value::Decimal),
+        Value::Quantity(q) => dec(q.value, p).map(|value| {
+            Value::Quantity(Quantity {
+                value,
+                unit: q.unit.clone(),
+            })
+        }),
+        Value::Date(t) | Value::DateTime(t) | Value::Time(t) => {
+            let digits = p.unwrap_or(if t.time_only { 9 } else { 17 });
+            let precision = if t.time_only {
+                match digits {
+                    2 => Precision::Hour,
+                    4 => Precision::Minute,
+                    6 => Precision::Second,
+                    9 => Precision::Millisecond,
+                    _ => return None,
+                }
+            } else {
+                match digits {
+                    4 => Precision::Year,
+                    6 => Precision::Month,
+                    8 => Precision::Day,
+                    10 => Precision::Hour,
+                    12 => Precision::Minute,
+                    14 => Precision::Second,
+                    17 => Precision::Millisecond,
+                    _ => return None,
+                }
+            };
+            let mut r = *t;
+            // an hour alone is read as hh:00
+            let given = if t.precision == Precision::Hour {
+                Precision::Minute
+            } else {
+                t.precision
+            };
+            if given < Precision::Month {
+                r.month = if high { 12 } else { 1 };
+            }
+            if given < Precision::Day {
+                r.day = if high {
+                    crate::value::days_in_month(r.year, r.month)
+                } else {
+                    1
+                };
+            }
+            if given < Precision::Hour {
+                r.hour = if high { 23 } else { 0 };
+            }
+            if given < Precision::Minute {
+                r.minute = if high { 59 } else { 0 };
+            }
+            if given < Precision::Second {
+                r.second = if high { 59 } else { 0 };
+            }
+            if given < Precision::Millisecond {
+                r.millis = if high { 999 } else { 0 };
+            }
+            r.precision = precision;
+            r.has_t = false;
+            if !t.time_only && precision >= Precision::Hour && r.tz_minutes.is_none() {
+                r.tz_minutes = Some(if high { -12 * 60 } else { 14 * 60 });
+            }
+            Some(match v {
+                Value::Time(_) => Value::Time(r),
+                _ if precision <= Precision::Day && matches!(v, Value::Date(_)) => Value::Date(r),
+                _ if precision <= Precision::Day => Value::Date(r),
+                _ => Value::DateTime(r),
+            })
+        }
+        _ => None,
+    }
 }

@@ -1,20 +1,14 @@
 //! Lexer and precedence-climbing parser for FHIRPath (the grammar of FHIRPath N1, as FHIR R4 uses it).
 
-use crate::value::{Decimal, Quantity, Temporal};
+use crate::value::{Decimal, Quantity, Temporal, Value};
 use crate::Error;
 
 /// A parsed expression tree.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Expr {
     Empty,
-    Boolean(bool),
-    Integer(i64),
-    Decimal(Decimal),
-    String(String),
-    Date(Temporal),
-    DateTime(Temporal),
-    Time(Temporal),
-    Quantity(Quantity),
+    /// A literal: a system value (Boolean, Integer, Decimal, String, Date, DateTime, Time, Quantity).
+    Literal(Value<'static>),
     /// An identifier at the start of a path: a member of `$this`, or the type of the context resource.
     Ident(String),
     This,
@@ -161,10 +155,20 @@ impl<'s> Lexer<'s> {
             return self.quoted('`').map(Tok::Delimited);
         }
         if c == '@' {
-            let body: String = rest[1..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || "-:.+TZ".contains(*c))
-                .collect();
+            // digits and - : + T Z; a '.' only when a digit follows (milliseconds), not a member access
+            let bytes = rest.as_bytes();
+            let mut end = 1;
+            while end < bytes.len() {
+                let b = bytes[end];
+                let ok = b.is_ascii_digit()
+                    || b"-:+TZ".contains(&b)
+                    || (b == b'.' && bytes.get(end + 1).is_some_and(|d| d.is_ascii_digit()));
+                if !ok {
+                    break;
+                }
+                end += 1;
+            }
+            let body = rest[1..end].to_string();
             self.pos += 1 + body.len();
             return Ok(if let Some(t) = body.strip_prefix('T') {
                 Tok::Time(t.to_string())
@@ -365,11 +369,11 @@ impl<'s> Parser<'s> {
                 self.advance()?;
                 let e = self.unary()?;
                 Ok(match e {
-                    Expr::Integer(i) => Expr::Integer(-i),
-                    Expr::Decimal(d) => Expr::Decimal(d.neg()),
-                    Expr::Quantity(mut q) => {
+                    Expr::Literal(Value::Integer(i)) => Expr::Literal(Value::Integer(-i)),
+                    Expr::Literal(Value::Decimal(d)) => Expr::Literal(Value::Decimal(d.neg())),
+                    Expr::Literal(Value::Quantity(mut q)) => {
                         q.value = q.value.neg();
-                        Expr::Quantity(q)
+                        Expr::Literal(Value::Quantity(q))
                     }
                     e => Expr::Neg(Box::new(e)),
                 })
@@ -437,8 +441,8 @@ impl<'s> Parser<'s> {
                 self.expect("}")?;
                 Expr::Empty
             }
-            Tok::Str(s) => Expr::String(s),
-            Tok::Long(i) => Expr::Integer(i),
+            Tok::Str(s) => Expr::Literal(Value::String(s)),
+            Tok::Long(i) => Expr::Literal(Value::Integer(i)),
             Tok::Num(n) => {
                 let unit = match &self.tok {
                     Tok::Str(u) => Some(u.clone()),
@@ -448,32 +452,34 @@ impl<'s> Parser<'s> {
                 if let Some(unit) = unit {
                     self.advance()?;
                     let value = Decimal::parse(&n).ok_or_else(|| self.err("bad number"))?;
-                    Expr::Quantity(Quantity { value, unit })
+                    Expr::Literal(Value::Quantity(Quantity { value, unit }))
                 } else if n.contains('.') {
-                    Expr::Decimal(Decimal::parse(&n).ok_or_else(|| self.err("bad number"))?)
+                    Expr::Literal(Value::Decimal(
+                        Decimal::parse(&n).ok_or_else(|| self.err("bad number"))?,
+                    ))
                 } else {
                     match n.parse::<i64>() {
-                        Ok(i) if i <= i32::MAX as i64 => Expr::Integer(i),
+                        Ok(i) if i <= i32::MAX as i64 => Expr::Literal(Value::Integer(i)),
                         _ => return Err(self.err(format!("integer {n} is out of range"))),
                     }
                 }
             }
             Tok::Date(d) => {
                 if d.contains('T') {
-                    Expr::DateTime(
+                    Expr::Literal(Value::DateTime(
                         Temporal::parse_datetime(&d)
                             .ok_or_else(|| self.err(format!("bad dateTime @{d}")))?,
-                    )
+                    ))
                 } else {
-                    Expr::Date(
+                    Expr::Literal(Value::Date(
                         Temporal::parse_date(&d)
                             .ok_or_else(|| self.err(format!("bad date @{d}")))?,
-                    )
+                    ))
                 }
             }
-            Tok::Time(t) => Expr::Time(
+            Tok::Time(t) => Expr::Literal(Value::Time(
                 Temporal::parse_time(&t).ok_or_else(|| self.err(format!("bad time @T{t}")))?,
-            ),
+            )),
             Tok::Var(v) => Expr::Var(v),
             Tok::Special(s) => match s.as_str() {
                 "this" => Expr::This,
@@ -481,8 +487,8 @@ impl<'s> Parser<'s> {
                 "total" => Expr::Total,
                 _ => return Err(self.err(format!("unknown ${s}"))),
             },
-            Tok::Ident(s) if s == "true" => Expr::Boolean(true),
-            Tok::Ident(s) if s == "false" => Expr::Boolean(false),
+            Tok::Ident(s) if s == "true" => Expr::Literal(Value::Boolean(true)),
+            Tok::Ident(s) if s == "false" => Expr::Literal(Value::Boolean(false)),
             Tok::Ident(s) | Tok::Delimited(s) => {
                 if self.tok == Tok::Sym("(") {
                     let args = self.args()?;

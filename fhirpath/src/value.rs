@@ -15,7 +15,10 @@ pub type Collection<'a> = Vec<Value<'a>>;
 /// System values (`Boolean` ... `Quantity`) are what literals, operators and functions produce; `Node` is a part of
 /// the input JSON, borrowed, with its FHIR type when the engine knows it (see [`crate::types`]). A primitive node
 /// (`Patient.birthDate`) converts to its system value with [`Value::to_system`].
+///
+/// The enum is `#[non_exhaustive]`: FHIRPath versions add types (`Long` in N2), so match with a `_` arm.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Value<'a> {
     Boolean(bool),
     Integer(i64),
@@ -28,6 +31,11 @@ pub enum Value<'a> {
     Quantity(Quantity),
     /// A node of the input document.
     Node(Node<'a>),
+    /// The result of `type()`: a type's namespace (`System`, `FHIR`) and name; `.namespace` and `.name` read them.
+    TypeInfo {
+        namespace: &'static str,
+        name: String,
+    },
 }
 
 /// A node of the input JSON, with what the engine knows of its FHIR type.
@@ -60,6 +68,16 @@ impl<'a> Node<'a> {
             json,
             ext: None,
             type_info,
+        }
+    }
+
+    /// A node of a known FHIR type (an element an invariant is evaluated on: `Node::of_type(name, "HumanName")`);
+    /// a type the R4 table does not know leaves the node untyped.
+    pub fn of_type(json: &'a Json, type_name: &str) -> Self {
+        Node {
+            json,
+            ext: None,
+            type_info: TypeInfo::named(type_name),
         }
     }
 
@@ -108,6 +126,7 @@ impl<'a> Value<'a> {
             Value::Time(_) => ("System", Some("Time")),
             Value::Quantity(_) => ("System", Some("Quantity")),
             Value::Node(n) => ("FHIR", n.type_name()),
+            Value::TypeInfo { .. } => ("System", Some("TypeInfo")),
         }
     }
 
@@ -126,6 +145,9 @@ impl<'a> Value<'a> {
                 Json::Object(m)
             }
             Value::Node(n) => n.json.clone(),
+            Value::TypeInfo { namespace, name } => {
+                serde_json::json!({"namespace": namespace, "name": name})
+            }
         }
     }
 }
@@ -395,6 +417,14 @@ impl Decimal {
         }
     }
 
+    /// Divides an integral decimal by 10^p exactly (the result has `p` decimal places).
+    pub fn div_exact_pow10(&self, p: u32) -> Decimal {
+        Decimal {
+            mantissa: self.mantissa,
+            scale: self.scale + p,
+        }
+    }
+
     pub fn is_zero(&self) -> bool {
         self.mantissa == 0
     }
@@ -508,7 +538,8 @@ fn num<T: std::str::FromStr>(s: &str, len: usize) -> Option<T> {
 }
 
 impl Temporal {
-    fn empty() -> Temporal {
+    /// 0000-01-01T00:00:00.000 at year precision, no zone: the base of the parsers.
+    pub(crate) fn empty() -> Temporal {
         Temporal {
             year: 0,
             month: 1,
@@ -730,6 +761,14 @@ impl Temporal {
 
     /// Compares two values; `None` when the answer depends on digits one of them does not have.
     pub fn partial_compare(&self, other: &Temporal) -> Option<Ordering> {
+        // a time-zone on one side only: the order is unknown
+        if !self.time_only
+            && self.has_time()
+            && other.has_time()
+            && self.tz_minutes.is_some() != other.tz_minutes.is_some()
+        {
+            return None;
+        }
         let a = self.key();
         let b = other.key();
         let offset = if self.time_only { 3 } else { 0 };
@@ -973,6 +1012,7 @@ impl fmt::Display for Value<'_> {
                 Json::String(s) => f.write_str(s),
                 j => write!(f, "{j}"),
             },
+            Value::TypeInfo { namespace, name } => write!(f, "{namespace}.{name}"),
         }
     }
 }

@@ -10,7 +10,19 @@ use std::path::PathBuf;
 use fhir_path::{Env, Expression, Value};
 
 /// Tests that must pass (of 935). Raise it when the engine improves; never lower it without saying why.
-const PINNED_PASSES: usize = 783;
+///
+/// The 29 failures (measured 2026-12-01), by category:
+/// - 12: the input file is not in the suite's copy (`valueset-example-expansion`, `parameters-example-types`,
+///   `patient-example-period`).
+/// - 6: strict-mode semantic errors the suite expects from a type-checking compiler (`name.given1`,
+///   `Patient.name` on an Observation, `$this` ordering, `(value as Period).unit`, polymorphic `value.unit`):
+///   this engine evaluates unknown elements to empty, as FHIRPath's non-strict mode does.
+/// - 3: `is Age` / `is Quantity` / `is Duration` on an extension the JSON input does not have (the XML one does).
+/// - 3: `lowBoundary`/`highBoundary` of ±0.0034 at precision 1 (the suite expects a signed 0.0).
+/// - 2: `conformsTo()` needs profiles (the validation work supplies them).
+/// - 2: `'1 \'mo\''.toQuantity() = 1 month` and the year twin: the suite expects empty.
+/// - 1: `unescape('json')` of a string holding a quote.
+const PINNED_PASSES: usize = 906;
 
 fn suite_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fhir-test-cases/fhirpath-r4")
@@ -34,6 +46,7 @@ fn render(v: &Value<'_>) -> (String, String) {
         Value::Time(_) => "time",
         Value::Quantity(_) => "Quantity",
         Value::Node(n) => n.type_name().unwrap_or("node"),
+        _ => "other",
     };
     let text = match &s {
         Value::Date(t) | Value::DateTime(t) => format!("@{t}"),
