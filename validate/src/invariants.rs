@@ -100,7 +100,8 @@ mod tests {
         ];
         for (key, r) in results {
             assert!(ENGINE_GAPS.iter().any(|(k, _)| *k == key));
-            assert_eq!(r, Ok(false), "{key} now holds on valid data: remove it from ENGINE_GAPS");
+            // Wrong (false) or not evaluable (an error) on valid data: still a gap.
+            assert_ne!(r, Ok(true), "{key} now holds on valid data: remove it from ENGINE_GAPS");
         }
     }
 
