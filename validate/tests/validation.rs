@@ -362,3 +362,47 @@ fn us_core_profiles_are_complete() {
     unrelated["category"] = json!([{"coding": [{"system": "http://example.org/cat", "code": "other"}]}]);
     refused(d8, &unrelated, &[], Rule::SliceCardinality, "Condition");
 }
+
+/// CARIN Blue Button 1.1.0 and 2.0.0, Plan-Net 1.1.0 and the Drug Formulary 2.0.1 (each on US Core 3.1.1): every
+/// example that declares a profile conforms to it, and a broken copy of a CARIN EOB is refused.
+#[test]
+fn payer_ig_examples_conform_to_their_declared_profiles() {
+    let dir = packages();
+    let mut total = 0;
+    for ig in ["hl7.fhir.us.carin-bb#1.1.0", "hl7.fhir.us.carin-bb#2.0.0", "hl7.fhir.us.davinci-pdex-plan-net#1.1.0", "hl7.fhir.us.davinci-drug-formulary#2.0.1"] {
+        let mut d = Definitions::core(FhirVersion::R4, Some(&dir)).unwrap();
+        d.load_package_named(Some(&dir), "hl7.fhir.us.core#3.1.1").unwrap();
+        d.load_package_named(Some(&dir), ig).unwrap();
+        let validator = Validator::new(&d);
+        let pkg = package(ig);
+        let examples = if pkg.join("example").is_dir() { pkg.join("example") } else { pkg };
+        let mut wrong = Vec::new();
+        let mut checked = 0;
+        for f in std::fs::read_dir(&examples).unwrap().map(|e| e.unwrap().path()) {
+            if f.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let v = read(&f);
+            if v["meta"]["profile"].as_array().is_none_or(|p| p.is_empty()) {
+                continue;
+            }
+            checked += 1;
+            let o = validator.validate(&v);
+            if !o.is_valid() {
+                wrong.push(format!("{}: {}", f.display(), o.errors().map(ToString::to_string).collect::<Vec<_>>().join("; ")));
+            }
+            if ig.ends_with("carin-bb#1.1.0") && f.file_name().is_some_and(|n| n == "ExplanationOfBenefit-EOBInpatient1.json") {
+                let mut broken = v.clone();
+                broken.as_object_mut().unwrap().remove("insurer");
+                broken["type"] = json!({"text": "x"});
+                refused(&d, &broken, &[], Rule::CardinalityMin, "ExplanationOfBenefit");
+                refused(&d, &broken, &[], Rule::Pattern, "ExplanationOfBenefit.type");
+            }
+        }
+        eprintln!("{ig}: {checked} examples with a meta.profile");
+        assert!(checked >= 20, "{ig}: {checked}");
+        assert!(wrong.is_empty(), "{ig}:\n{}", wrong.join("\n"));
+        total += checked;
+    }
+    assert_eq!(total, 128);
+}
