@@ -152,10 +152,10 @@ fn parse_steps(path: &str) -> Option<Vec<Step>> {
         let (step, tail) = if let Some(r) = rest.strip_prefix("$this") {
             (Step::This, r)
         } else if let Some(r) = rest.strip_prefix("extension(") {
-            let q = r.chars().next()?;
-            let end = r[1..].find(q)? + 1;
-            let url = &r[1..end];
-            (Step::Extension(url.to_owned()), r[end + 1..].strip_prefix(')')?)
+            let q = r.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+            let body = &r[1..];
+            let end = body.find(q)?;
+            (Step::Extension(body[..end].to_owned()), body[end + 1..].strip_prefix(')')?)
         } else if let Some(r) = rest.strip_prefix("ofType(") {
             let end = r.find(')')?;
             (Step::OfType(r[..end].trim().to_owned()), &r[end + 1..])
@@ -1204,6 +1204,8 @@ mod tests {
         );
         assert_eq!(parse_steps("resource.resolve()"), Some(vec![Step::Name("resource".into()), Step::Resolve]));
         assert_eq!(parse_steps("code.where(x)"), None);
+        assert_eq!(parse_steps("extension(é)"), None);
+        assert_eq!(parse_steps("extension('é.x').url"), Some(vec![Step::Extension("é.x".into()), Step::Name("url".into())]));
     }
 
     #[test]

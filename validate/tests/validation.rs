@@ -406,3 +406,44 @@ fn payer_ig_examples_conform_to_their_declared_profiles() {
     }
     assert_eq!(total, 128);
 }
+
+/// Every key of some real examples replaced by values of every JSON kind, at the top level and one level down:
+/// the validator never panics, and every replacement by an empty or null value is refused.
+#[test]
+fn mutated_documents_never_panic() {
+    let validator = Validator::new(core());
+    let kinds = [json!(null), json!(0), json!(-1.5), json!(""), json!([]), json!({}), json!([null]), json!(true), json!("x"), json!([{}]), json!({"resourceType": "Patient"})];
+    let mut runs = 0;
+    for file in ["Patient-example.json", "Observation-example.json", "Bundle-bundle-example.json", "Questionnaire-f201.json"] {
+        let base = example(file);
+        let mut targets: Vec<Vec<String>> = Vec::new();
+        for (k, v) in base.as_object().unwrap() {
+            targets.push(vec![k.clone()]);
+            if let Some(o) = v.as_object().or_else(|| v.get(0).and_then(Value::as_object)) {
+                targets.extend(o.keys().map(|k2| vec![k.clone(), k2.clone()]));
+            }
+        }
+        for t in targets {
+            for kind in &kinds {
+                let mut v = base.clone();
+                let slot = match t.as_slice() {
+                    [a] => &mut v[a.as_str()],
+                    [a, b] => {
+                        let outer = &mut v[a.as_str()];
+                        if outer.is_array() { &mut outer[0][b.as_str()] } else { &mut outer[b.as_str()] }
+                    }
+                    _ => unreachable!(),
+                };
+                *slot = kind.clone();
+                let outcome = validator.validate(&v);
+                let _ = outcome.to_operation_outcome();
+                let emptied = kind.is_null() || kind == &json!("") || kind == &json!([]) || kind == &json!({}) || kind == &json!([null]);
+                if emptied && t[0] != "resourceType" {
+                    assert!(!outcome.is_valid(), "{file}: {t:?} = {kind} passes");
+                }
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 500, "{runs}");
+}
