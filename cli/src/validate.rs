@@ -57,11 +57,15 @@ impl Options {
         let mut o = Options::default();
         let mut it = args.iter();
         while let Some(a) = it.next() {
-            let mut value = |name: &str| it.next().cloned().ok_or_else(|| CliError::Usage(format!("{name} needs a value")));
+            let mut value =
+                |name: &str| it.next().cloned().ok_or_else(|| CliError::Usage(format!("{name} needs a value")));
             match a.as_str() {
                 "--version" => {
                     let v = value("--version")?;
-                    o.version = Some(FhirVersion::parse(&v).ok_or_else(|| CliError::Usage(format!("unknown FHIR version '{v}' (r4 or dstu2)")))?);
+                    o.version = Some(
+                        FhirVersion::parse(&v)
+                            .ok_or_else(|| CliError::Usage(format!("unknown FHIR version '{v}' (r4 or dstu2)")))?,
+                    );
                 }
                 "--profile" => o.profiles.push(value("--profile")?),
                 "--definitions" => o.definitions.push(PathBuf::from(value("--definitions")?)),
@@ -113,7 +117,11 @@ pub fn load(o: &Options, err: &mut dyn Write) -> Result<(Definitions, Vec<String
     let mut defs = Definitions::core(version, o.packages.as_deref())?;
     for d in &o.definitions {
         if defs.load_path(d)? == 0 {
-            let _ = writeln!(err, "fhir validate: warning: {} holds no StructureDefinition, ValueSet or CodeSystem", d.display());
+            let _ = writeln!(
+                err,
+                "fhir validate: warning: {} holds no StructureDefinition, ValueSet or CodeSystem",
+                d.display()
+            );
         }
     }
     let mut urls = Vec::new();
@@ -121,7 +129,8 @@ pub fn load(o: &Options, err: &mut dyn Write) -> Result<(Definitions, Vec<String
         let path = Path::new(p);
         if !p.contains("://") || path.is_file() {
             let value = defs.read_file(path)?;
-            let url = value["url"].as_str().filter(|_| value["resourceType"] == "StructureDefinition").map(str::to_owned);
+            let url =
+                value["url"].as_str().filter(|_| value["resourceType"] == "StructureDefinition").map(str::to_owned);
             let url = url.ok_or_else(|| CliError::Usage(format!("{p}: not a StructureDefinition with a url")))?;
             defs.add_resource(value)?;
             urls.push(url);
@@ -133,11 +142,20 @@ pub fn load(o: &Options, err: &mut dyn Write) -> Result<(Definitions, Vec<String
 }
 
 /// The outcome of one parsed document (or the fatal issue of one that is not JSON).
-pub fn validate_document(validator: &Validator<'_>, profiles: &[&str], parsed: Result<&Value, &str>) -> Result<Outcome, CliError> {
+pub fn validate_document(
+    validator: &Validator<'_>,
+    profiles: &[&str],
+    parsed: Result<&Value, &str>,
+) -> Result<Outcome, CliError> {
     match parsed {
         Ok(v) => Ok(validator.validate_against(v, profiles)?),
         Err(e) => Ok(Outcome {
-            issues: vec![Issue { path: String::new(), severity: Severity::Fatal, rule: Rule::Structure, message: format!("not JSON: {e}") }],
+            issues: vec![Issue {
+                path: String::new(),
+                severity: Severity::Fatal,
+                rule: Rule::Structure,
+                message: format!("not JSON: {e}"),
+            }],
         }),
     }
 }
@@ -145,7 +163,13 @@ pub fn validate_document(validator: &Validator<'_>, profiles: &[&str], parsed: R
 /// Runs `fhir validate` with the arguments after `validate`.
 pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match run_inner(args, out, err) {
-        Ok(all_valid) => if all_valid { EXIT_OK } else { EXIT_INVALID },
+        Ok(all_valid) => {
+            if all_valid {
+                EXIT_OK
+            } else {
+                EXIT_INVALID
+            }
+        }
         Err(e) => {
             let _ = writeln!(err, "fhir validate: {e}");
             if matches!(e, CliError::Usage(_)) {
@@ -186,7 +210,8 @@ fn run_inner(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Resul
             let _ = writeln!(out, "{line}");
             let errors = outcome.errors().count();
             let warnings = outcome.issues.iter().filter(|i| i.severity == Severity::Warning).count();
-            let place = if d.index > 0 { format!("{}:{}", file.display(), d.index) } else { file.display().to_string() };
+            let place =
+                if d.index > 0 { format!("{}:{}", file.display(), d.index) } else { file.display().to_string() };
             if valid {
                 let _ = writeln!(err, "{place}: valid ({warnings} warnings)");
             } else {

@@ -11,7 +11,10 @@ fn shared() -> PathBuf {
 }
 
 fn packages() -> PathBuf {
-    std::env::var_os("FHIR_PACKAGES").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| shared().join("fhir-packages"))
+    std::env::var_os("FHIR_PACKAGES")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| shared().join("fhir-packages"))
 }
 
 fn cases_dir() -> PathBuf {
@@ -139,38 +142,59 @@ fn output_lines_indexes_and_exit_codes() {
     let o = run(&["validate", &good]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let line = String::from_utf8(o.stdout).unwrap();
-    assert!(line.starts_with(&format!("{{\"file\":{},\"index\":0,\"valid\":true,\"outcome\":", Value::String(good.clone()))), "{line}");
+    assert!(
+        line.starts_with(&format!(
+            "{{\"file\":{},\"index\":0,\"valid\":true,\"outcome\":",
+            Value::String(good.clone())
+        )),
+        "{line}"
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("1 documents: 1 valid, 0 invalid"));
 
     let o = run(&["validate", &good, &ndjson]);
     assert_eq!(o.status.code(), Some(1));
-    let lines: Vec<Value> = String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let got: Vec<(u64, bool)> = lines.iter().map(|l| (l["index"].as_u64().unwrap(), l["valid"].as_bool().unwrap())).collect();
+    let lines: Vec<Value> =
+        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let got: Vec<(u64, bool)> =
+        lines.iter().map(|l| (l["index"].as_u64().unwrap(), l["valid"].as_bool().unwrap())).collect();
     assert_eq!(got, [(0, true), (1, true), (2, false), (3, false)]);
     assert_eq!(lines[2]["outcome"]["issue"][0]["expression"][0], "Observation");
     assert_eq!(lines[3]["outcome"]["issue"][0]["severity"], "fatal");
     let summary = String::from_utf8_lossy(&o.stderr);
-    assert!(summary.contains("many.ndjson:2: INVALID") && summary.contains("4 documents: 2 valid, 2 invalid"), "{summary}");
+    assert!(
+        summary.contains("many.ndjson:2: INVALID") && summary.contains("4 documents: 2 valid, 2 invalid"),
+        "{summary}"
+    );
 
     // usage and I/O errors: exit 2, nothing on stdout
-    for args in [vec!["validate"], vec!["validate", "--version", "r9", &good], vec!["validate", "/nonexistent.json"], vec!["nope"],
-        vec!["validate", "--profile", "http://example.org/not-loaded", &good]] {
+    for args in [
+        vec!["validate"],
+        vec!["validate", "--version", "r9", &good],
+        vec!["validate", "/nonexistent.json"],
+        vec!["nope"],
+        vec!["validate", "--profile", "http://example.org/not-loaded", &good],
+    ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(o.stdout.is_empty(), "{args:?}");
     }
 
     // --profile FILE (a run-time profile), and --definitions
-    let profile = write(&tmp, "p.json", r#"{"resourceType":"StructureDefinition","url":"http://example.org/sd/p","name":"P","status":"draft",
+    let profile = write(
+        &tmp,
+        "p.json",
+        r#"{"resourceType":"StructureDefinition","url":"http://example.org/sd/p","name":"P","status":"draft",
         "kind":"resource","abstract":false,"type":"Patient","baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient",
-        "derivation":"constraint","differential":{"element":[{"id":"Patient.gender","path":"Patient.gender","min":1}]}}"#);
+        "derivation":"constraint","differential":{"element":[{"id":"Patient.gender","path":"Patient.gender","min":1}]}}"#,
+    );
     let o = run(&["validate", "--profile", &profile, &good]);
     assert_eq!(o.status.code(), Some(1));
     let o = run(&["validate", "--definitions", &profile, "--profile", "http://example.org/sd/p", &good]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("Patient.gender: minimum required = 1"));
     // meta.profile is honoured when the profile is loaded
-    let declared = write(&tmp, "declared.json", r#"{"resourceType":"Patient","meta":{"profile":["http://example.org/sd/p"]}}"#);
+    let declared =
+        write(&tmp, "declared.json", r#"{"resourceType":"Patient","meta":{"profile":["http://example.org/sd/p"]}}"#);
     assert_eq!(run(&["validate", &declared]).status.code(), Some(0));
     assert_eq!(run(&["validate", "--definitions", &profile, &declared]).status.code(), Some(1));
     std::fs::remove_dir_all(&tmp).unwrap();

@@ -220,9 +220,11 @@ impl Definitions {
     /// with the definitions already loaded (see [`crate::xml_to_json`]).
     pub fn read_file(&self, path: &Path) -> Result<Value, DefinitionsError> {
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
-            let bytes = std::fs::read(path).map_err(|source| DefinitionsError::Io { path: path.to_path_buf(), source })?;
+            let bytes =
+                std::fs::read(path).map_err(|source| DefinitionsError::Io { path: path.to_path_buf(), source })?;
             let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).into_owned();
-            return crate::xml::xml_to_json(self, &text).map_err(|source| DefinitionsError::Xml { path: path.to_path_buf(), source });
+            return crate::xml::xml_to_json(self, &text)
+                .map_err(|source| DefinitionsError::Xml { path: path.to_path_buf(), source });
         }
         read_json(path)
     }
@@ -307,7 +309,14 @@ impl Definitions {
         Ok(())
     }
 
-    fn insert(&mut self, url: &str, rt: &str, version: Option<String>, file: Option<PathBuf>, value: OnceLock<Option<Arc<Value>>>) {
+    fn insert(
+        &mut self,
+        url: &str,
+        rt: &str,
+        version: Option<String>,
+        file: Option<PathBuf>,
+        value: OnceLock<Option<Arc<Value>>>,
+    ) {
         self.seq += 1;
         let entry = Entry { resource_type: rt.to_owned(), version, file, value, seq: self.seq };
         let list = self.by_url.entry(url.to_owned()).or_default();
@@ -337,10 +346,7 @@ impl Definitions {
                     .then(a.seq.cmp(&b.seq))
             })?,
         };
-        entry
-            .value
-            .get_or_init(|| entry.file.as_deref().and_then(|f| read_json(f).ok()).map(Arc::new))
-            .clone()
+        entry.value.get_or_init(|| entry.file.as_deref().and_then(|f| read_json(f).ok()).map(Arc::new)).clone()
     }
 
     /// A StructureDefinition by canonical URL.

@@ -59,9 +59,10 @@ impl InvariantEngine for FhirPathInvariants {
         let mut node = Node::new(focus);
         if node.type_info.is_none() {
             node.type_info = match focus_type {
-                "BackboneElement" | "Element" => {
-                    Some(TypeInfo { name: TypeInfo::named("BackboneElement").map_or("BackboneElement", |t| t.name), path: intern(element_path) })
-                }
+                "BackboneElement" | "Element" => Some(TypeInfo {
+                    name: TypeInfo::named("BackboneElement").map_or("BackboneElement", |t| t.name),
+                    path: intern(element_path),
+                }),
                 other => TypeInfo::named(other),
             };
         }
@@ -111,7 +112,17 @@ mod tests {
         let p = json!({"resourceType":"Patient","name":[{}]});
         assert_eq!(e.holds("name.all(family.exists() or given.exists())", &p, "Patient", "Patient", &p, &p), Ok(false));
         let period = json!({"start":"2020-01-02","end":"2020-01-01"});
-        assert_eq!(e.holds("start.hasValue().not() or end.hasValue().not() or (start <= end)", &period, "Period", "Period", &period, &period), Ok(false));
+        assert_eq!(
+            e.holds(
+                "start.hasValue().not() or end.hasValue().not() or (start <= end)",
+                &period,
+                "Period",
+                "Period",
+                &period,
+                &period
+            ),
+            Ok(false)
+        );
         assert!(e.holds("(((", &p, "Patient", "Patient", &p, &p).is_err());
     }
 }

@@ -59,8 +59,8 @@ mod validator;
 mod xml;
 
 pub use definitions::{packages_dir, Definitions, DefinitionsError, FhirVersion, DEFINITION_TYPES, PACKAGES_ENV};
+#[cfg(feature = "fhirpath")]
+pub use invariants::FhirPathInvariants;
 pub use outcome::{Issue, Outcome, Rule, Severity, RULE_SYSTEM};
 pub use validator::{InvariantEngine, ValidateError, Validator};
 pub use xml::{xml_to_json, XmlError};
-#[cfg(feature = "fhirpath")]
-pub use invariants::FhirPathInvariants;

@@ -95,10 +95,17 @@ pub fn check(code: &str, value: &Value) -> Result<(), (bool, String)> {
         "integer" | "unsignedInt" | "positiveInt" => {
             let Some(n) = value.as_i64().or_else(|| value.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
             else {
-                return if value.is_number() { Err((false, format!("{value} is not a whole number"))) } else { kind("number") };
+                return if value.is_number() {
+                    Err((false, format!("{value} is not a whole number")))
+                } else {
+                    kind("number")
+                };
             };
             if value.as_i64().is_none() {
-                return Err((false, format!("{value} is written with a fraction or exponent; an {code} is a whole number")));
+                return Err((
+                    false,
+                    format!("{value} is written with a fraction or exponent; an {code} is a whole number"),
+                ));
             }
             let (lo, name) = match code {
                 "unsignedInt" => (0, "at least 0"),

@@ -102,9 +102,11 @@ fn find_or_make(defs: &Definitions, elements: &mut Vec<Value>, id: &str, d: &Val
     // constrain the choice element itself.
     if let Some(p) = parent {
         let choice = elements.iter().position(|e| {
-            id_of(e).strip_prefix(p).and_then(|r| r.strip_prefix('.')).and_then(|r| r.strip_suffix("[x]")).is_some_and(|stem| {
-                last.strip_prefix(stem).is_some_and(|suffix| suffix.starts_with(|c: char| c.is_ascii_uppercase()))
-            })
+            id_of(e).strip_prefix(p).and_then(|r| r.strip_prefix('.')).and_then(|r| r.strip_suffix("[x]")).is_some_and(
+                |stem| {
+                    last.strip_prefix(stem).is_some_and(|suffix| suffix.starts_with(|c: char| c.is_ascii_uppercase()))
+                },
+            )
         });
         if choice.is_some() {
             return choice;
@@ -122,7 +124,11 @@ fn find_or_make(defs: &Definitions, elements: &mut Vec<Value>, id: &str, d: &Val
         let b = find_or_make(defs, elements, &base_id, &Value::Null, depth)?;
         let end = elements[b + 1..]
             .iter()
-            .position(|e| !(is_within(id_of(e), &base_id) || id_of(e).starts_with(&format!("{base_id}:")) || id_of(e).starts_with(&format!("{base_id}/"))))
+            .position(|e| {
+                !(is_within(id_of(e), &base_id)
+                    || id_of(e).starts_with(&format!("{base_id}:"))
+                    || id_of(e).starts_with(&format!("{base_id}/")))
+            })
             .map_or(elements.len(), |p| b + 1 + p);
         let path = elements[b]["path"].as_str().unwrap_or_default().to_owned();
         let block: Vec<Value> = elements[b..]

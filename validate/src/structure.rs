@@ -185,13 +185,17 @@ impl Structure {
         for e in snapshot {
             let Some(obj) = e.as_object() else { continue };
             let path = e["path"].as_str().unwrap_or_default().to_owned();
-            let slice_name = e["sliceName"].as_str().or(e["name"].as_str().filter(|_| e["slicing"].is_null() && last_by_path.contains_key(&path))).map(str::to_owned);
+            let slice_name = e["sliceName"]
+                .as_str()
+                .or(e["name"].as_str().filter(|_| e["slicing"].is_null() && last_by_path.contains_key(&path)))
+                .map(str::to_owned);
             let id = match e["id"].as_str() {
                 Some(id) => id.to_owned(),
                 None => {
                     // DSTU2: no ids; make one from the path and the slice name of this or an enclosing slice.
                     let (parent, last) = split_last(&path);
-                    let parent_id = last_by_path.get(parent).map(|&i| elements[i].id.clone()).unwrap_or_else(|| parent.to_owned());
+                    let parent_id =
+                        last_by_path.get(parent).map(|&i| elements[i].id.clone()).unwrap_or_else(|| parent.to_owned());
                     let base = if parent.is_empty() { last.to_owned() } else { format!("{parent_id}.{last}") };
                     match &slice_name {
                         Some(s) => format!("{base}:{s}"),
@@ -221,16 +225,19 @@ impl Structure {
                         _ => Vec::new(),
                     };
                     // DSTU2 names a Reference's targets in `profile` (R4 moved them to `targetProfile`).
-                    let (profiles, target_profiles) = if code == "Reference" && target_profiles.is_empty() && !profiles.is_empty() {
-                        (Vec::new(), profiles)
-                    } else {
-                        (profiles, target_profiles)
-                    };
+                    let (profiles, target_profiles) =
+                        if code == "Reference" && target_profiles.is_empty() && !profiles.is_empty() {
+                            (Vec::new(), profiles)
+                        } else {
+                            (profiles, target_profiles)
+                        };
                     Some(TypeRef { code, profiles, target_profiles })
                 })
                 .collect();
             let binding = e["binding"].as_object().and_then(|b| {
-                let vs = b.get("valueSet").and_then(Value::as_str)
+                let vs = b
+                    .get("valueSet")
+                    .and_then(Value::as_str)
                     .or_else(|| b.get("valueSetReference").and_then(|r| r["reference"].as_str()))
                     .or_else(|| b.get("valueSetUri").and_then(Value::as_str))?;
                 Some(Binding { strength: b.get("strength")?.as_str()?.to_owned(), value_set: vs.to_owned() })
@@ -282,7 +289,11 @@ impl Structure {
                 slice_name,
                 min: e["min"].as_u64().unwrap_or(0),
                 max: parse_max(&e["max"]),
-                base_max: if e["base"]["max"].is_string() { parse_max(&e["base"]["max"]) } else { parse_max(&e["max"]) },
+                base_max: if e["base"]["max"].is_string() {
+                    parse_max(&e["base"]["max"])
+                } else {
+                    parse_max(&e["max"])
+                },
                 types,
                 fixed: first_with_prefix(obj, "fixed"),
                 pattern: first_with_prefix(obj, "pattern"),
@@ -308,7 +319,13 @@ impl Structure {
                 // A slice (or reslice `name:a/b`): attach it to the element it slices.
                 let base = match last.rfind('/') {
                     Some(i) => format!("{parent_id}.{}", &last[..i]),
-                    None => if parent_id.is_empty() { name.to_owned() } else { format!("{parent_id}.{name}") },
+                    None => {
+                        if parent_id.is_empty() {
+                            name.to_owned()
+                        } else {
+                            format!("{parent_id}.{name}")
+                        }
+                    }
                 };
                 if let Some(&b) = by_id.get(&base) {
                     elements[b].slices.push(idx);
@@ -327,7 +344,12 @@ impl Structure {
         }
         Some(Structure {
             url: sd["url"].as_str().unwrap_or_default().to_owned(),
-            type_name: sd["type"].as_str().or(sd["constrainedType"].as_str()).or(sd["name"].as_str()).unwrap_or_default().to_owned(),
+            type_name: sd["type"]
+                .as_str()
+                .or(sd["constrainedType"].as_str())
+                .or(sd["name"].as_str())
+                .unwrap_or_default()
+                .to_owned(),
             kind: sd["kind"].as_str().unwrap_or_default().to_owned(),
             elements,
         })

@@ -107,7 +107,9 @@ fn include(
         if inc["concept"].is_array() {
             add_concepts(&mut own, system, &inc["concept"]);
         } else {
-            let cs = defs.code_system(system).ok_or_else(|| NotListable(format!("{canonical}: code system {system} is not loaded")))?;
+            let cs = defs
+                .code_system(system)
+                .ok_or_else(|| NotListable(format!("{canonical}: code system {system} is not loaded")))?;
             if cs["content"].as_str().is_some_and(|c| c != "complete") {
                 return Err(NotListable(format!("{canonical}: code system {system} is not complete in the packages")));
             }

@@ -52,7 +52,10 @@ impl Converter<'_> {
 
     fn resource(&mut self, node: Node<'_, '_>) -> Result<Value, XmlError> {
         let rt = node.tag_name().name().to_owned();
-        let st = self.structure(&rt).filter(|s| s.kind == "resource").ok_or_else(|| XmlError::UnknownResource(rt.clone()))?;
+        let st = self
+            .structure(&rt)
+            .filter(|s| s.kind == "resource")
+            .ok_or_else(|| XmlError::UnknownResource(rt.clone()))?;
         let mut obj = Map::new();
         obj.insert("resourceType".into(), Value::String(rt));
         self.children(node, &st, 0, &mut obj)?;
@@ -60,7 +63,13 @@ impl Converter<'_> {
     }
 
     /// Converts the child elements of `node` (described by element `idx` of `st`) into `obj`.
-    fn children(&mut self, node: Node<'_, '_>, st: &Arc<Structure>, idx: usize, obj: &mut Map<String, Value>) -> Result<(), XmlError> {
+    fn children(
+        &mut self,
+        node: Node<'_, '_>,
+        st: &Arc<Structure>,
+        idx: usize,
+        obj: &mut Map<String, Value>,
+    ) -> Result<(), XmlError> {
         // Which structure describes the children: the element's own, or its type's.
         let content = st.content_of(idx);
         let mut groups: Vec<(String, Vec<Node<'_, '_>>)> = Vec::new();
@@ -101,7 +110,10 @@ impl Converter<'_> {
                     obj.insert(name.clone(), Value::Array(values));
                 }
                 if any_ext {
-                    obj.insert(format!("_{name}"), Value::Array(exts.into_iter().map(|x| x.unwrap_or(Value::Null)).collect()));
+                    obj.insert(
+                        format!("_{name}"),
+                        Value::Array(exts.into_iter().map(|x| x.unwrap_or(Value::Null)).collect()),
+                    );
                 }
             } else {
                 // A single element written more than once stays an array, which validation reports.
@@ -111,7 +123,11 @@ impl Converter<'_> {
                     obj.insert(name.clone(), v);
                 }
                 if any_ext {
-                    let x = if one { exts.pop().flatten().unwrap_or(Value::Null) } else { Value::Array(exts.into_iter().map(|x| x.unwrap_or(Value::Null)).collect()) };
+                    let x = if one {
+                        exts.pop().flatten().unwrap_or(Value::Null)
+                    } else {
+                        Value::Array(exts.into_iter().map(|x| x.unwrap_or(Value::Null)).collect())
+                    };
                     obj.insert(format!("_{name}"), x);
                 }
             }
@@ -120,7 +136,12 @@ impl Converter<'_> {
     }
 
     /// One element: its JSON value and, for a primitive, its `_name` partner.
-    fn element(&mut self, n: Node<'_, '_>, st: &Arc<Structure>, target: Option<&(usize, String)>) -> Result<(Value, Option<Value>), XmlError> {
+    fn element(
+        &mut self,
+        n: Node<'_, '_>,
+        st: &Arc<Structure>,
+        target: Option<&(usize, String)>,
+    ) -> Result<(Value, Option<Value>), XmlError> {
         let Some((c, ty)) = target else {
             // Unknown to the definitions: keep what is there.
             if let Some(v) = n.attribute("value") {
@@ -135,7 +156,10 @@ impl Converter<'_> {
         if ty == "xhtml" {
             return Ok((Value::String(outer_xml(n)), None));
         }
-        if ty == "Resource" || n.tag_name().name() == "contained" || (ty.starts_with(char::is_uppercase) && self.structure(ty).is_some_and(|s| s.kind == "resource")) {
+        if ty == "Resource"
+            || n.tag_name().name() == "contained"
+            || (ty.starts_with(char::is_uppercase) && self.structure(ty).is_some_and(|s| s.kind == "resource"))
+        {
             if let Some(inner) = n.children().find(Node::is_element) {
                 return Ok((self.resource(inner)?, None));
             }
@@ -186,8 +210,15 @@ fn primitive(ty: &str, v: &str) -> Value {
             "false" => Value::Bool(false),
             _ => Value::String(v.to_owned()),
         },
-        "integer" | "unsignedInt" | "positiveInt" => v.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(v.to_owned())),
-        "decimal" => v.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number).unwrap_or_else(|| Value::String(v.to_owned())),
+        "integer" | "unsignedInt" | "positiveInt" => {
+            v.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(v.to_owned()))
+        }
+        "decimal" => v
+            .parse::<f64>()
+            .ok()
+            .and_then(Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(v.to_owned())),
         _ => Value::String(v.to_owned()),
     }
 }
