@@ -148,8 +148,19 @@ pub(crate) fn eval<'a>(
 pub(crate) fn member<'a>(n: &Node<'a>, name: &str, out: &mut Vec<Value<'a>>) {
     let Json::Object(obj) = n.json else { return };
     let child = n.type_info.and_then(|t| t.child(name));
-    let ext_key = format!("_{name}");
-    match (obj.get(name), obj.get(ext_key.as_str())) {
+    let value = obj.get(name);
+    // only primitives have a `_name` sibling: skip building the key for objects and arrays of objects
+    let complex = match value {
+        Some(Json::Object(_)) => true,
+        Some(Json::Array(a)) => a.first().is_some_and(Json::is_object),
+        _ => false,
+    };
+    let ext = if complex {
+        None
+    } else {
+        obj.get(format!("_{name}").as_str())
+    };
+    match (value, ext) {
         (None, None) => {}
         (value, ext) => {
             let ty = match child {
