@@ -960,9 +960,13 @@ pub(crate) fn call<'a>(
             out
         }
         "memberOf" | "conformsTo" | "subsumes" | "subsumedBy" => {
+            // a Functions hook (the validator, with loaded value sets and profiles) may provide them
+            if let Some(r) = call_hook(name, &base, args, focus, cx) {
+                return r;
+            }
             return Err(err(format!(
-                "{name}() needs a terminology or profile service, which this engine does not have"
-            )))
+                "{name}() needs a terminology or profile service: add one with Env::with_functions"
+            )));
         }
         "htmlChecks" => {
             arity(name, args, 0, 0)?;
@@ -972,25 +976,36 @@ pub(crate) fn call<'a>(
             }))
         }
         _ => {
-            if let Some(hook) = cx.env.functions.as_ref() {
-                let a = Args {
-                    exprs: args,
-                    focus,
-                    cx: &Ctx {
-                        env: cx.env,
-                        root: cx.root,
-                        this: cx.this,
-                        index: cx.index,
-                        total: cx.total,
-                    },
-                };
-                if let Some(r) = hook.call(name, &base, &a) {
-                    return r;
-                }
+            if let Some(r) = call_hook(name, &base, args, focus, cx) {
+                return r;
             }
             return Err(err(format!("unknown function {name}()")));
         }
     })
+}
+
+/// Calls the environment's [`crate::Functions`] hook, if it has one and it defines `name`.
+fn call_hook<'a>(
+    name: &str,
+    base: &[Value<'a>],
+    args: &[Expr],
+    focus: &[Value<'a>],
+    cx: &Ctx<'a, '_>,
+) -> Option<Result<Collection<'a>, Error>> {
+    let hook = cx.env.functions.as_ref()?;
+    let cx = Ctx {
+        env: cx.env,
+        root: cx.root,
+        this: cx.this,
+        index: cx.index,
+        total: cx.total,
+    };
+    let a = Args {
+        exprs: args,
+        focus,
+        cx: &cx,
+    };
+    hook.call(name, base, &a)
 }
 
 /// Resolves a reference within the resource being evaluated (`#contained`) or its Bundle (`fullUrl`,

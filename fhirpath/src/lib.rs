@@ -49,7 +49,8 @@
 //! - `serde_json` without `arbitrary_precision` (this workspace does not force it) reads `1.50` as the float
 //!   1.5, so the trailing zero of a JSON decimal is gone before the engine sees it; decimal literals and
 //!   arithmetic in expressions are exact.
-//! - `memberOf()`, `conformsTo()`, `subsumes()` need a terminology or profile service: they return an error.
+//! - `memberOf()`, `conformsTo()`, `subsumes()` need a terminology or profile service: a [`Functions`] hook
+//!   provides them; without one they return an error.
 //! - UCUM conversion covers common mass, length, volume and time units.
 
 mod eval;
@@ -194,7 +195,8 @@ impl Expression {
 }
 
 /// Functions a caller adds to the language (SQL on FHIR's `getResourceKey()`), consulted for names the library
-/// does not define.
+/// does not define, and for `memberOf()`, `conformsTo()`, `subsumes()` and `subsumedBy()`, which need a
+/// terminology or profile service the library does not have (without a hook they are an error).
 ///
 /// ```
 /// use fhir_path::{Args, Collection, Env, Error, Expression, Functions, Value};
@@ -436,6 +438,47 @@ mod tests {
             eval_str("managingOrganization.resolve() is Organization", &p),
             ["true"]
         );
+    }
+
+    #[test]
+    fn a_hook_provides_member_of() {
+        struct Genders;
+        impl Functions for Genders {
+            fn call<'a>(
+                &self,
+                name: &str,
+                focus: &[Value<'a>],
+                args: &Args<'_, 'a>,
+            ) -> Option<Result<Collection<'a>, Error>> {
+                if name != "memberOf" {
+                    return None;
+                }
+                let vs = match args.eval(0) {
+                    Ok(v) => v,
+                    Err(e) => return Some(Err(e)),
+                };
+                let known = vs.first().map(|v| v.to_string()).as_deref()
+                    == Some("http://hl7.org/fhir/ValueSet/administrative-gender");
+                let ok = focus.iter().all(|v| {
+                    matches!(
+                        v.to_string().as_str(),
+                        "male" | "female" | "other" | "unknown"
+                    )
+                });
+                Some(Ok(vec![Value::Boolean(known && ok)]))
+            }
+        }
+        let p = json!({"resourceType": "Patient", "gender": "x"});
+        let e = Expression::parse(
+            "gender.memberOf('http://hl7.org/fhir/ValueSet/administrative-gender')",
+        )
+        .unwrap();
+        assert!(
+            e.evaluate(&p, &Env::new()).is_err(),
+            "without a hook memberOf() is an error"
+        );
+        let env = Env::new().with_functions(Arc::new(Genders));
+        assert_eq!(e.evaluate_boolean(&p, &env), Ok(Some(false)));
     }
 
     #[test]
