@@ -184,3 +184,34 @@ fn official_fhirpath_r4_suite() {
         "FHIRPath R4 suite: {passed}/{total} pass, pinned at {PINNED_PASSES}"
     );
 }
+
+/// `src/r4-types.tsv` equals what `scripts/gen-r4-types.py` makes from the R4 core package now.
+#[test]
+fn the_r4_type_table_is_fresh() {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let packages = std::env::var_os("FHIR_PACKAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.join("../../shared/fhir-packages"));
+    let core = packages.join("hl7.fhir.r4.core#4.0.1/package");
+    assert!(
+        core.is_dir(),
+        "{} is missing (set FHIR_PACKAGES)",
+        core.display()
+    );
+    let out = std::env::temp_dir().join(format!("r4-types-{}.tsv", std::process::id()));
+    let status = std::process::Command::new("python3")
+        .arg(manifest.join("scripts/gen-r4-types.py"))
+        .arg(&core)
+        .arg(&out)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
+    let fresh = std::fs::read_to_string(&out).unwrap();
+    std::fs::remove_file(&out).ok();
+    let committed = std::fs::read_to_string(manifest.join("src/r4-types.tsv")).unwrap();
+    assert!(
+        fresh == committed,
+        "src/r4-types.tsv is stale: run python3 fhirpath/scripts/gen-r4-types.py '{}'",
+        core.display()
+    );
+}
