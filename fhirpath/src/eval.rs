@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use serde_json::Value as Json;
 
 use crate::parser::{BinOp, Expr};
-use crate::types::{Child, TypeInfo};
+use crate::types::{system_type_of_primitive, Child, TypeInfo};
 use crate::value::{Collection, Decimal, Node, Quantity, Temporal, Value, NULL};
 use crate::{Env, Error};
 
@@ -753,8 +753,18 @@ fn type_test(v: &Value<'_>, ty: &str, exact_primitives: bool) -> bool {
             match n.type_info {
                 // `as`/`ofType` match a primitive's own type only (`code` is a `string` for `is`, but
                 // `gender.as(string)` is empty), as the official suite requires
-                Some(t) if exact_primitives && t.is_primitive() => t.name == name,
-                Some(t) => t.is_a(name),
+                Some(t) if exact_primitives && t.is_primitive() => {
+                    t.name == name
+                        || (ns.is_none() && system_type_of_primitive(t.name) == Some(name))
+                }
+                // an unqualified System type name matches a FHIR primitive read as it (`answer is Boolean` for
+                // an answerBoolean, as que-7 and the HL7 validator read it); `System.Boolean` does not
+                Some(t) => {
+                    t.is_a(name)
+                        || (ns.is_none()
+                            && t.is_primitive()
+                            && system_type_of_primitive(t.name) == Some(name))
+                }
                 None => {
                     // a node of unknown type: judge by its JSON form
                     let sys = match n.json {

@@ -481,6 +481,28 @@ mod tests {
         assert_eq!(e.evaluate_boolean(&p, &env), Ok(Some(false)));
     }
 
+    /// R4 core invariants as the HL7 validator evaluates them (dom-3, que-7).
+    #[test]
+    fn core_invariants_dom_3_and_que_7() {
+        let dom3 = Expression::parse("contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(uri) = '#').exists()).not()).trace('unmatched', id).empty()").unwrap();
+        let referenced = json!({"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o1"}],
+            "managingOrganization": {"reference": "#o1"}, "name": [{"family": "F"}]});
+        let orphan = json!({"resourceType": "Patient", "contained": [{"resourceType": "Organization", "id": "o1"}]});
+        assert_eq!(
+            dom3.evaluate_boolean(&referenced, &Env::new()),
+            Ok(Some(true))
+        );
+        assert_eq!(dom3.evaluate_boolean(&orphan, &Env::new()), Ok(Some(false)));
+        // typed through the table: Questionnaire.item.enableWhen.answer[x] is a choice, answerBoolean a boolean
+        let que7 = Expression::parse(
+            "item.enableWhen.all(operator = 'exists' implies (answer is Boolean))",
+        )
+        .unwrap();
+        let q = json!({"resourceType": "Questionnaire", "item": [{"linkId": "1", "type": "boolean"},
+            {"linkId": "2", "type": "string", "enableWhen": [{"question": "1", "operator": "exists", "answerBoolean": true}]}]});
+        assert_eq!(que7.evaluate_boolean(&q, &Env::new()), Ok(Some(true)));
+    }
+
     #[test]
     fn dates_keep_their_precision() {
         let p = json!({"resourceType": "Patient", "birthDate": "1974-12"});

@@ -11,7 +11,7 @@ use fhir_path::{Env, Expression, Value};
 
 /// Tests that must pass (of 935). Raise it when the engine improves; never lower it without saying why.
 ///
-/// The 29 failures (measured 2026-12-01), by category:
+/// The 31 failures (measured 2026-12-01), by category:
 /// - 12: the input file is not in the suite's copy (`valueset-example-expansion`, `parameters-example-types`,
 ///   `patient-example-period`).
 /// - 6: strict-mode semantic errors the suite expects from a type-checking compiler (`name.given1`,
@@ -22,7 +22,12 @@ use fhir_path::{Env, Expression, Value};
 /// - 2: `conformsTo()` needs profiles (the validation work supplies them).
 /// - 2: `'1 \'mo\''.toQuantity() = 1 month` and the year twin: the suite expects empty.
 /// - 1: `unescape('json')` of a string holding a quote.
-const PINNED_PASSES: usize = 906;
+/// - 2, deliberate, for the R4 core invariants as the HL7 validator evaluates them: `as()` over several items
+///   filters instead of failing (dom-3: `%resource.descendants().as(canonical)`; the suite wants an error for
+///   `Patient.name.as(HumanName).use`), and a FHIR primitive `is` its unqualified System type (que-7:
+///   `answer is Boolean` for an answerBoolean; the suite wants `Patient.active.is(Boolean)` false). Pinned at 906
+///   before these two.
+const PINNED_PASSES: usize = 904;
 
 fn suite_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fhir-test-cases/fhirpath-r4")
