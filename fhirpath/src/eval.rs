@@ -166,7 +166,8 @@ pub(crate) fn member<'a>(n: &Node<'a>, name: &str, out: &mut Vec<Value<'a>>) {
             let ty = match child {
                 Some(Child::Single(t)) => Some(t),
                 Some(Child::Choice(_)) => None,
-                None => None,
+                // a choice element's full key (`definitionCanonical`, as `children()` names it)
+                None => n.type_info.and_then(|t| choice_key_type(t, name)),
             };
             push_items(value, ext, ty, out);
             return;
@@ -199,6 +200,26 @@ pub(crate) fn member<'a>(n: &Node<'a>, name: &str, out: &mut Vec<Value<'a>>) {
             }
         }
     }
+}
+
+/// The type of a choice element's key (`definitionCanonical` -> `canonical`) when `parent` defines the choice
+/// (`definition[x]`) with that type.
+fn choice_key_type(parent: TypeInfo, key: &str) -> Option<TypeInfo> {
+    for (i, c) in key.char_indices().skip(1) {
+        if !c.is_ascii_uppercase() {
+            continue;
+        }
+        if let Some(Child::Choice(types)) = parent.child(&key[..i]) {
+            let suffix = &key[i..];
+            let t = types.split(',').find(|t| {
+                t.len() == suffix.len()
+                    && t[1..] == suffix[1..]
+                    && t[..1].eq_ignore_ascii_case(&suffix[..1])
+            })?;
+            return TypeInfo::named(t);
+        }
+    }
+    None
 }
 
 fn push_items<'a>(

@@ -494,6 +494,11 @@ mod tests {
             Ok(Some(true))
         );
         assert_eq!(dom3.evaluate_boolean(&orphan, &Env::new()), Ok(Some(false)));
+        // referenced through a choice (PlanDefinition.action.definition[x]) reached by descendants()
+        let plan = json!({"resourceType": "PlanDefinition", "contained": [{"resourceType": "ActivityDefinition", "id": "a1"}],
+            "action": [{"definitionCanonical": "#a1"}]});
+        assert_eq!(dom3.evaluate_boolean(&plan, &Env::new()), Ok(Some(true)));
+        assert_eq!(eval_str("descendants().ofType(canonical)", &plan), ["#a1"]);
         // typed through the table: Questionnaire.item.enableWhen.answer[x] is a choice, answerBoolean a boolean
         let que7 = Expression::parse(
             "item.enableWhen.all(operator = 'exists' implies (answer is Boolean))",
