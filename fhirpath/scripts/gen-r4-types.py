@@ -5,12 +5,13 @@ One line per type: `Name<TAB>!kind:Base`; then one line per element a type defin
 found through the base chain at run time): `path<TAB>types`, where `types` is a comma-separated list of type codes,
 `#Other.path` for a contentReference, or `@BackboneElement` for an element whose children are listed under its own
 path. Choice elements keep their `[x]`.
-Run: python3 fhirpath/scripts/gen-r4-types.py '../shared/fhir-packages/hl7.fhir.r4.core#4.0.1/package'
+Run: python3 fhirpath/scripts/gen-r4-types.py '../shared/fhir-packages/hl7.fhir.r4.core#4.0.1/package' [OUT]
+(OUT defaults to fhirpath/src/r4-types.tsv; the test `the_r4_type_table_is_fresh` writes elsewhere and compares.)
 """
 import glob, json, os, sys
 
 pkg = sys.argv[1]
-out = os.path.join(os.path.dirname(__file__), "..", "src", "r4-types.tsv")
+out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "src", "r4-types.tsv")
 sds = {}
 for fname in sorted(glob.glob(os.path.join(pkg, "StructureDefinition-*.json"))):
     sd = json.load(open(fname))

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use serde_json::Value as Json;
 
 use crate::parser::{BinOp, Expr};
-use crate::types::{Child, TypeInfo};
+use crate::types::{system_type_of_primitive, Child, TypeInfo};
 use crate::value::{Collection, Decimal, Node, Quantity, Temporal, Value, NULL};
 use crate::{Env, Error};
 
@@ -148,14 +148,26 @@ pub(crate) fn eval<'a>(
 pub(crate) fn member<'a>(n: &Node<'a>, name: &str, out: &mut Vec<Value<'a>>) {
     let Json::Object(obj) = n.json else { return };
     let child = n.type_info.and_then(|t| t.child(name));
-    let ext_key = format!("_{name}");
-    match (obj.get(name), obj.get(ext_key.as_str())) {
+    let value = obj.get(name);
+    // only primitives have a `_name` sibling: skip building the key for objects and arrays of objects
+    let complex = match value {
+        Some(Json::Object(_)) => true,
+        Some(Json::Array(a)) => a.first().is_some_and(Json::is_object),
+        _ => false,
+    };
+    let ext = if complex {
+        None
+    } else {
+        obj.get(format!("_{name}").as_str())
+    };
+    match (value, ext) {
         (None, None) => {}
         (value, ext) => {
             let ty = match child {
                 Some(Child::Single(t)) => Some(t),
                 Some(Child::Choice(_)) => None,
-                None => None,
+                // a choice element's full key (`definitionCanonical`, as `children()` names it)
+                None => n.type_info.and_then(|t| choice_key_type(t, name)),
             };
             push_items(value, ext, ty, out);
             return;
@@ -188,6 +200,26 @@ pub(crate) fn member<'a>(n: &Node<'a>, name: &str, out: &mut Vec<Value<'a>>) {
             }
         }
     }
+}
+
+/// The type of a choice element's key (`definitionCanonical` -> `canonical`) when `parent` defines the choice
+/// (`definition[x]`) with that type.
+fn choice_key_type(parent: TypeInfo, key: &str) -> Option<TypeInfo> {
+    for (i, c) in key.char_indices().skip(1) {
+        if !c.is_ascii_uppercase() {
+            continue;
+        }
+        if let Some(Child::Choice(types)) = parent.child(&key[..i]) {
+            let suffix = &key[i..];
+            let t = types.split(',').find(|t| {
+                t.len() == suffix.len()
+                    && t[1..] == suffix[1..]
+                    && t[..1].eq_ignore_ascii_case(&suffix[..1])
+            })?;
+            return TypeInfo::named(t);
+        }
+    }
+    None
 }
 
 fn push_items<'a>(
@@ -742,8 +774,18 @@ fn type_test(v: &Value<'_>, ty: &str, exact_primitives: bool) -> bool {
             match n.type_info {
                 // `as`/`ofType` match a primitive's own type only (`code` is a `string` for `is`, but
                 // `gender.as(string)` is empty), as the official suite requires
-                Some(t) if exact_primitives && t.is_primitive() => t.name == name,
-                Some(t) => t.is_a(name),
+                Some(t) if exact_primitives && t.is_primitive() => {
+                    t.name == name
+                        || (ns.is_none() && system_type_of_primitive(t.name) == Some(name))
+                }
+                // an unqualified System type name matches a FHIR primitive read as it (`answer is Boolean` for
+                // an answerBoolean, as que-7 and the HL7 validator read it); `System.Boolean` does not
+                Some(t) => {
+                    t.is_a(name)
+                        || (ns.is_none()
+                            && t.is_primitive()
+                            && system_type_of_primitive(t.name) == Some(name))
+                }
                 None => {
                     // a node of unknown type: judge by its JSON form
                     let sys = match n.json {

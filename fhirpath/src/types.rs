@@ -23,6 +23,8 @@ struct Table {
     kinds: HashMap<&'static str, (&'static str, &'static str)>,
     /// element path -> types
     elements: HashMap<&'static str, &'static str>,
+    /// parent path -> child name (without `[x]`) -> (element path, types, is a choice): lookups without allocation
+    children: HashMap<&'static str, HashMap<&'static str, (&'static str, &'static str, bool)>>,
     /// lower-cased type name -> type name, for choice suffixes (`valueString` -> `string`)
     by_lower: HashMap<String, &'static str>,
 }
@@ -33,6 +35,7 @@ fn table() -> &'static Table {
         let mut kinds = HashMap::new();
         let mut elements = HashMap::new();
         let mut by_lower = HashMap::new();
+        let mut children: HashMap<&'static str, HashMap<_, _>> = HashMap::new();
         for line in TABLE_TEXT.lines() {
             let Some((path, types)) = line.split_once('\t') else {
                 continue;
@@ -43,11 +46,22 @@ fn table() -> &'static Table {
                 by_lower.insert(path.to_ascii_lowercase(), path);
             } else {
                 elements.insert(path, types);
+                if let Some((parent, name)) = path.rsplit_once('.') {
+                    let (name, choice) = match name.strip_suffix("[x]") {
+                        Some(n) => (n, true),
+                        None => (name, false),
+                    };
+                    children
+                        .entry(parent)
+                        .or_insert_with(HashMap::new)
+                        .insert(name, (path, types, choice));
+                }
             }
         }
         Table {
             kinds,
             elements,
+            children,
             by_lower,
         }
     })
@@ -120,13 +134,12 @@ impl TypeInfo {
         let mut path = self.path;
         let mut current = Some(*self);
         loop {
-            let key = format!("{path}.{name}");
-            if let Some((&k, &types)) = t.elements.get_key_value(key.as_str()) {
-                return Some(resolve_child(k, types));
-            }
-            let choice = format!("{path}.{name}[x]");
-            if let Some(&types) = t.elements.get(choice.as_str()) {
-                return Some(Child::Choice(types));
+            if let Some(&(full, types, choice)) = t.children.get(path).and_then(|c| c.get(name)) {
+                return Some(if choice {
+                    Child::Choice(types)
+                } else {
+                    resolve_child(full, types)
+                });
             }
             // backbone elements inherit from BackboneElement, types from their base
             let next = if path.contains('.') {

@@ -7,8 +7,8 @@
 //! 2. four typical views (patient, observation with forEach over codings, condition, medication request) to
 //!    Parquet, to CSV and to NDJSON.
 //!
-//! Prints MB/s of NDJSON in, rows/s out, the ratio to the parse baseline, and the process's peak resident memory
-//! (VmHWM) after each phase.
+//! Prints MB/s of NDJSON in, resources/s, rows/s out, the ratio to the parse baseline, and the peak resident
+//! memory (VmHWM) of each view run, measured in a child process, on the whole input and on a quarter of it.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -116,9 +116,58 @@ fn views() -> Vec<View> {
     defs.iter().map(|d| View::from_json(d).unwrap()).collect()
 }
 
+/// One view run in this process (a child of the benchmark, so its peak memory is its own): prints
+/// `seconds resources rows peak_mb`.
+fn run_views_child(format: &str, input: &Path, out: &Path) {
+    let format: Format = format.parse().unwrap();
+    let t = Instant::now();
+    let mut runner = Runner::new(views(), out, format, Options::default()).unwrap();
+    runner.push_path(input).unwrap();
+    let summary = runner.finish().unwrap();
+    let rows: u64 = summary.views.iter().map(|v| v.rows).sum();
+    println!(
+        "{} {} {} {}",
+        t.elapsed().as_secs_f64(),
+        summary.resources,
+        rows,
+        peak_rss_mb()
+    );
+}
+
+fn run_views(format: Format, input: &Path, out: &Path) -> (f64, u64, u64, f64) {
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--bench", "--child", format.extension()])
+        .arg(input)
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        child.status.success(),
+        "{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let text = String::from_utf8(child.stdout).unwrap();
+    let f: Vec<&str> = text.split_whitespace().collect();
+    (
+        f[0].parse().unwrap(),
+        f[1].parse().unwrap(),
+        f[2].parse().unwrap(),
+        f[3].parse().unwrap(),
+    )
+}
+
 fn main() {
-    // `cargo bench` passes --bench; `cargo test --benches` passes nothing useful: only run when benchmarking
-    if !std::env::args().any(|a| a == "--bench") {
+    let args: Vec<String> = std::env::args().collect();
+    // `cargo bench` passes --bench; `cargo test --benches` does not: only run when benchmarking
+    if !args.iter().any(|a| a == "--bench") {
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        run_views_child(
+            &args[i + 1],
+            Path::new(&args[i + 2]),
+            Path::new(&args[i + 3]),
+        );
         return;
     }
     let mb: u64 = std::env::var("FHIR_SQL_BENCH_MB")
@@ -132,10 +181,20 @@ fn main() {
     let bytes = build_ndjson(&input, mb);
     let in_mb = bytes as f64 / 1e6;
     println!(
-        "built {in_mb:.1} MB of NDJSON from the R4 examples in {:.1} s; peak RSS {:.0} MB",
-        t.elapsed().as_secs_f64(),
-        peak_rss_mb()
+        "built {in_mb:.1} MB of NDJSON from the R4 examples in {:.1} s",
+        t.elapsed().as_secs_f64()
     );
+    // a quarter of it, to show that memory follows the batch size and not the input size
+    let quarter = dir.join("quarter.ndjson");
+    {
+        let text = std::fs::read_to_string(&input).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let q: String = lines[..lines.len() / 4]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&quarter, q).unwrap();
+    }
 
     // 1. baseline: parse only
     let t = Instant::now();
@@ -148,33 +207,32 @@ fn main() {
     }
     let base = t.elapsed().as_secs_f64();
     println!(
-        "baseline (read + parse): {resources} resources, {:.1} MB/s; peak RSS {:.0} MB",
-        in_mb / base,
-        peak_rss_mb()
+        "baseline (read + parse, no view): {resources} resources, {:.1} MB/s",
+        in_mb / base
     );
 
-    // 2. the views, per format
+    // 2. the views, per format, each in a child process
     for format in [Format::Parquet, Format::Csv, Format::Ndjson] {
-        let out = dir.join(format!("out-{}", format.extension()));
-        let t = Instant::now();
-        let mut runner = Runner::new(views(), &out, format, Options::default()).unwrap();
-        runner.push_path(&input).unwrap();
-        let summary = runner.finish().unwrap();
-        let secs = t.elapsed().as_secs_f64();
-        let rows: u64 = summary.views.iter().map(|v| v.rows).sum();
-        let per_view: Vec<String> = summary
-            .views
-            .iter()
-            .map(|v| format!("{} {}", v.name, v.rows))
-            .collect();
+        let (secs, res, rows, peak) = run_views(
+            format,
+            &input,
+            &dir.join(format!("out-{}", format.extension())),
+        );
+        let (_, _, _, peak_q) = run_views(
+            format,
+            &quarter,
+            &dir.join(format!("outq-{}", format.extension())),
+        );
         println!(
-            "4 views -> {:<7}: {:.1} MB/s in, {:.0} rows/s out ({rows} rows: {}), {:.2}x the parse baseline's time; peak RSS {:.0} MB",
+            "4 views -> {:<7}: {:.1} MB/s in, {:.0} resources/s, {:.0} rows/s out ({rows} rows), {:.2}x the parse baseline's time; peak RSS {:.0} MB ({:.0} MB on a quarter of the input; batch size {})",
             format.extension(),
             in_mb / secs,
+            res as f64 / secs,
             rows as f64 / secs,
-            per_view.join(", "),
             secs / base,
-            peak_rss_mb()
+            peak,
+            peak_q,
+            Options::default().batch_size
         );
     }
     std::fs::remove_dir_all(&dir).ok();

@@ -315,11 +315,18 @@ impl PartWriter for TextPart {
                     .collect();
                 fields.join(",")
             } else {
-                let mut m = serde_json::Map::new();
-                for (c, t) in self.columns.iter().zip(row) {
-                    m.insert(c.name.clone(), t.json.clone());
+                // keys in column order (a serde_json Map would sort them unless `preserve_order` is on)
+                let mut line = String::from("{");
+                for (i, (c, t)) in self.columns.iter().zip(row).enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    line.push_str(&Json::String(c.name.clone()).to_string());
+                    line.push(':');
+                    line.push_str(&t.json.to_string());
                 }
-                Json::Object(m).to_string()
+                line.push('}');
+                line
             };
             self.line(&line)?;
         }
