@@ -217,3 +217,52 @@ fn dstu2_documents_validate_against_dstu2() {
     assert_eq!(lines[0]["outcome"]["issue"][0]["expression"][0], "Patient.animal");
     std::fs::remove_file(&tmp).unwrap();
 }
+
+/// `fhir view run`: a ViewDefinition over an NDJSON file, rows written as CSV in the view's table directory;
+/// a view with a bad FHIRPath fails with exit code 1 and names the view, a missing `--out` is a usage error.
+#[test]
+fn view_run_writes_one_table_directory_per_view() {
+    let dir = std::env::temp_dir().join(format!("fhir-cli-view-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let view = write(
+        &dir,
+        "patients.json",
+        r#"{"resourceType":"ViewDefinition","name":"patients","resource":"Patient","status":"active",
+            "select":[{"column":[{"name":"id","path":"getResourceKey()"},{"name":"family","path":"name.first().family"}]}]}"#,
+    );
+    let input = write(
+        &dir,
+        "in.ndjson",
+        "{\"resourceType\":\"Patient\",\"id\":\"a\",\"name\":[{\"family\":\"Chalmers\"}]}\n\
+         {\"resourceType\":\"Observation\",\"id\":\"o\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}\n\
+         {\"resourceType\":\"Patient\",\"id\":\"b\"}\n",
+    );
+    let out_dir = dir.join("out").display().to_string();
+    let args: Vec<String> =
+        ["view", "run", &view, "--input", &input, "--out", &out_dir, "--format", "csv"].map(String::from).to_vec();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(fhir_cli::run(&args, &mut out, &mut err), 0, "{}", String::from_utf8_lossy(&err));
+    assert_eq!(String::from_utf8(out).unwrap().trim(), "patients: 2 rows in 1 files");
+    let table = dir.join("out/patients");
+    let files: Vec<_> = std::fs::read_dir(&table).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    let csv = std::fs::read_to_string(&files[0]).unwrap();
+    assert_eq!(csv.lines().collect::<Vec<_>>(), ["id,family", "a,Chalmers", "b,"]);
+
+    let bad = write(
+        &dir,
+        "bad.json",
+        r#"{"resourceType":"ViewDefinition","name":"bad","resource":"Patient","status":"active",
+            "select":[{"column":[{"name":"x","path":"name.where("}]}]}"#,
+    );
+    let args: Vec<String> =
+        ["view", "run", &bad, "--input", &input, "--out", &out_dir, "--format", "csv"].map(String::from).to_vec();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(fhir_cli::run(&args, &mut out, &mut err), 1);
+    assert!(String::from_utf8(err).unwrap().contains("bad"));
+    let args: Vec<String> = ["view", "run", &view, "--input", &input].map(String::from).to_vec();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(fhir_cli::run(&args, &mut out, &mut err), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -14,9 +14,6 @@ mod bundle;
 mod rules;
 mod slicing;
 
-#[cfg(all(test, feature = "fhirpath"))]
-pub(crate) use rules::ENGINE_GAPS;
-
 /// Errors of a validation request (the document's own problems are [`Issue`]s, not errors).
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {

@@ -20,14 +20,6 @@ const R4_ERRATA: [(&str, &str, &str); 1] = [(
     "enableWhen.count() > 1 implies enableBehavior.exists()",
 )];
 
-/// Core invariants the `fhir-path` engine (merged from the `sql` branch) evaluates wrongly today, so that
-/// every official example that holds them is refused: reported as not checked, with the reason, rather than
-/// as violations. The test `engine_gaps_are_still_gaps` fails when the engine is fixed, so the entry is removed.
-pub(crate) const ENGINE_GAPS: [(&str, &str); 2] = [
-    ("dom-3", "fhir-path refuses (or, before, got wrong) `descendants().as(canonical)` over several items, which the HL7 validator accepts"),
-    ("que-7", "fhir-path does not count a FHIR boolean (answerBoolean) as `is Boolean`"),
-];
-
 /// Whether `instance` contains everything in `pattern` (objects: every key matches; arrays: every pattern item
 /// is matched by some instance item; primitives: equal).
 pub(crate) fn contains_pattern(instance: &Value, pattern: &Value) -> bool {
@@ -283,15 +275,6 @@ impl Validator<'_> {
         for c in &el.constraints {
             let Some(expr) = &c.expression else { continue };
             if STRUCTURAL_INVARIANTS.contains(&c.key.as_str()) {
-                continue;
-            }
-            if let Some((_, why)) = ENGINE_GAPS.iter().find(|(k, _)| *k == c.key) {
-                out.push(issue(
-                    path,
-                    Severity::Information,
-                    Rule::Invariant,
-                    format!("constraint {} not checked: {why}", c.key),
-                ));
                 continue;
             }
             let expr = R4_ERRATA
