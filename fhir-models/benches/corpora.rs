@@ -5,6 +5,7 @@
 //! Run: `FHIR_PACKAGES=../shared/fhir-packages cargo bench -p fhir-models --features r4,dstu2 --bench corpora`
 //! (with fewer features, resources whose types are not compiled in are left out of the corpora, and said so).
 //! Arguments (after `--`): a word to keep only corpora whose name contains it; `--rounds N` (default 7);
+//! `--size MB`; `--only MEASUREMENT` to run one measurement `rounds` times and print nothing (for profilers);
 //! `--memory` to measure instead the peak memory of reading each Bundle corpus, typed against `Value`, each
 //! in a fresh process.
 //!
@@ -78,6 +79,12 @@ fn readable<V: FhirVersion>(name: &str, resources: Vec<Value>) -> Vec<Value> {
     kept
 }
 
+/// The resource's JSON with its keys in FHIR's element order, `resourceType` first, as servers write it.
+/// (`serde_json::Value` sorts keys, which would put `resourceType` last and make every reader look ahead.)
+fn canonical<V: FhirVersion>(resource: &Value) -> String {
+    V::Resource::from_json(&resource.to_string()).expect("filtered by `readable`").to_json()
+}
+
 /// Grows a claim's `item` list to at least `n` items by repeating its items (with fresh `sequence` numbers).
 fn grow_items(resource: &mut Value, n: usize) {
     let Some(items) = resource.get_mut("item").and_then(Value::as_array_mut) else { return };
@@ -114,16 +121,17 @@ fn replicate(resources: &[Value], bytes: usize) -> Vec<Value> {
     out
 }
 
-fn searchset(resources: Vec<Value>) -> String {
-    let entries: Vec<Value> = resources
-        .into_iter()
-        .map(|r| {
-            let full_url = format!("https://example.org/fhir/{}/{}", resource_type(&r), r["id"].as_str().unwrap_or(""));
-            serde_json::json!({"fullUrl": full_url, "resource": r, "search": {"mode": "match"}})
-        })
-        .collect();
-    let total = entries.len();
-    serde_json::json!({"resourceType": "Bundle", "type": "searchset", "total": total, "entry": entries}).to_string()
+fn searchset<V: FhirVersion>(resources: &[Value]) -> String {
+    let mut out = format!(r#"{{"resourceType":"Bundle","type":"searchset","total":{},"entry":["#, resources.len());
+    for (i, r) in resources.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let full_url = format!("https://example.org/fhir/{}/{}", resource_type(r), r["id"].as_str().unwrap_or(""));
+        out.push_str(&format!(r#"{{"fullUrl":{full_url:?},"resource":{},"search":{{"mode":"match"}}}}"#, canonical::<V>(r)));
+    }
+    out.push_str("]}");
+    out
 }
 
 enum Input {
@@ -176,18 +184,18 @@ fn corpora<V: FhirVersion>(version: &str, core: &str, payer_igs: &[&str], size: 
         ),
     );
     let everything = readable::<V>(&format!("{version} examples"), all.clone());
-    let ndjson: String = replicate(&small, size).iter().map(|r| r.to_string() + "\n").collect();
+    let ndjson: String = replicate(&small, size).iter().map(|r| canonical::<V>(r) + "\n").collect();
     let mut everything_bundle = String::from(r#"{"resourceType":"Bundle","type":"collection","entry":["#);
     for (i, r) in everything.iter().enumerate() {
         if i > 0 {
             everything_bundle.push(',');
         }
-        everything_bundle.push_str(&serde_json::json!({ "resource": r }).to_string());
+        everything_bundle.push_str(&format!(r#"{{"resource":{}}}"#, canonical::<V>(r)));
     }
     everything_bundle.push_str("]}");
     vec![
-        Corpus { name: format!("{version} payer"), input: Input::Document(searchset(replicate(&payer, size))) },
-        Corpus { name: format!("{version} clinical"), input: Input::Document(searchset(replicate(&clinical, size))) },
+        Corpus { name: format!("{version} payer"), input: Input::Document(searchset::<V>(&replicate(&payer, size))) },
+        Corpus { name: format!("{version} clinical"), input: Input::Document(searchset::<V>(&replicate(&clinical, size))) },
         Corpus { name: format!("{version} ndjson"), input: Input::Ndjson(ndjson) },
         Corpus { name: format!("{version} examples"), input: Input::Document(everything_bundle) },
     ]
@@ -323,8 +331,18 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn run<V: FhirVersion>(corpus: &Corpus, rounds: usize) {
+fn run<V: FhirVersion>(corpus: &Corpus, rounds: usize, only: Option<&str>) {
     let mut ms = measurements::<V>(corpus);
+    if let Some(only) = only {
+        // For profiling: the one measurement, many times, no table.
+        ms.retain(|(name, _)| *name == only);
+        for _ in 0..rounds {
+            for (_, m) in ms.iter_mut() {
+                m();
+            }
+        }
+        return;
+    }
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); ms.len()];
     for (_, m) in ms.iter_mut() {
         m(); // warm up
@@ -415,12 +433,13 @@ fn main() {
     let size = flag("--size").and_then(|n| n.parse::<f64>().ok()).unwrap_or(4.0);
     let size = (size * 1e6) as usize;
     let child = flag("--memory-child");
+    let only = flag("--only");
     let memory = args.iter().any(|a| a == "--memory");
     let filter: Vec<&String> = args
         .iter()
         .enumerate()
         .filter(|(i, a)| {
-            !a.starts_with("--") && !(*i > 0 && ["--rounds", "--size", "--memory-child"].contains(&args[i - 1].as_str()))
+            !a.starts_with("--") && !(*i > 0 && ["--rounds", "--size", "--memory-child", "--only"].contains(&args[i - 1].as_str()))
         })
         .map(|(_, a)| a)
         .collect();
@@ -445,7 +464,7 @@ fn main() {
                     } else if memory {
                         memory_parent(&corpus);
                     } else {
-                        run::<$v>(&corpus, rounds);
+                        run::<$v>(&corpus, rounds, only.as_deref());
                     }
                 }
             }

@@ -288,6 +288,7 @@ impl<'a> Reader<'a> {
 
     /// The input between two byte offsets that lexing found to be token boundaries, as text: checked to be
     /// UTF-8 here unless the input was given as `str`.
+    #[inline]
     fn text_between(&self, start: usize, end: usize) -> Result<&'a str, ParseError> {
         if let Some(text) = self.text {
             // Token boundaries are ASCII bytes (quotes, structural characters), so always char boundaries.
@@ -504,7 +505,13 @@ impl<'a> Reader<'a> {
         // Generated readers recurse once per nesting level, with large frames in debug builds; on small thread
         // stacks (test threads, async runtimes) a deep resource would overflow. Grow the stack on the heap when
         // it runs low instead.
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.read_object_here(visit))
+        // The check costs a thread-local read and a call per object, so it is made every fourth level only: the
+        // red zone is far more than four levels of frames.
+        if self.depth % 4 == 0 {
+            stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.read_object_here(visit))
+        } else {
+            self.read_object_here(visit)
+        }
     }
 
     fn read_object_here(
