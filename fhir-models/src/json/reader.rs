@@ -96,12 +96,22 @@ pub(crate) fn read_document<T: FhirJson>(text: &str, strict: bool) -> Result<(T,
 /// else in JSON is ASCII), so invalid UTF-8 is a syntax error at its byte offset. A leading byte-order mark is
 /// skipped.
 pub(crate) fn read_document_bytes<T: FhirJson>(bytes: &[u8], strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
-    read_input(bytes, None, strict)
+    // The standard library's check of a whole buffer is many times faster than checking each string token on
+    // its own (most FHIR JSON is ASCII, which it tests a word at a time). When it passes, the checks while
+    // lexing could not fail, so they are skipped; when it fails, the document is lexed with them, which finds
+    // the bad byte with its FHIR path (or an earlier problem, as reading text would).
+    match std::str::from_utf8(bytes) {
+        Ok(text) => read_input(bytes, Some(text), strict),
+        Err(_) => read_input(bytes, None, strict),
+    }
 }
 
 fn read_input<T: FhirJson>(src: &[u8], text: Option<&str>, strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
     let bom = if src.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-    let mut r = Reader { src, text, pos: bom, depth: 0, strict, path: vec![Seg::Name(T::TYPE_NAME)], issues: Vec::new() };
+    // One allocation for the path of any real document (FHIR nests a dozen levels or so).
+    let mut path = Vec::with_capacity(32);
+    path.push(Seg::Name(T::TYPE_NAME));
+    let mut r = Reader { src, text, pos: bom, depth: 0, strict, path, issues: Vec::new() };
     match r.read_root::<T>() {
         Ok(value) => {
             let mut issues = r.issues;

@@ -152,7 +152,8 @@ fn ndjson_reports_invalid_utf8_with_its_stream_position() {
     match &items[1] {
         Err(NdjsonError::Parse { line: 2, source }) => {
             assert_eq!((source.kind(), source.issue.line, source.issue.column), (IssueKind::Syntax, 2, 33));
-            assert_eq!(source.issue.offset, 37 + 32);
+            let line2_start = input.iter().position(|&b| b == b'\n').unwrap() + 1;
+            assert_eq!(source.issue.offset, line2_start + 32);
             assert_eq!(input[source.issue.offset], 0xFF);
         }
         other => panic!("{other:?}"),
@@ -201,6 +202,7 @@ fn lenient_reading_is_linear_in_the_number_of_issues() {
     let t_small = fastest_lenient_read(&small, 5);
     let t_large = fastest_lenient_read(&large, 3);
     let ratio = t_large.as_secs_f64() / t_small.as_secs_f64();
+    println!("lenient reading: 1,600 issues {t_small:?}, 16,000 issues {t_large:?}: ratio {ratio:.1}");
     // Linear gives about 10, quadratic about 100.
     assert!(ratio < 30.0, "16,000 issues took {ratio:.1} times as long as 1,600 ({t_large:?} vs {t_small:?})");
 }
