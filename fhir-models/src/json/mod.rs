@@ -1,4 +1,9 @@
 //! The JSON runtime shared by every generated type: reading (strict or lenient) and writing.
+//!
+//! Entry points are the provided methods of [`FhirJson`]: from text ([`FhirJson::from_json`]), from bytes
+//! ([`FhirJson::from_json_bytes`], UTF-8 checked as it is read), each strict or lenient; and [`NdjsonReader`] for
+//! one resource per line from any `BufRead`. Lenient reading stays linear in the input however many problems it
+//! reports: their lines and columns are computed in one pass at the end, from each [`Issue::offset`].
 
 mod error;
 mod ndjson;
