@@ -463,7 +463,8 @@ fn main() {
         .iter()
         .enumerate()
         .filter(|(i, a)| {
-            !a.starts_with("--") && !(*i > 0 && ["--rounds", "--size", "--only"].contains(&args[i - 1].as_str()))
+            let is_flag_value = *i > 0 && ["--rounds", "--size", "--only"].contains(&args[i - 1].as_str());
+            !a.starts_with("--") && !is_flag_value
         })
         .map(|(_, a)| a)
         .collect();

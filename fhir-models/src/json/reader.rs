@@ -508,6 +508,7 @@ impl<'a> Reader<'a> {
     /// Reads a JSON object, handing each key to `visit`, which reads the value and answers whether it knew the
     /// key. Unknown keys are an error (strict) or a reported, dropped element (lenient). Returns `false` when the
     /// value was not an object at all (reported and skipped).
+    #[allow(clippy::manual_is_multiple_of)] // `usize::is_multiple_of` is newer than the crate's rust-version (1.80)
     pub fn read_object(
         &mut self,
         visit: &mut dyn FnMut(&mut Reader<'a>, &str) -> Result<bool, ParseError>,
