@@ -308,25 +308,26 @@ fn measurements<'a, V: FhirVersion>(corpus: &'a Corpus) -> Vec<(&'static str, Ru
                 }
                 black_box(out);
             }))));
-            out.push(("typed parse+serialize strict", Box::new(move || timed(|| {
-                let mut out = String::new();
-                for item in NdjsonReader::<V::Resource, _>::strict(black_box(text.as_bytes())) {
-                    out.push_str(&item.unwrap().value.to_json());
-                    out.push('\n');
-                }
-                black_box(out);
-            }))));
-            out.push(("typed parse+serialize lenient", Box::new(move || timed(|| {
-                let mut out = String::new();
-                for item in NdjsonReader::<V::Resource, _>::lenient(black_box(text.as_bytes())) {
-                    out.push_str(&item.unwrap().value.to_json());
-                    out.push('\n');
-                }
-                black_box(out);
-            }))));
+            out.push(("typed parse+serialize strict", Box::new(move || timed(|| ndjson_round_trip::<V>(text, true)))));
+            out.push(("typed parse+serialize lenient", Box::new(move || timed(|| ndjson_round_trip::<V>(text, false)))));
         }
     }
     out
+}
+
+/// Reads NDJSON with [`NdjsonReader`] and writes every value back, one per line.
+fn ndjson_round_trip<V: FhirVersion>(text: &str, strict: bool) {
+    let reader = if strict {
+        NdjsonReader::<V::Resource, _>::strict(black_box(text.as_bytes()))
+    } else {
+        NdjsonReader::<V::Resource, _>::lenient(black_box(text.as_bytes()))
+    };
+    let mut out = String::new();
+    for item in reader {
+        out.push_str(&item.unwrap().value.to_json());
+        out.push('\n');
+    }
+    black_box(out);
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
