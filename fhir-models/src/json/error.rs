@@ -45,6 +45,8 @@ pub struct Issue {
     pub path: String,
     /// A sentence saying what was expected and what was found.
     pub message: String,
+    /// 0-based byte offset of the problem in the input (as given, a byte-order mark included).
+    pub offset: usize,
     /// 1-based line of the problem in the input.
     pub line: usize,
     /// 1-based column (in bytes) of the problem in the input.

@@ -1,10 +1,17 @@
 //! The JSON runtime shared by every generated type: reading (strict or lenient) and writing.
+//!
+//! Entry points are the provided methods of [`FhirJson`]: from text ([`FhirJson::from_json`]), from bytes
+//! ([`FhirJson::from_json_bytes`], UTF-8 checked as it is read), each strict or lenient; and [`NdjsonReader`] for
+//! one resource per line from any `BufRead`. Lenient reading stays linear in the input however many problems it
+//! reports: their lines and columns are computed in one pass at the end, from each [`Issue::offset`].
 
 mod error;
+mod ndjson;
 mod reader;
 mod writer;
 
 pub use error::{Issue, IssueKind, Lenient, ParseError};
+pub use ndjson::{NdjsonError, NdjsonItem, NdjsonReader};
 pub(crate) use reader::json_number_len;
 pub use reader::{Choice, Reader};
 pub use writer::Writer;
@@ -36,6 +43,30 @@ pub trait FhirJson: Sized {
     /// only when the text is not JSON or holds no usable value.
     fn from_json_lenient(json: &str) -> Result<Lenient<Self>, ParseError> {
         reader::read_document(json, false).map(|(value, issues)| Lenient { value, issues })
+    }
+
+    /// Strict reading from bytes, e.g. a response body or a file read with `std::fs::read`: the bytes need not
+    /// be checked first, string contents are checked to be UTF-8 as they are read, and invalid UTF-8 is an
+    /// [`IssueKind::Syntax`] error with its byte offset ([`Issue::offset`]). Otherwise as [`FhirJson::from_json`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "r4-patient")] {
+    /// use fhir_models::{FhirJson, IssueKind, r4::Patient};
+    /// let patient = Patient::from_json_bytes(br#"{"resourceType":"Patient","id":"p1"}"#).unwrap();
+    /// assert_eq!(patient.id.as_deref(), Some("p1"));
+    ///
+    /// let e = Patient::from_json_bytes(b"{\"resourceType\":\"Patient\",\"id\":\"p\xff\"}").unwrap_err();
+    /// assert_eq!((e.kind(), e.issue.offset), (IssueKind::Syntax, 33));
+    /// # }
+    /// ```
+    fn from_json_bytes(json: &[u8]) -> Result<Self, ParseError> {
+        reader::read_document_bytes(json, true).map(|(v, _)| v)
+    }
+
+    /// Lenient reading from bytes: as [`FhirJson::from_json_lenient`], with the UTF-8 check of
+    /// [`FhirJson::from_json_bytes`] (invalid UTF-8 is an error: text that cannot be decoded cannot be kept).
+    fn from_json_bytes_lenient(json: &[u8]) -> Result<Lenient<Self>, ParseError> {
+        reader::read_document_bytes(json, false).map(|(value, issues)| Lenient { value, issues })
     }
 
     /// Compact FHIR JSON.

@@ -23,11 +23,18 @@ enum Seg {
 
 /// Reading state: the input, the position, the FHIR path and (in lenient mode) the problems found so far.
 pub struct Reader<'a> {
-    src: &'a str,
+    /// The input. Outside strings JSON is ASCII, so only string tokens can hold other bytes; they are checked
+    /// to be UTF-8 as they are lexed unless `text` says the whole input already is.
+    src: &'a [u8],
+    /// The same input as `str`, when it was given as one (no UTF-8 check needed).
+    text: Option<&'a str>,
     pos: usize,
     depth: usize,
     strict: bool,
     path: Vec<Seg>,
+    /// Problems found (lenient mode). Their line and column are left at 0 while reading and computed once for
+    /// all of them at the end from their byte offsets ([`locate`]), so reading stays linear in the input
+    /// whatever the number of problems.
     issues: Vec<Issue>,
 }
 
@@ -80,24 +87,60 @@ pub(crate) fn json_number_len(b: &[u8]) -> Result<usize, &'static str> {
     Ok(i)
 }
 
-pub(crate) fn read_document<T: FhirJson>(src: &str, strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
-    let src = src.strip_prefix('\u{feff}').unwrap_or(src);
-    let mut r = Reader { src, pos: 0, depth: 0, strict, path: vec![Seg::Name(T::TYPE_NAME)], issues: Vec::new() };
-    let value = T::read_json(&mut r)?;
-    r.skip_ws();
-    if r.pos < r.src.len() {
-        return Err(r.syntax("unexpected text after the end of the JSON value"));
+/// Reads a whole document given as text. A leading byte-order mark is skipped.
+pub(crate) fn read_document<T: FhirJson>(text: &str, strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
+    read_input(text.as_bytes(), Some(text), strict)
+}
+
+/// Reads a whole document given as bytes: string tokens are checked to be UTF-8 as they are lexed (everything
+/// else in JSON is ASCII), so invalid UTF-8 is a syntax error at its byte offset. A leading byte-order mark is
+/// skipped.
+pub(crate) fn read_document_bytes<T: FhirJson>(bytes: &[u8], strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
+    // The standard library's check of a whole buffer is many times faster than checking each string token on
+    // its own (most FHIR JSON is ASCII, which it tests a word at a time). When it passes, the checks while
+    // lexing could not fail, so they are skipped; when it fails, the document is lexed with them, which finds
+    // the bad byte with its FHIR path (or an earlier problem, as reading text would).
+    match std::str::from_utf8(bytes) {
+        Ok(text) => read_input(bytes, Some(text), strict),
+        Err(_) => read_input(bytes, None, strict),
     }
-    match value {
-        Some(v) => Ok((v, r.issues)),
-        None => Err(ParseError::new(r.issues.into_iter().next().unwrap_or_else(|| Issue {
-            kind: IssueKind::WrongType,
-            path: T::TYPE_NAME.to_owned(),
-            message: "the document holds no usable value".to_owned(),
-            line: 1,
-            column: 1,
-            dropped: None,
-        }))),
+}
+
+fn read_input<T: FhirJson>(src: &[u8], text: Option<&str>, strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
+    let bom = if src.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    // One allocation for the path of any real document (FHIR nests a dozen levels or so).
+    let mut path = Vec::with_capacity(32);
+    path.push(Seg::Name(T::TYPE_NAME));
+    let mut r = Reader { src, text, pos: bom, depth: 0, strict, path, issues: Vec::new() };
+    match r.read_root::<T>() {
+        Ok(value) => {
+            let mut issues = r.issues;
+            locate(src, &mut issues);
+            Ok((value, issues))
+        }
+        Err(mut e) => {
+            locate(src, std::slice::from_mut(&mut *e.issue));
+            Err(e)
+        }
+    }
+}
+
+/// Fills in the line and column of issues from their byte offsets, in one pass over the input for all of them.
+fn locate(src: &[u8], issues: &mut [Issue]) {
+    let mut order: Vec<usize> = (0..issues.len()).collect();
+    order.sort_by_key(|&i| issues[i].offset);
+    let (mut line, mut line_start, mut scanned) = (1, 0, 0);
+    for i in order {
+        let offset = issues[i].offset.min(src.len());
+        for (k, &b) in src[scanned..offset].iter().enumerate() {
+            if b == b'\n' {
+                line += 1;
+                line_start = scanned + k + 1;
+            }
+        }
+        scanned = scanned.max(offset);
+        issues[i].line = line;
+        issues[i].column = offset - line_start + 1;
     }
 }
 
@@ -105,7 +148,7 @@ impl<'a> Reader<'a> {
     // ----- position, path and problems -------------------------------------------------------------------------
 
     fn skip_ws(&mut self) {
-        let b = self.src.as_bytes();
+        let b = self.src;
         while self.pos < b.len() && matches!(b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
             self.pos += 1;
         }
@@ -113,7 +156,7 @@ impl<'a> Reader<'a> {
 
     fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
-        self.src.as_bytes().get(self.pos).copied()
+        self.src.get(self.pos).copied()
     }
 
     fn eat(&mut self, byte: u8) -> bool {
@@ -125,11 +168,27 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn line_col(&self, pos: usize) -> (usize, usize) {
-        let before = &self.src.as_bytes()[..pos.min(self.src.len())];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        (line, col)
+    fn read_root<T: FhirJson>(&mut self) -> Result<T, ParseError> {
+        let value = T::read_json(self)?;
+        self.skip_ws();
+        if self.pos < self.src.len() {
+            return Err(self.syntax("unexpected text after the end of the JSON value"));
+        }
+        match value {
+            Some(v) => Ok(v),
+            None => {
+                let first = if self.issues.is_empty() { None } else { Some(self.issues.remove(0)) };
+                Err(ParseError::new(first.unwrap_or_else(|| Issue {
+                    kind: IssueKind::WrongType,
+                    path: T::TYPE_NAME.to_owned(),
+                    message: "the document holds no usable value".to_owned(),
+                    offset: 0,
+                    line: 0,
+                    column: 0,
+                    dropped: None,
+                })))
+            }
+        }
     }
 
     /// The FHIR path of what is being read, e.g. `Observation.component[2].value[x]`.
@@ -153,8 +212,8 @@ impl<'a> Reader<'a> {
     }
 
     fn issue_at(&self, kind: IssueKind, pos: usize, message: String, dropped: Option<&str>) -> Issue {
-        let (line, column) = self.line_col(pos);
-        Issue { kind, path: self.path(), message, line, column, dropped: dropped.map(str::to_owned) }
+        // Line and column are filled in once for all issues when reading ends (see `locate`).
+        Issue { kind, path: self.path(), message, offset: pos, line: 0, column: 0, dropped: dropped.map(str::to_owned) }
     }
 
     fn syntax(&self, message: &str) -> ParseError {
@@ -237,43 +296,53 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// The input between two byte offsets that lexing found to be token boundaries, as text: checked to be
+    /// UTF-8 here unless the input was given as `str`.
+    #[inline]
+    fn text_between(&self, start: usize, end: usize) -> Result<&'a str, ParseError> {
+        if let Some(text) = self.text {
+            // Token boundaries are ASCII bytes (quotes, structural characters), so always char boundaries.
+            return text.get(start..end).ok_or_else(|| self.syntax("a token does not end on a character boundary"));
+        }
+        std::str::from_utf8(&self.src[start..end]).map_err(|e| {
+            let at = start + e.valid_up_to();
+            ParseError::new(self.issue_at(IssueKind::Syntax, at, format!("invalid UTF-8 at byte {at}"), None))
+        })
+    }
+
     fn string_token(&mut self) -> Result<Cow<'a, str>, ParseError> {
         if self.peek() != Some(b'"') {
             return Err(self.syntax("expected a string"));
         }
-        let src: &'a str = self.src;
-        let bytes = src.as_bytes();
         self.pos += 1;
         let start = self.pos;
-        while self.pos < bytes.len() {
-            match bytes[self.pos] {
-                b'"' => {
-                    let s = &src[start..self.pos];
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                b'\\' => return self.string_with_escapes(start).map(Cow::Owned),
-                0..=0x1f => return Err(self.syntax("control character in a string")),
-                _ => self.pos += 1,
+        self.pos = scan_string(self.src, self.pos);
+        match self.src.get(self.pos) {
+            Some(b'"') => {
+                let s = self.text_between(start, self.pos)?;
+                self.pos += 1;
+                Ok(Cow::Borrowed(s))
             }
+            Some(b'\\') => self.string_with_escapes(start).map(Cow::Owned),
+            Some(_) => Err(self.syntax("control character in a string")),
+            None => Err(self.syntax("unterminated string")),
         }
-        Err(self.syntax("unterminated string"))
     }
 
     fn string_with_escapes(&mut self, start: usize) -> Result<String, ParseError> {
-        let src = self.src;
-        let bytes = src.as_bytes();
+        let bytes = self.src;
         let mut out = String::with_capacity(self.pos - start + 16);
         let mut run = start;
-        while self.pos < bytes.len() {
-            match bytes[self.pos] {
-                b'"' => {
-                    out.push_str(&src[run..self.pos]);
+        loop {
+            self.pos = scan_string(bytes, self.pos);
+            match bytes.get(self.pos) {
+                Some(b'"') => {
+                    out.push_str(self.text_between(run, self.pos)?);
                     self.pos += 1;
                     return Ok(out);
                 }
-                b'\\' => {
-                    out.push_str(&src[run..self.pos]);
+                Some(b'\\') => {
+                    out.push_str(self.text_between(run, self.pos)?);
                     self.pos += 1;
                     let esc = *bytes.get(self.pos).ok_or_else(|| self.syntax("unterminated string"))?;
                     self.pos += 1;
@@ -308,28 +377,30 @@ impl<'a> Reader<'a> {
                     }
                     run = self.pos;
                 }
-                0..=0x1f => return Err(self.syntax("control character in a string")),
-                _ => self.pos += 1,
+                Some(_) => return Err(self.syntax("control character in a string")),
+                None => return Err(self.syntax("unterminated string")),
             }
         }
-        Err(self.syntax("unterminated string"))
     }
 
     fn hex4(&mut self) -> Result<u32, ParseError> {
         let digits = self.src.get(self.pos..self.pos + 4).ok_or_else(|| self.syntax("short \\u escape"))?;
-        let v = u32::from_str_radix(digits, 16).map_err(|_| self.syntax("invalid \\u escape"))?;
+        let mut v = 0;
+        for &d in digits {
+            let x = (d as char).to_digit(16).ok_or_else(|| self.syntax("invalid \\u escape"))?;
+            v = v * 16 + x;
+        }
         self.pos += 4;
         Ok(v)
     }
 
     fn number_token(&mut self) -> Result<&'a str, ParseError> {
         self.skip_ws();
-        let src: &'a str = self.src;
         let start = self.pos;
-        match json_number_len(&src.as_bytes()[start..]) {
+        match json_number_len(&self.src[start..]) {
             Ok(len) => {
                 self.pos += len;
-                Ok(&src[start..start + len])
+                self.text_between(start, start + len)
             }
             Err(problem) => Err(self.syntax(problem)),
         }
@@ -337,7 +408,7 @@ impl<'a> Reader<'a> {
 
     fn literal(&mut self, word: &str) -> Result<(), ParseError> {
         self.skip_ws();
-        if self.src[self.pos..].starts_with(word) {
+        if self.src[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
             Ok(())
         } else {
@@ -400,7 +471,7 @@ impl<'a> Reader<'a> {
             Some(_) => return Err(self.syntax("expected a JSON value")),
             None => return Err(self.syntax("unexpected end of input")),
         }
-        Ok(&self.src[start..self.pos])
+        self.text_between(start, self.pos)
     }
 
     // ----- values for primitive types ----------------------------------------------------------------------------
@@ -437,6 +508,7 @@ impl<'a> Reader<'a> {
     /// Reads a JSON object, handing each key to `visit`, which reads the value and answers whether it knew the
     /// key. Unknown keys are an error (strict) or a reported, dropped element (lenient). Returns `false` when the
     /// value was not an object at all (reported and skipped).
+    #[allow(clippy::manual_is_multiple_of)] // `usize::is_multiple_of` is newer than the crate's rust-version (1.80)
     pub fn read_object(
         &mut self,
         visit: &mut dyn FnMut(&mut Reader<'a>, &str) -> Result<bool, ParseError>,
@@ -444,7 +516,13 @@ impl<'a> Reader<'a> {
         // Generated readers recurse once per nesting level, with large frames in debug builds; on small thread
         // stacks (test threads, async runtimes) a deep resource would overflow. Grow the stack on the heap when
         // it runs low instead.
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.read_object_here(visit))
+        // The check costs a thread-local read and a call per object, so it is made every fourth level only: the
+        // red zone is far more than four levels of frames.
+        if self.depth % 4 == 0 {
+            stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.read_object_here(visit))
+        } else {
+            self.read_object_here(visit)
+        }
     }
 
     fn read_object_here(
@@ -853,4 +931,31 @@ fn clear_if_empty<T, E>(slot: &mut Option<Primitive<T, E>>) {
     if slot.as_ref().is_some_and(Primitive::is_empty) {
         *slot = None;
     }
+}
+
+/// The offset of the first byte at or after `at` that ends a plain run of string content: a quote, a backslash
+/// or a control character (or `b.len()`). Eight bytes are tested at a time (most FHIR strings have no escapes).
+#[inline]
+fn scan_string(b: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(at..at + 8) {
+        let w = u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        // A byte is zero in `x` exactly when `(x - ONES) & !x` has its high bit (the classic has-zero test,
+        // exact as to whether some byte is); a byte is below 0x20 when `(w - 0x20..) & !w` has it.
+        let special = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w))
+            & HIGH;
+        if special != 0 {
+            break;
+        }
+        at += 8;
+    }
+    while at < b.len() && !matches!(b[at], b'"' | b'\\' | 0..=0x1f) {
+        at += 1;
+    }
+    at
 }

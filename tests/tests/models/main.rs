@@ -5,6 +5,7 @@
 
 mod generated_code_is_fresh;
 mod json_dstu2;
+mod json_entry_points;
 mod json_r4;
 mod profiles;
 mod roundtrip_dstu2;

@@ -1,0 +1,166 @@
+//! NDJSON (one resource per line, as bulk `$export` writes it) read from any [`BufRead`] as typed values.
+
+use super::error::{Issue, ParseError};
+use super::{reader, FhirJson};
+use std::io::BufRead;
+use std::marker::PhantomData;
+
+/// Reads NDJSON from any [`BufRead`] (a file, a decompressor, a network body, a byte slice), one typed value per
+/// non-blank line, strictly or leniently. Each line is read from bytes, so invalid UTF-8 is reported with its
+/// position like any other problem.
+///
+/// Every item names its line. A line that cannot be read is an [`NdjsonError::Parse`] and the iteration goes on
+/// with the next line; an I/O error ends it. Lines are read into one reused buffer, so memory stays at the
+/// longest line whatever the length of the stream.
+///
+/// ```
+/// # #[cfg(feature = "r4-patient")] {
+/// use fhir_models::json::NdjsonReader;
+/// use fhir_models::r4::Resource;
+///
+/// let export = b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n\
+///                {\"resourceType\":\"Patient\",\"id\":\"b\",\"birthDate\":\"2020-13-45\"}\n";
+/// let mut ids = Vec::new();
+/// for item in NdjsonReader::<Resource, _>::lenient(&export[..]) {
+///     let item = item.unwrap();
+///     ids.push(item.value.id().unwrap_or("").to_owned());
+///     for issue in &item.issues {
+///         // line 2, column 48: invalid value at Patient.birthDate ...
+///         assert_eq!((item.line, issue.line, issue.path.as_str()), (2, 2, "Patient.birthDate"));
+///     }
+/// }
+/// assert_eq!(ids, ["a", "b"]);
+///
+/// // Strict: the bad line is an error naming its line; reading goes on after it.
+/// let results: Vec<_> = NdjsonReader::<Resource, _>::strict(&export[..]).collect();
+/// assert!(results[0].is_ok());
+/// assert!(matches!(&results[1], Err(e) if e.line() == 2));
+/// # }
+/// ```
+pub struct NdjsonReader<T, R> {
+    input: R,
+    strict: bool,
+    buf: Vec<u8>,
+    /// Lines read so far (the 1-based number of the last one).
+    line: usize,
+    /// Byte offset of the next line in the stream.
+    offset: usize,
+    done: bool,
+    _values: PhantomData<fn() -> T>,
+}
+
+/// One line's value, with its line number and (lenient reading) the problems found in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NdjsonItem<T> {
+    /// 1-based line number in the stream.
+    pub line: usize,
+    /// What was read.
+    pub value: T,
+    /// Problems of this line (always empty in strict mode). Each issue's `line` is the stream's line, its
+    /// `column` is within the line and its `offset` is from the start of the stream.
+    pub issues: Vec<Issue>,
+}
+
+/// Why a line gave no value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NdjsonError {
+    /// The line is not a readable value (strict: its first problem; lenient: it is not JSON or holds no usable
+    /// value). The issue's position is placed in the stream as for [`NdjsonItem::issues`].
+    #[error("NDJSON line {line}: {source}")]
+    Parse {
+        /// 1-based line number.
+        line: usize,
+        /// The problem.
+        #[source]
+        source: ParseError,
+    },
+    /// Reading the input failed; the iteration ends.
+    #[error("NDJSON line {line}: reading failed: {source}")]
+    Io {
+        /// 1-based number of the line being read.
+        line: usize,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl NdjsonError {
+    /// The 1-based line number of the problem.
+    pub fn line(&self) -> usize {
+        match self {
+            NdjsonError::Parse { line, .. } | NdjsonError::Io { line, .. } => *line,
+        }
+    }
+}
+
+impl<T: FhirJson, R: BufRead> NdjsonReader<T, R> {
+    /// Strict reading: a line with any problem is an error ([`FhirJson::from_json_bytes`] per line).
+    pub fn strict(input: R) -> Self {
+        Self::new(input, true)
+    }
+
+    /// Lenient reading: each line's problems come with its value ([`FhirJson::from_json_bytes_lenient`] per line).
+    pub fn lenient(input: R) -> Self {
+        Self::new(input, false)
+    }
+
+    fn new(input: R, strict: bool) -> Self {
+        NdjsonReader { input, strict, buf: Vec::new(), line: 0, offset: 0, done: false, _values: PhantomData }
+    }
+
+    /// The number of lines read so far.
+    pub fn lines_read(&self) -> usize {
+        self.line
+    }
+
+    /// The underlying reader.
+    pub fn into_inner(self) -> R {
+        self.input
+    }
+
+    fn place(&self, issue: &mut Issue, line_offset: usize) {
+        issue.line = self.line;
+        issue.offset += line_offset;
+    }
+}
+
+impl<T: FhirJson, R: BufRead> Iterator for NdjsonReader<T, R> {
+    type Item = Result<NdjsonItem<T>, NdjsonError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            self.buf.clear();
+            let line_offset = self.offset;
+            match self.input.read_until(b'\n', &mut self.buf) {
+                Ok(0) => self.done = true,
+                Ok(n) => {
+                    self.line += 1;
+                    self.offset += n;
+                    if self.buf.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+                        continue;
+                    }
+                    let read = reader::read_document_bytes::<T>(&self.buf, self.strict);
+                    return Some(match read {
+                        Ok((value, mut issues)) => {
+                            for issue in &mut issues {
+                                self.place(issue, line_offset);
+                            }
+                            Ok(NdjsonItem { line: self.line, value, issues })
+                        }
+                        Err(mut source) => {
+                            self.place(&mut source.issue, line_offset);
+                            Err(NdjsonError::Parse { line: self.line, source })
+                        }
+                    });
+                }
+                Err(source) => {
+                    self.done = true;
+                    return Some(Err(NdjsonError::Io { line: self.line + 1, source }));
+                }
+            }
+        }
+        None
+    }
+}
