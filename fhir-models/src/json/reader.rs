@@ -489,8 +489,12 @@ impl<'a> Reader<'a> {
             return Ok(false);
         }
         self.enter()?;
+        let start = self.pos;
         self.pos += 1;
-        if !self.eat(b']') {
+        if self.eat(b']') {
+            // FHIR JSON forbids empty arrays: an error when strict, reported (with its text) when lenient.
+            self.report(IssueKind::EmptyArray, start, "an array must not be empty".to_owned(), Some("[]"))?;
+        } else {
             let mut i = 0;
             loop {
                 self.path.push(Seg::Index(i));
