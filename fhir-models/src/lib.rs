@@ -21,7 +21,9 @@ pub mod dstu2;
 pub mod json;
 #[cfg(feature = "r4-base")]
 pub mod r4;
+mod dates;
 pub mod primitives;
+mod raw;
 #[cfg(feature = "profile")]
 pub mod profile;
 pub mod search;
@@ -31,6 +33,8 @@ mod version;
 
 pub use json::{FhirJson, Issue, IssueKind, Lenient, ParseError};
 pub use primitives::{CodeEnum, Date, ElementParts, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveValue, Time};
+pub use dates::DateConversionError;
+pub use raw::RawResource;
 pub use version::{FhirResource, FhirVersion};
 #[cfg(feature = "serde")]
 pub use serde_support::Fhir;

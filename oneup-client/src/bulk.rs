@@ -27,7 +27,8 @@ const X_PROGRESS: HeaderName = HeaderName::from_static("x-progress");
 
 /// Whether `name` is a resource type of FHIR version `V` that this build can read: the models decide (a
 /// `{"resourceType": name}` document is read into `V::Resource`, and only an unknown resource type is a no).
-/// A type whose cargo feature of `fhir-models` is off counts as unknown, since its lines could not be read.
+/// A type FHIR defines whose cargo feature of `fhir-models` is off counts as known: its lines are read into
+/// `Resource::Other`, kept whole as JSON text.
 ///
 /// ```
 /// use fhir_models::r4::R4;

@@ -133,6 +133,11 @@ impl FhirJson for Account {
         w.end_object();
     }
 }
+impl From<Account> for Resource {
+    fn from(resource: Account) -> Self {
+        Resource::Account(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Account {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Account";

@@ -252,6 +252,11 @@ impl FhirJson for AllergyIntoleranceReaction {
         w.end_object();
     }
 }
+impl From<AllergyIntolerance> for Resource {
+    fn from(resource: AllergyIntolerance) -> Self {
+        Resource::AllergyIntolerance(Box::new(resource))
+    }
+}
 impl crate::FhirResource for AllergyIntolerance {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "AllergyIntolerance";

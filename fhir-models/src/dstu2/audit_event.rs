@@ -578,6 +578,11 @@ impl FhirJson for AuditEventObjectDetail {
         w.end_object();
     }
 }
+impl From<AuditEvent> for Resource {
+    fn from(resource: AuditEvent) -> Self {
+        Resource::AuditEvent(Box::new(resource))
+    }
+}
 impl crate::FhirResource for AuditEvent {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "AuditEvent";

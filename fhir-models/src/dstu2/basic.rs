@@ -105,6 +105,11 @@ impl FhirJson for Basic {
         w.end_object();
     }
 }
+impl From<Basic> for Resource {
+    fn from(resource: Basic) -> Self {
+        Resource::Basic(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Basic {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Basic";

@@ -111,6 +111,11 @@ impl FhirJson for BodySite {
         w.end_object();
     }
 }
+impl From<BodySite> for Resource {
+    fn from(resource: BodySite) -> Self {
+        Resource::BodySite(Box::new(resource))
+    }
+}
 impl crate::FhirResource for BodySite {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "BodySite";

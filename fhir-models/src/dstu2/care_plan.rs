@@ -481,9 +481,32 @@ impl FhirJson for CarePlanActivityDetail {
 /// FHIR `CarePlan.activity.detail.scheduled[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CarePlanActivityDetailScheduled {
+    /// `scheduledTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `scheduledString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Timing> for CarePlanActivityDetailScheduled {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Period> for CarePlanActivityDetailScheduled {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for CarePlanActivityDetailScheduled {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CarePlanActivityDetailScheduled {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for CarePlanActivityDetailScheduled {
     fn read_variant(
@@ -522,8 +545,20 @@ impl Choice for CarePlanActivityDetailScheduled {
 /// FHIR `CarePlan.activity.detail.product[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CarePlanActivityDetailProduct {
+    /// `productCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `productReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for CarePlanActivityDetailProduct {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for CarePlanActivityDetailProduct {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CarePlanActivityDetailProduct {
     fn read_variant(
@@ -547,6 +582,11 @@ impl Choice for CarePlanActivityDetailProduct {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<CarePlan> for Resource {
+    fn from(resource: CarePlan) -> Self {
+        Resource::CarePlan(Box::new(resource))
     }
 }
 impl crate::FhirResource for CarePlan {

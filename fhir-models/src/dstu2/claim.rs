@@ -926,6 +926,11 @@ impl FhirJson for ClaimMissingTeeth {
         w.end_object();
     }
 }
+impl From<Claim> for Resource {
+    fn from(resource: Claim) -> Self {
+        Resource::Claim(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Claim {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Claim";

@@ -350,8 +350,20 @@ impl FhirJson for ClinicalImpressionRuledOut {
 /// FHIR `ClinicalImpression.trigger[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClinicalImpressionTrigger {
+    /// `triggerCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `triggerReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ClinicalImpressionTrigger {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for ClinicalImpressionTrigger {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ClinicalImpressionTrigger {
     fn read_variant(
@@ -375,6 +387,11 @@ impl Choice for ClinicalImpressionTrigger {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<ClinicalImpression> for Resource {
+    fn from(resource: ClinicalImpression) -> Self {
+        Resource::ClinicalImpression(Box::new(resource))
     }
 }
 impl crate::FhirResource for ClinicalImpression {

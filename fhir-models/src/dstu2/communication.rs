@@ -204,9 +204,32 @@ impl FhirJson for CommunicationPayload {
 /// FHIR `Communication.payload.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationPayloadContent {
+    /// `contentString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<String>> for CommunicationPayloadContent {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CommunicationPayloadContent {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Attachment> for CommunicationPayloadContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for CommunicationPayloadContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CommunicationPayloadContent {
     fn read_variant(
@@ -238,6 +261,11 @@ impl Choice for CommunicationPayloadContent {
             Self::Attachment(x) => w.complex_parts(name, "Attachment", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Communication> for Resource {
+    fn from(resource: Communication) -> Self {
+        Resource::Communication(Box::new(resource))
     }
 }
 impl crate::FhirResource for Communication {

@@ -222,9 +222,32 @@ impl FhirJson for CommunicationRequestPayload {
 /// FHIR `CommunicationRequest.payload.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationRequestPayloadContent {
+    /// `contentString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<String>> for CommunicationRequestPayloadContent {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CommunicationRequestPayloadContent {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Attachment> for CommunicationRequestPayloadContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for CommunicationRequestPayloadContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CommunicationRequestPayloadContent {
     fn read_variant(
@@ -263,8 +286,25 @@ impl Choice for CommunicationRequestPayloadContent {
 /// FHIR `CommunicationRequest.scheduled[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationRequestScheduled {
+    /// `scheduledDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for CommunicationRequestScheduled {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for CommunicationRequestScheduled {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for CommunicationRequestScheduled {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for CommunicationRequestScheduled {
     fn read_variant(
@@ -294,6 +334,11 @@ impl Choice for CommunicationRequestScheduled {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<CommunicationRequest> for Resource {
+    fn from(resource: CommunicationRequest) -> Self {
+        Resource::CommunicationRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for CommunicationRequest {

@@ -367,6 +367,11 @@ impl FhirJson for CompositionSection {
         w.end_object();
     }
 }
+impl From<Composition> for Resource {
+    fn from(resource: Composition) -> Self {
+        Resource::Composition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Composition {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Composition";

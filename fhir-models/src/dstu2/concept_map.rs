@@ -468,6 +468,11 @@ pub type ConceptMapSource = ElementDefinitionBindingValueSet;
 ///
 /// FHIR `ConceptMap.target[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type ConceptMapTarget = ElementDefinitionBindingValueSet;
+impl From<ConceptMap> for Resource {
+    fn from(resource: ConceptMap) -> Self {
+        Resource::ConceptMap(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ConceptMap {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ConceptMap";

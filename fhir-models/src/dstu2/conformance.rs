@@ -1380,6 +1380,11 @@ impl FhirJson for ConformanceDocument {
         w.end_object();
     }
 }
+impl From<Conformance> for Resource {
+    fn from(resource: Conformance) -> Self {
+        Resource::Conformance(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Conformance {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Conformance";

@@ -143,6 +143,11 @@ impl FhirJson for Coverage {
         w.end_object();
     }
 }
+impl From<Coverage> for Resource {
+    fn from(resource: Coverage) -> Self {
+        Resource::Coverage(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Coverage {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Coverage";

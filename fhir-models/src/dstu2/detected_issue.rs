@@ -190,6 +190,11 @@ impl FhirJson for DetectedIssueMitigation {
         w.end_object();
     }
 }
+impl From<DetectedIssue> for Resource {
+    fn from(resource: DetectedIssue) -> Self {
+        Resource::DetectedIssue(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DetectedIssue {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DetectedIssue";

@@ -165,6 +165,11 @@ impl FhirJson for Device {
         w.end_object();
     }
 }
+impl From<Device> for Resource {
+    fn from(resource: Device) -> Self {
+        Resource::Device(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Device {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Device";

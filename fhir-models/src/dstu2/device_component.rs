@@ -225,6 +225,11 @@ impl FhirJson for DeviceComponentProductionSpecification {
         w.end_object();
     }
 }
+impl From<DeviceComponent> for Resource {
+    fn from(resource: DeviceComponent) -> Self {
+        Resource::DeviceComponent(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DeviceComponent {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DeviceComponent";

@@ -282,6 +282,11 @@ impl FhirJson for DiagnosticOrderItem {
         w.end_object();
     }
 }
+impl From<DiagnosticOrder> for Resource {
+    fn from(resource: DiagnosticOrder) -> Self {
+        Resource::DiagnosticOrder(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DiagnosticOrder {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DiagnosticOrder";

@@ -261,8 +261,20 @@ impl FhirJson for DocumentManifestRelated {
 /// FHIR `DocumentManifest.content.p[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DocumentManifestContentP {
+    /// `pAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `pReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for DocumentManifestContentP {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for DocumentManifestContentP {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for DocumentManifestContentP {
     fn read_variant(
@@ -282,6 +294,11 @@ impl Choice for DocumentManifestContentP {
             Self::Attachment(x) => w.complex_parts(name, "Attachment", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<DocumentManifest> for Resource {
+    fn from(resource: DocumentManifest) -> Self {
+        Resource::DocumentManifest(Box::new(resource))
     }
 }
 impl crate::FhirResource for DocumentManifest {

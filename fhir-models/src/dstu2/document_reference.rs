@@ -429,6 +429,11 @@ impl FhirJson for DocumentReferenceContextRelated {
         w.end_object();
     }
 }
+impl From<DocumentReference> for Resource {
+    fn from(resource: DocumentReference) -> Self {
+        Resource::DocumentReference(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DocumentReference {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DocumentReference";

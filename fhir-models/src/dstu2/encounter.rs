@@ -483,6 +483,11 @@ impl FhirJson for EncounterLocation {
         w.end_object();
     }
 }
+impl From<Encounter> for Resource {
+    fn from(resource: Encounter) -> Self {
+        Resource::Encounter(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Encounter {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Encounter";

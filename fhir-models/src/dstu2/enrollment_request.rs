@@ -131,6 +131,11 @@ impl FhirJson for EnrollmentRequest {
         w.end_object();
     }
 }
+impl From<EnrollmentRequest> for Resource {
+    fn from(resource: EnrollmentRequest) -> Self {
+        Resource::EnrollmentRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EnrollmentRequest {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "EnrollmentRequest";

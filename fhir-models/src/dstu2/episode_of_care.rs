@@ -263,6 +263,11 @@ impl FhirJson for EpisodeOfCareCareTeam {
         w.end_object();
     }
 }
+impl From<EpisodeOfCare> for Resource {
+    fn from(resource: EpisodeOfCare) -> Self {
+        Resource::EpisodeOfCare(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EpisodeOfCare {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "EpisodeOfCare";

@@ -121,6 +121,11 @@ impl FhirJson for Flag {
         w.end_object();
     }
 }
+impl From<Flag> for Resource {
+    fn from(resource: Flag) -> Self {
+        Resource::Flag(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Flag {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Flag";

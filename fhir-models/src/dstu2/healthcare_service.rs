@@ -444,6 +444,11 @@ impl FhirJson for HealthcareServiceNotAvailable {
         w.end_object();
     }
 }
+impl From<HealthcareService> for Resource {
+    fn from(resource: HealthcareService) -> Self {
+        Resource::HealthcareService(Box::new(resource))
+    }
+}
 impl crate::FhirResource for HealthcareService {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "HealthcareService";

@@ -404,6 +404,11 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
         w.end_object();
     }
 }
+impl From<ImagingObjectSelection> for Resource {
+    fn from(resource: ImagingObjectSelection) -> Self {
+        Resource::ImagingObjectSelection(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ImagingObjectSelection {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ImagingObjectSelection";

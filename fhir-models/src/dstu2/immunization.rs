@@ -418,6 +418,11 @@ impl FhirJson for ImmunizationVaccinationProtocol {
         w.end_object();
     }
 }
+impl From<Immunization> for Resource {
+    fn from(resource: Immunization) -> Self {
+        Resource::Immunization(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Immunization {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Immunization";

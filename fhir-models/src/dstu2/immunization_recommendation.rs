@@ -344,6 +344,11 @@ impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
         w.end_object();
     }
 }
+impl From<ImmunizationRecommendation> for Resource {
+    fn from(resource: ImmunizationRecommendation) -> Self {
+        Resource::ImmunizationRecommendation(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ImmunizationRecommendation {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ImmunizationRecommendation";

@@ -212,6 +212,11 @@ impl FhirJson for ListEntry {
         w.end_object();
     }
 }
+impl From<List> for Resource {
+    fn from(resource: List) -> Self {
+        Resource::List(Box::new(resource))
+    }
+}
 impl crate::FhirResource for List {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "List";

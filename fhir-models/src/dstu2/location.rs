@@ -209,6 +209,11 @@ impl FhirJson for LocationPosition {
         w.end_object();
     }
 }
+impl From<Location> for Resource {
+    fn from(resource: Location) -> Self {
+        Resource::Location(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Location {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Location";

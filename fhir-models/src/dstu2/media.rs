@@ -142,6 +142,11 @@ impl FhirJson for Media {
         w.end_object();
     }
 }
+impl From<Media> for Resource {
+    fn from(resource: Media) -> Self {
+        Resource::Media(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Media {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Media";

@@ -397,6 +397,11 @@ impl FhirJson for MedicationPackageContent {
         w.end_object();
     }
 }
+impl From<Medication> for Resource {
+    fn from(resource: Medication) -> Self {
+        Resource::Medication(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Medication {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Medication";

@@ -342,6 +342,11 @@ impl FhirJson for MessageHeaderDestination {
         w.end_object();
     }
 }
+impl From<MessageHeader> for Resource {
+    fn from(resource: MessageHeader) -> Self {
+        Resource::MessageHeader(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MessageHeader {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "MessageHeader";

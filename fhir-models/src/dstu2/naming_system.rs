@@ -286,6 +286,11 @@ impl FhirJson for NamingSystemUniqueId {
         w.end_object();
     }
 }
+impl From<NamingSystem> for Resource {
+    fn from(resource: NamingSystem) -> Self {
+        Resource::NamingSystem(Box::new(resource))
+    }
+}
 impl crate::FhirResource for NamingSystem {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "NamingSystem";

@@ -622,8 +622,20 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
 /// FHIR `NutritionOrder.enteralFormula.administration.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NutritionOrderEnteralFormulaAdministrationRate {
+    /// `rateQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+}
+impl From<Quantity> for NutritionOrderEnteralFormulaAdministrationRate {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Ratio> for NutritionOrderEnteralFormulaAdministrationRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
 }
 impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
     fn read_variant(
@@ -643,6 +655,11 @@ impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Ratio(x) => w.complex_parts(name, "Ratio", x.as_ref()),
         }
+    }
+}
+impl From<NutritionOrder> for Resource {
+    fn from(resource: NutritionOrder) -> Self {
+        Resource::NutritionOrder(Box::new(resource))
     }
 }
 impl crate::FhirResource for NutritionOrder {

@@ -433,6 +433,11 @@ impl FhirJson for OperationDefinitionParameterBinding {
 ///
 /// FHIR `OperationDefinition.parameter.binding.valueSet[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type OperationDefinitionParameterBindingValueSet = ElementDefinitionBindingValueSet;
+impl From<OperationDefinition> for Resource {
+    fn from(resource: OperationDefinition) -> Self {
+        Resource::OperationDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for OperationDefinition {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "OperationDefinition";

@@ -181,8 +181,20 @@ impl FhirJson for OrderWhen {
 /// FHIR `Order.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrderReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for OrderReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for OrderReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for OrderReason {
     fn read_variant(
@@ -206,6 +218,11 @@ impl Choice for OrderReason {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Order> for Resource {
+    fn from(resource: Order) -> Self {
+        Resource::Order(Box::new(resource))
     }
 }
 impl crate::FhirResource for Order {

@@ -123,6 +123,11 @@ impl FhirJson for OrderResponse {
         w.end_object();
     }
 }
+impl From<OrderResponse> for Resource {
+    fn from(resource: OrderResponse) -> Self {
+        Resource::OrderResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for OrderResponse {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "OrderResponse";

@@ -181,6 +181,11 @@ impl FhirJson for OrganizationContact {
         w.end_object();
     }
 }
+impl From<Organization> for Resource {
+    fn from(resource: Organization) -> Self {
+        Resource::Organization(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Organization {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Organization";

@@ -190,6 +190,11 @@ impl FhirJson for PersonLink {
         w.end_object();
     }
 }
+impl From<Person> for Resource {
+    fn from(resource: Person) -> Self {
+        Resource::Person(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Person {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Person";

@@ -325,8 +325,20 @@ impl FhirJson for ProcedureFocalDevice {
 /// FHIR `Procedure.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedureReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ProcedureReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for ProcedureReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ProcedureReason {
     fn read_variant(
@@ -357,8 +369,25 @@ impl Choice for ProcedureReason {
 /// FHIR `Procedure.performed[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedurePerformed {
+    /// `performedDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `performedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for ProcedurePerformed {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ProcedurePerformed {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ProcedurePerformed {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ProcedurePerformed {
     fn read_variant(
@@ -388,6 +417,11 @@ impl Choice for ProcedurePerformed {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<Procedure> for Resource {
+    fn from(resource: Procedure) -> Self {
+        Resource::Procedure(Box::new(resource))
     }
 }
 impl crate::FhirResource for Procedure {

@@ -177,8 +177,20 @@ impl FhirJson for ProcedureRequest {
 /// FHIR `ProcedureRequest.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedureRequestReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ProcedureRequestReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for ProcedureRequestReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ProcedureRequestReason {
     fn read_variant(
@@ -209,9 +221,32 @@ impl Choice for ProcedureRequestReason {
 /// FHIR `ProcedureRequest.scheduled[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedureRequestScheduled {
+    /// `scheduledDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `scheduledTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for ProcedureRequestScheduled {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ProcedureRequestScheduled {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ProcedureRequestScheduled {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for ProcedureRequestScheduled {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for ProcedureRequestScheduled {
     fn read_variant(
@@ -250,8 +285,25 @@ impl Choice for ProcedureRequestScheduled {
 /// FHIR `ProcedureRequest.asNeeded[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedureRequestAsNeeded {
+    /// `asNeededBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `asNeededCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Primitive<bool>> for ProcedureRequestAsNeeded {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ProcedureRequestAsNeeded {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<CodeableConcept> for ProcedureRequestAsNeeded {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for ProcedureRequestAsNeeded {
     fn read_variant(
@@ -285,6 +337,11 @@ impl Choice for ProcedureRequestAsNeeded {
                 w.complex_parts(name, "CodeableConcept", x.as_ref())
             }
         }
+    }
+}
+impl From<ProcedureRequest> for Resource {
+    fn from(resource: ProcedureRequest) -> Self {
+        Resource::ProcedureRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for ProcedureRequest {

@@ -216,6 +216,11 @@ impl FhirJson for ProcessRequestItem {
         w.end_object();
     }
 }
+impl From<ProcessRequest> for Resource {
+    fn from(resource: ProcessRequest) -> Self {
+        Resource::ProcessRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ProcessRequest {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ProcessRequest";

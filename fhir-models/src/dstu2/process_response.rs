@@ -202,6 +202,11 @@ impl FhirJson for ProcessResponseNotes {
         w.end_object();
     }
 }
+impl From<ProcessResponse> for Resource {
+    fn from(resource: ProcessResponse) -> Self {
+        Resource::ProcessResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ProcessResponse {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ProcessResponse";

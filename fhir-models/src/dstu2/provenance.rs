@@ -337,6 +337,11 @@ impl FhirJson for ProvenanceEntity {
         w.end_object();
     }
 }
+impl From<Provenance> for Resource {
+    fn from(resource: Provenance) -> Self {
+        Resource::Provenance(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Provenance {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Provenance";

@@ -163,6 +163,11 @@ impl FhirJson for ReferralRequest {
         w.end_object();
     }
 }
+impl From<ReferralRequest> for Resource {
+    fn from(resource: ReferralRequest) -> Self {
+        Resource::ReferralRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ReferralRequest {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ReferralRequest";

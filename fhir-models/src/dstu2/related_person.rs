@@ -126,6 +126,11 @@ impl FhirJson for RelatedPerson {
         w.end_object();
     }
 }
+impl From<RelatedPerson> for Resource {
+    fn from(resource: RelatedPerson) -> Self {
+        Resource::RelatedPerson(Box::new(resource))
+    }
+}
 impl crate::FhirResource for RelatedPerson {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "RelatedPerson";

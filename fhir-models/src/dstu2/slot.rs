@@ -131,6 +131,11 @@ impl FhirJson for Slot {
         w.end_object();
     }
 }
+impl From<Slot> for Resource {
+    fn from(resource: Slot) -> Self {
+        Resource::Slot(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Slot {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Slot";

@@ -128,6 +128,11 @@ impl FhirJson for SupplyDelivery {
         w.end_object();
     }
 }
+impl From<SupplyDelivery> for Resource {
+    fn from(resource: SupplyDelivery) -> Self {
+        Resource::SupplyDelivery(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SupplyDelivery {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "SupplyDelivery";

@@ -188,8 +188,20 @@ impl FhirJson for SupplyRequestWhen {
 /// FHIR `SupplyRequest.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupplyRequestReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for SupplyRequestReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for SupplyRequestReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for SupplyRequestReason {
     fn read_variant(
@@ -213,6 +225,11 @@ impl Choice for SupplyRequestReason {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<SupplyRequest> for Resource {
+    fn from(resource: SupplyRequest) -> Self {
+        Resource::SupplyRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for SupplyRequest {

@@ -244,8 +244,20 @@ impl FhirJson for VisionPrescriptionDispense {
 /// FHIR `VisionPrescription.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VisionPrescriptionReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for VisionPrescriptionReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for VisionPrescriptionReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for VisionPrescriptionReason {
     fn read_variant(
@@ -269,6 +281,11 @@ impl Choice for VisionPrescriptionReason {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<VisionPrescription> for Resource {
+    fn from(resource: VisionPrescription) -> Self {
+        Resource::VisionPrescription(Box::new(resource))
     }
 }
 impl crate::FhirResource for VisionPrescription {

@@ -2,6 +2,7 @@
 
 mod error;
 mod reader;
+pub(crate) mod text;
 mod writer;
 
 pub use error::{Issue, IssueKind, Lenient, ParseError};

@@ -241,6 +241,11 @@ impl FhirJson for AccountGuarantor {
         w.end_object();
     }
 }
+impl From<Account> for Resource {
+    fn from(resource: Account) -> Self {
+        Resource::Account(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Account {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Account";

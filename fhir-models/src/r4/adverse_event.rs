@@ -307,6 +307,11 @@ impl FhirJson for AdverseEventSuspectEntityCausality {
         w.end_object();
     }
 }
+impl From<AdverseEvent> for Resource {
+    fn from(resource: AdverseEvent) -> Self {
+        Resource::AdverseEvent(Box::new(resource))
+    }
+}
 impl crate::FhirResource for AdverseEvent {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "AdverseEvent";

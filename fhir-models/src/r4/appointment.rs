@@ -276,6 +276,11 @@ impl FhirJson for AppointmentParticipant {
         w.end_object();
     }
 }
+impl From<Appointment> for Resource {
+    fn from(resource: Appointment) -> Self {
+        Resource::Appointment(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Appointment {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Appointment";

@@ -125,6 +125,11 @@ impl FhirJson for AppointmentResponse {
         w.end_object();
     }
 }
+impl From<AppointmentResponse> for Resource {
+    fn from(resource: AppointmentResponse) -> Self {
+        Resource::AppointmentResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for AppointmentResponse {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "AppointmentResponse";

@@ -494,7 +494,9 @@ impl FhirJson for AuditEventEntityDetail {
 /// FHIR `AuditEvent.entity.detail.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuditEventEntityDetailValue {
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueBase64Binary`: the value as a FHIR `base64Binary`.
     Base64Binary(Primitive<String>),
 }
 impl Choice for AuditEventEntityDetailValue {
@@ -535,6 +537,11 @@ impl Choice for AuditEventEntityDetailValue {
             Self::String(p) => w.primitive_parts(name, "String", p),
             Self::Base64Binary(p) => w.primitive_parts(name, "Base64Binary", p),
         }
+    }
+}
+impl From<AuditEvent> for Resource {
+    fn from(resource: AuditEvent) -> Self {
+        Resource::AuditEvent(Box::new(resource))
     }
 }
 impl crate::FhirResource for AuditEvent {

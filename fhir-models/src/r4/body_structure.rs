@@ -119,6 +119,11 @@ impl FhirJson for BodyStructure {
         w.end_object();
     }
 }
+impl From<BodyStructure> for Resource {
+    fn from(resource: BodyStructure) -> Self {
+        Resource::BodyStructure(Box::new(resource))
+    }
+}
 impl crate::FhirResource for BodyStructure {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "BodyStructure";

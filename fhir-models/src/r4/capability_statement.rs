@@ -1214,6 +1214,11 @@ impl FhirJson for CapabilityStatementDocument {
         w.end_object();
     }
 }
+impl From<CapabilityStatement> for Resource {
+    fn from(resource: CapabilityStatement) -> Self {
+        Resource::CapabilityStatement(Box::new(resource))
+    }
+}
 impl crate::FhirResource for CapabilityStatement {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "CapabilityStatement";

@@ -440,9 +440,32 @@ impl FhirJson for CarePlanActivityDetail {
 /// FHIR `CarePlan.activity.detail.scheduled[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CarePlanActivityDetailScheduled {
+    /// `scheduledTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `scheduledString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Timing> for CarePlanActivityDetailScheduled {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Period> for CarePlanActivityDetailScheduled {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for CarePlanActivityDetailScheduled {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CarePlanActivityDetailScheduled {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for CarePlanActivityDetailScheduled {
     fn read_variant(
@@ -480,6 +503,11 @@ impl Choice for CarePlanActivityDetailScheduled {
 ///
 /// FHIR `CarePlan.activity.detail.product[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type CarePlanActivityDetailProduct = DataRequirementSubject;
+impl From<CarePlan> for Resource {
+    fn from(resource: CarePlan) -> Self {
+        Resource::CarePlan(Box::new(resource))
+    }
+}
 impl crate::FhirResource for CarePlan {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "CarePlan";

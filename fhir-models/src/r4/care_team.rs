@@ -198,6 +198,11 @@ impl FhirJson for CareTeamParticipant {
         w.end_object();
     }
 }
+impl From<CareTeam> for Resource {
+    fn from(resource: CareTeam) -> Self {
+        Resource::CareTeam(Box::new(resource))
+    }
+}
 impl crate::FhirResource for CareTeam {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "CareTeam";

@@ -308,9 +308,32 @@ impl FhirJson for ChargeItemPerformer {
 /// FHIR `ChargeItem.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChargeItemOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for ChargeItemOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ChargeItemOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ChargeItemOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for ChargeItemOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for ChargeItemOccurrence {
     fn read_variant(
@@ -349,8 +372,20 @@ impl Choice for ChargeItemOccurrence {
 /// FHIR `ChargeItem.product[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChargeItemProduct {
+    /// `productReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `productCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for ChargeItemProduct {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ChargeItemProduct {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for ChargeItemProduct {
     fn read_variant(
@@ -374,6 +409,11 @@ impl Choice for ChargeItemProduct {
                 w.complex_parts(name, "CodeableConcept", x.as_ref())
             }
         }
+    }
+}
+impl From<ChargeItem> for Resource {
+    fn from(resource: ChargeItem) -> Self {
+        Resource::ChargeItem(Box::new(resource))
     }
 }
 impl crate::FhirResource for ChargeItem {

@@ -317,8 +317,25 @@ impl FhirJson for ClinicalImpressionFinding {
 /// FHIR `ClinicalImpression.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClinicalImpressionEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for ClinicalImpressionEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ClinicalImpressionEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ClinicalImpressionEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ClinicalImpressionEffective {
     fn read_variant(
@@ -348,6 +365,11 @@ impl Choice for ClinicalImpressionEffective {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<ClinicalImpression> for Resource {
+    fn from(resource: ClinicalImpression) -> Self {
+        Resource::ClinicalImpression(Box::new(resource))
     }
 }
 impl crate::FhirResource for ClinicalImpression {

@@ -254,9 +254,32 @@ impl FhirJson for CommunicationRequestPayload {
 /// FHIR `CommunicationRequest.payload.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationRequestPayloadContent {
+    /// `contentString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<String>> for CommunicationRequestPayloadContent {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CommunicationRequestPayloadContent {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Attachment> for CommunicationRequestPayloadContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for CommunicationRequestPayloadContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CommunicationRequestPayloadContent {
     fn read_variant(
@@ -295,8 +318,25 @@ impl Choice for CommunicationRequestPayloadContent {
 /// FHIR `CommunicationRequest.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationRequestOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for CommunicationRequestOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for CommunicationRequestOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for CommunicationRequestOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for CommunicationRequestOccurrence {
     fn read_variant(
@@ -326,6 +366,11 @@ impl Choice for CommunicationRequestOccurrence {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<CommunicationRequest> for Resource {
+    fn from(resource: CommunicationRequest) -> Self {
+        Resource::CommunicationRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for CommunicationRequest {

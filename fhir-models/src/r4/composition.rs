@@ -416,8 +416,20 @@ impl FhirJson for CompositionSection {
 /// FHIR `Composition.relatesTo.target[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CompositionRelatesToTarget {
+    /// `targetIdentifier`: the value as a FHIR `Identifier`.
     Identifier(Box<Identifier>),
+    /// `targetReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Identifier> for CompositionRelatesToTarget {
+    fn from(v: Identifier) -> Self {
+        Self::Identifier(Box::new(v))
+    }
+}
+impl From<Reference> for CompositionRelatesToTarget {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CompositionRelatesToTarget {
     fn read_variant(
@@ -437,6 +449,11 @@ impl Choice for CompositionRelatesToTarget {
             Self::Identifier(x) => w.complex_parts(name, "Identifier", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Composition> for Resource {
+    fn from(resource: Composition) -> Self {
+        Resource::Composition(Box::new(resource))
     }
 }
 impl crate::FhirResource for Composition {

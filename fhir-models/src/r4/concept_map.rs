@@ -529,7 +529,9 @@ impl FhirJson for ConceptMapGroupUnmapped {
 /// FHIR `ConceptMap.source[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConceptMapSource {
+    /// `sourceUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `sourceCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
 }
 impl Choice for ConceptMapSource {
@@ -577,7 +579,9 @@ impl Choice for ConceptMapSource {
 /// FHIR `ConceptMap.target[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConceptMapTarget {
+    /// `targetUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `targetCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
 }
 impl Choice for ConceptMapTarget {
@@ -618,6 +622,11 @@ impl Choice for ConceptMapTarget {
             Self::Uri(p) => w.primitive_parts(name, "Uri", p),
             Self::Canonical(p) => w.primitive_parts(name, "Canonical", p),
         }
+    }
+}
+impl From<ConceptMap> for Resource {
+    fn from(resource: ConceptMap) -> Self {
+        Resource::ConceptMap(Box::new(resource))
     }
 }
 impl crate::FhirResource for ConceptMap {

@@ -464,8 +464,20 @@ impl FhirJson for ConsentProvisionData {
 /// FHIR `Consent.source[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConsentSource {
+    /// `sourceAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `sourceReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ConsentSource {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ConsentSource {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ConsentSource {
     fn read_variant(
@@ -485,6 +497,11 @@ impl Choice for ConsentSource {
             Self::Attachment(x) => w.complex_parts(name, "Attachment", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Consent> for Resource {
+    fn from(resource: Consent) -> Self {
+        Resource::Consent(Box::new(resource))
     }
 }
 impl crate::FhirResource for Consent {

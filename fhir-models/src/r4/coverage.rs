@@ -345,8 +345,20 @@ impl FhirJson for CoverageCostToBeneficiaryException {
 /// FHIR `Coverage.costToBeneficiary.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoverageCostToBeneficiaryValue {
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
+}
+impl From<Quantity> for CoverageCostToBeneficiaryValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Money> for CoverageCostToBeneficiaryValue {
+    fn from(v: Money) -> Self {
+        Self::Money(Box::new(v))
+    }
 }
 impl Choice for CoverageCostToBeneficiaryValue {
     fn read_variant(
@@ -366,6 +378,11 @@ impl Choice for CoverageCostToBeneficiaryValue {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Money(x) => w.complex_parts(name, "Money", x.as_ref()),
         }
+    }
+}
+impl From<Coverage> for Resource {
+    fn from(resource: Coverage) -> Self {
+        Resource::Coverage(Box::new(resource))
     }
 }
 impl crate::FhirResource for Coverage {

@@ -534,6 +534,11 @@ impl FhirJson for DeviceProperty {
         w.end_object();
     }
 }
+impl From<Device> for Resource {
+    fn from(resource: Device) -> Self {
+        Resource::Device(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Device {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Device";

@@ -192,6 +192,11 @@ impl FhirJson for DeviceMetricCalibration {
         w.end_object();
     }
 }
+impl From<DeviceMetric> for Resource {
+    fn from(resource: DeviceMetric) -> Self {
+        Resource::DeviceMetric(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DeviceMetric {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "DeviceMetric";

@@ -293,8 +293,20 @@ impl FhirJson for DeviceRequestParameter {
 /// FHIR `DeviceRequest.code[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceRequestCode {
+    /// `codeReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `codeCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for DeviceRequestCode {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for DeviceRequestCode {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for DeviceRequestCode {
     fn read_variant(
@@ -325,10 +337,39 @@ impl Choice for DeviceRequestCode {
 /// FHIR `DeviceRequest.parameter.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceRequestParameterValue {
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+}
+impl From<CodeableConcept> for DeviceRequestParameterValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Quantity> for DeviceRequestParameterValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for DeviceRequestParameterValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<bool>> for DeviceRequestParameterValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for DeviceRequestParameterValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
 }
 impl Choice for DeviceRequestParameterValue {
     fn read_variant(
@@ -373,9 +414,32 @@ impl Choice for DeviceRequestParameterValue {
 /// FHIR `DeviceRequest.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceRequestOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for DeviceRequestOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DeviceRequestOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for DeviceRequestOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for DeviceRequestOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for DeviceRequestOccurrence {
     fn read_variant(
@@ -407,6 +471,11 @@ impl Choice for DeviceRequestOccurrence {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::Timing(x) => w.complex_parts(name, "Timing", x.as_ref()),
         }
+    }
+}
+impl From<DeviceRequest> for Resource {
+    fn from(resource: DeviceRequest) -> Self {
+        Resource::DeviceRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for DeviceRequest {

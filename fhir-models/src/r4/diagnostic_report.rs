@@ -240,8 +240,25 @@ impl FhirJson for DiagnosticReportMedia {
 /// FHIR `DiagnosticReport.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DiagnosticReportEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for DiagnosticReportEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DiagnosticReportEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for DiagnosticReportEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for DiagnosticReportEffective {
     fn read_variant(
@@ -271,6 +288,11 @@ impl Choice for DiagnosticReportEffective {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<DiagnosticReport> for Resource {
+    fn from(resource: DiagnosticReport) -> Self {
+        Resource::DiagnosticReport(Box::new(resource))
     }
 }
 impl crate::FhirResource for DiagnosticReport {

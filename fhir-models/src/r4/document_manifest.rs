@@ -187,6 +187,11 @@ impl FhirJson for DocumentManifestRelated {
         w.end_object();
     }
 }
+impl From<DocumentManifest> for Resource {
+    fn from(resource: DocumentManifest) -> Self {
+        Resource::DocumentManifest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DocumentManifest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "DocumentManifest";

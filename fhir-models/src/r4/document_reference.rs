@@ -340,6 +340,11 @@ impl FhirJson for DocumentReferenceContext {
         w.end_object();
     }
 }
+impl From<DocumentReference> for Resource {
+    fn from(resource: DocumentReference) -> Self {
+        Resource::DocumentReference(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DocumentReference {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "DocumentReference";

@@ -573,6 +573,11 @@ impl FhirJson for EncounterLocation {
         w.end_object();
     }
 }
+impl From<Encounter> for Resource {
+    fn from(resource: Encounter) -> Self {
+        Resource::Encounter(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Encounter {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Encounter";

@@ -149,6 +149,11 @@ impl FhirJson for Endpoint {
         w.end_object();
     }
 }
+impl From<Endpoint> for Resource {
+    fn from(resource: Endpoint) -> Self {
+        Resource::Endpoint(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Endpoint {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Endpoint";

@@ -106,6 +106,11 @@ impl FhirJson for EnrollmentRequest {
         w.end_object();
     }
 }
+impl From<EnrollmentRequest> for Resource {
+    fn from(resource: EnrollmentRequest) -> Self {
+        Resource::EnrollmentRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EnrollmentRequest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "EnrollmentRequest";

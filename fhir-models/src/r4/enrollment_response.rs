@@ -116,6 +116,11 @@ impl FhirJson for EnrollmentResponse {
         w.end_object();
     }
 }
+impl From<EnrollmentResponse> for Resource {
+    fn from(resource: EnrollmentResponse) -> Self {
+        Resource::EnrollmentResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EnrollmentResponse {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "EnrollmentResponse";

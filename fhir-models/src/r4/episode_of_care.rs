@@ -252,6 +252,11 @@ impl FhirJson for EpisodeOfCareDiagnosis {
         w.end_object();
     }
 }
+impl From<EpisodeOfCare> for Resource {
+    fn from(resource: EpisodeOfCare) -> Self {
+        Resource::EpisodeOfCare(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EpisodeOfCare {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "EpisodeOfCare";

@@ -413,6 +413,11 @@ impl FhirJson for HealthcareServiceNotAvailable {
         w.end_object();
     }
 }
+impl From<HealthcareService> for Resource {
+    fn from(resource: HealthcareService) -> Self {
+        Resource::HealthcareService(Box::new(resource))
+    }
+}
 impl crate::FhirResource for HealthcareService {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "HealthcareService";

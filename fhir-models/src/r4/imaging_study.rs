@@ -414,6 +414,11 @@ impl FhirJson for ImagingStudySeriesInstance {
         w.end_object();
     }
 }
+impl From<ImagingStudy> for Resource {
+    fn from(resource: ImagingStudy) -> Self {
+        Resource::ImagingStudy(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ImagingStudy {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ImagingStudy";

@@ -671,6 +671,11 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
         w.end_object();
     }
 }
+impl From<InsurancePlan> for Resource {
+    fn from(resource: InsurancePlan) -> Self {
+        Resource::InsurancePlan(Box::new(resource))
+    }
+}
 impl crate::FhirResource for InsurancePlan {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "InsurancePlan";

@@ -349,8 +349,20 @@ impl FhirJson for InvoiceLineItemPriceComponent {
 /// FHIR `Invoice.lineItem.chargeItem[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InvoiceLineItemChargeItem {
+    /// `chargeItemReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `chargeItemCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for InvoiceLineItemChargeItem {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for InvoiceLineItemChargeItem {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for InvoiceLineItemChargeItem {
     fn read_variant(
@@ -374,6 +386,11 @@ impl Choice for InvoiceLineItemChargeItem {
                 w.complex_parts(name, "CodeableConcept", x.as_ref())
             }
         }
+    }
+}
+impl From<Invoice> for Resource {
+    fn from(resource: Invoice) -> Self {
+        Resource::Invoice(Box::new(resource))
     }
 }
 impl crate::FhirResource for Invoice {

@@ -147,6 +147,11 @@ impl FhirJson for LinkageItem {
         w.end_object();
     }
 }
+impl From<Linkage> for Resource {
+    fn from(resource: Linkage) -> Self {
+        Resource::Linkage(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Linkage {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Linkage";

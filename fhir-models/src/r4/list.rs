@@ -199,6 +199,11 @@ impl FhirJson for ListEntry {
         w.end_object();
     }
 }
+impl From<List> for Resource {
+    fn from(resource: List) -> Self {
+        Resource::List(Box::new(resource))
+    }
+}
 impl crate::FhirResource for List {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "List";

@@ -304,6 +304,11 @@ impl FhirJson for LocationHoursOfOperation {
         w.end_object();
     }
 }
+impl From<Location> for Resource {
+    fn from(resource: Location) -> Self {
+        Resource::Location(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Location {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Location";

@@ -479,6 +479,11 @@ impl FhirJson for MeasureReportGroupStratifierStratumPopulation {
         w.end_object();
     }
 }
+impl From<MeasureReport> for Resource {
+    fn from(resource: MeasureReport) -> Self {
+        Resource::MeasureReport(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MeasureReport {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MeasureReport";

@@ -187,8 +187,25 @@ impl FhirJson for Media {
 /// FHIR `Media.created[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaCreated {
+    /// `createdDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `createdPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for MediaCreated {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for MediaCreated {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for MediaCreated {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for MediaCreated {
     fn read_variant(
@@ -218,6 +235,11 @@ impl Choice for MediaCreated {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<Media> for Resource {
+    fn from(resource: Media) -> Self {
+        Resource::Media(Box::new(resource))
     }
 }
 impl crate::FhirResource for Media {

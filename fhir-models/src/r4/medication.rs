@@ -230,6 +230,11 @@ impl FhirJson for MedicationBatch {
 ///
 /// FHIR `Medication.ingredient.item[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationIngredientItem = DataRequirementSubject;
+impl From<Medication> for Resource {
+    fn from(resource: Medication) -> Self {
+        Resource::Medication(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Medication {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Medication";

@@ -331,8 +331,25 @@ pub type MedicationAdministrationMedication = DataRequirementSubject;
 /// FHIR `MedicationAdministration.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for MedicationAdministrationEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for MedicationAdministrationEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for MedicationAdministrationEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for MedicationAdministrationEffective {
     fn read_variant(
@@ -369,8 +386,20 @@ impl Choice for MedicationAdministrationEffective {
 /// FHIR `MedicationAdministration.dosage.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationDosageRate {
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `rateQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+}
+impl From<Ratio> for MedicationAdministrationDosageRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Quantity> for MedicationAdministrationDosageRate {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice for MedicationAdministrationDosageRate {
     fn read_variant(
@@ -390,6 +419,11 @@ impl Choice for MedicationAdministrationDosageRate {
             Self::Ratio(x) => w.complex_parts(name, "Ratio", x.as_ref()),
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
         }
+    }
+}
+impl From<MedicationAdministration> for Resource {
+    fn from(resource: MedicationAdministration) -> Self {
+        Resource::MedicationAdministration(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicationAdministration {

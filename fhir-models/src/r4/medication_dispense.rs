@@ -349,6 +349,11 @@ pub type MedicationDispenseStatusReason = DataRequirementSubject;
 ///
 /// FHIR `MedicationDispense.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationDispenseMedication = DataRequirementSubject;
+impl From<MedicationDispense> for Resource {
+    fn from(resource: MedicationDispense) -> Self {
+        Resource::MedicationDispense(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicationDispense {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicationDispense";

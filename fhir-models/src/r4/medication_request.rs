@@ -488,8 +488,25 @@ impl FhirJson for MedicationRequestSubstitution {
 /// FHIR `MedicationRequest.reported[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationRequestReported {
+    /// `reportedBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `reportedReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<bool>> for MedicationRequestReported {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for MedicationRequestReported {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Reference> for MedicationRequestReported {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationRequestReported {
     fn read_variant(
@@ -529,6 +546,11 @@ pub type MedicationRequestMedication = DataRequirementSubject;
 ///
 /// FHIR `MedicationRequest.substitution.allowed[x]`: the same types as \[`DosageAsNeeded`\], so the same enum.
 pub type MedicationRequestSubstitutionAllowed = DosageAsNeeded;
+impl From<MedicationRequest> for Resource {
+    fn from(resource: MedicationRequest) -> Self {
+        Resource::MedicationRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicationRequest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicationRequest";

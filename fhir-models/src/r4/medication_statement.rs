@@ -195,8 +195,25 @@ pub type MedicationStatementMedication = DataRequirementSubject;
 /// FHIR `MedicationStatement.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for MedicationStatementEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for MedicationStatementEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for MedicationStatementEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for MedicationStatementEffective {
     fn read_variant(
@@ -226,6 +243,11 @@ impl Choice for MedicationStatementEffective {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<MedicationStatement> for Resource {
+    fn from(resource: MedicationStatement) -> Self {
+        Resource::MedicationStatement(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicationStatement {

@@ -188,6 +188,11 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
 ///
 /// FHIR `MedicinalProductContraindication.otherTherapy.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicinalProductContraindicationOtherTherapyMedication = DataRequirementSubject;
+impl From<MedicinalProductContraindication> for Resource {
+    fn from(resource: MedicinalProductContraindication) -> Self {
+        Resource::MedicinalProductContraindication(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductContraindication {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductContraindication";

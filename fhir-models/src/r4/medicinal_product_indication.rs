@@ -201,6 +201,11 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
 ///
 /// FHIR `MedicinalProductIndication.otherTherapy.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicinalProductIndicationOtherTherapyMedication = DataRequirementSubject;
+impl From<MedicinalProductIndication> for Resource {
+    fn from(resource: MedicinalProductIndication) -> Self {
+        Resource::MedicinalProductIndication(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductIndication {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductIndication";

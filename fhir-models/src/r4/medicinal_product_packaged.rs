@@ -310,6 +310,11 @@ impl FhirJson for MedicinalProductPackagedPackageItem {
         w.end_object();
     }
 }
+impl From<MedicinalProductPackaged> for Resource {
+    fn from(resource: MedicinalProductPackaged) -> Self {
+        Resource::MedicinalProductPackaged(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductPackaged {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductPackaged";

@@ -110,6 +110,11 @@ impl FhirJson for MedicinalProductUndesirableEffect {
         w.end_object();
     }
 }
+impl From<MedicinalProductUndesirableEffect> for Resource {
+    fn from(resource: MedicinalProductUndesirableEffect) -> Self {
+        Resource::MedicinalProductUndesirableEffect(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductUndesirableEffect {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductUndesirableEffect";

@@ -330,8 +330,25 @@ impl FhirJson for MessageHeaderResponse {
 /// FHIR `MessageHeader.event[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageHeaderEvent {
+    /// `eventCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `eventUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+}
+impl From<Coding> for MessageHeaderEvent {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for MessageHeaderEvent {
+    fn from(v: Primitive<String>) -> Self {
+        Self::Uri(v)
+    }
+}
+impl From<String> for MessageHeaderEvent {
+    fn from(v: String) -> Self {
+        Self::Uri(Primitive::new(v))
+    }
 }
 impl Choice for MessageHeaderEvent {
     fn read_variant(
@@ -361,6 +378,11 @@ impl Choice for MessageHeaderEvent {
             Self::Coding(x) => w.complex_parts(name, "Coding", x.as_ref()),
             Self::Uri(p) => w.primitive_parts(name, "Uri", p),
         }
+    }
+}
+impl From<MessageHeader> for Resource {
+    fn from(resource: MessageHeader) -> Self {
+        Resource::MessageHeader(Box::new(resource))
     }
 }
 impl crate::FhirResource for MessageHeader {

@@ -800,6 +800,11 @@ impl FhirJson for MolecularSequenceStructureVariantInner {
         w.end_object();
     }
 }
+impl From<MolecularSequence> for Resource {
+    fn from(resource: MolecularSequence) -> Self {
+        Resource::MolecularSequence(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MolecularSequence {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MolecularSequence";

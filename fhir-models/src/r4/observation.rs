@@ -355,10 +355,44 @@ impl FhirJson for ObservationComponent {
 /// FHIR `Observation.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObservationEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `effectiveTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `effectiveInstant`: the value as a FHIR `instant`.
     Instant(Primitive<Instant>),
+}
+impl From<Primitive<DateTime>> for ObservationEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ObservationEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ObservationEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for ObservationEffective {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Primitive<Instant>> for ObservationEffective {
+    fn from(v: Primitive<Instant>) -> Self {
+        Self::Instant(v)
+    }
+}
+impl From<Instant> for ObservationEffective {
+    fn from(v: Instant) -> Self {
+        Self::Instant(Primitive::new(v))
+    }
 }
 impl Choice for ObservationEffective {
     fn read_variant(
@@ -409,17 +443,108 @@ impl Choice for ObservationEffective {
 /// FHIR `Observation.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObservationValue {
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `valueSampledData`: the value as a FHIR `SampledData`.
     SampledData(Box<SampledData>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valuePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Quantity> for ObservationValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ObservationValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ObservationValue {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ObservationValue {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Primitive<bool>> for ObservationValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ObservationValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ObservationValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ObservationValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Range> for ObservationValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Ratio> for ObservationValue {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<SampledData> for ObservationValue {
+    fn from(v: SampledData) -> Self {
+        Self::SampledData(Box::new(v))
+    }
+}
+impl From<Primitive<Time>> for ObservationValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ObservationValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ObservationValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ObservationValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ObservationValue {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ObservationValue {
     fn read_variant(
@@ -518,17 +643,108 @@ impl Choice for ObservationValue {
 /// FHIR `Observation.component.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObservationComponentValue {
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `valueSampledData`: the value as a FHIR `SampledData`.
     SampledData(Box<SampledData>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valuePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Quantity> for ObservationComponentValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ObservationComponentValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ObservationComponentValue {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ObservationComponentValue {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Primitive<bool>> for ObservationComponentValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ObservationComponentValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ObservationComponentValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ObservationComponentValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Range> for ObservationComponentValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Ratio> for ObservationComponentValue {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<SampledData> for ObservationComponentValue {
+    fn from(v: SampledData) -> Self {
+        Self::SampledData(Box::new(v))
+    }
+}
+impl From<Primitive<Time>> for ObservationComponentValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ObservationComponentValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ObservationComponentValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ObservationComponentValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ObservationComponentValue {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ObservationComponentValue {
     fn read_variant(
@@ -620,6 +836,11 @@ impl Choice for ObservationComponentValue {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<Observation> for Resource {
+    fn from(resource: Observation) -> Self {
+        Resource::Observation(Box::new(resource))
     }
 }
 impl crate::FhirResource for Observation {

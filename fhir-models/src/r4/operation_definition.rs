@@ -519,6 +519,11 @@ impl FhirJson for OperationDefinitionOverload {
         w.end_object();
     }
 }
+impl From<OperationDefinition> for Resource {
+    fn from(resource: OperationDefinition) -> Self {
+        Resource::OperationDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for OperationDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "OperationDefinition";

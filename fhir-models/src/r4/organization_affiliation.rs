@@ -135,6 +135,11 @@ impl FhirJson for OrganizationAffiliation {
         w.end_object();
     }
 }
+impl From<OrganizationAffiliation> for Resource {
+    fn from(resource: OrganizationAffiliation) -> Self {
+        Resource::OrganizationAffiliation(Box::new(resource))
+    }
+}
 impl crate::FhirResource for OrganizationAffiliation {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "OrganizationAffiliation";

@@ -141,6 +141,11 @@ impl FhirJson for PaymentNotice {
         w.end_object();
     }
 }
+impl From<PaymentNotice> for Resource {
+    fn from(resource: PaymentNotice) -> Self {
+        Resource::PaymentNotice(Box::new(resource))
+    }
+}
 impl crate::FhirResource for PaymentNotice {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "PaymentNotice";

@@ -300,6 +300,11 @@ impl FhirJson for PaymentReconciliationProcessNote {
         w.end_object();
     }
 }
+impl From<PaymentReconciliation> for Resource {
+    fn from(resource: PaymentReconciliation) -> Self {
+        Resource::PaymentReconciliation(Box::new(resource))
+    }
+}
 impl crate::FhirResource for PaymentReconciliation {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "PaymentReconciliation";

@@ -178,6 +178,11 @@ impl FhirJson for PersonLink {
         w.end_object();
     }
 }
+impl From<Person> for Resource {
+    fn from(resource: Person) -> Self {
+        Resource::Person(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Person {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Person";

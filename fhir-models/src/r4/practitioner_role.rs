@@ -293,6 +293,11 @@ impl FhirJson for PractitionerRoleNotAvailable {
         w.end_object();
     }
 }
+impl From<PractitionerRole> for Resource {
+    fn from(resource: PractitionerRole) -> Self {
+        Resource::PractitionerRole(Box::new(resource))
+    }
+}
 impl crate::FhirResource for PractitionerRole {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "PractitionerRole";

@@ -355,11 +355,51 @@ impl FhirJson for ProcedureFocalDevice {
 /// FHIR `Procedure.performed[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedurePerformed {
+    /// `performedDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `performedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `performedString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `performedAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `performedRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Primitive<DateTime>> for ProcedurePerformed {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ProcedurePerformed {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ProcedurePerformed {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ProcedurePerformed {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ProcedurePerformed {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Age> for ProcedurePerformed {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Range> for ProcedurePerformed {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for ProcedurePerformed {
     fn read_variant(
@@ -405,6 +445,11 @@ impl Choice for ProcedurePerformed {
             Self::Age(x) => w.complex_parts(name, "Age", x.as_ref()),
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
         }
+    }
+}
+impl From<Procedure> for Resource {
+    fn from(resource: Procedure) -> Self {
+        Resource::Procedure(Box::new(resource))
     }
 }
 impl crate::FhirResource for Procedure {

@@ -255,8 +255,25 @@ impl FhirJson for ProvenanceEntity {
 /// FHIR `Provenance.occurred[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProvenanceOccurred {
+    /// `occurredPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurredDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+}
+impl From<Period> for ProvenanceOccurred {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ProvenanceOccurred {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ProvenanceOccurred {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
 }
 impl Choice for ProvenanceOccurred {
     fn read_variant(
@@ -286,6 +303,11 @@ impl Choice for ProvenanceOccurred {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
         }
+    }
+}
+impl From<Provenance> for Resource {
+    fn from(resource: Provenance) -> Self {
+        Resource::Provenance(Box::new(resource))
     }
 }
 impl crate::FhirResource for Provenance {

@@ -187,6 +187,11 @@ impl FhirJson for RelatedPersonCommunication {
         w.end_object();
     }
 }
+impl From<RelatedPerson> for Resource {
+    fn from(resource: RelatedPerson) -> Self {
+        Resource::RelatedPerson(Box::new(resource))
+    }
+}
 impl crate::FhirResource for RelatedPerson {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "RelatedPerson";

@@ -482,8 +482,20 @@ impl FhirJson for RequestGroupActionRelatedAction {
 /// FHIR `RequestGroup.action.relatedAction.offset[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestGroupActionRelatedActionOffset {
+    /// `offsetDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `offsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Duration> for RequestGroupActionRelatedActionOffset {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Range> for RequestGroupActionRelatedActionOffset {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for RequestGroupActionRelatedActionOffset {
     fn read_variant(
@@ -510,12 +522,53 @@ impl Choice for RequestGroupActionRelatedActionOffset {
 /// FHIR `RequestGroup.action.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestGroupActionTiming {
+    /// `timingDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `timingAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `timingPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `timingDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `timingRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `timingTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for RequestGroupActionTiming {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for RequestGroupActionTiming {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Age> for RequestGroupActionTiming {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Period> for RequestGroupActionTiming {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Duration> for RequestGroupActionTiming {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Range> for RequestGroupActionTiming {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Timing> for RequestGroupActionTiming {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for RequestGroupActionTiming {
     fn read_variant(
@@ -553,6 +606,11 @@ impl Choice for RequestGroupActionTiming {
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
             Self::Timing(x) => w.complex_parts(name, "Timing", x.as_ref()),
         }
+    }
+}
+impl From<RequestGroup> for Resource {
+    fn from(resource: RequestGroup) -> Self {
+        Resource::RequestGroup(Box::new(resource))
     }
 }
 impl crate::FhirResource for RequestGroup {

@@ -303,6 +303,11 @@ impl FhirJson for ResearchStudyObjective {
         w.end_object();
     }
 }
+impl From<ResearchStudy> for Resource {
+    fn from(resource: ResearchStudy) -> Self {
+        Resource::ResearchStudy(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ResearchStudy {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ResearchStudy";

@@ -119,6 +119,11 @@ impl FhirJson for ResearchSubject {
         w.end_object();
     }
 }
+impl From<ResearchSubject> for Resource {
+    fn from(resource: ResearchSubject) -> Self {
+        Resource::ResearchSubject(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ResearchSubject {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ResearchSubject";

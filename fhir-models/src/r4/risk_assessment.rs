@@ -264,8 +264,25 @@ impl FhirJson for RiskAssessmentPrediction {
 /// FHIR `RiskAssessment.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskAssessmentOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for RiskAssessmentOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for RiskAssessmentOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for RiskAssessmentOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for RiskAssessmentOccurrence {
     fn read_variant(
@@ -302,8 +319,25 @@ impl Choice for RiskAssessmentOccurrence {
 /// FHIR `RiskAssessment.prediction.probability[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskAssessmentPredictionProbability {
+    /// `probabilityDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `probabilityRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Primitive<Decimal>> for RiskAssessmentPredictionProbability {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for RiskAssessmentPredictionProbability {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Range> for RiskAssessmentPredictionProbability {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for RiskAssessmentPredictionProbability {
     fn read_variant(
@@ -340,8 +374,20 @@ impl Choice for RiskAssessmentPredictionProbability {
 /// FHIR `RiskAssessment.prediction.when[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskAssessmentPredictionWhen {
+    /// `whenPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `whenRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Period> for RiskAssessmentPredictionWhen {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Range> for RiskAssessmentPredictionWhen {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for RiskAssessmentPredictionWhen {
     fn read_variant(
@@ -361,6 +407,11 @@ impl Choice for RiskAssessmentPredictionWhen {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
         }
+    }
+}
+impl From<RiskAssessment> for Resource {
+    fn from(resource: RiskAssessment) -> Self {
+        Resource::RiskAssessment(Box::new(resource))
     }
 }
 impl crate::FhirResource for RiskAssessment {

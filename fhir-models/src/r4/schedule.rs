@@ -118,6 +118,11 @@ impl FhirJson for Schedule {
         w.end_object();
     }
 }
+impl From<Schedule> for Resource {
+    fn from(resource: Schedule) -> Self {
+        Resource::Schedule(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Schedule {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Schedule";

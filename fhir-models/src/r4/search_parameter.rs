@@ -291,6 +291,11 @@ impl FhirJson for SearchParameterComponent {
         w.end_object();
     }
 }
+impl From<SearchParameter> for Resource {
+    fn from(resource: SearchParameter) -> Self {
+        Resource::SearchParameter(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SearchParameter {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "SearchParameter";

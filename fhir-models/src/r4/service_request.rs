@@ -301,9 +301,27 @@ impl FhirJson for ServiceRequest {
 /// FHIR `ServiceRequest.quantity[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceRequestQuantity {
+    /// `quantityQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `quantityRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `quantityRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Quantity> for ServiceRequestQuantity {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Ratio> for ServiceRequestQuantity {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Range> for ServiceRequestQuantity {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for ServiceRequestQuantity {
     fn read_variant(
@@ -332,9 +350,32 @@ impl Choice for ServiceRequestQuantity {
 /// FHIR `ServiceRequest.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceRequestOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for ServiceRequestOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ServiceRequestOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ServiceRequestOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for ServiceRequestOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for ServiceRequestOccurrence {
     fn read_variant(
@@ -372,6 +413,11 @@ impl Choice for ServiceRequestOccurrence {
 ///
 /// FHIR `ServiceRequest.asNeeded[x]`: the same types as \[`DosageAsNeeded`\], so the same enum.
 pub type ServiceRequestAsNeeded = DosageAsNeeded;
+impl From<ServiceRequest> for Resource {
+    fn from(resource: ServiceRequest) -> Self {
+        Resource::ServiceRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ServiceRequest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ServiceRequest";

@@ -139,6 +139,11 @@ impl FhirJson for Slot {
         w.end_object();
     }
 }
+impl From<Slot> for Resource {
+    fn from(resource: Slot) -> Self {
+        Resource::Slot(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Slot {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Slot";

@@ -458,6 +458,11 @@ impl FhirJson for StructureDefinitionDifferential {
         w.end_object();
     }
 }
+impl From<StructureDefinition> for Resource {
+    fn from(resource: StructureDefinition) -> Self {
+        Resource::StructureDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for StructureDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "StructureDefinition";

@@ -230,6 +230,11 @@ impl FhirJson for SubstanceIngredient {
 ///
 /// FHIR `Substance.ingredient.substance[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type SubstanceIngredientSubstance = DataRequirementSubject;
+impl From<Substance> for Resource {
+    fn from(resource: Substance) -> Self {
+        Resource::Substance(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Substance {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Substance";

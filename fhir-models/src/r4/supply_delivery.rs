@@ -198,9 +198,32 @@ pub type SupplyDeliverySuppliedItemItem = DataRequirementSubject;
 /// FHIR `SupplyDelivery.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupplyDeliveryOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for SupplyDeliveryOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for SupplyDeliveryOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for SupplyDeliveryOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for SupplyDeliveryOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for SupplyDeliveryOccurrence {
     fn read_variant(
@@ -232,6 +255,11 @@ impl Choice for SupplyDeliveryOccurrence {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::Timing(x) => w.complex_parts(name, "Timing", x.as_ref()),
         }
+    }
+}
+impl From<SupplyDelivery> for Resource {
+    fn from(resource: SupplyDelivery) -> Self {
+        Resource::SupplyDelivery(Box::new(resource))
     }
 }
 impl crate::FhirResource for SupplyDelivery {

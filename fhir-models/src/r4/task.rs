@@ -432,6 +432,11 @@ pub type TaskInputValue = ElementDefinitionDefaultValue;
 ///
 /// FHIR `Task.output.value[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type TaskOutputValue = ElementDefinitionDefaultValue;
+impl From<Task> for Resource {
+    fn from(resource: Task) -> Self {
+        Resource::Task(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Task {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Task";

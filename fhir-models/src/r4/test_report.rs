@@ -630,6 +630,11 @@ impl FhirJson for TestReportTeardownAction {
         w.end_object();
     }
 }
+impl From<TestReport> for Resource {
+    fn from(resource: TestReport) -> Self {
+        Resource::TestReport(Box::new(resource))
+    }
+}
 impl crate::FhirResource for TestReport {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "TestReport";

@@ -300,6 +300,11 @@ impl FhirJson for VisionPrescriptionLensSpecificationPrism {
         w.end_object();
     }
 }
+impl From<VisionPrescription> for Resource {
+    fn from(resource: VisionPrescription) -> Self {
+        Resource::VisionPrescription(Box::new(resource))
+    }
+}
 impl crate::FhirResource for VisionPrescription {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "VisionPrescription";
