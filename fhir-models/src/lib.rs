@@ -30,7 +30,8 @@ pub mod reference;
 pub mod profile;
 pub mod search;
 #[cfg(feature = "serde")]
-mod serde_support;
+#[doc(hidden)]
+pub mod serde_support;
 mod version;
 
 pub use json::{FhirJson, Issue, IssueKind, Lenient, ParseError};
@@ -40,7 +41,7 @@ pub use helpers::{PrimitiveStrExt, PrimitiveValueExt};
 pub use raw::RawResource;
 pub use version::{FhirResource, FhirVersion};
 #[cfg(feature = "serde")]
-pub use serde_support::Fhir;
+pub use serde_support::{Fhir, FhirLenient};
 
 /// The traits that reading and writing FHIR data needs in scope: `use fhir_models::prelude::*;`.
 pub mod prelude {
