@@ -194,4 +194,5 @@ impl<M: crate::search::Mode> crate::search::Search<BodySite, M> {
 #[derive(Debug)]
 pub enum BodySitePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BodySitePatientTargets> for Patient {}

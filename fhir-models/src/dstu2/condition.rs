@@ -772,16 +772,20 @@ impl<M: crate::search::Mode> crate::search::Search<Condition, M> {
 #[derive(Debug)]
 pub enum ConditionAsserterTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionAsserterTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionAsserterTargets> for Practitioner {}
 /// The target types of the reference search parameter `encounter` of `Condition`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `Condition`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionPatientTargets> for Patient {}

@@ -1639,9 +1639,11 @@ impl<M: crate::search::Mode> crate::search::Search<Conformance, M> {
 #[derive(Debug)]
 pub enum ConformanceProfileTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConformanceProfileTargets> for StructureDefinition {}
 /// The target types of the reference search parameter `supported-profile` of `Conformance`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConformanceSupportedProfileTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConformanceSupportedProfileTargets> for StructureDefinition {}

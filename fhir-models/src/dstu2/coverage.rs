@@ -296,4 +296,5 @@ impl<M: crate::search::Mode> crate::search::Search<Coverage, M> {
 #[derive(Debug)]
 pub enum CoverageIssuerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageIssuerTargets> for Organization {}

@@ -319,11 +319,14 @@ impl<M: crate::search::Mode> crate::search::Search<DetectedIssue, M> {
 #[derive(Debug)]
 pub enum DetectedIssueAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Practitioner {}
 /// The target types of the reference search parameter `patient` of `DetectedIssue`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DetectedIssuePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssuePatientTargets> for Patient {}

@@ -320,9 +320,11 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceMetric, M> {
 #[derive(Debug)]
 pub enum DeviceMetricParentTargets {}
 #[cfg(feature = "dstu2-device-component")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceMetricParentTargets> for DeviceComponent {}
 /// The target types of the reference search parameter `source` of `DeviceMetric`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceMetricSourceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceMetricSourceTargets> for Device {}

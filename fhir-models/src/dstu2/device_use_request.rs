@@ -354,14 +354,17 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceUseRequest, M> {
 #[derive(Debug)]
 pub enum DeviceUseRequestDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseRequestDeviceTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `DeviceUseRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `DeviceUseRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseRequestSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseRequestSubjectTargets> for Patient {}

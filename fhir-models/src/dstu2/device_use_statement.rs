@@ -323,14 +323,17 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceUseStatement, M> {
 #[derive(Debug)]
 pub enum DeviceUseStatementDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementDeviceTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementSubjectTargets> for Patient {}

@@ -692,4 +692,5 @@ impl<M: crate::search::Mode> crate::search::Search<FamilyMemberHistory, M> {
 #[derive(Debug)]
 pub enum FamilyMemberHistoryPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryPatientTargets> for Patient {}

@@ -506,12 +506,17 @@ impl<M: crate::search::Mode> crate::search::Search<Group, M> {
 #[derive(Debug)]
 pub enum GroupMemberTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Device {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Medication {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Practitioner {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Substance {}

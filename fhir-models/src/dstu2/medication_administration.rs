@@ -651,36 +651,44 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> 
 #[derive(Debug)]
 pub enum MedicationAdministrationDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationDeviceTargets> for Device {}
 /// The target types of the reference search parameter `encounter` of `MedicationAdministration`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationAdministration`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `practitioner` of `MedicationAdministration`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPractitionerTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPractitionerTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPractitionerTargets>
 for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPractitionerTargets>
 for RelatedPerson {}
 /// The target types of the reference search parameter `prescription` of `MedicationAdministration`: MedicationOrder. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPrescriptionTargets {}
 #[cfg(feature = "dstu2-medication-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPrescriptionTargets>
 for MedicationOrder {}

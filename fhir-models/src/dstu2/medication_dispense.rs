@@ -819,36 +819,44 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationDispense, M> {
 #[derive(Debug)]
 pub enum MedicationDispenseDestinationTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseDestinationTargets> for Location {}
 /// The target types of the reference search parameter `dispenser` of `MedicationDispense`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseDispenserTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseDispenserTargets> for Practitioner {}
 /// The target types of the reference search parameter `medication` of `MedicationDispense`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationDispense`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePatientTargets> for Patient {}
 /// The target types of the reference search parameter `prescription` of `MedicationDispense`: MedicationOrder. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePrescriptionTargets {}
 #[cfg(feature = "dstu2-medication-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePrescriptionTargets> for MedicationOrder {}
 /// The target types of the reference search parameter `receiver` of `MedicationDispense`: Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseReceiverTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Practitioner {}
 /// The target types of the reference search parameter `responsibleparty` of `MedicationDispense`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseResponsiblepartyTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseResponsiblepartyTargets> for Practitioner {}

@@ -909,19 +909,23 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationOrder, M> {
 #[derive(Debug)]
 pub enum MedicationOrderEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationOrderEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `medication` of `MedicationOrder`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationOrderMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationOrder`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationOrderPatientTargets> for Patient {}
 /// The target types of the reference search parameter `prescriber` of `MedicationOrder`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderPrescriberTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationOrderPrescriberTargets> for Practitioner {}

@@ -760,18 +760,23 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
 #[derive(Debug)]
 pub enum MedicationStatementMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationStatement`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementPatientTargets> for Patient {}
 /// The target types of the reference search parameter `source` of `MedicationStatement`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementSourceTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for RelatedPerson {}

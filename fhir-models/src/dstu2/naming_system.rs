@@ -515,4 +515,5 @@ impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
 #[derive(Debug)]
 pub enum NamingSystemReplacedByTargets {}
 #[cfg(feature = "dstu2-naming-system")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NamingSystemReplacedByTargets> for NamingSystem {}

@@ -842,14 +842,17 @@ impl<M: crate::search::Mode> crate::search::Search<NutritionOrder, M> {
 #[derive(Debug)]
 pub enum NutritionOrderEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `NutritionOrder`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderPatientTargets> for Patient {}
 /// The target types of the reference search parameter `provider` of `NutritionOrder`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderProviderTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderProviderTargets> for Practitioner {}

@@ -654,9 +654,11 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
 #[derive(Debug)]
 pub enum OperationDefinitionBaseTargets {}
 #[cfg(feature = "dstu2-operation-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OperationDefinitionBaseTargets> for OperationDefinition {}
 /// The target types of the reference search parameter `profile` of `OperationDefinition`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OperationDefinitionProfileTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OperationDefinitionProfileTargets> for StructureDefinition {}

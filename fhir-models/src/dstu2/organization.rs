@@ -380,4 +380,5 @@ impl<M: crate::search::Mode> crate::search::Search<Organization, M> {
 #[derive(Debug)]
 pub enum OrganizationPartofTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationPartofTargets> for Organization {}

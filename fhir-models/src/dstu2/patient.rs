@@ -1098,21 +1098,26 @@ impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
 #[derive(Debug)]
 pub enum PatientCareproviderTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientCareproviderTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientCareproviderTargets> for Practitioner {}
 /// The target types of the reference search parameter `link` of `Patient`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientLinkTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientLinkTargets> for Patient {}
 /// The target types of the reference search parameter `organization` of `Patient`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `part-agree` of `Patient`: DocumentReference. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientPartAgreeTargets {}
 #[cfg(feature = "dstu2-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientPartAgreeTargets> for DocumentReference {}

@@ -748,29 +748,38 @@ impl<M: crate::search::Mode> crate::search::Search<QuestionnaireResponse, M> {
 #[derive(Debug)]
 pub enum QuestionnaireResponseAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `encounter` of `QuestionnaireResponse`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `questionnaire` of `QuestionnaireResponse`: Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseQuestionnaireTargets {}
 #[cfg(feature = "dstu2-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseQuestionnaireTargets> for Questionnaire {}
 /// The target types of the reference search parameter `source` of `QuestionnaireResponse`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseSourceTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for RelatedPerson {}

@@ -320,20 +320,26 @@ impl<M: crate::search::Mode> crate::search::Search<ReferralRequest, M> {
 #[derive(Debug)]
 pub enum ReferralRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `recipient` of `ReferralRequest`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ReferralRequestRecipientTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRecipientTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRecipientTargets> for Practitioner {}
 /// The target types of the reference search parameter `requester` of `ReferralRequest`: Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ReferralRequestRequesterTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRequesterTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRequesterTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRequesterTargets> for Practitioner {}

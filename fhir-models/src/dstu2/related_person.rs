@@ -365,4 +365,5 @@ impl<M: crate::search::Mode> crate::search::Search<RelatedPerson, M> {
 #[derive(Debug)]
 pub enum RelatedPersonPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RelatedPersonPatientTargets> for Patient {}

@@ -237,4 +237,5 @@ impl<M: crate::search::Mode> crate::search::Search<Slot, M> {
 #[derive(Debug)]
 pub enum SlotScheduleTargets {}
 #[cfg(feature = "dstu2-schedule")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SlotScheduleTargets> for Schedule {}

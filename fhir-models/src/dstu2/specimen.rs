@@ -664,31 +664,41 @@ impl<M: crate::search::Mode> crate::search::Search<Specimen, M> {
 #[derive(Debug)]
 pub enum SpecimenCollectorTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenCollectorTargets> for Practitioner {}
 /// The target types of the reference search parameter `parent` of `Specimen`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenParentTargets {}
 #[cfg(feature = "dstu2-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenParentTargets> for Specimen {}
 /// The target types of the reference search parameter `patient` of `Specimen`: Device, Group, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenPatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenPatientTargets> for Substance {}
 /// The target types of the reference search parameter `subject` of `Specimen`: Device, Group, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Patient {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Substance {}

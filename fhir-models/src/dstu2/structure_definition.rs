@@ -789,4 +789,5 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
 #[derive(Debug)]
 pub enum StructureDefinitionValuesetTargets {}
 #[cfg(feature = "dstu2-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<StructureDefinitionValuesetTargets> for ValueSet {}

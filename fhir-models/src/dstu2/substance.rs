@@ -367,4 +367,5 @@ impl<M: crate::search::Mode> crate::search::Search<Substance, M> {
 #[derive(Debug)]
 pub enum SubstanceSubstanceTargets {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SubstanceSubstanceTargets> for Substance {}

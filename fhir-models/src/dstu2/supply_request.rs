@@ -370,18 +370,23 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
 #[derive(Debug)]
 pub enum SupplyRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `source` of `SupplyRequest`: Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSourceTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSourceTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSourceTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSourceTargets> for Practitioner {}
 /// The target types of the reference search parameter `supplier` of `SupplyRequest`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSupplierTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSupplierTargets> for Organization {}

@@ -398,14 +398,17 @@ impl<M: crate::search::Mode> crate::search::Search<VisionPrescription, M> {
 #[derive(Debug)]
 pub enum VisionPrescriptionEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `VisionPrescription`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionPatientTargets> for Patient {}
 /// The target types of the reference search parameter `prescriber` of `VisionPrescription`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPrescriberTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionPrescriberTargets> for Practitioner {}

@@ -619,28 +619,38 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
 #[derive(Debug)]
 pub enum AllergyIntoleranceAsserterTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `AllergyIntolerance`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntolerancePatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntolerancePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntolerancePatientTargets> for Patient {}
 /// The target types of the reference search parameter `recorder` of `AllergyIntolerance`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntoleranceRecorderTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for RelatedPerson {}

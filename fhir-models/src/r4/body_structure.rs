@@ -216,4 +216,5 @@ impl<M: crate::search::Mode> crate::search::Search<BodyStructure, M> {
 #[derive(Debug)]
 pub enum BodyStructurePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BodyStructurePatientTargets> for Patient {}

@@ -533,9 +533,11 @@ impl<M: crate::search::Mode> crate::search::Search<Bundle, M> {
 #[derive(Debug)]
 pub enum BundleCompositionTargets {}
 #[cfg(feature = "r4-composition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BundleCompositionTargets> for Composition {}
 /// The target types of the reference search parameter `message` of `Bundle`: MessageHeader. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BundleMessageTargets {}
 #[cfg(feature = "r4-message-header")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BundleMessageTargets> for MessageHeader {}

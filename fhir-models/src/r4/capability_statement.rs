@@ -1591,16 +1591,19 @@ impl<M: crate::search::Mode> crate::search::Search<CapabilityStatement, M> {
 #[derive(Debug)]
 pub enum CapabilityStatementGuideTargets {}
 #[cfg(feature = "r4-implementation-guide")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CapabilityStatementGuideTargets> for ImplementationGuide {}
 /// The target types of the reference search parameter `resource-profile` of `CapabilityStatement`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CapabilityStatementResourceProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CapabilityStatementResourceProfileTargets>
 for StructureDefinition {}
 /// The target types of the reference search parameter `supported-profile` of `CapabilityStatement`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CapabilityStatementSupportedProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CapabilityStatementSupportedProfileTargets>
 for StructureDefinition {}

@@ -1770,77 +1770,98 @@ impl<M: crate::search::Mode> crate::search::Search<Claim, M> {
 #[derive(Debug)]
 pub enum ClaimCareTeamTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimCareTeamTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimCareTeamTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimCareTeamTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `detail-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimDetailUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimDetailUdiTargets> for Device {}
 /// The target types of the reference search parameter `encounter` of `Claim`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `enterer` of `Claim`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimEntererTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `facility` of `Claim`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimFacilityTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimFacilityTargets> for Location {}
 /// The target types of the reference search parameter `insurer` of `Claim`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimInsurerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimInsurerTargets> for Organization {}
 /// The target types of the reference search parameter `item-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimItemUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimItemUdiTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `Claim`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPatientTargets> for Patient {}
 /// The target types of the reference search parameter `payee` of `Claim`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimPayeeTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `procedure-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimProcedureUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimProcedureUdiTargets> for Device {}
 /// The target types of the reference search parameter `provider` of `Claim`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimProviderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimProviderTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimProviderTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subdetail-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimSubdetailUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimSubdetailUdiTargets> for Device {}

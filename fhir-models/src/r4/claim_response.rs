@@ -1510,23 +1510,29 @@ impl<M: crate::search::Mode> crate::search::Search<ClaimResponse, M> {
 #[derive(Debug)]
 pub enum ClaimResponseInsurerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseInsurerTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `ClaimResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponsePatientTargets> for Patient {}
 /// The target types of the reference search parameter `request` of `ClaimResponse`: Claim. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponseRequestTargets {}
 #[cfg(feature = "r4-claim")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseRequestTargets> for Claim {}
 /// The target types of the reference search parameter `requestor` of `ClaimResponse`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponseRequestorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseRequestorTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseRequestorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseRequestorTargets> for PractitionerRole {}

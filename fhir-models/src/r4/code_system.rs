@@ -1047,4 +1047,5 @@ impl<M: crate::search::Mode> crate::search::Search<CodeSystem, M> {
 #[derive(Debug)]
 pub enum CodeSystemSupplementsTargets {}
 #[cfg(feature = "r4-code-system")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CodeSystemSupplementsTargets> for CodeSystem {}

@@ -1043,24 +1043,29 @@ impl<M: crate::search::Mode> crate::search::Search<ConceptMap, M> {
 #[derive(Debug)]
 pub enum ConceptMapOtherTargets {}
 #[cfg(feature = "r4-concept-map")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapOtherTargets> for ConceptMap {}
 /// The target types of the reference search parameter `source` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapSourceTargets {}
 #[cfg(feature = "r4-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapSourceTargets> for ValueSet {}
 /// The target types of the reference search parameter `source-uri` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapSourceUriTargets {}
 #[cfg(feature = "r4-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapSourceUriTargets> for ValueSet {}
 /// The target types of the reference search parameter `target` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapTargetTargets {}
 #[cfg(feature = "r4-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapTargetTargets> for ValueSet {}
 /// The target types of the reference search parameter `target-uri` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapTargetUriTargets {}
 #[cfg(feature = "r4-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapTargetUriTargets> for ValueSet {}

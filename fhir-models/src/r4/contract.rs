@@ -2126,27 +2126,35 @@ impl<M: crate::search::Mode> crate::search::Search<Contract, M> {
 #[derive(Debug)]
 pub enum ContractAuthorityTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractAuthorityTargets> for Organization {}
 /// The target types of the reference search parameter `domain` of `Contract`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractDomainTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractDomainTargets> for Location {}
 /// The target types of the reference search parameter `patient` of `Contract`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractPatientTargets> for Patient {}
 /// The target types of the reference search parameter `signer` of `Contract`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractSignerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for RelatedPerson {}

@@ -583,34 +583,44 @@ impl<M: crate::search::Mode> crate::search::Search<Coverage, M> {
 #[derive(Debug)]
 pub enum CoverageBeneficiaryTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageBeneficiaryTargets> for Patient {}
 /// The target types of the reference search parameter `patient` of `Coverage`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoveragePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePatientTargets> for Patient {}
 /// The target types of the reference search parameter `payor` of `Coverage`: Organization, Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoveragePayorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePayorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePayorTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePayorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `policy-holder` of `Coverage`: Organization, Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoveragePolicyHolderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePolicyHolderTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePolicyHolderTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePolicyHolderTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subscriber` of `Coverage`: Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageSubscriberTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageSubscriberTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageSubscriberTargets> for RelatedPerson {}

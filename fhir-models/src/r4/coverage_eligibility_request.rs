@@ -646,27 +646,34 @@ impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityRequest, M
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestEntererTargets>
 for PractitionerRole {}
 /// The target types of the reference search parameter `facility` of `CoverageEligibilityRequest`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestFacilityTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestFacilityTargets> for Location {}
 /// The target types of the reference search parameter `patient` of `CoverageEligibilityRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `provider` of `CoverageEligibilityRequest`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestProviderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestProviderTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestProviderTargets>
 for PractitionerRole {}

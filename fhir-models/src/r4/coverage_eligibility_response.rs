@@ -862,27 +862,33 @@ impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityResponse, 
 #[derive(Debug)]
 pub enum CoverageEligibilityResponseInsurerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseInsurerTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `CoverageEligibilityResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponsePatientTargets> for Patient {}
 /// The target types of the reference search parameter `request` of `CoverageEligibilityResponse`: CoverageEligibilityRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponseRequestTargets {}
 #[cfg(feature = "r4-coverage-eligibility-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseRequestTargets>
 for CoverageEligibilityRequest {}
 /// The target types of the reference search parameter `requestor` of `CoverageEligibilityResponse`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponseRequestorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseRequestorTargets>
 for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseRequestorTargets>
 for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseRequestorTargets>
 for PractitionerRole {}

@@ -438,15 +438,20 @@ impl<M: crate::search::Mode> crate::search::Search<DetectedIssue, M> {
 #[derive(Debug)]
 pub enum DetectedIssueAuthorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Device {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `patient` of `DetectedIssue`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DetectedIssuePatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssuePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssuePatientTargets> for Patient {}

@@ -715,4 +715,5 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceDefinition, M> {
 #[derive(Debug)]
 pub enum DeviceDefinitionParentTargets {}
 #[cfg(feature = "r4-device-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceDefinitionParentTargets> for DeviceDefinition {}

@@ -306,9 +306,11 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceMetric, M> {
 #[derive(Debug)]
 pub enum DeviceMetricParentTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceMetricParentTargets> for Device {}
 /// The target types of the reference search parameter `source` of `DeviceMetric`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceMetricSourceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceMetricSourceTargets> for Device {}

@@ -796,75 +796,100 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceRequest, M> {
 #[derive(Debug)]
 pub enum DeviceRequestDeviceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestDeviceTargets> for Device {}
 /// The target types of the reference search parameter `encounter` of `DeviceRequest`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `instantiates-canonical` of `DeviceRequest`: ActivityDefinition, PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestInstantiatesCanonicalTargets>
 for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestInstantiatesCanonicalTargets>
 for PlanDefinition {}
 /// The target types of the reference search parameter `insurance` of `DeviceRequest`: ClaimResponse, Coverage. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestInsuranceTargets {}
 #[cfg(feature = "r4-claim-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestInsuranceTargets> for ClaimResponse {}
 #[cfg(feature = "r4-coverage")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestInsuranceTargets> for Coverage {}
 /// The target types of the reference search parameter `patient` of `DeviceRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `DeviceRequest`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for HealthcareService {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `requester` of `DeviceRequest`: Device, Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestRequesterTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestRequesterTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestRequesterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestRequesterTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subject` of `DeviceRequest`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestSubjectTargets> for Patient {}

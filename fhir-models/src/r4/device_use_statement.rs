@@ -314,18 +314,23 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceUseStatement, M> {
 #[derive(Debug)]
 pub enum DeviceUseStatementDeviceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementDeviceTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementSubjectTargets> for Patient {}

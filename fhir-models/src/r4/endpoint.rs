@@ -272,4 +272,5 @@ impl<M: crate::search::Mode> crate::search::Search<Endpoint, M> {
 #[derive(Debug)]
 pub enum EndpointOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EndpointOrganizationTargets> for Organization {}

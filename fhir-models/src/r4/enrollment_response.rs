@@ -202,4 +202,5 @@ impl<M: crate::search::Mode> crate::search::Search<EnrollmentResponse, M> {
 #[derive(Debug)]
 pub enum EnrollmentResponseRequestTargets {}
 #[cfg(feature = "r4-enrollment-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EnrollmentResponseRequestTargets> for EnrollmentRequest {}

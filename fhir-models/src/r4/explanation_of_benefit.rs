@@ -2923,87 +2923,110 @@ impl<M: crate::search::Mode> crate::search::Search<ExplanationOfBenefit, M> {
 #[derive(Debug)]
 pub enum ExplanationOfBenefitCareTeamTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `claim` of `ExplanationOfBenefit`: Claim. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitClaimTargets {}
 #[cfg(feature = "r4-claim")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitClaimTargets> for Claim {}
 /// The target types of the reference search parameter `coverage` of `ExplanationOfBenefit`: Coverage. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitCoverageTargets {}
 #[cfg(feature = "r4-coverage")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitCoverageTargets> for Coverage {}
 /// The target types of the reference search parameter `detail-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitDetailUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitDetailUdiTargets> for Device {}
 /// The target types of the reference search parameter `encounter` of `ExplanationOfBenefit`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `enterer` of `ExplanationOfBenefit`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitEntererTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `facility` of `ExplanationOfBenefit`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitFacilityTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitFacilityTargets> for Location {}
 /// The target types of the reference search parameter `insurer` of `ExplanationOfBenefit`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitInsurerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitInsurerTargets> for Organization {}
 /// The target types of the reference search parameter `item-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitItemUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitItemUdiTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `ExplanationOfBenefit`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPatientTargets> for Patient {}
 /// The target types of the reference search parameter `payee` of `ExplanationOfBenefit`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitPayeeTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `procedure-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitProcedureUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitProcedureUdiTargets> for Device {}
 /// The target types of the reference search parameter `provider` of `ExplanationOfBenefit`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitProviderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitProviderTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitProviderTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subdetail-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitSubdetailUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitSubdetailUdiTargets> for Device {}

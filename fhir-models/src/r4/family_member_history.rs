@@ -781,23 +781,30 @@ impl<M: crate::search::Mode> crate::search::Search<FamilyMemberHistory, M> {
 #[derive(Debug)]
 pub enum FamilyMemberHistoryInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
 for ActivityDefinition {}
 #[cfg(feature = "r4-measure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets> for Measure {}
 #[cfg(feature = "r4-operation-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
 for OperationDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
 for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
 for Questionnaire {}
 /// The target types of the reference search parameter `patient` of `FamilyMemberHistory`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FamilyMemberHistoryPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryPatientTargets> for Patient {}

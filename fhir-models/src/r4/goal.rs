@@ -629,15 +629,20 @@ impl<M: crate::search::Mode> crate::search::Search<Goal, M> {
 #[derive(Debug)]
 pub enum GoalPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `Goal`: Group, Organization, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GoalSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalSubjectTargets> for Group {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalSubjectTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalSubjectTargets> for Patient {}

@@ -549,27 +549,38 @@ impl<M: crate::search::Mode> crate::search::Search<Group, M> {
 #[derive(Debug)]
 pub enum GroupManagingEntityTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupManagingEntityTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupManagingEntityTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupManagingEntityTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupManagingEntityTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `member` of `Group`: Device, Group, Medication, Patient, Practitioner, PractitionerRole, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GroupMemberTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Group {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Medication {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for PractitionerRole {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Substance {}

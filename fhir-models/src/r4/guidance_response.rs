@@ -331,11 +331,14 @@ impl<M: crate::search::Mode> crate::search::Search<GuidanceResponse, M> {
 #[derive(Debug)]
 pub enum GuidanceResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GuidanceResponsePatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `GuidanceResponse`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GuidanceResponseSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GuidanceResponseSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GuidanceResponseSubjectTargets> for Patient {}

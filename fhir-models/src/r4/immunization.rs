@@ -1005,39 +1005,50 @@ impl<M: crate::search::Mode> crate::search::Search<Immunization, M> {
 #[derive(Debug)]
 pub enum ImmunizationLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationLocationTargets> for Location {}
 /// The target types of the reference search parameter `manufacturer` of `Immunization`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationManufacturerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationManufacturerTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Immunization`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `Immunization`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPerformerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPerformerTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPerformerTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `reaction` of `Immunization`: Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationReactionTargets {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationReactionTargets> for Observation {}
 /// The target types of the reference search parameter `reason-reference` of `Immunization`: Condition, DiagnosticReport, Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationReasonReferenceTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationReasonReferenceTargets> for Condition {}
 #[cfg(feature = "r4-diagnostic-report")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationReasonReferenceTargets> for DiagnosticReport {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationReasonReferenceTargets> for Observation {}

@@ -463,10 +463,12 @@ impl<M: crate::search::Mode> crate::search::Search<ImmunizationEvaluation, M> {
 #[derive(Debug)]
 pub enum ImmunizationEvaluationImmunizationEventTargets {}
 #[cfg(feature = "r4-immunization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationEvaluationImmunizationEventTargets>
 for Immunization {}
 /// The target types of the reference search parameter `patient` of `ImmunizationEvaluation`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationEvaluationPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationEvaluationPatientTargets> for Patient {}

@@ -615,12 +615,15 @@ impl<M: crate::search::Mode> crate::search::Search<ImmunizationRecommendation, M
 #[derive(Debug)]
 pub enum ImmunizationRecommendationPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `support` of `ImmunizationRecommendation`: Immunization, ImmunizationEvaluation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRecommendationSupportTargets {}
 #[cfg(feature = "r4-immunization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationSupportTargets> for Immunization {}
 #[cfg(feature = "r4-immunization-evaluation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationSupportTargets>
 for ImmunizationEvaluation {}

@@ -1406,9 +1406,11 @@ impl<M: crate::search::Mode> crate::search::Search<ImplementationGuide, M> {
 #[derive(Debug)]
 pub enum ImplementationGuideDependsOnTargets {}
 #[cfg(feature = "r4-implementation-guide")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImplementationGuideDependsOnTargets> for ImplementationGuide {}
 /// The target types of the reference search parameter `global` of `ImplementationGuide`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImplementationGuideGlobalTargets {}
 #[cfg(feature = "r4-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImplementationGuideGlobalTargets> for StructureDefinition {}

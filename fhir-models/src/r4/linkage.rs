@@ -233,8 +233,11 @@ impl<M: crate::search::Mode> crate::search::Search<Linkage, M> {
 #[derive(Debug)]
 pub enum LinkageAuthorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LinkageAuthorTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LinkageAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LinkageAuthorTargets> for PractitionerRole {}

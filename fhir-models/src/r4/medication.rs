@@ -401,11 +401,14 @@ impl<M: crate::search::Mode> crate::search::Search<Medication, M> {
 #[derive(Debug)]
 pub enum MedicationIngredientTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationIngredientTargets> for Medication {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationIngredientTargets> for Substance {}
 /// The target types of the reference search parameter `manufacturer` of `Medication`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationManufacturerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationManufacturerTargets> for Organization {}

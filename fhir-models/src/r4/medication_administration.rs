@@ -671,50 +671,64 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> 
 #[derive(Debug)]
 pub enum MedicationAdministrationContextTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationContextTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationContextTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `device` of `MedicationAdministration`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationDeviceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationDeviceTargets> for Device {}
 /// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationMedicationTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationAdministration`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `MedicationAdministration`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPerformerTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets> for Device {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets>
 for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `request` of `MedicationAdministration`: MedicationRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationRequestTargets {}
 #[cfg(feature = "r4-medication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationRequestTargets>
 for MedicationRequest {}
 /// The target types of the reference search parameter `subject` of `MedicationAdministration`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationSubjectTargets> for Patient {}

@@ -1495,16 +1495,20 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationKnowledge, M> {
 #[derive(Debug)]
 pub enum MedicationKnowledgeIngredientTargets {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationKnowledgeIngredientTargets> for Substance {}
 /// The target types of the reference search parameter `manufacturer` of `MedicationKnowledge`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationKnowledgeManufacturerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationKnowledgeManufacturerTargets> for Organization {}
 /// The target types of the reference search parameter `monograph` of `MedicationKnowledge`: DocumentReference, Media. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationKnowledgeMonographTargets {}
 #[cfg(feature = "r4-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationKnowledgeMonographTargets> for DocumentReference {}
 #[cfg(feature = "r4-media")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationKnowledgeMonographTargets> for Media {}

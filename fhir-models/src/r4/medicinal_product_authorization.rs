@@ -500,13 +500,16 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductAuthorization
 #[derive(Debug)]
 pub enum MedicinalProductAuthorizationHolderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductAuthorizationHolderTargets> for Organization {}
 /// The target types of the reference search parameter `subject` of `MedicinalProductAuthorization`: MedicinalProduct, MedicinalProductPackaged. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicinalProductAuthorizationSubjectTargets {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductAuthorizationSubjectTargets>
 for MedicinalProduct {}
 #[cfg(feature = "r4-medicinal-product-packaged")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductAuthorizationSubjectTargets>
 for MedicinalProductPackaged {}

@@ -245,8 +245,10 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductContraindicat
 #[derive(Debug)]
 pub enum MedicinalProductContraindicationSubjectTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductContraindicationSubjectTargets>
 for Medication {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductContraindicationSubjectTargets>
 for MedicinalProduct {}

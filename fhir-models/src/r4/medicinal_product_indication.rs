@@ -258,7 +258,9 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductIndication, M
 #[derive(Debug)]
 pub enum MedicinalProductIndicationSubjectTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductIndicationSubjectTargets> for Medication {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductIndicationSubjectTargets>
 for MedicinalProduct {}

@@ -261,9 +261,12 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductInteraction, 
 #[derive(Debug)]
 pub enum MedicinalProductInteractionSubjectTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductInteractionSubjectTargets> for Medication {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductInteractionSubjectTargets>
 for MedicinalProduct {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductInteractionSubjectTargets> for Substance {}

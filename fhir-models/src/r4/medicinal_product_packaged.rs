@@ -381,4 +381,5 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductPackaged, M> 
 #[derive(Debug)]
 pub enum MedicinalProductPackagedSubjectTargets {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductPackagedSubjectTargets> for MedicinalProduct {}

@@ -169,8 +169,10 @@ impl<
 #[derive(Debug)]
 pub enum MedicinalProductUndesirableEffectSubjectTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductUndesirableEffectSubjectTargets>
 for Medication {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductUndesirableEffectSubjectTargets>
 for MedicinalProduct {}

@@ -711,6 +711,8 @@ impl<M: crate::search::Mode> crate::search::Search<MessageDefinition, M> {
 #[derive(Debug)]
 pub enum MessageDefinitionParentTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageDefinitionParentTargets> for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageDefinitionParentTargets> for PlanDefinition {}

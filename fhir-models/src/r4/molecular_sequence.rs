@@ -1067,4 +1067,5 @@ impl<M: crate::search::Mode> crate::search::Search<MolecularSequence, M> {
 #[derive(Debug)]
 pub enum MolecularSequencePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MolecularSequencePatientTargets> for Patient {}

@@ -1613,105 +1613,143 @@ impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
 #[derive(Debug)]
 pub enum ObservationBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-device-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for DeviceRequest {}
 #[cfg(feature = "r4-immunization-recommendation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for ImmunizationRecommendation {}
 #[cfg(feature = "r4-medication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for MedicationRequest {}
 #[cfg(feature = "r4-nutrition-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for NutritionOrder {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `derived-from` of `Observation`: DocumentReference, ImagingStudy, Media, MolecularSequence, Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationDerivedFromTargets {}
 #[cfg(feature = "r4-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for DocumentReference {}
 #[cfg(feature = "r4-imaging-study")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for ImagingStudy {}
 #[cfg(feature = "r4-media")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for Media {}
 #[cfg(feature = "r4-molecular-sequence")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for MolecularSequence {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for Observation {}
 #[cfg(feature = "r4-questionnaire-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for QuestionnaireResponse {}
 /// The target types of the reference search parameter `device` of `Observation`: Device, DeviceMetric. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationDeviceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDeviceTargets> for Device {}
 #[cfg(feature = "r4-device-metric")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDeviceTargets> for DeviceMetric {}
 /// The target types of the reference search parameter `encounter` of `Observation`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `has-member` of `Observation`: MolecularSequence, Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationHasMemberTargets {}
 #[cfg(feature = "r4-molecular-sequence")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationHasMemberTargets> for MolecularSequence {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationHasMemberTargets> for Observation {}
 #[cfg(feature = "r4-questionnaire-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationHasMemberTargets> for QuestionnaireResponse {}
 /// The target types of the reference search parameter `part-of` of `Observation`: ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, MedicationStatement, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPartOfTargets {}
 #[cfg(feature = "r4-imaging-study")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for ImagingStudy {}
 #[cfg(feature = "r4-immunization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for Immunization {}
 #[cfg(feature = "r4-medication-administration")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for MedicationAdministration {}
 #[cfg(feature = "r4-medication-dispense")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for MedicationDispense {}
 #[cfg(feature = "r4-medication-statement")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for MedicationStatement {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for Procedure {}
 /// The target types of the reference search parameter `patient` of `Observation`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `Observation`: CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for CareTeam {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `specimen` of `Observation`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSpecimenTargets {}
 #[cfg(feature = "r4-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSpecimenTargets> for Specimen {}
 /// The target types of the reference search parameter `subject` of `Observation`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Patient {}

@@ -411,14 +411,17 @@ impl<M: crate::search::Mode> crate::search::Search<Organization, M> {
 #[derive(Debug)]
 pub enum OrganizationCoverageAreaTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationCoverageAreaTargets> for Location {}
 /// The target types of the reference search parameter `endpoint` of `Organization`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationEndpointTargets> for Endpoint {}
 /// The target types of the reference search parameter `partof` of `Organization`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationPartofTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationPartofTargets> for Organization {}

@@ -934,25 +934,32 @@ impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
 #[derive(Debug)]
 pub enum PatientGeneralPractitionerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientGeneralPractitionerTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientGeneralPractitionerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientGeneralPractitionerTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `link` of `Patient`: Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientLinkTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientLinkTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientLinkTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `organization` of `Patient`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `part-agree` of `Patient`: DocumentReference. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientPartAgreeTargets {}
 #[cfg(feature = "r4-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientPartAgreeTargets> for DocumentReference {}

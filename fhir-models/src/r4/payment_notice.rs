@@ -287,8 +287,11 @@ impl<M: crate::search::Mode> crate::search::Search<PaymentNotice, M> {
 #[derive(Debug)]
 pub enum PaymentNoticeProviderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentNoticeProviderTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentNoticeProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentNoticeProviderTargets> for PractitionerRole {}

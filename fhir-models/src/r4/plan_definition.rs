@@ -1469,8 +1469,11 @@ impl<M: crate::search::Mode> crate::search::Search<PlanDefinition, M> {
 #[derive(Debug)]
 pub enum PlanDefinitionDefinitionTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PlanDefinitionDefinitionTargets> for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PlanDefinitionDefinitionTargets> for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PlanDefinitionDefinitionTargets> for Questionnaire {}

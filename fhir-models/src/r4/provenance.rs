@@ -501,24 +501,32 @@ impl<M: crate::search::Mode> crate::search::Search<Provenance, M> {
 #[derive(Debug)]
 pub enum ProvenanceAgentTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `location` of `Provenance`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenanceLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceLocationTargets> for Location {}
 /// The target types of the reference search parameter `patient` of `Provenance`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenancePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenancePatientTargets> for Patient {}

@@ -454,4 +454,5 @@ impl<M: crate::search::Mode> crate::search::Search<RelatedPerson, M> {
 #[derive(Debug)]
 pub enum RelatedPersonPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RelatedPersonPatientTargets> for Patient {}

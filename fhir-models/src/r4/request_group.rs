@@ -862,38 +862,50 @@ impl<M: crate::search::Mode> crate::search::Search<RequestGroup, M> {
 #[derive(Debug)]
 pub enum RequestGroupAuthorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupAuthorTargets> for Device {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupAuthorTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `encounter` of `RequestGroup`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `participant` of `RequestGroup`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupParticipantTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for Device {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `RequestGroup`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `RequestGroup`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupSubjectTargets> for Patient {}

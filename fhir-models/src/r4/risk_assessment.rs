@@ -598,34 +598,44 @@ impl<M: crate::search::Mode> crate::search::Search<RiskAssessment, M> {
 #[derive(Debug)]
 pub enum RiskAssessmentConditionTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentConditionTargets> for Condition {}
 /// The target types of the reference search parameter `encounter` of `RiskAssessment`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `patient` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `RiskAssessment`: Device, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPerformerTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for Device {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subject` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentSubjectTargets> for Patient {}

@@ -287,4 +287,5 @@ impl<M: crate::search::Mode> crate::search::Search<Slot, M> {
 #[derive(Debug)]
 pub enum SlotScheduleTargets {}
 #[cfg(feature = "r4-schedule")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SlotScheduleTargets> for Schedule {}

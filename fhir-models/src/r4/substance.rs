@@ -379,4 +379,5 @@ impl<M: crate::search::Mode> crate::search::Search<Substance, M> {
 #[derive(Debug)]
 pub enum SubstanceSubstanceReferenceTargets {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SubstanceSubstanceReferenceTargets> for Substance {}

@@ -374,22 +374,29 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyDelivery, M> {
 #[derive(Debug)]
 pub enum SupplyDeliveryPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryPatientTargets> for Patient {}
 /// The target types of the reference search parameter `receiver` of `SupplyDelivery`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliveryReceiverTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryReceiverTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryReceiverTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `supplier` of `SupplyDelivery`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliverySupplierTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliverySupplierTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliverySupplierTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliverySupplierTargets> for PractitionerRole {}

@@ -515,30 +515,41 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
 #[derive(Debug)]
 pub enum SupplyRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `SupplyRequest`: Location, Organization, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSubjectTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSubjectTargets> for Location {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSubjectTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSubjectTargets> for Patient {}
 /// The target types of the reference search parameter `supplier` of `SupplyRequest`: HealthcareService, Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSupplierTargets {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSupplierTargets> for HealthcareService {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSupplierTargets> for Organization {}

@@ -749,4 +749,5 @@ impl<M: crate::search::Mode> crate::search::Search<TestReport, M> {
 #[derive(Debug)]
 pub enum TestReportTestscriptTargets {}
 #[cfg(feature = "r4-test-script")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TestReportTestscriptTargets> for TestScript {}
