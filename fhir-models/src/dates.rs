@@ -159,28 +159,17 @@ fn compare_spans(a: Span, b: Span) -> Option<Ordering> {
 }
 
 macro_rules! ordered_by_instant {
-    ($name:ident, $kind:expr) => {
+    ($name:ident, $kind:expr, $cmp_doc:literal) => {
         impl $name {
-            /// Compares the points or spans of time the two values stand for: `Some(Equal)` also for the same
-            /// instant written differently (`10:00:00+05:00` and `05:00:00Z`), `None` when the spans overlap
-            /// (`2024` and `2024-03`, a date without time zone against a time within 14 hours of it) or a value
-            /// is invalid (kept by lenient reading).
+            #[doc = $cmp_doc]
+            /// `None` also for a value kept by lenient reading although invalid.
             pub fn instant_cmp(&self, other: &Self) -> Option<Ordering> {
                 compare_spans(parts(self.as_str(), $kind)?.span(), parts(other.as_str(), $kind)?.span())
             }
         }
 
-        /// By instant (see [`Self::instant_cmp`]), consistently with `==`, which compares the text: the same
-        /// instant written differently is neither `<`, `>` nor `==`, so `partial_cmp` gives `None` for it.
-        ///
-        /// ```
-        #[doc = concat!("use fhir_models::", stringify!($name), ";")]
-        /// # fn main() -> Result<(), fhir_models::primitives::InvalidDate> {
-        #[doc = concat!("let a = ", stringify!($name), "::new(\"2024-01-01T10:00:00+05:00\")?;")]
-        #[doc = concat!("let b = ", stringify!($name), "::new(\"2024-01-01T06:00:00Z\")?;")]
-        /// assert!(a < b); // 05:00Z is before 06:00Z
-        /// # Ok(()) }
-        /// ```
+        /// By instant or span of time (see `instant_cmp`), consistently with `==`, which compares the text:
+        /// the same instant written differently is neither `<`, `>` nor `==`, so `partial_cmp` is `None` for it.
         impl PartialOrd for $name {
             fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
                 if self == other {
@@ -192,43 +181,34 @@ macro_rules! ordered_by_instant {
     };
 }
 
-ordered_by_instant!(DateTime, DateKind::DateTime);
-ordered_by_instant!(Instant, DateKind::Instant);
-
-impl Date {
-    /// Compares the days, months or years the two dates stand for; `None` when they overlap (`2024` and
-    /// `2024-03`) or one is invalid.
-    pub fn instant_cmp(&self, other: &Self) -> Option<Ordering> {
-        compare_spans(parts(self.as_str(), DateKind::Date)?.span(), parts(other.as_str(), DateKind::Date)?.span())
-    }
-}
-
-/// By the spans of time (see [`Date::instant_cmp`]); `2023 < 2024-03`, `2024` and `2024-03` are unordered.
-impl PartialOrd for Date {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        if self == other {
-            return Some(Ordering::Equal);
-        }
-        self.instant_cmp(other).filter(|o| *o != Ordering::Equal)
-    }
-}
-
-impl Time {
-    /// Compares the times of day; `None` when their spans overlap (`10:00:00` and `10:00:00.5`) or one is invalid.
-    pub fn instant_cmp(&self, other: &Self) -> Option<Ordering> {
-        compare_spans(parts(self.as_str(), DateKind::Time)?.span(), parts(other.as_str(), DateKind::Time)?.span())
-    }
-}
-
-/// By time of day (see [`Time::instant_cmp`]).
-impl PartialOrd for Time {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        if self == other {
-            return Some(Ordering::Equal);
-        }
-        self.instant_cmp(other).filter(|o| *o != Ordering::Equal)
-    }
-}
+ordered_by_instant!(
+    DateTime,
+    DateKind::DateTime,
+    "Compares the points or spans of time the two values stand for: `Some(Equal)` also for the same instant \
+     written differently (`10:00:00+05:00` and `05:00:00Z`), `None` when the spans overlap (`2024` and \
+     `2024-03`, a date without time zone against a time within 14 hours of it).\n\n```\n\
+     use fhir_models::DateTime;\n\
+     let a = DateTime::new(\"2024-01-01T10:00:00+05:00\").unwrap();\n\
+     let b = DateTime::new(\"2024-01-01T06:00:00Z\").unwrap();\n\
+     assert!(a < b); // 05:00Z is before 06:00Z\n\
+     ```\n"
+);
+ordered_by_instant!(
+    Instant,
+    DateKind::Instant,
+    "Compares the instants (each the span of its last written digit); `Some(Equal)` also for the same instant \
+     written differently, `None` when the spans overlap (`10:00:00Z` and `10:00:00.5Z`)."
+);
+ordered_by_instant!(
+    Date,
+    DateKind::Date,
+    "Compares the days, months or years the two dates stand for; `None` when they overlap (`2024` and `2024-03`)."
+);
+ordered_by_instant!(
+    Time,
+    DateKind::Time,
+    "Compares the times of day; `None` when their spans overlap (`10:00:00` and `10:00:00.5`)."
+);
 
 /// `YYYY-MM-DDThh:mm:ss[.fff]` + zone from UTC nanoseconds since 1970 and an offset in seconds; the fraction is
 /// written with 3, 6 or 9 digits as needed.
