@@ -13,7 +13,7 @@ use fhir_models::{DateTime, Decimal, Fhir, FhirLenient, Instant};
 fn from_and_into_for_primitives_choices_and_resources() {
     let mut o = Observation {
         status: Some(ObservationStatus::Final.into()),
-        code: Some(Box::new(Coding::new("http://loinc.org", "2345-7").into())),
+        code: Some(Coding::new("http://loinc.org", "2345-7").into()),
         ..Default::default()
     };
     // Choice variants: the boxing is done by `From`.
