@@ -64,8 +64,11 @@ pub(crate) struct Parts {
     pub offset: Option<i32>,
 }
 
+/// Hour, minute, second; nanoseconds; fraction digits written; the end of the time.
+type TimeParts = ((u32, u32, u32), u32, usize, usize);
+
 /// Reads `hh:mm:ss(.f+)?` at `at` of text the validator accepted.
-fn time_parts(b: &[u8], at: usize) -> Option<((u32, u32, u32), u32, usize, usize)> {
+fn time_parts(b: &[u8], at: usize) -> Option<TimeParts> {
     let hms = (num(b, at, 2)?, num(b, at + 3, 2)?, num(b, at + 6, 2)?);
     let mut i = at + 8;
     let (mut nanos, mut digits) = (0u32, 0usize);
@@ -225,6 +228,7 @@ pub(crate) fn format_date_time(utc_nanos: i128, offset_secs: i32) -> String {
     out
 }
 
+#[allow(clippy::manual_is_multiple_of)] // `u32::is_multiple_of` is newer than the crate's rust-version (1.80)
 fn push_fraction(out: &mut String, nanos: u32) {
     if nanos == 0 {
     } else if nanos % 1_000_000 == 0 {
