@@ -10,4 +10,8 @@ fi
 bash scripts/install-test-servers.sh
 # One build from scratch: incremental caches would only add gigabytes of disk (the models are large).
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
-cargo test --workspace --no-fail-fast
+status=0
+cargo test --workspace --no-fail-fast || status=$?
+# fhir-models with only `r4-patient,r4-observation` (its own workspace, so that features are not unified).
+CARGO_TARGET_DIR="$root/target/features-two" cargo test --manifest-path tests/features-two/Cargo.toml || status=$?
+exit "$status"

@@ -180,6 +180,8 @@ pub struct CodeValue {
     pub variant: String,
     /// Display or definition, for the doc comment.
     pub doc: String,
+    /// The value set's display text, when it has one (`CodeEnum::display`).
+    pub display: Option<String>,
 }
 
 /// The kind of a search parameter (`SearchParameter.type`), which decides its value syntax, modifiers and

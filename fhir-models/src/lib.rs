@@ -21,16 +21,32 @@ pub mod dstu2;
 pub mod json;
 #[cfg(feature = "r4-base")]
 pub mod r4;
+mod dates;
+pub mod helpers;
 pub mod primitives;
+mod raw;
+pub mod reference;
 #[cfg(feature = "profile")]
 pub mod profile;
 pub mod search;
 #[cfg(feature = "serde")]
-mod serde_support;
+#[doc(hidden)]
+pub mod serde_support;
 mod version;
 
 pub use json::{FhirJson, Issue, IssueKind, Lenient, ParseError};
 pub use primitives::{CodeEnum, Date, ElementParts, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveValue, Time};
+pub use dates::DateConversionError;
+pub use helpers::{PrimitiveStrExt, PrimitiveValueExt};
+pub use raw::RawResource;
 pub use version::{FhirResource, FhirVersion};
 #[cfg(feature = "serde")]
-pub use serde_support::Fhir;
+pub use serde_support::{Fhir, FhirLenient};
+
+/// The traits that reading and writing FHIR data needs in scope: `use fhir_models::prelude::*;`.
+pub mod prelude {
+    pub use crate::helpers::{PrimitiveStrExt, PrimitiveValueExt};
+    pub use crate::json::FhirJson;
+    pub use crate::primitives::CodeEnum;
+    pub use crate::version::FhirResource;
+}

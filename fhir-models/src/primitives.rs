@@ -269,8 +269,8 @@ pub struct InvalidDate {
     pub reason: &'static str,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum DateKind {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum DateKind {
     Date,
     DateTime,
     Instant,
@@ -288,7 +288,7 @@ impl DateKind {
     }
 }
 
-fn num(b: &[u8], at: usize, len: usize) -> Option<u32> {
+pub(crate) fn num(b: &[u8], at: usize, len: usize) -> Option<u32> {
     let part = b.get(at..at + len)?;
     part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
 }
@@ -327,7 +327,7 @@ fn check_time(b: &[u8], at: usize) -> Result<(usize, bool), &'static str> {
     Ok((i, fraction))
 }
 
-fn check(text: &str, kind: DateKind) -> Result<Precision, InvalidDate> {
+pub(crate) fn check(text: &str, kind: DateKind) -> Result<Precision, InvalidDate> {
     let err = |reason| InvalidDate { text: text.to_owned(), kind: kind.name(), reason };
     let b = text.as_bytes();
     if kind == DateKind::Time {
@@ -384,8 +384,10 @@ macro_rules! date_type {
         $(#[$doc])*
         ///
         /// Holds the text as written (precision and time zone kept); validated when read or built with `new`.
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        /// `==` compares the text; `<` and `>` compare the instants or spans of time (`PartialOrd`, see
+        /// `instant_cmp`).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(pub(crate) String);
 
         impl $name {
             /// Validates `text`.
@@ -475,8 +477,13 @@ pub trait CodeEnum: Sized {
     fn from_code(code: &str) -> Option<Self>;
     /// A code outside the value set (the enum's `Unrecognized` variant).
     fn unrecognized(code: String) -> Self;
-    /// The code, as on the wire.
+    /// The code, as on the wire. (`Display` writes it too.)
     fn code(&self) -> &str;
+    /// The value set's display text for the code (`"Female"` for `female`), when it has one; `None` for an
+    /// unrecognized code.
+    fn display(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 impl<C: CodeEnum> PrimitiveValue for C {

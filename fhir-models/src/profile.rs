@@ -318,6 +318,23 @@ macro_rules! profile_view {
                 &self.0
             }
         }
+
+        /// The resource's FHIR JSON (feature `serde`; see [`Fhir`](crate::Fhir)).
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                $crate::serde_support::serialize_json_text(&$crate::json::FhirJson::to_json(&self.0), serializer)
+            }
+        }
+
+        /// Reads the resource strictly, then checks the profile: a violation is the serde error (feature `serde`).
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = $crate::serde_support::json_text(deserializer)?;
+                Self::from_json(&text).map_err(<D::Error as serde::de::Error>::custom)
+            }
+        }
     };
 }
 #[allow(unused_imports)]

@@ -7,6 +7,9 @@ use std::fmt::Debug;
 pub trait FhirVersion: Send + Sync + 'static {
     /// The lower-case path segment 1upHealth uses for this version (`"r4"`, `"dstu2"`).
     const NAME: &'static str;
+    /// Every resource type this FHIR version defines, sorted (from the official core package), whether or not its
+    /// model feature is compiled in: those that are not are read into `Resource::Other`, kept whole.
+    const RESOURCE_TYPES: &'static [&'static str];
     /// The `Resource` enum of this version: any resource, dispatched on `resourceType`.
     type Resource: FhirJson + Debug + Clone + Send + Sync + 'static;
     /// This version's `Bundle`.
@@ -48,6 +51,7 @@ macro_rules! impl_fhir_version {
     ($marker:ident, $name:literal) => {
         impl $crate::FhirVersion for $marker {
             const NAME: &'static str = $name;
+            const RESOURCE_TYPES: &'static [&'static str] = RESOURCE_TYPES;
             type Resource = Resource;
             type Bundle = Bundle;
             type OperationOutcome = OperationOutcome;

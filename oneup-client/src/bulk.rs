@@ -6,7 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-use fhir_models::{FhirJson, FhirVersion, IssueKind};
+use fhir_models::{FhirJson, FhirVersion};
 use futures_util::stream::{self, StreamExt};
 use http::header::{HeaderName, ACCEPT, CONTENT_LOCATION};
 use http::Method;
@@ -18,7 +18,6 @@ use crate::config::PollPolicy;
 use crate::decode::{self, fhir_status_error};
 use crate::error::{Error, Result};
 use crate::paging::Items;
-use crate::resource_names;
 use crate::session::Session;
 use crate::transport::{display_url, Call, Opened};
 
@@ -27,7 +26,7 @@ const X_PROGRESS: HeaderName = HeaderName::from_static("x-progress");
 
 /// Whether `name` is a resource type of FHIR version `V`, by the version's list of resource names (from the
 /// official core package), not by the model features compiled in: `ExplanationOfBenefit` is an R4 type even
-/// when the app does not compile `r4-explanation-of-benefit`. (For a version without a list, the models decide.)
+/// when the app does not compile `r4-explanation-of-benefit` ([`FhirVersion::RESOURCE_TYPES`]).
 ///
 /// ```
 /// use fhir_models::{dstu2::Dstu2, r4::R4};
@@ -38,15 +37,7 @@ const X_PROGRESS: HeaderName = HeaderName::from_static("x-progress");
 /// assert!(!oneup_client::is_resource_type::<R4>("Patient\",\"x\":\"y"));
 /// ```
 pub fn is_resource_type<V: FhirVersion>(name: &str) -> bool {
-    if let Some(names) = resource_names::of_version(V::NAME) {
-        return names.binary_search(&name).is_ok();
-    }
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric());
-    plain
-        && match V::Resource::from_json(&format!(r#"{{"resourceType":"{name}"}}"#)) {
-            Ok(_) => true,
-            Err(e) => e.kind() != IssueKind::UnknownResourceType,
-        }
+    V::RESOURCE_TYPES.binary_search(&name).is_ok()
 }
 
 /// What to export: the parameters of the `$export` kick-off.

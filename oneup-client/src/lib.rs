@@ -54,7 +54,6 @@ mod error;
 mod fhir;
 mod paging;
 mod response;
-mod resource_names;
 mod payer;
 mod search;
 mod secret;

@@ -163,7 +163,9 @@ pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream,
             let impls = p.targets.iter().map(|target| {
                 let cfg = cfg_for(model, target);
                 let target = ident(target);
-                quote! { #cfg impl crate::search::Target<#m_ident> for #target {} }
+                // `do_not_recommend`: a wrong target's error then names this parameter's marker, not a list of
+                // unrelated parameters' impls.
+                quote! { #cfg #[diagnostic::do_not_recommend] impl crate::search::Target<#m_ident> for #target {} }
             });
             markers.push(quote! {
                 #md

@@ -159,6 +159,64 @@ fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &
     }
 }
 
+/// The FHIR type name of a choice variant's suffix (`Quantity`, `dateTime`).
+fn choice_type_name(suffix: &str) -> String {
+    if is_fhir_primitive_suffix(suffix) {
+        let mut out = suffix[..1].to_ascii_lowercase();
+        out.push_str(&suffix[1..]);
+        out
+    } else {
+        suffix.to_owned()
+    }
+}
+
+fn is_fhir_primitive_suffix(suffix: &str) -> bool {
+    matches!(
+        suffix,
+        "Base64Binary" | "Boolean" | "Canonical" | "Code" | "Date" | "DateTime" | "Decimal" | "Id" | "Instant" | "Integer"
+            | "Integer64" | "Markdown" | "Oid" | "PositiveInt" | "String" | "Time" | "UnsignedInt" | "Uri" | "Url" | "Uuid"
+    )
+}
+
+/// `From` impls into a choice enum, for each variant whose Rust type no other variant shares (the boxing of
+/// complex values is done for the user): `ObservationValue::from(quantity)`, `let v: ObservationValue = true.into()`.
+fn choice_conversions(c: &ChoiceDef) -> TokenStream {
+    let name = ident(&c.name);
+    let key = |t: &TokenStream| t.to_string();
+    let outer: Vec<String> = c.variants.iter().map(|v| key(&value_type(&v.ty))).collect();
+    let inner_of = |ty: &FieldType| match ty {
+        FieldType::Primitive(p) => Some(prim_value(*p)),
+        FieldType::Code(n) => {
+            let n = ident(n);
+            Some(quote!(#n))
+        }
+        _ => None,
+    };
+    let inner: Vec<Option<String>> = c.variants.iter().map(|v| inner_of(&v.ty).map(|t| key(&t))).collect();
+    let unique = |list: &[String], k: &str| list.iter().filter(|x| x.as_str() == k).count() == 1;
+    let inner_keys: Vec<String> = inner.iter().flatten().cloned().collect();
+    let impls = c.variants.iter().enumerate().map(|(i, v)| {
+        let vn = ident(&v.suffix);
+        let t = value_type(&v.ty);
+        let mut out = TokenStream::new();
+        if !unique(&outer, &outer[i]) {
+            return out;
+        }
+        if is_primitive(&v.ty) {
+            out.extend(quote! { impl From<#t> for #name { fn from(v: #t) -> Self { Self::#vn(v) } } });
+            if let (Some(it), Some(k)) = (inner_of(&v.ty), &inner[i]) {
+                if unique(&inner_keys, k) {
+                    out.extend(quote! { impl From<#it> for #name { fn from(v: #it) -> Self { Self::#vn(Primitive::new(v)) } } });
+                }
+            }
+        } else {
+            out.extend(quote! { impl From<#t> for #name { fn from(v: #t) -> Self { Self::#vn(Box::new(v)) } } });
+        }
+        out
+    });
+    quote! { #(#impls)* }
+}
+
 fn choice_def(c: &ChoiceDef) -> TokenStream {
     let name = ident(&c.name);
     if let Some(target) = &c.alias_of {
@@ -167,15 +225,18 @@ fn choice_def(c: &ChoiceDef) -> TokenStream {
         return quote! { #d pub type #name = #target; };
     }
     let d = doc(&format!("{}\n\nFHIR `{}`: one of its types.", c.doc, c.path));
+    let element = c.path.rsplit('.').next().unwrap_or(&c.path).trim_end_matches("[x]");
     let variants = c.variants.iter().map(|v| {
         let vn = ident(&v.suffix);
         let t = value_type(&v.ty);
+        let vd = doc(&format!("`{element}{}`: the value as a FHIR `{}`.", v.suffix, choice_type_name(&v.suffix)));
         if is_primitive(&v.ty) {
-            quote! { #vn(#t), }
+            quote! { #vd #vn(#t), }
         } else {
-            quote! { #vn(Box<#t>), }
+            quote! { #vd #vn(Box<#t>), }
         }
     });
+    let conversions = choice_conversions(c);
     let reads = c.variants.iter().map(|v| {
         let vn = ident(&v.suffix);
         let suffix = &v.suffix;
@@ -202,6 +263,8 @@ fn choice_def(c: &ChoiceDef) -> TokenStream {
         #[derive(Debug, Clone, PartialEq)]
         pub enum #name { #(#variants)* }
 
+        #conversions
+
         impl Choice for #name {
             fn read_variant(r: &mut Reader<'_>, slot: &mut Option<Self>, type_suffix: &str, #ext_param: bool) -> Result<(), ParseError> {
                 match type_suffix {
@@ -227,6 +290,9 @@ fn resource_impl(model: &VersionModel, t: &TypeDef) -> TokenStream {
         None => quote!(None),
     };
     quote! {
+        impl From<#name> for Resource {
+            fn from(resource: #name) -> Self { Resource::#name(Box::new(resource)) }
+        }
         impl crate::FhirResource for #name {
             type Version = #marker;
             const RESOURCE_TYPE: &'static str = #rt;
@@ -259,6 +325,27 @@ fn cfg_any(features: impl Iterator<Item = String>) -> TokenStream {
     }
 }
 
+/// `CodeEnum::display`: the value set's display text of each code that has one.
+fn code_display(e: &CodeEnum) -> TokenStream {
+    let arms: Vec<TokenStream> = e
+        .codes
+        .iter()
+        .filter_map(|c| {
+            let v = ident(&c.variant);
+            let d = c.display.as_deref()?;
+            Some(quote! { Self::#v => #d, })
+        })
+        .collect();
+    if arms.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        fn display(&self) -> Option<&'static str> {
+            Some(match self { #(#arms)* _ => return None })
+        }
+    }
+}
+
 /// A code enum and its `CodeEnum` impl.
 pub fn code_enum(model: &VersionModel, e: &CodeEnum) -> TokenStream {
     let name = ident(&e.name);
@@ -285,6 +372,7 @@ pub fn code_enum(model: &VersionModel, e: &CodeEnum) -> TokenStream {
         quote! { Self::#v => #code, }
     });
     let vs = &e.value_set;
+    let display = code_display(e);
     quote! {
         #d
         #cfg
@@ -304,8 +392,53 @@ pub fn code_enum(model: &VersionModel, e: &CodeEnum) -> TokenStream {
             fn code(&self) -> &str {
                 match self { #(#to)* Self::#fallback(c) => c }
             }
+            #display
+        }
+        #cfg
+        /// The code, as on the wire.
+        impl core::fmt::Display for #name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result { f.write_str(self.code()) }
         }
     }
+}
+
+/// The example of a version module's docs: read any resource, build one, convert into `Resource`.
+fn module_example(m: &str) -> String {
+    format!(
+        r####"
+
+ # Example
+
+ ```
+ # #[cfg(feature = "{m}-patient")] {{
+ use fhir_models::FhirJson;
+ use fhir_models::{m}::{{AdministrativeGender, Patient, Resource}};
+
+ // Any resource, by its `resourceType`; written back as read.
+ let json = r#"{{"resourceType":"Patient","id":"p1","gender":"female"}}"#;
+ let resource = Resource::from_json(json).unwrap();
+ assert_eq!((resource.resource_type(), resource.id()), ("Patient", Some("p1")));
+ assert_eq!(resource.to_json(), json);
+
+ // Built in code: public fields and `Default`; `From`/`Into` for primitives, choice values and `Resource`.
+ let mut patient = Patient::default();
+ patient.gender = Some(AdministrativeGender::Male.into());
+ let resource: Resource = patient.into();
+ assert_eq!(resource.to_json(), r#"{{"resourceType":"Patient","gender":"male"}}"#);
+ # }}
+ ```"####
+    )
+}
+
+/// `RESOURCE_TYPES`: every resource type of the version, compiled in or not (sorted, for `binary_search`).
+fn resource_types_const(model: &VersionModel) -> TokenStream {
+    let mut names: Vec<&str> = model.resources.iter().map(|t| t.name.as_str()).collect();
+    names.sort_unstable();
+    let d = doc(&format!(
+        "Every resource type FHIR {} defines, sorted; those whose feature is off are read into `Resource::Other`.",
+        model.fhir_version
+    ));
+    quote! { #d pub const RESOURCE_TYPES: &[&str] = &[#(#names),*]; }
 }
 
 /// `mod.rs`: module declarations, the `Primitive` alias, the version marker and the `Resource` enum.
@@ -318,7 +451,7 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         model.sources.join(", "),
         model.module,
         model.module
-    );
+    ) + &module_example(&model.module);
     let marker = ident(&model.marker);
     let profile_mods = model.profiles.iter().map(|p| {
         let m = ident(&p.module);
@@ -375,6 +508,7 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         let n = ident(&t.name);
         quote! { #cfg Self::#n(x) => crate::FhirResource::resource_id(x.as_ref()), }
     });
+    let resource_types = resource_types_const(model);
     quote! {
         #![doc = #title]
         #![allow(clippy::all)]
@@ -398,10 +532,19 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         crate::impl_fhir_version!(#marker, #name);
 
         /// Any resource of this version, read by its `resourceType` (without buffering the object when
-        /// `resourceType` comes first). Resources whose feature is off are reported as unknown.
+        /// `resourceType` comes first). A resource whose feature is off is kept whole as JSON text in
+        /// [`Resource::Other`] and written back unchanged.
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
-        pub enum Resource { #(#variants)* }
+        pub enum Resource {
+            #(#variants)*
+            /// A resource whose type is not compiled in (its cargo feature is off), kept as its JSON text; or,
+            /// in lenient reading only, a `resourceType` this version does not define (reported). Parse it
+            /// later with [`RawResource::parse`](crate::RawResource::parse).
+            Other(crate::RawResource),
+        }
+
+        #resource_types
 
         impl FhirJson for Resource {
             const TYPE_NAME: &'static str = "Resource";
@@ -410,24 +553,24 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
                 Ok(match resource_type.as_ref() {
                     #(#reads)*
                     other => {
-                        r.unknown_resource_type(other)?;
-                        None
+                        let known = RESOURCE_TYPES.binary_search(&other).is_ok();
+                        r.raw_resource(other, known)?.map(Self::Other)
                     }
                 })
             }
             fn write_json(&self, w: &mut Writer) {
-                match self { #(#writes)* }
+                match self { #(#writes)* Self::Other(x) => x.write_json(w), }
             }
         }
 
         impl Resource {
             /// The `resourceType` of the resource.
-            pub fn resource_type(&self) -> &'static str {
-                match self { #(#types)* }
+            pub fn resource_type(&self) -> &str {
+                match self { #(#types)* Self::Other(x) => x.resource_type(), }
             }
             /// The logical id, if set.
             pub fn id(&self) -> Option<&str> {
-                match self { #(#ids)* }
+                match self { #(#ids)* Self::Other(x) => x.id(), }
             }
         }
 

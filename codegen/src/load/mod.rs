@@ -428,6 +428,7 @@ impl Builder<'_> {
                         (None, None) => format!("`{}`", c.code),
                     },
                     code: c.code.clone(),
+                    display: c.display.clone(),
                 })
                 .collect();
             let fallback = if used.iter().any(|u| u == "Unrecognized") { "UnrecognizedCode" } else { "Unrecognized" };

@@ -718,6 +718,7 @@ impl Walker<'_, '_> {
                 variant: naming::code_variant(&c.code, c.display.as_deref(), &mut used),
                 doc: c.display.clone().or_else(|| c.definition.clone()).unwrap_or_else(|| format!("`{}`", c.code)),
                 code: c.code.clone(),
+                display: c.display.clone(),
             })
             .collect();
         let fallback = if used.iter().any(|u| u == "Unrecognized") { "UnrecognizedCode" } else { "Unrecognized" };

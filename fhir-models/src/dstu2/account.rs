@@ -133,6 +133,11 @@ impl FhirJson for Account {
         w.end_object();
     }
 }
+impl From<Account> for Resource {
+    fn from(resource: Account) -> Self {
+        Resource::Account(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Account {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Account";
@@ -306,34 +311,47 @@ impl<M: crate::search::Mode> crate::search::Search<Account, M> {
 #[derive(Debug)]
 pub enum AccountOwnerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountOwnerTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountPatientTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountPatientTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountPatientTargets> for Location {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountPatientTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountPatientTargets> for Practitioner {}
 /// The target types of the reference search parameter `subject` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Location {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Practitioner {}

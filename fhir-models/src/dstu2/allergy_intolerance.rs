@@ -252,6 +252,11 @@ impl FhirJson for AllergyIntoleranceReaction {
         w.end_object();
     }
 }
+impl From<AllergyIntolerance> for Resource {
+    fn from(resource: AllergyIntolerance) -> Self {
+        Resource::AllergyIntolerance(Box::new(resource))
+    }
+}
 impl crate::FhirResource for AllergyIntolerance {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "AllergyIntolerance";
@@ -507,20 +512,26 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
 #[derive(Debug)]
 pub enum AllergyIntolerancePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntolerancePatientTargets> for Patient {}
 /// The target types of the reference search parameter `recorder` of `AllergyIntolerance`: Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntoleranceRecorderTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Practitioner {}
 /// The target types of the reference search parameter `reporter` of `AllergyIntolerance`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntoleranceReporterTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceReporterTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceReporterTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceReporterTargets> for RelatedPerson {}

@@ -218,6 +218,11 @@ impl FhirJson for AppointmentParticipant {
         w.end_object();
     }
 }
+impl From<Appointment> for Resource {
+    fn from(resource: Appointment) -> Self {
+        Resource::Appointment(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Appointment {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Appointment";
@@ -401,59 +406,83 @@ impl<M: crate::search::Mode> crate::search::Search<Appointment, M> {
 #[derive(Debug)]
 pub enum AppointmentActorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `location` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentLocationTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentLocationTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentLocationTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentLocationTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentLocationTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentLocationTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentLocationTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPatientTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPatientTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPatientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPatientTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `practitioner` of `Appointment`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentPractitionerTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPractitionerTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPractitionerTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPractitionerTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPractitionerTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPractitionerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPractitionerTargets> for RelatedPerson {}

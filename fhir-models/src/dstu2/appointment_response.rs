@@ -131,6 +131,11 @@ impl FhirJson for AppointmentResponse {
         w.end_object();
     }
 }
+impl From<AppointmentResponse> for Resource {
+    fn from(resource: AppointmentResponse) -> Self {
+        Resource::AppointmentResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for AppointmentResponse {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "AppointmentResponse";
@@ -305,65 +310,90 @@ impl<M: crate::search::Mode> crate::search::Search<AppointmentResponse, M> {
 #[derive(Debug)]
 pub enum AppointmentResponseActorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `appointment` of `AppointmentResponse`: Appointment. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseAppointmentTargets {}
 #[cfg(feature = "dstu2-appointment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseAppointmentTargets> for Appointment {}
 /// The target types of the reference search parameter `location` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseLocationTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseLocationTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseLocationTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseLocationTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseLocationTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseLocationTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseLocationTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponsePatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePatientTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePatientTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePatientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePatientTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `practitioner` of `AppointmentResponse`: Device, HealthcareService, Location, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponsePractitionerTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePractitionerTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePractitionerTargets>
 for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePractitionerTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePractitionerTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePractitionerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePractitionerTargets> for RelatedPerson {}

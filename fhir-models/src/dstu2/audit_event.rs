@@ -578,6 +578,11 @@ impl FhirJson for AuditEventObjectDetail {
         w.end_object();
     }
 }
+impl From<AuditEvent> for Resource {
+    fn from(resource: AuditEvent) -> Self {
+        Resource::AuditEvent(Box::new(resource))
+    }
+}
 impl crate::FhirResource for AuditEvent {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "AuditEvent";
@@ -850,12 +855,17 @@ impl<M: crate::search::Mode> crate::search::Search<AuditEvent, M> {
 #[derive(Debug)]
 pub enum AuditEventParticipantTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventParticipantTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventParticipantTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventParticipantTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventParticipantTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventParticipantTargets> for RelatedPerson {}

@@ -105,6 +105,11 @@ impl FhirJson for Basic {
         w.end_object();
     }
 }
+impl From<Basic> for Resource {
+    fn from(resource: Basic) -> Self {
+        Resource::Basic(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Basic {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Basic";
@@ -226,8 +231,11 @@ impl<M: crate::search::Mode> crate::search::Search<Basic, M> {
 #[derive(Debug)]
 pub enum BasicAuthorTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicAuthorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicAuthorTargets> for RelatedPerson {}

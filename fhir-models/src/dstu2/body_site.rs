@@ -111,6 +111,11 @@ impl FhirJson for BodySite {
         w.end_object();
     }
 }
+impl From<BodySite> for Resource {
+    fn from(resource: BodySite) -> Self {
+        Resource::BodySite(Box::new(resource))
+    }
+}
 impl crate::FhirResource for BodySite {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "BodySite";
@@ -189,4 +194,5 @@ impl<M: crate::search::Mode> crate::search::Search<BodySite, M> {
 #[derive(Debug)]
 pub enum BodySitePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BodySitePatientTargets> for Patient {}

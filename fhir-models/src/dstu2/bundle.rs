@@ -447,6 +447,11 @@ impl FhirJson for BundleEntryResponse {
         w.end_object();
     }
 }
+impl From<Bundle> for Resource {
+    fn from(resource: Bundle) -> Self {
+        Resource::Bundle(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Bundle {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Bundle";

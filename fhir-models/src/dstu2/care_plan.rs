@@ -481,9 +481,32 @@ impl FhirJson for CarePlanActivityDetail {
 /// FHIR `CarePlan.activity.detail.scheduled[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CarePlanActivityDetailScheduled {
+    /// `scheduledTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `scheduledString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Timing> for CarePlanActivityDetailScheduled {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Period> for CarePlanActivityDetailScheduled {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for CarePlanActivityDetailScheduled {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CarePlanActivityDetailScheduled {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for CarePlanActivityDetailScheduled {
     fn read_variant(
@@ -522,8 +545,20 @@ impl Choice for CarePlanActivityDetailScheduled {
 /// FHIR `CarePlan.activity.detail.product[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CarePlanActivityDetailProduct {
+    /// `productCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `productReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for CarePlanActivityDetailProduct {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for CarePlanActivityDetailProduct {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CarePlanActivityDetailProduct {
     fn read_variant(
@@ -547,6 +582,11 @@ impl Choice for CarePlanActivityDetailProduct {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<CarePlan> for Resource {
+    fn from(resource: CarePlan) -> Self {
+        Resource::CarePlan(Box::new(resource))
     }
 }
 impl crate::FhirResource for CarePlan {
@@ -792,77 +832,104 @@ impl<M: crate::search::Mode> crate::search::Search<CarePlan, M> {
 #[derive(Debug)]
 pub enum CarePlanActivityreferenceTargets {}
 #[cfg(feature = "dstu2-appointment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for Appointment {}
 #[cfg(feature = "dstu2-communication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for CommunicationRequest {}
 #[cfg(feature = "dstu2-device-use-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for DeviceUseRequest {}
 #[cfg(feature = "dstu2-diagnostic-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for DiagnosticOrder {}
 #[cfg(feature = "dstu2-medication-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for MedicationOrder {}
 #[cfg(feature = "dstu2-nutrition-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for NutritionOrder {}
 #[cfg(feature = "dstu2-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for Order {}
 #[cfg(feature = "dstu2-procedure-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for ProcedureRequest {}
 #[cfg(feature = "dstu2-process-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for ProcessRequest {}
 #[cfg(feature = "dstu2-referral-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for ReferralRequest {}
 #[cfg(feature = "dstu2-supply-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for SupplyRequest {}
 #[cfg(feature = "dstu2-vision-prescription")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityreferenceTargets> for VisionPrescription {}
 /// The target types of the reference search parameter `condition` of `CarePlan`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanConditionTargets {}
 #[cfg(feature = "dstu2-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanConditionTargets> for Condition {}
 /// The target types of the reference search parameter `goal` of `CarePlan`: Goal. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanGoalTargets {}
 #[cfg(feature = "dstu2-goal")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanGoalTargets> for Goal {}
 /// The target types of the reference search parameter `participant` of `CarePlan`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanParticipantTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanParticipantTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanParticipantTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanParticipantTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanParticipantTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `CarePlan`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPatientTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `CarePlan`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `relatedplan` of `CarePlan`: CarePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanRelatedplanTargets {}
 #[cfg(feature = "dstu2-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanRelatedplanTargets> for CarePlan {}
 /// The target types of the reference search parameter `subject` of `CarePlan`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanSubjectTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanSubjectTargets> for Patient {}

@@ -926,6 +926,11 @@ impl FhirJson for ClaimMissingTeeth {
         w.end_object();
     }
 }
+impl From<Claim> for Resource {
+    fn from(resource: Claim) -> Self {
+        Resource::Claim(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Claim {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Claim";
@@ -1027,9 +1032,11 @@ impl<M: crate::search::Mode> crate::search::Search<Claim, M> {
 #[derive(Debug)]
 pub enum ClaimPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPatientTargets> for Patient {}
 /// The target types of the reference search parameter `provider` of `Claim`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimProviderTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimProviderTargets> for Practitioner {}

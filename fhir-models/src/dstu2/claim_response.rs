@@ -1175,6 +1175,11 @@ impl FhirJson for ClaimResponseCoverage {
         w.end_object();
     }
 }
+impl From<ClaimResponse> for Resource {
+    fn from(resource: ClaimResponse) -> Self {
+        Resource::ClaimResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ClaimResponse {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ClaimResponse";

@@ -350,8 +350,20 @@ impl FhirJson for ClinicalImpressionRuledOut {
 /// FHIR `ClinicalImpression.trigger[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClinicalImpressionTrigger {
+    /// `triggerCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `triggerReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ClinicalImpressionTrigger {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for ClinicalImpressionTrigger {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ClinicalImpressionTrigger {
     fn read_variant(
@@ -375,6 +387,11 @@ impl Choice for ClinicalImpressionTrigger {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<ClinicalImpression> for Resource {
+    fn from(resource: ClinicalImpression) -> Self {
+        Resource::ClinicalImpression(Box::new(resource))
     }
 }
 impl crate::FhirResource for ClinicalImpression {
@@ -656,82 +673,112 @@ impl<M: crate::search::Mode> crate::search::Search<ClinicalImpression, M> {
 #[derive(Debug)]
 pub enum ClinicalImpressionActionTargets {}
 #[cfg(feature = "dstu2-appointment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionActionTargets> for Appointment {}
 #[cfg(feature = "dstu2-diagnostic-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionActionTargets> for DiagnosticOrder {}
 #[cfg(feature = "dstu2-medication-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionActionTargets> for MedicationOrder {}
 #[cfg(feature = "dstu2-nutrition-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionActionTargets> for NutritionOrder {}
 #[cfg(feature = "dstu2-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionActionTargets> for Procedure {}
 #[cfg(feature = "dstu2-procedure-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionActionTargets> for ProcedureRequest {}
 #[cfg(feature = "dstu2-referral-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionActionTargets> for ReferralRequest {}
 #[cfg(feature = "dstu2-supply-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionActionTargets> for SupplyRequest {}
 /// The target types of the reference search parameter `assessor` of `ClinicalImpression`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionAssessorTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionAssessorTargets> for Practitioner {}
 /// The target types of the reference search parameter `investigation` of `ClinicalImpression`: DiagnosticReport, FamilyMemberHistory, Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionInvestigationTargets {}
 #[cfg(feature = "dstu2-diagnostic-report")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets> for DiagnosticReport {}
 #[cfg(feature = "dstu2-family-member-history")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets>
 for FamilyMemberHistory {}
 #[cfg(feature = "dstu2-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets> for Observation {}
 #[cfg(feature = "dstu2-questionnaire-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets>
 for QuestionnaireResponse {}
 /// The target types of the reference search parameter `patient` of `ClinicalImpression`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPatientTargets> for Patient {}
 /// The target types of the reference search parameter `plan` of `ClinicalImpression`: Appointment, CarePlan, CommunicationRequest, DeviceUseRequest, DiagnosticOrder, MedicationOrder, NutritionOrder, Order, ProcedureRequest, ProcessRequest, ReferralRequest, SupplyRequest, VisionPrescription. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPlanTargets {}
 #[cfg(feature = "dstu2-appointment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for Appointment {}
 #[cfg(feature = "dstu2-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for CarePlan {}
 #[cfg(feature = "dstu2-communication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for CommunicationRequest {}
 #[cfg(feature = "dstu2-device-use-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for DeviceUseRequest {}
 #[cfg(feature = "dstu2-diagnostic-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for DiagnosticOrder {}
 #[cfg(feature = "dstu2-medication-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for MedicationOrder {}
 #[cfg(feature = "dstu2-nutrition-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for NutritionOrder {}
 #[cfg(feature = "dstu2-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for Order {}
 #[cfg(feature = "dstu2-procedure-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for ProcedureRequest {}
 #[cfg(feature = "dstu2-process-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for ProcessRequest {}
 #[cfg(feature = "dstu2-referral-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for ReferralRequest {}
 #[cfg(feature = "dstu2-supply-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for SupplyRequest {}
 #[cfg(feature = "dstu2-vision-prescription")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPlanTargets> for VisionPrescription {}
 /// The target types of the reference search parameter `previous` of `ClinicalImpression`: ClinicalImpression. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPreviousTargets {}
 #[cfg(feature = "dstu2-clinical-impression")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPreviousTargets> for ClinicalImpression {}
 /// The target types of the reference search parameter `problem` of `ClinicalImpression`: AllergyIntolerance, Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionProblemTargets {}
 #[cfg(feature = "dstu2-allergy-intolerance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionProblemTargets> for AllergyIntolerance {}
 #[cfg(feature = "dstu2-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionProblemTargets> for Condition {}

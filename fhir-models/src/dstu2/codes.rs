@@ -48,6 +48,24 @@ impl CodeEnum for ActionList {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Cancel => "Cancel, Reverse or Nullify",
+                Self::Poll => "Poll",
+                Self::Reprocess => "Re-Process",
+                Self::Status => "Status Check",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-process-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for ActionList {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The type of an address (physical / postal)  The type of an address (physical / postal).
 ///
@@ -85,6 +103,22 @@ impl CodeEnum for AddressType {
             Self::Both => "both",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Postal => "Postal",
+                Self::Physical => "Physical",
+                Self::Both => "Postal & Physical",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for AddressType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The use of an address  The use of an address (home / work / etc.).
@@ -127,6 +161,23 @@ impl CodeEnum for AddressUse {
             Self::Old => "old",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Home => "Home",
+                Self::Work => "Work",
+                Self::Temp => "Temporary",
+                Self::Old => "Old / Incorrect",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for AddressUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The gender of a person used for administrative purposes.
@@ -188,6 +239,32 @@ impl CodeEnum for AdministrativeGender {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Male => "Male",
+                Self::Female => "Female",
+                Self::Other => "Other",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "dstu2-family-member-history",
+        feature = "dstu2-patient",
+        feature = "dstu2-person",
+        feature = "dstu2-practitioner",
+        feature = "dstu2-related-person"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for AdministrativeGender {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// How resource references can be aggregated.
 ///
@@ -225,6 +302,22 @@ impl CodeEnum for AggregationMode {
             Self::Bundled => "bundled",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Contained => "Contained",
+                Self::Referenced => "Referenced",
+                Self::Bundled => "Bundled",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for AggregationMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Category of an identified Substance.
@@ -270,6 +363,24 @@ impl CodeEnum for AllergyIntoleranceCategory {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Food => "Food",
+                Self::Medication => "Medication",
+                Self::Environment => "Environment",
+                Self::Other => "Other",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceCategory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Statement about the degree of clinical certainty that a Specific Substance was the cause of the Manifestation in an reaction event.
 ///
@@ -309,6 +420,23 @@ impl CodeEnum for AllergyIntoleranceCertainty {
             Self::Confirmed => "confirmed",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Unlikely => "Unlikely",
+                Self::Likely => "Likely",
+                Self::Confirmed => "Confirmed",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceCertainty {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Estimate of the potential clinical harm, or seriousness, of a reaction to an identified Substance.
@@ -350,6 +478,23 @@ impl CodeEnum for AllergyIntoleranceCriticality {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Critl => "Low Risk",
+                Self::Crith => "High Risk",
+                Self::Critu => "Unable to determine",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceCriticality {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Clinical assessment of the severity of a reaction event as a whole, potentially considering multiple different manifestations.
 ///
@@ -389,6 +534,23 @@ impl CodeEnum for AllergyIntoleranceSeverity {
             Self::Severe => "severe",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Mild => "Mild",
+                Self::Moderate => "Moderate",
+                Self::Severe => "Severe",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceSeverity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Assertion about certainty associated with a propensity, or potential risk, of a reaction to the identified Substance.
@@ -446,6 +608,27 @@ impl CodeEnum for AllergyIntoleranceStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Unconfirmed => "Unconfirmed",
+                Self::Confirmed => "Confirmed",
+                Self::Inactive => "Inactive",
+                Self::Resolved => "Resolved",
+                Self::Refuted => "Refuted",
+                Self::EnteredInError => "Entered In Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Identification of the underlying physiological mechanism for a Reaction Risk.
 ///
@@ -481,6 +664,22 @@ impl CodeEnum for AllergyIntoleranceType {
             Self::Intolerance => "intolerance",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Allergy => "Allergy",
+                Self::Intolerance => "Intolerance",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The expected format of an answer.
@@ -570,6 +769,35 @@ impl CodeEnum for AnswerFormat {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Boolean => "Boolean",
+                Self::Decimal => "Decimal",
+                Self::Integer => "Integer",
+                Self::Date => "Date",
+                Self::DateTime => "Date Time",
+                Self::Instant => "Instant",
+                Self::Time => "Time",
+                Self::String => "String",
+                Self::Text => "Text",
+                Self::Url => "Url",
+                Self::Choice => "Choice",
+                Self::OpenChoice => "Open Choice",
+                Self::Attachment => "Attachment",
+                Self::Reference => "Reference",
+                Self::Quantity => "Quantity",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-questionnaire")]
+/// The code, as on the wire.
+impl core::fmt::Display for AnswerFormat {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The free/busy status of an appointment.
 ///
@@ -626,6 +854,27 @@ impl CodeEnum for AppointmentStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Pending => "Pending",
+                Self::Booked => "Booked",
+                Self::Arrived => "Arrived",
+                Self::Fulfilled => "Fulfilled",
+                Self::Cancelled => "Cancelled",
+                Self::Noshow => "No Show",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-appointment")]
+/// The code, as on the wire.
+impl core::fmt::Display for AppointmentStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The type of direction to use for assertion.  The direction to use for assertions.
 ///
@@ -661,6 +910,22 @@ impl CodeEnum for AssertionDirectionType {
             Self::Request => "request",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Response => "response",
+                Self::Request => "request",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-test-script")]
+/// The code, as on the wire.
+impl core::fmt::Display for AssertionDirectionType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The type of operator to use for assertion.  The type of operator to use for assertions.
@@ -729,6 +994,30 @@ impl CodeEnum for AssertionOperatorType {
             Self::NotContains => "notContains",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Equals => "equals",
+                Self::NotEquals => "notEquals",
+                Self::In => "in",
+                Self::NotIn => "notIn",
+                Self::GreaterThan => "greaterThan",
+                Self::LessThan => "lessThan",
+                Self::Empty => "empty",
+                Self::NotEmpty => "notEmpty",
+                Self::Contains => "contains",
+                Self::NotContains => "notContains",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-test-script")]
+/// The code, as on the wire.
+impl core::fmt::Display for AssertionOperatorType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The type of response code to use for assertion.  The response code to expect in the response.
@@ -806,6 +1095,32 @@ impl CodeEnum for AssertionResponseTypes {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Okay => "okay",
+                Self::Created => "created",
+                Self::NoContent => "noContent",
+                Self::NotModified => "notModified",
+                Self::Bad => "bad",
+                Self::Forbidden => "forbidden",
+                Self::NotFound => "notFound",
+                Self::MethodNotAllowed => "methodNotAllowed",
+                Self::Conflict => "conflict",
+                Self::Gone => "gone",
+                Self::PreconditionFailed => "preconditionFailed",
+                Self::Unprocessable => "unprocessable",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-test-script")]
+/// The code, as on the wire.
+impl core::fmt::Display for AssertionResponseTypes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Indicator for type of action performed during the event that generated the audit.
 ///
@@ -854,6 +1169,25 @@ impl CodeEnum for AuditEventAction {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::C => "Create",
+                Self::R => "Read/View/Print",
+                Self::U => "Update",
+                Self::D => "Delete",
+                Self::E => "Execute",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-audit-event")]
+/// The code, as on the wire.
+impl core::fmt::Display for AuditEventAction {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Indicates whether the event succeeded or failed
 ///
@@ -897,6 +1231,24 @@ impl CodeEnum for AuditEventOutcome {
             Self::V12 => "12",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::V0 => "Success",
+                Self::V4 => "Minor failure",
+                Self::V8 => "Serious failure",
+                Self::V12 => "Major failure",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-audit-event")]
+/// The code, as on the wire.
+impl core::fmt::Display for AuditEventOutcome {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The type of network access point of this participant in the audit event
@@ -946,6 +1298,25 @@ impl CodeEnum for AuditEventParticipantNetworkType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::V1 => "Machine Name",
+                Self::V2 => "IP Address",
+                Self::V3 => "Telephone Number",
+                Self::V4 => "Email address",
+                Self::V5 => "URI",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-audit-event")]
+/// The code, as on the wire.
+impl core::fmt::Display for AuditEventParticipantNetworkType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Indication of the degree of conformance expectations associated with a binding.
 ///
@@ -987,6 +1358,23 @@ impl CodeEnum for BindingStrength {
             Self::Example => "example",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Required => "Required",
+                Self::Extensible => "Extensible",
+                Self::Preferred => "Preferred",
+                Self::Example => "Example",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for BindingStrength {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Indicates the purpose of a bundle - how it was intended to be used.
@@ -1050,6 +1438,28 @@ impl CodeEnum for BundleType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Document => "Document",
+                Self::Message => "Message",
+                Self::Transaction => "Transaction",
+                Self::TransactionResponse => "Transaction Response",
+                Self::Batch => "Batch",
+                Self::BatchResponse => "Batch Response",
+                Self::History => "History List",
+                Self::Searchset => "Search Results",
+                Self::Collection => "Collection",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for BundleType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Indicates where the activity is at in its overall life cycle.
 ///
@@ -1102,6 +1512,26 @@ impl CodeEnum for CarePlanActivityStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotStarted => "Not Started",
+                Self::Scheduled => "Scheduled",
+                Self::InProgress => "In Progress",
+                Self::OnHold => "On Hold",
+                Self::Completed => "Completed",
+                Self::Cancelled => "Cancelled",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-care-plan")]
+/// The code, as on the wire.
+impl core::fmt::Display for CarePlanActivityStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Codes identifying the types of relationships between two plans.
 ///
@@ -1141,6 +1571,23 @@ impl CodeEnum for CarePlanRelationship {
             Self::Fulfills => "fulfills",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Includes => "Includes",
+                Self::Replaces => "Replaces",
+                Self::Fulfills => "Fulfills",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-care-plan")]
+/// The code, as on the wire.
+impl core::fmt::Display for CarePlanRelationship {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Indicates whether the plan is currently being acted upon, represents future intentions or is now a historical record.
@@ -1190,6 +1637,25 @@ impl CodeEnum for CarePlanStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Draft => "Pending",
+                Self::Active => "Active",
+                Self::Completed => "Completed",
+                Self::Cancelled => "Cancelled",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-care-plan")]
+/// The code, as on the wire.
+impl core::fmt::Display for CarePlanStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The type or discipline-style of the claim.
 ///
@@ -1238,6 +1704,25 @@ impl CodeEnum for ClaimType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Institutional => "Institutional",
+                Self::Oral => "Oral Health",
+                Self::Pharmacy => "Pharmacy",
+                Self::Professional => "Professional",
+                Self::Vision => "Vision",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-claim")]
+/// The code, as on the wire.
+impl core::fmt::Display for ClaimType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The workflow state of a clinical impression.
 ///
@@ -1277,6 +1762,23 @@ impl CodeEnum for ClinicalImpressionStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In progress",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-clinical-impression")]
+/// The code, as on the wire.
+impl core::fmt::Display for ClinicalImpressionStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The status of the communication.
@@ -1346,6 +1848,30 @@ impl CodeEnum for CommunicationRequestStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Planned => "Planned",
+                Self::Requested => "Requested",
+                Self::Received => "Received",
+                Self::Accepted => "Accepted",
+                Self::InProgress => "In Progress",
+                Self::Completed => "Completed",
+                Self::Suspended => "Suspended",
+                Self::Rejected => "Rejected",
+                Self::Failed => "Failed",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-communication-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for CommunicationRequestStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The status of the communication.
 ///
@@ -1394,6 +1920,25 @@ impl CodeEnum for CommunicationStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::Completed => "Completed",
+                Self::Suspended => "Suspended",
+                Self::Rejected => "Rejected",
+                Self::Failed => "Failed",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-communication")]
+/// The code, as on the wire.
+impl core::fmt::Display for CommunicationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The way in which a person authenticated a composition.
 ///
@@ -1438,6 +1983,24 @@ impl CodeEnum for CompositionAttestationMode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Personal => "Personal",
+                Self::Professional => "Professional",
+                Self::Legal => "Legal",
+                Self::Official => "Official",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-composition")]
+/// The code, as on the wire.
+impl core::fmt::Display for CompositionAttestationMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The workflow/clinical status of the composition.
 ///
@@ -1481,6 +2044,24 @@ impl CodeEnum for CompositionStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Preliminary => "Preliminary",
+                Self::Final => "Final",
+                Self::Amended => "Amended",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-composition")]
+/// The code, as on the wire.
+impl core::fmt::Display for CompositionStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The degree of equivalence between concepts.
@@ -1546,6 +2127,29 @@ impl CodeEnum for ConceptMapEquivalence {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Equivalent => "Equivalent",
+                Self::Equal => "Equal",
+                Self::Wider => "Wider",
+                Self::Subsumes => "Subsumes",
+                Self::Narrower => "Narrower",
+                Self::Specializes => "Specializes",
+                Self::Inexact => "Inexact",
+                Self::Unmatched => "Unmatched",
+                Self::Disjoint => "Disjoint",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-concept-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConceptMapEquivalence {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The verification status to support or decline the clinical status of the condition or diagnosis.
 ///
@@ -1598,6 +2202,26 @@ impl CodeEnum for ConditionVerificationStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Provisional => "Provisional",
+                Self::Differential => "Differential",
+                Self::Confirmed => "Confirmed",
+                Self::Refuted => "Refuted",
+                Self::EnteredInError => "Entered In Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-condition")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConditionVerificationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A code that indicates how the server supports conditional delete.
 ///
@@ -1638,6 +2262,23 @@ impl CodeEnum for ConditionalDeleteStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotSupported => "Not Supported",
+                Self::Single => "Single Deletes Supported",
+                Self::Multiple => "Multiple Deletes Supported",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConditionalDeleteStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The mode of a message conformance statement.
 ///
@@ -1673,6 +2314,22 @@ impl CodeEnum for ConformanceEventMode {
             Self::Receiver => "receiver",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Sender => "Sender",
+                Self::Receiver => "Receiver",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConformanceEventMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The lifecycle status of a Value Set or Concept Map.
@@ -1740,6 +2397,36 @@ impl CodeEnum for ConformanceResourceStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Draft => "Draft",
+                Self::Active => "Active",
+                Self::Retired => "Retired",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "dstu2-concept-map",
+        feature = "dstu2-conformance",
+        feature = "dstu2-data-element",
+        feature = "dstu2-implementation-guide",
+        feature = "dstu2-naming-system",
+        feature = "dstu2-operation-definition",
+        feature = "dstu2-search-parameter",
+        feature = "dstu2-structure-definition",
+        feature = "dstu2-test-script",
+        feature = "dstu2-value-set"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for ConformanceResourceStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// How a conformance statement is intended to be used.
 ///
@@ -1780,6 +2467,23 @@ impl CodeEnum for ConformanceStatementKind {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Instance => "Instance",
+                Self::Capability => "Capability",
+                Self::Requirements => "Requirements",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConformanceStatementKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SHALL applications comply with this constraint?
 ///
@@ -1813,6 +2517,21 @@ impl CodeEnum for ConstraintSeverity {
             Self::Warning => "warning",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Error => "Error",
+                Self::Warning => "Warning",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for ConstraintSeverity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Telecommunications form for contact point
@@ -1860,6 +2579,24 @@ impl CodeEnum for ContactPointSystem {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Phone => "Phone",
+                Self::Fax => "Fax",
+                Self::Email => "Email",
+                Self::Pager => "Pager",
+                Self::Other => "URL",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for ContactPointSystem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Use of contact point
 ///
@@ -1906,6 +2643,24 @@ impl CodeEnum for ContactPointUse {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Home => "Home",
+                Self::Work => "Work",
+                Self::Temp => "Temp",
+                Self::Old => "Old",
+                Self::Mobile => "Mobile",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for ContactPointUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The content or mime type.  The content type or mime type to be specified in Accept or Content-Type header.
 ///
@@ -1941,6 +2696,22 @@ impl CodeEnum for ContentType {
             Self::Json => "json",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Xml => "xml",
+                Self::Json => "json",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-test-script")]
+/// The code, as on the wire.
+impl core::fmt::Display for ContentType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Indicates the degree of precision of the data element definition.
@@ -1993,6 +2764,26 @@ impl CodeEnum for DataElementStringency {
             Self::Flexible => "flexible",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Comparable => "Comparable",
+                Self::FullySpecified => "Fully Specified",
+                Self::Equivalent => "Equivalent",
+                Self::Convertable => "Convertable",
+                Self::Scaleable => "Scaleable",
+                Self::Flexible => "Flexible",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-data-element")]
+/// The code, as on the wire.
+impl core::fmt::Display for DataElementStringency {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The days of the week.
@@ -2050,6 +2841,27 @@ impl CodeEnum for DaysOfWeek {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Mon => "Monday",
+                Self::Tue => "Tuesday",
+                Self::Wed => "Wednesday",
+                Self::Thu => "Thursday",
+                Self::Fri => "Friday",
+                Self::Sat => "Saturday",
+                Self::Sun => "Sunday",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-healthcare-service")]
+/// The code, as on the wire.
+impl core::fmt::Display for DaysOfWeek {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Indicates the potential degree of impact of the identified issue on the patient.
 ///
@@ -2089,6 +2901,23 @@ impl CodeEnum for DetectedIssueSeverity {
             Self::Low => "low",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::High => "High",
+                Self::Moderate => "Moderate",
+                Self::Low => "Low",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-detected-issue")]
+/// The code, as on the wire.
+impl core::fmt::Display for DetectedIssueSeverity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Describes the state of a metric calibration.
@@ -2134,6 +2963,24 @@ impl CodeEnum for DeviceMetricCalibrationState {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotCalibrated => "Not Calibrated",
+                Self::CalibrationRequired => "Calibration Required",
+                Self::Calibrated => "Calibrated",
+                Self::Unspecified => "Unspecified",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricCalibrationState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Describes the type of a metric calibration.
 ///
@@ -2178,6 +3025,24 @@ impl CodeEnum for DeviceMetricCalibrationType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Unspecified => "Unspecified",
+                Self::Offset => "Offset",
+                Self::Gain => "Gain",
+                Self::TwoPoint => "Two Point",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricCalibrationType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Describes the category of the metric.
 ///
@@ -2221,6 +3086,24 @@ impl CodeEnum for DeviceMetricCategory {
             Self::Unspecified => "unspecified",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Measurement => "Measurement",
+                Self::Setting => "Setting",
+                Self::Calculation => "Calculation",
+                Self::Unspecified => "Unspecified",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricCategory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Describes the typical color of representation.
@@ -2282,6 +3165,28 @@ impl CodeEnum for DeviceMetricColor {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Black => "Color Black",
+                Self::Red => "Color Red",
+                Self::Green => "Color Green",
+                Self::Yellow => "Color Yellow",
+                Self::Blue => "Color Blue",
+                Self::Magenta => "Color Magenta",
+                Self::Cyan => "Color Cyan",
+                Self::White => "Color White",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricColor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Describes the operational status of the DeviceMetric.
 ///
@@ -2322,6 +3227,23 @@ impl CodeEnum for DeviceMetricOperationalStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::On => "On",
+                Self::Off => "Off",
+                Self::Standby => "Standby",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricOperationalStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The availability status of the device.
 ///
@@ -2361,6 +3283,23 @@ impl CodeEnum for DeviceStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Available => "Available",
+                Self::NotAvailable => "Not Available",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-device")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Codes representing the priority of the request.
@@ -2405,6 +3344,24 @@ impl CodeEnum for DeviceUseRequestPriority {
             Self::Asap => "asap",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Routine => "Routine",
+                Self::Urgent => "Urgent",
+                Self::Stat => "Stat",
+                Self::Asap => "ASAP",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-device-use-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceUseRequestPriority {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Codes representing the status of the request.
@@ -2474,6 +3431,30 @@ impl CodeEnum for DeviceUseRequestStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Planned => "Planned",
+                Self::Requested => "Requested",
+                Self::Received => "Received",
+                Self::Accepted => "Accepted",
+                Self::InProgress => "In Progress",
+                Self::Completed => "Completed",
+                Self::Suspended => "Suspended",
+                Self::Rejected => "Rejected",
+                Self::Aborted => "Aborted",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-device-use-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceUseRequestStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The clinical priority of a diagnostic order.
 ///
@@ -2517,6 +3498,24 @@ impl CodeEnum for DiagnosticOrderPriority {
             Self::Asap => "asap",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Routine => "Routine",
+                Self::Urgent => "Urgent",
+                Self::Stat => "Stat",
+                Self::Asap => "ASAP",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-diagnostic-order")]
+/// The code, as on the wire.
+impl core::fmt::Display for DiagnosticOrderPriority {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The status of a diagnostic order.
@@ -2598,6 +3597,33 @@ impl CodeEnum for DiagnosticOrderStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Draft => "Draft",
+                Self::Planned => "Planned",
+                Self::Requested => "Requested",
+                Self::Received => "Received",
+                Self::Accepted => "Accepted",
+                Self::InProgress => "In-Progress",
+                Self::Review => "Review",
+                Self::Completed => "Completed",
+                Self::Cancelled => "Cancelled",
+                Self::Suspended => "Suspended",
+                Self::Rejected => "Rejected",
+                Self::Failed => "Failed",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-diagnostic-order")]
+/// The code, as on the wire.
+impl core::fmt::Display for DiagnosticOrderStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The status of the diagnostic report as a whole.
 ///
@@ -2654,6 +3680,27 @@ impl CodeEnum for DiagnosticReportStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Registered => "Registered",
+                Self::Partial => "Partial",
+                Self::Final => "Final",
+                Self::Corrected => "Corrected",
+                Self::Appended => "Appended",
+                Self::Cancelled => "Cancelled",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-diagnostic-report")]
+/// The code, as on the wire.
+impl core::fmt::Display for DiagnosticReportStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Whether the Media is a photo, video, or audio
 ///
@@ -2694,6 +3741,23 @@ impl CodeEnum for DigitalMediaType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Photo => "Photo",
+                Self::Video => "Video",
+                Self::Audio => "Audio",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-media")]
+/// The code, as on the wire.
+impl core::fmt::Display for DigitalMediaType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Whether the application produces or consumes documents.
 ///
@@ -2729,6 +3793,22 @@ impl CodeEnum for DocumentMode {
             Self::Consumer => "consumer",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Producer => "Producer",
+                Self::Consumer => "Consumer",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for DocumentMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The status of the document reference.
@@ -2769,6 +3849,23 @@ impl CodeEnum for DocumentReferenceStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Current => "Current",
+                Self::Superseded => "Superseded",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "dstu2-document-manifest", feature = "dstu2-document-reference"))]
+/// The code, as on the wire.
+impl core::fmt::Display for DocumentReferenceStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The type of relationship between documents.
@@ -2813,6 +3910,24 @@ impl CodeEnum for DocumentRelationshipType {
             Self::Appends => "appends",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Replaces => "Replaces",
+                Self::Transforms => "Transforms",
+                Self::Signs => "Signs",
+                Self::Appends => "Appends",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-document-reference")]
+/// The code, as on the wire.
+impl core::fmt::Display for DocumentRelationshipType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Classification of the encounter
@@ -2878,6 +3993,29 @@ impl CodeEnum for EncounterClass {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Inpatient => "Inpatient",
+                Self::Outpatient => "Outpatient",
+                Self::Ambulatory => "Ambulatory",
+                Self::Emergency => "Emergency",
+                Self::Home => "Home",
+                Self::Field => "Field",
+                Self::Daytime => "Daytime",
+                Self::Virtual => "Virtual",
+                Self::Other => "Other",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-encounter")]
+/// The code, as on the wire.
+impl core::fmt::Display for EncounterClass {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The status of the location.
 ///
@@ -2921,6 +4059,24 @@ impl CodeEnum for EncounterLocationStatus {
             Self::Completed => "completed",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Planned => "Planned",
+                Self::Active => "Active",
+                Self::Reserved => "Reserved",
+                Self::Completed => "Completed",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-encounter")]
+/// The code, as on the wire.
+impl core::fmt::Display for EncounterLocationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Current state of the encounter
@@ -2974,6 +4130,26 @@ impl CodeEnum for EncounterState {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Planned => "Planned",
+                Self::Arrived => "Arrived",
+                Self::InProgress => "in Progress",
+                Self::Onleave => "On Leave",
+                Self::Finished => "Finished",
+                Self::Cancelled => "Cancelled",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-encounter")]
+/// The code, as on the wire.
+impl core::fmt::Display for EncounterState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The status of the encounter.
 ///
@@ -3025,6 +4201,26 @@ impl CodeEnum for EpisodeOfCareStatus {
             Self::Cancelled => "cancelled",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Planned => "Planned",
+                Self::Waitlist => "Waitlist",
+                Self::Active => "Active",
+                Self::Onhold => "On Hold",
+                Self::Finished => "Finished",
+                Self::Cancelled => "Cancelled",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-episode-of-care")]
+/// The code, as on the wire.
+impl core::fmt::Display for EpisodeOfCareStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Real world event that the relating to the schedule.
@@ -3108,6 +4304,33 @@ impl CodeEnum for EventTiming {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Hs => "HS",
+                Self::Wake => "WAKE",
+                Self::C => "C",
+                Self::Cm => "CM",
+                Self::Cd => "CD",
+                Self::Cv => "CV",
+                Self::Ac => "AC",
+                Self::Acm => "ACM",
+                Self::Acd => "ACD",
+                Self::Acv => "ACV",
+                Self::Pc => "PC",
+                Self::Pcm => "PCM",
+                Self::Pcd => "PCD",
+                Self::Pcv => "PCV",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for EventTiming {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// How an extension context is interpreted.
 ///
@@ -3151,6 +4374,24 @@ impl CodeEnum for ExtensionContext {
             Self::Extension => "extension",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Resource => "Resource",
+                Self::Datatype => "Datatype",
+                Self::Mapping => "Mapping",
+                Self::Extension => "Extension",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-structure-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for ExtensionContext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Either a resource or a data type.
@@ -3746,6 +4987,161 @@ impl CodeEnum for FHIRDefinedType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Address => "Address",
+                Self::Age => "Age",
+                Self::Annotation => "Annotation",
+                Self::Attachment => "Attachment",
+                Self::BackboneElement => "BackboneElement",
+                Self::CodeableConcept => "CodeableConcept",
+                Self::Coding => "Coding",
+                Self::ContactPoint => "ContactPoint",
+                Self::Count => "Count",
+                Self::Distance => "Distance",
+                Self::Duration => "Duration",
+                Self::Element => "Element",
+                Self::ElementDefinition => "ElementDefinition",
+                Self::Extension => "Extension",
+                Self::HumanName => "HumanName",
+                Self::Identifier => "Identifier",
+                Self::Meta => "Meta",
+                Self::Money => "Money",
+                Self::Narrative => "Narrative",
+                Self::Period => "Period",
+                Self::Quantity => "Quantity",
+                Self::Range => "Range",
+                Self::Ratio => "Ratio",
+                Self::Reference => "Reference",
+                Self::SampledData => "SampledData",
+                Self::Signature => "Signature",
+                Self::SimpleQuantity => "SimpleQuantity",
+                Self::Timing => "Timing",
+                Self::Base64Binary => "base64Binary",
+                Self::Boolean => "boolean",
+                Self::Code => "code",
+                Self::Date => "date",
+                Self::DateTime => "dateTime",
+                Self::Decimal => "decimal",
+                Self::Id => "id",
+                Self::Instant => "instant",
+                Self::Integer => "integer",
+                Self::Markdown => "markdown",
+                Self::Oid => "oid",
+                Self::PositiveInt => "positiveInt",
+                Self::String => "string",
+                Self::Time => "time",
+                Self::UnsignedInt => "unsignedInt",
+                Self::Uri => "uri",
+                Self::Uuid => "uuid",
+                Self::Xhtml => "XHTML",
+                Self::Account => "Account",
+                Self::AllergyIntolerance => "AllergyIntolerance",
+                Self::Appointment => "Appointment",
+                Self::AppointmentResponse => "AppointmentResponse",
+                Self::AuditEvent => "AuditEvent",
+                Self::Basic => "Basic",
+                Self::Binary => "Binary",
+                Self::BodySite => "BodySite",
+                Self::Bundle => "Bundle",
+                Self::CarePlan => "CarePlan",
+                Self::Claim => "Claim",
+                Self::ClaimResponse => "ClaimResponse",
+                Self::ClinicalImpression => "ClinicalImpression",
+                Self::Communication => "Communication",
+                Self::CommunicationRequest => "CommunicationRequest",
+                Self::Composition => "Composition",
+                Self::ConceptMap => "ConceptMap",
+                Self::Condition => "Condition",
+                Self::Conformance => "Conformance",
+                Self::Contract => "Contract",
+                Self::Coverage => "Coverage",
+                Self::DataElement => "DataElement",
+                Self::DetectedIssue => "DetectedIssue",
+                Self::Device => "Device",
+                Self::DeviceComponent => "DeviceComponent",
+                Self::DeviceMetric => "DeviceMetric",
+                Self::DeviceUseRequest => "DeviceUseRequest",
+                Self::DeviceUseStatement => "DeviceUseStatement",
+                Self::DiagnosticOrder => "DiagnosticOrder",
+                Self::DiagnosticReport => "DiagnosticReport",
+                Self::DocumentManifest => "DocumentManifest",
+                Self::DocumentReference => "DocumentReference",
+                Self::DomainResource => "DomainResource",
+                Self::EligibilityRequest => "EligibilityRequest",
+                Self::EligibilityResponse => "EligibilityResponse",
+                Self::Encounter => "Encounter",
+                Self::EnrollmentRequest => "EnrollmentRequest",
+                Self::EnrollmentResponse => "EnrollmentResponse",
+                Self::EpisodeOfCare => "EpisodeOfCare",
+                Self::ExplanationOfBenefit => "ExplanationOfBenefit",
+                Self::FamilyMemberHistory => "FamilyMemberHistory",
+                Self::Flag => "Flag",
+                Self::Goal => "Goal",
+                Self::Group => "Group",
+                Self::HealthcareService => "HealthcareService",
+                Self::ImagingObjectSelection => "ImagingObjectSelection",
+                Self::ImagingStudy => "ImagingStudy",
+                Self::Immunization => "Immunization",
+                Self::ImmunizationRecommendation => "ImmunizationRecommendation",
+                Self::ImplementationGuide => "ImplementationGuide",
+                Self::List => "List",
+                Self::Location => "Location",
+                Self::Media => "Media",
+                Self::Medication => "Medication",
+                Self::MedicationAdministration => "MedicationAdministration",
+                Self::MedicationDispense => "MedicationDispense",
+                Self::MedicationOrder => "MedicationOrder",
+                Self::MedicationStatement => "MedicationStatement",
+                Self::MessageHeader => "MessageHeader",
+                Self::NamingSystem => "NamingSystem",
+                Self::NutritionOrder => "NutritionOrder",
+                Self::Observation => "Observation",
+                Self::OperationDefinition => "OperationDefinition",
+                Self::OperationOutcome => "OperationOutcome",
+                Self::Order => "Order",
+                Self::OrderResponse => "OrderResponse",
+                Self::Organization => "Organization",
+                Self::Parameters => "Parameters",
+                Self::Patient => "Patient",
+                Self::PaymentNotice => "PaymentNotice",
+                Self::PaymentReconciliation => "PaymentReconciliation",
+                Self::Person => "Person",
+                Self::Practitioner => "Practitioner",
+                Self::Procedure => "Procedure",
+                Self::ProcedureRequest => "ProcedureRequest",
+                Self::ProcessRequest => "ProcessRequest",
+                Self::ProcessResponse => "ProcessResponse",
+                Self::Provenance => "Provenance",
+                Self::Questionnaire => "Questionnaire",
+                Self::QuestionnaireResponse => "QuestionnaireResponse",
+                Self::ReferralRequest => "ReferralRequest",
+                Self::RelatedPerson => "RelatedPerson",
+                Self::Resource => "Resource",
+                Self::RiskAssessment => "RiskAssessment",
+                Self::Schedule => "Schedule",
+                Self::SearchParameter => "SearchParameter",
+                Self::Slot => "Slot",
+                Self::Specimen => "Specimen",
+                Self::StructureDefinition => "StructureDefinition",
+                Self::Subscription => "Subscription",
+                Self::Substance => "Substance",
+                Self::SupplyDelivery => "SupplyDelivery",
+                Self::SupplyRequest => "SupplyRequest",
+                Self::TestScript => "TestScript",
+                Self::ValueSet => "ValueSet",
+                Self::VisionPrescription => "VisionPrescription",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for FHIRDefinedType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A code that identifies the status of the family history record.
 ///
@@ -3789,6 +5185,24 @@ impl CodeEnum for FamilyHistoryStatus {
             Self::HealthUnknown => "health-unknown",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Partial => "Partial",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in error",
+                Self::HealthUnknown => "Health unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-family-member-history")]
+/// The code, as on the wire.
+impl core::fmt::Display for FamilyHistoryStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The kind of operation to perform as a part of a property based filter.
@@ -3842,6 +5256,26 @@ impl CodeEnum for FilterOperator {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Equals => "Equals",
+                Self::IsA => "Is A (by subsumption)",
+                Self::IsNotA => "Not (Is A) (by subsumption)",
+                Self::Regex => "Regular Expression",
+                Self::In => "In Set",
+                Self::NotIn => "Not in Set",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-value-set")]
+/// The code, as on the wire.
+impl core::fmt::Display for FilterOperator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Indicates whether this flag is active and needs to be displayed to a user, or whether it is no longer needed or entered in error.
 ///
@@ -3881,6 +5315,23 @@ impl CodeEnum for FlagStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Inactive => "Inactive",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-flag")]
+/// The code, as on the wire.
+impl core::fmt::Display for FlagStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Indicates whether the goal has been met and is still being targeted
@@ -3946,6 +5397,29 @@ impl CodeEnum for GoalStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Planned => "Planned",
+                Self::Accepted => "Accepted",
+                Self::Rejected => "Rejected",
+                Self::InProgress => "In Progress",
+                Self::Achieved => "Achieved",
+                Self::Sustaining => "Sustaining",
+                Self::OnHold => "On Hold",
+                Self::Cancelled => "Cancelled",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-goal")]
+/// The code, as on the wire.
+impl core::fmt::Display for GoalStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Types of resources that are part of group
 ///
@@ -3998,6 +5472,26 @@ impl CodeEnum for GroupType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Person => "Person",
+                Self::Animal => "Animal",
+                Self::Practitioner => "Practitioner",
+                Self::Device => "Device",
+                Self::Medication => "Medication",
+                Self::Substance => "Substance",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-group")]
+/// The code, as on the wire.
+impl core::fmt::Display for GroupType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// How a dependency is represented when the guide is published.
 ///
@@ -4033,6 +5527,22 @@ impl CodeEnum for GuideDependencyType {
             Self::Inclusion => "inclusion",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Reference => "Reference",
+                Self::Inclusion => "Inclusion",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-implementation-guide")]
+/// The code, as on the wire.
+impl core::fmt::Display for GuideDependencyType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The kind of an included page.
@@ -4094,6 +5604,28 @@ impl CodeEnum for GuidePageKind {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Page => "Page",
+                Self::Example => "Example",
+                Self::List => "List",
+                Self::Include => "Include",
+                Self::Directory => "Directory",
+                Self::Dictionary => "Dictionary",
+                Self::Toc => "Table Of Contents",
+                Self::Resource => "Resource",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-implementation-guide")]
+/// The code, as on the wire.
+impl core::fmt::Display for GuidePageKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Why a resource is included in the guide.
 ///
@@ -4146,6 +5678,26 @@ impl CodeEnum for GuideResourcePurpose {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Example => "Example",
+                Self::Terminology => "Terminology",
+                Self::Profile => "Profile",
+                Self::Extension => "Extension",
+                Self::Dictionary => "Dictionary",
+                Self::Logical => "Logical Model",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-implementation-guide")]
+/// The code, as on the wire.
+impl core::fmt::Display for GuideResourcePurpose {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// HTTP verbs (in the HTTP command line).
 ///
@@ -4188,6 +5740,23 @@ impl CodeEnum for HTTPVerb {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Get => "GET",
+                Self::Post => "POST",
+                Self::Put => "PUT",
+                Self::Delete => "DELETE",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for HTTPVerb {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Identifies the purpose for this identifier, if known .
 ///
@@ -4229,6 +5798,23 @@ impl CodeEnum for IdentifierUse {
             Self::Secondary => "secondary",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Usual => "Usual",
+                Self::Official => "Official",
+                Self::Temp => "Temp",
+                Self::Secondary => "Secondary",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for IdentifierUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The level of confidence that this link represents the same actual person, based on NIST Authentication Levels.
@@ -4274,6 +5860,24 @@ impl CodeEnum for IdentityAssuranceLevel {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Level1 => "Level 1",
+                Self::Level2 => "Level 2",
+                Self::Level3 => "Level 3",
+                Self::Level4 => "Level 4",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-person")]
+/// The code, as on the wire.
+impl core::fmt::Display for IdentityAssuranceLevel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Availability of the resource
 ///
@@ -4318,6 +5922,24 @@ impl CodeEnum for InstanceAvailability {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Online => "Online",
+                Self::Offline => "Offline",
+                Self::Nearline => "Nearline",
+                Self::Unavailable => "Unavailable",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-imaging-study")]
+/// The code, as on the wire.
+impl core::fmt::Display for InstanceAvailability {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// How the issue affects the success of the action.
 ///
@@ -4359,6 +5981,23 @@ impl CodeEnum for IssueSeverity {
             Self::Information => "information",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Fatal => "Fatal",
+                Self::Error => "Error",
+                Self::Warning => "Warning",
+                Self::Information => "Information",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for IssueSeverity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// A code that describes the type of issue.
@@ -4502,6 +6141,48 @@ impl CodeEnum for IssueType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Invalid => "Invalid Content",
+                Self::Structure => "Structural Issue",
+                Self::Required => "Required element missing",
+                Self::Value => "Element value invalid",
+                Self::Invariant => "Validation rule failed",
+                Self::Security => "Security Problem",
+                Self::Login => "Login Required",
+                Self::Unknown => "Unknown User",
+                Self::Expired => "Session Expired",
+                Self::Forbidden => "Forbidden",
+                Self::Suppressed => "Information  Suppressed",
+                Self::Processing => "Processing Failure",
+                Self::NotSupported => "Content not supported",
+                Self::Duplicate => "Duplicate",
+                Self::NotFound => "Not Found",
+                Self::TooLong => "Content Too Long",
+                Self::CodeInvalid => "Invalid Code",
+                Self::Extension => "Unacceptable Extension",
+                Self::TooCostly => "Operation Too Costly",
+                Self::BusinessRule => "Business Rule Violation",
+                Self::Conflict => "Edit Version Conflict",
+                Self::Incomplete => "Incomplete Results",
+                Self::Transient => "Transient Issue",
+                Self::LockError => "Lock Error",
+                Self::NoStore => "No Store Available",
+                Self::Exception => "Exception",
+                Self::Timeout => "Timeout",
+                Self::Throttled => "Throttled",
+                Self::Informational => "Informational Note",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for IssueType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The type of link between this patient resource and another patient resource.
 ///
@@ -4541,6 +6222,23 @@ impl CodeEnum for LinkType {
             Self::Seealso => "seealso",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Replace => "Replace",
+                Self::Refer => "Refer",
+                Self::Seealso => "See also",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-patient")]
+/// The code, as on the wire.
+impl core::fmt::Display for LinkType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The processing mode that applies to this list
@@ -4582,6 +6280,23 @@ impl CodeEnum for ListMode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Working => "Working List",
+                Self::Snapshot => "Snapshot List",
+                Self::Changes => "Change List",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "dstu2-composition", feature = "dstu2-list"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ListMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The current state of the list
 ///
@@ -4622,6 +6337,23 @@ impl CodeEnum for ListStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Current => "Current",
+                Self::Retired => "Retired",
+                Self::EnteredInError => "Entered In Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-list")]
+/// The code, as on the wire.
+impl core::fmt::Display for ListStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Indicates whether a resource instance represents a specific location or a class of locations.
 ///
@@ -4657,6 +6389,22 @@ impl CodeEnum for LocationMode {
             Self::Kind => "kind",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Instance => "Instance",
+                Self::Kind => "Kind",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-location")]
+/// The code, as on the wire.
+impl core::fmt::Display for LocationMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Indicates whether the location is still in use.
@@ -4697,6 +6445,23 @@ impl CodeEnum for LocationStatus {
             Self::Inactive => "inactive",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Suspended => "Suspended",
+                Self::Inactive => "Inactive",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-location")]
+/// The code, as on the wire.
+impl core::fmt::Display for LocationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Different measurement principle supported by the device.
@@ -4770,6 +6535,31 @@ impl CodeEnum for MeasmntPrinciple {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Other => "MSP Other",
+                Self::Chemical => "MSP Chemical",
+                Self::Electrical => "MSP Electrical",
+                Self::Impedance => "MSP Impedance",
+                Self::Nuclear => "MSP Nuclear",
+                Self::Optical => "MSP Optical",
+                Self::Thermal => "MSP Thermal",
+                Self::Biological => "MSP Biological",
+                Self::Mechanical => "MSP Mechanical",
+                Self::Acoustical => "MSP Acoustical",
+                Self::Manual => "MSP Manual",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-device-component")]
+/// The code, as on the wire.
+impl core::fmt::Display for MeasmntPrinciple {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A set of codes indicating the current status of a MedicationAdministration.
 ///
@@ -4818,6 +6608,25 @@ impl CodeEnum for MedicationAdministrationStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::OnHold => "On Hold",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Stopped => "Stopped",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "dstu2-immunization", feature = "dstu2-medication-administration"))]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationAdministrationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A code specifying the state of the dispense event.  Describes the lifecycle of the dispense.
 ///
@@ -4865,6 +6674,25 @@ impl CodeEnum for MedicationDispenseStatus {
             Self::Stopped => "stopped",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::OnHold => "On Hold",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in-Error",
+                Self::Stopped => "Stopped",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-medication-dispense")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationDispenseStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// A code specifying the state of the prescribing event. Describes the lifecycle of the prescription.
@@ -4918,6 +6746,26 @@ impl CodeEnum for MedicationOrderStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::OnHold => "On Hold",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered In Error",
+                Self::Stopped => "Stopped",
+                Self::Draft => "Draft",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-medication-order")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationOrderStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A set of codes indicating the current status of a MedicationStatement.
 ///
@@ -4962,6 +6810,24 @@ impl CodeEnum for MedicationStatementStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Intended => "Intended",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-medication-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationStatementStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The impact of the content of a message.
 ///
@@ -5001,6 +6867,23 @@ impl CodeEnum for MessageSignificanceCategory {
             Self::Notification => "Notification",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Consequence => "Consequence",
+                Self::Currency => "Currency",
+                Self::Notification => "Notification",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for MessageSignificanceCategory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The use of a human name
@@ -5056,6 +6939,26 @@ impl CodeEnum for NameUse {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Usual => "Usual",
+                Self::Official => "Official",
+                Self::Temp => "Temp",
+                Self::Nickname => "Nickname",
+                Self::Anonymous => "Anonymous",
+                Self::Old => "Old",
+                Self::Maiden => "Maiden",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for NameUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Identifies the style of unique identifier used to identify a namespace.
 ///
@@ -5100,6 +7003,24 @@ impl CodeEnum for NamingSystemIdentifierType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Oid => "OID",
+                Self::Uuid => "UUID",
+                Self::Uri => "URI",
+                Self::Other => "Other",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-naming-system")]
+/// The code, as on the wire.
+impl core::fmt::Display for NamingSystemIdentifierType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Identifies the purpose of the naming system.
 ///
@@ -5139,6 +7060,23 @@ impl CodeEnum for NamingSystemType {
             Self::Root => "root",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Codesystem => "Code System",
+                Self::Identifier => "Identifier",
+                Self::Root => "Root",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-naming-system")]
+/// The code, as on the wire.
+impl core::fmt::Display for NamingSystemType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The status of a resource narrative
@@ -5181,6 +7119,23 @@ impl CodeEnum for NarrativeStatus {
             Self::Empty => "empty",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Generated => "Generated",
+                Self::Extensions => "Extensions",
+                Self::Additional => "Additional",
+                Self::Empty => "Empty",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for NarrativeStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Codes specifying the state of the request. Describes the lifecycle of the nutrition order.
@@ -5242,6 +7197,28 @@ impl CodeEnum for NutritionOrderStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Draft => "Draft",
+                Self::Planned => "Planned",
+                Self::Requested => "Requested",
+                Self::Active => "Active",
+                Self::OnHold => "On-Hold",
+                Self::Completed => "Completed",
+                Self::Cancelled => "Cancelled",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-nutrition-order")]
+/// The code, as on the wire.
+impl core::fmt::Display for NutritionOrderStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Codes specifying how two observations are related.
 ///
@@ -5293,6 +7270,26 @@ impl CodeEnum for ObservationRelationshipType {
             Self::InterferedBy => "interfered-by",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::HasMember => "Has Member",
+                Self::DerivedFrom => "Derived From",
+                Self::SequelTo => "Sequel To",
+                Self::Replaces => "Replaces",
+                Self::QualifiedBy => "Qualified By",
+                Self::InterferedBy => "Interfered By",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-observation")]
+/// The code, as on the wire.
+impl core::fmt::Display for ObservationRelationshipType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Codes providing the status of an observation.
@@ -5350,6 +7347,27 @@ impl CodeEnum for ObservationStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Registered => "Registered",
+                Self::Preliminary => "Preliminary",
+                Self::Final => "Final",
+                Self::Amended => "Amended",
+                Self::Cancelled => "cancelled",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown Status",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-observation")]
+/// The code, as on the wire.
+impl core::fmt::Display for ObservationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Whether an operation is a normal operation or a query.
 ///
@@ -5386,6 +7404,22 @@ impl CodeEnum for OperationKind {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Operation => "Operation",
+                Self::Query => "Query",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-operation-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for OperationKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Whether an operation parameter is an input or an output parameter.
 ///
@@ -5421,6 +7455,22 @@ impl CodeEnum for OperationParameterUse {
             Self::Out => "out",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::In => "In",
+                Self::Out => "Out",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-operation-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for OperationParameterUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The status of the response to an order.
@@ -5485,6 +7535,29 @@ impl CodeEnum for OrderStatus {
             Self::Completed => "completed",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Pending => "Pending",
+                Self::Review => "Review",
+                Self::Rejected => "Rejected",
+                Self::Error => "Error",
+                Self::Accepted => "Accepted",
+                Self::Cancelled => "Cancelled",
+                Self::Replaced => "Replaced",
+                Self::Aborted => "Aborted",
+                Self::Completed => "Completed",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-order-response")]
+/// The code, as on the wire.
+impl core::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Parameter Types used in Operation Definitions
@@ -6102,6 +8175,167 @@ impl CodeEnum for ParameterTypesUsedInOperationDefinitions {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Number => "Number",
+                Self::Date => "Date/DateTime",
+                Self::String => "String",
+                Self::Token => "Token",
+                Self::Reference => "Reference",
+                Self::Composite => "Composite",
+                Self::Quantity => "Quantity",
+                Self::Uri => "URI",
+                Self::Address => "Address",
+                Self::Age => "Age",
+                Self::Annotation => "Annotation",
+                Self::Attachment => "Attachment",
+                Self::BackboneElement => "BackboneElement",
+                Self::CodeableConcept => "CodeableConcept",
+                Self::Coding => "Coding",
+                Self::ContactPoint => "ContactPoint",
+                Self::Count => "Count",
+                Self::Distance => "Distance",
+                Self::Duration => "Duration",
+                Self::Element => "Element",
+                Self::ElementDefinition => "ElementDefinition",
+                Self::Extension => "Extension",
+                Self::HumanName => "HumanName",
+                Self::Identifier => "Identifier",
+                Self::Meta => "Meta",
+                Self::Money => "Money",
+                Self::Narrative => "Narrative",
+                Self::Period => "Period",
+                Self::Quantity2 => "Quantity",
+                Self::Range => "Range",
+                Self::Ratio => "Ratio",
+                Self::Reference2 => "Reference",
+                Self::SampledData => "SampledData",
+                Self::Signature => "Signature",
+                Self::SimpleQuantity => "SimpleQuantity",
+                Self::Timing => "Timing",
+                Self::Base64Binary => "base64Binary",
+                Self::Boolean => "boolean",
+                Self::Code => "code",
+                Self::DateTime => "dateTime",
+                Self::Decimal => "decimal",
+                Self::Id => "id",
+                Self::Instant => "instant",
+                Self::Integer => "integer",
+                Self::Markdown => "markdown",
+                Self::Oid => "oid",
+                Self::PositiveInt => "positiveInt",
+                Self::Time => "time",
+                Self::UnsignedInt => "unsignedInt",
+                Self::Uuid => "uuid",
+                Self::Xhtml => "XHTML",
+                Self::Account => "Account",
+                Self::AllergyIntolerance => "AllergyIntolerance",
+                Self::Appointment => "Appointment",
+                Self::AppointmentResponse => "AppointmentResponse",
+                Self::AuditEvent => "AuditEvent",
+                Self::Basic => "Basic",
+                Self::Binary => "Binary",
+                Self::BodySite => "BodySite",
+                Self::Bundle => "Bundle",
+                Self::CarePlan => "CarePlan",
+                Self::Claim => "Claim",
+                Self::ClaimResponse => "ClaimResponse",
+                Self::ClinicalImpression => "ClinicalImpression",
+                Self::Communication => "Communication",
+                Self::CommunicationRequest => "CommunicationRequest",
+                Self::Composition => "Composition",
+                Self::ConceptMap => "ConceptMap",
+                Self::Condition => "Condition",
+                Self::Conformance => "Conformance",
+                Self::Contract => "Contract",
+                Self::Coverage => "Coverage",
+                Self::DataElement => "DataElement",
+                Self::DetectedIssue => "DetectedIssue",
+                Self::Device => "Device",
+                Self::DeviceComponent => "DeviceComponent",
+                Self::DeviceMetric => "DeviceMetric",
+                Self::DeviceUseRequest => "DeviceUseRequest",
+                Self::DeviceUseStatement => "DeviceUseStatement",
+                Self::DiagnosticOrder => "DiagnosticOrder",
+                Self::DiagnosticReport => "DiagnosticReport",
+                Self::DocumentManifest => "DocumentManifest",
+                Self::DocumentReference => "DocumentReference",
+                Self::DomainResource => "DomainResource",
+                Self::EligibilityRequest => "EligibilityRequest",
+                Self::EligibilityResponse => "EligibilityResponse",
+                Self::Encounter => "Encounter",
+                Self::EnrollmentRequest => "EnrollmentRequest",
+                Self::EnrollmentResponse => "EnrollmentResponse",
+                Self::EpisodeOfCare => "EpisodeOfCare",
+                Self::ExplanationOfBenefit => "ExplanationOfBenefit",
+                Self::FamilyMemberHistory => "FamilyMemberHistory",
+                Self::Flag => "Flag",
+                Self::Goal => "Goal",
+                Self::Group => "Group",
+                Self::HealthcareService => "HealthcareService",
+                Self::ImagingObjectSelection => "ImagingObjectSelection",
+                Self::ImagingStudy => "ImagingStudy",
+                Self::Immunization => "Immunization",
+                Self::ImmunizationRecommendation => "ImmunizationRecommendation",
+                Self::ImplementationGuide => "ImplementationGuide",
+                Self::List => "List",
+                Self::Location => "Location",
+                Self::Media => "Media",
+                Self::Medication => "Medication",
+                Self::MedicationAdministration => "MedicationAdministration",
+                Self::MedicationDispense => "MedicationDispense",
+                Self::MedicationOrder => "MedicationOrder",
+                Self::MedicationStatement => "MedicationStatement",
+                Self::MessageHeader => "MessageHeader",
+                Self::NamingSystem => "NamingSystem",
+                Self::NutritionOrder => "NutritionOrder",
+                Self::Observation => "Observation",
+                Self::OperationDefinition => "OperationDefinition",
+                Self::OperationOutcome => "OperationOutcome",
+                Self::Order => "Order",
+                Self::OrderResponse => "OrderResponse",
+                Self::Organization => "Organization",
+                Self::Parameters => "Parameters",
+                Self::Patient => "Patient",
+                Self::PaymentNotice => "PaymentNotice",
+                Self::PaymentReconciliation => "PaymentReconciliation",
+                Self::Person => "Person",
+                Self::Practitioner => "Practitioner",
+                Self::Procedure => "Procedure",
+                Self::ProcedureRequest => "ProcedureRequest",
+                Self::ProcessRequest => "ProcessRequest",
+                Self::ProcessResponse => "ProcessResponse",
+                Self::Provenance => "Provenance",
+                Self::Questionnaire => "Questionnaire",
+                Self::QuestionnaireResponse => "QuestionnaireResponse",
+                Self::ReferralRequest => "ReferralRequest",
+                Self::RelatedPerson => "RelatedPerson",
+                Self::Resource => "Resource",
+                Self::RiskAssessment => "RiskAssessment",
+                Self::Schedule => "Schedule",
+                Self::SearchParameter => "SearchParameter",
+                Self::Slot => "Slot",
+                Self::Specimen => "Specimen",
+                Self::StructureDefinition => "StructureDefinition",
+                Self::Subscription => "Subscription",
+                Self::Substance => "Substance",
+                Self::SupplyDelivery => "SupplyDelivery",
+                Self::SupplyRequest => "SupplyRequest",
+                Self::TestScript => "TestScript",
+                Self::ValueSet => "ValueSet",
+                Self::VisionPrescription => "VisionPrescription",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-operation-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for ParameterTypesUsedInOperationDefinitions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Is the Participant required to attend the appointment.
 ///
@@ -6141,6 +8375,23 @@ impl CodeEnum for ParticipantRequired {
             Self::InformationOnly => "information-only",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Required => "Required",
+                Self::Optional => "Optional",
+                Self::InformationOnly => "Information Only",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-appointment")]
+/// The code, as on the wire.
+impl core::fmt::Display for ParticipantRequired {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The Participation status of an appointment.
@@ -6194,6 +8445,26 @@ impl CodeEnum for ParticipantStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Accepted => "Accepted",
+                Self::Declined => "Declined",
+                Self::Tentative => "Tentative",
+                Self::InProcess => "In Process",
+                Self::Completed => "Completed",
+                Self::NeedsAction => "Needs Action",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-appointment-response")]
+/// The code, as on the wire.
+impl core::fmt::Display for ParticipantStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The Participation status of an appointment.
 ///
@@ -6238,6 +8509,24 @@ impl CodeEnum for ParticipationStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Accepted => "Accepted",
+                Self::Declined => "Declined",
+                Self::Tentative => "Tentative",
+                Self::NeedsAction => "Needs Action",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-appointment")]
+/// The code, as on the wire.
+impl core::fmt::Display for ParticipationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The priority of the request.
 ///
@@ -6281,6 +8570,24 @@ impl CodeEnum for ProcedureRequestPriority {
             Self::Asap => "asap",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Routine => "Routine",
+                Self::Urgent => "Urgent",
+                Self::Stat => "Stat",
+                Self::Asap => "ASAP",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-procedure-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for ProcedureRequestPriority {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The status of the request.
@@ -6350,6 +8657,30 @@ impl CodeEnum for ProcedureRequestStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Draft => "Draft",
+                Self::Requested => "Requested",
+                Self::Received => "Received",
+                Self::Accepted => "Accepted",
+                Self::InProgress => "In Progress",
+                Self::Completed => "Completed",
+                Self::Suspended => "Suspended",
+                Self::Rejected => "Rejected",
+                Self::Aborted => "Aborted",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-procedure-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for ProcedureRequestStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A code specifying the state of the procedure.
 ///
@@ -6394,6 +8725,24 @@ impl CodeEnum for ProcedureStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::Aborted => "Aboted",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-procedure")]
+/// The code, as on the wire.
+impl core::fmt::Display for ProcedureStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// How a property is represented on the wire.
 ///
@@ -6423,6 +8772,20 @@ impl CodeEnum for PropertyRepresentation {
             Self::XmlAttr => "xmlAttr",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::XmlAttr => "XML Attribute",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for PropertyRepresentation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// How an entity was used in an activity.
@@ -6468,6 +8831,24 @@ impl CodeEnum for ProvenanceEntityRole {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Derivation => "Derivation",
+                Self::Revision => "Revision",
+                Self::Quotation => "Quotation",
+                Self::Source => "Source",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-provenance")]
+/// The code, as on the wire.
+impl core::fmt::Display for ProvenanceEntityRole {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// How the Quantity should be understood and represented.
 ///
@@ -6510,6 +8891,23 @@ impl CodeEnum for QuantityComparator {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::LessThan => "Less than",
+                Self::LessOrEqualTo => "Less or Equal to",
+                Self::GreaterOrEqualTo => "Greater or Equal to",
+                Self::GreaterThan => "Greater than",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for QuantityComparator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Lifecycle status of the questionnaire response.
 ///
@@ -6550,6 +8948,23 @@ impl CodeEnum for QuestionnaireResponseStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::Completed => "Completed",
+                Self::Amended => "Amended",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-questionnaire-response")]
+/// The code, as on the wire.
+impl core::fmt::Display for QuestionnaireResponseStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Lifecycle status of the questionnaire.
 ///
@@ -6589,6 +9004,23 @@ impl CodeEnum for QuestionnaireStatus {
             Self::Retired => "retired",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Draft => "Draft",
+                Self::Published => "Published",
+                Self::Retired => "Retired",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-questionnaire")]
+/// The code, as on the wire.
+impl core::fmt::Display for QuestionnaireStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The status of the referral.
@@ -6646,6 +9078,27 @@ impl CodeEnum for ReferralStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Draft => "Draft",
+                Self::Requested => "Requested",
+                Self::Active => "Active",
+                Self::Cancelled => "Cancelled",
+                Self::Accepted => "Accepted",
+                Self::Rejected => "Rejected",
+                Self::Completed => "Completed",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-referral-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for ReferralStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The outcome of the processing.
 ///
@@ -6697,6 +9150,30 @@ impl CodeEnum for RemittanceOutcome {
             Self::Error => "error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Complete => "Complete",
+                Self::Error => "Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "dstu2-claim-response",
+        feature = "dstu2-eligibility-response",
+        feature = "dstu2-enrollment-response",
+        feature = "dstu2-explanation-of-benefit",
+        feature = "dstu2-payment-reconciliation"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for RemittanceOutcome {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// One of the resource types defined as part of FHIR.
@@ -7126,6 +9603,124 @@ impl CodeEnum for ResourceType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Account => "Account",
+                Self::AllergyIntolerance => "AllergyIntolerance",
+                Self::Appointment => "Appointment",
+                Self::AppointmentResponse => "AppointmentResponse",
+                Self::AuditEvent => "AuditEvent",
+                Self::Basic => "Basic",
+                Self::Binary => "Binary",
+                Self::BodySite => "BodySite",
+                Self::Bundle => "Bundle",
+                Self::CarePlan => "CarePlan",
+                Self::Claim => "Claim",
+                Self::ClaimResponse => "ClaimResponse",
+                Self::ClinicalImpression => "ClinicalImpression",
+                Self::Communication => "Communication",
+                Self::CommunicationRequest => "CommunicationRequest",
+                Self::Composition => "Composition",
+                Self::ConceptMap => "ConceptMap",
+                Self::Condition => "Condition",
+                Self::Conformance => "Conformance",
+                Self::Contract => "Contract",
+                Self::Coverage => "Coverage",
+                Self::DataElement => "DataElement",
+                Self::DetectedIssue => "DetectedIssue",
+                Self::Device => "Device",
+                Self::DeviceComponent => "DeviceComponent",
+                Self::DeviceMetric => "DeviceMetric",
+                Self::DeviceUseRequest => "DeviceUseRequest",
+                Self::DeviceUseStatement => "DeviceUseStatement",
+                Self::DiagnosticOrder => "DiagnosticOrder",
+                Self::DiagnosticReport => "DiagnosticReport",
+                Self::DocumentManifest => "DocumentManifest",
+                Self::DocumentReference => "DocumentReference",
+                Self::DomainResource => "DomainResource",
+                Self::EligibilityRequest => "EligibilityRequest",
+                Self::EligibilityResponse => "EligibilityResponse",
+                Self::Encounter => "Encounter",
+                Self::EnrollmentRequest => "EnrollmentRequest",
+                Self::EnrollmentResponse => "EnrollmentResponse",
+                Self::EpisodeOfCare => "EpisodeOfCare",
+                Self::ExplanationOfBenefit => "ExplanationOfBenefit",
+                Self::FamilyMemberHistory => "FamilyMemberHistory",
+                Self::Flag => "Flag",
+                Self::Goal => "Goal",
+                Self::Group => "Group",
+                Self::HealthcareService => "HealthcareService",
+                Self::ImagingObjectSelection => "ImagingObjectSelection",
+                Self::ImagingStudy => "ImagingStudy",
+                Self::Immunization => "Immunization",
+                Self::ImmunizationRecommendation => "ImmunizationRecommendation",
+                Self::ImplementationGuide => "ImplementationGuide",
+                Self::List => "List",
+                Self::Location => "Location",
+                Self::Media => "Media",
+                Self::Medication => "Medication",
+                Self::MedicationAdministration => "MedicationAdministration",
+                Self::MedicationDispense => "MedicationDispense",
+                Self::MedicationOrder => "MedicationOrder",
+                Self::MedicationStatement => "MedicationStatement",
+                Self::MessageHeader => "MessageHeader",
+                Self::NamingSystem => "NamingSystem",
+                Self::NutritionOrder => "NutritionOrder",
+                Self::Observation => "Observation",
+                Self::OperationDefinition => "OperationDefinition",
+                Self::OperationOutcome => "OperationOutcome",
+                Self::Order => "Order",
+                Self::OrderResponse => "OrderResponse",
+                Self::Organization => "Organization",
+                Self::Parameters => "Parameters",
+                Self::Patient => "Patient",
+                Self::PaymentNotice => "PaymentNotice",
+                Self::PaymentReconciliation => "PaymentReconciliation",
+                Self::Person => "Person",
+                Self::Practitioner => "Practitioner",
+                Self::Procedure => "Procedure",
+                Self::ProcedureRequest => "ProcedureRequest",
+                Self::ProcessRequest => "ProcessRequest",
+                Self::ProcessResponse => "ProcessResponse",
+                Self::Provenance => "Provenance",
+                Self::Questionnaire => "Questionnaire",
+                Self::QuestionnaireResponse => "QuestionnaireResponse",
+                Self::ReferralRequest => "ReferralRequest",
+                Self::RelatedPerson => "RelatedPerson",
+                Self::Resource => "Resource",
+                Self::RiskAssessment => "RiskAssessment",
+                Self::Schedule => "Schedule",
+                Self::SearchParameter => "SearchParameter",
+                Self::Slot => "Slot",
+                Self::Specimen => "Specimen",
+                Self::StructureDefinition => "StructureDefinition",
+                Self::Subscription => "Subscription",
+                Self::Substance => "Substance",
+                Self::SupplyDelivery => "SupplyDelivery",
+                Self::SupplyRequest => "SupplyRequest",
+                Self::TestScript => "TestScript",
+                Self::ValueSet => "ValueSet",
+                Self::VisionPrescription => "VisionPrescription",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "dstu2-conformance",
+        feature = "dstu2-implementation-guide",
+        feature = "dstu2-operation-definition",
+        feature = "dstu2-questionnaire",
+        feature = "dstu2-search-parameter"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// How the system supports versioning for a resource.
 ///
@@ -7165,6 +9760,23 @@ impl CodeEnum for ResourceVersionPolicy {
             Self::VersionedUpdate => "versioned-update",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NoVersion => "No VersionId Support",
+                Self::Versioned => "Versioned",
+                Self::VersionedUpdate => "VersionId tracked fully",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for ResourceVersionPolicy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The kind of response to a message
@@ -7206,6 +9818,23 @@ impl CodeEnum for ResponseType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Ok => "OK",
+                Self::TransientError => "Transient Error",
+                Self::FatalError => "Fatal Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-message-header")]
+/// The code, as on the wire.
+impl core::fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The mode of a RESTful conformance statement.
 ///
@@ -7241,6 +9870,22 @@ impl CodeEnum for RestfulConformanceMode {
             Self::Server => "server",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Client => "Client",
+                Self::Server => "Server",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for RestfulConformanceMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Why an entry is in the result set - whether it's included as a match or because of an _include requirement.
@@ -7279,6 +9924,22 @@ impl CodeEnum for SearchEntryMode {
             Self::Outcome => "outcome",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Match => "Match",
+                Self::Include => "Include",
+                Self::Outcome => "Outcome",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for SearchEntryMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// A supported modifier for a search parameter.
@@ -7348,6 +10009,30 @@ impl CodeEnum for SearchModifierCode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Missing => "Missing",
+                Self::Exact => "Exact",
+                Self::Contains => "Contains",
+                Self::Not => "Not",
+                Self::Text => "Text",
+                Self::In => "In",
+                Self::NotIn => "Not In",
+                Self::Below => "Below",
+                Self::Above => "Above",
+                Self::Type => "Type",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for SearchModifierCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Data types allowed to be used for search parameters.
 ///
@@ -7408,6 +10093,28 @@ impl CodeEnum for SearchParamType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Number => "Number",
+                Self::Date => "Date/DateTime",
+                Self::String => "String",
+                Self::Token => "Token",
+                Self::Reference => "Reference",
+                Self::Composite => "Composite",
+                Self::Quantity => "Quantity",
+                Self::Uri => "URI",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "dstu2-conformance", feature = "dstu2-search-parameter"))]
+/// The code, as on the wire.
+impl core::fmt::Display for SearchParamType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// How slices are interpreted when evaluating an instance.
 ///
@@ -7445,6 +10152,22 @@ impl CodeEnum for SlicingRules {
             Self::OpenAtEnd => "openAtEnd",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Closed => "Closed",
+                Self::Open => "Open",
+                Self::OpenAtEnd => "Open at End",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for SlicingRules {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The free/busy status of a slot.
@@ -7490,6 +10213,24 @@ impl CodeEnum for SlotStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Busy => "Busy",
+                Self::Free => "Free",
+                Self::BusyUnavailable => "Busy (Unavailable)",
+                Self::BusyTentative => "Busy (Tentative)",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-slot")]
+/// The code, as on the wire.
+impl core::fmt::Display for SlotStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Codes providing the status/availability of a specimen.
 ///
@@ -7534,6 +10275,24 @@ impl CodeEnum for SpecimenStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Available => "Available",
+                Self::Unavailable => "Unavailable",
+                Self::Unsatisfactory => "Unsatisfactory",
+                Self::EnteredInError => "Entered-in-error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-specimen")]
+/// The code, as on the wire.
+impl core::fmt::Display for SpecimenStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Defines the type of structure that a definition is describing.
 ///
@@ -7573,6 +10332,23 @@ impl CodeEnum for StructureDefinitionKind {
             Self::Logical => "logical",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Datatype => "Data Type",
+                Self::Resource => "Resource",
+                Self::Logical => "Logical Model",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-structure-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for StructureDefinitionKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// The type of method used to execute a subscription.
@@ -7622,6 +10398,25 @@ impl CodeEnum for SubscriptionChannelType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::RestHook => "Rest Hook",
+                Self::Websocket => "Websocket",
+                Self::Email => "Email",
+                Self::Sms => "SMS",
+                Self::Message => "Message",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-subscription")]
+/// The code, as on the wire.
+impl core::fmt::Display for SubscriptionChannelType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// The status of a subscription.
 ///
@@ -7666,6 +10461,24 @@ impl CodeEnum for SubscriptionStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Requested => "Requested",
+                Self::Active => "Active",
+                Self::Error => "Error",
+                Self::Off => "Off",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-subscription")]
+/// The code, as on the wire.
+impl core::fmt::Display for SubscriptionStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Status of the supply delivery.
 ///
@@ -7705,6 +10518,23 @@ impl CodeEnum for SupplyDeliveryStatus {
             Self::Abandoned => "abandoned",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::Completed => "Delivered",
+                Self::Abandoned => "Abandoned",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-supply-delivery")]
+/// The code, as on the wire.
+impl core::fmt::Display for SupplyDeliveryStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Status of the supply request
@@ -7750,6 +10580,24 @@ impl CodeEnum for SupplyRequestStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Requested => "Requested",
+                Self::Completed => "Received",
+                Self::Failed => "Failed",
+                Self::Cancelled => "Cancelled",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-supply-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for SupplyRequestStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Operations supported by REST at the system level.
 ///
@@ -7789,6 +10637,23 @@ impl CodeEnum for SystemRestfulInteraction {
             Self::HistorySystem => "history-system",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Transaction => "transaction",
+                Self::SearchSystem => "search-system",
+                Self::HistorySystem => "history-system",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for SystemRestfulInteraction {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// A code that indicates how transactions are supported.
@@ -7833,6 +10698,24 @@ impl CodeEnum for TransactionMode {
             Self::Both => "both",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotSupported => "None",
+                Self::Batch => "Batches supported",
+                Self::Transaction => "Transactions Supported",
+                Self::Both => "Batches & Transactions",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for TransactionMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Operations supported by REST at the type or instance level.
@@ -7898,6 +10781,29 @@ impl CodeEnum for TypeRestfulInteraction {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Read => "read",
+                Self::Vread => "vread",
+                Self::Update => "update",
+                Self::Delete => "delete",
+                Self::HistoryInstance => "history-instance",
+                Self::Validate => "validate",
+                Self::HistoryType => "history-type",
+                Self::Create => "create",
+                Self::SearchType => "search-type",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for TypeRestfulInteraction {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A unit of time (units from UCUM).
 ///
@@ -7952,6 +10858,26 @@ impl CodeEnum for UnitsOfTime {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::S => "second",
+                Self::Min => "minute",
+                Self::H => "hour",
+                Self::D => "day",
+                Self::Wk => "week",
+                Self::Mo => "month",
+                Self::A => "year",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for UnitsOfTime {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A code that indicates whether an application accepts unknown elements or extensions when reading resources.
 ///
@@ -7996,6 +10922,24 @@ impl CodeEnum for UnknownContentCode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::No => "Neither Elements or Extensions",
+                Self::Extensions => "Unknown Extensions",
+                Self::Elements => "Unknown Elements",
+                Self::Both => "Unknown Elements and Extensions",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-conformance")]
+/// The code, as on the wire.
+impl core::fmt::Display for UnknownContentCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Complete, proposed, exploratory, other.
 ///
@@ -8039,6 +10983,24 @@ impl CodeEnum for Use {
             Self::Other => "other",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Complete => "Complete",
+                Self::Proposed => "Proposed",
+                Self::Exploratory => "Exploratory",
+                Self::Other => "Other",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-claim")]
+/// The code, as on the wire.
+impl core::fmt::Display for Use {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// A set of codes specifying the security classification of acts and roles in accordance with the definition for concept domain "Confidentiality".
@@ -8096,6 +11058,27 @@ impl CodeEnum for V3CodeSystemConfidentiality {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Confidentiality => "Confidentiality",
+                Self::L => "low",
+                Self::M => "moderate",
+                Self::N => "normal",
+                Self::R => "restricted",
+                Self::U => "unrestricted",
+                Self::V => "very restricted",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-composition")]
+/// The code, as on the wire.
+impl core::fmt::Display for V3CodeSystemConfidentiality {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A coded concept listing the base codes.
 ///
@@ -8140,6 +11123,24 @@ impl CodeEnum for VisionBase {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Up => "Up",
+                Self::Down => "Down",
+                Self::In => "In",
+                Self::Out => "Out",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-vision-prescription")]
+/// The code, as on the wire.
+impl core::fmt::Display for VisionBase {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// A coded concept listing the eye codes.
 ///
@@ -8175,6 +11176,22 @@ impl CodeEnum for VisionEyes {
             Self::Left => "left",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Right => "Right Eye",
+                Self::Left => "Left Eye",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-vision-prescription")]
+/// The code, as on the wire.
+impl core::fmt::Display for VisionEyes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// How a search parameter relates to the set of elements returned by evaluating its xpath query.
@@ -8223,5 +11240,24 @@ impl CodeEnum for XPathUsageType {
             Self::Other => "other",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Normal => "Normal",
+                Self::Phonetic => "Phonetic",
+                Self::Nearby => "Nearby",
+                Self::Distance => "Distance",
+                Self::Other => "Other",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-search-parameter")]
+/// The code, as on the wire.
+impl core::fmt::Display for XPathUsageType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }

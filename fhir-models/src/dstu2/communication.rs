@@ -204,9 +204,32 @@ impl FhirJson for CommunicationPayload {
 /// FHIR `Communication.payload.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationPayloadContent {
+    /// `contentString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<String>> for CommunicationPayloadContent {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CommunicationPayloadContent {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Attachment> for CommunicationPayloadContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for CommunicationPayloadContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CommunicationPayloadContent {
     fn read_variant(
@@ -238,6 +261,11 @@ impl Choice for CommunicationPayloadContent {
             Self::Attachment(x) => w.complex_parts(name, "Attachment", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Communication> for Resource {
+    fn from(resource: Communication) -> Self {
+        Resource::Communication(Box::new(resource))
     }
 }
 impl crate::FhirResource for Communication {
@@ -468,47 +496,62 @@ impl<M: crate::search::Mode> crate::search::Search<Communication, M> {
 #[derive(Debug)]
 pub enum CommunicationEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `Communication`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `recipient` of `Communication`: Device, Group, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRecipientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Group {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `request` of `Communication`: CommunicationRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestTargets {}
 #[cfg(feature = "dstu2-communication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestTargets> for CommunicationRequest {}
 /// The target types of the reference search parameter `sender` of `Communication`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationSenderTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `Communication`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSubjectTargets> for Patient {}

@@ -222,9 +222,32 @@ impl FhirJson for CommunicationRequestPayload {
 /// FHIR `CommunicationRequest.payload.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationRequestPayloadContent {
+    /// `contentString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<String>> for CommunicationRequestPayloadContent {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CommunicationRequestPayloadContent {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Attachment> for CommunicationRequestPayloadContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for CommunicationRequestPayloadContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CommunicationRequestPayloadContent {
     fn read_variant(
@@ -263,8 +286,25 @@ impl Choice for CommunicationRequestPayloadContent {
 /// FHIR `CommunicationRequest.scheduled[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationRequestScheduled {
+    /// `scheduledDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for CommunicationRequestScheduled {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for CommunicationRequestScheduled {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for CommunicationRequestScheduled {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for CommunicationRequestScheduled {
     fn read_variant(
@@ -294,6 +334,11 @@ impl Choice for CommunicationRequestScheduled {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<CommunicationRequest> for Resource {
+    fn from(resource: CommunicationRequest) -> Self {
+        Resource::CommunicationRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for CommunicationRequest {
@@ -540,49 +585,65 @@ impl<M: crate::search::Mode> crate::search::Search<CommunicationRequest, M> {
 #[derive(Debug)]
 pub enum CommunicationRequestEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `CommunicationRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `recipient` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestRecipientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestRecipientTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestRecipientTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestRecipientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestRecipientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestRecipientTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `requester` of `CommunicationRequest`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestRequesterTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestRequesterTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestRequesterTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestRequesterTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `sender` of `CommunicationRequest`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestSenderTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestSenderTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestSenderTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestSenderTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestSenderTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestSenderTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `CommunicationRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRequestSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRequestSubjectTargets> for Patient {}

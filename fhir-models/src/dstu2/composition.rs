@@ -367,6 +367,11 @@ impl FhirJson for CompositionSection {
         w.end_object();
     }
 }
+impl From<Composition> for Resource {
+    fn from(resource: Composition) -> Self {
+        Resource::Composition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Composition {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Composition";
@@ -639,24 +644,32 @@ impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
 #[derive(Debug)]
 pub enum CompositionAttesterTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAttesterTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAttesterTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAttesterTargets> for Practitioner {}
 /// The target types of the reference search parameter `author` of `Composition`: Device, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `encounter` of `Composition`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionEncounterTargets> for Encounter {}

@@ -468,6 +468,11 @@ pub type ConceptMapSource = ElementDefinitionBindingValueSet;
 ///
 /// FHIR `ConceptMap.target[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type ConceptMapTarget = ElementDefinitionBindingValueSet;
+impl From<ConceptMap> for Resource {
+    fn from(resource: ConceptMap) -> Self {
+        Resource::ConceptMap(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ConceptMap {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ConceptMap";
@@ -747,20 +752,26 @@ impl<M: crate::search::Mode> crate::search::Search<ConceptMap, M> {
 #[derive(Debug)]
 pub enum ConceptMapSourceTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapSourceTargets> for StructureDefinition {}
 #[cfg(feature = "dstu2-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapSourceTargets> for ValueSet {}
 /// The target types of the reference search parameter `sourceuri` of `ConceptMap`: StructureDefinition, ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapSourceuriTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapSourceuriTargets> for StructureDefinition {}
 #[cfg(feature = "dstu2-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapSourceuriTargets> for ValueSet {}
 /// The target types of the reference search parameter `target` of `ConceptMap`: StructureDefinition, ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapTargetTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapTargetTargets> for StructureDefinition {}
 #[cfg(feature = "dstu2-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapTargetTargets> for ValueSet {}

@@ -310,11 +310,51 @@ impl FhirJson for ConditionEvidence {
 /// FHIR `Condition.onset[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConditionOnset {
+    /// `onsetDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `onsetQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `onsetPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `onsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `onsetString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<DateTime>> for ConditionOnset {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ConditionOnset {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Quantity> for ConditionOnset {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Period> for ConditionOnset {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Range> for ConditionOnset {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ConditionOnset {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ConditionOnset {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ConditionOnset {
     fn read_variant(
@@ -367,12 +407,63 @@ impl Choice for ConditionOnset {
 /// FHIR `Condition.abatement[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConditionAbatement {
+    /// `abatementDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `abatementQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `abatementBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `abatementPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `abatementRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `abatementString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<DateTime>> for ConditionAbatement {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ConditionAbatement {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Quantity> for ConditionAbatement {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Primitive<bool>> for ConditionAbatement {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ConditionAbatement {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Period> for ConditionAbatement {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Range> for ConditionAbatement {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ConditionAbatement {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ConditionAbatement {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ConditionAbatement {
     fn read_variant(
@@ -430,6 +521,11 @@ impl Choice for ConditionAbatement {
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
             Self::String(p) => w.primitive_parts(name, "String", p),
         }
+    }
+}
+impl From<Condition> for Resource {
+    fn from(resource: Condition) -> Self {
+        Resource::Condition(Box::new(resource))
     }
 }
 impl crate::FhirResource for Condition {
@@ -676,16 +772,20 @@ impl<M: crate::search::Mode> crate::search::Search<Condition, M> {
 #[derive(Debug)]
 pub enum ConditionAsserterTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionAsserterTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionAsserterTargets> for Practitioner {}
 /// The target types of the reference search parameter `encounter` of `Condition`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `Condition`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionPatientTargets> for Patient {}

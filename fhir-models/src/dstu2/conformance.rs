@@ -1380,6 +1380,11 @@ impl FhirJson for ConformanceDocument {
         w.end_object();
     }
 }
+impl From<Conformance> for Resource {
+    fn from(resource: Conformance) -> Self {
+        Resource::Conformance(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Conformance {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Conformance";
@@ -1634,9 +1639,11 @@ impl<M: crate::search::Mode> crate::search::Search<Conformance, M> {
 #[derive(Debug)]
 pub enum ConformanceProfileTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConformanceProfileTargets> for StructureDefinition {}
 /// The target types of the reference search parameter `supported-profile` of `Conformance`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConformanceSupportedProfileTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConformanceSupportedProfileTargets> for StructureDefinition {}

@@ -802,8 +802,20 @@ impl FhirJson for ContractRule {
 /// FHIR `Contract.valuedItem.entity[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractValuedItemEntity {
+    /// `entityCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `entityReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ContractValuedItemEntity {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for ContractValuedItemEntity {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractValuedItemEntity {
     fn read_variant(
@@ -834,8 +846,20 @@ impl Choice for ContractValuedItemEntity {
 /// FHIR `Contract.term.valuedItem.entity[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractTermValuedItemEntity {
+    /// `entityCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `entityReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ContractTermValuedItemEntity {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for ContractTermValuedItemEntity {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractTermValuedItemEntity {
     fn read_variant(
@@ -866,8 +890,20 @@ impl Choice for ContractTermValuedItemEntity {
 /// FHIR `Contract.binding[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractBinding {
+    /// `bindingAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `bindingReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ContractBinding {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ContractBinding {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractBinding {
     fn read_variant(
@@ -894,8 +930,20 @@ impl Choice for ContractBinding {
 /// FHIR `Contract.friendly.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractFriendlyContent {
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ContractFriendlyContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ContractFriendlyContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractFriendlyContent {
     fn read_variant(
@@ -922,8 +970,20 @@ impl Choice for ContractFriendlyContent {
 /// FHIR `Contract.legal.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractLegalContent {
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ContractLegalContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ContractLegalContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractLegalContent {
     fn read_variant(
@@ -950,8 +1010,20 @@ impl Choice for ContractLegalContent {
 /// FHIR `Contract.rule.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractRuleContent {
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ContractRuleContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ContractRuleContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractRuleContent {
     fn read_variant(
@@ -971,6 +1043,11 @@ impl Choice for ContractRuleContent {
             Self::Attachment(x) => w.complex_parts(name, "Attachment", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Contract> for Resource {
+    fn from(resource: Contract) -> Self {
+        Resource::Contract(Box::new(resource))
     }
 }
 impl crate::FhirResource for Contract {
@@ -1095,31 +1172,44 @@ impl<M: crate::search::Mode> crate::search::Search<Contract, M> {
 #[derive(Debug)]
 pub enum ContractActorTargets {}
 #[cfg(feature = "dstu2-contract")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractActorTargets> for Contract {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractActorTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractActorTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractActorTargets> for Location {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractActorTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractActorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractActorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractActorTargets> for RelatedPerson {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractActorTargets> for Substance {}
 /// The target types of the reference search parameter `signer` of `Contract`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractSignerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for RelatedPerson {}

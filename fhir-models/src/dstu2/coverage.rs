@@ -143,6 +143,11 @@ impl FhirJson for Coverage {
         w.end_object();
     }
 }
+impl From<Coverage> for Resource {
+    fn from(resource: Coverage) -> Self {
+        Resource::Coverage(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Coverage {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Coverage";
@@ -291,4 +296,5 @@ impl<M: crate::search::Mode> crate::search::Search<Coverage, M> {
 #[derive(Debug)]
 pub enum CoverageIssuerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageIssuerTargets> for Organization {}

@@ -284,6 +284,11 @@ impl FhirJson for DataElementMapping {
         w.end_object();
     }
 }
+impl From<DataElement> for Resource {
+    fn from(resource: DataElement) -> Self {
+        Resource::DataElement(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DataElement {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DataElement";

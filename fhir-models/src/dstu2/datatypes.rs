@@ -162,8 +162,25 @@ impl FhirJson for Annotation {
 /// FHIR `Annotation.author[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnnotationAuthor {
+    /// `authorReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `authorString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Reference> for AnnotationAuthor {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for AnnotationAuthor {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for AnnotationAuthor {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for AnnotationAuthor {
     fn read_variant(
@@ -1120,39 +1137,227 @@ impl FhirJson for ElementDefinitionMapping {
 /// FHIR `ElementDefinition.defaultValue[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElementDefinitionDefaultValue {
+    /// `defaultValueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `defaultValueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `defaultValueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `defaultValueBase64Binary`: the value as a FHIR `base64Binary`.
     Base64Binary(Primitive<String>),
+    /// `defaultValueInstant`: the value as a FHIR `instant`.
     Instant(Primitive<Instant>),
+    /// `defaultValueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `defaultValueUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `defaultValueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `defaultValueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `defaultValueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `defaultValueCode`: the value as a FHIR `code`.
     Code(Primitive<String>),
+    /// `defaultValueOid`: the value as a FHIR `oid`.
     Oid(Primitive<String>),
+    /// `defaultValueId`: the value as a FHIR `id`.
     Id(Primitive<String>),
+    /// `defaultValueUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
+    /// `defaultValuePositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
+    /// `defaultValueMarkdown`: the value as a FHIR `markdown`.
     Markdown(Primitive<String>),
+    /// `defaultValueAnnotation`: the value as a FHIR `Annotation`.
     Annotation(Box<Annotation>),
+    /// `defaultValueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `defaultValueIdentifier`: the value as a FHIR `Identifier`.
     Identifier(Box<Identifier>),
+    /// `defaultValueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `defaultValueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `defaultValueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `defaultValueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `defaultValuePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `defaultValueRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `defaultValueSampledData`: the value as a FHIR `SampledData`.
     SampledData(Box<SampledData>),
+    /// `defaultValueSignature`: the value as a FHIR `Signature`.
     Signature(Box<Signature>),
+    /// `defaultValueHumanName`: the value as a FHIR `HumanName`.
     HumanName(Box<HumanName>),
+    /// `defaultValueAddress`: the value as a FHIR `Address`.
     Address(Box<Address>),
+    /// `defaultValueContactPoint`: the value as a FHIR `ContactPoint`.
     ContactPoint(Box<ContactPoint>),
+    /// `defaultValueTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `defaultValueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `defaultValueMeta`: the value as a FHIR `Meta`.
     Meta(Box<Meta>),
+}
+impl From<Primitive<bool>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ElementDefinitionDefaultValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ElementDefinitionDefaultValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for ElementDefinitionDefaultValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Primitive<Instant>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<Instant>) -> Self {
+        Self::Instant(v)
+    }
+}
+impl From<Instant> for ElementDefinitionDefaultValue {
+    fn from(v: Instant) -> Self {
+        Self::Instant(Primitive::new(v))
+    }
+}
+impl From<Primitive<Date>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ElementDefinitionDefaultValue {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ElementDefinitionDefaultValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<Time>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ElementDefinitionDefaultValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Annotation> for ElementDefinitionDefaultValue {
+    fn from(v: Annotation) -> Self {
+        Self::Annotation(Box::new(v))
+    }
+}
+impl From<Attachment> for ElementDefinitionDefaultValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Identifier> for ElementDefinitionDefaultValue {
+    fn from(v: Identifier) -> Self {
+        Self::Identifier(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ElementDefinitionDefaultValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Coding> for ElementDefinitionDefaultValue {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Quantity> for ElementDefinitionDefaultValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for ElementDefinitionDefaultValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Period> for ElementDefinitionDefaultValue {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Ratio> for ElementDefinitionDefaultValue {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<SampledData> for ElementDefinitionDefaultValue {
+    fn from(v: SampledData) -> Self {
+        Self::SampledData(Box::new(v))
+    }
+}
+impl From<Signature> for ElementDefinitionDefaultValue {
+    fn from(v: Signature) -> Self {
+        Self::Signature(Box::new(v))
+    }
+}
+impl From<HumanName> for ElementDefinitionDefaultValue {
+    fn from(v: HumanName) -> Self {
+        Self::HumanName(Box::new(v))
+    }
+}
+impl From<Address> for ElementDefinitionDefaultValue {
+    fn from(v: Address) -> Self {
+        Self::Address(Box::new(v))
+    }
+}
+impl From<ContactPoint> for ElementDefinitionDefaultValue {
+    fn from(v: ContactPoint) -> Self {
+        Self::ContactPoint(Box::new(v))
+    }
+}
+impl From<Timing> for ElementDefinitionDefaultValue {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Reference> for ElementDefinitionDefaultValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<Meta> for ElementDefinitionDefaultValue {
+    fn from(v: Meta) -> Self {
+        Self::Meta(Box::new(v))
+    }
 }
 impl Choice for ElementDefinitionDefaultValue {
     fn read_variant(
@@ -1425,8 +1630,25 @@ pub type ElementDefinitionMaxValue = ElementDefinitionDefaultValue;
 /// FHIR `ElementDefinition.binding.valueSet[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElementDefinitionBindingValueSet {
+    /// `valueSetUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `valueSetReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<String>> for ElementDefinitionBindingValueSet {
+    fn from(v: Primitive<String>) -> Self {
+        Self::Uri(v)
+    }
+}
+impl From<String> for ElementDefinitionBindingValueSet {
+    fn from(v: String) -> Self {
+        Self::Uri(Primitive::new(v))
+    }
+}
+impl From<Reference> for ElementDefinitionBindingValueSet {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ElementDefinitionBindingValueSet {
     fn read_variant(
@@ -2374,9 +2596,27 @@ impl FhirJson for TimingRepeat {
 /// FHIR `Timing.repeat.bounds[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TimingRepeatBounds {
+    /// `boundsQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `boundsRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `boundsPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Quantity> for TimingRepeatBounds {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for TimingRepeatBounds {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Period> for TimingRepeatBounds {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for TimingRepeatBounds {
     fn read_variant(

@@ -190,6 +190,11 @@ impl FhirJson for DetectedIssueMitigation {
         w.end_object();
     }
 }
+impl From<DetectedIssue> for Resource {
+    fn from(resource: DetectedIssue) -> Self {
+        Resource::DetectedIssue(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DetectedIssue {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DetectedIssue";
@@ -314,11 +319,14 @@ impl<M: crate::search::Mode> crate::search::Search<DetectedIssue, M> {
 #[derive(Debug)]
 pub enum DetectedIssueAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Practitioner {}
 /// The target types of the reference search parameter `patient` of `DetectedIssue`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DetectedIssuePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssuePatientTargets> for Patient {}

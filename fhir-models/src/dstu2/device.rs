@@ -165,6 +165,11 @@ impl FhirJson for Device {
         w.end_object();
     }
 }
+impl From<Device> for Resource {
+    fn from(resource: Device) -> Self {
+        Resource::Device(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Device {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Device";
@@ -322,14 +327,17 @@ impl<M: crate::search::Mode> crate::search::Search<Device, M> {
 #[derive(Debug)]
 pub enum DeviceLocationTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceLocationTargets> for Location {}
 /// The target types of the reference search parameter `organization` of `Device`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Device`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DevicePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DevicePatientTargets> for Patient {}

@@ -225,6 +225,11 @@ impl FhirJson for DeviceComponentProductionSpecification {
         w.end_object();
     }
 }
+impl From<DeviceComponent> for Resource {
+    fn from(resource: DeviceComponent) -> Self {
+        Resource::DeviceComponent(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DeviceComponent {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DeviceComponent";
@@ -306,9 +311,11 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceComponent, M> {
 #[derive(Debug)]
 pub enum DeviceComponentParentTargets {}
 #[cfg(feature = "dstu2-device-component")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceComponentParentTargets> for DeviceComponent {}
 /// The target types of the reference search parameter `source` of `DeviceComponent`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceComponentSourceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceComponentSourceTargets> for Device {}

@@ -206,6 +206,11 @@ impl FhirJson for DeviceMetricCalibration {
         w.end_object();
     }
 }
+impl From<DeviceMetric> for Resource {
+    fn from(resource: DeviceMetric) -> Self {
+        Resource::DeviceMetric(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DeviceMetric {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DeviceMetric";
@@ -315,9 +320,11 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceMetric, M> {
 #[derive(Debug)]
 pub enum DeviceMetricParentTargets {}
 #[cfg(feature = "dstu2-device-component")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceMetricParentTargets> for DeviceComponent {}
 /// The target types of the reference search parameter `source` of `DeviceMetric`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceMetricSourceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceMetricSourceTargets> for Device {}

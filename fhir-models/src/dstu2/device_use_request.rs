@@ -162,8 +162,20 @@ impl FhirJson for DeviceUseRequest {
 /// FHIR `DeviceUseRequest.bodySite[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceUseRequestBodySite {
+    /// `bodySiteCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `bodySiteReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for DeviceUseRequestBodySite {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for DeviceUseRequestBodySite {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for DeviceUseRequestBodySite {
     fn read_variant(
@@ -194,9 +206,32 @@ impl Choice for DeviceUseRequestBodySite {
 /// FHIR `DeviceUseRequest.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceUseRequestTiming {
+    /// `timingTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `timingPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `timingDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+}
+impl From<Timing> for DeviceUseRequestTiming {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Period> for DeviceUseRequestTiming {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for DeviceUseRequestTiming {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DeviceUseRequestTiming {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
 }
 impl Choice for DeviceUseRequestTiming {
     fn read_variant(
@@ -228,6 +263,11 @@ impl Choice for DeviceUseRequestTiming {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
         }
+    }
+}
+impl From<DeviceUseRequest> for Resource {
+    fn from(resource: DeviceUseRequest) -> Self {
+        Resource::DeviceUseRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for DeviceUseRequest {
@@ -314,14 +354,17 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceUseRequest, M> {
 #[derive(Debug)]
 pub enum DeviceUseRequestDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseRequestDeviceTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `DeviceUseRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `DeviceUseRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseRequestSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseRequestSubjectTargets> for Patient {}

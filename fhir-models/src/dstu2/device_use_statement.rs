@@ -133,8 +133,20 @@ impl FhirJson for DeviceUseStatement {
 /// FHIR `DeviceUseStatement.bodySite[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceUseStatementBodySite {
+    /// `bodySiteCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `bodySiteReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for DeviceUseStatementBodySite {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for DeviceUseStatementBodySite {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for DeviceUseStatementBodySite {
     fn read_variant(
@@ -163,9 +175,32 @@ impl Choice for DeviceUseStatementBodySite {
 /// FHIR `DeviceUseStatement.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceUseStatementTiming {
+    /// `timingTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `timingPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `timingDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+}
+impl From<Timing> for DeviceUseStatementTiming {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Period> for DeviceUseStatementTiming {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for DeviceUseStatementTiming {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DeviceUseStatementTiming {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
 }
 impl Choice for DeviceUseStatementTiming {
     fn read_variant(
@@ -197,6 +232,11 @@ impl Choice for DeviceUseStatementTiming {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
         }
+    }
+}
+impl From<DeviceUseStatement> for Resource {
+    fn from(resource: DeviceUseStatement) -> Self {
+        Resource::DeviceUseStatement(Box::new(resource))
     }
 }
 impl crate::FhirResource for DeviceUseStatement {
@@ -283,14 +323,17 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceUseStatement, M> {
 #[derive(Debug)]
 pub enum DeviceUseStatementDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementDeviceTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementSubjectTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementSubjectTargets> for Patient {}

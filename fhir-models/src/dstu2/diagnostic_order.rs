@@ -282,6 +282,11 @@ impl FhirJson for DiagnosticOrderItem {
         w.end_object();
     }
 }
+impl From<DiagnosticOrder> for Resource {
+    fn from(resource: DiagnosticOrder) -> Self {
+        Resource::DiagnosticOrder(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DiagnosticOrder {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DiagnosticOrder";
@@ -567,43 +572,56 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticOrder, M> {
 #[derive(Debug)]
 pub enum DiagnosticOrderActorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderActorTargets> for Device {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderActorTargets> for Practitioner {}
 /// The target types of the reference search parameter `encounter` of `DiagnosticOrder`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `orderer` of `DiagnosticOrder`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderOrdererTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderOrdererTargets> for Practitioner {}
 /// The target types of the reference search parameter `patient` of `DiagnosticOrder`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderPatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderPatientTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderPatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderPatientTargets> for Patient {}
 /// The target types of the reference search parameter `specimen` of `DiagnosticOrder`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderSpecimenTargets {}
 #[cfg(feature = "dstu2-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderSpecimenTargets> for Specimen {}
 /// The target types of the reference search parameter `subject` of `DiagnosticOrder`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticOrderSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderSubjectTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticOrderSubjectTargets> for Patient {}

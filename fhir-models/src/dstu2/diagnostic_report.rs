@@ -251,8 +251,25 @@ impl FhirJson for DiagnosticReportImage {
 /// FHIR `DiagnosticReport.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DiagnosticReportEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for DiagnosticReportEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DiagnosticReportEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for DiagnosticReportEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for DiagnosticReportEffective {
     fn read_variant(
@@ -282,6 +299,11 @@ impl Choice for DiagnosticReportEffective {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<DiagnosticReport> for Resource {
+    fn from(resource: DiagnosticReport) -> Self {
+        Resource::DiagnosticReport(Box::new(resource))
     }
 }
 impl crate::FhirResource for DiagnosticReport {
@@ -547,57 +569,74 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticReport, M> {
 #[derive(Debug)]
 pub enum DiagnosticReportEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `image` of `DiagnosticReport`: Media. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportImageTargets {}
 #[cfg(feature = "dstu2-media")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportImageTargets> for Media {}
 /// The target types of the reference search parameter `patient` of `DiagnosticReport`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPatientTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `DiagnosticReport`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportPerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPerformerTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPerformerTargets> for Practitioner {}
 /// The target types of the reference search parameter `request` of `DiagnosticReport`: DiagnosticOrder, ProcedureRequest, ReferralRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportRequestTargets {}
 #[cfg(feature = "dstu2-diagnostic-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportRequestTargets> for DiagnosticOrder {}
 #[cfg(feature = "dstu2-procedure-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportRequestTargets> for ProcedureRequest {}
 #[cfg(feature = "dstu2-referral-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportRequestTargets> for ReferralRequest {}
 /// The target types of the reference search parameter `result` of `DiagnosticReport`: Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportResultTargets {}
 #[cfg(feature = "dstu2-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportResultTargets> for Observation {}
 /// The target types of the reference search parameter `specimen` of `DiagnosticReport`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportSpecimenTargets {}
 #[cfg(feature = "dstu2-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSpecimenTargets> for Specimen {}
 /// The target types of the reference search parameter `subject` of `DiagnosticReport`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSubjectTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSubjectTargets> for Patient {}

@@ -261,8 +261,20 @@ impl FhirJson for DocumentManifestRelated {
 /// FHIR `DocumentManifest.content.p[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DocumentManifestContentP {
+    /// `pAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `pReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for DocumentManifestContentP {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for DocumentManifestContentP {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for DocumentManifestContentP {
     fn read_variant(
@@ -282,6 +294,11 @@ impl Choice for DocumentManifestContentP {
             Self::Attachment(x) => w.complex_parts(name, "Attachment", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<DocumentManifest> for Resource {
+    fn from(resource: DocumentManifest) -> Self {
+        Resource::DocumentManifest(Box::new(resource))
     }
 }
 impl crate::FhirResource for DocumentManifest {
@@ -517,45 +534,62 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentManifest, M> {
 #[derive(Debug)]
 pub enum DocumentManifestAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestPatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestPatientTargets> for Practitioner {}
 /// The target types of the reference search parameter `recipient` of `DocumentManifest`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestRecipientTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestRecipientTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestRecipientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestRecipientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestRecipientTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestSubjectTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestSubjectTargets> for Practitioner {}

@@ -429,6 +429,11 @@ impl FhirJson for DocumentReferenceContextRelated {
         w.end_object();
     }
 }
+impl From<DocumentReference> for Resource {
+    fn from(resource: DocumentReference) -> Self {
+        Resource::DocumentReference(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DocumentReference {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "DocumentReference";
@@ -844,56 +849,74 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
 #[derive(Debug)]
 pub enum DocumentReferenceAuthenticatorTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Practitioner {}
 /// The target types of the reference search parameter `author` of `DocumentReference`: Device, Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `custodian` of `DocumentReference`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceCustodianTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceCustodianTargets> for Organization {}
 /// The target types of the reference search parameter `encounter` of `DocumentReference`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferencePatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferencePatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferencePatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferencePatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferencePatientTargets> for Practitioner {}
 /// The target types of the reference search parameter `relatesto` of `DocumentReference`: DocumentReference. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceRelatestoTargets {}
 #[cfg(feature = "dstu2-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceRelatestoTargets> for DocumentReference {}
 /// The target types of the reference search parameter `subject` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceSubjectTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceSubjectTargets> for Practitioner {}

@@ -113,6 +113,11 @@ impl FhirJson for EligibilityRequest {
         w.end_object();
     }
 }
+impl From<EligibilityRequest> for Resource {
+    fn from(resource: EligibilityRequest) -> Self {
+        Resource::EligibilityRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EligibilityRequest {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "EligibilityRequest";

@@ -133,6 +133,11 @@ impl FhirJson for EligibilityResponse {
         w.end_object();
     }
 }
+impl From<EligibilityResponse> for Resource {
+    fn from(resource: EligibilityResponse) -> Self {
+        Resource::EligibilityResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EligibilityResponse {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "EligibilityResponse";

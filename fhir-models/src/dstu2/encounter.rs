@@ -483,6 +483,11 @@ impl FhirJson for EncounterLocation {
         w.end_object();
     }
 }
+impl From<Encounter> for Resource {
+    fn from(resource: Encounter) -> Self {
+        Resource::Encounter(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Encounter {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Encounter";
@@ -823,64 +828,80 @@ impl<M: crate::search::Mode> crate::search::Search<Encounter, M> {
 #[derive(Debug)]
 pub enum EncounterAppointmentTargets {}
 #[cfg(feature = "dstu2-appointment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterAppointmentTargets> for Appointment {}
 /// The target types of the reference search parameter `condition` of `Encounter`: Condition, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterConditionTargets {}
 #[cfg(feature = "dstu2-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterConditionTargets> for Condition {}
 #[cfg(feature = "dstu2-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterConditionTargets> for Procedure {}
 /// The target types of the reference search parameter `episodeofcare` of `Encounter`: EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterEpisodeofcareTargets {}
 #[cfg(feature = "dstu2-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterEpisodeofcareTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `incomingreferral` of `Encounter`: ReferralRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterIncomingreferralTargets {}
 #[cfg(feature = "dstu2-referral-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterIncomingreferralTargets> for ReferralRequest {}
 /// The target types of the reference search parameter `indication` of `Encounter`: Condition, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterIndicationTargets {}
 #[cfg(feature = "dstu2-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterIndicationTargets> for Condition {}
 #[cfg(feature = "dstu2-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterIndicationTargets> for Procedure {}
 /// The target types of the reference search parameter `location` of `Encounter`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterLocationTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterLocationTargets> for Location {}
 /// The target types of the reference search parameter `part-of` of `Encounter`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPartOfTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterPartOfTargets> for Encounter {}
 /// The target types of the reference search parameter `participant` of `Encounter`: Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterParticipantTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterParticipantTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterParticipantTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `Encounter`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterPatientTargets> for Patient {}
 /// The target types of the reference search parameter `practitioner` of `Encounter`: Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPractitionerTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterPractitionerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterPractitionerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `procedure` of `Encounter`: Condition, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterProcedureTargets {}
 #[cfg(feature = "dstu2-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterProcedureTargets> for Condition {}
 #[cfg(feature = "dstu2-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterProcedureTargets> for Procedure {}

@@ -133,6 +133,11 @@ impl FhirJson for EnrollmentResponse {
         w.end_object();
     }
 }
+impl From<EnrollmentResponse> for Resource {
+    fn from(resource: EnrollmentResponse) -> Self {
+        Resource::EnrollmentResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EnrollmentResponse {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "EnrollmentResponse";

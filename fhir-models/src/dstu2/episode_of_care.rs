@@ -263,6 +263,11 @@ impl FhirJson for EpisodeOfCareCareTeam {
         w.end_object();
     }
 }
+impl From<EpisodeOfCare> for Resource {
+    fn from(resource: EpisodeOfCare) -> Self {
+        Resource::EpisodeOfCare(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EpisodeOfCare {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "EpisodeOfCare";
@@ -452,31 +457,38 @@ impl<M: crate::search::Mode> crate::search::Search<EpisodeOfCare, M> {
 #[derive(Debug)]
 pub enum EpisodeOfCareCareManagerTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareCareManagerTargets> for Practitioner {}
 /// The target types of the reference search parameter `condition` of `EpisodeOfCare`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareConditionTargets {}
 #[cfg(feature = "dstu2-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareConditionTargets> for Condition {}
 /// The target types of the reference search parameter `incomingreferral` of `EpisodeOfCare`: ReferralRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareIncomingreferralTargets {}
 #[cfg(feature = "dstu2-referral-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareIncomingreferralTargets> for ReferralRequest {}
 /// The target types of the reference search parameter `organization` of `EpisodeOfCare`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `EpisodeOfCare`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCarePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCarePatientTargets> for Patient {}
 /// The target types of the reference search parameter `team-member` of `EpisodeOfCare`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareTeamMemberTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareTeamMemberTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareTeamMemberTargets> for Practitioner {}

@@ -133,6 +133,11 @@ impl FhirJson for ExplanationOfBenefit {
         w.end_object();
     }
 }
+impl From<ExplanationOfBenefit> for Resource {
+    fn from(resource: ExplanationOfBenefit) -> Self {
+        Resource::ExplanationOfBenefit(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ExplanationOfBenefit {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ExplanationOfBenefit";

@@ -232,9 +232,37 @@ impl FhirJson for FamilyMemberHistoryCondition {
 /// FHIR `FamilyMemberHistory.born[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryBorn {
+    /// `bornPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `bornDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `bornString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Period> for FamilyMemberHistoryBorn {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<Date>> for FamilyMemberHistoryBorn {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for FamilyMemberHistoryBorn {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for FamilyMemberHistoryBorn {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for FamilyMemberHistoryBorn {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for FamilyMemberHistoryBorn {
     fn read_variant(
@@ -283,9 +311,32 @@ impl Choice for FamilyMemberHistoryBorn {
 /// FHIR `FamilyMemberHistory.age[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryAge {
+    /// `ageQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `ageRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `ageString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Quantity> for FamilyMemberHistoryAge {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for FamilyMemberHistoryAge {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for FamilyMemberHistoryAge {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for FamilyMemberHistoryAge {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for FamilyMemberHistoryAge {
     fn read_variant(
@@ -324,11 +375,56 @@ impl Choice for FamilyMemberHistoryAge {
 /// FHIR `FamilyMemberHistory.deceased[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryDeceased {
+    /// `deceasedBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `deceasedQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `deceasedRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `deceasedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `deceasedString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<bool>> for FamilyMemberHistoryDeceased {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for FamilyMemberHistoryDeceased {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Quantity> for FamilyMemberHistoryDeceased {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for FamilyMemberHistoryDeceased {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<Date>> for FamilyMemberHistoryDeceased {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for FamilyMemberHistoryDeceased {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for FamilyMemberHistoryDeceased {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for FamilyMemberHistoryDeceased {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for FamilyMemberHistoryDeceased {
     fn read_variant(
@@ -391,10 +487,39 @@ impl Choice for FamilyMemberHistoryDeceased {
 /// FHIR `FamilyMemberHistory.condition.onset[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryConditionOnset {
+    /// `onsetQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `onsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `onsetPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `onsetString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Quantity> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Period> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for FamilyMemberHistoryConditionOnset {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for FamilyMemberHistoryConditionOnset {
     fn read_variant(
@@ -428,6 +553,11 @@ impl Choice for FamilyMemberHistoryConditionOnset {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::String(p) => w.primitive_parts(name, "String", p),
         }
+    }
+}
+impl From<FamilyMemberHistory> for Resource {
+    fn from(resource: FamilyMemberHistory) -> Self {
+        Resource::FamilyMemberHistory(Box::new(resource))
     }
 }
 impl crate::FhirResource for FamilyMemberHistory {
@@ -562,4 +692,5 @@ impl<M: crate::search::Mode> crate::search::Search<FamilyMemberHistory, M> {
 #[derive(Debug)]
 pub enum FamilyMemberHistoryPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryPatientTargets> for Patient {}

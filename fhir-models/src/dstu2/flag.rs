@@ -121,6 +121,11 @@ impl FhirJson for Flag {
         w.end_object();
     }
 }
+impl From<Flag> for Resource {
+    fn from(resource: Flag) -> Self {
+        Resource::Flag(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Flag {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Flag";
@@ -222,41 +227,56 @@ impl<M: crate::search::Mode> crate::search::Search<Flag, M> {
 #[derive(Debug)]
 pub enum FlagAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagAuthorTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagAuthorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagAuthorTargets> for Practitioner {}
 /// The target types of the reference search parameter `encounter` of `Flag`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `Flag`: Group, Location, Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagPatientTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagPatientTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagPatientTargets> for Location {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagPatientTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagPatientTargets> for Practitioner {}
 /// The target types of the reference search parameter `subject` of `Flag`: Group, Location, Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagSubjectTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Location {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Practitioner {}

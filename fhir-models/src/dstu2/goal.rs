@@ -219,8 +219,25 @@ impl FhirJson for GoalOutcome {
 /// FHIR `Goal.start[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GoalStart {
+    /// `startDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `startCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Primitive<Date>> for GoalStart {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for GoalStart {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<CodeableConcept> for GoalStart {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for GoalStart {
     fn read_variant(
@@ -261,8 +278,25 @@ impl Choice for GoalStart {
 /// FHIR `Goal.target[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GoalTarget {
+    /// `targetDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `targetQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+}
+impl From<Primitive<Date>> for GoalTarget {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for GoalTarget {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Quantity> for GoalTarget {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice for GoalTarget {
     fn read_variant(
@@ -299,8 +333,20 @@ impl Choice for GoalTarget {
 /// FHIR `Goal.outcome.result[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GoalOutcomeResult {
+    /// `resultCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `resultReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for GoalOutcomeResult {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for GoalOutcomeResult {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for GoalOutcomeResult {
     fn read_variant(
@@ -324,6 +370,11 @@ impl Choice for GoalOutcomeResult {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Goal> for Resource {
+    fn from(resource: Goal) -> Self {
+        Resource::Goal(Box::new(resource))
     }
 }
 impl crate::FhirResource for Goal {
@@ -441,17 +492,23 @@ impl<M: crate::search::Mode> crate::search::Search<Goal, M> {
 #[derive(Debug)]
 pub enum GoalPatientTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalPatientTargets> for Group {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalPatientTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `Goal`: Group, Organization, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GoalSubjectTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalSubjectTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalSubjectTargets> for Patient {}

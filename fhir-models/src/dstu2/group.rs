@@ -270,10 +270,39 @@ impl FhirJson for GroupMember {
 /// FHIR `Group.characteristic.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupCharacteristicValue {
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<CodeableConcept> for GroupCharacteristicValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<bool>> for GroupCharacteristicValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for GroupCharacteristicValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Quantity> for GroupCharacteristicValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for GroupCharacteristicValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for GroupCharacteristicValue {
     fn read_variant(
@@ -311,6 +340,11 @@ impl Choice for GroupCharacteristicValue {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
         }
+    }
+}
+impl From<Group> for Resource {
+    fn from(resource: Group) -> Self {
+        Resource::Group(Box::new(resource))
     }
 }
 impl crate::FhirResource for Group {
@@ -472,12 +506,17 @@ impl<M: crate::search::Mode> crate::search::Search<Group, M> {
 #[derive(Debug)]
 pub enum GroupMemberTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Device {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Medication {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Practitioner {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Substance {}

@@ -444,6 +444,11 @@ impl FhirJson for HealthcareServiceNotAvailable {
         w.end_object();
     }
 }
+impl From<HealthcareService> for Resource {
+    fn from(resource: HealthcareService) -> Self {
+        Resource::HealthcareService(Box::new(resource))
+    }
+}
 impl crate::FhirResource for HealthcareService {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "HealthcareService";
@@ -591,9 +596,11 @@ impl<M: crate::search::Mode> crate::search::Search<HealthcareService, M> {
 #[derive(Debug)]
 pub enum HealthcareServiceLocationTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<HealthcareServiceLocationTargets> for Location {}
 /// The target types of the reference search parameter `organization` of `HealthcareService`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<HealthcareServiceOrganizationTargets> for Organization {}

@@ -404,6 +404,11 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
         w.end_object();
     }
 }
+impl From<ImagingObjectSelection> for Resource {
+    fn from(resource: ImagingObjectSelection) -> Self {
+        Resource::ImagingObjectSelection(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ImagingObjectSelection {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ImagingObjectSelection";
@@ -527,17 +532,23 @@ impl<M: crate::search::Mode> crate::search::Search<ImagingObjectSelection, M> {
 #[derive(Debug)]
 pub enum ImagingObjectSelectionAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingObjectSelectionAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `ImagingObjectSelection`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingObjectSelectionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingObjectSelectionPatientTargets> for Patient {}

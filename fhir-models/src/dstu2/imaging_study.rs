@@ -381,6 +381,11 @@ impl FhirJson for ImagingStudySeriesInstance {
         w.end_object();
     }
 }
+impl From<ImagingStudy> for Resource {
+    fn from(resource: ImagingStudy) -> Self {
+        Resource::ImagingStudy(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ImagingStudy {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ImagingStudy";
@@ -548,9 +553,11 @@ impl<M: crate::search::Mode> crate::search::Search<ImagingStudy, M> {
 #[derive(Debug)]
 pub enum ImagingStudyOrderTargets {}
 #[cfg(feature = "dstu2-diagnostic-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyOrderTargets> for DiagnosticOrder {}
 /// The target types of the reference search parameter `patient` of `ImagingStudy`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPatientTargets> for Patient {}

@@ -418,6 +418,11 @@ impl FhirJson for ImmunizationVaccinationProtocol {
         w.end_object();
     }
 }
+impl From<Immunization> for Resource {
+    fn from(resource: Immunization) -> Self {
+        Resource::Immunization(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Immunization {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Immunization";
@@ -688,29 +693,35 @@ impl<M: crate::search::Mode> crate::search::Search<Immunization, M> {
 #[derive(Debug)]
 pub enum ImmunizationLocationTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationLocationTargets> for Location {}
 /// The target types of the reference search parameter `manufacturer` of `Immunization`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationManufacturerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationManufacturerTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Immunization`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `Immunization`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPerformerTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPerformerTargets> for Practitioner {}
 /// The target types of the reference search parameter `reaction` of `Immunization`: Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationReactionTargets {}
 #[cfg(feature = "dstu2-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationReactionTargets> for Observation {}
 /// The target types of the reference search parameter `requester` of `Immunization`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRequesterTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRequesterTargets> for Practitioner {}

@@ -344,6 +344,11 @@ impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
         w.end_object();
     }
 }
+impl From<ImmunizationRecommendation> for Resource {
+    fn from(resource: ImmunizationRecommendation) -> Self {
+        Resource::ImmunizationRecommendation(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ImmunizationRecommendation {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ImmunizationRecommendation";
@@ -508,18 +513,22 @@ impl<M: crate::search::Mode> crate::search::Search<ImmunizationRecommendation, M
 #[derive(Debug)]
 pub enum ImmunizationRecommendationInformationTargets {}
 #[cfg(feature = "dstu2-allergy-intolerance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationInformationTargets>
 for AllergyIntolerance {}
 #[cfg(feature = "dstu2-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationInformationTargets>
 for Observation {}
 /// The target types of the reference search parameter `patient` of `ImmunizationRecommendation`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRecommendationPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `support` of `ImmunizationRecommendation`: Immunization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRecommendationSupportTargets {}
 #[cfg(feature = "dstu2-immunization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationSupportTargets> for Immunization {}

@@ -612,6 +612,11 @@ impl FhirJson for ImplementationGuidePage {
 ///
 /// FHIR `ImplementationGuide.package.resource.source[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type ImplementationGuidePackageResourceSource = ElementDefinitionBindingValueSet;
+impl From<ImplementationGuide> for Resource {
+    fn from(resource: ImplementationGuide) -> Self {
+        Resource::ImplementationGuide(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ImplementationGuide {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ImplementationGuide";

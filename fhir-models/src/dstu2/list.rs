@@ -212,6 +212,11 @@ impl FhirJson for ListEntry {
         w.end_object();
     }
 }
+impl From<List> for Resource {
+    fn from(resource: List) -> Self {
+        Resource::List(Box::new(resource))
+    }
+}
 impl crate::FhirResource for List {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "List";
@@ -396,35 +401,47 @@ impl<M: crate::search::Mode> crate::search::Search<List, M> {
 #[derive(Debug)]
 pub enum ListEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `List`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListPatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListPatientTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListPatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListPatientTargets> for Patient {}
 /// The target types of the reference search parameter `source` of `List`: Device, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListSourceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSourceTargets> for Device {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSourceTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSourceTargets> for Practitioner {}
 /// The target types of the reference search parameter `subject` of `List`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSubjectTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSubjectTargets> for Patient {}

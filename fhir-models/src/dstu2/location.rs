@@ -209,6 +209,11 @@ impl FhirJson for LocationPosition {
         w.end_object();
     }
 }
+impl From<Location> for Resource {
+    fn from(resource: Location) -> Self {
+        Resource::Location(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Location {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Location";
@@ -436,9 +441,11 @@ impl<M: crate::search::Mode> crate::search::Search<Location, M> {
 #[derive(Debug)]
 pub enum LocationOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LocationOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `partof` of `Location`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum LocationPartofTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LocationPartofTargets> for Location {}

@@ -142,6 +142,11 @@ impl FhirJson for Media {
         w.end_object();
     }
 }
+impl From<Media> for Resource {
+    fn from(resource: Media) -> Self {
+        Resource::Media(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Media {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Media";
@@ -285,30 +290,41 @@ impl<M: crate::search::Mode> crate::search::Search<Media, M> {
 #[derive(Debug)]
 pub enum MediaOperatorTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaOperatorTargets> for Practitioner {}
 /// The target types of the reference search parameter `patient` of `Media`: Device, Group, Patient, Practitioner, Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaPatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaPatientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaPatientTargets> for Specimen {}
 /// The target types of the reference search parameter `subject` of `Media`: Device, Group, Patient, Practitioner, Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Practitioner {}
 #[cfg(feature = "dstu2-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Specimen {}

@@ -397,6 +397,11 @@ impl FhirJson for MedicationPackageContent {
         w.end_object();
     }
 }
+impl From<Medication> for Resource {
+    fn from(resource: Medication) -> Self {
+        Resource::Medication(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Medication {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Medication";
@@ -523,16 +528,20 @@ impl<M: crate::search::Mode> crate::search::Search<Medication, M> {
 #[derive(Debug)]
 pub enum MedicationContentTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationContentTargets> for Medication {}
 /// The target types of the reference search parameter `ingredient` of `Medication`: Medication, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationIngredientTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationIngredientTargets> for Medication {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationIngredientTargets> for Substance {}
 /// The target types of the reference search parameter `manufacturer` of `Medication`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationManufacturerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationManufacturerTargets> for Organization {}

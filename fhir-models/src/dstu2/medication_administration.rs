@@ -260,8 +260,25 @@ impl FhirJson for MedicationAdministrationDosage {
 /// FHIR `MedicationAdministration.effectiveTime[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationEffectiveTime {
+    /// `effectiveTimeDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectiveTimePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for MedicationAdministrationEffectiveTime {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for MedicationAdministrationEffectiveTime {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for MedicationAdministrationEffectiveTime {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for MedicationAdministrationEffectiveTime {
     fn read_variant(
@@ -298,8 +315,20 @@ impl Choice for MedicationAdministrationEffectiveTime {
 /// FHIR `MedicationAdministration.medication[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationMedication {
+    /// `medicationCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `medicationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationAdministrationMedication {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationAdministrationMedication {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationAdministrationMedication {
     fn read_variant(
@@ -330,8 +359,20 @@ impl Choice for MedicationAdministrationMedication {
 /// FHIR `MedicationAdministration.dosage.site[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationDosageSite {
+    /// `siteCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `siteReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationAdministrationDosageSite {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationAdministrationDosageSite {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationAdministrationDosageSite {
     fn read_variant(
@@ -362,8 +403,20 @@ impl Choice for MedicationAdministrationDosageSite {
 /// FHIR `MedicationAdministration.dosage.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationDosageRate {
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `rateRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Ratio> for MedicationAdministrationDosageRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Range> for MedicationAdministrationDosageRate {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for MedicationAdministrationDosageRate {
     fn read_variant(
@@ -383,6 +436,11 @@ impl Choice for MedicationAdministrationDosageRate {
             Self::Ratio(x) => w.complex_parts(name, "Ratio", x.as_ref()),
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
         }
+    }
+}
+impl From<MedicationAdministration> for Resource {
+    fn from(resource: MedicationAdministration) -> Self {
+        Resource::MedicationAdministration(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicationAdministration {
@@ -593,36 +651,44 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> 
 #[derive(Debug)]
 pub enum MedicationAdministrationDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationDeviceTargets> for Device {}
 /// The target types of the reference search parameter `encounter` of `MedicationAdministration`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationAdministration`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `practitioner` of `MedicationAdministration`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPractitionerTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPractitionerTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPractitionerTargets>
 for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPractitionerTargets>
 for RelatedPerson {}
 /// The target types of the reference search parameter `prescription` of `MedicationAdministration`: MedicationOrder. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPrescriptionTargets {}
 #[cfg(feature = "dstu2-medication-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPrescriptionTargets>
 for MedicationOrder {}

@@ -360,8 +360,20 @@ impl FhirJson for MedicationDispenseSubstitution {
 /// FHIR `MedicationDispense.medication[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationDispenseMedication {
+    /// `medicationCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `medicationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationDispenseMedication {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationDispenseMedication {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationDispenseMedication {
     fn read_variant(
@@ -392,8 +404,25 @@ impl Choice for MedicationDispenseMedication {
 /// FHIR `MedicationDispense.dosageInstruction.asNeeded[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationDispenseDosageInstructionAsNeeded {
+    /// `asNeededBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `asNeededCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Primitive<bool>> for MedicationDispenseDosageInstructionAsNeeded {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for MedicationDispenseDosageInstructionAsNeeded {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<CodeableConcept> for MedicationDispenseDosageInstructionAsNeeded {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for MedicationDispenseDosageInstructionAsNeeded {
     fn read_variant(
@@ -434,8 +463,20 @@ impl Choice for MedicationDispenseDosageInstructionAsNeeded {
 /// FHIR `MedicationDispense.dosageInstruction.site[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationDispenseDosageInstructionSite {
+    /// `siteCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `siteReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationDispenseDosageInstructionSite {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationDispenseDosageInstructionSite {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationDispenseDosageInstructionSite {
     fn read_variant(
@@ -466,8 +507,20 @@ impl Choice for MedicationDispenseDosageInstructionSite {
 /// FHIR `MedicationDispense.dosageInstruction.dose[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationDispenseDosageInstructionDose {
+    /// `doseRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `doseQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+}
+impl From<Range> for MedicationDispenseDosageInstructionDose {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Quantity> for MedicationDispenseDosageInstructionDose {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice for MedicationDispenseDosageInstructionDose {
     fn read_variant(
@@ -494,8 +547,20 @@ impl Choice for MedicationDispenseDosageInstructionDose {
 /// FHIR `MedicationDispense.dosageInstruction.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationDispenseDosageInstructionRate {
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `rateRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Ratio> for MedicationDispenseDosageInstructionRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Range> for MedicationDispenseDosageInstructionRate {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for MedicationDispenseDosageInstructionRate {
     fn read_variant(
@@ -515,6 +580,11 @@ impl Choice for MedicationDispenseDosageInstructionRate {
             Self::Ratio(x) => w.complex_parts(name, "Ratio", x.as_ref()),
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
         }
+    }
+}
+impl From<MedicationDispense> for Resource {
+    fn from(resource: MedicationDispense) -> Self {
+        Resource::MedicationDispense(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicationDispense {
@@ -749,36 +819,44 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationDispense, M> {
 #[derive(Debug)]
 pub enum MedicationDispenseDestinationTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseDestinationTargets> for Location {}
 /// The target types of the reference search parameter `dispenser` of `MedicationDispense`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseDispenserTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseDispenserTargets> for Practitioner {}
 /// The target types of the reference search parameter `medication` of `MedicationDispense`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationDispense`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePatientTargets> for Patient {}
 /// The target types of the reference search parameter `prescription` of `MedicationDispense`: MedicationOrder. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePrescriptionTargets {}
 #[cfg(feature = "dstu2-medication-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePrescriptionTargets> for MedicationOrder {}
 /// The target types of the reference search parameter `receiver` of `MedicationDispense`: Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseReceiverTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Practitioner {}
 /// The target types of the reference search parameter `responsibleparty` of `MedicationDispense`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseResponsiblepartyTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseResponsiblepartyTargets> for Practitioner {}

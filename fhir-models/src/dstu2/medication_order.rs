@@ -439,8 +439,20 @@ impl FhirJson for MedicationOrderSubstitution {
 /// FHIR `MedicationOrder.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationOrderReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationOrderReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationOrderReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationOrderReason {
     fn read_variant(
@@ -471,8 +483,20 @@ impl Choice for MedicationOrderReason {
 /// FHIR `MedicationOrder.medication[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationOrderMedication {
+    /// `medicationCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `medicationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationOrderMedication {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationOrderMedication {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationOrderMedication {
     fn read_variant(
@@ -503,8 +527,25 @@ impl Choice for MedicationOrderMedication {
 /// FHIR `MedicationOrder.dosageInstruction.asNeeded[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationOrderDosageInstructionAsNeeded {
+    /// `asNeededBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `asNeededCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Primitive<bool>> for MedicationOrderDosageInstructionAsNeeded {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for MedicationOrderDosageInstructionAsNeeded {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<CodeableConcept> for MedicationOrderDosageInstructionAsNeeded {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for MedicationOrderDosageInstructionAsNeeded {
     fn read_variant(
@@ -545,8 +586,20 @@ impl Choice for MedicationOrderDosageInstructionAsNeeded {
 /// FHIR `MedicationOrder.dosageInstruction.site[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationOrderDosageInstructionSite {
+    /// `siteCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `siteReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationOrderDosageInstructionSite {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationOrderDosageInstructionSite {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationOrderDosageInstructionSite {
     fn read_variant(
@@ -577,8 +630,20 @@ impl Choice for MedicationOrderDosageInstructionSite {
 /// FHIR `MedicationOrder.dosageInstruction.dose[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationOrderDosageInstructionDose {
+    /// `doseRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `doseQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+}
+impl From<Range> for MedicationOrderDosageInstructionDose {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Quantity> for MedicationOrderDosageInstructionDose {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice for MedicationOrderDosageInstructionDose {
     fn read_variant(
@@ -605,8 +670,20 @@ impl Choice for MedicationOrderDosageInstructionDose {
 /// FHIR `MedicationOrder.dosageInstruction.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationOrderDosageInstructionRate {
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `rateRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Ratio> for MedicationOrderDosageInstructionRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Range> for MedicationOrderDosageInstructionRate {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for MedicationOrderDosageInstructionRate {
     fn read_variant(
@@ -633,8 +710,20 @@ impl Choice for MedicationOrderDosageInstructionRate {
 /// FHIR `MedicationOrder.dispenseRequest.medication[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationOrderDispenseRequestMedication {
+    /// `medicationCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `medicationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationOrderDispenseRequestMedication {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationOrderDispenseRequestMedication {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationOrderDispenseRequestMedication {
     fn read_variant(
@@ -658,6 +747,11 @@ impl Choice for MedicationOrderDispenseRequestMedication {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<MedicationOrder> for Resource {
+    fn from(resource: MedicationOrder) -> Self {
+        Resource::MedicationOrder(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicationOrder {
@@ -815,19 +909,23 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationOrder, M> {
 #[derive(Debug)]
 pub enum MedicationOrderEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationOrderEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `medication` of `MedicationOrder`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationOrderMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationOrder`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationOrderPatientTargets> for Patient {}
 /// The target types of the reference search parameter `prescriber` of `MedicationOrder`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationOrderPrescriberTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationOrderPrescriberTargets> for Practitioner {}

@@ -293,8 +293,20 @@ impl FhirJson for MedicationStatementDosage {
 /// FHIR `MedicationStatement.reasonForUse[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementReasonForUse {
+    /// `reasonForUseCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonForUseReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationStatementReasonForUse {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationStatementReasonForUse {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationStatementReasonForUse {
     fn read_variant(
@@ -325,8 +337,25 @@ impl Choice for MedicationStatementReasonForUse {
 /// FHIR `MedicationStatement.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for MedicationStatementEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for MedicationStatementEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for MedicationStatementEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for MedicationStatementEffective {
     fn read_variant(
@@ -363,8 +392,20 @@ impl Choice for MedicationStatementEffective {
 /// FHIR `MedicationStatement.medication[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementMedication {
+    /// `medicationCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `medicationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationStatementMedication {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationStatementMedication {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationStatementMedication {
     fn read_variant(
@@ -395,8 +436,25 @@ impl Choice for MedicationStatementMedication {
 /// FHIR `MedicationStatement.dosage.asNeeded[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementDosageAsNeeded {
+    /// `asNeededBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `asNeededCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Primitive<bool>> for MedicationStatementDosageAsNeeded {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for MedicationStatementDosageAsNeeded {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<CodeableConcept> for MedicationStatementDosageAsNeeded {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for MedicationStatementDosageAsNeeded {
     fn read_variant(
@@ -437,8 +495,20 @@ impl Choice for MedicationStatementDosageAsNeeded {
 /// FHIR `MedicationStatement.dosage.site[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementDosageSite {
+    /// `siteCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `siteReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for MedicationStatementDosageSite {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for MedicationStatementDosageSite {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationStatementDosageSite {
     fn read_variant(
@@ -469,8 +539,20 @@ impl Choice for MedicationStatementDosageSite {
 /// FHIR `MedicationStatement.dosage.quantity[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementDosageQuantity {
+    /// `quantityQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `quantityRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Quantity> for MedicationStatementDosageQuantity {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for MedicationStatementDosageQuantity {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for MedicationStatementDosageQuantity {
     fn read_variant(
@@ -497,8 +579,20 @@ impl Choice for MedicationStatementDosageQuantity {
 /// FHIR `MedicationStatement.dosage.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementDosageRate {
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `rateRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Ratio> for MedicationStatementDosageRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Range> for MedicationStatementDosageRate {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for MedicationStatementDosageRate {
     fn read_variant(
@@ -518,6 +612,11 @@ impl Choice for MedicationStatementDosageRate {
             Self::Ratio(x) => w.complex_parts(name, "Ratio", x.as_ref()),
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
         }
+    }
+}
+impl From<MedicationStatement> for Resource {
+    fn from(resource: MedicationStatement) -> Self {
+        Resource::MedicationStatement(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicationStatement {
@@ -661,18 +760,23 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
 #[derive(Debug)]
 pub enum MedicationStatementMedicationTargets {}
 #[cfg(feature = "dstu2-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationStatement`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementPatientTargets> for Patient {}
 /// The target types of the reference search parameter `source` of `MedicationStatement`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementSourceTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for RelatedPerson {}

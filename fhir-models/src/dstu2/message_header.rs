@@ -342,6 +342,11 @@ impl FhirJson for MessageHeaderDestination {
         w.end_object();
     }
 }
+impl From<MessageHeader> for Resource {
+    fn from(resource: MessageHeader) -> Self {
+        Resource::MessageHeader(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MessageHeader {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "MessageHeader";
@@ -579,28 +584,35 @@ impl<M: crate::search::Mode> crate::search::Search<MessageHeader, M> {
 #[derive(Debug)]
 pub enum MessageHeaderAuthorTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderAuthorTargets> for Practitioner {}
 /// The target types of the reference search parameter `enterer` of `MessageHeader`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderEntererTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderEntererTargets> for Practitioner {}
 /// The target types of the reference search parameter `receiver` of `MessageHeader`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderReceiverTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderReceiverTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderReceiverTargets> for Practitioner {}
 /// The target types of the reference search parameter `responsible` of `MessageHeader`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderResponsibleTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderResponsibleTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderResponsibleTargets> for Practitioner {}
 /// The target types of the reference search parameter `target` of `MessageHeader`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderTargetTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderTargetTargets> for Device {}

@@ -3,7 +3,28 @@
 
 /*! FHIR Dstu2 (1.0.2) models, generated from hl7.fhir.r2.core#1.0.2, hl7.fhir.r2.expansions#1.0.2.
 
- Datatypes and code enums are always compiled; each resource has its own cargo feature (`dstu2-patient`, ...), `dstu2` enables them all.*/
+ Datatypes and code enums are always compiled; each resource has its own cargo feature (`dstu2-patient`, ...), `dstu2` enables them all.
+
+ # Example
+
+ ```
+ # #[cfg(feature = "dstu2-patient")] {
+ use fhir_models::FhirJson;
+ use fhir_models::dstu2::{AdministrativeGender, Patient, Resource};
+
+ // Any resource, by its `resourceType`; written back as read.
+ let json = r#"{"resourceType":"Patient","id":"p1","gender":"female"}"#;
+ let resource = Resource::from_json(json).unwrap();
+ assert_eq!((resource.resource_type(), resource.id()), ("Patient", Some("p1")));
+ assert_eq!(resource.to_json(), json);
+
+ // Built in code: public fields and `Default`; `From`/`Into` for primitives, choice values and `Resource`.
+ let mut patient = Patient::default();
+ patient.gender = Some(AdministrativeGender::Male.into());
+ let resource: Resource = patient.into();
+ assert_eq!(resource.to_json(), r#"{"resourceType":"Patient","gender":"male"}"#);
+ # }
+ ```*/
 #![allow(clippy::all)]
 use crate::json::{FhirJson, ParseError, Reader, Writer};
 mod codes;
@@ -389,7 +410,8 @@ pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;
 pub struct Dstu2;
 crate::impl_fhir_version!(Dstu2, "dstu2");
 /// Any resource of this version, read by its `resourceType` (without buffering the object when
-/// `resourceType` comes first). Resources whose feature is off are reported as unknown.
+/// `resourceType` comes first). A resource whose feature is off is kept whole as JSON text in
+/// [`Resource::Other`] and written back unchanged.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Resource {
@@ -673,7 +695,108 @@ pub enum Resource {
     #[cfg(feature = "dstu2-vision-prescription")]
     /// A `VisionPrescription` resource.
     VisionPrescription(Box<VisionPrescription>),
+    /// A resource whose type is not compiled in (its cargo feature is off), kept as its JSON text; or,
+    /// in lenient reading only, a `resourceType` this version does not define (reported). Parse it
+    /// later with [`RawResource::parse`](crate::RawResource::parse).
+    Other(crate::RawResource),
 }
+/// Every resource type FHIR 1.0.2 defines, sorted; those whose feature is off are read into `Resource::Other`.
+pub const RESOURCE_TYPES: &[&str] = &[
+    "Account",
+    "AllergyIntolerance",
+    "Appointment",
+    "AppointmentResponse",
+    "AuditEvent",
+    "Basic",
+    "Binary",
+    "BodySite",
+    "Bundle",
+    "CarePlan",
+    "Claim",
+    "ClaimResponse",
+    "ClinicalImpression",
+    "Communication",
+    "CommunicationRequest",
+    "Composition",
+    "ConceptMap",
+    "Condition",
+    "Conformance",
+    "Contract",
+    "Coverage",
+    "DataElement",
+    "DetectedIssue",
+    "Device",
+    "DeviceComponent",
+    "DeviceMetric",
+    "DeviceUseRequest",
+    "DeviceUseStatement",
+    "DiagnosticOrder",
+    "DiagnosticReport",
+    "DocumentManifest",
+    "DocumentReference",
+    "EligibilityRequest",
+    "EligibilityResponse",
+    "Encounter",
+    "EnrollmentRequest",
+    "EnrollmentResponse",
+    "EpisodeOfCare",
+    "ExplanationOfBenefit",
+    "FamilyMemberHistory",
+    "Flag",
+    "Goal",
+    "Group",
+    "HealthcareService",
+    "ImagingObjectSelection",
+    "ImagingStudy",
+    "Immunization",
+    "ImmunizationRecommendation",
+    "ImplementationGuide",
+    "List",
+    "Location",
+    "Media",
+    "Medication",
+    "MedicationAdministration",
+    "MedicationDispense",
+    "MedicationOrder",
+    "MedicationStatement",
+    "MessageHeader",
+    "NamingSystem",
+    "NutritionOrder",
+    "Observation",
+    "OperationDefinition",
+    "OperationOutcome",
+    "Order",
+    "OrderResponse",
+    "Organization",
+    "Parameters",
+    "Patient",
+    "PaymentNotice",
+    "PaymentReconciliation",
+    "Person",
+    "Practitioner",
+    "Procedure",
+    "ProcedureRequest",
+    "ProcessRequest",
+    "ProcessResponse",
+    "Provenance",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "ReferralRequest",
+    "RelatedPerson",
+    "RiskAssessment",
+    "Schedule",
+    "SearchParameter",
+    "Slot",
+    "Specimen",
+    "StructureDefinition",
+    "Subscription",
+    "Substance",
+    "SupplyDelivery",
+    "SupplyRequest",
+    "TestScript",
+    "ValueSet",
+    "VisionPrescription",
+];
 impl FhirJson for Resource {
     const TYPE_NAME: &'static str = "Resource";
     fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
@@ -1156,8 +1279,8 @@ impl FhirJson for Resource {
                     r.read_boxed::<VisionPrescription>()?.map(Self::VisionPrescription)
                 }
                 other => {
-                    r.unknown_resource_type(other)?;
-                    None
+                    let known = RESOURCE_TYPES.binary_search(&other).is_ok();
+                    r.raw_resource(other, known)?.map(Self::Other)
                 }
             },
         )
@@ -1350,12 +1473,13 @@ impl FhirJson for Resource {
             Self::ValueSet(x) => x.write_json(w),
             #[cfg(feature = "dstu2-vision-prescription")]
             Self::VisionPrescription(x) => x.write_json(w),
+            Self::Other(x) => x.write_json(w),
         }
     }
 }
 impl Resource {
     /// The `resourceType` of the resource.
-    pub fn resource_type(&self) -> &'static str {
+    pub fn resource_type(&self) -> &str {
         match self {
             #[cfg(feature = "dstu2-account")]
             Self::Account(_) => "Account",
@@ -1543,6 +1667,7 @@ impl Resource {
             Self::ValueSet(_) => "ValueSet",
             #[cfg(feature = "dstu2-vision-prescription")]
             Self::VisionPrescription(_) => "VisionPrescription",
+            Self::Other(x) => x.resource_type(),
         }
     }
     /// The logical id, if set.
@@ -1744,6 +1869,7 @@ impl Resource {
             Self::ValueSet(x) => crate::FhirResource::resource_id(x.as_ref()),
             #[cfg(feature = "dstu2-vision-prescription")]
             Self::VisionPrescription(x) => crate::FhirResource::resource_id(x.as_ref()),
+            Self::Other(x) => x.id(),
         }
     }
 }

@@ -286,6 +286,11 @@ impl FhirJson for NamingSystemUniqueId {
         w.end_object();
     }
 }
+impl From<NamingSystem> for Resource {
+    fn from(resource: NamingSystem) -> Self {
+        Resource::NamingSystem(Box::new(resource))
+    }
+}
 impl crate::FhirResource for NamingSystem {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "NamingSystem";
@@ -510,4 +515,5 @@ impl<M: crate::search::Mode> crate::search::Search<NamingSystem, M> {
 #[derive(Debug)]
 pub enum NamingSystemReplacedByTargets {}
 #[cfg(feature = "dstu2-naming-system")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NamingSystemReplacedByTargets> for NamingSystem {}

@@ -622,8 +622,20 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
 /// FHIR `NutritionOrder.enteralFormula.administration.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NutritionOrderEnteralFormulaAdministrationRate {
+    /// `rateQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+}
+impl From<Quantity> for NutritionOrderEnteralFormulaAdministrationRate {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Ratio> for NutritionOrderEnteralFormulaAdministrationRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
 }
 impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
     fn read_variant(
@@ -643,6 +655,11 @@ impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Ratio(x) => w.complex_parts(name, "Ratio", x.as_ref()),
         }
+    }
+}
+impl From<NutritionOrder> for Resource {
+    fn from(resource: NutritionOrder) -> Self {
+        Resource::NutritionOrder(Box::new(resource))
     }
 }
 impl crate::FhirResource for NutritionOrder {
@@ -825,14 +842,17 @@ impl<M: crate::search::Mode> crate::search::Search<NutritionOrder, M> {
 #[derive(Debug)]
 pub enum NutritionOrderEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `NutritionOrder`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderPatientTargets> for Patient {}
 /// The target types of the reference search parameter `provider` of `NutritionOrder`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderProviderTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderProviderTargets> for Practitioner {}

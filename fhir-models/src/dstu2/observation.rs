@@ -406,8 +406,25 @@ impl FhirJson for ObservationComponent {
 /// FHIR `Observation.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObservationEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for ObservationEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ObservationEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ObservationEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ObservationEffective {
     fn read_variant(
@@ -444,16 +461,91 @@ impl Choice for ObservationEffective {
 /// FHIR `Observation.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObservationValue {
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `valueSampledData`: the value as a FHIR `SampledData`.
     SampledData(Box<SampledData>),
+    /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valuePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Quantity> for ObservationValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ObservationValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ObservationValue {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ObservationValue {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Range> for ObservationValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Ratio> for ObservationValue {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<SampledData> for ObservationValue {
+    fn from(v: SampledData) -> Self {
+        Self::SampledData(Box::new(v))
+    }
+}
+impl From<Attachment> for ObservationValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Primitive<Time>> for ObservationValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ObservationValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ObservationValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ObservationValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ObservationValue {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ObservationValue {
     fn read_variant(
@@ -530,16 +622,91 @@ impl Choice for ObservationValue {
 /// FHIR `Observation.component.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObservationComponentValue {
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `valueSampledData`: the value as a FHIR `SampledData`.
     SampledData(Box<SampledData>),
+    /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valuePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Quantity> for ObservationComponentValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ObservationComponentValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ObservationComponentValue {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ObservationComponentValue {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Range> for ObservationComponentValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Ratio> for ObservationComponentValue {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<SampledData> for ObservationComponentValue {
+    fn from(v: SampledData) -> Self {
+        Self::SampledData(Box::new(v))
+    }
+}
+impl From<Attachment> for ObservationComponentValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Primitive<Time>> for ObservationComponentValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ObservationComponentValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ObservationComponentValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ObservationComponentValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ObservationComponentValue {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ObservationComponentValue {
     fn read_variant(
@@ -609,6 +776,11 @@ impl Choice for ObservationComponentValue {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<Observation> for Resource {
+    fn from(resource: Observation) -> Self {
+        Resource::Observation(Box::new(resource))
     }
 }
 impl crate::FhirResource for Observation {
@@ -1149,56 +1321,74 @@ impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
 #[derive(Debug)]
 pub enum ObservationDeviceTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDeviceTargets> for Device {}
 #[cfg(feature = "dstu2-device-metric")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDeviceTargets> for DeviceMetric {}
 /// The target types of the reference search parameter `encounter` of `Observation`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `Observation`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPatientTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPatientTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `Observation`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `related-target` of `Observation`: Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationRelatedTargetTargets {}
 #[cfg(feature = "dstu2-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationRelatedTargetTargets> for Observation {}
 #[cfg(feature = "dstu2-questionnaire-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationRelatedTargetTargets> for QuestionnaireResponse {}
 /// The target types of the reference search parameter `specimen` of `Observation`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSpecimenTargets {}
 #[cfg(feature = "dstu2-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSpecimenTargets> for Specimen {}
 /// The target types of the reference search parameter `subject` of `Observation`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Patient {}

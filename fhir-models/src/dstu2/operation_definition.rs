@@ -433,6 +433,11 @@ impl FhirJson for OperationDefinitionParameterBinding {
 ///
 /// FHIR `OperationDefinition.parameter.binding.valueSet[x]`: the same types as \[`ElementDefinitionBindingValueSet`\], so the same enum.
 pub type OperationDefinitionParameterBindingValueSet = ElementDefinitionBindingValueSet;
+impl From<OperationDefinition> for Resource {
+    fn from(resource: OperationDefinition) -> Self {
+        Resource::OperationDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for OperationDefinition {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "OperationDefinition";
@@ -649,9 +654,11 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
 #[derive(Debug)]
 pub enum OperationDefinitionBaseTargets {}
 #[cfg(feature = "dstu2-operation-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OperationDefinitionBaseTargets> for OperationDefinition {}
 /// The target types of the reference search parameter `profile` of `OperationDefinition`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OperationDefinitionProfileTargets {}
 #[cfg(feature = "dstu2-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OperationDefinitionProfileTargets> for StructureDefinition {}

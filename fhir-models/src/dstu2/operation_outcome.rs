@@ -167,6 +167,11 @@ impl FhirJson for OperationOutcomeIssue {
         w.end_object();
     }
 }
+impl From<OperationOutcome> for Resource {
+    fn from(resource: OperationOutcome) -> Self {
+        Resource::OperationOutcome(Box::new(resource))
+    }
+}
 impl crate::FhirResource for OperationOutcome {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "OperationOutcome";

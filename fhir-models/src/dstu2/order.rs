@@ -181,8 +181,20 @@ impl FhirJson for OrderWhen {
 /// FHIR `Order.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrderReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for OrderReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for OrderReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for OrderReason {
     fn read_variant(
@@ -206,6 +218,11 @@ impl Choice for OrderReason {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Order> for Resource {
+    fn from(resource: Order) -> Self {
+        Resource::Order(Box::new(resource))
     }
 }
 impl crate::FhirResource for Order {
@@ -366,37 +383,50 @@ impl<M: crate::search::Mode> crate::search::Search<Order, M> {
 #[derive(Debug)]
 pub enum OrderPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderPatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderPatientTargets> for Substance {}
 /// The target types of the reference search parameter `source` of `Order`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderSourceTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderSourceTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderSourceTargets> for Practitioner {}
 /// The target types of the reference search parameter `subject` of `Order`: Device, Group, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderSubjectTargets> for Patient {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderSubjectTargets> for Substance {}
 /// The target types of the reference search parameter `target` of `Order`: Device, Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderTargetTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderTargetTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderTargetTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderTargetTargets> for Practitioner {}

@@ -123,6 +123,11 @@ impl FhirJson for OrderResponse {
         w.end_object();
     }
 }
+impl From<OrderResponse> for Resource {
+    fn from(resource: OrderResponse) -> Self {
+        Resource::OrderResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for OrderResponse {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "OrderResponse";
@@ -247,13 +252,17 @@ impl<M: crate::search::Mode> crate::search::Search<OrderResponse, M> {
 #[derive(Debug)]
 pub enum OrderResponseRequestTargets {}
 #[cfg(feature = "dstu2-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderResponseRequestTargets> for Order {}
 /// The target types of the reference search parameter `who` of `OrderResponse`: Device, Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrderResponseWhoTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderResponseWhoTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderResponseWhoTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrderResponseWhoTargets> for Practitioner {}

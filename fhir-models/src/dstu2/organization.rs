@@ -181,6 +181,11 @@ impl FhirJson for OrganizationContact {
         w.end_object();
     }
 }
+impl From<Organization> for Resource {
+    fn from(resource: Organization) -> Self {
+        Resource::Organization(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Organization {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Organization";
@@ -375,4 +380,5 @@ impl<M: crate::search::Mode> crate::search::Search<Organization, M> {
 #[derive(Debug)]
 pub enum OrganizationPartofTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationPartofTargets> for Organization {}

@@ -142,6 +142,11 @@ impl FhirJson for ParametersParameter {
 ///
 /// FHIR `Parameters.parameter.value[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type ParametersParameterValue = ElementDefinitionDefaultValue;
+impl From<Parameters> for Resource {
+    fn from(resource: Parameters) -> Self {
+        Resource::Parameters(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Parameters {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Parameters";

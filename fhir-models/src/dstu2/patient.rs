@@ -454,8 +454,30 @@ impl FhirJson for PatientLink {
 /// FHIR `Patient.deceased[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PatientDeceased {
+    /// `deceasedBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `deceasedDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+}
+impl From<Primitive<bool>> for PatientDeceased {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for PatientDeceased {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for PatientDeceased {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for PatientDeceased {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
 }
 impl Choice for PatientDeceased {
     fn read_variant(
@@ -502,8 +524,30 @@ impl Choice for PatientDeceased {
 /// FHIR `Patient.multipleBirth[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PatientMultipleBirth {
+    /// `multipleBirthBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `multipleBirthInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+}
+impl From<Primitive<bool>> for PatientMultipleBirth {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for PatientMultipleBirth {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for PatientMultipleBirth {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for PatientMultipleBirth {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
 }
 impl Choice for PatientMultipleBirth {
     fn read_variant(
@@ -543,6 +587,11 @@ impl Choice for PatientMultipleBirth {
             Self::Boolean(p) => w.primitive_parts(name, "Boolean", p),
             Self::Integer(p) => w.primitive_parts(name, "Integer", p),
         }
+    }
+}
+impl From<Patient> for Resource {
+    fn from(resource: Patient) -> Self {
+        Resource::Patient(Box::new(resource))
     }
 }
 impl crate::FhirResource for Patient {
@@ -1049,21 +1098,26 @@ impl<M: crate::search::Mode> crate::search::Search<Patient, M> {
 #[derive(Debug)]
 pub enum PatientCareproviderTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientCareproviderTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientCareproviderTargets> for Practitioner {}
 /// The target types of the reference search parameter `link` of `Patient`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientLinkTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientLinkTargets> for Patient {}
 /// The target types of the reference search parameter `organization` of `Patient`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `part-agree` of `Patient`: DocumentReference. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PatientPartAgreeTargets {}
 #[cfg(feature = "dstu2-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PatientPartAgreeTargets> for DocumentReference {}

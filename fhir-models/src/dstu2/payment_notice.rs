@@ -129,6 +129,11 @@ impl FhirJson for PaymentNotice {
         w.end_object();
     }
 }
+impl From<PaymentNotice> for Resource {
+    fn from(resource: PaymentNotice) -> Self {
+        Resource::PaymentNotice(Box::new(resource))
+    }
+}
 impl crate::FhirResource for PaymentNotice {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "PaymentNotice";

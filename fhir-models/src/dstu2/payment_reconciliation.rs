@@ -293,6 +293,11 @@ impl FhirJson for PaymentReconciliationNote {
         w.end_object();
     }
 }
+impl From<PaymentReconciliation> for Resource {
+    fn from(resource: PaymentReconciliation) -> Self {
+        Resource::PaymentReconciliation(Box::new(resource))
+    }
+}
 impl crate::FhirResource for PaymentReconciliation {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "PaymentReconciliation";

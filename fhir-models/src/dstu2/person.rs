@@ -190,6 +190,11 @@ impl FhirJson for PersonLink {
         w.end_object();
     }
 }
+impl From<Person> for Resource {
+    fn from(resource: Person) -> Self {
+        Resource::Person(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Person {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Person";
@@ -486,48 +491,65 @@ impl<M: crate::search::Mode> crate::search::Search<Person, M> {
 #[derive(Debug)]
 pub enum PersonLinkTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonLinkTargets> for Patient {}
 #[cfg(feature = "dstu2-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonLinkTargets> for Person {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonLinkTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonLinkTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `organization` of `Person`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPatientTargets> for Person {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPatientTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPatientTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `practitioner` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonPractitionerTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPractitionerTargets> for Patient {}
 #[cfg(feature = "dstu2-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPractitionerTargets> for Person {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPractitionerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPractitionerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `relatedperson` of `Person`: Patient, Person, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonRelatedpersonTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonRelatedpersonTargets> for Patient {}
 #[cfg(feature = "dstu2-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonRelatedpersonTargets> for Person {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonRelatedpersonTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonRelatedpersonTargets> for RelatedPerson {}

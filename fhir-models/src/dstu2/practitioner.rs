@@ -285,6 +285,11 @@ impl FhirJson for PractitionerQualification {
         w.end_object();
     }
 }
+impl From<Practitioner> for Resource {
+    fn from(resource: Practitioner) -> Self {
+        Resource::Practitioner(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Practitioner {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Practitioner";
@@ -590,9 +595,11 @@ impl<M: crate::search::Mode> crate::search::Search<Practitioner, M> {
 #[derive(Debug)]
 pub enum PractitionerLocationTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PractitionerLocationTargets> for Location {}
 /// The target types of the reference search parameter `organization` of `Practitioner`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PractitionerOrganizationTargets> for Organization {}

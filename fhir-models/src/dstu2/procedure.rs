@@ -325,8 +325,20 @@ impl FhirJson for ProcedureFocalDevice {
 /// FHIR `Procedure.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedureReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ProcedureReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for ProcedureReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ProcedureReason {
     fn read_variant(
@@ -357,8 +369,25 @@ impl Choice for ProcedureReason {
 /// FHIR `Procedure.performed[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedurePerformed {
+    /// `performedDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `performedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for ProcedurePerformed {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ProcedurePerformed {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ProcedurePerformed {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ProcedurePerformed {
     fn read_variant(
@@ -388,6 +417,11 @@ impl Choice for ProcedurePerformed {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<Procedure> for Resource {
+    fn from(resource: Procedure) -> Self {
+        Resource::Procedure(Box::new(resource))
     }
 }
 impl crate::FhirResource for Procedure {
@@ -548,34 +582,44 @@ impl<M: crate::search::Mode> crate::search::Search<Procedure, M> {
 #[derive(Debug)]
 pub enum ProcedureEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `location` of `Procedure`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureLocationTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureLocationTargets> for Location {}
 /// The target types of the reference search parameter `patient` of `Procedure`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePatientTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `Procedure`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `Procedure`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureSubjectTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureSubjectTargets> for Patient {}

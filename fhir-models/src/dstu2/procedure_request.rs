@@ -177,8 +177,20 @@ impl FhirJson for ProcedureRequest {
 /// FHIR `ProcedureRequest.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedureRequestReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ProcedureRequestReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for ProcedureRequestReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ProcedureRequestReason {
     fn read_variant(
@@ -209,9 +221,32 @@ impl Choice for ProcedureRequestReason {
 /// FHIR `ProcedureRequest.scheduled[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedureRequestScheduled {
+    /// `scheduledDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `scheduledTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for ProcedureRequestScheduled {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ProcedureRequestScheduled {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ProcedureRequestScheduled {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for ProcedureRequestScheduled {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for ProcedureRequestScheduled {
     fn read_variant(
@@ -250,8 +285,25 @@ impl Choice for ProcedureRequestScheduled {
 /// FHIR `ProcedureRequest.asNeeded[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedureRequestAsNeeded {
+    /// `asNeededBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `asNeededCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Primitive<bool>> for ProcedureRequestAsNeeded {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ProcedureRequestAsNeeded {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<CodeableConcept> for ProcedureRequestAsNeeded {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for ProcedureRequestAsNeeded {
     fn read_variant(
@@ -285,6 +337,11 @@ impl Choice for ProcedureRequestAsNeeded {
                 w.complex_parts(name, "CodeableConcept", x.as_ref())
             }
         }
+    }
+}
+impl From<ProcedureRequest> for Resource {
+    fn from(resource: ProcedureRequest) -> Self {
+        Resource::ProcedureRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for ProcedureRequest {
@@ -419,40 +476,53 @@ impl<M: crate::search::Mode> crate::search::Search<ProcedureRequest, M> {
 #[derive(Debug)]
 pub enum ProcedureRequestEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `orderer` of `ProcedureRequest`: Device, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureRequestOrdererTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestOrdererTargets> for Device {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestOrdererTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestOrdererTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestOrdererTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `ProcedureRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureRequestPatientTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `ProcedureRequest`: Organization, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureRequestPerformerTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestPerformerTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestPerformerTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestPerformerTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `ProcedureRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureRequestSubjectTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureRequestSubjectTargets> for Patient {}

@@ -216,6 +216,11 @@ impl FhirJson for ProcessRequestItem {
         w.end_object();
     }
 }
+impl From<ProcessRequest> for Resource {
+    fn from(resource: ProcessRequest) -> Self {
+        Resource::ProcessRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ProcessRequest {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ProcessRequest";
@@ -311,9 +316,11 @@ impl<M: crate::search::Mode> crate::search::Search<ProcessRequest, M> {
 #[derive(Debug)]
 pub enum ProcessRequestOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcessRequestOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `provider` of `ProcessRequest`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcessRequestProviderTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcessRequestProviderTargets> for Practitioner {}

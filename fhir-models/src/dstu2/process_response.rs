@@ -202,6 +202,11 @@ impl FhirJson for ProcessResponseNotes {
         w.end_object();
     }
 }
+impl From<ProcessResponse> for Resource {
+    fn from(resource: ProcessResponse) -> Self {
+        Resource::ProcessResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ProcessResponse {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ProcessResponse";
@@ -317,14 +322,17 @@ impl<M: crate::search::Mode> crate::search::Search<ProcessResponse, M> {
 #[derive(Debug)]
 pub enum ProcessResponseOrganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcessResponseOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `requestorganization` of `ProcessResponse`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcessResponseRequestorganizationTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcessResponseRequestorganizationTargets> for Organization {}
 /// The target types of the reference search parameter `requestprovider` of `ProcessResponse`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcessResponseRequestproviderTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcessResponseRequestproviderTargets> for Practitioner {}

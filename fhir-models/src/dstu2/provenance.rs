@@ -337,6 +337,11 @@ impl FhirJson for ProvenanceEntity {
         w.end_object();
     }
 }
+impl From<Provenance> for Resource {
+    fn from(resource: Provenance) -> Self {
+        Resource::Provenance(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Provenance {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Provenance";
@@ -520,17 +525,23 @@ impl<M: crate::search::Mode> crate::search::Search<Provenance, M> {
 #[derive(Debug)]
 pub enum ProvenanceAgentTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Device {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `location` of `Provenance`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenanceLocationTargets {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceLocationTargets> for Location {}

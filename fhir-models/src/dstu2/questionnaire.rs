@@ -303,6 +303,11 @@ impl FhirJson for QuestionnaireGroupQuestion {
         w.end_object();
     }
 }
+impl From<Questionnaire> for Resource {
+    fn from(resource: Questionnaire) -> Self {
+        Resource::Questionnaire(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Questionnaire {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Questionnaire";

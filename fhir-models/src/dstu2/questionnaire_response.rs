@@ -330,19 +330,122 @@ impl FhirJson for QuestionnaireResponseGroupQuestionAnswer {
 /// FHIR `QuestionnaireResponse.group.question.answer.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuestionnaireResponseGroupQuestionAnswerValue {
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valueInstant`: the value as a FHIR `instant`.
     Instant(Primitive<Instant>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `valueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<bool>> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Date>> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<Instant>> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Primitive<Instant>) -> Self {
+        Self::Instant(v)
+    }
+}
+impl From<Instant> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Instant) -> Self {
+        Self::Instant(Primitive::new(v))
+    }
+}
+impl From<Primitive<Time>> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Attachment> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Coding> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Quantity> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Reference> for QuestionnaireResponseGroupQuestionAnswerValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for QuestionnaireResponseGroupQuestionAnswerValue {
     fn read_variant(
@@ -474,6 +577,11 @@ impl Choice for QuestionnaireResponseGroupQuestionAnswerValue {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<QuestionnaireResponse> for Resource {
+    fn from(resource: QuestionnaireResponse) -> Self {
+        Resource::QuestionnaireResponse(Box::new(resource))
     }
 }
 impl crate::FhirResource for QuestionnaireResponse {
@@ -640,29 +748,38 @@ impl<M: crate::search::Mode> crate::search::Search<QuestionnaireResponse, M> {
 #[derive(Debug)]
 pub enum QuestionnaireResponseAuthorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Device {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `encounter` of `QuestionnaireResponse`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `questionnaire` of `QuestionnaireResponse`: Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseQuestionnaireTargets {}
 #[cfg(feature = "dstu2-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseQuestionnaireTargets> for Questionnaire {}
 /// The target types of the reference search parameter `source` of `QuestionnaireResponse`: Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseSourceTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for RelatedPerson {}

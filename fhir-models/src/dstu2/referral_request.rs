@@ -163,6 +163,11 @@ impl FhirJson for ReferralRequest {
         w.end_object();
     }
 }
+impl From<ReferralRequest> for Resource {
+    fn from(resource: ReferralRequest) -> Self {
+        Resource::ReferralRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ReferralRequest {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "ReferralRequest";
@@ -315,20 +320,26 @@ impl<M: crate::search::Mode> crate::search::Search<ReferralRequest, M> {
 #[derive(Debug)]
 pub enum ReferralRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `recipient` of `ReferralRequest`: Organization, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ReferralRequestRecipientTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRecipientTargets> for Organization {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRecipientTargets> for Practitioner {}
 /// The target types of the reference search parameter `requester` of `ReferralRequest`: Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ReferralRequestRequesterTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRequesterTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRequesterTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ReferralRequestRequesterTargets> for Practitioner {}

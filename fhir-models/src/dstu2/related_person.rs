@@ -126,6 +126,11 @@ impl FhirJson for RelatedPerson {
         w.end_object();
     }
 }
+impl From<RelatedPerson> for Resource {
+    fn from(resource: RelatedPerson) -> Self {
+        Resource::RelatedPerson(Box::new(resource))
+    }
+}
 impl crate::FhirResource for RelatedPerson {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "RelatedPerson";
@@ -360,4 +365,5 @@ impl<M: crate::search::Mode> crate::search::Search<RelatedPerson, M> {
 #[derive(Debug)]
 pub enum RelatedPersonPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RelatedPersonPatientTargets> for Patient {}

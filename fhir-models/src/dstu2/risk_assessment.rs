@@ -223,9 +223,32 @@ impl FhirJson for RiskAssessmentPrediction {
 /// FHIR `RiskAssessment.prediction.probability[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskAssessmentPredictionProbability {
+    /// `probabilityDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `probabilityRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `probabilityCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Primitive<Decimal>> for RiskAssessmentPredictionProbability {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for RiskAssessmentPredictionProbability {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Range> for RiskAssessmentPredictionProbability {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for RiskAssessmentPredictionProbability {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for RiskAssessmentPredictionProbability {
     fn read_variant(
@@ -268,8 +291,20 @@ impl Choice for RiskAssessmentPredictionProbability {
 /// FHIR `RiskAssessment.prediction.when[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskAssessmentPredictionWhen {
+    /// `whenPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `whenRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Period> for RiskAssessmentPredictionWhen {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Range> for RiskAssessmentPredictionWhen {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for RiskAssessmentPredictionWhen {
     fn read_variant(
@@ -289,6 +324,11 @@ impl Choice for RiskAssessmentPredictionWhen {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
         }
+    }
+}
+impl From<RiskAssessment> for Resource {
+    fn from(resource: RiskAssessment) -> Self {
+        Resource::RiskAssessment(Box::new(resource))
     }
 }
 impl crate::FhirResource for RiskAssessment {
@@ -449,30 +489,38 @@ impl<M: crate::search::Mode> crate::search::Search<RiskAssessment, M> {
 #[derive(Debug)]
 pub enum RiskAssessmentConditionTargets {}
 #[cfg(feature = "dstu2-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentConditionTargets> for Condition {}
 /// The target types of the reference search parameter `encounter` of `RiskAssessment`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPatientTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `RiskAssessment`: Device, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPerformerTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for Device {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for Practitioner {}
 /// The target types of the reference search parameter `subject` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentSubjectTargets {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentSubjectTargets> for Patient {}

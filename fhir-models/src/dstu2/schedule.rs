@@ -107,6 +107,11 @@ impl FhirJson for Schedule {
         w.end_object();
     }
 }
+impl From<Schedule> for Resource {
+    fn from(resource: Schedule) -> Self {
+        Resource::Schedule(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Schedule {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Schedule";
@@ -201,14 +206,20 @@ impl<M: crate::search::Mode> crate::search::Search<Schedule, M> {
 #[derive(Debug)]
 pub enum ScheduleActorTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for Device {}
 #[cfg(feature = "dstu2-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for HealthcareService {}
 #[cfg(feature = "dstu2-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for Location {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for Practitioner {}
 #[cfg(feature = "dstu2-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for RelatedPerson {}

@@ -238,6 +238,11 @@ impl FhirJson for SearchParameterContact {
         w.end_object();
     }
 }
+impl From<SearchParameter> for Resource {
+    fn from(resource: SearchParameter) -> Self {
+        Resource::SearchParameter(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SearchParameter {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "SearchParameter";

@@ -131,6 +131,11 @@ impl FhirJson for Slot {
         w.end_object();
     }
 }
+impl From<Slot> for Resource {
+    fn from(resource: Slot) -> Self {
+        Resource::Slot(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Slot {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Slot";
@@ -232,4 +237,5 @@ impl<M: crate::search::Mode> crate::search::Search<Slot, M> {
 #[derive(Debug)]
 pub enum SlotScheduleTargets {}
 #[cfg(feature = "dstu2-schedule")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SlotScheduleTargets> for Schedule {}

@@ -370,8 +370,25 @@ impl FhirJson for SpecimenContainer {
 /// FHIR `Specimen.collection.collected[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenCollectionCollected {
+    /// `collectedDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `collectedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for SpecimenCollectionCollected {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for SpecimenCollectionCollected {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for SpecimenCollectionCollected {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for SpecimenCollectionCollected {
     fn read_variant(
@@ -408,8 +425,20 @@ impl Choice for SpecimenCollectionCollected {
 /// FHIR `Specimen.container.additive[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenContainerAdditive {
+    /// `additiveCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `additiveReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for SpecimenContainerAdditive {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for SpecimenContainerAdditive {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for SpecimenContainerAdditive {
     fn read_variant(
@@ -433,6 +462,11 @@ impl Choice for SpecimenContainerAdditive {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Specimen> for Resource {
+    fn from(resource: Specimen) -> Self {
+        Resource::Specimen(Box::new(resource))
     }
 }
 impl crate::FhirResource for Specimen {
@@ -630,31 +664,41 @@ impl<M: crate::search::Mode> crate::search::Search<Specimen, M> {
 #[derive(Debug)]
 pub enum SpecimenCollectorTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenCollectorTargets> for Practitioner {}
 /// The target types of the reference search parameter `parent` of `Specimen`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenParentTargets {}
 #[cfg(feature = "dstu2-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenParentTargets> for Specimen {}
 /// The target types of the reference search parameter `patient` of `Specimen`: Device, Group, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenPatientTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenPatientTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenPatientTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenPatientTargets> for Patient {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenPatientTargets> for Substance {}
 /// The target types of the reference search parameter `subject` of `Specimen`: Device, Group, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenSubjectTargets {}
 #[cfg(feature = "dstu2-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Device {}
 #[cfg(feature = "dstu2-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Group {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Patient {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Substance {}

@@ -467,6 +467,11 @@ impl FhirJson for StructureDefinitionDifferential {
         w.end_object();
     }
 }
+impl From<StructureDefinition> for Resource {
+    fn from(resource: StructureDefinition) -> Self {
+        Resource::StructureDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for StructureDefinition {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "StructureDefinition";
@@ -784,4 +789,5 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
 #[derive(Debug)]
 pub enum StructureDefinitionValuesetTargets {}
 #[cfg(feature = "dstu2-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<StructureDefinitionValuesetTargets> for ValueSet {}

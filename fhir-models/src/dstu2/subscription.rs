@@ -200,6 +200,11 @@ impl FhirJson for SubscriptionChannel {
         w.end_object();
     }
 }
+impl From<Subscription> for Resource {
+    fn from(resource: Subscription) -> Self {
+        Resource::Subscription(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Subscription {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Subscription";

@@ -232,6 +232,11 @@ impl FhirJson for SubstanceIngredient {
         w.end_object();
     }
 }
+impl From<Substance> for Resource {
+    fn from(resource: Substance) -> Self {
+        Resource::Substance(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Substance {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "Substance";
@@ -362,4 +367,5 @@ impl<M: crate::search::Mode> crate::search::Search<Substance, M> {
 #[derive(Debug)]
 pub enum SubstanceSubstanceTargets {}
 #[cfg(feature = "dstu2-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SubstanceSubstanceTargets> for Substance {}

@@ -128,6 +128,11 @@ impl FhirJson for SupplyDelivery {
         w.end_object();
     }
 }
+impl From<SupplyDelivery> for Resource {
+    fn from(resource: SupplyDelivery) -> Self {
+        Resource::SupplyDelivery(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SupplyDelivery {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "SupplyDelivery";
@@ -240,14 +245,17 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyDelivery, M> {
 #[derive(Debug)]
 pub enum SupplyDeliveryPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryPatientTargets> for Patient {}
 /// The target types of the reference search parameter `receiver` of `SupplyDelivery`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliveryReceiverTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryReceiverTargets> for Practitioner {}
 /// The target types of the reference search parameter `supplier` of `SupplyDelivery`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliverySupplierTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliverySupplierTargets> for Practitioner {}

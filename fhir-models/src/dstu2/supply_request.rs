@@ -188,8 +188,20 @@ impl FhirJson for SupplyRequestWhen {
 /// FHIR `SupplyRequest.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupplyRequestReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for SupplyRequestReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for SupplyRequestReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for SupplyRequestReason {
     fn read_variant(
@@ -213,6 +225,11 @@ impl Choice for SupplyRequestReason {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<SupplyRequest> for Resource {
+    fn from(resource: SupplyRequest) -> Self {
+        Resource::SupplyRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for SupplyRequest {
@@ -353,18 +370,23 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
 #[derive(Debug)]
 pub enum SupplyRequestPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `source` of `SupplyRequest`: Organization, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSourceTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSourceTargets> for Organization {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSourceTargets> for Patient {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSourceTargets> for Practitioner {}
 /// The target types of the reference search parameter `supplier` of `SupplyRequest`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSupplierTargets {}
 #[cfg(feature = "dstu2-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSupplierTargets> for Organization {}

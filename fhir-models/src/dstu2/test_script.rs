@@ -1323,6 +1323,11 @@ impl FhirJson for TestScriptTeardownAction {
         w.end_object();
     }
 }
+impl From<TestScript> for Resource {
+    fn from(resource: TestScript) -> Self {
+        Resource::TestScript(Box::new(resource))
+    }
+}
 impl crate::FhirResource for TestScript {
     type Version = Dstu2;
     const RESOURCE_TYPE: &'static str = "TestScript";

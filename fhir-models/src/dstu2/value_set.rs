@@ -962,12 +962,48 @@ impl FhirJson for ValueSetExpansionContains {
 /// FHIR `ValueSet.expansion.parameter.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSetExpansionParameterValue {
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `valueUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `valueCode`: the value as a FHIR `code`.
     Code(Primitive<String>),
+}
+impl From<Primitive<bool>> for ValueSetExpansionParameterValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ValueSetExpansionParameterValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ValueSetExpansionParameterValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ValueSetExpansionParameterValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for ValueSetExpansionParameterValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for ValueSetExpansionParameterValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
 }
 impl Choice for ValueSetExpansionParameterValue {
     fn read_variant(
@@ -1055,6 +1091,11 @@ impl Choice for ValueSetExpansionParameterValue {
             Self::Uri(p) => w.primitive_parts(name, "Uri", p),
             Self::Code(p) => w.primitive_parts(name, "Code", p),
         }
+    }
+}
+impl From<ValueSet> for Resource {
+    fn from(resource: ValueSet) -> Self {
+        Resource::ValueSet(Box::new(resource))
     }
 }
 impl crate::FhirResource for ValueSet {

@@ -244,8 +244,20 @@ impl FhirJson for VisionPrescriptionDispense {
 /// FHIR `VisionPrescription.reason[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VisionPrescriptionReason {
+    /// `reasonCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `reasonReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for VisionPrescriptionReason {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for VisionPrescriptionReason {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for VisionPrescriptionReason {
     fn read_variant(
@@ -269,6 +281,11 @@ impl Choice for VisionPrescriptionReason {
             }
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<VisionPrescription> for Resource {
+    fn from(resource: VisionPrescription) -> Self {
+        Resource::VisionPrescription(Box::new(resource))
     }
 }
 impl crate::FhirResource for VisionPrescription {
@@ -381,14 +398,17 @@ impl<M: crate::search::Mode> crate::search::Search<VisionPrescription, M> {
 #[derive(Debug)]
 pub enum VisionPrescriptionEncounterTargets {}
 #[cfg(feature = "dstu2-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `VisionPrescription`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPatientTargets {}
 #[cfg(feature = "dstu2-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionPatientTargets> for Patient {}
 /// The target types of the reference search parameter `prescriber` of `VisionPrescription`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPrescriberTargets {}
 #[cfg(feature = "dstu2-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionPrescriberTargets> for Practitioner {}

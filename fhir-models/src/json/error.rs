@@ -20,6 +20,8 @@ pub enum IssueKind {
     UnknownResourceType,
     /// An element given twice, or a choice element (`value[x]`) given with two types.
     Duplicate,
+    /// An empty array (`"given": []`), which FHIR JSON does not allow. Nothing is kept of it.
+    EmptyArray,
 }
 
 impl IssueKind {
@@ -32,6 +34,7 @@ impl IssueKind {
             IssueKind::UnknownCode => "unknown code",
             IssueKind::UnknownResourceType => "unknown resource type",
             IssueKind::Duplicate => "duplicate element",
+            IssueKind::EmptyArray => "empty array",
         }
     }
 }

@@ -8,6 +8,7 @@
 mod error;
 mod ndjson;
 mod reader;
+pub(crate) mod text;
 mod writer;
 
 pub use error::{Issue, IssueKind, Lenient, ParseError};

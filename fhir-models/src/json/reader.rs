@@ -6,6 +6,7 @@
 use super::error::{Issue, IssueKind, ParseError};
 use super::FhirJson;
 use crate::primitives::{ElementParts, Primitive, PrimitiveValue};
+use crate::RawResource;
 use std::borrow::Cow;
 
 /// Deeper nesting than this is refused as malformed (protects the stack; real FHIR is far shallower).
@@ -567,8 +568,12 @@ impl<'a> Reader<'a> {
             return Ok(false);
         }
         self.enter()?;
+        let start = self.pos;
         self.pos += 1;
-        if !self.eat(b']') {
+        if self.eat(b']') {
+            // FHIR JSON forbids empty arrays: an error when strict, reported (with its text) when lenient.
+            self.report(IssueKind::EmptyArray, start, "an array must not be empty".to_owned(), Some("[]"))?;
+        } else {
             let mut i = 0;
             loop {
                 self.path.push(Seg::Index(i));
@@ -657,12 +662,21 @@ impl<'a> Reader<'a> {
         Ok(found)
     }
 
-    /// A `resourceType` that is not compiled in: reported, the object skipped.
-    pub fn unknown_resource_type(&mut self, name: &str) -> Result<(), ParseError> {
-        self.drop_value(
-            IssueKind::UnknownResourceType,
-            format!("resource type `{name}` is unknown in this FHIR version, or its cargo feature is not enabled"),
-        )
+    /// A resource whose type is not compiled in, kept whole as JSON text (`Resource::Other`). `known`: the FHIR
+    /// version defines the type and only its feature is off; kept silently. A type the version does not define
+    /// is an error in strict mode, and reported (and kept) in lenient mode.
+    pub fn raw_resource(&mut self, resource_type: &str, known: bool) -> Result<Option<RawResource>, ParseError> {
+        let start = self.value_start();
+        if !known {
+            self.report(
+                IssueKind::UnknownResourceType,
+                start,
+                format!("resource type `{resource_type}` is not defined in this FHIR version; kept as JSON text"),
+                None,
+            )?;
+        }
+        let text = self.skip_value()?;
+        Ok(Some(RawResource::from_text(resource_type, text, known)))
     }
 
     /// Reads one value straight into a `Box` (used for the variants of `Resource`, so that the enum's reader

@@ -52,7 +52,7 @@ impl Writer {
     }
 
     /// Separator before an object member or array item.
-    fn sep(&mut self) {
+    pub(crate) fn sep(&mut self) {
         if !self.first {
             self.out.push(',');
         }
@@ -77,13 +77,13 @@ impl Writer {
         self.first = false;
     }
 
-    fn begin_array(&mut self) {
+    pub(crate) fn begin_array(&mut self) {
         self.out.push('[');
         self.depth += 1;
         self.first = true;
     }
 
-    fn end_array(&mut self) {
+    pub(crate) fn end_array(&mut self) {
         self.depth -= 1;
         if !self.first {
             self.newline();

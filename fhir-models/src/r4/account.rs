@@ -241,6 +241,11 @@ impl FhirJson for AccountGuarantor {
         w.end_object();
     }
 }
+impl From<Account> for Resource {
+    fn from(resource: Account) -> Self {
+        Resource::Account(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Account {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Account";
@@ -396,26 +401,35 @@ impl<M: crate::search::Mode> crate::search::Search<Account, M> {
 #[derive(Debug)]
 pub enum AccountOwnerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountOwnerTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Account`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `Account`: Device, HealthcareService, Location, Organization, Patient, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AccountSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for HealthcareService {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Location {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AccountSubjectTargets> for PractitionerRole {}

@@ -458,12 +458,53 @@ pub type ActivityDefinitionSubject = DataRequirementSubject;
 /// FHIR `ActivityDefinition.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActivityDefinitionTiming {
+    /// `timingTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `timingDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `timingAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `timingPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `timingRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `timingDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+}
+impl From<Timing> for ActivityDefinitionTiming {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ActivityDefinitionTiming {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ActivityDefinitionTiming {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Age> for ActivityDefinitionTiming {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Period> for ActivityDefinitionTiming {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Range> for ActivityDefinitionTiming {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Duration> for ActivityDefinitionTiming {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
 }
 impl Choice for ActivityDefinitionTiming {
     fn read_variant(
@@ -508,8 +549,20 @@ impl Choice for ActivityDefinitionTiming {
 /// FHIR `ActivityDefinition.product[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActivityDefinitionProduct {
+    /// `productReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `productCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for ActivityDefinitionProduct {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ActivityDefinitionProduct {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for ActivityDefinitionProduct {
     fn read_variant(
@@ -533,6 +586,11 @@ impl Choice for ActivityDefinitionProduct {
                 w.complex_parts(name, "CodeableConcept", x.as_ref())
             }
         }
+    }
+}
+impl From<ActivityDefinition> for Resource {
+    fn from(resource: ActivityDefinition) -> Self {
+        Resource::ActivityDefinition(Box::new(resource))
     }
 }
 impl crate::FhirResource for ActivityDefinition {

@@ -307,6 +307,11 @@ impl FhirJson for AdverseEventSuspectEntityCausality {
         w.end_object();
     }
 }
+impl From<AdverseEvent> for Resource {
+    fn from(resource: AdverseEvent) -> Self {
+        Resource::AdverseEvent(Box::new(resource))
+    }
+}
 impl crate::FhirResource for AdverseEvent {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "AdverseEvent";
@@ -532,53 +537,71 @@ impl<M: crate::search::Mode> crate::search::Search<AdverseEvent, M> {
 #[derive(Debug)]
 pub enum AdverseEventLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventLocationTargets> for Location {}
 /// The target types of the reference search parameter `recorder` of `AdverseEvent`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventRecorderTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventRecorderTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventRecorderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventRecorderTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventRecorderTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `resultingcondition` of `AdverseEvent`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventResultingconditionTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventResultingconditionTargets> for Condition {}
 /// The target types of the reference search parameter `study` of `AdverseEvent`: ResearchStudy. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventStudyTargets {}
 #[cfg(feature = "r4-research-study")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventStudyTargets> for ResearchStudy {}
 /// The target types of the reference search parameter `subject` of `AdverseEvent`: Group, Patient, Practitioner, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubjectTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubjectTargets> for Practitioner {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubjectTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `substance` of `AdverseEvent`: Device, Immunization, Medication, MedicationAdministration, MedicationStatement, Procedure, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AdverseEventSubstanceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubstanceTargets> for Device {}
 #[cfg(feature = "r4-immunization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubstanceTargets> for Immunization {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubstanceTargets> for Medication {}
 #[cfg(feature = "r4-medication-administration")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubstanceTargets> for MedicationAdministration {}
 #[cfg(feature = "r4-medication-statement")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubstanceTargets> for MedicationStatement {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubstanceTargets> for Procedure {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AdverseEventSubstanceTargets> for Substance {}

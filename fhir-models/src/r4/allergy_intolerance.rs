@@ -253,11 +253,51 @@ impl FhirJson for AllergyIntoleranceReaction {
 /// FHIR `AllergyIntolerance.onset[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AllergyIntoleranceOnset {
+    /// `onsetDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `onsetAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `onsetPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `onsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `onsetString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<DateTime>> for AllergyIntoleranceOnset {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for AllergyIntoleranceOnset {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Age> for AllergyIntoleranceOnset {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Period> for AllergyIntoleranceOnset {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Range> for AllergyIntoleranceOnset {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for AllergyIntoleranceOnset {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for AllergyIntoleranceOnset {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for AllergyIntoleranceOnset {
     fn read_variant(
@@ -303,6 +343,11 @@ impl Choice for AllergyIntoleranceOnset {
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
             Self::String(p) => w.primitive_parts(name, "String", p),
         }
+    }
+}
+impl From<AllergyIntolerance> for Resource {
+    fn from(resource: AllergyIntolerance) -> Self {
+        Resource::AllergyIntolerance(Box::new(resource))
     }
 }
 impl crate::FhirResource for AllergyIntolerance {
@@ -574,28 +619,38 @@ impl<M: crate::search::Mode> crate::search::Search<AllergyIntolerance, M> {
 #[derive(Debug)]
 pub enum AllergyIntoleranceAsserterTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceAsserterTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `AllergyIntolerance`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntolerancePatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntolerancePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntolerancePatientTargets> for Patient {}
 /// The target types of the reference search parameter `recorder` of `AllergyIntolerance`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AllergyIntoleranceRecorderTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AllergyIntoleranceRecorderTargets> for RelatedPerson {}

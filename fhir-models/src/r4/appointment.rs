@@ -276,6 +276,11 @@ impl FhirJson for AppointmentParticipant {
         w.end_object();
     }
 }
+impl From<Appointment> for Resource {
+    fn from(resource: Appointment) -> Self {
+        Resource::Appointment(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Appointment {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Appointment";
@@ -582,53 +587,69 @@ impl<M: crate::search::Mode> crate::search::Search<Appointment, M> {
 #[derive(Debug)]
 pub enum AppointmentActorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for HealthcareService {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentActorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `based-on` of `Appointment`: ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentBasedOnTargets {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentBasedOnTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `location` of `Appointment`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentLocationTargets> for Location {}
 /// The target types of the reference search parameter `patient` of `Appointment`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPatientTargets> for Patient {}
 /// The target types of the reference search parameter `practitioner` of `Appointment`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentPractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentPractitionerTargets> for Practitioner {}
 /// The target types of the reference search parameter `reason-reference` of `Appointment`: Condition, ImmunizationRecommendation, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentReasonReferenceTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentReasonReferenceTargets> for Condition {}
 #[cfg(feature = "r4-immunization-recommendation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentReasonReferenceTargets>
 for ImmunizationRecommendation {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentReasonReferenceTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentReasonReferenceTargets> for Procedure {}
 /// The target types of the reference search parameter `slot` of `Appointment`: Slot. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentSlotTargets {}
 #[cfg(feature = "r4-slot")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentSlotTargets> for Slot {}

@@ -125,6 +125,11 @@ impl FhirJson for AppointmentResponse {
         w.end_object();
     }
 }
+impl From<AppointmentResponse> for Resource {
+    fn from(resource: AppointmentResponse) -> Self {
+        Resource::AppointmentResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for AppointmentResponse {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "AppointmentResponse";
@@ -279,36 +284,47 @@ impl<M: crate::search::Mode> crate::search::Search<AppointmentResponse, M> {
 #[derive(Debug)]
 pub enum AppointmentResponseActorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for HealthcareService {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseActorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `appointment` of `AppointmentResponse`: Appointment. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseAppointmentTargets {}
 #[cfg(feature = "r4-appointment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseAppointmentTargets> for Appointment {}
 /// The target types of the reference search parameter `location` of `AppointmentResponse`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponseLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponseLocationTargets> for Location {}
 /// The target types of the reference search parameter `patient` of `AppointmentResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePatientTargets> for Patient {}
 /// The target types of the reference search parameter `practitioner` of `AppointmentResponse`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AppointmentResponsePractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AppointmentResponsePractitionerTargets> for Practitioner {}

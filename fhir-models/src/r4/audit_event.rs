@@ -494,7 +494,9 @@ impl FhirJson for AuditEventEntityDetail {
 /// FHIR `AuditEvent.entity.detail.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuditEventEntityDetailValue {
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueBase64Binary`: the value as a FHIR `base64Binary`.
     Base64Binary(Primitive<String>),
 }
 impl Choice for AuditEventEntityDetailValue {
@@ -535,6 +537,11 @@ impl Choice for AuditEventEntityDetailValue {
             Self::String(p) => w.primitive_parts(name, "String", p),
             Self::Base64Binary(p) => w.primitive_parts(name, "Base64Binary", p),
         }
+    }
+}
+impl From<AuditEvent> for Resource {
+    fn from(resource: AuditEvent) -> Self {
+        Resource::AuditEvent(Box::new(resource))
     }
 }
 impl crate::FhirResource for AuditEvent {
@@ -838,34 +845,47 @@ impl<M: crate::search::Mode> crate::search::Search<AuditEvent, M> {
 #[derive(Debug)]
 pub enum AuditEventAgentTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventAgentTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventAgentTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventAgentTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventAgentTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventAgentTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventAgentTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `AuditEvent`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AuditEventPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventPatientTargets> for Patient {}
 /// The target types of the reference search parameter `source` of `AuditEvent`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum AuditEventSourceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventSourceTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventSourceTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventSourceTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventSourceTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventSourceTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<AuditEventSourceTargets> for RelatedPerson {}

@@ -99,6 +99,11 @@ impl FhirJson for Basic {
         w.end_object();
     }
 }
+impl From<Basic> for Resource {
+    fn from(resource: Basic) -> Self {
+        Resource::Basic(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Basic {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Basic";
@@ -294,22 +299,29 @@ impl<M: crate::search::Mode> crate::search::Search<Basic, M> {
 #[derive(Debug)]
 pub enum BasicAuthorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicAuthorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicAuthorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `formulary` of `Basic`: InsurancePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BasicFormularyTargets {}
 #[cfg(feature = "r4-insurance-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicFormularyTargets> for InsurancePlan {}
 /// The target types of the reference search parameter `patient` of `Basic`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BasicPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BasicPatientTargets> for Patient {}

@@ -75,6 +75,11 @@ impl FhirJson for Binary {
         w.end_object();
     }
 }
+impl From<Binary> for Resource {
+    fn from(resource: Binary) -> Self {
+        Resource::Binary(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Binary {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Binary";

@@ -394,8 +394,25 @@ impl FhirJson for BiologicallyDerivedProductStorage {
 /// FHIR `BiologicallyDerivedProduct.collection.collected[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BiologicallyDerivedProductCollectionCollected {
+    /// `collectedDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `collectedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for BiologicallyDerivedProductCollectionCollected {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for BiologicallyDerivedProductCollectionCollected {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for BiologicallyDerivedProductCollectionCollected {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for BiologicallyDerivedProductCollectionCollected {
     fn read_variant(
@@ -432,8 +449,25 @@ impl Choice for BiologicallyDerivedProductCollectionCollected {
 /// FHIR `BiologicallyDerivedProduct.processing.time[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BiologicallyDerivedProductProcessingTime {
+    /// `timeDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `timePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for BiologicallyDerivedProductProcessingTime {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for BiologicallyDerivedProductProcessingTime {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for BiologicallyDerivedProductProcessingTime {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for BiologicallyDerivedProductProcessingTime {
     fn read_variant(
@@ -470,8 +504,25 @@ impl Choice for BiologicallyDerivedProductProcessingTime {
 /// FHIR `BiologicallyDerivedProduct.manipulation.time[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BiologicallyDerivedProductManipulationTime {
+    /// `timeDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `timePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for BiologicallyDerivedProductManipulationTime {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for BiologicallyDerivedProductManipulationTime {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for BiologicallyDerivedProductManipulationTime {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for BiologicallyDerivedProductManipulationTime {
     fn read_variant(
@@ -501,6 +552,11 @@ impl Choice for BiologicallyDerivedProductManipulationTime {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<BiologicallyDerivedProduct> for Resource {
+    fn from(resource: BiologicallyDerivedProduct) -> Self {
+        Resource::BiologicallyDerivedProduct(Box::new(resource))
     }
 }
 impl crate::FhirResource for BiologicallyDerivedProduct {

@@ -119,6 +119,11 @@ impl FhirJson for BodyStructure {
         w.end_object();
     }
 }
+impl From<BodyStructure> for Resource {
+    fn from(resource: BodyStructure) -> Self {
+        Resource::BodyStructure(Box::new(resource))
+    }
+}
 impl crate::FhirResource for BodyStructure {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "BodyStructure";
@@ -211,4 +216,5 @@ impl<M: crate::search::Mode> crate::search::Search<BodyStructure, M> {
 #[derive(Debug)]
 pub enum BodyStructurePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BodyStructurePatientTargets> for Patient {}

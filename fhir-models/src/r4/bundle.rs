@@ -424,6 +424,11 @@ impl FhirJson for BundleEntryResponse {
         w.end_object();
     }
 }
+impl From<Bundle> for Resource {
+    fn from(resource: Bundle) -> Self {
+        Resource::Bundle(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Bundle {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Bundle";
@@ -528,9 +533,11 @@ impl<M: crate::search::Mode> crate::search::Search<Bundle, M> {
 #[derive(Debug)]
 pub enum BundleCompositionTargets {}
 #[cfg(feature = "r4-composition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BundleCompositionTargets> for Composition {}
 /// The target types of the reference search parameter `message` of `Bundle`: MessageHeader. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum BundleMessageTargets {}
 #[cfg(feature = "r4-message-header")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<BundleMessageTargets> for MessageHeader {}

@@ -1214,6 +1214,11 @@ impl FhirJson for CapabilityStatementDocument {
         w.end_object();
     }
 }
+impl From<CapabilityStatement> for Resource {
+    fn from(resource: CapabilityStatement) -> Self {
+        Resource::CapabilityStatement(Box::new(resource))
+    }
+}
 impl crate::FhirResource for CapabilityStatement {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "CapabilityStatement";
@@ -1586,16 +1591,19 @@ impl<M: crate::search::Mode> crate::search::Search<CapabilityStatement, M> {
 #[derive(Debug)]
 pub enum CapabilityStatementGuideTargets {}
 #[cfg(feature = "r4-implementation-guide")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CapabilityStatementGuideTargets> for ImplementationGuide {}
 /// The target types of the reference search parameter `resource-profile` of `CapabilityStatement`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CapabilityStatementResourceProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CapabilityStatementResourceProfileTargets>
 for StructureDefinition {}
 /// The target types of the reference search parameter `supported-profile` of `CapabilityStatement`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CapabilityStatementSupportedProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CapabilityStatementSupportedProfileTargets>
 for StructureDefinition {}

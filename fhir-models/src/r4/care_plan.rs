@@ -440,9 +440,32 @@ impl FhirJson for CarePlanActivityDetail {
 /// FHIR `CarePlan.activity.detail.scheduled[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CarePlanActivityDetailScheduled {
+    /// `scheduledTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `scheduledString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Timing> for CarePlanActivityDetailScheduled {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Period> for CarePlanActivityDetailScheduled {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for CarePlanActivityDetailScheduled {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CarePlanActivityDetailScheduled {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for CarePlanActivityDetailScheduled {
     fn read_variant(
@@ -480,6 +503,11 @@ impl Choice for CarePlanActivityDetailScheduled {
 ///
 /// FHIR `CarePlan.activity.detail.product[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type CarePlanActivityDetailProduct = DataRequirementSubject;
+impl From<CarePlan> for Resource {
+    fn from(resource: CarePlan) -> Self {
+        Resource::CarePlan(Box::new(resource))
+    }
+}
 impl crate::FhirResource for CarePlan {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "CarePlan";
@@ -845,102 +873,135 @@ impl<M: crate::search::Mode> crate::search::Search<CarePlan, M> {
 #[derive(Debug)]
 pub enum CarePlanActivityReferenceTargets {}
 #[cfg(feature = "r4-appointment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for Appointment {}
 #[cfg(feature = "r4-communication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for CommunicationRequest {}
 #[cfg(feature = "r4-device-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for DeviceRequest {}
 #[cfg(feature = "r4-medication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for MedicationRequest {}
 #[cfg(feature = "r4-nutrition-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for NutritionOrder {}
 #[cfg(feature = "r4-request-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for RequestGroup {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for ServiceRequest {}
 #[cfg(feature = "r4-task")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for Task {}
 #[cfg(feature = "r4-vision-prescription")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanActivityReferenceTargets> for VisionPrescription {}
 /// The target types of the reference search parameter `based-on` of `CarePlan`: CarePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanBasedOnTargets> for CarePlan {}
 /// The target types of the reference search parameter `care-team` of `CarePlan`: CareTeam. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanCareTeamTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanCareTeamTargets> for CareTeam {}
 /// The target types of the reference search parameter `condition` of `CarePlan`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanConditionTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanConditionTargets> for Condition {}
 /// The target types of the reference search parameter `encounter` of `CarePlan`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `goal` of `CarePlan`: Goal. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanGoalTargets {}
 #[cfg(feature = "r4-goal")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanGoalTargets> for Goal {}
 /// The target types of the reference search parameter `instantiates-canonical` of `CarePlan`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for ActivityDefinition {}
 #[cfg(feature = "r4-measure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for Measure {}
 #[cfg(feature = "r4-operation-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanInstantiatesCanonicalTargets>
 for OperationDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanInstantiatesCanonicalTargets> for Questionnaire {}
 /// The target types of the reference search parameter `part-of` of `CarePlan`: CarePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPartOfTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPartOfTargets> for CarePlan {}
 /// The target types of the reference search parameter `patient` of `CarePlan`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `CarePlan`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for HealthcareService {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `replaces` of `CarePlan`: CarePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanReplacesTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanReplacesTargets> for CarePlan {}
 /// The target types of the reference search parameter `subject` of `CarePlan`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CarePlanSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CarePlanSubjectTargets> for Patient {}

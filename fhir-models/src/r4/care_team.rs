@@ -198,6 +198,11 @@ impl FhirJson for CareTeamParticipant {
         w.end_object();
     }
 }
+impl From<CareTeam> for Resource {
+    fn from(resource: CareTeam) -> Self {
+        Resource::CareTeam(Box::new(resource))
+    }
+}
 impl crate::FhirResource for CareTeam {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "CareTeam";
@@ -360,33 +365,44 @@ impl<M: crate::search::Mode> crate::search::Search<CareTeam, M> {
 #[derive(Debug)]
 pub enum CareTeamEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `participant` of `CareTeam`: CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CareTeamParticipantTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamParticipantTargets> for CareTeam {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamParticipantTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamParticipantTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamParticipantTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamParticipantTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamParticipantTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `CareTeam`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CareTeamPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `CareTeam`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CareTeamSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CareTeamSubjectTargets> for Patient {}

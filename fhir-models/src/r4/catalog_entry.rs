@@ -221,6 +221,11 @@ impl FhirJson for CatalogEntryRelatedEntry {
         w.end_object();
     }
 }
+impl From<CatalogEntry> for Resource {
+    fn from(resource: CatalogEntry) -> Self {
+        Resource::CatalogEntry(Box::new(resource))
+    }
+}
 impl crate::FhirResource for CatalogEntry {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "CatalogEntry";

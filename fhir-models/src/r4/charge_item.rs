@@ -308,9 +308,32 @@ impl FhirJson for ChargeItemPerformer {
 /// FHIR `ChargeItem.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChargeItemOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for ChargeItemOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ChargeItemOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ChargeItemOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for ChargeItemOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for ChargeItemOccurrence {
     fn read_variant(
@@ -349,8 +372,20 @@ impl Choice for ChargeItemOccurrence {
 /// FHIR `ChargeItem.product[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChargeItemProduct {
+    /// `productReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `productCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for ChargeItemProduct {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ChargeItemProduct {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for ChargeItemProduct {
     fn read_variant(
@@ -374,6 +409,11 @@ impl Choice for ChargeItemProduct {
                 w.complex_parts(name, "CodeableConcept", x.as_ref())
             }
         }
+    }
+}
+impl From<ChargeItem> for Resource {
+    fn from(resource: ChargeItem) -> Self {
+        Resource::ChargeItem(Box::new(resource))
     }
 }
 impl crate::FhirResource for ChargeItem {
@@ -692,84 +732,113 @@ impl<M: crate::search::Mode> crate::search::Search<ChargeItem, M> {
 #[derive(Debug)]
 pub enum ChargeItemAccountTargets {}
 #[cfg(feature = "r4-account")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemAccountTargets> for Account {}
 /// The target types of the reference search parameter `context` of `ChargeItem`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemContextTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemContextTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemContextTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `enterer` of `ChargeItem`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemEntererTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemEntererTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemEntererTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemEntererTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemEntererTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemEntererTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `ChargeItem`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer-actor` of `ChargeItem`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemPerformerActorTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemPerformerActorTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemPerformerActorTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemPerformerActorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemPerformerActorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemPerformerActorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemPerformerActorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemPerformerActorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `performing-organization` of `ChargeItem`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemPerformingOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemPerformingOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `requesting-organization` of `ChargeItem`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemRequestingOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemRequestingOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `service` of `ChargeItem`: DiagnosticReport, ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, Observation, Procedure, SupplyDelivery. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemServiceTargets {}
 #[cfg(feature = "r4-diagnostic-report")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemServiceTargets> for DiagnosticReport {}
 #[cfg(feature = "r4-imaging-study")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemServiceTargets> for ImagingStudy {}
 #[cfg(feature = "r4-immunization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemServiceTargets> for Immunization {}
 #[cfg(feature = "r4-medication-administration")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemServiceTargets> for MedicationAdministration {}
 #[cfg(feature = "r4-medication-dispense")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemServiceTargets> for MedicationDispense {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemServiceTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemServiceTargets> for Procedure {}
 #[cfg(feature = "r4-supply-delivery")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemServiceTargets> for SupplyDelivery {}
 /// The target types of the reference search parameter `subject` of `ChargeItem`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ChargeItemSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ChargeItemSubjectTargets> for Patient {}

@@ -393,6 +393,11 @@ impl FhirJson for ChargeItemDefinitionPropertyGroupPriceComponent {
         w.end_object();
     }
 }
+impl From<ChargeItemDefinition> for Resource {
+    fn from(resource: ChargeItemDefinition) -> Self {
+        Resource::ChargeItemDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ChargeItemDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ChargeItemDefinition";

@@ -1174,8 +1174,25 @@ impl FhirJson for ClaimItemDetailSubDetail {
 /// FHIR `Claim.supportingInfo.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimSupportingInfoTiming {
+    /// `timingDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `timingPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<Date>> for ClaimSupportingInfoTiming {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ClaimSupportingInfoTiming {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Period> for ClaimSupportingInfoTiming {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ClaimSupportingInfoTiming {
     fn read_variant(
@@ -1212,11 +1229,51 @@ impl Choice for ClaimSupportingInfoTiming {
 /// FHIR `Claim.supportingInfo.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimSupportingInfoValue {
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `valueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<bool>> for ClaimSupportingInfoValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ClaimSupportingInfoValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ClaimSupportingInfoValue {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ClaimSupportingInfoValue {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Quantity> for ClaimSupportingInfoValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Attachment> for ClaimSupportingInfoValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ClaimSupportingInfoValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ClaimSupportingInfoValue {
     fn read_variant(
@@ -1277,8 +1334,20 @@ pub type ClaimProcedureProcedure = DataRequirementSubject;
 /// FHIR `Claim.accident.location[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimAccidentLocation {
+    /// `locationAddress`: the value as a FHIR `Address`.
     Address(Box<Address>),
+    /// `locationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Address> for ClaimAccidentLocation {
+    fn from(v: Address) -> Self {
+        Self::Address(Box::new(v))
+    }
+}
+impl From<Reference> for ClaimAccidentLocation {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ClaimAccidentLocation {
     fn read_variant(
@@ -1305,8 +1374,25 @@ impl Choice for ClaimAccidentLocation {
 /// FHIR `Claim.item.serviced[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimItemServiced {
+    /// `servicedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `servicedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<Date>> for ClaimItemServiced {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ClaimItemServiced {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Period> for ClaimItemServiced {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ClaimItemServiced {
     fn read_variant(
@@ -1343,9 +1429,27 @@ impl Choice for ClaimItemServiced {
 /// FHIR `Claim.item.location[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimItemLocation {
+    /// `locationCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `locationAddress`: the value as a FHIR `Address`.
     Address(Box<Address>),
+    /// `locationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ClaimItemLocation {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Address> for ClaimItemLocation {
+    fn from(v: Address) -> Self {
+        Self::Address(Box::new(v))
+    }
+}
+impl From<Reference> for ClaimItemLocation {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ClaimItemLocation {
     fn read_variant(
@@ -1371,6 +1475,11 @@ impl Choice for ClaimItemLocation {
             Self::Address(x) => w.complex_parts(name, "Address", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Claim> for Resource {
+    fn from(resource: Claim) -> Self {
+        Resource::Claim(Box::new(resource))
     }
 }
 impl crate::FhirResource for Claim {
@@ -1661,77 +1770,98 @@ impl<M: crate::search::Mode> crate::search::Search<Claim, M> {
 #[derive(Debug)]
 pub enum ClaimCareTeamTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimCareTeamTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimCareTeamTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimCareTeamTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `detail-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimDetailUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimDetailUdiTargets> for Device {}
 /// The target types of the reference search parameter `encounter` of `Claim`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `enterer` of `Claim`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimEntererTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `facility` of `Claim`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimFacilityTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimFacilityTargets> for Location {}
 /// The target types of the reference search parameter `insurer` of `Claim`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimInsurerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimInsurerTargets> for Organization {}
 /// The target types of the reference search parameter `item-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimItemUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimItemUdiTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `Claim`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPatientTargets> for Patient {}
 /// The target types of the reference search parameter `payee` of `Claim`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimPayeeTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimPayeeTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `procedure-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimProcedureUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimProcedureUdiTargets> for Device {}
 /// The target types of the reference search parameter `provider` of `Claim`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimProviderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimProviderTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimProviderTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subdetail-udi` of `Claim`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimSubdetailUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimSubdetailUdiTargets> for Device {}

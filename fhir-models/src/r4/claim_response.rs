@@ -1208,8 +1208,25 @@ impl FhirJson for ClaimResponseError {
 /// FHIR `ClaimResponse.addItem.serviced[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimResponseAddItemServiced {
+    /// `servicedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `servicedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<Date>> for ClaimResponseAddItemServiced {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ClaimResponseAddItemServiced {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Period> for ClaimResponseAddItemServiced {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ClaimResponseAddItemServiced {
     fn read_variant(
@@ -1246,9 +1263,27 @@ impl Choice for ClaimResponseAddItemServiced {
 /// FHIR `ClaimResponse.addItem.location[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimResponseAddItemLocation {
+    /// `locationCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `locationAddress`: the value as a FHIR `Address`.
     Address(Box<Address>),
+    /// `locationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ClaimResponseAddItemLocation {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Address> for ClaimResponseAddItemLocation {
+    fn from(v: Address) -> Self {
+        Self::Address(Box::new(v))
+    }
+}
+impl From<Reference> for ClaimResponseAddItemLocation {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ClaimResponseAddItemLocation {
     fn read_variant(
@@ -1274,6 +1309,11 @@ impl Choice for ClaimResponseAddItemLocation {
             Self::Address(x) => w.complex_parts(name, "Address", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<ClaimResponse> for Resource {
+    fn from(resource: ClaimResponse) -> Self {
+        Resource::ClaimResponse(Box::new(resource))
     }
 }
 impl crate::FhirResource for ClaimResponse {
@@ -1470,23 +1510,29 @@ impl<M: crate::search::Mode> crate::search::Search<ClaimResponse, M> {
 #[derive(Debug)]
 pub enum ClaimResponseInsurerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseInsurerTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `ClaimResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponsePatientTargets> for Patient {}
 /// The target types of the reference search parameter `request` of `ClaimResponse`: Claim. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponseRequestTargets {}
 #[cfg(feature = "r4-claim")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseRequestTargets> for Claim {}
 /// The target types of the reference search parameter `requestor` of `ClaimResponse`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClaimResponseRequestorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseRequestorTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseRequestorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClaimResponseRequestorTargets> for PractitionerRole {}

@@ -317,8 +317,25 @@ impl FhirJson for ClinicalImpressionFinding {
 /// FHIR `ClinicalImpression.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClinicalImpressionEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for ClinicalImpressionEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ClinicalImpressionEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ClinicalImpressionEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ClinicalImpressionEffective {
     fn read_variant(
@@ -348,6 +365,11 @@ impl Choice for ClinicalImpressionEffective {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<ClinicalImpression> for Resource {
+    fn from(resource: ClinicalImpression) -> Self {
+        Resource::ClinicalImpression(Box::new(resource))
     }
 }
 impl crate::FhirResource for ClinicalImpression {
@@ -598,65 +620,85 @@ impl<M: crate::search::Mode> crate::search::Search<ClinicalImpression, M> {
 #[derive(Debug)]
 pub enum ClinicalImpressionAssessorTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionAssessorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionAssessorTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `encounter` of `ClinicalImpression`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `finding-ref` of `ClinicalImpression`: Condition, Media, Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionFindingRefTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionFindingRefTargets> for Condition {}
 #[cfg(feature = "r4-media")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionFindingRefTargets> for Media {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionFindingRefTargets> for Observation {}
 /// The target types of the reference search parameter `investigation` of `ClinicalImpression`: DiagnosticReport, FamilyMemberHistory, ImagingStudy, Media, Observation, QuestionnaireResponse, RiskAssessment. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionInvestigationTargets {}
 #[cfg(feature = "r4-diagnostic-report")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets> for DiagnosticReport {}
 #[cfg(feature = "r4-family-member-history")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets>
 for FamilyMemberHistory {}
 #[cfg(feature = "r4-imaging-study")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets> for ImagingStudy {}
 #[cfg(feature = "r4-media")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets> for Media {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets> for Observation {}
 #[cfg(feature = "r4-questionnaire-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets>
 for QuestionnaireResponse {}
 #[cfg(feature = "r4-risk-assessment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionInvestigationTargets> for RiskAssessment {}
 /// The target types of the reference search parameter `patient` of `ClinicalImpression`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPatientTargets> for Patient {}
 /// The target types of the reference search parameter `previous` of `ClinicalImpression`: ClinicalImpression. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionPreviousTargets {}
 #[cfg(feature = "r4-clinical-impression")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionPreviousTargets> for ClinicalImpression {}
 /// The target types of the reference search parameter `problem` of `ClinicalImpression`: AllergyIntolerance, Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionProblemTargets {}
 #[cfg(feature = "r4-allergy-intolerance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionProblemTargets> for AllergyIntolerance {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionProblemTargets> for Condition {}
 /// The target types of the reference search parameter `subject` of `ClinicalImpression`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ClinicalImpressionSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ClinicalImpressionSubjectTargets> for Patient {}

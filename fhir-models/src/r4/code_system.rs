@@ -568,13 +568,65 @@ impl FhirJson for CodeSystemConceptProperty {
 /// FHIR `CodeSystem.concept.property.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CodeSystemConceptPropertyValue {
+    /// `valueCode`: the value as a FHIR `code`.
     Code(Primitive<String>),
+    /// `valueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+}
+impl From<Coding> for CodeSystemConceptPropertyValue {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Primitive<i32>> for CodeSystemConceptPropertyValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for CodeSystemConceptPropertyValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<bool>> for CodeSystemConceptPropertyValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for CodeSystemConceptPropertyValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for CodeSystemConceptPropertyValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for CodeSystemConceptPropertyValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for CodeSystemConceptPropertyValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for CodeSystemConceptPropertyValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
 }
 impl Choice for CodeSystemConceptPropertyValue {
     fn read_variant(
@@ -664,6 +716,11 @@ impl Choice for CodeSystemConceptPropertyValue {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Decimal(p) => w.primitive_parts(name, "Decimal", p),
         }
+    }
+}
+impl From<CodeSystem> for Resource {
+    fn from(resource: CodeSystem) -> Self {
+        Resource::CodeSystem(Box::new(resource))
     }
 }
 impl crate::FhirResource for CodeSystem {
@@ -990,4 +1047,5 @@ impl<M: crate::search::Mode> crate::search::Search<CodeSystem, M> {
 #[derive(Debug)]
 pub enum CodeSystemSupplementsTargets {}
 #[cfg(feature = "r4-code-system")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CodeSystemSupplementsTargets> for CodeSystem {}

@@ -52,6 +52,25 @@ impl CodeEnum for AccountStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Inactive => "Inactive",
+                Self::EnteredInError => "Entered in error",
+                Self::OnHold => "On Hold",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-account")]
+/// The code, as on the wire.
+impl core::fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ActionCardinalityBehavior
 ///
@@ -87,6 +106,22 @@ impl CodeEnum for ActionCardinalityBehavior {
             Self::Multiple => "multiple",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Single => "Single",
+                Self::Multiple => "Multiple",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-plan-definition", feature = "r4-request-group"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ActionCardinalityBehavior {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ActionConditionKind
@@ -128,6 +163,23 @@ impl CodeEnum for ActionConditionKind {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Applicability => "Applicability",
+                Self::Start => "Start",
+                Self::Stop => "Stop",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-plan-definition", feature = "r4-request-group"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ActionConditionKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ActionGroupingBehavior
 ///
@@ -167,6 +219,23 @@ impl CodeEnum for ActionGroupingBehavior {
             Self::SentenceGroup => "sentence-group",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::VisualGroup => "Visual Group",
+                Self::LogicalGroup => "Logical Group",
+                Self::SentenceGroup => "Sentence Group",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-plan-definition", feature = "r4-request-group"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ActionGroupingBehavior {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ActionParticipantType
@@ -212,6 +281,24 @@ impl CodeEnum for ActionParticipantType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Patient => "Patient",
+                Self::Practitioner => "Practitioner",
+                Self::RelatedPerson => "Related Person",
+                Self::Device => "Device",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-activity-definition", feature = "r4-plan-definition"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ActionParticipantType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ActionPrecheckBehavior
 ///
@@ -247,6 +334,22 @@ impl CodeEnum for ActionPrecheckBehavior {
             Self::No => "no",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Yes => "Yes",
+                Self::No => "No",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-plan-definition", feature = "r4-request-group"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ActionPrecheckBehavior {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ActionRelationshipType
@@ -312,6 +415,29 @@ impl CodeEnum for ActionRelationshipType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::BeforeStart => "Before Start",
+                Self::Before => "Before",
+                Self::BeforeEnd => "Before End",
+                Self::ConcurrentWithStart => "Concurrent With Start",
+                Self::Concurrent => "Concurrent",
+                Self::ConcurrentWithEnd => "Concurrent With End",
+                Self::AfterStart => "After Start",
+                Self::After => "After",
+                Self::AfterEnd => "After End",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-plan-definition", feature = "r4-request-group"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ActionRelationshipType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ActionRequiredBehavior
 ///
@@ -351,6 +477,23 @@ impl CodeEnum for ActionRequiredBehavior {
             Self::MustUnlessDocumented => "must-unless-documented",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Must => "Must",
+                Self::Could => "Could",
+                Self::MustUnlessDocumented => "Must Unless Documented",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-plan-definition", feature = "r4-request-group"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ActionRequiredBehavior {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ActionSelectionBehavior
@@ -404,6 +547,26 @@ impl CodeEnum for ActionSelectionBehavior {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Any => "Any",
+                Self::All => "All",
+                Self::AllOrNone => "All Or None",
+                Self::ExactlyOne => "Exactly One",
+                Self::AtMostOne => "At Most One",
+                Self::OneOrMore => "One Or More",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-plan-definition", feature = "r4-request-group"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ActionSelectionBehavior {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// AddressType
 ///
@@ -441,6 +604,22 @@ impl CodeEnum for AddressType {
             Self::Both => "both",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Postal => "Postal",
+                Self::Physical => "Physical",
+                Self::Both => "Postal & Physical",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for AddressType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// AddressUse
@@ -487,6 +666,24 @@ impl CodeEnum for AddressUse {
             Self::Billing => "billing",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Home => "Home",
+                Self::Work => "Work",
+                Self::Temp => "Temporary",
+                Self::Old => "Old / Incorrect",
+                Self::Billing => "Billing",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for AddressUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// AdministrativeGender
@@ -548,6 +745,32 @@ impl CodeEnum for AdministrativeGender {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Male => "Male",
+                Self::Female => "Female",
+                Self::Other => "Other",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-observation-definition",
+        feature = "r4-patient",
+        feature = "r4-person",
+        feature = "r4-practitioner",
+        feature = "r4-related-person"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for AdministrativeGender {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// AdverseEventActuality
 ///
@@ -583,6 +806,22 @@ impl CodeEnum for AdverseEventActuality {
             Self::Potential => "potential",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Actual => "Adverse Event",
+                Self::Potential => "Potential Adverse Event",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-adverse-event")]
+/// The code, as on the wire.
+impl core::fmt::Display for AdverseEventActuality {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// AggregationMode
@@ -621,6 +860,22 @@ impl CodeEnum for AggregationMode {
             Self::Bundled => "bundled",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Contained => "Contained",
+                Self::Referenced => "Referenced",
+                Self::Bundled => "Bundled",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for AggregationMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// AllergyIntoleranceCategory
@@ -666,6 +921,24 @@ impl CodeEnum for AllergyIntoleranceCategory {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Food => "Food",
+                Self::Medication => "Medication",
+                Self::Environment => "Environment",
+                Self::Biologic => "Biologic",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceCategory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// AllergyIntoleranceCriticality
 ///
@@ -705,6 +978,23 @@ impl CodeEnum for AllergyIntoleranceCriticality {
             Self::UnableToAssess => "unable-to-assess",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Low => "Low Risk",
+                Self::High => "High Risk",
+                Self::UnableToAssess => "Unable to Assess Risk",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceCriticality {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// AllergyIntoleranceSeverity
@@ -746,6 +1036,23 @@ impl CodeEnum for AllergyIntoleranceSeverity {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Mild => "Mild",
+                Self::Moderate => "Moderate",
+                Self::Severe => "Severe",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceSeverity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// AllergyIntoleranceType
 ///
@@ -781,6 +1088,22 @@ impl CodeEnum for AllergyIntoleranceType {
             Self::Intolerance => "intolerance",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Allergy => "Allergy",
+                Self::Intolerance => "Intolerance",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-allergy-intolerance")]
+/// The code, as on the wire.
+impl core::fmt::Display for AllergyIntoleranceType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// AppointmentStatus
@@ -851,6 +1174,30 @@ impl CodeEnum for AppointmentStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Pending => "Pending",
+                Self::Booked => "Booked",
+                Self::Arrived => "Arrived",
+                Self::Fulfilled => "Fulfilled",
+                Self::Cancelled => "Cancelled",
+                Self::Noshow => "No Show",
+                Self::EnteredInError => "Entered in error",
+                Self::CheckedIn => "Checked In",
+                Self::Waitlist => "Waitlisted",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-appointment")]
+/// The code, as on the wire.
+impl core::fmt::Display for AppointmentStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// AssertionDirectionType
 ///
@@ -886,6 +1233,22 @@ impl CodeEnum for AssertionDirectionType {
             Self::Request => "request",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Response => "response",
+                Self::Request => "request",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-test-script")]
+/// The code, as on the wire.
+impl core::fmt::Display for AssertionDirectionType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// AssertionOperatorType
@@ -958,6 +1321,31 @@ impl CodeEnum for AssertionOperatorType {
             Self::Eval => "eval",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Equals => "equals",
+                Self::NotEquals => "notEquals",
+                Self::In => "in",
+                Self::NotIn => "notIn",
+                Self::GreaterThan => "greaterThan",
+                Self::LessThan => "lessThan",
+                Self::Empty => "empty",
+                Self::NotEmpty => "notEmpty",
+                Self::Contains => "contains",
+                Self::NotContains => "notContains",
+                Self::Eval => "evaluate",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-test-script")]
+/// The code, as on the wire.
+impl core::fmt::Display for AssertionOperatorType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// AssertionResponseTypes
@@ -1035,6 +1423,32 @@ impl CodeEnum for AssertionResponseTypes {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Okay => "okay",
+                Self::Created => "created",
+                Self::NoContent => "noContent",
+                Self::NotModified => "notModified",
+                Self::Bad => "bad",
+                Self::Forbidden => "forbidden",
+                Self::NotFound => "notFound",
+                Self::MethodNotAllowed => "methodNotAllowed",
+                Self::Conflict => "conflict",
+                Self::Gone => "gone",
+                Self::PreconditionFailed => "preconditionFailed",
+                Self::Unprocessable => "unprocessable",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-test-script")]
+/// The code, as on the wire.
+impl core::fmt::Display for AssertionResponseTypes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// AuditEventAction
 ///
@@ -1082,6 +1496,25 @@ impl CodeEnum for AuditEventAction {
             Self::E => "E",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::C => "Create",
+                Self::R => "Read/View/Print",
+                Self::U => "Update",
+                Self::D => "Delete",
+                Self::E => "Execute",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-audit-event")]
+/// The code, as on the wire.
+impl core::fmt::Display for AuditEventAction {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// AuditEventAgentNetworkType
@@ -1131,6 +1564,25 @@ impl CodeEnum for AuditEventAgentNetworkType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::V1 => "Machine Name",
+                Self::V2 => "IP Address",
+                Self::V3 => "Telephone Number",
+                Self::V4 => "Email address",
+                Self::V5 => "URI",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-audit-event")]
+/// The code, as on the wire.
+impl core::fmt::Display for AuditEventAgentNetworkType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// AuditEventOutcome
 ///
@@ -1175,6 +1627,24 @@ impl CodeEnum for AuditEventOutcome {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::V0 => "Success",
+                Self::V4 => "Minor failure",
+                Self::V8 => "Serious failure",
+                Self::V12 => "Major failure",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-audit-event")]
+/// The code, as on the wire.
+impl core::fmt::Display for AuditEventOutcome {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// BindingStrength
 ///
@@ -1216,6 +1686,23 @@ impl CodeEnum for BindingStrength {
             Self::Example => "example",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Required => "Required",
+                Self::Extensible => "Extensible",
+                Self::Preferred => "Preferred",
+                Self::Example => "Example",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for BindingStrength {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// BiologicallyDerivedProductCategory
@@ -1265,6 +1752,25 @@ impl CodeEnum for BiologicallyDerivedProductCategory {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Organ => "Organ",
+                Self::Tissue => "Tissue",
+                Self::Fluid => "Fluid",
+                Self::Cells => "Cells",
+                Self::BiologicalAgent => "BiologicalAgent",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-biologically-derived-product")]
+/// The code, as on the wire.
+impl core::fmt::Display for BiologicallyDerivedProductCategory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// BiologicallyDerivedProductStatus
 ///
@@ -1300,6 +1806,22 @@ impl CodeEnum for BiologicallyDerivedProductStatus {
             Self::Unavailable => "unavailable",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Available => "Available",
+                Self::Unavailable => "Unavailable",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-biologically-derived-product")]
+/// The code, as on the wire.
+impl core::fmt::Display for BiologicallyDerivedProductStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// BiologicallyDerivedProductStorageScale
@@ -1340,6 +1862,23 @@ impl CodeEnum for BiologicallyDerivedProductStorageScale {
             Self::Kelvin => "kelvin",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Farenheit => "Fahrenheit",
+                Self::Celsius => "Celsius",
+                Self::Kelvin => "Kelvin",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-biologically-derived-product")]
+/// The code, as on the wire.
+impl core::fmt::Display for BiologicallyDerivedProductStorageScale {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// BundleType
@@ -1403,6 +1942,28 @@ impl CodeEnum for BundleType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Document => "Document",
+                Self::Message => "Message",
+                Self::Transaction => "Transaction",
+                Self::TransactionResponse => "Transaction Response",
+                Self::Batch => "Batch",
+                Self::BatchResponse => "Batch Response",
+                Self::History => "History List",
+                Self::Searchset => "Search Results",
+                Self::Collection => "Collection",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for BundleType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// CapabilityStatementKind
 ///
@@ -1442,6 +2003,23 @@ impl CodeEnum for CapabilityStatementKind {
             Self::Requirements => "requirements",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Instance => "Instance",
+                Self::Capability => "Capability",
+                Self::Requirements => "Requirements",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-capability-statement", feature = "r4-terminology-capabilities"))]
+/// The code, as on the wire.
+impl core::fmt::Display for CapabilityStatementKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Care Plan Activity Kind
@@ -1502,6 +2080,28 @@ impl CodeEnum for CarePlanActivityKind {
             Self::VisionPrescription => "VisionPrescription",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Appointment => "Appointment",
+                Self::CommunicationRequest => "CommunicationRequest",
+                Self::DeviceRequest => "DeviceRequest",
+                Self::MedicationRequest => "MedicationRequest",
+                Self::NutritionOrder => "NutritionOrder",
+                Self::Task => "Task",
+                Self::ServiceRequest => "ServiceRequest",
+                Self::VisionPrescription => "VisionPrescription",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-care-plan")]
+/// The code, as on the wire.
+impl core::fmt::Display for CarePlanActivityKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// CarePlanActivityStatus
@@ -1567,6 +2167,29 @@ impl CodeEnum for CarePlanActivityStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotStarted => "Not Started",
+                Self::Scheduled => "Scheduled",
+                Self::InProgress => "In Progress",
+                Self::OnHold => "On Hold",
+                Self::Completed => "Completed",
+                Self::Cancelled => "Cancelled",
+                Self::Stopped => "Stopped",
+                Self::Unknown => "Unknown",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-care-plan")]
+/// The code, as on the wire.
+impl core::fmt::Display for CarePlanActivityStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Care Plan Intent
 ///
@@ -1610,6 +2233,24 @@ impl CodeEnum for CarePlanIntent {
             Self::Option => "option",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposal => "Proposal",
+                Self::Plan => "Plan",
+                Self::Order => "Order",
+                Self::Option => "Option",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-care-plan")]
+/// The code, as on the wire.
+impl core::fmt::Display for CarePlanIntent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// CareTeamStatus
@@ -1659,6 +2300,25 @@ impl CodeEnum for CareTeamStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Active => "Active",
+                Self::Suspended => "Suspended",
+                Self::Inactive => "Inactive",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-care-team")]
+/// The code, as on the wire.
+impl core::fmt::Display for CareTeamStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// CatalogEntryRelationType
 ///
@@ -1694,6 +2354,22 @@ impl CodeEnum for CatalogEntryRelationType {
             Self::IsReplacedBy => "is-replaced-by",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Triggers => "Triggers",
+                Self::IsReplacedBy => "Replaced By",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-catalog-entry")]
+/// The code, as on the wire.
+impl core::fmt::Display for CatalogEntryRelationType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ChargeItemStatus
@@ -1750,6 +2426,27 @@ impl CodeEnum for ChargeItemStatus {
             Self::Unknown => "unknown",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Planned => "Planned",
+                Self::Billable => "Billable",
+                Self::NotBillable => "Not billable",
+                Self::Aborted => "Aborted",
+                Self::Billed => "Billed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-charge-item")]
+/// The code, as on the wire.
+impl core::fmt::Display for ChargeItemStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Claim Processing Codes
@@ -1811,6 +2508,32 @@ impl CodeEnum for ClaimProcessingCodes {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Queued => "Queued",
+                Self::Complete => "Processing Complete",
+                Self::Error => "Error",
+                Self::Partial => "Partial Processing",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-claim-response",
+        feature = "r4-coverage-eligibility-response",
+        feature = "r4-enrollment-response",
+        feature = "r4-explanation-of-benefit",
+        feature = "r4-payment-reconciliation"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for ClaimProcessingCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Clinical Impression Status
 ///
@@ -1851,6 +2574,23 @@ impl CodeEnum for ClinicalImpressionStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-clinical-impression")]
+/// The code, as on the wire.
+impl core::fmt::Display for ClinicalImpressionStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// CodeSearchSupport
 ///
@@ -1886,6 +2626,22 @@ impl CodeEnum for CodeSearchSupport {
             Self::All => "all",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Explicit => "Explicit Codes",
+                Self::All => "Implicit Codes",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-terminology-capabilities")]
+/// The code, as on the wire.
+impl core::fmt::Display for CodeSearchSupport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// CodeSystemContentMode
@@ -1935,6 +2691,25 @@ impl CodeEnum for CodeSystemContentMode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotPresent => "Not Present",
+                Self::Example => "Example",
+                Self::Fragment => "Fragment",
+                Self::Complete => "Complete",
+                Self::Supplement => "Supplement",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-code-system")]
+/// The code, as on the wire.
+impl core::fmt::Display for CodeSystemContentMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// CodeSystemHierarchyMeaning
 ///
@@ -1978,6 +2753,24 @@ impl CodeEnum for CodeSystemHierarchyMeaning {
             Self::ClassifiedWith => "classified-with",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::GroupedBy => "Grouped By",
+                Self::IsA => "Is-A",
+                Self::PartOf => "Part Of",
+                Self::ClassifiedWith => "Classified With",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-code-system")]
+/// The code, as on the wire.
+impl core::fmt::Display for CodeSystemHierarchyMeaning {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// CompartmentType
@@ -2027,6 +2820,25 @@ impl CodeEnum for CompartmentType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Patient => "Patient",
+                Self::Encounter => "Encounter",
+                Self::RelatedPerson => "RelatedPerson",
+                Self::Practitioner => "Practitioner",
+                Self::Device => "Device",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-compartment-definition", feature = "r4-graph-definition"))]
+/// The code, as on the wire.
+impl core::fmt::Display for CompartmentType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// CompositionAttestationMode
 ///
@@ -2071,6 +2883,24 @@ impl CodeEnum for CompositionAttestationMode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Personal => "Personal",
+                Self::Professional => "Professional",
+                Self::Legal => "Legal",
+                Self::Official => "Official",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-composition")]
+/// The code, as on the wire.
+impl core::fmt::Display for CompositionAttestationMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// CompositionStatus
 ///
@@ -2114,6 +2944,24 @@ impl CodeEnum for CompositionStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Preliminary => "Preliminary",
+                Self::Final => "Final",
+                Self::Amended => "Amended",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-composition", feature = "r4-document-reference"))]
+/// The code, as on the wire.
+impl core::fmt::Display for CompositionStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ConceptMapEquivalence
@@ -2183,6 +3031,30 @@ impl CodeEnum for ConceptMapEquivalence {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Relatedto => "Related To",
+                Self::Equivalent => "Equivalent",
+                Self::Equal => "Equal",
+                Self::Wider => "Wider",
+                Self::Subsumes => "Subsumes",
+                Self::Narrower => "Narrower",
+                Self::Specializes => "Specializes",
+                Self::Inexact => "Inexact",
+                Self::Unmatched => "Unmatched",
+                Self::Disjoint => "Disjoint",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-concept-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConceptMapEquivalence {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ConceptMapGroupUnmappedMode
 ///
@@ -2223,6 +3095,23 @@ impl CodeEnum for ConceptMapGroupUnmappedMode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Provided => "Provided Code",
+                Self::Fixed => "Fixed Code",
+                Self::OtherMap => "Other Map",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-concept-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConceptMapGroupUnmappedMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ConditionalDeleteStatus
 ///
@@ -2262,6 +3151,23 @@ impl CodeEnum for ConditionalDeleteStatus {
             Self::Multiple => "multiple",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotSupported => "Not Supported",
+                Self::Single => "Single Deletes Supported",
+                Self::Multiple => "Multiple Deletes Supported",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-capability-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConditionalDeleteStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ConditionalReadStatus
@@ -2307,6 +3213,24 @@ impl CodeEnum for ConditionalReadStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotSupported => "Not Supported",
+                Self::ModifiedSince => "If-Modified-Since",
+                Self::NotMatch => "If-None-Match",
+                Self::FullSupport => "Full Support",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-capability-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConditionalReadStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ConsentDataMeaning
 ///
@@ -2351,6 +3275,24 @@ impl CodeEnum for ConsentDataMeaning {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Instance => "Instance",
+                Self::Related => "Related",
+                Self::Dependents => "Dependents",
+                Self::Authoredby => "AuthoredBy",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-consent")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConsentDataMeaning {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ConsentProvisionType
 ///
@@ -2386,6 +3328,22 @@ impl CodeEnum for ConsentProvisionType {
             Self::Permit => "permit",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Deny => "Opt Out",
+                Self::Permit => "Opt In",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-consent")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConsentProvisionType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ConsentState
@@ -2439,6 +3397,26 @@ impl CodeEnum for ConsentState {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Draft => "Pending",
+                Self::Proposed => "Proposed",
+                Self::Active => "Active",
+                Self::Rejected => "Rejected",
+                Self::Inactive => "Inactive",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-consent")]
+/// The code, as on the wire.
+impl core::fmt::Display for ConsentState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ConstraintSeverity
 ///
@@ -2472,6 +3450,21 @@ impl CodeEnum for ConstraintSeverity {
             Self::Warning => "warning",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Error => "Error",
+                Self::Warning => "Warning",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for ConstraintSeverity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ContactPointSystem
@@ -2527,6 +3520,26 @@ impl CodeEnum for ContactPointSystem {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Phone => "Phone",
+                Self::Fax => "Fax",
+                Self::Email => "Email",
+                Self::Pager => "Pager",
+                Self::Url => "URL",
+                Self::Sms => "SMS",
+                Self::Other => "Other",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for ContactPointSystem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ContactPointUse
 ///
@@ -2572,6 +3585,24 @@ impl CodeEnum for ContactPointUse {
             Self::Mobile => "mobile",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Home => "Home",
+                Self::Work => "Work",
+                Self::Temp => "Temp",
+                Self::Old => "Old",
+                Self::Mobile => "Mobile",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for ContactPointUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Contract Resource Publication Status codes
@@ -2661,6 +3692,35 @@ impl CodeEnum for ContractResourcePublicationStatusCodes {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Amended => "Amended",
+                Self::Appended => "Appended",
+                Self::Cancelled => "Cancelled",
+                Self::Disputed => "Disputed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Executable => "Executable",
+                Self::Executed => "Executed",
+                Self::Negotiable => "Negotiable",
+                Self::Offered => "Offered",
+                Self::Policy => "Policy",
+                Self::Rejected => "Rejected",
+                Self::Renewed => "Renewed",
+                Self::Revoked => "Revoked",
+                Self::Resolved => "Resolved",
+                Self::Terminated => "Terminated",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-contract")]
+/// The code, as on the wire.
+impl core::fmt::Display for ContractResourcePublicationStatusCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Contract Resource Status Codes
 ///
@@ -2749,6 +3809,35 @@ impl CodeEnum for ContractResourceStatusCodes {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Amended => "Amended",
+                Self::Appended => "Appended",
+                Self::Cancelled => "Cancelled",
+                Self::Disputed => "Disputed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Executable => "Executable",
+                Self::Executed => "Executed",
+                Self::Negotiable => "Negotiable",
+                Self::Offered => "Offered",
+                Self::Policy => "Policy",
+                Self::Rejected => "Rejected",
+                Self::Renewed => "Renewed",
+                Self::Revoked => "Revoked",
+                Self::Resolved => "Resolved",
+                Self::Terminated => "Terminated",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-contract")]
+/// The code, as on the wire.
+impl core::fmt::Display for ContractResourceStatusCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ContributorType
 ///
@@ -2790,6 +3879,23 @@ impl CodeEnum for ContributorType {
             Self::Endorser => "endorser",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Author => "Author",
+                Self::Editor => "Editor",
+                Self::Reviewer => "Reviewer",
+                Self::Endorser => "Endorser",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for ContributorType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// CurrencyCode
@@ -3545,6 +4651,201 @@ impl CodeEnum for Currencies {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Aed => "United Arab Emirates dirham",
+                Self::Afn => "Afghan afghani",
+                Self::All => "Albanian lek",
+                Self::Amd => "Armenian dram",
+                Self::Ang => "Netherlands Antillean guilder",
+                Self::Aoa => "Angolan kwanza",
+                Self::Ars => "Argentine peso",
+                Self::Aud => "Australian dollar",
+                Self::Awg => "Aruban florin",
+                Self::Azn => "Azerbaijani manat",
+                Self::Bam => "Bosnia and Herzegovina convertible mark",
+                Self::Bbd => "Barbados dollar",
+                Self::Bdt => "Bangladeshi taka",
+                Self::Bgn => "Bulgarian lev",
+                Self::Bhd => "Bahraini dinar",
+                Self::Bif => "Burundian franc",
+                Self::Bmd => "Bermudian dollar",
+                Self::Bnd => "Brunei dollar",
+                Self::Bob => "Boliviano",
+                Self::Bov => "Bolivian Mvdol (funds code)",
+                Self::Brl => "Brazilian real",
+                Self::Bsd => "Bahamian dollar",
+                Self::Btn => "Bhutanese ngultrum",
+                Self::Bwp => "Botswana pula",
+                Self::Byn => "Belarusian ruble",
+                Self::Bzd => "Belize dollar",
+                Self::Cad => "Canadian dollar",
+                Self::Cdf => "Congolese franc",
+                Self::Che => "WIR Euro (complementary currency)",
+                Self::Chf => "Swiss franc",
+                Self::Chw => "WIR Franc (complementary currency)",
+                Self::Clf => "Unidad de Fomento (funds code)",
+                Self::Clp => "Chilean peso",
+                Self::Cny => "Renminbi (Chinese) yuan[8]",
+                Self::Cop => "Colombian peso",
+                Self::Cou => "Unidad de Valor Real (UVR) (funds code)[9]",
+                Self::Crc => "Costa Rican colon",
+                Self::Cuc => "Cuban convertible peso",
+                Self::Cup => "Cuban peso",
+                Self::Cve => "Cape Verde escudo",
+                Self::Czk => "Czech koruna",
+                Self::Djf => "Djiboutian franc",
+                Self::Dkk => "Danish krone",
+                Self::Dop => "Dominican peso",
+                Self::Dzd => "Algerian dinar",
+                Self::Egp => "Egyptian pound",
+                Self::Ern => "Eritrean nakfa",
+                Self::Etb => "Ethiopian birr",
+                Self::Eur => "Euro",
+                Self::Fjd => "Fiji dollar",
+                Self::Fkp => "Falkland Islands pound",
+                Self::Gbp => "Pound sterling",
+                Self::Gel => "Georgian lari",
+                Self::Ggp => "Guernsey Pound",
+                Self::Ghs => "Ghanaian cedi",
+                Self::Gip => "Gibraltar pound",
+                Self::Gmd => "Gambian dalasi",
+                Self::Gnf => "Guinean franc",
+                Self::Gtq => "Guatemalan quetzal",
+                Self::Gyd => "Guyanese dollar",
+                Self::Hkd => "Hong Kong dollar",
+                Self::Hnl => "Honduran lempira",
+                Self::Hrk => "Croatian kuna",
+                Self::Htg => "Haitian gourde",
+                Self::Huf => "Hungarian forint",
+                Self::Idr => "Indonesian rupiah",
+                Self::Ils => "Israeli new shekel",
+                Self::Imp => "Isle of Man Pound",
+                Self::Inr => "Indian rupee",
+                Self::Iqd => "Iraqi dinar",
+                Self::Irr => "Iranian rial",
+                Self::Isk => "Icelandic króna",
+                Self::Jep => "Jersey Pound",
+                Self::Jmd => "Jamaican dollar",
+                Self::Jod => "Jordanian dinar",
+                Self::Jpy => "Japanese yen",
+                Self::Kes => "Kenyan shilling",
+                Self::Kgs => "Kyrgyzstani som",
+                Self::Khr => "Cambodian riel",
+                Self::Kmf => "Comoro franc",
+                Self::Kpw => "North Korean won",
+                Self::Krw => "South Korean won",
+                Self::Kwd => "Kuwaiti dinar",
+                Self::Kyd => "Cayman Islands dollar",
+                Self::Kzt => "Kazakhstani tenge",
+                Self::Lak => "Lao kip",
+                Self::Lbp => "Lebanese pound",
+                Self::Lkr => "Sri Lankan rupee",
+                Self::Lrd => "Liberian dollar",
+                Self::Lsl => "Lesotho loti",
+                Self::Lyd => "Libyan dinar",
+                Self::Mad => "Moroccan dirham",
+                Self::Mdl => "Moldovan leu",
+                Self::Mga => "Malagasy ariary",
+                Self::Mkd => "Macedonian denar",
+                Self::Mmk => "Myanmar kyat",
+                Self::Mnt => "Mongolian tögrög",
+                Self::Mop => "Macanese pataca",
+                Self::Mru => "Mauritanian ouguiya",
+                Self::Mur => "Mauritian rupee",
+                Self::Mvr => "Maldivian rufiyaa",
+                Self::Mwk => "Malawian kwacha",
+                Self::Mxn => "Mexican peso",
+                Self::Mxv => "Mexican Unidad de Inversion (UDI) (funds code)",
+                Self::Myr => "Malaysian ringgit",
+                Self::Mzn => "Mozambican metical",
+                Self::Nad => "Namibian dollar",
+                Self::Ngn => "Nigerian naira",
+                Self::Nio => "Nicaraguan córdoba",
+                Self::Nok => "Norwegian krone",
+                Self::Npr => "Nepalese rupee",
+                Self::Nzd => "New Zealand dollar",
+                Self::Omr => "Omani rial",
+                Self::Pab => "Panamanian balboa",
+                Self::Pen => "Peruvian Sol",
+                Self::Pgk => "Papua New Guinean kina",
+                Self::Php => "Philippine piso[13]",
+                Self::Pkr => "Pakistani rupee",
+                Self::Pln => "Polish złoty",
+                Self::Pyg => "Paraguayan guaraní",
+                Self::Qar => "Qatari riyal",
+                Self::Ron => "Romanian leu",
+                Self::Rsd => "Serbian dinar",
+                Self::Rub => "Russian ruble",
+                Self::Rwf => "Rwandan franc",
+                Self::Sar => "Saudi riyal",
+                Self::Sbd => "Solomon Islands dollar",
+                Self::Scr => "Seychelles rupee",
+                Self::Sdg => "Sudanese pound",
+                Self::Sek => "Swedish krona/kronor",
+                Self::Sgd => "Singapore dollar",
+                Self::Shp => "Saint Helena pound",
+                Self::Sll => "Sierra Leonean leone",
+                Self::Sos => "Somali shilling",
+                Self::Srd => "Surinamese dollar",
+                Self::Ssp => "South Sudanese pound",
+                Self::Stn => "São Tomé and Príncipe dobra",
+                Self::Svc => "Salvadoran colón",
+                Self::Syp => "Syrian pound",
+                Self::Szl => "Swazi lilangeni",
+                Self::Thb => "Thai baht",
+                Self::Tjs => "Tajikistani somoni",
+                Self::Tmt => "Turkmenistan manat",
+                Self::Tnd => "Tunisian dinar",
+                Self::Top => "Tongan paʻanga",
+                Self::Try => "Turkish lira",
+                Self::Ttd => "Trinidad and Tobago dollar",
+                Self::Tvd => "Tuvalu Dollar",
+                Self::Twd => "New Taiwan dollar",
+                Self::Tzs => "Tanzanian shilling",
+                Self::Uah => "Ukrainian hryvnia",
+                Self::Ugx => "Ugandan shilling",
+                Self::Usd => "United States dollar",
+                Self::Usn => "United States dollar (next day) (funds code)",
+                Self::Uyi => "Uruguay Peso en Unidades Indexadas (URUIURUI) (funds code)",
+                Self::Uyu => "Uruguayan peso",
+                Self::Uzs => "Uzbekistan som",
+                Self::Vef => "Venezuelan bolívar",
+                Self::Vnd => "Vietnamese đồng",
+                Self::Vuv => "Vanuatu vatu",
+                Self::Wst => "Samoan tala",
+                Self::Xaf => "CFA franc BEAC",
+                Self::Xag => "Silver (one troy ounce)",
+                Self::Xau => "Gold (one troy ounce)",
+                Self::Xba => "European Composite Unit (EURCO) (bond market unit)",
+                Self::Xbb => "European Monetary Unit (E.M.U.-6) (bond market unit)",
+                Self::Xbc => "European Unit of Account 9 (E.U.A.-9) (bond market unit)",
+                Self::Xbd => "European Unit of Account 17 (E.U.A.-17) (bond market unit)",
+                Self::Xcd => "East Caribbean dollar",
+                Self::Xdr => "Special drawing rights",
+                Self::Xof => "CFA franc BCEAO",
+                Self::Xpd => "Palladium (one troy ounce)",
+                Self::Xpf => "CFP franc (franc Pacifique)",
+                Self::Xpt => "Platinum (one troy ounce)",
+                Self::Xsu => "SUCRE",
+                Self::Xts => "Code reserved for testing purposes",
+                Self::Xua => "ADB Unit of Account",
+                Self::Xxx => "No currency",
+                Self::Yer => "Yemeni rial",
+                Self::Zar => "South African rand",
+                Self::Zmw => "Zambian kwacha",
+                Self::Zwl => "Zimbabwean dollar A/10",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for Currencies {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// DaysOfWeek
 ///
@@ -3599,6 +4900,26 @@ impl CodeEnum for DaysOfWeek {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Mon => "Monday",
+                Self::Tue => "Tuesday",
+                Self::Wed => "Wednesday",
+                Self::Thu => "Thursday",
+                Self::Fri => "Friday",
+                Self::Sat => "Saturday",
+                Self::Sun => "Sunday",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for DaysOfWeek {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// DetectedIssueSeverity
 ///
@@ -3638,6 +4959,23 @@ impl CodeEnum for DetectedIssueSeverity {
             Self::Low => "low",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::High => "High",
+                Self::Moderate => "Moderate",
+                Self::Low => "Low",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-detected-issue")]
+/// The code, as on the wire.
+impl core::fmt::Display for DetectedIssueSeverity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// DeviceMetricCalibrationState
@@ -3683,6 +5021,24 @@ impl CodeEnum for DeviceMetricCalibrationState {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotCalibrated => "Not Calibrated",
+                Self::CalibrationRequired => "Calibration Required",
+                Self::Calibrated => "Calibrated",
+                Self::Unspecified => "Unspecified",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricCalibrationState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// DeviceMetricCalibrationType
 ///
@@ -3727,6 +5083,24 @@ impl CodeEnum for DeviceMetricCalibrationType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Unspecified => "Unspecified",
+                Self::Offset => "Offset",
+                Self::Gain => "Gain",
+                Self::TwoPoint => "Two Point",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricCalibrationType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// DeviceMetricCategory
 ///
@@ -3770,6 +5144,24 @@ impl CodeEnum for DeviceMetricCategory {
             Self::Unspecified => "unspecified",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Measurement => "Measurement",
+                Self::Setting => "Setting",
+                Self::Calculation => "Calculation",
+                Self::Unspecified => "Unspecified",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricCategory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// DeviceMetricColor
@@ -3831,6 +5223,28 @@ impl CodeEnum for DeviceMetricColor {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Black => "Color Black",
+                Self::Red => "Color Red",
+                Self::Green => "Color Green",
+                Self::Yellow => "Color Yellow",
+                Self::Blue => "Color Blue",
+                Self::Magenta => "Color Magenta",
+                Self::Cyan => "Color Cyan",
+                Self::White => "Color White",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricColor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// DeviceMetricOperationalStatus
 ///
@@ -3874,6 +5288,24 @@ impl CodeEnum for DeviceMetricOperationalStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::On => "On",
+                Self::Off => "Off",
+                Self::Standby => "Standby",
+                Self::EnteredInError => "Entered In Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-device-metric")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceMetricOperationalStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// DeviceNameType
@@ -3927,6 +5359,26 @@ impl CodeEnum for DeviceNameType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::UdiLabelName => "UDI Label name",
+                Self::UserFriendlyName => "User Friendly name",
+                Self::PatientReportedName => "Patient Reported name",
+                Self::ManufacturerName => "Manufacturer name",
+                Self::ModelName => "Model name",
+                Self::Other => "other",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-device", feature = "r4-device-definition"))]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceNameType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// DeviceUseStatementStatus
 ///
@@ -3978,6 +5430,26 @@ impl CodeEnum for DeviceUseStatementStatus {
             Self::OnHold => "on-hold",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Intended => "Intended",
+                Self::Stopped => "Stopped",
+                Self::OnHold => "On Hold",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-device-use-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for DeviceUseStatementStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// DiagnosticReportStatus
@@ -4047,6 +5519,30 @@ impl CodeEnum for DiagnosticReportStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Registered => "Registered",
+                Self::Partial => "Partial",
+                Self::Preliminary => "Preliminary",
+                Self::Final => "Final",
+                Self::Amended => "Amended",
+                Self::Corrected => "Corrected",
+                Self::Appended => "Appended",
+                Self::Cancelled => "Cancelled",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-diagnostic-report")]
+/// The code, as on the wire.
+impl core::fmt::Display for DiagnosticReportStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// DiscriminatorType
 ///
@@ -4093,6 +5589,24 @@ impl CodeEnum for DiscriminatorType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Value => "Value",
+                Self::Exists => "Exists",
+                Self::Pattern => "Pattern",
+                Self::Type => "Type",
+                Self::Profile => "Profile",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for DiscriminatorType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// DocumentMode
 ///
@@ -4128,6 +5642,22 @@ impl CodeEnum for DocumentMode {
             Self::Consumer => "consumer",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Producer => "Producer",
+                Self::Consumer => "Consumer",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-capability-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for DocumentMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// DocumentReferenceStatus
@@ -4168,6 +5698,23 @@ impl CodeEnum for DocumentReferenceStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Current => "Current",
+                Self::Superseded => "Superseded",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-document-manifest", feature = "r4-document-reference"))]
+/// The code, as on the wire.
+impl core::fmt::Display for DocumentReferenceStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// DocumentRelationshipType
@@ -4213,6 +5760,24 @@ impl CodeEnum for DocumentRelationshipType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Replaces => "Replaces",
+                Self::Transforms => "Transforms",
+                Self::Signs => "Signs",
+                Self::Appends => "Appends",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-composition", feature = "r4-document-reference"))]
+/// The code, as on the wire.
+impl core::fmt::Display for DocumentRelationshipType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// EligibilityRequestPurpose
 ///
@@ -4256,6 +5821,24 @@ impl CodeEnum for EligibilityRequestPurpose {
             Self::Validation => "validation",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::AuthRequirements => "Coverage auth-requirements",
+                Self::Benefits => "Coverage benefits",
+                Self::Discovery => "Coverage Discovery",
+                Self::Validation => "Coverage Validation",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-coverage-eligibility-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for EligibilityRequestPurpose {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// EligibilityResponsePurpose
@@ -4301,6 +5884,24 @@ impl CodeEnum for EligibilityResponsePurpose {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::AuthRequirements => "Coverage auth-requirements",
+                Self::Benefits => "Coverage benefits",
+                Self::Discovery => "Coverage Discovery",
+                Self::Validation => "Coverage Validation",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-coverage-eligibility-response")]
+/// The code, as on the wire.
+impl core::fmt::Display for EligibilityResponsePurpose {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// EnableWhenBehavior
 ///
@@ -4336,6 +5937,22 @@ impl CodeEnum for EnableWhenBehavior {
             Self::Any => "any",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::All => "All",
+                Self::Any => "Any",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-questionnaire")]
+/// The code, as on the wire.
+impl core::fmt::Display for EnableWhenBehavior {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// EncounterLocationStatus
@@ -4384,6 +6001,24 @@ impl CodeEnum for EncounterLocationStatus {
             Self::Completed => "completed",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Planned => "Planned",
+                Self::Active => "Active",
+                Self::Reserved => "Reserved",
+                Self::Completed => "Completed",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-encounter")]
+/// The code, as on the wire.
+impl core::fmt::Display for EncounterLocationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// EncounterStatus
@@ -4449,6 +6084,29 @@ impl CodeEnum for EncounterStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Planned => "Planned",
+                Self::Arrived => "Arrived",
+                Self::Triaged => "Triaged",
+                Self::InProgress => "In Progress",
+                Self::Onleave => "On Leave",
+                Self::Finished => "Finished",
+                Self::Cancelled => "Cancelled",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-encounter")]
+/// The code, as on the wire.
+impl core::fmt::Display for EncounterStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// EndpointStatus
 ///
@@ -4500,6 +6158,26 @@ impl CodeEnum for EndpointStatus {
             Self::Test => "test",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Suspended => "Suspended",
+                Self::Error => "Error",
+                Self::Off => "Off",
+                Self::EnteredInError => "Entered in error",
+                Self::Test => "Test",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-endpoint")]
+/// The code, as on the wire.
+impl core::fmt::Display for EndpointStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// EpisodeOfCareStatus
@@ -4557,6 +6235,27 @@ impl CodeEnum for EpisodeOfCareStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Planned => "Planned",
+                Self::Waitlist => "Waitlist",
+                Self::Active => "Active",
+                Self::Onhold => "On Hold",
+                Self::Finished => "Finished",
+                Self::Cancelled => "Cancelled",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-episode-of-care")]
+/// The code, as on the wire.
+impl core::fmt::Display for EpisodeOfCareStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// EventCapabilityMode
 ///
@@ -4592,6 +6291,22 @@ impl CodeEnum for EventCapabilityMode {
             Self::Receiver => "receiver",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Sender => "Sender",
+                Self::Receiver => "Receiver",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-capability-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for EventCapabilityMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// EventStatus
@@ -4652,6 +6367,28 @@ impl CodeEnum for EventStatus {
             Self::Unknown => "unknown",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Preparation => "Preparation",
+                Self::InProgress => "In Progress",
+                Self::NotDone => "Not Done",
+                Self::OnHold => "On Hold",
+                Self::Stopped => "Stopped",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-communication", feature = "r4-media", feature = "r4-procedure"))]
+/// The code, as on the wire.
+impl core::fmt::Display for EventStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// EventTiming
@@ -4792,6 +6529,45 @@ impl CodeEnum for EventTiming {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Morn => "Morning",
+                Self::MornEarly => "Early Morning",
+                Self::MornLate => "Late Morning",
+                Self::Noon => "Noon",
+                Self::Aft => "Afternoon",
+                Self::AftEarly => "Early Afternoon",
+                Self::AftLate => "Late Afternoon",
+                Self::Eve => "Evening",
+                Self::EveEarly => "Early Evening",
+                Self::EveLate => "Late Evening",
+                Self::Night => "Night",
+                Self::Phs => "After Sleep",
+                Self::Hs => "HS",
+                Self::Wake => "WAKE",
+                Self::C => "C",
+                Self::Cm => "CM",
+                Self::Cd => "CD",
+                Self::Cv => "CV",
+                Self::Ac => "AC",
+                Self::Acm => "ACM",
+                Self::Acd => "ACD",
+                Self::Acv => "ACV",
+                Self::Pc => "PC",
+                Self::Pcm => "PCM",
+                Self::Pcd => "PCD",
+                Self::Pcv => "PCV",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for EventTiming {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// EvidenceVariableType
 ///
@@ -4832,6 +6608,23 @@ impl CodeEnum for EvidenceVariableType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Dichotomous => "Dichotomous",
+                Self::Continuous => "Continuous",
+                Self::Descriptive => "Descriptive",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-evidence-variable", feature = "r4-research-element-definition"))]
+/// The code, as on the wire.
+impl core::fmt::Display for EvidenceVariableType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ExampleScenarioActorType
 ///
@@ -4867,6 +6660,22 @@ impl CodeEnum for ExampleScenarioActorType {
             Self::Entity => "entity",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Person => "Person",
+                Self::Entity => "System",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-example-scenario")]
+/// The code, as on the wire.
+impl core::fmt::Display for ExampleScenarioActorType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ExplanationOfBenefitStatus
@@ -4912,6 +6721,24 @@ impl CodeEnum for ExplanationOfBenefitStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Cancelled => "Cancelled",
+                Self::Draft => "Draft",
+                Self::EnteredInError => "Entered In Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-explanation-of-benefit")]
+/// The code, as on the wire.
+impl core::fmt::Display for ExplanationOfBenefitStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ExposureState
 ///
@@ -4947,6 +6774,22 @@ impl CodeEnum for ExposureState {
             Self::ExposureAlternative => "exposure-alternative",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Exposure => "Exposure",
+                Self::ExposureAlternative => "Exposure Alternative",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-effect-evidence-synthesis")]
+/// The code, as on the wire.
+impl core::fmt::Display for ExposureState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ExtensionContextType
@@ -4987,6 +6830,23 @@ impl CodeEnum for ExtensionContextType {
             Self::Extension => "extension",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Fhirpath => "FHIRPath",
+                Self::Element => "Element ID",
+                Self::Extension => "Extension URL",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for ExtensionContextType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// FHIRAllTypes
@@ -5875,6 +7735,236 @@ impl CodeEnum for FHIRAllTypes {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Address => "Address",
+                Self::Age => "Age",
+                Self::Annotation => "Annotation",
+                Self::Attachment => "Attachment",
+                Self::BackboneElement => "BackboneElement",
+                Self::CodeableConcept => "CodeableConcept",
+                Self::Coding => "Coding",
+                Self::ContactDetail => "ContactDetail",
+                Self::ContactPoint => "ContactPoint",
+                Self::Contributor => "Contributor",
+                Self::Count => "Count",
+                Self::DataRequirement => "DataRequirement",
+                Self::Distance => "Distance",
+                Self::Dosage => "Dosage",
+                Self::Duration => "Duration",
+                Self::Element => "Element",
+                Self::ElementDefinition => "ElementDefinition",
+                Self::Expression => "Expression",
+                Self::Extension => "Extension",
+                Self::HumanName => "HumanName",
+                Self::Identifier => "Identifier",
+                Self::MarketingStatus => "MarketingStatus",
+                Self::Meta => "Meta",
+                Self::Money => "Money",
+                Self::MoneyQuantity => "MoneyQuantity",
+                Self::Narrative => "Narrative",
+                Self::ParameterDefinition => "ParameterDefinition",
+                Self::Period => "Period",
+                Self::Population => "Population",
+                Self::ProdCharacteristic => "ProdCharacteristic",
+                Self::ProductShelfLife => "ProductShelfLife",
+                Self::Quantity => "Quantity",
+                Self::Range => "Range",
+                Self::Ratio => "Ratio",
+                Self::Reference => "Reference",
+                Self::RelatedArtifact => "RelatedArtifact",
+                Self::SampledData => "SampledData",
+                Self::Signature => "Signature",
+                Self::SimpleQuantity => "SimpleQuantity",
+                Self::SubstanceAmount => "SubstanceAmount",
+                Self::Timing => "Timing",
+                Self::TriggerDefinition => "TriggerDefinition",
+                Self::UsageContext => "UsageContext",
+                Self::Base64Binary => "base64Binary",
+                Self::Boolean => "boolean",
+                Self::Canonical => "canonical",
+                Self::Code => "code",
+                Self::Date => "date",
+                Self::DateTime => "dateTime",
+                Self::Decimal => "decimal",
+                Self::Id => "id",
+                Self::Instant => "instant",
+                Self::Integer => "integer",
+                Self::Markdown => "markdown",
+                Self::Oid => "oid",
+                Self::PositiveInt => "positiveInt",
+                Self::String => "string",
+                Self::Time => "time",
+                Self::UnsignedInt => "unsignedInt",
+                Self::Uri => "uri",
+                Self::Url => "url",
+                Self::Uuid => "uuid",
+                Self::Xhtml => "XHTML",
+                Self::Account => "Account",
+                Self::ActivityDefinition => "ActivityDefinition",
+                Self::AdverseEvent => "AdverseEvent",
+                Self::AllergyIntolerance => "AllergyIntolerance",
+                Self::Appointment => "Appointment",
+                Self::AppointmentResponse => "AppointmentResponse",
+                Self::AuditEvent => "AuditEvent",
+                Self::Basic => "Basic",
+                Self::Binary => "Binary",
+                Self::BiologicallyDerivedProduct => "BiologicallyDerivedProduct",
+                Self::BodyStructure => "BodyStructure",
+                Self::Bundle => "Bundle",
+                Self::CapabilityStatement => "CapabilityStatement",
+                Self::CarePlan => "CarePlan",
+                Self::CareTeam => "CareTeam",
+                Self::CatalogEntry => "CatalogEntry",
+                Self::ChargeItem => "ChargeItem",
+                Self::ChargeItemDefinition => "ChargeItemDefinition",
+                Self::Claim => "Claim",
+                Self::ClaimResponse => "ClaimResponse",
+                Self::ClinicalImpression => "ClinicalImpression",
+                Self::CodeSystem => "CodeSystem",
+                Self::Communication => "Communication",
+                Self::CommunicationRequest => "CommunicationRequest",
+                Self::CompartmentDefinition => "CompartmentDefinition",
+                Self::Composition => "Composition",
+                Self::ConceptMap => "ConceptMap",
+                Self::Condition => "Condition",
+                Self::Consent => "Consent",
+                Self::Contract => "Contract",
+                Self::Coverage => "Coverage",
+                Self::CoverageEligibilityRequest => "CoverageEligibilityRequest",
+                Self::CoverageEligibilityResponse => "CoverageEligibilityResponse",
+                Self::DetectedIssue => "DetectedIssue",
+                Self::Device => "Device",
+                Self::DeviceDefinition => "DeviceDefinition",
+                Self::DeviceMetric => "DeviceMetric",
+                Self::DeviceRequest => "DeviceRequest",
+                Self::DeviceUseStatement => "DeviceUseStatement",
+                Self::DiagnosticReport => "DiagnosticReport",
+                Self::DocumentManifest => "DocumentManifest",
+                Self::DocumentReference => "DocumentReference",
+                Self::DomainResource => "DomainResource",
+                Self::EffectEvidenceSynthesis => "EffectEvidenceSynthesis",
+                Self::Encounter => "Encounter",
+                Self::Endpoint => "Endpoint",
+                Self::EnrollmentRequest => "EnrollmentRequest",
+                Self::EnrollmentResponse => "EnrollmentResponse",
+                Self::EpisodeOfCare => "EpisodeOfCare",
+                Self::EventDefinition => "EventDefinition",
+                Self::Evidence => "Evidence",
+                Self::EvidenceVariable => "EvidenceVariable",
+                Self::ExampleScenario => "ExampleScenario",
+                Self::ExplanationOfBenefit => "ExplanationOfBenefit",
+                Self::FamilyMemberHistory => "FamilyMemberHistory",
+                Self::Flag => "Flag",
+                Self::Goal => "Goal",
+                Self::GraphDefinition => "GraphDefinition",
+                Self::Group => "Group",
+                Self::GuidanceResponse => "GuidanceResponse",
+                Self::HealthcareService => "HealthcareService",
+                Self::ImagingStudy => "ImagingStudy",
+                Self::Immunization => "Immunization",
+                Self::ImmunizationEvaluation => "ImmunizationEvaluation",
+                Self::ImmunizationRecommendation => "ImmunizationRecommendation",
+                Self::ImplementationGuide => "ImplementationGuide",
+                Self::InsurancePlan => "InsurancePlan",
+                Self::Invoice => "Invoice",
+                Self::Library => "Library",
+                Self::Linkage => "Linkage",
+                Self::List => "List",
+                Self::Location => "Location",
+                Self::Measure => "Measure",
+                Self::MeasureReport => "MeasureReport",
+                Self::Media => "Media",
+                Self::Medication => "Medication",
+                Self::MedicationAdministration => "MedicationAdministration",
+                Self::MedicationDispense => "MedicationDispense",
+                Self::MedicationKnowledge => "MedicationKnowledge",
+                Self::MedicationRequest => "MedicationRequest",
+                Self::MedicationStatement => "MedicationStatement",
+                Self::MedicinalProduct => "MedicinalProduct",
+                Self::MedicinalProductAuthorization => "MedicinalProductAuthorization",
+                Self::MedicinalProductContraindication => {
+                    "MedicinalProductContraindication"
+                }
+                Self::MedicinalProductIndication => "MedicinalProductIndication",
+                Self::MedicinalProductIngredient => "MedicinalProductIngredient",
+                Self::MedicinalProductInteraction => "MedicinalProductInteraction",
+                Self::MedicinalProductManufactured => "MedicinalProductManufactured",
+                Self::MedicinalProductPackaged => "MedicinalProductPackaged",
+                Self::MedicinalProductPharmaceutical => "MedicinalProductPharmaceutical",
+                Self::MedicinalProductUndesirableEffect => {
+                    "MedicinalProductUndesirableEffect"
+                }
+                Self::MessageDefinition => "MessageDefinition",
+                Self::MessageHeader => "MessageHeader",
+                Self::MolecularSequence => "MolecularSequence",
+                Self::NamingSystem => "NamingSystem",
+                Self::NutritionOrder => "NutritionOrder",
+                Self::Observation => "Observation",
+                Self::ObservationDefinition => "ObservationDefinition",
+                Self::OperationDefinition => "OperationDefinition",
+                Self::OperationOutcome => "OperationOutcome",
+                Self::Organization => "Organization",
+                Self::OrganizationAffiliation => "OrganizationAffiliation",
+                Self::Parameters => "Parameters",
+                Self::Patient => "Patient",
+                Self::PaymentNotice => "PaymentNotice",
+                Self::PaymentReconciliation => "PaymentReconciliation",
+                Self::Person => "Person",
+                Self::PlanDefinition => "PlanDefinition",
+                Self::Practitioner => "Practitioner",
+                Self::PractitionerRole => "PractitionerRole",
+                Self::Procedure => "Procedure",
+                Self::Provenance => "Provenance",
+                Self::Questionnaire => "Questionnaire",
+                Self::QuestionnaireResponse => "QuestionnaireResponse",
+                Self::RelatedPerson => "RelatedPerson",
+                Self::RequestGroup => "RequestGroup",
+                Self::ResearchDefinition => "ResearchDefinition",
+                Self::ResearchElementDefinition => "ResearchElementDefinition",
+                Self::ResearchStudy => "ResearchStudy",
+                Self::ResearchSubject => "ResearchSubject",
+                Self::Resource => "Resource",
+                Self::RiskAssessment => "RiskAssessment",
+                Self::RiskEvidenceSynthesis => "RiskEvidenceSynthesis",
+                Self::Schedule => "Schedule",
+                Self::SearchParameter => "SearchParameter",
+                Self::ServiceRequest => "ServiceRequest",
+                Self::Slot => "Slot",
+                Self::Specimen => "Specimen",
+                Self::SpecimenDefinition => "SpecimenDefinition",
+                Self::StructureDefinition => "StructureDefinition",
+                Self::StructureMap => "StructureMap",
+                Self::Subscription => "Subscription",
+                Self::Substance => "Substance",
+                Self::SubstanceNucleicAcid => "SubstanceNucleicAcid",
+                Self::SubstancePolymer => "SubstancePolymer",
+                Self::SubstanceProtein => "SubstanceProtein",
+                Self::SubstanceReferenceInformation => "SubstanceReferenceInformation",
+                Self::SubstanceSourceMaterial => "SubstanceSourceMaterial",
+                Self::SubstanceSpecification => "SubstanceSpecification",
+                Self::SupplyDelivery => "SupplyDelivery",
+                Self::SupplyRequest => "SupplyRequest",
+                Self::Task => "Task",
+                Self::TerminologyCapabilities => "TerminologyCapabilities",
+                Self::TestReport => "TestReport",
+                Self::TestScript => "TestScript",
+                Self::ValueSet => "ValueSet",
+                Self::VerificationResult => "VerificationResult",
+                Self::VisionPrescription => "VisionPrescription",
+                Self::Type => "Type",
+                Self::Any => "Any",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for FHIRAllTypes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// FHIRDefinedType
 ///
@@ -6756,6 +8846,235 @@ impl CodeEnum for FHIRDefinedType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Address => "Address",
+                Self::Age => "Age",
+                Self::Annotation => "Annotation",
+                Self::Attachment => "Attachment",
+                Self::BackboneElement => "BackboneElement",
+                Self::CodeableConcept => "CodeableConcept",
+                Self::Coding => "Coding",
+                Self::ContactDetail => "ContactDetail",
+                Self::ContactPoint => "ContactPoint",
+                Self::Contributor => "Contributor",
+                Self::Count => "Count",
+                Self::DataRequirement => "DataRequirement",
+                Self::Distance => "Distance",
+                Self::Dosage => "Dosage",
+                Self::Duration => "Duration",
+                Self::Element => "Element",
+                Self::ElementDefinition => "ElementDefinition",
+                Self::Expression => "Expression",
+                Self::Extension => "Extension",
+                Self::HumanName => "HumanName",
+                Self::Identifier => "Identifier",
+                Self::MarketingStatus => "MarketingStatus",
+                Self::Meta => "Meta",
+                Self::Money => "Money",
+                Self::MoneyQuantity => "MoneyQuantity",
+                Self::Narrative => "Narrative",
+                Self::ParameterDefinition => "ParameterDefinition",
+                Self::Period => "Period",
+                Self::Population => "Population",
+                Self::ProdCharacteristic => "ProdCharacteristic",
+                Self::ProductShelfLife => "ProductShelfLife",
+                Self::Quantity => "Quantity",
+                Self::Range => "Range",
+                Self::Ratio => "Ratio",
+                Self::Reference => "Reference",
+                Self::RelatedArtifact => "RelatedArtifact",
+                Self::SampledData => "SampledData",
+                Self::Signature => "Signature",
+                Self::SimpleQuantity => "SimpleQuantity",
+                Self::SubstanceAmount => "SubstanceAmount",
+                Self::Timing => "Timing",
+                Self::TriggerDefinition => "TriggerDefinition",
+                Self::UsageContext => "UsageContext",
+                Self::Base64Binary => "base64Binary",
+                Self::Boolean => "boolean",
+                Self::Canonical => "canonical",
+                Self::Code => "code",
+                Self::Date => "date",
+                Self::DateTime => "dateTime",
+                Self::Decimal => "decimal",
+                Self::Id => "id",
+                Self::Instant => "instant",
+                Self::Integer => "integer",
+                Self::Markdown => "markdown",
+                Self::Oid => "oid",
+                Self::PositiveInt => "positiveInt",
+                Self::String => "string",
+                Self::Time => "time",
+                Self::UnsignedInt => "unsignedInt",
+                Self::Uri => "uri",
+                Self::Url => "url",
+                Self::Uuid => "uuid",
+                Self::Xhtml => "XHTML",
+                Self::Account => "Account",
+                Self::ActivityDefinition => "ActivityDefinition",
+                Self::AdverseEvent => "AdverseEvent",
+                Self::AllergyIntolerance => "AllergyIntolerance",
+                Self::Appointment => "Appointment",
+                Self::AppointmentResponse => "AppointmentResponse",
+                Self::AuditEvent => "AuditEvent",
+                Self::Basic => "Basic",
+                Self::Binary => "Binary",
+                Self::BiologicallyDerivedProduct => "BiologicallyDerivedProduct",
+                Self::BodyStructure => "BodyStructure",
+                Self::Bundle => "Bundle",
+                Self::CapabilityStatement => "CapabilityStatement",
+                Self::CarePlan => "CarePlan",
+                Self::CareTeam => "CareTeam",
+                Self::CatalogEntry => "CatalogEntry",
+                Self::ChargeItem => "ChargeItem",
+                Self::ChargeItemDefinition => "ChargeItemDefinition",
+                Self::Claim => "Claim",
+                Self::ClaimResponse => "ClaimResponse",
+                Self::ClinicalImpression => "ClinicalImpression",
+                Self::CodeSystem => "CodeSystem",
+                Self::Communication => "Communication",
+                Self::CommunicationRequest => "CommunicationRequest",
+                Self::CompartmentDefinition => "CompartmentDefinition",
+                Self::Composition => "Composition",
+                Self::ConceptMap => "ConceptMap",
+                Self::Condition => "Condition",
+                Self::Consent => "Consent",
+                Self::Contract => "Contract",
+                Self::Coverage => "Coverage",
+                Self::CoverageEligibilityRequest => "CoverageEligibilityRequest",
+                Self::CoverageEligibilityResponse => "CoverageEligibilityResponse",
+                Self::DetectedIssue => "DetectedIssue",
+                Self::Device => "Device",
+                Self::DeviceDefinition => "DeviceDefinition",
+                Self::DeviceMetric => "DeviceMetric",
+                Self::DeviceRequest => "DeviceRequest",
+                Self::DeviceUseStatement => "DeviceUseStatement",
+                Self::DiagnosticReport => "DiagnosticReport",
+                Self::DocumentManifest => "DocumentManifest",
+                Self::DocumentReference => "DocumentReference",
+                Self::DomainResource => "DomainResource",
+                Self::EffectEvidenceSynthesis => "EffectEvidenceSynthesis",
+                Self::Encounter => "Encounter",
+                Self::Endpoint => "Endpoint",
+                Self::EnrollmentRequest => "EnrollmentRequest",
+                Self::EnrollmentResponse => "EnrollmentResponse",
+                Self::EpisodeOfCare => "EpisodeOfCare",
+                Self::EventDefinition => "EventDefinition",
+                Self::Evidence => "Evidence",
+                Self::EvidenceVariable => "EvidenceVariable",
+                Self::ExampleScenario => "ExampleScenario",
+                Self::ExplanationOfBenefit => "ExplanationOfBenefit",
+                Self::FamilyMemberHistory => "FamilyMemberHistory",
+                Self::Flag => "Flag",
+                Self::Goal => "Goal",
+                Self::GraphDefinition => "GraphDefinition",
+                Self::Group => "Group",
+                Self::GuidanceResponse => "GuidanceResponse",
+                Self::HealthcareService => "HealthcareService",
+                Self::ImagingStudy => "ImagingStudy",
+                Self::Immunization => "Immunization",
+                Self::ImmunizationEvaluation => "ImmunizationEvaluation",
+                Self::ImmunizationRecommendation => "ImmunizationRecommendation",
+                Self::ImplementationGuide => "ImplementationGuide",
+                Self::InsurancePlan => "InsurancePlan",
+                Self::Invoice => "Invoice",
+                Self::Library => "Library",
+                Self::Linkage => "Linkage",
+                Self::List => "List",
+                Self::Location => "Location",
+                Self::Measure => "Measure",
+                Self::MeasureReport => "MeasureReport",
+                Self::Media => "Media",
+                Self::Medication => "Medication",
+                Self::MedicationAdministration => "MedicationAdministration",
+                Self::MedicationDispense => "MedicationDispense",
+                Self::MedicationKnowledge => "MedicationKnowledge",
+                Self::MedicationRequest => "MedicationRequest",
+                Self::MedicationStatement => "MedicationStatement",
+                Self::MedicinalProduct => "MedicinalProduct",
+                Self::MedicinalProductAuthorization => "MedicinalProductAuthorization",
+                Self::MedicinalProductContraindication => {
+                    "MedicinalProductContraindication"
+                }
+                Self::MedicinalProductIndication => "MedicinalProductIndication",
+                Self::MedicinalProductIngredient => "MedicinalProductIngredient",
+                Self::MedicinalProductInteraction => "MedicinalProductInteraction",
+                Self::MedicinalProductManufactured => "MedicinalProductManufactured",
+                Self::MedicinalProductPackaged => "MedicinalProductPackaged",
+                Self::MedicinalProductPharmaceutical => "MedicinalProductPharmaceutical",
+                Self::MedicinalProductUndesirableEffect => {
+                    "MedicinalProductUndesirableEffect"
+                }
+                Self::MessageDefinition => "MessageDefinition",
+                Self::MessageHeader => "MessageHeader",
+                Self::MolecularSequence => "MolecularSequence",
+                Self::NamingSystem => "NamingSystem",
+                Self::NutritionOrder => "NutritionOrder",
+                Self::Observation => "Observation",
+                Self::ObservationDefinition => "ObservationDefinition",
+                Self::OperationDefinition => "OperationDefinition",
+                Self::OperationOutcome => "OperationOutcome",
+                Self::Organization => "Organization",
+                Self::OrganizationAffiliation => "OrganizationAffiliation",
+                Self::Parameters => "Parameters",
+                Self::Patient => "Patient",
+                Self::PaymentNotice => "PaymentNotice",
+                Self::PaymentReconciliation => "PaymentReconciliation",
+                Self::Person => "Person",
+                Self::PlanDefinition => "PlanDefinition",
+                Self::Practitioner => "Practitioner",
+                Self::PractitionerRole => "PractitionerRole",
+                Self::Procedure => "Procedure",
+                Self::Provenance => "Provenance",
+                Self::Questionnaire => "Questionnaire",
+                Self::QuestionnaireResponse => "QuestionnaireResponse",
+                Self::RelatedPerson => "RelatedPerson",
+                Self::RequestGroup => "RequestGroup",
+                Self::ResearchDefinition => "ResearchDefinition",
+                Self::ResearchElementDefinition => "ResearchElementDefinition",
+                Self::ResearchStudy => "ResearchStudy",
+                Self::ResearchSubject => "ResearchSubject",
+                Self::Resource => "Resource",
+                Self::RiskAssessment => "RiskAssessment",
+                Self::RiskEvidenceSynthesis => "RiskEvidenceSynthesis",
+                Self::Schedule => "Schedule",
+                Self::SearchParameter => "SearchParameter",
+                Self::ServiceRequest => "ServiceRequest",
+                Self::Slot => "Slot",
+                Self::Specimen => "Specimen",
+                Self::SpecimenDefinition => "SpecimenDefinition",
+                Self::StructureDefinition => "StructureDefinition",
+                Self::StructureMap => "StructureMap",
+                Self::Subscription => "Subscription",
+                Self::Substance => "Substance",
+                Self::SubstanceNucleicAcid => "SubstanceNucleicAcid",
+                Self::SubstancePolymer => "SubstancePolymer",
+                Self::SubstanceProtein => "SubstanceProtein",
+                Self::SubstanceReferenceInformation => "SubstanceReferenceInformation",
+                Self::SubstanceSourceMaterial => "SubstanceSourceMaterial",
+                Self::SubstanceSpecification => "SubstanceSpecification",
+                Self::SupplyDelivery => "SupplyDelivery",
+                Self::SupplyRequest => "SupplyRequest",
+                Self::Task => "Task",
+                Self::TerminologyCapabilities => "TerminologyCapabilities",
+                Self::TestReport => "TestReport",
+                Self::TestScript => "TestScript",
+                Self::ValueSet => "ValueSet",
+                Self::VerificationResult => "VerificationResult",
+                Self::VisionPrescription => "VisionPrescription",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-test-script")]
+/// The code, as on the wire.
+impl core::fmt::Display for FHIRDefinedType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// FHIRDeviceStatus
 ///
@@ -6800,6 +9119,24 @@ impl CodeEnum for FHIRDeviceStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Inactive => "Inactive",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-device")]
+/// The code, as on the wire.
+impl core::fmt::Display for FHIRDeviceStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// FHIRSubstanceStatus
 ///
@@ -6839,6 +9176,23 @@ impl CodeEnum for FHIRSubstanceStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Inactive => "Inactive",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-substance")]
+/// The code, as on the wire.
+impl core::fmt::Display for FHIRSubstanceStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// FHIRVersion
@@ -6968,6 +9322,48 @@ impl CodeEnum for FHIRVersion {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::V0_01 => "0.01",
+                Self::V0_05 => "0.05",
+                Self::V0_06 => "0.06",
+                Self::V0_11 => "0.11",
+                Self::V0_0_80 => "0.0.80",
+                Self::V0_0_81 => "0.0.81",
+                Self::V0_0_82 => "0.0.82",
+                Self::V0_4_0 => "0.4.0",
+                Self::V0_5_0 => "0.5.0",
+                Self::V1_0_0 => "1.0.0",
+                Self::V1_0_1 => "1.0.1",
+                Self::V1_0_2 => "1.0.2",
+                Self::V1_1_0 => "1.1.0",
+                Self::V1_4_0 => "1.4.0",
+                Self::V1_6_0 => "1.6.0",
+                Self::V1_8_0 => "1.8.0",
+                Self::V3_0_0 => "3.0.0",
+                Self::V3_0_1 => "3.0.1",
+                Self::V3_3_0 => "3.3.0",
+                Self::V3_5_0 => "3.5.0",
+                Self::V4_0_0 => "4.0.0",
+                Self::V4_0_1 => "4.0.1",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-capability-statement",
+        feature = "r4-implementation-guide",
+        feature = "r4-structure-definition"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for FHIRVersion {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// FamilyHistoryStatus
 ///
@@ -7011,6 +9407,24 @@ impl CodeEnum for FamilyHistoryStatus {
             Self::HealthUnknown => "health-unknown",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Partial => "Partial",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::HealthUnknown => "Health Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-family-member-history")]
+/// The code, as on the wire.
+impl core::fmt::Display for FamilyHistoryStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// FilterOperator
@@ -7075,6 +9489,29 @@ impl CodeEnum for FilterOperator {
             Self::Exists => "exists",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Equals => "Equals",
+                Self::IsA => "Is A (by subsumption)",
+                Self::DescendentOf => "Descendent Of (by subsumption)",
+                Self::IsNotA => "Not (Is A) (by subsumption)",
+                Self::Regex => "Regular Expression",
+                Self::In => "In Set",
+                Self::NotIn => "Not in Set",
+                Self::Generalizes => "Generalizes (by Subsumption)",
+                Self::Exists => "Exists",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-code-system", feature = "r4-value-set"))]
+/// The code, as on the wire.
+impl core::fmt::Display for FilterOperator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Financial Resource Status Codes
@@ -7146,6 +9583,37 @@ impl CodeEnum for FinancialResourceStatusCodes {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Cancelled => "Cancelled",
+                Self::Draft => "Draft",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-claim",
+        feature = "r4-claim-response",
+        feature = "r4-coverage",
+        feature = "r4-coverage-eligibility-request",
+        feature = "r4-coverage-eligibility-response",
+        feature = "r4-enrollment-request",
+        feature = "r4-enrollment-response",
+        feature = "r4-payment-notice",
+        feature = "r4-payment-reconciliation",
+        feature = "r4-vision-prescription"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for FinancialResourceStatusCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// FlagStatus
 ///
@@ -7185,6 +9653,23 @@ impl CodeEnum for FlagStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Inactive => "Inactive",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-flag")]
+/// The code, as on the wire.
+impl core::fmt::Display for FlagStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// GoalLifecycleStatus
@@ -7250,6 +9735,29 @@ impl CodeEnum for GoalLifecycleStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposed => "Proposed",
+                Self::Planned => "Planned",
+                Self::Accepted => "Accepted",
+                Self::Active => "Active",
+                Self::OnHold => "On Hold",
+                Self::Completed => "Completed",
+                Self::Cancelled => "Cancelled",
+                Self::EnteredInError => "Entered in Error",
+                Self::Rejected => "Rejected",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-goal")]
+/// The code, as on the wire.
+impl core::fmt::Display for GoalLifecycleStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// GraphCompartmentRule
 ///
@@ -7294,6 +9802,24 @@ impl CodeEnum for GraphCompartmentRule {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Identical => "Identical",
+                Self::Matching => "Matching",
+                Self::Different => "Different",
+                Self::Custom => "Custom",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-graph-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for GraphCompartmentRule {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// GraphCompartmentUse
 ///
@@ -7329,6 +9855,22 @@ impl CodeEnum for GraphCompartmentUse {
             Self::Requirement => "requirement",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Condition => "Condition",
+                Self::Requirement => "Requirement",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-graph-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for GraphCompartmentUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// GroupMeasure
@@ -7382,6 +9924,26 @@ impl CodeEnum for GroupMeasure {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Mean => "Mean",
+                Self::Median => "Median",
+                Self::MeanOfMean => "Mean of Study Means",
+                Self::MeanOfMedian => "Mean of Study Medins",
+                Self::MedianOfMean => "Median of Study Means",
+                Self::MedianOfMedian => "Median of Study Medians",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-evidence-variable", feature = "r4-research-element-definition"))]
+/// The code, as on the wire.
+impl core::fmt::Display for GroupMeasure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// GroupType
 ///
@@ -7433,6 +9995,26 @@ impl CodeEnum for GroupType {
             Self::Substance => "substance",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Person => "Person",
+                Self::Animal => "Animal",
+                Self::Practitioner => "Practitioner",
+                Self::Device => "Device",
+                Self::Medication => "Medication",
+                Self::Substance => "Substance",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-group")]
+/// The code, as on the wire.
+impl core::fmt::Display for GroupType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// GuidanceResponseStatus
@@ -7486,6 +10068,26 @@ impl CodeEnum for GuidanceResponseStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Success => "Success",
+                Self::DataRequested => "Data Requested",
+                Self::DataRequired => "Data Required",
+                Self::InProgress => "In Progress",
+                Self::Failure => "Failure",
+                Self::EnteredInError => "Entered In Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-guidance-response")]
+/// The code, as on the wire.
+impl core::fmt::Display for GuidanceResponseStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// GuidePageGeneration
 ///
@@ -7529,6 +10131,24 @@ impl CodeEnum for GuidePageGeneration {
             Self::Generated => "generated",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Html => "HTML",
+                Self::Markdown => "Markdown",
+                Self::Xml => "XML",
+                Self::Generated => "Generated",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-implementation-guide")]
+/// The code, as on the wire.
+impl core::fmt::Display for GuidePageGeneration {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// GuideParameterCode
@@ -7598,6 +10218,30 @@ impl CodeEnum for GuideParameterCode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Apply => "Apply Metadata Value",
+                Self::PathResource => "Resource Path",
+                Self::PathPages => "Pages Path",
+                Self::PathTxCache => "Terminology Cache Path",
+                Self::ExpansionParameter => "Expansion Profile",
+                Self::RuleBrokenLinks => "Broken Links Rule",
+                Self::GenerateXml => "Generate XML",
+                Self::GenerateJson => "Generate JSON",
+                Self::GenerateTurtle => "Generate Turtle",
+                Self::HtmlTemplate => "HTML Template",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-implementation-guide")]
+/// The code, as on the wire.
+impl core::fmt::Display for GuideParameterCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// HTTPVerb
 ///
@@ -7648,6 +10292,25 @@ impl CodeEnum for HTTPVerb {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Get => "GET",
+                Self::Head => "HEAD",
+                Self::Post => "POST",
+                Self::Put => "PUT",
+                Self::Delete => "DELETE",
+                Self::Patch => "PATCH",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for HTTPVerb {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// IdentifierUse
 ///
@@ -7694,6 +10357,24 @@ impl CodeEnum for IdentifierUse {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Usual => "Usual",
+                Self::Official => "Official",
+                Self::Temp => "Temp",
+                Self::Secondary => "Secondary",
+                Self::Old => "Old",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for IdentifierUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// IdentityAssuranceLevel
 ///
@@ -7737,6 +10418,24 @@ impl CodeEnum for IdentityAssuranceLevel {
             Self::Level4 => "level4",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Level1 => "Level 1",
+                Self::Level2 => "Level 2",
+                Self::Level3 => "Level 3",
+                Self::Level4 => "Level 4",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-person")]
+/// The code, as on the wire.
+impl core::fmt::Display for IdentityAssuranceLevel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ImagingStudyStatus
@@ -7786,6 +10485,25 @@ impl CodeEnum for ImagingStudyStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Registered => "Registered",
+                Self::Available => "Available",
+                Self::Cancelled => "Cancelled",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-imaging-study")]
+/// The code, as on the wire.
+impl core::fmt::Display for ImagingStudyStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Immunization Evaluation Status Codes
 ///
@@ -7821,6 +10539,22 @@ impl CodeEnum for ImmunizationEvaluationStatusCodes {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-immunization-evaluation")]
+/// The code, as on the wire.
+impl core::fmt::Display for ImmunizationEvaluationStatusCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Immunization Status Codes
@@ -7861,6 +10595,23 @@ impl CodeEnum for ImmunizationStatusCodes {
             Self::NotDone => "not-done",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::NotDone => "Not Done",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-immunization")]
+/// The code, as on the wire.
+impl core::fmt::Display for ImmunizationStatusCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// InvoicePriceComponentType
@@ -7914,6 +10665,26 @@ impl CodeEnum for InvoicePriceComponentType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Base => "base price",
+                Self::Surcharge => "surcharge",
+                Self::Deduction => "deduction",
+                Self::Discount => "discount",
+                Self::Tax => "tax",
+                Self::Informational => "informational",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-charge-item-definition", feature = "r4-invoice"))]
+/// The code, as on the wire.
+impl core::fmt::Display for InvoicePriceComponentType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// InvoiceStatus
 ///
@@ -7962,6 +10733,25 @@ impl CodeEnum for InvoiceStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Draft => "draft",
+                Self::Issued => "issued",
+                Self::Balanced => "balanced",
+                Self::Cancelled => "cancelled",
+                Self::EnteredInError => "entered in error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-invoice")]
+/// The code, as on the wire.
+impl core::fmt::Display for InvoiceStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// IssueSeverity
 ///
@@ -8003,6 +10793,23 @@ impl CodeEnum for IssueSeverity {
             Self::Information => "information",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Fatal => "Fatal",
+                Self::Error => "Error",
+                Self::Warning => "Warning",
+                Self::Information => "Information",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for IssueSeverity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// IssueType
@@ -8154,6 +10961,50 @@ impl CodeEnum for IssueType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Invalid => "Invalid Content",
+                Self::Structure => "Structural Issue",
+                Self::Required => "Required element missing",
+                Self::Value => "Element value invalid",
+                Self::Invariant => "Validation rule failed",
+                Self::Security => "Security Problem",
+                Self::Login => "Login Required",
+                Self::Unknown => "Unknown User",
+                Self::Expired => "Session Expired",
+                Self::Forbidden => "Forbidden",
+                Self::Suppressed => "Information  Suppressed",
+                Self::Processing => "Processing Failure",
+                Self::NotSupported => "Content not supported",
+                Self::Duplicate => "Duplicate",
+                Self::MultipleMatches => "Multiple Matches",
+                Self::NotFound => "Not Found",
+                Self::Deleted => "Deleted",
+                Self::TooLong => "Content Too Long",
+                Self::CodeInvalid => "Invalid Code",
+                Self::Extension => "Unacceptable Extension",
+                Self::TooCostly => "Operation Too Costly",
+                Self::BusinessRule => "Business Rule Violation",
+                Self::Conflict => "Edit Version Conflict",
+                Self::Transient => "Transient Issue",
+                Self::LockError => "Lock Error",
+                Self::NoStore => "No Store Available",
+                Self::Exception => "Exception",
+                Self::Timeout => "Timeout",
+                Self::Incomplete => "Incomplete Results",
+                Self::Throttled => "Throttled",
+                Self::Informational => "Informational Note",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for IssueType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// LinkType
 ///
@@ -8198,6 +11049,24 @@ impl CodeEnum for LinkType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::ReplacedBy => "Replaced-by",
+                Self::Replaces => "Replaces",
+                Self::Refer => "Refer",
+                Self::Seealso => "See also",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-patient")]
+/// The code, as on the wire.
+impl core::fmt::Display for LinkType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// LinkageType
 ///
@@ -8237,6 +11106,23 @@ impl CodeEnum for LinkageType {
             Self::Historical => "historical",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Source => "Source of Truth",
+                Self::Alternate => "Alternate Record",
+                Self::Historical => "Historical/Obsolete Record",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-linkage")]
+/// The code, as on the wire.
+impl core::fmt::Display for LinkageType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ListMode
@@ -8278,6 +11164,23 @@ impl CodeEnum for ListMode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Working => "Working List",
+                Self::Snapshot => "Snapshot List",
+                Self::Changes => "Change List",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-composition", feature = "r4-list"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ListMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ListStatus
 ///
@@ -8318,6 +11221,23 @@ impl CodeEnum for ListStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Current => "Current",
+                Self::Retired => "Retired",
+                Self::EnteredInError => "Entered In Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-list")]
+/// The code, as on the wire.
+impl core::fmt::Display for ListStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// LocationMode
 ///
@@ -8353,6 +11273,22 @@ impl CodeEnum for LocationMode {
             Self::Kind => "kind",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Instance => "Instance",
+                Self::Kind => "Kind",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-location")]
+/// The code, as on the wire.
+impl core::fmt::Display for LocationMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// LocationStatus
@@ -8394,6 +11330,23 @@ impl CodeEnum for LocationStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Suspended => "Suspended",
+                Self::Inactive => "Inactive",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-location")]
+/// The code, as on the wire.
+impl core::fmt::Display for LocationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// MeasureReportStatus
 ///
@@ -8433,6 +11386,23 @@ impl CodeEnum for MeasureReportStatus {
             Self::Error => "error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Complete => "Complete",
+                Self::Pending => "Pending",
+                Self::Error => "Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-measure-report")]
+/// The code, as on the wire.
+impl core::fmt::Display for MeasureReportStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// MeasureReportType
@@ -8477,6 +11447,24 @@ impl CodeEnum for MeasureReportType {
             Self::DataCollection => "data-collection",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Individual => "Individual",
+                Self::SubjectList => "Subject List",
+                Self::Summary => "Summary",
+                Self::DataCollection => "Data Collection",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-measure-report")]
+/// The code, as on the wire.
+impl core::fmt::Display for MeasureReportType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Medication administration  status  codes
@@ -8533,6 +11521,27 @@ impl CodeEnum for MedicationAdministrationStatusCodes {
             Self::Unknown => "unknown",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::NotDone => "Not Done",
+                Self::OnHold => "On Hold",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Stopped => "Stopped",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-medication-administration")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationAdministrationStatusCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Medication dispense  status  codes
@@ -8598,6 +11607,29 @@ impl CodeEnum for MedicationDispenseStatusCodes {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Preparation => "Preparation",
+                Self::InProgress => "In Progress",
+                Self::Cancelled => "Cancelled",
+                Self::OnHold => "On Hold",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Stopped => "Stopped",
+                Self::Declined => "Declined",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-medication-dispense")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationDispenseStatusCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Medication knowledge  status  codes
 ///
@@ -8637,6 +11669,23 @@ impl CodeEnum for MedicationKnowledgeStatusCodes {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Inactive => "Inactive",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-medication-knowledge")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationKnowledgeStatusCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Medication request  intent
@@ -8698,6 +11747,28 @@ impl CodeEnum for MedicationRequestIntent {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposal => "Proposal",
+                Self::Plan => "Plan",
+                Self::Order => "Order",
+                Self::OriginalOrder => "Original Order",
+                Self::ReflexOrder => "Reflex Order",
+                Self::FillerOrder => "Filler Order",
+                Self::InstanceOrder => "Instance Order",
+                Self::Option => "Option",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-medication-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationRequestIntent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Medication  status  codes
 ///
@@ -8758,6 +11829,28 @@ impl CodeEnum for MedicationStatusCodes {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Intended => "Intended",
+                Self::Stopped => "Stopped",
+                Self::OnHold => "On Hold",
+                Self::Unknown => "Unknown",
+                Self::NotTaken => "Not Taken",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-medication-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationStatusCodes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Medication  status  codes
 ///
@@ -8797,6 +11890,23 @@ impl CodeEnum for MedicationStatusCodesCode {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::Inactive => "Inactive",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-medication")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationStatusCodesCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Medicationrequest  status
@@ -8858,6 +11968,28 @@ impl CodeEnum for MedicationrequestStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::OnHold => "On Hold",
+                Self::Cancelled => "Cancelled",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Stopped => "Stopped",
+                Self::Draft => "Draft",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-medication-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for MedicationrequestStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// MessageSignificanceCategory
 ///
@@ -8897,6 +12029,23 @@ impl CodeEnum for MessageSignificanceCategory {
             Self::Notification => "notification",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Consequence => "Consequence",
+                Self::Currency => "Currency",
+                Self::Notification => "Notification",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-message-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for MessageSignificanceCategory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// messageheader-response-request
@@ -8941,6 +12090,24 @@ impl CodeEnum for MessageheaderResponseRequest {
             Self::OnSuccess => "on-success",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Always => "Always",
+                Self::OnError => "Error/reject conditions only",
+                Self::Never => "Never",
+                Self::OnSuccess => "Successful completion only",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-message-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for MessageheaderResponseRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// NameUse
@@ -8996,6 +12163,26 @@ impl CodeEnum for NameUse {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Usual => "Usual",
+                Self::Official => "Official",
+                Self::Temp => "Temp",
+                Self::Nickname => "Nickname",
+                Self::Anonymous => "Anonymous",
+                Self::Old => "Old",
+                Self::Maiden => "Name changed for Marriage",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for NameUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// NamingSystemIdentifierType
 ///
@@ -9040,6 +12227,24 @@ impl CodeEnum for NamingSystemIdentifierType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Oid => "OID",
+                Self::Uuid => "UUID",
+                Self::Uri => "URI",
+                Self::Other => "Other",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-naming-system")]
+/// The code, as on the wire.
+impl core::fmt::Display for NamingSystemIdentifierType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// NamingSystemType
 ///
@@ -9079,6 +12284,23 @@ impl CodeEnum for NamingSystemType {
             Self::Root => "root",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Codesystem => "Code System",
+                Self::Identifier => "Identifier",
+                Self::Root => "Root",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-naming-system")]
+/// The code, as on the wire.
+impl core::fmt::Display for NamingSystemType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// NarrativeStatus
@@ -9121,6 +12343,23 @@ impl CodeEnum for NarrativeStatus {
             Self::Empty => "empty",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Generated => "Generated",
+                Self::Extensions => "Extensions",
+                Self::Additional => "Additional",
+                Self::Empty => "Empty",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for NarrativeStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// NoteType
@@ -9173,6 +12412,29 @@ impl CodeEnum for NoteType {
             Self::Printoper => "printoper",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Display => "Display",
+                Self::Print => "Print (Form)",
+                Self::Printoper => "Print (Operator)",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-claim-response",
+        feature = "r4-explanation-of-benefit",
+        feature = "r4-payment-reconciliation"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for NoteType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ObservationDataType
@@ -9246,6 +12508,31 @@ impl CodeEnum for ObservationDataType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Quantity => "Quantity",
+                Self::CodeableConcept => "CodeableConcept",
+                Self::String => "string",
+                Self::Boolean => "boolean",
+                Self::Integer => "integer",
+                Self::Range => "Range",
+                Self::Ratio => "Ratio",
+                Self::SampledData => "SampledData",
+                Self::Time => "time",
+                Self::DateTime => "dateTime",
+                Self::Period => "Period",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-observation-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for ObservationDataType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ObservationRangeCategory
 ///
@@ -9285,6 +12572,23 @@ impl CodeEnum for ObservationRangeCategory {
             Self::Absolute => "absolute",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Reference => "reference range",
+                Self::Critical => "critical range",
+                Self::Absolute => "absolute range",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-observation-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for ObservationRangeCategory {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ObservationStatus
@@ -9358,6 +12662,34 @@ impl CodeEnum for ObservationStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Registered => "Registered",
+                Self::Preliminary => "Preliminary",
+                Self::Final => "Final",
+                Self::Amended => "Amended",
+                Self::Corrected => "Corrected",
+                Self::Cancelled => "Cancelled",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-detected-issue",
+        feature = "r4-observation",
+        feature = "r4-risk-assessment"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for ObservationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// OperationKind
 ///
@@ -9394,6 +12726,22 @@ impl CodeEnum for OperationKind {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Operation => "Operation",
+                Self::Query => "Query",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-operation-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for OperationKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// OperationParameterUse
 ///
@@ -9427,6 +12775,21 @@ impl CodeEnum for OperationParameterUse {
             Self::Out => "out",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::In => "In",
+                Self::Out => "Out",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for OperationParameterUse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// orientationType
@@ -9463,6 +12826,22 @@ impl CodeEnum for OrientationType {
             Self::Antisense => "antisense",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Sense => "Sense orientation of referenceSeq",
+                Self::Antisense => "Antisense orientation of referenceSeq",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-molecular-sequence")]
+/// The code, as on the wire.
+impl core::fmt::Display for OrientationType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ParticipantRequired
@@ -9503,6 +12882,23 @@ impl CodeEnum for ParticipantRequired {
             Self::InformationOnly => "information-only",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Required => "Required",
+                Self::Optional => "Optional",
+                Self::InformationOnly => "Information Only",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-appointment")]
+/// The code, as on the wire.
+impl core::fmt::Display for ParticipantRequired {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ParticipationStatus
@@ -9547,6 +12943,24 @@ impl CodeEnum for ParticipationStatus {
             Self::NeedsAction => "needs-action",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Accepted => "Accepted",
+                Self::Declined => "Declined",
+                Self::Tentative => "Tentative",
+                Self::NeedsAction => "Needs Action",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(any(feature = "r4-appointment", feature = "r4-appointment-response"))]
+/// The code, as on the wire.
+impl core::fmt::Display for ParticipationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// PropertyRepresentation
@@ -9593,6 +13007,24 @@ impl CodeEnum for PropertyRepresentation {
             Self::Xhtml => "xhtml",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::XmlAttr => "XML Attribute",
+                Self::XmlText => "XML Text",
+                Self::TypeAttr => "Type Attribute",
+                Self::CdaText => "CDA Text Format",
+                Self::Xhtml => "XHTML",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for PropertyRepresentation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// PropertyType
@@ -9650,6 +13082,27 @@ impl CodeEnum for PropertyType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Code => "code (internal reference)",
+                Self::Coding => "Coding (external reference)",
+                Self::String => "string",
+                Self::Integer => "integer",
+                Self::Boolean => "boolean",
+                Self::DateTime => "dateTime",
+                Self::Decimal => "decimal",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-code-system")]
+/// The code, as on the wire.
+impl core::fmt::Display for PropertyType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ProvenanceEntityRole
 ///
@@ -9697,6 +13150,25 @@ impl CodeEnum for ProvenanceEntityRole {
             Self::Removal => "removal",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Derivation => "Derivation",
+                Self::Revision => "Revision",
+                Self::Quotation => "Quotation",
+                Self::Source => "Source",
+                Self::Removal => "Removal",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-provenance")]
+/// The code, as on the wire.
+impl core::fmt::Display for ProvenanceEntityRole {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// PublicationStatus
@@ -9810,6 +13282,58 @@ impl CodeEnum for PublicationStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Draft => "Draft",
+                Self::Active => "Active",
+                Self::Retired => "Retired",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-activity-definition",
+        feature = "r4-capability-statement",
+        feature = "r4-catalog-entry",
+        feature = "r4-charge-item-definition",
+        feature = "r4-code-system",
+        feature = "r4-compartment-definition",
+        feature = "r4-concept-map",
+        feature = "r4-effect-evidence-synthesis",
+        feature = "r4-event-definition",
+        feature = "r4-evidence",
+        feature = "r4-evidence-variable",
+        feature = "r4-example-scenario",
+        feature = "r4-graph-definition",
+        feature = "r4-implementation-guide",
+        feature = "r4-insurance-plan",
+        feature = "r4-library",
+        feature = "r4-measure",
+        feature = "r4-message-definition",
+        feature = "r4-naming-system",
+        feature = "r4-operation-definition",
+        feature = "r4-plan-definition",
+        feature = "r4-questionnaire",
+        feature = "r4-research-definition",
+        feature = "r4-research-element-definition",
+        feature = "r4-risk-evidence-synthesis",
+        feature = "r4-search-parameter",
+        feature = "r4-structure-definition",
+        feature = "r4-structure-map",
+        feature = "r4-terminology-capabilities",
+        feature = "r4-test-script",
+        feature = "r4-value-set"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for PublicationStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// qualityType
 ///
@@ -9849,6 +13373,23 @@ impl CodeEnum for QualityType {
             Self::Unknown => "unknown",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Indel => "INDEL Comparison",
+                Self::Snp => "SNP Comparison",
+                Self::Unknown => "UNKNOWN Comparison",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-molecular-sequence")]
+/// The code, as on the wire.
+impl core::fmt::Display for QualityType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// QuantityComparator
@@ -9891,6 +13432,23 @@ impl CodeEnum for QuantityComparator {
             Self::GreaterThan => ">",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::LessThan => "Less than",
+                Self::LessOrEqualTo => "Less or Equal to",
+                Self::GreaterOrEqualTo => "Greater or Equal to",
+                Self::GreaterThan => "Greater than",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for QuantityComparator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// QuestionnaireItemOperator
@@ -9947,6 +13505,27 @@ impl CodeEnum for QuestionnaireItemOperator {
             Self::LessOrEquals => "<=",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Exists => "Exists",
+                Self::Equals => "Equals",
+                Self::NotEquals => "Not Equals",
+                Self::GreaterThan => "Greater Than",
+                Self::LessThan => "Less Than",
+                Self::GreaterOrEquals => "Greater or Equals",
+                Self::LessOrEquals => "Less or Equals",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-questionnaire")]
+/// The code, as on the wire.
+impl core::fmt::Display for QuestionnaireItemOperator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// QuestionnaireItemType
@@ -10040,6 +13619,36 @@ impl CodeEnum for QuestionnaireItemType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Group => "Group",
+                Self::Display => "Display",
+                Self::Boolean => "Boolean",
+                Self::Decimal => "Decimal",
+                Self::Integer => "Integer",
+                Self::Date => "Date",
+                Self::DateTime => "Date Time",
+                Self::Time => "Time",
+                Self::String => "String",
+                Self::Text => "Text",
+                Self::Url => "Url",
+                Self::Choice => "Choice",
+                Self::OpenChoice => "Open Choice",
+                Self::Attachment => "Attachment",
+                Self::Reference => "Reference",
+                Self::Quantity => "Quantity",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-questionnaire")]
+/// The code, as on the wire.
+impl core::fmt::Display for QuestionnaireItemType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// QuestionnaireResponseStatus
 ///
@@ -10087,6 +13696,25 @@ impl CodeEnum for QuestionnaireResponseStatus {
             Self::Stopped => "stopped",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::Completed => "Completed",
+                Self::Amended => "Amended",
+                Self::EnteredInError => "Entered in Error",
+                Self::Stopped => "Stopped",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-questionnaire-response")]
+/// The code, as on the wire.
+impl core::fmt::Display for QuestionnaireResponseStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ReferenceHandlingPolicy
@@ -10136,6 +13764,25 @@ impl CodeEnum for ReferenceHandlingPolicy {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Literal => "Literal References",
+                Self::Logical => "Logical References",
+                Self::Resolves => "Resolves References",
+                Self::Enforced => "Reference Integrity Enforced",
+                Self::Local => "Local References Only",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-capability-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for ReferenceHandlingPolicy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ReferenceVersionRules
 ///
@@ -10173,6 +13820,22 @@ impl CodeEnum for ReferenceVersionRules {
             Self::Specific => "specific",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Either => "Either Specific or independent",
+                Self::Independent => "Version independent",
+                Self::Specific => "Version Specific",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for ReferenceVersionRules {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// RelatedArtifactType
@@ -10232,6 +13895,27 @@ impl CodeEnum for RelatedArtifactType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Documentation => "Documentation",
+                Self::Justification => "Justification",
+                Self::Citation => "Citation",
+                Self::Predecessor => "Predecessor",
+                Self::Successor => "Successor",
+                Self::DerivedFrom => "Derived From",
+                Self::DependsOn => "Depends On",
+                Self::ComposedOf => "Composed Of",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for RelatedArtifactType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// repositoryType
 ///
@@ -10279,6 +13963,31 @@ impl CodeEnum for RepositoryType {
             Self::Other => "other",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Directlink => "Click and see",
+                Self::Openapi => {
+                    "The URL is the RESTful or other kind of API that can access to the result."
+                }
+                Self::Login => "Result cannot be access unless an account is logged in",
+                Self::Oauth => {
+                    "Result need to be fetched with API and need LOGIN( or cookies are required when visiting the link of resource)"
+                }
+                Self::Other => {
+                    "Some other complicated or particular way to get resource from URL."
+                }
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-molecular-sequence")]
+/// The code, as on the wire.
+impl core::fmt::Display for RepositoryType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// RequestIntent
@@ -10360,6 +14069,37 @@ impl CodeEnum for RequestIntent {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Proposal => "Proposal",
+                Self::Plan => "Plan",
+                Self::Directive => "Directive",
+                Self::Order => "Order",
+                Self::OriginalOrder => "Original Order",
+                Self::ReflexOrder => "Reflex Order",
+                Self::FillerOrder => "Filler Order",
+                Self::InstanceOrder => "Instance Order",
+                Self::Option => "Option",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-activity-definition",
+        feature = "r4-device-request",
+        feature = "r4-nutrition-order",
+        feature = "r4-request-group",
+        feature = "r4-service-request"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for RequestIntent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Request priority
 ///
@@ -10429,6 +14169,37 @@ impl CodeEnum for RequestPriority {
             Self::Stat => "stat",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Routine => "Routine",
+                Self::Urgent => "Urgent",
+                Self::Asap => "ASAP",
+                Self::Stat => "STAT",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-activity-definition",
+        feature = "r4-communication",
+        feature = "r4-communication-request",
+        feature = "r4-device-request",
+        feature = "r4-medication-request",
+        feature = "r4-plan-definition",
+        feature = "r4-request-group",
+        feature = "r4-service-request",
+        feature = "r4-supply-request",
+        feature = "r4-task"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for RequestPriority {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// RequestResourceType
@@ -10518,6 +14289,35 @@ impl CodeEnum for RequestResourceType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Appointment => "Appointment",
+                Self::AppointmentResponse => "AppointmentResponse",
+                Self::CarePlan => "CarePlan",
+                Self::Claim => "Claim",
+                Self::CommunicationRequest => "CommunicationRequest",
+                Self::Contract => "Contract",
+                Self::DeviceRequest => "DeviceRequest",
+                Self::EnrollmentRequest => "EnrollmentRequest",
+                Self::ImmunizationRecommendation => "ImmunizationRecommendation",
+                Self::MedicationRequest => "MedicationRequest",
+                Self::NutritionOrder => "NutritionOrder",
+                Self::ServiceRequest => "ServiceRequest",
+                Self::SupplyRequest => "SupplyRequest",
+                Self::Task => "Task",
+                Self::VisionPrescription => "VisionPrescription",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-activity-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for RequestResourceType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// RequestStatus
 ///
@@ -10592,6 +14392,36 @@ impl CodeEnum for RequestStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Draft => "Draft",
+                Self::Active => "Active",
+                Self::OnHold => "On Hold",
+                Self::Revoked => "Revoked",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-care-plan",
+        feature = "r4-communication-request",
+        feature = "r4-device-request",
+        feature = "r4-nutrition-order",
+        feature = "r4-request-group",
+        feature = "r4-service-request"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for RequestStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ResearchElementType
 ///
@@ -10631,6 +14461,23 @@ impl CodeEnum for ResearchElementType {
             Self::Outcome => "outcome",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Population => "Population",
+                Self::Exposure => "Exposure",
+                Self::Outcome => "Outcome",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-research-element-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for ResearchElementType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ResearchStudyStatus
@@ -10710,6 +14557,35 @@ impl CodeEnum for ResearchStudyStatus {
             Self::Withdrawn => "withdrawn",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Active => "Active",
+                Self::AdministrativelyCompleted => "Administratively Completed",
+                Self::Approved => "Approved",
+                Self::ClosedToAccrual => "Closed to Accrual",
+                Self::ClosedToAccrualAndIntervention => {
+                    "Closed to Accrual and Intervention"
+                }
+                Self::Completed => "Completed",
+                Self::Disapproved => "Disapproved",
+                Self::InReview => "In Review",
+                Self::TemporarilyClosedToAccrual => "Temporarily Closed to Accrual",
+                Self::TemporarilyClosedToAccrualAndIntervention => {
+                    "Temporarily Closed to Accrual and Intervention"
+                }
+                Self::Withdrawn => "Withdrawn",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-research-study")]
+/// The code, as on the wire.
+impl core::fmt::Display for ResearchStudyStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ResearchSubjectStatus
@@ -10792,6 +14668,33 @@ impl CodeEnum for ResearchSubjectStatus {
             Self::Withdrawn => "withdrawn",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Candidate => "Candidate",
+                Self::Eligible => "Eligible",
+                Self::FollowUp => "Follow-up",
+                Self::Ineligible => "Ineligible",
+                Self::NotRegistered => "Not Registered",
+                Self::OffStudy => "Off-study",
+                Self::OnStudy => "On-study",
+                Self::OnStudyIntervention => "On-study-intervention",
+                Self::OnStudyObservation => "On-study-observation",
+                Self::PendingOnStudy => "Pending on-study",
+                Self::PotentialCandidate => "Potential Candidate",
+                Self::Screening => "Screening",
+                Self::Withdrawn => "Withdrawn",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-research-subject")]
+/// The code, as on the wire.
+impl core::fmt::Display for ResearchSubjectStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ResourceType
@@ -11446,6 +15349,184 @@ impl CodeEnum for ResourceType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Account => "Account",
+                Self::ActivityDefinition => "ActivityDefinition",
+                Self::AdverseEvent => "AdverseEvent",
+                Self::AllergyIntolerance => "AllergyIntolerance",
+                Self::Appointment => "Appointment",
+                Self::AppointmentResponse => "AppointmentResponse",
+                Self::AuditEvent => "AuditEvent",
+                Self::Basic => "Basic",
+                Self::Binary => "Binary",
+                Self::BiologicallyDerivedProduct => "BiologicallyDerivedProduct",
+                Self::BodyStructure => "BodyStructure",
+                Self::Bundle => "Bundle",
+                Self::CapabilityStatement => "CapabilityStatement",
+                Self::CarePlan => "CarePlan",
+                Self::CareTeam => "CareTeam",
+                Self::CatalogEntry => "CatalogEntry",
+                Self::ChargeItem => "ChargeItem",
+                Self::ChargeItemDefinition => "ChargeItemDefinition",
+                Self::Claim => "Claim",
+                Self::ClaimResponse => "ClaimResponse",
+                Self::ClinicalImpression => "ClinicalImpression",
+                Self::CodeSystem => "CodeSystem",
+                Self::Communication => "Communication",
+                Self::CommunicationRequest => "CommunicationRequest",
+                Self::CompartmentDefinition => "CompartmentDefinition",
+                Self::Composition => "Composition",
+                Self::ConceptMap => "ConceptMap",
+                Self::Condition => "Condition",
+                Self::Consent => "Consent",
+                Self::Contract => "Contract",
+                Self::Coverage => "Coverage",
+                Self::CoverageEligibilityRequest => "CoverageEligibilityRequest",
+                Self::CoverageEligibilityResponse => "CoverageEligibilityResponse",
+                Self::DetectedIssue => "DetectedIssue",
+                Self::Device => "Device",
+                Self::DeviceDefinition => "DeviceDefinition",
+                Self::DeviceMetric => "DeviceMetric",
+                Self::DeviceRequest => "DeviceRequest",
+                Self::DeviceUseStatement => "DeviceUseStatement",
+                Self::DiagnosticReport => "DiagnosticReport",
+                Self::DocumentManifest => "DocumentManifest",
+                Self::DocumentReference => "DocumentReference",
+                Self::DomainResource => "DomainResource",
+                Self::EffectEvidenceSynthesis => "EffectEvidenceSynthesis",
+                Self::Encounter => "Encounter",
+                Self::Endpoint => "Endpoint",
+                Self::EnrollmentRequest => "EnrollmentRequest",
+                Self::EnrollmentResponse => "EnrollmentResponse",
+                Self::EpisodeOfCare => "EpisodeOfCare",
+                Self::EventDefinition => "EventDefinition",
+                Self::Evidence => "Evidence",
+                Self::EvidenceVariable => "EvidenceVariable",
+                Self::ExampleScenario => "ExampleScenario",
+                Self::ExplanationOfBenefit => "ExplanationOfBenefit",
+                Self::FamilyMemberHistory => "FamilyMemberHistory",
+                Self::Flag => "Flag",
+                Self::Goal => "Goal",
+                Self::GraphDefinition => "GraphDefinition",
+                Self::Group => "Group",
+                Self::GuidanceResponse => "GuidanceResponse",
+                Self::HealthcareService => "HealthcareService",
+                Self::ImagingStudy => "ImagingStudy",
+                Self::Immunization => "Immunization",
+                Self::ImmunizationEvaluation => "ImmunizationEvaluation",
+                Self::ImmunizationRecommendation => "ImmunizationRecommendation",
+                Self::ImplementationGuide => "ImplementationGuide",
+                Self::InsurancePlan => "InsurancePlan",
+                Self::Invoice => "Invoice",
+                Self::Library => "Library",
+                Self::Linkage => "Linkage",
+                Self::List => "List",
+                Self::Location => "Location",
+                Self::Measure => "Measure",
+                Self::MeasureReport => "MeasureReport",
+                Self::Media => "Media",
+                Self::Medication => "Medication",
+                Self::MedicationAdministration => "MedicationAdministration",
+                Self::MedicationDispense => "MedicationDispense",
+                Self::MedicationKnowledge => "MedicationKnowledge",
+                Self::MedicationRequest => "MedicationRequest",
+                Self::MedicationStatement => "MedicationStatement",
+                Self::MedicinalProduct => "MedicinalProduct",
+                Self::MedicinalProductAuthorization => "MedicinalProductAuthorization",
+                Self::MedicinalProductContraindication => {
+                    "MedicinalProductContraindication"
+                }
+                Self::MedicinalProductIndication => "MedicinalProductIndication",
+                Self::MedicinalProductIngredient => "MedicinalProductIngredient",
+                Self::MedicinalProductInteraction => "MedicinalProductInteraction",
+                Self::MedicinalProductManufactured => "MedicinalProductManufactured",
+                Self::MedicinalProductPackaged => "MedicinalProductPackaged",
+                Self::MedicinalProductPharmaceutical => "MedicinalProductPharmaceutical",
+                Self::MedicinalProductUndesirableEffect => {
+                    "MedicinalProductUndesirableEffect"
+                }
+                Self::MessageDefinition => "MessageDefinition",
+                Self::MessageHeader => "MessageHeader",
+                Self::MolecularSequence => "MolecularSequence",
+                Self::NamingSystem => "NamingSystem",
+                Self::NutritionOrder => "NutritionOrder",
+                Self::Observation => "Observation",
+                Self::ObservationDefinition => "ObservationDefinition",
+                Self::OperationDefinition => "OperationDefinition",
+                Self::OperationOutcome => "OperationOutcome",
+                Self::Organization => "Organization",
+                Self::OrganizationAffiliation => "OrganizationAffiliation",
+                Self::Parameters => "Parameters",
+                Self::Patient => "Patient",
+                Self::PaymentNotice => "PaymentNotice",
+                Self::PaymentReconciliation => "PaymentReconciliation",
+                Self::Person => "Person",
+                Self::PlanDefinition => "PlanDefinition",
+                Self::Practitioner => "Practitioner",
+                Self::PractitionerRole => "PractitionerRole",
+                Self::Procedure => "Procedure",
+                Self::Provenance => "Provenance",
+                Self::Questionnaire => "Questionnaire",
+                Self::QuestionnaireResponse => "QuestionnaireResponse",
+                Self::RelatedPerson => "RelatedPerson",
+                Self::RequestGroup => "RequestGroup",
+                Self::ResearchDefinition => "ResearchDefinition",
+                Self::ResearchElementDefinition => "ResearchElementDefinition",
+                Self::ResearchStudy => "ResearchStudy",
+                Self::ResearchSubject => "ResearchSubject",
+                Self::Resource => "Resource",
+                Self::RiskAssessment => "RiskAssessment",
+                Self::RiskEvidenceSynthesis => "RiskEvidenceSynthesis",
+                Self::Schedule => "Schedule",
+                Self::SearchParameter => "SearchParameter",
+                Self::ServiceRequest => "ServiceRequest",
+                Self::Slot => "Slot",
+                Self::Specimen => "Specimen",
+                Self::SpecimenDefinition => "SpecimenDefinition",
+                Self::StructureDefinition => "StructureDefinition",
+                Self::StructureMap => "StructureMap",
+                Self::Subscription => "Subscription",
+                Self::Substance => "Substance",
+                Self::SubstanceNucleicAcid => "SubstanceNucleicAcid",
+                Self::SubstancePolymer => "SubstancePolymer",
+                Self::SubstanceProtein => "SubstanceProtein",
+                Self::SubstanceReferenceInformation => "SubstanceReferenceInformation",
+                Self::SubstanceSourceMaterial => "SubstanceSourceMaterial",
+                Self::SubstanceSpecification => "SubstanceSpecification",
+                Self::SupplyDelivery => "SupplyDelivery",
+                Self::SupplyRequest => "SupplyRequest",
+                Self::Task => "Task",
+                Self::TerminologyCapabilities => "TerminologyCapabilities",
+                Self::TestReport => "TestReport",
+                Self::TestScript => "TestScript",
+                Self::ValueSet => "ValueSet",
+                Self::VerificationResult => "VerificationResult",
+                Self::VisionPrescription => "VisionPrescription",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-capability-statement",
+        feature = "r4-compartment-definition",
+        feature = "r4-example-scenario",
+        feature = "r4-graph-definition",
+        feature = "r4-implementation-guide",
+        feature = "r4-message-definition",
+        feature = "r4-operation-definition",
+        feature = "r4-questionnaire",
+        feature = "r4-search-parameter"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// ResourceVersionPolicy
 ///
@@ -11485,6 +15566,23 @@ impl CodeEnum for ResourceVersionPolicy {
             Self::VersionedUpdate => "versioned-update",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NoVersion => "No VersionId Support",
+                Self::Versioned => "Versioned",
+                Self::VersionedUpdate => "VersionId tracked fully",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-capability-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for ResourceVersionPolicy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// ResponseType
@@ -11526,6 +15624,23 @@ impl CodeEnum for ResponseType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Ok => "OK",
+                Self::TransientError => "Transient Error",
+                Self::FatalError => "Fatal Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-message-header")]
+/// The code, as on the wire.
+impl core::fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// RestfulCapabilityMode
 ///
@@ -11561,6 +15676,22 @@ impl CodeEnum for RestfulCapabilityMode {
             Self::Server => "server",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Client => "Client",
+                Self::Server => "Server",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-capability-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for RestfulCapabilityMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// SPDXLicense
@@ -12978,6 +17109,432 @@ impl CodeEnum for SPDXLicense {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NotOpenSource => "Not open source",
+                Self::V0BSD => "BSD Zero Clause License",
+                Self::Aal => "Attribution Assurance License",
+                Self::Abstyles => "Abstyles License",
+                Self::Adobe2006 => {
+                    "Adobe Systems Incorporated Source Code License Agreement"
+                }
+                Self::AdobeGlyph => "Adobe Glyph List License",
+                Self::Adsl => "Amazon Digital Services License",
+                Self::Afl11 => "Academic Free License v1.1",
+                Self::Afl12 => "Academic Free License v1.2",
+                Self::Afl20 => "Academic Free License v2.0",
+                Self::Afl21 => "Academic Free License v2.1",
+                Self::Afl30 => "Academic Free License v3.0",
+                Self::Afmparse => "Afmparse License",
+                Self::Agpl10Only => "Affero General Public License v1.0 only",
+                Self::Agpl10OrLater => "Affero General Public License v1.0 or later",
+                Self::Agpl30Only => "GNU Affero General Public License v3.0 only",
+                Self::Agpl30OrLater => "GNU Affero General Public License v3.0 or later",
+                Self::Aladdin => "Aladdin Free Public License",
+                Self::Amdplpa => "AMD's plpa_map.c License",
+                Self::Aml => "Apple MIT License",
+                Self::Ampas => "Academy of Motion Picture Arts and Sciences BSD",
+                Self::AntlrPd => "ANTLR Software Rights Notice",
+                Self::Apache10 => "Apache License 1.0",
+                Self::Apache11 => "Apache License 1.1",
+                Self::Apache20 => "Apache License 2.0",
+                Self::Apafml => "Adobe Postscript AFM License",
+                Self::Apl10 => "Adaptive Public License 1.0",
+                Self::Apsl10 => "Apple Public Source License 1.0",
+                Self::Apsl11 => "Apple Public Source License 1.1",
+                Self::Apsl12 => "Apple Public Source License 1.2",
+                Self::Apsl20 => "Apple Public Source License 2.0",
+                Self::Artistic10Cl8 => "Artistic License 1.0 w/clause 8",
+                Self::Artistic10Perl => "Artistic License 1.0 (Perl)",
+                Self::Artistic10 => "Artistic License 1.0",
+                Self::Artistic20 => "Artistic License 2.0",
+                Self::Bahyph => "Bahyph License",
+                Self::Barr => "Barr License",
+                Self::Beerware => "Beerware License",
+                Self::BitTorrent10 => "BitTorrent Open Source License v1.0",
+                Self::BitTorrent11 => "BitTorrent Open Source License v1.1",
+                Self::Borceux => "Borceux license",
+                Self::Bsd1Clause => "BSD 1-Clause License",
+                Self::Bsd2ClauseFreeBsd => "BSD 2-Clause FreeBSD License",
+                Self::Bsd2ClauseNetBsd => "BSD 2-Clause NetBSD License",
+                Self::Bsd2ClausePatent => "BSD-2-Clause Plus Patent License",
+                Self::Bsd2Clause => "BSD 2-Clause \"Simplified\" License",
+                Self::Bsd3ClauseAttribution => "BSD with attribution",
+                Self::Bsd3ClauseClear => "BSD 3-Clause Clear License",
+                Self::Bsd3ClauseLbnl => {
+                    "Lawrence Berkeley National Labs BSD variant license"
+                }
+                Self::Bsd3ClauseNoNuclearLicense2014 => {
+                    "BSD 3-Clause No Nuclear License 2014"
+                }
+                Self::Bsd3ClauseNoNuclearLicense => "BSD 3-Clause No Nuclear License",
+                Self::Bsd3ClauseNoNuclearWarranty => "BSD 3-Clause No Nuclear Warranty",
+                Self::Bsd3Clause => "BSD 3-Clause \"New\" or \"Revised\" License",
+                Self::Bsd4ClauseUc => "BSD-4-Clause (University of California-Specific)",
+                Self::Bsd4Clause => "BSD 4-Clause \"Original\" or \"Old\" License",
+                Self::BsdProtection => "BSD Protection License",
+                Self::BsdSourceCode => "BSD Source Code Attribution",
+                Self::Bsl10 => "Boost Software License 1.0",
+                Self::Bzip2105 => "bzip2 and libbzip2 License v1.0.5",
+                Self::Bzip2106 => "bzip2 and libbzip2 License v1.0.6",
+                Self::Caldera => "Caldera License",
+                Self::Catosl11 => "Computer Associates Trusted Open Source License 1.1",
+                Self::CcBy10 => "Creative Commons Attribution 1.0 Generic",
+                Self::CcBy20 => "Creative Commons Attribution 2.0 Generic",
+                Self::CcBy25 => "Creative Commons Attribution 2.5 Generic",
+                Self::CcBy30 => "Creative Commons Attribution 3.0 Unported",
+                Self::CcBy40 => "Creative Commons Attribution 4.0 International",
+                Self::CcByNc10 => {
+                    "Creative Commons Attribution Non Commercial 1.0 Generic"
+                }
+                Self::CcByNc20 => {
+                    "Creative Commons Attribution Non Commercial 2.0 Generic"
+                }
+                Self::CcByNc25 => {
+                    "Creative Commons Attribution Non Commercial 2.5 Generic"
+                }
+                Self::CcByNc30 => {
+                    "Creative Commons Attribution Non Commercial 3.0 Unported"
+                }
+                Self::CcByNc40 => {
+                    "Creative Commons Attribution Non Commercial 4.0 International"
+                }
+                Self::CcByNcNd10 => {
+                    "Creative Commons Attribution Non Commercial No Derivatives 1.0 Generic"
+                }
+                Self::CcByNcNd20 => {
+                    "Creative Commons Attribution Non Commercial No Derivatives 2.0 Generic"
+                }
+                Self::CcByNcNd25 => {
+                    "Creative Commons Attribution Non Commercial No Derivatives 2.5 Generic"
+                }
+                Self::CcByNcNd30 => {
+                    "Creative Commons Attribution Non Commercial No Derivatives 3.0 Unported"
+                }
+                Self::CcByNcNd40 => {
+                    "Creative Commons Attribution Non Commercial No Derivatives 4.0 International"
+                }
+                Self::CcByNcSa10 => {
+                    "Creative Commons Attribution Non Commercial Share Alike 1.0 Generic"
+                }
+                Self::CcByNcSa20 => {
+                    "Creative Commons Attribution Non Commercial Share Alike 2.0 Generic"
+                }
+                Self::CcByNcSa25 => {
+                    "Creative Commons Attribution Non Commercial Share Alike 2.5 Generic"
+                }
+                Self::CcByNcSa30 => {
+                    "Creative Commons Attribution Non Commercial Share Alike 3.0 Unported"
+                }
+                Self::CcByNcSa40 => {
+                    "Creative Commons Attribution Non Commercial Share Alike 4.0 International"
+                }
+                Self::CcByNd10 => {
+                    "Creative Commons Attribution No Derivatives 1.0 Generic"
+                }
+                Self::CcByNd20 => {
+                    "Creative Commons Attribution No Derivatives 2.0 Generic"
+                }
+                Self::CcByNd25 => {
+                    "Creative Commons Attribution No Derivatives 2.5 Generic"
+                }
+                Self::CcByNd30 => {
+                    "Creative Commons Attribution No Derivatives 3.0 Unported"
+                }
+                Self::CcByNd40 => {
+                    "Creative Commons Attribution No Derivatives 4.0 International"
+                }
+                Self::CcBySa10 => "Creative Commons Attribution Share Alike 1.0 Generic",
+                Self::CcBySa20 => "Creative Commons Attribution Share Alike 2.0 Generic",
+                Self::CcBySa25 => "Creative Commons Attribution Share Alike 2.5 Generic",
+                Self::CcBySa30 => "Creative Commons Attribution Share Alike 3.0 Unported",
+                Self::CcBySa40 => {
+                    "Creative Commons Attribution Share Alike 4.0 International"
+                }
+                Self::Cc010 => "Creative Commons Zero v1.0 Universal",
+                Self::Cddl10 => "Common Development and Distribution License 1.0",
+                Self::Cddl11 => "Common Development and Distribution License 1.1",
+                Self::CdlaPermissive10 => {
+                    "Community Data License Agreement Permissive 1.0"
+                }
+                Self::CdlaSharing10 => "Community Data License Agreement Sharing 1.0",
+                Self::Cecill10 => "CeCILL Free Software License Agreement v1.0",
+                Self::Cecill11 => "CeCILL Free Software License Agreement v1.1",
+                Self::Cecill20 => "CeCILL Free Software License Agreement v2.0",
+                Self::Cecill21 => "CeCILL Free Software License Agreement v2.1",
+                Self::CecillB => "CeCILL-B Free Software License Agreement",
+                Self::CecillC => "CeCILL-C Free Software License Agreement",
+                Self::ClArtistic => "Clarified Artistic License",
+                Self::CnriJython => "CNRI Jython License",
+                Self::CnriPythonGplCompatible => {
+                    "CNRI Python Open Source GPL Compatible License Agreement"
+                }
+                Self::CnriPython => "CNRI Python License",
+                Self::Condor11 => "Condor Public License v1.1",
+                Self::Cpal10 => "Common Public Attribution License 1.0",
+                Self::Cpl10 => "Common Public License 1.0",
+                Self::Cpol102 => "Code Project Open License 1.02",
+                Self::Crossword => "Crossword License",
+                Self::CrystalStacker => "CrystalStacker License",
+                Self::CuaOpl10 => "CUA Office Public License v1.0",
+                Self::Cube => "Cube License",
+                Self::Curl => "curl License",
+                Self::DFsl10 => "Deutsche Freie Software Lizenz",
+                Self::Diffmark => "diffmark license",
+                Self::Doc => "DOC License",
+                Self::Dotseqn => "Dotseqn License",
+                Self::Dsdp => "DSDP License",
+                Self::Dvipdfm => "dvipdfm License",
+                Self::Ecl10 => "Educational Community License v1.0",
+                Self::Ecl20 => "Educational Community License v2.0",
+                Self::Efl10 => "Eiffel Forum License v1.0",
+                Self::Efl20 => "Eiffel Forum License v2.0",
+                Self::EGenix => "eGenix.com Public License 1.1.0",
+                Self::Entessa => "Entessa Public License v1.0",
+                Self::Epl10 => "Eclipse Public License 1.0",
+                Self::Epl20 => "Eclipse Public License 2.0",
+                Self::ErlPl11 => "Erlang Public License v1.1",
+                Self::EuDatagrid => "EU DataGrid Software License",
+                Self::Eupl10 => "European Union Public License 1.0",
+                Self::Eupl11 => "European Union Public License 1.1",
+                Self::Eupl12 => "European Union Public License 1.2",
+                Self::Eurosym => "Eurosym License",
+                Self::Fair => "Fair License",
+                Self::Frameworx10 => "Frameworx Open License 1.0",
+                Self::FreeImage => "FreeImage Public License v1.0",
+                Self::Fsfap => "FSF All Permissive License",
+                Self::Fsful => "FSF Unlimited License",
+                Self::Fsfullr => "FSF Unlimited License (with License Retention)",
+                Self::Ftl => "Freetype Project License",
+                Self::Gfdl11Only => "GNU Free Documentation License v1.1 only",
+                Self::Gfdl11OrLater => "GNU Free Documentation License v1.1 or later",
+                Self::Gfdl12Only => "GNU Free Documentation License v1.2 only",
+                Self::Gfdl12OrLater => "GNU Free Documentation License v1.2 or later",
+                Self::Gfdl13Only => "GNU Free Documentation License v1.3 only",
+                Self::Gfdl13OrLater => "GNU Free Documentation License v1.3 or later",
+                Self::Giftware => "Giftware License",
+                Self::Gl2ps => "GL2PS License",
+                Self::Glide => "3dfx Glide License",
+                Self::Glulxe => "Glulxe License",
+                Self::Gnuplot => "gnuplot License",
+                Self::Gpl10Only => "GNU General Public License v1.0 only",
+                Self::Gpl10OrLater => "GNU General Public License v1.0 or later",
+                Self::Gpl20Only => "GNU General Public License v2.0 only",
+                Self::Gpl20OrLater => "GNU General Public License v2.0 or later",
+                Self::Gpl30Only => "GNU General Public License v3.0 only",
+                Self::Gpl30OrLater => "GNU General Public License v3.0 or later",
+                Self::GSoap13b => "gSOAP Public License v1.3b",
+                Self::HaskellReport => "Haskell Language Report License",
+                Self::Hpnd => "Historical Permission Notice and Disclaimer",
+                Self::IbmPibs => "IBM PowerPC Initialization and Boot Software",
+                Self::Icu => "ICU License",
+                Self::Ijg => "Independent JPEG Group License",
+                Self::ImageMagick => "ImageMagick License",
+                Self::IMatix => "iMatix Standard Function Library Agreement",
+                Self::Imlib2 => "Imlib2 License",
+                Self::InfoZip => "Info-ZIP License",
+                Self::IntelAcpi => "Intel ACPI Software License Agreement",
+                Self::Intel => "Intel Open Source License",
+                Self::Interbase10 => "Interbase Public License v1.0",
+                Self::Ipa => "IPA Font License",
+                Self::Ipl10 => "IBM Public License v1.0",
+                Self::Isc => "ISC License",
+                Self::JasPer20 => "JasPer License",
+                Self::Json => "JSON License",
+                Self::Lal12 => "Licence Art Libre 1.2",
+                Self::Lal13 => "Licence Art Libre 1.3",
+                Self::Latex2e => "Latex2e License",
+                Self::Leptonica => "Leptonica License",
+                Self::Lgpl20Only => "GNU Library General Public License v2 only",
+                Self::Lgpl20OrLater => "GNU Library General Public License v2 or later",
+                Self::Lgpl21Only => "GNU Lesser General Public License v2.1 only",
+                Self::Lgpl21OrLater => "GNU Lesser General Public License v2.1 or later",
+                Self::Lgpl30Only => "GNU Lesser General Public License v3.0 only",
+                Self::Lgpl30OrLater => "GNU Lesser General Public License v3.0 or later",
+                Self::Lgpllr => "Lesser General Public License For Linguistic Resources",
+                Self::Libpng => "libpng License",
+                Self::Libtiff => "libtiff License",
+                Self::LiLiQP11 => "Licence Libre du Québec – Permissive version 1.1",
+                Self::LiLiQR11 => {
+                    "Licence Libre du Québec – Réciprocité version 1.1"
+                }
+                Self::LiLiQRplus11 => {
+                    "Licence Libre du Québec – Réciprocité forte version 1.1"
+                }
+                Self::LinuxOpenIb => "Linux Kernel Variant of OpenIB.org license",
+                Self::Lpl10 => "Lucent Public License Version 1.0",
+                Self::Lpl102 => "Lucent Public License v1.02",
+                Self::Lppl10 => "LaTeX Project Public License v1.0",
+                Self::Lppl11 => "LaTeX Project Public License v1.1",
+                Self::Lppl12 => "LaTeX Project Public License v1.2",
+                Self::Lppl13a => "LaTeX Project Public License v1.3a",
+                Self::Lppl13c => "LaTeX Project Public License v1.3c",
+                Self::MakeIndex => "MakeIndex License",
+                Self::MirOs => "MirOS License",
+                Self::Mit0 => "MIT No Attribution",
+                Self::MitAdvertising => "Enlightenment License (e16)",
+                Self::MitCmu => "CMU License",
+                Self::MitEnna => "enna License",
+                Self::MitFeh => "feh License",
+                Self::Mit => "MIT License",
+                Self::Mitnfa => "MIT +no-false-attribs license",
+                Self::Motosoto => "Motosoto License",
+                Self::Mpich2 => "mpich2 License",
+                Self::Mpl10 => "Mozilla Public License 1.0",
+                Self::Mpl11 => "Mozilla Public License 1.1",
+                Self::Mpl20NoCopyleftException => {
+                    "Mozilla Public License 2.0 (no copyleft exception)"
+                }
+                Self::Mpl20 => "Mozilla Public License 2.0",
+                Self::MsPl => "Microsoft Public License",
+                Self::MsRl => "Microsoft Reciprocal License",
+                Self::Mtll => "Matrix Template Library License",
+                Self::Multics => "Multics License",
+                Self::Mup => "Mup License",
+                Self::Nasa13 => "NASA Open Source Agreement 1.3",
+                Self::Naumen => "Naumen Public License",
+                Self::Nbpl10 => "Net Boolean Public License v1",
+                Self::Ncsa => "University of Illinois/NCSA Open Source License",
+                Self::NetSnmp => "Net-SNMP License",
+                Self::NetCdf => "NetCDF license",
+                Self::Newsletr => "Newsletr License",
+                Self::Ngpl => "Nethack General Public License",
+                Self::Nlod10 => "Norwegian Licence for Open Government Data",
+                Self::Nlpl => "No Limit Public License",
+                Self::Nokia => "Nokia Open Source License",
+                Self::Nosl => "Netizen Open Source License",
+                Self::Noweb => "Noweb License",
+                Self::Npl10 => "Netscape Public License v1.0",
+                Self::Npl11 => "Netscape Public License v1.1",
+                Self::Nposl30 => "Non-Profit Open Software License 3.0",
+                Self::Nrl => "NRL License",
+                Self::Ntp => "NTP License",
+                Self::OcctPl => "Open CASCADE Technology Public License",
+                Self::Oclc20 => "OCLC Research Public License 2.0",
+                Self::ODbL10 => "ODC Open Database License v1.0",
+                Self::Ofl10 => "SIL Open Font License 1.0",
+                Self::Ofl11 => "SIL Open Font License 1.1",
+                Self::Ogtsl => "Open Group Test Suite License",
+                Self::Oldap11 => "Open LDAP Public License v1.1",
+                Self::Oldap12 => "Open LDAP Public License v1.2",
+                Self::Oldap13 => "Open LDAP Public License v1.3",
+                Self::Oldap14 => "Open LDAP Public License v1.4",
+                Self::Oldap201 => "Open LDAP Public License v2.0.1",
+                Self::Oldap20 => {
+                    "Open LDAP Public License v2.0 (or possibly 2.0A and 2.0B)"
+                }
+                Self::Oldap21 => "Open LDAP Public License v2.1",
+                Self::Oldap221 => "Open LDAP Public License v2.2.1",
+                Self::Oldap222 => "Open LDAP Public License 2.2.2",
+                Self::Oldap22 => "Open LDAP Public License v2.2",
+                Self::Oldap23 => "Open LDAP Public License v2.3",
+                Self::Oldap24 => "Open LDAP Public License v2.4",
+                Self::Oldap25 => "Open LDAP Public License v2.5",
+                Self::Oldap26 => "Open LDAP Public License v2.6",
+                Self::Oldap27 => "Open LDAP Public License v2.7",
+                Self::Oldap28 => "Open LDAP Public License v2.8",
+                Self::Oml => "Open Market License",
+                Self::OpenSsl => "OpenSSL License",
+                Self::Opl10 => "Open Public License v1.0",
+                Self::OsetPl21 => "OSET Public License version 2.1",
+                Self::Osl10 => "Open Software License 1.0",
+                Self::Osl11 => "Open Software License 1.1",
+                Self::Osl20 => "Open Software License 2.0",
+                Self::Osl21 => "Open Software License 2.1",
+                Self::Osl30 => "Open Software License 3.0",
+                Self::Pddl10 => "ODC Public Domain Dedication & License 1.0",
+                Self::Php30 => "PHP License v3.0",
+                Self::Php301 => "PHP License v3.01",
+                Self::Plexus => "Plexus Classworlds License",
+                Self::PostgreSql => "PostgreSQL License",
+                Self::Psfrag => "psfrag License",
+                Self::Psutils => "psutils License",
+                Self::Python20 => "Python License 2.0",
+                Self::Qhull => "Qhull License",
+                Self::Qpl10 => "Q Public License 1.0",
+                Self::Rdisc => "Rdisc License",
+                Self::RHeCos11 => "Red Hat eCos Public License v1.1",
+                Self::Rpl11 => "Reciprocal Public License 1.1",
+                Self::Rpl15 => "Reciprocal Public License 1.5",
+                Self::Rpsl10 => "RealNetworks Public Source License v1.0",
+                Self::RsaMd => "RSA Message-Digest License",
+                Self::Rscpl => "Ricoh Source Code Public License",
+                Self::Ruby => "Ruby License",
+                Self::SaxPd => "Sax Public Domain Notice",
+                Self::Saxpath => "Saxpath License",
+                Self::Scea => "SCEA Shared Source License",
+                Self::Sendmail => "Sendmail License",
+                Self::SgiB10 => "SGI Free Software License B v1.0",
+                Self::SgiB11 => "SGI Free Software License B v1.1",
+                Self::SgiB20 => "SGI Free Software License B v2.0",
+                Self::SimPl20 => "Simple Public License 2.0",
+                Self::Sissl12 => "Sun Industry Standards Source License v1.2",
+                Self::Sissl => "Sun Industry Standards Source License v1.1",
+                Self::Sleepycat => "Sleepycat License",
+                Self::Smlnj => "Standard ML of New Jersey License",
+                Self::Smppl => "Secure Messaging Protocol Public License",
+                Self::Snia => "SNIA Public License 1.1",
+                Self::Spencer86 => "Spencer License 86",
+                Self::Spencer94 => "Spencer License 94",
+                Self::Spencer99 => "Spencer License 99",
+                Self::Spl10 => "Sun Public License v1.0",
+                Self::SugarCrm113 => "SugarCRM Public License v1.1.3",
+                Self::Swl => "Scheme Widget Library (SWL) Software License Agreement",
+                Self::Tcl => "TCL/TK License",
+                Self::TcpWrappers => "TCP Wrappers License",
+                Self::TMate => "TMate Open Source License",
+                Self::Torque11 => "TORQUE v2.5+ Software License v1.1",
+                Self::Tosl => "Trusster Open Source License",
+                Self::UnicodeDfs2015 => {
+                    "Unicode License Agreement - Data Files and Software (2015)"
+                }
+                Self::UnicodeDfs2016 => {
+                    "Unicode License Agreement - Data Files and Software (2016)"
+                }
+                Self::UnicodeTou => "Unicode Terms of Use",
+                Self::Unlicense => "The Unlicense",
+                Self::Upl10 => "Universal Permissive License v1.0",
+                Self::Vim => "Vim License",
+                Self::Vostrom => "VOSTROM Public License for Open Source",
+                Self::Vsl10 => "Vovida Software License v1.0",
+                Self::W3c19980720 => "W3C Software Notice and License (1998-07-20)",
+                Self::W3c20150513 => {
+                    "W3C Software Notice and Document License (2015-05-13)"
+                }
+                Self::W3c => "W3C Software Notice and License (2002-12-31)",
+                Self::Watcom10 => "Sybase Open Watcom Public License 1.0",
+                Self::Wsuipa => "Wsuipa License",
+                Self::Wtfpl => "Do What The F*ck You Want To Public License",
+                Self::X11 => "X11 License",
+                Self::Xerox => "Xerox License",
+                Self::XFree8611 => "XFree86 License 1.1",
+                Self::Xinetd => "xinetd License",
+                Self::Xnet => "X.Net License",
+                Self::Xpp => "XPP License",
+                Self::XSkat => "XSkat License",
+                Self::Ypl10 => "Yahoo! Public License v1.0",
+                Self::Ypl11 => "Yahoo! Public License v1.1",
+                Self::Zed => "Zed License",
+                Self::Zend20 => "Zend License v2.0",
+                Self::Zimbra13 => "Zimbra Public License v1.3",
+                Self::Zimbra14 => "Zimbra Public License v1.4",
+                Self::ZlibAcknowledgement => "zlib/libpng License with Acknowledgement",
+                Self::Zlib => "zlib License",
+                Self::Zpl11 => "Zope Public License 1.1",
+                Self::Zpl20 => "Zope Public License 2.0",
+                Self::Zpl21 => "Zope Public License 2.1",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-implementation-guide")]
+/// The code, as on the wire.
+impl core::fmt::Display for SPDXLicense {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SearchComparator
 ///
@@ -13042,6 +17599,29 @@ impl CodeEnum for SearchComparator {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Eq => "Equals",
+                Self::Ne => "Not Equals",
+                Self::Gt => "Greater Than",
+                Self::Lt => "Less Than",
+                Self::Ge => "Greater or Equals",
+                Self::Le => "Less of Equal",
+                Self::Sa => "Starts After",
+                Self::Eb => "Ends Before",
+                Self::Ap => "Approximately",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-search-parameter")]
+/// The code, as on the wire.
+impl core::fmt::Display for SearchComparator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SearchEntryMode
 ///
@@ -13079,6 +17659,22 @@ impl CodeEnum for SearchEntryMode {
             Self::Outcome => "outcome",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Match => "Match",
+                Self::Include => "Include",
+                Self::Outcome => "Outcome",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for SearchEntryMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// SearchModifierCode
@@ -13156,6 +17752,32 @@ impl CodeEnum for SearchModifierCode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Missing => "Missing",
+                Self::Exact => "Exact",
+                Self::Contains => "Contains",
+                Self::Not => "Not",
+                Self::Text => "Text",
+                Self::In => "In",
+                Self::NotIn => "Not In",
+                Self::Below => "Below",
+                Self::Above => "Above",
+                Self::Type => "Type",
+                Self::Identifier => "Identifier",
+                Self::OfType => "Of Type",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-search-parameter")]
+/// The code, as on the wire.
+impl core::fmt::Display for SearchModifierCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SearchParamType
 ///
@@ -13232,6 +17854,35 @@ impl CodeEnum for SearchParamType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Number => "Number",
+                Self::Date => "Date/DateTime",
+                Self::String => "String",
+                Self::Token => "Token",
+                Self::Reference => "Reference",
+                Self::Composite => "Composite",
+                Self::Quantity => "Quantity",
+                Self::Uri => "URI",
+                Self::Special => "Special",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-capability-statement",
+        feature = "r4-operation-definition",
+        feature = "r4-search-parameter"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for SearchParamType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// sequenceType
 ///
@@ -13272,6 +17923,23 @@ impl CodeEnum for SequenceType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Aa => "AA Sequence",
+                Self::Dna => "DNA Sequence",
+                Self::Rna => "RNA Sequence",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-molecular-sequence")]
+/// The code, as on the wire.
+impl core::fmt::Display for SequenceType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SlicingRules
 ///
@@ -13309,6 +17977,22 @@ impl CodeEnum for SlicingRules {
             Self::OpenAtEnd => "openAtEnd",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Closed => "Closed",
+                Self::Open => "Open",
+                Self::OpenAtEnd => "Open at End",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for SlicingRules {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// SlotStatus
@@ -13358,6 +18042,25 @@ impl CodeEnum for SlotStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Busy => "Busy",
+                Self::Free => "Free",
+                Self::BusyUnavailable => "Busy (Unavailable)",
+                Self::BusyTentative => "Busy (Tentative)",
+                Self::EnteredInError => "Entered in error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-slot")]
+/// The code, as on the wire.
+impl core::fmt::Display for SlotStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SortDirection
 ///
@@ -13391,6 +18094,21 @@ impl CodeEnum for SortDirection {
             Self::Descending => "descending",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Ascending => "Ascending",
+                Self::Descending => "Descending",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for SortDirection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// SpecimenContainedPreference
@@ -13427,6 +18145,22 @@ impl CodeEnum for SpecimenContainedPreference {
             Self::Alternate => "alternate",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Preferred => "Preferred",
+                Self::Alternate => "Alternate",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-specimen-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for SpecimenContainedPreference {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// SpecimenStatus
@@ -13471,6 +18205,24 @@ impl CodeEnum for SpecimenStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Available => "Available",
+                Self::Unavailable => "Unavailable",
+                Self::Unsatisfactory => "Unsatisfactory",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-specimen")]
+/// The code, as on the wire.
+impl core::fmt::Display for SpecimenStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// Status
@@ -13524,6 +18276,26 @@ impl CodeEnum for Status {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Attested => "Attested",
+                Self::Validated => "Validated",
+                Self::InProcess => "In process",
+                Self::ReqRevalid => "Requires revalidation",
+                Self::ValFail => "Validation failed",
+                Self::RevalFail => "Re-Validation failed",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-verification-result")]
+/// The code, as on the wire.
+impl core::fmt::Display for Status {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// strandType
 ///
@@ -13559,6 +18331,22 @@ impl CodeEnum for StrandType {
             Self::Crick => "crick",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Watson => "Watson strand of referenceSeq",
+                Self::Crick => "Crick strand of referenceSeq",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-molecular-sequence")]
+/// The code, as on the wire.
+impl core::fmt::Display for StrandType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// StructureDefinitionKind
@@ -13604,6 +18392,24 @@ impl CodeEnum for StructureDefinitionKind {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::PrimitiveType => "Primitive Data Type",
+                Self::ComplexType => "Complex Data Type",
+                Self::Resource => "Resource",
+                Self::Logical => "Logical",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for StructureDefinitionKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// StructureMapContextType
 ///
@@ -13639,6 +18445,22 @@ impl CodeEnum for StructureMapContextType {
             Self::Variable => "variable",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Type => "Type",
+                Self::Variable => "Variable",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for StructureMapContextType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// StructureMapGroupTypeMode
@@ -13680,6 +18502,23 @@ impl CodeEnum for StructureMapGroupTypeMode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::None => "Not a Default",
+                Self::Types => "Default for Type Combination",
+                Self::TypeAndTypes => "Default for type + combination",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for StructureMapGroupTypeMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// StructureMapInputMode
 ///
@@ -13715,6 +18554,22 @@ impl CodeEnum for StructureMapInputMode {
             Self::Target => "target",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Source => "Source Instance",
+                Self::Target => "Target Instance",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for StructureMapInputMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// StructureMapModelMode
@@ -13759,6 +18614,24 @@ impl CodeEnum for StructureMapModelMode {
             Self::Produced => "produced",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Source => "Source Structure Definition",
+                Self::Queried => "Queried Structure Definition",
+                Self::Target => "Target Structure Definition",
+                Self::Produced => "Produced Structure Definition",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for StructureMapModelMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// StructureMapSourceListMode
@@ -13808,6 +18681,25 @@ impl CodeEnum for StructureMapSourceListMode {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::First => "First",
+                Self::NotFirst => "All but the first",
+                Self::Last => "Last",
+                Self::NotLast => "All but the last",
+                Self::OnlyOne => "Enforce only one",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for StructureMapSourceListMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// StructureMapTargetListMode
 ///
@@ -13851,6 +18743,24 @@ impl CodeEnum for StructureMapTargetListMode {
             Self::Collate => "collate",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::First => "First",
+                Self::Share => "Share",
+                Self::Last => "Last",
+                Self::Collate => "Collate",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for StructureMapTargetListMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// StructureMapTransform
@@ -13948,6 +18858,37 @@ impl CodeEnum for StructureMapTransform {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Create => "create",
+                Self::Copy => "copy",
+                Self::Truncate => "truncate",
+                Self::Escape => "escape",
+                Self::Cast => "cast",
+                Self::Append => "append",
+                Self::Translate => "translate",
+                Self::Reference => "reference",
+                Self::DateOp => "dateOp",
+                Self::Uuid => "uuid",
+                Self::Pointer => "pointer",
+                Self::Evaluate => "evaluate",
+                Self::Cc => "cc",
+                Self::C => "c",
+                Self::Qty => "qty",
+                Self::Id => "id",
+                Self::Cp => "cp",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-map")]
+/// The code, as on the wire.
+impl core::fmt::Display for StructureMapTransform {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SubscriptionChannelType
 ///
@@ -13996,6 +18937,25 @@ impl CodeEnum for SubscriptionChannelType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::RestHook => "Rest Hook",
+                Self::Websocket => "Websocket",
+                Self::Email => "Email",
+                Self::Sms => "SMS",
+                Self::Message => "Message",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-subscription")]
+/// The code, as on the wire.
+impl core::fmt::Display for SubscriptionChannelType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SubscriptionStatus
 ///
@@ -14040,6 +19000,24 @@ impl CodeEnum for SubscriptionStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Requested => "Requested",
+                Self::Active => "Active",
+                Self::Error => "Error",
+                Self::Off => "Off",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-subscription")]
+/// The code, as on the wire.
+impl core::fmt::Display for SubscriptionStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SupplyDeliveryStatus
 ///
@@ -14083,6 +19061,24 @@ impl CodeEnum for SupplyDeliveryStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::InProgress => "In Progress",
+                Self::Completed => "Delivered",
+                Self::Abandoned => "Abandoned",
+                Self::EnteredInError => "Entered In Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-supply-delivery")]
+/// The code, as on the wire.
+impl core::fmt::Display for SupplyDeliveryStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// SupplyRequestStatus
@@ -14140,6 +19136,27 @@ impl CodeEnum for SupplyRequestStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Draft => "Draft",
+                Self::Active => "Active",
+                Self::Suspended => "Suspended",
+                Self::Cancelled => "Cancelled",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-supply-request")]
+/// The code, as on the wire.
+impl core::fmt::Display for SupplyRequestStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// SystemRestfulInteraction
 ///
@@ -14183,6 +19200,24 @@ impl CodeEnum for SystemRestfulInteraction {
             Self::HistorySystem => "history-system",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Transaction => "transaction",
+                Self::Batch => "batch",
+                Self::SearchSystem => "search-system",
+                Self::HistorySystem => "history-system",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-capability-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for SystemRestfulInteraction {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// TaskIntent
@@ -14247,6 +19282,29 @@ impl CodeEnum for TaskIntent {
             Self::Option => "option",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Unknown => "Unknown",
+                Self::Proposal => "Proposal",
+                Self::Plan => "Plan",
+                Self::Order => "Order",
+                Self::OriginalOrder => "Original Order",
+                Self::ReflexOrder => "Reflex Order",
+                Self::FillerOrder => "Filler Order",
+                Self::InstanceOrder => "Instance Order",
+                Self::Option => "Option",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-task")]
+/// The code, as on the wire.
+impl core::fmt::Display for TaskIntent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// TaskStatus
@@ -14324,6 +19382,32 @@ impl CodeEnum for TaskStatus {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Draft => "Draft",
+                Self::Requested => "Requested",
+                Self::Received => "Received",
+                Self::Accepted => "Accepted",
+                Self::Rejected => "Rejected",
+                Self::Ready => "Ready",
+                Self::Cancelled => "Cancelled",
+                Self::InProgress => "In Progress",
+                Self::OnHold => "On Hold",
+                Self::Failed => "Failed",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-task")]
+/// The code, as on the wire.
+impl core::fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// TestReportActionResult
 ///
@@ -14372,6 +19456,25 @@ impl CodeEnum for TestReportActionResult {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Pass => "Pass",
+                Self::Skip => "Skip",
+                Self::Fail => "Fail",
+                Self::Warning => "Warning",
+                Self::Error => "Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-test-report")]
+/// The code, as on the wire.
+impl core::fmt::Display for TestReportActionResult {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// TestReportParticipantType
 ///
@@ -14412,6 +19515,23 @@ impl CodeEnum for TestReportParticipantType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::TestEngine => "Test Engine",
+                Self::Client => "Client",
+                Self::Server => "Server",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-test-report")]
+/// The code, as on the wire.
+impl core::fmt::Display for TestReportParticipantType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// TestReportResult
 ///
@@ -14451,6 +19571,23 @@ impl CodeEnum for TestReportResult {
             Self::Pending => "pending",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Pass => "Pass",
+                Self::Fail => "Fail",
+                Self::Pending => "Pending",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-test-report")]
+/// The code, as on the wire.
+impl core::fmt::Display for TestReportResult {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// TestReportStatus
@@ -14499,6 +19636,25 @@ impl CodeEnum for TestReportStatus {
             Self::EnteredInError => "entered-in-error",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Completed => "Completed",
+                Self::InProgress => "In Progress",
+                Self::Waiting => "Waiting",
+                Self::Stopped => "Stopped",
+                Self::EnteredInError => "Entered In Error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-test-report")]
+/// The code, as on the wire.
+impl core::fmt::Display for TestReportStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// TestScriptRequestMethodCode
@@ -14555,6 +19711,27 @@ impl CodeEnum for TestScriptRequestMethodCode {
             Self::Head => "head",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Delete => "DELETE",
+                Self::Get => "GET",
+                Self::Options => "OPTIONS",
+                Self::Patch => "PATCH",
+                Self::Post => "POST",
+                Self::Put => "PUT",
+                Self::Head => "HEAD",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-test-script")]
+/// The code, as on the wire.
+impl core::fmt::Display for TestScriptRequestMethodCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// TriggerType
@@ -14614,6 +19791,27 @@ impl CodeEnum for TriggerType {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::NamedEvent => "Named Event",
+                Self::Periodic => "Periodic",
+                Self::DataChanged => "Data Changed",
+                Self::DataAdded => "Data Added",
+                Self::DataModified => "Data Updated",
+                Self::DataRemoved => "Data Removed",
+                Self::DataAccessed => "Data Accessed",
+                Self::DataAccessEnded => "Data Access Ended",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for TriggerType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// TypeDerivationRule
 ///
@@ -14649,6 +19847,22 @@ impl CodeEnum for TypeDerivationRule {
             Self::Constraint => "constraint",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Specialization => "Specialization",
+                Self::Constraint => "Constraint",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-structure-definition")]
+/// The code, as on the wire.
+impl core::fmt::Display for TypeDerivationRule {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// TypeRestfulInteraction
@@ -14714,6 +19928,29 @@ impl CodeEnum for TypeRestfulInteraction {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Read => "read",
+                Self::Vread => "vread",
+                Self::Update => "update",
+                Self::Patch => "patch",
+                Self::Delete => "delete",
+                Self::HistoryInstance => "history-instance",
+                Self::HistoryType => "history-type",
+                Self::Create => "create",
+                Self::SearchType => "search-type",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-capability-statement")]
+/// The code, as on the wire.
+impl core::fmt::Display for TypeRestfulInteraction {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// UDIEntryType
 ///
@@ -14765,6 +20002,26 @@ impl CodeEnum for UDIEntryType {
             Self::Unknown => "unknown",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Barcode => "Barcode",
+                Self::Rfid => "RFID",
+                Self::Manual => "Manual",
+                Self::Card => "Card",
+                Self::SelfReported => "Self Reported",
+                Self::Unknown => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-device")]
+/// The code, as on the wire.
+impl core::fmt::Display for UDIEntryType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// UnitsOfTime
@@ -14820,6 +20077,26 @@ impl CodeEnum for UnitsOfTime {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::S => "秒",
+                Self::Min => "分钟",
+                Self::H => "小时",
+                Self::D => "天",
+                Self::Wk => "星期",
+                Self::Mo => "月",
+                Self::A => "年",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for UnitsOfTime {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// Use
 ///
@@ -14871,6 +20148,29 @@ impl CodeEnum for Use {
             Self::Predetermination => "predetermination",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Claim => "Claim",
+                Self::Preauthorization => "Preauthorization",
+                Self::Predetermination => "Predetermination",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-claim",
+        feature = "r4-claim-response",
+        feature = "r4-explanation-of-benefit"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for Use {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// V3 Value SetConfidentialityClassification
@@ -14975,6 +20275,26 @@ impl CodeEnum for V3ConfidentialityClassification {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::U => "unrestricted",
+                Self::L => "low",
+                Self::M => "moderate",
+                Self::N => "normal",
+                Self::R => "restricted",
+                Self::V => "very restricted",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-composition")]
+/// The code, as on the wire.
+impl core::fmt::Display for V3ConfidentialityClassification {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// VisionBase
 ///
@@ -15019,6 +20339,24 @@ impl CodeEnum for VisionBase {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Up => "Up",
+                Self::Down => "Down",
+                Self::In => "In",
+                Self::Out => "Out",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-vision-prescription")]
+/// The code, as on the wire.
+impl core::fmt::Display for VisionBase {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// VisionEyes
 ///
@@ -15054,6 +20392,22 @@ impl CodeEnum for VisionEyes {
             Self::Left => "left",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Right => "Right Eye",
+                Self::Left => "Left Eye",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-vision-prescription")]
+/// The code, as on the wire.
+impl core::fmt::Display for VisionEyes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }
 /// XPathUsageType
@@ -15102,5 +20456,24 @@ impl CodeEnum for XPathUsageType {
             Self::Other => "other",
             Self::Unrecognized(c) => c,
         }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Normal => "Normal",
+                Self::Phonetic => "Phonetic",
+                Self::Nearby => "Nearby",
+                Self::Distance => "Distance",
+                Self::Other => "Other",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-search-parameter")]
+/// The code, as on the wire.
+impl core::fmt::Display for XPathUsageType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
     }
 }

@@ -256,9 +256,32 @@ impl FhirJson for CommunicationPayload {
 /// FHIR `Communication.payload.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationPayloadContent {
+    /// `contentString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<String>> for CommunicationPayloadContent {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CommunicationPayloadContent {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Attachment> for CommunicationPayloadContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for CommunicationPayloadContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CommunicationPayloadContent {
     fn read_variant(
@@ -290,6 +313,11 @@ impl Choice for CommunicationPayloadContent {
             Self::Attachment(x) => w.complex_parts(name, "Attachment", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Communication> for Resource {
+    fn from(resource: Communication) -> Self {
+        Resource::Communication(Box::new(resource))
     }
 }
 impl crate::FhirResource for Communication {
@@ -577,70 +605,95 @@ impl<M: crate::search::Mode> crate::search::Search<Communication, M> {
 #[derive(Debug)]
 pub enum CommunicationEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `instantiates-canonical` of `Communication`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationInstantiatesCanonicalTargets>
 for ActivityDefinition {}
 #[cfg(feature = "r4-measure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationInstantiatesCanonicalTargets> for Measure {}
 #[cfg(feature = "r4-operation-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationInstantiatesCanonicalTargets>
 for OperationDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationInstantiatesCanonicalTargets>
 for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationInstantiatesCanonicalTargets> for Questionnaire {}
 /// The target types of the reference search parameter `patient` of `Communication`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `recipient` of `Communication`: CareTeam, Device, Group, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationRecipientTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Group {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for HealthcareService {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationRecipientTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `sender` of `Communication`: Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationSenderTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for HealthcareService {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSenderTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `Communication`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CommunicationSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CommunicationSubjectTargets> for Patient {}

@@ -223,6 +223,11 @@ impl FhirJson for CompartmentDefinitionResource {
         w.end_object();
     }
 }
+impl From<CompartmentDefinition> for Resource {
+    fn from(resource: CompartmentDefinition) -> Self {
+        Resource::CompartmentDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for CompartmentDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "CompartmentDefinition";

@@ -416,8 +416,20 @@ impl FhirJson for CompositionSection {
 /// FHIR `Composition.relatesTo.target[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CompositionRelatesToTarget {
+    /// `targetIdentifier`: the value as a FHIR `Identifier`.
     Identifier(Box<Identifier>),
+    /// `targetReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Identifier> for CompositionRelatesToTarget {
+    fn from(v: Identifier) -> Self {
+        Self::Identifier(Box::new(v))
+    }
+}
+impl From<Reference> for CompositionRelatesToTarget {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for CompositionRelatesToTarget {
     fn read_variant(
@@ -437,6 +449,11 @@ impl Choice for CompositionRelatesToTarget {
             Self::Identifier(x) => w.complex_parts(name, "Identifier", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Composition> for Resource {
+    fn from(resource: Composition) -> Self {
+        Resource::Composition(Box::new(resource))
     }
 }
 impl crate::FhirResource for Composition {
@@ -755,46 +772,62 @@ impl<M: crate::search::Mode> crate::search::Search<Composition, M> {
 #[derive(Debug)]
 pub enum CompositionAttesterTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAttesterTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAttesterTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAttesterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAttesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAttesterTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `author` of `Composition`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionAuthorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `encounter` of `Composition`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `patient` of `Composition`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionPatientTargets> for Patient {}
 /// The target types of the reference search parameter `related-ref` of `Composition`: Composition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CompositionRelatedRefTargets {}
 #[cfg(feature = "r4-composition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CompositionRelatedRefTargets> for Composition {}

@@ -529,7 +529,9 @@ impl FhirJson for ConceptMapGroupUnmapped {
 /// FHIR `ConceptMap.source[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConceptMapSource {
+    /// `sourceUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `sourceCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
 }
 impl Choice for ConceptMapSource {
@@ -577,7 +579,9 @@ impl Choice for ConceptMapSource {
 /// FHIR `ConceptMap.target[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConceptMapTarget {
+    /// `targetUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `targetCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
 }
 impl Choice for ConceptMapTarget {
@@ -618,6 +622,11 @@ impl Choice for ConceptMapTarget {
             Self::Uri(p) => w.primitive_parts(name, "Uri", p),
             Self::Canonical(p) => w.primitive_parts(name, "Canonical", p),
         }
+    }
+}
+impl From<ConceptMap> for Resource {
+    fn from(resource: ConceptMap) -> Self {
+        Resource::ConceptMap(Box::new(resource))
     }
 }
 impl crate::FhirResource for ConceptMap {
@@ -1034,24 +1043,29 @@ impl<M: crate::search::Mode> crate::search::Search<ConceptMap, M> {
 #[derive(Debug)]
 pub enum ConceptMapOtherTargets {}
 #[cfg(feature = "r4-concept-map")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapOtherTargets> for ConceptMap {}
 /// The target types of the reference search parameter `source` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapSourceTargets {}
 #[cfg(feature = "r4-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapSourceTargets> for ValueSet {}
 /// The target types of the reference search parameter `source-uri` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapSourceUriTargets {}
 #[cfg(feature = "r4-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapSourceUriTargets> for ValueSet {}
 /// The target types of the reference search parameter `target` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapTargetTargets {}
 #[cfg(feature = "r4-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapTargetTargets> for ValueSet {}
 /// The target types of the reference search parameter `target-uri` of `ConceptMap`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConceptMapTargetUriTargets {}
 #[cfg(feature = "r4-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConceptMapTargetUriTargets> for ValueSet {}

@@ -286,11 +286,51 @@ impl FhirJson for ConditionEvidence {
 /// FHIR `Condition.onset[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConditionOnset {
+    /// `onsetDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `onsetAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `onsetPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `onsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `onsetString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<DateTime>> for ConditionOnset {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ConditionOnset {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Age> for ConditionOnset {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Period> for ConditionOnset {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Range> for ConditionOnset {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ConditionOnset {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ConditionOnset {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ConditionOnset {
     fn read_variant(
@@ -343,11 +383,51 @@ impl Choice for ConditionOnset {
 /// FHIR `Condition.abatement[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConditionAbatement {
+    /// `abatementDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `abatementAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `abatementPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `abatementRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `abatementString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<DateTime>> for ConditionAbatement {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ConditionAbatement {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Age> for ConditionAbatement {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Period> for ConditionAbatement {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Range> for ConditionAbatement {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ConditionAbatement {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ConditionAbatement {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ConditionAbatement {
     fn read_variant(
@@ -393,6 +473,11 @@ impl Choice for ConditionAbatement {
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
             Self::String(p) => w.primitive_parts(name, "String", p),
         }
+    }
+}
+impl From<Condition> for Resource {
+    fn from(resource: Condition) -> Self {
+        Resource::Condition(Box::new(resource))
     }
 }
 impl crate::FhirResource for Condition {
@@ -727,29 +812,38 @@ impl<M: crate::search::Mode> crate::search::Search<Condition, M> {
 #[derive(Debug)]
 pub enum ConditionAsserterTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionAsserterTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionAsserterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionAsserterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionAsserterTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `encounter` of `Condition`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `patient` of `Condition`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `Condition`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConditionSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConditionSubjectTargets> for Patient {}

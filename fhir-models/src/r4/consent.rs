@@ -464,8 +464,20 @@ impl FhirJson for ConsentProvisionData {
 /// FHIR `Consent.source[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConsentSource {
+    /// `sourceAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `sourceReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ConsentSource {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ConsentSource {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ConsentSource {
     fn read_variant(
@@ -485,6 +497,11 @@ impl Choice for ConsentSource {
             Self::Attachment(x) => w.complex_parts(name, "Attachment", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Consent> for Resource {
+    fn from(resource: Consent) -> Self {
+        Resource::Consent(Box::new(resource))
     }
 }
 impl crate::FhirResource for Consent {
@@ -761,54 +778,74 @@ impl<M: crate::search::Mode> crate::search::Search<Consent, M> {
 #[derive(Debug)]
 pub enum ConsentActorTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentActorTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentActorTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentActorTargets> for Group {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentActorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentActorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentActorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentActorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentActorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `consentor` of `Consent`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConsentConsentorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentConsentorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentConsentorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentConsentorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentConsentorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentConsentorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `organization` of `Consent`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConsentOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Consent`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConsentPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentPatientTargets> for Patient {}
 /// The target types of the reference search parameter `source-reference` of `Consent`: Consent, Contract, DocumentReference, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ConsentSourceReferenceTargets {}
 #[cfg(feature = "r4-consent")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentSourceReferenceTargets> for Consent {}
 #[cfg(feature = "r4-contract")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentSourceReferenceTargets> for Contract {}
 #[cfg(feature = "r4-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentSourceReferenceTargets> for DocumentReference {}
 #[cfg(feature = "r4-questionnaire-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ConsentSourceReferenceTargets> for QuestionnaireResponse {}

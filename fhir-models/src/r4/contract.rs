@@ -1477,18 +1477,110 @@ pub type ContractTermTopic = DataRequirementSubject;
 /// FHIR `Contract.term.offer.answer.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractTermOfferAnswerValue {
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `valueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<bool>> for ContractTermOfferAnswerValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ContractTermOfferAnswerValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for ContractTermOfferAnswerValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for ContractTermOfferAnswerValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ContractTermOfferAnswerValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ContractTermOfferAnswerValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Date>> for ContractTermOfferAnswerValue {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ContractTermOfferAnswerValue {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ContractTermOfferAnswerValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ContractTermOfferAnswerValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<Time>> for ContractTermOfferAnswerValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ContractTermOfferAnswerValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Attachment> for ContractTermOfferAnswerValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Coding> for ContractTermOfferAnswerValue {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Quantity> for ContractTermOfferAnswerValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Reference> for ContractTermOfferAnswerValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractTermOfferAnswerValue {
     fn read_variant(
@@ -1619,9 +1711,32 @@ pub type ContractTermAssetValuedItemEntity = DataRequirementSubject;
 /// FHIR `Contract.term.action.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractTermActionOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for ContractTermActionOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ContractTermActionOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ContractTermActionOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for ContractTermActionOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for ContractTermActionOccurrence {
     fn read_variant(
@@ -1660,8 +1775,20 @@ impl Choice for ContractTermActionOccurrence {
 /// FHIR `Contract.friendly.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractFriendlyContent {
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ContractFriendlyContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ContractFriendlyContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractFriendlyContent {
     fn read_variant(
@@ -1688,8 +1815,20 @@ impl Choice for ContractFriendlyContent {
 /// FHIR `Contract.legal.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractLegalContent {
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ContractLegalContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ContractLegalContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractLegalContent {
     fn read_variant(
@@ -1716,8 +1855,20 @@ impl Choice for ContractLegalContent {
 /// FHIR `Contract.rule.content[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractRuleContent {
+    /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ContractRuleContent {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ContractRuleContent {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractRuleContent {
     fn read_variant(
@@ -1744,8 +1895,20 @@ impl Choice for ContractRuleContent {
 /// FHIR `Contract.legallyBinding[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContractLegallyBinding {
+    /// `legallyBindingAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `legallyBindingReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Attachment> for ContractLegallyBinding {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ContractLegallyBinding {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ContractLegallyBinding {
     fn read_variant(
@@ -1765,6 +1928,11 @@ impl Choice for ContractLegallyBinding {
             Self::Attachment(x) => w.complex_parts(name, "Attachment", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Contract> for Resource {
+    fn from(resource: Contract) -> Self {
+        Resource::Contract(Box::new(resource))
     }
 }
 impl crate::FhirResource for Contract {
@@ -1958,27 +2126,35 @@ impl<M: crate::search::Mode> crate::search::Search<Contract, M> {
 #[derive(Debug)]
 pub enum ContractAuthorityTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractAuthorityTargets> for Organization {}
 /// The target types of the reference search parameter `domain` of `Contract`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractDomainTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractDomainTargets> for Location {}
 /// The target types of the reference search parameter `patient` of `Contract`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractPatientTargets> for Patient {}
 /// The target types of the reference search parameter `signer` of `Contract`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ContractSignerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ContractSignerTargets> for RelatedPerson {}

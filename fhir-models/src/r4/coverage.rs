@@ -345,8 +345,20 @@ impl FhirJson for CoverageCostToBeneficiaryException {
 /// FHIR `Coverage.costToBeneficiary.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoverageCostToBeneficiaryValue {
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
+}
+impl From<Quantity> for CoverageCostToBeneficiaryValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Money> for CoverageCostToBeneficiaryValue {
+    fn from(v: Money) -> Self {
+        Self::Money(Box::new(v))
+    }
 }
 impl Choice for CoverageCostToBeneficiaryValue {
     fn read_variant(
@@ -366,6 +378,11 @@ impl Choice for CoverageCostToBeneficiaryValue {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Money(x) => w.complex_parts(name, "Money", x.as_ref()),
         }
+    }
+}
+impl From<Coverage> for Resource {
+    fn from(resource: Coverage) -> Self {
+        Resource::Coverage(Box::new(resource))
     }
 }
 impl crate::FhirResource for Coverage {
@@ -566,34 +583,44 @@ impl<M: crate::search::Mode> crate::search::Search<Coverage, M> {
 #[derive(Debug)]
 pub enum CoverageBeneficiaryTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageBeneficiaryTargets> for Patient {}
 /// The target types of the reference search parameter `patient` of `Coverage`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoveragePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePatientTargets> for Patient {}
 /// The target types of the reference search parameter `payor` of `Coverage`: Organization, Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoveragePayorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePayorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePayorTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePayorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `policy-holder` of `Coverage`: Organization, Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoveragePolicyHolderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePolicyHolderTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePolicyHolderTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoveragePolicyHolderTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subscriber` of `Coverage`: Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageSubscriberTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageSubscriberTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageSubscriberTargets> for RelatedPerson {}

@@ -441,8 +441,25 @@ impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
 /// FHIR `CoverageEligibilityRequest.serviced[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoverageEligibilityRequestServiced {
+    /// `servicedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `servicedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<Date>> for CoverageEligibilityRequestServiced {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for CoverageEligibilityRequestServiced {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Period> for CoverageEligibilityRequestServiced {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for CoverageEligibilityRequestServiced {
     fn read_variant(
@@ -478,6 +495,11 @@ impl Choice for CoverageEligibilityRequestServiced {
 ///
 /// FHIR `CoverageEligibilityRequest.item.diagnosis.diagnosis[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type CoverageEligibilityRequestItemDiagnosisDiagnosis = DataRequirementSubject;
+impl From<CoverageEligibilityRequest> for Resource {
+    fn from(resource: CoverageEligibilityRequest) -> Self {
+        Resource::CoverageEligibilityRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for CoverageEligibilityRequest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "CoverageEligibilityRequest";
@@ -624,27 +646,34 @@ impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityRequest, M
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestEntererTargets>
 for PractitionerRole {}
 /// The target types of the reference search parameter `facility` of `CoverageEligibilityRequest`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestFacilityTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestFacilityTargets> for Location {}
 /// The target types of the reference search parameter `patient` of `CoverageEligibilityRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `provider` of `CoverageEligibilityRequest`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityRequestProviderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestProviderTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityRequestProviderTargets>
 for PractitionerRole {}

@@ -477,8 +477,25 @@ impl FhirJson for CoverageEligibilityResponseError {
 /// FHIR `CoverageEligibilityResponse.serviced[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoverageEligibilityResponseServiced {
+    /// `servicedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `servicedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<Date>> for CoverageEligibilityResponseServiced {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for CoverageEligibilityResponseServiced {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Period> for CoverageEligibilityResponseServiced {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for CoverageEligibilityResponseServiced {
     fn read_variant(
@@ -515,9 +532,37 @@ impl Choice for CoverageEligibilityResponseServiced {
 /// FHIR `CoverageEligibilityResponse.insurance.item.benefit.allowed[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    /// `allowedUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
+    /// `allowedString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `allowedMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
+}
+impl From<Primitive<u32>> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::UnsignedInt(v)
+    }
+}
+impl From<u32> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    fn from(v: u32) -> Self {
+        Self::UnsignedInt(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Money> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    fn from(v: Money) -> Self {
+        Self::Money(Box::new(v))
+    }
 }
 impl Choice for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     fn read_variant(
@@ -566,9 +611,37 @@ impl Choice for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
 /// FHIR `CoverageEligibilityResponse.insurance.item.benefit.used[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    /// `usedUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
+    /// `usedString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `usedMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
+}
+impl From<Primitive<u32>> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::UnsignedInt(v)
+    }
+}
+impl From<u32> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    fn from(v: u32) -> Self {
+        Self::UnsignedInt(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Money> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    fn from(v: Money) -> Self {
+        Self::Money(Box::new(v))
+    }
 }
 impl Choice for CoverageEligibilityResponseInsuranceItemBenefitUsed {
     fn read_variant(
@@ -610,6 +683,11 @@ impl Choice for CoverageEligibilityResponseInsuranceItemBenefitUsed {
             Self::String(p) => w.primitive_parts(name, "String", p),
             Self::Money(x) => w.complex_parts(name, "Money", x.as_ref()),
         }
+    }
+}
+impl From<CoverageEligibilityResponse> for Resource {
+    fn from(resource: CoverageEligibilityResponse) -> Self {
+        Resource::CoverageEligibilityResponse(Box::new(resource))
     }
 }
 impl crate::FhirResource for CoverageEligibilityResponse {
@@ -784,27 +862,33 @@ impl<M: crate::search::Mode> crate::search::Search<CoverageEligibilityResponse, 
 #[derive(Debug)]
 pub enum CoverageEligibilityResponseInsurerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseInsurerTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `CoverageEligibilityResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponsePatientTargets> for Patient {}
 /// The target types of the reference search parameter `request` of `CoverageEligibilityResponse`: CoverageEligibilityRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponseRequestTargets {}
 #[cfg(feature = "r4-coverage-eligibility-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseRequestTargets>
 for CoverageEligibilityRequest {}
 /// The target types of the reference search parameter `requestor` of `CoverageEligibilityResponse`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum CoverageEligibilityResponseRequestorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseRequestorTargets>
 for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseRequestorTargets>
 for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<CoverageEligibilityResponseRequestorTargets>
 for PractitionerRole {}

@@ -209,8 +209,25 @@ impl FhirJson for Annotation {
 /// FHIR `Annotation.author[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnnotationAuthor {
+    /// `authorReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `authorString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Reference> for AnnotationAuthor {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for AnnotationAuthor {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for AnnotationAuthor {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for AnnotationAuthor {
     fn read_variant(
@@ -877,8 +894,20 @@ impl FhirJson for DataRequirementSort {
 /// FHIR `DataRequirement.subject[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataRequirementSubject {
+    /// `subjectCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `subjectReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for DataRequirementSubject {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Reference> for DataRequirementSubject {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for DataRequirementSubject {
     fn read_variant(
@@ -909,9 +938,32 @@ impl Choice for DataRequirementSubject {
 /// FHIR `DataRequirement.dateFilter.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataRequirementDateFilterValue {
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valuePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `valueDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+}
+impl From<Primitive<DateTime>> for DataRequirementDateFilterValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DataRequirementDateFilterValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for DataRequirementDateFilterValue {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Duration> for DataRequirementDateFilterValue {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
 }
 impl Choice for DataRequirementDateFilterValue {
     fn read_variant(
@@ -1190,8 +1242,25 @@ impl FhirJson for DosageDoseAndRate {
 /// FHIR `Dosage.asNeeded[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DosageAsNeeded {
+    /// `asNeededBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `asNeededCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Primitive<bool>> for DosageAsNeeded {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for DosageAsNeeded {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<CodeableConcept> for DosageAsNeeded {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for DosageAsNeeded {
     fn read_variant(
@@ -1232,8 +1301,20 @@ impl Choice for DosageAsNeeded {
 /// FHIR `Dosage.doseAndRate.dose[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DosageDoseAndRateDose {
+    /// `doseRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `doseQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+}
+impl From<Range> for DosageDoseAndRateDose {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Quantity> for DosageDoseAndRateDose {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice for DosageDoseAndRateDose {
     fn read_variant(
@@ -1260,9 +1341,27 @@ impl Choice for DosageDoseAndRateDose {
 /// FHIR `Dosage.doseAndRate.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DosageDoseAndRateRate {
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `rateRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `rateQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+}
+impl From<Ratio> for DosageDoseAndRateRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Range> for DosageDoseAndRateRate {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Quantity> for DosageDoseAndRateRate {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice for DosageDoseAndRateRate {
     fn read_variant(
@@ -2119,56 +2218,331 @@ impl FhirJson for ElementDefinitionMapping {
 /// FHIR `ElementDefinition.defaultValue[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElementDefinitionDefaultValue {
+    /// `defaultValueBase64Binary`: the value as a FHIR `base64Binary`.
     Base64Binary(Primitive<String>),
+    /// `defaultValueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `defaultValueCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
+    /// `defaultValueCode`: the value as a FHIR `code`.
     Code(Primitive<String>),
+    /// `defaultValueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `defaultValueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `defaultValueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `defaultValueId`: the value as a FHIR `id`.
     Id(Primitive<String>),
+    /// `defaultValueInstant`: the value as a FHIR `instant`.
     Instant(Primitive<Instant>),
+    /// `defaultValueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `defaultValueMarkdown`: the value as a FHIR `markdown`.
     Markdown(Primitive<String>),
+    /// `defaultValueOid`: the value as a FHIR `oid`.
     Oid(Primitive<String>),
+    /// `defaultValuePositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
+    /// `defaultValueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `defaultValueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `defaultValueUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
+    /// `defaultValueUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `defaultValueUrl`: the value as a FHIR `url`.
     Url(Primitive<String>),
+    /// `defaultValueUuid`: the value as a FHIR `uuid`.
     Uuid(Primitive<String>),
+    /// `defaultValueAddress`: the value as a FHIR `Address`.
     Address(Box<Address>),
+    /// `defaultValueAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `defaultValueAnnotation`: the value as a FHIR `Annotation`.
     Annotation(Box<Annotation>),
+    /// `defaultValueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `defaultValueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `defaultValueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `defaultValueContactPoint`: the value as a FHIR `ContactPoint`.
     ContactPoint(Box<ContactPoint>),
+    /// `defaultValueCount`: the value as a FHIR `Count`.
     Count(Box<Count>),
+    /// `defaultValueDistance`: the value as a FHIR `Distance`.
     Distance(Box<Distance>),
+    /// `defaultValueDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `defaultValueHumanName`: the value as a FHIR `HumanName`.
     HumanName(Box<HumanName>),
+    /// `defaultValueIdentifier`: the value as a FHIR `Identifier`.
     Identifier(Box<Identifier>),
+    /// `defaultValueMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
+    /// `defaultValuePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `defaultValueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `defaultValueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `defaultValueRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `defaultValueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `defaultValueSampledData`: the value as a FHIR `SampledData`.
     SampledData(Box<SampledData>),
+    /// `defaultValueSignature`: the value as a FHIR `Signature`.
     Signature(Box<Signature>),
+    /// `defaultValueTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `defaultValueContactDetail`: the value as a FHIR `ContactDetail`.
     ContactDetail(Box<ContactDetail>),
+    /// `defaultValueContributor`: the value as a FHIR `Contributor`.
     Contributor(Box<Contributor>),
+    /// `defaultValueDataRequirement`: the value as a FHIR `DataRequirement`.
     DataRequirement(Box<DataRequirement>),
+    /// `defaultValueExpression`: the value as a FHIR `Expression`.
     Expression(Box<Expression>),
+    /// `defaultValueParameterDefinition`: the value as a FHIR `ParameterDefinition`.
     ParameterDefinition(Box<ParameterDefinition>),
+    /// `defaultValueRelatedArtifact`: the value as a FHIR `RelatedArtifact`.
     RelatedArtifact(Box<RelatedArtifact>),
+    /// `defaultValueTriggerDefinition`: the value as a FHIR `TriggerDefinition`.
     TriggerDefinition(Box<TriggerDefinition>),
+    /// `defaultValueUsageContext`: the value as a FHIR `UsageContext`.
     UsageContext(Box<UsageContext>),
+    /// `defaultValueDosage`: the value as a FHIR `Dosage`.
     Dosage(Box<Dosage>),
+    /// `defaultValueMeta`: the value as a FHIR `Meta`.
     Meta(Box<Meta>),
+}
+impl From<Primitive<bool>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ElementDefinitionDefaultValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<Date>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ElementDefinitionDefaultValue {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ElementDefinitionDefaultValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for ElementDefinitionDefaultValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Primitive<Instant>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<Instant>) -> Self {
+        Self::Instant(v)
+    }
+}
+impl From<Instant> for ElementDefinitionDefaultValue {
+    fn from(v: Instant) -> Self {
+        Self::Instant(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ElementDefinitionDefaultValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Time>> for ElementDefinitionDefaultValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ElementDefinitionDefaultValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Address> for ElementDefinitionDefaultValue {
+    fn from(v: Address) -> Self {
+        Self::Address(Box::new(v))
+    }
+}
+impl From<Age> for ElementDefinitionDefaultValue {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Annotation> for ElementDefinitionDefaultValue {
+    fn from(v: Annotation) -> Self {
+        Self::Annotation(Box::new(v))
+    }
+}
+impl From<Attachment> for ElementDefinitionDefaultValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ElementDefinitionDefaultValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Coding> for ElementDefinitionDefaultValue {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<ContactPoint> for ElementDefinitionDefaultValue {
+    fn from(v: ContactPoint) -> Self {
+        Self::ContactPoint(Box::new(v))
+    }
+}
+impl From<Count> for ElementDefinitionDefaultValue {
+    fn from(v: Count) -> Self {
+        Self::Count(Box::new(v))
+    }
+}
+impl From<Distance> for ElementDefinitionDefaultValue {
+    fn from(v: Distance) -> Self {
+        Self::Distance(Box::new(v))
+    }
+}
+impl From<Duration> for ElementDefinitionDefaultValue {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<HumanName> for ElementDefinitionDefaultValue {
+    fn from(v: HumanName) -> Self {
+        Self::HumanName(Box::new(v))
+    }
+}
+impl From<Identifier> for ElementDefinitionDefaultValue {
+    fn from(v: Identifier) -> Self {
+        Self::Identifier(Box::new(v))
+    }
+}
+impl From<Money> for ElementDefinitionDefaultValue {
+    fn from(v: Money) -> Self {
+        Self::Money(Box::new(v))
+    }
+}
+impl From<Period> for ElementDefinitionDefaultValue {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Quantity> for ElementDefinitionDefaultValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for ElementDefinitionDefaultValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Ratio> for ElementDefinitionDefaultValue {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Reference> for ElementDefinitionDefaultValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<SampledData> for ElementDefinitionDefaultValue {
+    fn from(v: SampledData) -> Self {
+        Self::SampledData(Box::new(v))
+    }
+}
+impl From<Signature> for ElementDefinitionDefaultValue {
+    fn from(v: Signature) -> Self {
+        Self::Signature(Box::new(v))
+    }
+}
+impl From<Timing> for ElementDefinitionDefaultValue {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<ContactDetail> for ElementDefinitionDefaultValue {
+    fn from(v: ContactDetail) -> Self {
+        Self::ContactDetail(Box::new(v))
+    }
+}
+impl From<Contributor> for ElementDefinitionDefaultValue {
+    fn from(v: Contributor) -> Self {
+        Self::Contributor(Box::new(v))
+    }
+}
+impl From<DataRequirement> for ElementDefinitionDefaultValue {
+    fn from(v: DataRequirement) -> Self {
+        Self::DataRequirement(Box::new(v))
+    }
+}
+impl From<Expression> for ElementDefinitionDefaultValue {
+    fn from(v: Expression) -> Self {
+        Self::Expression(Box::new(v))
+    }
+}
+impl From<ParameterDefinition> for ElementDefinitionDefaultValue {
+    fn from(v: ParameterDefinition) -> Self {
+        Self::ParameterDefinition(Box::new(v))
+    }
+}
+impl From<RelatedArtifact> for ElementDefinitionDefaultValue {
+    fn from(v: RelatedArtifact) -> Self {
+        Self::RelatedArtifact(Box::new(v))
+    }
+}
+impl From<TriggerDefinition> for ElementDefinitionDefaultValue {
+    fn from(v: TriggerDefinition) -> Self {
+        Self::TriggerDefinition(Box::new(v))
+    }
+}
+impl From<UsageContext> for ElementDefinitionDefaultValue {
+    fn from(v: UsageContext) -> Self {
+        Self::UsageContext(Box::new(v))
+    }
+}
+impl From<Dosage> for ElementDefinitionDefaultValue {
+    fn from(v: Dosage) -> Self {
+        Self::Dosage(Box::new(v))
+    }
+}
+impl From<Meta> for ElementDefinitionDefaultValue {
+    fn from(v: Meta) -> Self {
+        Self::Meta(Box::new(v))
+    }
 }
 impl Choice for ElementDefinitionDefaultValue {
     fn read_variant(
@@ -2515,15 +2889,89 @@ pub type ElementDefinitionExampleValue = ElementDefinitionDefaultValue;
 /// FHIR `ElementDefinition.minValue[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElementDefinitionMinValue {
+    /// `minValueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `minValueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `minValueInstant`: the value as a FHIR `instant`.
     Instant(Primitive<Instant>),
+    /// `minValueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `minValueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `minValueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `minValuePositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
+    /// `minValueUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
+    /// `minValueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+}
+impl From<Primitive<Date>> for ElementDefinitionMinValue {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ElementDefinitionMinValue {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ElementDefinitionMinValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ElementDefinitionMinValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<Instant>> for ElementDefinitionMinValue {
+    fn from(v: Primitive<Instant>) -> Self {
+        Self::Instant(v)
+    }
+}
+impl From<Instant> for ElementDefinitionMinValue {
+    fn from(v: Instant) -> Self {
+        Self::Instant(Primitive::new(v))
+    }
+}
+impl From<Primitive<Time>> for ElementDefinitionMinValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ElementDefinitionMinValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for ElementDefinitionMinValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for ElementDefinitionMinValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ElementDefinitionMinValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ElementDefinitionMinValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Quantity> for ElementDefinitionMinValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice for ElementDefinitionMinValue {
     fn read_variant(
@@ -3308,8 +3756,20 @@ impl FhirJson for Population {
 /// FHIR `Population.age[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PopulationAge {
+    /// `ageRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `ageCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Range> for PopulationAge {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for PopulationAge {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for PopulationAge {
     fn read_variant(
@@ -4036,9 +4496,32 @@ impl FhirJson for SubstanceAmountReferenceRange {
 /// FHIR `SubstanceAmount.amount[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceAmountAmount {
+    /// `amountQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `amountRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `amountString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Quantity> for SubstanceAmountAmount {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for SubstanceAmountAmount {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for SubstanceAmountAmount {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for SubstanceAmountAmount {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for SubstanceAmountAmount {
     fn read_variant(
@@ -4259,9 +4742,27 @@ impl FhirJson for TimingRepeat {
 /// FHIR `Timing.repeat.bounds[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TimingRepeatBounds {
+    /// `boundsDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `boundsRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `boundsPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Duration> for TimingRepeatBounds {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Range> for TimingRepeatBounds {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Period> for TimingRepeatBounds {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for TimingRepeatBounds {
     fn read_variant(
@@ -4353,10 +4854,44 @@ impl FhirJson for TriggerDefinition {
 /// FHIR `TriggerDefinition.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TriggerDefinitionTiming {
+    /// `timingTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `timingReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `timingDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `timingDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+}
+impl From<Timing> for TriggerDefinitionTiming {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Reference> for TriggerDefinitionTiming {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<Primitive<Date>> for TriggerDefinitionTiming {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for TriggerDefinitionTiming {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for TriggerDefinitionTiming {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for TriggerDefinitionTiming {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
 }
 impl Choice for TriggerDefinitionTiming {
     fn read_variant(
@@ -4455,10 +4990,34 @@ impl FhirJson for UsageContext {
 /// FHIR `UsageContext.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UsageContextValue {
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for UsageContextValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Quantity> for UsageContextValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for UsageContextValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Reference> for UsageContextValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for UsageContextValue {
     fn read_variant(

@@ -259,8 +259,25 @@ impl FhirJson for DetectedIssueMitigation {
 /// FHIR `DetectedIssue.identified[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DetectedIssueIdentified {
+    /// `identifiedDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `identifiedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for DetectedIssueIdentified {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DetectedIssueIdentified {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for DetectedIssueIdentified {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for DetectedIssueIdentified {
     fn read_variant(
@@ -290,6 +307,11 @@ impl Choice for DetectedIssueIdentified {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<DetectedIssue> for Resource {
+    fn from(resource: DetectedIssue) -> Self {
+        Resource::DetectedIssue(Box::new(resource))
     }
 }
 impl crate::FhirResource for DetectedIssue {
@@ -416,15 +438,20 @@ impl<M: crate::search::Mode> crate::search::Search<DetectedIssue, M> {
 #[derive(Debug)]
 pub enum DetectedIssueAuthorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Device {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssueAuthorTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `patient` of `DetectedIssue`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DetectedIssuePatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssuePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DetectedIssuePatientTargets> for Patient {}

@@ -534,6 +534,11 @@ impl FhirJson for DeviceProperty {
         w.end_object();
     }
 }
+impl From<Device> for Resource {
+    fn from(resource: Device) -> Self {
+        Resource::Device(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Device {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Device";
@@ -743,14 +748,17 @@ impl<M: crate::search::Mode> crate::search::Search<Device, M> {
 #[derive(Debug)]
 pub enum DeviceLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceLocationTargets> for Location {}
 /// The target types of the reference search parameter `organization` of `Device`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Device`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DevicePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DevicePatientTargets> for Patient {}

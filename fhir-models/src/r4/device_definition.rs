@@ -582,8 +582,25 @@ impl FhirJson for DeviceDefinitionMaterial {
 /// FHIR `DeviceDefinition.manufacturer[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceDefinitionManufacturer {
+    /// `manufacturerString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `manufacturerReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<String>> for DeviceDefinitionManufacturer {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for DeviceDefinitionManufacturer {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Reference> for DeviceDefinitionManufacturer {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for DeviceDefinitionManufacturer {
     fn read_variant(
@@ -613,6 +630,11 @@ impl Choice for DeviceDefinitionManufacturer {
             Self::String(p) => w.primitive_parts(name, "String", p),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<DeviceDefinition> for Resource {
+    fn from(resource: DeviceDefinition) -> Self {
+        Resource::DeviceDefinition(Box::new(resource))
     }
 }
 impl crate::FhirResource for DeviceDefinition {
@@ -693,4 +715,5 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceDefinition, M> {
 #[derive(Debug)]
 pub enum DeviceDefinitionParentTargets {}
 #[cfg(feature = "r4-device-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceDefinitionParentTargets> for DeviceDefinition {}

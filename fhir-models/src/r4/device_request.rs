@@ -293,8 +293,20 @@ impl FhirJson for DeviceRequestParameter {
 /// FHIR `DeviceRequest.code[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceRequestCode {
+    /// `codeReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `codeCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for DeviceRequestCode {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for DeviceRequestCode {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for DeviceRequestCode {
     fn read_variant(
@@ -325,10 +337,39 @@ impl Choice for DeviceRequestCode {
 /// FHIR `DeviceRequest.parameter.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceRequestParameterValue {
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+}
+impl From<CodeableConcept> for DeviceRequestParameterValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Quantity> for DeviceRequestParameterValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for DeviceRequestParameterValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<bool>> for DeviceRequestParameterValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for DeviceRequestParameterValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
 }
 impl Choice for DeviceRequestParameterValue {
     fn read_variant(
@@ -373,9 +414,32 @@ impl Choice for DeviceRequestParameterValue {
 /// FHIR `DeviceRequest.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceRequestOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for DeviceRequestOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DeviceRequestOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for DeviceRequestOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for DeviceRequestOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for DeviceRequestOccurrence {
     fn read_variant(
@@ -407,6 +471,11 @@ impl Choice for DeviceRequestOccurrence {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::Timing(x) => w.complex_parts(name, "Timing", x.as_ref()),
         }
+    }
+}
+impl From<DeviceRequest> for Resource {
+    fn from(resource: DeviceRequest) -> Self {
+        Resource::DeviceRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for DeviceRequest {
@@ -727,75 +796,100 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceRequest, M> {
 #[derive(Debug)]
 pub enum DeviceRequestDeviceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestDeviceTargets> for Device {}
 /// The target types of the reference search parameter `encounter` of `DeviceRequest`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `instantiates-canonical` of `DeviceRequest`: ActivityDefinition, PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestInstantiatesCanonicalTargets>
 for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestInstantiatesCanonicalTargets>
 for PlanDefinition {}
 /// The target types of the reference search parameter `insurance` of `DeviceRequest`: ClaimResponse, Coverage. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestInsuranceTargets {}
 #[cfg(feature = "r4-claim-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestInsuranceTargets> for ClaimResponse {}
 #[cfg(feature = "r4-coverage")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestInsuranceTargets> for Coverage {}
 /// The target types of the reference search parameter `patient` of `DeviceRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `DeviceRequest`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for HealthcareService {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `requester` of `DeviceRequest`: Device, Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestRequesterTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestRequesterTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestRequesterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestRequesterTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subject` of `DeviceRequest`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceRequestSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceRequestSubjectTargets> for Patient {}

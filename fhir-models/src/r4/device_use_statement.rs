@@ -152,9 +152,32 @@ impl FhirJson for DeviceUseStatement {
 /// FHIR `DeviceUseStatement.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceUseStatementTiming {
+    /// `timingTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `timingPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `timingDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+}
+impl From<Timing> for DeviceUseStatementTiming {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Period> for DeviceUseStatementTiming {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for DeviceUseStatementTiming {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DeviceUseStatementTiming {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
 }
 impl Choice for DeviceUseStatementTiming {
     fn read_variant(
@@ -186,6 +209,11 @@ impl Choice for DeviceUseStatementTiming {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
         }
+    }
+}
+impl From<DeviceUseStatement> for Resource {
+    fn from(resource: DeviceUseStatement) -> Self {
+        Resource::DeviceUseStatement(Box::new(resource))
     }
 }
 impl crate::FhirResource for DeviceUseStatement {
@@ -286,18 +314,23 @@ impl<M: crate::search::Mode> crate::search::Search<DeviceUseStatement, M> {
 #[derive(Debug)]
 pub enum DeviceUseStatementDeviceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementDeviceTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `DeviceUseStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `DeviceUseStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DeviceUseStatementSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DeviceUseStatementSubjectTargets> for Patient {}

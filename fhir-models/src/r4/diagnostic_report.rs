@@ -240,8 +240,25 @@ impl FhirJson for DiagnosticReportMedia {
 /// FHIR `DiagnosticReport.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DiagnosticReportEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for DiagnosticReportEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for DiagnosticReportEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for DiagnosticReportEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for DiagnosticReportEffective {
     fn read_variant(
@@ -271,6 +288,11 @@ impl Choice for DiagnosticReportEffective {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<DiagnosticReport> for Resource {
+    fn from(resource: DiagnosticReport) -> Self {
+        Resource::DiagnosticReport(Box::new(resource))
     }
 }
 impl crate::FhirResource for DiagnosticReport {
@@ -576,76 +598,100 @@ impl<M: crate::search::Mode> crate::search::Search<DiagnosticReport, M> {
 #[derive(Debug)]
 pub enum DiagnosticReportBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-immunization-recommendation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportBasedOnTargets>
 for ImmunizationRecommendation {}
 #[cfg(feature = "r4-medication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportBasedOnTargets> for MedicationRequest {}
 #[cfg(feature = "r4-nutrition-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportBasedOnTargets> for NutritionOrder {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportBasedOnTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `encounter` of `DiagnosticReport`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `media` of `DiagnosticReport`: Media. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportMediaTargets {}
 #[cfg(feature = "r4-media")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportMediaTargets> for Media {}
 /// The target types of the reference search parameter `patient` of `DiagnosticReport`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `DiagnosticReport`: CareTeam, Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPerformerTargets> for CareTeam {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPerformerTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportPerformerTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `result` of `DiagnosticReport`: Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportResultTargets {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportResultTargets> for Observation {}
 /// The target types of the reference search parameter `results-interpreter` of `DiagnosticReport`: CareTeam, Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportResultsInterpreterTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportResultsInterpreterTargets> for CareTeam {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportResultsInterpreterTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportResultsInterpreterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportResultsInterpreterTargets>
 for PractitionerRole {}
 /// The target types of the reference search parameter `specimen` of `DiagnosticReport`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportSpecimenTargets {}
 #[cfg(feature = "r4-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSpecimenTargets> for Specimen {}
 /// The target types of the reference search parameter `subject` of `DiagnosticReport`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DiagnosticReportSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DiagnosticReportSubjectTargets> for Patient {}

@@ -187,6 +187,11 @@ impl FhirJson for DocumentManifestRelated {
         w.end_object();
     }
 }
+impl From<DocumentManifest> for Resource {
+    fn from(resource: DocumentManifest) -> Self {
+        Resource::DocumentManifest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DocumentManifest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "DocumentManifest";
@@ -427,45 +432,62 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentManifest, M> {
 #[derive(Debug)]
 pub enum DocumentManifestAuthorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `DocumentManifest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `recipient` of `DocumentManifest`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestRecipientTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestRecipientTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestRecipientTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestRecipientTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestRecipientTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestRecipientTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `DocumentManifest`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentManifestSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestSubjectTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentManifestSubjectTargets> for Practitioner {}

@@ -340,6 +340,11 @@ impl FhirJson for DocumentReferenceContext {
         w.end_object();
     }
 }
+impl From<DocumentReference> for Resource {
+    fn from(resource: DocumentReference) -> Self {
+        Resource::DocumentReference(Box::new(resource))
+    }
+}
 impl crate::FhirResource for DocumentReference {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "DocumentReference";
@@ -757,58 +762,77 @@ impl<M: crate::search::Mode> crate::search::Search<DocumentReference, M> {
 #[derive(Debug)]
 pub enum DocumentReferenceAuthenticatorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthenticatorTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `author` of `DocumentReference`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceAuthorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `custodian` of `DocumentReference`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceCustodianTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceCustodianTargets> for Organization {}
 /// The target types of the reference search parameter `encounter` of `DocumentReference`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `patient` of `DocumentReference`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferencePatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferencePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferencePatientTargets> for Patient {}
 /// The target types of the reference search parameter `relatesto` of `DocumentReference`: DocumentReference. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceRelatestoTargets {}
 #[cfg(feature = "r4-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceRelatestoTargets> for DocumentReference {}
 /// The target types of the reference search parameter `subject` of `DocumentReference`: Device, Group, Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum DocumentReferenceSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceSubjectTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<DocumentReferenceSubjectTargets> for Practitioner {}

@@ -661,6 +661,11 @@ impl FhirJson for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
         w.end_object();
     }
 }
+impl From<EffectEvidenceSynthesis> for Resource {
+    fn from(resource: EffectEvidenceSynthesis) -> Self {
+        Resource::EffectEvidenceSynthesis(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EffectEvidenceSynthesis {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "EffectEvidenceSynthesis";

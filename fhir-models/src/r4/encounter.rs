@@ -573,6 +573,11 @@ impl FhirJson for EncounterLocation {
         w.end_object();
     }
 }
+impl From<Encounter> for Resource {
+    fn from(resource: Encounter) -> Self {
+        Resource::Encounter(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Encounter {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Encounter";
@@ -966,81 +971,102 @@ impl<M: crate::search::Mode> crate::search::Search<Encounter, M> {
 #[derive(Debug)]
 pub enum EncounterAccountTargets {}
 #[cfg(feature = "r4-account")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterAccountTargets> for Account {}
 /// The target types of the reference search parameter `appointment` of `Encounter`: Appointment. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterAppointmentTargets {}
 #[cfg(feature = "r4-appointment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterAppointmentTargets> for Appointment {}
 /// The target types of the reference search parameter `based-on` of `Encounter`: ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterBasedOnTargets {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterBasedOnTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `diagnosis` of `Encounter`: Condition, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterDiagnosisTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterDiagnosisTargets> for Condition {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterDiagnosisTargets> for Procedure {}
 /// The target types of the reference search parameter `episode-of-care` of `Encounter`: EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterEpisodeOfCareTargets {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterEpisodeOfCareTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `location` of `Encounter`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterLocationTargets> for Location {}
 /// The target types of the reference search parameter `part-of` of `Encounter`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPartOfTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterPartOfTargets> for Encounter {}
 /// The target types of the reference search parameter `participant` of `Encounter`: Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterParticipantTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterParticipantTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterParticipantTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterParticipantTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `Encounter`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterPatientTargets> for Patient {}
 /// The target types of the reference search parameter `practitioner` of `Encounter`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterPractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterPractitionerTargets> for Practitioner {}
 /// The target types of the reference search parameter `reason-reference` of `Encounter`: Condition, ImmunizationRecommendation, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterReasonReferenceTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterReasonReferenceTargets> for Condition {}
 #[cfg(feature = "r4-immunization-recommendation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterReasonReferenceTargets>
 for ImmunizationRecommendation {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterReasonReferenceTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterReasonReferenceTargets> for Procedure {}
 /// The target types of the reference search parameter `service-provider` of `Encounter`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterServiceProviderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterServiceProviderTargets> for Organization {}
 /// The target types of the reference search parameter `subject` of `Encounter`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EncounterSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EncounterSubjectTargets> for Patient {}

@@ -149,6 +149,11 @@ impl FhirJson for Endpoint {
         w.end_object();
     }
 }
+impl From<Endpoint> for Resource {
+    fn from(resource: Endpoint) -> Self {
+        Resource::Endpoint(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Endpoint {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Endpoint";
@@ -267,4 +272,5 @@ impl<M: crate::search::Mode> crate::search::Search<Endpoint, M> {
 #[derive(Debug)]
 pub enum EndpointOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EndpointOrganizationTargets> for Organization {}

@@ -106,6 +106,11 @@ impl FhirJson for EnrollmentRequest {
         w.end_object();
     }
 }
+impl From<EnrollmentRequest> for Resource {
+    fn from(resource: EnrollmentRequest) -> Self {
+        Resource::EnrollmentRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EnrollmentRequest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "EnrollmentRequest";
@@ -204,9 +209,11 @@ impl<M: crate::search::Mode> crate::search::Search<EnrollmentRequest, M> {
 #[derive(Debug)]
 pub enum EnrollmentRequestPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EnrollmentRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `EnrollmentRequest`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EnrollmentRequestSubjectTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EnrollmentRequestSubjectTargets> for Patient {}

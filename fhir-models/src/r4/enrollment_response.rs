@@ -116,6 +116,11 @@ impl FhirJson for EnrollmentResponse {
         w.end_object();
     }
 }
+impl From<EnrollmentResponse> for Resource {
+    fn from(resource: EnrollmentResponse) -> Self {
+        Resource::EnrollmentResponse(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EnrollmentResponse {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "EnrollmentResponse";
@@ -197,4 +202,5 @@ impl<M: crate::search::Mode> crate::search::Search<EnrollmentResponse, M> {
 #[derive(Debug)]
 pub enum EnrollmentResponseRequestTargets {}
 #[cfg(feature = "r4-enrollment-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EnrollmentResponseRequestTargets> for EnrollmentRequest {}

@@ -252,6 +252,11 @@ impl FhirJson for EpisodeOfCareDiagnosis {
         w.end_object();
     }
 }
+impl From<EpisodeOfCare> for Resource {
+    fn from(resource: EpisodeOfCare) -> Self {
+        Resource::EpisodeOfCare(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EpisodeOfCare {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "EpisodeOfCare";
@@ -424,26 +429,32 @@ impl<M: crate::search::Mode> crate::search::Search<EpisodeOfCare, M> {
 #[derive(Debug)]
 pub enum EpisodeOfCareCareManagerTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareCareManagerTargets> for Practitioner {}
 /// The target types of the reference search parameter `condition` of `EpisodeOfCare`: Condition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareConditionTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareConditionTargets> for Condition {}
 /// The target types of the reference search parameter `incoming-referral` of `EpisodeOfCare`: ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareIncomingReferralTargets {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareIncomingReferralTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `organization` of `EpisodeOfCare`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCareOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCareOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `EpisodeOfCare`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum EpisodeOfCarePatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCarePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<EpisodeOfCarePatientTargets> for Patient {}

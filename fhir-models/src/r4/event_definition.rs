@@ -233,6 +233,11 @@ impl FhirJson for EventDefinition {
 ///
 /// FHIR `EventDefinition.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type EventDefinitionSubject = DataRequirementSubject;
+impl From<EventDefinition> for Resource {
+    fn from(resource: EventDefinition) -> Self {
+        Resource::EventDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for EventDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "EventDefinition";

@@ -227,6 +227,11 @@ impl FhirJson for Evidence {
         w.end_object();
     }
 }
+impl From<Evidence> for Resource {
+    fn from(resource: Evidence) -> Self {
+        Resource::Evidence(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Evidence {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Evidence";

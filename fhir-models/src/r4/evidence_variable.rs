@@ -345,12 +345,53 @@ impl FhirJson for EvidenceVariableCharacteristic {
 /// FHIR `EvidenceVariable.characteristic.definition[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EvidenceVariableCharacteristicDefinition {
+    /// `definitionReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `definitionCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
+    /// `definitionCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `definitionExpression`: the value as a FHIR `Expression`.
     Expression(Box<Expression>),
+    /// `definitionDataRequirement`: the value as a FHIR `DataRequirement`.
     DataRequirement(Box<DataRequirement>),
+    /// `definitionTriggerDefinition`: the value as a FHIR `TriggerDefinition`.
     TriggerDefinition(Box<TriggerDefinition>),
+}
+impl From<Reference> for EvidenceVariableCharacteristicDefinition {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for EvidenceVariableCharacteristicDefinition {
+    fn from(v: Primitive<String>) -> Self {
+        Self::Canonical(v)
+    }
+}
+impl From<String> for EvidenceVariableCharacteristicDefinition {
+    fn from(v: String) -> Self {
+        Self::Canonical(Primitive::new(v))
+    }
+}
+impl From<CodeableConcept> for EvidenceVariableCharacteristicDefinition {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Expression> for EvidenceVariableCharacteristicDefinition {
+    fn from(v: Expression) -> Self {
+        Self::Expression(Box::new(v))
+    }
+}
+impl From<DataRequirement> for EvidenceVariableCharacteristicDefinition {
+    fn from(v: DataRequirement) -> Self {
+        Self::DataRequirement(Box::new(v))
+    }
+}
+impl From<TriggerDefinition> for EvidenceVariableCharacteristicDefinition {
+    fn from(v: TriggerDefinition) -> Self {
+        Self::TriggerDefinition(Box::new(v))
+    }
 }
 impl Choice for EvidenceVariableCharacteristicDefinition {
     fn read_variant(
@@ -407,10 +448,39 @@ impl Choice for EvidenceVariableCharacteristicDefinition {
 /// FHIR `EvidenceVariable.characteristic.participantEffective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EvidenceVariableCharacteristicParticipantEffective {
+    /// `participantEffectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `participantEffectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `participantEffectiveDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `participantEffectiveTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for EvidenceVariableCharacteristicParticipantEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for EvidenceVariableCharacteristicParticipantEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for EvidenceVariableCharacteristicParticipantEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Duration> for EvidenceVariableCharacteristicParticipantEffective {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Timing> for EvidenceVariableCharacteristicParticipantEffective {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for EvidenceVariableCharacteristicParticipantEffective {
     fn read_variant(
@@ -444,6 +514,11 @@ impl Choice for EvidenceVariableCharacteristicParticipantEffective {
             Self::Duration(x) => w.complex_parts(name, "Duration", x.as_ref()),
             Self::Timing(x) => w.complex_parts(name, "Timing", x.as_ref()),
         }
+    }
+}
+impl From<EvidenceVariable> for Resource {
+    fn from(resource: EvidenceVariable) -> Self {
+        Resource::EvidenceVariable(Box::new(resource))
     }
 }
 impl crate::FhirResource for EvidenceVariable {

@@ -740,6 +740,11 @@ impl FhirJson for ExampleScenarioProcessStepAlternative {
         w.end_object();
     }
 }
+impl From<ExampleScenario> for Resource {
+    fn from(resource: ExampleScenario) -> Self {
+        Resource::ExampleScenario(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ExampleScenario {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ExampleScenario";

@@ -2015,8 +2015,25 @@ impl FhirJson for ExplanationOfBenefitBenefitBalanceFinancial {
 /// FHIR `ExplanationOfBenefit.supportingInfo.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitSupportingInfoTiming {
+    /// `timingDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `timingPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<Date>> for ExplanationOfBenefitSupportingInfoTiming {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ExplanationOfBenefitSupportingInfoTiming {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Period> for ExplanationOfBenefitSupportingInfoTiming {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ExplanationOfBenefitSupportingInfoTiming {
     fn read_variant(
@@ -2053,11 +2070,51 @@ impl Choice for ExplanationOfBenefitSupportingInfoTiming {
 /// FHIR `ExplanationOfBenefit.supportingInfo.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitSupportingInfoValue {
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `valueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<bool>> for ExplanationOfBenefitSupportingInfoValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ExplanationOfBenefitSupportingInfoValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ExplanationOfBenefitSupportingInfoValue {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ExplanationOfBenefitSupportingInfoValue {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Quantity> for ExplanationOfBenefitSupportingInfoValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Attachment> for ExplanationOfBenefitSupportingInfoValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Reference> for ExplanationOfBenefitSupportingInfoValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ExplanationOfBenefitSupportingInfoValue {
     fn read_variant(
@@ -2118,8 +2175,20 @@ pub type ExplanationOfBenefitProcedureProcedure = DataRequirementSubject;
 /// FHIR `ExplanationOfBenefit.accident.location[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitAccidentLocation {
+    /// `locationAddress`: the value as a FHIR `Address`.
     Address(Box<Address>),
+    /// `locationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Address> for ExplanationOfBenefitAccidentLocation {
+    fn from(v: Address) -> Self {
+        Self::Address(Box::new(v))
+    }
+}
+impl From<Reference> for ExplanationOfBenefitAccidentLocation {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ExplanationOfBenefitAccidentLocation {
     fn read_variant(
@@ -2146,8 +2215,25 @@ impl Choice for ExplanationOfBenefitAccidentLocation {
 /// FHIR `ExplanationOfBenefit.item.serviced[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitItemServiced {
+    /// `servicedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `servicedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<Date>> for ExplanationOfBenefitItemServiced {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ExplanationOfBenefitItemServiced {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Period> for ExplanationOfBenefitItemServiced {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ExplanationOfBenefitItemServiced {
     fn read_variant(
@@ -2184,9 +2270,27 @@ impl Choice for ExplanationOfBenefitItemServiced {
 /// FHIR `ExplanationOfBenefit.item.location[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitItemLocation {
+    /// `locationCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `locationAddress`: the value as a FHIR `Address`.
     Address(Box<Address>),
+    /// `locationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ExplanationOfBenefitItemLocation {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Address> for ExplanationOfBenefitItemLocation {
+    fn from(v: Address) -> Self {
+        Self::Address(Box::new(v))
+    }
+}
+impl From<Reference> for ExplanationOfBenefitItemLocation {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ExplanationOfBenefitItemLocation {
     fn read_variant(
@@ -2219,8 +2323,25 @@ impl Choice for ExplanationOfBenefitItemLocation {
 /// FHIR `ExplanationOfBenefit.addItem.serviced[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitAddItemServiced {
+    /// `servicedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `servicedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<Date>> for ExplanationOfBenefitAddItemServiced {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for ExplanationOfBenefitAddItemServiced {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Period> for ExplanationOfBenefitAddItemServiced {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ExplanationOfBenefitAddItemServiced {
     fn read_variant(
@@ -2257,9 +2378,27 @@ impl Choice for ExplanationOfBenefitAddItemServiced {
 /// FHIR `ExplanationOfBenefit.addItem.location[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitAddItemLocation {
+    /// `locationCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `locationAddress`: the value as a FHIR `Address`.
     Address(Box<Address>),
+    /// `locationReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for ExplanationOfBenefitAddItemLocation {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Address> for ExplanationOfBenefitAddItemLocation {
+    fn from(v: Address) -> Self {
+        Self::Address(Box::new(v))
+    }
+}
+impl From<Reference> for ExplanationOfBenefitAddItemLocation {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ExplanationOfBenefitAddItemLocation {
     fn read_variant(
@@ -2292,9 +2431,37 @@ impl Choice for ExplanationOfBenefitAddItemLocation {
 /// FHIR `ExplanationOfBenefit.benefitBalance.financial.allowed[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    /// `allowedUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
+    /// `allowedString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `allowedMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
+}
+impl From<Primitive<u32>> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::UnsignedInt(v)
+    }
+}
+impl From<u32> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    fn from(v: u32) -> Self {
+        Self::UnsignedInt(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Money> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    fn from(v: Money) -> Self {
+        Self::Money(Box::new(v))
+    }
 }
 impl Choice for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     fn read_variant(
@@ -2343,8 +2510,25 @@ impl Choice for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
 /// FHIR `ExplanationOfBenefit.benefitBalance.financial.used[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplanationOfBenefitBenefitBalanceFinancialUsed {
+    /// `usedUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
+    /// `usedMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
+}
+impl From<Primitive<u32>> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::UnsignedInt(v)
+    }
+}
+impl From<u32> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
+    fn from(v: u32) -> Self {
+        Self::UnsignedInt(Primitive::new(v))
+    }
+}
+impl From<Money> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
+    fn from(v: Money) -> Self {
+        Self::Money(Box::new(v))
+    }
 }
 impl Choice for ExplanationOfBenefitBenefitBalanceFinancialUsed {
     fn read_variant(
@@ -2374,6 +2558,11 @@ impl Choice for ExplanationOfBenefitBenefitBalanceFinancialUsed {
             Self::UnsignedInt(p) => w.primitive_parts(name, "UnsignedInt", p),
             Self::Money(x) => w.complex_parts(name, "Money", x.as_ref()),
         }
+    }
+}
+impl From<ExplanationOfBenefit> for Resource {
+    fn from(resource: ExplanationOfBenefit) -> Self {
+        Resource::ExplanationOfBenefit(Box::new(resource))
     }
 }
 impl crate::FhirResource for ExplanationOfBenefit {
@@ -2734,87 +2923,110 @@ impl<M: crate::search::Mode> crate::search::Search<ExplanationOfBenefit, M> {
 #[derive(Debug)]
 pub enum ExplanationOfBenefitCareTeamTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitCareTeamTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `claim` of `ExplanationOfBenefit`: Claim. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitClaimTargets {}
 #[cfg(feature = "r4-claim")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitClaimTargets> for Claim {}
 /// The target types of the reference search parameter `coverage` of `ExplanationOfBenefit`: Coverage. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitCoverageTargets {}
 #[cfg(feature = "r4-coverage")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitCoverageTargets> for Coverage {}
 /// The target types of the reference search parameter `detail-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitDetailUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitDetailUdiTargets> for Device {}
 /// The target types of the reference search parameter `encounter` of `ExplanationOfBenefit`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `enterer` of `ExplanationOfBenefit`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitEntererTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `facility` of `ExplanationOfBenefit`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitFacilityTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitFacilityTargets> for Location {}
 /// The target types of the reference search parameter `insurer` of `ExplanationOfBenefit`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitInsurerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitInsurerTargets> for Organization {}
 /// The target types of the reference search parameter `item-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitItemUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitItemUdiTargets> for Device {}
 /// The target types of the reference search parameter `patient` of `ExplanationOfBenefit`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPatientTargets> for Patient {}
 /// The target types of the reference search parameter `payee` of `ExplanationOfBenefit`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitPayeeTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitPayeeTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `procedure-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitProcedureUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitProcedureUdiTargets> for Device {}
 /// The target types of the reference search parameter `provider` of `ExplanationOfBenefit`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitProviderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitProviderTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitProviderTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subdetail-udi` of `ExplanationOfBenefit`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ExplanationOfBenefitSubdetailUdiTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ExplanationOfBenefitSubdetailUdiTargets> for Device {}

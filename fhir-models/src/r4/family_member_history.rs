@@ -286,9 +286,37 @@ impl FhirJson for FamilyMemberHistoryCondition {
 /// FHIR `FamilyMemberHistory.born[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryBorn {
+    /// `bornPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `bornDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `bornString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Period> for FamilyMemberHistoryBorn {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<Date>> for FamilyMemberHistoryBorn {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for FamilyMemberHistoryBorn {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for FamilyMemberHistoryBorn {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for FamilyMemberHistoryBorn {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for FamilyMemberHistoryBorn {
     fn read_variant(
@@ -337,9 +365,32 @@ impl Choice for FamilyMemberHistoryBorn {
 /// FHIR `FamilyMemberHistory.age[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryAge {
+    /// `ageAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `ageRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `ageString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Age> for FamilyMemberHistoryAge {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Range> for FamilyMemberHistoryAge {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for FamilyMemberHistoryAge {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for FamilyMemberHistoryAge {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for FamilyMemberHistoryAge {
     fn read_variant(
@@ -378,11 +429,56 @@ impl Choice for FamilyMemberHistoryAge {
 /// FHIR `FamilyMemberHistory.deceased[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryDeceased {
+    /// `deceasedBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `deceasedAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `deceasedRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `deceasedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `deceasedString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<bool>> for FamilyMemberHistoryDeceased {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for FamilyMemberHistoryDeceased {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Age> for FamilyMemberHistoryDeceased {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Range> for FamilyMemberHistoryDeceased {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<Date>> for FamilyMemberHistoryDeceased {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for FamilyMemberHistoryDeceased {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for FamilyMemberHistoryDeceased {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for FamilyMemberHistoryDeceased {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for FamilyMemberHistoryDeceased {
     fn read_variant(
@@ -445,10 +541,39 @@ impl Choice for FamilyMemberHistoryDeceased {
 /// FHIR `FamilyMemberHistory.condition.onset[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FamilyMemberHistoryConditionOnset {
+    /// `onsetAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `onsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `onsetPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `onsetString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Age> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Range> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Period> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for FamilyMemberHistoryConditionOnset {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for FamilyMemberHistoryConditionOnset {
     fn read_variant(
@@ -482,6 +607,11 @@ impl Choice for FamilyMemberHistoryConditionOnset {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::String(p) => w.primitive_parts(name, "String", p),
         }
+    }
+}
+impl From<FamilyMemberHistory> for Resource {
+    fn from(resource: FamilyMemberHistory) -> Self {
+        Resource::FamilyMemberHistory(Box::new(resource))
     }
 }
 impl crate::FhirResource for FamilyMemberHistory {
@@ -651,23 +781,30 @@ impl<M: crate::search::Mode> crate::search::Search<FamilyMemberHistory, M> {
 #[derive(Debug)]
 pub enum FamilyMemberHistoryInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
 for ActivityDefinition {}
 #[cfg(feature = "r4-measure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets> for Measure {}
 #[cfg(feature = "r4-operation-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
 for OperationDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
 for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryInstantiatesCanonicalTargets>
 for Questionnaire {}
 /// The target types of the reference search parameter `patient` of `FamilyMemberHistory`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FamilyMemberHistoryPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FamilyMemberHistoryPatientTargets> for Patient {}

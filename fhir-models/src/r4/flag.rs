@@ -115,6 +115,11 @@ impl FhirJson for Flag {
         w.end_object();
     }
 }
+impl From<Flag> for Resource {
+    fn from(resource: Flag) -> Self {
+        Resource::Flag(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Flag {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Flag";
@@ -245,45 +250,62 @@ impl<M: crate::search::Mode> crate::search::Search<Flag, M> {
 #[derive(Debug)]
 pub enum FlagAuthorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagAuthorTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagAuthorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagAuthorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagAuthorTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `encounter` of `Flag`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `patient` of `Flag`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `Flag`: Group, Location, Medication, Organization, Patient, PlanDefinition, Practitioner, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum FlagSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Location {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Medication {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Patient {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for PlanDefinition {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Practitioner {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<FlagSubjectTargets> for Procedure {}

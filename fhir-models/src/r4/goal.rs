@@ -240,8 +240,25 @@ impl FhirJson for GoalTarget {
 /// FHIR `Goal.start[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GoalStart {
+    /// `startDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `startCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Primitive<Date>> for GoalStart {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for GoalStart {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<CodeableConcept> for GoalStart {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for GoalStart {
     fn read_variant(
@@ -282,13 +299,70 @@ impl Choice for GoalStart {
 /// FHIR `Goal.target.detail[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GoalTargetDetail {
+    /// `detailQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `detailRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `detailCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `detailString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `detailBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `detailInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `detailRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+}
+impl From<Quantity> for GoalTargetDetail {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for GoalTargetDetail {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for GoalTargetDetail {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for GoalTargetDetail {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for GoalTargetDetail {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Primitive<bool>> for GoalTargetDetail {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for GoalTargetDetail {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for GoalTargetDetail {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for GoalTargetDetail {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Ratio> for GoalTargetDetail {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
 }
 impl Choice for GoalTargetDetail {
     fn read_variant(
@@ -359,8 +433,25 @@ impl Choice for GoalTargetDetail {
 /// FHIR `Goal.target.due[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GoalTargetDue {
+    /// `dueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `dueDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+}
+impl From<Primitive<Date>> for GoalTargetDue {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for GoalTargetDue {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Duration> for GoalTargetDue {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
 }
 impl Choice for GoalTargetDue {
     fn read_variant(
@@ -390,6 +481,11 @@ impl Choice for GoalTargetDue {
             Self::Date(p) => w.primitive_parts(name, "Date", p),
             Self::Duration(x) => w.complex_parts(name, "Duration", x.as_ref()),
         }
+    }
+}
+impl From<Goal> for Resource {
+    fn from(resource: Goal) -> Self {
+        Resource::Goal(Box::new(resource))
     }
 }
 impl crate::FhirResource for Goal {
@@ -533,15 +629,20 @@ impl<M: crate::search::Mode> crate::search::Search<Goal, M> {
 #[derive(Debug)]
 pub enum GoalPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `Goal`: Group, Organization, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GoalSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalSubjectTargets> for Group {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalSubjectTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GoalSubjectTargets> for Patient {}

@@ -381,6 +381,11 @@ impl FhirJson for GraphDefinitionLinkTargetCompartment {
         w.end_object();
     }
 }
+impl From<GraphDefinition> for Resource {
+    fn from(resource: GraphDefinition) -> Self {
+        Resource::GraphDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for GraphDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "GraphDefinition";

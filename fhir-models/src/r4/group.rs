@@ -263,11 +263,46 @@ impl FhirJson for GroupMember {
 /// FHIR `Group.characteristic.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupCharacteristicValue {
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<CodeableConcept> for GroupCharacteristicValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<bool>> for GroupCharacteristicValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for GroupCharacteristicValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Quantity> for GroupCharacteristicValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for GroupCharacteristicValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Reference> for GroupCharacteristicValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for GroupCharacteristicValue {
     fn read_variant(
@@ -307,6 +342,11 @@ impl Choice for GroupCharacteristicValue {
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Group> for Resource {
+    fn from(resource: Group) -> Self {
+        Resource::Group(Box::new(resource))
     }
 }
 impl crate::FhirResource for Group {
@@ -509,27 +549,38 @@ impl<M: crate::search::Mode> crate::search::Search<Group, M> {
 #[derive(Debug)]
 pub enum GroupManagingEntityTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupManagingEntityTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupManagingEntityTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupManagingEntityTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupManagingEntityTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `member` of `Group`: Device, Group, Medication, Patient, Practitioner, PractitionerRole, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GroupMemberTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Group {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Medication {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for PractitionerRole {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GroupMemberTargets> for Substance {}

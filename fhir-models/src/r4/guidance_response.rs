@@ -175,9 +175,17 @@ impl FhirJson for GuidanceResponse {
 /// FHIR `GuidanceResponse.module[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GuidanceResponseModule {
+    /// `moduleUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `moduleCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
+    /// `moduleCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<CodeableConcept> for GuidanceResponseModule {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for GuidanceResponseModule {
     fn read_variant(
@@ -223,6 +231,11 @@ impl Choice for GuidanceResponseModule {
                 w.complex_parts(name, "CodeableConcept", x.as_ref())
             }
         }
+    }
+}
+impl From<GuidanceResponse> for Resource {
+    fn from(resource: GuidanceResponse) -> Self {
+        Resource::GuidanceResponse(Box::new(resource))
     }
 }
 impl crate::FhirResource for GuidanceResponse {
@@ -318,11 +331,14 @@ impl<M: crate::search::Mode> crate::search::Search<GuidanceResponse, M> {
 #[derive(Debug)]
 pub enum GuidanceResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GuidanceResponsePatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `GuidanceResponse`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum GuidanceResponseSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GuidanceResponseSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<GuidanceResponseSubjectTargets> for Patient {}

@@ -413,6 +413,11 @@ impl FhirJson for HealthcareServiceNotAvailable {
         w.end_object();
     }
 }
+impl From<HealthcareService> for Resource {
+    fn from(resource: HealthcareService) -> Self {
+        Resource::HealthcareService(Box::new(resource))
+    }
+}
 impl crate::FhirResource for HealthcareService {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "HealthcareService";
@@ -624,19 +629,23 @@ impl<M: crate::search::Mode> crate::search::Search<HealthcareService, M> {
 #[derive(Debug)]
 pub enum HealthcareServiceCoverageAreaTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<HealthcareServiceCoverageAreaTargets> for Location {}
 /// The target types of the reference search parameter `endpoint` of `HealthcareService`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<HealthcareServiceEndpointTargets> for Endpoint {}
 /// The target types of the reference search parameter `location` of `HealthcareService`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<HealthcareServiceLocationTargets> for Location {}
 /// The target types of the reference search parameter `organization` of `HealthcareService`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum HealthcareServiceOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<HealthcareServiceOrganizationTargets> for Organization {}

@@ -414,6 +414,11 @@ impl FhirJson for ImagingStudySeriesInstance {
         w.end_object();
     }
 }
+impl From<ImagingStudy> for Resource {
+    fn from(resource: ImagingStudy) -> Self {
+        Resource::ImagingStudy(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ImagingStudy {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ImagingStudy";
@@ -721,69 +726,92 @@ impl<M: crate::search::Mode> crate::search::Search<ImagingStudy, M> {
 #[derive(Debug)]
 pub enum ImagingStudyBasedonTargets {}
 #[cfg(feature = "r4-appointment")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyBasedonTargets> for Appointment {}
 #[cfg(feature = "r4-appointment-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyBasedonTargets> for AppointmentResponse {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyBasedonTargets> for CarePlan {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyBasedonTargets> for ServiceRequest {}
 #[cfg(feature = "r4-task")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyBasedonTargets> for Task {}
 /// The target types of the reference search parameter `encounter` of `ImagingStudy`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `endpoint` of `ImagingStudy`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyEndpointTargets> for Endpoint {}
 /// The target types of the reference search parameter `interpreter` of `ImagingStudy`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyInterpreterTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyInterpreterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyInterpreterTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `patient` of `ImagingStudy`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `ImagingStudy`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPerformerTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPerformerTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `referrer` of `ImagingStudy`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudyReferrerTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyReferrerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudyReferrerTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subject` of `ImagingStudy`: Device, Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImagingStudySubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudySubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudySubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImagingStudySubjectTargets> for Patient {}

@@ -528,8 +528,30 @@ impl FhirJson for ImmunizationProtocolApplied {
 /// FHIR `Immunization.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImmunizationOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrenceString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<DateTime>> for ImmunizationOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ImmunizationOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ImmunizationOccurrence {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ImmunizationOccurrence {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ImmunizationOccurrence {
     fn read_variant(
@@ -576,8 +598,30 @@ impl Choice for ImmunizationOccurrence {
 /// FHIR `Immunization.protocolApplied.doseNumber[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImmunizationProtocolAppliedDoseNumber {
+    /// `doseNumberPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
+    /// `doseNumberString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<u32>> for ImmunizationProtocolAppliedDoseNumber {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::PositiveInt(v)
+    }
+}
+impl From<u32> for ImmunizationProtocolAppliedDoseNumber {
+    fn from(v: u32) -> Self {
+        Self::PositiveInt(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ImmunizationProtocolAppliedDoseNumber {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ImmunizationProtocolAppliedDoseNumber {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ImmunizationProtocolAppliedDoseNumber {
     fn read_variant(
@@ -624,8 +668,30 @@ impl Choice for ImmunizationProtocolAppliedDoseNumber {
 /// FHIR `Immunization.protocolApplied.seriesDoses[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImmunizationProtocolAppliedSeriesDoses {
+    /// `seriesDosesPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
+    /// `seriesDosesString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<u32>> for ImmunizationProtocolAppliedSeriesDoses {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::PositiveInt(v)
+    }
+}
+impl From<u32> for ImmunizationProtocolAppliedSeriesDoses {
+    fn from(v: u32) -> Self {
+        Self::PositiveInt(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ImmunizationProtocolAppliedSeriesDoses {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ImmunizationProtocolAppliedSeriesDoses {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ImmunizationProtocolAppliedSeriesDoses {
     fn read_variant(
@@ -665,6 +731,11 @@ impl Choice for ImmunizationProtocolAppliedSeriesDoses {
             Self::PositiveInt(p) => w.primitive_parts(name, "PositiveInt", p),
             Self::String(p) => w.primitive_parts(name, "String", p),
         }
+    }
+}
+impl From<Immunization> for Resource {
+    fn from(resource: Immunization) -> Self {
+        Resource::Immunization(Box::new(resource))
     }
 }
 impl crate::FhirResource for Immunization {
@@ -934,39 +1005,50 @@ impl<M: crate::search::Mode> crate::search::Search<Immunization, M> {
 #[derive(Debug)]
 pub enum ImmunizationLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationLocationTargets> for Location {}
 /// The target types of the reference search parameter `manufacturer` of `Immunization`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationManufacturerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationManufacturerTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Immunization`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `Immunization`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationPerformerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPerformerTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationPerformerTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `reaction` of `Immunization`: Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationReactionTargets {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationReactionTargets> for Observation {}
 /// The target types of the reference search parameter `reason-reference` of `Immunization`: Condition, DiagnosticReport, Observation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationReasonReferenceTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationReasonReferenceTargets> for Condition {}
 #[cfg(feature = "r4-diagnostic-report")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationReasonReferenceTargets> for DiagnosticReport {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationReasonReferenceTargets> for Observation {}

@@ -185,8 +185,30 @@ impl FhirJson for ImmunizationEvaluation {
 /// FHIR `ImmunizationEvaluation.doseNumber[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImmunizationEvaluationDoseNumber {
+    /// `doseNumberPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
+    /// `doseNumberString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<u32>> for ImmunizationEvaluationDoseNumber {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::PositiveInt(v)
+    }
+}
+impl From<u32> for ImmunizationEvaluationDoseNumber {
+    fn from(v: u32) -> Self {
+        Self::PositiveInt(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ImmunizationEvaluationDoseNumber {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ImmunizationEvaluationDoseNumber {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ImmunizationEvaluationDoseNumber {
     fn read_variant(
@@ -233,8 +255,30 @@ impl Choice for ImmunizationEvaluationDoseNumber {
 /// FHIR `ImmunizationEvaluation.seriesDoses[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImmunizationEvaluationSeriesDoses {
+    /// `seriesDosesPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
+    /// `seriesDosesString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<u32>> for ImmunizationEvaluationSeriesDoses {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::PositiveInt(v)
+    }
+}
+impl From<u32> for ImmunizationEvaluationSeriesDoses {
+    fn from(v: u32) -> Self {
+        Self::PositiveInt(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ImmunizationEvaluationSeriesDoses {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ImmunizationEvaluationSeriesDoses {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ImmunizationEvaluationSeriesDoses {
     fn read_variant(
@@ -274,6 +318,11 @@ impl Choice for ImmunizationEvaluationSeriesDoses {
             Self::PositiveInt(p) => w.primitive_parts(name, "PositiveInt", p),
             Self::String(p) => w.primitive_parts(name, "String", p),
         }
+    }
+}
+impl From<ImmunizationEvaluation> for Resource {
+    fn from(resource: ImmunizationEvaluation) -> Self {
+        Resource::ImmunizationEvaluation(Box::new(resource))
     }
 }
 impl crate::FhirResource for ImmunizationEvaluation {
@@ -414,10 +463,12 @@ impl<M: crate::search::Mode> crate::search::Search<ImmunizationEvaluation, M> {
 #[derive(Debug)]
 pub enum ImmunizationEvaluationImmunizationEventTargets {}
 #[cfg(feature = "r4-immunization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationEvaluationImmunizationEventTargets>
 for Immunization {}
 /// The target types of the reference search parameter `patient` of `ImmunizationEvaluation`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationEvaluationPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationEvaluationPatientTargets> for Patient {}

@@ -321,8 +321,30 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
 /// FHIR `ImmunizationRecommendation.recommendation.doseNumber[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImmunizationRecommendationRecommendationDoseNumber {
+    /// `doseNumberPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
+    /// `doseNumberString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<u32>> for ImmunizationRecommendationRecommendationDoseNumber {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::PositiveInt(v)
+    }
+}
+impl From<u32> for ImmunizationRecommendationRecommendationDoseNumber {
+    fn from(v: u32) -> Self {
+        Self::PositiveInt(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ImmunizationRecommendationRecommendationDoseNumber {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ImmunizationRecommendationRecommendationDoseNumber {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ImmunizationRecommendationRecommendationDoseNumber {
     fn read_variant(
@@ -369,8 +391,30 @@ impl Choice for ImmunizationRecommendationRecommendationDoseNumber {
 /// FHIR `ImmunizationRecommendation.recommendation.seriesDoses[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImmunizationRecommendationRecommendationSeriesDoses {
+    /// `seriesDosesPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
+    /// `seriesDosesString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Primitive<u32>> for ImmunizationRecommendationRecommendationSeriesDoses {
+    fn from(v: Primitive<u32>) -> Self {
+        Self::PositiveInt(v)
+    }
+}
+impl From<u32> for ImmunizationRecommendationRecommendationSeriesDoses {
+    fn from(v: u32) -> Self {
+        Self::PositiveInt(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ImmunizationRecommendationRecommendationSeriesDoses {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ImmunizationRecommendationRecommendationSeriesDoses {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for ImmunizationRecommendationRecommendationSeriesDoses {
     fn read_variant(
@@ -410,6 +454,11 @@ impl Choice for ImmunizationRecommendationRecommendationSeriesDoses {
             Self::PositiveInt(p) => w.primitive_parts(name, "PositiveInt", p),
             Self::String(p) => w.primitive_parts(name, "String", p),
         }
+    }
+}
+impl From<ImmunizationRecommendation> for Resource {
+    fn from(resource: ImmunizationRecommendation) -> Self {
+        Resource::ImmunizationRecommendation(Box::new(resource))
     }
 }
 impl crate::FhirResource for ImmunizationRecommendation {
@@ -566,12 +615,15 @@ impl<M: crate::search::Mode> crate::search::Search<ImmunizationRecommendation, M
 #[derive(Debug)]
 pub enum ImmunizationRecommendationPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `support` of `ImmunizationRecommendation`: Immunization, ImmunizationEvaluation. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImmunizationRecommendationSupportTargets {}
 #[cfg(feature = "r4-immunization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationSupportTargets> for Immunization {}
 #[cfg(feature = "r4-immunization-evaluation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImmunizationRecommendationSupportTargets>
 for ImmunizationEvaluation {}

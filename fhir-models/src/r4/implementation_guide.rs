@@ -907,8 +907,30 @@ impl FhirJson for ImplementationGuideManifestPage {
 /// FHIR `ImplementationGuide.definition.resource.example[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImplementationGuideDefinitionResourceExample {
+    /// `exampleBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `exampleCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
+}
+impl From<Primitive<bool>> for ImplementationGuideDefinitionResourceExample {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ImplementationGuideDefinitionResourceExample {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ImplementationGuideDefinitionResourceExample {
+    fn from(v: Primitive<String>) -> Self {
+        Self::Canonical(v)
+    }
+}
+impl From<String> for ImplementationGuideDefinitionResourceExample {
+    fn from(v: String) -> Self {
+        Self::Canonical(Primitive::new(v))
+    }
 }
 impl Choice for ImplementationGuideDefinitionResourceExample {
     fn read_variant(
@@ -955,8 +977,25 @@ impl Choice for ImplementationGuideDefinitionResourceExample {
 /// FHIR `ImplementationGuide.definition.page.name[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImplementationGuideDefinitionPageName {
+    /// `nameUrl`: the value as a FHIR `url`.
     Url(Primitive<String>),
+    /// `nameReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<String>> for ImplementationGuideDefinitionPageName {
+    fn from(v: Primitive<String>) -> Self {
+        Self::Url(v)
+    }
+}
+impl From<String> for ImplementationGuideDefinitionPageName {
+    fn from(v: String) -> Self {
+        Self::Url(Primitive::new(v))
+    }
+}
+impl From<Reference> for ImplementationGuideDefinitionPageName {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for ImplementationGuideDefinitionPageName {
     fn read_variant(
@@ -993,8 +1032,30 @@ impl Choice for ImplementationGuideDefinitionPageName {
 /// FHIR `ImplementationGuide.manifest.resource.example[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImplementationGuideManifestResourceExample {
+    /// `exampleBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `exampleCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
+}
+impl From<Primitive<bool>> for ImplementationGuideManifestResourceExample {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ImplementationGuideManifestResourceExample {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for ImplementationGuideManifestResourceExample {
+    fn from(v: Primitive<String>) -> Self {
+        Self::Canonical(v)
+    }
+}
+impl From<String> for ImplementationGuideManifestResourceExample {
+    fn from(v: String) -> Self {
+        Self::Canonical(Primitive::new(v))
+    }
 }
 impl Choice for ImplementationGuideManifestResourceExample {
     fn read_variant(
@@ -1034,6 +1095,11 @@ impl Choice for ImplementationGuideManifestResourceExample {
             Self::Boolean(p) => w.primitive_parts(name, "Boolean", p),
             Self::Canonical(p) => w.primitive_parts(name, "Canonical", p),
         }
+    }
+}
+impl From<ImplementationGuide> for Resource {
+    fn from(resource: ImplementationGuide) -> Self {
+        Resource::ImplementationGuide(Box::new(resource))
     }
 }
 impl crate::FhirResource for ImplementationGuide {
@@ -1340,9 +1406,11 @@ impl<M: crate::search::Mode> crate::search::Search<ImplementationGuide, M> {
 #[derive(Debug)]
 pub enum ImplementationGuideDependsOnTargets {}
 #[cfg(feature = "r4-implementation-guide")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImplementationGuideDependsOnTargets> for ImplementationGuide {}
 /// The target types of the reference search parameter `global` of `ImplementationGuide`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ImplementationGuideGlobalTargets {}
 #[cfg(feature = "r4-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ImplementationGuideGlobalTargets> for StructureDefinition {}

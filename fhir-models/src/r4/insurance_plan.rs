@@ -671,6 +671,11 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
         w.end_object();
     }
 }
+impl From<InsurancePlan> for Resource {
+    fn from(resource: InsurancePlan) -> Self {
+        Resource::InsurancePlan(Box::new(resource))
+    }
+}
 impl crate::FhirResource for InsurancePlan {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "InsurancePlan";
@@ -973,24 +978,29 @@ impl<M: crate::search::Mode> crate::search::Search<InsurancePlan, M> {
 #[derive(Debug)]
 pub enum InsurancePlanAdministeredByTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InsurancePlanAdministeredByTargets> for Organization {}
 /// The target types of the reference search parameter `coverage-area` of `InsurancePlan`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InsurancePlanCoverageAreaTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InsurancePlanCoverageAreaTargets> for Location {}
 /// The target types of the reference search parameter `endpoint` of `InsurancePlan`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InsurancePlanEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InsurancePlanEndpointTargets> for Endpoint {}
 /// The target types of the reference search parameter `formulary-coverage` of `InsurancePlan`: InsurancePlan. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InsurancePlanFormularyCoverageTargets {}
 #[cfg(feature = "r4-insurance-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InsurancePlanFormularyCoverageTargets> for InsurancePlan {}
 /// The target types of the reference search parameter `owned-by` of `InsurancePlan`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InsurancePlanOwnedByTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InsurancePlanOwnedByTargets> for Organization {}

@@ -349,8 +349,20 @@ impl FhirJson for InvoiceLineItemPriceComponent {
 /// FHIR `Invoice.lineItem.chargeItem[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InvoiceLineItemChargeItem {
+    /// `chargeItemReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `chargeItemCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for InvoiceLineItemChargeItem {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for InvoiceLineItemChargeItem {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for InvoiceLineItemChargeItem {
     fn read_variant(
@@ -374,6 +386,11 @@ impl Choice for InvoiceLineItemChargeItem {
                 w.complex_parts(name, "CodeableConcept", x.as_ref())
             }
         }
+    }
+}
+impl From<Invoice> for Resource {
+    fn from(resource: Invoice) -> Self {
+        Resource::Invoice(Box::new(resource))
     }
 }
 impl crate::FhirResource for Invoice {
@@ -607,45 +624,59 @@ impl<M: crate::search::Mode> crate::search::Search<Invoice, M> {
 #[derive(Debug)]
 pub enum InvoiceAccountTargets {}
 #[cfg(feature = "r4-account")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceAccountTargets> for Account {}
 /// The target types of the reference search parameter `issuer` of `Invoice`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoiceIssuerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceIssuerTargets> for Organization {}
 /// The target types of the reference search parameter `participant` of `Invoice`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoiceParticipantTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceParticipantTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceParticipantTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceParticipantTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceParticipantTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceParticipantTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceParticipantTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `Invoice`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoicePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoicePatientTargets> for Patient {}
 /// The target types of the reference search parameter `recipient` of `Invoice`: Organization, Patient, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoiceRecipientTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceRecipientTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceRecipientTargets> for Patient {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceRecipientTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `Invoice`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum InvoiceSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<InvoiceSubjectTargets> for Patient {}

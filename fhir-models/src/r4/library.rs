@@ -247,6 +247,11 @@ impl FhirJson for Library {
 ///
 /// FHIR `Library.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type LibrarySubject = DataRequirementSubject;
+impl From<Library> for Resource {
+    fn from(resource: Library) -> Self {
+        Resource::Library(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Library {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Library";

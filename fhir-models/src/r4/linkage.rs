@@ -147,6 +147,11 @@ impl FhirJson for LinkageItem {
         w.end_object();
     }
 }
+impl From<Linkage> for Resource {
+    fn from(resource: Linkage) -> Self {
+        Resource::Linkage(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Linkage {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Linkage";
@@ -228,8 +233,11 @@ impl<M: crate::search::Mode> crate::search::Search<Linkage, M> {
 #[derive(Debug)]
 pub enum LinkageAuthorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LinkageAuthorTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LinkageAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LinkageAuthorTargets> for PractitionerRole {}

@@ -199,6 +199,11 @@ impl FhirJson for ListEntry {
         w.end_object();
     }
 }
+impl From<List> for Resource {
+    fn from(resource: List) -> Self {
+        Resource::List(Box::new(resource))
+    }
+}
 impl crate::FhirResource for List {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "List";
@@ -397,35 +402,47 @@ impl<M: crate::search::Mode> crate::search::Search<List, M> {
 #[derive(Debug)]
 pub enum ListEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `patient` of `List`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListPatientTargets> for Patient {}
 /// The target types of the reference search parameter `source` of `List`: Device, Patient, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListSourceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSourceTargets> for Device {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSourceTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSourceTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSourceTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subject` of `List`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ListSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ListSubjectTargets> for Patient {}

@@ -304,6 +304,11 @@ impl FhirJson for LocationHoursOfOperation {
         w.end_object();
     }
 }
+impl From<Location> for Resource {
+    fn from(resource: Location) -> Self {
+        Resource::Location(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Location {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Location";
@@ -546,14 +551,17 @@ impl<M: crate::search::Mode> crate::search::Search<Location, M> {
 #[derive(Debug)]
 pub enum LocationEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LocationEndpointTargets> for Endpoint {}
 /// The target types of the reference search parameter `organization` of `Location`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum LocationOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LocationOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `partof` of `Location`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum LocationPartofTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<LocationPartofTargets> for Location {}

@@ -628,6 +628,11 @@ impl FhirJson for MeasureSupplementalData {
 ///
 /// FHIR `Measure.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MeasureSubject = DataRequirementSubject;
+impl From<Measure> for Resource {
+    fn from(resource: Measure) -> Self {
+        Resource::Measure(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Measure {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Measure";

@@ -479,6 +479,11 @@ impl FhirJson for MeasureReportGroupStratifierStratumPopulation {
         w.end_object();
     }
 }
+impl From<MeasureReport> for Resource {
+    fn from(resource: MeasureReport) -> Self {
+        Resource::MeasureReport(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MeasureReport {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MeasureReport";
@@ -657,37 +662,50 @@ impl<M: crate::search::Mode> crate::search::Search<MeasureReport, M> {
 #[derive(Debug)]
 pub enum MeasureReportMeasureTargets {}
 #[cfg(feature = "r4-measure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportMeasureTargets> for Measure {}
 /// The target types of the reference search parameter `patient` of `MeasureReport`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MeasureReportPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportPatientTargets> for Patient {}
 /// The target types of the reference search parameter `reporter` of `MeasureReport`: Location, Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MeasureReportReporterTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportReporterTargets> for Location {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportReporterTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportReporterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportReporterTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subject` of `MeasureReport`: Device, Group, Location, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MeasureReportSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportSubjectTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportSubjectTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportSubjectTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MeasureReportSubjectTargets> for RelatedPerson {}

@@ -187,8 +187,25 @@ impl FhirJson for Media {
 /// FHIR `Media.created[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaCreated {
+    /// `createdDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `createdPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for MediaCreated {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for MediaCreated {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for MediaCreated {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for MediaCreated {
     fn read_variant(
@@ -218,6 +235,11 @@ impl Choice for MediaCreated {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<Media> for Resource {
+    fn from(resource: Media) -> Self {
+        Resource::Media(Box::new(resource))
     }
 }
 impl crate::FhirResource for Media {
@@ -452,57 +474,77 @@ impl<M: crate::search::Mode> crate::search::Search<Media, M> {
 #[derive(Debug)]
 pub enum MediaBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaBasedOnTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `device` of `Media`: Device, DeviceMetric. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaDeviceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaDeviceTargets> for Device {}
 #[cfg(feature = "r4-device-metric")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaDeviceTargets> for DeviceMetric {}
 /// The target types of the reference search parameter `encounter` of `Media`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `operator` of `Media`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaOperatorTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaOperatorTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaOperatorTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaOperatorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaOperatorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaOperatorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaOperatorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaOperatorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `Media`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `Media`: Device, Group, Location, Patient, Practitioner, PractitionerRole, Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MediaSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for PractitionerRole {}
 #[cfg(feature = "r4-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MediaSubjectTargets> for Specimen {}

@@ -230,6 +230,11 @@ impl FhirJson for MedicationBatch {
 ///
 /// FHIR `Medication.ingredient.item[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationIngredientItem = DataRequirementSubject;
+impl From<Medication> for Resource {
+    fn from(resource: Medication) -> Self {
+        Resource::Medication(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Medication {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Medication";
@@ -396,11 +401,14 @@ impl<M: crate::search::Mode> crate::search::Search<Medication, M> {
 #[derive(Debug)]
 pub enum MedicationIngredientTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationIngredientTargets> for Medication {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationIngredientTargets> for Substance {}
 /// The target types of the reference search parameter `manufacturer` of `Medication`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationManufacturerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationManufacturerTargets> for Organization {}

@@ -331,8 +331,25 @@ pub type MedicationAdministrationMedication = DataRequirementSubject;
 /// FHIR `MedicationAdministration.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for MedicationAdministrationEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for MedicationAdministrationEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for MedicationAdministrationEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for MedicationAdministrationEffective {
     fn read_variant(
@@ -369,8 +386,20 @@ impl Choice for MedicationAdministrationEffective {
 /// FHIR `MedicationAdministration.dosage.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationAdministrationDosageRate {
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `rateQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+}
+impl From<Ratio> for MedicationAdministrationDosageRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Quantity> for MedicationAdministrationDosageRate {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice for MedicationAdministrationDosageRate {
     fn read_variant(
@@ -390,6 +419,11 @@ impl Choice for MedicationAdministrationDosageRate {
             Self::Ratio(x) => w.complex_parts(name, "Ratio", x.as_ref()),
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
         }
+    }
+}
+impl From<MedicationAdministration> for Resource {
+    fn from(resource: MedicationAdministration) -> Self {
+        Resource::MedicationAdministration(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicationAdministration {
@@ -637,50 +671,64 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationAdministration, M> 
 #[derive(Debug)]
 pub enum MedicationAdministrationContextTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationContextTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationContextTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `device` of `MedicationAdministration`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationDeviceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationDeviceTargets> for Device {}
 /// The target types of the reference search parameter `medication` of `MedicationAdministration`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationMedicationTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationAdministration`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `MedicationAdministration`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationPerformerTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets> for Device {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets>
 for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `request` of `MedicationAdministration`: MedicationRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationRequestTargets {}
 #[cfg(feature = "r4-medication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationRequestTargets>
 for MedicationRequest {}
 /// The target types of the reference search parameter `subject` of `MedicationAdministration`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationAdministrationSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationAdministrationSubjectTargets> for Patient {}

@@ -349,6 +349,11 @@ pub type MedicationDispenseStatusReason = DataRequirementSubject;
 ///
 /// FHIR `MedicationDispense.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicationDispenseMedication = DataRequirementSubject;
+impl From<MedicationDispense> for Resource {
+    fn from(resource: MedicationDispense) -> Self {
+        Resource::MedicationDispense(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicationDispense {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicationDispense";
@@ -625,65 +630,84 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationDispense, M> {
 #[derive(Debug)]
 pub enum MedicationDispenseContextTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseContextTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseContextTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `destination` of `MedicationDispense`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseDestinationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseDestinationTargets> for Location {}
 /// The target types of the reference search parameter `medication` of `MedicationDispense`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseMedicationTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationDispense`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `MedicationDispense`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePerformerTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePerformerTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `prescription` of `MedicationDispense`: MedicationRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispensePrescriptionTargets {}
 #[cfg(feature = "r4-medication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispensePrescriptionTargets> for MedicationRequest {}
 /// The target types of the reference search parameter `receiver` of `MedicationDispense`: Patient, Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseReceiverTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseReceiverTargets> for Practitioner {}
 /// The target types of the reference search parameter `responsibleparty` of `MedicationDispense`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseResponsiblepartyTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseResponsiblepartyTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseResponsiblepartyTargets>
 for PractitionerRole {}
 /// The target types of the reference search parameter `subject` of `MedicationDispense`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationDispenseSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationDispenseSubjectTargets> for Patient {}

@@ -1137,8 +1137,22 @@ pub type MedicationKnowledgeAdministrationGuidelinesIndication = DataRequirement
 /// FHIR `MedicationKnowledge.administrationGuidelines.patientCharacteristics.characteristic[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic {
+    /// `characteristicCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `characteristicQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+}
+impl From<CodeableConcept>
+for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Quantity>
+for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice
 for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic {
@@ -1170,10 +1184,24 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteris
 /// FHIR `MedicationKnowledge.drugCharacteristic.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationKnowledgeDrugCharacteristicValue {
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueBase64Binary`: the value as a FHIR `base64Binary`.
     Base64Binary(Primitive<String>),
+}
+impl From<CodeableConcept> for MedicationKnowledgeDrugCharacteristicValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Quantity> for MedicationKnowledgeDrugCharacteristicValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
 }
 impl Choice for MedicationKnowledgeDrugCharacteristicValue {
     fn read_variant(
@@ -1221,6 +1249,11 @@ impl Choice for MedicationKnowledgeDrugCharacteristicValue {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Base64Binary(p) => w.primitive_parts(name, "Base64Binary", p),
         }
+    }
+}
+impl From<MedicationKnowledge> for Resource {
+    fn from(resource: MedicationKnowledge) -> Self {
+        Resource::MedicationKnowledge(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicationKnowledge {
@@ -1462,16 +1495,20 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationKnowledge, M> {
 #[derive(Debug)]
 pub enum MedicationKnowledgeIngredientTargets {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationKnowledgeIngredientTargets> for Substance {}
 /// The target types of the reference search parameter `manufacturer` of `MedicationKnowledge`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationKnowledgeManufacturerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationKnowledgeManufacturerTargets> for Organization {}
 /// The target types of the reference search parameter `monograph` of `MedicationKnowledge`: DocumentReference, Media. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationKnowledgeMonographTargets {}
 #[cfg(feature = "r4-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationKnowledgeMonographTargets> for DocumentReference {}
 #[cfg(feature = "r4-media")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationKnowledgeMonographTargets> for Media {}

@@ -488,8 +488,25 @@ impl FhirJson for MedicationRequestSubstitution {
 /// FHIR `MedicationRequest.reported[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationRequestReported {
+    /// `reportedBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `reportedReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<bool>> for MedicationRequestReported {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for MedicationRequestReported {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Reference> for MedicationRequestReported {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for MedicationRequestReported {
     fn read_variant(
@@ -529,6 +546,11 @@ pub type MedicationRequestMedication = DataRequirementSubject;
 ///
 /// FHIR `MedicationRequest.substitution.allowed[x]`: the same types as \[`DosageAsNeeded`\], so the same enum.
 pub type MedicationRequestSubstitutionAllowed = DosageAsNeeded;
+impl From<MedicationRequest> for Resource {
+    fn from(resource: MedicationRequest) -> Self {
+        Resource::MedicationRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicationRequest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicationRequest";
@@ -818,61 +840,81 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationRequest, M> {
 #[derive(Debug)]
 pub enum MedicationRequestEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `intended-dispenser` of `MedicationRequest`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestIntendedDispenserTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestIntendedDispenserTargets> for Organization {}
 /// The target types of the reference search parameter `intended-performer` of `MedicationRequest`: CareTeam, Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestIntendedPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestIntendedPerformerTargets>
 for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestIntendedPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `medication` of `MedicationRequest`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestMedicationTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `patient` of `MedicationRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `requester` of `MedicationRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestRequesterTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestRequesterTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestRequesterTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestRequesterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestRequesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestRequesterTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `MedicationRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationRequestSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationRequestSubjectTargets> for Patient {}

@@ -195,8 +195,25 @@ pub type MedicationStatementMedication = DataRequirementSubject;
 /// FHIR `MedicationStatement.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicationStatementEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for MedicationStatementEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for MedicationStatementEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for MedicationStatementEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for MedicationStatementEffective {
     fn read_variant(
@@ -226,6 +243,11 @@ impl Choice for MedicationStatementEffective {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<MedicationStatement> for Resource {
+    fn from(resource: MedicationStatement) -> Self {
+        Resource::MedicationStatement(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicationStatement {
@@ -443,52 +465,69 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
 #[derive(Debug)]
 pub enum MedicationStatementContextTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementContextTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementContextTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `medication` of `MedicationStatement`: Medication. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementMedicationTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementMedicationTargets> for Medication {}
 /// The target types of the reference search parameter `part-of` of `MedicationStatement`: MedicationAdministration, MedicationDispense, MedicationStatement, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementPartOfTargets {}
 #[cfg(feature = "r4-medication-administration")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementPartOfTargets>
 for MedicationAdministration {}
 #[cfg(feature = "r4-medication-dispense")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementPartOfTargets> for MedicationDispense {}
 #[cfg(feature = "r4-medication-statement")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementPartOfTargets> for MedicationStatement {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementPartOfTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementPartOfTargets> for Procedure {}
 /// The target types of the reference search parameter `patient` of `MedicationStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementPatientTargets> for Patient {}
 /// The target types of the reference search parameter `source` of `MedicationStatement`: Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementSourceTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSourceTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `MedicationStatement`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicationStatementSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicationStatementSubjectTargets> for Patient {}

@@ -576,6 +576,11 @@ impl FhirJson for MedicinalProductSpecialDesignation {
 ///
 /// FHIR `MedicinalProduct.specialDesignation.indication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicinalProductSpecialDesignationIndication = DataRequirementSubject;
+impl From<MedicinalProduct> for Resource {
+    fn from(resource: MedicinalProduct) -> Self {
+        Resource::MedicinalProduct(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProduct {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProduct";

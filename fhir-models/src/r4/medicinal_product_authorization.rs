@@ -334,8 +334,25 @@ impl FhirJson for MedicinalProductAuthorizationProcedure {
 /// FHIR `MedicinalProductAuthorization.procedure.date[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicinalProductAuthorizationProcedureDate {
+    /// `datePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `dateDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+}
+impl From<Period> for MedicinalProductAuthorizationProcedureDate {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for MedicinalProductAuthorizationProcedureDate {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for MedicinalProductAuthorizationProcedureDate {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
 }
 impl Choice for MedicinalProductAuthorizationProcedureDate {
     fn read_variant(
@@ -365,6 +382,11 @@ impl Choice for MedicinalProductAuthorizationProcedureDate {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
         }
+    }
+}
+impl From<MedicinalProductAuthorization> for Resource {
+    fn from(resource: MedicinalProductAuthorization) -> Self {
+        Resource::MedicinalProductAuthorization(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductAuthorization {
@@ -478,13 +500,16 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductAuthorization
 #[derive(Debug)]
 pub enum MedicinalProductAuthorizationHolderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductAuthorizationHolderTargets> for Organization {}
 /// The target types of the reference search parameter `subject` of `MedicinalProductAuthorization`: MedicinalProduct, MedicinalProductPackaged. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MedicinalProductAuthorizationSubjectTargets {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductAuthorizationSubjectTargets>
 for MedicinalProduct {}
 #[cfg(feature = "r4-medicinal-product-packaged")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductAuthorizationSubjectTargets>
 for MedicinalProductPackaged {}

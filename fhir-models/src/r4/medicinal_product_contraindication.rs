@@ -188,6 +188,11 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
 ///
 /// FHIR `MedicinalProductContraindication.otherTherapy.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicinalProductContraindicationOtherTherapyMedication = DataRequirementSubject;
+impl From<MedicinalProductContraindication> for Resource {
+    fn from(resource: MedicinalProductContraindication) -> Self {
+        Resource::MedicinalProductContraindication(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductContraindication {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductContraindication";
@@ -240,8 +245,10 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductContraindicat
 #[derive(Debug)]
 pub enum MedicinalProductContraindicationSubjectTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductContraindicationSubjectTargets>
 for Medication {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductContraindicationSubjectTargets>
 for MedicinalProduct {}

@@ -201,6 +201,11 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
 ///
 /// FHIR `MedicinalProductIndication.otherTherapy.medication[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type MedicinalProductIndicationOtherTherapyMedication = DataRequirementSubject;
+impl From<MedicinalProductIndication> for Resource {
+    fn from(resource: MedicinalProductIndication) -> Self {
+        Resource::MedicinalProductIndication(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductIndication {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductIndication";
@@ -253,7 +258,9 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductIndication, M
 #[derive(Debug)]
 pub enum MedicinalProductIndicationSubjectTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductIndicationSubjectTargets> for Medication {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductIndicationSubjectTargets>
 for MedicinalProduct {}

@@ -407,6 +407,11 @@ impl FhirJson for MedicinalProductIngredientSubstance {
         w.end_object();
     }
 }
+impl From<MedicinalProductIngredient> for Resource {
+    fn from(resource: MedicinalProductIngredient) -> Self {
+        Resource::MedicinalProductIngredient(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductIngredient {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductIngredient";

@@ -165,8 +165,20 @@ impl FhirJson for MedicinalProductInteractionInteractant {
 /// FHIR `MedicinalProductInteraction.interactant.item[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MedicinalProductInteractionInteractantItem {
+    /// `itemReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `itemCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for MedicinalProductInteractionInteractantItem {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for MedicinalProductInteractionInteractantItem {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for MedicinalProductInteractionInteractantItem {
     fn read_variant(
@@ -190,6 +202,11 @@ impl Choice for MedicinalProductInteractionInteractantItem {
                 w.complex_parts(name, "CodeableConcept", x.as_ref())
             }
         }
+    }
+}
+impl From<MedicinalProductInteraction> for Resource {
+    fn from(resource: MedicinalProductInteraction) -> Self {
+        Resource::MedicinalProductInteraction(Box::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductInteraction {
@@ -244,9 +261,12 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductInteraction, 
 #[derive(Debug)]
 pub enum MedicinalProductInteractionSubjectTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductInteractionSubjectTargets> for Medication {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductInteractionSubjectTargets>
 for MedicinalProduct {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductInteractionSubjectTargets> for Substance {}

@@ -127,6 +127,11 @@ impl FhirJson for MedicinalProductManufactured {
         w.end_object();
     }
 }
+impl From<MedicinalProductManufactured> for Resource {
+    fn from(resource: MedicinalProductManufactured) -> Self {
+        Resource::MedicinalProductManufactured(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductManufactured {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductManufactured";

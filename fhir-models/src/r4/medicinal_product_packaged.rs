@@ -310,6 +310,11 @@ impl FhirJson for MedicinalProductPackagedPackageItem {
         w.end_object();
     }
 }
+impl From<MedicinalProductPackaged> for Resource {
+    fn from(resource: MedicinalProductPackaged) -> Self {
+        Resource::MedicinalProductPackaged(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductPackaged {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductPackaged";
@@ -376,4 +381,5 @@ impl<M: crate::search::Mode> crate::search::Search<MedicinalProductPackaged, M> 
 #[derive(Debug)]
 pub enum MedicinalProductPackagedSubjectTargets {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductPackagedSubjectTargets> for MedicinalProduct {}

@@ -395,6 +395,11 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPe
         w.end_object();
     }
 }
+impl From<MedicinalProductPharmaceutical> for Resource {
+    fn from(resource: MedicinalProductPharmaceutical) -> Self {
+        Resource::MedicinalProductPharmaceutical(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductPharmaceutical {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductPharmaceutical";

@@ -110,6 +110,11 @@ impl FhirJson for MedicinalProductUndesirableEffect {
         w.end_object();
     }
 }
+impl From<MedicinalProductUndesirableEffect> for Resource {
+    fn from(resource: MedicinalProductUndesirableEffect) -> Self {
+        Resource::MedicinalProductUndesirableEffect(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MedicinalProductUndesirableEffect {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MedicinalProductUndesirableEffect";
@@ -164,8 +169,10 @@ impl<
 #[derive(Debug)]
 pub enum MedicinalProductUndesirableEffectSubjectTargets {}
 #[cfg(feature = "r4-medication")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductUndesirableEffectSubjectTargets>
 for Medication {}
 #[cfg(feature = "r4-medicinal-product")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MedicinalProductUndesirableEffectSubjectTargets>
 for MedicinalProduct {}

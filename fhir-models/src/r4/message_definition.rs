@@ -341,8 +341,25 @@ impl FhirJson for MessageDefinitionAllowedResponse {
 /// FHIR `MessageDefinition.event[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageDefinitionEvent {
+    /// `eventCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `eventUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+}
+impl From<Coding> for MessageDefinitionEvent {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for MessageDefinitionEvent {
+    fn from(v: Primitive<String>) -> Self {
+        Self::Uri(v)
+    }
+}
+impl From<String> for MessageDefinitionEvent {
+    fn from(v: String) -> Self {
+        Self::Uri(Primitive::new(v))
+    }
 }
 impl Choice for MessageDefinitionEvent {
     fn read_variant(
@@ -372,6 +389,11 @@ impl Choice for MessageDefinitionEvent {
             Self::Coding(x) => w.complex_parts(name, "Coding", x.as_ref()),
             Self::Uri(p) => w.primitive_parts(name, "Uri", p),
         }
+    }
+}
+impl From<MessageDefinition> for Resource {
+    fn from(resource: MessageDefinition) -> Self {
+        Resource::MessageDefinition(Box::new(resource))
     }
 }
 impl crate::FhirResource for MessageDefinition {
@@ -689,6 +711,8 @@ impl<M: crate::search::Mode> crate::search::Search<MessageDefinition, M> {
 #[derive(Debug)]
 pub enum MessageDefinitionParentTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageDefinitionParentTargets> for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageDefinitionParentTargets> for PlanDefinition {}

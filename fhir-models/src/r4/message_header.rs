@@ -330,8 +330,25 @@ impl FhirJson for MessageHeaderResponse {
 /// FHIR `MessageHeader.event[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageHeaderEvent {
+    /// `eventCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `eventUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+}
+impl From<Coding> for MessageHeaderEvent {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for MessageHeaderEvent {
+    fn from(v: Primitive<String>) -> Self {
+        Self::Uri(v)
+    }
+}
+impl From<String> for MessageHeaderEvent {
+    fn from(v: String) -> Self {
+        Self::Uri(Primitive::new(v))
+    }
 }
 impl Choice for MessageHeaderEvent {
     fn read_variant(
@@ -361,6 +378,11 @@ impl Choice for MessageHeaderEvent {
             Self::Coding(x) => w.complex_parts(name, "Coding", x.as_ref()),
             Self::Uri(p) => w.primitive_parts(name, "Uri", p),
         }
+    }
+}
+impl From<MessageHeader> for Resource {
+    fn from(resource: MessageHeader) -> Self {
+        Resource::MessageHeader(Box::new(resource))
     }
 }
 impl crate::FhirResource for MessageHeader {
@@ -605,45 +627,59 @@ impl<M: crate::search::Mode> crate::search::Search<MessageHeader, M> {
 #[derive(Debug)]
 pub enum MessageHeaderAuthorTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderAuthorTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `enterer` of `MessageHeader`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderEntererTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderEntererTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderEntererTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `receiver` of `MessageHeader`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderReceiverTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderReceiverTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderReceiverTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderReceiverTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `responsible` of `MessageHeader`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderResponsibleTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderResponsibleTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderResponsibleTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderResponsibleTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `sender` of `MessageHeader`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderSenderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderSenderTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderSenderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderSenderTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `target` of `MessageHeader`: Device. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum MessageHeaderTargetTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MessageHeaderTargetTargets> for Device {}

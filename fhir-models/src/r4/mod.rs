@@ -3,7 +3,28 @@
 
 /*! FHIR R4 (4.0.1) models, generated from hl7.fhir.r4.core#4.0.1, hl7.fhir.r4.expansions#4.0.1, hl7.fhir.us.core#3.1.1, hl7.fhir.us.carin-bb#1.1.0, hl7.fhir.us.davinci-pdex-plan-net#1.1.0, hl7.fhir.us.davinci-drug-formulary#2.0.1.
 
- Datatypes and code enums are always compiled; each resource has its own cargo feature (`r4-patient`, ...), `r4` enables them all.*/
+ Datatypes and code enums are always compiled; each resource has its own cargo feature (`r4-patient`, ...), `r4` enables them all.
+
+ # Example
+
+ ```
+ # #[cfg(feature = "r4-patient")] {
+ use fhir_models::FhirJson;
+ use fhir_models::r4::{AdministrativeGender, Patient, Resource};
+
+ // Any resource, by its `resourceType`; written back as read.
+ let json = r#"{"resourceType":"Patient","id":"p1","gender":"female"}"#;
+ let resource = Resource::from_json(json).unwrap();
+ assert_eq!((resource.resource_type(), resource.id()), ("Patient", Some("p1")));
+ assert_eq!(resource.to_json(), json);
+
+ // Built in code: public fields and `Default`; `From`/`Into` for primitives, choice values and `Resource`.
+ let mut patient = Patient::default();
+ patient.gender = Some(AdministrativeGender::Male.into());
+ let resource: Resource = patient.into();
+ assert_eq!(resource.to_json(), r#"{"resourceType":"Patient","gender":"male"}"#);
+ # }
+ ```*/
 #![allow(clippy::all)]
 use crate::json::{FhirJson, ParseError, Reader, Writer};
 mod codes;
@@ -609,7 +630,8 @@ pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;
 pub struct R4;
 crate::impl_fhir_version!(R4, "r4");
 /// Any resource of this version, read by its `resourceType` (without buffering the object when
-/// `resourceType` comes first). Resources whose feature is off are reported as unknown.
+/// `resourceType` comes first). A resource whose feature is off is kept whole as JSON text in
+/// [`Resource::Other`] and written back unchanged.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Resource {
@@ -1049,7 +1071,160 @@ pub enum Resource {
     #[cfg(feature = "r4-vision-prescription")]
     /// A `VisionPrescription` resource.
     VisionPrescription(Box<VisionPrescription>),
+    /// A resource whose type is not compiled in (its cargo feature is off), kept as its JSON text; or,
+    /// in lenient reading only, a `resourceType` this version does not define (reported). Parse it
+    /// later with [`RawResource::parse`](crate::RawResource::parse).
+    Other(crate::RawResource),
 }
+/// Every resource type FHIR 4.0.1 defines, sorted; those whose feature is off are read into `Resource::Other`.
+pub const RESOURCE_TYPES: &[&str] = &[
+    "Account",
+    "ActivityDefinition",
+    "AdverseEvent",
+    "AllergyIntolerance",
+    "Appointment",
+    "AppointmentResponse",
+    "AuditEvent",
+    "Basic",
+    "Binary",
+    "BiologicallyDerivedProduct",
+    "BodyStructure",
+    "Bundle",
+    "CapabilityStatement",
+    "CarePlan",
+    "CareTeam",
+    "CatalogEntry",
+    "ChargeItem",
+    "ChargeItemDefinition",
+    "Claim",
+    "ClaimResponse",
+    "ClinicalImpression",
+    "CodeSystem",
+    "Communication",
+    "CommunicationRequest",
+    "CompartmentDefinition",
+    "Composition",
+    "ConceptMap",
+    "Condition",
+    "Consent",
+    "Contract",
+    "Coverage",
+    "CoverageEligibilityRequest",
+    "CoverageEligibilityResponse",
+    "DetectedIssue",
+    "Device",
+    "DeviceDefinition",
+    "DeviceMetric",
+    "DeviceRequest",
+    "DeviceUseStatement",
+    "DiagnosticReport",
+    "DocumentManifest",
+    "DocumentReference",
+    "EffectEvidenceSynthesis",
+    "Encounter",
+    "Endpoint",
+    "EnrollmentRequest",
+    "EnrollmentResponse",
+    "EpisodeOfCare",
+    "EventDefinition",
+    "Evidence",
+    "EvidenceVariable",
+    "ExampleScenario",
+    "ExplanationOfBenefit",
+    "FamilyMemberHistory",
+    "Flag",
+    "Goal",
+    "GraphDefinition",
+    "Group",
+    "GuidanceResponse",
+    "HealthcareService",
+    "ImagingStudy",
+    "Immunization",
+    "ImmunizationEvaluation",
+    "ImmunizationRecommendation",
+    "ImplementationGuide",
+    "InsurancePlan",
+    "Invoice",
+    "Library",
+    "Linkage",
+    "List",
+    "Location",
+    "Measure",
+    "MeasureReport",
+    "Media",
+    "Medication",
+    "MedicationAdministration",
+    "MedicationDispense",
+    "MedicationKnowledge",
+    "MedicationRequest",
+    "MedicationStatement",
+    "MedicinalProduct",
+    "MedicinalProductAuthorization",
+    "MedicinalProductContraindication",
+    "MedicinalProductIndication",
+    "MedicinalProductIngredient",
+    "MedicinalProductInteraction",
+    "MedicinalProductManufactured",
+    "MedicinalProductPackaged",
+    "MedicinalProductPharmaceutical",
+    "MedicinalProductUndesirableEffect",
+    "MessageDefinition",
+    "MessageHeader",
+    "MolecularSequence",
+    "NamingSystem",
+    "NutritionOrder",
+    "Observation",
+    "ObservationDefinition",
+    "OperationDefinition",
+    "OperationOutcome",
+    "Organization",
+    "OrganizationAffiliation",
+    "Parameters",
+    "Patient",
+    "PaymentNotice",
+    "PaymentReconciliation",
+    "Person",
+    "PlanDefinition",
+    "Practitioner",
+    "PractitionerRole",
+    "Procedure",
+    "Provenance",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "RelatedPerson",
+    "RequestGroup",
+    "ResearchDefinition",
+    "ResearchElementDefinition",
+    "ResearchStudy",
+    "ResearchSubject",
+    "RiskAssessment",
+    "RiskEvidenceSynthesis",
+    "Schedule",
+    "SearchParameter",
+    "ServiceRequest",
+    "Slot",
+    "Specimen",
+    "SpecimenDefinition",
+    "StructureDefinition",
+    "StructureMap",
+    "Subscription",
+    "Substance",
+    "SubstanceNucleicAcid",
+    "SubstancePolymer",
+    "SubstanceProtein",
+    "SubstanceReferenceInformation",
+    "SubstanceSourceMaterial",
+    "SubstanceSpecification",
+    "SupplyDelivery",
+    "SupplyRequest",
+    "Task",
+    "TerminologyCapabilities",
+    "TestReport",
+    "TestScript",
+    "ValueSet",
+    "VerificationResult",
+    "VisionPrescription",
+];
 impl FhirJson for Resource {
     const TYPE_NAME: &'static str = "Resource";
     fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
@@ -1816,8 +1991,8 @@ impl FhirJson for Resource {
                     r.read_boxed::<VisionPrescription>()?.map(Self::VisionPrescription)
                 }
                 other => {
-                    r.unknown_resource_type(other)?;
-                    None
+                    let known = RESOURCE_TYPES.binary_search(&other).is_ok();
+                    r.raw_resource(other, known)?.map(Self::Other)
                 }
             },
         )
@@ -2114,12 +2289,13 @@ impl FhirJson for Resource {
             Self::VerificationResult(x) => x.write_json(w),
             #[cfg(feature = "r4-vision-prescription")]
             Self::VisionPrescription(x) => x.write_json(w),
+            Self::Other(x) => x.write_json(w),
         }
     }
 }
 impl Resource {
     /// The `resourceType` of the resource.
-    pub fn resource_type(&self) -> &'static str {
+    pub fn resource_type(&self) -> &str {
         match self {
             #[cfg(feature = "r4-account")]
             Self::Account(_) => "Account",
@@ -2415,6 +2591,7 @@ impl Resource {
             Self::VerificationResult(_) => "VerificationResult",
             #[cfg(feature = "r4-vision-prescription")]
             Self::VisionPrescription(_) => "VisionPrescription",
+            Self::Other(x) => x.resource_type(),
         }
     }
     /// The logical id, if set.
@@ -2764,6 +2941,7 @@ impl Resource {
             Self::VerificationResult(x) => crate::FhirResource::resource_id(x.as_ref()),
             #[cfg(feature = "r4-vision-prescription")]
             Self::VisionPrescription(x) => crate::FhirResource::resource_id(x.as_ref()),
+            Self::Other(x) => x.id(),
         }
     }
 }

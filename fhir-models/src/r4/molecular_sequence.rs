@@ -800,6 +800,11 @@ impl FhirJson for MolecularSequenceStructureVariantInner {
         w.end_object();
     }
 }
+impl From<MolecularSequence> for Resource {
+    fn from(resource: MolecularSequence) -> Self {
+        Resource::MolecularSequence(Box::new(resource))
+    }
+}
 impl crate::FhirResource for MolecularSequence {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "MolecularSequence";
@@ -1062,4 +1067,5 @@ impl<M: crate::search::Mode> crate::search::Search<MolecularSequence, M> {
 #[derive(Debug)]
 pub enum MolecularSequencePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<MolecularSequencePatientTargets> for Patient {}

@@ -223,6 +223,11 @@ impl FhirJson for NamingSystemUniqueId {
         w.end_object();
     }
 }
+impl From<NamingSystem> for Resource {
+    fn from(resource: NamingSystem) -> Self {
+        Resource::NamingSystem(Box::new(resource))
+    }
+}
 impl crate::FhirResource for NamingSystem {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "NamingSystem";

@@ -629,8 +629,20 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
 /// FHIR `NutritionOrder.enteralFormula.administration.rate[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NutritionOrderEnteralFormulaAdministrationRate {
+    /// `rateQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `rateRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+}
+impl From<Quantity> for NutritionOrderEnteralFormulaAdministrationRate {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Ratio> for NutritionOrderEnteralFormulaAdministrationRate {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
 }
 impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
     fn read_variant(
@@ -650,6 +662,11 @@ impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Ratio(x) => w.complex_parts(name, "Ratio", x.as_ref()),
         }
+    }
+}
+impl From<NutritionOrder> for Resource {
+    fn from(resource: NutritionOrder) -> Self {
+        Resource::NutritionOrder(Box::new(resource))
     }
 }
 impl crate::FhirResource for NutritionOrder {
@@ -861,29 +878,37 @@ impl<M: crate::search::Mode> crate::search::Search<NutritionOrder, M> {
 #[derive(Debug)]
 pub enum NutritionOrderEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `instantiates-canonical` of `NutritionOrder`: ActivityDefinition, PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderInstantiatesCanonicalTargets>
 for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderInstantiatesCanonicalTargets>
 for PlanDefinition {}
 /// The target types of the reference search parameter `patient` of `NutritionOrder`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderPatientTargets> for Patient {}
 /// The target types of the reference search parameter `provider` of `NutritionOrder`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum NutritionOrderProviderTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<NutritionOrderProviderTargets> for PractitionerRole {}

@@ -355,10 +355,44 @@ impl FhirJson for ObservationComponent {
 /// FHIR `Observation.effective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObservationEffective {
+    /// `effectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `effectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `effectiveTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+    /// `effectiveInstant`: the value as a FHIR `instant`.
     Instant(Primitive<Instant>),
+}
+impl From<Primitive<DateTime>> for ObservationEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ObservationEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ObservationEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for ObservationEffective {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
+}
+impl From<Primitive<Instant>> for ObservationEffective {
+    fn from(v: Primitive<Instant>) -> Self {
+        Self::Instant(v)
+    }
+}
+impl From<Instant> for ObservationEffective {
+    fn from(v: Instant) -> Self {
+        Self::Instant(Primitive::new(v))
+    }
 }
 impl Choice for ObservationEffective {
     fn read_variant(
@@ -409,17 +443,108 @@ impl Choice for ObservationEffective {
 /// FHIR `Observation.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObservationValue {
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `valueSampledData`: the value as a FHIR `SampledData`.
     SampledData(Box<SampledData>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valuePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Quantity> for ObservationValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ObservationValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ObservationValue {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ObservationValue {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Primitive<bool>> for ObservationValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ObservationValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ObservationValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ObservationValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Range> for ObservationValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Ratio> for ObservationValue {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<SampledData> for ObservationValue {
+    fn from(v: SampledData) -> Self {
+        Self::SampledData(Box::new(v))
+    }
+}
+impl From<Primitive<Time>> for ObservationValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ObservationValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ObservationValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ObservationValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ObservationValue {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ObservationValue {
     fn read_variant(
@@ -518,17 +643,108 @@ impl Choice for ObservationValue {
 /// FHIR `Observation.component.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObservationComponentValue {
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `valueSampledData`: the value as a FHIR `SampledData`.
     SampledData(Box<SampledData>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valuePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Quantity> for ObservationComponentValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for ObservationComponentValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ObservationComponentValue {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ObservationComponentValue {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Primitive<bool>> for ObservationComponentValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ObservationComponentValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ObservationComponentValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ObservationComponentValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Range> for ObservationComponentValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Ratio> for ObservationComponentValue {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<SampledData> for ObservationComponentValue {
+    fn from(v: SampledData) -> Self {
+        Self::SampledData(Box::new(v))
+    }
+}
+impl From<Primitive<Time>> for ObservationComponentValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for ObservationComponentValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ObservationComponentValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ObservationComponentValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ObservationComponentValue {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for ObservationComponentValue {
     fn read_variant(
@@ -620,6 +836,11 @@ impl Choice for ObservationComponentValue {
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
         }
+    }
+}
+impl From<Observation> for Resource {
+    fn from(resource: Observation) -> Self {
+        Resource::Observation(Box::new(resource))
     }
 }
 impl crate::FhirResource for Observation {
@@ -1392,105 +1613,143 @@ impl<M: crate::search::Mode> crate::search::Search<Observation, M> {
 #[derive(Debug)]
 pub enum ObservationBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-device-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for DeviceRequest {}
 #[cfg(feature = "r4-immunization-recommendation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for ImmunizationRecommendation {}
 #[cfg(feature = "r4-medication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for MedicationRequest {}
 #[cfg(feature = "r4-nutrition-order")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for NutritionOrder {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationBasedOnTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `derived-from` of `Observation`: DocumentReference, ImagingStudy, Media, MolecularSequence, Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationDerivedFromTargets {}
 #[cfg(feature = "r4-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for DocumentReference {}
 #[cfg(feature = "r4-imaging-study")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for ImagingStudy {}
 #[cfg(feature = "r4-media")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for Media {}
 #[cfg(feature = "r4-molecular-sequence")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for MolecularSequence {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for Observation {}
 #[cfg(feature = "r4-questionnaire-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDerivedFromTargets> for QuestionnaireResponse {}
 /// The target types of the reference search parameter `device` of `Observation`: Device, DeviceMetric. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationDeviceTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDeviceTargets> for Device {}
 #[cfg(feature = "r4-device-metric")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationDeviceTargets> for DeviceMetric {}
 /// The target types of the reference search parameter `encounter` of `Observation`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `has-member` of `Observation`: MolecularSequence, Observation, QuestionnaireResponse. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationHasMemberTargets {}
 #[cfg(feature = "r4-molecular-sequence")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationHasMemberTargets> for MolecularSequence {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationHasMemberTargets> for Observation {}
 #[cfg(feature = "r4-questionnaire-response")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationHasMemberTargets> for QuestionnaireResponse {}
 /// The target types of the reference search parameter `part-of` of `Observation`: ImagingStudy, Immunization, MedicationAdministration, MedicationDispense, MedicationStatement, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPartOfTargets {}
 #[cfg(feature = "r4-imaging-study")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for ImagingStudy {}
 #[cfg(feature = "r4-immunization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for Immunization {}
 #[cfg(feature = "r4-medication-administration")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for MedicationAdministration {}
 #[cfg(feature = "r4-medication-dispense")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for MedicationDispense {}
 #[cfg(feature = "r4-medication-statement")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for MedicationStatement {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPartOfTargets> for Procedure {}
 /// The target types of the reference search parameter `patient` of `Observation`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `Observation`: CareTeam, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for CareTeam {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `specimen` of `Observation`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSpecimenTargets {}
 #[cfg(feature = "r4-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSpecimenTargets> for Specimen {}
 /// The target types of the reference search parameter `subject` of `Observation`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ObservationSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ObservationSubjectTargets> for Patient {}

@@ -338,6 +338,11 @@ impl FhirJson for ObservationDefinitionQualifiedInterval {
         w.end_object();
     }
 }
+impl From<ObservationDefinition> for Resource {
+    fn from(resource: ObservationDefinition) -> Self {
+        Resource::ObservationDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ObservationDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ObservationDefinition";

@@ -519,6 +519,11 @@ impl FhirJson for OperationDefinitionOverload {
         w.end_object();
     }
 }
+impl From<OperationDefinition> for Resource {
+    fn from(resource: OperationDefinition) -> Self {
+        Resource::OperationDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for OperationDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "OperationDefinition";
@@ -879,16 +884,19 @@ impl<M: crate::search::Mode> crate::search::Search<OperationDefinition, M> {
 #[derive(Debug)]
 pub enum OperationDefinitionBaseTargets {}
 #[cfg(feature = "r4-operation-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OperationDefinitionBaseTargets> for OperationDefinition {}
 /// The target types of the reference search parameter `input-profile` of `OperationDefinition`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OperationDefinitionInputProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OperationDefinitionInputProfileTargets>
 for StructureDefinition {}
 /// The target types of the reference search parameter `output-profile` of `OperationDefinition`: StructureDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OperationDefinitionOutputProfileTargets {}
 #[cfg(feature = "r4-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OperationDefinitionOutputProfileTargets>
 for StructureDefinition {}

@@ -178,6 +178,11 @@ impl FhirJson for OrganizationContact {
         w.end_object();
     }
 }
+impl From<Organization> for Resource {
+    fn from(resource: Organization) -> Self {
+        Resource::Organization(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Organization {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Organization";
@@ -406,14 +411,17 @@ impl<M: crate::search::Mode> crate::search::Search<Organization, M> {
 #[derive(Debug)]
 pub enum OrganizationCoverageAreaTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationCoverageAreaTargets> for Location {}
 /// The target types of the reference search parameter `endpoint` of `Organization`: Endpoint. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationEndpointTargets> for Endpoint {}
 /// The target types of the reference search parameter `partof` of `Organization`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationPartofTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationPartofTargets> for Organization {}

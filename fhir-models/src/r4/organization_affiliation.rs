@@ -135,6 +135,11 @@ impl FhirJson for OrganizationAffiliation {
         w.end_object();
     }
 }
+impl From<OrganizationAffiliation> for Resource {
+    fn from(resource: OrganizationAffiliation) -> Self {
+        Resource::OrganizationAffiliation(Box::new(resource))
+    }
+}
 impl crate::FhirResource for OrganizationAffiliation {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "OrganizationAffiliation";
@@ -394,31 +399,37 @@ impl<M: crate::search::Mode> crate::search::Search<OrganizationAffiliation, M> {
 #[derive(Debug)]
 pub enum OrganizationAffiliationEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationAffiliationEndpointTargets> for Endpoint {}
 /// The target types of the reference search parameter `location` of `OrganizationAffiliation`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationAffiliationLocationTargets> for Location {}
 /// The target types of the reference search parameter `network` of `OrganizationAffiliation`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationNetworkTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationAffiliationNetworkTargets> for Organization {}
 /// The target types of the reference search parameter `participating-organization` of `OrganizationAffiliation`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationParticipatingOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationAffiliationParticipatingOrganizationTargets>
 for Organization {}
 /// The target types of the reference search parameter `primary-organization` of `OrganizationAffiliation`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationPrimaryOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationAffiliationPrimaryOrganizationTargets>
 for Organization {}
 /// The target types of the reference search parameter `service` of `OrganizationAffiliation`: HealthcareService. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum OrganizationAffiliationServiceTargets {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<OrganizationAffiliationServiceTargets> for HealthcareService {}

@@ -141,6 +141,11 @@ impl FhirJson for PaymentNotice {
         w.end_object();
     }
 }
+impl From<PaymentNotice> for Resource {
+    fn from(resource: PaymentNotice) -> Self {
+        Resource::PaymentNotice(Box::new(resource))
+    }
+}
 impl crate::FhirResource for PaymentNotice {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "PaymentNotice";
@@ -282,8 +287,11 @@ impl<M: crate::search::Mode> crate::search::Search<PaymentNotice, M> {
 #[derive(Debug)]
 pub enum PaymentNoticeProviderTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentNoticeProviderTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentNoticeProviderTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentNoticeProviderTargets> for PractitionerRole {}

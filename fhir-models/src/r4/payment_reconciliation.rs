@@ -300,6 +300,11 @@ impl FhirJson for PaymentReconciliationProcessNote {
         w.end_object();
     }
 }
+impl From<PaymentReconciliation> for Resource {
+    fn from(resource: PaymentReconciliation) -> Self {
+        Resource::PaymentReconciliation(Box::new(resource))
+    }
+}
 impl crate::FhirResource for PaymentReconciliation {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "PaymentReconciliation";
@@ -453,18 +458,23 @@ impl<M: crate::search::Mode> crate::search::Search<PaymentReconciliation, M> {
 #[derive(Debug)]
 pub enum PaymentReconciliationPaymentIssuerTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentReconciliationPaymentIssuerTargets> for Organization {}
 /// The target types of the reference search parameter `request` of `PaymentReconciliation`: Task. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PaymentReconciliationRequestTargets {}
 #[cfg(feature = "r4-task")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentReconciliationRequestTargets> for Task {}
 /// The target types of the reference search parameter `requestor` of `PaymentReconciliation`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PaymentReconciliationRequestorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentReconciliationRequestorTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentReconciliationRequestorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PaymentReconciliationRequestorTargets> for PractitionerRole {}

@@ -178,6 +178,11 @@ impl FhirJson for PersonLink {
         w.end_object();
     }
 }
+impl From<Person> for Resource {
+    fn from(resource: Person) -> Self {
+        Resource::Person(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Person {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Person";
@@ -474,30 +479,38 @@ impl<M: crate::search::Mode> crate::search::Search<Person, M> {
 #[derive(Debug)]
 pub enum PersonLinkTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonLinkTargets> for Patient {}
 #[cfg(feature = "r4-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonLinkTargets> for Person {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonLinkTargets> for Practitioner {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonLinkTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `organization` of `Person`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `patient` of `Person`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPatientTargets> for Patient {}
 /// The target types of the reference search parameter `practitioner` of `Person`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonPractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonPractitionerTargets> for Practitioner {}
 /// The target types of the reference search parameter `relatedperson` of `Person`: RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PersonRelatedpersonTargets {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PersonRelatedpersonTargets> for RelatedPerson {}

@@ -836,9 +836,27 @@ pub type PlanDefinitionSubject = DataRequirementSubject;
 /// FHIR `PlanDefinition.goal.target.detail[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanDefinitionGoalTargetDetail {
+    /// `detailQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `detailRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `detailCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Quantity> for PlanDefinitionGoalTargetDetail {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for PlanDefinitionGoalTargetDetail {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for PlanDefinitionGoalTargetDetail {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for PlanDefinitionGoalTargetDetail {
     fn read_variant(
@@ -875,8 +893,20 @@ pub type PlanDefinitionActionSubject = DataRequirementSubject;
 /// FHIR `PlanDefinition.action.relatedAction.offset[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanDefinitionActionRelatedActionOffset {
+    /// `offsetDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `offsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Duration> for PlanDefinitionActionRelatedActionOffset {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Range> for PlanDefinitionActionRelatedActionOffset {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for PlanDefinitionActionRelatedActionOffset {
     fn read_variant(
@@ -903,12 +933,53 @@ impl Choice for PlanDefinitionActionRelatedActionOffset {
 /// FHIR `PlanDefinition.action.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanDefinitionActionTiming {
+    /// `timingDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `timingAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `timingPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `timingDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `timingRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `timingTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for PlanDefinitionActionTiming {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for PlanDefinitionActionTiming {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Age> for PlanDefinitionActionTiming {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Period> for PlanDefinitionActionTiming {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Duration> for PlanDefinitionActionTiming {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Range> for PlanDefinitionActionTiming {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Timing> for PlanDefinitionActionTiming {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for PlanDefinitionActionTiming {
     fn read_variant(
@@ -953,7 +1024,9 @@ impl Choice for PlanDefinitionActionTiming {
 /// FHIR `PlanDefinition.action.definition[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanDefinitionActionDefinition {
+    /// `definitionCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
+    /// `definitionUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
 }
 impl Choice for PlanDefinitionActionDefinition {
@@ -994,6 +1067,11 @@ impl Choice for PlanDefinitionActionDefinition {
             Self::Canonical(p) => w.primitive_parts(name, "Canonical", p),
             Self::Uri(p) => w.primitive_parts(name, "Uri", p),
         }
+    }
+}
+impl From<PlanDefinition> for Resource {
+    fn from(resource: PlanDefinition) -> Self {
+        Resource::PlanDefinition(Box::new(resource))
     }
 }
 impl crate::FhirResource for PlanDefinition {
@@ -1391,8 +1469,11 @@ impl<M: crate::search::Mode> crate::search::Search<PlanDefinition, M> {
 #[derive(Debug)]
 pub enum PlanDefinitionDefinitionTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PlanDefinitionDefinitionTargets> for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PlanDefinitionDefinitionTargets> for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PlanDefinitionDefinitionTargets> for Questionnaire {}

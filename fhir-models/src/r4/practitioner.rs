@@ -184,6 +184,11 @@ impl FhirJson for PractitionerQualification {
         w.end_object();
     }
 }
+impl From<Practitioner> for Resource {
+    fn from(resource: Practitioner) -> Self {
+        Resource::Practitioner(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Practitioner {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Practitioner";

@@ -293,6 +293,11 @@ impl FhirJson for PractitionerRoleNotAvailable {
         w.end_object();
     }
 }
+impl From<PractitionerRole> for Resource {
+    fn from(resource: PractitionerRole) -> Self {
+        Resource::PractitionerRole(Box::new(resource))
+    }
+}
 impl crate::FhirResource for PractitionerRole {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "PractitionerRole";
@@ -550,29 +555,35 @@ impl<M: crate::search::Mode> crate::search::Search<PractitionerRole, M> {
 #[derive(Debug)]
 pub enum PractitionerRoleEndpointTargets {}
 #[cfg(feature = "r4-endpoint")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PractitionerRoleEndpointTargets> for Endpoint {}
 /// The target types of the reference search parameter `location` of `PractitionerRole`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRoleLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PractitionerRoleLocationTargets> for Location {}
 /// The target types of the reference search parameter `network` of `PractitionerRole`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRoleNetworkTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PractitionerRoleNetworkTargets> for Organization {}
 /// The target types of the reference search parameter `organization` of `PractitionerRole`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRoleOrganizationTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PractitionerRoleOrganizationTargets> for Organization {}
 /// The target types of the reference search parameter `practitioner` of `PractitionerRole`: Practitioner. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRolePractitionerTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PractitionerRolePractitionerTargets> for Practitioner {}
 /// The target types of the reference search parameter `service` of `PractitionerRole`: HealthcareService. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum PractitionerRoleServiceTargets {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<PractitionerRoleServiceTargets> for HealthcareService {}

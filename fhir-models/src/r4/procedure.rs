@@ -355,11 +355,51 @@ impl FhirJson for ProcedureFocalDevice {
 /// FHIR `Procedure.performed[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProcedurePerformed {
+    /// `performedDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `performedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `performedString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `performedAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `performedRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Primitive<DateTime>> for ProcedurePerformed {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ProcedurePerformed {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ProcedurePerformed {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ProcedurePerformed {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for ProcedurePerformed {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Age> for ProcedurePerformed {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Range> for ProcedurePerformed {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for ProcedurePerformed {
     fn read_variant(
@@ -405,6 +445,11 @@ impl Choice for ProcedurePerformed {
             Self::Age(x) => w.complex_parts(name, "Age", x.as_ref()),
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
         }
+    }
+}
+impl From<Procedure> for Resource {
+    fn from(resource: Procedure) -> Self {
+        Resource::Procedure(Box::new(resource))
     }
 }
 impl crate::FhirResource for Procedure {
@@ -706,84 +751,112 @@ impl<M: crate::search::Mode> crate::search::Search<Procedure, M> {
 #[derive(Debug)]
 pub enum ProcedureBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureBasedOnTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `encounter` of `Procedure`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `instantiates-canonical` of `Procedure`: ActivityDefinition, Measure, OperationDefinition, PlanDefinition, Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureInstantiatesCanonicalTargets>
 for ActivityDefinition {}
 #[cfg(feature = "r4-measure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureInstantiatesCanonicalTargets> for Measure {}
 #[cfg(feature = "r4-operation-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureInstantiatesCanonicalTargets>
 for OperationDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureInstantiatesCanonicalTargets> for PlanDefinition {}
 #[cfg(feature = "r4-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureInstantiatesCanonicalTargets> for Questionnaire {}
 /// The target types of the reference search parameter `location` of `Procedure`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureLocationTargets> for Location {}
 /// The target types of the reference search parameter `part-of` of `Procedure`: MedicationAdministration, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePartOfTargets {}
 #[cfg(feature = "r4-medication-administration")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePartOfTargets> for MedicationAdministration {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePartOfTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePartOfTargets> for Procedure {}
 /// The target types of the reference search parameter `patient` of `Procedure`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `Procedure`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedurePerformerTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedurePerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `reason-reference` of `Procedure`: Condition, DiagnosticReport, DocumentReference, Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureReasonReferenceTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureReasonReferenceTargets> for Condition {}
 #[cfg(feature = "r4-diagnostic-report")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureReasonReferenceTargets> for DiagnosticReport {}
 #[cfg(feature = "r4-document-reference")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureReasonReferenceTargets> for DocumentReference {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureReasonReferenceTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureReasonReferenceTargets> for Procedure {}
 /// The target types of the reference search parameter `subject` of `Procedure`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProcedureSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProcedureSubjectTargets> for Patient {}

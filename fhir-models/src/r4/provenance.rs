@@ -255,8 +255,25 @@ impl FhirJson for ProvenanceEntity {
 /// FHIR `Provenance.occurred[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProvenanceOccurred {
+    /// `occurredPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurredDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+}
+impl From<Period> for ProvenanceOccurred {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ProvenanceOccurred {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ProvenanceOccurred {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
 }
 impl Choice for ProvenanceOccurred {
     fn read_variant(
@@ -286,6 +303,11 @@ impl Choice for ProvenanceOccurred {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
         }
+    }
+}
+impl From<Provenance> for Resource {
+    fn from(resource: Provenance) -> Self {
+        Resource::Provenance(Box::new(resource))
     }
 }
 impl crate::FhirResource for Provenance {
@@ -479,24 +501,32 @@ impl<M: crate::search::Mode> crate::search::Search<Provenance, M> {
 #[derive(Debug)]
 pub enum ProvenanceAgentTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceAgentTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `location` of `Provenance`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenanceLocationTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenanceLocationTargets> for Location {}
 /// The target types of the reference search parameter `patient` of `Provenance`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ProvenancePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ProvenancePatientTargets> for Patient {}

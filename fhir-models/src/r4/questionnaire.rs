@@ -529,16 +529,111 @@ impl FhirJson for QuestionnaireItemInitial {
 /// FHIR `Questionnaire.item.enableWhen.answer[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuestionnaireItemEnableWhenAnswer {
+    /// `answerBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `answerDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `answerInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `answerDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `answerDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `answerTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `answerString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `answerCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `answerQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `answerReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<bool>> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Date>> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<Time>> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Coding> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Quantity> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Reference> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for QuestionnaireItemEnableWhenAnswer {
     fn read_variant(
@@ -651,12 +746,68 @@ impl Choice for QuestionnaireItemEnableWhenAnswer {
 /// FHIR `Questionnaire.item.answerOption.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuestionnaireItemAnswerOptionValue {
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `valueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<i32>> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Date>> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<Time>> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Primitive<String>> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
+}
+impl From<Coding> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Reference> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for QuestionnaireItemAnswerOptionValue {
     fn read_variant(
@@ -731,18 +882,110 @@ impl Choice for QuestionnaireItemAnswerOptionValue {
 /// FHIR `Questionnaire.item.initial.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuestionnaireItemInitialValue {
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `valueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<bool>> for QuestionnaireItemInitialValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for QuestionnaireItemInitialValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for QuestionnaireItemInitialValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for QuestionnaireItemInitialValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for QuestionnaireItemInitialValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for QuestionnaireItemInitialValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Date>> for QuestionnaireItemInitialValue {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for QuestionnaireItemInitialValue {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for QuestionnaireItemInitialValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for QuestionnaireItemInitialValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<Time>> for QuestionnaireItemInitialValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for QuestionnaireItemInitialValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Attachment> for QuestionnaireItemInitialValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Coding> for QuestionnaireItemInitialValue {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Quantity> for QuestionnaireItemInitialValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Reference> for QuestionnaireItemInitialValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for QuestionnaireItemInitialValue {
     fn read_variant(
@@ -862,6 +1105,11 @@ impl Choice for QuestionnaireItemInitialValue {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<Questionnaire> for Resource {
+    fn from(resource: Questionnaire) -> Self {
+        Resource::Questionnaire(Box::new(resource))
     }
 }
 impl crate::FhirResource for Questionnaire {

@@ -258,18 +258,110 @@ impl FhirJson for QuestionnaireResponseItemAnswer {
 /// FHIR `QuestionnaireResponse.item.answer.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuestionnaireResponseItemAnswerValue {
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
+    /// `valueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+}
+impl From<Primitive<bool>> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Date>> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Primitive<Date>) -> Self {
+        Self::Date(v)
+    }
+}
+impl From<Date> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Date) -> Self {
+        Self::Date(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Primitive<Time>> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Primitive<Time>) -> Self {
+        Self::Time(v)
+    }
+}
+impl From<Time> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Time) -> Self {
+        Self::Time(Primitive::new(v))
+    }
+}
+impl From<Attachment> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Attachment) -> Self {
+        Self::Attachment(Box::new(v))
+    }
+}
+impl From<Coding> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Coding) -> Self {
+        Self::Coding(Box::new(v))
+    }
+}
+impl From<Quantity> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Reference> for QuestionnaireResponseItemAnswerValue {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
 }
 impl Choice for QuestionnaireResponseItemAnswerValue {
     fn read_variant(
@@ -389,6 +481,11 @@ impl Choice for QuestionnaireResponseItemAnswerValue {
             Self::Quantity(x) => w.complex_parts(name, "Quantity", x.as_ref()),
             Self::Reference(x) => w.complex_parts(name, "Reference", x.as_ref()),
         }
+    }
+}
+impl From<QuestionnaireResponse> for Resource {
+    fn from(resource: QuestionnaireResponse) -> Self {
+        Resource::QuestionnaireResponse(Box::new(resource))
     }
 }
 impl crate::FhirResource for QuestionnaireResponse {
@@ -627,54 +724,71 @@ impl<M: crate::search::Mode> crate::search::Search<QuestionnaireResponse, M> {
 #[derive(Debug)]
 pub enum QuestionnaireResponseAuthorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseAuthorTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `based-on` of `QuestionnaireResponse`: CarePlan, ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseBasedOnTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `encounter` of `QuestionnaireResponse`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `part-of` of `QuestionnaireResponse`: Observation, Procedure. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponsePartOfTargets {}
 #[cfg(feature = "r4-observation")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponsePartOfTargets> for Observation {}
 #[cfg(feature = "r4-procedure")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponsePartOfTargets> for Procedure {}
 /// The target types of the reference search parameter `patient` of `QuestionnaireResponse`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponsePatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponsePatientTargets> for Patient {}
 /// The target types of the reference search parameter `questionnaire` of `QuestionnaireResponse`: Questionnaire. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseQuestionnaireTargets {}
 #[cfg(feature = "r4-questionnaire")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseQuestionnaireTargets> for Questionnaire {}
 /// The target types of the reference search parameter `source` of `QuestionnaireResponse`: Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum QuestionnaireResponseSourceTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<QuestionnaireResponseSourceTargets> for RelatedPerson {}

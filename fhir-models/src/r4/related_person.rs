@@ -187,6 +187,11 @@ impl FhirJson for RelatedPersonCommunication {
         w.end_object();
     }
 }
+impl From<RelatedPerson> for Resource {
+    fn from(resource: RelatedPerson) -> Self {
+        Resource::RelatedPerson(Box::new(resource))
+    }
+}
 impl crate::FhirResource for RelatedPerson {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "RelatedPerson";
@@ -449,4 +454,5 @@ impl<M: crate::search::Mode> crate::search::Search<RelatedPerson, M> {
 #[derive(Debug)]
 pub enum RelatedPersonPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RelatedPersonPatientTargets> for Patient {}

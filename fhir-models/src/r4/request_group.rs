@@ -482,8 +482,20 @@ impl FhirJson for RequestGroupActionRelatedAction {
 /// FHIR `RequestGroup.action.relatedAction.offset[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestGroupActionRelatedActionOffset {
+    /// `offsetDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `offsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Duration> for RequestGroupActionRelatedActionOffset {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Range> for RequestGroupActionRelatedActionOffset {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for RequestGroupActionRelatedActionOffset {
     fn read_variant(
@@ -510,12 +522,53 @@ impl Choice for RequestGroupActionRelatedActionOffset {
 /// FHIR `RequestGroup.action.timing[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RequestGroupActionTiming {
+    /// `timingDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `timingAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
+    /// `timingPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `timingDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `timingRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `timingTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for RequestGroupActionTiming {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for RequestGroupActionTiming {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Age> for RequestGroupActionTiming {
+    fn from(v: Age) -> Self {
+        Self::Age(Box::new(v))
+    }
+}
+impl From<Period> for RequestGroupActionTiming {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Duration> for RequestGroupActionTiming {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Range> for RequestGroupActionTiming {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Timing> for RequestGroupActionTiming {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for RequestGroupActionTiming {
     fn read_variant(
@@ -553,6 +606,11 @@ impl Choice for RequestGroupActionTiming {
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
             Self::Timing(x) => w.complex_parts(name, "Timing", x.as_ref()),
         }
+    }
+}
+impl From<RequestGroup> for Resource {
+    fn from(resource: RequestGroup) -> Self {
+        Resource::RequestGroup(Box::new(resource))
     }
 }
 impl crate::FhirResource for RequestGroup {
@@ -804,38 +862,50 @@ impl<M: crate::search::Mode> crate::search::Search<RequestGroup, M> {
 #[derive(Debug)]
 pub enum RequestGroupAuthorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupAuthorTargets> for Device {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupAuthorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupAuthorTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `encounter` of `RequestGroup`: Encounter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `participant` of `RequestGroup`: Device, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupParticipantTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for Device {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupParticipantTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `patient` of `RequestGroup`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `RequestGroup`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RequestGroupSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RequestGroupSubjectTargets> for Patient {}

@@ -264,6 +264,11 @@ impl FhirJson for ResearchDefinition {
 ///
 /// FHIR `ResearchDefinition.subject[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type ResearchDefinitionSubject = DataRequirementSubject;
+impl From<ResearchDefinition> for Resource {
+    fn from(resource: ResearchDefinition) -> Self {
+        Resource::ResearchDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ResearchDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ResearchDefinition";

@@ -481,10 +481,39 @@ pub type ResearchElementDefinitionSubject = DataRequirementSubject;
 /// FHIR `ResearchElementDefinition.characteristic.definition[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResearchElementDefinitionCharacteristicDefinition {
+    /// `definitionCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `definitionCanonical`: the value as a FHIR `canonical`.
     Canonical(Primitive<String>),
+    /// `definitionExpression`: the value as a FHIR `Expression`.
     Expression(Box<Expression>),
+    /// `definitionDataRequirement`: the value as a FHIR `DataRequirement`.
     DataRequirement(Box<DataRequirement>),
+}
+impl From<CodeableConcept> for ResearchElementDefinitionCharacteristicDefinition {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for ResearchElementDefinitionCharacteristicDefinition {
+    fn from(v: Primitive<String>) -> Self {
+        Self::Canonical(v)
+    }
+}
+impl From<String> for ResearchElementDefinitionCharacteristicDefinition {
+    fn from(v: String) -> Self {
+        Self::Canonical(Primitive::new(v))
+    }
+}
+impl From<Expression> for ResearchElementDefinitionCharacteristicDefinition {
+    fn from(v: Expression) -> Self {
+        Self::Expression(Box::new(v))
+    }
+}
+impl From<DataRequirement> for ResearchElementDefinitionCharacteristicDefinition {
+    fn from(v: DataRequirement) -> Self {
+        Self::DataRequirement(Box::new(v))
+    }
 }
 impl Choice for ResearchElementDefinitionCharacteristicDefinition {
     fn read_variant(
@@ -533,10 +562,40 @@ impl Choice for ResearchElementDefinitionCharacteristicDefinition {
 /// FHIR `ResearchElementDefinition.characteristic.studyEffective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResearchElementDefinitionCharacteristicStudyEffective {
+    /// `studyEffectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `studyEffectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `studyEffectiveDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `studyEffectiveTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>>
+for ResearchElementDefinitionCharacteristicStudyEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ResearchElementDefinitionCharacteristicStudyEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ResearchElementDefinitionCharacteristicStudyEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Duration> for ResearchElementDefinitionCharacteristicStudyEffective {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Timing> for ResearchElementDefinitionCharacteristicStudyEffective {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for ResearchElementDefinitionCharacteristicStudyEffective {
     fn read_variant(
@@ -577,10 +636,40 @@ impl Choice for ResearchElementDefinitionCharacteristicStudyEffective {
 /// FHIR `ResearchElementDefinition.characteristic.participantEffective[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResearchElementDefinitionCharacteristicParticipantEffective {
+    /// `participantEffectiveDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `participantEffectivePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `participantEffectiveDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+    /// `participantEffectiveTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>>
+for ResearchElementDefinitionCharacteristicParticipantEffective {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ResearchElementDefinitionCharacteristicParticipantEffective {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ResearchElementDefinitionCharacteristicParticipantEffective {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Duration> for ResearchElementDefinitionCharacteristicParticipantEffective {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
+}
+impl From<Timing> for ResearchElementDefinitionCharacteristicParticipantEffective {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for ResearchElementDefinitionCharacteristicParticipantEffective {
     fn read_variant(
@@ -614,6 +703,11 @@ impl Choice for ResearchElementDefinitionCharacteristicParticipantEffective {
             Self::Duration(x) => w.complex_parts(name, "Duration", x.as_ref()),
             Self::Timing(x) => w.complex_parts(name, "Timing", x.as_ref()),
         }
+    }
+}
+impl From<ResearchElementDefinition> for Resource {
+    fn from(resource: ResearchElementDefinition) -> Self {
+        Resource::ResearchElementDefinition(Box::new(resource))
     }
 }
 impl crate::FhirResource for ResearchElementDefinition {

@@ -303,6 +303,11 @@ impl FhirJson for ResearchStudyObjective {
         w.end_object();
     }
 }
+impl From<ResearchStudy> for Resource {
+    fn from(resource: ResearchStudy) -> Self {
+        Resource::ResearchStudy(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ResearchStudy {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ResearchStudy";
@@ -529,27 +534,33 @@ impl<M: crate::search::Mode> crate::search::Search<ResearchStudy, M> {
 #[derive(Debug)]
 pub enum ResearchStudyPartofTargets {}
 #[cfg(feature = "r4-research-study")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ResearchStudyPartofTargets> for ResearchStudy {}
 /// The target types of the reference search parameter `principalinvestigator` of `ResearchStudy`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchStudyPrincipalinvestigatorTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ResearchStudyPrincipalinvestigatorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ResearchStudyPrincipalinvestigatorTargets>
 for PractitionerRole {}
 /// The target types of the reference search parameter `protocol` of `ResearchStudy`: PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchStudyProtocolTargets {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ResearchStudyProtocolTargets> for PlanDefinition {}
 /// The target types of the reference search parameter `site` of `ResearchStudy`: Location. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchStudySiteTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ResearchStudySiteTargets> for Location {}
 /// The target types of the reference search parameter `sponsor` of `ResearchStudy`: Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchStudySponsorTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ResearchStudySponsorTargets> for Organization {}

@@ -119,6 +119,11 @@ impl FhirJson for ResearchSubject {
         w.end_object();
     }
 }
+impl From<ResearchSubject> for Resource {
+    fn from(resource: ResearchSubject) -> Self {
+        Resource::ResearchSubject(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ResearchSubject {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ResearchSubject";
@@ -243,14 +248,17 @@ impl<M: crate::search::Mode> crate::search::Search<ResearchSubject, M> {
 #[derive(Debug)]
 pub enum ResearchSubjectIndividualTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ResearchSubjectIndividualTargets> for Patient {}
 /// The target types of the reference search parameter `patient` of `ResearchSubject`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchSubjectPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ResearchSubjectPatientTargets> for Patient {}
 /// The target types of the reference search parameter `study` of `ResearchSubject`: ResearchStudy. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ResearchSubjectStudyTargets {}
 #[cfg(feature = "r4-research-study")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ResearchSubjectStudyTargets> for ResearchStudy {}

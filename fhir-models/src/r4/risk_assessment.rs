@@ -264,8 +264,25 @@ impl FhirJson for RiskAssessmentPrediction {
 /// FHIR `RiskAssessment.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskAssessmentOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for RiskAssessmentOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for RiskAssessmentOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for RiskAssessmentOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for RiskAssessmentOccurrence {
     fn read_variant(
@@ -302,8 +319,25 @@ impl Choice for RiskAssessmentOccurrence {
 /// FHIR `RiskAssessment.prediction.probability[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskAssessmentPredictionProbability {
+    /// `probabilityDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `probabilityRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Primitive<Decimal>> for RiskAssessmentPredictionProbability {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for RiskAssessmentPredictionProbability {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Range> for RiskAssessmentPredictionProbability {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for RiskAssessmentPredictionProbability {
     fn read_variant(
@@ -340,8 +374,20 @@ impl Choice for RiskAssessmentPredictionProbability {
 /// FHIR `RiskAssessment.prediction.when[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskAssessmentPredictionWhen {
+    /// `whenPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `whenRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Period> for RiskAssessmentPredictionWhen {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Range> for RiskAssessmentPredictionWhen {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for RiskAssessmentPredictionWhen {
     fn read_variant(
@@ -361,6 +407,11 @@ impl Choice for RiskAssessmentPredictionWhen {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::Range(x) => w.complex_parts(name, "Range", x.as_ref()),
         }
+    }
+}
+impl From<RiskAssessment> for Resource {
+    fn from(resource: RiskAssessment) -> Self {
+        Resource::RiskAssessment(Box::new(resource))
     }
 }
 impl crate::FhirResource for RiskAssessment {
@@ -547,34 +598,44 @@ impl<M: crate::search::Mode> crate::search::Search<RiskAssessment, M> {
 #[derive(Debug)]
 pub enum RiskAssessmentConditionTargets {}
 #[cfg(feature = "r4-condition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentConditionTargets> for Condition {}
 /// The target types of the reference search parameter `encounter` of `RiskAssessment`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `patient` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `RiskAssessment`: Device, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentPerformerTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for Device {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentPerformerTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `subject` of `RiskAssessment`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum RiskAssessmentSubjectTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentSubjectTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<RiskAssessmentSubjectTargets> for Patient {}

@@ -578,6 +578,11 @@ impl FhirJson for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
         w.end_object();
     }
 }
+impl From<RiskEvidenceSynthesis> for Resource {
+    fn from(resource: RiskEvidenceSynthesis) -> Self {
+        Resource::RiskEvidenceSynthesis(Box::new(resource))
+    }
+}
 impl crate::FhirResource for RiskEvidenceSynthesis {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "RiskEvidenceSynthesis";

@@ -118,6 +118,11 @@ impl FhirJson for Schedule {
         w.end_object();
     }
 }
+impl From<Schedule> for Resource {
+    fn from(resource: Schedule) -> Self {
+        Resource::Schedule(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Schedule {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Schedule";
@@ -255,16 +260,23 @@ impl<M: crate::search::Mode> crate::search::Search<Schedule, M> {
 #[derive(Debug)]
 pub enum ScheduleActorTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for HealthcareService {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ScheduleActorTargets> for RelatedPerson {}

@@ -291,6 +291,11 @@ impl FhirJson for SearchParameterComponent {
         w.end_object();
     }
 }
+impl From<SearchParameter> for Resource {
+    fn from(resource: SearchParameter) -> Self {
+        Resource::SearchParameter(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SearchParameter {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "SearchParameter";
@@ -608,9 +613,11 @@ impl<M: crate::search::Mode> crate::search::Search<SearchParameter, M> {
 #[derive(Debug)]
 pub enum SearchParameterComponentTargets {}
 #[cfg(feature = "r4-search-parameter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SearchParameterComponentTargets> for SearchParameter {}
 /// The target types of the reference search parameter `derived-from` of `SearchParameter`: SearchParameter. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SearchParameterDerivedFromTargets {}
 #[cfg(feature = "r4-search-parameter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SearchParameterDerivedFromTargets> for SearchParameter {}

@@ -301,9 +301,27 @@ impl FhirJson for ServiceRequest {
 /// FHIR `ServiceRequest.quantity[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceRequestQuantity {
+    /// `quantityQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `quantityRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `quantityRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+}
+impl From<Quantity> for ServiceRequestQuantity {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Ratio> for ServiceRequestQuantity {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Range> for ServiceRequestQuantity {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
 }
 impl Choice for ServiceRequestQuantity {
     fn read_variant(
@@ -332,9 +350,32 @@ impl Choice for ServiceRequestQuantity {
 /// FHIR `ServiceRequest.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceRequestOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for ServiceRequestOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ServiceRequestOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for ServiceRequestOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for ServiceRequestOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for ServiceRequestOccurrence {
     fn read_variant(
@@ -372,6 +413,11 @@ impl Choice for ServiceRequestOccurrence {
 ///
 /// FHIR `ServiceRequest.asNeeded[x]`: the same types as \[`DosageAsNeeded`\], so the same enum.
 pub type ServiceRequestAsNeeded = DosageAsNeeded;
+impl From<ServiceRequest> for Resource {
+    fn from(resource: ServiceRequest) -> Self {
+        Resource::ServiceRequest(Box::new(resource))
+    }
+}
 impl crate::FhirResource for ServiceRequest {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "ServiceRequest";
@@ -736,86 +782,115 @@ impl<M: crate::search::Mode> crate::search::Search<ServiceRequest, M> {
 #[derive(Debug)]
 pub enum ServiceRequestBasedOnTargets {}
 #[cfg(feature = "r4-care-plan")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestBasedOnTargets> for CarePlan {}
 #[cfg(feature = "r4-medication-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestBasedOnTargets> for MedicationRequest {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestBasedOnTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `encounter` of `ServiceRequest`: Encounter, EpisodeOfCare. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `instantiates-canonical` of `ServiceRequest`: ActivityDefinition, PlanDefinition. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestInstantiatesCanonicalTargets {}
 #[cfg(feature = "r4-activity-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestInstantiatesCanonicalTargets>
 for ActivityDefinition {}
 #[cfg(feature = "r4-plan-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestInstantiatesCanonicalTargets>
 for PlanDefinition {}
 /// The target types of the reference search parameter `patient` of `ServiceRequest`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPatientTargets> for Patient {}
 /// The target types of the reference search parameter `performer` of `ServiceRequest`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestPerformerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPerformerTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPerformerTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPerformerTargets> for HealthcareService {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPerformerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPerformerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPerformerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPerformerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestPerformerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `replaces` of `ServiceRequest`: ServiceRequest. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestReplacesTargets {}
 #[cfg(feature = "r4-service-request")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestReplacesTargets> for ServiceRequest {}
 /// The target types of the reference search parameter `requester` of `ServiceRequest`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestRequesterTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestRequesterTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestRequesterTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestRequesterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestRequesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestRequesterTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `specimen` of `ServiceRequest`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestSpecimenTargets {}
 #[cfg(feature = "r4-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestSpecimenTargets> for Specimen {}
 /// The target types of the reference search parameter `subject` of `ServiceRequest`: Device, Group, Location, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum ServiceRequestSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<ServiceRequestSubjectTargets> for Patient {}

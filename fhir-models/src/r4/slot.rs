@@ -139,6 +139,11 @@ impl FhirJson for Slot {
         w.end_object();
     }
 }
+impl From<Slot> for Resource {
+    fn from(resource: Slot) -> Self {
+        Resource::Slot(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Slot {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Slot";
@@ -282,4 +287,5 @@ impl<M: crate::search::Mode> crate::search::Search<Slot, M> {
 #[derive(Debug)]
 pub enum SlotScheduleTargets {}
 #[cfg(feature = "r4-schedule")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SlotScheduleTargets> for Schedule {}

@@ -375,8 +375,25 @@ impl FhirJson for SpecimenContainer {
 /// FHIR `Specimen.collection.collected[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenCollectionCollected {
+    /// `collectedDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `collectedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for SpecimenCollectionCollected {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for SpecimenCollectionCollected {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for SpecimenCollectionCollected {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for SpecimenCollectionCollected {
     fn read_variant(
@@ -413,8 +430,20 @@ impl Choice for SpecimenCollectionCollected {
 /// FHIR `Specimen.collection.fastingStatus[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenCollectionFastingStatus {
+    /// `fastingStatusCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `fastingStatusDuration`: the value as a FHIR `Duration`.
     Duration(Box<Duration>),
+}
+impl From<CodeableConcept> for SpecimenCollectionFastingStatus {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Duration> for SpecimenCollectionFastingStatus {
+    fn from(v: Duration) -> Self {
+        Self::Duration(Box::new(v))
+    }
 }
 impl Choice for SpecimenCollectionFastingStatus {
     fn read_variant(
@@ -445,8 +474,25 @@ impl Choice for SpecimenCollectionFastingStatus {
 /// FHIR `Specimen.processing.time[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenProcessingTime {
+    /// `timeDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `timePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+}
+impl From<Primitive<DateTime>> for SpecimenProcessingTime {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for SpecimenProcessingTime {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for SpecimenProcessingTime {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
 }
 impl Choice for SpecimenProcessingTime {
     fn read_variant(
@@ -482,6 +528,11 @@ impl Choice for SpecimenProcessingTime {
 ///
 /// FHIR `Specimen.container.additive[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type SpecimenContainerAdditive = DataRequirementSubject;
+impl From<Specimen> for Resource {
+    fn from(resource: Specimen) -> Self {
+        Resource::Specimen(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Specimen {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Specimen";
@@ -691,29 +742,38 @@ impl<M: crate::search::Mode> crate::search::Search<Specimen, M> {
 #[derive(Debug)]
 pub enum SpecimenCollectorTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenCollectorTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenCollectorTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `parent` of `Specimen`: Specimen. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenParentTargets {}
 #[cfg(feature = "r4-specimen")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenParentTargets> for Specimen {}
 /// The target types of the reference search parameter `patient` of `Specimen`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenPatientTargets> for Patient {}
 /// The target types of the reference search parameter `subject` of `Specimen`: Device, Group, Location, Patient, Substance. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SpecimenSubjectTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Device {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Group {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Location {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Patient {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SpecimenSubjectTargets> for Substance {}

@@ -420,8 +420,25 @@ impl FhirJson for SpecimenDefinitionTypeTestedHandling {
 /// FHIR `SpecimenDefinition.typeTested.container.minimumVolume[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    /// `minimumVolumeQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `minimumVolumeString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Quantity> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for SpecimenDefinitionTypeTestedContainerMinimumVolume {
     fn read_variant(
@@ -457,6 +474,11 @@ impl Choice for SpecimenDefinitionTypeTestedContainerMinimumVolume {
 ///
 /// FHIR `SpecimenDefinition.typeTested.container.additive.additive[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type SpecimenDefinitionTypeTestedContainerAdditiveAdditive = DataRequirementSubject;
+impl From<SpecimenDefinition> for Resource {
+    fn from(resource: SpecimenDefinition) -> Self {
+        Resource::SpecimenDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SpecimenDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "SpecimenDefinition";

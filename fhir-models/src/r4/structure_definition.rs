@@ -458,6 +458,11 @@ impl FhirJson for StructureDefinitionDifferential {
         w.end_object();
     }
 }
+impl From<StructureDefinition> for Resource {
+    fn from(resource: StructureDefinition) -> Self {
+        Resource::StructureDefinition(Box::new(resource))
+    }
+}
 impl crate::FhirResource for StructureDefinition {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "StructureDefinition";
@@ -869,9 +874,11 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
 #[derive(Debug)]
 pub enum StructureDefinitionBaseTargets {}
 #[cfg(feature = "r4-structure-definition")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<StructureDefinitionBaseTargets> for StructureDefinition {}
 /// The target types of the reference search parameter `valueset` of `StructureDefinition`: ValueSet. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum StructureDefinitionValuesetTargets {}
 #[cfg(feature = "r4-value-set")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<StructureDefinitionValuesetTargets> for ValueSet {}

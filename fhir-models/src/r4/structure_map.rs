@@ -800,11 +800,46 @@ pub type StructureMapGroupRuleSourceDefaultValue = ElementDefinitionDefaultValue
 /// FHIR `StructureMap.group.rule.target.parameter.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StructureMapGroupRuleTargetParameterValue {
+    /// `valueId`: the value as a FHIR `id`.
     Id(Primitive<String>),
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+}
+impl From<Primitive<bool>> for StructureMapGroupRuleTargetParameterValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for StructureMapGroupRuleTargetParameterValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for StructureMapGroupRuleTargetParameterValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for StructureMapGroupRuleTargetParameterValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for StructureMapGroupRuleTargetParameterValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for StructureMapGroupRuleTargetParameterValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
 }
 impl Choice for StructureMapGroupRuleTargetParameterValue {
     fn read_variant(
@@ -880,6 +915,11 @@ impl Choice for StructureMapGroupRuleTargetParameterValue {
             Self::Integer(p) => w.primitive_parts(name, "Integer", p),
             Self::Decimal(p) => w.primitive_parts(name, "Decimal", p),
         }
+    }
+}
+impl From<StructureMap> for Resource {
+    fn from(resource: StructureMap) -> Self {
+        Resource::StructureMap(Box::new(resource))
     }
 }
 impl crate::FhirResource for StructureMap {

@@ -230,6 +230,11 @@ impl FhirJson for SubstanceIngredient {
 ///
 /// FHIR `Substance.ingredient.substance[x]`: the same types as \[`DataRequirementSubject`\], so the same enum.
 pub type SubstanceIngredientSubstance = DataRequirementSubject;
+impl From<Substance> for Resource {
+    fn from(resource: Substance) -> Self {
+        Resource::Substance(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Substance {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Substance";
@@ -374,4 +379,5 @@ impl<M: crate::search::Mode> crate::search::Search<Substance, M> {
 #[derive(Debug)]
 pub enum SubstanceSubstanceReferenceTargets {}
 #[cfg(feature = "r4-substance")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SubstanceSubstanceReferenceTargets> for Substance {}

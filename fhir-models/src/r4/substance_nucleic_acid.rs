@@ -327,6 +327,11 @@ impl FhirJson for SubstanceNucleicAcidSubunitSugar {
         w.end_object();
     }
 }
+impl From<SubstanceNucleicAcid> for Resource {
+    fn from(resource: SubstanceNucleicAcid) -> Self {
+        Resource::SubstanceNucleicAcid(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SubstanceNucleicAcid {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "SubstanceNucleicAcid";

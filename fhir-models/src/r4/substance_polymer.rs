@@ -501,6 +501,11 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
         w.end_object();
     }
 }
+impl From<SubstancePolymer> for Resource {
+    fn from(resource: SubstancePolymer) -> Self {
+        Resource::SubstancePolymer(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SubstancePolymer {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "SubstancePolymer";

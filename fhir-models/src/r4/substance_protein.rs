@@ -223,6 +223,11 @@ impl FhirJson for SubstanceProteinSubunit {
         w.end_object();
     }
 }
+impl From<SubstanceProtein> for Resource {
+    fn from(resource: SubstanceProtein) -> Self {
+        Resource::SubstanceProtein(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SubstanceProtein {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "SubstanceProtein";

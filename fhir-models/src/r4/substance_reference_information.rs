@@ -360,6 +360,11 @@ impl FhirJson for SubstanceReferenceInformationTarget {
 ///
 /// FHIR `SubstanceReferenceInformation.target.amount[x]`: the same types as \[`SubstanceAmountAmount`\], so the same enum.
 pub type SubstanceReferenceInformationTargetAmount = SubstanceAmountAmount;
+impl From<SubstanceReferenceInformation> for Resource {
+    fn from(resource: SubstanceReferenceInformation) -> Self {
+        Resource::SubstanceReferenceInformation(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SubstanceReferenceInformation {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "SubstanceReferenceInformation";

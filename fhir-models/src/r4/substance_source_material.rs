@@ -601,6 +601,11 @@ impl FhirJson for SubstanceSourceMaterialPartDescription {
         w.end_object();
     }
 }
+impl From<SubstanceSourceMaterial> for Resource {
+    fn from(resource: SubstanceSourceMaterial) -> Self {
+        Resource::SubstanceSourceMaterial(Box::new(resource))
+    }
+}
 impl crate::FhirResource for SubstanceSourceMaterial {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "SubstanceSourceMaterial";

@@ -922,8 +922,25 @@ impl FhirJson for SubstanceSpecificationRelationship {
 /// FHIR `SubstanceSpecification.moiety.amount[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationMoietyAmount {
+    /// `amountQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `amountString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Quantity> for SubstanceSpecificationMoietyAmount {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for SubstanceSpecificationMoietyAmount {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for SubstanceSpecificationMoietyAmount {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for SubstanceSpecificationMoietyAmount {
     fn read_variant(
@@ -960,8 +977,20 @@ impl Choice for SubstanceSpecificationMoietyAmount {
 /// FHIR `SubstanceSpecification.property.definingSubstance[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationPropertyDefiningSubstance {
+    /// `definingSubstanceReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `definingSubstanceCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for SubstanceSpecificationPropertyDefiningSubstance {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for SubstanceSpecificationPropertyDefiningSubstance {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for SubstanceSpecificationPropertyDefiningSubstance {
     fn read_variant(
@@ -992,8 +1021,25 @@ impl Choice for SubstanceSpecificationPropertyDefiningSubstance {
 /// FHIR `SubstanceSpecification.property.amount[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationPropertyAmount {
+    /// `amountQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `amountString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Quantity> for SubstanceSpecificationPropertyAmount {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for SubstanceSpecificationPropertyAmount {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for SubstanceSpecificationPropertyAmount {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for SubstanceSpecificationPropertyAmount {
     fn read_variant(
@@ -1030,8 +1076,20 @@ impl Choice for SubstanceSpecificationPropertyAmount {
 /// FHIR `SubstanceSpecification.relationship.substance[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationRelationshipSubstance {
+    /// `substanceReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
+    /// `substanceCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+impl From<Reference> for SubstanceSpecificationRelationshipSubstance {
+    fn from(v: Reference) -> Self {
+        Self::Reference(Box::new(v))
+    }
+}
+impl From<CodeableConcept> for SubstanceSpecificationRelationshipSubstance {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
 }
 impl Choice for SubstanceSpecificationRelationshipSubstance {
     fn read_variant(
@@ -1062,10 +1120,39 @@ impl Choice for SubstanceSpecificationRelationshipSubstance {
 /// FHIR `SubstanceSpecification.relationship.amount[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubstanceSpecificationRelationshipAmount {
+    /// `amountQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `amountRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `amountRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
+    /// `amountString`: the value as a FHIR `string`.
     String(Primitive<String>),
+}
+impl From<Quantity> for SubstanceSpecificationRelationshipAmount {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for SubstanceSpecificationRelationshipAmount {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Ratio> for SubstanceSpecificationRelationshipAmount {
+    fn from(v: Ratio) -> Self {
+        Self::Ratio(Box::new(v))
+    }
+}
+impl From<Primitive<String>> for SubstanceSpecificationRelationshipAmount {
+    fn from(v: Primitive<String>) -> Self {
+        Self::String(v)
+    }
+}
+impl From<String> for SubstanceSpecificationRelationshipAmount {
+    fn from(v: String) -> Self {
+        Self::String(Primitive::new(v))
+    }
 }
 impl Choice for SubstanceSpecificationRelationshipAmount {
     fn read_variant(
@@ -1099,6 +1186,11 @@ impl Choice for SubstanceSpecificationRelationshipAmount {
             Self::Ratio(x) => w.complex_parts(name, "Ratio", x.as_ref()),
             Self::String(p) => w.primitive_parts(name, "String", p),
         }
+    }
+}
+impl From<SubstanceSpecification> for Resource {
+    fn from(resource: SubstanceSpecification) -> Self {
+        Resource::SubstanceSpecification(Box::new(resource))
     }
 }
 impl crate::FhirResource for SubstanceSpecification {

@@ -198,9 +198,32 @@ pub type SupplyDeliverySuppliedItemItem = DataRequirementSubject;
 /// FHIR `SupplyDelivery.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupplyDeliveryOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for SupplyDeliveryOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for SupplyDeliveryOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for SupplyDeliveryOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for SupplyDeliveryOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for SupplyDeliveryOccurrence {
     fn read_variant(
@@ -232,6 +255,11 @@ impl Choice for SupplyDeliveryOccurrence {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::Timing(x) => w.complex_parts(name, "Timing", x.as_ref()),
         }
+    }
+}
+impl From<SupplyDelivery> for Resource {
+    fn from(resource: SupplyDelivery) -> Self {
+        Resource::SupplyDelivery(Box::new(resource))
     }
 }
 impl crate::FhirResource for SupplyDelivery {
@@ -346,22 +374,29 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyDelivery, M> {
 #[derive(Debug)]
 pub enum SupplyDeliveryPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryPatientTargets> for Patient {}
 /// The target types of the reference search parameter `receiver` of `SupplyDelivery`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliveryReceiverTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryReceiverTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliveryReceiverTargets> for PractitionerRole {}
 /// The target types of the reference search parameter `supplier` of `SupplyDelivery`: Organization, Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyDeliverySupplierTargets {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliverySupplierTargets> for Organization {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliverySupplierTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyDeliverySupplierTargets> for PractitionerRole {}

@@ -229,10 +229,39 @@ pub type SupplyRequestItem = DataRequirementSubject;
 /// FHIR `SupplyRequest.parameter.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupplyRequestParameterValue {
+    /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+    /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
+    /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+}
+impl From<CodeableConcept> for SupplyRequestParameterValue {
+    fn from(v: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(v))
+    }
+}
+impl From<Quantity> for SupplyRequestParameterValue {
+    fn from(v: Quantity) -> Self {
+        Self::Quantity(Box::new(v))
+    }
+}
+impl From<Range> for SupplyRequestParameterValue {
+    fn from(v: Range) -> Self {
+        Self::Range(Box::new(v))
+    }
+}
+impl From<Primitive<bool>> for SupplyRequestParameterValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for SupplyRequestParameterValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
 }
 impl Choice for SupplyRequestParameterValue {
     fn read_variant(
@@ -277,9 +306,32 @@ impl Choice for SupplyRequestParameterValue {
 /// FHIR `SupplyRequest.occurrence[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupplyRequestOccurrence {
+    /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+    /// `occurrencePeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
+    /// `occurrenceTiming`: the value as a FHIR `Timing`.
     Timing(Box<Timing>),
+}
+impl From<Primitive<DateTime>> for SupplyRequestOccurrence {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for SupplyRequestOccurrence {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
+}
+impl From<Period> for SupplyRequestOccurrence {
+    fn from(v: Period) -> Self {
+        Self::Period(Box::new(v))
+    }
+}
+impl From<Timing> for SupplyRequestOccurrence {
+    fn from(v: Timing) -> Self {
+        Self::Timing(Box::new(v))
+    }
 }
 impl Choice for SupplyRequestOccurrence {
     fn read_variant(
@@ -311,6 +363,11 @@ impl Choice for SupplyRequestOccurrence {
             Self::Period(x) => w.complex_parts(name, "Period", x.as_ref()),
             Self::Timing(x) => w.complex_parts(name, "Timing", x.as_ref()),
         }
+    }
+}
+impl From<SupplyRequest> for Resource {
+    fn from(resource: SupplyRequest) -> Self {
+        Resource::SupplyRequest(Box::new(resource))
     }
 }
 impl crate::FhirResource for SupplyRequest {
@@ -458,30 +515,41 @@ impl<M: crate::search::Mode> crate::search::Search<SupplyRequest, M> {
 #[derive(Debug)]
 pub enum SupplyRequestRequesterTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestRequesterTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `subject` of `SupplyRequest`: Location, Organization, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSubjectTargets {}
 #[cfg(feature = "r4-location")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSubjectTargets> for Location {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSubjectTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSubjectTargets> for Patient {}
 /// The target types of the reference search parameter `supplier` of `SupplyRequest`: HealthcareService, Organization. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum SupplyRequestSupplierTargets {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSupplierTargets> for HealthcareService {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<SupplyRequestSupplierTargets> for Organization {}

@@ -432,6 +432,11 @@ pub type TaskInputValue = ElementDefinitionDefaultValue;
 ///
 /// FHIR `Task.output.value[x]`: the same types as \[`ElementDefinitionDefaultValue`\], so the same enum.
 pub type TaskOutputValue = ElementDefinitionDefaultValue;
+impl From<Task> for Resource {
+    fn from(resource: Task) -> Self {
+        Resource::Task(Box::new(resource))
+    }
+}
 impl crate::FhirResource for Task {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "Task";
@@ -750,48 +755,65 @@ impl<M: crate::search::Mode> crate::search::Search<Task, M> {
 #[derive(Debug)]
 pub enum TaskEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskEncounterTargets> for Encounter {}
 /// The target types of the reference search parameter `owner` of `Task`: CareTeam, Device, HealthcareService, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TaskOwnerTargets {}
 #[cfg(feature = "r4-care-team")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskOwnerTargets> for CareTeam {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskOwnerTargets> for Device {}
 #[cfg(feature = "r4-healthcare-service")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskOwnerTargets> for HealthcareService {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskOwnerTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskOwnerTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskOwnerTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskOwnerTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskOwnerTargets> for RelatedPerson {}
 /// The target types of the reference search parameter `part-of` of `Task`: Task. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TaskPartOfTargets {}
 #[cfg(feature = "r4-task")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskPartOfTargets> for Task {}
 /// The target types of the reference search parameter `patient` of `Task`: Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TaskPatientTargets {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskPatientTargets> for Patient {}
 /// The target types of the reference search parameter `requester` of `Task`: Device, Organization, Patient, Practitioner, PractitionerRole, RelatedPerson. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum TaskRequesterTargets {}
 #[cfg(feature = "r4-device")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskRequesterTargets> for Device {}
 #[cfg(feature = "r4-organization")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskRequesterTargets> for Organization {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskRequesterTargets> for Patient {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskRequesterTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskRequesterTargets> for PractitionerRole {}
 #[cfg(feature = "r4-related-person")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TaskRequesterTargets> for RelatedPerson {}

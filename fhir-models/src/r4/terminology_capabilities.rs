@@ -796,6 +796,11 @@ impl FhirJson for TerminologyCapabilitiesClosure {
         w.end_object();
     }
 }
+impl From<TerminologyCapabilities> for Resource {
+    fn from(resource: TerminologyCapabilities) -> Self {
+        Resource::TerminologyCapabilities(Box::new(resource))
+    }
+}
 impl crate::FhirResource for TerminologyCapabilities {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "TerminologyCapabilities";

@@ -630,6 +630,11 @@ impl FhirJson for TestReportTeardownAction {
         w.end_object();
     }
 }
+impl From<TestReport> for Resource {
+    fn from(resource: TestReport) -> Self {
+        Resource::TestReport(Box::new(resource))
+    }
+}
 impl crate::FhirResource for TestReport {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "TestReport";
@@ -744,4 +749,5 @@ impl<M: crate::search::Mode> crate::search::Search<TestReport, M> {
 #[derive(Debug)]
 pub enum TestReportTestscriptTargets {}
 #[cfg(feature = "r4-test-script")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<TestReportTestscriptTargets> for TestScript {}

@@ -705,13 +705,60 @@ impl FhirJson for ValueSetExpansionContains {
 /// FHIR `ValueSet.expansion.parameter.value[x]`: one of its types.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSetExpansionParameterValue {
+    /// `valueString`: the value as a FHIR `string`.
     String(Primitive<String>),
+    /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
+    /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
+    /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
+    /// `valueUri`: the value as a FHIR `uri`.
     Uri(Primitive<String>),
+    /// `valueCode`: the value as a FHIR `code`.
     Code(Primitive<String>),
+    /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
+}
+impl From<Primitive<bool>> for ValueSetExpansionParameterValue {
+    fn from(v: Primitive<bool>) -> Self {
+        Self::Boolean(v)
+    }
+}
+impl From<bool> for ValueSetExpansionParameterValue {
+    fn from(v: bool) -> Self {
+        Self::Boolean(Primitive::new(v))
+    }
+}
+impl From<Primitive<i32>> for ValueSetExpansionParameterValue {
+    fn from(v: Primitive<i32>) -> Self {
+        Self::Integer(v)
+    }
+}
+impl From<i32> for ValueSetExpansionParameterValue {
+    fn from(v: i32) -> Self {
+        Self::Integer(Primitive::new(v))
+    }
+}
+impl From<Primitive<Decimal>> for ValueSetExpansionParameterValue {
+    fn from(v: Primitive<Decimal>) -> Self {
+        Self::Decimal(v)
+    }
+}
+impl From<Decimal> for ValueSetExpansionParameterValue {
+    fn from(v: Decimal) -> Self {
+        Self::Decimal(Primitive::new(v))
+    }
+}
+impl From<Primitive<DateTime>> for ValueSetExpansionParameterValue {
+    fn from(v: Primitive<DateTime>) -> Self {
+        Self::DateTime(v)
+    }
+}
+impl From<DateTime> for ValueSetExpansionParameterValue {
+    fn from(v: DateTime) -> Self {
+        Self::DateTime(Primitive::new(v))
+    }
 }
 impl Choice for ValueSetExpansionParameterValue {
     fn read_variant(
@@ -811,6 +858,11 @@ impl Choice for ValueSetExpansionParameterValue {
             Self::Code(p) => w.primitive_parts(name, "Code", p),
             Self::DateTime(p) => w.primitive_parts(name, "DateTime", p),
         }
+    }
+}
+impl From<ValueSet> for Resource {
+    fn from(resource: ValueSet) -> Self {
+        Resource::ValueSet(Box::new(resource))
     }
 }
 impl crate::FhirResource for ValueSet {

@@ -434,6 +434,11 @@ impl FhirJson for VerificationResultValidator {
         w.end_object();
     }
 }
+impl From<VerificationResult> for Resource {
+    fn from(resource: VerificationResult) -> Self {
+        Resource::VerificationResult(Box::new(resource))
+    }
+}
 impl crate::FhirResource for VerificationResult {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "VerificationResult";

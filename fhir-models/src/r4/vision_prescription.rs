@@ -300,6 +300,11 @@ impl FhirJson for VisionPrescriptionLensSpecificationPrism {
         w.end_object();
     }
 }
+impl From<VisionPrescription> for Resource {
+    fn from(resource: VisionPrescription) -> Self {
+        Resource::VisionPrescription(Box::new(resource))
+    }
+}
 impl crate::FhirResource for VisionPrescription {
     type Version = R4;
     const RESOURCE_TYPE: &'static str = "VisionPrescription";
@@ -427,20 +432,26 @@ impl<M: crate::search::Mode> crate::search::Search<VisionPrescription, M> {
 #[derive(Debug)]
 pub enum VisionPrescriptionEncounterTargets {}
 #[cfg(feature = "r4-encounter")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionEncounterTargets> for Encounter {}
 #[cfg(feature = "r4-episode-of-care")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionEncounterTargets> for EpisodeOfCare {}
 /// The target types of the reference search parameter `patient` of `VisionPrescription`: Group, Patient. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPatientTargets {}
 #[cfg(feature = "r4-group")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionPatientTargets> for Group {}
 #[cfg(feature = "r4-patient")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionPatientTargets> for Patient {}
 /// The target types of the reference search parameter `prescriber` of `VisionPrescription`: Practitioner, PractitionerRole. Implements \[`crate::search::Target`\] for each.
 #[derive(Debug)]
 pub enum VisionPrescriptionPrescriberTargets {}
 #[cfg(feature = "r4-practitioner")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionPrescriberTargets> for Practitioner {}
 #[cfg(feature = "r4-practitioner-role")]
+#[diagnostic::do_not_recommend]
 impl crate::search::Target<VisionPrescriptionPrescriberTargets> for PractitionerRole {}

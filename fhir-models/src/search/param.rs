@@ -132,6 +132,10 @@ macro_rules! token_methods {
 }
 
 /// Token values for identifiers: a [`Token`] (`system|value`) or the value as text.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a value of an identifier parameter",
+    label = "takes a `Token` (`system|value`) or the value as `&str`"
+)]
 pub trait IdentifierArg {
     /// The rendered value.
     fn render_token(&self) -> String;
@@ -204,9 +208,10 @@ impl<R, M: Filter> Param<Search<R, M>, IdentifierKind> {
 /// numbers ([`NumberArg`]) for `number`, quantities ([`QuantityArg`]) for `quantity`. No other kind has
 /// prefixes, so `eq` ... `ap` on a string or token parameter do not compile.
 #[diagnostic::on_unimplemented(
-    message = "comparison prefixes (`eq`, `ge`, `lt`, ...) do not apply to a `{K}` parameter with a `{Self}` value",
-    label = "prefixes are for date, number and quantity parameters, with a value of that kind",
-    note = "a `{K}` parameter has no prefixes; see its methods for the modifiers it allows"
+    message = "a `{K}` parameter cannot compare with a `{Self}` value (`eq`, `ge`, `lt`, ... take a value of the parameter's kind)",
+    label = "not a value for this parameter's prefixes",
+    note = "prefixes take: a `Date`, `DateTime` or `Instant` on a `DateKind` parameter (text must be parsed first: `Date::new(\"2023-01-01\")?`); an integer or `Decimal` on a `NumberKind` parameter; a `QuantityValue` or number on a `QuantityKind` parameter",
+    note = "string, token, reference and uri parameters have no prefixes; see their methods for the modifiers they allow"
 )]
 pub trait PrefixArg<K> {
     /// The value as sent, without prefix.

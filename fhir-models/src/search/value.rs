@@ -217,6 +217,10 @@ impl QuantityValue {
 }
 
 /// A value of a `quantity` parameter: a [`QuantityValue`] (with unit) or a plain number.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a value of a quantity parameter",
+    label = "takes a `QuantityValue` (number, system, code) or a plain integer or `Decimal`"
+)]
 pub trait QuantityArg {
     /// The quantity as sent (without prefix).
     fn render_quantity(&self) -> String;
@@ -241,6 +245,10 @@ impl<N: NumberArg> QuantityArg for N {
 }
 
 /// A value of a `number` parameter: integers and exact [`Decimal`]s (no `f64`: `1.50` stays `1.50`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a value of a number parameter",
+    label = "takes an integer or an exact `Decimal` (`Decimal::new(\"1.50\")?`); `f64` is not accepted, it would lose the precision"
+)]
 pub trait NumberArg {
     /// The number as sent.
     fn render_number(&self) -> String;
@@ -271,6 +279,10 @@ impl NumberArg for &Decimal {
 
 /// A value of a `date` parameter: a [`Date`], [`DateTime`] or [`Instant`], with the precision it was written
 /// with (`2020`, `2020-03`, `2020-03-15T10:00:00Z`): FHIR searches a partial date as the whole period.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a value of a date parameter",
+    label = "takes a `Date`, `DateTime` or `Instant`; parse text first: `Date::new(\"2023-01-01\")?`"
+)]
 pub trait DateArg {
     /// The date as sent.
     fn render_date(&self) -> String;
@@ -351,7 +363,8 @@ impl<T: FhirResource> fmt::Debug for Reference<T> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a target type of this reference parameter",
     label = "not among the parameter's targets",
-    note = "the declared targets are the types `{M}` is implemented for (see its documentation)"
+    note = "the allowed target types are listed in the documentation of `{M}`, and by the parameter method's documentation",
+    note = "for a target outside that list, add the pair as it is with `Search::raw(name, value)`"
 )]
 pub trait Target<M> {}
 

@@ -312,3 +312,24 @@ fn choice_keys_by_type_suffix() {
     let r = round_trip::<fhir_models::r4::Questionnaire>(q);
     assert_eq!(r.item[0].answer_value_set.as_ref().and_then(|p| p.value.as_deref()), Some("http://x.org/vs"));
 }
+
+#[test]
+fn empty_arrays_are_an_error_or_a_reported_issue() {
+    // A list of complex elements, a list of primitives and the `_x` extension list of primitives.
+    let cases = [
+        (r#"{"resourceType":"Patient","id":"e","name":[]}"#, "Patient.name"),
+        (r#"{"resourceType":"Patient","id":"e","name":[{"given":[]}]}"#, "Patient.name[0].given"),
+        (r#"{"resourceType":"Patient","id":"e","name":[{"given":["A"],"_given":[]}]}"#, "Patient.name[0]._given"),
+    ];
+    for (json, path) in cases {
+        let e = Patient::from_json(json).unwrap_err();
+        assert_eq!(e.kind(), IssueKind::EmptyArray, "{json}");
+        assert_eq!(e.path(), path.replace("._given", ".given"), "{json}");
+        assert_eq!(e.issue.column, json.find("[]").unwrap() + 1);
+        let l = Patient::from_json_lenient(json).unwrap();
+        assert_eq!(l.issues.len(), 1, "{json}");
+        assert_eq!(l.issues[0].kind, IssueKind::EmptyArray);
+        assert_eq!(l.issues[0].dropped.as_deref(), Some("[]"));
+        assert_eq!(l.value.id.as_deref(), Some("e"));
+    }
+}

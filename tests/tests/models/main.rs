@@ -4,6 +4,7 @@
 //! Run one group with e.g. `cargo test -p fhir-toolkit-tests --test models roundtrip_r4::`.
 
 mod generated_code_is_fresh;
+mod helpers;
 mod json_dstu2;
 mod json_entry_points;
 mod json_r4;

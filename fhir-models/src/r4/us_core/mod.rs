@@ -242,6 +242,22 @@ impl CodeEnum for BirthSex {
             Self::Unrecognized(c) => c,
         }
     }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::F => "Female",
+                Self::M => "Male",
+                Self::Unk => "Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for BirthSex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 /// US Core Race Extension
 ///
