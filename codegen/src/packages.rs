@@ -65,6 +65,8 @@ pub fn packages_dir(explicit: Option<&Path>) -> Result<PathBuf, PackageError> {
 pub struct Package {
     /// `<id>#<version>`.
     pub name: String,
+    /// The packages it declares in `package.json` (`dependencies`), as `(id, version)` in file order.
+    pub dependencies: Vec<(String, String)>,
     /// Resources by type, each in file-name order.
     pub resources: BTreeMap<String, Vec<Value>>,
 }
@@ -109,7 +111,9 @@ pub fn load(dir: &Path, id: &str, version: &str, types: &[&str]) -> Result<Packa
         }
     }
     files.sort();
-    let mut pkg = Package { name: format!("{id}#{version}"), resources: BTreeMap::new() };
+    let manifest = root.join("package.json");
+    let dependencies = if manifest.is_file() { declared_dependencies(&read_json(&manifest)?) } else { Vec::new() };
+    let mut pkg = Package { name: format!("{id}#{version}"), dependencies, resources: BTreeMap::new() };
     for (name, rt) in files {
         if let Some(rt) = &rt {
             if !types.contains(&rt.as_str()) {
@@ -123,4 +127,19 @@ pub fn load(dir: &Path, id: &str, version: &str, types: &[&str]) -> Result<Packa
         }
     }
     Ok(pkg)
+}
+
+/// The `dependencies` of a `package.json`, in file order.
+pub fn declared_dependencies(package_json: &Value) -> Vec<(String, String)> {
+    package_json["dependencies"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(id, v)| Some((id.clone(), v.as_str()?.to_owned())))
+        .collect()
+}
+
+/// Whether package `id#version` is in `dir`.
+pub fn exists(dir: &Path, id: &str, version: &str) -> bool {
+    dir.join(format!("{id}#{version}")).join("package").is_dir()
 }

@@ -31,10 +31,16 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
     });
     let enums = m.code_enums.iter().map(|e| types::code_enum(model, e));
     let exts = m.extensions.iter().map(|x| extension_struct(&cx, x));
+    let shared = m.shared.iter().map(|n| ident(n));
+    let shared = if m.shared.is_empty() { TokenStream::new() } else { quote! { pub use super::profile_shared::{#(#shared),*}; } };
     let urls = m.profiles.iter().map(|p| &p.url);
+    let listed = m.profiles.iter().map(|p| {
+        let (url, version) = (&p.url, &p.version);
+        quote! { (#url, #version) }
+    });
     let arms = m.profiles.iter().map(|p| {
-        let (url, n, b) = (&p.url, ident(&p.name), ident(&p.base));
-        quote! { (#url, Resource::#b(r)) => Some(#n::check(r)), }
+        let (url, version, n, b) = (&p.url, &p.version, ident(&p.name), ident(&p.base));
+        quote! { (#url, Resource::#b(r)) if version.map_or(true, |v| v == #version) => Some(#n::check(r)), }
     });
     let vs_consts = value_set_consts(m).into_iter().map(|(url, name, codings)| {
         let n = ident(&name);
@@ -55,15 +61,23 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
         use crate::profile::{profile_view, Checker};
 
         #(#mods)*
+        #shared
 
         /// Canonical URLs of the profiles of this module.
         pub const PROFILE_URLS: &[&str] = &[#(#urls),*];
 
-        /// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
-        /// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
-        /// is not of the profile's base type.
+        /// The profiles of this module: canonical URL and the version generated.
+        pub const PROFILES: &[(&str, &str)] = &[#(#listed),*];
+
+        /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
+        /// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
+        /// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
+        /// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
         pub fn check_profile(url: &str, resource: &Resource) -> Option<Result<(), crate::profile::ProfileError>> {
-            let url = url.split('|').next().unwrap_or(url);
+            let (url, version) = match url.split_once('|') {
+                Some((url, version)) => (url, Some(version)),
+                None => (url, None),
+            };
             match (url, resource) {
                 #(#arms)*
                 _ => None,
@@ -97,6 +111,91 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
     };
     files.push(format_file(&format!("{dir}/mod.rs"), header, root)?);
     Ok(files)
+}
+
+/// `profile_shared.rs` of a version module: the extension structs and code enums several profile modules use,
+/// each once, compiled with any of them.
+pub fn shared_items(model: &VersionModel, header: &str) -> Result<Option<GeneratedFile>, EmitError> {
+    let shared = &model.profile_shared;
+    if shared.extensions.is_empty() && shared.code_enums.is_empty() {
+        return Ok(None);
+    }
+    let cx = Cx { ext_choice: extension_choice(model) };
+    let items = shared
+        .extensions
+        .iter()
+        .map(|(x, f)| (x.name.as_str(), f, extension_struct(&cx, x)))
+        .chain(shared.code_enums.iter().map(|(e, f)| (e.name.as_str(), f, types::code_enum(model, e))))
+        .map(|(name, features, body)| {
+            let m = ident(&crate::naming::module(name));
+            quote! {
+                #[cfg(any(#(feature = #features),*))]
+                mod #m { use super::*; #body }
+                #[cfg(any(#(feature = #features),*))]
+                pub use #m::*;
+            }
+        });
+    let tokens = quote! {
+        //! Extension structs and code enums that several profile modules generate identically, once; each
+        //! module re-exports the ones it uses.
+        #![allow(unused_imports, dead_code, clippy::all)]
+        use super::*;
+        use crate::primitives::CodeEnum;
+        #(#items)*
+    };
+    Ok(Some(format_file(&format!("src/{}/profile_shared.rs", model.module), header, tokens)?))
+}
+
+/// `profiles.rs` of a version module: `check_profile` over every compiled profile module, which answers a claimed
+/// version that no module generates as such.
+pub fn version_check_profile(model: &VersionModel, header: &str) -> Result<Option<GeneratedFile>, EmitError> {
+    if model.profiles.is_empty() {
+        return Ok(None);
+    }
+    let asks = model.profiles.iter().map(|p| {
+        let (m, f) = (ident(&p.module), &p.feature);
+        quote! {
+            #[cfg(feature = #f)]
+            if let Some(result) = #m::check_profile(url, resource) {
+                return result.into();
+            }
+        }
+    });
+    let lists = model.profiles.iter().map(|p| {
+        let (m, f) = (ident(&p.module), &p.feature);
+        quote! {
+            #[cfg(feature = #f)]
+            generated.extend(#m::PROFILES.iter().filter(|(u, _)| *u == base).map(|(_, v)| *v));
+        }
+    });
+    let modules: Vec<String> = model.profiles.iter().map(|p| format!("`{}` ({})", p.module, p.package)).collect();
+    let d = doc(&format!(
+        "Checks a resource against the profile named by a canonical URL (as in `meta.profile`, with or without          `|version`), in whichever compiled profile module generates it: {}.\n\n         A claimed version that no compiled module generates is answered as          [`ProfileCheck::VersionNotGenerated`](crate::profile::ProfileCheck::VersionNotGenerated) with the          versions that are, never checked by another version's rules.",
+        modules.join(", ")
+    ));
+    let tokens = quote! {
+        #![allow(unused_imports, unused_mut, unused_variables, clippy::all)]
+        use super::*;
+        use crate::profile::ProfileCheck;
+
+        #d
+        pub fn check_profile(url: &str, resource: &Resource) -> ProfileCheck {
+            #(#asks)*
+            let (base, claimed) = match url.split_once('|') {
+                Some((base, version)) => (base, Some(version)),
+                None => (url, None),
+            };
+            let mut generated: Vec<&'static str> = Vec::new();
+            #(#lists)*
+            match claimed {
+                Some(claimed) if !generated.is_empty() => {
+                    ProfileCheck::VersionNotGenerated { url: base.to_owned(), claimed: claimed.to_owned(), generated }
+                }
+                _ => ProfileCheck::NotGenerated,
+            }
+        }
+    };
+    Ok(Some(format_file(&format!("src/{}/profiles.rs", model.module), header, tokens)?))
 }
 
 struct Cx {

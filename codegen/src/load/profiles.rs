@@ -32,8 +32,10 @@ pub struct Context<'a> {
     pub model: &'a VersionModel,
     /// Core StructureDefinitions (for the core elements' bindings and reference targets).
     pub core: &'a Package,
-    /// All IG packages of the version (extension definitions may come from another IG, e.g. CARIN uses US Core's).
-    pub igs: &'a [Package],
+    /// The IG package first, then the packages it depends on, in resolution order: a canonical resolves to the
+    /// first of these that defines it (extension definitions may come from a dependency, e.g. CARIN uses US
+    /// Core's race), never to another IG generated beside it.
+    pub scope: &'a [&'a Package],
     /// Core and IG terminology.
     pub term: &'a Terminology<'a>,
 }
@@ -42,12 +44,20 @@ struct Index<'a> {
     structs: HashMap<&'a str, &'a StructDef>,
     choices: HashMap<&'a str, &'a ChoiceDef>,
     core_elements: HashMap<&'a str, &'a Value>,
-    /// Canonical URL → resource type (core resources and IG profiles).
-    url_types: HashMap<&'a str, &'a str>,
-    /// Extension definitions by URL.
-    extensions: HashMap<&'a str, &'a Value>,
+    /// Canonical URL (also `url|version`) → resource type (core resources and the scope's profiles).
+    url_types: HashMap<String, &'a str>,
+    /// Extension definitions by URL (also `url|version`).
+    extensions: HashMap<String, &'a Value>,
     /// Rust names of the core module (for choosing names that do not shadow them).
     core_names: BTreeSet<String>,
+}
+
+impl Index<'_> {
+    /// A canonical reference resolved in the scope: `url|version` to exactly that version when the scope has it,
+    /// else (and for a plain `url`) to the scope's definition of the URL.
+    fn canonical<'m, T>(&self, map: &'m HashMap<String, T>, reference: &str) -> Option<&'m T> {
+        map.get(reference).or_else(|| map.get(strip_version(reference)))
+    }
 }
 
 /// Loads one IG's profiles.
@@ -80,11 +90,20 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
             }
         }
     }
-    for sd in cx.core.of_type("StructureDefinition").iter().chain(cx.igs.iter().flat_map(|p| p.of_type("StructureDefinition"))) {
+    // Lowest priority first, so that the IG's own definitions replace its dependencies' (and those the core's).
+    let scope_sds = cx.scope.iter().rev().flat_map(|p| p.of_type("StructureDefinition"));
+    for sd in cx.core.of_type("StructureDefinition").iter().chain(scope_sds) {
         if let (Some(url), Some(ty)) = (sd["url"].as_str(), sd["type"].as_str()) {
-            ix.url_types.insert(url, ty);
+            ix.url_types.insert(url.to_owned(), ty);
             if ty == "Extension" {
-                ix.extensions.insert(url, sd);
+                ix.extensions.insert(url.to_owned(), sd);
+            }
+            // A versioned reference (`url|3.1.1`) finds exactly that version.
+            if let Some(v) = sd["version"].as_str() {
+                ix.url_types.insert(format!("{url}|{v}"), ty);
+                if ty == "Extension" {
+                    ix.extensions.insert(format!("{url}|{v}"), sd);
+                }
             }
         }
     }
@@ -97,6 +116,7 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         profiles: Vec::new(),
         extensions: Vec::new(),
         code_enums: Vec::new(),
+        shared: Vec::new(),
     };
     let mut sds: Vec<&Value> = ig
         .of_type("StructureDefinition")
@@ -255,7 +275,7 @@ impl Walker<'_, '_> {
         for t in e["type"].as_array().into_iter().flatten().filter(|t| t["code"].as_str() == Some("Reference")) {
             let list = t["targetProfile"].as_array()?;
             for p in list {
-                let ty = self.ix.url_types.get(strip_version(p.as_str()?)).copied()?;
+                let ty = self.ix.canonical(&self.ix.url_types, p.as_str()?).copied()?;
                 if ty == "Resource" || ty == "DomainResource" {
                     return None;
                 }
@@ -482,10 +502,11 @@ impl Walker<'_, '_> {
             };
 
             // An extension typed by its own definition, with no children in this snapshot: that definition's checks.
-            let ext_url = e["type"][0]["profile"][0].as_str().map(strip_version);
+            let ext_ref = e["type"][0]["profile"][0].as_str();
             let has_children = by_id.keys().any(|k| k.starts_with(id) && k[id.len()..].starts_with('.'));
-            if let (Some(url), "Extension", false) = (ext_url, ctx.as_str(), has_children) {
-                if let Some(ext_sd) = self.ix.extensions.get(url).copied() {
+            if let (Some(ext_ref), "Extension", false) = (ext_ref, ctx.as_str(), has_children) {
+                let url = strip_version(ext_ref);
+                if let Some(ext_sd) = self.ix.canonical(&self.ix.extensions, ext_ref).copied() {
                     if depth < MAX_EXTENSION_DEPTH && url != sd_url {
                         let inner = self.walk(ext_sd, "Extension", depth + 1, false);
                         for c in inner.checks {

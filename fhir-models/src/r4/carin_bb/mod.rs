@@ -26,6 +26,7 @@ mod c4bb_patient;
 pub use c4bb_patient::*;
 mod c4bb_practitioner;
 pub use c4bb_practitioner::*;
+pub use super::profile_shared::{BirthSex, UsCoreEthnicity, UsCoreRace};
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage",
@@ -38,182 +39,93 @@ pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient",
     "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner",
 ];
-/// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
-/// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
-/// is not of the profile's base type.
+/// The profiles of this module: canonical URL and the version generated.
+pub const PROFILES: &[(&str, &str)] = &[
+    ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage", "1.1.0"),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Outpatient-Institutional",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician",
+        "1.1.0",
+    ),
+    ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Organization", "1.1.0"),
+    ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient", "1.1.0"),
+    ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner", "1.1.0"),
+];
+/// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
+/// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
+/// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
+/// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
 pub fn check_profile(
     url: &str,
     resource: &Resource,
 ) -> Option<Result<(), crate::profile::ProfileError>> {
-    let url = url.split('|').next().unwrap_or(url);
+    let (url, version) = match url.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (url, None),
+    };
     match (url, resource) {
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage",
             Resource::Coverage(r),
-        ) => Some(C4bbCoverage::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(C4bbCoverage::check(r)),
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefit::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(C4bbExplanationOfBenefit::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefitInpatientInstitutional::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(C4bbExplanationOfBenefitInpatientInstitutional::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Outpatient-Institutional",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefitOutpatientInstitutional::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(C4bbExplanationOfBenefitOutpatientInstitutional::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefitPharmacy::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(C4bbExplanationOfBenefitPharmacy::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefitProfessionalNonClinician::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(C4bbExplanationOfBenefitProfessionalNonClinician::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Organization",
             Resource::Organization(r),
-        ) => Some(C4bbOrganization::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(C4bbOrganization::check(r)),
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient",
             Resource::Patient(r),
-        ) => Some(C4bbPatient::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(C4bbPatient::check(r)),
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner",
             Resource::Practitioner(r),
-        ) => Some(C4bbPractitioner::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(C4bbPractitioner::check(r)),
         _ => None,
-    }
-}
-/// Birth Sex
-///
-/// Codes of the value set `http://hl7.org/fhir/us/core/ValueSet/birthsex` (a required binding).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum BirthSex {
-    /// `F`: Female
-    F,
-    /// `M`: Male
-    M,
-    /// `UNK`: Unknown
-    Unk,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-impl CodeEnum for BirthSex {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/us/core/ValueSet/birthsex";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "F" => Self::F,
-                "M" => Self::M,
-                "UNK" => Self::Unk,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::F => "F",
-            Self::M => "M",
-            Self::Unk => "UNK",
-            Self::Unrecognized(c) => c,
-        }
-    }
-}
-/// US Core Race Extension
-///
-/// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
-///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> by [`UsCoreRace::from_extension`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UsCoreRace {
-    /// American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White (sub-extension `ombCategory`)
-    pub omb_category: Vec<Coding>,
-    /// Extended race codes (sub-extension `detailed`)
-    pub detailed: Vec<Coding>,
-    /// Race Text (sub-extension `text`)
-    pub text: String,
-}
-impl UsCoreRace {
-    /// The extension's URL.
-    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
-    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
-    /// them when they break its cardinalities).
-    pub fn from_extension(x: &Extension) -> Self {
-        let mut out = Self::default();
-        for sub in &x.extension {
-            match sub.url.as_deref() {
-                Some("ombCategory") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.omb_category.extend(Some((**v).clone()));
-                    }
-                }
-                Some("detailed") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.detailed.extend(Some((**v).clone()));
-                    }
-                }
-                Some("text") => {
-                    if let Some(ExtensionValue::String(v)) = &sub.value {
-                        if let Some(v) = v.value.clone() {
-                            out.text = v;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-}
-/// US Core Ethnicity Extension
-///
-/// The `ethnicity` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity>).
-///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> by [`UsCoreEthnicity::from_extension`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UsCoreEthnicity {
-    /// Hispanic or Latino|Not Hispanic or Latino (sub-extension `ombCategory`)
-    pub omb_category: Option<Coding>,
-    /// Extended ethnicity codes (sub-extension `detailed`)
-    pub detailed: Vec<Coding>,
-    /// ethnicity Text (sub-extension `text`)
-    pub text: String,
-}
-impl UsCoreEthnicity {
-    /// The extension's URL.
-    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
-    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
-    /// them when they break its cardinalities).
-    pub fn from_extension(x: &Extension) -> Self {
-        let mut out = Self::default();
-        for sub in &x.extension {
-            match sub.url.as_deref() {
-                Some("ombCategory") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.omb_category = Some((**v).clone());
-                    }
-                }
-                Some("detailed") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.detailed.extend(Some((**v).clone()));
-                    }
-                }
-                Some("text") => {
-                    if let Some(ExtensionValue::String(v)) = &sub.value {
-                        if let Some(v) = v.value.clone() {
-                            out.text = v;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
     }
 }
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudication> (a required binding).

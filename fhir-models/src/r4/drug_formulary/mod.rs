@@ -32,43 +32,84 @@ pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan",
     "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition",
 ];
-/// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
-/// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
-/// is not of the profile's base type.
+/// The profiles of this module: canonical URL and the version generated.
+pub const PROFILES: &[(&str, &str)] = &[
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyBulkDataGraphDefinition",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyDrug",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyItem",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-InsurancePlanLocation",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition",
+        "2.0.1",
+    ),
+];
+/// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
+/// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
+/// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
+/// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
 pub fn check_profile(
     url: &str,
     resource: &Resource,
 ) -> Option<Result<(), crate::profile::ProfileError>> {
-    let url = url.split('|').next().unwrap_or(url);
+    let (url, version) = match url.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (url, None),
+    };
     match (url, resource) {
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary",
             Resource::InsurancePlan(r),
-        ) => Some(Formulary::check(r)),
+        ) if version.map_or(true, |v| v == "2.0.1") => Some(Formulary::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyBulkDataGraphDefinition",
             Resource::GraphDefinition(r),
-        ) => Some(FormularyBulkDataGraphDefinition::check(r)),
+        ) if version.map_or(true, |v| v == "2.0.1") => {
+            Some(FormularyBulkDataGraphDefinition::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyDrug",
             Resource::MedicationKnowledge(r),
-        ) => Some(FormularyDrug::check(r)),
+        ) if version.map_or(true, |v| v == "2.0.1") => Some(FormularyDrug::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyItem",
             Resource::Basic(r),
-        ) => Some(FormularyItem::check(r)),
+        ) if version.map_or(true, |v| v == "2.0.1") => Some(FormularyItem::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-InsurancePlanLocation",
             Resource::Location(r),
-        ) => Some(InsurancePlanLocation::check(r)),
+        ) if version.map_or(true, |v| v == "2.0.1") => {
+            Some(InsurancePlanLocation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan",
             Resource::InsurancePlan(r),
-        ) => Some(PayerInsurancePlan::check(r)),
+        ) if version.map_or(true, |v| v == "2.0.1") => Some(PayerInsurancePlan::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition",
             Resource::GraphDefinition(r),
-        ) => Some(PayerInsurancePlanBulkDataGraphDefinition::check(r)),
+        ) if version.map_or(true, |v| v == "2.0.1") => {
+            Some(PayerInsurancePlanBulkDataGraphDefinition::check(r))
+        }
         _ => None,
     }
 }

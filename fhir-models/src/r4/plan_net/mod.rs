@@ -38,51 +38,106 @@ pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner",
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
 ];
-/// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
-/// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
-/// is not of the profile's base type.
+/// The profiles of this module: canonical URL and the version generated.
+pub const PROFILES: &[(&str, &str)] = &[
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-InsurancePlan",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Location",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
+        "1.1.0",
+    ),
+];
+/// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
+/// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
+/// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
+/// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
 pub fn check_profile(
     url: &str,
     resource: &Resource,
 ) -> Option<Result<(), crate::profile::ProfileError>> {
-    let url = url.split('|').next().unwrap_or(url);
+    let (url, version) = match url.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (url, None),
+    };
     match (url, resource) {
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint",
             Resource::Endpoint(r),
-        ) => Some(PlannetEndpoint::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlannetEndpoint::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService",
             Resource::HealthcareService(r),
-        ) => Some(PlannetHealthcareService::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(PlannetHealthcareService::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-InsurancePlan",
             Resource::InsurancePlan(r),
-        ) => Some(PlannetInsurancePlan::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(PlannetInsurancePlan::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Location",
             Resource::Location(r),
-        ) => Some(PlannetLocation::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlannetLocation::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network",
             Resource::Organization(r),
-        ) => Some(PlannetNetwork::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlannetNetwork::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization",
             Resource::Organization(r),
-        ) => Some(PlannetOrganization::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(PlannetOrganization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation",
             Resource::OrganizationAffiliation(r),
-        ) => Some(PlannetOrganizationAffiliation::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(PlannetOrganizationAffiliation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner",
             Resource::Practitioner(r),
-        ) => Some(PlannetPractitioner::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(PlannetPractitioner::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
             Resource::PractitionerRole(r),
-        ) => Some(PlannetPractitionerRole::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => {
+            Some(PlannetPractitionerRole::check(r))
+        }
         _ => None,
     }
 }
