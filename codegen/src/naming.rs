@@ -44,6 +44,26 @@ pub fn feature(module: &str, type_name: &str) -> String {
     format!("{module}-{}", type_name.to_kebab_case())
 }
 
+/// The feature suffix of a profile module (`us_core_v8` → `us-core-v8`, behind `r4-us-core-v8` in `fhir-models`).
+pub fn feature_suffix(module: &str) -> String {
+    module.replace('_', "-")
+}
+
+/// The module name of an IG release generated beside others of the same IG: the first release generated keeps
+/// the IG's plain name (`us_core`, `carin_bb`: a name never changes meaning once published), every later one gets
+/// its major version (`us_core_v8`, `carin_bb_v2`), and its minor version as well when two releases share a major
+/// (`us_core_v6_1`).
+pub fn versioned_module(base: &str, version: &str, others: &[&str]) -> String {
+    let mut parts = version.split(['.', '-']);
+    let major = parts.next().unwrap_or(version);
+    let minor = parts.next();
+    let same_major = others.iter().filter(|o| o.split('.').next() == Some(major)).count() > 1;
+    match minor {
+        Some(minor) if same_major => format!("{base}_v{major}_{minor}"),
+        _ => format!("{base}_v{major}"),
+    }
+}
+
 /// UpperCamelCase of one FHIR path segment or type code (`dateTime` → `DateTime`, `contact` → `Contact`).
 pub fn upper_camel(segment: &str) -> String {
     let mut chars = segment.chars();
@@ -83,6 +103,18 @@ pub fn code_variant(code: &str, display: Option<&str>, used: &mut Vec<String>) -
     }
     used.push(name.clone());
     name
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn versioned_modules() {
+        assert_eq!(versioned_module("us_core", "8.0.0", &["3.1.1", "8.0.0"]), "us_core_v8");
+        assert_eq!(versioned_module("us_core", "6.1.0", &["6.1.0", "6.0.0"]), "us_core_v6_1");
+        assert_eq!(feature_suffix("carin_bb_v2"), "carin-bb-v2");
+    }
 }
 
 #[cfg(test)]

@@ -15,15 +15,15 @@ pub enum PackageError {
     /// No packages directory could be found.
     #[error("no FHIR packages directory: pass --packages DIR, set {PACKAGES_ENV}, or fill ~/.fhir/packages")]
     NoPackagesDir,
-    /// A package named in the manifest is not in the directory.
-    #[error("package {id}#{version} not found in {dir} (expected the folder `{id}#{version}/package`)")]
+    /// A package is in none of the search paths.
+    #[error("package {id}#{version} not found in {} (expected the folder `{id}#{version}/package`)", list_paths(.searched))]
     Missing {
         /// Package id.
         id: String,
         /// Package version.
         version: String,
         /// Where it was looked for.
-        dir: PathBuf,
+        searched: Vec<PathBuf>,
     },
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
@@ -41,6 +41,68 @@ pub enum PackageError {
         /// The cause.
         source: serde_json::Error,
     },
+}
+
+fn list_paths(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return "no search path (pass a packages directory, set FHIR_PACKAGES or fill ~/.fhir/packages)".to_owned();
+    }
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// The user's package cache, `~/.fhir/packages` (where the FHIR tools put packages), whether or not it exists.
+pub fn user_cache() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".fhir").join("packages"))
+}
+
+/// Where packages are looked for: several directories in the package-cache layout, searched in order, and the
+/// package folders read so far (for `cargo:rerun-if-changed`).
+#[derive(Debug, Default)]
+pub struct PackageSource {
+    paths: Vec<PathBuf>,
+    read: std::cell::RefCell<Vec<PathBuf>>,
+}
+
+impl PackageSource {
+    /// Searches exactly these directories, in order.
+    pub fn new(paths: impl IntoIterator<Item = PathBuf>) -> Self {
+        let mut out = Self::default();
+        for p in paths {
+            if !out.paths.contains(&p) {
+                out.paths.push(p);
+            }
+        }
+        out
+    }
+
+    /// The search paths.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// The search path that holds package `id#version`.
+    pub fn locate(&self, id: &str, version: &str) -> Option<&Path> {
+        self.paths.iter().map(PathBuf::as_path).find(|d| exists(d, id, version))
+    }
+
+    /// Reads the resources of the given types from package `id#version`, from the first search path that has it.
+    pub fn load(&self, id: &str, version: &str, types: &[&str]) -> Result<Package, PackageError> {
+        let dir = self
+            .locate(id, version)
+            .ok_or_else(|| PackageError::Missing { id: id.into(), version: version.into(), searched: self.paths.clone() })?;
+        let folder = dir.join(format!("{id}#{version}")).join("package");
+        let pkg = load(dir, id, version, types)?;
+        let mut read = self.read.borrow_mut();
+        if !read.contains(&folder) {
+            read.push(folder);
+        }
+        Ok(pkg)
+    }
+
+    /// The package folders read so far, in the order first read.
+    pub fn read(&self) -> Vec<PathBuf> {
+        self.read.borrow().clone()
+    }
 }
 
 /// Where packages come from: the explicit directory, else `$FHIR_PACKAGES`, else `~/.fhir/packages`.
@@ -89,7 +151,7 @@ fn read_json(path: &Path) -> Result<Value, PackageError> {
 pub fn load(dir: &Path, id: &str, version: &str, types: &[&str]) -> Result<Package, PackageError> {
     let root = dir.join(format!("{id}#{version}")).join("package");
     if !root.is_dir() {
-        return Err(PackageError::Missing { id: id.into(), version: version.into(), dir: dir.to_path_buf() });
+        return Err(PackageError::Missing { id: id.into(), version: version.into(), searched: vec![dir.to_path_buf()] });
     }
     let mut files: Vec<(String, Option<String>)> = Vec::new();
     let index = root.join(".index.json");

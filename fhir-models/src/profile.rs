@@ -293,8 +293,9 @@ pub fn reference_type(reference: &str) -> Option<&str> {
 /// The common items of every profile view (`pub struct UsCorePatient(Patient)`, declared by the generated code
 /// with its docs): conversions, `Deref`, JSON. The generated code calls it once per profile, next to a
 /// `check_into` of its own.
-#[allow(unused_macros)]
-macro_rules! profile_view {
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __profile_view {
     ($name:ident, $base:ident, $url:expr) => {
         impl $name {
             /// Canonical URL of the profile.
@@ -363,8 +364,6 @@ macro_rules! profile_view {
         }
     };
 }
-#[allow(unused_imports)]
-pub(crate) use profile_view;
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! Emitting: the intermediate model → formatted Rust files. Never reads JSON.
 
 mod profiles;
+pub use profiles::{profile_module, Layout};
 mod search;
 mod types;
 
@@ -32,6 +33,10 @@ pub enum EmitError {
     #[error("name clash: `{0}` would be generated twice")]
     NameClash(String),
 }
+
+/// The `fhir-models` version the generated code is made for: generator and runtime are released together, with
+/// the workspace's version. Code generated outside `fhir-models` asserts it at compile time.
+pub const FHIR_MODELS_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The command that regenerates, named in every header.
 pub const REGENERATE: &str = "cargo run -p fhir-codegen --release";
@@ -151,7 +156,7 @@ pub fn emit_version(model: &VersionModel) -> Result<Vec<GeneratedFile>, EmitErro
             m.package,
             model.module
         );
-        files.extend(profiles::profile_module(model, m, &header)?);
+        files.extend(profiles::profile_module(model, m, &header, Layout::InModels)?);
     }
     Ok(files)
 }

@@ -2,37 +2,93 @@
 //! runtime's `profile_view!`), its checks as a list of calls into `fhir_models::profile::Checker`, and its
 //! typed accessors; the module root holds the extension structs, code enums and coding helpers.
 
-use super::{doc, format_file, ident, types, EmitError, GeneratedFile};
+use super::{doc, format_file, ident, types, EmitError, GeneratedFile, FHIR_MODELS_VERSION};
 use crate::model::*;
 use proc_macro2::{Ident, TokenStream};
 use heck::ToShoutySnakeCase;
 use quote::{format_ident, quote};
 
-/// All files of one profile module.
-pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> Result<Vec<GeneratedFile>, EmitError> {
+/// Where a profile module's code goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Inside `fhir-models`: a directory with one file per profile and a `mod.rs`, items shared with other
+    /// profile modules re-exported from the version's `profile_shared`.
+    InModels,
+    /// One self-contained file for `include!` (from a user's `build.rs` into `OUT_DIR`): no inner attributes,
+    /// profiles as inline modules, the core types by absolute path (`::fhir_models::r4`), shared items inlined.
+    SingleFile,
+}
+
+/// All files of one profile module (one file for [`Layout::SingleFile`], named `<module>.rs`).
+pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, layout: Layout) -> Result<Vec<GeneratedFile>, EmitError> {
     let dir = format!("src/{}/{}", model.module, m.module);
     let mut files = Vec::new();
     let cx = Cx { ext_choice: extension_choice(model) };
+    let file_allow = quote!(unused_imports, unused_variables, unused_parens, clippy::all);
+    let mut inline = Vec::new();
     for p in &m.profiles {
         let body = profile(&cx, model, p);
-        files.push(format_file(
-            &format!("{dir}/{}.rs", p.file),
-            header,
-            quote! {
-                #![allow(unused_imports, unused_variables, unused_parens, clippy::all)]
-                use super::*;
-                #body
-            },
-        )?);
+        let f = ident(&p.file);
+        match layout {
+            Layout::InModels => files.push(format_file(
+                &format!("{dir}/{}.rs", p.file),
+                header,
+                quote! {
+                    #![allow(#file_allow)]
+                    use super::*;
+                    #body
+                },
+            )?),
+            Layout::SingleFile => inline.push(quote! {
+                #[allow(#file_allow)]
+                mod #f { use super::*; #body }
+                pub use #f::*;
+            }),
+        }
     }
-    let mods = m.profiles.iter().map(|p| {
+    let mods = m.profiles.iter().filter(|_| layout == Layout::InModels).map(|p| {
         let f = ident(&p.file);
         quote! { mod #f; pub use #f::*; }
     });
     let enums = m.code_enums.iter().map(|e| types::code_enum(model, e));
     let exts = m.extensions.iter().map(|x| extension_struct(&cx, x));
     let shared = m.shared.iter().map(|n| ident(n));
-    let shared = if m.shared.is_empty() { TokenStream::new() } else { quote! { pub use super::profile_shared::{#(#shared),*}; } };
+    let shared = match layout {
+        _ if m.shared.is_empty() => TokenStream::new(),
+        Layout::InModels => quote! { pub use super::profile_shared::{#(#shared),*}; },
+        Layout::SingleFile => {
+            let ps = &model.profile_shared;
+            let exts = ps.extensions.iter().filter(|(x, _)| m.shared.contains(&x.name)).map(|(x, _)| extension_struct(&cx, x));
+            let enums = ps.code_enums.iter().filter(|(e, _)| m.shared.contains(&e.name)).map(|(e, _)| types::code_enum(model, e));
+            quote! { #(#exts)* #(#enums)* }
+        }
+    };
+    let title = format!(
+        " Profiles of {} over the FHIR {} ({}) core types: checked views, with typed accessors of their extensions and slices.\n\n \
+         Behind the `{}` feature. See [`crate::profile`] for what the checks report.",
+        m.package, model.marker, model.fhir_version, m.feature
+    );
+    let version_module = ident(&model.module);
+    let (attrs, uses) = match layout {
+        Layout::InModels => (
+            quote! {
+                #![doc = #title]
+                #![allow(unused_imports, dead_code, clippy::all)]
+            },
+            quote! { use super::*; },
+        ),
+        Layout::SingleFile => {
+            let version = FHIR_MODELS_VERSION;
+            (
+                TokenStream::new(),
+                quote! {
+                    ::fhir_models::__private::assert_generated_for!(#version);
+                    #[allow(unused_imports)]
+                    use ::fhir_models::#version_module::*;
+                },
+            )
+        }
+    };
     let urls = m.profiles.iter().map(|p| &p.url);
     let listed = m.profiles.iter().map(|p| {
         let (url, version) = (&p.url, &p.version);
@@ -46,21 +102,16 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
         let n = ident(&name);
         let list = coding_list(&codings);
         let d = doc(&format!("The codings of the value set <{url}> (a required binding)."));
-        quote! { #d const #n: &[(Option<&str>, Option<&str>)] = #list; }
+        quote! { #d #[allow(dead_code)] const #n: &[(Option<&str>, Option<&str>)] = #list; }
     });
-    let title = format!(
-        " Profiles of {} over the FHIR {} ({}) core types: checked views, with typed accessors of their extensions and slices.\n\n \
-         Behind the `{}` feature. See [`crate::profile`] for what the checks report.",
-        m.package, model.marker, model.fhir_version, m.feature
-    );
     let root = quote! {
-        #![doc = #title]
-        #![allow(unused_imports, dead_code, clippy::all)]
-        use super::*;
-        use crate::primitives::CodeEnum;
-        use crate::profile::{profile_view, Checker};
+        #attrs
+        #uses
+        #[allow(unused_imports)]
+        use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
 
         #(#mods)*
+        #(#inline)*
         #shared
 
         /// Canonical URLs of the profiles of this module.
@@ -73,7 +124,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
         /// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
         /// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
         /// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
-        pub fn check_profile(url: &str, resource: &Resource) -> Option<Result<(), crate::profile::ProfileError>> {
+        pub fn check_profile(url: &str, resource: &Resource) -> Option<Result<(), ::fhir_models::__private::ProfileError>> {
             let (url, version) = match url.split_once('|') {
                 Some((url, version)) => (url, Some(version)),
                 None => (url, None),
@@ -89,27 +140,35 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
         #(#vs_consts)*
 
         /// Whether a coding has the system and code (each when given).
+        #[allow(dead_code)]
         fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
             (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
                 && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
         }
 
         /// Whether a concept has a coding with the system and code (each when given).
+        #[allow(dead_code)]
         fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
             cc.coding.iter().any(|c| coding_is(c, system, code))
         }
 
         /// Whether a coding is one of the listed ones.
+        #[allow(dead_code)]
         fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
             list.iter().any(|(s, k)| coding_is(c, *s, *k))
         }
 
         /// Whether a concept has a coding among the listed ones.
+        #[allow(dead_code)]
         fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
             cc.coding.iter().any(|c| coding_in(c, list))
         }
     };
-    files.push(format_file(&format!("{dir}/mod.rs"), header, root)?);
+    let root_file = match layout {
+        Layout::InModels => format!("{dir}/mod.rs"),
+        Layout::SingleFile => format!("{}.rs", m.module),
+    };
+    files.push(format_file(&root_file, header, root)?);
     Ok(files)
 }
 
@@ -140,7 +199,7 @@ pub fn shared_items(model: &VersionModel, header: &str) -> Result<Option<Generat
         //! module re-exports the ones it uses.
         #![allow(unused_imports, dead_code, clippy::all)]
         use super::*;
-        use crate::primitives::CodeEnum;
+        use ::fhir_models::__private::CodeEnum;
         #(#items)*
     };
     Ok(Some(format_file(&format!("src/{}/profile_shared.rs", model.module), header, tokens)?))
@@ -176,7 +235,7 @@ pub fn version_check_profile(model: &VersionModel, header: &str) -> Result<Optio
     let tokens = quote! {
         #![allow(unused_imports, unused_mut, unused_variables, clippy::all)]
         use super::*;
-        use crate::profile::ProfileCheck;
+        use ::fhir_models::__private::ProfileCheck;
 
         #d
         pub fn check_profile(url: &str, resource: &Resource) -> ProfileCheck {
@@ -595,12 +654,12 @@ fn prim(p: Prim) -> TokenStream {
         Prim::Integer => quote!(i32),
         Prim::Unsigned => quote!(u32),
         Prim::Integer64 => quote!(i64),
-        Prim::Decimal => quote!(crate::primitives::Decimal),
+        Prim::Decimal => quote!(::fhir_models::Decimal),
         Prim::String => quote!(String),
-        Prim::Date => quote!(crate::primitives::Date),
-        Prim::DateTime => quote!(crate::primitives::DateTime),
-        Prim::Instant => quote!(crate::primitives::Instant),
-        Prim::Time => quote!(crate::primitives::Time),
+        Prim::Date => quote!(::fhir_models::Date),
+        Prim::DateTime => quote!(::fhir_models::DateTime),
+        Prim::Instant => quote!(::fhir_models::Instant),
+        Prim::Time => quote!(::fhir_models::Time),
     }
 }
 

@@ -14,7 +14,7 @@ use crate::naming;
 use crate::packages::{self, PackageError};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::Path;
+
 use terminology::{strip_version, Terminology};
 
 /// Errors while turning packages into the model.
@@ -69,13 +69,13 @@ fn prim_of(code: &str) -> Option<Prim> {
 const ABSTRACT_BASES: &[&str] = &["Element", "BackboneElement", "Resource", "DomainResource"];
 
 /// Reads the packages of one version and builds its model.
-pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
+pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
     let (core_id, core_ver) = split_package(&spec.core);
-    let core = packages::load(dir, core_id, core_ver, TYPES_READ)?;
+    let core = src.load(core_id, core_ver, TYPES_READ)?;
     let expansions = match &spec.expansions {
         Some(e) => {
             let (id, ver) = split_package(e);
-            Some(packages::load(dir, id, ver, &["ValueSet"])?)
+            Some(src.load(id, ver, &["ValueSet"])?)
         }
         None => None,
     };
@@ -152,7 +152,7 @@ pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, Load
     let mut search_parameters = core.of_type("SearchParameter").to_vec();
     for package in &spec.search_parameters {
         let (id, ver) = split_package(package);
-        search_parameters.extend(packages::load(dir, id, ver, &["SearchParameter"])?.resources.remove("SearchParameter").unwrap_or_default());
+        search_parameters.extend(src.load(id, ver, &["SearchParameter"])?.resources.remove("SearchParameter").unwrap_or_default());
         model.sources.push(package.clone());
     }
     search::load_search_params(&search_parameters, &mut model)?;
@@ -165,7 +165,7 @@ pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, Load
         let mut store = PackageStore::default();
         let mut scopes = Vec::new();
         for p in &spec.profiles {
-            scopes.push(store.closure(dir, &p.package, &spec.core, &mut model.warnings)?);
+            scopes.push(store.closure(src, &p.package, &spec.core, &spec.resolution_packages, &mut model.warnings)?);
         }
         let mut modules = Vec::new();
         for (p, scope) in spec.profiles.iter().zip(&scopes) {
@@ -238,12 +238,21 @@ struct PackageStore {
 impl PackageStore {
     /// The resolution scope of IG package `name` (`id#version`): the package first, then the packages it depends
     /// on (breadth first, each package.json's dependencies in id order), without the core package. A dependency
-    /// that is not in `dir` is reported in `warnings` (its canonicals stay unresolved: what needs them is listed
+    /// that is in no search path is reported in `warnings` (its canonicals stay unresolved: what needs them is listed
     /// as not checked); the IG itself must be there.
-    fn closure(&mut self, dir: &Path, name: &str, core: &str, warnings: &mut Vec<String>) -> Result<Vec<String>, LoadError> {
+    fn closure(
+        &mut self,
+        src: &packages::PackageSource,
+        name: &str,
+        core: &str,
+        extra: &[String],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<String>, LoadError> {
         let (core_id, _) = split_package(core);
         let mut order = Vec::new();
         let mut queue = std::collections::VecDeque::from([(name.to_owned(), None::<String>)]);
+        // Packages named for resolution only come after the declared dependencies.
+        queue.extend(extra.iter().map(|e| (e.clone(), Some(format!("the configuration of {name}")))));
         while let Some((pkg, needed_by)) = queue.pop_front() {
             if order.contains(&pkg) {
                 continue;
@@ -251,15 +260,16 @@ impl PackageStore {
             let (id, ver) = split_package(&pkg);
             if !self.packages.contains_key(&pkg) {
                 if let Some(by) = &needed_by {
-                    if !packages::exists(dir, id, ver) {
-                        let w = format!("{by} depends on {pkg}, which is not in {}: canonicals it defines stay unresolved", dir.display());
+                    if src.locate(id, ver).is_none() {
+                        let dirs: Vec<String> = src.paths().iter().map(|p| p.display().to_string()).collect();
+                        let w = format!("{by} depends on {pkg}, which is in none of {}: canonicals it defines stay unresolved", dirs.join(", "));
                         if !warnings.contains(&w) {
                             warnings.push(w);
                         }
                         continue;
                     }
                 }
-                let loaded = packages::load(dir, id, ver, &["StructureDefinition", "ValueSet", "CodeSystem"])?;
+                let loaded = src.load(id, ver, &["StructureDefinition", "ValueSet", "CodeSystem"])?;
                 self.packages.insert(pkg.clone(), loaded);
             }
             for (dep_id, dep_ver) in &self.packages[&pkg].dependencies {

@@ -304,7 +304,8 @@ impl Walker<'_, '_> {
         for e in elements.iter().skip(1) {
             let Some(id) = e["id"].as_str() else { continue };
             let Some((parent_id, seg)) = split_id(id) else { continue };
-            // A type slice of a choice (`value[x]:valueCoding`) is the choice itself.
+            // A type slice of a choice (`value[x]:valueCoding`) is the choice itself, for the values of its type.
+            let type_slice = seg.split_once(':').is_some_and(|(n, _)| n.ends_with("[x]"));
             let (name, slice) = match seg.split_once(':') {
                 Some((n, _)) if n.ends_with("[x]") => (n, None),
                 Some((n, s)) => (n, Some(s)),
@@ -439,7 +440,8 @@ impl Walker<'_, '_> {
                 if let Some(choice) = self.ix.choices.get(enum_name.as_str()) {
                     let allowed: Vec<String> = codes.iter().map(|c| naming::upper_camel(c)).collect();
                     let all: Vec<&str> = choice.variants.iter().map(|v| v.suffix.as_str()).collect();
-                    if !allowed.is_empty() && allowed.iter().all(|a| all.contains(&a.as_str())) && allowed.len() < all.len() {
+                    // A type slice names the one type it is about, not the types the choice allows.
+                    if !type_slice && !allowed.is_empty() && allowed.iter().all(|a| all.contains(&a.as_str())) && allowed.len() < all.len() {
                         push_unique(
                             &mut arena[p].checks,
                             Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::ChoiceType { choice: enum_name.clone(), allowed: allowed.clone() } },

@@ -5,7 +5,7 @@
 //! module re-exports the ones it uses.
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
-use crate::primitives::CodeEnum;
+use ::fhir_models::__private::CodeEnum;
 #[cfg(
     any(
         feature = "r4-us-core",

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unused_mut, unused_variables, clippy::all)]
 use super::*;
-use crate::profile::ProfileCheck;
+use ::fhir_models::__private::ProfileCheck;
 /// Checks a resource against the profile named by a canonical URL (as in `meta.profile`, with or without          `|version`), in whichever compiled profile module generates it: `us_core` (hl7.fhir.us.core#3.1.1), `us_core_v8` (hl7.fhir.us.core#8.0.0), `carin_bb` (hl7.fhir.us.carin-bb#1.1.0), `carin_bb_v2` (hl7.fhir.us.carin-bb#2.0.0), `plan_net` (hl7.fhir.us.davinci-pdex-plan-net#1.1.0), `drug_formulary` (hl7.fhir.us.davinci-drug-formulary#2.0.1).
 ///
 /// A claimed version that no compiled module generates is answered as          `ProfileCheck::VersionNotGenerated` with the          versions that are, never checked by another version's rules.

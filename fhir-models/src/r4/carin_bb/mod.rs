@@ -6,8 +6,8 @@
  Behind the `r4-carin-bb` feature. See [`crate::profile`] for what the checks report.*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
-use crate::primitives::CodeEnum;
-use crate::profile::{profile_view, Checker};
+#[allow(unused_imports)]
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
 mod c4bb_coverage;
 pub use c4bb_coverage::*;
 mod c4bb_explanation_of_benefit;
@@ -73,7 +73,7 @@ pub const PROFILES: &[(&str, &str)] = &[
 pub fn check_profile(
     url: &str,
     resource: &Resource,
-) -> Option<Result<(), crate::profile::ProfileError>> {
+) -> Option<Result<(), ::fhir_models::__private::ProfileError>> {
     let (url, version) = match url.split_once('|') {
         Some((url, version)) => (url, Some(version)),
         None => (url, None),
@@ -129,6 +129,7 @@ pub fn check_profile(
     }
 }
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudication> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_ADJUDICATION: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("submitted")),
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("copay")),
@@ -173,6 +174,7 @@ const VS_C4BB_ADJUDICATION: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("submitted")),
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("copay")),
@@ -237,6 +239,7 @@ const VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR: &[(Option<&str>, Option<&str>
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInpatientInstitutionalDiagnosisType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_INPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
     Option<&str>,
     Option<&str>,
@@ -253,6 +256,7 @@ const VS_C4BB_CLAIM_INPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInstitutionalCareTeamRole> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_INSTITUTIONAL_CARE_TEAM_ROLE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/claimcareteamrole"), Some("primary")),
     (
@@ -277,6 +281,7 @@ const VS_C4BB_CLAIM_INSTITUTIONAL_CARE_TEAM_ROLE: &[(Option<&str>, Option<&str>)
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimOutpatientInstitutionalDiagnosisType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_OUTPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
     Option<&str>,
     Option<&str>,
@@ -296,6 +301,7 @@ const VS_C4BB_CLAIM_OUTPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimPharmacyTeamRole> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_PHARMACY_TEAM_ROLE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/claimcareteamrole"), Some("primary")),
     (
@@ -304,6 +310,7 @@ const VS_C4BB_CLAIM_PHARMACY_TEAM_ROLE: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProcedureType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_PROCEDURE_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimProcedureType"),
@@ -315,6 +322,7 @@ const VS_C4BB_CLAIM_PROCEDURE_TYPE: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianCareTeamRole> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_CARE_TEAM_ROLE: &[(
     Option<&str>,
     Option<&str>,
@@ -338,6 +346,7 @@ const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_CARE_TEAM_ROLE: &[(
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianDiagnosisType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_DIAGNOSIS_TYPE: &[(
     Option<&str>,
     Option<&str>,
@@ -349,6 +358,7 @@ const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_DIAGNOSIS_TYPE: &[(
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBInstitutionalClaimSubType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_INSTITUTIONAL_CLAIM_SUB_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType"),
@@ -360,6 +370,7 @@ const VS_C4BB_INSTITUTIONAL_CLAIM_SUB_TYPE: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_PAYEE_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayeeType"),
@@ -370,6 +381,7 @@ const VS_C4BB_PAYEE_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/payeetype"), Some("other")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerBenefitPaymentStatus> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
@@ -385,6 +397,7 @@ const VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
@@ -400,6 +413,7 @@ const VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE: &[(Option<&str>, Option<&str>)] =
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
@@ -411,6 +425,7 @@ const VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS: &[(Option<&str>, Option<&str>)]
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship"),
@@ -424,6 +439,7 @@ const VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES: &[(Option<&str>, Option<&str>)] 
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/ValueSet/claim-type> (a required binding).
+#[allow(dead_code)]
 const VS_CLAIM_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("institutional")),
     (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("oral")),
@@ -432,12 +448,14 @@ const VS_CLAIM_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("vision")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/ValueSet/process-priority> (a required binding).
+#[allow(dead_code)]
 const VS_PROCESS_PRIORITY: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/processpriority"), Some("stat")),
     (Some("http://terminology.hl7.org/CodeSystem/processpriority"), Some("normal")),
     (Some("http://terminology.hl7.org/CodeSystem/processpriority"), Some("deferred")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/ValueSet/subscriber-relationship> (a required binding).
+#[allow(dead_code)]
 const VS_SUBSCRIBER_RELATIONSHIP: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://terminology.hl7.org/CodeSystem/subscriber-relationship"),
@@ -469,19 +487,23 @@ const VS_SUBSCRIBER_RELATIONSHIP: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// Whether a coding has the system and code (each when given).
+#[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
     (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
         && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
 }
 /// Whether a concept has a coding with the system and code (each when given).
+#[allow(dead_code)]
 fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
     cc.coding.iter().any(|c| coding_is(c, system, code))
 }
 /// Whether a coding is one of the listed ones.
+#[allow(dead_code)]
 fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
     list.iter().any(|(s, k)| coding_is(c, *s, *k))
 }
 /// Whether a concept has a coding among the listed ones.
+#[allow(dead_code)]
 fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
     cc.coding.iter().any(|c| coding_in(c, list))
 }

@@ -9,7 +9,7 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient> (version 2.0.0) on [`Patient`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (41 checks):
+/// Checked (40 checks):
 ///
 /// - `Patient.meta`: 1..1 (Metadata about the resource)
 /// - `Patient.extension:race`: 0..1 (US Core Race Extension)
@@ -19,7 +19,6 @@ use super::*;
 /// - `Patient.identifier:memberid`: 1..* (Member ID)
 /// - `Patient.name`: 1..* (A name associated with the patient)
 /// - `Patient.gender`: 1..1 (male | female | other | unknown)
-/// - `Patient.deceased[x]`: type DateTime (Indicates if the individual is deceased or not)
 /// - `Patient.meta.lastUpdated`: 1..1 (When the resource version last changed)
 /// - `Patient.meta.profile`: 1..* (Profiles this resource claims to conform to)
 /// - `Patient.extension:race.extension:ombCategory`: 0..5 (American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White)
@@ -132,13 +131,6 @@ impl C4bbPatient {
         );
         c.count("name", r.name.len(), 1u32, u32::MAX);
         c.count("gender", usize::from(r.gender.is_some()), 1u32, 1u32);
-        if let Some(v1) = &r.deceased {
-            c.choice(
-                "deceased[x]",
-                matches!(v1, PatientDeceased::DateTime(_)),
-                "DateTime",
-            );
-        }
         for v1 in r.meta.iter() {
             let m = c.enter("meta", None);
             c.count("lastUpdated", usize::from(v1.last_updated.is_some()), 1u32, 1u32);

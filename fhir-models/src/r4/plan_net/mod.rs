@@ -6,8 +6,8 @@
  Behind the `r4-plan-net` feature. See [`crate::profile`] for what the checks report.*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
-use crate::primitives::CodeEnum;
-use crate::profile::{profile_view, Checker};
+#[allow(unused_imports)]
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
 mod plannet_endpoint;
 pub use plannet_endpoint::*;
 mod plannet_healthcare_service;
@@ -84,7 +84,7 @@ pub const PROFILES: &[(&str, &str)] = &[
 pub fn check_profile(
     url: &str,
     resource: &Resource,
-) -> Option<Result<(), crate::profile::ProfileError>> {
+) -> Option<Result<(), ::fhir_models::__private::ProfileError>> {
     let (url, version) = match url.split_once('|') {
         Some((url, version)) => (url, Some(version)),
         None => (url, None),
@@ -328,6 +328,7 @@ impl Qualification {
     }
 }
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/IndividualAndGroupSpecialtiesVS> (a required binding).
+#[allow(dead_code)]
 const VS_INDIVIDUAL_AND_GROUP_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://nucc.org/provider-taxonomy"), Some("101200000X")),
     (Some("http://nucc.org/provider-taxonomy"), Some("101Y00000X")),
@@ -1002,6 +1003,7 @@ const VS_INDIVIDUAL_AND_GROUP_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = 
     (Some("http://nucc.org/provider-taxonomy"), Some("405300000X")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/NetworkTypeVS> (a required binding).
+#[allow(dead_code)]
 const VS_NETWORK_TYPE_VS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/davinci-pdex-plan-net/CodeSystem/OrgTypeCS"),
@@ -1009,6 +1011,7 @@ const VS_NETWORK_TYPE_VS: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/PractitionerRoleVS> (a required binding).
+#[allow(dead_code)]
 const VS_PRACTITIONER_ROLE_VS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/davinci-pdex-plan-net/CodeSystem/ProviderRoleCS"),
@@ -1188,6 +1191,7 @@ const VS_PRACTITIONER_ROLE_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/practitioner-role"), Some("ict")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/SpecialtiesVS> (a required binding).
+#[allow(dead_code)]
 const VS_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://nucc.org/provider-taxonomy"), Some("101200000X")),
     (Some("http://nucc.org/provider-taxonomy"), Some("101Y00000X")),
@@ -2044,19 +2048,23 @@ const VS_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://nucc.org/provider-taxonomy"), Some("347E00000X")),
 ];
 /// Whether a coding has the system and code (each when given).
+#[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
     (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
         && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
 }
 /// Whether a concept has a coding with the system and code (each when given).
+#[allow(dead_code)]
 fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
     cc.coding.iter().any(|c| coding_is(c, system, code))
 }
 /// Whether a coding is one of the listed ones.
+#[allow(dead_code)]
 fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
     list.iter().any(|(s, k)| coding_is(c, *s, *k))
 }
 /// Whether a concept has a coding among the listed ones.
+#[allow(dead_code)]
 fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
     cc.coding.iter().any(|c| coding_in(c, list))
 }

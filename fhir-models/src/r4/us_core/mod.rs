@@ -6,8 +6,8 @@
  Behind the `r4-us-core` feature. See [`crate::profile`] for what the checks report.*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
-use crate::primitives::CodeEnum;
-use crate::profile::{profile_view, Checker};
+#[allow(unused_imports)]
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
 mod us_core_allergy_intolerance;
 pub use us_core_allergy_intolerance::*;
 mod us_core_care_plan;
@@ -153,7 +153,7 @@ pub const PROFILES: &[(&str, &str)] = &[
 pub fn check_profile(
     url: &str,
     resource: &Resource,
-) -> Option<Result<(), crate::profile::ProfileError>> {
+) -> Option<Result<(), ::fhir_models::__private::ProfileError>> {
     let (url, version) = match url.split_once('|') {
         Some((url, version)) => (url, Some(version)),
         None => (url, None),
@@ -293,19 +293,23 @@ pub fn check_profile(
     }
 }
 /// Whether a coding has the system and code (each when given).
+#[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
     (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
         && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
 }
 /// Whether a concept has a coding with the system and code (each when given).
+#[allow(dead_code)]
 fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
     cc.coding.iter().any(|c| coding_is(c, system, code))
 }
 /// Whether a coding is one of the listed ones.
+#[allow(dead_code)]
 fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
     list.iter().any(|(s, k)| coding_is(c, *s, *k))
 }
 /// Whether a concept has a coding among the listed ones.
+#[allow(dead_code)]
 fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
     cc.coding.iter().any(|c| coding_in(c, list))
 }

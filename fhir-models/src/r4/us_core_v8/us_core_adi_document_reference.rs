@@ -76,9 +76,7 @@ impl UsCoreAdiDocumentReference {
     /// US Core Authentication Time Extension
     ///
     /// The `authenticationTime` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-authentication-time>).
-    pub fn authentication_time(
-        &self,
-    ) -> Option<&'_ Primitive<crate::primitives::DateTime>> {
+    pub fn authentication_time(&self) -> Option<&'_ Primitive<::fhir_models::DateTime>> {
         self.0
             .extension
             .iter()

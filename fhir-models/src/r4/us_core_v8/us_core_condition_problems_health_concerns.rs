@@ -75,7 +75,7 @@ impl UsCoreConditionProblemsHealthConcerns {
     /// assertedDate
     ///
     /// The `assertedDate` extension (<http://hl7.org/fhir/StructureDefinition/condition-assertedDate>).
-    pub fn asserted_date(&self) -> Option<&'_ Primitive<crate::primitives::DateTime>> {
+    pub fn asserted_date(&self) -> Option<&'_ Primitive<::fhir_models::DateTime>> {
         self.0
             .extension
             .iter()

@@ -9,13 +9,12 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation> (version 8.0.0) on [`Observation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (10 checks):
+/// Checked (9 checks):
 ///
 /// - `Observation.category:socialhistory`: 0..1 (Classification of  type of observation)
 /// - `Observation.code`: has `http://loinc.org|11341-5` (Occupation history)
 /// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 /// - `Observation.subject`: references Patient
-/// - `Observation.effective[x]`: type Period (Clinically relevant time/time-period for observation)
 /// - `Observation.value[x]`: 1..1 (Actual result)
 /// - `Observation.value[x]`: type CodeableConcept
 /// - `Observation.component:industry`: 0..1 (Occupation industry)
@@ -60,13 +59,6 @@ impl UsCoreObservationOccupation {
                 "subject",
                 v1.reference.as_ref().and_then(|p| p.value.as_deref()),
                 &["Patient"],
-            );
-        }
-        if let Some(v1) = &r.effective {
-            c.choice(
-                "effective[x]",
-                matches!(v1, ObservationEffective::Period(_)),
-                "Period",
             );
         }
         c.count("value[x]", usize::from(r.value.is_some()), 1u32, 1u32);

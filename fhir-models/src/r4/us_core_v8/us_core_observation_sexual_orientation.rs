@@ -9,12 +9,11 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation> (version 8.0.0) on [`Observation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (4 checks):
+/// Checked (3 checks):
 ///
 /// - `Observation.code`: has `http://loinc.org|76690-7` (Sexual Orientation)
 /// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 /// - `Observation.subject`: references Patient
-/// - `Observation.value[x]`: type CodeableConcept (Sexual Orientation)
 ///
 /// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
@@ -40,13 +39,6 @@ impl UsCoreObservationSexualOrientation {
                 "subject",
                 v1.reference.as_ref().and_then(|p| p.value.as_deref()),
                 &["Patient"],
-            );
-        }
-        if let Some(v1) = &r.value {
-            c.choice(
-                "value[x]",
-                matches!(v1, ObservationValue::CodeableConcept(_)),
-                "CodeableConcept",
             );
         }
     }

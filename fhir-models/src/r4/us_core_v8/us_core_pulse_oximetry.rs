@@ -9,7 +9,7 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry> (version 8.0.0) on [`Observation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (37 checks):
+/// Checked (36 checks):
 ///
 /// - `Observation.category`: 1..* (Classification of  type of observation)
 /// - `Observation.category:VSCat`: 1..1 (Classification of  type of observation)
@@ -17,7 +17,6 @@ use super::*;
 /// - `Observation.subject`: references Patient
 /// - `Observation.effective[x]`: 1..1 (Often just a dateTime for Vital Signs)
 /// - `Observation.effective[x]`: type DateTime | Period
-/// - `Observation.value[x]`: type Quantity (Oxygen Saturation by Pulse Oximetry Value)
 /// - `Observation.component:FlowRate`: 0..1 (Inhaled oxygen flow rate)
 /// - `Observation.component:Concentration`: 0..1 (Inhaled oxygen concentration)
 /// - `Observation.category:VSCat.coding`: 1..* (Code defined by a terminology system)
@@ -92,13 +91,6 @@ impl UsCorePulseOximetry {
                     ObservationEffective::Period(_)
                 ),
                 "DateTime, Period",
-            );
-        }
-        if let Some(v1) = &r.value {
-            c.choice(
-                "value[x]",
-                matches!(v1, ObservationValue::Quantity(_)),
-                "Quantity",
             );
         }
         c.count(

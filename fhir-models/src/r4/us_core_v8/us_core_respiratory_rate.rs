@@ -9,7 +9,7 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate> (version 8.0.0) on [`Observation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (19 checks):
+/// Checked (18 checks):
 ///
 /// - `Observation.category`: 1..* (Classification of  type of observation)
 /// - `Observation.category:VSCat`: 1..1 (Classification of  type of observation)
@@ -18,7 +18,6 @@ use super::*;
 /// - `Observation.subject`: references Patient
 /// - `Observation.effective[x]`: 1..1 (Often just a dateTime for Vital Signs)
 /// - `Observation.effective[x]`: type DateTime | Period
-/// - `Observation.value[x]`: type Quantity (Vital Signs Value)
 /// - `Observation.category:VSCat.coding`: 1..* (Code defined by a terminology system)
 /// - `Observation.category:VSCat.coding.system`: 1..1 (Identity of the terminology system)
 /// - `Observation.category:VSCat.coding.system`: = `http://terminology.hl7.org/CodeSystem/observation-category`
@@ -81,13 +80,6 @@ impl UsCoreRespiratoryRate {
                     ObservationEffective::Period(_)
                 ),
                 "DateTime, Period",
-            );
-        }
-        if let Some(v1) = &r.value {
-            c.choice(
-                "value[x]",
-                matches!(v1, ObservationValue::Quantity(_)),
-                "Quantity",
             );
         }
         for (i, v1) in r.category.iter().enumerate() {

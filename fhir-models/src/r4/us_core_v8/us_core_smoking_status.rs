@@ -9,7 +9,7 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus> (version 8.0.0) on [`Observation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (10 checks):
+/// Checked (8 checks):
 ///
 /// - `Observation.status`: code from <http://hl7.org/fhir/us/core/ValueSet/us-core-observation-smoking-status-status> (final | entered-in-error)
 /// - `Observation.category`: 1..* (Classification of  type of observation)
@@ -19,8 +19,6 @@ use super::*;
 /// - `Observation.effective[x]`: 1..1 (Clinically relevant time/time-period for observation)
 /// - `Observation.effective[x]`: type DateTime | Period
 /// - `Observation.value[x]`: 1..1 (Actual result)
-/// - `Observation.value[x]`: type Quantity
-/// - `Observation.value[x]`: type CodeableConcept
 ///
 /// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
@@ -76,20 +74,6 @@ impl UsCoreSmokingStatus {
             );
         }
         c.count("value[x]", usize::from(r.value.is_some()), 1u32, 1u32);
-        if let Some(v1) = &r.value {
-            c.choice(
-                "value[x]",
-                matches!(v1, ObservationValue::Quantity(_)),
-                "Quantity",
-            );
-        }
-        if let Some(v1) = &r.value {
-            c.choice(
-                "value[x]",
-                matches!(v1, ObservationValue::CodeableConcept(_)),
-                "CodeableConcept",
-            );
-        }
     }
     /// The `SocialHistory` slice of `Observation.category`: Classification of  type of observation
     pub fn category_social_history(&self) -> Vec<&CodeableConcept> {
