@@ -33,6 +33,15 @@ pub use crate::__profile_view as profile_view;
 
 /// Fails the build, with a message that says what to do, when generated code was made for another version of
 /// `fhir-models` than the one it is compiled against.
+///
+/// ```compile_fail
+/// fhir_models::__private::assert_generated_for!("0.0.0-another-version");
+/// ```
+///
+/// ```
+/// fhir_models::__private::assert_generated_for!("0.1.0");
+/// # assert_eq!(fhir_models::__private::VERSION, "0.1.0");
+/// ```
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __assert_generated_for {

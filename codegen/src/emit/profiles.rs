@@ -306,6 +306,13 @@ fn text_of(ty: &FieldType, v: &Ident) -> TokenStream {
     match ty {
         FieldType::PlainString => quote!(Some(#v.as_str())),
         FieldType::Code(_) => quote!(#v.value.as_ref().map(CodeEnum::code)),
+        FieldType::Primitive(Prim::Bool) => quote!(#v.value.map(|b| if b { "true" } else { "false" })),
+        FieldType::Primitive(Prim::Integer | Prim::Unsigned | Prim::Integer64) => quote!(#v.value.map(|n| n.to_string()).as_deref()),
+        // A choice narrowed to `code` (an extension's value): the code when the value is one.
+        FieldType::Choice(e) => {
+            let e = ident(e);
+            quote!(match #v { #e::Code(p) => p.value.as_deref(), _ => None })
+        }
         _ => quote!(#v.value.as_deref()),
     }
 }

@@ -242,6 +242,15 @@ fn is_stringish(ty: &FieldType) -> bool {
     matches!(ty, FieldType::PlainString | FieldType::Primitive(Prim::String) | FieldType::Code(_))
 }
 
+/// The text of a fixed boolean or integer for a field of that primitive type (`fixedBoolean: true` → `true`).
+fn fixed_scalar(v: &Value, ty: &FieldType) -> Option<String> {
+    match (v, ty) {
+        (Value::Bool(b), FieldType::Primitive(Prim::Bool)) => Some(b.to_string()),
+        (Value::Number(n), FieldType::Primitive(Prim::Integer | Prim::Unsigned | Prim::Integer64)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn max_of(m: Option<&str>) -> Option<u32> {
     match m {
         Some("*") | None => None,
@@ -378,6 +387,8 @@ impl Walker<'_, '_> {
                 if let Some((key, v)) = fixed_value(e) {
                     if let (Some(text), true) = (v.as_str(), is_stringish(&field.ty)) {
                         arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Fixed(text.to_owned()) });
+                    } else if let Some(text) = fixed_scalar(v, &field.ty) {
+                        arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Fixed(text) });
                     } else if let (Some((ty, codings)), FieldType::Complex(n)) = (codings_of(key, v), &field.ty) {
                         if *n == ty {
                             arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Pattern(ty, codings) });
@@ -388,18 +399,15 @@ impl Walker<'_, '_> {
                 }
             }
 
-            // Required binding of a `code` narrower than the core's.
-            if codes == ["code"] && is_stringish(&field.ty) {
+            // Required binding of a `code` narrower than the core's (also of a choice narrowed to `code`, as an
+            // extension's value).
+            if codes == ["code"] && (is_stringish(&field.ty) || matches!(field.ty, FieldType::Choice(_))) {
                 if let Some(vs) = narrowed_required_binding(e, base_el) {
                     match self.cx.term.list(vs) {
                         Some(listed) => {
                             let codes = listed.concepts.iter().map(|c| c.code.clone()).collect();
-                            arena[p].checks.push(Check {
-                                field: field.clone(),
-                                label: label.clone(),
-                                doc: short.clone(),
-                                kind: CheckKind::CodeIn { value_set: vs.to_owned(), codes },
-                            });
+                            let check = Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::CodeIn { value_set: vs.to_owned(), codes } };
+                            push_unique(&mut arena[p].checks, check);
                         }
                         None => self.note(format!("`{path}`: required binding to {vs} (not listable)")),
                     }

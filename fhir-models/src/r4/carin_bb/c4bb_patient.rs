@@ -9,7 +9,7 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient> (version 1.1.0) on [`Patient`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (41 checks):
+/// Checked (42 checks):
 ///
 /// - `Patient.meta`: 1..1 (Metadata about the resource)
 /// - `Patient.extension:race`: 0..1 (US Core Race Extension)
@@ -42,6 +42,7 @@ use super::*;
 /// - `Patient.extension:ethnicity.extension:text.value[x]`: type String
 /// - `Patient.extension:birthsex.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:birthsex.value[x]`: type Code
+/// - `Patient.extension:birthsex.value[x]`: code from <http://hl7.org/fhir/us/core/ValueSet/birthsex>
 /// - `Patient.identifier.system`: 1..1 (The namespace for the identifier value)
 /// - `Patient.identifier.value`: 1..1 (The value that is unique within the system)
 /// - `Patient.identifier:memberid.type`: 1..1 (Description of identifier)
@@ -317,6 +318,17 @@ impl C4bbPatient {
             c.count("value[x]", usize::from(v1.value.is_some()), 1u32, 1u32);
             if let Some(v2) = &v1.value {
                 c.choice("value[x]", matches!(v2, ExtensionValue::Code(_)), "Code");
+            }
+            for v2 in v1.value.iter() {
+                c.code_in(
+                    "value[x]",
+                    match v2 {
+                        ExtensionValue::Code(p) => p.value.as_deref(),
+                        _ => None,
+                    },
+                    &["F", "M", "UNK"],
+                    "http://hl7.org/fhir/us/core/ValueSet/birthsex",
+                );
             }
             c.leave(m);
         }

@@ -9,9 +9,10 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService> (version 1.1.0) on [`HealthcareService`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (43 checks):
+/// Checked (45 checks):
 ///
 /// - `HealthcareService.active`: 1..1 (Whether this HealthcareService record is in active use)
+/// - `HealthcareService.active`: = `true`
 /// - `HealthcareService.category`: 1..1 (Broad category of service being performed or delivered)
 /// - `HealthcareService.specialty`: coded from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/SpecialtiesVS> (Specialties handled by the HealthcareService)
 /// - `HealthcareService.meta.lastUpdated`: 1..1 (When the resource version last changed)
@@ -44,6 +45,7 @@ use super::*;
 /// - `HealthcareService.telecom.extension:contactpoint-availabletime.value[x]`: 0..0 (Value of extension)
 /// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.extension`: 0..0 (Extension)
 /// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: type Code (Value of extension)
+/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: code from <http://hl7.org/fhir/ValueSet/days-of-week>
 /// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:allDay.extension`: 0..0 (Extension)
 /// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:allDay.value[x]`: type Boolean (Value of extension)
 /// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:availableStartTime.extension`: 0..0 (Extension)
@@ -56,10 +58,6 @@ use super::*;
 /// - `HealthcareService.telecom.extension:via-intermediary.value[x]`: references Location | Organization | OrganizationAffiliation | PractitionerRole
 ///
 /// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
-///
-/// Also not checked:
-///
-/// - `HealthcareService.active`: patternBoolean
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PlannetHealthcareService(HealthcareService);
@@ -71,6 +69,13 @@ impl PlannetHealthcareService {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &HealthcareService, c: &mut Checker) {
         c.count("active", usize::from(r.active.is_some()), 1u32, 1u32);
+        for v1 in r.active.iter() {
+            c.fixed(
+                "active",
+                v1.value.map(|b| if b { "true" } else { "false" }),
+                "true",
+            );
+        }
         c.count("category", r.category.len(), 1u32, 1u32);
         for v1 in r.specialty.iter() {
             if !v1.coding.is_empty() {
@@ -282,6 +287,17 @@ impl PlannetHealthcareService {
                             "value[x]",
                             matches!(v4, ExtensionValue::Code(_)),
                             "Code",
+                        );
+                    }
+                    for v4 in v3.value.iter() {
+                        c.code_in(
+                            "value[x]",
+                            match v4 {
+                                ExtensionValue::Code(p) => p.value.as_deref(),
+                                _ => None,
+                            },
+                            &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                            "http://hl7.org/fhir/ValueSet/days-of-week",
                         );
                     }
                     c.leave(m);

@@ -10,7 +10,7 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Location> (version 1.1.0) on [`Location`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (42 checks):
+/// Checked (43 checks):
 ///
 /// - `Location.extension:region`: 0..1 (Associated Region (GeoJSON))
 /// - `Location.status`: 1..1 (active | suspended | inactive)
@@ -44,6 +44,7 @@ use super::*;
 /// - `Location.telecom.extension:contactpoint-availabletime.value[x]`: 0..0 (Value of extension)
 /// - `Location.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.extension`: 0..0 (Extension)
 /// - `Location.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: type Code (Value of extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: code from <http://hl7.org/fhir/ValueSet/days-of-week>
 /// - `Location.telecom.extension:contactpoint-availabletime.extension:allDay.extension`: 0..0 (Extension)
 /// - `Location.telecom.extension:contactpoint-availabletime.extension:allDay.value[x]`: type Boolean (Value of extension)
 /// - `Location.telecom.extension:contactpoint-availabletime.extension:availableStartTime.extension`: 0..0 (Extension)
@@ -273,6 +274,17 @@ impl PlannetLocation {
                             "value[x]",
                             matches!(v4, ExtensionValue::Code(_)),
                             "Code",
+                        );
+                    }
+                    for v4 in v3.value.iter() {
+                        c.code_in(
+                            "value[x]",
+                            match v4 {
+                                ExtensionValue::Code(p) => p.value.as_deref(),
+                                _ => None,
+                            },
+                            &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                            "http://hl7.org/fhir/ValueSet/days-of-week",
                         );
                     }
                     c.leave(m);

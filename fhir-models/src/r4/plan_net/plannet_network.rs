@@ -9,11 +9,12 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network> (version 1.1.0) on [`Organization`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (30 checks):
+/// Checked (32 checks):
 ///
 /// - `Organization.identifier:NPI`: 0..1 (National Provider Identifier (NPI))
 /// - `Organization.identifier:CLIA`: 0..1 (Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories)
 /// - `Organization.active`: 1..1 (Whether the organization's record is still in active use)
+/// - `Organization.active`: = `true`
 /// - `Organization.type`: 1..1 (Kind of organization)
 /// - `Organization.type`: coded from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/NetworkTypeVS>
 /// - `Organization.name`: 1..1 (Name used for the organization)
@@ -31,6 +32,7 @@ use super::*;
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.value[x]`: 0..0 (Value of extension)
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.extension`: 0..0 (Extension)
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: type Code (Value of extension)
+/// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: code from <http://hl7.org/fhir/ValueSet/days-of-week>
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:allDay.extension`: 0..0 (Extension)
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:allDay.value[x]`: type Boolean (Value of extension)
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:availableStartTime.extension`: 0..0 (Extension)
@@ -43,10 +45,6 @@ use super::*;
 /// - `Organization.contact.telecom.extension:via-intermediary.value[x]`: references Location | Organization | OrganizationAffiliation | PractitionerRole
 ///
 /// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
-///
-/// Also not checked:
-///
-/// - `Organization.active`: fixedBoolean
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PlannetNetwork(Organization);
@@ -92,6 +90,13 @@ impl PlannetNetwork {
             1u32,
         );
         c.count("active", usize::from(r.active.is_some()), 1u32, 1u32);
+        for v1 in r.active.iter() {
+            c.fixed(
+                "active",
+                v1.value.map(|b| if b { "true" } else { "false" }),
+                "true",
+            );
+        }
         c.count("type", r.r#type.len(), 1u32, 1u32);
         for v1 in r.r#type.iter() {
             if !v1.coding.is_empty() {
@@ -197,6 +202,17 @@ impl PlannetNetwork {
                                 "value[x]",
                                 matches!(v5, ExtensionValue::Code(_)),
                                 "Code",
+                            );
+                        }
+                        for v5 in v4.value.iter() {
+                            c.code_in(
+                                "value[x]",
+                                match v5 {
+                                    ExtensionValue::Code(p) => p.value.as_deref(),
+                                    _ => None,
+                                },
+                                &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                "http://hl7.org/fhir/ValueSet/days-of-week",
                             );
                         }
                         c.leave(m);

@@ -10,12 +10,13 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization> (version 1.1.0) on [`Organization`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (80 checks):
+/// Checked (84 checks):
 ///
 /// - `Organization.extension:org-description`: 0..1 (Organization Description)
 /// - `Organization.identifier:NPI`: 0..1 (National Provider Identifier (NPI))
 /// - `Organization.identifier:CLIA`: 0..1 (Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories)
 /// - `Organization.active`: 1..1 (Whether the organization's record is still in active use)
+/// - `Organization.active`: = `true`
 /// - `Organization.type`: 1..* (Kind of organization)
 /// - `Organization.name`: 1..1 (Name used for the organization)
 /// - `Organization.address`: 1..* (An address for the organization)
@@ -39,6 +40,7 @@ use super::*;
 /// - `Organization.extension:qualification.extension:status.extension`: 0..0 (Extension)
 /// - `Organization.extension:qualification.extension:status.value[x]`: 1..1 (Value of extension)
 /// - `Organization.extension:qualification.extension:status.value[x]`: type Code
+/// - `Organization.extension:qualification.extension:status.value[x]`: code from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/QualificationStatusVS>
 /// - `Organization.extension:qualification.extension:period.extension`: 0..0 (Extension)
 /// - `Organization.extension:qualification.extension:period.value[x]`: 1..1 (Value of extension)
 /// - `Organization.extension:qualification.extension:period.value[x]`: type Period
@@ -55,6 +57,7 @@ use super::*;
 /// - `Organization.telecom.extension:contactpoint-availabletime.value[x]`: 0..0 (Value of extension)
 /// - `Organization.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.extension`: 0..0 (Extension)
 /// - `Organization.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: type Code (Value of extension)
+/// - `Organization.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: code from <http://hl7.org/fhir/ValueSet/days-of-week>
 /// - `Organization.telecom.extension:contactpoint-availabletime.extension:allDay.extension`: 0..0 (Extension)
 /// - `Organization.telecom.extension:contactpoint-availabletime.extension:allDay.value[x]`: type Boolean (Value of extension)
 /// - `Organization.telecom.extension:contactpoint-availabletime.extension:availableStartTime.extension`: 0..0 (Extension)
@@ -82,6 +85,7 @@ use super::*;
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.value[x]`: 0..0 (Value of extension)
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.extension`: 0..0 (Extension)
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: type Code (Value of extension)
+/// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: code from <http://hl7.org/fhir/ValueSet/days-of-week>
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:allDay.extension`: 0..0 (Extension)
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:allDay.value[x]`: type Boolean (Value of extension)
 /// - `Organization.contact.telecom.extension:contactpoint-availabletime.extension:availableStartTime.extension`: 0..0 (Extension)
@@ -98,7 +102,6 @@ use super::*;
 /// Also not checked:
 ///
 /// - `Extension.extension.value[x]`: fixedCode
-/// - `Organization.active`: patternBoolean
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PlannetOrganization(Organization);
@@ -159,6 +162,13 @@ impl PlannetOrganization {
             1u32,
         );
         c.count("active", usize::from(r.active.is_some()), 1u32, 1u32);
+        for v1 in r.active.iter() {
+            c.fixed(
+                "active",
+                v1.value.map(|b| if b { "true" } else { "false" }),
+                "true",
+            );
+        }
         c.count("type", r.r#type.len(), 1u32, u32::MAX);
         c.count("name", usize::from(r.name.is_some()), 1u32, 1u32);
         c.count("address", r.address.len(), 1u32, u32::MAX);
@@ -283,6 +293,24 @@ impl PlannetOrganization {
                 if let Some(v3) = &v2.value {
                     c.choice("value[x]", matches!(v3, ExtensionValue::Code(_)), "Code");
                 }
+                for v3 in v2.value.iter() {
+                    c.code_in(
+                        "value[x]",
+                        match v3 {
+                            ExtensionValue::Code(p) => p.value.as_deref(),
+                            _ => None,
+                        },
+                        &[
+                            "active",
+                            "inactive",
+                            "issiner",
+                            "revoked",
+                            "pending",
+                            "unknown",
+                        ],
+                        "http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/QualificationStatusVS",
+                    );
+                }
                 c.leave(m);
             }
             for (i, v2) in v1.extension.iter().enumerate() {
@@ -398,6 +426,17 @@ impl PlannetOrganization {
                             "value[x]",
                             matches!(v4, ExtensionValue::Code(_)),
                             "Code",
+                        );
+                    }
+                    for v4 in v3.value.iter() {
+                        c.code_in(
+                            "value[x]",
+                            match v4 {
+                                ExtensionValue::Code(p) => p.value.as_deref(),
+                                _ => None,
+                            },
+                            &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                            "http://hl7.org/fhir/ValueSet/days-of-week",
                         );
                     }
                     c.leave(m);
@@ -620,6 +659,17 @@ impl PlannetOrganization {
                                 "value[x]",
                                 matches!(v5, ExtensionValue::Code(_)),
                                 "Code",
+                            );
+                        }
+                        for v5 in v4.value.iter() {
+                            c.code_in(
+                                "value[x]",
+                                match v5 {
+                                    ExtensionValue::Code(p) => p.value.as_deref(),
+                                    _ => None,
+                                },
+                                &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                "http://hl7.org/fhir/ValueSet/days-of-week",
                             );
                         }
                         c.leave(m);

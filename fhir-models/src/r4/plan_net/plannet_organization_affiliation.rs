@@ -9,9 +9,10 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation> (version 1.1.0) on [`OrganizationAffiliation`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (29 checks):
+/// Checked (31 checks):
 ///
 /// - `OrganizationAffiliation.active`: 1..1 (Whether this organization affiliation record is in active use)
+/// - `OrganizationAffiliation.active`: = `true`
 /// - `OrganizationAffiliation.specialty`: coded from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/SpecialtiesVS> (Specific specialty of the participatingOrganization in the context of the role)
 /// - `OrganizationAffiliation.meta.lastUpdated`: 1..1 (When the resource version last changed)
 /// - `OrganizationAffiliation.extension:qualification.extension`: 2..* (Extension)
@@ -33,6 +34,7 @@ use super::*;
 /// - `OrganizationAffiliation.extension:qualification.extension:status.extension`: 0..0 (Extension)
 /// - `OrganizationAffiliation.extension:qualification.extension:status.value[x]`: 1..1 (Value of extension)
 /// - `OrganizationAffiliation.extension:qualification.extension:status.value[x]`: type Code
+/// - `OrganizationAffiliation.extension:qualification.extension:status.value[x]`: code from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/QualificationStatusVS>
 /// - `OrganizationAffiliation.extension:qualification.extension:period.extension`: 0..0 (Extension)
 /// - `OrganizationAffiliation.extension:qualification.extension:period.value[x]`: 1..1 (Value of extension)
 /// - `OrganizationAffiliation.extension:qualification.extension:period.value[x]`: type Period
@@ -46,7 +48,6 @@ use super::*;
 /// Also not checked:
 ///
 /// - `Extension.extension.value[x]`: fixedCode
-/// - `OrganizationAffiliation.active`: patternBoolean
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PlannetOrganizationAffiliation(OrganizationAffiliation);
@@ -58,6 +59,13 @@ impl PlannetOrganizationAffiliation {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &OrganizationAffiliation, c: &mut Checker) {
         c.count("active", usize::from(r.active.is_some()), 1u32, 1u32);
+        for v1 in r.active.iter() {
+            c.fixed(
+                "active",
+                v1.value.map(|b| if b { "true" } else { "false" }),
+                "true",
+            );
+        }
         for v1 in r.specialty.iter() {
             if !v1.coding.is_empty() {
                 c.binding(
@@ -187,6 +195,24 @@ impl PlannetOrganizationAffiliation {
                 c.count("value[x]", usize::from(v2.value.is_some()), 1u32, 1u32);
                 if let Some(v3) = &v2.value {
                     c.choice("value[x]", matches!(v3, ExtensionValue::Code(_)), "Code");
+                }
+                for v3 in v2.value.iter() {
+                    c.code_in(
+                        "value[x]",
+                        match v3 {
+                            ExtensionValue::Code(p) => p.value.as_deref(),
+                            _ => None,
+                        },
+                        &[
+                            "active",
+                            "inactive",
+                            "issiner",
+                            "revoked",
+                            "pending",
+                            "unknown",
+                        ],
+                        "http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/QualificationStatusVS",
+                    );
                 }
                 c.leave(m);
             }

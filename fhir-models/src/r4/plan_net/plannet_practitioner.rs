@@ -9,11 +9,12 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner> (version 1.1.0) on [`Practitioner`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (48 checks):
+/// Checked (51 checks):
 ///
 /// - `Practitioner.identifier`: 1..* (An identifier for the person as this agent)
 /// - `Practitioner.identifier:NPI`: 0..1 (An identifier for the person as this agent)
 /// - `Practitioner.active`: 1..1 (Whether this practitioner's record is in active use)
+/// - `Practitioner.active`: = `true`
 /// - `Practitioner.name`: 1..* (The name(s) associated with the practitioner)
 /// - `Practitioner.meta.lastUpdated`: 1..1 (When the resource version last changed)
 /// - `Practitioner.identifier.system`: 1..1 (The namespace for the identifier value)
@@ -25,6 +26,7 @@ use super::*;
 /// - `Practitioner.telecom.extension:contactpoint-availabletime.value[x]`: 0..0 (Value of extension)
 /// - `Practitioner.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.extension`: 0..0 (Extension)
 /// - `Practitioner.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: type Code (Value of extension)
+/// - `Practitioner.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: code from <http://hl7.org/fhir/ValueSet/days-of-week>
 /// - `Practitioner.telecom.extension:contactpoint-availabletime.extension:allDay.extension`: 0..0 (Extension)
 /// - `Practitioner.telecom.extension:contactpoint-availabletime.extension:allDay.value[x]`: type Boolean (Value of extension)
 /// - `Practitioner.telecom.extension:contactpoint-availabletime.extension:availableStartTime.extension`: 0..0 (Extension)
@@ -52,6 +54,7 @@ use super::*;
 /// - `Practitioner.qualification.extension:practitioner-qualification.extension:status.extension`: 0..0 (Extension)
 /// - `Practitioner.qualification.extension:practitioner-qualification.extension:status.value[x]`: 1..1 (Value of extension)
 /// - `Practitioner.qualification.extension:practitioner-qualification.extension:status.value[x]`: type Code
+/// - `Practitioner.qualification.extension:practitioner-qualification.extension:status.value[x]`: code from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/QualificationStatusVS>
 /// - `Practitioner.qualification.extension:practitioner-qualification.extension:whereValid.extension`: 0..0 (Extension)
 /// - `Practitioner.qualification.extension:practitioner-qualification.extension:whereValid.value[x]`: 1..1 (Value of extension)
 /// - `Practitioner.qualification.extension:practitioner-qualification.extension:whereValid.value[x]`: type CodeableConcept
@@ -64,7 +67,6 @@ use super::*;
 ///
 /// Also not checked:
 ///
-/// - `Practitioner.active`: patternBoolean
 /// - `Extension.extension.value[x]`: fixedCode
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
@@ -95,6 +97,13 @@ impl PlannetPractitioner {
             1u32,
         );
         c.count("active", usize::from(r.active.is_some()), 1u32, 1u32);
+        for v1 in r.active.iter() {
+            c.fixed(
+                "active",
+                v1.value.map(|b| if b { "true" } else { "false" }),
+                "true",
+            );
+        }
         c.count("name", r.name.len(), 1u32, u32::MAX);
         for v1 in r.meta.iter() {
             let m = c.enter("meta", None);
@@ -165,6 +174,17 @@ impl PlannetPractitioner {
                             "value[x]",
                             matches!(v4, ExtensionValue::Code(_)),
                             "Code",
+                        );
+                    }
+                    for v4 in v3.value.iter() {
+                        c.code_in(
+                            "value[x]",
+                            match v4 {
+                                ExtensionValue::Code(p) => p.value.as_deref(),
+                                _ => None,
+                            },
+                            &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                            "http://hl7.org/fhir/ValueSet/days-of-week",
                         );
                     }
                     c.leave(m);
@@ -381,6 +401,24 @@ impl PlannetPractitioner {
                             "value[x]",
                             matches!(v4, ExtensionValue::Code(_)),
                             "Code",
+                        );
+                    }
+                    for v4 in v3.value.iter() {
+                        c.code_in(
+                            "value[x]",
+                            match v4 {
+                                ExtensionValue::Code(p) => p.value.as_deref(),
+                                _ => None,
+                            },
+                            &[
+                                "active",
+                                "inactive",
+                                "issiner",
+                                "revoked",
+                                "pending",
+                                "unknown",
+                            ],
+                            "http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/QualificationStatusVS",
                         );
                     }
                     c.leave(m);

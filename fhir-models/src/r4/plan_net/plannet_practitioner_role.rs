@@ -11,10 +11,11 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole> (version 1.1.0) on [`PractitionerRole`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (67 checks):
+/// Checked (70 checks):
 ///
 /// - `PractitionerRole.extension:network-reference`: 0..1 (NetworkReference)
 /// - `PractitionerRole.active`: 1..1 (Whether this practitioner role record is in active use)
+/// - `PractitionerRole.active`: = `true`
 /// - `PractitionerRole.code`: coded from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/PractitionerRoleVS> (Roles which this practitioner may perform)
 /// - `PractitionerRole.specialty`: coded from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/IndividualAndGroupSpecialtiesVS> (Specific specialty of the practitioner)
 /// - `PractitionerRole.meta.lastUpdated`: 1..1 (When the resource version last changed)
@@ -55,6 +56,7 @@ use super::*;
 /// - `PractitionerRole.extension:qualification.extension:status.extension`: 0..0 (Extension)
 /// - `PractitionerRole.extension:qualification.extension:status.value[x]`: 1..1 (Value of extension)
 /// - `PractitionerRole.extension:qualification.extension:status.value[x]`: type Code
+/// - `PractitionerRole.extension:qualification.extension:status.value[x]`: code from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/QualificationStatusVS>
 /// - `PractitionerRole.extension:qualification.extension:period.extension`: 0..0 (Extension)
 /// - `PractitionerRole.extension:qualification.extension:period.value[x]`: 1..1 (Value of extension)
 /// - `PractitionerRole.extension:qualification.extension:period.value[x]`: type Period
@@ -70,6 +72,7 @@ use super::*;
 /// - `PractitionerRole.telecom.extension:contactpoint-availabletime.value[x]`: 0..0 (Value of extension)
 /// - `PractitionerRole.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.extension`: 0..0 (Extension)
 /// - `PractitionerRole.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: type Code (Value of extension)
+/// - `PractitionerRole.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: code from <http://hl7.org/fhir/ValueSet/days-of-week>
 /// - `PractitionerRole.telecom.extension:contactpoint-availabletime.extension:allDay.extension`: 0..0 (Extension)
 /// - `PractitionerRole.telecom.extension:contactpoint-availabletime.extension:allDay.value[x]`: type Boolean (Value of extension)
 /// - `PractitionerRole.telecom.extension:contactpoint-availabletime.extension:availableStartTime.extension`: 0..0 (Extension)
@@ -86,7 +89,6 @@ use super::*;
 /// Also not checked:
 ///
 /// - `PractitionerRole.extension.extension.value[x]`: fixedCode
-/// - `PractitionerRole.active`: patternBoolean
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PlannetPractitionerRole(PractitionerRole);
@@ -113,6 +115,13 @@ impl PlannetPractitionerRole {
             1u32,
         );
         c.count("active", usize::from(r.active.is_some()), 1u32, 1u32);
+        for v1 in r.active.iter() {
+            c.fixed(
+                "active",
+                v1.value.map(|b| if b { "true" } else { "false" }),
+                "true",
+            );
+        }
         for v1 in r.code.iter() {
             if !v1.coding.is_empty() {
                 c.binding(
@@ -367,6 +376,24 @@ impl PlannetPractitionerRole {
                 if let Some(v3) = &v2.value {
                     c.choice("value[x]", matches!(v3, ExtensionValue::Code(_)), "Code");
                 }
+                for v3 in v2.value.iter() {
+                    c.code_in(
+                        "value[x]",
+                        match v3 {
+                            ExtensionValue::Code(p) => p.value.as_deref(),
+                            _ => None,
+                        },
+                        &[
+                            "active",
+                            "inactive",
+                            "issiner",
+                            "revoked",
+                            "pending",
+                            "unknown",
+                        ],
+                        "http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/QualificationStatusVS",
+                    );
+                }
                 c.leave(m);
             }
             for (i, v2) in v1.extension.iter().enumerate() {
@@ -468,6 +495,17 @@ impl PlannetPractitionerRole {
                             "value[x]",
                             matches!(v4, ExtensionValue::Code(_)),
                             "Code",
+                        );
+                    }
+                    for v4 in v3.value.iter() {
+                        c.code_in(
+                            "value[x]",
+                            match v4 {
+                                ExtensionValue::Code(p) => p.value.as_deref(),
+                                _ => None,
+                            },
+                            &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                            "http://hl7.org/fhir/ValueSet/days-of-week",
                         );
                     }
                     c.leave(m);
