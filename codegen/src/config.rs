@@ -38,6 +38,9 @@ pub struct Config {
     out_dir: Option<PathBuf>,
     header: Option<String>,
     cargo_metadata: Option<bool>,
+    download: bool,
+    registry: Option<String>,
+    cache: Option<PathBuf>,
 }
 
 /// What [`Config::generate`] wrote.
@@ -81,6 +84,9 @@ impl Config {
             out_dir: None,
             header: None,
             cargo_metadata: None,
+            download: cfg!(feature = "download"),
+            registry: None,
+            cache: None,
         }
     }
 
@@ -137,6 +143,26 @@ impl Config {
         self
     }
 
+    /// Whether a package in no search path is downloaded, with the packages it depends on, into the package
+    /// cache (default: yes, with the feature `download`). Without it, a missing IG or core package is an error
+    /// and a missing dependency a warning.
+    pub fn download(&mut self, on: bool) -> &mut Self {
+        self.download = on && cfg!(feature = "download");
+        self
+    }
+
+    /// The registry to download from (default: `$FHIR_PACKAGE_REGISTRY`, else `https://packages.fhir.org`).
+    pub fn registry(&mut self, url: &str) -> &mut Self {
+        self.registry = Some(url.to_owned());
+        self
+    }
+
+    /// The package cache downloads go into (default: `~/.fhir/packages`); it is searched after the other paths.
+    pub fn package_cache(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.cache = Some(dir.into());
+        self
+    }
+
     /// Whether `cargo:rerun-if-changed` lines are printed (default: when `$OUT_DIR` is set, as in a `build.rs`).
     pub fn cargo_metadata(&mut self, on: bool) -> &mut Self {
         self.cargo_metadata = Some(on);
@@ -152,7 +178,18 @@ impl Config {
             }
             paths.extend(packages::user_cache());
         }
-        PackageSource::new(paths)
+        let src = PackageSource::new(paths);
+        #[cfg(feature = "download")]
+        if self.download {
+            if let Some(cache) = self.cache.clone().or_else(packages::user_cache) {
+                let registry = match &self.registry {
+                    Some(url) => crate::registry::Registry::new(url),
+                    None => crate::registry::Registry::from_env(),
+                };
+                return src.with_download(registry, cache);
+            }
+        }
+        src
     }
 
     /// Loads the packages into the model (core types, and the IGs' profiles).

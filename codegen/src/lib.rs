@@ -12,6 +12,8 @@ pub mod manifest;
 pub mod model;
 pub mod naming;
 pub mod packages;
+#[cfg(feature = "download")]
+pub mod registry;
 
 pub use config::{Config, Generated};
 
@@ -51,7 +53,8 @@ pub fn generate_models(workspace: &Path, packages_dir: &Path) -> Result<(Vec<emi
     let mut warnings = Vec::new();
     for v in &manifest.versions {
         let mut config = Config::from_version_spec(v.clone());
-        config.package_path(packages_dir).standard_package_paths(false);
+        // Exactly the given directory: the committed code must not depend on what else a machine has.
+        config.package_path(packages_dir).standard_package_paths(false).download(false);
         let model = config.load(&config.source())?;
         files.extend(emit::emit_version(&model)?);
         warnings.extend(model.warnings.iter().cloned());

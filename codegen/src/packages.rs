@@ -25,6 +25,10 @@ pub enum PackageError {
         /// Where it was looked for.
         searched: Vec<PathBuf>,
     },
+    /// Downloading a missing package failed.
+    #[cfg(feature = "download")]
+    #[error(transparent)]
+    Download(#[from] crate::registry::RegistryError),
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
@@ -61,6 +65,9 @@ pub fn user_cache() -> Option<PathBuf> {
 pub struct PackageSource {
     paths: Vec<PathBuf>,
     read: std::cell::RefCell<Vec<PathBuf>>,
+    /// Where a package in no search path is downloaded from, and the cache it goes into.
+    #[cfg(feature = "download")]
+    download: Option<(crate::registry::Registry, PathBuf)>,
 }
 
 impl PackageSource {
@@ -75,6 +82,34 @@ impl PackageSource {
         out
     }
 
+    /// Downloads a package that is in no search path from `registry` into `cache` (which is then searched
+    /// last).
+    #[cfg(feature = "download")]
+    pub fn with_download(mut self, registry: crate::registry::Registry, cache: PathBuf) -> Self {
+        if !self.paths.contains(&cache) {
+            self.paths.push(cache.clone());
+        }
+        self.download = Some((registry, cache));
+        self
+    }
+
+    /// Whether package `id#version` is available: in a search path, or downloaded now (when a registry is
+    /// configured; a package the registry does not have is `Ok(false)`).
+    pub fn ensure(&self, id: &str, version: &str) -> Result<bool, PackageError> {
+        if self.locate(id, version).is_some() {
+            return Ok(true);
+        }
+        #[cfg(feature = "download")]
+        if let Some((registry, cache)) = &self.download {
+            return match registry.download(id, version, cache) {
+                Ok(_) => Ok(true),
+                Err(crate::registry::RegistryError::NotFound { .. }) => Ok(false),
+                Err(e) => Err(e.into()),
+            };
+        }
+        Ok(false)
+    }
+
     /// The search paths.
     pub fn paths(&self) -> &[PathBuf] {
         &self.paths
@@ -87,6 +122,7 @@ impl PackageSource {
 
     /// Reads the resources of the given types from package `id#version`, from the first search path that has it.
     pub fn load(&self, id: &str, version: &str, types: &[&str]) -> Result<Package, PackageError> {
+        self.ensure(id, version)?;
         let dir = self
             .locate(id, version)
             .ok_or_else(|| PackageError::Missing { id: id.into(), version: version.into(), searched: self.paths.clone() })?;

@@ -260,9 +260,16 @@ impl PackageStore {
             let (id, ver) = split_package(&pkg);
             if !self.packages.contains_key(&pkg) {
                 if let Some(by) = &needed_by {
-                    if src.locate(id, ver).is_none() {
-                        let dirs: Vec<String> = src.paths().iter().map(|p| p.display().to_string()).collect();
-                        let w = format!("{by} depends on {pkg}, which is in none of {}: canonicals it defines stay unresolved", dirs.join(", "));
+                    let why = match src.ensure(id, ver) {
+                        Ok(true) => None,
+                        Ok(false) => {
+                            let dirs: Vec<String> = src.paths().iter().map(|p| p.display().to_string()).collect();
+                            Some(format!("it is in none of {}", dirs.join(", ")))
+                        }
+                        Err(e) => Some(e.to_string()),
+                    };
+                    if let Some(why) = why {
+                        let w = format!("{by} depends on {pkg}: {why}; canonicals it defines stay unresolved");
                         if !warnings.contains(&w) {
                             warnings.push(w);
                         }
