@@ -510,9 +510,14 @@ impl Builder<'_> {
         let mut by_url = HashMap::new();
         let mut enums = Vec::new();
         let bound = std::mem::take(&mut self.bound);
+        // Value sets that share a computable name are all named by their URLs, so that none is the "real" one.
+        let mut name_count: HashMap<String, usize> = HashMap::new();
+        for (listed, _, _) in bound.values() {
+            *name_count.entry(naming::code_enum(&listed.name)).or_default() += 1;
+        }
         for (url, (listed, users, by_datatype)) in bound {
-            let base = naming::upper_camel(&listed.name.replace([' ', '-', '.'], "_"));
-            let base = if base.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) { base } else { format!("Code{base}") };
+            let base = naming::code_enum(&listed.name);
+            let base = if name_count[&base] > 1 { naming::code_enum_from_url(&url) } else { base };
             let mut name = base.clone();
             let mut n = 2;
             while self.names.contains_key(&name) {

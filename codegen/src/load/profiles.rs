@@ -143,8 +143,8 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
     for sd in sds {
         let base = sd["type"].as_str().unwrap_or_default().to_owned();
         let raw = sd["name"].as_str().unwrap_or(&base);
+        let name = naming::profile_view(raw, sd["title"].as_str());
         let raw = raw.strip_suffix("Profile").unwrap_or(raw);
-        let name = raw.to_upper_camel_case();
         if ix.core_names.contains(&name) || !names.insert(name.clone()) {
             return Err(LoadError::NameClash(format!("{name} (profile {})", sd["url"].as_str().unwrap_or_default())));
         }
@@ -154,7 +154,7 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         let title = sd["title"].as_str().unwrap_or(raw);
         let description = sd["description"].as_str().unwrap_or_default();
         module.profiles.push(ProfileDef {
-            file: name.to_snake_case(),
+            file: naming::module(&name),
             name,
             url: sd["url"].as_str().unwrap_or_default().to_owned(),
             version: sd["version"].as_str().unwrap_or_default().to_owned(),
@@ -543,14 +543,8 @@ impl Walker<'_, '_> {
                 let level = arena[p].level;
                 if level <= 1 {
                     let owner = (level == 1).then(|| arena[p].ctx.clone());
-                    let prefix = match &owner {
-                        Some(_) => {
-                            let owner_field = parent_id.rsplit('.').next().unwrap_or_default();
-                            format!("{}_", owner_field.to_snake_case())
-                        }
-                        None => String::new(),
-                    };
-                    let method = naming::field(&format!("{prefix}{}_{}", field.json.to_snake_case(), sname.replace('-', "_").to_snake_case()));
+                    let owner_field = (level == 1).then(|| parent_id.rsplit('.').next().unwrap_or_default());
+                    let method = naming::slice_accessor(owner_field, &field.json, sname);
                     self.accessors.push(Accessor::Slice {
                         method,
                         doc: format!("The `{sname}` slice of `{path}`: {}", e["short"].as_str().unwrap_or_default()),
@@ -737,7 +731,7 @@ impl Walker<'_, '_> {
             return Some(core.name.clone());
         }
         let listed = self.cx.term.list(&url)?;
-        let mut name = naming::upper_camel(&listed.name.replace([' ', '-', '.'], "_"));
+        let mut name = naming::code_enum(&listed.name);
         if self.ix.core_names.contains(&name) || self.module.profiles.iter().any(|p| p.name == name) {
             name.push_str("Code");
         }

@@ -123,9 +123,9 @@ fn carin_eob_slices() {
     let status = eob.total_benefitpaymentstatus();
     assert_eq!(status.len(), 1);
     let codes: Vec<&str> = eob
-        .adjudication_adjudicationamounttype()
+        .adjudication_amounttype()
         .iter()
-        .chain(eob.item.iter().flat_map(C4bbExplanationOfBenefitInpatientInstitutional::item_adjudication_adjudicationamounttype).collect::<Vec<_>>().iter())
+        .chain(eob.item.iter().flat_map(C4bbExplanationOfBenefitInpatientInstitutional::item_adjudication_amounttype).collect::<Vec<_>>().iter())
         .filter_map(|a| a.category.as_ref()?.coding.first()?.code.as_ref()?.value.as_deref())
         .collect();
     assert!(!codes.is_empty(), "adjudication amount slices found");
@@ -302,7 +302,7 @@ fn identifier_slices_by_pattern() {
 #[test]
 fn plan_net_and_formulary_extension_accessors() {
     let text = example("hl7.fhir.us.davinci-pdex-plan-net#1.1.0", "PractitionerRole-HansSoloRole1.json");
-    let role = plan_net::PlannetPractitionerRole::from_json(&text).expect("conforms");
+    let role = plan_net::PlanNetPractitionerRole::from_json(&text).expect("conforms");
     let network = role.network_reference().expect("network-reference extension");
     assert_eq!(network.reference.as_ref().and_then(|r| r.value.as_deref()), Some("Organization/AcmeofCTStdNet"));
 

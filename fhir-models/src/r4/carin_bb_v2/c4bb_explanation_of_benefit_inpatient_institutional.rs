@@ -1141,7 +1141,7 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
             .collect()
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Line level adjudication type and amount
-    pub fn item_adjudication_adjudicationamounttype(
+    pub fn item_adjudication_amounttype(
         parent: &ExplanationOfBenefitItem,
     ) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         parent
@@ -1235,9 +1235,7 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
             .collect()
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.adjudication`: Claim level adjudication type and amount
-    pub fn adjudication_adjudicationamounttype(
-        &self,
-    ) -> Vec<&ExplanationOfBenefitItemAdjudication> {
+    pub fn adjudication_amounttype(&self) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         let r = &self.0;
         r.adjudication
             .iter()

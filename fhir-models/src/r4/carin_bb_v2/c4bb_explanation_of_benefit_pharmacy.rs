@@ -844,9 +844,7 @@ impl C4bbExplanationOfBenefitPharmacy {
             .collect()
     }
     /// The `refillNum` slice of `ExplanationOfBenefit.supportingInfo`: The number fill of the claim dispensed supply
-    pub fn supporting_info_refill_num(
-        &self,
-    ) -> Vec<&ExplanationOfBenefitSupportingInfo> {
+    pub fn supporting_info_refillnum(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
@@ -865,7 +863,7 @@ impl C4bbExplanationOfBenefitPharmacy {
             .collect()
     }
     /// The `refillsAuthorized` slice of `ExplanationOfBenefit.supportingInfo`: Number or refills authorized by prescriber
-    pub fn supporting_info_refills_authorized(
+    pub fn supporting_info_refillsauthorized(
         &self,
     ) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
@@ -907,7 +905,7 @@ impl C4bbExplanationOfBenefitPharmacy {
             .collect()
     }
     /// The `rxoriginCode` slice of `ExplanationOfBenefit.supportingInfo`: Prescription origin code
-    pub fn supporting_info_rxorigin_code(
+    pub fn supporting_info_rxorigincode(
         &self,
     ) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
@@ -970,7 +968,7 @@ impl C4bbExplanationOfBenefitPharmacy {
             .collect()
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Line level adjudication type and amount
-    pub fn item_adjudication_adjudicationamounttype(
+    pub fn item_adjudication_amounttype(
         parent: &ExplanationOfBenefitItem,
     ) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         parent

@@ -8,24 +8,24 @@
 use super::*;
 #[allow(unused_imports)]
 use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
-mod plannet_endpoint;
-pub use plannet_endpoint::*;
-mod plannet_healthcare_service;
-pub use plannet_healthcare_service::*;
-mod plannet_insurance_plan;
-pub use plannet_insurance_plan::*;
-mod plannet_location;
-pub use plannet_location::*;
-mod plannet_network;
-pub use plannet_network::*;
-mod plannet_organization;
-pub use plannet_organization::*;
-mod plannet_organization_affiliation;
-pub use plannet_organization_affiliation::*;
-mod plannet_practitioner;
-pub use plannet_practitioner::*;
-mod plannet_practitioner_role;
-pub use plannet_practitioner_role::*;
+mod plan_net_endpoint;
+pub use plan_net_endpoint::*;
+mod plan_net_healthcare_service;
+pub use plan_net_healthcare_service::*;
+mod plan_net_insurance_plan;
+pub use plan_net_insurance_plan::*;
+mod plan_net_location;
+pub use plan_net_location::*;
+mod plan_net_network;
+pub use plan_net_network::*;
+mod plan_net_organization;
+pub use plan_net_organization::*;
+mod plan_net_organization_affiliation;
+pub use plan_net_organization_affiliation::*;
+mod plan_net_practitioner;
+pub use plan_net_practitioner::*;
+mod plan_net_practitioner_role;
+pub use plan_net_practitioner_role::*;
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint",
@@ -93,50 +93,50 @@ pub fn check_profile(
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint",
             Resource::Endpoint(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlannetEndpoint::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlanNetEndpoint::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService",
             Resource::HealthcareService(r),
         ) if version.map_or(true, |v| v == "1.1.0") => {
-            Some(PlannetHealthcareService::check(r))
+            Some(PlanNetHealthcareService::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-InsurancePlan",
             Resource::InsurancePlan(r),
         ) if version.map_or(true, |v| v == "1.1.0") => {
-            Some(PlannetInsurancePlan::check(r))
+            Some(PlanNetInsurancePlan::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Location",
             Resource::Location(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlannetLocation::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlanNetLocation::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network",
             Resource::Organization(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlannetNetwork::check(r)),
+        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlanNetNetwork::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization",
             Resource::Organization(r),
         ) if version.map_or(true, |v| v == "1.1.0") => {
-            Some(PlannetOrganization::check(r))
+            Some(PlanNetOrganization::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation",
             Resource::OrganizationAffiliation(r),
         ) if version.map_or(true, |v| v == "1.1.0") => {
-            Some(PlannetOrganizationAffiliation::check(r))
+            Some(PlanNetOrganizationAffiliation::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner",
             Resource::Practitioner(r),
         ) if version.map_or(true, |v| v == "1.1.0") => {
-            Some(PlannetPractitioner::check(r))
+            Some(PlanNetPractitioner::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
             Resource::PractitionerRole(r),
         ) if version.map_or(true, |v| v == "1.1.0") => {
-            Some(PlannetPractitionerRole::check(r))
+            Some(PlanNetPractitionerRole::check(r))
         }
         _ => None,
     }

@@ -42,8 +42,8 @@ mod us_core_organization;
 pub use us_core_organization::*;
 mod us_core_patient;
 pub use us_core_patient::*;
-mod us_core_pediatric_bm_ifor_age_observation;
-pub use us_core_pediatric_bm_ifor_age_observation::*;
+mod us_core_pediatric_bmi_for_age_observation;
+pub use us_core_pediatric_bmi_for_age_observation::*;
 mod us_core_pediatric_weight_for_height_observation;
 pub use us_core_pediatric_weight_for_height_observation::*;
 mod us_core_practitioner;
@@ -245,7 +245,7 @@ pub fn check_profile(
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
             Resource::Observation(r),
         ) if version.map_or(true, |v| v == "3.1.1") => {
-            Some(UsCorePediatricBmIforAgeObservation::check(r))
+            Some(UsCorePediatricBmiForAgeObservation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",

@@ -44,7 +44,7 @@ impl UsCoreDiagnosticReportProfileLaboratoryReporting {
         c.count("subject", usize::from(r.subject.is_some()), 1u32, 1u32);
     }
     /// The `LaboratorySlice` slice of `DiagnosticReport.category`: Service category
-    pub fn category_laboratory_slice(&self) -> Vec<&CodeableConcept> {
+    pub fn category_laboratoryslice(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
         r.category
             .iter()

@@ -78,7 +78,7 @@ impl UsCoreObservationPregnancyStatus {
         }
     }
     /// The `SocialHistory` slice of `Observation.category`: Classification of  type of observation
-    pub fn category_social_history(&self) -> Vec<&CodeableConcept> {
+    pub fn category_socialhistory(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
         r.category
             .iter()

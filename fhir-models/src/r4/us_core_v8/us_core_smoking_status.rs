@@ -76,7 +76,7 @@ impl UsCoreSmokingStatus {
         c.count("value[x]", usize::from(r.value.is_some()), 1u32, 1u32);
     }
     /// The `SocialHistory` slice of `Observation.category`: Classification of  type of observation
-    pub fn category_social_history(&self) -> Vec<&CodeableConcept> {
+    pub fn category_socialhistory(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
         r.category
             .iter()

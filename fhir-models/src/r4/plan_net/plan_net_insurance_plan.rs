@@ -21,12 +21,12 @@ use super::*;
 /// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
-pub struct PlannetInsurancePlan(InsurancePlan);
+pub struct PlanNetInsurancePlan(InsurancePlan);
 profile_view!(
-    PlannetInsurancePlan, InsurancePlan,
+    PlanNetInsurancePlan, InsurancePlan,
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-InsurancePlan"
 );
-impl PlannetInsurancePlan {
+impl PlanNetInsurancePlan {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &InsurancePlan, c: &mut Checker) {
         c.count("status", usize::from(r.status.is_some()), 1u32, 1u32);

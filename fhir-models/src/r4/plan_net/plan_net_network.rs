@@ -47,12 +47,12 @@ use super::*;
 /// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
-pub struct PlannetNetwork(Organization);
+pub struct PlanNetNetwork(Organization);
 profile_view!(
-    PlannetNetwork, Organization,
+    PlanNetNetwork, Organization,
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network"
 );
-impl PlannetNetwork {
+impl PlanNetNetwork {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &Organization, c: &mut Checker) {
         c.count(

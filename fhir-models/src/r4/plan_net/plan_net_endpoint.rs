@@ -28,12 +28,12 @@ use super::*;
 /// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
-pub struct PlannetEndpoint(Endpoint);
+pub struct PlanNetEndpoint(Endpoint);
 profile_view!(
-    PlannetEndpoint, Endpoint,
+    PlanNetEndpoint, Endpoint,
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint"
 );
-impl PlannetEndpoint {
+impl PlanNetEndpoint {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &Endpoint, c: &mut Checker) {
         for v1 in r.status.iter() {

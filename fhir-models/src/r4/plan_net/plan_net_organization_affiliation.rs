@@ -50,12 +50,12 @@ use super::*;
 /// - `Extension.extension.value[x]`: fixedCode
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
-pub struct PlannetOrganizationAffiliation(OrganizationAffiliation);
+pub struct PlanNetOrganizationAffiliation(OrganizationAffiliation);
 profile_view!(
-    PlannetOrganizationAffiliation, OrganizationAffiliation,
+    PlanNetOrganizationAffiliation, OrganizationAffiliation,
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation"
 );
-impl PlannetOrganizationAffiliation {
+impl PlanNetOrganizationAffiliation {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &OrganizationAffiliation, c: &mut Checker) {
         c.count("active", usize::from(r.active.is_some()), 1u32, 1u32);

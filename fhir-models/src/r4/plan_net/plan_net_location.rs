@@ -3,89 +3,91 @@
 
 #![allow(unused_imports, unused_variables, unused_parens, clippy::all)]
 use super::*;
-/// Plan-Net HealthcareService
+/// Plan-Net Location
 ///
-/// The HealthCareService resource typically describes services offered by an organization/practitioner at a location. The resource may be used to encompass a variety of services covering the entire healthcare spectrum, including promotion, prevention, diagnostics, pharmacy, hospital and ambulatory care, home care, long-term care, and other health-related and community services.
+/// A Location is the physical place where healthcare services are provided, practitioners are employed,
+/// organizations are based, etc. Locations can range in scope from a room in a building to a geographic region/area.
 ///
-/// Profile <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService> (version 1.1.0) on [`HealthcareService`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
+/// Profile <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Location> (version 1.1.0) on [`Location`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (45 checks):
+/// Checked (43 checks):
 ///
-/// - `HealthcareService.active`: 1..1 (Whether this HealthcareService record is in active use)
-/// - `HealthcareService.active`: = `true`
-/// - `HealthcareService.category`: 1..1 (Broad category of service being performed or delivered)
-/// - `HealthcareService.specialty`: coded from <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/SpecialtiesVS> (Specialties handled by the HealthcareService)
-/// - `HealthcareService.meta.lastUpdated`: 1..1 (When the resource version last changed)
-/// - `HealthcareService.extension:newpatients.extension`: 1..* (Extension)
-/// - `HealthcareService.extension:newpatients.extension:acceptingPatients`: 1..1 (Accepting Patients)
-/// - `HealthcareService.extension:newpatients.extension:fromNetwork`: 0..1 (From Network)
-/// - `HealthcareService.extension:newpatients.value[x]`: 0..0 (Value of extension)
-/// - `HealthcareService.extension:newpatients.extension:acceptingPatients.extension`: 0..0 (Extension)
-/// - `HealthcareService.extension:newpatients.extension:acceptingPatients.value[x]`: 1..1 (Value of extension)
-/// - `HealthcareService.extension:newpatients.extension:acceptingPatients.value[x]`: type CodeableConcept
-/// - `HealthcareService.extension:newpatients.extension:fromNetwork.extension`: 0..0 (Extension)
-/// - `HealthcareService.extension:newpatients.extension:fromNetwork.value[x]`: 1..1 (Value of extension)
-/// - `HealthcareService.extension:newpatients.extension:fromNetwork.value[x]`: type Reference
-/// - `HealthcareService.extension:newpatients.extension:fromNetwork.value[x]`: references Organization
-/// - `HealthcareService.extension:newpatients.extension:characteristics.extension`: 0..0 (Extension)
-/// - `HealthcareService.extension:newpatients.extension:characteristics.value[x]`: 1..1 (Value of extension)
-/// - `HealthcareService.extension:newpatients.extension:characteristics.value[x]`: type String
-/// - `HealthcareService.extension:deliverymethod.extension`: 1..* (Extension)
-/// - `HealthcareService.extension:deliverymethod.extension:type`: 1..1 (Physical or Virtual Service Delivery)
-/// - `HealthcareService.extension:deliverymethod.value[x]`: 0..0 (Value of extension)
-/// - `HealthcareService.extension:deliverymethod.extension:type.extension`: 0..0 (Extension)
-/// - `HealthcareService.extension:deliverymethod.extension:type.value[x]`: 1..1 (Value of extension)
-/// - `HealthcareService.extension:deliverymethod.extension:type.value[x]`: type CodeableConcept
-/// - `HealthcareService.extension:deliverymethod.extension:virtualModalities.extension`: 0..0 (Extension)
-/// - `HealthcareService.extension:deliverymethod.extension:virtualModalities.value[x]`: 1..1 (Value of extension)
-/// - `HealthcareService.extension:deliverymethod.extension:virtualModalities.value[x]`: type CodeableConcept
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:allDay`: 0..1 (Extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:availableStartTime`: 0..1 (Extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:availableEndTime`: 0..1 (Extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.value[x]`: 0..0 (Value of extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.extension`: 0..0 (Extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: type Code (Value of extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: code from <http://hl7.org/fhir/ValueSet/days-of-week>
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:allDay.extension`: 0..0 (Extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:allDay.value[x]`: type Boolean (Value of extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:availableStartTime.extension`: 0..0 (Extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:availableStartTime.value[x]`: type Time (Value of extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:availableEndTime.extension`: 0..0 (Extension)
-/// - `HealthcareService.telecom.extension:contactpoint-availabletime.extension:availableEndTime.value[x]`: type Time (Value of extension)
-/// - `HealthcareService.telecom.extension:via-intermediary.extension`: 0..0 (Extension)
-/// - `HealthcareService.telecom.extension:via-intermediary.value[x]`: 1..1 (Value of extension)
-/// - `HealthcareService.telecom.extension:via-intermediary.value[x]`: type Reference
-/// - `HealthcareService.telecom.extension:via-intermediary.value[x]`: references Location | Organization | OrganizationAffiliation | PractitionerRole
+/// - `Location.extension:region`: 0..1 (Associated Region (GeoJSON))
+/// - `Location.status`: 1..1 (active | suspended | inactive)
+/// - `Location.status`: = `active`
+/// - `Location.name`: 1..1 (Name of the location as used by humans)
+/// - `Location.mode`: 0..0 (instance | kind)
+/// - `Location.meta.lastUpdated`: 1..1 (When the resource version last changed)
+/// - `Location.extension:newpatients.extension`: 1..* (Extension)
+/// - `Location.extension:newpatients.extension:acceptingPatients`: 1..1 (Accepting Patients)
+/// - `Location.extension:newpatients.extension:fromNetwork`: 0..1 (From Network)
+/// - `Location.extension:newpatients.value[x]`: 0..0 (Value of extension)
+/// - `Location.extension:newpatients.extension:acceptingPatients.extension`: 0..0 (Extension)
+/// - `Location.extension:newpatients.extension:acceptingPatients.value[x]`: 1..1 (Value of extension)
+/// - `Location.extension:newpatients.extension:acceptingPatients.value[x]`: type CodeableConcept
+/// - `Location.extension:newpatients.extension:fromNetwork.extension`: 0..0 (Extension)
+/// - `Location.extension:newpatients.extension:fromNetwork.value[x]`: 1..1 (Value of extension)
+/// - `Location.extension:newpatients.extension:fromNetwork.value[x]`: type Reference
+/// - `Location.extension:newpatients.extension:fromNetwork.value[x]`: references Organization
+/// - `Location.extension:newpatients.extension:characteristics.extension`: 0..0 (Extension)
+/// - `Location.extension:newpatients.extension:characteristics.value[x]`: 1..1 (Value of extension)
+/// - `Location.extension:newpatients.extension:characteristics.value[x]`: type String
+/// - `Location.extension:accessibility.extension`: 0..0 (Extension)
+/// - `Location.extension:accessibility.value[x]`: 1..1 (Value of extension)
+/// - `Location.extension:accessibility.value[x]`: type CodeableConcept
+/// - `Location.extension:region.extension`: 0..0 (Extension)
+/// - `Location.extension:region.value[x]`: 1..1 (Value of extension)
+/// - `Location.extension:region.value[x]`: type Attachment
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:allDay`: 0..1 (Extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:availableStartTime`: 0..1 (Extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:availableEndTime`: 0..1 (Extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.value[x]`: 0..0 (Value of extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.extension`: 0..0 (Extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: type Code (Value of extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:daysOfWeek.value[x]`: code from <http://hl7.org/fhir/ValueSet/days-of-week>
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:allDay.extension`: 0..0 (Extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:allDay.value[x]`: type Boolean (Value of extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:availableStartTime.extension`: 0..0 (Extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:availableStartTime.value[x]`: type Time (Value of extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:availableEndTime.extension`: 0..0 (Extension)
+/// - `Location.telecom.extension:contactpoint-availabletime.extension:availableEndTime.value[x]`: type Time (Value of extension)
+/// - `Location.telecom.extension:via-intermediary.extension`: 0..0 (Extension)
+/// - `Location.telecom.extension:via-intermediary.value[x]`: 1..1 (Value of extension)
+/// - `Location.telecom.extension:via-intermediary.value[x]`: type Reference
+/// - `Location.telecom.extension:via-intermediary.value[x]`: references Location | Organization | OrganizationAffiliation | PractitionerRole
 ///
 /// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
-pub struct PlannetHealthcareService(HealthcareService);
+pub struct PlanNetLocation(Location);
 profile_view!(
-    PlannetHealthcareService, HealthcareService,
-    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService"
+    PlanNetLocation, Location,
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Location"
 );
-impl PlannetHealthcareService {
+impl PlanNetLocation {
     /// The profile's checks, reported into `c`.
-    fn check_into(r: &HealthcareService, c: &mut Checker) {
-        c.count("active", usize::from(r.active.is_some()), 1u32, 1u32);
-        for v1 in r.active.iter() {
-            c.fixed(
-                "active",
-                v1.value.map(|b| if b { "true" } else { "false" }),
-                "true",
-            );
+    fn check_into(r: &Location, c: &mut Checker) {
+        c.count(
+            "extension:region",
+            r
+                .extension
+                .iter()
+                .filter(|v1| {
+                    v1.url.as_deref()
+                        == Some(
+                            "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson",
+                        )
+                })
+                .count(),
+            0u32,
+            1u32,
+        );
+        c.count("status", usize::from(r.status.is_some()), 1u32, 1u32);
+        for v1 in r.status.iter() {
+            c.fixed("status", v1.value.as_ref().map(CodeEnum::code), "active");
         }
-        c.count("category", r.category.len(), 1u32, 1u32);
-        for v1 in r.specialty.iter() {
-            if !v1.coding.is_empty() {
-                c.binding(
-                    "specialty",
-                    concept_in(v1, VS_SPECIALTIES_VS),
-                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/SpecialtiesVS",
-                );
-            }
-        }
+        c.count("name", usize::from(r.name.is_some()), 1u32, 1u32);
+        c.count("mode", usize::from(r.mode.is_some()), 0u32, 0u32);
         for v1 in r.meta.iter() {
             let m = c.enter("meta", None);
             c.count("lastUpdated", usize::from(v1.last_updated.is_some()), 1u32, 1u32);
@@ -182,55 +184,40 @@ impl PlannetHealthcareService {
         for (i, v1) in r.extension.iter().enumerate() {
             if !(v1.url.as_deref()
                 == Some(
-                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method",
+                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/accessibility",
                 ))
             {
                 continue;
             }
             let m = c.enter("extension", Some(i));
-            c.count("extension", v1.extension.len(), 1u32, u32::MAX);
-            c.count(
-                "extension:type",
-                v1
-                    .extension
-                    .iter()
-                    .filter(|v2| v2.url.as_deref() == Some("type"))
-                    .count(),
-                1u32,
-                1u32,
-            );
-            c.count("value[x]", usize::from(v1.value.is_some()), 0u32, 0u32);
-            for (i, v2) in v1.extension.iter().enumerate() {
-                if !(v2.url.as_deref() == Some("type")) {
-                    continue;
-                }
-                let m = c.enter("extension", Some(i));
-                c.count("extension", v2.extension.len(), 0u32, 0u32);
-                c.count("value[x]", usize::from(v2.value.is_some()), 1u32, 1u32);
-                if let Some(v3) = &v2.value {
-                    c.choice(
-                        "value[x]",
-                        matches!(v3, ExtensionValue::CodeableConcept(_)),
-                        "CodeableConcept",
-                    );
-                }
-                c.leave(m);
+            c.count("extension", v1.extension.len(), 0u32, 0u32);
+            c.count("value[x]", usize::from(v1.value.is_some()), 1u32, 1u32);
+            if let Some(v2) = &v1.value {
+                c.choice(
+                    "value[x]",
+                    matches!(v2, ExtensionValue::CodeableConcept(_)),
+                    "CodeableConcept",
+                );
             }
-            for (i, v2) in v1.extension.iter().enumerate() {
-                if !(v2.url.as_deref() == Some("virtualModalities")) {
-                    continue;
-                }
-                let m = c.enter("extension", Some(i));
-                c.count("extension", v2.extension.len(), 0u32, 0u32);
-                c.count("value[x]", usize::from(v2.value.is_some()), 1u32, 1u32);
-                if let Some(v3) = &v2.value {
-                    c.choice(
-                        "value[x]",
-                        matches!(v3, ExtensionValue::CodeableConcept(_)),
-                        "CodeableConcept",
-                    );
-                }
-                c.leave(m);
+            c.leave(m);
+        }
+        for (i, v1) in r.extension.iter().enumerate() {
+            if !(v1.url.as_deref()
+                == Some(
+                    "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson",
+                ))
+            {
+                continue;
+            }
+            let m = c.enter("extension", Some(i));
+            c.count("extension", v1.extension.len(), 0u32, 0u32);
+            c.count("value[x]", usize::from(v1.value.is_some()), 1u32, 1u32);
+            if let Some(v2) = &v1.value {
+                c.choice(
+                    "value[x]",
+                    matches!(v2, ExtensionValue::Attachment(_)),
+                    "Attachment",
+                );
             }
             c.leave(m);
         }
@@ -400,20 +387,41 @@ impl PlannetHealthcareService {
             .filter_map(|x| Some(NewPatients::from_extension(x)))
             .collect()
     }
-    /// Delivery Method
+    /// Accessibility
     ///
-    /// The `deliverymethod` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method>).
-    pub fn delivery_method(&self) -> Vec<DeliveryMethod> {
+    /// The `accessibility` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/accessibility>).
+    pub fn accessibility(&self) -> Vec<&'_ CodeableConcept> {
         self.0
             .extension
             .iter()
             .filter(|x| {
                 x.url.as_deref()
                     == Some(
-                        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method",
+                        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/accessibility",
                     )
             })
-            .filter_map(|x| Some(DeliveryMethod::from_extension(x)))
+            .filter_map(|x| match x.value.as_ref() {
+                Some(ExtensionValue::CodeableConcept(b)) => Some(b.as_ref()),
+                _ => None,
+            })
             .collect()
+    }
+    /// Boundary (GeoJSON)
+    ///
+    /// The `region` extension (<http://hl7.org/fhir/StructureDefinition/location-boundary-geojson>).
+    pub fn region(&self) -> Option<&'_ Attachment> {
+        self.0
+            .extension
+            .iter()
+            .find(|x| {
+                x.url.as_deref()
+                    == Some(
+                        "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson",
+                    )
+            })
+            .and_then(|x| match x.value.as_ref() {
+                Some(ExtensionValue::Attachment(b)) => Some(b.as_ref()),
+                _ => None,
+            })
     }
 }

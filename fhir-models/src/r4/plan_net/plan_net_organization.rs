@@ -104,12 +104,12 @@ use super::*;
 /// - `Extension.extension.value[x]`: fixedCode
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
-pub struct PlannetOrganization(Organization);
+pub struct PlanNetOrganization(Organization);
 profile_view!(
-    PlannetOrganization, Organization,
+    PlanNetOrganization, Organization,
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization"
 );
-impl PlannetOrganization {
+impl PlanNetOrganization {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &Organization, c: &mut Checker) {
         c.count(

@@ -91,12 +91,12 @@ use super::*;
 /// - `PractitionerRole.extension.extension.value[x]`: fixedCode
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
-pub struct PlannetPractitionerRole(PractitionerRole);
+pub struct PlanNetPractitionerRole(PractitionerRole);
 profile_view!(
-    PlannetPractitionerRole, PractitionerRole,
+    PlanNetPractitionerRole, PractitionerRole,
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole"
 );
-impl PlannetPractitionerRole {
+impl PlanNetPractitionerRole {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &PractitionerRole, c: &mut Checker) {
         c.count(

@@ -70,12 +70,12 @@ use super::*;
 /// - `Extension.extension.value[x]`: fixedCode
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
-pub struct PlannetPractitioner(Practitioner);
+pub struct PlanNetPractitioner(Practitioner);
 profile_view!(
-    PlannetPractitioner, Practitioner,
+    PlanNetPractitioner, Practitioner,
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner"
 );
-impl PlannetPractitioner {
+impl PlanNetPractitioner {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &Practitioner, c: &mut Checker) {
         c.count("identifier", r.identifier.len(), 1u32, u32::MAX);
