@@ -15,7 +15,7 @@ fn example(name: &str) -> String {
 fn the_good_example_conforms_and_reads_typed() {
     let p = AcmePatient::from_json(&example("Patient-good.json")).expect("conforms");
     assert_eq!(p.favorite_color(), Some(AcmeColors::Green));
-    let ids = p.identifier_acme_id();
+    let ids = p.identifier_acmeid();
     assert_eq!(ids.len(), 1);
     assert_eq!(ids[0].value.as_ref().and_then(|v| v.value.as_deref()), Some("A-1001"));
     // The versioned claim in `meta.profile` is the generated version.
