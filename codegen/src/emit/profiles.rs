@@ -96,7 +96,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
     });
     let arms = m.profiles.iter().map(|p| {
         let (url, version, n, b) = (&p.url, &p.version, ident(&p.name), ident(&p.base));
-        quote! { (#url, Resource::#b(r)) if version.map_or(true, |v| v == #version) => Some(#n::check(r)), }
+        quote! { (#url, Resource::#b(r)) if version.is_none() || version == Some(#version) => Some(#n::check(r)), }
     });
     let vs_consts = value_set_consts(m).into_iter().map(|(url, name, codings)| {
         let n = ident(&name);

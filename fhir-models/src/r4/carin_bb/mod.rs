@@ -82,49 +82,55 @@ pub fn check_profile(
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage",
             Resource::Coverage(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(C4bbCoverage::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbCoverage::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit",
             Resource::ExplanationOfBenefit(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(C4bbExplanationOfBenefit::check(r))
         }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional",
             Resource::ExplanationOfBenefit(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(C4bbExplanationOfBenefitInpatientInstitutional::check(r))
         }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Outpatient-Institutional",
             Resource::ExplanationOfBenefit(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(C4bbExplanationOfBenefitOutpatientInstitutional::check(r))
         }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy",
             Resource::ExplanationOfBenefit(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(C4bbExplanationOfBenefitPharmacy::check(r))
         }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician",
             Resource::ExplanationOfBenefit(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(C4bbExplanationOfBenefitProfessionalNonClinician::check(r))
         }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Organization",
             Resource::Organization(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(C4bbOrganization::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbOrganization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient",
             Resource::Patient(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(C4bbPatient::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => Some(C4bbPatient::check(r)),
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner",
             Resource::Practitioner(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(C4bbPractitioner::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbPractitioner::check(r))
+        }
         _ => None,
     }
 }

@@ -79,35 +79,41 @@ pub fn check_profile(
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary",
             Resource::InsurancePlan(r),
-        ) if version.map_or(true, |v| v == "2.0.1") => Some(Formulary::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => Some(Formulary::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyBulkDataGraphDefinition",
             Resource::GraphDefinition(r),
-        ) if version.map_or(true, |v| v == "2.0.1") => {
+        ) if version.is_none() || version == Some("2.0.1") => {
             Some(FormularyBulkDataGraphDefinition::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyDrug",
             Resource::MedicationKnowledge(r),
-        ) if version.map_or(true, |v| v == "2.0.1") => Some(FormularyDrug::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => {
+            Some(FormularyDrug::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyItem",
             Resource::Basic(r),
-        ) if version.map_or(true, |v| v == "2.0.1") => Some(FormularyItem::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => {
+            Some(FormularyItem::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-InsurancePlanLocation",
             Resource::Location(r),
-        ) if version.map_or(true, |v| v == "2.0.1") => {
+        ) if version.is_none() || version == Some("2.0.1") => {
             Some(InsurancePlanLocation::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan",
             Resource::InsurancePlan(r),
-        ) if version.map_or(true, |v| v == "2.0.1") => Some(PayerInsurancePlan::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => {
+            Some(PayerInsurancePlan::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition",
             Resource::GraphDefinition(r),
-        ) if version.map_or(true, |v| v == "2.0.1") => {
+        ) if version.is_none() || version == Some("2.0.1") => {
             Some(PayerInsurancePlanBulkDataGraphDefinition::check(r))
         }
         _ => None,

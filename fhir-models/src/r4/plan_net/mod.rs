@@ -93,49 +93,55 @@ pub fn check_profile(
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint",
             Resource::Endpoint(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlanNetEndpoint::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetEndpoint::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService",
             Resource::HealthcareService(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(PlanNetHealthcareService::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-InsurancePlan",
             Resource::InsurancePlan(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(PlanNetInsurancePlan::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Location",
             Resource::Location(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlanNetLocation::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetLocation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network",
             Resource::Organization(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => Some(PlanNetNetwork::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetNetwork::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization",
             Resource::Organization(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(PlanNetOrganization::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation",
             Resource::OrganizationAffiliation(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(PlanNetOrganizationAffiliation::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner",
             Resource::Practitioner(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(PlanNetPractitioner::check(r))
         }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
             Resource::PractitionerRole(r),
-        ) if version.map_or(true, |v| v == "1.1.0") => {
+        ) if version.is_none() || version == Some("1.1.0") => {
             Some(PlanNetPractitionerRole::check(r))
         }
         _ => None,

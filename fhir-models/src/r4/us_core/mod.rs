@@ -162,131 +162,155 @@ pub fn check_profile(
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
             Resource::AllergyIntolerance(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCoreAllergyIntolerance::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan",
             Resource::CarePlan(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreCarePlan::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreCarePlan::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam",
             Resource::CareTeam(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreCareTeam::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreCareTeam::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition",
             Resource::Condition(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreCondition::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreCondition::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
             Resource::DiagnosticReport(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCoreDiagnosticReportProfileLaboratoryReporting::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
             Resource::DiagnosticReport(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCoreDiagnosticReportProfileNoteExchange::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
             Resource::DocumentReference(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCoreDocumentReference::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
             Resource::Encounter(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreEncounter::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreEncounter::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
             Resource::Goal(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreGoal::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => Some(UsCoreGoal::check(r)),
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
             Resource::Immunization(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreImmunization::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreImmunization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
             Resource::Device(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCoreImplantableDevice::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCoreLaboratoryResultObservation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location",
             Resource::Location(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreLocation::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreLocation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication",
             Resource::Medication(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreMedication::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreMedication::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
             Resource::MedicationRequest(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCoreMedicationRequest::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
             Resource::Organization(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreOrganization::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreOrganization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
             Resource::Patient(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCorePatient::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCorePatient::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCorePediatricBmiForAgeObservation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCorePediatricWeightForHeightObservation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
             Resource::Practitioner(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCorePractitioner::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCorePractitioner::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
             Resource::PractitionerRole(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCorePractitionerRole::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure",
             Resource::Procedure(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreProcedure::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreProcedure::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance",
             Resource::Provenance(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => Some(UsCoreProvenance::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreProvenance::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCorePulseOximetry::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCoreSmokingStatus::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "3.1.1") => {
+        ) if version.is_none() || version == Some("3.1.1") => {
             Some(UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::check(r))
         }
         _ => None,

@@ -331,289 +331,323 @@ pub fn check_profile(
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-adi-documentreference",
             Resource::DocumentReference(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreAdiDocumentReference::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
             Resource::AllergyIntolerance(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreAllergyIntolerance::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreAverageBloodPressure::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreBmi::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => Some(UsCoreBmi::check(r)),
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreBloodPressure::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreBodyHeight::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreBodyHeight::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreBodyTemperature::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreBodyWeight::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreBodyWeight::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-care-experience-preference",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreCareExperiencePreference::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan",
             Resource::CarePlan(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreCarePlan::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreCarePlan::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam",
             Resource::CareTeam(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreCareTeam::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreCareTeam::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
             Resource::Condition(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreConditionEncounterDiagnosis::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
             Resource::Condition(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreConditionProblemsHealthConcerns::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage",
             Resource::Coverage(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreCoverage::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreCoverage::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
             Resource::DiagnosticReport(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreDiagnosticReportProfileLaboratoryReporting::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
             Resource::DiagnosticReport(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreDiagnosticReportProfileNoteExchange::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
             Resource::DocumentReference(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreDocumentReference::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
             Resource::Encounter(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreEncounter::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreEncounter::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
             Resource::Goal(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreGoal::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => Some(UsCoreGoal::check(r)),
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreHeadCircumference::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreHeartRate::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreHeartRate::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
             Resource::Immunization(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreImmunization::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreImmunization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
             Resource::Device(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreImplantableDevice::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreLaboratoryResultObservation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location",
             Resource::Location(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreLocation::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreLocation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
             Resource::MedicationDispense(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreMedicationDispense::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication",
             Resource::Medication(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreMedication::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreMedication::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
             Resource::MedicationRequest(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreMedicationRequest::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-adi-documentation",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreObservationAdiDocumentation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreObservationClinicalResult::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreObservationOccupation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancyintent",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreObservationPregnancyIntent::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreObservationPregnancyStatus::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreObservationScreeningAssessment::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreObservationSexualOrientation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
             Resource::Organization(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreOrganization::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreOrganization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
             Resource::Patient(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCorePatient::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCorePatient::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCorePediatricBmiForAgeObservation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCorePediatricWeightForHeightObservation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
             Resource::Practitioner(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCorePractitioner::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCorePractitioner::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
             Resource::PractitionerRole(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCorePractitionerRole::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure",
             Resource::Procedure(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreProcedure::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreProcedure::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance",
             Resource::Provenance(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreProvenance::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreProvenance::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCorePulseOximetry::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse",
             Resource::QuestionnaireResponse(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreQuestionnaireResponse::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson",
             Resource::RelatedPerson(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreRelatedPerson::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreRespiratoryRate::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
             Resource::ServiceRequest(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreServiceRequest::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreSimpleObservation::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreSmokingStatus::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen",
             Resource::Specimen(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreSpecimen::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreSpecimen::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-treatment-intervention-preference",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => {
+        ) if version.is_none() || version == Some("8.0.0") => {
             Some(UsCoreTreatmentInterventionPreference::check(r))
         }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs",
             Resource::Observation(r),
-        ) if version.map_or(true, |v| v == "8.0.0") => Some(UsCoreVitalSigns::check(r)),
+        ) if version.is_none() || version == Some("8.0.0") => {
+            Some(UsCoreVitalSigns::check(r))
+        }
         _ => None,
     }
 }

@@ -149,7 +149,7 @@ pub fn check_profile(
         (
             "http://golden.example/ig/StructureDefinition/golden-pet",
             Resource::Pet(r),
-        ) if version.map_or(true, |v| v == "1.0.0") => Some(GoldenPet::check(r)),
+        ) if version.is_none() || version == Some("1.0.0") => Some(GoldenPet::check(r)),
         _ => None,
     }
 }
