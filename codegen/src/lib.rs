@@ -5,12 +5,17 @@
 //! version-agnostic [`model`], [`emit`] turns the model into formatted Rust, and [`generate`] ties them together
 //! and writes (or checks) the files.
 
+pub mod config;
 pub mod emit;
 pub mod load;
 pub mod manifest;
 pub mod model;
 pub mod naming;
 pub mod packages;
+#[cfg(feature = "download")]
+pub mod registry;
+
+pub use config::{Config, Generated};
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +31,9 @@ pub enum Error {
     /// Code could not be emitted.
     #[error(transparent)]
     Emit(#[from] emit::EmitError),
+    /// No output directory: none configured and `$OUT_DIR` is not set (outside a `build.rs`).
+    #[error("no output directory: call Config::out_dir, or run from a build.rs (which sets OUT_DIR)")]
+    NoOutDir,
     /// Writing output failed.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -36,14 +44,20 @@ pub enum Error {
     },
 }
 
-/// Everything one run produces: files relative to the model crate, `Cargo.toml` included.
-pub fn generate(workspace: &Path, packages_dir: &Path) -> Result<Vec<emit::GeneratedFile>, Error> {
+/// Everything one run of the repository's own generation produces (the manifest's versions, each through a
+/// [`Config`]): files relative to the model crate, `Cargo.toml` included, and the loader's warnings.
+pub fn generate_models(workspace: &Path, packages_dir: &Path) -> Result<(Vec<emit::GeneratedFile>, Vec<String>), Error> {
     let manifest = manifest::Manifest::read(&workspace.join("spec/manifest.json"))?;
     let mut models = Vec::new();
     let mut files = Vec::new();
+    let mut warnings = Vec::new();
     for v in &manifest.versions {
-        let model = load::load_version(packages_dir, v)?;
+        let mut config = Config::from_version_spec(v.clone());
+        // Exactly the given directory: the committed code must not depend on what else a machine has.
+        config.package_path(packages_dir).standard_package_paths(false).download(false);
+        let model = config.load(&config.source())?;
         files.extend(emit::emit_version(&model)?);
+        warnings.extend(model.warnings.iter().cloned());
         models.push(model);
     }
     let cargo_path = workspace.join("fhir-models/Cargo.toml");
@@ -52,7 +66,12 @@ pub fn generate(workspace: &Path, packages_dir: &Path) -> Result<Vec<emit::Gener
         path: "Cargo.toml".to_owned(),
         content: emit::splice_features(&cargo, &emit::features(&models)),
     });
-    Ok(files)
+    Ok((files, warnings))
+}
+
+/// The files of [`generate_models`], without its warnings.
+pub fn generate(workspace: &Path, packages_dir: &Path) -> Result<Vec<emit::GeneratedFile>, Error> {
+    generate_models(workspace, packages_dir).map(|(files, _)| files)
 }
 
 /// Generated files whose content differs from what is on disk (or that are missing), and generated-looking

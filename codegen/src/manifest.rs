@@ -39,6 +39,10 @@ pub struct VersionSpec {
     /// builder. A code the core (or an earlier package) already defines on that base keeps its first definition.
     #[serde(default)]
     pub search_parameters: Vec<String>,
+    /// Packages (`id#version`) every IG resolves canonicals in after its own declared dependencies, without
+    /// generating anything from them.
+    #[serde(default)]
+    pub resolution_packages: Vec<String>,
 }
 
 /// One implementation guide's profiles, generated into `<version module>::<module>` behind

@@ -28,6 +28,11 @@ pub struct VersionModel {
     pub search_params: std::collections::BTreeMap<String, Vec<SearchParamDef>>,
     /// Profile modules of implementation guides (`us_core`), each behind its own feature.
     pub profiles: Vec<ProfileModule>,
+    /// Items several profile modules share.
+    pub profile_shared: SharedProfileItems,
+    /// What the loader could not do and did not fail on (a dependency package that is not there), for the
+    /// generator to report.
+    pub warnings: Vec<String>,
 }
 
 /// One FHIR resource or datatype, with the structs of its backbone elements and its choice enums.
@@ -258,6 +263,20 @@ pub struct ProfileModule {
     pub extensions: Vec<ExtensionStruct>,
     /// Code enums of extension values bound to a listable value set (`BirthSex`).
     pub code_enums: Vec<CodeEnum>,
+    /// Names of extension structs and code enums this module re-exports from the version's shared profile items
+    /// ([`VersionModel::profile_shared`]) instead of generating its own copy.
+    pub shared: Vec<String>,
+}
+
+/// Extension structs and code enums that several profile modules of a version generate identically (US Core
+/// 3.1.1's race, read by US Core 3.1.1 and both CARIN BB releases): generated once, compiled with any of the
+/// modules, re-exported by each.
+#[derive(Debug, Clone, Default)]
+pub struct SharedProfileItems {
+    /// Extension structs, each with the features of the modules using it.
+    pub extensions: Vec<(ExtensionStruct, Vec<String>)>,
+    /// Code enums, each with the features of the modules using it.
+    pub code_enums: Vec<(CodeEnum, Vec<String>)>,
 }
 
 /// One profile (a StructureDefinition with `derivation: constraint` on a resource): a checked view of its base

@@ -5,9 +5,21 @@
 //! - fields: snake_case of the JSON name (`birthDate` → `birth_date`); choice fields drop `[x]`
 //!   (`value[x]` → `value`). Rust keywords are escaped one way only: as raw identifiers (`type` → `r#type`),
 //!   so the Rust name always reads like the FHIR name.
+//! - code enums: UpperCamelCase of the value set's name, acronyms as words (`FHIRDefinedType` →
+//!   `FhirDefinedType`); a name the runtime uses (`FhirVersion`, `Resource`, ...) gets `Code`
+//!   (`FHIRVersion` → `FhirVersionCode`); value sets that share a name are named by their URL instead
+//!   (`medication-status` → `MedicationStatus`, `medication-statement-status` → `MedicationStatementStatus`).
 //! - code enum variants: UpperCamelCase of the code (`entered-in-error` → `EnteredInError`); codes that give no
-//!   identifier use the display (`<=` "Less or Equal to" → `LessOrEqualTo`); codes starting with a digit are
-//!   prefixed with `V` (`1.0.2` → `V1_0_2`).
+//!   identifier, and codes starting with a digit, use the display (`<=` "Less or Equal to" → `LessOrEqualTo`,
+//!   `4` "Minor failure" → `MinorFailure`); when the display gives none either, digits are prefixed with `V`
+//!   (`1.0.2` → `V1_0_2`).
+//! - profile views: the profile's name without `Profile`, with the word breaks of its title when they spell the
+//!   same letters (`USCorePediatricBMIforAgeObservationProfile`, "US Core Pediatric BMI for Age Observation
+//!   Profile" → `UsCorePediatricBmiForAgeObservation`).
+//! - slice accessors: the element and the slice name, lowercase, without the element's name repeated at its start
+//!   (`adjudication` + `adjudicationamounttype` → `adjudication_amounttype`; `SocialHistory` and `socialhistory`
+//!   both → `category_socialhistory`).
+//! - keywords that cannot be raw identifiers (`self`, `Self`, `super`, `crate`) get a trailing `_`.
 //! - cargo features: `{module}-{kebab-case type}` (`r4-explanation-of-benefit`).
 
 use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
@@ -19,14 +31,67 @@ const KEYWORDS: &[&str] = &[
     "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
-/// Rust field name for a FHIR element name (`birthDate` → `birth_date`, `type` → `r#type`).
+/// Keywords that `r#` cannot escape.
+const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// Names the runtime (or every version module) already uses: a code enum never takes them.
+const RESERVED_TYPES: &[&str] = &["FhirVersion", "FhirResource", "FhirJson", "CodeEnum", "Primitive", "Resource", "Choice"];
+
+/// Rust field name for a FHIR element name (`birthDate` → `birth_date`, `type` → `r#type`, `self` → `self_`).
 pub fn field(json_name: &str) -> String {
     let snake = json_name.to_snake_case();
-    if KEYWORDS.contains(&snake.as_str()) {
+    if NOT_RAW.contains(&snake.as_str()) {
+        format!("{snake}_")
+    } else if KEYWORDS.contains(&snake.as_str()) {
         format!("r#{snake}")
     } else {
         snake
     }
+}
+
+/// The name of a code enum from its value set's computable name (`FHIRVersion` → `FhirVersionCode`).
+pub fn code_enum(value_set_name: &str) -> String {
+    let base = value_set_name.replace([' ', '-', '.'], "_").to_upper_camel_case();
+    let base = if base.starts_with(|c: char| c.is_ascii_alphabetic()) { base } else { format!("Code{base}") };
+    if RESERVED_TYPES.contains(&base.as_str()) {
+        format!("{base}Code")
+    } else {
+        base
+    }
+}
+
+/// The name of a code enum from its value set's URL, for value sets that share a computable name
+/// (`http://hl7.org/fhir/ValueSet/medication-statement-status` → `MedicationStatementStatus`).
+pub fn code_enum_from_url(url: &str) -> String {
+    code_enum(url.trim_end_matches('/').rsplit('/').next().unwrap_or(url))
+}
+
+/// The name of a profile view (see the module docs).
+pub fn profile_view(name: &str, title: Option<&str>) -> String {
+    let strip = |s: &str| s.strip_suffix("Profile").unwrap_or(s).trim().to_owned();
+    let from_name = strip(name).to_upper_camel_case();
+    let Some(title) = title else { return from_name };
+    let from_title: String = strip(title).split_whitespace().map(|w| w.to_upper_camel_case()).collect();
+    let letters = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+    if is_ident(&from_title) && letters(&from_title) == letters(&from_name) {
+        from_title
+    } else {
+        from_name
+    }
+}
+
+/// The accessor of a named slice (see the module docs); `owner` is the field of the resource the sliced element
+/// is in, for slices one level down (`item` → `item_adjudication_...`).
+pub fn slice_accessor(owner: Option<&str>, field_json: &str, slice_name: &str) -> String {
+    let elem = field_json.to_snake_case();
+    let slice: String = slice_name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect::<String>().to_lowercase().replace('-', "_");
+    let flat = elem.replace('_', "");
+    let slice = match slice.strip_prefix(&flat) {
+        Some(rest) if !rest.trim_start_matches('_').is_empty() => rest.trim_start_matches('_').to_owned(),
+        _ => slice,
+    };
+    let prefix = owner.map(|o| format!("{}_", o.to_snake_case())).unwrap_or_default();
+    field(&format!("{prefix}{elem}_{slice}"))
 }
 
 /// Rust module / file name for a type (`ExplanationOfBenefit` → `explanation_of_benefit`).
@@ -42,6 +107,26 @@ pub fn module(type_name: &str) -> String {
 /// Cargo feature of a resource (`r4`, `ExplanationOfBenefit` → `r4-explanation-of-benefit`).
 pub fn feature(module: &str, type_name: &str) -> String {
     format!("{module}-{}", type_name.to_kebab_case())
+}
+
+/// The feature suffix of a profile module (`us_core_v8` → `us-core-v8`, behind `r4-us-core-v8` in `fhir-models`).
+pub fn feature_suffix(module: &str) -> String {
+    module.replace('_', "-")
+}
+
+/// The module name of an IG release generated beside others of the same IG: the first release generated keeps
+/// the IG's plain name (`us_core`, `carin_bb`: a name never changes meaning once published), every later one gets
+/// its major version (`us_core_v8`, `carin_bb_v2`), and its minor version as well when two releases share a major
+/// (`us_core_v6_1`).
+pub fn versioned_module(base: &str, version: &str, others: &[&str]) -> String {
+    let mut parts = version.split(['.', '-']);
+    let major = parts.next().unwrap_or(version);
+    let minor = parts.next();
+    let same_major = others.iter().filter(|o| o.split('.').next() == Some(major)).count() > 1;
+    match minor {
+        Some(minor) if same_major => format!("{base}_v{major}_{minor}"),
+        _ => format!("{base}_v{major}"),
+    }
 }
 
 /// UpperCamelCase of one FHIR path segment or type code (`dateTime` → `DateTime`, `contact` → `Contact`).
@@ -68,12 +153,15 @@ fn is_ident(s: &str) -> bool {
 /// Variant name for a code (see the module docs); `used` holds the names taken so far in the enum.
 pub fn code_variant(code: &str, display: Option<&str>, used: &mut Vec<String>) -> String {
     let from_code = code.to_upper_camel_case();
+    let from_display = display.map(|d| d.to_upper_camel_case()).filter(|d| is_ident(d) && d.starts_with(|c: char| c.is_ascii_alphabetic()));
     let base = if is_ident(&from_code) && code.chars().any(|c| c.is_ascii_alphabetic()) && !code.starts_with(|c: char| c.is_ascii_digit()) {
         from_code
+    } else if let Some(d) = from_display {
+        d
     } else if code.starts_with(|c: char| c.is_ascii_digit()) {
         format!("V{}", code.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>())
     } else {
-        display.map(|d| d.to_upper_camel_case()).filter(|d| is_ident(d)).unwrap_or_else(|| "Code".to_owned())
+        "Code".to_owned()
     };
     let mut name = base.clone();
     let mut n = 2;
@@ -83,6 +171,18 @@ pub fn code_variant(code: &str, display: Option<&str>, used: &mut Vec<String>) -
     }
     used.push(name.clone());
     name
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn versioned_modules() {
+        assert_eq!(versioned_module("us_core", "8.0.0", &["3.1.1", "8.0.0"]), "us_core_v8");
+        assert_eq!(versioned_module("us_core", "6.1.0", &["6.1.0", "6.0.0"]), "us_core_v6_1");
+        assert_eq!(feature_suffix("carin_bb_v2"), "carin-bb-v2");
+    }
 }
 
 #[cfg(test)]
@@ -107,6 +207,22 @@ mod tests {
         assert_eq!(code_variant("entered-in-error", None, &mut used), "EnteredInError");
         assert_eq!(code_variant("<=", Some("Less or Equal to"), &mut used), "LessOrEqualTo");
         assert_eq!(code_variant("1.0.2", None, &mut used), "V1_0_2");
+        assert_eq!(code_variant("0.01", Some("0.01"), &mut used), "V0_01");
+        assert_eq!(code_variant("4", Some("Minor failure"), &mut used), "MinorFailure");
+        assert_eq!(field("self"), "self_");
+        assert_eq!(code_enum("FHIRVersion"), "FhirVersionCode");
+        assert_eq!(code_enum("FHIRDefinedType"), "FhirDefinedType");
+        assert_eq!(code_enum_from_url("http://hl7.org/fhir/ValueSet/medication-statement-status"), "MedicationStatementStatus");
+        assert_eq!(
+            profile_view("USCorePediatricBMIforAgeObservationProfile", Some("US Core Pediatric BMI for Age Observation Profile")),
+            "UsCorePediatricBmiForAgeObservation"
+        );
+        assert_eq!(profile_view("C4BBPatient", Some("C4BB Patient")), "C4bbPatient");
+        assert_eq!(profile_view("USCorePatientProfile", Some("Something else")), "UsCorePatient");
+        assert_eq!(slice_accessor(None, "adjudication", "adjudicationamounttype"), "adjudication_amounttype");
+        assert_eq!(slice_accessor(None, "category", "SocialHistory"), slice_accessor(None, "category", "socialhistory"));
+        assert_eq!(slice_accessor(Some("item"), "adjudication", "denialreason"), "item_adjudication_denialreason");
+        assert_eq!(slice_accessor(None, "supportingInfo", "admissionperiod"), "supporting_info_admissionperiod");
         assert_eq!(code_variant("Entered-In-Error", None, &mut used), "EnteredInError2");
         assert_eq!(feature("r4", "ExplanationOfBenefit"), "r4-explanation-of-benefit");
     }

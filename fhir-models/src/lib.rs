@@ -16,6 +16,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
+// Generated code names the runtime by absolute paths (`::fhir_models::__private`), in this crate as in users'.
+extern crate self as fhir_models;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
 #[cfg(feature = "dstu2-base")]
 pub mod dstu2;
 pub mod json;

@@ -107,6 +107,49 @@ impl ProfileError {
     }
 }
 
+/// What checking a resource against a profile named by its canonical URL found (`r4::check_profile`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum ProfileCheck {
+    /// The resource conforms to the profile.
+    Conforms,
+    /// The resource does not conform: every violation.
+    Nonconformant(ProfileError),
+    /// The profile is generated, but not in the claimed version: nothing was checked (another version's rules
+    /// are not the claimed version's).
+    VersionNotGenerated {
+        /// The canonical URL without its version.
+        url: String,
+        /// The version claimed (`url|version`).
+        claimed: String,
+        /// The versions of the profile that are generated and compiled.
+        generated: Vec<&'static str>,
+    },
+    /// No compiled profile module has a profile with this URL for this resource type.
+    NotGenerated,
+}
+
+impl ProfileCheck {
+    /// Whether the resource was checked and conforms.
+    pub fn conforms(&self) -> bool {
+        matches!(self, Self::Conforms)
+    }
+
+    /// Whether the resource was checked at all (against exactly the claimed version).
+    pub fn was_checked(&self) -> bool {
+        matches!(self, Self::Conforms | Self::Nonconformant(_))
+    }
+}
+
+impl From<Result<(), ProfileError>> for ProfileCheck {
+    fn from(result: Result<(), ProfileError>) -> Self {
+        match result {
+            Ok(()) => Self::Conforms,
+            Err(e) => Self::Nonconformant(e),
+        }
+    }
+}
+
 /// A conversion into a profile view failed: the resource, handed back unchanged, and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{error}")]
@@ -250,8 +293,9 @@ pub fn reference_type(reference: &str) -> Option<&str> {
 /// The common items of every profile view (`pub struct UsCorePatient(Patient)`, declared by the generated code
 /// with its docs): conversions, `Deref`, JSON. The generated code calls it once per profile, next to a
 /// `check_into` of its own.
-#[allow(unused_macros)]
-macro_rules! profile_view {
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __profile_view {
     ($name:ident, $base:ident, $url:expr) => {
         impl $name {
             /// Canonical URL of the profile.
@@ -337,8 +381,6 @@ macro_rules! profile_view {
         }
     };
 }
-#[allow(unused_imports)]
-pub(crate) use profile_view;
 
 #[cfg(test)]
 mod tests {

@@ -2,68 +2,133 @@
 //! runtime's `profile_view!`), its checks as a list of calls into `fhir_models::profile::Checker`, and its
 //! typed accessors; the module root holds the extension structs, code enums and coding helpers.
 
-use super::{doc, format_file, ident, types, EmitError, GeneratedFile};
+use super::{doc, format_file, ident, types, EmitError, GeneratedFile, FHIR_MODELS_VERSION};
 use crate::model::*;
 use proc_macro2::{Ident, TokenStream};
 use heck::ToShoutySnakeCase;
 use quote::{format_ident, quote};
 
-/// All files of one profile module.
-pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> Result<Vec<GeneratedFile>, EmitError> {
+/// Where a profile module's code goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Inside `fhir-models`: a directory with one file per profile and a `mod.rs`, items shared with other
+    /// profile modules re-exported from the version's `profile_shared`.
+    InModels,
+    /// One self-contained file for `include!` (from a user's `build.rs` into `OUT_DIR`): no inner attributes,
+    /// profiles as inline modules, the core types by absolute path (`::fhir_models::r4`), shared items inlined.
+    SingleFile,
+}
+
+/// All files of one profile module (one file for [`Layout::SingleFile`], named `<module>.rs`).
+pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, layout: Layout) -> Result<Vec<GeneratedFile>, EmitError> {
     let dir = format!("src/{}/{}", model.module, m.module);
     let mut files = Vec::new();
     let cx = Cx { ext_choice: extension_choice(model) };
+    let file_allow = quote!(unused_imports, unused_variables, unused_parens, clippy::all);
+    let mut inline = Vec::new();
     for p in &m.profiles {
         let body = profile(&cx, model, p);
-        files.push(format_file(
-            &format!("{dir}/{}.rs", p.file),
-            header,
-            quote! {
-                #![allow(unused_imports, unused_variables, unused_parens, clippy::all)]
-                use super::*;
-                #body
-            },
-        )?);
+        let f = ident(&p.file);
+        match layout {
+            Layout::InModels => files.push(format_file(
+                &format!("{dir}/{}.rs", p.file),
+                header,
+                quote! {
+                    #![allow(#file_allow)]
+                    use super::*;
+                    #body
+                },
+            )?),
+            Layout::SingleFile => inline.push(quote! {
+                #[allow(#file_allow)]
+                mod #f { use super::*; #body }
+                pub use #f::*;
+            }),
+        }
     }
-    let mods = m.profiles.iter().map(|p| {
+    let mods = m.profiles.iter().filter(|_| layout == Layout::InModels).map(|p| {
         let f = ident(&p.file);
         quote! { mod #f; pub use #f::*; }
     });
     let enums = m.code_enums.iter().map(|e| types::code_enum(model, e));
     let exts = m.extensions.iter().map(|x| extension_struct(&cx, x));
-    let urls = m.profiles.iter().map(|p| &p.url);
-    let arms = m.profiles.iter().map(|p| {
-        let (url, n, b) = (&p.url, ident(&p.name), ident(&p.base));
-        quote! { (#url, Resource::#b(r)) => Some(#n::check(r)), }
-    });
-    let vs_consts = value_set_consts(m).into_iter().map(|(url, name, codings)| {
-        let n = ident(&name);
-        let list = coding_list(&codings);
-        let d = doc(&format!("The codings of the value set <{url}> (a required binding)."));
-        quote! { #d const #n: &[(Option<&str>, Option<&str>)] = #list; }
-    });
+    let shared = m.shared.iter().map(|n| ident(n));
+    let shared = match layout {
+        _ if m.shared.is_empty() => TokenStream::new(),
+        Layout::InModels => quote! { pub use super::profile_shared::{#(#shared),*}; },
+        Layout::SingleFile => {
+            let ps = &model.profile_shared;
+            let exts = ps.extensions.iter().filter(|(x, _)| m.shared.contains(&x.name)).map(|(x, _)| extension_struct(&cx, x));
+            let enums = ps.code_enums.iter().filter(|(e, _)| m.shared.contains(&e.name)).map(|(e, _)| types::code_enum(model, e));
+            quote! { #(#exts)* #(#enums)* }
+        }
+    };
     let title = format!(
         " Profiles of {} over the FHIR {} ({}) core types: checked views, with typed accessors of their extensions and slices.\n\n \
          Behind the `{}` feature. See [`crate::profile`] for what the checks report.",
         m.package, model.marker, model.fhir_version, m.feature
     );
+    let version_module = ident(&model.module);
+    let (attrs, uses) = match layout {
+        Layout::InModels => (
+            quote! {
+                #![doc = #title]
+                #![allow(unused_imports, dead_code, clippy::all)]
+            },
+            quote! { use super::*; },
+        ),
+        Layout::SingleFile => {
+            let version = FHIR_MODELS_VERSION;
+            (
+                TokenStream::new(),
+                quote! {
+                    ::fhir_models::__private::assert_generated_for!(#version);
+                    #[allow(unused_imports)]
+                    use ::fhir_models::#version_module::*;
+                },
+            )
+        }
+    };
+    let urls = m.profiles.iter().map(|p| &p.url);
+    let listed = m.profiles.iter().map(|p| {
+        let (url, version) = (&p.url, &p.version);
+        quote! { (#url, #version) }
+    });
+    let arms = m.profiles.iter().map(|p| {
+        let (url, version, n, b) = (&p.url, &p.version, ident(&p.name), ident(&p.base));
+        quote! { (#url, Resource::#b(r)) if version.is_none() || version == Some(#version) => Some(#n::check(r)), }
+    });
+    let vs_consts = value_set_consts(m).into_iter().map(|(url, name, codings)| {
+        let n = ident(&name);
+        let list = coding_list(&codings);
+        let d = doc(&format!("The codings of the value set <{url}> (a required binding)."));
+        quote! { #d #[allow(dead_code)] const #n: &[(Option<&str>, Option<&str>)] = #list; }
+    });
     let root = quote! {
-        #![doc = #title]
-        #![allow(unused_imports, dead_code, clippy::all)]
-        use super::*;
-        use crate::primitives::CodeEnum;
-        use crate::profile::{profile_view, Checker};
+        #attrs
+        #uses
+        #[allow(unused_imports)]
+        use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
 
         #(#mods)*
+        #(#inline)*
+        #shared
 
         /// Canonical URLs of the profiles of this module.
         pub const PROFILE_URLS: &[&str] = &[#(#urls),*];
 
-        /// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
-        /// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
-        /// is not of the profile's base type.
-        pub fn check_profile(url: &str, resource: &Resource) -> Option<Result<(), crate::profile::ProfileError>> {
-            let url = url.split('|').next().unwrap_or(url);
+        /// The profiles of this module: canonical URL and the version generated.
+        pub const PROFILES: &[(&str, &str)] = &[#(#listed),*];
+
+        /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
+        /// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
+        /// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
+        /// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
+        pub fn check_profile(url: &str, resource: &Resource) -> Option<Result<(), ::fhir_models::__private::ProfileError>> {
+            let (url, version) = match url.split_once('|') {
+                Some((url, version)) => (url, Some(version)),
+                None => (url, None),
+            };
             match (url, resource) {
                 #(#arms)*
                 _ => None,
@@ -75,28 +140,121 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str) -> 
         #(#vs_consts)*
 
         /// Whether a coding has the system and code (each when given).
+        #[allow(dead_code)]
         fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
             (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
                 && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
         }
 
         /// Whether a concept has a coding with the system and code (each when given).
+        #[allow(dead_code)]
         fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
             cc.coding.iter().any(|c| coding_is(c, system, code))
         }
 
         /// Whether a coding is one of the listed ones.
+        #[allow(dead_code)]
         fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
             list.iter().any(|(s, k)| coding_is(c, *s, *k))
         }
 
         /// Whether a concept has a coding among the listed ones.
+        #[allow(dead_code)]
         fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
             cc.coding.iter().any(|c| coding_in(c, list))
         }
     };
-    files.push(format_file(&format!("{dir}/mod.rs"), header, root)?);
+    let root_file = match layout {
+        Layout::InModels => format!("{dir}/mod.rs"),
+        Layout::SingleFile => format!("{}.rs", m.module),
+    };
+    files.push(format_file(&root_file, header, root)?);
     Ok(files)
+}
+
+/// `profile_shared.rs` of a version module: the extension structs and code enums several profile modules use,
+/// each once, compiled with any of them.
+pub fn shared_items(model: &VersionModel, header: &str) -> Result<Option<GeneratedFile>, EmitError> {
+    let shared = &model.profile_shared;
+    if shared.extensions.is_empty() && shared.code_enums.is_empty() {
+        return Ok(None);
+    }
+    let cx = Cx { ext_choice: extension_choice(model) };
+    let items = shared
+        .extensions
+        .iter()
+        .map(|(x, f)| (x.name.as_str(), f, extension_struct(&cx, x)))
+        .chain(shared.code_enums.iter().map(|(e, f)| (e.name.as_str(), f, types::code_enum(model, e))))
+        .map(|(name, features, body)| {
+            let m = ident(&crate::naming::module(name));
+            quote! {
+                #[cfg(any(#(feature = #features),*))]
+                mod #m { use super::*; #body }
+                #[cfg(any(#(feature = #features),*))]
+                pub use #m::*;
+            }
+        });
+    let tokens = quote! {
+        //! Extension structs and code enums that several profile modules generate identically, once; each
+        //! module re-exports the ones it uses.
+        #![allow(unused_imports, dead_code, clippy::all)]
+        use super::*;
+        use ::fhir_models::__private::CodeEnum;
+        #(#items)*
+    };
+    Ok(Some(format_file(&format!("src/{}/profile_shared.rs", model.module), header, tokens)?))
+}
+
+/// `profiles.rs` of a version module: `check_profile` over every compiled profile module, which answers a claimed
+/// version that no module generates as such.
+pub fn version_check_profile(model: &VersionModel, header: &str) -> Result<Option<GeneratedFile>, EmitError> {
+    if model.profiles.is_empty() {
+        return Ok(None);
+    }
+    let asks = model.profiles.iter().map(|p| {
+        let (m, f) = (ident(&p.module), &p.feature);
+        quote! {
+            #[cfg(feature = #f)]
+            if let Some(result) = #m::check_profile(url, resource) {
+                return result.into();
+            }
+        }
+    });
+    let lists = model.profiles.iter().map(|p| {
+        let (m, f) = (ident(&p.module), &p.feature);
+        quote! {
+            #[cfg(feature = #f)]
+            generated.extend(#m::PROFILES.iter().filter(|(u, _)| *u == base).map(|(_, v)| *v));
+        }
+    });
+    let modules: Vec<String> = model.profiles.iter().map(|p| format!("`{}` ({})", p.module, p.package)).collect();
+    let d = doc(&format!(
+        "Checks a resource against the profile named by a canonical URL (as in `meta.profile`, with or without          `|version`), in whichever compiled profile module generates it: {}.\n\n         A claimed version that no compiled module generates is answered as          [`ProfileCheck::VersionNotGenerated`](crate::profile::ProfileCheck::VersionNotGenerated) with the          versions that are, never checked by another version's rules.",
+        modules.join(", ")
+    ));
+    let tokens = quote! {
+        #![allow(unused_imports, unused_mut, unused_variables, clippy::all)]
+        use super::*;
+        use ::fhir_models::__private::ProfileCheck;
+
+        #d
+        pub fn check_profile(url: &str, resource: &Resource) -> ProfileCheck {
+            #(#asks)*
+            let (base, claimed) = match url.split_once('|') {
+                Some((base, version)) => (base, Some(version)),
+                None => (url, None),
+            };
+            let mut generated: Vec<&'static str> = Vec::new();
+            #(#lists)*
+            match claimed {
+                Some(claimed) if !generated.is_empty() => {
+                    ProfileCheck::VersionNotGenerated { url: base.to_owned(), claimed: claimed.to_owned(), generated }
+                }
+                _ => ProfileCheck::NotGenerated,
+            }
+        }
+    };
+    Ok(Some(format_file(&format!("src/{}/profiles.rs", model.module), header, tokens)?))
 }
 
 struct Cx {
@@ -148,6 +306,13 @@ fn text_of(ty: &FieldType, v: &Ident) -> TokenStream {
     match ty {
         FieldType::PlainString => quote!(Some(#v.as_str())),
         FieldType::Code(_) => quote!(#v.value.as_ref().map(CodeEnum::code)),
+        FieldType::Primitive(Prim::Bool) => quote!(#v.value.map(|b| if b { "true" } else { "false" })),
+        FieldType::Primitive(Prim::Integer | Prim::Unsigned | Prim::Integer64) => quote!(#v.value.map(|n| n.to_string()).as_deref()),
+        // A choice narrowed to `code` (an extension's value): the code when the value is one.
+        FieldType::Choice(e) => {
+            let e = ident(e);
+            quote!(match #v { #e::Code(p) => p.value.as_deref(), _ => None })
+        }
         _ => quote!(#v.value.as_deref()),
     }
 }
@@ -496,12 +661,12 @@ fn prim(p: Prim) -> TokenStream {
         Prim::Integer => quote!(i32),
         Prim::Unsigned => quote!(u32),
         Prim::Integer64 => quote!(i64),
-        Prim::Decimal => quote!(crate::primitives::Decimal),
+        Prim::Decimal => quote!(::fhir_models::Decimal),
         Prim::String => quote!(String),
-        Prim::Date => quote!(crate::primitives::Date),
-        Prim::DateTime => quote!(crate::primitives::DateTime),
-        Prim::Instant => quote!(crate::primitives::Instant),
-        Prim::Time => quote!(crate::primitives::Time),
+        Prim::Date => quote!(::fhir_models::Date),
+        Prim::DateTime => quote!(::fhir_models::DateTime),
+        Prim::Instant => quote!(::fhir_models::Instant),
+        Prim::Time => quote!(::fhir_models::Time),
     }
 }
 

@@ -459,6 +459,16 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         let d = doc(&format!("Profiles of {} (feature `{f}`).", p.package));
         quote! { #[cfg(feature = #f)] #d pub mod #m; }
     });
+    let check_profile = if model.profiles.is_empty() {
+        TokenStream::new()
+    } else {
+        let shared = if model.profile_shared.extensions.is_empty() && model.profile_shared.code_enums.is_empty() {
+            TokenStream::new()
+        } else {
+            quote! { #[cfg(feature = "profile")] mod profile_shared; }
+        };
+        quote! { #[cfg(feature = "profile")] mod profiles; #[cfg(feature = "profile")] pub use profiles::check_profile; #shared }
+    };
     let search_lookup = super::search::version_search(model);
     let marker_doc = format!("The FHIR {} version marker, for code generic over versions.", model.marker);
     let name = &model.module;
@@ -521,6 +531,7 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         pub use datatypes::*;
         #(#mods)*
         #(#profile_mods)*
+        #check_profile
 
         /// A primitive element of this version: value, id and extensions.
         pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;

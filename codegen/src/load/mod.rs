@@ -14,7 +14,7 @@ use crate::naming;
 use crate::packages::{self, PackageError};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::Path;
+
 use terminology::{strip_version, Terminology};
 
 /// Errors while turning packages into the model.
@@ -69,13 +69,13 @@ fn prim_of(code: &str) -> Option<Prim> {
 const ABSTRACT_BASES: &[&str] = &["Element", "BackboneElement", "Resource", "DomainResource"];
 
 /// Reads the packages of one version and builds its model.
-pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
+pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
     let (core_id, core_ver) = split_package(&spec.core);
-    let core = packages::load(dir, core_id, core_ver, TYPES_READ)?;
+    let core = src.load(core_id, core_ver, TYPES_READ)?;
     let expansions = match &spec.expansions {
         Some(e) => {
             let (id, ver) = split_package(e);
-            Some(packages::load(dir, id, ver, &["ValueSet"])?)
+            Some(src.load(id, ver, &["ValueSet"])?)
         }
         None => None,
     };
@@ -144,45 +144,150 @@ pub fn load_version(dir: &Path, spec: &VersionSpec) -> Result<VersionModel, Load
         base_resources: spec.base_resources.clone(),
         search_params: Default::default(),
         profiles: Vec::new(),
+        profile_shared: SharedProfileItems::default(),
+        warnings: Vec::new(),
     };
     // Search parameters last: they bind to the types and code enums built above. The core's come first, so an IG
     // that re-declares a core parameter (US Core's `Patient-birthdate`) does not replace it.
     let mut search_parameters = core.of_type("SearchParameter").to_vec();
     for package in &spec.search_parameters {
         let (id, ver) = split_package(package);
-        search_parameters.extend(packages::load(dir, id, ver, &["SearchParameter"])?.resources.remove("SearchParameter").unwrap_or_default());
+        search_parameters.extend(src.load(id, ver, &["SearchParameter"])?.resources.remove("SearchParameter").unwrap_or_default());
         model.sources.push(package.clone());
     }
     search::load_search_params(&search_parameters, &mut model)?;
 
-    // Profiles of implementation guides, over the core model (their terminology is kept apart from the core's so
-    // that an IG can never change a core code enum).
+    // Profiles of implementation guides, over the core model. Each IG resolves canonicals in its own scope: the
+    // package, then the closure of its declared dependencies (so US Core 3.1.1 and 8.0.0, or CARIN BB 1.1.0 and
+    // 2.0.0, keep their own rules side by side), then the core. Its terminology is kept apart from the core's so
+    // that an IG can never change a core code enum.
     if !spec.profiles.is_empty() {
-        let mut igs = Vec::new();
+        let mut store = PackageStore::default();
+        let mut scopes = Vec::new();
         for p in &spec.profiles {
-            let (id, ver) = split_package(&p.package);
-            igs.push(packages::load(dir, id, ver, &["StructureDefinition", "ValueSet", "CodeSystem"])?);
-        }
-        let mut term = Terminology::default();
-        term.add_value_sets(core.of_type("ValueSet"));
-        term.add_code_systems(core.of_type("CodeSystem"));
-        if let Some(exp) = &expansions {
-            term.add_expansions(exp.of_type("ValueSet"));
-        }
-        for ig in &igs {
-            term.add_value_sets(ig.of_type("ValueSet"));
-            term.add_code_systems(ig.of_type("CodeSystem"));
+            scopes.push(store.closure(src, &p.package, &spec.core, &spec.resolution_packages, &mut model.warnings)?);
         }
         let mut modules = Vec::new();
-        {
-            let cx = profiles::Context { model: &model, core: &core, igs: &igs, term: &term };
-            for (p, ig) in spec.profiles.iter().zip(&igs) {
-                modules.push(profiles::load_profiles(&cx, p, ig)?);
+        for (p, scope) in spec.profiles.iter().zip(&scopes) {
+            let scope: Vec<&packages::Package> = scope.iter().map(|n| &store.packages[n]).collect();
+            let mut term = Terminology::default();
+            term.add_value_sets(core.of_type("ValueSet"));
+            term.add_code_systems(core.of_type("CodeSystem"));
+            if let Some(exp) = &expansions {
+                term.add_expansions(exp.of_type("ValueSet"));
             }
+            // Lowest priority first: a later definition of the same canonical replaces an earlier one.
+            for pkg in scope.iter().rev() {
+                term.add_value_sets(pkg.of_type("ValueSet"));
+                term.add_code_systems(pkg.of_type("CodeSystem"));
+            }
+            let cx = profiles::Context { model: &model, core: &core, scope: &scope, term: &term };
+            modules.push(profiles::load_profiles(&cx, p, scope[0])?);
         }
+        model.profile_shared = share_profile_items(&mut modules)?;
         model.profiles = modules;
     }
     Ok(model)
+}
+
+/// Moves the extension structs and code enums that two or more profile modules generate identically (same name,
+/// same definition) into the version's shared items; each module then re-exports them.
+fn share_profile_items(modules: &mut [ProfileModule]) -> Result<SharedProfileItems, LoadError> {
+    fn share<T: std::fmt::Debug + Clone>(
+        modules: &mut [ProfileModule],
+        items: impl Fn(&mut ProfileModule) -> &mut Vec<T>,
+        name: impl Fn(&T) -> &str,
+    ) -> Vec<(T, Vec<String>)> {
+        // Identity is the whole definition as the emitter sees it.
+        let mut users: BTreeMap<String, (T, Vec<usize>)> = BTreeMap::new();
+        for (i, m) in modules.iter_mut().enumerate() {
+            for item in items(m).iter() {
+                users.entry(format!("{item:?}")).or_insert_with(|| (item.clone(), Vec::new())).1.push(i);
+            }
+        }
+        let mut out = Vec::new();
+        for (key, (item, using)) in users.into_iter().filter(|(_, (_, u))| u.len() > 1) {
+            for &i in &using {
+                items(&mut modules[i]).retain(|x| format!("{x:?}") != key);
+                modules[i].shared.push(name(&item).to_owned());
+            }
+            out.push((item, using.iter().map(|&i| modules[i].feature.clone()).collect()));
+        }
+        out
+    }
+    let extensions = share(modules, |m| &mut m.extensions, |x: &ExtensionStruct| &x.name);
+    let code_enums = share(modules, |m| &mut m.code_enums, |e: &CodeEnum| &e.name);
+    let mut names: Vec<&str> = extensions.iter().map(|(x, _)| x.name.as_str()).chain(code_enums.iter().map(|(e, _)| e.name.as_str())).collect();
+    names.sort();
+    // Two different definitions of one name, each shared by some modules, would clash in the shared module.
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(LoadError::NameClash(format!("{} (two different shared profile definitions)", w[0])));
+    }
+    for m in modules.iter_mut() {
+        m.shared.sort();
+    }
+    Ok(SharedProfileItems { extensions, code_enums })
+}
+
+/// IG packages and their dependencies, each read once, by `id#version`.
+#[derive(Default)]
+struct PackageStore {
+    packages: HashMap<String, packages::Package>,
+}
+
+impl PackageStore {
+    /// The resolution scope of IG package `name` (`id#version`): the package first, then the packages it depends
+    /// on (breadth first, each package.json's dependencies in id order), without the core package. A dependency
+    /// that is in no search path is reported in `warnings` (its canonicals stay unresolved: what needs them is listed
+    /// as not checked); the IG itself must be there.
+    fn closure(
+        &mut self,
+        src: &packages::PackageSource,
+        name: &str,
+        core: &str,
+        extra: &[String],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<String>, LoadError> {
+        let (core_id, _) = split_package(core);
+        let mut order = Vec::new();
+        let mut queue = std::collections::VecDeque::from([(name.to_owned(), None::<String>)]);
+        // Packages named for resolution only come after the declared dependencies.
+        queue.extend(extra.iter().map(|e| (e.clone(), Some(format!("the configuration of {name}")))));
+        while let Some((pkg, needed_by)) = queue.pop_front() {
+            if order.contains(&pkg) {
+                continue;
+            }
+            let (id, ver) = split_package(&pkg);
+            if !self.packages.contains_key(&pkg) {
+                if let Some(by) = &needed_by {
+                    let why = match src.ensure(id, ver) {
+                        Ok(true) => None,
+                        Ok(false) => {
+                            let dirs: Vec<String> = src.paths().iter().map(|p| p.display().to_string()).collect();
+                            Some(format!("it is in none of {}", dirs.join(", ")))
+                        }
+                        Err(e) => Some(e.to_string()),
+                    };
+                    if let Some(why) = why {
+                        let w = format!("{by} depends on {pkg}: {why}; canonicals it defines stay unresolved");
+                        if !warnings.contains(&w) {
+                            warnings.push(w);
+                        }
+                        continue;
+                    }
+                }
+                let loaded = src.load(id, ver, &["StructureDefinition", "ValueSet", "CodeSystem"])?;
+                self.packages.insert(pkg.clone(), loaded);
+            }
+            for (dep_id, dep_ver) in &self.packages[&pkg].dependencies {
+                if dep_id != core_id {
+                    queue.push_back((format!("{dep_id}#{dep_ver}"), Some(pkg.clone())));
+                }
+            }
+            order.push(pkg);
+        }
+        Ok(order)
+    }
 }
 
 fn split_package(p: &str) -> (&str, &str) {
@@ -405,9 +510,14 @@ impl Builder<'_> {
         let mut by_url = HashMap::new();
         let mut enums = Vec::new();
         let bound = std::mem::take(&mut self.bound);
+        // Value sets that share a computable name are all named by their URLs, so that none is the "real" one.
+        let mut name_count: HashMap<String, usize> = HashMap::new();
+        for (listed, _, _) in bound.values() {
+            *name_count.entry(naming::code_enum(&listed.name)).or_default() += 1;
+        }
         for (url, (listed, users, by_datatype)) in bound {
-            let base = naming::upper_camel(&listed.name.replace([' ', '-', '.'], "_"));
-            let base = if base.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) { base } else { format!("Code{base}") };
+            let base = naming::code_enum(&listed.name);
+            let base = if name_count[&base] > 1 { naming::code_enum_from_url(&url) } else { base };
             let mut name = base.clone();
             let mut n = 2;
             while self.names.contains_key(&name) {

@@ -32,8 +32,10 @@ pub struct Context<'a> {
     pub model: &'a VersionModel,
     /// Core StructureDefinitions (for the core elements' bindings and reference targets).
     pub core: &'a Package,
-    /// All IG packages of the version (extension definitions may come from another IG, e.g. CARIN uses US Core's).
-    pub igs: &'a [Package],
+    /// The IG package first, then the packages it depends on, in resolution order: a canonical resolves to the
+    /// first of these that defines it (extension definitions may come from a dependency, e.g. CARIN uses US
+    /// Core's race), never to another IG generated beside it.
+    pub scope: &'a [&'a Package],
     /// Core and IG terminology.
     pub term: &'a Terminology<'a>,
 }
@@ -42,12 +44,20 @@ struct Index<'a> {
     structs: HashMap<&'a str, &'a StructDef>,
     choices: HashMap<&'a str, &'a ChoiceDef>,
     core_elements: HashMap<&'a str, &'a Value>,
-    /// Canonical URL → resource type (core resources and IG profiles).
-    url_types: HashMap<&'a str, &'a str>,
-    /// Extension definitions by URL.
-    extensions: HashMap<&'a str, &'a Value>,
+    /// Canonical URL (also `url|version`) → resource type (core resources and the scope's profiles).
+    url_types: HashMap<String, &'a str>,
+    /// Extension definitions by URL (also `url|version`).
+    extensions: HashMap<String, &'a Value>,
     /// Rust names of the core module (for choosing names that do not shadow them).
     core_names: BTreeSet<String>,
+}
+
+impl Index<'_> {
+    /// A canonical reference resolved in the scope: `url|version` to exactly that version when the scope has it,
+    /// else (and for a plain `url`) to the scope's definition of the URL.
+    fn canonical<'m, T>(&self, map: &'m HashMap<String, T>, reference: &str) -> Option<&'m T> {
+        map.get(reference).or_else(|| map.get(strip_version(reference)))
+    }
 }
 
 /// Loads one IG's profiles.
@@ -80,11 +90,20 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
             }
         }
     }
-    for sd in cx.core.of_type("StructureDefinition").iter().chain(cx.igs.iter().flat_map(|p| p.of_type("StructureDefinition"))) {
+    // Lowest priority first, so that the IG's own definitions replace its dependencies' (and those the core's).
+    let scope_sds = cx.scope.iter().rev().flat_map(|p| p.of_type("StructureDefinition"));
+    for sd in cx.core.of_type("StructureDefinition").iter().chain(scope_sds) {
         if let (Some(url), Some(ty)) = (sd["url"].as_str(), sd["type"].as_str()) {
-            ix.url_types.insert(url, ty);
+            ix.url_types.insert(url.to_owned(), ty);
             if ty == "Extension" {
-                ix.extensions.insert(url, sd);
+                ix.extensions.insert(url.to_owned(), sd);
+            }
+            // A versioned reference (`url|3.1.1`) finds exactly that version.
+            if let Some(v) = sd["version"].as_str() {
+                ix.url_types.insert(format!("{url}|{v}"), ty);
+                if ty == "Extension" {
+                    ix.extensions.insert(format!("{url}|{v}"), sd);
+                }
             }
         }
     }
@@ -97,6 +116,7 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         profiles: Vec::new(),
         extensions: Vec::new(),
         code_enums: Vec::new(),
+        shared: Vec::new(),
     };
     let mut sds: Vec<&Value> = ig
         .of_type("StructureDefinition")
@@ -123,8 +143,8 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
     for sd in sds {
         let base = sd["type"].as_str().unwrap_or_default().to_owned();
         let raw = sd["name"].as_str().unwrap_or(&base);
+        let name = naming::profile_view(raw, sd["title"].as_str());
         let raw = raw.strip_suffix("Profile").unwrap_or(raw);
-        let name = raw.to_upper_camel_case();
         if ix.core_names.contains(&name) || !names.insert(name.clone()) {
             return Err(LoadError::NameClash(format!("{name} (profile {})", sd["url"].as_str().unwrap_or_default())));
         }
@@ -134,7 +154,7 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         let title = sd["title"].as_str().unwrap_or(raw);
         let description = sd["description"].as_str().unwrap_or_default();
         module.profiles.push(ProfileDef {
-            file: name.to_snake_case(),
+            file: naming::module(&name),
             name,
             url: sd["url"].as_str().unwrap_or_default().to_owned(),
             version: sd["version"].as_str().unwrap_or_default().to_owned(),
@@ -222,6 +242,15 @@ fn is_stringish(ty: &FieldType) -> bool {
     matches!(ty, FieldType::PlainString | FieldType::Primitive(Prim::String) | FieldType::Code(_))
 }
 
+/// The text of a fixed boolean or integer for a field of that primitive type (`fixedBoolean: true` → `true`).
+fn fixed_scalar(v: &Value, ty: &FieldType) -> Option<String> {
+    match (v, ty) {
+        (Value::Bool(b), FieldType::Primitive(Prim::Bool)) => Some(b.to_string()),
+        (Value::Number(n), FieldType::Primitive(Prim::Integer | Prim::Unsigned | Prim::Integer64)) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn max_of(m: Option<&str>) -> Option<u32> {
     match m {
         Some("*") | None => None,
@@ -255,7 +284,7 @@ impl Walker<'_, '_> {
         for t in e["type"].as_array().into_iter().flatten().filter(|t| t["code"].as_str() == Some("Reference")) {
             let list = t["targetProfile"].as_array()?;
             for p in list {
-                let ty = self.ix.url_types.get(strip_version(p.as_str()?)).copied()?;
+                let ty = self.ix.canonical(&self.ix.url_types, p.as_str()?).copied()?;
                 if ty == "Resource" || ty == "DomainResource" {
                     return None;
                 }
@@ -284,7 +313,8 @@ impl Walker<'_, '_> {
         for e in elements.iter().skip(1) {
             let Some(id) = e["id"].as_str() else { continue };
             let Some((parent_id, seg)) = split_id(id) else { continue };
-            // A type slice of a choice (`value[x]:valueCoding`) is the choice itself.
+            // A type slice of a choice (`value[x]:valueCoding`) is the choice itself, for the values of its type.
+            let type_slice = seg.split_once(':').is_some_and(|(n, _)| n.ends_with("[x]"));
             let (name, slice) = match seg.split_once(':') {
                 Some((n, _)) if n.ends_with("[x]") => (n, None),
                 Some((n, s)) => (n, Some(s)),
@@ -357,6 +387,8 @@ impl Walker<'_, '_> {
                 if let Some((key, v)) = fixed_value(e) {
                     if let (Some(text), true) = (v.as_str(), is_stringish(&field.ty)) {
                         arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Fixed(text.to_owned()) });
+                    } else if let Some(text) = fixed_scalar(v, &field.ty) {
+                        arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Fixed(text) });
                     } else if let (Some((ty, codings)), FieldType::Complex(n)) = (codings_of(key, v), &field.ty) {
                         if *n == ty {
                             arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Pattern(ty, codings) });
@@ -367,18 +399,15 @@ impl Walker<'_, '_> {
                 }
             }
 
-            // Required binding of a `code` narrower than the core's.
-            if codes == ["code"] && is_stringish(&field.ty) {
+            // Required binding of a `code` narrower than the core's (also of a choice narrowed to `code`, as an
+            // extension's value).
+            if codes == ["code"] && (is_stringish(&field.ty) || matches!(field.ty, FieldType::Choice(_))) {
                 if let Some(vs) = narrowed_required_binding(e, base_el) {
                     match self.cx.term.list(vs) {
                         Some(listed) => {
                             let codes = listed.concepts.iter().map(|c| c.code.clone()).collect();
-                            arena[p].checks.push(Check {
-                                field: field.clone(),
-                                label: label.clone(),
-                                doc: short.clone(),
-                                kind: CheckKind::CodeIn { value_set: vs.to_owned(), codes },
-                            });
+                            let check = Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::CodeIn { value_set: vs.to_owned(), codes } };
+                            push_unique(&mut arena[p].checks, check);
                         }
                         None => self.note(format!("`{path}`: required binding to {vs} (not listable)")),
                     }
@@ -419,7 +448,8 @@ impl Walker<'_, '_> {
                 if let Some(choice) = self.ix.choices.get(enum_name.as_str()) {
                     let allowed: Vec<String> = codes.iter().map(|c| naming::upper_camel(c)).collect();
                     let all: Vec<&str> = choice.variants.iter().map(|v| v.suffix.as_str()).collect();
-                    if !allowed.is_empty() && allowed.iter().all(|a| all.contains(&a.as_str())) && allowed.len() < all.len() {
+                    // A type slice names the one type it is about, not the types the choice allows.
+                    if !type_slice && !allowed.is_empty() && allowed.iter().all(|a| all.contains(&a.as_str())) && allowed.len() < all.len() {
                         push_unique(
                             &mut arena[p].checks,
                             Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::ChoiceType { choice: enum_name.clone(), allowed: allowed.clone() } },
@@ -482,10 +512,11 @@ impl Walker<'_, '_> {
             };
 
             // An extension typed by its own definition, with no children in this snapshot: that definition's checks.
-            let ext_url = e["type"][0]["profile"][0].as_str().map(strip_version);
+            let ext_ref = e["type"][0]["profile"][0].as_str();
             let has_children = by_id.keys().any(|k| k.starts_with(id) && k[id.len()..].starts_with('.'));
-            if let (Some(url), "Extension", false) = (ext_url, ctx.as_str(), has_children) {
-                if let Some(ext_sd) = self.ix.extensions.get(url).copied() {
+            if let (Some(ext_ref), "Extension", false) = (ext_ref, ctx.as_str(), has_children) {
+                let url = strip_version(ext_ref);
+                if let Some(ext_sd) = self.ix.canonical(&self.ix.extensions, ext_ref).copied() {
                     if depth < MAX_EXTENSION_DEPTH && url != sd_url {
                         let inner = self.walk(ext_sd, "Extension", depth + 1, false);
                         for c in inner.checks {
@@ -512,14 +543,8 @@ impl Walker<'_, '_> {
                 let level = arena[p].level;
                 if level <= 1 {
                     let owner = (level == 1).then(|| arena[p].ctx.clone());
-                    let prefix = match &owner {
-                        Some(_) => {
-                            let owner_field = parent_id.rsplit('.').next().unwrap_or_default();
-                            format!("{}_", owner_field.to_snake_case())
-                        }
-                        None => String::new(),
-                    };
-                    let method = naming::field(&format!("{prefix}{}_{}", field.json.to_snake_case(), sname.replace('-', "_").to_snake_case()));
+                    let owner_field = (level == 1).then(|| parent_id.rsplit('.').next().unwrap_or_default());
+                    let method = naming::slice_accessor(owner_field, &field.json, sname);
                     self.accessors.push(Accessor::Slice {
                         method,
                         doc: format!("The `{sname}` slice of `{path}`: {}", e["short"].as_str().unwrap_or_default()),
@@ -706,7 +731,7 @@ impl Walker<'_, '_> {
             return Some(core.name.clone());
         }
         let listed = self.cx.term.list(&url)?;
-        let mut name = naming::upper_camel(&listed.name.replace([' ', '-', '.'], "_"));
+        let mut name = naming::code_enum(&listed.name);
         if self.ix.core_names.contains(&name) || self.module.profiles.iter().any(|p| p.name == name) {
             name.push_str("Code");
         }

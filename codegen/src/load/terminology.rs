@@ -37,9 +37,23 @@ pub struct ListedValueSet {
 /// Value sets and code systems by canonical URL.
 #[derive(Default)]
 pub struct Terminology<'a> {
-    value_sets: HashMap<&'a str, &'a Value>,
-    expansions: HashMap<&'a str, &'a Value>,
-    code_systems: HashMap<&'a str, &'a Value>,
+    /// By URL and by `url|version`.
+    value_sets: HashMap<String, &'a Value>,
+    expansions: HashMap<String, &'a Value>,
+    code_systems: HashMap<String, &'a Value>,
+}
+
+/// Inserts a canonical resource under its URL and, when it has a version, under `url|version`.
+fn insert_canonical<'a>(map: &mut HashMap<String, &'a Value>, url: &str, resource: &'a Value) {
+    if let Some(v) = resource["version"].as_str() {
+        map.insert(format!("{url}|{v}"), resource);
+    }
+    map.insert(url.to_owned(), resource);
+}
+
+/// A canonical reference looked up: `url|version` exactly when known, else the URL.
+fn lookup<'m, 'a>(map: &'m HashMap<String, &'a Value>, reference: &str) -> Option<&'m &'a Value> {
+    map.get(reference).or_else(|| map.get(strip_version(reference)))
 }
 
 /// The URL without a `|version` suffix.
@@ -52,10 +66,10 @@ impl<'a> Terminology<'a> {
     pub fn add_value_sets(&mut self, sets: &'a [Value]) {
         for vs in sets {
             if let Some(url) = vs["url"].as_str() {
-                self.value_sets.insert(url, vs);
+                insert_canonical(&mut self.value_sets, url, vs);
             }
             if let Some(system) = vs["codeSystem"]["system"].as_str() {
-                self.code_systems.insert(system, &vs["codeSystem"]);
+                insert_canonical(&mut self.code_systems, system, &vs["codeSystem"]);
             }
         }
     }
@@ -65,7 +79,7 @@ impl<'a> Terminology<'a> {
         for vs in sets {
             if let Some(url) = vs["url"].as_str() {
                 if vs["expansion"]["contains"].is_array() {
-                    self.expansions.insert(url, vs);
+                    insert_canonical(&mut self.expansions, url, vs);
                 }
             }
         }
@@ -75,17 +89,20 @@ impl<'a> Terminology<'a> {
     pub fn add_code_systems(&mut self, systems: &'a [Value]) {
         for cs in systems {
             if let Some(url) = cs["url"].as_str() {
-                self.code_systems.insert(url, cs);
+                insert_canonical(&mut self.code_systems, url, cs);
             }
         }
     }
 
     /// The codes of a value set, when they can be listed.
     pub fn list(&self, url: &str) -> Option<ListedValueSet> {
-        let url = strip_version(url);
-        let vs = self.value_sets.get(url).or_else(|| self.expansions.get(url))?;
+        let vs = lookup(&self.value_sets, url).or_else(|| lookup(&self.expansions, url))?;
         let mut concepts = Vec::new();
-        if let Some(exp) = self.expansions.get(url) {
+        // An expansion is used only when it is of the same value set (the core's expansions package expands the
+        // core's value sets; an IG's value set of the same URL and another version is composed from its own
+        // definition).
+        let expansion = lookup(&self.expansions, url).filter(|e| e["version"] == vs["version"] || vs["compose"].is_null());
+        if let Some(exp) = expansion {
             self.flatten_contains(&exp["expansion"]["contains"], &mut concepts);
         } else {
             self.compose(vs, &mut concepts, 0)?;
@@ -111,7 +128,7 @@ impl<'a> Terminology<'a> {
                 if !c["abstract"].as_bool().unwrap_or(false) {
                     let definition = c["system"]
                         .as_str()
-                        .and_then(|s| self.code_systems.get(s))
+                        .and_then(|s| lookup(&self.code_systems, s))
                         .and_then(|cs| find_concept(&cs["concept"], code))
                         .and_then(|f| f.definition);
                     out.push(Concept {
@@ -136,7 +153,7 @@ impl<'a> Terminology<'a> {
         }
         // DSTU2: value sets may import others and may define their own code system inline.
         for import in compose["import"].as_array().into_iter().flatten() {
-            let inner = self.value_sets.get(strip_version(import.as_str()?))?;
+            let inner = lookup(&self.value_sets, import.as_str()?)?;
             self.compose(inner, out, depth + 1)?;
         }
         let includes = compose["include"].as_array();
@@ -151,7 +168,7 @@ impl<'a> Terminology<'a> {
         }
         for inc in includes.into_iter().flatten() {
             for inner in inc["valueSet"].as_array().into_iter().flatten() {
-                let inner = self.value_sets.get(strip_version(inner.as_str()?))?;
+                let inner = lookup(&self.value_sets, inner.as_str()?)?;
                 self.compose(inner, out, depth + 1)?;
             }
             if inc["filter"].as_array().is_some_and(|f| !f.is_empty()) {
@@ -159,7 +176,7 @@ impl<'a> Terminology<'a> {
             }
             let system = inc["system"].as_str();
             if let Some(listed) = inc["concept"].as_array() {
-                let cs = system.and_then(|s| self.code_systems.get(s));
+                let cs = system.and_then(|s| lookup(&self.code_systems, s));
                 for c in listed {
                     let code = c["code"].as_str()?.to_owned();
                     let from_cs = cs.and_then(|cs| find_concept(&cs["concept"], &code));
@@ -171,7 +188,7 @@ impl<'a> Terminology<'a> {
                     });
                 }
             } else if let Some(system) = system {
-                let cs = self.code_systems.get(system)?;
+                let cs = lookup(&self.code_systems, system)?;
                 if cs["content"].as_str().is_some_and(|c| c != "complete") {
                     return None;
                 }

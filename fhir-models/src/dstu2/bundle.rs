@@ -297,7 +297,7 @@ pub struct BundleEntryRequest {
     /// GET | POST | PUT | DELETE
     ///
     /// Required by FHIR (min 1).
-    pub method: Option<Primitive<HTTPVerb>>,
+    pub method: Option<Primitive<HttpVerb>>,
     /// URL for HTTP equivalent of this entry
     ///
     /// Required by FHIR (min 1).

@@ -1196,13 +1196,13 @@ impl core::fmt::Display for AuditEventAction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AuditEventOutcome {
     /// `0`: Success: The operation completed successfully (whether with warnings or not).
-    V0,
+    Success,
     /// `4`: Minor failure: The action was not successful due to some kind of catered for error (often equivalent to an HTTP 400 response).
-    V4,
+    MinorFailure,
     /// `8`: Serious failure: The action was not successful due to some kind of unexpected error (often equivalent to an HTTP 500 response).
-    V8,
+    SeriousFailure,
     /// `12`: Major failure: An error of such magnitude occurred that the system is no longer available for use (i.e. the system died).
-    V12,
+    MajorFailure,
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
 }
@@ -1212,10 +1212,10 @@ impl CodeEnum for AuditEventOutcome {
     fn from_code(code: &str) -> Option<Self> {
         Some(
             match code {
-                "0" => Self::V0,
-                "4" => Self::V4,
-                "8" => Self::V8,
-                "12" => Self::V12,
+                "0" => Self::Success,
+                "4" => Self::MinorFailure,
+                "8" => Self::SeriousFailure,
+                "12" => Self::MajorFailure,
                 _ => return None,
             },
         )
@@ -1225,20 +1225,20 @@ impl CodeEnum for AuditEventOutcome {
     }
     fn code(&self) -> &str {
         match self {
-            Self::V0 => "0",
-            Self::V4 => "4",
-            Self::V8 => "8",
-            Self::V12 => "12",
+            Self::Success => "0",
+            Self::MinorFailure => "4",
+            Self::SeriousFailure => "8",
+            Self::MajorFailure => "12",
             Self::Unrecognized(c) => c,
         }
     }
     fn display(&self) -> Option<&'static str> {
         Some(
             match self {
-                Self::V0 => "Success",
-                Self::V4 => "Minor failure",
-                Self::V8 => "Serious failure",
-                Self::V12 => "Major failure",
+                Self::Success => "Success",
+                Self::MinorFailure => "Minor failure",
+                Self::SeriousFailure => "Serious failure",
+                Self::MajorFailure => "Major failure",
                 _ => return None,
             },
         )
@@ -1258,15 +1258,15 @@ impl core::fmt::Display for AuditEventOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AuditEventParticipantNetworkType {
     /// `1`: Machine Name: The machine name, including DNS name.
-    V1,
+    MachineName,
     /// `2`: IP Address: The assigned Internet Protocol (IP) address.
-    V2,
+    IpAddress,
     /// `3`: Telephone Number: The assigned telephone number.
-    V3,
+    TelephoneNumber,
     /// `4`: Email address: The assigned email address.
-    V4,
+    EmailAddress,
     /// `5`: URI: URI (User directory, HTTP-PUT, ftp, etc.).
-    V5,
+    Uri,
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
 }
@@ -1276,11 +1276,11 @@ impl CodeEnum for AuditEventParticipantNetworkType {
     fn from_code(code: &str) -> Option<Self> {
         Some(
             match code {
-                "1" => Self::V1,
-                "2" => Self::V2,
-                "3" => Self::V3,
-                "4" => Self::V4,
-                "5" => Self::V5,
+                "1" => Self::MachineName,
+                "2" => Self::IpAddress,
+                "3" => Self::TelephoneNumber,
+                "4" => Self::EmailAddress,
+                "5" => Self::Uri,
                 _ => return None,
             },
         )
@@ -1290,22 +1290,22 @@ impl CodeEnum for AuditEventParticipantNetworkType {
     }
     fn code(&self) -> &str {
         match self {
-            Self::V1 => "1",
-            Self::V2 => "2",
-            Self::V3 => "3",
-            Self::V4 => "4",
-            Self::V5 => "5",
+            Self::MachineName => "1",
+            Self::IpAddress => "2",
+            Self::TelephoneNumber => "3",
+            Self::EmailAddress => "4",
+            Self::Uri => "5",
             Self::Unrecognized(c) => c,
         }
     }
     fn display(&self) -> Option<&'static str> {
         Some(
             match self {
-                Self::V1 => "Machine Name",
-                Self::V2 => "IP Address",
-                Self::V3 => "Telephone Number",
-                Self::V4 => "Email address",
-                Self::V5 => "URI",
+                Self::MachineName => "Machine Name",
+                Self::IpAddress => "IP Address",
+                Self::TelephoneNumber => "Telephone Number",
+                Self::EmailAddress => "Email address",
+                Self::Uri => "URI",
                 _ => return None,
             },
         )
@@ -4394,11 +4394,73 @@ impl core::fmt::Display for ExtensionContext {
         f.write_str(self.code())
     }
 }
+/// A code that identifies the status of the family history record.
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/history-status` (a required binding).
+#[cfg(feature = "dstu2-family-member-history")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FamilyHistoryStatus {
+    /// `partial`: Partial: Some health information is known and captured, but not complete - see notes for details.
+    Partial,
+    /// `completed`: Completed: All relevant health information is known and captured.
+    Completed,
+    /// `entered-in-error`: Entered in error: This instance should not have been part of this patient's medical record.
+    EnteredInError,
+    /// `health-unknown`: Health unknown: Health information for this individual is unavailable/unknown.
+    HealthUnknown,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+#[cfg(feature = "dstu2-family-member-history")]
+impl CodeEnum for FamilyHistoryStatus {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/history-status";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "partial" => Self::Partial,
+                "completed" => Self::Completed,
+                "entered-in-error" => Self::EnteredInError,
+                "health-unknown" => Self::HealthUnknown,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Partial => "partial",
+            Self::Completed => "completed",
+            Self::EnteredInError => "entered-in-error",
+            Self::HealthUnknown => "health-unknown",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Partial => "Partial",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in error",
+                Self::HealthUnknown => "Health unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "dstu2-family-member-history")]
+/// The code, as on the wire.
+impl core::fmt::Display for FamilyHistoryStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
 /// Either a resource or a data type.
 ///
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/defined-types` (a required binding).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FHIRDefinedType {
+pub enum FhirDefinedType {
     /// `Address`: Address: There is a variety of postal address formats defined around the world. This format defines a superset that is the basis for all addresses around the world.
     Address,
     /// `Age`: Age
@@ -4686,7 +4748,7 @@ pub enum FHIRDefinedType {
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
 }
-impl CodeEnum for FHIRDefinedType {
+impl CodeEnum for FhirDefinedType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/defined-types";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -5138,69 +5200,7 @@ impl CodeEnum for FHIRDefinedType {
     }
 }
 /// The code, as on the wire.
-impl core::fmt::Display for FHIRDefinedType {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// A code that identifies the status of the family history record.
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/history-status` (a required binding).
-#[cfg(feature = "dstu2-family-member-history")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FamilyHistoryStatus {
-    /// `partial`: Partial: Some health information is known and captured, but not complete - see notes for details.
-    Partial,
-    /// `completed`: Completed: All relevant health information is known and captured.
-    Completed,
-    /// `entered-in-error`: Entered in error: This instance should not have been part of this patient's medical record.
-    EnteredInError,
-    /// `health-unknown`: Health unknown: Health information for this individual is unavailable/unknown.
-    HealthUnknown,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-#[cfg(feature = "dstu2-family-member-history")]
-impl CodeEnum for FamilyHistoryStatus {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/history-status";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "partial" => Self::Partial,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "health-unknown" => Self::HealthUnknown,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Partial => "partial",
-            Self::Completed => "completed",
-            Self::EnteredInError => "entered-in-error",
-            Self::HealthUnknown => "health-unknown",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Partial => "Partial",
-                Self::Completed => "Completed",
-                Self::EnteredInError => "Entered in error",
-                Self::HealthUnknown => "Health unknown",
-                _ => return None,
-            },
-        )
-    }
-}
-#[cfg(feature = "dstu2-family-member-history")]
-/// The code, as on the wire.
-impl core::fmt::Display for FamilyHistoryStatus {
+impl core::fmt::Display for FhirDefinedType {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -5703,7 +5703,7 @@ impl core::fmt::Display for GuideResourcePurpose {
 ///
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/http-verb` (a required binding).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum HTTPVerb {
+pub enum HttpVerb {
     /// `GET`: GET: HTTP GET
     Get,
     /// `POST`: POST: HTTP POST
@@ -5715,7 +5715,7 @@ pub enum HTTPVerb {
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
 }
-impl CodeEnum for HTTPVerb {
+impl CodeEnum for HttpVerb {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/http-verb";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -5753,7 +5753,7 @@ impl CodeEnum for HTTPVerb {
     }
 }
 /// The code, as on the wire.
-impl core::fmt::Display for HTTPVerb {
+impl core::fmt::Display for HttpVerb {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }

@@ -881,7 +881,7 @@ pub struct ElementDefinitionType {
     /// Name of Data type or Resource
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<FHIRDefinedType>>,
+    pub code: Option<Primitive<FhirDefinedType>>,
     /// Profile (StructureDefinition) to apply (or IG)
     pub profile: Vec<Primitive<String>>,
     /// contained | referenced | bundled - how aggregated

@@ -73,7 +73,7 @@ pub struct StructureDefinition {
     /// Required by FHIR (min 1).
     pub kind: Option<Primitive<StructureDefinitionKind>>,
     /// Any datatype or resource, including abstract ones
-    pub constrained_type: Option<Primitive<FHIRDefinedType>>,
+    pub constrained_type: Option<Primitive<FhirDefinedType>>,
     /// Whether the structure is abstract
     ///
     /// Required by FHIR (min 1).
@@ -753,10 +753,10 @@ impl<M: crate::search::Mode> crate::search::Search<StructureDefinition, M> {
     }
     /// Any datatype or resource, including abstract ones
     ///
-    /// Search parameter `type` (token, takes \[`FHIRDefinedType`\]).
+    /// Search parameter `type` (token, takes \[`FhirDefinedType`\]).
     pub fn r#type(
         self,
-    ) -> crate::search::Param<Self, crate::search::TokenKind<FHIRDefinedType>> {
+    ) -> crate::search::Param<Self, crate::search::TokenKind<FhirDefinedType>> {
         crate::search::Param::new(self, "type")
     }
     /// Absolute URL used to reference this StructureDefinition

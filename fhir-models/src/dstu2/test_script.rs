@@ -727,7 +727,7 @@ pub struct TestScriptSetupActionOperation {
     /// The setup operation type that will be executed
     pub r#type: Option<Coding>,
     /// Resource type
-    pub resource: Option<Primitive<FHIRDefinedType>>,
+    pub resource: Option<Primitive<FhirDefinedType>>,
     /// Tracking/logging operation label
     pub label: Option<Primitive<String>>,
     /// Tracking/reporting operation description
@@ -944,7 +944,7 @@ pub struct TestScriptSetupActionAssert {
     /// XPath or JSONPath expression
     pub path: Option<Primitive<String>>,
     /// Resource type
-    pub resource: Option<Primitive<FHIRDefinedType>>,
+    pub resource: Option<Primitive<FhirDefinedType>>,
     /// okay | created | noContent | notModified | bad | forbidden | notFound | methodNotAllowed | conflict | gone | preconditionFailed | unprocessable
     pub response: Option<Primitive<AssertionResponseTypes>>,
     /// HTTP response code to test

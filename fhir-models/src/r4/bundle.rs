@@ -280,7 +280,7 @@ pub struct BundleEntryRequest {
     /// GET | HEAD | POST | PUT | DELETE | PATCH
     ///
     /// Required by FHIR (min 1).
-    pub method: Option<Primitive<HTTPVerb>>,
+    pub method: Option<Primitive<HttpVerb>>,
     /// URL for HTTP equivalent of this entry
     ///
     /// Required by FHIR (min 1).

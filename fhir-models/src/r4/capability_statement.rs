@@ -73,7 +73,7 @@ pub struct CapabilityStatement {
     /// FHIR Version the system supports
     ///
     /// Required by FHIR (min 1).
-    pub fhir_version: Option<Primitive<FHIRVersion>>,
+    pub fhir_version: Option<Primitive<FhirVersionCode>>,
     /// formats supported (xml | json | ttl | mime type)
     ///
     /// Required by FHIR (min 1).

@@ -1524,15 +1524,15 @@ impl core::fmt::Display for AuditEventAction {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AuditEventAgentNetworkType {
     /// `1`: Machine Name: The machine name, including DNS name.
-    V1,
+    MachineName,
     /// `2`: IP Address: The assigned Internet Protocol (IP) address.
-    V2,
+    IpAddress,
     /// `3`: Telephone Number: The assigned telephone number.
-    V3,
+    TelephoneNumber,
     /// `4`: Email address: The assigned email address.
-    V4,
+    EmailAddress,
     /// `5`: URI: URI (User directory, HTTP-PUT, ftp, etc.).
-    V5,
+    Uri,
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
 }
@@ -1542,11 +1542,11 @@ impl CodeEnum for AuditEventAgentNetworkType {
     fn from_code(code: &str) -> Option<Self> {
         Some(
             match code {
-                "1" => Self::V1,
-                "2" => Self::V2,
-                "3" => Self::V3,
-                "4" => Self::V4,
-                "5" => Self::V5,
+                "1" => Self::MachineName,
+                "2" => Self::IpAddress,
+                "3" => Self::TelephoneNumber,
+                "4" => Self::EmailAddress,
+                "5" => Self::Uri,
                 _ => return None,
             },
         )
@@ -1556,22 +1556,22 @@ impl CodeEnum for AuditEventAgentNetworkType {
     }
     fn code(&self) -> &str {
         match self {
-            Self::V1 => "1",
-            Self::V2 => "2",
-            Self::V3 => "3",
-            Self::V4 => "4",
-            Self::V5 => "5",
+            Self::MachineName => "1",
+            Self::IpAddress => "2",
+            Self::TelephoneNumber => "3",
+            Self::EmailAddress => "4",
+            Self::Uri => "5",
             Self::Unrecognized(c) => c,
         }
     }
     fn display(&self) -> Option<&'static str> {
         Some(
             match self {
-                Self::V1 => "Machine Name",
-                Self::V2 => "IP Address",
-                Self::V3 => "Telephone Number",
-                Self::V4 => "Email address",
-                Self::V5 => "URI",
+                Self::MachineName => "Machine Name",
+                Self::IpAddress => "IP Address",
+                Self::TelephoneNumber => "Telephone Number",
+                Self::EmailAddress => "Email address",
+                Self::Uri => "URI",
                 _ => return None,
             },
         )
@@ -1591,13 +1591,13 @@ impl core::fmt::Display for AuditEventAgentNetworkType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AuditEventOutcome {
     /// `0`: Success: The operation completed successfully (whether with warnings or not).
-    V0,
+    Success,
     /// `4`: Minor failure: The action was not successful due to some kind of minor failure (often equivalent to an HTTP 400 response).
-    V4,
+    MinorFailure,
     /// `8`: Serious failure: The action was not successful due to some kind of unexpected error (often equivalent to an HTTP 500 response).
-    V8,
+    SeriousFailure,
     /// `12`: Major failure: An error of such magnitude occurred that the system is no longer available for use (i.e. the system died).
-    V12,
+    MajorFailure,
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
 }
@@ -1607,10 +1607,10 @@ impl CodeEnum for AuditEventOutcome {
     fn from_code(code: &str) -> Option<Self> {
         Some(
             match code {
-                "0" => Self::V0,
-                "4" => Self::V4,
-                "8" => Self::V8,
-                "12" => Self::V12,
+                "0" => Self::Success,
+                "4" => Self::MinorFailure,
+                "8" => Self::SeriousFailure,
+                "12" => Self::MajorFailure,
                 _ => return None,
             },
         )
@@ -1620,20 +1620,20 @@ impl CodeEnum for AuditEventOutcome {
     }
     fn code(&self) -> &str {
         match self {
-            Self::V0 => "0",
-            Self::V4 => "4",
-            Self::V8 => "8",
-            Self::V12 => "12",
+            Self::Success => "0",
+            Self::MinorFailure => "4",
+            Self::SeriousFailure => "8",
+            Self::MajorFailure => "12",
             Self::Unrecognized(c) => c,
         }
     }
     fn display(&self) -> Option<&'static str> {
         Some(
             match self {
-                Self::V0 => "Success",
-                Self::V4 => "Minor failure",
-                Self::V8 => "Serious failure",
-                Self::V12 => "Major failure",
+                Self::Success => "Success",
+                Self::MinorFailure => "Minor failure",
+                Self::SeriousFailure => "Serious failure",
+                Self::MajorFailure => "Major failure",
                 _ => return None,
             },
         )
@@ -6849,11 +6849,73 @@ impl core::fmt::Display for ExtensionContextType {
         f.write_str(self.code())
     }
 }
+/// FamilyHistoryStatus
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/history-status` (a required binding).
+#[cfg(feature = "r4-family-member-history")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FamilyHistoryStatus {
+    /// `partial`: Partial: Some health information is known and captured, but not complete - see notes for details.
+    Partial,
+    /// `completed`: Completed: All available related health information is captured as of the date (and possibly time) when the family member history was taken.
+    Completed,
+    /// `entered-in-error`: Entered in Error: This instance should not have been part of this patient's medical record.
+    EnteredInError,
+    /// `health-unknown`: Health Unknown: Health information for this family member is unavailable/unknown.
+    HealthUnknown,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+#[cfg(feature = "r4-family-member-history")]
+impl CodeEnum for FamilyHistoryStatus {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/history-status";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "partial" => Self::Partial,
+                "completed" => Self::Completed,
+                "entered-in-error" => Self::EnteredInError,
+                "health-unknown" => Self::HealthUnknown,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Partial => "partial",
+            Self::Completed => "completed",
+            Self::EnteredInError => "entered-in-error",
+            Self::HealthUnknown => "health-unknown",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Partial => "Partial",
+                Self::Completed => "Completed",
+                Self::EnteredInError => "Entered in Error",
+                Self::HealthUnknown => "Health Unknown",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-family-member-history")]
+/// The code, as on the wire.
+impl core::fmt::Display for FamilyHistoryStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
 /// FHIRAllTypes
 ///
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/all-types` (a required binding).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FHIRAllTypes {
+pub enum FhirAllTypes {
     /// `Address`: Address: An address expressed using postal conventions (as opposed to GPS or other location definition formats).  This data type may be used to convey addresses for use in delivering mail as well as for visiting locations which might not be valid for mail delivery.  There are a variety of postal address formats defined around the world.
     Address,
     /// `Age`: Age: A duration of time during which an organism (or a process) has existed.
@@ -7286,7 +7348,7 @@ pub enum FHIRAllTypes {
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
 }
-impl CodeEnum for FHIRAllTypes {
+impl CodeEnum for FhirAllTypes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/all-types";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -7961,7 +8023,7 @@ impl CodeEnum for FHIRAllTypes {
     }
 }
 /// The code, as on the wire.
-impl core::fmt::Display for FHIRAllTypes {
+impl core::fmt::Display for FhirAllTypes {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -7971,7 +8033,7 @@ impl core::fmt::Display for FHIRAllTypes {
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/defined-types` (a required binding).
 #[cfg(feature = "r4-test-script")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FHIRDefinedType {
+pub enum FhirDefinedType {
     /// `Address`: Address: An address expressed using postal conventions (as opposed to GPS or other location definition formats).  This data type may be used to convey addresses for use in delivering mail as well as for visiting locations which might not be valid for mail delivery.  There are a variety of postal address formats defined around the world.
     Address,
     /// `Age`: Age: A duration of time during which an organism (or a process) has existed.
@@ -8401,7 +8463,7 @@ pub enum FHIRDefinedType {
     Unrecognized(String),
 }
 #[cfg(feature = "r4-test-script")]
-impl CodeEnum for FHIRDefinedType {
+impl CodeEnum for FhirDefinedType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/defined-types";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -9071,7 +9133,7 @@ impl CodeEnum for FHIRDefinedType {
 }
 #[cfg(feature = "r4-test-script")]
 /// The code, as on the wire.
-impl core::fmt::Display for FHIRDefinedType {
+impl core::fmt::Display for FhirDefinedType {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -9081,7 +9143,7 @@ impl core::fmt::Display for FHIRDefinedType {
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/device-status` (a required binding).
 #[cfg(feature = "r4-device")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FHIRDeviceStatus {
+pub enum FhirDeviceStatus {
     /// `active`: Active: The device is available for use.  Note: For *implanted devices*  this means that the device is implanted in the patient.
     Active,
     /// `inactive`: Inactive: The device is no longer available for use (e.g. lost, expired, damaged).  Note: For *implanted devices*  this means that the device has been removed from the patient.
@@ -9094,7 +9156,7 @@ pub enum FHIRDeviceStatus {
     Unrecognized(String),
 }
 #[cfg(feature = "r4-device")]
-impl CodeEnum for FHIRDeviceStatus {
+impl CodeEnum for FhirDeviceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/device-status";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -9133,7 +9195,7 @@ impl CodeEnum for FHIRDeviceStatus {
 }
 #[cfg(feature = "r4-device")]
 /// The code, as on the wire.
-impl core::fmt::Display for FHIRDeviceStatus {
+impl core::fmt::Display for FhirDeviceStatus {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -9143,7 +9205,7 @@ impl core::fmt::Display for FHIRDeviceStatus {
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/substance-status` (a required binding).
 #[cfg(feature = "r4-substance")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FHIRSubstanceStatus {
+pub enum FhirSubstanceStatus {
     /// `active`: Active: The substance is considered for use or reference.
     Active,
     /// `inactive`: Inactive: The substance is considered for reference, but not for use.
@@ -9154,7 +9216,7 @@ pub enum FHIRSubstanceStatus {
     Unrecognized(String),
 }
 #[cfg(feature = "r4-substance")]
-impl CodeEnum for FHIRSubstanceStatus {
+impl CodeEnum for FhirSubstanceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/substance-status";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -9190,7 +9252,7 @@ impl CodeEnum for FHIRSubstanceStatus {
 }
 #[cfg(feature = "r4-substance")]
 /// The code, as on the wire.
-impl core::fmt::Display for FHIRSubstanceStatus {
+impl core::fmt::Display for FhirSubstanceStatus {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -9206,7 +9268,7 @@ impl core::fmt::Display for FHIRSubstanceStatus {
     )
 )]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FHIRVersion {
+pub enum FhirVersionCode {
     /// `0.01`: 0.01: Oldest archived version of FHIR.
     V0_01,
     /// `0.05`: 0.05: 1st Draft for Comment (Sept 2012 Ballot).
@@ -9261,7 +9323,7 @@ pub enum FHIRVersion {
         feature = "r4-structure-definition"
     )
 )]
-impl CodeEnum for FHIRVersion {
+impl CodeEnum for FhirVersionCode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/FHIR-version";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -9360,69 +9422,7 @@ impl CodeEnum for FHIRVersion {
     )
 )]
 /// The code, as on the wire.
-impl core::fmt::Display for FHIRVersion {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// FamilyHistoryStatus
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/history-status` (a required binding).
-#[cfg(feature = "r4-family-member-history")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum FamilyHistoryStatus {
-    /// `partial`: Partial: Some health information is known and captured, but not complete - see notes for details.
-    Partial,
-    /// `completed`: Completed: All available related health information is captured as of the date (and possibly time) when the family member history was taken.
-    Completed,
-    /// `entered-in-error`: Entered in Error: This instance should not have been part of this patient's medical record.
-    EnteredInError,
-    /// `health-unknown`: Health Unknown: Health information for this family member is unavailable/unknown.
-    HealthUnknown,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-#[cfg(feature = "r4-family-member-history")]
-impl CodeEnum for FamilyHistoryStatus {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/history-status";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "partial" => Self::Partial,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "health-unknown" => Self::HealthUnknown,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Partial => "partial",
-            Self::Completed => "completed",
-            Self::EnteredInError => "entered-in-error",
-            Self::HealthUnknown => "health-unknown",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Partial => "Partial",
-                Self::Completed => "Completed",
-                Self::EnteredInError => "Entered in Error",
-                Self::HealthUnknown => "Health Unknown",
-                _ => return None,
-            },
-        )
-    }
-}
-#[cfg(feature = "r4-family-member-history")]
-/// The code, as on the wire.
-impl core::fmt::Display for FamilyHistoryStatus {
+impl core::fmt::Display for FhirVersionCode {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -10247,7 +10247,7 @@ impl core::fmt::Display for GuideParameterCode {
 ///
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/http-verb` (a required binding).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum HTTPVerb {
+pub enum HttpVerb {
     /// `GET`: GET: HTTP GET Command.
     Get,
     /// `HEAD`: HEAD: HTTP HEAD Command.
@@ -10263,7 +10263,7 @@ pub enum HTTPVerb {
     /// A code outside the value set, kept as read so that nothing is lost.
     Unrecognized(String),
 }
-impl CodeEnum for HTTPVerb {
+impl CodeEnum for HttpVerb {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/http-verb";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -10307,7 +10307,7 @@ impl CodeEnum for HTTPVerb {
     }
 }
 /// The code, as on the wire.
-impl core::fmt::Display for HTTPVerb {
+impl core::fmt::Display for HttpVerb {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -11775,7 +11775,7 @@ impl core::fmt::Display for MedicationRequestIntent {
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/medication-statement-status` (a required binding).
 #[cfg(feature = "r4-medication-statement")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum MedicationStatusCodes {
+pub enum MedicationStatementStatus {
     /// `active`: Active: The medication is still being taken.
     Active,
     /// `completed`: Completed: The medication is no longer being taken.
@@ -11796,7 +11796,7 @@ pub enum MedicationStatusCodes {
     Unrecognized(String),
 }
 #[cfg(feature = "r4-medication-statement")]
-impl CodeEnum for MedicationStatusCodes {
+impl CodeEnum for MedicationStatementStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medication-statement-status";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -11847,7 +11847,7 @@ impl CodeEnum for MedicationStatusCodes {
 }
 #[cfg(feature = "r4-medication-statement")]
 /// The code, as on the wire.
-impl core::fmt::Display for MedicationStatusCodes {
+impl core::fmt::Display for MedicationStatementStatus {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -11857,7 +11857,7 @@ impl core::fmt::Display for MedicationStatusCodes {
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/medication-status` (a required binding).
 #[cfg(feature = "r4-medication")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum MedicationStatusCodesCode {
+pub enum MedicationStatus {
     /// `active`: Active: The medication is available for use.
     Active,
     /// `inactive`: Inactive: The medication is not available for use.
@@ -11868,7 +11868,7 @@ pub enum MedicationStatusCodesCode {
     Unrecognized(String),
 }
 #[cfg(feature = "r4-medication")]
-impl CodeEnum for MedicationStatusCodesCode {
+impl CodeEnum for MedicationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medication-status";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -11904,7 +11904,7 @@ impl CodeEnum for MedicationStatusCodesCode {
 }
 #[cfg(feature = "r4-medication")]
 /// The code, as on the wire.
-impl core::fmt::Display for MedicationStatusCodesCode {
+impl core::fmt::Display for MedicationStatus {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -15694,16 +15694,591 @@ impl core::fmt::Display for RestfulCapabilityMode {
         f.write_str(self.code())
     }
 }
+/// SearchComparator
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/search-comparator` (a required binding).
+#[cfg(feature = "r4-search-parameter")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SearchComparator {
+    /// `eq`: Equals: the value for the parameter in the resource is equal to the provided value.
+    Eq,
+    /// `ne`: Not Equals: the value for the parameter in the resource is not equal to the provided value.
+    Ne,
+    /// `gt`: Greater Than: the value for the parameter in the resource is greater than the provided value.
+    Gt,
+    /// `lt`: Less Than: the value for the parameter in the resource is less than the provided value.
+    Lt,
+    /// `ge`: Greater or Equals: the value for the parameter in the resource is greater or equal to the provided value.
+    Ge,
+    /// `le`: Less of Equal: the value for the parameter in the resource is less or equal to the provided value.
+    Le,
+    /// `sa`: Starts After: the value for the parameter in the resource starts after the provided value.
+    Sa,
+    /// `eb`: Ends Before: the value for the parameter in the resource ends before the provided value.
+    Eb,
+    /// `ap`: Approximately: the value for the parameter in the resource is approximately the same to the provided value.
+    Ap,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+#[cfg(feature = "r4-search-parameter")]
+impl CodeEnum for SearchComparator {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-comparator";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "eq" => Self::Eq,
+                "ne" => Self::Ne,
+                "gt" => Self::Gt,
+                "lt" => Self::Lt,
+                "ge" => Self::Ge,
+                "le" => Self::Le,
+                "sa" => Self::Sa,
+                "eb" => Self::Eb,
+                "ap" => Self::Ap,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Eq => "eq",
+            Self::Ne => "ne",
+            Self::Gt => "gt",
+            Self::Lt => "lt",
+            Self::Ge => "ge",
+            Self::Le => "le",
+            Self::Sa => "sa",
+            Self::Eb => "eb",
+            Self::Ap => "ap",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Eq => "Equals",
+                Self::Ne => "Not Equals",
+                Self::Gt => "Greater Than",
+                Self::Lt => "Less Than",
+                Self::Ge => "Greater or Equals",
+                Self::Le => "Less of Equal",
+                Self::Sa => "Starts After",
+                Self::Eb => "Ends Before",
+                Self::Ap => "Approximately",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-search-parameter")]
+/// The code, as on the wire.
+impl core::fmt::Display for SearchComparator {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+/// SearchEntryMode
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/search-entry-mode` (a required binding).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SearchEntryMode {
+    /// `match`: Match: This resource matched the search specification.
+    Match,
+    /// `include`: Include: This resource is returned because it is referred to from another resource in the search set.
+    Include,
+    /// `outcome`: Outcome: An OperationOutcome that provides additional information about the processing of a search.
+    Outcome,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+impl CodeEnum for SearchEntryMode {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-entry-mode";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "match" => Self::Match,
+                "include" => Self::Include,
+                "outcome" => Self::Outcome,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Match => "match",
+            Self::Include => "include",
+            Self::Outcome => "outcome",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Match => "Match",
+                Self::Include => "Include",
+                Self::Outcome => "Outcome",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for SearchEntryMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+/// SearchModifierCode
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/search-modifier-code` (a required binding).
+#[cfg(feature = "r4-search-parameter")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SearchModifierCode {
+    /// `missing`: Missing: The search parameter returns resources that have a value or not.
+    Missing,
+    /// `exact`: Exact: The search parameter returns resources that have a value that exactly matches the supplied parameter (the whole string, including casing and accents).
+    Exact,
+    /// `contains`: Contains: The search parameter returns resources that include the supplied parameter value anywhere within the field being searched.
+    Contains,
+    /// `not`: Not: The search parameter returns resources that do not contain a match.
+    Not,
+    /// `text`: Text: The search parameter is processed as a string that searches text associated with the code/value - either CodeableConcept.text, Coding.display, or Identifier.type.text.
+    Text,
+    /// `in`: In: The search parameter is a URI (relative or absolute) that identifies a value set, and the search parameter tests whether the coding is in the specified value set.
+    In,
+    /// `not-in`: Not In: The search parameter is a URI (relative or absolute) that identifies a value set, and the search parameter tests whether the coding is not in the specified value set.
+    NotIn,
+    /// `below`: Below: The search parameter tests whether the value in a resource is subsumed by the specified value (is-a, or hierarchical relationships).
+    Below,
+    /// `above`: Above: The search parameter tests whether the value in a resource subsumes the specified value (is-a, or hierarchical relationships).
+    Above,
+    /// `type`: Type: The search parameter only applies to the Resource Type specified as a modifier (e.g. the modifier is not actually :type, but :Patient etc.).
+    Type,
+    /// `identifier`: Identifier: The search parameter applies to the identifier on the resource, not the reference.
+    Identifier,
+    /// `ofType`: Of Type: The search parameter has the format system|code|value, where the system and code refer to an Identifier.type.coding.system and .code, and match if any of the type codes match. All 3 parts must be present.
+    OfType,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+#[cfg(feature = "r4-search-parameter")]
+impl CodeEnum for SearchModifierCode {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-modifier-code";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "missing" => Self::Missing,
+                "exact" => Self::Exact,
+                "contains" => Self::Contains,
+                "not" => Self::Not,
+                "text" => Self::Text,
+                "in" => Self::In,
+                "not-in" => Self::NotIn,
+                "below" => Self::Below,
+                "above" => Self::Above,
+                "type" => Self::Type,
+                "identifier" => Self::Identifier,
+                "ofType" => Self::OfType,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Missing => "missing",
+            Self::Exact => "exact",
+            Self::Contains => "contains",
+            Self::Not => "not",
+            Self::Text => "text",
+            Self::In => "in",
+            Self::NotIn => "not-in",
+            Self::Below => "below",
+            Self::Above => "above",
+            Self::Type => "type",
+            Self::Identifier => "identifier",
+            Self::OfType => "ofType",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Missing => "Missing",
+                Self::Exact => "Exact",
+                Self::Contains => "Contains",
+                Self::Not => "Not",
+                Self::Text => "Text",
+                Self::In => "In",
+                Self::NotIn => "Not In",
+                Self::Below => "Below",
+                Self::Above => "Above",
+                Self::Type => "Type",
+                Self::Identifier => "Identifier",
+                Self::OfType => "Of Type",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-search-parameter")]
+/// The code, as on the wire.
+impl core::fmt::Display for SearchModifierCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+/// SearchParamType
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/search-param-type` (a required binding).
+#[cfg(
+    any(
+        feature = "r4-capability-statement",
+        feature = "r4-operation-definition",
+        feature = "r4-search-parameter"
+    )
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SearchParamType {
+    /// `number`: Number: Search parameter SHALL be a number (a whole number, or a decimal).
+    Number,
+    /// `date`: Date/DateTime: Search parameter is on a date/time. The date format is the standard XML format, though other formats may be supported.
+    Date,
+    /// `string`: String: Search parameter is a simple string, like a name part. Search is case-insensitive and accent-insensitive. May match just the start of a string. String parameters may contain spaces.
+    String,
+    /// `token`: Token: Search parameter on a coded element or identifier. May be used to search through the text, display, code and code/codesystem (for codes) and label, system and key (for identifier). Its value is either a string or a pair of namespace and value, separated by a "|", depending on the modifier used.
+    Token,
+    /// `reference`: Reference: A reference to another resource (Reference or canonical).
+    Reference,
+    /// `composite`: Composite: A composite search parameter that combines a search on two values together.
+    Composite,
+    /// `quantity`: Quantity: A search parameter that searches on a quantity.
+    Quantity,
+    /// `uri`: URI: A search parameter that searches on a URI (RFC 3986).
+    Uri,
+    /// `special`: Special: Special logic applies to this parameter per the description of the search parameter.
+    Special,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+#[cfg(
+    any(
+        feature = "r4-capability-statement",
+        feature = "r4-operation-definition",
+        feature = "r4-search-parameter"
+    )
+)]
+impl CodeEnum for SearchParamType {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-param-type";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "number" => Self::Number,
+                "date" => Self::Date,
+                "string" => Self::String,
+                "token" => Self::Token,
+                "reference" => Self::Reference,
+                "composite" => Self::Composite,
+                "quantity" => Self::Quantity,
+                "uri" => Self::Uri,
+                "special" => Self::Special,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Number => "number",
+            Self::Date => "date",
+            Self::String => "string",
+            Self::Token => "token",
+            Self::Reference => "reference",
+            Self::Composite => "composite",
+            Self::Quantity => "quantity",
+            Self::Uri => "uri",
+            Self::Special => "special",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Number => "Number",
+                Self::Date => "Date/DateTime",
+                Self::String => "String",
+                Self::Token => "Token",
+                Self::Reference => "Reference",
+                Self::Composite => "Composite",
+                Self::Quantity => "Quantity",
+                Self::Uri => "URI",
+                Self::Special => "Special",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(
+    any(
+        feature = "r4-capability-statement",
+        feature = "r4-operation-definition",
+        feature = "r4-search-parameter"
+    )
+)]
+/// The code, as on the wire.
+impl core::fmt::Display for SearchParamType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+/// sequenceType
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/sequence-type` (a required binding).
+#[cfg(feature = "r4-molecular-sequence")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SequenceType {
+    /// `aa`: AA Sequence: Amino acid sequence.
+    Aa,
+    /// `dna`: DNA Sequence: DNA Sequence.
+    Dna,
+    /// `rna`: RNA Sequence: RNA Sequence.
+    Rna,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+#[cfg(feature = "r4-molecular-sequence")]
+impl CodeEnum for SequenceType {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/sequence-type";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "aa" => Self::Aa,
+                "dna" => Self::Dna,
+                "rna" => Self::Rna,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Aa => "aa",
+            Self::Dna => "dna",
+            Self::Rna => "rna",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Aa => "AA Sequence",
+                Self::Dna => "DNA Sequence",
+                Self::Rna => "RNA Sequence",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-molecular-sequence")]
+/// The code, as on the wire.
+impl core::fmt::Display for SequenceType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+/// SlicingRules
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/resource-slicing-rules` (a required binding).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SlicingRules {
+    /// `closed`: Closed: No additional content is allowed other than that described by the slices in this profile.
+    Closed,
+    /// `open`: Open: Additional content is allowed anywhere in the list.
+    Open,
+    /// `openAtEnd`: Open at End: Additional content is allowed, but only at the end of the list. Note that using this requires that the slices be ordered, which makes it hard to share uses. This should only be done where absolutely required.
+    OpenAtEnd,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+impl CodeEnum for SlicingRules {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/resource-slicing-rules";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "closed" => Self::Closed,
+                "open" => Self::Open,
+                "openAtEnd" => Self::OpenAtEnd,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open => "open",
+            Self::OpenAtEnd => "openAtEnd",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Closed => "Closed",
+                Self::Open => "Open",
+                Self::OpenAtEnd => "Open at End",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for SlicingRules {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+/// SlotStatus
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/slotstatus` (a required binding).
+#[cfg(feature = "r4-slot")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SlotStatus {
+    /// `busy`: Busy: Indicates that the time interval is busy because one  or more events have been scheduled for that interval.
+    Busy,
+    /// `free`: Free: Indicates that the time interval is free for scheduling.
+    Free,
+    /// `busy-unavailable`: Busy (Unavailable): Indicates that the time interval is busy and that the interval cannot be scheduled.
+    BusyUnavailable,
+    /// `busy-tentative`: Busy (Tentative): Indicates that the time interval is busy because one or more events have been tentatively scheduled for that interval.
+    BusyTentative,
+    /// `entered-in-error`: Entered in error: This instance should not have been part of this patient's medical record.
+    EnteredInError,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+#[cfg(feature = "r4-slot")]
+impl CodeEnum for SlotStatus {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/slotstatus";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "busy" => Self::Busy,
+                "free" => Self::Free,
+                "busy-unavailable" => Self::BusyUnavailable,
+                "busy-tentative" => Self::BusyTentative,
+                "entered-in-error" => Self::EnteredInError,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Busy => "busy",
+            Self::Free => "free",
+            Self::BusyUnavailable => "busy-unavailable",
+            Self::BusyTentative => "busy-tentative",
+            Self::EnteredInError => "entered-in-error",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Busy => "Busy",
+                Self::Free => "Free",
+                Self::BusyUnavailable => "Busy (Unavailable)",
+                Self::BusyTentative => "Busy (Tentative)",
+                Self::EnteredInError => "Entered in error",
+                _ => return None,
+            },
+        )
+    }
+}
+#[cfg(feature = "r4-slot")]
+/// The code, as on the wire.
+impl core::fmt::Display for SlotStatus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+/// SortDirection
+///
+/// Codes of the value set `http://hl7.org/fhir/ValueSet/sort-direction` (a required binding).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SortDirection {
+    /// `ascending`: Ascending: Sort by the value ascending, so that lower values appear first.
+    Ascending,
+    /// `descending`: Descending: Sort by the value descending, so that lower values appear last.
+    Descending,
+    /// A code outside the value set, kept as read so that nothing is lost.
+    Unrecognized(String),
+}
+impl CodeEnum for SortDirection {
+    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/sort-direction";
+    fn from_code(code: &str) -> Option<Self> {
+        Some(
+            match code {
+                "ascending" => Self::Ascending,
+                "descending" => Self::Descending,
+                _ => return None,
+            },
+        )
+    }
+    fn unrecognized(code: String) -> Self {
+        Self::Unrecognized(code)
+    }
+    fn code(&self) -> &str {
+        match self {
+            Self::Ascending => "ascending",
+            Self::Descending => "descending",
+            Self::Unrecognized(c) => c,
+        }
+    }
+    fn display(&self) -> Option<&'static str> {
+        Some(
+            match self {
+                Self::Ascending => "Ascending",
+                Self::Descending => "Descending",
+                _ => return None,
+            },
+        )
+    }
+}
+/// The code, as on the wire.
+impl core::fmt::Display for SortDirection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
 /// SPDXLicense
 ///
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/spdx-license` (a required binding).
 #[cfg(feature = "r4-implementation-guide")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SPDXLicense {
+pub enum SpdxLicense {
     /// `not-open-source`: Not open source: Not an open source license.
     NotOpenSource,
     /// `0BSD`: BSD Zero Clause License: BSD Zero Clause License.
-    V0BSD,
+    BsdZeroClauseLicense,
     /// `AAL`: Attribution Assurance License: Attribution Assurance License.
     Aal,
     /// `Abstyles`: Abstyles License: Abstyles License.
@@ -16396,13 +16971,13 @@ pub enum SPDXLicense {
     Unrecognized(String),
 }
 #[cfg(feature = "r4-implementation-guide")]
-impl CodeEnum for SPDXLicense {
+impl CodeEnum for SpdxLicense {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/spdx-license";
     fn from_code(code: &str) -> Option<Self> {
         Some(
             match code {
                 "not-open-source" => Self::NotOpenSource,
-                "0BSD" => Self::V0BSD,
+                "0BSD" => Self::BsdZeroClauseLicense,
                 "AAL" => Self::Aal,
                 "Abstyles" => Self::Abstyles,
                 "Adobe-2006" => Self::Adobe2006,
@@ -16759,7 +17334,7 @@ impl CodeEnum for SPDXLicense {
     fn code(&self) -> &str {
         match self {
             Self::NotOpenSource => "not-open-source",
-            Self::V0BSD => "0BSD",
+            Self::BsdZeroClauseLicense => "0BSD",
             Self::Aal => "AAL",
             Self::Abstyles => "Abstyles",
             Self::Adobe2006 => "Adobe-2006",
@@ -17113,7 +17688,7 @@ impl CodeEnum for SPDXLicense {
         Some(
             match self {
                 Self::NotOpenSource => "Not open source",
-                Self::V0BSD => "BSD Zero Clause License",
+                Self::BsdZeroClauseLicense => "BSD Zero Clause License",
                 Self::Aal => "Attribution Assurance License",
                 Self::Abstyles => "Abstyles License",
                 Self::Adobe2006 => {
@@ -17531,582 +18106,7 @@ impl CodeEnum for SPDXLicense {
 }
 #[cfg(feature = "r4-implementation-guide")]
 /// The code, as on the wire.
-impl core::fmt::Display for SPDXLicense {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// SearchComparator
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/search-comparator` (a required binding).
-#[cfg(feature = "r4-search-parameter")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SearchComparator {
-    /// `eq`: Equals: the value for the parameter in the resource is equal to the provided value.
-    Eq,
-    /// `ne`: Not Equals: the value for the parameter in the resource is not equal to the provided value.
-    Ne,
-    /// `gt`: Greater Than: the value for the parameter in the resource is greater than the provided value.
-    Gt,
-    /// `lt`: Less Than: the value for the parameter in the resource is less than the provided value.
-    Lt,
-    /// `ge`: Greater or Equals: the value for the parameter in the resource is greater or equal to the provided value.
-    Ge,
-    /// `le`: Less of Equal: the value for the parameter in the resource is less or equal to the provided value.
-    Le,
-    /// `sa`: Starts After: the value for the parameter in the resource starts after the provided value.
-    Sa,
-    /// `eb`: Ends Before: the value for the parameter in the resource ends before the provided value.
-    Eb,
-    /// `ap`: Approximately: the value for the parameter in the resource is approximately the same to the provided value.
-    Ap,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-#[cfg(feature = "r4-search-parameter")]
-impl CodeEnum for SearchComparator {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-comparator";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "eq" => Self::Eq,
-                "ne" => Self::Ne,
-                "gt" => Self::Gt,
-                "lt" => Self::Lt,
-                "ge" => Self::Ge,
-                "le" => Self::Le,
-                "sa" => Self::Sa,
-                "eb" => Self::Eb,
-                "ap" => Self::Ap,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Eq => "eq",
-            Self::Ne => "ne",
-            Self::Gt => "gt",
-            Self::Lt => "lt",
-            Self::Ge => "ge",
-            Self::Le => "le",
-            Self::Sa => "sa",
-            Self::Eb => "eb",
-            Self::Ap => "ap",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Eq => "Equals",
-                Self::Ne => "Not Equals",
-                Self::Gt => "Greater Than",
-                Self::Lt => "Less Than",
-                Self::Ge => "Greater or Equals",
-                Self::Le => "Less of Equal",
-                Self::Sa => "Starts After",
-                Self::Eb => "Ends Before",
-                Self::Ap => "Approximately",
-                _ => return None,
-            },
-        )
-    }
-}
-#[cfg(feature = "r4-search-parameter")]
-/// The code, as on the wire.
-impl core::fmt::Display for SearchComparator {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// SearchEntryMode
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/search-entry-mode` (a required binding).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SearchEntryMode {
-    /// `match`: Match: This resource matched the search specification.
-    Match,
-    /// `include`: Include: This resource is returned because it is referred to from another resource in the search set.
-    Include,
-    /// `outcome`: Outcome: An OperationOutcome that provides additional information about the processing of a search.
-    Outcome,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-impl CodeEnum for SearchEntryMode {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-entry-mode";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "match" => Self::Match,
-                "include" => Self::Include,
-                "outcome" => Self::Outcome,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Match => "match",
-            Self::Include => "include",
-            Self::Outcome => "outcome",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Match => "Match",
-                Self::Include => "Include",
-                Self::Outcome => "Outcome",
-                _ => return None,
-            },
-        )
-    }
-}
-/// The code, as on the wire.
-impl core::fmt::Display for SearchEntryMode {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// SearchModifierCode
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/search-modifier-code` (a required binding).
-#[cfg(feature = "r4-search-parameter")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SearchModifierCode {
-    /// `missing`: Missing: The search parameter returns resources that have a value or not.
-    Missing,
-    /// `exact`: Exact: The search parameter returns resources that have a value that exactly matches the supplied parameter (the whole string, including casing and accents).
-    Exact,
-    /// `contains`: Contains: The search parameter returns resources that include the supplied parameter value anywhere within the field being searched.
-    Contains,
-    /// `not`: Not: The search parameter returns resources that do not contain a match.
-    Not,
-    /// `text`: Text: The search parameter is processed as a string that searches text associated with the code/value - either CodeableConcept.text, Coding.display, or Identifier.type.text.
-    Text,
-    /// `in`: In: The search parameter is a URI (relative or absolute) that identifies a value set, and the search parameter tests whether the coding is in the specified value set.
-    In,
-    /// `not-in`: Not In: The search parameter is a URI (relative or absolute) that identifies a value set, and the search parameter tests whether the coding is not in the specified value set.
-    NotIn,
-    /// `below`: Below: The search parameter tests whether the value in a resource is subsumed by the specified value (is-a, or hierarchical relationships).
-    Below,
-    /// `above`: Above: The search parameter tests whether the value in a resource subsumes the specified value (is-a, or hierarchical relationships).
-    Above,
-    /// `type`: Type: The search parameter only applies to the Resource Type specified as a modifier (e.g. the modifier is not actually :type, but :Patient etc.).
-    Type,
-    /// `identifier`: Identifier: The search parameter applies to the identifier on the resource, not the reference.
-    Identifier,
-    /// `ofType`: Of Type: The search parameter has the format system|code|value, where the system and code refer to an Identifier.type.coding.system and .code, and match if any of the type codes match. All 3 parts must be present.
-    OfType,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-#[cfg(feature = "r4-search-parameter")]
-impl CodeEnum for SearchModifierCode {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-modifier-code";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "missing" => Self::Missing,
-                "exact" => Self::Exact,
-                "contains" => Self::Contains,
-                "not" => Self::Not,
-                "text" => Self::Text,
-                "in" => Self::In,
-                "not-in" => Self::NotIn,
-                "below" => Self::Below,
-                "above" => Self::Above,
-                "type" => Self::Type,
-                "identifier" => Self::Identifier,
-                "ofType" => Self::OfType,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Missing => "missing",
-            Self::Exact => "exact",
-            Self::Contains => "contains",
-            Self::Not => "not",
-            Self::Text => "text",
-            Self::In => "in",
-            Self::NotIn => "not-in",
-            Self::Below => "below",
-            Self::Above => "above",
-            Self::Type => "type",
-            Self::Identifier => "identifier",
-            Self::OfType => "ofType",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Missing => "Missing",
-                Self::Exact => "Exact",
-                Self::Contains => "Contains",
-                Self::Not => "Not",
-                Self::Text => "Text",
-                Self::In => "In",
-                Self::NotIn => "Not In",
-                Self::Below => "Below",
-                Self::Above => "Above",
-                Self::Type => "Type",
-                Self::Identifier => "Identifier",
-                Self::OfType => "Of Type",
-                _ => return None,
-            },
-        )
-    }
-}
-#[cfg(feature = "r4-search-parameter")]
-/// The code, as on the wire.
-impl core::fmt::Display for SearchModifierCode {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// SearchParamType
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/search-param-type` (a required binding).
-#[cfg(
-    any(
-        feature = "r4-capability-statement",
-        feature = "r4-operation-definition",
-        feature = "r4-search-parameter"
-    )
-)]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SearchParamType {
-    /// `number`: Number: Search parameter SHALL be a number (a whole number, or a decimal).
-    Number,
-    /// `date`: Date/DateTime: Search parameter is on a date/time. The date format is the standard XML format, though other formats may be supported.
-    Date,
-    /// `string`: String: Search parameter is a simple string, like a name part. Search is case-insensitive and accent-insensitive. May match just the start of a string. String parameters may contain spaces.
-    String,
-    /// `token`: Token: Search parameter on a coded element or identifier. May be used to search through the text, display, code and code/codesystem (for codes) and label, system and key (for identifier). Its value is either a string or a pair of namespace and value, separated by a "|", depending on the modifier used.
-    Token,
-    /// `reference`: Reference: A reference to another resource (Reference or canonical).
-    Reference,
-    /// `composite`: Composite: A composite search parameter that combines a search on two values together.
-    Composite,
-    /// `quantity`: Quantity: A search parameter that searches on a quantity.
-    Quantity,
-    /// `uri`: URI: A search parameter that searches on a URI (RFC 3986).
-    Uri,
-    /// `special`: Special: Special logic applies to this parameter per the description of the search parameter.
-    Special,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-#[cfg(
-    any(
-        feature = "r4-capability-statement",
-        feature = "r4-operation-definition",
-        feature = "r4-search-parameter"
-    )
-)]
-impl CodeEnum for SearchParamType {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-param-type";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "number" => Self::Number,
-                "date" => Self::Date,
-                "string" => Self::String,
-                "token" => Self::Token,
-                "reference" => Self::Reference,
-                "composite" => Self::Composite,
-                "quantity" => Self::Quantity,
-                "uri" => Self::Uri,
-                "special" => Self::Special,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Number => "number",
-            Self::Date => "date",
-            Self::String => "string",
-            Self::Token => "token",
-            Self::Reference => "reference",
-            Self::Composite => "composite",
-            Self::Quantity => "quantity",
-            Self::Uri => "uri",
-            Self::Special => "special",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Number => "Number",
-                Self::Date => "Date/DateTime",
-                Self::String => "String",
-                Self::Token => "Token",
-                Self::Reference => "Reference",
-                Self::Composite => "Composite",
-                Self::Quantity => "Quantity",
-                Self::Uri => "URI",
-                Self::Special => "Special",
-                _ => return None,
-            },
-        )
-    }
-}
-#[cfg(
-    any(
-        feature = "r4-capability-statement",
-        feature = "r4-operation-definition",
-        feature = "r4-search-parameter"
-    )
-)]
-/// The code, as on the wire.
-impl core::fmt::Display for SearchParamType {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// sequenceType
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/sequence-type` (a required binding).
-#[cfg(feature = "r4-molecular-sequence")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SequenceType {
-    /// `aa`: AA Sequence: Amino acid sequence.
-    Aa,
-    /// `dna`: DNA Sequence: DNA Sequence.
-    Dna,
-    /// `rna`: RNA Sequence: RNA Sequence.
-    Rna,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-#[cfg(feature = "r4-molecular-sequence")]
-impl CodeEnum for SequenceType {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/sequence-type";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "aa" => Self::Aa,
-                "dna" => Self::Dna,
-                "rna" => Self::Rna,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Aa => "aa",
-            Self::Dna => "dna",
-            Self::Rna => "rna",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Aa => "AA Sequence",
-                Self::Dna => "DNA Sequence",
-                Self::Rna => "RNA Sequence",
-                _ => return None,
-            },
-        )
-    }
-}
-#[cfg(feature = "r4-molecular-sequence")]
-/// The code, as on the wire.
-impl core::fmt::Display for SequenceType {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// SlicingRules
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/resource-slicing-rules` (a required binding).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SlicingRules {
-    /// `closed`: Closed: No additional content is allowed other than that described by the slices in this profile.
-    Closed,
-    /// `open`: Open: Additional content is allowed anywhere in the list.
-    Open,
-    /// `openAtEnd`: Open at End: Additional content is allowed, but only at the end of the list. Note that using this requires that the slices be ordered, which makes it hard to share uses. This should only be done where absolutely required.
-    OpenAtEnd,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-impl CodeEnum for SlicingRules {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/resource-slicing-rules";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "closed" => Self::Closed,
-                "open" => Self::Open,
-                "openAtEnd" => Self::OpenAtEnd,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Closed => "closed",
-            Self::Open => "open",
-            Self::OpenAtEnd => "openAtEnd",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Closed => "Closed",
-                Self::Open => "Open",
-                Self::OpenAtEnd => "Open at End",
-                _ => return None,
-            },
-        )
-    }
-}
-/// The code, as on the wire.
-impl core::fmt::Display for SlicingRules {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// SlotStatus
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/slotstatus` (a required binding).
-#[cfg(feature = "r4-slot")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SlotStatus {
-    /// `busy`: Busy: Indicates that the time interval is busy because one  or more events have been scheduled for that interval.
-    Busy,
-    /// `free`: Free: Indicates that the time interval is free for scheduling.
-    Free,
-    /// `busy-unavailable`: Busy (Unavailable): Indicates that the time interval is busy and that the interval cannot be scheduled.
-    BusyUnavailable,
-    /// `busy-tentative`: Busy (Tentative): Indicates that the time interval is busy because one or more events have been tentatively scheduled for that interval.
-    BusyTentative,
-    /// `entered-in-error`: Entered in error: This instance should not have been part of this patient's medical record.
-    EnteredInError,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-#[cfg(feature = "r4-slot")]
-impl CodeEnum for SlotStatus {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/slotstatus";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "busy" => Self::Busy,
-                "free" => Self::Free,
-                "busy-unavailable" => Self::BusyUnavailable,
-                "busy-tentative" => Self::BusyTentative,
-                "entered-in-error" => Self::EnteredInError,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Busy => "busy",
-            Self::Free => "free",
-            Self::BusyUnavailable => "busy-unavailable",
-            Self::BusyTentative => "busy-tentative",
-            Self::EnteredInError => "entered-in-error",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Busy => "Busy",
-                Self::Free => "Free",
-                Self::BusyUnavailable => "Busy (Unavailable)",
-                Self::BusyTentative => "Busy (Tentative)",
-                Self::EnteredInError => "Entered in error",
-                _ => return None,
-            },
-        )
-    }
-}
-#[cfg(feature = "r4-slot")]
-/// The code, as on the wire.
-impl core::fmt::Display for SlotStatus {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// SortDirection
-///
-/// Codes of the value set `http://hl7.org/fhir/ValueSet/sort-direction` (a required binding).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SortDirection {
-    /// `ascending`: Ascending: Sort by the value ascending, so that lower values appear first.
-    Ascending,
-    /// `descending`: Descending: Sort by the value descending, so that lower values appear last.
-    Descending,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-impl CodeEnum for SortDirection {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/sort-direction";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "ascending" => Self::Ascending,
-                "descending" => Self::Descending,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::Ascending => "ascending",
-            Self::Descending => "descending",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::Ascending => "Ascending",
-                Self::Descending => "Descending",
-                _ => return None,
-            },
-        )
-    }
-}
-/// The code, as on the wire.
-impl core::fmt::Display for SortDirection {
+impl core::fmt::Display for SpdxLicense {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }
@@ -19957,7 +19957,7 @@ impl core::fmt::Display for TypeRestfulInteraction {
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/udi-entry-type` (a required binding).
 #[cfg(feature = "r4-device")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum UDIEntryType {
+pub enum UdiEntryType {
     /// `barcode`: Barcode: a barcodescanner captured the data from the device label.
     Barcode,
     /// `rfid`: RFID: An RFID chip reader captured the data from the device label.
@@ -19974,7 +19974,7 @@ pub enum UDIEntryType {
     Unrecognized(String),
 }
 #[cfg(feature = "r4-device")]
-impl CodeEnum for UDIEntryType {
+impl CodeEnum for UdiEntryType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/udi-entry-type";
     fn from_code(code: &str) -> Option<Self> {
         Some(
@@ -20019,7 +20019,7 @@ impl CodeEnum for UDIEntryType {
 }
 #[cfg(feature = "r4-device")]
 /// The code, as on the wire.
-impl core::fmt::Display for UDIEntryType {
+impl core::fmt::Display for UdiEntryType {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.code())
     }

@@ -665,7 +665,7 @@ pub struct DataRequirement {
     /// The type of the required data
     ///
     /// Required by FHIR (min 1).
-    pub r#type: Option<Primitive<FHIRAllTypes>>,
+    pub r#type: Option<Primitive<FhirAllTypes>>,
     /// The profile of the required data
     pub profile: Vec<Primitive<String>>,
     /// E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
@@ -3588,7 +3588,7 @@ pub struct ParameterDefinition {
     /// What type of value
     ///
     /// Required by FHIR (min 1).
-    pub r#type: Option<Primitive<FHIRAllTypes>>,
+    pub r#type: Option<Primitive<FhirAllTypes>>,
     /// What profile the value is expected to be
     pub profile: Option<Primitive<String>>,
 }

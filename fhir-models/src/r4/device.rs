@@ -33,7 +33,7 @@ pub struct Device {
     /// Unique Device Identifier (UDI) Barcode string
     pub udi_carrier: Vec<DeviceUdiCarrier>,
     /// active | inactive | entered-in-error | unknown
-    pub status: Option<Primitive<FHIRDeviceStatus>>,
+    pub status: Option<Primitive<FhirDeviceStatus>>,
     /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
     pub status_reason: Vec<CodeableConcept>,
     /// The distinct identification string
@@ -243,7 +243,7 @@ pub struct DeviceUdiCarrier {
     /// UDI Human Readable Barcode String
     pub carrier_hrf: Option<Primitive<String>>,
     /// barcode | rfid | manual +
-    pub entry_type: Option<Primitive<UDIEntryType>>,
+    pub entry_type: Option<Primitive<UdiEntryType>>,
 }
 impl FhirJson for DeviceUdiCarrier {
     const TYPE_NAME: &'static str = "Device.udiCarrier";
@@ -711,10 +711,10 @@ impl<M: crate::search::Mode> crate::search::Search<Device, M> {
     }
     /// active | inactive | entered-in-error | unknown
     ///
-    /// Search parameter `status` (token, takes \[`FHIRDeviceStatus`\]).
+    /// Search parameter `status` (token, takes \[`FhirDeviceStatus`\]).
     pub fn status(
         self,
-    ) -> crate::search::Param<Self, crate::search::TokenKind<FHIRDeviceStatus>> {
+    ) -> crate::search::Param<Self, crate::search::TokenKind<FhirDeviceStatus>> {
         crate::search::Param::new(self, "status")
     }
     /// The type of the device

@@ -63,11 +63,11 @@ pub struct ImplementationGuide {
     /// Required by FHIR (min 1).
     pub package_id: Option<Primitive<String>>,
     /// SPDX license code for this IG (or not-open-source)
-    pub license: Option<Primitive<SPDXLicense>>,
+    pub license: Option<Primitive<SpdxLicense>>,
     /// FHIR Version(s) this Implementation Guide targets
     ///
     /// Required by FHIR (min 1).
-    pub fhir_version: Vec<Primitive<FHIRVersion>>,
+    pub fhir_version: Vec<Primitive<FhirVersionCode>>,
     /// Another Implementation guide this depends on
     pub depends_on: Vec<ImplementationGuideDependsOn>,
     /// Profiles that apply globally
@@ -446,7 +446,7 @@ pub struct ImplementationGuideDefinitionResource {
     /// Required by FHIR (min 1).
     pub reference: Option<Reference>,
     /// Versions this applies to (if different to IG)
-    pub fhir_version: Vec<Primitive<FHIRVersion>>,
+    pub fhir_version: Vec<Primitive<FhirVersionCode>>,
     /// Human Name for the resource
     pub name: Option<Primitive<String>>,
     /// Reason why included in guide

@@ -31,7 +31,7 @@ pub struct Medication {
     /// Codes that identify this medication
     pub code: Option<CodeableConcept>,
     /// active | inactive | entered-in-error
-    pub status: Option<Primitive<MedicationStatusCodesCode>>,
+    pub status: Option<Primitive<MedicationStatus>>,
     /// Manufacturer of the item
     pub manufacturer: Option<Reference>,
     /// powder | tablets | capsule +
@@ -387,13 +387,10 @@ impl<M: crate::search::Mode> crate::search::Search<Medication, M> {
     }
     /// Returns medications for this status
     ///
-    /// Search parameter `status` (token, takes \[`MedicationStatusCodesCode`\]).
+    /// Search parameter `status` (token, takes \[`MedicationStatus`\]).
     pub fn status(
         self,
-    ) -> crate::search::Param<
-        Self,
-        crate::search::TokenKind<MedicationStatusCodesCode>,
-    > {
+    ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationStatus>> {
         crate::search::Param::new(self, "status")
     }
 }

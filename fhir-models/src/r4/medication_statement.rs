@@ -35,7 +35,7 @@ pub struct MedicationStatement {
     /// active | completed | entered-in-error | intended | stopped | on-hold | unknown | not-taken
     ///
     /// Required by FHIR (min 1).
-    pub status: Option<Primitive<MedicationStatusCodes>>,
+    pub status: Option<Primitive<MedicationStatementStatus>>,
     /// Reason for current status
     pub status_reason: Vec<CodeableConcept>,
     /// Type of medication usage
@@ -443,10 +443,13 @@ impl<M: crate::search::Mode> crate::search::Search<MedicationStatement, M> {
     }
     /// Return statements that match the given status
     ///
-    /// Search parameter `status` (token, takes \[`MedicationStatusCodes`\]).
+    /// Search parameter `status` (token, takes \[`MedicationStatementStatus`\]).
     pub fn status(
         self,
-    ) -> crate::search::Param<Self, crate::search::TokenKind<MedicationStatusCodes>> {
+    ) -> crate::search::Param<
+        Self,
+        crate::search::TokenKind<MedicationStatementStatus>,
+    > {
         crate::search::Param::new(self, "status")
     }
     /// The identity of a patient, animal or group to list statements for

@@ -614,15 +614,27 @@ pub use vision_prescription::*;
 #[cfg(feature = "r4-us-core")]
 /// Profiles of hl7.fhir.us.core#3.1.1 (feature `r4-us-core`).
 pub mod us_core;
+#[cfg(feature = "r4-us-core-v8")]
+/// Profiles of hl7.fhir.us.core#8.0.0 (feature `r4-us-core-v8`).
+pub mod us_core_v8;
 #[cfg(feature = "r4-carin-bb")]
 /// Profiles of hl7.fhir.us.carin-bb#1.1.0 (feature `r4-carin-bb`).
 pub mod carin_bb;
+#[cfg(feature = "r4-carin-bb-v2")]
+/// Profiles of hl7.fhir.us.carin-bb#2.0.0 (feature `r4-carin-bb-v2`).
+pub mod carin_bb_v2;
 #[cfg(feature = "r4-plan-net")]
 /// Profiles of hl7.fhir.us.davinci-pdex-plan-net#1.1.0 (feature `r4-plan-net`).
 pub mod plan_net;
 #[cfg(feature = "r4-drug-formulary")]
 /// Profiles of hl7.fhir.us.davinci-drug-formulary#2.0.1 (feature `r4-drug-formulary`).
 pub mod drug_formulary;
+#[cfg(feature = "profile")]
+mod profiles;
+#[cfg(feature = "profile")]
+pub use profiles::check_profile;
+#[cfg(feature = "profile")]
+mod profile_shared;
 /// A primitive element of this version: value, id and extensions.
 pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;
 ///The FHIR R4 version marker, for code generic over versions.

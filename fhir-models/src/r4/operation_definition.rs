@@ -265,7 +265,7 @@ pub struct OperationDefinitionParameter {
     /// Description of meaning/use
     pub documentation: Option<Primitive<String>>,
     /// What type this parameter has
-    pub r#type: Option<Primitive<FHIRAllTypes>>,
+    pub r#type: Option<Primitive<FhirAllTypes>>,
     /// If type is Reference | canonical, allowed targets
     pub target_profile: Vec<Primitive<String>>,
     /// number | date | string | token | reference | composite | quantity | uri | special

@@ -65,7 +65,7 @@ pub struct StructureDefinition {
     /// Assist with indexing and finding
     pub keyword: Vec<Coding>,
     /// FHIR Version this StructureDefinition targets
-    pub fhir_version: Option<Primitive<FHIRVersion>>,
+    pub fhir_version: Option<Primitive<FhirVersionCode>>,
     /// External specification that the content is mapped to
     pub mapping: Vec<StructureDefinitionMapping>,
     /// primitive-type | complex-type | resource | logical

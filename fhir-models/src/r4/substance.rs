@@ -29,7 +29,7 @@ pub struct Substance {
     /// Unique identifier
     pub identifier: Vec<Identifier>,
     /// active | inactive | entered-in-error
-    pub status: Option<Primitive<FHIRSubstanceStatus>>,
+    pub status: Option<Primitive<FhirSubstanceStatus>>,
     /// What class/type of substance this is
     pub category: Vec<CodeableConcept>,
     /// What substance this is
@@ -357,10 +357,10 @@ impl<M: crate::search::Mode> crate::search::Search<Substance, M> {
     }
     /// active | inactive | entered-in-error
     ///
-    /// Search parameter `status` (token, takes \[`FHIRSubstanceStatus`\]).
+    /// Search parameter `status` (token, takes \[`FhirSubstanceStatus`\]).
     pub fn status(
         self,
-    ) -> crate::search::Param<Self, crate::search::TokenKind<FHIRSubstanceStatus>> {
+    ) -> crate::search::Param<Self, crate::search::TokenKind<FhirSubstanceStatus>> {
         crate::search::Param::new(self, "status")
     }
     /// A component of the substance

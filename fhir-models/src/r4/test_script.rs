@@ -781,7 +781,7 @@ pub struct TestScriptSetupActionOperation {
     /// The operation code type that will be executed
     pub r#type: Option<Coding>,
     /// Resource type
-    pub resource: Option<Primitive<FHIRDefinedType>>,
+    pub resource: Option<Primitive<FhirDefinedType>>,
     /// Tracking/logging operation label
     pub label: Option<Primitive<String>>,
     /// Tracking/reporting operation description
@@ -1011,7 +1011,7 @@ pub struct TestScriptSetupActionAssert {
     /// Request URL comparison value
     pub request_url: Option<Primitive<String>>,
     /// Resource type
-    pub resource: Option<Primitive<FHIRDefinedType>>,
+    pub resource: Option<Primitive<FhirDefinedType>>,
     /// okay | created | noContent | notModified | bad | forbidden | notFound | methodNotAllowed | conflict | gone | preconditionFailed | unprocessable
     pub response: Option<Primitive<AssertionResponseTypes>>,
     /// HTTP response code to test

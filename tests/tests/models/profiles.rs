@@ -3,7 +3,7 @@
 //! against it; typed accessors read real values; hand-made violations are reported with their FHIR paths;
 //! converting back is free.
 
-use fhir_models::profile::{ProfileError, ViolationKind};
+use fhir_models::profile::{ProfileCheck, ProfileError, ViolationKind};
 use fhir_models::r4::carin_bb::{self, C4bbExplanationOfBenefitInpatientInstitutional};
 use fhir_models::r4::{drug_formulary, plan_net};
 use fhir_models::r4::us_core::{self, BirthSex, UsCoreCarePlan, UsCoreCondition, UsCorePatient, UsCoreSmokingStatus};
@@ -22,11 +22,14 @@ fn example(package: &str, file: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The profile check of every compiled module; `None` when no module generates the profile (at the claimed
+/// version, when one is claimed).
 fn check(url: &str, resource: &Resource) -> Option<Result<(), ProfileError>> {
-    us_core::check_profile(url, resource)
-        .or_else(|| carin_bb::check_profile(url, resource))
-        .or_else(|| plan_net::check_profile(url, resource))
-        .or_else(|| drug_formulary::check_profile(url, resource))
+    match fhir_models::r4::check_profile(url, resource) {
+        ProfileCheck::Conforms => Some(Ok(())),
+        ProfileCheck::Nonconformant(e) => Some(Err(e)),
+        ProfileCheck::VersionNotGenerated { .. } | ProfileCheck::NotGenerated => None,
+    }
 }
 
 fn profiles_of(resource: &Resource) -> Vec<String> {
@@ -38,14 +41,17 @@ fn profiles_of(resource: &Resource) -> Vec<String> {
 
 #[test]
 fn official_examples_conform_to_the_profiles_they_name() {
-    let mut checked = 0;
+    let mut checked = std::collections::BTreeMap::new();
     let mut failures = Vec::new();
     for package in [
         "hl7.fhir.us.core#3.1.1",
+        "hl7.fhir.us.core#8.0.0",
         "hl7.fhir.us.carin-bb#1.1.0",
+        "hl7.fhir.us.carin-bb#2.0.0",
         "hl7.fhir.us.davinci-pdex-plan-net#1.1.0",
         "hl7.fhir.us.davinci-drug-formulary#2.0.1",
     ] {
+        let checked = checked.entry(package).or_insert(0);
         let dir = packages_dir().join(package).join("package/example");
         let mut files: Vec<_> = std::fs::read_dir(&dir).expect("example dir").flatten().map(|e| e.path()).collect();
         files.sort();
@@ -64,7 +70,7 @@ fn official_examples_conform_to_the_profiles_they_name() {
             for (label, r) in resources {
                 for url in profiles_of(&r) {
                     let Some(result) = check(&url, &r) else { continue };
-                    checked += 1;
+                    *checked += 1;
                     if let Err(e) = result {
                         failures.push((label.clone(), e.to_string()));
                     }
@@ -78,9 +84,15 @@ fn official_examples_conform_to_the_profiles_they_name() {
     let failed: Vec<&str> = failures.iter().map(|(l, _)| l.as_str()).collect();
     let expected: Vec<&str> = NONCONFORMANT.iter().map(|(l, _)| *l).collect();
     assert_eq!(failed, expected, "examples not conforming to their profiles differ from the known list");
-    // Every (example, named profile) pair of the four IGs whose profile is generated, Bundle entries included: 105
-    // in US Core and CARIN BB, 73 in Plan-Net and the Drug Formulary.
-    assert_eq!(checked, 178, "(example, profile) pairs checked");
+    // Every (example, named profile) pair of the six IGs whose profile is generated, Bundle entries included.
+    eprintln!("{checked:?}");
+    let old: usize = ["hl7.fhir.us.core#3.1.1", "hl7.fhir.us.carin-bb#1.1.0", "hl7.fhir.us.davinci-pdex-plan-net#1.1.0", "hl7.fhir.us.davinci-drug-formulary#2.0.1"]
+        .iter()
+        .map(|p| checked[p])
+        .sum();
+    assert_eq!(old, 178, "(example, profile) pairs checked in the four IGs generated before");
+    assert_eq!(checked["hl7.fhir.us.core#8.0.0"], 219, "(example, profile) pairs checked in US Core 8.0.0");
+    assert_eq!(checked["hl7.fhir.us.carin-bb#2.0.0"], 32, "(example, profile) pairs checked in CARIN BB 2.0.0");
 }
 
 #[test]
@@ -111,9 +123,9 @@ fn carin_eob_slices() {
     let status = eob.total_benefitpaymentstatus();
     assert_eq!(status.len(), 1);
     let codes: Vec<&str> = eob
-        .adjudication_adjudicationamounttype()
+        .adjudication_amounttype()
         .iter()
-        .chain(eob.item.iter().flat_map(C4bbExplanationOfBenefitInpatientInstitutional::item_adjudication_adjudicationamounttype).collect::<Vec<_>>().iter())
+        .chain(eob.item.iter().flat_map(C4bbExplanationOfBenefitInpatientInstitutional::item_adjudication_amounttype).collect::<Vec<_>>().iter())
         .filter_map(|a| a.category.as_ref()?.coding.first()?.code.as_ref()?.value.as_deref())
         .collect();
     assert!(!codes.is_empty(), "adjudication amount slices found");
@@ -290,7 +302,7 @@ fn identifier_slices_by_pattern() {
 #[test]
 fn plan_net_and_formulary_extension_accessors() {
     let text = example("hl7.fhir.us.davinci-pdex-plan-net#1.1.0", "PractitionerRole-HansSoloRole1.json");
-    let role = plan_net::PlannetPractitionerRole::from_json(&text).expect("conforms");
+    let role = plan_net::PlanNetPractitionerRole::from_json(&text).expect("conforms");
     let network = role.network_reference().expect("network-reference extension");
     assert_eq!(network.reference.as_ref().and_then(|r| r.value.as_deref()), Some("Organization/AcmeofCTStdNet"));
 
@@ -308,4 +320,77 @@ fn plan_net_and_formulary_extension_accessors() {
     basic.extension.retain(|e| !e.url.as_deref().is_some_and(|u| u.ends_with("usdf-FormularyReference-extension")));
     let err = drug_formulary::FormularyItem::try_from(basic).unwrap_err();
     assert!(err.error.paths().iter().any(|p| *p == "Basic.extension:usdf-FormularyReference-extension"), "{}", err.error);
+}
+
+/// A patient whose race extension has six OMB categories: US Core 3.1.1 allows at most five, 8.0.0 six. Each view
+/// applies its own version's rules to the same resource, and a versioned claim is checked by that version only.
+#[test]
+fn us_core_3_1_1_and_8_0_0_apply_their_own_race_rules() {
+    use fhir_models::r4::us_core_v8;
+    use fhir_models::r4::{ExtensionValue, Primitive as P};
+    let omb = |code: &str| Extension {
+        url: Some("ombCategory".to_owned()),
+        value: Some(ExtensionValue::Coding(Box::new(Coding {
+            system: Some(P::new("urn:oid:2.16.840.1.113883.6.238".to_owned())),
+            code: Some(P::new(code.to_owned())),
+            ..Default::default()
+        }))),
+        ..Default::default()
+    };
+    let mut race = Extension { url: Some(us_core::UsCoreRace::URL.to_owned()), ..Default::default() };
+    race.extension = ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "2106-3"].into_iter().map(omb).collect();
+    race.extension.push(Extension {
+        url: Some("text".to_owned()),
+        value: Some(ExtensionValue::String(P::new("Mixed".to_owned()))),
+        ..Default::default()
+    });
+    let mut patient = minimal_patient();
+    patient.extension.push(race);
+
+    let old = us_core::UsCorePatient::check(&patient).expect_err("3.1.1 allows five OMB race categories");
+    assert_eq!(old.paths(), ["Patient.extension[0].extension:ombCategory"]);
+    assert!(matches!(old.violations[0].kind, ViolationKind::TooMany { max: 5, found: 6 }));
+    us_core_v8::UsCorePatient::check(&patient).expect("8.0.0 allows six");
+
+    // The same resource through versioned canonical claims.
+    let r = Resource::Patient(Box::new(patient));
+    let url = us_core::UsCorePatient::PROFILE_URL;
+    assert!(matches!(fhir_models::r4::check_profile(&format!("{url}|3.1.1"), &r), ProfileCheck::Nonconformant(_)));
+    assert_eq!(fhir_models::r4::check_profile(&format!("{url}|8.0.0"), &r), ProfileCheck::Conforms);
+    assert_eq!(
+        fhir_models::r4::check_profile(&format!("{url}|6.1.0"), &r),
+        ProfileCheck::VersionNotGenerated { url: url.to_owned(), claimed: "6.1.0".to_owned(), generated: vec!["3.1.1", "8.0.0"] }
+    );
+    // Without a version the first module that generates the profile checks it (as before: `us_core`).
+    assert!(matches!(fhir_models::r4::check_profile(url, &r), ProfileCheck::Nonconformant(_)));
+    assert_eq!(us_core_v8::check_profile(&format!("{url}|3.1.1"), &r), None, "8.0.0's module never checks a 3.1.1 claim");
+}
+
+/// CARIN BB 2.0.0 depends on US Core 3.1.1: its patient checks race with 3.1.1's rules (five OMB categories at
+/// most), not with those of US Core 8.0.0 generated beside it.
+#[test]
+fn carin_bb_2_0_0_resolves_us_core_race_in_its_dependency() {
+    use fhir_models::r4::carin_bb_v2::C4bbPatient;
+    use fhir_models::r4::{ExtensionValue, Primitive as P};
+    let text = example("hl7.fhir.us.carin-bb#2.0.0", "Patient-Patient1.json");
+    let mut p = Patient::from_json(&text).unwrap();
+    C4bbPatient::check(&p).expect("the official example conforms");
+    p.extension.retain(|x| x.url.as_deref() != Some(us_core::UsCoreRace::URL));
+    let mut race = Extension { url: Some(us_core::UsCoreRace::URL.to_owned()), ..Default::default() };
+    for code in ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "2106-3"] {
+        race.extension.push(Extension {
+            url: Some("ombCategory".to_owned()),
+            value: Some(ExtensionValue::Coding(Box::new(Coding {
+                system: Some(P::new("urn:oid:2.16.840.1.113883.6.238".to_owned())),
+                code: Some(P::new(code.to_owned())),
+                ..Default::default()
+            }))),
+            ..Default::default()
+        });
+    }
+    race.extension.push(Extension { url: Some("text".to_owned()), value: Some(ExtensionValue::String(P::new("Mixed".to_owned()))), ..Default::default() });
+    let at = p.extension.len();
+    p.extension.push(race);
+    let err = C4bbPatient::check(&p).expect_err("US Core 3.1.1's race allows five OMB categories");
+    assert_eq!(err.paths(), [format!("Patient.extension[{at}].extension:ombCategory")]);
 }

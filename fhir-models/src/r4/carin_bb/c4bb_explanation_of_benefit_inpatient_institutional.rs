@@ -1107,7 +1107,7 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
             .collect()
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Adjudication details
-    pub fn item_adjudication_adjudicationamounttype(
+    pub fn item_adjudication_amounttype(
         parent: &ExplanationOfBenefitItem,
     ) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         parent
@@ -1159,9 +1159,7 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
             .collect()
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.adjudication`: Header-level adjudication
-    pub fn adjudication_adjudicationamounttype(
-        &self,
-    ) -> Vec<&ExplanationOfBenefitItemAdjudication> {
+    pub fn adjudication_amounttype(&self) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         let r = &self.0;
         r.adjudication
             .iter()

@@ -952,7 +952,7 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
             .collect()
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Adjudication details
-    pub fn item_adjudication_adjudicationamounttype(
+    pub fn item_adjudication_amounttype(
         parent: &ExplanationOfBenefitItem,
     ) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         parent
@@ -1004,9 +1004,7 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
             .collect()
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.adjudication`: Header-level adjudication
-    pub fn adjudication_adjudicationamounttype(
-        &self,
-    ) -> Vec<&ExplanationOfBenefitItemAdjudication> {
+    pub fn adjudication_amounttype(&self) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         let r = &self.0;
         r.adjudication
             .iter()

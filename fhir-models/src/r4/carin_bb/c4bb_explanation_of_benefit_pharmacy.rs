@@ -716,9 +716,7 @@ impl C4bbExplanationOfBenefitPharmacy {
             .collect()
     }
     /// The `refillNum` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
-    pub fn supporting_info_refill_num(
-        &self,
-    ) -> Vec<&ExplanationOfBenefitSupportingInfo> {
+    pub fn supporting_info_refillnum(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
@@ -779,7 +777,7 @@ impl C4bbExplanationOfBenefitPharmacy {
             .collect()
     }
     /// The `rxoriginCode` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
-    pub fn supporting_info_rxorigin_code(
+    pub fn supporting_info_rxorigincode(
         &self,
     ) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
@@ -842,7 +840,7 @@ impl C4bbExplanationOfBenefitPharmacy {
             .collect()
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Adjudication details
-    pub fn item_adjudication_adjudicationamounttype(
+    pub fn item_adjudication_amounttype(
         parent: &ExplanationOfBenefitItem,
     ) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         parent

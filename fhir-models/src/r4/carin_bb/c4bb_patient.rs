@@ -9,7 +9,7 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient> (version 1.1.0) on [`Patient`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (43 checks):
+/// Checked (42 checks):
 ///
 /// - `Patient.meta`: 1..1 (Metadata about the resource)
 /// - `Patient.extension:race`: 0..1 (US Core Race Extension)
@@ -19,8 +19,6 @@ use super::*;
 /// - `Patient.identifier:memberid`: 1..* (An identifier for this patient)
 /// - `Patient.name`: 1..* (A name associated with the patient)
 /// - `Patient.gender`: 1..1 (male | female | other | unknown)
-/// - `Patient.deceased[x]`: type DateTime (Indicates if the individual is deceased or not)
-/// - `Patient.deceased[x]`: type Boolean
 /// - `Patient.meta.lastUpdated`: 1..1 (When the resource version last changed)
 /// - `Patient.meta.profile`: 1..* (Profiles this resource claims to conform to)
 /// - `Patient.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
@@ -44,6 +42,7 @@ use super::*;
 /// - `Patient.extension:ethnicity.extension:text.value[x]`: type String
 /// - `Patient.extension:birthsex.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:birthsex.value[x]`: type Code
+/// - `Patient.extension:birthsex.value[x]`: code from <http://hl7.org/fhir/us/core/ValueSet/birthsex>
 /// - `Patient.identifier.system`: 1..1 (The namespace for the identifier value)
 /// - `Patient.identifier.value`: 1..1 (The value that is unique within the system)
 /// - `Patient.identifier:memberid.type`: 1..1 (Description of identifier)
@@ -134,20 +133,6 @@ impl C4bbPatient {
         );
         c.count("name", r.name.len(), 1u32, u32::MAX);
         c.count("gender", usize::from(r.gender.is_some()), 1u32, 1u32);
-        if let Some(v1) = &r.deceased {
-            c.choice(
-                "deceased[x]",
-                matches!(v1, PatientDeceased::DateTime(_)),
-                "DateTime",
-            );
-        }
-        if let Some(v1) = &r.deceased {
-            c.choice(
-                "deceased[x]",
-                matches!(v1, PatientDeceased::Boolean(_)),
-                "Boolean",
-            );
-        }
         for v1 in r.meta.iter() {
             let m = c.enter("meta", None);
             c.count("lastUpdated", usize::from(v1.last_updated.is_some()), 1u32, 1u32);
@@ -333,6 +318,17 @@ impl C4bbPatient {
             c.count("value[x]", usize::from(v1.value.is_some()), 1u32, 1u32);
             if let Some(v2) = &v1.value {
                 c.choice("value[x]", matches!(v2, ExtensionValue::Code(_)), "Code");
+            }
+            for v2 in v1.value.iter() {
+                c.code_in(
+                    "value[x]",
+                    match v2 {
+                        ExtensionValue::Code(p) => p.value.as_deref(),
+                        _ => None,
+                    },
+                    &["F", "M", "UNK"],
+                    "http://hl7.org/fhir/us/core/ValueSet/birthsex",
+                );
             }
             c.leave(m);
         }

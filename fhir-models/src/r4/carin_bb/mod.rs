@@ -6,8 +6,8 @@
  Behind the `r4-carin-bb` feature. See [`crate::profile`] for what the checks report.*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
-use crate::primitives::CodeEnum;
-use crate::profile::{profile_view, Checker};
+#[allow(unused_imports)]
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
 mod c4bb_coverage;
 pub use c4bb_coverage::*;
 mod c4bb_explanation_of_benefit;
@@ -26,6 +26,7 @@ mod c4bb_patient;
 pub use c4bb_patient::*;
 mod c4bb_practitioner;
 pub use c4bb_practitioner::*;
+pub use super::profile_shared::{BirthSex, UsCoreEthnicity, UsCoreRace};
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage",
@@ -38,201 +39,103 @@ pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient",
     "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner",
 ];
-/// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
-/// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
-/// is not of the profile's base type.
+/// The profiles of this module: canonical URL and the version generated.
+pub const PROFILES: &[(&str, &str)] = &[
+    ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage", "1.1.0"),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Outpatient-Institutional",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician",
+        "1.1.0",
+    ),
+    ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Organization", "1.1.0"),
+    ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient", "1.1.0"),
+    ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner", "1.1.0"),
+];
+/// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
+/// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
+/// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
+/// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
 pub fn check_profile(
     url: &str,
     resource: &Resource,
-) -> Option<Result<(), crate::profile::ProfileError>> {
-    let url = url.split('|').next().unwrap_or(url);
+) -> Option<Result<(), ::fhir_models::__private::ProfileError>> {
+    let (url, version) = match url.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (url, None),
+    };
     match (url, resource) {
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage",
             Resource::Coverage(r),
-        ) => Some(C4bbCoverage::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbCoverage::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefit::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbExplanationOfBenefit::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefitInpatientInstitutional::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbExplanationOfBenefitInpatientInstitutional::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Outpatient-Institutional",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefitOutpatientInstitutional::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbExplanationOfBenefitOutpatientInstitutional::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefitPharmacy::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbExplanationOfBenefitPharmacy::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician",
             Resource::ExplanationOfBenefit(r),
-        ) => Some(C4bbExplanationOfBenefitProfessionalNonClinician::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbExplanationOfBenefitProfessionalNonClinician::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Organization",
             Resource::Organization(r),
-        ) => Some(C4bbOrganization::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbOrganization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient",
             Resource::Patient(r),
-        ) => Some(C4bbPatient::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => Some(C4bbPatient::check(r)),
         (
             "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner",
             Resource::Practitioner(r),
-        ) => Some(C4bbPractitioner::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(C4bbPractitioner::check(r))
+        }
         _ => None,
     }
 }
-/// Birth Sex
-///
-/// Codes of the value set `http://hl7.org/fhir/us/core/ValueSet/birthsex` (a required binding).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum BirthSex {
-    /// `F`: Female
-    F,
-    /// `M`: Male
-    M,
-    /// `UNK`: Unknown
-    Unk,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-impl CodeEnum for BirthSex {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/us/core/ValueSet/birthsex";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "F" => Self::F,
-                "M" => Self::M,
-                "UNK" => Self::Unk,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::F => "F",
-            Self::M => "M",
-            Self::Unk => "UNK",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::F => "Female",
-                Self::M => "Male",
-                Self::Unk => "Unknown",
-                _ => return None,
-            },
-        )
-    }
-}
-/// The code, as on the wire.
-impl core::fmt::Display for BirthSex {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// US Core Race Extension
-///
-/// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
-///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> by [`UsCoreRace::from_extension`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UsCoreRace {
-    /// American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White (sub-extension `ombCategory`)
-    pub omb_category: Vec<Coding>,
-    /// Extended race codes (sub-extension `detailed`)
-    pub detailed: Vec<Coding>,
-    /// Race Text (sub-extension `text`)
-    pub text: String,
-}
-impl UsCoreRace {
-    /// The extension's URL.
-    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
-    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
-    /// them when they break its cardinalities).
-    pub fn from_extension(x: &Extension) -> Self {
-        let mut out = Self::default();
-        for sub in &x.extension {
-            match sub.url.as_deref() {
-                Some("ombCategory") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.omb_category.extend(Some((**v).clone()));
-                    }
-                }
-                Some("detailed") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.detailed.extend(Some((**v).clone()));
-                    }
-                }
-                Some("text") => {
-                    if let Some(ExtensionValue::String(v)) = &sub.value {
-                        if let Some(v) = v.value.clone() {
-                            out.text = v;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-}
-/// US Core Ethnicity Extension
-///
-/// The `ethnicity` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity>).
-///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> by [`UsCoreEthnicity::from_extension`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UsCoreEthnicity {
-    /// Hispanic or Latino|Not Hispanic or Latino (sub-extension `ombCategory`)
-    pub omb_category: Option<Coding>,
-    /// Extended ethnicity codes (sub-extension `detailed`)
-    pub detailed: Vec<Coding>,
-    /// ethnicity Text (sub-extension `text`)
-    pub text: String,
-}
-impl UsCoreEthnicity {
-    /// The extension's URL.
-    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
-    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
-    /// them when they break its cardinalities).
-    pub fn from_extension(x: &Extension) -> Self {
-        let mut out = Self::default();
-        for sub in &x.extension {
-            match sub.url.as_deref() {
-                Some("ombCategory") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.omb_category = Some((**v).clone());
-                    }
-                }
-                Some("detailed") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.detailed.extend(Some((**v).clone()));
-                    }
-                }
-                Some("text") => {
-                    if let Some(ExtensionValue::String(v)) = &sub.value {
-                        if let Some(v) = v.value.clone() {
-                            out.text = v;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-}
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudication> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_ADJUDICATION: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("submitted")),
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("copay")),
@@ -277,6 +180,7 @@ const VS_C4BB_ADJUDICATION: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBAdjudicationCategoryDiscriminator> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("submitted")),
     (Some("http://terminology.hl7.org/CodeSystem/adjudication"), Some("copay")),
@@ -341,6 +245,7 @@ const VS_C4BB_ADJUDICATION_CATEGORY_DISCRIMINATOR: &[(Option<&str>, Option<&str>
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInpatientInstitutionalDiagnosisType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_INPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
     Option<&str>,
     Option<&str>,
@@ -357,6 +262,7 @@ const VS_C4BB_CLAIM_INPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimInstitutionalCareTeamRole> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_INSTITUTIONAL_CARE_TEAM_ROLE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/claimcareteamrole"), Some("primary")),
     (
@@ -381,6 +287,7 @@ const VS_C4BB_CLAIM_INSTITUTIONAL_CARE_TEAM_ROLE: &[(Option<&str>, Option<&str>)
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimOutpatientInstitutionalDiagnosisType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_OUTPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
     Option<&str>,
     Option<&str>,
@@ -400,6 +307,7 @@ const VS_C4BB_CLAIM_OUTPATIENT_INSTITUTIONAL_DIAGNOSIS_TYPE: &[(
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimPharmacyTeamRole> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_PHARMACY_TEAM_ROLE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/claimcareteamrole"), Some("primary")),
     (
@@ -408,6 +316,7 @@ const VS_C4BB_CLAIM_PHARMACY_TEAM_ROLE: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProcedureType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_PROCEDURE_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimProcedureType"),
@@ -419,6 +328,7 @@ const VS_C4BB_CLAIM_PROCEDURE_TYPE: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianCareTeamRole> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_CARE_TEAM_ROLE: &[(
     Option<&str>,
     Option<&str>,
@@ -442,6 +352,7 @@ const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_CARE_TEAM_ROLE: &[(
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBClaimProfessionalAndNonClinicianDiagnosisType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_DIAGNOSIS_TYPE: &[(
     Option<&str>,
     Option<&str>,
@@ -453,6 +364,7 @@ const VS_C4BB_CLAIM_PROFESSIONAL_AND_NON_CLINICIAN_DIAGNOSIS_TYPE: &[(
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBInstitutionalClaimSubType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_INSTITUTIONAL_CLAIM_SUB_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType"),
@@ -464,6 +376,7 @@ const VS_C4BB_INSTITUTIONAL_CLAIM_SUB_TYPE: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayeeType> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_PAYEE_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayeeType"),
@@ -474,6 +387,7 @@ const VS_C4BB_PAYEE_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/payeetype"), Some("other")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerBenefitPaymentStatus> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
@@ -489,6 +403,7 @@ const VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
@@ -504,6 +419,7 @@ const VS_C4BB_PAYER_CLAIM_PAYMENT_STATUS_CODE: &[(Option<&str>, Option<&str>)] =
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderContractingStatus> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus"),
@@ -515,6 +431,7 @@ const VS_C4BB_PAYER_PROVIDER_CONTRACTING_STATUS: &[(Option<&str>, Option<&str>)]
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBRelatedClaimRelationshipCodes> (a required binding).
+#[allow(dead_code)]
 const VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationship"),
@@ -528,6 +445,7 @@ const VS_C4BB_RELATED_CLAIM_RELATIONSHIP_CODES: &[(Option<&str>, Option<&str>)] 
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/ValueSet/claim-type> (a required binding).
+#[allow(dead_code)]
 const VS_CLAIM_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("institutional")),
     (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("oral")),
@@ -536,12 +454,14 @@ const VS_CLAIM_TYPE: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/claim-type"), Some("vision")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/ValueSet/process-priority> (a required binding).
+#[allow(dead_code)]
 const VS_PROCESS_PRIORITY: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/processpriority"), Some("stat")),
     (Some("http://terminology.hl7.org/CodeSystem/processpriority"), Some("normal")),
     (Some("http://terminology.hl7.org/CodeSystem/processpriority"), Some("deferred")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/ValueSet/subscriber-relationship> (a required binding).
+#[allow(dead_code)]
 const VS_SUBSCRIBER_RELATIONSHIP: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://terminology.hl7.org/CodeSystem/subscriber-relationship"),
@@ -573,19 +493,23 @@ const VS_SUBSCRIBER_RELATIONSHIP: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// Whether a coding has the system and code (each when given).
+#[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
     (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
         && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
 }
 /// Whether a concept has a coding with the system and code (each when given).
+#[allow(dead_code)]
 fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
     cc.coding.iter().any(|c| coding_is(c, system, code))
 }
 /// Whether a coding is one of the listed ones.
+#[allow(dead_code)]
 fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
     list.iter().any(|(s, k)| coding_is(c, *s, *k))
 }
 /// Whether a concept has a coding among the listed ones.
+#[allow(dead_code)]
 fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
     cc.coding.iter().any(|c| coding_in(c, list))
 }

@@ -9,7 +9,7 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyItem> (version 2.0.1) on [`Basic`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (85 checks):
+/// Checked (86 checks):
 ///
 /// - `Basic.extension`: 4..* (Extension)
 /// - `Basic.extension:usdf-FormularyReference-extension`: 1..1 (Formulary Reference)
@@ -34,6 +34,7 @@ use super::*;
 /// - `Basic.extension:usdf-FormularyReference-extension.value[x]`: references InsurancePlan
 /// - `Basic.extension:usdf-AvailabilityStatus-extension.extension`: 0..0 (Extension)
 /// - `Basic.extension:usdf-AvailabilityStatus-extension.value[x]`: 1..1 (Value of extension)
+/// - `Basic.extension:usdf-AvailabilityStatus-extension.value[x]`: code from <http://hl7.org/fhir/ValueSet/publication-status>
 /// - `Basic.extension:usdf-AvailabilityStatus-extension.value[x]`: type Code
 /// - `Basic.extension:usdf-AvailabilityPeriod-extension.extension`: 0..0 (Extension)
 /// - `Basic.extension:usdf-AvailabilityPeriod-extension.value[x]`: 1..1 (Value of extension)
@@ -353,6 +354,17 @@ impl FormularyItem {
             let m = c.enter("extension", Some(i));
             c.count("extension", v1.extension.len(), 0u32, 0u32);
             c.count("value[x]", usize::from(v1.value.is_some()), 1u32, 1u32);
+            for v2 in v1.value.iter() {
+                c.code_in(
+                    "value[x]",
+                    match v2 {
+                        ExtensionValue::Code(p) => p.value.as_deref(),
+                        _ => None,
+                    },
+                    &["draft", "active", "retired", "unknown"],
+                    "http://hl7.org/fhir/ValueSet/publication-status",
+                );
+            }
             if let Some(v2) = &v1.value {
                 c.choice("value[x]", matches!(v2, ExtensionValue::Code(_)), "Code");
             }

@@ -6,8 +6,8 @@
  Behind the `r4-drug-formulary` feature. See [`crate::profile`] for what the checks report.*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
-use crate::primitives::CodeEnum;
-use crate::profile::{profile_view, Checker};
+#[allow(unused_imports)]
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
 mod formulary;
 pub use formulary::*;
 mod formulary_bulk_data_graph_definition;
@@ -32,43 +32,90 @@ pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan",
     "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition",
 ];
-/// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
-/// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
-/// is not of the profile's base type.
+/// The profiles of this module: canonical URL and the version generated.
+pub const PROFILES: &[(&str, &str)] = &[
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyBulkDataGraphDefinition",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyDrug",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyItem",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-InsurancePlanLocation",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan",
+        "2.0.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition",
+        "2.0.1",
+    ),
+];
+/// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
+/// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
+/// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
+/// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
 pub fn check_profile(
     url: &str,
     resource: &Resource,
-) -> Option<Result<(), crate::profile::ProfileError>> {
-    let url = url.split('|').next().unwrap_or(url);
+) -> Option<Result<(), ::fhir_models::__private::ProfileError>> {
+    let (url, version) = match url.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (url, None),
+    };
     match (url, resource) {
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary",
             Resource::InsurancePlan(r),
-        ) => Some(Formulary::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => Some(Formulary::check(r)),
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyBulkDataGraphDefinition",
             Resource::GraphDefinition(r),
-        ) => Some(FormularyBulkDataGraphDefinition::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => {
+            Some(FormularyBulkDataGraphDefinition::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyDrug",
             Resource::MedicationKnowledge(r),
-        ) => Some(FormularyDrug::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => {
+            Some(FormularyDrug::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyItem",
             Resource::Basic(r),
-        ) => Some(FormularyItem::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => {
+            Some(FormularyItem::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-InsurancePlanLocation",
             Resource::Location(r),
-        ) => Some(InsurancePlanLocation::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => {
+            Some(InsurancePlanLocation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan",
             Resource::InsurancePlan(r),
-        ) => Some(PayerInsurancePlan::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => {
+            Some(PayerInsurancePlan::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition",
             Resource::GraphDefinition(r),
-        ) => Some(PayerInsurancePlanBulkDataGraphDefinition::check(r)),
+        ) if version.is_none() || version == Some("2.0.1") => {
+            Some(PayerInsurancePlanBulkDataGraphDefinition::check(r))
+        }
         _ => None,
     }
 }
@@ -124,6 +171,7 @@ impl QuantityLimitDetail {
     }
 }
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-drug-formulary/ValueSet/CoinsuranceOptionVS> (a required binding).
+#[allow(dead_code)]
 const VS_COINSURANCE_OPTION_VS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some(
@@ -163,6 +211,7 @@ const VS_COINSURANCE_OPTION_VS: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-drug-formulary/ValueSet/CopayOptionVS> (a required binding).
+#[allow(dead_code)]
 const VS_COPAY_OPTION_VS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some(
@@ -208,19 +257,23 @@ const VS_COPAY_OPTION_VS: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// Whether a coding has the system and code (each when given).
+#[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
     (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
         && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
 }
 /// Whether a concept has a coding with the system and code (each when given).
+#[allow(dead_code)]
 fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
     cc.coding.iter().any(|c| coding_is(c, system, code))
 }
 /// Whether a coding is one of the listed ones.
+#[allow(dead_code)]
 fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
     list.iter().any(|(s, k)| coding_is(c, *s, *k))
 }
 /// Whether a concept has a coding among the listed ones.
+#[allow(dead_code)]
 fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
     cc.coding.iter().any(|c| coding_in(c, list))
 }

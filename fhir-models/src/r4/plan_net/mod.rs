@@ -6,26 +6,26 @@
  Behind the `r4-plan-net` feature. See [`crate::profile`] for what the checks report.*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
-use crate::primitives::CodeEnum;
-use crate::profile::{profile_view, Checker};
-mod plannet_endpoint;
-pub use plannet_endpoint::*;
-mod plannet_healthcare_service;
-pub use plannet_healthcare_service::*;
-mod plannet_insurance_plan;
-pub use plannet_insurance_plan::*;
-mod plannet_location;
-pub use plannet_location::*;
-mod plannet_network;
-pub use plannet_network::*;
-mod plannet_organization;
-pub use plannet_organization::*;
-mod plannet_organization_affiliation;
-pub use plannet_organization_affiliation::*;
-mod plannet_practitioner;
-pub use plannet_practitioner::*;
-mod plannet_practitioner_role;
-pub use plannet_practitioner_role::*;
+#[allow(unused_imports)]
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+mod plan_net_endpoint;
+pub use plan_net_endpoint::*;
+mod plan_net_healthcare_service;
+pub use plan_net_healthcare_service::*;
+mod plan_net_insurance_plan;
+pub use plan_net_insurance_plan::*;
+mod plan_net_location;
+pub use plan_net_location::*;
+mod plan_net_network;
+pub use plan_net_network::*;
+mod plan_net_organization;
+pub use plan_net_organization::*;
+mod plan_net_organization_affiliation;
+pub use plan_net_organization_affiliation::*;
+mod plan_net_practitioner;
+pub use plan_net_practitioner::*;
+mod plan_net_practitioner_role;
+pub use plan_net_practitioner_role::*;
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint",
@@ -38,51 +38,112 @@ pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner",
     "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
 ];
-/// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
-/// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
-/// is not of the profile's base type.
+/// The profiles of this module: canonical URL and the version generated.
+pub const PROFILES: &[(&str, &str)] = &[
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-InsurancePlan",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Location",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner",
+        "1.1.0",
+    ),
+    (
+        "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
+        "1.1.0",
+    ),
+];
+/// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
+/// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
+/// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
+/// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
 pub fn check_profile(
     url: &str,
     resource: &Resource,
-) -> Option<Result<(), crate::profile::ProfileError>> {
-    let url = url.split('|').next().unwrap_or(url);
+) -> Option<Result<(), ::fhir_models::__private::ProfileError>> {
+    let (url, version) = match url.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (url, None),
+    };
     match (url, resource) {
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint",
             Resource::Endpoint(r),
-        ) => Some(PlannetEndpoint::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetEndpoint::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService",
             Resource::HealthcareService(r),
-        ) => Some(PlannetHealthcareService::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetHealthcareService::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-InsurancePlan",
             Resource::InsurancePlan(r),
-        ) => Some(PlannetInsurancePlan::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetInsurancePlan::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Location",
             Resource::Location(r),
-        ) => Some(PlannetLocation::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetLocation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network",
             Resource::Organization(r),
-        ) => Some(PlannetNetwork::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetNetwork::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization",
             Resource::Organization(r),
-        ) => Some(PlannetOrganization::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetOrganization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation",
             Resource::OrganizationAffiliation(r),
-        ) => Some(PlannetOrganizationAffiliation::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetOrganizationAffiliation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner",
             Resource::Practitioner(r),
-        ) => Some(PlannetPractitioner::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetPractitioner::check(r))
+        }
         (
             "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
             Resource::PractitionerRole(r),
-        ) => Some(PlannetPractitionerRole::check(r)),
+        ) if version.is_none() || version == Some("1.1.0") => {
+            Some(PlanNetPractitionerRole::check(r))
+        }
         _ => None,
     }
 }
@@ -273,6 +334,7 @@ impl Qualification {
     }
 }
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/IndividualAndGroupSpecialtiesVS> (a required binding).
+#[allow(dead_code)]
 const VS_INDIVIDUAL_AND_GROUP_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://nucc.org/provider-taxonomy"), Some("101200000X")),
     (Some("http://nucc.org/provider-taxonomy"), Some("101Y00000X")),
@@ -947,6 +1009,7 @@ const VS_INDIVIDUAL_AND_GROUP_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = 
     (Some("http://nucc.org/provider-taxonomy"), Some("405300000X")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/NetworkTypeVS> (a required binding).
+#[allow(dead_code)]
 const VS_NETWORK_TYPE_VS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/davinci-pdex-plan-net/CodeSystem/OrgTypeCS"),
@@ -954,6 +1017,7 @@ const VS_NETWORK_TYPE_VS: &[(Option<&str>, Option<&str>)] = &[
     ),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/PractitionerRoleVS> (a required binding).
+#[allow(dead_code)]
 const VS_PRACTITIONER_ROLE_VS: &[(Option<&str>, Option<&str>)] = &[
     (
         Some("http://hl7.org/fhir/us/davinci-pdex-plan-net/CodeSystem/ProviderRoleCS"),
@@ -1133,6 +1197,7 @@ const VS_PRACTITIONER_ROLE_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://terminology.hl7.org/CodeSystem/practitioner-role"), Some("ict")),
 ];
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/SpecialtiesVS> (a required binding).
+#[allow(dead_code)]
 const VS_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://nucc.org/provider-taxonomy"), Some("101200000X")),
     (Some("http://nucc.org/provider-taxonomy"), Some("101Y00000X")),
@@ -1989,19 +2054,23 @@ const VS_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://nucc.org/provider-taxonomy"), Some("347E00000X")),
 ];
 /// Whether a coding has the system and code (each when given).
+#[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
     (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
         && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
 }
 /// Whether a concept has a coding with the system and code (each when given).
+#[allow(dead_code)]
 fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
     cc.coding.iter().any(|c| coding_is(c, system, code))
 }
 /// Whether a coding is one of the listed ones.
+#[allow(dead_code)]
 fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
     list.iter().any(|(s, k)| coding_is(c, *s, *k))
 }
 /// Whether a concept has a coding among the listed ones.
+#[allow(dead_code)]
 fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
     cc.coding.iter().any(|c| coding_in(c, list))
 }

@@ -6,8 +6,8 @@
  Behind the `r4-us-core` feature. See [`crate::profile`] for what the checks report.*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
-use crate::primitives::CodeEnum;
-use crate::profile::{profile_view, Checker};
+#[allow(unused_imports)]
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
 mod us_core_allergy_intolerance;
 pub use us_core_allergy_intolerance::*;
 mod us_core_care_plan;
@@ -42,8 +42,8 @@ mod us_core_organization;
 pub use us_core_organization::*;
 mod us_core_patient;
 pub use us_core_patient::*;
-mod us_core_pediatric_bm_ifor_age_observation;
-pub use us_core_pediatric_bm_ifor_age_observation::*;
+mod us_core_pediatric_bmi_for_age_observation;
+pub use us_core_pediatric_bmi_for_age_observation::*;
 mod us_core_pediatric_weight_for_height_observation;
 pub use us_core_pediatric_weight_for_height_observation::*;
 mod us_core_practitioner;
@@ -60,6 +60,7 @@ mod us_core_smoking_status;
 pub use us_core_smoking_status::*;
 mod us_core_pediatric_head_occipital_frontal_circumference_percentile;
 pub use us_core_pediatric_head_occipital_frontal_circumference_percentile::*;
+pub use super::profile_shared::{BirthSex, UsCoreEthnicity, UsCoreRace};
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
@@ -89,282 +90,250 @@ pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
 ];
-/// Checks any resource against a profile of this module named by its canonical URL (a `|version` suffix
-/// is ignored, as in `meta.profile`): `None` when the URL is not one of [`PROFILE_URLS`] or the resource
-/// is not of the profile's base type.
+/// The profiles of this module: canonical URL and the version generated.
+pub const PROFILES: &[(&str, &str)] = &[
+    (
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
+        "3.1.1",
+    ),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition", "3.1.1"),
+    (
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
+        "3.1.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
+        "3.1.1",
+    ),
+    (
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
+        "3.1.1",
+    ),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization", "3.1.1"),
+    (
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
+        "3.1.1",
+    ),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-location", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication", "3.1.1"),
+    (
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
+        "3.1.1",
+    ),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age", "3.1.1"),
+    (
+        "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
+        "3.1.1",
+    ),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner", "3.1.1"),
+    (
+        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
+        "3.1.1",
+    ),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry", "3.1.1"),
+    ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus", "3.1.1"),
+    (
+        "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
+        "3.1.1",
+    ),
+];
+/// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
+/// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
+/// than the one generated here (see [`PROFILES`]; another version's rules are never applied), or when the
+/// resource is not of the profile's base type. The version's `check_profile` asks every compiled module.
 pub fn check_profile(
     url: &str,
     resource: &Resource,
-) -> Option<Result<(), crate::profile::ProfileError>> {
-    let url = url.split('|').next().unwrap_or(url);
+) -> Option<Result<(), ::fhir_models::__private::ProfileError>> {
+    let (url, version) = match url.split_once('|') {
+        Some((url, version)) => (url, Some(version)),
+        None => (url, None),
+    };
     match (url, resource) {
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
             Resource::AllergyIntolerance(r),
-        ) => Some(UsCoreAllergyIntolerance::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreAllergyIntolerance::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan",
             Resource::CarePlan(r),
-        ) => Some(UsCoreCarePlan::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreCarePlan::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam",
             Resource::CareTeam(r),
-        ) => Some(UsCoreCareTeam::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreCareTeam::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition",
             Resource::Condition(r),
-        ) => Some(UsCoreCondition::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreCondition::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
             Resource::DiagnosticReport(r),
-        ) => Some(UsCoreDiagnosticReportProfileLaboratoryReporting::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreDiagnosticReportProfileLaboratoryReporting::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
             Resource::DiagnosticReport(r),
-        ) => Some(UsCoreDiagnosticReportProfileNoteExchange::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreDiagnosticReportProfileNoteExchange::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
             Resource::DocumentReference(r),
-        ) => Some(UsCoreDocumentReference::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreDocumentReference::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
             Resource::Encounter(r),
-        ) => Some(UsCoreEncounter::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreEncounter::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
             Resource::Goal(r),
-        ) => Some(UsCoreGoal::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => Some(UsCoreGoal::check(r)),
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
             Resource::Immunization(r),
-        ) => Some(UsCoreImmunization::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreImmunization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
             Resource::Device(r),
-        ) => Some(UsCoreImplantableDevice::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreImplantableDevice::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
             Resource::Observation(r),
-        ) => Some(UsCoreLaboratoryResultObservation::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreLaboratoryResultObservation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location",
             Resource::Location(r),
-        ) => Some(UsCoreLocation::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreLocation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication",
             Resource::Medication(r),
-        ) => Some(UsCoreMedication::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreMedication::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
             Resource::MedicationRequest(r),
-        ) => Some(UsCoreMedicationRequest::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreMedicationRequest::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
             Resource::Organization(r),
-        ) => Some(UsCoreOrganization::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreOrganization::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
             Resource::Patient(r),
-        ) => Some(UsCorePatient::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCorePatient::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
             Resource::Observation(r),
-        ) => Some(UsCorePediatricBmIforAgeObservation::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCorePediatricBmiForAgeObservation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
             Resource::Observation(r),
-        ) => Some(UsCorePediatricWeightForHeightObservation::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCorePediatricWeightForHeightObservation::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
             Resource::Practitioner(r),
-        ) => Some(UsCorePractitioner::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCorePractitioner::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
             Resource::PractitionerRole(r),
-        ) => Some(UsCorePractitionerRole::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCorePractitionerRole::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure",
             Resource::Procedure(r),
-        ) => Some(UsCoreProcedure::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreProcedure::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance",
             Resource::Provenance(r),
-        ) => Some(UsCoreProvenance::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreProvenance::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
             Resource::Observation(r),
-        ) => Some(UsCorePulseOximetry::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCorePulseOximetry::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
             Resource::Observation(r),
-        ) => Some(UsCoreSmokingStatus::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCoreSmokingStatus::check(r))
+        }
         (
             "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
             Resource::Observation(r),
-        ) => Some(UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::check(r)),
+        ) if version.is_none() || version == Some("3.1.1") => {
+            Some(UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::check(r))
+        }
         _ => None,
     }
 }
-/// Birth Sex
-///
-/// Codes of the value set `http://hl7.org/fhir/us/core/ValueSet/birthsex` (a required binding).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum BirthSex {
-    /// `F`: Female
-    F,
-    /// `M`: Male
-    M,
-    /// `UNK`: Unknown
-    Unk,
-    /// A code outside the value set, kept as read so that nothing is lost.
-    Unrecognized(String),
-}
-impl CodeEnum for BirthSex {
-    const VALUE_SET: &'static str = "http://hl7.org/fhir/us/core/ValueSet/birthsex";
-    fn from_code(code: &str) -> Option<Self> {
-        Some(
-            match code {
-                "F" => Self::F,
-                "M" => Self::M,
-                "UNK" => Self::Unk,
-                _ => return None,
-            },
-        )
-    }
-    fn unrecognized(code: String) -> Self {
-        Self::Unrecognized(code)
-    }
-    fn code(&self) -> &str {
-        match self {
-            Self::F => "F",
-            Self::M => "M",
-            Self::Unk => "UNK",
-            Self::Unrecognized(c) => c,
-        }
-    }
-    fn display(&self) -> Option<&'static str> {
-        Some(
-            match self {
-                Self::F => "Female",
-                Self::M => "Male",
-                Self::Unk => "Unknown",
-                _ => return None,
-            },
-        )
-    }
-}
-/// The code, as on the wire.
-impl core::fmt::Display for BirthSex {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.code())
-    }
-}
-/// US Core Race Extension
-///
-/// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
-///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> by [`UsCoreRace::from_extension`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UsCoreRace {
-    /// American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White (sub-extension `ombCategory`)
-    pub omb_category: Vec<Coding>,
-    /// Extended race codes (sub-extension `detailed`)
-    pub detailed: Vec<Coding>,
-    /// Race Text (sub-extension `text`)
-    pub text: String,
-}
-impl UsCoreRace {
-    /// The extension's URL.
-    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
-    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
-    /// them when they break its cardinalities).
-    pub fn from_extension(x: &Extension) -> Self {
-        let mut out = Self::default();
-        for sub in &x.extension {
-            match sub.url.as_deref() {
-                Some("ombCategory") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.omb_category.extend(Some((**v).clone()));
-                    }
-                }
-                Some("detailed") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.detailed.extend(Some((**v).clone()));
-                    }
-                }
-                Some("text") => {
-                    if let Some(ExtensionValue::String(v)) = &sub.value {
-                        if let Some(v) = v.value.clone() {
-                            out.text = v;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-}
-/// US Core Ethnicity Extension
-///
-/// The `ethnicity` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity>).
-///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> by [`UsCoreEthnicity::from_extension`].
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UsCoreEthnicity {
-    /// Hispanic or Latino|Not Hispanic or Latino (sub-extension `ombCategory`)
-    pub omb_category: Option<Coding>,
-    /// Extended ethnicity codes (sub-extension `detailed`)
-    pub detailed: Vec<Coding>,
-    /// ethnicity Text (sub-extension `text`)
-    pub text: String,
-}
-impl UsCoreEthnicity {
-    /// The extension's URL.
-    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
-    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
-    /// them when they break its cardinalities).
-    pub fn from_extension(x: &Extension) -> Self {
-        let mut out = Self::default();
-        for sub in &x.extension {
-            match sub.url.as_deref() {
-                Some("ombCategory") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.omb_category = Some((**v).clone());
-                    }
-                }
-                Some("detailed") => {
-                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                        out.detailed.extend(Some((**v).clone()));
-                    }
-                }
-                Some("text") => {
-                    if let Some(ExtensionValue::String(v)) = &sub.value {
-                        if let Some(v) = v.value.clone() {
-                            out.text = v;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-}
 /// Whether a coding has the system and code (each when given).
+#[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
     (system.is_none() || c.system.as_ref().and_then(|p| p.value.as_deref()) == system)
         && (code.is_none() || c.code.as_ref().and_then(|p| p.value.as_deref()) == code)
 }
 /// Whether a concept has a coding with the system and code (each when given).
+#[allow(dead_code)]
 fn concept_has(cc: &CodeableConcept, system: Option<&str>, code: Option<&str>) -> bool {
     cc.coding.iter().any(|c| coding_is(c, system, code))
 }
 /// Whether a coding is one of the listed ones.
+#[allow(dead_code)]
 fn coding_in(c: &Coding, list: &[(Option<&str>, Option<&str>)]) -> bool {
     list.iter().any(|(s, k)| coding_is(c, *s, *k))
 }
 /// Whether a concept has a coding among the listed ones.
+#[allow(dead_code)]
 fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
     cc.coding.iter().any(|c| coding_in(c, list))
 }

@@ -65,7 +65,7 @@ impl UsCoreCarePlan {
         }
     }
     /// The `AssessPlan` slice of `CarePlan.category`: Type of plan
-    pub fn category_assess_plan(&self) -> Vec<&CodeableConcept> {
+    pub fn category_assessplan(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
         r.category
             .iter()

@@ -64,7 +64,7 @@ impl UsCoreDiagnosticReportProfileLaboratoryReporting {
         }
     }
     /// The `LaboratorySlice` slice of `DiagnosticReport.category`: Service category
-    pub fn category_laboratory_slice(&self) -> Vec<&CodeableConcept> {
+    pub fn category_laboratoryslice(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
         r.category
             .iter()

@@ -9,7 +9,7 @@ use super::*;
 ///
 /// Profile <http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient> (version 3.1.1) on [`Patient`]: converting from it (`TryFrom`, `from_json`) checks the profile; converting back (`into_inner`, `From`) is free.
 ///
-/// Checked (30 checks):
+/// Checked (31 checks):
 ///
 /// - `Patient.extension:race`: 0..1 (US Core Race Extension)
 /// - `Patient.extension:ethnicity`: 0..1 (US Core ethnicity Extension)
@@ -37,6 +37,7 @@ use super::*;
 /// - `Patient.extension:ethnicity.extension:text.value[x]`: type String
 /// - `Patient.extension:birthsex.value[x]`: 1..1 (Value of extension)
 /// - `Patient.extension:birthsex.value[x]`: type Code
+/// - `Patient.extension:birthsex.value[x]`: code from <http://hl7.org/fhir/us/core/ValueSet/birthsex>
 /// - `Patient.identifier.system`: 1..1 (The namespace for the identifier value)
 /// - `Patient.identifier.value`: 1..1 (The value that is unique within the system)
 /// - `Patient.telecom.system`: 1..1 (phone | fax | email | pager | url | sms | other)
@@ -265,6 +266,17 @@ impl UsCorePatient {
             c.count("value[x]", usize::from(v1.value.is_some()), 1u32, 1u32);
             if let Some(v2) = &v1.value {
                 c.choice("value[x]", matches!(v2, ExtensionValue::Code(_)), "Code");
+            }
+            for v2 in v1.value.iter() {
+                c.code_in(
+                    "value[x]",
+                    match v2 {
+                        ExtensionValue::Code(p) => p.value.as_deref(),
+                        _ => None,
+                    },
+                    &["F", "M", "UNK"],
+                    "http://hl7.org/fhir/us/core/ValueSet/birthsex",
+                );
             }
             c.leave(m);
         }

@@ -134,7 +134,7 @@ impl UsCorePediatricWeightForHeightObservation {
         }
     }
     /// The `VSCat` slice of `Observation.category`: Classification of  type of observation
-    pub fn category_vs_cat(&self) -> Vec<&CodeableConcept> {
+    pub fn category_vscat(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
         r.category
             .iter()

@@ -105,7 +105,7 @@ impl UsCoreProvenance {
         }
     }
     /// The `ProvenanceAuthor` slice of `Provenance.agent`: Actor involved
-    pub fn agent_provenance_author(&self) -> Vec<&ProvenanceAgent> {
+    pub fn agent_provenanceauthor(&self) -> Vec<&ProvenanceAgent> {
         let r = &self.0;
         r.agent
             .iter()
@@ -124,7 +124,7 @@ impl UsCoreProvenance {
             .collect()
     }
     /// The `ProvenanceTransmitter` slice of `Provenance.agent`: Actor involved
-    pub fn agent_provenance_transmitter(&self) -> Vec<&ProvenanceAgent> {
+    pub fn agent_provenancetransmitter(&self) -> Vec<&ProvenanceAgent> {
         let r = &self.0;
         r.agent
             .iter()

@@ -312,7 +312,7 @@ impl UsCorePulseOximetry {
         }
     }
     /// The `VSCat` slice of `Observation.category`: Classification of  type of observation
-    pub fn category_vs_cat(&self) -> Vec<&CodeableConcept> {
+    pub fn category_vscat(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
         r.category
             .iter()
@@ -324,7 +324,7 @@ impl UsCorePulseOximetry {
             .collect()
     }
     /// The `OxygenSatCode` slice of `Observation.code.coding`: Code defined by a terminology system
-    pub fn code_coding_oxygen_sat_code(parent: &CodeableConcept) -> Vec<&Coding> {
+    pub fn code_coding_oxygensatcode(parent: &CodeableConcept) -> Vec<&Coding> {
         parent
             .coding
             .iter()
@@ -332,7 +332,7 @@ impl UsCorePulseOximetry {
             .collect()
     }
     /// The `PulseOx` slice of `Observation.code.coding`: Code defined by a terminology system
-    pub fn code_coding_pulse_ox(parent: &CodeableConcept) -> Vec<&Coding> {
+    pub fn code_coding_pulseox(parent: &CodeableConcept) -> Vec<&Coding> {
         parent
             .coding
             .iter()
@@ -340,7 +340,7 @@ impl UsCorePulseOximetry {
             .collect()
     }
     /// The `FlowRate` slice of `Observation.component`: Inhaled oxygen flow rate
-    pub fn component_flow_rate(&self) -> Vec<&ObservationComponent> {
+    pub fn component_flowrate(&self) -> Vec<&ObservationComponent> {
         let r = &self.0;
         r.component
             .iter()
