@@ -2,12 +2,14 @@
 # Installs the real servers the oneup-client integration tests start on 127.0.0.1:
 #   - SEKMET FHIR R4 server (PyPI sekmet-fhir==0.1.1) into ./.venv
 #   - oauth2-mock-server (npm 9.3.0) into ./.test-servers
+# and DuckDB (PyPI duckdb==1.4.4) into ./.venv, which the fhir-sql tests use to read back the Parquet they write.
 # Idempotent: when the pinned versions are already installed it only checks them and exits (well under a second).
 # Needs python3 (3.11+, with venv) and node + npm; only the PyPI and npm registries are contacted.
 set -euo pipefail
 
 SEKMET_VERSION="0.1.1"
 OAUTH2_MOCK_VERSION="9.3.0"
+DUCKDB_VERSION="1.4.4"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
@@ -38,6 +40,25 @@ else
   say "installing sekmet-fhir==$SEKMET_VERSION into $venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "sekmet-fhir==$SEKMET_VERSION"
   sekmet_installed || { say "sekmet-fhir $SEKMET_VERSION did not install"; exit 1; }
+fi
+
+# ---- DuckDB (reads back the Parquet of fhir-sql's tests) -----------------------------------------------------------
+duckdb_installed() {
+  local v
+  v="$("$venv/bin/python" - <<'PY' 2>/dev/null
+from importlib.metadata import version
+print(version("duckdb"))
+PY
+)" || return 1
+  [ "$v" = "$DUCKDB_VERSION" ]
+}
+
+if duckdb_installed; then
+  say "duckdb $DUCKDB_VERSION already in $venv"
+else
+  say "installing duckdb==$DUCKDB_VERSION into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "duckdb==$DUCKDB_VERSION"
+  duckdb_installed || { say "duckdb $DUCKDB_VERSION did not install"; exit 1; }
 fi
 
 # ---- oauth2-mock-server (OAuth2 authorization server) --------------------------------------------------------------

@@ -11,3 +11,4 @@ mod roundtrip_dstu2;
 mod roundtrip_r4;
 mod search_builders;
 mod search_dstu2;
+mod sql_views;
