@@ -2,7 +2,7 @@
 //! binary.
 //!
 //! `main` only collects the arguments and calls [`run`], which dispatches on the first argument to one module
-//! per subcommand (`validate` today; `export` and `view` are meant to be added the same way: a module with a
+//! per subcommand (`validate`, `export`; `view` is meant to be added the same way: a module with a
 //! `run(args, stdout, stderr) -> exit code` and one arm in [`run`]).
 //!
 //! ```
@@ -14,6 +14,7 @@
 
 use std::io::Write;
 
+pub mod export;
 pub mod validate;
 
 /// Exit code: everything valid / the command succeeded.
@@ -31,6 +32,8 @@ commands:
   fhir validate [--version r4|dstu2] [--profile URL-or-FILE]... [--definitions FILE-or-DIR]... [--packages DIR] FILE...
       validate JSON files, Bundles and NDJSON; one JSON line per document on stdout, a summary on stderr;
       exit 0 all valid, 1 one invalid, 2 usage or I/O error
+  fhir export --base URL --out DIR [--type T1,T2] [--since INSTANT | --since-last] [--patient | --group ID] ...
+      Bulk Data $export into DIR, several files at once; run again to resume; `fhir export --help` for all options
   fhir help
       this text
 ";
@@ -39,6 +42,7 @@ commands:
 pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match args.first().map(String::as_str) {
         Some("validate") => validate::run(&args[1..], out, err),
+        Some("export") => export::run(&args[1..], out, err),
         Some("help" | "--help" | "-h") => {
             let _ = out.write_all(USAGE.as_bytes());
             EXIT_OK
