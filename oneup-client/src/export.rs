@@ -317,11 +317,14 @@ fn file_states(manifest: &Manifest) -> Vec<FileState> {
     outputs.chain(errors).collect()
 }
 
+/// The progress callback of a run.
+type OnProgress = Box<dyn Fn(&ExportEvent, &ExportTotals) + Send + Sync>;
+
 /// The shared state of a run while its files download.
 struct Shared {
     dir: ExportDir,
     state: Mutex<(DirState, ExportTotals)>,
-    on_progress: Box<dyn Fn(&ExportEvent, &ExportTotals) + Send + Sync>,
+    on_progress: OnProgress,
 }
 
 impl Shared {
