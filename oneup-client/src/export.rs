@@ -415,7 +415,7 @@ impl<V: FhirVersion> Bulk<V> {
         for event in events {
             shared.report(event, |_| {});
         }
-        let run = current(&shared);
+        let run = current(&shared)?;
         let manifest = match run.manifest {
             Some(manifest) => manifest,
             None => {
@@ -431,11 +431,11 @@ impl<V: FhirVersion> Bulk<V> {
                 manifest
             }
         };
-        if current(&shared).files.is_empty() {
+        if current(&shared)?.files.is_empty() {
             let files = file_states(&manifest);
             shared.update_run(|run| run.files = files)?;
         }
-        let run = current(&shared);
+        let run = current(&shared)?;
         let run_dir = dir.root.join(&run.run_dir);
         fs::create_dir_all(&run_dir).map_err(io_error(&run_dir, "cannot create"))?;
         let done = run.files.iter().filter(|f| f.done && run_dir.join(&f.name).is_file()).count();
@@ -452,7 +452,7 @@ impl<V: FhirVersion> Bulk<V> {
             .collect()
             .await;
         results.into_iter().collect::<Result<Vec<()>>>()?;
-        let run = current(&shared);
+        let run = current(&shared)?;
         {
             let mut guard = shared.state.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(run) = guard.0.current.as_mut() {
@@ -497,7 +497,7 @@ impl<V: FhirVersion> Bulk<V> {
         index: usize,
         options: &ExportOptions,
     ) -> Result<()> {
-        let entry = current(shared).files[index].clone();
+        let entry = current(shared)?.files[index].clone();
         let file = OutputFile { resource_type: entry.resource_type.clone(), url: entry.url.clone(), count: None };
         let mut attempt = 0u32;
         loop {
@@ -579,9 +579,13 @@ impl<V: FhirVersion> Bulk<V> {
     }
 }
 
-fn current(shared: &Shared) -> RunState {
+/// The run being downloaded (set by `export_to` before anything else; its absence is a state error, not a panic).
+fn current(shared: &Shared) -> Result<RunState> {
     let guard = shared.state.lock().unwrap_or_else(|p| p.into_inner());
-    guard.0.current.clone().expect("export_to sets the current run before downloading")
+    guard.0.current.clone().ok_or_else(|| Error::ExportState {
+        path: shared.dir.state_path().display().to_string(),
+        message: "no run is recorded".into(),
+    })
 }
 
 fn request_record(request: &ExportRequest) -> Vec<(String, String)> {
