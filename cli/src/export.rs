@@ -57,7 +57,9 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--token" => parsed.token = Some(value("--token")?),
             "--type" => {
                 let v = value("--type")?;
-                parsed.request = parsed.request.types(v.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned));
+                parsed.request = parsed
+                    .request
+                    .types(v.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned));
             }
             "--since" => parsed.request = parsed.request.since(value("--since")?),
             "--since-last" => parsed.since_last = true,
@@ -67,7 +69,12 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--group" => parsed.request = parsed.request.group(value("--group")?),
             "--parallel" => {
                 let v = value("--parallel")?;
-                parsed.parallel = Some(v.parse().ok().filter(|n| *n > 0).ok_or(format!("--parallel `{v}` is not a positive number"))?);
+                parsed.parallel = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or(format!("--parallel `{v}` is not a positive number"))?,
+                );
             }
             "--retries" => {
                 let v = value("--retries")?;
@@ -109,11 +116,19 @@ fn describe(event: &ExportEvent, totals: &ExportTotals) -> Option<String> {
         ExportEvent::KickedOff { since: None } => "export: kicked off".to_owned(),
         ExportEvent::Resumed => "export: resuming the unfinished run in the directory".to_owned(),
         ExportEvent::Polled(progress) => format!("export: server preparing: {progress}"),
-        ExportEvent::Manifest => format!("export: {} file(s), {} already complete", totals.files_total, totals.files_done),
+        ExportEvent::Manifest => format!(
+            "export: {} file(s), {} already complete",
+            totals.files_total, totals.files_done
+        ),
         ExportEvent::FileDone { file, lines } => {
-            format!("export: {file}: {lines} lines ({}/{} files)", totals.files_done, totals.files_total)
+            format!(
+                "export: {file}: {lines} lines ({}/{} files)",
+                totals.files_done, totals.files_total
+            )
         }
-        ExportEvent::FileRetry { file, attempt, error } => format!("export: {file}: attempt {attempt} failed, retrying: {error}"),
+        ExportEvent::FileRetry { file, attempt, error } => {
+            format!("export: {file}: attempt {attempt} failed, retrying: {error}")
+        }
         _ => return None,
     })
 }
@@ -145,7 +160,11 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         let _ = writeln!(err, "fhir export: --base and --out are required\n\n{USAGE}");
         return EXIT_USAGE;
     };
-    let token = args.token.clone().or_else(|| std::env::var("FHIR_TOKEN").ok()).unwrap_or_default();
+    let token = args
+        .token
+        .clone()
+        .or_else(|| std::env::var("FHIR_TOKEN").ok())
+        .unwrap_or_default();
     let session = match session_for(base, &token) {
         Ok(session) => session,
         Err(message) => {
@@ -160,7 +179,11 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             let _ = writeln!(err, "fhir export: cannot start the async runtime: {e}");

@@ -29,7 +29,9 @@ async fn serve(throttle: Option<u64>) -> (String, u64) {
     let base = uri.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
             let (body, base) = (body.clone(), base.clone());
             tokio::spawn(async move {
                 let mut head = Vec::new();
@@ -43,7 +45,11 @@ async fn serve(throttle: Option<u64>) -> (String, u64) {
                 let text = String::from_utf8_lossy(&head).to_string();
                 let target = text.split(' ').nth(1).unwrap_or_default().to_owned();
                 let (status, extra, payload): (&str, String, Vec<u8>) = if target.contains("$export") {
-                    ("202 Accepted", format!("Content-Location: {base}/status\r\n"), Vec::new())
+                    (
+                        "202 Accepted",
+                        format!("Content-Location: {base}/status\r\n"),
+                        Vec::new(),
+                    )
                 } else if target.starts_with("/status") {
                     let output: Vec<_> = (0..FILES)
                         .map(|i| serde_json::json!({"type": "Observation", "url": format!("{base}/files/{i}")}))
@@ -107,15 +113,25 @@ async fn one_run(uri: &str, parallel: usize, run: usize) -> Duration {
         .await
         .expect("export");
     let elapsed = started.elapsed();
-    assert_eq!(summary.files.iter().map(|f| f.lines).sum::<u64>(), (FILES * LINES) as u64);
+    assert_eq!(
+        summary.files.iter().map(|f| f.lines).sum::<u64>(),
+        (FILES * LINES) as u64
+    );
     let _ = std::fs::remove_dir_all(&dir);
     elapsed
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        for (label, throttle) in [("unthrottled loopback", None), ("8 MB/s per connection", Some(8_000_000))] {
+        for (label, throttle) in [
+            ("unthrottled loopback", None),
+            ("8 MB/s per connection", Some(8_000_000)),
+        ] {
             let (uri, total) = serve(throttle).await;
             let mut results = Vec::new();
             for parallel in [1, 4] {
@@ -127,7 +143,10 @@ fn main() {
                 times.sort();
                 let median = times[1];
                 let mbps = total as f64 / 1e6 / median.as_secs_f64();
-                println!("{label}: {parallel} file(s) at once: {:.1} MB in {median:.2?} (median of 3) = {mbps:.1} MB/s", total as f64 / 1e6);
+                println!(
+                    "{label}: {parallel} file(s) at once: {:.1} MB in {median:.2?} (median of 3) = {mbps:.1} MB/s",
+                    total as f64 / 1e6
+                );
                 results.push(mbps);
             }
             println!("{label}: 4 vs 1 parallel files: {:.2}x", results[1] / results[0]);

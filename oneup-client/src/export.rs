@@ -211,14 +211,20 @@ struct FileState {
 }
 
 fn io_error<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> Error + 'a {
-    move |source| Error::ExportIo { path: path.display().to_string(), what, source }
+    move |source| Error::ExportIo {
+        path: path.display().to_string(),
+        what,
+        source,
+    }
 }
 
 /// Writes `bytes` to `path` by way of a temporary file and a rename, so a reader never sees half of it.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("json.tmp");
     let mut file = fs::File::create(&tmp).map_err(io_error(&tmp, "cannot create"))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(io_error(&tmp, "cannot write"))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_error(&tmp, "cannot write"))?;
     fs::rename(&tmp, path).map_err(io_error(path, "cannot rename into place"))
 }
 
@@ -258,8 +264,10 @@ impl ExportDir {
     fn load(&self) -> Result<DirState> {
         let path = self.state_path();
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::ExportState { path: path.display().to_string(), message: format!("unreadable state: {e}") }),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::ExportState {
+                path: path.display().to_string(),
+                message: format!("unreadable state: {e}"),
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DirState::default()),
             Err(e) => Err(io_error(&path, "cannot read")(e)),
         }
@@ -295,7 +303,11 @@ impl ExportDir {
 /// A file name part made of the resource type's letters and digits only.
 fn safe_type(name: &str) -> String {
     let kept: String = name.chars().filter(char::is_ascii_alphanumeric).take(64).collect();
-    if kept.is_empty() { "file".into() } else { kept }
+    if kept.is_empty() {
+        "file".into()
+    } else {
+        kept
+    }
 }
 
 fn file_states(manifest: &Manifest) -> Vec<FileState> {
@@ -384,7 +396,11 @@ impl<V: FhirVersion> Bulk<V> {
         let mut events: Vec<ExportEvent> = Vec::new();
         if !resuming {
             let mut request = request.clone();
-            let since = match (request.since_instant(), options.since_last_run, &state.last_transaction_time) {
+            let since = match (
+                request.since_instant(),
+                options.since_last_run,
+                &state.last_transaction_time,
+            ) {
                 (None, true, Some(last)) => Some(last.clone()),
                 _ => None,
             };
@@ -403,7 +419,9 @@ impl<V: FhirVersion> Bulk<V> {
                 complete: false,
             });
             dir.save(&state)?;
-            events.push(ExportEvent::KickedOff { since: request.since_instant().map(str::to_owned) });
+            events.push(ExportEvent::KickedOff {
+                since: request.since_instant().map(str::to_owned),
+            });
         } else {
             events.push(ExportEvent::Resumed);
         }
@@ -426,7 +444,9 @@ impl<V: FhirVersion> Bulk<V> {
                 })?;
                 let job = self.job_at(url)?;
                 let reporter = shared.clone();
-                let manifest = job.wait(move |p| reporter.report(ExportEvent::Polled(p.clone()), |_| {})).await?;
+                let manifest = job
+                    .wait(move |p| reporter.report(ExportEvent::Polled(p.clone()), |_| {}))
+                    .await?;
                 shared.update_run(|run| run.manifest = Some(manifest.clone()))?;
                 manifest
             }
@@ -438,13 +458,18 @@ impl<V: FhirVersion> Bulk<V> {
         let run = current(&shared)?;
         let run_dir = dir.root.join(&run.run_dir);
         fs::create_dir_all(&run_dir).map_err(io_error(&run_dir, "cannot create"))?;
-        let done = run.files.iter().filter(|f| f.done && run_dir.join(&f.name).is_file()).count();
+        let done = run
+            .files
+            .iter()
+            .filter(|f| f.done && run_dir.join(&f.name).is_file())
+            .count();
         shared.report(ExportEvent::Manifest, |t| {
             t.files_total = run.files.len();
             t.files_done = done;
         });
-        let pending: Vec<usize> =
-            (0..run.files.len()).filter(|&i| !(run.files[i].done && run_dir.join(&run.files[i].name).is_file())).collect();
+        let pending: Vec<usize> = (0..run.files.len())
+            .filter(|&i| !(run.files[i].done && run_dir.join(&run.files[i].name).is_file()))
+            .collect();
         let downloaded = pending.len();
         let results: Vec<Result<()>> = stream::iter(pending)
             .map(|i| self.download_file(&shared, &manifest, &run_dir, i, options))
@@ -474,14 +499,21 @@ impl<V: FhirVersion> Bulk<V> {
                 bytes: f.bytes,
             })
             .collect();
-        Ok(ExportSummary { run_dir, manifest, files, downloaded })
+        Ok(ExportSummary {
+            run_dir,
+            manifest,
+            files,
+            downloaded,
+        })
     }
 
     /// Cancels the unfinished run recorded in `dir` (a `DELETE` on its status URL) and forgets it; nothing is
     /// sent when the run has no status URL (an immediate manifest). The files already written stay.
     pub async fn cancel_export_in(&self, dir: &ExportDir) -> Result<()> {
         let mut state = dir.load()?;
-        let Some(run) = state.current.take().filter(|run| !run.complete) else { return Ok(()) };
+        let Some(run) = state.current.take().filter(|run| !run.complete) else {
+            return Ok(());
+        };
         if let Some(url) = run.status_url.as_deref().and_then(|u| Url::parse(u).ok()) {
             self.job_at(url)?.cancel().await?;
         }
@@ -498,7 +530,11 @@ impl<V: FhirVersion> Bulk<V> {
         options: &ExportOptions,
     ) -> Result<()> {
         let entry = current(shared)?.files[index].clone();
-        let file = OutputFile { resource_type: entry.resource_type.clone(), url: entry.url.clone(), count: None };
+        let file = OutputFile {
+            resource_type: entry.resource_type.clone(),
+            url: entry.url.clone(),
+            count: None,
+        };
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -508,18 +544,33 @@ impl<V: FhirVersion> Bulk<V> {
                         let f = &mut run.files[index];
                         (f.done, f.lines, f.bytes) = (true, lines, bytes);
                     })?;
-                    shared.report(ExportEvent::FileDone { file: entry.name.clone(), lines }, |t| t.files_done += 1);
+                    shared.report(
+                        ExportEvent::FileDone {
+                            file: entry.name.clone(),
+                            lines,
+                        },
+                        |t| t.files_done += 1,
+                    );
                     return Ok(());
                 }
                 Err((e, written)) if e.is_transient() && attempt <= options.file_retries => {
                     tracing::debug!(file = %entry.name, attempt, error = %e, "download failed; trying the file again");
                     let (bytes, lines) = written;
-                    shared.report(ExportEvent::FileRetry { file: entry.name.clone(), attempt, error: e.to_string() }, |t| {
-                        t.bytes -= bytes;
-                        t.lines -= lines;
-                    });
-                    let backoff =
-                        options.initial_backoff.saturating_mul(1u32 << (attempt - 1).min(16)).min(options.max_backoff);
+                    shared.report(
+                        ExportEvent::FileRetry {
+                            file: entry.name.clone(),
+                            attempt,
+                            error: e.to_string(),
+                        },
+                        |t| {
+                            t.bytes -= bytes;
+                            t.lines -= lines;
+                        },
+                    );
+                    let backoff = options
+                        .initial_backoff
+                        .saturating_mul(1u32 << (attempt - 1).min(16))
+                        .min(options.max_backoff);
                     let wait = e.retry_after().map_or(backoff, |r| r.min(options.max_backoff));
                     tokio::time::sleep(wait).await;
                 }
@@ -539,7 +590,9 @@ impl<V: FhirVersion> Bulk<V> {
         name: &str,
     ) -> std::result::Result<(u64, u64), (Error, (u64, u64))> {
         let (call, with_token) = self.download_call(manifest, file).map_err(|e| (e, (0, 0)))?;
-        let mut opened = open_download::<V>(self.session(), call, with_token).await.map_err(|e| (e, (0, 0)))?;
+        let mut opened = open_download::<V>(self.session(), call, with_token)
+            .await
+            .map_err(|e| (e, (0, 0)))?;
         let part = run_dir.join(format!("{name}.part"));
         let target = run_dir.join(name);
         let created = fs::File::create(&part).map_err(io_error(&part, "cannot create"));
@@ -554,7 +607,8 @@ impl<V: FhirVersion> Bulk<V> {
             if chunk.is_empty() {
                 continue;
             }
-            out.write_all(&chunk).map_err(|e| (io_error(&part, "cannot write")(e), (bytes, lines)))?;
+            out.write_all(&chunk)
+                .map_err(|e| (io_error(&part, "cannot write")(e), (bytes, lines)))?;
             let new_lines = chunk.iter().filter(|&&b| b == b'\n').count() as u64;
             (bytes, lines, last) = (bytes + chunk.len() as u64, lines + new_lines, chunk[chunk.len() - 1]);
             shared.report(ExportEvent::Bytes { file: name.to_owned() }, |t| {
@@ -564,7 +618,8 @@ impl<V: FhirVersion> Bulk<V> {
         }
         if last != b'\n' {
             // A last line without its newline is a line too; it is ended so that files can be concatenated.
-            out.write_all(b"\n").map_err(|e| (io_error(&part, "cannot write")(e), (bytes, lines)))?;
+            out.write_all(b"\n")
+                .map_err(|e| (io_error(&part, "cannot write")(e), (bytes, lines)))?;
             lines += 1;
             bytes += 1;
             shared.report(ExportEvent::Bytes { file: name.to_owned() }, |t| {
@@ -572,8 +627,11 @@ impl<V: FhirVersion> Bulk<V> {
                 t.bytes += 1;
             });
         }
-        let file = out.into_inner().map_err(|e| (io_error(&part, "cannot write")(e.into_error()), (bytes, lines)))?;
-        file.sync_all().map_err(|e| (io_error(&part, "cannot write")(e), (bytes, lines)))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| (io_error(&part, "cannot write")(e.into_error()), (bytes, lines)))?;
+        file.sync_all()
+            .map_err(|e| (io_error(&part, "cannot write")(e), (bytes, lines)))?;
         fs::rename(&part, &target).map_err(|e| (io_error(&target, "cannot rename into place")(e), (bytes, lines)))?;
         Ok((lines, bytes))
     }

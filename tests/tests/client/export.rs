@@ -31,7 +31,9 @@ fn session_at(uri: &str) -> Session {
 }
 
 fn options() -> ExportOptions {
-    ExportOptions::new().parallel_files(4).file_retries(3, Duration::from_millis(5))
+    ExportOptions::new()
+        .parallel_files(4)
+        .file_retries(3, Duration::from_millis(5))
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -62,15 +64,25 @@ async fn a_killed_faulty_export_resumes_and_holds_exactly_the_servers_lines() {
     let done_in_run_1 = Arc::new(Mutex::new(Vec::<String>::new()));
     let retries_in_run_1 = Arc::new(AtomicUsize::new(0));
     let run_1 = {
-        let (bulk, dir, done, retries) = (bulk.clone(), dir.clone(), done_in_run_1.clone(), retries_in_run_1.clone());
+        let (bulk, dir, done, retries) = (
+            bulk.clone(),
+            dir.clone(),
+            done_in_run_1.clone(),
+            retries_in_run_1.clone(),
+        );
         tokio::spawn(async move {
-            bulk.export_to(&dir, &ExportRequest::new().types(["Observation"]), &options(), move |event, _| match event {
-                ExportEvent::FileDone { file, .. } => done.lock().unwrap().push(file.clone()),
-                ExportEvent::FileRetry { .. } => {
-                    retries.fetch_add(1, Ordering::SeqCst);
-                }
-                _ => {}
-            })
+            bulk.export_to(
+                &dir,
+                &ExportRequest::new().types(["Observation"]),
+                &options(),
+                move |event, _| match event {
+                    ExportEvent::FileDone { file, .. } => done.lock().unwrap().push(file.clone()),
+                    ExportEvent::FileRetry { .. } => {
+                        retries.fetch_add(1, Ordering::SeqCst);
+                    }
+                    _ => {}
+                },
+            )
             .await
         })
     };
@@ -86,7 +98,10 @@ async fn a_killed_faulty_export_resumes_and_holds_exactly_the_servers_lines() {
     assert!(dir.has_unfinished_run().expect("state"));
     let done_1: Vec<String> = done_in_run_1.lock().unwrap().clone();
     let requests_before: Vec<u32> = server.seen.lock().unwrap().file_requests.clone();
-    assert!(root.join("run-0001/0030-Observation.ndjson.part").is_file(), "the stalled file is half-written");
+    assert!(
+        root.join("run-0001/0030-Observation.ndjson.part").is_file(),
+        "the stalled file is half-written"
+    );
     assert!(!root.join("run-0001/0030-Observation.ndjson").exists());
 
     // Run 2: resumes; no new kick-off, finished files are not downloaded again.
@@ -109,15 +124,26 @@ async fn a_killed_faulty_export_resumes_and_holds_exactly_the_servers_lines() {
     for name in &done_1 {
         let i: usize = name[..4].parse().unwrap_or(usize::MAX);
         if i < FILES {
-            assert_eq!(seen.file_requests[i], requests_before[i], "{name} was complete and was downloaded again");
+            assert_eq!(
+                seen.file_requests[i], requests_before[i],
+                "{name} was complete and was downloaded again"
+            );
         }
     }
     // Every faulty file needed more than one request (the transport retried the 503s itself).
     for i in [3, 7, 11, 13, 17, 30, 40, 41, 42] {
-        assert!(seen.file_requests[i] >= 2, "file {i}: {} request(s)", seen.file_requests[i]);
+        assert!(
+            seen.file_requests[i] >= 2,
+            "file {i}: {} request(s)",
+            seen.file_requests[i]
+        );
     }
     drop(seen);
-    assert_eq!(summary.downloaded, FILES + 1 - done_1.len(), "only the unfinished files are downloaded");
+    assert_eq!(
+        summary.downloaded,
+        FILES + 1 - done_1.len(),
+        "only the unfinished files are downloaded"
+    );
     let totals = last_totals.lock().unwrap().clone().expect("progress");
     assert_eq!((totals.files_done, totals.files_total), (FILES + 1, FILES + 1));
 
@@ -126,7 +152,13 @@ async fn a_killed_faulty_export_resumes_and_holds_exactly_the_servers_lines() {
     for (i, body) in server.bodies.iter().enumerate() {
         let path = root.join(format!("run-0001/{i:04}-Observation.ndjson"));
         let written = std::fs::read(&path).expect("file");
-        assert!(written == *body, "{} differs from the server's file ({} vs {} bytes)", path.display(), written.len(), body.len());
+        assert!(
+            written == *body,
+            "{} differs from the server's file ({} vs {} bytes)",
+            path.display(),
+            written.len(),
+            body.len()
+        );
         lines += summary.files[i].lines;
     }
     assert_eq!(lines, (FILES * LINES) as u64);
@@ -136,24 +168,45 @@ async fn a_killed_faulty_export_resumes_and_holds_exactly_the_servers_lines() {
     // The error file, read as OperationOutcomes.
     let outcomes = ExportDir::read_outcomes::<R4>(&summary).expect("outcomes");
     assert_eq!(outcomes.len(), 2);
-    assert_eq!(outcomes[0].issue[0].diagnostics.as_ref().and_then(|d| d.value.as_deref()), Some("Patient/p9 could not be exported"));
+    assert_eq!(
+        outcomes[0].issue[0]
+            .diagnostics
+            .as_ref()
+            .and_then(|d| d.value.as_deref()),
+        Some("Patient/p9 could not be exported")
+    );
 
     // An incremental run starts at the recorded transactionTime.
-    assert_eq!(dir.last_transaction_time().expect("state").as_deref(), Some("2024-06-01T00:00:00Z"));
+    assert_eq!(
+        dir.last_transaction_time().expect("state").as_deref(),
+        Some("2024-06-01T00:00:00Z")
+    );
     let incremental = bulk
         .export_to(&dir, &ExportRequest::new(), &options().since_last_run(true), |_, _| {})
         .await
         .expect("incremental run");
     assert_eq!(incremental.run_dir, root.join("run-0002"));
     assert_eq!(incremental.files.len(), 3);
-    assert_eq!(server.seen.lock().unwrap().kick_offs[1], "_since=2024-06-01T00%3A00%3A00Z");
-    assert_eq!(dir.last_transaction_time().expect("state").as_deref(), Some("2024-06-02T00:00:00Z"));
+    assert_eq!(
+        server.seen.lock().unwrap().kick_offs[1],
+        "_since=2024-06-01T00%3A00%3A00Z"
+    );
+    assert_eq!(
+        dir.last_transaction_time().expect("state").as_deref(),
+        Some("2024-06-02T00:00:00Z")
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 
 #[tokio::test]
 async fn a_run_killed_while_polling_is_recorded_and_cancelled() {
-    let server = BulkServer::start(Script { files: 1, lines_per_file: 3, later_files: 1, ..Script::default() }).await;
+    let server = BulkServer::start(Script {
+        files: 1,
+        lines_per_file: 3,
+        later_files: 1,
+        ..Script::default()
+    })
+    .await;
     let bulk = session_at(&server.uri).bulk::<R4>();
     let root = temp_dir("cancel");
     let dir = ExportDir::open(&root).expect("dir");
@@ -166,7 +219,10 @@ async fn a_run_killed_while_polling_is_recorded_and_cancelled() {
     let slow = bulk.clone().with_polling(polling);
     let run = tokio::spawn({
         let dir = dir.clone();
-        async move { slow.export_to(&dir, &ExportRequest::new().patients(), &options(), |_, _| {}).await }
+        async move {
+            slow.export_to(&dir, &ExportRequest::new().patients(), &options(), |_, _| {})
+                .await
+        }
     });
     while server.seen.lock().unwrap().polls == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -82,8 +82,12 @@ impl BulkServer {
     pub async fn start(script: Script) -> BulkServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let uri = format!("http://{}", listener.local_addr().expect("addr"));
-        let bodies: Arc<Vec<Vec<u8>>> = Arc::new((0..script.files).map(|i| file_body(i, script.lines_per_file)).collect());
-        let seen = Arc::new(Mutex::new(Seen { file_requests: vec![0; script.files], ..Seen::default() }));
+        let bodies: Arc<Vec<Vec<u8>>> =
+            Arc::new((0..script.files).map(|i| file_body(i, script.lines_per_file)).collect());
+        let seen = Arc::new(Mutex::new(Seen {
+            file_requests: vec![0; script.files],
+            ..Seen::default()
+        }));
         let stalled = Arc::new(AtomicBool::new(false));
         let state = Arc::new(ServerState {
             uri: uri.clone(),
@@ -95,14 +99,22 @@ impl BulkServer {
         });
         let task = tokio::spawn(async move {
             loop {
-                let Ok((socket, _)) = listener.accept().await else { return };
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
                 let state = state.clone();
                 tokio::spawn(async move {
                     let _ = state.serve(socket).await;
                 });
             }
         });
-        BulkServer { uri, bodies, seen, stalled, task }
+        BulkServer {
+            uri,
+            bodies,
+            seen,
+            stalled,
+            task,
+        }
     }
 }
 
@@ -117,7 +129,10 @@ struct ServerState {
 }
 
 async fn respond(socket: &mut TcpStream, status: &str, headers: &[(&str, String)], body: &[u8]) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -170,7 +185,11 @@ impl ServerState {
                 let headers = [("X-Progress", "50% done".to_owned()), ("Retry-After", "0".to_owned())];
                 return respond(&mut socket, "202 Accepted", &headers, b"").await;
             }
-            let count = if job == 0 { self.script.files } else { self.script.later_files };
+            let count = if job == 0 {
+                self.script.files
+            } else {
+                self.script.later_files
+            };
             let output: Vec<serde_json::Value> = (0..count)
                 .map(|i| serde_json::json!({"type": "Observation", "url": format!("{}/files/{i}.ndjson", self.uri)}))
                 .collect();
@@ -188,7 +207,11 @@ impl ServerState {
             let headers = [("Content-Type", "application/fhir+ndjson".to_owned())];
             return respond(&mut socket, "200 OK", &headers, ERROR_LINES.as_bytes()).await;
         }
-        if let Some(i) = path.strip_prefix("/files/").and_then(|f| f.strip_suffix(".ndjson")).and_then(|i| i.parse::<usize>().ok()) {
+        if let Some(i) = path
+            .strip_prefix("/files/")
+            .and_then(|f| f.strip_suffix(".ndjson"))
+            .and_then(|i| i.parse::<usize>().ok())
+        {
             let Some(body) = self.bodies.get(i) else {
                 return respond(&mut socket, "404 Not Found", &[], b"").await;
             };
@@ -204,7 +227,13 @@ impl ServerState {
                 return respond(&mut socket, "500 Internal Server Error", &headers, outcome.as_bytes()).await;
             }
             if first && self.script.fail_503_first.contains(&i) {
-                return respond(&mut socket, "503 Service Unavailable", &[("Retry-After", "0".to_owned())], b"").await;
+                return respond(
+                    &mut socket,
+                    "503 Service Unavailable",
+                    &[("Retry-After", "0".to_owned())],
+                    b"",
+                )
+                .await;
             }
             let cut = first && self.script.drop_mid_first.contains(&i);
             let stall = first && self.script.stall_first == Some(i);
