@@ -2,8 +2,8 @@
 //! binary.
 //!
 //! `main` only collects the arguments and calls [`run`], which dispatches on the first argument to one module
-//! per subcommand (`validate`, and `view` with the `view` feature, on by default), each a module with a
-//! `run(args, stdout, stderr) -> exit code` and one arm in [`run`].
+//! per subcommand (`validate`, `export`, and `view` with the `view` feature, on by default), each a module with
+//! a `run(args, stdout, stderr) -> exit code` and one arm in [`run`].
 //!
 //! ```
 //! let mut out = Vec::new();
@@ -14,6 +14,7 @@
 
 use std::io::Write;
 
+pub mod export;
 pub mod validate;
 #[cfg(feature = "view")]
 pub mod view;
@@ -33,6 +34,8 @@ commands:
   fhir validate [--version r4|dstu2] [--profile URL-or-FILE]... [--definitions FILE-or-DIR]... [--packages DIR] FILE...
       validate JSON files, Bundles and NDJSON; one JSON line per document on stdout, a summary on stderr;
       exit 0 all valid, 1 one invalid, 2 usage or I/O error
+  fhir export --base URL --out DIR [--type T1,T2] [--since INSTANT | --since-last] [--patient | --group ID] ...
+      Bulk Data $export into DIR, several files at once; run again to resume; `fhir export --help` for all options
   fhir view run VIEW.json... --input DIR-or-FILE --out DIR --format parquet|csv|ndjson
       run SQL on FHIR v2 ViewDefinitions, writing one table directory per view (feature `view`)
   fhir help
@@ -43,6 +46,7 @@ commands:
 pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match args.first().map(String::as_str) {
         Some("validate") => validate::run(&args[1..], out, err),
+        Some("export") => export::run(&args[1..], out, err),
         #[cfg(feature = "view")]
         Some("view") => view::run(&args[1..], out, err),
         Some("help" | "--help" | "-h") => {

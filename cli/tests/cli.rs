@@ -266,3 +266,97 @@ fn view_run_writes_one_table_directory_per_view() {
     assert_eq!(fhir_cli::run(&args, &mut out, &mut err), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `fhir export` against a scripted Bulk Data server: a file that fails (404) makes the run exit 3 with the
+/// directory resumable; the second run downloads only that file, writes exactly the server's lines and prints one
+/// JSON line per file.
+#[test]
+fn fhir_export_fails_resumably_then_resumes_without_downloading_finished_files_again() {
+    use wiremock::matchers::{header, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = rt.block_on(MockServer::start());
+    let uri = server.uri();
+    let body = |name: &str, n: usize| -> String {
+        (0..n).map(|i| format!("{{\"resourceType\":\"Patient\",\"id\":\"{name}-{i}\"}}\n")).collect()
+    };
+    let manifest = serde_json::json!({
+        "transactionTime": "2024-07-01T00:00:00Z",
+        "request": format!("{uri}/fhir/Group/g1/$export"),
+        "requiresAccessToken": true,
+        "output": [
+            {"type": "Patient", "url": format!("{uri}/files/a.ndjson")},
+            {"type": "Patient", "url": format!("{uri}/files/b.ndjson")},
+            {"type": "Patient", "url": format!("{uri}/files/c.ndjson")},
+        ],
+        "error": []
+    });
+    rt.block_on(async {
+        Mock::given(method("GET"))
+            .and(path("/fhir/Group/g1/$export"))
+            .and(query_param("_type", "Patient"))
+            .and(header("authorization", "Bearer tok123"))
+            .respond_with(ResponseTemplate::new(202).insert_header("content-location", format!("{uri}/fhir/status/1")))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/fhir/status/1"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(manifest.to_string(), "application/json"))
+            .mount(&server)
+            .await;
+        for (name, n) in [("a", 1000), ("b", 2000)] {
+            Mock::given(method("GET"))
+                .and(path(format!("/files/{name}.ndjson")))
+                .and(header("authorization", "Bearer tok123"))
+                .respond_with(ResponseTemplate::new(200).set_body_raw(body(name, n), "application/fhir+ndjson"))
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        Mock::given(method("GET"))
+            .and(path("/files/c.ndjson"))
+            .respond_with(ResponseTemplate::new(404))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/files/c.ndjson"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body("c", 3000), "application/fhir+ndjson"))
+            .mount(&server)
+            .await;
+    });
+    let dir = std::env::temp_dir().join(format!("fhir-cli-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let args: Vec<String> = [
+        "export", "--base", &format!("{uri}/fhir"), "--out", &dir.display().to_string(), "--type", "Patient", "--group",
+        "g1", "--token", "tok123", "--parallel", "2", "--progress", "lines",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let run = |args: &[String]| {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = fhir_cli::run(args, &mut out, &mut err);
+        (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    };
+    let (code, _, err) = run(&args);
+    assert_eq!(code, fhir_cli::export::EXIT_FAILED, "{err}");
+    assert!(err.contains("HTTP 404") && err.contains("resume"), "{err}");
+    assert!(err.contains("export: kicked off"), "{err}");
+
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("resuming") && err.contains("downloaded now"), "{err}");
+    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.iter().map(|l| l["lines"].as_u64().unwrap()).collect::<Vec<_>>(), [1000, 2000, 3000]);
+    for (i, (name, n)) in [("a", 1000), ("b", 2000), ("c", 3000)].into_iter().enumerate() {
+        let written = std::fs::read_to_string(dir.join(format!("run-0001/{i:04}-Patient.ndjson"))).unwrap();
+        assert_eq!(written, body(name, n));
+    }
+    rt.block_on(server.verify());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,7 +10,7 @@ use fhir_models::{FhirJson, FhirVersion};
 use futures_util::stream::{self, StreamExt};
 use http::header::{HeaderName, ACCEPT, CONTENT_LOCATION};
 use http::Method;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
 use crate::client::{base_with_path, join};
@@ -53,9 +53,24 @@ pub fn is_resource_type<V: FhirVersion>(name: &str) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[must_use]
 pub struct ExportRequest {
+    level: ExportLevel,
     types: Vec<String>,
     since: Option<String>,
     extra: Vec<(String, String)>,
+}
+
+/// Whose data an export holds: the whole system (`/$export`), all patients (`/Patient/$export`) or one group's
+/// members (`/Group/{id}/$export`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExportLevel {
+    /// `[base]/$export`.
+    #[default]
+    System,
+    /// `[base]/Patient/$export`.
+    Patient,
+    /// `[base]/Group/{id}/$export`.
+    Group(String),
 }
 
 impl ExportRequest {
@@ -81,7 +96,46 @@ impl ExportRequest {
         self
     }
 
-    /// Any other kick-off parameter (`_typeFilter`, `_outputFormat`, …), sent as given.
+    /// A patient-level export (`Patient/$export`).
+    pub fn patients(mut self) -> Self {
+        self.level = ExportLevel::Patient;
+        self
+    }
+
+    /// A group-level export (`Group/{id}/$export`); the id is percent-encoded into the path.
+    ///
+    /// ```
+    /// use oneup_client::{ExportLevel, ExportRequest};
+    /// let request = ExportRequest::new().group("g 1").type_filter("Observation?category=laboratory");
+    /// assert_eq!(request.level(), &ExportLevel::Group("g 1".into()));
+    /// assert_eq!(request.query_pairs()[0].0, "_typeFilter");
+    /// ```
+    pub fn group(mut self, id: impl Into<String>) -> Self {
+        self.level = ExportLevel::Group(id.into());
+        self
+    }
+
+    /// A `_typeFilter` (a FHIR search such as `MedicationRequest?status=active`); may be given several times.
+    pub fn type_filter(self, query: impl Into<String>) -> Self {
+        self.param("_typeFilter", query)
+    }
+
+    /// The `_outputFormat` (`application/fhir+ndjson` is the default of servers).
+    pub fn output_format(self, format: impl Into<String>) -> Self {
+        self.param("_outputFormat", format)
+    }
+
+    /// Whose data is exported.
+    pub fn level(&self) -> &ExportLevel {
+        &self.level
+    }
+
+    /// The `_since` instant, when set.
+    pub fn since_instant(&self) -> Option<&str> {
+        self.since.as_deref()
+    }
+
+    /// Any other kick-off parameter, sent as given.
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.extra.push((name.into(), value.into()));
         self
@@ -107,7 +161,7 @@ impl ExportRequest {
 }
 
 /// The manifest of a finished export: where the files are.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Manifest {
@@ -129,7 +183,7 @@ pub struct Manifest {
 }
 
 /// One file of a [`Manifest`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[non_exhaustive]
 pub struct OutputFile {
     /// The resource type of the file's lines.
@@ -138,7 +192,7 @@ pub struct OutputFile {
     /// Where to download it.
     pub url: String,
     /// How many resources it holds, when the server says.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
 }
 
@@ -236,6 +290,53 @@ impl Session {
 }
 
 impl<V: FhirVersion> Bulk<V> {
+    /// The session the calls use.
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// A job to follow at a status URL recorded earlier (a resumed export); the URL must be on the bulk-data
+    /// origin or the allow-list, since the token goes there.
+    pub(crate) fn job_at(&self, status_url: Url) -> Result<ExportJob<V>> {
+        if !self.may_send_token(&status_url) {
+            return Err(Error::InvalidArgument {
+                request: format!("bulk export status (GET {})", display_url(&status_url)),
+                message: "the recorded status URL is not on the bulk-data origin or the allow-list".into(),
+            });
+        }
+        Ok(ExportJob { bulk: self.clone(), status_url: Some(status_url), manifest: None, started: Instant::now(), polls: 0, last_progress: String::new() })
+    }
+
+    /// The download request of one file of `manifest`, and whether it carries the token (see
+    /// [`file_as`](Bulk::file_as) for the rules).
+    pub(crate) fn download_call(&self, manifest: &Manifest, file: &OutputFile) -> Result<(Call, bool)> {
+        let url = match self.base.join(&file.url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => url,
+            _ => {
+                return Err(Error::InvalidArgument {
+                    request: format!("download {} file", file.resource_type),
+                    message: "the file URL in the manifest is not an http(s) URL".into(),
+                });
+            }
+        };
+        let label = format!("download {} file", file.resource_type);
+        let mut call = Call::new(label, Method::GET, url.clone()).header(ACCEPT, "application/fhir+ndjson");
+        call.timeout = Some(self.session.client().config().download_timeout);
+        // A file server may redirect (to a signed URL, a CDN): followed, without the token across origins.
+        call.follow_redirects = true;
+        let with_token = manifest.requires_access_token;
+        if with_token && !self.may_send_token(&url) {
+            return Err(Error::InvalidArgument {
+                request: call.name,
+                message: format!(
+                    "the file needs the access token but is on another origin ({}), not on the allow-list; the token is not sent there",
+                    url.origin().ascii_serialization()
+                ),
+            });
+        }
+        Ok((call, with_token))
+    }
+
     /// The bulk-data base URL (`$export` is below it).
     pub fn base_url(&self) -> &Url {
         &self.base
@@ -260,7 +361,11 @@ impl<V: FhirVersion> Bulk<V> {
     /// (which must be on the bulk-data origin, since the token goes there). Any other answer is an
     /// [`Error::Status`] with the server's `OperationOutcome`.
     pub async fn kick_off(&self, request: &ExportRequest) -> Result<ExportJob<V>> {
-        let mut url = join(&self.base, &["$export"]);
+        let mut url = match &request.level {
+            ExportLevel::System => join(&self.base, &["$export"]),
+            ExportLevel::Patient => join(&self.base, &["Patient", "$export"]),
+            ExportLevel::Group(id) => join(&self.base, &["Group", id, "$export"]),
+        };
         let label = "bulk export kick-off";
         let name = format!("{label} (GET {})", display_url(&url));
         if let Some(bad) = request.types.iter().find(|t| !is_resource_type::<V>(t)) {
@@ -323,32 +428,10 @@ impl<V: FhirVersion> Bulk<V> {
     /// the bulk-data origin; a file elsewhere that needs the token is refused with [`Error::InvalidArgument`]
     /// rather than leaking the token.
     pub fn file_as<T: FhirJson + Send + 'static>(&self, manifest: &Manifest, file: &OutputFile) -> NdjsonStream<T> {
-        let url = match self.base.join(&file.url) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => url,
-            _ => {
-                let error = Error::InvalidArgument {
-                    request: format!("download {} file", file.resource_type),
-                    message: "the file URL in the manifest is not an http(s) URL".into(),
-                };
-                return NdjsonStream::failed(error);
-            }
+        let (call, with_token) = match self.download_call(manifest, file) {
+            Ok(call) => call,
+            Err(error) => return NdjsonStream::failed(error),
         };
-        let label = format!("download {} file", file.resource_type);
-        let mut call = Call::new(label, Method::GET, url.clone()).header(ACCEPT, "application/fhir+ndjson");
-        call.timeout = Some(self.session.client().config().download_timeout);
-        // A file server may redirect (to a signed URL, a CDN): followed, without the token across origins.
-        call.follow_redirects = true;
-        let with_token = manifest.requires_access_token;
-        if with_token && !self.may_send_token(&url) {
-            let error = Error::InvalidArgument {
-                request: call.name,
-                message: format!(
-                    "the file needs the access token but is on another origin ({}), not on the allow-list; the token is not sent there",
-                    url.origin().ascii_serialization()
-                ),
-            };
-            return NdjsonStream::failed(error);
-        }
         let read = Lines::<V, T> {
             session: self.session.clone(),
             call: Some(call),
@@ -531,6 +614,18 @@ pub type ExportEvents = Items<ExportStatus>;
 /// [`Error::ResponseTooLarge`].
 pub type NdjsonStream<T> = Items<T>;
 
+/// Sends a download request: with the session's token (refreshed once on 401) or with none; an error status is
+/// an [`Error::Status`] with the server's `OperationOutcome`.
+pub(crate) async fn open_download<V: FhirVersion>(session: &Session, call: Call, with_token: bool) -> Result<Opened> {
+    let opened = if with_token { session.open_call(call).await? } else { session.client().transport().open(&call).await? };
+    if opened.status.is_success() {
+        return Ok(opened);
+    }
+    let limit = session.client().config().max_response_bytes;
+    let reply = opened.read_all(limit).await?;
+    Err(fhir_status_error::<V>(&reply))
+}
+
 struct Lines<V, T> {
     session: Session,
     call: Option<Call>,
@@ -609,19 +704,8 @@ impl<V: FhirVersion, T: FhirJson + Send + 'static> Lines<V, T> {
         }
     }
 
-    /// Sends the download request: with the session's token (refreshed once on 401) or with none.
     async fn open(&self, call: Call) -> Result<Opened> {
-        let opened = if self.with_token {
-            self.session.open_call(call).await?
-        } else {
-            self.session.client().transport().open(&call).await?
-        };
-        if opened.status.is_success() {
-            return Ok(opened);
-        }
-        let limit = self.session.client().config().max_response_bytes;
-        let reply = opened.read_all(limit).await?;
-        Err(fhir_status_error::<V>(&reply))
+        open_download::<V>(&self.session, call, self.with_token).await
     }
 
     /// The line being read is longer than the cap: the stream ends.

@@ -300,6 +300,24 @@ pub enum Error {
         /// Why.
         reason: PagingStop,
     },
+    /// An export directory could not be read or written (see [`Bulk::export_to`](crate::Bulk::export_to)).
+    #[error("export directory {path}: {what}: {source}")]
+    ExportIo {
+        /// The file or directory.
+        path: String,
+        /// What was being done.
+        what: &'static str,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// An export directory's state file cannot be used (unreadable JSON, or from another export).
+    #[error("export directory {path}: {message}")]
+    ExportState {
+        /// The state file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -373,7 +391,7 @@ impl Error {
     /// The request this error belongs to, when there is one.
     pub fn request(&self) -> Option<&str> {
         match self {
-            Error::Config(_) => None,
+            Error::Config(_) | Error::ExportIo { .. } | Error::ExportState { .. } => None,
             Error::InvalidArgument { request, .. }
             | Error::Timeout { request, .. }
             | Error::Connect { request, .. }

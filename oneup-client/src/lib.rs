@@ -16,7 +16,9 @@
 //! - [`Connect`]: provider search, supported health systems, the system-search stream; [`ConnectLink`] (it
 //!   carries the user's token) and [`OneUpClient::connect_page_url`].
 //! - [`Bulk`]: `$export` (1upHealth's immediate manifest or the standard 202 flow), progress events, cancel, and
-//!   each output file as an [`NdjsonStream`] of typed resources read line by line.
+//!   each output file as an [`NdjsonStream`] of typed resources read line by line; system, patient and group
+//!   level ([`ExportLevel`]). [`Bulk::export_to`] runs an export into an [`ExportDir`]: several files at once,
+//!   per-file retries, resume after an interruption without a lost or doubled line, `_since` from the last run.
 //! - [`Payer`]: a health plan's SMART standalone launch (state, PKCE S256) and the read-only [`PayerFhir`].
 //!
 //! Transport hygiene: timeouts on by default; only idempotent requests are retried, on 429/502/503/504 and
@@ -51,6 +53,7 @@ mod config;
 mod connect;
 mod decode;
 mod error;
+mod export;
 mod fhir;
 mod paging;
 mod response;
@@ -66,7 +69,7 @@ mod users;
 pub use http;
 
 pub use bulk::{
-    is_resource_type, Bulk, ExportEvents, ExportJob, ExportRequest, ExportStatus, Manifest, NdjsonStream, OutputFile,
+    is_resource_type, Bulk, ExportEvents, ExportJob, ExportLevel, ExportRequest, ExportStatus, Manifest, NdjsonStream, OutputFile,
     Progress,
 };
 pub use client::{ClientBuilder, OneUpClient, TokenEndpoint};
@@ -76,6 +79,7 @@ pub use connect::{
 };
 pub use config::{defaults, AppChosenId, Config, PollPolicy, RetryPolicy};
 pub use error::{AuthorizationProblem, Error, Outcome, PagingStop, Problem, Result};
+pub use export::{ExportDir, ExportEvent, ExportOptions, ExportSummary, ExportTotals, ExportedFile};
 pub use fhir::Fhir;
 pub use paging::{Items, Pages, Resources};
 pub use response::ResponseValue;

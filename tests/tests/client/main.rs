@@ -7,6 +7,7 @@ mod support;
 
 mod bulk;
 mod connect;
+mod export;
 mod fhir;
 mod guides;
 mod sessions;

@@ -2,6 +2,7 @@
 //! `tracing` capture to check that secrets stay out of logs; `servers` starts the real test servers.
 #![allow(dead_code)]
 
+pub mod bulk_server;
 pub mod servers;
 
 use std::io::Write;
