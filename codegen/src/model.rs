@@ -23,6 +23,9 @@ pub struct VersionModel {
     pub code_enums: Vec<CodeEnum>,
     /// Resources compiled whenever the module is (the client needs them): `Bundle`, `OperationOutcome`.
     pub base_resources: Vec<String>,
+    /// Resources the core package defines that the configuration leaves out (sorted): not generated, but still
+    /// resource types of the version (in `RESOURCE_TYPES`, read into `Resource::Other`).
+    pub omitted_resources: Vec<String>,
     /// Search parameters by resource name (from the packages' SearchParameter resources); a resource
     /// without parameters of its own has no entry. Filled by [`crate::load::search`].
     pub search_params: std::collections::BTreeMap<String, Vec<SearchParamDef>>,

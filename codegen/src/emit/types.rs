@@ -432,7 +432,8 @@ fn module_example(m: &str) -> String {
 
 /// `RESOURCE_TYPES`: every resource type of the version, compiled in or not (sorted, for `binary_search`).
 fn resource_types_const(model: &VersionModel) -> TokenStream {
-    let mut names: Vec<&str> = model.resources.iter().map(|t| t.name.as_str()).collect();
+    let mut names: Vec<&str> =
+        model.resources.iter().map(|t| t.name.as_str()).chain(model.omitted_resources.iter().map(String::as_str)).collect();
     names.sort_unstable();
     let d = doc(&format!(
         "Every resource type FHIR {} defines, sorted; those whose feature is off are read into `Resource::Other`.",

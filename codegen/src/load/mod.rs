@@ -36,6 +36,14 @@ pub enum LoadError {
     /// Two generated items would get the same Rust name.
     #[error("name clash: `{0}` would be generated twice")]
     NameClash(String),
+    /// Resources were asked for that the core package does not define.
+    #[error("{package} defines no resource {}", names.join(", "))]
+    UnknownResources {
+        /// The core package.
+        package: String,
+        /// The names asked for and not found.
+        names: Vec<String>,
+    },
 }
 
 const TYPES_READ: &[&str] = &["StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter"];
@@ -68,7 +76,8 @@ fn prim_of(code: &str) -> Option<Prim> {
 /// Types that are the abstract bases of others; their elements are repeated in each snapshot.
 const ABSTRACT_BASES: &[&str] = &["Element", "BackboneElement", "Resource", "DomainResource"];
 
-/// Reads the packages of one version and builds its model.
+/// Reads the packages of one version and builds its model: the core types, their search parameters, then the
+/// IGs' profiles over them.
 pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
     let (core_id, core_ver) = split_package(&spec.core);
     let core = src.load(core_id, core_ver, TYPES_READ)?;
@@ -79,52 +88,107 @@ pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result
         }
         None => None,
     };
+    let term = terminology_over(&core, expansions.as_ref(), &[]);
+    let defs = CoreDefinitions::select(&core, spec)?;
+    let mut model = build_core_model(&term, &defs, spec)?;
+    load_core_search_params(src, &core, spec, &mut model)?;
+    if !spec.profiles.is_empty() {
+        load_profile_modules(src, &core, expansions.as_ref(), spec, &defs.left_out, &mut model)?;
+    }
+    Ok(model)
+}
+
+/// The core's and its expansions' terminology, then the `scope` packages' (highest priority first: a definition
+/// of the same canonical in an earlier package replaces a later one's).
+fn terminology_over<'p>(
+    core: &'p packages::Package,
+    expansions: Option<&'p packages::Package>,
+    scope: &[&'p packages::Package],
+) -> Terminology<'p> {
     let mut term = Terminology::default();
     term.add_value_sets(core.of_type("ValueSet"));
     term.add_code_systems(core.of_type("CodeSystem"));
-    if let Some(exp) = &expansions {
+    if let Some(exp) = expansions {
         term.add_expansions(exp.of_type("ValueSet"));
     }
-
-    // Which definitions become types.
-    let mut datatype_sds = Vec::new();
-    let mut resource_sds = Vec::new();
-    for sd in core.of_type("StructureDefinition") {
-        let Some(root) = sd["snapshot"]["element"][0]["path"].as_str() else { continue };
-        let is_specialization = match sd["derivation"].as_str() {
-            Some(d) => d == "specialization",
-            // DSTU2 has no `derivation`: profiles are the definitions with a `constrainedType`.
-            None => sd["constrainedType"].is_null(),
-        };
-        if !is_specialization || sd["abstract"].as_bool() == Some(true) || ABSTRACT_BASES.contains(&root) {
-            continue;
-        }
-        match sd["kind"].as_str() {
-            Some("resource") => resource_sds.push((root.to_owned(), sd)),
-            Some("complex-type") => datatype_sds.push((root.to_owned(), sd)),
-            Some("datatype") if root.starts_with(|c: char| c.is_ascii_uppercase()) => datatype_sds.push((root.to_owned(), sd)),
-            _ => {}
-        }
+    // Lowest priority first: a later definition of the same canonical replaces an earlier one.
+    for pkg in scope.iter().rev() {
+        term.add_value_sets(pkg.of_type("ValueSet"));
+        term.add_code_systems(pkg.of_type("CodeSystem"));
     }
-    datatype_sds.sort_by(|a, b| a.0.cmp(&b.0));
-    resource_sds.sort_by(|a, b| a.0.cmp(&b.0));
-    datatype_sds.dedup_by(|a, b| a.0 == b.0);
-    resource_sds.dedup_by(|a, b| a.0 == b.0);
+    term
+}
 
-    let complex: HashSet<String> = datatype_sds.iter().map(|(n, _)| n.clone()).collect();
-    let mut b = Builder { term: &term, complex, bound: BTreeMap::new(), names: HashMap::new(), module: spec.module.clone(), fhir_comments: spec.fhir_comments };
+/// The core definitions that become types, each list sorted by name.
+struct CoreDefinitions<'p> {
+    datatypes: Vec<(String, &'p Value)>,
+    resources: Vec<(String, &'p Value)>,
+    /// Core resources not generated because the spec's `resources` leaves them out.
+    left_out: BTreeSet<String>,
+}
+
+impl<'p> CoreDefinitions<'p> {
+    fn select(core: &'p packages::Package, spec: &VersionSpec) -> Result<Self, LoadError> {
+        let mut datatypes = Vec::new();
+        let mut resources = Vec::new();
+        for sd in core.of_type("StructureDefinition") {
+            let Some(root) = sd["snapshot"]["element"][0]["path"].as_str() else { continue };
+            let is_specialization = match sd["derivation"].as_str() {
+                Some(d) => d == "specialization",
+                // DSTU2 has no `derivation`: profiles are the definitions with a `constrainedType`.
+                None => sd["constrainedType"].is_null(),
+            };
+            if !is_specialization || sd["abstract"].as_bool() == Some(true) || ABSTRACT_BASES.contains(&root) {
+                continue;
+            }
+            match sd["kind"].as_str() {
+                Some("resource") => resources.push((root.to_owned(), sd)),
+                Some("complex-type") => datatypes.push((root.to_owned(), sd)),
+                Some("datatype") if root.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                    datatypes.push((root.to_owned(), sd))
+                }
+                _ => {}
+            }
+        }
+        datatypes.sort_by(|a, b| a.0.cmp(&b.0));
+        resources.sort_by(|a, b| a.0.cmp(&b.0));
+        datatypes.dedup_by(|a, b| a.0 == b.0);
+        resources.dedup_by(|a, b| a.0 == b.0);
+        let mut left_out = BTreeSet::new();
+        if let Some(wanted) = &spec.resources {
+            let unknown: Vec<String> =
+                wanted.iter().filter(|w| !resources.iter().any(|(n, _)| n == *w)).cloned().collect();
+            if !unknown.is_empty() {
+                return Err(LoadError::UnknownResources { package: spec.core.clone(), names: unknown });
+            }
+            resources.retain(|(n, _)| {
+                let keep = wanted.contains(n) || spec.base_resources.contains(n);
+                if !keep {
+                    left_out.insert(n.clone());
+                }
+                keep
+            });
+        }
+        Ok(Self { datatypes, resources, left_out })
+    }
+}
+
+/// The core's types and code enums, without search parameters and profiles.
+fn build_core_model(term: &Terminology, defs: &CoreDefinitions, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
+    let complex: HashSet<String> = defs.datatypes.iter().map(|(n, _)| n.clone()).collect();
+    let mut b = Builder { term, complex, bound: BTreeMap::new(), names: HashMap::new(), module: spec.module.clone(), fhir_comments: spec.fhir_comments };
     for n in ["Resource", "Primitive", spec.marker.as_str()] {
         b.names.insert(n.to_owned(), "reserved".to_owned());
     }
-    for (n, _) in datatype_sds.iter().chain(&resource_sds) {
+    for (n, _) in defs.datatypes.iter().chain(&defs.resources) {
         b.claim(n, n)?;
     }
     let mut datatypes = Vec::new();
-    for (name, sd) in &datatype_sds {
+    for (name, sd) in &defs.datatypes {
         datatypes.push(b.build_type(name, sd, false)?);
     }
     let mut resources = Vec::new();
-    for (name, sd) in &resource_sds {
+    for (name, sd) in &defs.resources {
         resources.push(b.build_type(name, sd, true)?);
     }
     let code_enums = b.finish_enums(&mut datatypes, &mut resources, &spec.base_resources)?;
@@ -133,7 +197,7 @@ pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result
 
     let mut sources = vec![spec.core.clone()];
     sources.extend(spec.expansions.clone());
-    let mut model = VersionModel {
+    Ok(VersionModel {
         module: spec.module.clone(),
         marker: spec.marker.clone(),
         fhir_version: spec.fhir_version.clone(),
@@ -142,52 +206,72 @@ pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result
         resources,
         code_enums,
         base_resources: spec.base_resources.clone(),
+        omitted_resources: defs.left_out.iter().cloned().collect(),
         search_params: Default::default(),
         profiles: Vec::new(),
         profile_shared: SharedProfileItems::default(),
         warnings: Vec::new(),
-    };
-    // Search parameters last: they bind to the types and code enums built above. The core's come first, so an IG
-    // that re-declares a core parameter (US Core's `Patient-birthdate`) does not replace it.
+    })
+}
+
+/// Search parameters last: they bind to the types and code enums already built. The core's come first, so an IG
+/// that re-declares a core parameter (US Core's `Patient-birthdate`) does not replace it.
+fn load_core_search_params(
+    src: &packages::PackageSource,
+    core: &packages::Package,
+    spec: &VersionSpec,
+    model: &mut VersionModel,
+) -> Result<(), LoadError> {
     let mut search_parameters = core.of_type("SearchParameter").to_vec();
     for package in &spec.search_parameters {
         let (id, ver) = split_package(package);
         search_parameters.extend(src.load(id, ver, &["SearchParameter"])?.resources.remove("SearchParameter").unwrap_or_default());
         model.sources.push(package.clone());
     }
-    search::load_search_params(&search_parameters, &mut model)?;
+    search::load_search_params(&search_parameters, model)
+}
 
-    // Profiles of implementation guides, over the core model. Each IG resolves canonicals in its own scope: the
-    // package, then the closure of its declared dependencies (so US Core 3.1.1 and 8.0.0, or CARIN BB 1.1.0 and
-    // 2.0.0, keep their own rules side by side), then the core. Its terminology is kept apart from the core's so
-    // that an IG can never change a core code enum.
-    if !spec.profiles.is_empty() {
-        let mut store = PackageStore::default();
-        let mut scopes = Vec::new();
-        for p in &spec.profiles {
-            scopes.push(store.closure(src, &p.package, &spec.core, &spec.resolution_packages, &mut model.warnings)?);
-        }
-        let mut modules = Vec::new();
-        for (p, scope) in spec.profiles.iter().zip(&scopes) {
-            let scope: Vec<&packages::Package> = scope.iter().map(|n| &store.packages[n]).collect();
-            let mut term = Terminology::default();
-            term.add_value_sets(core.of_type("ValueSet"));
-            term.add_code_systems(core.of_type("CodeSystem"));
-            if let Some(exp) = &expansions {
-                term.add_expansions(exp.of_type("ValueSet"));
-            }
-            // Lowest priority first: a later definition of the same canonical replaces an earlier one.
-            for pkg in scope.iter().rev() {
-                term.add_value_sets(pkg.of_type("ValueSet"));
-                term.add_code_systems(pkg.of_type("CodeSystem"));
-            }
-            let cx = profiles::Context { model: &model, core: &core, scope: &scope, term: &term };
-            modules.push(profiles::load_profiles(&cx, p, scope[0])?);
-        }
-        model.profile_shared = share_profile_items(&mut modules)?;
-        model.profiles = modules;
+/// Profiles of implementation guides, over the core model. Each IG resolves canonicals in its own scope: the
+/// package, then the closure of its declared dependencies (so US Core 3.1.1 and 8.0.0, or CARIN BB 1.1.0 and
+/// 2.0.0, keep their own rules side by side), then the core. Its terminology is kept apart from the core's so
+/// that an IG can never change a core code enum.
+fn load_profile_modules(
+    src: &packages::PackageSource,
+    core: &packages::Package,
+    expansions: Option<&packages::Package>,
+    spec: &VersionSpec,
+    left_out: &BTreeSet<String>,
+    model: &mut VersionModel,
+) -> Result<(), LoadError> {
+    let mut store = PackageStore::default();
+    let mut scopes = Vec::new();
+    for p in &spec.profiles {
+        scopes.push(store.closure(src, &p.package, &spec.core, &spec.resolution_packages, &mut model.warnings)?);
     }
-    Ok(model)
+    let mut modules = Vec::new();
+    for (p, scope) in spec.profiles.iter().zip(&scopes) {
+        let scope: Vec<&packages::Package> = scope.iter().map(|n| &store.packages[n]).collect();
+        model.warnings.extend(skipped_profiles(&p.package, scope[0], left_out));
+        let term = terminology_over(core, expansions, &scope);
+        let cx = profiles::Context { model: &*model, core, scope: &scope, term: &term };
+        modules.push(profiles::load_profiles(&cx, p, scope[0])?);
+    }
+    model.profile_shared = share_profile_items(&mut modules)?;
+    model.profiles = modules;
+    Ok(())
+}
+
+/// A warning for each resource profile of `ig` whose resource the configuration leaves out.
+fn skipped_profiles(package: &str, ig: &packages::Package, left_out: &BTreeSet<String>) -> Vec<String> {
+    ig.of_type("StructureDefinition")
+        .iter()
+        .filter(|sd| sd["derivation"].as_str() == Some("constraint") && sd["kind"].as_str() == Some("resource"))
+        .filter_map(|sd| {
+            let ty = sd["type"].as_str().filter(|t| left_out.contains(*t))?;
+            let url = sd["url"].as_str().unwrap_or_default();
+            Some(format!("{package}: profile {url} not generated: its resource {ty} is not among the configured resources"))
+        })
+        .collect()
 }
 
 /// Moves the extension structs and code enums that two or more profile modules generate identically (same name,
