@@ -378,6 +378,64 @@ fn split_package(p: &str) -> (&str, &str) {
     p.split_once('#').unwrap_or((p, ""))
 }
 
+/// A type under construction: its structs (the type's own first, then its backbone elements) and choice enums.
+struct TypeB {
+    name: String,
+    /// The StructureDefinition, for errors.
+    sd: String,
+    /// The resource's name, for a resource.
+    resource_type: Option<String>,
+    structs: Vec<StructDef>,
+    choices: Vec<ChoiceDef>,
+    struct_of_path: HashMap<String, usize>,
+    /// DSTU2 `nameReference` points at an element by its `name`.
+    path_of_name: HashMap<String, String>,
+}
+
+impl TypeB {
+    fn new(name: &str, sd: &Value, is_resource: bool) -> Self {
+        let resource_type = is_resource.then(|| name.to_owned());
+        TypeB {
+            name: name.to_owned(),
+            sd: sd["url"].as_str().unwrap_or(name).to_owned(),
+            structs: vec![StructDef { name: name.to_owned(), path: name.to_owned(), doc: String::new(), resource_type: resource_type.clone(), fields: Vec::new() }],
+            resource_type,
+            choices: Vec::new(),
+            struct_of_path: HashMap::from([(name.to_owned(), 0)]),
+            path_of_name: HashMap::new(),
+        }
+    }
+
+    fn shape(&self, path: &str, message: String) -> LoadError {
+        LoadError::Shape { sd: self.sd.clone(), path: path.to_owned(), message }
+    }
+}
+
+/// The type codes of an element, in order without repeats (DSTU2's open type `*` spelled out).
+fn element_type_codes(e: &Value) -> Vec<String> {
+    let mut codes: Vec<String> =
+        e["type"].as_array().into_iter().flatten().filter_map(|t| t["code"].as_str().map(str::to_owned)).collect();
+    if codes.iter().any(|c| c == "*") {
+        codes = DSTU2_OPEN_TYPES.iter().map(|s| s.to_string()).collect();
+    }
+    codes.dedup();
+    codes
+}
+
+/// DSTU2's `fhir_comments`, which any object may carry.
+fn fhir_comments_field() -> Field {
+    Field {
+        json: "fhir_comments".into(),
+        rust: "fhir_comments".into(),
+        path_name: "fhir_comments".into(),
+        doc: "Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).".into(),
+        many: true,
+        required: false,
+        ty: FieldType::PlainString,
+        boxed: false,
+    }
+}
+
 struct Builder<'t> {
     term: &'t Terminology<'t>,
     complex: HashSet<String>,
@@ -400,134 +458,15 @@ impl Builder<'_> {
     }
 
     fn build_type(&mut self, name: &str, sd: &Value, is_resource: bool) -> Result<TypeDef, LoadError> {
-        let sd_name = sd["url"].as_str().unwrap_or(name).to_owned();
-        let shape = |path: &str, message: String| LoadError::Shape { sd: sd_name.clone(), path: path.to_owned(), message };
-        let elements = sd["snapshot"]["element"].as_array().ok_or_else(|| shape(name, "no snapshot".into()))?;
-        let root = &elements[0];
-        let mut structs = vec![StructDef {
-            name: name.to_owned(),
-            path: name.to_owned(),
-            doc: doc_of(root, sd),
-            resource_type: is_resource.then(|| name.to_owned()),
-            fields: Vec::new(),
-        }];
-        let mut choices = Vec::new();
-        let mut struct_of_path: HashMap<String, usize> = HashMap::from([(name.to_owned(), 0)]);
-        // DSTU2 `nameReference` points at an element by its `name`.
-        let mut path_of_name: HashMap<String, String> = HashMap::new();
-
+        let mut t = TypeB::new(name, sd, is_resource);
+        let elements = sd["snapshot"]["element"].as_array().ok_or_else(|| t.shape(name, "no snapshot".into()))?;
+        t.structs[0].doc = doc_of(&elements[0], sd);
         for e in &elements[1..] {
-            let path = e["path"].as_str().ok_or_else(|| shape(name, "element without path".into()))?;
-            if e["sliceName"].is_string() || path.contains(':') {
-                continue;
-            }
-            if let Some(n) = e["name"].as_str() {
-                path_of_name.insert(n.to_owned(), path.to_owned());
-            }
-            let Some((parent, elem)) = path.rsplit_once('.') else { continue };
-            let Some(&owner) = struct_of_path.get(parent) else {
-                // Children of an element that is not a struct (e.g. a re-profiled child of a datatype).
-                continue;
-            };
-            let max = e["max"].as_str().unwrap_or("1");
-            let many = max == "*" || max.parse::<u32>().is_ok_and(|m| m > 1);
-            if max == "0" {
-                continue;
-            }
-            let required = e["min"].as_u64().unwrap_or(0) > 0;
-            let doc = e["short"].as_str().unwrap_or_default().to_owned();
-            let mut codes: Vec<String> = e["type"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t["code"].as_str().map(str::to_owned))
-                .collect();
-            if codes.iter().any(|c| c == "*") {
-                codes = DSTU2_OPEN_TYPES.iter().map(|s| s.to_string()).collect();
-            }
-            codes.dedup();
-            let owner_name = structs[owner].name.clone();
-
-            let (json, path_name, ty) = if let Some(choice_base) = elem.strip_suffix("[x]") {
-                let enum_name = format!("{owner_name}{}", naming::upper_camel(choice_base));
-                self.claim(&enum_name, path)?;
-                let mut variants = Vec::new();
-                for code in &codes {
-                    let ty = self.simple_type(code).ok_or_else(|| shape(path, format!("choice of unknown type `{code}`")))?;
-                    variants.push(ChoiceVariant { suffix: naming::upper_camel(code), ty });
-                }
-                choices.push(ChoiceDef {
-                    name: enum_name.clone(),
-                    path: path.to_owned(),
-                    doc: doc.clone(),
-                    variants,
-                    alias_of: None,
-                });
-                (choice_base.to_owned(), elem.to_owned(), FieldType::Choice(enum_name))
-            } else {
-                let reference = e["contentReference"].as_str().map(|r| r.trim_start_matches('#').to_owned()).or_else(|| {
-                    e["nameReference"].as_str().and_then(|n| path_of_name.get(n).cloned())
-                });
-                let ty = if let Some(target) = reference {
-                    // R4 writes `#Questionnaire.item`; some packages write `url#Questionnaire.item`.
-                    let target = target.rsplit('#').next().unwrap_or(&target).to_owned();
-                    let idx = struct_of_path.get(&target).ok_or_else(|| shape(path, format!("contentReference to unknown `{target}`")))?;
-                    FieldType::Complex(structs[*idx].name.clone())
-                } else if (elem == "id" && codes == ["id"]) || path == "Extension.url" {
-                    // Element ids and extension URLs are XML attributes, plain strings in JSON, in every
-                    // version (R4 already types them `System.String`; DSTU2 says `id` and `uri`).
-                    FieldType::PlainString
-                } else if codes.len() != 1 {
-                    return Err(shape(path, format!("expected one type, found {codes:?}")));
-                } else if codes[0] == "BackboneElement" || codes[0] == "Element" {
-                    let struct_name = naming::backbone(path);
-                    self.claim(&struct_name, path)?;
-                    struct_of_path.insert(path.to_owned(), structs.len());
-                    structs.push(StructDef {
-                        name: struct_name.clone(),
-                        path: path.to_owned(),
-                        doc: doc.clone(),
-                        resource_type: None,
-                        fields: Vec::new(),
-                    });
-                    FieldType::Complex(struct_name)
-                } else if codes[0] == "code" {
-                    match self.required_binding(e) {
-                        Some(url) => {
-                            let user = if is_resource { Some(name) } else { None };
-                            self.note_binding_use(&url, user);
-                            FieldType::Code(url)
-                        }
-                        None => FieldType::Primitive(Prim::String),
-                    }
-                } else {
-                    self.simple_type(&codes[0]).ok_or_else(|| shape(path, format!("unknown type `{}`", codes[0])))?
-                };
-                (elem.to_owned(), elem.to_owned(), ty)
-            };
-            structs[owner].fields.push(Field {
-                rust: naming::field(&json),
-                json,
-                path_name,
-                doc,
-                many,
-                required,
-                ty,
-                boxed: false,
-            });
+            self.add_element(&mut t, e)?;
         }
         if self.fhir_comments {
-            for s in &mut structs {
-                s.fields.insert(0, Field {
-                    json: "fhir_comments".into(),
-                    rust: "fhir_comments".into(),
-                    path_name: "fhir_comments".into(),
-                    doc: "Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).".into(),
-                    many: true,
-                    required: false,
-                    ty: FieldType::PlainString,
-                    boxed: false,
-                });
+            for s in &mut t.structs {
+                s.fields.insert(0, fhir_comments_field());
             }
         }
         Ok(TypeDef {
@@ -536,12 +475,97 @@ impl Builder<'_> {
             is_resource,
             file: naming::module(name),
             feature: is_resource.then(|| naming::feature(&self.module, name)),
-            structs,
-            choices,
+            structs: t.structs,
+            choices: t.choices,
         })
     }
 
-    /// The field type of a type code that needs no struct of its own.
+    /// One snapshot element: a field of the struct of its parent path (slices, prohibited elements and children
+    /// of elements that are no struct are skipped).
+    fn add_element(&mut self, t: &mut TypeB, e: &Value) -> Result<(), LoadError> {
+        let path = e["path"].as_str().ok_or_else(|| t.shape(&t.name, "element without path".into()))?;
+        if e["sliceName"].is_string() || path.contains(':') {
+            return Ok(());
+        }
+        if let Some(n) = e["name"].as_str() {
+            t.path_of_name.insert(n.to_owned(), path.to_owned());
+        }
+        let Some((parent, elem)) = path.rsplit_once('.') else { return Ok(()) };
+        let Some(&owner) = t.struct_of_path.get(parent) else {
+            // Children of an element that is not a struct (e.g. a re-profiled child of a datatype).
+            return Ok(());
+        };
+        let max = e["max"].as_str().unwrap_or("1");
+        let many = max == "*" || max.parse::<u32>().is_ok_and(|m| m > 1);
+        if max == "0" {
+            return Ok(());
+        }
+        let required = e["min"].as_u64().unwrap_or(0) > 0;
+        let doc = e["short"].as_str().unwrap_or_default().to_owned();
+        let codes = element_type_codes(e);
+        let (json, path_name, ty) = match elem.strip_suffix("[x]") {
+            Some(choice_base) => {
+                let enum_name = format!("{}{}", t.structs[owner].name, naming::upper_camel(choice_base));
+                let ty = self.choice_type(t, enum_name, path, &codes, &doc)?;
+                (choice_base.to_owned(), elem.to_owned(), ty)
+            }
+            None => (elem.to_owned(), elem.to_owned(), self.single_type(t, e, path, elem, &codes, &doc)?),
+        };
+        t.structs[owner].fields.push(Field { rust: naming::field(&json), json, path_name, doc, many, required, ty, boxed: false });
+        Ok(())
+    }
+
+    /// A choice element (`value[x]`): its enum, one variant per allowed type.
+    fn choice_type(&mut self, t: &mut TypeB, enum_name: String, path: &str, codes: &[String], doc: &str) -> Result<FieldType, LoadError> {
+        self.claim(&enum_name, path)?;
+        let mut variants = Vec::new();
+        for code in codes {
+            let ty = self.simple_type(code).ok_or_else(|| t.shape(path, format!("choice of unknown type `{code}`")))?;
+            variants.push(ChoiceVariant { suffix: naming::upper_camel(code), ty });
+        }
+        t.choices.push(ChoiceDef { name: enum_name.clone(), path: path.to_owned(), doc: doc.to_owned(), variants, alias_of: None });
+        Ok(FieldType::Choice(enum_name))
+    }
+
+    /// The type of an element of one type: a reference to another element's struct, a plain string, a new
+    /// backbone struct, a (bound) code, or a datatype.
+    fn single_type(&mut self, t: &mut TypeB, e: &Value, path: &str, elem: &str, codes: &[String], doc: &str) -> Result<FieldType, LoadError> {
+        let reference = e["contentReference"]
+            .as_str()
+            .map(|r| r.trim_start_matches('#').to_owned())
+            .or_else(|| e["nameReference"].as_str().and_then(|n| t.path_of_name.get(n).cloned()));
+        if let Some(target) = reference {
+            // R4 writes `#Questionnaire.item`; some packages write `url#Questionnaire.item`.
+            let target = target.rsplit('#').next().unwrap_or(&target).to_owned();
+            let idx = t.struct_of_path.get(&target).ok_or_else(|| t.shape(path, format!("contentReference to unknown `{target}`")))?;
+            return Ok(FieldType::Complex(t.structs[*idx].name.clone()));
+        }
+        if (elem == "id" && codes == ["id"]) || path == "Extension.url" {
+            // Element ids and extension URLs are XML attributes, plain strings in JSON, in every version (R4
+            // already types them `System.String`; DSTU2 says `id` and `uri`).
+            return Ok(FieldType::PlainString);
+        }
+        let [code] = codes else { return Err(t.shape(path, format!("expected one type, found {codes:?}"))) };
+        match code.as_str() {
+            "BackboneElement" | "Element" => {
+                let struct_name = naming::backbone(path);
+                self.claim(&struct_name, path)?;
+                t.struct_of_path.insert(path.to_owned(), t.structs.len());
+                t.structs.push(StructDef { name: struct_name.clone(), path: path.to_owned(), doc: doc.to_owned(), resource_type: None, fields: Vec::new() });
+                Ok(FieldType::Complex(struct_name))
+            }
+            "code" => Ok(match self.required_binding(e) {
+                Some(url) => {
+                    let user = t.resource_type.clone();
+                    self.note_binding_use(&url, user.as_deref());
+                    FieldType::Code(url)
+                }
+                None => FieldType::Primitive(Prim::String),
+            }),
+            _ => self.simple_type(code).ok_or_else(|| t.shape(path, format!("unknown type `{code}`"))),
+        }
+    }
+
     fn simple_type(&self, code: &str) -> Option<FieldType> {
         if code.starts_with("http://hl7.org/fhirpath/System.") {
             return Some(FieldType::PlainString);
