@@ -436,11 +436,20 @@ fn fhir_comments_field() -> Field {
     }
 }
 
+/// A value set some `code` element is bound to (required), and who uses it.
+struct BoundValueSet {
+    listed: terminology::ListedValueSet,
+    /// The resources whose elements use it.
+    resources: BTreeSet<String>,
+    /// Whether a datatype uses it (then its enum is always compiled).
+    by_datatype: bool,
+}
+
 struct Builder<'t> {
     term: &'t Terminology<'t>,
     complex: HashSet<String>,
     /// Required bindings seen, by value-set URL: the listed codes and who uses them.
-    bound: BTreeMap<String, (terminology::ListedValueSet, BTreeSet<String>, bool)>,
+    bound: BTreeMap<String, BoundValueSet>,
     /// Rust names taken, with what took them.
     names: HashMap<String, String>,
     module: String,
@@ -592,7 +601,7 @@ impl Builder<'_> {
         let url = strip_version(url).to_owned();
         if !self.bound.contains_key(&url) {
             let listed = self.term.list(&url)?;
-            self.bound.insert(url.clone(), (listed, BTreeSet::new(), false));
+            self.bound.insert(url.clone(), BoundValueSet { listed, resources: BTreeSet::new(), by_datatype: false });
         }
         Some(url)
     }
@@ -601,9 +610,9 @@ impl Builder<'_> {
         if let Some(entry) = self.bound.get_mut(url) {
             match resource {
                 Some(r) => {
-                    entry.1.insert(r.to_owned());
+                    entry.resources.insert(r.to_owned());
                 }
-                None => entry.2 = true,
+                None => entry.by_datatype = true,
             }
         }
     }
@@ -620,10 +629,10 @@ impl Builder<'_> {
         let bound = std::mem::take(&mut self.bound);
         // Value sets that share a computable name are all named by their URLs, so that none is the "real" one.
         let mut name_count: HashMap<String, usize> = HashMap::new();
-        for (listed, _, _) in bound.values() {
+        for BoundValueSet { listed, .. } in bound.values() {
             *name_count.entry(naming::code_enum(&listed.name)).or_default() += 1;
         }
-        for (url, (listed, users, by_datatype)) in bound {
+        for (url, BoundValueSet { listed, resources: users, by_datatype }) in bound {
             let base = naming::code_enum(&listed.name);
             let base = if name_count[&base] > 1 { naming::code_enum_from_url(&url) } else { base };
             let mut name = base.clone();

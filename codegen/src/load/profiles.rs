@@ -182,12 +182,29 @@ struct NodeB {
     /// For a slice's node: the JSON name of the child that is its discriminator (its fixed value is the slice's
     /// predicate, not checked again).
     discriminator: Option<String>,
-    /// The resource itself (0), a plain child of it (1: slices in it get associated functions), deeper (2).
-    level: u8,
+    level: Level,
 }
 
-/// A child under construction: field, label, slice, narrowed variant, checks.
-type ChildB = (FieldRef, String, Option<SlicePredicate>, Option<(String, String)>, Sub);
+/// Where a node is in the profiled resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// The resource itself.
+    Resource,
+    /// A plain (not sliced) child of the resource: slices in it get associated functions.
+    Child,
+    /// Deeper, or in an extension definition walked for its checks.
+    Deeper,
+}
+
+/// A child under construction (see [`CheckChild`]).
+struct ChildB {
+    field: FieldRef,
+    label: String,
+    slice: Option<SlicePredicate>,
+    /// The choice enum and variant the element is narrowed to.
+    variant: Option<(String, String)>,
+    sub: Sub,
+}
 
 /// A child's checks: a node still being built, or a finished subtree (an extension definition's).
 enum Sub {
@@ -211,7 +228,7 @@ impl<'s> Tree<'s> {
             children: Vec::new(),
             slicing: HashMap::new(),
             discriminator: None,
-            level: if top { 0 } else { 2 },
+            level: if top { Level::Resource } else { Level::Deeper },
         };
         let root_id = elements.first().and_then(|e| e["id"].as_str()).unwrap_or(root_ctx).to_owned();
         Tree {
@@ -228,7 +245,7 @@ impl<'s> Tree<'s> {
         if let Some(&i) = self.node_of.get(&key) {
             return i;
         }
-        let level = if self.arena[el.p].level == 0 && el.predicate.is_none() { 1 } else { 2 };
+        let level = if self.arena[el.p].level == Level::Resource && el.predicate.is_none() { Level::Child } else { Level::Deeper };
         let discriminator = match &el.predicate {
             Some(SlicePredicate::FieldEquals(f, _) | SlicePredicate::FieldCodings(f, _) | SlicePredicate::FieldCodingIn(f, _, _)) => {
                 Some(f.json.clone())
@@ -238,7 +255,7 @@ impl<'s> Tree<'s> {
         };
         self.arena.push(NodeB { ctx: ctx.to_owned(), checks: Vec::new(), children: Vec::new(), slicing: HashMap::new(), discriminator, level });
         let i = self.arena.len() - 1;
-        self.arena[el.p].children.push((el.field.clone(), el.label.clone(), el.predicate.clone(), variant, Sub::Arena(i)));
+        self.arena[el.p].children.push(ChildB { field: el.field.clone(), label: el.label.clone(), slice: el.predicate.clone(), variant, sub: Sub::Arena(i) });
         self.node_of.insert(key, i);
         i
     }
@@ -619,10 +636,10 @@ impl Walker<'_, '_> {
                 }
             }
             for c in inner.children {
-                tree.arena[idx].children.push((c.field, c.label, c.slice, c.variant, Sub::Done(c.node)));
+                tree.arena[idx].children.push(ChildB { field: c.field, label: c.label, slice: c.slice, variant: c.variant, sub: Sub::Done(c.node) });
             }
         }
-        if top && tree.arena[el.p].level == 0 && el.field.json == "extension" {
+        if top && tree.arena[el.p].level == Level::Resource && el.field.json == "extension" {
             if let Some(slice) = el.slice {
                 self.extension_accessor(ext_sd, slice, url, el.max != Some(1));
             }
@@ -633,11 +650,11 @@ impl Walker<'_, '_> {
     fn slice_accessor(&mut self, tree: &Tree, el: &Placed, item: &str) {
         let (Some(pred), Some(sname)) = (&el.predicate, el.slice) else { return };
         let level = tree.arena[el.p].level;
-        if matches!(pred, SlicePredicate::Url(_)) || level > 1 {
+        if matches!(pred, SlicePredicate::Url(_)) || level == Level::Deeper {
             return;
         }
-        let owner = (level == 1).then(|| tree.arena[el.p].ctx.clone());
-        let owner_field = (level == 1).then(|| el.parent_id.rsplit('.').next().unwrap_or_default());
+        let owner = (level == Level::Child).then(|| tree.arena[el.p].ctx.clone());
+        let owner_field = (level == Level::Child).then(|| el.parent_id.rsplit('.').next().unwrap_or_default());
         let method = naming::slice_accessor(owner_field, &el.field.json, sname);
         self.accessors.push(Accessor::Slice {
             method,
@@ -903,7 +920,7 @@ fn finish(arena: &mut Vec<NodeB>, i: usize) -> CheckNode {
     let checks = std::mem::take(&mut arena[i].checks);
     let subs = std::mem::take(&mut arena[i].children);
     let mut children = Vec::new();
-    for (field, label, slice, variant, sub) in subs {
+    for ChildB { field, label, slice, variant, sub } in subs {
         let node = match sub {
             Sub::Arena(j) => finish(arena, j),
             Sub::Done(n) => n,
