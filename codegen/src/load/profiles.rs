@@ -178,11 +178,55 @@ struct NodeB {
     checks: Vec<Check>,
     children: Vec<ChildB>,
     /// Slicing of the node's fields, by JSON name: the discriminators (type, path).
-    slicing: HashMap<String, Vec<(String, String)>>,
+    slicing: HashMap<String, Vec<Discriminator>>,
     /// For a slice's node: the JSON name of the child that is its discriminator (its fixed value is the slice's
     /// predicate, not checked again).
     discriminator: Option<String>,
     level: Level,
+}
+
+/// One discriminator of a slicing: how and where slices are told apart.
+#[derive(Debug, Clone)]
+struct Discriminator {
+    kind: DiscriminatorKind,
+    /// The FHIRPath (a plain path, `$this`, ...) of what is compared.
+    path: String,
+}
+
+/// A discriminator's `type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DiscriminatorKind {
+    Value,
+    Pattern,
+    Exists,
+    Type,
+    Profile,
+    /// A code FHIR does not define, kept for the note about the slice.
+    Other(String),
+}
+
+impl DiscriminatorKind {
+    fn of(code: &str) -> Self {
+        match code {
+            "value" => Self::Value,
+            "pattern" => Self::Pattern,
+            "exists" => Self::Exists,
+            "type" => Self::Type,
+            "profile" => Self::Profile,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            Self::Value => "value",
+            Self::Pattern => "pattern",
+            Self::Exists => "exists",
+            Self::Type => "type",
+            Self::Profile => "profile",
+            Self::Other(code) => code,
+        }
+    }
 }
 
 /// Where a node is in the profiled resource.
@@ -420,8 +464,10 @@ impl Walker<'_, '_> {
         let values = self.narrow_choice(tree, &el);
         self.reference_checks(tree, &el, base_el);
         if let Some(s) = e["slicing"]["discriminator"].as_array() {
-            let disc: Vec<(String, String)> =
-                s.iter().filter_map(|d| Some((d["type"].as_str()?.to_owned(), d["path"].as_str()?.to_owned()))).collect();
+            let disc: Vec<Discriminator> = s
+                .iter()
+                .filter_map(|d| Some(Discriminator { kind: DiscriminatorKind::of(d["type"].as_str()?), path: d["path"].as_str()?.to_owned() }))
+                .collect();
             tree.arena[el.p].slicing.insert(el.field.json.clone(), disc);
         }
         let Some((ctx, variant)) = values else { return };
@@ -464,7 +510,7 @@ impl Walker<'_, '_> {
                 match self.predicate(e, &field, &disc, &tree.by_id, id) {
                     Some(pred) => Some(pred),
                     None => {
-                        let how: Vec<String> = disc.iter().map(|(t, d)| format!("{t} on `{d}`")).collect();
+                        let how: Vec<String> = disc.iter().map(|d| format!("{} on `{}`", d.kind.code(), d.path)).collect();
                         let what = fixed_value(e).map(|(k, _)| format!(", the slice's {k}")).unwrap_or_default();
                         self.note(format!("slice `{path}:{sname}` (discriminator: {}{what})", how.join(" and ")));
                         return None;
@@ -667,18 +713,18 @@ impl Walker<'_, '_> {
     }
 
     /// How a slice's items are found, from the sliced element's discriminators and the slice's definition.
-    fn predicate(&self, e: &Value, field: &FieldRef, disc: &[(String, String)], by_id: &HashMap<&str, &Value>, id: &str) -> Option<SlicePredicate> {
+    fn predicate(&self, e: &Value, field: &FieldRef, disc: &[Discriminator], by_id: &HashMap<&str, &Value>, id: &str) -> Option<SlicePredicate> {
         let item_ctx = match &field.ty {
             FieldType::Complex(n) => Some(n.as_str()),
             _ => None,
         };
-        if !disc.iter().all(|(t, _)| t == "value" || t == "pattern") || disc.is_empty() {
+        if !disc.iter().all(|d| matches!(d.kind, DiscriminatorKind::Value | DiscriminatorKind::Pattern)) || disc.is_empty() {
             return None;
         }
         let fixed_str = |id: String| by_id.get(id.as_str()).and_then(|c| fixed_value(c)).and_then(|(_, v)| v.as_str().map(str::to_owned));
         if disc.len() > 1 {
             // `coding.code` + `coding.system` of a CodeableConcept, or `code` + `system` of a Coding.
-            let paths: BTreeSet<&str> = disc.iter().map(|(_, p)| p.as_str()).collect();
+            let paths: BTreeSet<&str> = disc.iter().map(|d| d.path.as_str()).collect();
             let prefix = match (item_ctx, paths.iter().copied().collect::<Vec<_>>().as_slice()) {
                 (Some("CodeableConcept"), ["coding.code", "coding.system"]) => "coding.",
                 (Some("Coding"), ["code", "system"]) => "",
@@ -688,7 +734,7 @@ impl Walker<'_, '_> {
             let system = fixed_str(format!("{id}.{prefix}system"))?;
             return Some(SlicePredicate::SelfCodings(item_ctx?.to_owned(), vec![CodingPattern { system: Some(system), code: Some(code) }]));
         }
-        let path = disc[0].1.as_str();
+        let path = disc[0].path.as_str();
         if path == "url" && item_ctx == Some("Extension") {
             let url = e["type"][0]["profile"][0].as_str().map(|u| strip_version(u).to_owned()).or_else(|| fixed_str(format!("{id}.url")))?;
             return Some(SlicePredicate::Url(url));
