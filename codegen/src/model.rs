@@ -135,6 +135,15 @@ pub enum Prim {
     Time,
 }
 
+/// One variant of a choice enum, by name: the enum (`ObservationValue`) and its variant (`Quantity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChoiceVariantRef {
+    /// The choice enum.
+    pub choice: String,
+    /// The variant (the type's suffix of the JSON name, `valueQuantity`).
+    pub variant: String,
+}
+
 /// A choice element's enum: one variant per allowed type.
 #[derive(Debug, Clone)]
 pub struct ChoiceDef {
@@ -434,7 +443,7 @@ pub struct CheckChild {
     /// Only the items of a slice.
     pub slice: Option<SlicePredicate>,
     /// For a choice narrowed to one complex type: the choice enum and variant.
-    pub variant: Option<(String, String)>,
+    pub variant: Option<ChoiceVariantRef>,
     /// The checks of each value.
     pub node: CheckNode,
 }

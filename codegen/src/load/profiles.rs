@@ -245,8 +245,8 @@ struct ChildB {
     field: FieldRef,
     label: String,
     slice: Option<SlicePredicate>,
-    /// The choice enum and variant the element is narrowed to.
-    variant: Option<(String, String)>,
+    /// The choice variant the element is narrowed to.
+    variant: Option<ChoiceVariantRef>,
     sub: Sub,
 }
 
@@ -284,7 +284,7 @@ impl<'s> Tree<'s> {
     }
 
     /// The node of the element's values (of type `ctx`), made on first use.
-    fn child_node(&mut self, el: &Placed, ctx: &str, variant: Option<(String, String)>) -> usize {
+    fn child_node(&mut self, el: &Placed, ctx: &str, variant: Option<ChoiceVariantRef>) -> usize {
         let key = canonical_id(el.id);
         if let Some(&i) = self.node_of.get(&key) {
             return i;
@@ -619,7 +619,7 @@ impl Walker<'_, '_> {
 
     /// The type of the element's values when it has children (a complex type, or a choice narrowed to one), with
     /// the choice variant; checks a choice narrowed to fewer types.
-    fn narrow_choice(&self, tree: &mut Tree, el: &Placed) -> Option<(String, Option<(String, String)>)> {
+    fn narrow_choice(&self, tree: &mut Tree, el: &Placed) -> Option<(String, Option<ChoiceVariantRef>)> {
         let enum_name = match &el.field.ty {
             FieldType::Complex(n) => return Some((n.clone(), None)),
             FieldType::Choice(enum_name) => enum_name,
@@ -638,7 +638,7 @@ impl Walker<'_, '_> {
         }
         let v = choice.variants.iter().find(|v| v.suffix == allowed[0])?;
         match &v.ty {
-            FieldType::Complex(n) => Some((n.clone(), Some((enum_name.clone(), v.suffix.clone())))),
+            FieldType::Complex(n) => Some((n.clone(), Some(ChoiceVariantRef { choice: enum_name.clone(), variant: v.suffix.clone() }))),
             _ => None,
         }
     }
