@@ -76,6 +76,7 @@ impl Config {
                 core: "hl7.fhir.r4.core#4.0.1".into(),
                 expansions: Some("hl7.fhir.r4.expansions#4.0.1".into()),
                 base_resources: vec!["Bundle".into(), "OperationOutcome".into()],
+                resources: None,
                 fhir_comments: false,
                 profiles: Vec::new(),
                 search_parameters: Vec::new(),
@@ -121,6 +122,25 @@ impl Config {
     pub fn ig(&mut self, package: &str, module: &str) -> &mut Self {
         let feature = naming::feature_suffix(module);
         self.spec.profiles.push(ProfileSpec { package: package.to_owned(), module: module.to_owned(), feature });
+        self
+    }
+
+    /// Generates only these core resources (by name, `"Patient"`), besides the version's base resources
+    /// (`Bundle`, `OperationOutcome`), which are always generated; by default every resource of the core package.
+    /// The `Resource` enum and the features then hold only these; profiles of other resources are skipped, each
+    /// with a warning in [`Generated::warnings`]. A name the core package does not define makes [`Config::load`]
+    /// fail with [`LoadError::UnknownResources`](crate::load::LoadError::UnknownResources) naming it.
+    ///
+    /// ```
+    /// let mut config = fhir_codegen::Config::new();
+    /// config.resources(["Patient", "Observation"]).ig("hl7.fhir.us.core#8.0.0", "us_core_v8");
+    /// ```
+    pub fn resources<I, S>(&mut self, names: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.spec.resources = Some(names.into_iter().map(Into::into).collect());
         self
     }
 

@@ -6,8 +6,9 @@
 //!     `--packages` directories, else `$FHIR_PACKAGES`, else `~/.fhir/packages`. With `--check`, writes nothing
 //!     and fails when the committed code differs from a fresh generation.
 //! fhir-codegen --out-dir DIR --ig ID#VERSION=MODULE... [--packages DIR]... [--dependency ID#VERSION]...
-//!     [--core ID#VERSION --expansions ID#VERSION|none --module r4]
-//!     Generates one self-contained file per IG module into DIR (as `Config::generate` does from a build.rs).
+//!     [--core ID#VERSION --expansions ID#VERSION|none --module r4] [--resources NAME,NAME...]
+//!     Generates one self-contained file per IG module into DIR (as `Config::generate` does from a build.rs);
+//!     `--resources` generates only those core resources (`Config::resources`).
 //! ```
 
 use fhir_codegen::Config;
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: fhir-codegen [--packages DIR]... [--workspace DIR] [--check]\n       \
      fhir-codegen --out-dir DIR --ig ID#VERSION=MODULE... [--packages DIR]... [--dependency ID#VERSION]... \
-     [--core ID#VERSION] [--expansions ID#VERSION|none] [--module r4]";
+     [--core ID#VERSION] [--expansions ID#VERSION|none] [--module r4] [--resources NAME,NAME...]";
 
 #[derive(Default)]
 struct Args {
@@ -29,6 +30,7 @@ struct Args {
     core: Option<String>,
     expansions: Option<String>,
     module: Option<String>,
+    resources: Option<Vec<String>>,
 }
 
 fn parse() -> Result<Option<Args>, String> {
@@ -50,6 +52,10 @@ fn parse() -> Result<Option<Args>, String> {
             "--core" => a.core = Some(value("--core")?),
             "--expansions" => a.expansions = Some(value("--expansions")?),
             "--module" => a.module = Some(value("--module")?),
+            "--resources" => {
+                let names = value("--resources")?.split(',').map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).collect();
+                a.resources = Some(names);
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(None);
@@ -94,6 +100,9 @@ fn build_mode(args: &Args) -> Result<ExitCode, fhir_codegen::Error> {
     }
     for d in &args.dependencies {
         config.dependency(d);
+    }
+    if let Some(names) = &args.resources {
+        config.resources(names);
     }
     if let Some(dir) = &args.out_dir {
         config.out_dir(dir);

@@ -29,6 +29,10 @@ pub struct VersionSpec {
     /// Resources compiled whenever the module is.
     #[serde(default)]
     pub base_resources: Vec<String>,
+    /// The core resources generated, by name (`Patient`), besides `base_resources` (always generated); `None`
+    /// for every resource of the core package. A name the core package does not define is an error.
+    #[serde(default)]
+    pub resources: Option<Vec<String>>,
     /// The version's JSON may carry `fhir_comments` in any object (DSTU2): every struct gets that field.
     #[serde(default)]
     pub fhir_comments: bool,

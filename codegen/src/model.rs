@@ -23,6 +23,9 @@ pub struct VersionModel {
     pub code_enums: Vec<CodeEnum>,
     /// Resources compiled whenever the module is (the client needs them): `Bundle`, `OperationOutcome`.
     pub base_resources: Vec<String>,
+    /// Resources the core package defines that the configuration leaves out (sorted): not generated, but still
+    /// resource types of the version (in `RESOURCE_TYPES`, read into `Resource::Other`).
+    pub omitted_resources: Vec<String>,
     /// Search parameters by resource name (from the packages' SearchParameter resources); a resource
     /// without parameters of its own has no entry. Filled by [`crate::load::search`].
     pub search_params: std::collections::BTreeMap<String, Vec<SearchParamDef>>,
@@ -130,6 +133,15 @@ pub enum Prim {
     Instant,
     /// `time`
     Time,
+}
+
+/// One variant of a choice enum, by name: the enum (`ObservationValue`) and its variant (`Quantity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChoiceVariantRef {
+    /// The choice enum.
+    pub choice: String,
+    /// The variant (the type's suffix of the JSON name, `valueQuantity`).
+    pub variant: String,
 }
 
 /// A choice element's enum: one variant per allowed type.
@@ -431,7 +443,7 @@ pub struct CheckChild {
     /// Only the items of a slice.
     pub slice: Option<SlicePredicate>,
     /// For a choice narrowed to one complex type: the choice enum and variant.
-    pub variant: Option<(String, String)>,
+    pub variant: Option<ChoiceVariantRef>,
     /// The checks of each value.
     pub node: CheckNode,
 }

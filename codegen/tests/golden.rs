@@ -127,3 +127,91 @@ fn the_diff_is_readable() {
     let d = diff("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nD\ne\nf\ng\n");
     assert_eq!(d, "   ...\n     2 b\n     3 c\n-    4 d\n+    4 D\n     5 e\n     6 f\n");
 }
+
+/// One core package with the resources of several golden cases (`Widget`, `Gauge`, `Lamp`, `Pet`) and the IG
+/// that profiles `Pet`, in a fresh directory.
+fn combined_packages(name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let dir = std::env::temp_dir().join(format!("fhir-codegen-resources-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (case, package) in [
+        ("backbone", "golden.core#0.0.1"),
+        ("choice", "golden.core#0.0.1"),
+        ("required_binding", "golden.core#0.0.1"),
+        ("profile", "golden.core#0.0.1"),
+        ("profile", "golden.ig#1.0.0"),
+    ] {
+        let to = dir.join(package).join("package");
+        std::fs::create_dir_all(&to).unwrap();
+        for e in std::fs::read_dir(root.join(case).join("packages").join(package).join("package")).unwrap().flatten() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    dir
+}
+
+fn combined_config(packages: &Path) -> Config {
+    let spec = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/profile/spec.json")).unwrap();
+    let mut config = Config::from_version_spec(serde_json::from_str(&spec).unwrap());
+    config.package_path(packages).standard_package_paths(false).download(false);
+    config
+}
+
+fn resource_names(model: &fhir_codegen::model::VersionModel) -> Vec<&str> {
+    model.resources.iter().map(|t| t.name.as_str()).collect()
+}
+
+#[test]
+fn only_the_configured_resources_are_generated() {
+    let packages = combined_packages("some");
+    let all = combined_config(&packages).load(&combined_config(&packages).source()).unwrap();
+    assert_eq!(resource_names(&all), ["Gauge", "Lamp", "Pet", "Widget"]);
+
+    let mut config = combined_config(&packages);
+    config.resources(["Widget", "Pet"]);
+    let model = config.load(&config.source()).unwrap();
+    assert_eq!(resource_names(&model), ["Pet", "Widget"]);
+    assert!(model.warnings.is_empty(), "{:?}", model.warnings);
+    let files = fhir_codegen::emit::emit_version(&model).unwrap();
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    assert!(paths.contains(&"src/golden/widget.rs") && !paths.contains(&"src/golden/gauge.rs"), "{paths:?}");
+    let root = &files.iter().find(|f| f.path == "src/golden/mod.rs").unwrap().content;
+    assert!(root.contains("Widget(Box<Widget>)") && root.contains("Pet(Box<Pet>)"), "{root}");
+    assert!(!root.contains("Gauge(Box<Gauge>)") && !root.contains("Lamp(Box<Lamp>)"), "{root}");
+    // Left-out types are still resource types of the version: read into `Resource::Other`, not rejected.
+    assert!(root.contains(r#"&["Gauge", "Lamp", "Pet", "Widget"]"#), "{root}");
+    let features = fhir_codegen::emit::features(std::slice::from_ref(&model));
+    assert!(features.contains("golden-widget") && features.contains("golden-pet"), "{features}");
+    assert!(!features.contains("golden-gauge") && !features.contains("golden-lamp"), "{features}");
+    // The IG's profile of `Pet` is generated as before.
+    assert_eq!(model.profiles.len(), 1);
+    assert!(model.profiles[0].resources.contains("Pet"));
+    let _ = std::fs::remove_dir_all(&packages);
+}
+
+#[test]
+fn a_profile_of_a_left_out_resource_is_skipped_with_a_warning() {
+    let packages = combined_packages("skip");
+    let mut config = combined_config(&packages);
+    config.resources(["Widget"]);
+    let model = config.load(&config.source()).unwrap();
+    assert_eq!(resource_names(&model), ["Widget"]);
+    assert!(model.profiles[0].profiles.is_empty());
+    assert_eq!(model.warnings.len(), 1, "{:?}", model.warnings);
+    assert!(model.warnings[0].contains("golden.ig#1.0.0") && model.warnings[0].contains("Pet"), "{}", model.warnings[0]);
+    let _ = std::fs::remove_dir_all(&packages);
+}
+
+#[test]
+fn an_unknown_resource_name_is_an_error_naming_it() {
+    let packages = combined_packages("unknown");
+    let mut config = combined_config(&packages);
+    config.resources(["Widget", "Patient", "Gadget"]);
+    let err = config.load(&config.source()).unwrap_err();
+    assert!(
+        matches!(&err, fhir_codegen::Error::Load(fhir_codegen::load::LoadError::UnknownResources { names, .. }) if names == &["Patient", "Gadget"]),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), "golden.core#0.0.1 defines no resource Patient, Gadget");
+    let _ = std::fs::remove_dir_all(&packages);
+}

@@ -26,6 +26,23 @@ pub const fn is_version(version: &str) -> bool {
 }
 
 pub use crate::primitives::CodeEnum;
+
+/// The element-level JSON reader and writer: generated `read_json`/`write_json` drive them through their
+/// element-level methods (`complex`, `primitive`, `choice`, `begin_object`, `key`, ...), which are hidden from the
+/// public docs of [`crate::json::Reader`] and [`crate::json::Writer`], where users see only the entry points
+/// (`Writer::compact`/`pretty`/`finish`, `Reader::path`). These methods belong to this module's surface: they
+/// change only with a new crate version, which generated code checks ([`assert_generated_for!`]).
+///
+/// ```
+/// use fhir_models::__private::{Reader, Writer};
+/// let mut w = Writer::compact();
+/// w.begin_object();
+/// w.plain_string("id", &Some("p1".to_owned()));
+/// w.end_object();
+/// assert_eq!(w.finish(), r#"{"id":"p1"}"#);
+/// # let _ = std::mem::size_of::<Reader<'static>>();
+/// ```
+pub use crate::json::{Choice, Reader, Writer};
 #[cfg(feature = "profile")]
 pub use crate::profile::{Checker, Nonconformant, ProfileCheck, ProfileError, ProfileJsonError};
 #[cfg(feature = "profile")]

@@ -512,7 +512,7 @@ fn node(n: &CheckNode, var: &Ident, depth: usize) -> TokenStream {
         let name = ident(&f.rust);
         let v = format_ident!("v{}", depth + 1);
         let body = node(&ch.node, &v, depth + 1);
-        if let Some((choice, variant)) = &ch.variant {
+        if let Some(ChoiceVariantRef { choice, variant }) = &ch.variant {
             let e = ident(choice);
             let vn = ident(variant);
             let key = format!("{}{}", f.json, variant);
@@ -564,7 +564,7 @@ fn describe(n: &CheckNode, path: &str, out: &mut Vec<String>) {
     }
     for ch in &n.children {
         let seg = match &ch.variant {
-            Some((_, v)) => format!("{}{v}", ch.field.json),
+            Some(v) => format!("{}{}", ch.field.json, v.variant),
             None => ch.label.clone(),
         };
         describe(&ch.node, &format!("{path}.{seg}"), out);

@@ -432,7 +432,8 @@ fn module_example(m: &str) -> String {
 
 /// `RESOURCE_TYPES`: every resource type of the version, compiled in or not (sorted, for `binary_search`).
 fn resource_types_const(model: &VersionModel) -> TokenStream {
-    let mut names: Vec<&str> = model.resources.iter().map(|t| t.name.as_str()).collect();
+    let mut names: Vec<&str> =
+        model.resources.iter().map(|t| t.name.as_str()).chain(model.omitted_resources.iter().map(String::as_str)).collect();
     names.sort_unstable();
     let d = doc(&format!(
         "Every resource type FHIR {} defines, sorted; those whose feature is off are read into `Resource::Other`.",
@@ -443,7 +444,43 @@ fn resource_types_const(model: &VersionModel) -> TokenStream {
 
 /// `mod.rs`: module declarations, the `Primitive` alias, the version marker and the `Resource` enum.
 pub fn module_root(model: &VersionModel) -> TokenStream {
-    let title = format!(
+    let title = module_title(model);
+    let submodules = submodules(model);
+    let marker = ident(&model.marker);
+    let marker_doc = format!("The FHIR {} version marker, for code generic over versions.", model.marker);
+    let name = &model.module;
+    let resource_enum = resource_enum(model);
+    let search_lookup = super::search::version_search(model);
+    quote! {
+        #![doc = #title]
+        #![allow(clippy::all)]
+
+        use crate::json::{FhirJson, ParseError, Reader, Writer};
+
+        mod codes;
+        pub use codes::*;
+        mod datatypes;
+        pub use datatypes::*;
+        #submodules
+
+        /// A primitive element of this version: value, id and extensions.
+        pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;
+
+        #[doc = #marker_doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct #marker;
+
+        crate::impl_fhir_version!(#marker, #name);
+
+        #resource_enum
+
+        #search_lookup
+    }
+}
+
+/// The version module's documentation, with its example.
+fn module_title(model: &VersionModel) -> String {
+    format!(
         " FHIR {} ({}) models, generated from {}.\n\n Datatypes and code enums are always compiled; each resource has its own cargo feature \
          (`{}-patient`, ...), `{}` enables them all.",
         model.marker,
@@ -451,8 +488,26 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         model.sources.join(", "),
         model.module,
         model.module
-    ) + &module_example(&model.module);
-    let marker = ident(&model.marker);
+    ) + &module_example(&model.module)
+}
+
+/// The `cfg` of a resource's items: none for a base resource, else its feature.
+fn resource_cfg(model: &VersionModel, t: &TypeDef) -> TokenStream {
+    if model.base_resources.contains(&t.name) {
+        TokenStream::new()
+    } else {
+        let f = t.feature.clone().unwrap_or_default();
+        quote! { #[cfg(feature = #f)] }
+    }
+}
+
+/// The resources' modules (each behind its feature), the IG profile modules and `check_profile`.
+fn submodules(model: &VersionModel) -> TokenStream {
+    let mods = model.resources.iter().map(|t| {
+        let m = ident(&t.file);
+        let cfg = resource_cfg(model, t);
+        quote! { #cfg mod #m; #cfg pub use #m::*; }
+    });
     let profile_mods = model.profiles.iter().map(|p| {
         let m = ident(&p.module);
         let f = &p.feature;
@@ -469,79 +524,38 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
         };
         quote! { #[cfg(feature = "profile")] mod profiles; #[cfg(feature = "profile")] pub use profiles::check_profile; #shared }
     };
-    let search_lookup = super::search::version_search(model);
-    let marker_doc = format!("The FHIR {} version marker, for code generic over versions.", model.marker);
-    let name = &model.module;
-    let mods = model.resources.iter().map(|t| {
-        let m = ident(&t.file);
-        let cfg = if model.base_resources.contains(&t.name) {
-            TokenStream::new()
-        } else {
-            let f = t.feature.clone().unwrap_or_default();
-            quote! { #[cfg(feature = #f)] }
-        };
-        quote! { #cfg mod #m; #cfg pub use #m::*; }
-    });
-    let cfg_of = |t: &TypeDef| {
-        if model.base_resources.contains(&t.name) {
-            TokenStream::new()
-        } else {
-            let f = t.feature.clone().unwrap_or_default();
-            quote! { #[cfg(feature = #f)] }
-        }
+    quote! { #(#mods)* #(#profile_mods)* #check_profile }
+}
+
+/// The `Resource` enum with `RESOURCE_TYPES`, its JSON impl and its accessors.
+fn resource_enum(model: &VersionModel) -> TokenStream {
+    let arms = |arm: &dyn Fn(&TypeDef, &proc_macro2::Ident) -> TokenStream| -> Vec<TokenStream> {
+        model
+            .resources
+            .iter()
+            .map(|t| {
+                let cfg = resource_cfg(model, t);
+                let body = arm(t, &ident(&t.name));
+                quote! { #cfg #body }
+            })
+            .collect()
     };
-    let variants = model.resources.iter().map(|t| {
-        let cfg = cfg_of(t);
-        let n = ident(&t.name);
+    let variants = arms(&|t, n| {
         let d = doc(&format!("A `{}` resource.", t.name));
-        quote! { #cfg #d #n(Box<#n>), }
+        quote! { #d #n(Box<#n>), }
     });
-    let reads = model.resources.iter().map(|t| {
-        let cfg = cfg_of(t);
-        let n = ident(&t.name);
+    let reads = arms(&|t, n| {
         let rt = &t.name;
-        quote! { #cfg #rt => { r.enter_resource(#rt); r.read_boxed::<#n>()?.map(Self::#n) } }
+        quote! { #rt => { r.enter_resource(#rt); r.read_boxed::<#n>()?.map(Self::#n) } }
     });
-    let writes = model.resources.iter().map(|t| {
-        let cfg = cfg_of(t);
-        let n = ident(&t.name);
-        quote! { #cfg Self::#n(x) => x.write_json(w), }
-    });
-    let types = model.resources.iter().map(|t| {
-        let cfg = cfg_of(t);
-        let n = ident(&t.name);
+    let writes = arms(&|_, n| quote! { Self::#n(x) => x.write_json(w), });
+    let types = arms(&|t, n| {
         let rt = &t.name;
-        quote! { #cfg Self::#n(_) => #rt, }
+        quote! { Self::#n(_) => #rt, }
     });
-    let ids = model.resources.iter().map(|t| {
-        let cfg = cfg_of(t);
-        let n = ident(&t.name);
-        quote! { #cfg Self::#n(x) => crate::FhirResource::resource_id(x.as_ref()), }
-    });
+    let ids = arms(&|_, n| quote! { Self::#n(x) => crate::FhirResource::resource_id(x.as_ref()), });
     let resource_types = resource_types_const(model);
     quote! {
-        #![doc = #title]
-        #![allow(clippy::all)]
-
-        use crate::json::{FhirJson, ParseError, Reader, Writer};
-
-        mod codes;
-        pub use codes::*;
-        mod datatypes;
-        pub use datatypes::*;
-        #(#mods)*
-        #(#profile_mods)*
-        #check_profile
-
-        /// A primitive element of this version: value, id and extensions.
-        pub type Primitive<T> = crate::primitives::Primitive<T, Extension>;
-
-        #[doc = #marker_doc]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-        pub struct #marker;
-
-        crate::impl_fhir_version!(#marker, #name);
-
         /// Any resource of this version, read by its `resourceType` (without buffering the object when
         /// `resourceType` comes first). A resource whose feature is off is kept whole as JSON text in
         /// [`Resource::Other`] and written back unchanged.
@@ -584,7 +598,5 @@ pub fn module_root(model: &VersionModel) -> TokenStream {
                 match self { #(#ids)* Self::Other(x) => x.id(), }
             }
         }
-
-        #search_lookup
     }
 }

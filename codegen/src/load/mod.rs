@@ -36,6 +36,14 @@ pub enum LoadError {
     /// Two generated items would get the same Rust name.
     #[error("name clash: `{0}` would be generated twice")]
     NameClash(String),
+    /// Resources were asked for that the core package does not define.
+    #[error("{package} defines no resource {}", names.join(", "))]
+    UnknownResources {
+        /// The core package.
+        package: String,
+        /// The names asked for and not found.
+        names: Vec<String>,
+    },
 }
 
 const TYPES_READ: &[&str] = &["StructureDefinition", "ValueSet", "CodeSystem", "SearchParameter"];
@@ -68,7 +76,8 @@ fn prim_of(code: &str) -> Option<Prim> {
 /// Types that are the abstract bases of others; their elements are repeated in each snapshot.
 const ABSTRACT_BASES: &[&str] = &["Element", "BackboneElement", "Resource", "DomainResource"];
 
-/// Reads the packages of one version and builds its model.
+/// Reads the packages of one version and builds its model: the core types, their search parameters, then the
+/// IGs' profiles over them.
 pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
     let (core_id, core_ver) = split_package(&spec.core);
     let core = src.load(core_id, core_ver, TYPES_READ)?;
@@ -79,52 +88,107 @@ pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result
         }
         None => None,
     };
+    let term = terminology_over(&core, expansions.as_ref(), &[]);
+    let defs = CoreDefinitions::select(&core, spec)?;
+    let mut model = build_core_model(&term, &defs, spec)?;
+    load_core_search_params(src, &core, spec, &mut model)?;
+    if !spec.profiles.is_empty() {
+        load_profile_modules(src, &core, expansions.as_ref(), spec, &defs.left_out, &mut model)?;
+    }
+    Ok(model)
+}
+
+/// The core's and its expansions' terminology, then the `scope` packages' (highest priority first: a definition
+/// of the same canonical in an earlier package replaces a later one's).
+fn terminology_over<'p>(
+    core: &'p packages::Package,
+    expansions: Option<&'p packages::Package>,
+    scope: &[&'p packages::Package],
+) -> Terminology<'p> {
     let mut term = Terminology::default();
     term.add_value_sets(core.of_type("ValueSet"));
     term.add_code_systems(core.of_type("CodeSystem"));
-    if let Some(exp) = &expansions {
+    if let Some(exp) = expansions {
         term.add_expansions(exp.of_type("ValueSet"));
     }
-
-    // Which definitions become types.
-    let mut datatype_sds = Vec::new();
-    let mut resource_sds = Vec::new();
-    for sd in core.of_type("StructureDefinition") {
-        let Some(root) = sd["snapshot"]["element"][0]["path"].as_str() else { continue };
-        let is_specialization = match sd["derivation"].as_str() {
-            Some(d) => d == "specialization",
-            // DSTU2 has no `derivation`: profiles are the definitions with a `constrainedType`.
-            None => sd["constrainedType"].is_null(),
-        };
-        if !is_specialization || sd["abstract"].as_bool() == Some(true) || ABSTRACT_BASES.contains(&root) {
-            continue;
-        }
-        match sd["kind"].as_str() {
-            Some("resource") => resource_sds.push((root.to_owned(), sd)),
-            Some("complex-type") => datatype_sds.push((root.to_owned(), sd)),
-            Some("datatype") if root.starts_with(|c: char| c.is_ascii_uppercase()) => datatype_sds.push((root.to_owned(), sd)),
-            _ => {}
-        }
+    // Lowest priority first: a later definition of the same canonical replaces an earlier one.
+    for pkg in scope.iter().rev() {
+        term.add_value_sets(pkg.of_type("ValueSet"));
+        term.add_code_systems(pkg.of_type("CodeSystem"));
     }
-    datatype_sds.sort_by(|a, b| a.0.cmp(&b.0));
-    resource_sds.sort_by(|a, b| a.0.cmp(&b.0));
-    datatype_sds.dedup_by(|a, b| a.0 == b.0);
-    resource_sds.dedup_by(|a, b| a.0 == b.0);
+    term
+}
 
-    let complex: HashSet<String> = datatype_sds.iter().map(|(n, _)| n.clone()).collect();
-    let mut b = Builder { term: &term, complex, bound: BTreeMap::new(), names: HashMap::new(), module: spec.module.clone(), fhir_comments: spec.fhir_comments };
+/// The core definitions that become types, each list sorted by name.
+struct CoreDefinitions<'p> {
+    datatypes: Vec<(String, &'p Value)>,
+    resources: Vec<(String, &'p Value)>,
+    /// Core resources not generated because the spec's `resources` leaves them out.
+    left_out: BTreeSet<String>,
+}
+
+impl<'p> CoreDefinitions<'p> {
+    fn select(core: &'p packages::Package, spec: &VersionSpec) -> Result<Self, LoadError> {
+        let mut datatypes = Vec::new();
+        let mut resources = Vec::new();
+        for sd in core.of_type("StructureDefinition") {
+            let Some(root) = sd["snapshot"]["element"][0]["path"].as_str() else { continue };
+            let is_specialization = match sd["derivation"].as_str() {
+                Some(d) => d == "specialization",
+                // DSTU2 has no `derivation`: profiles are the definitions with a `constrainedType`.
+                None => sd["constrainedType"].is_null(),
+            };
+            if !is_specialization || sd["abstract"].as_bool() == Some(true) || ABSTRACT_BASES.contains(&root) {
+                continue;
+            }
+            match sd["kind"].as_str() {
+                Some("resource") => resources.push((root.to_owned(), sd)),
+                Some("complex-type") => datatypes.push((root.to_owned(), sd)),
+                Some("datatype") if root.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                    datatypes.push((root.to_owned(), sd))
+                }
+                _ => {}
+            }
+        }
+        datatypes.sort_by(|a, b| a.0.cmp(&b.0));
+        resources.sort_by(|a, b| a.0.cmp(&b.0));
+        datatypes.dedup_by(|a, b| a.0 == b.0);
+        resources.dedup_by(|a, b| a.0 == b.0);
+        let mut left_out = BTreeSet::new();
+        if let Some(wanted) = &spec.resources {
+            let unknown: Vec<String> =
+                wanted.iter().filter(|w| !resources.iter().any(|(n, _)| n == *w)).cloned().collect();
+            if !unknown.is_empty() {
+                return Err(LoadError::UnknownResources { package: spec.core.clone(), names: unknown });
+            }
+            resources.retain(|(n, _)| {
+                let keep = wanted.contains(n) || spec.base_resources.contains(n);
+                if !keep {
+                    left_out.insert(n.clone());
+                }
+                keep
+            });
+        }
+        Ok(Self { datatypes, resources, left_out })
+    }
+}
+
+/// The core's types and code enums, without search parameters and profiles.
+fn build_core_model(term: &Terminology, defs: &CoreDefinitions, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
+    let complex: HashSet<String> = defs.datatypes.iter().map(|(n, _)| n.clone()).collect();
+    let mut b = Builder { term, complex, bound: BTreeMap::new(), names: HashMap::new(), module: spec.module.clone(), fhir_comments: spec.fhir_comments };
     for n in ["Resource", "Primitive", spec.marker.as_str()] {
         b.names.insert(n.to_owned(), "reserved".to_owned());
     }
-    for (n, _) in datatype_sds.iter().chain(&resource_sds) {
+    for (n, _) in defs.datatypes.iter().chain(&defs.resources) {
         b.claim(n, n)?;
     }
     let mut datatypes = Vec::new();
-    for (name, sd) in &datatype_sds {
+    for (name, sd) in &defs.datatypes {
         datatypes.push(b.build_type(name, sd, false)?);
     }
     let mut resources = Vec::new();
-    for (name, sd) in &resource_sds {
+    for (name, sd) in &defs.resources {
         resources.push(b.build_type(name, sd, true)?);
     }
     let code_enums = b.finish_enums(&mut datatypes, &mut resources, &spec.base_resources)?;
@@ -133,7 +197,7 @@ pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result
 
     let mut sources = vec![spec.core.clone()];
     sources.extend(spec.expansions.clone());
-    let mut model = VersionModel {
+    Ok(VersionModel {
         module: spec.module.clone(),
         marker: spec.marker.clone(),
         fhir_version: spec.fhir_version.clone(),
@@ -142,52 +206,72 @@ pub fn load_version(src: &packages::PackageSource, spec: &VersionSpec) -> Result
         resources,
         code_enums,
         base_resources: spec.base_resources.clone(),
+        omitted_resources: defs.left_out.iter().cloned().collect(),
         search_params: Default::default(),
         profiles: Vec::new(),
         profile_shared: SharedProfileItems::default(),
         warnings: Vec::new(),
-    };
-    // Search parameters last: they bind to the types and code enums built above. The core's come first, so an IG
-    // that re-declares a core parameter (US Core's `Patient-birthdate`) does not replace it.
+    })
+}
+
+/// Search parameters last: they bind to the types and code enums already built. The core's come first, so an IG
+/// that re-declares a core parameter (US Core's `Patient-birthdate`) does not replace it.
+fn load_core_search_params(
+    src: &packages::PackageSource,
+    core: &packages::Package,
+    spec: &VersionSpec,
+    model: &mut VersionModel,
+) -> Result<(), LoadError> {
     let mut search_parameters = core.of_type("SearchParameter").to_vec();
     for package in &spec.search_parameters {
         let (id, ver) = split_package(package);
         search_parameters.extend(src.load(id, ver, &["SearchParameter"])?.resources.remove("SearchParameter").unwrap_or_default());
         model.sources.push(package.clone());
     }
-    search::load_search_params(&search_parameters, &mut model)?;
+    search::load_search_params(&search_parameters, model)
+}
 
-    // Profiles of implementation guides, over the core model. Each IG resolves canonicals in its own scope: the
-    // package, then the closure of its declared dependencies (so US Core 3.1.1 and 8.0.0, or CARIN BB 1.1.0 and
-    // 2.0.0, keep their own rules side by side), then the core. Its terminology is kept apart from the core's so
-    // that an IG can never change a core code enum.
-    if !spec.profiles.is_empty() {
-        let mut store = PackageStore::default();
-        let mut scopes = Vec::new();
-        for p in &spec.profiles {
-            scopes.push(store.closure(src, &p.package, &spec.core, &spec.resolution_packages, &mut model.warnings)?);
-        }
-        let mut modules = Vec::new();
-        for (p, scope) in spec.profiles.iter().zip(&scopes) {
-            let scope: Vec<&packages::Package> = scope.iter().map(|n| &store.packages[n]).collect();
-            let mut term = Terminology::default();
-            term.add_value_sets(core.of_type("ValueSet"));
-            term.add_code_systems(core.of_type("CodeSystem"));
-            if let Some(exp) = &expansions {
-                term.add_expansions(exp.of_type("ValueSet"));
-            }
-            // Lowest priority first: a later definition of the same canonical replaces an earlier one.
-            for pkg in scope.iter().rev() {
-                term.add_value_sets(pkg.of_type("ValueSet"));
-                term.add_code_systems(pkg.of_type("CodeSystem"));
-            }
-            let cx = profiles::Context { model: &model, core: &core, scope: &scope, term: &term };
-            modules.push(profiles::load_profiles(&cx, p, scope[0])?);
-        }
-        model.profile_shared = share_profile_items(&mut modules)?;
-        model.profiles = modules;
+/// Profiles of implementation guides, over the core model. Each IG resolves canonicals in its own scope: the
+/// package, then the closure of its declared dependencies (so US Core 3.1.1 and 8.0.0, or CARIN BB 1.1.0 and
+/// 2.0.0, keep their own rules side by side), then the core. Its terminology is kept apart from the core's so
+/// that an IG can never change a core code enum.
+fn load_profile_modules(
+    src: &packages::PackageSource,
+    core: &packages::Package,
+    expansions: Option<&packages::Package>,
+    spec: &VersionSpec,
+    left_out: &BTreeSet<String>,
+    model: &mut VersionModel,
+) -> Result<(), LoadError> {
+    let mut store = PackageStore::default();
+    let mut scopes = Vec::new();
+    for p in &spec.profiles {
+        scopes.push(store.closure(src, &p.package, &spec.core, &spec.resolution_packages, &mut model.warnings)?);
     }
-    Ok(model)
+    let mut modules = Vec::new();
+    for (p, scope) in spec.profiles.iter().zip(&scopes) {
+        let scope: Vec<&packages::Package> = scope.iter().map(|n| &store.packages[n]).collect();
+        model.warnings.extend(skipped_profiles(&p.package, scope[0], left_out));
+        let term = terminology_over(core, expansions, &scope);
+        let cx = profiles::Context { model: &*model, core, scope: &scope, term: &term };
+        modules.push(profiles::load_profiles(&cx, p, scope[0])?);
+    }
+    model.profile_shared = share_profile_items(&mut modules)?;
+    model.profiles = modules;
+    Ok(())
+}
+
+/// A warning for each resource profile of `ig` whose resource the configuration leaves out.
+fn skipped_profiles(package: &str, ig: &packages::Package, left_out: &BTreeSet<String>) -> Vec<String> {
+    ig.of_type("StructureDefinition")
+        .iter()
+        .filter(|sd| sd["derivation"].as_str() == Some("constraint") && sd["kind"].as_str() == Some("resource"))
+        .filter_map(|sd| {
+            let ty = sd["type"].as_str().filter(|t| left_out.contains(*t))?;
+            let url = sd["url"].as_str().unwrap_or_default();
+            Some(format!("{package}: profile {url} not generated: its resource {ty} is not among the configured resources"))
+        })
+        .collect()
 }
 
 /// Moves the extension structs and code enums that two or more profile modules generate identically (same name,
@@ -294,11 +378,78 @@ fn split_package(p: &str) -> (&str, &str) {
     p.split_once('#').unwrap_or((p, ""))
 }
 
+/// A type under construction: its structs (the type's own first, then its backbone elements) and choice enums.
+struct TypeB {
+    name: String,
+    /// The StructureDefinition, for errors.
+    sd: String,
+    /// The resource's name, for a resource.
+    resource_type: Option<String>,
+    structs: Vec<StructDef>,
+    choices: Vec<ChoiceDef>,
+    struct_of_path: HashMap<String, usize>,
+    /// DSTU2 `nameReference` points at an element by its `name`.
+    path_of_name: HashMap<String, String>,
+}
+
+impl TypeB {
+    fn new(name: &str, sd: &Value, is_resource: bool) -> Self {
+        let resource_type = is_resource.then(|| name.to_owned());
+        TypeB {
+            name: name.to_owned(),
+            sd: sd["url"].as_str().unwrap_or(name).to_owned(),
+            structs: vec![StructDef { name: name.to_owned(), path: name.to_owned(), doc: String::new(), resource_type: resource_type.clone(), fields: Vec::new() }],
+            resource_type,
+            choices: Vec::new(),
+            struct_of_path: HashMap::from([(name.to_owned(), 0)]),
+            path_of_name: HashMap::new(),
+        }
+    }
+
+    fn shape(&self, path: &str, message: String) -> LoadError {
+        LoadError::Shape { sd: self.sd.clone(), path: path.to_owned(), message }
+    }
+}
+
+/// The type codes of an element, in order without repeats (DSTU2's open type `*` spelled out).
+fn element_type_codes(e: &Value) -> Vec<String> {
+    let mut codes: Vec<String> =
+        e["type"].as_array().into_iter().flatten().filter_map(|t| t["code"].as_str().map(str::to_owned)).collect();
+    if codes.iter().any(|c| c == "*") {
+        codes = DSTU2_OPEN_TYPES.iter().map(|s| s.to_string()).collect();
+    }
+    codes.dedup();
+    codes
+}
+
+/// DSTU2's `fhir_comments`, which any object may carry.
+fn fhir_comments_field() -> Field {
+    Field {
+        json: "fhir_comments".into(),
+        rust: "fhir_comments".into(),
+        path_name: "fhir_comments".into(),
+        doc: "Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).".into(),
+        many: true,
+        required: false,
+        ty: FieldType::PlainString,
+        boxed: false,
+    }
+}
+
+/// A value set some `code` element is bound to (required), and who uses it.
+struct BoundValueSet {
+    listed: terminology::ListedValueSet,
+    /// The resources whose elements use it.
+    resources: BTreeSet<String>,
+    /// Whether a datatype uses it (then its enum is always compiled).
+    by_datatype: bool,
+}
+
 struct Builder<'t> {
     term: &'t Terminology<'t>,
     complex: HashSet<String>,
     /// Required bindings seen, by value-set URL: the listed codes and who uses them.
-    bound: BTreeMap<String, (terminology::ListedValueSet, BTreeSet<String>, bool)>,
+    bound: BTreeMap<String, BoundValueSet>,
     /// Rust names taken, with what took them.
     names: HashMap<String, String>,
     module: String,
@@ -316,134 +467,15 @@ impl Builder<'_> {
     }
 
     fn build_type(&mut self, name: &str, sd: &Value, is_resource: bool) -> Result<TypeDef, LoadError> {
-        let sd_name = sd["url"].as_str().unwrap_or(name).to_owned();
-        let shape = |path: &str, message: String| LoadError::Shape { sd: sd_name.clone(), path: path.to_owned(), message };
-        let elements = sd["snapshot"]["element"].as_array().ok_or_else(|| shape(name, "no snapshot".into()))?;
-        let root = &elements[0];
-        let mut structs = vec![StructDef {
-            name: name.to_owned(),
-            path: name.to_owned(),
-            doc: doc_of(root, sd),
-            resource_type: is_resource.then(|| name.to_owned()),
-            fields: Vec::new(),
-        }];
-        let mut choices = Vec::new();
-        let mut struct_of_path: HashMap<String, usize> = HashMap::from([(name.to_owned(), 0)]);
-        // DSTU2 `nameReference` points at an element by its `name`.
-        let mut path_of_name: HashMap<String, String> = HashMap::new();
-
+        let mut t = TypeB::new(name, sd, is_resource);
+        let elements = sd["snapshot"]["element"].as_array().ok_or_else(|| t.shape(name, "no snapshot".into()))?;
+        t.structs[0].doc = doc_of(&elements[0], sd);
         for e in &elements[1..] {
-            let path = e["path"].as_str().ok_or_else(|| shape(name, "element without path".into()))?;
-            if e["sliceName"].is_string() || path.contains(':') {
-                continue;
-            }
-            if let Some(n) = e["name"].as_str() {
-                path_of_name.insert(n.to_owned(), path.to_owned());
-            }
-            let Some((parent, elem)) = path.rsplit_once('.') else { continue };
-            let Some(&owner) = struct_of_path.get(parent) else {
-                // Children of an element that is not a struct (e.g. a re-profiled child of a datatype).
-                continue;
-            };
-            let max = e["max"].as_str().unwrap_or("1");
-            let many = max == "*" || max.parse::<u32>().is_ok_and(|m| m > 1);
-            if max == "0" {
-                continue;
-            }
-            let required = e["min"].as_u64().unwrap_or(0) > 0;
-            let doc = e["short"].as_str().unwrap_or_default().to_owned();
-            let mut codes: Vec<String> = e["type"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t["code"].as_str().map(str::to_owned))
-                .collect();
-            if codes.iter().any(|c| c == "*") {
-                codes = DSTU2_OPEN_TYPES.iter().map(|s| s.to_string()).collect();
-            }
-            codes.dedup();
-            let owner_name = structs[owner].name.clone();
-
-            let (json, path_name, ty) = if let Some(choice_base) = elem.strip_suffix("[x]") {
-                let enum_name = format!("{owner_name}{}", naming::upper_camel(choice_base));
-                self.claim(&enum_name, path)?;
-                let mut variants = Vec::new();
-                for code in &codes {
-                    let ty = self.simple_type(code).ok_or_else(|| shape(path, format!("choice of unknown type `{code}`")))?;
-                    variants.push(ChoiceVariant { suffix: naming::upper_camel(code), ty });
-                }
-                choices.push(ChoiceDef {
-                    name: enum_name.clone(),
-                    path: path.to_owned(),
-                    doc: doc.clone(),
-                    variants,
-                    alias_of: None,
-                });
-                (choice_base.to_owned(), elem.to_owned(), FieldType::Choice(enum_name))
-            } else {
-                let reference = e["contentReference"].as_str().map(|r| r.trim_start_matches('#').to_owned()).or_else(|| {
-                    e["nameReference"].as_str().and_then(|n| path_of_name.get(n).cloned())
-                });
-                let ty = if let Some(target) = reference {
-                    // R4 writes `#Questionnaire.item`; some packages write `url#Questionnaire.item`.
-                    let target = target.rsplit('#').next().unwrap_or(&target).to_owned();
-                    let idx = struct_of_path.get(&target).ok_or_else(|| shape(path, format!("contentReference to unknown `{target}`")))?;
-                    FieldType::Complex(structs[*idx].name.clone())
-                } else if (elem == "id" && codes == ["id"]) || path == "Extension.url" {
-                    // Element ids and extension URLs are XML attributes, plain strings in JSON, in every
-                    // version (R4 already types them `System.String`; DSTU2 says `id` and `uri`).
-                    FieldType::PlainString
-                } else if codes.len() != 1 {
-                    return Err(shape(path, format!("expected one type, found {codes:?}")));
-                } else if codes[0] == "BackboneElement" || codes[0] == "Element" {
-                    let struct_name = naming::backbone(path);
-                    self.claim(&struct_name, path)?;
-                    struct_of_path.insert(path.to_owned(), structs.len());
-                    structs.push(StructDef {
-                        name: struct_name.clone(),
-                        path: path.to_owned(),
-                        doc: doc.clone(),
-                        resource_type: None,
-                        fields: Vec::new(),
-                    });
-                    FieldType::Complex(struct_name)
-                } else if codes[0] == "code" {
-                    match self.required_binding(e) {
-                        Some(url) => {
-                            let user = if is_resource { Some(name) } else { None };
-                            self.note_binding_use(&url, user);
-                            FieldType::Code(url)
-                        }
-                        None => FieldType::Primitive(Prim::String),
-                    }
-                } else {
-                    self.simple_type(&codes[0]).ok_or_else(|| shape(path, format!("unknown type `{}`", codes[0])))?
-                };
-                (elem.to_owned(), elem.to_owned(), ty)
-            };
-            structs[owner].fields.push(Field {
-                rust: naming::field(&json),
-                json,
-                path_name,
-                doc,
-                many,
-                required,
-                ty,
-                boxed: false,
-            });
+            self.add_element(&mut t, e)?;
         }
         if self.fhir_comments {
-            for s in &mut structs {
-                s.fields.insert(0, Field {
-                    json: "fhir_comments".into(),
-                    rust: "fhir_comments".into(),
-                    path_name: "fhir_comments".into(),
-                    doc: "Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).".into(),
-                    many: true,
-                    required: false,
-                    ty: FieldType::PlainString,
-                    boxed: false,
-                });
+            for s in &mut t.structs {
+                s.fields.insert(0, fhir_comments_field());
             }
         }
         Ok(TypeDef {
@@ -452,12 +484,97 @@ impl Builder<'_> {
             is_resource,
             file: naming::module(name),
             feature: is_resource.then(|| naming::feature(&self.module, name)),
-            structs,
-            choices,
+            structs: t.structs,
+            choices: t.choices,
         })
     }
 
-    /// The field type of a type code that needs no struct of its own.
+    /// One snapshot element: a field of the struct of its parent path (slices, prohibited elements and children
+    /// of elements that are no struct are skipped).
+    fn add_element(&mut self, t: &mut TypeB, e: &Value) -> Result<(), LoadError> {
+        let path = e["path"].as_str().ok_or_else(|| t.shape(&t.name, "element without path".into()))?;
+        if e["sliceName"].is_string() || path.contains(':') {
+            return Ok(());
+        }
+        if let Some(n) = e["name"].as_str() {
+            t.path_of_name.insert(n.to_owned(), path.to_owned());
+        }
+        let Some((parent, elem)) = path.rsplit_once('.') else { return Ok(()) };
+        let Some(&owner) = t.struct_of_path.get(parent) else {
+            // Children of an element that is not a struct (e.g. a re-profiled child of a datatype).
+            return Ok(());
+        };
+        let max = e["max"].as_str().unwrap_or("1");
+        let many = max == "*" || max.parse::<u32>().is_ok_and(|m| m > 1);
+        if max == "0" {
+            return Ok(());
+        }
+        let required = e["min"].as_u64().unwrap_or(0) > 0;
+        let doc = e["short"].as_str().unwrap_or_default().to_owned();
+        let codes = element_type_codes(e);
+        let (json, path_name, ty) = match elem.strip_suffix("[x]") {
+            Some(choice_base) => {
+                let enum_name = format!("{}{}", t.structs[owner].name, naming::upper_camel(choice_base));
+                let ty = self.choice_type(t, enum_name, path, &codes, &doc)?;
+                (choice_base.to_owned(), elem.to_owned(), ty)
+            }
+            None => (elem.to_owned(), elem.to_owned(), self.single_type(t, e, path, elem, &codes, &doc)?),
+        };
+        t.structs[owner].fields.push(Field { rust: naming::field(&json), json, path_name, doc, many, required, ty, boxed: false });
+        Ok(())
+    }
+
+    /// A choice element (`value[x]`): its enum, one variant per allowed type.
+    fn choice_type(&mut self, t: &mut TypeB, enum_name: String, path: &str, codes: &[String], doc: &str) -> Result<FieldType, LoadError> {
+        self.claim(&enum_name, path)?;
+        let mut variants = Vec::new();
+        for code in codes {
+            let ty = self.simple_type(code).ok_or_else(|| t.shape(path, format!("choice of unknown type `{code}`")))?;
+            variants.push(ChoiceVariant { suffix: naming::upper_camel(code), ty });
+        }
+        t.choices.push(ChoiceDef { name: enum_name.clone(), path: path.to_owned(), doc: doc.to_owned(), variants, alias_of: None });
+        Ok(FieldType::Choice(enum_name))
+    }
+
+    /// The type of an element of one type: a reference to another element's struct, a plain string, a new
+    /// backbone struct, a (bound) code, or a datatype.
+    fn single_type(&mut self, t: &mut TypeB, e: &Value, path: &str, elem: &str, codes: &[String], doc: &str) -> Result<FieldType, LoadError> {
+        let reference = e["contentReference"]
+            .as_str()
+            .map(|r| r.trim_start_matches('#').to_owned())
+            .or_else(|| e["nameReference"].as_str().and_then(|n| t.path_of_name.get(n).cloned()));
+        if let Some(target) = reference {
+            // R4 writes `#Questionnaire.item`; some packages write `url#Questionnaire.item`.
+            let target = target.rsplit('#').next().unwrap_or(&target).to_owned();
+            let idx = t.struct_of_path.get(&target).ok_or_else(|| t.shape(path, format!("contentReference to unknown `{target}`")))?;
+            return Ok(FieldType::Complex(t.structs[*idx].name.clone()));
+        }
+        if (elem == "id" && codes == ["id"]) || path == "Extension.url" {
+            // Element ids and extension URLs are XML attributes, plain strings in JSON, in every version (R4
+            // already types them `System.String`; DSTU2 says `id` and `uri`).
+            return Ok(FieldType::PlainString);
+        }
+        let [code] = codes else { return Err(t.shape(path, format!("expected one type, found {codes:?}"))) };
+        match code.as_str() {
+            "BackboneElement" | "Element" => {
+                let struct_name = naming::backbone(path);
+                self.claim(&struct_name, path)?;
+                t.struct_of_path.insert(path.to_owned(), t.structs.len());
+                t.structs.push(StructDef { name: struct_name.clone(), path: path.to_owned(), doc: doc.to_owned(), resource_type: None, fields: Vec::new() });
+                Ok(FieldType::Complex(struct_name))
+            }
+            "code" => Ok(match self.required_binding(e) {
+                Some(url) => {
+                    let user = t.resource_type.clone();
+                    self.note_binding_use(&url, user.as_deref());
+                    FieldType::Code(url)
+                }
+                None => FieldType::Primitive(Prim::String),
+            }),
+            _ => self.simple_type(code).ok_or_else(|| t.shape(path, format!("unknown type `{code}`"))),
+        }
+    }
+
     fn simple_type(&self, code: &str) -> Option<FieldType> {
         if code.starts_with("http://hl7.org/fhirpath/System.") {
             return Some(FieldType::PlainString);
@@ -484,7 +601,7 @@ impl Builder<'_> {
         let url = strip_version(url).to_owned();
         if !self.bound.contains_key(&url) {
             let listed = self.term.list(&url)?;
-            self.bound.insert(url.clone(), (listed, BTreeSet::new(), false));
+            self.bound.insert(url.clone(), BoundValueSet { listed, resources: BTreeSet::new(), by_datatype: false });
         }
         Some(url)
     }
@@ -493,9 +610,9 @@ impl Builder<'_> {
         if let Some(entry) = self.bound.get_mut(url) {
             match resource {
                 Some(r) => {
-                    entry.1.insert(r.to_owned());
+                    entry.resources.insert(r.to_owned());
                 }
-                None => entry.2 = true,
+                None => entry.by_datatype = true,
             }
         }
     }
@@ -512,10 +629,10 @@ impl Builder<'_> {
         let bound = std::mem::take(&mut self.bound);
         // Value sets that share a computable name are all named by their URLs, so that none is the "real" one.
         let mut name_count: HashMap<String, usize> = HashMap::new();
-        for (listed, _, _) in bound.values() {
+        for BoundValueSet { listed, .. } in bound.values() {
             *name_count.entry(naming::code_enum(&listed.name)).or_default() += 1;
         }
-        for (url, (listed, users, by_datatype)) in bound {
+        for (url, BoundValueSet { listed, resources: users, by_datatype }) in bound {
             let base = naming::code_enum(&listed.name);
             let base = if name_count[&base] > 1 { naming::code_enum_from_url(&url) } else { base };
             let mut name = base.clone();

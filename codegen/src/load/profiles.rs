@@ -178,21 +178,159 @@ struct NodeB {
     checks: Vec<Check>,
     children: Vec<ChildB>,
     /// Slicing of the node's fields, by JSON name: the discriminators (type, path).
-    slicing: HashMap<String, Vec<(String, String)>>,
+    slicing: HashMap<String, Vec<Discriminator>>,
     /// For a slice's node: the JSON name of the child that is its discriminator (its fixed value is the slice's
     /// predicate, not checked again).
     discriminator: Option<String>,
-    /// The resource itself (0), a plain child of it (1: slices in it get associated functions), deeper (2).
-    level: u8,
+    level: Level,
 }
 
-/// A child under construction: field, label, slice, narrowed variant, checks.
-type ChildB = (FieldRef, String, Option<SlicePredicate>, Option<(String, String)>, Sub);
+/// One discriminator of a slicing: how and where slices are told apart.
+#[derive(Debug, Clone)]
+struct Discriminator {
+    kind: DiscriminatorKind,
+    /// The FHIRPath (a plain path, `$this`, ...) of what is compared.
+    path: String,
+}
+
+/// A discriminator's `type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DiscriminatorKind {
+    Value,
+    Pattern,
+    Exists,
+    Type,
+    Profile,
+    /// A code FHIR does not define, kept for the note about the slice.
+    Other(String),
+}
+
+impl DiscriminatorKind {
+    fn of(code: &str) -> Self {
+        match code {
+            "value" => Self::Value,
+            "pattern" => Self::Pattern,
+            "exists" => Self::Exists,
+            "type" => Self::Type,
+            "profile" => Self::Profile,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            Self::Value => "value",
+            Self::Pattern => "pattern",
+            Self::Exists => "exists",
+            Self::Type => "type",
+            Self::Profile => "profile",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+/// Where a node is in the profiled resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// The resource itself.
+    Resource,
+    /// A plain (not sliced) child of the resource: slices in it get associated functions.
+    Child,
+    /// Deeper, or in an extension definition walked for its checks.
+    Deeper,
+}
+
+/// A child under construction (see [`CheckChild`]).
+struct ChildB {
+    field: FieldRef,
+    label: String,
+    slice: Option<SlicePredicate>,
+    /// The choice variant the element is narrowed to.
+    variant: Option<ChoiceVariantRef>,
+    sub: Sub,
+}
 
 /// A child's checks: a node still being built, or a finished subtree (an extension definition's).
 enum Sub {
     Arena(usize),
     Done(CheckNode),
+}
+
+/// One snapshot being walked: its elements by id, the nodes built so far, and which element id each node is for.
+struct Tree<'s> {
+    sd_url: &'s str,
+    by_id: HashMap<&'s str, &'s Value>,
+    arena: Vec<NodeB>,
+    node_of: HashMap<String, usize>,
+}
+
+impl<'s> Tree<'s> {
+    fn new(sd: &'s Value, elements: &'s [Value], root_ctx: &str, top: bool) -> Self {
+        let root = NodeB {
+            ctx: root_ctx.to_owned(),
+            checks: Vec::new(),
+            children: Vec::new(),
+            slicing: HashMap::new(),
+            discriminator: None,
+            level: if top { Level::Resource } else { Level::Deeper },
+        };
+        let root_id = elements.first().and_then(|e| e["id"].as_str()).unwrap_or(root_ctx).to_owned();
+        Tree {
+            sd_url: sd["url"].as_str().unwrap_or_default(),
+            by_id: elements.iter().filter_map(|e| Some((e["id"].as_str()?, e))).collect(),
+            arena: vec![root],
+            node_of: HashMap::from([(root_id, 0)]),
+        }
+    }
+
+    /// The node of the element's values (of type `ctx`), made on first use.
+    fn child_node(&mut self, el: &Placed, ctx: &str, variant: Option<ChoiceVariantRef>) -> usize {
+        let key = canonical_id(el.id);
+        if let Some(&i) = self.node_of.get(&key) {
+            return i;
+        }
+        let level = if self.arena[el.p].level == Level::Resource && el.predicate.is_none() { Level::Child } else { Level::Deeper };
+        let discriminator = match &el.predicate {
+            Some(SlicePredicate::FieldEquals(f, _) | SlicePredicate::FieldCodings(f, _) | SlicePredicate::FieldCodingIn(f, _, _)) => {
+                Some(f.json.clone())
+            }
+            Some(SlicePredicate::Url(_)) => Some("url".to_owned()),
+            _ => None,
+        };
+        self.arena.push(NodeB { ctx: ctx.to_owned(), checks: Vec::new(), children: Vec::new(), slicing: HashMap::new(), discriminator, level });
+        let i = self.arena.len() - 1;
+        self.arena[el.p].children.push(ChildB { field: el.field.clone(), label: el.label.clone(), slice: el.predicate.clone(), variant, sub: Sub::Arena(i) });
+        self.node_of.insert(key, i);
+        i
+    }
+}
+
+/// One element of a snapshot, placed: the field of its parent's node it constrains, and which items of it.
+struct Placed<'s> {
+    e: &'s Value,
+    id: &'s str,
+    parent_id: &'s str,
+    /// The parent's node.
+    p: usize,
+    field: FieldRef,
+    /// The field's path name, with `:slice` for a slice.
+    label: String,
+    path: &'s str,
+    codes: Vec<&'s str>,
+    short: String,
+    /// The slice name (none for a choice's type slice, which is the choice itself).
+    slice: Option<&'s str>,
+    type_slice: bool,
+    /// How a slice's items are found; `None`: all the field's values.
+    predicate: Option<SlicePredicate>,
+    min: u32,
+    max: Option<u32>,
+}
+
+impl Placed<'_> {
+    fn check(&self, kind: CheckKind) -> Check {
+        Check { field: self.field.clone(), label: self.label.clone(), doc: self.short.clone(), kind }
+    }
 }
 
 struct Walker<'a, 'm> {
@@ -294,284 +432,299 @@ impl Walker<'_, '_> {
         (!out.is_empty()).then_some(out)
     }
 
-    /// Walks one snapshot into a check tree whose root values are of type `root_ctx`.
+    /// Walks one snapshot into a check tree whose root values are of type `root_ctx`: each element, in snapshot
+    /// order, is placed on its parent's node ([`Walker::place`]), then turned into checks, and for complex values
+    /// into a child node of its own.
     fn walk(&mut self, sd: &Value, root_ctx: &str, depth: usize, top: bool) -> CheckNode {
         let elements: &[Value] = sd["snapshot"]["element"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-        let sd_url = sd["url"].as_str().unwrap_or_default();
-        let by_id: HashMap<&str, &Value> = elements.iter().filter_map(|e| Some((e["id"].as_str()?, e))).collect();
-        let mut arena = vec![NodeB {
-            ctx: root_ctx.to_owned(),
-            checks: Vec::new(),
-            children: Vec::new(),
-            slicing: HashMap::new(),
-            discriminator: None,
-            level: if top { 0 } else { 2 },
-        }];
-        let mut node_of: HashMap<String, usize> = HashMap::new();
-        let root_id = elements.first().and_then(|e| e["id"].as_str()).unwrap_or(root_ctx).to_owned();
-        node_of.insert(root_id.clone(), 0);
+        let mut tree = Tree::new(sd, elements, root_ctx, top);
         for e in elements.iter().skip(1) {
-            let Some(id) = e["id"].as_str() else { continue };
-            let Some((parent_id, seg)) = split_id(id) else { continue };
-            // A type slice of a choice (`value[x]:valueCoding`) is the choice itself, for the values of its type.
-            let type_slice = seg.split_once(':').is_some_and(|(n, _)| n.ends_with("[x]"));
-            let (name, slice) = match seg.split_once(':') {
-                Some((n, _)) if n.ends_with("[x]") => (n, None),
-                Some((n, s)) => (n, Some(s)),
-                None => (seg, None),
-            };
-            let parent_key = canonical_id(parent_id);
-            let Some(&p) = node_of.get(&parent_key) else { continue };
-            let json = name.strip_suffix("[x]").unwrap_or(name);
-            let Some(field) = self.field(&arena[p].ctx.clone(), json) else {
-                if e["min"].as_u64().unwrap_or(0) > 0 || e["max"].as_str() == Some("0") {
-                    self.note(format!("`{}`: not an element of the core type", e["path"].as_str().unwrap_or(id)));
-                }
-                continue;
-            };
-            let label = match slice {
-                Some(s) => format!("{}:{s}", field.path_name),
-                None => field.path_name.clone(),
-            };
-            let path = e["path"].as_str().unwrap_or(id);
-            let codes = type_codes(e);
-            let short = e["short"].as_str().unwrap_or_default().to_owned();
+            self.walk_element(&mut tree, e, depth, top);
+        }
+        finish(&mut tree.arena, 0)
+    }
 
-            // Which items of the field this element is about.
-            let predicate = match slice {
-                None => None,
-                Some(sname) => {
-                    let disc = arena[p].slicing.get(&field.json).cloned().unwrap_or_default();
-                    match self.predicate(e, &field, &disc, &by_id, id) {
-                        Some(pred) => Some(pred),
-                        None => {
-                            let how: Vec<String> = disc.iter().map(|(t, d)| format!("{t} on `{d}`")).collect();
-                            let what = fixed_value(e).map(|(k, _)| format!(", the slice's {k}")).unwrap_or_default();
-                            self.note(format!("slice `{path}:{sname}` (discriminator: {}{what})", how.join(" and ")));
-                            continue;
-                        }
+    /// One element: its checks on the parent's node, and the node of its values.
+    fn walk_element<'s>(&mut self, tree: &mut Tree<'s>, e: &'s Value, depth: usize, top: bool) {
+        let Some(el) = self.place(tree, e) else { return };
+        self.cardinality_checks(tree, &el);
+        if el.max == Some(0) {
+            return;
+        }
+        let base_el = e["base"]["path"].as_str().and_then(|bp| self.ix.core_elements.get(bp)).copied();
+        // A slice's own value is its predicate, and a slice's discriminator is checked by finding the slice.
+        let own_value = el.predicate.is_none() && tree.arena[el.p].discriminator.as_deref() != Some(el.field.json.as_str());
+        if own_value {
+            self.fixed_value_checks(tree, &el);
+        }
+        self.code_binding_checks(tree, &el, base_el);
+        if own_value {
+            self.coding_binding_checks(tree, &el, base_el);
+        }
+        let values = self.narrow_choice(tree, &el);
+        self.reference_checks(tree, &el, base_el);
+        if let Some(s) = e["slicing"]["discriminator"].as_array() {
+            let disc: Vec<Discriminator> = s
+                .iter()
+                .filter_map(|d| Some(Discriminator { kind: DiscriminatorKind::of(d["type"].as_str()?), path: d["path"].as_str()?.to_owned() }))
+                .collect();
+            tree.arena[el.p].slicing.insert(el.field.json.clone(), disc);
+        }
+        let Some((ctx, variant)) = values else { return };
+        let idx = tree.child_node(&el, &ctx, variant);
+        self.inline_extension(tree, &el, idx, &ctx, depth, top);
+        if top {
+            self.slice_accessor(tree, &el, &ctx);
+        }
+    }
+
+    /// Finds the element's parent node and the field of it the element constrains, and for a slice which items
+    /// of the field it is about. `None` (noted when it matters) for what cannot be placed.
+    fn place<'s>(&mut self, tree: &Tree<'s>, e: &'s Value) -> Option<Placed<'s>> {
+        let id = e["id"].as_str()?;
+        let (parent_id, seg) = split_id(id)?;
+        // A type slice of a choice (`value[x]:valueCoding`) is the choice itself, for the values of its type.
+        let type_slice = seg.split_once(':').is_some_and(|(n, _)| n.ends_with("[x]"));
+        let (name, slice) = match seg.split_once(':') {
+            Some((n, _)) if n.ends_with("[x]") => (n, None),
+            Some((n, s)) => (n, Some(s)),
+            None => (seg, None),
+        };
+        let p = *tree.node_of.get(&canonical_id(parent_id))?;
+        let json = name.strip_suffix("[x]").unwrap_or(name);
+        let Some(field) = self.field(&tree.arena[p].ctx.clone(), json) else {
+            if e["min"].as_u64().unwrap_or(0) > 0 || e["max"].as_str() == Some("0") {
+                self.note(format!("`{}`: not an element of the core type", e["path"].as_str().unwrap_or(id)));
+            }
+            return None;
+        };
+        let label = match slice {
+            Some(s) => format!("{}:{s}", field.path_name),
+            None => field.path_name.clone(),
+        };
+        let path = e["path"].as_str().unwrap_or(id);
+        let predicate = match slice {
+            None => None,
+            Some(sname) => {
+                let disc = tree.arena[p].slicing.get(&field.json).cloned().unwrap_or_default();
+                match self.predicate(e, &field, &disc, &tree.by_id, id) {
+                    Some(pred) => Some(pred),
+                    None => {
+                        let how: Vec<String> = disc.iter().map(|d| format!("{} on `{}`", d.kind.code(), d.path)).collect();
+                        let what = fixed_value(e).map(|(k, _)| format!(", the slice's {k}")).unwrap_or_default();
+                        self.note(format!("slice `{path}:{sname}` (discriminator: {}{what})", how.join(" and ")));
+                        return None;
                     }
                 }
-            };
+            }
+        };
+        Some(Placed {
+            e,
+            id,
+            parent_id,
+            p,
+            field,
+            label,
+            path,
+            codes: type_codes(e),
+            short: e["short"].as_str().unwrap_or_default().to_owned(),
+            slice,
+            type_slice,
+            predicate,
+            min: e["min"].as_u64().unwrap_or(0) as u32,
+            max: max_of(e["max"].as_str()),
+        })
+    }
 
-            // Cardinality.
-            let min = e["min"].as_u64().unwrap_or(0) as u32;
-            let max = max_of(e["max"].as_str());
-            if let Some(pred) = &predicate {
-                let field_max = if field.many { None } else { Some(1) };
-                if min > 0 || (max.is_some() && max != field_max) {
-                    arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Count { slice: Some(pred.clone()), min, max } });
-                }
+    /// A slice's cardinality, or the element's where it is narrower than the base's.
+    fn cardinality_checks(&self, tree: &mut Tree, el: &Placed) {
+        let (e, min, max) = (el.e, el.min, el.max);
+        let checks = &mut tree.arena[el.p].checks;
+        if let Some(pred) = &el.predicate {
+            let field_max = if el.field.many { None } else { Some(1) };
+            if min > 0 || (max.is_some() && max != field_max) {
+                checks.push(el.check(CheckKind::Count { slice: Some(pred.clone()), min, max }));
+            }
+        } else {
+            let base_min = e["base"]["min"].as_u64().unwrap_or(0) as u32;
+            let base_max = if e["base"].is_object() {
+                max_of(e["base"]["max"].as_str())
+            } else if el.field.many {
+                None
             } else {
-                let base_min = e["base"]["min"].as_u64().unwrap_or(0) as u32;
-                let base_max = if e["base"].is_object() { max_of(e["base"]["max"].as_str()) } else if field.many { None } else { Some(1) };
-                let narrower_max = match (max, base_max) {
-                    (Some(_), None) => true,
-                    (Some(m), Some(b)) => m < b,
-                    _ => false,
-                };
-                if min > base_min || narrower_max {
-                    let check = Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Count { slice: None, min, max } };
-                    push_unique(&mut arena[p].checks, check);
-                }
-            }
-            if max == Some(0) {
-                continue;
-            }
-
-            let base_el = e["base"]["path"].as_str().and_then(|bp| self.ix.core_elements.get(bp)).copied();
-            let is_discriminator = arena[p].discriminator.as_deref() == Some(field.json.as_str());
-
-            // Fixed and pattern values (of the element itself; a slice's own value is its predicate).
-            if predicate.is_none() && !is_discriminator {
-                if let Some((key, v)) = fixed_value(e) {
-                    if let (Some(text), true) = (v.as_str(), is_stringish(&field.ty)) {
-                        arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Fixed(text.to_owned()) });
-                    } else if let Some(text) = fixed_scalar(v, &field.ty) {
-                        arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Fixed(text) });
-                    } else if let (Some((ty, codings)), FieldType::Complex(n)) = (codings_of(key, v), &field.ty) {
-                        if *n == ty {
-                            arena[p].checks.push(Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Pattern(ty, codings) });
-                        }
-                    } else {
-                        self.note(format!("`{path}`: {key}"));
-                    }
-                }
-            }
-
-            // Required binding of a `code` narrower than the core's (also of a choice narrowed to `code`, as an
-            // extension's value).
-            if codes == ["code"] && (is_stringish(&field.ty) || matches!(field.ty, FieldType::Choice(_))) {
-                if let Some(vs) = narrowed_required_binding(e, base_el) {
-                    match self.cx.term.list(vs) {
-                        Some(listed) => {
-                            let codes = listed.concepts.iter().map(|c| c.code.clone()).collect();
-                            let check = Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::CodeIn { value_set: vs.to_owned(), codes } };
-                            push_unique(&mut arena[p].checks, check);
-                        }
-                        None => self.note(format!("`{path}`: required binding to {vs} (not listable)")),
-                    }
-                }
-            }
-
-            // Required binding of a `Coding` or `CodeableConcept` narrower than the core's, to a value set whose
-            // codings can be listed.
-            let coded = matches!(&field.ty, FieldType::Complex(n) if (n == "CodeableConcept" || n == "Coding") && codes == [n.as_str()]);
-            if coded && predicate.is_none() && !is_discriminator {
-                if let Some(vs) = narrowed_required_binding(e, base_el) {
-                    match self.cx.term.list(vs) {
-                        Some(listed) => {
-                            let codings = listed
-                                .concepts
-                                .iter()
-                                .map(|c| CodingPattern { system: c.system.clone(), code: Some(c.code.clone()) })
-                                .collect();
-                            arena[p].checks.push(Check {
-                                field: field.clone(),
-                                label: label.clone(),
-                                doc: short.clone(),
-                                kind: CheckKind::CodingIn { type_name: type_name_of(&field.ty), value_set: vs.to_owned(), codings },
-                            });
-                        }
-                        None => self.note(format!("`{path}`: required binding to {vs} (codes not listable)")),
-                    }
-                }
-            }
-
-            // Choice narrowed.
-            let mut variant = None;
-            let mut child_ctx = match &field.ty {
-                FieldType::Complex(n) => Some(n.clone()),
-                _ => None,
+                Some(1)
             };
-            if let FieldType::Choice(enum_name) = &field.ty {
-                if let Some(choice) = self.ix.choices.get(enum_name.as_str()) {
-                    let allowed: Vec<String> = codes.iter().map(|c| naming::upper_camel(c)).collect();
-                    let all: Vec<&str> = choice.variants.iter().map(|v| v.suffix.as_str()).collect();
-                    // A type slice names the one type it is about, not the types the choice allows.
-                    if !type_slice && !allowed.is_empty() && allowed.iter().all(|a| all.contains(&a.as_str())) && allowed.len() < all.len() {
-                        push_unique(
-                            &mut arena[p].checks,
-                            Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::ChoiceType { choice: enum_name.clone(), allowed: allowed.clone() } },
-                        );
-                    }
-                    if allowed.len() == 1 {
-                        if let Some(v) = choice.variants.iter().find(|v| v.suffix == allowed[0]) {
-                            if let FieldType::Complex(n) = &v.ty {
-                                variant = Some((enum_name.clone(), v.suffix.clone()));
-                                child_ctx = Some(n.clone());
-                            }
-                        }
-                    }
-                }
-            }
-
-            // Reference targets narrowed.
-            if codes.contains(&"Reference") {
-                let choice = match &field.ty {
-                    FieldType::Choice(n) => Some(Some(n.clone())),
-                    FieldType::Complex(n) if n == "Reference" => Some(None),
-                    _ => None,
-                };
-                if let (Some(choice), Some(targets)) = (choice, self.targets(e)) {
-                    let base_targets = base_el.and_then(|b| self.targets(b));
-                    if base_targets.as_ref() != Some(&targets) {
-                        push_unique(
-                            &mut arena[p].checks,
-                            Check { field: field.clone(), label: label.clone(), doc: short.clone(), kind: CheckKind::Reference { choice, targets: targets.into_iter().collect() } },
-                        );
-                    }
-                }
-            }
-
-            if let Some(s) = e["slicing"]["discriminator"].as_array() {
-                let disc: Vec<(String, String)> = s
-                    .iter()
-                    .filter_map(|d| Some((d["type"].as_str()?.to_owned(), d["path"].as_str()?.to_owned())))
-                    .collect();
-                arena[p].slicing.insert(field.json.clone(), disc);
-            }
-            // The node of the element's values.
-            let Some(ctx) = child_ctx else { continue };
-            let key = canonical_id(id);
-            let idx = match node_of.get(&key) {
-                Some(&i) => i,
-                None => {
-                    let level = if arena[p].level == 0 && predicate.is_none() { 1 } else { 2 };
-                    let discriminator = match &predicate {
-                        Some(SlicePredicate::FieldEquals(f, _) | SlicePredicate::FieldCodings(f, _) | SlicePredicate::FieldCodingIn(f, _, _)) => Some(f.json.clone()),
-                        Some(SlicePredicate::Url(_)) => Some("url".to_owned()),
-                        _ => None,
-                    };
-                    arena.push(NodeB { ctx: ctx.clone(), checks: Vec::new(), children: Vec::new(), slicing: HashMap::new(), discriminator, level });
-                    let i = arena.len() - 1;
-                    arena[p].children.push((field.clone(), label.clone(), predicate.clone(), variant.clone(), Sub::Arena(i)));
-                    node_of.insert(key.clone(), i);
-                    i
-                }
+            let narrower_max = match (max, base_max) {
+                (Some(_), None) => true,
+                (Some(m), Some(b)) => m < b,
+                _ => false,
             };
-
-            // An extension typed by its own definition, with no children in this snapshot: that definition's checks.
-            let ext_ref = e["type"][0]["profile"][0].as_str();
-            let has_children = by_id.keys().any(|k| k.starts_with(id) && k[id.len()..].starts_with('.'));
-            if let (Some(ext_ref), "Extension", false) = (ext_ref, ctx.as_str(), has_children) {
-                let url = strip_version(ext_ref);
-                if let Some(ext_sd) = self.ix.canonical(&self.ix.extensions, ext_ref).copied() {
-                    if depth < MAX_EXTENSION_DEPTH && url != sd_url {
-                        let inner = self.walk(ext_sd, "Extension", depth + 1, false);
-                        for c in inner.checks {
-                            // The definition's fixed `url` is what found the extension.
-                            if !(c.field.json == "url" && matches!(c.kind, CheckKind::Fixed(_))) {
-                                arena[idx].checks.push(c);
-                            }
-                        }
-                        for c in inner.children {
-                            arena[idx].children.push((c.field, c.label, c.slice, c.variant, Sub::Done(c.node)));
-                        }
-                    }
-                    if top && arena[p].level == 0 && field.json == "extension" {
-                        if let Some(slice) = slice {
-                            self.extension_accessor(ext_sd, slice, url, max != Some(1));
-                        }
-                    }
-                } else {
-                    self.note(format!("`{path}`: extension definition {url} not found"));
-                }
-            }
-            // Named slices of lists on the resource or its direct children get accessors.
-            if let (Some(pred), Some(sname), true, false) = (&predicate, slice, top, matches!(predicate, Some(SlicePredicate::Url(_)))) {
-                let level = arena[p].level;
-                if level <= 1 {
-                    let owner = (level == 1).then(|| arena[p].ctx.clone());
-                    let owner_field = (level == 1).then(|| parent_id.rsplit('.').next().unwrap_or_default());
-                    let method = naming::slice_accessor(owner_field, &field.json, sname);
-                    self.accessors.push(Accessor::Slice {
-                        method,
-                        doc: format!("The `{sname}` slice of `{path}`: {}", e["short"].as_str().unwrap_or_default()),
-                        owner,
-                        field: field.clone(),
-                        item: ctx.clone(),
-                        predicate: pred.clone(),
-                    });
-                }
+            if min > base_min || narrower_max {
+                push_unique(checks, el.check(CheckKind::Count { slice: None, min, max }));
             }
         }
-        finish(&mut arena, 0)
+    }
+
+    /// Fixed and pattern values of the element itself.
+    fn fixed_value_checks(&mut self, tree: &mut Tree, el: &Placed) {
+        let Some((key, v)) = fixed_value(el.e) else { return };
+        let checks = &mut tree.arena[el.p].checks;
+        if let (Some(text), true) = (v.as_str(), is_stringish(&el.field.ty)) {
+            checks.push(el.check(CheckKind::Fixed(text.to_owned())));
+        } else if let Some(text) = fixed_scalar(v, &el.field.ty) {
+            checks.push(el.check(CheckKind::Fixed(text)));
+        } else if let (Some((ty, codings)), FieldType::Complex(n)) = (codings_of(key, v), &el.field.ty) {
+            if *n == ty {
+                checks.push(el.check(CheckKind::Pattern(ty, codings)));
+            }
+        } else {
+            self.note(format!("`{}`: {key}", el.path));
+        }
+    }
+
+    /// Required binding of a `code` narrower than the core's (also of a choice narrowed to `code`, as an
+    /// extension's value).
+    fn code_binding_checks(&mut self, tree: &mut Tree, el: &Placed, base_el: Option<&Value>) {
+        if el.codes != ["code"] || !(is_stringish(&el.field.ty) || matches!(el.field.ty, FieldType::Choice(_))) {
+            return;
+        }
+        let Some(vs) = narrowed_required_binding(el.e, base_el) else { return };
+        match self.cx.term.list(vs) {
+            Some(listed) => {
+                let codes = listed.concepts.iter().map(|c| c.code.clone()).collect();
+                push_unique(&mut tree.arena[el.p].checks, el.check(CheckKind::CodeIn { value_set: vs.to_owned(), codes }));
+            }
+            None => self.note(format!("`{}`: required binding to {vs} (not listable)", el.path)),
+        }
+    }
+
+    /// Required binding of a `Coding` or `CodeableConcept` narrower than the core's, to a value set whose codings
+    /// can be listed.
+    fn coding_binding_checks(&mut self, tree: &mut Tree, el: &Placed, base_el: Option<&Value>) {
+        let coded = matches!(&el.field.ty, FieldType::Complex(n) if (n == "CodeableConcept" || n == "Coding") && el.codes == [n.as_str()]);
+        if !coded {
+            return;
+        }
+        let Some(vs) = narrowed_required_binding(el.e, base_el) else { return };
+        match self.cx.term.list(vs) {
+            Some(listed) => {
+                let codings =
+                    listed.concepts.iter().map(|c| CodingPattern { system: c.system.clone(), code: Some(c.code.clone()) }).collect();
+                let kind = CheckKind::CodingIn { type_name: type_name_of(&el.field.ty), value_set: vs.to_owned(), codings };
+                tree.arena[el.p].checks.push(el.check(kind));
+            }
+            None => self.note(format!("`{}`: required binding to {vs} (codes not listable)", el.path)),
+        }
+    }
+
+    /// The type of the element's values when it has children (a complex type, or a choice narrowed to one), with
+    /// the choice variant; checks a choice narrowed to fewer types.
+    fn narrow_choice(&self, tree: &mut Tree, el: &Placed) -> Option<(String, Option<ChoiceVariantRef>)> {
+        let enum_name = match &el.field.ty {
+            FieldType::Complex(n) => return Some((n.clone(), None)),
+            FieldType::Choice(enum_name) => enum_name,
+            _ => return None,
+        };
+        let choice = self.ix.choices.get(enum_name.as_str())?;
+        let allowed: Vec<String> = el.codes.iter().map(|c| naming::upper_camel(c)).collect();
+        let all: Vec<&str> = choice.variants.iter().map(|v| v.suffix.as_str()).collect();
+        // A type slice names the one type it is about, not the types the choice allows.
+        if !el.type_slice && !allowed.is_empty() && allowed.iter().all(|a| all.contains(&a.as_str())) && allowed.len() < all.len() {
+            let kind = CheckKind::ChoiceType { choice: enum_name.clone(), allowed: allowed.clone() };
+            push_unique(&mut tree.arena[el.p].checks, el.check(kind));
+        }
+        if allowed.len() != 1 {
+            return None;
+        }
+        let v = choice.variants.iter().find(|v| v.suffix == allowed[0])?;
+        match &v.ty {
+            FieldType::Complex(n) => Some((n.clone(), Some(ChoiceVariantRef { choice: enum_name.clone(), variant: v.suffix.clone() }))),
+            _ => None,
+        }
+    }
+
+    /// Reference targets narrowed from the base's.
+    fn reference_checks(&self, tree: &mut Tree, el: &Placed, base_el: Option<&Value>) {
+        if !el.codes.contains(&"Reference") {
+            return;
+        }
+        let choice = match &el.field.ty {
+            FieldType::Choice(n) => Some(n.clone()),
+            FieldType::Complex(n) if n == "Reference" => None,
+            _ => return,
+        };
+        let Some(targets) = self.targets(el.e) else { return };
+        let base_targets = base_el.and_then(|b| self.targets(b));
+        if base_targets.as_ref() != Some(&targets) {
+            let kind = CheckKind::Reference { choice, targets: targets.into_iter().collect() };
+            push_unique(&mut tree.arena[el.p].checks, el.check(kind));
+        }
+    }
+
+    /// An extension typed by its own definition, with no children in this snapshot: that definition's checks on
+    /// the extension's node `idx`, and on the resource a typed accessor for it.
+    fn inline_extension(&mut self, tree: &mut Tree, el: &Placed, idx: usize, ctx: &str, depth: usize, top: bool) {
+        let ext_ref = el.e["type"][0]["profile"][0].as_str();
+        let id = el.id;
+        let has_children = tree.by_id.keys().any(|k| k.starts_with(id) && k[id.len()..].starts_with('.'));
+        let (Some(ext_ref), "Extension", false) = (ext_ref, ctx, has_children) else { return };
+        let url = strip_version(ext_ref);
+        let Some(ext_sd) = self.ix.canonical(&self.ix.extensions, ext_ref).copied() else {
+            self.note(format!("`{}`: extension definition {url} not found", el.path));
+            return;
+        };
+        if depth < MAX_EXTENSION_DEPTH && url != tree.sd_url {
+            let inner = self.walk(ext_sd, "Extension", depth + 1, false);
+            for c in inner.checks {
+                // The definition's fixed `url` is what found the extension.
+                if !(c.field.json == "url" && matches!(c.kind, CheckKind::Fixed(_))) {
+                    tree.arena[idx].checks.push(c);
+                }
+            }
+            for c in inner.children {
+                tree.arena[idx].children.push(ChildB { field: c.field, label: c.label, slice: c.slice, variant: c.variant, sub: Sub::Done(c.node) });
+            }
+        }
+        if top && tree.arena[el.p].level == Level::Resource && el.field.json == "extension" {
+            if let Some(slice) = el.slice {
+                self.extension_accessor(ext_sd, slice, url, el.max != Some(1));
+            }
+        }
+    }
+
+    /// Named slices of lists on the resource or its direct children (not extension slices) get accessors.
+    fn slice_accessor(&mut self, tree: &Tree, el: &Placed, item: &str) {
+        let (Some(pred), Some(sname)) = (&el.predicate, el.slice) else { return };
+        let level = tree.arena[el.p].level;
+        if matches!(pred, SlicePredicate::Url(_)) || level == Level::Deeper {
+            return;
+        }
+        let owner = (level == Level::Child).then(|| tree.arena[el.p].ctx.clone());
+        let owner_field = (level == Level::Child).then(|| el.parent_id.rsplit('.').next().unwrap_or_default());
+        let method = naming::slice_accessor(owner_field, &el.field.json, sname);
+        self.accessors.push(Accessor::Slice {
+            method,
+            doc: format!("The `{sname}` slice of `{}`: {}", el.path, el.e["short"].as_str().unwrap_or_default()),
+            owner,
+            field: el.field.clone(),
+            item: item.to_owned(),
+            predicate: pred.clone(),
+        });
     }
 
     /// How a slice's items are found, from the sliced element's discriminators and the slice's definition.
-    fn predicate(&self, e: &Value, field: &FieldRef, disc: &[(String, String)], by_id: &HashMap<&str, &Value>, id: &str) -> Option<SlicePredicate> {
+    fn predicate(&self, e: &Value, field: &FieldRef, disc: &[Discriminator], by_id: &HashMap<&str, &Value>, id: &str) -> Option<SlicePredicate> {
         let item_ctx = match &field.ty {
             FieldType::Complex(n) => Some(n.as_str()),
             _ => None,
         };
-        if !disc.iter().all(|(t, _)| t == "value" || t == "pattern") || disc.is_empty() {
+        if !disc.iter().all(|d| matches!(d.kind, DiscriminatorKind::Value | DiscriminatorKind::Pattern)) || disc.is_empty() {
             return None;
         }
         let fixed_str = |id: String| by_id.get(id.as_str()).and_then(|c| fixed_value(c)).and_then(|(_, v)| v.as_str().map(str::to_owned));
         if disc.len() > 1 {
             // `coding.code` + `coding.system` of a CodeableConcept, or `code` + `system` of a Coding.
-            let paths: BTreeSet<&str> = disc.iter().map(|(_, p)| p.as_str()).collect();
+            let paths: BTreeSet<&str> = disc.iter().map(|d| d.path.as_str()).collect();
             let prefix = match (item_ctx, paths.iter().copied().collect::<Vec<_>>().as_slice()) {
                 (Some("CodeableConcept"), ["coding.code", "coding.system"]) => "coding.",
                 (Some("Coding"), ["code", "system"]) => "",
@@ -581,7 +734,7 @@ impl Walker<'_, '_> {
             let system = fixed_str(format!("{id}.{prefix}system"))?;
             return Some(SlicePredicate::SelfCodings(item_ctx?.to_owned(), vec![CodingPattern { system: Some(system), code: Some(code) }]));
         }
-        let path = disc[0].1.as_str();
+        let path = disc[0].path.as_str();
         if path == "url" && item_ctx == Some("Extension") {
             let url = e["type"][0]["profile"][0].as_str().map(|u| strip_version(u).to_owned()).or_else(|| fixed_str(format!("{id}.url")))?;
             return Some(SlicePredicate::Url(url));
@@ -813,7 +966,7 @@ fn finish(arena: &mut Vec<NodeB>, i: usize) -> CheckNode {
     let checks = std::mem::take(&mut arena[i].checks);
     let subs = std::mem::take(&mut arena[i].children);
     let mut children = Vec::new();
-    for (field, label, slice, variant, sub) in subs {
+    for ChildB { field, label, slice, variant, sub } in subs {
         let node = match sub {
             Sub::Arena(j) => finish(arena, j),
             Sub::Done(n) => n,

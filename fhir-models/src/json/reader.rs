@@ -257,11 +257,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Reports a primitive whose text is not valid for its type (kept in lenient mode by the caller).
+    #[doc(hidden)]
     pub fn invalid_value(&mut self, start: usize, message: String) -> Result<(), ParseError> {
         self.report(IssueKind::InvalidValue, start, message, None)
     }
 
     /// Reports a code that is not in the element's required value set (the caller keeps it as unrecognized).
+    #[doc(hidden)]
     pub fn unknown_code(&mut self, start: usize, code: &str, value_set: &str) -> Result<(), ParseError> {
         self.report(IssueKind::UnknownCode, start, format!("code `{code}` is not in the value set {value_set}"), None)
     }
@@ -284,6 +286,7 @@ impl<'a> Reader<'a> {
     // ----- tokens ------------------------------------------------------------------------------------------------
 
     /// Position of the next token (after white space): where a value starts, for issues about it.
+    #[doc(hidden)]
     pub fn value_start(&mut self) -> usize {
         self.skip_ws();
         self.pos
@@ -478,6 +481,7 @@ impl<'a> Reader<'a> {
     // ----- values for primitive types ----------------------------------------------------------------------------
 
     /// Reads a JSON string; `None` when it was something else (reported).
+    #[doc(hidden)]
     pub fn read_string(&mut self, expected: &str) -> Result<Option<Cow<'a, str>>, ParseError> {
         if self.peek() == Some(b'"') {
             self.string_token().map(Some)
@@ -487,6 +491,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a JSON number's text as written; `None` when it was something else (reported).
+    #[doc(hidden)]
     pub fn read_number(&mut self, expected: &str) -> Result<Option<&'a str>, ParseError> {
         if matches!(self.peek(), Some(b'-' | b'0'..=b'9')) {
             self.number_token().map(Some)
@@ -496,6 +501,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `true` or `false`; `None` when it was something else (reported).
+    #[doc(hidden)]
     pub fn read_bool(&mut self) -> Result<Option<bool>, ParseError> {
         match self.peek() {
             Some(b't') => self.literal("true").map(|_| Some(true)),
@@ -510,6 +516,7 @@ impl<'a> Reader<'a> {
     /// key. Unknown keys are an error (strict) or a reported, dropped element (lenient). Returns `false` when the
     /// value was not an object at all (reported and skipped).
     #[allow(clippy::manual_is_multiple_of)] // `usize::is_multiple_of` is newer than the crate's rust-version (1.80)
+    #[doc(hidden)]
     pub fn read_object(
         &mut self,
         visit: &mut dyn FnMut(&mut Reader<'a>, &str) -> Result<bool, ParseError>,
@@ -607,6 +614,7 @@ impl<'a> Reader<'a> {
 
     /// `"resourceType": "X"` inside a resource object: checks it names `expected`.
     #[inline(never)]
+    #[doc(hidden)]
     pub fn resource_type(&mut self, expected: &'static str) -> Result<(), ParseError> {
         let start = self.value_start();
         self.with_name("resourceType", |r| {
@@ -627,6 +635,7 @@ impl<'a> Reader<'a> {
     /// Finds the `resourceType` of the object at the position without consuming it (it is usually the first
     /// key, so this reads a few bytes; otherwise it scans the object's keys). `None` when there is none or the
     /// value is not an object (both reported, the value skipped).
+    #[doc(hidden)]
     pub fn peek_resource_type(&mut self) -> Result<Option<Cow<'a, str>>, ParseError> {
         if self.peek() != Some(b'{') {
             self.wrong_type("a resource object")?;
@@ -665,6 +674,7 @@ impl<'a> Reader<'a> {
     /// A resource whose type is not compiled in, kept whole as JSON text (`Resource::Other`). `known`: the FHIR
     /// version defines the type and only its feature is off; kept silently. A type the version does not define
     /// is an error in strict mode, and reported (and kept) in lenient mode.
+    #[doc(hidden)]
     pub fn raw_resource(&mut self, resource_type: &str, known: bool) -> Result<Option<RawResource>, ParseError> {
         let start = self.value_start();
         if !known {
@@ -682,11 +692,13 @@ impl<'a> Reader<'a> {
     /// Reads one value straight into a `Box` (used for the variants of `Resource`, so that the enum's reader
     /// does not hold a stack slot for every resource struct).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn read_boxed<T: FhirJson>(&mut self) -> Result<Option<Box<T>>, ParseError> {
         Ok(T::read_json(self)?.map(Box::new))
     }
 
     /// Names the root of the path after the resource type (for `Resource` read at the top level).
+    #[doc(hidden)]
     pub fn enter_resource(&mut self, type_name: &'static str) {
         if self.path.len() == 1 {
             self.path[0] = Seg::Name(type_name);
@@ -695,6 +707,7 @@ impl<'a> Reader<'a> {
 
     /// A plain string element without extensions (`Element.id`, `Extension.url`).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn plain_string(&mut self, slot: &mut Option<String>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if slot.is_some() {
@@ -707,6 +720,7 @@ impl<'a> Reader<'a> {
 
     /// A complex element (`"code": {...}`).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn complex<T: FhirJson>(&mut self, slot: &mut Option<T>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if slot.is_some() {
@@ -719,6 +733,7 @@ impl<'a> Reader<'a> {
 
     /// A complex element stored in a `Box` (types that contain themselves).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn boxed<T: FhirJson>(&mut self, slot: &mut Option<Box<T>>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if slot.is_some() {
@@ -731,6 +746,7 @@ impl<'a> Reader<'a> {
 
     /// A list of complex elements (`"coding": [...]`).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn complex_list<T: FhirJson>(&mut self, slot: &mut Vec<T>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if !slot.is_empty() {
@@ -751,6 +767,7 @@ impl<'a> Reader<'a> {
 
     /// A choice element: key `{name}{type_suffix}` (or its `_` extension part).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn choice<C: Choice>(
         &mut self,
         slot: &mut Option<C>,
@@ -763,12 +780,14 @@ impl<'a> Reader<'a> {
 
     /// Whether `key` names a type of the choice element `name` (`valueQuantity` for `value`): the name followed by
     /// an upper-case type suffix. Generated readers send such keys to the choice enum, which knows its types.
+    #[doc(hidden)]
     pub fn is_choice_key(key: &str, name: &str) -> bool {
         key.strip_prefix(name).is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
     }
 
     /// In a choice enum: reads a complex-typed variant.
     #[inline(never)]
+    #[doc(hidden)]
     pub fn choice_complex<C, T: FhirJson>(&mut self, slot: &mut Option<C>, make: fn(T) -> C) -> Result<(), ParseError> {
         if slot.is_some() {
             return self.choice_conflict();
@@ -781,6 +800,7 @@ impl<'a> Reader<'a> {
 
     /// In a choice enum: reads the value or the extension part of a primitive-typed variant.
     #[inline(never)]
+    #[doc(hidden)]
     pub fn choice_primitive<C, T: PrimitiveValue, E: FhirJson>(
         &mut self,
         slot: &mut Option<C>,
@@ -806,17 +826,20 @@ impl<'a> Reader<'a> {
     }
 
     /// In a choice enum: a type suffix the element does not allow (generated code only passes known ones).
+    #[doc(hidden)]
     pub fn unknown_choice_type(&mut self, type_suffix: &str) -> Result<(), ParseError> {
         self.drop_value(IssueKind::UnknownElement, format!("type `{type_suffix}` is not allowed for this choice element"))
     }
 
     /// In a choice enum: a second type for the same choice element.
+    #[doc(hidden)]
     pub fn choice_conflict(&mut self) -> Result<(), ParseError> {
         self.drop_value(IssueKind::Duplicate, "the choice element is given with more than one type".to_owned())
     }
 
     /// A primitive element's value (`"birthDate": "1970"`).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn primitive<T: PrimitiveValue, E: FhirJson>(
         &mut self,
         slot: &mut Option<Primitive<T, E>>,
@@ -831,6 +854,7 @@ impl<'a> Reader<'a> {
 
     /// A primitive element's id and extensions (`"_birthDate": {...}`).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn primitive_ext<T, E: FhirJson>(
         &mut self,
         slot: &mut Option<Primitive<T, E>>,
@@ -845,6 +869,7 @@ impl<'a> Reader<'a> {
 
     /// Value part of a primitive (used for plain fields and choice variants).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn primitive_value<T: PrimitiveValue, E>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
         if p.value.is_some() {
             return self.duplicate();
@@ -855,6 +880,7 @@ impl<'a> Reader<'a> {
 
     /// Extension part of a primitive (`{"id": ..., "extension": [...]}`, DSTU2 also `fhir_comments`).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn element_ext<T, E: FhirJson>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
         if p.has_element_part() {
             return self.duplicate();
@@ -877,6 +903,7 @@ impl<'a> Reader<'a> {
 
     /// A list of plain strings (DSTU2 `fhir_comments`).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn plain_string_list(&mut self, slot: &mut Vec<String>, name: &'static str) -> Result<(), ParseError> {
         self.with_name(name, |r| {
             if !slot.is_empty() {
@@ -894,6 +921,7 @@ impl<'a> Reader<'a> {
 
     /// A list of primitives (`"given": ["A", null]`); `null` entries stand for values carried only by extensions.
     #[inline]
+    #[doc(hidden)]
     pub fn primitive_list<T: PrimitiveValue, E: FhirJson>(
         &mut self,
         slot: &mut Vec<Primitive<T, E>>,
@@ -904,6 +932,7 @@ impl<'a> Reader<'a> {
 
     /// The extension list of a list of primitives (`"_given": [null, {...}]`), aligned by index.
     #[inline]
+    #[doc(hidden)]
     pub fn primitive_list_ext<T: PrimitiveValue, E: FhirJson>(
         &mut self,
         slot: &mut Vec<Primitive<T, E>>,

@@ -61,6 +61,7 @@ impl Writer {
     }
 
     /// `{`
+    #[doc(hidden)]
     pub fn begin_object(&mut self) {
         self.out.push('{');
         self.depth += 1;
@@ -68,6 +69,7 @@ impl Writer {
     }
 
     /// `}`
+    #[doc(hidden)]
     pub fn end_object(&mut self) {
         self.depth -= 1;
         if !self.first {
@@ -93,6 +95,7 @@ impl Writer {
     }
 
     /// An object key made of up to three parts (`_` + `value` + `String`); FHIR names need no escaping.
+    #[doc(hidden)]
     pub fn key(&mut self, a: &str, b: &str, c: &str) {
         self.sep();
         self.out.push('"');
@@ -103,6 +106,7 @@ impl Writer {
     }
 
     /// A string value, escaped. Runs of bytes that need no escape are copied at once.
+    #[doc(hidden)]
     pub fn string(&mut self, s: &str) {
         let out = &mut self.out;
         out.reserve(s.len() + 2);
@@ -134,12 +138,14 @@ impl Writer {
     }
 
     /// An integer value.
+    #[doc(hidden)]
     pub fn integer(&mut self, v: i64) {
         use std::fmt::Write as _;
         let _ = write!(self.out, "{v}");
     }
 
     /// A value written as is (numbers, `true`, `false`, `null`).
+    #[doc(hidden)]
     pub fn raw(&mut self, text: &str) {
         self.out.push_str(text);
     }
@@ -147,6 +153,7 @@ impl Writer {
     // ----- element writers used by generated code ----------------------------------------------------------------
 
     /// `"resourceType": "X"`
+    #[doc(hidden)]
     pub fn resource_type(&mut self, name: &str) {
         self.key("resourceType", "", "");
         self.string(name);
@@ -157,6 +164,7 @@ impl Writer {
 
     /// A plain string element without extensions.
     #[inline]
+    #[doc(hidden)]
     pub fn plain_string(&mut self, name: &str, value: &Option<String>) {
         if let Some(v) = value {
             self.plain_string_at(name, v);
@@ -171,6 +179,7 @@ impl Writer {
 
     /// A complex element.
     #[inline]
+    #[doc(hidden)]
     pub fn complex<T: FhirJson>(&mut self, name: &str, value: &Option<T>) {
         if let Some(v) = value {
             self.complex_parts(name, "", v);
@@ -179,6 +188,7 @@ impl Writer {
 
     /// A boxed complex element.
     #[inline]
+    #[doc(hidden)]
     pub fn boxed<T: FhirJson>(&mut self, name: &str, value: &Option<Box<T>>) {
         if let Some(v) = value {
             self.complex_parts(name, "", v.as_ref());
@@ -187,6 +197,7 @@ impl Writer {
 
     /// A list of complex elements (nothing when empty).
     #[inline]
+    #[doc(hidden)]
     pub fn complex_list<T: FhirJson>(&mut self, name: &str, values: &[T]) {
         if !values.is_empty() {
             self.complex_items(name, values);
@@ -206,6 +217,7 @@ impl Writer {
 
     /// A choice element (`valueQuantity`, `valueString` + `_valueString`...).
     #[inline]
+    #[doc(hidden)]
     pub fn choice<C: Choice>(&mut self, name: &str, value: &Option<C>) {
         if let Some(v) = value {
             v.write_variant(self, name);
@@ -214,6 +226,7 @@ impl Writer {
 
     /// A complex value under the key `{name}{suffix}` (choice variants).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn complex_parts<T: FhirJson>(&mut self, name: &str, suffix: &str, value: &T) {
         self.key(name, suffix, "");
         value.write_json(self);
@@ -221,6 +234,7 @@ impl Writer {
 
     /// A primitive element: `"name": value` and, when it has an id or extensions, `"_name": {...}`.
     #[inline]
+    #[doc(hidden)]
     pub fn primitive<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, value: &Option<Primitive<T, E>>) {
         if let Some(p) = value {
             self.primitive_parts(name, "", p);
@@ -229,6 +243,7 @@ impl Writer {
 
     /// A primitive under the key `{name}{suffix}` (choice variants pass the type as suffix).
     #[inline(never)]
+    #[doc(hidden)]
     pub fn primitive_parts<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, suffix: &str, p: &Primitive<T, E>) {
         if let Some(v) = &p.value {
             self.key(name, suffix, "");
@@ -253,6 +268,7 @@ impl Writer {
 
     /// A list of plain strings (DSTU2 `fhir_comments`), nothing when empty.
     #[inline]
+    #[doc(hidden)]
     pub fn plain_string_list(&mut self, name: &str, values: &[String]) {
         if !values.is_empty() {
             self.plain_string_items(name, values);
@@ -272,6 +288,7 @@ impl Writer {
 
     /// A list of primitives, with `null` where an item has only extensions, and the aligned `_name` list.
     #[inline]
+    #[doc(hidden)]
     pub fn primitive_list<T: PrimitiveValue, E: FhirJson>(&mut self, name: &str, values: &[Primitive<T, E>]) {
         if !values.is_empty() {
             self.primitive_items(name, values);
