@@ -61,6 +61,8 @@ mod payer;
 mod search;
 mod secret;
 mod session;
+#[cfg(feature = "smart")]
+mod smart;
 mod tokens;
 mod transport;
 mod users;
@@ -87,5 +89,7 @@ pub use payer::{LaunchRequest, Payer, PayerBuilder, PayerFhir, PayerSession, DEF
 pub use search::SearchParams;
 pub use secret::{AppCredentials, Secret};
 pub use session::Session;
+#[cfg(feature = "smart")]
+pub use smart::{Algorithm, BackendServices, SigningKey, JWT_BEARER_ASSERTION, MAX_ASSERTION_LIFETIME};
 pub use tokens::Tokens;
 pub use users::{Confirmation, CreatedUser, IssuedCode, OneUpUserId, User, UserFilter};
