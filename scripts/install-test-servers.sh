@@ -2,6 +2,7 @@
 # Installs the real servers the oneup-client integration tests start on 127.0.0.1:
 #   - SEKMET FHIR R4 server (PyPI sekmet-fhir==0.1.1) into ./.venv
 #   - oauth2-mock-server (npm 9.3.0) into ./.test-servers
+#   - oidc-provider (npm 9.13.3, the SMART Backend Services server: private_key_jwt) into ./.test-servers
 # and DuckDB (PyPI duckdb==1.4.4) into ./.venv, which the fhir-sql tests use to read back the Parquet they write.
 # Idempotent: when the pinned versions are already installed it only checks them and exits (well under a second).
 # Needs python3 (3.11+, with venv) and node + npm; only the PyPI and npm registries are contacted.
@@ -9,6 +10,7 @@ set -euo pipefail
 
 SEKMET_VERSION="0.1.1"
 OAUTH2_MOCK_VERSION="9.3.0"
+OIDC_PROVIDER_VERSION="9.13.3"
 DUCKDB_VERSION="1.4.4"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,6 +82,27 @@ else
   npm install --prefix "$servers" --no-audit --no-fund --loglevel=error --save-exact \
     "oauth2-mock-server@$OAUTH2_MOCK_VERSION"
   oauth2_installed || { say "oauth2-mock-server $OAUTH2_MOCK_VERSION did not install"; exit 1; }
+fi
+
+# ---- oidc-provider (SMART Backend Services: client credentials with private_key_jwt) ------------------------------
+oidc_installed() {
+  local pj="$servers/node_modules/oidc-provider/package.json"
+  [ -f "$pj" ] || return 1
+  grep -q "\"version\": \"$OIDC_PROVIDER_VERSION\"" "$pj"
+}
+
+if oidc_installed; then
+  say "oidc-provider $OIDC_PROVIDER_VERSION already in $servers"
+else
+  command -v npm >/dev/null || { say "node and npm are required"; exit 1; }
+  mkdir -p "$servers"
+  [ -f "$servers/package.json" ] || printf '{ "name": "oneup-client-test-servers", "private": true }\n' >"$servers/package.json"
+  say "installing oidc-provider@$OIDC_PROVIDER_VERSION into $servers"
+  # It asks for node 22 LTS and only warns on the node 20 these machines ship; the client credentials grant and
+  # private_key_jwt work there.
+  npm install --prefix "$servers" --no-audit --no-fund --loglevel=error --save-exact \
+    "oidc-provider@$OIDC_PROVIDER_VERSION"
+  oidc_installed || { say "oidc-provider $OIDC_PROVIDER_VERSION did not install"; exit 1; }
 fi
 
 say "ready"
