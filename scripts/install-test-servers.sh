@@ -63,46 +63,31 @@ else
   duckdb_installed || { say "duckdb $DUCKDB_VERSION did not install"; exit 1; }
 fi
 
-# ---- oauth2-mock-server (OAuth2 authorization server) --------------------------------------------------------------
-oauth2_installed() {
-  local pj="$servers/node_modules/oauth2-mock-server/package.json"
+# ---- npm packages in .test-servers --------------------------------------------------------------------------------
+npm_installed() { # NAME VERSION
+  local pj="$servers/node_modules/$1/package.json"
   [ -f "$pj" ] || return 1
-  grep -q "\"version\": \"$OAUTH2_MOCK_VERSION\"" "$pj"
+  grep -q "\"version\": \"$2\"" "$pj"
 }
 
-if oauth2_installed; then
-  say "oauth2-mock-server $OAUTH2_MOCK_VERSION already in $servers"
-else
+npm_package() { # NAME VERSION
+  if npm_installed "$1" "$2"; then
+    say "$1 $2 already in $servers"
+    return
+  fi
   command -v npm >/dev/null || { say "node and npm are required"; exit 1; }
   mkdir -p "$servers"
   [ -f "$servers/package.json" ] || printf '{ "name": "oneup-client-test-servers", "private": true }\n' >"$servers/package.json"
-  say "installing oauth2-mock-server@$OAUTH2_MOCK_VERSION into $servers"
-  # The package declares node ^22.12; its code runs on the node 20 these machines ship, so the engine check is
-  # left as a warning.
-  npm install --prefix "$servers" --no-audit --no-fund --loglevel=error --save-exact \
-    "oauth2-mock-server@$OAUTH2_MOCK_VERSION"
-  oauth2_installed || { say "oauth2-mock-server $OAUTH2_MOCK_VERSION did not install"; exit 1; }
-fi
-
-# ---- oidc-provider (SMART Backend Services: client credentials with private_key_jwt) ------------------------------
-oidc_installed() {
-  local pj="$servers/node_modules/oidc-provider/package.json"
-  [ -f "$pj" ] || return 1
-  grep -q "\"version\": \"$OIDC_PROVIDER_VERSION\"" "$pj"
+  say "installing $1@$2 into $servers"
+  npm install --prefix "$servers" --no-audit --no-fund --loglevel=error --save-exact "$1@$2"
+  npm_installed "$1" "$2" || { say "$1 $2 did not install"; exit 1; }
 }
 
-if oidc_installed; then
-  say "oidc-provider $OIDC_PROVIDER_VERSION already in $servers"
-else
-  command -v npm >/dev/null || { say "node and npm are required"; exit 1; }
-  mkdir -p "$servers"
-  [ -f "$servers/package.json" ] || printf '{ "name": "oneup-client-test-servers", "private": true }\n' >"$servers/package.json"
-  say "installing oidc-provider@$OIDC_PROVIDER_VERSION into $servers"
-  # It asks for node 22 LTS and only warns on the node 20 these machines ship; the client credentials grant and
-  # private_key_jwt work there.
-  npm install --prefix "$servers" --no-audit --no-fund --loglevel=error --save-exact \
-    "oidc-provider@$OIDC_PROVIDER_VERSION"
-  oidc_installed || { say "oidc-provider $OIDC_PROVIDER_VERSION did not install"; exit 1; }
-fi
+# oauth2-mock-server (OAuth2 authorization server). It declares node ^22.12; its code runs on the node 20 these
+# machines ship, so the engine check is left as a warning.
+npm_package oauth2-mock-server "$OAUTH2_MOCK_VERSION"
+# oidc-provider (SMART Backend Services: client credentials with private_key_jwt). It asks for node 22 LTS and only
+# warns on node 20; the client credentials grant and private_key_jwt work there.
+npm_package oidc-provider "$OIDC_PROVIDER_VERSION"
 
 say "ready"
