@@ -66,7 +66,12 @@ struct Shared {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session").field("token_endpoint", &self.shared.endpoint).finish_non_exhaustive()
+        let mut d = f.debug_struct("Session");
+        #[cfg(feature = "smart")]
+        if let Some(backend) = &self.shared.backend {
+            return d.field("backend_services", backend).finish_non_exhaustive();
+        }
+        d.field("token_endpoint", &self.shared.endpoint).finish_non_exhaustive()
     }
 }
 
