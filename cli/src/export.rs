@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use fhir_models::r4::R4;
 use oneup_client::{
-    AppCredentials, ExportDir, ExportEvent, ExportOptions, ExportRequest, ExportTotals, OneUpClient, Secret, Session,
-    Tokens,
+    Algorithm, AppCredentials, BackendServices, ExportDir, ExportEvent, ExportOptions, ExportRequest, ExportTotals, OneUpClient, Secret, Session,
+    SigningKey, Tokens,
 };
 use url::Url;
 
@@ -26,12 +26,15 @@ pub const EXIT_FAILED: i32 = 3;
 
 /// The usage text of `fhir export`.
 pub const USAGE: &str = "\
-usage: fhir export --base URL --out DIR [--token TOKEN] [--type T1,T2] [--since INSTANT | --since-last]
+usage: fhir export --base URL --out DIR [--token TOKEN | SMART] [--type T1,T2] [--since INSTANT | --since-last]
                    [--type-filter QUERY]... [--output-format MIME] [--patient | --group ID] [--parallel N]
                    [--retries N] [--progress bar|lines] [--cancel]
   Bulk Data $export (R4) into DIR; run again to resume an interrupted export. The token is --token or the
   FHIR_TOKEN environment variable (sent only to the server's origin). Exit 0 done, 2 usage or I/O error,
-  3 export failed (resumable).";
+  3 export failed (resumable).
+  SMART Backend Services instead of a token: --client-id ID --key FILE --token-url URL [--kid KID]
+  [--alg RS384|ES384] [--scope SCOPE]; FILE is a PKCS#8 PEM private key (then --kid is required) or a private
+  JWK / JWKS (--kid picks the key). Tokens are asked for with a signed JWT assertion and renewed before expiry.";
 
 #[derive(Debug, Default)]
 struct Args {
@@ -44,6 +47,49 @@ struct Args {
     retries: Option<u32>,
     progress: Option<bool>,
     cancel: bool,
+    smart: SmartArgs,
+}
+
+/// The SMART Backend Services options.
+#[derive(Debug, Default)]
+struct SmartArgs {
+    client_id: Option<String>,
+    key: Option<String>,
+    kid: Option<String>,
+    alg: Option<Algorithm>,
+    token_url: Option<String>,
+    scope: Option<String>,
+}
+
+impl SmartArgs {
+    fn any(&self) -> bool {
+        self.client_id.is_some() || self.key.is_some() || self.token_url.is_some() || self.kid.is_some()
+            || self.alg.is_some() || self.scope.is_some()
+    }
+
+    /// The Backend Services client the options describe, with its key read from the file.
+    fn services(&self) -> Result<BackendServices, String> {
+        let (Some(client_id), Some(key_file), Some(token_url)) = (&self.client_id, &self.key, &self.token_url) else {
+            return Err("SMART Backend Services need --client-id, --key and --token-url together".into());
+        };
+        let text = std::fs::read_to_string(key_file).map_err(|e| format!("--key {key_file}: {e}"))?;
+        let key = if text.trim_start().starts_with("-----BEGIN") {
+            let kid = self.kid.as_deref().ok_or("--kid is required with a PEM key (PEM carries no key id)")?;
+            SigningKey::from_pem(&text, kid)
+        } else {
+            SigningKey::from_jwk(&text, self.kid.as_deref())
+        }
+        .map_err(|e| format!("--key {key_file}: {e}"))?;
+        let key = match self.alg {
+            Some(alg) => key.expect_algorithm(alg).map_err(|e| format!("--key {key_file}: {e}"))?,
+            None => key,
+        };
+        let services = BackendServices::new(client_id.clone(), token_url, key).map_err(|e| e.to_string())?;
+        Ok(match &self.scope {
+            Some(scope) => services.scope(scope.clone()),
+            None => services,
+        })
+    }
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -88,25 +134,33 @@ fn parse(args: &[String]) -> Result<Args, String> {
                 })
             }
             "--cancel" => parsed.cancel = true,
+            "--client-id" => parsed.smart.client_id = Some(value("--client-id")?),
+            "--key" => parsed.smart.key = Some(value("--key")?),
+            "--kid" => parsed.smart.kid = Some(value("--kid")?),
+            "--alg" => {
+                let v = value("--alg")?;
+                parsed.smart.alg = Some(v.parse().map_err(|_| format!("--alg must be RS384 or ES384, not `{v}`"))?);
+            }
+            "--token-url" => parsed.smart.token_url = Some(value("--token-url")?),
+            "--scope" => parsed.smart.scope = Some(value("--scope")?),
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
     Ok(parsed)
 }
 
-/// A session for a plain Bulk Data server at `base`: its origin as the host, its path as the bulk path, the
-/// token as a bearer token (no refresh; 1upHealth keys are not used by `$export`).
-fn session_for(base: &str, token: &str) -> Result<Session, String> {
+/// A client for a plain Bulk Data server at `base`: its origin as the host, its path as the bulk path (1upHealth
+/// keys are not used by `$export`).
+fn client_for(base: &str) -> Result<OneUpClient, String> {
     let url = Url::parse(base).map_err(|e| format!("--base `{base}` is not a URL: {e}"))?;
     let origin = url.origin().ascii_serialization();
     let path = if url.path().is_empty() { "/" } else { url.path() };
-    let client = OneUpClient::builder(AppCredentials::new("fhir-cli", Secret::new("")))
+    OneUpClient::builder(AppCredentials::new("fhir-cli", Secret::new("")))
         .api_base(origin.clone())
         .analytics_base(origin)
         .bulk_path(path)
         .build()
-        .map_err(|e| e.to_string())?;
-    Ok(Session::new(client, Tokens::new(Secret::new(token), None)))
+        .map_err(|e| e.to_string())
 }
 
 /// One line of progress text.
@@ -160,13 +214,19 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         let _ = writeln!(err, "fhir export: --base and --out are required\n\n{USAGE}");
         return EXIT_USAGE;
     };
-    let token = args
-        .token
-        .clone()
-        .or_else(|| std::env::var("FHIR_TOKEN").ok())
-        .unwrap_or_default();
-    let session = match session_for(base, &token) {
-        Ok(session) => session,
+    if args.smart.any() && args.token.is_some() {
+        let _ = writeln!(err, "fhir export: --token and SMART Backend Services (--client-id, --key) exclude each other");
+        return EXIT_USAGE;
+    }
+    let services = match args.smart.any().then(|| args.smart.services()).transpose() {
+        Ok(services) => services,
+        Err(message) => {
+            let _ = writeln!(err, "fhir export: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let client = match client_for(base) {
+        Ok(client) => client,
         Err(message) => {
             let _ = writeln!(err, "fhir export: {message}");
             return EXIT_USAGE;
@@ -188,6 +248,20 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Err(e) => {
             let _ = writeln!(err, "fhir export: cannot start the async runtime: {e}");
             return EXIT_USAGE;
+        }
+    };
+    let session = match services {
+        Some(services) => match runtime.block_on(Session::backend_services(client, services)) {
+            Ok(session) => session,
+            Err(e) => {
+                let _ = writeln!(err, "fhir export: {e}");
+                return EXIT_FAILED;
+            }
+        },
+        None => {
+            // A plain bearer token (no refresh).
+            let token = args.token.clone().or_else(|| std::env::var("FHIR_TOKEN").ok()).unwrap_or_default();
+            Session::new(client, Tokens::new(Secret::new(token), None))
         }
     };
     let bulk = session.bulk::<R4>();

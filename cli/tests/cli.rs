@@ -360,3 +360,97 @@ fn fhir_export_fails_resumably_then_resumes_without_downloading_finished_files_a
     rt.block_on(server.verify());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `fhir export` with SMART Backend Services: the CLI signs an ES384 assertion with a key from a JWKS, gets a token
+/// from a real oidc-provider on 127.0.0.1 (installed by `scripts/install-test-servers.sh`) and sends it on every
+/// Bulk Data request; a PEM without `--kid` is a usage error; an unknown key is refused (exit 3, `invalid_client`).
+#[test]
+fn fhir_export_authorizes_with_smart_backend_services() {
+    use std::io::{BufRead, BufReader};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let keys = root.join("oneup-client/tests/fixtures/smart");
+    assert!(
+        root.join(".test-servers/node_modules/oidc-provider/package.json").exists(),
+        "oidc-provider is not installed: run scripts/install-test-servers.sh"
+    );
+    let mut provider = Command::new("node")
+        .arg(root.join("scripts/oidc-provider.mjs"))
+        .args(["--port", "0", "--client"])
+        .arg(format!("es384-key={}", keys.join("es384.pem").display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = provider.stdout.take().unwrap();
+    /// Stops the provider even when an assertion fails.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _provider = Kill(provider);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let token_url = serde_json::from_str::<Value>(&line).unwrap()["token_url"].as_str().unwrap().to_owned();
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = rt.block_on(MockServer::start());
+    let uri = server.uri();
+    let manifest = serde_json::json!({
+        "transactionTime": "2024-07-01T00:00:00Z",
+        "request": format!("{uri}/fhir/$export"),
+        "requiresAccessToken": true,
+        "output": [{"type": "Patient", "url": format!("{uri}/files/a.ndjson")}],
+        "error": []
+    });
+    rt.block_on(async {
+        Mock::given(method("GET"))
+            .and(path("/fhir/$export"))
+            .respond_with(ResponseTemplate::new(202).insert_header("content-location", format!("{uri}/fhir/status/1")))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/fhir/status/1"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(manifest.to_string(), "application/json"))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/files/a.ndjson"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw("{\"resourceType\":\"Patient\",\"id\":\"a\"}\n", "application/fhir+ndjson"))
+            .mount(&server)
+            .await;
+    });
+    let dir = std::env::temp_dir().join(format!("fhir-cli-smart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |key: &str, extra: &[&str]| {
+        let mut args: Vec<String> = ["export", "--base", &format!("{uri}/fhir"), "--out", &dir.display().to_string()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(["--client-id", "es384-key", "--token-url", &token_url, "--progress", "lines"].map(String::from));
+        args.extend(["--key".to_owned(), keys.join(key).display().to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = fhir_cli::run(&args, &mut out, &mut err);
+        (code, String::from_utf8(err).unwrap())
+    };
+    let (code, err) = run("es384.pem", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--kid is required"), "{err}");
+    let (code, err) = run("wrong-rs384.pem", &["--kid", "es384-key"]);
+    assert_eq!(code, fhir_cli::export::EXIT_FAILED, "{err}");
+    assert!(err.contains("invalid_client"), "{err}");
+    let (code, err) = run("private.jwks.json", &["--kid", "es384-key", "--alg", "ES384", "--scope", "system/*.read"]);
+    assert_eq!(code, 0, "{err}");
+    let requests = rt.block_on(server.received_requests()).unwrap();
+    assert_eq!(requests.len(), 3, "kick-off, status, file");
+    let bearers: Vec<&str> = requests.iter().map(|r| r.headers.get("authorization").unwrap().to_str().unwrap()).collect();
+    assert!(bearers[0].len() > "Bearer ".len() + 10 && bearers[0].starts_with("Bearer "), "{bearers:?}");
+    assert!(bearers.iter().all(|b| *b == bearers[0]), "the one token on every request: {bearers:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -242,6 +242,18 @@ pub enum Error {
         /// The body as received (its first 4096 characters, secrets cut out).
         body: Option<String>,
     },
+    /// A SMART Backend Services signing key (PEM or JWK) or algorithm that cannot be used. The message names what
+    /// is wrong, never key material.
+    #[error("signing key ({what}): {message}")]
+    SigningKey {
+        /// What was being read: `PEM key`, `JWK`, `JWKS`, `algorithm`, ….
+        what: String,
+        /// What is wrong.
+        message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The access token was refused or has expired and there is no refresh token to renew it.
     #[error("{request}: the access token is no longer valid and there is no refresh token to renew it")]
     NoRefreshToken {
@@ -391,7 +403,7 @@ impl Error {
     /// The request this error belongs to, when there is one.
     pub fn request(&self) -> Option<&str> {
         match self {
-            Error::Config(_) | Error::ExportIo { .. } | Error::ExportState { .. } => None,
+            Error::Config(_) | Error::SigningKey { .. } | Error::ExportIo { .. } | Error::ExportState { .. } => None,
             Error::InvalidArgument { request, .. }
             | Error::Timeout { request, .. }
             | Error::Connect { request, .. }

@@ -19,6 +19,9 @@
 //!   each output file as an [`NdjsonStream`] of typed resources read line by line; system, patient and group
 //!   level ([`ExportLevel`]). [`Bulk::export_to`] runs an export into an [`ExportDir`]: several files at once,
 //!   per-file retries, resume after an interruption without a lost or doubled line, `_since` from the last run.
+//! - SMART Backend Services (feature `smart`): `BackendServices` signs `client_credentials` assertions (RS384,
+//!   ES384) with a `SigningKey` from a private JWK(S) or PKCS#8 PEM; `Session::backend_services` uses it as the
+//!   session's token source, renewed before expiry and after a 401.
 //! - [`Payer`]: a health plan's SMART standalone launch (state, PKCE S256) and the read-only [`PayerFhir`].
 //!
 //! Transport hygiene: timeouts on by default; only idempotent requests are retried, on 429/502/503/504 and
@@ -26,7 +29,7 @@
 //! percent-encoded; the token only goes to the client's hosts and an explicit allow-list
 //! ([`ClientBuilder::allow_origin`]); downloads follow redirects without the `Authorization` header across
 //! origins. Secrets never appear in `Debug`, errors or `tracing` events: every secret a request sent (bearer
-//! token, refresh token, code, client secret, PKCE verifier) is cut out of the server's text before that text
+//! token, refresh token, code, client secret, PKCE verifier, client assertion) is cut out of the server's text before that text
 //! enters an error. Errors tell [`is_transient`](Error::is_transient), [`is_unauthorized`](Error::is_unauthorized)
 //! and [`retry_after`](Error::retry_after); unreadable FHIR keeps the model's `ParseError` as the source and the
 //! body (capped).
@@ -61,6 +64,8 @@ mod payer;
 mod search;
 mod secret;
 mod session;
+#[cfg(feature = "smart")]
+mod smart;
 mod tokens;
 mod transport;
 mod users;
@@ -87,5 +92,7 @@ pub use payer::{LaunchRequest, Payer, PayerBuilder, PayerFhir, PayerSession, DEF
 pub use search::SearchParams;
 pub use secret::{AppCredentials, Secret};
 pub use session::Session;
+#[cfg(feature = "smart")]
+pub use smart::{Algorithm, BackendServices, SigningKey, JWT_BEARER_ASSERTION, MAX_ASSERTION_LIFETIME};
 pub use tokens::Tokens;
 pub use users::{Confirmation, CreatedUser, IssuedCode, OneUpUserId, User, UserFilter};

@@ -106,8 +106,8 @@ impl fmt::Debug for AppCredentials {
 pub(crate) struct Redactor(Arc<[String]>);
 
 /// The form fields and query parameters whose values are secrets.
-pub(crate) const SECRET_FIELDS: [&str; 6] =
-    ["client_secret", "code", "refresh_token", "code_verifier", "access_token", "id_token"];
+pub(crate) const SECRET_FIELDS: [&str; 7] =
+    ["client_secret", "code", "refresh_token", "code_verifier", "access_token", "id_token", "client_assertion"];
 
 /// What a secret is replaced with.
 pub(crate) const REDACTED: &str = "***";

@@ -59,11 +59,19 @@ struct Shared {
     /// The client whose keys and token endpoint refresh the tokens.
     refresher: OneUpClient,
     endpoint: TokenEndpoint,
+    /// SMART Backend Services: new tokens come from a fresh client assertion, not a refresh token.
+    #[cfg(feature = "smart")]
+    backend: Option<crate::smart::BackendServices>,
 }
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session").field("token_endpoint", &self.shared.endpoint).finish_non_exhaustive()
+        let mut d = f.debug_struct("Session");
+        #[cfg(feature = "smart")]
+        if let Some(backend) = &self.shared.backend {
+            return d.field("backend_services", backend).finish_non_exhaustive();
+        }
+        d.field("token_endpoint", &self.shared.endpoint).finish_non_exhaustive()
     }
 }
 
@@ -76,9 +84,41 @@ impl Session {
     /// A session over `tokens`, refreshed through `client` at `endpoint` (e.g. [`TokenEndpoint::Api`] when the
     /// code was exchanged at the API host's `/fhir/oauth2/token`).
     pub fn refreshed_at(client: OneUpClient, tokens: Tokens, endpoint: TokenEndpoint) -> Self {
-        let shared =
-            Shared { tokens: Mutex::new(tokens), hook: StdMutex::new(None), refresher: client.clone(), endpoint };
+        let shared = Shared {
+            tokens: Mutex::new(tokens),
+            hook: StdMutex::new(None),
+            refresher: client.clone(),
+            endpoint,
+            #[cfg(feature = "smart")]
+            backend: None,
+        };
         Session { client, shared: Arc::new(shared) }
+    }
+
+    /// A session of a SMART Backend Services client (feature `smart`): the first token is asked for now
+    /// (`client_credentials` with a signed assertion, through `client`'s transport), and a new one, with a new
+    /// assertion, whenever the current one expires within `min(refresh margin, expires_in / 2)` or is refused
+    /// (401). The rotation hook sees each new token. See [`BackendServices`](crate::BackendServices).
+    #[cfg(feature = "smart")]
+    pub async fn backend_services(client: OneUpClient, services: crate::smart::BackendServices) -> Result<Self> {
+        let tokens = services.request_token(&client).await?;
+        let shared = Shared {
+            tokens: Mutex::new(tokens),
+            hook: StdMutex::new(None),
+            refresher: client.clone(),
+            endpoint: TokenEndpoint::Auth,
+            backend: Some(services),
+        };
+        Ok(Session { client, shared: Arc::new(shared) })
+    }
+
+    /// Whether new tokens can be had without the user: a refresh token, or Backend Services' assertion.
+    fn can_renew(&self, tokens: &Tokens) -> bool {
+        #[cfg(feature = "smart")]
+        if self.shared.backend.is_some() {
+            return true;
+        }
+        tokens.refresh_token.is_some()
     }
 
     /// The same session (the same tokens, the same single refresh) sending its requests through `client`:
@@ -117,7 +157,7 @@ impl Session {
     pub async fn access_token(&self) -> Result<Secret> {
         let mut tokens = self.shared.tokens.lock().await;
         let margin = tokens.refresh_margin(self.shared.refresher.config().refresh_margin);
-        if tokens.expires_within(margin) && tokens.refresh_token.is_some() {
+        if tokens.expires_within(margin) && self.can_renew(&tokens) {
             tracing::debug!("access token expires soon; refreshing");
             self.refresh_locked(&mut tokens).await?;
         }
@@ -241,7 +281,7 @@ impl Session {
         if tokens.access_token != *rejected {
             return Ok(tokens.access_token.clone());
         }
-        if tokens.refresh_token.is_none() {
+        if !self.can_renew(&tokens) {
             return Err(Error::NoRefreshToken { request: request.to_owned() });
         }
         tracing::debug!("access token refused; refreshing once");
@@ -250,17 +290,27 @@ impl Session {
     }
 
     async fn refresh_locked(&self, tokens: &mut Tokens) -> Result<()> {
-        let refresh = match &tokens.refresh_token {
-            Some(r) => r.clone(),
-            None => return Err(Error::NoRefreshToken { request: "refresh tokens".into() }),
-        };
-        let fresh = self.shared.refresher.refresh_tokens_at(self.shared.endpoint, &refresh).await?;
+        let fresh = self.fetch_tokens(tokens).await?;
         *tokens = keep_context(fresh, tokens);
         let hook = self.shared.hook.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(hook) = hook {
             hook(tokens);
         }
         Ok(())
+    }
+
+    /// New tokens from the session's source: Backend Services' assertion, or the refresh token.
+    async fn fetch_tokens(&self, tokens: &Tokens) -> Result<Tokens> {
+        #[cfg(feature = "smart")]
+        if let Some(backend) = &self.shared.backend {
+            tracing::debug!("asking for a new SMART backend services token");
+            return backend.request_token(&self.shared.refresher).await;
+        }
+        let refresh = match &tokens.refresh_token {
+            Some(r) => r.clone(),
+            None => return Err(Error::NoRefreshToken { request: "refresh tokens".into() }),
+        };
+        self.shared.refresher.refresh_tokens_at(self.shared.endpoint, &refresh).await
     }
 }
 

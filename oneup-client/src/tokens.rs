@@ -125,7 +125,7 @@ fn patient_id<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Opt
 
 impl ExtraTokenFields for ContextFields {}
 
-type TokenResponse = StandardTokenResponse<ContextFields, BasicTokenType>;
+pub(crate) type TokenResponse = StandardTokenResponse<ContextFields, BasicTokenType>;
 
 pub(crate) type GrantClient = oauth2::Client<
     BasicErrorResponse,
@@ -215,7 +215,7 @@ impl OneUpClient {
         Ok(tokens)
     }
 
-    fn grant_http(&self, label: &'static str) -> GrantHttp {
+    pub(crate) fn grant_http(&self, label: &'static str) -> GrantHttp {
         GrantHttp { transport: self.transport().clone(), label }
     }
 
@@ -226,39 +226,48 @@ impl OneUpClient {
         result: std::result::Result<TokenResponse, RequestTokenError<Error, BasicErrorResponse>>,
     ) -> Result<Tokens> {
         let request = format!("{label} (POST {})", display_url(self.token_endpoint_url(endpoint)));
-        let response = result.map_err(|e| match e {
-            RequestTokenError::Request(e) => e,
-            RequestTokenError::ServerResponse(r) => Error::GrantRefused {
-                request: request.clone(),
-                error: r.error().to_string(),
-                description: r.error_description().cloned(),
-            },
-            // The body is not repeated: it may hold tokens.
-            RequestTokenError::Parse(e, _body) => {
-                Error::Decode { request: request.clone(), message: format!("unexpected token answer: {e}"), body: None }
-            }
-            RequestTokenError::Other(message) => Error::Decode { request: request.clone(), message, body: None },
-        })?;
-        let extra = response.extra_fields().clone();
-        Ok(Tokens {
-            access_token: Secret::new(response.access_token().secret().clone()),
-            refresh_token: response.refresh_token().map(|t| Secret::new(t.secret().clone())),
-            expires_at: response.expires_in().map(|d| SystemTime::now() + d),
-            lifetime: response.expires_in(),
-            token_type: Some(response.token_type().as_ref().to_owned()),
-            scope: response
-                .scopes()
-                .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
-            id_token: extra.id_token.map(Secret::new),
-            patient: extra.patient,
-            other: extra.other,
-        })
+        read_grant(request, result)
     }
+}
+
+/// A grant's answer as [`Tokens`], or the typed error: a refusal by the server is [`Error::GrantRefused`]; an
+/// unreadable answer an [`Error::Decode`] without its body (it may hold tokens). `request` names the call.
+pub(crate) fn read_grant(
+    request: String,
+    result: std::result::Result<TokenResponse, RequestTokenError<Error, BasicErrorResponse>>,
+) -> Result<Tokens> {
+    let response = result.map_err(|e| match e {
+        RequestTokenError::Request(e) => e,
+        RequestTokenError::ServerResponse(r) => Error::GrantRefused {
+            request: request.clone(),
+            error: r.error().to_string(),
+            description: r.error_description().cloned(),
+        },
+        // The body is not repeated: it may hold tokens.
+        RequestTokenError::Parse(e, _body) => {
+            Error::Decode { request: request.clone(), message: format!("unexpected token answer: {e}"), body: None }
+        }
+        RequestTokenError::Other(message) => Error::Decode { request: request.clone(), message, body: None },
+    })?;
+    let extra = response.extra_fields().clone();
+    Ok(Tokens {
+        access_token: Secret::new(response.access_token().secret().clone()),
+        refresh_token: response.refresh_token().map(|t| Secret::new(t.secret().clone())),
+        expires_at: response.expires_in().map(|d| SystemTime::now() + d),
+        lifetime: response.expires_in(),
+        token_type: Some(response.token_type().as_ref().to_owned()),
+        scope: response
+            .scopes()
+            .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+        id_token: extra.id_token.map(Secret::new),
+        patient: extra.patient,
+        other: extra.other,
+    })
 }
 
 /// The HTTP client `oauth2` sends grant requests through: this crate's transport. It owns its (cheap) transport
 /// handle so that its futures are `Send + 'static`.
-struct GrantHttp {
+pub(crate) struct GrantHttp {
     transport: Transport,
     label: &'static str,
 }

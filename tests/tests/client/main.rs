@@ -11,6 +11,7 @@ mod export;
 mod fhir;
 mod guides;
 mod sessions;
+mod smart;
 mod payer;
 mod search_server;
 mod servers;

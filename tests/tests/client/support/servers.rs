@@ -87,6 +87,25 @@ fn oauth2_command(extra: &[&str]) -> Server {
     start("oauth2-mock-server", command, None)
 }
 
+/// oidc-provider (SMART Backend Services): each `(client_id, PEM file)` is registered with `private_key_jwt` and the
+/// PEM's public key (`kid` = the client id); access tokens live `ttl` seconds.
+pub fn oidc_provider(ttl: u64, clients: &[(&str, &Path)]) -> Server {
+    let root = repo_root();
+    let package = root.join(".test-servers/node_modules/oidc-provider/package.json");
+    assert!(package.exists(), "oidc-provider is not installed ({} is missing); {INSTALL}", package.display());
+    let mut command = Command::new("node");
+    command.arg(root.join("scripts/oidc-provider.mjs")).args(["--port", "0", "--ttl", &ttl.to_string()]);
+    for (id, pem) in clients {
+        command.arg("--client").arg(format!("{id}={}", pem.display()));
+    }
+    start("oidc-provider", command, None)
+}
+
+/// A test key of `oneup-client/tests/fixtures/smart/`.
+pub fn smart_key(file: &str) -> PathBuf {
+    repo_root().join("oneup-client/tests/fixtures/smart").join(file)
+}
+
 /// SEKMET; with `trusted` (the OAuth2 server), bearer JWTs from that issuer are required.
 pub fn sekmet(trusted: Option<&Server>) -> Server {
     let root = repo_root();
