@@ -54,6 +54,7 @@ async fn a_killed_faulty_export_resumes_and_holds_exactly_the_servers_lines() {
         drop_mid_first: [13, 17, 42].into(),
         stall_first: Some(30),
         later_files: 2,
+        first_poll_retry_after: 0,
     };
     let server = BulkServer::start(script).await;
     let bulk = session_at(&server.uri).bulk::<R4>();
@@ -204,13 +205,16 @@ async fn a_run_killed_while_polling_is_recorded_and_cancelled() {
         files: 1,
         lines_per_file: 3,
         later_files: 1,
+        // The job stays in progress for 30 s after the first poll, so the run is surely still polling when it
+        // is killed (with `Retry-After: 0` it could finish first on a loaded machine).
+        first_poll_retry_after: 30,
         ..Script::default()
     })
     .await;
     let bulk = session_at(&server.uri).bulk::<R4>();
     let root = temp_dir("cancel");
     let dir = ExportDir::open(&root).expect("dir");
-    // Kill the run while it polls (the first poll answers 202 with Retry-After: 0; wait long between polls).
+    // Kill the run while it polls.
     let polling = oneup_client::PollPolicy {
         default_interval: Duration::from_secs(30),
         max_interval: Duration::from_secs(30),

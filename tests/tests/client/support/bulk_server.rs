@@ -28,6 +28,8 @@ pub struct Script {
     pub stall_first: Option<usize>,
     /// Output files of later jobs (kick-offs after the first).
     pub later_files: usize,
+    /// The `Retry-After` (seconds) of a job's first status answer (202, in progress); 0 by default.
+    pub first_poll_retry_after: u64,
 }
 
 /// What the server saw.
@@ -182,7 +184,10 @@ impl ServerState {
             };
             self.seen.lock().unwrap().polls += 1;
             if polls == 1 {
-                let headers = [("X-Progress", "50% done".to_owned()), ("Retry-After", "0".to_owned())];
+                let headers = [
+                    ("X-Progress", "50% done".to_owned()),
+                    ("Retry-After", self.script.first_poll_retry_after.to_string()),
+                ];
                 return respond(&mut socket, "202 Accepted", &headers, b"").await;
             }
             let count = if job == 0 {
