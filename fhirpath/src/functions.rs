@@ -1,6 +1,8 @@
 //! The FHIRPath function library (N1 plus the FHIR additions `extension`, `hasValue`, `getValue`, `resolve`).
 
 use regex::Regex;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use serde_json::Value as Json;
 
 use crate::eval::{
@@ -709,8 +711,7 @@ pub(crate) fn call<'a>(
             } else {
                 re.clone()
             };
-            let rx = Regex::new(&pattern)
-                .map_err(|e| err(format!("bad regular expression '{re}': {e}")))?;
+            let rx = compiled(&pattern).map_err(|e| err(format!("bad regular expression '{re}': {e}")))?;
             if name == "matches" {
                 b(rx.is_match(&s))
             } else {
@@ -729,7 +730,7 @@ pub(crate) fn call<'a>(
             let Some(re) = string_arg(args, 0, focus, cx)? else {
                 return Ok(vec![]);
             };
-            let rx = Regex::new(&format!("(?s)^(?:{re})$"))
+            let rx = compiled(&format!("(?s)^(?:{re})$"))
                 .map_err(|e| err(format!("bad regular expression '{re}': {e}")))?;
             b(rx.is_match(&s))
         }
@@ -1376,4 +1377,24 @@ fn boundary<'a>(v: &Value<'a>, p: Option<i64>, high: bool) -> Option<Value<'a>> 
         }
         _ => None,
     }
+}
+
+/// The compiled form of a regular expression of `matches`, `matchesFull` or `replaceMatches`. Invariants and
+/// views evaluate the same few patterns on every element (`id`, `oid`, `uuid` formats, ...), so each pattern is
+/// compiled once per process; the cache holds at most `MAX` patterns and starts over when full, so expressions
+/// built from data cannot grow it without bound. (`Regex` clones share the compiled program.)
+fn compiled(pattern: &str) -> Result<Regex, regex::Error> {
+    const MAX: usize = 512;
+    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(rx) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(pattern) {
+        return Ok(rx.clone());
+    }
+    let rx = Regex::new(pattern)?;
+    let mut map = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if map.len() >= MAX {
+        map.clear();
+    }
+    map.insert(pattern.to_owned(), rx.clone());
+    Ok(rx)
 }
