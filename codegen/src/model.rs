@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+pub use crate::load::refs::{ChoiceName, CodeEnumName, TypeName};
+
 /// Everything generated for one FHIR version into one module (`r4`, `dstu2`).
 #[derive(Debug, Clone)]
 pub struct VersionModel {
@@ -46,7 +48,7 @@ pub struct TypeDef {
     /// The StructureDefinition's canonical URL.
     pub url: String,
     /// Resource or datatype.
-    pub is_resource: bool,
+    pub kind: TypeKind,
     /// File name of the emitted module (`patient`, `explanation_of_benefit`).
     pub file: String,
     /// Cargo feature, for resources (`r4-patient`).
@@ -55,6 +57,66 @@ pub struct TypeDef {
     pub structs: Vec<StructDef>,
     /// Choice enums of all its elements.
     pub choices: Vec<ChoiceDef>,
+}
+
+/// What a [`TypeDef`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeKind {
+    /// A resource: behind its own feature, a variant of the version's `Resource` enum.
+    Resource,
+    /// A complex datatype: always compiled with the module.
+    Datatype,
+}
+
+/// How many values an element takes (its `min` and `max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cardinality {
+    /// `0..1`.
+    Optional,
+    /// `1..1`.
+    Required,
+    /// `0..*` (or a `max` above 1).
+    Many,
+    /// `1..*` (or `min` 1 and a `max` above 1).
+    ManyRequired,
+}
+
+impl Cardinality {
+    /// From whether more than one value is allowed and whether at least one is required.
+    ///
+    /// ```
+    /// use fhir_codegen::model::Cardinality;
+    /// assert_eq!(Cardinality::new(true, false), Cardinality::Many);
+    /// assert!(Cardinality::new(false, true).is_required());
+    /// assert!(!Cardinality::Required.is_many());
+    /// ```
+    pub fn new(many: bool, required: bool) -> Self {
+        match (many, required) {
+            (false, false) => Cardinality::Optional,
+            (false, true) => Cardinality::Required,
+            (true, false) => Cardinality::Many,
+            (true, true) => Cardinality::ManyRequired,
+        }
+    }
+
+    /// More than one value allowed: a list.
+    pub fn is_many(self) -> bool {
+        matches!(self, Cardinality::Many | Cardinality::ManyRequired)
+    }
+
+    /// At least one value required.
+    pub fn is_required(self) -> bool {
+        matches!(self, Cardinality::Required | Cardinality::ManyRequired)
+    }
+}
+
+/// How a single value is stored in its struct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// In place (`Option<T>`, or a `Vec<T>` for lists).
+    Inline,
+    /// As `Option<Box<T>>`, because the type contains itself (only single-valued complex fields).
+    Boxed,
 }
 
 /// A Rust struct: a type's root or one backbone element.
@@ -83,14 +145,12 @@ pub struct Field {
     pub path_name: String,
     /// Element's short definition.
     pub doc: String,
-    /// `max` is `*` or > 1.
-    pub many: bool,
-    /// `min` > 0 (documented; reading stays lenient about it).
-    pub required: bool,
+    /// `min` and `max` (a `min` above 0 is documented; reading stays lenient about it).
+    pub cardinality: Cardinality,
     /// The element's Rust shape.
     pub ty: FieldType,
-    /// Stored as `Box<T>` because the type contains itself.
-    pub boxed: bool,
+    /// Boxed because the type contains itself.
+    pub storage: Storage,
 }
 
 /// The shape of a field.
@@ -101,13 +161,13 @@ pub enum FieldType {
     /// A FHIR primitive with its value type.
     Primitive(Prim),
     /// A `code` with a required binding, as the named code enum.
-    Code(String),
-    /// A complex datatype or backbone struct, by Rust name.
-    Complex(String),
+    Code(CodeEnumName),
+    /// A complex datatype or backbone struct.
+    Complex(TypeName),
     /// Any resource (`contained`, `Bundle.entry.resource`): the version's `Resource` enum.
     Resource,
-    /// A choice element, by enum name.
-    Choice(String),
+    /// A choice element, by its enum.
+    Choice(ChoiceName),
 }
 
 /// Rust value types of the FHIR primitives.
@@ -139,7 +199,7 @@ pub enum Prim {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChoiceVariantRef {
     /// The choice enum.
-    pub choice: String,
+    pub choice: ChoiceName,
     /// The variant (the type's suffix of the JSON name, `valueQuantity`).
     pub variant: String,
 }
@@ -157,7 +217,7 @@ pub struct ChoiceDef {
     pub variants: Vec<ChoiceVariant>,
     /// Another choice enum (of a datatype, so always compiled) with exactly the same variants: this one is a
     /// type alias of it instead of a copy (`TaskInputValue` = `ExtensionValue`, the open type).
-    pub alias_of: Option<String>,
+    pub alias_of: Option<ChoiceName>,
 }
 
 /// One type of a choice element.
@@ -182,10 +242,17 @@ pub struct CodeEnum {
     pub codes: Vec<CodeValue>,
     /// Name of the fallback variant holding codes outside the value set (`Unrecognized`).
     pub fallback: String,
-    /// Resources using it; empty when a datatype uses it (then it is always compiled).
-    pub used_by_resources: BTreeSet<String>,
-    /// Whether a datatype uses it.
-    pub used_by_datatype: bool,
+    /// When it is compiled.
+    pub usage: CodeEnumUsage,
+}
+
+/// Who uses a code enum, which decides when it is compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeEnumUsage {
+    /// A datatype (or a resource compiled with the module) uses it: always compiled.
+    Always,
+    /// Only these resources use it: compiled with any of their features.
+    Resources(BTreeSet<String>),
 }
 
 /// One code of a code enum.
@@ -239,7 +306,7 @@ pub struct SearchParamDef {
     /// For references: the target resource types, sorted; empty when any resource may be the target.
     pub targets: Vec<String>,
     /// For tokens on a `code` element with a required binding: the generated code enum.
-    pub bound_code_enum: Option<String>,
+    pub bound_code_enum: Option<CodeEnumName>,
     /// For composites: the components in order (kind and bound code enum each).
     pub components: Vec<SearchComponentDef>,
     /// The first sentence of the SearchParameter's description.
@@ -254,7 +321,7 @@ pub struct SearchComponentDef {
     /// The component's kind (never `Composite`).
     pub kind: SearchKind,
     /// For token components on a bound `code`: the code enum.
-    pub bound_code_enum: Option<String>,
+    pub bound_code_enum: Option<CodeEnumName>,
 }
 
 /// The profiles of one implementation guide, generated into a submodule of the version module
@@ -286,9 +353,18 @@ pub struct ProfileModule {
 #[derive(Debug, Clone, Default)]
 pub struct SharedProfileItems {
     /// Extension structs, each with the features of the modules using it.
-    pub extensions: Vec<(ExtensionStruct, Vec<String>)>,
+    pub extensions: Vec<Shared<ExtensionStruct>>,
     /// Code enums, each with the features of the modules using it.
-    pub code_enums: Vec<(CodeEnum, Vec<String>)>,
+    pub code_enums: Vec<Shared<CodeEnum>>,
+}
+
+/// An item several profile modules share, with the features of the modules using it.
+#[derive(Debug, Clone)]
+pub struct Shared<T> {
+    /// The item.
+    pub item: T,
+    /// The cargo features of the modules that use it (compiled with any of them).
+    pub features: Vec<String>,
 }
 
 /// One profile (a StructureDefinition with `derivation: constraint` on a resource): a checked view of its base
@@ -333,10 +409,10 @@ pub struct FieldRef {
     pub rust: String,
     /// FHIR path segment (`identifier`, `value[x]`).
     pub path_name: String,
-    /// A list.
-    pub many: bool,
+    /// `min` and `max` of the element.
+    pub cardinality: Cardinality,
     /// Stored boxed.
-    pub boxed: bool,
+    pub storage: Storage,
     /// The field's type.
     pub ty: FieldType,
 }
@@ -346,17 +422,38 @@ pub struct FieldRef {
 pub enum SlicePredicate {
     /// An extension: `url` equals.
     Url(String),
-    /// A primitive child (`field`) equals the value.
-    FieldEquals(FieldRef, String),
+    /// A primitive child equals the value.
+    FieldEquals {
+        /// The child.
+        field: FieldRef,
+        /// The value's text.
+        value: String,
+    },
     /// A `CodeableConcept` or `Coding` child has every one of the codings.
-    FieldCodings(FieldRef, Vec<CodingPattern>),
-    /// A `CodeableConcept` or `Coding` child has a coding among these (a required binding as discriminator): the
-    /// value set's URL and its codings.
-    FieldCodingIn(FieldRef, String, Vec<CodingPattern>),
+    FieldCodings {
+        /// The child.
+        field: FieldRef,
+        /// The codings.
+        codings: Vec<CodingPattern>,
+    },
+    /// A `CodeableConcept` or `Coding` child has a coding among these (a required binding as discriminator).
+    FieldCodingIn {
+        /// The child.
+        field: FieldRef,
+        /// The value set's URL.
+        value_set: String,
+        /// Its codings.
+        codings: Vec<CodingPattern>,
+    },
     /// The item itself (a primitive) equals the value.
     SelfEquals(String),
-    /// The item itself (a `CodeableConcept` or `Coding`, by type name) has every one of the codings.
-    SelfCodings(String, Vec<CodingPattern>),
+    /// The item itself (a `CodeableConcept` or `Coding`) has every one of the codings.
+    SelfCodings {
+        /// `CodeableConcept` or `Coding`.
+        type_name: TypeName,
+        /// The codings.
+        codings: Vec<CodingPattern>,
+    },
     /// Every one of these holds (a pattern on a complex item, e.g. an `Identifier` with a `system` and a `type`).
     All(Vec<SlicePredicate>),
 }
@@ -397,8 +494,13 @@ pub enum CheckKind {
     },
     /// Every value (a primitive) equals this text (a fixed or pattern value).
     Fixed(String),
-    /// Every value (`CodeableConcept` or `Coding`, by type name) has every one of the codings.
-    Pattern(String, Vec<CodingPattern>),
+    /// Every value (`CodeableConcept` or `Coding`) has every one of the codings.
+    Pattern {
+        /// `CodeableConcept` or `Coding`.
+        type_name: TypeName,
+        /// The codings.
+        codings: Vec<CodingPattern>,
+    },
     /// Every value (a `code`) is one of these codes (a required binding of the profile).
     CodeIn {
         /// Value set URL.
@@ -410,7 +512,7 @@ pub enum CheckKind {
     /// required binding of the profile). A concept with only text is not checked.
     CodingIn {
         /// `CodeableConcept` or `Coding`.
-        type_name: String,
+        type_name: TypeName,
         /// Value set URL.
         value_set: String,
         /// Its codings.
@@ -419,7 +521,7 @@ pub enum CheckKind {
     /// The choice value is one of these variants (the choice enum and variant names).
     ChoiceType {
         /// The choice enum.
-        choice: String,
+        choice: ChoiceName,
         /// Allowed variants.
         allowed: Vec<String>,
     },
@@ -427,7 +529,7 @@ pub enum CheckKind {
     /// types, when its `reference` shows the type.
     Reference {
         /// The choice enum and its `Reference` variant, for choice elements.
-        choice: Option<String>,
+        choice: Option<ChoiceName>,
         /// Allowed resource types.
         targets: Vec<String>,
     },
@@ -460,8 +562,8 @@ pub enum Accessor {
         doc: String,
         /// Extension URL.
         url: String,
-        /// More than one allowed: the method returns a `Vec`.
-        many: bool,
+        /// The slice's cardinality: the method returns a `Vec` when more than one is allowed.
+        cardinality: Cardinality,
         /// What each extension gives.
         value: ExtensionValueKind,
     },
@@ -493,7 +595,7 @@ pub enum ExtensionValueKind {
         /// Its type.
         ty: FieldType,
         /// For a bound code: the generated code enum.
-        code_enum: Option<String>,
+        code_enum: Option<CodeEnumName>,
     },
     /// A complex extension, read into the named struct.
     Complex(String),
@@ -521,10 +623,8 @@ pub struct ExtensionField {
     pub url: String,
     /// Doc text.
     pub doc: String,
-    /// More than one allowed.
-    pub many: bool,
-    /// At least one required (and at most one): the field is not optional.
-    pub required: bool,
+    /// How many: a list when more than one is allowed; not optional when exactly one is required.
+    pub cardinality: Cardinality,
     /// Variant of `ExtensionValue`.
     pub variant: String,
     /// Its type.

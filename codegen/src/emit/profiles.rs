@@ -58,8 +58,8 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         Layout::InModels => quote! { pub use super::profile_shared::{#(#shared),*}; },
         Layout::SingleFile => {
             let ps = &model.profile_shared;
-            let exts = ps.extensions.iter().filter(|(x, _)| m.shared.contains(&x.name)).map(|(x, _)| extension_struct(&cx, x));
-            let enums = ps.code_enums.iter().filter(|(e, _)| m.shared.contains(&e.name)).map(|(e, _)| types::code_enum(model, e));
+            let exts = ps.extensions.iter().filter(|x| m.shared.contains(&x.item.name)).map(|x| extension_struct(&cx, &x.item));
+            let enums = ps.code_enums.iter().filter(|e| m.shared.contains(&e.item.name)).map(|e| types::code_enum(model, &e.item));
             quote! { #(#exts)* #(#enums)* }
         }
     };
@@ -183,8 +183,8 @@ pub fn shared_items(model: &VersionModel, header: &str) -> Result<Option<Generat
     let items = shared
         .extensions
         .iter()
-        .map(|(x, f)| (x.name.as_str(), f, extension_struct(&cx, x)))
-        .chain(shared.code_enums.iter().map(|(e, f)| (e.name.as_str(), f, types::code_enum(model, e))))
+        .map(|x| (x.item.name.as_str(), &x.features, extension_struct(&cx, &x.item)))
+        .chain(shared.code_enums.iter().map(|e| (e.item.name.as_str(), &e.features, types::code_enum(model, &e.item))))
         .map(|(name, features, body)| {
             let m = ident(&crate::naming::module(name));
             quote! {
@@ -270,7 +270,7 @@ fn extension_choice(model: &VersionModel) -> String {
         .find(|s| s.name == "Extension")
         .and_then(|s| s.fields.iter().find(|f| f.json == "value"))
         .and_then(|f| match &f.ty {
-            FieldType::Choice(n) => Some(n.clone()),
+            FieldType::Choice(n) => Some(n.to_string()),
             _ => None,
         })
         .unwrap_or_else(|| "ExtensionValue".to_owned())
@@ -294,7 +294,7 @@ fn pattern_text(codings: &[CodingPattern]) -> String {
 /// The values of a field as an iterator of references.
 fn values(f: &FieldRef, var: &Ident) -> TokenStream {
     let n = ident(&f.rust);
-    if f.boxed && !f.many {
+    if f.storage == Storage::Boxed && !f.cardinality.is_many() {
         quote!(#var.#n.as_deref().into_iter())
     } else {
         quote!(#var.#n.iter())
@@ -356,7 +356,7 @@ fn value_set_consts(m: &ProfileModule) -> Vec<(String, String, Vec<CodingPattern
             })
             .chain(n.children.iter().filter_map(|c| c.slice.as_ref()));
         for p in preds {
-            if let SlicePredicate::FieldCodingIn(_, vs, codings) = p {
+            if let SlicePredicate::FieldCodingIn { value_set: vs, codings, .. } = p {
                 if !out.iter().any(|(u, _, _)| u == vs) {
                     out.push((vs.clone(), value_set_const(vs), codings.clone()));
                 }
@@ -370,7 +370,7 @@ fn value_set_consts(m: &ProfileModule) -> Vec<(String, String, Vec<CodingPattern
     for p in &m.profiles {
         walk(&p.root, &mut out);
         for a in &p.accessors {
-            if let Accessor::Slice { predicate: SlicePredicate::FieldCodingIn(_, vs, codings), .. } = a {
+            if let Accessor::Slice { predicate: SlicePredicate::FieldCodingIn { value_set: vs, codings, .. }, .. } = a {
                 if !out.iter().any(|(u, _, _)| u == vs) {
                     out.push((vs.clone(), value_set_const(vs), codings.clone()));
                 }
@@ -401,17 +401,17 @@ fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
     let z = format_ident!("z");
     match p {
         SlicePredicate::Url(url) => quote!(#v.url.as_deref() == Some(#url)),
-        SlicePredicate::FieldEquals(f, value) => {
+        SlicePredicate::FieldEquals { field: f, value } => {
             let it = values(f, v);
             let t = text_of(&f.ty, &z);
             quote!(#it.any(|#z| #t == Some(#value)))
         }
-        SlicePredicate::FieldCodings(f, codings) => {
+        SlicePredicate::FieldCodings { field: f, codings } => {
             let it = values(f, v);
             let m = codings_match(type_name(&f.ty), codings, &z);
             quote!(#it.any(|#z| #m))
         }
-        SlicePredicate::FieldCodingIn(f, vs, _) => {
+        SlicePredicate::FieldCodingIn { field: f, value_set: vs, .. } => {
             let it = values(f, v);
             let list = ident(&value_set_const(vs));
             let fun = if type_name(&f.ty) == "Coding" { quote!(coding_in) } else { quote!(concept_in) };
@@ -421,7 +421,7 @@ fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
             let t = text_of(&field.ty, v);
             quote!(#t == Some(#value))
         }
-        SlicePredicate::SelfCodings(ty, codings) => codings_match(ty, codings, v),
+        SlicePredicate::SelfCodings { type_name: ty, codings } => codings_match(ty, codings, v),
         SlicePredicate::All(parts) => {
             let parts: Vec<TokenStream> = parts.iter().map(|p| predicate(p, field, v)).collect();
             if parts.len() == 1 {
@@ -440,7 +440,7 @@ fn check(c: &Check, var: &Ident, depth: usize) -> TokenStream {
     match &c.kind {
         CheckKind::Count { slice, min, max } => {
             let found = match slice {
-                None if f.many => quote!(#var.#n.len()),
+                None if f.cardinality.is_many() => quote!(#var.#n.len()),
                 None => quote!(usize::from(#var.#n.is_some())),
                 Some(p) => {
                     let it = values(f, var);
@@ -459,7 +459,7 @@ fn check(c: &Check, var: &Ident, depth: usize) -> TokenStream {
             let t = text_of(&f.ty, &v);
             quote! { for #v in #it { c.fixed(#label, #t, #value); } }
         }
-        CheckKind::Pattern(ty, codings) => {
+        CheckKind::Pattern { type_name: ty, codings } => {
             let it = values(f, var);
             let m = codings_match(ty, codings, &v);
             let text = pattern_text(codings);
@@ -528,7 +528,7 @@ fn node(n: &CheckNode, var: &Ident, depth: usize) -> TokenStream {
             }
             None => TokenStream::new(),
         };
-        if f.many {
+        if f.cardinality.is_many() {
             quote! {
                 for (i, #v) in #var.#name.iter().enumerate() { #filter let m = c.enter(#json, Some(i)); #body c.leave(m); }
             }
@@ -549,7 +549,7 @@ fn describe(n: &CheckNode, path: &str, out: &mut Vec<String>) {
         let what = match &c.kind {
             CheckKind::Count { min, max, .. } => format!("{min}..{}", max.map_or("*".to_owned(), |m| m.to_string())),
             CheckKind::Fixed(v) => format!("= `{v}`"),
-            CheckKind::Pattern(_, codings) => format!("has `{}`", pattern_text(codings)),
+            CheckKind::Pattern { codings, .. } => format!("has `{}`", pattern_text(codings)),
             CheckKind::CodeIn { value_set, .. } => format!("code from <{value_set}>"),
             CheckKind::CodingIn { value_set, .. } => format!("coded from <{value_set}>"),
             CheckKind::ChoiceType { allowed, .. } => format!("type {}", allowed.join(" | ")),
@@ -614,7 +614,7 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
 
 /// The Rust type and extraction of an extension value of variant `variant` (binding `v`, a value of the
 /// version's `Extension.value[x]` enum): (borrowed return type, expression giving `Option<that>`).
-fn extension_value(cx: &Cx, variant: &str, ty: &FieldType, code_enum: &Option<String>, x: &Ident) -> (TokenStream, TokenStream) {
+fn extension_value(cx: &Cx, variant: &str, ty: &FieldType, code_enum: &Option<CodeEnumName>, x: &Ident) -> (TokenStream, TokenStream) {
     let e = ident(&cx.ext_choice);
     let vn = ident(variant);
     match (ty, code_enum) {
@@ -647,7 +647,11 @@ fn types_value(ty: &FieldType) -> TokenStream {
             let v = prim(*p);
             quote!(Primitive<#v>)
         }
-        FieldType::Complex(n) | FieldType::Code(n) => {
+        FieldType::Complex(n) => {
+            let n = ident(n);
+            quote!(#n)
+        }
+        FieldType::Code(n) => {
             let n = ident(n);
             quote!(#n)
         }
@@ -672,7 +676,7 @@ fn prim(p: Prim) -> TokenStream {
 
 fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
     match a {
-        Accessor::Extension { method, doc: text, url, many, value } => {
+        Accessor::Extension { method, doc: text, url, cardinality, value } => {
             let m = ident(method);
             let x = format_ident!("x");
             let (ret, get) = match value {
@@ -683,7 +687,7 @@ fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
                 }
             };
             let d = doc(text);
-            if *many {
+            if cardinality.is_many() {
                 quote! {
                     #d
                     pub fn #m(&self) -> Vec<#ret> {
@@ -743,9 +747,9 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
     let fields = x.fields.iter().map(|f| {
         let n = ident(&f.rust);
         let t = value_ty(f);
-        let ty = if f.many {
+        let ty = if f.cardinality.is_many() {
             quote!(Vec<#t>)
-        } else if f.required && plain(f) {
+        } else if f.cardinality.is_required() && plain(f) {
             quote!(#t)
         } else {
             quote!(Option<#t>)
@@ -761,9 +765,9 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
             FieldType::Primitive(_) => quote!(v.value.clone()),
             _ => quote!(Some((**v).clone())),
         };
-        let store = if f.many {
+        let store = if f.cardinality.is_many() {
             quote!(out.#n.extend(#val))
-        } else if f.required && plain(f) {
+        } else if f.cardinality.is_required() && plain(f) {
             quote!(if let Some(v) = #val { out.#n = v; })
         } else {
             quote!(out.#n = #val)

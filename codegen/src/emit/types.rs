@@ -32,7 +32,11 @@ fn value_type(ty: &FieldType) -> TokenStream {
             let n = ident(name);
             quote!(Primitive<#n>)
         }
-        FieldType::Complex(name) | FieldType::Choice(name) => {
+        FieldType::Complex(name) => {
+            let n = ident(name);
+            quote!(#n)
+        }
+        FieldType::Choice(name) => {
             let n = ident(name);
             quote!(#n)
         }
@@ -47,14 +51,14 @@ fn is_primitive(ty: &FieldType) -> bool {
 fn field_decl(f: &Field) -> TokenStream {
     let name = ident(&f.rust);
     let v = value_type(&f.ty);
-    let ty = if f.many {
+    let ty = if f.cardinality.is_many() {
         quote!(Vec<#v>)
-    } else if f.boxed {
+    } else if f.storage == Storage::Boxed {
         quote!(Option<Box<#v>>)
     } else {
         quote!(Option<#v>)
     };
-    let text = if f.required { format!("{}\n\nRequired by FHIR (min 1).", f.doc) } else { f.doc.clone() };
+    let text = if f.cardinality.is_required() { format!("{}\n\nRequired by FHIR (min 1).", f.doc) } else { f.doc.clone() };
     let d = doc(&text);
     quote! { #d pub #name: #ty, }
 }
@@ -65,7 +69,7 @@ fn read_arms(f: &Field, choices: &[ChoiceDef]) -> TokenStream {
     let json = &f.json;
     let path = &f.path_name;
     let ext = format!("_{json}");
-    match (&f.ty, f.many) {
+    match (&f.ty, f.cardinality.is_many()) {
         (FieldType::Choice(enum_name), _) => {
             // One guarded arm per part: the key's type suffix goes to the choice enum, which matches its own types
             // (instead of one arm per type here, repeated in every struct with the same choice).
@@ -89,7 +93,7 @@ fn read_arms(f: &Field, choices: &[ChoiceDef]) -> TokenStream {
             #ext => r.primitive_list_ext(&mut v.#name, #path),
         },
         (_, true) => quote! { #json => r.complex_list(&mut v.#name, #path), },
-        (_, false) if f.boxed => quote! { #json => r.boxed(&mut v.#name, #path), },
+        (_, false) if f.storage == Storage::Boxed => quote! { #json => r.boxed(&mut v.#name, #path), },
         (_, false) => quote! { #json => r.complex(&mut v.#name, #path), },
     }
 }
@@ -97,14 +101,14 @@ fn read_arms(f: &Field, choices: &[ChoiceDef]) -> TokenStream {
 fn write_stmt(f: &Field) -> TokenStream {
     let name = ident(&f.rust);
     let json = &f.json;
-    match (&f.ty, f.many) {
+    match (&f.ty, f.cardinality.is_many()) {
         (FieldType::Choice(_), _) => quote! { w.choice(#json, &self.#name); },
         (FieldType::PlainString, false) => quote! { w.plain_string(#json, &self.#name); },
         (FieldType::PlainString, true) => quote! { w.plain_string_list(#json, &self.#name); },
         (t, false) if is_primitive(t) => quote! { w.primitive(#json, &self.#name); },
         (t, true) if is_primitive(t) => quote! { w.primitive_list(#json, &self.#name); },
         (_, true) => quote! { w.complex_list(#json, &self.#name); },
-        (_, false) if f.boxed => quote! { w.boxed(#json, &self.#name); },
+        (_, false) if f.storage == Storage::Boxed => quote! { w.boxed(#json, &self.#name); },
         (_, false) => quote! { w.complex(#json, &self.#name); },
     }
 }
@@ -309,7 +313,7 @@ fn resource_impl(model: &VersionModel, t: &TypeDef) -> TokenStream {
 pub fn type_def(model: &VersionModel, t: &TypeDef) -> TokenStream {
     let structs = t.structs.iter().map(|s| struct_def(model, s, &t.choices, &t.url));
     let choices = t.choices.iter().map(choice_def);
-    let res = if t.is_resource { resource_impl(model, t) } else { TokenStream::new() };
+    let res = if t.kind == TypeKind::Resource { resource_impl(model, t) } else { TokenStream::new() };
     quote! { #(#structs)* #(#choices)* #res }
 }
 
@@ -349,10 +353,11 @@ fn code_display(e: &CodeEnum) -> TokenStream {
 /// A code enum and its `CodeEnum` impl.
 pub fn code_enum(model: &VersionModel, e: &CodeEnum) -> TokenStream {
     let name = ident(&e.name);
-    let cfg = if e.used_by_datatype {
-        TokenStream::new()
-    } else {
-        cfg_any(e.used_by_resources.iter().filter_map(|r| model.resources.iter().find(|t| &t.name == r)?.feature.clone()))
+    let cfg = match &e.usage {
+        CodeEnumUsage::Always => TokenStream::new(),
+        CodeEnumUsage::Resources(users) => {
+            cfg_any(users.iter().filter_map(|r| model.resources.iter().find(|t| &t.name == r)?.feature.clone()))
+        }
     };
     let d = doc(&format!("{}\n\nCodes of the value set `{}` (a required binding).", e.doc, e.value_set));
     let fallback = ident(&e.fallback);

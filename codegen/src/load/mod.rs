@@ -5,6 +5,7 @@
 //! code systems inside ValueSet) the differences are read here, so the model and emitter stay version-agnostic.
 
 pub mod profiles;
+pub mod refs;
 pub mod search;
 pub mod terminology;
 
@@ -176,7 +177,7 @@ impl<'p> CoreDefinitions<'p> {
 /// The core's types and code enums, without search parameters and profiles.
 fn build_core_model(term: &Terminology, defs: &CoreDefinitions, spec: &VersionSpec) -> Result<VersionModel, LoadError> {
     let complex: HashSet<String> = defs.datatypes.iter().map(|(n, _)| n.clone()).collect();
-    let mut b = Builder { term, complex, bound: BTreeMap::new(), names: HashMap::new(), module: spec.module.clone(), fhir_comments: spec.fhir_comments };
+    let mut b = Builder { term, complex, bound: BTreeMap::new(), bound_elements: HashMap::new(), names: HashMap::new(), module: spec.module.clone(), fhir_comments: spec.fhir_comments };
     for n in ["Resource", "Primitive", spec.marker.as_str()] {
         b.names.insert(n.to_owned(), "reserved".to_owned());
     }
@@ -281,7 +282,7 @@ fn share_profile_items(modules: &mut [ProfileModule]) -> Result<SharedProfileIte
         modules: &mut [ProfileModule],
         items: impl Fn(&mut ProfileModule) -> &mut Vec<T>,
         name: impl Fn(&T) -> &str,
-    ) -> Vec<(T, Vec<String>)> {
+    ) -> Vec<Shared<T>> {
         // Identity is the whole definition as the emitter sees it.
         let mut users: BTreeMap<String, (T, Vec<usize>)> = BTreeMap::new();
         for (i, m) in modules.iter_mut().enumerate() {
@@ -295,13 +296,13 @@ fn share_profile_items(modules: &mut [ProfileModule]) -> Result<SharedProfileIte
                 items(&mut modules[i]).retain(|x| format!("{x:?}") != key);
                 modules[i].shared.push(name(&item).to_owned());
             }
-            out.push((item, using.iter().map(|&i| modules[i].feature.clone()).collect()));
+            out.push(Shared { item, features: using.iter().map(|&i| modules[i].feature.clone()).collect() });
         }
         out
     }
     let extensions = share(modules, |m| &mut m.extensions, |x: &ExtensionStruct| &x.name);
     let code_enums = share(modules, |m| &mut m.code_enums, |e: &CodeEnum| &e.name);
-    let mut names: Vec<&str> = extensions.iter().map(|(x, _)| x.name.as_str()).chain(code_enums.iter().map(|(e, _)| e.name.as_str())).collect();
+    let mut names: Vec<&str> = extensions.iter().map(|x| x.item.name.as_str()).chain(code_enums.iter().map(|e| e.item.name.as_str())).collect();
     names.sort();
     // Two different definitions of one name, each shared by some modules, would clash in the shared module.
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
@@ -429,10 +430,9 @@ fn fhir_comments_field() -> Field {
         rust: "fhir_comments".into(),
         path_name: "fhir_comments".into(),
         doc: "Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).".into(),
-        many: true,
-        required: false,
+        cardinality: Cardinality::Many,
         ty: FieldType::PlainString,
-        boxed: false,
+        storage: Storage::Inline,
     }
 }
 
@@ -450,6 +450,9 @@ struct Builder<'t> {
     complex: HashSet<String>,
     /// Required bindings seen, by value-set URL: the listed codes and who uses them.
     bound: BTreeMap<String, BoundValueSet>,
+    /// The `code` elements with such a binding (by FHIR path, `Patient.gender`) and their value-set URLs: typed
+    /// `Primitive(String)` until [`Builder::finish_enums`] has named the enums and makes them `Code`.
+    bound_elements: HashMap<String, String>,
     /// Rust names taken, with what took them.
     names: HashMap<String, String>,
     module: String,
@@ -481,7 +484,7 @@ impl Builder<'_> {
         Ok(TypeDef {
             name: name.to_owned(),
             url: sd["url"].as_str().unwrap_or_default().to_owned(),
-            is_resource,
+            kind: if is_resource { TypeKind::Resource } else { TypeKind::Datatype },
             file: naming::module(name),
             feature: is_resource.then(|| naming::feature(&self.module, name)),
             structs: t.structs,
@@ -520,7 +523,8 @@ impl Builder<'_> {
             }
             None => (elem.to_owned(), elem.to_owned(), self.single_type(t, e, path, elem, &codes, &doc)?),
         };
-        t.structs[owner].fields.push(Field { rust: naming::field(&json), json, path_name, doc, many, required, ty, boxed: false });
+        let cardinality = Cardinality::new(many, required);
+        t.structs[owner].fields.push(Field { rust: naming::field(&json), json, path_name, doc, cardinality, ty, storage: Storage::Inline });
         Ok(())
     }
 
@@ -533,7 +537,7 @@ impl Builder<'_> {
             variants.push(ChoiceVariant { suffix: naming::upper_camel(code), ty });
         }
         t.choices.push(ChoiceDef { name: enum_name.clone(), path: path.to_owned(), doc: doc.to_owned(), variants, alias_of: None });
-        Ok(FieldType::Choice(enum_name))
+        Ok(FieldType::Choice(ChoiceName::new(enum_name)))
     }
 
     /// The type of an element of one type: a reference to another element's struct, a plain string, a new
@@ -547,7 +551,7 @@ impl Builder<'_> {
             // R4 writes `#Questionnaire.item`; some packages write `url#Questionnaire.item`.
             let target = target.rsplit('#').next().unwrap_or(&target).to_owned();
             let idx = t.struct_of_path.get(&target).ok_or_else(|| t.shape(path, format!("contentReference to unknown `{target}`")))?;
-            return Ok(FieldType::Complex(t.structs[*idx].name.clone()));
+            return Ok(FieldType::Complex(TypeName::new(t.structs[*idx].name.clone())));
         }
         if (elem == "id" && codes == ["id"]) || path == "Extension.url" {
             // Element ids and extension URLs are XML attributes, plain strings in JSON, in every version (R4
@@ -561,13 +565,14 @@ impl Builder<'_> {
                 self.claim(&struct_name, path)?;
                 t.struct_of_path.insert(path.to_owned(), t.structs.len());
                 t.structs.push(StructDef { name: struct_name.clone(), path: path.to_owned(), doc: doc.to_owned(), resource_type: None, fields: Vec::new() });
-                Ok(FieldType::Complex(struct_name))
+                Ok(FieldType::Complex(TypeName::new(struct_name)))
             }
             "code" => Ok(match self.required_binding(e) {
                 Some(url) => {
                     let user = t.resource_type.clone();
                     self.note_binding_use(&url, user.as_deref());
-                    FieldType::Code(url)
+                    self.bound_elements.insert(path.to_owned(), url);
+                    FieldType::Primitive(Prim::String)
                 }
                 None => FieldType::Primitive(Prim::String),
             }),
@@ -585,7 +590,7 @@ impl Builder<'_> {
         if code == "Resource" {
             return Some(FieldType::Resource);
         }
-        self.complex.contains(code).then(|| FieldType::Complex(code.to_owned()))
+        self.complex.contains(code).then(|| FieldType::Complex(TypeName::new(code)))
     }
 
     /// The value-set URL of a required binding whose codes can be listed.
@@ -660,21 +665,21 @@ impl Builder<'_> {
                 .collect();
             let fallback = if used.iter().any(|u| u == "Unrecognized") { "UnrecognizedCode" } else { "Unrecognized" };
             let always = by_datatype || users.iter().any(|u| base_resources.contains(u));
-            by_url.insert(url.clone(), name.clone());
+            by_url.insert(url.clone(), CodeEnumName::new(name.clone()));
             enums.push(CodeEnum {
                 name,
                 value_set: url,
                 doc: listed.doc,
                 codes,
                 fallback: fallback.to_owned(),
-                used_by_resources: if always { BTreeSet::new() } else { users },
-                used_by_datatype: always,
+                usage: if always { CodeEnumUsage::Always } else { CodeEnumUsage::Resources(users) },
             });
         }
         for t in datatypes.iter_mut().chain(resources.iter_mut()) {
             for s in &mut t.structs {
                 for f in &mut s.fields {
-                    if let FieldType::Code(url) = &f.ty {
+                    let url = self.bound_elements.get(&format!("{}.{}", s.path, f.json));
+                    if let (Some(url), FieldType::Primitive(Prim::String)) = (url, &f.ty) {
                         f.ty = FieldType::Code(by_url[url].clone());
                     }
                 }
@@ -705,7 +710,7 @@ fn share_choice_enums(datatypes: &mut [TypeDef], resources: &mut [TypeDef]) {
         for c in &mut t.choices {
             let first = canonical.iter().find(|(_, variants)| *variants == c.variants);
             if let Some((name, _)) = first.filter(|(name, _)| *name != c.name) {
-                c.alias_of = Some(name.clone());
+                c.alias_of = Some(ChoiceName::new(name.clone()));
             }
         }
     }
@@ -721,9 +726,9 @@ fn mark_boxes(datatypes: &mut [TypeDef], resources: &mut [TypeDef]) {
             let targets = s
                 .fields
                 .iter()
-                .filter(|f| !f.many)
+                .filter(|f| !f.cardinality.is_many())
                 .filter_map(|f| match &f.ty {
-                    FieldType::Complex(n) => Some(n.clone()),
+                    FieldType::Complex(n) => Some(n.to_string()),
                     _ => None,
                 })
                 .collect();
@@ -747,8 +752,8 @@ fn mark_boxes(datatypes: &mut [TypeDef], resources: &mut [TypeDef]) {
         for s in &mut t.structs {
             let owner = s.name.clone();
             for f in &mut s.fields {
-                if let (false, FieldType::Complex(n)) = (f.many, &f.ty) {
-                    f.boxed = reaches(n, &owner);
+                if let (false, FieldType::Complex(n)) = (f.cardinality.is_many(), &f.ty) {
+                    f.storage = if reaches(n, &owner) { Storage::Boxed } else { Storage::Inline };
                 }
             }
         }

@@ -291,7 +291,11 @@ impl<'s> Tree<'s> {
         }
         let level = if self.arena[el.p].level == Level::Resource && el.predicate.is_none() { Level::Child } else { Level::Deeper };
         let discriminator = match &el.predicate {
-            Some(SlicePredicate::FieldEquals(f, _) | SlicePredicate::FieldCodings(f, _) | SlicePredicate::FieldCodingIn(f, _, _)) => {
+            Some(
+                SlicePredicate::FieldEquals { field: f, .. }
+                | SlicePredicate::FieldCodings { field: f, .. }
+                | SlicePredicate::FieldCodingIn { field: f, .. },
+            ) => {
                 Some(f.json.clone())
             }
             Some(SlicePredicate::Url(_)) => Some("url".to_owned()),
@@ -369,13 +373,6 @@ fn codings_of(key: &str, v: &Value) -> Option<(String, Vec<CodingPattern>)> {
     }
 }
 
-fn type_name_of(ty: &FieldType) -> String {
-    match ty {
-        FieldType::Complex(n) => n.clone(),
-        _ => String::new(),
-    }
-}
-
 fn is_stringish(ty: &FieldType) -> bool {
     matches!(ty, FieldType::PlainString | FieldType::Primitive(Prim::String) | FieldType::Code(_))
 }
@@ -404,8 +401,8 @@ impl Walker<'_, '_> {
             json: f.json.clone(),
             rust: f.rust.clone(),
             path_name: f.path_name.clone(),
-            many: f.many,
-            boxed: f.boxed,
+            cardinality: f.cardinality,
+            storage: f.storage,
             ty: f.ty.clone(),
         })
     }
@@ -541,7 +538,7 @@ impl Walker<'_, '_> {
         let (e, min, max) = (el.e, el.min, el.max);
         let checks = &mut tree.arena[el.p].checks;
         if let Some(pred) = &el.predicate {
-            let field_max = if el.field.many { None } else { Some(1) };
+            let field_max = if el.field.cardinality.is_many() { None } else { Some(1) };
             if min > 0 || (max.is_some() && max != field_max) {
                 checks.push(el.check(CheckKind::Count { slice: Some(pred.clone()), min, max }));
             }
@@ -549,7 +546,7 @@ impl Walker<'_, '_> {
             let base_min = e["base"]["min"].as_u64().unwrap_or(0) as u32;
             let base_max = if e["base"].is_object() {
                 max_of(e["base"]["max"].as_str())
-            } else if el.field.many {
+            } else if el.field.cardinality.is_many() {
                 None
             } else {
                 Some(1)
@@ -575,7 +572,7 @@ impl Walker<'_, '_> {
             checks.push(el.check(CheckKind::Fixed(text)));
         } else if let (Some((ty, codings)), FieldType::Complex(n)) = (codings_of(key, v), &el.field.ty) {
             if *n == ty {
-                checks.push(el.check(CheckKind::Pattern(ty, codings)));
+                checks.push(el.check(CheckKind::Pattern { type_name: n.clone(), codings }));
             }
         } else {
             self.note(format!("`{}`: {key}", el.path));
@@ -601,8 +598,8 @@ impl Walker<'_, '_> {
     /// Required binding of a `Coding` or `CodeableConcept` narrower than the core's, to a value set whose codings
     /// can be listed.
     fn coding_binding_checks(&mut self, tree: &mut Tree, el: &Placed, base_el: Option<&Value>) {
-        let coded = matches!(&el.field.ty, FieldType::Complex(n) if (n == "CodeableConcept" || n == "Coding") && el.codes == [n.as_str()]);
-        if !coded {
+        let FieldType::Complex(type_name) = &el.field.ty else { return };
+        if !((type_name == "CodeableConcept" || type_name == "Coding") && el.codes == [type_name.as_str()]) {
             return;
         }
         let Some(vs) = narrowed_required_binding(el.e, base_el) else { return };
@@ -610,7 +607,7 @@ impl Walker<'_, '_> {
             Some(listed) => {
                 let codings =
                     listed.concepts.iter().map(|c| CodingPattern { system: c.system.clone(), code: Some(c.code.clone()) }).collect();
-                let kind = CheckKind::CodingIn { type_name: type_name_of(&el.field.ty), value_set: vs.to_owned(), codings };
+                let kind = CheckKind::CodingIn { type_name: type_name.clone(), value_set: vs.to_owned(), codings };
                 tree.arena[el.p].checks.push(el.check(kind));
             }
             None => self.note(format!("`{}`: required binding to {vs} (codes not listable)", el.path)),
@@ -621,7 +618,7 @@ impl Walker<'_, '_> {
     /// the choice variant; checks a choice narrowed to fewer types.
     fn narrow_choice(&self, tree: &mut Tree, el: &Placed) -> Option<(String, Option<ChoiceVariantRef>)> {
         let enum_name = match &el.field.ty {
-            FieldType::Complex(n) => return Some((n.clone(), None)),
+            FieldType::Complex(n) => return Some((n.to_string(), None)),
             FieldType::Choice(enum_name) => enum_name,
             _ => return None,
         };
@@ -638,7 +635,7 @@ impl Walker<'_, '_> {
         }
         let v = choice.variants.iter().find(|v| v.suffix == allowed[0])?;
         match &v.ty {
-            FieldType::Complex(n) => Some((n.clone(), Some(ChoiceVariantRef { choice: enum_name.clone(), variant: v.suffix.clone() }))),
+            FieldType::Complex(n) => Some((n.to_string(), Some(ChoiceVariantRef { choice: enum_name.clone(), variant: v.suffix.clone() }))),
             _ => None,
         }
     }
@@ -687,7 +684,7 @@ impl Walker<'_, '_> {
         }
         if top && tree.arena[el.p].level == Level::Resource && el.field.json == "extension" {
             if let Some(slice) = el.slice {
-                self.extension_accessor(ext_sd, slice, url, el.max != Some(1));
+                self.extension_accessor(ext_sd, slice, url, Cardinality::new(el.max != Some(1), el.min > 0));
             }
         }
     }
@@ -714,10 +711,11 @@ impl Walker<'_, '_> {
 
     /// How a slice's items are found, from the sliced element's discriminators and the slice's definition.
     fn predicate(&self, e: &Value, field: &FieldRef, disc: &[Discriminator], by_id: &HashMap<&str, &Value>, id: &str) -> Option<SlicePredicate> {
-        let item_ctx = match &field.ty {
-            FieldType::Complex(n) => Some(n.as_str()),
+        let item_type = match &field.ty {
+            FieldType::Complex(n) => Some(n),
             _ => None,
         };
+        let item_ctx = item_type.map(|n| n.as_str());
         if !disc.iter().all(|d| matches!(d.kind, DiscriminatorKind::Value | DiscriminatorKind::Pattern)) || disc.is_empty() {
             return None;
         }
@@ -732,7 +730,8 @@ impl Walker<'_, '_> {
             };
             let code = fixed_str(format!("{id}.{prefix}code"))?;
             let system = fixed_str(format!("{id}.{prefix}system"))?;
-            return Some(SlicePredicate::SelfCodings(item_ctx?.to_owned(), vec![CodingPattern { system: Some(system), code: Some(code) }]));
+            let codings = vec![CodingPattern { system: Some(system), code: Some(code) }];
+            return Some(SlicePredicate::SelfCodings { type_name: item_type?.clone(), codings });
         }
         let path = disc[0].path.as_str();
         if path == "url" && item_ctx == Some("Extension") {
@@ -745,7 +744,8 @@ impl Walker<'_, '_> {
                 return is_stringish(&field.ty).then(|| SlicePredicate::SelfEquals(text.to_owned()));
             }
             if let Some((ty, codings)) = codings_of(key, v) {
-                return (item_ctx == Some(ty.as_str())).then_some(SlicePredicate::SelfCodings(ty, codings));
+                let type_name = item_type.filter(|n| **n == ty)?.clone();
+                return Some(SlicePredicate::SelfCodings { type_name, codings });
             }
             // A pattern of another complex type: each of its parts, when they are primitives or concepts.
             let parts = v.as_object()?;
@@ -753,13 +753,13 @@ impl Walker<'_, '_> {
             for (k, part) in parts {
                 let f = self.field(item_ctx?, k)?;
                 if let (Some(text), true) = (part.as_str(), is_stringish(&f.ty)) {
-                    all.push(SlicePredicate::FieldEquals(f, text.to_owned()));
+                    all.push(SlicePredicate::FieldEquals { field: f, value: text.to_owned() });
                 } else {
                     let (ty, codings) = codings_of(if part.get("coding").is_some() { "patternCodeableConcept" } else { "patternCoding" }, part)?;
-                    if !matches!(&f.ty, FieldType::Complex(n) if *n == ty) || f.many {
+                    if !matches!(&f.ty, FieldType::Complex(n) if *n == ty) || f.cardinality.is_many() {
                         return None;
                     }
-                    all.push(SlicePredicate::FieldCodings(f, codings));
+                    all.push(SlicePredicate::FieldCodings { field: f, codings });
                 }
             }
             return (!all.is_empty()).then_some(SlicePredicate::All(all));
@@ -771,23 +771,23 @@ impl Walker<'_, '_> {
         let cf = self.field(item_ctx?, path)?;
         if let Some((key, v)) = fixed_value(child) {
             if let Some(text) = v.as_str() {
-                return is_stringish(&cf.ty).then(|| SlicePredicate::FieldEquals(cf, text.to_owned()));
+                return is_stringish(&cf.ty).then(|| SlicePredicate::FieldEquals { field: cf, value: text.to_owned() });
             }
             let (ty, codings) = codings_of(key, v)?;
-            return matches!(&cf.ty, FieldType::Complex(n) if *n == ty).then(|| SlicePredicate::FieldCodings(cf, codings));
+            return matches!(&cf.ty, FieldType::Complex(n) if *n == ty).then(|| SlicePredicate::FieldCodings { field: cf, codings });
         }
         // A required binding as the discriminator (CARIN's `adjudicationamounttype`).
         if child["binding"]["strength"].as_str() == Some("required") && matches!(&cf.ty, FieldType::Complex(n) if n == "CodeableConcept" || n == "Coding") {
             let vs = strip_version(child["binding"]["valueSet"].as_str()?);
             let listed = self.cx.term.list(vs)?;
             let codings = listed.concepts.iter().map(|c| CodingPattern { system: c.system.clone(), code: Some(c.code.clone()) }).collect();
-            return Some(SlicePredicate::FieldCodingIn(cf, vs.to_owned(), codings));
+            return Some(SlicePredicate::FieldCodingIn { field: cf, value_set: vs.to_owned(), codings });
         }
         None
     }
 
     /// A typed accessor for an extension slice on the resource, from the extension's definition.
-    fn extension_accessor(&mut self, ext_sd: &Value, slice: &str, url: &str, many: bool) {
+    fn extension_accessor(&mut self, ext_sd: &Value, slice: &str, url: &str, cardinality: Cardinality) {
         let elements: &[Value] = ext_sd["snapshot"]["element"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         let by_id: HashMap<&str, &Value> = elements.iter().filter_map(|e| Some((e["id"].as_str()?, e))).collect();
         let raw = ext_sd["name"].as_str().unwrap_or(slice);
@@ -837,8 +837,7 @@ impl Walker<'_, '_> {
                     rust: naming::field(&sub.to_snake_case()),
                     url: sub_url,
                     doc: e["short"].as_str().unwrap_or_default().to_owned(),
-                    many: max != Some(1),
-                    required: max == Some(1) && e["min"].as_u64().unwrap_or(0) >= 1,
+                    cardinality: Cardinality::new(max != Some(1), e["min"].as_u64().unwrap_or(0) >= 1),
                     variant,
                     ty,
                 });
@@ -853,7 +852,7 @@ impl Walker<'_, '_> {
             }
             ExtensionValueKind::Complex(struct_name)
         };
-        self.accessors.push(Accessor::Extension { method, doc, url: url.to_owned(), many, value });
+        self.accessors.push(Accessor::Extension { method, doc, url: url.to_owned(), cardinality, value });
     }
 
     /// The variant of the version's `Extension.value[x]` enum for a type code.
@@ -869,19 +868,22 @@ impl Walker<'_, '_> {
 
     /// A code enum for an extension's `code` value bound (required) to a listable value set, made once per
     /// module.
-    fn code_enum_for(&mut self, e: &Value) -> Option<String> {
+    fn code_enum_for(&mut self, e: &Value) -> Option<CodeEnumName> {
         if e["binding"]["strength"].as_str() != Some("required") {
             return None;
         }
         let url = strip_version(e["binding"]["valueSet"].as_str()?).to_owned();
         if let Some(found) = self.module.code_enums.iter().find(|c| c.value_set == url) {
-            return Some(found.name.clone());
+            return Some(CodeEnumName::new(found.name.clone()));
         }
         // The core's enum for the same value set, when it is compiled whenever this module is.
         let compiled_with_module =
-            |c: &&CodeEnum| c.used_by_datatype || c.used_by_resources.iter().any(|r| self.module.resources.contains(r));
+            |c: &&CodeEnum| match &c.usage {
+                CodeEnumUsage::Always => true,
+                CodeEnumUsage::Resources(users) => users.iter().any(|r| self.module.resources.contains(r)),
+            };
         if let Some(core) = self.cx.model.code_enums.iter().filter(compiled_with_module).find(|c| c.value_set == url) {
-            return Some(core.name.clone());
+            return Some(CodeEnumName::new(core.name.clone()));
         }
         let listed = self.cx.term.list(&url)?;
         let mut name = naming::code_enum(&listed.name);
@@ -906,10 +908,9 @@ impl Walker<'_, '_> {
             doc: listed.doc,
             codes,
             fallback: fallback.to_owned(),
-            used_by_resources: BTreeSet::new(),
-            used_by_datatype: true,
+            usage: CodeEnumUsage::Always,
         });
-        Some(name)
+        Some(CodeEnumName::new(name))
     }
 }
 

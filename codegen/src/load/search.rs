@@ -162,7 +162,7 @@ fn paths_for(sp: &Value, base: &str) -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum End {
     /// A `code` bound to this code enum.
-    Code(String),
+    Code(CodeEnumName),
     /// An `Identifier`.
     Identifier,
 }
