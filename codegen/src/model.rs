@@ -316,7 +316,7 @@ pub struct SearchParamDef {
 }
 
 /// One component of a composite search parameter.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchComponentDef {
     /// The component's kind (never `Composite`).
     pub kind: SearchKind,

@@ -1,4 +1,12 @@
 //! Emitting: the intermediate model → formatted Rust files. Never reads JSON.
+//!
+//! How generated code names the runtime: profile views (the only code generated outside `fhir-models`, into a
+//! user's `OUT_DIR`) use absolute paths (`::fhir_models::__private::...`, `::fhir_models::r4::...`) in both
+//! layouts, so one body serves both; inside `fhir-models` these resolve through `extern crate self as
+//! fhir_models`. The core types (`src/r4/*.rs`) keep `crate::json`, `crate::primitives`, `crate::search`: a FHIR
+//! version's `Resource` enum, its `FhirResource` impls and its readers can live only in `fhir-models` (they are
+//! never emitted elsewhere), and the in-crate paths keep those files shorter; changing them would rewrite every
+//! generated file for no user-visible effect.
 
 mod profiles;
 pub use profiles::{profile_module, Layout};

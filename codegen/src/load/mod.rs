@@ -216,20 +216,21 @@ fn build_core_model(term: &Terminology, defs: &CoreDefinitions, spec: &VersionSp
 }
 
 /// Search parameters last: they bind to the types and code enums already built. The core's come first, so an IG
-/// that re-declares a core parameter (US Core's `Patient-birthdate`) does not replace it.
+/// that re-declares a core parameter (US Core's `Patient-birthdate`) does not replace it; then the IG packages in
+/// the manifest's order (see [`search::load_search_params`] for two releases of one IG).
 fn load_core_search_params(
     src: &packages::PackageSource,
     core: &packages::Package,
     spec: &VersionSpec,
     model: &mut VersionModel,
 ) -> Result<(), LoadError> {
-    let mut search_parameters = core.of_type("SearchParameter").to_vec();
+    let mut igs = Vec::new();
     for package in &spec.search_parameters {
         let (id, ver) = split_package(package);
-        search_parameters.extend(src.load(id, ver, &["SearchParameter"])?.resources.remove("SearchParameter").unwrap_or_default());
+        igs.push((package.clone(), src.load(id, ver, &["SearchParameter"])?.resources.remove("SearchParameter").unwrap_or_default()));
         model.sources.push(package.clone());
     }
-    search::load_search_params(&search_parameters, model)
+    search::load_search_params(core.of_type("SearchParameter"), &igs, model)
 }
 
 /// Profiles of implementation guides, over the core model. Each IG resolves canonicals in its own scope: the

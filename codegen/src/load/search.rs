@@ -21,22 +21,40 @@ use std::collections::{BTreeMap, HashMap};
 /// impl per type).
 const ANY_TARGET_SHARE: f64 = 0.9;
 
-/// Reads `search_parameters` into `model.search_params`, binding to the types and code enums already in `model`.
-pub fn load_search_params(search_parameters: &[Value], model: &mut VersionModel) -> Result<(), LoadError> {
+/// Reads the core's SearchParameters and those of the IG packages (`id#version` and its resources, in the
+/// manifest's order) into `model.search_params`, binding to the types and code enums already in `model`.
+///
+/// One code on one resource is one builder method, so when several definitions declare it, the first wins: the
+/// core's (an IG that re-declares a core parameter, such as US Core's `Patient-birthdate`, narrowing its targets
+/// to `Patient`, does not replace it; searches valid against the core stay valid), then the IG packages in the
+/// order listed. The manifest lists an IG's releases oldest first (US Core 3.1.1 before 8.0.0), so adding a new
+/// release adds the parameters it introduces and never changes a method users already call. When a later IG
+/// package declares the code differently (another kind, other reference targets, another bound code enum or
+/// other composite components), the first definition is still the one generated and the generator reports a
+/// warning naming both packages and URLs: nothing is replaced silently. (US Core 3.1.1/8.0.0 and CARIN BB
+/// 1.1.0/2.0.0 agree on every code they share.)
+pub fn load_search_params(core: &[Value], igs: &[(String, Vec<Value>)], model: &mut VersionModel) -> Result<(), LoadError> {
+    let search_parameters: Vec<(Option<&str>, &Value)> = core
+        .iter()
+        .map(|sp| (None, sp))
+        .chain(igs.iter().flat_map(|(package, sps)| sps.iter().map(move |sp| (Some(package.as_str()), sp))))
+        .collect();
     let by_url: HashMap<&str, &Value> =
-        search_parameters.iter().filter_map(|sp| Some((sp["url"].as_str()?, sp))).collect();
+        search_parameters.iter().filter_map(|(_, sp)| Some((sp["url"].as_str()?, *sp))).collect();
     let resource_names: Vec<&str> = model.resources.iter().map(|t| t.name.as_str()).collect();
     let walker = Walker::new(model);
     let mut out: BTreeMap<String, Vec<SearchParamDef>> = BTreeMap::new();
+    // The package each generated parameter came from (`None` for the core), by resource and code.
+    let mut origin: HashMap<(String, String), Option<&str>> = HashMap::new();
+    let mut warnings = Vec::new();
 
-    for sp in search_parameters {
+    for &(package, sp) in &search_parameters {
         let (Some(code), Some(kind_text)) = (sp["code"].as_str(), sp["type"].as_str()) else { continue };
         let Some(base_kind) = kind_of(kind_text) else { continue };
         if code.starts_with('_') {
             // `_id`, `_lastUpdated`, ... are on every builder already (IGs re-declare them per resource).
             continue;
         }
-        let url = sp["url"].as_str().unwrap_or_default();
         let bases: Vec<&str> = match &sp["base"] {
             Value::String(s) => vec![s.as_str()],
             Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
@@ -47,42 +65,24 @@ pub fn load_search_params(search_parameters: &[Value], model: &mut VersionModel)
                 // `Resource` / `DomainResource` parameters are on every builder already; others are unknown here.
                 continue;
             }
+            let def = param_def(sp, base, code, base_kind, &by_url, &walker, &resource_names);
             let params = out.entry(base.to_owned()).or_default();
-            if params.iter().any(|p| p.code == code) {
-                // The same code twice on one base (R4 `Condition.subject`): the first definition wins.
+            let key = (base.to_owned(), code.to_owned());
+            if let Some(first) = params.iter().find(|p| p.code == code) {
+                // The same code twice on one base (R4 `Condition.subject`, or two IG releases): the first wins.
+                if let (Some(Some(first_package)), Some(package)) = (origin.get(&key), package) {
+                    if *first_package != package && !same_shape(first, &def) {
+                        warnings.push(format!(
+                            "search parameter `{code}` of {base}: {package} ({}) declares it unlike {first_package} ({}); \
+                             the builder method follows {first_package}",
+                            def.url, first.url
+                        ));
+                    }
+                }
                 continue;
             }
-            let paths = paths_for(sp, base);
-            let mut kind = base_kind;
-            let mut bound_code_enum = None;
-            if kind == SearchKind::Token {
-                match walker.common_end(base, &paths) {
-                    Some(End::Code(e)) => bound_code_enum = Some(e),
-                    Some(End::Identifier) => kind = SearchKind::Identifier,
-                    None => {}
-                }
-            }
-            let mut components = Vec::new();
-            if kind == SearchKind::Composite {
-                components = composite_components(sp, base, &paths, &by_url, &walker);
-
-                if components.len() < 2 {
-                    // DSTU2 composites name no components: without them the value can only be written raw.
-                    kind = SearchKind::Special;
-                    components.clear();
-                }
-            }
-            let targets = if kind == SearchKind::Reference { targets_of(sp, &resource_names) } else { Vec::new() };
-            params.push(SearchParamDef {
-                code: code.to_owned(),
-                method: naming::field(&code.replace('-', "_")),
-                kind,
-                targets,
-                bound_code_enum,
-                components,
-                doc: doc_for(sp, base, code),
-                url: url.to_owned(),
-            });
+            origin.insert(key, package);
+            params.push(def);
         }
     }
     for (resource, params) in &mut out {
@@ -99,7 +99,56 @@ pub fn load_search_params(search_parameters: &[Value], model: &mut VersionModel)
     }
     out.retain(|_, v| !v.is_empty());
     model.search_params = out;
+    model.warnings.extend(warnings);
     Ok(())
+}
+
+/// One definition of parameter `code` on `base`.
+fn param_def(
+    sp: &Value,
+    base: &str,
+    code: &str,
+    base_kind: SearchKind,
+    by_url: &HashMap<&str, &Value>,
+    walker: &Walker<'_>,
+    resource_names: &[&str],
+) -> SearchParamDef {
+    let paths = paths_for(sp, base);
+    let mut kind = base_kind;
+    let mut bound_code_enum = None;
+    if kind == SearchKind::Token {
+        match walker.common_end(base, &paths) {
+            Some(End::Code(e)) => bound_code_enum = Some(e),
+            Some(End::Identifier) => kind = SearchKind::Identifier,
+            None => {}
+        }
+    }
+    let mut components = Vec::new();
+    if kind == SearchKind::Composite {
+        components = composite_components(sp, base, &paths, by_url, walker);
+        if components.len() < 2 {
+            // DSTU2 composites name no components: without them the value can only be written raw.
+            kind = SearchKind::Special;
+            components.clear();
+        }
+    }
+    let targets = if kind == SearchKind::Reference { targets_of(sp, resource_names) } else { Vec::new() };
+    SearchParamDef {
+        code: code.to_owned(),
+        method: naming::field(&code.replace('-', "_")),
+        kind,
+        targets,
+        bound_code_enum,
+        components,
+        doc: doc_for(sp, base, code),
+        url: sp["url"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+/// Whether two definitions of one parameter give the same builder method (kind, targets, bound enum,
+/// components; the docs may differ).
+fn same_shape(a: &SearchParamDef, b: &SearchParamDef) -> bool {
+    a.kind == b.kind && a.targets == b.targets && a.bound_code_enum == b.bound_code_enum && a.components == b.components
 }
 
 fn kind_of(text: &str) -> Option<SearchKind> {
@@ -299,6 +348,68 @@ mod tests {
         let sp = json!({"description": "A name. More text here."});
         assert_eq!(doc_for(&sp, "Patient", "name"), "A name.");
         assert_eq!(doc_for(&json!({}), "Patient", "x"), "The `x` search parameter.");
+    }
+
+    fn one_resource_model() -> VersionModel {
+        let patient = StructDef {
+            name: "Patient".into(),
+            path: "Patient".into(),
+            doc: String::new(),
+            resource_type: Some("Patient".into()),
+            fields: Vec::new(),
+        };
+        VersionModel {
+            module: "r4".into(),
+            marker: "R4".into(),
+            fhir_version: "4.0.1".into(),
+            sources: Vec::new(),
+            datatypes: Vec::new(),
+            resources: vec![TypeDef {
+                name: "Patient".into(),
+                url: String::new(),
+                kind: TypeKind::Resource,
+                file: "patient".into(),
+                feature: Some("r4-patient".into()),
+                structs: vec![patient],
+                choices: Vec::new(),
+            }],
+            code_enums: Vec::new(),
+            base_resources: Vec::new(),
+            omitted_resources: Vec::new(),
+            search_params: Default::default(),
+            profiles: Vec::new(),
+            profile_shared: Default::default(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn sp(url: &str, code: &str, kind: &str) -> Value {
+        json!({"resourceType": "SearchParameter", "url": url, "code": code, "type": kind, "base": ["Patient"], "expression": "Patient.name"})
+    }
+
+    /// Two releases of one IG: the first listed defines the method; a later one that agrees is silent, one that
+    /// declares the code differently is reported with both packages and URLs; a core parameter always wins.
+    #[test]
+    fn the_first_definition_of_a_code_wins_and_a_different_later_one_is_reported() {
+        let mut model = one_resource_model();
+        let core = [sp("http://hl7.org/fhir/SearchParameter/Patient-name", "name", "string")];
+        let igs = [
+            ("ig.a#1.0.0".to_owned(), vec![sp("http://a/SearchParameter/nick", "nick", "token"), sp("http://a/SearchParameter/name", "name", "token")]),
+            ("ig.a#2.0.0".to_owned(), vec![sp("http://a/SearchParameter/nick", "nick", "token"), sp("http://a/SearchParameter/alias", "alias", "string")]),
+            ("ig.b#1.0.0".to_owned(), vec![sp("http://b/SearchParameter/nick", "nick", "string")]),
+        ];
+        load_search_params(&core, &igs, &mut model).unwrap();
+        let params = &model.search_params["Patient"];
+        let by_code = |c: &str| params.iter().find(|p| p.code == c).unwrap();
+        assert_eq!(params.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), ["alias", "name", "nick"]);
+        assert_eq!(by_code("name").kind, SearchKind::String);
+        assert_eq!(by_code("nick").kind, SearchKind::Token);
+        assert_eq!(by_code("nick").url, "http://a/SearchParameter/nick");
+        assert_eq!(by_code("alias").url, "http://a/SearchParameter/alias");
+        assert_eq!(model.warnings.len(), 1, "{:?}", model.warnings);
+        let w = &model.warnings[0];
+        assert!(w.contains("`nick` of Patient") && w.contains("ig.b#1.0.0") && w.contains("ig.a#1.0.0"), "{w}");
+        assert!(w.contains("http://b/SearchParameter/nick") && w.contains("http://a/SearchParameter/nick"), "{w}");
     }
 
     #[test]

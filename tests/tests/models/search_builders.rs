@@ -436,3 +436,41 @@ fn implementation_guide_parameters_join_the_builders() {
     // The core definition stays where an IG re-declares a core parameter (same kind, same targets).
     assert!(PatientSearch::from_query("birthdate=ge1970").is_ok());
 }
+
+/// US Core 8.0.0 and CARIN BB 2.0.0 are listed after 3.1.1 and 1.1.0 in `searchParameters`: the parameters they
+/// introduce join the builders (US Core 8's CareTeam `role`, Condition `asserted-date`, Encounter
+/// `discharge-disposition`, Goal `description`; CARIN BB 2's `billable-period-start` and `service-start-date`),
+/// and where a later definition narrows one the builder already has, the first stays (the core's Observation
+/// `patient` takes `Group` as well as `Patient`, although US Core 8.0.0 declares only `Patient`).
+#[test]
+fn newer_ig_releases_add_their_parameters_without_changing_existing_ones() {
+    use fhir_models::r4::{CareTeamSearch, EncounterSearch, Goal, GoalSearch, Group};
+    use fhir_models::search::{ParamKind, Searchable};
+    let q = CareTeamSearch::new().role().is(Token::new("http://snomed.info/sct", "17561000"));
+    assert_eq!(pairs(&q), [("role", "http://snomed.info/sct|17561000")]);
+    round_trip(&q);
+    let q = ConditionSearch::new().asserted_date().ge(dt("2024-01-01T00:00:00Z"));
+    assert_eq!(pairs(&q), [("asserted-date", "ge2024-01-01T00:00:00Z")]);
+    round_trip(&q);
+    let q = EncounterSearch::new().discharge_disposition().is("home");
+    assert_eq!(pairs(&q), [("discharge-disposition", "home")]);
+    round_trip(&q);
+    let q = GoalSearch::new().description().text("weight");
+    assert_eq!(pairs(&q), [("description:text", "weight")]);
+    round_trip(&q);
+    let q = ExplanationOfBenefitSearch::new()
+        .billable_period_start()
+        .ge(Date::new("2023").unwrap())
+        .service_start_date()
+        .lt(Date::new("2024-02").unwrap());
+    assert_eq!(pairs(&q), [("billable-period-start", "ge2023"), ("service-start-date", "lt2024-02")]);
+    round_trip(&q);
+    let description = Goal::search_params_of("Goal").unwrap().iter().find(|p| p.code == "description").unwrap();
+    assert_eq!(description.kind, ParamKind::Token);
+
+    // The first definition stays: the core's targets, not US Core 8.0.0's narrower ones.
+    let q = ObservationSearch::new().patient().is(Reference::to::<Group>("g1"));
+    assert_eq!(pairs(&q), [("patient", "Group/g1")]);
+    let patient = fhir_models::r4::Observation::SEARCH_PARAMS.iter().find(|p| p.code == "patient").unwrap();
+    assert_eq!(patient.targets, ["Group", "Patient"]);
+}
