@@ -47,6 +47,10 @@ pub use crate::json::{Choice, Reader, Writer};
 pub use crate::profile::{Checker, Nonconformant, ProfileCheck, ProfileError, ProfileJsonError};
 #[cfg(feature = "profile")]
 pub use crate::__profile_view as profile_view;
+/// The `serde` crate, for the serde impls `profile_view!` gives views when this crate has its `serde` feature
+/// (generated code in a user's crate cannot name a `serde` the user may not depend on).
+#[cfg(feature = "serde")]
+pub use ::serde;
 
 /// Fails the build, with a message that says what to do, when generated code was made for another version of
 /// `fhir-models` than the one it is compiled against.

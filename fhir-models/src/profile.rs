@@ -363,23 +363,42 @@ macro_rules! __profile_view {
             }
         }
 
-        /// The resource's FHIR JSON (feature `serde`; see [`Fhir`](crate::Fhir)).
-        #[cfg(feature = "serde")]
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        $crate::__profile_view_serde!($name);
+    };
+}
+
+/// The serde impls of a profile view, when `fhir-models` has its `serde` feature. Decided here, where the macro
+/// is defined: a `#[cfg(feature = "serde")]` inside `profile_view!` would test the features of the crate the
+/// view is expanded in (a user's crate including views from `OUT_DIR`), not this crate's.
+#[cfg(feature = "serde")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __profile_view_serde {
+    ($name:ident) => {
+        /// The resource's FHIR JSON (feature `serde` of `fhir-models`; see `fhir_models::Fhir`).
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 $crate::serde_support::serialize_json_text(&$crate::json::FhirJson::to_json(&self.0), serializer)
             }
         }
 
-        /// Reads the resource strictly, then checks the profile: a violation is the serde error (feature `serde`).
-        #[cfg(feature = "serde")]
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// Reads the resource strictly, then checks the profile: a violation is the serde error (feature `serde`
+        /// of `fhir-models`).
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = $crate::serde_support::json_text(deserializer)?;
-                Self::from_json(&text).map_err(<D::Error as serde::de::Error>::custom)
+                Self::from_json(&text).map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }
     };
+}
+
+/// Without the `serde` feature a view has no serde impls.
+#[cfg(not(feature = "serde"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __profile_view_serde {
+    ($name:ident) => {};
 }
 
 #[cfg(test)]

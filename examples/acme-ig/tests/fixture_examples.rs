@@ -61,3 +61,16 @@ fn a_color_outside_the_value_set_is_reported_and_kept() {
     assert_eq!(AcmeColors::from_code("purple"), None);
     assert_eq!(AcmeColors::unrecognized("purple".into()).code(), "purple");
 }
+
+/// The views generated into this crate get fhir-models' serde impls (its `serde` feature, not this crate's):
+/// written as the resource's FHIR JSON, read back with the profile checked.
+#[test]
+fn views_go_through_serde_when_fhir_models_has_the_feature() {
+    let good = AcmePatient::from_json(&example("Patient-good.json")).expect("conforms");
+    let value = serde_json::to_value(&good).unwrap();
+    assert_eq!(value["resourceType"], "Patient");
+    let back: AcmePatient = serde_json::from_value(value).unwrap();
+    assert_eq!(back.to_json(), good.to_json());
+    let bad = serde_json::from_str::<AcmePatient>(&example("Patient-bad.json")).expect_err("breaks the profile");
+    assert!(bad.to_string().contains("Patient.active"), "{bad}");
+}
