@@ -234,7 +234,8 @@ pub fn to_text(set: &Value) -> String {
 /// The definitions sets `fhir-models` embeds behind its `validate` feature, from the packages named in the
 /// workspace's `spec/manifest.json` (`manifest`), as `(file name, text)`: `r4-core.json` (every R4 core
 /// resource and data type) and one `r4-<module>.json` per generated profile module (its IG's profiles and
-/// extensions, the core extensions and profiles they reach, and the value sets of their bindings that the core
+/// extensions, the definitions they reach in the core and in the IG's dependencies found in the packages
+/// directory (US Core 3.1.1 under the payer IGs), and the value sets of their bindings that the core
 /// file does not hold). `fhir-models/definitions/` holds the committed files; a test of this crate proves they
 /// equal a fresh run (`cargo run -p fhir-validate --release --example model-definitions`).
 #[doc(hidden)]
@@ -271,6 +272,15 @@ pub fn model_sets(
             ig_only.load_package_named(Some(packages), package)?;
             let roots = ig_only.canonicals("StructureDefinition");
             let mut defs = core.clone();
+            // The IG's dependencies that are in the packages directory (US Core under the payer IGs), then the IG.
+            let manifest_file = packages.join(package).join("package").join("package.json");
+            let deps = std::fs::read(&manifest_file).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+            for (id, ver) in deps.iter().flat_map(|d| d["dependencies"].as_object()).flatten() {
+                let dep = format!("{id}#{}", ver.as_str().unwrap_or_default());
+                if dep != core_name && packages.join(&dep).join("package").is_dir() {
+                    defs.load_package_named(Some(packages), &dep)?;
+                }
+            }
             defs.load_package_named(Some(packages), package)?;
             let set = definitions_set(&defs, &roots, &in_core);
             files.push((format!("{module}-{name}.json"), to_text(&set)));
