@@ -19,7 +19,9 @@
 //! packages the generator reads, and proven fresh by a test): one set with every R4 core resource and data type
 //! (always, with the feature: about 3.5 MB of JSON), and one set per profile module, embedded only when its
 //! feature is on (US Core 3.1.1 about 1.0 MB, US Core 8.0.0 1.8 MB, CARIN BB 0.9 / 1.2 MB, Plan-Net 0.5 MB,
-//! Drug Formulary 0.4 MB). The sets are trimmed to the fields the validator reads, and value sets are stored
+//! Drug Formulary 0.4 MB). A view validates over the core set and its own module's set only, so canonicals
+//! resolve as its IG resolves them (US Core 3.1.1's views never meet 8.0.0's extensions), as the generator
+//! resolves them. The sets are trimmed to the fields the validator reads, and value sets are stored
 //! already expanded, so no CodeSystem is needed. They are parsed once, the first time a view validates
 //! (`include_str!` costs no compile time worth measuring; the bytes are in the binary). Embedding was chosen
 //! over reading packages at run time because a view's `TryFrom` must give the same answer on every machine,
@@ -69,33 +71,72 @@ pub enum ValidationError {
 
 static DEFINITIONS: OnceLock<Definitions> = OnceLock::new();
 static VALIDATOR: OnceLock<Validator<'static>> = OnceLock::new();
+/// Whether [`DEFINITIONS`] holds a user's store (from [`set_definitions`]) rather than the embedded sets.
+static USER_DEFINITIONS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// The definitions sets embedded for the enabled features (see the module docs).
-const EMBEDDED: &[&str] = &[
-    include_str!("../definitions/r4-core.json"),
+/// The definitions set of R4 core resources and data types, embedded with the feature.
+const CORE_SET: &str = include_str!("../definitions/r4-core.json");
+
+/// The definitions sets of the enabled profile modules, with the profiles each module generates.
+#[cfg(feature = "r4-base")]
+const MODULE_SETS: &[(&[(&str, &str)], &str)] = &[
     #[cfg(feature = "r4-us-core")]
-    include_str!("../definitions/r4-us_core.json"),
+    (crate::r4::us_core::PROFILES, include_str!("../definitions/r4-us_core.json")),
     #[cfg(feature = "r4-us-core-v8")]
-    include_str!("../definitions/r4-us_core_v8.json"),
+    (crate::r4::us_core_v8::PROFILES, include_str!("../definitions/r4-us_core_v8.json")),
     #[cfg(feature = "r4-carin-bb")]
-    include_str!("../definitions/r4-carin_bb.json"),
+    (crate::r4::carin_bb::PROFILES, include_str!("../definitions/r4-carin_bb.json")),
     #[cfg(feature = "r4-carin-bb-v2")]
-    include_str!("../definitions/r4-carin_bb_v2.json"),
+    (crate::r4::carin_bb_v2::PROFILES, include_str!("../definitions/r4-carin_bb_v2.json")),
     #[cfg(feature = "r4-plan-net")]
-    include_str!("../definitions/r4-plan_net.json"),
+    (crate::r4::plan_net::PROFILES, include_str!("../definitions/r4-plan_net.json")),
     #[cfg(feature = "r4-drug-formulary")]
-    include_str!("../definitions/r4-drug_formulary.json"),
+    (crate::r4::drug_formulary::PROFILES, include_str!("../definitions/r4-drug_formulary.json")),
 ];
+#[cfg(not(feature = "r4-base"))]
+const MODULE_SETS: &[(&[(&str, &str)], &str)] = &[];
 
-/// The embedded definitions of the enabled features, as a new store (R4): what the views use unless
-/// [`set_definitions`] was called. Each call parses them again; [`definitions`] keeps one for the process.
+fn add_set(defs: &mut Definitions, text: &str) {
+    let set = serde_json::from_str(text).expect("the embedded definitions sets are valid JSON (a test reads them)");
+    defs.add_resource(set).expect("the embedded definitions sets hold definitions with urls (a test reads them)");
+}
+
+/// The embedded R4 core set, parsed once (the module stores share its parsed resources).
+fn core_definitions() -> &'static Definitions {
+    static CORE: OnceLock<Definitions> = OnceLock::new();
+    CORE.get_or_init(|| {
+        let mut defs = Definitions::new(FhirVersion::R4);
+        add_set(&mut defs, CORE_SET);
+        defs
+    })
+}
+
+/// The embedded definitions of the enabled features in one new store (R4): the core set and every enabled
+/// profile module's set. Where two modules define the same canonical in different versions (US Core 3.1.1 and
+/// 8.0.0), a bare `url` resolves to the latest; `url|version` picks one.
 pub fn embedded_definitions() -> Definitions {
-    let mut defs = Definitions::new(FhirVersion::R4);
-    for text in EMBEDDED {
-        let set = serde_json::from_str(text).expect("the embedded definitions sets are valid JSON (a test reads them)");
-        defs.add_resource(set).expect("the embedded definitions sets hold definitions with urls (a test reads them)");
+    let mut defs = core_definitions().clone();
+    for (_, text) in MODULE_SETS {
+        add_set(&mut defs, text);
     }
     defs
+}
+
+/// The validator of the profile module that generates `url|version`, over the core set and that module's set
+/// only: inside a module, canonicals resolve as its IG resolves them (the generator does the same), so US Core
+/// 3.1.1's views never meet 8.0.0's extensions or profiles. Built the first time a view of the module checks.
+fn module_validator(url: &str, version: &str) -> Option<&'static Validator<'static>> {
+    static CELLS: OnceLock<Vec<OnceLock<Validator<'static>>>> = OnceLock::new();
+    static STORES: OnceLock<Vec<OnceLock<Definitions>>> = OnceLock::new();
+    let i = MODULE_SETS.iter().position(|(profiles, _)| profiles.iter().any(|(u, v)| *u == url && *v == version))?;
+    let stores = STORES.get_or_init(|| MODULE_SETS.iter().map(|_| OnceLock::new()).collect());
+    let defs: &'static Definitions = stores[i].get_or_init(|| {
+        let mut defs = core_definitions().clone();
+        add_set(&mut defs, MODULE_SETS[i].1);
+        defs
+    });
+    let cells = CELLS.get_or_init(|| MODULE_SETS.iter().map(|_| OnceLock::new()).collect());
+    Some(cells[i].get_or_init(|| Validator::new(defs)))
 }
 
 /// Sets the definitions every validation of this process uses (the views' checks included), replacing the
@@ -110,7 +151,9 @@ pub fn embedded_definitions() -> Definitions {
 /// # Ok::<(), fhir_models::validation::DefinitionsError>(())
 /// ```
 pub fn set_definitions(definitions: Definitions) -> Result<(), Definitions> {
-    DEFINITIONS.set(definitions)
+    DEFINITIONS.set(definitions)?;
+    USER_DEFINITIONS.store(true, std::sync::atomic::Ordering::Release);
+    Ok(())
 }
 
 /// The definitions of this process: those of [`set_definitions`], else the embedded ones.
@@ -180,10 +223,16 @@ fn to_profile_error(outcome: &Outcome, profile: &'static str) -> Option<ProfileE
     Some(ProfileError { profile, violations })
 }
 
-/// A view's check through the validator: `None` when the definitions do not hold the profile `url|version`
+/// A view's check through the validator: over the definitions of [`set_definitions`] when they were set,
+/// else over the embedded sets of the view's module; `None` when those do not hold the profile `url|version`
 /// (the view then runs its generated checks).
 pub(crate) fn check_view<T: FhirJson>(resource: &T, url: &'static str, version: &str) -> Option<Result<(), ProfileError>> {
     let canonical = format!("{url}|{version}");
-    let outcome = validator().validate_against(&json_of(resource), &[&canonical]).ok()?;
+    let validator = if USER_DEFINITIONS.load(std::sync::atomic::Ordering::Acquire) {
+        validator()
+    } else {
+        module_validator(url, version)?
+    };
+    let outcome = validator.validate_against(&json_of(resource), &[&canonical]).ok()?;
     Some(to_profile_error(&outcome, url).map_or(Ok(()), Err))
 }
