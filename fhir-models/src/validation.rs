@@ -189,6 +189,10 @@ pub fn validate<T: FhirJson>(resource: &T, profiles: &[&str]) -> Result<Outcome,
 /// Validates a model value against a profile a user hands in as a StructureDefinition (JSON; a snapshot, or a
 /// differential on a base the definitions hold), on top of the process's definitions: the same checks the
 /// views run, for a profile that was never generated. See the module docs for an example.
+///
+/// Canonicals the profile names without a version (its extensions, its base) resolve to the latest version the
+/// definitions hold: over the embedded sets with both US Core modules enabled, US Core 8.0.0's. To resolve them
+/// as one IG does, call [`set_definitions`] with exactly the packages the profile depends on.
 pub fn validate_against<T: FhirJson>(resource: &T, profile: &serde_json::Value) -> Result<Outcome, ValidationError> {
     let (Some(url), "StructureDefinition") = (profile["url"].as_str(), profile["resourceType"].as_str().unwrap_or_default())
     else {
