@@ -46,7 +46,8 @@
 //! });
 //! let outcome = fhir_models::validation::validate_against(&patient, &profile)?;
 //! assert!(!outcome.is_valid());
-//! assert!(outcome.errors().any(|i| i.path == "Patient.birthDate"));
+//! // A missing element is reported at its parent, with the element in the message.
+//! assert!(outcome.errors().any(|i| i.path == "Patient" && i.message.contains("birthDate")));
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
