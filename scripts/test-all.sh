@@ -14,4 +14,6 @@ status=0
 cargo test --workspace --no-fail-fast || status=$?
 # fhir-models with only `r4-patient,r4-observation` (its own workspace, so that features are not unified).
 CARGO_TARGET_DIR="$root/target/features-two" cargo test --manifest-path tests/features-two/Cargo.toml || status=$?
+# fhir-models with `validate` and the six profile modules: the views give the validator's answer.
+CARGO_TARGET_DIR="$root/target/validate-feature" cargo test --manifest-path tests/validate-feature/Cargo.toml || status=$?
 exit "$status"

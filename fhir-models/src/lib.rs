@@ -36,6 +36,8 @@ pub mod reference;
 #[cfg(feature = "profile")]
 pub mod profile;
 pub mod search;
+#[cfg(feature = "validate")]
+pub mod validation;
 #[cfg(feature = "serde")]
 #[doc(hidden)]
 pub mod serde_support;

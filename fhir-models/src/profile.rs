@@ -3,6 +3,10 @@
 //! A profile view (`r4::us_core::UsCorePatient`) is a `#[repr(transparent)]` newtype over the core resource.
 //! Converting from the core type runs the profile's generated checks, one call each into the [`Checker`] here,
 //! which collects every [`Violation`] with its FHIR path; converting back ([`From`], `into_inner`) is free.
+//!
+//! With the `validate` feature the views check with the validator instead (`fhir-validate`, see
+//! [`crate::validation`]): the violations are then the validator's issues ([`ViolationKind::Issue`]), the same
+//! answer `fhir validate --profile` gives.
 
 use crate::json::ParseError;
 use std::fmt;
@@ -83,6 +87,17 @@ pub enum ViolationKind {
         found: String,
         /// The allowed types.
         allowed: String,
+    },
+    /// An issue the validator found (feature `validate` only; see [`crate::validation`]): the path of the
+    /// [`Violation`] is the issue's FHIR path as the HL7 validator writes it (`Patient.name[0]`).
+    #[error("{severity} [{rule}]: {message}")]
+    Issue {
+        /// `OperationOutcome.issue.severity`: `fatal`, `error` or `warning`.
+        severity: &'static str,
+        /// The validator's stable rule code (`cardinality-min`, `binding-required`, `invariant`, ...).
+        rule: &'static str,
+        /// The validator's message.
+        message: String,
     },
 }
 
@@ -290,22 +305,56 @@ pub fn reference_type(reference: &str) -> Option<&str> {
     (ty.starts_with(|c: char| c.is_ascii_uppercase()) && ty.chars().all(|c| c.is_ascii_alphanumeric())).then_some(ty)
 }
 
+/// The check behind every view's `check` (generated code calls it through `profile_view!`): with the `validate`
+/// feature the validator's answer for `url|version` when the definitions hold that profile, else (and without
+/// the feature) the generated checks `generated`.
+#[doc(hidden)]
+pub fn run_check<T: crate::json::FhirJson>(
+    resource: &T,
+    url: &'static str,
+    version: &'static str,
+    generated: fn(&T, &mut Checker),
+) -> Result<(), ProfileError> {
+    #[cfg(feature = "validate")]
+    if let Some(result) = crate::validation::check_view(resource, url, version) {
+        return result;
+    }
+    let _ = version;
+    run_generated(resource, url, generated)
+}
+
+/// The generated checks of a view alone (also with the `validate` feature, to compare them with the validator).
+#[doc(hidden)]
+pub fn run_generated<T: crate::json::FhirJson>(
+    resource: &T,
+    url: &'static str,
+    generated: fn(&T, &mut Checker),
+) -> Result<(), ProfileError> {
+    let mut c = Checker::new(T::TYPE_NAME);
+    generated(resource, &mut c);
+    c.finish(url)
+}
+
 /// The common items of every profile view (`pub struct UsCorePatient(Patient)`, declared by the generated code
 /// with its docs): conversions, `Deref`, JSON. The generated code calls it once per profile, next to a
 /// `check_into` of its own.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __profile_view {
-    ($name:ident, $base:ident, $url:expr) => {
+    ($name:ident, $base:ident, $url:expr, $version:expr) => {
         impl $name {
             /// Canonical URL of the profile.
             pub const PROFILE_URL: &'static str = $url;
 
-            /// Checks a resource against the profile without taking it: every violation, each with its FHIR path.
+            /// Checks a resource against the profile without taking it: every violation, each with its FHIR path
+            /// (with the `validate` feature, the validator's issues; see [`fhir_models::profile`](crate::profile)).
             pub fn check(resource: &$base) -> Result<(), $crate::profile::ProfileError> {
-                let mut c = $crate::profile::Checker::new(<$base as $crate::json::FhirJson>::TYPE_NAME);
-                Self::check_into(resource, &mut c);
-                c.finish($url)
+                $crate::profile::run_check(resource, $url, $version, Self::check_into)
+            }
+
+            #[doc(hidden)]
+            pub fn check_generated(resource: &$base) -> Result<(), $crate::profile::ProfileError> {
+                $crate::profile::run_generated(resource, $url, Self::check_into)
             }
 
             /// The resource, unwrapped (free).

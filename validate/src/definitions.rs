@@ -111,7 +111,7 @@ pub fn packages_dir(explicit: Option<&Path>) -> Result<PathBuf, DefinitionsError
 }
 
 /// One definition: where it is and, once asked for, its parsed JSON.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry {
     resource_type: String,
     version: Option<String>,
@@ -134,7 +134,10 @@ struct Entry {
 /// assert!(defs.structure_definition("http://hl7.org/fhir/StructureDefinition/Patient").is_some());
 /// # Ok::<(), fhir_validate::DefinitionsError>(())
 /// ```
-#[derive(Debug)]
+///
+/// A clone shares the parsed resources (they are reference-counted), so cloning a store to add a few
+/// definitions for one validation is cheap.
+#[derive(Debug, Clone)]
 pub struct Definitions {
     version: FhirVersion,
     by_url: HashMap<String, Vec<Entry>>,
@@ -347,6 +350,23 @@ impl Definitions {
             })?,
         };
         entry.value.get_or_init(|| entry.file.as_deref().and_then(|f| read_json(f).ok()).map(Arc::new)).clone()
+    }
+
+    /// The canonicals (`url|version`, or `url` for a definition without a version) of every definition of
+    /// `resource_type` held, sorted.
+    pub fn canonicals(&self, resource_type: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .by_url
+            .iter()
+            .flat_map(|(url, list)| {
+                list.iter().filter(|e| e.resource_type == resource_type).map(move |e| match &e.version {
+                    Some(v) => format!("{url}|{v}"),
+                    None => url.clone(),
+                })
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// A StructureDefinition by canonical URL.

@@ -47,6 +47,7 @@
 //! # Ok::<(), fhir_validate::DefinitionsError>(())
 //! ```
 
+pub mod compact;
 mod definitions;
 #[cfg(feature = "fhirpath")]
 mod invariants;

@@ -585,7 +585,8 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     );
     let mut text = format!("Checked ({} checks):\n\n{}", lines.len(), lines.join("\n"));
     text.push_str(
-        "\n\nNever checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s \
+        "\n\nWith the `validate` feature the validator checks the profile instead (everything its snapshot says, \
+         invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s \
          with text only (against a required binding).",
     );
     if !p.unchecked.is_empty() {
@@ -595,6 +596,7 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     let d = quote! { #intro #[doc = " "] #[doc = #link] #[doc = " "] #d };
     let r = format_ident!("r");
     let body = node(&p.root, &r, 0);
+    let version = &p.version;
     let accessors = p.accessors.iter().map(|a| accessor(cx, model, a));
     quote! {
         #d
@@ -602,7 +604,7 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
         #[repr(transparent)]
         pub struct #name(#base);
 
-        profile_view!(#name, #base, #url);
+        profile_view!(#name, #base, #url, #version);
 
         impl #name {
             /// The profile's checks, reported into `c`.

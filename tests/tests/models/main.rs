@@ -5,6 +5,7 @@
 
 mod generated_code_is_fresh;
 mod helpers;
+mod ig_pairs;
 mod json_dstu2;
 mod json_entry_points;
 mod json_r4;
@@ -14,3 +15,4 @@ mod roundtrip_r4;
 mod search_builders;
 mod search_dstu2;
 mod sql_views;
+mod validator_agreement;

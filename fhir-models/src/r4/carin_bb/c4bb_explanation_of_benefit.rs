@@ -32,7 +32,7 @@ use super::*;
 /// - `ExplanationOfBenefit.careTeam.provider`: references Organization | Practitioner (Practitioner or organization)
 /// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -42,7 +42,8 @@ use super::*;
 pub struct C4bbExplanationOfBenefit(ExplanationOfBenefit);
 profile_view!(
     C4bbExplanationOfBenefit, ExplanationOfBenefit,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit",
+    "1.1.0"
 );
 impl C4bbExplanationOfBenefit {
     /// The profile's checks, reported into `c`.

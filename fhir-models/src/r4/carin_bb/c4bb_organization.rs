@@ -21,13 +21,13 @@ use super::*;
 /// - `Organization.meta.profile:supportedProfile`: 1..1 (Profiles this resource claims to conform to)
 /// - `Organization.address.line`: 0..4 (Street name, number, direction & P.O. Box etc)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbOrganization(Organization);
 profile_view!(
     C4bbOrganization, Organization,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Organization"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Organization", "1.1.0"
 );
 impl C4bbOrganization {
     /// The profile's checks, reported into `c`.

@@ -22,13 +22,13 @@ use super::*;
 /// - `Coverage.meta.lastUpdated`: 1..1 (When the resource version last changed)
 /// - `Coverage.meta.profile`: 1..* (Profiles this resource claims to conform to)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbCoverage(Coverage);
 profile_view!(
     C4bbCoverage, Coverage,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage", "2.0.0"
 );
 impl C4bbCoverage {
     /// The profile's checks, reported into `c`.

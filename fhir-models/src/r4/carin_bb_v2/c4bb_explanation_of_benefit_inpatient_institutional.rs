@@ -88,7 +88,7 @@ use super::*;
 /// - `ExplanationOfBenefit.adjudication:adjustmentreason.reason`: 1..1 (Explanation of adjudication outcome)
 /// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -107,7 +107,8 @@ use super::*;
 pub struct C4bbExplanationOfBenefitInpatientInstitutional(ExplanationOfBenefit);
 profile_view!(
     C4bbExplanationOfBenefitInpatientInstitutional, ExplanationOfBenefit,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional",
+    "2.0.0"
 );
 impl C4bbExplanationOfBenefitInpatientInstitutional {
     /// The profile's checks, reported into `c`.

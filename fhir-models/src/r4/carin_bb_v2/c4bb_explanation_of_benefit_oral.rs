@@ -88,7 +88,7 @@ use super::*;
 /// - `ExplanationOfBenefit.adjudication:benefitpaymentstatus.reason`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerBenefitPaymentStatus>
 /// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -104,7 +104,8 @@ use super::*;
 pub struct C4bbExplanationOfBenefitOral(ExplanationOfBenefit);
 profile_view!(
     C4bbExplanationOfBenefitOral, ExplanationOfBenefit,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Oral"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Oral",
+    "2.0.0"
 );
 impl C4bbExplanationOfBenefitOral {
     /// The profile's checks, reported into `c`.

@@ -75,7 +75,7 @@ use super::*;
 /// - `ExplanationOfBenefit.adjudication:benefitpaymentstatus.reason`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerBenefitPaymentStatus>
 /// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -91,7 +91,8 @@ use super::*;
 pub struct C4bbExplanationOfBenefitPharmacy(ExplanationOfBenefit);
 profile_view!(
     C4bbExplanationOfBenefitPharmacy, ExplanationOfBenefit,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy",
+    "2.0.0"
 );
 impl C4bbExplanationOfBenefitPharmacy {
     /// The profile's checks, reported into `c`.

@@ -106,7 +106,7 @@ use super::*;
 /// - `ExplanationOfBenefit.adjudication:renderingnetworkstatus.reason`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerProviderNetworkStatus>
 /// - `ExplanationOfBenefit.payment.type`: coded from <http://hl7.org/fhir/us/carin-bb/ValueSet/C4BBPayerClaimPaymentStatusCode> (Partial or complete payment)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -120,7 +120,8 @@ use super::*;
 pub struct C4bbExplanationOfBenefitProfessionalNonClinician(ExplanationOfBenefit);
 profile_view!(
     C4bbExplanationOfBenefitProfessionalNonClinician, ExplanationOfBenefit,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician",
+    "2.0.0"
 );
 impl C4bbExplanationOfBenefitProfessionalNonClinician {
     /// The profile's checks, reported into `c`.

@@ -53,13 +53,13 @@ use super::*;
 /// - `Patient.telecom.system`: 1..1 (phone | fax | email | pager | url | sms | other)
 /// - `Patient.telecom.value`: 1..1 (The actual contact point details)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbPatient(Patient);
 profile_view!(
     C4bbPatient, Patient,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient", "2.0.0"
 );
 impl C4bbPatient {
     /// The profile's checks, reported into `c`.

@@ -18,13 +18,13 @@ use super::*;
 /// - `Practitioner.meta.profile`: 1..* (Profiles this resource claims to conform to)
 /// - `Practitioner.name.family`: 1..1 (Family name (often called 'Surname'))
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbPractitioner(Practitioner);
 profile_view!(
     C4bbPractitioner, Practitioner,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner", "2.0.0"
 );
 impl C4bbPractitioner {
     /// The profile's checks, reported into `c`.

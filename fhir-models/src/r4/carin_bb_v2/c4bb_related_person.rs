@@ -16,13 +16,13 @@ use super::*;
 /// - `RelatedPerson.meta.lastUpdated`: 1..1 (When the resource version last changed)
 /// - `RelatedPerson.meta.profile`: 1..* (Profiles this resource claims to conform to)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct C4bbRelatedPerson(RelatedPerson);
 profile_view!(
     C4bbRelatedPerson, RelatedPerson,
-    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-RelatedPerson"
+    "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-RelatedPerson", "2.0.0"
 );
 impl C4bbRelatedPerson {
     /// The profile's checks, reported into `c`.

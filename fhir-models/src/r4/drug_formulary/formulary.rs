@@ -20,13 +20,14 @@ use super::*;
 /// - `InsurancePlan.plan.type`: 1..1 (Type of plan)
 /// - `InsurancePlan.plan.type`: has `http://terminology.hl7.org/CodeSystem/insurance-plan-type|drug`
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct Formulary(InsurancePlan);
 profile_view!(
     Formulary, InsurancePlan,
-    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary"
+    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary",
+    "2.0.1"
 );
 impl Formulary {
     /// The profile's checks, reported into `c`.

@@ -22,13 +22,14 @@ use super::*;
 /// - `GraphDefinition.link.target.link.target.type`: = `MedicationKnowledge` (Type of resource this link refers to)
 /// - `GraphDefinition.link.target.link.target.profile`: = `http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyDrug` (Profile for the target resource)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct FormularyBulkDataGraphDefinition(GraphDefinition);
 profile_view!(
     FormularyBulkDataGraphDefinition, GraphDefinition,
-    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyBulkDataGraphDefinition"
+    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyBulkDataGraphDefinition",
+    "2.0.1"
 );
 impl FormularyBulkDataGraphDefinition {
     /// The profile's checks, reported into `c`.

@@ -16,7 +16,7 @@ use super::*;
 /// - `MedicationKnowledge.meta.lastUpdated`: 1..1 (When the resource version last changed)
 /// - `MedicationKnowledge.code.coding`: 1..* (Code defined by a terminology system)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -27,7 +27,8 @@ use super::*;
 pub struct FormularyDrug(MedicationKnowledge);
 profile_view!(
     FormularyDrug, MedicationKnowledge,
-    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyDrug"
+    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyDrug",
+    "2.0.1"
 );
 impl FormularyDrug {
     /// The profile's checks, reported into `c`.

@@ -98,13 +98,14 @@ use super::*;
 /// - `Basic.extension:usdf-AdditionalCoverageInformation-extension.value[x]`: 1..1 (Value of extension)
 /// - `Basic.extension:usdf-AdditionalCoverageInformation-extension.value[x]`: type Markdown
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct FormularyItem(Basic);
 profile_view!(
     FormularyItem, Basic,
-    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyItem"
+    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyItem",
+    "2.0.1"
 );
 impl FormularyItem {
     /// The profile's checks, reported into `c`.

@@ -17,13 +17,14 @@ use super::*;
 /// - `Location.extension:region.value[x]`: 1..1 (Value of extension)
 /// - `Location.extension:region.value[x]`: type Attachment
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct InsurancePlanLocation(Location);
 profile_view!(
     InsurancePlanLocation, Location,
-    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-InsurancePlanLocation"
+    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-InsurancePlanLocation",
+    "2.0.1"
 );
 impl InsurancePlanLocation {
     /// The profile's checks, reported into `c`.

@@ -41,13 +41,14 @@ use super::*;
 /// - `InsurancePlan.plan:drug-plan.specificCost.benefit.cost:coinsurance.value.system`: = `http://unitsofmeasure.org` (System that defines coded unit form)
 /// - `InsurancePlan.plan:drug-plan.specificCost.benefit.cost:coinsurance.value.code`: = `%` (Coded form of the unit)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PayerInsurancePlan(InsurancePlan);
 profile_view!(
     PayerInsurancePlan, InsurancePlan,
-    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan"
+    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan",
+    "2.0.1"
 );
 impl PayerInsurancePlan {
     /// The profile's checks, reported into `c`.

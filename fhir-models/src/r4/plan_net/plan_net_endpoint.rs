@@ -25,13 +25,14 @@ use super::*;
 /// - `Endpoint.extension:endpoint-usecase.extension:standard.value[x]`: 1..1 (Value of extension)
 /// - `Endpoint.extension:endpoint-usecase.extension:standard.value[x]`: type Uri
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PlanNetEndpoint(Endpoint);
 profile_view!(
     PlanNetEndpoint, Endpoint,
-    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint"
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint",
+    "1.1.0"
 );
 impl PlanNetEndpoint {
     /// The profile's checks, reported into `c`.

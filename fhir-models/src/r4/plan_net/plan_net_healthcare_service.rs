@@ -57,13 +57,14 @@ use super::*;
 /// - `HealthcareService.telecom.extension:via-intermediary.value[x]`: type Reference
 /// - `HealthcareService.telecom.extension:via-intermediary.value[x]`: references Location | Organization | OrganizationAffiliation | PractitionerRole
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PlanNetHealthcareService(HealthcareService);
 profile_view!(
     PlanNetHealthcareService, HealthcareService,
-    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService"
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-HealthcareService",
+    "1.1.0"
 );
 impl PlanNetHealthcareService {
     /// The profile's checks, reported into `c`.

@@ -18,13 +18,14 @@ use super::*;
 /// - `InsurancePlan.administeredBy`: 1..1 (Product administrator)
 /// - `InsurancePlan.meta.lastUpdated`: 1..1 (When the resource version last changed)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PlanNetInsurancePlan(InsurancePlan);
 profile_view!(
     PlanNetInsurancePlan, InsurancePlan,
-    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-InsurancePlan"
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-InsurancePlan",
+    "1.1.0"
 );
 impl PlanNetInsurancePlan {
     /// The profile's checks, reported into `c`.

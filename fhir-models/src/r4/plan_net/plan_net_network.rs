@@ -44,13 +44,14 @@ use super::*;
 /// - `Organization.contact.telecom.extension:via-intermediary.value[x]`: type Reference
 /// - `Organization.contact.telecom.extension:via-intermediary.value[x]`: references Location | Organization | OrganizationAffiliation | PractitionerRole
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct PlanNetNetwork(Organization);
 profile_view!(
     PlanNetNetwork, Organization,
-    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network"
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Network",
+    "1.1.0"
 );
 impl PlanNetNetwork {
     /// The profile's checks, reported into `c`.

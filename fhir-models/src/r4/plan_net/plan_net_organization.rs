@@ -97,7 +97,7 @@ use super::*;
 /// - `Organization.contact.telecom.extension:via-intermediary.value[x]`: type Reference
 /// - `Organization.contact.telecom.extension:via-intermediary.value[x]`: references Location | Organization | OrganizationAffiliation | PractitionerRole
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -107,7 +107,8 @@ use super::*;
 pub struct PlanNetOrganization(Organization);
 profile_view!(
     PlanNetOrganization, Organization,
-    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization"
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization",
+    "1.1.0"
 );
 impl PlanNetOrganization {
     /// The profile's checks, reported into `c`.

@@ -43,7 +43,7 @@ use super::*;
 /// - `OrganizationAffiliation.extension:qualification.extension:whereValid.value[x]`: type CodeableConcept | Reference
 /// - `OrganizationAffiliation.extension:qualification.extension:whereValid.value[x]`: references Location
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -53,7 +53,8 @@ use super::*;
 pub struct PlanNetOrganizationAffiliation(OrganizationAffiliation);
 profile_view!(
     PlanNetOrganizationAffiliation, OrganizationAffiliation,
-    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation"
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-OrganizationAffiliation",
+    "1.1.0"
 );
 impl PlanNetOrganizationAffiliation {
     /// The profile's checks, reported into `c`.

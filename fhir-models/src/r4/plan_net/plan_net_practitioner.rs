@@ -63,7 +63,7 @@ use super::*;
 /// - `Practitioner.communication.extension:communication-proficiency.value[x]`: 1..1 (Value of extension)
 /// - `Practitioner.communication.extension:communication-proficiency.value[x]`: type CodeableConcept
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -73,7 +73,8 @@ use super::*;
 pub struct PlanNetPractitioner(Practitioner);
 profile_view!(
     PlanNetPractitioner, Practitioner,
-    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner"
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Practitioner",
+    "1.1.0"
 );
 impl PlanNetPractitioner {
     /// The profile's checks, reported into `c`.

@@ -84,7 +84,7 @@ use super::*;
 /// - `PractitionerRole.telecom.extension:via-intermediary.value[x]`: type Reference
 /// - `PractitionerRole.telecom.extension:via-intermediary.value[x]`: references Location | Organization | OrganizationAffiliation | PractitionerRole
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -94,7 +94,8 @@ use super::*;
 pub struct PlanNetPractitionerRole(PractitionerRole);
 profile_view!(
     PlanNetPractitionerRole, PractitionerRole,
-    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole"
+    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
+    "1.1.0"
 );
 impl PlanNetPractitionerRole {
     /// The profile's checks, reported into `c`.

@@ -13,13 +13,13 @@ use super::*;
 ///
 /// - `AllergyIntolerance.code`: 1..1 (Code that identifies the allergy or intolerance)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreAllergyIntolerance(AllergyIntolerance);
 profile_view!(
     UsCoreAllergyIntolerance, AllergyIntolerance,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance", "3.1.1"
 );
 impl UsCoreAllergyIntolerance {
     /// The profile's checks, reported into `c`.

@@ -17,13 +17,13 @@ use super::*;
 /// - `CarePlan.subject`: references Patient (Who the care plan is for)
 /// - `CarePlan.text.status`: code from <http://hl7.org/fhir/us/core/ValueSet/us-core-narrative-status> (generated | extensions | additional | empty)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCarePlan(CarePlan);
 profile_view!(
     UsCoreCarePlan, CarePlan,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan", "3.1.1"
 );
 impl UsCoreCarePlan {
     /// The profile's checks, reported into `c`.

@@ -15,13 +15,13 @@ use super::*;
 /// - `Condition.code`: 1..1 (Identification of the condition, problem or diagnosis)
 /// - `Condition.subject`: references Patient (Who has the condition?)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCondition(Condition);
 profile_view!(
     UsCoreCondition, Condition,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition", "3.1.1"
 );
 impl UsCoreCondition {
     /// The profile's checks, reported into `c`.

@@ -19,13 +19,14 @@ use super::*;
 /// - `DiagnosticReport.issued`: 1..1 (DateTime this version was made)
 /// - `DiagnosticReport.performer`: references Organization | Practitioner (Responsible Diagnostic Service)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreDiagnosticReportProfileLaboratoryReporting(DiagnosticReport);
 profile_view!(
     UsCoreDiagnosticReportProfileLaboratoryReporting, DiagnosticReport,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
+    "3.1.1"
 );
 impl UsCoreDiagnosticReportProfileLaboratoryReporting {
     /// The profile's checks, reported into `c`.

@@ -17,13 +17,14 @@ use super::*;
 /// - `DiagnosticReport.effective[x]`: 1..1 (Time of the report or note)
 /// - `DiagnosticReport.performer`: references Organization | Practitioner (Responsible Diagnostic Service)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreDiagnosticReportProfileNoteExchange(DiagnosticReport);
 profile_view!(
     UsCoreDiagnosticReportProfileNoteExchange, DiagnosticReport,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
+    "3.1.1"
 );
 impl UsCoreDiagnosticReportProfileNoteExchange {
     /// The profile's checks, reported into `c`.

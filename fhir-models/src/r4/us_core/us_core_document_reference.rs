@@ -20,7 +20,7 @@ use super::*;
 /// - `DocumentReference.context.encounter`: 0..1 (Context of the document  content)
 /// - `DocumentReference.context.encounter`: references Encounter
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -30,7 +30,7 @@ use super::*;
 pub struct UsCoreDocumentReference(DocumentReference);
 profile_view!(
     UsCoreDocumentReference, DocumentReference,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference", "3.1.1"
 );
 impl UsCoreDocumentReference {
     /// The profile's checks, reported into `c`.

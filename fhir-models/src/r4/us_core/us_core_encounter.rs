@@ -18,13 +18,13 @@ use super::*;
 /// - `Encounter.identifier.value`: 1..1 (The value that is unique)
 /// - `Encounter.participant.individual`: references Practitioner (Persons involved in the encounter other than the patient)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreEncounter(Encounter);
 profile_view!(
     UsCoreEncounter, Encounter,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter", "3.1.1"
 );
 impl UsCoreEncounter {
     /// The profile's checks, reported into `c`.

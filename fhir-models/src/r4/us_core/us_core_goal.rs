@@ -14,12 +14,13 @@ use super::*;
 /// - `Goal.subject`: references Patient (Who this goal is intended for)
 /// - `Goal.target.due[x]`: type Date (Reach goal on or before)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreGoal(Goal);
 profile_view!(
-    UsCoreGoal, Goal, "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"
+    UsCoreGoal, Goal, "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
+    "3.1.1"
 );
 impl UsCoreGoal {
     /// The profile's checks, reported into `c`.

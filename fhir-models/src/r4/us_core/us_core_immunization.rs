@@ -13,13 +13,13 @@ use super::*;
 ///
 /// - `Immunization.primarySource`: 1..1 (Indicates context the data was recorded in)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreImmunization(Immunization);
 profile_view!(
     UsCoreImmunization, Immunization,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization", "3.1.1"
 );
 impl UsCoreImmunization {
     /// The profile's checks, reported into `c`.

@@ -16,13 +16,13 @@ use super::*;
 /// - `Device.patient`: 1..1 (Patient to whom Device is affixed)
 /// - `Device.udiCarrier.deviceIdentifier`: 1..1 (Mandatory fixed portion of UDI)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreImplantableDevice(Device);
 profile_view!(
     UsCoreImplantableDevice, Device,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device", "3.1.1"
 );
 impl UsCoreImplantableDevice {
     /// The profile's checks, reported into `c`.

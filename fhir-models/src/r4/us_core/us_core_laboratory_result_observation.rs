@@ -17,13 +17,13 @@ use super::*;
 /// - `Observation.subject`: references Patient
 /// - `Observation.effective[x]`: type DateTime | Period (Clinically relevant time/time-period for observation)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreLaboratoryResultObservation(Observation);
 profile_view!(
     UsCoreLaboratoryResultObservation, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab", "3.1.1"
 );
 impl UsCoreLaboratoryResultObservation {
     /// The profile's checks, reported into `c`.

@@ -13,13 +13,13 @@ use super::*;
 ///
 /// - `Location.name`: 1..1 (Name of the location as used by humans)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreLocation(Location);
 profile_view!(
     UsCoreLocation, Location,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location", "3.1.1"
 );
 impl UsCoreLocation {
     /// The profile's checks, reported into `c`.

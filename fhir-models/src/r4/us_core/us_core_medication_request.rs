@@ -17,13 +17,13 @@ use super::*;
 /// - `MedicationRequest.requester`: 1..1 (Who/What requested the Request)
 /// - `MedicationRequest.requester`: references Organization | Patient | Practitioner
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreMedicationRequest(MedicationRequest);
 profile_view!(
     UsCoreMedicationRequest, MedicationRequest,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest", "3.1.1"
 );
 impl UsCoreMedicationRequest {
     /// The profile's checks, reported into `c`.

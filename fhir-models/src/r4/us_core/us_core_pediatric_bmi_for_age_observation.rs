@@ -31,13 +31,13 @@ use super::*;
 /// - `Observation.valueQuantity.code`: 1..1 (Coded responses from the common UCUM units for vital signs value set)
 /// - `Observation.valueQuantity.code`: = `%`
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePediatricBmiForAgeObservation(Observation);
 profile_view!(
     UsCorePediatricBmiForAgeObservation, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age"
+    "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age", "3.1.1"
 );
 impl UsCorePediatricBmiForAgeObservation {
     /// The profile's checks, reported into `c`.

@@ -18,13 +18,13 @@ use super::*;
 /// - `Practitioner.identifier.value`: 1..1 (The value that is unique)
 /// - `Practitioner.name.family`: 1..1 (Family name (often called 'Surname'))
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePractitioner(Practitioner);
 profile_view!(
     UsCorePractitioner, Practitioner,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner", "3.1.1"
 );
 impl UsCorePractitioner {
     /// The profile's checks, reported into `c`.

@@ -16,13 +16,13 @@ use super::*;
 /// - `Procedure.performed[x]`: 1..1 (When the procedure was performed)
 /// - `Procedure.performed[x]`: type DateTime | Period
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreProcedure(Procedure);
 profile_view!(
     UsCoreProcedure, Procedure,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure", "3.1.1"
 );
 impl UsCoreProcedure {
     /// The profile's checks, reported into `c`.

@@ -17,13 +17,13 @@ use super::*;
 /// - `Provenance.agent:ProvenanceAuthor.type`: 1..1 (How the agent participated)
 /// - `Provenance.agent:ProvenanceTransmitter.type`: 1..1 (How the agent participated)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreProvenance(Provenance);
 profile_view!(
     UsCoreProvenance, Provenance,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance", "3.1.1"
 );
 impl UsCoreProvenance {
     /// The profile's checks, reported into `c`.

@@ -19,7 +19,7 @@ use super::*;
 /// - `DocumentReference.extension:authenticationTime.value[x]`: 1..1 (Value of extension)
 /// - `DocumentReference.extension:authenticationTime.value[x]`: type DateTime
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -29,7 +29,8 @@ use super::*;
 pub struct UsCoreAdiDocumentReference(DocumentReference);
 profile_view!(
     UsCoreAdiDocumentReference, DocumentReference,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-adi-documentreference"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-adi-documentreference",
+    "8.0.0"
 );
 impl UsCoreAdiDocumentReference {
     /// The profile's checks, reported into `c`.

@@ -41,13 +41,13 @@ use super::*;
 /// - `Observation.component:diastolic.valueQuantity.code`: 1..1 (Coded form of the unit)
 /// - `Observation.component:diastolic.valueQuantity.code`: = `mm[Hg]`
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreBloodPressure(Observation);
 profile_view!(
     UsCoreBloodPressure, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure", "8.0.0"
 );
 impl UsCoreBloodPressure {
     /// The profile's checks, reported into `c`.

@@ -30,13 +30,13 @@ use super::*;
 /// - `Observation.valueQuantity.code`: 1..1 (Coded responses from the common UCUM units for vital signs value set)
 /// - `Observation.valueQuantity.code`: code from <http://hl7.org/fhir/ValueSet/ucum-bodytemp>
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreBodyTemperature(Observation);
 profile_view!(
     UsCoreBodyTemperature, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature", "8.0.0"
 );
 impl UsCoreBodyTemperature {
     /// The profile's checks, reported into `c`.

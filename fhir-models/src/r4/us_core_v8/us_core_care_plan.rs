@@ -15,13 +15,13 @@ use super::*;
 /// - `CarePlan.category:AssessPlan`: 0..1 (Type of plan)
 /// - `CarePlan.text.status`: code from <http://hl7.org/fhir/us/core/ValueSet/us-core-narrative-status> (generated | additional)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCarePlan(CarePlan);
 profile_view!(
     UsCoreCarePlan, CarePlan,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan", "8.0.0"
 );
 impl UsCoreCarePlan {
     /// The profile's checks, reported into `c`.

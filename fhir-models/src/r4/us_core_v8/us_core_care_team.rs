@@ -16,13 +16,13 @@ use super::*;
 /// - `CareTeam.participant.role`: 1..1 (Type of involvement)
 /// - `CareTeam.participant.member`: 1..1 (Who is involved)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCareTeam(CareTeam);
 profile_view!(
     UsCoreCareTeam, CareTeam,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam", "8.0.0"
 );
 impl UsCoreCareTeam {
     /// The profile's checks, reported into `c`.

@@ -15,13 +15,14 @@ use super::*;
 /// - `Condition.category:us-core`: 1..1 (encounter-diagnosis)
 /// - `Condition.code`: 1..1 (Identification of the condition, problem or diagnosis)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreConditionEncounterDiagnosis(Condition);
 profile_view!(
     UsCoreConditionEncounterDiagnosis, Condition,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
+    "8.0.0"
 );
 impl UsCoreConditionEncounterDiagnosis {
     /// The profile's checks, reported into `c`.

@@ -18,7 +18,7 @@ use super::*;
 /// - `Condition.extension:assertedDate.value[x]`: 1..1 (Value of extension)
 /// - `Condition.extension:assertedDate.value[x]`: type DateTime
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -29,7 +29,8 @@ use super::*;
 pub struct UsCoreConditionProblemsHealthConcerns(Condition);
 profile_view!(
     UsCoreConditionProblemsHealthConcerns, Condition,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
+    "8.0.0"
 );
 impl UsCoreConditionProblemsHealthConcerns {
     /// The profile's checks, reported into `c`.

@@ -18,13 +18,13 @@ use super::*;
 /// - `Coverage.class:plan`: 0..1 (Plan)
 /// - `Coverage.identifier:memberid.type`: 1..1 (Member Number identifier type)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreCoverage(Coverage);
 profile_view!(
     UsCoreCoverage, Coverage,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage", "8.0.0"
 );
 impl UsCoreCoverage {
     /// The profile's checks, reported into `c`.

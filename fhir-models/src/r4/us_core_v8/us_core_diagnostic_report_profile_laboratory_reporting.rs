@@ -15,13 +15,14 @@ use super::*;
 /// - `DiagnosticReport.category:LaboratorySlice`: 1..1 (Service category)
 /// - `DiagnosticReport.subject`: 1..1 (The subject of the report - usually, but not always, the patient)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreDiagnosticReportProfileLaboratoryReporting(DiagnosticReport);
 profile_view!(
     UsCoreDiagnosticReportProfileLaboratoryReporting, DiagnosticReport,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
+    "8.0.0"
 );
 impl UsCoreDiagnosticReportProfileLaboratoryReporting {
     /// The profile's checks, reported into `c`.

@@ -14,7 +14,7 @@ use super::*;
 /// - `DiagnosticReport.category`: 1..* (Service category)
 /// - `DiagnosticReport.subject`: 1..1 (The subject of the report - usually, but not always, the patient)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -24,7 +24,8 @@ use super::*;
 pub struct UsCoreDiagnosticReportProfileNoteExchange(DiagnosticReport);
 profile_view!(
     UsCoreDiagnosticReportProfileNoteExchange, DiagnosticReport,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
+    "8.0.0"
 );
 impl UsCoreDiagnosticReportProfileNoteExchange {
     /// The profile's checks, reported into `c`.

@@ -13,12 +13,13 @@ use super::*;
 ///
 ///
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreGoal(Goal);
 profile_view!(
-    UsCoreGoal, Goal, "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"
+    UsCoreGoal, Goal, "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
+    "8.0.0"
 );
 impl UsCoreGoal {
     /// The profile's checks, reported into `c`.

@@ -15,13 +15,13 @@ use super::*;
 /// - `Observation.category:us-core`: 1..1 (Classification of type of observation)
 /// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreLaboratoryResultObservation(Observation);
 profile_view!(
     UsCoreLaboratoryResultObservation, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab", "8.0.0"
 );
 impl UsCoreLaboratoryResultObservation {
     /// The profile's checks, reported into `c`.

@@ -16,13 +16,13 @@ use super::*;
 /// - `Location.type.coding.system`: 1..1 (Identity of the terminology system)
 /// - `Location.type.coding.code`: 1..1 (Symbol in syntax defined by the system)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreLocation(Location);
 profile_view!(
     UsCoreLocation, Location,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location", "8.0.0"
 );
 impl UsCoreLocation {
     /// The profile's checks, reported into `c`.

@@ -13,13 +13,13 @@ use super::*;
 ///
 /// - `Medication.code`: 1..1 (Codes that identify this medication)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreMedication(Medication);
 profile_view!(
     UsCoreMedication, Medication,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication", "8.0.0"
 );
 impl UsCoreMedication {
     /// The profile's checks, reported into `c`.

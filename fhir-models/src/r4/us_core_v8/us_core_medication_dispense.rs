@@ -13,13 +13,13 @@ use super::*;
 ///
 /// - `MedicationDispense.subject`: 1..1 (Who the dispense is for)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreMedicationDispense(MedicationDispense);
 profile_view!(
     UsCoreMedicationDispense, MedicationDispense,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense", "8.0.0"
 );
 impl UsCoreMedicationDispense {
     /// The profile's checks, reported into `c`.

@@ -22,7 +22,7 @@ use super::*;
 /// - `MedicationRequest.extension:medicationAdherence.extension:informationSource.value[x]`: 1..1 (Value of extension)
 /// - `MedicationRequest.extension:medicationAdherence.extension:informationSource.value[x]`: type CodeableConcept
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -32,7 +32,7 @@ use super::*;
 pub struct UsCoreMedicationRequest(MedicationRequest);
 profile_view!(
     UsCoreMedicationRequest, MedicationRequest,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest", "8.0.0"
 );
 impl UsCoreMedicationRequest {
     /// The profile's checks, reported into `c`.

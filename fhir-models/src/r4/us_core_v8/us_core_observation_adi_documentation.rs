@@ -20,13 +20,14 @@ use super::*;
 /// - `Observation.extension:supporting-info.value[x]`: 1..1 (Reference to patient or provider authored ADI documents)
 /// - `Observation.extension:supporting-info.value[x]`: type Reference
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreObservationAdiDocumentation(Observation);
 profile_view!(
     UsCoreObservationAdiDocumentation, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-adi-documentation"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-adi-documentation",
+    "8.0.0"
 );
 impl UsCoreObservationAdiDocumentation {
     /// The profile's checks, reported into `c`.

@@ -21,13 +21,14 @@ use super::*;
 /// - `Observation.component:industry.value[x]`: 1..1 (Occupation industry or text)
 /// - `Observation.component:industry.value[x]`: type CodeableConcept
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreObservationOccupation(Observation);
 profile_view!(
     UsCoreObservationOccupation, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation",
+    "8.0.0"
 );
 impl UsCoreObservationOccupation {
     /// The profile's checks, reported into `c`.

@@ -20,13 +20,14 @@ use super::*;
 /// - `Observation.value[x]`: 1..1 (Actual result)
 /// - `Observation.value[x]`: type CodeableConcept
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreObservationPregnancyStatus(Observation);
 profile_view!(
     UsCoreObservationPregnancyStatus, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus",
+    "8.0.0"
 );
 impl UsCoreObservationPregnancyStatus {
     /// The profile's checks, reported into `c`.

@@ -15,7 +15,7 @@ use super::*;
 /// - `Observation.category:survey`: 1..1 (Classification of  type of observation)
 /// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -25,7 +25,8 @@ use super::*;
 pub struct UsCoreObservationScreeningAssessment(Observation);
 profile_view!(
     UsCoreObservationScreeningAssessment, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
+    "8.0.0"
 );
 impl UsCoreObservationScreeningAssessment {
     /// The profile's checks, reported into `c`.

@@ -15,13 +15,14 @@ use super::*;
 /// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 /// - `Observation.subject`: references Patient
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreObservationSexualOrientation(Observation);
 profile_view!(
     UsCoreObservationSexualOrientation, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation",
+    "8.0.0"
 );
 impl UsCoreObservationSexualOrientation {
     /// The profile's checks, reported into `c`.

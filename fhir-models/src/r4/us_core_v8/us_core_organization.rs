@@ -15,13 +15,13 @@ use super::*;
 /// - `Organization.name`: 1..1 (Name used for the organization)
 /// - `Organization.address.line`: 0..4 (Street name, number, direction & P.O. Box etc)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreOrganization(Organization);
 profile_view!(
     UsCoreOrganization, Organization,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization", "8.0.0"
 );
 impl UsCoreOrganization {
     /// The profile's checks, reported into `c`.

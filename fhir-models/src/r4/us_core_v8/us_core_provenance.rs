@@ -17,13 +17,13 @@ use super::*;
 /// - `Provenance.agent:ProvenanceTransmitter.type`: 1..1 (How the agent participated)
 /// - `Provenance.agent:ProvenanceTransmitter.onBehalfOf`: references Organization (Who the agent is representing)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreProvenance(Provenance);
 profile_view!(
     UsCoreProvenance, Provenance,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance", "8.0.0"
 );
 impl UsCoreProvenance {
     /// The profile's checks, reported into `c`.

@@ -48,13 +48,13 @@ use super::*;
 /// - `Observation.component:Concentration.valueQuantity.code`: 1..1 (Coded form of the unit)
 /// - `Observation.component:Concentration.valueQuantity.code`: = `%`
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCorePulseOximetry(Observation);
 profile_view!(
     UsCorePulseOximetry, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry", "8.0.0"
 );
 impl UsCorePulseOximetry {
     /// The profile's checks, reported into `c`.

@@ -31,7 +31,7 @@ use super::*;
 /// - `QuestionnaireResponse.item.answer.extension:ordinalValue.value[x]`: 1..1 (Value of extension)
 /// - `QuestionnaireResponse.item.answer.extension:ordinalValue.value[x]`: type Decimal
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -42,7 +42,8 @@ use super::*;
 pub struct UsCoreQuestionnaireResponse(QuestionnaireResponse);
 profile_view!(
     UsCoreQuestionnaireResponse, QuestionnaireResponse,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse",
+    "8.0.0"
 );
 impl UsCoreQuestionnaireResponse {
     /// The profile's checks, reported into `c`.

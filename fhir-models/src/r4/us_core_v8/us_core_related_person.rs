@@ -13,13 +13,13 @@ use super::*;
 ///
 /// - `RelatedPerson.active`: 1..1 (Whether this related person's record is in active use)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreRelatedPerson(RelatedPerson);
 profile_view!(
     UsCoreRelatedPerson, RelatedPerson,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson", "8.0.0"
 );
 impl UsCoreRelatedPerson {
     /// The profile's checks, reported into `c`.

@@ -13,7 +13,7 @@ use super::*;
 ///
 /// - `ServiceRequest.code`: 1..1 (What is being requested/ordered)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -23,7 +23,7 @@ use super::*;
 pub struct UsCoreServiceRequest(ServiceRequest);
 profile_view!(
     UsCoreServiceRequest, ServiceRequest,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest", "8.0.0"
 );
 impl UsCoreServiceRequest {
     /// The profile's checks, reported into `c`.

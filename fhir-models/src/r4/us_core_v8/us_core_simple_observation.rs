@@ -14,7 +14,7 @@ use super::*;
 /// - `Observation.category`: 1..* (Classification of  type of observation)
 /// - `Observation.subject`: 1..1 (Who and/or what the observation is about)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 ///
 /// Also not checked:
 ///
@@ -24,7 +24,7 @@ use super::*;
 pub struct UsCoreSimpleObservation(Observation);
 profile_view!(
     UsCoreSimpleObservation, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation", "8.0.0"
 );
 impl UsCoreSimpleObservation {
     /// The profile's checks, reported into `c`.

@@ -13,13 +13,13 @@ use super::*;
 ///
 /// - `Specimen.type`: 1..1 (Kind of material that forms the specimen)
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreSpecimen(Specimen);
 profile_view!(
     UsCoreSpecimen, Specimen,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen", "8.0.0"
 );
 impl UsCoreSpecimen {
     /// The profile's checks, reported into `c`.

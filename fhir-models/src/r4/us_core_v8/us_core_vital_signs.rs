@@ -23,13 +23,13 @@ use super::*;
 /// - `Observation.category:VSCat.coding.code`: 1..1 (Symbol in syntax defined by the system)
 /// - `Observation.category:VSCat.coding.code`: = `vital-signs`
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct UsCoreVitalSigns(Observation);
 profile_view!(
     UsCoreVitalSigns, Observation,
-    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs"
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs", "8.0.0"
 );
 impl UsCoreVitalSigns {
     /// The profile's checks, reported into `c`.
