@@ -1,5 +1,6 @@
 //! Emitting: the intermediate model → formatted Rust files. Never reads JSON.
 
+mod profile_build;
 mod profiles;
 pub use profiles::{profile_module, Layout};
 mod search;

@@ -2,7 +2,7 @@
 //! runtime's `profile_view!`), its checks as a list of calls into `fhir_models::profile::Checker`, and its
 //! typed accessors; the module root holds the extension structs, code enums and coding helpers.
 
-use super::{doc, format_file, ident, types, EmitError, GeneratedFile, FHIR_MODELS_VERSION};
+use super::{doc, format_file, ident, profile_build, types, EmitError, GeneratedFile, FHIR_MODELS_VERSION};
 use crate::model::*;
 use proc_macro2::{Ident, TokenStream};
 use heck::ToShoutySnakeCase;
@@ -50,7 +50,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         let f = ident(&p.file);
         quote! { mod #f; pub use #f::*; }
     });
-    let enums = m.code_enums.iter().map(|e| types::code_enum(model, e));
+    let enums = m.code_enums.iter().map(|e| types::code_enum(model, e)).chain(m.coding_enums.iter().map(profile_build::coding_enum));
     let exts = m.extensions.iter().map(|x| extension_struct(&cx, x));
     let shared = m.shared.iter().map(|n| ident(n));
     let shared = match layout {
@@ -60,6 +60,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
             let ps = &model.profile_shared;
             let exts = ps.extensions.iter().filter(|(x, _)| m.shared.contains(&x.name)).map(|(x, _)| extension_struct(&cx, x));
             let enums = ps.code_enums.iter().filter(|(e, _)| m.shared.contains(&e.name)).map(|(e, _)| types::code_enum(model, e));
+            let enums = enums.chain(ps.coding_enums.iter().filter(|(e, _)| m.shared.contains(&e.name)).map(|(e, _)| profile_build::coding_enum(e)));
             quote! { #(#exts)* #(#enums)* }
         }
     };
@@ -176,7 +177,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
 /// each once, compiled with any of them.
 pub fn shared_items(model: &VersionModel, header: &str) -> Result<Option<GeneratedFile>, EmitError> {
     let shared = &model.profile_shared;
-    if shared.extensions.is_empty() && shared.code_enums.is_empty() {
+    if shared.extensions.is_empty() && shared.code_enums.is_empty() && shared.coding_enums.is_empty() {
         return Ok(None);
     }
     let cx = Cx { ext_choice: extension_choice(model) };
@@ -185,6 +186,7 @@ pub fn shared_items(model: &VersionModel, header: &str) -> Result<Option<Generat
         .iter()
         .map(|(x, f)| (x.name.as_str(), f, extension_struct(&cx, x)))
         .chain(shared.code_enums.iter().map(|(e, f)| (e.name.as_str(), f, types::code_enum(model, e))))
+        .chain(shared.coding_enums.iter().map(|(e, f)| (e.name.as_str(), f, profile_build::coding_enum(e))))
         .map(|(name, features, body)| {
             let m = ident(&crate::naming::module(name));
             quote! {
@@ -397,7 +399,7 @@ fn type_name(ty: &FieldType) -> &str {
 }
 
 /// Whether item `v` (a value of `field`) belongs to the slice.
-fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
+pub(super) fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
     let z = format_ident!("z");
     match p {
         SlicePredicate::Url(url) => quote!(#v.url.as_deref() == Some(#url)),
@@ -596,6 +598,8 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     let r = format_ident!("r");
     let body = node(&p.root, &r, 0);
     let accessors = p.accessors.iter().map(|a| accessor(cx, model, a));
+    let writers = p.accessors.iter().map(|a| profile_build::writers(&cx.ext_choice, a));
+    let constructor = profile_build::constructor(model, p);
     quote! {
         #d
         #[derive(Debug, Clone, PartialEq)]
@@ -607,7 +611,9 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
         impl #name {
             /// The profile's checks, reported into `c`.
             fn check_into(r: &#base, c: &mut Checker) { #body }
+            #constructor
             #(#accessors)*
+            #(#writers)*
         }
     }
 }
@@ -699,7 +705,7 @@ fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
                 }
             }
         }
-        Accessor::Slice { method, doc: text, owner, field, item, predicate: p } => {
+        Accessor::Slice { method, doc: text, owner, field, item, predicate: p, .. } => {
             let m = ident(method);
             let item = ident(item);
             let v = format_ident!("v");
@@ -731,14 +737,15 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
     let e = ident(&cx.ext_choice);
     let url = &x.url;
     let intro = doc(&x.doc);
-    let link = format!(" Read from the extension <{url}> by [`{}::from_extension`].", x.name);
+    let link = format!(
+        " Read from the extension <{url}> by [`{0}::from_extension`], written by [`{0}::to_extension`] (or a view's setter).",
+        x.name
+    );
     let d = quote! { #intro #[doc = " "] #[doc = #link] };
-    let value_ty = |f: &ExtensionField| match &f.ty {
-        FieldType::Primitive(p) => prim(*p),
-        other => types_value(other),
-    };
+    let value_ty = profile_build::extension_field_type;
     let plain = |f: &ExtensionField| {
-        matches!(f.ty, FieldType::Complex(_) | FieldType::Primitive(Prim::String | Prim::Bool | Prim::Integer | Prim::Unsigned))
+        f.coding_enum.is_none()
+            && matches!(f.ty, FieldType::Complex(_) | FieldType::Primitive(Prim::String | Prim::Bool | Prim::Integer | Prim::Unsigned))
     };
     let fields = x.fields.iter().map(|f| {
         let n = ident(&f.rust);
@@ -753,12 +760,17 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
         let d = doc(&format!("{} (sub-extension `{}`)", f.doc, f.url));
         quote! { #d pub #n: #ty, }
     });
+    let writes = profile_build::extension_struct_writes(&cx.ext_choice, x, plain);
     let arms = x.fields.iter().map(|f| {
         let n = ident(&f.rust);
         let vn = ident(&f.variant);
         let sub_url = &f.url;
-        let val = match &f.ty {
-            FieldType::Primitive(_) => quote!(v.value.clone()),
+        let val = match (&f.coding_enum, &f.ty) {
+            (Some(ce), _) => {
+                let ce = ident(ce);
+                quote!(Some(#ce::from_coding(v)))
+            }
+            (None, FieldType::Primitive(_)) => quote!(v.value.clone()),
             _ => quote!(Some((**v).clone())),
         };
         let store = if f.many {
@@ -790,6 +802,8 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
                 }
                 out
             }
+
+            #writes
         }
     }
 }

@@ -675,6 +675,57 @@ impl C4bbExplanationOfBenefitPharmacy {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"ExplanationOfBenefit\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy|1.1.0\"]},\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/claim-type\",\"code\":\"pharmacy\"}]},\"use\":\"claim\",\"supportingInfo\":[{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType\",\"code\":\"dayssupply\"}]}},{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType\",\"code\":\"dawcode\"}]}},{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType\",\"code\":\"refillnum\"}]}}],\"total\":[{\"category\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/adjudication\",\"code\":\"submitted\"}]}},{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus\",\"code\":\"innetwork\"}]}}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "identifier",
+        "status",
+        "patient",
+        "created",
+        "insurer",
+        "provider",
+        "outcome",
+        "insurance",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> ExplanationOfBenefit {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `ExplanationOfBenefit.identifier`, `ExplanationOfBenefit.status`, `ExplanationOfBenefit.patient`, `ExplanationOfBenefit.created`, `ExplanationOfBenefit.insurer`, `ExplanationOfBenefit.provider`, `ExplanationOfBenefit.outcome`, `ExplanationOfBenefit.insurance`, `ExplanationOfBenefit.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        identifier: Vec<Identifier>,
+        status: impl Into<Primitive<ExplanationOfBenefitStatus>>,
+        patient: Reference,
+        created: impl Into<Primitive<::fhir_models::DateTime>>,
+        insurer: Reference,
+        provider: Reference,
+        outcome: impl Into<Primitive<ClaimProcessingCodes>>,
+        insurance: Vec<ExplanationOfBenefitInsurance>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<ExplanationOfBenefit>> {
+        let mut r = Self::template();
+        r.identifier = identifier;
+        r.status = Some(status.into());
+        r.patient = Some(patient);
+        r.created = Some(created.into());
+        r.insurer = Some(insurer);
+        r.provider = Some(provider);
+        r.outcome = Some(outcome.into());
+        r.insurance = insurance;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
     /// The `dayssupply` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_dayssupply(
         &self,
@@ -890,5 +941,729 @@ impl C4bbExplanationOfBenefitPharmacy {
                     .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
             })
             .collect()
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:dayssupply` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_dayssupply(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("dayssupply"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:dayssupply",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:dayssupply` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_dayssupply(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("dayssupply"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:dayssupply",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("dayssupply"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:dawcode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_dawcode(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("dawcode"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:dawcode",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:dawcode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_dawcode(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("dawcode"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:dawcode",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("dawcode"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:refillNum` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_refillnum(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("refillnum"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:refillNum",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:refillNum` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_refillnum(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("refillnum"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:refillNum",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("refillnum"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_billingnetworkcontractingstatus(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("billingnetworkcontractingstatus"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_billingnetworkcontractingstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("billingnetworkcontractingstatus"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("billingnetworkcontractingstatus"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:brandgenericindicator` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_brandgenericindicator(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("brandgenericindicator"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:brandgenericindicator` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_brandgenericindicator(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("brandgenericindicator"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("brandgenericindicator"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:rxoriginCode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_rxorigincode(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("rxorigincode"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:rxoriginCode",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:rxoriginCode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_rxorigincode(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("rxorigincode"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:rxoriginCode",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("rxorigincode"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_clmrecvddate(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_clmrecvddate(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("clmrecvddate"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("clmrecvddate"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:compoundcode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_compoundcode(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("compoundcode"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:compoundcode",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:compoundcode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_compoundcode(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("compoundcode"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:compoundcode",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("compoundcode"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_amounttype(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+                ),
+            );
+        }
+        parent.adjudication.push(item);
+        Ok(())
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:denialreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_denialreason(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("denialreason"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.item.adjudication:denialreason",
+                ),
+            );
+        }
+        parent.adjudication.push(item);
+        Ok(())
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_total_adjudicationamounttype(
+        &mut self,
+        item: ExplanationOfBenefitTotal,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.total:adjudicationamounttype",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.total, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_total_adjudicationamounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitTotal>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.total:adjudicationamounttype",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.total,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)),
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.total:benefitpaymentstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_total_benefitpaymentstatus(
+        &mut self,
+        item: ExplanationOfBenefitTotal,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS)))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.total:benefitpaymentstatus",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.total, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.total:benefitpaymentstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_total_benefitpaymentstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitTotal>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.total:benefitpaymentstatus",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.total,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
+                },
+                items,
+            ),
+        )
     }
 }

@@ -680,6 +680,60 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"ExplanationOfBenefit\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician|1.1.0\"]},\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/claim-type\",\"code\":\"professional\"}]},\"use\":\"claim\",\"total\":[{\"category\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/adjudication\",\"code\":\"submitted\"}]}}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "identifier",
+        "status",
+        "patient",
+        "created",
+        "insurer",
+        "provider",
+        "outcome",
+        "diagnosis",
+        "insurance",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> ExplanationOfBenefit {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `ExplanationOfBenefit.identifier`, `ExplanationOfBenefit.status`, `ExplanationOfBenefit.patient`, `ExplanationOfBenefit.created`, `ExplanationOfBenefit.insurer`, `ExplanationOfBenefit.provider`, `ExplanationOfBenefit.outcome`, `ExplanationOfBenefit.diagnosis`, `ExplanationOfBenefit.insurance`, `ExplanationOfBenefit.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        identifier: Vec<Identifier>,
+        status: impl Into<Primitive<ExplanationOfBenefitStatus>>,
+        patient: Reference,
+        created: impl Into<Primitive<::fhir_models::DateTime>>,
+        insurer: Reference,
+        provider: Reference,
+        outcome: impl Into<Primitive<ClaimProcessingCodes>>,
+        diagnosis: Vec<ExplanationOfBenefitDiagnosis>,
+        insurance: Vec<ExplanationOfBenefitInsurance>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<ExplanationOfBenefit>> {
+        let mut r = Self::template();
+        r.identifier = identifier;
+        r.status = Some(status.into());
+        r.patient = Some(patient);
+        r.created = Some(created.into());
+        r.insurer = Some(insurer);
+        r.provider = Some(provider);
+        r.outcome = Some(outcome.into());
+        r.diagnosis = diagnosis;
+        r.insurance = insurance;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
     /// The `billingnetworkcontractingstatus` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_billingnetworkcontractingstatus(
         &self,
@@ -880,5 +934,576 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
             .iter()
             .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
             .collect()
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_billingnetworkcontractingstatus(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("billingnetworkcontractingstatus"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_billingnetworkcontractingstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("billingnetworkcontractingstatus"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("billingnetworkcontractingstatus"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_performingnetworkcontractingstatus(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("performingnetworkcontractingstatus"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_performingnetworkcontractingstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("performingnetworkcontractingstatus"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("performingnetworkcontractingstatus"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_clmrecvddate(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_clmrecvddate(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("clmrecvddate"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("clmrecvddate"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:servicefacility` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_servicefacility(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("servicefacility"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:servicefacility",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:servicefacility` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_servicefacility(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("servicefacility"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:servicefacility",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("servicefacility"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_medicalrecordnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("medicalrecordnumber"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_medicalrecordnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("medicalrecordnumber"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("medicalrecordnumber"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_patientaccountnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("patientaccountnumber"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_patientaccountnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("patientaccountnumber"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("patientaccountnumber"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_amounttype(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+                ),
+            );
+        }
+        parent.adjudication.push(item);
+        Ok(())
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:denialreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_denialreason(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("denialreason"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.item.adjudication:denialreason",
+                ),
+            );
+        }
+        parent.adjudication.push(item);
+        Ok(())
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:benefitpaymentstatus` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_benefitpaymentstatus(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS)))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.item.adjudication:benefitpaymentstatus",
+                ),
+            );
+        }
+        parent.adjudication.push(item);
+        Ok(())
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:allowedunits` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_allowedunits(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("allowedunits"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.item.adjudication:allowedunits",
+                ),
+            );
+        }
+        parent.adjudication.push(item);
+        Ok(())
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_total_adjudicationamounttype(
+        &mut self,
+        item: ExplanationOfBenefitTotal,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.total:adjudicationamounttype",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.total, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_total_adjudicationamounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitTotal>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.total:adjudicationamounttype",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.total,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)),
+                items,
+            ),
+        )
     }
 }

@@ -936,6 +936,63 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"ExplanationOfBenefit\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional|2.0.0\"]},\"identifier\":[{\"type\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType\",\"code\":\"uc\"}]}}],\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/claim-type\",\"code\":\"institutional\"}]},\"subType\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType\",\"code\":\"inpatient\"}]},\"use\":\"claim\",\"supportingInfo\":[{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType\",\"code\":\"admissionperiod\"}]}}],\"adjudication\":[{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator\",\"code\":\"benefitpaymentstatus\"}]}}],\"total\":[{\"category\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/adjudication\",\"code\":\"submitted\"}]}}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "patient",
+        "billablePeriod",
+        "created",
+        "insurer",
+        "provider",
+        "outcome",
+        "diagnosis",
+        "insurance",
+        "item",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> ExplanationOfBenefit {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `ExplanationOfBenefit.status`, `ExplanationOfBenefit.patient`, `ExplanationOfBenefit.billablePeriod`, `ExplanationOfBenefit.created`, `ExplanationOfBenefit.insurer`, `ExplanationOfBenefit.provider`, `ExplanationOfBenefit.outcome`, `ExplanationOfBenefit.diagnosis`, `ExplanationOfBenefit.insurance`, `ExplanationOfBenefit.item`, `ExplanationOfBenefit.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<ExplanationOfBenefitStatus>>,
+        patient: Reference,
+        billable_period: Period,
+        created: impl Into<Primitive<::fhir_models::DateTime>>,
+        insurer: Reference,
+        provider: Reference,
+        outcome: impl Into<Primitive<ClaimProcessingCodes>>,
+        diagnosis: Vec<ExplanationOfBenefitDiagnosis>,
+        insurance: Vec<ExplanationOfBenefitInsurance>,
+        item: Vec<ExplanationOfBenefitItem>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<ExplanationOfBenefit>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.patient = Some(patient);
+        r.billable_period = Some(billable_period);
+        r.created = Some(created.into());
+        r.insurer = Some(insurer);
+        r.provider = Some(provider);
+        r.outcome = Some(outcome.into());
+        r.diagnosis = diagnosis;
+        r.insurance = insurance;
+        r.item = item;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
     /// The `uniqueclaimid` slice of `ExplanationOfBenefit.identifier`: Unique Claim Identifier
     pub fn identifier_uniqueclaimid(&self) -> Vec<&Identifier> {
         let r = &self.0;
@@ -1270,5 +1327,1105 @@ impl C4bbExplanationOfBenefitInpatientInstitutional {
             .iter()
             .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
             .collect()
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.identifier:uniqueclaimid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_uniqueclaimid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
+                Some("uc"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.identifier:uniqueclaimid",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.identifier:uniqueclaimid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_uniqueclaimid(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .r#type
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
+                        ),
+                        Some("uc"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.identifier:uniqueclaimid",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.identifier,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .r#type
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
+                            ),
+                            Some("uc"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:admissionperiod` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_admissionperiod(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("admissionperiod"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:admissionperiod",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:admissionperiod` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_admissionperiod(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("admissionperiod"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:admissionperiod",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("admissionperiod"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_clmrecvddate(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_clmrecvddate(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("clmrecvddate"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("clmrecvddate"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:typeofbill` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_typeofbill(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("typeofbill"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:typeofbill",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:typeofbill` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_typeofbill(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("typeofbill"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:typeofbill",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("typeofbill"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:pointoforigin` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_pointoforigin(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("pointoforigin"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:pointoforigin",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:pointoforigin` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_pointoforigin(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("pointoforigin"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:pointoforigin",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("pointoforigin"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:admtype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_admtype(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("admtype"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:admtype",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:admtype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_admtype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("admtype"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:admtype",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("admtype"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:discharge-status` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_discharge_status(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("discharge-status"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:discharge-status",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:discharge-status` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_discharge_status(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("discharge-status"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:discharge-status",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("discharge-status"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:drg` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_drg(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("drg"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:drg",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:drg` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_drg(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("drg"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:drg",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("drg"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_medicalrecordnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("medicalrecordnumber"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_medicalrecordnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("medicalrecordnumber"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("medicalrecordnumber"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_patientaccountnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("patientaccountnumber"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_patientaccountnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                        ),
+                        Some("patientaccountnumber"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.supporting_info,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                            ),
+                            Some("patientaccountnumber"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_amounttype(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+                ),
+            );
+        }
+        parent.adjudication.push(item);
+        Ok(())
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjustmentreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_adjustmentreason(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("adjustmentreason"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.item.adjudication:adjustmentreason",
+                ),
+            );
+        }
+        parent.adjudication.push(item);
+        Ok(())
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:allowedunits` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_allowedunits(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("allowedunits"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.item.adjudication:allowedunits",
+                ),
+            );
+        }
+        parent.adjudication.push(item);
+        Ok(())
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_billingnetworkstatus(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("billingnetworkstatus"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.adjudication, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_billingnetworkstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                        ),
+                        Some("billingnetworkstatus"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.adjudication,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                            ),
+                            Some("billingnetworkstatus"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_benefitpaymentstatus(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("benefitpaymentstatus"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.adjudication, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_benefitpaymentstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                        ),
+                        Some("benefitpaymentstatus"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.adjudication,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                            ),
+                            Some("benefitpaymentstatus"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_amounttype(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.adjudication:adjudicationamounttype",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.adjudication, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_amounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.adjudication:adjudicationamounttype",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.adjudication,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)),
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:adjustmentreason` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_adjustmentreason(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v
+            .category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("adjustmentreason"),
+            )))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.adjudication:adjustmentreason",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.adjudication, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:adjustmentreason` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_adjustmentreason(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| {
+                v
+                    .category
+                    .iter()
+                    .any(|z| concept_has(
+                        z,
+                        Some(
+                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                        ),
+                        Some("adjustmentreason"),
+                    ))
+            })
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.adjudication:adjustmentreason",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.adjudication,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| {
+                    v
+                        .category
+                        .iter()
+                        .any(|z| concept_has(
+                            z,
+                            Some(
+                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                            ),
+                            Some("adjustmentreason"),
+                        ))
+                },
+                items,
+            ),
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_total_adjudicationamounttype(
+        &mut self,
+        item: ExplanationOfBenefitTotal,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        let v = &item;
+        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.total:adjudicationamounttype",
+                ),
+            );
+        }
+        self.write_part(|r| &mut r.total, |list| list.push(item))
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_total_adjudicationamounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitTotal>,
+    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+        if !items
+            .iter()
+            .all(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+        {
+            return Err(
+                ::fhir_models::__private::not_in_slice(
+                    Self::PROFILE_URL,
+                    "ExplanationOfBenefit.total:adjudicationamounttype",
+                ),
+            );
+        }
+        self.write_part(
+            |r| &mut r.total,
+            |list| ::fhir_models::__private::replace_items(
+                list,
+                |v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)),
+                items,
+            ),
+        )
     }
 }

@@ -30,7 +30,9 @@ mod c4bb_practitioner;
 pub use c4bb_practitioner::*;
 mod c4bb_related_person;
 pub use c4bb_related_person::*;
-pub use super::profile_shared::{BirthSex, UsCoreEthnicity, UsCoreRace};
+pub use super::profile_shared::{
+    BirthSex, OmbEthnicityCategories, OmbRaceCategories, UsCoreEthnicity, UsCoreRace,
+};
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage",

@@ -123,7 +123,7 @@ pub fn check_profile(
 ///
 /// The `usdf-QuantityLimitDetail-extension` extension (<http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension> by [`QuantityLimitDetail::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension> by [`QuantityLimitDetail::from_extension`], written by [`QuantityLimitDetail::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QuantityLimitDetail {
     /// A human readable description of quantity limits. (sub-extension `Description`)
@@ -168,6 +168,62 @@ impl QuantityLimitDetail {
             }
         }
         out
+    }
+    /// A value without sub-extensions (add them by the fields).
+    pub fn new() -> Self {
+        Self { ..Default::default() }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                self
+                    .description
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("Description".to_owned()),
+                        value: Some(ExtensionValue::String(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .rolling
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("Rolling".to_owned()),
+                        value: Some(ExtensionValue::Timing(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .maximum_daily
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("MaximumDaily".to_owned()),
+                        value: Some(ExtensionValue::Quantity(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .days_supply
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("DaysSupply".to_owned()),
+                        value: Some(ExtensionValue::Timing(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
     }
 }
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-drug-formulary/ValueSet/CoinsuranceOptionVS> (a required binding).

@@ -151,7 +151,7 @@ pub fn check_profile(
 ///
 /// The `endpoint-usecase` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase> by [`EndpointUsecase::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase> by [`EndpointUsecase::from_extension`], written by [`EndpointUsecase::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EndpointUsecase {
     /// An indication of the type of services supported by the endpoint (sub-extension `type`)
@@ -185,12 +185,49 @@ impl EndpointUsecase {
         }
         out
     }
+    /// A value with the required sub-extensions (`type`); add the others by the fields.
+    pub fn new(r#type: CodeableConcept) -> Self {
+        Self {
+            r#type,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.r#type)
+                    .map(|v| Extension {
+                        url: Some("type".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .standard
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("standard".to_owned()),
+                        value: Some(ExtensionValue::Uri(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
 }
 /// New Patients
 ///
 /// The `newpatients` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients> by [`NewPatients::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients> by [`NewPatients::from_extension`], written by [`NewPatients::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewPatients {
     /// Accepting Patients (sub-extension `acceptingPatients`)
@@ -231,12 +268,60 @@ impl NewPatients {
         }
         out
     }
+    /// A value with the required sub-extensions (`acceptingPatients`); add the others by the fields.
+    pub fn new(accepting_patients: CodeableConcept) -> Self {
+        Self {
+            accepting_patients,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.accepting_patients)
+                    .map(|v| Extension {
+                        url: Some("acceptingPatients".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .from_network
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("fromNetwork".to_owned()),
+                        value: Some(ExtensionValue::Reference(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .characteristics
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("characteristics".to_owned()),
+                        value: Some(ExtensionValue::String(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
 }
 /// Delivery Method
 ///
 /// The `deliverymethod` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method> by [`DeliveryMethod::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method> by [`DeliveryMethod::from_extension`], written by [`DeliveryMethod::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeliveryMethod {
     /// Physical or Virtual Service Delivery (sub-extension `type`)
@@ -270,12 +355,51 @@ impl DeliveryMethod {
         }
         out
     }
+    /// A value with the required sub-extensions (`type`); add the others by the fields.
+    pub fn new(r#type: CodeableConcept) -> Self {
+        Self {
+            r#type,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.r#type)
+                    .map(|v| Extension {
+                        url: Some("type".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .virtual_modalities
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("virtualModalities".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
 }
 /// Qualification
 ///
 /// The `qualification` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification> by [`Qualification::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification> by [`Qualification::from_extension`], written by [`Qualification::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Qualification {
     /// Extension (sub-extension `identifier`)
@@ -331,6 +455,75 @@ impl Qualification {
             }
         }
         out
+    }
+    /// A value with the required sub-extensions (`code`, `status`); add the others by the fields.
+    pub fn new(code: CodeableConcept, status: impl Into<String>) -> Self {
+        Self {
+            code,
+            status: status.into(),
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                self
+                    .identifier
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("identifier".to_owned()),
+                        value: Some(ExtensionValue::Identifier(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                std::iter::once(&self.code)
+                    .map(|v| Extension {
+                        url: Some("code".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .issuer
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("issuer".to_owned()),
+                        value: Some(ExtensionValue::Reference(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                std::iter::once(&self.status)
+                    .map(|v| Extension {
+                        url: Some("status".to_owned()),
+                        value: Some(ExtensionValue::Code(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .period
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("period".to_owned()),
+                        value: Some(ExtensionValue::Period(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
     }
 }
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/IndividualAndGroupSpecialtiesVS> (a required binding).

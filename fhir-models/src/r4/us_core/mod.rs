@@ -60,7 +60,9 @@ mod us_core_smoking_status;
 pub use us_core_smoking_status::*;
 mod us_core_pediatric_head_occipital_frontal_circumference_percentile;
 pub use us_core_pediatric_head_occipital_frontal_circumference_percentile::*;
-pub use super::profile_shared::{BirthSex, UsCoreEthnicity, UsCoreRace};
+pub use super::profile_shared::{
+    BirthSex, OmbEthnicityCategories, OmbRaceCategories, UsCoreEthnicity, UsCoreRace,
+};
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",

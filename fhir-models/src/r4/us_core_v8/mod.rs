@@ -116,7 +116,6 @@ mod us_core_treatment_intervention_preference;
 pub use us_core_treatment_intervention_preference::*;
 mod us_core_vital_signs;
 pub use us_core_vital_signs::*;
-pub use super::profile_shared::{UsCoreEthnicity, UsCoreRace};
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-adi-documentreference",
@@ -655,7 +654,7 @@ pub fn check_profile(
 ///
 /// The `medicationAdherence` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence> by [`UsCoreMedicationAdherence::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence> by [`UsCoreMedicationAdherence::from_extension`], written by [`UsCoreMedicationAdherence::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UsCoreMedicationAdherence {
     /// Medication adherence code (sub-extension `medicationAdherence`)
@@ -696,12 +695,246 @@ impl UsCoreMedicationAdherence {
         }
         out
     }
+    /// A value with the required sub-extensions (`medicationAdherence`); add the others by the fields.
+    pub fn new(medication_adherence: CodeableConcept) -> Self {
+        Self {
+            medication_adherence,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.medication_adherence)
+                    .map(|v| Extension {
+                        url: Some("medicationAdherence".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .date_asserted
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("dateAsserted".to_owned()),
+                        value: Some(ExtensionValue::DateTime(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .information_source
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("informationSource".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
+}
+/// US Core Race Extension
+///
+/// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
+///
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> by [`UsCoreRace::from_extension`], written by [`UsCoreRace::to_extension`] (or a view's setter).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UsCoreRace {
+    /// American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White (sub-extension `ombCategory`)
+    pub omb_category: Vec<Coding>,
+    /// Extended race codes (sub-extension `detailed`)
+    pub detailed: Vec<Coding>,
+    /// Race Text (sub-extension `text`)
+    pub text: String,
+}
+impl UsCoreRace {
+    /// The extension's URL.
+    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
+    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
+    /// them when they break its cardinalities).
+    pub fn from_extension(x: &Extension) -> Self {
+        let mut out = Self::default();
+        for sub in &x.extension {
+            match sub.url.as_deref() {
+                Some("ombCategory") => {
+                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
+                        out.omb_category.extend(Some((**v).clone()));
+                    }
+                }
+                Some("detailed") => {
+                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
+                        out.detailed.extend(Some((**v).clone()));
+                    }
+                }
+                Some("text") => {
+                    if let Some(ExtensionValue::String(v)) = &sub.value {
+                        if let Some(v) = v.value.clone() {
+                            out.text = v;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+    /// A value with the required sub-extensions (`text`); add the others by the fields.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                self
+                    .omb_category
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("ombCategory".to_owned()),
+                        value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .detailed
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("detailed".to_owned()),
+                        value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                std::iter::once(&self.text)
+                    .map(|v| Extension {
+                        url: Some("text".to_owned()),
+                        value: Some(ExtensionValue::String(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
+}
+/// US Core Ethnicity Extension
+///
+/// The `ethnicity` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity>).
+///
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> by [`UsCoreEthnicity::from_extension`], written by [`UsCoreEthnicity::to_extension`] (or a view's setter).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UsCoreEthnicity {
+    /// Hispanic or Latino|Not Hispanic or Latino (sub-extension `ombCategory`)
+    pub omb_category: Option<Coding>,
+    /// Extended ethnicity codes (sub-extension `detailed`)
+    pub detailed: Vec<Coding>,
+    /// ethnicity Text (sub-extension `text`)
+    pub text: String,
+}
+impl UsCoreEthnicity {
+    /// The extension's URL.
+    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
+    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
+    /// them when they break its cardinalities).
+    pub fn from_extension(x: &Extension) -> Self {
+        let mut out = Self::default();
+        for sub in &x.extension {
+            match sub.url.as_deref() {
+                Some("ombCategory") => {
+                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
+                        out.omb_category = Some((**v).clone());
+                    }
+                }
+                Some("detailed") => {
+                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
+                        out.detailed.extend(Some((**v).clone()));
+                    }
+                }
+                Some("text") => {
+                    if let Some(ExtensionValue::String(v)) = &sub.value {
+                        if let Some(v) = v.value.clone() {
+                            out.text = v;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+    /// A value with the required sub-extensions (`text`); add the others by the fields.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                self
+                    .omb_category
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("ombCategory".to_owned()),
+                        value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .detailed
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("detailed".to_owned()),
+                        value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                std::iter::once(&self.text)
+                    .map(|v| Extension {
+                        url: Some("text".to_owned()),
+                        value: Some(ExtensionValue::String(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
 }
 /// US Core Tribal Affiliation Extension
 ///
 /// The `tribalAffiliation` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation> by [`UsCoreTribalAffiliation::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation> by [`UsCoreTribalAffiliation::from_extension`], written by [`UsCoreTribalAffiliation::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UsCoreTribalAffiliation {
     /// Affiliated tribe or band name (sub-extension `tribalAffiliation`)
@@ -734,6 +967,43 @@ impl UsCoreTribalAffiliation {
             }
         }
         out
+    }
+    /// A value with the required sub-extensions (`tribalAffiliation`); add the others by the fields.
+    pub fn new(tribal_affiliation: CodeableConcept) -> Self {
+        Self {
+            tribal_affiliation,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.tribal_affiliation)
+                    .map(|v| Extension {
+                        url: Some("tribalAffiliation".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .is_enrolled
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("isEnrolled".to_owned()),
+                        value: Some(ExtensionValue::Boolean(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
     }
 }
 /// Whether a coding has the system and code (each when given).
