@@ -668,3 +668,114 @@ pub fn coding_enum(e: &CodingEnum) -> TokenStream {
         }
     }
 }
+
+/// An example value for a constructor argument of a patient view (the US Core and CARIN patients), when its type
+/// is one of the few a patient requires; `None` otherwise (the example then shows no patient).
+fn example_arg(a: &Arg) -> Option<String> {
+    Some(match (&a.field.ty, a.field.many) {
+        (FieldType::Complex(n), true) if n == "Identifier" => {
+            "vec![Identifier { system: Some(\"http://hospital.example.org\".into()), value: Some(\"12345\".into()), ..Default::default() }]".to_owned()
+        }
+        (FieldType::Complex(n), true) if n == "HumanName" => {
+            "vec![HumanName { family: Some(\"Shaw\".into()), given: vec![\"Amy\".into()], ..Default::default() }]".to_owned()
+        }
+        (FieldType::Code(n), false) if n == "AdministrativeGender" => "AdministrativeGender::Female".to_owned(),
+        (FieldType::Primitive(Prim::Instant), false) => "fhir_models::Instant::now()".to_owned(),
+        _ => return None,
+    })
+}
+
+/// The example of a profile module's docs: build from the template, check, read; and for a patient view with a
+/// race extension, `new`, `set_race` and reading it back through JSON.
+pub fn module_example(model: &VersionModel, m: &ProfileModule) -> String {
+    let Some(first) = m.profiles.first() else { return String::new() };
+    let (ver, module) = (&model.module, &m.module);
+    let race = |p: &ProfileDef| {
+        p.accessors.iter().find_map(|a| match a {
+            Accessor::Extension { method, value: ExtensionValueKind::Complex(s), many: false, .. } if method == "race" => Some(s.clone()),
+            _ => None,
+        })
+    };
+    let patient = m.profiles.iter().filter(|p| p.base == "Patient").find_map(|p| {
+        let s = race(p)?;
+        let (_, args) = template(model, p);
+        let values = args.iter().map(example_arg).collect::<Option<Vec<_>>>()?;
+        let x = m.extensions.iter().chain(model.profile_shared.extensions.iter().map(|(x, _)| x)).find(|x| x.name == s)?;
+        Some((p, x, values))
+    });
+    let (v, base, claim) = (&first.name, &first.base, format!("{}|{}", first.url, first.version));
+    let mut uses = vec![v.clone()];
+    let mut text = format!(
+        r####"
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {{
+ use fhir_models::FhirJson;
+ use fhir_models::{ver}::{{{module}::{{USES}}, {base}, Resource}};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `{v}::new` takes the others (`{v}::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: {base} = {v}::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("{claim}"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json({v}::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::{ver}::check_profile("{claim}", &resource);
+ assert!(check.was_checked());
+ match {v}::try_from(template) {{
+     Ok(view) => assert!({v}::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("{base}."))),
+ }}"####
+    );
+    if let Some((p, x, values)) = patient {
+        let n = &p.name;
+        uses.push(n.clone());
+        uses.push(x.name.clone());
+        let new_args: Vec<String> = x
+            .fields
+            .iter()
+            .filter(|f| !f.many && f.required && f.coding_enum.is_none() && matches!(f.ty, FieldType::Primitive(Prim::String)))
+            .map(|_| "\"Mixed\"".to_owned())
+            .collect();
+        let omb = x.fields.iter().find(|f| f.url == "ombCategory" && f.many);
+        let categories = match omb.map(|f| (f, &f.coding_enum)) {
+            Some((f, Some(ce))) => {
+                let e = m.coding_enums.iter().chain(model.profile_shared.coding_enums.iter().map(|(e, _)| e)).find(|e| &e.name == ce);
+                let vars: Vec<String> = e.into_iter().flat_map(|e| e.codes.iter().take(2)).map(|c| format!("{ce}::{}", c.variant)).collect();
+                uses.push(ce.clone());
+                format!(" race.{} = vec![{}];\n", f.rust, vars.join(", "))
+            }
+            Some((f, None)) => format!(
+                " race.{}.push(Coding {{ system: Some(\"urn:oid:2.16.840.1.113883.6.238\".into()), code: Some(\"2106-3\".into()), ..Default::default() }});\n",
+                f.rust
+            ),
+            None => String::new(),
+        };
+        let imports = "use fhir_models::r4::{AdministrativeGender, Coding, HumanName, Identifier};".replace("r4", ver);
+        text.push_str(&format!(
+            r####"
+
+ // Write: `new` with the required elements, then typed setters of the extensions; each write checks the
+ // profile again and changes nothing when it would break it.
+ {imports}
+ let mut patient = {n}::new({args})?;
+ let mut race = {xn}::new({new_args});
+{categories} patient.set_race(race.clone())?;
+ assert_eq!(patient.race(), Some(race));
+ let read = {n}::from_json(&patient.to_json())?;
+ assert_eq!(read, patient);"####,
+            args = values.join(", "),
+            xn = x.name,
+            new_args = new_args.join(", "),
+        ));
+    }
+    text.push_str("\n # Ok(())\n # }\n ```");
+    let mut seen = Vec::new();
+    uses.retain(|u| !seen.contains(u) && {
+        seen.push(u.clone());
+        true
+    });
+    text.replace("USES", &uses.join(", "))
+}

@@ -68,7 +68,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         " Profiles of {} over the FHIR {} ({}) core types: checked views, with typed accessors of their extensions and slices.\n\n \
          Behind the `{}` feature. See [`crate::profile`] for what the checks report.",
         m.package, model.marker, model.fhir_version, m.feature
-    );
+    ) + &profile_build::module_example(model, m);
     let version_module = ident(&model.module);
     let (attrs, uses) = match layout {
         Layout::InModels => (
@@ -95,6 +95,10 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         let (url, version) = (&p.url, &p.version);
         quote! { (#url, #version) }
     });
+    let constructors = m.profiles.iter().map(|p| {
+        let n = ident(&p.name);
+        quote! { (#n::PROFILE_URL, #n::TEMPLATE_JSON, #n::REQUIRED_ARGS) }
+    });
     let arms = m.profiles.iter().map(|p| {
         let (url, version, n, b) = (&p.url, &p.version, ident(&p.name), ident(&p.base));
         quote! { (#url, Resource::#b(r)) if version.is_none() || version == Some(#version) => Some(#n::check(r)), }
@@ -120,6 +124,11 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
 
         /// The profiles of this module: canonical URL and the version generated.
         pub const PROFILES: &[(&str, &str)] = &[#(#listed),*];
+
+        /// The constructor of every profile of this module as data, for tools that build resources generically:
+        /// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+        /// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+        pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[#(#constructors),*];
 
         /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
         /// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)

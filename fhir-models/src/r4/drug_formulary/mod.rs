@@ -3,7 +3,31 @@
 
 /*! Profiles of hl7.fhir.us.davinci-drug-formulary#2.0.1 over the FHIR R4 (4.0.1) core types: checked views, with typed accessors of their extensions and slices.
 
- Behind the `r4-drug-formulary` feature. See [`crate::profile`] for what the checks report.*/
+ Behind the `r4-drug-formulary` feature. See [`crate::profile`] for what the checks report.
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {
+ use fhir_models::FhirJson;
+ use fhir_models::r4::{drug_formulary::{Formulary}, InsurancePlan, Resource};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `Formulary::new` takes the others (`Formulary::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: InsurancePlan = Formulary::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary|2.0.1"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json(Formulary::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::r4::check_profile("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary|2.0.1", &resource);
+ assert!(check.was_checked());
+ match Formulary::try_from(template) {
+     Ok(view) => assert!(Formulary::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("InsurancePlan."))),
+ }
+ # Ok(())
+ # }
+ ```*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
@@ -61,6 +85,42 @@ pub const PROFILES: &[(&str, &str)] = &[
     (
         "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition",
         "2.0.1",
+    ),
+];
+/// The constructor of every profile of this module as data, for tools that build resources generically:
+/// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+/// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[
+    (Formulary::PROFILE_URL, Formulary::TEMPLATE_JSON, Formulary::REQUIRED_ARGS),
+    (
+        FormularyBulkDataGraphDefinition::PROFILE_URL,
+        FormularyBulkDataGraphDefinition::TEMPLATE_JSON,
+        FormularyBulkDataGraphDefinition::REQUIRED_ARGS,
+    ),
+    (
+        FormularyDrug::PROFILE_URL,
+        FormularyDrug::TEMPLATE_JSON,
+        FormularyDrug::REQUIRED_ARGS,
+    ),
+    (
+        FormularyItem::PROFILE_URL,
+        FormularyItem::TEMPLATE_JSON,
+        FormularyItem::REQUIRED_ARGS,
+    ),
+    (
+        InsurancePlanLocation::PROFILE_URL,
+        InsurancePlanLocation::TEMPLATE_JSON,
+        InsurancePlanLocation::REQUIRED_ARGS,
+    ),
+    (
+        PayerInsurancePlan::PROFILE_URL,
+        PayerInsurancePlan::TEMPLATE_JSON,
+        PayerInsurancePlan::REQUIRED_ARGS,
+    ),
+    (
+        PayerInsurancePlanBulkDataGraphDefinition::PROFILE_URL,
+        PayerInsurancePlanBulkDataGraphDefinition::TEMPLATE_JSON,
+        PayerInsurancePlanBulkDataGraphDefinition::REQUIRED_ARGS,
     ),
 ];
 /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:

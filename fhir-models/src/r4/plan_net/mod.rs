@@ -3,7 +3,31 @@
 
 /*! Profiles of hl7.fhir.us.davinci-pdex-plan-net#1.1.0 over the FHIR R4 (4.0.1) core types: checked views, with typed accessors of their extensions and slices.
 
- Behind the `r4-plan-net` feature. See [`crate::profile`] for what the checks report.*/
+ Behind the `r4-plan-net` feature. See [`crate::profile`] for what the checks report.
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {
+ use fhir_models::FhirJson;
+ use fhir_models::r4::{plan_net::{PlanNetEndpoint}, Endpoint, Resource};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `PlanNetEndpoint::new` takes the others (`PlanNetEndpoint::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: Endpoint = PlanNetEndpoint::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint|1.1.0"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json(PlanNetEndpoint::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::r4::check_profile("http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint|1.1.0", &resource);
+ assert!(check.was_checked());
+ match PlanNetEndpoint::try_from(template) {
+     Ok(view) => assert!(PlanNetEndpoint::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("Endpoint."))),
+ }
+ # Ok(())
+ # }
+ ```*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
@@ -75,6 +99,56 @@ pub const PROFILES: &[(&str, &str)] = &[
     (
         "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
         "1.1.0",
+    ),
+];
+/// The constructor of every profile of this module as data, for tools that build resources generically:
+/// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+/// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[
+    (
+        PlanNetEndpoint::PROFILE_URL,
+        PlanNetEndpoint::TEMPLATE_JSON,
+        PlanNetEndpoint::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetHealthcareService::PROFILE_URL,
+        PlanNetHealthcareService::TEMPLATE_JSON,
+        PlanNetHealthcareService::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetInsurancePlan::PROFILE_URL,
+        PlanNetInsurancePlan::TEMPLATE_JSON,
+        PlanNetInsurancePlan::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetLocation::PROFILE_URL,
+        PlanNetLocation::TEMPLATE_JSON,
+        PlanNetLocation::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetNetwork::PROFILE_URL,
+        PlanNetNetwork::TEMPLATE_JSON,
+        PlanNetNetwork::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetOrganization::PROFILE_URL,
+        PlanNetOrganization::TEMPLATE_JSON,
+        PlanNetOrganization::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetOrganizationAffiliation::PROFILE_URL,
+        PlanNetOrganizationAffiliation::TEMPLATE_JSON,
+        PlanNetOrganizationAffiliation::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetPractitioner::PROFILE_URL,
+        PlanNetPractitioner::TEMPLATE_JSON,
+        PlanNetPractitioner::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetPractitionerRole::PROFILE_URL,
+        PlanNetPractitionerRole::TEMPLATE_JSON,
+        PlanNetPractitionerRole::REQUIRED_ARGS,
     ),
 ];
 /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:

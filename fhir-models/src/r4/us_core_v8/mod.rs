@@ -3,7 +3,42 @@
 
 /*! Profiles of hl7.fhir.us.core#8.0.0 over the FHIR R4 (4.0.1) core types: checked views, with typed accessors of their extensions and slices.
 
- Behind the `r4-us-core-v8` feature. See [`crate::profile`] for what the checks report.*/
+ Behind the `r4-us-core-v8` feature. See [`crate::profile`] for what the checks report.
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {
+ use fhir_models::FhirJson;
+ use fhir_models::r4::{us_core_v8::{UsCoreAdiDocumentReference, UsCorePatient, UsCoreRace}, DocumentReference, Resource};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `UsCoreAdiDocumentReference::new` takes the others (`UsCoreAdiDocumentReference::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: DocumentReference = UsCoreAdiDocumentReference::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-adi-documentreference|8.0.0"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json(UsCoreAdiDocumentReference::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::r4::check_profile("http://hl7.org/fhir/us/core/StructureDefinition/us-core-adi-documentreference|8.0.0", &resource);
+ assert!(check.was_checked());
+ match UsCoreAdiDocumentReference::try_from(template) {
+     Ok(view) => assert!(UsCoreAdiDocumentReference::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("DocumentReference."))),
+ }
+
+ // Write: `new` with the required elements, then typed setters of the extensions; each write checks the
+ // profile again and changes nothing when it would break it.
+ use fhir_models::r4::{AdministrativeGender, Coding, HumanName, Identifier};
+ let mut patient = UsCorePatient::new(vec![Identifier { system: Some("http://hospital.example.org".into()), value: Some("12345".into()), ..Default::default() }], vec![HumanName { family: Some("Shaw".into()), given: vec!["Amy".into()], ..Default::default() }])?;
+ let mut race = UsCoreRace::new("Mixed");
+ race.omb_category.push(Coding { system: Some("urn:oid:2.16.840.1.113883.6.238".into()), code: Some("2106-3".into()), ..Default::default() });
+ patient.set_race(race.clone())?;
+ assert_eq!(patient.race(), Some(race));
+ let read = UsCorePatient::from_json(&patient.to_json())?;
+ assert_eq!(read, patient);
+ # Ok(())
+ # }
+ ```*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
@@ -313,6 +348,273 @@ pub const PROFILES: &[(&str, &str)] = &[
         "8.0.0",
     ),
     ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs", "8.0.0"),
+];
+/// The constructor of every profile of this module as data, for tools that build resources generically:
+/// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+/// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[
+    (
+        UsCoreAdiDocumentReference::PROFILE_URL,
+        UsCoreAdiDocumentReference::TEMPLATE_JSON,
+        UsCoreAdiDocumentReference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreAllergyIntolerance::PROFILE_URL,
+        UsCoreAllergyIntolerance::TEMPLATE_JSON,
+        UsCoreAllergyIntolerance::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreAverageBloodPressure::PROFILE_URL,
+        UsCoreAverageBloodPressure::TEMPLATE_JSON,
+        UsCoreAverageBloodPressure::REQUIRED_ARGS,
+    ),
+    (UsCoreBmi::PROFILE_URL, UsCoreBmi::TEMPLATE_JSON, UsCoreBmi::REQUIRED_ARGS),
+    (
+        UsCoreBloodPressure::PROFILE_URL,
+        UsCoreBloodPressure::TEMPLATE_JSON,
+        UsCoreBloodPressure::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreBodyHeight::PROFILE_URL,
+        UsCoreBodyHeight::TEMPLATE_JSON,
+        UsCoreBodyHeight::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreBodyTemperature::PROFILE_URL,
+        UsCoreBodyTemperature::TEMPLATE_JSON,
+        UsCoreBodyTemperature::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreBodyWeight::PROFILE_URL,
+        UsCoreBodyWeight::TEMPLATE_JSON,
+        UsCoreBodyWeight::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCareExperiencePreference::PROFILE_URL,
+        UsCoreCareExperiencePreference::TEMPLATE_JSON,
+        UsCoreCareExperiencePreference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCarePlan::PROFILE_URL,
+        UsCoreCarePlan::TEMPLATE_JSON,
+        UsCoreCarePlan::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCareTeam::PROFILE_URL,
+        UsCoreCareTeam::TEMPLATE_JSON,
+        UsCoreCareTeam::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreConditionEncounterDiagnosis::PROFILE_URL,
+        UsCoreConditionEncounterDiagnosis::TEMPLATE_JSON,
+        UsCoreConditionEncounterDiagnosis::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreConditionProblemsHealthConcerns::PROFILE_URL,
+        UsCoreConditionProblemsHealthConcerns::TEMPLATE_JSON,
+        UsCoreConditionProblemsHealthConcerns::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCoverage::PROFILE_URL,
+        UsCoreCoverage::TEMPLATE_JSON,
+        UsCoreCoverage::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreDiagnosticReportProfileLaboratoryReporting::PROFILE_URL,
+        UsCoreDiagnosticReportProfileLaboratoryReporting::TEMPLATE_JSON,
+        UsCoreDiagnosticReportProfileLaboratoryReporting::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreDiagnosticReportProfileNoteExchange::PROFILE_URL,
+        UsCoreDiagnosticReportProfileNoteExchange::TEMPLATE_JSON,
+        UsCoreDiagnosticReportProfileNoteExchange::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreDocumentReference::PROFILE_URL,
+        UsCoreDocumentReference::TEMPLATE_JSON,
+        UsCoreDocumentReference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreEncounter::PROFILE_URL,
+        UsCoreEncounter::TEMPLATE_JSON,
+        UsCoreEncounter::REQUIRED_ARGS,
+    ),
+    (UsCoreGoal::PROFILE_URL, UsCoreGoal::TEMPLATE_JSON, UsCoreGoal::REQUIRED_ARGS),
+    (
+        UsCoreHeadCircumference::PROFILE_URL,
+        UsCoreHeadCircumference::TEMPLATE_JSON,
+        UsCoreHeadCircumference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreHeartRate::PROFILE_URL,
+        UsCoreHeartRate::TEMPLATE_JSON,
+        UsCoreHeartRate::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreImmunization::PROFILE_URL,
+        UsCoreImmunization::TEMPLATE_JSON,
+        UsCoreImmunization::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreImplantableDevice::PROFILE_URL,
+        UsCoreImplantableDevice::TEMPLATE_JSON,
+        UsCoreImplantableDevice::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreLaboratoryResultObservation::PROFILE_URL,
+        UsCoreLaboratoryResultObservation::TEMPLATE_JSON,
+        UsCoreLaboratoryResultObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreLocation::PROFILE_URL,
+        UsCoreLocation::TEMPLATE_JSON,
+        UsCoreLocation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreMedicationDispense::PROFILE_URL,
+        UsCoreMedicationDispense::TEMPLATE_JSON,
+        UsCoreMedicationDispense::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreMedication::PROFILE_URL,
+        UsCoreMedication::TEMPLATE_JSON,
+        UsCoreMedication::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreMedicationRequest::PROFILE_URL,
+        UsCoreMedicationRequest::TEMPLATE_JSON,
+        UsCoreMedicationRequest::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationAdiDocumentation::PROFILE_URL,
+        UsCoreObservationAdiDocumentation::TEMPLATE_JSON,
+        UsCoreObservationAdiDocumentation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationClinicalResult::PROFILE_URL,
+        UsCoreObservationClinicalResult::TEMPLATE_JSON,
+        UsCoreObservationClinicalResult::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationOccupation::PROFILE_URL,
+        UsCoreObservationOccupation::TEMPLATE_JSON,
+        UsCoreObservationOccupation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationPregnancyIntent::PROFILE_URL,
+        UsCoreObservationPregnancyIntent::TEMPLATE_JSON,
+        UsCoreObservationPregnancyIntent::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationPregnancyStatus::PROFILE_URL,
+        UsCoreObservationPregnancyStatus::TEMPLATE_JSON,
+        UsCoreObservationPregnancyStatus::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationScreeningAssessment::PROFILE_URL,
+        UsCoreObservationScreeningAssessment::TEMPLATE_JSON,
+        UsCoreObservationScreeningAssessment::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationSexualOrientation::PROFILE_URL,
+        UsCoreObservationSexualOrientation::TEMPLATE_JSON,
+        UsCoreObservationSexualOrientation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreOrganization::PROFILE_URL,
+        UsCoreOrganization::TEMPLATE_JSON,
+        UsCoreOrganization::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePatient::PROFILE_URL,
+        UsCorePatient::TEMPLATE_JSON,
+        UsCorePatient::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePediatricBmiForAgeObservation::PROFILE_URL,
+        UsCorePediatricBmiForAgeObservation::TEMPLATE_JSON,
+        UsCorePediatricBmiForAgeObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::PROFILE_URL,
+        UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::TEMPLATE_JSON,
+        UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePediatricWeightForHeightObservation::PROFILE_URL,
+        UsCorePediatricWeightForHeightObservation::TEMPLATE_JSON,
+        UsCorePediatricWeightForHeightObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePractitioner::PROFILE_URL,
+        UsCorePractitioner::TEMPLATE_JSON,
+        UsCorePractitioner::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePractitionerRole::PROFILE_URL,
+        UsCorePractitionerRole::TEMPLATE_JSON,
+        UsCorePractitionerRole::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreProcedure::PROFILE_URL,
+        UsCoreProcedure::TEMPLATE_JSON,
+        UsCoreProcedure::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreProvenance::PROFILE_URL,
+        UsCoreProvenance::TEMPLATE_JSON,
+        UsCoreProvenance::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePulseOximetry::PROFILE_URL,
+        UsCorePulseOximetry::TEMPLATE_JSON,
+        UsCorePulseOximetry::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreQuestionnaireResponse::PROFILE_URL,
+        UsCoreQuestionnaireResponse::TEMPLATE_JSON,
+        UsCoreQuestionnaireResponse::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreRelatedPerson::PROFILE_URL,
+        UsCoreRelatedPerson::TEMPLATE_JSON,
+        UsCoreRelatedPerson::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreRespiratoryRate::PROFILE_URL,
+        UsCoreRespiratoryRate::TEMPLATE_JSON,
+        UsCoreRespiratoryRate::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreServiceRequest::PROFILE_URL,
+        UsCoreServiceRequest::TEMPLATE_JSON,
+        UsCoreServiceRequest::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreSimpleObservation::PROFILE_URL,
+        UsCoreSimpleObservation::TEMPLATE_JSON,
+        UsCoreSimpleObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreSmokingStatus::PROFILE_URL,
+        UsCoreSmokingStatus::TEMPLATE_JSON,
+        UsCoreSmokingStatus::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreSpecimen::PROFILE_URL,
+        UsCoreSpecimen::TEMPLATE_JSON,
+        UsCoreSpecimen::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreTreatmentInterventionPreference::PROFILE_URL,
+        UsCoreTreatmentInterventionPreference::TEMPLATE_JSON,
+        UsCoreTreatmentInterventionPreference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreVitalSigns::PROFILE_URL,
+        UsCoreVitalSigns::TEMPLATE_JSON,
+        UsCoreVitalSigns::REQUIRED_ARGS,
+    ),
 ];
 /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
 /// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
