@@ -45,7 +45,7 @@ pub use crate::primitives::CodeEnum;
 pub use crate::json::{Choice, Reader, Writer};
 #[cfg(feature = "profile")]
 pub use crate::profile::{
-    coding_index, not_in_slice, replace_items, template as profile_template, Checker, Nonconformant, ProfileCheck, ProfileError,
+    coding_index, not_in_slice, push_slice_item, replace_items, template as profile_template, Checker, Nonconformant, ProfileCheck, ProfileError,
     ProfileJsonError,
 };
 #[cfg(feature = "profile")]

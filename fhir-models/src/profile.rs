@@ -313,6 +313,16 @@ pub fn write_checked<R, L: Clone>(
     check(resource).inspect_err(|_| *slot(resource) = saved)
 }
 
+/// Pushes `item` onto `list` when it is an item of the slice at `path` (`is`).
+#[doc(hidden)]
+pub fn push_slice_item<T>(profile: &'static str, path: &str, list: &mut Vec<T>, is: fn(&T) -> bool, item: T) -> Result<(), ProfileError> {
+    if !is(&item) {
+        return Err(not_in_slice(profile, path));
+    }
+    list.push(item);
+    Ok(())
+}
+
 /// The error of writing a value that is not an item of the slice at `path` into it.
 #[doc(hidden)]
 pub fn not_in_slice(profile: &'static str, path: &str) -> ProfileError {
@@ -413,6 +423,36 @@ macro_rules! __profile_view {
             ) -> Result<&mut Self, $crate::profile::ProfileError> {
                 $crate::profile::write_checked(&mut self.0, slot, write, Self::check)?;
                 Ok(self)
+            }
+
+            /// Adds an item to a slice (`is`) of a list and checks the profile again.
+            #[doc(hidden)]
+            fn add_slice_item<T: Clone>(
+                &mut self,
+                slot: fn(&mut $base) -> &mut Vec<T>,
+                is: fn(&T) -> bool,
+                path: &str,
+                item: T,
+            ) -> Result<&mut Self, $crate::profile::ProfileError> {
+                if !is(&item) {
+                    return Err($crate::profile::not_in_slice($url, path));
+                }
+                self.write_part(slot, |list| list.push(item))
+            }
+
+            /// Replaces the items of a slice (`is`) of a list and checks the profile again.
+            #[doc(hidden)]
+            fn set_slice_items<T: Clone>(
+                &mut self,
+                slot: fn(&mut $base) -> &mut Vec<T>,
+                is: fn(&T) -> bool,
+                path: &str,
+                items: Vec<T>,
+            ) -> Result<&mut Self, $crate::profile::ProfileError> {
+                if !items.iter().all(is) {
+                    return Err($crate::profile::not_in_slice($url, path));
+                }
+                self.write_part(slot, |list| $crate::profile::replace_items(list, is, items))
             }
         }
 

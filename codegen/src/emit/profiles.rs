@@ -113,7 +113,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         #attrs
         #uses
         #[allow(unused_imports)]
-        use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+        use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 
         #(#mods)*
         #(#inline)*
@@ -148,6 +148,12 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         #(#enums)*
         #(#exts)*
         #(#vs_consts)*
+
+        /// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+        #[allow(dead_code)]
+        fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+            ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
+        }
 
         /// Whether a coding has the system and code (each when given).
         #[allow(dead_code)]
@@ -720,20 +726,28 @@ fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
             let v = format_ident!("v");
             let pred = predicate(p, field, &v);
             let d = doc(text);
+            // The slice's test, once: the read accessor and the writers (`profile_build::writers`) use it.
+            let is = ident(&crate::naming::write_accessor("is", method));
+            let is_fn = quote! {
+                /// Whether an item belongs to the slice.
+                fn #is(#v: &#item) -> bool { #pred }
+            };
             match owner {
                 None => {
                     let it = values(field, &format_ident!("r"));
                     quote! {
+                        #is_fn
                         #d
-                        pub fn #m(&self) -> Vec<&#item> { let r = &self.0; #it.filter(|#v| #pred).collect() }
+                        pub fn #m(&self) -> Vec<&#item> { let r = &self.0; #it.filter(|v| Self::#is(v)).collect() }
                     }
                 }
                 Some(o) => {
                     let o = ident(o);
                     let it = values(field, &format_ident!("parent"));
                     quote! {
+                        #is_fn
                         #d
-                        pub fn #m(parent: &#o) -> Vec<&#item> { #it.filter(|#v| #pred).collect() }
+                        pub fn #m(parent: &#o) -> Vec<&#item> { #it.filter(|v| Self::#is(v)).collect() }
                     }
                 }
             }

@@ -324,7 +324,7 @@ mod omb_ethnicity_categories {
                 && c.user_selected.is_none()
                 && [&c.system, &c.code, &c.display]
                     .iter()
-                    .all(|p| p.as_ref().is_none_or(|p| p.element.is_none()));
+                    .all(|p| p.as_ref().map_or(true, |p| p.element.is_none()));
             match ::fhir_models::__private::coding_index(
                 text(&c.system),
                 text(&c.code),
@@ -484,7 +484,7 @@ mod omb_race_categories {
                 && c.user_selected.is_none()
                 && [&c.system, &c.code, &c.display]
                     .iter()
-                    .all(|p| p.as_ref().is_none_or(|p| p.element.is_none()));
+                    .all(|p| p.as_ref().map_or(true, |p| p.element.is_none()));
             match ::fhir_models::__private::coding_index(
                 text(&c.system),
                 text(&c.code),

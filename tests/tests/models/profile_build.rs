@@ -28,8 +28,24 @@ const MODULES: &[(&str, Constructors, &[(&str, &str)])] = &[
 ];
 
 /// Profiles whose constructor cannot be given its arguments generically, or whose template cannot hold what the
-/// profile requires, with the reason. The test fails when one of them starts to work or another one stops.
-const CANNOT: &[(&str, &str)] = &[];
+/// profile requires, with the reason (15 of 116; the other 101 are built from template and arguments and conform). The test fails when one of them starts to work or another one stops.
+const CANNOT: &[(&str, &str)] = &[
+    ("hl7.fhir.us.core#8.0.0 http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation", "no official example claims it, so there is nothing to take the arguments from"),
+    ("hl7.fhir.us.core#8.0.0 http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs", "no official example claims it, so there is nothing to take the arguments from"),
+    ("hl7.fhir.us.carin-bb#1.1.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit", "no official example claims it, so there is nothing to take the arguments from (the abstract parent of the four EOB profiles)"),
+    ("hl7.fhir.us.carin-bb#1.1.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.carin-bb#1.1.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.carin-bb#1.1.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.carin-bb#2.0.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.carin-bb#2.0.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Inpatient-Institutional", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.carin-bb#2.0.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Oral", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.carin-bb#2.0.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Outpatient-Institutional", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.carin-bb#2.0.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.carin-bb#2.0.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Professional-NonClinician", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.carin-bb#2.0.0 http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+    ("hl7.fhir.us.davinci-drug-formulary#2.0.1 http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyItem", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has (four required extensions, each needing its value)"),
+    ("hl7.fhir.us.davinci-drug-formulary#2.0.1 http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan", "a required slice whose items the template makes from their discriminator needs more in each item (a value, a timing, a reason, an identifier's system and value) that only the user has"),
+];
 
 /// The official examples of a package, Bundle entries included, by the profile URLs they claim (without version).
 fn examples(package: &str) -> BTreeMap<String, Vec<Value>> {
@@ -136,6 +152,7 @@ fn every_constructor_gives_a_conformant_resource() {
         eprintln!("{l}: {why}");
     }
     eprintln!("{built} of {profiles} profiles built and conformant");
+    assert_eq!((built, profiles), (101, 116));
     let failed: Vec<&str> = failures.iter().map(|(l, _)| l.as_str()).collect();
     let expected: Vec<&str> = CANNOT.iter().map(|(l, _)| *l).collect();
     assert_eq!(failed, expected, "profiles whose constructor does not give a conformant resource differ from the known list");
@@ -195,7 +212,7 @@ fn set_race_ethnicity_birth_sex_and_read_them_back() {
     let before = p.to_json();
     p.set_race(race(&[OmbRaceCategories::White, OmbRaceCategories::Asian], "Mixed"))
         .unwrap()
-        .set_ethnicity(UsCoreEthnicity { omb_category: Some(OmbEthnicityCategories::NotHispanicOrLatino), ..UsCoreEthnicity::new("Not Hispanic") })
+        .set_ethnicity(UsCoreEthnicity { omb_category: Some(OmbEthnicityCategories::NonHispanicOrLatino), ..UsCoreEthnicity::new("Not Hispanic") })
         .unwrap()
         .set_birth_sex(BirthSex::F)
         .unwrap();
@@ -205,7 +222,7 @@ fn set_race_ethnicity_birth_sex_and_read_them_back() {
     assert_eq!(r.omb_category[0].to_string(), "2106-3");
     assert_eq!(r.omb_category[0].display(), Some("White"));
     assert_eq!(r.omb_category[0].system(), Some("urn:oid:2.16.840.1.113883.6.238"));
-    assert_eq!(p.ethnicity().unwrap().omb_category, Some(OmbEthnicityCategories::NotHispanicOrLatino));
+    assert_eq!(p.ethnicity().unwrap().omb_category, Some(OmbEthnicityCategories::NonHispanicOrLatino));
     assert_eq!(p.birth_sex(), Some(BirthSex::F));
 
     // Setting again replaces, in place; the rest of the resource is untouched.
@@ -260,13 +277,14 @@ fn a_set_race_is_read_by_3_1_1_and_8_0_0_each_with_its_own_rules() {
     // A five-category race set by the 3.1.1 view reads in the 8.0.0 view.
     p.set_race(race(&[Asian, White], "Mixed")).unwrap();
     let v8 = us_core_v8::UsCorePatient::try_from(p.into_inner()).expect("8.0.0 accepts it");
-    let codes: Vec<&str> = v8.race().unwrap().omb_category.iter().filter_map(|c| c.code.as_ref()?.value.as_deref()).collect();
+    let read = v8.race().unwrap();
+    let codes: Vec<&str> = read.omb_category.iter().filter_map(|c| c.code.as_ref()?.value.as_deref()).collect();
     assert_eq!(codes, ["2028-9", "2106-3"]);
 }
 
 fn adjudication(system: &str, code: &str) -> ExplanationOfBenefitItemAdjudication {
     ExplanationOfBenefitItemAdjudication {
-        category: CodeableConcept { coding: vec![Coding { system: Some(system.into()), code: Some(code.into()), ..Default::default() }], ..Default::default() },
+        category: Some(CodeableConcept { coding: vec![Coding { system: Some(system.into()), code: Some(code.into()), ..Default::default() }], ..Default::default() }),
         reason: Some(CodeableConcept {
             coding: vec![Coding {
                 system: Some("https://www.cms.gov/Medicare/Coding/ICD10".into()),

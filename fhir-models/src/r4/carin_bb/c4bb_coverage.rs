@@ -156,172 +156,82 @@ impl C4bbCoverage {
         );
         Self::try_from(r)
     }
-    /// The `group` slice of `Coverage.class`: Additional coverage classifications
-    pub fn class_group(&self) -> Vec<&CoverageClass> {
-        let r = &self.0;
-        r.class
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("group"),
-                    ))
-            })
-            .collect()
-    }
-    /// The `plan` slice of `Coverage.class`: Additional coverage classifications
-    pub fn class_plan(&self) -> Vec<&CoverageClass> {
-        let r = &self.0;
-        r.class
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("plan"),
-                    ))
-            })
-            .collect()
-    }
-    /// Adds an item to the slice `Coverage.class:group` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_class_group(
-        &mut self,
-        item: CoverageClass,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
+    /// Whether an item belongs to the slice.
+    fn is_class_group(v: &CoverageClass) -> bool {
+        v.r#type
             .iter()
             .any(|z| concept_has(
                 z,
                 Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
                 Some("group"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.class:group",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.class, |list| list.push(item))
+            ))
+    }
+    /// The `group` slice of `Coverage.class`: Additional coverage classifications
+    pub fn class_group(&self) -> Vec<&CoverageClass> {
+        let r = &self.0;
+        r.class.iter().filter(|v| Self::is_class_group(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_class_plan(v: &CoverageClass) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
+                Some("plan"),
+            ))
+    }
+    /// The `plan` slice of `Coverage.class`: Additional coverage classifications
+    pub fn class_plan(&self) -> Vec<&CoverageClass> {
+        let r = &self.0;
+        r.class.iter().filter(|v| Self::is_class_plan(v)).collect()
+    }
+    /// Adds an item to the slice `Coverage.class:group` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_class_group(
+        &mut self,
+        item: CoverageClass,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.class,
+            Self::is_class_group,
+            "Coverage.class:group",
+            item,
+        )
     }
     /// Replaces the items of the slice `Coverage.class:group` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_class_group(
         &mut self,
         items: Vec<CoverageClass>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("group"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.class:group",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.class,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                            Some("group"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_class_group,
+            "Coverage.class:group",
+            items,
         )
     }
     /// Adds an item to the slice `Coverage.class:plan` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_class_plan(
         &mut self,
         item: CoverageClass,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                Some("plan"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.class:plan",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.class, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.class,
+            Self::is_class_plan,
+            "Coverage.class:plan",
+            item,
+        )
     }
     /// Replaces the items of the slice `Coverage.class:plan` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_class_plan(
         &mut self,
         items: Vec<CoverageClass>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("plan"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.class:plan",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.class,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                            Some("plan"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_class_plan,
+            "Coverage.class:plan",
+            items,
         )
     }
 }

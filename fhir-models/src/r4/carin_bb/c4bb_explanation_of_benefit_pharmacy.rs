@@ -726,6 +726,18 @@ impl C4bbExplanationOfBenefitPharmacy {
         );
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_dayssupply(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("dayssupply"),
+            ))
+    }
     /// The `dayssupply` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_dayssupply(
         &self,
@@ -733,57 +745,62 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dayssupply"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_dayssupply(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_dawcode(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("dawcode"),
+            ))
     }
     /// The `dawcode` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_dawcode(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dawcode"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_dawcode(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_refillnum(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("refillnum"),
+            ))
     }
     /// The `refillNum` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_refillnum(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("refillnum"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_refillnum(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_billingnetworkcontractingstatus(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("billingnetworkcontractingstatus"),
+            ))
     }
     /// The `billingnetworkcontractingstatus` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_billingnetworkcontractingstatus(
@@ -792,19 +809,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("billingnetworkcontractingstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_billingnetworkcontractingstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_brandgenericindicator(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("brandgenericindicator"),
+            ))
     }
     /// The `brandgenericindicator` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_brandgenericindicator(
@@ -813,19 +833,20 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("brandgenericindicator"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_brandgenericindicator(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_rxorigincode(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("rxorigincode"),
+            ))
     }
     /// The `rxoriginCode` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_rxorigincode(
@@ -834,19 +855,20 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("rxorigincode"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_rxorigincode(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_clmrecvddate(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            ))
     }
     /// The `clmrecvddate` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_clmrecvddate(
@@ -855,19 +877,20 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_clmrecvddate(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_compoundcode(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("compoundcode"),
+            ))
     }
     /// The `compoundcode` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_compoundcode(
@@ -876,19 +899,14 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("compoundcode"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_compoundcode(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_amounttype(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Adjudication details
     pub fn item_adjudication_amounttype(
@@ -897,8 +915,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         parent
             .adjudication
             .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+            .filter(|v| Self::is_item_adjudication_amounttype(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_denialreason(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("denialreason"),
+            ))
     }
     /// The `denialreason` slice of `ExplanationOfBenefit.item.adjudication`: Adjudication details
     pub fn item_adjudication_denialreason(
@@ -907,763 +939,291 @@ impl C4bbExplanationOfBenefitPharmacy {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("denialreason"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_denialreason(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_total_adjudicationamounttype(v: &ExplanationOfBenefitTotal) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.total`: Adjudication totals
     pub fn total_adjudicationamounttype(&self) -> Vec<&ExplanationOfBenefitTotal> {
         let r = &self.0;
-        r.total
-            .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-            .collect()
+        r.total.iter().filter(|v| Self::is_total_adjudicationamounttype(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_total_benefitpaymentstatus(v: &ExplanationOfBenefitTotal) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
     }
     /// The `benefitpaymentstatus` slice of `ExplanationOfBenefit.total`: Adjudication totals
     pub fn total_benefitpaymentstatus(&self) -> Vec<&ExplanationOfBenefitTotal> {
         let r = &self.0;
-        r.total
-            .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
-            })
-            .collect()
+        r.total.iter().filter(|v| Self::is_total_benefitpaymentstatus(v)).collect()
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:dayssupply` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_dayssupply(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("dayssupply"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:dayssupply",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_dayssupply,
+            "ExplanationOfBenefit.supportingInfo:dayssupply",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:dayssupply` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_dayssupply(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dayssupply"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:dayssupply",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("dayssupply"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_dayssupply,
+            "ExplanationOfBenefit.supportingInfo:dayssupply",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:dawcode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_dawcode(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("dawcode"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:dawcode",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_dawcode,
+            "ExplanationOfBenefit.supportingInfo:dawcode",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:dawcode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_dawcode(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dawcode"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:dawcode",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("dawcode"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_dawcode,
+            "ExplanationOfBenefit.supportingInfo:dawcode",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:refillNum` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_refillnum(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("refillnum"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:refillNum",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_refillnum,
+            "ExplanationOfBenefit.supportingInfo:refillNum",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:refillNum` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_refillnum(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("refillnum"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:refillNum",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("refillnum"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_refillnum,
+            "ExplanationOfBenefit.supportingInfo:refillNum",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_billingnetworkcontractingstatus(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("billingnetworkcontractingstatus"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_billingnetworkcontractingstatus,
+            "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_billingnetworkcontractingstatus(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("billingnetworkcontractingstatus"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("billingnetworkcontractingstatus"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_billingnetworkcontractingstatus,
+            "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:brandgenericindicator` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_brandgenericindicator(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("brandgenericindicator"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_brandgenericindicator,
+            "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:brandgenericindicator` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_brandgenericindicator(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("brandgenericindicator"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("brandgenericindicator"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_brandgenericindicator,
+            "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:rxoriginCode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_rxorigincode(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("rxorigincode"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:rxoriginCode",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_rxorigincode,
+            "ExplanationOfBenefit.supportingInfo:rxoriginCode",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:rxoriginCode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_rxorigincode(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("rxorigincode"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:rxoriginCode",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("rxorigincode"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_rxorigincode,
+            "ExplanationOfBenefit.supportingInfo:rxoriginCode",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_clmrecvddate(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("clmrecvddate"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_clmrecvddate(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("clmrecvddate"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:compoundcode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_compoundcode(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("compoundcode"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:compoundcode",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_compoundcode,
+            "ExplanationOfBenefit.supportingInfo:compoundcode",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:compoundcode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_compoundcode(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("compoundcode"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:compoundcode",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("compoundcode"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_compoundcode,
+            "ExplanationOfBenefit.supportingInfo:compoundcode",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_item_adjudication_amounttype(
         parent: &mut ExplanationOfBenefitItem,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
-                ),
-            );
-        }
-        parent.adjudication.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_amounttype,
+            item,
+        )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:denialreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_item_adjudication_denialreason(
         parent: &mut ExplanationOfBenefitItem,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                ),
-                Some("denialreason"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.item.adjudication:denialreason",
-                ),
-            );
-        }
-        parent.adjudication.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:denialreason",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_denialreason,
+            item,
+        )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_total_adjudicationamounttype(
         &mut self,
         item: ExplanationOfBenefitTotal,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.total:adjudicationamounttype",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.total, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_total_adjudicationamounttype(
         &mut self,
         items: Vec<ExplanationOfBenefitTotal>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.total:adjudicationamounttype",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.total,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)),
-                items,
-            ),
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.total:benefitpaymentstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_total_benefitpaymentstatus(
         &mut self,
         item: ExplanationOfBenefitTotal,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS)))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.total:benefitpaymentstatus",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.total, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.total,
+            Self::is_total_benefitpaymentstatus,
+            "ExplanationOfBenefit.total:benefitpaymentstatus",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.total:benefitpaymentstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_total_benefitpaymentstatus(
         &mut self,
         items: Vec<ExplanationOfBenefitTotal>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.total:benefitpaymentstatus",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.total,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
-                },
-                items,
-            ),
+            Self::is_total_benefitpaymentstatus,
+            "ExplanationOfBenefit.total:benefitpaymentstatus",
+            items,
         )
     }
 }

@@ -734,6 +734,20 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         );
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_billingnetworkcontractingstatus(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("billingnetworkcontractingstatus"),
+            ))
+    }
     /// The `billingnetworkcontractingstatus` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_billingnetworkcontractingstatus(
         &self,
@@ -741,19 +755,22 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("billingnetworkcontractingstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_billingnetworkcontractingstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_performingnetworkcontractingstatus(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("performingnetworkcontractingstatus"),
+            ))
     }
     /// The `performingnetworkcontractingstatus` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_performingnetworkcontractingstatus(
@@ -762,19 +779,20 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("performingnetworkcontractingstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_performingnetworkcontractingstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_clmrecvddate(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            ))
     }
     /// The `clmrecvddate` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_clmrecvddate(
@@ -783,19 +801,22 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_clmrecvddate(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_servicefacility(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("servicefacility"),
+            ))
     }
     /// The `servicefacility` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_servicefacility(
@@ -804,19 +825,22 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("servicefacility"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_servicefacility(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_medicalrecordnumber(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("medicalrecordnumber"),
+            ))
     }
     /// The `medicalrecordnumber` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_medicalrecordnumber(
@@ -825,19 +849,22 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("medicalrecordnumber"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_medicalrecordnumber(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_patientaccountnumber(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("patientaccountnumber"),
+            ))
     }
     /// The `patientaccountnumber` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_patientaccountnumber(
@@ -846,19 +873,14 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("patientaccountnumber"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_patientaccountnumber(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_amounttype(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Amounts
     pub fn item_adjudication_amounttype(
@@ -867,8 +889,22 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         parent
             .adjudication
             .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+            .filter(|v| Self::is_item_adjudication_amounttype(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_denialreason(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("denialreason"),
+            ))
     }
     /// The `denialreason` slice of `ExplanationOfBenefit.item.adjudication`: Reason codes used to interpret the Non-Covered Amount (92)
     pub fn item_adjudication_denialreason(
@@ -877,19 +913,14 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("denialreason"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_denialreason(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_benefitpaymentstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
     }
     /// The `benefitpaymentstatus` slice of `ExplanationOfBenefit.item.adjudication`: Indicates the in network or out of network payment status of the claim. (142)
     pub fn item_adjudication_benefitpaymentstatus(
@@ -898,13 +929,22 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
-            })
+            .filter(|v| Self::is_item_adjudication_benefitpaymentstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_allowedunits(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("allowedunits"),
+            ))
     }
     /// The `allowedunits` slice of `ExplanationOfBenefit.item.adjudication`: The quantity of units, times, days, visits, services, or treatments for the service described by the HCPCS code, revenue code or procedure code, submitted by the provider.  (149)
     pub fn item_adjudication_allowedunits(
@@ -913,597 +953,236 @@ impl C4bbExplanationOfBenefitProfessionalNonClinician {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("allowedunits"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_allowedunits(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_total_adjudicationamounttype(v: &ExplanationOfBenefitTotal) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.total`: Adjudication totals
     pub fn total_adjudicationamounttype(&self) -> Vec<&ExplanationOfBenefitTotal> {
         let r = &self.0;
-        r.total
-            .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-            .collect()
+        r.total.iter().filter(|v| Self::is_total_adjudicationamounttype(v)).collect()
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_billingnetworkcontractingstatus(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("billingnetworkcontractingstatus"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_billingnetworkcontractingstatus,
+            "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_billingnetworkcontractingstatus(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("billingnetworkcontractingstatus"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("billingnetworkcontractingstatus"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_billingnetworkcontractingstatus,
+            "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_performingnetworkcontractingstatus(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("performingnetworkcontractingstatus"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_performingnetworkcontractingstatus,
+            "ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_performingnetworkcontractingstatus(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("performingnetworkcontractingstatus"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("performingnetworkcontractingstatus"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_performingnetworkcontractingstatus,
+            "ExplanationOfBenefit.supportingInfo:performingnetworkcontractingstatus",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_clmrecvddate(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("clmrecvddate"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_clmrecvddate(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("clmrecvddate"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:servicefacility` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_servicefacility(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("servicefacility"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:servicefacility",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_servicefacility,
+            "ExplanationOfBenefit.supportingInfo:servicefacility",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:servicefacility` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_servicefacility(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("servicefacility"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:servicefacility",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("servicefacility"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_servicefacility,
+            "ExplanationOfBenefit.supportingInfo:servicefacility",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_medicalrecordnumber(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("medicalrecordnumber"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_medicalrecordnumber,
+            "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_medicalrecordnumber(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("medicalrecordnumber"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("medicalrecordnumber"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_medicalrecordnumber,
+            "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_patientaccountnumber(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("patientaccountnumber"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_patientaccountnumber,
+            "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_patientaccountnumber(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("patientaccountnumber"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("patientaccountnumber"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_patientaccountnumber,
+            "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_item_adjudication_amounttype(
         parent: &mut ExplanationOfBenefitItem,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
-                ),
-            );
-        }
-        parent.adjudication.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_amounttype,
+            item,
+        )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:denialreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_item_adjudication_denialreason(
         parent: &mut ExplanationOfBenefitItem,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                ),
-                Some("denialreason"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.item.adjudication:denialreason",
-                ),
-            );
-        }
-        parent.adjudication.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:denialreason",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_denialreason,
+            item,
+        )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:benefitpaymentstatus` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_item_adjudication_benefitpaymentstatus(
         parent: &mut ExplanationOfBenefitItem,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS)))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.item.adjudication:benefitpaymentstatus",
-                ),
-            );
-        }
-        parent.adjudication.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:benefitpaymentstatus",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_benefitpaymentstatus,
+            item,
+        )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:allowedunits` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_item_adjudication_allowedunits(
         parent: &mut ExplanationOfBenefitItem,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                ),
-                Some("allowedunits"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.item.adjudication:allowedunits",
-                ),
-            );
-        }
-        parent.adjudication.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:allowedunits",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_allowedunits,
+            item,
+        )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_total_adjudicationamounttype(
         &mut self,
         item: ExplanationOfBenefitTotal,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.total:adjudicationamounttype",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.total, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_total_adjudicationamounttype(
         &mut self,
         items: Vec<ExplanationOfBenefitTotal>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.total:adjudicationamounttype",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.total,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)),
-                items,
-            ),
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            items,
         )
     }
 }

@@ -139,116 +139,9 @@ impl C4bbOrganization {
         );
         Self::try_from(r)
     }
-    /// The `NPI` slice of `Organization.identifier`: National Provider Identifier (NPI)
-    pub fn identifier_npi(&self) -> Vec<&Identifier> {
-        let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                            ),
-                            Some("npi"),
-                        )))
-            })
-            .collect()
-    }
-    /// The `CLIA` slice of `Organization.identifier`: Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
-    pub fn identifier_clia(&self) -> Vec<&Identifier> {
-        let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7"))
-            })
-            .collect()
-    }
-    /// The `tax` slice of `Organization.identifier`: Tax ID Number
-    pub fn identifier_tax(&self) -> Vec<&Identifier> {
-        let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.4"))
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                            Some("TAX"),
-                        )))
-            })
-            .collect()
-    }
-    /// The `payerid` slice of `Organization.identifier`: Payer ID
-    pub fn identifier_payerid(&self) -> Vec<&Identifier> {
-        let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("payerid"),
-                    ))
-            })
-            .collect()
-    }
-    /// The `naiccode` slice of `Organization.identifier`: NAIC Code
-    pub fn identifier_naiccode(&self) -> Vec<&Identifier> {
-        let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.6.300")
-                    })
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                            ),
-                            Some("naiccode"),
-                        )))
-            })
-            .collect()
-    }
-    /// Adds an item to the slice `Organization.identifier:NPI` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_identifier_npi(
-        &mut self,
-        item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !((v
+    /// Whether an item belongs to the slice.
+    fn is_identifier_npi(v: &Identifier) -> bool {
+        (v
             .system
             .iter()
             .any(|z| z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi"))
@@ -261,140 +154,27 @@ impl C4bbOrganization {
                         "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
                     ),
                     Some("npi"),
-                ))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:NPI",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+                )))
     }
-    /// Replaces the items of the slice `Organization.identifier:NPI` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
-    pub fn set_identifier_npi(
-        &mut self,
-        items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
+    /// The `NPI` slice of `Organization.identifier`: National Provider Identifier (NPI)
+    pub fn identifier_npi(&self) -> Vec<&Identifier> {
+        let r = &self.0;
+        r.identifier.iter().filter(|v| Self::is_identifier_npi(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_clia(v: &Identifier) -> bool {
+        v.system
             .iter()
-            .all(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                            ),
-                            Some("npi"),
-                        )))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:NPI",
-                ),
-            );
-        }
-        self.write_part(
-            |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    (v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                        })
-                        && v
-                            .r#type
-                            .iter()
-                            .any(|z| concept_has(
-                                z,
-                                Some(
-                                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                                ),
-                                Some("npi"),
-                            )))
-                },
-                items,
-            ),
-        )
+            .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7"))
     }
-    /// Adds an item to the slice `Organization.identifier:CLIA` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_identifier_clia(
-        &mut self,
-        item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .system
-            .iter()
-            .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7")))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:CLIA",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+    /// The `CLIA` slice of `Organization.identifier`: Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
+    pub fn identifier_clia(&self) -> Vec<&Identifier> {
+        let r = &self.0;
+        r.identifier.iter().filter(|v| Self::is_identifier_clia(v)).collect()
     }
-    /// Replaces the items of the slice `Organization.identifier:CLIA` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
-    pub fn set_identifier_clia(
-        &mut self,
-        items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7"))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:CLIA",
-                ),
-            );
-        }
-        self.write_part(
-            |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7")
-                        })
-                },
-                items,
-            ),
-        )
-    }
-    /// Adds an item to the slice `Organization.identifier:tax` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_identifier_tax(
-        &mut self,
-        item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !((v
+    /// Whether an item belongs to the slice.
+    fn is_identifier_tax(v: &Identifier) -> bool {
+        (v
             .system
             .iter()
             .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.4"))
@@ -405,148 +185,31 @@ impl C4bbOrganization {
                     z,
                     Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
                     Some("TAX"),
-                ))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:tax",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+                )))
     }
-    /// Replaces the items of the slice `Organization.identifier:tax` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
-    pub fn set_identifier_tax(
-        &mut self,
-        items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.4"))
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                            Some("TAX"),
-                        )))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:tax",
-                ),
-            );
-        }
-        self.write_part(
-            |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    (v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.4")
-                        })
-                        && v
-                            .r#type
-                            .iter()
-                            .any(|z| concept_has(
-                                z,
-                                Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                                Some("TAX"),
-                            )))
-                },
-                items,
-            ),
-        )
+    /// The `tax` slice of `Organization.identifier`: Tax ID Number
+    pub fn identifier_tax(&self) -> Vec<&Identifier> {
+        let r = &self.0;
+        r.identifier.iter().filter(|v| Self::is_identifier_tax(v)).collect()
     }
-    /// Adds an item to the slice `Organization.identifier:payerid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_identifier_payerid(
-        &mut self,
-        item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
+    /// Whether an item belongs to the slice.
+    fn is_identifier_payerid(v: &Identifier) -> bool {
+        v.r#type
             .iter()
             .any(|z| concept_has(
                 z,
                 Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
                 Some("payerid"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:payerid",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+            ))
     }
-    /// Replaces the items of the slice `Organization.identifier:payerid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
-    pub fn set_identifier_payerid(
-        &mut self,
-        items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("payerid"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:payerid",
-                ),
-            );
-        }
-        self.write_part(
-            |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                            ),
-                            Some("payerid"),
-                        ))
-                },
-                items,
-            ),
-        )
+    /// The `payerid` slice of `Organization.identifier`: Payer ID
+    pub fn identifier_payerid(&self) -> Vec<&Identifier> {
+        let r = &self.0;
+        r.identifier.iter().filter(|v| Self::is_identifier_payerid(v)).collect()
     }
-    /// Adds an item to the slice `Organization.identifier:naiccode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_identifier_naiccode(
-        &mut self,
-        item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !((v
+    /// Whether an item belongs to the slice.
+    fn is_identifier_naiccode(v: &Identifier) -> bool {
+        (v
             .system
             .iter()
             .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.6.300"))
@@ -559,74 +222,131 @@ impl C4bbOrganization {
                         "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
                     ),
                     Some("naiccode"),
-                ))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:naiccode",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+                )))
+    }
+    /// The `naiccode` slice of `Organization.identifier`: NAIC Code
+    pub fn identifier_naiccode(&self) -> Vec<&Identifier> {
+        let r = &self.0;
+        r.identifier.iter().filter(|v| Self::is_identifier_naiccode(v)).collect()
+    }
+    /// Adds an item to the slice `Organization.identifier:NPI` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_npi(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Organization.identifier:NPI",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Organization.identifier:NPI` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_npi(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Organization.identifier:NPI",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Organization.identifier:CLIA` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_clia(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_clia,
+            "Organization.identifier:CLIA",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Organization.identifier:CLIA` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_clia(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_clia,
+            "Organization.identifier:CLIA",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Organization.identifier:tax` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_tax(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_tax,
+            "Organization.identifier:tax",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Organization.identifier:tax` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_tax(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_tax,
+            "Organization.identifier:tax",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Organization.identifier:payerid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_payerid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_payerid,
+            "Organization.identifier:payerid",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Organization.identifier:payerid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_payerid(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_payerid,
+            "Organization.identifier:payerid",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Organization.identifier:naiccode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_naiccode(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_naiccode,
+            "Organization.identifier:naiccode",
+            item,
+        )
     }
     /// Replaces the items of the slice `Organization.identifier:naiccode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_naiccode(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.6.300")
-                    })
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                            ),
-                            Some("naiccode"),
-                        )))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:naiccode",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    (v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.6.300")
-                        })
-                        && v
-                            .r#type
-                            .iter()
-                            .any(|z| concept_has(
-                                z,
-                                Some(
-                                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                                ),
-                                Some("naiccode"),
-                            )))
-                },
-                items,
-            ),
+            Self::is_identifier_naiccode,
+            "Organization.identifier:naiccode",
+            items,
         )
     }
 }

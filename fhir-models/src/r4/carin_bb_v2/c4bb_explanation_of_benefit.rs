@@ -252,94 +252,43 @@ impl C4bbExplanationOfBenefit {
         );
         Self::try_from(r)
     }
-    /// The `uniqueclaimid` slice of `ExplanationOfBenefit.identifier`: Unique Claim Identifier
-    pub fn identifier_uniqueclaimid(&self) -> Vec<&Identifier> {
-        let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("uc"),
-                    ))
-            })
-            .collect()
-    }
-    /// Adds an item to the slice `ExplanationOfBenefit.identifier:uniqueclaimid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_identifier_uniqueclaimid(
-        &mut self,
-        item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
+    /// Whether an item belongs to the slice.
+    fn is_identifier_uniqueclaimid(v: &Identifier) -> bool {
+        v.r#type
             .iter()
             .any(|z| concept_has(
                 z,
                 Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
                 Some("uc"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.identifier:uniqueclaimid",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+            ))
+    }
+    /// The `uniqueclaimid` slice of `ExplanationOfBenefit.identifier`: Unique Claim Identifier
+    pub fn identifier_uniqueclaimid(&self) -> Vec<&Identifier> {
+        let r = &self.0;
+        r.identifier.iter().filter(|v| Self::is_identifier_uniqueclaimid(v)).collect()
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.identifier:uniqueclaimid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_uniqueclaimid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.identifier:uniqueclaimid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_uniqueclaimid(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("uc"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.identifier:uniqueclaimid",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                            ),
-                            Some("uc"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            items,
         )
     }
 }

@@ -835,24 +835,32 @@ impl C4bbExplanationOfBenefitPharmacy {
         );
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_uniqueclaimid(v: &Identifier) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
+                Some("uc"),
+            ))
+    }
     /// The `uniqueclaimid` slice of `ExplanationOfBenefit.identifier`: Unique Claim Identifier
     pub fn identifier_uniqueclaimid(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
+        r.identifier.iter().filter(|v| Self::is_identifier_uniqueclaimid(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_dayssupply(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
             .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("uc"),
-                    ))
-            })
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("dayssupply"),
+            ))
     }
     /// The `dayssupply` slice of `ExplanationOfBenefit.supportingInfo`: Days supply
     pub fn supporting_info_dayssupply(
@@ -861,57 +869,62 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dayssupply"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_dayssupply(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_dawcode(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("dawcode"),
+            ))
     }
     /// The `dawcode` slice of `ExplanationOfBenefit.supportingInfo`: Dispense and written product selection code
     pub fn supporting_info_dawcode(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dawcode"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_dawcode(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_refillnum(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("refillnum"),
+            ))
     }
     /// The `refillNum` slice of `ExplanationOfBenefit.supportingInfo`: The number fill of the claim dispensed supply
     pub fn supporting_info_refillnum(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("refillnum"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_refillnum(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_refillsauthorized(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("refillsauthorized"),
+            ))
     }
     /// The `refillsAuthorized` slice of `ExplanationOfBenefit.supportingInfo`: Number or refills authorized by prescriber
     pub fn supporting_info_refillsauthorized(
@@ -920,19 +933,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("refillsauthorized"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_refillsauthorized(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_brandgenericindicator(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("brandgenericindicator"),
+            ))
     }
     /// The `brandgenericindicator` slice of `ExplanationOfBenefit.supportingInfo`: Plan reported brand or generic drug indicator
     pub fn supporting_info_brandgenericindicator(
@@ -941,19 +957,20 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("brandgenericindicator"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_brandgenericindicator(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_rxorigincode(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("rxorigincode"),
+            ))
     }
     /// The `rxoriginCode` slice of `ExplanationOfBenefit.supportingInfo`: Prescription origin code
     pub fn supporting_info_rxorigincode(
@@ -962,19 +979,20 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("rxorigincode"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_rxorigincode(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_clmrecvddate(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            ))
     }
     /// The `clmrecvddate` slice of `ExplanationOfBenefit.supportingInfo`: Claim received date
     pub fn supporting_info_clmrecvddate(
@@ -983,19 +1001,20 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_clmrecvddate(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_compoundcode(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("compoundcode"),
+            ))
     }
     /// The `compoundcode` slice of `ExplanationOfBenefit.supportingInfo`: Code indicating whether or not the prescription is a compound
     pub fn supporting_info_compoundcode(
@@ -1004,19 +1023,14 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("compoundcode"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_compoundcode(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_amounttype(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Line level adjudication type and amount
     pub fn item_adjudication_amounttype(
@@ -1025,8 +1039,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         parent
             .adjudication
             .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+            .filter(|v| Self::is_item_adjudication_amounttype(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_rejectreason(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("rejectreason"),
+            ))
     }
     /// The `rejectreason` slice of `ExplanationOfBenefit.item.adjudication`: Reason codes used to interpret the Non-Covered Amount (92)
     pub fn item_adjudication_rejectreason(
@@ -1035,19 +1063,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("rejectreason"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_rejectreason(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_billingnetworkstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("billingnetworkstatus"),
+            ))
     }
     /// The `billingnetworkstatus` slice of `ExplanationOfBenefit.adjudication`: Billing provider networking status
     pub fn adjudication_billingnetworkstatus(
@@ -1056,19 +1087,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("billingnetworkstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_billingnetworkstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_benefitpaymentstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("benefitpaymentstatus"),
+            ))
     }
     /// The `benefitpaymentstatus` slice of `ExplanationOfBenefit.adjudication`: Indicates the in network or out of network payment status of the claim. (142)
     pub fn adjudication_benefitpaymentstatus(
@@ -1077,912 +1111,330 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("benefitpaymentstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_benefitpaymentstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_total_adjudicationamounttype(v: &ExplanationOfBenefitTotal) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.total`: Total adjudication type and amount
     pub fn total_adjudicationamounttype(&self) -> Vec<&ExplanationOfBenefitTotal> {
         let r = &self.0;
-        r.total
-            .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-            .collect()
+        r.total.iter().filter(|v| Self::is_total_adjudicationamounttype(v)).collect()
     }
     /// Adds an item to the slice `ExplanationOfBenefit.identifier:uniqueclaimid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_identifier_uniqueclaimid(
         &mut self,
         item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
-                Some("uc"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.identifier:uniqueclaimid",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.identifier:uniqueclaimid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_uniqueclaimid(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("uc"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.identifier:uniqueclaimid",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                            ),
-                            Some("uc"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:dayssupply` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_dayssupply(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("dayssupply"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:dayssupply",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_dayssupply,
+            "ExplanationOfBenefit.supportingInfo:dayssupply",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:dayssupply` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_dayssupply(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dayssupply"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:dayssupply",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("dayssupply"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_dayssupply,
+            "ExplanationOfBenefit.supportingInfo:dayssupply",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:dawcode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_dawcode(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("dawcode"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:dawcode",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_dawcode,
+            "ExplanationOfBenefit.supportingInfo:dawcode",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:dawcode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_dawcode(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dawcode"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:dawcode",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("dawcode"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_dawcode,
+            "ExplanationOfBenefit.supportingInfo:dawcode",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:refillNum` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_refillnum(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("refillnum"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:refillNum",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_refillnum,
+            "ExplanationOfBenefit.supportingInfo:refillNum",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:refillNum` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_refillnum(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("refillnum"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:refillNum",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("refillnum"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_refillnum,
+            "ExplanationOfBenefit.supportingInfo:refillNum",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:refillsAuthorized` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_refillsauthorized(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("refillsauthorized"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:refillsAuthorized",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_refillsauthorized,
+            "ExplanationOfBenefit.supportingInfo:refillsAuthorized",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:refillsAuthorized` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_refillsauthorized(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("refillsauthorized"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:refillsAuthorized",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("refillsauthorized"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_refillsauthorized,
+            "ExplanationOfBenefit.supportingInfo:refillsAuthorized",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:brandgenericindicator` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_brandgenericindicator(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("brandgenericindicator"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_brandgenericindicator,
+            "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:brandgenericindicator` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_brandgenericindicator(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("brandgenericindicator"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("brandgenericindicator"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_brandgenericindicator,
+            "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:rxoriginCode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_rxorigincode(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("rxorigincode"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:rxoriginCode",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_rxorigincode,
+            "ExplanationOfBenefit.supportingInfo:rxoriginCode",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:rxoriginCode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_rxorigincode(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("rxorigincode"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:rxoriginCode",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("rxorigincode"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_rxorigincode,
+            "ExplanationOfBenefit.supportingInfo:rxoriginCode",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_clmrecvddate(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("clmrecvddate"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_clmrecvddate(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:clmrecvddate",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("clmrecvddate"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:compoundcode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_supporting_info_compoundcode(
         &mut self,
         item: ExplanationOfBenefitSupportingInfo,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                ),
-                Some("compoundcode"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:compoundcode",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.supporting_info, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_compoundcode,
+            "ExplanationOfBenefit.supportingInfo:compoundcode",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:compoundcode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_supporting_info_compoundcode(
         &mut self,
         items: Vec<ExplanationOfBenefitSupportingInfo>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("compoundcode"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.supportingInfo:compoundcode",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.supporting_info,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                            ),
-                            Some("compoundcode"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_supporting_info_compoundcode,
+            "ExplanationOfBenefit.supportingInfo:compoundcode",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_item_adjudication_amounttype(
         parent: &mut ExplanationOfBenefitItem,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
-                ),
-            );
-        }
-        parent.adjudication.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_amounttype,
+            item,
+        )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:rejectreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_item_adjudication_rejectreason(
         parent: &mut ExplanationOfBenefitItem,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                ),
-                Some("rejectreason"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.item.adjudication:rejectreason",
-                ),
-            );
-        }
-        parent.adjudication.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:rejectreason",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_rejectreason,
+            item,
+        )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_adjudication_billingnetworkstatus(
         &mut self,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                ),
-                Some("billingnetworkstatus"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.adjudication:billingnetworkstatus",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.adjudication, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_billingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_adjudication_billingnetworkstatus(
         &mut self,
         items: Vec<ExplanationOfBenefitItemAdjudication>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("billingnetworkstatus"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.adjudication:billingnetworkstatus",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.adjudication,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                            ),
-                            Some("billingnetworkstatus"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_adjudication_billingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_adjudication_benefitpaymentstatus(
         &mut self,
         item: ExplanationOfBenefitItemAdjudication,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .category
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some(
-                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                ),
-                Some("benefitpaymentstatus"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.adjudication, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_benefitpaymentstatus,
+            "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_adjudication_benefitpaymentstatus(
         &mut self,
         items: Vec<ExplanationOfBenefitItemAdjudication>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("benefitpaymentstatus"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.adjudication,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .category
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                            ),
-                            Some("benefitpaymentstatus"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_adjudication_benefitpaymentstatus,
+            "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+            items,
         )
     }
     /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_total_adjudicationamounttype(
         &mut self,
         item: ExplanationOfBenefitTotal,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.total:adjudicationamounttype",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.total, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            item,
+        )
     }
     /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_total_adjudicationamounttype(
         &mut self,
         items: Vec<ExplanationOfBenefitTotal>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "ExplanationOfBenefit.total:adjudicationamounttype",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.total,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)),
-                items,
-            ),
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            items,
         )
     }
 }

@@ -455,308 +455,160 @@ impl C4bbPatient {
                 _ => None,
             })
     }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_memberid(v: &Identifier) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
+                Some("MB"),
+            ))
+    }
     /// The `memberid` slice of `Patient.identifier`: Member ID
     pub fn identifier_memberid(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
+        r.identifier.iter().filter(|v| Self::is_identifier_memberid(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_uniquememberid(v: &Identifier) -> bool {
+        v.r#type
             .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                        Some("MB"),
-                    ))
-            })
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
+                Some("um"),
+            ))
     }
     /// The `uniquememberid` slice of `Patient.identifier`: Unique Member ID
     pub fn identifier_uniquememberid(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("um"),
-                    ))
-            })
-            .collect()
+        r.identifier.iter().filter(|v| Self::is_identifier_uniquememberid(v)).collect()
     }
     /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
-    pub fn set_race(
-        &mut self,
-        value: UsCoreRace,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [value.to_extension()];
+    pub fn set_race(&mut self, value: UsCoreRace) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
-                        )
-                },
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> and checks the profile again (it may require the extension).
-    pub fn clear_race(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_race(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_ethnicity(
         &mut self,
         value: UsCoreEthnicity,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [value.to_extension()];
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
-                        )
-                },
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> and checks the profile again (it may require the extension).
-    pub fn clear_ethnicity(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_ethnicity(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
-    pub fn set_birth_sex(
-        &mut self,
-        value: BirthSex,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
-                        .to_owned(),
-                ),
-                value: Some(
-                    ExtensionValue::Code(
-                        Primitive::new(CodeEnum::code(&value).to_owned()),
-                    ),
-                ),
-                ..Default::default()
-            },
+    pub fn set_birth_sex(&mut self, value: BirthSex) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+            .to_owned()), value :
+            Some(ExtensionValue::Code(Primitive::new(CodeEnum::code(& value)
+            .to_owned()))), ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
-                        )
-                },
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex> and checks the profile again (it may require the extension).
-    pub fn clear_birth_sex(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_birth_sex(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                Vec::new(),
+            ),
         )
     }
     /// Adds an item to the slice `Patient.identifier:memberid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_identifier_memberid(
         &mut self,
         item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                Some("MB"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Patient.identifier:memberid",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_memberid,
+            "Patient.identifier:memberid",
+            item,
+        )
     }
     /// Replaces the items of the slice `Patient.identifier:memberid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_memberid(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                        Some("MB"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Patient.identifier:memberid",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                            Some("MB"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_identifier_memberid,
+            "Patient.identifier:memberid",
+            items,
         )
     }
     /// Adds an item to the slice `Patient.identifier:uniquememberid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_identifier_uniquememberid(
         &mut self,
         item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
-                Some("um"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Patient.identifier:uniquememberid",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniquememberid,
+            "Patient.identifier:uniquememberid",
+            item,
+        )
     }
     /// Replaces the items of the slice `Patient.identifier:uniquememberid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_uniquememberid(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("um"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Patient.identifier:uniquememberid",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                            ),
-                            Some("um"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_identifier_uniquememberid,
+            "Patient.identifier:uniquememberid",
+            items,
         )
     }
 }

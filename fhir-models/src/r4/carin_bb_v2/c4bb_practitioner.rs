@@ -93,57 +93,9 @@ impl C4bbPractitioner {
         r.name = name;
         Self::try_from(r)
     }
-    /// The `NPI` slice of `Practitioner.identifier`: National Provider Identifier
-    pub fn identifier_npi(&self) -> Vec<&Identifier> {
-        let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                            Some("NPI"),
-                        )))
-            })
-            .collect()
-    }
-    /// The `tax` slice of `Practitioner.identifier`: Tax ID Number
-    pub fn identifier_tax(&self) -> Vec<&Identifier> {
-        let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.4"))
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                            Some("TAX"),
-                        )))
-            })
-            .collect()
-    }
-    /// Adds an item to the slice `Practitioner.identifier:NPI` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_identifier_npi(
-        &mut self,
-        item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !((v
+    /// Whether an item belongs to the slice.
+    fn is_identifier_npi(v: &Identifier) -> bool {
+        (v
             .system
             .iter()
             .any(|z| z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi"))
@@ -154,79 +106,16 @@ impl C4bbPractitioner {
                     z,
                     Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
                     Some("NPI"),
-                ))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Practitioner.identifier:NPI",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+                )))
     }
-    /// Replaces the items of the slice `Practitioner.identifier:NPI` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
-    pub fn set_identifier_npi(
-        &mut self,
-        items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                            Some("NPI"),
-                        )))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Practitioner.identifier:NPI",
-                ),
-            );
-        }
-        self.write_part(
-            |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    (v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                        })
-                        && v
-                            .r#type
-                            .iter()
-                            .any(|z| concept_has(
-                                z,
-                                Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                                Some("NPI"),
-                            )))
-                },
-                items,
-            ),
-        )
+    /// The `NPI` slice of `Practitioner.identifier`: National Provider Identifier
+    pub fn identifier_npi(&self) -> Vec<&Identifier> {
+        let r = &self.0;
+        r.identifier.iter().filter(|v| Self::is_identifier_npi(v)).collect()
     }
-    /// Adds an item to the slice `Practitioner.identifier:tax` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_identifier_tax(
-        &mut self,
-        item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !((v
+    /// Whether an item belongs to the slice.
+    fn is_identifier_tax(v: &Identifier) -> bool {
+        (v
             .system
             .iter()
             .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.4"))
@@ -237,68 +126,59 @@ impl C4bbPractitioner {
                     z,
                     Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
                     Some("TAX"),
-                ))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Practitioner.identifier:tax",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+                )))
+    }
+    /// The `tax` slice of `Practitioner.identifier`: Tax ID Number
+    pub fn identifier_tax(&self) -> Vec<&Identifier> {
+        let r = &self.0;
+        r.identifier.iter().filter(|v| Self::is_identifier_tax(v)).collect()
+    }
+    /// Adds an item to the slice `Practitioner.identifier:NPI` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_npi(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Practitioner.identifier:NPI",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Practitioner.identifier:NPI` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_npi(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Practitioner.identifier:NPI",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Practitioner.identifier:tax` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_tax(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_tax,
+            "Practitioner.identifier:tax",
+            item,
+        )
     }
     /// Replaces the items of the slice `Practitioner.identifier:tax` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_tax(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                (v
-                    .system
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.4"))
-                    && v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                            Some("TAX"),
-                        )))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Practitioner.identifier:tax",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    (v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.4")
-                        })
-                        && v
-                            .r#type
-                            .iter()
-                            .any(|z| concept_has(
-                                z,
-                                Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                                Some("TAX"),
-                            )))
-                },
-                items,
-            ),
+            Self::is_identifier_tax,
+            "Practitioner.identifier:tax",
+            items,
         )
     }
 }

@@ -1000,27 +1000,18 @@ impl FormularyItem {
     pub fn set_usdf_formulary_reference_extension(
         &mut self,
         value: Reference,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Reference(Box::new(value))),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension"
+            .to_owned()), value : Some(ExtensionValue::Reference(Box::new(value))),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension",
                 new,
             ),
         )
@@ -1028,51 +1019,33 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_formulary_reference_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_availability_status_extension(
         &mut self,
         value: PublicationStatus,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension"
-                        .to_owned(),
-                ),
-                value: Some(
-                    ExtensionValue::Code(
-                        Primitive::new(CodeEnum::code(&value).to_owned()),
-                    ),
-                ),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension"
+            .to_owned()), value :
+            Some(ExtensionValue::Code(Primitive::new(CodeEnum::code(& value)
+            .to_owned()))), ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension",
                 new,
             ),
         )
@@ -1080,47 +1053,32 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_availability_status_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityPeriod-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_availability_period_extension(
         &mut self,
         value: Period,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityPeriod-extension"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Period(Box::new(value))),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityPeriod-extension"
+            .to_owned()), value : Some(ExtensionValue::Period(Box::new(value))),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityPeriod-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityPeriod-extension",
                 new,
             ),
         )
@@ -1128,27 +1086,21 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityPeriod-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_availability_period_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityPeriod-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityPeriod-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PharmacyBenefitType-extension> to these values, in order, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_pharmacy_benefit_type_extension(
         &mut self,
         values: Vec<CodeableConcept>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         let new = values
             .into_iter()
             .map(|value| Extension {
@@ -1158,17 +1110,13 @@ impl FormularyItem {
                 ),
                 value: Some(ExtensionValue::CodeableConcept(Box::new(value))),
                 ..Default::default()
-            });
+            })
+            .collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PharmacyBenefitType-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PharmacyBenefitType-extension",
                 new,
             ),
         )
@@ -1176,47 +1124,32 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PharmacyBenefitType-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_pharmacy_benefit_type_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PharmacyBenefitType-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PharmacyBenefitType-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-DrugTierID-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_drug_tier_id_extension(
         &mut self,
         value: CodeableConcept,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-DrugTierID-extension"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::CodeableConcept(Box::new(value))),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-DrugTierID-extension"
+            .to_owned()), value : Some(ExtensionValue::CodeableConcept(Box::new(value))),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-DrugTierID-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-DrugTierID-extension",
                 new,
             ),
         )
@@ -1224,47 +1157,32 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-DrugTierID-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_drug_tier_id_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-DrugTierID-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-DrugTierID-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorization-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_prior_authorization_extension(
         &mut self,
         value: impl Into<Primitive<bool>>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorization-extension"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Boolean(value.into())),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorization-extension"
+            .to_owned()), value : Some(ExtensionValue::Boolean(value.into())),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorization-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorization-extension",
                 new,
             ),
         )
@@ -1272,47 +1190,32 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorization-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_prior_authorization_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorization-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorization-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorizationNewStartsOnly-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_prior_authorization_new_starts_only_extension(
         &mut self,
         value: impl Into<Primitive<bool>>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorizationNewStartsOnly-extension"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Boolean(value.into())),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorizationNewStartsOnly-extension"
+            .to_owned()), value : Some(ExtensionValue::Boolean(value.into())),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorizationNewStartsOnly-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorizationNewStartsOnly-extension",
                 new,
             ),
         )
@@ -1320,47 +1223,32 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorizationNewStartsOnly-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_prior_authorization_new_starts_only_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorizationNewStartsOnly-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PriorAuthorizationNewStartsOnly-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimit-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_step_therapy_limit_extension(
         &mut self,
         value: impl Into<Primitive<bool>>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimit-extension"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Boolean(value.into())),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimit-extension"
+            .to_owned()), value : Some(ExtensionValue::Boolean(value.into())),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimit-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimit-extension",
                 new,
             ),
         )
@@ -1368,47 +1256,32 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimit-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_step_therapy_limit_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimit-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimit-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimitNewStartsOnly-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_step_therapy_limit_new_starts_only_extension(
         &mut self,
         value: impl Into<Primitive<bool>>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimitNewStartsOnly-extension"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Boolean(value.into())),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimitNewStartsOnly-extension"
+            .to_owned()), value : Some(ExtensionValue::Boolean(value.into())),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimitNewStartsOnly-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimitNewStartsOnly-extension",
                 new,
             ),
         )
@@ -1416,47 +1289,32 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimitNewStartsOnly-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_step_therapy_limit_new_starts_only_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimitNewStartsOnly-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-StepTherapyLimitNewStartsOnly-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimit-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_quantity_limit_extension(
         &mut self,
         value: impl Into<Primitive<bool>>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimit-extension"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Boolean(value.into())),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimit-extension"
+            .to_owned()), value : Some(ExtensionValue::Boolean(value.into())),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimit-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimit-extension",
                 new,
             ),
         )
@@ -1464,38 +1322,27 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimit-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_quantity_limit_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimit-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimit-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_quantity_limit_detail_extension(
         &mut self,
         value: QuantityLimitDetail,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [value.to_extension()];
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension",
                 new,
             ),
         )
@@ -1503,47 +1350,32 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_quantity_limit_detail_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_additional_coverage_information_extension(
         &mut self,
         value: impl Into<Primitive<String>>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Markdown(value.into())),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension"
+            .to_owned()), value : Some(ExtensionValue::Markdown(value.into())),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension",
                 new,
             ),
         )
@@ -1551,20 +1383,14 @@ impl FormularyItem {
     /// Removes the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension> and checks the profile again (it may require the extension).
     pub fn clear_usdf_additional_coverage_information_extension(
         &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension",
+                Vec::new(),
+            ),
         )
     }
 }

@@ -31,7 +31,7 @@
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
-use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 mod formulary;
 pub use formulary::*;
 mod formulary_bulk_data_graph_definition;
@@ -372,6 +372,11 @@ const VS_COPAY_OPTION_VS: &[(Option<&str>, Option<&str>)] = &[
         Some("deductible-waived"),
     ),
 ];
+/// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+#[allow(dead_code)]
+fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+    ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
+}
 /// Whether a coding has the system and code (each when given).
 #[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {

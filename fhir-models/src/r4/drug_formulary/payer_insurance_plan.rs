@@ -378,178 +378,82 @@ impl PayerInsurancePlan {
         );
         Self::try_from(r)
     }
-    /// The `drug-coverage` slice of `InsurancePlan.coverage`: Coverage details
-    pub fn coverage_drug_coverage(&self) -> Vec<&InsurancePlanCoverage> {
-        let r = &self.0;
-        r.coverage
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/v3-ActCode"),
-                        Some("DRUGPOL"),
-                    ))
-            })
-            .collect()
-    }
-    /// The `drug-plan` slice of `InsurancePlan.plan`: Drug plan
-    pub fn plan_drug_plan(&self) -> Vec<&InsurancePlanPlan> {
-        let r = &self.0;
-        r.plan
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://terminology.hl7.org/CodeSystem/insurance-plan-type",
-                        ),
-                        Some("drug"),
-                    ))
-            })
-            .collect()
-    }
-    /// Adds an item to the slice `InsurancePlan.coverage:drug-coverage` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_coverage_drug_coverage(
-        &mut self,
-        item: InsurancePlanCoverage,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
+    /// Whether an item belongs to the slice.
+    fn is_coverage_drug_coverage(v: &InsurancePlanCoverage) -> bool {
+        v.r#type
             .iter()
             .any(|z| concept_has(
                 z,
                 Some("http://terminology.hl7.org/CodeSystem/v3-ActCode"),
                 Some("DRUGPOL"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "InsurancePlan.coverage:drug-coverage",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.coverage, |list| list.push(item))
+            ))
+    }
+    /// The `drug-coverage` slice of `InsurancePlan.coverage`: Coverage details
+    pub fn coverage_drug_coverage(&self) -> Vec<&InsurancePlanCoverage> {
+        let r = &self.0;
+        r.coverage.iter().filter(|v| Self::is_coverage_drug_coverage(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_plan_drug_plan(v: &InsurancePlanPlan) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/insurance-plan-type"),
+                Some("drug"),
+            ))
+    }
+    /// The `drug-plan` slice of `InsurancePlan.plan`: Drug plan
+    pub fn plan_drug_plan(&self) -> Vec<&InsurancePlanPlan> {
+        let r = &self.0;
+        r.plan.iter().filter(|v| Self::is_plan_drug_plan(v)).collect()
+    }
+    /// Adds an item to the slice `InsurancePlan.coverage:drug-coverage` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_coverage_drug_coverage(
+        &mut self,
+        item: InsurancePlanCoverage,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.coverage,
+            Self::is_coverage_drug_coverage,
+            "InsurancePlan.coverage:drug-coverage",
+            item,
+        )
     }
     /// Replaces the items of the slice `InsurancePlan.coverage:drug-coverage` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_coverage_drug_coverage(
         &mut self,
         items: Vec<InsurancePlanCoverage>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/v3-ActCode"),
-                        Some("DRUGPOL"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "InsurancePlan.coverage:drug-coverage",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.coverage,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/v3-ActCode"),
-                            Some("DRUGPOL"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_coverage_drug_coverage,
+            "InsurancePlan.coverage:drug-coverage",
+            items,
         )
     }
     /// Adds an item to the slice `InsurancePlan.plan:drug-plan` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_plan_drug_plan(
         &mut self,
         item: InsurancePlanPlan,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some("http://terminology.hl7.org/CodeSystem/insurance-plan-type"),
-                Some("drug"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "InsurancePlan.plan:drug-plan",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.plan, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.plan,
+            Self::is_plan_drug_plan,
+            "InsurancePlan.plan:drug-plan",
+            item,
+        )
     }
     /// Replaces the items of the slice `InsurancePlan.plan:drug-plan` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_plan_drug_plan(
         &mut self,
         items: Vec<InsurancePlanPlan>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://terminology.hl7.org/CodeSystem/insurance-plan-type",
-                        ),
-                        Some("drug"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "InsurancePlan.plan:drug-plan",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.plan,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://terminology.hl7.org/CodeSystem/insurance-plan-type",
-                            ),
-                            Some("drug"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_plan_drug_plan,
+            "InsurancePlan.plan:drug-plan",
+            items,
         )
     }
 }

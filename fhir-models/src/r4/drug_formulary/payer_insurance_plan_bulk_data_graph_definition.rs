@@ -190,162 +190,77 @@ impl PayerInsurancePlanBulkDataGraphDefinition {
         let r = Self::template();
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_link_location(v: &GraphDefinitionLink) -> bool {
+        v.path.iter().any(|z| z.value.as_deref() == Some("InsurancePlan.coverageArea"))
+    }
     /// The `location` slice of `GraphDefinition.link`: Links this graph makes rules about
     pub fn link_location(&self) -> Vec<&GraphDefinitionLink> {
         let r = &self.0;
-        r.link
-            .iter()
-            .filter(|v| {
-                v
-                    .path
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("InsurancePlan.coverageArea"))
-            })
-            .collect()
+        r.link.iter().filter(|v| Self::is_link_location(v)).collect()
     }
-    /// The `formulary` slice of `GraphDefinition.link`: Links this graph makes rules about
-    pub fn link_formulary(&self) -> Vec<&GraphDefinitionLink> {
-        let r = &self.0;
-        r.link
-            .iter()
-            .filter(|v| {
-                v
-                    .path
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref()
-                            == Some(
-                                "InsurancePlan.coverage.extension.where(url=http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension).valueReference",
-                            )
-                    })
-            })
-            .collect()
-    }
-    /// Adds an item to the slice `GraphDefinition.link:location` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_link_location(
-        &mut self,
-        item: GraphDefinitionLink,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .path
-            .iter()
-            .any(|z| z.value.as_deref() == Some("InsurancePlan.coverageArea")))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "GraphDefinition.link:location",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.link, |list| list.push(item))
-    }
-    /// Replaces the items of the slice `GraphDefinition.link:location` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
-    pub fn set_link_location(
-        &mut self,
-        items: Vec<GraphDefinitionLink>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .path
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("InsurancePlan.coverageArea"))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "GraphDefinition.link:location",
-                ),
-            );
-        }
-        self.write_part(
-            |r| &mut r.link,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .path
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("InsurancePlan.coverageArea")
-                        })
-                },
-                items,
-            ),
-        )
-    }
-    /// Adds an item to the slice `GraphDefinition.link:formulary` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_link_formulary(
-        &mut self,
-        item: GraphDefinitionLink,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .path
+    /// Whether an item belongs to the slice.
+    fn is_link_formulary(v: &GraphDefinitionLink) -> bool {
+        v.path
             .iter()
             .any(|z| {
                 z.value.as_deref()
                     == Some(
                         "InsurancePlan.coverage.extension.where(url=http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension).valueReference",
                     )
-            }))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "GraphDefinition.link:formulary",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.link, |list| list.push(item))
+            })
+    }
+    /// The `formulary` slice of `GraphDefinition.link`: Links this graph makes rules about
+    pub fn link_formulary(&self) -> Vec<&GraphDefinitionLink> {
+        let r = &self.0;
+        r.link.iter().filter(|v| Self::is_link_formulary(v)).collect()
+    }
+    /// Adds an item to the slice `GraphDefinition.link:location` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_link_location(
+        &mut self,
+        item: GraphDefinitionLink,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.link,
+            Self::is_link_location,
+            "GraphDefinition.link:location",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `GraphDefinition.link:location` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_link_location(
+        &mut self,
+        items: Vec<GraphDefinitionLink>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.link,
+            Self::is_link_location,
+            "GraphDefinition.link:location",
+            items,
+        )
+    }
+    /// Adds an item to the slice `GraphDefinition.link:formulary` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_link_formulary(
+        &mut self,
+        item: GraphDefinitionLink,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.link,
+            Self::is_link_formulary,
+            "GraphDefinition.link:formulary",
+            item,
+        )
     }
     /// Replaces the items of the slice `GraphDefinition.link:formulary` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_link_formulary(
         &mut self,
         items: Vec<GraphDefinitionLink>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .path
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref()
-                            == Some(
-                                "InsurancePlan.coverage.extension.where(url=http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension).valueReference",
-                            )
-                    })
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "GraphDefinition.link:formulary",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.link,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .path
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref()
-                                == Some(
-                                    "InsurancePlan.coverage.extension.where(url=http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension).valueReference",
-                                )
-                        })
-                },
-                items,
-            ),
+            Self::is_link_formulary,
+            "GraphDefinition.link:formulary",
+            items,
         )
     }
 }

@@ -31,7 +31,7 @@
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
-use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 mod plan_net_endpoint;
 pub use plan_net_endpoint::*;
 mod plan_net_healthcare_service;
@@ -2320,6 +2320,11 @@ const VS_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://nucc.org/provider-taxonomy"), Some("347D00000X")),
     (Some("http://nucc.org/provider-taxonomy"), Some("347E00000X")),
 ];
+/// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+#[allow(dead_code)]
+fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+    ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
+}
 /// Whether a coding has the system and code (each when given).
 #[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {

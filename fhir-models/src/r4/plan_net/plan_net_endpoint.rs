@@ -163,39 +163,26 @@ impl PlanNetEndpoint {
     pub fn set_endpoint_usecase(
         &mut self,
         values: Vec<EndpointUsecase>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = values.into_iter().map(|value| value.to_extension());
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase> and checks the profile again (it may require the extension).
-    pub fn clear_endpoint_usecase(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_endpoint_usecase(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase",
+                Vec::new(),
+            ),
         )
     }
 }

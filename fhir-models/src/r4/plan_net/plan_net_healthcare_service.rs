@@ -447,78 +447,52 @@ impl PlanNetHealthcareService {
     pub fn set_new_patients(
         &mut self,
         values: Vec<NewPatients>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = values.into_iter().map(|value| value.to_extension());
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients> and checks the profile again (it may require the extension).
-    pub fn clear_new_patients(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_new_patients(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method> to these values, in order, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_delivery_method(
         &mut self,
         values: Vec<DeliveryMethod>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = values.into_iter().map(|value| value.to_extension());
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method> and checks the profile again (it may require the extension).
-    pub fn clear_delivery_method(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_delivery_method(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method",
+                Vec::new(),
+            ),
         )
     }
 }

@@ -455,46 +455,33 @@ impl PlanNetLocation {
     pub fn set_new_patients(
         &mut self,
         values: Vec<NewPatients>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = values.into_iter().map(|value| value.to_extension());
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients> and checks the profile again (it may require the extension).
-    pub fn clear_new_patients(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_new_patients(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/accessibility> to these values, in order, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_accessibility(
         &mut self,
         values: Vec<CodeableConcept>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         let new = values
             .into_iter()
             .map(|value| Extension {
@@ -504,86 +491,54 @@ impl PlanNetLocation {
                 ),
                 value: Some(ExtensionValue::CodeableConcept(Box::new(value))),
                 ..Default::default()
-            });
+            })
+            .collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/accessibility",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/accessibility",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/accessibility> and checks the profile again (it may require the extension).
-    pub fn clear_accessibility(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_accessibility(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/accessibility",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/accessibility",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/StructureDefinition/location-boundary-geojson> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
-    pub fn set_region(
-        &mut self,
-        value: Attachment,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Attachment(Box::new(value))),
-                ..Default::default()
-            },
+    pub fn set_region(&mut self, value: Attachment) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/StructureDefinition/location-boundary-geojson"
+            .to_owned()), value : Some(ExtensionValue::Attachment(Box::new(value))),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson",
-                        )
-                },
+                "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/StructureDefinition/location-boundary-geojson> and checks the profile again (it may require the extension).
-    pub fn clear_region(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_region(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/location-boundary-geojson",
+                Vec::new(),
+            ),
         )
     }
 }

@@ -306,39 +306,26 @@ impl PlanNetOrganizationAffiliation {
     pub fn set_qualification(
         &mut self,
         values: Vec<Qualification>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = values.into_iter().map(|value| value.to_extension());
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification> and checks the profile again (it may require the extension).
-    pub fn clear_qualification(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_qualification(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification",
+                Vec::new(),
+            ),
         )
     }
 }

@@ -516,78 +516,39 @@ impl PlanNetPractitioner {
         );
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_npi(v: &Identifier) -> bool {
+        v.system
+            .iter()
+            .any(|z| z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi"))
+    }
     /// The `NPI` slice of `Practitioner.identifier`: An identifier for the person as this agent
     pub fn identifier_npi(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-            })
-            .collect()
+        r.identifier.iter().filter(|v| Self::is_identifier_npi(v)).collect()
     }
     /// Adds an item to the slice `Practitioner.identifier:NPI` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_identifier_npi(
         &mut self,
         item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .system
-            .iter()
-            .any(|z| z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Practitioner.identifier:NPI",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Practitioner.identifier:NPI",
+            item,
+        )
     }
     /// Replaces the items of the slice `Practitioner.identifier:NPI` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_npi(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Practitioner.identifier:NPI",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                        })
-                },
-                items,
-            ),
+            Self::is_identifier_npi,
+            "Practitioner.identifier:NPI",
+            items,
         )
     }
 }

@@ -655,87 +655,57 @@ impl PlanNetPractitionerRole {
     pub fn set_new_patients(
         &mut self,
         values: Vec<NewPatients>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = values.into_iter().map(|value| value.to_extension());
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients> and checks the profile again (it may require the extension).
-    pub fn clear_new_patients(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_new_patients(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_network_reference(
         &mut self,
         value: Reference,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Reference(Box::new(value))),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference"
+            .to_owned()), value : Some(ExtensionValue::Reference(Box::new(value))),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference",
-                        )
-                },
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference> and checks the profile again (it may require the extension).
-    pub fn clear_network_reference(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_network_reference(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/network-reference",
+                Vec::new(),
+            ),
         )
     }
 }

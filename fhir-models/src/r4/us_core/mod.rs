@@ -42,7 +42,7 @@
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
-use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 mod us_core_allergy_intolerance;
 pub use us_core_allergy_intolerance::*;
 mod us_core_care_plan;
@@ -483,6 +483,11 @@ pub fn check_profile(
         }
         _ => None,
     }
+}
+/// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+#[allow(dead_code)]
+fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+    ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
 }
 /// Whether a coding has the system and code (each when given).
 #[allow(dead_code)]

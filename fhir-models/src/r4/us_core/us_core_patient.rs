@@ -376,133 +376,81 @@ impl UsCorePatient {
             })
     }
     /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
-    pub fn set_race(
-        &mut self,
-        value: UsCoreRace,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [value.to_extension()];
+    pub fn set_race(&mut self, value: UsCoreRace) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
-                        )
-                },
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> and checks the profile again (it may require the extension).
-    pub fn clear_race(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_race(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_ethnicity(
         &mut self,
         value: UsCoreEthnicity,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [value.to_extension()];
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
-                        )
-                },
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> and checks the profile again (it may require the extension).
-    pub fn clear_ethnicity(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_ethnicity(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
-    pub fn set_birth_sex(
-        &mut self,
-        value: BirthSex,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
-                        .to_owned(),
-                ),
-                value: Some(
-                    ExtensionValue::Code(
-                        Primitive::new(CodeEnum::code(&value).to_owned()),
-                    ),
-                ),
-                ..Default::default()
-            },
+    pub fn set_birth_sex(&mut self, value: BirthSex) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+            .to_owned()), value :
+            Some(ExtensionValue::Code(Primitive::new(CodeEnum::code(& value)
+            .to_owned()))), ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
-                        )
-                },
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex> and checks the profile again (it may require the extension).
-    pub fn clear_birth_sex(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_birth_sex(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                Vec::new(),
+            ),
         )
     }
 }

@@ -131,52 +131,9 @@ impl UsCoreProvenance {
         r.agent = agent;
         Self::try_from(r)
     }
-    /// The `ProvenanceAuthor` slice of `Provenance.agent`: Actor involved
-    pub fn agent_provenanceauthor(&self) -> Vec<&ProvenanceAgent> {
-        let r = &self.0;
-        r.agent
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-                        ),
-                        Some("author"),
-                    ))
-            })
-            .collect()
-    }
-    /// The `ProvenanceTransmitter` slice of `Provenance.agent`: Actor involved
-    pub fn agent_provenancetransmitter(&self) -> Vec<&ProvenanceAgent> {
-        let r = &self.0;
-        r.agent
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type",
-                        ),
-                        Some("transmitter"),
-                    ))
-            })
-            .collect()
-    }
-    /// Adds an item to the slice `Provenance.agent:ProvenanceAuthor` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_agent_provenanceauthor(
-        &mut self,
-        item: ProvenanceAgent,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
+    /// Whether an item belongs to the slice.
+    fn is_agent_provenanceauthor(v: &ProvenanceAgent) -> bool {
+        v.r#type
             .iter()
             .any(|z| concept_has(
                 z,
@@ -184,72 +141,16 @@ impl UsCoreProvenance {
                     "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
                 ),
                 Some("author"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Provenance.agent:ProvenanceAuthor",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.agent, |list| list.push(item))
+            ))
     }
-    /// Replaces the items of the slice `Provenance.agent:ProvenanceAuthor` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
-    pub fn set_agent_provenanceauthor(
-        &mut self,
-        items: Vec<ProvenanceAgent>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-                        ),
-                        Some("author"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Provenance.agent:ProvenanceAuthor",
-                ),
-            );
-        }
-        self.write_part(
-            |r| &mut r.agent,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-                            ),
-                            Some("author"),
-                        ))
-                },
-                items,
-            ),
-        )
+    /// The `ProvenanceAuthor` slice of `Provenance.agent`: Actor involved
+    pub fn agent_provenanceauthor(&self) -> Vec<&ProvenanceAgent> {
+        let r = &self.0;
+        r.agent.iter().filter(|v| Self::is_agent_provenanceauthor(v)).collect()
     }
-    /// Adds an item to the slice `Provenance.agent:ProvenanceTransmitter` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_agent_provenancetransmitter(
-        &mut self,
-        item: ProvenanceAgent,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
+    /// Whether an item belongs to the slice.
+    fn is_agent_provenancetransmitter(v: &ProvenanceAgent) -> bool {
+        v.r#type
             .iter()
             .any(|z| concept_has(
                 z,
@@ -257,62 +158,59 @@ impl UsCoreProvenance {
                     "http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type",
                 ),
                 Some("transmitter"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Provenance.agent:ProvenanceTransmitter",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.agent, |list| list.push(item))
+            ))
+    }
+    /// The `ProvenanceTransmitter` slice of `Provenance.agent`: Actor involved
+    pub fn agent_provenancetransmitter(&self) -> Vec<&ProvenanceAgent> {
+        let r = &self.0;
+        r.agent.iter().filter(|v| Self::is_agent_provenancetransmitter(v)).collect()
+    }
+    /// Adds an item to the slice `Provenance.agent:ProvenanceAuthor` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_agent_provenanceauthor(
+        &mut self,
+        item: ProvenanceAgent,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.agent,
+            Self::is_agent_provenanceauthor,
+            "Provenance.agent:ProvenanceAuthor",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Provenance.agent:ProvenanceAuthor` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_agent_provenanceauthor(
+        &mut self,
+        items: Vec<ProvenanceAgent>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.agent,
+            Self::is_agent_provenanceauthor,
+            "Provenance.agent:ProvenanceAuthor",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Provenance.agent:ProvenanceTransmitter` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_agent_provenancetransmitter(
+        &mut self,
+        item: ProvenanceAgent,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.agent,
+            Self::is_agent_provenancetransmitter,
+            "Provenance.agent:ProvenanceTransmitter",
+            item,
+        )
     }
     /// Replaces the items of the slice `Provenance.agent:ProvenanceTransmitter` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_agent_provenancetransmitter(
         &mut self,
         items: Vec<ProvenanceAgent>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type",
-                        ),
-                        Some("transmitter"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Provenance.agent:ProvenanceTransmitter",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.agent,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some(
-                                "http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type",
-                            ),
-                            Some("transmitter"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_agent_provenancetransmitter,
+            "Provenance.agent:ProvenanceTransmitter",
+            items,
         )
     }
 }

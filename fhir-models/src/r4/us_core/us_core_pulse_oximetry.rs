@@ -342,263 +342,149 @@ impl UsCorePulseOximetry {
         r.effective = Some(effective);
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_category_vscat(v: &CodeableConcept) -> bool {
+        concept_has(
+            v,
+            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
+            Some("vital-signs"),
+        )
+    }
     /// The `VSCat` slice of `Observation.category`: Classification of  type of observation
     pub fn category_vscat(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
-        r.category
-            .iter()
-            .filter(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("vital-signs"),
-            ))
-            .collect()
+        r.category.iter().filter(|v| Self::is_category_vscat(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_code_coding_oxygensatcode(v: &Coding) -> bool {
+        coding_is(v, Some("http://loinc.org"), Some("2708-6"))
     }
     /// The `OxygenSatCode` slice of `Observation.code.coding`: Code defined by a terminology system
     pub fn code_coding_oxygensatcode(parent: &CodeableConcept) -> Vec<&Coding> {
-        parent
-            .coding
-            .iter()
-            .filter(|v| coding_is(v, Some("http://loinc.org"), Some("2708-6")))
-            .collect()
+        parent.coding.iter().filter(|v| Self::is_code_coding_oxygensatcode(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_code_coding_pulseox(v: &Coding) -> bool {
+        coding_is(v, Some("http://loinc.org"), Some("59408-5"))
     }
     /// The `PulseOx` slice of `Observation.code.coding`: Code defined by a terminology system
     pub fn code_coding_pulseox(parent: &CodeableConcept) -> Vec<&Coding> {
-        parent
-            .coding
-            .iter()
-            .filter(|v| coding_is(v, Some("http://loinc.org"), Some("59408-5")))
-            .collect()
+        parent.coding.iter().filter(|v| Self::is_code_coding_pulseox(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_component_flowrate(v: &ObservationComponent) -> bool {
+        v.code.iter().any(|z| concept_has(z, Some("http://loinc.org"), Some("3151-8")))
     }
     /// The `FlowRate` slice of `Observation.component`: Inhaled oxygen flow rate
     pub fn component_flowrate(&self) -> Vec<&ObservationComponent> {
         let r = &self.0;
-        r.component
-            .iter()
-            .filter(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("3151-8")))
-            })
-            .collect()
+        r.component.iter().filter(|v| Self::is_component_flowrate(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_component_concentration(v: &ObservationComponent) -> bool {
+        v.code.iter().any(|z| concept_has(z, Some("http://loinc.org"), Some("3150-0")))
     }
     /// The `Concentration` slice of `Observation.component`: Inhaled oxygen concentration
     pub fn component_concentration(&self) -> Vec<&ObservationComponent> {
         let r = &self.0;
-        r.component
-            .iter()
-            .filter(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("3150-0")))
-            })
-            .collect()
+        r.component.iter().filter(|v| Self::is_component_concentration(v)).collect()
     }
     /// Adds an item to the slice `Observation.category:VSCat` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_category_vscat(
         &mut self,
         item: CodeableConcept,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(concept_has(
-            v,
-            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-            Some("vital-signs"),
-        )) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:VSCat",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.category, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.category,
+            Self::is_category_vscat,
+            "Observation.category:VSCat",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.category:VSCat` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_category_vscat(
         &mut self,
         items: Vec<CodeableConcept>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("vital-signs"),
-            ))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:VSCat",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.category,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| concept_has(
-                    v,
-                    Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                    Some("vital-signs"),
-                ),
-                items,
-            ),
+            Self::is_category_vscat,
+            "Observation.category:VSCat",
+            items,
         )
     }
     /// Adds an item to the slice `Observation.code.coding:OxygenSatCode` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_code_coding_oxygensatcode(
         parent: &mut CodeableConcept,
         item: Coding,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(coding_is(v, Some("http://loinc.org"), Some("2708-6"))) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.code.coding:OxygenSatCode",
-                ),
-            );
-        }
-        parent.coding.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "Observation.code.coding:OxygenSatCode",
+            &mut parent.coding,
+            Self::is_code_coding_oxygensatcode,
+            item,
+        )
     }
     /// Adds an item to the slice `Observation.code.coding:PulseOx` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
     pub fn add_code_coding_pulseox(
         parent: &mut CodeableConcept,
         item: Coding,
-    ) -> Result<(), ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(coding_is(v, Some("http://loinc.org"), Some("59408-5"))) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.code.coding:PulseOx",
-                ),
-            );
-        }
-        parent.coding.push(item);
-        Ok(())
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "Observation.code.coding:PulseOx",
+            &mut parent.coding,
+            Self::is_code_coding_pulseox,
+            item,
+        )
     }
     /// Adds an item to the slice `Observation.component:FlowRate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_component_flowrate(
         &mut self,
         item: ObservationComponent,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .code
-            .iter()
-            .any(|z| concept_has(z, Some("http://loinc.org"), Some("3151-8"))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:FlowRate",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.component, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.component,
+            Self::is_component_flowrate,
+            "Observation.component:FlowRate",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.component:FlowRate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_component_flowrate(
         &mut self,
         items: Vec<ObservationComponent>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("3151-8")))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:FlowRate",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.component,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .code
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://loinc.org"),
-                            Some("3151-8"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_component_flowrate,
+            "Observation.component:FlowRate",
+            items,
         )
     }
     /// Adds an item to the slice `Observation.component:Concentration` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_component_concentration(
         &mut self,
         item: ObservationComponent,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .code
-            .iter()
-            .any(|z| concept_has(z, Some("http://loinc.org"), Some("3150-0"))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:Concentration",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.component, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.component,
+            Self::is_component_concentration,
+            "Observation.component:Concentration",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.component:Concentration` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_component_concentration(
         &mut self,
         items: Vec<ObservationComponent>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("3150-0")))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:Concentration",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.component,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .code
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://loinc.org"),
-                            Some("3150-0"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_component_concentration,
+            "Observation.component:Concentration",
+            items,
         )
     }
 }

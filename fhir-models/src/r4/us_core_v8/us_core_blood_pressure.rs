@@ -256,213 +256,107 @@ impl UsCoreBloodPressure {
         r.effective = Some(effective);
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_category_vscat(v: &CodeableConcept) -> bool {
+        concept_has(
+            v,
+            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
+            Some("vital-signs"),
+        )
+    }
     /// The `VSCat` slice of `Observation.category`: Classification of  type of observation
     pub fn category_vscat(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
-        r.category
-            .iter()
-            .filter(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("vital-signs"),
-            ))
-            .collect()
+        r.category.iter().filter(|v| Self::is_category_vscat(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_component_systolic(v: &ObservationComponent) -> bool {
+        v.code.iter().any(|z| concept_has(z, Some("http://loinc.org"), Some("8480-6")))
     }
     /// The `systolic` slice of `Observation.component`: Systolic Blood Pressure
     pub fn component_systolic(&self) -> Vec<&ObservationComponent> {
         let r = &self.0;
-        r.component
-            .iter()
-            .filter(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("8480-6")))
-            })
-            .collect()
+        r.component.iter().filter(|v| Self::is_component_systolic(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_component_diastolic(v: &ObservationComponent) -> bool {
+        v.code.iter().any(|z| concept_has(z, Some("http://loinc.org"), Some("8462-4")))
     }
     /// The `diastolic` slice of `Observation.component`: Diastolic Blood Pressure
     pub fn component_diastolic(&self) -> Vec<&ObservationComponent> {
         let r = &self.0;
-        r.component
-            .iter()
-            .filter(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("8462-4")))
-            })
-            .collect()
+        r.component.iter().filter(|v| Self::is_component_diastolic(v)).collect()
     }
     /// Adds an item to the slice `Observation.category:VSCat` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_category_vscat(
         &mut self,
         item: CodeableConcept,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(concept_has(
-            v,
-            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-            Some("vital-signs"),
-        )) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:VSCat",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.category, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.category,
+            Self::is_category_vscat,
+            "Observation.category:VSCat",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.category:VSCat` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_category_vscat(
         &mut self,
         items: Vec<CodeableConcept>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("vital-signs"),
-            ))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:VSCat",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.category,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| concept_has(
-                    v,
-                    Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                    Some("vital-signs"),
-                ),
-                items,
-            ),
+            Self::is_category_vscat,
+            "Observation.category:VSCat",
+            items,
         )
     }
     /// Adds an item to the slice `Observation.component:systolic` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_component_systolic(
         &mut self,
         item: ObservationComponent,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .code
-            .iter()
-            .any(|z| concept_has(z, Some("http://loinc.org"), Some("8480-6"))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:systolic",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.component, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.component,
+            Self::is_component_systolic,
+            "Observation.component:systolic",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.component:systolic` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_component_systolic(
         &mut self,
         items: Vec<ObservationComponent>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("8480-6")))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:systolic",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.component,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .code
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://loinc.org"),
-                            Some("8480-6"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_component_systolic,
+            "Observation.component:systolic",
+            items,
         )
     }
     /// Adds an item to the slice `Observation.component:diastolic` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_component_diastolic(
         &mut self,
         item: ObservationComponent,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .code
-            .iter()
-            .any(|z| concept_has(z, Some("http://loinc.org"), Some("8462-4"))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:diastolic",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.component, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.component,
+            Self::is_component_diastolic,
+            "Observation.component:diastolic",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.component:diastolic` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_component_diastolic(
         &mut self,
         items: Vec<ObservationComponent>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("8462-4")))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:diastolic",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.component,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .code
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://loinc.org"),
-                            Some("8462-4"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_component_diastolic,
+            "Observation.component:diastolic",
+            items,
         )
     }
 }

@@ -121,48 +121,31 @@ impl UsCoreConditionProblemsHealthConcerns {
     pub fn set_asserted_date(
         &mut self,
         value: impl Into<Primitive<::fhir_models::DateTime>>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::DateTime(value.into())),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
+            .to_owned()), value : Some(ExtensionValue::DateTime(value.into())),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
-                        )
-                },
+                "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/StructureDefinition/condition-assertedDate> and checks the profile again (it may require the extension).
-    pub fn clear_asserted_date(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_asserted_date(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
+                Vec::new(),
+            ),
         )
     }
 }

@@ -139,256 +139,121 @@ impl UsCoreCoverage {
         r.payor = payor;
         Self::try_from(r)
     }
-    /// The `memberid` slice of `Coverage.identifier`: Member ID
-    pub fn identifier_memberid(&self) -> Vec<&Identifier> {
-        let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                        Some("MB"),
-                    ))
-            })
-            .collect()
-    }
-    /// The `group` slice of `Coverage.class`: Group
-    pub fn class_group(&self) -> Vec<&CoverageClass> {
-        let r = &self.0;
-        r.class
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("group"),
-                    ))
-            })
-            .collect()
-    }
-    /// The `plan` slice of `Coverage.class`: Plan
-    pub fn class_plan(&self) -> Vec<&CoverageClass> {
-        let r = &self.0;
-        r.class
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("plan"),
-                    ))
-            })
-            .collect()
-    }
-    /// Adds an item to the slice `Coverage.identifier:memberid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
-    pub fn add_identifier_memberid(
-        &mut self,
-        item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
+    /// Whether an item belongs to the slice.
+    fn is_identifier_memberid(v: &Identifier) -> bool {
+        v.r#type
             .iter()
             .any(|z| concept_has(
                 z,
                 Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
                 Some("MB"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.identifier:memberid",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+            ))
+    }
+    /// The `memberid` slice of `Coverage.identifier`: Member ID
+    pub fn identifier_memberid(&self) -> Vec<&Identifier> {
+        let r = &self.0;
+        r.identifier.iter().filter(|v| Self::is_identifier_memberid(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_class_group(v: &CoverageClass) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
+                Some("group"),
+            ))
+    }
+    /// The `group` slice of `Coverage.class`: Group
+    pub fn class_group(&self) -> Vec<&CoverageClass> {
+        let r = &self.0;
+        r.class.iter().filter(|v| Self::is_class_group(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_class_plan(v: &CoverageClass) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
+                Some("plan"),
+            ))
+    }
+    /// The `plan` slice of `Coverage.class`: Plan
+    pub fn class_plan(&self) -> Vec<&CoverageClass> {
+        let r = &self.0;
+        r.class.iter().filter(|v| Self::is_class_plan(v)).collect()
+    }
+    /// Adds an item to the slice `Coverage.identifier:memberid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_memberid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_memberid,
+            "Coverage.identifier:memberid",
+            item,
+        )
     }
     /// Replaces the items of the slice `Coverage.identifier:memberid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_memberid(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                        Some("MB"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.identifier:memberid",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                            Some("MB"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_identifier_memberid,
+            "Coverage.identifier:memberid",
+            items,
         )
     }
     /// Adds an item to the slice `Coverage.class:group` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_class_group(
         &mut self,
         item: CoverageClass,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                Some("group"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.class:group",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.class, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.class,
+            Self::is_class_group,
+            "Coverage.class:group",
+            item,
+        )
     }
     /// Replaces the items of the slice `Coverage.class:group` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_class_group(
         &mut self,
         items: Vec<CoverageClass>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("group"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.class:group",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.class,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                            Some("group"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_class_group,
+            "Coverage.class:group",
+            items,
         )
     }
     /// Adds an item to the slice `Coverage.class:plan` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_class_plan(
         &mut self,
         item: CoverageClass,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .r#type
-            .iter()
-            .any(|z| concept_has(
-                z,
-                Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                Some("plan"),
-            )))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.class:plan",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.class, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.class,
+            Self::is_class_plan,
+            "Coverage.class:plan",
+            item,
+        )
     }
     /// Replaces the items of the slice `Coverage.class:plan` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_class_plan(
         &mut self,
         items: Vec<CoverageClass>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("plan"),
-                    ))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Coverage.class:plan",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.class,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .r#type
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                            Some("plan"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_class_plan,
+            "Coverage.class:plan",
+            items,
         )
     }
 }

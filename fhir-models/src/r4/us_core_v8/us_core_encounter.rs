@@ -127,48 +127,31 @@ impl UsCoreEncounter {
     pub fn set_interpreter_required(
         &mut self,
         value: Coding,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::Coding(Box::new(value))),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed"
+            .to_owned()), value : Some(ExtensionValue::Coding(Box::new(value))),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed",
-                        )
-                },
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed> and checks the profile again (it may require the extension).
-    pub fn clear_interpreter_required(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_interpreter_required(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed",
+                Vec::new(),
+            ),
         )
     }
 }

@@ -161,69 +161,41 @@ impl UsCoreHeadCircumference {
         r.effective = Some(effective);
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_category_vscat(v: &CodeableConcept) -> bool {
+        concept_has(
+            v,
+            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
+            Some("vital-signs"),
+        )
+    }
     /// The `VSCat` slice of `Observation.category`: Classification of  type of observation
     pub fn category_vscat(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
-        r.category
-            .iter()
-            .filter(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("vital-signs"),
-            ))
-            .collect()
+        r.category.iter().filter(|v| Self::is_category_vscat(v)).collect()
     }
     /// Adds an item to the slice `Observation.category:VSCat` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_category_vscat(
         &mut self,
         item: CodeableConcept,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(concept_has(
-            v,
-            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-            Some("vital-signs"),
-        )) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:VSCat",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.category, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.category,
+            Self::is_category_vscat,
+            "Observation.category:VSCat",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.category:VSCat` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_category_vscat(
         &mut self,
         items: Vec<CodeableConcept>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("vital-signs"),
-            ))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:VSCat",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.category,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| concept_has(
-                    v,
-                    Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                    Some("vital-signs"),
-                ),
-                items,
-            ),
+            Self::is_category_vscat,
+            "Observation.category:VSCat",
+            items,
         )
     }
 }

@@ -70,69 +70,41 @@ impl UsCoreLaboratoryResultObservation {
         r.subject = Some(subject);
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_category_us_core(v: &CodeableConcept) -> bool {
+        concept_has(
+            v,
+            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
+            Some("laboratory"),
+        )
+    }
     /// The `us-core` slice of `Observation.category`: Classification of type of observation
     pub fn category_us_core(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
-        r.category
-            .iter()
-            .filter(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("laboratory"),
-            ))
-            .collect()
+        r.category.iter().filter(|v| Self::is_category_us_core(v)).collect()
     }
     /// Adds an item to the slice `Observation.category:us-core` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_category_us_core(
         &mut self,
         item: CodeableConcept,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(concept_has(
-            v,
-            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-            Some("laboratory"),
-        )) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:us-core",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.category, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.category,
+            Self::is_category_us_core,
+            "Observation.category:us-core",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.category:us-core` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_category_us_core(
         &mut self,
         items: Vec<CodeableConcept>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("laboratory"),
-            ))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:us-core",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.category,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| concept_has(
-                    v,
-                    Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                    Some("laboratory"),
-                ),
-                items,
-            ),
+            Self::is_category_us_core,
+            "Observation.category:us-core",
+            items,
         )
     }
 }

@@ -170,39 +170,26 @@ impl UsCoreMedicationRequest {
     pub fn set_medication_adherence(
         &mut self,
         values: Vec<UsCoreMedicationAdherence>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = values.into_iter().map(|value| value.to_extension());
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence",
-                        )
-                },
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence> and checks the profile again (it may require the extension).
-    pub fn clear_medication_adherence(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_medication_adherence(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence",
+                Vec::new(),
+            ),
         )
     }
 }

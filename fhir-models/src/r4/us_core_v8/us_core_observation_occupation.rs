@@ -139,141 +139,74 @@ impl UsCoreObservationOccupation {
         r.value = Some(value);
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_category_socialhistory(v: &CodeableConcept) -> bool {
+        concept_has(
+            v,
+            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
+            Some("social-history"),
+        )
+    }
     /// The `socialhistory` slice of `Observation.category`: Classification of  type of observation
     pub fn category_socialhistory(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
-        r.category
-            .iter()
-            .filter(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("social-history"),
-            ))
-            .collect()
+        r.category.iter().filter(|v| Self::is_category_socialhistory(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_component_industry(v: &ObservationComponent) -> bool {
+        v.code.iter().any(|z| concept_has(z, Some("http://loinc.org"), Some("86188-0")))
     }
     /// The `industry` slice of `Observation.component`: Occupation industry
     pub fn component_industry(&self) -> Vec<&ObservationComponent> {
         let r = &self.0;
-        r.component
-            .iter()
-            .filter(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("86188-0")))
-            })
-            .collect()
+        r.component.iter().filter(|v| Self::is_component_industry(v)).collect()
     }
     /// Adds an item to the slice `Observation.category:socialhistory` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_category_socialhistory(
         &mut self,
         item: CodeableConcept,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(concept_has(
-            v,
-            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-            Some("social-history"),
-        )) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:socialhistory",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.category, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.category,
+            Self::is_category_socialhistory,
+            "Observation.category:socialhistory",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.category:socialhistory` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_category_socialhistory(
         &mut self,
         items: Vec<CodeableConcept>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("social-history"),
-            ))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:socialhistory",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.category,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| concept_has(
-                    v,
-                    Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                    Some("social-history"),
-                ),
-                items,
-            ),
+            Self::is_category_socialhistory,
+            "Observation.category:socialhistory",
+            items,
         )
     }
     /// Adds an item to the slice `Observation.component:industry` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_component_industry(
         &mut self,
         item: ObservationComponent,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .code
-            .iter()
-            .any(|z| concept_has(z, Some("http://loinc.org"), Some("86188-0"))))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:industry",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.component, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.component,
+            Self::is_component_industry,
+            "Observation.component:industry",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.component:industry` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_component_industry(
         &mut self,
         items: Vec<ObservationComponent>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .code
-                    .iter()
-                    .any(|z| concept_has(z, Some("http://loinc.org"), Some("86188-0")))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.component:industry",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.component,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .code
-                        .iter()
-                        .any(|z| concept_has(
-                            z,
-                            Some("http://loinc.org"),
-                            Some("86188-0"),
-                        ))
-                },
-                items,
-            ),
+            Self::is_component_industry,
+            "Observation.component:industry",
+            items,
         )
     }
 }

@@ -111,69 +111,41 @@ impl UsCoreObservationPregnancyIntent {
         r.value = Some(value);
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_category_socialhistory(v: &CodeableConcept) -> bool {
+        concept_has(
+            v,
+            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
+            Some("social-history"),
+        )
+    }
     /// The `SocialHistory` slice of `Observation.category`: Classification of  type of observation
     pub fn category_socialhistory(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
-        r.category
-            .iter()
-            .filter(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("social-history"),
-            ))
-            .collect()
+        r.category.iter().filter(|v| Self::is_category_socialhistory(v)).collect()
     }
     /// Adds an item to the slice `Observation.category:SocialHistory` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_category_socialhistory(
         &mut self,
         item: CodeableConcept,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(concept_has(
-            v,
-            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-            Some("social-history"),
-        )) {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:SocialHistory",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.category, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.category,
+            Self::is_category_socialhistory,
+            "Observation.category:SocialHistory",
+            item,
+        )
     }
     /// Replaces the items of the slice `Observation.category:SocialHistory` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_category_socialhistory(
         &mut self,
         items: Vec<CodeableConcept>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("social-history"),
-            ))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Observation.category:SocialHistory",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.category,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| concept_has(
-                    v,
-                    Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                    Some("social-history"),
-                ),
-                items,
-            ),
+            Self::is_category_socialhistory,
+            "Observation.category:SocialHistory",
+            items,
         )
     }
 }

@@ -59,222 +59,109 @@ impl UsCoreOrganization {
         r.name = Some(name.into());
         Self::try_from(r)
     }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_npi(v: &Identifier) -> bool {
+        v.system
+            .iter()
+            .any(|z| z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi"))
+    }
     /// The `NPI` slice of `Organization.identifier`: National Provider Identifier (NPI)
     pub fn identifier_npi(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
+        r.identifier.iter().filter(|v| Self::is_identifier_npi(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_clia(v: &Identifier) -> bool {
+        v.system
             .iter()
-            .filter(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-            })
-            .collect()
+            .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7"))
     }
     /// The `CLIA` slice of `Organization.identifier`: Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
     pub fn identifier_clia(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
+        r.identifier.iter().filter(|v| Self::is_identifier_clia(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_naic(v: &Identifier) -> bool {
+        v.system
             .iter()
-            .filter(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7"))
-            })
-            .collect()
+            .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.6.300"))
     }
     /// The `NAIC` slice of `Organization.identifier`: NAIC Code
     pub fn identifier_naic(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.6.300")
-                    })
-            })
-            .collect()
+        r.identifier.iter().filter(|v| Self::is_identifier_naic(v)).collect()
     }
     /// Adds an item to the slice `Organization.identifier:NPI` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_identifier_npi(
         &mut self,
         item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .system
-            .iter()
-            .any(|z| z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:NPI",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Organization.identifier:NPI",
+            item,
+        )
     }
     /// Replaces the items of the slice `Organization.identifier:NPI` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_npi(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:NPI",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                        })
-                },
-                items,
-            ),
+            Self::is_identifier_npi,
+            "Organization.identifier:NPI",
+            items,
         )
     }
     /// Adds an item to the slice `Organization.identifier:CLIA` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_identifier_clia(
         &mut self,
         item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .system
-            .iter()
-            .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7")))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:CLIA",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_clia,
+            "Organization.identifier:CLIA",
+            item,
+        )
     }
     /// Replaces the items of the slice `Organization.identifier:CLIA` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_clia(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7"))
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:CLIA",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7")
-                        })
-                },
-                items,
-            ),
+            Self::is_identifier_clia,
+            "Organization.identifier:CLIA",
+            items,
         )
     }
     /// Adds an item to the slice `Organization.identifier:NAIC` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
     pub fn add_identifier_naic(
         &mut self,
         item: Identifier,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let v = &item;
-        if !(v
-            .system
-            .iter()
-            .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.6.300")))
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:NAIC",
-                ),
-            );
-        }
-        self.write_part(|r| &mut r.identifier, |list| list.push(item))
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_naic,
+            "Organization.identifier:NAIC",
+            item,
+        )
     }
     /// Replaces the items of the slice `Organization.identifier:NAIC` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
     pub fn set_identifier_naic(
         &mut self,
         items: Vec<Identifier>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        if !items
-            .iter()
-            .all(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.6.300")
-                    })
-            })
-        {
-            return Err(
-                ::fhir_models::__private::not_in_slice(
-                    Self::PROFILE_URL,
-                    "Organization.identifier:NAIC",
-                ),
-            );
-        }
-        self.write_part(
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
             |r| &mut r.identifier,
-            |list| ::fhir_models::__private::replace_items(
-                list,
-                |v| {
-                    v
-                        .system
-                        .iter()
-                        .any(|z| {
-                            z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.6.300")
-                        })
-                },
-                items,
-            ),
+            Self::is_identifier_naic,
+            "Organization.identifier:NAIC",
+            items,
         )
     }
 }

@@ -272,7 +272,7 @@ impl UsCoreQuestionnaireResponse {
     pub fn set_signature(
         &mut self,
         values: Vec<Signature>,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    ) -> Result<&mut Self, ProfileError> {
         let new = values
             .into_iter()
             .map(|value| Extension {
@@ -282,86 +282,57 @@ impl UsCoreQuestionnaireResponse {
                 ),
                 value: Some(ExtensionValue::Signature(Box::new(value))),
                 ..Default::default()
-            });
+            })
+            .collect();
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature",
-                        )
-                },
+                "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature> and checks the profile again (it may require the extension).
-    pub fn clear_signature(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_signature(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature",
+                Vec::new(),
+            ),
         )
     }
     /// Sets the extension <http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_completion_mode(
         &mut self,
         value: CodeableConcept,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
-        let new = [
-            Extension {
-                url: Some(
-                    "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode"
-                        .to_owned(),
-                ),
-                value: Some(ExtensionValue::CodeableConcept(Box::new(value))),
-                ..Default::default()
-            },
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode"
+            .to_owned()), value : Some(ExtensionValue::CodeableConcept(Box::new(value))),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
-            |list| ::fhir_models::__private::replace_items(
+            |list| set_extensions(
                 list,
-                |e: &Extension| {
-                    e.url.as_deref()
-                        == Some(
-                            "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode",
-                        )
-                },
+                "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode",
                 new,
             ),
         )
     }
     /// Removes the extension <http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode> and checks the profile again (it may require the extension).
-    pub fn clear_completion_mode(
-        &mut self,
-    ) -> Result<&mut Self, ::fhir_models::__private::ProfileError> {
+    pub fn clear_completion_mode(&mut self) -> Result<&mut Self, ProfileError> {
         self.write_part(
             |r| &mut r.extension,
-            |list| {
-                list
-                    .retain(|e| {
-                        !(|e: &Extension| {
-                            e.url.as_deref()
-                                == Some(
-                                    "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode",
-                                )
-                        })(e)
-                    })
-            },
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode",
+                Vec::new(),
+            ),
         )
     }
 }
