@@ -4,6 +4,7 @@
 //! `Coding` values. Every write goes through the runtime (`fhir_models::profile::write_checked`), which checks
 //! the profile again and undoes a write that breaks it; the generated code is data and thin calls.
 
+use super::profiles::prim;
 use super::{doc, ident};
 use crate::model::*;
 use proc_macro2::{Ident, TokenStream};
@@ -259,21 +260,6 @@ fn template<'a>(model: &VersionModel, p: &'a ProfileDef) -> (String, Vec<Arg<'a>
     let mut text = String::new();
     Json::Obj(root).write(&mut text);
     (text, args)
-}
-
-fn prim(p: Prim) -> TokenStream {
-    match p {
-        Prim::Bool => quote!(bool),
-        Prim::Integer => quote!(i32),
-        Prim::Unsigned => quote!(u32),
-        Prim::Integer64 => quote!(i64),
-        Prim::Decimal => quote!(::fhir_models::Decimal),
-        Prim::String => quote!(String),
-        Prim::Date => quote!(::fhir_models::Date),
-        Prim::DateTime => quote!(::fhir_models::DateTime),
-        Prim::Instant => quote!(::fhir_models::Instant),
-        Prim::Time => quote!(::fhir_models::Time),
-    }
 }
 
 /// The parameter type of an argument for field `f` and the expression storing parameter `x` in it.

@@ -676,7 +676,7 @@ fn types_value(ty: &FieldType) -> TokenStream {
     }
 }
 
-fn prim(p: Prim) -> TokenStream {
+pub(super) fn prim(p: Prim) -> TokenStream {
     match p {
         Prim::Bool => quote!(bool),
         Prim::Integer => quote!(i32),
